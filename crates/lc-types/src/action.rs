@@ -1,0 +1,114 @@
+//! The traits that tie a request to its action, API version, response and transports.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::{ApiVersion, Unknowns};
+
+/// How an action is called over the Web API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WebMethod {
+    /// `GET` with the request fields as query parameters.
+    Get,
+    /// `POST` with the request as the JSON body.
+    Post,
+    /// `POST` with a `multipart/form-data` body (`upload_file`).
+    Multipart,
+}
+
+impl WebMethod {
+    /// `"GET"`, `"POST"` or `"MULTIPART"`, as in the schema manifest.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            WebMethod::Get => "GET",
+            WebMethod::Post => "POST",
+            WebMethod::Multipart => "MULTIPART",
+        }
+    }
+}
+
+/// A request of the Customer Chat API: the payload of one action in one API version.
+///
+/// Generated for every request type. Transports are generic over it: `client.call(&request)`
+/// returns `R::Response`.
+///
+/// ```
+/// use lc_types::{Action, ApiVersion};
+/// use lc_types::v3_6::{SendEventRequest, SendEventResponse};
+/// assert_eq!(SendEventRequest::NAME, "send_event");
+/// assert_eq!(SendEventRequest::VERSION, ApiVersion::V3_6);
+/// fn response_of<R: Action>(_: &R) -> Option<R::Response> { None }
+/// let _: Option<SendEventResponse> = response_of(&SendEventRequest::new("PJ0MRSHTDG", lc_types::v3_6::MessageEventInput::new("Hi")));
+/// ```
+pub trait Action: Serialize + DeserializeOwned + Unknowns {
+    /// The wire name of the action, e.g. `send_event`.
+    const NAME: &'static str;
+    /// The API version this request type belongs to.
+    const VERSION: ApiVersion;
+    /// What the action answers.
+    type Response: Serialize + DeserializeOwned + Unknowns;
+}
+
+/// An action available over the Web API (HTTP).
+///
+/// Only implemented where the docs list the action for the Web API, so sending `LoginRequest`
+/// over HTTP does not compile:
+///
+/// ```compile_fail
+/// fn over_web<R: lc_types::WebAction>(_: R) {}
+/// over_web(lc_types::v3_6::LoginRequest::new("Bearer dal:token"));
+/// ```
+pub trait WebAction: Action {
+    /// The HTTP method (and body format) of the action.
+    const METHOD: WebMethod;
+}
+
+/// An action available over the RTM API (WebSocket).
+///
+/// ```compile_fail
+/// fn over_rtm<R: lc_types::RtmAction>(_: R) {}
+/// over_rtm(lc_types::v3_6::CheckGoalsRequest::default());
+/// ```
+pub trait RtmAction: Action {}
+
+/// The payload of an RTM push in one API version.
+///
+/// ```
+/// use lc_types::Push;
+/// use lc_types::v3_6::IncomingEventPush;
+/// assert_eq!(IncomingEventPush::NAME, "incoming_event");
+/// ```
+pub trait Push: Serialize + DeserializeOwned + Unknowns {
+    /// The wire name of the push (the frame's `action`), e.g. `incoming_event`.
+    const NAME: &'static str;
+    /// The API version this payload type belongs to.
+    const VERSION: ApiVersion;
+}
+
+/// One row of a version's action table (`lc_types::v3_6::ACTIONS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActionInfo {
+    /// Wire name.
+    pub name: &'static str,
+    /// How it is called over the Web API; `None` when it is not available there.
+    pub web: Option<WebMethod>,
+    /// Whether it is available over the RTM API.
+    pub rtm: bool,
+    /// Name of the request type; `None` for `upload_file`, whose request is a multipart body.
+    pub request: Option<&'static str>,
+    /// Name of the response type.
+    pub response: &'static str,
+    /// Link to the documentation.
+    pub docs: &'static str,
+}
+
+/// One row of a version's push table (`lc_types::v3_6::PUSHES`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PushInfo {
+    /// Wire name.
+    pub name: &'static str,
+    /// Name of the payload type.
+    pub payload: &'static str,
+    /// Link to the documentation.
+    pub docs: &'static str,
+}

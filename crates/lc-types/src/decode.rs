@@ -1,0 +1,214 @@
+//! Decoding with errors that name the JSON path of the failure and keep the raw text.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// A payload that did not decode: where, why, and the text that was given.
+///
+/// ```
+/// use lc_types::v3_6::SendEventRequest;
+/// let err = lc_types::from_str::<SendEventRequest>(
+///     r#"{"chat_id": "PJ0MRSHTDG", "event": {"type": "message", "text": 5}}"#,
+/// )
+/// .unwrap_err();
+/// assert_eq!(err.path(), "event.text");
+/// assert!(err.to_string().starts_with("at `event.text`: invalid type: integer `5`"));
+/// assert!(err.raw().contains("PJ0MRSHTDG"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError {
+    path: String,
+    message: String,
+    line: usize,
+    column: usize,
+    raw: String,
+}
+
+/// Marks an error message that carries a path relative to where it was raised (see [`nested`]).
+const NESTED: char = '\u{1}';
+
+impl DecodeError {
+    fn new(path: String, error: serde_json::Error, raw: String) -> Self {
+        let (line, column) = (error.line(), error.column());
+        let mut message = error.to_string();
+        // serde_json appends " at line L column C" to errors raised while reading text.
+        if line != 0 {
+            if let Some(cut) = message.rfind(" at line ") {
+                message.truncate(cut);
+            }
+        }
+        let (path, message) = split_nested(&path, message);
+        DecodeError {
+            path,
+            message,
+            line,
+            column,
+            raw,
+        }
+    }
+
+    /// The JSON path of the failure: field names joined by `.`, array items as `[i]`; `.` is the
+    /// top level. A missing field is reported at the object that lacks it.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// What went wrong, without the path.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Line (1-based) of the failure in the raw text; 0 when the input was not text.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// Column (1-based) of the failure in the raw text; 0 when the input was not text.
+    pub fn column(&self) -> usize {
+        self.column
+    }
+
+    /// The input exactly as it was given (for a `Value` input, its compact JSON text).
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at `{}`: {}", self.path, self.message)?;
+        if self.line != 0 {
+            write!(f, " (line {}, column {})", self.line, self.column)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Joins an outer path and an inner, relative one.
+fn join(outer: &str, inner: &str) -> String {
+    match (outer, inner) {
+        (".", inner) => inner.to_owned(),
+        (outer, ".") => outer.to_owned(),
+        (outer, inner) if inner.starts_with('[') => format!("{outer}{inner}"),
+        (outer, inner) => format!("{outer}.{inner}"),
+    }
+}
+
+/// Splits a message produced by [`nested`] into its path (joined to `outer`) and its text.
+fn split_nested(outer: &str, message: String) -> (String, String) {
+    if let Some(rest) = message.strip_prefix(NESTED) {
+        if let Some((inner, text)) = rest.split_once(NESTED) {
+            return (join(outer, inner), text.to_owned());
+        }
+    }
+    (outer.to_owned(), message)
+}
+
+/// Builds the message of an error raised while decoding a buffered value (a union variant), so
+/// that the path inside the value survives into the outer [`DecodeError`].
+pub(crate) fn nested(path: &serde_path_to_error::Path, error: &serde_json::Error) -> String {
+    let (path, text) = split_nested(&path.to_string(), error.to_string());
+    format!("{NESTED}{path}{NESTED}{text}")
+}
+
+/// Decodes `T` from JSON text. The error names the JSON path of the failure and keeps the text.
+///
+/// ```
+/// use lc_types::v3_6::Event;
+/// let event: Event = lc_types::from_str(
+///     r#"{"id": "Q20N9CKRX2_1", "type": "message", "text": "Hi!", "created_at": "2026-03-02T10:15:31.123456Z"}"#,
+/// )
+/// .unwrap();
+/// assert!(matches!(event, Event::Message(_)));
+/// ```
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), text.to_owned()))?;
+    de.end()
+        .map_err(|e| DecodeError::new(".".to_owned(), e, text.to_owned()))?;
+    Ok(value)
+}
+
+/// Decodes `T` from JSON bytes; see [`from_str`]. Bytes that are not UTF-8 are kept lossily in
+/// [`DecodeError::raw`].
+pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => from_str(text),
+        Err(_) => {
+            let raw = String::from_utf8_lossy(bytes).into_owned();
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            let value = serde_path_to_error::deserialize(&mut de)
+                .map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), raw.clone()))?;
+            de.end()
+                .map_err(|e| DecodeError::new(".".to_owned(), e, raw))?;
+            Ok(value)
+        }
+    }
+}
+
+/// Decodes `T` from an already parsed JSON value; see [`from_str`].
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
+    serde_path_to_error::deserialize(&value)
+        .map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), value.to_string()))
+}
+
+/// Decodes a union variant from the buffered object of its union, keeping the inner path.
+#[doc(hidden)]
+pub fn variant<T: DeserializeOwned, E: serde::de::Error>(
+    object: serde_json::Map<String, Value>,
+) -> Result<T, E> {
+    serde_path_to_error::deserialize(Value::Object(object))
+        .map_err(|e| E::custom(nested(e.path(), e.inner())))
+}
+
+/// Serde helpers for an optional field whose value may be `null`: absent is `None`,
+/// `null` is `Some(None)`, and both are written back as they came.
+#[doc(hidden)]
+pub mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Serializes `Some(None)` as `null` (use with `skip_serializing_if = "Option::is_none"`).
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Deserializes a present field (value or `null`) as `Some(..)` (use with `default`).
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_paths() {
+        assert_eq!(join(".", "a"), "a");
+        assert_eq!(join("a", "."), "a");
+        assert_eq!(join("a", "[0].b"), "a[0].b");
+        assert_eq!(join("a.b", "c"), "a.b.c");
+    }
+
+    #[test]
+    fn syntax_errors_keep_line_and_raw() {
+        let err = from_str::<Value>("{\n  \"a\": ]").unwrap_err();
+        assert_eq!(err.line(), 2);
+        assert_eq!(err.raw(), "{\n  \"a\": ]");
+        let trailing = from_str::<Value>("{} x").unwrap_err();
+        assert_eq!(trailing.path(), ".");
+    }
+}

@@ -1,0 +1,259 @@
+//! The API error envelope: `{"error": {"type": ..., "message": ..., "data": ...}}`.
+//!
+//! Described in `schema/v3.6/objects/error_envelope.json` (marked `x-lc-core`); the fixture tests
+//! check that these structs and the schema agree.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::unknown::{JsonPath, Unknown, UnknownKind, Unknowns};
+
+/// The body of a failed Web API call, and the `payload` of a failed RTM response.
+///
+/// ```
+/// use lc_types::{ErrorEnvelope, ErrorType};
+/// let e: ErrorEnvelope = lc_types::from_str(
+///     r#"{"error": {"type": "authentication", "message": "Invalid access token"}}"#,
+/// ).unwrap();
+/// assert_eq!(e.error.type_, ErrorType::Authentication);
+/// assert_eq!(e.to_string(), "authentication: Invalid access token");
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorEnvelope {
+    /// The error.
+    pub error: ApiError,
+    /// Fields this version of the schema does not know, kept and re-emitted.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// An error reported by the API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// What kind of error it is; decide on this, not on the message.
+    #[serde(rename = "type")]
+    pub type_: ErrorType,
+    /// A human-readable explanation.
+    pub message: String,
+    /// Details, for some types (e.g. `{"region": "fra"}` with `misdirected_request`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ErrorEnvelope {
+    /// An envelope around an error of `type_` with `message`.
+    pub fn new(type_: ErrorType, message: impl Into<String>) -> Self {
+        ErrorEnvelope {
+            error: ApiError {
+                type_,
+                message: message.into(),
+                data: None,
+                extra: Map::new(),
+            },
+            extra: Map::new(),
+        }
+    }
+}
+
+impl fmt::Display for ErrorEnvelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.error.type_, self.error.message)
+    }
+}
+
+impl std::error::Error for ErrorEnvelope {}
+
+macro_rules! error_types {
+    ($($(#[$doc:meta])* $variant:ident = $wire:literal,)*) => {
+        /// The error types of the API (reference §5.6). Open: a type this crate does not know
+        /// decodes into `Unknown` and is re-encoded unchanged.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ErrorType {
+            $($(#[$doc])* $variant,)*
+            /// A type this crate does not know, as sent.
+            Unknown(String),
+        }
+
+        impl ErrorType {
+            /// Every known type.
+            pub const KNOWN: &'static [&'static str] = &[$($wire),*];
+
+            /// The wire text.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(ErrorType::$variant => $wire,)*
+                    ErrorType::Unknown(s) => s,
+                }
+            }
+        }
+
+        impl From<&str> for ErrorType {
+            fn from(s: &str) -> Self {
+                match s {
+                    $($wire => ErrorType::$variant,)*
+                    other => ErrorType::Unknown(other.to_owned()),
+                }
+            }
+        }
+    };
+}
+
+error_types! {
+    /// Invalid or expired access token.
+    Authentication = "authentication",
+    /// The requester may not perform the action.
+    Authorization = "authorization",
+    /// The chat was anonymized.
+    ChatAnonymized = "chat_anonymized",
+    /// The action needs an active thread.
+    ChatInactive = "chat_inactive",
+    /// The customer is banned.
+    CustomerBanned = "customer_banned",
+    /// The request is too large (upload limit 10 MB).
+    EntityTooLarge = "entity_too_large",
+    /// The greeting does not exist.
+    GreetingNotFound = "greeting_not_found",
+    /// The group does not exist.
+    GroupNotFound = "group_not_found",
+    /// The group is offline.
+    GroupOffline = "group_offline",
+    /// The group is online but no agent is available.
+    GroupUnavailable = "group_unavailable",
+    /// All groups are offline.
+    GroupsOffline = "groups_offline",
+    /// Internal server error.
+    Internal = "internal",
+    /// The license expired.
+    LicenseExpired = "license_expired",
+    /// The license does not exist.
+    LicenseNotFound = "license_not_found",
+    /// The change would exceed a limit.
+    LimitReached = "limit_reached",
+    /// Wrong region; `data.region` names the right one.
+    MisdirectedRequest = "misdirected_request",
+    /// Not allowed.
+    NotAllowed = "not_allowed",
+    /// The resource does not exist.
+    NotFound = "not_found",
+    /// More than 10 requests pending on one WebSocket connection.
+    PendingRequestsLimitReached = "pending_requests_limit_reached",
+    /// The request took longer than 15 s.
+    RequestTimeout = "request_timeout",
+    /// New requests are temporarily refused.
+    ServiceUnavailable = "service_unavailable",
+    /// Rate limited; unblocks by itself.
+    TooManyRequests = "too_many_requests",
+    /// The API version is not supported.
+    UnsupportedVersion = "unsupported_version",
+    /// The plan's limit of concurrent customers is reached.
+    UsersLimitReached = "users_limit_reached",
+    /// The request is malformed.
+    Validation = "validation",
+    /// The license is not on LiveChat 3.
+    WrongProductVersion = "wrong_product_version",
+    /// Agent-side: the requester is already offline.
+    RequesterAlreadyOffline = "requester_already_offline",
+    /// Agent-side: the requester awaits approval.
+    RequesterAwaitingApproval = "requester_awaiting_approval",
+    /// Agent-side: the requester is suspended.
+    RequesterSuspended = "requester_suspended",
+    /// Agent-side: the seats limit is exceeded.
+    SeatsLimitExceeded = "seats_limit_exceeded",
+    /// Agent-side: the agent is offline.
+    AgentOffline = "agent_offline",
+    /// Agent-side: the entity already exists.
+    AlreadyExists = "already_exists",
+    /// Agent-side: a transfer of ownership is needed.
+    TransferOwnership = "transfer_ownership",
+    /// Agent-side: an access is missing.
+    MissingAccess = "missing_access",
+}
+
+impl ErrorType {
+    /// Whether the type is one this crate does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, ErrorType::Unknown(_))
+    }
+}
+
+impl From<String> for ErrorType {
+    fn from(s: String) -> Self {
+        match ErrorType::from(s.as_str()) {
+            ErrorType::Unknown(_) => ErrorType::Unknown(s),
+            known => known,
+        }
+    }
+}
+
+impl fmt::Display for ErrorType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ErrorType {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(ErrorType::from(s))
+    }
+}
+
+impl Serialize for ErrorType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(ErrorType::from)
+    }
+}
+
+impl Unknowns for ErrorEnvelope {
+    fn visit_unknowns(&self, path: &mut JsonPath, found: &mut dyn FnMut(Unknown)) {
+        path.report_fields(&self.extra, found);
+        path.field("error", |p| self.error.visit_unknowns(p, found));
+    }
+}
+
+impl Unknowns for ApiError {
+    fn visit_unknowns(&self, path: &mut JsonPath, found: &mut dyn FnMut(Unknown)) {
+        path.report_fields(&self.extra, found);
+        path.field("type", |p| self.type_.visit_unknowns(p, found));
+    }
+}
+
+impl Unknowns for ErrorType {
+    fn visit_unknowns(&self, path: &mut JsonPath, found: &mut dyn FnMut(Unknown)) {
+        if let ErrorType::Unknown(s) = self {
+            path.report(UnknownKind::EnumValue(s.clone()), found);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_types_round_trip() {
+        let text = r#"{"error":{"data":{"region":"fra"},"message":"m","type":"brand_new","x":1}}"#;
+        let e: ErrorEnvelope = crate::from_str(text).unwrap();
+        assert_eq!(e.error.type_, ErrorType::Unknown("brand_new".into()));
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::from_str::<Value>(text).unwrap()
+        );
+        assert_eq!(e.unknowns().len(), 2);
+        for known in ErrorType::KNOWN {
+            assert_eq!(ErrorType::from(*known).as_str(), *known);
+            assert!(!ErrorType::from(*known).is_unknown());
+        }
+    }
+}

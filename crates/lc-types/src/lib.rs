@@ -1,0 +1,62 @@
+//! Typed, forward-compatible structs for the LiveChat **Customer Chat API**, generated from the
+//! JSON Schemas in the repository's `schema/` directory.
+//!
+//! One module per API version (`v3_6`, on by default; each behind a cargo feature of the same
+//! name) holds every object, request, response and push of that version, `impl Action` for every
+//! request, the `AnyRequest`, `AnyResponse` and `AnyPush` enums that decode by action name, and
+//! the `ACTIONS`/`PUSHES` tables. The hand-written core beside them is small: the [`Action`],
+//! [`WebAction`], [`RtmAction`] and [`Push`] traits, RTM [`Frame`]s, the [`ErrorEnvelope`],
+//! [`Timestamp`], [`ApiVersion`], path-naming decoding ([`from_str`]) and [`Unknowns`].
+//!
+//! Nothing is lost: unknown fields are kept in each struct's `extra` map, unknown enum values in
+//! an `Unknown(String)` case, unknown union members (event types, user types, form fields) and
+//! unknown pushes as raw JSON, and timestamps keep their exact text. Re-encoding a decoded value
+//! gives back the same JSON.
+//!
+//! ```
+//! use lc_types::v3_6::{AnyPush, Event, MessageEventInput, SendEventRequest};
+//! use lc_types::{Action, Frame};
+//!
+//! // Decode an RTM frame in two steps: the envelope, then the payload by action.
+//! let text = r#"{"version": "3.6", "action": "incoming_event", "type": "push", "payload": {
+//!     "chat_id": "PJ0MRSHTDG", "thread_id": "Q20N9CKRX2",
+//!     "event": {"id": "Q20N9CKRX2_1", "type": "message", "text": "Hello!",
+//!               "author_id": "agent@example.com", "created_at": "2026-03-02T10:15:31.123456Z"}}}"#;
+//! let Frame::Push(frame) = lc_types::from_str::<Frame>(text)? else { unreachable!() };
+//! let AnyPush::IncomingEvent(push) = AnyPush::decode(&frame.action, frame.payload.get())? else {
+//!     unreachable!()
+//! };
+//! let Event::Message(message) = &push.event else { unreachable!() };
+//! assert_eq!(message.text, "Hello!");
+//!
+//! // Build a request: required fields in `new`, optional ones by assignment.
+//! let mut request = SendEventRequest::new("PJ0MRSHTDG", MessageEventInput::new("Hi there"));
+//! request.attach_to_last_thread = Some(true);
+//! assert_eq!(SendEventRequest::NAME, "send_event");
+//! assert_eq!(
+//!     serde_json::to_string(&request)?,
+//!     r#"{"attach_to_last_thread":true,"chat_id":"PJ0MRSHTDG","event":{"type":"message","text":"Hi there"}}"#
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
+
+mod action;
+mod decode;
+mod error;
+mod frame;
+mod generated;
+mod timestamp;
+mod unknown;
+mod version;
+
+pub use action::{Action, ActionInfo, Push, PushInfo, RtmAction, WebAction, WebMethod};
+#[doc(hidden)]
+pub use decode::{double_option, variant};
+pub use decode::{from_slice, from_str, from_value, DecodeError};
+pub use error::{ApiError, ErrorEnvelope, ErrorType};
+pub use frame::{Frame, PushFrame, RequestFrame, ResponseFrame};
+pub use generated::*;
+pub use timestamp::{ParseTimestampError, Timestamp};
+pub use unknown::{JsonPath, Unknown, UnknownKind, Unknowns};
+pub use version::{ApiVersion, ParseApiVersionError};

@@ -1,0 +1,192 @@
+//! Finding what a decoded value kept without knowing it: unknown fields, enum values, union
+//! variants, actions and pushes.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::Value;
+
+/// One thing a decoded value holds that its schema does not describe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unknown {
+    /// JSON path of the thing (`.` is the top level), in the format of [`crate::DecodeError::path`].
+    pub path: String,
+    /// What it is.
+    pub kind: UnknownKind,
+}
+
+/// The kinds of [`Unknown`] things.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UnknownKind {
+    /// An object field the schema does not list (kept in the struct's `extra` map).
+    Field(String),
+    /// A string enum value the schema does not list (kept in the enum's `Unknown` case).
+    EnumValue(String),
+    /// A union member whose tag the schema does not list (kept as raw JSON); `None` when the
+    /// object had no string tag.
+    Variant(Option<String>),
+    /// An action the API version does not have (kept as raw JSON).
+    Action(String),
+    /// A push the API version does not have (kept as raw JSON).
+    Push(String),
+}
+
+impl fmt::Display for Unknown {
+    /// `unknown field `x` at `chat.thread``, and so on.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            UnknownKind::Field(name) => write!(f, "unknown field `{name}` at `{}`", self.path),
+            UnknownKind::EnumValue(value) => {
+                write!(f, "unknown enum value `{value}` at `{}`", self.path)
+            }
+            UnknownKind::Variant(Some(tag)) => {
+                write!(f, "unknown variant `{tag}` at `{}`", self.path)
+            }
+            UnknownKind::Variant(None) => write!(f, "unknown variant (no tag) at `{}`", self.path),
+            UnknownKind::Action(name) => write!(f, "unknown action `{name}` at `{}`", self.path),
+            UnknownKind::Push(name) => write!(f, "unknown push `{name}` at `{}`", self.path),
+        }
+    }
+}
+
+/// Walks a decoded value and reports every [`Unknown`] it holds.
+///
+/// Implemented for every generated type. Use it to notice that LiveChat sends something newer than
+/// your schemas (nothing is lost either way: unknown things are kept and re-encoded).
+///
+/// ```
+/// use lc_types::{Unknowns, UnknownKind};
+/// use lc_types::v3_6::GetCustomerResponse;
+/// let customer: GetCustomerResponse = lc_types::from_str(
+///     r#"{"id": "b7eff798-f8df-4364-8059-649c35c9ed0c", "type": "customer", "mood": "happy"}"#,
+/// )
+/// .unwrap();
+/// let unknowns = customer.unknowns();
+/// assert_eq!(unknowns.len(), 1);
+/// assert_eq!(unknowns[0].kind, UnknownKind::Field("mood".into()));
+/// ```
+pub trait Unknowns {
+    /// Calls `found` for every unknown thing below `path`.
+    fn visit_unknowns(&self, path: &mut JsonPath, found: &mut dyn FnMut(Unknown));
+
+    /// Every unknown thing in the value, in document order.
+    fn unknowns(&self) -> Vec<Unknown> {
+        let mut all = Vec::new();
+        self.visit_unknowns(&mut JsonPath::default(), &mut |u| all.push(u));
+        all
+    }
+}
+
+/// A JSON path under construction (see [`Unknowns`]).
+#[derive(Clone, Debug, Default)]
+pub struct JsonPath(String);
+
+impl JsonPath {
+    /// The path as text; `.` for the top level.
+    pub fn as_str(&self) -> &str {
+        if self.0.is_empty() {
+            "."
+        } else {
+            &self.0
+        }
+    }
+
+    /// Runs `f` with `.field` appended.
+    pub fn field<R>(&mut self, name: &str, f: impl FnOnce(&mut JsonPath) -> R) -> R {
+        let len = self.0.len();
+        if !self.0.is_empty() {
+            self.0.push('.');
+        }
+        self.0.push_str(name);
+        let r = f(self);
+        self.0.truncate(len);
+        r
+    }
+
+    /// Runs `f` with `[index]` appended.
+    pub fn index<R>(&mut self, index: usize, f: impl FnOnce(&mut JsonPath) -> R) -> R {
+        let len = self.0.len();
+        self.0.push_str(&format!("[{index}]"));
+        let r = f(self);
+        self.0.truncate(len);
+        r
+    }
+
+    /// Reports `kind` at this path.
+    pub fn report(&self, kind: UnknownKind, found: &mut dyn FnMut(Unknown)) {
+        found(Unknown {
+            path: self.as_str().to_owned(),
+            kind,
+        });
+    }
+
+    /// Reports every key of an `extra` map as an unknown field.
+    pub fn report_fields(
+        &self,
+        extra: &serde_json::Map<String, Value>,
+        found: &mut dyn FnMut(Unknown),
+    ) {
+        for name in extra.keys() {
+            self.report(UnknownKind::Field(name.clone()), found);
+        }
+    }
+}
+
+/// Types that hold nothing unknown by construction.
+macro_rules! nothing_unknown {
+    ($($t:ty),*) => {$(
+        impl Unknowns for $t {
+            fn visit_unknowns(&self, _: &mut JsonPath, _: &mut dyn FnMut(Unknown)) {}
+        }
+    )*};
+}
+
+nothing_unknown!(
+    String, bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, Value,
+    serde_json::Map<String, Value>, crate::Timestamp, crate::ApiVersion
+);
+
+impl<T: Unknowns> Unknowns for Option<T> {
+    fn visit_unknowns(&self, path: &mut JsonPath, found: &mut dyn FnMut(Unknown)) {
+        if let Some(v) = self {
+            v.visit_unknowns(path, found);
+        }
+    }
+}
+
+impl<T: Unknowns> Unknowns for Box<T> {
+    fn visit_unknowns(&self, path: &mut JsonPath, found: &mut dyn FnMut(Unknown)) {
+        (**self).visit_unknowns(path, found);
+    }
+}
+
+impl<T: Unknowns> Unknowns for Vec<T> {
+    fn visit_unknowns(&self, path: &mut JsonPath, found: &mut dyn FnMut(Unknown)) {
+        for (i, v) in self.iter().enumerate() {
+            path.index(i, |p| v.visit_unknowns(p, found));
+        }
+    }
+}
+
+impl<T: Unknowns> Unknowns for BTreeMap<String, T> {
+    fn visit_unknowns(&self, path: &mut JsonPath, found: &mut dyn FnMut(Unknown)) {
+        for (k, v) in self {
+            path.field(k, |p| v.visit_unknowns(p, found));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_nest() {
+        let mut p = JsonPath::default();
+        assert_eq!(p.as_str(), ".");
+        p.field("a", |p| {
+            p.index(2, |p| p.field("b", |p| assert_eq!(p.as_str(), "a[2].b")))
+        });
+        assert_eq!(p.as_str(), ".");
+    }
+}

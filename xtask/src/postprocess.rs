@@ -1,0 +1,656 @@
+//! The syn pass over typify's output: opens string enums, emits the unions, keeps present empty
+//! collections and `null`s, and adds what typify does not know about (constructors, `Unknowns`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::{parse_quote, Attribute, Fields, File, Ident, Item, Type};
+
+use crate::bundle::{Bundle, Union};
+
+/// What the pass needs to know besides typify's output.
+pub struct Context<'a> {
+    pub bundle: &'a Bundle,
+    /// Types whose schema is an object with an empty `properties`: structs holding only `extra`.
+    pub empty_objects: BTreeSet<String>,
+}
+
+/// A string enum as read from typify's output.
+struct StringEnum {
+    docs: Vec<Attribute>,
+    /// (variant, wire value, variant docs)
+    variants: Vec<(Ident, String, Vec<Attribute>)>,
+}
+
+/// Rewrites `file` in place. Errors name the type or field that did not match the schema.
+pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
+    let mut errors = Vec::new();
+    let mut string_enums: BTreeMap<String, StringEnum> = BTreeMap::new();
+    let mut structs: BTreeMap<String, syn::ItemStruct> = BTreeMap::new();
+    let mut nullable_seen = BTreeSet::new();
+
+    // 1. Take out string enums (re-emitted open) and the newtypes of empty objects.
+    for item in &file.items {
+        if let Item::Enum(e) = item {
+            if e.variants.iter().all(|v| matches!(v.fields, Fields::Unit)) {
+                let variants = e
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let wire = serde_rename(&v.attrs).unwrap_or_else(|| v.ident.to_string());
+                        (v.ident.clone(), wire, docs(&v.attrs))
+                    })
+                    .collect();
+                string_enums.insert(
+                    e.ident.to_string(),
+                    StringEnum {
+                        docs: docs(&e.attrs),
+                        variants,
+                    },
+                );
+            }
+        }
+    }
+    let replaced: BTreeSet<String> = string_enums
+        .keys()
+        .chain(cx.empty_objects.iter())
+        .cloned()
+        .collect();
+    file.items.retain(|item| match item {
+        Item::Enum(e) => !string_enums.contains_key(&e.ident.to_string()),
+        Item::Struct(s) => !cx.empty_objects.contains(&s.ident.to_string()),
+        Item::Impl(i) => {
+            let trait_arg = i
+                .trait_
+                .as_ref()
+                .and_then(|(path, _)| path.segments.last())
+                .and_then(|seg| match &seg.arguments {
+                    syn::PathArguments::AngleBracketed(a) => a.args.first().and_then(|g| {
+                        if let syn::GenericArgument::Type(t) = g {
+                            type_name(t)
+                        } else {
+                            None
+                        }
+                    }),
+                    _ => None,
+                });
+            ![type_name(&i.self_ty), trait_arg]
+                .into_iter()
+                .flatten()
+                .any(|n| replaced.contains(&n))
+        }
+        Item::Mod(m) => m.ident != "error",
+        _ => true,
+    });
+
+    // 2. Fix fields of the remaining structs.
+    for item in &mut file.items {
+        let Item::Struct(s) = item else { continue };
+        let name = s.ident.to_string();
+        if let Fields::Named(fields) = &mut s.fields {
+            for f in fields.named.iter_mut() {
+                let ident = f.ident.as_ref().expect("named").to_string();
+                let wire = serde_rename(&f.attrs)
+                    .unwrap_or_else(|| ident.trim_start_matches("r#").to_owned());
+                if docs(&f.attrs).is_empty() {
+                    if let Some(d) = cx.bundle.descriptions.get(&(name.clone(), wire.clone())) {
+                        f.attrs.insert(0, parse_quote!(#[doc = #d]));
+                    }
+                }
+                if ident == "extra" {
+                    f.attrs.push(parse_quote!(#[doc = "Fields this version of the schema does not know, kept and re-emitted."]));
+                    continue;
+                }
+                if cx.bundle.nullable.contains(&(name.clone(), wire.clone())) {
+                    let Some(inner) = option_inner(&f.ty).cloned() else {
+                        errors.push(format!("{name}.{wire}: nullable field is not an Option"));
+                        continue;
+                    };
+                    f.ty = parse_quote!(::std::option::Option<::std::option::Option<#inner>>);
+                    set_serde(
+                        &mut f.attrs,
+                        quote!(
+                            default,
+                            skip_serializing_if = "::std::option::Option::is_none",
+                            with = "crate::double_option"
+                        ),
+                    );
+                    nullable_seen.insert((name.clone(), wire));
+                    continue;
+                }
+                let skip = serde_skip_if(&f.attrs);
+                if skip.as_deref().is_some_and(|s| s.ends_with("::is_empty")) {
+                    // An optional collection: keep a present `[]`/`{}` present.
+                    let ty = f.ty.clone();
+                    f.ty = parse_quote!(::std::option::Option<#ty>);
+                    set_serde(
+                        &mut f.attrs,
+                        quote!(
+                            default,
+                            skip_serializing_if = "::std::option::Option::is_none"
+                        ),
+                    );
+                } else if option_inner(&f.ty).is_some() {
+                    set_serde(
+                        &mut f.attrs,
+                        quote!(
+                            default,
+                            skip_serializing_if = "::std::option::Option::is_none"
+                        ),
+                    );
+                }
+            }
+        }
+        structs.insert(name, s.clone());
+    }
+    for (owner, field) in &cx.bundle.nullable {
+        if !nullable_seen.contains(&(owner.clone(), field.clone())) {
+            errors.push(format!(
+                "nullable field `{owner}.{field}` matches no generated struct field"
+            ));
+        }
+    }
+
+    // 3. Emit what typify does not.
+    let mut out: Vec<TokenStream> = Vec::new();
+    for (name, e) in &string_enums {
+        out.push(open_enum(name, e));
+    }
+    for name in &cx.empty_objects {
+        out.push(empty_object(
+            name,
+            cx.bundle.definitions[name]
+                .get("description")
+                .and_then(|d| d.as_str())
+                .unwrap_or_default(),
+        ));
+    }
+    for u in &cx.bundle.unions {
+        for v in &u.variants {
+            if !structs.contains_key(&v.type_name) {
+                errors.push(format!(
+                    "union `{}`: member `{}` matches no generated struct",
+                    u.name, v.type_name
+                ));
+            }
+        }
+        let description = cx.bundle.definitions[&u.name]
+            .get("description")
+            .and_then(|d| d.as_str())
+            .unwrap_or_default();
+        out.push(union(u, description, &structs));
+    }
+    for s in structs.values() {
+        out.push(struct_extras(s));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    for tokens in out {
+        let extra: File = syn::parse2(tokens)
+            .map_err(|e| vec![format!("internal: emitted code does not parse: {e}")])?;
+        file.items.extend(extra.items);
+    }
+    // Structs whose every field is optional get `Default`, so `..Default::default()` works.
+    for item in &mut file.items {
+        if let Item::Struct(s) = item {
+            if let Fields::Named(fields) = &s.fields {
+                if fields.named.iter().all(|f| {
+                    f.ident.as_ref().is_some_and(|i| i == "extra") || option_inner(&f.ty).is_some()
+                }) {
+                    add_derive(&mut s.attrs, quote!(Default));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The doc attributes of an item.
+fn docs(attrs: &[Attribute]) -> Vec<Attribute> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .cloned()
+        .collect()
+}
+
+fn serde_args(attrs: &[Attribute]) -> Vec<syn::Meta> {
+    let mut out = Vec::new();
+    for a in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        if let Ok(list) = a.parse_args_with(
+            syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+        ) {
+            out.extend(list);
+        }
+    }
+    out
+}
+
+fn serde_str(attrs: &[Attribute], key: &str) -> Option<String> {
+    serde_args(attrs).into_iter().find_map(|m| match m {
+        syn::Meta::NameValue(nv) if nv.path.is_ident(key) => match nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+fn serde_rename(attrs: &[Attribute]) -> Option<String> {
+    serde_str(attrs, "rename")
+}
+
+fn serde_skip_if(attrs: &[Attribute]) -> Option<String> {
+    serde_str(attrs, "skip_serializing_if")
+}
+
+/// Replaces every `#[serde(..)]` of a field by `#[serde(<args>)]`, keeping a `rename`.
+fn set_serde(attrs: &mut Vec<Attribute>, args: TokenStream) {
+    let rename = serde_rename(attrs);
+    attrs.retain(|a| !a.path().is_ident("serde"));
+    match rename {
+        Some(r) => attrs.push(parse_quote!(#[serde(rename = #r, #args)])),
+        None => attrs.push(parse_quote!(#[serde(#args)])),
+    }
+}
+
+fn add_derive(attrs: &mut [Attribute], derive: TokenStream) {
+    for a in attrs.iter_mut() {
+        if a.path().is_ident("derive") {
+            if let syn::Meta::List(list) = &mut a.meta {
+                let tokens = &list.tokens;
+                list.tokens = quote!(#tokens, #derive);
+                return;
+            }
+        }
+    }
+}
+
+fn type_name(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// `T` of `Option<T>`.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    generic_args(ty, "Option").and_then(|a| a.first().copied())
+}
+
+fn generic_args<'a>(ty: &'a Type, name: &str) -> Option<Vec<&'a Type>> {
+    let Type::Path(p) = ty else { return None };
+    let seg = p.path.segments.last()?;
+    if seg.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+        return None;
+    };
+    Some(
+        args.args
+            .iter()
+            .filter_map(|a| {
+                if let syn::GenericArgument::Type(t) = a {
+                    Some(t)
+                } else {
+                    None
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Whether values of `ty` can hold nothing unknown (so no `Unknowns` call is emitted for them).
+fn trivially_known(ty: &Type) -> bool {
+    let Some(name) = type_name(ty) else {
+        return false;
+    };
+    match name.as_str() {
+        "String" | "bool" | "i64" | "u64" | "i32" | "u32" | "f64" | "f32" | "Timestamp"
+        | "Value" | "Map" => true,
+        "Option" | "Vec" | "Box" | "BTreeMap" => {
+            generic_args(ty, &name).is_some_and(|a| a.last().is_some_and(|t| trivially_known(t)))
+        }
+        _ => false,
+    }
+}
+
+fn lit(s: &str) -> syn::LitStr {
+    syn::LitStr::new(s, Span::call_site())
+}
+
+/// An open string enum: the known values plus `Unknown(String)`.
+fn open_enum(name: &str, e: &StringEnum) -> TokenStream {
+    let ident = format_ident!("{name}");
+    let docs = &e.docs;
+    let variants = e.variants.iter().map(|(v, wire, d)| {
+        let d = if d.is_empty() {
+            let w = format!("`{wire}`");
+            quote!(#[doc = #w])
+        } else {
+            quote!(#(#d)*)
+        };
+        quote!(#d #v,)
+    });
+    let as_str = e
+        .variants
+        .iter()
+        .map(|(v, wire, _)| quote!(Self::#v => #wire,));
+    let from = e
+        .variants
+        .iter()
+        .map(|(v, wire, _)| quote!(#wire => Self::#v,));
+    let known = e.variants.iter().map(|(_, wire, _)| lit(wire));
+    quote! {
+        #(#docs)*
+        ///
+        /// Open: a value this version of the schema does not know decodes into `Unknown` and is
+        /// re-encoded unchanged.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum #ident {
+            #(#variants)*
+            /// A value this version of the schema does not know, as sent.
+            Unknown(::std::string::String),
+        }
+        impl #ident {
+            /// Every known value, as sent on the wire.
+            pub const KNOWN: &'static [&'static str] = &[#(#known),*];
+            /// The wire text.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(#as_str)*
+                    Self::Unknown(s) => s,
+                }
+            }
+            /// Whether the value is one this version of the schema does not know.
+            pub fn is_unknown(&self) -> bool {
+                matches!(self, Self::Unknown(_))
+            }
+        }
+        impl ::std::convert::From<&str> for #ident {
+            fn from(s: &str) -> Self {
+                match s {
+                    #(#from)*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+        impl ::std::convert::From<::std::string::String> for #ident {
+            fn from(s: ::std::string::String) -> Self {
+                match Self::from(s.as_str()) {
+                    Self::Unknown(_) => Self::Unknown(s),
+                    known => known,
+                }
+            }
+        }
+        impl ::std::str::FromStr for #ident {
+            type Err = ::std::convert::Infallible;
+            fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+                Ok(Self::from(s))
+            }
+        }
+        impl ::std::fmt::Display for #ident {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ::serde::Serialize for #ident {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for #ident {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
+                Ok(match s {
+                    ::std::borrow::Cow::Borrowed(b) => Self::from(b),
+                    ::std::borrow::Cow::Owned(o) => Self::from(o),
+                })
+            }
+        }
+        impl crate::Unknowns for #ident {
+            fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
+                if let Self::Unknown(s) = self {
+                    path.report(crate::UnknownKind::EnumValue(s.clone()), found);
+                }
+            }
+        }
+    }
+}
+
+/// An object with no known fields (an empty response, an empty request).
+fn empty_object(name: &str, description: &str) -> TokenStream {
+    let ident = format_ident!("{name}");
+    let doc = lit(description);
+    quote! {
+        #[doc = #doc]
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        pub struct #ident {
+            /// Fields this version of the schema does not know, kept and re-emitted.
+            #[serde(flatten)]
+            pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        }
+        impl crate::Unknowns for #ident {
+            fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
+                path.report_fields(&self.extra, found);
+            }
+        }
+    }
+}
+
+/// A discriminated union with an `Unknown(Value)` member.
+fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruct>) -> TokenStream {
+    let ident = format_ident!("{}", u.name);
+    let tag = lit(&u.tag);
+    let doc = lit(description);
+    let union_doc = lit(&format!(
+        " A union on `{}`: a member this version of the schema does not know decodes into `Unknown` with its raw JSON, while a known member with a malformed body is an error.",
+        u.tag
+    ));
+    let mut variants = Vec::new();
+    let mut tag_arms = Vec::new();
+    let mut tagged_variants = Vec::new();
+    let mut ser_arms = Vec::new();
+    let mut de_arms = Vec::new();
+    let mut de_calls = Vec::new();
+    let mut froms = Vec::new();
+    let mut unknown_arms = Vec::new();
+    let mut known = Vec::new();
+    for (i, v) in u.variants.iter().enumerate() {
+        let vt = format_ident!("{}", v.type_name);
+        let vn = format_ident!("{}", variant_name(&v.type_name, &u.name));
+        let vdoc = structs
+            .get(&v.type_name)
+            .map(|s| docs(&s.attrs))
+            .unwrap_or_default();
+        variants.push(quote!(#(#vdoc)* #vn(#vt),));
+        let tags: Vec<syn::LitStr> = v.tags.iter().map(|t| lit(t)).collect();
+        known.extend(tags.iter().cloned());
+        if v.strip {
+            let t = &tags[0];
+            tag_arms.push(quote!(Self::#vn(_) => ::std::option::Option::Some(#t),));
+            tagged_variants.push(quote!(#[serde(rename = #t)] #vn(&'a #vt),));
+            ser_arms.push(
+                quote!(Self::#vn(v) => ::serde::Serialize::serialize(&Tagged::#vn(v), serializer),),
+            );
+            de_calls
+                .push(quote!(#i => { object.remove(#tag); crate::variant(object).map(Self::#vn) }));
+        } else {
+            let field = format_ident!("{}", rust_field(&u.tag));
+            tag_arms.push(quote!(Self::#vn(v) => ::std::option::Option::Some(v.#field.as_str()),));
+            ser_arms.push(quote!(Self::#vn(v) => ::serde::Serialize::serialize(v, serializer),));
+            de_calls.push(quote!(#i => crate::variant(object).map(Self::#vn)));
+        }
+        de_arms.push(quote!(#(::std::option::Option::Some(#tags))|* => #i,));
+        froms.push(quote! {
+            impl ::std::convert::From<#vt> for #ident {
+                fn from(v: #vt) -> Self { Self::#vn(v) }
+            }
+        });
+        unknown_arms.push(quote!(Self::#vn(v) => crate::Unknowns::visit_unknowns(v, path, found),));
+    }
+    let tagged = if tagged_variants.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            #[derive(::serde::Serialize)]
+            #[serde(tag = #tag)]
+            enum Tagged<'a> { #(#tagged_variants)* }
+        }
+    };
+    quote! {
+        #[doc = #doc]
+        ///
+        #[doc = #union_doc]
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum #ident {
+            #(#variants)*
+            /// A member this version of the schema does not know: the raw JSON object, verbatim.
+            Unknown(::serde_json::Value),
+        }
+        impl #ident {
+            /// The name of the tag field.
+            pub const TAG: &'static str = #tag;
+            /// Every known tag value.
+            pub const KNOWN: &'static [&'static str] = &[#(#known),*];
+            /// The tag value of this member, if it has a string tag.
+            pub fn tag(&self) -> ::std::option::Option<&str> {
+                match self {
+                    #(#tag_arms)*
+                    Self::Unknown(v) => v.get(#tag).and_then(::serde_json::Value::as_str),
+                }
+            }
+        }
+        #(#froms)*
+        impl ::serde::Serialize for #ident {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                #tagged
+                match self {
+                    #(#ser_arms)*
+                    Self::Unknown(v) => ::serde::Serialize::serialize(v, serializer),
+                }
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for #ident {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                let mut object = <::serde_json::Map<::std::string::String, ::serde_json::Value> as ::serde::Deserialize>::deserialize(deserializer)?;
+                let member = match object.get(#tag).and_then(::serde_json::Value::as_str) {
+                    #(#de_arms)*
+                    _ => usize::MAX,
+                };
+                match member {
+                    #(#de_calls,)*
+                    _ => Ok(Self::Unknown(::serde_json::Value::Object(object))),
+                }
+            }
+        }
+        impl crate::Unknowns for #ident {
+            fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
+                match self {
+                    #(#unknown_arms)*
+                    Self::Unknown(v) => {
+                        let tag = v.get(#tag).and_then(::serde_json::Value::as_str).map(str::to_owned);
+                        path.report(crate::UnknownKind::Variant(tag), found);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `MessageEvent` in `Event` -> `Message`; `Customer` in `User` -> `Customer`.
+pub fn variant_name(member: &str, union: &str) -> String {
+    match member.strip_suffix(union) {
+        Some(short) if !short.is_empty() => short.to_owned(),
+        _ => member.to_owned(),
+    }
+}
+
+fn rust_field(wire: &str) -> String {
+    match wire {
+        "type" => "type_".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// `new` (for structs with required fields) and `Unknowns` for a typify struct.
+fn struct_extras(s: &syn::ItemStruct) -> TokenStream {
+    let ident = &s.ident;
+    match &s.fields {
+        Fields::Named(fields) => {
+            let mut visits = Vec::new();
+            let mut params = Vec::new();
+            let mut inits = Vec::new();
+            let mut required_docs = Vec::new();
+            for f in &fields.named {
+                let fi = f.ident.as_ref().expect("named");
+                if fi == "extra" {
+                    visits.push(quote!(path.report_fields(&self.extra, found);));
+                    inits.push(quote!(extra: ::std::default::Default::default()));
+                    continue;
+                }
+                let wire = serde_rename(&f.attrs)
+                    .unwrap_or_else(|| fi.to_string().trim_start_matches("r#").to_owned());
+                if !trivially_known(&f.ty) {
+                    let w = lit(&wire);
+                    visits.push(quote!(path.field(#w, |p| crate::Unknowns::visit_unknowns(&self.#fi, p, found));));
+                }
+                if option_inner(&f.ty).is_some() {
+                    inits.push(quote!(#fi: ::std::option::Option::None));
+                } else {
+                    let ty = &f.ty;
+                    params.push(quote!(#fi: impl ::std::convert::Into<#ty>));
+                    inits.push(quote!(#fi: #fi.into()));
+                    required_docs.push(format!("`{fi}`"));
+                }
+            }
+            let new = if params.is_empty() {
+                quote!()
+            } else {
+                let doc = lit(&format!(
+                    "Builds it from its required fields ({}); every optional field is `None`.",
+                    required_docs.join(", ")
+                ));
+                quote! {
+                    impl #ident {
+                        #[doc = #doc]
+                        pub fn new(#(#params),*) -> Self {
+                            Self { #(#inits),* }
+                        }
+                    }
+                }
+            };
+            quote! {
+                #new
+                impl crate::Unknowns for #ident {
+                    #[allow(unused_variables)]
+                    fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
+                        #(#visits)*
+                    }
+                }
+            }
+        }
+        Fields::Unnamed(fields) => {
+            let body = if fields.unnamed.iter().all(|f| trivially_known(&f.ty)) {
+                quote!()
+            } else {
+                quote!(crate::Unknowns::visit_unknowns(&self.0, path, found);)
+            };
+            quote! {
+                impl crate::Unknowns for #ident {
+                    #[allow(unused_variables)]
+                    fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
+                        #body
+                    }
+                }
+            }
+        }
+        Fields::Unit => quote!(),
+    }
+}
