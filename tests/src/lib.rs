@@ -1,1 +1,237 @@
-//! Test support.
+//! Shared support of the lc test suites: the schema sets, their fixtures, and validation of JSON
+//! against the source schemas (the same files the types are generated from).
+//!
+//! Fixture layout: `tests/fixtures/v<X.Y>/<kind>/<name>/<case>.json` with kind `request`,
+//! `response` (name = action), `push` (name = push) or `type` (name = type title); negative
+//! fixtures under `invalid/<kind>/<name>/<case>.json` hold `{"path": ..., "input": ...}`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use jsonschema::{Draft, Retrieve, Uri, Validator};
+use serde_json::Value;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives in the workspace")
+        .to_owned()
+}
+
+/// Reads a JSON file, panicking with its path on failure.
+pub fn read_json(path: &Path) -> Value {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// One fixture file.
+#[derive(Clone, Debug)]
+pub struct Fixture {
+    /// `request`, `response`, `push` or `type`.
+    pub kind: String,
+    /// Action, push or type name.
+    pub name: String,
+    /// File stem.
+    pub case: String,
+    pub path: PathBuf,
+    /// The exact file text.
+    pub text: String,
+}
+
+impl Fixture {
+    /// Whether the case carries something the schema does not know (`unknown_*`).
+    pub fn expects_unknowns(&self) -> bool {
+        self.case.starts_with("unknown")
+    }
+
+    /// `push/incoming_chat/full`.
+    pub fn id(&self) -> String {
+        format!("{}/{}/{}", self.kind, self.name, self.case)
+    }
+}
+
+/// Every fixture below `dir` (`<kind>/<name>/<case>.json`), sorted.
+pub fn fixtures(dir: &Path) -> Vec<Fixture> {
+    let mut out = Vec::new();
+    for kind in ["request", "response", "push", "type"] {
+        for name_dir in sorted_dir(&dir.join(kind)) {
+            let name = name_dir.file_name().unwrap().to_string_lossy().into_owned();
+            for path in sorted_dir(&name_dir) {
+                if path.extension().is_some_and(|e| e == "json") {
+                    let case = path.file_stem().unwrap().to_string_lossy().into_owned();
+                    let text = fs::read_to_string(&path).unwrap();
+                    out.push(Fixture {
+                        kind: kind.to_owned(),
+                        name: name.clone(),
+                        case,
+                        path,
+                        text,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn sorted_dir(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// One API version's schema set.
+pub struct SchemaSet {
+    /// `3.6`.
+    pub version: String,
+    /// `schema/v3.6`.
+    pub dir: PathBuf,
+    /// `api.json`.
+    pub manifest: Value,
+    /// Type title -> file path relative to `dir` (root types only).
+    pub titles: BTreeMap<String, String>,
+    validators: std::sync::Mutex<BTreeMap<String, std::sync::Arc<Validator>>>,
+}
+
+/// Reads `file://` schema references from disk.
+struct FileRetriever;
+
+impl Retrieve for FileRetriever {
+    fn retrieve(
+        &self,
+        uri: &Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let path = uri.path().as_str();
+        let text = fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        Ok(serde_json::from_str(&text)?)
+    }
+}
+
+impl SchemaSet {
+    /// Loads `schema/v<version>`.
+    pub fn load(version: &str) -> SchemaSet {
+        let dir = root().join("schema").join(format!("v{version}"));
+        let manifest = read_json(&dir.join("api.json"));
+        let mut titles = BTreeMap::new();
+        for folder in ["objects", "requests", "responses", "pushes"] {
+            for path in sorted_dir(&dir.join(folder)) {
+                let schema = read_json(&path);
+                if let Some(t) = schema.get("title").and_then(Value::as_str) {
+                    titles.insert(
+                        t.to_owned(),
+                        format!("{folder}/{}", path.file_name().unwrap().to_string_lossy()),
+                    );
+                }
+            }
+        }
+        SchemaSet {
+            version: version.to_owned(),
+            dir,
+            manifest,
+            titles,
+            validators: Default::default(),
+        }
+    }
+
+    /// The manifest's actions.
+    pub fn actions(&self) -> &[Value] {
+        self.manifest["actions"].as_array().expect("actions")
+    }
+
+    /// The manifest's pushes.
+    pub fn pushes(&self) -> &[Value] {
+        self.manifest["pushes"].as_array().expect("pushes")
+    }
+
+    /// The schema file (relative to the version directory) that describes a fixture.
+    pub fn schema_of(&self, kind: &str, name: &str) -> Option<String> {
+        let find = |list: &[Value], key: &str| {
+            list.iter()
+                .find(|a| a["name"] == name)
+                .and_then(|a| a[key].as_str())
+                .map(str::to_owned)
+        };
+        match kind {
+            "request" => find(self.actions(), "request"),
+            "response" => find(self.actions(), "response"),
+            "push" => find(self.pushes(), "payload"),
+            "type" => self.titles.get(name).cloned(),
+            _ => None,
+        }
+    }
+
+    /// A validator for the schema file `rel`, with cross-file references resolved from disk.
+    pub fn validator(&self, rel: &str) -> std::sync::Arc<Validator> {
+        let mut cache = self.validators.lock().unwrap();
+        if let Some(v) = cache.get(rel) {
+            return v.clone();
+        }
+        let path = self
+            .dir
+            .join(rel)
+            .canonicalize()
+            .unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let schema = read_json(&path);
+        let validator = jsonschema::options()
+            .with_draft(Draft::Draft7)
+            .with_base_uri(format!("file://{}", path.display()))
+            .with_retriever(FileRetriever)
+            .build(&schema)
+            .unwrap_or_else(|e| panic!("{rel}: not a usable schema: {e}"));
+        let v = std::sync::Arc::new(validator);
+        cache.insert(rel.to_owned(), v.clone());
+        v
+    }
+
+    /// Validation errors of `instance` against `rel`: (keyword, instance path, message).
+    pub fn errors(&self, rel: &str, instance: &Value) -> Vec<(String, String, String)> {
+        let v = self.validator(rel);
+        let out = v
+            .iter_errors(instance)
+            .map(|e| {
+                (
+                    e.kind().keyword().to_owned(),
+                    e.instance_path().to_string(),
+                    e.to_string(),
+                )
+            })
+            .collect();
+        out
+    }
+}
+
+/// Decodes a fixture's text as what its kind and name say, in API `version`. `None` when the
+/// version has no such action, push or type (or the version is not compiled in).
+pub fn decode(
+    version: &str,
+    kind: &str,
+    name: &str,
+    text: &str,
+) -> Option<Result<Box<dyn lc_types::Decoded>, lc_types::DecodeError>> {
+    fn boxed<T: lc_types::Decoded + 'static>(
+        r: Result<T, lc_types::DecodeError>,
+    ) -> Result<Box<dyn lc_types::Decoded>, lc_types::DecodeError> {
+        r.map(|v| Box::new(v) as Box<dyn lc_types::Decoded>)
+    }
+    match version {
+        "3.6" => {
+            use lc_types::v3_6 as v;
+            let action = v::ACTIONS.iter().find(|a| a.name == name);
+            Some(match kind {
+                "request" => boxed(v::AnyRequest::decode(action?.request.map(|_| name)?, text)),
+                "response" => boxed(v::AnyResponse::decode(action?.name, text)),
+                "push" => boxed(v::AnyPush::decode(
+                    v::PUSHES.iter().find(|p| p.name == name)?.name,
+                    text,
+                )),
+                "type" => return v::decode_type(name, text),
+                _ => return None,
+            })
+        }
+        _ => None,
+    }
+}

@@ -167,7 +167,18 @@ pub fn generate_version(b: &Bundle) -> Result<String, Vec<String>> {
             .map(|m| format!("v{}: {m}", b.version))
             .collect::<Vec<_>>()
     })?;
-    let manifest: syn::File = syn::parse2(manifest_items(b))
+    let mut types: Vec<String> = file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            syn::Item::Struct(s) => Some(s.ident.to_string()),
+            syn::Item::Enum(e) => Some(e.ident.to_string()),
+            _ => None,
+        })
+        .chain(b.core.keys().cloned())
+        .collect();
+    types.sort();
+    let manifest: syn::File = syn::parse2(manifest_items(b, &types))
         .map_err(|e| vec![format!("internal: manifest code does not parse: {e}")])?;
     file.items.extend(manifest.items);
     file.items.sort_by_cached_key(item_key);
@@ -201,7 +212,7 @@ fn item_key(item: &syn::Item) -> (String, u8) {
 }
 
 /// `impl Action`/`WebAction`/`RtmAction`/`Push`, `AnyRequest`/`AnyResponse`/`AnyPush`, the tables.
-fn manifest_items(b: &Bundle) -> TokenStream {
+fn manifest_items(b: &Bundle, types: &[String]) -> TokenStream {
     let (major, minor) = b.version.split_once('.').expect("checked version");
     let (major, minor): (u16, u16) = (
         major.parse().expect("checked"),
@@ -294,7 +305,28 @@ fn manifest_items(b: &Bundle) -> TokenStream {
     let version_doc = format!("This module's API version, v{v}.");
     let actions_doc = format!("Every action of API v{v}, in the manifest's order.");
     let pushes_doc = format!("Every push of API v{v}, in the manifest's order.");
+    let type_arms = types.iter().map(|t| {
+        let ty: syn::Path = match b.core.get(t) {
+            Some(path) => syn::parse_str(path).expect("checked core path"),
+            None => syn::parse_str(t).expect("type name"),
+        };
+        quote!(#t => boxed(crate::from_str::<#ty>(text)),)
+    });
+    let types_doc = format!("The name of every type of API v{v}, sorted.");
     quote! {
+        #[doc = #types_doc]
+        pub const TYPES: &[&str] = &[#(#types),*];
+        /// Decodes `text` as the type called `name` (e.g. `"Event"`); `None` when this version has
+        /// no type of that name.
+        pub fn decode_type(name: &str, text: &str) -> ::std::option::Option<::std::result::Result<::std::boxed::Box<dyn crate::Decoded>, crate::DecodeError>> {
+            fn boxed<T: crate::Decoded + 'static>(r: ::std::result::Result<T, crate::DecodeError>) -> ::std::result::Result<::std::boxed::Box<dyn crate::Decoded>, crate::DecodeError> {
+                r.map(|v| ::std::boxed::Box::new(v) as ::std::boxed::Box<dyn crate::Decoded>)
+            }
+            ::std::option::Option::Some(match name {
+                #(#type_arms)*
+                _ => return ::std::option::Option::None,
+            })
+        }
         #[doc = #version_doc]
         pub const VERSION: crate::ApiVersion = #version;
         #[doc = #actions_doc]
@@ -331,8 +363,6 @@ fn any_enum(
         let v = format_ident!("{}", pascal(wire));
         quote!(Self::#v(_) => #wire,)
     });
-    let ser = members.iter().map(|(_, _)| quote!());
-    let _ = ser;
     let ser_arms = members.iter().map(|(wire, _)| {
         let v = format_ident!("{}", pascal(wire));
         quote!(Self::#v(v) => ::serde::Serialize::serialize(v, serializer),)

@@ -157,6 +157,25 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
         .map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), value.to_string()))
 }
 
+/// A decoded value of some generated type, for tools that choose the type at run time
+/// (`lc decode`, the fixture tests): re-encode it and list what it holds unknown.
+///
+/// ```
+/// let value = lc_types::v3_6::decode_type("Access", r#"{"group_ids": [0]}"#).unwrap().unwrap();
+/// assert_eq!(value.to_json().unwrap(), serde_json::json!({"group_ids": [0]}));
+/// assert!(value.unknowns().is_empty());
+/// ```
+pub trait Decoded: crate::Unknowns + fmt::Debug {
+    /// Re-encodes the value as JSON.
+    fn to_json(&self) -> Result<Value, serde_json::Error>;
+}
+
+impl<T: serde::Serialize + crate::Unknowns + fmt::Debug> Decoded for T {
+    fn to_json(&self) -> Result<Value, serde_json::Error> {
+        serde_json::to_value(self)
+    }
+}
+
 /// Decodes a union variant from the buffered object of its union, keeping the inner path.
 #[doc(hidden)]
 pub fn variant<T: DeserializeOwned, E: serde::de::Error>(

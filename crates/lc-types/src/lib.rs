@@ -53,7 +53,7 @@ mod version;
 pub use action::{Action, ActionInfo, Push, PushInfo, RtmAction, WebAction, WebMethod};
 #[doc(hidden)]
 pub use decode::{double_option, variant};
-pub use decode::{from_slice, from_str, from_value, DecodeError};
+pub use decode::{from_slice, from_str, from_value, DecodeError, Decoded};
 pub use error::{ApiError, ErrorEnvelope, ErrorType};
 pub use frame::{Frame, PushFrame, RequestFrame, ResponseFrame};
 pub use generated::*;

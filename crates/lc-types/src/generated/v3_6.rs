@@ -3,6 +3,397 @@
 //! The Customer Chat API v3.6: every object, request, response and push, generated from
 //! `schema/v3.6/`.
 #![allow(clippy::all, clippy::pedantic, unused_imports, unused_mut, non_camel_case_types)]
+/// Decodes `text` as the type called `name` (e.g. `"Event"`); `None` when this version has
+/// no type of that name.
+pub fn decode_type(
+    name: &str,
+    text: &str,
+) -> ::std::option::Option<
+    ::std::result::Result<::std::boxed::Box<dyn crate::Decoded>, crate::DecodeError>,
+> {
+    fn boxed<T: crate::Decoded + 'static>(
+        r: ::std::result::Result<T, crate::DecodeError>,
+    ) -> ::std::result::Result<
+        ::std::boxed::Box<dyn crate::Decoded>,
+        crate::DecodeError,
+    > {
+        r.map(|v| ::std::boxed::Box::new(v) as ::std::boxed::Box<dyn crate::Decoded>)
+    }
+    ::std::option::Option::Some(
+        match name {
+            "AcceptGreetingRequest" => {
+                boxed(crate::from_str::<AcceptGreetingRequest>(text))
+            }
+            "AcceptGreetingResponse" => {
+                boxed(crate::from_str::<AcceptGreetingResponse>(text))
+            }
+            "Access" => boxed(crate::from_str::<Access>(text)),
+            "Address" => boxed(crate::from_str::<Address>(text)),
+            "Agent" => boxed(crate::from_str::<Agent>(text)),
+            "AgentProfile" => boxed(crate::from_str::<AgentProfile>(text)),
+            "ApiError" => boxed(crate::from_str::<crate::ApiError>(text)),
+            "ButtonTarget" => boxed(crate::from_str::<ButtonTarget>(text)),
+            "ButtonType" => boxed(crate::from_str::<ButtonType>(text)),
+            "CancelGreetingRequest" => {
+                boxed(crate::from_str::<CancelGreetingRequest>(text))
+            }
+            "CancelGreetingResponse" => {
+                boxed(crate::from_str::<CancelGreetingResponse>(text))
+            }
+            "Chat" => boxed(crate::from_str::<Chat>(text)),
+            "ChatDeactivatedPush" => boxed(crate::from_str::<ChatDeactivatedPush>(text)),
+            "ChatPropertiesDeletedPush" => {
+                boxed(crate::from_str::<ChatPropertiesDeletedPush>(text))
+            }
+            "ChatPropertiesUpdatedPush" => {
+                boxed(crate::from_str::<ChatPropertiesUpdatedPush>(text))
+            }
+            "ChatSummary" => boxed(crate::from_str::<ChatSummary>(text)),
+            "ChatTransferredPush" => boxed(crate::from_str::<ChatTransferredPush>(text)),
+            "ChatTransferredReason" => {
+                boxed(crate::from_str::<ChatTransferredReason>(text))
+            }
+            "CheckGoalsRequest" => boxed(crate::from_str::<CheckGoalsRequest>(text)),
+            "CheckGoalsResponse" => boxed(crate::from_str::<CheckGoalsResponse>(text)),
+            "CheckboxFilledFormField" => {
+                boxed(crate::from_str::<CheckboxFilledFormField>(text))
+            }
+            "ChoiceFilledFormField" => {
+                boxed(crate::from_str::<ChoiceFilledFormField>(text))
+            }
+            "ChoiceFilledFormFieldType" => {
+                boxed(crate::from_str::<ChoiceFilledFormFieldType>(text))
+            }
+            "ConfigurationProperties" => {
+                boxed(crate::from_str::<ConfigurationProperties>(text))
+            }
+            "CustomEvent" => boxed(crate::from_str::<CustomEvent>(text)),
+            "CustomEventInput" => boxed(crate::from_str::<CustomEventInput>(text)),
+            "Customer" => boxed(crate::from_str::<Customer>(text)),
+            "CustomerDisconnectedPush" => {
+                boxed(crate::from_str::<CustomerDisconnectedPush>(text))
+            }
+            "CustomerPage" => boxed(crate::from_str::<CustomerPage>(text)),
+            "CustomerSideStorageUpdatedPush" => {
+                boxed(crate::from_str::<CustomerSideStorageUpdatedPush>(text))
+            }
+            "CustomerStatistics" => boxed(crate::from_str::<CustomerStatistics>(text)),
+            "CustomerUpdatedPush" => boxed(crate::from_str::<CustomerUpdatedPush>(text)),
+            "DeactivateChatRequest" => {
+                boxed(crate::from_str::<DeactivateChatRequest>(text))
+            }
+            "DeactivateChatResponse" => {
+                boxed(crate::from_str::<DeactivateChatResponse>(text))
+            }
+            "DefaultWidget" => boxed(crate::from_str::<DefaultWidget>(text)),
+            "DeleteChatPropertiesRequest" => {
+                boxed(crate::from_str::<DeleteChatPropertiesRequest>(text))
+            }
+            "DeleteChatPropertiesResponse" => {
+                boxed(crate::from_str::<DeleteChatPropertiesResponse>(text))
+            }
+            "DeleteEventPropertiesRequest" => {
+                boxed(crate::from_str::<DeleteEventPropertiesRequest>(text))
+            }
+            "DeleteEventPropertiesResponse" => {
+                boxed(crate::from_str::<DeleteEventPropertiesResponse>(text))
+            }
+            "DeleteEventRequest" => boxed(crate::from_str::<DeleteEventRequest>(text)),
+            "DeleteEventResponse" => boxed(crate::from_str::<DeleteEventResponse>(text)),
+            "DeleteThreadPropertiesRequest" => {
+                boxed(crate::from_str::<DeleteThreadPropertiesRequest>(text))
+            }
+            "DeleteThreadPropertiesResponse" => {
+                boxed(crate::from_str::<DeleteThreadPropertiesResponse>(text))
+            }
+            "DisconnectReason" => boxed(crate::from_str::<DisconnectReason>(text)),
+            "EcommerceAddon" => boxed(crate::from_str::<EcommerceAddon>(text)),
+            "EcommerceOption" => boxed(crate::from_str::<EcommerceOption>(text)),
+            "EcommerceProduct" => boxed(crate::from_str::<EcommerceProduct>(text)),
+            "EcommerceViewType" => boxed(crate::from_str::<EcommerceViewType>(text)),
+            "ErrorEnvelope" => boxed(crate::from_str::<crate::ErrorEnvelope>(text)),
+            "ErrorType" => boxed(crate::from_str::<crate::ErrorType>(text)),
+            "Event" => boxed(crate::from_str::<Event>(text)),
+            "EventDeletedPush" => boxed(crate::from_str::<EventDeletedPush>(text)),
+            "EventInput" => boxed(crate::from_str::<EventInput>(text)),
+            "EventPropertiesDeletedPush" => {
+                boxed(crate::from_str::<EventPropertiesDeletedPush>(text))
+            }
+            "EventPropertiesUpdatedPush" => {
+                boxed(crate::from_str::<EventPropertiesUpdatedPush>(text))
+            }
+            "EventUpdatedPush" => boxed(crate::from_str::<EventUpdatedPush>(text)),
+            "EventsMarkedAsSeenPush" => {
+                boxed(crate::from_str::<EventsMarkedAsSeenPush>(text))
+            }
+            "FbMessengerUpdate" => boxed(crate::from_str::<FbMessengerUpdate>(text)),
+            "FileEvent" => boxed(crate::from_str::<FileEvent>(text)),
+            "FileEventInput" => boxed(crate::from_str::<FileEventInput>(text)),
+            "FilledFormEvent" => boxed(crate::from_str::<FilledFormEvent>(text)),
+            "FilledFormEventInput" => {
+                boxed(crate::from_str::<FilledFormEventInput>(text))
+            }
+            "FilledFormField" => boxed(crate::from_str::<FilledFormField>(text)),
+            "Form" => boxed(crate::from_str::<Form>(text)),
+            "FormAnswer" => boxed(crate::from_str::<FormAnswer>(text)),
+            "FormEvent" => boxed(crate::from_str::<FormEvent>(text)),
+            "FormEventInput" => boxed(crate::from_str::<FormEventInput>(text)),
+            "FormField" => boxed(crate::from_str::<FormField>(text)),
+            "FormFieldOption" => boxed(crate::from_str::<FormFieldOption>(text)),
+            "FormFieldType" => boxed(crate::from_str::<FormFieldType>(text)),
+            "GetChatRequest" => boxed(crate::from_str::<GetChatRequest>(text)),
+            "GetChatResponse" => boxed(crate::from_str::<GetChatResponse>(text)),
+            "GetConfigurationRequest" => {
+                boxed(crate::from_str::<GetConfigurationRequest>(text))
+            }
+            "GetConfigurationResponse" => {
+                boxed(crate::from_str::<GetConfigurationResponse>(text))
+            }
+            "GetCustomerRequest" => boxed(crate::from_str::<GetCustomerRequest>(text)),
+            "GetCustomerResponse" => boxed(crate::from_str::<GetCustomerResponse>(text)),
+            "GetDynamicConfigurationRequest" => {
+                boxed(crate::from_str::<GetDynamicConfigurationRequest>(text))
+            }
+            "GetDynamicConfigurationResponse" => {
+                boxed(crate::from_str::<GetDynamicConfigurationResponse>(text))
+            }
+            "GetFormRequest" => boxed(crate::from_str::<GetFormRequest>(text)),
+            "GetFormResponse" => boxed(crate::from_str::<GetFormResponse>(text)),
+            "GetFormType" => boxed(crate::from_str::<GetFormType>(text)),
+            "GetLocalizationRequest" => {
+                boxed(crate::from_str::<GetLocalizationRequest>(text))
+            }
+            "GetLocalizationResponse" => {
+                boxed(crate::from_str::<GetLocalizationResponse>(text))
+            }
+            "GetPredictedAgentRequest" => {
+                boxed(crate::from_str::<GetPredictedAgentRequest>(text))
+            }
+            "GetPredictedAgentResponse" => {
+                boxed(crate::from_str::<GetPredictedAgentResponse>(text))
+            }
+            "GetUrlInfoRequest" => boxed(crate::from_str::<GetUrlInfoRequest>(text)),
+            "GetUrlInfoResponse" => boxed(crate::from_str::<GetUrlInfoResponse>(text)),
+            "Greeting" => boxed(crate::from_str::<Greeting>(text)),
+            "GreetingAcceptedPush" => {
+                boxed(crate::from_str::<GreetingAcceptedPush>(text))
+            }
+            "GreetingCanceledPush" => {
+                boxed(crate::from_str::<GreetingCanceledPush>(text))
+            }
+            "GroupChooserFilledFormField" => {
+                boxed(crate::from_str::<GroupChooserFilledFormField>(text))
+            }
+            "GroupStatus" => boxed(crate::from_str::<GroupStatus>(text)),
+            "GroupStatusChange" => boxed(crate::from_str::<GroupStatusChange>(text)),
+            "GroupsStatusUpdatedPush" => {
+                boxed(crate::from_str::<GroupsStatusUpdatedPush>(text))
+            }
+            "IncomingChatPush" => boxed(crate::from_str::<IncomingChatPush>(text)),
+            "IncomingEventPreviewPush" => {
+                boxed(crate::from_str::<IncomingEventPreviewPush>(text))
+            }
+            "IncomingEventPush" => boxed(crate::from_str::<IncomingEventPush>(text)),
+            "IncomingGreetingPush" => {
+                boxed(crate::from_str::<IncomingGreetingPush>(text))
+            }
+            "IncomingMulticastPush" => {
+                boxed(crate::from_str::<IncomingMulticastPush>(text))
+            }
+            "IncomingRichMessagePostbackPush" => {
+                boxed(crate::from_str::<IncomingRichMessagePostbackPush>(text))
+            }
+            "IncomingThinkingIndicatorPush" => {
+                boxed(crate::from_str::<IncomingThinkingIndicatorPush>(text))
+            }
+            "IncomingTypingIndicatorPush" => {
+                boxed(crate::from_str::<IncomingTypingIndicatorPush>(text))
+            }
+            "IncomingWelcomeMessagePush" => {
+                boxed(crate::from_str::<IncomingWelcomeMessagePush>(text))
+            }
+            "LastEvent" => boxed(crate::from_str::<LastEvent>(text)),
+            "LastThreadSummary" => boxed(crate::from_str::<LastThreadSummary>(text)),
+            "ListChatsRequest" => boxed(crate::from_str::<ListChatsRequest>(text)),
+            "ListChatsResponse" => boxed(crate::from_str::<ListChatsResponse>(text)),
+            "ListChatsSortOrder" => boxed(crate::from_str::<ListChatsSortOrder>(text)),
+            "ListGroupPropertiesRequest" => {
+                boxed(crate::from_str::<ListGroupPropertiesRequest>(text))
+            }
+            "ListGroupPropertiesResponse" => {
+                boxed(crate::from_str::<ListGroupPropertiesResponse>(text))
+            }
+            "ListGroupStatusesRequest" => {
+                boxed(crate::from_str::<ListGroupStatusesRequest>(text))
+            }
+            "ListGroupStatusesResponse" => {
+                boxed(crate::from_str::<ListGroupStatusesResponse>(text))
+            }
+            "ListLicensePropertiesRequest" => {
+                boxed(crate::from_str::<ListLicensePropertiesRequest>(text))
+            }
+            "ListLicensePropertiesResponse" => {
+                boxed(crate::from_str::<ListLicensePropertiesResponse>(text))
+            }
+            "ListThreadsRequest" => boxed(crate::from_str::<ListThreadsRequest>(text)),
+            "ListThreadsResponse" => boxed(crate::from_str::<ListThreadsResponse>(text)),
+            "ListThreadsSortOrder" => {
+                boxed(crate::from_str::<ListThreadsSortOrder>(text))
+            }
+            "LivechatConfiguration" => {
+                boxed(crate::from_str::<LivechatConfiguration>(text))
+            }
+            "LoginApplication" => boxed(crate::from_str::<LoginApplication>(text)),
+            "LoginChat" => boxed(crate::from_str::<LoginChat>(text)),
+            "LoginCustomer" => boxed(crate::from_str::<LoginCustomer>(text)),
+            "LoginRequest" => boxed(crate::from_str::<LoginRequest>(text)),
+            "LoginResponse" => boxed(crate::from_str::<LoginResponse>(text)),
+            "MarkEventsAsSeenRequest" => {
+                boxed(crate::from_str::<MarkEventsAsSeenRequest>(text))
+            }
+            "MarkEventsAsSeenResponse" => {
+                boxed(crate::from_str::<MarkEventsAsSeenResponse>(text))
+            }
+            "MessageEvent" => boxed(crate::from_str::<MessageEvent>(text)),
+            "MessageEventInput" => boxed(crate::from_str::<MessageEventInput>(text)),
+            "MessagePostback" => boxed(crate::from_str::<MessagePostback>(text)),
+            "OmnichannelUpdate" => boxed(crate::from_str::<OmnichannelUpdate>(text)),
+            "PingRequest" => boxed(crate::from_str::<PingRequest>(text)),
+            "PingResponse" => boxed(crate::from_str::<PingResponse>(text)),
+            "Postback" => boxed(crate::from_str::<Postback>(text)),
+            "PostbackEcommerce" => boxed(crate::from_str::<PostbackEcommerce>(text)),
+            "Properties" => boxed(crate::from_str::<Properties>(text)),
+            "PropertyNames" => boxed(crate::from_str::<PropertyNames>(text)),
+            "Queue" => boxed(crate::from_str::<Queue>(text)),
+            "QueuePositionUpdatedPush" => {
+                boxed(crate::from_str::<QueuePositionUpdatedPush>(text))
+            }
+            "Recipients" => boxed(crate::from_str::<Recipients>(text)),
+            "RequestEmailVerificationRequest" => {
+                boxed(crate::from_str::<RequestEmailVerificationRequest>(text))
+            }
+            "RequestEmailVerificationResponse" => {
+                boxed(crate::from_str::<RequestEmailVerificationResponse>(text))
+            }
+            "RequestWelcomeMessageRequest" => {
+                boxed(crate::from_str::<RequestWelcomeMessageRequest>(text))
+            }
+            "RequestWelcomeMessageResponse" => {
+                boxed(crate::from_str::<RequestWelcomeMessageResponse>(text))
+            }
+            "ResumeChatChat" => boxed(crate::from_str::<ResumeChatChat>(text)),
+            "ResumeChatRequest" => boxed(crate::from_str::<ResumeChatRequest>(text)),
+            "ResumeChatResponse" => boxed(crate::from_str::<ResumeChatResponse>(text)),
+            "ResumeChatThread" => boxed(crate::from_str::<ResumeChatThread>(text)),
+            "RichMessageButton" => boxed(crate::from_str::<RichMessageButton>(text)),
+            "RichMessageElement" => boxed(crate::from_str::<RichMessageElement>(text)),
+            "RichMessageEvent" => boxed(crate::from_str::<RichMessageEvent>(text)),
+            "RichMessageEventInput" => {
+                boxed(crate::from_str::<RichMessageEventInput>(text))
+            }
+            "RichMessageImage" => boxed(crate::from_str::<RichMessageImage>(text)),
+            "RichMessageTemplate" => boxed(crate::from_str::<RichMessageTemplate>(text)),
+            "SendEventRequest" => boxed(crate::from_str::<SendEventRequest>(text)),
+            "SendEventResponse" => boxed(crate::from_str::<SendEventResponse>(text)),
+            "SendGreetingButtonClickedRequest" => {
+                boxed(crate::from_str::<SendGreetingButtonClickedRequest>(text))
+            }
+            "SendGreetingButtonClickedResponse" => {
+                boxed(crate::from_str::<SendGreetingButtonClickedResponse>(text))
+            }
+            "SendRichMessagePostbackRequest" => {
+                boxed(crate::from_str::<SendRichMessagePostbackRequest>(text))
+            }
+            "SendRichMessagePostbackResponse" => {
+                boxed(crate::from_str::<SendRichMessagePostbackResponse>(text))
+            }
+            "SendSneakPeekRequest" => {
+                boxed(crate::from_str::<SendSneakPeekRequest>(text))
+            }
+            "SendSneakPeekResponse" => {
+                boxed(crate::from_str::<SendSneakPeekResponse>(text))
+            }
+            "SessionFields" => boxed(crate::from_str::<SessionFields>(text)),
+            "SetCustomerSessionFieldsRequest" => {
+                boxed(crate::from_str::<SetCustomerSessionFieldsRequest>(text))
+            }
+            "SetCustomerSessionFieldsResponse" => {
+                boxed(crate::from_str::<SetCustomerSessionFieldsResponse>(text))
+            }
+            "StartChatChat" => boxed(crate::from_str::<StartChatChat>(text)),
+            "StartChatRequest" => boxed(crate::from_str::<StartChatRequest>(text)),
+            "StartChatResponse" => boxed(crate::from_str::<StartChatResponse>(text)),
+            "StartChatThread" => boxed(crate::from_str::<StartChatThread>(text)),
+            "StartChatUser" => boxed(crate::from_str::<StartChatUser>(text)),
+            "SystemEvent" => boxed(crate::from_str::<SystemEvent>(text)),
+            "SystemEventSource" => boxed(crate::from_str::<SystemEventSource>(text)),
+            "SystemMessageEvent" => boxed(crate::from_str::<SystemMessageEvent>(text)),
+            "SystemMessageEventInput" => {
+                boxed(crate::from_str::<SystemMessageEventInput>(text))
+            }
+            "TextFilledFormField" => boxed(crate::from_str::<TextFilledFormField>(text)),
+            "TextFilledFormFieldType" => {
+                boxed(crate::from_str::<TextFilledFormFieldType>(text))
+            }
+            "Thread" => boxed(crate::from_str::<Thread>(text)),
+            "ThreadPropertiesDeletedPush" => {
+                boxed(crate::from_str::<ThreadPropertiesDeletedPush>(text))
+            }
+            "ThreadPropertiesUpdatedPush" => {
+                boxed(crate::from_str::<ThreadPropertiesUpdatedPush>(text))
+            }
+            "TransferTarget" => boxed(crate::from_str::<TransferTarget>(text)),
+            "TwilioUpdate" => boxed(crate::from_str::<TwilioUpdate>(text)),
+            "TypingIndicator" => boxed(crate::from_str::<TypingIndicator>(text)),
+            "UpdateChatPropertiesRequest" => {
+                boxed(crate::from_str::<UpdateChatPropertiesRequest>(text))
+            }
+            "UpdateChatPropertiesResponse" => {
+                boxed(crate::from_str::<UpdateChatPropertiesResponse>(text))
+            }
+            "UpdateCustomerPageRequest" => {
+                boxed(crate::from_str::<UpdateCustomerPageRequest>(text))
+            }
+            "UpdateCustomerPageResponse" => {
+                boxed(crate::from_str::<UpdateCustomerPageResponse>(text))
+            }
+            "UpdateCustomerRequest" => {
+                boxed(crate::from_str::<UpdateCustomerRequest>(text))
+            }
+            "UpdateCustomerResponse" => {
+                boxed(crate::from_str::<UpdateCustomerResponse>(text))
+            }
+            "UpdateEventPropertiesRequest" => {
+                boxed(crate::from_str::<UpdateEventPropertiesRequest>(text))
+            }
+            "UpdateEventPropertiesResponse" => {
+                boxed(crate::from_str::<UpdateEventPropertiesResponse>(text))
+            }
+            "UpdateThreadPropertiesRequest" => {
+                boxed(crate::from_str::<UpdateThreadPropertiesRequest>(text))
+            }
+            "UpdateThreadPropertiesResponse" => {
+                boxed(crate::from_str::<UpdateThreadPropertiesResponse>(text))
+            }
+            "UploadFileResponse" => boxed(crate::from_str::<UploadFileResponse>(text)),
+            "User" => boxed(crate::from_str::<User>(text)),
+            "UserAddedToChatPush" => boxed(crate::from_str::<UserAddedToChatPush>(text)),
+            "UserAddedToChatReason" => {
+                boxed(crate::from_str::<UserAddedToChatReason>(text))
+            }
+            "UserRemovedFromChatPush" => {
+                boxed(crate::from_str::<UserRemovedFromChatPush>(text))
+            }
+            "UserRemovedFromChatReason" => {
+                boxed(crate::from_str::<UserRemovedFromChatReason>(text))
+            }
+            "WebviewHeight" => boxed(crate::from_str::<WebviewHeight>(text)),
+            "WidgetButton" => boxed(crate::from_str::<WidgetButton>(text)),
+            "WidgetButtonType" => boxed(crate::from_str::<WidgetButtonType>(text)),
+            _ => return ::std::option::Option::None,
+        },
+    )
+}
 ///Every action of API v3.6, in the manifest's order.
 pub const ACTIONS: &[crate::ActionInfo] = &[
     crate::ActionInfo {
@@ -10616,6 +11007,208 @@ impl crate::Unknowns for SystemMessageEventInput {
         path.report_fields(&self.extra, found);
     }
 }
+///The name of every type of API v3.6, sorted.
+pub const TYPES: &[&str] = &[
+    "AcceptGreetingRequest",
+    "AcceptGreetingResponse",
+    "Access",
+    "Address",
+    "Agent",
+    "AgentProfile",
+    "ApiError",
+    "ButtonTarget",
+    "ButtonType",
+    "CancelGreetingRequest",
+    "CancelGreetingResponse",
+    "Chat",
+    "ChatDeactivatedPush",
+    "ChatPropertiesDeletedPush",
+    "ChatPropertiesUpdatedPush",
+    "ChatSummary",
+    "ChatTransferredPush",
+    "ChatTransferredReason",
+    "CheckGoalsRequest",
+    "CheckGoalsResponse",
+    "CheckboxFilledFormField",
+    "ChoiceFilledFormField",
+    "ChoiceFilledFormFieldType",
+    "ConfigurationProperties",
+    "CustomEvent",
+    "CustomEventInput",
+    "Customer",
+    "CustomerDisconnectedPush",
+    "CustomerPage",
+    "CustomerSideStorageUpdatedPush",
+    "CustomerStatistics",
+    "CustomerUpdatedPush",
+    "DeactivateChatRequest",
+    "DeactivateChatResponse",
+    "DefaultWidget",
+    "DeleteChatPropertiesRequest",
+    "DeleteChatPropertiesResponse",
+    "DeleteEventPropertiesRequest",
+    "DeleteEventPropertiesResponse",
+    "DeleteEventRequest",
+    "DeleteEventResponse",
+    "DeleteThreadPropertiesRequest",
+    "DeleteThreadPropertiesResponse",
+    "DisconnectReason",
+    "EcommerceAddon",
+    "EcommerceOption",
+    "EcommerceProduct",
+    "EcommerceViewType",
+    "ErrorEnvelope",
+    "ErrorType",
+    "Event",
+    "EventDeletedPush",
+    "EventInput",
+    "EventPropertiesDeletedPush",
+    "EventPropertiesUpdatedPush",
+    "EventUpdatedPush",
+    "EventsMarkedAsSeenPush",
+    "FbMessengerUpdate",
+    "FileEvent",
+    "FileEventInput",
+    "FilledFormEvent",
+    "FilledFormEventInput",
+    "FilledFormField",
+    "Form",
+    "FormAnswer",
+    "FormEvent",
+    "FormEventInput",
+    "FormField",
+    "FormFieldOption",
+    "FormFieldType",
+    "GetChatRequest",
+    "GetChatResponse",
+    "GetConfigurationRequest",
+    "GetConfigurationResponse",
+    "GetCustomerRequest",
+    "GetCustomerResponse",
+    "GetDynamicConfigurationRequest",
+    "GetDynamicConfigurationResponse",
+    "GetFormRequest",
+    "GetFormResponse",
+    "GetFormType",
+    "GetLocalizationRequest",
+    "GetLocalizationResponse",
+    "GetPredictedAgentRequest",
+    "GetPredictedAgentResponse",
+    "GetUrlInfoRequest",
+    "GetUrlInfoResponse",
+    "Greeting",
+    "GreetingAcceptedPush",
+    "GreetingCanceledPush",
+    "GroupChooserFilledFormField",
+    "GroupStatus",
+    "GroupStatusChange",
+    "GroupsStatusUpdatedPush",
+    "IncomingChatPush",
+    "IncomingEventPreviewPush",
+    "IncomingEventPush",
+    "IncomingGreetingPush",
+    "IncomingMulticastPush",
+    "IncomingRichMessagePostbackPush",
+    "IncomingThinkingIndicatorPush",
+    "IncomingTypingIndicatorPush",
+    "IncomingWelcomeMessagePush",
+    "LastEvent",
+    "LastThreadSummary",
+    "ListChatsRequest",
+    "ListChatsResponse",
+    "ListChatsSortOrder",
+    "ListGroupPropertiesRequest",
+    "ListGroupPropertiesResponse",
+    "ListGroupStatusesRequest",
+    "ListGroupStatusesResponse",
+    "ListLicensePropertiesRequest",
+    "ListLicensePropertiesResponse",
+    "ListThreadsRequest",
+    "ListThreadsResponse",
+    "ListThreadsSortOrder",
+    "LivechatConfiguration",
+    "LoginApplication",
+    "LoginChat",
+    "LoginCustomer",
+    "LoginRequest",
+    "LoginResponse",
+    "MarkEventsAsSeenRequest",
+    "MarkEventsAsSeenResponse",
+    "MessageEvent",
+    "MessageEventInput",
+    "MessagePostback",
+    "OmnichannelUpdate",
+    "PingRequest",
+    "PingResponse",
+    "Postback",
+    "PostbackEcommerce",
+    "Properties",
+    "PropertyNames",
+    "Queue",
+    "QueuePositionUpdatedPush",
+    "Recipients",
+    "RequestEmailVerificationRequest",
+    "RequestEmailVerificationResponse",
+    "RequestWelcomeMessageRequest",
+    "RequestWelcomeMessageResponse",
+    "ResumeChatChat",
+    "ResumeChatRequest",
+    "ResumeChatResponse",
+    "ResumeChatThread",
+    "RichMessageButton",
+    "RichMessageElement",
+    "RichMessageEvent",
+    "RichMessageEventInput",
+    "RichMessageImage",
+    "RichMessageTemplate",
+    "SendEventRequest",
+    "SendEventResponse",
+    "SendGreetingButtonClickedRequest",
+    "SendGreetingButtonClickedResponse",
+    "SendRichMessagePostbackRequest",
+    "SendRichMessagePostbackResponse",
+    "SendSneakPeekRequest",
+    "SendSneakPeekResponse",
+    "SessionFields",
+    "SetCustomerSessionFieldsRequest",
+    "SetCustomerSessionFieldsResponse",
+    "StartChatChat",
+    "StartChatRequest",
+    "StartChatResponse",
+    "StartChatThread",
+    "StartChatUser",
+    "SystemEvent",
+    "SystemEventSource",
+    "SystemMessageEvent",
+    "SystemMessageEventInput",
+    "TextFilledFormField",
+    "TextFilledFormFieldType",
+    "Thread",
+    "ThreadPropertiesDeletedPush",
+    "ThreadPropertiesUpdatedPush",
+    "TransferTarget",
+    "TwilioUpdate",
+    "TypingIndicator",
+    "UpdateChatPropertiesRequest",
+    "UpdateChatPropertiesResponse",
+    "UpdateCustomerPageRequest",
+    "UpdateCustomerPageResponse",
+    "UpdateCustomerRequest",
+    "UpdateCustomerResponse",
+    "UpdateEventPropertiesRequest",
+    "UpdateEventPropertiesResponse",
+    "UpdateThreadPropertiesRequest",
+    "UpdateThreadPropertiesResponse",
+    "UploadFileResponse",
+    "User",
+    "UserAddedToChatPush",
+    "UserAddedToChatReason",
+    "UserRemovedFromChatPush",
+    "UserRemovedFromChatReason",
+    "WebviewHeight",
+    "WidgetButton",
+    "WidgetButtonType",
+];
 ///An answered text field (`name`, `email`, `question`, `textarea`, `subject`).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct TextFilledFormField {

@@ -1,0 +1,238 @@
+//! Every fixture validates against its source schema, decodes into the generated type and
+//! re-encodes to the same JSON; every negative fixture is refused by both, at the same path; and
+//! every action, push and union member has fixtures.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use lc_tests::{decode, fixtures, read_json, root, SchemaSet};
+use serde_json::Value;
+
+const VERSIONS: &[&str] = &["3.6"];
+
+/// Keywords whose failure means "a value outside a closed set" (what `unknown_*` fixtures carry).
+const CLOSED_SET_KEYWORDS: &[&str] = &["enum", "const", "oneOf"];
+
+fn fixture_dir(version: &str) -> std::path::PathBuf {
+    root().join("tests/fixtures").join(format!("v{version}"))
+}
+
+#[test]
+fn every_action_and_push_has_fixtures() {
+    for version in VERSIONS {
+        let set = SchemaSet::load(version);
+        let all = fixtures(&fixture_dir(version));
+        let has = |kind: &str, name: &str| all.iter().any(|f| f.kind == kind && f.name == name);
+        let mut missing = Vec::new();
+        for a in set.actions() {
+            let name = a["name"].as_str().unwrap();
+            if a["request"].is_string() && !has("request", name) {
+                missing.push(format!("request/{name}"));
+            }
+            if !has("response", name) {
+                missing.push(format!("response/{name}"));
+            }
+        }
+        for p in set.pushes() {
+            let name = p["name"].as_str().unwrap();
+            if !has("push", name) {
+                missing.push(format!("push/{name}"));
+            }
+        }
+        assert!(missing.is_empty(), "v{version}: no fixture for {missing:?}");
+    }
+}
+
+#[test]
+fn fixtures_validate_decode_and_round_trip() {
+    for version in VERSIONS {
+        let set = SchemaSet::load(version);
+        let all = fixtures(&fixture_dir(version));
+        assert!(all.len() > 100, "v{version}: only {} fixtures", all.len());
+        let mut failures = Vec::new();
+        for f in &all {
+            let id = f.id();
+            let Some(schema) = set.schema_of(&f.kind, &f.name) else {
+                failures.push(format!("{id}: no schema for this fixture"));
+                continue;
+            };
+            let input: Value =
+                serde_json::from_str(&f.text).unwrap_or_else(|e| panic!("{id}: {e}"));
+            let errors = set.errors(&schema, &input);
+            if f.expects_unknowns() {
+                if let Some(e) = errors
+                    .iter()
+                    .find(|e| !CLOSED_SET_KEYWORDS.contains(&e.0.as_str()))
+                {
+                    failures.push(format!(
+                        "{id}: invalid beyond closed sets: {} at {}: {}",
+                        e.0, e.1, e.2
+                    ));
+                }
+            } else if let Some(e) = errors.first() {
+                failures.push(format!(
+                    "{id}: does not validate against {schema}: {} at {}: {}",
+                    e.0, e.1, e.2
+                ));
+            }
+            let decoded = match decode(version, &f.kind, &f.name, &f.text) {
+                None => {
+                    failures.push(format!("{id}: no generated type for it"));
+                    continue;
+                }
+                Some(Err(e)) => {
+                    failures.push(format!("{id}: does not decode: {e}"));
+                    continue;
+                }
+                Some(Ok(d)) => d,
+            };
+            let output = decoded.to_json().unwrap();
+            if output != input {
+                failures.push(format!(
+                    "{id}: round trip changed it:\n  in:  {input}\n  out: {output}"
+                ));
+            }
+            let unknowns = decoded.unknowns();
+            match (f.expects_unknowns(), unknowns.is_empty()) {
+                (true, true) => failures.push(format!(
+                    "{id}: an `unknown_*` fixture, but nothing unknown was found"
+                )),
+                (false, false) => failures.push(format!("{id}: unexpected unknowns: {unknowns:?}")),
+                _ => {}
+            }
+            if !f.expects_unknowns() {
+                if let Some(e) = set.errors(&schema, &output).first() {
+                    failures.push(format!(
+                        "{id}: the re-encoded value does not validate: {e:?}"
+                    ));
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "v{version}: {} of {} fixtures fail:\n{}",
+            failures.len(),
+            all.len(),
+            failures.join("\n")
+        );
+    }
+}
+
+#[test]
+fn negative_fixtures_fail_at_their_path() {
+    for version in VERSIONS {
+        let set = SchemaSet::load(version);
+        let all = fixtures(&fixture_dir(version).join("invalid"));
+        assert!(
+            all.len() >= 20,
+            "v{version}: only {} negative fixtures",
+            all.len()
+        );
+        let mut failures = Vec::new();
+        for f in &all {
+            let id = f.id();
+            let wrapper: Value = serde_json::from_str(&f.text).unwrap();
+            let path = wrapper["path"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{id}: no `path`"));
+            let input = &wrapper["input"];
+            let schema = set
+                .schema_of(&f.kind, &f.name)
+                .unwrap_or_else(|| panic!("{id}: no schema"));
+            if set.errors(&schema, input).is_empty() {
+                failures.push(format!("{id}: the schema accepts it"));
+            }
+            match decode(version, &f.kind, &f.name, &input.to_string()) {
+                None => failures.push(format!("{id}: no generated type")),
+                Some(Ok(v)) => failures.push(format!("{id}: decoded anyway: {v:?}")),
+                Some(Err(e)) => {
+                    if e.path() != path {
+                        failures.push(format!(
+                            "{id}: error at `{}`, expected `{path}`: {e}",
+                            e.path()
+                        ));
+                    }
+                    if !e.to_string().contains(&format!("`{path}`")) {
+                        failures.push(format!("{id}: the message does not name the path: {e}"));
+                    }
+                    if e.raw() != input.to_string() {
+                        failures.push(format!("{id}: the error lost the raw text"));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "v{version}:\n{}", failures.join("\n"));
+    }
+}
+
+/// The unions of a schema set: union title -> member title -> its tag values.
+fn unions(set: &SchemaSet) -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
+    let mut out = BTreeMap::new();
+    for (title, rel) in &set.titles {
+        let schema = read_json(&set.dir.join(rel));
+        let Some(tag) = schema
+            .pointer("/discriminator/propertyName")
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let mut members = BTreeMap::new();
+        for m in schema["oneOf"].as_array().unwrap() {
+            let target = set
+                .dir
+                .join(rel)
+                .parent()
+                .unwrap()
+                .join(m["$ref"].as_str().unwrap());
+            let member = read_json(&target);
+            let tags = member["properties"][tag]["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_owned())
+                .collect();
+            members.insert(member["title"].as_str().unwrap().to_owned(), tags);
+        }
+        out.insert(title.clone(), members);
+    }
+    out
+}
+
+#[test]
+fn every_union_member_has_a_fixture() {
+    for version in VERSIONS {
+        let set = SchemaSet::load(version);
+        let unions = unions(&set);
+        assert!(
+            unions.contains_key("Event") && unions.contains_key("User"),
+            "v{version}: unions not found: {:?}",
+            unions.keys()
+        );
+        let all = fixtures(&fixture_dir(version));
+        let mut missing = Vec::new();
+        for (union, members) in &unions {
+            let seen: BTreeSet<String> = all
+                .iter()
+                .filter(|f| f.kind == "type" && &f.name == union)
+                .filter_map(|f| {
+                    serde_json::from_str::<Value>(&f.text)
+                        .ok()?
+                        .get("type")?
+                        .as_str()
+                        .map(str::to_owned)
+                })
+                .collect();
+            for (member, tags) in members {
+                if !tags.iter().any(|t| seen.contains(t)) {
+                    missing.push(format!("{union}::{member} (tags {tags:?})"));
+                }
+            }
+            if !all
+                .iter()
+                .any(|f| f.kind == "type" && &f.name == union && f.case.starts_with("unknown"))
+            {
+                missing.push(format!("{union}: an unknown_* case"));
+            }
+        }
+        assert!(missing.is_empty(), "v{version}: no fixture for {missing:?}");
+    }
+}
