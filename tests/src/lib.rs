@@ -205,33 +205,22 @@ impl SchemaSet {
 }
 
 /// Decodes a fixture's text as what its kind and name say, in API `version`. `None` when the
-/// version has no such action, push or type (or the version is not compiled in).
+/// version (or its cargo feature) has no such action, push or type.
 pub fn decode(
     version: &str,
     kind: &str,
     name: &str,
     text: &str,
 ) -> Option<Result<Box<dyn lc_types::Decoded>, lc_types::DecodeError>> {
-    fn boxed<T: lc_types::Decoded + 'static>(
-        r: Result<T, lc_types::DecodeError>,
-    ) -> Result<Box<dyn lc_types::Decoded>, lc_types::DecodeError> {
-        r.map(|v| Box::new(v) as Box<dyn lc_types::Decoded>)
-    }
-    match version {
-        "3.6" => {
-            use lc_types::v3_6 as v;
-            let action = v::ACTIONS.iter().find(|a| a.name == name);
-            Some(match kind {
-                "request" => boxed(v::AnyRequest::decode(action?.request.map(|_| name)?, text)),
-                "response" => boxed(v::AnyResponse::decode(action?.name, text)),
-                "push" => boxed(v::AnyPush::decode(
-                    v::PUSHES.iter().find(|p| p.name == name)?.name,
-                    text,
-                )),
-                "type" => return v::decode_type(name, text),
-                _ => return None,
-            })
-        }
+    let api = lc_types::api(version.parse().ok()?)?;
+    match kind {
+        "request" => api
+            .action(name)?
+            .request
+            .map(|_| (api.decode_request)(name, text)),
+        "response" => api.action(name).map(|_| (api.decode_response)(name, text)),
+        "push" => api.push(name).map(|_| (api.decode_push)(name, text)),
+        "type" => (api.decode_type)(name, text),
         _ => None,
     }
 }

@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 mod action;
+mod api;
 mod decode;
 mod error;
 mod frame;
@@ -51,6 +52,7 @@ mod unknown;
 mod version;
 
 pub use action::{Action, ActionInfo, Push, PushInfo, RtmAction, WebAction, WebMethod};
+pub use api::{api, apis, Api, DecodeFn};
 #[doc(hidden)]
 pub use decode::{double_option, variant};
 pub use decode::{from_slice, from_str, from_value, DecodeError, Decoded};

@@ -709,6 +709,26 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#ping",
     },
 ];
+/// This version's tables and run-time decoders.
+pub const API: crate::Api = crate::Api {
+    version: VERSION,
+    actions: ACTIONS,
+    pushes: PUSHES,
+    types: TYPES,
+    decode_request: |name, text| {
+        AnyRequest::decode(name, text)
+            .map(|v| ::std::boxed::Box::new(v) as ::std::boxed::Box<dyn crate::Decoded>)
+    },
+    decode_response: |name, text| {
+        AnyResponse::decode(name, text)
+            .map(|v| ::std::boxed::Box::new(v) as ::std::boxed::Box<dyn crate::Decoded>)
+    },
+    decode_push: |name, text| {
+        AnyPush::decode(name, text)
+            .map(|v| ::std::boxed::Box::new(v) as ::std::boxed::Box<dyn crate::Decoded>)
+    },
+    decode_type,
+};
 ///Payload of `accept_greeting`: the customer accepted a greeting.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AcceptGreetingRequest {

@@ -1,0 +1,59 @@
+//! `lc actions`: the action and push tables of one API version.
+
+use serde_json::{json, Value};
+
+use crate::{Failure, Options};
+
+pub fn run(opts: &Options) -> Result<(), Failure> {
+    if !opts.positional.is_empty() {
+        return Err(Failure::usage(format!(
+            "`lc actions` takes no arguments (got `{}`)",
+            opts.positional.join(" ")
+        )));
+    }
+    let api = opts.api;
+    if opts.json {
+        let actions: Vec<Value> = api
+            .actions
+            .iter()
+            .map(|a| json!({"name": a.name, "web": a.web.map(|m| m.as_str()), "rtm": a.rtm, "request": a.request, "response": a.response}))
+            .collect();
+        let pushes: Vec<Value> = api
+            .pushes
+            .iter()
+            .map(|p| json!({"name": p.name, "type": p.payload}))
+            .collect();
+        out!("{}", json!({"actions": actions, "pushes": pushes}));
+        return Ok(());
+    }
+    out!(
+        "API v{}: {} actions, {} pushes\n",
+        api.version,
+        api.actions.len(),
+        api.pushes.len()
+    );
+    out!(
+        "{:<30} {:<10} {:<4} {:<36} RESPONSE",
+        "ACTION",
+        "WEB",
+        "RTM",
+        "REQUEST"
+    );
+    for a in api.actions {
+        let web = a.web.map_or("-", |m| m.as_str());
+        let rtm = if a.rtm { "yes" } else { "no" };
+        out!(
+            "{:<30} {:<10} {:<4} {:<36} {}",
+            a.name,
+            web,
+            rtm,
+            a.request.unwrap_or("(multipart)"),
+            a.response
+        );
+    }
+    out!("\n{:<33} TYPE", "PUSH");
+    for p in api.pushes {
+        out!("{:<33} {}", p.name, p.payload);
+    }
+    Ok(())
+}

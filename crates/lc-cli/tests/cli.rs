@@ -1,0 +1,216 @@
+//! The `lc` binary as a user runs it: stdin in, stdout/stderr/exit code out.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn lc(args: &[&str], stdin: &str) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lc"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lc runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().expect("exited"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+const PUSH: &str = r#"{"chat_id": "PJ0MRSHTDG", "thread_id": "Q20N9CKRX2",
+  "event": {"id": "Q20N9CKRX2_3", "type": "message", "text": "Hello",
+            "author_id": "7c3a1e0f-2b4d-4e8a-9f1c-5d6e7f8a9b0c",
+            "created_at": "2026-03-02T10:15:31.123456Z"}}"#;
+
+#[test]
+fn decodes_a_push_and_prints_it_re_encoded_on_one_line() {
+    let r = lc(&["decode", "push", "incoming_event"], PUSH);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 1);
+    let out: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(out, serde_json::from_str::<Value>(PUSH).unwrap());
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn reports_unknowns_and_fails_them_with_strict() {
+    let input = r#"{"chat_id": "C", "thread_id": "T", "mood": "good",
+        "event": {"type": "hologram", "created_at": "2026-03-02T10:15:31.123456Z"}}"#;
+    let r = lc(&["decode", "push", "incoming_event"], input);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", r.stderr);
+    assert!(
+        lines.iter().all(|l| l.starts_with("unknown")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("`mood`") && r.stderr.contains("`hologram`"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&r.stdout).unwrap(),
+        serde_json::from_str::<Value>(input).unwrap()
+    );
+    let strict = lc(&["decode", "--strict", "push", "incoming_event"], input);
+    assert_eq!(strict.code, 3);
+    assert_eq!(strict.stdout, r.stdout, "the value is still printed");
+}
+
+#[test]
+fn unknown_enum_value_is_reported() {
+    let r = lc(
+        &["decode", "push", "customer_disconnected"],
+        r#"{"reason": "moon_phase"}"#,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("unknown enum value `moon_phase`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn decode_errors_name_the_path_and_exit_1() {
+    let r = lc(
+        &["decode", "request", "send_event"],
+        r#"{"chat_id": "C", "event": {"type": "message", "text": 5}}"#,
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("`event.text`"), "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    let missing = lc(&["decode", "request", "list_threads"], "{}");
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("missing field `chat_id`"),
+        "{}",
+        missing.stderr
+    );
+    let not_json = lc(&["decode", "type", "Event"], "{");
+    assert_eq!(not_json.code, 1);
+    let two_documents = lc(&["decode", "type", "Access"], r#"{"group_ids": [0]} {}"#);
+    assert_eq!(two_documents.code, 1, "one document only");
+}
+
+#[test]
+fn unknown_kind_name_or_version_exit_2() {
+    for args in [
+        &["decode", "gizmo", "x"][..],
+        &["decode", "push", "no_such_push"],
+        &["decode", "request", "no_such_action"],
+        &["decode", "type", "NoSuchType"],
+        &["decode", "--api-version", "2.0", "push", "incoming_event"],
+        &[
+            "decode",
+            "--api-version",
+            "banana",
+            "push",
+            "incoming_event",
+        ],
+        &["decode", "push"],
+        &["decode", "request", "upload_file"],
+        &["actions", "--api-version", "9.9"],
+        &["frobnicate"],
+        &[],
+    ] {
+        let r = lc(args, PUSH);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn types_and_versions_are_accepted() {
+    let r = lc(
+        &["decode", "--api-version", "3.6", "type", "Event"],
+        r#"{"type": "custom", "id": "X_1", "created_at": "2026-03-02T10:15:31.123456Z", "content": {"a": [1]}}"#,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn frames_decode_their_payload_by_action() {
+    let push = format!(
+        r#"{{"version": "3.6", "action": "incoming_event", "type": "push", "payload": {PUSH}}}"#
+    );
+    let r = lc(&["decode", "frame"], &push);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        serde_json::from_str::<Value>(&r.stdout).unwrap(),
+        serde_json::from_str::<Value>(&push).unwrap()
+    );
+
+    let bad = r#"{"version": "3.6", "action": "incoming_event", "type": "push", "payload": {"chat_id": 1}}"#;
+    let r = lc(&["decode", "frame"], bad);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("`payload.chat_id`"), "{}", r.stderr);
+
+    let error = r#"{"request_id": "9", "action": "send_event", "type": "response", "success": false,
+        "payload": {"error": {"type": "chat_inactive", "message": "Chat is inactive"}}}"#;
+    let r = lc(&["decode", "--strict", "frame"], error);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let request = r#"{"request_id": "1", "action": "ping", "payload": {}}"#;
+    assert_eq!(lc(&["decode", "--strict", "frame"], request).code, 0);
+
+    let unknown_push = r#"{"version": "3.6", "action": "customer_page_updated", "type": "push", "payload": {"url": "https://example.com"}}"#;
+    let r = lc(&["decode", "frame"], unknown_push);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("unknown push `customer_page_updated`"),
+        "{}",
+        r.stderr
+    );
+
+    let unknown_type = r#"{"action": "x", "type": "telemetry", "payload": {}}"#;
+    let r = lc(&["decode", "--strict", "frame"], unknown_type);
+    assert_eq!(r.code, 3);
+    assert_eq!(
+        serde_json::from_str::<Value>(&r.stdout).unwrap(),
+        serde_json::from_str::<Value>(unknown_type).unwrap()
+    );
+}
+
+#[test]
+fn actions_json_lists_every_action_and_push() {
+    let r = lc(&["actions", "--json"], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let actions = v["actions"].as_array().unwrap();
+    let pushes = v["pushes"].as_array().unwrap();
+    assert_eq!(actions.len(), 39);
+    assert_eq!(pushes.len(), 29);
+    let find = |n: &str| actions.iter().find(|a| a["name"] == n).unwrap().clone();
+    assert_eq!(
+        find("login"),
+        json!({"name": "login", "web": null, "rtm": true, "request": "LoginRequest", "response": "LoginResponse"})
+    );
+    assert_eq!(find("upload_file")["web"], "MULTIPART");
+    assert_eq!(find("upload_file")["request"], Value::Null);
+    assert_eq!(find("get_localization")["web"], "GET");
+    assert_eq!(find("check_goals")["rtm"], false);
+    assert!(pushes.contains(&json!({"name": "incoming_chat", "type": "IncomingChatPush"})));
+    let table = lc(&["actions"], "");
+    assert_eq!(table.code, 0);
+    assert!(table.stdout.contains("send_event") && table.stdout.contains("incoming_greeting"));
+}
