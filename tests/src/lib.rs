@@ -101,10 +101,7 @@ pub struct SchemaSet {
 struct FileRetriever;
 
 impl Retrieve for FileRetriever {
-    fn retrieve(
-        &self,
-        uri: &Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+    fn retrieve(&self, uri: &Uri<String>) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
         let path = uri.path().as_str();
         let text = fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
         Ok(serde_json::from_str(&text)?)
@@ -121,10 +118,7 @@ impl SchemaSet {
             for path in sorted_dir(&dir.join(folder)) {
                 let schema = read_json(&path);
                 if let Some(t) = schema.get("title").and_then(Value::as_str) {
-                    titles.insert(
-                        t.to_owned(),
-                        format!("{folder}/{}", path.file_name().unwrap().to_string_lossy()),
-                    );
+                    titles.insert(t.to_owned(), format!("{folder}/{}", path.file_name().unwrap().to_string_lossy()));
                 }
             }
         }
@@ -170,11 +164,7 @@ impl SchemaSet {
         if let Some(v) = cache.get(rel) {
             return v.clone();
         }
-        let path = self
-            .dir
-            .join(rel)
-            .canonicalize()
-            .unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let path = self.dir.join(rel).canonicalize().unwrap_or_else(|e| panic!("{rel}: {e}"));
         let schema = read_json(&path);
         let validator = jsonschema::options()
             .with_draft(Draft::Draft7)
@@ -192,13 +182,7 @@ impl SchemaSet {
         let v = self.validator(rel);
         let out = v
             .iter_errors(instance)
-            .map(|e| {
-                (
-                    e.kind().keyword().to_owned(),
-                    e.instance_path().to_string(),
-                    e.to_string(),
-                )
-            })
+            .map(|e| (e.kind().keyword().to_owned(), e.instance_path().to_string(), e.to_string()))
             .collect();
         out
     }
@@ -206,18 +190,10 @@ impl SchemaSet {
 
 /// Decodes a fixture's text as what its kind and name say, in API `version`. `None` when the
 /// version (or its cargo feature) has no such action, push or type.
-pub fn decode(
-    version: &str,
-    kind: &str,
-    name: &str,
-    text: &str,
-) -> Option<Result<Box<dyn lc_types::Decoded>, lc_types::DecodeError>> {
+pub fn decode(version: &str, kind: &str, name: &str, text: &str) -> Option<Result<Box<dyn lc_types::Decoded>, lc_types::DecodeError>> {
     let api = lc_types::api(version.parse().ok()?)?;
     match kind {
-        "request" => api
-            .action(name)?
-            .request
-            .map(|_| (api.decode_request)(name, text)),
+        "request" => api.action(name)?.request.map(|_| (api.decode_request)(name, text)),
         "response" => api.action(name).map(|_| (api.decode_response)(name, text)),
         "push" => api.push(name).map(|_| (api.decode_push)(name, text)),
         "type" => (api.decode_type)(name, text),

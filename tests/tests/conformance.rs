@@ -55,24 +55,14 @@ fn fixtures_validate_decode_and_round_trip() {
                 failures.push(format!("{id}: no schema for this fixture"));
                 continue;
             };
-            let input: Value =
-                serde_json::from_str(&f.text).unwrap_or_else(|e| panic!("{id}: {e}"));
+            let input: Value = serde_json::from_str(&f.text).unwrap_or_else(|e| panic!("{id}: {e}"));
             let errors = set.errors(&schema, &input);
             if f.expects_unknowns() {
-                if let Some(e) = errors
-                    .iter()
-                    .find(|e| !CLOSED_SET_KEYWORDS.contains(&e.0.as_str()))
-                {
-                    failures.push(format!(
-                        "{id}: invalid beyond closed sets: {} at {}: {}",
-                        e.0, e.1, e.2
-                    ));
+                if let Some(e) = errors.iter().find(|e| !CLOSED_SET_KEYWORDS.contains(&e.0.as_str())) {
+                    failures.push(format!("{id}: invalid beyond closed sets: {} at {}: {}", e.0, e.1, e.2));
                 }
             } else if let Some(e) = errors.first() {
-                failures.push(format!(
-                    "{id}: does not validate against {schema}: {} at {}: {}",
-                    e.0, e.1, e.2
-                ));
+                failures.push(format!("{id}: does not validate against {schema}: {} at {}: {}", e.0, e.1, e.2));
             }
             let decoded = match decode(version, &f.kind, &f.name, &f.text) {
                 None => {
@@ -87,23 +77,17 @@ fn fixtures_validate_decode_and_round_trip() {
             };
             let output = decoded.to_json().unwrap();
             if output != input {
-                failures.push(format!(
-                    "{id}: round trip changed it:\n  in:  {input}\n  out: {output}"
-                ));
+                failures.push(format!("{id}: round trip changed it:\n  in:  {input}\n  out: {output}"));
             }
             let unknowns = decoded.unknowns();
             match (f.expects_unknowns(), unknowns.is_empty()) {
-                (true, true) => failures.push(format!(
-                    "{id}: an `unknown_*` fixture, but nothing unknown was found"
-                )),
+                (true, true) => failures.push(format!("{id}: an `unknown_*` fixture, but nothing unknown was found")),
                 (false, false) => failures.push(format!("{id}: unexpected unknowns: {unknowns:?}")),
                 _ => {}
             }
             if !f.expects_unknowns() {
                 if let Some(e) = set.errors(&schema, &output).first() {
-                    failures.push(format!(
-                        "{id}: the re-encoded value does not validate: {e:?}"
-                    ));
+                    failures.push(format!("{id}: the re-encoded value does not validate: {e:?}"));
                 }
             }
         }
@@ -122,39 +106,29 @@ fn negative_fixtures_fail_at_their_path() {
     for version in VERSIONS {
         let set = SchemaSet::load(version);
         let all = fixtures(&fixture_dir(version).join("invalid"));
-        assert!(
-            all.len() >= 20,
-            "v{version}: only {} negative fixtures",
-            all.len()
-        );
+        assert!(all.len() >= 20, "v{version}: only {} negative fixtures", all.len());
         let mut failures = Vec::new();
         for f in &all {
             let id = f.id();
             let wrapper: Value = serde_json::from_str(&f.text).unwrap();
-            let path = wrapper["path"]
-                .as_str()
-                .unwrap_or_else(|| panic!("{id}: no `path`"));
+            let path = wrapper["path"].as_str().unwrap_or_else(|| panic!("{id}: no `path`"));
             let input = &wrapper["input"];
-            let schema = set
-                .schema_of(&f.kind, &f.name)
-                .unwrap_or_else(|| panic!("{id}: no schema"));
+            let schema = set.schema_of(&f.kind, &f.name).unwrap_or_else(|| panic!("{id}: no schema"));
             if set.errors(&schema, input).is_empty() {
                 failures.push(format!("{id}: the schema accepts it"));
             }
-            match decode(version, &f.kind, &f.name, &input.to_string()) {
+            let raw = input.to_string();
+            match decode(version, &f.kind, &f.name, &raw) {
                 None => failures.push(format!("{id}: no generated type")),
                 Some(Ok(v)) => failures.push(format!("{id}: decoded anyway: {v:?}")),
                 Some(Err(e)) => {
                     if e.path() != path {
-                        failures.push(format!(
-                            "{id}: error at `{}`, expected `{path}`: {e}",
-                            e.path()
-                        ));
+                        failures.push(format!("{id}: error at `{}`, expected `{path}`: {e}", e.path()));
                     }
                     if !e.to_string().contains(&format!("`{path}`")) {
                         failures.push(format!("{id}: the message does not name the path: {e}"));
                     }
-                    if e.raw() != input.to_string() {
+                    if e.raw() != raw {
                         failures.push(format!("{id}: the error lost the raw text"));
                     }
                 }
@@ -169,20 +143,12 @@ fn unions(set: &SchemaSet) -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
     let mut out = BTreeMap::new();
     for (title, rel) in &set.titles {
         let schema = read_json(&set.dir.join(rel));
-        let Some(tag) = schema
-            .pointer("/discriminator/propertyName")
-            .and_then(Value::as_str)
-        else {
+        let Some(tag) = schema.pointer("/discriminator/propertyName").and_then(Value::as_str) else {
             continue;
         };
         let mut members = BTreeMap::new();
         for m in schema["oneOf"].as_array().unwrap() {
-            let target = set
-                .dir
-                .join(rel)
-                .parent()
-                .unwrap()
-                .join(m["$ref"].as_str().unwrap());
+            let target = set.dir.join(rel).parent().unwrap().join(m["$ref"].as_str().unwrap());
             let member = read_json(&target);
             let tags = member["properties"][tag]["enum"]
                 .as_array()

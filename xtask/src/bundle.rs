@@ -30,14 +30,7 @@ const VALIDATION_ONLY: &[&str] = &[
 ];
 
 /// Annotations that do not shape the Rust types.
-const ANNOTATIONS: &[&str] = &[
-    "$schema",
-    "$id",
-    "$comment",
-    "examples",
-    "discriminator",
-    "x-lc-core",
-];
+const ANNOTATIONS: &[&str] = &["$schema", "$id", "$comment", "examples", "discriminator", "x-lc-core"];
 
 /// Fields the generator adds to structs; a schema property of that name would collide.
 pub const GENERATED_FIELDS: &[&str] = &["extra"];
@@ -118,12 +111,7 @@ pub fn bundle(dir: &Path) -> Result<Bundle, Vec<String>> {
         .file_name()
         .and_then(|n| n.to_str())
         .and_then(|n| n.strip_prefix('v'))
-        .ok_or_else(|| {
-            vec![format!(
-                "{}: a version directory is named v<major>.<minor>",
-                dir.display()
-            )]
-        })?
+        .ok_or_else(|| vec![format!("{}: a version directory is named v<major>.<minor>", dir.display())])?
         .to_owned();
     let mut b = Bundler {
         dir: dir.to_owned(),
@@ -192,8 +180,7 @@ impl Bundler {
             let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
             files.sort();
             for file in files {
-                let Some(stem) = file.file_name().and_then(|n| n.to_str()).map(str::to_owned)
-                else {
+                let Some(stem) = file.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
                     continue;
                 };
                 if !stem.ends_with(".json") {
@@ -215,11 +202,7 @@ impl Bundler {
                         continue;
                     }
                 };
-                let Some(title) = value
-                    .get("title")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                else {
+                let Some(title) = value.get("title").and_then(Value::as_str).map(str::to_owned) else {
                     self.err(&shown, "no `title` (it is the Rust type name)");
                     continue;
                 };
@@ -229,15 +212,8 @@ impl Bundler {
                         for (k, d) in defs {
                             let at = format!("{shown}#/{key}/{k}");
                             match d.get("title").and_then(Value::as_str) {
-                                Some(t) if t == k => {
-                                    self.name(&format!("{rel}#/{key}/{k}"), k, &at)
-                                }
-                                _ => self.err(
-                                    &at,
-                                    format!(
-                                        "a local definition needs `title` equal to its key `{k}`"
-                                    ),
-                                ),
+                                Some(t) if t == k => self.name(&format!("{rel}#/{key}/{k}"), k, &at),
+                                _ => self.err(&at, format!("a local definition needs `title` equal to its key `{k}`")),
                             }
                         }
                     }
@@ -258,10 +234,7 @@ impl Bundler {
     fn name(&mut self, key: &str, title: &str, at: &str) {
         if let Some(first) = self.origin.get(title) {
             let first = first.clone();
-            self.err(
-                at,
-                format!("duplicate type name `{title}` (also defined in {first})"),
-            );
+            self.err(at, format!("duplicate type name `{title}` (also defined in {first})"));
             return;
         }
         if !is_type_name(title) {
@@ -302,10 +275,7 @@ impl Bundler {
                     Some(path) if is_type_name(path) => {
                         self.core.insert(title.clone(), format!("crate::{path}"));
                     }
-                    _ => self.err(
-                        &at,
-                        "`x-lc-core` names a type of the lc-types core, e.g. \"ErrorEnvelope\"",
-                    ),
+                    _ => self.err(&at, "`x-lc-core` names a type of the lc-types core, e.g. \"ErrorEnvelope\""),
                 }
             }
             self.union_of(&title, &schema, &at, &rel);
@@ -323,7 +293,10 @@ impl Bundler {
             if let Some(union) = owner {
                 if !(in_union && from == union) {
                     let at = self.origin[&from].clone();
-                    self.err(&at, format!("refers to `{to}`, a member of the union `{union}`: refer to `{union}` instead"));
+                    self.err(
+                        &at,
+                        format!("refers to `{to}`, a member of the union `{union}`: refer to `{union}` instead"),
+                    );
                 }
             }
         }
@@ -342,11 +315,7 @@ impl Bundler {
         };
         let mut variants = Vec::new();
         for m in members {
-            match m
-                .get("$ref")
-                .and_then(Value::as_str)
-                .map(|r| self.resolve(r, rel))
-            {
+            match m.get("$ref").and_then(Value::as_str).map(|r| self.resolve(r, rel)) {
                 Some(Ok(name)) => variants.push(Variant {
                     type_name: name,
                     tags: vec![],
@@ -376,11 +345,7 @@ impl Bundler {
                 let tags: Option<Vec<String>> = def
                     .pointer(&format!("/properties/{}/enum", u.tag))
                     .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|t| t.as_str().map(str::to_owned))
-                            .collect()
-                    });
+                    .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect());
                 let required = def
                     .get("required")
                     .and_then(Value::as_array)
@@ -394,10 +359,8 @@ impl Bundler {
                 };
                 for t in &tags {
                     if !seen.insert(t.clone()) {
-                        self.errors.push(format!(
-                            "{at}: tag value `{t}` is claimed by two members of the union `{}`",
-                            u.name
-                        ));
+                        self.errors
+                            .push(format!("{at}: tag value `{t}` is claimed by two members of the union `{}`", u.name));
                     }
                 }
                 v.strip = tags.len() == 1;
@@ -428,7 +391,11 @@ impl Bundler {
         let key = match pointer {
             "" | "/" => target.clone(),
             p if p.starts_with("/definitions/") || p.starts_with("/$defs/") => format!("{target}#{p}"),
-            p => return Err(format!("`$ref` `{reference}`: only whole files and `#/definitions/<Name>` can be referred to (not `{p}`)")),
+            p => {
+                return Err(format!(
+                    "`$ref` `{reference}`: only whole files and `#/definitions/<Name>` can be referred to (not `{p}`)"
+                ))
+            }
         };
         self.names
             .get(&key)
@@ -438,34 +405,28 @@ impl Bundler {
 
     /// Rewrites refs and checks the conventions below `node`.
     #[allow(clippy::too_many_arguments)]
-    fn walk(
-        &mut self,
-        node: &mut Value,
-        rel: &str,
-        at: &str,
-        root: &str,
-        owner: &str,
-        is_root: bool,
-        in_union: bool,
-    ) {
+    fn walk(&mut self, node: &mut Value, rel: &str, at: &str, root: &str, owner: &str, is_root: bool, in_union: bool) {
         let Value::Object(obj) = node else { return };
         if let Some(r) = obj.get("$ref").and_then(Value::as_str).map(str::to_owned) {
             match self.resolve(&r, rel) {
                 Ok(name) => {
                     self.refs.push((root.to_owned(), name.clone(), in_union));
-                    obj.insert(
-                        "$ref".into(),
-                        Value::String(format!("#/definitions/{name}")),
-                    );
+                    obj.insert("$ref".into(), Value::String(format!("#/definitions/{name}")));
                 }
                 Err(e) => self.err(at, e),
             }
         }
         if obj.contains_key("default") {
-            self.err(at, "`default` is not allowed: it would make requests carry values the user did not set; put the default in the description");
+            self.err(
+                at,
+                "`default` is not allowed: it would make requests carry values the user did not set; put the default in the description",
+            );
         }
         if obj.get("additionalProperties") == Some(&Value::Bool(false)) {
-            self.err(at, "`additionalProperties: false` is not allowed: received objects keep unknown fields");
+            self.err(
+                at,
+                "`additionalProperties: false` is not allowed: received objects keep unknown fields",
+            );
         }
         let mut owner = owner.to_owned();
         if !is_root {
@@ -478,31 +439,26 @@ impl Bundler {
                 }
                 owner = title.to_owned();
             } else if obj.contains_key("properties") {
-                self.err(
-                    at,
-                    "an inline object with `properties` needs a `title` (its Rust type name)",
-                );
+                self.err(at, "an inline object with `properties` needs a `title` (its Rust type name)");
             }
         }
         let required: BTreeSet<String> = obj
             .get("required")
             .and_then(Value::as_array)
-            .map(|r| {
-                r.iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect()
-            })
+            .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
         if let Some(Value::Object(props)) = obj.get_mut("properties") {
             for (name, sub) in props.iter_mut() {
                 let here = format!("{at}/properties/{name}");
                 if GENERATED_FIELDS.contains(&name.as_str()) {
-                    self.err(&here, format!("a property may not be named `{name}`: the generator adds a field of that name"));
+                    self.err(
+                        &here,
+                        format!("a property may not be named `{name}`: the generator adds a field of that name"),
+                    );
                 }
                 match sub.get("description").and_then(Value::as_str) {
                     Some(d) if !d.trim().is_empty() => {
-                        self.descriptions
-                            .insert((owner.clone(), name.clone()), d.to_owned());
+                        self.descriptions.insert((owner.clone(), name.clone()), d.to_owned());
                     }
                     _ => self.err(&here, "every property needs a `description`"),
                 }
@@ -517,15 +473,7 @@ impl Bundler {
             if let Some(Value::Array(items)) = obj.get_mut(key) {
                 for (i, sub) in items.iter_mut().enumerate() {
                     let here = format!("{at}/{key}/{i}");
-                    self.walk(
-                        sub,
-                        rel,
-                        &here,
-                        root,
-                        &owner,
-                        false,
-                        is_union && key == "oneOf",
-                    );
+                    self.walk(sub, rel, &here, root, &owner, false, is_union && key == "oneOf");
                 }
             }
         }
@@ -570,20 +518,11 @@ impl Bundler {
             }
         };
         if api.get("version").and_then(Value::as_str) != Some(version) {
-            self.err(
-                &at,
-                format!("`version` must be \"{version}\", as the directory name says"),
-            );
+            self.err(&at, format!("`version` must be \"{version}\", as the directory name says"));
         }
         let mut actions = Vec::new();
         let mut names = BTreeSet::new();
-        for (i, a) in api
-            .get("actions")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, a) in api.get("actions").and_then(Value::as_array).into_iter().flatten().enumerate() {
             let here = format!("{at}#/actions/{i}");
             let Some(name) = a.get("name").and_then(Value::as_str) else {
                 self.err(&here, "no `name`");
@@ -594,55 +533,35 @@ impl Bundler {
             }
             let web = match a.get("web") {
                 Some(Value::Null) | None => None,
-                Some(Value::String(m)) if ["POST", "GET", "MULTIPART"].contains(&m.as_str()) => {
-                    Some(m.clone())
-                }
+                Some(Value::String(m)) if ["POST", "GET", "MULTIPART"].contains(&m.as_str()) => Some(m.clone()),
                 Some(other) => {
-                    self.err(
-                        &here,
-                        format!("`web` is \"POST\", \"GET\", \"MULTIPART\" or null, not {other}"),
-                    );
+                    self.err(&here, format!("`web` is \"POST\", \"GET\", \"MULTIPART\" or null, not {other}"));
                     None
                 }
             };
             let rtm = a.get("rtm").and_then(Value::as_bool).unwrap_or_else(|| {
-                self.errors
-                    .push(format!("{here}: `rtm` must be true or false"));
+                self.errors.push(format!("{here}: `rtm` must be true or false"));
                 false
             });
             if web.is_none() && !rtm {
-                self.err(
-                    &here,
-                    format!("action `{name}` is available over neither Web nor RTM"),
-                );
+                self.err(&here, format!("action `{name}` is available over neither Web nor RTM"));
             }
             let request = match a.get("request") {
-                Some(Value::String(p)) => {
-                    self.manifest_type(p, &format!("{}Request", pascal(name)), &here)
-                }
+                Some(Value::String(p)) => self.manifest_type(p, &format!("{}Request", pascal(name)), &here),
                 _ if web.as_deref() == Some("MULTIPART") => None,
                 _ => {
-                    self.err(
-                        &here,
-                        "`request` is the path of the request schema (null only for MULTIPART)",
-                    );
+                    self.err(&here, "`request` is the path of the request schema (null only for MULTIPART)");
                     None
                 }
             };
             let response = match a.get("response") {
-                Some(Value::String(p)) => {
-                    self.manifest_type(p, &format!("{}Response", pascal(name)), &here)
-                }
+                Some(Value::String(p)) => self.manifest_type(p, &format!("{}Response", pascal(name)), &here),
                 _ => {
                     self.err(&here, "`response` is the path of the response schema");
                     None
                 }
             };
-            let docs = a
-                .get("docs")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
+            let docs = a.get("docs").and_then(Value::as_str).unwrap_or_default().to_owned();
             if let Some(response) = response {
                 actions.push(ActionEntry {
                     name: name.to_owned(),
@@ -655,13 +574,7 @@ impl Bundler {
             }
         }
         let mut pushes = Vec::new();
-        for (i, p) in api
-            .get("pushes")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, p) in api.get("pushes").and_then(Value::as_array).into_iter().flatten().enumerate() {
             let here = format!("{at}#/pushes/{i}");
             let Some(name) = p.get("name").and_then(Value::as_str) else {
                 self.err(&here, "no `name`");
@@ -674,11 +587,7 @@ impl Bundler {
                 .get("payload")
                 .and_then(Value::as_str)
                 .and_then(|path| self.manifest_type(path, &format!("{}Push", pascal(name)), &here));
-            let docs = p
-                .get("docs")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
+            let docs = p.get("docs").and_then(Value::as_str).unwrap_or_default().to_owned();
             match payload {
                 Some(payload) => pushes.push(PushEntry {
                     name: name.to_owned(),
@@ -699,10 +608,7 @@ impl Bundler {
             Some(name) if name == expected => Some(name.clone()),
             Some(name) => {
                 let name = name.clone();
-                self.err(
-                    at,
-                    format!("`{path}` has title `{name}`; it must be `{expected}`"),
-                );
+                self.err(at, format!("`{path}` has title `{name}`; it must be `{expected}`"));
                 None
             }
             None => {
@@ -714,8 +620,7 @@ impl Bundler {
 }
 
 fn is_type_name(s: &str) -> bool {
-    s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-        && s.chars().all(|c| c.is_ascii_alphanumeric())
+    s.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && s.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 fn normalize(p: &Path) -> String {
@@ -737,11 +642,9 @@ fn is_nullable(s: &Value) -> bool {
     let null = |v: &Value| v.get("type") == Some(&Value::String("null".into()));
     match s.get("type") {
         Some(Value::Array(types)) => types.iter().any(|t| t == "null"),
-        _ => ["oneOf", "anyOf"].iter().any(|k| {
-            s.get(k)
-                .and_then(Value::as_array)
-                .is_some_and(|a| a.iter().any(null))
-        }),
+        _ => ["oneOf", "anyOf"]
+            .iter()
+            .any(|k| s.get(k).and_then(Value::as_array).is_some_and(|a| a.iter().any(null))),
     }
 }
 
@@ -751,11 +654,7 @@ fn strip(node: &mut Value) {
     for k in VALIDATION_ONLY.iter().chain(ANNOTATIONS) {
         obj.remove(*k);
     }
-    if obj
-        .get("format")
-        .and_then(Value::as_str)
-        .is_some_and(|f| f != "date-time")
-    {
+    if obj.get("format").and_then(Value::as_str).is_some_and(|f| f != "date-time") {
         obj.remove("format");
     }
     if obj.contains_key("properties") && !obj.contains_key("additionalProperties") {
@@ -772,15 +671,7 @@ fn strip(node: &mut Value) {
             items.iter_mut().for_each(strip);
         }
     }
-    for key in [
-        "additionalProperties",
-        "items",
-        "not",
-        "if",
-        "then",
-        "else",
-        "contains",
-    ] {
+    for key in ["additionalProperties", "items", "not", "if", "then", "else", "contains"] {
         if let Some(sub @ Value::Object(_)) = obj.get_mut(key) {
             strip(sub);
         }

@@ -30,9 +30,7 @@ fn main() -> ExitCode {
         ["codegen"] | ["codegen", "--check"] => {
             let check = args.len() == 2;
             let start = Instant::now();
-            let result = codegen::generate(&root).and_then(|out| {
-                codegen::write_or_check(&root, &out, check).map(|n| (n, out.len()))
-            });
+            let result = codegen::generate(&root).and_then(|out| codegen::write_or_check(&root, &out, check).map(|n| (n, out.len())));
             match result {
                 Ok((written, total)) => {
                     let what = if check {
@@ -40,10 +38,7 @@ fn main() -> ExitCode {
                     } else {
                         format!("{written} written")
                     };
-                    eprintln!(
-                        "codegen: {total} files, {what} ({} ms)",
-                        start.elapsed().as_millis()
-                    );
+                    eprintln!("codegen: {total} files, {what} ({} ms)", start.elapsed().as_millis());
                     ExitCode::SUCCESS
                 }
                 Err(errors) => {

@@ -52,11 +52,7 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
             }
         }
     }
-    let replaced: BTreeSet<String> = string_enums
-        .keys()
-        .chain(cx.empty_objects.iter())
-        .cloned()
-        .collect();
+    let replaced: BTreeSet<String> = string_enums.keys().chain(cx.empty_objects.iter()).cloned().collect();
     file.items.retain(|item| match item {
         Item::Enum(e) => !string_enums.contains_key(&e.ident.to_string()),
         Item::Struct(s) => !cx.empty_objects.contains(&s.ident.to_string()),
@@ -91,15 +87,15 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
         if let Fields::Named(fields) = &mut s.fields {
             for f in fields.named.iter_mut() {
                 let ident = f.ident.as_ref().expect("named").to_string();
-                let wire = serde_rename(&f.attrs)
-                    .unwrap_or_else(|| ident.trim_start_matches("r#").to_owned());
+                let wire = serde_rename(&f.attrs).unwrap_or_else(|| ident.trim_start_matches("r#").to_owned());
                 if docs(&f.attrs).is_empty() {
                     if let Some(d) = cx.bundle.descriptions.get(&(name.clone(), wire.clone())) {
                         f.attrs.insert(0, parse_quote!(#[doc = #d]));
                     }
                 }
                 if ident == "extra" {
-                    f.attrs.push(parse_quote!(#[doc = "Fields this version of the schema does not know, kept and re-emitted."]));
+                    f.attrs
+                        .push(parse_quote!(#[doc = "Fields this version of the schema does not know, kept and re-emitted."]));
                     continue;
                 }
                 if cx.bundle.nullable.contains(&(name.clone(), wire.clone())) {
@@ -126,18 +122,12 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
                     f.ty = parse_quote!(::std::option::Option<#ty>);
                     set_serde(
                         &mut f.attrs,
-                        quote!(
-                            default,
-                            skip_serializing_if = "::std::option::Option::is_none"
-                        ),
+                        quote!(default, skip_serializing_if = "::std::option::Option::is_none"),
                     );
                 } else if option_inner(&f.ty).is_some() {
                     set_serde(
                         &mut f.attrs,
-                        quote!(
-                            default,
-                            skip_serializing_if = "::std::option::Option::is_none"
-                        ),
+                        quote!(default, skip_serializing_if = "::std::option::Option::is_none"),
                     );
                 }
             }
@@ -146,9 +136,7 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
     }
     for (owner, field) in &cx.bundle.nullable {
         if !nullable_seen.contains(&(owner.clone(), field.clone())) {
-            errors.push(format!(
-                "nullable field `{owner}.{field}` matches no generated struct field"
-            ));
+            errors.push(format!("nullable field `{owner}.{field}` matches no generated struct field"));
         }
     }
 
@@ -169,10 +157,7 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
     for u in &cx.bundle.unions {
         for v in &u.variants {
             if !structs.contains_key(&v.type_name) {
-                errors.push(format!(
-                    "union `{}`: member `{}` matches no generated struct",
-                    u.name, v.type_name
-                ));
+                errors.push(format!("union `{}`: member `{}` matches no generated struct", u.name, v.type_name));
             }
         }
         let description = cx.bundle.definitions[&u.name]
@@ -188,17 +173,18 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
         return Err(errors);
     }
     for tokens in out {
-        let extra: File = syn::parse2(tokens)
-            .map_err(|e| vec![format!("internal: emitted code does not parse: {e}")])?;
+        let extra: File = syn::parse2(tokens).map_err(|e| vec![format!("internal: emitted code does not parse: {e}")])?;
         file.items.extend(extra.items);
     }
     // Structs whose every field is optional get `Default`, so `..Default::default()` works.
     for item in &mut file.items {
         if let Item::Struct(s) = item {
             if let Fields::Named(fields) = &s.fields {
-                if fields.named.iter().all(|f| {
-                    f.ident.as_ref().is_some_and(|i| i == "extra") || option_inner(&f.ty).is_some()
-                }) {
+                if fields
+                    .named
+                    .iter()
+                    .all(|f| f.ident.as_ref().is_some_and(|i| i == "extra") || option_inner(&f.ty).is_some())
+                {
                     add_derive(&mut s.attrs, quote!(Default));
                 }
             }
@@ -209,19 +195,13 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
 
 /// The doc attributes of an item.
 fn docs(attrs: &[Attribute]) -> Vec<Attribute> {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("doc"))
-        .cloned()
-        .collect()
+    attrs.iter().filter(|a| a.path().is_ident("doc")).cloned().collect()
 }
 
 fn serde_args(attrs: &[Attribute]) -> Vec<syn::Meta> {
     let mut out = Vec::new();
     for a in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        if let Ok(list) = a.parse_args_with(
-            syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
-        ) {
+        if let Ok(list) = a.parse_args_with(syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated) {
             out.extend(list);
         }
     }
@@ -231,10 +211,7 @@ fn serde_args(attrs: &[Attribute]) -> Vec<syn::Meta> {
 fn serde_str(attrs: &[Attribute], key: &str) -> Option<String> {
     serde_args(attrs).into_iter().find_map(|m| match m {
         syn::Meta::NameValue(nv) if nv.path.is_ident(key) => match nv.value {
-            syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) => Some(s.value()),
+            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
             _ => None,
         },
         _ => None,
@@ -295,13 +272,7 @@ fn generic_args<'a>(ty: &'a Type, name: &str) -> Option<Vec<&'a Type>> {
     Some(
         args.args
             .iter()
-            .filter_map(|a| {
-                if let syn::GenericArgument::Type(t) = a {
-                    Some(t)
-                } else {
-                    None
-                }
-            })
+            .filter_map(|a| if let syn::GenericArgument::Type(t) = a { Some(t) } else { None })
             .collect(),
     )
 }
@@ -312,11 +283,8 @@ fn trivially_known(ty: &Type) -> bool {
         return false;
     };
     match name.as_str() {
-        "String" | "bool" | "i64" | "u64" | "i32" | "u32" | "f64" | "f32" | "Timestamp"
-        | "Value" | "Map" => true,
-        "Option" | "Vec" | "Box" | "BTreeMap" => {
-            generic_args(ty, &name).is_some_and(|a| a.last().is_some_and(|t| trivially_known(t)))
-        }
+        "String" | "bool" | "i64" | "u64" | "i32" | "u32" | "f64" | "f32" | "Timestamp" | "Value" | "Map" => true,
+        "Option" | "Vec" | "Box" | "BTreeMap" => generic_args(ty, &name).is_some_and(|a| a.last().is_some_and(|t| trivially_known(t))),
         _ => false,
     }
 }
@@ -338,14 +306,8 @@ fn open_enum(name: &str, e: &StringEnum) -> TokenStream {
         };
         quote!(#d #v,)
     });
-    let as_str = e
-        .variants
-        .iter()
-        .map(|(v, wire, _)| quote!(Self::#v => #wire,));
-    let from = e
-        .variants
-        .iter()
-        .map(|(v, wire, _)| quote!(#wire => Self::#v,));
+    let as_str = e.variants.iter().map(|(v, wire, _)| quote!(Self::#v => #wire,));
+    let from = e.variants.iter().map(|(v, wire, _)| quote!(#wire => Self::#v,));
     let known = e.variants.iter().map(|(_, wire, _)| lit(wire));
     quote! {
         #(#docs)*
@@ -465,10 +427,7 @@ fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruc
     for (i, v) in u.variants.iter().enumerate() {
         let vt = format_ident!("{}", v.type_name);
         let vn = format_ident!("{}", variant_name(&v.type_name, &u.name));
-        let vdoc = structs
-            .get(&v.type_name)
-            .map(|s| docs(&s.attrs))
-            .unwrap_or_default();
+        let vdoc = structs.get(&v.type_name).map(|s| docs(&s.attrs)).unwrap_or_default();
         variants.push(quote!(#(#vdoc)* #vn(#vt),));
         let tags: Vec<syn::LitStr> = v.tags.iter().map(|t| lit(t)).collect();
         known.extend(tags.iter().cloned());
@@ -476,11 +435,8 @@ fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruc
             let t = &tags[0];
             tag_arms.push(quote!(Self::#vn(_) => ::std::option::Option::Some(#t),));
             tagged_variants.push(quote!(#[serde(rename = #t)] #vn(&'a #vt),));
-            ser_arms.push(
-                quote!(Self::#vn(v) => ::serde::Serialize::serialize(&Tagged::#vn(v), serializer),),
-            );
-            de_calls
-                .push(quote!(#i => { object.remove(#tag); crate::variant(object).map(Self::#vn) }));
+            ser_arms.push(quote!(Self::#vn(v) => ::serde::Serialize::serialize(&Tagged::#vn(v), serializer),));
+            de_calls.push(quote!(#i => { object.remove(#tag); crate::variant(object).map(Self::#vn) }));
         } else {
             let field = format_ident!("{}", rust_field(&u.tag));
             tag_arms.push(quote!(Self::#vn(v) => ::std::option::Option::Some(v.#field.as_str()),));
@@ -595,8 +551,7 @@ fn struct_extras(s: &syn::ItemStruct) -> TokenStream {
                     inits.push(quote!(extra: ::std::default::Default::default()));
                     continue;
                 }
-                let wire = serde_rename(&f.attrs)
-                    .unwrap_or_else(|| fi.to_string().trim_start_matches("r#").to_owned());
+                let wire = serde_rename(&f.attrs).unwrap_or_else(|| fi.to_string().trim_start_matches("r#").to_owned());
                 if !trivially_known(&f.ty) {
                     let w = lit(&wire);
                     visits.push(quote!(path.field(#w, |p| crate::Unknowns::visit_unknowns(&self.#fi, p, found));));

@@ -18,27 +18,12 @@ pub fn run(opts: &Options) -> Result<(), Failure> {
             .iter()
             .map(|a| json!({"name": a.name, "web": a.web.map(|m| m.as_str()), "rtm": a.rtm, "request": a.request, "response": a.response}))
             .collect();
-        let pushes: Vec<Value> = api
-            .pushes
-            .iter()
-            .map(|p| json!({"name": p.name, "type": p.payload}))
-            .collect();
+        let pushes: Vec<Value> = api.pushes.iter().map(|p| json!({"name": p.name, "type": p.payload})).collect();
         out!("{}", json!({"actions": actions, "pushes": pushes}));
         return Ok(());
     }
-    out!(
-        "API v{}: {} actions, {} pushes\n",
-        api.version,
-        api.actions.len(),
-        api.pushes.len()
-    );
-    out!(
-        "{:<30} {:<10} {:<4} {:<36} RESPONSE",
-        "ACTION",
-        "WEB",
-        "RTM",
-        "REQUEST"
-    );
+    out!("API v{}: {} actions, {} pushes\n", api.version, api.actions.len(), api.pushes.len());
+    out!("{:<30} {:<10} {:<4} {:<36} RESPONSE", "ACTION", "WEB", "RTM", "REQUEST");
     for a in api.actions {
         let web = a.web.map_or("-", |m| m.as_str());
         let rtm = if a.rtm { "yes" } else { "no" };

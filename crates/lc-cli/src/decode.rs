@@ -35,55 +35,33 @@ pub fn run(opts: &Options) -> Result<(), Failure> {
     let (kind, name) = match opts.positional.as_slice() {
         [kind] => (kind.as_str(), None),
         [kind, name] => (kind.as_str(), Some(name.as_str())),
-        _ => {
-            return Err(Failure::usage(
-                "usage: lc decode [--api-version X.Y] [--strict] <KIND> [NAME]",
-            ))
-        }
+        _ => return Err(Failure::usage("usage: lc decode [--api-version X.Y] [--strict] <KIND> [NAME]")),
     };
     let api = opts.api;
     // Check the command line before reading stdin.
-    let needs_name = |what: &str| {
-        name.ok_or_else(|| Failure::usage(format!("`lc decode {kind}` needs the {what} name")))
-    };
+    let needs_name = |what: &str| name.ok_or_else(|| Failure::usage(format!("`lc decode {kind}` needs the {what} name")));
     match kind {
         "request" | "response" => {
             let n = needs_name("action")?;
-            let action = api.action(n).ok_or_else(|| {
-                Failure::usage(format!(
-                    "API v{} has no action `{n}` (see `lc actions`)",
-                    api.version
-                ))
-            })?;
+            let action = api
+                .action(n)
+                .ok_or_else(|| Failure::usage(format!("API v{} has no action `{n}` (see `lc actions`)", api.version)))?;
             if kind == "request" && action.request.is_none() {
-                return Err(Failure::usage(format!(
-                    "`{n}` has no JSON request (it is a multipart upload)"
-                )));
+                return Err(Failure::usage(format!("`{n}` has no JSON request (it is a multipart upload)")));
             }
         }
         "push" => {
             let n = needs_name("push")?;
-            api.push(n).ok_or_else(|| {
-                Failure::usage(format!(
-                    "API v{} has no push `{n}` (see `lc actions`)",
-                    api.version
-                ))
-            })?;
+            api.push(n)
+                .ok_or_else(|| Failure::usage(format!("API v{} has no push `{n}` (see `lc actions`)", api.version)))?;
         }
         "type" => {
             let n = needs_name("type")?;
             if !api.types.contains(&n) {
-                return Err(Failure::usage(format!(
-                    "API v{} has no type `{n}`",
-                    api.version
-                )));
+                return Err(Failure::usage(format!("API v{} has no type `{n}`", api.version)));
             }
         }
-        "frame" if name.is_some() => {
-            return Err(Failure::usage(
-                "`lc decode frame` takes no name: the frame's `action` says it",
-            ))
-        }
+        "frame" if name.is_some() => return Err(Failure::usage("`lc decode frame` takes no name: the frame's `action` says it")),
         "frame" => {}
         other => {
             return Err(Failure::usage(format!(
@@ -92,22 +70,16 @@ pub fn run(opts: &Options) -> Result<(), Failure> {
         }
     }
     let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|e| Failure {
-            code: 1,
-            message: format!("cannot read stdin: {e}"),
-        })?;
+    std::io::stdin().read_to_string(&mut text).map_err(|e| Failure {
+        code: 1,
+        message: format!("cannot read stdin: {e}"),
+    })?;
     let n = name.unwrap_or_default();
     let result = match kind {
         "request" => outcome((api.decode_request)(n, &text).map_err(failed)?)?,
         "response" => outcome((api.decode_response)(n, &text).map_err(failed)?)?,
         "push" => outcome((api.decode_push)(n, &text).map_err(failed)?)?,
-        "type" => outcome(
-            (api.decode_type)(n, &text)
-                .expect("checked type name")
-                .map_err(failed)?,
-        )?,
+        "type" => outcome((api.decode_type)(n, &text).expect("checked type name").map_err(failed)?)?,
         _ => frame(api, &text)?,
     };
     out!("{}", result.json);
@@ -151,22 +123,10 @@ fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
                 path: ".".into(),
                 kind: UnknownKind::Variant(tag),
             }];
-            return Ok(Outcome {
-                json: v.clone(),
-                unknowns,
-            });
+            return Ok(Outcome { json: v.clone(), unknowns });
         }
-        Frame::Request(f) => (
-            &f.extra,
-            Some((pick(&f.version).decode_request)(
-                &f.action,
-                f.payload.get(),
-            )),
-        ),
-        Frame::Push(f) => (
-            &f.extra,
-            Some((pick(&f.version).decode_push)(&f.action, f.payload.get())),
-        ),
+        Frame::Request(f) => (&f.extra, Some((pick(&f.version).decode_request)(&f.action, f.payload.get()))),
+        Frame::Push(f) => (&f.extra, Some((pick(&f.version).decode_push)(&f.action, f.payload.get()))),
         Frame::Response(f) => {
             let raw = f.payload.as_deref().map(|p| p.get());
             let payload = match (f.success, raw) {
@@ -191,11 +151,7 @@ fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
     if let Some(payload) = payload {
         let payload = payload.map_err(|e| Failure {
             code: 1,
-            message: format!(
-                "decode error at `{}`: {}",
-                under_payload(e.path()),
-                e.message()
-            ),
+            message: format!("decode error at `{}`: {}", under_payload(e.path()), e.message()),
         })?;
         let decoded = outcome(payload)?;
         unknowns.extend(decoded.unknowns.into_iter().map(|u| Unknown {

@@ -70,18 +70,12 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
             "--strict" => strict = true,
             "--json" => json = true,
             "--api-version" => {
-                let v = it
-                    .next()
-                    .ok_or_else(|| Failure::usage("--api-version needs a value, e.g. 3.6"))?;
-                version = v
-                    .parse::<ApiVersion>()
-                    .map_err(|e| Failure::usage(e.to_string()))?;
+                let v = it.next().ok_or_else(|| Failure::usage("--api-version needs a value, e.g. 3.6"))?;
+                version = v.parse::<ApiVersion>().map_err(|e| Failure::usage(e.to_string()))?;
             }
             flag if flag.starts_with("--") => {
                 if let Some(v) = flag.strip_prefix("--api-version=") {
-                    version = v
-                        .parse::<ApiVersion>()
-                        .map_err(|e| Failure::usage(e.to_string()))?;
+                    version = v.parse::<ApiVersion>().map_err(|e| Failure::usage(e.to_string()))?;
                 } else {
                     return Err(Failure::usage(format!("unknown option `{flag}`\n{USAGE}")));
                 }
@@ -90,14 +84,8 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
         }
     }
     let api = lc_types::api(version).ok_or_else(|| {
-        let known: Vec<String> = lc_types::apis()
-            .iter()
-            .map(|a| a.version.to_string())
-            .collect();
-        Failure::usage(format!(
-            "unsupported API version {version} (this build has: {})",
-            known.join(", ")
-        ))
+        let known: Vec<String> = lc_types::apis().iter().map(|a| a.version.to_string()).collect();
+        Failure::usage(format!("unsupported API version {version} (this build has: {})", known.join(", ")))
     })?;
     Ok(Options {
         api,
@@ -118,9 +106,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
             out!("{USAGE}");
             Ok(())
         }
-        other => Err(Failure::usage(format!(
-            "unknown command `{other}`\n{USAGE}"
-        ))),
+        other => Err(Failure::usage(format!("unknown command `{other}`\n{USAGE}"))),
     }
 }
 

@@ -19,12 +19,7 @@ fn lc(args: &[&str], stdin: &str) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("lc runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     Run {
         code: out.status.code().expect("exited"),
@@ -56,16 +51,8 @@ fn reports_unknowns_and_fails_them_with_strict() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let lines: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(lines.len(), 2, "{}", r.stderr);
-    assert!(
-        lines.iter().all(|l| l.starts_with("unknown")),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("`mood`") && r.stderr.contains("`hologram`"),
-        "{}",
-        r.stderr
-    );
+    assert!(lines.iter().all(|l| l.starts_with("unknown")), "{}", r.stderr);
+    assert!(r.stderr.contains("`mood`") && r.stderr.contains("`hologram`"), "{}", r.stderr);
     assert_eq!(
         serde_json::from_str::<Value>(&r.stdout).unwrap(),
         serde_json::from_str::<Value>(input).unwrap()
@@ -77,16 +64,9 @@ fn reports_unknowns_and_fails_them_with_strict() {
 
 #[test]
 fn unknown_enum_value_is_reported() {
-    let r = lc(
-        &["decode", "push", "customer_disconnected"],
-        r#"{"reason": "moon_phase"}"#,
-    );
+    let r = lc(&["decode", "push", "customer_disconnected"], r#"{"reason": "moon_phase"}"#);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.starts_with("unknown enum value `moon_phase`"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.starts_with("unknown enum value `moon_phase`"), "{}", r.stderr);
 }
 
 #[test]
@@ -100,11 +80,7 @@ fn decode_errors_name_the_path_and_exit_1() {
     assert_eq!(r.stdout, "");
     let missing = lc(&["decode", "request", "list_threads"], "{}");
     assert_eq!(missing.code, 1);
-    assert!(
-        missing.stderr.contains("missing field `chat_id`"),
-        "{}",
-        missing.stderr
-    );
+    assert!(missing.stderr.contains("missing field `chat_id`"), "{}", missing.stderr);
     let not_json = lc(&["decode", "type", "Event"], "{");
     assert_eq!(not_json.code, 1);
     let two_documents = lc(&["decode", "type", "Access"], r#"{"group_ids": [0]} {}"#);
@@ -119,13 +95,7 @@ fn unknown_kind_name_or_version_exit_2() {
         &["decode", "request", "no_such_action"],
         &["decode", "type", "NoSuchType"],
         &["decode", "--api-version", "2.0", "push", "incoming_event"],
-        &[
-            "decode",
-            "--api-version",
-            "banana",
-            "push",
-            "incoming_event",
-        ],
+        &["decode", "--api-version", "banana", "push", "incoming_event"],
         &["decode", "push"],
         &["decode", "request", "upload_file"],
         &["actions", "--api-version", "9.9"],
@@ -150,9 +120,7 @@ fn types_and_versions_are_accepted() {
 
 #[test]
 fn frames_decode_their_payload_by_action() {
-    let push = format!(
-        r#"{{"version": "3.6", "action": "incoming_event", "type": "push", "payload": {PUSH}}}"#
-    );
+    let push = format!(r#"{{"version": "3.6", "action": "incoming_event", "type": "push", "payload": {PUSH}}}"#);
     let r = lc(&["decode", "frame"], &push);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
@@ -173,14 +141,11 @@ fn frames_decode_their_payload_by_action() {
     let request = r#"{"request_id": "1", "action": "ping", "payload": {}}"#;
     assert_eq!(lc(&["decode", "--strict", "frame"], request).code, 0);
 
-    let unknown_push = r#"{"version": "3.6", "action": "customer_page_updated", "type": "push", "payload": {"url": "https://example.com"}}"#;
+    let unknown_push =
+        r#"{"version": "3.6", "action": "customer_page_updated", "type": "push", "payload": {"url": "https://example.com"}}"#;
     let r = lc(&["decode", "frame"], unknown_push);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.starts_with("unknown push `customer_page_updated`"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.starts_with("unknown push `customer_page_updated`"), "{}", r.stderr);
 
     let unknown_type = r#"{"action": "x", "type": "telemetry", "payload": {}}"#;
     let r = lc(&["decode", "--strict", "frame"], unknown_type);

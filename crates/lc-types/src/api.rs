@@ -5,6 +5,9 @@ use crate::{ActionInfo, ApiVersion, DecodeError, Decoded, PushInfo};
 /// A decoder chosen at run time: `(name, JSON text)` to a decoded value.
 pub type DecodeFn = fn(&str, &str) -> Result<Box<dyn Decoded>, DecodeError>;
 
+/// A decoder by type name: `None` when the version has no type of that name.
+pub type DecodeTypeFn = fn(&str, &str) -> Option<Result<Box<dyn Decoded>, DecodeError>>;
+
 /// The tables and run-time decoders of one API version (each generated module's `API`).
 ///
 /// ```
@@ -30,7 +33,7 @@ pub struct Api {
     /// Decodes a push payload by push name (an unknown name gives `AnyPush::Unknown`).
     pub decode_push: DecodeFn,
     /// Decodes JSON as the type of that name; `None` when the version has no such type.
-    pub decode_type: fn(&str, &str) -> Option<Result<Box<dyn Decoded>, DecodeError>>,
+    pub decode_type: DecodeTypeFn,
 }
 
 impl Api {
@@ -47,10 +50,7 @@ impl Api {
 
 /// The API of `version`, when its cargo feature is on.
 pub fn api(version: ApiVersion) -> Option<&'static Api> {
-    crate::generated::APIS
-        .iter()
-        .copied()
-        .find(|a| a.version == version)
+    crate::generated::APIS.iter().copied().find(|a| a.version == version)
 }
 
 /// Every API version compiled in (by cargo feature), oldest first.

@@ -127,10 +127,9 @@ pub(crate) fn nested(path: &serde_path_to_error::Path, error: &serde_json::Error
 /// ```
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let value = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), text.to_owned()))?;
-    de.end()
-        .map_err(|e| DecodeError::new(".".to_owned(), e, text.to_owned()))?;
+    let value =
+        serde_path_to_error::deserialize(&mut de).map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), text.to_owned()))?;
+    de.end().map_err(|e| DecodeError::new(".".to_owned(), e, text.to_owned()))?;
     Ok(value)
 }
 
@@ -144,8 +143,7 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
             let mut de = serde_json::Deserializer::from_slice(bytes);
             let value = serde_path_to_error::deserialize(&mut de)
                 .map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), raw.clone()))?;
-            de.end()
-                .map_err(|e| DecodeError::new(".".to_owned(), e, raw))?;
+            de.end().map_err(|e| DecodeError::new(".".to_owned(), e, raw))?;
             Ok(value)
         }
     }
@@ -153,8 +151,7 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
 
 /// Decodes `T` from an already parsed JSON value; see [`from_str`].
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
-    serde_path_to_error::deserialize(&value)
-        .map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), value.to_string()))
+    serde_path_to_error::deserialize(&value).map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), value.to_string()))
 }
 
 /// A decoded value of some generated type, for tools that choose the type at run time
@@ -178,11 +175,8 @@ impl<T: serde::Serialize + crate::Unknowns + fmt::Debug> Decoded for T {
 
 /// Decodes a union variant from the buffered object of its union, keeping the inner path.
 #[doc(hidden)]
-pub fn variant<T: DeserializeOwned, E: serde::de::Error>(
-    object: serde_json::Map<String, Value>,
-) -> Result<T, E> {
-    serde_path_to_error::deserialize(Value::Object(object))
-        .map_err(|e| E::custom(nested(e.path(), e.inner())))
+pub fn variant<T: DeserializeOwned, E: serde::de::Error>(object: serde_json::Map<String, Value>) -> Result<T, E> {
+    serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| E::custom(nested(e.path(), e.inner())))
 }
 
 /// Serde helpers for an optional field whose value may be `null`: absent is `None`,
@@ -192,10 +186,7 @@ pub mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     /// Serializes `Some(None)` as `null` (use with `skip_serializing_if = "Option::is_none"`).
-    pub fn serialize<T: Serialize, S: Serializer>(
-        value: &Option<Option<T>>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub fn serialize<T: Serialize, S: Serializer>(value: &Option<Option<T>>, serializer: S) -> Result<S::Ok, S::Error> {
         match value {
             Some(inner) => inner.serialize(serializer),
             None => serializer.serialize_none(),
@@ -203,9 +194,7 @@ pub mod double_option {
     }
 
     /// Deserializes a present field (value or `null`) as `Some(..)` (use with `default`).
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(deserializer).map(Some)
     }
 }

@@ -246,10 +246,7 @@ mod tests {
         let text = r#"{"error":{"data":{"region":"fra"},"message":"m","type":"brand_new","x":1}}"#;
         let e: ErrorEnvelope = crate::from_str(text).unwrap();
         assert_eq!(e.error.type_, ErrorType::Unknown("brand_new".into()));
-        assert_eq!(
-            serde_json::to_value(&e).unwrap(),
-            serde_json::from_str::<Value>(text).unwrap()
-        );
+        assert_eq!(serde_json::to_value(&e).unwrap(), serde_json::from_str::<Value>(text).unwrap());
         assert_eq!(e.unknowns().len(), 2);
         for known in ErrorType::KNOWN {
             assert_eq!(ErrorType::from(*known).as_str(), *known);

@@ -96,10 +96,7 @@ pub enum Frame {
 
 impl RequestFrame {
     /// A frame for `request`, with its version and an optional request ID.
-    pub fn new<R: Action>(
-        request: &R,
-        request_id: Option<String>,
-    ) -> Result<Self, serde_json::Error> {
+    pub fn new<R: Action>(request: &R, request_id: Option<String>) -> Result<Self, serde_json::Error> {
         Ok(RequestFrame {
             version: Some(R::VERSION.to_string()),
             request_id,
@@ -171,25 +168,13 @@ impl<'de> Deserialize<'de> for Parts {
                 while let Some(key) = map.next_key::<String>()? {
                     let twice = || de::Error::duplicate_field("frame field");
                     match key.as_str() {
-                        "version" if parts.version.is_none() => {
-                            parts.version = Some(map.next_value()?)
-                        }
-                        "request_id" if parts.request_id.is_none() => {
-                            parts.request_id = Some(map.next_value()?)
-                        }
-                        "action" if parts.action.is_none() => {
-                            parts.action = Some(map.next_value()?)
-                        }
+                        "version" if parts.version.is_none() => parts.version = Some(map.next_value()?),
+                        "request_id" if parts.request_id.is_none() => parts.request_id = Some(map.next_value()?),
+                        "action" if parts.action.is_none() => parts.action = Some(map.next_value()?),
                         "type" if parts.type_.is_none() => parts.type_ = Some(map.next_value()?),
-                        "success" if parts.success.is_none() => {
-                            parts.success = Some(map.next_value()?)
-                        }
-                        "payload" if parts.payload.is_none() => {
-                            parts.payload = Some(map.next_value()?)
-                        }
-                        "version" | "request_id" | "action" | "type" | "success" | "payload" => {
-                            return Err(twice())
-                        }
+                        "success" if parts.success.is_none() => parts.success = Some(map.next_value()?),
+                        "payload" if parts.payload.is_none() => parts.payload = Some(map.next_value()?),
+                        "version" | "request_id" | "action" | "type" | "success" | "payload" => return Err(twice()),
                         _ => {
                             let value = map.next_value()?;
                             parts.extra.insert(key, value);
@@ -221,10 +206,7 @@ impl Parts {
             map.insert("success".to_owned(), Value::Bool(s));
         }
         if let Some(p) = self.payload {
-            map.insert(
-                "payload".to_owned(),
-                serde_json::from_str(p.get()).expect("raw JSON re-parses"),
-            );
+            map.insert("payload".to_owned(), serde_json::from_str(p.get()).expect("raw JSON re-parses"));
         }
         Value::Object(map)
     }
@@ -246,10 +228,7 @@ impl Parts {
     fn into_response<E: de::Error>(self) -> Result<ResponseFrame, E> {
         if self.version.is_some() {
             let mut extra = self.extra;
-            extra.insert(
-                "version".to_owned(),
-                Value::String(self.version.unwrap_or_default()),
-            );
+            extra.insert("version".to_owned(), Value::String(self.version.unwrap_or_default()));
             return Parts {
                 version: None,
                 extra,
@@ -291,9 +270,7 @@ impl<'de> Deserialize<'de> for RequestFrame {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let parts = Parts::deserialize(deserializer)?;
         if let Some(t) = parts.type_ {
-            return Err(de::Error::custom(format_args!(
-                "a request frame has no `type` (found `{t}`)"
-            )));
+            return Err(de::Error::custom(format_args!("a request frame has no `type` (found `{t}`)")));
         }
         parts.into_request()
     }
@@ -304,9 +281,7 @@ impl<'de> Deserialize<'de> for ResponseFrame {
         let parts = Parts::deserialize(deserializer)?;
         match parts.type_.as_deref() {
             Some("response") => parts.into_response(),
-            other => Err(de::Error::custom(format_args!(
-                "expected `type` \"response\", found {other:?}"
-            ))),
+            other => Err(de::Error::custom(format_args!("expected `type` \"response\", found {other:?}"))),
         }
     }
 }
@@ -316,9 +291,7 @@ impl<'de> Deserialize<'de> for PushFrame {
         let parts = Parts::deserialize(deserializer)?;
         match parts.type_.as_deref() {
             Some("push") => parts.into_push(),
-            other => Err(de::Error::custom(format_args!(
-                "expected `type` \"push\", found {other:?}"
-            ))),
+            other => Err(de::Error::custom(format_args!("expected `type` \"push\", found {other:?}"))),
         }
     }
 }

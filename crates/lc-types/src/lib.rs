@@ -52,12 +52,13 @@ mod unknown;
 mod version;
 
 pub use action::{Action, ActionInfo, Push, PushInfo, RtmAction, WebAction, WebMethod};
-pub use api::{api, apis, Api, DecodeFn};
+pub use api::{api, apis, Api, DecodeFn, DecodeTypeFn};
 #[doc(hidden)]
 pub use decode::{double_option, variant};
 pub use decode::{from_slice, from_str, from_value, DecodeError, Decoded};
 pub use error::{ApiError, ErrorEnvelope, ErrorType};
 pub use frame::{Frame, PushFrame, RequestFrame, ResponseFrame};
+#[allow(unused_imports)] // empty when no version feature is on
 pub use generated::*;
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub use unknown::{JsonPath, Unknown, UnknownKind, Unknowns};

@@ -29,11 +29,7 @@ pub struct ParseTimestampError(pub String);
 
 impl fmt::Display for ParseTimestampError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "`{}` is not an RFC 3339 date-time (e.g. `2026-03-02T10:15:31.123456Z`)",
-            self.0
-        )
+        write!(f, "`{}` is not an RFC 3339 date-time (e.g. `2026-03-02T10:15:31.123456Z`)", self.0)
     }
 }
 
@@ -65,20 +61,7 @@ fn parse(text: &str) -> Option<Parts> {
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     if !(1..=12).contains(&month) || day < 1 || day > month_days[month as usize - 1] {
         return None;
     }
@@ -204,8 +187,7 @@ impl Timestamp {
     #[cfg(feature = "chrono")]
     pub fn to_chrono(&self) -> chrono::DateTime<chrono::Utc> {
         let micros = self.unix_micros();
-        chrono::DateTime::from_timestamp_micros(micros)
-            .expect("a checked timestamp is in chrono's range")
+        chrono::DateTime::from_timestamp_micros(micros).expect("a checked timestamp is in chrono's range")
     }
 }
 

@@ -121,11 +121,7 @@ impl JsonPath {
     }
 
     /// Reports every key of an `extra` map as an unknown field.
-    pub fn report_fields(
-        &self,
-        extra: &serde_json::Map<String, Value>,
-        found: &mut dyn FnMut(Unknown),
-    ) {
+    pub fn report_fields(&self, extra: &serde_json::Map<String, Value>, found: &mut dyn FnMut(Unknown)) {
         for name in extra.keys() {
             self.report(UnknownKind::Field(name.clone()), found);
         }
@@ -184,9 +180,7 @@ mod tests {
     fn paths_nest() {
         let mut p = JsonPath::default();
         assert_eq!(p.as_str(), ".");
-        p.field("a", |p| {
-            p.index(2, |p| p.field("b", |p| assert_eq!(p.as_str(), "a[2].b")))
-        });
+        p.field("a", |p| p.index(2, |p| p.field("b", |p| assert_eq!(p.as_str(), "a[2].b"))));
         assert_eq!(p.as_str(), ".");
     }
 }

@@ -56,11 +56,7 @@ pub struct ParseApiVersionError(pub String);
 
 impl fmt::Display for ParseApiVersionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "`{}` is not an API version (expected `major.minor`, e.g. `3.6`)",
-            self.0
-        )
+        write!(f, "`{}` is not an API version (expected `major.minor`, e.g. `3.6`)", self.0)
     }
 }
 

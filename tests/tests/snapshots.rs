@@ -1,0 +1,102 @@
+//! insta snapshots that make every schema change visible in review: the canonical JSON of each
+//! request as sent, and the generated API surface (types, fields, variants) of each version.
+
+use std::fmt::Write;
+
+use lc_tests::{decode, fixtures, root};
+use serde_json::Value;
+
+const VERSIONS: &[&str] = &["3.6"];
+
+fn has_null(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.iter().any(has_null),
+        Value::Object(o) => o.values().any(has_null),
+        _ => false,
+    }
+}
+
+/// Each request fixture as it is sent: decoded, then re-encoded. No `null` and no field the
+/// fixture did not set may appear.
+#[test]
+fn requests_as_sent() {
+    for version in VERSIONS {
+        let dir = root().join("tests/fixtures").join(format!("v{version}"));
+        let mut text = String::new();
+        for f in fixtures(&dir).iter().filter(|f| f.kind == "request") {
+            let input: Value = serde_json::from_str(&f.text).unwrap();
+            let sent = decode(version, "request", &f.name, &f.text).unwrap().unwrap().to_json().unwrap();
+            assert!(!has_null(&sent) || has_null(&input), "{}: the request carries a null", f.id());
+            assert_eq!(sent, input, "{}: the request as sent differs from what was set", f.id());
+            writeln!(text, "{}/{}: {}", f.name, f.case, serde_json::to_string(&sent).unwrap()).unwrap();
+        }
+        insta::assert_snapshot!(format!("requests_v{version}"), text);
+    }
+}
+
+fn ty(t: &syn2::Type) -> String {
+    let s = quote_type(t);
+    s.replace("::std::string::", "")
+        .replace("::std::vec::", "")
+        .replace("::std::option::", "")
+        .replace("::std::collections::", "")
+        .replace("::std::boxed::", "")
+        .replace("::serde_json::", "serde_json::")
+}
+
+fn quote_type(t: &syn2::Type) -> String {
+    use quote::ToTokens;
+    t.to_token_stream()
+        .to_string()
+        .replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" < ", "<")
+        .replace(" <", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
+}
+
+/// The public API of the generated module of each version, one line per type, field and variant.
+#[test]
+fn api_surface() {
+    for version in VERSIONS {
+        let module = format!("v{}", version.replace('.', "_"));
+        let path = root().join("crates/lc-types/src/generated").join(format!("{module}.rs"));
+        let file = syn2::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut text = String::new();
+        for item in &file.items {
+            match item {
+                syn2::Item::Struct(s) if matches!(s.vis, syn2::Visibility::Public(_)) => {
+                    writeln!(text, "struct {}", s.ident).unwrap();
+                    for (i, f) in s.fields.iter().enumerate() {
+                        let name = f.ident.as_ref().map_or(i.to_string(), ToString::to_string);
+                        writeln!(text, "  {name}: {}", ty(&f.ty)).unwrap();
+                    }
+                }
+                syn2::Item::Enum(e) if matches!(e.vis, syn2::Visibility::Public(_)) => {
+                    writeln!(text, "enum {}", e.ident).unwrap();
+                    for v in &e.variants {
+                        let fields: Vec<String> = v.fields.iter().map(|f| ty(&f.ty)).collect();
+                        if fields.is_empty() {
+                            writeln!(text, "  {}", v.ident).unwrap();
+                        } else {
+                            writeln!(text, "  {}({})", v.ident, fields.join(", ")).unwrap();
+                        }
+                    }
+                }
+                syn2::Item::Impl(i) => {
+                    if let Some((_, trait_path, _)) = &i.trait_ {
+                        let name = trait_path.segments.last().unwrap().ident.to_string();
+                        if ["Action", "WebAction", "RtmAction", "Push"].contains(&name.as_str()) {
+                            writeln!(text, "impl {name} for {}", ty(&i.self_ty)).unwrap();
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        insta::assert_snapshot!(format!("api_surface_v{version}"), text);
+    }
+}
