@@ -69,7 +69,7 @@ pub trait Unknowns {
     /// Calls `found` for every unknown thing below `path`.
     fn visit_unknowns(&self, path: &mut JsonPath, found: &mut dyn FnMut(Unknown));
 
-    /// Every unknown thing in the value, in document order.
+    /// Every unknown thing in the value: fields in declaration order, a struct's unknown fields after its known ones.
     fn unknowns(&self) -> Vec<Unknown> {
         let mut all = Vec::new();
         self.visit_unknowns(&mut JsonPath::default(), &mut |u| all.push(u));
