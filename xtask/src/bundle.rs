@@ -111,6 +111,10 @@ pub fn bundle(dir: &Path) -> Result<Bundle, Vec<String>> {
         .file_name()
         .and_then(|n| n.to_str())
         .and_then(|n| n.strip_prefix('v'))
+        .filter(|v| {
+            v.split_once('.')
+                .is_some_and(|(a, b)| [a, b].iter().all(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit())))
+        })
         .ok_or_else(|| vec![format!("{}: a version directory is named v<major>.<minor>", dir.display())])?
         .to_owned();
     let mut b = Bundler {
@@ -438,7 +442,13 @@ impl Bundler {
                     self.inline_titles.insert(title.to_owned(), at.to_owned());
                 }
                 owner = title.to_owned();
-            } else if obj.contains_key("properties") {
+            }
+            if obj.get("properties").and_then(Value::as_object).is_some_and(|p| p.is_empty()) {
+                self.err(
+                    at,
+                    "an object with no known properties must be a file or a `definitions` entry of its own",
+                );
+            } else if obj.get("title").is_none() && obj.contains_key("properties") {
                 self.err(at, "an inline object with `properties` needs a `title` (its Rust type name)");
             }
         }
@@ -469,6 +479,28 @@ impl Bundler {
             }
         }
         let is_union = obj.contains_key("discriminator");
+        if is_union && !is_root {
+            self.err(
+                at,
+                "a union (`discriminator`) must be a file or a `definitions` entry of its own, referred to by `$ref`",
+            );
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(Value::Array(members)) = obj.get(key) {
+                let nulls = members
+                    .iter()
+                    .filter(|m| m.get("type") == Some(&Value::String("null".into())))
+                    .count();
+                if !(is_union || members.len() == 2 && nulls == 1) {
+                    self.err(
+                        at,
+                        format!(
+                            "`{key}` is only for unions (with `discriminator`) and nullable values (`[<schema>, {{\"type\": \"null\"}}]`)"
+                        ),
+                    );
+                }
+            }
+        }
         for key in ["oneOf", "anyOf", "allOf", "items"] {
             if let Some(Value::Array(items)) = obj.get_mut(key) {
                 for (i, sub) in items.iter_mut().enumerate() {
@@ -531,6 +563,9 @@ impl Bundler {
             if !names.insert(name.to_owned()) {
                 self.err(&here, format!("action `{name}` is listed twice"));
             }
+            if !is_wire_name(name) {
+                self.err(&here, format!("action name `{name}` is not snake_case"));
+            }
             let web = match a.get("web") {
                 Some(Value::Null) | None => None,
                 Some(Value::String(m)) if ["POST", "GET", "MULTIPART"].contains(&m.as_str()) => Some(m.clone()),
@@ -583,6 +618,9 @@ impl Bundler {
             if !names.insert(format!("push:{name}")) {
                 self.err(&here, format!("push `{name}` is listed twice"));
             }
+            if !is_wire_name(name) {
+                self.err(&here, format!("push name `{name}` is not snake_case"));
+            }
             let payload = p
                 .get("payload")
                 .and_then(Value::as_str)
@@ -617,6 +655,13 @@ impl Bundler {
             }
         }
     }
+}
+
+fn is_wire_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !s.contains("__")
+        && !s.ends_with('_')
 }
 
 fn is_type_name(s: &str) -> bool {

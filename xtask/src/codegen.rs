@@ -1,7 +1,7 @@
 //! `cargo xtask codegen [--check]`: every `schema/vX.Y/` directory becomes
 //! `crates/lc-types/src/generated/vX_Y.rs`, plus the module list and the cargo features.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -133,11 +133,18 @@ pub fn generate_version(b: &Bundle) -> Result<String, Vec<String>> {
     let mut file: syn::File =
         syn::parse2(space.to_stream()).map_err(|e| vec![format!("v{}: typify output does not parse: {e}", b.version)])?;
 
-    let empty_objects: BTreeSet<String> = b
+    // Objects with no known fields (the bundler allows them only at the root): typify makes them a
+    // map newtype; the pass makes them structs holding only `extra`.
+    let empty_objects: BTreeMap<String, String> = b
         .definitions
         .iter()
         .filter(|(_, s)| s.get("properties").and_then(Value::as_object).is_some_and(|p| p.is_empty()))
-        .map(|(n, _)| n.clone())
+        .map(|(n, s)| {
+            (
+                n.clone(),
+                s.get("description").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            )
+        })
         .collect();
     postprocess::process(&mut file, &Context { bundle: b, empty_objects })
         .map_err(|e| e.into_iter().map(|m| format!("v{}: {m}", b.version)).collect::<Vec<_>>())?;

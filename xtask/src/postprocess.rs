@@ -13,7 +13,8 @@ use crate::bundle::{Bundle, Union};
 pub struct Context<'a> {
     pub bundle: &'a Bundle,
     /// Types whose schema is an object with an empty `properties`: structs holding only `extra`.
-    pub empty_objects: BTreeSet<String>,
+    /// (name -> description.)
+    pub empty_objects: BTreeMap<String, String>,
 }
 
 /// A string enum as read from typify's output.
@@ -52,10 +53,10 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
             }
         }
     }
-    let replaced: BTreeSet<String> = string_enums.keys().chain(cx.empty_objects.iter()).cloned().collect();
+    let replaced: BTreeSet<String> = string_enums.keys().chain(cx.empty_objects.keys()).cloned().collect();
     file.items.retain(|item| match item {
         Item::Enum(e) => !string_enums.contains_key(&e.ident.to_string()),
-        Item::Struct(s) => !cx.empty_objects.contains(&s.ident.to_string()),
+        Item::Struct(s) => !cx.empty_objects.contains_key(&s.ident.to_string()),
         Item::Impl(i) => {
             let trait_arg = i
                 .trait_
@@ -124,7 +125,8 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
                         &mut f.attrs,
                         quote!(default, skip_serializing_if = "::std::option::Option::is_none"),
                     );
-                } else if option_inner(&f.ty).is_some() {
+                } else if option_inner(&f.ty).is_some() && skip.is_some() {
+                    // Optional; a required nullable field has no `skip_serializing_if` and keeps its `null`.
                     set_serde(
                         &mut f.attrs,
                         quote!(default, skip_serializing_if = "::std::option::Option::is_none"),
@@ -145,14 +147,8 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
     for (name, e) in &string_enums {
         out.push(open_enum(name, e));
     }
-    for name in &cx.empty_objects {
-        out.push(empty_object(
-            name,
-            cx.bundle.definitions[name]
-                .get("description")
-                .and_then(|d| d.as_str())
-                .unwrap_or_default(),
-        ));
+    for (name, description) in &cx.empty_objects {
+        out.push(empty_object(name, description));
     }
     for u in &cx.bundle.unions {
         for v in &u.variants {

@@ -18,8 +18,7 @@ struct Set {
 impl Set {
     /// An empty `v3.6/` directory.
     fn empty(test: &str) -> Set {
-        let root =
-            std::env::temp_dir().join(format!("lc-xtask-test-{test}-{}", std::process::id()));
+        let root = std::env::temp_dir().join(format!("lc-xtask-test-{test}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
         let dir = root.join("v3.6");
         fs::create_dir_all(&dir).unwrap();
@@ -65,10 +64,7 @@ impl Set {
                 "properties": {}
             }),
         );
-        s.write(
-            "api.json",
-            manifest(vec![action("do_it", json!("POST"), true)]),
-        );
+        s.write("api.json", manifest(vec![action("do_it", json!("POST"), true)]));
         s
     }
 
@@ -103,10 +99,7 @@ impl Set {
         self.edit(rel, |v| {
             v["properties"][name] = schema;
             if required {
-                v["required"]
-                    .as_array_mut()
-                    .expect("a `required` list")
-                    .push(json!(name));
+                v["required"].as_array_mut().expect("a `required` list").push(json!(name));
             }
         });
     }
@@ -127,12 +120,7 @@ impl Set {
                 }),
             );
         }
-        self.edit("api.json", |m| {
-            m["actions"]
-                .as_array_mut()
-                .unwrap()
-                .push(action(name, web, rtm))
-        });
+        self.edit("api.json", |m| m["actions"].as_array_mut().unwrap().push(action(name, web, rtm)));
     }
 
     fn bundle(&self) -> Result<Bundle, Vec<String>> {
@@ -141,9 +129,7 @@ impl Set {
 
     /// Bundles and generates; both must succeed.
     fn generate(&self) -> String {
-        let b = self
-            .bundle()
-            .unwrap_or_else(|e| panic!("the set is refused: {e:#?}"));
+        let b = self.bundle().unwrap_or_else(|e| panic!("the set is refused: {e:#?}"));
         generate_version(&b).unwrap_or_else(|e| panic!("generation fails: {e:#?}"))
     }
 
@@ -152,9 +138,7 @@ impl Set {
         let errors = self.bundle().expect_err("the set must be refused");
         let shown = self.shown(file);
         assert!(
-            errors
-                .iter()
-                .any(|e| e.contains(&shown) && e.contains(reason)),
+            errors.iter().any(|e| e.contains(&shown) && e.contains(reason)),
             "no message names `{shown}` and says `{reason}`; got {errors:#?}"
         );
     }
@@ -181,35 +165,35 @@ fn action(name: &str, web: Value, rtm: bool) -> Value {
     })
 }
 
-/// `s` without any whitespace, so that assertions do not depend on the formatting.
+/// `s` without whitespace and trailing commas, so that assertions do not depend on the formatting.
 fn squash(s: &str) -> String {
-    s.chars().filter(|c| !c.is_whitespace()).collect()
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    s.replace(",]", "]").replace(",}", "}").replace(",)", ")").replace(",>", ">")
 }
 
-/// Whether `code` contains `needle`, whitespace ignored on both sides.
+/// Whether `code` contains `needle`, formatting ignored on both sides.
 fn has(code: &str, needle: &str) -> bool {
-    squash(code).contains(&squash(needle))
+    squash(code).contains(&needle_of(needle))
 }
 
-/// How often `needle` occurs in `code`, whitespace ignored on both sides.
+/// `needle` squashed, without a trailing comma (which the code drops before a closing bracket).
+fn needle_of(needle: &str) -> String {
+    squash(needle).trim_end_matches(',').to_owned()
+}
+
+/// How often `needle` occurs in `code`, formatting ignored on both sides.
 fn count(code: &str, needle: &str) -> usize {
-    squash(code).matches(&squash(needle)).count()
+    squash(code).matches(&needle_of(needle)).count()
 }
 
 #[track_caller]
 fn assert_has(code: &str, needle: &str) {
-    assert!(
-        has(code, needle),
-        "`{needle}` is not in the generated code:\n{code}"
-    );
+    assert!(has(code, needle), "`{needle}` is not in the generated code:\n{code}");
 }
 
 #[track_caller]
 fn assert_lacks(code: &str, needle: &str) {
-    assert!(
-        !has(code, needle),
-        "`{needle}` must not be in the generated code:\n{code}"
-    );
+    assert!(!has(code, needle), "`{needle}` must not be in the generated code:\n{code}");
 }
 
 /// The squashed text of the item that starts with `head` (e.g. `pub struct Thing {`), up to its
@@ -224,89 +208,897 @@ fn body(code: &str, head: &str) -> String {
     let rest = &code[start..];
     rest[..=rest.find('}').expect("a closing brace")].to_owned()
 }
+/// The text of the `#[derive(..)]` of the struct or enum `name` (squashed).
+#[track_caller]
+fn derives(code: &str, item: &str) -> String {
+    let code = squash(code);
+    let item = squash(item);
+    let start = code
+        .find(&item)
+        .unwrap_or_else(|| panic!("`{item}` is not in the generated code:\n{code}"));
+    let before = &code[..start];
+    let derive = before.rfind("#[derive(").expect("a derive");
+    let rest = &before[derive..];
+    rest[..=rest.find(")]").expect("end of derive")].to_owned()
+}
 
-#[test]
-fn dump() {
-    let s = Set::minimal("dump");
+/// Adds the union `Shape` on `type` (`CircleShape`: one tag `circle`; `PolygonShape`: the tags
+/// `square` and `triangle`) and a required `Thing.shape`.
+fn add_shapes(s: &Set) {
     s.write(
-        "objects/color.json",
-        json!({"title":"Color","description":"A color.","type":"string","enum":["red","green"]}),
+        "objects/shape.json",
+        json!({
+            "title": "Shape",
+            "description": "A shape.",
+            "oneOf": [
+                { "$ref": "circle_shape.json" },
+                { "$ref": "polygon_shape.json" }
+            ],
+            "discriminator": { "propertyName": "type" }
+        }),
     );
-    s.write("objects/shape.json", json!({"title":"Shape","description":"A shape.","oneOf":[{"$ref":"circle_shape.json"},{"$ref":"polygon_shape.json"}],"discriminator":{"propertyName":"type"}}));
-    s.write("objects/circle_shape.json", json!({"title":"CircleShape","description":"A circle.","type":"object","properties":{"type":{"type":"string","enum":["circle"],"description":"Tag."},"r":{"type":"integer","description":"Radius.","minimum":1}},"required":["type","r"]}));
-    s.write("objects/polygon_shape.json", json!({"title":"PolygonShape","description":"A polygon.","type":"object","properties":{"type":{"type":"string","enum":["square","triangle"],"description":"Tag."}},"required":["type"]}));
-    s.property(
-        "objects/thing.json",
-        "color",
-        json!({"$ref":"color.json","description":"C."}),
-        false,
+    s.write(
+        "objects/circle_shape.json",
+        json!({
+            "title": "CircleShape",
+            "description": "A circle.",
+            "type": "object",
+            "properties": {
+                "type": { "type": "string", "enum": ["circle"], "description": "Tag." },
+                "r": { "type": "integer", "description": "Radius." }
+            },
+            "required": ["type", "r"]
+        }),
+    );
+    s.write(
+        "objects/polygon_shape.json",
+        json!({
+            "title": "PolygonShape",
+            "description": "A polygon.",
+            "type": "object",
+            "properties": {
+                "type": {
+                    "type": "string",
+                    "enum": ["square", "triangle"],
+                    "description": "Tag."
+                },
+                "sides": { "type": "integer", "description": "Number of sides." }
+            },
+            "required": ["type"]
+        }),
     );
     s.property(
         "objects/thing.json",
         "shape",
-        json!({"$ref":"shape.json","description":"S."}),
+        json!({ "$ref": "shape.json", "description": "Its shape." }),
         true,
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The baseline.
+
+#[test]
+fn minimal_set_is_accepted() {
+    let s = Set::minimal("minimal_set_is_accepted");
+    let b = s.bundle().unwrap_or_else(|e| panic!("refused: {e:#?}"));
+    assert_eq!(b.version, "3.6");
+    assert_eq!(b.definitions.keys().collect::<Vec<_>>(), ["DoItRequest", "DoItResponse", "Thing"]);
+    // The cross-file `$ref` is rewritten into the bundle, unknown fields are kept.
+    assert_eq!(
+        b.definitions["DoItRequest"]["properties"]["thing"]["$ref"],
+        json!("#/definitions/Thing")
+    );
+    assert_eq!(b.definitions["Thing"]["additionalProperties"], json!({}));
+    assert!(b.definitions["Thing"].get("$schema").is_none());
+    assert_eq!(b.actions.len(), 1);
+    let a = &b.actions[0];
+    assert_eq!(a.name, "do_it");
+    assert_eq!(a.web.as_deref(), Some("POST"));
+    assert!(a.rtm);
+    assert_eq!(a.request.as_deref(), Some("DoItRequest"));
+    assert_eq!(a.response, "DoItResponse");
+    assert!(b.pushes.is_empty());
+    assert!(b.unions.is_empty());
+    s.generate();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refusals.
+
+#[test]
+fn refuses_unresolvable_ref() {
+    let s = Set::minimal("refuses_unresolvable_ref");
+    s.property(
+        "requests/do_it.json",
+        "other",
+        json!({ "$ref": "../objects/missing.json", "description": "Nothing." }),
+        false,
+    );
+    s.refused("requests/do_it.json", "`$ref` `../objects/missing.json` does not resolve");
+}
+
+#[test]
+fn refuses_ref_to_nested_pointer() {
+    let s = Set::minimal("refuses_ref_to_nested_pointer");
+    s.property(
+        "objects/thing.json",
+        "alias",
+        json!({ "$ref": "#/properties/id", "description": "Same as id." }),
+        false,
+    );
+    s.refused(
+        "objects/thing.json",
+        "only whole files and `#/definitions/<Name>` can be referred to (not `/properties/id`)",
+    );
+}
+
+#[test]
+fn refuses_duplicate_type_title_in_two_files() {
+    let s = Set::minimal("refuses_duplicate_type_title_in_two_files");
+    s.write(
+        "objects/other.json",
+        json!({
+            "title": "Thing",
+            "description": "Another thing.",
+            "type": "object",
+            "properties": { "x": { "type": "string", "description": "X." } }
+        }),
+    );
+    let errors = s.bundle().expect_err("a duplicate title must be refused");
+    let (first, second) = (s.shown("objects/other.json"), s.shown("objects/thing.json"));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains(&first) && e.contains(&second) && e.contains("duplicate type name `Thing`")),
+        "no message names both files: {errors:#?}"
+    );
+}
+
+#[test]
+fn refuses_duplicate_inline_titles() {
+    let s = Set::minimal("refuses_duplicate_inline_titles");
+    let inner = json!({
+        "title": "Inner",
+        "type": "object",
+        "description": "An inner object.",
+        "properties": { "x": { "type": "string", "description": "X." } }
+    });
+    s.property("objects/thing.json", "a", inner.clone(), false);
+    s.property("objects/thing.json", "b", inner, false);
+    s.refused("objects/thing.json", "duplicate title `Inner`");
+
+    // An inline title may not repeat a file's title either.
+    let s = Set::minimal("refuses_duplicate_inline_titles_2");
+    s.property(
+        "objects/thing.json",
+        "a",
+        json!({
+            "title": "DoItRequest",
+            "type": "object",
+            "description": "Clashes with the request.",
+            "properties": { "x": { "type": "string", "description": "X." } }
+        }),
+        false,
+    );
+    s.refused("objects/thing.json", "duplicate title `DoItRequest`");
+}
+
+#[test]
+fn refuses_additional_properties_false() {
+    let s = Set::minimal("refuses_additional_properties_false");
+    s.edit("objects/thing.json", |v| v["additionalProperties"] = json!(false));
+    s.refused("objects/thing.json", "`additionalProperties: false` is not allowed");
+}
+
+#[test]
+fn refuses_property_named_extra() {
+    let s = Set::minimal("refuses_property_named_extra");
+    s.property(
+        "objects/thing.json",
+        "extra",
+        json!({ "type": "string", "description": "Collides." }),
+        false,
+    );
+    s.refused("objects/thing.json", "a property may not be named `extra`");
+}
+
+#[test]
+fn refuses_default_anywhere() {
+    let s = Set::minimal("refuses_default_anywhere");
+    // Deep in a property (array items), on a request property, and on a file's root.
     s.property(
         "objects/thing.json",
         "tags",
-        json!({"type":"array","items":{"type":"string"},"description":"T."}),
+        json!({
+            "type": "array",
+            "description": "Tags.",
+            "items": { "type": "string", "default": "a" }
+        }),
+        false,
+    );
+    s.property(
+        "requests/do_it.json",
+        "limit",
+        json!({ "type": "integer", "description": "Limit.", "default": 10 }),
+        false,
+    );
+    s.edit("responses/do_it.json", |v| v["default"] = json!({}));
+    let reason = "`default` is not allowed";
+    s.refused("objects/thing.json", reason);
+    s.refused("requests/do_it.json", reason);
+    s.refused("responses/do_it.json", reason);
+    let errors = s.bundle().unwrap_err();
+    assert_eq!(errors.iter().filter(|e| e.contains(reason)).count(), 3, "{errors:#?}");
+}
+
+#[test]
+fn refuses_untitled_inline_object_with_properties() {
+    let s = Set::minimal("refuses_untitled_inline_object_with_properties");
+    s.property(
+        "objects/thing.json",
+        "inner",
+        json!({
+            "type": "object",
+            "description": "No title.",
+            "properties": { "x": { "type": "string", "description": "X." } }
+        }),
+        false,
+    );
+    s.refused("objects/thing.json", "an inline object with `properties` needs a `title`");
+}
+
+#[test]
+fn refuses_property_without_description() {
+    let s = Set::minimal("refuses_property_without_description");
+    s.property("objects/thing.json", "bare", json!({ "type": "string" }), false);
+    s.refused("objects/thing.json", "every property needs a `description`");
+
+    // A blank description is no description.
+    let s = Set::minimal("refuses_property_without_description_2");
+    s.property(
+        "requests/do_it.json",
+        "blank",
+        json!({ "type": "string", "description": "  " }),
+        false,
+    );
+    s.refused("requests/do_it.json", "every property needs a `description`");
+}
+
+#[test]
+fn refuses_manifest_request_with_wrong_title() {
+    let s = Set::minimal("refuses_manifest_request_with_wrong_title");
+    s.edit("requests/do_it.json", |v| v["title"] = json!("DoSomethingRequest"));
+    s.refused(
+        "api.json",
+        "`requests/do_it.json` has title `DoSomethingRequest`; it must be `DoItRequest`",
+    );
+}
+
+#[test]
+fn refuses_manifest_path_that_does_not_exist() {
+    let s = Set::minimal("refuses_manifest_path_that_does_not_exist");
+    s.edit("api.json", |m| m["actions"][0]["request"] = json!("requests/nope.json"));
+    s.refused("api.json", "`requests/nope.json` does not exist");
+}
+
+#[test]
+fn refuses_direct_reference_to_union_member() {
+    let s = Set::minimal("refuses_direct_reference_to_union_member");
+    add_shapes(&s);
+    assert!(s.bundle().is_ok(), "the union alone is fine");
+    s.property(
+        "requests/do_it.json",
+        "circle",
+        json!({ "$ref": "../objects/circle_shape.json", "description": "A circle." }),
+        false,
+    );
+    s.refused(
+        "requests/do_it.json",
+        "refers to `CircleShape`, a member of the union `Shape`: refer to `Shape` instead",
+    );
+}
+
+#[test]
+fn refuses_union_member_without_required_enum_tag() {
+    let reason = "member of the union `Shape` needs a required `type` property with a string `enum`";
+    // The tag is not required.
+    let s = Set::minimal("refuses_union_member_without_required_enum_tag");
+    add_shapes(&s);
+    s.edit("objects/circle_shape.json", |v| v["required"] = json!(["r"]));
+    s.refused("objects/circle_shape.json", reason);
+
+    // The tag is required but has no `enum`.
+    let s = Set::minimal("refuses_union_member_without_required_enum_tag_2");
+    add_shapes(&s);
+    s.edit("objects/polygon_shape.json", |v| {
+        v["properties"]["type"] = json!({ "type": "string", "description": "Tag." })
+    });
+    s.refused("objects/polygon_shape.json", reason);
+
+    // No tag property at all.
+    let s = Set::minimal("refuses_union_member_without_required_enum_tag_3");
+    add_shapes(&s);
+    s.edit("objects/circle_shape.json", |v| {
+        v["properties"].as_object_mut().unwrap().remove("type");
+        v["required"] = json!(["r"]);
+    });
+    s.refused("objects/circle_shape.json", reason);
+}
+
+#[test]
+fn refuses_two_union_members_with_the_same_tag() {
+    let s = Set::minimal("refuses_two_union_members_with_the_same_tag");
+    add_shapes(&s);
+    s.edit("objects/polygon_shape.json", |v| {
+        v["properties"]["type"]["enum"] = json!(["square", "circle"])
+    });
+    s.refused(
+        "objects/polygon_shape.json",
+        "tag value `circle` is claimed by two members of the union `Shape`",
+    );
+}
+
+#[test]
+fn refuses_action_on_neither_web_nor_rtm() {
+    let s = Set::minimal("refuses_action_on_neither_web_nor_rtm");
+    s.edit("api.json", |m| {
+        m["actions"][0]["web"] = Value::Null;
+        m["actions"][0]["rtm"] = json!(false);
+    });
+    s.refused("api.json", "action `do_it` is available over neither Web nor RTM");
+}
+
+#[test]
+fn refuses_unknown_web_method() {
+    let s = Set::minimal("refuses_unknown_web_method");
+    s.edit("api.json", |m| m["actions"][0]["web"] = json!("PUT"));
+    s.refused("api.json", r#"`web` is "POST", "GET", "MULTIPART" or null, not "PUT""#);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accepted and generated.
+
+#[test]
+fn string_enum_is_open() {
+    let s = Set::minimal("string_enum_is_open");
+    s.write(
+        "objects/color.json",
+        json!({
+            "title": "Color",
+            "description": "A color.",
+            "type": "string",
+            "enum": ["red", "green"]
+        }),
+    );
+    s.property(
+        "objects/thing.json",
+        "color",
+        json!({ "$ref": "color.json", "description": "Its color." }),
+        false,
+    );
+    let code = s.generate();
+    // Emitted once (typify's closed enum is replaced), with the open member.
+    assert_eq!(count(&code, "pub enum Color {"), 1, "{code}");
+    let variants = body(&code, "pub enum Color {");
+    assert!(variants.contains("Red,"), "{variants}");
+    assert!(variants.contains("Green,"), "{variants}");
+    assert!(variants.contains("Unknown(::std::string::String)"), "{variants}");
+    assert_lacks(&derives(&code, "pub enum Color {"), "Deserialize");
+    assert_has(&code, "impl Color {");
+    assert_has(&code, r#"pub const KNOWN: &'static [&'static str] = &["red", "green"];"#);
+    assert_has(&code, "pub fn as_str(&self) -> &str {");
+    assert_has(&code, r#"Self::Green => "green","#);
+    assert_has(&code, "Self::Unknown(s) => s }");
+    assert_has(&code, r#"other => Self::Unknown(other.to_owned()),"#);
+    assert_has(&code, "impl<'de> ::serde::Deserialize<'de> for Color {");
+    assert_has(&code, "impl ::serde::Serialize for Color {");
+    assert_has(&code, "impl crate::Unknowns for Color {");
+    assert_has(&code, "crate::UnknownKind::EnumValue(s.clone())");
+    assert_has(&code, "pub color: ::std::option::Option<Color>,");
+}
+
+#[test]
+fn union_is_open_and_strips_single_tags() {
+    let s = Set::minimal("union_is_open_and_strips_single_tags");
+    add_shapes(&s);
+    let b = s.bundle().unwrap();
+    assert_eq!(b.unions.len(), 1);
+    let u = &b.unions[0];
+    assert_eq!((u.name.as_str(), u.tag.as_str()), ("Shape", "type"));
+    assert_eq!(u.variants[0].type_name, "CircleShape");
+    assert_eq!(u.variants[0].tags, ["circle"]);
+    assert!(u.variants[0].strip);
+    assert_eq!(u.variants[1].type_name, "PolygonShape");
+    assert_eq!(u.variants[1].tags, ["square", "triangle"]);
+    assert!(!u.variants[1].strip);
+    // The single-valued tag is gone from the member's schema, the multi-valued one stays.
+    assert!(b.definitions["CircleShape"]["properties"].get("type").is_none());
+    assert_eq!(b.definitions["CircleShape"]["required"], json!(["r"]));
+    assert!(b.definitions["PolygonShape"]["properties"].get("type").is_some());
+
+    let code = generate_version(&b).unwrap();
+    assert_eq!(count(&code, "pub enum Shape {"), 1, "{code}");
+    let variants = body(&code, "pub enum Shape {");
+    assert!(variants.contains("Circle(CircleShape),"), "{variants}");
+    assert!(variants.contains("Polygon(PolygonShape),"), "{variants}");
+    assert!(variants.contains("Unknown(::serde_json::Value)"), "{variants}");
+    assert_has(&code, r#"pub const TAG: &'static str = "type";"#);
+    assert_has(
+        &code,
+        r#"pub const KNOWN: &'static [&'static str] = &["circle", "square", "triangle"];"#,
+    );
+
+    // The single-tag member loses its tag field; the union writes it back through `Tagged`.
+    let circle = body(&code, "pub struct CircleShape {");
+    assert!(!circle.contains("type_"), "{circle}");
+    assert!(circle.contains("pubr:i64,"), "{circle}");
+    assert_has(&code, "pub fn new(r: impl ::std::convert::Into<i64>) -> Self");
+    assert_has(
+        &code,
+        r#"#[derive(::serde::Serialize)] #[serde(tag = "type")] enum Tagged<'a> {
+            #[serde(rename = "circle")] Circle(&'a CircleShape),
+        }"#,
+    );
+    assert_has(&code, "::serde::Serialize::serialize(&Tagged::Circle(v), serializer)");
+    assert_has(&code, r#"Self::Circle(_) => ::std::option::Option::Some("circle"),"#);
+    assert_has(&code, r#"object.remove("type");"#);
+    assert_eq!(count(&code, r#"object.remove("type");"#), 1, "{code}");
+
+    // The multi-tag member keeps its `type_` field and serializes itself.
+    let polygon = body(&code, "pub struct PolygonShape {");
+    assert!(
+        polygon.contains(&needle_of(r#"#[serde(rename = "type")] pub type_: PolygonShapeType,"#)),
+        "{polygon}"
+    );
+    assert_lacks(&code, "Polygon(&'a PolygonShape)");
+    assert_has(&code, "Self::Polygon(v) => ::serde::Serialize::serialize(v, serializer),");
+    assert_has(&code, "Self::Polygon(v) => ::std::option::Option::Some(v.type_.as_str()),");
+    assert_has(
+        &code,
+        r#"::std::option::Option::Some("square") | ::std::option::Option::Some("triangle") => 1usize,"#,
+    );
+    assert_has(&code, "impl ::std::convert::From<CircleShape> for Shape {");
+    assert_has(&code, "impl<'de> ::serde::Deserialize<'de> for Shape {");
+    assert_has(&code, "impl crate::Unknowns for Shape {");
+    assert_has(&code, "pub shape: Shape,");
+}
+
+#[test]
+fn optional_collections_are_options() {
+    let s = Set::minimal("optional_collections_are_options");
+    s.property(
+        "objects/thing.json",
+        "tags",
+        json!({ "type": "array", "items": { "type": "string" }, "description": "Tags." }),
         false,
     );
     s.property(
         "objects/thing.json",
-        "map",
-        json!({"type":"object","additionalProperties":{"type":"string"},"description":"M."}),
+        "labels",
+        json!({
+            "type": "object",
+            "additionalProperties": { "type": "string" },
+            "description": "A map."
+        }),
         false,
     );
     s.property(
         "objects/thing.json",
-        "parent",
-        json!({"oneOf":[{"$ref":"color.json"},{"type":"null"}],"description":"P."}),
+        "ids",
+        json!({ "type": "array", "items": { "type": "string" }, "description": "IDs." }),
+        true,
+    );
+    let code = s.generate();
+    let none = r#"#[serde(default, skip_serializing_if = "::std::option::Option::is_none")]"#;
+    assert_has(
+        &code,
+        &format!("{none} pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,"),
+    );
+    assert_has(
+        &code,
+        &format!("{none} pub labels: ::std::option::Option<::std::collections::BTreeMap<::std::string::String, ::std::string::String>>,"),
+    );
+    // A required array stays a plain `Vec`.
+    assert_has(&code, "pub ids: ::std::vec::Vec<::std::string::String>,");
+    assert_lacks(&code, "::is_empty\"");
+}
+
+#[test]
+fn optional_nullable_is_double_option() {
+    let s = Set::minimal("optional_nullable_is_double_option");
+    s.property(
+        "requests/do_it.json",
+        "previous",
+        json!({
+            "oneOf": [{ "$ref": "../objects/thing.json" }, { "type": "null" }],
+            "description": "The previous thing; null when none."
+        }),
         false,
     );
+    let b = s.bundle().unwrap();
+    assert!(b.nullable.contains(&("DoItRequest".to_owned(), "previous".to_owned())));
+    let code = generate_version(&b).unwrap();
+    assert_has(
+        &code,
+        r#"#[serde(default, skip_serializing_if = "::std::option::Option::is_none", with = "crate::double_option")]
+        pub previous: ::std::option::Option<::std::option::Option<Thing>>,"#,
+    );
+    assert_has(&code, "previous: ::std::option::Option::None,");
+}
+
+#[test]
+fn empty_properties_make_an_extra_only_struct_with_default() {
+    let s = Set::minimal("empty_properties_make_an_extra_only_struct_with_default");
+    let code = s.generate();
+    assert_eq!(count(&code, "pub struct DoItResponse"), 1, "{code}");
+    let head = squash("pub struct DoItResponse {");
+    let fields = body(&code, &head)[head.len()..].to_owned();
+    assert_eq!(fields.matches("pub").count(), 1, "{fields}");
+    assert!(
+        fields.contains(&needle_of(
+            "#[serde(flatten)] pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,"
+        )),
+        "{fields}"
+    );
+    let derive = derives(&code, "pub struct DoItResponse {");
+    assert!(derive.contains("Default"), "{derive}");
+    assert!(derive.contains("::serde::Deserialize"), "{derive}");
+    assert_lacks(&code, "impl DoItResponse {");
+    assert_has(&code, "impl crate::Unknowns for DoItResponse {");
+    // A struct with a required field has no `Default`.
+    assert!(!derives(&code, "pub struct Thing {").contains("Default"));
+}
+
+#[test]
+fn struct_with_required_fields_gets_new() {
+    let s = Set::minimal("struct_with_required_fields_gets_new");
+    s.add_action("all_optional", json!("POST"), false);
+    let code = s.generate();
+    assert_has(
+        &code,
+        "pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+            Self {
+                id: id.into(),
+                note: ::std::option::Option::None,
+                extra: ::std::default::Default::default(),
+            }
+        }",
+    );
+    assert_has(&code, "pub fn new(thing: impl ::std::convert::Into<Thing>) -> Self");
+    // Every field optional: no `new`, but `Default`.
+    assert_lacks(&code, "impl AllOptionalRequest {");
+    assert!(derives(&code, "pub struct AllOptionalRequest {").contains("Default"));
+}
+
+#[test]
+fn date_time_becomes_timestamp() {
+    let s = Set::minimal("date_time_becomes_timestamp");
     s.property(
         "objects/thing.json",
-        "rparent",
-        json!({"oneOf":[{"$ref":"color.json"},{"type":"null"}],"description":"P."}),
+        "created_at",
+        json!({ "type": "string", "format": "date-time", "description": "Creation time." }),
         true,
     );
     s.property(
         "objects/thing.json",
-        "at",
-        json!({"type":"string","format":"date-time","description":"A."}),
+        "seen_at",
+        json!({ "type": "string", "format": "date-time", "description": "Seen." }),
+        false,
+    );
+    s.property(
+        "objects/thing.json",
+        "link",
+        json!({ "type": "string", "format": "uri", "description": "A link." }),
+        true,
+    );
+    let code = s.generate();
+    assert_has(&code, "pub created_at: crate::Timestamp,");
+    assert_has(&code, "pub seen_at: ::std::option::Option<crate::Timestamp>,");
+    // Other formats are dropped: the field stays a `String`.
+    assert_has(&code, "pub link: ::std::string::String,");
+}
+
+#[test]
+fn validation_keywords_do_not_change_types() {
+    let s = Set::minimal("validation_keywords_do_not_change_types");
+    s.property(
+        "objects/thing.json",
+        "count",
+        json!({ "type": "integer", "minimum": 1, "maximum": 10, "description": "Count." }),
         true,
     );
     s.property(
         "objects/thing.json",
         "name",
-        json!({"type":"string","maxLength":5,"pattern":"^a","description":"N."}),
+        json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 5,
+            "pattern": "^[a-z]+$",
+            "description": "Name."
+        }),
         true,
     );
     s.property(
         "objects/thing.json",
-        "count",
-        json!({"type":"integer","minimum":1, "maximum": 9,"description":"N."}),
+        "codes",
+        json!({
+            "type": "array",
+            "items": { "type": "string", "maxLength": 3 },
+            "minItems": 1,
+            "uniqueItems": true,
+            "description": "Codes."
+        }),
         true,
     );
+    let b = s.bundle().unwrap();
+    let props = &b.definitions["Thing"]["properties"];
+    for (field, keyword) in [
+        ("count", "minimum"),
+        ("count", "maximum"),
+        ("name", "maxLength"),
+        ("name", "pattern"),
+        ("codes", "uniqueItems"),
+    ] {
+        assert!(props[field].get(keyword).is_none(), "`{keyword}` is left in {field}");
+    }
+    let code = generate_version(&b).unwrap();
+    assert_has(&code, "pub count: i64,");
+    assert_has(&code, "pub name: ::std::string::String,");
+    assert_has(&code, "pub codes: ::std::vec::Vec<::std::string::String>,");
+    assert_lacks(&code, "NonZero");
+    assert_lacks(&code, "BTreeSet");
+    assert_lacks(&code, "pub struct ThingName");
+    assert_lacks(&code, "pub struct ThingCount");
+}
+
+#[test]
+fn web_and_rtm_impls_follow_the_manifest() {
+    let s = Set::minimal("web_and_rtm_impls_follow_the_manifest");
+    s.add_action("rtm_only", Value::Null, true);
+    s.add_action("web_only", json!("GET"), false);
+    let code = s.generate();
+    assert_has(
+        &code,
+        "impl crate::WebAction for DoItRequest { const METHOD: crate::WebMethod = crate::WebMethod::Post; }",
+    );
+    assert_has(
+        &code,
+        "impl crate::WebAction for WebOnlyRequest { const METHOD: crate::WebMethod = crate::WebMethod::Get; }",
+    );
+    assert_lacks(&code, "impl crate::WebAction for RtmOnlyRequest");
+    assert_eq!(count(&code, "impl crate::WebAction for"), 2, "{code}");
+    assert_has(&code, "impl crate::RtmAction for DoItRequest {}");
+    assert_has(&code, "impl crate::RtmAction for RtmOnlyRequest {}");
+    assert_lacks(&code, "impl crate::RtmAction for WebOnlyRequest");
+    assert_eq!(count(&code, "impl crate::RtmAction for"), 2, "{code}");
+    // Every action is an `Action`, with its wire name and response type.
+    assert_eq!(count(&code, "impl crate::Action for"), 3, "{code}");
+    assert_has(&code, "impl crate::Action for RtmOnlyRequest {");
+    assert_has(&code, r#"const NAME: &'static str = "rtm_only";"#);
+    assert_has(&code, "type Response = RtmOnlyResponse;");
+    assert_has(&code, "const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 6u16);");
+    assert_has(
+        &code,
+        r#"crate::ActionInfo { name: "rtm_only", web: ::std::option::Option::None, rtm: true,"#,
+    );
+}
+
+#[test]
+fn any_enums_and_tables_exist() {
+    let s = Set::minimal("any_enums_and_tables_exist");
+    s.write(
+        "pushes/thing_changed.json",
+        json!({
+            "title": "ThingChangedPush",
+            "description": "A thing changed.",
+            "type": "object",
+            "properties": {
+                "thing": { "$ref": "../objects/thing.json", "description": "The thing." }
+            },
+            "required": ["thing"]
+        }),
+    );
+    s.edit("api.json", |m| {
+        m["pushes"] = json!([{
+            "name": "thing_changed",
+            "payload": "pushes/thing_changed.json",
+            "docs": "https://example.com/docs#thing_changed"
+        }])
+    });
+    let code = s.generate();
+    for (any, member) in [
+        ("AnyRequest", "DoIt(DoItRequest),"),
+        ("AnyResponse", "DoIt(DoItResponse),"),
+        ("AnyPush", "ThingChanged(ThingChangedPush),"),
+    ] {
+        let variants = body(&code, &format!("pub enum {any} {{"));
+        assert!(variants.contains(member), "{variants}");
+        assert!(variants.contains("Unknown{"), "{variants}");
+        assert_has(&code, &format!("impl {any} {{"));
+        assert_has(&code, &format!("impl ::serde::Serialize for {any} {{"));
+        assert_has(&code, &format!("impl crate::Unknowns for {any} {{"));
+    }
+    assert_has(
+        &code,
+        r#"pub const ACTIONS: &[crate::ActionInfo] = &[crate::ActionInfo {
+            name: "do_it",
+            web: ::std::option::Option::Some(crate::WebMethod::Post),
+            rtm: true,
+            request: ::std::option::Option::Some("DoItRequest"),
+            response: "DoItResponse",
+            docs: "https://example.com/docs#do_it"
+        }];"#,
+    );
+    assert_has(
+        &code,
+        r#"pub const PUSHES: &[crate::PushInfo] = &[crate::PushInfo {
+            name: "thing_changed",
+            payload: "ThingChangedPush",
+            docs: "https://example.com/docs#thing_changed"
+        }];"#,
+    );
+    assert_has(
+        &code,
+        r#"pub const TYPES: &[&str] = &["DoItRequest", "DoItResponse", "Thing", "ThingChangedPush"];"#,
+    );
+    assert_has(
+        &code,
+        r#"impl crate::Push for ThingChangedPush { const NAME: &'static str = "thing_changed";"#,
+    );
+    assert_has(&code, "pub const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 6u16);");
+
+    // Without pushes, `AnyPush` has only `Unknown` and `PUSHES` is empty.
+    let s = Set::minimal("any_enums_and_tables_exist_2");
+    let code = s.generate();
+    assert_has(&code, "pub enum AnyPush { ///");
+    assert_has(&code, "pub const PUSHES: &[crate::PushInfo] = &[];");
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let s = Set::minimal("generation_is_deterministic");
+    add_shapes(&s);
+    s.write(
+        "objects/color.json",
+        json!({
+            "title": "Color",
+            "description": "A color.",
+            "type": "string",
+            "enum": ["red", "green", "blue"]
+        }),
+    );
+    s.property(
+        "objects/thing.json",
+        "colors",
+        json!({ "type": "array", "items": { "$ref": "color.json" }, "description": "Colors." }),
+        false,
+    );
+    s.add_action("rtm_only", Value::Null, true);
+    let first = s.generate();
+    for _ in 0..3 {
+        assert!(first == s.generate(), "two runs differ");
+    }
+    let b = s.bundle().unwrap();
+    assert!(first == generate_version(&b).unwrap());
+    assert!(first == generate_version(&b).unwrap());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The writer.
+
+#[test]
+fn check_reports_stale_missing_and_orphan_files() {
+    let s = Set::empty("check_reports_stale_missing_and_orphan_files");
+    let generated = s.root.join(GENERATED_DIR);
+    fs::create_dir_all(&generated).unwrap();
+    fs::write(generated.join("mod.rs"), "// mod\n").unwrap();
+    fs::write(generated.join("v3_6.rs"), "// old\n").unwrap();
+    fs::write(generated.join("v3_5.rs"), "// orphan\n").unwrap();
+    let rel = |name: &str| std::path::Path::new(GENERATED_DIR).join(name);
+    let out: Output = [
+        (rel("mod.rs"), "// mod\n".to_owned()),
+        (rel("v3_6.rs"), "// new\n".to_owned()),
+        (rel("v3_7.rs"), "// added\n".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+
+    let problems = write_or_check(&s.root, &out, true).expect_err("the tree is not up to date");
+    let shown = |name: &str| rel(name).display().to_string();
+    let expected = [
+        format!("{} is stale", shown("v3_6.rs")),
+        format!("{} is missing", shown("v3_7.rs")),
+        format!("{} is an orphan", shown("v3_5.rs")),
+    ];
+    for e in &expected {
+        assert!(
+            problems.iter().any(|p| p.contains(e.as_str())),
+            "`{e}` is not reported: {problems:#?}"
+        );
+    }
+    assert_eq!(problems.len(), 3, "{problems:#?}");
+    // Checking changes nothing.
+    assert_eq!(fs::read_to_string(generated.join("v3_6.rs")).unwrap(), "// old\n");
+    assert!(generated.join("v3_5.rs").exists());
+    assert!(!generated.join("v3_7.rs").exists());
+
+    // Writing fixes all three; then the check passes.
+    assert_eq!(write_or_check(&s.root, &out, false), Ok(3));
+    assert_eq!(fs::read_to_string(generated.join("v3_6.rs")).unwrap(), "// new\n");
+    assert!(!generated.join("v3_5.rs").exists());
+    assert_eq!(write_or_check(&s.root, &out, true), Ok(0));
+}
+
+#[test]
+fn required_nullable_keeps_its_null() {
+    let s = Set::minimal("required_nullable_keeps_its_null");
+    s.property(
+        "requests/do_it.json",
+        "previous",
+        json!({ "oneOf": [{ "$ref": "../objects/thing.json" }, { "type": "null" }], "description": "Always sent; may be null." }),
+        true,
+    );
+    let code = s.generate();
+    let head = squash("pub struct DoItRequest {");
+    let fields = body(&code, &head);
+    assert!(
+        fields.contains(&needle_of("pub previous: ::std::option::Option<Thing>,")),
+        "{fields}"
+    );
+    let previous = &fields[..fields.find(&needle_of("pub previous")).unwrap()];
+    let attrs = &previous[previous.rfind(',').unwrap_or(0)..];
+    assert!(
+        !attrs.contains("skip_serializing_if"),
+        "a required nullable field must keep its null: {fields}"
+    );
+}
+
+#[test]
+fn refuses_a_union_below_the_root_and_other_one_of() {
+    let s = Set::minimal("refuses_a_union_below_the_root_and_other_one_of");
+    add_shapes(&s);
+    s.property(
+        "objects/thing.json",
+        "inline_shape",
+        json!({"title": "InlineShape", "description": "An inline union.", "discriminator": {"propertyName": "type"},
+               "oneOf": [{ "$ref": "../objects/shape.json" }]}),
+        false,
+    );
+    s.refused("objects/thing.json", "must be a file or a `definitions` entry of its own");
+    let s = Set::minimal("refuses_other_one_of");
+    s.property(
+        "objects/thing.json",
+        "either",
+        json!({"description": "Either.", "oneOf": [{"type": "string"}, {"type": "integer"}]}),
+        false,
+    );
+    s.refused("objects/thing.json", "`oneOf` is only for unions");
+}
+
+#[test]
+fn refuses_an_inline_empty_object() {
+    let s = Set::minimal("refuses_an_inline_empty_object");
     s.property(
         "objects/thing.json",
         "inner",
-        json!({"title":"InnerEmpty","type":"object","properties":{},"description":"N."}),
+        json!({"title": "InnerEmpty", "type": "object", "properties": {}, "description": "Nothing known yet."}),
         false,
     );
-    s.property(
-        "objects/thing.json",
-        "resp",
-        json!({"$ref":"../responses/do_it.json","description":"N."}),
-        false,
-    );
-    s.property(
-        "objects/thing.json",
-        "free",
-        json!({"description":"N."}),
-        false,
-    );
-    println!("{}", s.generate());
-    panic!();
+    s.refused("objects/thing.json", "an object with no known properties must be a file");
+}
+
+#[test]
+fn refuses_names_that_are_not_snake_case_and_bad_version_directories() {
+    let s = Set::minimal("refuses_names_that_are_not_snake_case");
+    s.add_action("doThat", json!("POST"), true);
+    s.refused("api.json", "action name `doThat` is not snake_case");
+    let bad = std::env::temp_dir()
+        .join(format!("lc-xtask-test-badversion-{}", std::process::id()))
+        .join("v3");
+    fs::create_dir_all(&bad).unwrap();
+    let errors = bundle(&bad).expect_err("v3 is not v<major>.<minor>");
+    assert!(errors[0].contains("v<major>.<minor>"), "{errors:?}");
+    let _ = fs::remove_dir_all(bad.parent().unwrap());
 }
