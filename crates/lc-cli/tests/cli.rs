@@ -19,7 +19,8 @@ fn lc(args: &[&str], stdin: &str) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("lc runs");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    // lc may exit before reading stdin (usage errors): a broken pipe here is expected then.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     let out = child.wait_with_output().unwrap();
     Run {
         code: out.status.code().expect("exited"),
