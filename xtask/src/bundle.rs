@@ -35,6 +35,9 @@ const ANNOTATIONS: &[&str] = &["$schema", "$id", "$comment", "examples", "discri
 /// Fields the generator adds to structs; a schema property of that name would collide.
 pub const GENERATED_FIELDS: &[&str] = &["extra"];
 
+/// The hand-written types of the `lc-types` core that a schema may stand for (`x-lc-core`).
+pub const CORE_TYPES: &[&str] = &["ErrorEnvelope", "ApiError", "ErrorType"];
+
 /// The folders of a version directory, in bundling order.
 pub const FOLDERS: &[&str] = &["objects", "requests", "responses", "pushes"];
 
@@ -276,10 +279,10 @@ impl Bundler {
             );
             if let Some(core) = schema.get("x-lc-core") {
                 match core.as_str() {
-                    Some(path) if is_type_name(path) => {
+                    Some(path) if CORE_TYPES.contains(&path) => {
                         self.core.insert(title.clone(), format!("crate::{path}"));
                     }
-                    _ => self.err(&at, "`x-lc-core` names a type of the lc-types core, e.g. \"ErrorEnvelope\""),
+                    _ => self.err(&at, format!("`x-lc-core` names a type of the lc-types core: one of {CORE_TYPES:?}")),
                 }
             }
             self.union_of(&title, &schema, &at, &rel);

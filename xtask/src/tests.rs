@@ -1102,3 +1102,10 @@ fn refuses_names_that_are_not_snake_case_and_bad_version_directories() {
     assert!(errors[0].contains("v<major>.<minor>"), "{errors:?}");
     let _ = fs::remove_dir_all(bad.parent().unwrap());
 }
+
+#[test]
+fn refuses_a_core_replacement_that_matches_no_core_type() {
+    let s = Set::minimal("refuses_a_core_replacement_that_matches_no_core_type");
+    s.edit("objects/thing.json", |v| v["x-lc-core"] = json!("NoSuchCoreType"));
+    s.refused("objects/thing.json", "`x-lc-core` names a type of the lc-types core");
+}
