@@ -6924,6 +6924,11 @@ pub struct Greeting {
     ///Fields this version of the schema does not know, kept and re-emitted.
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl ::std::convert::From<IncomingGreetingPush> for Greeting {
+    fn from(value: IncomingGreetingPush) -> Self {
+        value.0
+    }
+}
 impl Greeting {
     ///Builds it from its required fields (`agent`, `displayed_first_time`, `event`, `id`, `unique_id`); every optional field is `None`.
     pub fn new(
@@ -7366,54 +7371,17 @@ impl crate::Push for IncomingEventPush {
 }
 ///Payload of the `incoming_greeting` push: the greeting engine shows a greeting to the customer. The payload is a Greeting.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-pub struct IncomingGreetingPush {
-    ///Whether the customer has accepted the greeting; normally only sent in the login response.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub accepted: ::std::option::Option<bool>,
-    ///Extra greeting property set in the configuration (e.g. `email`).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub addon: ::std::option::Option<::std::string::String>,
-    ///The agent the greeting is shown as coming from.
-    pub agent: AgentProfile,
-    ///True when this greeting is shown to the customer for the first time.
-    pub displayed_first_time: bool,
-    ///The greeting's content: a message or a rich message event.
-    pub event: Event,
-    ///ID of the greeting as configured in the organization (the template).
-    pub id: i64,
-    ///True when the greeting is triggered by exit intent (since 3.5).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub is_exit_intent: ::std::option::Option<bool>,
-    ///Greeting subtype (since 3.3); `announcement` is the only documented value.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub subtype: ::std::option::Option<::std::string::String>,
-    ///ID of this particular display of the greeting; use it with accept_greeting and cancel_greeting.
-    pub unique_id: ::std::string::String,
-    #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+#[serde(transparent)]
+pub struct IncomingGreetingPush(pub Greeting);
+impl ::std::ops::Deref for IncomingGreetingPush {
+    type Target = Greeting;
+    fn deref(&self) -> &Greeting {
+        &self.0
+    }
 }
-impl IncomingGreetingPush {
-    ///Builds it from its required fields (`agent`, `displayed_first_time`, `event`, `id`, `unique_id`); every optional field is `None`.
-    pub fn new(
-        agent: impl ::std::convert::Into<AgentProfile>,
-        displayed_first_time: impl ::std::convert::Into<bool>,
-        event: impl ::std::convert::Into<Event>,
-        id: impl ::std::convert::Into<i64>,
-        unique_id: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
-        Self {
-            accepted: ::std::option::Option::None,
-            addon: ::std::option::Option::None,
-            agent: agent.into(),
-            displayed_first_time: displayed_first_time.into(),
-            event: event.into(),
-            id: id.into(),
-            is_exit_intent: ::std::option::Option::None,
-            subtype: ::std::option::Option::None,
-            unique_id: unique_id.into(),
-            extra: ::std::default::Default::default(),
-        }
+impl ::std::convert::From<Greeting> for IncomingGreetingPush {
+    fn from(value: Greeting) -> Self {
+        Self(value)
     }
 }
 impl crate::Unknowns for IncomingGreetingPush {
@@ -7423,9 +7391,7 @@ impl crate::Unknowns for IncomingGreetingPush {
         path: &mut crate::JsonPath,
         found: &mut dyn FnMut(crate::Unknown),
     ) {
-        path.field("agent", |p| crate::Unknowns::visit_unknowns(&self.agent, p, found));
-        path.field("event", |p| crate::Unknowns::visit_unknowns(&self.event, p, found));
-        path.report_fields(&self.extra, found);
+        crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
 impl crate::Push for IncomingGreetingPush {
