@@ -134,6 +134,19 @@ fn frames_decode_in_two_steps() {
         assert!(matches!(f, Frame::Unknown(_)), "{odd}");
         assert_eq!(serde_json::to_value(&f).unwrap(), serde_json::from_str::<Value>(odd).unwrap());
     }
+    for stray in [
+        r#"{"action":"ping","payload":{},"success":true}"#,
+        r#"{"version":"3.6","action":"ping","type":"response","success":true}"#,
+        r#"{"action":"greeting_accepted","type":"push","success":false,"payload":{}}"#,
+    ] {
+        let f: Frame = lc_types::from_str(stray).unwrap();
+        assert!(!matches!(f, Frame::Unknown(_)), "{stray}");
+        assert_eq!(
+            serde_json::to_value(&f).unwrap(),
+            serde_json::from_str::<Value>(stray).unwrap(),
+            "{stray}"
+        );
+    }
     let err = lc_types::from_str::<Frame>(r#"{"action":"ping","type":"response","success":"yes"}"#).unwrap_err();
     assert_eq!(err.path(), "success");
     assert!(lc_types::from_str::<Frame>(r#"{"action":"a","action":"b","payload":{}}"#).is_err());

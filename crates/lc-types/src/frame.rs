@@ -211,56 +211,46 @@ impl Parts {
         Value::Object(map)
     }
 
-    fn missing<E: de::Error>(field: &'static str) -> E {
-        E::missing_field(field)
+    /// Moves the envelope fields that this kind of frame does not have into `extra`, so that
+    /// nothing is lost (e.g. a `version` on a response frame).
+    fn keep_stray(&mut self, version: bool, success: bool) {
+        if let Some(v) = self.version.take_if(|_| version) {
+            self.extra.insert("version".to_owned(), Value::String(v));
+        }
+        if let Some(s) = self.success.take_if(|_| success) {
+            self.extra.insert("success".to_owned(), Value::Bool(s));
+        }
     }
 
-    fn into_request<E: de::Error>(self) -> Result<RequestFrame, E> {
+    fn into_request<E: de::Error>(mut self) -> Result<RequestFrame, E> {
+        self.keep_stray(false, true);
         Ok(RequestFrame {
             version: self.version,
             request_id: self.request_id,
-            action: self.action.ok_or_else(|| Self::missing("action"))?,
-            payload: self.payload.ok_or_else(|| Self::missing("payload"))?,
+            action: self.action.ok_or_else(|| E::missing_field("action"))?,
+            payload: self.payload.ok_or_else(|| E::missing_field("payload"))?,
             extra: self.extra,
         })
     }
 
-    fn into_response<E: de::Error>(self) -> Result<ResponseFrame, E> {
-        if self.version.is_some() {
-            let mut extra = self.extra;
-            extra.insert("version".to_owned(), Value::String(self.version.unwrap_or_default()));
-            return Parts {
-                version: None,
-                extra,
-                ..self
-            }
-            .into_response();
-        }
+    fn into_response<E: de::Error>(mut self) -> Result<ResponseFrame, E> {
+        self.keep_stray(true, false);
         Ok(ResponseFrame {
             request_id: self.request_id,
-            action: self.action.ok_or_else(|| Self::missing("action"))?,
-            success: self.success.ok_or_else(|| Self::missing("success"))?,
+            action: self.action.ok_or_else(|| E::missing_field("action"))?,
+            success: self.success.ok_or_else(|| E::missing_field("success"))?,
             payload: self.payload,
             extra: self.extra,
         })
     }
 
-    fn into_push<E: de::Error>(self) -> Result<PushFrame, E> {
-        if let Some(success) = self.success {
-            let mut extra = self.extra;
-            extra.insert("success".to_owned(), Value::Bool(success));
-            return Parts {
-                success: None,
-                extra,
-                ..self
-            }
-            .into_push();
-        }
+    fn into_push<E: de::Error>(mut self) -> Result<PushFrame, E> {
+        self.keep_stray(false, true);
         Ok(PushFrame {
             version: self.version,
             request_id: self.request_id,
-            action: self.action.ok_or_else(|| Self::missing("action"))?,
-            payload: self.payload.ok_or_else(|| Self::missing("payload"))?,
+            action: self.action.ok_or_else(|| E::missing_field("action"))?,
+            payload: self.payload.ok_or_else(|| E::missing_field("payload"))?,
             extra: self.extra,
         })
     }
