@@ -323,31 +323,28 @@ fn manifest_items(b: &Bundle, types: &[String]) -> TokenStream {
 /// An enum over every request, response or push, decoded by name, with an `Unknown` member.
 fn any_enum(name: &str, doc: &str, what: &str, members: &[(String, proc_macro2::Ident)], unknown: TokenStream) -> TokenStream {
     let ident = format_ident!("{name}");
-    let variants = members.iter().map(|(wire, ty)| {
-        let v = format_ident!("{}", pascal(wire));
+    // (wire name, variant, payload type) of every member.
+    let members: Vec<_> = members
+        .iter()
+        .map(|(wire, ty)| (wire, format_ident!("{}", pascal(wire)), ty))
+        .collect();
+    let variants = members.iter().map(|(wire, v, ty)| {
         let d = format!("`{wire}`.");
         quote!(#[doc = #d] #v(#ty),)
     });
-    let decode = members.iter().map(|(wire, _)| {
-        let v = format_ident!("{}", pascal(wire));
-        quote!(#wire => crate::from_str(text).map(Self::#v),)
-    });
-    let decode_value = members.iter().map(|(wire, _)| {
-        let v = format_ident!("{}", pascal(wire));
-        quote!(#wire => crate::from_value(payload).map(Self::#v),)
-    });
-    let names = members.iter().map(|(wire, _)| {
-        let v = format_ident!("{}", pascal(wire));
-        quote!(Self::#v(_) => #wire,)
-    });
-    let ser_arms = members.iter().map(|(wire, _)| {
-        let v = format_ident!("{}", pascal(wire));
-        quote!(Self::#v(v) => ::serde::Serialize::serialize(v, serializer),)
-    });
-    let unknown_arms = members.iter().map(|(wire, _)| {
-        let v = format_ident!("{}", pascal(wire));
-        quote!(Self::#v(v) => crate::Unknowns::visit_unknowns(v, path, found),)
-    });
+    let decode = members
+        .iter()
+        .map(|(wire, v, _)| quote!(#wire => crate::from_str(text).map(Self::#v),));
+    let decode_value = members
+        .iter()
+        .map(|(wire, v, _)| quote!(#wire => crate::from_value(payload).map(Self::#v),));
+    let names = members.iter().map(|(wire, v, _)| quote!(Self::#v(_) => #wire,));
+    let ser_arms = members
+        .iter()
+        .map(|(_, v, _)| quote!(Self::#v(v) => ::serde::Serialize::serialize(v, serializer),));
+    let unknown_arms = members
+        .iter()
+        .map(|(_, v, _)| quote!(Self::#v(v) => crate::Unknowns::visit_unknowns(v, path, found),));
     let unknown_doc = format!("A {what} this version does not know: its name and raw payload.");
     let name_doc = format!("The {what} name.");
     let decode_doc = format!("Decodes the payload `text` of the {what} `name`. An unknown name gives `Unknown`; a known one with a malformed payload is an error naming the JSON path.");

@@ -126,27 +126,23 @@ pub(crate) fn nested(path: &serde_path_to_error::Path, error: &serde_json::Error
 /// assert!(matches!(event, Event::Message(_)));
 /// ```
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let value =
-        serde_path_to_error::deserialize(&mut de).map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), text.to_owned()))?;
-    de.end().map_err(|e| DecodeError::new(".".to_owned(), e, text.to_owned()))?;
-    Ok(value)
+    from_reader(serde_json::de::StrRead::new(text), || text.to_owned())
 }
 
 /// Decodes `T` from JSON bytes; see [`from_str`]. Bytes that are not UTF-8 are kept lossily in
 /// [`DecodeError::raw`].
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => from_str(text),
-        Err(_) => {
-            let raw = String::from_utf8_lossy(bytes).into_owned();
-            let mut de = serde_json::Deserializer::from_slice(bytes);
-            let value = serde_path_to_error::deserialize(&mut de)
-                .map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), raw.clone()))?;
-            de.end().map_err(|e| DecodeError::new(".".to_owned(), e, raw))?;
-            Ok(value)
-        }
-    }
+    from_reader(serde_json::de::SliceRead::new(bytes), || {
+        String::from_utf8_lossy(bytes).into_owned()
+    })
+}
+
+/// Decodes one whole JSON document; `raw` gives the input text for the error.
+fn from_reader<'de, R: serde_json::de::Read<'de>, T: DeserializeOwned>(read: R, raw: impl Fn() -> String) -> Result<T, DecodeError> {
+    let mut de = serde_json::Deserializer::new(read);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), raw()))?;
+    de.end().map_err(|e| DecodeError::new(".".to_owned(), e, raw()))?;
+    Ok(value)
 }
 
 /// Decodes `T` from an already parsed JSON value; see [`from_str`].
