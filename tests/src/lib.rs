@@ -52,6 +52,93 @@ impl Fixture {
     }
 }
 
+/// Every API version with a schema directory (`schema/v<X.Y>`), oldest first.
+pub fn versions() -> Vec<String> {
+    let mut out: Vec<((u16, u16), String)> = sorted_dir(&root().join("schema"))
+        .iter()
+        .filter_map(|p| {
+            let v = p.file_name()?.to_str()?.strip_prefix('v')?.to_owned();
+            let (major, minor) = v.split_once('.')?;
+            Some(((major.parse().ok()?, minor.parse().ok()?), v))
+        })
+        .collect();
+    out.sort();
+    out.into_iter().map(|(_, v)| v).collect()
+}
+
+/// `tests/fixtures/v<version>`.
+pub fn fixture_dir(version: &str) -> PathBuf {
+    root().join("tests/fixtures").join(format!("v{version}"))
+}
+
+/// The version whose fixtures `version` inherits (its `inherit` file), if any.
+pub fn inherits(version: &str) -> Option<String> {
+    let path = fixture_dir(version).join("inherit");
+    let text = fs::read_to_string(&path).ok()?;
+    let base = text.trim().to_owned();
+    assert!(
+        base != version && fixture_dir(&base).is_dir(),
+        "{}: names `{base}`, which has no fixture directory",
+        path.display()
+    );
+    Some(base)
+}
+
+/// The fixtures of `version` (`invalid`: the negative ones): its own, plus, for every item it has
+/// no directory for, those of the version it inherits from.
+pub fn version_fixtures(version: &str, invalid: bool) -> Vec<Fixture> {
+    let sub = |v: &str| {
+        let dir = fixture_dir(v);
+        if invalid {
+            dir.join("invalid")
+        } else {
+            dir
+        }
+    };
+    let mut out = fixtures(&sub(version));
+    let mut seen: std::collections::BTreeSet<(String, String)> = out.iter().map(|f| (f.kind.clone(), f.name.clone())).collect();
+    let mut current = version.to_owned();
+    while let Some(base) = inherits(&current) {
+        let inherited = fixtures(&sub(&base));
+        let new: Vec<Fixture> = inherited
+            .into_iter()
+            .filter(|f| !seen.contains(&(f.kind.clone(), f.name.clone())))
+            .collect();
+        seen.extend(new.iter().map(|f| (f.kind.clone(), f.name.clone())));
+        out.extend(new);
+        current = base;
+    }
+    out
+}
+
+/// The items (`kind/name`) of `set` that would inherit fixtures although their schema, or a file
+/// it refers to, differs from the inherited version's (empty when `set` does not inherit).
+pub fn must_own_fixtures(set: &SchemaSet) -> Vec<String> {
+    let Some(base_version) = inherits(&set.version) else {
+        return Vec::new();
+    };
+    let base = SchemaSet::load(&base_version);
+    let own = fixture_dir(&set.version);
+    let inherited: std::collections::BTreeSet<(String, String)> = version_fixtures(&base_version, false)
+        .into_iter()
+        .map(|f| (f.kind, f.name))
+        .collect();
+    let mut out = Vec::new();
+    for (kind, name) in set.items() {
+        if own.join(&kind).join(&name).is_dir() || !inherited.contains(&(kind.clone(), name.clone())) {
+            continue;
+        }
+        let rel = set.schema_of(&kind, &name).expect("an item of the set");
+        let same = base
+            .schema_of(&kind, &name)
+            .is_some_and(|b| b == rel && base.closure(&b) == set.closure(&rel));
+        if !same {
+            out.push(format!("{kind}/{name}"));
+        }
+    }
+    out
+}
+
 /// Every fixture below `dir` (`<kind>/<name>/<case>.json`), sorted.
 pub fn fixtures(dir: &Path) -> Vec<Fixture> {
     let mut out = Vec::new();
@@ -158,6 +245,63 @@ impl SchemaSet {
         }
     }
 
+    /// Every item that fixtures can describe: (`request`|`response`, action), (`push`, push) and
+    /// (`type`, title) for every object file.
+    pub fn items(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for a in self.actions() {
+            let name = a["name"].as_str().expect("action name").to_owned();
+            if a["request"].is_string() {
+                out.push(("request".to_owned(), name.clone()));
+            }
+            out.push(("response".to_owned(), name));
+        }
+        for p in self.pushes() {
+            out.push(("push".to_owned(), p["name"].as_str().expect("push name").to_owned()));
+        }
+        for (title, rel) in &self.titles {
+            if rel.starts_with("objects/") {
+                out.push(("type".to_owned(), title.clone()));
+            }
+        }
+        out
+    }
+
+    /// The schema file `rel` and every file it refers to, transitively: relative path -> content.
+    pub fn closure(&self, rel: &str) -> BTreeMap<String, Value> {
+        fn refs(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(o) => {
+                    if let Some(Value::String(r)) = o.get("$ref") {
+                        out.push(r.clone());
+                    }
+                    o.values().for_each(|v| refs(v, out));
+                }
+                Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let mut out = BTreeMap::new();
+        let mut todo = vec![rel.to_owned()];
+        while let Some(rel) = todo.pop() {
+            if out.contains_key(&rel) {
+                continue;
+            }
+            let schema = read_json(&self.dir.join(&rel));
+            let mut found = Vec::new();
+            refs(&schema, &mut found);
+            let folder = Path::new(&rel).parent().unwrap_or(Path::new(""));
+            for r in found {
+                let file = r.split('#').next().unwrap_or_default();
+                if !file.is_empty() {
+                    todo.push(normalize(&folder.join(file)));
+                }
+            }
+            out.insert(rel, schema);
+        }
+        out
+    }
+
     /// A validator for the schema file `rel`, with cross-file references resolved from disk.
     pub fn validator(&self, rel: &str) -> std::sync::Arc<Validator> {
         let mut cache = self.validators.lock().unwrap();
@@ -186,6 +330,21 @@ impl SchemaSet {
             .collect();
         out
     }
+}
+
+/// `requests/../objects/chat.json` -> `objects/chat.json`.
+fn normalize(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            std::path::Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    parts.join("/")
 }
 
 /// Decodes a fixture's text as what its kind and name say, in API `version`. `None` when the

@@ -4,23 +4,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lc_tests::{decode, fixtures, read_json, root, SchemaSet};
+use lc_tests::{decode, must_own_fixtures, read_json, version_fixtures, versions, SchemaSet};
 use serde_json::Value;
-
-const VERSIONS: &[&str] = &["3.6"];
 
 /// Keywords whose failure means "a value outside a closed set" (what `unknown_*` fixtures carry).
 const CLOSED_SET_KEYWORDS: &[&str] = &["enum", "const", "oneOf"];
 
-fn fixture_dir(version: &str) -> std::path::PathBuf {
-    root().join("tests/fixtures").join(format!("v{version}"))
-}
-
 #[test]
 fn every_action_and_push_has_fixtures() {
-    for version in VERSIONS {
+    for version in &versions() {
         let set = SchemaSet::load(version);
-        let all = fixtures(&fixture_dir(version));
+        let all = version_fixtures(version, false);
         let has = |kind: &str, name: &str| all.iter().any(|f| f.kind == kind && f.name == name);
         let mut missing = Vec::new();
         for a in set.actions() {
@@ -43,10 +37,33 @@ fn every_action_and_push_has_fixtures() {
 }
 
 #[test]
-fn fixtures_validate_decode_and_round_trip() {
-    for version in VERSIONS {
+fn every_version_has_fixtures() {
+    let versions = versions();
+    assert!(versions.iter().any(|v| v == "3.6"), "schema versions found: {versions:?}");
+    for version in &versions {
+        assert!(lc_tests::fixture_dir(version).is_dir(), "v{version}: no fixture directory");
+    }
+}
+
+/// An item may use the fixtures of the version it inherits from only while its schema, and
+/// everything the schema refers to, is the same file content there.
+#[test]
+fn items_that_changed_have_their_own_fixtures() {
+    for version in &versions() {
         let set = SchemaSet::load(version);
-        let all = fixtures(&fixture_dir(version));
+        let missing = must_own_fixtures(&set);
+        assert!(
+            missing.is_empty(),
+            "v{version}: these differ from the inherited version and need fixtures of their own: {missing:?}"
+        );
+    }
+}
+
+#[test]
+fn fixtures_validate_decode_and_round_trip() {
+    for version in &versions() {
+        let set = SchemaSet::load(version);
+        let all = version_fixtures(version, false);
         assert!(all.len() > 100, "v{version}: only {} fixtures", all.len());
         let mut failures = Vec::new();
         for f in &all {
@@ -103,9 +120,9 @@ fn fixtures_validate_decode_and_round_trip() {
 
 #[test]
 fn negative_fixtures_fail_at_their_path() {
-    for version in VERSIONS {
+    for version in &versions() {
         let set = SchemaSet::load(version);
-        let all = fixtures(&fixture_dir(version).join("invalid"));
+        let all = version_fixtures(version, true);
         assert!(all.len() >= 20, "v{version}: only {} negative fixtures", all.len());
         let mut failures = Vec::new();
         for f in &all {
@@ -165,7 +182,7 @@ fn unions(set: &SchemaSet) -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
 
 #[test]
 fn every_union_member_has_a_fixture() {
-    for version in VERSIONS {
+    for version in &versions() {
         let set = SchemaSet::load(version);
         let unions = unions(&set);
         assert!(
@@ -173,7 +190,7 @@ fn every_union_member_has_a_fixture() {
             "v{version}: unions not found: {:?}",
             unions.keys()
         );
-        let all = fixtures(&fixture_dir(version));
+        let all = version_fixtures(version, false);
         let mut missing = Vec::new();
         for (union, members) in &unions {
             let seen: BTreeSet<String> = all

@@ -3,10 +3,8 @@
 
 use std::fmt::Write;
 
-use lc_tests::{decode, fixtures, root};
+use lc_tests::{decode, root, version_fixtures, versions};
 use serde_json::Value;
-
-const VERSIONS: &[&str] = &["3.6"];
 
 fn has_null(v: &Value) -> bool {
     match v {
@@ -21,10 +19,11 @@ fn has_null(v: &Value) -> bool {
 /// fixture did not set may appear.
 #[test]
 fn requests_as_sent() {
-    for version in VERSIONS {
-        let dir = root().join("tests/fixtures").join(format!("v{version}"));
+    for version in &versions() {
         let mut text = String::new();
-        for f in fixtures(&dir).iter().filter(|f| f.kind == "request") {
+        let mut all = version_fixtures(version, false);
+        all.sort_by(|a, b| a.id().cmp(&b.id()));
+        for f in all.iter().filter(|f| f.kind == "request") {
             let input: Value = serde_json::from_str(&f.text).unwrap();
             let sent = decode(version, "request", &f.name, &f.text).unwrap().unwrap().to_json().unwrap();
             assert!(!has_null(&sent) || has_null(&input), "{}: the request carries a null", f.id());
@@ -61,7 +60,7 @@ fn quote_type(t: &syn2::Type) -> String {
 /// The public API of the generated module of each version, one line per type, field and variant.
 #[test]
 fn api_surface() {
-    for version in VERSIONS {
+    for version in &versions() {
         let module = format!("v{}", version.replace('.', "_"));
         let path = root().join("crates/lc-types/src/generated").join(format!("{module}.rs"));
         let file = syn2::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();

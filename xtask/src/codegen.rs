@@ -98,6 +98,8 @@ fn features(cargo: &str, modules: &[(String, String)]) -> Result<String, String>
     for (_, module) in modules {
         block.push_str(&format!("{module} = []\n"));
     }
+    let all: Vec<String> = modules.iter().map(|(_, m)| format!("\"{m}\"")).collect();
+    block.push_str(&format!("# Every API version.\nall-versions = [{}]\n", all.join(", ")));
     Ok(format!("{head}{FEATURES_START}\n{block}{FEATURES_END}{tail}"))
 }
 
