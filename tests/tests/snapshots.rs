@@ -22,7 +22,7 @@ fn requests_as_sent() {
     for version in &versions() {
         let mut text = String::new();
         let mut all = version_fixtures(version, false);
-        all.sort_by(|a, b| a.id().cmp(&b.id()));
+        all.sort_by_key(|a| a.id());
         for f in all.iter().filter(|f| f.kind == "request") {
             let input: Value = serde_json::from_str(&f.text).unwrap();
             let sent = decode(version, "request", &f.name, &f.text).unwrap().unwrap().to_json().unwrap();
