@@ -57,25 +57,53 @@ fn quote_type(t: &syn2::Type) -> String {
         .replace(" ,", ",")
 }
 
-/// The public API of the generated module of each version, one line per type, field and variant.
+/// The public API of the generated module of each version, one line per type, field and variant;
+/// a type that the version shares with others (re-exported from a shared module) says with which.
 #[test]
 fn api_surface() {
+    let dir = root().join("crates/lc-types/src/generated");
+    let parse = |module: &str| syn2::parse_file(&std::fs::read_to_string(dir.join(format!("{module}.rs"))).unwrap()).unwrap();
     for version in &versions() {
         let module = format!("v{}", version.replace('.', "_"));
-        let path = root().join("crates/lc-types/src/generated").join(format!("{module}.rs"));
-        let file = syn2::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let mut text = String::new();
+        let file = parse(&module);
+        // (type name, the shared module it comes from, or "") -> its items.
+        let mut items: Vec<(String, String, syn2::Item)> = Vec::new();
         for item in &file.items {
+            if let syn2::Item::Use(u) = item {
+                let syn2::UseTree::Path(p) = &u.tree else { continue };
+                let syn2::UseTree::Path(m) = &*p.tree else { continue };
+                let syn2::UseTree::Name(t) = &*m.tree else { continue };
+                let (shared, name) = (m.ident.to_string(), t.ident.to_string());
+                for it in parse(&shared).items {
+                    if item_name(&it).as_deref() == Some(name.as_str()) {
+                        items.push((name.clone(), shared.clone(), it));
+                    }
+                }
+            } else if let Some(name) = item_name(item) {
+                items.push((name, String::new(), item.clone()));
+            }
+        }
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut text = String::new();
+        for (_, shared, item) in &items {
+            let from = if shared.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "  (shared: {})",
+                    shared.trim_start_matches("shared_").replace("_v", ", v").replace('_', ".")
+                )
+            };
             match item {
                 syn2::Item::Struct(s) if matches!(s.vis, syn2::Visibility::Public(_)) => {
-                    writeln!(text, "struct {}", s.ident).unwrap();
+                    writeln!(text, "struct {}{from}", s.ident).unwrap();
                     for (i, f) in s.fields.iter().enumerate() {
                         let name = f.ident.as_ref().map_or(i.to_string(), ToString::to_string);
                         writeln!(text, "  {name}: {}", ty(&f.ty)).unwrap();
                     }
                 }
                 syn2::Item::Enum(e) if matches!(e.vis, syn2::Visibility::Public(_)) => {
-                    writeln!(text, "enum {}", e.ident).unwrap();
+                    writeln!(text, "enum {}{from}", e.ident).unwrap();
                     for v in &e.variants {
                         let fields: Vec<String> = v.fields.iter().map(|f| ty(&f.ty)).collect();
                         if fields.is_empty() {
@@ -97,5 +125,18 @@ fn api_surface() {
             }
         }
         insta::assert_snapshot!(format!("api_surface_v{version}"), text);
+    }
+}
+
+/// The type an item defines or implements something for.
+fn item_name(item: &syn2::Item) -> Option<String> {
+    match item {
+        syn2::Item::Struct(s) => Some(s.ident.to_string()),
+        syn2::Item::Enum(e) => Some(e.ident.to_string()),
+        syn2::Item::Impl(i) => match &*i.self_ty {
+            syn2::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        },
+        _ => None,
     }
 }

@@ -1109,3 +1109,87 @@ fn refuses_a_core_replacement_that_matches_no_core_type() {
     s.edit("objects/thing.json", |v| v["x-lc-core"] = json!("NoSuchCoreType"));
     s.refused("objects/thing.json", "`x-lc-core` names a type of the lc-types core");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sharing between versions.
+
+/// Copies the set's `v3.6/` to `v3.7/` (with its manifest's version) and returns the new set's dir.
+fn copy_to_v3_7(s: &Set) -> PathBuf {
+    let to = s.root.join("v3.7");
+    for folder in ["objects", "requests", "responses", "pushes"] {
+        let from = s.dir.join(folder);
+        if let Ok(entries) = fs::read_dir(&from) {
+            fs::create_dir_all(to.join(folder)).unwrap();
+            for e in entries {
+                let e = e.unwrap();
+                fs::copy(e.path(), to.join(folder).join(e.file_name())).unwrap();
+            }
+        }
+    }
+    let mut m = s.read("api.json");
+    m["version"] = json!("3.7");
+    fs::write(to.join("api.json"), serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    to
+}
+
+#[test]
+fn identical_closures_are_shared_and_the_rest_is_not() {
+    let s = Set::minimal("identical_closures_are_shared");
+    add_shapes(&s);
+    let v3_7 = copy_to_v3_7(&s);
+    // 3.7 changes one union member; everything that refers to it, directly or not, must differ.
+    let path = v3_7.join("objects/polygon_shape.json");
+    let mut polygon: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    polygon["properties"]["color"] = json!({ "type": "string", "description": "Its color." });
+    fs::write(&path, polygon.to_string()).unwrap();
+
+    let codes: Vec<_> = [&s.dir, &v3_7]
+        .iter()
+        .map(|d| crate::codegen::version_code(&bundle(d).unwrap()).unwrap())
+        .collect();
+    let (files, modules) = crate::codegen::assemble(&codes);
+    let file = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no file {name}"))
+            .1
+            .clone()
+    };
+    assert_eq!(
+        modules.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+        ["v3_6", "v3_7", "shared_v3_6_v3_7"]
+    );
+    let shared = file("shared_v3_6_v3_7");
+    // Identical and referring to nothing that differs: shared, defined once.
+    for t in ["CircleShape", "DoItResponse"] {
+        assert_has(&shared, &format!("pub struct {t} {{"));
+        for v in ["v3_6", "v3_7"] {
+            let code = file(v);
+            assert_has(&code, &format!("pub use super::shared_v3_6_v3_7::{t};"));
+            assert_lacks(&code, &format!("pub struct {t} {{"));
+        }
+    }
+    // Changed (PolygonShape), refers to a changed type (Shape, Thing), or bound to its version by
+    // `impl Action` (DoItRequest): one definition per version.
+    for t in ["PolygonShape", "Shape", "Thing", "DoItRequest"] {
+        assert_lacks(&shared, &format!("pub struct {t} {{"));
+        assert_lacks(&shared, &format!("pub enum {t} {{"));
+        for v in ["v3_6", "v3_7"] {
+            let code = file(v);
+            assert!(
+                has(&code, &format!("pub struct {t} {{")) || has(&code, &format!("pub enum {t} {{")),
+                "{v} lacks its own {t}"
+            );
+        }
+    }
+    // The union's `From<member>` impls live with the union, not with the shared member.
+    assert_lacks(&shared, "for Shape");
+    assert_has(&file("v3_7"), "impl ::std::convert::From<CircleShape> for Shape {");
+    // mod.rs compiles a shared module whenever any of its versions is on.
+    let mod_rs = super::codegen::mod_rs_for_tests(&modules);
+    assert_has(
+        &mod_rs,
+        r#"#[cfg(any(feature = "v3_6", feature = "v3_7"))] #[rustfmt::skip] mod shared_v3_6_v3_7;"#,
+    );
+}

@@ -6924,11 +6924,6 @@ pub struct Greeting {
     ///Fields this version of the schema does not know, kept and re-emitted.
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-impl ::std::convert::From<IncomingGreetingPush> for Greeting {
-    fn from(value: IncomingGreetingPush) -> Self {
-        value.0
-    }
-}
 impl Greeting {
     ///Builds it from its required fields (`agent`, `displayed_first_time`, `event`, `id`, `unique_id`); every optional field is `None`.
     pub fn new(
@@ -6962,6 +6957,11 @@ impl crate::Unknowns for Greeting {
         path.field("agent", |p| crate::Unknowns::visit_unknowns(&self.agent, p, found));
         path.field("event", |p| crate::Unknowns::visit_unknowns(&self.event, p, found));
         path.report_fields(&self.extra, found);
+    }
+}
+impl ::std::convert::From<IncomingGreetingPush> for Greeting {
+    fn from(value: IncomingGreetingPush) -> Self {
+        value.0
     }
 }
 ///Payload of the `greeting_accepted` push: the customer accepted a greeting.
