@@ -2,9 +2,11 @@
 //!
 //! - `cargo xtask codegen`: regenerate `lc-types` from `schema/`.
 //! - `cargo xtask codegen --check`: fail if the committed generated code is stale or orphaned.
+//! - `cargo xtask diff <old> <new>`: the changelog between two schema sets (e.g. `3.6 3.7`).
 
 mod bundle;
 mod codegen;
+mod diff;
 mod postprocess;
 #[cfg(test)]
 mod tests;
@@ -13,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str = "usage: cargo xtask codegen [--check]";
+const USAGE: &str =
+    "usage: cargo xtask codegen [--check]\n       cargo xtask diff <old version> <new version>   (e.g. `cargo xtask diff 3.6 3.7`)";
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -46,6 +49,24 @@ fn main() -> ExitCode {
                         eprintln!("error: {e}");
                     }
                     eprintln!("codegen: {} problem(s)", errors.len());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        ["diff", old, new] => {
+            let load = |v: &str| {
+                let dir = root.join("schema").join(format!("v{}", v.trim_start_matches('v')));
+                bundle::bundle(&dir)
+            };
+            match (load(old), load(new)) {
+                (Ok(old), Ok(new)) => {
+                    print!("{}", diff::diff(&old, &new));
+                    ExitCode::SUCCESS
+                }
+                (old, new) => {
+                    for e in old.err().into_iter().chain(new.err()).flatten() {
+                        eprintln!("error: {e}");
+                    }
                     ExitCode::FAILURE
                 }
             }

@@ -1193,3 +1193,114 @@ fn identical_closures_are_shared_and_the_rest_is_not() {
         r#"#[cfg(any(feature = "v3_6", feature = "v3_7"))] #[rustfmt::skip] mod shared_v3_6_v3_7;"#,
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// `cargo xtask diff`.
+
+#[test]
+fn diff_reports_every_kind_of_change_and_marks_breaking_ones() {
+    let s = Set::minimal("diff_reports_every_kind_of_change");
+    add_shapes(&s);
+    s.write(
+        "objects/color.json",
+        json!({ "title": "Color", "description": "A color.", "type": "string", "enum": ["red", "green"] }),
+    );
+    s.property(
+        "objects/thing.json",
+        "color",
+        json!({ "$ref": "color.json", "description": "Color." }),
+        false,
+    );
+    s.property(
+        "objects/thing.json",
+        "size",
+        json!({ "type": "integer", "description": "Size." }),
+        false,
+    );
+    s.property(
+        "objects/thing.json",
+        "old",
+        json!({ "type": "string", "description": "Old." }),
+        false,
+    );
+    s.add_action("web_only", json!("POST"), false);
+    s.add_action("gone", json!("POST"), true);
+    let v3_7 = copy_to_v3_7(&s);
+    let edit = |rel: &str, f: &dyn Fn(&mut Value)| {
+        let path = v3_7.join(rel);
+        let mut v: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        f(&mut v);
+        fs::write(&path, v.to_string()).unwrap();
+    };
+    edit("objects/thing.json", &|t| {
+        let p = t["properties"].as_object_mut().unwrap();
+        p.remove("old");
+        p["size"] = json!({ "type": "string", "description": "Size." });
+        p.insert("added".into(), json!({ "type": "boolean", "description": "New." }));
+        p.insert("must".into(), json!({ "type": "boolean", "description": "New, required." }));
+        t["required"] = json!(["must"]); // `id` becomes optional
+    });
+    edit("objects/color.json", &|c| c["enum"] = json!(["red", "blue"]));
+    edit("objects/shape.json", &|u| {
+        u["oneOf"].as_array_mut().unwrap().remove(0);
+    });
+    edit("api.json", &|m| {
+        let actions = m["actions"].as_array_mut().unwrap();
+        actions.retain(|a| a["name"] != "gone");
+        for a in actions.iter_mut() {
+            if a["name"] == "web_only" {
+                a["rtm"] = json!(true);
+            }
+        }
+    });
+    fs::remove_file(v3_7.join("requests/gone.json")).unwrap();
+    fs::remove_file(v3_7.join("responses/gone.json")).unwrap();
+    fs::remove_file(v3_7.join("objects/circle_shape.json")).unwrap();
+
+    let out = crate::diff::diff(&bundle(&s.dir).unwrap(), &bundle(&v3_7).unwrap());
+    for line in [
+        "- `gone` removed (was Web POST, RTM) [breaking]",
+        "~ `web_only`: now on RTM\n",
+        "- `CircleShape` removed (was object) [breaking]",
+        "- `GoneRequest` removed (was object) [breaking]",
+        "### `Thing` (object)",
+        "+ field `added`: boolean (optional)\n",
+        "+ field `must`: boolean (required) [breaking]",
+        "- field `old` removed (was string, optional) [breaking]",
+        "~ field `size`: integer -> string [breaking]",
+        "~ field `id`: required -> optional [breaking]",
+        "### `Color` (string enum)",
+        "+ value `blue`\n",
+        "- value `green` removed [breaking]",
+        "### `Shape` (union on `type`)",
+        "- variant `circle` removed (was CircleShape) [breaking]",
+    ] {
+        assert!(out.contains(line), "`{line}` missing from:\n{out}");
+    }
+    assert!(out.contains("## Pushes\n\n(none)"), "{out}");
+    // The reverse direction: additions are not breaking.
+    let back = crate::diff::diff(&bundle(&v3_7).unwrap(), &bundle(&s.dir).unwrap());
+    for line in [
+        "+ `gone` added (Web POST, RTM)\n",
+        "+ variant `circle` (CircleShape)\n",
+        "+ field `old`: string (optional)\n",
+    ] {
+        assert!(back.contains(line), "`{line}` missing from:\n{back}");
+    }
+    // Identical sets: nothing.
+    let same = crate::diff::diff(&bundle(&s.dir).unwrap(), &bundle(&s.dir).unwrap());
+    assert!(same.contains("0 changes, 0 breaking; 0 types changed."), "{same}");
+}
+
+/// The changelog between each pair of consecutive versions in `schema/`, as reviewed in the
+/// closing notes of version bumps.
+#[test]
+fn diff_of_consecutive_versions() {
+    let root = crate::workspace_root();
+    let versions = crate::codegen::versions(&root).unwrap();
+    for pair in versions.windows(2) {
+        let (old, new) = (&pair[0], &pair[1]);
+        let text = crate::diff::diff(&bundle(&old.1).unwrap(), &bundle(&new.1).unwrap());
+        insta::assert_snapshot!(format!("diff_{}_{}", old.0, new.0), text);
+    }
+}
