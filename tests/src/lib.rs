@@ -96,13 +96,18 @@ pub fn version_fixtures(version: &str, invalid: bool) -> Vec<Fixture> {
         }
     };
     let mut out = fixtures(&sub(version));
+    // Only what this version has: a removed action's fixtures stay behind.
+    let items: std::collections::BTreeSet<(String, String)> = SchemaSet::load(version).items().into_iter().collect();
     let mut seen: std::collections::BTreeSet<(String, String)> = out.iter().map(|f| (f.kind.clone(), f.name.clone())).collect();
     let mut current = version.to_owned();
     while let Some(base) = inherits(&current) {
         let inherited = fixtures(&sub(&base));
         let new: Vec<Fixture> = inherited
             .into_iter()
-            .filter(|f| !seen.contains(&(f.kind.clone(), f.name.clone())))
+            .filter(|f| {
+                let item = (f.kind.clone(), f.name.clone());
+                !seen.contains(&item) && items.contains(&item)
+            })
             .collect();
         seen.extend(new.iter().map(|f| (f.kind.clone(), f.name.clone())));
         out.extend(new);

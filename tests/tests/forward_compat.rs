@@ -151,3 +151,48 @@ fn frames_decode_in_two_steps() {
     assert_eq!(err.path(), "success");
     assert!(lc_types::from_str::<Frame>(r#"{"action":"a","action":"b","payload":{}}"#).is_err());
 }
+
+/// One connection may mix versions: each push and request frame decodes in the version it names,
+/// in every version this build has; a version it lacks keeps the payload and says so.
+#[test]
+fn frames_decode_in_the_version_they_name() {
+    let apis = lc_types::apis();
+    assert!(!apis.is_empty());
+    for api in apis {
+        let v = api.version;
+        let push = format!(r#"{{"version":"{v}","action":"greeting_accepted","type":"push","payload":{{"unique_id":"u1"}}}}"#);
+        let Frame::Push(frame) = lc_types::from_str(&push).unwrap() else {
+            panic!("a push")
+        };
+        // The connection's version is another one: the frame's wins.
+        let decoded = frame.decode_any(lc_types::ApiVersion::new(3, 99)).unwrap();
+        assert_eq!(decoded.version(), Some(v), "{push}");
+        assert_eq!(decoded.name(), "greeting_accepted");
+        assert!(decoded.unknowns().is_empty(), "{:?}", decoded.unknowns());
+        assert_eq!(serde_json::to_value(&decoded).unwrap(), json!({"unique_id": "u1"}));
+
+        let request = format!(r#"{{"version":"{v}","request_id":"1","action":"get_customer","payload":{{}}}}"#);
+        let Frame::Request(frame) = lc_types::from_str(&request).unwrap() else {
+            panic!("a request")
+        };
+        assert_eq!(frame.decode_any(lc_types::ApiVersion::new(3, 99)).unwrap().version(), Some(v));
+        // No version in the frame: the connection's.
+        let bare = r#"{"action":"get_customer","payload":{}}"#;
+        let Frame::Request(frame) = lc_types::from_str(bare).unwrap() else {
+            panic!("a request")
+        };
+        assert_eq!(frame.decode_any(v).unwrap().version(), Some(v));
+        // A malformed known push is an error at its path, whatever the version.
+        let bad = lc_types::VersionedPush::decode(&v.to_string(), "greeting_accepted", r#"{"unique_id":5}"#).unwrap_err();
+        assert_eq!(bad.path(), "unique_id");
+    }
+    for missing in ["3.99", "banana"] {
+        let decoded = lc_types::VersionedPush::decode(missing, "greeting_accepted", r#"{"unique_id":"u1","x":[1]}"#).unwrap();
+        assert!(
+            matches!(&decoded, lc_types::VersionedPush::Unsupported { version, name, .. } if version == missing && name == "greeting_accepted")
+        );
+        assert_eq!(decoded.version(), None);
+        assert_eq!(serde_json::to_value(&decoded).unwrap(), json!({"unique_id": "u1", "x": [1]}));
+        assert_eq!(decoded.unknowns()[0].kind, UnknownKind::Version(missing.into()));
+    }
+}

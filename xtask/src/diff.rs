@@ -97,7 +97,7 @@ fn shapes(b: &Bundle) -> BTreeMap<String, Shape> {
         .map(|(name, schema)| {
             let shape = if let Some((tag, members)) = unions.get(name.as_str()) {
                 Shape::Union((*tag).to_owned(), members.clone())
-            } else if let Some(Value::Object(props)) = schema.get("properties").filter(|p| p.as_object().is_some_and(|p| !p.is_empty())) {
+            } else if let Some(Value::Object(props)) = schema.get("properties") {
                 let required: BTreeSet<&str> = schema
                     .get("required")
                     .and_then(Value::as_array)

@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::{Action, DecodeError, ErrorEnvelope, Push};
+use crate::{Action, ApiVersion, DecodeError, ErrorEnvelope, Push};
 
 /// A request sent by the customer: `{"version"?, "request_id"?, "action", "payload"}`.
 ///
@@ -110,6 +110,13 @@ impl RequestFrame {
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {
         crate::from_str(self.payload.get())
     }
+
+    /// Decodes the payload by action, in the version the frame names, or in `connection` (the
+    /// version of the connection's URL) when it names none. See [`crate::VersionedRequest`].
+    pub fn decode_any(&self, connection: ApiVersion) -> Result<crate::VersionedRequest, DecodeError> {
+        let version = self.version.clone().unwrap_or_else(|| connection.to_string());
+        crate::VersionedRequest::decode(&version, &self.action, self.payload.get())
+    }
 }
 
 impl ResponseFrame {
@@ -140,6 +147,14 @@ impl PushFrame {
     /// Decodes the payload as the push `P` (step two). See also `v3_6::AnyPush::decode`.
     pub fn decode<P: Push>(&self) -> Result<P, DecodeError> {
         crate::from_str(self.payload.get())
+    }
+
+    /// Decodes the payload by push name, in the version the frame names (pushes carry it since
+    /// 3.3), or in `connection` when it names none. A version whose cargo feature is off gives
+    /// [`crate::VersionedPush::Unsupported`] with the payload kept. See [`crate::VersionedPush`].
+    pub fn decode_any(&self, connection: ApiVersion) -> Result<crate::VersionedPush, DecodeError> {
+        let version = self.version.clone().unwrap_or_else(|| connection.to_string());
+        crate::VersionedPush::decode(&version, &self.action, self.payload.get())
     }
 }
 

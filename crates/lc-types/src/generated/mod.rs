@@ -12,3 +12,8 @@ pub(crate) const APIS: &[&crate::Api] = &[
 #[cfg(feature = "v3_6")]
 #[rustfmt::skip]
 pub mod v3_6;
+
+/// `VersionedRequest` and `VersionedPush`.
+#[rustfmt::skip]
+mod versioned;
+pub use versioned::{VersionedPush, VersionedRequest};
