@@ -13,9 +13,15 @@
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum VersionedRequest {
+    #[cfg(feature = "v3_5")]
+    /// A v3.5 request (feature `v3_5`).
+    V3_5(super::v3_5::AnyRequest),
     #[cfg(feature = "v3_6")]
     /// A v3.6 request (feature `v3_6`).
     V3_6(super::v3_6::AnyRequest),
+    #[cfg(feature = "v3_7")]
+    /// A v3.7 request (feature `v3_7`).
+    V3_7(super::v3_7::AnyRequest),
     /// A version this build does not have (its feature is off, or it is newer or unparsable).
     Unsupported {
         /// The version the frame named, verbatim.
@@ -37,10 +43,18 @@ impl VersionedRequest {
         payload: &str,
     ) -> ::std::result::Result<Self, crate::DecodeError> {
         match version.parse::<crate::ApiVersion>().ok() {
+            #[cfg(feature = "v3_5")]
+            ::std::option::Option::Some(
+                crate::ApiVersion { major: 3u16, minor: 5u16 },
+            ) => super::v3_5::AnyRequest::decode(name, payload).map(Self::V3_5),
             #[cfg(feature = "v3_6")]
             ::std::option::Option::Some(
                 crate::ApiVersion { major: 3u16, minor: 6u16 },
             ) => super::v3_6::AnyRequest::decode(name, payload).map(Self::V3_6),
+            #[cfg(feature = "v3_7")]
+            ::std::option::Option::Some(
+                crate::ApiVersion { major: 3u16, minor: 7u16 },
+            ) => super::v3_7::AnyRequest::decode(name, payload).map(Self::V3_7),
             _ => {
                 crate::from_str(payload)
                     .map(|payload| Self::Unsupported {
@@ -54,16 +68,24 @@ impl VersionedRequest {
     /// The action or push name.
     pub fn name(&self) -> &str {
         match self {
+            #[cfg(feature = "v3_5")]
+            Self::V3_5(v) => v.name(),
             #[cfg(feature = "v3_6")]
             Self::V3_6(v) => v.name(),
+            #[cfg(feature = "v3_7")]
+            Self::V3_7(v) => v.name(),
             Self::Unsupported { name, .. } => name,
         }
     }
     /// The API version it was decoded in; `None` for `Unsupported`.
     pub fn version(&self) -> ::std::option::Option<crate::ApiVersion> {
         match self {
+            #[cfg(feature = "v3_5")]
+            Self::V3_5(_) => ::std::option::Option::Some(super::v3_5::VERSION),
             #[cfg(feature = "v3_6")]
             Self::V3_6(_) => ::std::option::Option::Some(super::v3_6::VERSION),
+            #[cfg(feature = "v3_7")]
+            Self::V3_7(_) => ::std::option::Option::Some(super::v3_7::VERSION),
             Self::Unsupported { .. } => ::std::option::Option::None,
         }
     }
@@ -75,8 +97,12 @@ impl ::serde::Serialize for VersionedRequest {
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         match self {
+            #[cfg(feature = "v3_5")]
+            Self::V3_5(v) => ::serde::Serialize::serialize(v, serializer),
             #[cfg(feature = "v3_6")]
             Self::V3_6(v) => ::serde::Serialize::serialize(v, serializer),
+            #[cfg(feature = "v3_7")]
+            Self::V3_7(v) => ::serde::Serialize::serialize(v, serializer),
             Self::Unsupported { payload, .. } => {
                 ::serde::Serialize::serialize(payload, serializer)
             }
@@ -90,8 +116,12 @@ impl crate::Unknowns for VersionedRequest {
         found: &mut dyn FnMut(crate::Unknown),
     ) {
         match self {
+            #[cfg(feature = "v3_5")]
+            Self::V3_5(v) => crate::Unknowns::visit_unknowns(v, path, found),
             #[cfg(feature = "v3_6")]
             Self::V3_6(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            #[cfg(feature = "v3_7")]
+            Self::V3_7(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::Unsupported { version, .. } => {
                 path.report(crate::UnknownKind::Version(version.clone()), found)
             }
@@ -115,9 +145,15 @@ impl crate::Unknowns for VersionedRequest {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum VersionedPush {
+    #[cfg(feature = "v3_5")]
+    /// A v3.5 push (feature `v3_5`).
+    V3_5(super::v3_5::AnyPush),
     #[cfg(feature = "v3_6")]
     /// A v3.6 push (feature `v3_6`).
     V3_6(super::v3_6::AnyPush),
+    #[cfg(feature = "v3_7")]
+    /// A v3.7 push (feature `v3_7`).
+    V3_7(super::v3_7::AnyPush),
     /// A version this build does not have (its feature is off, or it is newer or unparsable).
     Unsupported {
         /// The version the frame named, verbatim.
@@ -139,10 +175,18 @@ impl VersionedPush {
         payload: &str,
     ) -> ::std::result::Result<Self, crate::DecodeError> {
         match version.parse::<crate::ApiVersion>().ok() {
+            #[cfg(feature = "v3_5")]
+            ::std::option::Option::Some(
+                crate::ApiVersion { major: 3u16, minor: 5u16 },
+            ) => super::v3_5::AnyPush::decode(name, payload).map(Self::V3_5),
             #[cfg(feature = "v3_6")]
             ::std::option::Option::Some(
                 crate::ApiVersion { major: 3u16, minor: 6u16 },
             ) => super::v3_6::AnyPush::decode(name, payload).map(Self::V3_6),
+            #[cfg(feature = "v3_7")]
+            ::std::option::Option::Some(
+                crate::ApiVersion { major: 3u16, minor: 7u16 },
+            ) => super::v3_7::AnyPush::decode(name, payload).map(Self::V3_7),
             _ => {
                 crate::from_str(payload)
                     .map(|payload| Self::Unsupported {
@@ -156,16 +200,24 @@ impl VersionedPush {
     /// The action or push name.
     pub fn name(&self) -> &str {
         match self {
+            #[cfg(feature = "v3_5")]
+            Self::V3_5(v) => v.name(),
             #[cfg(feature = "v3_6")]
             Self::V3_6(v) => v.name(),
+            #[cfg(feature = "v3_7")]
+            Self::V3_7(v) => v.name(),
             Self::Unsupported { name, .. } => name,
         }
     }
     /// The API version it was decoded in; `None` for `Unsupported`.
     pub fn version(&self) -> ::std::option::Option<crate::ApiVersion> {
         match self {
+            #[cfg(feature = "v3_5")]
+            Self::V3_5(_) => ::std::option::Option::Some(super::v3_5::VERSION),
             #[cfg(feature = "v3_6")]
             Self::V3_6(_) => ::std::option::Option::Some(super::v3_6::VERSION),
+            #[cfg(feature = "v3_7")]
+            Self::V3_7(_) => ::std::option::Option::Some(super::v3_7::VERSION),
             Self::Unsupported { .. } => ::std::option::Option::None,
         }
     }
@@ -177,8 +229,12 @@ impl ::serde::Serialize for VersionedPush {
         serializer: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         match self {
+            #[cfg(feature = "v3_5")]
+            Self::V3_5(v) => ::serde::Serialize::serialize(v, serializer),
             #[cfg(feature = "v3_6")]
             Self::V3_6(v) => ::serde::Serialize::serialize(v, serializer),
+            #[cfg(feature = "v3_7")]
+            Self::V3_7(v) => ::serde::Serialize::serialize(v, serializer),
             Self::Unsupported { payload, .. } => {
                 ::serde::Serialize::serialize(payload, serializer)
             }
@@ -192,8 +248,12 @@ impl crate::Unknowns for VersionedPush {
         found: &mut dyn FnMut(crate::Unknown),
     ) {
         match self {
+            #[cfg(feature = "v3_5")]
+            Self::V3_5(v) => crate::Unknowns::visit_unknowns(v, path, found),
             #[cfg(feature = "v3_6")]
             Self::V3_6(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            #[cfg(feature = "v3_7")]
+            Self::V3_7(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::Unsupported { version, .. } => {
                 path.report(crate::UnknownKind::Version(version.clone()), found)
             }
