@@ -196,3 +196,28 @@ fn frames_decode_in_the_version_they_name() {
         assert_eq!(decoded.unknowns()[0].kind, UnknownKind::Version(missing.into()));
     }
 }
+
+/// A type identical in several versions is one Rust type: a value moves between versions as it
+/// is. A type that differs (v3.5's `Event` has no `system` member) stays one type per version.
+#[test]
+fn shared_types_are_one_rust_type() {
+    use std::any::TypeId;
+    let access = lc_types::v3_6::Access::new(vec![0_i64]);
+    let older: lc_types::v3_5::Access = access.clone();
+    let newer: lc_types::v3_7::Access = older;
+    assert_eq!(newer, access);
+    assert_eq!(
+        TypeId::of::<lc_types::v3_5::Properties>(),
+        TypeId::of::<lc_types::v3_7::Properties>()
+    );
+    assert_ne!(TypeId::of::<lc_types::v3_5::Event>(), TypeId::of::<lc_types::v3_6::Event>());
+    assert_ne!(
+        TypeId::of::<lc_types::v3_6::RichMessageEvent>(),
+        TypeId::of::<lc_types::v3_7::RichMessageEvent>()
+    );
+    // Requests and pushes name their version in `impl Action`/`impl Push`: never shared.
+    assert_ne!(
+        TypeId::of::<lc_types::v3_5::GetChatRequest>(),
+        TypeId::of::<lc_types::v3_6::GetChatRequest>()
+    );
+}

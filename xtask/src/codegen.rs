@@ -171,7 +171,7 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
         let ser_arms = arms(quote!(::serde::Serialize::serialize(v, serializer)));
         let unknown_arms = arms(quote!(crate::Unknowns::visit_unknowns(v, path, found)));
         let doc = format!(
-            "A {what} payload decoded in the API version its RTM frame names (or the connection's, when\nthe frame names none), so one connection can mix versions.\n\n```\n{doc_example}\n```"
+            "A {what} payload decoded in the API version its RTM frame names (or the connection's, when\nthe frame names none), so one connection can mix versions.\n\n```\n# #[cfg(feature = \"v3_6\")] {{\n{doc_example}\n# }}\n```"
         );
         let decode_doc = format!("Decodes the payload `payload` of the {what} `name` in `version`: a version this build\nhas decodes into its typed enum (an unknown {what} name there gives its `Unknown` case);\nany other version gives `Unsupported`, with nothing lost. A malformed payload of a known\n{what} is an error naming the JSON path.");
         let doc = doc_lines(&doc);

@@ -33,12 +33,14 @@ impl WebMethod {
 /// returns `R::Response`.
 ///
 /// ```
+/// # #[cfg(feature = "v3_6")] {
 /// use lc_types::{Action, ApiVersion};
 /// use lc_types::v3_6::{SendEventRequest, SendEventResponse};
 /// assert_eq!(SendEventRequest::NAME, "send_event");
 /// assert_eq!(SendEventRequest::VERSION, ApiVersion::V3_6);
 /// fn response_of<R: Action>(_: &R) -> Option<R::Response> { None }
 /// let _: Option<SendEventResponse> = response_of(&SendEventRequest::new("PJ0MRSHTDG", lc_types::v3_6::MessageEventInput::new("Hi")));
+/// # }
 /// ```
 pub trait Action: Serialize + DeserializeOwned + Unknowns {
     /// The wire name of the action, e.g. `send_event`.
@@ -74,9 +76,11 @@ pub trait RtmAction: Action {}
 /// The payload of an RTM push in one API version.
 ///
 /// ```
+/// # #[cfg(feature = "v3_6")] {
 /// use lc_types::Push;
 /// use lc_types::v3_6::IncomingEventPush;
 /// assert_eq!(IncomingEventPush::NAME, "incoming_event");
+/// # }
 /// ```
 pub trait Push: Serialize + DeserializeOwned + Unknowns {
     /// The wire name of the push (the frame's `action`), e.g. `incoming_event`.

@@ -8,6 +8,7 @@ use serde_json::Value;
 /// A payload that did not decode: where, why, and the text that was given.
 ///
 /// ```
+/// # #[cfg(feature = "v3_6")] {
 /// use lc_types::v3_6::SendEventRequest;
 /// let err = lc_types::from_str::<SendEventRequest>(
 ///     r#"{"chat_id": "PJ0MRSHTDG", "event": {"type": "message", "text": 5}}"#,
@@ -16,6 +17,7 @@ use serde_json::Value;
 /// assert_eq!(err.path(), "event.text");
 /// assert!(err.to_string().starts_with("at `event.text`: invalid type: integer `5`"));
 /// assert!(err.raw().contains("PJ0MRSHTDG"));
+/// # }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError {
@@ -118,12 +120,14 @@ pub(crate) fn nested(path: &serde_path_to_error::Path, error: &serde_json::Error
 /// Decodes `T` from JSON text. The error names the JSON path of the failure and keeps the text.
 ///
 /// ```
+/// # #[cfg(feature = "v3_6")] {
 /// use lc_types::v3_6::Event;
 /// let event: Event = lc_types::from_str(
 ///     r#"{"id": "Q20N9CKRX2_1", "type": "message", "text": "Hi!", "created_at": "2026-03-02T10:15:31.123456Z"}"#,
 /// )
 /// .unwrap();
 /// assert!(matches!(event, Event::Message(_)));
+/// # }
 /// ```
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
     from_reader(serde_json::de::StrRead::new(text), || text.to_owned())
@@ -154,9 +158,11 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
 /// (`lc decode`, the fixture tests): re-encode it and list what it holds unknown.
 ///
 /// ```
+/// # #[cfg(feature = "v3_6")] {
 /// let value = lc_types::v3_6::decode_type("Access", r#"{"group_ids": [0]}"#).unwrap().unwrap();
 /// assert_eq!(value.to_json().unwrap(), serde_json::json!({"group_ids": [0]}));
 /// assert!(value.unknowns().is_empty());
+/// # }
 /// ```
 pub trait Decoded: crate::Unknowns + fmt::Debug {
     /// Re-encodes the value as JSON.

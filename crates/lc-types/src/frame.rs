@@ -17,6 +17,7 @@ use crate::{Action, ApiVersion, DecodeError, ErrorEnvelope, Push};
 /// A request sent by the customer: `{"version"?, "request_id"?, "action", "payload"}`.
 ///
 /// ```
+/// # #[cfg(feature = "v3_6")] {
 /// use lc_types::RequestFrame;
 /// use lc_types::v3_6::GetCustomerRequest;
 /// let frame = RequestFrame::new(&GetCustomerRequest::default(), Some("1".into())).unwrap();
@@ -24,6 +25,7 @@ use crate::{Action, ApiVersion, DecodeError, ErrorEnvelope, Push};
 ///     serde_json::to_string(&frame).unwrap(),
 ///     r#"{"version":"3.6","request_id":"1","action":"get_customer","payload":{}}"#
 /// );
+/// # }
 /// ```
 #[derive(Clone, Debug)]
 pub struct RequestFrame {
@@ -123,6 +125,7 @@ impl ResponseFrame {
     /// Decodes the payload: `Ok(Ok(response))` on success, `Ok(Err(envelope))` on an API error.
     ///
     /// ```
+    /// # #[cfg(feature = "v3_6")] {
     /// use lc_types::{Frame, ErrorType};
     /// use lc_types::v3_6::GetCustomerResponse;
     /// let frame: Frame = lc_types::from_str(
@@ -132,6 +135,7 @@ impl ResponseFrame {
     /// let Frame::Response(response) = frame else { panic!() };
     /// let err = response.decode::<GetCustomerResponse>().unwrap().unwrap_err();
     /// assert_eq!(err.error.type_, ErrorType::Authentication);
+    /// # }
     /// ```
     pub fn decode<T: DeserializeOwned>(&self) -> Result<Result<T, ErrorEnvelope>, DecodeError> {
         let raw = self.payload.as_deref().map_or("{}", RawValue::get);

@@ -1,10 +1,16 @@
 //! Typed, forward-compatible structs for the LiveChat **Customer Chat API**, generated from the
 //! JSON Schemas in the repository's `schema/` directory.
 //!
-//! One module per API version (`v3_6`, on by default; each behind a cargo feature of the same
-//! name) holds every object, request, response and push of that version, `impl Action` for every
-//! request, the `AnyRequest`, `AnyResponse` and `AnyPush` enums that decode by action name, and
-//! the `ACTIONS`/`PUSHES` tables. The hand-written core beside them is small: the [`Action`],
+//! One module per API version (`v3_5`, `v3_6` and `v3_7`; each behind the additive cargo feature
+//! of the same name, `v3_6` on by default, `all-versions` for every one) holds every object,
+//! request, response and push of that version, `impl Action` for every request, the
+//! `AnyRequest`, `AnyResponse` and `AnyPush` enums that decode by action name, and the
+//! `ACTIONS`/`PUSHES` tables. A type that is identical in several versions (its schema and
+//! everything it refers to) is one Rust type re-exported by each of them, so
+//! `v3_5::Access` and `v3_6::Access` are the same type and values move between versions as they
+//! are. Request and push types stay per version, because their `Action`/`Push` impls name it.
+//! RTM frames name their version; [`PushFrame::decode_any`] decodes a push in that version
+//! ([`VersionedPush`]). The hand-written core beside them is small: the [`Action`],
 //! [`WebAction`], [`RtmAction`] and [`Push`] traits, RTM [`Frame`]s, the [`ErrorEnvelope`],
 //! [`Timestamp`], [`ApiVersion`], path-naming decoding ([`from_str`]) and [`Unknowns`].
 //!
@@ -14,6 +20,7 @@
 //! gives back the same JSON.
 //!
 //! ```
+//! # #[cfg(feature = "v3_6")] {
 //! use lc_types::v3_6::{AnyPush, Event, MessageEventInput, SendEventRequest};
 //! use lc_types::{Action, Frame};
 //!
@@ -37,6 +44,7 @@
 //!     serde_json::to_string(&request)?,
 //!     r#"{"attach_to_last_thread":true,"chat_id":"PJ0MRSHTDG","event":{"type":"message","text":"Hi there"}}"#
 //! );
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![warn(missing_docs)]

@@ -59,6 +59,7 @@ impl fmt::Display for Unknown {
 /// your schemas (nothing is lost either way: unknown things are kept and re-encoded).
 ///
 /// ```
+/// # #[cfg(feature = "v3_6")] {
 /// use lc_types::{Unknowns, UnknownKind};
 /// use lc_types::v3_6::GetCustomerResponse;
 /// let customer: GetCustomerResponse = lc_types::from_str(
@@ -68,6 +69,7 @@ impl fmt::Display for Unknown {
 /// let unknowns = customer.unknowns();
 /// assert_eq!(unknowns.len(), 1);
 /// assert_eq!(unknowns[0].kind, UnknownKind::Field("mood".into()));
+/// # }
 /// ```
 pub trait Unknowns {
     /// Calls `found` for every unknown thing below `path`.

@@ -5,11 +5,13 @@
 /// the frame names none), so one connection can mix versions.
 ///
 /// ```
+/// # #[cfg(feature = "v3_6")] {
 /// use lc_types::{Frame, VersionedRequest};
 /// let text = r#"{"version":"3.6","request_id":"1","action":"get_customer","payload":{}}"#;
 /// let Frame::Request(frame) = lc_types::from_str(text).unwrap() else { panic!() };
 /// let request = frame.decode_any(lc_types::ApiVersion::V3_6).unwrap();
 /// assert!(matches!(request, VersionedRequest::V3_6(lc_types::v3_6::AnyRequest::GetCustomer(_))));
+/// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum VersionedRequest {
@@ -132,6 +134,7 @@ impl crate::Unknowns for VersionedRequest {
 /// the frame names none), so one connection can mix versions.
 ///
 /// ```
+/// # #[cfg(feature = "v3_6")] {
 /// use lc_types::{Frame, VersionedPush};
 /// let text = r#"{"version":"3.6","action":"greeting_accepted","type":"push","payload":{"unique_id":"u1"}}"#;
 /// let Frame::Push(frame) = lc_types::from_str(text).unwrap() else { panic!() };
@@ -142,6 +145,7 @@ impl crate::Unknowns for VersionedRequest {
 /// // A version this build does not have keeps the payload verbatim.
 /// let push = VersionedPush::decode("9.9", "greeting_accepted", r#"{"unique_id":"u1"}"#).unwrap();
 /// assert!(matches!(push, VersionedPush::Unsupported { .. }));
+/// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum VersionedPush {
