@@ -180,3 +180,44 @@ fn actions_json_lists_every_action_and_push() {
     assert_eq!(table.code, 0);
     assert!(table.stdout.contains("send_event") && table.stdout.contains("incoming_greeting"));
 }
+
+/// Every version is built in: `--api-version` picks one, and a frame is decoded in the version
+/// it names (a `system` event is unknown in 3.5, known in 3.6).
+#[test]
+fn every_api_version_is_available() {
+    for (version, actions, pushes, has, lacks) in [
+        ("3.5", 36, 25, "get_predicted_agent", "delete_event"),
+        ("3.6", 39, 29, "delete_event", "no_such_action"),
+        ("3.7", 38, 29, "delete_event", "get_predicted_agent"),
+    ] {
+        let r = lc(&["actions", "--json", "--api-version", version], "");
+        assert_eq!(r.code, 0, "{version}: {}", r.stderr);
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        let names: Vec<&str> = v["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names.len(), actions, "{version}: {names:?}");
+        assert_eq!(v["pushes"].as_array().unwrap().len(), pushes, "{version}");
+        assert!(names.contains(&has) && !names.contains(&lacks), "{version}: {names:?}");
+    }
+    let system = r#"{"chat_id": "C", "thread_id": "T", "event": {"id": "T_1", "type": "system",
+        "created_at": "2026-03-02T10:15:31.123456Z", "source": "cdp", "subtype": "x", "version": 1, "details": "{}"}}"#;
+    for (version, code) in [("3.5", 3), ("3.6", 0), ("3.7", 0)] {
+        let r = lc(&["decode", "--strict", "--api-version", version, "push", "incoming_event"], system);
+        assert_eq!(r.code, code, "{version}: {}", r.stderr);
+        let frame = format!(r#"{{"version": "{version}", "action": "incoming_event", "type": "push", "payload": {system}}}"#);
+        // The frame's version wins over `--api-version`.
+        let r = lc(&["decode", "--strict", "--api-version", "3.6", "frame"], &frame);
+        assert_eq!(r.code, code, "frame {version}: {}", r.stderr);
+    }
+    // 3.7 rich messages always carry `visibility`.
+    let rich = r#"{"chat_id": "C", "thread_id": "T", "event": {"id": "T_1", "type": "rich_message",
+        "created_at": "2026-03-02T10:15:31.123456Z", "author_id": "a", "template_id": "cards", "elements": []}}"#;
+    assert_eq!(lc(&["decode", "--api-version", "3.6", "push", "incoming_event"], rich).code, 0);
+    let r = lc(&["decode", "--api-version", "3.7", "push", "incoming_event"], rich);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("visibility"), "{}", r.stderr);
+}
