@@ -105,15 +105,20 @@ fn under_payload(path: &str) -> String {
 }
 
 /// Decodes a frame in two steps: the envelope, then the payload by its action, in the version the
-/// frame names when this build has it (else the `--api-version`).
+/// frame names (the `--api-version` when it names none). A version this build does not have
+/// leaves the payload as it is and is reported as unknown.
 fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
     let frame: Frame = lc_types::from_str(text).map_err(failed)?;
-    let pick = |version: &Option<String>| {
-        version
-            .as_deref()
-            .and_then(|v| v.parse().ok())
-            .and_then(lc_types::api)
-            .unwrap_or(default)
+    let mut unsupported = None;
+    let mut pick = |version: &Option<String>| match version {
+        None => Some(default),
+        Some(v) => {
+            let api = v.parse().ok().and_then(lc_types::api);
+            if api.is_none() {
+                unsupported = Some(v.clone());
+            }
+            api
+        }
     };
     let boxed = |e: lc_types::ErrorEnvelope| Box::new(e) as Box<dyn Decoded>;
     let (extra, payload) = match &frame {
@@ -125,8 +130,11 @@ fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
             }];
             return Ok(Outcome { json: v.clone(), unknowns });
         }
-        Frame::Request(f) => (&f.extra, Some((pick(&f.version).decode_request)(&f.action, f.payload.get()))),
-        Frame::Push(f) => (&f.extra, Some((pick(&f.version).decode_push)(&f.action, f.payload.get()))),
+        Frame::Request(f) => (
+            &f.extra,
+            pick(&f.version).map(|api| (api.decode_request)(&f.action, f.payload.get())),
+        ),
+        Frame::Push(f) => (&f.extra, pick(&f.version).map(|api| (api.decode_push)(&f.action, f.payload.get()))),
         Frame::Response(f) => {
             let raw = f.payload.as_deref().map(|p| p.get());
             let payload = match (f.success, raw) {
@@ -144,6 +152,10 @@ fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
             kind: UnknownKind::Field(k.clone()),
         })
         .collect();
+    unknowns.extend(unsupported.map(|v| Unknown {
+        path: "payload".into(),
+        kind: UnknownKind::Version(v),
+    }));
     let mut json = serde_json::to_value(&frame).map_err(|e| Failure {
         code: 1,
         message: format!("cannot re-encode: {e}"),

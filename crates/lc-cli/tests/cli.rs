@@ -213,6 +213,16 @@ fn every_api_version_is_available() {
         let r = lc(&["decode", "--strict", "--api-version", "3.6", "frame"], &frame);
         assert_eq!(r.code, code, "frame {version}: {}", r.stderr);
     }
+    // A version this build does not have: the payload is kept as it is, and reported.
+    let future = r#"{"version": "3.99", "action": "incoming_event", "type": "push", "payload": {"chat_id": 7}}"#;
+    let r = lc(&["decode", "frame"], future);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("API version `3.99` not in this build"), "{}", r.stderr);
+    assert_eq!(
+        serde_json::from_str::<Value>(&r.stdout).unwrap(),
+        serde_json::from_str::<Value>(future).unwrap()
+    );
+    assert_eq!(lc(&["decode", "--strict", "frame"], future).code, 3);
     // 3.7 rich messages always carry `visibility`.
     let rich = r#"{"chat_id": "C", "thread_id": "T", "event": {"id": "T_1", "type": "rich_message",
         "created_at": "2026-03-02T10:15:31.123456Z", "author_id": "a", "template_id": "cards", "elements": []}}"#;

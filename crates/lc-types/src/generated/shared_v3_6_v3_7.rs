@@ -117,7 +117,7 @@ impl crate::Unknowns for Agent {
         path.report_fields(&self.extra, found);
     }
 }
-///The agent presented to the customer before or outside a chat: the author of a greeting, the predicted agent of get_predicted_agent and request_welcome_message.
+///The agent presented to the customer before or outside a chat: the author of a greeting, or the agent predicted for a new chat (by get_predicted_agent up to 3.6, by request_welcome_message since 3.6).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct AgentProfile {
     ///Avatar URL; may come without a scheme.
