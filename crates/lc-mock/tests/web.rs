@@ -1,0 +1,228 @@
+//! The mock's Web API driven by a plain HTTP/1.1 client (a TCP socket), not by our transports.
+
+use lc_mock::{Config, MockServer};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Sends one request and returns (status, JSON body).
+async fn http(server: &MockServer, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let mut req = format!(
+        "{method} {target} HTTP/1.1\r\nHost: mock\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let status: u16 = text[9..12].parse().unwrap();
+    let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
+    (status, serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}")))
+}
+
+struct Customer<'a> {
+    server: &'a MockServer,
+    token: String,
+    version: &'static str,
+}
+
+impl Customer<'_> {
+    async fn call(&self, action: &str, payload: Value) -> (u16, Value) {
+        let target = format!(
+            "/v{}/customer/action/{action}?organization_id={}",
+            self.version,
+            self.server.organization_id()
+        );
+        let auth = format!("Bearer {}", self.token);
+        let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+        http(self.server, "POST", &target, &headers, &payload.to_string()).await
+    }
+
+    async fn ok(&self, action: &str, payload: Value) -> Value {
+        let (status, body) = self.call(action, payload).await;
+        assert_eq!(status, 200, "{action}: {body}");
+        body
+    }
+
+    async fn refused(&self, action: &str, payload: Value, status: u16, kind: &str) -> String {
+        let (got, body) = self.call(action, payload).await;
+        assert_eq!((got, body["error"]["type"].as_str()), (status, Some(kind)), "{action}: {body}");
+        body["error"]["message"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test]
+async fn a_chat_from_start_to_deactivation() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let c = Customer {
+        server: &server,
+        token: server.issue_token(),
+        version: "3.6",
+    };
+    let started = c
+        .ok(
+            "start_chat",
+            json!({"chat": {"thread": {"events": [{"type": "message", "text": "Hello"}]}}}),
+        )
+        .await;
+    let (chat_id, thread_id) = (started["chat_id"].as_str().unwrap(), started["thread_id"].as_str().unwrap());
+    assert_eq!(chat_id.len(), 10);
+    assert_eq!(started["event_ids"], json!([format!("{thread_id}_1")]));
+    // One active chat per customer.
+    c.refused("start_chat", json!({}), 400, "validation").await;
+
+    let sent = c
+        .ok(
+            "send_event",
+            json!({"chat_id": chat_id, "event": {"type": "message", "text": "Anyone?"}}),
+        )
+        .await;
+    assert_eq!(sent, json!({"event_id": format!("{thread_id}_2")}));
+    let chat = c.ok("get_chat", json!({"chat_id": chat_id})).await;
+    let events = chat["thread"]["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1]["text"], "Anyone?");
+    let created = events[1]["created_at"].as_str().unwrap();
+    assert_eq!(created.len(), "2026-03-02T10:15:31.123456Z".len(), "{created}");
+
+    let listed = c.ok("list_chats", json!({})).await;
+    assert_eq!(listed["total_chats"], 1);
+    assert_eq!(listed["chats_summary"][0]["last_thread_id"], thread_id);
+
+    assert_eq!(c.ok("deactivate_chat", json!({"id": chat_id})).await, json!({}));
+    let chat = c.ok("get_chat", json!({"chat_id": chat_id})).await;
+    assert_eq!(chat["thread"]["active"], false);
+    assert_eq!(chat["thread"]["events"][2]["type"], "system_message");
+    // An inactive chat takes events only with `attach_to_last_thread`; the refusal changes nothing.
+    c.refused(
+        "send_event",
+        json!({"chat_id": chat_id, "event": {"type": "message", "text": "x"}}),
+        400,
+        "chat_inactive",
+    )
+    .await;
+    assert_eq!(c.ok("get_chat", json!({"chat_id": chat_id})).await, chat);
+    c.ok(
+        "send_event",
+        json!({"chat_id": chat_id, "attach_to_last_thread": true, "event": {"type": "message", "text": "x"}}),
+    )
+    .await;
+    c.refused("deactivate_chat", json!({"id": chat_id}), 400, "chat_inactive").await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn customers_and_versions() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let c = Customer {
+        server: &server,
+        token: server.issue_token(),
+        version: "3.6",
+    };
+    let me = c.ok("get_customer", json!({})).await;
+    assert_eq!(me["type"], "customer");
+    c.refused("update_customer", json!({}), 400, "validation").await;
+    c.ok("update_customer", json!({"name": "Maria"})).await;
+    c.ok("set_customer_session_fields", json!({"session_fields": [{"plan": "gold"}]}))
+        .await;
+    let me = c.ok("get_customer", json!({})).await;
+    assert_eq!(
+        (me["name"].as_str(), &me["session_fields"]),
+        (Some("Maria"), &json!([{"plan": "gold"}]))
+    );
+
+    // Each version answers in its own shape.
+    for (version, key) in [("3.5", "chats_summary"), ("3.7", "chats_info")] {
+        let c = Customer {
+            server: &server,
+            token: server.issue_token(),
+            version,
+        };
+        c.ok("start_chat", json!({})).await;
+        let listed = c.ok("list_chats", json!({})).await;
+        assert_eq!(listed[key].as_array().map(Vec::len), Some(1), "{version}: {listed}");
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn refusals_follow_the_reference() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let c = Customer {
+        server: &server,
+        token: server.issue_token(),
+        version: "3.6",
+    };
+    // Schema validation names the failing path.
+    let message = c
+        .refused(
+            "send_event",
+            json!({"chat_id": 5, "event": {"type": "message", "text": "x"}}),
+            400,
+            "validation",
+        )
+        .await;
+    assert!(message.contains("/chat_id"), "{message}");
+    c.refused("get_chat", json!({"chat_id": "NOPE000000"}), 404, "not_found").await;
+    // Not in this version, or not on the Web API.
+    Customer {
+        server: &server,
+        token: c.token.clone(),
+        version: "3.5",
+    }
+    .refused("delete_event", json!({}), 404, "not_found")
+    .await;
+    c.refused("login", json!({"token": "x"}), 404, "not_found").await;
+    Customer {
+        server: &server,
+        token: c.token.clone(),
+        version: "2.0",
+    }
+    .refused("get_customer", json!({}), 400, "unsupported_version")
+    .await;
+    Customer {
+        server: &server,
+        token: "dal:nobody".into(),
+        version: "3.6",
+    }
+    .refused("get_customer", json!({}), 401, "authentication")
+    .await;
+
+    let org = server.organization_id().to_owned();
+    let auth = format!("Bearer {}", c.token);
+    let json_headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+    let (status, body) = http(&server, "POST", "/v3.6/customer/action/get_customer", &json_headers, "{}").await;
+    assert_eq!((status, body["error"]["type"].as_str()), (400, Some("validation")), "{body}");
+    let (status, body) = http(
+        &server,
+        "POST",
+        "/v3.6/customer/action/get_customer?organization_id=other",
+        &json_headers,
+        "{}",
+    )
+    .await;
+    assert_eq!((status, body["error"]["type"].as_str()), (404, Some("license_not_found")), "{body}");
+    let target = format!("/v3.6/customer/action/get_customer?organization_id={org}");
+    let (status, body) = http(&server, "POST", &target, &[("Authorization", auth.as_str())], "{}").await;
+    assert_eq!((status, body["error"]["type"].as_str()), (415, Some("validation")), "{body}");
+    let (status, _) = http(&server, "GET", &target, &json_headers, "").await;
+    assert_eq!(status, 405);
+    let (status, body) = http(&server, "POST", &target, &json_headers, "{not json").await;
+    assert_eq!((status, body["error"]["type"].as_str()), (400, Some("validation")), "{body}");
+    // The property listings need no token, and take their parameters in the query.
+    let (status, body) = http(
+        &server,
+        "GET",
+        &format!("/v3.6/customer/action/list_license_properties?organization_id={org}&namespace=ns"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!((status, body), (200, json!({})));
+    server.shutdown().await;
+}
