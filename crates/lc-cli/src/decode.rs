@@ -106,20 +106,9 @@ fn under_payload(path: &str) -> String {
 
 /// Decodes a frame in two steps: the envelope, then the payload by its action, in the version the
 /// frame names (the `--api-version` when it names none). A version this build does not have
-/// leaves the payload as it is and is reported as unknown.
+/// leaves the payload as it is and is reported as unknown (`decode_any`).
 fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
     let frame: Frame = lc_types::from_str(text).map_err(failed)?;
-    let mut unsupported = None;
-    let mut pick = |version: &Option<String>| match version {
-        None => Some(default),
-        Some(v) => {
-            let api = v.parse().ok().and_then(lc_types::api);
-            if api.is_none() {
-                unsupported = Some(v.clone());
-            }
-            api
-        }
-    };
     let boxed = |e: lc_types::ErrorEnvelope| Box::new(e) as Box<dyn Decoded>;
     let (extra, payload) = match &frame {
         Frame::Unknown(v) => {
@@ -132,9 +121,12 @@ fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
         }
         Frame::Request(f) => (
             &f.extra,
-            pick(&f.version).map(|api| (api.decode_request)(&f.action, f.payload.get())),
+            Some(f.decode_any(default.version).map(|v| Box::new(v) as Box<dyn Decoded>)),
         ),
-        Frame::Push(f) => (&f.extra, pick(&f.version).map(|api| (api.decode_push)(&f.action, f.payload.get()))),
+        Frame::Push(f) => (
+            &f.extra,
+            Some(f.decode_any(default.version).map(|v| Box::new(v) as Box<dyn Decoded>)),
+        ),
         Frame::Response(f) => {
             let raw = f.payload.as_deref().map(|p| p.get());
             let payload = match (f.success, raw) {
@@ -152,10 +144,6 @@ fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
             kind: UnknownKind::Field(k.clone()),
         })
         .collect();
-    unknowns.extend(unsupported.map(|v| Unknown {
-        path: "payload".into(),
-        kind: UnknownKind::Version(v),
-    }));
     let mut json = serde_json::to_value(&frame).map_err(|e| Failure {
         code: 1,
         message: format!("cannot re-encode: {e}"),
