@@ -134,39 +134,57 @@ fn doc_lines(text: &str) -> TokenStream {
 /// `VersionedRequest` and `VersionedPush`: a payload decoded in the API version its RTM frame
 /// names, one variant per version module, plus `Unsupported` for a version this build lacks.
 fn versioned_items(modules: &[Module]) -> TokenStream {
-    let versions: Vec<(&str, &str)> = modules
+    // (version, feature = module name, variant, module, major, minor) of every version module.
+    struct V<'a> {
+        version: &'a str,
+        feature: &'a str,
+        var: proc_macro2::Ident,
+        module: proc_macro2::Ident,
+        major: u16,
+        minor: u16,
+    }
+    let versions: Vec<V> = modules
         .iter()
-        .filter_map(|m| m.version.as_deref().map(|v| (v, m.name.as_str())))
+        .filter_map(|m| {
+            let version = m.version.as_deref()?;
+            let (major, minor) = version.split_once('.').expect("checked version");
+            Some(V {
+                version,
+                feature: &m.name,
+                var: format_ident!("V{}", version.replace('.', "_")),
+                module: format_ident!("{}", m.name),
+                major: major.parse().expect("checked"),
+                minor: minor.parse().expect("checked"),
+            })
+        })
         .collect();
     let one = |name: &str, any: &str, what: &str, doc_example: &str| {
         let ident = format_ident!("{name}");
         let any = format_ident!("{any}");
-        let variants = versions.iter().map(|(v, m)| {
-            let var = format_ident!("V{}", v.replace('.', "_"));
-            let module = format_ident!("{m}");
-            let d = doc_lines(&format!("A v{v} {what} (feature `{m}`)."));
-            quote!(#[cfg(feature = #m)] #d #var(super::#module::#any),)
-        });
-        let decode_arms = versions.iter().map(|(v, m)| {
-            let var = format_ident!("V{}", v.replace('.', "_"));
-            let module = format_ident!("{m}");
-            let (major, minor) = v.split_once('.').expect("checked version");
-            let (major, minor): (u16, u16) = (major.parse().expect("checked"), minor.parse().expect("checked"));
-            quote!(#[cfg(feature = #m)] ::std::option::Option::Some(crate::ApiVersion { major: #major, minor: #minor }) => super::#module::#any::decode(name, payload).map(Self::#var),)
+        let variants = versions.iter().map(
+            |V {
+                 version,
+                 feature,
+                 var,
+                 module,
+                 ..
+             }| {
+                let d = doc_lines(&format!("A v{version} {what} (feature `{feature}`)."));
+                quote!(#[cfg(feature = #feature)] #d #var(super::#module::#any),)
+            },
+        );
+        let decode_arms = versions.iter().map(|V { feature, var, module, major, minor, .. }| {
+            quote!(#[cfg(feature = #feature)] ::std::option::Option::Some(crate::ApiVersion { major: #major, minor: #minor }) => super::#module::#any::decode(name, payload).map(Self::#var),)
         });
         let arms = |body: TokenStream| {
-            let arms = versions.iter().map(|(v, m)| {
-                let var = format_ident!("V{}", v.replace('.', "_"));
-                quote!(#[cfg(feature = #m)] Self::#var(v) => #body,)
-            });
+            let arms = versions
+                .iter()
+                .map(|V { feature, var, .. }| quote!(#[cfg(feature = #feature)] Self::#var(v) => #body,));
             quote!(#(#arms)*)
         };
         let name_arms = arms(quote!(v.name()));
-        let version_arms = versions.iter().map(|(v, m)| {
-            let var = format_ident!("V{}", v.replace('.', "_"));
-            let module = format_ident!("{m}");
-            let _ = v;
-            quote!(#[cfg(feature = #m)] Self::#var(_) => ::std::option::Option::Some(super::#module::VERSION),)
+        let version_arms = versions.iter().map(|V { feature, var, module, .. }| {
+            quote!(#[cfg(feature = #feature)] Self::#var(_) => ::std::option::Option::Some(super::#module::VERSION),)
         });
         let ser_arms = arms(quote!(::serde::Serialize::serialize(v, serializer)));
         let unknown_arms = arms(quote!(crate::Unknowns::visit_unknowns(v, path, found)));
