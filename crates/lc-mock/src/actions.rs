@@ -162,6 +162,7 @@ fn get_chat(state: &mut State, customer: &str, payload: &Value) -> Result<Value,
 
 /// Newest first; 3.7 answers `chats_info` with `last_thread_info`, older versions `chats_summary`.
 fn list_chats(state: &State, customer: &str, version: &str) -> Value {
+    let summary = version == "3.5" || version == "3.6";
     let mut out = Vec::new();
     for chat in state.chats.values().rev().filter(|c| c.customer_id == customer) {
         let last = chat.threads.last().expect("a chat has a thread");
@@ -169,7 +170,7 @@ fn list_chats(state: &State, customer: &str, version: &str) -> Value {
             "id": chat.id, "users": users(state, customer), "access": chat.access,
             "properties": chat.properties, "active": chat.active(),
         });
-        if version == "3.5" || version == "3.6" {
+        if summary {
             item["last_thread_id"] = json!(last.id);
             item["last_thread_created_at"] = json!(last.created_at);
         } else {
@@ -177,11 +178,7 @@ fn list_chats(state: &State, customer: &str, version: &str) -> Value {
         }
         out.push(item);
     }
-    let key = if version == "3.5" || version == "3.6" {
-        "chats_summary"
-    } else {
-        "chats_info"
-    };
+    let key = if summary { "chats_summary" } else { "chats_info" };
     json!({ key: out, "total_chats": out.len() })
 }
 
