@@ -163,9 +163,15 @@ fn get_chat(state: &mut State, customer: &str, payload: &Value) -> Result<Value,
 /// Newest first; 3.7 answers `chats_info` with `last_thread_info`, older versions `chats_summary`.
 fn list_chats(state: &State, customer: &str, version: &str) -> Value {
     let summary = version == "3.5" || version == "3.6";
+    fn last(c: &Chat) -> &Thread {
+        c.threads.last().expect("a chat has a thread")
+    }
+    let mut chats: Vec<&Chat> = state.chats.values().filter(|c| c.customer_id == customer).collect();
+    // Timestamps have one fixed width, so their text sorts by time.
+    chats.sort_by(|a, b| last(b).created_at.cmp(&last(a).created_at));
     let mut out = Vec::new();
-    for chat in state.chats.values().rev().filter(|c| c.customer_id == customer) {
-        let last = chat.threads.last().expect("a chat has a thread");
+    for chat in chats {
+        let last = last(chat);
         let mut item = json!({
             "id": chat.id, "users": users(state, customer), "access": chat.access,
             "properties": chat.properties, "active": chat.active(),

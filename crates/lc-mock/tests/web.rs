@@ -113,6 +113,21 @@ async fn a_chat_from_start_to_deactivation() {
     )
     .await;
     c.refused("deactivate_chat", json!({"id": chat_id}), 400, "chat_inactive").await;
+    // Once it is inactive, a new chat may start; `list_chats` shows the newest first.
+    let mut started = vec![json!(chat_id)];
+    for _ in 0..4 {
+        let newer = c.ok("start_chat", json!({})).await;
+        c.ok("deactivate_chat", json!({"id": newer["chat_id"]})).await;
+        started.insert(0, newer["chat_id"].clone());
+    }
+    let listed = c.ok("list_chats", json!({})).await;
+    let ids: Vec<Value> = listed["chats_summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].clone())
+        .collect();
+    assert_eq!(ids, started, "{listed}");
     server.shutdown().await;
 }
 
