@@ -1187,7 +1187,7 @@ fn identical_closures_are_shared_and_the_rest_is_not() {
     assert_lacks(&shared, "for Shape");
     assert_has(&file("v3_7"), "impl ::std::convert::From<CircleShape> for Shape {");
     // mod.rs compiles a shared module whenever any of its versions is on.
-    let mod_rs = super::codegen::mod_rs_for_tests(&modules);
+    let mod_rs = crate::codegen::mod_rs(&modules);
     assert_has(
         &mod_rs,
         r#"#[cfg(any(feature = "v3_6", feature = "v3_7"))] #[rustfmt::skip] mod shared_v3_6_v3_7;"#,
