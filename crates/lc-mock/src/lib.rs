@@ -122,6 +122,11 @@ impl MockServer {
         format!("http://{}/v{version}/customer/action", self.addr)
     }
 
+    /// `ws://127.0.0.1:PORT/v{version}/customer/rtm/ws` (append `?organization_id=…`).
+    pub fn rtm_url(&self, version: &str) -> String {
+        format!("ws://{}/v{version}/customer/rtm/ws", self.addr)
+    }
+
     /// The organization ID requests must name.
     pub fn organization_id(&self) -> &str {
         &self.shared.organization_id
