@@ -74,7 +74,7 @@ async fn a_chat_from_start_to_deactivation() {
     assert_eq!(chat_id.len(), 10);
     assert_eq!(started["event_ids"], json!([format!("{thread_id}_1")]));
     // One active chat per customer.
-    c.refused("start_chat", json!({}), 400, "validation").await;
+    c.refused("start_chat", json!({}), 400, "limit_reached").await;
 
     let sent = c
         .ok(
