@@ -2,28 +2,9 @@
 
 use lc_mock::{Config, MockServer};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+mod common;
 
-/// Sends one request and returns (status, JSON body).
-async fn http(server: &MockServer, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
-    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
-    let mut req = format!(
-        "{method} {target} HTTP/1.1\r\nHost: mock\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    stream.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let status: u16 = text[9..12].parse().unwrap();
-    let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
-    (status, serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}")))
-}
+use common::http;
 
 struct Customer<'a> {
     server: &'a MockServer,
