@@ -15,8 +15,8 @@ async fn server() -> MockServer {
 
 async fn fast_server() -> MockServer {
     let config = Config {
-        login_timeout: Duration::from_millis(300),
-        ping_timeout: Duration::from_millis(300),
+        login_timeout: Duration::from_millis(600),
+        ping_timeout: Duration::from_millis(600),
         ..Config::default()
     };
     MockServer::start(config).await.unwrap()

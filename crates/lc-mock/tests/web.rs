@@ -222,3 +222,117 @@ async fn refusals_follow_the_reference() {
     assert_eq!((status, body), (200, json!({})));
     server.shutdown().await;
 }
+
+/// What a customer can observe of the state.
+async fn snapshot(c: &Customer<'_>) -> Value {
+    let customer = c.ok("get_customer", json!({})).await;
+    let chats = c.ok("list_chats", json!({"limit": 25})).await;
+    let mut threads = Vec::new();
+    for chat in chats["chats_summary"].as_array().unwrap() {
+        threads.push(c.ok("list_threads", json!({"chat_id": chat["id"], "limit": 100})).await);
+    }
+    json!({"customer": customer, "chats": chats, "threads": threads})
+}
+
+/// Every way of breaking a JSON value once: each field removed, replaced by a wrong type, or
+/// nulled, recursively, plus a few whole-payload shapes.
+fn mutations(v: &Value) -> Vec<Value> {
+    let mut out = vec![json!(null), json!([]), json!("x"), json!(1)];
+    if let Some(o) = v.as_object() {
+        for (k, inner) in o {
+            for replacement in [json!(null), json!(5), json!("five"), json!([]), json!({}), json!(true)] {
+                let mut m = o.clone();
+                m.insert(k.clone(), replacement);
+                out.push(Value::Object(m));
+            }
+            let mut m = o.clone();
+            m.remove(k);
+            out.push(Value::Object(m));
+            for deeper in mutations(inner).into_iter().skip(4) {
+                let mut m = o.clone();
+                m.insert(k.clone(), deeper);
+                out.push(Value::Object(m));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn bad_input_never_panics_and_never_changes_state() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let c = Customer {
+        server: &server,
+        token: server.issue_token(),
+        version: "3.6",
+    };
+    let started = c
+        .ok(
+            "start_chat",
+            json!({"chat": {"thread": {"events": [{"type": "message", "text": "Hi"}]}}}),
+        )
+        .await;
+    let (chat, thread) = (started["chat_id"].clone(), started["thread_id"].clone());
+    let event = started["event_ids"][0].clone();
+    let valid = [
+        (
+            "send_event",
+            json!({"chat_id": chat, "event": {"type": "message", "text": "x", "properties": {"ns": {"k": 1}}}}),
+        ),
+        ("update_customer", json!({"name": "N", "session_fields": [{"a": "1"}]})),
+        ("update_chat_properties", json!({"id": chat, "properties": {"ns": {"k": 1}}})),
+        (
+            "delete_event_properties",
+            json!({"chat_id": chat, "thread_id": thread, "event_id": event, "properties": {"ns": ["k"]}}),
+        ),
+        ("list_threads", json!({"chat_id": chat, "limit": 3})),
+        (
+            "mark_events_as_seen",
+            json!({"chat_id": chat, "seen_up_to": "2026-01-01T00:00:00.000000Z"}),
+        ),
+        (
+            "resume_chat",
+            json!({"chat": {"id": chat, "thread": {"events": [{"type": "message", "text": "x"}]}}}),
+        ),
+    ];
+    let mut refused = 0;
+    for (action, payload) in &valid {
+        for bad in mutations(payload) {
+            let before = snapshot(&c).await;
+            let (status, body) = c.call(action, bad.clone()).await;
+            if status == 200 {
+                continue;
+            }
+            refused += 1;
+            assert!(status < 500, "{action} {bad}: {status} {body}");
+            assert!(body["error"]["type"].is_string(), "{body}");
+            assert_eq!(snapshot(&c).await, before, "refused {action} {bad} changed the state");
+        }
+    }
+    assert!(refused > 100, "only {refused} refusals: the mutations do not exercise the checks");
+    // Raw garbage over RTM: every frame is answered, the connection stays up.
+    let mut rtm = common::Rtm::login(&server, "3.6", &c.token).await.0;
+    let before = snapshot(&c).await;
+    for garbage in [
+        "",
+        "[]",
+        "null",
+        "{",
+        "{\"action\": 5}",
+        "{\"action\": \"send_event\", \"payload\": []}",
+        "{\"action\": \"send_event\", \"payload\": {}, \"version\": 3.6}",
+        "{\"action\": \"send_event\", \"request_id\": 7, \"payload\": {}}",
+    ] {
+        rtm.send_text(garbage).await;
+        let r = rtm.next().await.expect("an answer");
+        assert_eq!(
+            (r["type"].as_str(), r["success"].as_bool()),
+            (Some("response"), Some(false)),
+            "{garbage}: {r}"
+        );
+    }
+    rtm.ok("ping", json!({})).await;
+    assert_eq!(snapshot(&c).await, before);
+    assert_eq!(server.problems(), Vec::<String>::new());
+    server.shutdown().await;
+}
