@@ -492,15 +492,26 @@ impl<'a> AgentControl<'a> {
     /// Gives the customer data to keep client-side (`customer_side_storage_updated`); a
     /// customer's `login.customer_side_storage` replaces it. Answers what is stored.
     pub fn update_side_storage(&self, customer_id: &str, storage: Value) -> Result<Value, Refusal> {
-        let entries = storage.as_object().cloned().ok_or_else(|| Refusal::validation("storage is an object"))?;
+        let entries = storage
+            .as_object()
+            .cloned()
+            .ok_or_else(|| Refusal::validation("storage is an object"))?;
         if entries.values().any(|v| !v.is_string()) {
             return Err(Refusal::validation("storage values are strings"));
         }
         self.change(|ctx, _| {
-            let customer = ctx.state.customers.get_mut(customer_id).ok_or_else(|| Refusal::not_found("Customer"))?;
+            let customer = ctx
+                .state
+                .customers
+                .get_mut(customer_id)
+                .ok_or_else(|| Refusal::not_found("Customer"))?;
             customer.side_storage.extend(entries);
             let stored = Value::Object(customer.side_storage.clone());
-            ctx.push(customer_id, "customer_side_storage_updated", json!({ "customer_side_storage": stored }));
+            ctx.push(
+                customer_id,
+                "customer_side_storage_updated",
+                json!({ "customer_side_storage": stored }),
+            );
             Ok(stored)
         })
     }

@@ -14,6 +14,37 @@
 //!
 //! [`MockServer::agent`] plays the agent side and [`MockServer::faults`] injects faults.
 //!
+//! # Rules it enforces
+//! - Web: an unknown version answers `unsupported_version`; an action the version lacks, or
+//!   has only over RTM, `not_found` (404); a missing `organization_id` `validation`, a wrong one
+//!   `license_not_found`; the wrong method 405; a bad token `authentication` (401) except for
+//!   the property, configuration and localization GETs; a non-JSON body 415; a schema failure
+//!   `validation` naming the path; `upload_file` over 10 MB `entity_too_large` (413).
+//! - RTM: `login` first and within [`Config::login_timeout`], then a frame at least every
+//!   [`Config::ping_timeout`] (a WebSocket ping counts), else `customer_disconnected` with
+//!   `connection_timeout`; `request_id` echoed; a request may name a version at least the
+//!   connection's; at most 10 requests in flight (`pending_requests_limit_reached`); pushes in
+//!   each version `login.pushes` names (the connection's version by default), the requester's
+//!   own pushes carrying its `request_id`.
+//! - State: one active chat per customer; chat and thread IDs of 10 upper-case characters;
+//!   event IDs `<thread>_<n>`; `created_at` with microseconds; `start_chat`, `resume_chat` and
+//!   `send_event` mark everything seen by the requester; `send_event` to an inactive chat needs
+//!   `attach_to_last_thread` (`chat_inactive`); `deactivate_chat` closes the thread with a
+//!   system message; `list_chats` (≤ 25) and `list_threads` (≤ 100, or `min_events_count`
+//!   1–100) page with `page_id`s that exclude `limit`/`sort_order`; session fields keep their
+//!   order, at most 100 keys; deleted events disappear; group 0 is online until the agent side
+//!   changes it (`groups_offline` then, unless `continuous`).
+//!
+//! Where the reference names no error type the mock answers `limit_reached` for a second
+//! active chat or a 101st session field, `validation` for resuming an active chat, and
+//! `not_allowed` for deleting another user's event. HTTP statuses, which the reference does not
+//! document: 401 `authentication`, 403 `authorization`/`not_allowed`, 404 the `*not_found`
+//! types, 413 `entity_too_large`, 429 `too_many_requests`, 500 `internal`, 503
+//! `service_unavailable`, 400 the rest.
+//!
+//! Not modelled: `request_email_verification` answers but never calls the callback back;
+//! `get_url_info` makes its title from the URL without fetching it.
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {

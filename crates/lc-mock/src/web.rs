@@ -127,8 +127,12 @@ fn answer(
                 .iter()
                 .filter(|(k, _)| *k != "organization_id" || action == "get_dynamic_configuration")
                 .map(|(k, v)| {
-                    // Query values are text; numbers and booleans are what the schema expects of them.
-                    let typed = serde_json::from_str::<Value>(v).ok().filter(|t| t.is_number() || t.is_boolean());
+                    // Query values are text: typed as the request schema types the parameter.
+                    let wanted = crate::schemas::request_property_type(version, action, k);
+                    let typed = match wanted.as_deref() {
+                        Some("integer" | "number" | "boolean") => serde_json::from_str::<Value>(v).ok(),
+                        _ => None,
+                    };
                     (k.clone(), typed.unwrap_or_else(|| Value::String(v.clone())))
                 })
                 .collect(),

@@ -385,9 +385,17 @@ async fn side_storage_goes_to_the_customer_and_comes_back_at_login() {
     assert_eq!(stored, json!({"k": "v"}));
     let push = rtm.push("customer_side_storage_updated").await;
     assert_eq!(push["payload"]["customer_side_storage"], json!({"k": "v"}));
-    assert_eq!(server.agent().update_side_storage(&customer.id, json!({"k": 1})).unwrap_err().kind, "validation");
+    assert_eq!(
+        server.agent().update_side_storage(&customer.id, json!({"k": 1})).unwrap_err().kind,
+        "validation"
+    );
     let mut again = Rtm::connect(&server, "3.6").await;
-    again.ok("login", json!({"token": format!("Bearer {}", customer.token), "customer_side_storage": {"k": "w"}})).await;
+    again
+        .ok(
+            "login",
+            json!({"token": format!("Bearer {}", customer.token), "customer_side_storage": {"k": "w"}}),
+        )
+        .await;
     let stored = server.agent().update_side_storage(&customer.id, json!({"n": "1"})).unwrap();
     assert_eq!(stored, json!({"k": "w", "n": "1"}));
     server.shutdown().await;

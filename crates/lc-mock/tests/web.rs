@@ -336,3 +336,19 @@ async fn bad_input_never_panics_and_never_changes_state() {
     assert_eq!(server.problems(), Vec::<String>::new());
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn get_parameters_are_typed_as_the_schema_types_them() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let org = server.organization_id().to_owned();
+    // `version` is a string even when it looks like a number; `group_id` an integer.
+    let target = format!("/v3.6/customer/action/get_localization?organization_id={org}&group_id=0&language=en&version=1");
+    let (status, body) = http(&server, "GET", &target, &[], "").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.as_object().is_some_and(|o| o.values().all(Value::is_string)), "{body}");
+    let target = format!("/v3.6/customer/action/get_localization?organization_id={org}&group_id=zero&language=en&version=1");
+    let (status, body) = http(&server, "GET", &target, &[], "").await;
+    assert_eq!((status, body["error"]["type"].as_str()), (400, Some("validation")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("/group_id"), "{body}");
+    server.shutdown().await;
+}
