@@ -38,6 +38,8 @@ pub(crate) async fn upgrade(
         return (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(r.envelope())).into_response();
     }
     let org = query.get("organization_id").cloned();
+    // Small buffers: a mock may hold ten thousand idle connections.
+    let ws = ws.read_buffer_size(8 * 1024).write_buffer_size(0).max_message_size(1024 * 1024);
     ws.on_upgrade(move |socket| connection(shared, version, org, socket))
 }
 
