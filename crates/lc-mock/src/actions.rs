@@ -934,9 +934,10 @@ fn get_dynamic_configuration(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal>
         livechat["online_group_ids"] = json!(online);
     }
     if ctx.at_least(3, 6) {
-        Ok(json!({"organization_id": p["organization_id"], "default_widget": "livechat", "livechat_active": true, "livechat": livechat}))
+        let org = &ctx.state.organization_id;
+        Ok(json!({"organization_id": org, "default_widget": "livechat", "livechat_active": true, "livechat": livechat}))
     } else {
-        livechat["organization_id"] = p["organization_id"].clone();
+        livechat["organization_id"] = json!(ctx.state.organization_id);
         Ok(livechat)
     }
 }

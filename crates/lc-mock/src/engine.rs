@@ -55,7 +55,16 @@ pub(crate) struct Caller {
 pub(crate) fn validate_request(shared: &Shared, version: ApiVersion, action: &str, payload: &Value) -> Result<(), Refusal> {
     match shared.schemas.check(version, Kind::Request, action, payload) {
         Ok(None) => Ok(()),
-        Ok(Some(problem)) => Err(Refusal::validation(format!("Wrong format of request: {problem}"))),
+        Ok(Some(problem)) => {
+            // JSON Schema reports a broken union member at the union (`/event`); the lc-types
+            // decoder follows the `type` tag to the field (`event.text`), so both are named.
+            let decoded = lc_types::api(version).map(|api| (api.decode_request)(action, &payload.to_string()));
+            let detail = match decoded {
+                Some(Err(e)) => format!("; at `{}`: {}", e.path(), e.message()),
+                _ => String::new(),
+            };
+            Err(Refusal::validation(format!("Wrong format of request: {problem}{detail}")))
+        }
         Err(e) => Err(shared.problem(Refusal::mock_bug(format!("schema: {e}")))),
     }
 }

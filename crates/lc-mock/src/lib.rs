@@ -160,13 +160,14 @@ impl MockServer {
     pub async fn start(config: Config) -> std::io::Result<MockServer> {
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
+        let state = state::State::new(&config.organization_id);
         let shared = Arc::new(Shared {
             addr,
             organization_id: config.organization_id,
             login_timeout: config.login_timeout,
             ping_timeout: config.ping_timeout,
             check_schemas: config.check_schemas,
-            state: Mutex::new(state::State::new()),
+            state: Mutex::new(state),
             schemas: schemas::Schemas::default(),
             hub: hub::Hub::default(),
             faults: faults::Faults::default(),

@@ -208,6 +208,8 @@ pub(crate) struct File {
 /// Everything the mock knows about the organization.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct State {
+    /// The organization's ID.
+    pub organization_id: String,
     /// Access token -> customer ID.
     pub tokens: imbl::HashMap<String, String>,
     pub customers: imbl::HashMap<String, Customer>,
@@ -231,8 +233,11 @@ const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 impl State {
     /// A fresh organization: group 0 online, one agent.
-    pub fn new() -> State {
-        let mut state = State::default();
+    pub fn new(organization_id: &str) -> State {
+        let mut state = State {
+            organization_id: organization_id.to_owned(),
+            ..State::default()
+        };
         state.groups.insert(0, "online".into());
         let agent = Agent {
             id: "agent@mock.invalid".into(),

@@ -125,7 +125,7 @@ fn answer(
         WebMethod::Get => Value::Object(
             query
                 .iter()
-                .filter(|(k, _)| *k != "organization_id" || action == "get_dynamic_configuration")
+                .filter(|(k, _)| *k != "organization_id" && *k != "license_id")
                 .map(|(k, v)| {
                     // Query values are text: typed as the request schema types the parameter.
                     let wanted = crate::schemas::request_property_type(version, action, k);

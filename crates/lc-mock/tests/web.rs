@@ -352,3 +352,24 @@ async fn get_parameters_are_typed_as_the_schema_types_them() {
     assert!(body["error"]["message"].as_str().unwrap().contains("/group_id"), "{body}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn get_dynamic_configuration_accepts_the_legacy_license_id() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let org = server.organization_id().to_owned();
+    for version in ["3.5", "3.6", "3.7"] {
+        let target = format!("/v{version}/customer/action/get_dynamic_configuration?license_id={org}");
+        let (status, body) = http(&server, "GET", &target, &[], "").await;
+        assert_eq!(
+            (status, body["organization_id"].as_str()),
+            (200, Some(org.as_str())),
+            "{version}: {body}"
+        );
+        // Only this action takes it.
+        let target = format!("/v{version}/customer/action/get_localization?license_id={org}&group_id=0&language=en&version=x");
+        let (status, body) = http(&server, "GET", &target, &[], "").await;
+        assert_eq!((status, body["error"]["type"].as_str()), (400, Some("validation")), "{body}");
+    }
+    assert_eq!(server.problems(), Vec::<String>::new());
+    server.shutdown().await;
+}
