@@ -314,8 +314,13 @@ pub(crate) fn thread_json(_ctx: &Ctx, chat: &Chat, t: &Thread) -> Value {
     out
 }
 
-/// Starting or resuming needs an online group unless the chat is continuous (`groups_offline`).
-fn check_groups_online(ctx: &Ctx, p: &Value) -> Result<(), Refusal> {
+/// Starting or resuming needs no other active chat of the customer (`limit_reached`), and an
+/// online group unless the chat is continuous (`groups_offline`).
+fn check_can_open(ctx: &Ctx, p: &Value) -> Result<(), Refusal> {
+    if ctx.state.chats_of(&ctx.customer).iter().any(|c| c.active()) {
+        let message = "Chat limit reached: the customer already has an active chat";
+        return Err(Refusal::new("limit_reached", 400, message));
+    }
     let continuous = p["continuous"].as_bool().unwrap_or(false);
     let online = ctx.state.groups.values().any(|s| s != "offline");
     if online || continuous {
@@ -323,6 +328,14 @@ fn check_groups_online(ctx: &Ctx, p: &Value) -> Result<(), Refusal> {
     } else {
         Err(Refusal::new("groups_offline", 400, "Groups offline"))
     }
+}
+
+/// `event_ids` is present only when the thread started with events.
+fn with_event_ids(mut out: Value, event_ids: Vec<Value>) -> Value {
+    if !event_ids.is_empty() {
+        out["event_ids"] = Value::Array(event_ids);
+    }
+    out
 }
 
 /// Marks everything in `chat` as seen by `user`.
@@ -333,14 +346,7 @@ fn see_all(chat: &mut Chat, user: &str) {
 /// One active chat per customer; `incoming_chat` to the customer; the requester has seen it all.
 fn start_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
     let customer = ctx.customer.clone();
-    if ctx.state.chats_of(&customer).iter().any(|c| c.active()) {
-        return Err(Refusal::new(
-            "limit_reached",
-            400,
-            "Chat limit reached: the customer already has an active chat",
-        ));
-    }
-    check_groups_online(ctx, p)?;
+    check_can_open(ctx, p)?;
     let chat_id = ctx.state.next_id();
     let (thread, event_ids) = new_thread(ctx, p);
     let thread_id = thread.id.clone();
@@ -358,11 +364,7 @@ fn start_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
     let push = json!({"requester_id": customer, "chat": chat_json(ctx, &chat, Some(chat.last_thread()))});
     ctx.state.chats.insert(chat_id.clone(), chat);
     ctx.push(&customer, "incoming_chat", push);
-    let mut out = json!({"chat_id": chat_id, "thread_id": thread_id});
-    if !event_ids.is_empty() {
-        out["event_ids"] = Value::Array(event_ids);
-    }
-    Ok(out)
+    Ok(with_event_ids(json!({"chat_id": chat_id, "thread_id": thread_id}), event_ids))
 }
 
 /// A new thread in an inactive chat; resuming an active chat fails.
@@ -372,14 +374,7 @@ fn resume_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
     if chat_ref(ctx, &chat_id)?.active() {
         return Err(Refusal::validation("Chat is already active"));
     }
-    if ctx.state.chats_of(&customer).iter().any(|c| c.active()) {
-        return Err(Refusal::new(
-            "limit_reached",
-            400,
-            "Chat limit reached: the customer already has an active chat",
-        ));
-    }
-    check_groups_online(ctx, p)?;
+    check_can_open(ctx, p)?;
     let (thread, event_ids) = new_thread(ctx, p);
     let thread_id = thread.id.clone();
     let chat = owned_chat(ctx, &chat_id)?;
@@ -394,11 +389,7 @@ fn resume_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
     let chat = chat.clone();
     let push = json!({"requester_id": customer, "chat": chat_json(ctx, &chat, Some(chat.last_thread()))});
     ctx.push(&customer, "incoming_chat", push);
-    let mut out = json!({"thread_id": thread_id});
-    if !event_ids.is_empty() {
-        out["event_ids"] = Value::Array(event_ids);
-    }
-    Ok(out)
+    Ok(with_event_ids(json!({ "thread_id": thread_id }), event_ids))
 }
 
 /// Closes the active thread with a system message: `incoming_event` and `chat_deactivated`.

@@ -1,46 +1,15 @@
 //! The mock's Web API driven by a plain HTTP/1.1 client (a TCP socket), not by our transports.
 
-use lc_mock::{Config, MockServer};
-use serde_json::{json, Value};
 mod common;
 
-use common::http;
-
-struct Customer<'a> {
-    server: &'a MockServer,
-    token: String,
-    version: &'static str,
-}
-
-impl Customer<'_> {
-    async fn call(&self, action: &str, payload: Value) -> (u16, Value) {
-        let target = format!(
-            "/v{}/customer/action/{action}?organization_id={}",
-            self.version,
-            self.server.organization_id()
-        );
-        let auth = format!("Bearer {}", self.token);
-        let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
-        http(self.server, "POST", &target, &headers, &payload.to_string()).await
-    }
-
-    async fn ok(&self, action: &str, payload: Value) -> Value {
-        let (status, body) = self.call(action, payload).await;
-        assert_eq!(status, 200, "{action}: {body}");
-        body
-    }
-
-    async fn refused(&self, action: &str, payload: Value, status: u16, kind: &str) -> String {
-        let (got, body) = self.call(action, payload).await;
-        assert_eq!((got, body["error"]["type"].as_str()), (status, Some(kind)), "{action}: {body}");
-        body["error"]["message"].as_str().unwrap().to_owned()
-    }
-}
+use common::{http, Web};
+use lc_mock::{Config, MockServer};
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn a_chat_from_start_to_deactivation() {
     let server = MockServer::start(Config::default()).await.unwrap();
-    let c = Customer {
+    let c = Web {
         server: &server,
         token: server.issue_token(),
         version: "3.6",
@@ -115,7 +84,7 @@ async fn a_chat_from_start_to_deactivation() {
 #[tokio::test]
 async fn customers_and_versions() {
     let server = MockServer::start(Config::default()).await.unwrap();
-    let c = Customer {
+    let c = Web {
         server: &server,
         token: server.issue_token(),
         version: "3.6",
@@ -134,7 +103,7 @@ async fn customers_and_versions() {
 
     // Each version answers in its own shape.
     for (version, key) in [("3.5", "chats_summary"), ("3.7", "chats_info")] {
-        let c = Customer {
+        let c = Web {
             server: &server,
             token: server.issue_token(),
             version,
@@ -149,7 +118,7 @@ async fn customers_and_versions() {
 #[tokio::test]
 async fn refusals_follow_the_reference() {
     let server = MockServer::start(Config::default()).await.unwrap();
-    let c = Customer {
+    let c = Web {
         server: &server,
         token: server.issue_token(),
         version: "3.6",
@@ -166,7 +135,7 @@ async fn refusals_follow_the_reference() {
     assert!(message.contains("/chat_id"), "{message}");
     c.refused("get_chat", json!({"chat_id": "NOPE000000"}), 404, "not_found").await;
     // Not in this version, or not on the Web API.
-    Customer {
+    Web {
         server: &server,
         token: c.token.clone(),
         version: "3.5",
@@ -174,14 +143,14 @@ async fn refusals_follow_the_reference() {
     .refused("delete_event", json!({}), 404, "not_found")
     .await;
     c.refused("login", json!({"token": "x"}), 404, "not_found").await;
-    Customer {
+    Web {
         server: &server,
         token: c.token.clone(),
         version: "2.0",
     }
     .refused("get_customer", json!({}), 400, "unsupported_version")
     .await;
-    Customer {
+    Web {
         server: &server,
         token: "dal:nobody".into(),
         version: "3.6",
@@ -224,7 +193,7 @@ async fn refusals_follow_the_reference() {
 }
 
 /// What a customer can observe of the state.
-async fn snapshot(c: &Customer<'_>) -> Value {
+async fn snapshot(c: &Web<'_>) -> Value {
     let customer = c.ok("get_customer", json!({})).await;
     let chats = c.ok("list_chats", json!({"limit": 25})).await;
     let mut threads = Vec::new();
@@ -261,7 +230,7 @@ fn mutations(v: &Value) -> Vec<Value> {
 #[tokio::test]
 async fn bad_input_never_panics_and_never_changes_state() {
     let server = MockServer::start(Config::default()).await.unwrap();
-    let c = Customer {
+    let c = Web {
         server: &server,
         token: server.issue_token(),
         version: "3.6",
