@@ -3,10 +3,12 @@
 //! ```text
 //! lc decode [--api-version 3.6] [--strict] <request|response|push|type|frame> [NAME]  < payload.json
 //! lc actions [--api-version 3.6] [--json]
+//! lc mock [--addr 127.0.0.1:0] [--organization-id ID] [--json]
 //! ```
 //!
-//! Exit codes: 0 success; 1 the input does not decode (the message names the JSON path);
-//! 2 usage error (unknown command, kind, name or version); 3 `--strict` and something unknown was kept.
+//! Exit codes: 0 success; 1 the input does not decode (the message names the JSON path), or
+//! `lc mock` cannot listen; 2 usage error (unknown command, kind, name, version or option);
+//! 3 `--strict` and something unknown was kept.
 
 /// `println!` that ignores a closed stdout (e.g. `lc actions | head`) instead of panicking.
 macro_rules! out {
@@ -26,6 +28,7 @@ macro_rules! err {
 
 mod actions;
 mod decode;
+mod mock;
 
 use std::process::ExitCode;
 
@@ -35,7 +38,11 @@ const USAGE: &str = "\
 usage:
   lc decode [--api-version X.Y] [--strict] <KIND> [NAME]   read one JSON document on stdin
       KIND: request|response NAME=action, push NAME=push, type NAME=type (e.g. Event), frame
-  lc actions [--api-version X.Y] [--json]                 list every action and push";
+  lc actions [--api-version X.Y] [--json]                 list every action and push
+  lc mock [--addr IP:PORT] [--organization-id ID] [--json]
+      serve the Customer Chat API mock (Web and RTM, every version) until Ctrl-C or SIGTERM;
+      prints its Web URL, RTM URL, organization ID and a customer token (--json: one JSON line).
+      --addr defaults to 127.0.0.1:0 (a free port)";
 
 /// A failure that ends the command with an exit code and a message on stderr.
 pub struct Failure {
@@ -48,6 +55,14 @@ impl Failure {
     pub fn usage(message: impl Into<String>) -> Failure {
         Failure {
             code: 2,
+            message: message.into(),
+        }
+    }
+
+    /// Exit code 1: the command was understood but could not do its work.
+    pub fn runtime(message: impl Into<String>) -> Failure {
+        Failure {
+            code: 1,
             message: message.into(),
         }
     }
@@ -102,6 +117,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
     match command.as_str() {
         "decode" => decode::run(&parse(rest)?),
         "actions" => actions::run(&parse(rest)?),
+        "mock" => mock::run(rest),
         "-h" | "--help" | "help" => {
             out!("{USAGE}");
             Ok(())

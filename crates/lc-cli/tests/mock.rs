@@ -1,0 +1,183 @@
+//! `lc mock` as a test suite in another language drives it: spawn it, read what it prints, call
+//! the API over plain HTTP/1.1, stop it with a signal.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A running `lc mock`, killed if a test fails before it is stopped.
+struct Mock {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Mock {
+    fn spawn(args: &[&str]) -> Mock {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lc"))
+            .arg("mock")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("lc runs");
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Mock { child, stdout }
+    }
+
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        assert!(line.ends_with('\n'), "a whole line before serving: {line:?}");
+        line
+    }
+
+    /// Sends `signal` (e.g. `-TERM`) and waits up to 5 s for the exit.
+    fn stop(mut self, signal: &str) -> (ExitStatus, String, String) {
+        let sent = Command::new("kill").args([signal, &self.child.id().to_string()]).status().unwrap();
+        assert!(sent.success());
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "lc mock still runs 5 s after kill {signal}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).unwrap();
+        let mut stderr = String::new();
+        self.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        (status, rest, stderr)
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection; returns (status, body).
+fn post(url: &str, token: &str, body: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, target) = rest.split_at(rest.find('/').unwrap());
+    let mut stream = TcpStream::connect(host).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        stream,
+        "POST {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    (head[9..12].parse().unwrap(), body.to_owned())
+}
+
+#[test]
+fn json_line_reaches_a_working_api_and_sigterm_exits_0() {
+    let mut mock = Mock::spawn(&["--json", "--organization-id", "org-under-test"]);
+    let line = mock.line();
+    let v: Value = serde_json::from_str(&line).unwrap();
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["organization_id", "rtm_url", "token", "web_url"], "{line}");
+    assert_eq!(v["organization_id"], "org-under-test");
+    let web = v["web_url"].as_str().unwrap();
+    let rtm = v["rtm_url"].as_str().unwrap();
+    let token = v["token"].as_str().unwrap();
+    let port = web
+        .strip_prefix("http://127.0.0.1:")
+        .and_then(|r| r.strip_suffix("/v{version}/customer/action"))
+        .unwrap_or_else(|| panic!("web_url {web}"));
+    assert!(port.parse::<u16>().unwrap() > 0);
+    assert_eq!(rtm, format!("ws://127.0.0.1:{port}/v{{version}}/customer/rtm/ws"));
+    assert!(!token.is_empty() && !token.contains(char::is_whitespace), "{token:?}");
+
+    let action = format!("{}/get_customer", web.replace("{version}", "3.6"));
+    let (status, body) = post(&format!("{action}?organization_id=org-under-test"), token, "{}");
+    assert_eq!(status, 200, "{body}");
+    let customer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(customer["type"], "customer", "{body}");
+    // The organization and the token are the ones the mock checks.
+    let (status, body) = post(&format!("{action}?organization_id=another-org"), token, "{}");
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = post(&format!("{action}?organization_id=org-under-test"), "dal:not-issued", "{}");
+    assert_eq!(status, 401, "{body}");
+
+    let (status, rest, stderr) = mock.stop("-TERM");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(rest, "", "nothing on stdout after the JSON line");
+}
+
+#[test]
+fn human_output_names_everything_and_ctrl_c_exits_0() {
+    let mut mock = Mock::spawn(&[]);
+    let mut text = String::new();
+    while !text.contains("customer token") {
+        text.push_str(&mock.line());
+    }
+    for part in [
+        "http://127.0.0.1:",
+        "/v{version}/customer/action",
+        "ws://127.0.0.1:",
+        "/v{version}/customer/rtm/ws",
+    ] {
+        assert!(text.contains(part), "{part} in\n{text}");
+    }
+    assert!(text.contains("organization ID  390e44e6-f1e6-0368c-z6ddb-74g14508c2ex"), "{text}");
+    let (status, _, stderr) = mock.stop("-INT");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+}
+
+/// Runs `lc mock` expecting it to fail at once: (exit code, stdout, stderr).
+fn fails(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lc"))
+        .arg("mock")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (out.status.code(), text(out.stdout), text(out.stderr))
+}
+
+#[test]
+fn unparsable_addr_is_a_usage_error() {
+    for args in [&["--addr", "localhost"][..], &["--addr=127.0.0.1"], &["--json", "--addr"]] {
+        let (code, stdout, stderr) = fails(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert_eq!(stdout, "", "{args:?}");
+        assert!(stderr.starts_with("lc: --addr"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn port_in_use_fails_with_a_message() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, stdout, stderr) = fails(&["--json", "--addr", &addr]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(stderr.contains(&format!("cannot listen on {addr}")), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn unknown_option_is_a_usage_error() {
+    let (code, _, stderr) = fails(&["--port", "8080"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("unexpected argument `--port`"), "{stderr}");
+}
