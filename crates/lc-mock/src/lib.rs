@@ -1,35 +1,82 @@
 //! The LiveChat Customer Chat API as an in-memory server, for tests and demos.
 //!
-//! **Work in progress** (issue 4): the Web API with organization, token, method, content-type
-//! and JSON Schema checks, and a first set of stateful actions (`get_customer`,
-//! `update_customer`, `set_customer_session_fields`, `start_chat`, `send_event`, `get_chat`,
-//! `list_chats`, `deactivate_chat`, the property listings). Other actions answer `internal`
-//! with HTTP 501; RTM, pushes, the agent control API and faults are not built yet.
+//! One port serves every supported API version (3.5, 3.6, 3.7):
+//! - the Web API at `/v{X.Y}/customer/action/{action}?organization_id=…` (POST JSON, GET with
+//!   query parameters, `upload_file` as multipart, uploaded files at `/files/{id}/{name}`);
+//! - the RTM API at `/v{X.Y}/customer/rtm/ws?organization_id=…`.
+//!
+//! Requests are checked for the organization, the bearer token, the content type and the
+//! version's JSON Schema, and run on the organization's state with the documented rules; the
+//! pushes each action sends go to every RTM connection of the customers concerned, in each
+//! connection's subscribed versions. Every response and push passes through the version's
+//! `lc-types` struct and, with [`Config::check_schemas`] (on by default), is validated against
+//! its JSON Schema; a mismatch answers `internal` and is listed by [`MockServer::problems`].
+//!
+//! [`MockServer::agent`] plays the agent side and [`MockServer::faults`] injects faults.
+//!
+//! # Rules it enforces
+//! - Web: an unknown version answers `unsupported_version`; an action the version lacks, or
+//!   has only over RTM, `not_found` (404); a missing `organization_id` `validation`, a wrong one
+//!   `license_not_found`; the wrong method 405; a bad token `authentication` (401) except for
+//!   the property, configuration and localization GETs; a non-JSON body 415; a schema failure
+//!   `validation` naming the path; `upload_file` over 10 MB `entity_too_large` (413).
+//! - RTM: `login` first and within [`Config::login_timeout`], then a frame at least every
+//!   [`Config::ping_timeout`] (a WebSocket ping counts), else `customer_disconnected` with
+//!   `connection_timeout`; `request_id` echoed; a request may name a version at least the
+//!   connection's; at most 10 requests in flight (`pending_requests_limit_reached`); pushes in
+//!   each version `login.pushes` names (the connection's version by default), the requester's
+//!   own pushes carrying its `request_id`.
+//! - State: one active chat per customer; chat and thread IDs of 10 upper-case characters;
+//!   event IDs `<thread>_<n>`; `created_at` with microseconds; `start_chat`, `resume_chat` and
+//!   `send_event` mark everything seen by the requester; `send_event` to an inactive chat needs
+//!   `attach_to_last_thread` (`chat_inactive`); `deactivate_chat` closes the thread with a
+//!   system message; `list_chats` (≤ 25) and `list_threads` (≤ 100, or `min_events_count`
+//!   1–100) page with `page_id`s that exclude `limit`/`sort_order`; session fields keep their
+//!   order, at most 100 keys; deleted events disappear; group 0 is online until the agent side
+//!   changes it (`groups_offline` then, unless `continuous`).
+//!
+//! Where the reference names no error type the mock answers `limit_reached` for a second
+//! active chat or a 101st session field, `validation` for resuming an active chat, and
+//! `not_allowed` for deleting another user's event. HTTP statuses, which the reference does not
+//! document: 401 `authentication`, 403 `authorization`/`not_allowed`, 404 the `*not_found`
+//! types, 413 `entity_too_large`, 429 `too_many_requests`, 500 `internal`, 503
+//! `service_unavailable`, 400 the rest.
+//!
+//! Not modelled: `request_email_verification` answers but never calls the callback back;
+//! `get_url_info` makes its title from the URL without fetching it.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
 //! let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
-//! let token = server.issue_token();
+//! let customer = server.issue_customer();
+//! assert!(customer.token.starts_with("dal:"));
 //! assert!(server.web_url("3.6").ends_with("/v3.6/customer/action"));
-//! assert!(token.starts_with("dal:"));
+//! assert!(server.rtm_url("3.6").ends_with("/v3.6/customer/rtm/ws"));
+//! // The agent side sees the customer's chats (none yet).
+//! assert!(server.agent().chats_of(&customer.id).is_empty());
+//! assert!(server.problems().is_empty());
 //! server.shutdown().await;
 //! # Ok(())
 //! # }
 //! ```
 
 mod actions;
+mod agent;
+mod engine;
+mod faults;
+mod hub;
+mod rtm;
 mod schemas;
 mod state;
 mod web;
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use serde_json::Value;
-
-pub use state::Refusal;
+pub use agent::{AgentControl, FaultControl, Target, TransferTo};
+pub use state::{GreetingStatus, Refusal};
 
 /// How to start the mock.
 #[derive(Clone, Debug)]
@@ -38,6 +85,13 @@ pub struct Config {
     pub addr: SocketAddr,
     /// The organization ID requests must name.
     pub organization_id: String,
+    /// How long an RTM connection may take to log in (30 s, as the API).
+    pub login_timeout: Duration,
+    /// How long a logged-in RTM connection may stay silent (30 s, as the API).
+    pub ping_timeout: Duration,
+    /// Validate every response and push against its JSON Schema (on by default; the load
+    /// benchmark measures both).
+    pub check_schemas: bool,
 }
 
 impl Default for Config {
@@ -45,43 +99,46 @@ impl Default for Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             organization_id: "390e44e6-f1e6-0368c-z6ddb-74g14508c2ex".to_owned(),
+            login_timeout: Duration::from_secs(30),
+            ping_timeout: Duration::from_secs(30),
+            check_schemas: true,
         }
     }
 }
 
+/// A customer the mock knows, and the access token that authenticates it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Customer {
+    /// The customer ID (a UUID).
+    pub id: String,
+    /// The access token (`dal:…`), sent as `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
 /// What the handlers share.
 pub(crate) struct Shared {
+    pub addr: SocketAddr,
     pub organization_id: String,
+    pub login_timeout: Duration,
+    pub ping_timeout: Duration,
+    pub check_schemas: bool,
     pub state: Mutex<state::State>,
     pub schemas: schemas::Schemas,
-    /// Version -> action -> request schema file (from each version's `api.json`).
-    manifests: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
+    pub hub: hub::Hub,
+    pub faults: faults::Faults,
+    problems: Mutex<Vec<String>>,
 }
 
 impl Shared {
-    /// The request schema file of `action` in `version`, from the manifest.
-    pub fn request_schema(&self, version: &str, action: &str) -> Option<String> {
-        let mut manifests = self.manifests.lock().expect("not poisoned");
-        let m = manifests.entry(version.to_owned()).or_insert_with(|| {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../schema/v{version}/api.json"));
-            let manifest: Value = std::fs::read_to_string(path)
-                .ok()
-                .and_then(|t| serde_json::from_str(&t).ok())
-                .unwrap_or_default();
-            manifest["actions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|a| Some((a["name"].as_str()?.to_owned(), a["request"].as_str()?.to_owned())))
-                .collect()
-        });
-        m.get(action).cloned()
+    /// Records a mock bug (see [`MockServer::problems`]) and gives it back.
+    pub fn problem(&self, refusal: Refusal) -> Refusal {
+        self.problems.lock().expect("not poisoned").push(refusal.message.clone());
+        refusal
     }
 }
 
 /// A running mock server.
 pub struct MockServer {
-    addr: SocketAddr,
     shared: Arc<Shared>,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
@@ -89,42 +146,65 @@ pub struct MockServer {
 
 impl MockServer {
     /// Binds `config.addr` and serves until [`MockServer::shutdown`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let config = lc_mock::Config { organization_id: "my-org".into(), ..Default::default() };
+    /// let server = lc_mock::MockServer::start(config).await?;
+    /// assert_eq!(server.organization_id(), "my-org");
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn start(config: Config) -> std::io::Result<MockServer> {
+        let listener = tokio::net::TcpListener::bind(config.addr).await?;
+        let addr = listener.local_addr()?;
+        let state = state::State::new(&config.organization_id);
         let shared = Arc::new(Shared {
+            addr,
             organization_id: config.organization_id,
-            state: Mutex::default(),
+            login_timeout: config.login_timeout,
+            ping_timeout: config.ping_timeout,
+            check_schemas: config.check_schemas,
+            state: Mutex::new(state),
             schemas: schemas::Schemas::default(),
-            manifests: Mutex::default(),
+            hub: hub::Hub::default(),
+            faults: faults::Faults::default(),
+            problems: Mutex::default(),
         });
         let app = axum::Router::new()
             .route("/{version}/customer/action/{action}", axum::routing::any(web::action))
+            .route("/{version}/customer/rtm/ws", axum::routing::get(rtm::upgrade))
+            .route("/files/{id}/{name}", axum::routing::get(web::file))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind(config.addr).await?;
-        let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let drops = shared.clone();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
+                .with_graceful_shutdown(async move {
                     let _ = stopped.await;
+                    // Open WebSockets would keep a graceful shutdown waiting forever.
+                    drops.faults.drop_connections();
                 })
                 .await;
         });
-        Ok(MockServer { addr, shared, stop, task })
+        Ok(MockServer { shared, stop, task })
     }
 
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.shared.addr
     }
 
     /// `http://127.0.0.1:PORT/v{version}/customer/action` (append `/<action>?organization_id=…`).
     pub fn web_url(&self, version: &str) -> String {
-        format!("http://{}/v{version}/customer/action", self.addr)
+        format!("http://{}/v{version}/customer/action", self.shared.addr)
     }
 
     /// `ws://127.0.0.1:PORT/v{version}/customer/rtm/ws` (append `?organization_id=…`).
     pub fn rtm_url(&self, version: &str) -> String {
-        format!("ws://{}/v{version}/customer/rtm/ws", self.addr)
+        format!("ws://{}/v{version}/customer/rtm/ws", self.shared.addr)
     }
 
     /// The organization ID requests must name.
@@ -132,12 +212,35 @@ impl MockServer {
         &self.shared.organization_id
     }
 
-    /// A new customer, and the access token that authenticates it.
+    /// A new customer's access token.
     pub fn issue_token(&self) -> String {
-        self.shared.state.lock().expect("not poisoned").new_customer().1
+        self.issue_customer().token
     }
 
-    /// Stops accepting connections, lets open requests finish, and waits for the server.
+    /// A new customer, with its ID and access token.
+    pub fn issue_customer(&self) -> Customer {
+        let (id, token) = self.shared.state.lock().expect("not poisoned").new_customer();
+        Customer { id, token }
+    }
+
+    /// The agent side: join chats, send messages, transfer, greet, ...
+    pub fn agent(&self) -> AgentControl<'_> {
+        AgentControl::new(&self.shared)
+    }
+
+    /// Fault injection: drop connections, delay or drop responses, fail requests, raw frames.
+    pub fn faults(&self) -> FaultControl<'_> {
+        FaultControl::new(&self.shared)
+    }
+
+    /// Every mock bug seen so far: a response or push that did not pass through its `lc-types`
+    /// struct or broke its JSON Schema. Tests should assert it is empty.
+    pub fn problems(&self) -> Vec<String> {
+        self.shared.problems.lock().expect("not poisoned").clone()
+    }
+
+    /// Stops accepting connections, closes the RTM connections, lets open Web requests finish,
+    /// and waits for the server.
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;

@@ -1,61 +1,121 @@
-//! The request schemas of every version, loaded from the repository's `schema/` directory with
-//! the `jsonschema` crate: the same files the types are generated from.
+//! The JSON Schemas of every version, embedded at build time from the workspace's `schema/`
+//! (see `build.rs`) and compiled with the `jsonschema` crate on first use: the same files the
+//! `lc-types` structs are generated from.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use jsonschema::{Draft, Retrieve, Uri, Validator};
+use lc_types::ApiVersion;
 use serde_json::Value;
 
-/// Reads `file://` schema references from disk.
-struct FileRetriever;
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/schema_files.rs"));
+}
 
-impl Retrieve for FileRetriever {
+/// The text of `schema/<rel>`.
+fn file(rel: &str) -> Option<&'static str> {
+    embedded::FILES.iter().find(|(path, _)| *path == rel).map(|(_, text)| *text)
+}
+
+/// Resolves `file:///schema/<rel>` references from the embedded files.
+struct Embedded;
+
+impl Retrieve for Embedded {
     fn retrieve(&self, uri: &Uri<String>) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
         let path = uri.path().as_str();
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-        Ok(serde_json::from_str(&text)?)
+        let rel = path.strip_prefix("/schema/").ok_or_else(|| format!("{path}: not under /schema/"))?;
+        let text = file(rel).ok_or_else(|| format!("{path}: no such schema file"))?;
+        Ok(serde_json::from_str(text)?)
     }
 }
 
-/// Validators by schema file, built on first use.
-#[derive(Default)]
-pub(crate) struct Schemas {
-    cache: Mutex<BTreeMap<PathBuf, Arc<Validator>>>,
+/// Which schema of a version: an action's request or response, or a push payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    Request,
+    Response,
+    Push,
 }
 
-/// `schema/` of the workspace this crate was built in.
-fn schema_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema")
+/// A version's schema of one action or push, as `kind`.
+type Key = (ApiVersion, Kind, String);
+
+/// Compiled validators by key, built on first use; `None` when there is no schema.
+#[derive(Default)]
+pub(crate) struct Schemas {
+    cache: Mutex<HashMap<Key, Option<Arc<Validator>>>>,
+}
+
+/// `api.json` of `version`, parsed once.
+fn manifest(version: ApiVersion) -> Option<&'static Value> {
+    static MANIFESTS: OnceLock<HashMap<String, Value>> = OnceLock::new();
+    let all = MANIFESTS.get_or_init(|| {
+        embedded::FILES
+            .iter()
+            .filter_map(|(path, text)| {
+                let dir = path.strip_suffix("/api.json")?;
+                Some((dir.to_owned(), serde_json::from_str(text).ok()?))
+            })
+            .collect()
+    });
+    all.get(&format!("v{version}"))
+}
+
+/// The schema file (under `schema/vX.Y/`) of `name` as `kind`, from the version's manifest.
+fn schema_path(version: ApiVersion, kind: Kind, name: &str) -> Option<String> {
+    let manifest = manifest(version)?;
+    let (list, field) = match kind {
+        Kind::Request => ("actions", "request"),
+        Kind::Response => ("actions", "response"),
+        Kind::Push => ("pushes", "payload"),
+    };
+    let entry = manifest[list].as_array()?.iter().find(|e| e["name"] == name)?;
+    Some(entry[field].as_str()?.to_owned())
+}
+
+/// The JSON type (`integer`, `boolean`, ...) the request schema of `action` gives its top-level
+/// property `name`, so GET query parameters (all text) can be typed the way the schema expects.
+pub(crate) fn request_property_type(version: ApiVersion, action: &str, name: &str) -> Option<String> {
+    let rel = schema_path(version, Kind::Request, action)?;
+    let schema: Value = serde_json::from_str(file(&format!("v{version}/{rel}"))?).ok()?;
+    Some(schema["properties"][name]["type"].as_str()?.to_owned())
 }
 
 impl Schemas {
-    /// The validator of `schema/v<version>/<rel>`; an error names the file.
-    fn validator(&self, version: &str, rel: &str) -> Result<Arc<Validator>, String> {
-        let path = schema_dir().join(format!("v{version}")).join(rel);
-        let path = path.canonicalize().map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut cache = self.cache.lock().expect("not poisoned");
-        if let Some(v) = cache.get(&path) {
+    /// The validator of `name` as `kind` in `version`; `Ok(None)` when the manifest has none
+    /// (e.g. the multipart request of `upload_file`).
+    fn validator(&self, version: ApiVersion, kind: Kind, name: &str) -> Result<Option<Arc<Validator>>, String> {
+        let key = (version, kind, name.to_owned());
+        if let Some(v) = self.cache.lock().expect("not poisoned").get(&key) {
             return Ok(v.clone());
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let schema: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        let validator = jsonschema::options()
-            .with_draft(Draft::Draft7)
-            .with_base_uri(format!("file://{}", path.display()))
-            .with_retriever(FileRetriever)
-            .build(&schema)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        let v = Arc::new(validator);
-        cache.insert(path, v.clone());
-        Ok(v)
+        let built = match schema_path(version, kind, name) {
+            None => None,
+            Some(rel) => {
+                let rel = format!("v{version}/{rel}");
+                let text = file(&rel).ok_or_else(|| format!("schema/{rel}: not embedded"))?;
+                let schema: Value = serde_json::from_str(text).map_err(|e| format!("schema/{rel}: {e}"))?;
+                let validator = jsonschema::options()
+                    .with_draft(Draft::Draft7)
+                    .with_base_uri(format!("file:///schema/{rel}"))
+                    .with_retriever(Embedded)
+                    .build(&schema)
+                    .map_err(|e| format!("schema/{rel}: {e}"))?;
+                Some(Arc::new(validator))
+            }
+        };
+        self.cache.lock().expect("not poisoned").insert(key, built.clone());
+        Ok(built)
     }
 
-    /// The first way `instance` breaks the schema `rel` of `version`, as `<message> at <path>`;
-    /// `None` when it is valid.
-    pub(crate) fn check(&self, version: &str, rel: &str, instance: &Value) -> Result<Option<String>, String> {
-        let v = self.validator(version, rel)?;
+    /// The first way `instance` breaks the schema of `name` as `kind`, as `<message> (at
+    /// `<path>`)`; `Ok(None)` when it is valid or there is no schema; `Err` when the schema itself
+    /// cannot be loaded (a mock bug).
+    pub(crate) fn check(&self, version: ApiVersion, kind: Kind, name: &str, instance: &Value) -> Result<Option<String>, String> {
+        let Some(v) = self.validator(version, kind, name)? else {
+            return Ok(None);
+        };
         let first = v.iter_errors(instance).next().map(|e| {
             let at = e.instance_path().to_string();
             let at = if at.is_empty() { "/".to_owned() } else { at };

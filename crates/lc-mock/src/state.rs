@@ -1,35 +1,124 @@
-//! The organization's state, in memory. Payloads are kept as JSON in their wire form; every
-//! response built from them is decoded with the `lc-types` response type of its version before
-//! it is sent (see `web.rs`), so the mock cannot answer what the types would refuse.
+//! The organization's state, in memory.
+//!
+//! Collections are persistent (`imbl`): cloning the whole state is O(1), so every request runs
+//! on a copy that is kept only when the request succeeds, and a rejected request leaves
+//! nothing changed. Payload objects (events, properties, customer fields) are kept in their
+//! wire form; every response and push built from them passes through the `lc-types` structs of
+//! its version before it is sent (see `engine.rs`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde_json::{json, Map, Value};
 
-/// An API error: its type (`validation`, `authentication`, ...), message and HTTP status.
+/// An API error: its type (`validation`, `authentication`, ...), message, optional `data` and
+/// the HTTP status the Web API answers with.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Refusal {
     /// The error type, e.g. `chat_inactive`.
-    pub kind: &'static str,
+    pub kind: String,
     /// The human-readable message.
     pub message: String,
     /// The HTTP status the Web API answers with.
     pub status: u16,
+    /// `error.data`, for the types that carry it (`misdirected_request`).
+    pub data: Option<Value>,
 }
 
 impl Refusal {
-    pub(crate) fn new(kind: &'static str, status: u16, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: impl Into<String>, status: u16, message: impl Into<String>) -> Self {
         Refusal {
-            kind,
+            kind: kind.into(),
             message: message.into(),
             status,
+            data: None,
         }
     }
 
-    /// The error envelope, `{"error": {"type", "message"}}`.
+    /// `validation`, HTTP 400.
+    pub(crate) fn validation(message: impl Into<String>) -> Self {
+        Refusal::new("validation", 400, message)
+    }
+
+    /// `not_found`, HTTP 404.
+    pub(crate) fn not_found(what: &str) -> Self {
+        Refusal::new("not_found", 404, format!("{what} not found"))
+    }
+
+    /// `internal`, HTTP 500: a bug of the mock, named in the message.
+    pub(crate) fn mock_bug(message: impl std::fmt::Display) -> Self {
+        Refusal::new("internal", 500, format!("mock bug: {message}"))
+    }
+
+    /// The error envelope, `{"error": {"type", "message", "data"?}}`.
     pub fn envelope(&self) -> Value {
-        json!({"error": {"type": self.kind, "message": self.message}})
+        let mut error = json!({"type": self.kind, "message": self.message});
+        if let Some(data) = &self.data {
+            error["data"] = data.clone();
+        }
+        json!({ "error": error })
+    }
+
+    /// The HTTP status for an error type, as the mock answers it on the Web API.
+    pub(crate) fn status_of(kind: &str) -> u16 {
+        match kind {
+            "authentication" => 401,
+            "authorization" | "customer_banned" | "not_allowed" | "license_expired" => 403,
+            "not_found" | "license_not_found" | "greeting_not_found" | "group_not_found" => 404,
+            "entity_too_large" => 413,
+            "misdirected_request" => 421,
+            "too_many_requests" | "pending_requests_limit_reached" => 429,
+            "internal" => 500,
+            "service_unavailable" => 503,
+            "request_timeout" => 504,
+            _ => 400,
+        }
+    }
+}
+
+/// A customer.
+#[derive(Clone, Debug)]
+pub(crate) struct Customer {
+    /// `id`, `type` and whatever the customer set (`name`, `email`, `session_fields`, ...), in
+    /// the wire form of `get_customer`.
+    pub fields: Map<String, Value>,
+    /// The last `customer_side_storage` given at login.
+    pub side_storage: Map<String, Value>,
+    /// `visits_count` etc. of `statistics`.
+    pub visits: u64,
+    pub page_views: u64,
+    pub greetings_shown: u64,
+    pub greetings_accepted: u64,
+    /// The current page (`update_customer_page`, `login.customer_page`).
+    pub page: Option<Value>,
+    /// Group the customer is in (`login.group_id`, default 0).
+    pub group_id: i64,
+}
+
+/// An agent the control API plays.
+#[derive(Clone, Debug)]
+pub(crate) struct Agent {
+    pub id: String,
+    pub name: String,
+    pub is_bot: bool,
+}
+
+impl Agent {
+    /// As a chat user (`type: agent`).
+    pub fn user(&self, present: bool) -> Value {
+        json!({
+            "id": self.id, "type": "agent", "name": self.name, "avatar": "https://cdn.mock.invalid/avatar.png",
+            "job_title": "Support Agent", "is_bot": self.is_bot, "present": present,
+        })
+    }
+
+    /// As the `agent` of a greeting or the `predicted_agent` of a welcome message.
+    pub fn profile(&self) -> Value {
+        json!({
+            "id": self.id, "type": "agent", "name": self.name, "avatar": "https://cdn.mock.invalid/avatar.png",
+            "job_title": "Support Agent", "is_bot": self.is_bot,
+        })
     }
 }
 
@@ -39,8 +128,19 @@ pub(crate) struct Thread {
     pub id: String,
     pub created_at: String,
     pub active: bool,
-    pub events: Vec<Value>,
+    /// Events in order; deleted events are removed (the Customer API never shows them).
+    pub events: imbl::Vector<Value>,
+    /// Number of events ever added, so event IDs stay unique after a deletion.
+    pub event_count: u64,
     pub properties: Map<String, Value>,
+    /// Queue position while the chat waits for an agent.
+    pub queue: Option<Value>,
+}
+
+impl Thread {
+    pub fn event(&self, id: &str) -> Option<usize> {
+        self.events.iter().position(|e| e["id"] == id)
+    }
 }
 
 /// One chat of a customer.
@@ -48,25 +148,83 @@ pub(crate) struct Thread {
 pub(crate) struct Chat {
     pub id: String,
     pub customer_id: String,
-    pub threads: Vec<Thread>,
+    pub threads: imbl::Vector<Thread>,
     pub properties: Map<String, Value>,
     pub access: Value,
+    /// Agents in the chat, and whether they are present.
+    pub agents: BTreeMap<String, bool>,
+    /// User ID -> `events_seen_up_to`.
+    pub seen: BTreeMap<String, String>,
+    /// The last sneak peek the customer sent.
+    pub sneak_peek: Option<String>,
 }
 
 impl Chat {
     pub fn active(&self) -> bool {
         self.threads.last().is_some_and(|t| t.active)
     }
+
+    pub fn last_thread(&self) -> &Thread {
+        self.threads.last().expect("a chat has a thread")
+    }
+
+    pub fn last_thread_mut(&mut self) -> &mut Thread {
+        self.threads.back_mut().expect("a chat has a thread")
+    }
+
+    pub fn thread(&self, id: &str) -> Option<usize> {
+        self.threads.iter().position(|t| t.id == id)
+    }
 }
 
-/// Everything the mock knows about one organization.
+/// A greeting shown to a customer.
+#[derive(Clone, Debug)]
+pub(crate) struct Greeting {
+    /// The greeting as `incoming_greeting` carries it.
+    pub greeting: Value,
+    pub customer_id: String,
+    pub status: GreetingStatus,
+}
+
+/// What became of a greeting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GreetingStatus {
+    /// Shown, not answered yet.
+    Pending,
+    /// The customer accepted it (`accept_greeting`).
+    Accepted,
+    /// The customer (or a newer greeting) canceled it.
+    Canceled,
+}
+
+/// An uploaded file.
+#[derive(Clone, Debug)]
+pub(crate) struct File {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Arc<[u8]>,
+}
+
+/// Everything the mock knows about the organization.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct State {
+    /// The organization's ID.
+    pub organization_id: String,
     /// Access token -> customer ID.
-    pub tokens: BTreeMap<String, String>,
-    /// Customer ID -> the customer as `get_customer` shows it.
-    pub customers: BTreeMap<String, Map<String, Value>>,
-    pub chats: BTreeMap<String, Chat>,
+    pub tokens: imbl::HashMap<String, String>,
+    pub customers: imbl::HashMap<String, Customer>,
+    pub chats: imbl::OrdMap<String, Chat>,
+    pub agents: imbl::OrdMap<String, Agent>,
+    /// Group ID -> `online`, `online_for_queue` or `offline`.
+    pub groups: imbl::OrdMap<i64, String>,
+    /// Greeting `unique_id` -> greeting.
+    pub greetings: imbl::OrdMap<String, Greeting>,
+    /// (group ID, form type) -> form.
+    pub forms: imbl::OrdMap<(i64, String), Value>,
+    /// File ID -> file.
+    pub files: imbl::HashMap<String, File>,
+    pub license_properties: Map<String, Value>,
+    pub group_properties: imbl::OrdMap<i64, Map<String, Value>>,
     counter: u64,
 }
 
@@ -74,10 +232,31 @@ pub(crate) struct State {
 const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 impl State {
-    /// A fresh ID: 10 characters from a counter, unique within this state.
-    pub fn next_id(&mut self) -> String {
+    /// A fresh organization: group 0 online, one agent.
+    pub fn new(organization_id: &str) -> State {
+        let mut state = State {
+            organization_id: organization_id.to_owned(),
+            ..State::default()
+        };
+        state.groups.insert(0, "online".into());
+        let agent = Agent {
+            id: "agent@mock.invalid".into(),
+            name: "Mock Agent".into(),
+            is_bot: false,
+        };
+        state.agents.insert(agent.id.clone(), agent);
+        state
+    }
+
+    /// The next value of the ID counter.
+    pub fn next_number(&mut self) -> u64 {
         self.counter += 1;
-        let mut n = self.counter * 7_919 + 1_000_003;
+        self.counter
+    }
+
+    /// A fresh chat or thread ID: 10 upper-case characters, unique within this state.
+    pub fn next_id(&mut self) -> String {
+        let mut n = self.next_number() * 7_919 + 1_000_003;
         let mut id = String::with_capacity(10);
         for _ in 0..10 {
             id.push(ID_CHARS[(n % 36) as usize] as char);
@@ -88,20 +267,75 @@ impl State {
 
     /// A new customer and a token for it.
     pub fn new_customer(&mut self) -> (String, String) {
-        self.counter += 1;
-        let n = self.counter;
+        let n = self.next_number();
         let id = format!("00000000-0000-4000-8000-{n:012x}");
         let token = format!("dal:mock-token-{n}");
-        let mut customer = Map::new();
-        customer.insert("id".into(), json!(id));
-        customer.insert("type".into(), json!("customer"));
+        let mut fields = Map::new();
+        fields.insert("id".into(), json!(id));
+        fields.insert("type".into(), json!("customer"));
+        let customer = Customer {
+            fields,
+            side_storage: Map::new(),
+            visits: 0,
+            page_views: 0,
+            greetings_shown: 0,
+            greetings_accepted: 0,
+            page: None,
+            group_id: 0,
+        };
         self.customers.insert(id.clone(), customer);
         self.tokens.insert(token.clone(), id.clone());
         (id, token)
     }
+
+    /// The chats of a customer, oldest first.
+    pub fn chats_of(&self, customer: &str) -> Vec<&Chat> {
+        self.chats.values().filter(|c| c.customer_id == customer).collect()
+    }
+
+    /// The customer as a chat user (`present`, `events_seen_up_to` of `chat`).
+    pub fn customer_user(&self, customer: &str, chat: Option<&Chat>) -> Value {
+        let mut c = self.customers.get(customer).map(|c| c.fields.clone()).unwrap_or_default();
+        c.insert("present".into(), json!(true));
+        if let Some(seen) = chat.and_then(|chat| chat.seen.get(customer)) {
+            c.insert("events_seen_up_to".into(), json!(seen));
+        }
+        Value::Object(c)
+    }
+
+    /// The users of a chat: the customer, then its agents.
+    pub fn users(&self, chat: &Chat) -> Value {
+        let mut users = vec![self.customer_user(&chat.customer_id, Some(chat))];
+        for (id, present) in &chat.agents {
+            if let Some(agent) = self.agents.get(id) {
+                let mut user = agent.user(*present);
+                if let Some(seen) = chat.seen.get(id) {
+                    user["events_seen_up_to"] = json!(seen);
+                }
+                users.push(user);
+            }
+        }
+        Value::Array(users)
+    }
 }
 
-/// Now, in the wire form: RFC 3339, UTC, microseconds.
+/// Now, in the wire form: RFC 3339, UTC, microseconds. Strictly increasing within the process,
+/// so events created in one microsecond still sort in order.
 pub(crate) fn now() -> String {
-    lc_types::Timestamp::from_system_time(SystemTime::now()).into_string()
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let micros = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0);
+    let mut last = LAST.load(Ordering::Relaxed);
+    let t = loop {
+        let t = micros.max(last + 1);
+        match LAST.compare_exchange(last, t, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => break t,
+            Err(seen) => last = seen,
+        }
+    };
+    let time = SystemTime::UNIX_EPOCH + std::time::Duration::from_micros(t);
+    lc_types::Timestamp::from_system_time(time).into_string()
 }

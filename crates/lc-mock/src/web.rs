@@ -1,16 +1,18 @@
-//! The Web API: `/v{X.Y}/customer/action/{action}?organization_id=…`.
+//! The Web API: `/v{X.Y}/customer/action/{action}?organization_id=…`, and the uploaded files.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lc_types::{ApiVersion, WebMethod};
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::state::Refusal;
+use crate::engine::{self, Caller};
+use crate::state::{File, Refusal};
 use crate::Shared;
 
 /// Actions the reference calls without a customer token (§5.1).
@@ -22,22 +24,66 @@ const NO_TOKEN: &[&str] = &[
     "get_localization",
 ];
 
+/// The upload limit of `upload_file` (reference §2.2).
+pub(crate) const UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
+
 pub(crate) async fn action(
     State(shared): State<Arc<Shared>>,
     Path((version, action)): Path<(String, String)>,
     Query(query): Query<BTreeMap<String, String>>,
     method: Method,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
+    // Read up to a little more than the upload limit, so a larger upload is refused with
+    // LiveChat's envelope rather than a bare transport error.
+    let body = match axum::body::to_bytes(body, UPLOAD_LIMIT + 64 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return error(&Refusal::new("entity_too_large", 413, "Upload limit exceeded (10MB).")),
+    };
+    let delay = shared.faults.delay();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if shared.faults.take_drop() {
+        // A dropped response: the client waits until the server's request timeout.
+        tokio::time::sleep(Duration::from_secs(15)).await;
+        return error(&Refusal::new("request_timeout", 504, "Request timed out"));
+    }
     match answer(&shared, &version, &action, &query, &method, &headers, &body) {
         Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
-        Err(r) => (
-            StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
-            axum::Json(r.envelope()),
-        )
-            .into_response(),
+        Err(r) => error(&r),
     }
+}
+
+fn error(r: &Refusal) -> Response {
+    (
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
+        axum::Json(r.envelope()),
+    )
+        .into_response()
+}
+
+/// The customer the `Authorization: Bearer` header names.
+pub(crate) fn customer_of(shared: &Shared, headers: &HeaderMap) -> Result<String, Refusal> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "));
+    let state = shared.state.lock().expect("not poisoned");
+    token
+        .and_then(|t| state.tokens.get(t))
+        .cloned()
+        .ok_or_else(|| Refusal::new("authentication", 401, "Invalid access token"))
+}
+
+/// The version of a `v3.6` path segment, when it is supported.
+pub(crate) fn version_of(segment: &str) -> Result<ApiVersion, Refusal> {
+    segment
+        .strip_prefix('v')
+        .and_then(|v| v.parse::<ApiVersion>().ok())
+        .filter(|v| lc_types::api(*v).is_some())
+        .ok_or_else(|| Refusal::new("unsupported_version", 400, "Cannot call unsupported API versions."))
 }
 
 fn answer(
@@ -49,18 +95,18 @@ fn answer(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Value, Refusal> {
-    let parsed: Option<ApiVersion> = version.strip_prefix('v').and_then(|v| v.parse().ok());
-    let api = parsed
-        .and_then(lc_types::api)
-        .ok_or_else(|| Refusal::new("unsupported_version", 400, "Cannot call unsupported API versions."))?;
-    let version = api.version.to_string();
+    let version = version_of(version)?;
+    let api = lc_types::api(version).expect("checked");
     // An action the version does not have, or has only over RTM, has no Web endpoint.
     let info = api
         .action(action)
         .filter(|a| a.web.is_some())
-        .ok_or_else(|| Refusal::new("not_found", 404, format!("No Web action `{action}` in v{version}")))?;
-    match query.get("organization_id") {
-        None => return Err(Refusal::new("validation", 400, "`organization_id` query parameter is required")),
+        .ok_or_else(|| Refusal::not_found(&format!("Web action `{action}` of v{version}")))?;
+    let org = query
+        .get("organization_id")
+        .or_else(|| query.get("license_id").filter(|_| action == "get_dynamic_configuration"));
+    match org {
+        None => return Err(Refusal::validation("`organization_id` query parameter is required")),
         Some(id) if *id != shared.organization_id => return Err(Refusal::new("license_not_found", 404, "License not found")),
         Some(_) => {}
     }
@@ -70,69 +116,138 @@ fn answer(
         return Err(Refusal::new("validation", 405, format!("`{action}` is called with {expected}")));
     }
     let customer = if NO_TOKEN.contains(&action) {
-        None
+        String::new()
     } else {
-        let token = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "));
-        let state = shared.state.lock().expect("not poisoned");
-        let id = token.and_then(|t| state.tokens.get(t)).cloned();
-        Some(id.ok_or_else(|| Refusal::new("authentication", 401, "Invalid access token"))?)
+        customer_of(shared, headers)?
     };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).unwrap_or_default();
     let payload = match web {
         WebMethod::Get => Value::Object(
             query
                 .iter()
-                .filter(|(k, _)| *k != "organization_id")
-                .map(|(k, v)| (k.clone(), serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.clone()))))
+                .filter(|(k, _)| *k != "organization_id" && *k != "license_id")
+                .map(|(k, v)| {
+                    // Query values are text: typed as the request schema types the parameter.
+                    let wanted = crate::schemas::request_property_type(version, action, k);
+                    let typed = match wanted.as_deref() {
+                        Some("integer" | "number" | "boolean") => serde_json::from_str::<Value>(v).ok(),
+                        _ => None,
+                    };
+                    (k.clone(), typed.unwrap_or_else(|| Value::String(v.clone())))
+                })
                 .collect(),
         ),
         WebMethod::Post => {
-            let json = headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|h| h.to_str().ok())
-                .is_some_and(|h| h.starts_with("application/json"));
-            if !json {
+            if !content_type.starts_with("application/json") {
                 return Err(Refusal::new("validation", 415, "Content-Type must be application/json"));
             }
-            serde_json::from_slice(body).map_err(|e| Refusal::new("validation", 400, format!("Body is not JSON: {e}")))?
+            serde_json::from_slice(body).map_err(|e| Refusal::validation(format!("Body is not JSON: {e}")))?
         }
-        WebMethod::Multipart => return Err(Refusal::new("internal", 501, "upload_file is not implemented by the mock yet")),
+        WebMethod::Multipart => return upload_file(shared, version, &customer, content_type, body),
     };
-    if let Some(schema) = shared.request_schema(&version, action) {
-        let problem = shared
-            .schemas
-            .check(&version, &schema, &payload)
-            .map_err(|e| Refusal::new("internal", 500, format!("mock schema error: {e}")))?;
-        if let Some(problem) = problem {
-            return Err(Refusal::new("validation", 400, format!("Wrong format of request: {problem}")));
+    engine::execute(shared, version, action, &customer, &payload, &Caller::default())
+}
+
+/// `upload_file`: one multipart part named `file`, at most 10 MB (`entity_too_large`).
+fn upload_file(shared: &Shared, version: ApiVersion, customer: &str, content_type: &str, body: &[u8]) -> Result<Value, Refusal> {
+    let boundary = content_type
+        .strip_prefix("multipart/form-data")
+        .and_then(|rest| rest.split(';').find_map(|p| p.trim().strip_prefix("boundary=")))
+        .map(|b| b.trim_matches('"').to_owned())
+        .ok_or_else(|| Refusal::new("validation", 415, "Content-Type must be multipart/form-data with a boundary"))?;
+    let part =
+        multipart_file(body, &boundary).ok_or_else(|| Refusal::validation("Wrong format of request: a part named `file` is required"))?;
+    if part.bytes.len() > UPLOAD_LIMIT {
+        return Err(Refusal::new("entity_too_large", 413, "Upload limit exceeded (10MB)."));
+    }
+    let addr = shared.addr;
+    engine::transact(shared, version, customer, Some("upload_file"), &Caller::default(), move |ctx| {
+        let id = ctx.state.next_id();
+        let url = format!("http://{addr}/files/{id}/{}", part.name);
+        ctx.state.files.insert(id, part);
+        Ok(json!({ "url": url }))
+    })
+}
+
+/// The part named `file` of a multipart body.
+fn multipart_file(body: &[u8], boundary: &str) -> Option<File> {
+    let delimiter = format!("--{boundary}");
+    let d = delimiter.as_bytes();
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i + d.len() <= body.len() {
+        if &body[i..i + d.len()] == d {
+            starts.push(i);
+            i += d.len();
+        } else {
+            i += 1;
         }
     }
-    // A rejected request changes nothing: handlers refuse before they write, and the response
-    // is checked before the state is kept.
-    let mut state = shared.state.lock().expect("not poisoned");
-    let mut scratch = state.clone();
-    let response = crate::actions::run(&mut scratch, &version, action, customer.as_deref(), &payload).unwrap_or_else(|| {
-        Err(Refusal::new(
-            "internal",
-            501,
-            format!("`{action}` is not implemented by the mock yet"),
-        ))
-    })?;
-    // The mock answers only what the lc-types response type of this version accepts as it is.
-    let text = response.to_string();
-    match (api.decode_response)(action, &text) {
-        Ok(decoded) if decoded.unknowns().is_empty() => {}
-        Ok(decoded) => {
-            return Err(Refusal::new(
-                "internal",
-                500,
-                format!("mock bug: response has unknowns {:?}", decoded.unknowns()),
-            ))
+    for pair in starts.windows(2) {
+        let part = &body[pair[0] + d.len()..pair[1]];
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        let split = part.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = std::str::from_utf8(&part[..split]).ok()?;
+        let content = &part[split + 4..];
+        let content = content.strip_suffix(b"\r\n").unwrap_or(content);
+        let disposition = head.lines().find(|l| l.to_ascii_lowercase().starts_with("content-disposition"))?;
+        let field = |key: &str| {
+            disposition
+                .split(';')
+                .find_map(|p| p.trim().strip_prefix(&format!("{key}=")).map(|v| v.trim_matches('"').to_owned()))
+        };
+        if field("name").as_deref() != Some("file") {
+            continue;
         }
-        Err(e) => return Err(Refusal::new("internal", 500, format!("mock bug: response does not decode: {e}"))),
+        let content_type = head
+            .lines()
+            .find_map(|l| {
+                l.split_once(':')
+                    .filter(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                    .map(|(_, v)| v.trim().to_owned())
+            })
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
+        let name: String = field("filename")
+            .unwrap_or_else(|| "file".to_owned())
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        return Some(File {
+            name,
+            content_type,
+            bytes: content.into(),
+        });
     }
-    *state = scratch;
-    Ok(response)
+    None
+}
+
+/// `GET /files/{id}/{name}`: an uploaded file.
+pub(crate) async fn file(State(shared): State<Arc<Shared>>, Path((id, _name)): Path<(String, String)>) -> Response {
+    let file = shared.state.lock().expect("not poisoned").files.get(&id).cloned();
+    match file {
+        Some(f) => ([(header::CONTENT_TYPE, f.content_type)], f.bytes.to_vec()).into_response(),
+        None => error(&Refusal::not_found("File")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::multipart_file;
+
+    #[test]
+    fn multipart_finds_the_file_part() {
+        let body = b"--XX\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nzzz\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a b.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XX--\r\n";
+        let f = multipart_file(body, "XX").unwrap();
+        assert_eq!(
+            (f.name.as_str(), f.content_type.as_str(), &*f.bytes),
+            ("a_b.txt", "text/plain", &b"hello"[..])
+        );
+        assert!(multipart_file(b"--XX\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--XX--", "XX").is_none());
+    }
 }

@@ -1,65 +1,15 @@
 //! The mock's Web API driven by a plain HTTP/1.1 client (a TCP socket), not by our transports.
 
+mod common;
+
+use common::{http, Web};
 use lc_mock::{Config, MockServer};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Sends one request and returns (status, JSON body).
-async fn http(server: &MockServer, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
-    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
-    let mut req = format!(
-        "{method} {target} HTTP/1.1\r\nHost: mock\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    stream.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let status: u16 = text[9..12].parse().unwrap();
-    let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
-    (status, serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}")))
-}
-
-struct Customer<'a> {
-    server: &'a MockServer,
-    token: String,
-    version: &'static str,
-}
-
-impl Customer<'_> {
-    async fn call(&self, action: &str, payload: Value) -> (u16, Value) {
-        let target = format!(
-            "/v{}/customer/action/{action}?organization_id={}",
-            self.version,
-            self.server.organization_id()
-        );
-        let auth = format!("Bearer {}", self.token);
-        let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
-        http(self.server, "POST", &target, &headers, &payload.to_string()).await
-    }
-
-    async fn ok(&self, action: &str, payload: Value) -> Value {
-        let (status, body) = self.call(action, payload).await;
-        assert_eq!(status, 200, "{action}: {body}");
-        body
-    }
-
-    async fn refused(&self, action: &str, payload: Value, status: u16, kind: &str) -> String {
-        let (got, body) = self.call(action, payload).await;
-        assert_eq!((got, body["error"]["type"].as_str()), (status, Some(kind)), "{action}: {body}");
-        body["error"]["message"].as_str().unwrap().to_owned()
-    }
-}
 
 #[tokio::test]
 async fn a_chat_from_start_to_deactivation() {
     let server = MockServer::start(Config::default()).await.unwrap();
-    let c = Customer {
+    let c = Web {
         server: &server,
         token: server.issue_token(),
         version: "3.6",
@@ -74,7 +24,7 @@ async fn a_chat_from_start_to_deactivation() {
     assert_eq!(chat_id.len(), 10);
     assert_eq!(started["event_ids"], json!([format!("{thread_id}_1")]));
     // One active chat per customer.
-    c.refused("start_chat", json!({}), 400, "validation").await;
+    c.refused("start_chat", json!({}), 400, "limit_reached").await;
 
     let sent = c
         .ok(
@@ -134,7 +84,7 @@ async fn a_chat_from_start_to_deactivation() {
 #[tokio::test]
 async fn customers_and_versions() {
     let server = MockServer::start(Config::default()).await.unwrap();
-    let c = Customer {
+    let c = Web {
         server: &server,
         token: server.issue_token(),
         version: "3.6",
@@ -153,7 +103,7 @@ async fn customers_and_versions() {
 
     // Each version answers in its own shape.
     for (version, key) in [("3.5", "chats_summary"), ("3.7", "chats_info")] {
-        let c = Customer {
+        let c = Web {
             server: &server,
             token: server.issue_token(),
             version,
@@ -168,7 +118,7 @@ async fn customers_and_versions() {
 #[tokio::test]
 async fn refusals_follow_the_reference() {
     let server = MockServer::start(Config::default()).await.unwrap();
-    let c = Customer {
+    let c = Web {
         server: &server,
         token: server.issue_token(),
         version: "3.6",
@@ -185,7 +135,7 @@ async fn refusals_follow_the_reference() {
     assert!(message.contains("/chat_id"), "{message}");
     c.refused("get_chat", json!({"chat_id": "NOPE000000"}), 404, "not_found").await;
     // Not in this version, or not on the Web API.
-    Customer {
+    Web {
         server: &server,
         token: c.token.clone(),
         version: "3.5",
@@ -193,14 +143,14 @@ async fn refusals_follow_the_reference() {
     .refused("delete_event", json!({}), 404, "not_found")
     .await;
     c.refused("login", json!({"token": "x"}), 404, "not_found").await;
-    Customer {
+    Web {
         server: &server,
         token: c.token.clone(),
         version: "2.0",
     }
     .refused("get_customer", json!({}), 400, "unsupported_version")
     .await;
-    Customer {
+    Web {
         server: &server,
         token: "dal:nobody".into(),
         version: "3.6",
@@ -239,5 +189,156 @@ async fn refusals_follow_the_reference() {
     )
     .await;
     assert_eq!((status, body), (200, json!({})));
+    server.shutdown().await;
+}
+
+/// What a customer can observe of the state.
+async fn snapshot(c: &Web<'_>) -> Value {
+    let customer = c.ok("get_customer", json!({})).await;
+    let chats = c.ok("list_chats", json!({"limit": 25})).await;
+    let mut threads = Vec::new();
+    for chat in chats["chats_summary"].as_array().unwrap() {
+        threads.push(c.ok("list_threads", json!({"chat_id": chat["id"], "limit": 100})).await);
+    }
+    json!({"customer": customer, "chats": chats, "threads": threads})
+}
+
+/// Every way of breaking a JSON value once: each field removed, replaced by a wrong type, or
+/// nulled, recursively, plus a few whole-payload shapes.
+fn mutations(v: &Value) -> Vec<Value> {
+    let mut out = vec![json!(null), json!([]), json!("x"), json!(1)];
+    if let Some(o) = v.as_object() {
+        for (k, inner) in o {
+            for replacement in [json!(null), json!(5), json!("five"), json!([]), json!({}), json!(true)] {
+                let mut m = o.clone();
+                m.insert(k.clone(), replacement);
+                out.push(Value::Object(m));
+            }
+            let mut m = o.clone();
+            m.remove(k);
+            out.push(Value::Object(m));
+            for deeper in mutations(inner).into_iter().skip(4) {
+                let mut m = o.clone();
+                m.insert(k.clone(), deeper);
+                out.push(Value::Object(m));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn bad_input_never_panics_and_never_changes_state() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let c = Web {
+        server: &server,
+        token: server.issue_token(),
+        version: "3.6",
+    };
+    let started = c
+        .ok(
+            "start_chat",
+            json!({"chat": {"thread": {"events": [{"type": "message", "text": "Hi"}]}}}),
+        )
+        .await;
+    let (chat, thread) = (started["chat_id"].clone(), started["thread_id"].clone());
+    let event = started["event_ids"][0].clone();
+    let valid = [
+        (
+            "send_event",
+            json!({"chat_id": chat, "event": {"type": "message", "text": "x", "properties": {"ns": {"k": 1}}}}),
+        ),
+        ("update_customer", json!({"name": "N", "session_fields": [{"a": "1"}]})),
+        ("update_chat_properties", json!({"id": chat, "properties": {"ns": {"k": 1}}})),
+        (
+            "delete_event_properties",
+            json!({"chat_id": chat, "thread_id": thread, "event_id": event, "properties": {"ns": ["k"]}}),
+        ),
+        ("list_threads", json!({"chat_id": chat, "limit": 3})),
+        (
+            "mark_events_as_seen",
+            json!({"chat_id": chat, "seen_up_to": "2026-01-01T00:00:00.000000Z"}),
+        ),
+        (
+            "resume_chat",
+            json!({"chat": {"id": chat, "thread": {"events": [{"type": "message", "text": "x"}]}}}),
+        ),
+    ];
+    let mut refused = 0;
+    for (action, payload) in &valid {
+        for bad in mutations(payload) {
+            let before = snapshot(&c).await;
+            let (status, body) = c.call(action, bad.clone()).await;
+            if status == 200 {
+                continue;
+            }
+            refused += 1;
+            assert!(status < 500, "{action} {bad}: {status} {body}");
+            assert!(body["error"]["type"].is_string(), "{body}");
+            assert_eq!(snapshot(&c).await, before, "refused {action} {bad} changed the state");
+        }
+    }
+    assert!(refused > 100, "only {refused} refusals: the mutations do not exercise the checks");
+    // Raw garbage over RTM: every frame is answered, the connection stays up.
+    let mut rtm = common::Rtm::login(&server, "3.6", &c.token).await.0;
+    let before = snapshot(&c).await;
+    for garbage in [
+        "",
+        "[]",
+        "null",
+        "{",
+        "{\"action\": 5}",
+        "{\"action\": \"send_event\", \"payload\": []}",
+        "{\"action\": \"send_event\", \"payload\": {}, \"version\": 3.6}",
+        "{\"action\": \"send_event\", \"request_id\": 7, \"payload\": {}}",
+    ] {
+        rtm.send_text(garbage).await;
+        let r = rtm.next().await.expect("an answer");
+        assert_eq!(
+            (r["type"].as_str(), r["success"].as_bool()),
+            (Some("response"), Some(false)),
+            "{garbage}: {r}"
+        );
+    }
+    rtm.ok("ping", json!({})).await;
+    assert_eq!(snapshot(&c).await, before);
+    assert_eq!(server.problems(), Vec::<String>::new());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn get_parameters_are_typed_as_the_schema_types_them() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let org = server.organization_id().to_owned();
+    // `version` is a string even when it looks like a number; `group_id` an integer.
+    let target = format!("/v3.6/customer/action/get_localization?organization_id={org}&group_id=0&language=en&version=1");
+    let (status, body) = http(&server, "GET", &target, &[], "").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.as_object().is_some_and(|o| o.values().all(Value::is_string)), "{body}");
+    let target = format!("/v3.6/customer/action/get_localization?organization_id={org}&group_id=zero&language=en&version=1");
+    let (status, body) = http(&server, "GET", &target, &[], "").await;
+    assert_eq!((status, body["error"]["type"].as_str()), (400, Some("validation")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("/group_id"), "{body}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn get_dynamic_configuration_accepts_the_legacy_license_id() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let org = server.organization_id().to_owned();
+    for version in ["3.5", "3.6", "3.7"] {
+        let target = format!("/v{version}/customer/action/get_dynamic_configuration?license_id={org}");
+        let (status, body) = http(&server, "GET", &target, &[], "").await;
+        assert_eq!(
+            (status, body["organization_id"].as_str()),
+            (200, Some(org.as_str())),
+            "{version}: {body}"
+        );
+        // Only this action takes it.
+        let target = format!("/v{version}/customer/action/get_localization?license_id={org}&group_id=0&language=en&version=x");
+        let (status, body) = http(&server, "GET", &target, &[], "").await;
+        assert_eq!((status, body["error"]["type"].as_str()), (400, Some("validation")), "{body}");
+    }
+    assert_eq!(server.problems(), Vec::<String>::new());
     server.shutdown().await;
 }

@@ -1,0 +1,631 @@
+//! The control API: the agent side of chats, and fault injection.
+
+use std::time::{Duration, SystemTime};
+
+use lc_types::ApiVersion;
+use serde_json::{json, Map, Value};
+
+use crate::actions::{self, apply_properties};
+use crate::engine::{self, Caller, Ctx};
+use crate::hub::Out;
+use crate::state::{File, Greeting, GreetingStatus, Refusal};
+use crate::Shared;
+
+/// What property change targets: a chat, a thread, or an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A chat, by ID.
+    Chat(String),
+    /// A thread: chat ID, thread ID.
+    Thread(String, String),
+    /// An event: chat ID, thread ID, event ID.
+    Event(String, String, String),
+}
+
+/// Where [`AgentControl::transfer`] sends a chat.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TransferTo {
+    /// Target groups.
+    pub group_ids: Vec<i64>,
+    /// Target agents.
+    pub agent_ids: Vec<String>,
+}
+
+/// The newest version: agent changes are not answered in a version, only their pushes are
+/// (each in its connection's versions).
+fn newest() -> ApiVersion {
+    lc_types::apis().iter().map(|a| a.version).max().expect("a version is built")
+}
+
+/// The agent side of the organization, played by one agent (`agent@mock.invalid`).
+///
+/// Every method changes the state with the documented rules and sends the documented pushes;
+/// a refused change leaves everything as it was.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+/// let customer = server.issue_customer();
+/// // Without a chat, the agent has nowhere to write.
+/// let refused = server.agent().send_message("NOSUCHCHAT", "Hi").unwrap_err();
+/// assert_eq!(refused.kind, "not_found");
+/// // A greeting needs no chat.
+/// let greeting = server.agent().greet(&customer.id, "Can I help?").unwrap();
+/// assert_eq!(server.agent().greeting_status(&greeting), Some(lc_mock::GreetingStatus::Pending));
+/// server.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+pub struct AgentControl<'a> {
+    shared: &'a Shared,
+}
+
+impl<'a> AgentControl<'a> {
+    pub(crate) fn new(shared: &'a Shared) -> Self {
+        AgentControl { shared }
+    }
+
+    fn agent_id(&self) -> String {
+        let state = self.shared.state.lock().expect("not poisoned");
+        state.agents.keys().next().cloned().unwrap_or_default()
+    }
+
+    fn change<T>(&self, f: impl FnOnce(&mut Ctx, &str) -> Result<T, Refusal>) -> Result<T, Refusal> {
+        let agent = self.agent_id();
+        let mut out = None;
+        engine::transact(self.shared, newest(), "", None, &Caller::default(), |ctx| {
+            out = Some(f(ctx, &agent)?);
+            Ok(Value::Null)
+        })?;
+        Ok(out.expect("set on success"))
+    }
+
+    /// The agent's ID.
+    pub fn id(&self) -> String {
+        self.agent_id()
+    }
+
+    /// The chat IDs of a customer, oldest first.
+    pub fn chats_of(&self, customer_id: &str) -> Vec<String> {
+        let state = self.shared.state.lock().expect("not poisoned");
+        state.chats_of(customer_id).iter().map(|c| c.id.clone()).collect()
+    }
+
+    /// The customer's active chat and its thread, if any.
+    pub fn active_chat(&self, customer_id: &str) -> Option<(String, String)> {
+        let state = self.shared.state.lock().expect("not poisoned");
+        let chats = state.chats_of(customer_id);
+        chats
+            .iter()
+            .find(|c| c.active())
+            .map(|c| (c.id.clone(), c.last_thread().id.clone()))
+    }
+
+    /// The customer's last sneak peek in a chat.
+    pub fn sneak_peek(&self, chat_id: &str) -> Option<String> {
+        let state = self.shared.state.lock().expect("not poisoned");
+        state.chats.get(chat_id).and_then(|c| c.sneak_peek.clone())
+    }
+
+    /// The customer's fields as `get_customer` shows them (without statistics).
+    pub fn customer(&self, customer_id: &str) -> Option<Value> {
+        let state = self.shared.state.lock().expect("not poisoned");
+        state.customers.get(customer_id).map(|c| Value::Object(c.fields.clone()))
+    }
+
+    /// Joins a chat (`user_added_to_chat`, present).
+    pub fn join(&self, chat_id: &str) -> Result<(), Refusal> {
+        self.change(|ctx, agent| add_agent(ctx, chat_id, agent, true))
+    }
+
+    /// Leaves a chat (`user_removed_from_chat`).
+    pub fn leave(&self, chat_id: &str) -> Result<(), Refusal> {
+        self.change(|ctx, agent| {
+            let mut chat = ctx.state.chats.get(chat_id).cloned().ok_or_else(|| Refusal::not_found("Chat"))?;
+            if chat.agents.remove(agent).is_none() {
+                return Err(Refusal::validation("The agent is not in the chat"));
+            }
+            let mut push = json!({"chat_id": chat_id, "user_id": agent, "reason": "manual"});
+            if chat.active() {
+                push["thread_id"] = json!(chat.last_thread().id);
+            }
+            let customer = chat.customer_id.clone();
+            ctx.state.chats.insert(chat_id.to_owned(), chat);
+            ctx.push(&customer, "user_removed_from_chat", push);
+            Ok(())
+        })
+    }
+
+    /// Sends any event (its `type` decides which) to an active chat; the agent is added, not
+    /// present, when it has not joined. Answers the event ID.
+    pub fn send_event(&self, chat_id: &str, event: Value) -> Result<String, Refusal> {
+        if !event.is_object() || event.get("type").and_then(Value::as_str).is_none() {
+            return Err(Refusal::validation("An event is an object with a `type`"));
+        }
+        self.change(|ctx, agent| {
+            let chat = ctx.state.chats.get(chat_id).ok_or_else(|| Refusal::not_found("Chat"))?;
+            if !chat.active() {
+                return Err(Refusal::new("chat_inactive", 400, "Chat is inactive"));
+            }
+            if !chat.agents.contains_key(agent) {
+                add_agent(ctx, chat_id, agent, false)?;
+            }
+            let event = actions::add_event(ctx, chat_id, event, agent)?;
+            Ok(event["id"].as_str().unwrap_or_default().to_owned())
+        })
+    }
+
+    /// Sends a text message.
+    pub fn send_message(&self, chat_id: &str, text: &str) -> Result<String, Refusal> {
+        self.send_event(chat_id, json!({"type": "message", "text": text}))
+    }
+
+    /// Sends a rich message: `template_id` (`cards`, `quick_replies`, ...) and `elements`.
+    pub fn send_rich_message(&self, chat_id: &str, template_id: &str, elements: Value) -> Result<String, Refusal> {
+        self.send_event(
+            chat_id,
+            json!({"type": "rich_message", "template_id": template_id, "elements": elements}),
+        )
+    }
+
+    /// Uploads a file and sends it as a file event.
+    pub fn send_file(&self, chat_id: &str, name: &str, content_type: &str, bytes: &[u8]) -> Result<String, Refusal> {
+        let addr = self.shared.addr;
+        let url = self.change(|ctx, _| {
+            let id = ctx.state.next_id();
+            let url = format!("http://{addr}/files/{id}/{name}");
+            let file = File {
+                name: name.to_owned(),
+                content_type: content_type.to_owned(),
+                bytes: bytes.into(),
+            };
+            ctx.state.files.insert(id, file);
+            Ok(url)
+        })?;
+        self.send_event(chat_id, json!({"type": "file", "url": url}))
+    }
+
+    /// Replaces the text of a message (`event_updated` with the whole event).
+    pub fn edit_message(&self, chat_id: &str, event_id: &str, text: &str) -> Result<(), Refusal> {
+        self.change(|ctx, _| {
+            let mut chat = ctx.state.chats.get(chat_id).cloned().ok_or_else(|| Refusal::not_found("Chat"))?;
+            let (t, e) = chat
+                .threads
+                .iter()
+                .enumerate()
+                .find_map(|(t, th)| th.event(event_id).map(|e| (t, e)))
+                .ok_or_else(|| Refusal::not_found("Event"))?;
+            let event = &mut chat.threads[t].events[e];
+            if event["type"] != "message" {
+                return Err(Refusal::validation("Only messages can be edited"));
+            }
+            event["text"] = json!(text);
+            let event = event.clone();
+            let push = json!({"chat_id": chat_id, "thread_id": chat.threads[t].id, "event": event});
+            let customer = chat.customer_id.clone();
+            ctx.state.chats.insert(chat_id.to_owned(), chat);
+            ctx.push(&customer, "event_updated", push);
+            Ok(())
+        })
+    }
+
+    /// Updates properties (`namespace -> name -> value`) of a chat, thread or event.
+    pub fn update_properties(&self, target: &Target, properties: Value) -> Result<(), Refusal> {
+        self.properties(target, true, properties)
+    }
+
+    /// Deletes properties (`namespace -> [names]`) of a chat, thread or event.
+    pub fn delete_properties(&self, target: &Target, names: Value) -> Result<(), Refusal> {
+        self.properties(target, false, names)
+    }
+
+    fn properties(&self, target: &Target, update: bool, props: Value) -> Result<(), Refusal> {
+        if !props.is_object() {
+            return Err(Refusal::validation("`properties` is an object"));
+        }
+        self.change(|ctx, _| {
+            let (chat_id, thread_id, event_id) = match target {
+                Target::Chat(c) => (c, None, None),
+                Target::Thread(c, t) => (c, Some(t), None),
+                Target::Event(c, t, e) => (c, Some(t), Some(e)),
+            };
+            let mut chat = ctx.state.chats.get(chat_id).cloned().ok_or_else(|| Refusal::not_found("Chat"))?;
+            let mut push = json!({"chat_id": chat_id, "properties": props});
+            let kind = match (thread_id, event_id) {
+                (None, _) => {
+                    apply_properties(&mut chat.properties, update, &props);
+                    "chat"
+                }
+                (Some(t), e) => {
+                    let ti = chat.thread(t).ok_or_else(|| Refusal::not_found("Thread"))?;
+                    push["thread_id"] = json!(t);
+                    match e {
+                        None => {
+                            apply_properties(&mut chat.threads[ti].properties, update, &props);
+                            "thread"
+                        }
+                        Some(e) => {
+                            let ei = chat.threads[ti].event(e).ok_or_else(|| Refusal::not_found("Event"))?;
+                            let event = &mut chat.threads[ti].events[ei];
+                            let mut current = event["properties"].as_object().cloned().unwrap_or_default();
+                            apply_properties(&mut current, update, &props);
+                            event["properties"] = Value::Object(current);
+                            push["event_id"] = json!(e);
+                            "event"
+                        }
+                    }
+                }
+            };
+            let name: &'static str = match (kind, update) {
+                ("chat", true) => "chat_properties_updated",
+                ("chat", false) => "chat_properties_deleted",
+                ("thread", true) => "thread_properties_updated",
+                ("thread", false) => "thread_properties_deleted",
+                (_, true) => "event_properties_updated",
+                (_, false) => "event_properties_deleted",
+            };
+            let customer = chat.customer_id.clone();
+            ctx.state.chats.insert(chat_id.clone(), chat);
+            ctx.push(&customer, name, push);
+            Ok(())
+        })
+    }
+
+    /// Transfers an active chat (`chat_transferred`, reason `manual`); with `queue` =
+    /// `(position, wait_time_seconds)` the chat waits in the queue.
+    pub fn transfer(&self, chat_id: &str, to: &TransferTo, queue: Option<(u64, u64)>) -> Result<(), Refusal> {
+        self.change(|ctx, agent| {
+            let mut chat = ctx.state.chats.get(chat_id).cloned().ok_or_else(|| Refusal::not_found("Chat"))?;
+            if !chat.active() {
+                return Err(Refusal::new("chat_inactive", 400, "Chat is inactive"));
+            }
+            for g in &to.group_ids {
+                if !ctx.state.groups.contains_key(g) {
+                    return Err(Refusal::new("group_not_found", 404, "Group not found"));
+                }
+            }
+            let mut target = Map::new();
+            if !to.group_ids.is_empty() {
+                target.insert("group_ids".into(), json!(to.group_ids));
+                chat.access = json!({ "group_ids": to.group_ids });
+            }
+            if !to.agent_ids.is_empty() {
+                target.insert("agent_ids".into(), json!(to.agent_ids));
+            }
+            let thread_id = chat.last_thread().id.clone();
+            let mut push = json!({
+                "chat_id": chat_id, "thread_id": thread_id, "requester_id": agent, "reason": "manual",
+                "transferred_to": target,
+            });
+            let queued = queue.map(|(position, wait)| json!({"position": position, "wait_time": wait, "queued_at": crate::state::now()}));
+            chat.last_thread_mut().queue = queued.clone();
+            if let Some(q) = queued {
+                push["queue"] = q;
+            }
+            let customer = chat.customer_id.clone();
+            ctx.state.chats.insert(chat_id.to_owned(), chat);
+            ctx.push(&customer, "chat_transferred", push);
+            Ok(())
+        })
+    }
+
+    /// Moves a queued chat (`queue_position_updated`).
+    pub fn update_queue(&self, chat_id: &str, position: u64, wait_time: u64) -> Result<(), Refusal> {
+        self.change(|ctx, _| {
+            let mut chat = ctx.state.chats.get(chat_id).cloned().ok_or_else(|| Refusal::not_found("Chat"))?;
+            let thread = chat.last_thread_mut();
+            let queued_at = thread
+                .queue
+                .as_ref()
+                .map(|q| q["queued_at"].clone())
+                .ok_or_else(|| Refusal::validation("The chat is not queued"))?;
+            thread.queue = Some(json!({"position": position, "wait_time": wait_time, "queued_at": queued_at}));
+            let push = json!({"chat_id": chat_id, "thread_id": thread.id, "queue": {"position": position, "wait_time": wait_time}});
+            let customer = chat.customer_id.clone();
+            ctx.state.chats.insert(chat_id.to_owned(), chat);
+            ctx.push(&customer, "queue_position_updated", push);
+            Ok(())
+        })
+    }
+
+    /// Greets a customer (`incoming_greeting`); a pending greeting is canceled first
+    /// (`greeting_canceled`). Answers the greeting's `unique_id`.
+    pub fn greet(&self, customer_id: &str, text: &str) -> Result<String, Refusal> {
+        self.change(|ctx, agent| {
+            let profile = ctx.state.agents.get(agent).map(|a| a.profile()).unwrap_or_default();
+            let customer = ctx.state.customers.get_mut(customer_id).ok_or_else(|| Refusal::not_found("Customer"))?;
+            customer.greetings_shown += 1;
+            let pending: Vec<String> = ctx
+                .state
+                .greetings
+                .iter()
+                .filter(|(_, g)| g.customer_id == customer_id && g.status == GreetingStatus::Pending)
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in pending {
+                if let Some(g) = ctx.state.greetings.get_mut(&id) {
+                    g.status = GreetingStatus::Canceled;
+                }
+                ctx.push(customer_id, "greeting_canceled", json!({ "unique_id": id }));
+            }
+            let n = ctx.state.next_number();
+            let unique_id = format!("greeting-{n}");
+            let greeting = json!({
+                "id": n, "unique_id": unique_id, "displayed_first_time": true, "accepted": false,
+                "addon": "greetings", "subtype": "announcement", "is_exit_intent": false,
+                "event": {"id": format!("{unique_id}_1"), "type": "message", "text": text, "created_at": crate::state::now(), "author_id": agent, "visibility": "all"},
+                "agent": profile,
+            });
+            ctx.state.greetings.insert(
+                unique_id.clone(),
+                Greeting {
+                    greeting: greeting.clone(),
+                    customer_id: customer_id.to_owned(),
+                    status: GreetingStatus::Pending,
+                },
+            );
+            ctx.push(customer_id, "incoming_greeting", greeting);
+            Ok(unique_id)
+        })
+    }
+
+    /// What became of a greeting: pending, accepted or canceled.
+    pub fn greeting_status(&self, unique_id: &str) -> Option<GreetingStatus> {
+        let state = self.shared.state.lock().expect("not poisoned");
+        state.greetings.get(unique_id).map(|g| g.status)
+    }
+
+    /// Starts or stops typing in the chat's active thread (`incoming_typing_indicator`).
+    pub fn typing(&self, chat_id: &str, is_typing: bool) -> Result<(), Refusal> {
+        self.change(|ctx, agent| {
+            let (customer, thread) = active_thread(ctx, chat_id)?;
+            let seconds = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let push = json!({
+                "chat_id": chat_id, "thread_id": thread,
+                "typing_indicator": {"author_id": agent, "recipients": "all", "timestamp": seconds, "is_typing": is_typing},
+            });
+            ctx.push(&customer, "incoming_typing_indicator", push);
+            Ok(())
+        })
+    }
+
+    /// Shows that the agent prepares an answer (`incoming_thinking_indicator`, 3.6+).
+    pub fn thinking(&self, chat_id: &str, title: Option<&str>) -> Result<(), Refusal> {
+        self.change(|ctx, agent| {
+            let (customer, thread) = active_thread(ctx, chat_id)?;
+            let mut push = json!({"chat_id": chat_id, "thread_id": thread, "author_id": agent, "sent_at": crate::state::now()});
+            if let Some(title) = title {
+                push["title"] = json!(title);
+            }
+            ctx.push(&customer, "incoming_thinking_indicator", push);
+            Ok(())
+        })
+    }
+
+    /// Previews a message being written (`incoming_event_preview`, 3.6+; the event has no ID).
+    pub fn event_preview(&self, chat_id: &str, text: &str) -> Result<(), Refusal> {
+        self.change(|ctx, agent| {
+            let (customer, thread) = active_thread(ctx, chat_id)?;
+            let event = json!({"type": "message", "text": text, "created_at": crate::state::now(), "author_id": agent});
+            ctx.push(
+                &customer,
+                "incoming_event_preview",
+                json!({"chat_id": chat_id, "thread_id": thread, "event": event}),
+            );
+            Ok(())
+        })
+    }
+
+    /// Sends `content` (any JSON) to the given customers, or to every connected customer when
+    /// `customer_ids` is empty (`incoming_multicast`).
+    pub fn multicast(&self, customer_ids: &[&str], content: Value) -> Result<(), Refusal> {
+        let targets: Vec<String> = if customer_ids.is_empty() {
+            self.shared.hub.customers()
+        } else {
+            customer_ids.iter().map(|c| (*c).to_owned()).collect()
+        };
+        self.change(|ctx, agent| {
+            for c in &targets {
+                ctx.push(c, "incoming_multicast", json!({"author_id": agent, "content": content}));
+            }
+            Ok(())
+        })
+    }
+
+    /// Sets a group's status (`online`, `online_for_queue`, `offline`), creating the group if
+    /// needed; every connected customer gets `groups_status_updated` (3.5+).
+    pub fn set_group_status(&self, group_id: i64, status: &str) -> Result<(), Refusal> {
+        if !["online", "online_for_queue", "offline"].contains(&status) {
+            return Err(Refusal::validation("status is `online`, `online_for_queue` or `offline`"));
+        }
+        let customers = self.shared.hub.customers();
+        self.change(|ctx, _| {
+            ctx.state.groups.insert(group_id, status.to_owned());
+            for c in &customers {
+                ctx.push(c, "groups_status_updated", json!({"groups": [{"id": group_id, "status": status}]}));
+            }
+            Ok(())
+        })
+    }
+
+    /// Sets the form `get_form` answers for a group and type (`prechat`, `postchat`, `ticket`);
+    /// `None` disables it. The form is `{"id"?, "fields": [...]}`.
+    pub fn set_form(&self, group_id: i64, form_type: &str, form: Option<Value>) -> Result<(), Refusal> {
+        self.change(|ctx, _| {
+            let key = (group_id, form_type.to_owned());
+            match form {
+                Some(f) => ctx.state.forms.insert(key, f),
+                None => ctx.state.forms.remove(&key),
+            };
+            Ok(())
+        })
+    }
+
+    /// Sets the license (organization) properties `list_license_properties` answers.
+    pub fn set_license_properties(&self, properties: Value) -> Result<(), Refusal> {
+        let props = properties
+            .as_object()
+            .cloned()
+            .ok_or_else(|| Refusal::validation("properties is an object"))?;
+        self.change(|ctx, _| {
+            ctx.state.license_properties = props;
+            Ok(())
+        })
+    }
+
+    /// Sets a group's properties (`list_group_properties`).
+    pub fn set_group_properties(&self, group_id: i64, properties: Value) -> Result<(), Refusal> {
+        let props = properties
+            .as_object()
+            .cloned()
+            .ok_or_else(|| Refusal::validation("properties is an object"))?;
+        self.change(|ctx, _| {
+            ctx.state.group_properties.insert(group_id, props);
+            Ok(())
+        })
+    }
+
+    /// Gives the customer data to keep client-side (`customer_side_storage_updated`); a
+    /// customer's `login.customer_side_storage` replaces it. Answers what is stored.
+    pub fn update_side_storage(&self, customer_id: &str, storage: Value) -> Result<Value, Refusal> {
+        let entries = storage
+            .as_object()
+            .cloned()
+            .ok_or_else(|| Refusal::validation("storage is an object"))?;
+        if entries.values().any(|v| !v.is_string()) {
+            return Err(Refusal::validation("storage values are strings"));
+        }
+        self.change(|ctx, _| {
+            let customer = ctx
+                .state
+                .customers
+                .get_mut(customer_id)
+                .ok_or_else(|| Refusal::not_found("Customer"))?;
+            customer.side_storage.extend(entries);
+            let stored = Value::Object(customer.side_storage.clone());
+            ctx.push(
+                customer_id,
+                "customer_side_storage_updated",
+                json!({ "customer_side_storage": stored }),
+            );
+            Ok(stored)
+        })
+    }
+
+    /// Closes the chat's active thread (`incoming_event` with a system message, then
+    /// `chat_deactivated` naming the agent).
+    pub fn deactivate_chat(&self, chat_id: &str) -> Result<(), Refusal> {
+        self.change(|ctx, agent| actions::close_chat(ctx, chat_id, Some(agent)))
+    }
+
+    /// Disconnects every RTM connection of a customer with `customer_disconnected`: any
+    /// reason, documented or not, with `data` where it has one (`{"region": "fra"}` for
+    /// `misdirected_connection`). Answers how many connections were closed.
+    pub fn disconnect(&self, customer_id: &str, reason: &str, data: Option<Value>) -> usize {
+        let conns = self.shared.hub.connections_of(customer_id);
+        for conn in &conns {
+            let frame = crate::rtm::disconnected_frame(self.shared, conn.version, reason, data.clone());
+            let _ = conn.tx.send(Out::Text(frame));
+            let _ = conn.tx.send(Out::Close);
+            self.shared.hub.unregister(customer_id, conn.id);
+        }
+        conns.len()
+    }
+}
+
+/// The customer of a chat and its active thread.
+fn active_thread(ctx: &Ctx, chat_id: &str) -> Result<(String, String), Refusal> {
+    let chat = ctx.state.chats.get(chat_id).ok_or_else(|| Refusal::not_found("Chat"))?;
+    if !chat.active() {
+        return Err(Refusal::new("chat_inactive", 400, "Chat is inactive"));
+    }
+    Ok((chat.customer_id.clone(), chat.last_thread().id.clone()))
+}
+
+/// Adds the agent to a chat (`user_added_to_chat`).
+fn add_agent(ctx: &mut Ctx, chat_id: &str, agent: &str, present: bool) -> Result<(), Refusal> {
+    let mut chat = ctx.state.chats.get(chat_id).cloned().ok_or_else(|| Refusal::not_found("Chat"))?;
+    if chat.agents.get(agent) == Some(&true) {
+        return Err(Refusal::validation("The agent is already in the chat"));
+    }
+    chat.agents.insert(agent.to_owned(), present);
+    let user = ctx.state.agents.get(agent).map(|a| a.user(present)).unwrap_or_default();
+    let mut push = json!({"chat_id": chat_id, "user": user, "reason": "manual"});
+    if chat.active() {
+        push["thread_id"] = json!(chat.last_thread().id);
+    }
+    let customer = chat.customer_id.clone();
+    ctx.state.chats.insert(chat_id.to_owned(), chat);
+    ctx.push(&customer, "user_added_to_chat", push);
+    Ok(())
+}
+
+/// Fault injection.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+/// // The next two requests (any transport) answer `service_unavailable`.
+/// server.faults().fail_next(2, "service_unavailable");
+/// server.faults().delay_responses(std::time::Duration::from_millis(10));
+/// server.faults().clear();
+/// server.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+pub struct FaultControl<'a> {
+    shared: &'a Shared,
+}
+
+impl<'a> FaultControl<'a> {
+    pub(crate) fn new(shared: &'a Shared) -> Self {
+        FaultControl { shared }
+    }
+
+    /// The next `n` customer requests (Web or RTM, `ping` excepted) answer with error `kind`
+    /// and change nothing.
+    pub fn fail_next(&self, n: usize, kind: &str) {
+        self.shared.faults.fail_next(n, kind);
+    }
+
+    /// Every response waits `delay` first (zero: none). Over RTM, delayed requests overlap, so
+    /// the 11th in flight is refused with `pending_requests_limit_reached`.
+    pub fn delay_responses(&self, delay: Duration) {
+        self.shared.faults.set_delay(delay);
+    }
+
+    /// The next `n` requests run but get no response (Web: `request_timeout` after 15 s).
+    pub fn drop_responses(&self, n: u64) {
+        self.shared.faults.drop_responses(n);
+    }
+
+    /// New RTM connections are refused (HTTP 503) for `duration`.
+    pub fn refuse_connections(&self, duration: Duration) {
+        self.shared.faults.refuse_for(duration);
+    }
+
+    /// Drops every open RTM connection without a close frame or a push.
+    pub fn drop_connections(&self) {
+        self.shared.faults.drop_connections();
+    }
+
+    /// Sends `text` as is (an unknown push, malformed JSON, ...) to every RTM connection of a
+    /// customer. Answers how many connections got it.
+    pub fn send_raw(&self, customer_id: &str, text: &str) -> usize {
+        let conns = self.shared.hub.connections_of(customer_id);
+        for conn in &conns {
+            let _ = conn.tx.send(Out::Text(text.to_owned()));
+        }
+        conns.len()
+    }
+
+    /// Clears the queued errors, the delay, the dropped responses and the refusal.
+    pub fn clear(&self) {
+        self.shared.faults.clear();
+    }
+}

@@ -1,0 +1,360 @@
+//! The RTM API: `/v{X.Y}/customer/rtm/ws?organization_id=…`.
+//!
+//! One task per connection reads requests, writes responses and pushes, and keeps the two
+//! deadlines: `login` within `Config::login_timeout` of connecting, then any frame (a `ping`
+//! request or a WebSocket ping) within `Config::ping_timeout` of the last one. Missing either
+//! closes the connection after a `customer_disconnected` push with reason `connection_timeout`.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use lc_types::ApiVersion;
+use serde_json::{json, Map, Value};
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::time::Instant;
+
+use crate::engine::{self, Caller};
+use crate::hub::{Conn, Out, Subscription};
+use crate::schemas::Kind;
+use crate::state::Refusal;
+use crate::Shared;
+
+/// At most this many requests in flight per connection (reference §5.2).
+pub(crate) const PENDING_LIMIT: usize = 10;
+
+pub(crate) async fn upgrade(
+    State(shared): State<Arc<Shared>>,
+    Path(version): Path<String>,
+    Query(query): Query<BTreeMap<String, String>>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if shared.faults.refusing() {
+        let r = Refusal::new("service_unavailable", 503, "Connections are refused for now (injected fault)");
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(r.envelope())).into_response();
+    }
+    let org = query.get("organization_id").cloned();
+    // Small buffers: a mock may hold ten thousand idle connections.
+    let ws = ws.read_buffer_size(8 * 1024).write_buffer_size(0).max_message_size(1024 * 1024);
+    ws.on_upgrade(move |socket| connection(shared, version, org, socket))
+}
+
+/// A `customer_disconnected` push in `version`; `reason` may be any string.
+pub(crate) fn disconnected_frame(shared: &Shared, version: ApiVersion, reason: &str, data: Option<Value>) -> String {
+    let mut payload = json!({ "reason": reason });
+    if let Some(data) = data {
+        payload["data"] = data;
+    }
+    if shared.check_schemas {
+        // The schema lists the documented reasons; any other is allowed here (the types keep
+        // it as an unknown value), so the rest of the shape is checked with a documented one.
+        let mut checked = payload.clone();
+        checked["reason"] = json!("internal_error");
+        if let Ok(Some(problem)) = shared.schemas.check(version, Kind::Push, "customer_disconnected", &checked) {
+            shared.problem(Refusal::mock_bug(format!("push `customer_disconnected`: {problem}")));
+        }
+    }
+    engine::push_frame(version, None, "customer_disconnected", payload)
+}
+
+/// `{"request_id"?, "action", "type": "response", "success", "payload"}`.
+fn response_frame(request_id: Option<&str>, action: &str, result: Result<Value, Refusal>) -> String {
+    let mut frame = Map::new();
+    if let Some(id) = request_id {
+        frame.insert("request_id".into(), json!(id));
+    }
+    frame.insert("action".into(), json!(action));
+    frame.insert("type".into(), json!("response"));
+    let (success, payload) = match result {
+        Ok(p) => (true, p),
+        Err(r) => (false, r.envelope()),
+    };
+    frame.insert("success".into(), json!(success));
+    frame.insert("payload".into(), payload);
+    Value::Object(frame).to_string()
+}
+
+/// A frame that is not a request: what could be read of its `request_id` and `action`, and why.
+struct BadFrame {
+    request_id: Option<String>,
+    action: String,
+    refusal: Refusal,
+}
+
+/// One request as read off the socket.
+struct Request {
+    request_id: Option<String>,
+    action: String,
+    version: ApiVersion,
+    payload: Value,
+}
+
+/// Parses a frame; a refusal keeps what could be read of `request_id` and `action`.
+fn parse(text: &str, connection: ApiVersion) -> Result<Request, Box<BadFrame>> {
+    let bad = |request_id: &Option<String>, action: &Option<String>, refusal| {
+        Box::new(BadFrame {
+            request_id: request_id.clone(),
+            action: action.clone().unwrap_or_default(),
+            refusal,
+        })
+    };
+    let value: Value = serde_json::from_str(text).map_err(|e| bad(&None, &None, Refusal::validation(format!("Frame is not JSON: {e}"))))?;
+    let request_id = value.get("request_id").and_then(Value::as_str).map(str::to_owned);
+    let action = value.get("action").and_then(Value::as_str).map(str::to_owned);
+    let fail = |m: String| bad(&request_id, &action, Refusal::validation(m));
+    let Some(object) = value.as_object() else {
+        return Err(fail("A frame is a JSON object".into()));
+    };
+    let action = action.clone().ok_or_else(|| fail("`action` (a string) is required".into()))?;
+    if object.get("request_id").is_some_and(|r| !r.is_string()) {
+        return Err(fail("`request_id` must be a string".into()));
+    }
+    let version = match object.get("version") {
+        None => connection,
+        Some(v) => {
+            let unsupported = || {
+                let refusal = Refusal::new("unsupported_version", 400, "Cannot call unsupported API versions.");
+                bad(&request_id, &Some(action.clone()), refusal)
+            };
+            let v: ApiVersion = v.as_str().and_then(|s| s.parse().ok()).ok_or_else(unsupported)?;
+            if v < connection || lc_types::api(v).is_none() {
+                return Err(unsupported());
+            }
+            v
+        }
+    };
+    let payload = object.get("payload").cloned().unwrap_or_else(|| json!({}));
+    if !payload.is_object() {
+        return Err(fail("`payload` must be an object".into()));
+    }
+    Ok(Request {
+        request_id,
+        action,
+        version,
+        payload,
+    })
+}
+
+/// What one connection knows.
+struct Session {
+    shared: Arc<Shared>,
+    id: u64,
+    version: ApiVersion,
+    tx: UnboundedSender<Out>,
+    /// Set by a successful login.
+    customer: Option<String>,
+    inflight: Arc<AtomicUsize>,
+}
+
+async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let version = match crate::web::version_of(&version) {
+        Ok(v) => v,
+        Err(_) => {
+            // No version to render in: the newest one's shape, which every version shares.
+            let frame = json!({"action": "customer_disconnected", "type": "push", "payload": {"reason": "unsupported_version"}});
+            let _ = sink.send(Message::Text(frame.to_string().into())).await;
+            let _ = sink.send(Message::Close(None)).await;
+            return;
+        }
+    };
+    if org.as_deref() != Some(shared.organization_id.as_str()) {
+        let frame = disconnected_frame(&shared, version, "license_not_found", None);
+        let _ = sink.send(Message::Text(frame.into())).await;
+        let _ = sink.send(Message::Close(None)).await;
+        return;
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut drops = shared.faults.drops.subscribe();
+    let mut session = Session {
+        id: shared.hub.next_id(),
+        shared: shared.clone(),
+        version,
+        tx,
+        customer: None,
+        inflight: Arc::default(),
+    };
+    let mut deadline = Instant::now() + shared.login_timeout;
+    loop {
+        tokio::select! {
+            out = rx.recv() => match out {
+                Some(Out::Text(text)) => {
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Out::Close) => {
+                    let _ = sink.send(Message::Close(None)).await;
+                    break;
+                }
+                None => break,
+            },
+            message = stream.next() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    let reply = session.handle(text.as_str());
+                    // Before login only the login deadline counts; after it, every frame.
+                    if session.customer.is_some() {
+                        deadline = Instant::now() + shared.ping_timeout;
+                    }
+                    if let Some(reply) = reply {
+                        if sink.send(Message::Text(reply.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                Some(Ok(Message::Ping(_))) | Some(Ok(Message::Pong(_))) => {
+                    if session.customer.is_some() {
+                        deadline = Instant::now() + shared.ping_timeout;
+                    }
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    let reply = response_frame(None, "", Err(Refusal::validation("Frames are JSON text")));
+                    if sink.send(Message::Text(reply.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+            },
+            _ = tokio::time::sleep_until(deadline) => {
+                let frame = disconnected_frame(&shared, version, "connection_timeout", None);
+                let _ = sink.send(Message::Text(frame.into())).await;
+                let _ = sink.send(Message::Close(None)).await;
+                break;
+            }
+            _ = drops.changed() => break,
+        }
+    }
+    if let Some(customer) = &session.customer {
+        shared.hub.unregister(customer, session.id);
+    }
+}
+
+impl Session {
+    /// Handles one text frame; the reply to send now, if any (a delayed reply goes through the
+    /// channel later).
+    fn handle(&mut self, text: &str) -> Option<String> {
+        let request = match parse(text, self.version) {
+            Ok(r) => r,
+            Err(bad) => return Some(response_frame(bad.request_id.as_deref(), &bad.action, Err(bad.refusal))),
+        };
+        let id = request.request_id.clone();
+        let reply = |result| Some(response_frame(id.as_deref(), &request.action, result));
+        let known = lc_types::api(request.version)
+            .and_then(|api| api.action(&request.action))
+            .filter(|a| a.rtm);
+        if known.is_none() {
+            return reply(Err(Refusal::not_found(&format!(
+                "RTM action `{}` of v{}",
+                request.action, request.version
+            ))));
+        }
+        if request.action == "ping" {
+            // Before login a ping is a no-op; it never counts as a request in flight.
+            return reply(Ok(json!({})));
+        }
+        match (&self.customer, request.action.as_str()) {
+            (None, "login") => return self.login(request),
+            (None, _) => return reply(Err(Refusal::new("authentication", 401, "`login` must be the first request"))),
+            (Some(_), "login") => return reply(Err(Refusal::validation("Already logged in"))),
+            _ => {}
+        }
+        let delay = self.shared.faults.delay();
+        if delay.is_zero() {
+            let result = self.run(&request);
+            return if self.shared.faults.take_drop() { None } else { reply(result) };
+        }
+        // With a delay, requests overlap: past the limit they are refused at once.
+        if self.inflight.fetch_add(1, Ordering::SeqCst) >= PENDING_LIMIT {
+            self.inflight.fetch_sub(1, Ordering::SeqCst);
+            return reply(Err(Refusal::new("pending_requests_limit_reached", 429, "Requests limit reached")));
+        }
+        let shared = self.shared.clone();
+        let tx = self.tx.clone();
+        let inflight = self.inflight.clone();
+        let customer = self.customer.clone().unwrap_or_default();
+        let conn = self.id;
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let caller = Caller {
+                conn: Some(conn),
+                request_id: request.request_id.clone(),
+            };
+            let result = engine::execute(&shared, request.version, &request.action, &customer, &request.payload, &caller);
+            inflight.fetch_sub(1, Ordering::SeqCst);
+            if !shared.faults.take_drop() {
+                let _ = tx.send(Out::Text(response_frame(request.request_id.as_deref(), &request.action, result)));
+            }
+        });
+        None
+    }
+
+    fn run(&self, request: &Request) -> Result<Value, Refusal> {
+        let caller = Caller {
+            conn: Some(self.id),
+            request_id: request.request_id.clone(),
+        };
+        let customer = self.customer.as_deref().unwrap_or_default();
+        engine::execute(&self.shared, request.version, &request.action, customer, &request.payload, &caller)
+    }
+
+    /// Checks the token and `pushes`, runs `login`, and registers the connection.
+    fn login(&mut self, request: Request) -> Option<String> {
+        let id = request.request_id.clone();
+        let result = self.try_login(&request);
+        Some(response_frame(id.as_deref(), "login", result))
+    }
+
+    fn try_login(&mut self, request: &Request) -> Result<Value, Refusal> {
+        engine::validate_request(&self.shared, request.version, "login", &request.payload)?;
+        let token = request.payload["token"].as_str().unwrap_or_default();
+        let token = token.strip_prefix("Bearer ").unwrap_or(token);
+        let customer = self.shared.state.lock().expect("not poisoned").tokens.get(token).cloned();
+        let customer = customer.ok_or_else(|| Refusal::new("authentication", 401, "Invalid access token"))?;
+        let subscriptions = subscriptions(&request.payload, self.version)?;
+        let caller = Caller {
+            conn: Some(self.id),
+            request_id: request.request_id.clone(),
+        };
+        let response = engine::execute(&self.shared, request.version, "login", &customer, &request.payload, &caller)?;
+        self.shared.hub.register(Conn {
+            id: self.id,
+            customer: customer.clone(),
+            version: self.version,
+            subscriptions,
+            tx: self.tx.clone(),
+        });
+        self.customer = Some(customer);
+        Ok(response)
+    }
+}
+
+/// `login.pushes`: version -> push names or `["all"]`; every push of the connection's version
+/// without it. Each version must be supported.
+fn subscriptions(payload: &Value, connection: ApiVersion) -> Result<Vec<Subscription>, Refusal> {
+    let Some(pushes) = payload.get("pushes").and_then(Value::as_object) else {
+        return Ok(vec![(connection, None)]);
+    };
+    let mut out = Vec::new();
+    for (version, names) in pushes {
+        let v: ApiVersion = version.parse().ok().filter(|v| lc_types::api(*v).is_some()).ok_or_else(|| {
+            Refusal::new(
+                "unsupported_version",
+                400,
+                format!("`pushes` names unsupported version `{version}`"),
+            )
+        })?;
+        let names: Vec<String> = names
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n.as_str().map(str::to_owned))
+            .collect();
+        let all = names.iter().any(|n| n == "all");
+        out.push((v, if all { None } else { Some(names) }));
+    }
+    Ok(out)
+}

@@ -1,0 +1,469 @@
+//! The mock's RTM API driven by a bare WebSocket client: session rules, limits, pushes,
+//! subscriptions, the agent control API and faults.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Rtm, Web};
+use lc_mock::{Config, GreetingStatus, MockServer, Target, TransferTo};
+use serde_json::{json, Value};
+
+async fn server() -> MockServer {
+    MockServer::start(Config::default()).await.unwrap()
+}
+
+async fn fast_server() -> MockServer {
+    let config = Config {
+        login_timeout: Duration::from_millis(600),
+        ping_timeout: Duration::from_millis(600),
+        ..Config::default()
+    };
+    MockServer::start(config).await.unwrap()
+}
+
+#[tokio::test]
+async fn login_comes_first_and_answers_the_session() {
+    let server = server().await;
+    let customer = server.issue_customer();
+    let mut rtm = Rtm::connect(&server, "3.6").await;
+    // A ping before login is a no-op; any other action is refused.
+    rtm.ok("ping", json!({})).await;
+    rtm.refused("get_customer", json!({}), "authentication").await;
+    rtm.refused("login", json!({"token": "Bearer dal:nobody"}), "authentication").await;
+    rtm.refused("login", json!({}), "validation").await;
+    let login = rtm
+        .ok(
+            "login",
+            json!({"token": format!("Bearer {}", customer.token), "customer": {"name": "Ann"}}),
+        )
+        .await;
+    assert_eq!(login["customer"]["id"], customer.id.as_str());
+    assert_eq!(login["customer"]["name"], "Ann");
+    assert_eq!(login["customer"]["statistics"]["visits_count"], 1);
+    assert_eq!(
+        (login["has_active_thread"].clone(), login["chats"].clone()),
+        (json!(false), json!([]))
+    );
+    assert!(login.get("greeting").is_none());
+    rtm.refused("login", json!({"token": format!("Bearer {}", customer.token)}), "validation")
+        .await;
+    // request_id is echoed; a frame without one gets a response without one.
+    rtm.send_text(r#"{"action": "get_customer", "payload": {}}"#).await;
+    let r = rtm.next().await.unwrap();
+    assert_eq!(
+        (r["type"].as_str(), r["action"].as_str(), r.get("request_id")),
+        (Some("response"), Some("get_customer"), None)
+    );
+    // Bad frames get `success: false`, never a dropped connection.
+    rtm.send_text("{not json").await;
+    assert_eq!(rtm.next().await.unwrap()["payload"]["error"]["type"], "validation");
+    rtm.send_text(r#"{"request_id": "x", "payload": {}}"#).await;
+    let r = rtm.response("x").await;
+    assert_eq!(r["payload"]["error"]["type"], "validation");
+    rtm.refused("upload_file", json!({}), "not_found").await;
+    rtm.refused("no_such_action", json!({}), "not_found").await;
+    rtm.ok("ping", json!({})).await;
+    // A second login on another connection sees the chat and the greeting.
+    rtm.ok(
+        "start_chat",
+        json!({"chat": {"thread": {"events": [{"type": "message", "text": "Hi"}]}}}),
+    )
+    .await;
+    let unique_id = server.agent().greet(&customer.id, "Hello there").unwrap();
+    let (_second, login) = Rtm::login(&server, "3.6", &customer.token).await;
+    assert_eq!(login["has_active_thread"], true);
+    assert_eq!(login["chats"].as_array().unwrap().len(), 1);
+    assert_eq!(login["greeting"]["unique_id"], unique_id.as_str());
+    assert_eq!(login["customer"]["statistics"]["visits_count"], 2);
+    assert_eq!(server.problems(), Vec::<String>::new());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn deadlines_close_with_connection_timeout() {
+    let server = fast_server().await;
+    let token = server.issue_token();
+    // No login in time.
+    let mut rtm = Rtm::connect(&server, "3.6").await;
+    let push = rtm.next().await.unwrap();
+    assert_eq!(
+        (push["action"].as_str(), push["payload"]["reason"].as_str()),
+        (Some("customer_disconnected"), Some("connection_timeout"))
+    );
+    assert!(rtm.next().await.is_none(), "closed after the push");
+    // Pings keep a logged-in connection open past the timeout; silence closes it.
+    let (mut rtm, _) = Rtm::login(&server, "3.6", &token).await;
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        rtm.ok("ping", json!({})).await;
+    }
+    let push = rtm.push("customer_disconnected").await;
+    assert_eq!(push["payload"]["reason"], "connection_timeout");
+    assert!(rtm.next().await.is_none());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn connections_are_refused_as_the_api_refuses_them() {
+    let server = server().await;
+    let mut rtm = Rtm::connect_url(&format!("{}?organization_id=nope", server.rtm_url("3.6"))).await;
+    assert_eq!(rtm.next().await.unwrap()["payload"]["reason"], "license_not_found");
+    assert!(rtm.next().await.is_none());
+    let mut rtm = Rtm::connect_url(&format!("{}?organization_id={}", server.rtm_url("2.0"), server.organization_id())).await;
+    assert_eq!(rtm.next().await.unwrap()["payload"]["reason"], "unsupported_version");
+    server.faults().refuse_connections(Duration::from_secs(60));
+    let url = format!("{}?organization_id={}", server.rtm_url("3.6"), server.organization_id());
+    assert!(tokio_tungstenite::connect_async(url.as_str()).await.is_err());
+    server.faults().clear();
+    assert!(tokio_tungstenite::connect_async(url.as_str()).await.is_ok());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_request_may_name_a_higher_version() {
+    let server = server().await;
+    let token = server.issue_token();
+    let (mut rtm, _) = Rtm::login(&server, "3.6", &token).await;
+    rtm.ok("start_chat", json!({})).await;
+    // list_chats answers chats_summary in 3.6 and chats_info in 3.7.
+    let id = rtm.send_frame(json!({"action": "list_chats", "payload": {}})).await;
+    assert!(rtm.response(&id).await["payload"]["chats_summary"].is_array());
+    let id = rtm
+        .send_frame(json!({"version": "3.7", "action": "list_chats", "payload": {}}))
+        .await;
+    assert!(rtm.response(&id).await["payload"]["chats_info"].is_array());
+    let id = rtm
+        .send_frame(json!({"version": "3.5", "action": "list_chats", "payload": {}}))
+        .await;
+    assert_eq!(rtm.response(&id).await["payload"]["error"]["type"], "unsupported_version");
+    // delete_event exists from 3.6: a 3.5 connection may still ask for it in 3.6.
+    let (mut old, _) = Rtm::login(&server, "3.5", &token).await;
+    old.refused(
+        "delete_event",
+        json!({"chat_id": "X", "thread_id": "Y", "event_id": "Z"}),
+        "not_found",
+    )
+    .await;
+    let id = old
+        .send_frame(json!({"version": "3.6", "action": "delete_event", "payload": {"chat_id": "X", "thread_id": "Y", "event_id": "Z"}}))
+        .await;
+    let r = old.response(&id).await;
+    assert_eq!(r["payload"]["error"]["message"], "Chat not found", "{r}");
+    assert_eq!(server.problems(), Vec::<String>::new());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn at_most_ten_requests_in_flight() {
+    let server = server().await;
+    let token = server.issue_token();
+    let (mut rtm, _) = Rtm::login(&server, "3.6", &token).await;
+    server.faults().delay_responses(Duration::from_millis(500));
+    let mut ids = Vec::new();
+    for _ in 0..11 {
+        ids.push(rtm.send("get_customer", json!({})).await);
+    }
+    // The 11th is refused at once; the first ten succeed after the delay.
+    let eleventh = rtm.response(&ids[10]).await;
+    assert_eq!(eleventh["payload"]["error"]["type"], "pending_requests_limit_reached");
+    for id in &ids[..10] {
+        assert_eq!(rtm.response(id).await["success"], true);
+    }
+    // Once they are answered there is room again.
+    server.faults().clear();
+    rtm.ok("get_customer", json!({})).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn pushes_follow_the_subscription_and_versions() {
+    let server = server().await;
+    let customer = server.issue_customer();
+    // Default: every push of the connection's version.
+    let (mut plain, _) = Rtm::login(&server, "3.6", &customer.token).await;
+    // Subscribed to one push in 3.6 and everything in 3.7.
+    let mut picky = Rtm::connect(&server, "3.6").await;
+    let login = json!({"token": format!("Bearer {}", customer.token), "pushes": {"3.6": ["incoming_event"], "3.7": ["all"]}});
+    picky.ok("login", login).await;
+    let id = plain.send("start_chat", json!({})).await;
+    let started = plain.response(&id).await;
+    let chat_id = started["payload"]["chat_id"].as_str().unwrap().to_owned();
+    // The requester's push carries its request_id; the other connection's does not.
+    let push = plain.push("incoming_chat").await;
+    assert_eq!(
+        (push["version"].as_str(), push["request_id"].as_str()),
+        (Some("3.6"), Some(id.as_str()))
+    );
+    let push = picky.push("incoming_chat").await;
+    assert_eq!((push["version"].as_str(), push.get("request_id")), (Some("3.7"), None));
+    plain
+        .ok("send_event", json!({"chat_id": chat_id, "event": {"type": "message", "text": "x"}}))
+        .await;
+    let mut versions = vec![
+        picky.push("incoming_event").await["version"].as_str().unwrap().to_owned(),
+        picky.push("incoming_event").await["version"].as_str().unwrap().to_owned(),
+    ];
+    versions.sort();
+    assert_eq!(versions, ["3.6", "3.7"]);
+    plain.push("incoming_event").await;
+    // A push the connection version lacks is not sent in it: thinking is 3.6+.
+    let (mut old, _) = Rtm::login(&server, "3.5", &customer.token).await;
+    server.agent().thinking(&chat_id, Some("Hmm")).unwrap();
+    plain.push("incoming_thinking_indicator").await;
+    server.agent().typing(&chat_id, true).unwrap();
+    let typing = old.push("incoming_typing_indicator").await;
+    assert_eq!(typing["version"], "3.5");
+    assert!(old.backlog.is_empty(), "3.5 got {:?}", old.backlog);
+    assert_eq!(server.problems(), Vec::<String>::new());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_agent_side_reaches_the_customer() {
+    let server = server().await;
+    let customer = server.issue_customer();
+    let (mut rtm, _) = Rtm::login(&server, "3.6", &customer.token).await;
+    let chat_id = rtm.ok("start_chat", json!({})).await["chat_id"].as_str().unwrap().to_owned();
+    let agent = server.agent();
+    agent.join(&chat_id).unwrap();
+    let added = rtm.push("user_added_to_chat").await["payload"].clone();
+    assert_eq!(
+        (added["user"]["type"].as_str(), added["user"]["present"].as_bool()),
+        (Some("agent"), Some(true))
+    );
+    let event_id = agent.send_message(&chat_id, "How can I help?").unwrap();
+    let event = rtm.push("incoming_event").await["payload"]["event"].clone();
+    assert_eq!(
+        (event["id"].as_str(), event["text"].as_str()),
+        (Some(event_id.as_str()), Some("How can I help?"))
+    );
+    agent
+        .send_rich_message(
+            &chat_id,
+            "quick_replies",
+            json!([{"title": "Pick", "buttons": [{"text": "A", "type": "message", "value": "A", "postback_id": "a", "user_ids": []}]}]),
+        )
+        .unwrap();
+    let rich = rtm.push("incoming_event").await["payload"]["event"].clone();
+    assert_eq!(rich["type"], "rich_message");
+    agent.send_file(&chat_id, "notes.txt", "text/plain", b"hello").unwrap();
+    let file = rtm.push("incoming_event").await["payload"]["event"].clone();
+    assert_eq!((file["name"].as_str(), file["size"].as_u64()), (Some("notes.txt"), Some(5)));
+    let url = file["url"].as_str().unwrap().to_owned();
+    let path = &url[url.find("/files/").unwrap()..];
+    let (status, body) = common::http_raw(&server, "GET", path, &[], b"").await;
+    assert_eq!((status, body.as_slice()), (200, &b"hello"[..]));
+    agent.edit_message(&chat_id, &event_id, "Edited").unwrap();
+    assert_eq!(rtm.push("event_updated").await["payload"]["event"]["text"], "Edited");
+    let thread_id = agent.active_chat(&customer.id).unwrap().1;
+    agent
+        .update_properties(&Target::Chat(chat_id.clone()), json!({"ns": {"a": 1}}))
+        .unwrap();
+    assert_eq!(
+        rtm.push("chat_properties_updated").await["payload"]["properties"],
+        json!({"ns": {"a": 1}})
+    );
+    agent
+        .delete_properties(&Target::Thread(chat_id.clone(), thread_id.clone()), json!({"ns": ["a"]}))
+        .unwrap();
+    rtm.push("thread_properties_deleted").await;
+    agent
+        .update_properties(
+            &Target::Event(chat_id.clone(), thread_id.clone(), event_id.clone()),
+            json!({"ns": {"b": true}}),
+        )
+        .unwrap();
+    rtm.push("event_properties_updated").await;
+    let chat = rtm.ok("get_chat", json!({"chat_id": chat_id})).await;
+    assert_eq!(chat["properties"], json!({"ns": {"a": 1}}));
+    assert_eq!(chat["thread"]["events"][0]["properties"], json!({"ns": {"b": true}}));
+    agent.typing(&chat_id, true).unwrap();
+    assert_eq!(
+        rtm.push("incoming_typing_indicator").await["payload"]["typing_indicator"]["is_typing"],
+        true
+    );
+    agent.event_preview(&chat_id, "Typing this").unwrap();
+    assert!(rtm.push("incoming_event_preview").await["payload"]["event"].get("id").is_none());
+    agent
+        .transfer(
+            &chat_id,
+            &TransferTo {
+                group_ids: vec![0],
+                agent_ids: vec![],
+            },
+            Some((3, 120)),
+        )
+        .unwrap();
+    let transferred = rtm.push("chat_transferred").await["payload"].clone();
+    assert_eq!(
+        (transferred["queue"]["position"].as_u64(), transferred["reason"].as_str()),
+        (Some(3), Some("manual"))
+    );
+    agent.update_queue(&chat_id, 1, 30).unwrap();
+    assert_eq!(
+        rtm.push("queue_position_updated").await["payload"]["queue"],
+        json!({"position": 1, "wait_time": 30})
+    );
+    agent.multicast(&[], json!({"hello": "everyone"})).unwrap();
+    assert_eq!(
+        rtm.push("incoming_multicast").await["payload"]["content"],
+        json!({"hello": "everyone"})
+    );
+    agent.set_group_status(0, "offline").unwrap();
+    assert_eq!(
+        rtm.push("groups_status_updated").await["payload"]["groups"],
+        json!([{"id": 0, "status": "offline"}])
+    );
+    assert_eq!(
+        rtm.ok("list_group_statuses", json!({"all": true})).await["groups_status"],
+        json!({"0": "offline"})
+    );
+    agent.leave(&chat_id).unwrap();
+    rtm.push("user_removed_from_chat").await;
+    agent.deactivate_chat(&chat_id).unwrap();
+    assert_eq!(rtm.push("incoming_event").await["payload"]["event"]["type"], "system_message");
+    assert_eq!(rtm.push("chat_deactivated").await["payload"]["user_id"], agent.id().as_str());
+    // Refusals change nothing.
+    assert_eq!(agent.send_message(&chat_id, "late").unwrap_err().kind, "chat_inactive");
+    assert_eq!(agent.set_group_status(0, "sleepy").unwrap_err().kind, "validation");
+    assert_eq!(server.problems(), Vec::<String>::new());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn greetings_are_accepted_or_canceled() {
+    let server = server().await;
+    let customer = server.issue_customer();
+    let (mut rtm, _) = Rtm::login(&server, "3.6", &customer.token).await;
+    let agent = server.agent();
+    let first = agent.greet(&customer.id, "Hi!").unwrap();
+    let greeting = rtm.push("incoming_greeting").await["payload"].clone();
+    assert_eq!(greeting["unique_id"], first.as_str());
+    // A new greeting cancels the pending one.
+    let second = agent.greet(&customer.id, "Still there?").unwrap();
+    assert_eq!(rtm.push("greeting_canceled").await["payload"]["unique_id"], first.as_str());
+    let greeting = rtm.push("incoming_greeting").await["payload"].clone();
+    assert_eq!(agent.greeting_status(&first), Some(GreetingStatus::Canceled));
+    rtm.refused(
+        "accept_greeting",
+        json!({"greeting_id": greeting["id"], "unique_id": first}),
+        "greeting_not_found",
+    )
+    .await;
+    rtm.refused(
+        "accept_greeting",
+        json!({"greeting_id": 999_999, "unique_id": second}),
+        "greeting_not_found",
+    )
+    .await;
+    rtm.ok("accept_greeting", json!({"greeting_id": greeting["id"], "unique_id": second}))
+        .await;
+    assert_eq!(rtm.push("greeting_accepted").await["payload"]["unique_id"], second.as_str());
+    assert_eq!(agent.greeting_status(&second), Some(GreetingStatus::Accepted));
+    let third = agent.greet(&customer.id, "Bye?").unwrap();
+    rtm.push("incoming_greeting").await;
+    rtm.ok("cancel_greeting", json!({"unique_id": third})).await;
+    rtm.push("greeting_canceled").await;
+    assert_eq!(agent.greeting_status(&third), Some(GreetingStatus::Canceled));
+    rtm.refused("cancel_greeting", json!({"unique_id": third}), "greeting_not_found")
+        .await;
+    let stats = rtm.ok("get_customer", json!({})).await["statistics"].clone();
+    assert_eq!(
+        (stats["greetings_shown_count"].as_u64(), stats["greetings_accepted_count"].as_u64()),
+        (Some(3), Some(1))
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn side_storage_goes_to_the_customer_and_comes_back_at_login() {
+    let server = server().await;
+    let customer = server.issue_customer();
+    let (mut rtm, _) = Rtm::login(&server, "3.6", &customer.token).await;
+    let stored = server.agent().update_side_storage(&customer.id, json!({"k": "v"})).unwrap();
+    assert_eq!(stored, json!({"k": "v"}));
+    let push = rtm.push("customer_side_storage_updated").await;
+    assert_eq!(push["payload"]["customer_side_storage"], json!({"k": "v"}));
+    assert_eq!(
+        server.agent().update_side_storage(&customer.id, json!({"k": 1})).unwrap_err().kind,
+        "validation"
+    );
+    let mut again = Rtm::connect(&server, "3.6").await;
+    again
+        .ok(
+            "login",
+            json!({"token": format!("Bearer {}", customer.token), "customer_side_storage": {"k": "w"}}),
+        )
+        .await;
+    let stored = server.agent().update_side_storage(&customer.id, json!({"n": "1"})).unwrap();
+    assert_eq!(stored, json!({"k": "w", "n": "1"}));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn disconnects_with_any_reason() {
+    let server = server().await;
+    let customer = server.issue_customer();
+    let (mut a, _) = Rtm::login(&server, "3.6", &customer.token).await;
+    let (mut b, _) = Rtm::login(&server, "3.7", &customer.token).await;
+    let n = server
+        .agent()
+        .disconnect(&customer.id, "misdirected_connection", Some(json!({"region": "fra"})));
+    assert_eq!(n, 2);
+    for rtm in [&mut a, &mut b] {
+        let push = rtm.push("customer_disconnected").await["payload"].clone();
+        assert_eq!(push, json!({"reason": "misdirected_connection", "data": {"region": "fra"}}));
+        assert!(rtm.next().await.is_none());
+    }
+    // A reason the docs do not list goes out as it is.
+    let (mut c, _) = Rtm::login(&server, "3.6", &customer.token).await;
+    server.agent().disconnect(&customer.id, "moon_phase_changed", None);
+    assert_eq!(c.push("customer_disconnected").await["payload"]["reason"], "moon_phase_changed");
+    assert_eq!(server.problems(), Vec::<String>::new());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn faults_are_injected() {
+    let server = server().await;
+    let customer = server.issue_customer();
+    let (mut rtm, _) = Rtm::login(&server, "3.6", &customer.token).await;
+    let web = Web {
+        server: &server,
+        token: customer.token.clone(),
+        version: "3.6",
+    };
+    // The next two requests fail, over either transport, and change nothing.
+    server.faults().fail_next(2, "service_unavailable");
+    rtm.refused("start_chat", json!({}), "service_unavailable").await;
+    web.refused("start_chat", json!({}), 503, "service_unavailable").await;
+    assert!(server.agent().chats_of(&customer.id).is_empty());
+    rtm.ok("start_chat", json!({})).await;
+    // Raw frames: an unknown push and malformed JSON reach the client as they are.
+    assert_eq!(
+        server
+            .faults()
+            .send_raw(&customer.id, r#"{"action":"brand_new_push","type":"push","payload":{}}"#),
+        1
+    );
+    assert_eq!(rtm.push("brand_new_push").await["payload"], json!({}));
+    server.faults().send_raw(&customer.id, "{oops");
+    assert_eq!(rtm.wait(|f| f.get("raw").is_some()).await["raw"], "{oops");
+    // A dropped response: the request runs, its answer never comes.
+    server.faults().drop_responses(1);
+    let id = rtm.send("update_customer", json!({"name": "Dropped"})).await;
+    let next = rtm
+        .wait(|f: &Value| f["type"] == "response" || f["action"] == "customer_updated")
+        .await;
+    assert_eq!(next["action"], "customer_updated", "the push still goes out");
+    let r = rtm.request("get_customer", json!({})).await;
+    assert_eq!(r["payload"]["name"], "Dropped");
+    assert!(rtm.backlog.iter().all(|f| f["request_id"] != id.as_str()));
+    // Dropped connections end without a close frame.
+    rtm.backlog.clear();
+    server.faults().drop_connections();
+    let after = rtm.next().await;
+    assert!(after.is_none(), "{after:?}");
+    server.shutdown().await;
+}
