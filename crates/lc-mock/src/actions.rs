@@ -42,7 +42,7 @@ pub(crate) fn run(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refus
         "accept_greeting" => answer_greeting(ctx, p, true),
         "cancel_greeting" => answer_greeting(ctx, p, false),
         "send_greeting_button_clicked" => greeting_button_clicked(ctx, p),
-        "request_email_verification" => Ok(json!({})),
+        "request_email_verification" => request_email_verification(ctx, p),
         "request_welcome_message" => request_welcome_message(ctx, p),
         "get_dynamic_configuration" => get_dynamic_configuration(ctx, p),
         "get_configuration" => get_configuration(ctx, p),
@@ -887,6 +887,16 @@ fn greeting_button_clicked(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
         .get(str_of(p, "greeting_unique_id"))
         .filter(|g| g.customer_id == customer)
         .ok_or_else(|| Refusal::new("greeting_not_found", 404, "Greeting not found"))?;
+    Ok(json!({}))
+}
+
+/// Keeps the callback (only the 10 most recent are honoured) for the agent side to verify.
+fn request_email_verification(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let id = ctx.customer.clone();
+    let customer = ctx.state.customers.get_mut(&id).ok_or_else(|| Refusal::not_found("Customer"))?;
+    customer.email_callbacks.push(str_of(p, "callback_uri").to_owned());
+    let excess = customer.email_callbacks.len().saturating_sub(10);
+    customer.email_callbacks.drain(..excess);
     Ok(json!({}))
 }
 

@@ -516,6 +516,17 @@ impl<'a> AgentControl<'a> {
         })
     }
 
+    /// Verifies the customer's email (`email_verified: true`) and answers the callback URIs of
+    /// its `request_email_verification` requests (the 10 most recent), which the API would
+    /// call; the mock does not call them, as the docs do not give the callback's body.
+    pub fn verify_email(&self, customer_id: &str) -> Result<Vec<String>, Refusal> {
+        self.change(|ctx, _| {
+            let customer = ctx.state.customers.get_mut(customer_id).ok_or_else(|| Refusal::not_found("Customer"))?;
+            customer.fields.insert("email_verified".into(), json!(true));
+            Ok(std::mem::take(&mut customer.email_callbacks))
+        })
+    }
+
     /// Closes the chat's active thread (`incoming_event` with a system message, then
     /// `chat_deactivated` naming the agent).
     pub fn deactivate_chat(&self, chat_id: &str) -> Result<(), Refusal> {

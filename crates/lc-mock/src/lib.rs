@@ -42,7 +42,8 @@
 //! types, 413 `entity_too_large`, 429 `too_many_requests`, 500 `internal`, 503
 //! `service_unavailable`, 400 the rest.
 //!
-//! Not modelled: `request_email_verification` answers but never calls the callback back;
+//! Not modelled: the mock keeps `request_email_verification` callbacks for
+//! [`AgentControl::verify_email`] but never calls them (the docs do not give their body);
 //! `get_url_info` makes its title from the URL without fetching it.
 //!
 //! ```

@@ -94,6 +94,8 @@ pub(crate) struct Customer {
     pub page: Option<Value>,
     /// Group the customer is in (`login.group_id`, default 0).
     pub group_id: i64,
+    /// `request_email_verification` callbacks, the 10 most recent.
+    pub email_callbacks: Vec<String>,
 }
 
 /// An agent the control API plays.
@@ -282,6 +284,7 @@ impl State {
             greetings_accepted: 0,
             page: None,
             group_id: 0,
+            email_callbacks: Vec::new(),
         };
         self.customers.insert(id.clone(), customer);
         self.tokens.insert(token.clone(), id.clone());

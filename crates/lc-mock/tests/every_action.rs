@@ -568,6 +568,10 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
         "request_email_verification" => {
             let r = c.ok(action, json!({"callback_uri": "https://shop.example/verified"})).await;
             assert_eq!(r, json!({}));
+            // The agent side verifies the email and gets the callbacks to call.
+            let callbacks = agent.verify_email(&customer.id).unwrap();
+            assert_eq!(callbacks, ["https://shop.example/verified"]);
+            assert_eq!(c.ok("get_customer", json!({})).await["email_verified"], true);
         }
         "request_welcome_message" => {
             let got = c.ok(action, json!({"group_id": 0})).await;
