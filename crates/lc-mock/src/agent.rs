@@ -521,7 +521,11 @@ impl<'a> AgentControl<'a> {
     /// call; the mock does not call them, as the docs do not give the callback's body.
     pub fn verify_email(&self, customer_id: &str) -> Result<Vec<String>, Refusal> {
         self.change(|ctx, _| {
-            let customer = ctx.state.customers.get_mut(customer_id).ok_or_else(|| Refusal::not_found("Customer"))?;
+            let customer = ctx
+                .state
+                .customers
+                .get_mut(customer_id)
+                .ok_or_else(|| Refusal::not_found("Customer"))?;
             customer.fields.insert("email_verified".into(), json!(true));
             Ok(std::mem::take(&mut customer.email_callbacks))
         })

@@ -161,7 +161,11 @@ impl MockServer {
     pub async fn start(config: Config) -> std::io::Result<MockServer> {
         // A deep accept backlog: with the default 128, a burst of connections (the load
         // benchmark's logins) has SYNs dropped and retried a second later.
-        let socket = if config.addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        let socket = if config.addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
         socket.set_reuseaddr(true)?;
         socket.bind(config.addr)?;
         let listener = socket.listen(4096)?;
