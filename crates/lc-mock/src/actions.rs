@@ -29,9 +29,12 @@ pub(crate) fn run(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refus
         "mark_events_as_seen" => mark_events_as_seen(ctx, p),
         "send_rich_message_postback" => send_rich_message_postback(ctx, p),
         "send_sneak_peek" => send_sneak_peek(ctx, p),
-        "update_chat_properties" | "delete_chat_properties" => chat_properties(ctx, action, p),
-        "update_thread_properties" | "delete_thread_properties" => thread_properties(ctx, action, p),
-        "update_event_properties" | "delete_event_properties" => event_properties(ctx, action, p),
+        "update_chat_properties"
+        | "delete_chat_properties"
+        | "update_thread_properties"
+        | "delete_thread_properties"
+        | "update_event_properties"
+        | "delete_event_properties" => customer_properties(ctx, action, p),
         "list_license_properties" => Ok(filter_properties(&ctx.state.license_properties, p)),
         "list_group_properties" => list_group_properties(ctx, p),
         "list_group_statuses" => list_group_statuses(ctx, p),
@@ -701,7 +704,7 @@ pub(crate) fn delete_properties(from: &mut Map<String, Value>, names: &Map<Strin
 }
 
 /// Applies an update (`properties` = Properties) or delete (`properties` = names) to `target`.
-pub(crate) fn apply_properties(target: &mut Map<String, Value>, update: bool, props: &Value) {
+fn apply_properties(target: &mut Map<String, Value>, update: bool, props: &Value) {
     let props = props.as_object().cloned().unwrap_or_default();
     if update {
         merge_properties(target, &props);
@@ -710,56 +713,87 @@ pub(crate) fn apply_properties(target: &mut Map<String, Value>, update: bool, pr
     }
 }
 
-fn chat_properties(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refusal> {
-    let update = action.starts_with("update");
-    let chat = owned_chat(ctx, str_of(p, "id"))?;
-    apply_properties(&mut chat.properties, update, &p["properties"]);
-    let customer = chat.customer_id.clone();
-    let name = if update {
-        "chat_properties_updated"
-    } else {
-        "chat_properties_deleted"
+/// The six customer property actions: the chat must be the customer's own.
+fn customer_properties(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refusal> {
+    let id = |key| str_of(p, key).to_owned();
+    let target = match action {
+        "update_chat_properties" | "delete_chat_properties" => Target::Chat(id("id")),
+        "update_thread_properties" | "delete_thread_properties" => Target::Thread(id("chat_id"), id("thread_id")),
+        _ => Target::Event(id("chat_id"), id("thread_id"), id("event_id")),
     };
-    ctx.push(&customer, name, json!({"chat_id": p["id"], "properties": p["properties"]}));
+    chat_ref(ctx, target.chat_id())?;
+    change_properties(ctx, &target, action.starts_with("update"), &p["properties"])?;
     Ok(json!({}))
 }
 
-fn thread_properties(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refusal> {
-    let update = action.starts_with("update");
-    let chat = owned_chat(ctx, str_of(p, "chat_id"))?;
-    let t = chat.thread(str_of(p, "thread_id")).ok_or_else(|| Refusal::not_found("Thread"))?;
-    apply_properties(&mut chat.threads[t].properties, update, &p["properties"]);
-    let customer = chat.customer_id.clone();
-    let name = if update {
-        "thread_properties_updated"
-    } else {
-        "thread_properties_deleted"
-    };
-    ctx.push(
-        &customer,
-        name,
-        json!({"chat_id": p["chat_id"], "thread_id": p["thread_id"], "properties": p["properties"]}),
-    );
-    Ok(json!({}))
+/// What a property change targets: a chat, a thread, or an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A chat, by ID.
+    Chat(String),
+    /// A thread: chat ID, thread ID.
+    Thread(String, String),
+    /// An event: chat ID, thread ID, event ID.
+    Event(String, String, String),
 }
 
-fn event_properties(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refusal> {
-    let update = action.starts_with("update");
-    let (mut chat, t, e) = find_event(ctx, p, "chat_id")?;
-    let event = &mut chat.threads[t].events[e];
-    let mut props = event["properties"].as_object().cloned().unwrap_or_default();
-    apply_properties(&mut props, update, &p["properties"]);
-    event["properties"] = Value::Object(props);
-    let customer = chat.customer_id.clone();
-    ctx.state.chats.insert(chat.id.clone(), chat);
-    let name = if update {
-        "event_properties_updated"
-    } else {
-        "event_properties_deleted"
+impl Target {
+    /// The chat the target is in.
+    pub fn chat_id(&self) -> &str {
+        match self {
+            Target::Chat(c) | Target::Thread(c, _) | Target::Event(c, _, _) => c,
+        }
+    }
+}
+
+/// Updates (`namespace -> name -> value`) or deletes (`namespace -> [names]`) properties of a
+/// chat, thread or event, and pushes `{chat,thread,event}_properties_{updated,deleted}` with
+/// the IDs and the properties as given.
+pub(crate) fn change_properties(ctx: &mut Ctx, target: &Target, update: bool, props: &Value) -> Result<(), Refusal> {
+    let chat_id = target.chat_id();
+    let mut chat = ctx.state.chats.get(chat_id).cloned().ok_or_else(|| Refusal::not_found("Chat"))?;
+    let mut push = json!({"chat_id": chat_id, "properties": props});
+    let name = match target {
+        Target::Chat(_) => {
+            apply_properties(&mut chat.properties, update, props);
+            if update {
+                "chat_properties_updated"
+            } else {
+                "chat_properties_deleted"
+            }
+        }
+        Target::Thread(_, t) | Target::Event(_, t, _) => {
+            let ti = chat.thread(t).ok_or_else(|| Refusal::not_found("Thread"))?;
+            push["thread_id"] = json!(t);
+            match target {
+                Target::Event(_, _, e) => {
+                    let ei = chat.threads[ti].event(e).ok_or_else(|| Refusal::not_found("Event"))?;
+                    let event = &mut chat.threads[ti].events[ei];
+                    let mut current = event["properties"].as_object().cloned().unwrap_or_default();
+                    apply_properties(&mut current, update, props);
+                    event["properties"] = Value::Object(current);
+                    push["event_id"] = json!(e);
+                    if update {
+                        "event_properties_updated"
+                    } else {
+                        "event_properties_deleted"
+                    }
+                }
+                _ => {
+                    apply_properties(&mut chat.threads[ti].properties, update, props);
+                    if update {
+                        "thread_properties_updated"
+                    } else {
+                        "thread_properties_deleted"
+                    }
+                }
+            }
+        }
     };
-    let push = json!({"chat_id": p["chat_id"], "thread_id": p["thread_id"], "event_id": p["event_id"], "properties": p["properties"]});
+    let customer = chat.customer_id.clone();
+    ctx.state.chats.insert(chat_id.to_owned(), chat);
     ctx.push(&customer, name, push);
-    Ok(json!({}))
+    Ok(())
 }
 
 /// Properties filtered by the optional `namespace` and `name` query parameters.

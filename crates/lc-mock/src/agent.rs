@@ -5,22 +5,11 @@ use std::time::{Duration, SystemTime};
 use lc_types::ApiVersion;
 use serde_json::{json, Map, Value};
 
-use crate::actions::{self, apply_properties};
+use crate::actions::{self, Target};
 use crate::engine::{self, Caller, Ctx};
 use crate::hub::Out;
 use crate::state::{File, Greeting, GreetingStatus, Refusal};
 use crate::Shared;
-
-/// What property change targets: a chat, a thread, or an event.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// A chat, by ID.
-    Chat(String),
-    /// A thread: chat ID, thread ID.
-    Thread(String, String),
-    /// An event: chat ID, thread ID, event ID.
-    Event(String, String, String),
-}
 
 /// Where [`AgentControl::transfer`] sends a chat.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -224,52 +213,7 @@ impl<'a> AgentControl<'a> {
         if !props.is_object() {
             return Err(Refusal::validation("`properties` is an object"));
         }
-        self.change(|ctx, _| {
-            let (chat_id, thread_id, event_id) = match target {
-                Target::Chat(c) => (c, None, None),
-                Target::Thread(c, t) => (c, Some(t), None),
-                Target::Event(c, t, e) => (c, Some(t), Some(e)),
-            };
-            let mut chat = ctx.state.chats.get(chat_id).cloned().ok_or_else(|| Refusal::not_found("Chat"))?;
-            let mut push = json!({"chat_id": chat_id, "properties": props});
-            let kind = match (thread_id, event_id) {
-                (None, _) => {
-                    apply_properties(&mut chat.properties, update, &props);
-                    "chat"
-                }
-                (Some(t), e) => {
-                    let ti = chat.thread(t).ok_or_else(|| Refusal::not_found("Thread"))?;
-                    push["thread_id"] = json!(t);
-                    match e {
-                        None => {
-                            apply_properties(&mut chat.threads[ti].properties, update, &props);
-                            "thread"
-                        }
-                        Some(e) => {
-                            let ei = chat.threads[ti].event(e).ok_or_else(|| Refusal::not_found("Event"))?;
-                            let event = &mut chat.threads[ti].events[ei];
-                            let mut current = event["properties"].as_object().cloned().unwrap_or_default();
-                            apply_properties(&mut current, update, &props);
-                            event["properties"] = Value::Object(current);
-                            push["event_id"] = json!(e);
-                            "event"
-                        }
-                    }
-                }
-            };
-            let name: &'static str = match (kind, update) {
-                ("chat", true) => "chat_properties_updated",
-                ("chat", false) => "chat_properties_deleted",
-                ("thread", true) => "thread_properties_updated",
-                ("thread", false) => "thread_properties_deleted",
-                (_, true) => "event_properties_updated",
-                (_, false) => "event_properties_deleted",
-            };
-            let customer = chat.customer_id.clone();
-            ctx.state.chats.insert(chat_id.clone(), chat);
-            ctx.push(&customer, name, push);
-            Ok(())
-        })
+        self.change(|ctx, _| actions::change_properties(ctx, target, update, &props))
     }
 
     /// Transfers an active chat (`chat_transferred`, reason `manual`); with `queue` =

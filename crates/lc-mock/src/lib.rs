@@ -76,7 +76,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use agent::{AgentControl, FaultControl, Target, TransferTo};
+pub use actions::Target;
+pub use agent::{AgentControl, FaultControl, TransferTo};
 pub use state::{GreetingStatus, Refusal};
 
 /// How to start the mock.
