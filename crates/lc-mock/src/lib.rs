@@ -132,6 +132,15 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The customer an access token authenticates (`authentication` otherwise).
+    pub fn customer_of_token(&self, token: Option<&str>) -> Result<String, Refusal> {
+        let state = self.state.lock().expect("not poisoned");
+        token
+            .and_then(|t| state.tokens.get(t))
+            .cloned()
+            .ok_or_else(|| Refusal::new("authentication", 401, "Invalid access token"))
+    }
+
     /// Records a mock bug (see [`MockServer::problems`]) and gives it back.
     pub fn problem(&self, refusal: Refusal) -> Refusal {
         self.problems.lock().expect("not poisoned").push(refusal.message.clone());

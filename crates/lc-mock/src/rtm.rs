@@ -264,7 +264,7 @@ impl Session {
         }
         let delay = self.shared.faults.delay();
         if delay.is_zero() {
-            let result = self.run(&request);
+            let result = run(&self.shared, self.id, self.customer.as_deref().unwrap_or_default(), &request);
             return if self.shared.faults.take_drop() { None } else { reply(result) };
         }
         // With a delay, requests overlap: past the limit they are refused at once.
@@ -279,26 +279,13 @@ impl Session {
         let conn = self.id;
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            let caller = Caller {
-                conn: Some(conn),
-                request_id: request.request_id.clone(),
-            };
-            let result = engine::execute(&shared, request.version, &request.action, &customer, &request.payload, &caller);
+            let result = run(&shared, conn, &customer, &request);
             inflight.fetch_sub(1, Ordering::SeqCst);
             if !shared.faults.take_drop() {
                 let _ = tx.send(Out::Text(response_frame(request.request_id.as_deref(), &request.action, result)));
             }
         });
         None
-    }
-
-    fn run(&self, request: &Request) -> Result<Value, Refusal> {
-        let caller = Caller {
-            conn: Some(self.id),
-            request_id: request.request_id.clone(),
-        };
-        let customer = self.customer.as_deref().unwrap_or_default();
-        engine::execute(&self.shared, request.version, &request.action, customer, &request.payload, &caller)
     }
 
     /// Checks the token and `pushes`, runs `login`, and registers the connection.
@@ -312,14 +299,9 @@ impl Session {
         engine::validate_request(&self.shared, request.version, "login", &request.payload)?;
         let token = request.payload["token"].as_str().unwrap_or_default();
         let token = token.strip_prefix("Bearer ").unwrap_or(token);
-        let customer = self.shared.state.lock().expect("not poisoned").tokens.get(token).cloned();
-        let customer = customer.ok_or_else(|| Refusal::new("authentication", 401, "Invalid access token"))?;
+        let customer = self.shared.customer_of_token(Some(token))?;
         let subscriptions = subscriptions(&request.payload, self.version)?;
-        let caller = Caller {
-            conn: Some(self.id),
-            request_id: request.request_id.clone(),
-        };
-        let response = engine::execute(&self.shared, request.version, "login", &customer, &request.payload, &caller)?;
+        let response = run(&self.shared, self.id, &customer, request)?;
         self.shared.hub.register(Conn {
             id: self.id,
             customer: customer.clone(),
@@ -330,6 +312,16 @@ impl Session {
         self.customer = Some(customer);
         Ok(response)
     }
+}
+
+/// Runs a request of connection `conn` for `customer`; its pushes carry its `request_id` on
+/// this connection.
+fn run(shared: &Shared, conn: u64, customer: &str, request: &Request) -> Result<Value, Refusal> {
+    let caller = Caller {
+        conn: Some(conn),
+        request_id: request.request_id.clone(),
+    };
+    engine::execute(shared, request.version, &request.action, customer, &request.payload, &caller)
 }
 
 /// `login.pushes`: version -> push names or `["all"]`; every push of the connection's version

@@ -70,11 +70,7 @@ pub(crate) fn customer_of(shared: &Shared, headers: &HeaderMap) -> Result<String
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "));
-    let state = shared.state.lock().expect("not poisoned");
-    token
-        .and_then(|t| state.tokens.get(t))
-        .cloned()
-        .ok_or_else(|| Refusal::new("authentication", 401, "Invalid access token"))
+    shared.customer_of_token(token)
 }
 
 /// The version of a `v3.6` path segment, when it is supported.
