@@ -13,9 +13,18 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/schema_files.rs"));
 }
 
-/// The text of `schema/<rel>`.
-fn file(rel: &str) -> Option<&'static str> {
-    embedded::FILES.iter().find(|(path, _)| *path == rel).map(|(_, text)| *text)
+/// `schema/<rel>` as JSON: every embedded file is parsed once, on first use. An error names
+/// the file.
+fn file(rel: &str) -> Result<&'static Value, String> {
+    static PARSED: OnceLock<HashMap<&'static str, Result<Value, String>>> = OnceLock::new();
+    let all = PARSED.get_or_init(|| {
+        let parse = |path: &str, text: &str| serde_json::from_str(text).map_err(|e| format!("schema/{path}: {e}"));
+        embedded::FILES.iter().map(|(path, text)| (*path, parse(path, text))).collect()
+    });
+    match all.get(rel) {
+        Some(parsed) => parsed.as_ref().map_err(Clone::clone),
+        None => Err(format!("schema/{rel}: not embedded")),
+    }
 }
 
 /// Resolves `file:///schema/<rel>` references from the embedded files.
@@ -25,8 +34,7 @@ impl Retrieve for Embedded {
     fn retrieve(&self, uri: &Uri<String>) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
         let path = uri.path().as_str();
         let rel = path.strip_prefix("/schema/").ok_or_else(|| format!("{path}: not under /schema/"))?;
-        let text = file(rel).ok_or_else(|| format!("{path}: no such schema file"))?;
-        Ok(serde_json::from_str(text)?)
+        Ok(file(rel)?.clone())
     }
 }
 
@@ -47,19 +55,9 @@ pub(crate) struct Schemas {
     cache: Mutex<HashMap<Key, Option<Arc<Validator>>>>,
 }
 
-/// `api.json` of `version`, parsed once.
+/// `api.json` of `version`.
 fn manifest(version: ApiVersion) -> Option<&'static Value> {
-    static MANIFESTS: OnceLock<HashMap<String, Value>> = OnceLock::new();
-    let all = MANIFESTS.get_or_init(|| {
-        embedded::FILES
-            .iter()
-            .filter_map(|(path, text)| {
-                let dir = path.strip_suffix("/api.json")?;
-                Some((dir.to_owned(), serde_json::from_str(text).ok()?))
-            })
-            .collect()
-    });
-    all.get(&format!("v{version}"))
+    file(&format!("v{version}/api.json")).ok()
 }
 
 /// The schema file (under `schema/vX.Y/`) of `name` as `kind`, from the version's manifest.
@@ -78,7 +76,7 @@ fn schema_path(version: ApiVersion, kind: Kind, name: &str) -> Option<String> {
 /// property `name`, so GET query parameters (all text) can be typed the way the schema expects.
 pub(crate) fn request_property_type(version: ApiVersion, action: &str, name: &str) -> Option<String> {
     let rel = schema_path(version, Kind::Request, action)?;
-    let schema: Value = serde_json::from_str(file(&format!("v{version}/{rel}"))?).ok()?;
+    let schema = file(&format!("v{version}/{rel}")).ok()?;
     Some(schema["properties"][name]["type"].as_str()?.to_owned())
 }
 
@@ -94,13 +92,12 @@ impl Schemas {
             None => None,
             Some(rel) => {
                 let rel = format!("v{version}/{rel}");
-                let text = file(&rel).ok_or_else(|| format!("schema/{rel}: not embedded"))?;
-                let schema: Value = serde_json::from_str(text).map_err(|e| format!("schema/{rel}: {e}"))?;
+                let schema = file(&rel)?;
                 let validator = jsonschema::options()
                     .with_draft(Draft::Draft7)
                     .with_base_uri(format!("file:///schema/{rel}"))
                     .with_retriever(Embedded)
-                    .build(&schema)
+                    .build(schema)
                     .map_err(|e| format!("schema/{rel}: {e}"))?;
                 Some(Arc::new(validator))
             }
