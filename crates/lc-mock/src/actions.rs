@@ -397,7 +397,7 @@ fn resume_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
 
 /// Closes the active thread with a system message: `incoming_event` and `chat_deactivated`.
 pub(crate) fn close_chat(ctx: &mut Ctx, chat_id: &str, by: Option<&str>) -> Result<(), Refusal> {
-    let chat = ctx.state.chats.get(chat_id).ok_or_else(|| Refusal::not_found("Chat"))?.clone();
+    let chat = ctx.state.chat(chat_id)?.clone();
     if !chat.active() {
         return Err(Refusal::new("chat_inactive", 400, "Chat is inactive"));
     }
@@ -445,7 +445,7 @@ fn deactivate_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
 
 /// Adds `event` by `author` to the chat's last thread and pushes `incoming_event`.
 pub(crate) fn add_event(ctx: &mut Ctx, chat_id: &str, event: Value, author: &str) -> Result<Value, Refusal> {
-    let mut chat = ctx.state.chats.get(chat_id).ok_or_else(|| Refusal::not_found("Chat"))?.clone();
+    let mut chat = ctx.state.chat(chat_id)?.clone();
     let mut thread = chat.last_thread().clone();
     let event = stamp_event(ctx, event, &mut thread, author);
     thread.events.push_back(event.clone());
@@ -751,7 +751,7 @@ impl Target {
 /// the IDs and the properties as given.
 pub(crate) fn change_properties(ctx: &mut Ctx, target: &Target, update: bool, props: &Value) -> Result<(), Refusal> {
     let chat_id = target.chat_id();
-    let mut chat = ctx.state.chats.get(chat_id).cloned().ok_or_else(|| Refusal::not_found("Chat"))?;
+    let mut chat = ctx.state.chat(chat_id)?.clone();
     let mut push = json!({"chat_id": chat_id, "properties": props});
     let name = match target {
         Target::Chat(_) => {

@@ -111,7 +111,7 @@ impl<'a> AgentControl<'a> {
     /// Leaves a chat (`user_removed_from_chat`).
     pub fn leave(&self, chat_id: &str) -> Result<(), Refusal> {
         self.change(|ctx, agent| {
-            let mut chat = ctx.state.chats.get(chat_id).cloned().ok_or_else(|| Refusal::not_found("Chat"))?;
+            let mut chat = ctx.state.chat(chat_id)?.clone();
             if chat.agents.remove(agent).is_none() {
                 return Err(Refusal::validation("The agent is not in the chat"));
             }
@@ -133,7 +133,7 @@ impl<'a> AgentControl<'a> {
             return Err(Refusal::validation("An event is an object with a `type`"));
         }
         self.change(|ctx, agent| {
-            let chat = ctx.state.chats.get(chat_id).ok_or_else(|| Refusal::not_found("Chat"))?;
+            let chat = ctx.state.chat(chat_id)?;
             if !chat.active() {
                 return Err(Refusal::new("chat_inactive", 400, "Chat is inactive"));
             }
@@ -178,7 +178,7 @@ impl<'a> AgentControl<'a> {
     /// Replaces the text of a message (`event_updated` with the whole event).
     pub fn edit_message(&self, chat_id: &str, event_id: &str, text: &str) -> Result<(), Refusal> {
         self.change(|ctx, _| {
-            let mut chat = ctx.state.chats.get(chat_id).cloned().ok_or_else(|| Refusal::not_found("Chat"))?;
+            let mut chat = ctx.state.chat(chat_id)?.clone();
             let (t, e) = chat
                 .threads
                 .iter()
@@ -220,7 +220,7 @@ impl<'a> AgentControl<'a> {
     /// `(position, wait_time_seconds)` the chat waits in the queue.
     pub fn transfer(&self, chat_id: &str, to: &TransferTo, queue: Option<(u64, u64)>) -> Result<(), Refusal> {
         self.change(|ctx, agent| {
-            let mut chat = ctx.state.chats.get(chat_id).cloned().ok_or_else(|| Refusal::not_found("Chat"))?;
+            let mut chat = ctx.state.chat(chat_id)?.clone();
             if !chat.active() {
                 return Err(Refusal::new("chat_inactive", 400, "Chat is inactive"));
             }
@@ -257,7 +257,7 @@ impl<'a> AgentControl<'a> {
     /// Moves a queued chat (`queue_position_updated`).
     pub fn update_queue(&self, chat_id: &str, position: u64, wait_time: u64) -> Result<(), Refusal> {
         self.change(|ctx, _| {
-            let mut chat = ctx.state.chats.get(chat_id).cloned().ok_or_else(|| Refusal::not_found("Chat"))?;
+            let mut chat = ctx.state.chat(chat_id)?.clone();
             let thread = chat.last_thread_mut();
             let queued_at = thread
                 .queue
@@ -498,7 +498,7 @@ impl<'a> AgentControl<'a> {
 
 /// The customer of a chat and its active thread.
 fn active_thread(ctx: &Ctx, chat_id: &str) -> Result<(String, String), Refusal> {
-    let chat = ctx.state.chats.get(chat_id).ok_or_else(|| Refusal::not_found("Chat"))?;
+    let chat = ctx.state.chat(chat_id)?;
     if !chat.active() {
         return Err(Refusal::new("chat_inactive", 400, "Chat is inactive"));
     }
@@ -507,7 +507,7 @@ fn active_thread(ctx: &Ctx, chat_id: &str) -> Result<(String, String), Refusal> 
 
 /// Adds the agent to a chat (`user_added_to_chat`).
 fn add_agent(ctx: &mut Ctx, chat_id: &str, agent: &str, present: bool) -> Result<(), Refusal> {
-    let mut chat = ctx.state.chats.get(chat_id).cloned().ok_or_else(|| Refusal::not_found("Chat"))?;
+    let mut chat = ctx.state.chat(chat_id)?.clone();
     if chat.agents.get(agent) == Some(&true) {
         return Err(Refusal::validation("The agent is already in the chat"));
     }

@@ -291,6 +291,11 @@ impl State {
         (id, token)
     }
 
+    /// A chat by ID (`not_found` otherwise).
+    pub fn chat(&self, id: &str) -> Result<&Chat, Refusal> {
+        self.chats.get(id).ok_or_else(|| Refusal::not_found("Chat"))
+    }
+
     /// The chats of a customer, oldest first.
     pub fn chats_of(&self, customer: &str) -> Vec<&Chat> {
         self.chats.values().filter(|c| c.customer_id == customer).collect()
