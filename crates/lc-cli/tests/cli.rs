@@ -169,12 +169,14 @@ fn actions_json_lists_every_action_and_push() {
     let find = |n: &str| actions.iter().find(|a| a["name"] == n).unwrap().clone();
     assert_eq!(
         find("login"),
-        json!({"name": "login", "web": null, "rtm": true, "request": "LoginRequest", "response": "LoginResponse"})
+        json!({"name": "login", "web": null, "rtm": true, "token": true, "request": "LoginRequest", "response": "LoginResponse"})
     );
     assert_eq!(find("upload_file")["web"], "MULTIPART");
     assert_eq!(find("upload_file")["request"], Value::Null);
     assert_eq!(find("get_localization")["web"], "GET");
     assert_eq!(find("check_goals")["rtm"], false);
+    assert_eq!(find("get_localization")["token"], false);
+    assert_eq!(find("get_customer")["token"], true);
     assert!(pushes.contains(&json!({"name": "incoming_chat", "type": "IncomingChatPush"})));
     let table = lc(&["actions"], "");
     assert_eq!(table.code, 0);

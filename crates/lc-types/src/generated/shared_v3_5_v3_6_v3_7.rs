@@ -975,6 +975,36 @@ impl crate::Unknowns for DisconnectReason {
         }
     }
 }
+impl DisconnectReason {
+    /// What a client should do about this reason (reference §3.3); see
+    /// [`DisconnectPolicy`](crate::DisconnectPolicy). A reason this version does not know
+    /// gets [`DisconnectPolicy::FOR_UNKNOWN`](crate::DisconnectPolicy::FOR_UNKNOWN).
+    pub fn policy(&self) -> crate::DisconnectPolicy {
+        match self {
+            Self::AccessTokenRevoked => crate::DisconnectPolicy::ReconnectWithNewToken,
+            Self::AccessTokenExpired => crate::DisconnectPolicy::ReconnectWithNewToken,
+            Self::ConnectionEvicted => crate::DisconnectPolicy::Reconnect,
+            Self::ConnectionTimeout => crate::DisconnectPolicy::Reconnect,
+            Self::InternalError => crate::DisconnectPolicy::Reconnect,
+            Self::LicenseNotFound => crate::DisconnectPolicy::Stop,
+            Self::LicenseExpired => crate::DisconnectPolicy::Stop,
+            Self::MisdirectedConnection => crate::DisconnectPolicy::ReconnectInRegion,
+            Self::UnsupportedVersion => crate::DisconnectPolicy::Stop,
+            Self::ServiceTemporarilyUnavailable => crate::DisconnectPolicy::Reconnect,
+            Self::TooManyConnections => crate::DisconnectPolicy::Stop,
+            Self::TooManyUnauthorizedConnections => crate::DisconnectPolicy::Reconnect,
+            Self::LoggedOutRemotely => crate::DisconnectPolicy::Stop,
+            Self::CustomerBanned => crate::DisconnectPolicy::Stop,
+            Self::CustomerTemporarilyBlocked => {
+                crate::DisconnectPolicy::WaitThenReconnect
+            }
+            Self::InactivityTimeout => crate::DisconnectPolicy::ReconnectOnUserIntent,
+            Self::ProductVersionChanged => crate::DisconnectPolicy::Stop,
+            Self::UsersLimitReached => crate::DisconnectPolicy::ReconnectOnUserIntent,
+            _ => crate::DisconnectPolicy::FOR_UNKNOWN,
+        }
+    }
+}
 ///A previously uploaded file to share in the chat.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct FileEventInput {

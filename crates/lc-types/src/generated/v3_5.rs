@@ -438,6 +438,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "login",
         web: ::std::option::Option::None,
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("LoginRequest"),
         response: "LoginResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#login",
@@ -446,6 +447,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_chats",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("ListChatsRequest"),
         response: "ListChatsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-chats",
@@ -454,6 +456,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_threads",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("ListThreadsRequest"),
         response: "ListThreadsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-threads",
@@ -462,6 +465,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_chat",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("GetChatRequest"),
         response: "GetChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-chat",
@@ -470,6 +474,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "start_chat",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("StartChatRequest"),
         response: "StartChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#start-chat",
@@ -478,6 +483,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "resume_chat",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("ResumeChatRequest"),
         response: "ResumeChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#resume-chat",
@@ -486,6 +492,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "deactivate_chat",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("DeactivateChatRequest"),
         response: "DeactivateChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#deactivate-chat",
@@ -494,6 +501,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_event",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("SendEventRequest"),
         response: "SendEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-event",
@@ -502,6 +510,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "upload_file",
         web: ::std::option::Option::Some(crate::WebMethod::Multipart),
         rtm: false,
+        needs_token: true,
         request: ::std::option::Option::None,
         response: "UploadFileResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#upload-file",
@@ -510,6 +519,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_rich_message_postback",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("SendRichMessagePostbackRequest"),
         response: "SendRichMessagePostbackResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-rich-message-postback",
@@ -518,6 +528,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_sneak_peek",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("SendSneakPeekRequest"),
         response: "SendSneakPeekResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-sneak-peek",
@@ -526,6 +537,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_chat_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateChatPropertiesRequest"),
         response: "UpdateChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-chat-properties",
@@ -534,6 +546,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_chat_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("DeleteChatPropertiesRequest"),
         response: "DeleteChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-chat-properties",
@@ -542,6 +555,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_thread_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateThreadPropertiesRequest"),
         response: "UpdateThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-thread-properties",
@@ -550,6 +564,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_thread_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("DeleteThreadPropertiesRequest"),
         response: "DeleteThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-thread-properties",
@@ -558,6 +573,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_event_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateEventPropertiesRequest"),
         response: "UpdateEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-event-properties",
@@ -566,6 +582,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_event_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("DeleteEventPropertiesRequest"),
         response: "DeleteEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-event-properties",
@@ -574,6 +591,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_license_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("ListLicensePropertiesRequest"),
         response: "ListLicensePropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-license-properties",
@@ -582,6 +600,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_group_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("ListGroupPropertiesRequest"),
         response: "ListGroupPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-properties",
@@ -590,6 +609,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_customer",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateCustomerRequest"),
         response: "UpdateCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-customer",
@@ -598,6 +618,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_customer_page",
         web: ::std::option::Option::None,
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateCustomerPageRequest"),
         response: "UpdateCustomerPageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#update-customer-page",
@@ -606,6 +627,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "set_customer_session_fields",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("SetCustomerSessionFieldsRequest"),
         response: "SetCustomerSessionFieldsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#set-customer-session-fields",
@@ -614,6 +636,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_customer",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("GetCustomerRequest"),
         response: "GetCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-customer",
@@ -622,6 +645,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_group_statuses",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("ListGroupStatusesRequest"),
         response: "ListGroupStatusesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-statuses",
@@ -630,6 +654,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "check_goals",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: false,
+        needs_token: true,
         request: ::std::option::Option::Some("CheckGoalsRequest"),
         response: "CheckGoalsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#check-goals",
@@ -638,6 +663,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_form",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("GetFormRequest"),
         response: "GetFormResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-form",
@@ -646,6 +672,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_predicted_agent",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("GetPredictedAgentRequest"),
         response: "GetPredictedAgentResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-predicted-agent",
@@ -654,6 +681,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_url_info",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("GetUrlInfoRequest"),
         response: "GetUrlInfoResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-url-info",
@@ -662,6 +690,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "mark_events_as_seen",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("MarkEventsAsSeenRequest"),
         response: "MarkEventsAsSeenResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#mark-events-as-seen",
@@ -670,6 +699,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "accept_greeting",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("AcceptGreetingRequest"),
         response: "AcceptGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#accept-greeting",
@@ -678,6 +708,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "cancel_greeting",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("CancelGreetingRequest"),
         response: "CancelGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#cancel-greeting",
@@ -686,6 +717,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "request_email_verification",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: false,
+        needs_token: true,
         request: ::std::option::Option::Some("RequestEmailVerificationRequest"),
         response: "RequestEmailVerificationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#request-email-verification",
@@ -694,6 +726,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_dynamic_configuration",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("GetDynamicConfigurationRequest"),
         response: "GetDynamicConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-dynamic-configuration",
@@ -702,6 +735,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_configuration",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("GetConfigurationRequest"),
         response: "GetConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-configuration",
@@ -710,6 +744,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_localization",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("GetLocalizationRequest"),
         response: "GetLocalizationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-localization",
@@ -718,6 +753,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "ping",
         web: ::std::option::Option::None,
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("PingRequest"),
         response: "PingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#ping",
@@ -784,6 +820,7 @@ impl crate::Action for AcceptGreetingRequest {
 }
 impl crate::WebAction for AcceptGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for AcceptGreetingRequest {}
 ///An agent (human or bot) taking part in a chat.
@@ -2131,6 +2168,7 @@ impl crate::Action for CancelGreetingRequest {
 }
 impl crate::WebAction for CancelGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for CancelGreetingRequest {}
 ///A chat with one of its threads (get_chat, incoming_chat.chat).
@@ -2523,6 +2561,7 @@ impl crate::Action for CheckGoalsRequest {
 }
 impl crate::WebAction for CheckGoalsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 ///An event with an application-defined payload.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -2835,6 +2874,7 @@ impl crate::Action for DeactivateChatRequest {
 }
 impl crate::WebAction for DeactivateChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeactivateChatRequest {}
 ///Payload of `delete_chat_properties`.
@@ -2882,6 +2922,7 @@ impl crate::Action for DeleteChatPropertiesRequest {
 }
 impl crate::WebAction for DeleteChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteChatPropertiesRequest {}
 ///Payload of `delete_event_properties`.
@@ -2937,6 +2978,7 @@ impl crate::Action for DeleteEventPropertiesRequest {
 }
 impl crate::WebAction for DeleteEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteEventPropertiesRequest {}
 ///Payload of `delete_thread_properties`.
@@ -2988,6 +3030,7 @@ impl crate::Action for DeleteThreadPropertiesRequest {
 }
 impl crate::WebAction for DeleteThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteThreadPropertiesRequest {}
 ///An event in a thread as the server returns it, told apart by `type`.
@@ -3876,6 +3919,7 @@ impl crate::Action for GetChatRequest {
 }
 impl crate::WebAction for GetChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetChatRequest {}
 ///A chat with the requested (or latest) thread.
@@ -3982,6 +4026,7 @@ impl crate::Action for GetConfigurationRequest {
 }
 impl crate::WebAction for GetConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Payload of `get_customer`: takes no fields (send an empty object).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -4006,6 +4051,7 @@ impl crate::Action for GetCustomerRequest {
 }
 impl crate::WebAction for GetCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetCustomerRequest {}
 ///The customer who makes the request (a User of type `customer`, with its statistics).
@@ -4069,6 +4115,7 @@ impl crate::Action for GetDynamicConfigurationRequest {
 }
 impl crate::WebAction for GetDynamicConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Configuration of the widget that depends on the request (3.3-3.5 flat shape).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -4171,6 +4218,7 @@ impl crate::Action for GetFormRequest {
 }
 impl crate::WebAction for GetFormRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetFormRequest {}
 ///Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -4218,6 +4266,7 @@ impl crate::Action for GetLocalizationRequest {
 }
 impl crate::WebAction for GetLocalizationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Payload of `get_predicted_agent` (removed in 3.7): takes no fields (send an empty object). The customer must be logged in over RTM first.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -4242,6 +4291,7 @@ impl crate::Action for GetPredictedAgentRequest {
 }
 impl crate::WebAction for GetPredictedAgentRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetPredictedAgentRequest {}
 ///The agent who would most likely take the customer's chat.
@@ -4314,6 +4364,7 @@ impl crate::Action for GetUrlInfoRequest {
 }
 impl crate::WebAction for GetUrlInfoRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetUrlInfoRequest {}
 ///A proactive greeting shown to the customer (login.greeting, incoming_greeting).
@@ -4858,6 +4909,7 @@ impl crate::Action for ListChatsRequest {
 }
 impl crate::WebAction for ListChatsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListChatsRequest {}
 ///One page of chat summaries.
@@ -4949,6 +5001,7 @@ impl crate::Action for ListGroupPropertiesRequest {
 }
 impl crate::WebAction for ListGroupPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -4980,6 +5033,7 @@ impl crate::Action for ListGroupStatusesRequest {
 }
 impl crate::WebAction for ListGroupStatusesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListGroupStatusesRequest {}
 ///Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -5012,6 +5066,7 @@ impl crate::Action for ListLicensePropertiesRequest {
 }
 impl crate::WebAction for ListLicensePropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Payload of `list_threads`: one page of the threads of a chat the customer has access to.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -5068,6 +5123,7 @@ impl crate::Action for ListThreadsRequest {
 }
 impl crate::WebAction for ListThreadsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListThreadsRequest {}
 ///One page of threads of a chat.
@@ -5334,6 +5390,7 @@ impl crate::Action for MarkEventsAsSeenRequest {
 }
 impl crate::WebAction for MarkEventsAsSeenRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for MarkEventsAsSeenRequest {}
 ///A text message.
@@ -5778,6 +5835,7 @@ impl crate::Action for RequestEmailVerificationRequest {
 }
 impl crate::WebAction for RequestEmailVerificationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 ///The chat to resume and the content of its new thread.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -5875,6 +5933,7 @@ impl crate::Action for ResumeChatRequest {
 }
 impl crate::WebAction for ResumeChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ResumeChatRequest {}
 ///Initial content of the new thread.
@@ -6273,6 +6332,7 @@ impl crate::Action for SendEventRequest {
 }
 impl crate::WebAction for SendEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendEventRequest {}
 ///Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
@@ -6328,6 +6388,7 @@ impl crate::Action for SendRichMessagePostbackRequest {
 }
 impl crate::WebAction for SendRichMessagePostbackRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendRichMessagePostbackRequest {}
 ///Payload of `send_sneak_peek`: shows agents what the customer is typing.
@@ -6371,6 +6432,7 @@ impl crate::Action for SendSneakPeekRequest {
 }
 impl crate::WebAction for SendSneakPeekRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendSneakPeekRequest {}
 ///Payload of `set_customer_session_fields`.
@@ -6412,6 +6474,7 @@ impl crate::Action for SetCustomerSessionFieldsRequest {
 }
 impl crate::WebAction for SetCustomerSessionFieldsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
 ///Initial content of the new chat; everything is optional.
@@ -6490,6 +6553,7 @@ impl crate::Action for StartChatRequest {
 }
 impl crate::WebAction for StartChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for StartChatRequest {}
 ///Initial content of the first thread.
@@ -6994,6 +7058,7 @@ impl crate::Action for UpdateChatPropertiesRequest {
 }
 impl crate::WebAction for UpdateChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateChatPropertiesRequest {}
 ///Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
@@ -7090,6 +7155,7 @@ impl crate::Action for UpdateCustomerRequest {
 }
 impl crate::WebAction for UpdateCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateCustomerRequest {}
 ///Payload of `update_event_properties`.
@@ -7145,6 +7211,7 @@ impl crate::Action for UpdateEventPropertiesRequest {
 }
 impl crate::WebAction for UpdateEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateEventPropertiesRequest {}
 ///Payload of `update_thread_properties`.
@@ -7196,6 +7263,7 @@ impl crate::Action for UpdateThreadPropertiesRequest {
 }
 impl crate::WebAction for UpdateThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateThreadPropertiesRequest {}
 ///A chat participant: a customer or an agent, told apart by `type`.

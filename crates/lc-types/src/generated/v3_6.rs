@@ -520,6 +520,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "login",
         web: ::std::option::Option::None,
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("LoginRequest"),
         response: "LoginResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#login",
@@ -528,6 +529,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_chats",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("ListChatsRequest"),
         response: "ListChatsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-chats",
@@ -536,6 +538,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_threads",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("ListThreadsRequest"),
         response: "ListThreadsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-threads",
@@ -544,6 +547,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_chat",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("GetChatRequest"),
         response: "GetChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-chat",
@@ -552,6 +556,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "start_chat",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("StartChatRequest"),
         response: "StartChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#start-chat",
@@ -560,6 +565,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "resume_chat",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("ResumeChatRequest"),
         response: "ResumeChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#resume-chat",
@@ -568,6 +574,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "deactivate_chat",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("DeactivateChatRequest"),
         response: "DeactivateChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#deactivate-chat",
@@ -576,6 +583,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_event",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("SendEventRequest"),
         response: "SendEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#send-event",
@@ -584,6 +592,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_event",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("DeleteEventRequest"),
         response: "DeleteEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#delete-event",
@@ -592,6 +601,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "upload_file",
         web: ::std::option::Option::Some(crate::WebMethod::Multipart),
         rtm: false,
+        needs_token: true,
         request: ::std::option::Option::None,
         response: "UploadFileResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#upload-file",
@@ -600,6 +610,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_rich_message_postback",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("SendRichMessagePostbackRequest"),
         response: "SendRichMessagePostbackResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#send-rich-message-postback",
@@ -608,6 +619,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_sneak_peek",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("SendSneakPeekRequest"),
         response: "SendSneakPeekResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#send-sneak-peek",
@@ -616,6 +628,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_chat_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateChatPropertiesRequest"),
         response: "UpdateChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#update-chat-properties",
@@ -624,6 +637,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_chat_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("DeleteChatPropertiesRequest"),
         response: "DeleteChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#delete-chat-properties",
@@ -632,6 +646,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_thread_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateThreadPropertiesRequest"),
         response: "UpdateThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#update-thread-properties",
@@ -640,6 +655,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_thread_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("DeleteThreadPropertiesRequest"),
         response: "DeleteThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#delete-thread-properties",
@@ -648,6 +664,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_event_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateEventPropertiesRequest"),
         response: "UpdateEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#update-event-properties",
@@ -656,6 +673,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_event_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("DeleteEventPropertiesRequest"),
         response: "DeleteEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#delete-event-properties",
@@ -664,6 +682,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_license_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("ListLicensePropertiesRequest"),
         response: "ListLicensePropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-license-properties",
@@ -672,6 +691,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_group_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("ListGroupPropertiesRequest"),
         response: "ListGroupPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-group-properties",
@@ -680,6 +700,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_customer",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateCustomerRequest"),
         response: "UpdateCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#update-customer",
@@ -688,6 +709,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_customer_page",
         web: ::std::option::Option::None,
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateCustomerPageRequest"),
         response: "UpdateCustomerPageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#update-customer-page",
@@ -696,6 +718,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "set_customer_session_fields",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("SetCustomerSessionFieldsRequest"),
         response: "SetCustomerSessionFieldsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#set-customer-session-fields",
@@ -704,6 +727,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_customer",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("GetCustomerRequest"),
         response: "GetCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-customer",
@@ -712,6 +736,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_group_statuses",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("ListGroupStatusesRequest"),
         response: "ListGroupStatusesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-group-statuses",
@@ -720,6 +745,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "check_goals",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: false,
+        needs_token: true,
         request: ::std::option::Option::Some("CheckGoalsRequest"),
         response: "CheckGoalsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#check-goals",
@@ -728,6 +754,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_form",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("GetFormRequest"),
         response: "GetFormResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-form",
@@ -736,6 +763,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_predicted_agent",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("GetPredictedAgentRequest"),
         response: "GetPredictedAgentResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-predicted-agent",
@@ -744,6 +772,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_url_info",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("GetUrlInfoRequest"),
         response: "GetUrlInfoResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-url-info",
@@ -752,6 +781,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "mark_events_as_seen",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("MarkEventsAsSeenRequest"),
         response: "MarkEventsAsSeenResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#mark-events-as-seen",
@@ -760,6 +790,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "accept_greeting",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("AcceptGreetingRequest"),
         response: "AcceptGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#accept-greeting",
@@ -768,6 +799,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "cancel_greeting",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("CancelGreetingRequest"),
         response: "CancelGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#cancel-greeting",
@@ -776,6 +808,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "request_email_verification",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: false,
+        needs_token: true,
         request: ::std::option::Option::Some("RequestEmailVerificationRequest"),
         response: "RequestEmailVerificationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#request-email-verification",
@@ -784,6 +817,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "request_welcome_message",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("RequestWelcomeMessageRequest"),
         response: "RequestWelcomeMessageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#request-welcome-message",
@@ -792,6 +826,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_greeting_button_clicked",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("SendGreetingButtonClickedRequest"),
         response: "SendGreetingButtonClickedResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#send-greeting-button-clicked",
@@ -800,6 +835,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_dynamic_configuration",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("GetDynamicConfigurationRequest"),
         response: "GetDynamicConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-dynamic-configuration",
@@ -808,6 +844,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_configuration",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("GetConfigurationRequest"),
         response: "GetConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-configuration",
@@ -816,6 +853,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_localization",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("GetLocalizationRequest"),
         response: "GetLocalizationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-localization",
@@ -824,6 +862,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "ping",
         web: ::std::option::Option::None,
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("PingRequest"),
         response: "PingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#ping",
@@ -890,6 +929,7 @@ impl crate::Action for AcceptGreetingRequest {
 }
 impl crate::WebAction for AcceptGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for AcceptGreetingRequest {}
 ///Any push payload of API v3.6, decoded by push name.
@@ -2249,6 +2289,7 @@ impl crate::Action for CancelGreetingRequest {
 }
 impl crate::WebAction for CancelGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for CancelGreetingRequest {}
 ///A chat with one of its threads (get_chat, incoming_chat.chat).
@@ -2641,6 +2682,7 @@ impl crate::Action for CheckGoalsRequest {
 }
 impl crate::WebAction for CheckGoalsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 ///Payload of the `customer_disconnected` push: the server is closing the customer's connection; `reason` tells whether and how to reconnect.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -2834,6 +2876,7 @@ impl crate::Action for DeactivateChatRequest {
 }
 impl crate::WebAction for DeactivateChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeactivateChatRequest {}
 ///Payload of `delete_chat_properties`.
@@ -2881,6 +2924,7 @@ impl crate::Action for DeleteChatPropertiesRequest {
 }
 impl crate::WebAction for DeleteChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteChatPropertiesRequest {}
 ///Payload of `delete_event_properties`.
@@ -2936,6 +2980,7 @@ impl crate::Action for DeleteEventPropertiesRequest {
 }
 impl crate::WebAction for DeleteEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteEventPropertiesRequest {}
 ///Payload of `delete_event` (since 3.6): deletes an event of the customer.
@@ -2983,6 +3028,7 @@ impl crate::Action for DeleteEventRequest {
 }
 impl crate::WebAction for DeleteEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteEventRequest {}
 ///Payload of `delete_thread_properties`.
@@ -3034,6 +3080,7 @@ impl crate::Action for DeleteThreadPropertiesRequest {
 }
 impl crate::WebAction for DeleteThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteThreadPropertiesRequest {}
 ///An event in a thread as the server returns it, told apart by `type`.
@@ -3526,6 +3573,7 @@ impl crate::Action for GetChatRequest {
 }
 impl crate::WebAction for GetChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetChatRequest {}
 ///A chat with the requested (or latest) thread.
@@ -3632,6 +3680,7 @@ impl crate::Action for GetConfigurationRequest {
 }
 impl crate::WebAction for GetConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Payload of `get_customer`: takes no fields (send an empty object).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -3656,6 +3705,7 @@ impl crate::Action for GetCustomerRequest {
 }
 impl crate::WebAction for GetCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetCustomerRequest {}
 ///Query of `get_dynamic_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself. Since 3.4 the server also accepts the legacy `license_id` instead.
@@ -3694,6 +3744,7 @@ impl crate::Action for GetDynamicConfigurationRequest {
 }
 impl crate::WebAction for GetDynamicConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Payload of `get_form`: the form of a given type configured for a group.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -3738,6 +3789,7 @@ impl crate::Action for GetFormRequest {
 }
 impl crate::WebAction for GetFormRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetFormRequest {}
 ///Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -3785,6 +3837,7 @@ impl crate::Action for GetLocalizationRequest {
 }
 impl crate::WebAction for GetLocalizationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Payload of `get_predicted_agent` (removed in 3.7): takes no fields (send an empty object). The customer must be logged in over RTM first.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -3809,6 +3862,7 @@ impl crate::Action for GetPredictedAgentRequest {
 }
 impl crate::WebAction for GetPredictedAgentRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetPredictedAgentRequest {}
 ///The agent who would most likely take the customer's chat.
@@ -3881,6 +3935,7 @@ impl crate::Action for GetUrlInfoRequest {
 }
 impl crate::WebAction for GetUrlInfoRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetUrlInfoRequest {}
 ///A proactive greeting shown to the customer (login.greeting, incoming_greeting).
@@ -4527,6 +4582,7 @@ impl crate::Action for ListChatsRequest {
 }
 impl crate::WebAction for ListChatsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListChatsRequest {}
 ///One page of chat summaries.
@@ -4618,6 +4674,7 @@ impl crate::Action for ListGroupPropertiesRequest {
 }
 impl crate::WebAction for ListGroupPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -4649,6 +4706,7 @@ impl crate::Action for ListGroupStatusesRequest {
 }
 impl crate::WebAction for ListGroupStatusesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListGroupStatusesRequest {}
 ///Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -4681,6 +4739,7 @@ impl crate::Action for ListLicensePropertiesRequest {
 }
 impl crate::WebAction for ListLicensePropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Payload of `list_threads`: one page of the threads of a chat the customer has access to.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -4737,6 +4796,7 @@ impl crate::Action for ListThreadsRequest {
 }
 impl crate::WebAction for ListThreadsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListThreadsRequest {}
 ///One page of threads of a chat.
@@ -4974,6 +5034,7 @@ impl crate::Action for MarkEventsAsSeenRequest {
 }
 impl crate::WebAction for MarkEventsAsSeenRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for MarkEventsAsSeenRequest {}
 ///Every push of API v3.6, in the manifest's order.
@@ -5224,6 +5285,7 @@ impl crate::Action for RequestEmailVerificationRequest {
 }
 impl crate::WebAction for RequestEmailVerificationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 ///Payload of `request_welcome_message` (since 3.6). The message itself arrives later in the `incoming_welcome_message` push.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -5255,6 +5317,7 @@ impl crate::Action for RequestWelcomeMessageRequest {
 }
 impl crate::WebAction for RequestWelcomeMessageRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for RequestWelcomeMessageRequest {}
 ///Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
@@ -5305,6 +5368,7 @@ impl crate::Action for ResumeChatRequest {
 }
 impl crate::WebAction for ResumeChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ResumeChatRequest {}
 ///A rich message: cards with text, images and buttons.
@@ -5435,6 +5499,7 @@ impl crate::Action for SendEventRequest {
 }
 impl crate::WebAction for SendEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendEventRequest {}
 ///Payload of `send_greeting_button_clicked` (since 3.6): the customer clicked a button of a greeting.
@@ -5478,6 +5543,7 @@ impl crate::Action for SendGreetingButtonClickedRequest {
 }
 impl crate::WebAction for SendGreetingButtonClickedRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendGreetingButtonClickedRequest {}
 ///Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
@@ -5533,6 +5599,7 @@ impl crate::Action for SendRichMessagePostbackRequest {
 }
 impl crate::WebAction for SendRichMessagePostbackRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendRichMessagePostbackRequest {}
 ///Payload of `send_sneak_peek`: shows agents what the customer is typing.
@@ -5576,6 +5643,7 @@ impl crate::Action for SendSneakPeekRequest {
 }
 impl crate::WebAction for SendSneakPeekRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendSneakPeekRequest {}
 ///Payload of `set_customer_session_fields`.
@@ -5617,6 +5685,7 @@ impl crate::Action for SetCustomerSessionFieldsRequest {
 }
 impl crate::WebAction for SetCustomerSessionFieldsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
 ///Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
@@ -5656,6 +5725,7 @@ impl crate::Action for StartChatRequest {
 }
 impl crate::WebAction for StartChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for StartChatRequest {}
 ///The name of every type of API v3.6, sorted.
@@ -6076,6 +6146,7 @@ impl crate::Action for UpdateChatPropertiesRequest {
 }
 impl crate::WebAction for UpdateChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateChatPropertiesRequest {}
 ///Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
@@ -6176,6 +6247,7 @@ impl crate::Action for UpdateCustomerRequest {
 }
 impl crate::WebAction for UpdateCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateCustomerRequest {}
 ///Payload of `update_event_properties`.
@@ -6231,6 +6303,7 @@ impl crate::Action for UpdateEventPropertiesRequest {
 }
 impl crate::WebAction for UpdateEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateEventPropertiesRequest {}
 ///Payload of `update_thread_properties`.
@@ -6282,6 +6355,7 @@ impl crate::Action for UpdateThreadPropertiesRequest {
 }
 impl crate::WebAction for UpdateThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateThreadPropertiesRequest {}
 ///Payload of the `user_added_to_chat` push: a customer or an agent was added to the chat. An agent who writes to a chat without joining it comes with `user.present` set to false.

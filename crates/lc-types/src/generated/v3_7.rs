@@ -513,6 +513,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "login",
         web: ::std::option::Option::None,
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("LoginRequest"),
         response: "LoginResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#login",
@@ -521,6 +522,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_chats",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("ListChatsRequest"),
         response: "ListChatsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-chats",
@@ -529,6 +531,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_threads",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("ListThreadsRequest"),
         response: "ListThreadsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-threads",
@@ -537,6 +540,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_chat",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("GetChatRequest"),
         response: "GetChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-chat",
@@ -545,6 +549,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "start_chat",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("StartChatRequest"),
         response: "StartChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#start-chat",
@@ -553,6 +558,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "resume_chat",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("ResumeChatRequest"),
         response: "ResumeChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#resume-chat",
@@ -561,6 +567,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "deactivate_chat",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("DeactivateChatRequest"),
         response: "DeactivateChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#deactivate-chat",
@@ -569,6 +576,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_event",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("SendEventRequest"),
         response: "SendEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-event",
@@ -577,6 +585,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_event",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("DeleteEventRequest"),
         response: "DeleteEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-event",
@@ -585,6 +594,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "upload_file",
         web: ::std::option::Option::Some(crate::WebMethod::Multipart),
         rtm: false,
+        needs_token: true,
         request: ::std::option::Option::None,
         response: "UploadFileResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#upload-file",
@@ -593,6 +603,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_rich_message_postback",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("SendRichMessagePostbackRequest"),
         response: "SendRichMessagePostbackResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-rich-message-postback",
@@ -601,6 +612,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_sneak_peek",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("SendSneakPeekRequest"),
         response: "SendSneakPeekResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-sneak-peek",
@@ -609,6 +621,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_chat_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateChatPropertiesRequest"),
         response: "UpdateChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-chat-properties",
@@ -617,6 +630,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_chat_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("DeleteChatPropertiesRequest"),
         response: "DeleteChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-chat-properties",
@@ -625,6 +639,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_thread_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateThreadPropertiesRequest"),
         response: "UpdateThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-thread-properties",
@@ -633,6 +648,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_thread_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("DeleteThreadPropertiesRequest"),
         response: "DeleteThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-thread-properties",
@@ -641,6 +657,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_event_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateEventPropertiesRequest"),
         response: "UpdateEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-event-properties",
@@ -649,6 +666,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_event_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("DeleteEventPropertiesRequest"),
         response: "DeleteEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-event-properties",
@@ -657,6 +675,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_license_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("ListLicensePropertiesRequest"),
         response: "ListLicensePropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-license-properties",
@@ -665,6 +684,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_group_properties",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("ListGroupPropertiesRequest"),
         response: "ListGroupPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-group-properties",
@@ -673,6 +693,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_customer",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateCustomerRequest"),
         response: "UpdateCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-customer",
@@ -681,6 +702,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_customer_page",
         web: ::std::option::Option::None,
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("UpdateCustomerPageRequest"),
         response: "UpdateCustomerPageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#update-customer-page",
@@ -689,6 +711,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "set_customer_session_fields",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("SetCustomerSessionFieldsRequest"),
         response: "SetCustomerSessionFieldsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#set-customer-session-fields",
@@ -697,6 +720,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_customer",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("GetCustomerRequest"),
         response: "GetCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-customer",
@@ -705,6 +729,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_group_statuses",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("ListGroupStatusesRequest"),
         response: "ListGroupStatusesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-group-statuses",
@@ -713,6 +738,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "check_goals",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: false,
+        needs_token: true,
         request: ::std::option::Option::Some("CheckGoalsRequest"),
         response: "CheckGoalsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#check-goals",
@@ -721,6 +747,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_form",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("GetFormRequest"),
         response: "GetFormResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-form",
@@ -729,6 +756,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_url_info",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("GetUrlInfoRequest"),
         response: "GetUrlInfoResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-url-info",
@@ -737,6 +765,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "mark_events_as_seen",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("MarkEventsAsSeenRequest"),
         response: "MarkEventsAsSeenResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#mark-events-as-seen",
@@ -745,6 +774,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "accept_greeting",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("AcceptGreetingRequest"),
         response: "AcceptGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#accept-greeting",
@@ -753,6 +783,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "cancel_greeting",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("CancelGreetingRequest"),
         response: "CancelGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#cancel-greeting",
@@ -761,6 +792,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "request_email_verification",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: false,
+        needs_token: true,
         request: ::std::option::Option::Some("RequestEmailVerificationRequest"),
         response: "RequestEmailVerificationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#request-email-verification",
@@ -769,6 +801,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "request_welcome_message",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("RequestWelcomeMessageRequest"),
         response: "RequestWelcomeMessageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#request-welcome-message",
@@ -777,6 +810,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_greeting_button_clicked",
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("SendGreetingButtonClickedRequest"),
         response: "SendGreetingButtonClickedResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-greeting-button-clicked",
@@ -785,6 +819,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_dynamic_configuration",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("GetDynamicConfigurationRequest"),
         response: "GetDynamicConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-dynamic-configuration",
@@ -793,6 +828,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_configuration",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("GetConfigurationRequest"),
         response: "GetConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-configuration",
@@ -801,6 +837,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_localization",
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: ::std::option::Option::Some("GetLocalizationRequest"),
         response: "GetLocalizationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-localization",
@@ -809,6 +846,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "ping",
         web: ::std::option::Option::None,
         rtm: true,
+        needs_token: true,
         request: ::std::option::Option::Some("PingRequest"),
         response: "PingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#ping",
@@ -875,6 +913,7 @@ impl crate::Action for AcceptGreetingRequest {
 }
 impl crate::WebAction for AcceptGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for AcceptGreetingRequest {}
 ///Any push payload of API v3.7, decoded by push name.
@@ -2216,6 +2255,7 @@ impl crate::Action for CancelGreetingRequest {
 }
 impl crate::WebAction for CancelGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for CancelGreetingRequest {}
 ///A chat with one of its threads (get_chat, incoming_chat.chat).
@@ -2590,6 +2630,7 @@ impl crate::Action for CheckGoalsRequest {
 }
 impl crate::WebAction for CheckGoalsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 ///Payload of the `customer_disconnected` push: the server is closing the customer's connection; `reason` tells whether and how to reconnect.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -2783,6 +2824,7 @@ impl crate::Action for DeactivateChatRequest {
 }
 impl crate::WebAction for DeactivateChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeactivateChatRequest {}
 ///Payload of `delete_chat_properties`.
@@ -2830,6 +2872,7 @@ impl crate::Action for DeleteChatPropertiesRequest {
 }
 impl crate::WebAction for DeleteChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteChatPropertiesRequest {}
 ///Payload of `delete_event_properties`.
@@ -2885,6 +2928,7 @@ impl crate::Action for DeleteEventPropertiesRequest {
 }
 impl crate::WebAction for DeleteEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteEventPropertiesRequest {}
 ///Payload of `delete_event` (since 3.6): deletes an event of the customer.
@@ -2932,6 +2976,7 @@ impl crate::Action for DeleteEventRequest {
 }
 impl crate::WebAction for DeleteEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteEventRequest {}
 ///Payload of `delete_thread_properties`.
@@ -2983,6 +3028,7 @@ impl crate::Action for DeleteThreadPropertiesRequest {
 }
 impl crate::WebAction for DeleteThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteThreadPropertiesRequest {}
 ///An event in a thread as the server returns it, told apart by `type`.
@@ -3475,6 +3521,7 @@ impl crate::Action for GetChatRequest {
 }
 impl crate::WebAction for GetChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetChatRequest {}
 ///A chat with the requested (or latest) thread.
@@ -3581,6 +3628,7 @@ impl crate::Action for GetConfigurationRequest {
 }
 impl crate::WebAction for GetConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Payload of `get_customer`: takes no fields (send an empty object).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -3605,6 +3653,7 @@ impl crate::Action for GetCustomerRequest {
 }
 impl crate::WebAction for GetCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetCustomerRequest {}
 ///Query of `get_dynamic_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself. Since 3.4 the server also accepts the legacy `license_id` instead.
@@ -3643,6 +3692,7 @@ impl crate::Action for GetDynamicConfigurationRequest {
 }
 impl crate::WebAction for GetDynamicConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Payload of `get_form`: the form of a given type configured for a group.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -3687,6 +3737,7 @@ impl crate::Action for GetFormRequest {
 }
 impl crate::WebAction for GetFormRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetFormRequest {}
 ///Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -3734,6 +3785,7 @@ impl crate::Action for GetLocalizationRequest {
 }
 impl crate::WebAction for GetLocalizationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Payload of `get_url_info`: a preview of a web page.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -3770,6 +3822,7 @@ impl crate::Action for GetUrlInfoRequest {
 }
 impl crate::WebAction for GetUrlInfoRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetUrlInfoRequest {}
 ///A proactive greeting shown to the customer (login.greeting, incoming_greeting).
@@ -4446,6 +4499,7 @@ impl crate::Action for ListChatsRequest {
 }
 impl crate::WebAction for ListChatsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListChatsRequest {}
 ///One page of chat info entries (3.7: `chats_info` replaces `chats_summary`).
@@ -4537,6 +4591,7 @@ impl crate::Action for ListGroupPropertiesRequest {
 }
 impl crate::WebAction for ListGroupPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -4568,6 +4623,7 @@ impl crate::Action for ListGroupStatusesRequest {
 }
 impl crate::WebAction for ListGroupStatusesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListGroupStatusesRequest {}
 ///Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -4600,6 +4656,7 @@ impl crate::Action for ListLicensePropertiesRequest {
 }
 impl crate::WebAction for ListLicensePropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 ///Payload of `list_threads`: one page of the threads of a chat the customer has access to.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -4656,6 +4713,7 @@ impl crate::Action for ListThreadsRequest {
 }
 impl crate::WebAction for ListThreadsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListThreadsRequest {}
 ///One page of threads of a chat.
@@ -4893,6 +4951,7 @@ impl crate::Action for MarkEventsAsSeenRequest {
 }
 impl crate::WebAction for MarkEventsAsSeenRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for MarkEventsAsSeenRequest {}
 ///Every push of API v3.7, in the manifest's order.
@@ -5143,6 +5202,7 @@ impl crate::Action for RequestEmailVerificationRequest {
 }
 impl crate::WebAction for RequestEmailVerificationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 ///Payload of `request_welcome_message` (since 3.6). The message itself arrives later in the `incoming_welcome_message` push.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -5174,6 +5234,7 @@ impl crate::Action for RequestWelcomeMessageRequest {
 }
 impl crate::WebAction for RequestWelcomeMessageRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for RequestWelcomeMessageRequest {}
 ///Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
@@ -5224,6 +5285,7 @@ impl crate::Action for ResumeChatRequest {
 }
 impl crate::WebAction for ResumeChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ResumeChatRequest {}
 ///A rich message: cards with text, images and buttons.
@@ -5358,6 +5420,7 @@ impl crate::Action for SendEventRequest {
 }
 impl crate::WebAction for SendEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendEventRequest {}
 ///Payload of `send_greeting_button_clicked` (since 3.6): the customer clicked a button of a greeting.
@@ -5401,6 +5464,7 @@ impl crate::Action for SendGreetingButtonClickedRequest {
 }
 impl crate::WebAction for SendGreetingButtonClickedRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendGreetingButtonClickedRequest {}
 ///Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
@@ -5456,6 +5520,7 @@ impl crate::Action for SendRichMessagePostbackRequest {
 }
 impl crate::WebAction for SendRichMessagePostbackRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendRichMessagePostbackRequest {}
 ///Payload of `send_sneak_peek`: shows agents what the customer is typing.
@@ -5499,6 +5564,7 @@ impl crate::Action for SendSneakPeekRequest {
 }
 impl crate::WebAction for SendSneakPeekRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendSneakPeekRequest {}
 ///Payload of `set_customer_session_fields`.
@@ -5540,6 +5606,7 @@ impl crate::Action for SetCustomerSessionFieldsRequest {
 }
 impl crate::WebAction for SetCustomerSessionFieldsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
 ///Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
@@ -5579,6 +5646,7 @@ impl crate::Action for StartChatRequest {
 }
 impl crate::WebAction for StartChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for StartChatRequest {}
 ///The name of every type of API v3.7, sorted.
@@ -5997,6 +6065,7 @@ impl crate::Action for UpdateChatPropertiesRequest {
 }
 impl crate::WebAction for UpdateChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateChatPropertiesRequest {}
 ///Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
@@ -6097,6 +6166,7 @@ impl crate::Action for UpdateCustomerRequest {
 }
 impl crate::WebAction for UpdateCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateCustomerRequest {}
 ///Payload of `update_event_properties`.
@@ -6152,6 +6222,7 @@ impl crate::Action for UpdateEventPropertiesRequest {
 }
 impl crate::WebAction for UpdateEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateEventPropertiesRequest {}
 ///Payload of `update_thread_properties`.
@@ -6203,6 +6274,7 @@ impl crate::Action for UpdateThreadPropertiesRequest {
 }
 impl crate::WebAction for UpdateThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateThreadPropertiesRequest {}
 ///Payload of the `user_added_to_chat` push: a customer or an agent was added to the chat. An agent who writes to a chat without joining it comes with `user.present` set to false.
