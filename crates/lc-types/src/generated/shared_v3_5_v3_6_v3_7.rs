@@ -640,6 +640,66 @@ impl crate::Unknowns for ConfigurationProperties {
     }
 }
 ///An event with an application-defined payload.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct CustomEvent {
+    ///ID of the user who sent the event.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub author_id: ::std::option::Option<::std::string::String>,
+    ///The payload defined by the sender; any JSON.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub content: ::std::option::Option<::serde_json::Value>,
+    ///When the server created the event (UTC, microsecond precision).
+    pub created_at: crate::Timestamp,
+    ///ID chosen by the sender when the event was sent.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub custom_id: ::std::option::Option<::std::string::String>,
+    ///Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///Properties of the event.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub properties: ::std::option::Option<Properties>,
+    ///Who can see the event; `all` when absent.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub recipients: ::std::option::Option<Recipients>,
+    #[serde(flatten)]
+    ///Fields this version of the schema does not know, kept and re-emitted.
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl CustomEvent {
+    ///Builds it from its required fields (`created_at`); every optional field is `None`.
+    pub fn new(created_at: impl ::std::convert::Into<crate::Timestamp>) -> Self {
+        Self {
+            author_id: ::std::option::Option::None,
+            content: ::std::option::Option::None,
+            created_at: created_at.into(),
+            custom_id: ::std::option::Option::None,
+            id: ::std::option::Option::None,
+            properties: ::std::option::Option::None,
+            recipients: ::std::option::Option::None,
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
+impl crate::Unknowns for CustomEvent {
+    #[allow(unused_variables)]
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "properties",
+            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
+        );
+        path.field(
+            "recipients",
+            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
+        );
+        path.report_fields(&self.extra, found);
+    }
+}
+///An event with an application-defined payload.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
 pub struct CustomEventInput {
     ///The payload you define; a JSON object.
@@ -1005,6 +1065,100 @@ impl DisconnectReason {
         }
     }
 }
+///A file shared in the chat.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct FileEvent {
+    ///Text describing the image; images only (3.3+).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub alternative_text: ::std::option::Option<::std::string::String>,
+    ///ID of the user who sent the event.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub author_id: ::std::option::Option<::std::string::String>,
+    ///MIME type of the file.
+    pub content_type: ::std::string::String,
+    ///When the server created the event (UTC, microsecond precision).
+    pub created_at: crate::Timestamp,
+    ///ID chosen by the sender when the event was sent.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub custom_id: ::std::option::Option<::std::string::String>,
+    ///Height in pixels; images only.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub height: ::std::option::Option<i64>,
+    ///Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///File name.
+    pub name: ::std::string::String,
+    ///Properties of the event.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub properties: ::std::option::Option<Properties>,
+    ///Who can see the event; `all` when absent.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub recipients: ::std::option::Option<Recipients>,
+    ///Size in bytes; images only.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub size: ::std::option::Option<i64>,
+    ///URL of a double-resolution thumbnail; images only.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub thumbnail2x_url: ::std::option::Option<::std::string::String>,
+    ///URL of a thumbnail; images only.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub thumbnail_url: ::std::option::Option<::std::string::String>,
+    ///URL of the file on the LiveChat CDN; it does not expire once sent.
+    pub url: ::std::string::String,
+    ///Width in pixels; images only.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub width: ::std::option::Option<i64>,
+    #[serde(flatten)]
+    ///Fields this version of the schema does not know, kept and re-emitted.
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl FileEvent {
+    ///Builds it from its required fields (`content_type`, `created_at`, `name`, `url`); every optional field is `None`.
+    pub fn new(
+        content_type: impl ::std::convert::Into<::std::string::String>,
+        created_at: impl ::std::convert::Into<crate::Timestamp>,
+        name: impl ::std::convert::Into<::std::string::String>,
+        url: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            alternative_text: ::std::option::Option::None,
+            author_id: ::std::option::Option::None,
+            content_type: content_type.into(),
+            created_at: created_at.into(),
+            custom_id: ::std::option::Option::None,
+            height: ::std::option::Option::None,
+            id: ::std::option::Option::None,
+            name: name.into(),
+            properties: ::std::option::Option::None,
+            recipients: ::std::option::Option::None,
+            size: ::std::option::Option::None,
+            thumbnail2x_url: ::std::option::Option::None,
+            thumbnail_url: ::std::option::Option::None,
+            url: url.into(),
+            width: ::std::option::Option::None,
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
+impl crate::Unknowns for FileEvent {
+    #[allow(unused_variables)]
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "properties",
+            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
+        );
+        path.field(
+            "recipients",
+            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
+        );
+        path.report_fields(&self.extra, found);
+    }
+}
 ///A previously uploaded file to share in the chat.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 pub struct FileEventInput {
@@ -1046,6 +1200,80 @@ impl crate::Unknowns for FileEventInput {
         path: &mut crate::JsonPath,
         found: &mut dyn FnMut(crate::Unknown),
     ) {
+        path.field(
+            "properties",
+            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
+        );
+        path.field(
+            "recipients",
+            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
+        );
+        path.report_fields(&self.extra, found);
+    }
+}
+///The answers to a form (prechat, postchat, ticket, ...).
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct FilledFormEvent {
+    ///ID of the user who sent the event.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub author_id: ::std::option::Option<::std::string::String>,
+    ///When the server created the event (UTC, microsecond precision).
+    pub created_at: crate::Timestamp,
+    ///ID chosen by the sender when the event was sent.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub custom_id: ::std::option::Option<::std::string::String>,
+    ///The answered fields.
+    pub fields: ::std::vec::Vec<FilledFormField>,
+    ///ID of the form that was filled in.
+    pub form_id: ::std::string::String,
+    ///Kind of form (3.4+), e.g. `prechat`, `postchat`, `ask_for_email`; other values exist. Absent in chats that predate the field.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub form_type: ::std::option::Option<::std::string::String>,
+    ///Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///Properties of the event.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub properties: ::std::option::Option<Properties>,
+    ///Who can see the event; `all` when absent.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub recipients: ::std::option::Option<Recipients>,
+    #[serde(flatten)]
+    ///Fields this version of the schema does not know, kept and re-emitted.
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl FilledFormEvent {
+    ///Builds it from its required fields (`created_at`, `fields`, `form_id`); every optional field is `None`.
+    pub fn new(
+        created_at: impl ::std::convert::Into<crate::Timestamp>,
+        fields: impl ::std::convert::Into<::std::vec::Vec<FilledFormField>>,
+        form_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            author_id: ::std::option::Option::None,
+            created_at: created_at.into(),
+            custom_id: ::std::option::Option::None,
+            fields: fields.into(),
+            form_id: form_id.into(),
+            form_type: ::std::option::Option::None,
+            id: ::std::option::Option::None,
+            properties: ::std::option::Option::None,
+            recipients: ::std::option::Option::None,
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
+impl crate::Unknowns for FilledFormEvent {
+    #[allow(unused_variables)]
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "fields",
+            |p| crate::Unknowns::visit_unknowns(&self.fields, p, found),
+        );
         path.field(
             "properties",
             |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
@@ -1330,6 +1558,80 @@ impl crate::Unknowns for FormAnswer {
         path: &mut crate::JsonPath,
         found: &mut dyn FnMut(crate::Unknown),
     ) {
+        path.report_fields(&self.extra, found);
+    }
+}
+///An empty form to be filled in (3.3+); not rendered by the LiveChat widget itself.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct FormEvent {
+    ///ID of the user who sent the form; absent when the system generated it.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub author_id: ::std::option::Option<::std::string::String>,
+    ///When the server created the event (UTC, microsecond precision).
+    pub created_at: crate::Timestamp,
+    ///ID chosen by the sender when the event was sent.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub custom_id: ::std::option::Option<::std::string::String>,
+    ///The fields of the form.
+    pub fields: ::std::vec::Vec<FormField>,
+    ///ID of the form.
+    pub form_id: ::std::string::String,
+    ///Kind of form (3.4+), e.g. `prechat`, `postchat`, `ask_for_email`; other values exist. Absent in chats that predate the field.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub form_type: ::std::option::Option<::std::string::String>,
+    ///Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///Properties of the event.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub properties: ::std::option::Option<Properties>,
+    ///Who can see the event; `all` when absent.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub recipients: ::std::option::Option<Recipients>,
+    #[serde(flatten)]
+    ///Fields this version of the schema does not know, kept and re-emitted.
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl FormEvent {
+    ///Builds it from its required fields (`created_at`, `fields`, `form_id`); every optional field is `None`.
+    pub fn new(
+        created_at: impl ::std::convert::Into<crate::Timestamp>,
+        fields: impl ::std::convert::Into<::std::vec::Vec<FormField>>,
+        form_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            author_id: ::std::option::Option::None,
+            created_at: created_at.into(),
+            custom_id: ::std::option::Option::None,
+            fields: fields.into(),
+            form_id: form_id.into(),
+            form_type: ::std::option::Option::None,
+            id: ::std::option::Option::None,
+            properties: ::std::option::Option::None,
+            recipients: ::std::option::Option::None,
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
+impl crate::Unknowns for FormEvent {
+    #[allow(unused_variables)]
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "fields",
+            |p| crate::Unknowns::visit_unknowns(&self.fields, p, found),
+        );
+        path.field(
+            "properties",
+            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
+        );
+        path.field(
+            "recipients",
+            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
+        );
         path.report_fields(&self.extra, found);
     }
 }
@@ -2920,6 +3222,74 @@ impl crate::Unknowns for StartChatUser {
         path: &mut crate::JsonPath,
         found: &mut dyn FnMut(crate::Unknown),
     ) {
+        path.report_fields(&self.extra, found);
+    }
+}
+///A message generated by the system (routing changes, ratings, archiving, ...).
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+pub struct SystemMessageEvent {
+    ///When the server created the event (UTC, microsecond precision).
+    pub created_at: crate::Timestamp,
+    ///ID chosen by the sender when the event was sent.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub custom_id: ::std::option::Option<::std::string::String>,
+    ///Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub id: ::std::option::Option<::std::string::String>,
+    ///Properties of the event.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub properties: ::std::option::Option<Properties>,
+    ///Who can see the event; `all` when absent.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub recipients: ::std::option::Option<Recipients>,
+    ///Kind of system message, e.g. `routing.assigned` or `manual_archived_agent`; applications may define their own.
+    pub system_message_type: ::std::string::String,
+    ///Text shown to the recipients.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub text: ::std::option::Option<::std::string::String>,
+    ///Values of the variables used in the text, by name.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub text_vars: ::std::option::Option<
+        ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+    >,
+    #[serde(flatten)]
+    ///Fields this version of the schema does not know, kept and re-emitted.
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl SystemMessageEvent {
+    ///Builds it from its required fields (`created_at`, `system_message_type`); every optional field is `None`.
+    pub fn new(
+        created_at: impl ::std::convert::Into<crate::Timestamp>,
+        system_message_type: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            created_at: created_at.into(),
+            custom_id: ::std::option::Option::None,
+            id: ::std::option::Option::None,
+            properties: ::std::option::Option::None,
+            recipients: ::std::option::Option::None,
+            system_message_type: system_message_type.into(),
+            text: ::std::option::Option::None,
+            text_vars: ::std::option::Option::None,
+            extra: ::std::default::Default::default(),
+        }
+    }
+}
+impl crate::Unknowns for SystemMessageEvent {
+    #[allow(unused_variables)]
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "properties",
+            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
+        );
+        path.field(
+            "recipients",
+            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
+        );
         path.report_fields(&self.extra, found);
     }
 }

@@ -18,6 +18,7 @@ pub use super::shared_v3_5_v3_6_v3_7::CheckboxFilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::ChoiceFilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::ChoiceFilledFormFieldType;
 pub use super::shared_v3_5_v3_6_v3_7::ConfigurationProperties;
+pub use super::shared_v3_5_v3_6_v3_7::CustomEvent;
 pub use super::shared_v3_5_v3_6_v3_7::CustomEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::CustomerPage;
 pub use super::shared_v3_5_v3_6_v3_7::CustomerStatistics;
@@ -26,11 +27,14 @@ pub use super::shared_v3_5_v3_6_v3_7::DeleteChatPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DeleteEventPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DeleteThreadPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DisconnectReason;
+pub use super::shared_v3_5_v3_6_v3_7::FileEvent;
 pub use super::shared_v3_5_v3_6_v3_7::FileEventInput;
+pub use super::shared_v3_5_v3_6_v3_7::FilledFormEvent;
 pub use super::shared_v3_5_v3_6_v3_7::FilledFormEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::FilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::Form;
 pub use super::shared_v3_5_v3_6_v3_7::FormAnswer;
+pub use super::shared_v3_5_v3_6_v3_7::FormEvent;
 pub use super::shared_v3_5_v3_6_v3_7::FormEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::FormField;
 pub use super::shared_v3_5_v3_6_v3_7::FormFieldOption;
@@ -65,6 +69,7 @@ pub use super::shared_v3_5_v3_6_v3_7::SessionFields;
 pub use super::shared_v3_5_v3_6_v3_7::SetCustomerSessionFieldsResponse;
 pub use super::shared_v3_5_v3_6_v3_7::StartChatResponse;
 pub use super::shared_v3_5_v3_6_v3_7::StartChatUser;
+pub use super::shared_v3_5_v3_6_v3_7::SystemMessageEvent;
 pub use super::shared_v3_5_v3_6_v3_7::SystemMessageEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::TextFilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::TextFilledFormFieldType;
@@ -83,7 +88,6 @@ pub use super::shared_v3_5_v3_6_v3_7::WidgetButtonType;
 pub use super::shared_v3_6_v3_7::Address;
 pub use super::shared_v3_6_v3_7::Agent;
 pub use super::shared_v3_6_v3_7::AgentProfile;
-pub use super::shared_v3_6_v3_7::CustomEvent;
 pub use super::shared_v3_6_v3_7::Customer;
 pub use super::shared_v3_6_v3_7::DefaultWidget;
 pub use super::shared_v3_6_v3_7::DeleteEventResponse;
@@ -93,9 +97,6 @@ pub use super::shared_v3_6_v3_7::EcommerceProduct;
 pub use super::shared_v3_6_v3_7::EcommerceViewType;
 pub use super::shared_v3_6_v3_7::EventInput;
 pub use super::shared_v3_6_v3_7::FbMessengerUpdate;
-pub use super::shared_v3_6_v3_7::FileEvent;
-pub use super::shared_v3_6_v3_7::FilledFormEvent;
-pub use super::shared_v3_6_v3_7::FormEvent;
 pub use super::shared_v3_6_v3_7::GetCustomerResponse;
 pub use super::shared_v3_6_v3_7::GetDynamicConfigurationResponse;
 pub use super::shared_v3_6_v3_7::GroupStatusChange;
@@ -119,7 +120,6 @@ pub use super::shared_v3_6_v3_7::StartChatChat;
 pub use super::shared_v3_6_v3_7::StartChatThread;
 pub use super::shared_v3_6_v3_7::SystemEvent;
 pub use super::shared_v3_6_v3_7::SystemEventSource;
-pub use super::shared_v3_6_v3_7::SystemMessageEvent;
 pub use super::shared_v3_6_v3_7::TwilioUpdate;
 pub use super::shared_v3_6_v3_7::UpdateCustomerPageResponse;
 pub use super::shared_v3_6_v3_7::User;
@@ -5382,9 +5382,6 @@ pub struct RichMessageEvent {
     ///ID chosen by the sender when the event was sent.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub custom_id: ::std::option::Option<::std::string::String>,
-    ///Whether the event was deleted (3.6+); only shown to agents with higher roles, so customers normally never see it.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub deleted: ::std::option::Option<bool>,
     ///The cards (at most 10).
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub elements: ::std::option::Option<::std::vec::Vec<RichMessageElement>>,
@@ -5399,9 +5396,6 @@ pub struct RichMessageEvent {
     pub recipients: ::std::option::Option<Recipients>,
     ///Layout of the rich message.
     pub template_id: RichMessageTemplate,
-    ///Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub visibility: ::std::option::Option<::std::string::String>,
     #[serde(flatten)]
     ///Fields this version of the schema does not know, kept and re-emitted.
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -5416,13 +5410,11 @@ impl RichMessageEvent {
             author_id: ::std::option::Option::None,
             created_at: created_at.into(),
             custom_id: ::std::option::Option::None,
-            deleted: ::std::option::Option::None,
             elements: ::std::option::Option::None,
             id: ::std::option::Option::None,
             properties: ::std::option::Option::None,
             recipients: ::std::option::Option::None,
             template_id: template_id.into(),
-            visibility: ::std::option::Option::None,
             extra: ::std::default::Default::default(),
         }
     }
