@@ -51,23 +51,28 @@
 
 mod action;
 mod api;
+mod api_error;
 mod decode;
 mod error;
 mod frame;
 mod generated;
+pub mod region;
 mod timestamp;
 mod unknown;
 mod version;
+pub mod web;
 
 pub use action::{Action, ActionInfo, Push, PushInfo, RtmAction, WebAction, WebMethod};
 pub use api::{api, apis, Api, DecodeFn, DecodeTypeFn};
+pub use api_error::{ApiError, ResponseError};
 #[doc(hidden)]
 pub use decode::{double_option, variant};
 pub use decode::{from_slice, from_str, from_value, DecodeError, Decoded};
-pub use error::{ApiError, ErrorEnvelope, ErrorType};
-pub use frame::{Frame, PushFrame, RequestFrame, ResponseFrame};
+pub use error::{ErrorDetails, ErrorEnvelope, ErrorType};
+pub use frame::{rtm_path, Frame, PushFrame, PushSubscription, RequestFrame, ResponseFrame};
 #[allow(unused_imports)] // empty when no version feature is on
 pub use generated::*;
+pub use region::Region;
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub use unknown::{JsonPath, Unknown, UnknownKind, Unknowns};
 pub use version::{ApiVersion, ParseApiVersionError};
