@@ -311,7 +311,7 @@ pub fn path(version: ApiVersion, action: &str) -> String {
 ///
 /// Each field is one `key=value` pair, as the docs' examples show (`group_id=0`,
 /// `language=en`): strings as they are, numbers in JSON notation, booleans `true`/`false` (the
-/// docs show none; both SDKs that send `test` write it so). Absent fields and `null`s are not sent.
+/// docs show none; lc-sdk-python writes `test` so). Absent fields and `null`s are not sent.
 /// No documented GET parameter is an array or an object; one found among a request's unknown
 /// fields is sent as its compact JSON text. (The schemas' `$comment`s record the same.)
 ///
