@@ -3,6 +3,9 @@
 //! `lc_types` (`web::decode_response`, `Frame` + `ResponseFrame::decode_response`,
 //! `PushFrame::decode_any`) into the typed responses, pushes and API errors.
 
+// Optional fields are set by assignment: generated structs are `#[non_exhaustive]` for users.
+#![allow(clippy::field_reassign_with_default)]
+
 mod common;
 
 use common::{http_raw, Rtm};

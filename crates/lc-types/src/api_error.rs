@@ -23,7 +23,11 @@ use crate::{DecodeError, ErrorEnvelope, ErrorType, Region};
 /// # Ok::<(), lc_types::DecodeError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct ApiError {
+pub struct ApiError(Box<Parts>);
+
+/// What an [`ApiError`] holds (boxed: errors travel in `Result`s and should stay small).
+#[derive(Clone, Debug, PartialEq)]
+struct Parts {
     envelope: ErrorEnvelope,
     status: Option<u16>,
     raw: String,
@@ -33,36 +37,36 @@ impl ApiError {
     /// An error from its decoded envelope, the HTTP status (`None` over RTM) and the raw text it
     /// was decoded from (the Web body, or the RTM frame's `payload`).
     pub fn new(envelope: ErrorEnvelope, status: Option<u16>, raw: impl Into<String>) -> Self {
-        ApiError {
+        ApiError(Box::new(Parts {
             envelope,
             status,
             raw: raw.into(),
-        }
+        }))
     }
 
     /// What kind of error it is (`error.type`); decide on this, not on the message or status.
     pub fn kind(&self) -> &ErrorType {
-        &self.envelope.error.type_
+        &self.0.envelope.error.type_
     }
 
     /// The human-readable explanation (`error.message`).
     pub fn message(&self) -> &str {
-        &self.envelope.error.message
+        &self.0.envelope.error.message
     }
 
     /// The details (`error.data`), for the types that carry them.
     pub fn data(&self) -> Option<&Value> {
-        self.envelope.error.data.as_ref()
+        self.0.envelope.error.data.as_ref()
     }
 
     /// The HTTP status of a Web API answer; `None` over RTM.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.0.status
     }
 
     /// The body (Web) or frame payload (RTM) exactly as received.
     pub fn raw(&self) -> &str {
-        &self.raw
+        &self.0.raw
     }
 
     /// The region to use instead, when the API names one (`data.region`, sent with
@@ -73,19 +77,19 @@ impl ApiError {
 
     /// The decoded envelope, with any field this crate does not know.
     pub fn envelope(&self) -> &ErrorEnvelope {
-        &self.envelope
+        &self.0.envelope
     }
 
     /// The decoded envelope.
     pub fn into_envelope(self) -> ErrorEnvelope {
-        self.envelope
+        self.0.envelope
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.kind(), self.message())?;
-        if let Some(status) = self.status {
+        if let Some(status) = self.0.status {
             write!(f, " (HTTP {status})")?;
         }
         Ok(())

@@ -31,7 +31,7 @@ pub struct ErrorEnvelope {
 
 /// The `error` object of an [`ErrorEnvelope`]: what the API reported, as on the wire.
 ///
-/// Transports report it inside an [`ApiError`], which adds the HTTP status and the raw body.
+/// Transports report it inside an [`ApiError`](crate::ApiError), which adds the HTTP status and the raw body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorDetails {
     /// What kind of error it is; decide on this, not on the message.

@@ -11,8 +11,11 @@
 //! are. Request and push types stay per version, because their `Action`/`Push` impls name it.
 //! RTM frames name their version; [`PushFrame::decode_any`] decodes a push in that version
 //! ([`VersionedPush`]). The hand-written core beside them is small: the [`Action`],
-//! [`WebAction`], [`RtmAction`] and [`Push`] traits, RTM [`Frame`]s, the [`ErrorEnvelope`],
-//! [`Timestamp`], [`ApiVersion`], path-naming decoding ([`from_str`]) and [`Unknowns`].
+//! [`WebAction`], [`RtmAction`] and [`Push`] traits, the wire codec without I/O (the Web API's
+//! [`web::HttpRequest`] and [`web::decode`]; RTM [`Frame`]s with [`RequestFrame::encode`] and
+//! [`ResponseFrame::decode`]; [`PushSubscription`] for `login`), [`Region`]s, the
+//! [`ErrorEnvelope`] and the [`ApiError`]/[`ResponseError`] transports report, [`Timestamp`],
+//! [`ApiVersion`], path-naming decoding ([`from_str`]) and [`Unknowns`].
 //!
 //! Nothing is lost: unknown fields are kept in each struct's `extra` map, unknown enum values in
 //! an `Unknown(String)` case, unknown union members (event types, user types, form fields) and

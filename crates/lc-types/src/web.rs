@@ -478,6 +478,9 @@ fn percent_decode(s: &str) -> String {
 }
 
 #[cfg(test)]
+// Optional fields are set by assignment, as users must once the generated structs are
+// `#[non_exhaustive]` (no struct literals outside the crate).
+#[allow(clippy::field_reassign_with_default)]
 mod tests {
     use super::*;
     use serde_json::json;
