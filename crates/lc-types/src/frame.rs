@@ -99,6 +99,36 @@ pub enum Frame {
     Unknown(Value),
 }
 
+impl Frame {
+    /// The frame's `request_id`, which matches a response (and the pushes a request caused on
+    /// the requester's connection) to its request.
+    ///
+    /// ```
+    /// let frame: lc_types::Frame = lc_types::from_str(
+    ///     r#"{"request_id":"7","action":"ping","type":"response","success":true,"payload":{}}"#,
+    /// ).unwrap();
+    /// assert_eq!((frame.request_id(), frame.action()), (Some("7"), Some("ping")));
+    /// ```
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Frame::Request(f) => f.request_id.as_deref(),
+            Frame::Response(f) => f.request_id.as_deref(),
+            Frame::Push(f) => f.request_id.as_deref(),
+            Frame::Unknown(v) => v.get("request_id").and_then(Value::as_str),
+        }
+    }
+
+    /// The frame's `action` (the push name, for pushes).
+    pub fn action(&self) -> Option<&str> {
+        match self {
+            Frame::Request(f) => Some(&f.action),
+            Frame::Response(f) => Some(&f.action),
+            Frame::Push(f) => Some(&f.action),
+            Frame::Unknown(v) => v.get("action").and_then(Value::as_str),
+        }
+    }
+}
+
 impl RequestFrame {
     /// The frame of `request` on a connection of version `connection` (the version in its URL):
     /// it names the request's version only where that differs (the API accepts a request
