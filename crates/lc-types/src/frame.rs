@@ -131,8 +131,8 @@ impl Frame {
 
 impl RequestFrame {
     /// The frame of `request` on a connection of version `connection` (the version in its URL):
-    /// it names the request's version only where that differs (the API accepts a request
-    /// version at least the connection's).
+    /// it names the request's version only where that differs. A request older than the
+    /// connection is refused here, as the API would refuse it (`unsupported_version`).
     pub fn encode<R: RtmAction>(request: &R, request_id: Option<String>, connection: ApiVersion) -> Result<Self, serde_json::Error> {
         RequestFrame::from_parts(R::VERSION, R::NAME, request, request_id, connection)
     }
@@ -146,6 +146,11 @@ impl RequestFrame {
         request_id: Option<String>,
         connection: ApiVersion,
     ) -> Result<Self, serde_json::Error> {
+        if version < connection {
+            return Err(serde::ser::Error::custom(format_args!(
+                "a v{version} request cannot go over a v{connection} connection (a request's version may only be at least the connection's)"
+            )));
+        }
         let payload = serde_json::value::to_raw_value(payload)?;
         if !payload.get().starts_with('{') {
             return Err(serde::ser::Error::custom(format_args!(
@@ -656,6 +661,7 @@ mod tests {
             r#"{"version":"3.7","request_id":"a","action":"ping","payload":{}}"#
         );
         assert!(RequestFrame::from_parts(ApiVersion::V3_6, "ping", &[1], None, ApiVersion::V3_6).is_err());
+        assert!(RequestFrame::from_parts(ApiVersion::V3_5, "ping", &payload, None, ApiVersion::V3_6).is_err());
         // What is written reads back as the same request.
         let text = serde_json::to_string(&newer).unwrap();
         let Frame::Request(back) = crate::from_str::<Frame>(&text).unwrap() else {
