@@ -1,9 +1,12 @@
-//! insta snapshots that make every schema change visible in review: the canonical JSON of each
-//! request as sent, and the generated API surface (types, fields, variants) of each version.
+//! insta snapshots that make every schema change visible in review: each request fixture as it
+//! goes on the wire (Web form and RTM frame), and the generated API surface (types, fields,
+//! variants) of each version.
 
 use std::fmt::Write;
 
-use lc_tests::{decode, root, version_fixtures, versions};
+use lc_tests::{root, version_fixtures, versions};
+use lc_types::web::{self, Body, HttpRequest};
+use lc_types::{ApiVersion, Frame, RequestFrame, VersionedRequest, WebMethod};
 use serde_json::Value;
 
 fn has_null(v: &Value) -> bool {
@@ -15,22 +18,63 @@ fn has_null(v: &Value) -> bool {
     }
 }
 
-/// Each request fixture as it is sent: decoded, then re-encoded. No `null` and no field the
-/// fixture did not set may appear.
+/// The organization ID the Web forms name.
+const ORG: &str = "org-1";
+
+/// Each request fixture as it is sent, through both transports, from one decoded value: the
+/// Web form (method, path, query, body) and the RTM frame, side by side. No `null` and no field
+/// the fixture did not set may appear; a GET action's query must read back (as `lc-mock` reads
+/// it) as the request, a POST body and an RTM payload must be the request.
 #[test]
-fn requests_as_sent() {
+fn requests_on_the_wire() {
     for version in &versions() {
+        let v: ApiVersion = version.parse().unwrap();
+        let api = lc_types::api(v).unwrap();
         let mut text = String::new();
         let mut all = version_fixtures(version, false);
         all.sort_by_key(|a| a.id());
         for f in all.iter().filter(|f| f.kind == "request") {
             let input: Value = serde_json::from_str(&f.text).unwrap();
-            let sent = decode(version, "request", &f.name, &f.text).unwrap().unwrap().to_json().unwrap();
+            let request = VersionedRequest::decode(version, &f.name, &f.text).unwrap();
+            let sent = serde_json::to_value(&request).unwrap();
             assert!(!has_null(&sent) || has_null(&input), "{}: the request carries a null", f.id());
             assert_eq!(sent, input, "{}: the request as sent differs from what was set", f.id());
-            writeln!(text, "{}/{}: {}", f.name, f.case, serde_json::to_string(&sent).unwrap()).unwrap();
+            let info = api.action(&f.name).unwrap();
+            writeln!(text, "{}/{}", f.name, f.case).unwrap();
+            match info.web {
+                Some(method @ (WebMethod::Get | WebMethod::Post)) => {
+                    let http = HttpRequest::from_parts(v, &f.name, method, &request, ORG, None).unwrap();
+                    writeln!(text, "  web  {} {}", http.method.as_str(), http.path_and_query()).unwrap();
+                    match &http.body {
+                        Body::Json(body) => {
+                            let body = std::str::from_utf8(body).unwrap();
+                            assert_eq!(serde_json::from_str::<Value>(body).unwrap(), input, "{}: the body", f.id());
+                            writeln!(text, "       {body}").unwrap();
+                        }
+                        Body::Empty => {
+                            let back = web::payload_from_query(v, &f.name, web::parse_query(&http.query_string()));
+                            assert_eq!(Value::Object(back), input, "{}: the query does not read back", f.id());
+                            assert_eq!(method, WebMethod::Get, "{}", f.id());
+                        }
+                        other => panic!("{}: {other:?}", f.id()),
+                    }
+                }
+                Some(WebMethod::Multipart) => panic!("{}: a multipart action has no request type", f.id()),
+                None => writeln!(text, "  web  (RTM only)").unwrap(),
+            }
+            if info.rtm {
+                let frame = RequestFrame::from_parts(v, &f.name, &request, Some("1".to_owned()), v).unwrap();
+                let wire = serde_json::to_string(&frame).unwrap();
+                let Frame::Request(back) = lc_types::from_str::<Frame>(&wire).unwrap() else {
+                    panic!("{}: {wire}", f.id())
+                };
+                assert_eq!(back.decode_any(v).unwrap(), request, "{}: the frame does not read back", f.id());
+                writeln!(text, "  rtm  {wire}").unwrap();
+            } else {
+                writeln!(text, "  rtm  (Web only)").unwrap();
+            }
         }
-        insta::assert_snapshot!(format!("requests_v{version}"), text);
+        insta::assert_snapshot!(format!("requests_on_the_wire_v{version}"), text);
     }
 }
 

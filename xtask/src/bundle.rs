@@ -54,7 +54,7 @@ pub const DISCONNECT_POLICIES: &[&str] = &[
 pub const GENERATED_FIELDS: &[&str] = &["extra"];
 
 /// The hand-written types of the `lc-types` core that a schema may stand for (`x-lc-core`).
-pub const CORE_TYPES: &[&str] = &["ErrorEnvelope", "ApiError", "ErrorType"];
+pub const CORE_TYPES: &[&str] = &["ErrorEnvelope", "ErrorDetails", "ErrorType"];
 
 /// The folders of a version directory, in bundling order.
 pub const FOLDERS: &[&str] = &["objects", "requests", "responses", "pushes"];

@@ -4,7 +4,7 @@
 //! the JSON Schemas), and only then is the copy kept and the pushes sent.
 
 use lc_types::ApiVersion;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::hub::{Conn, Out};
 use crate::schemas::Kind;
@@ -144,17 +144,11 @@ fn push_frames(shared: &Shared, pushes: &[PushOut], caller: &Caller) -> Result<V
     Ok(frames)
 }
 
-/// `{"version", "request_id"?, "action", "type": "push", "payload"}`.
+/// `{"version", "request_id"?, "action", "type": "push", "payload"}`, through `lc_types`'
+/// [`PushFrame`](lc_types::PushFrame), the frame clients decode.
 pub(crate) fn push_frame(version: ApiVersion, request_id: Option<&str>, name: &str, payload: Value) -> String {
-    let mut frame = Map::new();
-    frame.insert("version".into(), Value::String(version.to_string()));
-    if let Some(id) = request_id {
-        frame.insert("request_id".into(), Value::String(id.to_owned()));
-    }
-    frame.insert("action".into(), Value::String(name.to_owned()));
-    frame.insert("type".into(), Value::String("push".into()));
-    frame.insert("payload".into(), payload);
-    Value::Object(frame).to_string()
+    let frame = lc_types::PushFrame::from_parts(version, name, &payload, request_id.map(str::to_owned)).expect("a JSON value is JSON");
+    serde_json::to_string(&frame).expect("a frame is JSON")
 }
 
 /// Renders a response or push payload in `version`: it must decode with that version's

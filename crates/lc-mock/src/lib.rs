@@ -19,8 +19,12 @@
 //!   has only over RTM, `not_found` (404); a missing `organization_id` `validation`, a wrong one
 //!   `license_not_found`; the wrong method 405; a bad token `authentication` (401) except for
 //!   the property, configuration and localization GETs; a non-JSON body 415; a schema failure
-//!   `validation` naming the path; `upload_file` over 10 MB `entity_too_large` (413).
-//! - RTM: `login` first and within [`Config::login_timeout`], then a frame at least every
+//!   `validation` naming the path; `upload_file` over 10 MB `entity_too_large` (413). GET
+//!   parameters are read with `lc_types::web` (percent-decoded, then typed as the version's
+//!   request type expects), the inverse of what clients encode with it.
+//! - RTM: frames are read with `lc_types::Frame` (the codec clients use): one without `action`
+//!   or `payload`, or with a `type`, is refused with `validation`. `login` first and within
+//!   [`Config::login_timeout`], then a frame at least every
 //!   [`Config::ping_timeout`] (a WebSocket ping counts), else `customer_disconnected` with
 //!   `connection_timeout`; `request_id` echoed; a request may name a version at least the
 //!   connection's; at most 10 requests in flight (`pending_requests_limit_reached`); pushes in

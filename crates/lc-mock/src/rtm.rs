@@ -5,16 +5,15 @@
 //! request or a WebSocket ping) within `Config::ping_timeout` of the last one. Missing either
 //! closes the connection after a `customer_disconnected` push with reason `connection_timeout`.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
-use lc_types::ApiVersion;
-use serde_json::{json, Map, Value};
+use lc_types::{ApiVersion, Frame, PushSubscription, RequestFrame, ResponseFrame};
+use serde_json::{json, Value};
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::time::Instant;
 
@@ -29,14 +28,16 @@ use lc_types::limits::MAX_PENDING_REQUESTS as PENDING_LIMIT;
 pub(crate) async fn upgrade(
     State(shared): State<Arc<Shared>>,
     Path(version): Path<String>,
-    Query(query): Query<BTreeMap<String, String>>,
+    RawQuery(query): RawQuery,
     ws: WebSocketUpgrade,
 ) -> Response {
     if shared.faults.refusing() {
         let r = Refusal::new("service_unavailable", 503, "Connections are refused for now (injected fault)");
         return (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(r.envelope())).into_response();
     }
-    let org = query.get("organization_id").cloned();
+    let org = lc_types::web::parse_query(query.as_deref().unwrap_or_default())
+        .into_iter()
+        .find_map(|(k, v)| (k == lc_types::web::ORGANIZATION_ID).then_some(v));
     // Small buffers: a mock may hold ten thousand idle connections.
     let ws = ws.read_buffer_size(8 * 1024).write_buffer_size(0).max_message_size(1024 * 1024);
     ws.on_upgrade(move |socket| connection(shared, version, org, socket))
@@ -60,21 +61,15 @@ pub(crate) fn disconnected_frame(shared: &Shared, version: ApiVersion, reason: &
     engine::push_frame(version, None, "customer_disconnected", payload)
 }
 
-/// `{"request_id"?, "action", "type": "response", "success", "payload"}`.
+/// `{"request_id"?, "action", "type": "response", "success", "payload"}`, through `lc_types`'
+/// [`ResponseFrame`], the frame clients decode.
 fn response_frame(request_id: Option<&str>, action: &str, result: Result<Value, Refusal>) -> String {
-    let mut frame = Map::new();
-    if let Some(id) = request_id {
-        frame.insert("request_id".into(), json!(id));
-    }
-    frame.insert("action".into(), json!(action));
-    frame.insert("type".into(), json!("response"));
-    let (success, payload) = match result {
-        Ok(p) => (true, p),
-        Err(r) => (false, r.envelope()),
+    let request_id = request_id.map(str::to_owned);
+    let frame = match result {
+        Ok(payload) => ResponseFrame::success(request_id, action, &payload).expect("a JSON value is JSON"),
+        Err(refusal) => ResponseFrame::failure(request_id, action, &refusal.envelope()),
     };
-    frame.insert("success".into(), json!(success));
-    frame.insert("payload".into(), payload);
-    Value::Object(frame).to_string()
+    serde_json::to_string(&frame).expect("a frame is JSON")
 }
 
 /// A frame that is not a request: what could be read of its `request_id` and `action`, and why.
@@ -92,43 +87,66 @@ struct Request {
     payload: Value,
 }
 
-/// Parses a frame; a refusal keeps what could be read of `request_id` and `action`.
+/// Reads a frame with `lc_types`' [`Frame`] (the envelope, then the payload); a refusal keeps
+/// what could be read of `request_id` and `action`.
 fn parse(text: &str, connection: ApiVersion) -> Result<Request, Box<BadFrame>> {
-    let bad = |request_id: &Option<String>, action: &Option<String>, refusal| {
+    let bad = |request_id: Option<String>, action: Option<String>, refusal| {
         Box::new(BadFrame {
-            request_id: request_id.clone(),
-            action: action.clone().unwrap_or_default(),
+            request_id,
+            action: action.unwrap_or_default(),
             refusal,
         })
     };
-    let value: Value = serde_json::from_str(text).map_err(|e| bad(&None, &None, Refusal::validation(format!("Frame is not JSON: {e}"))))?;
-    let request_id = value.get("request_id").and_then(Value::as_str).map(str::to_owned);
-    let action = value.get("action").and_then(Value::as_str).map(str::to_owned);
-    let fail = |m: String| bad(&request_id, &action, Refusal::validation(m));
-    let Some(object) = value.as_object() else {
-        return Err(fail("A frame is a JSON object".into()));
+    // What a frame that is not a request shows of itself, read leniently.
+    let ids = |value: &Value| {
+        let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
+        (text("request_id"), text("action"))
     };
-    let action = action.clone().ok_or_else(|| fail("`action` (a string) is required".into()))?;
-    if object.get("request_id").is_some_and(|r| !r.is_string()) {
-        return Err(fail("`request_id` must be a string".into()));
-    }
-    let version = match object.get("version") {
-        None => connection,
-        Some(v) => {
-            let unsupported = || {
-                let refusal = Refusal::new("unsupported_version", 400, "Cannot call unsupported API versions.");
-                bad(&request_id, &Some(action.clone()), refusal)
+    let frame = match lc_types::from_str::<Frame>(text) {
+        Ok(Frame::Request(frame)) => frame,
+        Ok(other) => {
+            let value = serde_json::to_value(&other).unwrap_or_default();
+            let (request_id, action) = ids(&value);
+            let why = if action.is_none() {
+                "`action` (a string) is required"
+            } else {
+                "A request frame has no `type`"
             };
-            let v: ApiVersion = v.as_str().and_then(|s| s.parse().ok()).ok_or_else(unsupported)?;
-            if v < connection || lc_types::api(v).is_none() {
-                return Err(unsupported());
-            }
-            v
+            return Err(bad(request_id, action, Refusal::validation(why)));
+        }
+        Err(e) => {
+            let Ok(value) = serde_json::from_str::<Value>(text) else {
+                return Err(bad(None, None, Refusal::validation(format!("Frame is not JSON: {e}"))));
+            };
+            let (request_id, action) = ids(&value);
+            let why = if value.is_object() {
+                format!("Not a request frame: {e}")
+            } else {
+                "A frame is a JSON object".to_owned()
+            };
+            return Err(bad(request_id, action, Refusal::validation(why)));
         }
     };
-    let payload = object.get("payload").cloned().unwrap_or_else(|| json!({}));
+    let RequestFrame {
+        version,
+        request_id,
+        action,
+        payload,
+        ..
+    } = frame;
+    let version = match version {
+        None => connection,
+        Some(v) => match v.parse::<ApiVersion>() {
+            Ok(v) if v >= connection && lc_types::api(v).is_some() => v,
+            _ => {
+                let refusal = Refusal::new("unsupported_version", 400, "Cannot call unsupported API versions.");
+                return Err(bad(request_id, Some(action), refusal));
+            }
+        },
+    };
+    let payload: Value = serde_json::from_str(payload.get()).expect("raw JSON re-parses");
     if !payload.is_object() {
-        return Err(fail("`payload` must be an object".into()));
+        return Err(bad(request_id, Some(action), Refusal::validation("`payload` must be an object")));
     }
     Ok(Request {
         request_id,
@@ -154,9 +172,12 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, s
     let version = match crate::web::version_of(&version) {
         Ok(v) => v,
         Err(_) => {
-            // No version to render in: the newest one's shape, which every version shares.
-            let frame = json!({"action": "customer_disconnected", "type": "push", "payload": {"reason": "unsupported_version"}});
-            let _ = sink.send(Message::Text(frame.to_string().into())).await;
+            // No version to render in: a frame that names none, in the shape every version shares.
+            let payload = json!({"reason": "unsupported_version"});
+            let mut frame = lc_types::PushFrame::from_parts(ApiVersion::V3_6, "customer_disconnected", &payload, None).expect("JSON");
+            frame.version = None;
+            let text = serde_json::to_string(&frame).expect("a frame is JSON");
+            let _ = sink.send(Message::Text(text.into())).await;
             let _ = sink.send(Message::Close(None)).await;
             return;
         }
@@ -323,14 +344,15 @@ fn run(shared: &Shared, conn: u64, customer: &str, request: &Request) -> Result<
     engine::execute(shared, request.version, &request.action, customer, &request.payload, &caller)
 }
 
-/// `login.pushes`: version -> push names or `["all"]`; every push of the connection's version
-/// without it. Each version must be supported.
+/// `login.pushes` (read as `lc_types`' [`PushSubscription`]): version -> push names or
+/// `["all"]`; every push of the connection's version without it. Each version must be supported.
 fn subscriptions(payload: &Value, connection: ApiVersion) -> Result<Vec<Subscription>, Refusal> {
-    let Some(pushes) = payload.get("pushes").and_then(Value::as_object) else {
+    let Some(pushes) = payload.get("pushes") else {
         return Ok(vec![(connection, None)]);
     };
+    let pushes: PushSubscription = serde_json::from_value(pushes.clone()).map_err(|e| Refusal::validation(format!("`pushes`: {e}")))?;
     let mut out = Vec::new();
-    for (version, names) in pushes {
+    for (version, names) in pushes.versions() {
         let v: ApiVersion = version.parse().ok().filter(|v| lc_types::api(*v).is_some()).ok_or_else(|| {
             Refusal::new(
                 "unsupported_version",
@@ -338,14 +360,7 @@ fn subscriptions(payload: &Value, connection: ApiVersion) -> Result<Vec<Subscrip
                 format!("`pushes` names unsupported version `{version}`"),
             )
         })?;
-        let names: Vec<String> = names
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|n| n.as_str().map(str::to_owned))
-            .collect();
-        let all = names.iter().any(|n| n == "all");
-        out.push((v, if all { None } else { Some(names) }));
+        out.push((v, names.map(<[String]>::to_vec)));
     }
     Ok(out)
 }

@@ -72,14 +72,6 @@ fn schema_path(version: ApiVersion, kind: Kind, name: &str) -> Option<String> {
     Some(entry[field].as_str()?.to_owned())
 }
 
-/// The JSON type (`integer`, `boolean`, ...) the request schema of `action` gives its top-level
-/// property `name`, so GET query parameters (all text) can be typed the way the schema expects.
-pub(crate) fn request_property_type(version: ApiVersion, action: &str, name: &str) -> Option<String> {
-    let rel = schema_path(version, Kind::Request, action)?;
-    let schema = file(&format!("v{version}/{rel}")).ok()?;
-    Some(schema["properties"][name]["type"].as_str()?.to_owned())
-}
-
 impl Schemas {
     /// The validator of `name` as `kind` in `version`; `Ok(None)` when the manifest has none
     /// (e.g. the multipart request of `upload_file`).

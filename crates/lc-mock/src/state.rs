@@ -51,13 +51,14 @@ impl Refusal {
         Refusal::new("internal", 500, format!("mock bug: {message}"))
     }
 
-    /// The error envelope, `{"error": {"type", "message", "data"?}}`.
-    pub fn envelope(&self) -> Value {
-        let mut error = json!({"type": self.kind, "message": self.message});
-        if let Some(data) = &self.data {
-            error["data"] = data.clone();
+    /// The error envelope, `{"error": {"type", "message", "data"?}}` (`lc_types`' wire type,
+    /// the one clients decode).
+    pub fn envelope(&self) -> lc_types::ErrorEnvelope {
+        let envelope = lc_types::ErrorEnvelope::new(lc_types::ErrorType::from(self.kind.as_str()), self.message.clone());
+        match &self.data {
+            Some(data) => envelope.with_data(data.clone()),
+            None => envelope,
         }
-        json!({ "error": error })
     }
 
     /// The HTTP status for an error type, as the mock answers it on the Web API.

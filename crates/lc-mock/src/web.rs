@@ -1,13 +1,12 @@
 //! The Web API: `/v{X.Y}/customer/action/{action}?organization_id=…`, and the uploaded files.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use lc_types::{ApiVersion, WebMethod};
+use lc_types::{web, ApiVersion, WebMethod};
 use serde_json::{json, Value};
 
 use crate::engine::{self, Caller};
@@ -19,7 +18,7 @@ use lc_types::limits::MAX_UPLOAD_BYTES as UPLOAD_LIMIT;
 pub(crate) async fn action(
     State(shared): State<Arc<Shared>>,
     Path((version, action)): Path<(String, String)>,
-    Query(query): Query<BTreeMap<String, String>>,
+    RawQuery(query): RawQuery,
     method: Method,
     headers: HeaderMap,
     body: Body,
@@ -39,6 +38,7 @@ pub(crate) async fn action(
         tokio::time::sleep(lc_types::limits::SERVER_REQUEST_TIMEOUT).await;
         return error(&Refusal::new("request_timeout", 504, "Request timed out"));
     }
+    let query = web::parse_query(query.as_deref().unwrap_or_default());
     match answer(&shared, &version, &action, &query, &method, &headers, &body) {
         Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
         Err(r) => error(&r),
@@ -75,7 +75,7 @@ fn answer(
     shared: &Shared,
     version: &str,
     action: &str,
-    query: &BTreeMap<String, String>,
+    query: &[(String, String)],
     method: &Method,
     headers: &HeaderMap,
     body: &[u8],
@@ -87,9 +87,9 @@ fn answer(
         .action(action)
         .filter(|a| a.web.is_some())
         .ok_or_else(|| Refusal::not_found(&format!("Web action `{action}` of v{version}")))?;
-    let org = query
-        .get("organization_id")
-        .or_else(|| query.get("license_id").filter(|_| action == "get_dynamic_configuration"));
+    // A repeated parameter counts with its last value, as in the payload below.
+    let param = |name: &str| query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
+    let org = param(web::ORGANIZATION_ID).or_else(|| param("license_id").filter(|_| action == "get_dynamic_configuration"));
     match org {
         None => return Err(Refusal::validation("`organization_id` query parameter is required")),
         Some(id) if *id != shared.organization_id => return Err(Refusal::new("license_not_found", 404, "License not found")),
@@ -107,21 +107,13 @@ fn answer(
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).unwrap_or_default();
     let payload = match web {
-        WebMethod::Get => Value::Object(
-            query
-                .iter()
-                .filter(|(k, _)| *k != "organization_id" && *k != "license_id")
-                .map(|(k, v)| {
-                    // Query values are text: typed as the request schema types the parameter.
-                    let wanted = crate::schemas::request_property_type(version, action, k);
-                    let typed = match wanted.as_deref() {
-                        Some("integer" | "number" | "boolean") => serde_json::from_str::<Value>(v).ok(),
-                        _ => None,
-                    };
-                    (k.clone(), typed.unwrap_or_else(|| Value::String(v.clone())))
-                })
-                .collect(),
-        ),
+        // Query values are text: typed as the version's request type expects (lc_types' inverse
+        // of the encoding clients use).
+        WebMethod::Get => Value::Object(web::payload_from_query(
+            version,
+            action,
+            query.iter().filter(|(k, _)| k != "license_id").cloned(),
+        )),
         WebMethod::Post => {
             if !content_type.starts_with("application/json") {
                 return Err(Refusal::new("validation", 415, "Content-Type must be application/json"));
@@ -181,7 +173,7 @@ fn multipart_file(body: &[u8], boundary: &str) -> Option<File> {
                 .split(';')
                 .find_map(|p| p.trim().strip_prefix(&format!("{key}=")).map(|v| v.trim_matches('"').to_owned()))
         };
-        if field("name").as_deref() != Some("file") {
+        if field("name").as_deref() != Some(web::UPLOAD_FIELD) {
             continue;
         }
         let content_type = head
@@ -234,5 +226,15 @@ mod tests {
             ("a_b.txt", "text/plain", &b"hello"[..])
         );
         assert!(multipart_file(b"--XX\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--XX--", "XX").is_none());
+    }
+
+    #[test]
+    fn multipart_reads_what_the_lc_types_codec_writes() {
+        let bytes = b"\x00\x01binary\r\n--not-the-boundary\r\n";
+        let part = lc_types::web::FilePart::new("r\u{e9}sum\u{e9} \"1\".pdf", "application/pdf", bytes.len() as u64);
+        let body = part.multipart_body("lc-boundary-7", bytes);
+        let f = multipart_file(&body, "lc-boundary-7").unwrap();
+        assert_eq!((f.content_type.as_str(), &*f.bytes), ("application/pdf", &bytes[..]));
+        assert_eq!(f.name, "r_sum___221_22.pdf");
     }
 }

@@ -61,6 +61,16 @@ async fn login_comes_first_and_answers_the_session() {
     rtm.send_text(r#"{"request_id": "x", "payload": {}}"#).await;
     let r = rtm.response("x").await;
     assert_eq!(r["payload"]["error"]["type"], "validation");
+    // Frames are read with lc-types' `Frame`: a request needs a `payload` and has no `type`.
+    rtm.send_text(r#"{"request_id": "y", "action": "ping"}"#).await;
+    let r = rtm.response("y").await;
+    assert_eq!(
+        (r["action"].as_str(), r["payload"]["error"]["type"].as_str()),
+        (Some("ping"), Some("validation"))
+    );
+    rtm.send_text(r#"{"request_id": "z", "action": "ping", "type": "push", "payload": {}}"#)
+        .await;
+    assert_eq!(rtm.response("z").await["payload"]["error"]["type"], "validation");
     rtm.refused("upload_file", json!({}), "not_found").await;
     rtm.refused("no_such_action", json!({}), "not_found").await;
     rtm.ok("ping", json!({})).await;

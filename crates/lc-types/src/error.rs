@@ -23,15 +23,17 @@ use crate::unknown::{JsonPath, Unknown, UnknownKind, Unknowns};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorEnvelope {
     /// The error.
-    pub error: ApiError,
+    pub error: ErrorDetails,
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-/// An error reported by the API.
+/// The `error` object of an [`ErrorEnvelope`]: what the API reported, as on the wire.
+///
+/// Transports report it inside an [`ApiError`](crate::ApiError), which adds the HTTP status and the raw body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ApiError {
+pub struct ErrorDetails {
     /// What kind of error it is; decide on this, not on the message.
     #[serde(rename = "type")]
     pub type_: ErrorType,
@@ -49,7 +51,7 @@ impl ErrorEnvelope {
     /// An envelope around an error of `type_` with `message`.
     pub fn new(type_: ErrorType, message: impl Into<String>) -> Self {
         ErrorEnvelope {
-            error: ApiError {
+            error: ErrorDetails {
                 type_,
                 message: message.into(),
                 data: None,
@@ -57,6 +59,23 @@ impl ErrorEnvelope {
             },
             extra: Map::new(),
         }
+    }
+
+    /// The same envelope with `error.data` set (e.g. `{"region": "fra"}` for
+    /// `misdirected_request`).
+    ///
+    /// ```
+    /// use lc_types::{ErrorEnvelope, ErrorType};
+    /// let e = ErrorEnvelope::new(ErrorType::MisdirectedRequest, "Wrong region")
+    ///     .with_data(serde_json::json!({"region": "fra"}));
+    /// assert_eq!(
+    ///     serde_json::to_string(&e).unwrap(),
+    ///     r#"{"error":{"type":"misdirected_request","message":"Wrong region","data":{"region":"fra"}}}"#
+    /// );
+    /// ```
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.error.data = Some(data);
+        self
     }
 }
 
@@ -255,7 +274,7 @@ impl Unknowns for ErrorEnvelope {
     }
 }
 
-impl Unknowns for ApiError {
+impl Unknowns for ErrorDetails {
     fn visit_unknowns(&self, path: &mut JsonPath, found: &mut dyn FnMut(Unknown)) {
         path.report_fields(&self.extra, found);
         path.field("type", |p| self.type_.visit_unknowns(p, found));

@@ -4,6 +4,7 @@
 //! text ([`Frame`]); then the payload, by action, into its typed struct (e.g.
 //! `lc_types::v3_6::AnyPush::decode`). An unknown push costs one envelope parse and never fails.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
@@ -12,20 +13,22 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::{Action, ApiVersion, DecodeError, ErrorEnvelope, Push};
+use crate::{ApiError, ApiVersion, DecodeError, ErrorEnvelope, Push, ResponseError, RtmAction};
 
 /// A request sent by the customer: `{"version"?, "request_id"?, "action", "payload"}`.
 ///
 /// ```
 /// # #[cfg(feature = "v3_6")] {
-/// use lc_types::RequestFrame;
+/// use lc_types::{ApiVersion, RequestFrame};
 /// use lc_types::v3_6::GetCustomerRequest;
-/// let frame = RequestFrame::new(&GetCustomerRequest::default(), Some("1".into())).unwrap();
-/// assert_eq!(
-///     serde_json::to_string(&frame).unwrap(),
-///     r#"{"version":"3.6","request_id":"1","action":"get_customer","payload":{}}"#
-/// );
+/// // On a 3.6 connection a 3.6 request names no version ...
+/// let frame = RequestFrame::encode(&GetCustomerRequest::default(), Some("1".into()), ApiVersion::V3_6)?;
+/// assert_eq!(serde_json::to_string(&frame)?, r#"{"request_id":"1","action":"get_customer","payload":{}}"#);
+/// // ... on a 3.5 connection it does.
+/// let frame = RequestFrame::encode(&GetCustomerRequest::default(), None, ApiVersion::V3_5)?;
+/// assert_eq!(serde_json::to_string(&frame)?, r#"{"version":"3.6","action":"get_customer","payload":{}}"#);
 /// # }
+/// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct RequestFrame {
@@ -96,14 +99,69 @@ pub enum Frame {
     Unknown(Value),
 }
 
+impl Frame {
+    /// The frame's `request_id`, which matches a response (and the pushes a request caused on
+    /// the requester's connection) to its request.
+    ///
+    /// ```
+    /// let frame: lc_types::Frame = lc_types::from_str(
+    ///     r#"{"request_id":"7","action":"ping","type":"response","success":true,"payload":{}}"#,
+    /// ).unwrap();
+    /// assert_eq!((frame.request_id(), frame.action()), (Some("7"), Some("ping")));
+    /// ```
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Frame::Request(f) => f.request_id.as_deref(),
+            Frame::Response(f) => f.request_id.as_deref(),
+            Frame::Push(f) => f.request_id.as_deref(),
+            Frame::Unknown(v) => v.get("request_id").and_then(Value::as_str),
+        }
+    }
+
+    /// The frame's `action` (the push name, for pushes).
+    pub fn action(&self) -> Option<&str> {
+        match self {
+            Frame::Request(f) => Some(&f.action),
+            Frame::Response(f) => Some(&f.action),
+            Frame::Push(f) => Some(&f.action),
+            Frame::Unknown(v) => v.get("action").and_then(Value::as_str),
+        }
+    }
+}
+
 impl RequestFrame {
-    /// A frame for `request`, with its version and an optional request ID.
-    pub fn new<R: Action>(request: &R, request_id: Option<String>) -> Result<Self, serde_json::Error> {
+    /// The frame of `request` on a connection of version `connection` (the version in its URL):
+    /// it names the request's version only where that differs. A request older than the
+    /// connection is refused here, as the API would refuse it (`unsupported_version`).
+    pub fn encode<R: RtmAction>(request: &R, request_id: Option<String>, connection: ApiVersion) -> Result<Self, serde_json::Error> {
+        RequestFrame::from_parts(R::VERSION, R::NAME, request, request_id, connection)
+    }
+
+    /// The frame of a request known only at run time: action `action` of `version` with
+    /// `payload` as the request; see [`RequestFrame::encode`].
+    pub fn from_parts(
+        version: ApiVersion,
+        action: &str,
+        payload: &impl Serialize,
+        request_id: Option<String>,
+        connection: ApiVersion,
+    ) -> Result<Self, serde_json::Error> {
+        if version < connection {
+            return Err(serde::ser::Error::custom(format_args!(
+                "a v{version} request cannot go over a v{connection} connection (a request's version may only be at least the connection's)"
+            )));
+        }
+        let payload = serde_json::value::to_raw_value(payload)?;
+        if !payload.get().starts_with('{') {
+            return Err(serde::ser::Error::custom(format_args!(
+                "the request of `{action}` is not a JSON object"
+            )));
+        }
         Ok(RequestFrame {
-            version: Some(R::VERSION.to_string()),
+            version: (version != connection).then(|| version.to_string()),
             request_id,
-            action: R::NAME.to_owned(),
-            payload: serde_json::value::to_raw_value(request)?,
+            action: action.to_owned(),
+            payload,
             extra: Map::new(),
         })
     }
@@ -122,32 +180,108 @@ impl RequestFrame {
 }
 
 impl ResponseFrame {
-    /// Decodes the payload: `Ok(Ok(response))` on success, `Ok(Err(envelope))` on an API error.
+    /// A successful response to `action` with `payload` (for servers).
+    ///
+    /// ```
+    /// use lc_types::ResponseFrame;
+    /// let frame = ResponseFrame::success(Some("7".into()), "ping", &serde_json::json!({}))?;
+    /// assert_eq!(
+    ///     serde_json::to_string(&frame)?,
+    ///     r#"{"request_id":"7","action":"ping","type":"response","success":true,"payload":{}}"#
+    /// );
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn success(request_id: Option<String>, action: &str, payload: &impl Serialize) -> Result<Self, serde_json::Error> {
+        Ok(ResponseFrame {
+            request_id,
+            action: action.to_owned(),
+            success: true,
+            payload: Some(serde_json::value::to_raw_value(payload)?),
+            extra: Map::new(),
+        })
+    }
+
+    /// A failed response to `action`, with the error envelope as its payload (for servers).
+    pub fn failure(request_id: Option<String>, action: &str, error: &ErrorEnvelope) -> Self {
+        ResponseFrame {
+            request_id,
+            action: action.to_owned(),
+            success: false,
+            payload: Some(serde_json::value::to_raw_value(error).expect("an error envelope is JSON")),
+            extra: Map::new(),
+        }
+    }
+
+    /// Decodes the payload (step two): the response as `T` when `success` is true, else the API
+    /// error ([`ResponseError::Api`], without an HTTP status, its raw text the payload). A
+    /// payload that is neither is [`ResponseError::Decode`], with the JSON path. An absent payload
+    /// reads as `{}`.
     ///
     /// ```
     /// # #[cfg(feature = "v3_6")] {
-    /// use lc_types::{Frame, ErrorType};
+    /// use lc_types::{Frame, ErrorType, ResponseError};
     /// use lc_types::v3_6::GetCustomerResponse;
     /// let frame: Frame = lc_types::from_str(
     ///     r#"{"request_id":"7","action":"get_customer","type":"response","success":false,
     ///         "payload":{"error":{"type":"authentication","message":"Invalid access token"}}}"#,
     /// ).unwrap();
     /// let Frame::Response(response) = frame else { panic!() };
-    /// let err = response.decode::<GetCustomerResponse>().unwrap().unwrap_err();
-    /// assert_eq!(err.error.type_, ErrorType::Authentication);
+    /// let Err(ResponseError::Api(err)) = response.decode::<GetCustomerResponse>() else { panic!() };
+    /// assert_eq!((err.kind(), err.status()), (&ErrorType::Authentication, None));
     /// # }
     /// ```
-    pub fn decode<T: DeserializeOwned>(&self) -> Result<Result<T, ErrorEnvelope>, DecodeError> {
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, ResponseError> {
         let raw = self.payload.as_deref().map_or("{}", RawValue::get);
         if self.success {
-            crate::from_str(raw).map(Ok)
+            crate::from_str(raw).map_err(ResponseError::Decode)
         } else {
-            crate::from_str(raw).map(Err)
+            let envelope: ErrorEnvelope = crate::from_str(raw).map_err(ResponseError::Decode)?;
+            Err(ResponseError::Api(ApiError::new(envelope, None, raw)))
         }
+    }
+
+    /// Decodes the payload as the response of request type `R`; see [`ResponseFrame::decode`].
+    pub fn decode_response<R: RtmAction>(&self) -> Result<R::Response, ResponseError> {
+        self.decode()
     }
 }
 
 impl PushFrame {
+    /// The frame of `push` (for servers); it names the push's version.
+    ///
+    /// ```
+    /// # #[cfg(feature = "v3_6")] {
+    /// use lc_types::PushFrame;
+    /// use lc_types::v3_6::GreetingAcceptedPush;
+    /// let push: GreetingAcceptedPush = lc_types::from_str(r#"{"unique_id":"u1"}"#).unwrap();
+    /// let frame = PushFrame::encode(&push, None).unwrap();
+    /// assert_eq!(
+    ///     serde_json::to_string(&frame).unwrap(),
+    ///     r#"{"version":"3.6","action":"greeting_accepted","type":"push","payload":{"unique_id":"u1"}}"#
+    /// );
+    /// assert_eq!(frame.decode::<GreetingAcceptedPush>().unwrap(), push);
+    /// # }
+    /// ```
+    pub fn encode<P: Push>(push: &P, request_id: Option<String>) -> Result<Self, serde_json::Error> {
+        PushFrame::from_parts(P::VERSION, P::NAME, push, request_id)
+    }
+
+    /// The frame of push `name` of `version` with `payload`, known only at run time.
+    pub fn from_parts(
+        version: ApiVersion,
+        name: &str,
+        payload: &impl Serialize,
+        request_id: Option<String>,
+    ) -> Result<Self, serde_json::Error> {
+        Ok(PushFrame {
+            version: Some(version.to_string()),
+            request_id,
+            action: name.to_owned(),
+            payload: serde_json::value::to_raw_value(payload)?,
+            extra: Map::new(),
+        })
+    }
+
     /// Decodes the payload as the push `P` (step two). See also `v3_6::AnyPush::decode`.
     pub fn decode<P: Push>(&self) -> Result<P, DecodeError> {
         crate::from_str(self.payload.get())
@@ -403,5 +537,195 @@ impl Serialize for Frame {
             Frame::Push(f) => f.serialize(serializer),
             Frame::Unknown(v) => v.serialize(serializer),
         }
+    }
+}
+
+/// The path and query of the RTM WebSocket of `version`:
+/// `/v3.6/customer/rtm/ws?organization_id=…` (append it to `wss://<host>`).
+///
+/// ```
+/// assert_eq!(
+///     lc_types::rtm_path(lc_types::ApiVersion::V3_6, "my-org"),
+///     "/v3.6/customer/rtm/ws?organization_id=my-org"
+/// );
+/// ```
+pub fn rtm_path(version: ApiVersion, organization_id: &str) -> String {
+    let mut out = format!("/v{version}/customer/rtm/ws?{}=", crate::web::ORGANIZATION_ID);
+    crate::web::percent_encode(organization_id, &mut out);
+    out
+}
+
+/// The `pushes` field of `login`: which pushes the connection receives, in which versions.
+/// Absent, a connection receives every push of its own version.
+///
+/// Built from push types rather than strings, so a name can never be misspelled and each push
+/// is asked for in the version of its type:
+///
+/// ```
+/// # #[cfg(all(feature = "v3_6", feature = "v3_7"))] {
+/// use lc_types::{ApiVersion, PushSubscription};
+/// use lc_types::{v3_6, v3_7};
+/// let pushes = PushSubscription::new()
+///     .subscribe::<v3_6::IncomingEventPush>()
+///     .subscribe::<v3_6::IncomingChatPush>()
+///     .subscribe::<v3_6::IncomingEventPush>() // once is enough
+///     .all(ApiVersion::V3_7);
+/// assert_eq!(
+///     serde_json::to_string(&pushes).unwrap(),
+///     r#"{"3.6":["incoming_event","incoming_chat"],"3.7":["all"]}"#
+/// );
+/// let mut login = v3_6::LoginRequest::new("Bearer dal:Xq7bN2kLr5TzW0vYpA3cHd9eFg");
+/// login.pushes = Some(pushes.into());
+/// # }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PushSubscription(BTreeMap<String, Vec<String>>);
+
+/// The name that subscribes to every push of a version.
+const ALL: &str = "all";
+
+impl PushSubscription {
+    /// An empty subscription (no push in any version).
+    pub fn new() -> Self {
+        PushSubscription::default()
+    }
+
+    /// Adds push `P` in its version (unless that version already has every push).
+    pub fn subscribe<P: Push>(self) -> Self {
+        self.subscribe_name(P::VERSION, P::NAME)
+    }
+
+    /// Adds the push called `name` in `version`, for names known only at run time.
+    pub fn subscribe_name(mut self, version: ApiVersion, name: &str) -> Self {
+        let names = self.0.entry(version.to_string()).or_default();
+        if !names.iter().any(|n| n == ALL || n == name) {
+            names.push(name.to_owned());
+        }
+        self
+    }
+
+    /// Every push of `version` (`["all"]`).
+    pub fn all(mut self, version: ApiVersion) -> Self {
+        self.0.insert(version.to_string(), vec![ALL.to_owned()]);
+        self
+    }
+
+    /// Each version as written (`3.6`) and its push names; `None` for every push (`["all"]`).
+    /// For servers reading a `login`.
+    ///
+    /// ```
+    /// use lc_types::PushSubscription;
+    /// let s: PushSubscription = serde_json::from_str(r#"{"3.6": ["incoming_chat"], "3.7": ["all"]}"#).unwrap();
+    /// let versions: Vec<_> = s.versions().collect();
+    /// assert_eq!(versions, [("3.6", Some(&["incoming_chat".to_owned()][..])), ("3.7", None)]);
+    /// ```
+    pub fn versions(&self) -> impl Iterator<Item = (&str, Option<&[String]>)> {
+        self.0.iter().map(|(version, names)| {
+            let all = names.iter().any(|n| n == ALL);
+            (version.as_str(), (!all).then_some(names.as_slice()))
+        })
+    }
+
+    /// The map `LoginRequest::pushes` holds.
+    pub fn into_map(self) -> BTreeMap<String, Vec<String>> {
+        self.0
+    }
+}
+
+impl From<PushSubscription> for BTreeMap<String, Vec<String>> {
+    fn from(s: PushSubscription) -> Self {
+        s.0
+    }
+}
+
+impl From<BTreeMap<String, Vec<String>>> for PushSubscription {
+    fn from(map: BTreeMap<String, Vec<String>>) -> Self {
+        PushSubscription(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_frames_name_their_version_only_when_it_differs() {
+        let payload = serde_json::json!({});
+        let same = RequestFrame::from_parts(ApiVersion::V3_6, "ping", &payload, None, ApiVersion::V3_6).unwrap();
+        assert_eq!(same.version, None);
+        assert_eq!(serde_json::to_string(&same).unwrap(), r#"{"action":"ping","payload":{}}"#);
+        let newer = RequestFrame::from_parts(ApiVersion::V3_7, "ping", &payload, Some("a".into()), ApiVersion::V3_6).unwrap();
+        assert_eq!(
+            serde_json::to_string(&newer).unwrap(),
+            r#"{"version":"3.7","request_id":"a","action":"ping","payload":{}}"#
+        );
+        assert!(RequestFrame::from_parts(ApiVersion::V3_6, "ping", &[1], None, ApiVersion::V3_6).is_err());
+        assert!(RequestFrame::from_parts(ApiVersion::V3_5, "ping", &payload, None, ApiVersion::V3_6).is_err());
+        // What is written reads back as the same request.
+        let text = serde_json::to_string(&newer).unwrap();
+        let Frame::Request(back) = crate::from_str::<Frame>(&text).unwrap() else {
+            panic!("{text}")
+        };
+        assert_eq!(
+            (back.version.as_deref(), back.request_id.as_deref(), back.action.as_str()),
+            (Some("3.7"), Some("a"), "ping")
+        );
+    }
+
+    #[test]
+    fn responses_decode_into_the_response_or_an_api_error() {
+        let ok = ResponseFrame::success(Some("1".into()), "x", &serde_json::json!({"a": 1})).unwrap();
+        assert_eq!(ok.decode::<Value>().unwrap(), serde_json::json!({"a": 1}));
+        let envelope = ErrorEnvelope::new(crate::ErrorType::Validation, "bad");
+        let failed = ResponseFrame::failure(Some("1".into()), "x", &envelope);
+        let text = serde_json::to_string(&failed).unwrap();
+        assert_eq!(
+            text,
+            r#"{"request_id":"1","action":"x","type":"response","success":false,"payload":{"error":{"type":"validation","message":"bad"}}}"#
+        );
+        let Frame::Response(read) = crate::from_str::<Frame>(&text).unwrap() else {
+            panic!()
+        };
+        let Err(ResponseError::Api(e)) = read.decode::<Value>() else {
+            panic!()
+        };
+        assert_eq!(
+            (e.envelope(), e.status(), e.raw()),
+            (&envelope, None, r#"{"error":{"type":"validation","message":"bad"}}"#)
+        );
+        // A failure whose payload is not an envelope is a decode error, not an API error.
+        let odd: Frame = crate::from_str(r#"{"action":"x","type":"response","success":false,"payload":{"oops":1}}"#).unwrap();
+        let Frame::Response(odd) = odd else { panic!() };
+        assert!(matches!(odd.decode::<Value>(), Err(ResponseError::Decode(e)) if e.raw() == r#"{"oops":1}"#));
+        // A success whose payload does not decode names the path.
+        let bad: Frame = crate::from_str(r#"{"action":"x","type":"response","success":true,"payload":{"n":"1"}}"#).unwrap();
+        let Frame::Response(bad) = bad else { panic!() };
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct N {
+            n: u8,
+        }
+        let Err(ResponseError::Decode(e)) = bad.decode::<N>() else {
+            panic!()
+        };
+        assert_eq!(e.path(), "n");
+    }
+
+    #[test]
+    fn push_subscriptions() {
+        let s = PushSubscription::new()
+            .subscribe_name(ApiVersion::V3_6, "incoming_chat")
+            .all(ApiVersion::V3_5)
+            .subscribe_name(ApiVersion::V3_5, "incoming_chat");
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            serde_json::json!({"3.5": ["all"], "3.6": ["incoming_chat"]})
+        );
+        assert_eq!(PushSubscription::from(s.clone().into_map()), s);
+        assert_eq!(
+            rtm_path(ApiVersion::V3_5, "a b&c"),
+            "/v3.5/customer/rtm/ws?organization_id=a%20b%26c"
+        );
     }
 }

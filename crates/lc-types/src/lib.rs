@@ -11,8 +11,11 @@
 //! are. Request and push types stay per version, because their `Action`/`Push` impls name it.
 //! RTM frames name their version; [`PushFrame::decode_any`] decodes a push in that version
 //! ([`VersionedPush`]). The hand-written core beside them is small: the [`Action`],
-//! [`WebAction`], [`RtmAction`] and [`Push`] traits, RTM [`Frame`]s, the [`ErrorEnvelope`],
-//! [`Timestamp`], [`ApiVersion`], path-naming decoding ([`from_str`]) and [`Unknowns`].
+//! [`WebAction`], [`RtmAction`] and [`Push`] traits, the wire codec without I/O (the Web API's
+//! [`web::HttpRequest`] and [`web::decode`]; RTM [`Frame`]s with [`RequestFrame::encode`] and
+//! [`ResponseFrame::decode`]; [`PushSubscription`] for `login`), [`Region`]s, the
+//! [`ErrorEnvelope`] and the [`ApiError`]/[`ResponseError`] transports report, [`Timestamp`],
+//! [`ApiVersion`], path-naming decoding ([`from_str`]) and [`Unknowns`].
 //!
 //! Nothing is lost: unknown fields are kept in each struct's `extra` map, unknown enum values in
 //! an `Unknown(String)` case, unknown union members (event types, user types, form fields) and
@@ -51,26 +54,31 @@
 
 mod action;
 mod api;
+mod api_error;
 mod decode;
 mod disconnect;
 mod error;
 mod frame;
 mod generated;
 pub mod limits;
+pub mod region;
 mod timestamp;
 mod unknown;
 mod version;
+pub mod web;
 
 pub use action::{Action, ActionInfo, Push, PushInfo, RtmAction, WebAction, WebMethod};
 pub use api::{api, apis, Api, DecodeFn, DecodeTypeFn};
+pub use api_error::{ApiError, ResponseError};
 #[doc(hidden)]
 pub use decode::{double_option, variant};
 pub use decode::{from_slice, from_str, from_value, DecodeError, Decoded};
 pub use disconnect::DisconnectPolicy;
-pub use error::{ApiError, ErrorEnvelope, ErrorType};
-pub use frame::{Frame, PushFrame, RequestFrame, ResponseFrame};
+pub use error::{ErrorDetails, ErrorEnvelope, ErrorType};
+pub use frame::{rtm_path, Frame, PushFrame, PushSubscription, RequestFrame, ResponseFrame};
 #[allow(unused_imports)] // empty when no version feature is on
 pub use generated::*;
+pub use region::Region;
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub use unknown::{JsonPath, Unknown, UnknownKind, Unknowns};
 pub use version::{ApiVersion, ParseApiVersionError};

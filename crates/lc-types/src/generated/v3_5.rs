@@ -112,7 +112,6 @@ pub fn decode_type(
             "Access" => boxed(crate::from_str::<Access>(text)),
             "Agent" => boxed(crate::from_str::<Agent>(text)),
             "AgentProfile" => boxed(crate::from_str::<AgentProfile>(text)),
-            "ApiError" => boxed(crate::from_str::<crate::ApiError>(text)),
             "ButtonTarget" => boxed(crate::from_str::<ButtonTarget>(text)),
             "ButtonType" => boxed(crate::from_str::<ButtonType>(text)),
             "CancelGreetingRequest" => {
@@ -185,6 +184,7 @@ pub fn decode_type(
                 boxed(crate::from_str::<DeleteThreadPropertiesResponse>(text))
             }
             "DisconnectReason" => boxed(crate::from_str::<DisconnectReason>(text)),
+            "ErrorDetails" => boxed(crate::from_str::<crate::ErrorDetails>(text)),
             "ErrorEnvelope" => boxed(crate::from_str::<crate::ErrorEnvelope>(text)),
             "ErrorType" => boxed(crate::from_str::<crate::ErrorType>(text)),
             "Event" => boxed(crate::from_str::<Event>(text)),
@@ -6273,7 +6273,6 @@ pub const TYPES: &[&str] = &[
     "Access",
     "Agent",
     "AgentProfile",
-    "ApiError",
     "ButtonTarget",
     "ButtonType",
     "CancelGreetingRequest",
@@ -6308,6 +6307,7 @@ pub const TYPES: &[&str] = &[
     "DeleteThreadPropertiesRequest",
     "DeleteThreadPropertiesResponse",
     "DisconnectReason",
+    "ErrorDetails",
     "ErrorEnvelope",
     "ErrorType",
     "Event",

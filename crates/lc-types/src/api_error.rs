@@ -1,0 +1,191 @@
+//! What a transport reports when an answer is not the response: [`ApiError`] (the API said no)
+//! inside [`ResponseError`] (which also covers answers that do not decode).
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::{DecodeError, ErrorEnvelope, ErrorType, Region};
+
+/// An error the API answered with: its error envelope, the HTTP status (Web API only) and the
+/// raw body, exactly as received.
+///
+/// ```
+/// use lc_types::{ApiError, ErrorEnvelope, ErrorType, Region};
+/// let raw = r#"{"error":{"type":"misdirected_request","message":"Wrong region","data":{"region":"fra"}}}"#;
+/// let error = ApiError::new(lc_types::from_str::<ErrorEnvelope>(raw)?, Some(421), raw);
+/// assert_eq!(error.kind(), &ErrorType::MisdirectedRequest);
+/// assert_eq!(error.message(), "Wrong region");
+/// assert_eq!(error.status(), Some(421));
+/// assert_eq!(error.region(), Some(Region::FRA));
+/// assert_eq!(error.raw(), raw);
+/// assert_eq!(error.to_string(), "misdirected_request: Wrong region (HTTP 421)");
+/// # Ok::<(), lc_types::DecodeError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError(Box<Parts>);
+
+/// What an [`ApiError`] holds (boxed: errors travel in `Result`s and should stay small).
+#[derive(Clone, Debug, PartialEq)]
+struct Parts {
+    envelope: ErrorEnvelope,
+    status: Option<u16>,
+    raw: String,
+}
+
+impl ApiError {
+    /// An error from its decoded envelope, the HTTP status (`None` over RTM) and the raw text it
+    /// was decoded from (the Web body, or the RTM frame's `payload`).
+    pub fn new(envelope: ErrorEnvelope, status: Option<u16>, raw: impl Into<String>) -> Self {
+        ApiError(Box::new(Parts {
+            envelope,
+            status,
+            raw: raw.into(),
+        }))
+    }
+
+    /// What kind of error it is (`error.type`); decide on this, not on the message or status.
+    pub fn kind(&self) -> &ErrorType {
+        &self.0.envelope.error.type_
+    }
+
+    /// The human-readable explanation (`error.message`).
+    pub fn message(&self) -> &str {
+        &self.0.envelope.error.message
+    }
+
+    /// The details (`error.data`), for the types that carry them.
+    pub fn data(&self) -> Option<&Value> {
+        self.0.envelope.error.data.as_ref()
+    }
+
+    /// The HTTP status of a Web API answer; `None` over RTM.
+    pub fn status(&self) -> Option<u16> {
+        self.0.status
+    }
+
+    /// The body (Web) or frame payload (RTM) exactly as received.
+    pub fn raw(&self) -> &str {
+        &self.0.raw
+    }
+
+    /// The region to use instead, when the API names one (`data.region`, sent with
+    /// `misdirected_request`).
+    pub fn region(&self) -> Option<Region> {
+        self.data()?.get("region")?.as_str().map(Region::from)
+    }
+
+    /// The decoded envelope, with any field this crate does not know.
+    pub fn envelope(&self) -> &ErrorEnvelope {
+        &self.0.envelope
+    }
+
+    /// The decoded envelope.
+    pub fn into_envelope(self) -> ErrorEnvelope {
+        self.0.envelope
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind(), self.message())?;
+        if let Some(status) = self.0.status {
+            write!(f, " (HTTP {status})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// An answer that is not the expected response.
+///
+/// Three cases that are never confused: the API reported an error ([`ResponseError::Api`]); a
+/// successful answer did not decode as the response ([`ResponseError::Decode`], with the JSON
+/// path and raw text); or a failed HTTP answer did not carry the API's error envelope
+/// ([`ResponseError::Status`], e.g. a proxy's HTML 502 page).
+///
+/// ```
+/// # #[cfg(feature = "v3_6")] {
+/// use lc_types::{web, ResponseError};
+/// use lc_types::v3_6::GetCustomerRequest;
+/// let err = web::decode_response::<GetCustomerRequest>(502, b"<html>Bad Gateway</html>").unwrap_err();
+/// assert!(matches!(err, ResponseError::Status { status: 502, .. }));
+/// assert_eq!((err.status(), err.raw()), (Some(502), "<html>Bad Gateway</html>"));
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// The API answered with its error envelope.
+    Api(ApiError),
+    /// A successful answer (HTTP 2xx, or an RTM response with `success: true`) whose body is
+    /// not the response; also an RTM `success: false` payload that is not an error envelope.
+    Decode(DecodeError),
+    /// An HTTP status other than 2xx whose body is not the API's error envelope.
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The body as received (lossily decoded when it is not UTF-8).
+        body: String,
+    },
+}
+
+impl ResponseError {
+    /// The API error, when the API reported one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            ResponseError::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when the answer came over HTTP and it is known here.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ResponseError::Api(e) => e.status(),
+            ResponseError::Decode(_) => None,
+            ResponseError::Status { status, .. } => Some(*status),
+        }
+    }
+
+    /// The text that was received.
+    pub fn raw(&self) -> &str {
+        match self {
+            ResponseError::Api(e) => e.raw(),
+            ResponseError::Decode(e) => e.raw(),
+            ResponseError::Status { body, .. } => body,
+        }
+    }
+}
+
+impl fmt::Display for ResponseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResponseError::Api(e) => write!(f, "API error {e}"),
+            ResponseError::Decode(e) => write!(f, "the response does not decode: {e}"),
+            ResponseError::Status { status, body } => {
+                const SHOWN: usize = 200;
+                let cut = body.char_indices().nth(SHOWN).map_or(body.len(), |(i, _)| i);
+                let more = if cut < body.len() { "…" } else { "" };
+                write!(f, "HTTP {status} without an API error envelope: {}{more}", &body[..cut])
+            }
+        }
+    }
+}
+
+impl std::error::Error for ResponseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ResponseError::Api(e) => Some(e),
+            ResponseError::Decode(e) => Some(e),
+            ResponseError::Status { .. } => None,
+        }
+    }
+}
+
+impl From<ApiError> for ResponseError {
+    fn from(e: ApiError) -> Self {
+        ResponseError::Api(e)
+    }
+}
