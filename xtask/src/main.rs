@@ -8,6 +8,7 @@ mod bundle;
 mod codegen;
 mod diff;
 mod postprocess;
+mod tidy;
 #[cfg(test)]
 mod tests;
 

@@ -28,6 +28,7 @@ use crate::{Action, ApiVersion, DecodeError, ErrorEnvelope, Push};
 /// # }
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct RequestFrame {
     /// API version of this request (3.3+); may only be at least the connection's version.
     pub version: Option<String>,
@@ -45,6 +46,7 @@ pub struct RequestFrame {
 ///
 /// On failure `success` is `false` and the payload is an [`ErrorEnvelope`].
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ResponseFrame {
     /// The `request_id` of the request.
     pub request_id: Option<String>,
@@ -60,6 +62,7 @@ pub struct ResponseFrame {
 
 /// A push from the server: `{"version", "request_id"?, "action", "type": "push", "payload"}`.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct PushFrame {
     /// API version of the payload (3.3+).
     pub version: Option<String>,
@@ -85,6 +88,7 @@ pub struct PushFrame {
 /// assert_eq!(push.payload.get(), r#"{"unique_id":"u1"}"#);
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Frame {
     /// A request (no `type`).
     Request(RequestFrame),

@@ -14,10 +14,15 @@
 //! [`WebAction`], [`RtmAction`] and [`Push`] traits, RTM [`Frame`]s, the [`ErrorEnvelope`],
 //! [`Timestamp`], [`ApiVersion`], path-naming decoding ([`from_str`]) and [`Unknowns`].
 //!
-//! Nothing is lost: unknown fields are kept in each struct's `extra` map, unknown enum values in
-//! an `Unknown(String)` case, unknown union members (event types, user types, form fields) and
-//! unknown pushes as raw JSON, and timestamps keep their exact text. Re-encoding a decoded value
-//! gives back the same JSON.
+//! Nothing is lost: unknown fields are kept in each struct's `extra` map, unknown enum values as
+//! their text (`as_str()`, `is_unknown()`), unknown union members (event types, user types, form
+//! fields) as an [`UnknownVariant`] and unknown actions and pushes as an [`UnknownPayload`], both
+//! raw JSON, and timestamps keep their exact text. Re-encoding a decoded value gives back the
+//! same JSON. A known value never lands in a catch-all: those cases are hidden and only this
+//! crate's decoders fill them (see [`UnknownVariant`]), and every generated type is
+//! `#[non_exhaustive]`, so a value, member or field a new API version adds is not a breaking
+//! change. Build structs with `new(required fields)` (or `Default` when every field is optional)
+//! and set optional fields by assignment.
 //!
 //! ```
 //! # #[cfg(feature = "v3_6")] {
@@ -55,6 +60,7 @@ mod decode;
 mod error;
 mod frame;
 mod generated;
+mod open;
 mod timestamp;
 mod unknown;
 mod version;
@@ -68,6 +74,9 @@ pub use error::{ApiError, ErrorEnvelope, ErrorType};
 pub use frame::{Frame, PushFrame, RequestFrame, ResponseFrame};
 #[allow(unused_imports)] // empty when no version feature is on
 pub use generated::*;
+#[doc(hidden)]
+pub use open::PrivOwnedStr;
+pub use open::{UnknownPayload, UnknownVariant};
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub use unknown::{JsonPath, Unknown, UnknownKind, Unknowns};
 pub use version::{ApiVersion, ParseApiVersionError};
