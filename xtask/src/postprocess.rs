@@ -321,8 +321,8 @@ fn open_enum(name: &str, e: &StringEnum) -> TokenStream {
         #[non_exhaustive]
         pub enum #ident {
             #(#variants)*
-            /// A value this version of the schema does not know. Not part of the API: use
-            /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+            /// A value this version of the schema does not know. Not part of the API (a later
+            /// version may know the value): use `as_str()` and `is_unknown()`.
             #[doc(hidden)]
             _Custom(crate::PrivOwnedStr),
         }
