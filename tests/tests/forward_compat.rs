@@ -247,7 +247,10 @@ fn a_known_enum_value_never_lands_in_the_catch_all() {
         match node {
             Value::Object(o) => {
                 if let (Some(title), Some(Value::Array(values))) = (o.get("title").and_then(Value::as_str), o.get("enum")) {
-                    out.push((title.to_owned(), values.iter().filter_map(Value::as_str).map(str::to_owned).collect()));
+                    out.push((
+                        title.to_owned(),
+                        values.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                    ));
                 }
                 o.values().for_each(|v| enums(v, out));
             }
@@ -270,12 +273,19 @@ fn a_known_enum_value_never_lands_in_the_catch_all() {
                 let decoded = lc_tests::decode(&version, "type", title, &text)
                     .unwrap_or_else(|| panic!("v{version}: no type {title}"))
                     .unwrap_or_else(|e| panic!("v{version} {title} {value}: {e}"));
-                assert!(decoded.unknowns().is_empty(), "v{version}: {title} `{value}` landed in the catch-all");
+                assert!(
+                    decoded.unknowns().is_empty(),
+                    "v{version}: {title} `{value}` landed in the catch-all"
+                );
                 assert_eq!(decoded.to_json().unwrap(), Value::String(value.clone()));
                 checked += 1;
             }
             let other = lc_tests::decode(&version, "type", title, r#""zz_not_known""#).unwrap().unwrap();
-            assert_eq!(other.unknowns()[0].kind, UnknownKind::EnumValue("zz_not_known".into()), "v{version}: {title}");
+            assert_eq!(
+                other.unknowns()[0].kind,
+                UnknownKind::EnumValue("zz_not_known".into()),
+                "v{version}: {title}"
+            );
             assert_eq!(other.to_json().unwrap(), json!("zz_not_known"));
         }
     }
@@ -289,17 +299,39 @@ fn a_known_action_or_push_never_lands_in_the_catch_all() {
     let mut checked = 0;
     for api in lc_types::apis() {
         let named = |r: Result<Box<dyn lc_types::Decoded>, lc_types::DecodeError>| {
-            r.map(|d| d.unknowns().into_iter().any(|u| matches!(u.kind, UnknownKind::Action(_) | UnknownKind::Push(_))))
+            r.map(|d| {
+                d.unknowns()
+                    .into_iter()
+                    .any(|u| matches!(u.kind, UnknownKind::Action(_) | UnknownKind::Push(_)))
+            })
         };
         for a in api.actions {
             if a.request.is_some() {
-                assert_ne!(named((api.decode_request)(a.name, "{}")).ok(), Some(true), "{} {}", api.version, a.name);
+                assert_ne!(
+                    named((api.decode_request)(a.name, "{}")).ok(),
+                    Some(true),
+                    "{} {}",
+                    api.version,
+                    a.name
+                );
             }
-            assert_ne!(named((api.decode_response)(a.name, "{}")).ok(), Some(true), "{} {}", api.version, a.name);
+            assert_ne!(
+                named((api.decode_response)(a.name, "{}")).ok(),
+                Some(true),
+                "{} {}",
+                api.version,
+                a.name
+            );
             checked += 1;
         }
         for p in api.pushes {
-            assert_ne!(named((api.decode_push)(p.name, "{}")).ok(), Some(true), "{} {}", api.version, p.name);
+            assert_ne!(
+                named((api.decode_push)(p.name, "{}")).ok(),
+                Some(true),
+                "{} {}",
+                api.version,
+                p.name
+            );
             checked += 1;
         }
         assert_eq!(named((api.decode_push)("zz_new_push", "{}")).ok(), Some(true));
@@ -338,7 +370,10 @@ fn enum_equality_hash_and_order_follow_the_wire_text() {
     assert!(a.is_unknown());
     assert_eq!(a, b);
     assert_eq!(hash(&a), hash(&b));
-    assert_eq!(hash(&DisconnectReason::from("too_many_connections")), hash(&DisconnectReason::TooManyConnections));
+    assert_eq!(
+        hash(&DisconnectReason::from("too_many_connections")),
+        hash(&DisconnectReason::TooManyConnections)
+    );
     let mut all: Vec<DisconnectReason> = ["zz_new", "access_token_expired", "aaa_new", "too_many_connections"]
         .into_iter()
         .map(DisconnectReason::from)
@@ -346,7 +381,8 @@ fn enum_equality_hash_and_order_follow_the_wire_text() {
     all.sort();
     let texts: Vec<&str> = all.iter().map(DisconnectReason::as_str).collect();
     assert_eq!(texts, ["aaa_new", "access_token_expired", "too_many_connections", "zz_new"]);
-    let set: std::collections::HashSet<GroupStatus> =
-        [GroupStatus::Online, GroupStatus::from("online"), GroupStatus::from("busy_ish")].into_iter().collect();
+    let set: std::collections::HashSet<GroupStatus> = [GroupStatus::Online, GroupStatus::from("online"), GroupStatus::from("busy_ish")]
+        .into_iter()
+        .collect();
     assert_eq!(set.len(), 2);
 }

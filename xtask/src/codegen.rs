@@ -141,7 +141,7 @@ fn doc_lines(text: &str) -> TokenStream {
 }
 
 /// `VersionedRequest` and `VersionedPush`: a payload decoded in the API version its RTM frame
-/// names, one variant per version module, plus `Unsupported` for a version this build lacks.
+/// names, one variant per version module, plus a hidden `_Custom` for a version this build lacks.
 fn versioned_items(modules: &[Module]) -> TokenStream {
     // (version, feature = module name, variant = `ApiVersion` constant, module) of every version module.
     struct V<'a> {
@@ -190,9 +190,9 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
         let decoded_arms = versions
             .iter()
             .map(|V { feature, var, .. }| quote!(#[cfg(feature = #feature)] Self::#var(_) => None,));
-        let version_arms = versions.iter().map(|V { feature, var, module, .. }| {
-            quote!(#[cfg(feature = #feature)] Self::#var(_) => Some(super::#module::VERSION),)
-        });
+        let version_arms = versions
+            .iter()
+            .map(|V { feature, var, module, .. }| quote!(#[cfg(feature = #feature)] Self::#var(_) => Some(super::#module::VERSION),));
         let ser_arms = arms(quote!(::serde::Serialize::serialize(v, serializer)));
         let unknown_arms = arms(quote!(crate::Unknowns::visit_unknowns(v, path, found)));
         let doc = format!(
@@ -204,6 +204,7 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
         quote! {
             #doc
             #[derive(Clone, Debug, PartialEq)]
+            #[allow(clippy::large_enum_variant)]
             #[non_exhaustive]
             pub enum #ident {
                 #(#variants)*

@@ -8,9 +8,9 @@ mod bundle;
 mod codegen;
 mod diff;
 mod postprocess;
-mod tidy;
 #[cfg(test)]
 mod tests;
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

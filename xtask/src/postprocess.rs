@@ -107,11 +107,7 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
                     f.ty = parse_quote!(::std::option::Option<::std::option::Option<#inner>>);
                     set_serde(
                         &mut f.attrs,
-                        quote!(
-                            default,
-                            skip_serializing_if = "Option::is_none",
-                            with = "crate::double_option"
-                        ),
+                        quote!(default, skip_serializing_if = "Option::is_none", with = "crate::double_option"),
                     );
                     nullable_seen.insert((name.clone(), wire));
                     continue;
@@ -121,16 +117,10 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
                     // An optional collection: keep a present `[]`/`{}` present.
                     let ty = f.ty.clone();
                     f.ty = parse_quote!(::std::option::Option<#ty>);
-                    set_serde(
-                        &mut f.attrs,
-                        quote!(default, skip_serializing_if = "Option::is_none"),
-                    );
+                    set_serde(&mut f.attrs, quote!(default, skip_serializing_if = "Option::is_none"));
                 } else if option_inner(&f.ty).is_some() && skip.is_some() {
                     // Optional; a required nullable field has no `skip_serializing_if` and keeps its `null`.
-                    set_serde(
-                        &mut f.attrs,
-                        quote!(default, skip_serializing_if = "Option::is_none"),
-                    );
+                    set_serde(&mut f.attrs, quote!(default, skip_serializing_if = "Option::is_none"));
                 }
             }
         }

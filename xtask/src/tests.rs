@@ -602,7 +602,10 @@ fn string_enum_is_open() {
     assert_has(&code, r#"Self::Green => "green","#);
     assert_has(&code, "Self::_Custom(s) => s.as_str() }");
     // Every conversion from text looks the known values up first.
-    assert_has(&code, r#"fn known(s: &str) -> Option<Self> { Some(match s { "red" => Self::Red, "green" => Self::Green, _ => return None }) }"#);
+    assert_has(
+        &code,
+        r#"fn known(s: &str) -> Option<Self> { Some(match s { "red" => Self::Red, "green" => Self::Green, _ => return None }) }"#,
+    );
     assert_has(&code, "impl From<&str> for Color { fn from(s: &str) -> Self { Self::known(s).unwrap_or_else(|| Self::_Custom(crate::PrivOwnedStr::new(s))) } }");
     assert_has(&code, "impl From<String> for Color { fn from(s: String) -> Self { Self::known(&s).unwrap_or_else(|| Self::_Custom(crate::PrivOwnedStr::new(s))) } }");
     assert_has(&code, "Ok(Self::from(s))");
@@ -644,7 +647,10 @@ fn union_is_open_and_strips_single_tags() {
     assert_eq!(count(&code, "crate::UnknownVariant::new("), 1, "{code}");
     assert_has(&code, "_ => Ok(Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))),");
     assert_has(&code, "pub fn is_unknown(&self) -> bool { matches!(self, Self::_Custom(_)) }");
-    assert_has(&code, "pub fn as_unknown(&self) -> Option<&crate::UnknownVariant> { match self { Self::_Custom(v) => Some(v), _ => None } }");
+    assert_has(
+        &code,
+        "pub fn as_unknown(&self) -> Option<&crate::UnknownVariant> { match self { Self::_Custom(v) => Some(v), _ => None } }",
+    );
     assert_has(&code, "Self::_Custom(v) => v.tag(),");
     assert_has(&code, r#"pub const TAG: &'static str = "type";"#);
     assert_has(
@@ -751,9 +757,7 @@ fn empty_properties_make_an_extra_only_struct_with_default() {
     let fields = body(&code, &head)[head.len()..].to_owned();
     assert_eq!(fields.matches("pub").count(), 1, "{fields}");
     assert!(
-        fields.contains(&needle_of(
-            "#[serde(flatten)] pub extra: Map<String, Value>,"
-        )),
+        fields.contains(&needle_of("#[serde(flatten)] pub extra: Map<String, Value>,")),
         "{fields}"
     );
     let derive = derives(&code, "pub struct DoItResponse {");
@@ -967,9 +971,15 @@ fn any_enums_and_tables_exist() {
     assert_has(&code, "pub const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;");
     // Only the decoders fill the catch-all, and only for a name they do not know.
     assert_eq!(count(&code, "crate::UnknownPayload::new("), 6, "{code}");
-    assert_has(&code, r#"Ok(Self::_Custom(crate::UnknownPayload::new(None, name.to_owned(), payload)))"#);
+    assert_has(
+        &code,
+        r#"Ok(Self::_Custom(crate::UnknownPayload::new(None, name.to_owned(), payload)))"#,
+    );
     // Each request, response and push type links to its section of the docs.
-    assert_has(&code, "/// API reference: [`thing_changed` (v3.6)](https://example.com/docs#thing_changed).");
+    assert_has(
+        &code,
+        "/// API reference: [`thing_changed` (v3.6)](https://example.com/docs#thing_changed).",
+    );
     assert_has(&code, "/// API reference: [`do_it` (v3.6)](https://example.com/docs#do_it).");
     assert_eq!(count(&code, "/// API reference: [`do_it` (v3.6)]"), 2, "{code}");
 
@@ -1019,7 +1029,12 @@ fn generated_code_reads_like_hand_code() {
         "objects/color.json",
         json!({ "title": "Color", "description": "A color.\nOf a thing.", "type": "string", "enum": ["red", "green"] }),
     );
-    s.property("objects/thing.json", "color", json!({ "$ref": "color.json", "description": "Its color." }), false);
+    s.property(
+        "objects/thing.json",
+        "color",
+        json!({ "$ref": "color.json", "description": "Its color." }),
+        false,
+    );
     s.property(
         "objects/thing.json",
         "labels",
@@ -1030,7 +1045,13 @@ fn generated_code_reads_like_hand_code() {
     for qualified in ["::std::", "::serde::", "::serde_json::", "::core::"] {
         assert!(!code.contains(qualified), "`{qualified}` in:\n{code}");
     }
-    for long in ["std::option::Option", "std::string::String", "std::vec::Vec", "std::result::Result", "serde_json::Value"] {
+    for long in [
+        "std::option::Option",
+        "std::string::String",
+        "std::vec::Vec",
+        "std::result::Result",
+        "serde_json::Value",
+    ] {
         assert!(!code.contains(long), "`{long}` in:\n{code}");
     }
     assert!(!code.contains("#![allow"), "a file-wide allow:\n{code}");
@@ -1044,7 +1065,12 @@ fn generated_code_reads_like_hand_code() {
         }
         // Doc comments come first: no doc line right after an attribute.
         if i > 0 && lines[i - 1].starts_with("#[") {
-            assert!(!line.starts_with("///"), "line {}: a doc comment after an attribute:\n{}\n{line}", i + 1, lines[i - 1]);
+            assert!(
+                !line.starts_with("///"),
+                "line {}: a doc comment after an attribute:\n{}\n{line}",
+                i + 1,
+                lines[i - 1]
+            );
         }
         if line.starts_with("#[allow(") {
             assert!(lines[i - 1].starts_with("// "), "line {}: an allow without a reason", i + 1);
@@ -1052,7 +1078,10 @@ fn generated_code_reads_like_hand_code() {
     }
     // A multi-line description is one `///` line per line.
     assert_has(&code, "/// A color.\n/// Of a thing.");
-    assert_has(&code, "/// Fields this version of the schema does not know, kept and re-emitted.\n#[serde(flatten)]");
+    assert_has(
+        &code,
+        "/// Fields this version of the schema does not know, kept and re-emitted.\n#[serde(flatten)]",
+    );
 }
 
 #[test]
@@ -1171,10 +1200,7 @@ fn required_nullable_keeps_its_null() {
     let code = s.generate();
     let head = squash("pub struct DoItRequest {");
     let fields = body(&code, &head);
-    assert!(
-        fields.contains(&needle_of("pub previous: Option<Thing>,")),
-        "{fields}"
-    );
+    assert!(fields.contains(&needle_of("pub previous: Option<Thing>,")), "{fields}");
     let previous = &fields[..fields.find(&needle_of("pub previous")).unwrap()];
     let attrs = &previous[previous.rfind(',').unwrap_or(0)..];
     assert!(
@@ -1320,7 +1346,10 @@ fn identical_closures_are_shared_and_the_rest_is_not() {
         &shared,
         "/// API reference of `do_it`: [v3.6](https://example.com/docs#do_it), [v3.7](https://example.com/docs#do_it).",
     );
-    assert_has(&file("v3_7"), "/// API reference: [`do_it` (v3.7)](https://example.com/docs#do_it).");
+    assert_has(
+        &file("v3_7"),
+        "/// API reference: [`do_it` (v3.7)](https://example.com/docs#do_it).",
+    );
     // Only the imports a shared module uses.
     assert_lacks(&shared, "use super::");
     // mod.rs compiles a shared module whenever any of its versions is on.
@@ -1381,12 +1410,22 @@ fn diff_reports_every_kind_of_change_and_marks_breaking_ones() {
         "objects/tags.json",
         json!({ "title": "Tags", "description": "Tags.", "type": "object", "additionalProperties": { "type": "string" } }),
     );
-    s.property("objects/thing.json", "tags", json!({ "$ref": "tags.json", "description": "Tags." }), false);
+    s.property(
+        "objects/thing.json",
+        "tags",
+        json!({ "$ref": "tags.json", "description": "Tags." }),
+        false,
+    );
     s.write(
         "objects/mode.json",
         json!({ "title": "Mode", "description": "A mode.", "type": "string", "enum": ["on", "off"] }),
     );
-    s.property("objects/thing.json", "mode", json!({ "$ref": "mode.json", "description": "Mode." }), false);
+    s.property(
+        "objects/thing.json",
+        "mode",
+        json!({ "$ref": "mode.json", "description": "Mode." }),
+        false,
+    );
     // A union member whose tag moves to another member, and a union whose tag field changes.
     s.write(
         "objects/dot_shape.json",
@@ -1396,7 +1435,9 @@ fn diff_reports_every_kind_of_change_and_marks_breaking_ones() {
             "required": ["type"]
         }),
     );
-    s.edit("objects/shape.json", |u| u["oneOf"].as_array_mut().unwrap().push(json!({ "$ref": "dot_shape.json" })));
+    s.edit("objects/shape.json", |u| {
+        u["oneOf"].as_array_mut().unwrap().push(json!({ "$ref": "dot_shape.json" }))
+    });
     s.write(
         "objects/pet.json",
         json!({ "title": "Pet", "description": "A pet.", "oneOf": [{ "$ref": "cat_pet.json" }], "discriminator": { "propertyName": "type" } }),
@@ -1409,7 +1450,12 @@ fn diff_reports_every_kind_of_change_and_marks_breaking_ones() {
             "required": ["type"]
         }),
     );
-    s.property("objects/thing.json", "pet", json!({ "$ref": "pet.json", "description": "A pet." }), false);
+    s.property(
+        "objects/thing.json",
+        "pet",
+        json!({ "$ref": "pet.json", "description": "A pet." }),
+        false,
+    );
     let v3_7 = copy_to_v3_7(&s);
     let edit = |rel: &str, f: &dyn Fn(&mut Value)| {
         let path = v3_7.join(rel);
@@ -1430,11 +1476,14 @@ fn diff_reports_every_kind_of_change_and_marks_breaking_ones() {
         let members = u["oneOf"].as_array_mut().unwrap();
         members.retain(|m| m["$ref"] != "circle_shape.json" && m["$ref"] != "dot_shape.json");
     });
-    edit("objects/polygon_shape.json", &|p| p["properties"]["type"]["enum"] = json!(["square", "triangle", "dot"]));
-    edit("objects/tags.json", &|t| t["additionalProperties"] = json!({ "type": "integer" }));
-    edit("objects/mode.json", &|m| {
-        *m = json!({ "title": "Mode", "description": "A mode.", "type": "object", "properties": { "on": { "type": "boolean", "description": "On." } } })
+    edit("objects/polygon_shape.json", &|p| {
+        p["properties"]["type"]["enum"] = json!(["square", "triangle", "dot"])
     });
+    edit("objects/tags.json", &|t| t["additionalProperties"] = json!({ "type": "integer" }));
+    edit(
+        "objects/mode.json",
+        &|m| *m = json!({ "title": "Mode", "description": "A mode.", "type": "object", "properties": { "on": { "type": "boolean", "description": "On." } } }),
+    );
     edit("objects/pet.json", &|u| u["discriminator"]["propertyName"] = json!("species"));
     edit("objects/cat_pet.json", &|c| {
         c["properties"] = json!({ "species": { "type": "string", "enum": ["cat"], "description": "Tag." } });

@@ -273,9 +273,7 @@ fn doc_text(attr: &Attribute) -> Option<String> {
         return None;
     }
     match &nv.value {
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(s), ..
-        }) => Some(s.value()),
+        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
         _ => None,
     }
 }

@@ -20,6 +20,12 @@ use crate::unknown::{JsonPath, Unknown, UnknownKind, Unknowns};
 /// assert_eq!(e.error.type_, ErrorType::Authentication);
 /// assert_eq!(e.to_string(), "authentication: Invalid access token");
 /// ```
+///
+/// `#[non_exhaustive]` (a later version may add fields): build one with [`ErrorEnvelope::new`].
+///
+/// ```compile_fail,E0639
+/// let e = lc_types::ErrorEnvelope { error: lc_types::ApiError::new(lc_types::ErrorType::Internal, "m"), extra: Default::default() };
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ErrorEnvelope {

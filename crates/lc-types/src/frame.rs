@@ -159,7 +159,7 @@ impl PushFrame {
 
     /// Decodes the payload by push name, in the version the frame names (pushes carry it since
     /// 3.3), or in `connection` when it names none. A version whose cargo feature is off gives
-    /// [`crate::VersionedPush::Unsupported`] with the payload kept. See [`crate::VersionedPush`].
+    /// an unsupported [`crate::VersionedPush`] (`is_unsupported()`) with the payload kept.
     pub fn decode_any(&self, connection: ApiVersion) -> Result<crate::VersionedPush, DecodeError> {
         let version = self.version.clone().unwrap_or_else(|| connection.to_string());
         crate::VersionedPush::decode(&version, &self.action, self.payload.get())

@@ -15,14 +15,9 @@
 //! [`Timestamp`], [`ApiVersion`], path-naming decoding ([`from_str`]) and [`Unknowns`].
 //!
 //! Nothing is lost: unknown fields are kept in each struct's `extra` map, unknown enum values as
-//! their text (`as_str()`, `is_unknown()`), unknown union members (event types, user types, form
-//! fields) as an [`UnknownVariant`] and unknown actions and pushes as an [`UnknownPayload`], both
-//! raw JSON, and timestamps keep their exact text. Re-encoding a decoded value gives back the
-//! same JSON. A known value never lands in a catch-all: those cases are hidden and only this
-//! crate's decoders fill them (see [`UnknownVariant`]), and every generated type is
-//! `#[non_exhaustive]`, so a value, member or field a new API version adds is not a breaking
-//! change. Build structs with `new(required fields)` (or `Default` when every field is optional)
-//! and set optional fields by assignment.
+//! their text, unknown union members (event types, user types, form fields) as an
+//! [`UnknownVariant`] and unknown actions and pushes as an [`UnknownPayload`], both raw JSON, and
+//! timestamps keep their exact text. Re-encoding a decoded value gives back the same JSON.
 //!
 //! ```
 //! # #[cfg(feature = "v3_6")] {
@@ -52,6 +47,29 @@
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Forward compatibility
+//!
+//! LiveChat adds fields, enum values, union members, actions and pushes in every version, so:
+//! - every generated struct, enum and union is `#[non_exhaustive]`: a new field, value or member
+//!   is not a breaking change. Build structs with `new(required fields)`, or `Default` where
+//!   every field is optional, and set optional fields by assignment; `match` with a `_` arm.
+//! - a catch-all never holds a known value. The case for what a version does not know is a hidden
+//!   variant (`_Custom`) holding a type with private fields that only this crate's decoders build,
+//!   and only for a value, tag or name they do not know (ruma's design); otherwise two equal wire
+//!   values could compare unequal and a `match` on the known variant would miss one. Equality,
+//!   hashing and ordering of string enums follow `as_str()`. Read the catch-all through methods,
+//!   not by matching `_Custom` (a later version may know the value):
+//!   - string enums: `as_str()`, `is_unknown()`; `From<&str>`, `From<String>`, `FromStr` and serde
+//!     give the known variant when there is one;
+//!   - unions (`Event`, `User`, `FilledFormField`, ...): `tag()`, `is_unknown()`, `as_unknown()`
+//!     (an [`UnknownVariant`]);
+//!   - `AnyRequest`, `AnyResponse`, `AnyPush`: `name()`, `is_unknown()`, `as_unknown()` (an
+//!     [`UnknownPayload`]); [`VersionedRequest`], [`VersionedPush`]: `name()`,
+//!     `is_unsupported()`, `as_unsupported()`;
+//!   - [`Unknowns::unknowns`] lists all of them in a decoded value, with their JSON paths.
+//! - a known member, action or push with a malformed body is a decode error naming the JSON path,
+//!   never "unknown".
 #![warn(missing_docs)]
 
 mod action;

@@ -1,21 +1,5 @@
 //! The catch-all cases of open enums, unions and `Any*` enums: what they hold, and why nobody
-//! outside this crate can fill them.
-//!
-//! LiveChat adds enum values, union members (event types, user types, ...), actions and pushes in
-//! every version, so every generated enum has a case for what this version does not know. That
-//! case must never hold a value that *is* known, or two equal wire values would compare unequal
-//! and a `match` on the known variant would silently miss it. So (ruma's design) the case is a
-//! hidden variant, `_Custom`, holding a type whose fields are private and which only this crate's
-//! decoders build: a known value always lands in its known variant.
-//!
-//! Read the catch-all through methods, never by matching `_Custom` (a value unknown today may
-//! become a known variant when the schema learns it):
-//! - string enums: `as_str()` and `is_unknown()`;
-//! - unions: `tag()`, `is_unknown()` and `as_unknown()`, which gives an [`UnknownVariant`];
-//! - `AnyRequest`/`AnyResponse`/`AnyPush`: `name()`, `is_unknown()` and `as_unknown()`, which
-//!   gives an [`UnknownPayload`];
-//! - `VersionedRequest`/`VersionedPush`: `name()`, `is_unsupported()` and `as_unsupported()`
-//!   (an [`UnknownPayload`] that also names the version).
+//! outside this crate can fill them (see the crate docs, *Forward compatibility*).
 
 use std::fmt;
 
@@ -65,6 +49,18 @@ impl fmt::Debug for PrivOwnedStr {
 /// assert_eq!(unknown.json()["depth"], 3);
 /// # }
 /// ```
+///
+/// Nobody else can build one (so no union holds a known tag in its catch-all):
+///
+/// ```compile_fail,E0451
+/// let fake = lc_types::UnknownVariant { tag_field: "type", json: serde_json::Map::new() };
+/// ```
+///
+/// Nor the text of an unknown enum value:
+///
+/// ```compile_fail,E0423
+/// let fake = lc_types::ErrorType::_Custom(lc_types::PrivOwnedStr("not_found".into()));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct UnknownVariant {
     tag_field: &'static str,
@@ -73,6 +69,8 @@ pub struct UnknownVariant {
 
 impl UnknownVariant {
     /// Only for objects whose tag is not a known one (the generated decoders check first).
+    // Called by the generated unions only, which a build without any version feature lacks.
+    #[allow(dead_code)]
     pub(crate) fn new(tag_field: &'static str, json: Map<String, Value>) -> Self {
         UnknownVariant { tag_field, json }
     }
@@ -121,6 +119,10 @@ impl Serialize for UnknownVariant {
 /// assert_eq!(push.name(), "hologram_projected");
 /// assert_eq!(push.as_unknown().unwrap().payload()["depth"], 3);
 /// # }
+/// ```
+///
+/// ```compile_fail,E0451
+/// let fake = lc_types::UnknownPayload { version: None, name: "incoming_event".into(), payload: serde_json::Value::Null };
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct UnknownPayload {

@@ -82,8 +82,8 @@ pub enum ButtonTarget {
     New,
     /// `current`
     Current,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -202,8 +202,8 @@ pub enum ButtonType {
     Webview,
     /// `cancel`
     Cancel,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -353,8 +353,8 @@ pub enum ChatTransferredReason {
     Unassigned,
     /// `other`
     Other,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -616,8 +616,8 @@ pub enum ChoiceFilledFormFieldType {
     Radio,
     /// `select`
     Select,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -995,8 +995,8 @@ pub enum DisconnectReason {
     ProductVersionChanged,
     /// `users_limit_reached`
     UsersLimitReached,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -1649,8 +1649,8 @@ pub enum FormFieldType {
     Checkbox,
     /// `group_chooser`
     GroupChooser,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -1792,8 +1792,8 @@ pub enum FormType {
     Postchat,
     /// `ticket`
     Ticket,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -2134,8 +2134,8 @@ pub enum GroupStatus {
     Offline,
     /// `online_for_queue`
     OnlineForQueue,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -2503,8 +2503,8 @@ pub enum Recipients {
     All,
     /// `agents`
     Agents,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -2832,8 +2832,8 @@ pub enum SortOrder {
     Asc,
     /// `desc`
     Desc,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -3089,8 +3089,8 @@ pub enum TextFilledFormFieldType {
     Textarea,
     /// `subject`
     Subject,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -3388,8 +3388,8 @@ impl crate::Unknowns for UploadFileResponse {
 pub enum UserAddedToChatReason {
     /// `manual`
     Manual,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -3498,8 +3498,8 @@ impl crate::Unknowns for UserAddedToChatReason {
 pub enum UserRemovedFromChatReason {
     /// `manual`
     Manual,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -3617,8 +3617,8 @@ pub enum WebviewHeight {
     Full,
     /// `tall`
     Tall,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -3777,8 +3777,8 @@ pub enum WidgetButtonType {
     Image,
     /// `text`
     Text,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }

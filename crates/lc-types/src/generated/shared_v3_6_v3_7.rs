@@ -428,8 +428,8 @@ pub enum DefaultWidget {
     Openwidget,
     /// `chatbot`
     Chatbot,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -714,8 +714,8 @@ pub enum EcommerceViewType {
     Images,
     /// `select`
     Select,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -2106,8 +2106,8 @@ pub enum RichMessageTemplate {
     QuickReplies,
     /// `ecommerce`
     Ecommerce,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }
@@ -2336,8 +2336,8 @@ pub enum SystemEventSource {
     Cdp,
     /// `messaging`
     Messaging,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }

@@ -6170,8 +6170,8 @@ pub enum RichMessageTemplate {
     Sticker,
     /// `quick_replies`
     QuickReplies,
-    /// A value this version of the schema does not know. Not part of the API: use
-    /// `as_str()` and `is_unknown()` (see `lc_types::UnknownVariant` for why).
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
     _Custom(crate::PrivOwnedStr),
 }

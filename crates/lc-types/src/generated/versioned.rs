@@ -14,6 +14,8 @@ use serde::Serialize;
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+// Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.
+#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum VersionedRequest {
     /// A v3.5 request (feature `v3_5`).
@@ -165,6 +167,8 @@ impl crate::Unknowns for VersionedRequest {
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+// Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.
+#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum VersionedPush {
     /// A v3.5 push (feature `v3_5`).
