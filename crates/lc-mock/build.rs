@@ -1,4 +1,5 @@
-//! Embeds the workspace's `schema/` files, so the mock validates with exactly the schemas the
+//! Embeds the `schema/` files (in the workspace, `crates/lc-mock/schema` is a symlink to the
+//! workspace's `schema/`; the packaged crate holds a copy), so the mock validates with exactly the schemas the
 //! types were generated from, wherever its binary runs.
 
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema");
     let root = root.canonicalize().expect("the workspace's schema/ directory");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();

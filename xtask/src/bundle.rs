@@ -30,7 +30,25 @@ const VALIDATION_ONLY: &[&str] = &[
 ];
 
 /// Annotations that do not shape the Rust types.
-const ANNOTATIONS: &[&str] = &["$schema", "$id", "$comment", "examples", "discriminator", "x-lc-core"];
+const ANNOTATIONS: &[&str] = &[
+    "$schema",
+    "$id",
+    "$comment",
+    "examples",
+    "discriminator",
+    "x-lc-core",
+    "x-lc-disconnect-policy",
+];
+
+/// The values of `x-lc-disconnect-policy`: the variants of `lc_types::DisconnectPolicy`.
+pub const DISCONNECT_POLICIES: &[&str] = &[
+    "Reconnect",
+    "ReconnectWithNewToken",
+    "ReconnectInRegion",
+    "WaitThenReconnect",
+    "ReconnectOnUserIntent",
+    "Stop",
+];
 
 /// Fields the generator adds to structs; a schema property of that name would collide.
 pub const GENERATED_FIELDS: &[&str] = &["extra"];
@@ -65,6 +83,8 @@ pub struct ActionEntry {
     pub name: String,
     pub web: Option<String>,
     pub rtm: bool,
+    /// Whether a Web call needs the customer's access token.
+    pub token: bool,
     pub request: Option<String>,
     pub response: String,
     pub docs: String,
@@ -92,6 +112,8 @@ pub struct Bundle {
     pub descriptions: BTreeMap<(String, String), String>,
     /// Type name -> path of the hand-written core type that replaces it.
     pub core: BTreeMap<String, String>,
+    /// String enum -> (value -> `DisconnectPolicy` variant), from `x-lc-disconnect-policy`.
+    pub disconnect_policies: BTreeMap<String, BTreeMap<String, String>>,
     pub actions: Vec<ActionEntry>,
     pub pushes: Vec<PushEntry>,
 }
@@ -146,6 +168,7 @@ pub fn bundle(dir: &Path) -> Result<Bundle, Vec<String>> {
         nullable: b.nullable,
         descriptions: b.descriptions,
         core: b.core,
+        disconnect_policies: b.disconnect_policies,
         actions,
         pushes,
     })
@@ -166,6 +189,7 @@ struct Bundler {
     nullable: BTreeSet<(String, String)>,
     descriptions: BTreeMap<(String, String), String>,
     core: BTreeMap<String, String>,
+    disconnect_policies: BTreeMap<String, BTreeMap<String, String>>,
     /// Inline titles seen: title -> where.
     inline_titles: BTreeMap<String, String>,
     /// (from type, to type, inside a union's oneOf).
@@ -175,6 +199,46 @@ struct Bundler {
 impl Bundler {
     fn err(&mut self, at: &str, msg: impl std::fmt::Display) {
         self.errors.push(format!("{at}: {msg}"));
+    }
+
+    /// Reads `x-lc-disconnect-policy` of the string enum `title`: every enum value must name its
+    /// policy, so a new reason cannot be added without deciding how clients react to it.
+    fn disconnect_policy(&mut self, title: &str, schema: &Value, policy: &Value, at: &str) {
+        let values: Vec<&str> = schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let Some(map) = policy.as_object().filter(|_| !values.is_empty()) else {
+            return self.err(
+                at,
+                "`x-lc-disconnect-policy` belongs on a string enum and maps each value to a policy",
+            );
+        };
+        let mut policies = BTreeMap::new();
+        for (value, p) in map {
+            match p.as_str() {
+                Some(p) if DISCONNECT_POLICIES.contains(&p) && values.contains(&value.as_str()) => {
+                    policies.insert(value.clone(), p.to_owned());
+                }
+                Some(p) if DISCONNECT_POLICIES.contains(&p) => self.err(
+                    at,
+                    format!("`x-lc-disconnect-policy` names `{value}`, which is not a value of the enum"),
+                ),
+                _ => self.err(
+                    at,
+                    format!("`x-lc-disconnect-policy` of `{value}` is one of {DISCONNECT_POLICIES:?}"),
+                ),
+            }
+        }
+        for v in values {
+            if !policies.contains_key(v) {
+                self.err(at, format!("`x-lc-disconnect-policy` has no policy for `{v}`"));
+            }
+        }
+        self.disconnect_policies.insert(title.to_owned(), policies);
     }
 
     /// Reads every file and names every type.
@@ -284,6 +348,9 @@ impl Bundler {
                     }
                     _ => self.err(&at, format!("`x-lc-core` names a type of the lc-types core: one of {CORE_TYPES:?}")),
                 }
+            }
+            if let Some(policy) = schema.get("x-lc-disconnect-policy") {
+                self.disconnect_policy(&title, &schema, policy, &at);
             }
             self.union_of(&title, &schema, &at, &rel);
             self.walk(&mut schema, &rel, &at, &title, &title, true, false);
@@ -581,6 +648,10 @@ impl Bundler {
                 self.errors.push(format!("{here}: `rtm` must be true or false"));
                 false
             });
+            let token = a.get("token").and_then(Value::as_bool).unwrap_or_else(|| {
+                self.errors.push(format!("{here}: `token` must be true or false"));
+                true
+            });
             if web.is_none() && !rtm {
                 self.err(&here, format!("action `{name}` is available over neither Web nor RTM"));
             }
@@ -605,6 +676,7 @@ impl Bundler {
                     name: name.to_owned(),
                     web,
                     rtm,
+                    token,
                     request,
                     response,
                     docs,

@@ -716,7 +716,11 @@ fn manifest_items(b: &Bundle, types: &[String]) -> TokenStream {
                 }
             });
             if let Some(m) = &method {
-                items.push(quote!(impl crate::WebAction for #req { const METHOD: crate::WebMethod = #m; }));
+                let token = a.token;
+                items.push(quote!(impl crate::WebAction for #req {
+                    const METHOD: crate::WebMethod = #m;
+                    const NEEDS_TOKEN: bool = #token;
+                }));
             }
             if a.rtm {
                 items.push(quote!(impl crate::RtmAction for #req {}));
@@ -729,6 +733,7 @@ fn manifest_items(b: &Bundle, types: &[String]) -> TokenStream {
             None => quote!(::std::option::Option::None),
         };
         let rtm = a.rtm;
+        let needs_token = a.token;
         let request = match &a.request {
             Some(r) => quote!(::std::option::Option::Some(#r)),
             None => quote!(::std::option::Option::None),
@@ -736,7 +741,7 @@ fn manifest_items(b: &Bundle, types: &[String]) -> TokenStream {
         let response = &a.response;
         let docs = &a.docs;
         action_rows
-            .push(quote!(crate::ActionInfo { name: #name, web: #web, rtm: #rtm, request: #request, response: #response, docs: #docs }));
+            .push(quote!(crate::ActionInfo { name: #name, web: #web, rtm: #rtm, needs_token: #needs_token, request: #request, response: #response, docs: #docs }));
     }
     let mut push_rows = Vec::new();
     let mut pushes = Vec::new();

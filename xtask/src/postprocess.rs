@@ -136,6 +136,9 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
     let mut out: Vec<TokenStream> = Vec::new();
     for (name, e) in &string_enums {
         out.push(open_enum(name, e));
+        if let Some(policies) = cx.bundle.disconnect_policies.get(name) {
+            out.push(disconnect_policy(name, e, policies));
+        }
     }
     for (name, description) in &cx.empty_objects {
         out.push(empty_object(name, description));
@@ -282,6 +285,29 @@ fn trivially_known(ty: &Type) -> bool {
 
 fn lit(s: &str) -> syn::LitStr {
     syn::LitStr::new(s, Span::call_site())
+}
+
+/// `policy()` of an enum with `x-lc-disconnect-policy`; a value it does not know gets
+/// `DisconnectPolicy::FOR_UNKNOWN`.
+fn disconnect_policy(name: &str, e: &StringEnum, policies: &BTreeMap<String, String>) -> TokenStream {
+    let ident = format_ident!("{name}");
+    let arms = e.variants.iter().map(|(v, wire, _)| {
+        let p = format_ident!("{}", policies[wire]);
+        quote!(Self::#v => crate::DisconnectPolicy::#p,)
+    });
+    quote! {
+        impl #ident {
+            /// What a client should do about this reason (reference §3.3); see
+            /// [`DisconnectPolicy`](crate::DisconnectPolicy). A reason this version does not know
+            /// gets [`DisconnectPolicy::FOR_UNKNOWN`](crate::DisconnectPolicy::FOR_UNKNOWN).
+            pub fn policy(&self) -> crate::DisconnectPolicy {
+                match self {
+                    #(#arms)*
+                    _ => crate::DisconnectPolicy::FOR_UNKNOWN,
+                }
+            }
+        }
+    }
 }
 
 /// An open string enum: the known values plus a hidden `_Custom(PrivOwnedStr)` case that only

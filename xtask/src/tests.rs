@@ -159,6 +159,7 @@ fn action(name: &str, web: Value, rtm: bool) -> Value {
         "name": name,
         "web": web,
         "rtm": rtm,
+        "token": true,
         "request": format!("requests/{name}.json"),
         "response": format!("responses/{name}.json"),
         "docs": format!("https://example.com/docs#{name}")
@@ -881,14 +882,15 @@ fn web_and_rtm_impls_follow_the_manifest() {
     let s = Set::minimal("web_and_rtm_impls_follow_the_manifest");
     s.add_action("rtm_only", Value::Null, true);
     s.add_action("web_only", json!("GET"), false);
+    s.edit("api.json", |m| m["actions"][2]["token"] = json!(false));
     let code = s.generate();
     assert_has(
         &code,
-        "impl crate::WebAction for DoItRequest { const METHOD: crate::WebMethod = crate::WebMethod::Post; }",
+        "impl crate::WebAction for DoItRequest { const METHOD: crate::WebMethod = crate::WebMethod::Post; const NEEDS_TOKEN: bool = true; }",
     );
     assert_has(
         &code,
-        "impl crate::WebAction for WebOnlyRequest { const METHOD: crate::WebMethod = crate::WebMethod::Get; }",
+        "impl crate::WebAction for WebOnlyRequest { const METHOD: crate::WebMethod = crate::WebMethod::Get; const NEEDS_TOKEN: bool = false; }",
     );
     assert_lacks(&code, "impl crate::WebAction for RtmOnlyRequest");
     assert_eq!(count(&code, "impl crate::WebAction for"), 2, "{code}");
@@ -947,6 +949,7 @@ fn any_enums_and_tables_exist() {
             name: "do_it",
             web: Some(crate::WebMethod::Post),
             rtm: true,
+            needs_token: true,
             request: Some("DoItRequest"),
             response: "DoItResponse",
             docs: "https://example.com/docs#do_it"
@@ -1596,4 +1599,67 @@ fn diff_of_consecutive_versions() {
         let text = crate::diff::diff(&bundle(&old.1).unwrap(), &bundle(&new.1).unwrap());
         insta::assert_snapshot!(format!("diff_{}_{}", old.0, new.0), text);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Disconnect policies.
+
+/// The minimal set plus the string enum `Reason` (`a`, `b`) used by `Thing.reason`.
+fn set_with_reason(test: &str, policy: Value) -> Set {
+    let s = Set::minimal(test);
+    s.write(
+        "objects/reason.json",
+        json!({
+            "title": "Reason",
+            "description": "A reason.",
+            "type": "string",
+            "enum": ["a", "b"],
+            "x-lc-disconnect-policy": policy
+        }),
+    );
+    s.property(
+        "objects/thing.json",
+        "reason",
+        json!({ "$ref": "reason.json", "description": "Why." }),
+        false,
+    );
+    s
+}
+
+#[test]
+fn disconnect_policy_is_generated_per_value() {
+    let s = set_with_reason(
+        "disconnect_policy_is_generated_per_value",
+        json!({"a": "Stop", "b": "ReconnectInRegion"}),
+    );
+    let code = squash(&s.generate());
+    assert!(code.contains("pubfnpolicy(&self)->crate::DisconnectPolicy"), "{code}");
+    assert!(code.contains("Self::A=>crate::DisconnectPolicy::Stop"), "{code}");
+    assert!(code.contains("Self::B=>crate::DisconnectPolicy::ReconnectInRegion"), "{code}");
+    assert!(code.contains("_=>crate::DisconnectPolicy::FOR_UNKNOWN"), "{code}");
+}
+
+#[test]
+fn refuses_a_disconnect_policy_that_misses_a_value_or_names_no_policy() {
+    let s = set_with_reason("refuses_a_disconnect_policy_that_misses_a_value", json!({"a": "Stop"}));
+    s.refused("objects/reason.json", "`x-lc-disconnect-policy` has no policy for `b`");
+    let s = set_with_reason(
+        "refuses_a_disconnect_policy_that_names_no_policy",
+        json!({"a": "Stop", "b": "Retry"}),
+    );
+    s.refused("objects/reason.json", "`x-lc-disconnect-policy` of `b` is one of");
+    let s = set_with_reason(
+        "refuses_a_disconnect_policy_of_no_value",
+        json!({"a": "Stop", "b": "Stop", "c": "Stop"}),
+    );
+    s.refused("objects/reason.json", "names `c`, which is not a value of the enum");
+}
+
+#[test]
+fn refuses_an_action_without_token() {
+    let s = Set::minimal("refuses_an_action_without_token");
+    s.edit("api.json", |m| {
+        m["actions"][0].as_object_mut().unwrap().remove("token");
+    });
+    s.refused("api.json", "`token` must be true or false");
 }

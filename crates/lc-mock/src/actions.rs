@@ -6,6 +6,8 @@
 
 use serde_json::{json, Map, Value};
 
+use lc_types::limits;
+
 use crate::engine::Ctx;
 use crate::state::{now, Chat, GreetingStatus, Refusal, Thread};
 
@@ -112,7 +114,7 @@ fn merge_session_fields(old: Option<&Value>, new: &Value) -> Result<Value, Refus
             }
         }
     }
-    if fields.len() > 100 {
+    if fields.len() > limits::MAX_SESSION_FIELDS {
         return Err(Refusal::new("limit_reached", 400, "Session fields limit reached (100 keys)"));
     }
     Ok(Value::Array(fields.into_iter().map(|(k, v)| json!({ k: v })).collect()))
@@ -566,7 +568,7 @@ fn with_cursors(mut out: Value, next: Option<String>, previous: Option<String>) 
 /// Newest first by the last thread's creation (default `desc`, at most 25); 3.7 answers
 /// `chats_info` with `last_thread_info`, older versions `chats_summary`.
 fn list_chats(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let (offset, limit, asc) = paging(p, 10, 25)?;
+    let (offset, limit, asc) = paging(p, 10, limits::LIST_CHATS_MAX_LIMIT)?;
     let info = ctx.at_least(3, 7);
     let mut chats = ctx.state.chats_of(&ctx.customer);
     // Timestamps have one fixed width, so their text sorts by time.
@@ -615,8 +617,9 @@ fn list_threads(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
         if p.get("limit").is_some() {
             return Err(Refusal::validation("`min_events_count` cannot be combined with `limit`"));
         }
-        if !(1..=100).contains(&min) {
-            return Err(Refusal::validation("`min_events_count` must be between 1 and 100"));
+        if !(1..=limits::LIST_THREADS_MAX_LIMIT as u64).contains(&min) {
+            let max = limits::LIST_THREADS_MAX_LIMIT;
+            return Err(Refusal::validation(format!("`min_events_count` must be between 1 and {max}")));
         }
         let mut count = 0;
         let mut n = 0;
@@ -634,7 +637,7 @@ fn list_threads(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
         }
         (shown, None, None)
     } else {
-        let (offset, limit, asc) = paging(p, 3, 100)?;
+        let (offset, limit, asc) = paging(p, 3, limits::LIST_THREADS_MAX_LIMIT)?;
         page(&threads, offset, limit, asc)
     };
     let items: Vec<Value> = shown.into_iter().map(|t| thread_json(ctx, &chat, t)).collect();

@@ -101,8 +101,8 @@ impl Default for Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             organization_id: "390e44e6-f1e6-0368c-z6ddb-74g14508c2ex".to_owned(),
-            login_timeout: Duration::from_secs(30),
-            ping_timeout: Duration::from_secs(30),
+            login_timeout: lc_types::limits::LOGIN_DEADLINE,
+            ping_timeout: lc_types::limits::IDLE_CLOSE,
             check_schemas: true,
         }
     }

@@ -24,8 +24,7 @@ use crate::schemas::Kind;
 use crate::state::Refusal;
 use crate::Shared;
 
-/// At most this many requests in flight per connection (reference §5.2).
-pub(crate) const PENDING_LIMIT: usize = 10;
+use lc_types::limits::MAX_PENDING_REQUESTS as PENDING_LIMIT;
 
 pub(crate) async fn upgrade(
     State(shared): State<Arc<Shared>>,

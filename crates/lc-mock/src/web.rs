@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -15,17 +14,7 @@ use crate::engine::{self, Caller};
 use crate::state::{File, Refusal};
 use crate::Shared;
 
-/// Actions the reference calls without a customer token (§5.1).
-const NO_TOKEN: &[&str] = &[
-    "list_license_properties",
-    "list_group_properties",
-    "get_dynamic_configuration",
-    "get_configuration",
-    "get_localization",
-];
-
-/// The upload limit of `upload_file` (reference §2.2).
-pub(crate) const UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
+use lc_types::limits::MAX_UPLOAD_BYTES as UPLOAD_LIMIT;
 
 pub(crate) async fn action(
     State(shared): State<Arc<Shared>>,
@@ -47,7 +36,7 @@ pub(crate) async fn action(
     }
     if shared.faults.take_drop() {
         // A dropped response: the client waits until the server's request timeout.
-        tokio::time::sleep(Duration::from_secs(15)).await;
+        tokio::time::sleep(lc_types::limits::SERVER_REQUEST_TIMEOUT).await;
         return error(&Refusal::new("request_timeout", 504, "Request timed out"));
     }
     match answer(&shared, &version, &action, &query, &method, &headers, &body) {
@@ -111,10 +100,10 @@ fn answer(
     if *method != expected {
         return Err(Refusal::new("validation", 405, format!("`{action}` is called with {expected}")));
     }
-    let customer = if NO_TOKEN.contains(&action) {
-        String::new()
-    } else {
+    let customer = if info.needs_token {
         customer_of(shared, headers)?
+    } else {
+        String::new()
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).unwrap_or_default();
     let payload = match web {

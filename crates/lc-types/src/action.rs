@@ -63,6 +63,9 @@ pub trait Action: Serialize + DeserializeOwned + Unknowns {
 pub trait WebAction: Action {
     /// The HTTP method (and body format) of the action.
     const METHOD: WebMethod;
+    /// Whether the call needs the customer's access token (`Authorization: Bearer …`). `false`
+    /// for the configuration, localization and properties listings (reference §5.1).
+    const NEEDS_TOKEN: bool;
 }
 
 /// An action available over the RTM API (WebSocket).
@@ -99,6 +102,9 @@ pub struct ActionInfo {
     pub web: Option<WebMethod>,
     /// Whether it is available over the RTM API.
     pub rtm: bool,
+    /// Whether a Web call needs the customer's access token (`Authorization: Bearer …`); RTM
+    /// authenticates once per connection, with `login`.
+    pub needs_token: bool,
     /// Name of the request type; `None` for `upload_file`, whose request is a multipart body.
     pub request: Option<&'static str>,
     /// Name of the response type.

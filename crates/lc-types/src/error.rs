@@ -219,6 +219,39 @@ impl From<&str> for ErrorType {
     }
 }
 
+impl ErrorType {
+    /// Whether the same request may succeed if sent again later, after a backoff.
+    ///
+    /// Retryable: `internal`, `request_timeout`, `service_unavailable` (the server's trouble,
+    /// transient), `too_many_requests` (the rate limit unblocks by itself) and
+    /// `pending_requests_limit_reached` (the connection's other requests finish). Everything else
+    /// fails the same way until something changes: the request (`validation`, `not_found`, ...),
+    /// the token (`authentication`: get a new one instead), the region (`misdirected_request`:
+    /// switch to `data.region` instead), the account or plan (`license_expired`,
+    /// `users_limit_reached`, ...). An unknown type is not retryable.
+    ///
+    /// Retryable does not mean safe to resend: `internal` and `request_timeout` may arrive after
+    /// the server acted, so a transport resends a non-idempotent action (e.g. `send_event`) only
+    /// when it knows the first attempt was not received.
+    ///
+    /// ```
+    /// use lc_types::ErrorType;
+    /// assert!(ErrorType::from("too_many_requests").is_retryable());
+    /// assert!(!ErrorType::from("validation").is_retryable());
+    /// assert!(!ErrorType::from("a_type_from_the_future").is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ErrorType::Internal
+                | ErrorType::RequestTimeout
+                | ErrorType::ServiceUnavailable
+                | ErrorType::TooManyRequests
+                | ErrorType::PendingRequestsLimitReached
+        )
+    }
+}
+
 impl From<String> for ErrorType {
     fn from(s: String) -> Self {
         ErrorType::known(&s).unwrap_or_else(|| ErrorType::_Custom(crate::PrivOwnedStr::new(s)))
@@ -318,6 +351,21 @@ mod tests {
             assert_eq!(ErrorType::from(*known).as_str(), *known);
             assert!(!ErrorType::from(*known).is_unknown());
         }
+        let retryable: Vec<&str> = ErrorType::KNOWN
+            .iter()
+            .copied()
+            .filter(|t| ErrorType::from(*t).is_retryable())
+            .collect();
+        assert_eq!(
+            retryable,
+            [
+                "internal",
+                "pending_requests_limit_reached",
+                "request_timeout",
+                "service_unavailable",
+                "too_many_requests"
+            ]
+        );
     }
 
     #[test]

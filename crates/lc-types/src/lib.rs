@@ -75,9 +75,11 @@
 mod action;
 mod api;
 mod decode;
+mod disconnect;
 mod error;
 mod frame;
 mod generated;
+pub mod limits;
 mod open;
 mod timestamp;
 mod unknown;
@@ -88,6 +90,7 @@ pub use api::{api, apis, Api, DecodeFn, DecodeTypeFn};
 #[doc(hidden)]
 pub use decode::{double_option, variant};
 pub use decode::{from_slice, from_str, from_value, DecodeError, Decoded};
+pub use disconnect::DisconnectPolicy;
 pub use error::{ApiError, ErrorEnvelope, ErrorType};
 pub use frame::{Frame, PushFrame, RequestFrame, ResponseFrame};
 #[allow(unused_imports)] // empty when no version feature is on

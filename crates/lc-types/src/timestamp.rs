@@ -8,8 +8,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 ///
 /// LiveChat sends `created_at`, `seen_up_to` and friends with microseconds
 /// (`2026-03-02T10:15:31.123456Z`); older samples use milliseconds or an offset. A `Timestamp`
-/// keeps the text byte for byte, so re-encoding a payload never changes it, and it orders and
-/// compares by text. The text is checked on construction (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`).
+/// keeps the text byte for byte, so re-encoding a payload never changes it. Two timestamps are
+/// equal when their texts are; they order by the instant they name (whatever their offsets and
+/// fraction digits), and two texts naming the same instant order by text, so that `Ord` agrees
+/// with `Eq`. The text is checked on construction (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`).
 ///
 /// Conversions: [`Timestamp::to_system_time`] always, and `chrono::DateTime` with the `chrono` feature.
 ///
@@ -19,9 +21,37 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// assert_eq!(t.as_str(), "2026-03-02T10:15:31.123456Z");
 /// assert_eq!(t.unix_micros(), 1_772_446_531_123_456);
 /// assert!("2026-03-02 10:15".parse::<Timestamp>().is_err());
+///
+/// // 09:15:31 UTC comes before 10:15:31.5 UTC, although its text sorts after.
+/// let (a, b): (Timestamp, Timestamp) = ("2026-03-02T11:15:31+02:00".parse().unwrap(), "2026-03-02T10:15:31.5Z".parse().unwrap());
+/// assert!(a < b);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Timestamp(String);
+
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        /// The fraction digits past the sixth, without trailing zeros: compared as text, they
+        /// order the sub-microsecond part.
+        fn sub_micros(text: &str) -> &str {
+            let fraction = text.get(20..).filter(|_| text.as_bytes().get(19) == Some(&b'.')).unwrap_or("");
+            let digits = fraction
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(fraction, |end| &fraction[..end]);
+            digits.get(6..).unwrap_or("").trim_end_matches('0')
+        }
+        self.unix_micros()
+            .cmp(&other.unix_micros())
+            .then_with(|| sub_micros(&self.0).cmp(sub_micros(&other.0)))
+            .then_with(|| self.0.cmp(&other.0))
+    }
+}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 /// The error of a text that is not an RFC 3339 date-time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -273,6 +303,37 @@ mod tests {
         assert_eq!(
             Timestamp::from_system_time(before.to_system_time()).as_str(),
             "1969-12-31T23:59:59.500000Z"
+        );
+    }
+
+    #[test]
+    fn orders_by_instant_then_text() {
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        // The defect: text order put 11:15:31+02:00 (09:15:31Z) after 10:15:31.5Z.
+        assert!(t("2026-03-02T11:15:31+02:00") < t("2026-03-02T10:15:31.5Z"));
+        assert!(t("2026-03-02T10:15:31.5Z") > t("2026-03-02T10:15:31.499999Z"));
+        assert!(t("2026-03-02T10:15:31.1234561Z") < t("2026-03-02T10:15:31.1234562Z"));
+        assert!(t("2026-03-02T10:15:31.12345609Z") < t("2026-03-02T10:15:31.1234561Z"));
+        assert!(t("2026-03-01T23:59:59-05:00") > t("2026-03-02T03:00:00Z"));
+        // Same instant, other text: not equal, so not `Equal` either, and the order is stable.
+        let (a, b) = (t("2026-03-02T12:00:00+02:00"), t("2026-03-02T10:00:00Z"));
+        assert_ne!(a, b);
+        assert_ne!(a.cmp(&b), std::cmp::Ordering::Equal);
+        assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
+        assert_eq!(
+            t("2026-03-02T10:00:00.500Z").cmp(&t("2026-03-02T10:00:00.500Z")),
+            std::cmp::Ordering::Equal
+        );
+        let mut sorted = [
+            t("2026-03-02T10:15:31.5Z"),
+            t("2026-03-02T11:15:31+02:00"),
+            t("2026-03-02T10:15:31Z"),
+        ];
+        sorted.sort();
+        let texts: Vec<&str> = sorted.iter().map(Timestamp::as_str).collect();
+        assert_eq!(
+            texts,
+            ["2026-03-02T11:15:31+02:00", "2026-03-02T10:15:31Z", "2026-03-02T10:15:31.5Z"]
         );
     }
 

@@ -781,6 +781,66 @@ impl crate::Unknowns for ConfigurationProperties {
     }
 }
 /// An event with an application-defined payload.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct CustomEvent {
+    /// ID of the user who sent the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<String>,
+    /// The payload defined by the sender; any JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<Value>,
+    /// When the server created the event (UTC, microsecond precision).
+    pub created_at: crate::Timestamp,
+    /// ID chosen by the sender when the event was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<String>,
+    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Properties of the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Who can see the event; `all` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Recipients>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+impl CustomEvent {
+    /// Builds it from its required fields (`created_at`); every optional field is `None`, to be set by assignment.
+    pub fn new(created_at: impl Into<crate::Timestamp>) -> Self {
+        Self {
+            author_id: None,
+            content: None,
+            created_at: created_at.into(),
+            custom_id: None,
+            id: None,
+            properties: None,
+            recipients: None,
+            extra: Map::new(),
+        }
+    }
+}
+impl crate::Unknowns for CustomEvent {
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "properties",
+            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
+        );
+        path.field(
+            "recipients",
+            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
+        );
+        path.report_fields(&self.extra, found);
+    }
+}
+/// An event with an application-defined payload.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct CustomEventInput {
@@ -1150,6 +1210,130 @@ impl crate::Unknowns for DisconnectReason {
         }
     }
 }
+impl DisconnectReason {
+    /// What a client should do about this reason (reference §3.3); see
+    /// [`DisconnectPolicy`](crate::DisconnectPolicy). A reason this version does not know
+    /// gets [`DisconnectPolicy::FOR_UNKNOWN`](crate::DisconnectPolicy::FOR_UNKNOWN).
+    pub fn policy(&self) -> crate::DisconnectPolicy {
+        match self {
+            Self::AccessTokenRevoked => crate::DisconnectPolicy::ReconnectWithNewToken,
+            Self::AccessTokenExpired => crate::DisconnectPolicy::ReconnectWithNewToken,
+            Self::ConnectionEvicted => crate::DisconnectPolicy::Reconnect,
+            Self::ConnectionTimeout => crate::DisconnectPolicy::Reconnect,
+            Self::InternalError => crate::DisconnectPolicy::Reconnect,
+            Self::LicenseNotFound => crate::DisconnectPolicy::Stop,
+            Self::LicenseExpired => crate::DisconnectPolicy::Stop,
+            Self::MisdirectedConnection => crate::DisconnectPolicy::ReconnectInRegion,
+            Self::UnsupportedVersion => crate::DisconnectPolicy::Stop,
+            Self::ServiceTemporarilyUnavailable => crate::DisconnectPolicy::Reconnect,
+            Self::TooManyConnections => crate::DisconnectPolicy::Stop,
+            Self::TooManyUnauthorizedConnections => crate::DisconnectPolicy::Reconnect,
+            Self::LoggedOutRemotely => crate::DisconnectPolicy::Stop,
+            Self::CustomerBanned => crate::DisconnectPolicy::Stop,
+            Self::CustomerTemporarilyBlocked => {
+                crate::DisconnectPolicy::WaitThenReconnect
+            }
+            Self::InactivityTimeout => crate::DisconnectPolicy::ReconnectOnUserIntent,
+            Self::ProductVersionChanged => crate::DisconnectPolicy::Stop,
+            Self::UsersLimitReached => crate::DisconnectPolicy::ReconnectOnUserIntent,
+            _ => crate::DisconnectPolicy::FOR_UNKNOWN,
+        }
+    }
+}
+/// A file shared in the chat.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct FileEvent {
+    /// Text describing the image; images only (3.3+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternative_text: Option<String>,
+    /// ID of the user who sent the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<String>,
+    /// MIME type of the file.
+    pub content_type: String,
+    /// When the server created the event (UTC, microsecond precision).
+    pub created_at: crate::Timestamp,
+    /// ID chosen by the sender when the event was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<String>,
+    /// Height in pixels; images only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// File name.
+    pub name: String,
+    /// Properties of the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Who can see the event; `all` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Recipients>,
+    /// Size in bytes; images only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+    /// URL of a double-resolution thumbnail; images only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail2x_url: Option<String>,
+    /// URL of a thumbnail; images only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_url: Option<String>,
+    /// URL of the file on the LiveChat CDN; it does not expire once sent.
+    pub url: String,
+    /// Width in pixels; images only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+impl FileEvent {
+    /// Builds it from its required fields (`content_type`, `created_at`, `name`, `url`); every optional field is `None`, to be set by assignment.
+    pub fn new(
+        content_type: impl Into<String>,
+        created_at: impl Into<crate::Timestamp>,
+        name: impl Into<String>,
+        url: impl Into<String>,
+    ) -> Self {
+        Self {
+            alternative_text: None,
+            author_id: None,
+            content_type: content_type.into(),
+            created_at: created_at.into(),
+            custom_id: None,
+            height: None,
+            id: None,
+            name: name.into(),
+            properties: None,
+            recipients: None,
+            size: None,
+            thumbnail2x_url: None,
+            thumbnail_url: None,
+            url: url.into(),
+            width: None,
+            extra: Map::new(),
+        }
+    }
+}
+impl crate::Unknowns for FileEvent {
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "properties",
+            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
+        );
+        path.field(
+            "recipients",
+            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
+        );
+        path.report_fields(&self.extra, found);
+    }
+}
 /// A previously uploaded file to share in the chat.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -1191,6 +1375,80 @@ impl crate::Unknowns for FileEventInput {
         path: &mut crate::JsonPath,
         found: &mut dyn FnMut(crate::Unknown),
     ) {
+        path.field(
+            "properties",
+            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
+        );
+        path.field(
+            "recipients",
+            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
+        );
+        path.report_fields(&self.extra, found);
+    }
+}
+/// The answers to a form (prechat, postchat, ticket, ...).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct FilledFormEvent {
+    /// ID of the user who sent the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<String>,
+    /// When the server created the event (UTC, microsecond precision).
+    pub created_at: crate::Timestamp,
+    /// ID chosen by the sender when the event was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<String>,
+    /// The answered fields.
+    pub fields: Vec<FilledFormField>,
+    /// ID of the form that was filled in.
+    pub form_id: String,
+    /// Kind of form (3.4+), e.g. `prechat`, `postchat`, `ask_for_email`; other values exist. Absent in chats that predate the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_type: Option<String>,
+    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Properties of the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Who can see the event; `all` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Recipients>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+impl FilledFormEvent {
+    /// Builds it from its required fields (`created_at`, `fields`, `form_id`); every optional field is `None`, to be set by assignment.
+    pub fn new(
+        created_at: impl Into<crate::Timestamp>,
+        fields: impl Into<Vec<FilledFormField>>,
+        form_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            author_id: None,
+            created_at: created_at.into(),
+            custom_id: None,
+            fields: fields.into(),
+            form_id: form_id.into(),
+            form_type: None,
+            id: None,
+            properties: None,
+            recipients: None,
+            extra: Map::new(),
+        }
+    }
+}
+impl crate::Unknowns for FilledFormEvent {
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "fields",
+            |p| crate::Unknowns::visit_unknowns(&self.fields, p, found),
+        );
         path.field(
             "properties",
             |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
@@ -1479,6 +1737,80 @@ impl crate::Unknowns for FormAnswer {
         path: &mut crate::JsonPath,
         found: &mut dyn FnMut(crate::Unknown),
     ) {
+        path.report_fields(&self.extra, found);
+    }
+}
+/// An empty form to be filled in (3.3+); not rendered by the LiveChat widget itself.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct FormEvent {
+    /// ID of the user who sent the form; absent when the system generated it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<String>,
+    /// When the server created the event (UTC, microsecond precision).
+    pub created_at: crate::Timestamp,
+    /// ID chosen by the sender when the event was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<String>,
+    /// The fields of the form.
+    pub fields: Vec<FormField>,
+    /// ID of the form.
+    pub form_id: String,
+    /// Kind of form (3.4+), e.g. `prechat`, `postchat`, `ask_for_email`; other values exist. Absent in chats that predate the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_type: Option<String>,
+    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Properties of the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Who can see the event; `all` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Recipients>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+impl FormEvent {
+    /// Builds it from its required fields (`created_at`, `fields`, `form_id`); every optional field is `None`, to be set by assignment.
+    pub fn new(
+        created_at: impl Into<crate::Timestamp>,
+        fields: impl Into<Vec<FormField>>,
+        form_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            author_id: None,
+            created_at: created_at.into(),
+            custom_id: None,
+            fields: fields.into(),
+            form_id: form_id.into(),
+            form_type: None,
+            id: None,
+            properties: None,
+            recipients: None,
+            extra: Map::new(),
+        }
+    }
+}
+impl crate::Unknowns for FormEvent {
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "fields",
+            |p| crate::Unknowns::visit_unknowns(&self.fields, p, found),
+        );
+        path.field(
+            "properties",
+            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
+        );
+        path.field(
+            "recipients",
+            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
+        );
         path.report_fields(&self.extra, found);
     }
 }
@@ -2968,6 +3300,72 @@ impl crate::Unknowns for StartChatResponse {
         path: &mut crate::JsonPath,
         found: &mut dyn FnMut(crate::Unknown),
     ) {
+        path.report_fields(&self.extra, found);
+    }
+}
+/// A message generated by the system (routing changes, ratings, archiving, ...).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct SystemMessageEvent {
+    /// When the server created the event (UTC, microsecond precision).
+    pub created_at: crate::Timestamp,
+    /// ID chosen by the sender when the event was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<String>,
+    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Properties of the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Who can see the event; `all` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Recipients>,
+    /// Kind of system message, e.g. `routing.assigned` or `manual_archived_agent`; applications may define their own.
+    pub system_message_type: String,
+    /// Text shown to the recipients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Values of the variables used in the text, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_vars: Option<BTreeMap<String, String>>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+impl SystemMessageEvent {
+    /// Builds it from its required fields (`created_at`, `system_message_type`); every optional field is `None`, to be set by assignment.
+    pub fn new(
+        created_at: impl Into<crate::Timestamp>,
+        system_message_type: impl Into<String>,
+    ) -> Self {
+        Self {
+            created_at: created_at.into(),
+            custom_id: None,
+            id: None,
+            properties: None,
+            recipients: None,
+            system_message_type: system_message_type.into(),
+            text: None,
+            text_vars: None,
+            extra: Map::new(),
+        }
+    }
+}
+impl crate::Unknowns for SystemMessageEvent {
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "properties",
+            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
+        );
+        path.field(
+            "recipients",
+            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
+        );
         path.report_fields(&self.extra, found);
     }
 }

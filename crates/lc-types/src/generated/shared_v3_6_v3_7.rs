@@ -3,7 +3,6 @@
 //! The types that API v3.6 and v3.7 share: their schemas, and everything those refer to, are identical.
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use super::shared_v3_5_v3_6_v3_7::Access;
 use super::shared_v3_5_v3_6_v3_7::ButtonTarget;
 use super::shared_v3_5_v3_6_v3_7::ButtonType;
@@ -11,9 +10,7 @@ use super::shared_v3_5_v3_6_v3_7::CustomEventInput;
 use super::shared_v3_5_v3_6_v3_7::CustomerStatistics;
 use super::shared_v3_5_v3_6_v3_7::FileEventInput;
 use super::shared_v3_5_v3_6_v3_7::FilledFormEventInput;
-use super::shared_v3_5_v3_6_v3_7::FilledFormField;
 use super::shared_v3_5_v3_6_v3_7::FormEventInput;
-use super::shared_v3_5_v3_6_v3_7::FormField;
 use super::shared_v3_5_v3_6_v3_7::GroupStatus;
 use super::shared_v3_5_v3_6_v3_7::NewChatUser;
 use super::shared_v3_5_v3_6_v3_7::Properties;
@@ -218,74 +215,6 @@ impl crate::Unknowns for ChatToResume {
         path.field(
             "thread",
             |p| crate::Unknowns::visit_unknowns(&self.thread, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-/// An event with an application-defined payload.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct CustomEvent {
-    /// ID of the user who sent the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author_id: Option<String>,
-    /// The payload defined by the sender; any JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<Value>,
-    /// When the server created the event (UTC, microsecond precision).
-    pub created_at: crate::Timestamp,
-    /// ID chosen by the sender when the event was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<String>,
-    /// Whether the event was deleted (3.6+); only shown to agents with higher roles, so customers normally never see it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<bool>,
-    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Properties of the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipients: Option<Recipients>,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl CustomEvent {
-    /// Builds it from its required fields (`created_at`); every optional field is `None`, to be set by assignment.
-    pub fn new(created_at: impl Into<crate::Timestamp>) -> Self {
-        Self {
-            author_id: None,
-            content: None,
-            created_at: created_at.into(),
-            custom_id: None,
-            deleted: None,
-            id: None,
-            properties: None,
-            recipients: None,
-            visibility: None,
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for CustomEvent {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "recipients",
-            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
         );
         path.report_fields(&self.extra, found);
     }
@@ -1086,272 +1015,6 @@ impl crate::Unknowns for FbMessengerUpdate {
         path.report_fields(&self.extra, found);
     }
 }
-/// A file shared in the chat.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct FileEvent {
-    /// Text describing the image; images only (3.3+).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alternative_text: Option<String>,
-    /// ID of the user who sent the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author_id: Option<String>,
-    /// MIME type of the file.
-    pub content_type: String,
-    /// When the server created the event (UTC, microsecond precision).
-    pub created_at: crate::Timestamp,
-    /// ID chosen by the sender when the event was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<String>,
-    /// Whether the event was deleted (3.6+); only shown to agents with higher roles, so customers normally never see it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<bool>,
-    /// Height in pixels; images only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
-    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// File name.
-    pub name: String,
-    /// Properties of the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipients: Option<Recipients>,
-    /// Size in bytes; images only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    /// URL of a double-resolution thumbnail; images only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail2x_url: Option<String>,
-    /// URL of a thumbnail; images only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail_url: Option<String>,
-    /// URL of the file on the LiveChat CDN; it does not expire once sent.
-    pub url: String,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
-    /// Width in pixels; images only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl FileEvent {
-    /// Builds it from its required fields (`content_type`, `created_at`, `name`, `url`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        content_type: impl Into<String>,
-        created_at: impl Into<crate::Timestamp>,
-        name: impl Into<String>,
-        url: impl Into<String>,
-    ) -> Self {
-        Self {
-            alternative_text: None,
-            author_id: None,
-            content_type: content_type.into(),
-            created_at: created_at.into(),
-            custom_id: None,
-            deleted: None,
-            height: None,
-            id: None,
-            name: name.into(),
-            properties: None,
-            recipients: None,
-            size: None,
-            thumbnail2x_url: None,
-            thumbnail_url: None,
-            url: url.into(),
-            visibility: None,
-            width: None,
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for FileEvent {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "recipients",
-            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-/// The answers to a form (prechat, postchat, ticket, ...).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct FilledFormEvent {
-    /// ID of the user who sent the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author_id: Option<String>,
-    /// When the server created the event (UTC, microsecond precision).
-    pub created_at: crate::Timestamp,
-    /// ID chosen by the sender when the event was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<String>,
-    /// Whether the event was deleted (3.6+); only shown to agents with higher roles, so customers normally never see it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<bool>,
-    /// The answered fields.
-    pub fields: Vec<FilledFormField>,
-    /// ID of the form that was filled in.
-    pub form_id: String,
-    /// Kind of form (3.4+), e.g. `prechat`, `postchat`, `ask_for_email`; other values exist. Absent in chats that predate the field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form_type: Option<String>,
-    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Properties of the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipients: Option<Recipients>,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl FilledFormEvent {
-    /// Builds it from its required fields (`created_at`, `fields`, `form_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        created_at: impl Into<crate::Timestamp>,
-        fields: impl Into<Vec<FilledFormField>>,
-        form_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            author_id: None,
-            created_at: created_at.into(),
-            custom_id: None,
-            deleted: None,
-            fields: fields.into(),
-            form_id: form_id.into(),
-            form_type: None,
-            id: None,
-            properties: None,
-            recipients: None,
-            visibility: None,
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for FilledFormEvent {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "fields",
-            |p| crate::Unknowns::visit_unknowns(&self.fields, p, found),
-        );
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "recipients",
-            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-/// An empty form to be filled in (3.3+); not rendered by the LiveChat widget itself.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct FormEvent {
-    /// ID of the user who sent the form; absent when the system generated it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author_id: Option<String>,
-    /// When the server created the event (UTC, microsecond precision).
-    pub created_at: crate::Timestamp,
-    /// ID chosen by the sender when the event was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<String>,
-    /// Whether the event was deleted (3.6+); only shown to agents with higher roles, so customers normally never see it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<bool>,
-    /// The fields of the form.
-    pub fields: Vec<FormField>,
-    /// ID of the form.
-    pub form_id: String,
-    /// Kind of form (3.4+), e.g. `prechat`, `postchat`, `ask_for_email`; other values exist. Absent in chats that predate the field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form_type: Option<String>,
-    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Properties of the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipients: Option<Recipients>,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl FormEvent {
-    /// Builds it from its required fields (`created_at`, `fields`, `form_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        created_at: impl Into<crate::Timestamp>,
-        fields: impl Into<Vec<FormField>>,
-        form_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            author_id: None,
-            created_at: created_at.into(),
-            custom_id: None,
-            deleted: None,
-            fields: fields.into(),
-            form_id: form_id.into(),
-            form_type: None,
-            id: None,
-            properties: None,
-            recipients: None,
-            visibility: None,
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for FormEvent {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "fields",
-            |p| crate::Unknowns::visit_unknowns(&self.fields, p, found),
-        );
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "recipients",
-            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
 /// The customer who makes the request (a User of type `customer`, with its statistics).
 ///
 /// API reference of `get_customer`: [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#get-customer), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-customer).
@@ -1549,9 +1212,6 @@ pub struct MessageEvent {
     pub recipients: Option<Recipients>,
     /// The message text.
     pub text: String,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -1572,7 +1232,6 @@ impl MessageEvent {
             properties: None,
             recipients: None,
             text: text.into(),
-            visibility: None,
             extra: Map::new(),
         }
     }
@@ -2240,17 +1899,11 @@ impl crate::Unknowns for SendGreetingButtonClickedResponse {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SystemEvent {
-    /// Not sent: system events have no author.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author_id: Option<String>,
     /// When the server created the event (UTC, microsecond precision).
     pub created_at: crate::Timestamp,
     /// ID chosen by the sender when the event was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_id: Option<String>,
-    /// Whether the event was deleted (3.6+); only shown to agents with higher roles, so customers normally never see it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<bool>,
     /// Serialized JSON (a string, not an object) with the data of the event; its shape depends on source, subtype and version.
     pub details: String,
     /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
@@ -2268,9 +1921,6 @@ pub struct SystemEvent {
     pub subtype: String,
     /// Version of the `details` schema for this source and subtype.
     pub version: i64,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -2285,10 +1935,8 @@ impl SystemEvent {
         version: i64,
     ) -> Self {
         Self {
-            author_id: None,
             created_at: created_at.into(),
             custom_id: None,
-            deleted: None,
             details: details.into(),
             id: None,
             properties: None,
@@ -2296,7 +1944,6 @@ impl SystemEvent {
             source: source.into(),
             subtype: subtype.into(),
             version,
-            visibility: None,
             extra: Map::new(),
         }
     }
@@ -2438,84 +2085,6 @@ impl crate::Unknowns for SystemEventSource {
         if let Self::_Custom(s) = self {
             path.report(crate::UnknownKind::EnumValue(s.as_str().to_owned()), found);
         }
-    }
-}
-/// A message generated by the system (routing changes, ratings, archiving, ...).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct SystemMessageEvent {
-    /// Not sent: system messages have no author.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author_id: Option<String>,
-    /// When the server created the event (UTC, microsecond precision).
-    pub created_at: crate::Timestamp,
-    /// ID chosen by the sender when the event was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<String>,
-    /// Whether the event was deleted (3.6+); only shown to agents with higher roles, so customers normally never see it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<bool>,
-    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Properties of the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipients: Option<Recipients>,
-    /// Kind of system message, e.g. `routing.assigned` or `manual_archived_agent`; applications may define their own.
-    pub system_message_type: String,
-    /// Text shown to the recipients.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Values of the variables used in the text, by name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text_vars: Option<BTreeMap<String, String>>,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl SystemMessageEvent {
-    /// Builds it from its required fields (`created_at`, `system_message_type`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        created_at: impl Into<crate::Timestamp>,
-        system_message_type: impl Into<String>,
-    ) -> Self {
-        Self {
-            author_id: None,
-            created_at: created_at.into(),
-            custom_id: None,
-            deleted: None,
-            id: None,
-            properties: None,
-            recipients: None,
-            system_message_type: system_message_type.into(),
-            text: None,
-            text_vars: None,
-            visibility: None,
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for SystemMessageEvent {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "recipients",
-            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
-        );
-        path.report_fields(&self.extra, found);
     }
 }
 /// A phone number reached through Twilio.

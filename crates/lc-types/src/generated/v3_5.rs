@@ -22,6 +22,7 @@ pub use super::shared_v3_5_v3_6_v3_7::ChoiceFilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::ChoiceFilledFormFieldType;
 pub use super::shared_v3_5_v3_6_v3_7::ClientApplication;
 pub use super::shared_v3_5_v3_6_v3_7::ConfigurationProperties;
+pub use super::shared_v3_5_v3_6_v3_7::CustomEvent;
 pub use super::shared_v3_5_v3_6_v3_7::CustomEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::CustomerPage;
 pub use super::shared_v3_5_v3_6_v3_7::CustomerStatistics;
@@ -30,11 +31,14 @@ pub use super::shared_v3_5_v3_6_v3_7::DeleteChatPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DeleteEventPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DeleteThreadPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DisconnectReason;
+pub use super::shared_v3_5_v3_6_v3_7::FileEvent;
 pub use super::shared_v3_5_v3_6_v3_7::FileEventInput;
+pub use super::shared_v3_5_v3_6_v3_7::FilledFormEvent;
 pub use super::shared_v3_5_v3_6_v3_7::FilledFormEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::FilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::Form;
 pub use super::shared_v3_5_v3_6_v3_7::FormAnswer;
+pub use super::shared_v3_5_v3_6_v3_7::FormEvent;
 pub use super::shared_v3_5_v3_6_v3_7::FormEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::FormField;
 pub use super::shared_v3_5_v3_6_v3_7::FormFieldOption;
@@ -66,6 +70,7 @@ pub use super::shared_v3_5_v3_6_v3_7::SessionFields;
 pub use super::shared_v3_5_v3_6_v3_7::SetCustomerSessionFieldsResponse;
 pub use super::shared_v3_5_v3_6_v3_7::SortOrder;
 pub use super::shared_v3_5_v3_6_v3_7::StartChatResponse;
+pub use super::shared_v3_5_v3_6_v3_7::SystemMessageEvent;
 pub use super::shared_v3_5_v3_6_v3_7::SystemMessageEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::TextFilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::TextFilledFormFieldType;
@@ -430,6 +435,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "login",
         web: None,
         rtm: true,
+        needs_token: true,
         request: Some("LoginRequest"),
         response: "LoginResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#login",
@@ -438,6 +444,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_chats",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("ListChatsRequest"),
         response: "ListChatsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-chats",
@@ -446,6 +453,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_threads",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("ListThreadsRequest"),
         response: "ListThreadsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-threads",
@@ -454,6 +462,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_chat",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("GetChatRequest"),
         response: "GetChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-chat",
@@ -462,6 +471,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "start_chat",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("StartChatRequest"),
         response: "StartChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#start-chat",
@@ -470,6 +480,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "resume_chat",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("ResumeChatRequest"),
         response: "ResumeChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#resume-chat",
@@ -478,6 +489,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "deactivate_chat",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("DeactivateChatRequest"),
         response: "DeactivateChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#deactivate-chat",
@@ -486,6 +498,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_event",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("SendEventRequest"),
         response: "SendEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-event",
@@ -494,6 +507,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "upload_file",
         web: Some(crate::WebMethod::Multipart),
         rtm: false,
+        needs_token: true,
         request: None,
         response: "UploadFileResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#upload-file",
@@ -502,6 +516,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_rich_message_postback",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("SendRichMessagePostbackRequest"),
         response: "SendRichMessagePostbackResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-rich-message-postback",
@@ -510,6 +525,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_sneak_peek",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("SendSneakPeekRequest"),
         response: "SendSneakPeekResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-sneak-peek",
@@ -518,6 +534,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_chat_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("UpdateChatPropertiesRequest"),
         response: "UpdateChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-chat-properties",
@@ -526,6 +543,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_chat_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("DeleteChatPropertiesRequest"),
         response: "DeleteChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-chat-properties",
@@ -534,6 +552,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_thread_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("UpdateThreadPropertiesRequest"),
         response: "UpdateThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-thread-properties",
@@ -542,6 +561,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_thread_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("DeleteThreadPropertiesRequest"),
         response: "DeleteThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-thread-properties",
@@ -550,6 +570,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_event_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("UpdateEventPropertiesRequest"),
         response: "UpdateEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-event-properties",
@@ -558,6 +579,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_event_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("DeleteEventPropertiesRequest"),
         response: "DeleteEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-event-properties",
@@ -566,6 +588,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_license_properties",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("ListLicensePropertiesRequest"),
         response: "ListLicensePropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-license-properties",
@@ -574,6 +597,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_group_properties",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("ListGroupPropertiesRequest"),
         response: "ListGroupPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-properties",
@@ -582,6 +606,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_customer",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("UpdateCustomerRequest"),
         response: "UpdateCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-customer",
@@ -590,6 +615,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_customer_page",
         web: None,
         rtm: true,
+        needs_token: true,
         request: Some("UpdateCustomerPageRequest"),
         response: "UpdateCustomerPageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#update-customer-page",
@@ -598,6 +624,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "set_customer_session_fields",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("SetCustomerSessionFieldsRequest"),
         response: "SetCustomerSessionFieldsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#set-customer-session-fields",
@@ -606,6 +633,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_customer",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("GetCustomerRequest"),
         response: "GetCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-customer",
@@ -614,6 +642,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_group_statuses",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("ListGroupStatusesRequest"),
         response: "ListGroupStatusesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-statuses",
@@ -622,6 +651,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "check_goals",
         web: Some(crate::WebMethod::Post),
         rtm: false,
+        needs_token: true,
         request: Some("CheckGoalsRequest"),
         response: "CheckGoalsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#check-goals",
@@ -630,6 +660,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_form",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("GetFormRequest"),
         response: "GetFormResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-form",
@@ -638,6 +669,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_predicted_agent",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("GetPredictedAgentRequest"),
         response: "GetPredictedAgentResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-predicted-agent",
@@ -646,6 +678,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_url_info",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("GetUrlInfoRequest"),
         response: "GetUrlInfoResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-url-info",
@@ -654,6 +687,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "mark_events_as_seen",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("MarkEventsAsSeenRequest"),
         response: "MarkEventsAsSeenResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#mark-events-as-seen",
@@ -662,6 +696,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "accept_greeting",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("AcceptGreetingRequest"),
         response: "AcceptGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#accept-greeting",
@@ -670,6 +705,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "cancel_greeting",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("CancelGreetingRequest"),
         response: "CancelGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#cancel-greeting",
@@ -678,6 +714,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "request_email_verification",
         web: Some(crate::WebMethod::Post),
         rtm: false,
+        needs_token: true,
         request: Some("RequestEmailVerificationRequest"),
         response: "RequestEmailVerificationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#request-email-verification",
@@ -686,6 +723,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_dynamic_configuration",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("GetDynamicConfigurationRequest"),
         response: "GetDynamicConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-dynamic-configuration",
@@ -694,6 +732,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_configuration",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("GetConfigurationRequest"),
         response: "GetConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-configuration",
@@ -702,6 +741,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_localization",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("GetLocalizationRequest"),
         response: "GetLocalizationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-localization",
@@ -710,6 +750,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "ping",
         web: None,
         rtm: true,
+        needs_token: true,
         request: Some("PingRequest"),
         response: "PingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#ping",
@@ -772,6 +813,7 @@ impl crate::Action for AcceptGreetingRequest {
 }
 impl crate::WebAction for AcceptGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for AcceptGreetingRequest {}
 /// An agent (human or bot) taking part in a chat.
@@ -2069,6 +2111,7 @@ impl crate::Action for CancelGreetingRequest {
 }
 impl crate::WebAction for CancelGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for CancelGreetingRequest {}
 /// A chat with one of its threads (get_chat, incoming_chat.chat).
@@ -2512,70 +2555,7 @@ impl crate::Action for CheckGoalsRequest {
 }
 impl crate::WebAction for CheckGoalsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
-}
-/// An event with an application-defined payload.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct CustomEvent {
-    /// ID of the user who sent the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author_id: Option<String>,
-    /// The payload defined by the sender; any JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<Value>,
-    /// When the server created the event (UTC, microsecond precision).
-    pub created_at: crate::Timestamp,
-    /// ID chosen by the sender when the event was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<String>,
-    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Properties of the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipients: Option<Recipients>,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl CustomEvent {
-    /// Builds it from its required fields (`created_at`); every optional field is `None`, to be set by assignment.
-    pub fn new(created_at: impl Into<crate::Timestamp>) -> Self {
-        Self {
-            author_id: None,
-            content: None,
-            created_at: created_at.into(),
-            custom_id: None,
-            id: None,
-            properties: None,
-            recipients: None,
-            visibility: None,
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for CustomEvent {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "recipients",
-            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
+    const NEEDS_TOKEN: bool = true;
 }
 /// A customer (website visitor) as seen by the Customer Chat API.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
@@ -2852,6 +2832,7 @@ impl crate::Action for DeactivateChatRequest {
 }
 impl crate::WebAction for DeactivateChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeactivateChatRequest {}
 /// Payload of `delete_chat_properties`.
@@ -2898,6 +2879,7 @@ impl crate::Action for DeleteChatPropertiesRequest {
 }
 impl crate::WebAction for DeleteChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteChatPropertiesRequest {}
 /// Payload of `delete_event_properties`.
@@ -2955,6 +2937,7 @@ impl crate::Action for DeleteEventPropertiesRequest {
 }
 impl crate::WebAction for DeleteEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteEventPropertiesRequest {}
 /// Payload of `delete_thread_properties`.
@@ -3008,6 +2991,7 @@ impl crate::Action for DeleteThreadPropertiesRequest {
 }
 impl crate::WebAction for DeleteThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteThreadPropertiesRequest {}
 /// An event in a thread as the server returns it, told apart by `type`.
@@ -3623,260 +3607,6 @@ impl crate::Push for EventsMarkedAsSeenPush {
     const NAME: &'static str = "events_marked_as_seen";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-/// A file shared in the chat.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct FileEvent {
-    /// Text describing the image; images only (3.3+).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alternative_text: Option<String>,
-    /// ID of the user who sent the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author_id: Option<String>,
-    /// MIME type of the file.
-    pub content_type: String,
-    /// When the server created the event (UTC, microsecond precision).
-    pub created_at: crate::Timestamp,
-    /// ID chosen by the sender when the event was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<String>,
-    /// Height in pixels; images only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
-    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// File name.
-    pub name: String,
-    /// Properties of the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipients: Option<Recipients>,
-    /// Size in bytes; images only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    /// URL of a double-resolution thumbnail; images only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail2x_url: Option<String>,
-    /// URL of a thumbnail; images only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail_url: Option<String>,
-    /// URL of the file on the LiveChat CDN; it does not expire once sent.
-    pub url: String,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
-    /// Width in pixels; images only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl FileEvent {
-    /// Builds it from its required fields (`content_type`, `created_at`, `name`, `url`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        content_type: impl Into<String>,
-        created_at: impl Into<crate::Timestamp>,
-        name: impl Into<String>,
-        url: impl Into<String>,
-    ) -> Self {
-        Self {
-            alternative_text: None,
-            author_id: None,
-            content_type: content_type.into(),
-            created_at: created_at.into(),
-            custom_id: None,
-            height: None,
-            id: None,
-            name: name.into(),
-            properties: None,
-            recipients: None,
-            size: None,
-            thumbnail2x_url: None,
-            thumbnail_url: None,
-            url: url.into(),
-            visibility: None,
-            width: None,
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for FileEvent {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "recipients",
-            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-/// The answers to a form (prechat, postchat, ticket, ...).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct FilledFormEvent {
-    /// ID of the user who sent the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author_id: Option<String>,
-    /// When the server created the event (UTC, microsecond precision).
-    pub created_at: crate::Timestamp,
-    /// ID chosen by the sender when the event was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<String>,
-    /// The answered fields.
-    pub fields: Vec<FilledFormField>,
-    /// ID of the form that was filled in.
-    pub form_id: String,
-    /// Kind of form (3.4+), e.g. `prechat`, `postchat`, `ask_for_email`; other values exist. Absent in chats that predate the field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form_type: Option<String>,
-    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Properties of the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipients: Option<Recipients>,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl FilledFormEvent {
-    /// Builds it from its required fields (`created_at`, `fields`, `form_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        created_at: impl Into<crate::Timestamp>,
-        fields: impl Into<Vec<FilledFormField>>,
-        form_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            author_id: None,
-            created_at: created_at.into(),
-            custom_id: None,
-            fields: fields.into(),
-            form_id: form_id.into(),
-            form_type: None,
-            id: None,
-            properties: None,
-            recipients: None,
-            visibility: None,
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for FilledFormEvent {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "fields",
-            |p| crate::Unknowns::visit_unknowns(&self.fields, p, found),
-        );
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "recipients",
-            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-/// An empty form to be filled in (3.3+); not rendered by the LiveChat widget itself.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct FormEvent {
-    /// ID of the user who sent the form; absent when the system generated it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author_id: Option<String>,
-    /// When the server created the event (UTC, microsecond precision).
-    pub created_at: crate::Timestamp,
-    /// ID chosen by the sender when the event was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<String>,
-    /// The fields of the form.
-    pub fields: Vec<FormField>,
-    /// ID of the form.
-    pub form_id: String,
-    /// Kind of form (3.4+), e.g. `prechat`, `postchat`, `ask_for_email`; other values exist. Absent in chats that predate the field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form_type: Option<String>,
-    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Properties of the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipients: Option<Recipients>,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl FormEvent {
-    /// Builds it from its required fields (`created_at`, `fields`, `form_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        created_at: impl Into<crate::Timestamp>,
-        fields: impl Into<Vec<FormField>>,
-        form_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            author_id: None,
-            created_at: created_at.into(),
-            custom_id: None,
-            fields: fields.into(),
-            form_id: form_id.into(),
-            form_type: None,
-            id: None,
-            properties: None,
-            recipients: None,
-            visibility: None,
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for FormEvent {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "fields",
-            |p| crate::Unknowns::visit_unknowns(&self.fields, p, found),
-        );
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "recipients",
-            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
 /// Payload of `get_chat`: a chat with one of its threads.
 ///
 /// API reference: [`get_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-chat).
@@ -3918,6 +3648,7 @@ impl crate::Action for GetChatRequest {
 }
 impl crate::WebAction for GetChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetChatRequest {}
 /// A chat with the requested (or latest) thread.
@@ -4022,6 +3753,7 @@ impl crate::Action for GetConfigurationRequest {
 }
 impl crate::WebAction for GetConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Payload of `get_customer`: takes no fields (send an empty object).
 ///
@@ -4049,6 +3781,7 @@ impl crate::Action for GetCustomerRequest {
 }
 impl crate::WebAction for GetCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetCustomerRequest {}
 /// The customer who makes the request (a User of type `customer`, with its statistics).
@@ -4116,6 +3849,7 @@ impl crate::Action for GetDynamicConfigurationRequest {
 }
 impl crate::WebAction for GetDynamicConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Configuration of the widget that depends on the request (3.3-3.5 flat shape).
 ///
@@ -4219,6 +3953,7 @@ impl crate::Action for GetFormRequest {
 }
 impl crate::WebAction for GetFormRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetFormRequest {}
 /// Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -4268,6 +4003,7 @@ impl crate::Action for GetLocalizationRequest {
 }
 impl crate::WebAction for GetLocalizationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Payload of `get_predicted_agent` (removed in 3.7): takes no fields (send an empty object). The customer must be logged in over RTM first.
 ///
@@ -4295,6 +4031,7 @@ impl crate::Action for GetPredictedAgentRequest {
 }
 impl crate::WebAction for GetPredictedAgentRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetPredictedAgentRequest {}
 /// The agent who would most likely take the customer's chat.
@@ -4368,6 +4105,7 @@ impl crate::Action for GetUrlInfoRequest {
 }
 impl crate::WebAction for GetUrlInfoRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetUrlInfoRequest {}
 /// A proactive greeting shown to the customer (login.greeting, incoming_greeting).
@@ -4923,6 +4661,7 @@ impl crate::Action for ListChatsRequest {
 }
 impl crate::WebAction for ListChatsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListChatsRequest {}
 /// One page of chat summaries.
@@ -5015,6 +4754,7 @@ impl crate::Action for ListGroupPropertiesRequest {
 }
 impl crate::WebAction for ListGroupPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
 ///
@@ -5048,6 +4788,7 @@ impl crate::Action for ListGroupStatusesRequest {
 }
 impl crate::WebAction for ListGroupStatusesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListGroupStatusesRequest {}
 /// Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -5082,6 +4823,7 @@ impl crate::Action for ListLicensePropertiesRequest {
 }
 impl crate::WebAction for ListLicensePropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Payload of `list_threads`: one page of the threads of a chat the customer has access to.
 ///
@@ -5140,6 +4882,7 @@ impl crate::Action for ListThreadsRequest {
 }
 impl crate::WebAction for ListThreadsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListThreadsRequest {}
 /// One page of threads of a chat.
@@ -5371,6 +5114,7 @@ impl crate::Action for MarkEventsAsSeenRequest {
 }
 impl crate::WebAction for MarkEventsAsSeenRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for MarkEventsAsSeenRequest {}
 /// A text message.
@@ -5399,9 +5143,6 @@ pub struct MessageEvent {
     pub recipients: Option<Recipients>,
     /// The message text.
     pub text: String,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -5421,7 +5162,6 @@ impl MessageEvent {
             properties: None,
             recipients: None,
             text: text.into(),
-            visibility: None,
             extra: Map::new(),
         }
     }
@@ -5888,6 +5628,7 @@ impl crate::Action for RequestEmailVerificationRequest {
 }
 impl crate::WebAction for RequestEmailVerificationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 /// Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
 ///
@@ -5935,6 +5676,7 @@ impl crate::Action for ResumeChatRequest {
 }
 impl crate::WebAction for ResumeChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ResumeChatRequest {}
 /// A button on a rich message element.
@@ -6044,9 +5786,6 @@ pub struct RichMessageEvent {
     pub recipients: Option<Recipients>,
     /// Layout of the rich message.
     pub template_id: RichMessageTemplate,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -6066,7 +5805,6 @@ impl RichMessageEvent {
             properties: None,
             recipients: None,
             template_id: template_id.into(),
-            visibility: None,
             extra: Map::new(),
         }
     }
@@ -6319,6 +6057,7 @@ impl crate::Action for SendEventRequest {
 }
 impl crate::WebAction for SendEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendEventRequest {}
 /// Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
@@ -6376,6 +6115,7 @@ impl crate::Action for SendRichMessagePostbackRequest {
 }
 impl crate::WebAction for SendRichMessagePostbackRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendRichMessagePostbackRequest {}
 /// Payload of `send_sneak_peek`: shows agents what the customer is typing.
@@ -6418,6 +6158,7 @@ impl crate::Action for SendSneakPeekRequest {
 }
 impl crate::WebAction for SendSneakPeekRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendSneakPeekRequest {}
 /// Payload of `set_customer_session_fields`.
@@ -6461,6 +6202,7 @@ impl crate::Action for SetCustomerSessionFieldsRequest {
 }
 impl crate::WebAction for SetCustomerSessionFieldsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
 /// Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
@@ -6499,82 +6241,9 @@ impl crate::Action for StartChatRequest {
 }
 impl crate::WebAction for StartChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for StartChatRequest {}
-/// A message generated by the system (routing changes, ratings, archiving, ...).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct SystemMessageEvent {
-    /// Not sent: system messages have no author.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author_id: Option<String>,
-    /// When the server created the event (UTC, microsecond precision).
-    pub created_at: crate::Timestamp,
-    /// ID chosen by the sender when the event was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<String>,
-    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Properties of the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipients: Option<Recipients>,
-    /// Kind of system message, e.g. `routing.assigned` or `manual_archived_agent`; applications may define their own.
-    pub system_message_type: String,
-    /// Text shown to the recipients.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Values of the variables used in the text, by name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text_vars: Option<BTreeMap<String, String>>,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl SystemMessageEvent {
-    /// Builds it from its required fields (`created_at`, `system_message_type`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        created_at: impl Into<crate::Timestamp>,
-        system_message_type: impl Into<String>,
-    ) -> Self {
-        Self {
-            author_id: None,
-            created_at: created_at.into(),
-            custom_id: None,
-            id: None,
-            properties: None,
-            recipients: None,
-            system_message_type: system_message_type.into(),
-            text: None,
-            text_vars: None,
-            visibility: None,
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for SystemMessageEvent {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "recipients",
-            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
 /// The name of every type of API v3.5, sorted.
 pub const TYPES: &[&str] = &[
     "AcceptGreetingRequest",
@@ -6971,6 +6640,7 @@ impl crate::Action for UpdateChatPropertiesRequest {
 }
 impl crate::WebAction for UpdateChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateChatPropertiesRequest {}
 /// Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
@@ -7074,6 +6744,7 @@ impl crate::Action for UpdateCustomerRequest {
 }
 impl crate::WebAction for UpdateCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateCustomerRequest {}
 /// Payload of `update_event_properties`.
@@ -7131,6 +6802,7 @@ impl crate::Action for UpdateEventPropertiesRequest {
 }
 impl crate::WebAction for UpdateEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateEventPropertiesRequest {}
 /// Payload of `update_thread_properties`.
@@ -7184,6 +6856,7 @@ impl crate::Action for UpdateThreadPropertiesRequest {
 }
 impl crate::WebAction for UpdateThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateThreadPropertiesRequest {}
 /// A chat participant: a customer or an agent, told apart by `type`.

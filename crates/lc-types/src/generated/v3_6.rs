@@ -22,6 +22,7 @@ pub use super::shared_v3_5_v3_6_v3_7::ChoiceFilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::ChoiceFilledFormFieldType;
 pub use super::shared_v3_5_v3_6_v3_7::ClientApplication;
 pub use super::shared_v3_5_v3_6_v3_7::ConfigurationProperties;
+pub use super::shared_v3_5_v3_6_v3_7::CustomEvent;
 pub use super::shared_v3_5_v3_6_v3_7::CustomEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::CustomerPage;
 pub use super::shared_v3_5_v3_6_v3_7::CustomerStatistics;
@@ -30,11 +31,14 @@ pub use super::shared_v3_5_v3_6_v3_7::DeleteChatPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DeleteEventPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DeleteThreadPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DisconnectReason;
+pub use super::shared_v3_5_v3_6_v3_7::FileEvent;
 pub use super::shared_v3_5_v3_6_v3_7::FileEventInput;
+pub use super::shared_v3_5_v3_6_v3_7::FilledFormEvent;
 pub use super::shared_v3_5_v3_6_v3_7::FilledFormEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::FilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::Form;
 pub use super::shared_v3_5_v3_6_v3_7::FormAnswer;
+pub use super::shared_v3_5_v3_6_v3_7::FormEvent;
 pub use super::shared_v3_5_v3_6_v3_7::FormEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::FormField;
 pub use super::shared_v3_5_v3_6_v3_7::FormFieldOption;
@@ -66,6 +70,7 @@ pub use super::shared_v3_5_v3_6_v3_7::SessionFields;
 pub use super::shared_v3_5_v3_6_v3_7::SetCustomerSessionFieldsResponse;
 pub use super::shared_v3_5_v3_6_v3_7::SortOrder;
 pub use super::shared_v3_5_v3_6_v3_7::StartChatResponse;
+pub use super::shared_v3_5_v3_6_v3_7::SystemMessageEvent;
 pub use super::shared_v3_5_v3_6_v3_7::SystemMessageEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::TextFilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::TextFilledFormFieldType;
@@ -85,7 +90,6 @@ pub use super::shared_v3_6_v3_7::Address;
 pub use super::shared_v3_6_v3_7::Agent;
 pub use super::shared_v3_6_v3_7::AgentProfile;
 pub use super::shared_v3_6_v3_7::ChatToResume;
-pub use super::shared_v3_6_v3_7::CustomEvent;
 pub use super::shared_v3_6_v3_7::Customer;
 pub use super::shared_v3_6_v3_7::CustomerDetails;
 pub use super::shared_v3_6_v3_7::DefaultWidget;
@@ -96,9 +100,6 @@ pub use super::shared_v3_6_v3_7::EcommerceProduct;
 pub use super::shared_v3_6_v3_7::EcommerceViewType;
 pub use super::shared_v3_6_v3_7::EventInput;
 pub use super::shared_v3_6_v3_7::FbMessengerUpdate;
-pub use super::shared_v3_6_v3_7::FileEvent;
-pub use super::shared_v3_6_v3_7::FilledFormEvent;
-pub use super::shared_v3_6_v3_7::FormEvent;
 pub use super::shared_v3_6_v3_7::GetCustomerResponse;
 pub use super::shared_v3_6_v3_7::GetDynamicConfigurationResponse;
 pub use super::shared_v3_6_v3_7::GroupStatusChange;
@@ -119,7 +120,6 @@ pub use super::shared_v3_6_v3_7::RichMessageTemplate;
 pub use super::shared_v3_6_v3_7::SendGreetingButtonClickedResponse;
 pub use super::shared_v3_6_v3_7::SystemEvent;
 pub use super::shared_v3_6_v3_7::SystemEventSource;
-pub use super::shared_v3_6_v3_7::SystemMessageEvent;
 pub use super::shared_v3_6_v3_7::TwilioUpdate;
 pub use super::shared_v3_6_v3_7::UpdateCustomerPageResponse;
 pub use super::shared_v3_6_v3_7::User;
@@ -511,6 +511,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "login",
         web: None,
         rtm: true,
+        needs_token: true,
         request: Some("LoginRequest"),
         response: "LoginResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#login",
@@ -519,6 +520,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_chats",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("ListChatsRequest"),
         response: "ListChatsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-chats",
@@ -527,6 +529,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_threads",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("ListThreadsRequest"),
         response: "ListThreadsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-threads",
@@ -535,6 +538,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_chat",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("GetChatRequest"),
         response: "GetChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-chat",
@@ -543,6 +547,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "start_chat",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("StartChatRequest"),
         response: "StartChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#start-chat",
@@ -551,6 +556,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "resume_chat",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("ResumeChatRequest"),
         response: "ResumeChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#resume-chat",
@@ -559,6 +565,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "deactivate_chat",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("DeactivateChatRequest"),
         response: "DeactivateChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#deactivate-chat",
@@ -567,6 +574,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_event",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("SendEventRequest"),
         response: "SendEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#send-event",
@@ -575,6 +583,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_event",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("DeleteEventRequest"),
         response: "DeleteEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#delete-event",
@@ -583,6 +592,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "upload_file",
         web: Some(crate::WebMethod::Multipart),
         rtm: false,
+        needs_token: true,
         request: None,
         response: "UploadFileResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#upload-file",
@@ -591,6 +601,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_rich_message_postback",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("SendRichMessagePostbackRequest"),
         response: "SendRichMessagePostbackResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#send-rich-message-postback",
@@ -599,6 +610,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_sneak_peek",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("SendSneakPeekRequest"),
         response: "SendSneakPeekResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#send-sneak-peek",
@@ -607,6 +619,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_chat_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("UpdateChatPropertiesRequest"),
         response: "UpdateChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#update-chat-properties",
@@ -615,6 +628,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_chat_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("DeleteChatPropertiesRequest"),
         response: "DeleteChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#delete-chat-properties",
@@ -623,6 +637,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_thread_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("UpdateThreadPropertiesRequest"),
         response: "UpdateThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#update-thread-properties",
@@ -631,6 +646,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_thread_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("DeleteThreadPropertiesRequest"),
         response: "DeleteThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#delete-thread-properties",
@@ -639,6 +655,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_event_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("UpdateEventPropertiesRequest"),
         response: "UpdateEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#update-event-properties",
@@ -647,6 +664,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_event_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("DeleteEventPropertiesRequest"),
         response: "DeleteEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#delete-event-properties",
@@ -655,6 +673,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_license_properties",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("ListLicensePropertiesRequest"),
         response: "ListLicensePropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-license-properties",
@@ -663,6 +682,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_group_properties",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("ListGroupPropertiesRequest"),
         response: "ListGroupPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-group-properties",
@@ -671,6 +691,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_customer",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("UpdateCustomerRequest"),
         response: "UpdateCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#update-customer",
@@ -679,6 +700,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_customer_page",
         web: None,
         rtm: true,
+        needs_token: true,
         request: Some("UpdateCustomerPageRequest"),
         response: "UpdateCustomerPageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#update-customer-page",
@@ -687,6 +709,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "set_customer_session_fields",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("SetCustomerSessionFieldsRequest"),
         response: "SetCustomerSessionFieldsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#set-customer-session-fields",
@@ -695,6 +718,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_customer",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("GetCustomerRequest"),
         response: "GetCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-customer",
@@ -703,6 +727,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_group_statuses",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("ListGroupStatusesRequest"),
         response: "ListGroupStatusesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-group-statuses",
@@ -711,6 +736,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "check_goals",
         web: Some(crate::WebMethod::Post),
         rtm: false,
+        needs_token: true,
         request: Some("CheckGoalsRequest"),
         response: "CheckGoalsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#check-goals",
@@ -719,6 +745,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_form",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("GetFormRequest"),
         response: "GetFormResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-form",
@@ -727,6 +754,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_predicted_agent",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("GetPredictedAgentRequest"),
         response: "GetPredictedAgentResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-predicted-agent",
@@ -735,6 +763,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_url_info",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("GetUrlInfoRequest"),
         response: "GetUrlInfoResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-url-info",
@@ -743,6 +772,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "mark_events_as_seen",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("MarkEventsAsSeenRequest"),
         response: "MarkEventsAsSeenResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#mark-events-as-seen",
@@ -751,6 +781,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "accept_greeting",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("AcceptGreetingRequest"),
         response: "AcceptGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#accept-greeting",
@@ -759,6 +790,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "cancel_greeting",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("CancelGreetingRequest"),
         response: "CancelGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#cancel-greeting",
@@ -767,6 +799,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "request_email_verification",
         web: Some(crate::WebMethod::Post),
         rtm: false,
+        needs_token: true,
         request: Some("RequestEmailVerificationRequest"),
         response: "RequestEmailVerificationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#request-email-verification",
@@ -775,6 +808,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "request_welcome_message",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("RequestWelcomeMessageRequest"),
         response: "RequestWelcomeMessageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#request-welcome-message",
@@ -783,6 +817,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_greeting_button_clicked",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("SendGreetingButtonClickedRequest"),
         response: "SendGreetingButtonClickedResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#send-greeting-button-clicked",
@@ -791,6 +826,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_dynamic_configuration",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("GetDynamicConfigurationRequest"),
         response: "GetDynamicConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-dynamic-configuration",
@@ -799,6 +835,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_configuration",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("GetConfigurationRequest"),
         response: "GetConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-configuration",
@@ -807,6 +844,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_localization",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("GetLocalizationRequest"),
         response: "GetLocalizationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-localization",
@@ -815,6 +853,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "ping",
         web: None,
         rtm: true,
+        needs_token: true,
         request: Some("PingRequest"),
         response: "PingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#ping",
@@ -877,6 +916,7 @@ impl crate::Action for AcceptGreetingRequest {
 }
 impl crate::WebAction for AcceptGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for AcceptGreetingRequest {}
 /// Any push payload of API v3.6, decoded by push name.
@@ -2178,6 +2218,7 @@ impl crate::Action for CancelGreetingRequest {
 }
 impl crate::WebAction for CancelGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for CancelGreetingRequest {}
 /// A chat with one of its threads (get_chat, incoming_chat.chat).
@@ -2569,6 +2610,7 @@ impl crate::Action for CheckGoalsRequest {
 }
 impl crate::WebAction for CheckGoalsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 /// Payload of the `customer_disconnected` push: the server is closing the customer's connection; `reason` tells whether and how to reconnect.
 ///
@@ -2757,6 +2799,7 @@ impl crate::Action for DeactivateChatRequest {
 }
 impl crate::WebAction for DeactivateChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeactivateChatRequest {}
 /// Payload of `delete_chat_properties`.
@@ -2803,6 +2846,7 @@ impl crate::Action for DeleteChatPropertiesRequest {
 }
 impl crate::WebAction for DeleteChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteChatPropertiesRequest {}
 /// Payload of `delete_event_properties`.
@@ -2860,6 +2904,7 @@ impl crate::Action for DeleteEventPropertiesRequest {
 }
 impl crate::WebAction for DeleteEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteEventPropertiesRequest {}
 /// Payload of `delete_event` (since 3.6): deletes an event of the customer.
@@ -2909,6 +2954,7 @@ impl crate::Action for DeleteEventRequest {
 }
 impl crate::WebAction for DeleteEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteEventRequest {}
 /// Payload of `delete_thread_properties`.
@@ -2962,6 +3008,7 @@ impl crate::Action for DeleteThreadPropertiesRequest {
 }
 impl crate::WebAction for DeleteThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteThreadPropertiesRequest {}
 /// An event in a thread as the server returns it, told apart by `type`.
@@ -3470,6 +3517,7 @@ impl crate::Action for GetChatRequest {
 }
 impl crate::WebAction for GetChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetChatRequest {}
 /// A chat with the requested (or latest) thread.
@@ -3574,6 +3622,7 @@ impl crate::Action for GetConfigurationRequest {
 }
 impl crate::WebAction for GetConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Payload of `get_customer`: takes no fields (send an empty object).
 ///
@@ -3601,6 +3650,7 @@ impl crate::Action for GetCustomerRequest {
 }
 impl crate::WebAction for GetCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetCustomerRequest {}
 /// Query of `get_dynamic_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself. Since 3.4 the server also accepts the legacy `license_id` instead.
@@ -3641,6 +3691,7 @@ impl crate::Action for GetDynamicConfigurationRequest {
 }
 impl crate::WebAction for GetDynamicConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Payload of `get_form`: the form of a given type configured for a group.
 ///
@@ -3684,6 +3735,7 @@ impl crate::Action for GetFormRequest {
 }
 impl crate::WebAction for GetFormRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetFormRequest {}
 /// Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -3733,6 +3785,7 @@ impl crate::Action for GetLocalizationRequest {
 }
 impl crate::WebAction for GetLocalizationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Payload of `get_predicted_agent` (removed in 3.7): takes no fields (send an empty object). The customer must be logged in over RTM first.
 ///
@@ -3760,6 +3813,7 @@ impl crate::Action for GetPredictedAgentRequest {
 }
 impl crate::WebAction for GetPredictedAgentRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetPredictedAgentRequest {}
 /// The agent who would most likely take the customer's chat.
@@ -3833,6 +3887,7 @@ impl crate::Action for GetUrlInfoRequest {
 }
 impl crate::WebAction for GetUrlInfoRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetUrlInfoRequest {}
 /// A proactive greeting shown to the customer (login.greeting, incoming_greeting).
@@ -4496,6 +4551,7 @@ impl crate::Action for ListChatsRequest {
 }
 impl crate::WebAction for ListChatsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListChatsRequest {}
 /// One page of chat summaries.
@@ -4588,6 +4644,7 @@ impl crate::Action for ListGroupPropertiesRequest {
 }
 impl crate::WebAction for ListGroupPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
 ///
@@ -4621,6 +4678,7 @@ impl crate::Action for ListGroupStatusesRequest {
 }
 impl crate::WebAction for ListGroupStatusesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListGroupStatusesRequest {}
 /// Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -4655,6 +4713,7 @@ impl crate::Action for ListLicensePropertiesRequest {
 }
 impl crate::WebAction for ListLicensePropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Payload of `list_threads`: one page of the threads of a chat the customer has access to.
 ///
@@ -4713,6 +4772,7 @@ impl crate::Action for ListThreadsRequest {
 }
 impl crate::WebAction for ListThreadsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListThreadsRequest {}
 /// One page of threads of a chat.
@@ -4948,6 +5008,7 @@ impl crate::Action for MarkEventsAsSeenRequest {
 }
 impl crate::WebAction for MarkEventsAsSeenRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for MarkEventsAsSeenRequest {}
 /// Every push of API v3.6, in the manifest's order.
@@ -5205,6 +5266,7 @@ impl crate::Action for RequestEmailVerificationRequest {
 }
 impl crate::WebAction for RequestEmailVerificationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 /// Payload of `request_welcome_message` (since 3.6). The message itself arrives later in the `incoming_welcome_message` push.
 ///
@@ -5238,6 +5300,7 @@ impl crate::Action for RequestWelcomeMessageRequest {
 }
 impl crate::WebAction for RequestWelcomeMessageRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for RequestWelcomeMessageRequest {}
 /// Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
@@ -5290,6 +5353,7 @@ impl crate::Action for ResumeChatRequest {
 }
 impl crate::WebAction for ResumeChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ResumeChatRequest {}
 /// A rich message: cards with text, images and buttons.
@@ -5304,9 +5368,6 @@ pub struct RichMessageEvent {
     /// ID chosen by the sender when the event was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_id: Option<String>,
-    /// Whether the event was deleted (3.6+); only shown to agents with higher roles, so customers normally never see it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<bool>,
     /// The cards (at most 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elements: Option<Vec<RichMessageElement>>,
@@ -5321,9 +5382,6 @@ pub struct RichMessageEvent {
     pub recipients: Option<Recipients>,
     /// Layout of the rich message.
     pub template_id: RichMessageTemplate,
-    /// Visibility of the event; a v3.7 field, accepted when a server sends it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -5338,13 +5396,11 @@ impl RichMessageEvent {
             author_id: None,
             created_at: created_at.into(),
             custom_id: None,
-            deleted: None,
             elements: None,
             id: None,
             properties: None,
             recipients: None,
             template_id: template_id.into(),
-            visibility: None,
             extra: Map::new(),
         }
     }
@@ -5419,6 +5475,7 @@ impl crate::Action for SendEventRequest {
 }
 impl crate::WebAction for SendEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendEventRequest {}
 /// Payload of `send_greeting_button_clicked` (since 3.6): the customer clicked a button of a greeting.
@@ -5464,6 +5521,7 @@ impl crate::Action for SendGreetingButtonClickedRequest {
 }
 impl crate::WebAction for SendGreetingButtonClickedRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendGreetingButtonClickedRequest {}
 /// Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
@@ -5521,6 +5579,7 @@ impl crate::Action for SendRichMessagePostbackRequest {
 }
 impl crate::WebAction for SendRichMessagePostbackRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendRichMessagePostbackRequest {}
 /// Payload of `send_sneak_peek`: shows agents what the customer is typing.
@@ -5563,6 +5622,7 @@ impl crate::Action for SendSneakPeekRequest {
 }
 impl crate::WebAction for SendSneakPeekRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendSneakPeekRequest {}
 /// Payload of `set_customer_session_fields`.
@@ -5606,6 +5666,7 @@ impl crate::Action for SetCustomerSessionFieldsRequest {
 }
 impl crate::WebAction for SetCustomerSessionFieldsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
 /// Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
@@ -5647,6 +5708,7 @@ impl crate::Action for StartChatRequest {
 }
 impl crate::WebAction for StartChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for StartChatRequest {}
 /// The name of every type of API v3.6, sorted.
@@ -6068,6 +6130,7 @@ impl crate::Action for UpdateChatPropertiesRequest {
 }
 impl crate::WebAction for UpdateChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateChatPropertiesRequest {}
 /// Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
@@ -6172,6 +6235,7 @@ impl crate::Action for UpdateCustomerRequest {
 }
 impl crate::WebAction for UpdateCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateCustomerRequest {}
 /// Payload of `update_event_properties`.
@@ -6229,6 +6293,7 @@ impl crate::Action for UpdateEventPropertiesRequest {
 }
 impl crate::WebAction for UpdateEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateEventPropertiesRequest {}
 /// Payload of `update_thread_properties`.
@@ -6282,6 +6347,7 @@ impl crate::Action for UpdateThreadPropertiesRequest {
 }
 impl crate::WebAction for UpdateThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateThreadPropertiesRequest {}
 /// Payload of the `user_added_to_chat` push: a customer or an agent was added to the chat. An agent who writes to a chat without joining it comes with `user.present` set to false.

@@ -21,6 +21,7 @@ pub use super::shared_v3_5_v3_6_v3_7::ChoiceFilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::ChoiceFilledFormFieldType;
 pub use super::shared_v3_5_v3_6_v3_7::ClientApplication;
 pub use super::shared_v3_5_v3_6_v3_7::ConfigurationProperties;
+pub use super::shared_v3_5_v3_6_v3_7::CustomEvent;
 pub use super::shared_v3_5_v3_6_v3_7::CustomEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::CustomerPage;
 pub use super::shared_v3_5_v3_6_v3_7::CustomerStatistics;
@@ -29,11 +30,14 @@ pub use super::shared_v3_5_v3_6_v3_7::DeleteChatPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DeleteEventPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DeleteThreadPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DisconnectReason;
+pub use super::shared_v3_5_v3_6_v3_7::FileEvent;
 pub use super::shared_v3_5_v3_6_v3_7::FileEventInput;
+pub use super::shared_v3_5_v3_6_v3_7::FilledFormEvent;
 pub use super::shared_v3_5_v3_6_v3_7::FilledFormEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::FilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::Form;
 pub use super::shared_v3_5_v3_6_v3_7::FormAnswer;
+pub use super::shared_v3_5_v3_6_v3_7::FormEvent;
 pub use super::shared_v3_5_v3_6_v3_7::FormEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::FormField;
 pub use super::shared_v3_5_v3_6_v3_7::FormFieldOption;
@@ -65,6 +69,7 @@ pub use super::shared_v3_5_v3_6_v3_7::SessionFields;
 pub use super::shared_v3_5_v3_6_v3_7::SetCustomerSessionFieldsResponse;
 pub use super::shared_v3_5_v3_6_v3_7::SortOrder;
 pub use super::shared_v3_5_v3_6_v3_7::StartChatResponse;
+pub use super::shared_v3_5_v3_6_v3_7::SystemMessageEvent;
 pub use super::shared_v3_5_v3_6_v3_7::SystemMessageEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::TextFilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::TextFilledFormFieldType;
@@ -84,7 +89,6 @@ pub use super::shared_v3_6_v3_7::Address;
 pub use super::shared_v3_6_v3_7::Agent;
 pub use super::shared_v3_6_v3_7::AgentProfile;
 pub use super::shared_v3_6_v3_7::ChatToResume;
-pub use super::shared_v3_6_v3_7::CustomEvent;
 pub use super::shared_v3_6_v3_7::Customer;
 pub use super::shared_v3_6_v3_7::CustomerDetails;
 pub use super::shared_v3_6_v3_7::DefaultWidget;
@@ -95,9 +99,6 @@ pub use super::shared_v3_6_v3_7::EcommerceProduct;
 pub use super::shared_v3_6_v3_7::EcommerceViewType;
 pub use super::shared_v3_6_v3_7::EventInput;
 pub use super::shared_v3_6_v3_7::FbMessengerUpdate;
-pub use super::shared_v3_6_v3_7::FileEvent;
-pub use super::shared_v3_6_v3_7::FilledFormEvent;
-pub use super::shared_v3_6_v3_7::FormEvent;
 pub use super::shared_v3_6_v3_7::GetCustomerResponse;
 pub use super::shared_v3_6_v3_7::GetDynamicConfigurationResponse;
 pub use super::shared_v3_6_v3_7::GroupStatusChange;
@@ -118,7 +119,6 @@ pub use super::shared_v3_6_v3_7::RichMessageTemplate;
 pub use super::shared_v3_6_v3_7::SendGreetingButtonClickedResponse;
 pub use super::shared_v3_6_v3_7::SystemEvent;
 pub use super::shared_v3_6_v3_7::SystemEventSource;
-pub use super::shared_v3_6_v3_7::SystemMessageEvent;
 pub use super::shared_v3_6_v3_7::TwilioUpdate;
 pub use super::shared_v3_6_v3_7::UpdateCustomerPageResponse;
 pub use super::shared_v3_6_v3_7::User;
@@ -504,6 +504,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "login",
         web: None,
         rtm: true,
+        needs_token: true,
         request: Some("LoginRequest"),
         response: "LoginResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#login",
@@ -512,6 +513,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_chats",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("ListChatsRequest"),
         response: "ListChatsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-chats",
@@ -520,6 +522,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_threads",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("ListThreadsRequest"),
         response: "ListThreadsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-threads",
@@ -528,6 +531,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_chat",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("GetChatRequest"),
         response: "GetChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-chat",
@@ -536,6 +540,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "start_chat",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("StartChatRequest"),
         response: "StartChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#start-chat",
@@ -544,6 +549,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "resume_chat",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("ResumeChatRequest"),
         response: "ResumeChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#resume-chat",
@@ -552,6 +558,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "deactivate_chat",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("DeactivateChatRequest"),
         response: "DeactivateChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#deactivate-chat",
@@ -560,6 +567,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_event",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("SendEventRequest"),
         response: "SendEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-event",
@@ -568,6 +576,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_event",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("DeleteEventRequest"),
         response: "DeleteEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-event",
@@ -576,6 +585,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "upload_file",
         web: Some(crate::WebMethod::Multipart),
         rtm: false,
+        needs_token: true,
         request: None,
         response: "UploadFileResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#upload-file",
@@ -584,6 +594,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_rich_message_postback",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("SendRichMessagePostbackRequest"),
         response: "SendRichMessagePostbackResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-rich-message-postback",
@@ -592,6 +603,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_sneak_peek",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("SendSneakPeekRequest"),
         response: "SendSneakPeekResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-sneak-peek",
@@ -600,6 +612,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_chat_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("UpdateChatPropertiesRequest"),
         response: "UpdateChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-chat-properties",
@@ -608,6 +621,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_chat_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("DeleteChatPropertiesRequest"),
         response: "DeleteChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-chat-properties",
@@ -616,6 +630,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_thread_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("UpdateThreadPropertiesRequest"),
         response: "UpdateThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-thread-properties",
@@ -624,6 +639,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_thread_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("DeleteThreadPropertiesRequest"),
         response: "DeleteThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-thread-properties",
@@ -632,6 +648,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_event_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("UpdateEventPropertiesRequest"),
         response: "UpdateEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-event-properties",
@@ -640,6 +657,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "delete_event_properties",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("DeleteEventPropertiesRequest"),
         response: "DeleteEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-event-properties",
@@ -648,6 +666,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_license_properties",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("ListLicensePropertiesRequest"),
         response: "ListLicensePropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-license-properties",
@@ -656,6 +675,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_group_properties",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("ListGroupPropertiesRequest"),
         response: "ListGroupPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-group-properties",
@@ -664,6 +684,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_customer",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("UpdateCustomerRequest"),
         response: "UpdateCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-customer",
@@ -672,6 +693,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "update_customer_page",
         web: None,
         rtm: true,
+        needs_token: true,
         request: Some("UpdateCustomerPageRequest"),
         response: "UpdateCustomerPageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#update-customer-page",
@@ -680,6 +702,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "set_customer_session_fields",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("SetCustomerSessionFieldsRequest"),
         response: "SetCustomerSessionFieldsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#set-customer-session-fields",
@@ -688,6 +711,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_customer",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("GetCustomerRequest"),
         response: "GetCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-customer",
@@ -696,6 +720,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "list_group_statuses",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("ListGroupStatusesRequest"),
         response: "ListGroupStatusesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-group-statuses",
@@ -704,6 +729,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "check_goals",
         web: Some(crate::WebMethod::Post),
         rtm: false,
+        needs_token: true,
         request: Some("CheckGoalsRequest"),
         response: "CheckGoalsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#check-goals",
@@ -712,6 +738,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_form",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("GetFormRequest"),
         response: "GetFormResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-form",
@@ -720,6 +747,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_url_info",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("GetUrlInfoRequest"),
         response: "GetUrlInfoResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-url-info",
@@ -728,6 +756,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "mark_events_as_seen",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("MarkEventsAsSeenRequest"),
         response: "MarkEventsAsSeenResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#mark-events-as-seen",
@@ -736,6 +765,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "accept_greeting",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("AcceptGreetingRequest"),
         response: "AcceptGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#accept-greeting",
@@ -744,6 +774,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "cancel_greeting",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("CancelGreetingRequest"),
         response: "CancelGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#cancel-greeting",
@@ -752,6 +783,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "request_email_verification",
         web: Some(crate::WebMethod::Post),
         rtm: false,
+        needs_token: true,
         request: Some("RequestEmailVerificationRequest"),
         response: "RequestEmailVerificationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#request-email-verification",
@@ -760,6 +792,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "request_welcome_message",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("RequestWelcomeMessageRequest"),
         response: "RequestWelcomeMessageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#request-welcome-message",
@@ -768,6 +801,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "send_greeting_button_clicked",
         web: Some(crate::WebMethod::Post),
         rtm: true,
+        needs_token: true,
         request: Some("SendGreetingButtonClickedRequest"),
         response: "SendGreetingButtonClickedResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-greeting-button-clicked",
@@ -776,6 +810,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_dynamic_configuration",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("GetDynamicConfigurationRequest"),
         response: "GetDynamicConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-dynamic-configuration",
@@ -784,6 +819,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_configuration",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("GetConfigurationRequest"),
         response: "GetConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-configuration",
@@ -792,6 +828,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "get_localization",
         web: Some(crate::WebMethod::Get),
         rtm: false,
+        needs_token: false,
         request: Some("GetLocalizationRequest"),
         response: "GetLocalizationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-localization",
@@ -800,6 +837,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         name: "ping",
         web: None,
         rtm: true,
+        needs_token: true,
         request: Some("PingRequest"),
         response: "PingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#ping",
@@ -862,6 +900,7 @@ impl crate::Action for AcceptGreetingRequest {
 }
 impl crate::WebAction for AcceptGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for AcceptGreetingRequest {}
 /// Any push payload of API v3.7, decoded by push name.
@@ -2145,6 +2184,7 @@ impl crate::Action for CancelGreetingRequest {
 }
 impl crate::WebAction for CancelGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for CancelGreetingRequest {}
 /// A chat with one of its threads (get_chat, incoming_chat.chat).
@@ -2520,6 +2560,7 @@ impl crate::Action for CheckGoalsRequest {
 }
 impl crate::WebAction for CheckGoalsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 /// Payload of the `customer_disconnected` push: the server is closing the customer's connection; `reason` tells whether and how to reconnect.
 ///
@@ -2708,6 +2749,7 @@ impl crate::Action for DeactivateChatRequest {
 }
 impl crate::WebAction for DeactivateChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeactivateChatRequest {}
 /// Payload of `delete_chat_properties`.
@@ -2754,6 +2796,7 @@ impl crate::Action for DeleteChatPropertiesRequest {
 }
 impl crate::WebAction for DeleteChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteChatPropertiesRequest {}
 /// Payload of `delete_event_properties`.
@@ -2811,6 +2854,7 @@ impl crate::Action for DeleteEventPropertiesRequest {
 }
 impl crate::WebAction for DeleteEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteEventPropertiesRequest {}
 /// Payload of `delete_event` (since 3.6): deletes an event of the customer.
@@ -2860,6 +2904,7 @@ impl crate::Action for DeleteEventRequest {
 }
 impl crate::WebAction for DeleteEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteEventRequest {}
 /// Payload of `delete_thread_properties`.
@@ -2913,6 +2958,7 @@ impl crate::Action for DeleteThreadPropertiesRequest {
 }
 impl crate::WebAction for DeleteThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for DeleteThreadPropertiesRequest {}
 /// An event in a thread as the server returns it, told apart by `type`.
@@ -3421,6 +3467,7 @@ impl crate::Action for GetChatRequest {
 }
 impl crate::WebAction for GetChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetChatRequest {}
 /// A chat with the requested (or latest) thread.
@@ -3525,6 +3572,7 @@ impl crate::Action for GetConfigurationRequest {
 }
 impl crate::WebAction for GetConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Payload of `get_customer`: takes no fields (send an empty object).
 ///
@@ -3552,6 +3600,7 @@ impl crate::Action for GetCustomerRequest {
 }
 impl crate::WebAction for GetCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetCustomerRequest {}
 /// Query of `get_dynamic_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself. Since 3.4 the server also accepts the legacy `license_id` instead.
@@ -3592,6 +3641,7 @@ impl crate::Action for GetDynamicConfigurationRequest {
 }
 impl crate::WebAction for GetDynamicConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Payload of `get_form`: the form of a given type configured for a group.
 ///
@@ -3635,6 +3685,7 @@ impl crate::Action for GetFormRequest {
 }
 impl crate::WebAction for GetFormRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetFormRequest {}
 /// Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -3684,6 +3735,7 @@ impl crate::Action for GetLocalizationRequest {
 }
 impl crate::WebAction for GetLocalizationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Payload of `get_url_info`: a preview of a web page.
 ///
@@ -3722,6 +3774,7 @@ impl crate::Action for GetUrlInfoRequest {
 }
 impl crate::WebAction for GetUrlInfoRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for GetUrlInfoRequest {}
 /// A proactive greeting shown to the customer (login.greeting, incoming_greeting).
@@ -4410,6 +4463,7 @@ impl crate::Action for ListChatsRequest {
 }
 impl crate::WebAction for ListChatsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListChatsRequest {}
 /// One page of chat info entries (3.7: `chats_info` replaces `chats_summary`).
@@ -4502,6 +4556,7 @@ impl crate::Action for ListGroupPropertiesRequest {
 }
 impl crate::WebAction for ListGroupPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
 ///
@@ -4535,6 +4590,7 @@ impl crate::Action for ListGroupStatusesRequest {
 }
 impl crate::WebAction for ListGroupStatusesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListGroupStatusesRequest {}
 /// Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -4569,6 +4625,7 @@ impl crate::Action for ListLicensePropertiesRequest {
 }
 impl crate::WebAction for ListLicensePropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
+    const NEEDS_TOKEN: bool = false;
 }
 /// Payload of `list_threads`: one page of the threads of a chat the customer has access to.
 ///
@@ -4627,6 +4684,7 @@ impl crate::Action for ListThreadsRequest {
 }
 impl crate::WebAction for ListThreadsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ListThreadsRequest {}
 /// One page of threads of a chat.
@@ -4862,6 +4920,7 @@ impl crate::Action for MarkEventsAsSeenRequest {
 }
 impl crate::WebAction for MarkEventsAsSeenRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for MarkEventsAsSeenRequest {}
 /// Every push of API v3.7, in the manifest's order.
@@ -5119,6 +5178,7 @@ impl crate::Action for RequestEmailVerificationRequest {
 }
 impl crate::WebAction for RequestEmailVerificationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 /// Payload of `request_welcome_message` (since 3.6). The message itself arrives later in the `incoming_welcome_message` push.
 ///
@@ -5152,6 +5212,7 @@ impl crate::Action for RequestWelcomeMessageRequest {
 }
 impl crate::WebAction for RequestWelcomeMessageRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for RequestWelcomeMessageRequest {}
 /// Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
@@ -5204,6 +5265,7 @@ impl crate::Action for ResumeChatRequest {
 }
 impl crate::WebAction for ResumeChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for ResumeChatRequest {}
 /// A rich message: cards with text, images and buttons.
@@ -5218,9 +5280,6 @@ pub struct RichMessageEvent {
     /// ID chosen by the sender when the event was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_id: Option<String>,
-    /// Whether the event was deleted (3.6+); only shown to agents with higher roles, so customers normally never see it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<bool>,
     /// The cards (at most 10); always present in 3.7.
     pub elements: Vec<RichMessageElement>,
     /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
@@ -5234,31 +5293,30 @@ pub struct RichMessageEvent {
     pub recipients: Option<Recipients>,
     /// Layout of the rich message.
     pub template_id: RichMessageTemplate,
-    /// Who can see the event (3.7): `all` chat users (the default) or `agents` only.
-    pub visibility: Recipients,
+    /// Who can see the event (3.7): `all` chat users or `agents` only. The docs say it is always sent, but their sample rich message has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<Recipients>,
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 impl RichMessageEvent {
-    /// Builds it from its required fields (`created_at`, `elements`, `template_id`, `visibility`); every optional field is `None`, to be set by assignment.
+    /// Builds it from its required fields (`created_at`, `elements`, `template_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
         created_at: impl Into<crate::Timestamp>,
         elements: impl Into<Vec<RichMessageElement>>,
         template_id: impl Into<RichMessageTemplate>,
-        visibility: impl Into<Recipients>,
     ) -> Self {
         Self {
             author_id: None,
             created_at: created_at.into(),
             custom_id: None,
-            deleted: None,
             elements: elements.into(),
             id: None,
             properties: None,
             recipients: None,
             template_id: template_id.into(),
-            visibility: visibility.into(),
+            visibility: None,
             extra: Map::new(),
         }
     }
@@ -5337,6 +5395,7 @@ impl crate::Action for SendEventRequest {
 }
 impl crate::WebAction for SendEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendEventRequest {}
 /// Payload of `send_greeting_button_clicked` (since 3.6): the customer clicked a button of a greeting.
@@ -5382,6 +5441,7 @@ impl crate::Action for SendGreetingButtonClickedRequest {
 }
 impl crate::WebAction for SendGreetingButtonClickedRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendGreetingButtonClickedRequest {}
 /// Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
@@ -5439,6 +5499,7 @@ impl crate::Action for SendRichMessagePostbackRequest {
 }
 impl crate::WebAction for SendRichMessagePostbackRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendRichMessagePostbackRequest {}
 /// Payload of `send_sneak_peek`: shows agents what the customer is typing.
@@ -5481,6 +5542,7 @@ impl crate::Action for SendSneakPeekRequest {
 }
 impl crate::WebAction for SendSneakPeekRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SendSneakPeekRequest {}
 /// Payload of `set_customer_session_fields`.
@@ -5524,6 +5586,7 @@ impl crate::Action for SetCustomerSessionFieldsRequest {
 }
 impl crate::WebAction for SetCustomerSessionFieldsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
 /// Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
@@ -5565,6 +5628,7 @@ impl crate::Action for StartChatRequest {
 }
 impl crate::WebAction for StartChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for StartChatRequest {}
 /// The name of every type of API v3.7, sorted.
@@ -5984,6 +6048,7 @@ impl crate::Action for UpdateChatPropertiesRequest {
 }
 impl crate::WebAction for UpdateChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateChatPropertiesRequest {}
 /// Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
@@ -6088,6 +6153,7 @@ impl crate::Action for UpdateCustomerRequest {
 }
 impl crate::WebAction for UpdateCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateCustomerRequest {}
 /// Payload of `update_event_properties`.
@@ -6145,6 +6211,7 @@ impl crate::Action for UpdateEventPropertiesRequest {
 }
 impl crate::WebAction for UpdateEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateEventPropertiesRequest {}
 /// Payload of `update_thread_properties`.
@@ -6198,6 +6265,7 @@ impl crate::Action for UpdateThreadPropertiesRequest {
 }
 impl crate::WebAction for UpdateThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
+    const NEEDS_TOKEN: bool = true;
 }
 impl crate::RtmAction for UpdateThreadPropertiesRequest {}
 /// Payload of the `user_added_to_chat` push: a customer or an agent was added to the chat. An agent who writes to a chat without joining it comes with `user.present` set to false.

@@ -1,0 +1,249 @@
+//! Typed decoding against `serde_json::Value` and validate-only (`IgnoredAny`), side by side in
+//! one process: `cargo bench -p lc-tests --bench decode` (add `-- --rounds 15` for more rounds).
+//!
+//! Each case runs its three (or two) decoders interleaved, round after round, so machine noise
+//! hits them alike; it prints the median time per operation and the ratios. Before timing, every
+//! typed decode is checked to succeed and to re-encode to the same JSON.
+//!
+//! The payloads are built here from the v3.6 fixtures (written for this project):
+//! - an `incoming_event` push carrying a message event with properties, as `AnyPush::decode` sees it;
+//! - the same push inside its RTM frame, decoded as a client does (envelope, then payload by action
+//!   and version);
+//! - a `list_threads` response of 4 threads × 25 events of every kind the fixtures have;
+//! - and encoding a `SendEventRequest` against encoding the same JSON as a `Value`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use lc_tests::{read_json, root};
+use lc_types::v3_6::{AnyPush, AnyResponse, SendEventRequest};
+use lc_types::{ApiVersion, Frame};
+use serde::de::IgnoredAny;
+use serde_json::{json, Value};
+
+/// Each measurement runs for about this long.
+const SLICE: Duration = Duration::from_millis(40);
+
+fn fixture(rel: &str) -> Value {
+    read_json(&root().join("tests/fixtures/v3.6").join(rel))
+}
+
+fn push_payload() -> String {
+    let mut push = fixture("push/incoming_event/full.json");
+    push["event"] = fixture("type/Event/message_full.json");
+    push.to_string()
+}
+
+fn push_frame(payload: &str) -> String {
+    format!(r#"{{"version":"3.6","action":"incoming_event","type":"push","payload":{payload}}}"#)
+}
+
+/// 4 threads of 25 events, cycling through every known event fixture of v3.6.
+fn list_threads() -> String {
+    let dir = root().join("tests/fixtures/v3.6/type/Event");
+    let mut kinds: Vec<_> = std::fs::read_dir(&dir)
+        .expect("Event fixtures")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("unknown_"))
+        .collect();
+    kinds.sort();
+    let events: Vec<Value> = kinds.iter().map(|p| read_json(p)).collect();
+    let template = fixture("response/list_threads/full.json")["threads"][0].clone();
+    let threads: Vec<Value> = (0..4)
+        .map(|t| {
+            let mut thread = template.clone();
+            let id = format!("SV9HD2LQ{t}A");
+            thread["id"] = json!(id);
+            thread["events"] = (0..25)
+                .map(|i| {
+                    let mut e = events[(t * 25 + i) % events.len()].clone();
+                    e["id"] = json!(format!("{id}_{}", i + 1));
+                    e
+                })
+                .collect();
+            thread
+        })
+        .collect();
+    json!({"threads": threads, "found_threads": 4, "next_page_id": "MTc3MjQ0NjEzMTEyNA=="}).to_string()
+}
+
+fn send_event() -> String {
+    json!({
+        "chat_id": "R4TN8QWE2L",
+        "attach_to_last_thread": true,
+        "event": {
+            "type": "message",
+            "text": "Could you send me the tracking number, please?",
+            "custom_id": "msg-7f3b",
+            "recipients": "all",
+            "properties": {"8c1d2f0e4b7a49c3a5e6f7081920ab3c": {"priority": "high"}}
+        }
+    })
+    .to_string()
+}
+
+/// Decodes `text` as `T`, re-encodes it and asserts the JSON is unchanged.
+fn assert_round_trip<T: serde::Serialize>(what: &str, text: &str, decoded: &T) {
+    let again = serde_json::to_value(decoded).expect("encodes");
+    let original: Value = serde_json::from_str(text).expect("valid JSON");
+    assert_eq!(again, original, "{what}: the typed value does not re-encode to the same JSON");
+}
+
+fn decode_frame(text: &str) -> lc_types::VersionedPush {
+    match lc_types::from_str::<Frame>(text).expect("a frame") {
+        Frame::Push(frame) => frame.decode_any(ApiVersion::V3_6).expect("the payload decodes"),
+        _ => panic!("not a push frame"),
+    }
+}
+
+/// Nanoseconds per call of `f`, over about [`SLICE`].
+fn time(iterations: u64, f: &mut dyn FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..iterations {
+        f();
+    }
+    start.elapsed().as_nanos() as f64 / iterations as f64
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Runs `cases` interleaved for `rounds` rounds; the medians in ns, in the order given.
+fn measure(rounds: usize, cases: &mut [(&str, &mut dyn FnMut())]) -> Vec<f64> {
+    // Calibrate: iterations that take about SLICE.
+    let iterations: Vec<u64> = cases
+        .iter_mut()
+        .map(|(_, f)| {
+            let ns = time(50, *f).max(1.0);
+            ((SLICE.as_nanos() as f64 / ns) as u64).max(10)
+        })
+        .collect();
+    let mut samples = vec![Vec::new(); cases.len()];
+    for _ in 0..rounds {
+        for (i, (_, f)) in cases.iter_mut().enumerate() {
+            samples[i].push(time(iterations[i], *f));
+        }
+    }
+    samples.into_iter().map(median).collect()
+}
+
+fn show(ns: f64) -> String {
+    if ns >= 10_000.0 {
+        format!("{:.1} µs", ns / 1000.0)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+fn report(title: &str, bytes: usize, names: &[&str], medians: &[f64]) {
+    println!("\n{title} ({bytes} B)");
+    for (name, ns) in names.iter().zip(medians) {
+        println!("  {name:<34} {:>10}", show(*ns));
+    }
+}
+
+fn main() {
+    let rounds = std::env::args()
+        .skip_while(|a| a != "--rounds")
+        .nth(1)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(7);
+    let push = push_payload();
+    let frame = push_frame(&push);
+    let threads = list_threads();
+    let request = send_event();
+
+    // Every typed decode succeeds and round-trips before anything is timed.
+    let decoded = AnyPush::decode("incoming_event", &push).expect("the push decodes");
+    assert!(matches!(decoded, AnyPush::IncomingEvent(_)), "decoded as the wrong push");
+    assert_round_trip("push", &push, &decoded);
+    let lc_types::VersionedPush::V3_6(in_frame) = decode_frame(&frame) else {
+        panic!("the frame's push is not decoded in v3.6")
+    };
+    assert_round_trip("frame payload", &push, &in_frame);
+    let decoded = AnyResponse::decode("list_threads", &threads).expect("list_threads decodes");
+    assert_round_trip("list_threads", &threads, &decoded);
+    let typed_request: SendEventRequest = lc_types::from_str(&request).expect("the request decodes");
+    assert_round_trip("send_event", &request, &typed_request);
+    let value_request: Value = serde_json::from_str(&request).expect("JSON");
+
+    println!("lc-types decode benchmark: medians of {rounds} interleaved rounds (~{SLICE:?} each)");
+    let names = ["validate-only (IgnoredAny)", "serde_json::Value", "lc-types"];
+    let mut ratios = Vec::new();
+
+    let m = measure(
+        rounds,
+        &mut [
+            (names[0], &mut || {
+                black_box(serde_json::from_str::<IgnoredAny>(black_box(&push)).unwrap());
+            }),
+            (names[1], &mut || {
+                black_box(serde_json::from_str::<Value>(black_box(&push)).unwrap());
+            }),
+            (names[2], &mut || {
+                black_box(AnyPush::decode("incoming_event", black_box(&push)).unwrap());
+            }),
+        ],
+    );
+    report("incoming_event push, AnyPush::decode", push.len(), &names, &m);
+    ratios.push(("push: lc-types / Value", m[2] / m[1]));
+    ratios.push(("push: lc-types / validate-only", m[2] / m[0]));
+
+    let m = measure(
+        rounds,
+        &mut [
+            (names[0], &mut || {
+                black_box(serde_json::from_str::<IgnoredAny>(black_box(&frame)).unwrap());
+            }),
+            (names[1], &mut || {
+                black_box(serde_json::from_str::<Value>(black_box(&frame)).unwrap());
+            }),
+            (names[2], &mut || {
+                black_box(decode_frame(black_box(&frame)));
+            }),
+        ],
+    );
+    report("the push in its RTM frame, envelope then payload", frame.len(), &names, &m);
+    ratios.push(("frame: lc-types / Value", m[2] / m[1]));
+    ratios.push(("frame: lc-types / validate-only", m[2] / m[0]));
+
+    let m = measure(
+        rounds,
+        &mut [
+            (names[0], &mut || {
+                black_box(serde_json::from_str::<IgnoredAny>(black_box(&threads)).unwrap());
+            }),
+            (names[1], &mut || {
+                black_box(serde_json::from_str::<Value>(black_box(&threads)).unwrap());
+            }),
+            (names[2], &mut || {
+                black_box(AnyResponse::decode("list_threads", black_box(&threads)).unwrap());
+            }),
+        ],
+    );
+    report("list_threads response, 4 threads x 25 events", threads.len(), &names, &m);
+    ratios.push(("list_threads: lc-types / Value", m[2] / m[1]));
+    ratios.push(("list_threads: lc-types / validate-only", m[2] / m[0]));
+
+    let enc = ["serde_json::Value", "lc-types SendEventRequest"];
+    let m = measure(
+        rounds,
+        &mut [
+            (enc[0], &mut || {
+                black_box(serde_json::to_string(black_box(&value_request)).unwrap());
+            }),
+            (enc[1], &mut || {
+                black_box(serde_json::to_string(black_box(&typed_request)).unwrap());
+            }),
+        ],
+    );
+    report("encoding a send_event request", request.len(), &enc, &m);
+    ratios.push(("send_event encode: lc-types / Value", m[1] / m[0]));
+
+    println!("\nratios (below 1: lc-types is faster)");
+    for (name, r) in ratios {
+        println!("  {name:<42} {r:>6.2}x");
+    }
+}
