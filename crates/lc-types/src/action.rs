@@ -94,6 +94,7 @@ pub trait Push: Serialize + DeserializeOwned + Unknowns {
 
 /// One row of a version's action table (`lc_types::v3_6::ACTIONS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ActionInfo {
     /// Wire name.
     pub name: &'static str,
@@ -114,6 +115,7 @@ pub struct ActionInfo {
 
 /// One row of a version's push table (`lc_types::v3_6::PUSHES`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PushInfo {
     /// Wire name.
     pub name: &'static str,
