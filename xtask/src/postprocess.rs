@@ -463,8 +463,8 @@ fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruc
     let mut tag_arms = Vec::new();
     let mut tagged_variants = Vec::new();
     let mut ser_arms = Vec::new();
-    let mut de_arms = Vec::new();
-    let mut de_calls = Vec::new();
+    let mut member_arms = Vec::new();
+    let mut decode_arms = Vec::new();
     let mut froms = Vec::new();
     let mut unknown_arms = Vec::new();
     let mut known = Vec::new();
@@ -480,14 +480,14 @@ fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruc
             tag_arms.push(quote!(Self::#vn(_) => Some(#t),));
             tagged_variants.push(quote!(#[serde(rename = #t)] #vn(&'a #vt),));
             ser_arms.push(quote!(Self::#vn(v) => ::serde::Serialize::serialize(&Tagged::#vn(v), serializer),));
-            de_calls.push(quote!(#i => { object.remove(#tag); crate::variant(object).map(Self::#vn) }));
         } else {
             let field = format_ident!("{}", rust_field(&u.tag));
             tag_arms.push(quote!(Self::#vn(v) => Some(v.#field.as_str()),));
             ser_arms.push(quote!(Self::#vn(v) => ::serde::Serialize::serialize(v, serializer),));
-            de_calls.push(quote!(#i => crate::variant(object).map(Self::#vn)));
         }
-        de_arms.push(quote!(#(Some(#tags))|* => #i,));
+        let keeps_tag = !v.strip;
+        member_arms.push(quote!(#(#tags)|* => Some((#i, #keeps_tag)),));
+        decode_arms.push(quote!(#i => <#vt as ::serde::Deserialize>::deserialize(de).map(Self::#vn),));
         froms.push(quote! {
             impl From<#vt> for #ident {
                 fn from(v: #vt) -> Self { Self::#vn(v) }
@@ -553,17 +553,27 @@ fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruc
                 }
             }
         }
+        impl crate::union::Members for #ident {
+            const TAG: &'static str = #tag;
+            fn member(tag: &str) -> Option<(usize, bool)> {
+                match tag {
+                    #(#member_arms)*
+                    _ => None,
+                }
+            }
+            fn decode<'de, D: serde::Deserializer<'de>>(index: usize, de: D) -> Result<Self, D::Error> {
+                match index {
+                    #(#decode_arms)*
+                    _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
+                }
+            }
+            fn unknown(object: ::serde_json::Map<String, ::serde_json::Value>) -> Self {
+                Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))
+            }
+        }
         impl<'de> ::serde::Deserialize<'de> for #ident {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let mut object = <::serde_json::Map<String, ::serde_json::Value> as ::serde::Deserialize>::deserialize(deserializer)?;
-                let member = match object.get(#tag).and_then(::serde_json::Value::as_str) {
-                    #(#de_arms)*
-                    _ => usize::MAX,
-                };
-                match member {
-                    #(#de_calls,)*
-                    _ => Ok(Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))),
-                }
+                crate::union::decode(deserializer)
             }
         }
         impl crate::Unknowns for #ident {

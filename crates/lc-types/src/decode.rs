@@ -150,6 +150,11 @@ std::thread_local! {
     static TRACKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Whether this thread is decoding a second time to find the path of a failure.
+pub(crate) fn tracking_paths() -> bool {
+    TRACKING.with(std::cell::Cell::get)
+}
+
 /// Runs `f` with path tracking on, restoring the previous state afterwards.
 fn tracking<T>(f: impl FnOnce() -> T) -> T {
     let before = TRACKING.with(|t| t.replace(true));
@@ -200,16 +205,6 @@ pub trait Decoded: crate::Unknowns + fmt::Debug {
 impl<T: serde::Serialize + crate::Unknowns + fmt::Debug> Decoded for T {
     fn to_json(&self) -> Result<Value, serde_json::Error> {
         serde_json::to_value(self)
-    }
-}
-
-/// Decodes a union variant from the buffered object of its union, keeping the inner path.
-#[doc(hidden)]
-pub fn variant<T: DeserializeOwned, E: serde::de::Error>(object: serde_json::Map<String, Value>) -> Result<T, E> {
-    if TRACKING.with(std::cell::Cell::get) {
-        serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| E::custom(nested(e.path(), e.inner())))
-    } else {
-        T::deserialize(Value::Object(object)).map_err(E::custom)
     }
 }
 

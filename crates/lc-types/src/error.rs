@@ -63,18 +63,6 @@ impl ErrorEnvelope {
             extra: Map::new(),
         }
     }
-}
-
-impl ErrorDetails {
-    /// An error of `type_` with `message`, no `data`.
-    pub fn new(type_: ErrorType, message: impl Into<String>) -> Self {
-        ErrorDetails {
-            type_,
-            message: message.into(),
-            data: None,
-            extra: Map::new(),
-        }
-    }
 
     /// The same envelope with `error.data` set (e.g. `{"region": "fra"}` for
     /// `misdirected_request`).
@@ -91,6 +79,18 @@ impl ErrorDetails {
     pub fn with_data(mut self, data: Value) -> Self {
         self.error.data = Some(data);
         self
+    }
+}
+
+impl ErrorDetails {
+    /// An error of `type_` with `message`, no `data`.
+    pub fn new(type_: ErrorType, message: impl Into<String>) -> Self {
+        ErrorDetails {
+            type_,
+            message: message.into(),
+            data: None,
+            extra: Map::new(),
+        }
     }
 }
 

@@ -87,6 +87,8 @@ pub mod limits;
 mod open;
 pub mod region;
 mod timestamp;
+#[doc(hidden)]
+pub mod union;
 mod unknown;
 mod version;
 pub mod web;
@@ -95,7 +97,7 @@ pub use action::{Action, ActionInfo, Push, PushInfo, RtmAction, WebAction, WebMe
 pub use api::{api, apis, Api, DecodeFn, DecodeTypeFn};
 pub use api_error::{ApiError, ResponseError};
 #[doc(hidden)]
-pub use decode::{double_option, variant};
+pub use decode::double_option;
 pub use decode::{from_slice, from_str, from_value, DecodeError, Decoded};
 pub use disconnect::DisconnectPolicy;
 pub use error::{ErrorDetails, ErrorEnvelope, ErrorType};

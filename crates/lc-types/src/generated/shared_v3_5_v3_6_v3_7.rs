@@ -1618,35 +1618,50 @@ impl Serialize for FilledFormField {
         }
     }
 }
+impl crate::union::Members for FilledFormField {
+    const TAG: &'static str = "type";
+    fn member(tag: &str) -> Option<(usize, bool)> {
+        match tag {
+            "name" | "email" | "question" | "textarea" | "subject" => {
+                Some((0usize, true))
+            }
+            "radio" | "select" => Some((1usize, true)),
+            "group_chooser" => Some((2usize, false)),
+            "checkbox" => Some((3usize, false)),
+            _ => None,
+        }
+    }
+    fn decode<'de, D: serde::Deserializer<'de>>(
+        index: usize,
+        de: D,
+    ) -> Result<Self, D::Error> {
+        match index {
+            0usize => {
+                <TextFilledFormField as Deserialize>::deserialize(de).map(Self::Text)
+            }
+            1usize => {
+                <ChoiceFilledFormField as Deserialize>::deserialize(de).map(Self::Choice)
+            }
+            2usize => {
+                <GroupChooserFilledFormField as Deserialize>::deserialize(de)
+                    .map(Self::GroupChooser)
+            }
+            3usize => {
+                <CheckboxFilledFormField as Deserialize>::deserialize(de)
+                    .map(Self::Checkbox)
+            }
+            _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
+        }
+    }
+    fn unknown(object: Map<String, Value>) -> Self {
+        Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))
+    }
+}
 impl<'de> Deserialize<'de> for FilledFormField {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut object = <Map<String, Value> as Deserialize>::deserialize(deserializer)?;
-        let member = match object.get("type").and_then(Value::as_str) {
-            Some("name")
-            | Some("email")
-            | Some("question")
-            | Some("textarea")
-            | Some("subject") => 0usize,
-            Some("radio") | Some("select") => 1usize,
-            Some("group_chooser") => 2usize,
-            Some("checkbox") => 3usize,
-            _ => usize::MAX,
-        };
-        match member {
-            0usize => crate::variant(object).map(Self::Text),
-            1usize => crate::variant(object).map(Self::Choice),
-            2usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::GroupChooser)
-            }
-            3usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::Checkbox)
-            }
-            _ => Ok(Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))),
-        }
+        crate::union::decode(deserializer)
     }
 }
 impl crate::Unknowns for FilledFormField {

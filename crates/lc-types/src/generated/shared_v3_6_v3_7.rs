@@ -888,52 +888,57 @@ impl Serialize for EventInput {
         }
     }
 }
+impl crate::union::Members for EventInput {
+    const TAG: &'static str = "type";
+    fn member(tag: &str) -> Option<(usize, bool)> {
+        match tag {
+            "message" => Some((0usize, false)),
+            "system_message" => Some((1usize, false)),
+            "file" => Some((2usize, false)),
+            "rich_message" => Some((3usize, false)),
+            "filled_form" => Some((4usize, false)),
+            "form" => Some((5usize, false)),
+            "custom" => Some((6usize, false)),
+            _ => None,
+        }
+    }
+    fn decode<'de, D: serde::Deserializer<'de>>(
+        index: usize,
+        de: D,
+    ) -> Result<Self, D::Error> {
+        match index {
+            0usize => {
+                <MessageEventInput as Deserialize>::deserialize(de).map(Self::Message)
+            }
+            1usize => {
+                <SystemMessageEventInput as Deserialize>::deserialize(de)
+                    .map(Self::SystemMessage)
+            }
+            2usize => <FileEventInput as Deserialize>::deserialize(de).map(Self::File),
+            3usize => {
+                <RichMessageEventInput as Deserialize>::deserialize(de)
+                    .map(Self::RichMessage)
+            }
+            4usize => {
+                <FilledFormEventInput as Deserialize>::deserialize(de)
+                    .map(Self::FilledForm)
+            }
+            5usize => <FormEventInput as Deserialize>::deserialize(de).map(Self::Form),
+            6usize => {
+                <CustomEventInput as Deserialize>::deserialize(de).map(Self::Custom)
+            }
+            _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
+        }
+    }
+    fn unknown(object: Map<String, Value>) -> Self {
+        Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))
+    }
+}
 impl<'de> Deserialize<'de> for EventInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut object = <Map<String, Value> as Deserialize>::deserialize(deserializer)?;
-        let member = match object.get("type").and_then(Value::as_str) {
-            Some("message") => 0usize,
-            Some("system_message") => 1usize,
-            Some("file") => 2usize,
-            Some("rich_message") => 3usize,
-            Some("filled_form") => 4usize,
-            Some("form") => 5usize,
-            Some("custom") => 6usize,
-            _ => usize::MAX,
-        };
-        match member {
-            0usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::Message)
-            }
-            1usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::SystemMessage)
-            }
-            2usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::File)
-            }
-            3usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::RichMessage)
-            }
-            4usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::FilledForm)
-            }
-            5usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::Form)
-            }
-            6usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::Custom)
-            }
-            _ => Ok(Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))),
-        }
+        crate::union::decode(deserializer)
     }
 }
 impl crate::Unknowns for EventInput {
@@ -2216,27 +2221,34 @@ impl Serialize for User {
         }
     }
 }
+impl crate::union::Members for User {
+    const TAG: &'static str = "type";
+    fn member(tag: &str) -> Option<(usize, bool)> {
+        match tag {
+            "customer" => Some((0usize, false)),
+            "agent" => Some((1usize, false)),
+            _ => None,
+        }
+    }
+    fn decode<'de, D: serde::Deserializer<'de>>(
+        index: usize,
+        de: D,
+    ) -> Result<Self, D::Error> {
+        match index {
+            0usize => <Customer as Deserialize>::deserialize(de).map(Self::Customer),
+            1usize => <Agent as Deserialize>::deserialize(de).map(Self::Agent),
+            _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
+        }
+    }
+    fn unknown(object: Map<String, Value>) -> Self {
+        Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))
+    }
+}
 impl<'de> Deserialize<'de> for User {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let mut object = <Map<String, Value> as Deserialize>::deserialize(deserializer)?;
-        let member = match object.get("type").and_then(Value::as_str) {
-            Some("customer") => 0usize,
-            Some("agent") => 1usize,
-            _ => usize::MAX,
-        };
-        match member {
-            0usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::Customer)
-            }
-            1usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::Agent)
-            }
-            _ => Ok(Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))),
-        }
+        crate::union::decode(deserializer)
     }
 }
 impl crate::Unknowns for User {
