@@ -291,9 +291,10 @@ fn lit(s: &str) -> syn::LitStr {
 /// `DisconnectPolicy::FOR_UNKNOWN`.
 fn disconnect_policy(name: &str, e: &StringEnum, policies: &BTreeMap<String, String>) -> TokenStream {
     let ident = format_ident!("{name}");
-    let arms = e.variants.iter().map(|(v, wire, _)| {
+    // Matched on the wire text, like equality, so a value can only have one policy.
+    let arms = e.variants.iter().map(|(_, wire, _)| {
         let p = format_ident!("{}", policies[wire]);
-        quote!(Self::#v => crate::DisconnectPolicy::#p,)
+        quote!(#wire => crate::DisconnectPolicy::#p,)
     });
     quote! {
         impl #ident {
@@ -301,7 +302,7 @@ fn disconnect_policy(name: &str, e: &StringEnum, policies: &BTreeMap<String, Str
             /// [`DisconnectPolicy`](crate::DisconnectPolicy). A reason this version does not know
             /// gets [`DisconnectPolicy::FOR_UNKNOWN`](crate::DisconnectPolicy::FOR_UNKNOWN).
             pub fn policy(&self) -> crate::DisconnectPolicy {
-                match self {
+                match self.as_str() {
                     #(#arms)*
                     _ => crate::DisconnectPolicy::FOR_UNKNOWN,
                 }

@@ -1634,8 +1634,9 @@ fn disconnect_policy_is_generated_per_value() {
     );
     let code = squash(&s.generate());
     assert!(code.contains("pubfnpolicy(&self)->crate::DisconnectPolicy"), "{code}");
-    assert!(code.contains("Self::A=>crate::DisconnectPolicy::Stop"), "{code}");
-    assert!(code.contains("Self::B=>crate::DisconnectPolicy::ReconnectInRegion"), "{code}");
+    assert!(code.contains("matchself.as_str(){"), "{code}");
+    assert!(code.contains("\"a\"=>crate::DisconnectPolicy::Stop"), "{code}");
+    assert!(code.contains("\"b\"=>crate::DisconnectPolicy::ReconnectInRegion"), "{code}");
     assert!(code.contains("_=>crate::DisconnectPolicy::FOR_UNKNOWN"), "{code}");
 }
 

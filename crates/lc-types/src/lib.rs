@@ -61,7 +61,9 @@
 //!   variant (`_Custom`) holding a type with private fields that only this crate's decoders build,
 //!   and only for a value, tag or name they do not know (ruma's design); otherwise two equal wire
 //!   values could compare unequal and a `match` on the known variant would miss one. Equality,
-//!   hashing and ordering of string enums follow `as_str()`. Read the catch-all through methods,
+//!   hashing and ordering of string enums follow `as_str()`, and so do their methods (e.g.
+//!   `DisconnectReason::policy()`). `_Custom` is hidden and not part of the API: code that matches
+//!   it to move its content into another enum is on its own. Read the catch-all through methods,
 //!   not by matching `_Custom` (a later version may know the value):
 //!   - string enums: `as_str()`, `is_unknown()`; `From<&str>`, `From<String>`, `FromStr` and serde
 //!     give the known variant when there is one;

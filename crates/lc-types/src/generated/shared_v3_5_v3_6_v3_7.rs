@@ -1215,27 +1215,25 @@ impl DisconnectReason {
     /// [`DisconnectPolicy`](crate::DisconnectPolicy). A reason this version does not know
     /// gets [`DisconnectPolicy::FOR_UNKNOWN`](crate::DisconnectPolicy::FOR_UNKNOWN).
     pub fn policy(&self) -> crate::DisconnectPolicy {
-        match self {
-            Self::AccessTokenRevoked => crate::DisconnectPolicy::ReconnectWithNewToken,
-            Self::AccessTokenExpired => crate::DisconnectPolicy::ReconnectWithNewToken,
-            Self::ConnectionEvicted => crate::DisconnectPolicy::Reconnect,
-            Self::ConnectionTimeout => crate::DisconnectPolicy::Reconnect,
-            Self::InternalError => crate::DisconnectPolicy::Reconnect,
-            Self::LicenseNotFound => crate::DisconnectPolicy::Stop,
-            Self::LicenseExpired => crate::DisconnectPolicy::Stop,
-            Self::MisdirectedConnection => crate::DisconnectPolicy::ReconnectInRegion,
-            Self::UnsupportedVersion => crate::DisconnectPolicy::Stop,
-            Self::ServiceTemporarilyUnavailable => crate::DisconnectPolicy::Reconnect,
-            Self::TooManyConnections => crate::DisconnectPolicy::Stop,
-            Self::TooManyUnauthorizedConnections => crate::DisconnectPolicy::Reconnect,
-            Self::LoggedOutRemotely => crate::DisconnectPolicy::Stop,
-            Self::CustomerBanned => crate::DisconnectPolicy::Stop,
-            Self::CustomerTemporarilyBlocked => {
-                crate::DisconnectPolicy::WaitThenReconnect
-            }
-            Self::InactivityTimeout => crate::DisconnectPolicy::ReconnectOnUserIntent,
-            Self::ProductVersionChanged => crate::DisconnectPolicy::Stop,
-            Self::UsersLimitReached => crate::DisconnectPolicy::ReconnectOnUserIntent,
+        match self.as_str() {
+            "access_token_revoked" => crate::DisconnectPolicy::ReconnectWithNewToken,
+            "access_token_expired" => crate::DisconnectPolicy::ReconnectWithNewToken,
+            "connection_evicted" => crate::DisconnectPolicy::Reconnect,
+            "connection_timeout" => crate::DisconnectPolicy::Reconnect,
+            "internal_error" => crate::DisconnectPolicy::Reconnect,
+            "license_not_found" => crate::DisconnectPolicy::Stop,
+            "license_expired" => crate::DisconnectPolicy::Stop,
+            "misdirected_connection" => crate::DisconnectPolicy::ReconnectInRegion,
+            "unsupported_version" => crate::DisconnectPolicy::Stop,
+            "service_temporarily_unavailable" => crate::DisconnectPolicy::Reconnect,
+            "too_many_connections" => crate::DisconnectPolicy::Stop,
+            "too_many_unauthorized_connections" => crate::DisconnectPolicy::Reconnect,
+            "logged_out_remotely" => crate::DisconnectPolicy::Stop,
+            "customer_banned" => crate::DisconnectPolicy::Stop,
+            "customer_temporarily_blocked" => crate::DisconnectPolicy::WaitThenReconnect,
+            "inactivity_timeout" => crate::DisconnectPolicy::ReconnectOnUserIntent,
+            "product_version_changed" => crate::DisconnectPolicy::Stop,
+            "users_limit_reached" => crate::DisconnectPolicy::ReconnectOnUserIntent,
             _ => crate::DisconnectPolicy::FOR_UNKNOWN,
         }
     }
