@@ -646,7 +646,15 @@ fn union_is_open_and_strips_single_tags() {
     assert_has(&code, "#[non_exhaustive] pub enum Shape {");
     // Only the decoder fills the catch-all, and only for a tag it does not know.
     assert_eq!(count(&code, "crate::UnknownVariant::new("), 1, "{code}");
-    assert_has(&code, "_ => Ok(Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))),");
+    assert_has(
+        &code,
+        "fn unknown(object: Map<String, Value>) -> Self { Self::_Custom(crate::UnknownVariant::new(Self::TAG, object)) }",
+    );
+    // Decoding is streamed through the core's union::decode: the member of each tag, and whether
+    // the member keeps the tag field.
+    assert_has(&code, r#""circle" => Some((0usize, false)),"#);
+    assert_has(&code, r#""square" | "triangle" => Some((1usize, true)),"#);
+    assert_has(&code, "crate::union::decode(deserializer)");
     assert_has(&code, "pub fn is_unknown(&self) -> bool { matches!(self, Self::_Custom(_)) }");
     assert_has(
         &code,
