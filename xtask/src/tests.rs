@@ -680,8 +680,6 @@ fn union_is_open_and_strips_single_tags() {
     );
     assert_has(&code, "Serialize::serialize(&Tagged::Circle(v), serializer)");
     assert_has(&code, r#"Self::Circle(_) => Some("circle"),"#);
-    assert_has(&code, r#"object.remove("type");"#);
-    assert_eq!(count(&code, r#"object.remove("type");"#), 1, "{code}");
 
     // The multi-tag member keeps its `type_` field and serializes itself.
     let polygon = body(&code, "pub struct PolygonShape {");
@@ -692,7 +690,6 @@ fn union_is_open_and_strips_single_tags() {
     assert_lacks(&code, "Polygon(&'a PolygonShape)");
     assert_has(&code, "Self::Polygon(v) => Serialize::serialize(v, serializer),");
     assert_has(&code, "Self::Polygon(v) => Some(v.type_.as_str()),");
-    assert_has(&code, r#"Some("square") | Some("triangle") => 1usize,"#);
     assert_has(&code, "impl From<CircleShape> for Shape {");
     assert_has(&code, "impl<'de> Deserialize<'de> for Shape {");
     assert_has(&code, "impl crate::Unknowns for Shape {");
