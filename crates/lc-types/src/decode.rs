@@ -110,11 +110,12 @@ fn split_nested(outer: &str, message: String) -> (String, String) {
     (outer.to_owned(), message)
 }
 
-/// Builds the message of an error raised while decoding a buffered value (a union variant), so
-/// that the path inside the value survives into the outer [`DecodeError`].
-pub(crate) fn nested(path: &serde_path_to_error::Path, error: &serde_json::Error) -> String {
-    let (path, text) = split_nested(&path.to_string(), error.to_string());
-    format!("{NESTED}{path}{NESTED}{text}")
+/// Builds the message of an error raised while decoding the buffered value of the field `key`
+/// (a field before a union's tag), so that the path inside the value survives into the outer
+/// [`DecodeError`].
+pub(crate) fn nested_at(key: &str, path: &serde_path_to_error::Path, error: &serde_json::Error) -> String {
+    let (inner, text) = split_nested(&path.to_string(), error.to_string());
+    format!("{NESTED}{}{NESTED}{text}", join(key, &inner))
 }
 
 /// Decodes `T` from JSON text. The error names the JSON path of the failure and keeps the text.

@@ -1,12 +1,11 @@
 //! Decoding of the generated unions (`Event`, `User`, ...), streamed: the tag is read, then the
 //! member is decoded once, straight from the input.
 //!
-//! LiveChat writes the tag (`type`) first, so nearly every union decodes without buffering:
-//! the first key is the tag, its value picks the member, and the member's struct reads the rest
-//! of the object from the same deserializer. When the tag is not the first key, that one
-//! object is buffered into a map and decoded from it (as every union was before). An unknown
-//! tag keeps the whole object as raw JSON; a known tag with a malformed body is an error whose
-//! path points into the body.
+//! The fields before the tag (LiveChat often writes `id` and `created_at` first) are kept as
+//! small JSON values; the tag's value picks the member; the member's struct then reads those
+//! fields and the rest of the object, which streams from the same deserializer. An unknown tag
+//! keeps the whole object as raw JSON; a known tag with a malformed body is an error whose path
+//! points into the body.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -46,11 +45,14 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<U, A::Error> {
-        let Some(first) = map.next_key_seed(KeySeed)? else {
-            return Ok(U::unknown(Map::new()));
-        };
-        let mut object = Map::new();
-        if first == U::TAG {
+        // The fields before the tag (LiveChat often writes `id` first) are kept as JSON values,
+        // to be given to the member after the tag picked it; the rest streams.
+        let mut before = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            if key != U::TAG {
+                before.push((key.into_owned(), map.next_value::<Value>()?));
+                continue;
+            }
             let tag: Value = map.next_value()?;
             if let Some((index, keeps_tag)) = tag.as_str().and_then(U::member) {
                 let tag = match keeps_tag {
@@ -61,39 +63,33 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
                     map,
                     tag_field: U::TAG,
                     tag,
-                    seen: false,
+                    before: before.into_iter(),
+                    pending: Pending::None,
                 };
                 return U::decode(index, MapAccessDeserializer::new(rest));
             }
+            // A tag this version does not know: keep the whole object.
+            let mut object: Map<String, Value> = before.into_iter().collect();
             object.insert(U::TAG.to_owned(), tag);
-        } else {
-            // The tag is not first: buffer this one object.
-            let value = map.next_value()?;
-            object.insert(first.into_owned(), value);
+            while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                object.insert(key, value);
+            }
+            return Ok(U::unknown(object));
         }
-        while let Some((key, value)) = map.next_entry::<String, Value>()? {
-            object.insert(key, value);
-        }
-        buffered(object)
+        // No tag at all.
+        Ok(U::unknown(before.into_iter().collect()))
     }
 }
 
-/// Decodes a union from its buffered object.
-fn buffered<U: Members, E: de::Error>(mut object: Map<String, Value>) -> Result<U, E> {
-    let Some((index, keeps_tag)) = object.get(U::TAG).and_then(Value::as_str).and_then(U::member) else {
-        return Ok(U::unknown(object));
-    };
-    if !keeps_tag {
-        object.remove(U::TAG);
-    }
-    let object = Value::Object(object);
+/// Decodes a buffered `value` with `seed` (a field that came before the union's tag), keeping
+/// the path inside the value when this is the pass that looks for a failure's path.
+fn replay<'de, V: DeserializeSeed<'de>, E: de::Error>(key: &str, value: Value, seed: V) -> Result<V::Value, E> {
     if crate::decode::tracking_paths() {
-        // The second pass after a failure: keep the path inside the buffered object.
         let mut track = serde_path_to_error::Track::new();
-        U::decode(index, serde_path_to_error::Deserializer::new(object, &mut track))
-            .map_err(|e| E::custom(crate::decode::nested(&track.path(), &e)))
+        seed.deserialize(serde_path_to_error::Deserializer::new(value, &mut track))
+            .map_err(|e| E::custom(crate::decode::nested_at(key, &track.path(), &e)))
     } else {
-        U::decode(index, object).map_err(E::custom)
+        seed.deserialize(value).map_err(E::custom)
     }
 }
 
@@ -129,24 +125,38 @@ impl<'de> Visitor<'de> for KeySeed {
 }
 
 /// The rest of a union's object after its tag, as the member's struct reads it: the tag again
-/// first when the member keeps it, and a second tag field refused (it would otherwise land in
-/// the member's unknown fields and be written twice).
+/// when the member keeps it, then the fields that came before the tag, then the remaining
+/// input. A second tag field is refused (it would otherwise land in the member's unknown fields
+/// and be written twice).
 struct Rest<A> {
     map: A,
     tag_field: &'static str,
     /// The tag value to give back first, for members that keep it.
     tag: Option<String>,
-    /// Whether the key given last was the replayed tag.
-    seen: bool,
+    /// The fields read before the tag.
+    before: std::vec::IntoIter<(String, Value)>,
+    /// The value of the key given last, when it does not come from `map`.
+    pending: Pending,
+}
+
+enum Pending {
+    None,
+    Tag(String),
+    Before(String, Value),
 }
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for Rest<A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        if self.tag.is_some() && !self.seen {
-            self.seen = true;
+        if let Some(tag) = self.tag.take() {
+            self.pending = Pending::Tag(tag);
             return seed.deserialize(StrDeserializer::new(self.tag_field)).map(Some);
+        }
+        if let Some((key, value)) = self.before.next() {
+            let key_seen = seed.deserialize(StrDeserializer::<A::Error>::new(&key)).map(Some);
+            self.pending = Pending::Before(key, value);
+            return key_seen;
         }
         match self.map.next_key_seed(KeySeed)? {
             None => Ok(None),
@@ -157,19 +167,17 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Rest<A> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
-        if self.seen {
-            self.seen = false;
-            let tag = self.tag.take().unwrap_or_default();
-            return seed.deserialize(StringDeserializer::new(tag));
+        match std::mem::replace(&mut self.pending, Pending::None) {
+            Pending::Tag(tag) => seed.deserialize(StringDeserializer::new(tag)),
+            Pending::Before(key, value) => replay(&key, value, seed),
+            Pending::None => self.map.next_value_seed(seed),
         }
-        self.map.next_value_seed(seed)
     }
 
     fn size_hint(&self) -> Option<usize> {
         self.map.size_hint()
     }
 }
-
 #[cfg(all(test, feature = "v3_6"))]
 mod tests {
     use serde_json::{json, Value};
@@ -216,6 +224,17 @@ mod tests {
             assert_eq!(err.path(), "event.text", "tag first: {tag_first}: {err}");
             assert!(err.message().contains("invalid type: integer `5`"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_malformed_field_before_the_tag_names_its_path() {
+        let text = r#"{"chat_id":"C","event":{"id":"Q_1","created_at":5,"type":"message","text":"Hi"}}"#;
+        let err = crate::from_str::<crate::v3_6::IncomingEventPush>(text).unwrap_err();
+        assert_eq!(err.path(), "event.created_at", "{err}");
+        let text = r#"{"chat_id":"C","event":{"id":"Q_1","properties":{"ns":{"a":1},"bad":[1]},"type":"message","text":"Hi"}}"#;
+        let err = crate::from_str::<crate::v3_6::IncomingEventPush>(text).unwrap_err();
+        assert_eq!(err.path(), "event.properties.bad", "{err}");
+        assert!(err.message().contains("invalid type: sequence"), "{err}");
     }
 
     #[test]
