@@ -1,5 +1,7 @@
 //! Typed decoding against `serde_json::Value` and validate-only (`IgnoredAny`), side by side in
-//! one process: `cargo bench -p lc-tests --bench decode` (add `-- --rounds 15` for more rounds).
+//! one process: `cargo bench -p lc-tests --bench decode` (add `-- --rounds 15` for more rounds,
+//! `-- --only push` to run one case: `push`, `frame`, `list_threads` or `encode`, e.g. under a
+//! profiler).
 //!
 //! Each case runs its three (or two) decoders interleaved, round after round, so machine noise
 //! hits them alike; it prints the median time per operation and the ratios. Before timing, every
@@ -145,11 +147,10 @@ fn report(title: &str, bytes: usize, names: &[&str], medians: &[f64]) {
 }
 
 fn main() {
-    let rounds = std::env::args()
-        .skip_while(|a| a != "--rounds")
-        .nth(1)
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(7);
+    let arg = |name: &str| std::env::args().skip_while(|a| a != name).nth(1);
+    let rounds = arg("--rounds").and_then(|r| r.parse().ok()).unwrap_or(7);
+    let only = arg("--only");
+    let runs = |case: &str| only.as_deref().is_none_or(|o| o == case);
     let push = push_payload();
     let frame = push_frame(&push);
     let threads = list_threads();
@@ -173,74 +174,79 @@ fn main() {
     let names = ["validate-only (IgnoredAny)", "serde_json::Value", "lc-types"];
     let mut ratios = Vec::new();
 
-    let m = measure(
-        rounds,
-        &mut [
-            (names[0], &mut || {
-                black_box(serde_json::from_str::<IgnoredAny>(black_box(&push)).unwrap());
-            }),
-            (names[1], &mut || {
-                black_box(serde_json::from_str::<Value>(black_box(&push)).unwrap());
-            }),
-            (names[2], &mut || {
-                black_box(AnyPush::decode("incoming_event", black_box(&push)).unwrap());
-            }),
-        ],
-    );
-    report("incoming_event push, AnyPush::decode", push.len(), &names, &m);
-    ratios.push(("push: lc-types / Value", m[2] / m[1]));
-    ratios.push(("push: lc-types / validate-only", m[2] / m[0]));
-
-    let m = measure(
-        rounds,
-        &mut [
-            (names[0], &mut || {
-                black_box(serde_json::from_str::<IgnoredAny>(black_box(&frame)).unwrap());
-            }),
-            (names[1], &mut || {
-                black_box(serde_json::from_str::<Value>(black_box(&frame)).unwrap());
-            }),
-            (names[2], &mut || {
-                black_box(decode_frame(black_box(&frame)));
-            }),
-        ],
-    );
-    report("the push in its RTM frame, envelope then payload", frame.len(), &names, &m);
-    ratios.push(("frame: lc-types / Value", m[2] / m[1]));
-    ratios.push(("frame: lc-types / validate-only", m[2] / m[0]));
-
-    let m = measure(
-        rounds,
-        &mut [
-            (names[0], &mut || {
-                black_box(serde_json::from_str::<IgnoredAny>(black_box(&threads)).unwrap());
-            }),
-            (names[1], &mut || {
-                black_box(serde_json::from_str::<Value>(black_box(&threads)).unwrap());
-            }),
-            (names[2], &mut || {
-                black_box(AnyResponse::decode("list_threads", black_box(&threads)).unwrap());
-            }),
-        ],
-    );
-    report("list_threads response, 4 threads x 25 events", threads.len(), &names, &m);
-    ratios.push(("list_threads: lc-types / Value", m[2] / m[1]));
-    ratios.push(("list_threads: lc-types / validate-only", m[2] / m[0]));
-
-    let enc = ["serde_json::Value", "lc-types SendEventRequest"];
-    let m = measure(
-        rounds,
-        &mut [
-            (enc[0], &mut || {
-                black_box(serde_json::to_string(black_box(&value_request)).unwrap());
-            }),
-            (enc[1], &mut || {
-                black_box(serde_json::to_string(black_box(&typed_request)).unwrap());
-            }),
-        ],
-    );
-    report("encoding a send_event request", request.len(), &enc, &m);
-    ratios.push(("send_event encode: lc-types / Value", m[1] / m[0]));
+    if runs("push") {
+        let m = measure(
+            rounds,
+            &mut [
+                (names[0], &mut || {
+                    black_box(serde_json::from_str::<IgnoredAny>(black_box(&push)).unwrap());
+                }),
+                (names[1], &mut || {
+                    black_box(serde_json::from_str::<Value>(black_box(&push)).unwrap());
+                }),
+                (names[2], &mut || {
+                    black_box(AnyPush::decode("incoming_event", black_box(&push)).unwrap());
+                }),
+            ],
+        );
+        report("incoming_event push, AnyPush::decode", push.len(), &names, &m);
+        ratios.push(("push: lc-types / Value", m[2] / m[1]));
+        ratios.push(("push: lc-types / validate-only", m[2] / m[0]));
+    }
+    if runs("frame") {
+        let m = measure(
+            rounds,
+            &mut [
+                (names[0], &mut || {
+                    black_box(serde_json::from_str::<IgnoredAny>(black_box(&frame)).unwrap());
+                }),
+                (names[1], &mut || {
+                    black_box(serde_json::from_str::<Value>(black_box(&frame)).unwrap());
+                }),
+                (names[2], &mut || {
+                    black_box(decode_frame(black_box(&frame)));
+                }),
+            ],
+        );
+        report("the push in its RTM frame, envelope then payload", frame.len(), &names, &m);
+        ratios.push(("frame: lc-types / Value", m[2] / m[1]));
+        ratios.push(("frame: lc-types / validate-only", m[2] / m[0]));
+    }
+    if runs("list_threads") {
+        let m = measure(
+            rounds,
+            &mut [
+                (names[0], &mut || {
+                    black_box(serde_json::from_str::<IgnoredAny>(black_box(&threads)).unwrap());
+                }),
+                (names[1], &mut || {
+                    black_box(serde_json::from_str::<Value>(black_box(&threads)).unwrap());
+                }),
+                (names[2], &mut || {
+                    black_box(AnyResponse::decode("list_threads", black_box(&threads)).unwrap());
+                }),
+            ],
+        );
+        report("list_threads response, 4 threads x 25 events", threads.len(), &names, &m);
+        ratios.push(("list_threads: lc-types / Value", m[2] / m[1]));
+        ratios.push(("list_threads: lc-types / validate-only", m[2] / m[0]));
+    }
+    if runs("encode") {
+        let enc = ["serde_json::Value", "lc-types SendEventRequest"];
+        let m = measure(
+            rounds,
+            &mut [
+                (enc[0], &mut || {
+                    black_box(serde_json::to_string(black_box(&value_request)).unwrap());
+                }),
+                (enc[1], &mut || {
+                    black_box(serde_json::to_string(black_box(&typed_request)).unwrap());
+                }),
+            ],
+        );
+        report("encoding a send_event request", request.len(), &enc, &m);
+        ratios.push(("send_event encode: lc-types / Value", m[1] / m[0]));
+    }
 
     println!("\nratios (below 1: lc-types is faster)");
     for (name, r) in ratios {
