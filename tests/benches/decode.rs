@@ -1,7 +1,7 @@
 //! Typed decoding against `serde_json::Value` and validate-only (`IgnoredAny`), side by side in
 //! one process: `cargo bench -p lc-tests --bench decode` (add `-- --rounds 15` for more rounds,
 //! `-- --only push` to run one case: `push`, `frame`, `list_threads` or `encode`, e.g. under a
-//! profiler).
+//! profiler; `-- --profile N` decodes only the push, N times, typed).
 //!
 //! Each case runs its three (or two) decoders interleaved, round after round, so machine noise
 //! hits them alike; it prints the median time per operation and the ratios. Before timing, every
@@ -170,6 +170,13 @@ fn main() {
     assert_round_trip("send_event", &request, &typed_request);
     let value_request: Value = serde_json::from_str(&request).expect("JSON");
 
+    // `--profile N`: only the typed decode of the push, N times (for callgrind or perf).
+    if let Some(n) = arg("--profile").and_then(|n| n.parse::<u64>().ok()) {
+        for _ in 0..n {
+            black_box(AnyPush::decode("incoming_event", black_box(&push)).unwrap());
+        }
+        return;
+    }
     println!("lc-types decode benchmark: medians of {rounds} interleaved rounds (~{SLICE:?} each)");
     let names = ["validate-only (IgnoredAny)", "serde_json::Value", "lc-types"];
     let mut ratios = Vec::new();

@@ -13,6 +13,7 @@ use std::marker::PhantomData;
 
 use serde::de::value::{BorrowedStrDeserializer, MapAccessDeserializer, StrDeserializer, StringDeserializer};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// What a generated union tells [`decode`]: its tag field and members.
@@ -45,12 +46,19 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<U, A::Error> {
-        // The fields before the tag (LiveChat often writes `id` first) are kept as JSON values,
-        // to be given to the member after the tag picked it; the rest streams.
+        // The fields before the tag (LiveChat often writes `id` first; a serializer of sorted
+        // maps writes `type` nearly last) are kept, to be given to the member after the tag
+        // picked it; the rest streams. Decoding from text borrows them as raw JSON (checked, not
+        // parsed); otherwise they are kept as values.
+        let raw = crate::decode::borrowing_text();
         let mut before = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key != U::TAG {
-                before.push((key.into_owned(), map.next_value::<Value>()?));
+                let value = match raw {
+                    true => Buffered::Raw(map.next_value::<&'de RawValue>()?),
+                    false => Buffered::Value(map.next_value::<Value>()?),
+                };
+                before.push((key, value));
                 continue;
             }
             let tag: Value = map.next_value()?;
@@ -69,7 +77,7 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
                 return U::decode(index, MapAccessDeserializer::new(rest));
             }
             // A tag this version does not know: keep the whole object.
-            let mut object: Map<String, Value> = before.into_iter().collect();
+            let mut object = values(before)?;
             object.insert(U::TAG.to_owned(), tag);
             while let Some((key, value)) = map.next_entry::<String, Value>()? {
                 object.insert(key, value);
@@ -77,13 +85,38 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
             return Ok(U::unknown(object));
         }
         // No tag at all.
-        Ok(U::unknown(before.into_iter().collect()))
+        Ok(U::unknown(values(before)?))
     }
+}
+
+/// A field read before the union's tag.
+enum Buffered<'de> {
+    /// Its raw JSON, borrowed from the input.
+    Raw(&'de RawValue),
+    Value(Value),
+}
+
+/// The buffered fields as a JSON object.
+fn values<E: de::Error>(fields: Vec<(Cow<'_, str>, Buffered<'_>)>) -> Result<Map<String, Value>, E> {
+    fields
+        .into_iter()
+        .map(|(key, value)| {
+            let value = match value {
+                Buffered::Raw(raw) => serde_json::from_str(raw.get()).map_err(E::custom)?,
+                Buffered::Value(value) => value,
+            };
+            Ok((key.into_owned(), value))
+        })
+        .collect()
 }
 
 /// Decodes a buffered `value` with `seed` (a field that came before the union's tag), keeping
 /// the path inside the value when this is the pass that looks for a failure's path.
-fn replay<'de, V: DeserializeSeed<'de>, E: de::Error>(key: &str, value: Value, seed: V) -> Result<V::Value, E> {
+fn replay<'de, V: DeserializeSeed<'de>, E: de::Error>(key: &str, value: Buffered<'de>, seed: V) -> Result<V::Value, E> {
+    let value = match value {
+        Buffered::Raw(raw) => return seed.deserialize(raw).map_err(E::custom),
+        Buffered::Value(value) => value,
+    };
     if crate::decode::tracking_paths() {
         let mut track = serde_path_to_error::Track::new();
         seed.deserialize(serde_path_to_error::Deserializer::new(value, &mut track))
@@ -128,24 +161,24 @@ impl<'de> Visitor<'de> for KeySeed {
 /// when the member keeps it, then the fields that came before the tag, then the remaining
 /// input. A second tag field is refused (it would otherwise land in the member's unknown fields
 /// and be written twice).
-struct Rest<A> {
+struct Rest<'de, A> {
     map: A,
     tag_field: &'static str,
     /// The tag value to give back first, for members that keep it.
     tag: Option<String>,
     /// The fields read before the tag.
-    before: std::vec::IntoIter<(String, Value)>,
+    before: std::vec::IntoIter<(Cow<'de, str>, Buffered<'de>)>,
     /// The value of the key given last, when it does not come from `map`.
-    pending: Pending,
+    pending: Pending<'de>,
 }
 
-enum Pending {
+enum Pending<'de> {
     None,
     Tag(String),
-    Before(String, Value),
+    Before(Cow<'de, str>, Buffered<'de>),
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for Rest<A> {
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Rest<'de, A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
@@ -154,7 +187,10 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Rest<A> {
             return seed.deserialize(StrDeserializer::new(self.tag_field)).map(Some);
         }
         if let Some((key, value)) = self.before.next() {
-            let key_seen = seed.deserialize(StrDeserializer::<A::Error>::new(&key)).map(Some);
+            let key_seen = match &key {
+                Cow::Borrowed(k) => seed.deserialize(BorrowedStrDeserializer::<A::Error>::new(k)).map(Some),
+                Cow::Owned(k) => seed.deserialize(StrDeserializer::<A::Error>::new(k)).map(Some),
+            };
             self.pending = Pending::Before(key, value);
             return key_seen;
         }
@@ -214,6 +250,33 @@ mod tests {
         assert_eq!(m.text, "Hi");
         assert_eq!(m.extra["mood"], "new");
         assert_eq!(serde_json::to_value(&a).unwrap(), serde_json::from_str::<Value>(&streamed).unwrap());
+    }
+
+    #[test]
+    fn the_tag_last_decodes_the_same_through_every_entry_point() {
+        // Sorted keys (as a serializer of sorted maps writes them) put `type` after nearly all.
+        let text = r#"{"author_id":"a","created_at":"2026-03-02T10:15:31.123456Z","id":"Q_1","mood":"new",
+            "properties":{"ns":{"k":[1,{"x":null}]}},"postback":{"id":"p","thread_id":"T","event_id":"T_1","type":"message","value":"v"},
+            "text":"Hi \u00e9","type":"message","zeta":{"deep":[true]}}"#;
+        let expected: Value = serde_json::from_str(text).unwrap();
+        let decoded = [
+            crate::from_str::<Event>(text).unwrap(),
+            crate::from_slice::<Event>(text.as_bytes()).unwrap(),
+            crate::from_value::<Event>(expected.clone()).unwrap(),
+            serde_json::from_str::<Event>(text).unwrap(),
+            serde_json::from_reader::<_, Event>(text.as_bytes()).unwrap(),
+        ];
+        for e in &decoded {
+            let Event::Message(m) = e else { panic!("{e:?}") };
+            assert_eq!(m.text, "Hi é");
+            assert_eq!(serde_json::to_value(e).unwrap(), expected);
+            assert_eq!(e, &decoded[0]);
+        }
+        // An unknown tag after raw-buffered fields keeps them all.
+        let text = r#"{"a":{"b":[1,2]},"id":"X_1","type":"hologram","z":"last"}"#;
+        let e: Event = crate::from_str(text).unwrap();
+        assert!(e.is_unknown());
+        assert_eq!(serde_json::to_value(&e).unwrap(), serde_json::from_str::<Value>(text).unwrap());
     }
 
     #[test]
