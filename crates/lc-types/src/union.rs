@@ -51,7 +51,7 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
         // picked it; the rest streams. Decoding from text borrows them as raw JSON (checked, not
         // parsed); otherwise they are kept as values.
         let raw = crate::decode::borrowing_text();
-        let mut before = Vec::new();
+        let mut before = Vec::with_capacity(8);
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key != U::TAG {
                 let value = match raw {
