@@ -178,7 +178,10 @@ impl RequestFrame {
     /// Decodes the payload by action, in the version the frame names, or in `connection` (the
     /// version of the connection's URL) when it names none. See [`crate::VersionedRequest`].
     pub fn decode_any(&self, connection: ApiVersion) -> Result<crate::VersionedRequest, DecodeError> {
-        let version = self.version.clone().unwrap_or_else(|| connection.to_string());
+        let version = match &self.version {
+            Some(v) => std::borrow::Cow::Borrowed(v.as_str()),
+            None => std::borrow::Cow::Owned(connection.to_string()),
+        };
         crate::VersionedRequest::decode(&version, &self.action, self.payload.get())
     }
 }
@@ -295,7 +298,10 @@ impl PushFrame {
     /// 3.3), or in `connection` when it names none. A version whose cargo feature is off gives
     /// an unsupported [`crate::VersionedPush`] (`is_unsupported()`) with the payload kept.
     pub fn decode_any(&self, connection: ApiVersion) -> Result<crate::VersionedPush, DecodeError> {
-        let version = self.version.clone().unwrap_or_else(|| connection.to_string());
+        let version = match &self.version {
+            Some(v) => std::borrow::Cow::Borrowed(v.as_str()),
+            None => std::borrow::Cow::Owned(connection.to_string()),
+        };
         crate::VersionedPush::decode(&version, &self.action, self.payload.get())
     }
 }
@@ -322,9 +328,10 @@ impl<'de> Deserialize<'de> for Parts {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parts, A::Error> {
                 let mut parts = Parts::default();
-                while let Some(key) = map.next_key::<String>()? {
+                // Keys borrowed from the input where they can be: no allocation per key.
+                while let Some(key) = map.next_key_seed(crate::union::KeySeed)? {
                     let twice = || de::Error::duplicate_field("frame field");
-                    match key.as_str() {
+                    match &*key {
                         "version" if parts.version.is_none() => parts.version = Some(map.next_value()?),
                         "request_id" if parts.request_id.is_none() => parts.request_id = Some(map.next_value()?),
                         "action" if parts.action.is_none() => parts.action = Some(map.next_value()?),
@@ -334,7 +341,7 @@ impl<'de> Deserialize<'de> for Parts {
                         "version" | "request_id" | "action" | "type" | "success" | "payload" => return Err(twice()),
                         _ => {
                             let value = map.next_value()?;
-                            parts.extra.insert(key, value);
+                            parts.extra.insert(key.into_owned(), value);
                         }
                     }
                 }

@@ -127,7 +127,7 @@ fn replay<'de, V: DeserializeSeed<'de>, E: de::Error>(key: &str, value: Buffered
 }
 
 /// A map key, borrowed from the input when it can be.
-struct KeySeed;
+pub(crate) struct KeySeed;
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = Cow<'de, str>;
