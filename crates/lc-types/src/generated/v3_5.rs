@@ -444,6 +444,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::None,
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("LoginRequest"),
         response: "LoginResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#login",
@@ -453,6 +454,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("ListChatsRequest"),
         response: "ListChatsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-chats",
@@ -462,6 +464,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("ListThreadsRequest"),
         response: "ListThreadsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-threads",
@@ -471,6 +474,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("GetChatRequest"),
         response: "GetChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-chat",
@@ -480,6 +484,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("StartChatRequest"),
         response: "StartChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#start-chat",
@@ -489,6 +494,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("ResumeChatRequest"),
         response: "ResumeChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#resume-chat",
@@ -498,6 +504,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("DeactivateChatRequest"),
         response: "DeactivateChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#deactivate-chat",
@@ -507,6 +514,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("SendEventRequest"),
         response: "SendEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-event",
@@ -516,6 +524,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Multipart),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::None,
         response: "UploadFileResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#upload-file",
@@ -525,6 +534,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("SendRichMessagePostbackRequest"),
         response: "SendRichMessagePostbackResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-rich-message-postback",
@@ -534,6 +544,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("SendSneakPeekRequest"),
         response: "SendSneakPeekResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-sneak-peek",
@@ -543,6 +554,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("UpdateChatPropertiesRequest"),
         response: "UpdateChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-chat-properties",
@@ -552,6 +564,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("DeleteChatPropertiesRequest"),
         response: "DeleteChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-chat-properties",
@@ -561,6 +574,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("UpdateThreadPropertiesRequest"),
         response: "UpdateThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-thread-properties",
@@ -570,6 +584,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("DeleteThreadPropertiesRequest"),
         response: "DeleteThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-thread-properties",
@@ -579,6 +594,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("UpdateEventPropertiesRequest"),
         response: "UpdateEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-event-properties",
@@ -588,6 +604,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("DeleteEventPropertiesRequest"),
         response: "DeleteEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-event-properties",
@@ -597,6 +614,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: ::std::option::Option::Some("ListLicensePropertiesRequest"),
         response: "ListLicensePropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-license-properties",
@@ -606,6 +624,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: ::std::option::Option::Some("ListGroupPropertiesRequest"),
         response: "ListGroupPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-properties",
@@ -615,6 +634,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("UpdateCustomerRequest"),
         response: "UpdateCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-customer",
@@ -624,6 +644,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::None,
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("UpdateCustomerPageRequest"),
         response: "UpdateCustomerPageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#update-customer-page",
@@ -633,6 +654,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("SetCustomerSessionFieldsRequest"),
         response: "SetCustomerSessionFieldsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#set-customer-session-fields",
@@ -642,6 +664,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("GetCustomerRequest"),
         response: "GetCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-customer",
@@ -651,6 +674,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("ListGroupStatusesRequest"),
         response: "ListGroupStatusesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-statuses",
@@ -660,6 +684,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("CheckGoalsRequest"),
         response: "CheckGoalsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#check-goals",
@@ -669,6 +694,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("GetFormRequest"),
         response: "GetFormResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-form",
@@ -678,6 +704,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("GetPredictedAgentRequest"),
         response: "GetPredictedAgentResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-predicted-agent",
@@ -687,6 +714,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("GetUrlInfoRequest"),
         response: "GetUrlInfoResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-url-info",
@@ -696,6 +724,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("MarkEventsAsSeenRequest"),
         response: "MarkEventsAsSeenResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#mark-events-as-seen",
@@ -705,6 +734,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("AcceptGreetingRequest"),
         response: "AcceptGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#accept-greeting",
@@ -714,6 +744,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("CancelGreetingRequest"),
         response: "CancelGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#cancel-greeting",
@@ -723,6 +754,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("RequestEmailVerificationRequest"),
         response: "RequestEmailVerificationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#request-email-verification",
@@ -732,6 +764,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: ::std::option::Option::Some("GetDynamicConfigurationRequest"),
         response: "GetDynamicConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-dynamic-configuration",
@@ -741,6 +774,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: ::std::option::Option::Some("GetConfigurationRequest"),
         response: "GetConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-configuration",
@@ -750,6 +784,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: ::std::option::Option::Some("GetLocalizationRequest"),
         response: "GetLocalizationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-localization",
@@ -759,6 +794,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::None,
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("PingRequest"),
         response: "PingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#ping",
@@ -826,6 +862,7 @@ impl crate::Action for AcceptGreetingRequest {
 impl crate::WebAction for AcceptGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for AcceptGreetingRequest {}
 ///An agent (human or bot) taking part in a chat.
@@ -2174,6 +2211,7 @@ impl crate::Action for CancelGreetingRequest {
 impl crate::WebAction for CancelGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for CancelGreetingRequest {}
 ///A chat with one of its threads (get_chat, incoming_chat.chat).
@@ -2567,6 +2605,7 @@ impl crate::Action for CheckGoalsRequest {
 impl crate::WebAction for CheckGoalsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 ///A customer (website visitor) as seen by the Customer Chat API.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -2816,6 +2855,7 @@ impl crate::Action for DeactivateChatRequest {
 impl crate::WebAction for DeactivateChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeactivateChatRequest {}
 ///Payload of `delete_chat_properties`.
@@ -2864,6 +2904,7 @@ impl crate::Action for DeleteChatPropertiesRequest {
 impl crate::WebAction for DeleteChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteChatPropertiesRequest {}
 ///Payload of `delete_event_properties`.
@@ -2920,6 +2961,7 @@ impl crate::Action for DeleteEventPropertiesRequest {
 impl crate::WebAction for DeleteEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteEventPropertiesRequest {}
 ///Payload of `delete_thread_properties`.
@@ -2972,6 +3014,7 @@ impl crate::Action for DeleteThreadPropertiesRequest {
 impl crate::WebAction for DeleteThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteThreadPropertiesRequest {}
 ///An event in a thread as the server returns it, told apart by `type`.
@@ -3607,6 +3650,7 @@ impl crate::Action for GetChatRequest {
 impl crate::WebAction for GetChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetChatRequest {}
 ///A chat with the requested (or latest) thread.
@@ -3714,6 +3758,7 @@ impl crate::Action for GetConfigurationRequest {
 impl crate::WebAction for GetConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 ///Payload of `get_customer`: takes no fields (send an empty object).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -3739,6 +3784,7 @@ impl crate::Action for GetCustomerRequest {
 impl crate::WebAction for GetCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetCustomerRequest {}
 ///The customer who makes the request (a User of type `customer`, with its statistics).
@@ -3803,6 +3849,7 @@ impl crate::Action for GetDynamicConfigurationRequest {
 impl crate::WebAction for GetDynamicConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 ///Configuration of the widget that depends on the request (3.3-3.5 flat shape).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -3906,6 +3953,7 @@ impl crate::Action for GetFormRequest {
 impl crate::WebAction for GetFormRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetFormRequest {}
 ///Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -3954,6 +4002,7 @@ impl crate::Action for GetLocalizationRequest {
 impl crate::WebAction for GetLocalizationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 ///Payload of `get_predicted_agent` (removed in 3.7): takes no fields (send an empty object). The customer must be logged in over RTM first.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -3979,6 +4028,7 @@ impl crate::Action for GetPredictedAgentRequest {
 impl crate::WebAction for GetPredictedAgentRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetPredictedAgentRequest {}
 ///The agent who would most likely take the customer's chat.
@@ -4052,6 +4102,7 @@ impl crate::Action for GetUrlInfoRequest {
 impl crate::WebAction for GetUrlInfoRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetUrlInfoRequest {}
 ///A proactive greeting shown to the customer (login.greeting, incoming_greeting).
@@ -4597,6 +4648,7 @@ impl crate::Action for ListChatsRequest {
 impl crate::WebAction for ListChatsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListChatsRequest {}
 ///One page of chat summaries.
@@ -4689,6 +4741,7 @@ impl crate::Action for ListGroupPropertiesRequest {
 impl crate::WebAction for ListGroupPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 ///Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -4721,6 +4774,7 @@ impl crate::Action for ListGroupStatusesRequest {
 impl crate::WebAction for ListGroupStatusesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListGroupStatusesRequest {}
 ///Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -4754,6 +4808,7 @@ impl crate::Action for ListLicensePropertiesRequest {
 impl crate::WebAction for ListLicensePropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 ///Payload of `list_threads`: one page of the threads of a chat the customer has access to.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -4811,6 +4866,7 @@ impl crate::Action for ListThreadsRequest {
 impl crate::WebAction for ListThreadsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListThreadsRequest {}
 ///One page of threads of a chat.
@@ -5078,6 +5134,7 @@ impl crate::Action for MarkEventsAsSeenRequest {
 impl crate::WebAction for MarkEventsAsSeenRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for MarkEventsAsSeenRequest {}
 ///A text message.
@@ -5519,6 +5576,7 @@ impl crate::Action for RequestEmailVerificationRequest {
 impl crate::WebAction for RequestEmailVerificationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 ///The chat to resume and the content of its new thread.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -5617,6 +5675,7 @@ impl crate::Action for ResumeChatRequest {
 impl crate::WebAction for ResumeChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for ResumeChatRequest {}
 ///Initial content of the new thread.
@@ -6012,6 +6071,7 @@ impl crate::Action for SendEventRequest {
 impl crate::WebAction for SendEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendEventRequest {}
 ///Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
@@ -6068,6 +6128,7 @@ impl crate::Action for SendRichMessagePostbackRequest {
 impl crate::WebAction for SendRichMessagePostbackRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendRichMessagePostbackRequest {}
 ///Payload of `send_sneak_peek`: shows agents what the customer is typing.
@@ -6112,6 +6173,7 @@ impl crate::Action for SendSneakPeekRequest {
 impl crate::WebAction for SendSneakPeekRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for SendSneakPeekRequest {}
 ///Payload of `set_customer_session_fields`.
@@ -6154,6 +6216,7 @@ impl crate::Action for SetCustomerSessionFieldsRequest {
 impl crate::WebAction for SetCustomerSessionFieldsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
 ///Initial content of the new chat; everything is optional.
@@ -6233,6 +6296,7 @@ impl crate::Action for StartChatRequest {
 impl crate::WebAction for StartChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for StartChatRequest {}
 ///Initial content of the first thread.
@@ -6662,6 +6726,7 @@ impl crate::Action for UpdateChatPropertiesRequest {
 impl crate::WebAction for UpdateChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateChatPropertiesRequest {}
 ///Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
@@ -6759,6 +6824,7 @@ impl crate::Action for UpdateCustomerRequest {
 impl crate::WebAction for UpdateCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateCustomerRequest {}
 ///Payload of `update_event_properties`.
@@ -6815,6 +6881,7 @@ impl crate::Action for UpdateEventPropertiesRequest {
 impl crate::WebAction for UpdateEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateEventPropertiesRequest {}
 ///Payload of `update_thread_properties`.
@@ -6867,6 +6934,7 @@ impl crate::Action for UpdateThreadPropertiesRequest {
 impl crate::WebAction for UpdateThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateThreadPropertiesRequest {}
 ///A chat participant: a customer or an agent, told apart by `type`.

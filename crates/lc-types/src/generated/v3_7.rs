@@ -514,6 +514,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::None,
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("LoginRequest"),
         response: "LoginResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#login",
@@ -523,6 +524,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("ListChatsRequest"),
         response: "ListChatsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-chats",
@@ -532,6 +534,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("ListThreadsRequest"),
         response: "ListThreadsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-threads",
@@ -541,6 +544,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("GetChatRequest"),
         response: "GetChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-chat",
@@ -550,6 +554,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("StartChatRequest"),
         response: "StartChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#start-chat",
@@ -559,6 +564,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("ResumeChatRequest"),
         response: "ResumeChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#resume-chat",
@@ -568,6 +574,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("DeactivateChatRequest"),
         response: "DeactivateChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#deactivate-chat",
@@ -577,6 +584,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("SendEventRequest"),
         response: "SendEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-event",
@@ -586,6 +594,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("DeleteEventRequest"),
         response: "DeleteEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-event",
@@ -595,6 +604,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Multipart),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::None,
         response: "UploadFileResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#upload-file",
@@ -604,6 +614,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("SendRichMessagePostbackRequest"),
         response: "SendRichMessagePostbackResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-rich-message-postback",
@@ -613,6 +624,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("SendSneakPeekRequest"),
         response: "SendSneakPeekResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-sneak-peek",
@@ -622,6 +634,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("UpdateChatPropertiesRequest"),
         response: "UpdateChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-chat-properties",
@@ -631,6 +644,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("DeleteChatPropertiesRequest"),
         response: "DeleteChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-chat-properties",
@@ -640,6 +654,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("UpdateThreadPropertiesRequest"),
         response: "UpdateThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-thread-properties",
@@ -649,6 +664,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("DeleteThreadPropertiesRequest"),
         response: "DeleteThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-thread-properties",
@@ -658,6 +674,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("UpdateEventPropertiesRequest"),
         response: "UpdateEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-event-properties",
@@ -667,6 +684,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("DeleteEventPropertiesRequest"),
         response: "DeleteEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-event-properties",
@@ -676,6 +694,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: ::std::option::Option::Some("ListLicensePropertiesRequest"),
         response: "ListLicensePropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-license-properties",
@@ -685,6 +704,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: ::std::option::Option::Some("ListGroupPropertiesRequest"),
         response: "ListGroupPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-group-properties",
@@ -694,6 +714,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("UpdateCustomerRequest"),
         response: "UpdateCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-customer",
@@ -703,6 +724,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::None,
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("UpdateCustomerPageRequest"),
         response: "UpdateCustomerPageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#update-customer-page",
@@ -712,6 +734,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("SetCustomerSessionFieldsRequest"),
         response: "SetCustomerSessionFieldsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#set-customer-session-fields",
@@ -721,6 +744,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("GetCustomerRequest"),
         response: "GetCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-customer",
@@ -730,6 +754,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("ListGroupStatusesRequest"),
         response: "ListGroupStatusesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-group-statuses",
@@ -739,6 +764,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("CheckGoalsRequest"),
         response: "CheckGoalsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#check-goals",
@@ -748,6 +774,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("GetFormRequest"),
         response: "GetFormResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-form",
@@ -757,6 +784,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("GetUrlInfoRequest"),
         response: "GetUrlInfoResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-url-info",
@@ -766,6 +794,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("MarkEventsAsSeenRequest"),
         response: "MarkEventsAsSeenResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#mark-events-as-seen",
@@ -775,6 +804,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("AcceptGreetingRequest"),
         response: "AcceptGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#accept-greeting",
@@ -784,6 +814,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("CancelGreetingRequest"),
         response: "CancelGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#cancel-greeting",
@@ -793,6 +824,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("RequestEmailVerificationRequest"),
         response: "RequestEmailVerificationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#request-email-verification",
@@ -802,6 +834,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("RequestWelcomeMessageRequest"),
         response: "RequestWelcomeMessageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#request-welcome-message",
@@ -811,6 +844,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: ::std::option::Option::Some("SendGreetingButtonClickedRequest"),
         response: "SendGreetingButtonClickedResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-greeting-button-clicked",
@@ -820,6 +854,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: ::std::option::Option::Some("GetDynamicConfigurationRequest"),
         response: "GetDynamicConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-dynamic-configuration",
@@ -829,6 +864,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: ::std::option::Option::Some("GetConfigurationRequest"),
         response: "GetConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-configuration",
@@ -838,6 +874,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: ::std::option::Option::Some("GetLocalizationRequest"),
         response: "GetLocalizationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-localization",
@@ -847,6 +884,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: ::std::option::Option::None,
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: ::std::option::Option::Some("PingRequest"),
         response: "PingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#ping",
@@ -914,6 +952,7 @@ impl crate::Action for AcceptGreetingRequest {
 impl crate::WebAction for AcceptGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for AcceptGreetingRequest {}
 ///Any push payload of API v3.7, decoded by push name.
@@ -2256,6 +2295,7 @@ impl crate::Action for CancelGreetingRequest {
 impl crate::WebAction for CancelGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for CancelGreetingRequest {}
 ///A chat with one of its threads (get_chat, incoming_chat.chat).
@@ -2631,6 +2671,7 @@ impl crate::Action for CheckGoalsRequest {
 impl crate::WebAction for CheckGoalsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 ///Payload of the `customer_disconnected` push: the server is closing the customer's connection; `reason` tells whether and how to reconnect.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -2825,6 +2866,7 @@ impl crate::Action for DeactivateChatRequest {
 impl crate::WebAction for DeactivateChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeactivateChatRequest {}
 ///Payload of `delete_chat_properties`.
@@ -2873,6 +2915,7 @@ impl crate::Action for DeleteChatPropertiesRequest {
 impl crate::WebAction for DeleteChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteChatPropertiesRequest {}
 ///Payload of `delete_event_properties`.
@@ -2929,6 +2972,7 @@ impl crate::Action for DeleteEventPropertiesRequest {
 impl crate::WebAction for DeleteEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteEventPropertiesRequest {}
 ///Payload of `delete_event` (since 3.6): deletes an event of the customer.
@@ -2977,6 +3021,7 @@ impl crate::Action for DeleteEventRequest {
 impl crate::WebAction for DeleteEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteEventRequest {}
 ///Payload of `delete_thread_properties`.
@@ -3029,6 +3074,7 @@ impl crate::Action for DeleteThreadPropertiesRequest {
 impl crate::WebAction for DeleteThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteThreadPropertiesRequest {}
 ///An event in a thread as the server returns it, told apart by `type`.
@@ -3522,6 +3568,7 @@ impl crate::Action for GetChatRequest {
 impl crate::WebAction for GetChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetChatRequest {}
 ///A chat with the requested (or latest) thread.
@@ -3629,6 +3676,7 @@ impl crate::Action for GetConfigurationRequest {
 impl crate::WebAction for GetConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 ///Payload of `get_customer`: takes no fields (send an empty object).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -3654,6 +3702,7 @@ impl crate::Action for GetCustomerRequest {
 impl crate::WebAction for GetCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetCustomerRequest {}
 ///Query of `get_dynamic_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself. Since 3.4 the server also accepts the legacy `license_id` instead.
@@ -3693,6 +3742,7 @@ impl crate::Action for GetDynamicConfigurationRequest {
 impl crate::WebAction for GetDynamicConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 ///Payload of `get_form`: the form of a given type configured for a group.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -3738,6 +3788,7 @@ impl crate::Action for GetFormRequest {
 impl crate::WebAction for GetFormRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetFormRequest {}
 ///Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -3786,6 +3837,7 @@ impl crate::Action for GetLocalizationRequest {
 impl crate::WebAction for GetLocalizationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 ///Payload of `get_url_info`: a preview of a web page.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -3823,6 +3875,7 @@ impl crate::Action for GetUrlInfoRequest {
 impl crate::WebAction for GetUrlInfoRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetUrlInfoRequest {}
 ///A proactive greeting shown to the customer (login.greeting, incoming_greeting).
@@ -4500,6 +4553,7 @@ impl crate::Action for ListChatsRequest {
 impl crate::WebAction for ListChatsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListChatsRequest {}
 ///One page of chat info entries (3.7: `chats_info` replaces `chats_summary`).
@@ -4592,6 +4646,7 @@ impl crate::Action for ListGroupPropertiesRequest {
 impl crate::WebAction for ListGroupPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 ///Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -4624,6 +4679,7 @@ impl crate::Action for ListGroupStatusesRequest {
 impl crate::WebAction for ListGroupStatusesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListGroupStatusesRequest {}
 ///Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -4657,6 +4713,7 @@ impl crate::Action for ListLicensePropertiesRequest {
 impl crate::WebAction for ListLicensePropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 ///Payload of `list_threads`: one page of the threads of a chat the customer has access to.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -4714,6 +4771,7 @@ impl crate::Action for ListThreadsRequest {
 impl crate::WebAction for ListThreadsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListThreadsRequest {}
 ///One page of threads of a chat.
@@ -4952,6 +5010,7 @@ impl crate::Action for MarkEventsAsSeenRequest {
 impl crate::WebAction for MarkEventsAsSeenRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for MarkEventsAsSeenRequest {}
 ///Every push of API v3.7, in the manifest's order.
@@ -5203,6 +5262,7 @@ impl crate::Action for RequestEmailVerificationRequest {
 impl crate::WebAction for RequestEmailVerificationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 ///Payload of `request_welcome_message` (since 3.6). The message itself arrives later in the `incoming_welcome_message` push.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
@@ -5235,6 +5295,7 @@ impl crate::Action for RequestWelcomeMessageRequest {
 impl crate::WebAction for RequestWelcomeMessageRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for RequestWelcomeMessageRequest {}
 ///Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
@@ -5286,6 +5347,7 @@ impl crate::Action for ResumeChatRequest {
 impl crate::WebAction for ResumeChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for ResumeChatRequest {}
 ///A rich message: cards with text, images and buttons.
@@ -5417,6 +5479,7 @@ impl crate::Action for SendEventRequest {
 impl crate::WebAction for SendEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendEventRequest {}
 ///Payload of `send_greeting_button_clicked` (since 3.6): the customer clicked a button of a greeting.
@@ -5461,6 +5524,7 @@ impl crate::Action for SendGreetingButtonClickedRequest {
 impl crate::WebAction for SendGreetingButtonClickedRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendGreetingButtonClickedRequest {}
 ///Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
@@ -5517,6 +5581,7 @@ impl crate::Action for SendRichMessagePostbackRequest {
 impl crate::WebAction for SendRichMessagePostbackRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendRichMessagePostbackRequest {}
 ///Payload of `send_sneak_peek`: shows agents what the customer is typing.
@@ -5561,6 +5626,7 @@ impl crate::Action for SendSneakPeekRequest {
 impl crate::WebAction for SendSneakPeekRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for SendSneakPeekRequest {}
 ///Payload of `set_customer_session_fields`.
@@ -5603,6 +5669,7 @@ impl crate::Action for SetCustomerSessionFieldsRequest {
 impl crate::WebAction for SetCustomerSessionFieldsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
 ///Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
@@ -5643,6 +5710,7 @@ impl crate::Action for StartChatRequest {
 impl crate::WebAction for StartChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for StartChatRequest {}
 ///The name of every type of API v3.7, sorted.
@@ -6062,6 +6130,7 @@ impl crate::Action for UpdateChatPropertiesRequest {
 impl crate::WebAction for UpdateChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateChatPropertiesRequest {}
 ///Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
@@ -6163,6 +6232,7 @@ impl crate::Action for UpdateCustomerRequest {
 impl crate::WebAction for UpdateCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateCustomerRequest {}
 ///Payload of `update_event_properties`.
@@ -6219,6 +6289,7 @@ impl crate::Action for UpdateEventPropertiesRequest {
 impl crate::WebAction for UpdateEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateEventPropertiesRequest {}
 ///Payload of `update_thread_properties`.
@@ -6271,6 +6342,7 @@ impl crate::Action for UpdateThreadPropertiesRequest {
 impl crate::WebAction for UpdateThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateThreadPropertiesRequest {}
 ///Payload of the `user_added_to_chat` push: a customer or an agent was added to the chat. An agent who writes to a chat without joining it comes with `user.present` set to false.
