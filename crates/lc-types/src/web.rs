@@ -143,17 +143,45 @@ impl FilePart {
     /// The whole `multipart/form-data` body with `bytes` as the file, for a transport without a
     /// multipart encoder. `boundary` must not occur in `bytes`.
     pub fn multipart_body(&self, boundary: &str, bytes: &[u8]) -> Vec<u8> {
+        let head = self.multipart_head(boundary);
+        let tail = Self::multipart_tail(boundary);
+        let mut body = Vec::with_capacity(head.len() + bytes.len() + tail.len());
+        body.extend_from_slice(&head);
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(&tail);
+        body
+    }
+
+    /// What comes before the file's bytes in the multipart body, for a transport that streams
+    /// the file: the body is `multipart_head`, the `len` bytes of the file, `multipart_tail`.
+    ///
+    /// ```
+    /// use lc_types::web::FilePart;
+    /// let part = FilePart::new("a.txt", "text/plain", 2);
+    /// let mut body = part.multipart_head("B");
+    /// body.extend_from_slice(b"hi");
+    /// body.extend_from_slice(&FilePart::multipart_tail("B"));
+    /// assert_eq!(body, part.multipart_body("B", b"hi"));
+    /// assert_eq!(part.multipart_len("B"), body.len() as u64);
+    /// ```
+    pub fn multipart_head(&self, boundary: &str) -> Vec<u8> {
         // Quotes and line breaks in the file name are percent-encoded, as browsers do.
         let name = self.file_name.replace('"', "%22").replace('\r', "%0D").replace('\n', "%0A");
-        let head = format!(
+        format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{name}\"\r\nContent-Type: {}\r\n\r\n",
             self.field, self.content_type
-        );
-        let mut body = Vec::with_capacity(head.len() + bytes.len() + boundary.len() + 8);
-        body.extend_from_slice(head.as_bytes());
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        body
+        )
+        .into_bytes()
+    }
+
+    /// What comes after the file's bytes in the multipart body (see [`FilePart::multipart_head`]).
+    pub fn multipart_tail(boundary: &str) -> Vec<u8> {
+        format!("\r\n--{boundary}--\r\n").into_bytes()
+    }
+
+    /// The length of the whole multipart body (its `Content-Length`).
+    pub fn multipart_len(&self, boundary: &str) -> u64 {
+        (self.multipart_head(boundary).len() + Self::multipart_tail(boundary).len()) as u64 + self.len
     }
 
     /// The request's `Content-Type` for a multipart body with `boundary`.
