@@ -39,6 +39,8 @@ pub struct ResponseMeta {
     pub attempts: u32,
     /// The region the answering request was sent to (`X-Region`), if any.
     pub region: Option<Region>,
+    /// The HTTP version of the answer (HTTP/1.1 or HTTP/2).
+    pub http_version: reqwest::Version,
 }
 
 /// A client of the Customer Chat Web API, for one organization: cheap to clone (clones share
@@ -463,7 +465,8 @@ impl WebClient {
             let (error, retry_after) = match self.inner.http.execute(request).await {
                 Ok(response) => {
                     let status = response.status().as_u16();
-                    let meta = self.meta(&spec, status, response.headers(), attempts, region);
+                    let mut meta = self.meta(&spec, status, response.headers(), attempts, region);
+                    meta.http_version = response.version();
                     let retry_after = retry_after(response.headers());
                     match response.bytes().await {
                         Ok(body) if (200..300).contains(&status) => return Ok((status, body, meta)),
@@ -613,6 +616,7 @@ impl WebClient {
             deprecation,
             attempts,
             region,
+            http_version: reqwest::Version::HTTP_11,
         }
     }
 }
