@@ -67,14 +67,14 @@ async fn documented_errors_are_typed() {
 #[tokio::test]
 async fn answers_that_are_not_the_response() {
     // A 2xx body that is not the response: a decode error with the JSON path and raw body.
-    let (url, _) = common::raw_server(vec![common::answer("200 OK", "", r#"{"event_id": 5}"#)]).await;
+    let common::Raw { url, .. } = common::raw_server(vec![common::answer("200 OK", "", r#"{"event_id": 5}"#)]).await;
     let c = WebClient::builder("o").base_url(url).token("dal:t").build().unwrap();
     let e = c.call(&SendEventRequest::new("C", MessageEventInput::new("x"))).await.unwrap_err();
     let ErrorKind::Decode(d) = e.kind() else { panic!("{e:?}") };
     assert_eq!((d.path(), d.raw()), ("event_id", r#"{"event_id": 5}"#));
     // A proxy's HTML page: the status and body, no envelope.
     let page = "<html>Bad Gateway</html>";
-    let (url, count) = common::raw_server(vec![common::answer("502 Bad Gateway", "", page)]).await;
+    let common::Raw { url, count, .. } = common::raw_server(vec![common::answer("502 Bad Gateway", "", page)]).await;
     let c = WebClient::builder("o").base_url(url).token("dal:t").retry(RetryPolicy::none()).build().unwrap();
     let e = c.call(&GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Status { status: 502, body } if body == page), "{e:?}");
@@ -133,7 +133,7 @@ async fn retryable_errors_are_retried_with_backoff_within_bounds() {
 async fn retry_after_is_honoured() {
     let busy = common::answer("429 Too Many Requests", "Retry-After: 1\r\n", r#"{"error":{"type":"too_many_requests","message":"slow down"}}"#);
     let ok = common::answer("200 OK", "", r#"{"id":"c1","type":"customer"}"#);
-    let (url, count) = common::raw_server(vec![busy, ok]).await;
+    let common::Raw { url, count, .. } = common::raw_server(vec![busy, ok]).await;
     let c = WebClient::builder("o")
         .base_url(url)
         .token("dal:t")
@@ -189,7 +189,7 @@ async fn connection_failures() {
     // A connection closed after the request was read: the server may have acted, so a
     // send_event is not resent, while a get_customer is.
     let ok = common::answer("200 OK", "", r#"{"id":"c1","type":"customer"}"#);
-    let (url, count) = common::raw_server(vec!["RESET".into(), ok]).await;
+    let common::Raw { url, count, .. } = common::raw_server(vec!["RESET".into(), ok]).await;
     let c = WebClient::builder("o")
         .base_url(url)
         .token("dal:t")
@@ -199,7 +199,7 @@ async fn connection_failures() {
     let e = c.call(&SendEventRequest::new("C", MessageEventInput::new("x"))).await.unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Transport { connect: false }), "{e:?}");
     assert_eq!(count.load(Ordering::SeqCst), 1);
-    let (url, count) = common::raw_server(vec!["RESET".into(), common::answer("200 OK", "", r#"{"id":"c1","type":"customer"}"#)]).await;
+    let common::Raw { url, count, .. } = common::raw_server(vec!["RESET".into(), common::answer("200 OK", "", r#"{"id":"c1","type":"customer"}"#)]).await;
     let c = WebClient::builder("o").base_url(url).token("dal:t").build().unwrap();
     let (_, meta) = c.call_with_meta(&GetCustomerRequest::default()).await.unwrap();
     assert_eq!((meta.attempts, count.load(Ordering::SeqCst)), (2, 2));
@@ -347,4 +347,58 @@ async fn http2_and_http1() {
     }
     assert_eq!(server.problems(), Vec::<String>::new());
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn what_is_sent_headers_proxy_and_user_agent() {
+    let ok = common::answer("200 OK", "", r#"{"event_id":"T_1"}"#);
+    let raw = common::raw_server(vec![ok]).await;
+    // Through a proxy: the request goes to the proxy, for the API's host.
+    let c = WebClient::builder("org 1")
+        .base_url("http://api.example.invalid")
+        .proxy(raw.url.clone())
+        .token("Bearer fra:the-token")
+        .user_agent("my-app/2.0")
+        .header("X-Debug-Id", "dbg-1")
+        .build()
+        .unwrap();
+    let mut request = SendEventRequest::new("PJ0MRSHTDG", MessageEventInput::new("Hi"));
+    request.attach_to_last_thread = Some(false);
+    let sent = c.call(&request).await.unwrap();
+    assert_eq!(sent.event_id, "T_1");
+    let text = raw.requests.lock().unwrap()[0].clone();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let lines: Vec<String> = head.lines().map(str::to_ascii_lowercase).collect();
+    assert_eq!(
+        lines[0],
+        "post http://api.example.invalid/v3.6/customer/action/send_event?organization_id=org%201 http/1.1"
+    );
+    for want in [
+        "content-type: application/json",
+        "authorization: bearer fra:the-token",
+        "x-region: fra",
+        "user-agent: my-app/2.0",
+        "x-debug-id: dbg-1",
+    ] {
+        assert!(lines.iter().any(|l| l == want), "{want} in {lines:?}");
+    }
+    // Exactly what the lc-types codec encodes: no field the user did not set.
+    let lc_types::web::Body::Json(expected) = lc_types::web::HttpRequest::new(&request, "org 1", None).unwrap().body else {
+        panic!()
+    };
+    assert_eq!(body.as_bytes(), expected.as_slice());
+    assert_eq!(body, r#"{"attach_to_last_thread":false,"chat_id":"PJ0MRSHTDG","event":{"type":"message","text":"Hi"}}"#);
+    // A GET without a token: the query from the codec, no Authorization, no body.
+    let raw = common::raw_server(vec![common::answer("200 OK", "", "{}")]).await;
+    let c = WebClient::builder("o").base_url(raw.url.clone()).token("dal:t").build().unwrap();
+    let mut props = ListLicensePropertiesRequest::default();
+    props.namespace = Some("shop".into());
+    c.call(&props).await.unwrap();
+    let text = raw.requests.lock().unwrap()[0].to_ascii_lowercase();
+    assert!(text.starts_with("get /v3.6/customer/action/list_license_properties?organization_id=o&namespace=shop http/1.1"), "{text}");
+    assert!(!text.contains("authorization"), "{text}");
+    assert!(text.contains("user-agent: lc-web/"), "{text}");
+    // A bad configuration is reported by build().
+    assert!(matches!(WebClient::builder("o").base_url("not a url").build().unwrap_err().kind(), ErrorKind::Config(_)));
+    assert!(matches!(WebClient::builder("o").header("bad header", "x").build().unwrap_err().kind(), ErrorKind::Config(_)));
 }

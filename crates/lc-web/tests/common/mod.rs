@@ -31,7 +31,7 @@ pub fn client(server: &MockServer, token: &str) -> WebClient {
 /// A one-answer-per-connection HTTP/1.1 server on loopback that answers the requests it gets
 /// with `answers` in turn (the last one repeated), each a full HTTP response text. Counts the
 /// requests it read.
-pub async fn raw_server(answers: Vec<String>) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+pub async fn raw_server(answers: Vec<String>) -> Raw {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -39,11 +39,14 @@ pub async fn raw_server(answers: Vec<String>) -> (String, std::sync::Arc<std::sy
     let addr = listener.local_addr().unwrap();
     let count = Arc::new(AtomicUsize::new(0));
     let seen = count.clone();
+    let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = heads.clone();
     tokio::spawn(async move {
         loop {
             let Ok((mut socket, _)) = listener.accept().await else { return };
             let n = seen.fetch_add(1, Ordering::SeqCst);
             let answer = answers[n.min(answers.len() - 1)].clone();
+            let log = log.clone();
             tokio::spawn(async move {
                 // Read the head and the announced body, then answer and close.
                 let mut buf = Vec::new();
@@ -61,6 +64,7 @@ pub async fn raw_server(answers: Vec<String>) -> (String, std::sync::Arc<std::sy
                             .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
                             .unwrap_or(0);
                         if buf.len() >= end + 4 + len {
+                            log.lock().unwrap().push(String::from_utf8_lossy(&buf).into_owned());
                             break;
                         }
                     }
@@ -73,7 +77,18 @@ pub async fn raw_server(answers: Vec<String>) -> (String, std::sync::Arc<std::sy
             });
         }
     });
-    (format!("http://{addr}"), count)
+    Raw {
+        url: format!("http://{addr}"),
+        count,
+        requests: heads,
+    }
+}
+
+/// A [`raw_server`]: its origin, how many requests it read, and each request's text.
+pub struct Raw {
+    pub url: String,
+    pub count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// An HTTP/1.1 response with `status`, extra header lines and `body`.
