@@ -1,8 +1,8 @@
 //! The forward-compatibility promises of DESIGN.md, one test each, on v3.6 types.
 
 use lc_types::v3_6::{
-    AnyPush, Event, FilledFormField, GetChatResponse, GroupStatus, IncomingEventPush, ListThreadsResponse, MessageEventInput,
-    SendEventRequest, StartChatRequest, User,
+    AnyPush, DisconnectReason, Event, FilledFormField, GetChatResponse, GroupStatus, IncomingEventPush, ListThreadsResponse,
+    MessageEventInput, SendEventRequest, StartChatRequest, User,
 };
 use lc_types::{Frame, Timestamp, UnknownKind, Unknowns};
 use serde_json::{json, Value};
@@ -40,8 +40,13 @@ fn unknown_members_fields_and_values_are_kept() {
     let input = json!({"chat_id": "C", "thread_id": "T", "shiny": {"new": true},
         "event": {"id": "T_1", "type": "hologram", "created_at": "2026-03-02T10:15:31.123456Z", "depth": 3}});
     let push: IncomingEventPush = round_trip(&input);
-    assert!(matches!(push.event, Event::Unknown(_)));
+    assert!(push.event.is_unknown());
     assert_eq!(push.event.tag(), Some("hologram"));
+    let unknown = push.event.as_unknown().expect("an unknown member");
+    assert_eq!(unknown.tag(), Some("hologram"));
+    assert_eq!(unknown.tag_field(), Event::TAG);
+    assert_eq!(unknown.json()["depth"], json!(3));
+    assert_eq!(Value::Object(unknown.clone().into_json()), input["event"]);
     let kinds: Vec<UnknownKind> = push.unknowns().into_iter().map(|u| u.kind).collect();
     assert_eq!(
         kinds,
@@ -49,7 +54,8 @@ fn unknown_members_fields_and_values_are_kept() {
     );
 
     let status: GroupStatus = serde_json::from_value(json!("busy_ish")).unwrap();
-    assert_eq!(status, GroupStatus::Unknown("busy_ish".into()));
+    assert!(status.is_unknown());
+    assert_eq!(status, GroupStatus::from("busy_ish"));
     assert_eq!(status.as_str(), "busy_ish");
     assert_eq!(serde_json::to_value(&status).unwrap(), json!("busy_ish"));
     assert_eq!(GroupStatus::from("online"), GroupStatus::Online);
@@ -57,7 +63,11 @@ fn unknown_members_fields_and_values_are_kept() {
     let user: User = round_trip(&json!({"id": "x", "type": "bot", "name": "R2"}));
     assert_eq!(user.tag(), Some("bot"));
     let untagged: User = round_trip(&json!({"id": "x"}));
-    assert!(matches!(untagged, User::Unknown(_)));
+    assert!(untagged.is_unknown());
+    assert_eq!(untagged.tag(), None);
+    assert!(untagged.as_unknown().is_some_and(|u| u.tag().is_none()));
+    let customer: User = round_trip(&json!({"id": "x", "type": "customer"}));
+    assert!(!customer.is_unknown() && customer.as_unknown().is_none());
 }
 
 #[test]
@@ -122,7 +132,11 @@ fn frames_decode_in_two_steps() {
     assert_eq!(typed.chat_id, "C");
 
     let unknown = AnyPush::decode("customer_page_updated", r#"{"url":"https://example.com"}"#).unwrap();
-    assert!(matches!(&unknown, AnyPush::Unknown { name, .. } if name == "customer_page_updated"));
+    assert!(unknown.is_unknown());
+    assert_eq!(unknown.name(), "customer_page_updated");
+    let raw = unknown.as_unknown().expect("an unknown push");
+    assert_eq!((raw.name(), raw.version()), ("customer_page_updated", None));
+    assert_eq!(raw.payload(), &json!({"url": "https://example.com"}));
     assert_eq!(unknown.unknowns()[0].kind, UnknownKind::Push("customer_page_updated".into()));
 
     for odd in [
@@ -169,6 +183,7 @@ fn frames_decode_in_the_version_they_name() {
         assert_eq!(decoded.version(), Some(v), "{push}");
         assert_eq!(decoded.name(), "greeting_accepted");
         assert!(decoded.unknowns().is_empty(), "{:?}", decoded.unknowns());
+        assert!(!decoded.is_unsupported() && decoded.as_unsupported().is_none());
         assert_eq!(serde_json::to_value(&decoded).unwrap(), json!({"unique_id": "u1"}));
 
         let request = format!(r#"{{"version":"{v}","request_id":"1","action":"get_customer","payload":{{}}}}"#);
@@ -188,9 +203,10 @@ fn frames_decode_in_the_version_they_name() {
     }
     for missing in ["3.99", "banana"] {
         let decoded = lc_types::VersionedPush::decode(missing, "greeting_accepted", r#"{"unique_id":"u1","x":[1]}"#).unwrap();
-        assert!(
-            matches!(&decoded, lc_types::VersionedPush::Unsupported { version, name, .. } if version == missing && name == "greeting_accepted")
-        );
+        assert!(decoded.is_unsupported());
+        let raw = decoded.as_unsupported().expect("unsupported");
+        assert_eq!((raw.version(), raw.name()), (Some(missing), "greeting_accepted"));
+        assert_eq!(decoded.name(), "greeting_accepted");
         assert_eq!(decoded.version(), None);
         assert_eq!(serde_json::to_value(&decoded).unwrap(), json!({"unique_id": "u1", "x": [1]}));
         assert_eq!(decoded.unknowns()[0].kind, UnknownKind::Version(missing.into()));
@@ -220,4 +236,153 @@ fn shared_types_are_one_rust_type() {
         TypeId::of::<lc_types::v3_5::GetChatRequest>(),
         TypeId::of::<lc_types::v3_6::GetChatRequest>()
     );
+}
+
+/// Every titled string enum of every version's schema: each known value decodes into its known
+/// variant (nothing reported unknown) and re-encodes as it came; another value is kept and
+/// reported. The run-time decoder goes through serde, which shares `From<&str>`'s lookup.
+#[test]
+fn a_known_enum_value_never_lands_in_the_catch_all() {
+    fn enums(node: &Value, out: &mut Vec<(String, Vec<String>)>) {
+        match node {
+            Value::Object(o) => {
+                if let (Some(title), Some(Value::Array(values))) = (o.get("title").and_then(Value::as_str), o.get("enum")) {
+                    out.push((
+                        title.to_owned(),
+                        values.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                    ));
+                }
+                o.values().for_each(|v| enums(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| enums(v, out)),
+            _ => {}
+        }
+    }
+    let mut checked = 0;
+    for version in lc_tests::versions() {
+        let set = lc_tests::SchemaSet::load(&version);
+        let mut found = Vec::new();
+        for rel in set.titles.values() {
+            enums(&lc_tests::read_json(&set.dir.join(rel)), &mut found);
+        }
+        found.sort();
+        found.dedup();
+        for (title, values) in &found {
+            for value in values {
+                let text = Value::String(value.clone()).to_string();
+                let decoded = lc_tests::decode(&version, "type", title, &text)
+                    .unwrap_or_else(|| panic!("v{version}: no type {title}"))
+                    .unwrap_or_else(|e| panic!("v{version} {title} {value}: {e}"));
+                assert!(
+                    decoded.unknowns().is_empty(),
+                    "v{version}: {title} `{value}` landed in the catch-all"
+                );
+                assert_eq!(decoded.to_json().unwrap(), Value::String(value.clone()));
+                checked += 1;
+            }
+            let other = lc_tests::decode(&version, "type", title, r#""zz_not_known""#).unwrap().unwrap();
+            assert_eq!(
+                other.unknowns()[0].kind,
+                UnknownKind::EnumValue("zz_not_known".into()),
+                "v{version}: {title}"
+            );
+            assert_eq!(other.to_json().unwrap(), json!("zz_not_known"));
+        }
+    }
+    assert!(checked > 100, "only {checked} enum values found");
+}
+
+/// Every action and push name of every version decodes as its own member, never as the unknown
+/// one (a payload that does not fit is an error, not "unknown").
+#[test]
+fn a_known_action_or_push_never_lands_in_the_catch_all() {
+    let mut checked = 0;
+    for api in lc_types::apis() {
+        let named = |r: Result<Box<dyn lc_types::Decoded>, lc_types::DecodeError>| {
+            r.map(|d| {
+                d.unknowns()
+                    .into_iter()
+                    .any(|u| matches!(u.kind, UnknownKind::Action(_) | UnknownKind::Push(_)))
+            })
+        };
+        for a in api.actions {
+            if a.request.is_some() {
+                assert_ne!(
+                    named((api.decode_request)(a.name, "{}")).ok(),
+                    Some(true),
+                    "{} {}",
+                    api.version,
+                    a.name
+                );
+            }
+            assert_ne!(
+                named((api.decode_response)(a.name, "{}")).ok(),
+                Some(true),
+                "{} {}",
+                api.version,
+                a.name
+            );
+            checked += 1;
+        }
+        for p in api.pushes {
+            assert_ne!(
+                named((api.decode_push)(p.name, "{}")).ok(),
+                Some(true),
+                "{} {}",
+                api.version,
+                p.name
+            );
+            checked += 1;
+        }
+        assert_eq!(named((api.decode_push)("zz_new_push", "{}")).ok(), Some(true));
+    }
+    assert!(checked > 60);
+}
+
+/// Building an enum from text always gives the known variant; equality, hashing and ordering
+/// follow the wire text, so two values that encode the same compare equal.
+#[test]
+fn enum_equality_hash_and_order_follow_the_wire_text() {
+    use std::collections::hash_map::DefaultHasher;
+    use std::hash::{Hash, Hasher};
+    let hash = |r: &DisconnectReason| {
+        let mut h = DefaultHasher::new();
+        r.hash(&mut h);
+        h.finish()
+    };
+    assert_eq!(DisconnectReason::from("access_token_expired"), DisconnectReason::AccessTokenExpired);
+    assert!(matches!(
+        DisconnectReason::from("access_token_expired".to_owned()),
+        DisconnectReason::AccessTokenExpired
+    ));
+    assert!(matches!(
+        "access_token_expired".parse::<DisconnectReason>().unwrap(),
+        DisconnectReason::AccessTokenExpired
+    ));
+    assert!(matches!(
+        serde_json::from_value::<DisconnectReason>(json!("access_token_expired")).unwrap(),
+        DisconnectReason::AccessTokenExpired
+    ));
+    for known in DisconnectReason::KNOWN {
+        assert!(!DisconnectReason::from(*known).is_unknown(), "{known}");
+    }
+    let (a, b) = (DisconnectReason::from("zz_new"), DisconnectReason::from("zz_new".to_owned()));
+    assert!(a.is_unknown());
+    assert_eq!(a, b);
+    assert_eq!(hash(&a), hash(&b));
+    assert_eq!(
+        hash(&DisconnectReason::from("too_many_connections")),
+        hash(&DisconnectReason::TooManyConnections)
+    );
+    let mut all: Vec<DisconnectReason> = ["zz_new", "access_token_expired", "aaa_new", "too_many_connections"]
+        .into_iter()
+        .map(DisconnectReason::from)
+        .collect();
+    all.sort();
+    let texts: Vec<&str> = all.iter().map(DisconnectReason::as_str).collect();
+    assert_eq!(texts, ["aaa_new", "access_token_expired", "too_many_connections", "zz_new"]);
+    let set: std::collections::HashSet<GroupStatus> = [GroupStatus::Online, GroupStatus::from("online"), GroupStatus::from("busy_ish")]
+        .into_iter()
+        .collect();
+    assert_eq!(set.len(), 2);
 }

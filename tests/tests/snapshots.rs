@@ -114,6 +114,10 @@ fn api_surface() {
         let mut items: Vec<(String, String, syn2::Item)> = Vec::new();
         for item in &file.items {
             if let syn2::Item::Use(u) = item {
+                // Only the re-exports of shared types (`pub use super::shared_..::T`).
+                if !matches!(u.vis, syn2::Visibility::Public(_)) {
+                    continue;
+                }
                 let syn2::UseTree::Path(p) = &u.tree else { continue };
                 let syn2::UseTree::Path(m) = &*p.tree else { continue };
                 let syn2::UseTree::Name(t) = &*m.tree else { continue };
@@ -141,6 +145,9 @@ fn api_surface() {
             match item {
                 syn2::Item::Struct(s) if matches!(s.vis, syn2::Visibility::Public(_)) => {
                     writeln!(text, "struct {}{from}", s.ident).unwrap();
+                    if derives(&s.attrs, "Default") {
+                        writeln!(text, "  Default").unwrap();
+                    }
                     for (i, f) in s.fields.iter().enumerate() {
                         let name = f.ident.as_ref().map_or(i.to_string(), ToString::to_string);
                         writeln!(text, "  {name}: {}", ty(&f.ty)).unwrap();
@@ -158,6 +165,21 @@ fn api_surface() {
                     }
                 }
                 syn2::Item::Impl(i) => {
+                    if i.trait_.is_none() {
+                        for f in &i.items {
+                            let syn2::ImplItem::Fn(f) = f else { continue };
+                            if f.sig.ident == "new" {
+                                let params: Vec<String> = f
+                                    .sig
+                                    .inputs
+                                    .iter()
+                                    .map(|a| quote::ToTokens::to_token_stream(a).to_string().replace(" :", ":"))
+                                    .map(|a| tidy_tokens(&a))
+                                    .collect();
+                                writeln!(text, "  new({})", params.join(", ")).unwrap();
+                            }
+                        }
+                    }
                     if let Some((_, trait_path, _)) = &i.trait_ {
                         let name = trait_path.segments.last().unwrap().ident.to_string();
                         if ["Action", "WebAction", "RtmAction", "Push"].contains(&name.as_str()) {
@@ -170,6 +192,26 @@ fn api_surface() {
         }
         insta::assert_snapshot!(format!("api_surface_v{version}"), text);
     }
+}
+
+/// Whether `attrs` derive `name`.
+fn derives(attrs: &[syn2::Attribute], name: &str) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("derive")
+            && a.parse_args_with(syn2::punctuated::Punctuated::<syn2::Path, syn2::Token![,]>::parse_terminated)
+                .is_ok_and(|paths| paths.iter().any(|p| p.is_ident(name)))
+    })
+}
+
+/// Token text with the spaces `to_string` puts around punctuation removed.
+fn tidy_tokens(s: &str) -> String {
+    s.replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" < ", "<")
+        .replace(" <", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
 }
 
 /// The type an item defines or implements something for.

@@ -2,11 +2,27 @@
 //! API sees it. Every change that can break code written against the old version, or payloads
 //! of the old version, is marked `[breaking]`.
 //!
-//! What counts as breaking: anything removed (action, transport, push, type, field, enum value,
-//! union variant), a field whose type changed, a field that became required or optional (its
-//! Rust type changes between `T` and `Option<T>`), a new required field (the constructor
-//! changes and old payloads no longer decode), and a type whose kind changed. Additions of
-//! optional fields, enum values and union variants are not: enums and unions are open.
+//! The rule follows what the generated code promises. Every generated struct, enum and union is
+//! `#[non_exhaustive]`: structs are built with `new(required fields)` (or `Default` when every
+//! field is optional) and their optional fields set by assignment, and no `match` outside
+//! `lc-types` can be exhaustive; every enum and union keeps what it does not know. So these are
+//! **not** breaking:
+//! - a new action, transport, push or type (`AnyRequest`, `AnyResponse` and `AnyPush` are
+//!   non-exhaustive too);
+//! - a new optional field (`new` keeps its signature and `Default` stays);
+//! - a new enum value or union member.
+//!
+//! These **are** breaking (code written against the old version stops compiling, or payloads of
+//! the old version stop decoding):
+//! - anything removed: an action, a transport (its `WebAction`/`RtmAction` impl), a push, a
+//!   type, a field, an enum value or a union member (their variants);
+//! - a new required field (`new` gains a parameter, `Default` may go, and old payloads without
+//!   the field no longer decode);
+//! - a field that became required or optional (`T` and `Option<T>` swap, and `new` gains or
+//!   loses a parameter);
+//! - a changed type: of a field, a union member, an action's request or response, a push
+//!   payload, a newtype or map; a changed Web method; a changed union tag field; a type whose
+//!   kind changed (object, string enum, union, newtype).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -303,12 +319,21 @@ fn type_changes(old: &Shape, new: &Shape) -> Vec<Change> {
         (Shape::Object(o), Shape::Object(n)) => {
             for (field, (ty, required)) in n {
                 match o.get(field) {
-                    None => out.push(Change::new(*required, format!("+ field `{field}`: {ty} ({})", req(*required)))),
+                    None if *required => out.push(Change::new(
+                        true,
+                        format!("+ field `{field}`: {ty} (required; `new` gains a parameter)"),
+                    )),
+                    None => out.push(Change::new(false, format!("+ field `{field}`: {ty} (optional)"))),
                     Some((old_ty, old_required)) => {
                         if old_required != required {
+                            let why = if *required {
+                                "`Option<T>` becomes `T`; `new` gains a parameter"
+                            } else {
+                                "`T` becomes `Option<T>`; `new` loses a parameter"
+                            };
                             out.push(Change::new(
                                 true,
-                                format!("~ field `{field}`: {} -> {}", req(*old_required), req(*required)),
+                                format!("~ field `{field}`: {} -> {} ({why})", req(*old_required), req(*required)),
                             ));
                         }
                         if old_ty != ty {

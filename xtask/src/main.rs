@@ -10,6 +10,7 @@ mod diff;
 mod postprocess;
 #[cfg(test)]
 mod tests;
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,7 +19,7 @@ use std::time::Instant;
 const USAGE: &str =
     "usage: cargo xtask codegen [--check]\n       cargo xtask diff <old version> <new version>   (e.g. `cargo xtask diff 3.6 3.7`)";
 
-fn workspace_root() -> PathBuf {
+pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives in the workspace")

@@ -107,11 +107,7 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
                     f.ty = parse_quote!(::std::option::Option<::std::option::Option<#inner>>);
                     set_serde(
                         &mut f.attrs,
-                        quote!(
-                            default,
-                            skip_serializing_if = "::std::option::Option::is_none",
-                            with = "crate::double_option"
-                        ),
+                        quote!(default, skip_serializing_if = "Option::is_none", with = "crate::double_option"),
                     );
                     nullable_seen.insert((name.clone(), wire));
                     continue;
@@ -121,16 +117,10 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
                     // An optional collection: keep a present `[]`/`{}` present.
                     let ty = f.ty.clone();
                     f.ty = parse_quote!(::std::option::Option<#ty>);
-                    set_serde(
-                        &mut f.attrs,
-                        quote!(default, skip_serializing_if = "::std::option::Option::is_none"),
-                    );
+                    set_serde(&mut f.attrs, quote!(default, skip_serializing_if = "Option::is_none"));
                 } else if option_inner(&f.ty).is_some() && skip.is_some() {
                     // Optional; a required nullable field has no `skip_serializing_if` and keeps its `null`.
-                    set_serde(
-                        &mut f.attrs,
-                        quote!(default, skip_serializing_if = "::std::option::Option::is_none"),
-                    );
+                    set_serde(&mut f.attrs, quote!(default, skip_serializing_if = "Option::is_none"));
                 }
             }
         }
@@ -175,9 +165,14 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
         let extra: File = syn::parse2(tokens).map_err(|e| vec![format!("internal: emitted code does not parse: {e}")])?;
         file.items.extend(extra.items);
     }
-    // Structs whose every field is optional get `Default`, so `..Default::default()` works.
+    // Every struct is `#[non_exhaustive]` (LiveChat adds fields in every version, and schema
+    // fixups add fields too), so users build them with `new` or `Default` and set optional fields
+    // by assignment. Structs whose every field is optional get `Default`.
     for item in &mut file.items {
         if let Item::Struct(s) = item {
+            if !s.attrs.iter().any(|a| a.path().is_ident("non_exhaustive")) {
+                s.attrs.push(parse_quote!(#[non_exhaustive]));
+            }
             if let Fields::Named(fields) = &s.fields {
                 if fields
                     .named
@@ -292,14 +287,14 @@ fn lit(s: &str) -> syn::LitStr {
     syn::LitStr::new(s, Span::call_site())
 }
 
-/// An open string enum: the known values plus `Unknown(String)`.
 /// `policy()` of an enum with `x-lc-disconnect-policy`; a value it does not know gets
 /// `DisconnectPolicy::FOR_UNKNOWN`.
 fn disconnect_policy(name: &str, e: &StringEnum, policies: &BTreeMap<String, String>) -> TokenStream {
     let ident = format_ident!("{name}");
-    let arms = e.variants.iter().map(|(v, wire, _)| {
+    // Matched on the wire text, like equality, so a value can only have one policy.
+    let arms = e.variants.iter().map(|(_, wire, _)| {
         let p = format_ident!("{}", policies[wire]);
-        quote!(Self::#v => crate::DisconnectPolicy::#p,)
+        quote!(#wire => crate::DisconnectPolicy::#p,)
     });
     quote! {
         impl #ident {
@@ -307,7 +302,7 @@ fn disconnect_policy(name: &str, e: &StringEnum, policies: &BTreeMap<String, Str
             /// [`DisconnectPolicy`](crate::DisconnectPolicy). A reason this version does not know
             /// gets [`DisconnectPolicy::FOR_UNKNOWN`](crate::DisconnectPolicy::FOR_UNKNOWN).
             pub fn policy(&self) -> crate::DisconnectPolicy {
-                match self {
+                match self.as_str() {
                     #(#arms)*
                     _ => crate::DisconnectPolicy::FOR_UNKNOWN,
                 }
@@ -316,6 +311,8 @@ fn disconnect_policy(name: &str, e: &StringEnum, policies: &BTreeMap<String, Str
     }
 }
 
+/// An open string enum: the known values plus a hidden `_Custom(PrivOwnedStr)` case that only
+/// the conversions from text fill, and only with a value that is not known.
 fn open_enum(name: &str, e: &StringEnum) -> TokenStream {
     let ident = format_ident!("{name}");
     let docs = &e.docs;
@@ -334,13 +331,17 @@ fn open_enum(name: &str, e: &StringEnum) -> TokenStream {
     quote! {
         #(#docs)*
         ///
-        /// Open: a value this version of the schema does not know decodes into `Unknown` and is
-        /// re-encoded unchanged.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        /// Open: a value this version of the schema does not know decodes into a hidden case and
+        /// is re-encoded unchanged (`as_str()`, `is_unknown()`); a known value always decodes into
+        /// its variant. Equality, hashing and ordering follow `as_str()`.
+        #[derive(Clone, Debug)]
+        #[non_exhaustive]
         pub enum #ident {
             #(#variants)*
-            /// A value this version of the schema does not know, as sent.
-            Unknown(::std::string::String),
+            /// A value this version of the schema does not know. Not part of the API (a later
+            /// version may know the value): use `as_str()` and `is_unknown()`.
+            #[doc(hidden)]
+            _Custom(crate::PrivOwnedStr),
         }
         impl #ident {
             /// Every known value, as sent on the wire.
@@ -349,59 +350,81 @@ fn open_enum(name: &str, e: &StringEnum) -> TokenStream {
             pub fn as_str(&self) -> &str {
                 match self {
                     #(#as_str)*
-                    Self::Unknown(s) => s,
+                    Self::_Custom(s) => s.as_str(),
                 }
             }
             /// Whether the value is one this version of the schema does not know.
             pub fn is_unknown(&self) -> bool {
-                matches!(self, Self::Unknown(_))
+                matches!(self, Self::_Custom(_))
             }
-        }
-        impl ::std::convert::From<&str> for #ident {
-            fn from(s: &str) -> Self {
-                match s {
+            /// The known variant for `s`, if there is one.
+            fn known(s: &str) -> Option<Self> {
+                Some(match s {
                     #(#from)*
-                    other => Self::Unknown(other.to_owned()),
-                }
+                    _ => return None,
+                })
             }
         }
-        impl ::std::convert::From<::std::string::String> for #ident {
-            fn from(s: ::std::string::String) -> Self {
-                match Self::from(s.as_str()) {
-                    Self::Unknown(_) => Self::Unknown(s),
-                    known => known,
-                }
+        impl From<&str> for #ident {
+            fn from(s: &str) -> Self {
+                Self::known(s).unwrap_or_else(|| Self::_Custom(crate::PrivOwnedStr::new(s)))
             }
         }
-        impl ::std::str::FromStr for #ident {
-            type Err = ::std::convert::Infallible;
-            fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+        impl From<String> for #ident {
+            fn from(s: String) -> Self {
+                Self::known(&s).unwrap_or_else(|| Self::_Custom(crate::PrivOwnedStr::new(s)))
+            }
+        }
+        impl std::str::FromStr for #ident {
+            type Err = std::convert::Infallible;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
                 Ok(Self::from(s))
             }
         }
-        impl ::std::fmt::Display for #ident {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        impl std::fmt::Display for #ident {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
+        impl PartialEq for #ident {
+            fn eq(&self, other: &Self) -> bool {
+                self.as_str() == other.as_str()
+            }
+        }
+        impl Eq for #ident {}
+        impl std::hash::Hash for #ident {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.as_str().hash(state);
+            }
+        }
+        impl PartialOrd for #ident {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for #ident {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.as_str().cmp(other.as_str())
+            }
+        }
         impl ::serde::Serialize for #ident {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
         impl<'de> ::serde::Deserialize<'de> for #ident {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
                 Ok(match s {
-                    ::std::borrow::Cow::Borrowed(b) => Self::from(b),
-                    ::std::borrow::Cow::Owned(o) => Self::from(o),
+                    std::borrow::Cow::Borrowed(b) => Self::from(b),
+                    std::borrow::Cow::Owned(o) => Self::from(o),
                 })
             }
         }
         impl crate::Unknowns for #ident {
             fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
-                if let Self::Unknown(s) = self {
-                    path.report(crate::UnknownKind::EnumValue(s.clone()), found);
+                if let Self::_Custom(s) = self {
+                    path.report(crate::UnknownKind::EnumValue(s.as_str().to_owned()), found);
                 }
             }
         }
@@ -428,21 +451,21 @@ fn empty_object(name: &str, description: &str) -> TokenStream {
     }
 }
 
-/// A discriminated union with an `Unknown(Value)` member.
+/// A discriminated union with a hidden `_Custom(UnknownVariant)` member for tags it does not know.
 fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruct>) -> TokenStream {
     let ident = format_ident!("{}", u.name);
     let tag = lit(&u.tag);
     let doc = lit(description);
     let union_doc = lit(&format!(
-        " A union on `{}`: a member this version of the schema does not know decodes into `Unknown` with its raw JSON, while a known member with a malformed body is an error.",
+        "A union on `{}`: a member this version of the schema does not know decodes into a hidden case that keeps its raw JSON (`is_unknown()`, `as_unknown()`, `tag()`), while a known member with a malformed body is an error.",
         u.tag
     ));
     let mut variants = Vec::new();
     let mut tag_arms = Vec::new();
     let mut tagged_variants = Vec::new();
     let mut ser_arms = Vec::new();
-    let mut de_arms = Vec::new();
-    let mut de_calls = Vec::new();
+    let mut member_arms = Vec::new();
+    let mut decode_arms = Vec::new();
     let mut froms = Vec::new();
     let mut unknown_arms = Vec::new();
     let mut known = Vec::new();
@@ -455,19 +478,19 @@ fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruc
         known.extend(tags.iter().cloned());
         if v.strip {
             let t = &tags[0];
-            tag_arms.push(quote!(Self::#vn(_) => ::std::option::Option::Some(#t),));
+            tag_arms.push(quote!(Self::#vn(_) => Some(#t),));
             tagged_variants.push(quote!(#[serde(rename = #t)] #vn(&'a #vt),));
             ser_arms.push(quote!(Self::#vn(v) => ::serde::Serialize::serialize(&Tagged::#vn(v), serializer),));
-            de_calls.push(quote!(#i => { object.remove(#tag); crate::variant(object).map(Self::#vn) }));
         } else {
             let field = format_ident!("{}", rust_field(&u.tag));
-            tag_arms.push(quote!(Self::#vn(v) => ::std::option::Option::Some(v.#field.as_str()),));
+            tag_arms.push(quote!(Self::#vn(v) => Some(v.#field.as_str()),));
             ser_arms.push(quote!(Self::#vn(v) => ::serde::Serialize::serialize(v, serializer),));
-            de_calls.push(quote!(#i => crate::variant(object).map(Self::#vn)));
         }
-        de_arms.push(quote!(#(::std::option::Option::Some(#tags))|* => #i,));
+        let keeps_tag = !v.strip;
+        member_arms.push(quote!(#(#tags)|* => Some((#i, #keeps_tag)),));
+        decode_arms.push(quote!(#i => <#vt as ::serde::Deserialize>::deserialize(de).map(Self::#vn),));
         froms.push(quote! {
-            impl ::std::convert::From<#vt> for #ident {
+            impl From<#vt> for #ident {
                 fn from(v: #vt) -> Self { Self::#vn(v) }
             }
         });
@@ -487,10 +510,14 @@ fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruc
         ///
         #[doc = #union_doc]
         #[derive(Clone, Debug, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        #[non_exhaustive]
         pub enum #ident {
             #(#variants)*
-            /// A member this version of the schema does not know: the raw JSON object, verbatim.
-            Unknown(::serde_json::Value),
+            /// A member this version of the schema does not know. Not part of the API: use
+            /// `is_unknown()`, `as_unknown()` and `tag()`.
+            #[doc(hidden)]
+            _Custom(crate::UnknownVariant),
         }
         impl #ident {
             /// The name of the tag field.
@@ -498,44 +525,63 @@ fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruc
             /// Every known tag value.
             pub const KNOWN: &'static [&'static str] = &[#(#known),*];
             /// The tag value of this member, if it has a string tag.
-            pub fn tag(&self) -> ::std::option::Option<&str> {
+            pub fn tag(&self) -> Option<&str> {
                 match self {
                     #(#tag_arms)*
-                    Self::Unknown(v) => v.get(#tag).and_then(::serde_json::Value::as_str),
+                    Self::_Custom(v) => v.tag(),
+                }
+            }
+            /// Whether this is a member this version of the schema does not know.
+            pub fn is_unknown(&self) -> bool {
+                matches!(self, Self::_Custom(_))
+            }
+            /// The raw JSON of a member this version of the schema does not know; `None` for a
+            /// known member.
+            pub fn as_unknown(&self) -> Option<&crate::UnknownVariant> {
+                match self {
+                    Self::_Custom(v) => Some(v),
+                    _ => None,
                 }
             }
         }
         #(#froms)*
         impl ::serde::Serialize for #ident {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 #tagged
                 match self {
                     #(#ser_arms)*
-                    Self::Unknown(v) => ::serde::Serialize::serialize(v, serializer),
+                    Self::_Custom(v) => ::serde::Serialize::serialize(v, serializer),
                 }
             }
         }
-        impl<'de> ::serde::Deserialize<'de> for #ident {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                let mut object = <::serde_json::Map<::std::string::String, ::serde_json::Value> as ::serde::Deserialize>::deserialize(deserializer)?;
-                let member = match object.get(#tag).and_then(::serde_json::Value::as_str) {
-                    #(#de_arms)*
-                    _ => usize::MAX,
-                };
-                match member {
-                    #(#de_calls,)*
-                    _ => Ok(Self::Unknown(::serde_json::Value::Object(object))),
+        impl crate::union::Members for #ident {
+            const TAG: &'static str = #tag;
+            fn member(tag: &str) -> Option<(usize, bool)> {
+                match tag {
+                    #(#member_arms)*
+                    _ => None,
                 }
+            }
+            fn decode<'de, D: serde::Deserializer<'de>>(index: usize, de: D) -> Result<Self, D::Error> {
+                match index {
+                    #(#decode_arms)*
+                    _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
+                }
+            }
+            fn unknown(object: ::serde_json::Map<String, ::serde_json::Value>) -> Self {
+                Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for #ident {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                crate::union::decode(deserializer)
             }
         }
         impl crate::Unknowns for #ident {
             fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
                 match self {
                     #(#unknown_arms)*
-                    Self::Unknown(v) => {
-                        let tag = v.get(#tag).and_then(::serde_json::Value::as_str).map(str::to_owned);
-                        path.report(crate::UnknownKind::Variant(tag), found);
-                    }
+                    Self::_Custom(v) => path.report(crate::UnknownKind::Variant(v.tag().map(str::to_owned)), found),
                 }
             }
         }
@@ -557,9 +603,31 @@ fn rust_field(wire: &str) -> String {
     }
 }
 
+/// Whether a required field of type `ty` reads best taken as it is (`bool`, numbers) rather than
+/// as `impl Into<..>`.
+fn taken_as_is(ty: &Type) -> bool {
+    matches!(
+        type_name(ty).as_deref(),
+        Some("bool" | "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "f32" | "f64")
+    )
+}
+
 /// `new` (for structs with required fields) and `Unknowns` for a typify struct.
 fn struct_extras(s: &syn::ItemStruct) -> TokenStream {
     let ident = &s.ident;
+    let visit = |body: &[TokenStream]| {
+        if body.is_empty() {
+            quote! {
+                fn visit_unknowns(&self, _: &mut crate::JsonPath, _: &mut dyn FnMut(crate::Unknown)) {}
+            }
+        } else {
+            quote! {
+                fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
+                    #(#body)*
+                }
+            }
+        }
+    };
     match &s.fields {
         Fields::Named(fields) => {
             let mut visits = Vec::new();
@@ -570,7 +638,7 @@ fn struct_extras(s: &syn::ItemStruct) -> TokenStream {
                 let fi = f.ident.as_ref().expect("named");
                 if fi == "extra" {
                     visits.push(quote!(path.report_fields(&self.extra, found);));
-                    inits.push(quote!(extra: ::std::default::Default::default()));
+                    inits.push(quote!(extra: ::serde_json::Map::new()));
                     continue;
                 }
                 let wire = serde_rename(&f.attrs).unwrap_or_else(|| fi.to_string().trim_start_matches("r#").to_owned());
@@ -579,10 +647,15 @@ fn struct_extras(s: &syn::ItemStruct) -> TokenStream {
                     visits.push(quote!(path.field(#w, |p| crate::Unknowns::visit_unknowns(&self.#fi, p, found));));
                 }
                 if option_inner(&f.ty).is_some() {
-                    inits.push(quote!(#fi: ::std::option::Option::None));
+                    inits.push(quote!(#fi: None));
+                } else if taken_as_is(&f.ty) {
+                    let ty = &f.ty;
+                    params.push(quote!(#fi: #ty));
+                    inits.push(quote!(#fi));
+                    required_docs.push(format!("`{fi}`"));
                 } else {
                     let ty = &f.ty;
-                    params.push(quote!(#fi: impl ::std::convert::Into<#ty>));
+                    params.push(quote!(#fi: impl Into<#ty>));
                     inits.push(quote!(#fi: #fi.into()));
                     required_docs.push(format!("`{fi}`"));
                 }
@@ -591,40 +664,44 @@ fn struct_extras(s: &syn::ItemStruct) -> TokenStream {
                 quote!()
             } else {
                 let doc = lit(&format!(
-                    "Builds it from its required fields ({}); every optional field is `None`.",
+                    "Builds it from its required fields ({}); every optional field is `None`, to be set by assignment.",
                     required_docs.join(", ")
                 ));
+                // One parameter per required field, in schema order: a struct that mirrors a
+                // payload with many required fields gets a long constructor, by design.
+                let allow = if params.len() > 7 {
+                    quote!(#[allow(clippy::too_many_arguments)])
+                } else {
+                    quote!()
+                };
                 quote! {
                     impl #ident {
                         #[doc = #doc]
+                        #allow
                         pub fn new(#(#params),*) -> Self {
                             Self { #(#inits),* }
                         }
                     }
                 }
             };
+            let visit = visit(&visits);
             quote! {
                 #new
                 impl crate::Unknowns for #ident {
-                    #[allow(unused_variables)]
-                    fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
-                        #(#visits)*
-                    }
+                    #visit
                 }
             }
         }
         Fields::Unnamed(fields) => {
             let body = if fields.unnamed.iter().all(|f| trivially_known(&f.ty)) {
-                quote!()
+                vec![]
             } else {
-                quote!(crate::Unknowns::visit_unknowns(&self.0, path, found);)
+                vec![quote!(crate::Unknowns::visit_unknowns(&self.0, path, found);)]
             };
+            let visit = visit(&body);
             quote! {
                 impl crate::Unknowns for #ident {
-                    #[allow(unused_variables)]
-                    fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
-                        #body
-                    }
+                    #visit
                 }
             }
         }

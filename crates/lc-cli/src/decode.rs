@@ -111,14 +111,6 @@ fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
     let frame: Frame = lc_types::from_str(text).map_err(failed)?;
     let boxed = |e: lc_types::ErrorEnvelope| Box::new(e) as Box<dyn Decoded>;
     let (extra, payload) = match &frame {
-        Frame::Unknown(v) => {
-            let tag = v.get("type").and_then(Value::as_str).map(str::to_owned);
-            let unknowns = vec![Unknown {
-                path: ".".into(),
-                kind: UnknownKind::Variant(tag),
-            }];
-            return Ok(Outcome { json: v.clone(), unknowns });
-        }
         Frame::Request(f) => (
             &f.extra,
             Some(f.decode_any(default.version).map(|v| Box::new(v) as Box<dyn Decoded>)),
@@ -135,6 +127,19 @@ fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
                 (false, raw) => Some(lc_types::from_str(raw.unwrap_or("{}")).map(boxed)),
             };
             (&f.extra, payload)
+        }
+        // `Frame::Unknown`, and any kind of frame a later lc-types knows.
+        other => {
+            let v = serde_json::to_value(other).map_err(|e| Failure {
+                code: 1,
+                message: format!("cannot re-encode: {e}"),
+            })?;
+            let tag = v.get("type").and_then(Value::as_str).map(str::to_owned);
+            let unknowns = vec![Unknown {
+                path: ".".into(),
+                kind: UnknownKind::Variant(tag),
+            }];
+            return Ok(Outcome { json: v, unknowns });
         }
     };
     let mut unknowns: Vec<Unknown> = extra

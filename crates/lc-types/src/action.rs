@@ -60,6 +60,10 @@ pub trait Action: Serialize + DeserializeOwned + Unknowns {
 /// fn over_web<R: lc_types::WebAction>(_: R) {}
 /// over_web(lc_types::v3_6::LoginRequest::new("Bearer dal:token"));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an action of the Web API",
+    note = "the manifest (schema/v*/api.json) lists this action for RTM only; send it with an RTM client"
+)]
 pub trait WebAction: Action {
     /// The HTTP method (and body format) of the action.
     const METHOD: WebMethod;
@@ -91,6 +95,10 @@ pub trait WebAction: Action {
 /// fn over_rtm<R: lc_types::RtmAction>(_: R) {}
 /// over_rtm(lc_types::v3_6::CheckGoalsRequest::default());
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an action of the RTM API",
+    note = "the manifest (schema/v*/api.json) lists this action for the Web API only; send it with a Web client"
+)]
 pub trait RtmAction: Action {}
 
 /// The payload of an RTM push in one API version.
@@ -111,6 +119,7 @@ pub trait Push: Serialize + DeserializeOwned + Unknowns {
 
 /// One row of a version's action table (`lc_types::v3_6::ACTIONS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ActionInfo {
     /// Wire name.
     pub name: &'static str,
@@ -134,6 +143,7 @@ pub struct ActionInfo {
 
 /// One row of a version's push table (`lc_types::v3_6::PUSHES`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PushInfo {
     /// Wire name.
     pub name: &'static str,

@@ -19,6 +19,7 @@ pub type DecodeTypeFn = fn(&str, &str) -> Option<Result<Box<dyn Decoded>, Decode
 /// # }
 /// ```
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct Api {
     /// The version.
     pub version: ApiVersion,
@@ -28,11 +29,11 @@ pub struct Api {
     pub pushes: &'static [PushInfo],
     /// The name of every type, sorted.
     pub types: &'static [&'static str],
-    /// Decodes a request payload by action name (an unknown name gives `AnyRequest::Unknown`).
+    /// Decodes a request payload by action name (an unknown name gives an unknown `AnyRequest`).
     pub decode_request: DecodeFn,
-    /// Decodes a response payload by action name (an unknown name gives `AnyResponse::Unknown`).
+    /// Decodes a response payload by action name (an unknown name gives an unknown `AnyResponse`).
     pub decode_response: DecodeFn,
-    /// Decodes a push payload by push name (an unknown name gives `AnyPush::Unknown`).
+    /// Decodes a push payload by push name (an unknown name gives an unknown `AnyPush`).
     pub decode_push: DecodeFn,
     /// Decodes JSON as the type of that name; `None` when the version has no such type.
     pub decode_type: DecodeTypeFn,

@@ -177,8 +177,10 @@ impl fmt::Display for ResponseError {
 impl std::error::Error for ResponseError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ResponseError::Api(e) => Some(e),
-            ResponseError::Decode(e) => Some(e),
+            // Display already shows the inner error: forward to its source, so that error
+            // chains do not print it twice.
+            ResponseError::Api(e) => e.source(),
+            ResponseError::Decode(e) => e.source(),
             ResponseError::Status { .. } => None,
         }
     }

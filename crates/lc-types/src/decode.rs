@@ -130,19 +130,49 @@ pub(crate) fn nested(path: &serde_path_to_error::Path, error: &serde_json::Error
 /// # }
 /// ```
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
-    from_reader(serde_json::de::StrRead::new(text), || text.to_owned())
+    // Fast: no path tracking. Only a failure decodes again, tracking the path for the error.
+    serde_json::from_str(text).or_else(|_| from_reader(serde_json::de::StrRead::new(text), || text.to_owned()))
 }
 
 /// Decodes `T` from JSON bytes; see [`from_str`]. Bytes that are not UTF-8 are kept lossily in
 /// [`DecodeError::raw`].
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
-    from_reader(serde_json::de::SliceRead::new(bytes), || {
-        String::from_utf8_lossy(bytes).into_owned()
+    serde_json::from_slice(bytes).or_else(|_| {
+        from_reader(serde_json::de::SliceRead::new(bytes), || {
+            String::from_utf8_lossy(bytes).into_owned()
+        })
     })
 }
 
-/// Decodes one whole JSON document; `raw` gives the input text for the error.
+std::thread_local! {
+    /// Whether the decode running on this thread tracks JSON paths: only the second pass, after
+    /// a fast decode failed, does (see [`variant`]).
+    static TRACKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is decoding a second time to find the path of a failure.
+pub(crate) fn tracking_paths() -> bool {
+    TRACKING.with(std::cell::Cell::get)
+}
+
+/// Runs `f` with path tracking on, restoring the previous state afterwards.
+fn tracking<T>(f: impl FnOnce() -> T) -> T {
+    let before = TRACKING.with(|t| t.replace(true));
+    let result = f();
+    TRACKING.with(|t| t.set(before));
+    result
+}
+
+/// Decodes one whole JSON document, tracking the path of a failure; `raw` gives the input
+/// text for the error. The slow pass, run only after a fast decode failed.
 fn from_reader<'de, R: serde_json::de::Read<'de>, T: DeserializeOwned>(read: R, raw: impl Fn() -> String) -> Result<T, DecodeError> {
+    tracking(|| from_reader_tracked(read, raw))
+}
+
+fn from_reader_tracked<'de, R: serde_json::de::Read<'de>, T: DeserializeOwned>(
+    read: R,
+    raw: impl Fn() -> String,
+) -> Result<T, DecodeError> {
     let mut de = serde_json::Deserializer::new(read);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), raw()))?;
     de.end().map_err(|e| DecodeError::new(".".to_owned(), e, raw()))?;
@@ -151,7 +181,10 @@ fn from_reader<'de, R: serde_json::de::Read<'de>, T: DeserializeOwned>(read: R, 
 
 /// Decodes `T` from an already parsed JSON value; see [`from_str`].
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
-    serde_path_to_error::deserialize(&value).map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), value.to_string()))
+    T::deserialize(&value).or_else(|_| {
+        tracking(|| serde_path_to_error::deserialize(&value))
+            .map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), value.to_string()))
+    })
 }
 
 /// A decoded value of some generated type, for tools that choose the type at run time
@@ -173,12 +206,6 @@ impl<T: serde::Serialize + crate::Unknowns + fmt::Debug> Decoded for T {
     fn to_json(&self) -> Result<Value, serde_json::Error> {
         serde_json::to_value(self)
     }
-}
-
-/// Decodes a union variant from the buffered object of its union, keeping the inner path.
-#[doc(hidden)]
-pub fn variant<T: DeserializeOwned, E: serde::de::Error>(object: serde_json::Map<String, Value>) -> Result<T, E> {
-    serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| E::custom(nested(e.path(), e.inner())))
 }
 
 /// Serde helpers for an optional field whose value may be `null`: absent is `None`,

@@ -20,7 +20,14 @@ use crate::unknown::{JsonPath, Unknown, UnknownKind, Unknowns};
 /// assert_eq!(e.error.type_, ErrorType::Authentication);
 /// assert_eq!(e.to_string(), "authentication: Invalid access token");
 /// ```
+///
+/// `#[non_exhaustive]` (a later version may add fields): build one with [`ErrorEnvelope::new`].
+///
+/// ```compile_fail,E0639
+/// let e = lc_types::ErrorEnvelope { error: lc_types::ErrorDetails::new(lc_types::ErrorType::Internal, "m"), extra: Default::default() };
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ErrorEnvelope {
     /// The error.
     pub error: ErrorDetails,
@@ -33,6 +40,7 @@ pub struct ErrorEnvelope {
 ///
 /// Transports report it inside an [`ApiError`](crate::ApiError), which adds the HTTP status and the raw body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ErrorDetails {
     /// What kind of error it is; decide on this, not on the message.
     #[serde(rename = "type")]
@@ -51,12 +59,7 @@ impl ErrorEnvelope {
     /// An envelope around an error of `type_` with `message`.
     pub fn new(type_: ErrorType, message: impl Into<String>) -> Self {
         ErrorEnvelope {
-            error: ErrorDetails {
-                type_,
-                message: message.into(),
-                data: None,
-                extra: Map::new(),
-            },
+            error: ErrorDetails::new(type_, message),
             extra: Map::new(),
         }
     }
@@ -79,6 +82,18 @@ impl ErrorEnvelope {
     }
 }
 
+impl ErrorDetails {
+    /// An error of `type_` with `message`, no `data`.
+    pub fn new(type_: ErrorType, message: impl Into<String>) -> Self {
+        ErrorDetails {
+            type_,
+            message: message.into(),
+            data: None,
+            extra: Map::new(),
+        }
+    }
+}
+
 impl fmt::Display for ErrorEnvelope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.error.type_, self.error.message)
@@ -89,13 +104,29 @@ impl std::error::Error for ErrorEnvelope {}
 
 macro_rules! error_types {
     ($($(#[$doc:meta])* $variant:ident = $wire:literal,)*) => {
-        /// The error types of the API (reference §5.6). Open: a type this crate does not know
-        /// decodes into `Unknown` and is re-encoded unchanged.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        /// The error types of the API (reference §5.6).
+        ///
+        /// Open: a type this crate does not know decodes into a hidden case and is re-encoded
+        /// unchanged; read it with [`as_str`](Self::as_str) and [`is_unknown`](Self::is_unknown).
+        /// A known type never lands there: `ErrorType::from("not_found")` is
+        /// `ErrorType::NotFound`. Equality, hashing and ordering follow [`as_str`](Self::as_str).
+        ///
+        /// ```
+        /// use lc_types::ErrorType;
+        /// assert_eq!(ErrorType::from("not_found"), ErrorType::NotFound);
+        /// let new: ErrorType = "brand_new".parse().unwrap();
+        /// assert!(new.is_unknown());
+        /// assert_eq!(new.as_str(), "brand_new");
+        /// ```
+        #[derive(Clone, Debug)]
+        #[non_exhaustive]
         pub enum ErrorType {
             $($(#[$doc])* $variant,)*
-            /// A type this crate does not know, as sent.
-            Unknown(String),
+            /// A type this crate does not know, as sent. Not part of the API: never match on
+            /// it (it is not constructible from outside, and a later version may know the
+            /// value); use [`as_str`](Self::as_str) and [`is_unknown`](Self::is_unknown).
+            #[doc(hidden)]
+            _Custom(crate::PrivOwnedStr),
         }
 
         impl ErrorType {
@@ -106,17 +137,16 @@ macro_rules! error_types {
             pub fn as_str(&self) -> &str {
                 match self {
                     $(ErrorType::$variant => $wire,)*
-                    ErrorType::Unknown(s) => s,
+                    ErrorType::_Custom(s) => s.as_str(),
                 }
             }
-        }
 
-        impl From<&str> for ErrorType {
-            fn from(s: &str) -> Self {
-                match s {
+            /// The known variant for `s`, if there is one.
+            fn known(s: &str) -> Option<Self> {
+                Some(match s {
                     $($wire => ErrorType::$variant,)*
-                    other => ErrorType::Unknown(other.to_owned()),
-                }
+                    _ => return None,
+                })
             }
         }
     };
@@ -189,6 +219,8 @@ error_types! {
     AlreadyExists = "already_exists",
     /// Agent-side: a transfer of ownership is needed.
     TransferOwnership = "transfer_ownership",
+    /// Agent-side: `transfer_ownership` as the shared error list also spells it.
+    OwnershipTransfer = "ownership_transfer",
     /// Agent-side: an access is missing.
     MissingAccess = "missing_access",
 }
@@ -196,7 +228,13 @@ error_types! {
 impl ErrorType {
     /// Whether the type is one this crate does not know.
     pub fn is_unknown(&self) -> bool {
-        matches!(self, ErrorType::Unknown(_))
+        matches!(self, ErrorType::_Custom(_))
+    }
+}
+
+impl From<&str> for ErrorType {
+    fn from(s: &str) -> Self {
+        ErrorType::known(s).unwrap_or_else(|| ErrorType::_Custom(crate::PrivOwnedStr::new(s)))
     }
 }
 
@@ -235,10 +273,33 @@ impl ErrorType {
 
 impl From<String> for ErrorType {
     fn from(s: String) -> Self {
-        match ErrorType::from(s.as_str()) {
-            ErrorType::Unknown(_) => ErrorType::Unknown(s),
-            known => known,
-        }
+        ErrorType::known(&s).unwrap_or_else(|| ErrorType::_Custom(crate::PrivOwnedStr::new(s)))
+    }
+}
+
+impl PartialEq for ErrorType {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for ErrorType {}
+
+impl std::hash::Hash for ErrorType {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for ErrorType {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ErrorType {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
     }
 }
 
@@ -263,7 +324,11 @@ impl Serialize for ErrorType {
 
 impl<'de> Deserialize<'de> for ErrorType {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(ErrorType::from)
+        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Ok(match s {
+            std::borrow::Cow::Borrowed(b) => ErrorType::from(b),
+            std::borrow::Cow::Owned(o) => ErrorType::from(o),
+        })
     }
 }
 
@@ -283,8 +348,8 @@ impl Unknowns for ErrorDetails {
 
 impl Unknowns for ErrorType {
     fn visit_unknowns(&self, path: &mut JsonPath, found: &mut dyn FnMut(Unknown)) {
-        if let ErrorType::Unknown(s) = self {
-            path.report(UnknownKind::EnumValue(s.clone()), found);
+        if let ErrorType::_Custom(s) = self {
+            path.report(UnknownKind::EnumValue(s.as_str().to_owned()), found);
         }
     }
 }
@@ -297,7 +362,8 @@ mod tests {
     fn unknown_types_round_trip() {
         let text = r#"{"error":{"data":{"region":"fra"},"message":"m","type":"brand_new","x":1}}"#;
         let e: ErrorEnvelope = crate::from_str(text).unwrap();
-        assert_eq!(e.error.type_, ErrorType::Unknown("brand_new".into()));
+        assert!(e.error.type_.is_unknown());
+        assert_eq!(e.error.type_.as_str(), "brand_new");
         assert_eq!(serde_json::to_value(&e).unwrap(), serde_json::from_str::<Value>(text).unwrap());
         assert_eq!(e.unknowns().len(), 2);
         for known in ErrorType::KNOWN {
@@ -319,5 +385,46 @@ mod tests {
                 "too_many_requests"
             ]
         );
+    }
+
+    #[test]
+    fn a_known_type_never_lands_in_the_catch_all() {
+        for known in ErrorType::KNOWN {
+            let from_str = ErrorType::from(*known);
+            let from_string = ErrorType::from((*known).to_owned());
+            let parsed: ErrorType = known.parse().unwrap();
+            let decoded: ErrorType = serde_json::from_value(Value::String((*known).to_owned())).unwrap();
+            for t in [&from_str, &from_string, &parsed, &decoded] {
+                assert!(!t.is_unknown(), "{known}");
+                assert!(!matches!(t, ErrorType::_Custom(_)), "{known}");
+                assert_eq!(t.as_str(), *known);
+            }
+        }
+        assert_eq!(ErrorType::from("not_found"), ErrorType::NotFound);
+        assert!(matches!(ErrorType::from("not_found".to_owned()), ErrorType::NotFound));
+    }
+
+    #[test]
+    fn equality_hash_and_order_follow_the_wire_text() {
+        use std::collections::hash_map::DefaultHasher;
+        use std::hash::{Hash, Hasher};
+        let hash = |t: &ErrorType| {
+            let mut h = DefaultHasher::new();
+            t.hash(&mut h);
+            h.finish()
+        };
+        let (a, b) = (ErrorType::from("zzz_new"), ErrorType::from("zzz_new".to_owned()));
+        assert_eq!(a, b);
+        assert_eq!(hash(&a), hash(&b));
+        assert_ne!(a, ErrorType::from("zzz_other"));
+        let mut all: Vec<ErrorType> = ["validation", "aaa_new", "internal", "zzz_new", "authentication"]
+            .into_iter()
+            .map(ErrorType::from)
+            .collect();
+        all.sort();
+        let texts: Vec<&str> = all.iter().map(ErrorType::as_str).collect();
+        assert_eq!(texts, ["aaa_new", "authentication", "internal", "validation", "zzz_new"]);
+        assert!(ErrorType::Internal < ErrorType::from("internal_2"));
+        assert_eq!(ErrorType::Internal.cmp(&ErrorType::from("internal")), std::cmp::Ordering::Equal);
     }
 }

@@ -31,6 +31,7 @@ use crate::{ApiError, ApiVersion, DecodeError, ErrorEnvelope, Push, ResponseErro
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct RequestFrame {
     /// API version of this request (3.3+); may only be at least the connection's version.
     pub version: Option<String>,
@@ -48,6 +49,7 @@ pub struct RequestFrame {
 ///
 /// On failure `success` is `false` and the payload is an [`ErrorEnvelope`].
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ResponseFrame {
     /// The `request_id` of the request.
     pub request_id: Option<String>,
@@ -63,6 +65,7 @@ pub struct ResponseFrame {
 
 /// A push from the server: `{"version", "request_id"?, "action", "type": "push", "payload"}`.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct PushFrame {
     /// API version of the payload (3.3+).
     pub version: Option<String>,
@@ -88,6 +91,7 @@ pub struct PushFrame {
 /// assert_eq!(push.payload.get(), r#"{"unique_id":"u1"}"#);
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Frame {
     /// A request (no `type`).
     Request(RequestFrame),
@@ -289,7 +293,7 @@ impl PushFrame {
 
     /// Decodes the payload by push name, in the version the frame names (pushes carry it since
     /// 3.3), or in `connection` when it names none. A version whose cargo feature is off gives
-    /// [`crate::VersionedPush::Unsupported`] with the payload kept. See [`crate::VersionedPush`].
+    /// an unsupported [`crate::VersionedPush`] (`is_unsupported()`) with the payload kept.
     pub fn decode_any(&self, connection: ApiVersion) -> Result<crate::VersionedPush, DecodeError> {
         let version = self.version.clone().unwrap_or_else(|| connection.to_string());
         crate::VersionedPush::decode(&version, &self.action, self.payload.get())

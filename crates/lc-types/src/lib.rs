@@ -17,10 +17,10 @@
 //! [`ErrorEnvelope`] and the [`ApiError`]/[`ResponseError`] transports report, [`Timestamp`],
 //! [`ApiVersion`], path-naming decoding ([`from_str`]) and [`Unknowns`].
 //!
-//! Nothing is lost: unknown fields are kept in each struct's `extra` map, unknown enum values in
-//! an `Unknown(String)` case, unknown union members (event types, user types, form fields) and
-//! unknown pushes as raw JSON, and timestamps keep their exact text. Re-encoding a decoded value
-//! gives back the same JSON.
+//! Nothing is lost: unknown fields are kept in each struct's `extra` map, unknown enum values as
+//! their text, unknown union members (event types, user types, form fields) as an
+//! [`UnknownVariant`] and unknown actions and pushes as an [`UnknownPayload`], both raw JSON, and
+//! timestamps keep their exact text. Re-encoding a decoded value gives back the same JSON.
 //!
 //! ```
 //! # #[cfg(feature = "v3_6")] {
@@ -50,6 +50,31 @@
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Forward compatibility
+//!
+//! LiveChat adds fields, enum values, union members, actions and pushes in every version, so:
+//! - every generated struct, enum and union is `#[non_exhaustive]`: a new field, value or member
+//!   is not a breaking change. Build structs with `new(required fields)`, or `Default` where
+//!   every field is optional, and set optional fields by assignment; `match` with a `_` arm.
+//! - a catch-all never holds a known value. The case for what a version does not know is a hidden
+//!   variant (`_Custom`) holding a type with private fields that only this crate's decoders build,
+//!   and only for a value, tag or name they do not know (ruma's design); otherwise two equal wire
+//!   values could compare unequal and a `match` on the known variant would miss one. Equality,
+//!   hashing and ordering of string enums follow `as_str()`, and so do their methods (e.g.
+//!   `DisconnectReason::policy()`). `_Custom` is hidden and not part of the API: code that matches
+//!   it to move its content into another enum is on its own. Read the catch-all through methods,
+//!   not by matching `_Custom` (a later version may know the value):
+//!   - string enums: `as_str()`, `is_unknown()`; `From<&str>`, `From<String>`, `FromStr` and serde
+//!     give the known variant when there is one;
+//!   - unions (`Event`, `User`, `FilledFormField`, ...): `tag()`, `is_unknown()`, `as_unknown()`
+//!     (an [`UnknownVariant`]);
+//!   - `AnyRequest`, `AnyResponse`, `AnyPush`: `name()`, `is_unknown()`, `as_unknown()` (an
+//!     [`UnknownPayload`]); [`VersionedRequest`], [`VersionedPush`]: `name()`,
+//!     `is_unsupported()`, `as_unsupported()`;
+//!   - [`Unknowns::unknowns`] lists all of them in a decoded value, with their JSON paths.
+//! - a known member, action or push with a malformed body is a decode error naming the JSON path,
+//!   never "unknown".
 #![warn(missing_docs)]
 
 mod action;
@@ -62,8 +87,11 @@ mod error;
 mod frame;
 mod generated;
 pub mod limits;
+mod open;
 pub mod region;
 mod timestamp;
+#[doc(hidden)]
+pub mod union;
 mod unknown;
 mod version;
 pub mod web;
@@ -72,13 +100,16 @@ pub use action::{Action, ActionInfo, Push, PushInfo, RtmAction, WebAction, WebMe
 pub use api::{api, apis, Api, DecodeFn, DecodeTypeFn};
 pub use api_error::{ApiError, ResponseError};
 #[doc(hidden)]
-pub use decode::{double_option, variant};
+pub use decode::double_option;
 pub use decode::{from_slice, from_str, from_value, DecodeError, Decoded};
 pub use disconnect::DisconnectPolicy;
 pub use error::{ErrorDetails, ErrorEnvelope, ErrorType};
 pub use frame::{rtm_path, Frame, PushFrame, PushSubscription, RequestFrame, ResponseFrame};
 #[allow(unused_imports)] // empty when no version feature is on
 pub use generated::*;
+#[doc(hidden)]
+pub use open::PrivOwnedStr;
+pub use open::{UnknownPayload, UnknownVariant};
 pub use region::Region;
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub use unknown::{JsonPath, Unknown, UnknownKind, Unknowns};

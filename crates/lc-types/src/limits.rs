@@ -45,8 +45,9 @@ pub const LIST_THREADS_MAX_LIMIT: usize = 100;
 /// The most session fields a customer can have (`set_customer_session_fields`, `login`).
 pub const MAX_SESSION_FIELDS: usize = 100;
 
-/// The longest `text` of a message event (16 KB; the docs give it in KB, the schema's
-/// `maxLength` and the mock count characters).
+/// The longest `text` of a message event: 16 KB. The docs say "16 KB" without saying whether
+/// bytes or characters; the schema's `maxLength` (and so the mock) counts characters. A client
+/// that must be sure stays under this many bytes of UTF-8.
 pub const MAX_MESSAGE_TEXT_LENGTH: usize = 16 * 1024;
 
 /// The most elements of a rich message.

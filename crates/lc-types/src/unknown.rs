@@ -17,17 +17,18 @@ pub struct Unknown {
 
 /// The kinds of [`Unknown`] things.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum UnknownKind {
     /// An object field the schema does not list (kept in the struct's `extra` map).
     Field(String),
-    /// A string enum value the schema does not list (kept in the enum's `Unknown` case).
+    /// A string enum value the schema does not list (kept as its text: the enum's `as_str()`).
     EnumValue(String),
-    /// A union member whose tag the schema does not list (kept as raw JSON); `None` when the
-    /// object had no string tag.
+    /// A union member whose tag the schema does not list (kept as raw JSON, a
+    /// [`crate::UnknownVariant`]); `None` when the object had no string tag.
     Variant(Option<String>),
-    /// An action the API version does not have (kept as raw JSON).
+    /// An action the API version does not have (kept as raw JSON, a [`crate::UnknownPayload`]).
     Action(String),
-    /// A push the API version does not have (kept as raw JSON).
+    /// A push the API version does not have (kept as raw JSON, a [`crate::UnknownPayload`]).
     Push(String),
     /// A frame in an API version this build does not have (its cargo feature is off, or the
     /// version is newer); the payload is kept as raw JSON.

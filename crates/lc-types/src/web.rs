@@ -88,8 +88,8 @@ impl Method {
     }
 }
 
-/// The body of an [`HttpRequest`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The body of an [`HttpRequest`]. Its `Debug` shows a JSON body as text.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Body {
     /// No body (GET).
@@ -99,6 +99,16 @@ pub enum Body {
     /// A `multipart/form-data` body with one file part. The multipart encoder chooses the
     /// boundary, so it also sets `Content-Type` (see [`FilePart::content_type_header`]).
     Multipart(FilePart),
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Empty => f.write_str("Empty"),
+            Body::Json(bytes) => f.debug_tuple("Json").field(&String::from_utf8_lossy(bytes)).finish(),
+            Body::Multipart(part) => f.debug_tuple("Multipart").field(part).finish(),
+        }
+    }
 }
 
 /// What a multipart encoder needs for the one part of `upload_file`; the bytes stay with the
@@ -123,7 +133,8 @@ pub struct FilePart {
     pub field: &'static str,
     /// The file name sent in `Content-Disposition` (the uploaded file's URL ends with it).
     pub file_name: String,
-    /// The part's `Content-Type`, e.g. `image/png`.
+    /// The part's `Content-Type`, e.g. `image/png`. One holding a control character (a line
+    /// break could add a header to the part) is sent as `application/octet-stream`.
     pub content_type: String,
     /// The file's size in bytes (at most 10 MB, or the API answers `entity_too_large`).
     pub len: u64,
@@ -169,7 +180,8 @@ impl FilePart {
         let name = self.file_name.replace('"', "%22").replace('\r', "%0D").replace('\n', "%0A");
         format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{name}\"\r\nContent-Type: {}\r\n\r\n",
-            self.field, self.content_type
+            self.field,
+            self.safe_content_type()
         )
         .into_bytes()
     }
@@ -182,6 +194,22 @@ impl FilePart {
     /// The length of the whole multipart body (its `Content-Length`).
     pub fn multipart_len(&self, boundary: &str) -> u64 {
         (self.multipart_head(boundary).len() + Self::multipart_tail(boundary).len()) as u64 + self.len
+    }
+
+    /// The part's content type as it may be sent: [`FilePart::content_type`], or
+    /// `application/octet-stream` when that holds a control character.
+    ///
+    /// ```
+    /// use lc_types::web::FilePart;
+    /// assert_eq!(FilePart::new("a.png", "image/png", 3).safe_content_type(), "image/png");
+    /// assert_eq!(FilePart::new("a.png", "image/png\r\nX-Injected: 1", 3).safe_content_type(), "application/octet-stream");
+    /// ```
+    pub fn safe_content_type(&self) -> &str {
+        if self.content_type.chars().any(char::is_control) {
+            "application/octet-stream"
+        } else {
+            &self.content_type
+        }
     }
 
     /// The request's `Content-Type` for a multipart body with `boundary`.

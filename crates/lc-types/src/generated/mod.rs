@@ -12,6 +12,16 @@ pub(crate) const APIS: &[&crate::Api] = &[
     &v3_7::API,
 ];
 
+/// One constant per API version under `schema/` (whatever the cargo features).
+impl crate::ApiVersion {
+    /// API v3.5 (its types: module `v3_5`, feature `v3_5`).
+    pub const V3_5: crate::ApiVersion = crate::ApiVersion::new(3, 5);
+    /// API v3.6 (its types: module `v3_6`, feature `v3_6`).
+    pub const V3_6: crate::ApiVersion = crate::ApiVersion::new(3, 6);
+    /// API v3.7 (its types: module `v3_7`, feature `v3_7`).
+    pub const V3_7: crate::ApiVersion = crate::ApiVersion::new(3, 7);
+}
+
 /// The Customer Chat API v3.5: every object, request, response and push (feature `v3_5`).
 #[cfg(feature = "v3_5")]
 #[rustfmt::skip]

@@ -5,7 +5,9 @@
 //!
 //! A type that is identical in several versions (its schema and everything it refers to) is
 //! generated once and re-exported here, so the same value moves between versions unchanged.
-#![allow(clippy::all, clippy::pedantic, unused_imports, unused_mut, non_camel_case_types)]
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 pub use super::shared_v3_5_v3_6::LastThreadSummary;
 pub use super::shared_v3_5_v3_6_v3_7::AcceptGreetingResponse;
 pub use super::shared_v3_5_v3_6_v3_7::Access;
@@ -13,10 +15,12 @@ pub use super::shared_v3_5_v3_6_v3_7::ButtonTarget;
 pub use super::shared_v3_5_v3_6_v3_7::ButtonType;
 pub use super::shared_v3_5_v3_6_v3_7::CancelGreetingResponse;
 pub use super::shared_v3_5_v3_6_v3_7::ChatTransferredReason;
+pub use super::shared_v3_5_v3_6_v3_7::ChatUnreadStatus;
 pub use super::shared_v3_5_v3_6_v3_7::CheckGoalsResponse;
 pub use super::shared_v3_5_v3_6_v3_7::CheckboxFilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::ChoiceFilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::ChoiceFilledFormFieldType;
+pub use super::shared_v3_5_v3_6_v3_7::ClientApplication;
 pub use super::shared_v3_5_v3_6_v3_7::ConfigurationProperties;
 pub use super::shared_v3_5_v3_6_v3_7::CustomEvent;
 pub use super::shared_v3_5_v3_6_v3_7::CustomEventInput;
@@ -39,21 +43,18 @@ pub use super::shared_v3_5_v3_6_v3_7::FormEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::FormField;
 pub use super::shared_v3_5_v3_6_v3_7::FormFieldOption;
 pub use super::shared_v3_5_v3_6_v3_7::FormFieldType;
+pub use super::shared_v3_5_v3_6_v3_7::FormType;
 pub use super::shared_v3_5_v3_6_v3_7::GetConfigurationResponse;
 pub use super::shared_v3_5_v3_6_v3_7::GetFormResponse;
-pub use super::shared_v3_5_v3_6_v3_7::GetFormType;
 pub use super::shared_v3_5_v3_6_v3_7::GetLocalizationResponse;
 pub use super::shared_v3_5_v3_6_v3_7::GetUrlInfoResponse;
 pub use super::shared_v3_5_v3_6_v3_7::GroupChooserFilledFormField;
 pub use super::shared_v3_5_v3_6_v3_7::GroupStatus;
-pub use super::shared_v3_5_v3_6_v3_7::ListChatsSortOrder;
 pub use super::shared_v3_5_v3_6_v3_7::ListGroupPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::ListGroupStatusesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::ListLicensePropertiesResponse;
-pub use super::shared_v3_5_v3_6_v3_7::ListThreadsSortOrder;
-pub use super::shared_v3_5_v3_6_v3_7::LoginApplication;
-pub use super::shared_v3_5_v3_6_v3_7::LoginChat;
 pub use super::shared_v3_5_v3_6_v3_7::MarkEventsAsSeenResponse;
+pub use super::shared_v3_5_v3_6_v3_7::NewChatUser;
 pub use super::shared_v3_5_v3_6_v3_7::PingResponse;
 pub use super::shared_v3_5_v3_6_v3_7::Properties;
 pub use super::shared_v3_5_v3_6_v3_7::PropertyNames;
@@ -67,8 +68,8 @@ pub use super::shared_v3_5_v3_6_v3_7::SendRichMessagePostbackResponse;
 pub use super::shared_v3_5_v3_6_v3_7::SendSneakPeekResponse;
 pub use super::shared_v3_5_v3_6_v3_7::SessionFields;
 pub use super::shared_v3_5_v3_6_v3_7::SetCustomerSessionFieldsResponse;
+pub use super::shared_v3_5_v3_6_v3_7::SortOrder;
 pub use super::shared_v3_5_v3_6_v3_7::StartChatResponse;
-pub use super::shared_v3_5_v3_6_v3_7::StartChatUser;
 pub use super::shared_v3_5_v3_6_v3_7::SystemMessageEvent;
 pub use super::shared_v3_5_v3_6_v3_7::SystemMessageEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::TextFilledFormField;
@@ -90,18 +91,13 @@ pub use super::shared_v3_5_v3_6_v3_7::WidgetButtonType;
 pub fn decode_type(
     name: &str,
     text: &str,
-) -> ::std::option::Option<
-    ::std::result::Result<::std::boxed::Box<dyn crate::Decoded>, crate::DecodeError>,
-> {
+) -> Option<Result<Box<dyn crate::Decoded>, crate::DecodeError>> {
     fn boxed<T: crate::Decoded + 'static>(
-        r: ::std::result::Result<T, crate::DecodeError>,
-    ) -> ::std::result::Result<
-        ::std::boxed::Box<dyn crate::Decoded>,
-        crate::DecodeError,
-    > {
-        r.map(|v| ::std::boxed::Box::new(v) as ::std::boxed::Box<dyn crate::Decoded>)
+        r: Result<T, crate::DecodeError>,
+    ) -> Result<Box<dyn crate::Decoded>, crate::DecodeError> {
+        r.map(|v| Box::new(v) as Box<dyn crate::Decoded>)
     }
-    ::std::option::Option::Some(
+    Some(
         match name {
             "AcceptGreetingRequest" => {
                 boxed(crate::from_str::<AcceptGreetingRequest>(text))
@@ -129,10 +125,12 @@ pub fn decode_type(
                 boxed(crate::from_str::<ChatPropertiesUpdatedPush>(text))
             }
             "ChatSummary" => boxed(crate::from_str::<ChatSummary>(text)),
+            "ChatToResume" => boxed(crate::from_str::<ChatToResume>(text)),
             "ChatTransferredPush" => boxed(crate::from_str::<ChatTransferredPush>(text)),
             "ChatTransferredReason" => {
                 boxed(crate::from_str::<ChatTransferredReason>(text))
             }
+            "ChatUnreadStatus" => boxed(crate::from_str::<ChatUnreadStatus>(text)),
             "CheckGoalsRequest" => boxed(crate::from_str::<CheckGoalsRequest>(text)),
             "CheckGoalsResponse" => boxed(crate::from_str::<CheckGoalsResponse>(text)),
             "CheckboxFilledFormField" => {
@@ -144,12 +142,14 @@ pub fn decode_type(
             "ChoiceFilledFormFieldType" => {
                 boxed(crate::from_str::<ChoiceFilledFormFieldType>(text))
             }
+            "ClientApplication" => boxed(crate::from_str::<ClientApplication>(text)),
             "ConfigurationProperties" => {
                 boxed(crate::from_str::<ConfigurationProperties>(text))
             }
             "CustomEvent" => boxed(crate::from_str::<CustomEvent>(text)),
             "CustomEventInput" => boxed(crate::from_str::<CustomEventInput>(text)),
             "Customer" => boxed(crate::from_str::<Customer>(text)),
+            "CustomerDetails" => boxed(crate::from_str::<CustomerDetails>(text)),
             "CustomerDisconnectedPush" => {
                 boxed(crate::from_str::<CustomerDisconnectedPush>(text))
             }
@@ -213,6 +213,7 @@ pub fn decode_type(
             "FormField" => boxed(crate::from_str::<FormField>(text)),
             "FormFieldOption" => boxed(crate::from_str::<FormFieldOption>(text)),
             "FormFieldType" => boxed(crate::from_str::<FormFieldType>(text)),
+            "FormType" => boxed(crate::from_str::<FormType>(text)),
             "GetChatRequest" => boxed(crate::from_str::<GetChatRequest>(text)),
             "GetChatResponse" => boxed(crate::from_str::<GetChatResponse>(text)),
             "GetConfigurationRequest" => {
@@ -231,7 +232,6 @@ pub fn decode_type(
             }
             "GetFormRequest" => boxed(crate::from_str::<GetFormRequest>(text)),
             "GetFormResponse" => boxed(crate::from_str::<GetFormResponse>(text)),
-            "GetFormType" => boxed(crate::from_str::<GetFormType>(text)),
             "GetLocalizationRequest" => {
                 boxed(crate::from_str::<GetLocalizationRequest>(text))
             }
@@ -279,7 +279,6 @@ pub fn decode_type(
             "LastThreadSummary" => boxed(crate::from_str::<LastThreadSummary>(text)),
             "ListChatsRequest" => boxed(crate::from_str::<ListChatsRequest>(text)),
             "ListChatsResponse" => boxed(crate::from_str::<ListChatsResponse>(text)),
-            "ListChatsSortOrder" => boxed(crate::from_str::<ListChatsSortOrder>(text)),
             "ListGroupPropertiesRequest" => {
                 boxed(crate::from_str::<ListGroupPropertiesRequest>(text))
             }
@@ -300,12 +299,6 @@ pub fn decode_type(
             }
             "ListThreadsRequest" => boxed(crate::from_str::<ListThreadsRequest>(text)),
             "ListThreadsResponse" => boxed(crate::from_str::<ListThreadsResponse>(text)),
-            "ListThreadsSortOrder" => {
-                boxed(crate::from_str::<ListThreadsSortOrder>(text))
-            }
-            "LoginApplication" => boxed(crate::from_str::<LoginApplication>(text)),
-            "LoginChat" => boxed(crate::from_str::<LoginChat>(text)),
-            "LoginCustomer" => boxed(crate::from_str::<LoginCustomer>(text)),
             "LoginRequest" => boxed(crate::from_str::<LoginRequest>(text)),
             "LoginResponse" => boxed(crate::from_str::<LoginResponse>(text)),
             "MarkEventsAsSeenRequest" => {
@@ -317,6 +310,9 @@ pub fn decode_type(
             "MessageEvent" => boxed(crate::from_str::<MessageEvent>(text)),
             "MessageEventInput" => boxed(crate::from_str::<MessageEventInput>(text)),
             "MessagePostback" => boxed(crate::from_str::<MessagePostback>(text)),
+            "NewChat" => boxed(crate::from_str::<NewChat>(text)),
+            "NewChatUser" => boxed(crate::from_str::<NewChatUser>(text)),
+            "NewThread" => boxed(crate::from_str::<NewThread>(text)),
             "PingRequest" => boxed(crate::from_str::<PingRequest>(text)),
             "PingResponse" => boxed(crate::from_str::<PingResponse>(text)),
             "Postback" => boxed(crate::from_str::<Postback>(text)),
@@ -333,10 +329,8 @@ pub fn decode_type(
             "RequestEmailVerificationResponse" => {
                 boxed(crate::from_str::<RequestEmailVerificationResponse>(text))
             }
-            "ResumeChatChat" => boxed(crate::from_str::<ResumeChatChat>(text)),
             "ResumeChatRequest" => boxed(crate::from_str::<ResumeChatRequest>(text)),
             "ResumeChatResponse" => boxed(crate::from_str::<ResumeChatResponse>(text)),
-            "ResumeChatThread" => boxed(crate::from_str::<ResumeChatThread>(text)),
             "RichMessageButton" => boxed(crate::from_str::<RichMessageButton>(text)),
             "RichMessageElement" => boxed(crate::from_str::<RichMessageElement>(text)),
             "RichMessageEvent" => boxed(crate::from_str::<RichMessageEvent>(text)),
@@ -366,11 +360,9 @@ pub fn decode_type(
             "SetCustomerSessionFieldsResponse" => {
                 boxed(crate::from_str::<SetCustomerSessionFieldsResponse>(text))
             }
-            "StartChatChat" => boxed(crate::from_str::<StartChatChat>(text)),
+            "SortOrder" => boxed(crate::from_str::<SortOrder>(text)),
             "StartChatRequest" => boxed(crate::from_str::<StartChatRequest>(text)),
             "StartChatResponse" => boxed(crate::from_str::<StartChatResponse>(text)),
-            "StartChatThread" => boxed(crate::from_str::<StartChatThread>(text)),
-            "StartChatUser" => boxed(crate::from_str::<StartChatUser>(text)),
             "SystemMessageEvent" => boxed(crate::from_str::<SystemMessageEvent>(text)),
             "SystemMessageEventInput" => {
                 boxed(crate::from_str::<SystemMessageEventInput>(text))
@@ -433,369 +425,369 @@ pub fn decode_type(
             "WebviewHeight" => boxed(crate::from_str::<WebviewHeight>(text)),
             "WidgetButton" => boxed(crate::from_str::<WidgetButton>(text)),
             "WidgetButtonType" => boxed(crate::from_str::<WidgetButtonType>(text)),
-            _ => return ::std::option::Option::None,
+            _ => return None,
         },
     )
 }
-///Every action of API v3.5, in the manifest's order.
+/// Every action of API v3.5, in the manifest's order.
 pub const ACTIONS: &[crate::ActionInfo] = &[
     crate::ActionInfo {
         name: "login",
-        web: ::std::option::Option::None,
+        web: None,
         rtm: true,
         needs_token: true,
         idempotent: false,
-        request: ::std::option::Option::Some("LoginRequest"),
+        request: Some("LoginRequest"),
         response: "LoginResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#login",
     },
     crate::ActionInfo {
         name: "list_chats",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("ListChatsRequest"),
+        request: Some("ListChatsRequest"),
         response: "ListChatsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-chats",
     },
     crate::ActionInfo {
         name: "list_threads",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("ListThreadsRequest"),
+        request: Some("ListThreadsRequest"),
         response: "ListThreadsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-threads",
     },
     crate::ActionInfo {
         name: "get_chat",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("GetChatRequest"),
+        request: Some("GetChatRequest"),
         response: "GetChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-chat",
     },
     crate::ActionInfo {
         name: "start_chat",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: false,
-        request: ::std::option::Option::Some("StartChatRequest"),
+        request: Some("StartChatRequest"),
         response: "StartChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#start-chat",
     },
     crate::ActionInfo {
         name: "resume_chat",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: false,
-        request: ::std::option::Option::Some("ResumeChatRequest"),
+        request: Some("ResumeChatRequest"),
         response: "ResumeChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#resume-chat",
     },
     crate::ActionInfo {
         name: "deactivate_chat",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: false,
-        request: ::std::option::Option::Some("DeactivateChatRequest"),
+        request: Some("DeactivateChatRequest"),
         response: "DeactivateChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#deactivate-chat",
     },
     crate::ActionInfo {
         name: "send_event",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: false,
-        request: ::std::option::Option::Some("SendEventRequest"),
+        request: Some("SendEventRequest"),
         response: "SendEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-event",
     },
     crate::ActionInfo {
         name: "upload_file",
-        web: ::std::option::Option::Some(crate::WebMethod::Multipart),
+        web: Some(crate::WebMethod::Multipart),
         rtm: false,
         needs_token: true,
         idempotent: false,
-        request: ::std::option::Option::None,
+        request: None,
         response: "UploadFileResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#upload-file",
     },
     crate::ActionInfo {
         name: "send_rich_message_postback",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: false,
-        request: ::std::option::Option::Some("SendRichMessagePostbackRequest"),
+        request: Some("SendRichMessagePostbackRequest"),
         response: "SendRichMessagePostbackResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-rich-message-postback",
     },
     crate::ActionInfo {
         name: "send_sneak_peek",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("SendSneakPeekRequest"),
+        request: Some("SendSneakPeekRequest"),
         response: "SendSneakPeekResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-sneak-peek",
     },
     crate::ActionInfo {
         name: "update_chat_properties",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("UpdateChatPropertiesRequest"),
+        request: Some("UpdateChatPropertiesRequest"),
         response: "UpdateChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-chat-properties",
     },
     crate::ActionInfo {
         name: "delete_chat_properties",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: false,
-        request: ::std::option::Option::Some("DeleteChatPropertiesRequest"),
+        request: Some("DeleteChatPropertiesRequest"),
         response: "DeleteChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-chat-properties",
     },
     crate::ActionInfo {
         name: "update_thread_properties",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("UpdateThreadPropertiesRequest"),
+        request: Some("UpdateThreadPropertiesRequest"),
         response: "UpdateThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-thread-properties",
     },
     crate::ActionInfo {
         name: "delete_thread_properties",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: false,
-        request: ::std::option::Option::Some("DeleteThreadPropertiesRequest"),
+        request: Some("DeleteThreadPropertiesRequest"),
         response: "DeleteThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-thread-properties",
     },
     crate::ActionInfo {
         name: "update_event_properties",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("UpdateEventPropertiesRequest"),
+        request: Some("UpdateEventPropertiesRequest"),
         response: "UpdateEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-event-properties",
     },
     crate::ActionInfo {
         name: "delete_event_properties",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: false,
-        request: ::std::option::Option::Some("DeleteEventPropertiesRequest"),
+        request: Some("DeleteEventPropertiesRequest"),
         response: "DeleteEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-event-properties",
     },
     crate::ActionInfo {
         name: "list_license_properties",
-        web: ::std::option::Option::Some(crate::WebMethod::Get),
+        web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
         idempotent: true,
-        request: ::std::option::Option::Some("ListLicensePropertiesRequest"),
+        request: Some("ListLicensePropertiesRequest"),
         response: "ListLicensePropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-license-properties",
     },
     crate::ActionInfo {
         name: "list_group_properties",
-        web: ::std::option::Option::Some(crate::WebMethod::Get),
+        web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
         idempotent: true,
-        request: ::std::option::Option::Some("ListGroupPropertiesRequest"),
+        request: Some("ListGroupPropertiesRequest"),
         response: "ListGroupPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-properties",
     },
     crate::ActionInfo {
         name: "update_customer",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("UpdateCustomerRequest"),
+        request: Some("UpdateCustomerRequest"),
         response: "UpdateCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-customer",
     },
     crate::ActionInfo {
         name: "update_customer_page",
-        web: ::std::option::Option::None,
+        web: None,
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("UpdateCustomerPageRequest"),
+        request: Some("UpdateCustomerPageRequest"),
         response: "UpdateCustomerPageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#update-customer-page",
     },
     crate::ActionInfo {
         name: "set_customer_session_fields",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("SetCustomerSessionFieldsRequest"),
+        request: Some("SetCustomerSessionFieldsRequest"),
         response: "SetCustomerSessionFieldsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#set-customer-session-fields",
     },
     crate::ActionInfo {
         name: "get_customer",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("GetCustomerRequest"),
+        request: Some("GetCustomerRequest"),
         response: "GetCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-customer",
     },
     crate::ActionInfo {
         name: "list_group_statuses",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("ListGroupStatusesRequest"),
+        request: Some("ListGroupStatusesRequest"),
         response: "ListGroupStatusesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-statuses",
     },
     crate::ActionInfo {
         name: "check_goals",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: false,
         needs_token: true,
         idempotent: false,
-        request: ::std::option::Option::Some("CheckGoalsRequest"),
+        request: Some("CheckGoalsRequest"),
         response: "CheckGoalsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#check-goals",
     },
     crate::ActionInfo {
         name: "get_form",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("GetFormRequest"),
+        request: Some("GetFormRequest"),
         response: "GetFormResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-form",
     },
     crate::ActionInfo {
         name: "get_predicted_agent",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("GetPredictedAgentRequest"),
+        request: Some("GetPredictedAgentRequest"),
         response: "GetPredictedAgentResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-predicted-agent",
     },
     crate::ActionInfo {
         name: "get_url_info",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("GetUrlInfoRequest"),
+        request: Some("GetUrlInfoRequest"),
         response: "GetUrlInfoResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-url-info",
     },
     crate::ActionInfo {
         name: "mark_events_as_seen",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("MarkEventsAsSeenRequest"),
+        request: Some("MarkEventsAsSeenRequest"),
         response: "MarkEventsAsSeenResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#mark-events-as-seen",
     },
     crate::ActionInfo {
         name: "accept_greeting",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: false,
-        request: ::std::option::Option::Some("AcceptGreetingRequest"),
+        request: Some("AcceptGreetingRequest"),
         response: "AcceptGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#accept-greeting",
     },
     crate::ActionInfo {
         name: "cancel_greeting",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
         idempotent: false,
-        request: ::std::option::Option::Some("CancelGreetingRequest"),
+        request: Some("CancelGreetingRequest"),
         response: "CancelGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#cancel-greeting",
     },
     crate::ActionInfo {
         name: "request_email_verification",
-        web: ::std::option::Option::Some(crate::WebMethod::Post),
+        web: Some(crate::WebMethod::Post),
         rtm: false,
         needs_token: true,
         idempotent: false,
-        request: ::std::option::Option::Some("RequestEmailVerificationRequest"),
+        request: Some("RequestEmailVerificationRequest"),
         response: "RequestEmailVerificationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#request-email-verification",
     },
     crate::ActionInfo {
         name: "get_dynamic_configuration",
-        web: ::std::option::Option::Some(crate::WebMethod::Get),
+        web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
         idempotent: true,
-        request: ::std::option::Option::Some("GetDynamicConfigurationRequest"),
+        request: Some("GetDynamicConfigurationRequest"),
         response: "GetDynamicConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-dynamic-configuration",
     },
     crate::ActionInfo {
         name: "get_configuration",
-        web: ::std::option::Option::Some(crate::WebMethod::Get),
+        web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
         idempotent: true,
-        request: ::std::option::Option::Some("GetConfigurationRequest"),
+        request: Some("GetConfigurationRequest"),
         response: "GetConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-configuration",
     },
     crate::ActionInfo {
         name: "get_localization",
-        web: ::std::option::Option::Some(crate::WebMethod::Get),
+        web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
         idempotent: true,
-        request: ::std::option::Option::Some("GetLocalizationRequest"),
+        request: Some("GetLocalizationRequest"),
         response: "GetLocalizationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-localization",
     },
     crate::ActionInfo {
         name: "ping",
-        web: ::std::option::Option::None,
+        web: None,
         rtm: true,
         needs_token: true,
         idempotent: true,
-        request: ::std::option::Option::Some("PingRequest"),
+        request: Some("PingRequest"),
         response: "PingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#ping",
     },
@@ -807,45 +799,41 @@ pub const API: crate::Api = crate::Api {
     pushes: PUSHES,
     types: TYPES,
     decode_request: |name, text| {
-        AnyRequest::decode(name, text)
-            .map(|v| ::std::boxed::Box::new(v) as ::std::boxed::Box<dyn crate::Decoded>)
+        AnyRequest::decode(name, text).map(|v| Box::new(v) as Box<dyn crate::Decoded>)
     },
     decode_response: |name, text| {
-        AnyResponse::decode(name, text)
-            .map(|v| ::std::boxed::Box::new(v) as ::std::boxed::Box<dyn crate::Decoded>)
+        AnyResponse::decode(name, text).map(|v| Box::new(v) as Box<dyn crate::Decoded>)
     },
     decode_push: |name, text| {
-        AnyPush::decode(name, text)
-            .map(|v| ::std::boxed::Box::new(v) as ::std::boxed::Box<dyn crate::Decoded>)
+        AnyPush::decode(name, text).map(|v| Box::new(v) as Box<dyn crate::Decoded>)
     },
     decode_type,
 };
-///Payload of `accept_greeting`: the customer accepted a greeting.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `accept_greeting`: the customer accepted a greeting.
+///
+/// API reference: [`accept_greeting` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#accept-greeting).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct AcceptGreetingRequest {
-    ///ID of the greeting template (the greeting's `id`).
+    /// ID of the greeting template (the greeting's `id`).
     pub greeting_id: i64,
-    ///Unique ID of this display of the greeting.
-    pub unique_id: ::std::string::String,
+    /// Unique ID of this display of the greeting.
+    pub unique_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl AcceptGreetingRequest {
-    ///Builds it from its required fields (`greeting_id`, `unique_id`); every optional field is `None`.
-    pub fn new(
-        greeting_id: impl ::std::convert::Into<i64>,
-        unique_id: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    /// Builds it from its required fields (`greeting_id`, `unique_id`); every optional field is `None`, to be set by assignment.
+    pub fn new(greeting_id: i64, unique_id: impl Into<String>) -> Self {
         Self {
-            greeting_id: greeting_id.into(),
+            greeting_id,
             unique_id: unique_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for AcceptGreetingRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -856,7 +844,7 @@ impl crate::Unknowns for AcceptGreetingRequest {
 }
 impl crate::Action for AcceptGreetingRequest {
     const NAME: &'static str = "accept_greeting";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = AcceptGreetingResponse;
 }
 impl crate::WebAction for AcceptGreetingRequest {
@@ -865,58 +853,58 @@ impl crate::WebAction for AcceptGreetingRequest {
     const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for AcceptGreetingRequest {}
-///An agent (human or bot) taking part in a chat.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// An agent (human or bot) taking part in a chat.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Agent {
-    ///Avatar URL; may come without a scheme (e.g. `cdn.livechatinc.com/avatars/1.png`).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub avatar: ::std::option::Option<::std::string::String>,
-    ///E-mail address.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub email: ::std::option::Option<::std::string::String>,
-    ///Time of the newest event this user has seen in the chat; only in chat user lists, absent when the user has seen nothing.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub events_seen_up_to: ::std::option::Option<crate::Timestamp>,
-    ///The user's ID: a UUID for customers, an e-mail address or 32-hex string for agents.
-    pub id: ::std::string::String,
-    ///Whether the agent is a bot.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub is_bot: ::std::option::Option<bool>,
-    ///Job title shown to customers.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub job_title: ::std::option::Option<::std::string::String>,
-    ///Display name.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    ///Whether the user is currently present in the chat; only in chat user lists (`false` e.g. for an agent who wrote without joining).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub present: ::std::option::Option<bool>,
-    ///Routing status of the agent (e.g. `accepting_chats`); seen only in webhook payloads.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub routing_status: ::std::option::Option<::std::string::String>,
+    /// Avatar URL; may come without a scheme (e.g. `cdn.livechatinc.com/avatars/1.png`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Time of the newest event this user has seen in the chat; only in chat user lists, absent when the user has seen nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_seen_up_to: Option<crate::Timestamp>,
+    /// The user's ID: a UUID for customers, an e-mail address or 32-hex string for agents.
+    pub id: String,
+    /// Whether the agent is a bot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_bot: Option<bool>,
+    /// Job title shown to customers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_title: Option<String>,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Whether the user is currently present in the chat; only in chat user lists (`false` e.g. for an agent who wrote without joining).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub present: Option<bool>,
+    /// Routing status of the agent (e.g. `accepting_chats`); seen only in webhook payloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_status: Option<String>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl Agent {
-    ///Builds it from its required fields (`id`); every optional field is `None`.
-    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// Builds it from its required fields (`id`); every optional field is `None`, to be set by assignment.
+    pub fn new(id: impl Into<String>) -> Self {
         Self {
-            avatar: ::std::option::Option::None,
-            email: ::std::option::Option::None,
-            events_seen_up_to: ::std::option::Option::None,
+            avatar: None,
+            email: None,
+            events_seen_up_to: None,
             id: id.into(),
-            is_bot: ::std::option::Option::None,
-            job_title: ::std::option::Option::None,
-            name: ::std::option::Option::None,
-            present: ::std::option::Option::None,
-            routing_status: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            is_bot: None,
+            job_title: None,
+            name: None,
+            present: None,
+            routing_status: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for Agent {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -925,50 +913,46 @@ impl crate::Unknowns for Agent {
         path.report_fields(&self.extra, found);
     }
 }
-///The agent presented to the customer before or outside a chat: the author of a greeting, the predicted agent of get_predicted_agent.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// The agent presented to the customer before or outside a chat: the author of a greeting, the predicted agent of get_predicted_agent.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct AgentProfile {
-    ///Avatar URL; may come without a scheme.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub avatar: ::std::option::Option<::std::string::String>,
-    ///Agent ID.
-    pub id: ::std::string::String,
-    ///Whether the agent is a bot.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub is_bot: ::std::option::Option<bool>,
-    ///Job title.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub job_title: ::std::option::Option<::std::string::String>,
-    ///Display name.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    ///User type; `agent` when present.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub type_: ::std::option::Option<::std::string::String>,
+    /// Avatar URL; may come without a scheme.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// Agent ID.
+    pub id: String,
+    /// Whether the agent is a bot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_bot: Option<bool>,
+    /// Job title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_title: Option<String>,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// User type; `agent` when present.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl AgentProfile {
-    ///Builds it from its required fields (`id`); every optional field is `None`.
-    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// Builds it from its required fields (`id`); every optional field is `None`, to be set by assignment.
+    pub fn new(id: impl Into<String>) -> Self {
         Self {
-            avatar: ::std::option::Option::None,
+            avatar: None,
             id: id.into(),
-            is_bot: ::std::option::Option::None,
-            job_title: ::std::option::Option::None,
-            name: ::std::option::Option::None,
-            type_: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            is_bot: None,
+            job_title: None,
+            name: None,
+            type_: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for AgentProfile {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -977,73 +961,72 @@ impl crate::Unknowns for AgentProfile {
         path.report_fields(&self.extra, found);
     }
 }
-///Any push payload of API v3.5, decoded by push name.
+/// Any push payload of API v3.5, decoded by push name.
 #[derive(Clone, Debug, PartialEq)]
+// Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.
+#[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum AnyPush {
-    ///`incoming_chat`.
+    /// `incoming_chat`.
     IncomingChat(IncomingChatPush),
-    ///`chat_deactivated`.
+    /// `chat_deactivated`.
     ChatDeactivated(ChatDeactivatedPush),
-    ///`chat_transferred`.
+    /// `chat_transferred`.
     ChatTransferred(ChatTransferredPush),
-    ///`user_added_to_chat`.
+    /// `user_added_to_chat`.
     UserAddedToChat(UserAddedToChatPush),
-    ///`user_removed_from_chat`.
+    /// `user_removed_from_chat`.
     UserRemovedFromChat(UserRemovedFromChatPush),
-    ///`incoming_event`.
+    /// `incoming_event`.
     IncomingEvent(IncomingEventPush),
-    ///`event_updated`.
+    /// `event_updated`.
     EventUpdated(EventUpdatedPush),
-    ///`incoming_rich_message_postback`.
+    /// `incoming_rich_message_postback`.
     IncomingRichMessagePostback(IncomingRichMessagePostbackPush),
-    ///`chat_properties_updated`.
+    /// `chat_properties_updated`.
     ChatPropertiesUpdated(ChatPropertiesUpdatedPush),
-    ///`chat_properties_deleted`.
+    /// `chat_properties_deleted`.
     ChatPropertiesDeleted(ChatPropertiesDeletedPush),
-    ///`thread_properties_updated`.
+    /// `thread_properties_updated`.
     ThreadPropertiesUpdated(ThreadPropertiesUpdatedPush),
-    ///`thread_properties_deleted`.
+    /// `thread_properties_deleted`.
     ThreadPropertiesDeleted(ThreadPropertiesDeletedPush),
-    ///`event_properties_updated`.
+    /// `event_properties_updated`.
     EventPropertiesUpdated(EventPropertiesUpdatedPush),
-    ///`event_properties_deleted`.
+    /// `event_properties_deleted`.
     EventPropertiesDeleted(EventPropertiesDeletedPush),
-    ///`customer_updated`.
+    /// `customer_updated`.
     CustomerUpdated(CustomerUpdatedPush),
-    ///`customer_side_storage_updated`.
+    /// `customer_side_storage_updated`.
     CustomerSideStorageUpdated(CustomerSideStorageUpdatedPush),
-    ///`customer_disconnected`.
+    /// `customer_disconnected`.
     CustomerDisconnected(CustomerDisconnectedPush),
-    ///`groups_status_updated`.
+    /// `groups_status_updated`.
     GroupsStatusUpdated(GroupsStatusUpdatedPush),
-    ///`incoming_typing_indicator`.
+    /// `incoming_typing_indicator`.
     IncomingTypingIndicator(IncomingTypingIndicatorPush),
-    ///`incoming_multicast`.
+    /// `incoming_multicast`.
     IncomingMulticast(IncomingMulticastPush),
-    ///`events_marked_as_seen`.
+    /// `events_marked_as_seen`.
     EventsMarkedAsSeen(EventsMarkedAsSeenPush),
-    ///`incoming_greeting`.
+    /// `incoming_greeting`.
     IncomingGreeting(IncomingGreetingPush),
-    ///`greeting_accepted`.
+    /// `greeting_accepted`.
     GreetingAccepted(GreetingAcceptedPush),
-    ///`greeting_canceled`.
+    /// `greeting_canceled`.
     GreetingCanceled(GreetingCanceledPush),
-    ///`queue_position_updated`.
+    /// `queue_position_updated`.
     QueuePositionUpdated(QueuePositionUpdatedPush),
-    ///A push this version does not know: its name and raw payload.
-    Unknown {
-        ///The push name.
-        name: ::std::string::String,
-        /// The payload, verbatim.
-        payload: ::serde_json::Value,
-    },
+    /// A push this version does not know. Not part of the API: use `name()`, `is_unknown()`
+    /// and `as_unknown()`.
+    #[doc(hidden)]
+    _Custom(crate::UnknownPayload),
 }
 impl AnyPush {
-    ///Decodes the payload `text` of the push `name`. An unknown name gives `Unknown`; a known one with a malformed payload is an error naming the JSON path.
-    pub fn decode(
-        name: &str,
-        text: &str,
-    ) -> ::std::result::Result<Self, crate::DecodeError> {
+    /// Decodes the payload `text` of the push `name`. An unknown name keeps the payload
+    /// (`is_unknown()`, `as_unknown()`); a known one with a malformed payload is an error naming
+    /// the JSON path.
+    pub fn decode(name: &str, text: &str) -> Result<Self, crate::DecodeError> {
         match name {
             "incoming_chat" => crate::from_str(text).map(Self::IncomingChat),
             "chat_deactivated" => crate::from_str(text).map(Self::ChatDeactivated),
@@ -1100,18 +1083,14 @@ impl AnyPush {
             }
             _ => {
                 crate::from_str(text)
-                    .map(|payload| Self::Unknown {
-                        name: name.to_owned(),
-                        payload,
-                    })
+                    .map(|payload| Self::_Custom(
+                        crate::UnknownPayload::new(None, name.to_owned(), payload),
+                    ))
             }
         }
     }
     /// Like `decode`, from an already parsed payload.
-    pub fn decode_value(
-        name: &str,
-        payload: ::serde_json::Value,
-    ) -> ::std::result::Result<Self, crate::DecodeError> {
+    pub fn decode_value(name: &str, payload: Value) -> Result<Self, crate::DecodeError> {
         match name {
             "incoming_chat" => crate::from_value(payload).map(Self::IncomingChat),
             "chat_deactivated" => crate::from_value(payload).map(Self::ChatDeactivated),
@@ -1169,14 +1148,15 @@ impl AnyPush {
                 crate::from_value(payload).map(Self::QueuePositionUpdated)
             }
             _ => {
-                Ok(Self::Unknown {
-                    name: name.to_owned(),
-                    payload,
-                })
+                Ok(
+                    Self::_Custom(
+                        crate::UnknownPayload::new(None, name.to_owned(), payload),
+                    ),
+                )
             }
         }
     }
-    ///The push name.
+    /// The push name.
     pub fn name(&self) -> &str {
         match self {
             Self::IncomingChat(_) => "incoming_chat",
@@ -1204,63 +1184,51 @@ impl AnyPush {
             Self::GreetingAccepted(_) => "greeting_accepted",
             Self::GreetingCanceled(_) => "greeting_canceled",
             Self::QueuePositionUpdated(_) => "queue_position_updated",
-            Self::Unknown { name, .. } => name,
+            Self::_Custom(u) => u.name(),
+        }
+    }
+    /// Whether this is a push this version does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::_Custom(_))
+    }
+    /// The name and raw payload of a push this version does not know; `None` for a known one.
+    pub fn as_unknown(&self) -> Option<&crate::UnknownPayload> {
+        match self {
+            Self::_Custom(u) => Some(u),
+            _ => None,
         }
     }
 }
-impl ::serde::Serialize for AnyPush {
+impl Serialize for AnyPush {
     /// Serializes the payload alone (the name travels beside it, e.g. in the frame's `action`).
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::IncomingChat(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::ChatDeactivated(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::ChatTransferred(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::UserAddedToChat(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::UserRemovedFromChat(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::IncomingEvent(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::EventUpdated(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::IncomingRichMessagePostback(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::ChatPropertiesUpdated(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::ChatPropertiesDeleted(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::ThreadPropertiesUpdated(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::ThreadPropertiesDeleted(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::EventPropertiesUpdated(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::EventPropertiesDeleted(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::CustomerUpdated(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::CustomerSideStorageUpdated(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::CustomerDisconnected(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::GroupsStatusUpdated(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::IncomingTypingIndicator(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::IncomingMulticast(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::EventsMarkedAsSeen(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::IncomingGreeting(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::GreetingAccepted(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::GreetingCanceled(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::QueuePositionUpdated(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::Unknown { payload, .. } => {
-                ::serde::Serialize::serialize(payload, serializer)
-            }
+            Self::IncomingChat(v) => Serialize::serialize(v, serializer),
+            Self::ChatDeactivated(v) => Serialize::serialize(v, serializer),
+            Self::ChatTransferred(v) => Serialize::serialize(v, serializer),
+            Self::UserAddedToChat(v) => Serialize::serialize(v, serializer),
+            Self::UserRemovedFromChat(v) => Serialize::serialize(v, serializer),
+            Self::IncomingEvent(v) => Serialize::serialize(v, serializer),
+            Self::EventUpdated(v) => Serialize::serialize(v, serializer),
+            Self::IncomingRichMessagePostback(v) => Serialize::serialize(v, serializer),
+            Self::ChatPropertiesUpdated(v) => Serialize::serialize(v, serializer),
+            Self::ChatPropertiesDeleted(v) => Serialize::serialize(v, serializer),
+            Self::ThreadPropertiesUpdated(v) => Serialize::serialize(v, serializer),
+            Self::ThreadPropertiesDeleted(v) => Serialize::serialize(v, serializer),
+            Self::EventPropertiesUpdated(v) => Serialize::serialize(v, serializer),
+            Self::EventPropertiesDeleted(v) => Serialize::serialize(v, serializer),
+            Self::CustomerUpdated(v) => Serialize::serialize(v, serializer),
+            Self::CustomerSideStorageUpdated(v) => Serialize::serialize(v, serializer),
+            Self::CustomerDisconnected(v) => Serialize::serialize(v, serializer),
+            Self::GroupsStatusUpdated(v) => Serialize::serialize(v, serializer),
+            Self::IncomingTypingIndicator(v) => Serialize::serialize(v, serializer),
+            Self::IncomingMulticast(v) => Serialize::serialize(v, serializer),
+            Self::EventsMarkedAsSeen(v) => Serialize::serialize(v, serializer),
+            Self::IncomingGreeting(v) => Serialize::serialize(v, serializer),
+            Self::GreetingAccepted(v) => Serialize::serialize(v, serializer),
+            Self::GreetingCanceled(v) => Serialize::serialize(v, serializer),
+            Self::QueuePositionUpdated(v) => Serialize::serialize(v, serializer),
+            Self::_Custom(u) => Serialize::serialize(u, serializer),
         }
     }
 }
@@ -1324,99 +1292,98 @@ impl crate::Unknowns for AnyPush {
             Self::QueuePositionUpdated(v) => {
                 crate::Unknowns::visit_unknowns(v, path, found)
             }
-            Self::Unknown { name, .. } => {
-                path.report(crate::UnknownKind::Push(name.clone()), found)
+            Self::_Custom(u) => {
+                path.report(crate::UnknownKind::Push(u.name().to_owned()), found)
             }
         }
     }
 }
-///Any request of API v3.5, decoded by action name.
+/// Any request of API v3.5, decoded by action name.
 #[derive(Clone, Debug, PartialEq)]
+// Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.
+#[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum AnyRequest {
-    ///`login`.
+    /// `login`.
     Login(LoginRequest),
-    ///`list_chats`.
+    /// `list_chats`.
     ListChats(ListChatsRequest),
-    ///`list_threads`.
+    /// `list_threads`.
     ListThreads(ListThreadsRequest),
-    ///`get_chat`.
+    /// `get_chat`.
     GetChat(GetChatRequest),
-    ///`start_chat`.
+    /// `start_chat`.
     StartChat(StartChatRequest),
-    ///`resume_chat`.
+    /// `resume_chat`.
     ResumeChat(ResumeChatRequest),
-    ///`deactivate_chat`.
+    /// `deactivate_chat`.
     DeactivateChat(DeactivateChatRequest),
-    ///`send_event`.
+    /// `send_event`.
     SendEvent(SendEventRequest),
-    ///`send_rich_message_postback`.
+    /// `send_rich_message_postback`.
     SendRichMessagePostback(SendRichMessagePostbackRequest),
-    ///`send_sneak_peek`.
+    /// `send_sneak_peek`.
     SendSneakPeek(SendSneakPeekRequest),
-    ///`update_chat_properties`.
+    /// `update_chat_properties`.
     UpdateChatProperties(UpdateChatPropertiesRequest),
-    ///`delete_chat_properties`.
+    /// `delete_chat_properties`.
     DeleteChatProperties(DeleteChatPropertiesRequest),
-    ///`update_thread_properties`.
+    /// `update_thread_properties`.
     UpdateThreadProperties(UpdateThreadPropertiesRequest),
-    ///`delete_thread_properties`.
+    /// `delete_thread_properties`.
     DeleteThreadProperties(DeleteThreadPropertiesRequest),
-    ///`update_event_properties`.
+    /// `update_event_properties`.
     UpdateEventProperties(UpdateEventPropertiesRequest),
-    ///`delete_event_properties`.
+    /// `delete_event_properties`.
     DeleteEventProperties(DeleteEventPropertiesRequest),
-    ///`list_license_properties`.
+    /// `list_license_properties`.
     ListLicenseProperties(ListLicensePropertiesRequest),
-    ///`list_group_properties`.
+    /// `list_group_properties`.
     ListGroupProperties(ListGroupPropertiesRequest),
-    ///`update_customer`.
+    /// `update_customer`.
     UpdateCustomer(UpdateCustomerRequest),
-    ///`update_customer_page`.
+    /// `update_customer_page`.
     UpdateCustomerPage(UpdateCustomerPageRequest),
-    ///`set_customer_session_fields`.
+    /// `set_customer_session_fields`.
     SetCustomerSessionFields(SetCustomerSessionFieldsRequest),
-    ///`get_customer`.
+    /// `get_customer`.
     GetCustomer(GetCustomerRequest),
-    ///`list_group_statuses`.
+    /// `list_group_statuses`.
     ListGroupStatuses(ListGroupStatusesRequest),
-    ///`check_goals`.
+    /// `check_goals`.
     CheckGoals(CheckGoalsRequest),
-    ///`get_form`.
+    /// `get_form`.
     GetForm(GetFormRequest),
-    ///`get_predicted_agent`.
+    /// `get_predicted_agent`.
     GetPredictedAgent(GetPredictedAgentRequest),
-    ///`get_url_info`.
+    /// `get_url_info`.
     GetUrlInfo(GetUrlInfoRequest),
-    ///`mark_events_as_seen`.
+    /// `mark_events_as_seen`.
     MarkEventsAsSeen(MarkEventsAsSeenRequest),
-    ///`accept_greeting`.
+    /// `accept_greeting`.
     AcceptGreeting(AcceptGreetingRequest),
-    ///`cancel_greeting`.
+    /// `cancel_greeting`.
     CancelGreeting(CancelGreetingRequest),
-    ///`request_email_verification`.
+    /// `request_email_verification`.
     RequestEmailVerification(RequestEmailVerificationRequest),
-    ///`get_dynamic_configuration`.
+    /// `get_dynamic_configuration`.
     GetDynamicConfiguration(GetDynamicConfigurationRequest),
-    ///`get_configuration`.
+    /// `get_configuration`.
     GetConfiguration(GetConfigurationRequest),
-    ///`get_localization`.
+    /// `get_localization`.
     GetLocalization(GetLocalizationRequest),
-    ///`ping`.
+    /// `ping`.
     Ping(PingRequest),
-    ///A action this version does not know: its name and raw payload.
-    Unknown {
-        ///The action name.
-        name: ::std::string::String,
-        /// The payload, verbatim.
-        payload: ::serde_json::Value,
-    },
+    /// A action this version does not know. Not part of the API: use `name()`, `is_unknown()`
+    /// and `as_unknown()`.
+    #[doc(hidden)]
+    _Custom(crate::UnknownPayload),
 }
 impl AnyRequest {
-    ///Decodes the payload `text` of the action `name`. An unknown name gives `Unknown`; a known one with a malformed payload is an error naming the JSON path.
-    pub fn decode(
-        name: &str,
-        text: &str,
-    ) -> ::std::result::Result<Self, crate::DecodeError> {
+    /// Decodes the payload `text` of the action `name`. An unknown name keeps the payload
+    /// (`is_unknown()`, `as_unknown()`); a known one with a malformed payload is an error naming
+    /// the JSON path.
+    pub fn decode(name: &str, text: &str) -> Result<Self, crate::DecodeError> {
         match name {
             "login" => crate::from_str(text).map(Self::Login),
             "list_chats" => crate::from_str(text).map(Self::ListChats),
@@ -1479,18 +1446,14 @@ impl AnyRequest {
             "ping" => crate::from_str(text).map(Self::Ping),
             _ => {
                 crate::from_str(text)
-                    .map(|payload| Self::Unknown {
-                        name: name.to_owned(),
-                        payload,
-                    })
+                    .map(|payload| Self::_Custom(
+                        crate::UnknownPayload::new(None, name.to_owned(), payload),
+                    ))
             }
         }
     }
     /// Like `decode`, from an already parsed payload.
-    pub fn decode_value(
-        name: &str,
-        payload: ::serde_json::Value,
-    ) -> ::std::result::Result<Self, crate::DecodeError> {
+    pub fn decode_value(name: &str, payload: Value) -> Result<Self, crate::DecodeError> {
         match name {
             "login" => crate::from_value(payload).map(Self::Login),
             "list_chats" => crate::from_value(payload).map(Self::ListChats),
@@ -1560,14 +1523,15 @@ impl AnyRequest {
             "get_localization" => crate::from_value(payload).map(Self::GetLocalization),
             "ping" => crate::from_value(payload).map(Self::Ping),
             _ => {
-                Ok(Self::Unknown {
-                    name: name.to_owned(),
-                    payload,
-                })
+                Ok(
+                    Self::_Custom(
+                        crate::UnknownPayload::new(None, name.to_owned(), payload),
+                    ),
+                )
             }
         }
     }
-    ///The action name.
+    /// The action name.
     pub fn name(&self) -> &str {
         match self {
             Self::Login(_) => "login",
@@ -1605,73 +1569,61 @@ impl AnyRequest {
             Self::GetConfiguration(_) => "get_configuration",
             Self::GetLocalization(_) => "get_localization",
             Self::Ping(_) => "ping",
-            Self::Unknown { name, .. } => name,
+            Self::_Custom(u) => u.name(),
+        }
+    }
+    /// Whether this is a action this version does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::_Custom(_))
+    }
+    /// The name and raw payload of a action this version does not know; `None` for a known one.
+    pub fn as_unknown(&self) -> Option<&crate::UnknownPayload> {
+        match self {
+            Self::_Custom(u) => Some(u),
+            _ => None,
         }
     }
 }
-impl ::serde::Serialize for AnyRequest {
+impl Serialize for AnyRequest {
     /// Serializes the payload alone (the name travels beside it, e.g. in the frame's `action`).
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::Login(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::ListChats(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::ListThreads(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::GetChat(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::StartChat(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::ResumeChat(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::DeactivateChat(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::SendEvent(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::SendRichMessagePostback(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::SendSneakPeek(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::UpdateChatProperties(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::DeleteChatProperties(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::UpdateThreadProperties(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::DeleteThreadProperties(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::UpdateEventProperties(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::DeleteEventProperties(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::ListLicenseProperties(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::ListGroupProperties(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::UpdateCustomer(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::UpdateCustomerPage(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::SetCustomerSessionFields(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::GetCustomer(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::ListGroupStatuses(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::CheckGoals(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::GetForm(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::GetPredictedAgent(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::GetUrlInfo(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::MarkEventsAsSeen(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::AcceptGreeting(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::CancelGreeting(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::RequestEmailVerification(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::GetDynamicConfiguration(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::GetConfiguration(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::GetLocalization(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::Ping(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::Unknown { payload, .. } => {
-                ::serde::Serialize::serialize(payload, serializer)
-            }
+            Self::Login(v) => Serialize::serialize(v, serializer),
+            Self::ListChats(v) => Serialize::serialize(v, serializer),
+            Self::ListThreads(v) => Serialize::serialize(v, serializer),
+            Self::GetChat(v) => Serialize::serialize(v, serializer),
+            Self::StartChat(v) => Serialize::serialize(v, serializer),
+            Self::ResumeChat(v) => Serialize::serialize(v, serializer),
+            Self::DeactivateChat(v) => Serialize::serialize(v, serializer),
+            Self::SendEvent(v) => Serialize::serialize(v, serializer),
+            Self::SendRichMessagePostback(v) => Serialize::serialize(v, serializer),
+            Self::SendSneakPeek(v) => Serialize::serialize(v, serializer),
+            Self::UpdateChatProperties(v) => Serialize::serialize(v, serializer),
+            Self::DeleteChatProperties(v) => Serialize::serialize(v, serializer),
+            Self::UpdateThreadProperties(v) => Serialize::serialize(v, serializer),
+            Self::DeleteThreadProperties(v) => Serialize::serialize(v, serializer),
+            Self::UpdateEventProperties(v) => Serialize::serialize(v, serializer),
+            Self::DeleteEventProperties(v) => Serialize::serialize(v, serializer),
+            Self::ListLicenseProperties(v) => Serialize::serialize(v, serializer),
+            Self::ListGroupProperties(v) => Serialize::serialize(v, serializer),
+            Self::UpdateCustomer(v) => Serialize::serialize(v, serializer),
+            Self::UpdateCustomerPage(v) => Serialize::serialize(v, serializer),
+            Self::SetCustomerSessionFields(v) => Serialize::serialize(v, serializer),
+            Self::GetCustomer(v) => Serialize::serialize(v, serializer),
+            Self::ListGroupStatuses(v) => Serialize::serialize(v, serializer),
+            Self::CheckGoals(v) => Serialize::serialize(v, serializer),
+            Self::GetForm(v) => Serialize::serialize(v, serializer),
+            Self::GetPredictedAgent(v) => Serialize::serialize(v, serializer),
+            Self::GetUrlInfo(v) => Serialize::serialize(v, serializer),
+            Self::MarkEventsAsSeen(v) => Serialize::serialize(v, serializer),
+            Self::AcceptGreeting(v) => Serialize::serialize(v, serializer),
+            Self::CancelGreeting(v) => Serialize::serialize(v, serializer),
+            Self::RequestEmailVerification(v) => Serialize::serialize(v, serializer),
+            Self::GetDynamicConfiguration(v) => Serialize::serialize(v, serializer),
+            Self::GetConfiguration(v) => Serialize::serialize(v, serializer),
+            Self::GetLocalization(v) => Serialize::serialize(v, serializer),
+            Self::Ping(v) => Serialize::serialize(v, serializer),
+            Self::_Custom(u) => Serialize::serialize(u, serializer),
         }
     }
 }
@@ -1743,101 +1695,100 @@ impl crate::Unknowns for AnyRequest {
             Self::GetConfiguration(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::GetLocalization(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::Ping(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::Unknown { name, .. } => {
-                path.report(crate::UnknownKind::Action(name.clone()), found)
+            Self::_Custom(u) => {
+                path.report(crate::UnknownKind::Action(u.name().to_owned()), found)
             }
         }
     }
 }
-///Any response of API v3.5, decoded by action name.
+/// Any response of API v3.5, decoded by action name.
 #[derive(Clone, Debug, PartialEq)]
+// Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.
+#[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum AnyResponse {
-    ///`login`.
+    /// `login`.
     Login(LoginResponse),
-    ///`list_chats`.
+    /// `list_chats`.
     ListChats(ListChatsResponse),
-    ///`list_threads`.
+    /// `list_threads`.
     ListThreads(ListThreadsResponse),
-    ///`get_chat`.
+    /// `get_chat`.
     GetChat(GetChatResponse),
-    ///`start_chat`.
+    /// `start_chat`.
     StartChat(StartChatResponse),
-    ///`resume_chat`.
+    /// `resume_chat`.
     ResumeChat(ResumeChatResponse),
-    ///`deactivate_chat`.
+    /// `deactivate_chat`.
     DeactivateChat(DeactivateChatResponse),
-    ///`send_event`.
+    /// `send_event`.
     SendEvent(SendEventResponse),
-    ///`upload_file`.
+    /// `upload_file`.
     UploadFile(UploadFileResponse),
-    ///`send_rich_message_postback`.
+    /// `send_rich_message_postback`.
     SendRichMessagePostback(SendRichMessagePostbackResponse),
-    ///`send_sneak_peek`.
+    /// `send_sneak_peek`.
     SendSneakPeek(SendSneakPeekResponse),
-    ///`update_chat_properties`.
+    /// `update_chat_properties`.
     UpdateChatProperties(UpdateChatPropertiesResponse),
-    ///`delete_chat_properties`.
+    /// `delete_chat_properties`.
     DeleteChatProperties(DeleteChatPropertiesResponse),
-    ///`update_thread_properties`.
+    /// `update_thread_properties`.
     UpdateThreadProperties(UpdateThreadPropertiesResponse),
-    ///`delete_thread_properties`.
+    /// `delete_thread_properties`.
     DeleteThreadProperties(DeleteThreadPropertiesResponse),
-    ///`update_event_properties`.
+    /// `update_event_properties`.
     UpdateEventProperties(UpdateEventPropertiesResponse),
-    ///`delete_event_properties`.
+    /// `delete_event_properties`.
     DeleteEventProperties(DeleteEventPropertiesResponse),
-    ///`list_license_properties`.
+    /// `list_license_properties`.
     ListLicenseProperties(ListLicensePropertiesResponse),
-    ///`list_group_properties`.
+    /// `list_group_properties`.
     ListGroupProperties(ListGroupPropertiesResponse),
-    ///`update_customer`.
+    /// `update_customer`.
     UpdateCustomer(UpdateCustomerResponse),
-    ///`update_customer_page`.
+    /// `update_customer_page`.
     UpdateCustomerPage(UpdateCustomerPageResponse),
-    ///`set_customer_session_fields`.
+    /// `set_customer_session_fields`.
     SetCustomerSessionFields(SetCustomerSessionFieldsResponse),
-    ///`get_customer`.
+    /// `get_customer`.
     GetCustomer(GetCustomerResponse),
-    ///`list_group_statuses`.
+    /// `list_group_statuses`.
     ListGroupStatuses(ListGroupStatusesResponse),
-    ///`check_goals`.
+    /// `check_goals`.
     CheckGoals(CheckGoalsResponse),
-    ///`get_form`.
+    /// `get_form`.
     GetForm(GetFormResponse),
-    ///`get_predicted_agent`.
+    /// `get_predicted_agent`.
     GetPredictedAgent(GetPredictedAgentResponse),
-    ///`get_url_info`.
+    /// `get_url_info`.
     GetUrlInfo(GetUrlInfoResponse),
-    ///`mark_events_as_seen`.
+    /// `mark_events_as_seen`.
     MarkEventsAsSeen(MarkEventsAsSeenResponse),
-    ///`accept_greeting`.
+    /// `accept_greeting`.
     AcceptGreeting(AcceptGreetingResponse),
-    ///`cancel_greeting`.
+    /// `cancel_greeting`.
     CancelGreeting(CancelGreetingResponse),
-    ///`request_email_verification`.
+    /// `request_email_verification`.
     RequestEmailVerification(RequestEmailVerificationResponse),
-    ///`get_dynamic_configuration`.
+    /// `get_dynamic_configuration`.
     GetDynamicConfiguration(GetDynamicConfigurationResponse),
-    ///`get_configuration`.
+    /// `get_configuration`.
     GetConfiguration(GetConfigurationResponse),
-    ///`get_localization`.
+    /// `get_localization`.
     GetLocalization(GetLocalizationResponse),
-    ///`ping`.
+    /// `ping`.
     Ping(PingResponse),
-    ///A action this version does not know: its name and raw payload.
-    Unknown {
-        ///The action name.
-        name: ::std::string::String,
-        /// The payload, verbatim.
-        payload: ::serde_json::Value,
-    },
+    /// A action this version does not know. Not part of the API: use `name()`, `is_unknown()`
+    /// and `as_unknown()`.
+    #[doc(hidden)]
+    _Custom(crate::UnknownPayload),
 }
 impl AnyResponse {
-    ///Decodes the payload `text` of the action `name`. An unknown name gives `Unknown`; a known one with a malformed payload is an error naming the JSON path.
-    pub fn decode(
-        name: &str,
-        text: &str,
-    ) -> ::std::result::Result<Self, crate::DecodeError> {
+    /// Decodes the payload `text` of the action `name`. An unknown name keeps the payload
+    /// (`is_unknown()`, `as_unknown()`); a known one with a malformed payload is an error naming
+    /// the JSON path.
+    pub fn decode(name: &str, text: &str) -> Result<Self, crate::DecodeError> {
         match name {
             "login" => crate::from_str(text).map(Self::Login),
             "list_chats" => crate::from_str(text).map(Self::ListChats),
@@ -1901,18 +1852,14 @@ impl AnyResponse {
             "ping" => crate::from_str(text).map(Self::Ping),
             _ => {
                 crate::from_str(text)
-                    .map(|payload| Self::Unknown {
-                        name: name.to_owned(),
-                        payload,
-                    })
+                    .map(|payload| Self::_Custom(
+                        crate::UnknownPayload::new(None, name.to_owned(), payload),
+                    ))
             }
         }
     }
     /// Like `decode`, from an already parsed payload.
-    pub fn decode_value(
-        name: &str,
-        payload: ::serde_json::Value,
-    ) -> ::std::result::Result<Self, crate::DecodeError> {
+    pub fn decode_value(name: &str, payload: Value) -> Result<Self, crate::DecodeError> {
         match name {
             "login" => crate::from_value(payload).map(Self::Login),
             "list_chats" => crate::from_value(payload).map(Self::ListChats),
@@ -1983,14 +1930,15 @@ impl AnyResponse {
             "get_localization" => crate::from_value(payload).map(Self::GetLocalization),
             "ping" => crate::from_value(payload).map(Self::Ping),
             _ => {
-                Ok(Self::Unknown {
-                    name: name.to_owned(),
-                    payload,
-                })
+                Ok(
+                    Self::_Custom(
+                        crate::UnknownPayload::new(None, name.to_owned(), payload),
+                    ),
+                )
             }
         }
     }
-    ///The action name.
+    /// The action name.
     pub fn name(&self) -> &str {
         match self {
             Self::Login(_) => "login",
@@ -2029,74 +1977,62 @@ impl AnyResponse {
             Self::GetConfiguration(_) => "get_configuration",
             Self::GetLocalization(_) => "get_localization",
             Self::Ping(_) => "ping",
-            Self::Unknown { name, .. } => name,
+            Self::_Custom(u) => u.name(),
+        }
+    }
+    /// Whether this is a action this version does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::_Custom(_))
+    }
+    /// The name and raw payload of a action this version does not know; `None` for a known one.
+    pub fn as_unknown(&self) -> Option<&crate::UnknownPayload> {
+        match self {
+            Self::_Custom(u) => Some(u),
+            _ => None,
         }
     }
 }
-impl ::serde::Serialize for AnyResponse {
+impl Serialize for AnyResponse {
     /// Serializes the payload alone (the name travels beside it, e.g. in the frame's `action`).
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            Self::Login(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::ListChats(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::ListThreads(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::GetChat(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::StartChat(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::ResumeChat(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::DeactivateChat(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::SendEvent(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::UploadFile(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::SendRichMessagePostback(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::SendSneakPeek(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::UpdateChatProperties(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::DeleteChatProperties(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::UpdateThreadProperties(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::DeleteThreadProperties(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::UpdateEventProperties(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::DeleteEventProperties(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::ListLicenseProperties(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::ListGroupProperties(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::UpdateCustomer(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::UpdateCustomerPage(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::SetCustomerSessionFields(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::GetCustomer(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::ListGroupStatuses(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::CheckGoals(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::GetForm(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::GetPredictedAgent(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::GetUrlInfo(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::MarkEventsAsSeen(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::AcceptGreeting(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::CancelGreeting(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::RequestEmailVerification(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::GetDynamicConfiguration(v) => {
-                ::serde::Serialize::serialize(v, serializer)
-            }
-            Self::GetConfiguration(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::GetLocalization(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::Ping(v) => ::serde::Serialize::serialize(v, serializer),
-            Self::Unknown { payload, .. } => {
-                ::serde::Serialize::serialize(payload, serializer)
-            }
+            Self::Login(v) => Serialize::serialize(v, serializer),
+            Self::ListChats(v) => Serialize::serialize(v, serializer),
+            Self::ListThreads(v) => Serialize::serialize(v, serializer),
+            Self::GetChat(v) => Serialize::serialize(v, serializer),
+            Self::StartChat(v) => Serialize::serialize(v, serializer),
+            Self::ResumeChat(v) => Serialize::serialize(v, serializer),
+            Self::DeactivateChat(v) => Serialize::serialize(v, serializer),
+            Self::SendEvent(v) => Serialize::serialize(v, serializer),
+            Self::UploadFile(v) => Serialize::serialize(v, serializer),
+            Self::SendRichMessagePostback(v) => Serialize::serialize(v, serializer),
+            Self::SendSneakPeek(v) => Serialize::serialize(v, serializer),
+            Self::UpdateChatProperties(v) => Serialize::serialize(v, serializer),
+            Self::DeleteChatProperties(v) => Serialize::serialize(v, serializer),
+            Self::UpdateThreadProperties(v) => Serialize::serialize(v, serializer),
+            Self::DeleteThreadProperties(v) => Serialize::serialize(v, serializer),
+            Self::UpdateEventProperties(v) => Serialize::serialize(v, serializer),
+            Self::DeleteEventProperties(v) => Serialize::serialize(v, serializer),
+            Self::ListLicenseProperties(v) => Serialize::serialize(v, serializer),
+            Self::ListGroupProperties(v) => Serialize::serialize(v, serializer),
+            Self::UpdateCustomer(v) => Serialize::serialize(v, serializer),
+            Self::UpdateCustomerPage(v) => Serialize::serialize(v, serializer),
+            Self::SetCustomerSessionFields(v) => Serialize::serialize(v, serializer),
+            Self::GetCustomer(v) => Serialize::serialize(v, serializer),
+            Self::ListGroupStatuses(v) => Serialize::serialize(v, serializer),
+            Self::CheckGoals(v) => Serialize::serialize(v, serializer),
+            Self::GetForm(v) => Serialize::serialize(v, serializer),
+            Self::GetPredictedAgent(v) => Serialize::serialize(v, serializer),
+            Self::GetUrlInfo(v) => Serialize::serialize(v, serializer),
+            Self::MarkEventsAsSeen(v) => Serialize::serialize(v, serializer),
+            Self::AcceptGreeting(v) => Serialize::serialize(v, serializer),
+            Self::CancelGreeting(v) => Serialize::serialize(v, serializer),
+            Self::RequestEmailVerification(v) => Serialize::serialize(v, serializer),
+            Self::GetDynamicConfiguration(v) => Serialize::serialize(v, serializer),
+            Self::GetConfiguration(v) => Serialize::serialize(v, serializer),
+            Self::GetLocalization(v) => Serialize::serialize(v, serializer),
+            Self::Ping(v) => Serialize::serialize(v, serializer),
+            Self::_Custom(u) => Serialize::serialize(u, serializer),
         }
     }
 }
@@ -2169,32 +2105,34 @@ impl crate::Unknowns for AnyResponse {
             Self::GetConfiguration(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::GetLocalization(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::Ping(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::Unknown { name, .. } => {
-                path.report(crate::UnknownKind::Action(name.clone()), found)
+            Self::_Custom(u) => {
+                path.report(crate::UnknownKind::Action(u.name().to_owned()), found)
             }
         }
     }
 }
-///Payload of `cancel_greeting`: the customer dismissed a greeting.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `cancel_greeting`: the customer dismissed a greeting.
+///
+/// API reference: [`cancel_greeting` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#cancel-greeting).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct CancelGreetingRequest {
-    ///Unique ID of this display of the greeting.
-    pub unique_id: ::std::string::String,
+    /// Unique ID of this display of the greeting.
+    pub unique_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl CancelGreetingRequest {
-    ///Builds it from its required fields (`unique_id`); every optional field is `None`.
-    pub fn new(unique_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// Builds it from its required fields (`unique_id`); every optional field is `None`, to be set by assignment.
+    pub fn new(unique_id: impl Into<String>) -> Self {
         Self {
             unique_id: unique_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for CancelGreetingRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2205,7 +2143,7 @@ impl crate::Unknowns for CancelGreetingRequest {
 }
 impl crate::Action for CancelGreetingRequest {
     const NAME: &'static str = "cancel_greeting";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = CancelGreetingResponse;
 }
 impl crate::WebAction for CancelGreetingRequest {
@@ -2214,52 +2152,49 @@ impl crate::WebAction for CancelGreetingRequest {
     const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for CancelGreetingRequest {}
-///A chat with one of its threads (get_chat, incoming_chat.chat).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// A chat with one of its threads (get_chat, incoming_chat.chat).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Chat {
-    ///Who can see the chat.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub access: ::std::option::Option<Access>,
-    ///Chat ID.
-    pub id: ::std::string::String,
-    ///Properties of the chat.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub properties: ::std::option::Option<Properties>,
-    ///The requested thread (or the latest one); null or absent when the chat has no thread.
+    /// Who can see the chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
+    /// Chat ID.
+    pub id: String,
+    /// Properties of the chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// The requested thread (or the latest one); null or absent when the chat has no thread.
     #[serde(
         default,
-        skip_serializing_if = "::std::option::Option::is_none",
+        skip_serializing_if = "Option::is_none",
         with = "crate::double_option"
     )]
-    pub thread: ::std::option::Option<::std::option::Option<Thread>>,
-    ///Where the chat came from, when it was transferred (incoming_chat only).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub transferred_from: ::std::option::Option<TransferTarget>,
-    ///The chat's participants.
-    pub users: ::std::vec::Vec<User>,
+    pub thread: Option<Option<Thread>>,
+    /// Where the chat came from, when it was transferred (incoming_chat only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transferred_from: Option<TransferTarget>,
+    /// The chat's participants.
+    pub users: Vec<User>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl Chat {
-    ///Builds it from its required fields (`id`, `users`); every optional field is `None`.
-    pub fn new(
-        id: impl ::std::convert::Into<::std::string::String>,
-        users: impl ::std::convert::Into<::std::vec::Vec<User>>,
-    ) -> Self {
+    /// Builds it from its required fields (`id`, `users`); every optional field is `None`, to be set by assignment.
+    pub fn new(id: impl Into<String>, users: impl Into<Vec<User>>) -> Self {
         Self {
-            access: ::std::option::Option::None,
+            access: None,
             id: id.into(),
-            properties: ::std::option::Option::None,
-            thread: ::std::option::Option::None,
-            transferred_from: ::std::option::Option::None,
+            properties: None,
+            thread: None,
+            transferred_from: None,
             users: users.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for Chat {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2285,36 +2220,35 @@ impl crate::Unknowns for Chat {
         path.report_fields(&self.extra, found);
     }
 }
-///Payload of the `chat_deactivated` push: the chat's open thread was closed (by the customer, an agent or the router).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `chat_deactivated` push: the chat's open thread was closed (by the customer, an agent or the router).
+///
+/// API reference: [`chat_deactivated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#chat-deactivated).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ChatDeactivatedPush {
-    ///ID of the chat that was deactivated.
-    pub chat_id: ::std::string::String,
-    ///ID of the thread that was closed.
-    pub thread_id: ::std::string::String,
-    ///ID of the user who closed the thread. Absent when the router closed it.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub user_id: ::std::option::Option<::std::string::String>,
+    /// ID of the chat that was deactivated.
+    pub chat_id: String,
+    /// ID of the thread that was closed.
+    pub thread_id: String,
+    /// ID of the user who closed the thread. Absent when the router closed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl ChatDeactivatedPush {
-    ///Builds it from its required fields (`chat_id`, `thread_id`); every optional field is `None`.
-    pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    /// Builds it from its required fields (`chat_id`, `thread_id`); every optional field is `None`, to be set by assignment.
+    pub fn new(chat_id: impl Into<String>, thread_id: impl Into<String>) -> Self {
         Self {
             chat_id: chat_id.into(),
             thread_id: thread_id.into(),
-            user_id: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            user_id: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for ChatDeactivatedPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2325,34 +2259,36 @@ impl crate::Unknowns for ChatDeactivatedPush {
 }
 impl crate::Push for ChatDeactivatedPush {
     const NAME: &'static str = "chat_deactivated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `chat_properties_deleted` push: some chat properties were deleted.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `chat_properties_deleted` push: some chat properties were deleted.
+///
+/// API reference: [`chat_properties_deleted` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#chat-properties-deleted).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ChatPropertiesDeletedPush {
-    ///ID of the chat whose properties were deleted.
-    pub chat_id: ::std::string::String,
-    ///Names of the deleted properties, per namespace.
+    /// ID of the chat whose properties were deleted.
+    pub chat_id: String,
+    /// Names of the deleted properties, per namespace.
     pub properties: PropertyNames,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl ChatPropertiesDeletedPush {
-    ///Builds it from its required fields (`chat_id`, `properties`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `properties`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        properties: impl ::std::convert::Into<PropertyNames>,
+        chat_id: impl Into<String>,
+        properties: impl Into<PropertyNames>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             properties: properties.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for ChatPropertiesDeletedPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2367,34 +2303,33 @@ impl crate::Unknowns for ChatPropertiesDeletedPush {
 }
 impl crate::Push for ChatPropertiesDeletedPush {
     const NAME: &'static str = "chat_properties_deleted";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `chat_properties_updated` push: some chat properties were set or changed.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `chat_properties_updated` push: some chat properties were set or changed.
+///
+/// API reference: [`chat_properties_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#chat-properties-updated).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ChatPropertiesUpdatedPush {
-    ///ID of the chat whose properties changed.
-    pub chat_id: ::std::string::String,
-    ///Only the properties that were updated, with their new values (not the chat's full property set).
+    /// ID of the chat whose properties changed.
+    pub chat_id: String,
+    /// Only the properties that were updated, with their new values (not the chat's full property set).
     pub properties: Properties,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl ChatPropertiesUpdatedPush {
-    ///Builds it from its required fields (`chat_id`, `properties`); every optional field is `None`.
-    pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        properties: impl ::std::convert::Into<Properties>,
-    ) -> Self {
+    /// Builds it from its required fields (`chat_id`, `properties`); every optional field is `None`, to be set by assignment.
+    pub fn new(chat_id: impl Into<String>, properties: impl Into<Properties>) -> Self {
         Self {
             chat_id: chat_id.into(),
             properties: properties.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for ChatPropertiesUpdatedPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2409,64 +2344,62 @@ impl crate::Unknowns for ChatPropertiesUpdatedPush {
 }
 impl crate::Push for ChatPropertiesUpdatedPush {
     const NAME: &'static str = "chat_properties_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///A chat as listed by list_chats: no thread, but the newest event of each type.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// A chat as listed by list_chats: no thread, but the newest event of each type.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ChatSummary {
-    ///Who can see the chat.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub access: ::std::option::Option<Access>,
-    ///Whether the chat has an active thread.
+    /// Who can see the chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
+    /// Whether the chat has an active thread.
     pub active: bool,
-    ///Chat ID.
-    pub id: ::std::string::String,
-    ///The newest event of each event type, keyed by the type (`message`, `system_message`, ...).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub last_event_per_type: ::std::option::Option<
-        ::std::collections::BTreeMap<::std::string::String, LastEvent>,
-    >,
-    ///When the newest thread was created.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub last_thread_created_at: ::std::option::Option<crate::Timestamp>,
-    ///ID of the newest thread; absent when the chat has none.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub last_thread_id: ::std::option::Option<::std::string::String>,
-    ///Summary of the newest thread; undocumented, seen in SDK fixtures.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub last_thread_summary: ::std::option::Option<LastThreadSummary>,
-    ///Properties of the chat.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub properties: ::std::option::Option<Properties>,
-    ///The chat's participants.
-    pub users: ::std::vec::Vec<User>,
+    /// Chat ID.
+    pub id: String,
+    /// The newest event of each event type, keyed by the type (`message`, `system_message`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event_per_type: Option<BTreeMap<String, LastEvent>>,
+    /// When the newest thread was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_thread_created_at: Option<crate::Timestamp>,
+    /// ID of the newest thread; absent when the chat has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_thread_id: Option<String>,
+    /// Summary of the newest thread; undocumented, seen in SDK fixtures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_thread_summary: Option<LastThreadSummary>,
+    /// Properties of the chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// The chat's participants.
+    pub users: Vec<User>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl ChatSummary {
-    ///Builds it from its required fields (`active`, `id`, `users`); every optional field is `None`.
+    /// Builds it from its required fields (`active`, `id`, `users`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        active: impl ::std::convert::Into<bool>,
-        id: impl ::std::convert::Into<::std::string::String>,
-        users: impl ::std::convert::Into<::std::vec::Vec<User>>,
+        active: bool,
+        id: impl Into<String>,
+        users: impl Into<Vec<User>>,
     ) -> Self {
         Self {
-            access: ::std::option::Option::None,
-            active: active.into(),
+            access: None,
+            active,
             id: id.into(),
-            last_event_per_type: ::std::option::Option::None,
-            last_thread_created_at: ::std::option::Option::None,
-            last_thread_id: ::std::option::Option::None,
-            last_thread_summary: ::std::option::Option::None,
-            properties: ::std::option::Option::None,
+            last_event_per_type: None,
+            last_thread_created_at: None,
+            last_thread_id: None,
+            last_thread_summary: None,
+            properties: None,
             users: users.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for ChatSummary {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2492,48 +2425,102 @@ impl crate::Unknowns for ChatSummary {
         path.report_fields(&self.extra, found);
     }
 }
-///Payload of the `chat_transferred` push: the chat was transferred to other groups or agents (manually, or by the router).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-pub struct ChatTransferredPush {
-    ///ID of the chat that was transferred.
-    pub chat_id: ::std::string::String,
-    ///The chat's place in the queue; present only when the chat got queued after the transfer.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub queue: ::std::option::Option<Queue>,
-    ///Why the chat was transferred. Optional: not always sent to customers.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub reason: ::std::option::Option<ChatTransferredReason>,
-    ///ID of the user who requested the transfer; present when it was a manual transfer.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub requester_id: ::std::option::Option<::std::string::String>,
-    ///ID of the thread that was active during the transfer; present only when the chat is active.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub thread_id: ::std::option::Option<::std::string::String>,
-    ///The groups and agents the chat is assigned to after the transfer.
-    pub transferred_to: TransferTarget,
+/// The chat to resume and the content of its new thread.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ChatToResume {
+    /// New access of the chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
+    /// ID of the chat to resume.
+    pub id: String,
+    /// Chat properties to set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Initial content of the new thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<NewThread>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
+}
+impl ChatToResume {
+    /// Builds it from its required fields (`id`); every optional field is `None`, to be set by assignment.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            access: None,
+            id: id.into(),
+            properties: None,
+            thread: None,
+            extra: Map::new(),
+        }
+    }
+}
+impl crate::Unknowns for ChatToResume {
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "access",
+            |p| crate::Unknowns::visit_unknowns(&self.access, p, found),
+        );
+        path.field(
+            "properties",
+            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
+        );
+        path.field(
+            "thread",
+            |p| crate::Unknowns::visit_unknowns(&self.thread, p, found),
+        );
+        path.report_fields(&self.extra, found);
+    }
+}
+/// Payload of the `chat_transferred` push: the chat was transferred to other groups or agents (manually, or by the router).
+///
+/// API reference: [`chat_transferred` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#chat-transferred).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ChatTransferredPush {
+    /// ID of the chat that was transferred.
+    pub chat_id: String,
+    /// The chat's place in the queue; present only when the chat got queued after the transfer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<Queue>,
+    /// Why the chat was transferred. Optional: not always sent to customers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ChatTransferredReason>,
+    /// ID of the user who requested the transfer; present when it was a manual transfer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_id: Option<String>,
+    /// ID of the thread that was active during the transfer; present only when the chat is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    /// The groups and agents the chat is assigned to after the transfer.
+    pub transferred_to: TransferTarget,
+    /// Fields this version of the schema does not know, kept and re-emitted.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 impl ChatTransferredPush {
-    ///Builds it from its required fields (`chat_id`, `transferred_to`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `transferred_to`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        transferred_to: impl ::std::convert::Into<TransferTarget>,
+        chat_id: impl Into<String>,
+        transferred_to: impl Into<TransferTarget>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
-            queue: ::std::option::Option::None,
-            reason: ::std::option::Option::None,
-            requester_id: ::std::option::Option::None,
-            thread_id: ::std::option::Option::None,
+            queue: None,
+            reason: None,
+            requester_id: None,
+            thread_id: None,
             transferred_to: transferred_to.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for ChatTransferredPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2553,38 +2540,40 @@ impl crate::Unknowns for ChatTransferredPush {
 }
 impl crate::Push for ChatTransferredPush {
     const NAME: &'static str = "chat_transferred";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of `check_goals` (Web API only): lets the server check goals for a customer without an RTM connection (offline customers or when the customers limit is reached).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `check_goals` (Web API only): lets the server check goals for a customer without an RTM connection (offline customers or when the customers limit is reached).
+///
+/// API reference: [`check_goals` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#check-goals).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct CheckGoalsRequest {
-    ///ID of the customer's group.
+    /// ID of the customer's group.
     pub group_id: i64,
-    ///URL of the page the customer is on.
-    pub page_url: ::std::string::String,
-    ///The customer's session fields, as an ordered list of single-key objects.
+    /// URL of the page the customer is on.
+    pub page_url: String,
+    /// The customer's session fields, as an ordered list of single-key objects.
     pub session_fields: SessionFields,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl CheckGoalsRequest {
-    ///Builds it from its required fields (`group_id`, `page_url`, `session_fields`); every optional field is `None`.
+    /// Builds it from its required fields (`group_id`, `page_url`, `session_fields`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        group_id: impl ::std::convert::Into<i64>,
-        page_url: impl ::std::convert::Into<::std::string::String>,
-        session_fields: impl ::std::convert::Into<SessionFields>,
+        group_id: i64,
+        page_url: impl Into<String>,
+        session_fields: impl Into<SessionFields>,
     ) -> Self {
         Self {
-            group_id: group_id.into(),
+            group_id,
             page_url: page_url.into(),
             session_fields: session_fields.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for CheckGoalsRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2599,7 +2588,7 @@ impl crate::Unknowns for CheckGoalsRequest {
 }
 impl crate::Action for CheckGoalsRequest {
     const NAME: &'static str = "check_goals";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = CheckGoalsResponse;
 }
 impl crate::WebAction for CheckGoalsRequest {
@@ -2607,58 +2596,58 @@ impl crate::WebAction for CheckGoalsRequest {
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
-///A customer (website visitor) as seen by the Customer Chat API.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// A customer (website visitor) as seen by the Customer Chat API.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Customer {
-    ///Avatar URL; may come without a scheme (e.g. `cdn.livechatinc.com/avatars/1.png`).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub avatar: ::std::option::Option<::std::string::String>,
-    ///E-mail address.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub email: ::std::option::Option<::std::string::String>,
-    ///Whether the customer confirmed their e-mail address (3.3+); see request_email_verification.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub email_verified: ::std::option::Option<bool>,
-    ///Time of the newest event this user has seen in the chat; only in chat user lists, absent when the user has seen nothing.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub events_seen_up_to: ::std::option::Option<crate::Timestamp>,
-    ///The user's ID: a UUID for customers, an e-mail address or 32-hex string for agents.
-    pub id: ::std::string::String,
-    ///Display name.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    ///Whether the user is currently present in the chat; only in chat user lists (`false` e.g. for an agent who wrote without joining).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub present: ::std::option::Option<bool>,
-    ///Custom key-value pairs kept for the session.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub session_fields: ::std::option::Option<SessionFields>,
-    ///History counters; sent by login and get_customer.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub statistics: ::std::option::Option<CustomerStatistics>,
+    /// Avatar URL; may come without a scheme (e.g. `cdn.livechatinc.com/avatars/1.png`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether the customer confirmed their e-mail address (3.3+); see request_email_verification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Time of the newest event this user has seen in the chat; only in chat user lists, absent when the user has seen nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_seen_up_to: Option<crate::Timestamp>,
+    /// The user's ID: a UUID for customers, an e-mail address or 32-hex string for agents.
+    pub id: String,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Whether the user is currently present in the chat; only in chat user lists (`false` e.g. for an agent who wrote without joining).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub present: Option<bool>,
+    /// Custom key-value pairs kept for the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_fields: Option<SessionFields>,
+    /// History counters; sent by login and get_customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<CustomerStatistics>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl Customer {
-    ///Builds it from its required fields (`id`); every optional field is `None`.
-    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// Builds it from its required fields (`id`); every optional field is `None`, to be set by assignment.
+    pub fn new(id: impl Into<String>) -> Self {
         Self {
-            avatar: ::std::option::Option::None,
-            email: ::std::option::Option::None,
-            email_verified: ::std::option::Option::None,
-            events_seen_up_to: ::std::option::Option::None,
+            avatar: None,
+            email: None,
+            email_verified: None,
+            events_seen_up_to: None,
             id: id.into(),
-            name: ::std::option::Option::None,
-            present: ::std::option::Option::None,
-            session_fields: ::std::option::Option::None,
-            statistics: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            name: None,
+            present: None,
+            session_fields: None,
+            statistics: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for Customer {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2675,32 +2664,65 @@ impl crate::Unknowns for Customer {
         path.report_fields(&self.extra, found);
     }
 }
-///Payload of the `customer_disconnected` push: the server is closing the customer's connection; `reason` tells whether and how to reconnect.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-pub struct CustomerDisconnectedPush {
-    ///Extra details depending on the reason, e.g. `region` (the region to connect to) for `misdirected_connection`, or how long to wait for `customer_temporarily_blocked`. Free-form JSON object.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub data: ::std::option::Option<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    >,
-    ///Why the connection is being closed.
-    pub reason: DisconnectReason,
+/// Customer data to set while logging in; every field is optional.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
+pub struct CustomerDetails {
+    /// URL of the customer's avatar image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// Customer's e-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Customer's display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Session fields to set, as an ordered list of single-key objects. The server accepts at most 100 keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_fields: Option<SessionFields>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
+}
+impl crate::Unknowns for CustomerDetails {
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "session_fields",
+            |p| crate::Unknowns::visit_unknowns(&self.session_fields, p, found),
+        );
+        path.report_fields(&self.extra, found);
+    }
+}
+/// Payload of the `customer_disconnected` push: the server is closing the customer's connection; `reason` tells whether and how to reconnect.
+///
+/// API reference: [`customer_disconnected` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#customer-disconnected).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct CustomerDisconnectedPush {
+    /// Extra details depending on the reason, e.g. `region` (the region to connect to) for `misdirected_connection`, or how long to wait for `customer_temporarily_blocked`. Free-form JSON object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Map<String, Value>>,
+    /// Why the connection is being closed.
+    pub reason: DisconnectReason,
+    /// Fields this version of the schema does not know, kept and re-emitted.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 impl CustomerDisconnectedPush {
-    ///Builds it from its required fields (`reason`); every optional field is `None`.
-    pub fn new(reason: impl ::std::convert::Into<DisconnectReason>) -> Self {
+    /// Builds it from its required fields (`reason`); every optional field is `None`, to be set by assignment.
+    pub fn new(reason: impl Into<DisconnectReason>) -> Self {
         Self {
-            data: ::std::option::Option::None,
+            data: None,
             reason: reason.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for CustomerDisconnectedPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2715,35 +2737,30 @@ impl crate::Unknowns for CustomerDisconnectedPush {
 }
 impl crate::Push for CustomerDisconnectedPush {
     const NAME: &'static str = "customer_disconnected";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `customer_side_storage_updated` push: the data the client keeps for the customer changed. Store it on the client (e.g. in local storage) and send it back with `login`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `customer_side_storage_updated` push: the data the client keeps for the customer changed. Store it on the client (e.g. in local storage) and send it back with `login`.
+///
+/// API reference: [`customer_side_storage_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#customer-side-storage-updated).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct CustomerSideStorageUpdatedPush {
-    ///The customer-side storage: a map of string keys to string values.
-    pub customer_side_storage: ::std::collections::BTreeMap<
-        ::std::string::String,
-        ::std::string::String,
-    >,
+    /// The customer-side storage: a map of string keys to string values.
+    pub customer_side_storage: BTreeMap<String, String>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl CustomerSideStorageUpdatedPush {
-    ///Builds it from its required fields (`customer_side_storage`); every optional field is `None`.
-    pub fn new(
-        customer_side_storage: impl ::std::convert::Into<
-            ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
-        >,
-    ) -> Self {
+    /// Builds it from its required fields (`customer_side_storage`); every optional field is `None`, to be set by assignment.
+    pub fn new(customer_side_storage: impl Into<BTreeMap<String, String>>) -> Self {
         Self {
             customer_side_storage: customer_side_storage.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for CustomerSideStorageUpdatedPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2754,51 +2771,49 @@ impl crate::Unknowns for CustomerSideStorageUpdatedPush {
 }
 impl crate::Push for CustomerSideStorageUpdatedPush {
     const NAME: &'static str = "customer_side_storage_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `customer_updated` push: the customer's data changed (e.g. through update_customer). Since 3.3 the payload is the customer object itself (not wrapped in `customer`), holding only the fields that changed.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+/// Payload of the `customer_updated` push: the customer's data changed (e.g. through update_customer). Since 3.3 the payload is the customer object itself (not wrapped in `customer`), holding only the fields that changed.
+///
+/// API reference: [`customer_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#customer-updated).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct CustomerUpdatedPush {
-    ///URL of the customer's new avatar (may come without a scheme).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub avatar: ::std::option::Option<::std::string::String>,
-    ///The customer's new email address.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub email: ::std::option::Option<::std::string::String>,
-    ///Whether the customer's email address is verified (since 3.3).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub email_verified: ::std::option::Option<bool>,
-    ///Time up to which the customer has seen events; part of the Customer shape, rarely sent here.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub events_seen_up_to: ::std::option::Option<crate::Timestamp>,
-    ///ID of the customer (a UUID).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
-    ///The customer's new name.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    ///Whether the customer is present in the chat; part of the Customer shape, rarely sent here.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub present: ::std::option::Option<bool>,
-    ///The customer's session fields: an ordered list of one-key string maps.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub session_fields: ::std::option::Option<SessionFields>,
-    ///Counters of the customer's chats, visits and greetings.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub statistics: ::std::option::Option<CustomerStatistics>,
-    ///User type; `customer` when sent.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub type_: ::std::option::Option<::std::string::String>,
+    /// URL of the customer's new avatar (may come without a scheme).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// The customer's new email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether the customer's email address is verified (since 3.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Time up to which the customer has seen events; part of the Customer shape, rarely sent here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_seen_up_to: Option<crate::Timestamp>,
+    /// ID of the customer (a UUID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The customer's new name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Whether the customer is present in the chat; part of the Customer shape, rarely sent here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub present: Option<bool>,
+    /// The customer's session fields: an ordered list of one-key string maps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_fields: Option<SessionFields>,
+    /// Counters of the customer's chats, visits and greetings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<CustomerStatistics>,
+    /// User type; `customer` when sent.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl crate::Unknowns for CustomerUpdatedPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2817,28 +2832,30 @@ impl crate::Unknowns for CustomerUpdatedPush {
 }
 impl crate::Push for CustomerUpdatedPush {
     const NAME: &'static str = "customer_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of `deactivate_chat`: closes the active thread of a chat.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `deactivate_chat`: closes the active thread of a chat.
+///
+/// API reference: [`deactivate_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#deactivate-chat).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct DeactivateChatRequest {
-    ///ID of the chat to deactivate.
-    pub id: ::std::string::String,
+    /// ID of the chat to deactivate.
+    pub id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl DeactivateChatRequest {
-    ///Builds it from its required fields (`id`); every optional field is `None`.
-    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// Builds it from its required fields (`id`); every optional field is `None`, to be set by assignment.
+    pub fn new(id: impl Into<String>) -> Self {
         Self {
             id: id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for DeactivateChatRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2849,7 +2866,7 @@ impl crate::Unknowns for DeactivateChatRequest {
 }
 impl crate::Action for DeactivateChatRequest {
     const NAME: &'static str = "deactivate_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = DeactivateChatResponse;
 }
 impl crate::WebAction for DeactivateChatRequest {
@@ -2858,32 +2875,31 @@ impl crate::WebAction for DeactivateChatRequest {
     const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeactivateChatRequest {}
-///Payload of `delete_chat_properties`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `delete_chat_properties`.
+///
+/// API reference: [`delete_chat_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-chat-properties).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteChatPropertiesRequest {
-    ///ID of the chat to update.
-    pub id: ::std::string::String,
-    ///Names of the chat properties to delete, by namespace.
+    /// ID of the chat to update.
+    pub id: String,
+    /// Names of the chat properties to delete, by namespace.
     pub properties: PropertyNames,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl DeleteChatPropertiesRequest {
-    ///Builds it from its required fields (`id`, `properties`); every optional field is `None`.
-    pub fn new(
-        id: impl ::std::convert::Into<::std::string::String>,
-        properties: impl ::std::convert::Into<PropertyNames>,
-    ) -> Self {
+    /// Builds it from its required fields (`id`, `properties`); every optional field is `None`, to be set by assignment.
+    pub fn new(id: impl Into<String>, properties: impl Into<PropertyNames>) -> Self {
         Self {
             id: id.into(),
             properties: properties.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for DeleteChatPropertiesRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2898,7 +2914,7 @@ impl crate::Unknowns for DeleteChatPropertiesRequest {
 }
 impl crate::Action for DeleteChatPropertiesRequest {
     const NAME: &'static str = "delete_chat_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = DeleteChatPropertiesResponse;
 }
 impl crate::WebAction for DeleteChatPropertiesRequest {
@@ -2907,40 +2923,42 @@ impl crate::WebAction for DeleteChatPropertiesRequest {
     const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteChatPropertiesRequest {}
-///Payload of `delete_event_properties`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `delete_event_properties`.
+///
+/// API reference: [`delete_event_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-event-properties).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteEventPropertiesRequest {
-    ///ID of the chat of the event.
-    pub chat_id: ::std::string::String,
-    ///ID of the event to update.
-    pub event_id: ::std::string::String,
-    ///Names of the event properties to delete, by namespace.
+    /// ID of the chat of the event.
+    pub chat_id: String,
+    /// ID of the event to update.
+    pub event_id: String,
+    /// Names of the event properties to delete, by namespace.
     pub properties: PropertyNames,
-    ///ID of the thread of the event.
-    pub thread_id: ::std::string::String,
+    /// ID of the thread of the event.
+    pub thread_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl DeleteEventPropertiesRequest {
-    ///Builds it from its required fields (`chat_id`, `event_id`, `properties`, `thread_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `event_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        event_id: impl ::std::convert::Into<::std::string::String>,
-        properties: impl ::std::convert::Into<PropertyNames>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        event_id: impl Into<String>,
+        properties: impl Into<PropertyNames>,
+        thread_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             event_id: event_id.into(),
             properties: properties.into(),
             thread_id: thread_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for DeleteEventPropertiesRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -2955,7 +2973,7 @@ impl crate::Unknowns for DeleteEventPropertiesRequest {
 }
 impl crate::Action for DeleteEventPropertiesRequest {
     const NAME: &'static str = "delete_event_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = DeleteEventPropertiesResponse;
 }
 impl crate::WebAction for DeleteEventPropertiesRequest {
@@ -2964,36 +2982,38 @@ impl crate::WebAction for DeleteEventPropertiesRequest {
     const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteEventPropertiesRequest {}
-///Payload of `delete_thread_properties`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `delete_thread_properties`.
+///
+/// API reference: [`delete_thread_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-thread-properties).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteThreadPropertiesRequest {
-    ///ID of the chat of the thread.
-    pub chat_id: ::std::string::String,
-    ///Names of the thread properties to delete, by namespace.
+    /// ID of the chat of the thread.
+    pub chat_id: String,
+    /// Names of the thread properties to delete, by namespace.
     pub properties: PropertyNames,
-    ///ID of the thread to update.
-    pub thread_id: ::std::string::String,
+    /// ID of the thread to update.
+    pub thread_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl DeleteThreadPropertiesRequest {
-    ///Builds it from its required fields (`chat_id`, `properties`, `thread_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        properties: impl ::std::convert::Into<PropertyNames>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        properties: impl Into<PropertyNames>,
+        thread_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             properties: properties.into(),
             thread_id: thread_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for DeleteThreadPropertiesRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -3008,7 +3028,7 @@ impl crate::Unknowns for DeleteThreadPropertiesRequest {
 }
 impl crate::Action for DeleteThreadPropertiesRequest {
     const NAME: &'static str = "delete_thread_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = DeleteThreadPropertiesResponse;
 }
 impl crate::WebAction for DeleteThreadPropertiesRequest {
@@ -3017,27 +3037,32 @@ impl crate::WebAction for DeleteThreadPropertiesRequest {
     const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteThreadPropertiesRequest {}
-///An event in a thread as the server returns it, told apart by `type`.
+/// An event in a thread as the server returns it, told apart by `type`.
 ///
-/// A union on `type`: a member this version of the schema does not know decodes into `Unknown` with its raw JSON, while a known member with a malformed body is an error.
+/// A union on `type`: a member this version of the schema does not know decodes into a hidden case that keeps its raw JSON (`is_unknown()`, `as_unknown()`, `tag()`), while a known member with a malformed body is an error.
 #[derive(Clone, Debug, PartialEq)]
+// Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.
+#[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum Event {
-    ///A text message.
+    /// A text message.
     Message(MessageEvent),
-    ///A message generated by the system (routing changes, ratings, archiving, ...).
+    /// A message generated by the system (routing changes, ratings, archiving, ...).
     SystemMessage(SystemMessageEvent),
-    ///A file shared in the chat.
+    /// A file shared in the chat.
     File(FileEvent),
-    ///A rich message: cards with text, images and buttons.
+    /// A rich message: cards with text, images and buttons.
     RichMessage(RichMessageEvent),
-    ///The answers to a form (prechat, postchat, ticket, ...).
+    /// The answers to a form (prechat, postchat, ticket, ...).
     FilledForm(FilledFormEvent),
-    ///An empty form to be filled in (3.3+); not rendered by the LiveChat widget itself.
+    /// An empty form to be filled in (3.3+); not rendered by the LiveChat widget itself.
     Form(FormEvent),
-    ///An event with an application-defined payload.
+    /// An event with an application-defined payload.
     Custom(CustomEvent),
-    /// A member this version of the schema does not know: the raw JSON object, verbatim.
-    Unknown(::serde_json::Value),
+    /// A member this version of the schema does not know. Not part of the API: use
+    /// `is_unknown()`, `as_unknown()` and `tag()`.
+    #[doc(hidden)]
+    _Custom(crate::UnknownVariant),
 }
 impl Event {
     /// The name of the tag field.
@@ -3053,60 +3078,69 @@ impl Event {
         "custom",
     ];
     /// The tag value of this member, if it has a string tag.
-    pub fn tag(&self) -> ::std::option::Option<&str> {
+    pub fn tag(&self) -> Option<&str> {
         match self {
-            Self::Message(_) => ::std::option::Option::Some("message"),
-            Self::SystemMessage(_) => ::std::option::Option::Some("system_message"),
-            Self::File(_) => ::std::option::Option::Some("file"),
-            Self::RichMessage(_) => ::std::option::Option::Some("rich_message"),
-            Self::FilledForm(_) => ::std::option::Option::Some("filled_form"),
-            Self::Form(_) => ::std::option::Option::Some("form"),
-            Self::Custom(_) => ::std::option::Option::Some("custom"),
-            Self::Unknown(v) => v.get("type").and_then(::serde_json::Value::as_str),
+            Self::Message(_) => Some("message"),
+            Self::SystemMessage(_) => Some("system_message"),
+            Self::File(_) => Some("file"),
+            Self::RichMessage(_) => Some("rich_message"),
+            Self::FilledForm(_) => Some("filled_form"),
+            Self::Form(_) => Some("form"),
+            Self::Custom(_) => Some("custom"),
+            Self::_Custom(v) => v.tag(),
+        }
+    }
+    /// Whether this is a member this version of the schema does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::_Custom(_))
+    }
+    /// The raw JSON of a member this version of the schema does not know; `None` for a
+    /// known member.
+    pub fn as_unknown(&self) -> Option<&crate::UnknownVariant> {
+        match self {
+            Self::_Custom(v) => Some(v),
+            _ => None,
         }
     }
 }
-impl ::std::convert::From<MessageEvent> for Event {
+impl From<MessageEvent> for Event {
     fn from(v: MessageEvent) -> Self {
         Self::Message(v)
     }
 }
-impl ::std::convert::From<SystemMessageEvent> for Event {
+impl From<SystemMessageEvent> for Event {
     fn from(v: SystemMessageEvent) -> Self {
         Self::SystemMessage(v)
     }
 }
-impl ::std::convert::From<FileEvent> for Event {
+impl From<FileEvent> for Event {
     fn from(v: FileEvent) -> Self {
         Self::File(v)
     }
 }
-impl ::std::convert::From<RichMessageEvent> for Event {
+impl From<RichMessageEvent> for Event {
     fn from(v: RichMessageEvent) -> Self {
         Self::RichMessage(v)
     }
 }
-impl ::std::convert::From<FilledFormEvent> for Event {
+impl From<FilledFormEvent> for Event {
     fn from(v: FilledFormEvent) -> Self {
         Self::FilledForm(v)
     }
 }
-impl ::std::convert::From<FormEvent> for Event {
+impl From<FormEvent> for Event {
     fn from(v: FormEvent) -> Self {
         Self::Form(v)
     }
 }
-impl ::std::convert::From<CustomEvent> for Event {
+impl From<CustomEvent> for Event {
     fn from(v: CustomEvent) -> Self {
         Self::Custom(v)
     }
 }
-impl ::serde::Serialize for Event {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        #[derive(::serde::Serialize)]
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
         #[serde(tag = "type")]
         enum Tagged<'a> {
             #[serde(rename = "message")]
@@ -3125,76 +3159,68 @@ impl ::serde::Serialize for Event {
             Custom(&'a CustomEvent),
         }
         match self {
-            Self::Message(v) => {
-                ::serde::Serialize::serialize(&Tagged::Message(v), serializer)
-            }
+            Self::Message(v) => Serialize::serialize(&Tagged::Message(v), serializer),
             Self::SystemMessage(v) => {
-                ::serde::Serialize::serialize(&Tagged::SystemMessage(v), serializer)
+                Serialize::serialize(&Tagged::SystemMessage(v), serializer)
             }
-            Self::File(v) => ::serde::Serialize::serialize(&Tagged::File(v), serializer),
+            Self::File(v) => Serialize::serialize(&Tagged::File(v), serializer),
             Self::RichMessage(v) => {
-                ::serde::Serialize::serialize(&Tagged::RichMessage(v), serializer)
+                Serialize::serialize(&Tagged::RichMessage(v), serializer)
             }
             Self::FilledForm(v) => {
-                ::serde::Serialize::serialize(&Tagged::FilledForm(v), serializer)
+                Serialize::serialize(&Tagged::FilledForm(v), serializer)
             }
-            Self::Form(v) => ::serde::Serialize::serialize(&Tagged::Form(v), serializer),
-            Self::Custom(v) => {
-                ::serde::Serialize::serialize(&Tagged::Custom(v), serializer)
-            }
-            Self::Unknown(v) => ::serde::Serialize::serialize(v, serializer),
+            Self::Form(v) => Serialize::serialize(&Tagged::Form(v), serializer),
+            Self::Custom(v) => Serialize::serialize(&Tagged::Custom(v), serializer),
+            Self::_Custom(v) => Serialize::serialize(v, serializer),
         }
     }
 }
-impl<'de> ::serde::Deserialize<'de> for Event {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let mut object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        let member = match object.get("type").and_then(::serde_json::Value::as_str) {
-            ::std::option::Option::Some("message") => 0usize,
-            ::std::option::Option::Some("system_message") => 1usize,
-            ::std::option::Option::Some("file") => 2usize,
-            ::std::option::Option::Some("rich_message") => 3usize,
-            ::std::option::Option::Some("filled_form") => 4usize,
-            ::std::option::Option::Some("form") => 5usize,
-            ::std::option::Option::Some("custom") => 6usize,
-            _ => usize::MAX,
-        };
-        match member {
-            0usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::Message)
-            }
+impl crate::union::Members for Event {
+    const TAG: &'static str = "type";
+    fn member(tag: &str) -> Option<(usize, bool)> {
+        match tag {
+            "message" => Some((0usize, false)),
+            "system_message" => Some((1usize, false)),
+            "file" => Some((2usize, false)),
+            "rich_message" => Some((3usize, false)),
+            "filled_form" => Some((4usize, false)),
+            "form" => Some((5usize, false)),
+            "custom" => Some((6usize, false)),
+            _ => None,
+        }
+    }
+    fn decode<'de, D: serde::Deserializer<'de>>(
+        index: usize,
+        de: D,
+    ) -> Result<Self, D::Error> {
+        match index {
+            0usize => <MessageEvent as Deserialize>::deserialize(de).map(Self::Message),
             1usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::SystemMessage)
+                <SystemMessageEvent as Deserialize>::deserialize(de)
+                    .map(Self::SystemMessage)
             }
-            2usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::File)
-            }
+            2usize => <FileEvent as Deserialize>::deserialize(de).map(Self::File),
             3usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::RichMessage)
+                <RichMessageEvent as Deserialize>::deserialize(de).map(Self::RichMessage)
             }
             4usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::FilledForm)
+                <FilledFormEvent as Deserialize>::deserialize(de).map(Self::FilledForm)
             }
-            5usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::Form)
-            }
-            6usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::Custom)
-            }
-            _ => Ok(Self::Unknown(::serde_json::Value::Object(object))),
+            5usize => <FormEvent as Deserialize>::deserialize(de).map(Self::Form),
+            6usize => <CustomEvent as Deserialize>::deserialize(de).map(Self::Custom),
+            _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
         }
+    }
+    fn unknown(object: Map<String, Value>) -> Self {
+        Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))
+    }
+}
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::union::decode(deserializer)
     }
 }
 impl crate::Unknowns for Event {
@@ -3211,37 +3237,41 @@ impl crate::Unknowns for Event {
             Self::FilledForm(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::Form(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::Custom(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::Unknown(v) => {
-                let tag = v
-                    .get("type")
-                    .and_then(::serde_json::Value::as_str)
-                    .map(str::to_owned);
-                path.report(crate::UnknownKind::Variant(tag), found);
+            Self::_Custom(v) => {
+                path.report(
+                    crate::UnknownKind::Variant(v.tag().map(str::to_owned)),
+                    found,
+                )
             }
         }
     }
 }
-///An event to send (send_event, start_chat, resume_chat), told apart by `type`.
+/// An event to send (send_event, start_chat, resume_chat), told apart by `type`.
 ///
-/// A union on `type`: a member this version of the schema does not know decodes into `Unknown` with its raw JSON, while a known member with a malformed body is an error.
+/// A union on `type`: a member this version of the schema does not know decodes into a hidden case that keeps its raw JSON (`is_unknown()`, `as_unknown()`, `tag()`), while a known member with a malformed body is an error.
 #[derive(Clone, Debug, PartialEq)]
+// Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.
+#[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum EventInput {
-    ///A text message to send.
+    /// A text message to send.
     Message(MessageEventInput),
-    ///A system message to send.
+    /// A system message to send.
     SystemMessage(SystemMessageEventInput),
-    ///A previously uploaded file to share in the chat.
+    /// A previously uploaded file to share in the chat.
     File(FileEventInput),
-    ///A rich message to send.
+    /// A rich message to send.
     RichMessage(RichMessageEventInput),
-    ///The answers to a form, e.g. a prechat survey.
+    /// The answers to a form, e.g. a prechat survey.
     FilledForm(FilledFormEventInput),
-    ///An empty form to send (3.3+); the LiveChat app rejects it, custom chat clients can use it.
+    /// An empty form to send (3.3+); the LiveChat app rejects it, custom chat clients can use it.
     Form(FormEventInput),
-    ///An event with an application-defined payload.
+    /// An event with an application-defined payload.
     Custom(CustomEventInput),
-    /// A member this version of the schema does not know: the raw JSON object, verbatim.
-    Unknown(::serde_json::Value),
+    /// A member this version of the schema does not know. Not part of the API: use
+    /// `is_unknown()`, `as_unknown()` and `tag()`.
+    #[doc(hidden)]
+    _Custom(crate::UnknownVariant),
 }
 impl EventInput {
     /// The name of the tag field.
@@ -3257,60 +3287,69 @@ impl EventInput {
         "custom",
     ];
     /// The tag value of this member, if it has a string tag.
-    pub fn tag(&self) -> ::std::option::Option<&str> {
+    pub fn tag(&self) -> Option<&str> {
         match self {
-            Self::Message(_) => ::std::option::Option::Some("message"),
-            Self::SystemMessage(_) => ::std::option::Option::Some("system_message"),
-            Self::File(_) => ::std::option::Option::Some("file"),
-            Self::RichMessage(_) => ::std::option::Option::Some("rich_message"),
-            Self::FilledForm(_) => ::std::option::Option::Some("filled_form"),
-            Self::Form(_) => ::std::option::Option::Some("form"),
-            Self::Custom(_) => ::std::option::Option::Some("custom"),
-            Self::Unknown(v) => v.get("type").and_then(::serde_json::Value::as_str),
+            Self::Message(_) => Some("message"),
+            Self::SystemMessage(_) => Some("system_message"),
+            Self::File(_) => Some("file"),
+            Self::RichMessage(_) => Some("rich_message"),
+            Self::FilledForm(_) => Some("filled_form"),
+            Self::Form(_) => Some("form"),
+            Self::Custom(_) => Some("custom"),
+            Self::_Custom(v) => v.tag(),
+        }
+    }
+    /// Whether this is a member this version of the schema does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::_Custom(_))
+    }
+    /// The raw JSON of a member this version of the schema does not know; `None` for a
+    /// known member.
+    pub fn as_unknown(&self) -> Option<&crate::UnknownVariant> {
+        match self {
+            Self::_Custom(v) => Some(v),
+            _ => None,
         }
     }
 }
-impl ::std::convert::From<MessageEventInput> for EventInput {
+impl From<MessageEventInput> for EventInput {
     fn from(v: MessageEventInput) -> Self {
         Self::Message(v)
     }
 }
-impl ::std::convert::From<SystemMessageEventInput> for EventInput {
+impl From<SystemMessageEventInput> for EventInput {
     fn from(v: SystemMessageEventInput) -> Self {
         Self::SystemMessage(v)
     }
 }
-impl ::std::convert::From<FileEventInput> for EventInput {
+impl From<FileEventInput> for EventInput {
     fn from(v: FileEventInput) -> Self {
         Self::File(v)
     }
 }
-impl ::std::convert::From<RichMessageEventInput> for EventInput {
+impl From<RichMessageEventInput> for EventInput {
     fn from(v: RichMessageEventInput) -> Self {
         Self::RichMessage(v)
     }
 }
-impl ::std::convert::From<FilledFormEventInput> for EventInput {
+impl From<FilledFormEventInput> for EventInput {
     fn from(v: FilledFormEventInput) -> Self {
         Self::FilledForm(v)
     }
 }
-impl ::std::convert::From<FormEventInput> for EventInput {
+impl From<FormEventInput> for EventInput {
     fn from(v: FormEventInput) -> Self {
         Self::Form(v)
     }
 }
-impl ::std::convert::From<CustomEventInput> for EventInput {
+impl From<CustomEventInput> for EventInput {
     fn from(v: CustomEventInput) -> Self {
         Self::Custom(v)
     }
 }
-impl ::serde::Serialize for EventInput {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        #[derive(::serde::Serialize)]
+impl Serialize for EventInput {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
         #[serde(tag = "type")]
         enum Tagged<'a> {
             #[serde(rename = "message")]
@@ -3329,76 +3368,74 @@ impl ::serde::Serialize for EventInput {
             Custom(&'a CustomEventInput),
         }
         match self {
-            Self::Message(v) => {
-                ::serde::Serialize::serialize(&Tagged::Message(v), serializer)
-            }
+            Self::Message(v) => Serialize::serialize(&Tagged::Message(v), serializer),
             Self::SystemMessage(v) => {
-                ::serde::Serialize::serialize(&Tagged::SystemMessage(v), serializer)
+                Serialize::serialize(&Tagged::SystemMessage(v), serializer)
             }
-            Self::File(v) => ::serde::Serialize::serialize(&Tagged::File(v), serializer),
+            Self::File(v) => Serialize::serialize(&Tagged::File(v), serializer),
             Self::RichMessage(v) => {
-                ::serde::Serialize::serialize(&Tagged::RichMessage(v), serializer)
+                Serialize::serialize(&Tagged::RichMessage(v), serializer)
             }
             Self::FilledForm(v) => {
-                ::serde::Serialize::serialize(&Tagged::FilledForm(v), serializer)
+                Serialize::serialize(&Tagged::FilledForm(v), serializer)
             }
-            Self::Form(v) => ::serde::Serialize::serialize(&Tagged::Form(v), serializer),
-            Self::Custom(v) => {
-                ::serde::Serialize::serialize(&Tagged::Custom(v), serializer)
-            }
-            Self::Unknown(v) => ::serde::Serialize::serialize(v, serializer),
+            Self::Form(v) => Serialize::serialize(&Tagged::Form(v), serializer),
+            Self::Custom(v) => Serialize::serialize(&Tagged::Custom(v), serializer),
+            Self::_Custom(v) => Serialize::serialize(v, serializer),
         }
     }
 }
-impl<'de> ::serde::Deserialize<'de> for EventInput {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let mut object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        let member = match object.get("type").and_then(::serde_json::Value::as_str) {
-            ::std::option::Option::Some("message") => 0usize,
-            ::std::option::Option::Some("system_message") => 1usize,
-            ::std::option::Option::Some("file") => 2usize,
-            ::std::option::Option::Some("rich_message") => 3usize,
-            ::std::option::Option::Some("filled_form") => 4usize,
-            ::std::option::Option::Some("form") => 5usize,
-            ::std::option::Option::Some("custom") => 6usize,
-            _ => usize::MAX,
-        };
-        match member {
+impl crate::union::Members for EventInput {
+    const TAG: &'static str = "type";
+    fn member(tag: &str) -> Option<(usize, bool)> {
+        match tag {
+            "message" => Some((0usize, false)),
+            "system_message" => Some((1usize, false)),
+            "file" => Some((2usize, false)),
+            "rich_message" => Some((3usize, false)),
+            "filled_form" => Some((4usize, false)),
+            "form" => Some((5usize, false)),
+            "custom" => Some((6usize, false)),
+            _ => None,
+        }
+    }
+    fn decode<'de, D: serde::Deserializer<'de>>(
+        index: usize,
+        de: D,
+    ) -> Result<Self, D::Error> {
+        match index {
             0usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::Message)
+                <MessageEventInput as Deserialize>::deserialize(de).map(Self::Message)
             }
             1usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::SystemMessage)
+                <SystemMessageEventInput as Deserialize>::deserialize(de)
+                    .map(Self::SystemMessage)
             }
-            2usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::File)
-            }
+            2usize => <FileEventInput as Deserialize>::deserialize(de).map(Self::File),
             3usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::RichMessage)
+                <RichMessageEventInput as Deserialize>::deserialize(de)
+                    .map(Self::RichMessage)
             }
             4usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::FilledForm)
+                <FilledFormEventInput as Deserialize>::deserialize(de)
+                    .map(Self::FilledForm)
             }
-            5usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::Form)
-            }
+            5usize => <FormEventInput as Deserialize>::deserialize(de).map(Self::Form),
             6usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::Custom)
+                <CustomEventInput as Deserialize>::deserialize(de).map(Self::Custom)
             }
-            _ => Ok(Self::Unknown(::serde_json::Value::Object(object))),
+            _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
         }
+    }
+    fn unknown(object: Map<String, Value>) -> Self {
+        Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))
+    }
+}
+impl<'de> Deserialize<'de> for EventInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::union::decode(deserializer)
     }
 }
 impl crate::Unknowns for EventInput {
@@ -3415,50 +3452,51 @@ impl crate::Unknowns for EventInput {
             Self::FilledForm(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::Form(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::Custom(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::Unknown(v) => {
-                let tag = v
-                    .get("type")
-                    .and_then(::serde_json::Value::as_str)
-                    .map(str::to_owned);
-                path.report(crate::UnknownKind::Variant(tag), found);
+            Self::_Custom(v) => {
+                path.report(
+                    crate::UnknownKind::Variant(v.tag().map(str::to_owned)),
+                    found,
+                )
             }
         }
     }
 }
-///Payload of the `event_properties_deleted` push: some event properties were deleted.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `event_properties_deleted` push: some event properties were deleted.
+///
+/// API reference: [`event_properties_deleted` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#event-properties-deleted).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct EventPropertiesDeletedPush {
-    ///ID of the chat the event belongs to.
-    pub chat_id: ::std::string::String,
-    ///ID of the event whose properties were deleted.
-    pub event_id: ::std::string::String,
-    ///Names of the deleted properties, per namespace.
+    /// ID of the chat the event belongs to.
+    pub chat_id: String,
+    /// ID of the event whose properties were deleted.
+    pub event_id: String,
+    /// Names of the deleted properties, per namespace.
     pub properties: PropertyNames,
-    ///ID of the thread the event belongs to.
-    pub thread_id: ::std::string::String,
+    /// ID of the thread the event belongs to.
+    pub thread_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl EventPropertiesDeletedPush {
-    ///Builds it from its required fields (`chat_id`, `event_id`, `properties`, `thread_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `event_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        event_id: impl ::std::convert::Into<::std::string::String>,
-        properties: impl ::std::convert::Into<PropertyNames>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        event_id: impl Into<String>,
+        properties: impl Into<PropertyNames>,
+        thread_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             event_id: event_id.into(),
             properties: properties.into(),
             thread_id: thread_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for EventPropertiesDeletedPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -3473,42 +3511,44 @@ impl crate::Unknowns for EventPropertiesDeletedPush {
 }
 impl crate::Push for EventPropertiesDeletedPush {
     const NAME: &'static str = "event_properties_deleted";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `event_properties_updated` push: some event properties were set or changed.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `event_properties_updated` push: some event properties were set or changed.
+///
+/// API reference: [`event_properties_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#event-properties-updated).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct EventPropertiesUpdatedPush {
-    ///ID of the chat the event belongs to.
-    pub chat_id: ::std::string::String,
-    ///ID of the event whose properties changed.
-    pub event_id: ::std::string::String,
-    ///Only the properties that were updated, with their new values (not the event's full property set).
+    /// ID of the chat the event belongs to.
+    pub chat_id: String,
+    /// ID of the event whose properties changed.
+    pub event_id: String,
+    /// Only the properties that were updated, with their new values (not the event's full property set).
     pub properties: Properties,
-    ///ID of the thread the event belongs to.
-    pub thread_id: ::std::string::String,
+    /// ID of the thread the event belongs to.
+    pub thread_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl EventPropertiesUpdatedPush {
-    ///Builds it from its required fields (`chat_id`, `event_id`, `properties`, `thread_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `event_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        event_id: impl ::std::convert::Into<::std::string::String>,
-        properties: impl ::std::convert::Into<Properties>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        event_id: impl Into<String>,
+        properties: impl Into<Properties>,
+        thread_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             event_id: event_id.into(),
             properties: properties.into(),
             thread_id: thread_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for EventPropertiesUpdatedPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -3523,38 +3563,40 @@ impl crate::Unknowns for EventPropertiesUpdatedPush {
 }
 impl crate::Push for EventPropertiesUpdatedPush {
     const NAME: &'static str = "event_properties_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `event_updated` push: an event was changed; the payload carries the whole event after the change.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `event_updated` push: an event was changed; the payload carries the whole event after the change.
+///
+/// API reference: [`event_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#event-updated).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct EventUpdatedPush {
-    ///ID of the chat the event belongs to.
-    pub chat_id: ::std::string::String,
-    ///The complete updated event.
+    /// ID of the chat the event belongs to.
+    pub chat_id: String,
+    /// The complete updated event.
     pub event: Event,
-    ///ID of the thread the event belongs to.
-    pub thread_id: ::std::string::String,
+    /// ID of the thread the event belongs to.
+    pub thread_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl EventUpdatedPush {
-    ///Builds it from its required fields (`chat_id`, `event`, `thread_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `event`, `thread_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        event: impl ::std::convert::Into<Event>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        event: impl Into<Event>,
+        thread_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             event: event.into(),
             thread_id: thread_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for EventUpdatedPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -3566,38 +3608,40 @@ impl crate::Unknowns for EventUpdatedPush {
 }
 impl crate::Push for EventUpdatedPush {
     const NAME: &'static str = "event_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `events_marked_as_seen` push: a user of the chat has seen the events up to a given time (see mark_events_as_seen).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `events_marked_as_seen` push: a user of the chat has seen the events up to a given time (see mark_events_as_seen).
+///
+/// API reference: [`events_marked_as_seen` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#events-marked-as-seen).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct EventsMarkedAsSeenPush {
-    ///ID of the chat the events belong to.
-    pub chat_id: ::std::string::String,
-    ///The user has seen every event created up to (and including) this time.
+    /// ID of the chat the events belong to.
+    pub chat_id: String,
+    /// The user has seen every event created up to (and including) this time.
     pub seen_up_to: crate::Timestamp,
-    ///ID of the user who has seen the events.
-    pub user_id: ::std::string::String,
+    /// ID of the user who has seen the events.
+    pub user_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl EventsMarkedAsSeenPush {
-    ///Builds it from its required fields (`chat_id`, `seen_up_to`, `user_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `seen_up_to`, `user_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        seen_up_to: impl ::std::convert::Into<crate::Timestamp>,
-        user_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        seen_up_to: impl Into<crate::Timestamp>,
+        user_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             seen_up_to: seen_up_to.into(),
             user_id: user_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for EventsMarkedAsSeenPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -3608,32 +3652,34 @@ impl crate::Unknowns for EventsMarkedAsSeenPush {
 }
 impl crate::Push for EventsMarkedAsSeenPush {
     const NAME: &'static str = "events_marked_as_seen";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of `get_chat`: a chat with one of its threads.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `get_chat`: a chat with one of its threads.
+///
+/// API reference: [`get_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-chat).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetChatRequest {
-    ///ID of the chat to fetch.
-    pub chat_id: ::std::string::String,
-    ///ID of the thread to include. When absent the latest thread (if any) is returned.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub thread_id: ::std::option::Option<::std::string::String>,
+    /// ID of the chat to fetch.
+    pub chat_id: String,
+    /// ID of the thread to include. When absent the latest thread (if any) is returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl GetChatRequest {
-    ///Builds it from its required fields (`chat_id`); every optional field is `None`.
-    pub fn new(chat_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// Builds it from its required fields (`chat_id`); every optional field is `None`, to be set by assignment.
+    pub fn new(chat_id: impl Into<String>) -> Self {
         Self {
             chat_id: chat_id.into(),
-            thread_id: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            thread_id: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for GetChatRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -3644,7 +3690,7 @@ impl crate::Unknowns for GetChatRequest {
 }
 impl crate::Action for GetChatRequest {
     const NAME: &'static str = "get_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = GetChatResponse;
 }
 impl crate::WebAction for GetChatRequest {
@@ -3653,48 +3699,47 @@ impl crate::WebAction for GetChatRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetChatRequest {}
-///A chat with the requested (or latest) thread.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// A chat with the requested (or latest) thread.
+///
+/// API reference: [`get_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-chat).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetChatResponse {
-    ///Which groups (and agents) can access the chat. Normally present.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub access: ::std::option::Option<Access>,
-    ///ID of the chat.
-    pub id: ::std::string::String,
-    ///Chat properties visible to the customer. Normally present.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub properties: ::std::option::Option<Properties>,
-    ///The requested thread, or the latest one. Absent or `null` when the chat has no thread (e.g. its threads were removed).
+    /// Which groups (and agents) can access the chat. Normally present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
+    /// ID of the chat.
+    pub id: String,
+    /// Chat properties visible to the customer. Normally present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// The requested thread, or the latest one. Absent or `null` when the chat has no thread (e.g. its threads were removed).
     #[serde(
         default,
-        skip_serializing_if = "::std::option::Option::is_none",
+        skip_serializing_if = "Option::is_none",
         with = "crate::double_option"
     )]
-    pub thread: ::std::option::Option<::std::option::Option<Thread>>,
-    ///Users (customers and agents) of the chat.
-    pub users: ::std::vec::Vec<User>,
+    pub thread: Option<Option<Thread>>,
+    /// Users (customers and agents) of the chat.
+    pub users: Vec<User>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl GetChatResponse {
-    ///Builds it from its required fields (`id`, `users`); every optional field is `None`.
-    pub fn new(
-        id: impl ::std::convert::Into<::std::string::String>,
-        users: impl ::std::convert::Into<::std::vec::Vec<User>>,
-    ) -> Self {
+    /// Builds it from its required fields (`id`, `users`); every optional field is `None`, to be set by assignment.
+    pub fn new(id: impl Into<String>, users: impl Into<Vec<User>>) -> Self {
         Self {
-            access: ::std::option::Option::None,
+            access: None,
             id: id.into(),
-            properties: ::std::option::Option::None,
-            thread: ::std::option::Option::None,
+            properties: None,
+            thread: None,
             users: users.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for GetChatResponse {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -3716,32 +3761,31 @@ impl crate::Unknowns for GetChatResponse {
         path.report_fields(&self.extra, found);
     }
 }
-///Query of `get_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Query of `get_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
+///
+/// API reference: [`get_configuration` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-configuration).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetConfigurationRequest {
-    ///ID of the group.
+    /// ID of the group.
     pub group_id: i64,
-    ///Configuration version, from `get_dynamic_configuration`'s `livechat.config_version`.
-    pub version: ::std::string::String,
+    /// Configuration version, from `get_dynamic_configuration`'s `livechat.config_version`.
+    pub version: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl GetConfigurationRequest {
-    ///Builds it from its required fields (`group_id`, `version`); every optional field is `None`.
-    pub fn new(
-        group_id: impl ::std::convert::Into<i64>,
-        version: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    /// Builds it from its required fields (`group_id`, `version`); every optional field is `None`, to be set by assignment.
+    pub fn new(group_id: i64, version: impl Into<String>) -> Self {
         Self {
-            group_id: group_id.into(),
+            group_id,
             version: version.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for GetConfigurationRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -3752,7 +3796,7 @@ impl crate::Unknowns for GetConfigurationRequest {
 }
 impl crate::Action for GetConfigurationRequest {
     const NAME: &'static str = "get_configuration";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = GetConfigurationResponse;
 }
 impl crate::WebAction for GetConfigurationRequest {
@@ -3760,12 +3804,15 @@ impl crate::WebAction for GetConfigurationRequest {
     const NEEDS_TOKEN: bool = false;
     const IDEMPOTENT: bool = true;
 }
-///Payload of `get_customer`: takes no fields (send an empty object).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+/// Payload of `get_customer`: takes no fields (send an empty object).
+///
+/// API reference: [`get_customer` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-customer).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetCustomerRequest {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl crate::Unknowns for GetCustomerRequest {
     fn visit_unknowns(
@@ -3778,7 +3825,7 @@ impl crate::Unknowns for GetCustomerRequest {
 }
 impl crate::Action for GetCustomerRequest {
     const NAME: &'static str = "get_customer";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = GetCustomerResponse;
 }
 impl crate::WebAction for GetCustomerRequest {
@@ -3787,23 +3834,25 @@ impl crate::WebAction for GetCustomerRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetCustomerRequest {}
-///The customer who makes the request (a User of type `customer`, with its statistics).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// The customer who makes the request (a User of type `customer`, with its statistics).
+///
+/// API reference: [`get_customer` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-customer).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
+#[non_exhaustive]
 pub struct GetCustomerResponse(pub User);
-impl ::std::ops::Deref for GetCustomerResponse {
+impl std::ops::Deref for GetCustomerResponse {
     type Target = User;
     fn deref(&self) -> &User {
         &self.0
     }
 }
-impl ::std::convert::From<User> for GetCustomerResponse {
+impl From<User> for GetCustomerResponse {
     fn from(value: User) -> Self {
         Self(value)
     }
 }
 impl crate::Unknowns for GetCustomerResponse {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -3812,27 +3861,29 @@ impl crate::Unknowns for GetCustomerResponse {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
-///Query of `get_dynamic_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself. Since 3.4 the server also accepts the legacy `license_id` instead.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+/// Query of `get_dynamic_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself. Since 3.4 the server also accepts the legacy `license_id` instead.
+///
+/// API reference: [`get_dynamic_configuration` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-dynamic-configuration).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetDynamicConfigurationRequest {
-    ///Channel the widget runs in (free-form string).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub channel_type: ::std::option::Option<::std::string::String>,
-    ///ID of the group. Server default when absent: the group chosen for the customer.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub group_id: ::std::option::Option<i64>,
-    ///Whether this is a test call.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub test: ::std::option::Option<bool>,
-    ///URL of the page the widget runs on.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub url: ::std::option::Option<::std::string::String>,
+    /// Channel the widget runs in (free-form string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_type: Option<String>,
+    /// ID of the group. Server default when absent: the group chosen for the customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<i64>,
+    /// Whether this is a test call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<bool>,
+    /// URL of the page the widget runs on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl crate::Unknowns for GetDynamicConfigurationRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -3843,7 +3894,7 @@ impl crate::Unknowns for GetDynamicConfigurationRequest {
 }
 impl crate::Action for GetDynamicConfigurationRequest {
     const NAME: &'static str = "get_dynamic_configuration";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = GetDynamicConfigurationResponse;
 }
 impl crate::WebAction for GetDynamicConfigurationRequest {
@@ -3851,56 +3902,58 @@ impl crate::WebAction for GetDynamicConfigurationRequest {
     const NEEDS_TOKEN: bool = false;
     const IDEMPOTENT: bool = true;
 }
-///Configuration of the widget that depends on the request (3.3-3.5 flat shape).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Configuration of the widget that depends on the request (3.3-3.5 flat shape).
+///
+/// API reference: [`get_dynamic_configuration` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-dynamic-configuration).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetDynamicConfigurationResponse {
-    ///Whether the customers limit of the plan is reached.
+    /// Whether the customers limit of the plan is reached.
     pub client_limit_exceeded: bool,
-    ///Version of the static configuration, to pass as `version` to `get_configuration`.
-    pub config_version: ::std::string::String,
-    ///Whether the widget may run on the requested domain.
+    /// Version of the static configuration, to pass as `version` to `get_configuration`.
+    pub config_version: String,
+    /// Whether the widget may run on the requested domain.
     pub domain_allowed: bool,
-    ///ID of the group the configuration is for.
+    /// ID of the group the configuration is for.
     pub group_id: i64,
-    ///Language of the widget, to pass to `get_localization`.
-    pub language: ::std::string::String,
-    ///Version of the translations, to pass as `version` to `get_localization`.
-    pub localization_version: ::std::string::String,
-    ///IDs of the groups that are online; absent when none is.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub online_group_ids: ::std::option::Option<::std::vec::Vec<i64>>,
-    ///ID of the organization (since 3.4).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub organization_id: ::std::option::Option<::std::string::String>,
+    /// Language of the widget, to pass to `get_localization`.
+    pub language: String,
+    /// Version of the translations, to pass as `version` to `get_localization`.
+    pub localization_version: String,
+    /// IDs of the groups that are online; absent when none is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_group_ids: Option<Vec<i64>>,
+    /// ID of the organization (since 3.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl GetDynamicConfigurationResponse {
-    ///Builds it from its required fields (`client_limit_exceeded`, `config_version`, `domain_allowed`, `group_id`, `language`, `localization_version`); every optional field is `None`.
+    /// Builds it from its required fields (`client_limit_exceeded`, `config_version`, `domain_allowed`, `group_id`, `language`, `localization_version`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        client_limit_exceeded: impl ::std::convert::Into<bool>,
-        config_version: impl ::std::convert::Into<::std::string::String>,
-        domain_allowed: impl ::std::convert::Into<bool>,
-        group_id: impl ::std::convert::Into<i64>,
-        language: impl ::std::convert::Into<::std::string::String>,
-        localization_version: impl ::std::convert::Into<::std::string::String>,
+        client_limit_exceeded: bool,
+        config_version: impl Into<String>,
+        domain_allowed: bool,
+        group_id: i64,
+        language: impl Into<String>,
+        localization_version: impl Into<String>,
     ) -> Self {
         Self {
-            client_limit_exceeded: client_limit_exceeded.into(),
+            client_limit_exceeded,
             config_version: config_version.into(),
-            domain_allowed: domain_allowed.into(),
-            group_id: group_id.into(),
+            domain_allowed,
+            group_id,
             language: language.into(),
             localization_version: localization_version.into(),
-            online_group_ids: ::std::option::Option::None,
-            organization_id: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            online_group_ids: None,
+            organization_id: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for GetDynamicConfigurationResponse {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -3909,33 +3962,32 @@ impl crate::Unknowns for GetDynamicConfigurationResponse {
         path.report_fields(&self.extra, found);
     }
 }
-///Payload of `get_form`: the form of a given type configured for a group.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `get_form`: the form of a given type configured for a group.
+///
+/// API reference: [`get_form` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-form).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetFormRequest {
-    ///ID of the group whose form is fetched.
+    /// ID of the group whose form is fetched.
     pub group_id: i64,
-    ///Kind of form: `prechat` (before the chat), `postchat` (after it) or `ticket` (offline message).
+    /// Kind of form: `prechat` (before the chat), `postchat` (after it) or `ticket` (offline message).
     #[serde(rename = "type")]
-    pub type_: GetFormType,
+    pub type_: FormType,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl GetFormRequest {
-    ///Builds it from its required fields (`group_id`, `type_`); every optional field is `None`.
-    pub fn new(
-        group_id: impl ::std::convert::Into<i64>,
-        type_: impl ::std::convert::Into<GetFormType>,
-    ) -> Self {
+    /// Builds it from its required fields (`group_id`, `type_`); every optional field is `None`, to be set by assignment.
+    pub fn new(group_id: i64, type_: impl Into<FormType>) -> Self {
         Self {
-            group_id: group_id.into(),
+            group_id,
             type_: type_.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for GetFormRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -3947,7 +3999,7 @@ impl crate::Unknowns for GetFormRequest {
 }
 impl crate::Action for GetFormRequest {
     const NAME: &'static str = "get_form";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = GetFormResponse;
 }
 impl crate::WebAction for GetFormRequest {
@@ -3956,36 +4008,38 @@ impl crate::WebAction for GetFormRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetFormRequest {}
-///Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
+///
+/// API reference: [`get_localization` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-localization).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetLocalizationRequest {
-    ///ID of the group.
+    /// ID of the group.
     pub group_id: i64,
-    ///Language code of the translations, e.g. `en`.
-    pub language: ::std::string::String,
-    ///Translations version, from `get_dynamic_configuration`'s `livechat.localization_version`.
-    pub version: ::std::string::String,
+    /// Language code of the translations, e.g. `en`.
+    pub language: String,
+    /// Translations version, from `get_dynamic_configuration`'s `livechat.localization_version`.
+    pub version: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl GetLocalizationRequest {
-    ///Builds it from its required fields (`group_id`, `language`, `version`); every optional field is `None`.
+    /// Builds it from its required fields (`group_id`, `language`, `version`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        group_id: impl ::std::convert::Into<i64>,
-        language: impl ::std::convert::Into<::std::string::String>,
-        version: impl ::std::convert::Into<::std::string::String>,
+        group_id: i64,
+        language: impl Into<String>,
+        version: impl Into<String>,
     ) -> Self {
         Self {
-            group_id: group_id.into(),
+            group_id,
             language: language.into(),
             version: version.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for GetLocalizationRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -3996,7 +4050,7 @@ impl crate::Unknowns for GetLocalizationRequest {
 }
 impl crate::Action for GetLocalizationRequest {
     const NAME: &'static str = "get_localization";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = GetLocalizationResponse;
 }
 impl crate::WebAction for GetLocalizationRequest {
@@ -4004,12 +4058,15 @@ impl crate::WebAction for GetLocalizationRequest {
     const NEEDS_TOKEN: bool = false;
     const IDEMPOTENT: bool = true;
 }
-///Payload of `get_predicted_agent` (removed in 3.7): takes no fields (send an empty object). The customer must be logged in over RTM first.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+/// Payload of `get_predicted_agent` (removed in 3.7): takes no fields (send an empty object). The customer must be logged in over RTM first.
+///
+/// API reference: [`get_predicted_agent` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-predicted-agent).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct GetPredictedAgentRequest {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl crate::Unknowns for GetPredictedAgentRequest {
     fn visit_unknowns(
@@ -4022,7 +4079,7 @@ impl crate::Unknowns for GetPredictedAgentRequest {
 }
 impl crate::Action for GetPredictedAgentRequest {
     const NAME: &'static str = "get_predicted_agent";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = GetPredictedAgentResponse;
 }
 impl crate::WebAction for GetPredictedAgentRequest {
@@ -4031,32 +4088,31 @@ impl crate::WebAction for GetPredictedAgentRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetPredictedAgentRequest {}
-///The agent who would most likely take the customer's chat.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// The agent who would most likely take the customer's chat.
+///
+/// API reference: [`get_predicted_agent` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-predicted-agent).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetPredictedAgentResponse {
-    ///The predicted agent.
+    /// The predicted agent.
     pub agent: AgentProfile,
-    ///Whether the customer would be put in a queue (since 3.3).
+    /// Whether the customer would be put in a queue (since 3.3).
     pub queue: bool,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl GetPredictedAgentResponse {
-    ///Builds it from its required fields (`agent`, `queue`); every optional field is `None`.
-    pub fn new(
-        agent: impl ::std::convert::Into<AgentProfile>,
-        queue: impl ::std::convert::Into<bool>,
-    ) -> Self {
+    /// Builds it from its required fields (`agent`, `queue`); every optional field is `None`, to be set by assignment.
+    pub fn new(agent: impl Into<AgentProfile>, queue: bool) -> Self {
         Self {
             agent: agent.into(),
-            queue: queue.into(),
-            extra: ::std::default::Default::default(),
+            queue,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for GetPredictedAgentResponse {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4066,26 +4122,28 @@ impl crate::Unknowns for GetPredictedAgentResponse {
         path.report_fields(&self.extra, found);
     }
 }
-///Payload of `get_url_info`: a preview of a web page.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `get_url_info`: a preview of a web page.
+///
+/// API reference: [`get_url_info` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-url-info).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GetUrlInfoRequest {
-    ///URL of the page to describe.
-    pub url: ::std::string::String,
+    /// URL of the page to describe.
+    pub url: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl GetUrlInfoRequest {
-    ///Builds it from its required fields (`url`); every optional field is `None`.
-    pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// Builds it from its required fields (`url`); every optional field is `None`, to be set by assignment.
+    pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for GetUrlInfoRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4096,7 +4154,7 @@ impl crate::Unknowns for GetUrlInfoRequest {
 }
 impl crate::Action for GetUrlInfoRequest {
     const NAME: &'static str = "get_url_info";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = GetUrlInfoResponse;
 }
 impl crate::WebAction for GetUrlInfoRequest {
@@ -4105,60 +4163,60 @@ impl crate::WebAction for GetUrlInfoRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetUrlInfoRequest {}
-///A proactive greeting shown to the customer (login.greeting, incoming_greeting).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// A proactive greeting shown to the customer (login.greeting, incoming_greeting).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Greeting {
-    ///Whether the customer already accepted the greeting; sent in login only.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub accepted: ::std::option::Option<bool>,
-    ///Add-on that produced the greeting.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub addon: ::std::option::Option<::std::string::String>,
-    ///The agent the greeting appears to come from.
+    /// Whether the customer already accepted the greeting; sent in login only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<bool>,
+    /// Add-on that produced the greeting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addon: Option<String>,
+    /// The agent the greeting appears to come from.
     pub agent: AgentProfile,
-    ///Whether this is the first time the greeting is displayed.
+    /// Whether this is the first time the greeting is displayed.
     pub displayed_first_time: bool,
-    ///The greeting's content: a message or rich message event, possibly without an ID.
+    /// The greeting's content: a message or rich message event, possibly without an ID.
     pub event: Event,
-    ///ID of the greeting template; used by accept_greeting.
+    /// ID of the greeting template; used by accept_greeting.
     pub id: i64,
-    ///Whether the greeting was triggered by the customer about to leave the page (3.5+).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub is_exit_intent: ::std::option::Option<bool>,
-    ///Kind of greeting (3.3+); `announcement` is the documented value.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub subtype: ::std::option::Option<::std::string::String>,
-    ///ID of this showing of the greeting; used by accept_greeting and cancel_greeting.
-    pub unique_id: ::std::string::String,
+    /// Whether the greeting was triggered by the customer about to leave the page (3.5+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_exit_intent: Option<bool>,
+    /// Kind of greeting (3.3+); `announcement` is the documented value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtype: Option<String>,
+    /// ID of this showing of the greeting; used by accept_greeting and cancel_greeting.
+    pub unique_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl Greeting {
-    ///Builds it from its required fields (`agent`, `displayed_first_time`, `event`, `id`, `unique_id`); every optional field is `None`.
+    /// Builds it from its required fields (`agent`, `displayed_first_time`, `event`, `id`, `unique_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        agent: impl ::std::convert::Into<AgentProfile>,
-        displayed_first_time: impl ::std::convert::Into<bool>,
-        event: impl ::std::convert::Into<Event>,
-        id: impl ::std::convert::Into<i64>,
-        unique_id: impl ::std::convert::Into<::std::string::String>,
+        agent: impl Into<AgentProfile>,
+        displayed_first_time: bool,
+        event: impl Into<Event>,
+        id: i64,
+        unique_id: impl Into<String>,
     ) -> Self {
         Self {
-            accepted: ::std::option::Option::None,
-            addon: ::std::option::Option::None,
+            accepted: None,
+            addon: None,
             agent: agent.into(),
-            displayed_first_time: displayed_first_time.into(),
+            displayed_first_time,
             event: event.into(),
-            id: id.into(),
-            is_exit_intent: ::std::option::Option::None,
-            subtype: ::std::option::Option::None,
+            id,
+            is_exit_intent: None,
+            subtype: None,
             unique_id: unique_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for Greeting {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4169,31 +4227,33 @@ impl crate::Unknowns for Greeting {
         path.report_fields(&self.extra, found);
     }
 }
-impl ::std::convert::From<IncomingGreetingPush> for Greeting {
+impl From<IncomingGreetingPush> for Greeting {
     fn from(value: IncomingGreetingPush) -> Self {
         value.0
     }
 }
-///Payload of the `greeting_accepted` push: the customer accepted a greeting.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `greeting_accepted` push: the customer accepted a greeting.
+///
+/// API reference: [`greeting_accepted` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#greeting-accepted).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GreetingAcceptedPush {
-    ///Unique ID of the greeting display that was accepted.
-    pub unique_id: ::std::string::String,
+    /// Unique ID of the greeting display that was accepted.
+    pub unique_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl GreetingAcceptedPush {
-    ///Builds it from its required fields (`unique_id`); every optional field is `None`.
-    pub fn new(unique_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// Builds it from its required fields (`unique_id`); every optional field is `None`, to be set by assignment.
+    pub fn new(unique_id: impl Into<String>) -> Self {
         Self {
             unique_id: unique_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for GreetingAcceptedPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4204,28 +4264,30 @@ impl crate::Unknowns for GreetingAcceptedPush {
 }
 impl crate::Push for GreetingAcceptedPush {
     const NAME: &'static str = "greeting_accepted";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `greeting_canceled` push: the customer rejected a greeting, or a new greeting replaced the one on screen.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `greeting_canceled` push: the customer rejected a greeting, or a new greeting replaced the one on screen.
+///
+/// API reference: [`greeting_canceled` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#greeting-canceled).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GreetingCanceledPush {
-    ///Unique ID of the greeting display that was canceled.
-    pub unique_id: ::std::string::String,
+    /// Unique ID of the greeting display that was canceled.
+    pub unique_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl GreetingCanceledPush {
-    ///Builds it from its required fields (`unique_id`); every optional field is `None`.
-    pub fn new(unique_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// Builds it from its required fields (`unique_id`); every optional field is `None`, to be set by assignment.
+    pub fn new(unique_id: impl Into<String>) -> Self {
         Self {
             unique_id: unique_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for GreetingCanceledPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4236,34 +4298,31 @@ impl crate::Unknowns for GreetingCanceledPush {
 }
 impl crate::Push for GreetingCanceledPush {
     const NAME: &'static str = "greeting_canceled";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///The new availability of one group (groups_status_updated.groups).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// The new availability of one group (groups_status_updated.groups).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GroupStatusChange {
-    ///Group ID.
+    /// Group ID.
     pub id: i64,
-    ///The group's availability.
+    /// The group's availability.
     pub status: GroupStatus,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl GroupStatusChange {
-    ///Builds it from its required fields (`id`, `status`); every optional field is `None`.
-    pub fn new(
-        id: impl ::std::convert::Into<i64>,
-        status: impl ::std::convert::Into<GroupStatus>,
-    ) -> Self {
+    /// Builds it from its required fields (`id`, `status`); every optional field is `None`, to be set by assignment.
+    pub fn new(id: i64, status: impl Into<GroupStatus>) -> Self {
         Self {
-            id: id.into(),
+            id,
             status: status.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for GroupStatusChange {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4276,28 +4335,28 @@ impl crate::Unknowns for GroupStatusChange {
         path.report_fields(&self.extra, found);
     }
 }
-///Payload of the `groups_status_updated` push (since 3.5): the availability of groups the customer has access to changed.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `groups_status_updated` push (since 3.5): the availability of groups the customer has access to changed.
+///
+/// API reference: [`groups_status_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#groups-status-updated).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GroupsStatusUpdatedPush {
-    ///The groups whose status changed, each with its new status (unchanged groups are left out).
-    pub groups: ::std::vec::Vec<GroupStatusChange>,
+    /// The groups whose status changed, each with its new status (unchanged groups are left out).
+    pub groups: Vec<GroupStatusChange>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl GroupsStatusUpdatedPush {
-    ///Builds it from its required fields (`groups`); every optional field is `None`.
-    pub fn new(
-        groups: impl ::std::convert::Into<::std::vec::Vec<GroupStatusChange>>,
-    ) -> Self {
+    /// Builds it from its required fields (`groups`); every optional field is `None`, to be set by assignment.
+    pub fn new(groups: impl Into<Vec<GroupStatusChange>>) -> Self {
         Self {
             groups: groups.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for GroupsStatusUpdatedPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4312,32 +4371,34 @@ impl crate::Unknowns for GroupsStatusUpdatedPush {
 }
 impl crate::Push for GroupsStatusUpdatedPush {
     const NAME: &'static str = "groups_status_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `incoming_chat` push: a chat arrived with a new thread (after start_chat, resume_chat, or a chat started by an agent). Carries the whole chat; the thread holds the initial events, if any.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `incoming_chat` push: a chat arrived with a new thread (after start_chat, resume_chat, or a chat started by an agent). Carries the whole chat; the thread holds the initial events, if any.
+///
+/// API reference: [`incoming_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#incoming-chat).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct IncomingChatPush {
-    ///The chat with its users, access, properties and the new thread; `transferred_from` is set when the chat came in through a transfer.
+    /// The chat with its users, access, properties and the new thread; `transferred_from` is set when the chat came in through a transfer.
     pub chat: Chat,
-    ///ID of the user whose action created the thread. The docs show it in the sample but do not say it is always sent, so it is optional.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub requester_id: ::std::option::Option<::std::string::String>,
+    /// ID of the user whose action created the thread. The docs show it in the sample but do not say it is always sent, so it is optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_id: Option<String>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl IncomingChatPush {
-    ///Builds it from its required fields (`chat`); every optional field is `None`.
-    pub fn new(chat: impl ::std::convert::Into<Chat>) -> Self {
+    /// Builds it from its required fields (`chat`); every optional field is `None`, to be set by assignment.
+    pub fn new(chat: impl Into<Chat>) -> Self {
         Self {
             chat: chat.into(),
-            requester_id: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            requester_id: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for IncomingChatPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4349,38 +4410,40 @@ impl crate::Unknowns for IncomingChatPush {
 }
 impl crate::Push for IncomingChatPush {
     const NAME: &'static str = "incoming_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `incoming_event` push: a new event was sent to the chat (by send_event, or a system message, e.g. on deactivate_chat).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `incoming_event` push: a new event was sent to the chat (by send_event, or a system message, e.g. on deactivate_chat).
+///
+/// API reference: [`incoming_event` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#incoming-event).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct IncomingEventPush {
-    ///ID of the chat the event was sent to.
-    pub chat_id: ::std::string::String,
-    ///The new event, as stored by the server.
+    /// ID of the chat the event was sent to.
+    pub chat_id: String,
+    /// The new event, as stored by the server.
     pub event: Event,
-    ///ID of the thread the event was added to.
-    pub thread_id: ::std::string::String,
+    /// ID of the thread the event was added to.
+    pub thread_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl IncomingEventPush {
-    ///Builds it from its required fields (`chat_id`, `event`, `thread_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `event`, `thread_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        event: impl ::std::convert::Into<Event>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        event: impl Into<Event>,
+        thread_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             event: event.into(),
             thread_id: thread_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for IncomingEventPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4392,25 +4455,27 @@ impl crate::Unknowns for IncomingEventPush {
 }
 impl crate::Push for IncomingEventPush {
     const NAME: &'static str = "incoming_event";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `incoming_greeting` push: the greeting engine shows a greeting to the customer. The payload is a Greeting.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `incoming_greeting` push: the greeting engine shows a greeting to the customer. The payload is a Greeting.
+///
+/// API reference: [`incoming_greeting` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#incoming-greeting).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
+#[non_exhaustive]
 pub struct IncomingGreetingPush(pub Greeting);
-impl ::std::ops::Deref for IncomingGreetingPush {
+impl std::ops::Deref for IncomingGreetingPush {
     type Target = Greeting;
     fn deref(&self) -> &Greeting {
         &self.0
     }
 }
-impl ::std::convert::From<Greeting> for IncomingGreetingPush {
+impl From<Greeting> for IncomingGreetingPush {
     fn from(value: Greeting) -> Self {
         Self(value)
     }
 }
 impl crate::Unknowns for IncomingGreetingPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4421,40 +4486,38 @@ impl crate::Unknowns for IncomingGreetingPush {
 }
 impl crate::Push for IncomingGreetingPush {
     const NAME: &'static str = "incoming_greeting";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `incoming_multicast` push: a message sent with the agent-side `multicast` method or by the system.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `incoming_multicast` push: a message sent with the agent-side `multicast` method or by the system.
+///
+/// API reference: [`incoming_multicast` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#incoming-multicast).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct IncomingMulticastPush {
-    ///ID of the user who sent the multicast. Absent when the system sent it.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub author_id: ::std::option::Option<::std::string::String>,
-    ///The message content: any JSON value chosen by the sender.
-    pub content: ::serde_json::Value,
-    ///Sender-chosen kind of the multicast, if given.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub type_: ::std::option::Option<::std::string::String>,
+    /// ID of the user who sent the multicast. Absent when the system sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<String>,
+    /// The message content: any JSON value chosen by the sender.
+    pub content: Value,
+    /// Sender-chosen kind of the multicast, if given.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl IncomingMulticastPush {
-    ///Builds it from its required fields (`content`); every optional field is `None`.
-    pub fn new(content: impl ::std::convert::Into<::serde_json::Value>) -> Self {
+    /// Builds it from its required fields (`content`); every optional field is `None`, to be set by assignment.
+    pub fn new(content: impl Into<Value>) -> Self {
         Self {
-            author_id: ::std::option::Option::None,
+            author_id: None,
             content: content.into(),
-            type_: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            type_: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for IncomingMulticastPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4465,33 +4528,36 @@ impl crate::Unknowns for IncomingMulticastPush {
 }
 impl crate::Push for IncomingMulticastPush {
     const NAME: &'static str = "incoming_multicast";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `incoming_rich_message_postback` push: a user clicked a button of a rich message (sent only for active threads).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `incoming_rich_message_postback` push: a user clicked a button of a rich message (sent only for active threads).
+///
+/// API reference: [`incoming_rich_message_postback` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#incoming-rich-message-postback).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct IncomingRichMessagePostbackPush {
-    ///ID of the chat the rich message is in.
-    pub chat_id: ::std::string::String,
-    ///ID of the rich message event the postback refers to.
-    pub event_id: ::std::string::String,
-    ///The postback: which button, and whether it is toggled.
+    /// ID of the chat the rich message is in.
+    pub chat_id: String,
+    /// ID of the rich message event the postback refers to.
+    pub event_id: String,
+    /// The postback: which button, and whether it is toggled.
     pub postback: Postback,
-    ///ID of the thread the rich message is in.
-    pub thread_id: ::std::string::String,
-    ///ID of the user who clicked the button.
-    pub user_id: ::std::string::String,
+    /// ID of the thread the rich message is in.
+    pub thread_id: String,
+    /// ID of the user who clicked the button.
+    pub user_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl IncomingRichMessagePostbackPush {
-    ///Builds it from its required fields (`chat_id`, `event_id`, `postback`, `thread_id`, `user_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `event_id`, `postback`, `thread_id`, `user_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        event_id: impl ::std::convert::Into<::std::string::String>,
-        postback: impl ::std::convert::Into<Postback>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
-        user_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        event_id: impl Into<String>,
+        postback: impl Into<Postback>,
+        thread_id: impl Into<String>,
+        user_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
@@ -4499,12 +4565,11 @@ impl IncomingRichMessagePostbackPush {
             postback: postback.into(),
             thread_id: thread_id.into(),
             user_id: user_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for IncomingRichMessagePostbackPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4519,38 +4584,40 @@ impl crate::Unknowns for IncomingRichMessagePostbackPush {
 }
 impl crate::Push for IncomingRichMessagePostbackPush {
     const NAME: &'static str = "incoming_rich_message_postback";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `incoming_typing_indicator` push: a chat user started or stopped typing a message that has not been sent yet.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `incoming_typing_indicator` push: a chat user started or stopped typing a message that has not been sent yet.
+///
+/// API reference: [`incoming_typing_indicator` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#incoming-typing-indicator).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct IncomingTypingIndicatorPush {
-    ///ID of the chat the user is typing in.
-    pub chat_id: ::std::string::String,
-    ///ID of the thread the user is typing in.
-    pub thread_id: ::std::string::String,
-    ///Who is typing, for whom, since when (unix seconds), and whether typing is on or off.
+    /// ID of the chat the user is typing in.
+    pub chat_id: String,
+    /// ID of the thread the user is typing in.
+    pub thread_id: String,
+    /// Who is typing, for whom, since when (unix seconds), and whether typing is on or off.
     pub typing_indicator: TypingIndicator,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl IncomingTypingIndicatorPush {
-    ///Builds it from its required fields (`chat_id`, `thread_id`, `typing_indicator`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `thread_id`, `typing_indicator`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
-        typing_indicator: impl ::std::convert::Into<TypingIndicator>,
+        chat_id: impl Into<String>,
+        thread_id: impl Into<String>,
+        typing_indicator: impl Into<TypingIndicator>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             thread_id: thread_id.into(),
             typing_indicator: typing_indicator.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for IncomingTypingIndicatorPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4565,42 +4632,42 @@ impl crate::Unknowns for IncomingTypingIndicatorPush {
 }
 impl crate::Push for IncomingTypingIndicatorPush {
     const NAME: &'static str = "incoming_typing_indicator";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///The newest event of one type in a chat (a value of ChatSummary.last_event_per_type).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// The newest event of one type in a chat (a value of ChatSummary.last_event_per_type).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct LastEvent {
-    ///The event itself.
+    /// The event itself.
     pub event: Event,
-    ///When that thread was created.
+    /// When that thread was created.
     pub thread_created_at: crate::Timestamp,
-    ///ID of the thread holding the event.
-    pub thread_id: ::std::string::String,
-    ///Ordinal of the thread; seen only in sample payloads.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub thread_order: ::std::option::Option<i64>,
+    /// ID of the thread holding the event.
+    pub thread_id: String,
+    /// Ordinal of the thread; seen only in sample payloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_order: Option<i64>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl LastEvent {
-    ///Builds it from its required fields (`event`, `thread_created_at`, `thread_id`); every optional field is `None`.
+    /// Builds it from its required fields (`event`, `thread_created_at`, `thread_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        event: impl ::std::convert::Into<Event>,
-        thread_created_at: impl ::std::convert::Into<crate::Timestamp>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
+        event: impl Into<Event>,
+        thread_created_at: impl Into<crate::Timestamp>,
+        thread_id: impl Into<String>,
     ) -> Self {
         Self {
             event: event.into(),
             thread_created_at: thread_created_at.into(),
             thread_id: thread_id.into(),
-            thread_order: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            thread_order: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for LastEvent {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4610,24 +4677,26 @@ impl crate::Unknowns for LastEvent {
         path.report_fields(&self.extra, found);
     }
 }
-///Payload of `list_chats`: one page of summaries of the chats the customer took part in.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+/// Payload of `list_chats`: one page of summaries of the chats the customer took part in.
+///
+/// API reference: [`list_chats` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-chats).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct ListChatsRequest {
-    ///Maximum number of chat summaries per page. Server default when absent: 10; at most 25.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub limit: ::std::option::Option<i64>,
-    ///Cursor from a previous response's `next_page_id` / `previous_page_id`. Cannot be combined with `limit` or `sort_order`; expires after one month.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub page_id: ::std::option::Option<::std::string::String>,
-    ///Order of the chats by the creation time of their last thread. `asc`: oldest first; `desc`: newest first. Server default when absent: `desc`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub sort_order: ::std::option::Option<ListChatsSortOrder>,
+    /// Maximum number of chat summaries per page. Server default when absent: 10; at most 25.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Cursor from a previous response's `next_page_id` / `previous_page_id`. Cannot be combined with `limit` or `sort_order`; expires after one month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_id: Option<String>,
+    /// Order of the chats by the creation time of their last thread. `asc`: oldest first; `desc`: newest first. Server default when absent: `desc`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<SortOrder>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl crate::Unknowns for ListChatsRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4642,7 +4711,7 @@ impl crate::Unknowns for ListChatsRequest {
 }
 impl crate::Action for ListChatsRequest {
     const NAME: &'static str = "list_chats";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = ListChatsResponse;
 }
 impl crate::WebAction for ListChatsRequest {
@@ -4651,40 +4720,39 @@ impl crate::WebAction for ListChatsRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListChatsRequest {}
-///One page of chat summaries.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// One page of chat summaries.
+///
+/// API reference: [`list_chats` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-chats).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ListChatsResponse {
-    ///Summaries of the chats on this page.
-    pub chats_summary: ::std::vec::Vec<ChatSummary>,
-    ///Cursor of the next page; present only when there is one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub next_page_id: ::std::option::Option<::std::string::String>,
-    ///Cursor of the previous page; present only when there is one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub previous_page_id: ::std::option::Option<::std::string::String>,
-    ///Estimated total number of chats; the real number may differ slightly.
+    /// Summaries of the chats on this page.
+    pub chats_summary: Vec<ChatSummary>,
+    /// Cursor of the next page; present only when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_page_id: Option<String>,
+    /// Cursor of the previous page; present only when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_page_id: Option<String>,
+    /// Estimated total number of chats; the real number may differ slightly.
     pub total_chats: i64,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl ListChatsResponse {
-    ///Builds it from its required fields (`chats_summary`, `total_chats`); every optional field is `None`.
-    pub fn new(
-        chats_summary: impl ::std::convert::Into<::std::vec::Vec<ChatSummary>>,
-        total_chats: impl ::std::convert::Into<i64>,
-    ) -> Self {
+    /// Builds it from its required fields (`chats_summary`, `total_chats`); every optional field is `None`, to be set by assignment.
+    pub fn new(chats_summary: impl Into<Vec<ChatSummary>>, total_chats: i64) -> Self {
         Self {
             chats_summary: chats_summary.into(),
-            next_page_id: ::std::option::Option::None,
-            previous_page_id: ::std::option::Option::None,
-            total_chats: total_chats.into(),
-            extra: ::std::default::Default::default(),
+            next_page_id: None,
+            previous_page_id: None,
+            total_chats,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for ListChatsResponse {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4697,34 +4765,36 @@ impl crate::Unknowns for ListChatsResponse {
         path.report_fields(&self.extra, found);
     }
 }
-///Query of `list_group_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Query of `list_group_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
+///
+/// API reference: [`list_group_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-properties).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ListGroupPropertiesRequest {
-    ///ID of the group.
+    /// ID of the group.
     pub id: i64,
-    ///Return only the properties with this name.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    ///Return only the properties of this namespace.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub namespace: ::std::option::Option<::std::string::String>,
+    /// Return only the properties with this name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Return only the properties of this namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl ListGroupPropertiesRequest {
-    ///Builds it from its required fields (`id`); every optional field is `None`.
-    pub fn new(id: impl ::std::convert::Into<i64>) -> Self {
+    /// Builds it from its required fields (`id`); every optional field is `None`, to be set by assignment.
+    pub fn new(id: i64) -> Self {
         Self {
-            id: id.into(),
-            name: ::std::option::Option::None,
-            namespace: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            id,
+            name: None,
+            namespace: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for ListGroupPropertiesRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4735,7 +4805,7 @@ impl crate::Unknowns for ListGroupPropertiesRequest {
 }
 impl crate::Action for ListGroupPropertiesRequest {
     const NAME: &'static str = "list_group_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = ListGroupPropertiesResponse;
 }
 impl crate::WebAction for ListGroupPropertiesRequest {
@@ -4743,21 +4813,23 @@ impl crate::WebAction for ListGroupPropertiesRequest {
     const NEEDS_TOKEN: bool = false;
     const IDEMPOTENT: bool = true;
 }
-///Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+/// Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
+///
+/// API reference: [`list_group_statuses` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-statuses).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct ListGroupStatusesRequest {
-    ///`true`: return the status of every group.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub all: ::std::option::Option<bool>,
-    ///IDs of the groups to return the status of. Unknown IDs are silently left out of the answer.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub group_ids: ::std::option::Option<::std::vec::Vec<i64>>,
+    /// `true`: return the status of every group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all: Option<bool>,
+    /// IDs of the groups to return the status of. Unknown IDs are silently left out of the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_ids: Option<Vec<i64>>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl crate::Unknowns for ListGroupStatusesRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4768,7 +4840,7 @@ impl crate::Unknowns for ListGroupStatusesRequest {
 }
 impl crate::Action for ListGroupStatusesRequest {
     const NAME: &'static str = "list_group_statuses";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = ListGroupStatusesResponse;
 }
 impl crate::WebAction for ListGroupStatusesRequest {
@@ -4777,21 +4849,23 @@ impl crate::WebAction for ListGroupStatusesRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListGroupStatusesRequest {}
-///Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+/// Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
+///
+/// API reference: [`list_license_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-license-properties).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct ListLicensePropertiesRequest {
-    ///Return only the properties with this name.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    ///Return only the properties of this namespace.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub namespace: ::std::option::Option<::std::string::String>,
+    /// Return only the properties with this name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Return only the properties of this namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl crate::Unknowns for ListLicensePropertiesRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4802,7 +4876,7 @@ impl crate::Unknowns for ListLicensePropertiesRequest {
 }
 impl crate::Action for ListLicensePropertiesRequest {
     const NAME: &'static str = "list_license_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = ListLicensePropertiesResponse;
 }
 impl crate::WebAction for ListLicensePropertiesRequest {
@@ -4810,42 +4884,44 @@ impl crate::WebAction for ListLicensePropertiesRequest {
     const NEEDS_TOKEN: bool = false;
     const IDEMPOTENT: bool = true;
 }
-///Payload of `list_threads`: one page of the threads of a chat the customer has access to.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `list_threads`: one page of the threads of a chat the customer has access to.
+///
+/// API reference: [`list_threads` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-threads).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ListThreadsRequest {
-    ///ID of the chat whose threads are listed.
-    pub chat_id: ::std::string::String,
-    ///Maximum number of threads per page. Server default when absent: 3; at most 100. Cannot be combined with `min_events_count`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub limit: ::std::option::Option<i64>,
-    ///Return as many of the latest threads as needed to reach at least this many events in total (1-100). Cannot be combined with `limit`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub min_events_count: ::std::option::Option<i64>,
-    ///Cursor from a previous response's `next_page_id` / `previous_page_id`. Cannot be combined with `limit` or `sort_order`; expires after one month.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub page_id: ::std::option::Option<::std::string::String>,
-    ///Order of the threads by creation time. `asc`: oldest first; `desc`: newest first. Server default when absent: `desc`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub sort_order: ::std::option::Option<ListThreadsSortOrder>,
+    /// ID of the chat whose threads are listed.
+    pub chat_id: String,
+    /// Maximum number of threads per page. Server default when absent: 3; at most 100. Cannot be combined with `min_events_count`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Return as many of the latest threads as needed to reach at least this many events in total (1-100). Cannot be combined with `limit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_events_count: Option<i64>,
+    /// Cursor from a previous response's `next_page_id` / `previous_page_id`. Cannot be combined with `limit` or `sort_order`; expires after one month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_id: Option<String>,
+    /// Order of the threads by creation time. `asc`: oldest first; `desc`: newest first. Server default when absent: `desc`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<SortOrder>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl ListThreadsRequest {
-    ///Builds it from its required fields (`chat_id`); every optional field is `None`.
-    pub fn new(chat_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// Builds it from its required fields (`chat_id`); every optional field is `None`, to be set by assignment.
+    pub fn new(chat_id: impl Into<String>) -> Self {
         Self {
             chat_id: chat_id.into(),
-            limit: ::std::option::Option::None,
-            min_events_count: ::std::option::Option::None,
-            page_id: ::std::option::Option::None,
-            sort_order: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            limit: None,
+            min_events_count: None,
+            page_id: None,
+            sort_order: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for ListThreadsRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4860,7 +4936,7 @@ impl crate::Unknowns for ListThreadsRequest {
 }
 impl crate::Action for ListThreadsRequest {
     const NAME: &'static str = "list_threads";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = ListThreadsResponse;
 }
 impl crate::WebAction for ListThreadsRequest {
@@ -4869,40 +4945,39 @@ impl crate::WebAction for ListThreadsRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListThreadsRequest {}
-///One page of threads of a chat.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// One page of threads of a chat.
+///
+/// API reference: [`list_threads` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-threads).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ListThreadsResponse {
-    ///Total number of threads of the chat that match the request.
+    /// Total number of threads of the chat that match the request.
     pub found_threads: i64,
-    ///Cursor of the next page; present only when there is one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub next_page_id: ::std::option::Option<::std::string::String>,
-    ///Cursor of the previous page; present only when there is one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub previous_page_id: ::std::option::Option<::std::string::String>,
-    ///Threads on this page, with their events.
-    pub threads: ::std::vec::Vec<Thread>,
+    /// Cursor of the next page; present only when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_page_id: Option<String>,
+    /// Cursor of the previous page; present only when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_page_id: Option<String>,
+    /// Threads on this page, with their events.
+    pub threads: Vec<Thread>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl ListThreadsResponse {
-    ///Builds it from its required fields (`found_threads`, `threads`); every optional field is `None`.
-    pub fn new(
-        found_threads: impl ::std::convert::Into<i64>,
-        threads: impl ::std::convert::Into<::std::vec::Vec<Thread>>,
-    ) -> Self {
+    /// Builds it from its required fields (`found_threads`, `threads`); every optional field is `None`, to be set by assignment.
+    pub fn new(found_threads: i64, threads: impl Into<Vec<Thread>>) -> Self {
         Self {
-            found_threads: found_threads.into(),
-            next_page_id: ::std::option::Option::None,
-            previous_page_id: ::std::option::Option::None,
+            found_threads,
+            next_page_id: None,
+            previous_page_id: None,
             threads: threads.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for ListThreadsResponse {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -4915,98 +4990,60 @@ impl crate::Unknowns for ListThreadsResponse {
         path.report_fields(&self.extra, found);
     }
 }
-///Customer data to set while logging in; every field is optional.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
-pub struct LoginCustomer {
-    ///URL of the customer's avatar image.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub avatar: ::std::option::Option<::std::string::String>,
-    ///Customer's e-mail address.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub email: ::std::option::Option<::std::string::String>,
-    ///Customer's display name.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    ///Session fields to set, as an ordered list of single-key objects. The server accepts at most 100 keys.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub session_fields: ::std::option::Option<SessionFields>,
-    #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-impl crate::Unknowns for LoginCustomer {
-    #[allow(unused_variables)]
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "session_fields",
-            |p| crate::Unknowns::visit_unknowns(&self.session_fields, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-///Payload of the RTM `login` action: authorizes the WebSocket connection (must be the first request, within 30 s of connecting) and optionally updates the customer's data.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the RTM `login` action: authorizes the WebSocket connection (must be the first request, within 30 s of connecting) and optionally updates the customer's data.
+///
+/// API reference: [`login` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#login).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct LoginRequest {
-    ///Identifies the client application that connects.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub application: ::std::option::Option<LoginApplication>,
-    ///Customer data to set while logging in; every field is optional.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub customer: ::std::option::Option<LoginCustomer>,
-    ///The web page the customer is currently on.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub customer_page: ::std::option::Option<CustomerPage>,
-    ///Opaque string-to-string map the server asked the client to store (the last `customer_side_storage_updated` push); pass it back unchanged.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub customer_side_storage: ::std::option::Option<
-        ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
-    >,
-    ///ID of the group the customer wants to chat with (0 = the default group).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub group_id: ::std::option::Option<i64>,
-    ///Whether the customer logs in from a mobile device.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub is_mobile: ::std::option::Option<bool>,
-    ///Push subscription: maps an API version without the `v` (e.g. `3.5`) to the push names to receive in that version, or `["all"]`. When absent the connection receives every push of its version.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub pushes: ::std::option::Option<
-        ::std::collections::BTreeMap<
-            ::std::string::String,
-            ::std::vec::Vec<::std::string::String>,
-        >,
-    >,
-    ///Referrer URL of the customer's visit.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub referrer: ::std::option::Option<::std::string::String>,
-    ///Customer access token as a full authorization value including its scheme, e.g. `Bearer dal:...`.
-    pub token: ::std::string::String,
+    /// Identifies the client application that connects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application: Option<ClientApplication>,
+    /// Customer data to set while logging in; every field is optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<CustomerDetails>,
+    /// The web page the customer is currently on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_page: Option<CustomerPage>,
+    /// Opaque string-to-string map the server asked the client to store (the last `customer_side_storage_updated` push); pass it back unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_side_storage: Option<BTreeMap<String, String>>,
+    /// ID of the group the customer wants to chat with (0 = the default group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<i64>,
+    /// Whether the customer logs in from a mobile device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_mobile: Option<bool>,
+    /// Push subscription: maps an API version without the `v` (e.g. `3.5`) to the push names to receive in that version, or `["all"]`. When absent the connection receives every push of its version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushes: Option<BTreeMap<String, Vec<String>>>,
+    /// Referrer URL of the customer's visit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
+    /// Customer access token as a full authorization value including its scheme, e.g. `Bearer dal:...`.
+    pub token: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl LoginRequest {
-    ///Builds it from its required fields (`token`); every optional field is `None`.
-    pub fn new(token: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// Builds it from its required fields (`token`); every optional field is `None`, to be set by assignment.
+    pub fn new(token: impl Into<String>) -> Self {
         Self {
-            application: ::std::option::Option::None,
-            customer: ::std::option::Option::None,
-            customer_page: ::std::option::Option::None,
-            customer_side_storage: ::std::option::Option::None,
-            group_id: ::std::option::Option::None,
-            is_mobile: ::std::option::Option::None,
-            pushes: ::std::option::Option::None,
-            referrer: ::std::option::Option::None,
+            application: None,
+            customer: None,
+            customer_page: None,
+            customer_side_storage: None,
+            group_id: None,
+            is_mobile: None,
+            pushes: None,
+            referrer: None,
             token: token.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for LoginRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -5029,52 +5066,54 @@ impl crate::Unknowns for LoginRequest {
 }
 impl crate::Action for LoginRequest {
     const NAME: &'static str = "login";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = LoginResponse;
 }
 impl crate::RtmAction for LoginRequest {}
-///Initial state returned after a successful `login`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Initial state returned after a successful `login`.
+///
+/// API reference: [`login` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#login).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct LoginResponse {
-    ///Chats of the customer, each with its unread flag.
-    pub chats: ::std::vec::Vec<LoginChat>,
-    ///The logged-in customer (a `customer` user) including its `statistics`.
+    /// Chats of the customer, each with its unread flag.
+    pub chats: Vec<ChatUnreadStatus>,
+    /// The logged-in customer (a `customer` user) including its `statistics`.
     pub customer: User,
-    ///Greeting currently shown to the customer; absent when there is none.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub greeting: ::std::option::Option<Greeting>,
-    ///Whether the customer has a chat with an active thread.
+    /// Greeting currently shown to the customer; absent when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<Greeting>,
+    /// Whether the customer has a chat with an active thread.
     pub has_active_thread: bool,
-    ///Private, undocumented widget configuration (online group IDs, monitoring URLs, ...). Opaque free-form JSON: do not rely on its shape.
+    /// Private, undocumented widget configuration (online group IDs, monitoring URLs, ...). Opaque free-form JSON: do not rely on its shape.
     #[serde(
         rename = "__priv_dynamic_config",
         default,
-        skip_serializing_if = "::std::option::Option::is_none"
+        skip_serializing_if = "Option::is_none"
     )]
-    pub priv_dynamic_config: ::std::option::Option<::serde_json::Value>,
+    pub priv_dynamic_config: Option<Value>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl LoginResponse {
-    ///Builds it from its required fields (`chats`, `customer`, `has_active_thread`); every optional field is `None`.
+    /// Builds it from its required fields (`chats`, `customer`, `has_active_thread`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chats: impl ::std::convert::Into<::std::vec::Vec<LoginChat>>,
-        customer: impl ::std::convert::Into<User>,
-        has_active_thread: impl ::std::convert::Into<bool>,
+        chats: impl Into<Vec<ChatUnreadStatus>>,
+        customer: impl Into<User>,
+        has_active_thread: bool,
     ) -> Self {
         Self {
             chats: chats.into(),
             customer: customer.into(),
-            greeting: ::std::option::Option::None,
-            has_active_thread: has_active_thread.into(),
-            priv_dynamic_config: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            greeting: None,
+            has_active_thread,
+            priv_dynamic_config: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for LoginResponse {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -5092,32 +5131,34 @@ impl crate::Unknowns for LoginResponse {
         path.report_fields(&self.extra, found);
     }
 }
-///Payload of `mark_events_as_seen`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `mark_events_as_seen`.
+///
+/// API reference: [`mark_events_as_seen` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#mark-events-as-seen).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct MarkEventsAsSeenRequest {
-    ///ID of the chat.
-    pub chat_id: ::std::string::String,
-    ///Every event created up to this moment (use an event's `created_at`) is marked as seen.
+    /// ID of the chat.
+    pub chat_id: String,
+    /// Every event created up to this moment (use an event's `created_at`) is marked as seen.
     pub seen_up_to: crate::Timestamp,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl MarkEventsAsSeenRequest {
-    ///Builds it from its required fields (`chat_id`, `seen_up_to`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `seen_up_to`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        seen_up_to: impl ::std::convert::Into<crate::Timestamp>,
+        chat_id: impl Into<String>,
+        seen_up_to: impl Into<crate::Timestamp>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             seen_up_to: seen_up_to.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for MarkEventsAsSeenRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -5128,7 +5169,7 @@ impl crate::Unknowns for MarkEventsAsSeenRequest {
 }
 impl crate::Action for MarkEventsAsSeenRequest {
     const NAME: &'static str = "mark_events_as_seen";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = MarkEventsAsSeenResponse;
 }
 impl crate::WebAction for MarkEventsAsSeenRequest {
@@ -5137,56 +5178,56 @@ impl crate::WebAction for MarkEventsAsSeenRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for MarkEventsAsSeenRequest {}
-///A text message.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// A text message.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct MessageEvent {
-    ///ID of the user who sent the event.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub author_id: ::std::option::Option<::std::string::String>,
-    ///When the server created the event (UTC, microsecond precision).
+    /// ID of the user who sent the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<String>,
+    /// When the server created the event (UTC, microsecond precision).
     pub created_at: crate::Timestamp,
-    ///ID chosen by the sender when the event was sent.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub custom_id: ::std::option::Option<::std::string::String>,
-    ///Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
-    ///Set when the message answers a rich message button.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub postback: ::std::option::Option<MessagePostback>,
-    ///Properties of the event.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub properties: ::std::option::Option<Properties>,
-    ///Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub recipients: ::std::option::Option<Recipients>,
-    ///The message text.
-    pub text: ::std::string::String,
+    /// ID chosen by the sender when the event was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<String>,
+    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Set when the message answers a rich message button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postback: Option<MessagePostback>,
+    /// Properties of the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Who can see the event; `all` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Recipients>,
+    /// The message text.
+    pub text: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl MessageEvent {
-    ///Builds it from its required fields (`created_at`, `text`); every optional field is `None`.
+    /// Builds it from its required fields (`created_at`, `text`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        created_at: impl ::std::convert::Into<crate::Timestamp>,
-        text: impl ::std::convert::Into<::std::string::String>,
+        created_at: impl Into<crate::Timestamp>,
+        text: impl Into<String>,
     ) -> Self {
         Self {
-            author_id: ::std::option::Option::None,
+            author_id: None,
             created_at: created_at.into(),
-            custom_id: ::std::option::Option::None,
-            id: ::std::option::Option::None,
-            postback: ::std::option::Option::None,
-            properties: ::std::option::Option::None,
-            recipients: ::std::option::Option::None,
+            custom_id: None,
+            id: None,
+            postback: None,
+            properties: None,
+            recipients: None,
             text: text.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for MessageEvent {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -5207,42 +5248,42 @@ impl crate::Unknowns for MessageEvent {
         path.report_fields(&self.extra, found);
     }
 }
-///A text message to send.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// A text message to send.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct MessageEventInput {
-    ///An ID of your choice; returned with the event.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub custom_id: ::std::option::Option<::std::string::String>,
-    ///Set when the message answers a rich message button.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub postback: ::std::option::Option<MessagePostback>,
-    ///Properties to set on the event.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub properties: ::std::option::Option<Properties>,
-    ///Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub recipients: ::std::option::Option<Recipients>,
-    ///The message text; at most 16 KB of UTF-8 (split longer texts into several messages).
-    pub text: ::std::string::String,
+    /// An ID of your choice; returned with the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<String>,
+    /// Set when the message answers a rich message button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postback: Option<MessagePostback>,
+    /// Properties to set on the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Who can see the event; `all` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Recipients>,
+    /// The message text; at most 16 KB of UTF-8 (split longer texts into several messages).
+    pub text: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl MessageEventInput {
-    ///Builds it from its required fields (`text`); every optional field is `None`.
-    pub fn new(text: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// Builds it from its required fields (`text`); every optional field is `None`, to be set by assignment.
+    pub fn new(text: impl Into<String>) -> Self {
         Self {
-            custom_id: ::std::option::Option::None,
-            postback: ::std::option::Option::None,
-            properties: ::std::option::Option::None,
-            recipients: ::std::option::Option::None,
+            custom_id: None,
+            postback: None,
+            properties: None,
+            recipients: None,
             text: text.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for MessageEventInput {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -5263,48 +5304,44 @@ impl crate::Unknowns for MessageEventInput {
         path.report_fields(&self.extra, found);
     }
 }
-///Links a message to the rich message button that produced it.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Links a message to the rich message button that produced it.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct MessagePostback {
-    ///ID of the rich message event.
-    pub event_id: ::std::string::String,
-    ///The `postback_id` of the clicked button.
-    pub id: ::std::string::String,
-    ///ID of the thread with the rich message.
-    pub thread_id: ::std::string::String,
-    ///Type of the clicked button; sent together with `value`.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub type_: ::std::option::Option<::std::string::String>,
-    ///Value of the clicked button; sent together with `type`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub value: ::std::option::Option<::std::string::String>,
+    /// ID of the rich message event.
+    pub event_id: String,
+    /// The `postback_id` of the clicked button.
+    pub id: String,
+    /// ID of the thread with the rich message.
+    pub thread_id: String,
+    /// Type of the clicked button; sent together with `value`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// Value of the clicked button; sent together with `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl MessagePostback {
-    ///Builds it from its required fields (`event_id`, `id`, `thread_id`); every optional field is `None`.
+    /// Builds it from its required fields (`event_id`, `id`, `thread_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        event_id: impl ::std::convert::Into<::std::string::String>,
-        id: impl ::std::convert::Into<::std::string::String>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
+        event_id: impl Into<String>,
+        id: impl Into<String>,
+        thread_id: impl Into<String>,
     ) -> Self {
         Self {
             event_id: event_id.into(),
             id: id.into(),
             thread_id: thread_id.into(),
-            type_: ::std::option::Option::None,
-            value: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            type_: None,
+            value: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for MessagePostback {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -5313,7 +5350,80 @@ impl crate::Unknowns for MessagePostback {
         path.report_fields(&self.extra, found);
     }
 }
-///Every push of API v3.5, in the manifest's order.
+/// Initial content of the new chat; everything is optional.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
+pub struct NewChat {
+    /// Groups that can access the chat. Server default when absent: every agent (group 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
+    /// Initial chat properties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Initial content of the first thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<NewThread>,
+    /// Users of the chat; at most the requesting customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<NewChatUser>>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+impl crate::Unknowns for NewChat {
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "access",
+            |p| crate::Unknowns::visit_unknowns(&self.access, p, found),
+        );
+        path.field(
+            "properties",
+            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
+        );
+        path.field(
+            "thread",
+            |p| crate::Unknowns::visit_unknowns(&self.thread, p, found),
+        );
+        path.field("users", |p| crate::Unknowns::visit_unknowns(&self.users, p, found));
+        path.report_fields(&self.extra, found);
+    }
+}
+/// Initial content of a new thread (in `start_chat` and `resume_chat`): the events to post in it and its properties; everything is optional.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
+pub struct NewThread {
+    /// Events to post in the thread, in order. `form` events are not supported by the LiveChat app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventInput>>,
+    /// Initial thread properties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+impl crate::Unknowns for NewThread {
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "events",
+            |p| crate::Unknowns::visit_unknowns(&self.events, p, found),
+        );
+        path.field(
+            "properties",
+            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
+        );
+        path.report_fields(&self.extra, found);
+    }
+}
+/// Every push of API v3.5, in the manifest's order.
 pub const PUSHES: &[crate::PushInfo] = &[
     crate::PushInfo {
         name: "incoming_chat",
@@ -5441,12 +5551,15 @@ pub const PUSHES: &[crate::PushInfo] = &[
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#queue-position-updated",
     },
 ];
-///Payload of the RTM `ping` action: keeps the connection alive (send one every 15 s after login). Takes no fields (send an empty object).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+/// Payload of the RTM `ping` action: keeps the connection alive (send one every 15 s after login). Takes no fields (send an empty object).
+///
+/// API reference: [`ping` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#ping).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct PingRequest {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl crate::Unknowns for PingRequest {
     fn visit_unknowns(
@@ -5459,36 +5572,33 @@ impl crate::Unknowns for PingRequest {
 }
 impl crate::Action for PingRequest {
     const NAME: &'static str = "ping";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = PingResponse;
 }
 impl crate::RtmAction for PingRequest {}
-///A click on a rich message button (send_rich_message_postback.postback, incoming_rich_message_postback.postback).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// A click on a rich message button (send_rich_message_postback.postback, incoming_rich_message_postback.postback).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Postback {
-    ///The `postback_id` of the clicked button.
-    pub id: ::std::string::String,
-    ///`true` when the button was selected, `false` when the selection was withdrawn.
+    /// The `postback_id` of the clicked button.
+    pub id: String,
+    /// `true` when the button was selected, `false` when the selection was withdrawn.
     pub toggled: bool,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl Postback {
-    ///Builds it from its required fields (`id`, `toggled`); every optional field is `None`.
-    pub fn new(
-        id: impl ::std::convert::Into<::std::string::String>,
-        toggled: impl ::std::convert::Into<bool>,
-    ) -> Self {
+    /// Builds it from its required fields (`id`, `toggled`); every optional field is `None`, to be set by assignment.
+    pub fn new(id: impl Into<String>, toggled: bool) -> Self {
         Self {
             id: id.into(),
-            toggled: toggled.into(),
-            extra: ::std::default::Default::default(),
+            toggled,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for Postback {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -5497,36 +5607,38 @@ impl crate::Unknowns for Postback {
         path.report_fields(&self.extra, found);
     }
 }
-///Payload of the `queue_position_updated` push: the chat's position in the queue or the estimated wait time changed.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `queue_position_updated` push: the chat's position in the queue or the estimated wait time changed.
+///
+/// API reference: [`queue_position_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#queue-position-updated).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct QueuePositionUpdatedPush {
-    ///ID of the chat that is queued.
-    pub chat_id: ::std::string::String,
-    ///The new position and estimated wait time (in seconds).
+    /// ID of the chat that is queued.
+    pub chat_id: String,
+    /// The new position and estimated wait time (in seconds).
     pub queue: Queue,
-    ///ID of the thread that is queued.
-    pub thread_id: ::std::string::String,
+    /// ID of the thread that is queued.
+    pub thread_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl QueuePositionUpdatedPush {
-    ///Builds it from its required fields (`chat_id`, `queue`, `thread_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `queue`, `thread_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        queue: impl ::std::convert::Into<Queue>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        queue: impl Into<Queue>,
+        thread_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             queue: queue.into(),
             thread_id: thread_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for QueuePositionUpdatedPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -5538,28 +5650,30 @@ impl crate::Unknowns for QueuePositionUpdatedPush {
 }
 impl crate::Push for QueuePositionUpdatedPush {
     const NAME: &'static str = "queue_position_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of `request_email_verification` (Web API only). The server later sends the verified e-mail address to the callback.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `request_email_verification` (Web API only). The server later sends the verified e-mail address to the callback.
+///
+/// API reference: [`request_email_verification` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#request-email-verification).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct RequestEmailVerificationRequest {
-    ///URI the server calls (once, without retries) with the verified e-mail address.
-    pub callback_uri: ::std::string::String,
+    /// URI the server calls (once, without retries) with the verified e-mail address.
+    pub callback_uri: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl RequestEmailVerificationRequest {
-    ///Builds it from its required fields (`callback_uri`); every optional field is `None`.
-    pub fn new(callback_uri: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// Builds it from its required fields (`callback_uri`); every optional field is `None`, to be set by assignment.
+    pub fn new(callback_uri: impl Into<String>) -> Self {
         Self {
             callback_uri: callback_uri.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for RequestEmailVerificationRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -5570,7 +5684,7 @@ impl crate::Unknowns for RequestEmailVerificationRequest {
 }
 impl crate::Action for RequestEmailVerificationRequest {
     const NAME: &'static str = "request_email_verification";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = RequestEmailVerificationResponse;
 }
 impl crate::WebAction for RequestEmailVerificationRequest {
@@ -5578,86 +5692,36 @@ impl crate::WebAction for RequestEmailVerificationRequest {
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
-///The chat to resume and the content of its new thread.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-pub struct ResumeChatChat {
-    ///New access of the chat.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub access: ::std::option::Option<Access>,
-    ///ID of the chat to resume.
-    pub id: ::std::string::String,
-    ///Chat properties to set.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub properties: ::std::option::Option<Properties>,
-    ///Initial content of the new thread.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub thread: ::std::option::Option<ResumeChatThread>,
-    #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-impl ResumeChatChat {
-    ///Builds it from its required fields (`id`); every optional field is `None`.
-    pub fn new(id: impl ::std::convert::Into<::std::string::String>) -> Self {
-        Self {
-            access: ::std::option::Option::None,
-            id: id.into(),
-            properties: ::std::option::Option::None,
-            thread: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
-        }
-    }
-}
-impl crate::Unknowns for ResumeChatChat {
-    #[allow(unused_variables)]
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "access",
-            |p| crate::Unknowns::visit_unknowns(&self.access, p, found),
-        );
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "thread",
-            |p| crate::Unknowns::visit_unknowns(&self.thread, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-///Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
+///
+/// API reference: [`resume_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#resume-chat).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ResumeChatRequest {
-    ///Whether the new thread is active. Server default when absent: `true`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub active: ::std::option::Option<bool>,
-    ///The chat to resume and the content of its new thread.
-    pub chat: ResumeChatChat,
-    ///Whether the chat becomes continuous. When absent the chat keeps its current mode.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub continuous: ::std::option::Option<bool>,
+    /// Whether the new thread is active. Server default when absent: `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// The chat to resume and the content of its new thread.
+    pub chat: ChatToResume,
+    /// Whether the chat becomes continuous. When absent the chat keeps its current mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuous: Option<bool>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl ResumeChatRequest {
-    ///Builds it from its required fields (`chat`); every optional field is `None`.
-    pub fn new(chat: impl ::std::convert::Into<ResumeChatChat>) -> Self {
+    /// Builds it from its required fields (`chat`); every optional field is `None`, to be set by assignment.
+    pub fn new(chat: impl Into<ChatToResume>) -> Self {
         Self {
-            active: ::std::option::Option::None,
+            active: None,
             chat: chat.into(),
-            continuous: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            continuous: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for ResumeChatRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -5669,7 +5733,7 @@ impl crate::Unknowns for ResumeChatRequest {
 }
 impl crate::Action for ResumeChatRequest {
     const NAME: &'static str = "resume_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = ResumeChatResponse;
 }
 impl crate::WebAction for ResumeChatRequest {
@@ -5678,71 +5742,36 @@ impl crate::WebAction for ResumeChatRequest {
     const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for ResumeChatRequest {}
-///Initial content of the new thread.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
-pub struct ResumeChatThread {
-    ///Events to post in the thread, in order. `form` events are not supported by the LiveChat app.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub events: ::std::option::Option<::std::vec::Vec<EventInput>>,
-    ///Initial thread properties.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub properties: ::std::option::Option<Properties>,
-    #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-impl crate::Unknowns for ResumeChatThread {
-    #[allow(unused_variables)]
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "events",
-            |p| crate::Unknowns::visit_unknowns(&self.events, p, found),
-        );
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-///A button on a rich message element.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+/// A button on a rich message element.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct RichMessageButton {
-    ///Identifies the action; echoed as `postback.id` by send_rich_message_postback.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub postback_id: ::std::option::Option<::std::string::String>,
-    ///Where a `url` button opens the link (3.3+).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub target: ::std::option::Option<ButtonTarget>,
-    ///Label of the button.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub text: ::std::option::Option<::std::string::String>,
-    ///What clicking the button does; goes with `value`.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub type_: ::std::option::Option<ButtonType>,
-    ///IDs of the users whose postback for this button is currently toggled on.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub user_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-    ///Action argument: the message text, URL, phone number, or the title of a webview (Moment).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub value: ::std::option::Option<::std::string::String>,
-    ///Height of the webview; only for `webview` buttons, where it is required.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub webview_height: ::std::option::Option<WebviewHeight>,
+    /// Identifies the action; echoed as `postback.id` by send_rich_message_postback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postback_id: Option<String>,
+    /// Where a `url` button opens the link (3.3+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<ButtonTarget>,
+    /// Label of the button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// What clicking the button does; goes with `value`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<ButtonType>,
+    /// IDs of the users whose postback for this button is currently toggled on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_ids: Option<Vec<String>>,
+    /// Action argument: the message text, URL, phone number, or the title of a webview (Moment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Height of the webview; only for `webview` buttons, where it is required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webview_height: Option<WebviewHeight>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl crate::Unknowns for RichMessageButton {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -5760,27 +5789,27 @@ impl crate::Unknowns for RichMessageButton {
         path.report_fields(&self.extra, found);
     }
 }
-///One card of a rich message.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+/// One card of a rich message.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct RichMessageElement {
-    ///Buttons of the card (at most 13).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub buttons: ::std::option::Option<::std::vec::Vec<RichMessageButton>>,
-    ///Image of the card.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub image: ::std::option::Option<RichMessageImage>,
-    ///Subtitle text (may contain formatting).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub subtitle: ::std::option::Option<::std::string::String>,
-    ///Title text (may contain formatting).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub title: ::std::option::Option<::std::string::String>,
+    /// Buttons of the card (at most 13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buttons: Option<Vec<RichMessageButton>>,
+    /// Image of the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<RichMessageImage>,
+    /// Subtitle text (may contain formatting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtitle: Option<String>,
+    /// Title text (may contain formatting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl crate::Unknowns for RichMessageElement {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -5794,56 +5823,56 @@ impl crate::Unknowns for RichMessageElement {
         path.report_fields(&self.extra, found);
     }
 }
-///A rich message: cards with text, images and buttons.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// A rich message: cards with text, images and buttons.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct RichMessageEvent {
-    ///ID of the user who sent the event.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub author_id: ::std::option::Option<::std::string::String>,
-    ///When the server created the event (UTC, microsecond precision).
+    /// ID of the user who sent the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<String>,
+    /// When the server created the event (UTC, microsecond precision).
     pub created_at: crate::Timestamp,
-    ///ID chosen by the sender when the event was sent.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub custom_id: ::std::option::Option<::std::string::String>,
-    ///The cards (at most 10).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub elements: ::std::option::Option<::std::vec::Vec<RichMessageElement>>,
-    ///Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
-    ///Properties of the event.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub properties: ::std::option::Option<Properties>,
-    ///Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub recipients: ::std::option::Option<Recipients>,
-    ///Layout of the rich message.
+    /// ID chosen by the sender when the event was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<String>,
+    /// The cards (at most 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elements: Option<Vec<RichMessageElement>>,
+    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Properties of the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Who can see the event; `all` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Recipients>,
+    /// Layout of the rich message.
     pub template_id: RichMessageTemplate,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl RichMessageEvent {
-    ///Builds it from its required fields (`created_at`, `template_id`); every optional field is `None`.
+    /// Builds it from its required fields (`created_at`, `template_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        created_at: impl ::std::convert::Into<crate::Timestamp>,
-        template_id: impl ::std::convert::Into<RichMessageTemplate>,
+        created_at: impl Into<crate::Timestamp>,
+        template_id: impl Into<RichMessageTemplate>,
     ) -> Self {
         Self {
-            author_id: ::std::option::Option::None,
+            author_id: None,
             created_at: created_at.into(),
-            custom_id: ::std::option::Option::None,
-            elements: ::std::option::Option::None,
-            id: ::std::option::Option::None,
-            properties: ::std::option::Option::None,
-            recipients: ::std::option::Option::None,
+            custom_id: None,
+            elements: None,
+            id: None,
+            properties: None,
+            recipients: None,
             template_id: template_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for RichMessageEvent {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -5868,42 +5897,42 @@ impl crate::Unknowns for RichMessageEvent {
         path.report_fields(&self.extra, found);
     }
 }
-///A rich message to send.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// A rich message to send.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct RichMessageEventInput {
-    ///An ID of your choice; returned with the event.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub custom_id: ::std::option::Option<::std::string::String>,
-    ///The cards (at most 10).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub elements: ::std::option::Option<::std::vec::Vec<RichMessageElement>>,
-    ///Properties to set on the event.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub properties: ::std::option::Option<Properties>,
-    ///Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub recipients: ::std::option::Option<Recipients>,
-    ///Layout of the rich message.
+    /// An ID of your choice; returned with the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_id: Option<String>,
+    /// The cards (at most 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elements: Option<Vec<RichMessageElement>>,
+    /// Properties to set on the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Who can see the event; `all` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Recipients>,
+    /// Layout of the rich message.
     pub template_id: RichMessageTemplate,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl RichMessageEventInput {
-    ///Builds it from its required fields (`template_id`); every optional field is `None`.
-    pub fn new(template_id: impl ::std::convert::Into<RichMessageTemplate>) -> Self {
+    /// Builds it from its required fields (`template_id`); every optional field is `None`, to be set by assignment.
+    pub fn new(template_id: impl Into<RichMessageTemplate>) -> Self {
         Self {
-            custom_id: ::std::option::Option::None,
-            elements: ::std::option::Option::None,
-            properties: ::std::option::Option::None,
-            recipients: ::std::option::Option::None,
+            custom_id: None,
+            elements: None,
+            properties: None,
+            recipients: None,
             template_id: template_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for RichMessageEventInput {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -5928,20 +5957,24 @@ impl crate::Unknowns for RichMessageEventInput {
         path.report_fields(&self.extra, found);
     }
 }
-///How a rich message is laid out: `cards` (one or more cards, a carousel), `sticker` or `quick_replies`.
+/// How a rich message is laid out: `cards` (one or more cards, a carousel), `sticker` or `quick_replies`.
 ///
-/// Open: a value this version of the schema does not know decodes into `Unknown` and is
-/// re-encoded unchanged.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Open: a value this version of the schema does not know decodes into a hidden case and
+/// is re-encoded unchanged (`as_str()`, `is_unknown()`); a known value always decodes into
+/// its variant. Equality, hashing and ordering follow `as_str()`.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum RichMessageTemplate {
-    ///`cards`
+    /// `cards`
     Cards,
-    ///`sticker`
+    /// `sticker`
     Sticker,
-    ///`quick_replies`
+    /// `quick_replies`
     QuickReplies,
-    /// A value this version of the schema does not know, as sent.
-    Unknown(::std::string::String),
+    /// A value this version of the schema does not know. Not part of the API (a later
+    /// version may know the value): use `as_str()` and `is_unknown()`.
+    #[doc(hidden)]
+    _Custom(crate::PrivOwnedStr),
 }
 impl RichMessageTemplate {
     /// Every known value, as sent on the wire.
@@ -5952,63 +5985,81 @@ impl RichMessageTemplate {
             Self::Cards => "cards",
             Self::Sticker => "sticker",
             Self::QuickReplies => "quick_replies",
-            Self::Unknown(s) => s,
+            Self::_Custom(s) => s.as_str(),
         }
     }
     /// Whether the value is one this version of the schema does not know.
     pub fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
+        matches!(self, Self::_Custom(_))
+    }
+    /// The known variant for `s`, if there is one.
+    fn known(s: &str) -> Option<Self> {
+        Some(
+            match s {
+                "cards" => Self::Cards,
+                "sticker" => Self::Sticker,
+                "quick_replies" => Self::QuickReplies,
+                _ => return None,
+            },
+        )
     }
 }
-impl ::std::convert::From<&str> for RichMessageTemplate {
+impl From<&str> for RichMessageTemplate {
     fn from(s: &str) -> Self {
-        match s {
-            "cards" => Self::Cards,
-            "sticker" => Self::Sticker,
-            "quick_replies" => Self::QuickReplies,
-            other => Self::Unknown(other.to_owned()),
-        }
+        Self::known(s).unwrap_or_else(|| Self::_Custom(crate::PrivOwnedStr::new(s)))
     }
 }
-impl ::std::convert::From<::std::string::String> for RichMessageTemplate {
-    fn from(s: ::std::string::String) -> Self {
-        match Self::from(s.as_str()) {
-            Self::Unknown(_) => Self::Unknown(s),
-            known => known,
-        }
+impl From<String> for RichMessageTemplate {
+    fn from(s: String) -> Self {
+        Self::known(&s).unwrap_or_else(|| Self::_Custom(crate::PrivOwnedStr::new(s)))
     }
 }
-impl ::std::str::FromStr for RichMessageTemplate {
-    type Err = ::std::convert::Infallible;
-    fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+impl std::str::FromStr for RichMessageTemplate {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(Self::from(s))
     }
 }
-impl ::std::fmt::Display for RichMessageTemplate {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+impl std::fmt::Display for RichMessageTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
-impl ::serde::Serialize for RichMessageTemplate {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
+impl PartialEq for RichMessageTemplate {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for RichMessageTemplate {}
+impl std::hash::Hash for RichMessageTemplate {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+impl PartialOrd for RichMessageTemplate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for RichMessageTemplate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+impl Serialize for RichMessageTemplate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for RichMessageTemplate {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> Deserialize<'de> for RichMessageTemplate {
+    fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<
-            'de,
-            str,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
+    ) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
         Ok(
             match s {
-                ::std::borrow::Cow::Borrowed(b) => Self::from(b),
-                ::std::borrow::Cow::Owned(o) => Self::from(o),
+                std::borrow::Cow::Borrowed(b) => Self::from(b),
+                std::borrow::Cow::Owned(o) => Self::from(o),
             },
         )
     }
@@ -6019,41 +6070,40 @@ impl crate::Unknowns for RichMessageTemplate {
         path: &mut crate::JsonPath,
         found: &mut dyn FnMut(crate::Unknown),
     ) {
-        if let Self::Unknown(s) = self {
-            path.report(crate::UnknownKind::EnumValue(s.clone()), found);
+        if let Self::_Custom(s) = self {
+            path.report(crate::UnknownKind::EnumValue(s.as_str().to_owned()), found);
         }
     }
 }
-///Payload of `send_event`: posts an event in a chat.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `send_event`: posts an event in a chat.
+///
+/// API reference: [`send_event` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-event).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SendEventRequest {
-    ///For an inactive chat: `true` appends the event to the last thread, `false` makes the request fail with `chat_inactive`. Ignored for active chats. Server default when absent: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach_to_last_thread: ::std::option::Option<bool>,
-    ///ID of the chat to post in.
-    pub chat_id: ::std::string::String,
-    ///The event to send (request form, without server-generated fields). `form` events are not supported by the LiveChat app.
+    /// For an inactive chat: `true` appends the event to the last thread, `false` makes the request fail with `chat_inactive`. Ignored for active chats. Server default when absent: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attach_to_last_thread: Option<bool>,
+    /// ID of the chat to post in.
+    pub chat_id: String,
+    /// The event to send (request form, without server-generated fields). `form` events are not supported by the LiveChat app.
     pub event: EventInput,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl SendEventRequest {
-    ///Builds it from its required fields (`chat_id`, `event`); every optional field is `None`.
-    pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        event: impl ::std::convert::Into<EventInput>,
-    ) -> Self {
+    /// Builds it from its required fields (`chat_id`, `event`); every optional field is `None`, to be set by assignment.
+    pub fn new(chat_id: impl Into<String>, event: impl Into<EventInput>) -> Self {
         Self {
-            attach_to_last_thread: ::std::option::Option::None,
+            attach_to_last_thread: None,
             chat_id: chat_id.into(),
             event: event.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for SendEventRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -6065,7 +6115,7 @@ impl crate::Unknowns for SendEventRequest {
 }
 impl crate::Action for SendEventRequest {
     const NAME: &'static str = "send_event";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = SendEventResponse;
 }
 impl crate::WebAction for SendEventRequest {
@@ -6074,40 +6124,42 @@ impl crate::WebAction for SendEventRequest {
     const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendEventRequest {}
-///Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
+///
+/// API reference: [`send_rich_message_postback` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-rich-message-postback).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SendRichMessagePostbackRequest {
-    ///ID of the chat of the rich message.
-    pub chat_id: ::std::string::String,
-    ///ID of the event of the rich message.
-    pub event_id: ::std::string::String,
-    ///The clicked button and its state.
+    /// ID of the chat of the rich message.
+    pub chat_id: String,
+    /// ID of the event of the rich message.
+    pub event_id: String,
+    /// The clicked button and its state.
     pub postback: Postback,
-    ///ID of the thread of the rich message.
-    pub thread_id: ::std::string::String,
+    /// ID of the thread of the rich message.
+    pub thread_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl SendRichMessagePostbackRequest {
-    ///Builds it from its required fields (`chat_id`, `event_id`, `postback`, `thread_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `event_id`, `postback`, `thread_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        event_id: impl ::std::convert::Into<::std::string::String>,
-        postback: impl ::std::convert::Into<Postback>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        event_id: impl Into<String>,
+        postback: impl Into<Postback>,
+        thread_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             event_id: event_id.into(),
             postback: postback.into(),
             thread_id: thread_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for SendRichMessagePostbackRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -6122,7 +6174,7 @@ impl crate::Unknowns for SendRichMessagePostbackRequest {
 }
 impl crate::Action for SendRichMessagePostbackRequest {
     const NAME: &'static str = "send_rich_message_postback";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = SendRichMessagePostbackResponse;
 }
 impl crate::WebAction for SendRichMessagePostbackRequest {
@@ -6131,32 +6183,31 @@ impl crate::WebAction for SendRichMessagePostbackRequest {
     const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendRichMessagePostbackRequest {}
-///Payload of `send_sneak_peek`: shows agents what the customer is typing.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `send_sneak_peek`: shows agents what the customer is typing.
+///
+/// API reference: [`send_sneak_peek` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-sneak-peek).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SendSneakPeekRequest {
-    ///ID of the chat the customer types in.
-    pub chat_id: ::std::string::String,
-    ///The text typed so far.
-    pub sneak_peek_text: ::std::string::String,
+    /// ID of the chat the customer types in.
+    pub chat_id: String,
+    /// The text typed so far.
+    pub sneak_peek_text: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl SendSneakPeekRequest {
-    ///Builds it from its required fields (`chat_id`, `sneak_peek_text`); every optional field is `None`.
-    pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        sneak_peek_text: impl ::std::convert::Into<::std::string::String>,
-    ) -> Self {
+    /// Builds it from its required fields (`chat_id`, `sneak_peek_text`); every optional field is `None`, to be set by assignment.
+    pub fn new(chat_id: impl Into<String>, sneak_peek_text: impl Into<String>) -> Self {
         Self {
             chat_id: chat_id.into(),
             sneak_peek_text: sneak_peek_text.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for SendSneakPeekRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -6167,7 +6218,7 @@ impl crate::Unknowns for SendSneakPeekRequest {
 }
 impl crate::Action for SendSneakPeekRequest {
     const NAME: &'static str = "send_sneak_peek";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = SendSneakPeekResponse;
 }
 impl crate::WebAction for SendSneakPeekRequest {
@@ -6176,26 +6227,28 @@ impl crate::WebAction for SendSneakPeekRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for SendSneakPeekRequest {}
-///Payload of `set_customer_session_fields`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `set_customer_session_fields`.
+///
+/// API reference: [`set_customer_session_fields` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#set-customer-session-fields).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SetCustomerSessionFieldsRequest {
-    ///Session fields to set, as an ordered list of single-key objects. The server accepts at most 100 keys.
+    /// Session fields to set, as an ordered list of single-key objects. The server accepts at most 100 keys.
     pub session_fields: SessionFields,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl SetCustomerSessionFieldsRequest {
-    ///Builds it from its required fields (`session_fields`); every optional field is `None`.
-    pub fn new(session_fields: impl ::std::convert::Into<SessionFields>) -> Self {
+    /// Builds it from its required fields (`session_fields`); every optional field is `None`, to be set by assignment.
+    pub fn new(session_fields: impl Into<SessionFields>) -> Self {
         Self {
             session_fields: session_fields.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for SetCustomerSessionFieldsRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -6210,7 +6263,7 @@ impl crate::Unknowns for SetCustomerSessionFieldsRequest {
 }
 impl crate::Action for SetCustomerSessionFieldsRequest {
     const NAME: &'static str = "set_customer_session_fields";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = SetCustomerSessionFieldsResponse;
 }
 impl crate::WebAction for SetCustomerSessionFieldsRequest {
@@ -6219,66 +6272,26 @@ impl crate::WebAction for SetCustomerSessionFieldsRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
-///Initial content of the new chat; everything is optional.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
-pub struct StartChatChat {
-    ///Groups that can access the chat. Server default when absent: every agent (group 0).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub access: ::std::option::Option<Access>,
-    ///Initial chat properties.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub properties: ::std::option::Option<Properties>,
-    ///Initial content of the first thread.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub thread: ::std::option::Option<StartChatThread>,
-    ///Users of the chat; at most the requesting customer.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub users: ::std::option::Option<::std::vec::Vec<StartChatUser>>,
-    #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-impl crate::Unknowns for StartChatChat {
-    #[allow(unused_variables)]
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "access",
-            |p| crate::Unknowns::visit_unknowns(&self.access, p, found),
-        );
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "thread",
-            |p| crate::Unknowns::visit_unknowns(&self.thread, p, found),
-        );
-        path.field("users", |p| crate::Unknowns::visit_unknowns(&self.users, p, found));
-        path.report_fields(&self.extra, found);
-    }
-}
-///Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+/// Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
+///
+/// API reference: [`start_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#start-chat).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct StartChatRequest {
-    ///Whether the new thread is active. Server default when absent: `true`; `false` creates an inactive thread.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub active: ::std::option::Option<bool>,
-    ///Initial content of the new chat; everything is optional.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub chat: ::std::option::Option<StartChatChat>,
-    ///Whether the chat is continuous (does not need an online group). Server default when absent: `false`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub continuous: ::std::option::Option<bool>,
+    /// Whether the new thread is active. Server default when absent: `true`; `false` creates an inactive thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Initial content of the new chat; everything is optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<NewChat>,
+    /// Whether the chat is continuous (does not need an online group). Server default when absent: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuous: Option<bool>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl crate::Unknowns for StartChatRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -6290,7 +6303,7 @@ impl crate::Unknowns for StartChatRequest {
 }
 impl crate::Action for StartChatRequest {
     const NAME: &'static str = "start_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = StartChatResponse;
 }
 impl crate::WebAction for StartChatRequest {
@@ -6299,38 +6312,7 @@ impl crate::WebAction for StartChatRequest {
     const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for StartChatRequest {}
-///Initial content of the first thread.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
-pub struct StartChatThread {
-    ///Events to post in the thread, in order. `form` events are not supported by the LiveChat app.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub events: ::std::option::Option<::std::vec::Vec<EventInput>>,
-    ///Initial thread properties.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub properties: ::std::option::Option<Properties>,
-    #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-impl crate::Unknowns for StartChatThread {
-    #[allow(unused_variables)]
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "events",
-            |p| crate::Unknowns::visit_unknowns(&self.events, p, found),
-        );
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-///The name of every type of API v3.5, sorted.
+/// The name of every type of API v3.5, sorted.
 pub const TYPES: &[&str] = &[
     "AcceptGreetingRequest",
     "AcceptGreetingResponse",
@@ -6346,17 +6328,21 @@ pub const TYPES: &[&str] = &[
     "ChatPropertiesDeletedPush",
     "ChatPropertiesUpdatedPush",
     "ChatSummary",
+    "ChatToResume",
     "ChatTransferredPush",
     "ChatTransferredReason",
+    "ChatUnreadStatus",
     "CheckGoalsRequest",
     "CheckGoalsResponse",
     "CheckboxFilledFormField",
     "ChoiceFilledFormField",
     "ChoiceFilledFormFieldType",
+    "ClientApplication",
     "ConfigurationProperties",
     "CustomEvent",
     "CustomEventInput",
     "Customer",
+    "CustomerDetails",
     "CustomerDisconnectedPush",
     "CustomerPage",
     "CustomerSideStorageUpdatedPush",
@@ -6392,6 +6378,7 @@ pub const TYPES: &[&str] = &[
     "FormField",
     "FormFieldOption",
     "FormFieldType",
+    "FormType",
     "GetChatRequest",
     "GetChatResponse",
     "GetConfigurationRequest",
@@ -6402,7 +6389,6 @@ pub const TYPES: &[&str] = &[
     "GetDynamicConfigurationResponse",
     "GetFormRequest",
     "GetFormResponse",
-    "GetFormType",
     "GetLocalizationRequest",
     "GetLocalizationResponse",
     "GetPredictedAgentRequest",
@@ -6426,7 +6412,6 @@ pub const TYPES: &[&str] = &[
     "LastThreadSummary",
     "ListChatsRequest",
     "ListChatsResponse",
-    "ListChatsSortOrder",
     "ListGroupPropertiesRequest",
     "ListGroupPropertiesResponse",
     "ListGroupStatusesRequest",
@@ -6435,10 +6420,6 @@ pub const TYPES: &[&str] = &[
     "ListLicensePropertiesResponse",
     "ListThreadsRequest",
     "ListThreadsResponse",
-    "ListThreadsSortOrder",
-    "LoginApplication",
-    "LoginChat",
-    "LoginCustomer",
     "LoginRequest",
     "LoginResponse",
     "MarkEventsAsSeenRequest",
@@ -6446,6 +6427,9 @@ pub const TYPES: &[&str] = &[
     "MessageEvent",
     "MessageEventInput",
     "MessagePostback",
+    "NewChat",
+    "NewChatUser",
+    "NewThread",
     "PingRequest",
     "PingResponse",
     "Postback",
@@ -6456,10 +6440,8 @@ pub const TYPES: &[&str] = &[
     "Recipients",
     "RequestEmailVerificationRequest",
     "RequestEmailVerificationResponse",
-    "ResumeChatChat",
     "ResumeChatRequest",
     "ResumeChatResponse",
-    "ResumeChatThread",
     "RichMessageButton",
     "RichMessageElement",
     "RichMessageEvent",
@@ -6475,11 +6457,9 @@ pub const TYPES: &[&str] = &[
     "SessionFields",
     "SetCustomerSessionFieldsRequest",
     "SetCustomerSessionFieldsResponse",
-    "StartChatChat",
+    "SortOrder",
     "StartChatRequest",
     "StartChatResponse",
-    "StartChatThread",
-    "StartChatUser",
     "SystemMessageEvent",
     "SystemMessageEventInput",
     "TextFilledFormField",
@@ -6509,64 +6489,64 @@ pub const TYPES: &[&str] = &[
     "WidgetButton",
     "WidgetButtonType",
 ];
-///One thread of a chat: the events between its activation and deactivation.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// One thread of a chat: the events between its activation and deactivation.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Thread {
-    ///Who can see the thread.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub access: ::std::option::Option<Access>,
-    ///Whether the thread is still active.
+    /// Who can see the thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Access>,
+    /// Whether the thread is still active.
     pub active: bool,
-    ///When the thread was created.
+    /// When the thread was created.
     pub created_at: crate::Timestamp,
-    ///The events of the thread, oldest first.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub events: ::std::option::Option<::std::vec::Vec<Event>>,
-    ///Thread ID.
-    pub id: ::std::string::String,
-    ///ID of the following thread, if any.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub next_thread_id: ::std::option::Option<::std::string::String>,
-    ///ID of the preceding thread, if any.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub previous_thread_id: ::std::option::Option<::std::string::String>,
-    ///Properties of the thread.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub properties: ::std::option::Option<Properties>,
-    ///Queue position; only while the chat waits in the queue.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub queue: ::std::option::Option<Queue>,
-    ///IDs of the users who took part in the thread.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub user_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    /// The events of the thread, oldest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<Event>>,
+    /// Thread ID.
+    pub id: String,
+    /// ID of the following thread, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_thread_id: Option<String>,
+    /// ID of the preceding thread, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_thread_id: Option<String>,
+    /// Properties of the thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Properties>,
+    /// Queue position; only while the chat waits in the queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<Queue>,
+    /// IDs of the users who took part in the thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_ids: Option<Vec<String>>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl Thread {
-    ///Builds it from its required fields (`active`, `created_at`, `id`); every optional field is `None`.
+    /// Builds it from its required fields (`active`, `created_at`, `id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        active: impl ::std::convert::Into<bool>,
-        created_at: impl ::std::convert::Into<crate::Timestamp>,
-        id: impl ::std::convert::Into<::std::string::String>,
+        active: bool,
+        created_at: impl Into<crate::Timestamp>,
+        id: impl Into<String>,
     ) -> Self {
         Self {
-            access: ::std::option::Option::None,
-            active: active.into(),
+            access: None,
+            active,
             created_at: created_at.into(),
-            events: ::std::option::Option::None,
+            events: None,
             id: id.into(),
-            next_thread_id: ::std::option::Option::None,
-            previous_thread_id: ::std::option::Option::None,
-            properties: ::std::option::Option::None,
-            queue: ::std::option::Option::None,
-            user_ids: ::std::option::Option::None,
-            extra: ::std::default::Default::default(),
+            next_thread_id: None,
+            previous_thread_id: None,
+            properties: None,
+            queue: None,
+            user_ids: None,
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for Thread {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -6588,36 +6568,38 @@ impl crate::Unknowns for Thread {
         path.report_fields(&self.extra, found);
     }
 }
-///Payload of the `thread_properties_deleted` push: some thread properties were deleted.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `thread_properties_deleted` push: some thread properties were deleted.
+///
+/// API reference: [`thread_properties_deleted` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#thread-properties-deleted).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ThreadPropertiesDeletedPush {
-    ///ID of the chat the thread belongs to.
-    pub chat_id: ::std::string::String,
-    ///Names of the deleted properties, per namespace.
+    /// ID of the chat the thread belongs to.
+    pub chat_id: String,
+    /// Names of the deleted properties, per namespace.
     pub properties: PropertyNames,
-    ///ID of the thread whose properties were deleted.
-    pub thread_id: ::std::string::String,
+    /// ID of the thread whose properties were deleted.
+    pub thread_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl ThreadPropertiesDeletedPush {
-    ///Builds it from its required fields (`chat_id`, `properties`, `thread_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        properties: impl ::std::convert::Into<PropertyNames>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        properties: impl Into<PropertyNames>,
+        thread_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             properties: properties.into(),
             thread_id: thread_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for ThreadPropertiesDeletedPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -6632,38 +6614,40 @@ impl crate::Unknowns for ThreadPropertiesDeletedPush {
 }
 impl crate::Push for ThreadPropertiesDeletedPush {
     const NAME: &'static str = "thread_properties_deleted";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `thread_properties_updated` push: some thread properties were set or changed.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `thread_properties_updated` push: some thread properties were set or changed.
+///
+/// API reference: [`thread_properties_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#thread-properties-updated).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ThreadPropertiesUpdatedPush {
-    ///ID of the chat the thread belongs to.
-    pub chat_id: ::std::string::String,
-    ///Only the properties that were updated, with their new values (not the thread's full property set).
+    /// ID of the chat the thread belongs to.
+    pub chat_id: String,
+    /// Only the properties that were updated, with their new values (not the thread's full property set).
     pub properties: Properties,
-    ///ID of the thread whose properties changed.
-    pub thread_id: ::std::string::String,
+    /// ID of the thread whose properties changed.
+    pub thread_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl ThreadPropertiesUpdatedPush {
-    ///Builds it from its required fields (`chat_id`, `properties`, `thread_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        properties: impl ::std::convert::Into<Properties>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        properties: impl Into<Properties>,
+        thread_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             properties: properties.into(),
             thread_id: thread_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for ThreadPropertiesUpdatedPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -6678,34 +6662,33 @@ impl crate::Unknowns for ThreadPropertiesUpdatedPush {
 }
 impl crate::Push for ThreadPropertiesUpdatedPush {
     const NAME: &'static str = "thread_properties_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of `update_chat_properties`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `update_chat_properties`.
+///
+/// API reference: [`update_chat_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-chat-properties).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct UpdateChatPropertiesRequest {
-    ///ID of the chat to update.
-    pub id: ::std::string::String,
-    ///Properties to set on the chat, by namespace and name. Only properties the customer may write are accepted.
+    /// ID of the chat to update.
+    pub id: String,
+    /// Properties to set on the chat, by namespace and name. Only properties the customer may write are accepted.
     pub properties: Properties,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl UpdateChatPropertiesRequest {
-    ///Builds it from its required fields (`id`, `properties`); every optional field is `None`.
-    pub fn new(
-        id: impl ::std::convert::Into<::std::string::String>,
-        properties: impl ::std::convert::Into<Properties>,
-    ) -> Self {
+    /// Builds it from its required fields (`id`, `properties`); every optional field is `None`, to be set by assignment.
+    pub fn new(id: impl Into<String>, properties: impl Into<Properties>) -> Self {
         Self {
             id: id.into(),
             properties: properties.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for UpdateChatPropertiesRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -6720,7 +6703,7 @@ impl crate::Unknowns for UpdateChatPropertiesRequest {
 }
 impl crate::Action for UpdateChatPropertiesRequest {
     const NAME: &'static str = "update_chat_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = UpdateChatPropertiesResponse;
 }
 impl crate::WebAction for UpdateChatPropertiesRequest {
@@ -6729,30 +6712,32 @@ impl crate::WebAction for UpdateChatPropertiesRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateChatPropertiesRequest {}
-///Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
+///
+/// API reference: [`update_customer_page` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#update-customer-page).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct UpdateCustomerPageRequest {
-    ///Title of the new page.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub title: ::std::option::Option<::std::string::String>,
-    ///URL of the new page.
-    pub url: ::std::string::String,
+    /// Title of the new page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// URL of the new page.
+    pub url: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl UpdateCustomerPageRequest {
-    ///Builds it from its required fields (`url`); every optional field is `None`.
-    pub fn new(url: impl ::std::convert::Into<::std::string::String>) -> Self {
+    /// Builds it from its required fields (`url`); every optional field is `None`, to be set by assignment.
+    pub fn new(url: impl Into<String>) -> Self {
         Self {
-            title: ::std::option::Option::None,
+            title: None,
             url: url.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for UpdateCustomerPageRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -6763,16 +6748,19 @@ impl crate::Unknowns for UpdateCustomerPageRequest {
 }
 impl crate::Action for UpdateCustomerPageRequest {
     const NAME: &'static str = "update_customer_page";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = UpdateCustomerPageResponse;
 }
 impl crate::RtmAction for UpdateCustomerPageRequest {}
-///Answer to `update_customer_page`. The server answers with an empty object; any fields it may add later are kept.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+/// Answer to `update_customer_page`. The server answers with an empty object; any fields it may add later are kept.
+///
+/// API reference: [`update_customer_page` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#update-customer-page).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct UpdateCustomerPageResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl crate::Unknowns for UpdateCustomerPageResponse {
     fn visit_unknowns(
@@ -6783,27 +6771,29 @@ impl crate::Unknowns for UpdateCustomerPageResponse {
         path.report_fields(&self.extra, found);
     }
 }
-///Payload of `update_customer`: changes the customer's data. At least one field must be given.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq, Default)]
+/// Payload of `update_customer`: changes the customer's data. At least one field must be given.
+///
+/// API reference: [`update_customer` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-customer).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
 pub struct UpdateCustomerRequest {
-    ///URL of the new avatar image.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub avatar: ::std::option::Option<::std::string::String>,
-    ///New e-mail address.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub email: ::std::option::Option<::std::string::String>,
-    ///New display name.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
-    ///Session fields to set, as an ordered list of single-key objects (the order is kept). The server accepts at most 100 keys.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub session_fields: ::std::option::Option<SessionFields>,
+    /// URL of the new avatar image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// New e-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// New display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Session fields to set, as an ordered list of single-key objects (the order is kept). The server accepts at most 100 keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_fields: Option<SessionFields>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl crate::Unknowns for UpdateCustomerRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -6818,7 +6808,7 @@ impl crate::Unknowns for UpdateCustomerRequest {
 }
 impl crate::Action for UpdateCustomerRequest {
     const NAME: &'static str = "update_customer";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = UpdateCustomerResponse;
 }
 impl crate::WebAction for UpdateCustomerRequest {
@@ -6827,40 +6817,42 @@ impl crate::WebAction for UpdateCustomerRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateCustomerRequest {}
-///Payload of `update_event_properties`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `update_event_properties`.
+///
+/// API reference: [`update_event_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-event-properties).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct UpdateEventPropertiesRequest {
-    ///ID of the chat of the event.
-    pub chat_id: ::std::string::String,
-    ///ID of the event to update.
-    pub event_id: ::std::string::String,
-    ///Properties to set on the event, by namespace and name. Only properties the customer may write are accepted.
+    /// ID of the chat of the event.
+    pub chat_id: String,
+    /// ID of the event to update.
+    pub event_id: String,
+    /// Properties to set on the event, by namespace and name. Only properties the customer may write are accepted.
     pub properties: Properties,
-    ///ID of the thread of the event.
-    pub thread_id: ::std::string::String,
+    /// ID of the thread of the event.
+    pub thread_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl UpdateEventPropertiesRequest {
-    ///Builds it from its required fields (`chat_id`, `event_id`, `properties`, `thread_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `event_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        event_id: impl ::std::convert::Into<::std::string::String>,
-        properties: impl ::std::convert::Into<Properties>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        event_id: impl Into<String>,
+        properties: impl Into<Properties>,
+        thread_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             event_id: event_id.into(),
             properties: properties.into(),
             thread_id: thread_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for UpdateEventPropertiesRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -6875,7 +6867,7 @@ impl crate::Unknowns for UpdateEventPropertiesRequest {
 }
 impl crate::Action for UpdateEventPropertiesRequest {
     const NAME: &'static str = "update_event_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = UpdateEventPropertiesResponse;
 }
 impl crate::WebAction for UpdateEventPropertiesRequest {
@@ -6884,36 +6876,38 @@ impl crate::WebAction for UpdateEventPropertiesRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateEventPropertiesRequest {}
-///Payload of `update_thread_properties`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of `update_thread_properties`.
+///
+/// API reference: [`update_thread_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-thread-properties).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct UpdateThreadPropertiesRequest {
-    ///ID of the chat of the thread.
-    pub chat_id: ::std::string::String,
-    ///Properties to set on the thread, by namespace and name. Only properties the customer may write are accepted.
+    /// ID of the chat of the thread.
+    pub chat_id: String,
+    /// Properties to set on the thread, by namespace and name. Only properties the customer may write are accepted.
     pub properties: Properties,
-    ///ID of the thread to update.
-    pub thread_id: ::std::string::String,
+    /// ID of the thread to update.
+    pub thread_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl UpdateThreadPropertiesRequest {
-    ///Builds it from its required fields (`chat_id`, `properties`, `thread_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        properties: impl ::std::convert::Into<Properties>,
-        thread_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        properties: impl Into<Properties>,
+        thread_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             properties: properties.into(),
             thread_id: thread_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for UpdateThreadPropertiesRequest {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -6928,7 +6922,7 @@ impl crate::Unknowns for UpdateThreadPropertiesRequest {
 }
 impl crate::Action for UpdateThreadPropertiesRequest {
     const NAME: &'static str = "update_thread_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     type Response = UpdateThreadPropertiesResponse;
 }
 impl crate::WebAction for UpdateThreadPropertiesRequest {
@@ -6937,19 +6931,24 @@ impl crate::WebAction for UpdateThreadPropertiesRequest {
     const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateThreadPropertiesRequest {}
-///A chat participant: a customer or an agent, told apart by `type`.
+/// A chat participant: a customer or an agent, told apart by `type`.
 ///
-/// A union on `type`: a member this version of the schema does not know decodes into `Unknown` with its raw JSON, while a known member with a malformed body is an error.
+/// A union on `type`: a member this version of the schema does not know decodes into a hidden case that keeps its raw JSON (`is_unknown()`, `as_unknown()`, `tag()`), while a known member with a malformed body is an error.
 #[derive(Clone, Debug, PartialEq)]
+// Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.
+#[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum User {
-    ///A customer (website visitor) as seen by the Customer Chat API.
+    /// A customer (website visitor) as seen by the Customer Chat API.
     Customer(Customer),
-    ///An agent (human or bot) taking part in a chat.
+    /// An agent (human or bot) taking part in a chat.
     Agent(Agent),
-    /// A member this version of the schema does not know: the raw JSON object, verbatim.
-    Unknown(::serde_json::Value),
+    /// A member this version of the schema does not know. Not part of the API: use
+    /// `is_unknown()`, `as_unknown()` and `tag()`.
+    #[doc(hidden)]
+    _Custom(crate::UnknownVariant),
 }
-impl ::std::convert::From<GetCustomerResponse> for User {
+impl From<GetCustomerResponse> for User {
     fn from(value: GetCustomerResponse) -> Self {
         value.0
     }
@@ -6960,30 +6959,39 @@ impl User {
     /// Every known tag value.
     pub const KNOWN: &'static [&'static str] = &["customer", "agent"];
     /// The tag value of this member, if it has a string tag.
-    pub fn tag(&self) -> ::std::option::Option<&str> {
+    pub fn tag(&self) -> Option<&str> {
         match self {
-            Self::Customer(_) => ::std::option::Option::Some("customer"),
-            Self::Agent(_) => ::std::option::Option::Some("agent"),
-            Self::Unknown(v) => v.get("type").and_then(::serde_json::Value::as_str),
+            Self::Customer(_) => Some("customer"),
+            Self::Agent(_) => Some("agent"),
+            Self::_Custom(v) => v.tag(),
+        }
+    }
+    /// Whether this is a member this version of the schema does not know.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Self::_Custom(_))
+    }
+    /// The raw JSON of a member this version of the schema does not know; `None` for a
+    /// known member.
+    pub fn as_unknown(&self) -> Option<&crate::UnknownVariant> {
+        match self {
+            Self::_Custom(v) => Some(v),
+            _ => None,
         }
     }
 }
-impl ::std::convert::From<Customer> for User {
+impl From<Customer> for User {
     fn from(v: Customer) -> Self {
         Self::Customer(v)
     }
 }
-impl ::std::convert::From<Agent> for User {
+impl From<Agent> for User {
     fn from(v: Agent) -> Self {
         Self::Agent(v)
     }
 }
-impl ::serde::Serialize for User {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        #[derive(::serde::Serialize)]
+impl Serialize for User {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
         #[serde(tag = "type")]
         enum Tagged<'a> {
             #[serde(rename = "customer")]
@@ -6992,40 +7000,40 @@ impl ::serde::Serialize for User {
             Agent(&'a Agent),
         }
         match self {
-            Self::Customer(v) => {
-                ::serde::Serialize::serialize(&Tagged::Customer(v), serializer)
-            }
-            Self::Agent(v) => {
-                ::serde::Serialize::serialize(&Tagged::Agent(v), serializer)
-            }
-            Self::Unknown(v) => ::serde::Serialize::serialize(v, serializer),
+            Self::Customer(v) => Serialize::serialize(&Tagged::Customer(v), serializer),
+            Self::Agent(v) => Serialize::serialize(&Tagged::Agent(v), serializer),
+            Self::_Custom(v) => Serialize::serialize(v, serializer),
         }
     }
 }
-impl<'de> ::serde::Deserialize<'de> for User {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let mut object = <::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
-        > as ::serde::Deserialize>::deserialize(deserializer)?;
-        let member = match object.get("type").and_then(::serde_json::Value::as_str) {
-            ::std::option::Option::Some("customer") => 0usize,
-            ::std::option::Option::Some("agent") => 1usize,
-            _ => usize::MAX,
-        };
-        match member {
-            0usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::Customer)
-            }
-            1usize => {
-                object.remove("type");
-                crate::variant(object).map(Self::Agent)
-            }
-            _ => Ok(Self::Unknown(::serde_json::Value::Object(object))),
+impl crate::union::Members for User {
+    const TAG: &'static str = "type";
+    fn member(tag: &str) -> Option<(usize, bool)> {
+        match tag {
+            "customer" => Some((0usize, false)),
+            "agent" => Some((1usize, false)),
+            _ => None,
         }
+    }
+    fn decode<'de, D: serde::Deserializer<'de>>(
+        index: usize,
+        de: D,
+    ) -> Result<Self, D::Error> {
+        match index {
+            0usize => <Customer as Deserialize>::deserialize(de).map(Self::Customer),
+            1usize => <Agent as Deserialize>::deserialize(de).map(Self::Agent),
+            _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
+        }
+    }
+    fn unknown(object: Map<String, Value>) -> Self {
+        Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))
+    }
+}
+impl<'de> Deserialize<'de> for User {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::union::decode(deserializer)
     }
 }
 impl crate::Unknowns for User {
@@ -7037,54 +7045,55 @@ impl crate::Unknowns for User {
         match self {
             Self::Customer(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::Agent(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::Unknown(v) => {
-                let tag = v
-                    .get("type")
-                    .and_then(::serde_json::Value::as_str)
-                    .map(str::to_owned);
-                path.report(crate::UnknownKind::Variant(tag), found);
+            Self::_Custom(v) => {
+                path.report(
+                    crate::UnknownKind::Variant(v.tag().map(str::to_owned)),
+                    found,
+                )
             }
         }
     }
 }
-///Payload of the `user_added_to_chat` push: a customer or an agent was added to the chat. An agent who writes to a chat without joining it comes with `user.present` set to false.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `user_added_to_chat` push: a customer or an agent was added to the chat. An agent who writes to a chat without joining it comes with `user.present` set to false.
+///
+/// API reference: [`user_added_to_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#user-added-to-chat).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct UserAddedToChatPush {
-    ///ID of the chat the user was added to.
-    pub chat_id: ::std::string::String,
-    ///Why the user was added.
+    /// ID of the chat the user was added to.
+    pub chat_id: String,
+    /// Why the user was added.
     pub reason: UserAddedToChatReason,
-    ///ID of the agent who added the user; present only when an agent did it.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub requester_id: ::std::option::Option<::std::string::String>,
-    ///ID of the thread that was active; present only when the user was added to an active chat.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub thread_id: ::std::option::Option<::std::string::String>,
-    ///The user that was added (a customer or an agent).
+    /// ID of the agent who added the user; present only when an agent did it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_id: Option<String>,
+    /// ID of the thread that was active; present only when the user was added to an active chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    /// The user that was added (a customer or an agent).
     pub user: User,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl UserAddedToChatPush {
-    ///Builds it from its required fields (`chat_id`, `reason`, `user`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `reason`, `user`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        reason: impl ::std::convert::Into<UserAddedToChatReason>,
-        user: impl ::std::convert::Into<User>,
+        chat_id: impl Into<String>,
+        reason: impl Into<UserAddedToChatReason>,
+        user: impl Into<User>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             reason: reason.into(),
-            requester_id: ::std::option::Option::None,
-            thread_id: ::std::option::Option::None,
+            requester_id: None,
+            thread_id: None,
             user: user.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for UserAddedToChatPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -7100,46 +7109,48 @@ impl crate::Unknowns for UserAddedToChatPush {
 }
 impl crate::Push for UserAddedToChatPush {
     const NAME: &'static str = "user_added_to_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///Payload of the `user_removed_from_chat` push: a customer or an agent was removed from the chat.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+/// Payload of the `user_removed_from_chat` push: a customer or an agent was removed from the chat.
+///
+/// API reference: [`user_removed_from_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#user-removed-from-chat).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct UserRemovedFromChatPush {
-    ///ID of the chat the user was removed from.
-    pub chat_id: ::std::string::String,
-    ///Why the user was removed.
+    /// ID of the chat the user was removed from.
+    pub chat_id: String,
+    /// Why the user was removed.
     pub reason: UserRemovedFromChatReason,
-    ///ID of the agent who removed the user; present only when an agent did it.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub requester_id: ::std::option::Option<::std::string::String>,
-    ///ID of the thread that was active; present only when the user was removed from an active chat.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub thread_id: ::std::option::Option<::std::string::String>,
-    ///ID of the user that was removed.
-    pub user_id: ::std::string::String,
+    /// ID of the agent who removed the user; present only when an agent did it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_id: Option<String>,
+    /// ID of the thread that was active; present only when the user was removed from an active chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    /// ID of the user that was removed.
+    pub user_id: String,
+    /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
-    ///Fields this version of the schema does not know, kept and re-emitted.
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: Map<String, Value>,
 }
 impl UserRemovedFromChatPush {
-    ///Builds it from its required fields (`chat_id`, `reason`, `user_id`); every optional field is `None`.
+    /// Builds it from its required fields (`chat_id`, `reason`, `user_id`); every optional field is `None`, to be set by assignment.
     pub fn new(
-        chat_id: impl ::std::convert::Into<::std::string::String>,
-        reason: impl ::std::convert::Into<UserRemovedFromChatReason>,
-        user_id: impl ::std::convert::Into<::std::string::String>,
+        chat_id: impl Into<String>,
+        reason: impl Into<UserRemovedFromChatReason>,
+        user_id: impl Into<String>,
     ) -> Self {
         Self {
             chat_id: chat_id.into(),
             reason: reason.into(),
-            requester_id: ::std::option::Option::None,
-            thread_id: ::std::option::Option::None,
+            requester_id: None,
+            thread_id: None,
             user_id: user_id.into(),
-            extra: ::std::default::Default::default(),
+            extra: Map::new(),
         }
     }
 }
 impl crate::Unknowns for UserRemovedFromChatPush {
-    #[allow(unused_variables)]
     fn visit_unknowns(
         &self,
         path: &mut crate::JsonPath,
@@ -7154,7 +7165,7 @@ impl crate::Unknowns for UserRemovedFromChatPush {
 }
 impl crate::Push for UserRemovedFromChatPush {
     const NAME: &'static str = "user_removed_from_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
-///This module's API version, v3.5.
-pub const VERSION: crate::ApiVersion = crate::ApiVersion::new(3u16, 5u16);
+/// This module's API version, v3.5.
+pub const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
