@@ -54,7 +54,7 @@ pub struct ResponseMeta {
 ///     .build()?;
 /// let customer = client.call(&GetCustomerRequest::default()).await?;
 /// let chats = client.call(&ListChatsRequest::default()).await?;
-/// println!("{} has {} chats", customer.id, chats.total_chats);
+/// println!("{} chats; the customer: {customer:?}", chats.total_chats);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]

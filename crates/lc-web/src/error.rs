@@ -16,7 +16,7 @@ use lc_types::{ApiError, DecodeError, ResponseError};
 /// fn describe(e: &Error) -> String {
 ///     match e.kind() {
 ///         ErrorKind::Api(api) => format!("the API said {}", api.kind()),
-///         ErrorKind::Timeout => "too slow".into(),
+///         ErrorKind::Timeout(_) => "too slow".into(),
 ///         _ if e.is_retryable() => "try again later".into(),
 ///         _ => e.to_string(),
 ///     }
@@ -25,7 +25,8 @@ use lc_types::{ApiError, DecodeError, ResponseError};
 /// ```
 #[derive(Debug)]
 pub struct Error {
-    kind: ErrorKind,
+    /// Boxed: errors travel in `Result`s, which stay small.
+    kind: Box<ErrorKind>,
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
@@ -76,12 +77,15 @@ pub enum ErrorKind {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind) -> Self {
-        Error { kind, source: None }
+        Error {
+            kind: Box::new(kind),
+            source: None,
+        }
     }
 
     pub(crate) fn with_source(kind: ErrorKind, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         Error {
-            kind,
+            kind: Box::new(kind),
             source: Some(source.into()),
         }
     }
@@ -93,12 +97,12 @@ impl Error {
 
     /// The kind, consuming the error.
     pub fn into_kind(self) -> ErrorKind {
-        self.kind
+        *self.kind
     }
 
     /// The API's error, when the API answered with one.
     pub fn api_error(&self) -> Option<&ApiError> {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Api(e) => Some(e),
             _ => None,
         }
@@ -111,7 +115,7 @@ impl Error {
     /// later makes sense. Whether repeating the action is safe is another question (see
     /// [`WebAction::IDEMPOTENT`](lc_types::WebAction::IDEMPOTENT)).
     pub fn is_retryable(&self) -> bool {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Api(e) => e.kind().is_retryable(),
             ErrorKind::Status { status, .. } => matches!(status, 429 | 502 | 503 | 504),
             ErrorKind::Transport { .. } | ErrorKind::Timeout(_) => true,
@@ -144,7 +148,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Api(e) => write!(f, "API error {e}"),
             ErrorKind::Decode(e) => write!(f, "the response does not decode: {e}"),
             ErrorKind::Status { status, body } => {
@@ -166,7 +170,7 @@ impl fmt::Display for Error {
             ErrorKind::Config(what) => write!(f, "invalid client configuration: {what}"),
         }?;
         if let Some(source) = &self.source {
-            if !matches!(self.kind, ErrorKind::Api(_) | ErrorKind::Decode(_)) {
+            if !matches!(*self.kind, ErrorKind::Api(_) | ErrorKind::Decode(_)) {
                 write!(f, ": {source}")?;
             }
         }
@@ -176,7 +180,7 @@ impl fmt::Display for Error {
 
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Api(e) => Some(e),
             ErrorKind::Decode(e) => Some(e),
             _ => self.source.as_deref().map(|e| e as &(dyn StdError + 'static)),
@@ -194,7 +198,7 @@ mod tests {
     fn error_is_send_sync_static_and_small() {
         assert_send_sync_static::<Error>();
         assert_send_sync_static::<ErrorKind>();
-        assert!(std::mem::size_of::<Error>() <= 64, "{}", std::mem::size_of::<Error>());
+        assert!(std::mem::size_of::<Error>() <= 24, "{}", std::mem::size_of::<Error>());
     }
 
     #[test]
