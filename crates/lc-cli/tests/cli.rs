@@ -177,7 +177,10 @@ fn actions_json_lists_every_action_and_push() {
     assert_eq!(find("check_goals")["rtm"], false);
     assert_eq!(find("get_localization")["token"], false);
     assert_eq!(find("get_customer")["token"], true);
-    assert_eq!((find("get_customer")["idempotent"].clone(), find("send_event")["idempotent"].clone()), (json!(true), json!(false)));
+    assert_eq!(
+        (find("get_customer")["idempotent"].clone(), find("send_event")["idempotent"].clone()),
+        (json!(true), json!(false))
+    );
     assert!(pushes.contains(&json!({"name": "incoming_chat", "type": "IncomingChatPush"})));
     let table = lc(&["actions"], "");
     assert_eq!(table.code, 0);

@@ -30,7 +30,11 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap,
     };
     let text = |k: &str| body.get(k).and_then(Value::as_str);
     if text("response_type") != Some("token") {
-        return refuse(StatusCode::BAD_REQUEST, "unsupported_response_type", "`response_type` must be `token`");
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "unsupported_response_type",
+            "`response_type` must be `token`",
+        );
     }
     if text("client_id").is_none_or(str::is_empty) {
         return refuse(StatusCode::BAD_REQUEST, "invalid_request", "`client_id` is required");
@@ -69,7 +73,13 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap,
                 None => None,
             }
         }
-        _ => return refuse(StatusCode::BAD_REQUEST, "unsupported_grant_type", "`grant_type` is `cookie` or `agent_token`"),
+        _ => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "`grant_type` is `cookie` or `agent_token`",
+            )
+        }
     };
     let (id, token) = shared.issue_token(customer.as_deref());
     let answer = json!({

@@ -196,7 +196,12 @@ impl Shared {
     pub fn customer_of_token(&self, token: Option<&str>) -> Result<String, Refusal> {
         let refused = || Refusal::new("authentication", 401, "Invalid access token");
         if let Some(t) = token {
-            let expired = self.expiries.lock().expect("not poisoned").get(t).is_some_and(|at| *at <= Instant::now());
+            let expired = self
+                .expiries
+                .lock()
+                .expect("not poisoned")
+                .get(t)
+                .is_some_and(|at| *at <= Instant::now());
             if expired {
                 return Err(refused());
             }
@@ -347,7 +352,11 @@ impl MockServer {
 
     /// Makes `token` expire now: the next request with it answers `authentication`.
     pub fn expire_token(&self, token: &str) {
-        self.shared.expiries.lock().expect("not poisoned").insert(token.to_owned(), Instant::now());
+        self.shared
+            .expiries
+            .lock()
+            .expect("not poisoned")
+            .insert(token.to_owned(), Instant::now());
     }
 
     /// The origin of the mock's accounts service (`POST {origin}/v2/customer/token`, the
@@ -390,7 +399,13 @@ impl MockServer {
 
     /// How many Web requests for `action` the mock received (answered or not).
     pub fn web_requests(&self, action: &str) -> usize {
-        self.shared.web_requests.lock().expect("not poisoned").get(action).copied().unwrap_or(0)
+        self.shared
+            .web_requests
+            .lock()
+            .expect("not poisoned")
+            .get(action)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The agent side: join chats, send messages, transfer, greet, ...

@@ -48,7 +48,10 @@ async fn accounts_issue_tokens_that_work_and_expire() {
     let json = [("Content-Type", "application/json")];
     let (status, head, token) = exchange(&server, "POST", "/v2/customer/token", &json, &grant).await;
     assert_eq!(status, 200, "{token}");
-    assert_eq!((&token["token_type"], &token["expires_in"], &token["organization_id"]), (&json!("Bearer"), &json!(1), &json!(org)));
+    assert_eq!(
+        (&token["token_type"], &token["expires_in"], &token["organization_id"]),
+        (&json!("Bearer"), &json!(1), &json!(org))
+    );
     let access = token["access_token"].as_str().unwrap().to_owned();
     assert!(access.starts_with("dal:"), "{access}");
     let customer = token["entity_id"].as_str().unwrap().to_owned();
@@ -75,8 +78,17 @@ async fn accounts_issue_tokens_that_work_and_expire() {
     let (status, _, e) = exchange(&server, "POST", &action(&server, "3.6", "get_customer"), &auth, "{}").await;
     assert_eq!((status, &e["error"]["type"]), (401, &json!("authentication")));
     // The agent-token grant, for a named customer; refusals.
-    let agent = json!({"grant_type": "agent_token", "client_id": "c1", "organization_id": org, "response_type": "token", "customer_id": customer}).to_string();
-    let (status, _, t) = exchange(&server, "POST", "/v2/customer/token", &[json[0], ("Authorization", "Bearer agent")], &agent).await;
+    let agent =
+        json!({"grant_type": "agent_token", "client_id": "c1", "organization_id": org, "response_type": "token", "customer_id": customer})
+            .to_string();
+    let (status, _, t) = exchange(
+        &server,
+        "POST",
+        "/v2/customer/token",
+        &[json[0], ("Authorization", "Bearer agent")],
+        &agent,
+    )
+    .await;
     assert_eq!((status, &t["entity_id"]), (200, &json!(customer)));
     let (status, _, e) = exchange(&server, "POST", "/v2/customer/token", &json, &agent).await;
     assert_eq!((status, &e["error"]), (401, &json!("unauthorized")));
@@ -86,7 +98,14 @@ async fn accounts_issue_tokens_that_work_and_expire() {
     let live = server.issue_token();
     server.expire_token(&live);
     let bearer = format!("Bearer {live}");
-    let (status, _, _) = exchange(&server, "POST", &action(&server, "3.6", "get_customer"), &[json[0], ("Authorization", &bearer)], "{}").await;
+    let (status, _, _) = exchange(
+        &server,
+        "POST",
+        &action(&server, "3.6", "get_customer"),
+        &[json[0], ("Authorization", &bearer)],
+        "{}",
+    )
+    .await;
     assert_eq!(status, 401);
     server.shutdown().await;
 }
@@ -108,7 +127,10 @@ async fn a_request_for_another_region_is_misdirected() {
     let (status, _, e) = exchange(&server, "POST", &target, &h, "{}").await;
     assert_eq!(
         (status, e),
-        (421, json!({"error": {"type": "misdirected_request", "message": "Wrong region", "data": {"region": "dal"}}}))
+        (
+            421,
+            json!({"error": {"type": "misdirected_request", "message": "Wrong region", "data": {"region": "dal"}}})
+        )
     );
     server.set_region("fra");
     assert_eq!(server.region(), "fra");
@@ -132,7 +154,11 @@ async fn lifecycle_headers_on_web_answers_and_rtm_handshakes() {
     };
     let server = MockServer::start(config).await.unwrap();
     let json = [("Content-Type", "application/json")];
-    for (version, want) in [("3.5", Some("legacy: 2025-08-13")), ("3.6", None), ("3.7", Some("deprecation: 2026-12-01"))] {
+    for (version, want) in [
+        ("3.5", Some("legacy: 2025-08-13")),
+        ("3.6", None),
+        ("3.7", Some("deprecation: 2026-12-01")),
+    ] {
         // Errors carry them too (here: no token).
         let (status, head, _) = exchange(&server, "POST", &action(&server, version, "get_customer"), &json, "{}").await;
         assert_eq!(status, 401);
@@ -143,10 +169,15 @@ async fn lifecycle_headers_on_web_answers_and_rtm_handshakes() {
         let url = format!("{}?organization_id={}", server.rtm_url(version), server.organization_id());
         let (_, response) = tokio_tungstenite::connect_async(url).await.unwrap();
         let header = |n: &str| response.headers().get(n).map(|v| v.to_str().unwrap().to_owned());
-        let got = header("legacy").map(|d| format!("legacy: {d}")).or(header("deprecation").map(|d| format!("deprecation: {d}")));
+        let got = header("legacy")
+            .map(|d| format!("legacy: {d}"))
+            .or(header("deprecation").map(|d| format!("deprecation: {d}")));
         assert_eq!(got.as_deref(), want, "RTM {version}");
     }
     // The default configuration marks 3.5 legacy.
-    assert_eq!(Config::default().lifecycle, vec![LifecycleHeader::legacy(ApiVersion::V3_5, "2025-08-13")]);
+    assert_eq!(
+        Config::default().lifecycle,
+        vec![LifecycleHeader::legacy(ApiVersion::V3_5, "2025-08-13")]
+    );
     server.shutdown().await;
 }

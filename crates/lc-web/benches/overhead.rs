@@ -43,7 +43,11 @@ fn main() {
     // The mock, on its own runtime and threads.
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let config = lc_mock::Config {
                 check_schemas: false,
@@ -51,7 +55,8 @@ fn main() {
             };
             let server = lc_mock::MockServer::start(config).await.unwrap();
             let customer = server.issue_customer();
-            tx.send((server.addr(), server.organization_id().to_owned(), customer.token)).unwrap();
+            tx.send((server.addr(), server.organization_id().to_owned(), customer.token))
+                .unwrap();
             std::future::pending::<()>().await;
         });
     });
@@ -93,11 +98,18 @@ fn main() {
         for n in 0..20 {
             lc.call(&GetCustomerRequest::default()).await.unwrap();
             raw_call(&get_url, "{}".to_owned()).await;
-            lc.call(&SendEventRequest::new(chat.clone(), MessageEventInput::new(format!("warm {n}")))).await.unwrap();
+            lc.call(&SendEventRequest::new(chat.clone(), MessageEventInput::new(format!("warm {n}"))))
+                .await
+                .unwrap();
             raw_call(&send_url, send_body(n)).await;
         }
 
-        let names = ["lc-web get_customer", "reqwest get_customer", "lc-web send_event", "reqwest send_event"];
+        let names = [
+            "lc-web get_customer",
+            "reqwest get_customer",
+            "lc-web send_event",
+            "reqwest send_event",
+        ];
         let mut per_call: [Vec<f64>; 4] = Default::default();
         for round in 0..rounds {
             for case in 0..4 {
@@ -131,6 +143,10 @@ fn main() {
         for (name, m) in names.iter().zip(&medians) {
             println!("  {name:<22} {m:8.1}");
         }
-        println!("lc-web / reqwest: get_customer {:.3}x, send_event {:.3}x", medians[0] / medians[1], medians[2] / medians[3]);
+        println!(
+            "lc-web / reqwest: get_customer {:.3}x, send_event {:.3}x",
+            medians[0] / medians[1],
+            medians[2] / medians[3]
+        );
     });
 }

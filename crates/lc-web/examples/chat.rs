@@ -33,16 +33,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let chat = client.call(&StartChatRequest::default()).await?;
     println!("started chat {} (thread {})", chat.chat_id, chat.thread_id);
     let (sent, meta) = client
-        .call_with_meta(&SendEventRequest::new(chat.chat_id.clone(), MessageEventInput::new("Hello from lc-web!")))
+        .call_with_meta(&SendEventRequest::new(
+            chat.chat_id.clone(),
+            MessageEventInput::new("Hello from lc-web!"),
+        ))
         .await?;
     println!("sent event {} (HTTP {}, {:?})", sent.event_id, meta.status, meta.http_version);
 
     if let Some(server) = &mock {
-        server.agent().send_message(&chat.chat_id, "Hi! How can I help?").map_err(|r| r.message)?;
+        server
+            .agent()
+            .send_message(&chat.chat_id, "Hi! How can I help?")
+            .map_err(|r| r.message)?;
         let got = client.call(&GetChatRequest::new(chat.chat_id.clone())).await?;
         let thread = serde_json::to_value(&got)?;
         for event in thread["thread"]["events"].as_array().into_iter().flatten() {
-            println!("  {}: {}", event["author_id"].as_str().unwrap_or("?"), event["text"].as_str().unwrap_or(""));
+            println!(
+                "  {}: {}",
+                event["author_id"].as_str().unwrap_or("?"),
+                event["text"].as_str().unwrap_or("")
+            );
         }
     }
     Ok(())

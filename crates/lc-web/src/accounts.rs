@@ -173,10 +173,7 @@ impl AccountsTokenProvider {
         if let Some(uri) = &self.redirect_uri {
             body["redirect_uri"] = uri.as_str().into();
         }
-        if let Grant::AgentToken {
-            customer_id: Some(id), ..
-        } = &self.grant
-        {
+        if let Grant::AgentToken { customer_id: Some(id), .. } = &self.grant {
             body["customer_id"] = id.as_str().into();
         }
         let url = format!("{}/v2/customer/token", self.url.trim_end_matches('/'));
@@ -225,8 +222,8 @@ impl AccountsTokenProvider {
             let text: String = text.chars().take(300).collect();
             return Err(TokenError::new(format!("the accounts service refused: HTTP {status}: {text}")));
         }
-        let answer: TokenResponse = serde_json::from_slice(&bytes)
-            .map_err(|e| TokenError::with_source("the accounts service's answer is not a token", e))?;
+        let answer: TokenResponse =
+            serde_json::from_slice(&bytes).map_err(|e| TokenError::with_source("the accounts service's answer is not a token", e))?;
         let now = Instant::now();
         let mut token = AccessToken::new(answer.access_token);
         let mut refresh_at = None;

@@ -471,9 +471,7 @@ impl WebClient {
                     match response.bytes().await {
                         Ok(body) if (200..300).contains(&status) => return Ok((status, body, meta)),
                         Ok(body) => {
-                            let e = web::decode::<serde::de::IgnoredAny>(status, &body)
-                                .err()
-                                .expect("a status other than 2xx is an error");
+                            let e = web::decode::<serde::de::IgnoredAny>(status, &body).expect_err("a status other than 2xx is an error");
                             (Error::from_response(e), retry_after)
                         }
                         Err(e) => (Error::transport(e, self.inner.timeout), None),
@@ -530,17 +528,13 @@ impl WebClient {
                     None => Next::Fail,
                 },
                 // Refused before anything was done: safe for every action.
-                ErrorType::TooManyRequests | ErrorType::ServiceUnavailable | ErrorType::PendingRequestsLimitReached => {
-                    Next::Backoff(None)
-                }
+                ErrorType::TooManyRequests | ErrorType::ServiceUnavailable | ErrorType::PendingRequestsLimitReached => Next::Backoff(None),
                 // May come after the server acted (`internal`, `request_timeout`).
                 t if t.is_retryable() && spec.idempotent => Next::Backoff(None),
                 _ => Next::Fail,
             },
             ErrorKind::Status { status: 429, .. } => Next::Backoff(None),
-            ErrorKind::Status {
-                status: 502 | 503 | 504, ..
-            } if spec.idempotent => Next::Backoff(None),
+            ErrorKind::Status { status: 502..=504, .. } if spec.idempotent => Next::Backoff(None),
             // Not connected: nothing was sent.
             ErrorKind::Transport { connect: true } => Next::Backoff(None),
             ErrorKind::Transport { connect: false } | ErrorKind::Timeout(_) if spec.idempotent => Next::Backoff(None),

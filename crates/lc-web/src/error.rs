@@ -211,7 +211,12 @@ mod tests {
         assert!(!api("validation").is_retryable());
         assert!(Error::new(ErrorKind::Timeout(Duration::from_secs(1))).is_retryable());
         assert!(!Error::new(ErrorKind::Cancelled).is_retryable());
-        let status = |s| Error::new(ErrorKind::Status { status: s, body: String::new() });
+        let status = |s| {
+            Error::new(ErrorKind::Status {
+                status: s,
+                body: String::new(),
+            })
+        };
         assert!(status(503).is_retryable());
         assert!(!status(404).is_retryable());
         assert_eq!(api("validation").to_string(), "API error validation: m (HTTP 400)");

@@ -171,7 +171,10 @@ impl Upload {
     async fn len(&self) -> Result<u64, Error> {
         let len = match &self.source {
             Source::Bytes(b) => b.len() as u64,
-            Source::Path(p) => tokio::fs::metadata(p).await.map_err(|e| Error::with_source(ErrorKind::Io, e))?.len(),
+            Source::Path(p) => tokio::fs::metadata(p)
+                .await
+                .map_err(|e| Error::with_source(ErrorKind::Io, e))?
+                .len(),
             Source::Stream(_, len) => *len,
         };
         let limit = MAX_UPLOAD_BYTES as u64;
@@ -191,9 +194,11 @@ impl Upload {
                 stream::iter(chunks.into_iter().map(Ok)).boxed()
             }
             Source::Path(p) => read_file(p.clone()),
-            Source::Stream(s, _) => s.lock().expect("not poisoned").take().ok_or_else(|| {
-                Error::with_source(ErrorKind::Io, std::io::Error::other("a streamed upload cannot be sent twice"))
-            })?,
+            Source::Stream(s, _) => s
+                .lock()
+                .expect("not poisoned")
+                .take()
+                .ok_or_else(|| Error::with_source(ErrorKind::Io, std::io::Error::other("a streamed upload cannot be sent twice")))?,
         };
         let len = part.len;
         let progress = self.progress.clone();
@@ -204,7 +209,9 @@ impl Upload {
             let chunk = chunk?;
             let total = sent.fetch_add(chunk.len() as u64, Ordering::AcqRel) + chunk.len() as u64;
             if total > len {
-                return Err(std::io::Error::other(format!("the stream gave more than the {len} bytes announced")));
+                return Err(std::io::Error::other(format!(
+                    "the stream gave more than the {len} bytes announced"
+                )));
             }
             if let Some(p) = &progress {
                 p(if len == 0 { 1.0 } else { total as f64 / len as f64 });

@@ -33,33 +33,55 @@ async fn documented_errors_are_typed() {
     assert!(!e.is_retryable());
     // limit_reached: one active chat per customer
     let chat = c.call(&StartChatRequest::default()).await.unwrap();
-    assert_eq!(api_kind(&c.call(&StartChatRequest::default()).await.unwrap_err()), ErrorType::LimitReached);
+    assert_eq!(
+        api_kind(&c.call(&StartChatRequest::default()).await.unwrap_err()),
+        ErrorType::LimitReached
+    );
     // chat_inactive
     c.call(&DeactivateChatRequest::new(chat.chat_id.clone())).await.unwrap();
-    let e = c.call(&SendEventRequest::new(chat.chat_id.clone(), MessageEventInput::new("x"))).await.unwrap_err();
+    let e = c
+        .call(&SendEventRequest::new(chat.chat_id.clone(), MessageEventInput::new("x")))
+        .await
+        .unwrap_err();
     assert_eq!(api_kind(&e), ErrorType::ChatInactive);
     assert_eq!(e.to_string(), format!("API error {}", e.api_error().unwrap()));
     // authentication (a static token cannot be renewed: refused twice, then reported)
     let bad = common::client(&server, "dal:not-a-token");
     let e = bad.call(&GetCustomerRequest::default()).await.unwrap_err();
-    assert_eq!((api_kind(&e), e.api_error().unwrap().status()), (ErrorType::Authentication, Some(401)));
+    assert_eq!(
+        (api_kind(&e), e.api_error().unwrap().status()),
+        (ErrorType::Authentication, Some(401))
+    );
     // ... but the token-less GETs work without one
     let anonymous = common::builder(&server).build().unwrap();
     anonymous.call(&ListLicensePropertiesRequest::default()).await.unwrap();
     // license_not_found: another organization
-    let other = WebClient::builder("another-org").base_url(common::origin(&server)).token(me.token.clone()).build().unwrap();
-    assert_eq!(api_kind(&other.call(&GetCustomerRequest::default()).await.unwrap_err()), ErrorType::LicenseNotFound);
+    let other = WebClient::builder("another-org")
+        .base_url(common::origin(&server))
+        .token(me.token.clone())
+        .build()
+        .unwrap();
+    assert_eq!(
+        api_kind(&other.call(&GetCustomerRequest::default()).await.unwrap_err()),
+        ErrorType::LicenseNotFound
+    );
     // validation: a value the schema refuses (list_chats takes at most 25 per page)
     let mut bad_limit = lc_types::v3_6::ListChatsRequest::default();
     bad_limit.limit = Some(1000);
     let e = c.call(&bad_limit).await.unwrap_err();
     assert_eq!(api_kind(&e), ErrorType::Validation);
     // greeting_not_found
-    let e = c.call(&lc_types::v3_6::CancelGreetingRequest::new("no-such-greeting")).await.unwrap_err();
+    let e = c
+        .call(&lc_types::v3_6::CancelGreetingRequest::new("no-such-greeting"))
+        .await
+        .unwrap_err();
     assert_eq!(api_kind(&e), ErrorType::GreetingNotFound);
     // injected types come through with their data
     server.faults().fail_next(1, "customer_banned");
-    assert_eq!(api_kind(&c.call(&GetCustomerRequest::default()).await.unwrap_err()), ErrorType::CustomerBanned);
+    assert_eq!(
+        api_kind(&c.call(&GetCustomerRequest::default()).await.unwrap_err()),
+        ErrorType::CustomerBanned
+    );
     assert_eq!(server.problems(), Vec::<String>::new());
     server.shutdown().await;
 }
@@ -75,7 +97,12 @@ async fn answers_that_are_not_the_response() {
     // A proxy's HTML page: the status and body, no envelope.
     let page = "<html>Bad Gateway</html>";
     let common::Raw { url, count, .. } = common::raw_server(vec![common::answer("502 Bad Gateway", "", page)]).await;
-    let c = WebClient::builder("o").base_url(url).token("dal:t").retry(RetryPolicy::none()).build().unwrap();
+    let c = WebClient::builder("o")
+        .base_url(url)
+        .token("dal:t")
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
     let e = c.call(&GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Status { status: 502, body } if body == page), "{e:?}");
     assert!(e.is_retryable());
@@ -103,12 +130,19 @@ async fn retryable_errors_are_retried_with_backoff_within_bounds() {
     // Bounded in time: a long backoff does not fit in max_elapsed, so no retry is made.
     let slow = common::builder(&server)
         .token(me.token.clone())
-        .retry(RetryPolicy::default().backoff(Duration::from_secs(5), Duration::from_secs(5)).max_elapsed(Duration::from_secs(1)))
+        .retry(
+            RetryPolicy::default()
+                .backoff(Duration::from_secs(5), Duration::from_secs(5))
+                .max_elapsed(Duration::from_secs(1)),
+        )
         .build()
         .unwrap();
     server.faults().fail_next(1, "service_unavailable");
     let started = std::time::Instant::now();
-    assert_eq!(api_kind(&slow.call(&GetCustomerRequest::default()).await.unwrap_err()), ErrorType::ServiceUnavailable);
+    assert_eq!(
+        api_kind(&slow.call(&GetCustomerRequest::default()).await.unwrap_err()),
+        ErrorType::ServiceUnavailable
+    );
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(server.web_requests("get_customer"), 7);
     // Not retryable: reported at once.
@@ -118,12 +152,18 @@ async fn retryable_errors_are_retried_with_backoff_within_bounds() {
     // `internal` may come after the server acted: a send_event is not sent again ...
     let chat = c.call(&StartChatRequest::default()).await.unwrap();
     server.faults().fail_next(1, "internal");
-    let e = c.call(&SendEventRequest::new(chat.chat_id.clone(), MessageEventInput::new("once"))).await.unwrap_err();
+    let e = c
+        .call(&SendEventRequest::new(chat.chat_id.clone(), MessageEventInput::new("once")))
+        .await
+        .unwrap_err();
     assert_eq!(api_kind(&e), ErrorType::Internal);
     assert_eq!(server.web_requests("send_event"), 1);
     // ... but one refused before acting (`service_unavailable`) is.
     server.faults().fail_next(1, "service_unavailable");
-    let (_, meta) = c.call_with_meta(&SendEventRequest::new(chat.chat_id.clone(), MessageEventInput::new("twice"))).await.unwrap();
+    let (_, meta) = c
+        .call_with_meta(&SendEventRequest::new(chat.chat_id.clone(), MessageEventInput::new("twice")))
+        .await
+        .unwrap();
     assert_eq!((meta.attempts, server.web_requests("send_event")), (2, 3));
     assert_eq!(server.problems(), Vec::<String>::new());
     server.shutdown().await;
@@ -131,7 +171,11 @@ async fn retryable_errors_are_retried_with_backoff_within_bounds() {
 
 #[tokio::test]
 async fn retry_after_is_honoured() {
-    let busy = common::answer("429 Too Many Requests", "Retry-After: 1\r\n", r#"{"error":{"type":"too_many_requests","message":"slow down"}}"#);
+    let busy = common::answer(
+        "429 Too Many Requests",
+        "Retry-After: 1\r\n",
+        r#"{"error":{"type":"too_many_requests","message":"slow down"}}"#,
+    );
     let ok = common::answer("200 OK", "", r#"{"id":"c1","type":"customer"}"#);
     let common::Raw { url, count, .. } = common::raw_server(vec![busy, ok]).await;
     let c = WebClient::builder("o")
@@ -150,15 +194,29 @@ async fn retry_after_is_honoured() {
 async fn a_timed_out_send_event_is_not_sent_twice_but_a_get_is_retried() {
     let server = common::mock().await;
     let me = server.issue_customer();
-    let c = common::builder(&server).token(me.token.clone()).timeout(Duration::from_millis(400)).build().unwrap();
+    let c = common::builder(&server)
+        .token(me.token.clone())
+        .timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
     let chat = c.call(&StartChatRequest::default()).await.unwrap();
     // The server runs the send_event but its answer is lost: the client times out.
     server.faults().drop_responses(1);
-    let e = c.call(&SendEventRequest::new(chat.chat_id.clone(), MessageEventInput::new("only once"))).await.unwrap_err();
-    assert!(matches!(e.kind(), ErrorKind::Timeout(d) if *d == Duration::from_millis(400)), "{e:?}");
+    let e = c
+        .call(&SendEventRequest::new(chat.chat_id.clone(), MessageEventInput::new("only once")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Timeout(d) if *d == Duration::from_millis(400)),
+        "{e:?}"
+    );
     assert!(e.is_retryable());
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(server.web_requests("send_event"), 1, "a non-idempotent action is never resent after a timeout");
+    assert_eq!(
+        server.web_requests("send_event"),
+        1,
+        "a non-idempotent action is never resent after a timeout"
+    );
     let got = c.call(&GetChatRequest::new(chat.chat_id.clone())).await.unwrap();
     let events = serde_json::to_value(&got).unwrap()["thread"]["events"].clone();
     let texts: Vec<_> = events.as_array().unwrap().iter().filter(|e| e["text"] == "only once").collect();
@@ -199,7 +257,11 @@ async fn connection_failures() {
     let e = c.call(&SendEventRequest::new("C", MessageEventInput::new("x"))).await.unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Transport { connect: false }), "{e:?}");
     assert_eq!(count.load(Ordering::SeqCst), 1);
-    let common::Raw { url, count, .. } = common::raw_server(vec!["RESET".into(), common::answer("200 OK", "", r#"{"id":"c1","type":"customer"}"#)]).await;
+    let common::Raw { url, count, .. } = common::raw_server(vec![
+        "RESET".into(),
+        common::answer("200 OK", "", r#"{"id":"c1","type":"customer"}"#),
+    ])
+    .await;
     let c = WebClient::builder("o").base_url(url).token("dal:t").build().unwrap();
     let (_, meta) = c.call_with_meta(&GetCustomerRequest::default()).await.unwrap();
     assert_eq!((meta.attempts, count.load(Ordering::SeqCst)), (2, 2));
@@ -268,7 +330,10 @@ async fn accounts_tokens_are_cached_refreshed_before_expiry_and_after_refusal() 
         .accounts_url(server.accounts_url())
         .customer_id(customer.clone());
     let c = common::builder(&server).token_provider(agent).build().unwrap();
-    assert_eq!(serde_json::to_value(c.call(&GetCustomerRequest::default()).await.unwrap()).unwrap()["id"], customer.as_str());
+    assert_eq!(
+        serde_json::to_value(c.call(&GetCustomerRequest::default()).await.unwrap()).unwrap()["id"],
+        customer.as_str()
+    );
     // A refusal of the accounts service is a token error.
     let wrong = AccountsTokenProvider::cookie_grant("x", "wrong-org").accounts_url(server.accounts_url());
     let c = common::builder(&server).token_provider(wrong).build().unwrap();
@@ -328,13 +393,22 @@ async fn lifecycle_headers_are_reported_and_warned_once() {
 async fn http2_and_http1() {
     let server = common::mock().await;
     let me = server.issue_customer();
-    let h2 = common::builder(&server).token(me.token.clone()).http2_prior_knowledge().build().unwrap();
+    let h2 = common::builder(&server)
+        .token(me.token.clone())
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
     let h1 = common::client(&server, &me.token);
     for (c, version) in [(&h2, reqwest::Version::HTTP_2), (&h1, reqwest::Version::HTTP_11)] {
         let (_, meta) = c.call_with_meta(&GetCustomerRequest::default()).await.unwrap();
         assert_eq!(meta.http_version, version);
         let chat = c.call(&StartChatRequest::default()).await.unwrap();
-        c.call(&SendEventRequest::new(chat.chat_id.clone(), MessageEventInput::new("over h2 or h1"))).await.unwrap();
+        c.call(&SendEventRequest::new(
+            chat.chat_id.clone(),
+            MessageEventInput::new("over h2 or h1"),
+        ))
+        .await
+        .unwrap();
         c.call(&DeactivateChatRequest::new(chat.chat_id)).await.unwrap();
         let (_, meta) = c.call_with_meta(&ListLicensePropertiesRequest::default()).await.unwrap();
         assert_eq!(meta.http_version, version);
@@ -387,7 +461,10 @@ async fn what_is_sent_headers_proxy_and_user_agent() {
         panic!()
     };
     assert_eq!(body.as_bytes(), expected.as_slice());
-    assert_eq!(body, r#"{"attach_to_last_thread":false,"chat_id":"PJ0MRSHTDG","event":{"type":"message","text":"Hi"}}"#);
+    assert_eq!(
+        body,
+        r#"{"attach_to_last_thread":false,"chat_id":"PJ0MRSHTDG","event":{"type":"message","text":"Hi"}}"#
+    );
     // A GET without a token: the query from the codec, no Authorization, no body.
     let raw = common::raw_server(vec![common::answer("200 OK", "", "{}")]).await;
     let c = WebClient::builder("o").base_url(raw.url.clone()).token("dal:t").build().unwrap();
@@ -395,10 +472,19 @@ async fn what_is_sent_headers_proxy_and_user_agent() {
     props.namespace = Some("shop".into());
     c.call(&props).await.unwrap();
     let text = raw.requests.lock().unwrap()[0].to_ascii_lowercase();
-    assert!(text.starts_with("get /v3.6/customer/action/list_license_properties?organization_id=o&namespace=shop http/1.1"), "{text}");
+    assert!(
+        text.starts_with("get /v3.6/customer/action/list_license_properties?organization_id=o&namespace=shop http/1.1"),
+        "{text}"
+    );
     assert!(!text.contains("authorization"), "{text}");
     assert!(text.contains("user-agent: lc-web/"), "{text}");
     // A bad configuration is reported by build().
-    assert!(matches!(WebClient::builder("o").base_url("not a url").build().unwrap_err().kind(), ErrorKind::Config(_)));
-    assert!(matches!(WebClient::builder("o").header("bad header", "x").build().unwrap_err().kind(), ErrorKind::Config(_)));
+    assert!(matches!(
+        WebClient::builder("o").base_url("not a url").build().unwrap_err().kind(),
+        ErrorKind::Config(_)
+    ));
+    assert!(matches!(
+        WebClient::builder("o").header("bad header", "x").build().unwrap_err().kind(),
+        ErrorKind::Config(_)
+    ));
 }

@@ -38,7 +38,11 @@ fn text(v: &Value) -> String {
 }
 
 fn ids(list: &Value) -> Vec<String> {
-    list.as_array().unwrap_or_else(|| panic!("{list}")).iter().map(|i| text(&i["id"])).collect()
+    list.as_array()
+        .unwrap_or_else(|| panic!("{list}"))
+        .iter()
+        .map(|i| text(&i["id"]))
+        .collect()
 }
 
 fn message(words: &str) -> Value {
@@ -322,7 +326,10 @@ async fn versions_mix_through_one_client() {
     let a = c.call(&lc_types::v3_5::GetCustomerRequest::default()).await.unwrap();
     let b = c.call(&lc_types::v3_7::GetCustomerRequest::default()).await.unwrap();
     let d = c.call(&lc_types::v3_6::GetCustomerRequest::default()).await.unwrap();
-    assert_eq!((js(&a)["id"].clone(), js(&b)["id"].clone(), js(&d)["id"].clone()), (json!(me.id), json!(me.id), json!(me.id)));
+    assert_eq!(
+        (js(&a)["id"].clone(), js(&b)["id"].clone(), js(&d)["id"].clone()),
+        (json!(me.id), json!(me.id), json!(me.id))
+    );
     assert_eq!((server.web_requests("get_customer"), server.problems().len()), (3, 0));
     server.shutdown().await;
 }

@@ -25,10 +25,7 @@ fn table(heading: &str) -> Vec<(String, String)> {
             let call = cells[3];
             let action = cells[2].to_owned();
             // The call names the action's request type (or `upload_file`).
-            let pascal: String = action
-                .split('_')
-                .map(|w| w[..1].to_uppercase() + &w[1..])
-                .collect();
+            let pascal: String = action.split('_').map(|w| w[..1].to_uppercase() + &w[1..]).collect();
             assert!(
                 call.contains(&format!("{pascal}Request")) || (action == "upload_file" && call.contains("upload_file")),
                 "{l}"
@@ -54,12 +51,40 @@ async fn every_sdk_js_method_and_3_0_method_maps_to_a_call_that_works() {
     // The methods of lc-sdk-js's customer Web class (its v3.2 branch named resume `activateChat`).
     let js_methods: BTreeMap<&str, &str> = js.iter().map(|(m, a)| (m.as_str(), a.as_str())).collect();
     for method in [
-        "acceptGreeting", "activateChat", "cancelGreeting", "checkGoals", "deactivateChat", "deleteChatProperties",
-        "deleteEventProperties", "deleteThreadProperties", "getChat", "getCustomer", "getForm", "getPredictedAgent",
-        "getURLInfo", "listChats", "listGroupProperties", "listGroupStatuses", "listLicenseProperties", "listThreads",
-        "markEventsAsSeen", "sendEvent", "sendRichMessagePostback", "sendSneakPeek", "setCustomerSessionFields", "startChat",
-        "updateChatProperties", "updateCustomer", "updateEventProperties", "updateThreadProperties", "uploadFile",
-        "resumeChat", "requestEmailVerification", "getDynamicConfiguration", "getConfiguration", "getLocalization",
+        "acceptGreeting",
+        "activateChat",
+        "cancelGreeting",
+        "checkGoals",
+        "deactivateChat",
+        "deleteChatProperties",
+        "deleteEventProperties",
+        "deleteThreadProperties",
+        "getChat",
+        "getCustomer",
+        "getForm",
+        "getPredictedAgent",
+        "getURLInfo",
+        "listChats",
+        "listGroupProperties",
+        "listGroupStatuses",
+        "listLicenseProperties",
+        "listThreads",
+        "markEventsAsSeen",
+        "sendEvent",
+        "sendRichMessagePostback",
+        "sendSneakPeek",
+        "setCustomerSessionFields",
+        "startChat",
+        "updateChatProperties",
+        "updateCustomer",
+        "updateEventProperties",
+        "updateThreadProperties",
+        "uploadFile",
+        "resumeChat",
+        "requestEmailVerification",
+        "getDynamicConfiguration",
+        "getConfiguration",
+        "getLocalization",
     ] {
         assert!(js_methods.contains_key(method), "`{method}` is not in the README");
     }
@@ -80,7 +105,10 @@ async fn every_sdk_js_method_and_3_0_method_maps_to_a_call_that_works() {
     let api = lc_types::api(lc_types::ApiVersion::V3_6).unwrap();
     let named: BTreeSet<&str> = js.iter().chain(&old).map(|(_, a)| a.as_str()).collect();
     for action in &named {
-        assert!(api.action(action).is_some_and(|a| a.web.is_some()), "`{action}` is not a 3.6 Web action");
+        assert!(
+            api.action(action).is_some_and(|a| a.web.is_some()),
+            "`{action}` is not a 3.6 Web action"
+        );
     }
 
     // Call each one.
@@ -96,7 +124,10 @@ async fn every_sdk_js_method_and_3_0_method_maps_to_a_call_that_works() {
         json!({"chat": {"thread": {"events": [{"type": "message", "text": "Hi", "properties": {"p": {"a": 1}}}]}}}),
     )
     .await;
-    let (chat, thread) = (started["chat_id"].as_str().unwrap().to_owned(), started["thread_id"].as_str().unwrap().to_owned());
+    let (chat, thread) = (
+        started["chat_id"].as_str().unwrap().to_owned(),
+        started["thread_id"].as_str().unwrap().to_owned(),
+    );
     let event = format!("{thread}_1");
     call::<ListChatsRequest>(&c, k, json!({})).await;
     call::<ListThreadsRequest>(&c, k, json!({"chat_id": chat})).await;
@@ -116,8 +147,12 @@ async fn every_sdk_js_method_and_3_0_method_maps_to_a_call_that_works() {
         json!({"chat_id": chat, "thread_id": thread, "event_id": event, "properties": {"p": {"b": 2}}}),
     )
     .await;
-    call::<DeleteEventPropertiesRequest>(&c, k, json!({"chat_id": chat, "thread_id": thread, "event_id": event, "properties": {"p": ["a"]}}))
-        .await;
+    call::<DeleteEventPropertiesRequest>(
+        &c,
+        k,
+        json!({"chat_id": chat, "thread_id": thread, "event_id": event, "properties": {"p": ["a"]}}),
+    )
+    .await;
     let rich = agent
         .send_rich_message(
             &chat,
@@ -134,14 +169,24 @@ async fn every_sdk_js_method_and_3_0_method_maps_to_a_call_that_works() {
     call::<ListLicensePropertiesRequest>(&c, k, json!({})).await;
     call::<ListGroupPropertiesRequest>(&c, k, json!({"id": 0})).await;
     call::<ListGroupStatusesRequest>(&c, k, json!({"all": true})).await;
-    call::<CheckGoalsRequest>(&c, k, json!({"session_fields": [{"cart": "full"}], "group_id": 0, "page_url": "https://shop.example/"})).await;
+    call::<CheckGoalsRequest>(
+        &c,
+        k,
+        json!({"session_fields": [{"cart": "full"}], "group_id": 0, "page_url": "https://shop.example/"}),
+    )
+    .await;
     call::<GetFormRequest>(&c, k, json!({"group_id": 0, "type": "prechat"})).await;
     call::<GetPredictedAgentRequest>(&c, k, json!({})).await;
     call::<GetUrlInfoRequest>(&c, k, json!({"url": "https://shop.example/a"})).await;
     let dynamic = call::<GetDynamicConfigurationRequest>(&c, k, json!({"group_id": 0})).await;
     let versions = &dynamic["livechat"];
     call::<GetConfigurationRequest>(&c, k, json!({"group_id": 0, "version": versions["config_version"]})).await;
-    call::<GetLocalizationRequest>(&c, k, json!({"group_id": 0, "language": "en", "version": versions["localization_version"]})).await;
+    call::<GetLocalizationRequest>(
+        &c,
+        k,
+        json!({"group_id": 0, "language": "en", "version": versions["localization_version"]}),
+    )
+    .await;
     call::<UpdateCustomerRequest>(&c, k, json!({"name": "Ola"})).await;
     call::<SetCustomerSessionFieldsRequest>(&c, k, json!({"session_fields": [{"a": "1"}]})).await;
     call::<RequestEmailVerificationRequest>(&c, k, json!({"callback_uri": "https://shop.example/v"})).await;
@@ -152,7 +197,10 @@ async fn every_sdk_js_method_and_3_0_method_maps_to_a_call_that_works() {
     call::<CancelGreetingRequest>(&c, k, json!({"unique_id": unique})).await;
     call::<DeactivateChatRequest>(&c, k, json!({"id": chat})).await;
     call::<ResumeChatRequest>(&c, k, json!({"chat": {"id": chat}})).await;
-    let file: UploadFileResponse = c.upload_file(Upload::from_bytes("a.txt", "text/plain", b"hi".to_vec())).await.unwrap();
+    let file: UploadFileResponse = c
+        .upload_file(Upload::from_bytes("a.txt", "text/plain", b"hi".to_vec()))
+        .await
+        .unwrap();
     assert!(file.url.ends_with("/a.txt"));
     k.insert("upload_file");
 

@@ -66,18 +66,35 @@ async fn tokens_never_leak() {
 
     let live = server.issue_customer();
     let live_secret = live.token.split_once(':').unwrap().1.to_owned();
-    let c = common::builder(&server).token(live.token.clone()).timeout(Duration::from_millis(300)).build().unwrap();
+    let c = common::builder(&server)
+        .token(live.token.clone())
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
     server.faults().fail_next(2, "service_unavailable");
     c.call(&GetCustomerRequest::default()).await.unwrap();
     server.set_region("fra");
     c.call(&GetCustomerRequest::default()).await.unwrap();
-    let _: lc_types::v3_6::UploadFileResponse = c.upload_file(Upload::from_bytes("a.txt", "text/plain", b"hi".to_vec())).await.unwrap();
+    let _: lc_types::v3_6::UploadFileResponse = c
+        .upload_file(Upload::from_bytes("a.txt", "text/plain", b"hi".to_vec()))
+        .await
+        .unwrap();
     server.faults().drop_responses(1);
-    let e = c.call(&SendEventRequest::new("NOSUCHCHAT", MessageEventInput::new("x"))).await.unwrap_err();
+    let e = c
+        .call(&SendEventRequest::new("NOSUCHCHAT", MessageEventInput::new("x")))
+        .await
+        .unwrap_err();
     shown.push(format!("{e} {e:?}"));
-    let e = c.call(&SendEventRequest::new("NOSUCHCHAT", MessageEventInput::new("x"))).await.unwrap_err();
+    let e = c
+        .call(&SendEventRequest::new("NOSUCHCHAT", MessageEventInput::new("x")))
+        .await
+        .unwrap_err();
     shown.push(format!("{e} {e:?}"));
-    let nowhere = lc_web::WebClient::builder("o").base_url("http://127.0.0.1:9").token(live.token.clone()).build().unwrap();
+    let nowhere = lc_web::WebClient::builder("o")
+        .base_url("http://127.0.0.1:9")
+        .token(live.token.clone())
+        .build()
+        .unwrap();
     let e = nowhere.call(&GetCustomerRequest::default()).await.unwrap_err();
     shown.push(format!("{e} {e:?} {nowhere:?}"));
     shown.push(format!("{:?}", AccessToken::new(live.token.clone())));

@@ -94,7 +94,11 @@ async fn the_limit_is_checked_before_sending() {
     assert_eq!(server.web_requests("upload_file"), 0, "nothing was sent");
     // Exactly the limit is accepted.
     let file: UploadFileResponse = c
-        .upload_file(Upload::from_bytes("max.bin", "application/octet-stream", vec![7u8; MAX_UPLOAD_BYTES]))
+        .upload_file(Upload::from_bytes(
+            "max.bin",
+            "application/octet-stream",
+            vec![7u8; MAX_UPLOAD_BYTES],
+        ))
         .await
         .unwrap();
     assert!(file.url.ends_with("/max.bin"));
@@ -130,9 +134,14 @@ async fn cancel_with_a_handle_or_by_dropping() {
     // A handle, cancelled while the upload is under way.
     let pulled = Arc::new(AtomicUsize::new(0));
     let handle = CancelHandle::new();
-    let (upload, progress) = Upload::from_stream("slow.bin", "application/octet-stream", len, slow_stream(n, Duration::from_millis(20), pulled.clone()))
-        .cancel_handle(&handle)
-        .progress_watch();
+    let (upload, progress) = Upload::from_stream(
+        "slow.bin",
+        "application/octet-stream",
+        len,
+        slow_stream(n, Duration::from_millis(20), pulled.clone()),
+    )
+    .cancel_handle(&handle)
+    .progress_watch();
     let canceller = {
         let handle = handle.clone();
         let mut progress = progress.clone();
@@ -154,7 +163,12 @@ async fn cancel_with_a_handle_or_by_dropping() {
 
     // Dropping the future (here: a timeout around it) stops it too.
     let pulled = Arc::new(AtomicUsize::new(0));
-    let upload = Upload::from_stream("slow2.bin", "application/octet-stream", len, slow_stream(n, Duration::from_millis(20), pulled.clone()));
+    let upload = Upload::from_stream(
+        "slow2.bin",
+        "application/octet-stream",
+        len,
+        slow_stream(n, Duration::from_millis(20), pulled.clone()),
+    );
     let r = tokio::time::timeout(Duration::from_millis(200), c.upload_file::<UploadFileResponse>(upload)).await;
     assert!(r.is_err(), "still running when dropped");
     let at_drop = pulled.load(Ordering::SeqCst);
