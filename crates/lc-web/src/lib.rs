@@ -7,7 +7,7 @@
 //! reqwest with rustls (certificates always verified unless you call
 //! [`WebClientBuilder::danger_accept_invalid_certs`]), tokens, regions, timeouts and retries.
 //!
-//! - **Tokens**: any [`TokenProvider`](lc_types::auth::TokenProvider) (the trait lives in
+//! - **Tokens**: any [`TokenProvider`] (the trait lives in
 //!   `lc-types`, so `lc-rtm` shares it without depending on this crate): a static token, your
 //!   own async function ([`lc_types::auth::token_fn`]), or [`AccountsTokenProvider`], which
 //!   gets customer tokens from the LiveChat accounts service and renews them before they
