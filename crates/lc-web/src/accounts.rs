@@ -45,7 +45,10 @@ pub struct AccountsTokenProvider {
     redirect_uri: Option<String>,
     grant: Grant,
     refresh_before: Duration,
-    state: tokio::sync::Mutex<State>,
+    /// The cache; never held across an await.
+    state: std::sync::Mutex<State>,
+    /// Held while fetching, so concurrent calls share one request.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
@@ -94,7 +97,8 @@ impl AccountsTokenProvider {
             redirect_uri: None,
             grant,
             refresh_before: Duration::from_secs(60),
-            state: tokio::sync::Mutex::default(),
+            state: std::sync::Mutex::default(),
+            fetching: tokio::sync::Mutex::const_new(()),
         }
     }
 
@@ -148,22 +152,38 @@ impl AccountsTokenProvider {
     }
 
     /// The customer the tokens belong to (`entity_id`), once a token was obtained.
-    pub async fn current_customer_id(&self) -> Option<String> {
-        self.state.lock().await.customer_id.clone()
+    pub fn current_customer_id(&self) -> Option<String> {
+        self.state().customer_id.clone()
     }
 
     /// How many tokens were fetched so far.
-    pub async fn fetched(&self) -> u64 {
-        self.state.lock().await.fetched
+    pub fn fetched(&self) -> u64 {
+        self.state().fetched
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The cached token, while it is not due for renewal.
+    fn cached(&self) -> Option<AccessToken> {
+        let state = self.state();
+        match (&state.token, state.refresh_at) {
+            (Some(token), Some(at)) if Instant::now() < at => Some(token.clone()),
+            _ => None,
+        }
     }
 
     async fn get(&self) -> Result<AccessToken, TokenError> {
-        let mut state = self.state.lock().await;
-        if let (Some(token), Some(at)) = (&state.token, state.refresh_at) {
-            if Instant::now() < at {
-                return Ok(token.clone());
-            }
+        if let Some(token) = self.cached() {
+            return Ok(token);
         }
+        let _fetching = self.fetching.lock().await;
+        // Another call may have fetched one meanwhile.
+        if let Some(token) = self.cached() {
+            return Ok(token);
+        }
+        let cookies = self.state().cookies.clone();
         let mut body = serde_json::json!({
             "grant_type": match self.grant { Grant::Cookie => "cookie", Grant::AgentToken { .. } => "agent_token" },
             "client_id": self.client_id,
@@ -183,8 +203,8 @@ impl AccountsTokenProvider {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_string());
         match &self.grant {
-            Grant::Cookie if !state.cookies.is_empty() => {
-                let cookie = state.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+            Grant::Cookie if !cookies.is_empty() => {
+                let cookie = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
                 let mut value = reqwest::header::HeaderValue::try_from(cookie).map_err(|_| TokenError::new("invalid identity cookie"))?;
                 value.set_sensitive(true);
                 request = request.header(reqwest::header::COOKIE, value);
@@ -208,6 +228,7 @@ impl AccountsTokenProvider {
             };
             if name == "__lc_cid" || name == "__lc_cst" {
                 let value = rest.split(';').next().unwrap_or_default().to_owned();
+                let mut state = self.state();
                 state.cookies.retain(|(k, _)| k != name);
                 state.cookies.push((name.to_owned(), value));
             }
@@ -225,6 +246,7 @@ impl AccountsTokenProvider {
         let answer: TokenResponse =
             serde_json::from_slice(&bytes).map_err(|e| TokenError::with_source("the accounts service's answer is not a token", e))?;
         let now = Instant::now();
+        let mut state = self.state();
         let mut token = AccessToken::new(answer.access_token);
         let mut refresh_at = None;
         if let Some(secs) = answer.expires_in {
@@ -248,12 +270,10 @@ impl TokenProvider for AccountsTokenProvider {
     }
 
     fn invalidate(&self, token: &AccessToken) {
-        // Never blocks: when the state is busy, a fetch is under way anyway.
-        if let Ok(mut state) = self.state.try_lock() {
-            if state.token.as_ref() == Some(token) {
-                state.token = None;
-                state.refresh_at = None;
-            }
+        let mut state = self.state();
+        if state.token.as_ref() == Some(token) {
+            state.token = None;
+            state.refresh_at = None;
         }
     }
 }

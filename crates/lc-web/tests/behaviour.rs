@@ -309,22 +309,25 @@ async fn accounts_tokens_are_cached_refreshed_before_expiry_and_after_refusal() 
             .refresh_before(Duration::from_millis(800)),
     );
     let c = common::builder(&server).shared_token_provider(tokens.clone()).build().unwrap();
-    let first = serde_json::to_value(c.call(&GetCustomerRequest::default()).await.unwrap()).unwrap();
+    // Ten calls at once, no token yet: one request to the accounts service.
+    let request = GetCustomerRequest::default();
+    let all = futures_util::future::join_all((0..10).map(|_| c.call(&request))).await;
+    let first = serde_json::to_value(all.into_iter().next().unwrap().unwrap()).unwrap();
     c.call(&GetCustomerRequest::default()).await.unwrap();
-    assert_eq!(tokens.fetched().await, 1, "cached");
-    let customer = tokens.current_customer_id().await.unwrap();
+    assert_eq!(tokens.fetched(), 1, "cached, fetched once");
+    let customer = tokens.current_customer_id().unwrap();
     assert_eq!(first["id"], customer.as_str());
     // Renewed before it expires (2 s lifetime, renewed 0.8 s before), for the same customer
     // (the identity cookies are sent back).
     tokio::time::sleep(Duration::from_millis(1300)).await;
     let again = serde_json::to_value(c.call(&GetCustomerRequest::default()).await.unwrap()).unwrap();
-    assert_eq!((tokens.fetched().await, again["id"].clone()), (2, first["id"].clone()));
-    assert_eq!(server.web_requests("get_customer"), 3, "no call was refused");
+    assert_eq!((tokens.fetched(), again["id"].clone()), (2, first["id"].clone()));
+    assert_eq!(server.web_requests("get_customer"), 12, "no call was refused");
     // Refused (revoked early): renewed at once and the call retried.
     let current = lc_types::auth::TokenProvider::token(&*tokens).await.unwrap();
     server.expire_token(current.secret());
     c.call(&GetCustomerRequest::default()).await.unwrap();
-    assert_eq!((tokens.fetched().await, server.web_requests("get_customer")), (3, 5));
+    assert_eq!((tokens.fetched(), server.web_requests("get_customer")), (3, 14));
     // The agent-token grant: a new customer each provider, or the one named.
     let agent = AccountsTokenProvider::agent_token_grant("lc-web-tests", server.organization_id(), "agent-token")
         .accounts_url(server.accounts_url())
@@ -413,6 +416,12 @@ async fn http2_and_http1() {
         let (_, meta) = c.call_with_meta(&ListLicensePropertiesRequest::default()).await.unwrap();
         assert_eq!(meta.http_version, version);
     }
+    // An upload over HTTP/2.
+    let file: lc_types::v3_6::UploadFileResponse = h2
+        .upload_file(lc_web::Upload::from_bytes("h2.bin", "application/octet-stream", vec![3u8; 300_000]))
+        .await
+        .unwrap();
+    assert!(file.url.ends_with("/h2.bin"));
     // Many calls at once share one HTTP/2 connection.
     let request = GetCustomerRequest::default();
     let calls = (0..20).map(|_| h2.call(&request));
