@@ -35,17 +35,18 @@ use crate::Region;
 /// `Debug` shows the region and expiry, never the secret; there is no `Display`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AccessToken {
-    secret: String,
+    /// Shared: a token is cloned for every call.
+    secret: Arc<str>,
     expires_at: Option<Instant>,
 }
 
 impl AccessToken {
     /// A token without a known expiry. A leading `Bearer ` is removed.
     pub fn new(secret: impl Into<String>) -> Self {
-        let secret = secret.into();
-        let secret = match secret.strip_prefix("Bearer ") {
-            Some(rest) => rest.trim().to_owned(),
-            None => secret,
+        let secret: String = secret.into();
+        let secret: Arc<str> = match secret.strip_prefix("Bearer ") {
+            Some(rest) => rest.trim().into(),
+            None => secret.into(),
         };
         AccessToken { secret, expires_at: None }
     }
@@ -74,6 +75,12 @@ impl AccessToken {
     /// Whether it is still valid `margin` from now (always, when the expiry is unknown).
     pub fn is_fresh(&self, margin: Duration) -> bool {
         self.expires_at.is_none_or(|at| Instant::now() + margin < at)
+    }
+
+    /// Whether `self` and `other` share their text (clones of one token), a cheap identity
+    /// check for caches.
+    pub fn same_as(&self, other: &AccessToken) -> bool {
+        Arc::ptr_eq(&self.secret, &other.secret)
     }
 
     /// The region of the token, from its prefix (`dal:…` is `dal`); see [`Region::of_token`].

@@ -326,27 +326,51 @@ impl HttpRequest {
 
     /// The query, percent-encoded: `organization_id=…&group_id=2`.
     pub fn query_string(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.query_len());
+        self.write_query(&mut out);
+        out
+    }
+
+    /// Appends the encoded query to `out`.
+    fn write_query(&self, out: &mut String) {
         for (i, (k, v)) in self.query.iter().enumerate() {
             if i > 0 {
                 out.push('&');
             }
-            percent_encode(k, &mut out);
+            percent_encode(k, out);
             out.push('=');
-            percent_encode(v, &mut out);
+            percent_encode(v, out);
         }
-        out
+    }
+
+    /// About the encoded query's length (exact when nothing needs escaping).
+    fn query_len(&self) -> usize {
+        self.query.iter().map(|(k, v)| k.len() + v.len() + 2).sum()
     }
 
     /// The path and the encoded query: `/v3.6/customer/action/get_customer?organization_id=…`.
     pub fn path_and_query(&self) -> String {
-        format!("{}?{}", self.path, self.query_string())
+        self.url("")
     }
 
     /// The full URL on `origin` (e.g. `https://api.livechatinc.com`, see
-    /// [`crate::region::DEFAULT_API_HOST`]).
+    /// [`crate::region::DEFAULT_API_HOST`]), built in one allocation.
+    ///
+    /// ```
+    /// # #[cfg(feature = "v3_6")] {
+    /// let http = lc_types::web::HttpRequest::new(&lc_types::v3_6::GetCustomerRequest::default(), "org 1", None)?;
+    /// assert_eq!(http.url("https://api.livechatinc.com/"), "https://api.livechatinc.com/v3.6/customer/action/get_customer?organization_id=org%201");
+    /// # }
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn url(&self, origin: &str) -> String {
-        format!("{}{}", origin.trim_end_matches('/'), self.path_and_query())
+        let origin = origin.trim_end_matches('/');
+        let mut out = String::with_capacity(origin.len() + self.path.len() + 1 + self.query_len() + 8);
+        out.push_str(origin);
+        out.push_str(&self.path);
+        out.push('?');
+        self.write_query(&mut out);
+        out
     }
 
     /// The value of header `name` (case-insensitive), if the request has it.

@@ -74,6 +74,24 @@ struct Inner {
     timeout: Duration,
     headers: HeaderMap,
     warned: Mutex<Vec<(ApiVersion, &'static str)>>,
+    /// The `Authorization` value of the last token, reused while the token is the same.
+    authorization: Mutex<Option<(AccessToken, HeaderValue)>>,
+}
+
+static X_REGION: HeaderName = HeaderName::from_static("x-region");
+static LEGACY: HeaderName = HeaderName::from_static("legacy");
+static DEPRECATION: HeaderName = HeaderName::from_static("deprecation");
+static X_DEBUG_ID: HeaderName = HeaderName::from_static("x-debug-id");
+
+/// The header name of a codec header, without parsing the two the codec uses.
+fn header_name(name: &str) -> Result<HeaderName, Error> {
+    if name.eq_ignore_ascii_case(web::CONTENT_TYPE) {
+        Ok(reqwest::header::CONTENT_TYPE)
+    } else if name.eq_ignore_ascii_case(web::X_REGION) {
+        Ok(X_REGION.clone())
+    } else {
+        HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::new(ErrorKind::Config(format!("header `{name}`"))))
+    }
 }
 
 impl fmt::Debug for WebClient {
@@ -276,6 +294,7 @@ impl WebClientBuilder {
                 timeout: self.timeout,
                 headers,
                 warned: Mutex::default(),
+                authorization: Mutex::default(),
             }),
         })
     }
@@ -565,15 +584,12 @@ impl WebClient {
             headers.extend(self.inner.headers.clone());
         }
         for (name, value) in &http.headers {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::new(ErrorKind::Config(format!("header `{name}`"))))?;
+            let name = header_name(name)?;
             let value = HeaderValue::from_str(value).map_err(|_| Error::new(ErrorKind::Config(format!("header value of `{name}`"))))?;
             headers.insert(name, value);
         }
         if let Some(token) = token {
-            let mut value = HeaderValue::try_from(format!("Bearer {}", token.secret()))
-                .map_err(|_| Error::new(ErrorKind::Config("the access token is not a valid header value".into())))?;
-            value.set_sensitive(true);
-            headers.insert(reqwest::header::AUTHORIZATION, value);
+            headers.insert(reqwest::header::AUTHORIZATION, self.authorization(token)?);
         }
         match (http.body, multipart) {
             (web::Body::Json(bytes), _) => *request.body_mut() = Some(bytes.into()),
@@ -588,11 +604,26 @@ impl WebClient {
         Ok(request)
     }
 
+    /// `Bearer <token>`, marked sensitive; built once per token.
+    fn authorization(&self, token: &AccessToken) -> Result<HeaderValue, Error> {
+        let mut cached = self.inner.authorization.lock().expect("not poisoned");
+        if let Some((t, value)) = &*cached {
+            if t.same_as(token) || t == token {
+                return Ok(value.clone());
+            }
+        }
+        let mut value = HeaderValue::from_maybe_shared(Bytes::from(format!("Bearer {}", token.secret())))
+            .map_err(|_| Error::new(ErrorKind::Config("the access token is not a valid header value".into())))?;
+        value.set_sensitive(true);
+        *cached = Some((token.clone(), value.clone()));
+        Ok(value)
+    }
+
     /// The meta of an answer; warns once per version and header about `Legacy`/`Deprecation`.
     fn meta(&self, spec: &Spec<'_>, status: u16, headers: &HeaderMap, attempts: u32, region: Option<Region>) -> ResponseMeta {
-        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let legacy = text("legacy");
-        let deprecation = text("deprecation");
+        let text = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let legacy = text(&LEGACY);
+        let deprecation = text(&DEPRECATION);
         for (name, value) in [("Legacy", &legacy), ("Deprecation", &deprecation)] {
             if let Some(date) = value {
                 let mut warned = self.inner.warned.lock().expect("not poisoned");
@@ -605,7 +636,7 @@ impl WebClient {
         }
         ResponseMeta {
             status,
-            debug_id: text("x-debug-id"),
+            debug_id: text(&X_DEBUG_ID),
             legacy,
             deprecation,
             attempts,
