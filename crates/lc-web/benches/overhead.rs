@@ -6,10 +6,10 @@
 //! the HTTP/1.1 exchange on the client side, and decoding (typed for `lc-web`; to
 //! `serde_json::Value` for the bare client, as hand-written code would). Rounds alternate the
 //! four cases so drift hits them alike; the median per-call CPU of each is reported, and the
-//! ratio `lc-web / reqwest`.
+//! median over rounds of the ratio `lc-web / reqwest` within each round.
 //!
 //! ```sh
-//! cargo bench -p lc-web --bench overhead            # 30 rounds of 200 calls per case
+//! cargo bench -p lc-web --bench overhead            # 60 rounds of 200 calls per case
 //! LC_BENCH_ROUNDS=5 LC_BENCH_CALLS=50 cargo bench -p lc-web --bench overhead
 //! ```
 
@@ -37,7 +37,7 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn main() {
-    let rounds = env("LC_BENCH_ROUNDS", 30);
+    let rounds = env("LC_BENCH_ROUNDS", 60);
     let calls = env("LC_BENCH_CALLS", 200);
 
     // The mock, on its own runtime and threads.
@@ -139,14 +139,17 @@ fn main() {
             }
         }
         println!("client CPU per call, median of {rounds} rounds of {calls} calls (µs):");
-        let medians: Vec<f64> = per_call.iter_mut().map(|v| median(v)).collect();
+        let medians: Vec<f64> = per_call.iter().map(|v| median(&mut v.clone())).collect();
         for (name, m) in names.iter().zip(&medians) {
             println!("  {name:<22} {m:8.1}");
         }
+        // Each round measured both clients back to back: the median of the per-round ratios is
+        // robust to load that drifts between rounds.
+        let ratio = |a: usize, b: usize| median(&mut per_call[a].iter().zip(&per_call[b]).map(|(x, y)| x / y).collect::<Vec<_>>());
         println!(
-            "lc-web / reqwest: get_customer {:.3}x, send_event {:.3}x",
-            medians[0] / medians[1],
-            medians[2] / medians[3]
+            "lc-web / reqwest (median of per-round ratios): get_customer {:.3}x, send_event {:.3}x",
+            ratio(0, 1),
+            ratio(2, 3)
         );
     });
 }

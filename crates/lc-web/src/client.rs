@@ -585,7 +585,11 @@ impl WebClient {
         }
         for (name, value) in &http.headers {
             let name = header_name(name)?;
-            let value = HeaderValue::from_str(value).map_err(|_| Error::new(ErrorKind::Config(format!("header value of `{name}`"))))?;
+            let value = if value == web::APPLICATION_JSON {
+                HeaderValue::from_static(web::APPLICATION_JSON)
+            } else {
+                HeaderValue::from_str(value).map_err(|_| Error::new(ErrorKind::Config(format!("header value of `{name}`"))))?
+            };
             headers.insert(name, value);
         }
         if let Some(token) = token {
