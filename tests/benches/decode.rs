@@ -1,5 +1,8 @@
 //! Typed decoding against `serde_json::Value` and validate-only (`IgnoredAny`), side by side in
-//! one process: `cargo bench -p lc-tests --bench decode` (add `-- --rounds 15` for more rounds).
+//! one process: `cargo bench -p lc-tests --bench decode` (add `-- --rounds 15` for more rounds,
+//! `-- --only push` to run one case: `push`, `push_in_order`, `frame`, `list_threads` or
+//! `encode`, e.g. under a
+//! profiler; `-- --profile N` decodes only the push, N times, typed).
 //!
 //! Each case runs its three (or two) decoders interleaved, round after round, so machine noise
 //! hits them alike; it prints the median time per operation and the ratios. Before timing, every
@@ -32,6 +35,30 @@ fn push_payload() -> String {
     let mut push = fixture("push/incoming_event/full.json");
     push["event"] = fixture("type/Event/message_full.json");
     push.to_string()
+}
+
+/// The same push with its keys in the order the fixture (and LiveChat) writes them: `id`,
+/// `custom_id`, `created_at`, then `type`. (`push_payload` goes through `Value`, which sorts
+/// keys, so there the tag comes nearly last: the harder case for a union.)
+fn push_payload_in_order() -> String {
+    let read = |rel: &str| std::fs::read_to_string(root().join("tests/fixtures/v3.6").join(rel)).expect("fixture");
+    let event = minify(&read("type/Event/message_full.json"));
+    format!(r#"{{"chat_id":"R4TN8QWE2L","thread_id":"R4TN8QWF0C","event":{event}}}"#)
+}
+
+/// `text` without the whitespace outside strings, keys kept in order.
+fn minify(text: &str) -> String {
+    let (mut out, mut in_string, mut escaped) = (String::new(), false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            (escaped, in_string) = (c == '\\' && !escaped, in_string && (c != '"' || escaped));
+        } else if !c.is_whitespace() {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn push_frame(payload: &str) -> String {
@@ -145,12 +172,12 @@ fn report(title: &str, bytes: usize, names: &[&str], medians: &[f64]) {
 }
 
 fn main() {
-    let rounds = std::env::args()
-        .skip_while(|a| a != "--rounds")
-        .nth(1)
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(7);
+    let arg = |name: &str| std::env::args().skip_while(|a| a != name).nth(1);
+    let rounds = arg("--rounds").and_then(|r| r.parse().ok()).unwrap_or(7);
+    let only = arg("--only");
+    let runs = |case: &str| only.as_deref().is_none_or(|o| o == case);
     let push = push_payload();
+    let ordered = push_payload_in_order();
     let frame = push_frame(&push);
     let threads = list_threads();
     let request = send_event();
@@ -159,6 +186,9 @@ fn main() {
     let decoded = AnyPush::decode("incoming_event", &push).expect("the push decodes");
     assert!(matches!(decoded, AnyPush::IncomingEvent(_)), "decoded as the wrong push");
     assert_round_trip("push", &push, &decoded);
+    let decoded = AnyPush::decode("incoming_event", &ordered).expect("the push decodes");
+    assert_round_trip("push in order", &ordered, &decoded);
+    assert!(ordered.find(r#""type""#) < ordered.find(r#""text""#), "{ordered}");
     let lc_types::VersionedPush::V3_6(in_frame) = decode_frame(&frame) else {
         panic!("the frame's push is not decoded in v3.6")
     };
@@ -169,78 +199,109 @@ fn main() {
     assert_round_trip("send_event", &request, &typed_request);
     let value_request: Value = serde_json::from_str(&request).expect("JSON");
 
+    // `--profile N`: only the typed decode of the push, N times (for callgrind or perf).
+    if let Some(n) = arg("--profile").and_then(|n| n.parse::<u64>().ok()) {
+        for _ in 0..n {
+            black_box(AnyPush::decode("incoming_event", black_box(&push)).unwrap());
+        }
+        return;
+    }
     println!("lc-types decode benchmark: medians of {rounds} interleaved rounds (~{SLICE:?} each)");
     let names = ["validate-only (IgnoredAny)", "serde_json::Value", "lc-types"];
     let mut ratios = Vec::new();
 
-    let m = measure(
-        rounds,
-        &mut [
-            (names[0], &mut || {
-                black_box(serde_json::from_str::<IgnoredAny>(black_box(&push)).unwrap());
-            }),
-            (names[1], &mut || {
-                black_box(serde_json::from_str::<Value>(black_box(&push)).unwrap());
-            }),
-            (names[2], &mut || {
-                black_box(AnyPush::decode("incoming_event", black_box(&push)).unwrap());
-            }),
-        ],
-    );
-    report("incoming_event push, AnyPush::decode", push.len(), &names, &m);
-    ratios.push(("push: lc-types / Value", m[2] / m[1]));
-    ratios.push(("push: lc-types / validate-only", m[2] / m[0]));
-
-    let m = measure(
-        rounds,
-        &mut [
-            (names[0], &mut || {
-                black_box(serde_json::from_str::<IgnoredAny>(black_box(&frame)).unwrap());
-            }),
-            (names[1], &mut || {
-                black_box(serde_json::from_str::<Value>(black_box(&frame)).unwrap());
-            }),
-            (names[2], &mut || {
-                black_box(decode_frame(black_box(&frame)));
-            }),
-        ],
-    );
-    report("the push in its RTM frame, envelope then payload", frame.len(), &names, &m);
-    ratios.push(("frame: lc-types / Value", m[2] / m[1]));
-    ratios.push(("frame: lc-types / validate-only", m[2] / m[0]));
-
-    let m = measure(
-        rounds,
-        &mut [
-            (names[0], &mut || {
-                black_box(serde_json::from_str::<IgnoredAny>(black_box(&threads)).unwrap());
-            }),
-            (names[1], &mut || {
-                black_box(serde_json::from_str::<Value>(black_box(&threads)).unwrap());
-            }),
-            (names[2], &mut || {
-                black_box(AnyResponse::decode("list_threads", black_box(&threads)).unwrap());
-            }),
-        ],
-    );
-    report("list_threads response, 4 threads x 25 events", threads.len(), &names, &m);
-    ratios.push(("list_threads: lc-types / Value", m[2] / m[1]));
-    ratios.push(("list_threads: lc-types / validate-only", m[2] / m[0]));
-
-    let enc = ["serde_json::Value", "lc-types SendEventRequest"];
-    let m = measure(
-        rounds,
-        &mut [
-            (enc[0], &mut || {
-                black_box(serde_json::to_string(black_box(&value_request)).unwrap());
-            }),
-            (enc[1], &mut || {
-                black_box(serde_json::to_string(black_box(&typed_request)).unwrap());
-            }),
-        ],
-    );
-    report("encoding a send_event request", request.len(), &enc, &m);
-    ratios.push(("send_event encode: lc-types / Value", m[1] / m[0]));
+    if runs("push") {
+        let m = measure(
+            rounds,
+            &mut [
+                (names[0], &mut || {
+                    black_box(serde_json::from_str::<IgnoredAny>(black_box(&push)).unwrap());
+                }),
+                (names[1], &mut || {
+                    black_box(serde_json::from_str::<Value>(black_box(&push)).unwrap());
+                }),
+                (names[2], &mut || {
+                    black_box(AnyPush::decode("incoming_event", black_box(&push)).unwrap());
+                }),
+            ],
+        );
+        report("incoming_event push, AnyPush::decode", push.len(), &names, &m);
+        ratios.push(("push: lc-types / Value", m[2] / m[1]));
+        ratios.push(("push: lc-types / validate-only", m[2] / m[0]));
+    }
+    if runs("push_in_order") {
+        let m = measure(
+            rounds,
+            &mut [
+                (names[0], &mut || {
+                    black_box(serde_json::from_str::<IgnoredAny>(black_box(&ordered)).unwrap());
+                }),
+                (names[1], &mut || {
+                    black_box(serde_json::from_str::<Value>(black_box(&ordered)).unwrap());
+                }),
+                (names[2], &mut || {
+                    black_box(AnyPush::decode("incoming_event", black_box(&ordered)).unwrap());
+                }),
+            ],
+        );
+        report("the same push, keys in LiveChat's order (tag early)", ordered.len(), &names, &m);
+        ratios.push(("push in order: lc-types / Value", m[2] / m[1]));
+        ratios.push(("push in order: lc-types / validate-only", m[2] / m[0]));
+    }
+    if runs("frame") {
+        let m = measure(
+            rounds,
+            &mut [
+                (names[0], &mut || {
+                    black_box(serde_json::from_str::<IgnoredAny>(black_box(&frame)).unwrap());
+                }),
+                (names[1], &mut || {
+                    black_box(serde_json::from_str::<Value>(black_box(&frame)).unwrap());
+                }),
+                (names[2], &mut || {
+                    black_box(decode_frame(black_box(&frame)));
+                }),
+            ],
+        );
+        report("the push in its RTM frame, envelope then payload", frame.len(), &names, &m);
+        ratios.push(("frame: lc-types / Value", m[2] / m[1]));
+        ratios.push(("frame: lc-types / validate-only", m[2] / m[0]));
+    }
+    if runs("list_threads") {
+        let m = measure(
+            rounds,
+            &mut [
+                (names[0], &mut || {
+                    black_box(serde_json::from_str::<IgnoredAny>(black_box(&threads)).unwrap());
+                }),
+                (names[1], &mut || {
+                    black_box(serde_json::from_str::<Value>(black_box(&threads)).unwrap());
+                }),
+                (names[2], &mut || {
+                    black_box(AnyResponse::decode("list_threads", black_box(&threads)).unwrap());
+                }),
+            ],
+        );
+        report("list_threads response, 4 threads x 25 events", threads.len(), &names, &m);
+        ratios.push(("list_threads: lc-types / Value", m[2] / m[1]));
+        ratios.push(("list_threads: lc-types / validate-only", m[2] / m[0]));
+    }
+    if runs("encode") {
+        let enc = ["serde_json::Value", "lc-types SendEventRequest"];
+        let m = measure(
+            rounds,
+            &mut [
+                (enc[0], &mut || {
+                    black_box(serde_json::to_string(black_box(&value_request)).unwrap());
+                }),
+                (enc[1], &mut || {
+                    black_box(serde_json::to_string(black_box(&typed_request)).unwrap());
+                }),
+            ],
+        );
+        report("encoding a send_event request", request.len(), &enc, &m);
+        ratios.push(("send_event encode: lc-types / Value", m[1] / m[0]));
+    }
 
     println!("\nratios (below 1: lc-types is faster)");
     for (name, r) in ratios {

@@ -199,6 +199,36 @@ struct Bundler {
     refs: Vec<(String, String, bool)>,
 }
 
+/// Where [`Bundler::walk`] is in a schema file.
+struct Place<'a> {
+    /// The file, e.g. `objects/chat.json` (relative `$ref`s resolve from it).
+    rel: &'a str,
+    /// Where the node is, as shown in messages (file and JSON pointer).
+    at: String,
+    /// The type the file defines.
+    root: &'a str,
+    /// The nearest titled type around the node (whose field a property becomes).
+    owner: String,
+    /// The node is the file's root schema.
+    is_root: bool,
+    /// The node is a member of a union's `oneOf`.
+    in_union: bool,
+}
+
+impl<'a> Place<'a> {
+    /// The place of a sub-schema at `at`, inside the titled type `owner`.
+    fn child(&self, at: String, owner: &str, in_union: bool) -> Place<'a> {
+        Place {
+            rel: self.rel,
+            at,
+            root: self.root,
+            owner: owner.to_owned(),
+            is_root: false,
+            in_union,
+        }
+    }
+}
+
 impl Bundler {
     fn err(&mut self, at: &str, msg: impl std::fmt::Display) {
         self.errors.push(format!("{at}: {msg}"));
@@ -356,7 +386,15 @@ impl Bundler {
                 self.disconnect_policy(&title, &schema, policy, &at);
             }
             self.union_of(&title, &schema, &at, &rel);
-            self.walk(&mut schema, &rel, &at, &title, &title, true, false);
+            let place = Place {
+                rel: &rel,
+                at: at.clone(),
+                root: &title,
+                owner: title.clone(),
+                is_root: true,
+                in_union: false,
+            };
+            self.walk(&mut schema, &place);
             strip(&mut schema);
             self.definitions.insert(title, schema);
         }
@@ -482,7 +520,15 @@ impl Bundler {
 
     /// Rewrites refs and checks the conventions below `node`.
     #[allow(clippy::too_many_arguments)]
-    fn walk(&mut self, node: &mut Value, rel: &str, at: &str, root: &str, owner: &str, is_root: bool, in_union: bool) {
+    fn walk(&mut self, node: &mut Value, place: &Place) {
+        let Place {
+            rel,
+            root,
+            is_root,
+            in_union,
+            ..
+        } = *place;
+        let at = place.at.as_str();
         let Value::Object(obj) = node else { return };
         if let Some(r) = obj.get("$ref").and_then(Value::as_str).map(str::to_owned) {
             match self.resolve(&r, rel) {
@@ -505,7 +551,7 @@ impl Bundler {
                 "`additionalProperties: false` is not allowed: received objects keep unknown fields",
             );
         }
-        let mut owner = owner.to_owned();
+        let mut owner = place.owner.clone();
         if !is_root {
             if let Some(title) = obj.get("title").and_then(Value::as_str) {
                 if let Some(first) = self.origin.get(title).or(self.inline_titles.get(title)) {
@@ -548,7 +594,7 @@ impl Bundler {
                 if !required.contains(name) && is_nullable(sub) {
                     self.nullable.insert((owner.clone(), name.clone()));
                 }
-                self.walk(sub, rel, &here, root, &owner, false, false);
+                self.walk(sub, &place.child(here, &owner, false));
             }
         }
         let is_union = obj.contains_key("discriminator");
@@ -578,7 +624,7 @@ impl Bundler {
             if let Some(Value::Array(items)) = obj.get_mut(key) {
                 for (i, sub) in items.iter_mut().enumerate() {
                     let here = format!("{at}/{key}/{i}");
-                    self.walk(sub, rel, &here, root, &owner, false, is_union && key == "oneOf");
+                    self.walk(sub, &place.child(here, &owner, is_union && key == "oneOf"));
                 }
             }
         }
@@ -594,13 +640,13 @@ impl Bundler {
         ] {
             if let Some(sub @ Value::Object(_)) = obj.get_mut(key) {
                 let here = format!("{at}/{key}");
-                self.walk(sub, rel, &here, root, &owner, false, false);
+                self.walk(sub, &place.child(here, &owner, false));
             }
         }
         if let Some(Value::Object(pats)) = obj.get_mut("patternProperties") {
             for (p, sub) in pats.iter_mut() {
                 let here = format!("{at}/patternProperties/{p}");
-                self.walk(sub, rel, &here, root, &owner, false, false);
+                self.walk(sub, &place.child(here, &owner, false));
             }
         }
     }

@@ -110,11 +110,12 @@ fn split_nested(outer: &str, message: String) -> (String, String) {
     (outer.to_owned(), message)
 }
 
-/// Builds the message of an error raised while decoding a buffered value (a union variant), so
-/// that the path inside the value survives into the outer [`DecodeError`].
-pub(crate) fn nested(path: &serde_path_to_error::Path, error: &serde_json::Error) -> String {
-    let (path, text) = split_nested(&path.to_string(), error.to_string());
-    format!("{NESTED}{path}{NESTED}{text}")
+/// Builds the message of an error raised while decoding the buffered value of the field `key`
+/// (a field before a union's tag), so that the path inside the value survives into the outer
+/// [`DecodeError`].
+pub(crate) fn nested_at(key: &str, path: &serde_path_to_error::Path, error: &serde_json::Error) -> String {
+    let (inner, text) = split_nested(&path.to_string(), error.to_string());
+    format!("{NESTED}{}{NESTED}{text}", join(key, &inner))
 }
 
 /// Decodes `T` from JSON text. The error names the JSON path of the failure and keeps the text.
@@ -131,13 +132,13 @@ pub(crate) fn nested(path: &serde_path_to_error::Path, error: &serde_json::Error
 /// ```
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
     // Fast: no path tracking. Only a failure decodes again, tracking the path for the error.
-    serde_json::from_str(text).or_else(|_| from_reader(serde_json::de::StrRead::new(text), || text.to_owned()))
+    borrowing(|| serde_json::from_str(text)).or_else(|_| from_reader(serde_json::de::StrRead::new(text), || text.to_owned()))
 }
 
 /// Decodes `T` from JSON bytes; see [`from_str`]. Bytes that are not UTF-8 are kept lossily in
 /// [`DecodeError::raw`].
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
-    serde_json::from_slice(bytes).or_else(|_| {
+    borrowing(|| serde_json::from_slice(bytes)).or_else(|_| {
         from_reader(serde_json::de::SliceRead::new(bytes), || {
             String::from_utf8_lossy(bytes).into_owned()
         })
@@ -146,8 +147,26 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
 
 std::thread_local! {
     /// Whether the decode running on this thread tracks JSON paths: only the second pass, after
-    /// a fast decode failed, does (see [`variant`]).
+    /// a fast decode failed, does (unions then keep paths inside the fields they buffer).
     static TRACKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Whether the decode running on this thread reads JSON text it may borrow from (the fast
+    /// pass of [`from_str`] and [`from_slice`]): unions then buffer the fields before their tag
+    /// as raw JSON. Should a type on the way not allow that, the fast pass fails and the second
+    /// pass, which buffers values, decides.
+    static BORROWING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread decodes borrowed JSON text in the fast pass (see `BORROWING`).
+pub(crate) fn borrowing_text() -> bool {
+    BORROWING.with(std::cell::Cell::get)
+}
+
+/// Runs the fast pass `f` over borrowed text.
+fn borrowing<T>(f: impl FnOnce() -> T) -> T {
+    let before = BORROWING.with(|b| b.replace(true));
+    let result = f();
+    BORROWING.with(|b| b.set(before));
+    result
 }
 
 /// Whether this thread is decoding a second time to find the path of a failure.
@@ -157,9 +176,10 @@ pub(crate) fn tracking_paths() -> bool {
 
 /// Runs `f` with path tracking on, restoring the previous state afterwards.
 fn tracking<T>(f: impl FnOnce() -> T) -> T {
-    let before = TRACKING.with(|t| t.replace(true));
+    let before = (TRACKING.with(|t| t.replace(true)), BORROWING.with(|b| b.replace(false)));
     let result = f();
-    TRACKING.with(|t| t.set(before));
+    TRACKING.with(|t| t.set(before.0));
+    BORROWING.with(|b| b.set(before.1));
     result
 }
 
@@ -181,7 +201,13 @@ fn from_reader_tracked<'de, R: serde_json::de::Read<'de>, T: DeserializeOwned>(
 
 /// Decodes `T` from an already parsed JSON value; see [`from_str`].
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
-    T::deserialize(&value).or_else(|_| {
+    let fast = {
+        let before = BORROWING.with(|b| b.replace(false));
+        let result = T::deserialize(&value);
+        BORROWING.with(|b| b.set(before));
+        result
+    };
+    fast.or_else(|_| {
         tracking(|| serde_path_to_error::deserialize(&value))
             .map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), value.to_string()))
     })

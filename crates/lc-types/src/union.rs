@@ -1,12 +1,11 @@
 //! Decoding of the generated unions (`Event`, `User`, ...), streamed: the tag is read, then the
 //! member is decoded once, straight from the input.
 //!
-//! LiveChat writes the tag (`type`) first, so nearly every union decodes without buffering:
-//! the first key is the tag, its value picks the member, and the member's struct reads the rest
-//! of the object from the same deserializer. When the tag is not the first key, that one
-//! object is buffered into a map and decoded from it (as every union was before). An unknown
-//! tag keeps the whole object as raw JSON; a known tag with a malformed body is an error whose
-//! path points into the body.
+//! The fields before the tag (LiveChat often writes `id` and `created_at` first) are kept as
+//! small JSON values; the tag's value picks the member; the member's struct then reads those
+//! fields and the rest of the object, which streams from the same deserializer. An unknown tag
+//! keeps the whole object as raw JSON; a known tag with a malformed body is an error whose path
+//! points into the body.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -14,6 +13,7 @@ use std::marker::PhantomData;
 
 use serde::de::value::{BorrowedStrDeserializer, MapAccessDeserializer, StrDeserializer, StringDeserializer};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// What a generated union tells [`decode`]: its tag field and members.
@@ -46,11 +46,21 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<U, A::Error> {
-        let Some(first) = map.next_key_seed(KeySeed)? else {
-            return Ok(U::unknown(Map::new()));
-        };
-        let mut object = Map::new();
-        if first == U::TAG {
+        // The fields before the tag (LiveChat often writes `id` first; a serializer of sorted
+        // maps writes `type` nearly last) are kept, to be given to the member after the tag
+        // picked it; the rest streams. Decoding from text borrows them as raw JSON (checked, not
+        // parsed); otherwise they are kept as values.
+        let raw = crate::decode::borrowing_text();
+        let mut before = Vec::with_capacity(8);
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            if key != U::TAG {
+                let value = match raw {
+                    true => Buffered::Raw(map.next_value::<&'de RawValue>()?),
+                    false => Buffered::Value(map.next_value::<Value>()?),
+                };
+                before.push((key, value));
+                continue;
+            }
             let tag: Value = map.next_value()?;
             if let Some((index, keeps_tag)) = tag.as_str().and_then(U::member) {
                 let tag = match keeps_tag {
@@ -61,39 +71,58 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
                     map,
                     tag_field: U::TAG,
                     tag,
-                    seen: false,
+                    before: before.into_iter(),
+                    pending: Pending::None,
                 };
                 return U::decode(index, MapAccessDeserializer::new(rest));
             }
+            // A tag this version does not know: keep the whole object.
+            let mut object = values(before)?;
             object.insert(U::TAG.to_owned(), tag);
-        } else {
-            // The tag is not first: buffer this one object.
-            let value = map.next_value()?;
-            object.insert(first.into_owned(), value);
+            while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                object.insert(key, value);
+            }
+            return Ok(U::unknown(object));
         }
-        while let Some((key, value)) = map.next_entry::<String, Value>()? {
-            object.insert(key, value);
-        }
-        buffered(object)
+        // No tag at all.
+        Ok(U::unknown(values(before)?))
     }
 }
 
-/// Decodes a union from its buffered object.
-fn buffered<U: Members, E: de::Error>(mut object: Map<String, Value>) -> Result<U, E> {
-    let Some((index, keeps_tag)) = object.get(U::TAG).and_then(Value::as_str).and_then(U::member) else {
-        return Ok(U::unknown(object));
+/// A field read before the union's tag.
+enum Buffered<'de> {
+    /// Its raw JSON, borrowed from the input.
+    Raw(&'de RawValue),
+    Value(Value),
+}
+
+/// The buffered fields as a JSON object.
+fn values<E: de::Error>(fields: Vec<(Cow<'_, str>, Buffered<'_>)>) -> Result<Map<String, Value>, E> {
+    fields
+        .into_iter()
+        .map(|(key, value)| {
+            let value = match value {
+                Buffered::Raw(raw) => serde_json::from_str(raw.get()).map_err(E::custom)?,
+                Buffered::Value(value) => value,
+            };
+            Ok((key.into_owned(), value))
+        })
+        .collect()
+}
+
+/// Decodes a buffered `value` with `seed` (a field that came before the union's tag), keeping
+/// the path inside the value when this is the pass that looks for a failure's path.
+fn replay<'de, V: DeserializeSeed<'de>, E: de::Error>(key: &str, value: Buffered<'de>, seed: V) -> Result<V::Value, E> {
+    let value = match value {
+        Buffered::Raw(raw) => return seed.deserialize(raw).map_err(E::custom),
+        Buffered::Value(value) => value,
     };
-    if !keeps_tag {
-        object.remove(U::TAG);
-    }
-    let object = Value::Object(object);
     if crate::decode::tracking_paths() {
-        // The second pass after a failure: keep the path inside the buffered object.
         let mut track = serde_path_to_error::Track::new();
-        U::decode(index, serde_path_to_error::Deserializer::new(object, &mut track))
-            .map_err(|e| E::custom(crate::decode::nested(&track.path(), &e)))
+        seed.deserialize(serde_path_to_error::Deserializer::new(value, &mut track))
+            .map_err(|e| E::custom(crate::decode::nested_at(key, &track.path(), &e)))
     } else {
-        U::decode(index, object).map_err(E::custom)
+        seed.deserialize(value).map_err(E::custom)
     }
 }
 
@@ -129,24 +158,41 @@ impl<'de> Visitor<'de> for KeySeed {
 }
 
 /// The rest of a union's object after its tag, as the member's struct reads it: the tag again
-/// first when the member keeps it, and a second tag field refused (it would otherwise land in
-/// the member's unknown fields and be written twice).
-struct Rest<A> {
+/// when the member keeps it, then the fields that came before the tag, then the remaining
+/// input. A second tag field is refused (it would otherwise land in the member's unknown fields
+/// and be written twice).
+struct Rest<'de, A> {
     map: A,
     tag_field: &'static str,
     /// The tag value to give back first, for members that keep it.
     tag: Option<String>,
-    /// Whether the key given last was the replayed tag.
-    seen: bool,
+    /// The fields read before the tag.
+    before: std::vec::IntoIter<(Cow<'de, str>, Buffered<'de>)>,
+    /// The value of the key given last, when it does not come from `map`.
+    pending: Pending<'de>,
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for Rest<A> {
+enum Pending<'de> {
+    None,
+    Tag(String),
+    Before(Cow<'de, str>, Buffered<'de>),
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Rest<'de, A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        if self.tag.is_some() && !self.seen {
-            self.seen = true;
+        if let Some(tag) = self.tag.take() {
+            self.pending = Pending::Tag(tag);
             return seed.deserialize(StrDeserializer::new(self.tag_field)).map(Some);
+        }
+        if let Some((key, value)) = self.before.next() {
+            let key_seen = match &key {
+                Cow::Borrowed(k) => seed.deserialize(BorrowedStrDeserializer::<A::Error>::new(k)).map(Some),
+                Cow::Owned(k) => seed.deserialize(StrDeserializer::<A::Error>::new(k)).map(Some),
+            };
+            self.pending = Pending::Before(key, value);
+            return key_seen;
         }
         match self.map.next_key_seed(KeySeed)? {
             None => Ok(None),
@@ -157,19 +203,17 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Rest<A> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
-        if self.seen {
-            self.seen = false;
-            let tag = self.tag.take().unwrap_or_default();
-            return seed.deserialize(StringDeserializer::new(tag));
+        match std::mem::replace(&mut self.pending, Pending::None) {
+            Pending::Tag(tag) => seed.deserialize(StringDeserializer::new(tag)),
+            Pending::Before(key, value) => replay(&key, value, seed),
+            Pending::None => self.map.next_value_seed(seed),
         }
-        self.map.next_value_seed(seed)
     }
 
     fn size_hint(&self) -> Option<usize> {
         self.map.size_hint()
     }
 }
-
 #[cfg(all(test, feature = "v3_6"))]
 mod tests {
     use serde_json::{json, Value};
@@ -209,6 +253,33 @@ mod tests {
     }
 
     #[test]
+    fn the_tag_last_decodes_the_same_through_every_entry_point() {
+        // Sorted keys (as a serializer of sorted maps writes them) put `type` after nearly all.
+        let text = r#"{"author_id":"a","created_at":"2026-03-02T10:15:31.123456Z","id":"Q_1","mood":"new",
+            "properties":{"ns":{"k":[1,{"x":null}]}},"postback":{"id":"p","thread_id":"T","event_id":"T_1","type":"message","value":"v"},
+            "text":"Hi \u00e9","type":"message","zeta":{"deep":[true]}}"#;
+        let expected: Value = serde_json::from_str(text).unwrap();
+        let decoded = [
+            crate::from_str::<Event>(text).unwrap(),
+            crate::from_slice::<Event>(text.as_bytes()).unwrap(),
+            crate::from_value::<Event>(expected.clone()).unwrap(),
+            serde_json::from_str::<Event>(text).unwrap(),
+            serde_json::from_reader::<_, Event>(text.as_bytes()).unwrap(),
+        ];
+        for e in &decoded {
+            let Event::Message(m) = e else { panic!("{e:?}") };
+            assert_eq!(m.text, "Hi é");
+            assert_eq!(serde_json::to_value(e).unwrap(), expected);
+            assert_eq!(e, &decoded[0]);
+        }
+        // An unknown tag after raw-buffered fields keeps them all.
+        let text = r#"{"a":{"b":[1,2]},"id":"X_1","type":"hologram","z":"last"}"#;
+        let e: Event = crate::from_str(text).unwrap();
+        assert!(e.is_unknown());
+        assert_eq!(serde_json::to_value(&e).unwrap(), serde_json::from_str::<Value>(text).unwrap());
+    }
+
+    #[test]
     fn a_malformed_known_member_names_the_path_either_way() {
         for tag_first in [true, false] {
             let text = format!(r#"{{"chat_id":"C","event":{}}}"#, message(tag_first, json!(5)));
@@ -216,6 +287,17 @@ mod tests {
             assert_eq!(err.path(), "event.text", "tag first: {tag_first}: {err}");
             assert!(err.message().contains("invalid type: integer `5`"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_malformed_field_before_the_tag_names_its_path() {
+        let text = r#"{"chat_id":"C","event":{"id":"Q_1","created_at":5,"type":"message","text":"Hi"}}"#;
+        let err = crate::from_str::<crate::v3_6::IncomingEventPush>(text).unwrap_err();
+        assert_eq!(err.path(), "event.created_at", "{err}");
+        let text = r#"{"chat_id":"C","event":{"id":"Q_1","properties":{"ns":{"a":1},"bad":[1]},"type":"message","text":"Hi"}}"#;
+        let err = crate::from_str::<crate::v3_6::IncomingEventPush>(text).unwrap_err();
+        assert_eq!(err.path(), "event.properties.bad", "{err}");
+        assert!(err.message().contains("invalid type: sequence"), "{err}");
     }
 
     #[test]
