@@ -85,6 +85,9 @@ pub struct ActionEntry {
     pub rtm: bool,
     /// Whether a Web call needs the customer's access token.
     pub token: bool,
+    /// Whether sending the request twice has the effect of sending it once (safe to retry
+    /// after an answer was lost).
+    pub idempotent: bool,
     pub request: Option<String>,
     pub response: String,
     pub docs: String,
@@ -698,6 +701,10 @@ impl Bundler {
                 self.errors.push(format!("{here}: `token` must be true or false"));
                 true
             });
+            let idempotent = a.get("idempotent").and_then(Value::as_bool).unwrap_or_else(|| {
+                self.errors.push(format!("{here}: `idempotent` must be true or false"));
+                false
+            });
             if web.is_none() && !rtm {
                 self.err(&here, format!("action `{name}` is available over neither Web nor RTM"));
             }
@@ -723,6 +730,7 @@ impl Bundler {
                     web,
                     rtm,
                     token,
+                    idempotent,
                     request,
                     response,
                     docs,

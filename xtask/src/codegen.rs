@@ -717,9 +717,11 @@ fn manifest_items(b: &Bundle, types: &[String]) -> TokenStream {
             });
             if let Some(m) = &method {
                 let token = a.token;
+                let idempotent = a.idempotent;
                 items.push(quote!(impl crate::WebAction for #req {
                     const METHOD: crate::WebMethod = #m;
                     const NEEDS_TOKEN: bool = #token;
+                    const IDEMPOTENT: bool = #idempotent;
                 }));
             }
             if a.rtm {
@@ -734,6 +736,7 @@ fn manifest_items(b: &Bundle, types: &[String]) -> TokenStream {
         };
         let rtm = a.rtm;
         let needs_token = a.token;
+        let idempotent = a.idempotent;
         let request = match &a.request {
             Some(r) => quote!(::std::option::Option::Some(#r)),
             None => quote!(::std::option::Option::None),
@@ -741,7 +744,7 @@ fn manifest_items(b: &Bundle, types: &[String]) -> TokenStream {
         let response = &a.response;
         let docs = &a.docs;
         action_rows
-            .push(quote!(crate::ActionInfo { name: #name, web: #web, rtm: #rtm, needs_token: #needs_token, request: #request, response: #response, docs: #docs }));
+            .push(quote!(crate::ActionInfo { name: #name, web: #web, rtm: #rtm, needs_token: #needs_token, idempotent: #idempotent, request: #request, response: #response, docs: #docs }));
     }
     let mut push_rows = Vec::new();
     let mut pushes = Vec::new();

@@ -160,6 +160,7 @@ fn action(name: &str, web: Value, rtm: bool) -> Value {
         "web": web,
         "rtm": rtm,
         "token": true,
+        "idempotent": false,
         "request": format!("requests/{name}.json"),
         "response": format!("responses/{name}.json"),
         "docs": format!("https://example.com/docs#{name}")
@@ -887,15 +888,18 @@ fn web_and_rtm_impls_follow_the_manifest() {
     let s = Set::minimal("web_and_rtm_impls_follow_the_manifest");
     s.add_action("rtm_only", Value::Null, true);
     s.add_action("web_only", json!("GET"), false);
-    s.edit("api.json", |m| m["actions"][2]["token"] = json!(false));
+    s.edit("api.json", |m| {
+        m["actions"][2]["token"] = json!(false);
+        m["actions"][2]["idempotent"] = json!(true);
+    });
     let code = s.generate();
     assert_has(
         &code,
-        "impl crate::WebAction for DoItRequest { const METHOD: crate::WebMethod = crate::WebMethod::Post; const NEEDS_TOKEN: bool = true; }",
+        "impl crate::WebAction for DoItRequest { const METHOD: crate::WebMethod = crate::WebMethod::Post; const NEEDS_TOKEN: bool = true; const IDEMPOTENT: bool = false; }",
     );
     assert_has(
         &code,
-        "impl crate::WebAction for WebOnlyRequest { const METHOD: crate::WebMethod = crate::WebMethod::Get; const NEEDS_TOKEN: bool = false; }",
+        "impl crate::WebAction for WebOnlyRequest { const METHOD: crate::WebMethod = crate::WebMethod::Get; const NEEDS_TOKEN: bool = false; const IDEMPOTENT: bool = true; }",
     );
     assert_lacks(&code, "impl crate::WebAction for RtmOnlyRequest");
     assert_eq!(count(&code, "impl crate::WebAction for"), 2, "{code}");
@@ -955,6 +959,7 @@ fn any_enums_and_tables_exist() {
             web: Some(crate::WebMethod::Post),
             rtm: true,
             needs_token: true,
+            idempotent: false,
             request: Some("DoItRequest"),
             response: "DoItResponse",
             docs: "https://example.com/docs#do_it"
@@ -1668,4 +1673,13 @@ fn refuses_an_action_without_token() {
         m["actions"][0].as_object_mut().unwrap().remove("token");
     });
     s.refused("api.json", "`token` must be true or false");
+}
+
+#[test]
+fn refuses_an_action_without_idempotent() {
+    let s = Set::minimal("refuses_an_action_without_idempotent");
+    s.edit("api.json", |m| {
+        m["actions"][0].as_object_mut().unwrap().remove("idempotent");
+    });
+    s.refused("api.json", "`idempotent` must be true or false");
 }

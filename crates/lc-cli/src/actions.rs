@@ -16,7 +16,7 @@ pub fn run(opts: &Options) -> Result<(), Failure> {
         let actions: Vec<Value> = api
             .actions
             .iter()
-            .map(|a| json!({"name": a.name, "web": a.web.map(|m| m.as_str()), "rtm": a.rtm, "token": a.needs_token, "request": a.request, "response": a.response}))
+            .map(|a| json!({"name": a.name, "web": a.web.map(|m| m.as_str()), "rtm": a.rtm, "token": a.needs_token, "idempotent": a.idempotent, "request": a.request, "response": a.response}))
             .collect();
         let pushes: Vec<Value> = api.pushes.iter().map(|p| json!({"name": p.name, "type": p.payload})).collect();
         out!("{}", json!({"actions": actions, "pushes": pushes}));

@@ -169,7 +169,7 @@ fn actions_json_lists_every_action_and_push() {
     let find = |n: &str| actions.iter().find(|a| a["name"] == n).unwrap().clone();
     assert_eq!(
         find("login"),
-        json!({"name": "login", "web": null, "rtm": true, "token": true, "request": "LoginRequest", "response": "LoginResponse"})
+        json!({"name": "login", "web": null, "rtm": true, "token": true, "idempotent": false, "request": "LoginRequest", "response": "LoginResponse"})
     );
     assert_eq!(find("upload_file")["web"], "MULTIPART");
     assert_eq!(find("upload_file")["request"], Value::Null);
@@ -177,6 +177,10 @@ fn actions_json_lists_every_action_and_push() {
     assert_eq!(find("check_goals")["rtm"], false);
     assert_eq!(find("get_localization")["token"], false);
     assert_eq!(find("get_customer")["token"], true);
+    assert_eq!(
+        (find("get_customer")["idempotent"].clone(), find("send_event")["idempotent"].clone()),
+        (json!(true), json!(false))
+    );
     assert!(pushes.contains(&json!({"name": "incoming_chat", "type": "IncomingChatPush"})));
     let table = lc(&["actions"], "");
     assert_eq!(table.code, 0);

@@ -66,6 +66,7 @@
 //! # }
 //! ```
 
+mod accounts;
 mod actions;
 mod agent;
 mod engine;
@@ -76,9 +77,12 @@ mod schemas;
 mod state;
 mod web;
 
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use lc_types::ApiVersion;
 
 pub use actions::Target;
 pub use agent::{AgentControl, FaultControl, TransferTo};
@@ -98,6 +102,47 @@ pub struct Config {
     /// Validate every response and push against its JSON Schema (on by default; the load
     /// benchmark measures both).
     pub check_schemas: bool,
+    /// The region (data center) the mock is (`dal` by default): tokens it issues carry it as
+    /// their prefix, and a Web request whose `X-Region` names another one (no header means
+    /// `dal`) answers `misdirected_request` with `data.region`. See [`MockServer::set_region`].
+    pub region: String,
+    /// How long the tokens the mock issues stay valid (8 hours, the accounts service's
+    /// default); an expired token answers `authentication`.
+    pub token_lifetime: Duration,
+    /// The lifecycle headers (reference §1.1) the Web answers and RTM handshakes of a version
+    /// carry: `Legacy: <date>` on 3.5 by default (3.5 became legacy when 3.6 became stable).
+    pub lifecycle: Vec<LifecycleHeader>,
+}
+
+/// A lifecycle header the mock sends for one API version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LifecycleHeader {
+    /// The version whose answers carry it.
+    pub version: ApiVersion,
+    /// `Legacy` or `Deprecation`.
+    pub name: &'static str,
+    /// Its value, a date (`YYYY-MM-DD`).
+    pub date: String,
+}
+
+impl LifecycleHeader {
+    /// `Legacy: <date>` on `version`'s answers.
+    pub fn legacy(version: ApiVersion, date: impl Into<String>) -> Self {
+        LifecycleHeader {
+            version,
+            name: "Legacy",
+            date: date.into(),
+        }
+    }
+
+    /// `Deprecation: <date>` on `version`'s answers.
+    pub fn deprecation(version: ApiVersion, date: impl Into<String>) -> Self {
+        LifecycleHeader {
+            version,
+            name: "Deprecation",
+            date: date.into(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -108,6 +153,9 @@ impl Default for Config {
             login_timeout: lc_types::limits::LOGIN_DEADLINE,
             ping_timeout: lc_types::limits::IDLE_CLOSE,
             check_schemas: true,
+            region: "dal".to_owned(),
+            token_lifetime: Duration::from_secs(28_800),
+            lifecycle: vec![LifecycleHeader::legacy(ApiVersion::V3_5, "2025-08-13")],
         }
     }
 }
@@ -132,17 +180,60 @@ pub(crate) struct Shared {
     pub schemas: schemas::Schemas,
     pub hub: hub::Hub,
     pub faults: faults::Faults,
+    /// The region the mock is in (see [`Config::region`]).
+    pub region: RwLock<String>,
+    pub token_lifetime: Duration,
+    pub lifecycle: Vec<LifecycleHeader>,
+    /// Access token -> when it expires.
+    pub expiries: Mutex<HashMap<String, Instant>>,
+    /// Web requests received, by action.
+    pub web_requests: Mutex<BTreeMap<String, usize>>,
     problems: Mutex<Vec<String>>,
 }
 
 impl Shared {
     /// The customer an access token authenticates (`authentication` otherwise).
     pub fn customer_of_token(&self, token: Option<&str>) -> Result<String, Refusal> {
+        let refused = || Refusal::new("authentication", 401, "Invalid access token");
+        if let Some(t) = token {
+            let expired = self
+                .expiries
+                .lock()
+                .expect("not poisoned")
+                .get(t)
+                .is_some_and(|at| *at <= Instant::now());
+            if expired {
+                return Err(refused());
+            }
+        }
         let state = self.state.lock().expect("not poisoned");
-        token
-            .and_then(|t| state.tokens.get(t))
-            .cloned()
-            .ok_or_else(|| Refusal::new("authentication", 401, "Invalid access token"))
+        token.and_then(|t| state.tokens.get(t)).cloned().ok_or_else(refused)
+    }
+
+    /// The mock's region.
+    pub fn region(&self) -> String {
+        self.region.read().expect("not poisoned").clone()
+    }
+
+    /// A new token for customer `id` (a new customer when `None`), in the mock's region,
+    /// expiring after [`Config::token_lifetime`]: `(customer ID, token)`.
+    pub fn issue_token(&self, id: Option<&str>) -> (String, String) {
+        let region = self.region();
+        let (id, token) = {
+            let mut state = self.state.lock().expect("not poisoned");
+            match id {
+                Some(id) => (id.to_owned(), state.new_token(id, &region)),
+                None => state.new_customer(&region),
+            }
+        };
+        let expires = Instant::now() + self.token_lifetime;
+        self.expiries.lock().expect("not poisoned").insert(token.clone(), expires);
+        (id, token)
+    }
+
+    /// The lifecycle headers of `version`'s answers.
+    pub fn lifecycle_headers(&self, version: ApiVersion) -> impl Iterator<Item = &LifecycleHeader> {
+        self.lifecycle.iter().filter(move |h| h.version == version)
     }
 
     /// Records a mock bug (see [`MockServer::problems`]) and gives it back.
@@ -195,12 +286,18 @@ impl MockServer {
             schemas: schemas::Schemas::default(),
             hub: hub::Hub::default(),
             faults: faults::Faults::default(),
+            region: RwLock::new(config.region),
+            token_lifetime: config.token_lifetime,
+            lifecycle: config.lifecycle,
+            expiries: Mutex::default(),
+            web_requests: Mutex::default(),
             problems: Mutex::default(),
         });
         let app = axum::Router::new()
             .route("/{version}/customer/action/{action}", axum::routing::any(web::action))
             .route("/{version}/customer/rtm/ws", axum::routing::get(rtm::upgrade))
             .route("/files/{id}/{name}", axum::routing::get(web::file))
+            .route("/v2/customer/token", axum::routing::post(accounts::token))
             .with_state(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let drops = shared.clone();
@@ -241,10 +338,74 @@ impl MockServer {
         self.issue_customer().token
     }
 
-    /// A new customer, with its ID and access token.
+    /// A new customer, with its ID and access token (prefixed with the mock's region,
+    /// expiring after [`Config::token_lifetime`]).
     pub fn issue_customer(&self) -> Customer {
-        let (id, token) = self.shared.state.lock().expect("not poisoned").new_customer();
+        let (id, token) = self.shared.issue_token(None);
         Customer { id, token }
+    }
+
+    /// A new access token for an existing customer.
+    pub fn issue_token_for(&self, customer_id: &str) -> String {
+        self.shared.issue_token(Some(customer_id)).1
+    }
+
+    /// Makes `token` expire now: the next request with it answers `authentication`.
+    pub fn expire_token(&self, token: &str) {
+        self.shared
+            .expiries
+            .lock()
+            .expect("not poisoned")
+            .insert(token.to_owned(), Instant::now());
+    }
+
+    /// The origin of the mock's accounts service (`POST {origin}/v2/customer/token`, the
+    /// cookie and agent-token grants of reference §5.3): `http://127.0.0.1:PORT`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// assert_eq!(server.accounts_url(), format!("http://{}", server.addr()));
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn accounts_url(&self) -> String {
+        format!("http://{}", self.shared.addr)
+    }
+
+    /// The region the mock is in (see [`Config::region`]).
+    pub fn region(&self) -> String {
+        self.shared.region()
+    }
+
+    /// Moves the mock to `region`: Web requests for another region answer
+    /// `misdirected_request` with `{"region": "<region>"}`, and new tokens carry its prefix.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// server.set_region("fra");
+    /// assert!(server.issue_token().starts_with("fra:"));
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_region(&self, region: &str) {
+        *self.shared.region.write().expect("not poisoned") = region.to_owned();
+    }
+
+    /// How many Web requests for `action` the mock received (answered or not).
+    pub fn web_requests(&self, action: &str) -> usize {
+        self.shared
+            .web_requests
+            .lock()
+            .expect("not poisoned")
+            .get(action)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The agent side: join chats, send messages, transfer, greet, ...

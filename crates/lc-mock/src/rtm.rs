@@ -40,7 +40,13 @@ pub(crate) async fn upgrade(
         .find_map(|(k, v)| (k == lc_types::web::ORGANIZATION_ID).then_some(v));
     // Small buffers: a mock may hold ten thousand idle connections.
     let ws = ws.read_buffer_size(8 * 1024).write_buffer_size(0).max_message_size(1024 * 1024);
-    ws.on_upgrade(move |socket| connection(shared, version, org, socket))
+    let lifecycle = crate::web::version_of(&version).ok();
+    let headers_of = shared.clone();
+    let mut response = ws.on_upgrade(move |socket| connection(shared, version, org, socket));
+    if let Some(v) = lifecycle {
+        crate::web::lifecycle_headers(&headers_of, v, response.headers_mut());
+    }
+    response
 }
 
 /// A `customer_disconnected` push in `version`; `reason` may be any string.

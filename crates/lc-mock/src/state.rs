@@ -268,11 +268,19 @@ impl State {
         id
     }
 
-    /// A new customer and a token for it.
-    pub fn new_customer(&mut self) -> (String, String) {
+    /// A new token for customer `id`, prefixed with `region` (`dal:…`).
+    pub fn new_token(&mut self, id: &str, region: &str) -> String {
+        let n = self.next_number();
+        let token = format!("{region}:mock-token-{n}");
+        self.tokens.insert(token.clone(), id.to_owned());
+        token
+    }
+
+    /// A new customer and a token for it, prefixed with `region`.
+    pub fn new_customer(&mut self, region: &str) -> (String, String) {
         let n = self.next_number();
         let id = format!("00000000-0000-4000-8000-{n:012x}");
-        let token = format!("dal:mock-token-{n}");
+        let token = format!("{region}:mock-token-{n}");
         let mut fields = Map::new();
         fields.insert("id".into(), json!(id));
         fields.insert("type".into(), json!("customer"));

@@ -23,6 +23,7 @@ pub(crate) async fn action(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    *shared.web_requests.lock().expect("not poisoned").entry(action.clone()).or_default() += 1;
     // Read up to a little more than the upload limit, so a larger upload is refused with
     // LiveChat's envelope rather than a bare transport error.
     let body = match axum::body::to_bytes(body, UPLOAD_LIMIT + 64 * 1024).await {
@@ -33,15 +34,32 @@ pub(crate) async fn action(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    if shared.faults.take_drop() {
-        // A dropped response: the client waits until the server's request timeout.
-        tokio::time::sleep(lc_types::limits::SERVER_REQUEST_TIMEOUT).await;
-        return error(&Refusal::new("request_timeout", 504, "Request timed out"));
-    }
+    let dropped = shared.faults.take_drop();
     let query = web::parse_query(query.as_deref().unwrap_or_default());
-    match answer(&shared, &version, &action, &query, &method, &headers, &body) {
-        Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
-        Err(r) => error(&r),
+    let result = answer(&shared, &version, &action, &query, &method, &headers, &body);
+    let mut response = if dropped {
+        // The request ran, but its answer is lost: the client waits until the server's
+        // request timeout.
+        tokio::time::sleep(lc_types::limits::SERVER_REQUEST_TIMEOUT).await;
+        error(&Refusal::new("request_timeout", 504, "Request timed out"))
+    } else {
+        match result {
+            Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
+            Err(r) => error(&r),
+        }
+    };
+    if let Ok(version) = version_of(&version) {
+        lifecycle_headers(&shared, version, response.headers_mut());
+    }
+    response
+}
+
+/// Adds the lifecycle headers of `version` (`Legacy`, `Deprecation`).
+pub(crate) fn lifecycle_headers(shared: &Shared, version: ApiVersion, headers: &mut HeaderMap) {
+    for h in shared.lifecycle_headers(version) {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&h.date) {
+            headers.insert(h.name, value);
+        }
     }
 }
 
@@ -94,6 +112,14 @@ fn answer(
         None => return Err(Refusal::validation("`organization_id` query parameter is required")),
         Some(id) if *id != shared.organization_id => return Err(Refusal::new("license_not_found", 404, "License not found")),
         Some(_) => {}
+    }
+    // The region: `X-Region`, `dal` when absent (reference §5.4).
+    let region = headers.get(web::X_REGION).and_then(|h| h.to_str().ok()).unwrap_or("dal");
+    let here = shared.region();
+    if region != here {
+        let mut r = Refusal::new("misdirected_request", 421, "Wrong region");
+        r.data = Some(json!({ "region": here }));
+        return Err(r);
     }
     let web = info.web.expect("filtered");
     let expected = if web == WebMethod::Get { Method::GET } else { Method::POST };

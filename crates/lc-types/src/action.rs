@@ -70,6 +70,23 @@ pub trait WebAction: Action {
     /// Whether the call needs the customer's access token (`Authorization: Bearer …`). `false`
     /// for the configuration, localization and properties listings (reference §5.1).
     const NEEDS_TOKEN: bool;
+    /// Whether sending the request twice has the same effect as sending it once, so a
+    /// transport may send it again when it cannot tell whether the first one arrived (a
+    /// timeout, a dropped connection, `internal`). `true` for the reads and for the actions
+    /// that set a value (`update_*_properties`, `update_customer`, `mark_events_as_seen`, ...);
+    /// `false` for those that create or toggle something (`send_event`, `start_chat`,
+    /// `deactivate_chat`, `accept_greeting`, `delete_*`, `upload_file`, ...). From the
+    /// manifest's `idempotent`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "v3_6")] {
+    /// use lc_types::WebAction;
+    /// use lc_types::v3_6::{GetCustomerRequest, SendEventRequest};
+    /// assert!(GetCustomerRequest::IDEMPOTENT);
+    /// assert!(!SendEventRequest::IDEMPOTENT);
+    /// # }
+    /// ```
+    const IDEMPOTENT: bool;
 }
 
 /// An action available over the RTM API (WebSocket).
@@ -113,6 +130,9 @@ pub struct ActionInfo {
     /// Whether a Web call needs the customer's access token (`Authorization: Bearer …`); RTM
     /// authenticates once per connection, with `login`.
     pub needs_token: bool,
+    /// Whether sending the request twice has the effect of sending it once (see
+    /// [`WebAction::IDEMPOTENT`]); transports retry only these after an answer is lost.
+    pub idempotent: bool,
     /// Name of the request type; `None` for `upload_file`, whose request is a multipart body.
     pub request: Option<&'static str>,
     /// Name of the response type.

@@ -80,6 +80,7 @@
 mod action;
 mod api;
 mod api_error;
+pub mod auth;
 mod decode;
 mod disconnect;
 mod error;

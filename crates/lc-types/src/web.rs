@@ -154,18 +154,46 @@ impl FilePart {
     /// The whole `multipart/form-data` body with `bytes` as the file, for a transport without a
     /// multipart encoder. `boundary` must not occur in `bytes`.
     pub fn multipart_body(&self, boundary: &str, bytes: &[u8]) -> Vec<u8> {
+        let head = self.multipart_head(boundary);
+        let tail = Self::multipart_tail(boundary);
+        let mut body = Vec::with_capacity(head.len() + bytes.len() + tail.len());
+        body.extend_from_slice(&head);
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(&tail);
+        body
+    }
+
+    /// What comes before the file's bytes in the multipart body, for a transport that streams
+    /// the file: the body is `multipart_head`, the `len` bytes of the file, `multipart_tail`.
+    ///
+    /// ```
+    /// use lc_types::web::FilePart;
+    /// let part = FilePart::new("a.txt", "text/plain", 2);
+    /// let mut body = part.multipart_head("B");
+    /// body.extend_from_slice(b"hi");
+    /// body.extend_from_slice(&FilePart::multipart_tail("B"));
+    /// assert_eq!(body, part.multipart_body("B", b"hi"));
+    /// assert_eq!(part.multipart_len("B"), body.len() as u64);
+    /// ```
+    pub fn multipart_head(&self, boundary: &str) -> Vec<u8> {
         // Quotes and line breaks in the file name are percent-encoded, as browsers do.
         let name = self.file_name.replace('"', "%22").replace('\r', "%0D").replace('\n', "%0A");
-        let head = format!(
+        format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{name}\"\r\nContent-Type: {}\r\n\r\n",
             self.field,
             self.safe_content_type()
-        );
-        let mut body = Vec::with_capacity(head.len() + bytes.len() + boundary.len() + 8);
-        body.extend_from_slice(head.as_bytes());
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        body
+        )
+        .into_bytes()
+    }
+
+    /// What comes after the file's bytes in the multipart body (see [`FilePart::multipart_head`]).
+    pub fn multipart_tail(boundary: &str) -> Vec<u8> {
+        format!("\r\n--{boundary}--\r\n").into_bytes()
+    }
+
+    /// The length of the whole multipart body (its `Content-Length`).
+    pub fn multipart_len(&self, boundary: &str) -> u64 {
+        (self.multipart_head(boundary).len() + Self::multipart_tail(boundary).len()) as u64 + self.len
     }
 
     /// The part's content type as it may be sent: [`FilePart::content_type`], or
@@ -298,27 +326,51 @@ impl HttpRequest {
 
     /// The query, percent-encoded: `organization_id=…&group_id=2`.
     pub fn query_string(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.query_len());
+        self.write_query(&mut out);
+        out
+    }
+
+    /// Appends the encoded query to `out`.
+    fn write_query(&self, out: &mut String) {
         for (i, (k, v)) in self.query.iter().enumerate() {
             if i > 0 {
                 out.push('&');
             }
-            percent_encode(k, &mut out);
+            percent_encode(k, out);
             out.push('=');
-            percent_encode(v, &mut out);
+            percent_encode(v, out);
         }
-        out
+    }
+
+    /// About the encoded query's length (exact when nothing needs escaping).
+    fn query_len(&self) -> usize {
+        self.query.iter().map(|(k, v)| k.len() + v.len() + 2).sum()
     }
 
     /// The path and the encoded query: `/v3.6/customer/action/get_customer?organization_id=…`.
     pub fn path_and_query(&self) -> String {
-        format!("{}?{}", self.path, self.query_string())
+        self.url("")
     }
 
     /// The full URL on `origin` (e.g. `https://api.livechatinc.com`, see
-    /// [`crate::region::DEFAULT_API_HOST`]).
+    /// [`crate::region::DEFAULT_API_HOST`]), built in one allocation.
+    ///
+    /// ```
+    /// # #[cfg(feature = "v3_6")] {
+    /// let http = lc_types::web::HttpRequest::new(&lc_types::v3_6::GetCustomerRequest::default(), "org 1", None)?;
+    /// assert_eq!(http.url("https://api.livechatinc.com/"), "https://api.livechatinc.com/v3.6/customer/action/get_customer?organization_id=org%201");
+    /// # }
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn url(&self, origin: &str) -> String {
-        format!("{}{}", origin.trim_end_matches('/'), self.path_and_query())
+        let origin = origin.trim_end_matches('/');
+        let mut out = String::with_capacity(origin.len() + self.path.len() + 1 + self.query_len() + 8);
+        out.push_str(origin);
+        out.push_str(&self.path);
+        out.push('?');
+        self.write_query(&mut out);
+        out
     }
 
     /// The value of header `name` (case-insensitive), if the request has it.

@@ -436,6 +436,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: None,
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("LoginRequest"),
         response: "LoginResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#login",
@@ -445,6 +446,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("ListChatsRequest"),
         response: "ListChatsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-chats",
@@ -454,6 +456,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("ListThreadsRequest"),
         response: "ListThreadsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-threads",
@@ -463,6 +466,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("GetChatRequest"),
         response: "GetChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-chat",
@@ -472,6 +476,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("StartChatRequest"),
         response: "StartChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#start-chat",
@@ -481,6 +486,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("ResumeChatRequest"),
         response: "ResumeChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#resume-chat",
@@ -490,6 +496,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("DeactivateChatRequest"),
         response: "DeactivateChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#deactivate-chat",
@@ -499,6 +506,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("SendEventRequest"),
         response: "SendEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-event",
@@ -508,6 +516,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Multipart),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: None,
         response: "UploadFileResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#upload-file",
@@ -517,6 +526,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("SendRichMessagePostbackRequest"),
         response: "SendRichMessagePostbackResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-rich-message-postback",
@@ -526,6 +536,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("SendSneakPeekRequest"),
         response: "SendSneakPeekResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-sneak-peek",
@@ -535,6 +546,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateChatPropertiesRequest"),
         response: "UpdateChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-chat-properties",
@@ -544,6 +556,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("DeleteChatPropertiesRequest"),
         response: "DeleteChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-chat-properties",
@@ -553,6 +566,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateThreadPropertiesRequest"),
         response: "UpdateThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-thread-properties",
@@ -562,6 +576,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("DeleteThreadPropertiesRequest"),
         response: "DeleteThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-thread-properties",
@@ -571,6 +586,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateEventPropertiesRequest"),
         response: "UpdateEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-event-properties",
@@ -580,6 +596,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("DeleteEventPropertiesRequest"),
         response: "DeleteEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-event-properties",
@@ -589,6 +606,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("ListLicensePropertiesRequest"),
         response: "ListLicensePropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-license-properties",
@@ -598,6 +616,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("ListGroupPropertiesRequest"),
         response: "ListGroupPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-properties",
@@ -607,6 +626,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateCustomerRequest"),
         response: "UpdateCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-customer",
@@ -616,6 +636,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: None,
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateCustomerPageRequest"),
         response: "UpdateCustomerPageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#update-customer-page",
@@ -625,6 +646,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("SetCustomerSessionFieldsRequest"),
         response: "SetCustomerSessionFieldsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#set-customer-session-fields",
@@ -634,6 +656,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("GetCustomerRequest"),
         response: "GetCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-customer",
@@ -643,6 +666,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("ListGroupStatusesRequest"),
         response: "ListGroupStatusesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-statuses",
@@ -652,6 +676,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: Some("CheckGoalsRequest"),
         response: "CheckGoalsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#check-goals",
@@ -661,6 +686,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("GetFormRequest"),
         response: "GetFormResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-form",
@@ -670,6 +696,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("GetPredictedAgentRequest"),
         response: "GetPredictedAgentResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-predicted-agent",
@@ -679,6 +706,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("GetUrlInfoRequest"),
         response: "GetUrlInfoResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-url-info",
@@ -688,6 +716,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("MarkEventsAsSeenRequest"),
         response: "MarkEventsAsSeenResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#mark-events-as-seen",
@@ -697,6 +726,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("AcceptGreetingRequest"),
         response: "AcceptGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#accept-greeting",
@@ -706,6 +736,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("CancelGreetingRequest"),
         response: "CancelGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#cancel-greeting",
@@ -715,6 +746,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: Some("RequestEmailVerificationRequest"),
         response: "RequestEmailVerificationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#request-email-verification",
@@ -724,6 +756,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("GetDynamicConfigurationRequest"),
         response: "GetDynamicConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-dynamic-configuration",
@@ -733,6 +766,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("GetConfigurationRequest"),
         response: "GetConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-configuration",
@@ -742,6 +776,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("GetLocalizationRequest"),
         response: "GetLocalizationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-localization",
@@ -751,6 +786,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: None,
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("PingRequest"),
         response: "PingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#ping",
@@ -814,6 +850,7 @@ impl crate::Action for AcceptGreetingRequest {
 impl crate::WebAction for AcceptGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for AcceptGreetingRequest {}
 /// An agent (human or bot) taking part in a chat.
@@ -2112,6 +2149,7 @@ impl crate::Action for CancelGreetingRequest {
 impl crate::WebAction for CancelGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for CancelGreetingRequest {}
 /// A chat with one of its threads (get_chat, incoming_chat.chat).
@@ -2556,6 +2594,7 @@ impl crate::Action for CheckGoalsRequest {
 impl crate::WebAction for CheckGoalsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 /// A customer (website visitor) as seen by the Customer Chat API.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
@@ -2833,6 +2872,7 @@ impl crate::Action for DeactivateChatRequest {
 impl crate::WebAction for DeactivateChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeactivateChatRequest {}
 /// Payload of `delete_chat_properties`.
@@ -2880,6 +2920,7 @@ impl crate::Action for DeleteChatPropertiesRequest {
 impl crate::WebAction for DeleteChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteChatPropertiesRequest {}
 /// Payload of `delete_event_properties`.
@@ -2938,6 +2979,7 @@ impl crate::Action for DeleteEventPropertiesRequest {
 impl crate::WebAction for DeleteEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteEventPropertiesRequest {}
 /// Payload of `delete_thread_properties`.
@@ -2992,6 +3034,7 @@ impl crate::Action for DeleteThreadPropertiesRequest {
 impl crate::WebAction for DeleteThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteThreadPropertiesRequest {}
 /// An event in a thread as the server returns it, told apart by `type`.
@@ -3653,6 +3696,7 @@ impl crate::Action for GetChatRequest {
 impl crate::WebAction for GetChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetChatRequest {}
 /// A chat with the requested (or latest) thread.
@@ -3758,6 +3802,7 @@ impl crate::Action for GetConfigurationRequest {
 impl crate::WebAction for GetConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Payload of `get_customer`: takes no fields (send an empty object).
 ///
@@ -3786,6 +3831,7 @@ impl crate::Action for GetCustomerRequest {
 impl crate::WebAction for GetCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetCustomerRequest {}
 /// The customer who makes the request (a User of type `customer`, with its statistics).
@@ -3854,6 +3900,7 @@ impl crate::Action for GetDynamicConfigurationRequest {
 impl crate::WebAction for GetDynamicConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Configuration of the widget that depends on the request (3.3-3.5 flat shape).
 ///
@@ -3958,6 +4005,7 @@ impl crate::Action for GetFormRequest {
 impl crate::WebAction for GetFormRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetFormRequest {}
 /// Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -4008,6 +4056,7 @@ impl crate::Action for GetLocalizationRequest {
 impl crate::WebAction for GetLocalizationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Payload of `get_predicted_agent` (removed in 3.7): takes no fields (send an empty object). The customer must be logged in over RTM first.
 ///
@@ -4036,6 +4085,7 @@ impl crate::Action for GetPredictedAgentRequest {
 impl crate::WebAction for GetPredictedAgentRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetPredictedAgentRequest {}
 /// The agent who would most likely take the customer's chat.
@@ -4110,6 +4160,7 @@ impl crate::Action for GetUrlInfoRequest {
 impl crate::WebAction for GetUrlInfoRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetUrlInfoRequest {}
 /// A proactive greeting shown to the customer (login.greeting, incoming_greeting).
@@ -4666,6 +4717,7 @@ impl crate::Action for ListChatsRequest {
 impl crate::WebAction for ListChatsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListChatsRequest {}
 /// One page of chat summaries.
@@ -4759,6 +4811,7 @@ impl crate::Action for ListGroupPropertiesRequest {
 impl crate::WebAction for ListGroupPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
 ///
@@ -4793,6 +4846,7 @@ impl crate::Action for ListGroupStatusesRequest {
 impl crate::WebAction for ListGroupStatusesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListGroupStatusesRequest {}
 /// Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -4828,6 +4882,7 @@ impl crate::Action for ListLicensePropertiesRequest {
 impl crate::WebAction for ListLicensePropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Payload of `list_threads`: one page of the threads of a chat the customer has access to.
 ///
@@ -4887,6 +4942,7 @@ impl crate::Action for ListThreadsRequest {
 impl crate::WebAction for ListThreadsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListThreadsRequest {}
 /// One page of threads of a chat.
@@ -5119,6 +5175,7 @@ impl crate::Action for MarkEventsAsSeenRequest {
 impl crate::WebAction for MarkEventsAsSeenRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for MarkEventsAsSeenRequest {}
 /// A text message.
@@ -5633,6 +5690,7 @@ impl crate::Action for RequestEmailVerificationRequest {
 impl crate::WebAction for RequestEmailVerificationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 /// Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
 ///
@@ -5681,6 +5739,7 @@ impl crate::Action for ResumeChatRequest {
 impl crate::WebAction for ResumeChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for ResumeChatRequest {}
 /// A button on a rich message element.
@@ -6062,6 +6121,7 @@ impl crate::Action for SendEventRequest {
 impl crate::WebAction for SendEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendEventRequest {}
 /// Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
@@ -6120,6 +6180,7 @@ impl crate::Action for SendRichMessagePostbackRequest {
 impl crate::WebAction for SendRichMessagePostbackRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendRichMessagePostbackRequest {}
 /// Payload of `send_sneak_peek`: shows agents what the customer is typing.
@@ -6163,6 +6224,7 @@ impl crate::Action for SendSneakPeekRequest {
 impl crate::WebAction for SendSneakPeekRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for SendSneakPeekRequest {}
 /// Payload of `set_customer_session_fields`.
@@ -6207,6 +6269,7 @@ impl crate::Action for SetCustomerSessionFieldsRequest {
 impl crate::WebAction for SetCustomerSessionFieldsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
 /// Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
@@ -6246,6 +6309,7 @@ impl crate::Action for StartChatRequest {
 impl crate::WebAction for StartChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for StartChatRequest {}
 /// The name of every type of API v3.5, sorted.
@@ -6645,6 +6709,7 @@ impl crate::Action for UpdateChatPropertiesRequest {
 impl crate::WebAction for UpdateChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateChatPropertiesRequest {}
 /// Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
@@ -6749,6 +6814,7 @@ impl crate::Action for UpdateCustomerRequest {
 impl crate::WebAction for UpdateCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateCustomerRequest {}
 /// Payload of `update_event_properties`.
@@ -6807,6 +6873,7 @@ impl crate::Action for UpdateEventPropertiesRequest {
 impl crate::WebAction for UpdateEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateEventPropertiesRequest {}
 /// Payload of `update_thread_properties`.
@@ -6861,6 +6928,7 @@ impl crate::Action for UpdateThreadPropertiesRequest {
 impl crate::WebAction for UpdateThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateThreadPropertiesRequest {}
 /// A chat participant: a customer or an agent, told apart by `type`.

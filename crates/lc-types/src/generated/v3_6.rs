@@ -512,6 +512,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: None,
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("LoginRequest"),
         response: "LoginResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#login",
@@ -521,6 +522,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("ListChatsRequest"),
         response: "ListChatsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-chats",
@@ -530,6 +532,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("ListThreadsRequest"),
         response: "ListThreadsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-threads",
@@ -539,6 +542,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("GetChatRequest"),
         response: "GetChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-chat",
@@ -548,6 +552,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("StartChatRequest"),
         response: "StartChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#start-chat",
@@ -557,6 +562,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("ResumeChatRequest"),
         response: "ResumeChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#resume-chat",
@@ -566,6 +572,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("DeactivateChatRequest"),
         response: "DeactivateChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#deactivate-chat",
@@ -575,6 +582,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("SendEventRequest"),
         response: "SendEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#send-event",
@@ -584,6 +592,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("DeleteEventRequest"),
         response: "DeleteEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#delete-event",
@@ -593,6 +602,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Multipart),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: None,
         response: "UploadFileResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#upload-file",
@@ -602,6 +612,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("SendRichMessagePostbackRequest"),
         response: "SendRichMessagePostbackResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#send-rich-message-postback",
@@ -611,6 +622,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("SendSneakPeekRequest"),
         response: "SendSneakPeekResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#send-sneak-peek",
@@ -620,6 +632,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateChatPropertiesRequest"),
         response: "UpdateChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#update-chat-properties",
@@ -629,6 +642,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("DeleteChatPropertiesRequest"),
         response: "DeleteChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#delete-chat-properties",
@@ -638,6 +652,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateThreadPropertiesRequest"),
         response: "UpdateThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#update-thread-properties",
@@ -647,6 +662,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("DeleteThreadPropertiesRequest"),
         response: "DeleteThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#delete-thread-properties",
@@ -656,6 +672,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateEventPropertiesRequest"),
         response: "UpdateEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#update-event-properties",
@@ -665,6 +682,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("DeleteEventPropertiesRequest"),
         response: "DeleteEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#delete-event-properties",
@@ -674,6 +692,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("ListLicensePropertiesRequest"),
         response: "ListLicensePropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-license-properties",
@@ -683,6 +702,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("ListGroupPropertiesRequest"),
         response: "ListGroupPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-group-properties",
@@ -692,6 +712,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateCustomerRequest"),
         response: "UpdateCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#update-customer",
@@ -701,6 +722,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: None,
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateCustomerPageRequest"),
         response: "UpdateCustomerPageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#update-customer-page",
@@ -710,6 +732,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("SetCustomerSessionFieldsRequest"),
         response: "SetCustomerSessionFieldsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#set-customer-session-fields",
@@ -719,6 +742,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("GetCustomerRequest"),
         response: "GetCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-customer",
@@ -728,6 +752,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("ListGroupStatusesRequest"),
         response: "ListGroupStatusesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#list-group-statuses",
@@ -737,6 +762,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: Some("CheckGoalsRequest"),
         response: "CheckGoalsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#check-goals",
@@ -746,6 +772,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("GetFormRequest"),
         response: "GetFormResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-form",
@@ -755,6 +782,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("GetPredictedAgentRequest"),
         response: "GetPredictedAgentResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-predicted-agent",
@@ -764,6 +792,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("GetUrlInfoRequest"),
         response: "GetUrlInfoResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-url-info",
@@ -773,6 +802,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("MarkEventsAsSeenRequest"),
         response: "MarkEventsAsSeenResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#mark-events-as-seen",
@@ -782,6 +812,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("AcceptGreetingRequest"),
         response: "AcceptGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#accept-greeting",
@@ -791,6 +822,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("CancelGreetingRequest"),
         response: "CancelGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#cancel-greeting",
@@ -800,6 +832,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: Some("RequestEmailVerificationRequest"),
         response: "RequestEmailVerificationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#request-email-verification",
@@ -809,6 +842,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("RequestWelcomeMessageRequest"),
         response: "RequestWelcomeMessageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#request-welcome-message",
@@ -818,6 +852,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("SendGreetingButtonClickedRequest"),
         response: "SendGreetingButtonClickedResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#send-greeting-button-clicked",
@@ -827,6 +862,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("GetDynamicConfigurationRequest"),
         response: "GetDynamicConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-dynamic-configuration",
@@ -836,6 +872,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("GetConfigurationRequest"),
         response: "GetConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-configuration",
@@ -845,6 +882,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("GetLocalizationRequest"),
         response: "GetLocalizationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api#get-localization",
@@ -854,6 +892,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: None,
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("PingRequest"),
         response: "PingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#ping",
@@ -917,6 +956,7 @@ impl crate::Action for AcceptGreetingRequest {
 impl crate::WebAction for AcceptGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for AcceptGreetingRequest {}
 /// Any push payload of API v3.6, decoded by push name.
@@ -2219,6 +2259,7 @@ impl crate::Action for CancelGreetingRequest {
 impl crate::WebAction for CancelGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for CancelGreetingRequest {}
 /// A chat with one of its threads (get_chat, incoming_chat.chat).
@@ -2611,6 +2652,7 @@ impl crate::Action for CheckGoalsRequest {
 impl crate::WebAction for CheckGoalsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 /// Payload of the `customer_disconnected` push: the server is closing the customer's connection; `reason` tells whether and how to reconnect.
 ///
@@ -2800,6 +2842,7 @@ impl crate::Action for DeactivateChatRequest {
 impl crate::WebAction for DeactivateChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeactivateChatRequest {}
 /// Payload of `delete_chat_properties`.
@@ -2847,6 +2890,7 @@ impl crate::Action for DeleteChatPropertiesRequest {
 impl crate::WebAction for DeleteChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteChatPropertiesRequest {}
 /// Payload of `delete_event_properties`.
@@ -2905,6 +2949,7 @@ impl crate::Action for DeleteEventPropertiesRequest {
 impl crate::WebAction for DeleteEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteEventPropertiesRequest {}
 /// Payload of `delete_event` (since 3.6): deletes an event of the customer.
@@ -2955,6 +3000,7 @@ impl crate::Action for DeleteEventRequest {
 impl crate::WebAction for DeleteEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteEventRequest {}
 /// Payload of `delete_thread_properties`.
@@ -3009,6 +3055,7 @@ impl crate::Action for DeleteThreadPropertiesRequest {
 impl crate::WebAction for DeleteThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteThreadPropertiesRequest {}
 /// An event in a thread as the server returns it, told apart by `type`.
@@ -3514,6 +3561,7 @@ impl crate::Action for GetChatRequest {
 impl crate::WebAction for GetChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetChatRequest {}
 /// A chat with the requested (or latest) thread.
@@ -3619,6 +3667,7 @@ impl crate::Action for GetConfigurationRequest {
 impl crate::WebAction for GetConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Payload of `get_customer`: takes no fields (send an empty object).
 ///
@@ -3647,6 +3696,7 @@ impl crate::Action for GetCustomerRequest {
 impl crate::WebAction for GetCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetCustomerRequest {}
 /// Query of `get_dynamic_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself. Since 3.4 the server also accepts the legacy `license_id` instead.
@@ -3688,6 +3738,7 @@ impl crate::Action for GetDynamicConfigurationRequest {
 impl crate::WebAction for GetDynamicConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Payload of `get_form`: the form of a given type configured for a group.
 ///
@@ -3732,6 +3783,7 @@ impl crate::Action for GetFormRequest {
 impl crate::WebAction for GetFormRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetFormRequest {}
 /// Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -3782,6 +3834,7 @@ impl crate::Action for GetLocalizationRequest {
 impl crate::WebAction for GetLocalizationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Payload of `get_predicted_agent` (removed in 3.7): takes no fields (send an empty object). The customer must be logged in over RTM first.
 ///
@@ -3810,6 +3863,7 @@ impl crate::Action for GetPredictedAgentRequest {
 impl crate::WebAction for GetPredictedAgentRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetPredictedAgentRequest {}
 /// The agent who would most likely take the customer's chat.
@@ -3884,6 +3938,7 @@ impl crate::Action for GetUrlInfoRequest {
 impl crate::WebAction for GetUrlInfoRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetUrlInfoRequest {}
 /// A proactive greeting shown to the customer (login.greeting, incoming_greeting).
@@ -4548,6 +4603,7 @@ impl crate::Action for ListChatsRequest {
 impl crate::WebAction for ListChatsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListChatsRequest {}
 /// One page of chat summaries.
@@ -4641,6 +4697,7 @@ impl crate::Action for ListGroupPropertiesRequest {
 impl crate::WebAction for ListGroupPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
 ///
@@ -4675,6 +4732,7 @@ impl crate::Action for ListGroupStatusesRequest {
 impl crate::WebAction for ListGroupStatusesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListGroupStatusesRequest {}
 /// Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -4710,6 +4768,7 @@ impl crate::Action for ListLicensePropertiesRequest {
 impl crate::WebAction for ListLicensePropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Payload of `list_threads`: one page of the threads of a chat the customer has access to.
 ///
@@ -4769,6 +4828,7 @@ impl crate::Action for ListThreadsRequest {
 impl crate::WebAction for ListThreadsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListThreadsRequest {}
 /// One page of threads of a chat.
@@ -5005,6 +5065,7 @@ impl crate::Action for MarkEventsAsSeenRequest {
 impl crate::WebAction for MarkEventsAsSeenRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for MarkEventsAsSeenRequest {}
 /// Every push of API v3.6, in the manifest's order.
@@ -5263,6 +5324,7 @@ impl crate::Action for RequestEmailVerificationRequest {
 impl crate::WebAction for RequestEmailVerificationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 /// Payload of `request_welcome_message` (since 3.6). The message itself arrives later in the `incoming_welcome_message` push.
 ///
@@ -5297,6 +5359,7 @@ impl crate::Action for RequestWelcomeMessageRequest {
 impl crate::WebAction for RequestWelcomeMessageRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for RequestWelcomeMessageRequest {}
 /// Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
@@ -5350,6 +5413,7 @@ impl crate::Action for ResumeChatRequest {
 impl crate::WebAction for ResumeChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for ResumeChatRequest {}
 /// A rich message: cards with text, images and buttons.
@@ -5472,6 +5536,7 @@ impl crate::Action for SendEventRequest {
 impl crate::WebAction for SendEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendEventRequest {}
 /// Payload of `send_greeting_button_clicked` (since 3.6): the customer clicked a button of a greeting.
@@ -5518,6 +5583,7 @@ impl crate::Action for SendGreetingButtonClickedRequest {
 impl crate::WebAction for SendGreetingButtonClickedRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendGreetingButtonClickedRequest {}
 /// Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
@@ -5576,6 +5642,7 @@ impl crate::Action for SendRichMessagePostbackRequest {
 impl crate::WebAction for SendRichMessagePostbackRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendRichMessagePostbackRequest {}
 /// Payload of `send_sneak_peek`: shows agents what the customer is typing.
@@ -5619,6 +5686,7 @@ impl crate::Action for SendSneakPeekRequest {
 impl crate::WebAction for SendSneakPeekRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for SendSneakPeekRequest {}
 /// Payload of `set_customer_session_fields`.
@@ -5663,6 +5731,7 @@ impl crate::Action for SetCustomerSessionFieldsRequest {
 impl crate::WebAction for SetCustomerSessionFieldsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
 /// Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
@@ -5705,6 +5774,7 @@ impl crate::Action for StartChatRequest {
 impl crate::WebAction for StartChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for StartChatRequest {}
 /// The name of every type of API v3.6, sorted.
@@ -6127,6 +6197,7 @@ impl crate::Action for UpdateChatPropertiesRequest {
 impl crate::WebAction for UpdateChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateChatPropertiesRequest {}
 /// Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
@@ -6232,6 +6303,7 @@ impl crate::Action for UpdateCustomerRequest {
 impl crate::WebAction for UpdateCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateCustomerRequest {}
 /// Payload of `update_event_properties`.
@@ -6290,6 +6362,7 @@ impl crate::Action for UpdateEventPropertiesRequest {
 impl crate::WebAction for UpdateEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateEventPropertiesRequest {}
 /// Payload of `update_thread_properties`.
@@ -6344,6 +6417,7 @@ impl crate::Action for UpdateThreadPropertiesRequest {
 impl crate::WebAction for UpdateThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateThreadPropertiesRequest {}
 /// Payload of the `user_added_to_chat` push: a customer or an agent was added to the chat. An agent who writes to a chat without joining it comes with `user.present` set to false.

@@ -505,6 +505,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: None,
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("LoginRequest"),
         response: "LoginResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#login",
@@ -514,6 +515,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("ListChatsRequest"),
         response: "ListChatsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-chats",
@@ -523,6 +525,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("ListThreadsRequest"),
         response: "ListThreadsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-threads",
@@ -532,6 +535,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("GetChatRequest"),
         response: "GetChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-chat",
@@ -541,6 +545,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("StartChatRequest"),
         response: "StartChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#start-chat",
@@ -550,6 +555,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("ResumeChatRequest"),
         response: "ResumeChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#resume-chat",
@@ -559,6 +565,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("DeactivateChatRequest"),
         response: "DeactivateChatResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#deactivate-chat",
@@ -568,6 +575,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("SendEventRequest"),
         response: "SendEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-event",
@@ -577,6 +585,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("DeleteEventRequest"),
         response: "DeleteEventResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-event",
@@ -586,6 +595,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Multipart),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: None,
         response: "UploadFileResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#upload-file",
@@ -595,6 +605,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("SendRichMessagePostbackRequest"),
         response: "SendRichMessagePostbackResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-rich-message-postback",
@@ -604,6 +615,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("SendSneakPeekRequest"),
         response: "SendSneakPeekResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-sneak-peek",
@@ -613,6 +625,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateChatPropertiesRequest"),
         response: "UpdateChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-chat-properties",
@@ -622,6 +635,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("DeleteChatPropertiesRequest"),
         response: "DeleteChatPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-chat-properties",
@@ -631,6 +645,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateThreadPropertiesRequest"),
         response: "UpdateThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-thread-properties",
@@ -640,6 +655,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("DeleteThreadPropertiesRequest"),
         response: "DeleteThreadPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-thread-properties",
@@ -649,6 +665,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateEventPropertiesRequest"),
         response: "UpdateEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-event-properties",
@@ -658,6 +675,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("DeleteEventPropertiesRequest"),
         response: "DeleteEventPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-event-properties",
@@ -667,6 +685,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("ListLicensePropertiesRequest"),
         response: "ListLicensePropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-license-properties",
@@ -676,6 +695,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("ListGroupPropertiesRequest"),
         response: "ListGroupPropertiesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-group-properties",
@@ -685,6 +705,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateCustomerRequest"),
         response: "UpdateCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-customer",
@@ -694,6 +715,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: None,
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("UpdateCustomerPageRequest"),
         response: "UpdateCustomerPageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#update-customer-page",
@@ -703,6 +725,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("SetCustomerSessionFieldsRequest"),
         response: "SetCustomerSessionFieldsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#set-customer-session-fields",
@@ -712,6 +735,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("GetCustomerRequest"),
         response: "GetCustomerResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-customer",
@@ -721,6 +745,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("ListGroupStatusesRequest"),
         response: "ListGroupStatusesResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-group-statuses",
@@ -730,6 +755,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: Some("CheckGoalsRequest"),
         response: "CheckGoalsResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#check-goals",
@@ -739,6 +765,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("GetFormRequest"),
         response: "GetFormResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-form",
@@ -748,6 +775,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("GetUrlInfoRequest"),
         response: "GetUrlInfoResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-url-info",
@@ -757,6 +785,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("MarkEventsAsSeenRequest"),
         response: "MarkEventsAsSeenResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#mark-events-as-seen",
@@ -766,6 +795,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("AcceptGreetingRequest"),
         response: "AcceptGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#accept-greeting",
@@ -775,6 +805,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("CancelGreetingRequest"),
         response: "CancelGreetingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#cancel-greeting",
@@ -784,6 +815,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: false,
         needs_token: true,
+        idempotent: false,
         request: Some("RequestEmailVerificationRequest"),
         response: "RequestEmailVerificationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#request-email-verification",
@@ -793,6 +825,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("RequestWelcomeMessageRequest"),
         response: "RequestWelcomeMessageResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#request-welcome-message",
@@ -802,6 +835,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Post),
         rtm: true,
         needs_token: true,
+        idempotent: false,
         request: Some("SendGreetingButtonClickedRequest"),
         response: "SendGreetingButtonClickedResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-greeting-button-clicked",
@@ -811,6 +845,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("GetDynamicConfigurationRequest"),
         response: "GetDynamicConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-dynamic-configuration",
@@ -820,6 +855,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("GetConfigurationRequest"),
         response: "GetConfigurationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-configuration",
@@ -829,6 +865,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: Some(crate::WebMethod::Get),
         rtm: false,
         needs_token: false,
+        idempotent: true,
         request: Some("GetLocalizationRequest"),
         response: "GetLocalizationResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-localization",
@@ -838,6 +875,7 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         web: None,
         rtm: true,
         needs_token: true,
+        idempotent: true,
         request: Some("PingRequest"),
         response: "PingResponse",
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#ping",
@@ -901,6 +939,7 @@ impl crate::Action for AcceptGreetingRequest {
 impl crate::WebAction for AcceptGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for AcceptGreetingRequest {}
 /// Any push payload of API v3.7, decoded by push name.
@@ -2185,6 +2224,7 @@ impl crate::Action for CancelGreetingRequest {
 impl crate::WebAction for CancelGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for CancelGreetingRequest {}
 /// A chat with one of its threads (get_chat, incoming_chat.chat).
@@ -2561,6 +2601,7 @@ impl crate::Action for CheckGoalsRequest {
 impl crate::WebAction for CheckGoalsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 /// Payload of the `customer_disconnected` push: the server is closing the customer's connection; `reason` tells whether and how to reconnect.
 ///
@@ -2750,6 +2791,7 @@ impl crate::Action for DeactivateChatRequest {
 impl crate::WebAction for DeactivateChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeactivateChatRequest {}
 /// Payload of `delete_chat_properties`.
@@ -2797,6 +2839,7 @@ impl crate::Action for DeleteChatPropertiesRequest {
 impl crate::WebAction for DeleteChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteChatPropertiesRequest {}
 /// Payload of `delete_event_properties`.
@@ -2855,6 +2898,7 @@ impl crate::Action for DeleteEventPropertiesRequest {
 impl crate::WebAction for DeleteEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteEventPropertiesRequest {}
 /// Payload of `delete_event` (since 3.6): deletes an event of the customer.
@@ -2905,6 +2949,7 @@ impl crate::Action for DeleteEventRequest {
 impl crate::WebAction for DeleteEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteEventRequest {}
 /// Payload of `delete_thread_properties`.
@@ -2959,6 +3004,7 @@ impl crate::Action for DeleteThreadPropertiesRequest {
 impl crate::WebAction for DeleteThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for DeleteThreadPropertiesRequest {}
 /// An event in a thread as the server returns it, told apart by `type`.
@@ -3464,6 +3510,7 @@ impl crate::Action for GetChatRequest {
 impl crate::WebAction for GetChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetChatRequest {}
 /// A chat with the requested (or latest) thread.
@@ -3569,6 +3616,7 @@ impl crate::Action for GetConfigurationRequest {
 impl crate::WebAction for GetConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Payload of `get_customer`: takes no fields (send an empty object).
 ///
@@ -3597,6 +3645,7 @@ impl crate::Action for GetCustomerRequest {
 impl crate::WebAction for GetCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetCustomerRequest {}
 /// Query of `get_dynamic_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself. Since 3.4 the server also accepts the legacy `license_id` instead.
@@ -3638,6 +3687,7 @@ impl crate::Action for GetDynamicConfigurationRequest {
 impl crate::WebAction for GetDynamicConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Payload of `get_form`: the form of a given type configured for a group.
 ///
@@ -3682,6 +3732,7 @@ impl crate::Action for GetFormRequest {
 impl crate::WebAction for GetFormRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetFormRequest {}
 /// Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -3732,6 +3783,7 @@ impl crate::Action for GetLocalizationRequest {
 impl crate::WebAction for GetLocalizationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Payload of `get_url_info`: a preview of a web page.
 ///
@@ -3771,6 +3823,7 @@ impl crate::Action for GetUrlInfoRequest {
 impl crate::WebAction for GetUrlInfoRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for GetUrlInfoRequest {}
 /// A proactive greeting shown to the customer (login.greeting, incoming_greeting).
@@ -4460,6 +4513,7 @@ impl crate::Action for ListChatsRequest {
 impl crate::WebAction for ListChatsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListChatsRequest {}
 /// One page of chat info entries (3.7: `chats_info` replaces `chats_summary`).
@@ -4553,6 +4607,7 @@ impl crate::Action for ListGroupPropertiesRequest {
 impl crate::WebAction for ListGroupPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
 ///
@@ -4587,6 +4642,7 @@ impl crate::Action for ListGroupStatusesRequest {
 impl crate::WebAction for ListGroupStatusesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListGroupStatusesRequest {}
 /// Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -4622,6 +4678,7 @@ impl crate::Action for ListLicensePropertiesRequest {
 impl crate::WebAction for ListLicensePropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
+    const IDEMPOTENT: bool = true;
 }
 /// Payload of `list_threads`: one page of the threads of a chat the customer has access to.
 ///
@@ -4681,6 +4738,7 @@ impl crate::Action for ListThreadsRequest {
 impl crate::WebAction for ListThreadsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for ListThreadsRequest {}
 /// One page of threads of a chat.
@@ -4917,6 +4975,7 @@ impl crate::Action for MarkEventsAsSeenRequest {
 impl crate::WebAction for MarkEventsAsSeenRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for MarkEventsAsSeenRequest {}
 /// Every push of API v3.7, in the manifest's order.
@@ -5175,6 +5234,7 @@ impl crate::Action for RequestEmailVerificationRequest {
 impl crate::WebAction for RequestEmailVerificationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 /// Payload of `request_welcome_message` (since 3.6). The message itself arrives later in the `incoming_welcome_message` push.
 ///
@@ -5209,6 +5269,7 @@ impl crate::Action for RequestWelcomeMessageRequest {
 impl crate::WebAction for RequestWelcomeMessageRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for RequestWelcomeMessageRequest {}
 /// Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
@@ -5262,6 +5323,7 @@ impl crate::Action for ResumeChatRequest {
 impl crate::WebAction for ResumeChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for ResumeChatRequest {}
 /// A rich message: cards with text, images and buttons.
@@ -5392,6 +5454,7 @@ impl crate::Action for SendEventRequest {
 impl crate::WebAction for SendEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendEventRequest {}
 /// Payload of `send_greeting_button_clicked` (since 3.6): the customer clicked a button of a greeting.
@@ -5438,6 +5501,7 @@ impl crate::Action for SendGreetingButtonClickedRequest {
 impl crate::WebAction for SendGreetingButtonClickedRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendGreetingButtonClickedRequest {}
 /// Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
@@ -5496,6 +5560,7 @@ impl crate::Action for SendRichMessagePostbackRequest {
 impl crate::WebAction for SendRichMessagePostbackRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for SendRichMessagePostbackRequest {}
 /// Payload of `send_sneak_peek`: shows agents what the customer is typing.
@@ -5539,6 +5604,7 @@ impl crate::Action for SendSneakPeekRequest {
 impl crate::WebAction for SendSneakPeekRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for SendSneakPeekRequest {}
 /// Payload of `set_customer_session_fields`.
@@ -5583,6 +5649,7 @@ impl crate::Action for SetCustomerSessionFieldsRequest {
 impl crate::WebAction for SetCustomerSessionFieldsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
 /// Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
@@ -5625,6 +5692,7 @@ impl crate::Action for StartChatRequest {
 impl crate::WebAction for StartChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = false;
 }
 impl crate::RtmAction for StartChatRequest {}
 /// The name of every type of API v3.7, sorted.
@@ -6045,6 +6113,7 @@ impl crate::Action for UpdateChatPropertiesRequest {
 impl crate::WebAction for UpdateChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateChatPropertiesRequest {}
 /// Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
@@ -6150,6 +6219,7 @@ impl crate::Action for UpdateCustomerRequest {
 impl crate::WebAction for UpdateCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateCustomerRequest {}
 /// Payload of `update_event_properties`.
@@ -6208,6 +6278,7 @@ impl crate::Action for UpdateEventPropertiesRequest {
 impl crate::WebAction for UpdateEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateEventPropertiesRequest {}
 /// Payload of `update_thread_properties`.
@@ -6262,6 +6333,7 @@ impl crate::Action for UpdateThreadPropertiesRequest {
 impl crate::WebAction for UpdateThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
+    const IDEMPOTENT: bool = true;
 }
 impl crate::RtmAction for UpdateThreadPropertiesRequest {}
 /// Payload of the `user_added_to_chat` push: a customer or an agent was added to the chat. An agent who writes to a chat without joining it comes with `user.present` set to false.

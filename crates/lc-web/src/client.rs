@@ -1,0 +1,657 @@
+//! [`WebClient`] and its builder.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use lc_types::auth::{AccessToken, StaticToken, TokenProvider};
+use lc_types::web::{self, HttpRequest};
+use lc_types::{ApiVersion, ErrorType, Region, WebAction, WebMethod};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::error::{Error, ErrorKind};
+use crate::retry::RetryPolicy;
+
+/// The production API origin; every region is reachable there with `X-Region`.
+pub const DEFAULT_BASE_URL: &str = "https://api.livechatinc.com";
+
+/// The default time a call may take (per attempt): a little more than the server's own
+/// 15 s ([`lc_types::limits::SERVER_REQUEST_TIMEOUT`]), so its `request_timeout` arrives first.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The default time to establish a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What came with an answer besides its body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseMeta {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `x-debug-id` header (quote it to LiveChat support).
+    pub debug_id: Option<String>,
+    /// The `Legacy` header: the version is legacy (its value is a date).
+    pub legacy: Option<String>,
+    /// The `Deprecation` header: the version is deprecated (its value is a date).
+    pub deprecation: Option<String>,
+    /// How many requests the call took (1 without retries).
+    pub attempts: u32,
+    /// The region the answering request was sent to (`X-Region`), if any.
+    pub region: Option<Region>,
+    /// The HTTP version of the answer (HTTP/1.1 or HTTP/2).
+    pub http_version: reqwest::Version,
+}
+
+/// A client of the Customer Chat Web API, for one organization: cheap to clone (clones share
+/// the connection pool, the token provider and the region).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), lc_web::Error> {
+/// use lc_types::v3_6::{GetCustomerRequest, ListChatsRequest};
+/// let client = lc_web::WebClient::builder("my-organization-id")
+///     .token("dal:customer-access-token")
+///     .build()?;
+/// let customer = client.call(&GetCustomerRequest::default()).await?;
+/// let chats = client.call(&ListChatsRequest::default()).await?;
+/// println!("{} chats; the customer: {customer:?}", chats.total_chats);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct WebClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    organization_id: String,
+    base_url: String,
+    region_urls: Vec<(Region, String)>,
+    version: ApiVersion,
+    tokens: Option<Arc<dyn TokenProvider>>,
+    region: RwLock<Option<Region>>,
+    retry: RetryPolicy,
+    timeout: Duration,
+    headers: HeaderMap,
+    warned: Mutex<Vec<(ApiVersion, &'static str)>>,
+    /// The `Authorization` value of the last token, reused while the token is the same.
+    authorization: Mutex<Option<(AccessToken, HeaderValue)>>,
+}
+
+static X_REGION: HeaderName = HeaderName::from_static("x-region");
+static LEGACY: HeaderName = HeaderName::from_static("legacy");
+static DEPRECATION: HeaderName = HeaderName::from_static("deprecation");
+static X_DEBUG_ID: HeaderName = HeaderName::from_static("x-debug-id");
+
+/// The header name of a codec header, without parsing the two the codec uses.
+fn header_name(name: &str) -> Result<HeaderName, Error> {
+    if name.eq_ignore_ascii_case(web::CONTENT_TYPE) {
+        Ok(reqwest::header::CONTENT_TYPE)
+    } else if name.eq_ignore_ascii_case(web::X_REGION) {
+        Ok(X_REGION.clone())
+    } else {
+        HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::new(ErrorKind::Config(format!("header `{name}`"))))
+    }
+}
+
+impl fmt::Debug for WebClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebClient")
+            .field("organization_id", &self.inner.organization_id)
+            .field("base_url", &self.inner.base_url)
+            .field("version", &self.inner.version)
+            .field("region", &*self.inner.region.read().expect("not poisoned"))
+            .field("has_token_provider", &self.inner.tokens.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`WebClient`]; see [`WebClient::builder`].
+#[must_use]
+pub struct WebClientBuilder {
+    organization_id: String,
+    tokens: Option<Arc<dyn TokenProvider>>,
+    base_url: String,
+    region_urls: Vec<(Region, String)>,
+    region: Option<Region>,
+    version: ApiVersion,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    user_agent: String,
+    headers: Vec<(String, String)>,
+    proxy: Option<String>,
+    http: Option<reqwest::Client>,
+    accept_invalid_certs: bool,
+    http2_prior_knowledge: bool,
+}
+
+impl fmt::Debug for WebClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebClientBuilder")
+            .field("organization_id", &self.organization_id)
+            .field("base_url", &self.base_url)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The version calls without a request type use by default: 3.6 (stable) when compiled in,
+/// else the newest compiled version.
+fn default_version() -> ApiVersion {
+    let apis = lc_types::apis();
+    if apis.iter().any(|a| a.version == ApiVersion::V3_6) {
+        ApiVersion::V3_6
+    } else {
+        apis.last().map_or(ApiVersion::V3_6, |a| a.version)
+    }
+}
+
+impl WebClientBuilder {
+    /// A static access token (`dal:…`; a leading `Bearer ` is removed).
+    pub fn token(self, token: impl Into<String>) -> Self {
+        self.token_provider(StaticToken::new(token))
+    }
+
+    /// Where tokens come from: [`StaticToken`], [`lc_types::auth::token_fn`],
+    /// [`AccountsTokenProvider`](crate::AccountsTokenProvider) or your own.
+    pub fn token_provider(self, provider: impl TokenProvider + 'static) -> Self {
+        self.shared_token_provider(Arc::new(provider))
+    }
+
+    /// A token provider shared with others (e.g. with an `lc-rtm` connection).
+    pub fn shared_token_provider(mut self, provider: Arc<dyn TokenProvider>) -> Self {
+        self.tokens = Some(provider);
+        self
+    }
+
+    /// The API origin, e.g. `http://127.0.0.1:8080` for `lc-mock` ([`DEFAULT_BASE_URL`] by
+    /// default).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The origin to use for `region` instead of the base URL (e.g. `https://api-fra.livechatinc.com`
+    /// for `fra`); without one, the base URL with `X-Region` is used.
+    pub fn region_base_url(mut self, region: Region, url: impl Into<String>) -> Self {
+        self.region_urls.retain(|(r, _)| *r != region);
+        self.region_urls.push((region, url.into()));
+        self
+    }
+
+    /// The region to send (`X-Region`) instead of the token's prefix.
+    pub fn region(mut self, region: Region) -> Self {
+        self.region = Some(region);
+        self
+    }
+
+    /// The version of calls that name none ([`WebClient::call_value`],
+    /// [`WebClient::upload_file`] without [`Upload::version`](crate::Upload::version)); typed
+    /// calls use their request type's version.
+    pub fn api_version(mut self, version: ApiVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// The time each attempt may take ([`DEFAULT_TIMEOUT`] by default).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The time to establish a connection ([`DEFAULT_CONNECT_TIMEOUT`] by default).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// When and how to retry ([`RetryPolicy::default`]: 3 attempts within 30 s).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The `User-Agent` (`lc-web/<version>` by default).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// A header sent with every request (e.g. `X-Debug-Id`).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// An HTTP(S) proxy for every request, e.g. `http://proxy.local:3128`.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
+    /// Use this `reqwest::Client` (its pool, TLS and proxy settings); the builder's connect
+    /// timeout, user agent, proxy and HTTP/2 options then do not apply.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Speak HTTP/2 without negotiating it first (for `http://` servers that speak HTTP/2,
+    /// such as `lc-mock`; over TLS, HTTP/2 is negotiated anyway).
+    pub fn http2_prior_knowledge(mut self) -> Self {
+        self.http2_prior_knowledge = true;
+        self
+    }
+
+    /// **Dangerous**: accept any TLS certificate, so anyone on the path can read and change
+    /// the traffic, tokens included. For test servers with self-signed certificates only.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.accept_invalid_certs = accept;
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<WebClient, Error> {
+        let config = |what: String| Error::new(ErrorKind::Config(what));
+        let http = match self.http {
+            Some(http) => http,
+            None => {
+                let mut b = reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .user_agent(self.user_agent)
+                    .https_only(false)
+                    .danger_accept_invalid_certs(self.accept_invalid_certs);
+                if self.http2_prior_knowledge {
+                    b = b.http2_prior_knowledge();
+                }
+                if let Some(proxy) = &self.proxy {
+                    let proxy = reqwest::Proxy::all(proxy).map_err(|e| config(format!("proxy: {}", e.without_url())))?;
+                    b = b.proxy(proxy);
+                }
+                b.build().map_err(|e| config(format!("HTTP client: {e}")))?
+            }
+        };
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| config(format!("header name `{name}`")))?;
+            let v = HeaderValue::from_str(value).map_err(|_| config(format!("the value of header `{name}`")))?;
+            headers.append(n, v);
+        }
+        for url in std::iter::once(&self.base_url).chain(self.region_urls.iter().map(|(_, u)| u)) {
+            reqwest::Url::parse(url).map_err(|e| config(format!("base URL `{url}`: {e}")))?;
+        }
+        Ok(WebClient {
+            inner: Arc::new(Inner {
+                http,
+                organization_id: self.organization_id,
+                base_url: self.base_url,
+                region_urls: self.region_urls,
+                version: self.version,
+                tokens: self.tokens,
+                region: RwLock::new(self.region),
+                retry: self.retry,
+                timeout: self.timeout,
+                headers,
+                warned: Mutex::default(),
+                authorization: Mutex::default(),
+            }),
+        })
+    }
+}
+
+/// What one call is: its action, version and the properties retries depend on.
+#[derive(Clone, Copy)]
+pub(crate) struct Spec<'a> {
+    pub version: ApiVersion,
+    pub action: &'a str,
+    pub needs_token: bool,
+    pub idempotent: bool,
+}
+
+/// One attempt's request, from the codec, with the body for a multipart upload.
+pub(crate) struct Prepared {
+    pub http: HttpRequest,
+    /// The multipart body and its `Content-Type` and `Content-Length`.
+    pub multipart: Option<(reqwest::Body, String, u64)>,
+}
+
+/// Builds the request of an attempt for a region.
+pub(crate) type Make<'a> = dyn Fn(Option<&Region>) -> Result<Prepared, Error> + Send + Sync + 'a;
+
+/// What a retry loop does after a failed attempt.
+enum Next {
+    Refresh(AccessToken),
+    Switch(Region),
+    Backoff(Option<Duration>),
+    Fail,
+}
+
+impl WebClient {
+    /// A builder for a client of organization `organization_id` (the `organization_id` query
+    /// parameter of every call).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lc_web::{RetryPolicy, WebClient};
+    /// let client = WebClient::builder("my-organization-id")
+    ///     .token("dal:customer-access-token")
+    ///     .timeout(Duration::from_secs(15))
+    ///     .retry(RetryPolicy::default().max_attempts(5))
+    ///     .header("X-Debug-Id", "checkout-42")
+    ///     .build()?;
+    /// assert_eq!(client.organization_id(), "my-organization-id");
+    /// # Ok::<(), lc_web::Error>(())
+    /// ```
+    pub fn builder(organization_id: impl Into<String>) -> WebClientBuilder {
+        WebClientBuilder {
+            organization_id: organization_id.into(),
+            tokens: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            region_urls: Vec::new(),
+            region: None,
+            version: default_version(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            user_agent: concat!("lc-web/", env!("CARGO_PKG_VERSION")).to_owned(),
+            headers: Vec::new(),
+            proxy: None,
+            http: None,
+            accept_invalid_certs: false,
+            http2_prior_knowledge: false,
+        }
+    }
+
+    /// The organization calls are made for.
+    pub fn organization_id(&self) -> &str {
+        &self.inner.organization_id
+    }
+
+    /// The version of calls that name none.
+    pub fn api_version(&self) -> ApiVersion {
+        self.inner.version
+    }
+
+    /// The region calls are sent to: the configured one, or the one a `misdirected_request`
+    /// named; `None` when the token's prefix decides.
+    pub fn region(&self) -> Option<Region> {
+        self.inner.region.read().expect("not poisoned").clone()
+    }
+
+    /// Calls the action of `request` in its version and decodes its response.
+    ///
+    /// Retries what the [`RetryPolicy`] allows (never a non-idempotent action that may have
+    /// reached the server), gets a new token once on `authentication`, and switches region
+    /// once on `misdirected_request`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: lc_web::WebClient) -> Result<(), lc_web::Error> {
+    /// use lc_types::{v3_6, v3_7};
+    /// let chat = client.call(&v3_6::StartChatRequest::default()).await?;
+    /// let event = v3_6::MessageEventInput::new("Hello");
+    /// client.call(&v3_6::SendEventRequest::new(chat.chat_id.clone(), event)).await?;
+    /// // Versions mix freely: the request type names its version.
+    /// let chats = client.call(&v3_7::ListChatsRequest::default()).await?;
+    /// # let _ = chats; Ok(()) }
+    /// ```
+    pub async fn call<R: WebAction + Sync>(&self, request: &R) -> Result<R::Response, Error> {
+        self.call_with_meta(request).await.map(|(response, _)| response)
+    }
+
+    /// [`WebClient::call`], also giving the answer's [`ResponseMeta`] (status, `x-debug-id`,
+    /// `Legacy`/`Deprecation`, attempts).
+    pub async fn call_with_meta<R: WebAction + Sync>(&self, request: &R) -> Result<(R::Response, ResponseMeta), Error> {
+        let spec = Spec {
+            version: R::VERSION,
+            action: R::NAME,
+            needs_token: R::NEEDS_TOKEN,
+            idempotent: R::IDEMPOTENT,
+        };
+        let org = self.inner.organization_id.as_str();
+        let make = move |region: Option<&Region>| -> Result<Prepared, Error> {
+            let http = HttpRequest::new(request, org, region).map_err(|e| Error::with_source(ErrorKind::Encode, e))?;
+            Ok(Prepared { http, multipart: None })
+        };
+        let (status, body, meta) = self.run(spec, &make).await?;
+        let response = web::decode_response::<R>(status, &body).map_err(Error::from_response)?;
+        Ok((response, meta))
+    }
+
+    /// Calls `action` by name with a JSON payload in the client's default version (see
+    /// [`WebClientBuilder::api_version`]), for tools that choose the action at run time.
+    /// The action must exist over the Web API in that version; `upload_file` is refused (use
+    /// [`WebClient::upload_file`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: lc_web::WebClient) -> Result<(), lc_web::Error> {
+    /// let customer = client.call_value("get_customer", &serde_json::json!({})).await?;
+    /// # let _ = customer; Ok(()) }
+    /// ```
+    pub async fn call_value(&self, action: &str, payload: &serde_json::Value) -> Result<serde_json::Value, Error> {
+        self.call_value_in(self.inner.version, action, payload).await
+    }
+
+    /// [`WebClient::call_value`] in `version`.
+    pub async fn call_value_in(&self, version: ApiVersion, action: &str, payload: &serde_json::Value) -> Result<serde_json::Value, Error> {
+        let info = lc_types::api(version)
+            .and_then(|api| api.action(action))
+            .filter(|a| matches!(a.web, Some(WebMethod::Get | WebMethod::Post)))
+            .ok_or_else(|| Error::new(ErrorKind::Config(format!("no JSON Web action `{action}` in v{version}"))))?;
+        let spec = Spec {
+            version,
+            action: info.name,
+            needs_token: info.needs_token,
+            idempotent: info.idempotent,
+        };
+        let org = self.inner.organization_id.as_str();
+        let method = info.web.expect("filtered");
+        let make = move |region: Option<&Region>| -> Result<Prepared, Error> {
+            let http = HttpRequest::from_parts(version, info.name, method, payload, org, region)
+                .map_err(|e| Error::with_source(ErrorKind::Encode, e))?;
+            Ok(Prepared { http, multipart: None })
+        };
+        let (status, body, _) = self.run(spec, &make).await?;
+        web::decode(status, &body).map_err(Error::from_response)
+    }
+
+    /// The token for a call, when it needs one and a provider is set.
+    async fn token(&self, spec: &Spec<'_>) -> Result<Option<AccessToken>, Error> {
+        match (&self.inner.tokens, spec.needs_token) {
+            (Some(provider), true) => provider
+                .token()
+                .await
+                .map(Some)
+                .map_err(|e| Error::with_source(ErrorKind::Token, e)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Sends the call until it succeeds or must fail; gives the 2xx status, body and meta.
+    pub(crate) async fn run(&self, spec: Spec<'_>, make: &Make<'_>) -> Result<(u16, Bytes, ResponseMeta), Error> {
+        let started = Instant::now();
+        let policy = &self.inner.retry;
+        let mut attempts = 0u32;
+        let mut refreshed = false;
+        let mut switched = false;
+        loop {
+            attempts += 1;
+            let token = self.token(&spec).await?;
+            let region = self.region().or_else(|| token.as_ref().and_then(AccessToken::region));
+            let prepared = make(region.as_ref())?;
+            let request = self.request(prepared, token.as_ref(), region.as_ref())?;
+            tracing::debug!(action = spec.action, version = %spec.version, attempt = attempts, "lc-web: sending");
+            let (error, retry_after) = match self.inner.http.execute(request).await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let mut meta = self.meta(&spec, status, response.headers(), attempts, region);
+                    meta.http_version = response.version();
+                    let retry_after = retry_after(response.headers());
+                    match response.bytes().await {
+                        Ok(body) if (200..300).contains(&status) => return Ok((status, body, meta)),
+                        Ok(body) => {
+                            let e = web::decode::<serde::de::IgnoredAny>(status, &body).expect_err("a status other than 2xx is an error");
+                            (Error::from_response(e), retry_after)
+                        }
+                        Err(e) => (Error::transport(e, self.inner.timeout), None),
+                    }
+                }
+                Err(e) => (Error::transport(e, self.inner.timeout), None),
+            };
+            let next = match self.next(&spec, &error, token, refreshed, switched) {
+                Next::Backoff(_) if attempts >= policy.attempts => Next::Fail,
+                Next::Backoff(after) => {
+                    let delay = policy.delay(attempts, after.or(retry_after));
+                    if started.elapsed() + delay > policy.max_elapsed {
+                        Next::Fail
+                    } else {
+                        Next::Backoff(Some(delay))
+                    }
+                }
+                other => other,
+            };
+            match next {
+                Next::Refresh(token) => {
+                    tracing::info!(action = spec.action, "lc-web: the token was refused; getting a new one");
+                    if let Some(provider) = &self.inner.tokens {
+                        provider.invalidate(&token);
+                    }
+                    refreshed = true;
+                }
+                Next::Switch(region) => {
+                    tracing::info!(action = spec.action, region = %region, "lc-web: misdirected request; switching region");
+                    *self.inner.region.write().expect("not poisoned") = Some(region);
+                    switched = true;
+                }
+                Next::Backoff(delay) => {
+                    let delay = delay.unwrap_or_default();
+                    tracing::info!(action = spec.action, attempt = attempts, error = %error, delay_ms = delay.as_millis() as u64, "lc-web: retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                Next::Fail => {
+                    tracing::debug!(action = spec.action, attempt = attempts, error = %error, "lc-web: call failed");
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    /// What to do after `error`. A retry of a call the server may have acted on is allowed
+    /// only for idempotent actions.
+    fn next(&self, spec: &Spec<'_>, error: &Error, token: Option<AccessToken>, refreshed: bool, switched: bool) -> Next {
+        match error.kind() {
+            ErrorKind::Api(e) => match e.kind() {
+                ErrorType::Authentication if !refreshed && token.is_some() => Next::Refresh(token.expect("checked")),
+                ErrorType::MisdirectedRequest if !switched => match e.region() {
+                    Some(region) => Next::Switch(region),
+                    None => Next::Fail,
+                },
+                // Refused before anything was done: safe for every action.
+                ErrorType::TooManyRequests | ErrorType::ServiceUnavailable | ErrorType::PendingRequestsLimitReached => Next::Backoff(None),
+                // May come after the server acted (`internal`, `request_timeout`).
+                t if t.is_retryable() && spec.idempotent => Next::Backoff(None),
+                _ => Next::Fail,
+            },
+            ErrorKind::Status { status: 429, .. } => Next::Backoff(None),
+            ErrorKind::Status { status: 502..=504, .. } if spec.idempotent => Next::Backoff(None),
+            // Not connected: nothing was sent.
+            ErrorKind::Transport { connect: true } => Next::Backoff(None),
+            ErrorKind::Transport { connect: false } | ErrorKind::Timeout(_) if spec.idempotent => Next::Backoff(None),
+            _ => Next::Fail,
+        }
+    }
+
+    /// The origin for `region`.
+    fn base_url(&self, region: Option<&Region>) -> &str {
+        region
+            .and_then(|r| self.inner.region_urls.iter().find(|(u, _)| u == r))
+            .map_or(&self.inner.base_url, |(_, url)| url)
+    }
+
+    /// The reqwest request of an attempt.
+    fn request(&self, prepared: Prepared, token: Option<&AccessToken>, region: Option<&Region>) -> Result<reqwest::Request, Error> {
+        let Prepared { http, multipart } = prepared;
+        let url = http.url(self.base_url(region));
+        let url = reqwest::Url::parse(&url).map_err(|e| Error::new(ErrorKind::Config(format!("request URL: {e}"))))?;
+        let method = match http.method {
+            web::Method::Get => reqwest::Method::GET,
+            web::Method::Post => reqwest::Method::POST,
+        };
+        let mut request = reqwest::Request::new(method, url);
+        *request.timeout_mut() = Some(self.inner.timeout);
+        let headers = request.headers_mut();
+        if !self.inner.headers.is_empty() {
+            headers.extend(self.inner.headers.clone());
+        }
+        for (name, value) in &http.headers {
+            let name = header_name(name)?;
+            let value = if value == web::APPLICATION_JSON {
+                HeaderValue::from_static(web::APPLICATION_JSON)
+            } else {
+                HeaderValue::from_str(value).map_err(|_| Error::new(ErrorKind::Config(format!("header value of `{name}`"))))?
+            };
+            headers.insert(name, value);
+        }
+        if let Some(token) = token {
+            headers.insert(reqwest::header::AUTHORIZATION, self.authorization(token)?);
+        }
+        match (http.body, multipart) {
+            (web::Body::Json(bytes), _) => *request.body_mut() = Some(bytes.into()),
+            (web::Body::Multipart(_), Some((body, content_type, len))) => {
+                let content_type = HeaderValue::try_from(content_type).map_err(|_| Error::new(ErrorKind::Config("boundary".into())))?;
+                headers.insert(reqwest::header::CONTENT_TYPE, content_type);
+                headers.insert(reqwest::header::CONTENT_LENGTH, HeaderValue::from(len));
+                *request.body_mut() = Some(body);
+            }
+            _ => {}
+        }
+        Ok(request)
+    }
+
+    /// `Bearer <token>`, marked sensitive; built once per token.
+    fn authorization(&self, token: &AccessToken) -> Result<HeaderValue, Error> {
+        let mut cached = self.inner.authorization.lock().expect("not poisoned");
+        if let Some((t, value)) = &*cached {
+            if t.same_as(token) || t == token {
+                return Ok(value.clone());
+            }
+        }
+        let mut value = HeaderValue::from_maybe_shared(Bytes::from(format!("Bearer {}", token.secret())))
+            .map_err(|_| Error::new(ErrorKind::Config("the access token is not a valid header value".into())))?;
+        value.set_sensitive(true);
+        *cached = Some((token.clone(), value.clone()));
+        Ok(value)
+    }
+
+    /// The meta of an answer; warns once per version and header about `Legacy`/`Deprecation`.
+    fn meta(&self, spec: &Spec<'_>, status: u16, headers: &HeaderMap, attempts: u32, region: Option<Region>) -> ResponseMeta {
+        let text = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let legacy = text(&LEGACY);
+        let deprecation = text(&DEPRECATION);
+        for (name, value) in [("Legacy", &legacy), ("Deprecation", &deprecation)] {
+            if let Some(date) = value {
+                let mut warned = self.inner.warned.lock().expect("not poisoned");
+                if !warned.contains(&(spec.version, name)) {
+                    warned.push((spec.version, name));
+                    tracing::warn!(version = %spec.version, header = name, date = %date, "lc-web: API v{} is {}", spec.version,
+                        if name == "Legacy" { "legacy" } else { "deprecated" });
+                }
+            }
+        }
+        ResponseMeta {
+            status,
+            debug_id: text(&X_DEBUG_ID),
+            legacy,
+            deprecation,
+            attempts,
+            region,
+            http_version: reqwest::Version::HTTP_11,
+        }
+    }
+}
+
+/// The `Retry-After` header in seconds, when present.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}

@@ -1,0 +1,226 @@
+//! [`Error`]: what a call reports when it does not give the response.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use lc_types::{ApiError, DecodeError, ResponseError};
+
+/// The error of a [`WebClient`](crate::WebClient) call: a [`kind`](Error::kind) to decide on,
+/// and the underlying error as its [`source`](StdError::source).
+///
+/// No part of it (kind, message, source) contains the access token.
+///
+/// ```
+/// use lc_web::{Error, ErrorKind};
+/// fn describe(e: &Error) -> String {
+///     match e.kind() {
+///         ErrorKind::Api(api) => format!("the API said {}", api.kind()),
+///         ErrorKind::Timeout(_) => "too slow".into(),
+///         _ if e.is_retryable() => "try again later".into(),
+///         _ => e.to_string(),
+///     }
+/// }
+/// # let _ = describe;
+/// ```
+#[derive(Debug)]
+pub struct Error {
+    /// Boxed: errors travel in `Result`s, which stay small.
+    kind: Box<ErrorKind>,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+/// What went wrong.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The API answered with its error envelope: type, message, data, HTTP status and the raw
+    /// body ([`ApiError`]).
+    Api(ApiError),
+    /// A successful answer that does not decode as the response: the JSON path and the raw
+    /// body ([`DecodeError`]).
+    Decode(DecodeError),
+    /// A failed HTTP answer without the API's error envelope (a proxy's error page, ...).
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The body as received.
+        body: String,
+    },
+    /// The request could not be sent or its answer not read (connection refused or reset,
+    /// TLS, ...); the source is the transport's error.
+    Transport {
+        /// Whether the connection failed before the request was sent, so the server cannot
+        /// have acted on it.
+        connect: bool,
+    },
+    /// No answer within the request timeout.
+    Timeout(Duration),
+    /// The file is larger than the upload limit; nothing was sent.
+    TooLarge {
+        /// The file's size in bytes.
+        len: u64,
+        /// The limit ([`lc_types::limits::MAX_UPLOAD_BYTES`]).
+        limit: u64,
+    },
+    /// The call was cancelled with a [`CancelHandle`](crate::CancelHandle).
+    Cancelled,
+    /// The token provider failed; the source says why.
+    Token,
+    /// The request did not encode as JSON (no generated request type does this).
+    Encode,
+    /// Reading the file to upload failed.
+    Io,
+    /// The client's configuration is invalid (a URL, header or proxy that does not parse).
+    Config(String),
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind) -> Self {
+        Error {
+            kind: Box::new(kind),
+            source: None,
+        }
+    }
+
+    pub(crate) fn with_source(kind: ErrorKind, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Error {
+            kind: Box::new(kind),
+            source: Some(source.into()),
+        }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The kind, consuming the error.
+    pub fn into_kind(self) -> ErrorKind {
+        *self.kind
+    }
+
+    /// The API's error, when the API answered with one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match &*self.kind {
+            ErrorKind::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether the same call may succeed later, after a backoff: a retryable API error type
+    /// ([`ErrorType::is_retryable`](lc_types::ErrorType::is_retryable)), a transport failure, a
+    /// timeout, or HTTP 429/502/503/504 without an envelope. The client has already retried
+    /// what its [`RetryPolicy`](crate::RetryPolicy) allows; this says whether trying again
+    /// later makes sense. Whether repeating the action is safe is another question (see
+    /// [`WebAction::IDEMPOTENT`](lc_types::WebAction::IDEMPOTENT)).
+    pub fn is_retryable(&self) -> bool {
+        match &*self.kind {
+            ErrorKind::Api(e) => e.kind().is_retryable(),
+            ErrorKind::Status { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            ErrorKind::Transport { .. } | ErrorKind::Timeout(_) => true,
+            _ => false,
+        }
+    }
+
+    pub(crate) fn from_response(e: ResponseError) -> Self {
+        match e {
+            ResponseError::Api(e) => Error::new(ErrorKind::Api(e)),
+            ResponseError::Decode(e) => Error::new(ErrorKind::Decode(e)),
+            ResponseError::Status { status, body } => Error::new(ErrorKind::Status { status, body }),
+            other => Error::new(ErrorKind::Status {
+                status: other.status().unwrap_or(0),
+                body: other.raw().to_owned(),
+            }),
+        }
+    }
+
+    /// A reqwest error, without its URL (which holds the organization ID, never a token, but
+    /// stays out of messages anyway).
+    pub(crate) fn transport(e: reqwest::Error, timeout: Duration) -> Self {
+        if e.is_timeout() {
+            return Error::with_source(ErrorKind::Timeout(timeout), e.without_url());
+        }
+        let connect = e.is_connect();
+        Error::with_source(ErrorKind::Transport { connect }, e.without_url())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.kind {
+            ErrorKind::Api(e) => write!(f, "API error {e}"),
+            ErrorKind::Decode(e) => write!(f, "the response does not decode: {e}"),
+            ErrorKind::Status { status, body } => {
+                // The wording (and the shortened body) of lc-types' ResponseError.
+                let e = ResponseError::Status {
+                    status: *status,
+                    body: body.clone(),
+                };
+                write!(f, "{e}")
+            }
+            ErrorKind::Transport { connect: true } => f.write_str("could not connect to the API"),
+            ErrorKind::Transport { connect: false } => f.write_str("the HTTP exchange with the API failed"),
+            ErrorKind::Timeout(d) => write!(f, "no answer within {d:?}"),
+            ErrorKind::TooLarge { len, limit } => write!(f, "the file has {len} bytes, more than the {limit} the API accepts"),
+            ErrorKind::Cancelled => f.write_str("the call was cancelled"),
+            ErrorKind::Token => f.write_str("the token provider failed"),
+            ErrorKind::Encode => f.write_str("the request does not encode"),
+            ErrorKind::Io => f.write_str("reading the file to upload failed"),
+            ErrorKind::Config(what) => write!(f, "invalid client configuration: {what}"),
+        }?;
+        if let Some(source) = &self.source {
+            if !matches!(*self.kind, ErrorKind::Api(_) | ErrorKind::Decode(_)) {
+                write!(f, ": {source}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match &*self.kind {
+            ErrorKind::Api(e) => Some(e),
+            ErrorKind::Decode(e) => Some(e),
+            _ => self.source.as_deref().map(|e| e as &(dyn StdError + 'static)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync_static<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn error_is_send_sync_static_and_small() {
+        assert_send_sync_static::<Error>();
+        assert_send_sync_static::<ErrorKind>();
+        assert!(std::mem::size_of::<Error>() <= 24, "{}", std::mem::size_of::<Error>());
+    }
+
+    #[test]
+    fn retryable_kinds() {
+        let api = |t: &str| {
+            let raw = format!(r#"{{"error":{{"type":"{t}","message":"m"}}}}"#);
+            Error::from_response(lc_types::web::decode::<serde_json::Value>(400, raw.as_bytes()).unwrap_err())
+        };
+        assert!(api("service_unavailable").is_retryable());
+        assert!(!api("validation").is_retryable());
+        assert!(Error::new(ErrorKind::Timeout(Duration::from_secs(1))).is_retryable());
+        assert!(!Error::new(ErrorKind::Cancelled).is_retryable());
+        let status = |s| {
+            Error::new(ErrorKind::Status {
+                status: s,
+                body: String::new(),
+            })
+        };
+        assert!(status(503).is_retryable());
+        assert!(!status(404).is_retryable());
+        assert_eq!(api("validation").to_string(), "API error validation: m (HTTP 400)");
+        assert!(api("validation").api_error().is_some());
+        assert!(StdError::source(&api("validation")).is_some());
+    }
+}

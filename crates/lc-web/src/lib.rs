@@ -1,0 +1,55 @@
+//! The LiveChat **Customer Chat Web API** (HTTP) client: every action of every version, typed.
+//!
+//! [`WebClient::call`] takes any `lc-types` request with [`WebAction`](lc_types::WebAction)
+//! and returns its typed response; the request type names its API version, so one client
+//! mixes 3.5, 3.6 and 3.7 calls. The wire form (path, query, body, `X-Region`) and the
+//! decoding of answers come from the codec in [`lc_types::web`]; this crate adds the I/O:
+//! reqwest with rustls (certificates always verified unless you call
+//! [`WebClientBuilder::danger_accept_invalid_certs`]), tokens, regions, timeouts and retries.
+//!
+//! - **Tokens**: any [`TokenProvider`] (the trait lives in
+//!   `lc-types`, so `lc-rtm` shares it without depending on this crate): a static token, your
+//!   own async function ([`lc_types::auth::token_fn`]), or [`AccountsTokenProvider`], which
+//!   gets customer tokens from the LiveChat accounts service and renews them before they
+//!   expire. On `authentication` the client drops the token, gets a new one and retries once.
+//! - **Regions**: `X-Region` from the token's prefix (`dal:`/`fra:`); on
+//!   `misdirected_request` the client switches to `error.data.region` for that call and the
+//!   ones after, and retries once.
+//! - **Retries**: [`RetryPolicy`], exponential backoff with jitter, bounded in attempts and
+//!   time, for retryable errors and connection failures only, and never a second send of a
+//!   non-idempotent action (`send_event`, `start_chat`, ...) the server may have received.
+//! - **Uploads**: [`WebClient::upload_file`] from bytes, a path or a stream, with progress and
+//!   cancellation, the 10 MB limit checked before sending.
+//! - **Errors**: [`Error`] with [`ErrorKind`] (API error with type, message, data, status and
+//!   raw body; decode error with the JSON path; transport; timeout; ...). Tokens never appear
+//!   in errors, `Debug` output or logs.
+//!
+//! ```no_run
+//! use lc_types::v3_6::{MessageEventInput, SendEventRequest, StartChatRequest};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), lc_web::Error> {
+//! let client = lc_web::WebClient::builder("my-organization-id")
+//!     .token("dal:customer-access-token")
+//!     .build()?;
+//! let chat = client.call(&StartChatRequest::default()).await?;
+//! let sent = client
+//!     .call(&SendEventRequest::new(chat.chat_id, MessageEventInput::new("Hello!")))
+//!     .await?;
+//! println!("sent {}", sent.event_id);
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+mod accounts;
+mod client;
+mod error;
+mod retry;
+mod upload;
+
+pub use accounts::{AccountsTokenProvider, DEFAULT_ACCOUNTS_URL};
+pub use client::{ResponseMeta, WebClient, WebClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use error::{Error, ErrorKind};
+pub use lc_types::auth::{token_fn, AccessToken, StaticToken, TokenError, TokenProvider};
+pub use retry::RetryPolicy;
+pub use upload::{CancelHandle, Progress, Upload};

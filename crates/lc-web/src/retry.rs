@@ -1,0 +1,112 @@
+//! [`RetryPolicy`]: how often and how long a call is retried.
+
+use std::time::Duration;
+
+/// When a failed call is sent again: at most [`max_attempts`](RetryPolicy::max_attempts)
+/// requests in all, within [`max_elapsed`](RetryPolicy::max_elapsed), waiting an exponential
+/// backoff with jitter between them (or the `Retry-After` the server asks for, if longer).
+///
+/// Only these are retried: retryable API errors (`too_many_requests`, `service_unavailable`,
+/// `internal`, `request_timeout`), HTTP 429/502/503/504 without an envelope, connection
+/// failures and timeouts, and of those, the ones the server may have acted on (a timeout, a
+/// connection lost mid-request, `internal`, `request_timeout`, 502–504) only for actions that
+/// are [idempotent](lc_types::WebAction::IDEMPOTENT). A token refresh after `authentication`
+/// and a region switch after `misdirected_request` happen once per call, outside this budget.
+///
+/// ```
+/// use std::time::Duration;
+/// use lc_web::RetryPolicy;
+/// let policy = RetryPolicy::default()
+///     .max_attempts(5)
+///     .backoff(Duration::from_millis(100), Duration::from_secs(2))
+///     .max_elapsed(Duration::from_secs(10));
+/// assert_eq!(RetryPolicy::none().attempts(), 1);
+/// # let _ = policy;
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub(crate) attempts: u32,
+    pub(crate) initial: Duration,
+    pub(crate) max_backoff: Duration,
+    pub(crate) max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 3 attempts, backoff from 250 ms up to 4 s, all within 30 s.
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 3,
+            initial: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(4),
+            max_elapsed: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn none() -> Self {
+        RetryPolicy {
+            attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// At most `n` requests per call, the first included (at least 1).
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.attempts = n.max(1);
+        self
+    }
+
+    /// The backoff before the first retry, doubling up to `max`.
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial = initial;
+        self.max_backoff = max.max(initial);
+        self
+    }
+
+    /// No retry starts when it would end later than `d` after the call began.
+    pub fn max_elapsed(mut self, d: Duration) -> Self {
+        self.max_elapsed = d;
+        self
+    }
+
+    /// The most requests per call.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The wait after attempt `attempt` (1-based): half the exponential backoff plus a random
+    /// part of the other half ("equal jitter"), at least `retry_after` when the server asked.
+    pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let exp = self
+            .initial
+            .saturating_mul(1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX))
+            .min(self.max_backoff);
+        let half = exp / 2;
+        let jitter = half.mul_f64(fastrand::f64());
+        (half + jitter).max(retry_after.unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped() {
+        let p = RetryPolicy::default().backoff(Duration::from_millis(100), Duration::from_millis(400));
+        for _ in 0..100 {
+            let d1 = p.delay(1, None);
+            assert!((Duration::from_millis(50)..=Duration::from_millis(100)).contains(&d1), "{d1:?}");
+            let d3 = p.delay(3, None);
+            assert!((Duration::from_millis(200)..=Duration::from_millis(400)).contains(&d3), "{d3:?}");
+            let d40 = p.delay(40, None);
+            assert!(d40 <= Duration::from_millis(400), "{d40:?}");
+        }
+        let spread: std::collections::BTreeSet<_> = (0..50).map(|_| p.delay(2, None)).collect();
+        assert!(spread.len() > 10, "jitter varies the delay");
+        assert_eq!(p.delay(1, Some(Duration::from_secs(2))), Duration::from_secs(2));
+        assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
+    }
+}

@@ -1,0 +1,100 @@
+//! What the end-to-end tests share: a mock on loopback and clients of it.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use lc_mock::{Config, MockServer};
+use lc_web::{RetryPolicy, WebClient, WebClientBuilder};
+
+/// A mock with the default configuration.
+pub async fn mock() -> MockServer {
+    MockServer::start(Config::default()).await.expect("the mock starts")
+}
+
+/// The mock's origin, `http://127.0.0.1:PORT`.
+pub fn origin(server: &MockServer) -> String {
+    format!("http://{}", server.addr())
+}
+
+/// A builder for a client of the mock, with short backoffs.
+pub fn builder(server: &MockServer) -> WebClientBuilder {
+    WebClient::builder(server.organization_id())
+        .base_url(origin(server))
+        .retry(RetryPolicy::default().backoff(Duration::from_millis(10), Duration::from_millis(50)))
+}
+
+/// A client of the mock for `token`.
+pub fn client(server: &MockServer, token: &str) -> WebClient {
+    builder(server).token(token).build().expect("a client")
+}
+
+/// A one-answer-per-connection HTTP/1.1 server on loopback that answers the requests it gets
+/// with `answers` in turn (the last one repeated), each a full HTTP response text. Counts the
+/// requests it read.
+pub async fn raw_server(answers: Vec<String>) -> Raw {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = heads.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            let answer = answers[n.min(answers.len() - 1)].clone();
+            let log = log.clone();
+            tokio::spawn(async move {
+                // Read the head and the announced body, then answer and close.
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(read) = socket.read(&mut chunk).await else { return };
+                    if read == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..read]);
+                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let len = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len {
+                            log.lock().unwrap().push(String::from_utf8_lossy(&buf).into_owned());
+                            break;
+                        }
+                    }
+                }
+                if answer == "RESET" {
+                    return; // close without answering
+                }
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    Raw {
+        url: format!("http://{addr}"),
+        count,
+        requests: heads,
+    }
+}
+
+/// A [`raw_server`]: its origin, how many requests it read, and each request's text.
+pub struct Raw {
+    pub url: String,
+    pub count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// An HTTP/1.1 response with `status`, extra header lines and `body`.
+pub fn answer(status: &str, headers: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
+        body.len()
+    )
+}
