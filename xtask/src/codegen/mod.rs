@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::bundle::{self, pascal, Bundle};
 use crate::postprocess::{self, Context};
 
+mod features;
 mod write;
 
 pub use write::write_or_check;
@@ -21,9 +22,6 @@ pub type Output = BTreeMap<PathBuf, String>;
 
 pub const GENERATED_DIR: &str = "crates/lc-types/src/generated";
 pub const CARGO_TOML: &str = "crates/lc-types/Cargo.toml";
-const FEATURES_START: &str = "# @generated-features-start (kept in step by `cargo xtask codegen`)";
-const FEATURES_END: &str = "# @generated-features-end";
-
 /// The version directories under `schema/`, oldest first.
 pub fn versions(root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     let dir = root.join("schema");
@@ -73,7 +71,7 @@ pub fn generate(root: &Path) -> Result<Output, Vec<String>> {
     out.insert(Path::new(GENERATED_DIR).join("versioned.rs"), versioned_rs(&modules));
     let cargo = fs::read_to_string(root.join(CARGO_TOML)).map_err(|e| vec![format!("{CARGO_TOML}: {e}")])?;
     let versions: Vec<(String, String)> = codes.iter().map(|c| (c.version.clone(), c.module.clone())).collect();
-    out.insert(PathBuf::from(CARGO_TOML), features(&cargo, &versions).map_err(|e| vec![e])?);
+    out.insert(PathBuf::from(CARGO_TOML), features::features(&cargo, &versions).map_err(|e| vec![e])?);
     Ok(out)
 }
 
@@ -285,23 +283,6 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
         "use lc_types::{Frame, VersionedPush};\nlet text = r#\"{\"version\":\"3.6\",\"action\":\"greeting_accepted\",\"type\":\"push\",\"payload\":{\"unique_id\":\"u1\"}}\"#;\nlet Frame::Push(frame) = lc_types::from_str(text).unwrap() else { panic!() };\nlet push = frame.decode_any(lc_types::ApiVersion::V3_6).unwrap();\nassert_eq!(push.version(), Some(lc_types::ApiVersion::V3_6));\nassert!(matches!(push, VersionedPush::V3_6(lc_types::v3_6::AnyPush::GreetingAccepted(_))));\n\n// A version this build does not have keeps the payload verbatim.\nlet push = VersionedPush::decode(\"9.9\", \"greeting_accepted\", r#\"{\"unique_id\":\"u1\"}\"#).unwrap();\nassert!(push.is_unsupported());\nassert_eq!(push.as_unsupported().unwrap().version(), Some(\"9.9\"));",
     );
     quote!(#request #push)
-}
-
-/// Rewrites the features block of `lc-types/Cargo.toml` to list every version.
-fn features(cargo: &str, modules: &[(String, String)]) -> Result<String, String> {
-    let (head, rest) = cargo
-        .split_once(FEATURES_START)
-        .ok_or_else(|| format!("{CARGO_TOML}: no `{FEATURES_START}` line"))?;
-    let (_, tail) = rest
-        .split_once(FEATURES_END)
-        .ok_or_else(|| format!("{CARGO_TOML}: no `{FEATURES_END}` line"))?;
-    let mut block = String::new();
-    for (_, module) in modules {
-        block.push_str(&format!("{module} = []\n"));
-    }
-    let all: Vec<String> = modules.iter().map(|(_, m)| format!("\"{m}\"")).collect();
-    block.push_str(&format!("# Every API version.\nall-versions = [{}]\n", all.join(", ")));
-    Ok(format!("{head}{FEATURES_START}\n{block}{FEATURES_END}{tail}"))
 }
 
 /// The code of one version, before it is split between the version's module and shared modules.

@@ -1,4 +1,4 @@
-//! Step 7, the writer: takes the generated files ([`Output`], path relative to the workspace
+//! Step 8, the writer: takes the generated files ([`Output`], path relative to the workspace
 //! root -> text) and writes them to the tree, or with `--check` compares them with it. Gives the
 //! number of files written (or removed), or every stale, missing and orphaned file.
 
