@@ -12,9 +12,11 @@ use serde_json::Value;
 use crate::bundle::{self, pascal, Bundle};
 use crate::postprocess::{self, Context};
 
+mod discover;
 mod features;
 mod write;
 
+pub use discover::{module_name, versions};
 pub use write::write_or_check;
 
 /// The generated files, by path relative to the workspace root.
@@ -22,33 +24,6 @@ pub type Output = BTreeMap<PathBuf, String>;
 
 pub const GENERATED_DIR: &str = "crates/lc-types/src/generated";
 pub const CARGO_TOML: &str = "crates/lc-types/Cargo.toml";
-/// The version directories under `schema/`, oldest first.
-pub fn versions(root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
-    let dir = root.join("schema");
-    let entries = fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut out = Vec::new();
-    for e in entries.filter_map(Result::ok) {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(v) = name.strip_prefix('v') {
-            if let Some((major, minor)) = v.split_once('.') {
-                if let (Ok(major), Ok(minor)) = (major.parse::<u16>(), minor.parse::<u16>()) {
-                    out.push(((major, minor), v.to_owned(), e.path()));
-                }
-            }
-        }
-    }
-    out.sort();
-    if out.is_empty() {
-        return Err(format!("{}: no version directories (v<major>.<minor>)", dir.display()));
-    }
-    Ok(out.into_iter().map(|(_, v, p)| (v, p)).collect())
-}
-
-/// `3.6` -> `v3_6`.
-pub fn module_name(version: &str) -> String {
-    format!("v{}", version.replace('.', "_"))
-}
-
 /// Generates every file in memory.
 pub fn generate(root: &Path) -> Result<Output, Vec<String>> {
     let mut codes = Vec::new();
