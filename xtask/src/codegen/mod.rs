@@ -5,8 +5,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote, ToTokens};
 use serde_json::Value;
 
 use crate::bundle::{self, Bundle};
@@ -17,13 +15,14 @@ mod features;
 mod generated_mod;
 mod manifest;
 mod render;
+mod share;
 mod versioned;
 mod write;
 
-use render::{item_key, render};
 
 pub use discover::{module_name, versions};
 pub use generated_mod::mod_rs;
+pub use share::{assemble, Module};
 pub use write::write_or_check;
 
 /// The generated files, by path relative to the workspace root.
@@ -55,17 +54,6 @@ pub fn generate(root: &Path) -> Result<Output, Vec<String>> {
     let versions: Vec<(String, String)> = codes.iter().map(|c| (c.version.clone(), c.module.clone())).collect();
     out.insert(PathBuf::from(CARGO_TOML), features::features(&cargo, &versions).map_err(|e| vec![e])?);
     Ok(out)
-}
-
-/// One generated module: an API version's, or one holding the types that several versions share.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Module {
-    /// `v3_6`, or `shared_v3_5_v3_6`.
-    pub name: String,
-    /// The version modules it serves (its own name for a version module).
-    pub versions: Vec<String>,
-    /// `3.6` for a version module.
-    pub version: Option<String>,
 }
 
 /// The code of one version, before it is split between the version's module and shared modules.
@@ -170,266 +158,9 @@ pub fn version_code(b: &Bundle) -> Result<VersionCode, Vec<String>> {
     Ok(VersionCode {
         version: b.version.clone(),
         module: module_name(&b.version),
-        types: by_owner(file.items).map_err(|e| vec![format!("v{}: {e}", b.version)])?,
+        types: share::by_owner(file.items).map_err(|e| vec![format!("v{}: {e}", b.version)])?,
         manifest: manifest.items,
         bound,
         links,
     })
-}
-
-/// The generated type names an item's tokens mention.
-fn mentions(tokens: TokenStream, known: &BTreeMap<String, Vec<syn::Item>>, out: &mut BTreeSet<String>) {
-    for t in tokens {
-        match t {
-            proc_macro2::TokenTree::Ident(i) => {
-                let i = i.to_string();
-                if known.contains_key(&i) {
-                    out.insert(i);
-                }
-            }
-            proc_macro2::TokenTree::Group(g) => mentions(g.stream(), known, out),
-            _ => {}
-        }
-    }
-}
-
-/// Groups items by the type that owns them: a struct or enum owns itself; an impl belongs to the
-/// type it names, and an impl naming two (`From<Newtype> for Inner`, `From<Variant> for Union`)
-/// to the one whose definition refers to the other, so that it moves with that type.
-fn by_owner(items: Vec<syn::Item>) -> Result<BTreeMap<String, Vec<syn::Item>>, String> {
-    let mut types: BTreeMap<String, Vec<syn::Item>> = BTreeMap::new();
-    let mut impls = Vec::new();
-    for item in items {
-        match &item {
-            syn::Item::Struct(x) => types.entry(x.ident.to_string()).or_default().insert(0, item),
-            syn::Item::Enum(x) => types.entry(x.ident.to_string()).or_default().insert(0, item),
-            syn::Item::Impl(_) => impls.push(item),
-            other => {
-                return Err(format!(
-                    "internal: an item the generator does not place: {}",
-                    other.to_token_stream()
-                ))
-            }
-        }
-    }
-    let defs: BTreeMap<String, BTreeSet<String>> = types
-        .iter()
-        .map(|(name, items)| {
-            let mut m = BTreeSet::new();
-            mentions(items[0].to_token_stream(), &types, &mut m);
-            m.remove(name);
-            (name.clone(), m)
-        })
-        .collect();
-    for item in impls {
-        let syn::Item::Impl(i) = &item else { unreachable!() };
-        let mut named = BTreeSet::new();
-        mentions(i.self_ty.to_token_stream(), &types, &mut named);
-        if let Some((path, _)) = &i.trait_ {
-            mentions(path.to_token_stream(), &types, &mut named);
-        }
-        let self_name = match &*i.self_ty {
-            syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-            _ => None,
-        };
-        let owner = named
-            .iter()
-            .find(|n| named.iter().all(|o| o == *n || defs[*n].contains(o)))
-            .cloned()
-            .or(self_name.filter(|n| types.contains_key(n)))
-            .or_else(|| named.iter().next().cloned())
-            .ok_or_else(|| format!("internal: an impl that names no generated type: {}", i.self_ty.to_token_stream()))?;
-        types.get_mut(&owner).expect("a known type").push(item);
-    }
-    Ok(types)
-}
-
-/// Splits the versions' code into files: a type whose code, and the code of everything it refers
-/// to, is identical in several versions goes once into a shared module that each of them
-/// re-exports; the rest stays in its version's module. Returns (file stem, text) and the modules.
-pub fn assemble(codes: &[VersionCode]) -> (Vec<(String, String)>, Vec<Module>) {
-    // Per version: type -> (its code as text, the types it refers to).
-    let facts: Vec<BTreeMap<&str, (String, BTreeSet<String>)>> = codes
-        .iter()
-        .map(|c| {
-            c.types
-                .iter()
-                .map(|(name, items)| {
-                    let mut tokens = TokenStream::new();
-                    items.iter().for_each(|i| i.to_tokens(&mut tokens));
-                    let mut refs = BTreeSet::new();
-                    mentions(tokens.clone(), &c.types, &mut refs);
-                    refs.remove(name);
-                    (name.as_str(), (tokens.to_string(), refs))
-                })
-                .collect()
-        })
-        .collect();
-    // class[(type, version)] = the versions that can share that version's type: same code, not
-    // bound to a version, and every type it refers to shared by them too (a fixpoint).
-    let mut class: BTreeMap<(&str, usize), BTreeSet<usize>> = BTreeMap::new();
-    for (v, c) in codes.iter().enumerate() {
-        for name in c.types.keys() {
-            let same = (0..codes.len())
-                .filter(|&w| {
-                    w == v
-                        || (!c.bound.contains(name)
-                            && !codes[w].bound.contains(name)
-                            && facts[w].get(name.as_str()).is_some_and(|f| f.0 == facts[v][name.as_str()].0))
-                })
-                .collect();
-            class.insert((name.as_str(), v), same);
-        }
-    }
-    loop {
-        let mut changed = false;
-        for (v, f) in facts.iter().enumerate() {
-            for (name, (_, refs)) in f {
-                let mut set = class[&(*name, v)].clone();
-                for r in refs {
-                    let of_ref = &class[&(r.as_str(), v)];
-                    set.retain(|w| of_ref.contains(w));
-                }
-                if set != class[&(*name, v)] {
-                    class.insert((name, v), set);
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    let module_of = |set: &BTreeSet<usize>| -> String {
-        let names: Vec<&str> = set.iter().map(|&v| codes[v].module.as_str()).collect();
-        if names.len() == 1 {
-            names[0].to_owned()
-        } else {
-            format!("shared_{}", names.join("_"))
-        }
-    };
-    // Shared module name -> (its versions, type -> items, the (module, type)s its types refer to).
-    type Shared = (BTreeSet<usize>, BTreeMap<String, Vec<syn::Item>>, BTreeSet<(String, String)>);
-    let mut shared: BTreeMap<String, Shared> = BTreeMap::new();
-    let mut files = Vec::new();
-    let mut modules = Vec::new();
-    for (v, c) in codes.iter().enumerate() {
-        let mut own = Vec::new();
-        let mut reexports: BTreeSet<(String, String)> = BTreeSet::new();
-        for (name, items) in &c.types {
-            let set = &class[&(name.as_str(), v)];
-            // Added after the sharing is decided: the links differ between versions.
-            let mut items = items.clone();
-            link_docs(&mut items[0], set.iter().map(|&w| (&codes[w].version, codes[w].links.get(name))));
-            if set.len() == 1 {
-                own.extend(items);
-                continue;
-            }
-            let module = module_of(set);
-            reexports.insert((module.clone(), name.clone()));
-            if set.iter().next() == Some(&v) {
-                let entry = shared
-                    .entry(module)
-                    .or_insert_with(|| (set.clone(), BTreeMap::new(), BTreeSet::new()));
-                entry.1.insert(name.clone(), items);
-                for r in &facts[v][name.as_str()].1 {
-                    entry.2.insert((module_of(&class[&(r.as_str(), v)]), r.clone()));
-                }
-            }
-        }
-        own.extend(c.manifest.iter().cloned());
-        own.sort_by_cached_key(item_key);
-        let uses = reexports.iter().map(|(m, t)| {
-            let (m, t) = (format_ident!("{m}"), format_ident!("{t}"));
-            quote!(pub use super::#m::#t;)
-        });
-        let shared_doc = if reexports.is_empty() {
-            ""
-        } else {
-            "//!\n//! A type that is identical in several versions (its schema and everything it refers to) is\n//! generated once and re-exported here, so the same value moves between versions unchanged.\n"
-        };
-        let header = format!(
-            "// @generated by `cargo xtask codegen` from `schema/v{v}/`. Do not edit by hand: change the\n// schema or the generator and regenerate.\n//! The Customer Chat API v{v}: every object, request, response and push, generated from\n//! `schema/v{v}/`.\n{shared_doc}",
-            v = c.version
-        );
-        files.push((c.module.clone(), render(&header, quote!(#(#uses)*), own)));
-        modules.push(Module {
-            name: c.module.clone(),
-            versions: vec![c.module.clone()],
-            version: Some(c.version.clone()),
-        });
-    }
-    for (name, (set, types, refs)) in shared {
-        let versions: Vec<&str> = set.iter().map(|&v| codes[v].version.as_str()).collect();
-        let mut items: Vec<syn::Item> = types.into_values().flatten().collect();
-        items.sort_by_cached_key(item_key);
-        // `refs` may name a type only where a variant of the same name is meant (`EventInput::Form`).
-        let used = used_names(&items);
-        let uses = refs.iter().filter(|(m, t)| *m != name && used.contains(t)).map(|(m, t)| {
-            let (m, t) = (format_ident!("{m}"), format_ident!("{t}"));
-            quote!(use super::#m::#t;)
-        });
-        let dirs: Vec<String> = versions.iter().map(|v| format!("`schema/v{v}/`")).collect();
-        let header = format!(
-            "// @generated by `cargo xtask codegen` from {}. Do not edit by hand: change the\n// schema or the generator and regenerate.\n//! The types that API v{} share: their schemas, and everything those refer to, are identical.\n",
-            dirs.join(" and "),
-            versions.join(" and v")
-        );
-        files.push((name.clone(), render(&header, quote!(#(#uses)*), items)));
-        modules.push(Module {
-            name,
-            versions: set.iter().map(|&v| codes[v].module.clone()).collect(),
-            version: None,
-        });
-    }
-    (files, modules)
-}
-
-/// Appends to a request, response or push type's docs the link to its section of the API
-/// reference in each version that has it (`versions`: (version, its links for the type)).
-fn link_docs<'a>(item: &mut syn::Item, versions: impl Iterator<Item = (&'a String, Option<&'a Vec<(String, String)>>)>) {
-    // Action or push name -> (version, link).
-    let mut by_name: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
-    for (version, links) in versions {
-        for (name, url) in links.into_iter().flatten() {
-            by_name.entry(name).or_default().push((version, url));
-        }
-    }
-    if by_name.is_empty() {
-        return;
-    }
-    let attrs = match item {
-        syn::Item::Struct(s) => &mut s.attrs,
-        syn::Item::Enum(e) => &mut e.attrs,
-        _ => return,
-    };
-    attrs.push(syn::parse_quote!(#[doc = ""]));
-    for (name, uses) in by_name {
-        let line = match uses.as_slice() {
-            [(version, url)] => format!("API reference: [`{name}` (v{version})]({url})."),
-            _ => {
-                let links: Vec<String> = uses.iter().map(|(version, url)| format!("[v{version}]({url})")).collect();
-                format!("API reference of `{name}`: {}.", links.join(", "))
-            }
-        };
-        attrs.push(syn::parse_quote!(#[doc = #line]));
-    }
-}
-
-/// The first segment of every path in `items`: the names they use from elsewhere.
-fn used_names(items: &[syn::Item]) -> BTreeSet<String> {
-    struct Names(BTreeSet<String>);
-    impl<'a> syn::visit::Visit<'a> for Names {
-        fn visit_path(&mut self, p: &'a syn::Path) {
-            if let Some(first) = p.segments.first() {
-                self.0.insert(first.ident.to_string());
-            }
-            syn::visit::visit_path(self, p);
-        }
-    }
-    let mut names = Names(BTreeSet::new());
-    for item in items {
-        syn::visit::Visit::visit_item(&mut names, item);
-    }
-    names.0
 }
