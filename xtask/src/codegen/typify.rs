@@ -1,0 +1,114 @@
+//! Step 3, the typify driver: takes one version's [`Bundle`] and gives its [`VersionCode`]. Runs
+//! typify on the bundled definitions, then the syn pass (step 4, [`crate::postprocess`]), adds the
+//! manifest-driven items (step 5, [`super::manifest`]) and groups the items by owning type (for
+//! step 6, [`super::share`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::discover::module_name;
+use super::{manifest, share};
+use crate::bundle::Bundle;
+use crate::postprocess::{self, Context};
+
+/// The code of one version, before it is split between the version's module and shared modules.
+pub struct VersionCode {
+    /// `3.6`.
+    pub version: String,
+    /// `v3_6`.
+    pub module: String,
+    /// Type name -> its items: the definition, then every impl it owns.
+    pub types: BTreeMap<String, Vec<syn::Item>>,
+    /// The items generated from the manifest (trait impls, `Any*` enums, tables).
+    pub manifest: Vec<syn::Item>,
+    /// Types tied to this version by a trait impl naming it (requests, push payloads): never shared.
+    pub bound: BTreeSet<String>,
+    /// Request, response and push types -> the (action or push name, docs link) of each use.
+    pub links: BTreeMap<String, Vec<(String, String)>>,
+}
+
+/// typify, the syn pass and the manifest-driven code for one version.
+pub fn version_code(b: &Bundle) -> Result<VersionCode, Vec<String>> {
+    let mut settings = ::typify::TypeSpaceSettings::default();
+    settings.with_derive("PartialEq".to_owned());
+    settings.with_map_type("::std::collections::BTreeMap".to_owned());
+    for u in &b.unions {
+        settings.with_replacement(&u.name, &u.name, std::iter::empty());
+    }
+    for (name, path) in &b.core {
+        settings.with_replacement(name, path, std::iter::empty());
+    }
+    let date_time = schemars::schema::SchemaObject {
+        instance_type: Some(schemars::schema::InstanceType::String.into()),
+        format: Some("date-time".to_owned()),
+        ..Default::default()
+    };
+    settings.with_conversion(date_time, "crate::Timestamp", std::iter::empty());
+
+    let root: schemars::schema::RootSchema = serde_json::from_value(serde_json::json!({ "definitions": b.definitions }))
+        .map_err(|e| vec![format!("v{}: the bundle is not a schema typify reads: {e}", b.version)])?;
+    let mut space = ::typify::TypeSpace::new(&settings);
+    // typify panics (rather than failing) on some inputs; the bundler rules those out, but a panic
+    // must still name the version.
+    let added = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| space.add_root_schema(root)));
+    match added {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return Err(vec![format!("v{}: typify: {e}", b.version)]),
+        Err(_) => return Err(vec![format!("v{}: typify panicked (see above)", b.version)]),
+    }
+    let mut file: syn::File =
+        syn::parse2(space.to_stream()).map_err(|e| vec![format!("v{}: typify output does not parse: {e}", b.version)])?;
+
+    // Objects with no known fields (the bundler allows them only at the root): typify makes them a
+    // map newtype; the pass makes them structs holding only `extra`.
+    let empty_objects: BTreeMap<String, String> = b
+        .definitions
+        .iter()
+        .filter(|(_, s)| s.get("properties").and_then(Value::as_object).is_some_and(|p| p.is_empty()))
+        .map(|(n, s)| {
+            (
+                n.clone(),
+                s.get("description").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    postprocess::process(&mut file, &Context { bundle: b, empty_objects })
+        .map_err(|e| e.into_iter().map(|m| format!("v{}: {m}", b.version)).collect::<Vec<_>>())?;
+    let mut types: Vec<String> = file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            syn::Item::Struct(s) => Some(s.ident.to_string()),
+            syn::Item::Enum(e) => Some(e.ident.to_string()),
+            _ => None,
+        })
+        .chain(b.core.keys().cloned())
+        .collect();
+    types.sort();
+    let manifest: syn::File =
+        syn::parse2(manifest::manifest_items(b, &types)).map_err(|e| vec![format!("internal: manifest code does not parse: {e}")])?;
+    let bound = b
+        .actions
+        .iter()
+        .filter_map(|a| a.request.clone())
+        .chain(b.pushes.iter().map(|p| p.payload.clone()))
+        .collect();
+    let mut links: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for a in &b.actions {
+        for ty in a.request.iter().chain([&a.response]) {
+            links.entry(ty.clone()).or_default().push((a.name.clone(), a.docs.clone()));
+        }
+    }
+    for p in &b.pushes {
+        links.entry(p.payload.clone()).or_default().push((p.name.clone(), p.docs.clone()));
+    }
+    Ok(VersionCode {
+        version: b.version.clone(),
+        module: module_name(&b.version),
+        types: share::by_owner(file.items).map_err(|e| vec![format!("v{}: {e}", b.version)])?,
+        manifest: manifest.items,
+        bound,
+        links,
+    })
+}
