@@ -4,18 +4,18 @@
 //! The pipeline, in order ([`generate`] runs steps 1 to 7, `main` then calls step 8):
 //!
 //! 1. [`discover`]: the version directories under `schema/`, oldest first.
-//! 2. [`crate::bundle`]: one version's schema files and manifest -> a [`Bundle`](crate::bundle::Bundle)
-//!    (checked, with every definition in one map).
+//! 2. [`crate::bundle`]: one version's schema files, checked -> a [`Bundle`](crate::bundle::Bundle),
+//!    the single-root `definitions` typify takes plus the manifest's actions and pushes.
 //! 3. [`typify`]: a bundle -> typify's items for it, then steps 4 and 5 -> a [`VersionCode`].
-//! 4. [`crate::postprocess`]: the syn pass over typify's items (unions, `extra`, docs, ...).
+//! 4. [`crate::postprocess`]: the syn pass over typify's items (open enums, unions, `extra`, ...).
 //! 5. [`manifest`]: the items the manifest gives (trait impls, `Any*` enums, tables).
 //! 6. [`share`]: every version's code -> the files of the version modules and of the modules
 //!    holding the types several versions share, and the [`Module`] list.
 //! 7. The crate-level files, from the module list: [`generated_mod`] (`generated/mod.rs`),
-//!    [`versioned`] (`generated/versioned.rs`), [`features`] (the features of `lc-types/Cargo.toml`).
+//!    [`versioned`] (`generated/versioned.rs`), [`features`] (`lc-types/Cargo.toml`'s features).
 //! 8. [`write`](mod@write): the files -> the tree (or, with `--check`, a comparison with it).
 //!
-//! [`render`] turns items into a file's text for steps 6 and 7; [`crate::tidy`] tidies them.
+//! [`render`] holds what steps 5 to 7 share: doc lines, the order of items, a file's text.
 
 use std::collections::BTreeMap;
 use std::fs;
