@@ -69,6 +69,19 @@ pub(crate) fn validate_request(shared: &Shared, version: ApiVersion, action: &st
     }
 }
 
+/// The next injected error ([`FaultControl::fail_next`](crate::FaultControl::fail_next)), if one is pending: every customer
+/// action (`upload_file` too) fails with it before doing anything.
+pub(crate) fn injected_fault(shared: &Shared) -> Result<(), Refusal> {
+    match shared.faults.take_error() {
+        Some(kind) => Err(Refusal::new(
+            kind.clone(),
+            Refusal::status_of(&kind),
+            format!("Injected fault: {kind}"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Runs a customer action: faults, schema validation, then [`transact`].
 pub(crate) fn execute(
     shared: &Shared,
@@ -78,13 +91,7 @@ pub(crate) fn execute(
     payload: &Value,
     caller: &Caller,
 ) -> Result<Value, Refusal> {
-    if let Some(kind) = shared.faults.take_error() {
-        return Err(Refusal::new(
-            kind.clone(),
-            Refusal::status_of(&kind),
-            format!("Injected fault: {kind}"),
-        ));
-    }
+    injected_fault(shared)?;
     validate_request(shared, version, action, payload)?;
     transact(shared, version, customer, Some(action), caller, |ctx| {
         crate::actions::run(ctx, action, payload)

@@ -153,6 +153,8 @@ fn answer(
 
 /// `upload_file`: one multipart part named `file`, at most 10 MB (`entity_too_large`).
 fn upload_file(shared: &Shared, version: ApiVersion, customer: &str, content_type: &str, body: &[u8]) -> Result<Value, Refusal> {
+    // Injected faults apply here as to every other action, before the upload is looked at.
+    engine::injected_fault(shared)?;
     let boundary = content_type
         .strip_prefix("multipart/form-data")
         .and_then(|rest| rest.split(';').find_map(|p| p.trim().strip_prefix("boundary=")))

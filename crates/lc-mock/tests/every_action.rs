@@ -976,6 +976,23 @@ async fn documented_errors_and_limits() {
     server.shutdown().await;
 }
 
+#[tokio::test]
+async fn injected_faults_apply_to_uploads() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let customer = server.issue_customer();
+    server.faults().fail_next(1, "service_unavailable");
+    let (status, body) = upload(&server, "3.6", &customer.token, "a.txt", b"hi").await;
+    assert_eq!(
+        (status, body["error"]["type"].as_str()),
+        (503, Some("service_unavailable")),
+        "{body}"
+    );
+    // The fault was used up by the upload: the next call is not hit by it.
+    let (status, body) = upload(&server, "3.6", &customer.token, "a.txt", b"hi").await;
+    assert_eq!(status, 200, "{body}");
+    server.shutdown().await;
+}
+
 /// Where an action's push case starts from (set up over the Web API before the RTM connections
 /// log in, so their setup pushes reach nobody).
 struct Setup {
