@@ -25,7 +25,8 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::Region;
@@ -193,8 +194,14 @@ impl TokenProvider for StaticToken {
 }
 
 /// A provider from an async function the user supplies (called for every token; cache in it
-/// if fetching is costly). `invalidate` is passed on as a flag: the next call gets
+/// if fetching is costly). After [`TokenProvider::invalidate`], the next call gets
 /// `refresh = true`.
+///
+/// Refreshes are single-flight and tied to the refused token: when many calls are refused
+/// with the same token at once, the function is called with `refresh = true` once, every
+/// caller that asks for a token meanwhile waits for that refresh and gets its token, and a
+/// later `invalidate` of the token that refresh replaced does nothing (those calls just use
+/// the new token).
 ///
 /// ```
 /// use lc_types::auth::{token_fn, AccessToken, TokenProvider};
@@ -211,14 +218,37 @@ where
 {
     FnTokenProvider {
         f,
-        refresh: std::sync::atomic::AtomicBool::new(false),
+        state: Mutex::default(),
     }
 }
 
 /// The provider [`token_fn`] makes.
 pub struct FnTokenProvider<F> {
     f: F,
-    refresh: std::sync::atomic::AtomicBool,
+    state: Mutex<FnState>,
+}
+
+/// The refresh bookkeeping of a [`FnTokenProvider`]; never locked across an await.
+#[derive(Default)]
+struct FnState {
+    /// A token was refused and is not replaced yet: the next fetch is a refresh.
+    refused: Option<AccessToken>,
+    /// The token the last refresh replaced (with a different one): refusing it again does
+    /// nothing.
+    replaced: Option<AccessToken>,
+    /// A refresh is running; other callers wait for its outcome.
+    refreshing: bool,
+    /// Counts the refreshes that ended (or were abandoned).
+    generation: u64,
+    /// The outcome of refresh `generation`, for its waiters.
+    outcome: Option<Result<AccessToken, String>>,
+    waiters: Vec<Waker>,
+}
+
+impl<F> FnTokenProvider<F> {
+    fn state(&self) -> std::sync::MutexGuard<'_, FnState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl<F> fmt::Debug for FnTokenProvider<F> {
@@ -227,18 +257,119 @@ impl<F> fmt::Debug for FnTokenProvider<F> {
     }
 }
 
+/// Ends a refresh when dropped: records its outcome (none when the refresh was dropped before
+/// it finished, so the next caller refreshes) and wakes its waiters.
+struct RefreshGuard<'a> {
+    state: &'a Mutex<FnState>,
+    refused: AccessToken,
+    outcome: Option<Result<AccessToken, String>>,
+}
+
+impl Drop for RefreshGuard<'_> {
+    fn drop(&mut self) {
+        let mut s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        s.refreshing = false;
+        s.generation += 1;
+        if let Some(Ok(token)) = &self.outcome {
+            // Replaced, unless a newer refusal came meanwhile.
+            if s.refused.as_ref() == Some(&self.refused) {
+                s.refused = None;
+            }
+            s.replaced = (*token != self.refused).then(|| self.refused.clone());
+        }
+        s.outcome = self.outcome.take();
+        for waker in s.waiters.drain(..) {
+            waker.wake();
+        }
+    }
+}
+
+/// Waits until the running refresh of generation `generation` ends.
+struct RefreshEnded<'a> {
+    state: &'a Mutex<FnState>,
+    generation: u64,
+}
+
+impl Future for RefreshEnded<'_> {
+    type Output = Option<Result<AccessToken, String>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut s = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if s.generation != self.generation {
+            // The outcome of a later refresh may be here; it is as good.
+            return Poll::Ready(s.outcome.clone());
+        }
+        if !s.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            s.waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+/// What a caller of [`FnTokenProvider::token`] does.
+enum Step {
+    Fetch,
+    Refresh(AccessToken),
+    Wait(u64),
+}
+
 impl<F, Fut> TokenProvider for FnTokenProvider<F>
 where
     F: Fn(bool) -> Fut + Send + Sync,
     Fut: Future<Output = Result<AccessToken, TokenError>> + Send + 'static,
 {
     fn token(&self) -> TokenFuture<'_> {
-        let refresh = self.refresh.swap(false, std::sync::atomic::Ordering::AcqRel);
-        Box::pin((self.f)(refresh))
+        Box::pin(async move {
+            loop {
+                let step = {
+                    let mut s = self.state();
+                    if s.refreshing {
+                        Step::Wait(s.generation)
+                    } else if let Some(refused) = s.refused.clone() {
+                        s.refreshing = true;
+                        Step::Refresh(refused)
+                    } else {
+                        Step::Fetch
+                    }
+                };
+                match step {
+                    Step::Fetch => return (self.f)(false).await,
+                    Step::Refresh(refused) => {
+                        let mut guard = RefreshGuard {
+                            state: &self.state,
+                            refused,
+                            outcome: None,
+                        };
+                        let result = (self.f)(true).await;
+                        guard.outcome = Some(match &result {
+                            Ok(token) => Ok(token.clone()),
+                            Err(e) => Err(e.to_string()),
+                        });
+                        return result;
+                    }
+                    Step::Wait(generation) => {
+                        let ended = RefreshEnded {
+                            state: &self.state,
+                            generation,
+                        };
+                        match ended.await {
+                            Some(Ok(token)) => return Ok(token),
+                            Some(Err(message)) => return Err(TokenError::new(message)),
+                            // The refresh was abandoned: try again.
+                            None => continue,
+                        }
+                    }
+                }
+            }
+        })
     }
 
-    fn invalidate(&self, _token: &AccessToken) {
-        self.refresh.store(true, std::sync::atomic::Ordering::Release);
+    fn invalidate(&self, token: &AccessToken) {
+        let mut s = self.state();
+        let known = s.refused.as_ref() == Some(token) || s.replaced.as_ref() == Some(token);
+        if !known {
+            s.refused = Some(token.clone());
+        }
     }
 }
 
@@ -274,6 +405,10 @@ mod tests {
         assert_eq!(a.secret(), "dal:a");
         p.invalidate(&a);
         assert_eq!(now(p.token()).unwrap().secret(), "dal:b");
+        assert_eq!(now(p.token()).unwrap().secret(), "dal:a");
+        // `a` was already replaced: refusing it again (a call that sent it before the refresh)
+        // does not refresh again.
+        p.invalidate(&a);
         assert_eq!(now(p.token()).unwrap().secret(), "dal:a");
         let failing = token_fn(|_| async { Err(TokenError::new("backend down")) });
         assert_eq!(now(failing.token()).unwrap_err().to_string(), "backend down");

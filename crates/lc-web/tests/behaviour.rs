@@ -296,6 +296,49 @@ async fn a_refused_token_is_renewed_once_and_the_call_retried() {
     server.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_calls_refused_with_one_token_share_one_refresh() {
+    let server = Arc::new(common::mock().await);
+    let me = server.issue_customer();
+    let current = Arc::new(std::sync::Mutex::new(me.token.clone()));
+    let (asked, refreshes) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let provider = {
+        let (server, current, asked, refreshes, id) = (server.clone(), current.clone(), asked.clone(), refreshes.clone(), me.id.clone());
+        token_fn(move |refresh| {
+            let (server, current, refreshes, id) = (server.clone(), current.clone(), refreshes.clone(), id.clone());
+            asked.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if refresh {
+                    refreshes.fetch_add(1, Ordering::SeqCst);
+                    // A slow backend: the other calls are refused meanwhile.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    *current.lock().unwrap() = server.issue_token_for(&id);
+                }
+                Ok::<_, TokenError>(AccessToken::new(current.lock().unwrap().clone()))
+            }
+        })
+    };
+    let c = common::builder(&server).token_provider(provider).build().unwrap();
+    c.call(&GetCustomerRequest::default()).await.unwrap();
+    server.expire_token(&current.lock().unwrap());
+    let calls: Vec<_> = (0..32)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.call(&GetCustomerRequest::default()).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().expect("every call succeeds with the refreshed token");
+    }
+    assert_eq!(refreshes.load(Ordering::SeqCst), 1, "one refresh for the one refused token");
+    // 1 + 32 first tries; then each call asks once more at most (waiting on the refresh or
+    // getting the new token).
+    assert!(asked.load(Ordering::SeqCst) <= 1 + 32 + 32, "{}", asked.load(Ordering::SeqCst));
+    server.expire_token(&current.lock().unwrap());
+    c.call(&GetCustomerRequest::default()).await.unwrap();
+    assert_eq!(refreshes.load(Ordering::SeqCst), 2, "a newly refused token is refreshed again");
+}
+
 #[tokio::test]
 async fn accounts_tokens_are_cached_refreshed_before_expiry_and_after_refusal() {
     let config = Config {
