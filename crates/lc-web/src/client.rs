@@ -382,8 +382,9 @@ impl WebClient {
     /// Calls the action of `request` in its version and decodes its response.
     ///
     /// Retries what the [`RetryPolicy`] allows (never a non-idempotent action that may have
-    /// reached the server), gets a new token once on `authentication`, and switches region
-    /// once on `misdirected_request`.
+    /// reached the server), gets a new token once on `authentication` (and fails at once when
+    /// the provider gives the refused token again, as a static token does), and switches
+    /// region once on `misdirected_request`.
     ///
     /// ```no_run
     /// # async fn run(client: lc_web::WebClient) -> Result<(), lc_web::Error> {
@@ -474,9 +475,14 @@ impl WebClient {
         let mut attempts = 0u32;
         let mut refreshed = false;
         let mut switched = false;
+        // The token a refresh gave, for the next attempt.
+        let mut renewed: Option<Option<AccessToken>> = None;
         loop {
             attempts += 1;
-            let token = self.token(&spec).await?;
+            let token = match renewed.take() {
+                Some(token) => token,
+                None => self.token(&spec).await?,
+            };
             let region = self.region().or_else(|| token.as_ref().and_then(AccessToken::region));
             let prepared = make(region.as_ref())?;
             let request = self.request(prepared, token.as_ref(), region.as_ref())?;
@@ -516,6 +522,14 @@ impl WebClient {
                     if let Some(provider) = &self.inner.tokens {
                         provider.invalidate(&token);
                     }
+                    let new = self.token(&spec).await?;
+                    // A provider that cannot renew (a static token) gives the refused token
+                    // again: sending it again would be refused again.
+                    if new.as_ref().is_none_or(|new| new.secret() == token.secret()) {
+                        tracing::debug!(action = spec.action, "lc-web: the token provider gave the refused token again");
+                        return Err(error);
+                    }
+                    renewed = Some(new);
                     refreshed = true;
                 }
                 Next::Switch(region) => {

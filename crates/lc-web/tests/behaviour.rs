@@ -296,6 +296,31 @@ async fn a_refused_token_is_renewed_once_and_the_call_retried() {
     server.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_refused_token_the_provider_cannot_renew_is_not_sent_again() {
+    let server = common::mock().await;
+    let me = server.issue_customer();
+    server.expire_token(&me.token);
+    let c = common::client(&server, &me.token);
+    let e = c.call(&GetCustomerRequest::default()).await.unwrap_err();
+    assert_eq!(api_kind(&e), ErrorType::Authentication);
+    assert_eq!(server.web_requests("get_customer"), 1, "a static token is sent once");
+    // A function whose refresh gives the same token: asked again once, sent once.
+    let asked = Arc::new(AtomicUsize::new(0));
+    let seen = asked.clone();
+    let same = me.token.clone();
+    let provider = token_fn(move |_| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        let token = same.clone();
+        async move { Ok::<_, TokenError>(AccessToken::new(token)) }
+    });
+    let c = common::builder(&server).token_provider(provider).build().unwrap();
+    let e = c.call(&GetCustomerRequest::default()).await.unwrap_err();
+    assert_eq!(api_kind(&e), ErrorType::Authentication);
+    assert_eq!((asked.load(Ordering::SeqCst), server.web_requests("get_customer")), (2, 2));
+    server.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_calls_refused_with_one_token_share_one_refresh() {
     let server = Arc::new(common::mock().await);
