@@ -307,6 +307,9 @@ pub(crate) struct Spec<'a> {
     pub action: &'a str,
     pub needs_token: bool,
     pub idempotent: bool,
+    /// The request's body can be sent once only (a streamed upload): the call is never
+    /// retried, and fails with the error that a retry would have followed.
+    pub once: bool,
 }
 
 /// One attempt's request, from the codec, with the body for a multipart upload.
@@ -408,6 +411,7 @@ impl WebClient {
             action: R::NAME,
             needs_token: R::NEEDS_TOKEN,
             idempotent: R::IDEMPOTENT,
+            once: false,
         };
         let org = self.inner.organization_id.as_str();
         let make = move |region: Option<&Region>| -> Result<Prepared, Error> {
@@ -444,6 +448,7 @@ impl WebClient {
             action: info.name,
             needs_token: info.needs_token,
             idempotent: info.idempotent,
+            once: false,
         };
         let org = self.inner.organization_id.as_str();
         let method = info.web.expect("filtered");
@@ -514,6 +519,22 @@ impl WebClient {
                         Next::Backoff(Some(delay))
                     }
                 }
+                other => other,
+            };
+            let next = match next {
+                // The body cannot be sent again: report why a retry was wanted, after the
+                // refused token is dropped or the region switched, for the calls after.
+                Next::Refresh(token) if spec.once => {
+                    if let Some(provider) = &self.inner.tokens {
+                        provider.invalidate(&token);
+                    }
+                    Next::Fail
+                }
+                Next::Switch(region) if spec.once => {
+                    *self.inner.region.write().expect("not poisoned") = Some(region);
+                    Next::Fail
+                }
+                Next::Backoff(_) if spec.once => Next::Fail,
                 other => other,
             };
             match next {

@@ -131,8 +131,12 @@ impl Upload {
     }
 
     /// The file from a stream of `len` bytes in all (the multipart body's length must be
-    /// known; a stream that gives more or fewer bytes fails the upload). A stream is sent
-    /// once: the upload is not retried.
+    /// known; a stream that gives more or fewer bytes fails the upload with
+    /// [`ErrorKind::Io`]). A stream cannot be replayed, so a streamed upload is **never
+    /// retried**: not after a connection failure, a retryable error, a refused token or a
+    /// misdirected request. It fails with that error (the refused token is dropped and the
+    /// region switched all the same, so a new upload can succeed); upload from bytes or a path
+    /// to get retries.
     pub fn from_stream<S>(file_name: impl Into<String>, content_type: impl Into<String>, len: u64, stream: S) -> Self
     where
         S: Stream<Item = std::io::Result<Bytes>> + Send + 'static,
@@ -259,8 +263,10 @@ impl WebClient {
     /// `file` event of `send_event`).
     ///
     /// Cancel with a [`CancelHandle`] or by dropping the future; follow with
-    /// [`Upload::progress`]. An upload is retried only when the connection failed before
-    /// anything was sent (and never from a stream), after a token refresh or a region switch.
+    /// [`Upload::progress`]. An upload from bytes or a path is retried only when the
+    /// connection failed before anything was sent, after a token refresh or a region switch;
+    /// an upload from a stream is never retried (it fails with the error, see
+    /// [`Upload::from_stream`]).
     ///
     /// ```no_run
     /// # async fn run(client: lc_web::WebClient) -> Result<(), lc_web::Error> {
@@ -295,6 +301,7 @@ impl WebClient {
             action: UPLOAD_FILE,
             needs_token: info.is_none_or(|i| i.needs_token),
             idempotent: false,
+            once: matches!(upload.source, Source::Stream(..)),
         };
         let part = FilePart::new(upload.file_name.clone(), upload.content_type.clone(), len);
         let org = self.organization_id().to_owned();

@@ -187,3 +187,74 @@ async fn cancel_with_a_handle_or_by_dropping() {
     assert_eq!(server.web_requests("upload_file"), 2);
     server.shutdown().await;
 }
+
+/// A stream of `text`, for one upload.
+fn stream_of(text: &'static str) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send {
+    futures_util::stream::iter(vec![Ok(Bytes::from_static(text.as_bytes()))])
+}
+
+#[tokio::test]
+async fn a_streamed_upload_is_never_retried_and_reports_the_real_error() {
+    use lc_types::ErrorType;
+    use lc_web::{token_fn, AccessToken, TokenError};
+    let server = Arc::new(common::mock().await);
+    let me = server.issue_customer();
+
+    // A retryable API error: bytes are retried, a stream fails with the error.
+    let c = common::client(&server, &me.token);
+    server.faults().fail_next(1, "service_unavailable");
+    let file: UploadFileResponse = c.upload_file(Upload::from_bytes("a.txt", "text/plain", "abc")).await.unwrap();
+    assert_eq!(fetch(&file.url).await, b"abc");
+    assert_eq!(server.web_requests("upload_file"), 2, "bytes are retried");
+    server.faults().fail_next(1, "service_unavailable");
+    let e = c
+        .upload_file::<UploadFileResponse>(Upload::from_stream("s.txt", "text/plain", 3, stream_of("abc")))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.api_error().map(|a| a.kind().clone()),
+        Some(ErrorType::ServiceUnavailable),
+        "{e:?}"
+    );
+    assert_eq!(server.web_requests("upload_file"), 3, "a stream is sent once");
+
+    // A refused token: the stream fails with `authentication`; the token is dropped, so the
+    // next upload gets a new one.
+    let current = Arc::new(Mutex::new(me.token.clone()));
+    let provider = {
+        let (current, id, issuer) = (current.clone(), me.id.clone(), server.clone());
+        token_fn(move |refresh| {
+            if refresh {
+                *current.lock().unwrap() = issuer.issue_token_for(&id);
+            }
+            let token = current.lock().unwrap().clone();
+            async move { Ok::<_, TokenError>(AccessToken::new(token)) }
+        })
+    };
+    let c = common::builder(&server).token_provider(provider).build().unwrap();
+    server.expire_token(&me.token);
+    let e = c
+        .upload_file::<UploadFileResponse>(Upload::from_stream("s.txt", "text/plain", 3, stream_of("abc")))
+        .await
+        .unwrap_err();
+    assert_eq!(e.api_error().map(|a| a.kind().clone()), Some(ErrorType::Authentication), "{e:?}");
+    assert_eq!(server.web_requests("upload_file"), 4);
+    let file: UploadFileResponse = c
+        .upload_file(Upload::from_stream("s.txt", "text/plain", 3, stream_of("xyz")))
+        .await
+        .unwrap();
+    assert_eq!(fetch(&file.url).await, b"xyz");
+
+    // A connection refused: a transport error, not an I/O one.
+    let refused = lc_web::WebClient::builder(server.organization_id())
+        .base_url("http://127.0.0.1:1")
+        .token(me.token.clone())
+        .build()
+        .unwrap();
+    let e = refused
+        .upload_file::<UploadFileResponse>(Upload::from_stream("s.txt", "text/plain", 3, stream_of("abc")))
+        .await
+        .unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Transport { connect: true }), "{e:?}");
+    assert_eq!(server.problems(), Vec::<String>::new());
+}
