@@ -189,7 +189,17 @@ impl Upload {
     }
 
     /// The file's bytes for one attempt, counted into `sent` and reported as progress.
-    fn body(&self, part: &FilePart, boundary: &str, sent: Arc<AtomicU64>) -> Result<reqwest::Body, Error> {
+    ///
+    /// A file that gives more or fewer bytes than announced fails the body and leaves why in
+    /// `mismatch`: the caller's mistake, reported as [`ErrorKind::Io`] rather than as the
+    /// transport error it causes.
+    fn body(
+        &self,
+        part: &FilePart,
+        boundary: &str,
+        sent: Arc<AtomicU64>,
+        mismatch: Arc<Mutex<Option<String>>>,
+    ) -> Result<reqwest::Body, Error> {
         let file: ByteStream = match &self.source {
             Source::Bytes(b) => {
                 // Chunks, so progress moves while a large buffer is sent.
@@ -209,13 +219,35 @@ impl Upload {
         if let Some(p) = &progress {
             p(0.0);
         }
+        let what = match self.source {
+            Source::Stream(..) => "stream",
+            _ => "file",
+        };
+        let fail = {
+            let mismatch = mismatch.clone();
+            move |message: String| {
+                let e = std::io::Error::new(std::io::ErrorKind::InvalidData, message.clone());
+                *mismatch.lock().expect("not poisoned") = Some(message);
+                e
+            }
+        };
+        let at_end = {
+            let (sent, fail) = (sent.clone(), fail.clone());
+            stream::once(async move {
+                let total = sent.load(Ordering::Acquire);
+                (total < len).then(|| {
+                    Err(fail(format!(
+                        "the upload {what} ended after {total} bytes, fewer than the {len} announced"
+                    )))
+                })
+            })
+            .filter_map(std::future::ready)
+        };
         let file = file.map(move |chunk| {
             let chunk = chunk?;
             let total = sent.fetch_add(chunk.len() as u64, Ordering::AcqRel) + chunk.len() as u64;
             if total > len {
-                return Err(std::io::Error::other(format!(
-                    "the stream gave more than the {len} bytes announced"
-                )));
+                return Err(fail(format!("the upload {what} gave more than the {len} bytes announced")));
             }
             if let Some(p) = &progress {
                 p(if len == 0 { 1.0 } else { total as f64 / len as f64 });
@@ -224,7 +256,7 @@ impl Upload {
         });
         let head = stream::once(std::future::ready(Ok(Bytes::from(part.multipart_head(boundary)))));
         let tail = stream::once(std::future::ready(Ok(Bytes::from(FilePart::multipart_tail(boundary)))));
-        let all: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>> = Box::pin(head.chain(file).chain(tail));
+        let all: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>> = Box::pin(head.chain(file).chain(at_end).chain(tail));
         Ok(reqwest::Body::wrap_stream(all))
     }
 }
@@ -305,9 +337,10 @@ impl WebClient {
         };
         let part = FilePart::new(upload.file_name.clone(), upload.content_type.clone(), len);
         let org = self.organization_id().to_owned();
+        let mismatch = Arc::new(Mutex::new(None));
         let make = |region: Option<&Region>| -> Result<Prepared, Error> {
             let boundary = format!("lc-web-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
-            let body = upload.body(&part, &boundary, Arc::new(AtomicU64::new(0)))?;
+            let body = upload.body(&part, &boundary, Arc::new(AtomicU64::new(0)), mismatch.clone())?;
             let content_type = FilePart::content_type_header(&boundary);
             let total = part.multipart_len(&boundary);
             let http = HttpRequest::upload_file(version, &org, region, part.clone());
@@ -316,7 +349,16 @@ impl WebClient {
                 multipart: Some((body, content_type, total)),
             })
         };
-        let (status, body, _) = self.run(spec, &make).await?;
-        Ok((status, body))
+        match self.run(spec, &make).await {
+            Ok((status, body, _)) => Ok((status, body)),
+            // The length was wrong: the caller's mistake, whatever the transport made of it.
+            Err(e) => match mismatch.lock().expect("not poisoned").take() {
+                Some(message) => Err(Error::with_source(
+                    ErrorKind::Io,
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, message),
+                )),
+                None => Err(e),
+            },
+        }
     }
 }

@@ -59,7 +59,21 @@ async fn bytes_path_and_stream_with_progress() {
     // A stream longer than announced fails the upload.
     let chunks: Vec<std::io::Result<Bytes>> = vec![Ok(Bytes::from_static(b"longer than said"))];
     let upload = Upload::from_stream("x.txt", "text/plain", 3, futures_util::stream::iter(chunks));
-    assert!(c.upload_file::<UploadFileResponse>(upload).await.is_err());
+    let e = c.upload_file::<UploadFileResponse>(upload).await.unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Io) && !e.is_retryable(), "{e:?}");
+    assert!(
+        format!("{e} {:?}", std::error::Error::source(&e)).contains("more than the 3 bytes announced"),
+        "{e}"
+    );
+    // So does a shorter one.
+    let chunks: Vec<std::io::Result<Bytes>> = vec![Ok(Bytes::from_static(b"abc"))];
+    let upload = Upload::from_stream("x.txt", "text/plain", 10, futures_util::stream::iter(chunks));
+    let e = c.upload_file::<UploadFileResponse>(upload).await.unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Io) && !e.is_retryable(), "{e:?}");
+    assert!(
+        format!("{e} {:?}", std::error::Error::source(&e)).contains("after 3 bytes, fewer than the 10 announced"),
+        "{e}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(server.problems(), Vec::<String>::new());
     server.shutdown().await;
