@@ -194,7 +194,8 @@ impl WebClientBuilder {
         self
     }
 
-    /// The time each attempt may take ([`DEFAULT_TIMEOUT`] by default).
+    /// The time each attempt may take ([`DEFAULT_TIMEOUT`] by default; less when the
+    /// [`RetryPolicy::max_elapsed`] budget of the call has less left).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -475,8 +476,9 @@ impl WebClient {
 
     /// Sends the call until it succeeds or must fail; gives the 2xx status, body and meta.
     pub(crate) async fn run(&self, spec: Spec<'_>, make: &Make<'_>) -> Result<(u16, Bytes, ResponseMeta), Error> {
-        let started = Instant::now();
         let policy = &self.inner.retry;
+        // The whole call ends by then (`None`: a budget too large to matter).
+        let deadline = Instant::now().checked_add(policy.max_elapsed);
         let mut attempts = 0u32;
         let mut refreshed = false;
         let mut switched = false;
@@ -490,7 +492,11 @@ impl WebClient {
             };
             let region = self.region().or_else(|| token.as_ref().and_then(AccessToken::region));
             let prepared = make(region.as_ref())?;
-            let request = self.request(prepared, token.as_ref(), region.as_ref())?;
+            // This attempt may take what remains of the budget, at most the timeout.
+            let timeout = deadline.map_or(self.inner.timeout, |d| {
+                d.saturating_duration_since(Instant::now()).min(self.inner.timeout)
+            });
+            let request = self.request(prepared, token.as_ref(), region.as_ref(), timeout)?;
             tracing::debug!(action = spec.action, version = %spec.version, attempt = attempts, "lc-web: sending");
             let (error, retry_after) = match self.inner.http.execute(request).await {
                 Ok(response) => {
@@ -504,21 +510,25 @@ impl WebClient {
                             let e = web::decode::<serde::de::IgnoredAny>(status, &body).expect_err("a status other than 2xx is an error");
                             (Error::from_response(e), retry_after)
                         }
-                        Err(e) => (Error::transport(e, self.inner.timeout), None),
+                        Err(e) => (Error::transport(e, timeout), None),
                     }
                 }
-                Err(e) => (Error::transport(e, self.inner.timeout), None),
+                Err(e) => (Error::transport(e, timeout), None),
             };
             let next = match self.next(&spec, &error, token, refreshed, switched) {
                 Next::Backoff(_) if attempts >= policy.attempts => Next::Fail,
                 Next::Backoff(after) => {
                     let delay = policy.delay(attempts, after.or(retry_after));
-                    if started.elapsed() + delay > policy.max_elapsed {
+                    // No retry starts without time left for it after the backoff.
+                    if deadline.is_some_and(|d| Instant::now() + delay >= d) {
                         Next::Fail
                     } else {
                         Next::Backoff(Some(delay))
                     }
                 }
+                // A token refresh or a region switch is not backed off, but is within the time
+                // budget too.
+                Next::Refresh(_) | Next::Switch(_) if deadline.is_some_and(|d| Instant::now() >= d) => Next::Fail,
                 other => other,
             };
             let next = match next {
@@ -604,7 +614,13 @@ impl WebClient {
     }
 
     /// The reqwest request of an attempt.
-    fn request(&self, prepared: Prepared, token: Option<&AccessToken>, region: Option<&Region>) -> Result<reqwest::Request, Error> {
+    fn request(
+        &self,
+        prepared: Prepared,
+        token: Option<&AccessToken>,
+        region: Option<&Region>,
+        timeout: Duration,
+    ) -> Result<reqwest::Request, Error> {
         let Prepared { http, multipart } = prepared;
         let url = http.url(self.base_url(region));
         let url = reqwest::Url::parse(&url).map_err(|e| Error::new(ErrorKind::Config(format!("request URL: {e}"))))?;
@@ -613,7 +629,7 @@ impl WebClient {
             web::Method::Post => reqwest::Method::POST,
         };
         let mut request = reqwest::Request::new(method, url);
-        *request.timeout_mut() = Some(self.inner.timeout);
+        *request.timeout_mut() = Some(timeout);
         let headers = request.headers_mut();
         if !self.inner.headers.is_empty() {
             headers.extend(self.inner.headers.clone());

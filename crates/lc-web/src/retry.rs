@@ -3,15 +3,17 @@
 use std::time::Duration;
 
 /// When a failed call is sent again: at most [`max_attempts`](RetryPolicy::max_attempts)
-/// requests in all, within [`max_elapsed`](RetryPolicy::max_elapsed), waiting an exponential
-/// backoff with jitter between them (or the `Retry-After` the server asks for, if longer).
+/// requests in all, the whole call within [`max_elapsed`](RetryPolicy::max_elapsed), waiting
+/// an exponential backoff with jitter between them (or the `Retry-After` the server asks for,
+/// if longer).
 ///
 /// Only these are retried: retryable API errors (`too_many_requests`, `service_unavailable`,
 /// `internal`, `request_timeout`), HTTP 429/502/503/504 without an envelope, connection
 /// failures and timeouts, and of those, the ones the server may have acted on (a timeout, a
 /// connection lost mid-request, `internal`, `request_timeout`, 502–504) only for actions that
 /// are [idempotent](lc_types::WebAction::IDEMPOTENT). A token refresh after `authentication`
-/// and a region switch after `misdirected_request` happen once per call, outside this budget.
+/// and a region switch after `misdirected_request` happen once per call, outside the attempts
+/// budget but within the time budget.
 ///
 /// ```
 /// use std::time::Duration;
@@ -65,7 +67,12 @@ impl RetryPolicy {
         self
     }
 
-    /// No retry starts when it would end later than `d` after the call began.
+    /// The most time a call takes, every attempt and backoff included (30 s by default; the
+    /// time to get a token aside): each attempt's timeout is cut to what remains of `d`, and
+    /// no retry starts when its backoff would use up the rest. With a 20 s
+    /// [timeout](crate::WebClientBuilder::timeout) and the default 30 s, a call whose server
+    /// never answers ends after 30 s: a 20 s attempt, a backoff, and a second attempt cut
+    /// short.
     pub fn max_elapsed(mut self, d: Duration) -> Self {
         self.max_elapsed = d;
         self

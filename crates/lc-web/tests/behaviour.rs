@@ -170,6 +170,35 @@ async fn retryable_errors_are_retried_with_backoff_within_bounds() {
 }
 
 #[tokio::test]
+async fn max_elapsed_bounds_the_whole_call_attempts_included() {
+    let server = common::mock().await;
+    let me = server.issue_customer();
+    server.faults().delay_responses(Duration::from_secs(3));
+    let c = common::builder(&server)
+        .token(me.token.clone())
+        .timeout(Duration::from_millis(800))
+        .retry(
+            RetryPolicy::default()
+                .backoff(Duration::from_millis(100), Duration::from_millis(100))
+                .max_elapsed(Duration::from_millis(1200)),
+        )
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let e = c.call(&GetCustomerRequest::default()).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(e.kind(), ErrorKind::Timeout(_)), "{e:?}");
+    assert!(
+        took >= Duration::from_millis(1100) && took < Duration::from_millis(1400),
+        "{took:?}"
+    );
+    // The second attempt had only the rest of the budget, and says so.
+    let ErrorKind::Timeout(cut) = e.kind() else { unreachable!() };
+    assert!(*cut < Duration::from_millis(800), "{cut:?}");
+    assert_eq!(server.web_requests("get_customer"), 2);
+}
+
+#[tokio::test]
 async fn retry_after_is_honoured() {
     let busy = common::answer(
         "429 Too Many Requests",
