@@ -7,7 +7,11 @@ use std::time::Duration;
 use lc_types::{ApiError, DecodeError, ResponseError};
 
 /// The error of a [`WebClient`](crate::WebClient) call: a [`kind`](Error::kind) to decide on,
-/// and the underlying error as its [`source`](StdError::source).
+/// and the underlying error ([`Error::inner`]).
+///
+/// `Display` is one line that says what happened and, except for a timeout, why (the
+/// underlying error's message); [`source`](StdError::source) then continues the chain after
+/// what `Display` already said, so a printer that walks the chain shows each cause once.
 ///
 /// No part of it (kind, message, source) contains the access token.
 ///
@@ -100,6 +104,18 @@ impl Error {
         *self.kind
     }
 
+    /// The underlying error (a `reqwest::Error`, an `std::io::Error`, the
+    /// [`TokenError`](lc_types::auth::TokenError), ...), to downcast; for an API or decode
+    /// error, see [`ErrorKind::Api`] and [`ErrorKind::Decode`].
+    pub fn inner(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        self.source.as_deref()
+    }
+
+    /// Whether `Display` includes the underlying error's message (all kinds but a timeout).
+    fn shows_inner(&self) -> bool {
+        !matches!(*self.kind, ErrorKind::Timeout(_))
+    }
+
     /// The API's error, when the API answered with one.
     pub fn api_error(&self) -> Option<&ApiError> {
         match &*self.kind {
@@ -161,7 +177,7 @@ impl fmt::Display for Error {
             }
             ErrorKind::Transport { connect: true } => f.write_str("could not connect to the API"),
             ErrorKind::Transport { connect: false } => f.write_str("the HTTP exchange with the API failed"),
-            ErrorKind::Timeout(d) => write!(f, "no answer within {d:?}"),
+            ErrorKind::Timeout(d) => write!(f, "timed out: no answer within {d:?}"),
             ErrorKind::TooLarge { len, limit } => write!(f, "the file has {len} bytes, more than the {limit} the API accepts"),
             ErrorKind::Cancelled => f.write_str("the call was cancelled"),
             ErrorKind::Token => f.write_str("the token provider failed"),
@@ -169,21 +185,28 @@ impl fmt::Display for Error {
             ErrorKind::Io => f.write_str("reading the file to upload failed"),
             ErrorKind::Config(what) => write!(f, "invalid client configuration: {what}"),
         }?;
-        if let Some(source) = &self.source {
-            if !matches!(*self.kind, ErrorKind::Api(_) | ErrorKind::Decode(_)) {
-                write!(f, ": {source}")?;
-            }
+        match &self.source {
+            Some(source) if self.shows_inner() => write!(f, ": {source}"),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
 impl StdError for Error {
+    /// The cause after the ones `Display` shows: the underlying error's own source (its
+    /// message is in `Display` already), or, for a timeout, the underlying error.
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match &*self.kind {
-            ErrorKind::Api(e) => Some(e),
-            ErrorKind::Decode(e) => Some(e),
-            _ => self.source.as_deref().map(|e| e as &(dyn StdError + 'static)),
+            ErrorKind::Api(e) => e.source(),
+            ErrorKind::Decode(e) => e.source(),
+            _ => {
+                let inner = self.source.as_deref()?;
+                if self.shows_inner() {
+                    inner.source()
+                } else {
+                    Some(inner as &(dyn StdError + 'static))
+                }
+            }
         }
     }
 }
@@ -221,6 +244,39 @@ mod tests {
         assert!(!status(404).is_retryable());
         assert_eq!(api("validation").to_string(), "API error validation: m (HTTP 400)");
         assert!(api("validation").api_error().is_some());
-        assert!(StdError::source(&api("validation")).is_some());
+        assert!(api("validation").api_error().is_some());
+    }
+
+    /// `Display` and the messages of the `source` chain, in order.
+    fn chain(e: &Error) -> Vec<String> {
+        let mut all = vec![e.to_string()];
+        let mut next = StdError::source(e);
+        while let Some(s) = next {
+            all.push(s.to_string());
+            next = s.source();
+        }
+        all
+    }
+
+    #[test]
+    fn a_chain_shows_each_cause_once() {
+        let api = Error::from_response(
+            lc_types::web::decode::<serde_json::Value>(400, br#"{"error":{"type":"validation","message":"m"}}"#).unwrap_err(),
+        );
+        let io = std::io::Error::other("disk on fire");
+        let token = Error::with_source(ErrorKind::Token, lc_types::auth::TokenError::with_source("backend down", io));
+        let timeout = Error::with_source(
+            ErrorKind::Timeout(Duration::from_millis(800)),
+            std::io::Error::other("deadline has elapsed"),
+        );
+        for e in [&api, &token, &timeout] {
+            let all = chain(e);
+            for pair in all.windows(2) {
+                assert!(!pair[0].contains(&pair[1]), "printed twice: {all:?}");
+            }
+        }
+        assert_eq!(chain(&token), ["the token provider failed: backend down", "disk on fire"]);
+        assert!(token.inner().is_some_and(|e| e.is::<lc_types::auth::TokenError>()));
+        assert_eq!(chain(&timeout), ["timed out: no answer within 800ms", "deadline has elapsed"]);
     }
 }

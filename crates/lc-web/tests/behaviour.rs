@@ -198,6 +198,58 @@ async fn max_elapsed_bounds_the_whole_call_attempts_included() {
     assert_eq!(server.web_requests("get_customer"), 2);
 }
 
+/// `Display` and the messages of the `source` chain, in order.
+fn chain(e: &lc_web::Error) -> Vec<String> {
+    let mut all = vec![e.to_string()];
+    let mut next = std::error::Error::source(e);
+    while let Some(s) = next {
+        all.push(s.to_string());
+        next = s.source();
+    }
+    all
+}
+
+#[tokio::test]
+async fn error_chains_print_each_cause_once() {
+    let server = common::mock().await;
+    let me = server.issue_customer();
+    server.expire_token(&me.token);
+    let refused = common::client(&server, &me.token)
+        .call(&GetCustomerRequest::default())
+        .await
+        .unwrap_err();
+    let unreachable = WebClient::builder("o")
+        .base_url("http://127.0.0.1:1")
+        .token("dal:t")
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+        .call(&GetCustomerRequest::default())
+        .await
+        .unwrap_err();
+    let slow = common::builder(&server)
+        .token(server.issue_customer().token)
+        .timeout(Duration::from_millis(100))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    server.faults().delay_responses(Duration::from_millis(500));
+    let timeout = slow.call(&GetCustomerRequest::default()).await.unwrap_err();
+    server.faults().clear();
+    for e in [&refused, &unreachable, &timeout] {
+        let all = chain(e);
+        for pair in all.windows(2) {
+            assert!(!pair[0].contains(&pair[1]), "printed twice: {all:?}");
+        }
+    }
+    assert!(matches!(timeout.kind(), ErrorKind::Timeout(_)), "{timeout:?}");
+    assert!(timeout.to_string().starts_with("timed out"), "{timeout}");
+    assert!(
+        matches!(unreachable.kind(), ErrorKind::Transport { connect: true }),
+        "{unreachable:?}"
+    );
+}
+
 #[tokio::test]
 async fn retry_after_is_honoured() {
     let busy = common::answer(
