@@ -484,6 +484,21 @@ pub fn payload_from_query(version: ApiVersion, action: &str, pairs: impl IntoIte
     map
 }
 
+/// The answer of `upload_file`: one type, the same in every version.
+#[cfg(all(feature = "v3_5", not(any(feature = "v3_6", feature = "v3_7"))))]
+pub use crate::v3_5::UploadFileResponse;
+/// The answer of `upload_file`: one type, the same in every version (`v3_5`, `v3_6` and `v3_7`
+/// re-export it), with the URL of the uploaded file.
+#[cfg(feature = "v3_6")]
+pub use crate::v3_6::UploadFileResponse;
+/// The answer of `upload_file`: one type, the same in every version.
+#[cfg(all(feature = "v3_7", not(feature = "v3_6")))]
+pub use crate::v3_7::UploadFileResponse;
+
+// The versions' `UploadFileResponse`s are one type (this does not compile otherwise).
+#[cfg(all(feature = "v3_5", feature = "v3_6", feature = "v3_7"))]
+const _: fn(crate::v3_5::UploadFileResponse, crate::v3_7::UploadFileResponse) -> [UploadFileResponse; 2] = |a, b| [a, b];
+
 /// Decodes a Web API answer as `T`: a 2xx body is the response (an empty one reads as `{}`);
 /// any other status is the API's error envelope ([`ResponseError::Api`], keeping status and raw
 /// body), or, when the body is not one (an HTML error page, an empty body),

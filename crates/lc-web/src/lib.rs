@@ -51,5 +51,11 @@ pub use accounts::{AccountsTokenProvider, DEFAULT_ACCOUNTS_URL};
 pub use client::{ResponseMeta, WebClient, WebClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use error::{Error, ErrorKind};
 pub use lc_types::auth::{token_fn, AccessToken, StaticToken, TokenError, TokenProvider};
+pub use lc_types::web::UploadFileResponse;
 pub use retry::RetryPolicy;
 pub use upload::{CancelHandle, Progress, Upload};
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

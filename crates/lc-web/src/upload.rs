@@ -10,9 +10,8 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 use lc_types::limits::MAX_UPLOAD_BYTES;
-use lc_types::web::{FilePart, HttpRequest, UPLOAD_FILE};
+use lc_types::web::{FilePart, HttpRequest, UploadFileResponse, UPLOAD_FILE};
 use lc_types::{ApiVersion, Region};
-use serde::de::DeserializeOwned;
 
 use crate::client::{Prepared, Spec, WebClient};
 use crate::error::{Error, ErrorKind};
@@ -291,8 +290,8 @@ fn read_file(path: PathBuf) -> ByteStream {
 
 impl WebClient {
     /// Uploads a file (`upload_file`, at most 10 MB, checked before anything is sent) and
-    /// decodes the answer as `T`, the version's `UploadFileResponse` (its `url` goes into a
-    /// `file` event of `send_event`).
+    /// gives the answer, [`UploadFileResponse`] (one type in every version; its `url` goes into
+    /// a `file` event of `send_event`).
     ///
     /// Cancel with a [`CancelHandle`] or by dropping the future; follow with
     /// [`Upload::progress`]. An upload from bytes or a path is retried only when the
@@ -302,13 +301,12 @@ impl WebClient {
     ///
     /// ```no_run
     /// # async fn run(client: lc_web::WebClient) -> Result<(), lc_web::Error> {
-    /// use lc_types::v3_6::UploadFileResponse;
     /// let upload = lc_web::Upload::from_path("receipt.pdf", "application/pdf");
-    /// let file: UploadFileResponse = client.upload_file(upload).await?;
+    /// let file = client.upload_file(upload).await?;
     /// println!("{}", file.url);
     /// # Ok(()) }
     /// ```
-    pub async fn upload_file<T: DeserializeOwned>(&self, upload: Upload) -> Result<T, Error> {
+    pub async fn upload_file(&self, upload: Upload) -> Result<UploadFileResponse, Error> {
         let cancel = upload.cancel.clone();
         let work = self.upload_inner(upload);
         let (status, body) = match cancel {

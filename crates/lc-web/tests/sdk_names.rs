@@ -197,11 +197,15 @@ async fn every_sdk_js_method_and_3_0_method_maps_to_a_call_that_works() {
     call::<CancelGreetingRequest>(&c, k, json!({"unique_id": unique})).await;
     call::<DeactivateChatRequest>(&c, k, json!({"id": chat})).await;
     call::<ResumeChatRequest>(&c, k, json!({"chat": {"id": chat}})).await;
-    let file: UploadFileResponse = c
-        .upload_file(Upload::from_bytes("a.txt", "text/plain", b"hi".to_vec()))
-        .await
-        .unwrap();
-    assert!(file.url.ends_with("/a.txt"));
+    // The README row, as written (no type annotation).
+    let (path, content_type) = (
+        std::env::temp_dir().join(format!("lc-web-sdk-{}.txt", std::process::id())),
+        "text/plain",
+    );
+    std::fs::write(&path, b"hi").unwrap();
+    let file = c.upload_file(Upload::from_path(&path, content_type)).await.unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(file.url.ends_with(".txt"), "{}", file.url);
     k.insert("upload_file");
 
     let not_called: Vec<_> = named.iter().filter(|a| !called.contains(**a)).collect();

@@ -48,7 +48,7 @@ async fn bytes_path_and_stream_with_progress() {
     assert_eq!(fetch(&file.url).await, b"from a file on disk");
     assert_eq!(*progress.borrow(), 1.0);
     let missing = Upload::from_path(dir.join("missing.txt"), "text/plain");
-    let e = c.upload_file::<UploadFileResponse>(missing).await.unwrap_err();
+    let e = c.upload_file(missing).await.unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Io), "{e:?}");
 
     // A stream.
@@ -59,7 +59,7 @@ async fn bytes_path_and_stream_with_progress() {
     // A stream longer than announced fails the upload.
     let chunks: Vec<std::io::Result<Bytes>> = vec![Ok(Bytes::from_static(b"longer than said"))];
     let upload = Upload::from_stream("x.txt", "text/plain", 3, futures_util::stream::iter(chunks));
-    let e = c.upload_file::<UploadFileResponse>(upload).await.unwrap_err();
+    let e = c.upload_file(upload).await.unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Io) && !e.is_retryable(), "{e:?}");
     assert!(
         format!("{e} {:?}", std::error::Error::source(&e)).contains("more than the 3 bytes announced"),
@@ -68,7 +68,7 @@ async fn bytes_path_and_stream_with_progress() {
     // So does a shorter one.
     let chunks: Vec<std::io::Result<Bytes>> = vec![Ok(Bytes::from_static(b"abc"))];
     let upload = Upload::from_stream("x.txt", "text/plain", 10, futures_util::stream::iter(chunks));
-    let e = c.upload_file::<UploadFileResponse>(upload).await.unwrap_err();
+    let e = c.upload_file(upload).await.unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Io) && !e.is_retryable(), "{e:?}");
     assert!(
         format!("{e} {:?}", std::error::Error::source(&e)).contains("after 3 bytes, fewer than the 10 announced"),
@@ -86,7 +86,7 @@ async fn the_limit_is_checked_before_sending() {
     let c = common::client(&server, &me.token);
     let too_big = vec![0u8; MAX_UPLOAD_BYTES + 1];
     let e = c
-        .upload_file::<UploadFileResponse>(Upload::from_bytes("big.bin", "application/octet-stream", too_big))
+        .upload_file(Upload::from_bytes("big.bin", "application/octet-stream", too_big))
         .await
         .unwrap_err();
     assert!(
@@ -100,7 +100,7 @@ async fn the_limit_is_checked_before_sending() {
         Ok(Bytes::from_static(b"x"))
     });
     let e = c
-        .upload_file::<UploadFileResponse>(Upload::from_stream("s.bin", "application/octet-stream", 20 * 1024 * 1024, stream))
+        .upload_file(Upload::from_stream("s.bin", "application/octet-stream", 20 * 1024 * 1024, stream))
         .await
         .unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::TooLarge { .. }), "{e:?}");
@@ -166,7 +166,7 @@ async fn cancel_with_a_handle_or_by_dropping() {
             handle.cancel();
         })
     };
-    let e = c.upload_file::<UploadFileResponse>(upload).await.unwrap_err();
+    let e = c.upload_file(upload).await.unwrap_err();
     canceller.await.unwrap();
     assert!(matches!(e.kind(), ErrorKind::Cancelled), "{e:?}");
     let at_cancel = pulled.load(Ordering::SeqCst);
@@ -183,7 +183,7 @@ async fn cancel_with_a_handle_or_by_dropping() {
         len,
         slow_stream(n, Duration::from_millis(20), pulled.clone()),
     );
-    let r = tokio::time::timeout(Duration::from_millis(200), c.upload_file::<UploadFileResponse>(upload)).await;
+    let r = tokio::time::timeout(Duration::from_millis(200), c.upload_file(upload)).await;
     assert!(r.is_err(), "still running when dropped");
     let at_drop = pulled.load(Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(150)).await;
@@ -196,7 +196,7 @@ async fn cancel_with_a_handle_or_by_dropping() {
     let handle = CancelHandle::new();
     handle.cancel();
     let upload = Upload::from_bytes("never.bin", "application/octet-stream", vec![1u8; 10]).cancel_handle(&handle);
-    let e = c.upload_file::<UploadFileResponse>(upload).await.unwrap_err();
+    let e = c.upload_file(upload).await.unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Cancelled));
     assert_eq!(server.web_requests("upload_file"), 2);
     server.shutdown().await;
@@ -222,7 +222,7 @@ async fn a_streamed_upload_is_never_retried_and_reports_the_real_error() {
     assert_eq!(server.web_requests("upload_file"), 2, "bytes are retried");
     server.faults().fail_next(1, "service_unavailable");
     let e = c
-        .upload_file::<UploadFileResponse>(Upload::from_stream("s.txt", "text/plain", 3, stream_of("abc")))
+        .upload_file(Upload::from_stream("s.txt", "text/plain", 3, stream_of("abc")))
         .await
         .unwrap_err();
     assert_eq!(
@@ -248,7 +248,7 @@ async fn a_streamed_upload_is_never_retried_and_reports_the_real_error() {
     let c = common::builder(&server).token_provider(provider).build().unwrap();
     server.expire_token(&me.token);
     let e = c
-        .upload_file::<UploadFileResponse>(Upload::from_stream("s.txt", "text/plain", 3, stream_of("abc")))
+        .upload_file(Upload::from_stream("s.txt", "text/plain", 3, stream_of("abc")))
         .await
         .unwrap_err();
     assert_eq!(e.api_error().map(|a| a.kind().clone()), Some(ErrorType::Authentication), "{e:?}");
@@ -266,7 +266,7 @@ async fn a_streamed_upload_is_never_retried_and_reports_the_real_error() {
         .build()
         .unwrap();
     let e = refused
-        .upload_file::<UploadFileResponse>(Upload::from_stream("s.txt", "text/plain", 3, stream_of("abc")))
+        .upload_file(Upload::from_stream("s.txt", "text/plain", 3, stream_of("abc")))
         .await
         .unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Transport { connect: true }), "{e:?}");
