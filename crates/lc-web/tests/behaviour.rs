@@ -189,7 +189,7 @@ async fn max_elapsed_bounds_the_whole_call_attempts_included() {
     let took = started.elapsed();
     assert!(matches!(e.kind(), ErrorKind::Timeout(_)), "{e:?}");
     assert!(
-        took >= Duration::from_millis(1100) && took < Duration::from_millis(1400),
+        took >= Duration::from_millis(1100) && took < Duration::from_millis(1500),
         "{took:?}"
     );
     // The second attempt had only the rest of the budget, and says so.
