@@ -11,7 +11,8 @@
 //!   `lc-types`, so `lc-rtm` shares it without depending on this crate): a static token, your
 //!   own async function ([`lc_types::auth::token_fn`]), or [`AccountsTokenProvider`], which
 //!   gets customer tokens from the LiveChat accounts service and renews them before they
-//!   expire. On `authentication` the client drops the token, gets a new one and retries once.
+//!   expire. On `authentication` the client drops the token, gets a new one and retries once
+//!   (not when the provider gives the refused token again, as a static token does).
 //! - **Regions**: `X-Region` from the token's prefix (`dal:`/`fra:`); on
 //!   `misdirected_request` the client switches to `error.data.region` for that call and the
 //!   ones after, and retries once.
@@ -19,7 +20,7 @@
 //!   time, for retryable errors and connection failures only, and never a second send of a
 //!   non-idempotent action (`send_event`, `start_chat`, ...) the server may have received.
 //! - **Uploads**: [`WebClient::upload_file`] from bytes, a path or a stream, with progress and
-//!   cancellation, the 10 MB limit checked before sending.
+//!   cancellation, the 10 MB limit checked before sending; a streamed upload is never retried.
 //! - **Errors**: [`Error`] with [`ErrorKind`] (API error with type, message, data, status and
 //!   raw body; decode error with the JSON path; transport; timeout; ...). Tokens never appear
 //!   in errors, `Debug` output or logs.
