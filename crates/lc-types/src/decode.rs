@@ -132,83 +132,68 @@ pub(crate) fn nested_at(key: &str, path: &serde_path_to_error::Path, error: &ser
 /// ```
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
     // Fast: no path tracking. Only a failure decodes again, tracking the path for the error.
-    borrowing(|| serde_json::from_str(text)).or_else(|_| from_reader(serde_json::de::StrRead::new(text), || text.to_owned()))
+    in_pass(Pass::BorrowedText, || serde_json::from_str(text))
+        .or_else(|_| from_reader(serde_json::de::StrRead::new(text), || text.to_owned()))
 }
 
 /// Decodes `T` from JSON bytes; see [`from_str`]. Bytes that are not UTF-8 are kept lossily in
 /// [`DecodeError::raw`].
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
-    borrowing(|| serde_json::from_slice(bytes)).or_else(|_| {
+    in_pass(Pass::BorrowedText, || serde_json::from_slice(bytes)).or_else(|_| {
         from_reader(serde_json::de::SliceRead::new(bytes), || {
             String::from_utf8_lossy(bytes).into_owned()
         })
     })
 }
 
+/// Which decoding pass runs on this thread; the generated unions read it to choose how they
+/// keep the fields that come before their tag.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pass {
+    /// No pass of ours (e.g. `serde_json::from_str` called directly), or the fast pass over a
+    /// `Value`: fields are kept as values.
+    Values,
+    /// The fast pass of [`from_str`] and [`from_slice`], over text it may borrow from: fields are
+    /// kept as raw JSON. Should a type on the way not allow that, the fast pass fails and the
+    /// second pass decides.
+    BorrowedText,
+    /// The second pass after a fast decode failed: fields are kept as values, and the path of a
+    /// failure inside them is kept too.
+    TrackingPaths,
+}
+
 std::thread_local! {
-    /// Whether the decode running on this thread tracks JSON paths: only the second pass, after
-    /// a fast decode failed, does (unions then keep paths inside the fields they buffer).
-    static TRACKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// Whether the decode running on this thread reads JSON text it may borrow from (the fast
-    /// pass of [`from_str`] and [`from_slice`]): unions then buffer the fields before their tag
-    /// as raw JSON. Should a type on the way not allow that, the fast pass fails and the second
-    /// pass, which buffers values, decides.
-    static BORROWING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static PASS: std::cell::Cell<Pass> = const { std::cell::Cell::new(Pass::Values) };
 }
 
-/// Whether this thread decodes borrowed JSON text in the fast pass (see `BORROWING`).
-pub(crate) fn borrowing_text() -> bool {
-    BORROWING.with(std::cell::Cell::get)
+/// The pass running on this thread.
+pub(crate) fn pass() -> Pass {
+    PASS.with(std::cell::Cell::get)
 }
 
-/// Runs the fast pass `f` over borrowed text.
-fn borrowing<T>(f: impl FnOnce() -> T) -> T {
-    let before = BORROWING.with(|b| b.replace(true));
+/// Runs `f` as `pass`, restoring the previous pass afterwards.
+fn in_pass<T>(pass: Pass, f: impl FnOnce() -> T) -> T {
+    let before = PASS.with(|p| p.replace(pass));
     let result = f();
-    BORROWING.with(|b| b.set(before));
-    result
-}
-
-/// Whether this thread is decoding a second time to find the path of a failure.
-pub(crate) fn tracking_paths() -> bool {
-    TRACKING.with(std::cell::Cell::get)
-}
-
-/// Runs `f` with path tracking on, restoring the previous state afterwards.
-fn tracking<T>(f: impl FnOnce() -> T) -> T {
-    let before = (TRACKING.with(|t| t.replace(true)), BORROWING.with(|b| b.replace(false)));
-    let result = f();
-    TRACKING.with(|t| t.set(before.0));
-    BORROWING.with(|b| b.set(before.1));
+    PASS.with(|p| p.set(before));
     result
 }
 
 /// Decodes one whole JSON document, tracking the path of a failure; `raw` gives the input
 /// text for the error. The slow pass, run only after a fast decode failed.
 fn from_reader<'de, R: serde_json::de::Read<'de>, T: DeserializeOwned>(read: R, raw: impl Fn() -> String) -> Result<T, DecodeError> {
-    tracking(|| from_reader_tracked(read, raw))
-}
-
-fn from_reader_tracked<'de, R: serde_json::de::Read<'de>, T: DeserializeOwned>(
-    read: R,
-    raw: impl Fn() -> String,
-) -> Result<T, DecodeError> {
-    let mut de = serde_json::Deserializer::new(read);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), raw()))?;
-    de.end().map_err(|e| DecodeError::new(".".to_owned(), e, raw()))?;
-    Ok(value)
+    in_pass(Pass::TrackingPaths, || {
+        let mut de = serde_json::Deserializer::new(read);
+        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), raw()))?;
+        de.end().map_err(|e| DecodeError::new(".".to_owned(), e, raw()))?;
+        Ok(value)
+    })
 }
 
 /// Decodes `T` from an already parsed JSON value; see [`from_str`].
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
-    let fast = {
-        let before = BORROWING.with(|b| b.replace(false));
-        let result = T::deserialize(&value);
-        BORROWING.with(|b| b.set(before));
-        result
-    };
-    fast.or_else(|_| {
-        tracking(|| serde_path_to_error::deserialize(&value))
+    in_pass(Pass::Values, || T::deserialize(&value)).or_else(|_| {
+        in_pass(Pass::TrackingPaths, || serde_path_to_error::deserialize(&value))
             .map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), value.to_string()))
     })
 }

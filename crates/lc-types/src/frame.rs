@@ -178,10 +178,7 @@ impl RequestFrame {
     /// Decodes the payload by action, in the version the frame names, or in `connection` (the
     /// version of the connection's URL) when it names none. See [`crate::VersionedRequest`].
     pub fn decode_any(&self, connection: ApiVersion) -> Result<crate::VersionedRequest, DecodeError> {
-        let version = match &self.version {
-            Some(v) => std::borrow::Cow::Borrowed(v.as_str()),
-            None => std::borrow::Cow::Owned(connection.to_string()),
-        };
+        let version = version_or(&self.version, connection);
         crate::VersionedRequest::decode(&version, &self.action, self.payload.get())
     }
 }
@@ -298,11 +295,16 @@ impl PushFrame {
     /// 3.3), or in `connection` when it names none. A version whose cargo feature is off gives
     /// an unsupported [`crate::VersionedPush`] (`is_unsupported()`) with the payload kept.
     pub fn decode_any(&self, connection: ApiVersion) -> Result<crate::VersionedPush, DecodeError> {
-        let version = match &self.version {
-            Some(v) => std::borrow::Cow::Borrowed(v.as_str()),
-            None => std::borrow::Cow::Owned(connection.to_string()),
-        };
+        let version = version_or(&self.version, connection);
         crate::VersionedPush::decode(&version, &self.action, self.payload.get())
+    }
+}
+
+/// The version a frame names, or the connection's when it names none.
+fn version_or(named: &Option<String>, connection: ApiVersion) -> std::borrow::Cow<'_, str> {
+    match named {
+        Some(v) => std::borrow::Cow::Borrowed(v.as_str()),
+        None => std::borrow::Cow::Owned(connection.to_string()),
     }
 }
 

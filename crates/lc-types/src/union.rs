@@ -50,7 +50,7 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
         // maps writes `type` nearly last) are kept, to be given to the member after the tag
         // picked it; the rest streams. Decoding from text borrows them as raw JSON (checked, not
         // parsed); otherwise they are kept as values.
-        let raw = crate::decode::borrowing_text();
+        let raw = crate::decode::pass() == crate::decode::Pass::BorrowedText;
         let mut before = Vec::with_capacity(8);
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key != U::TAG {
@@ -117,7 +117,7 @@ fn replay<'de, V: DeserializeSeed<'de>, E: de::Error>(key: &str, value: Buffered
         Buffered::Raw(raw) => return seed.deserialize(raw).map_err(E::custom),
         Buffered::Value(value) => value,
     };
-    if crate::decode::tracking_paths() {
+    if crate::decode::pass() == crate::decode::Pass::TrackingPaths {
         let mut track = serde_path_to_error::Track::new();
         seed.deserialize(serde_path_to_error::Deserializer::new(value, &mut track))
             .map_err(|e| E::custom(crate::decode::nested_at(key, &track.path(), &e)))
