@@ -213,94 +213,49 @@ fn main() {
         return;
     }
     println!("lc-types decode benchmark: medians of {rounds} interleaved rounds (~{SLICE:?} each)");
-    let names = ["validate-only (IgnoredAny)", "serde_json::Value", "lc-types"];
     let mut ratios = Vec::new();
+    // One decode case: validate-only, `Value` and lc-types on the same `text`, interleaved.
+    let mut decode_case = |case: &str, title: &str, text: &str, typed: &mut dyn FnMut()| {
+        let names = ["validate-only (IgnoredAny)", "serde_json::Value", "lc-types"];
+        let m = measure(
+            rounds,
+            &mut [
+                (names[0], &mut || {
+                    black_box(serde_json::from_str::<IgnoredAny>(black_box(text)).unwrap());
+                }),
+                (names[1], &mut || {
+                    black_box(serde_json::from_str::<Value>(black_box(text)).unwrap());
+                }),
+                (names[2], typed),
+            ],
+        );
+        report(title, text.len(), &names, &m);
+        ratios.push((format!("{case}: lc-types / Value"), m[2] / m[1]));
+        ratios.push((format!("{case}: lc-types / validate-only"), m[2] / m[0]));
+    };
 
     if runs("push") {
-        let m = measure(
-            rounds,
-            &mut [
-                (names[0], &mut || {
-                    black_box(serde_json::from_str::<IgnoredAny>(black_box(&push)).unwrap());
-                }),
-                (names[1], &mut || {
-                    black_box(serde_json::from_str::<Value>(black_box(&push)).unwrap());
-                }),
-                (names[2], &mut || {
-                    black_box(AnyPush::decode("incoming_event", black_box(&push)).unwrap());
-                }),
-            ],
-        );
-        report("incoming_event push, AnyPush::decode", push.len(), &names, &m);
-        ratios.push(("push: lc-types / Value", m[2] / m[1]));
-        ratios.push(("push: lc-types / validate-only", m[2] / m[0]));
+        decode_case("push", "incoming_event push, AnyPush::decode", &push, &mut || {
+            black_box(AnyPush::decode("incoming_event", black_box(&push)).unwrap());
+        });
     }
     if runs("push_in_order") {
-        let m = measure(
-            rounds,
-            &mut [
-                (names[0], &mut || {
-                    black_box(serde_json::from_str::<IgnoredAny>(black_box(&ordered)).unwrap());
-                }),
-                (names[1], &mut || {
-                    black_box(serde_json::from_str::<Value>(black_box(&ordered)).unwrap());
-                }),
-                (names[2], &mut || {
-                    black_box(AnyPush::decode("incoming_event", black_box(&ordered)).unwrap());
-                }),
-            ],
-        );
-        report("the same push, keys in LiveChat's order (tag early)", ordered.len(), &names, &m);
-        ratios.push(("push in order: lc-types / Value", m[2] / m[1]));
-        ratios.push(("push in order: lc-types / validate-only", m[2] / m[0]));
+        let title = "the same push, keys in LiveChat's order (tag early)";
+        decode_case("push in order", title, &ordered, &mut || {
+            black_box(AnyPush::decode("incoming_event", black_box(&ordered)).unwrap());
+        });
     }
     if runs("frame") {
-        let m = measure(
-            rounds,
-            &mut [
-                (names[0], &mut || {
-                    black_box(serde_json::from_str::<IgnoredAny>(black_box(&frame)).unwrap());
-                }),
-                (names[1], &mut || {
-                    black_box(serde_json::from_str::<Value>(black_box(&frame)).unwrap());
-                }),
-                (names[2], &mut || {
-                    black_box(decode_frame(black_box(&frame)));
-                }),
-            ],
-        );
-        report(
-            "the push (LiveChat key order) in its RTM frame, envelope then payload",
-            frame.len(),
-            &names,
-            &m,
-        );
-        ratios.push(("frame: lc-types / Value", m[2] / m[1]));
-        ratios.push(("frame: lc-types / validate-only", m[2] / m[0]));
+        let title = "the push (LiveChat key order) in its RTM frame, envelope then payload";
+        decode_case("frame", title, &frame, &mut || {
+            black_box(decode_frame(black_box(&frame)));
+        });
     }
     if runs("list_threads") {
-        let m = measure(
-            rounds,
-            &mut [
-                (names[0], &mut || {
-                    black_box(serde_json::from_str::<IgnoredAny>(black_box(&threads)).unwrap());
-                }),
-                (names[1], &mut || {
-                    black_box(serde_json::from_str::<Value>(black_box(&threads)).unwrap());
-                }),
-                (names[2], &mut || {
-                    black_box(AnyResponse::decode("list_threads", black_box(&threads)).unwrap());
-                }),
-            ],
-        );
-        report(
-            "list_threads response, 4 threads x 25 events (LiveChat key order)",
-            threads.len(),
-            &names,
-            &m,
-        );
-        ratios.push(("list_threads: lc-types / Value", m[2] / m[1]));
-        ratios.push(("list_threads: lc-types / validate-only", m[2] / m[0]));
+        let title = "list_threads response, 4 threads x 25 events (LiveChat key order)";
+        decode_case("list_threads", title, &threads, &mut || {
+            black_box(AnyResponse::decode("list_threads", black_box(&threads)).unwrap());
+        });
     }
     if runs("encode") {
         let enc = ["serde_json::Value", "lc-types SendEventRequest"];
@@ -316,7 +271,7 @@ fn main() {
             ],
         );
         report("encoding a send_event request", request.len(), &enc, &m);
-        ratios.push(("send_event encode: lc-types / Value", m[1] / m[0]));
+        ratios.push(("send_event encode: lc-types / Value".to_owned(), m[1] / m[0]));
     }
 
     println!("\nratios (below 1: lc-types is faster)");
