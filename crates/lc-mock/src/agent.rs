@@ -568,6 +568,21 @@ impl<'a> FaultControl<'a> {
         self.shared.faults.refuse_for(duration);
     }
 
+    /// Every open RTM connection goes silent for `duration`: it reads nothing (so answers no
+    /// `ping`, not even a WebSocket ping) and sends nothing, but stays open; a client must
+    /// notice on its own. Afterwards the connection carries on (unless the mock's own ping
+    /// deadline closed it meanwhile).
+    pub fn stall_connections(&self, duration: Duration) {
+        self.shared.faults.stall_for(duration);
+    }
+
+    /// The most RTM requests a single connection had in flight at once (received, not yet
+    /// answered) since the start or the last [`clear`](Self::clear). Requests overlap only
+    /// while responses are delayed ([`delay_responses`](Self::delay_responses)).
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.faults.max_in_flight.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Drops every open RTM connection without a close frame or a push.
     pub fn drop_connections(&self) {
         self.shared.faults.drop_connections();
@@ -583,7 +598,8 @@ impl<'a> FaultControl<'a> {
         conns.len()
     }
 
-    /// Clears the queued errors, the delay, the dropped responses and the refusal.
+    /// Clears the queued errors, the delay, the dropped responses, the refusal, the stall and
+    /// the in-flight maximum.
     pub fn clear(&self) {
         self.shared.faults.clear();
     }

@@ -10,6 +10,10 @@ pub(crate) struct Faults {
     inner: Mutex<Inner>,
     /// Bumped to drop every open RTM connection.
     pub drops: tokio::sync::watch::Sender<u64>,
+    /// Bumped when RTM connections must stall (see [`Faults::stall_for`]).
+    pub stalls: tokio::sync::watch::Sender<u64>,
+    /// The most RTM requests one connection had in flight at once, since start or `clear`.
+    pub max_in_flight: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Default)]
@@ -22,6 +26,8 @@ struct Inner {
     drop_responses: u64,
     /// New connections are refused until then.
     refuse_until: Option<Instant>,
+    /// Open RTM connections neither read nor write until then.
+    stall_until: Option<Instant>,
 }
 
 impl Faults {
@@ -70,11 +76,29 @@ impl Faults {
         self.inner().refuse_until.is_some_and(|t| Instant::now() < t)
     }
 
+    /// Open RTM connections go silent for `d`: they read nothing (so answer no ping) and send
+    /// nothing, but stay open.
+    pub fn stall_for(&self, d: Duration) {
+        self.inner().stall_until = Some(Instant::now() + d);
+        self.stalls.send_modify(|n| *n += 1);
+    }
+
+    /// Until when connections stall, if they do now.
+    pub fn stalled_until(&self) -> Option<Instant> {
+        self.inner().stall_until.filter(|t| Instant::now() < *t)
+    }
+
+    /// Records that a connection has `n` requests in flight.
+    pub fn note_in_flight(&self, n: usize) {
+        self.max_in_flight.fetch_max(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
     pub fn drop_connections(&self) {
         self.drops.send_modify(|n| *n += 1);
     }
 
     pub fn clear(&self) {
         *self.inner() = Inner::default();
+        self.max_in_flight.store(0, std::sync::atomic::Ordering::SeqCst);
     }
 }

@@ -29,6 +29,7 @@ pub(crate) async fn upgrade(
     State(shared): State<Arc<Shared>>,
     Path(version): Path<String>,
     RawQuery(query): RawQuery,
+    headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
     if shared.faults.refusing() {
@@ -41,8 +42,13 @@ pub(crate) async fn upgrade(
     // Small buffers: a mock may hold ten thousand idle connections.
     let ws = ws.read_buffer_size(8 * 1024).write_buffer_size(0).max_message_size(1024 * 1024);
     let lifecycle = crate::web::version_of(&version).ok();
+    // The region: `X-Region` on the upgrade (reference §5.2: backends pass the region header),
+    // `dal` when absent; another region than the mock's is told where to go once connected.
+    let region = headers.get(lc_types::web::X_REGION).and_then(|h| h.to_str().ok()).unwrap_or("dal");
+    let here = shared.region();
+    let misdirected = (region != here).then_some(here);
     let headers_of = shared.clone();
-    let mut response = ws.on_upgrade(move |socket| connection(shared, version, org, socket));
+    let mut response = ws.on_upgrade(move |socket| connection(shared, version, org, misdirected, socket));
     if let Some(v) = lifecycle {
         crate::web::lifecycle_headers(&headers_of, v, response.headers_mut());
     }
@@ -173,7 +179,7 @@ struct Session {
     inflight: Arc<AtomicUsize>,
 }
 
-async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, socket: WebSocket) {
+async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, misdirected: Option<String>, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let version = match crate::web::version_of(&version) {
         Ok(v) => v,
@@ -194,8 +200,15 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, s
         let _ = sink.send(Message::Close(None)).await;
         return;
     }
+    if let Some(region) = misdirected {
+        let frame = disconnected_frame(&shared, version, "misdirected_connection", Some(json!({ "region": region })));
+        let _ = sink.send(Message::Text(frame.into())).await;
+        let _ = sink.send(Message::Close(None)).await;
+        return;
+    }
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut drops = shared.faults.drops.subscribe();
+    let mut stalls = shared.faults.stalls.subscribe();
     let mut session = Session {
         id: shared.hub.next_id(),
         shared: shared.clone(),
@@ -206,7 +219,14 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, s
     };
     let mut deadline = Instant::now() + shared.login_timeout;
     loop {
+        if let Some(until) = shared.faults.stalled_until() {
+            tokio::select! {
+                _ = tokio::time::sleep_until(until.into()) => {}
+                _ = drops.changed() => break,
+            }
+        }
         tokio::select! {
+            _ = stalls.changed() => continue,
             out = rx.recv() => match out {
                 Some(Out::Text(text)) => {
                     if sink.send(Message::Text(text.into())).await.is_err() {
@@ -290,11 +310,14 @@ impl Session {
         }
         let delay = self.shared.faults.delay();
         if delay.is_zero() {
+            self.shared.faults.note_in_flight(1);
             let result = run(&self.shared, self.id, self.customer.as_deref().unwrap_or_default(), &request);
             return if self.shared.faults.take_drop() { None } else { reply(result) };
         }
         // With a delay, requests overlap: past the limit they are refused at once.
-        if self.inflight.fetch_add(1, Ordering::SeqCst) >= PENDING_LIMIT {
+        let before = self.inflight.fetch_add(1, Ordering::SeqCst);
+        self.shared.faults.note_in_flight(before + 1);
+        if before >= PENDING_LIMIT {
             self.inflight.fetch_sub(1, Ordering::SeqCst);
             return reply(Err(Refusal::new("pending_requests_limit_reached", 429, "Requests limit reached")));
         }

@@ -1,0 +1,256 @@
+//! [`RtmClient`], the handle for calls, and [`Events`], the stream of pushes and connection
+//! events.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use lc_types::{ApiVersion, RequestFrame, ResponseFrame, RtmAction};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::driver::Command;
+use crate::event::Event;
+use crate::session::ConnectionState;
+use crate::{Error, ErrorKind, RtmClientBuilder};
+
+/// A handle to one RTM connection: cheap to clone, usable from any task. The connection lives
+/// while a handle does (or until [`destroy`](RtmClient::destroy)).
+///
+/// ```no_run
+/// use futures_util::StreamExt;
+/// use lc_rtm::{Event, RtmClient};
+/// use lc_types::v3_6::{AnyPush, GetCustomerRequest};
+/// use lc_types::VersionedPush;
+/// # async fn run() -> Result<(), lc_rtm::Error> {
+/// let (client, mut events) = RtmClient::builder("my-organization-id")
+///     .token("dal:customer-access-token")
+///     .build()?;
+/// let customer = client.call(&GetCustomerRequest::default()).await?;
+/// println!("logged in as {}", customer.id);
+/// while let Some(event) = events.next().await {
+///     match event {
+///         Event::Push(p) => match &p.push {
+///             VersionedPush::V3_6(AnyPush::IncomingEvent(e)) => println!("new event in {}", e.chat_id),
+///             other => println!("push {}", other.name()),
+///         },
+///         Event::Disconnected(d) => println!("{} ({:?})", d.cause.describe(), d.next),
+///         _ => {}
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct RtmClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    commands: mpsc::UnboundedSender<Command>,
+    state: watch::Receiver<ConnectionState>,
+    version: ApiVersion,
+    next_call: AtomicU64,
+}
+
+impl std::fmt::Debug for RtmClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RtmClient")
+            .field("version", &self.inner.version)
+            .field("state", &*self.inner.state.borrow())
+            .finish()
+    }
+}
+
+impl RtmClient {
+    /// A builder for a client of organization `organization_id`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), lc_rtm::Error> {
+    /// let (client, events) = lc_rtm::RtmClient::builder("my-organization-id")
+    ///     .token("dal:customer-access-token")
+    ///     .build()?;
+    /// client.wait_connected(std::time::Duration::from_secs(10)).await?;
+    /// # let _ = events;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn builder(organization_id: impl Into<String>) -> RtmClientBuilder {
+        RtmClientBuilder::new(organization_id.into())
+    }
+
+    pub(crate) fn new(commands: mpsc::UnboundedSender<Command>, state: watch::Receiver<ConnectionState>, version: ApiVersion) -> Self {
+        RtmClient {
+            inner: Arc::new(Inner {
+                commands,
+                state,
+                version,
+                next_call: AtomicU64::new(1),
+            }),
+        }
+    }
+
+    /// The API version of the connection.
+    pub fn api_version(&self) -> ApiVersion {
+        self.inner.version
+    }
+
+    /// Where the connection is now.
+    pub fn state(&self) -> ConnectionState {
+        self.inner.state.borrow().clone()
+    }
+
+    /// Waits until the connection is logged in (at once if it is); fails when it closes for
+    /// good or is left disconnected, or after `timeout`.
+    pub async fn wait_connected(&self, timeout: Duration) -> Result<(), Error> {
+        // Commands are handled in order: once this one is, an earlier `connect()` shows in the state.
+        let (done, synced) = oneshot::channel();
+        if self.inner.commands.send(Command::Sync(done)).is_err() || synced.await.is_err() {
+            return Err(ErrorKind::Closed("the connection task ended".into()).into());
+        }
+        let mut state = self.inner.state.clone();
+        let settled = |s: &ConnectionState| {
+            !matches!(
+                s,
+                ConnectionState::Connecting { .. } | ConnectionState::LoggingIn { .. } | ConnectionState::Reconnecting { .. }
+            )
+        };
+        let wait = async { state.wait_for(settled).await.map(|s| s.clone()) };
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(Ok(ConnectionState::Active)) => Ok(()),
+            Ok(Ok(ConnectionState::Closed { cause })) => Err(ErrorKind::Closed(cause.describe()).into()),
+            Ok(Ok(_)) => Err(ErrorKind::NotConnected("not connecting; call connect()".into()).into()),
+            Ok(Err(_)) => Err(ErrorKind::Closed("the connection task ended".into()).into()),
+            Err(_) => Err(ErrorKind::NotConnected(format!("not connected within {timeout:?}")).into()),
+        }
+    }
+
+    /// Sends `request` and waits for its response, typed.
+    ///
+    /// At most 10 requests are on the wire at once; further calls wait for a slot. A request
+    /// made while reconnecting waits for the connection (see
+    /// [`RtmClientBuilder::wait_for_connection`]). When the connection drops with the request
+    /// on the wire, the call fails at once with [`ErrorKind::ConnectionLost`]. A request of a
+    /// version older than the connection's is refused before anything is sent
+    /// ([`ErrorKind::Version`]); a newer one names its version in the frame.
+    pub async fn call<R: RtmAction>(&self, request: &R) -> Result<R::Response, Error> {
+        self.call_with_timeout(request, None).await
+    }
+
+    /// [`call`](Self::call) with its own timeout instead of the client's.
+    pub async fn call_with_timeout<R: RtmAction>(&self, request: &R, timeout: Option<Duration>) -> Result<R::Response, Error> {
+        let frame = self.frame(R::VERSION, R::NAME, request)?;
+        let response = self.send(frame, timeout).await?;
+        response.decode_response::<R>().map_err(Error::from)
+    }
+
+    /// Sends action `action` of `version` with a JSON payload and gives the response payload as
+    /// JSON (for actions known only at run time, e.g. a CLI).
+    pub async fn call_value(&self, version: ApiVersion, action: &str, payload: &serde_json::Value) -> Result<serde_json::Value, Error> {
+        let frame = self.frame(version, action, payload)?;
+        let response = self.send(frame, None).await?;
+        response.decode::<serde_json::Value>().map_err(Error::from)
+    }
+
+    /// Starts connecting (after `auto_connect(false)`, `disconnect()`, or a reason that waits
+    /// for the user such as `inactivity_timeout`); skips a reconnect wait in progress.
+    pub fn connect(&self) {
+        let _ = self.inner.commands.send(Command::Connect);
+    }
+
+    /// Closes the connection and stays disconnected until [`connect`](Self::connect). Calls on
+    /// the wire fail with `ConnectionLost`, waiting ones with `NotConnected`.
+    pub fn disconnect(&self) {
+        let _ = self.inner.commands.send(Command::Disconnect);
+    }
+
+    /// Closes the connection for good: every call, now and later, fails with `Closed`.
+    pub fn destroy(&self) {
+        let _ = self.inner.commands.send(Command::Destroy);
+    }
+
+    fn frame(&self, version: ApiVersion, action: &str, payload: &impl Serialize) -> Result<RequestFrame, Error> {
+        let connection = self.inner.version;
+        if version < connection {
+            return Err(ErrorKind::Version(format!(
+                "`{action}` of v{version} cannot go over a v{connection} connection (a request's version may only be at least the connection's)"
+            ))
+            .into());
+        }
+        RequestFrame::from_parts(version, action, payload, None, connection).map_err(|e| ErrorKind::Encode(e.to_string()).into())
+    }
+
+    async fn send(&self, frame: RequestFrame, timeout: Option<Duration>) -> Result<ResponseFrame, Error> {
+        let id = self.inner.next_call.fetch_add(1, Ordering::Relaxed);
+        let (reply, rx) = oneshot::channel();
+        let command = Command::Call { id, frame, timeout, reply };
+        if self.inner.commands.send(command).is_err() {
+            return Err(ErrorKind::Closed("the connection task ended".into()).into());
+        }
+        // Tells the task when the caller stops waiting (its future dropped).
+        let guard = CancelOnDrop {
+            id,
+            commands: &self.inner.commands,
+            armed: true,
+        };
+        let result = rx.await;
+        guard.disarm();
+        result.unwrap_or_else(|_| Err(ErrorKind::Closed("the connection task ended".into()).into()))
+    }
+}
+
+struct CancelOnDrop<'a> {
+    id: u64,
+    commands: &'a mpsc::UnboundedSender<Command>,
+    armed: bool,
+}
+
+impl CancelOnDrop<'_> {
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for CancelOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.commands.send(Command::Cancel(self.id));
+        }
+    }
+}
+
+/// The stream of [`Event`]s of one client: pushes and connection events, in the order they
+/// happened. Nothing is dropped: events wait here until read (read them, or drop the stream).
+///
+/// It implements [`futures_util::Stream`]; [`Events::next`] works without importing a trait.
+/// It ends when the connection task ends (every handle dropped, or `destroy()`).
+#[derive(Debug)]
+pub struct Events {
+    rx: mpsc::UnboundedReceiver<Event>,
+}
+
+impl Events {
+    pub(crate) fn new(rx: mpsc::UnboundedReceiver<Event>) -> Self {
+        Events { rx }
+    }
+
+    /// The next event; `None` when the connection task has ended.
+    pub async fn next(&mut self) -> Option<Event> {
+        self.rx.recv().await
+    }
+
+    /// An event if one is ready now.
+    pub fn try_next(&mut self) -> Option<Event> {
+        self.rx.try_recv().ok()
+    }
+}
+
+impl futures_util::Stream for Events {
+    type Item = Event;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.rx.poll_recv(cx)
+    }
+}

@@ -1,0 +1,398 @@
+//! [`RtmClientBuilder`]: what a connection needs (what @livechat/customer-sdk's `init` takes,
+//! and the timing knobs).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lc_types::auth::{StaticToken, TokenProvider};
+use lc_types::{ApiVersion, PushSubscription, Region};
+use serde_json::{json, Map, Value};
+
+use crate::session::{Backoff, Settings};
+use crate::{Error, ErrorKind};
+
+/// The customer's details sent with every `login` (`customer`): name, e-mail, avatar and
+/// session fields. Any other field of the version's `customer` object goes in `extra`.
+///
+/// ```
+/// let customer = lc_rtm::Customer::default()
+///     .name("Ada")
+///     .email("ada@example.com")
+///     .session_field("plan", "pro");
+/// assert_eq!(customer.session_fields, [("plan".to_owned(), "pro".to_owned())]);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Customer {
+    /// Display name.
+    pub name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Avatar URL.
+    pub avatar: Option<String>,
+    /// Session fields, in order (at most 100; the server refuses more).
+    pub session_fields: Vec<(String, String)>,
+    /// Other fields of `customer` (e.g. `address` since 3.6).
+    pub extra: Map<String, Value>,
+}
+
+impl Customer {
+    /// Sets the name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the e-mail address.
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Sets the avatar URL.
+    pub fn avatar(mut self, url: impl Into<String>) -> Self {
+        self.avatar = Some(url.into());
+        self
+    }
+
+    /// Adds a session field.
+    pub fn session_field(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.session_fields.push((key.into(), value.into()));
+        self
+    }
+
+    fn is_empty(&self) -> bool {
+        *self == Customer::default()
+    }
+
+    fn to_json(&self) -> Value {
+        let mut out = self.extra.clone();
+        for (key, value) in [("name", &self.name), ("email", &self.email), ("avatar", &self.avatar)] {
+            if let Some(v) = value {
+                out.insert(key.to_owned(), json!(v));
+            }
+        }
+        if !self.session_fields.is_empty() {
+            let fields: Vec<Value> = self.session_fields.iter().map(|(k, v)| json!({ k: v })).collect();
+            out.insert("session_fields".to_owned(), Value::Array(fields));
+        }
+        Value::Object(out)
+    }
+}
+
+/// Gives the customer's details at each login (so a reconnect sends the current ones).
+pub type CustomerProvider = Arc<dyn Fn() -> Customer + Send + Sync>;
+
+/// Everything a client was built with.
+pub(crate) struct Config {
+    pub organization_id: String,
+    pub client_id: Option<String>,
+    pub base_url: String,
+    pub region_urls: Vec<(Region, String)>,
+    pub region: Option<Region>,
+    pub tokens: Arc<dyn TokenProvider>,
+    pub customer: Option<CustomerProvider>,
+    pub group_id: Option<i64>,
+    pub page: Option<(String, Option<String>)>,
+    pub referrer: Option<String>,
+    pub pushes: Option<PushSubscription>,
+    pub login_extra: Map<String, Value>,
+    pub auto_connect: bool,
+    pub connect_timeout: Duration,
+    pub settings: Settings,
+}
+
+impl Config {
+    /// The `login` payload, with the token.
+    pub fn login_payload(&self, token: &str) -> Map<String, Value> {
+        let mut p = self.login_extra.clone();
+        p.insert("token".to_owned(), json!(format!("Bearer {token}")));
+        if let Some(customer) = self.customer.as_ref().map(|f| f()).filter(|c| !c.is_empty()) {
+            p.insert("customer".to_owned(), customer.to_json());
+        }
+        if let Some((url, title)) = &self.page {
+            let mut page = json!({ "url": url });
+            if let Some(t) = title {
+                page["title"] = json!(t);
+            }
+            p.insert("customer_page".to_owned(), page);
+        }
+        if let Some(r) = &self.referrer {
+            p.insert("referrer".to_owned(), json!(r));
+        }
+        if let Some(g) = self.group_id {
+            p.insert("group_id".to_owned(), json!(g));
+        }
+        if let Some(pushes) = &self.pushes {
+            p.insert("pushes".to_owned(), serde_json::to_value(pushes).expect("a map of lists"));
+        }
+        p
+    }
+
+    /// The WebSocket URL in `region` (its own base URL when configured, else the base URL).
+    pub fn url(&self, region: Option<&Region>) -> String {
+        let base = region
+            .and_then(|r| self.region_urls.iter().find(|(u, _)| u == r))
+            .map_or(self.base_url.as_str(), |(_, url)| url.as_str());
+        let base = base.trim_end_matches('/');
+        let base = if let Some(rest) = base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            base.to_owned()
+        };
+        format!("{base}{}", lc_types::rtm_path(self.settings.version, &self.organization_id))
+    }
+}
+
+/// Builds an [`RtmClient`](crate::RtmClient); from [`RtmClient::builder`](crate::RtmClient::builder).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use lc_rtm::{Customer, RtmClient};
+/// # async fn run() -> Result<(), lc_rtm::Error> {
+/// let (client, mut events) = RtmClient::builder("my-organization-id")
+///     .token("dal:customer-access-token")
+///     .group_id(0)
+///     .page("https://shop.example/checkout", Some("Checkout"))
+///     .customer(Customer::default().name("Ada").session_field("cart", "3 items"))
+///     .call_timeout(Duration::from_secs(10))
+///     .build()?;
+/// # let _ = (client, events.next().await);
+/// # Ok(())
+/// # }
+/// ```
+#[must_use]
+pub struct RtmClientBuilder {
+    config: Config,
+    tokens: Option<Arc<dyn TokenProvider>>,
+}
+
+impl RtmClientBuilder {
+    pub(crate) fn new(organization_id: String) -> Self {
+        RtmClientBuilder {
+            config: Config {
+                organization_id,
+                client_id: None,
+                base_url: format!("https://{}", lc_types::region::DEFAULT_API_HOST),
+                region_urls: Vec::new(),
+                region: None,
+                tokens: Arc::new(StaticToken::new("")),
+                customer: None,
+                group_id: None,
+                page: None,
+                referrer: None,
+                pushes: None,
+                login_extra: Map::new(),
+                auto_connect: true,
+                connect_timeout: Duration::from_secs(10),
+                settings: Settings::new(default_version()),
+            },
+            tokens: None,
+        }
+    }
+
+    /// A fixed access token (`dal:…`; a leading `Bearer ` is removed).
+    pub fn token(self, token: impl Into<String>) -> Self {
+        self.token_provider(StaticToken::new(token))
+    }
+
+    /// Where tokens come from (asked at every connect; after `access_token_expired` or
+    /// `authentication` the old token is invalidated first). `lc_web::AccountsTokenProvider`
+    /// works here too.
+    pub fn token_provider(self, provider: impl TokenProvider + 'static) -> Self {
+        self.shared_token_provider(Arc::new(provider))
+    }
+
+    /// A token provider shared with other clients (e.g. an `lc_web::WebClient`).
+    pub fn shared_token_provider(mut self, provider: Arc<dyn TokenProvider>) -> Self {
+        self.tokens = Some(provider);
+        self
+    }
+
+    /// The application's client ID, sent in the `User-Agent` of the WebSocket upgrade.
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.config.client_id = Some(client_id.into());
+        self
+    }
+
+    /// The API origin: `https://api.livechatinc.com` by default; `http://127.0.0.1:PORT` for a
+    /// local `lc-mock`. `http`/`https` become `ws`/`wss`.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.config.base_url = url.into();
+        self
+    }
+
+    /// The origin to use in `region` instead of the base URL.
+    pub fn region_base_url(mut self, region: Region, url: impl Into<String>) -> Self {
+        self.config.region_urls.retain(|(r, _)| *r != region);
+        self.config.region_urls.push((region, url.into()));
+        self
+    }
+
+    /// The region to connect to (sent as `X-Region`) instead of the token's prefix.
+    pub fn region(mut self, region: Region) -> Self {
+        self.config.region = Some(region);
+        self
+    }
+
+    /// The API version of the connection (the newest stable version enabled by default).
+    pub fn api_version(mut self, version: ApiVersion) -> Self {
+        self.config.settings.version = version;
+        self
+    }
+
+    /// The customer's details sent at every login.
+    pub fn customer(self, customer: Customer) -> Self {
+        self.customer_provider(move || customer.clone())
+    }
+
+    /// A function giving the customer's details at every login.
+    pub fn customer_provider(mut self, provider: impl Fn() -> Customer + Send + Sync + 'static) -> Self {
+        self.config.customer = Some(Arc::new(provider));
+        self
+    }
+
+    /// The group to log in to (`group_id`).
+    pub fn group_id(mut self, group_id: i64) -> Self {
+        self.config.group_id = Some(group_id);
+        self
+    }
+
+    /// The page the customer is on (`customer_page`).
+    pub fn page(mut self, url: impl Into<String>, title: Option<&str>) -> Self {
+        self.config.page = Some((url.into(), title.map(str::to_owned)));
+        self
+    }
+
+    /// The referrer (`referrer`).
+    pub fn referrer(mut self, referrer: impl Into<String>) -> Self {
+        self.config.referrer = Some(referrer.into());
+        self
+    }
+
+    /// Which pushes the connection receives, per version (`login.pushes`); all of the
+    /// connection's version by default.
+    pub fn pushes(mut self, pushes: PushSubscription) -> Self {
+        self.config.pushes = Some(pushes);
+        self
+    }
+
+    /// Any other `login` field (`is_mobile`, `application`, `customer_side_storage`, ...).
+    pub fn login_field(mut self, key: impl Into<String>, value: Value) -> Self {
+        self.config.login_extra.insert(key.into(), value);
+        self
+    }
+
+    /// Whether `build` starts connecting (default `true`); otherwise call
+    /// [`RtmClient::connect`](crate::RtmClient::connect).
+    pub fn auto_connect(mut self, auto: bool) -> Self {
+        self.config.auto_connect = auto;
+        self
+    }
+
+    /// How long getting a token and opening the socket may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// How long the login response may take (default 30 s, the API's limit).
+    pub fn login_timeout(mut self, timeout: Duration) -> Self {
+        self.config.settings.login_timeout = timeout;
+        self
+    }
+
+    /// How often to `ping` (default 15 s, as the API asks).
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.config.settings.ping_interval = interval;
+        self
+    }
+
+    /// How long silence may last after a ping is due before [`Event::ConnectionUnstable`]
+    /// (default 10 s); twice that, and the client reconnects.
+    ///
+    /// [`Event::ConnectionUnstable`]: crate::Event::ConnectionUnstable
+    pub fn pong_timeout(mut self, timeout: Duration) -> Self {
+        self.config.settings.pong_timeout = timeout;
+        self
+    }
+
+    /// How long a call may take, from the call to its response (default 20 s; the server
+    /// gives up after 15 s).
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.config.settings.call_timeout = timeout;
+        self
+    }
+
+    /// How long a call made while not connected waits for the connection (default 30 s);
+    /// `Duration::ZERO` fails such calls at once with `NotConnected`.
+    pub fn wait_for_connection(mut self, wait: Duration) -> Self {
+        self.config.settings.wait_for_connection = wait;
+        self
+    }
+
+    /// Reconnect delays (default: 0.5 s doubling to 30 s, half jitter).
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.config.settings.backoff = backoff;
+        self
+    }
+
+    /// How long to wait after `customer_temporarily_blocked` without a timeout in `data`, or
+    /// after a reason this crate does not know (default 5 min).
+    pub fn blocked_wait(mut self, wait: Duration) -> Self {
+        self.config.settings.blocked_wait = wait;
+        self
+    }
+
+    /// Requests in flight at most (default and maximum 10, the API's limit); further calls
+    /// wait for a slot.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.config.settings.max_in_flight = n.clamp(1, lc_types::limits::MAX_PENDING_REQUESTS);
+        self
+    }
+
+    /// Seeds the backoff jitter (for reproducible tests).
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.config.settings.seed = Some(seed);
+        self
+    }
+
+    /// Spawns the connection task (on the current tokio runtime) and gives the client and its
+    /// event stream. Connects at once unless [`auto_connect`](Self::auto_connect) is off.
+    ///
+    /// Fails with `ErrorKind::Config` when no token provider was given or a base URL is not
+    /// `http(s)://` or `ws(s)://`. Panics outside a tokio runtime.
+    pub fn build(mut self) -> Result<(crate::RtmClient, crate::Events), Error> {
+        self.config.tokens = self
+            .tokens
+            .ok_or_else(|| Error::new(ErrorKind::Config("a token or token provider is required".into())))?;
+        for url in std::iter::once(&self.config.base_url).chain(self.config.region_urls.iter().map(|(_, u)| u)) {
+            let ok = ["http://", "https://", "ws://", "wss://"].iter().any(|s| url.starts_with(s));
+            if !ok || url.parse::<tokio_tungstenite::tungstenite::http::Uri>().is_err() {
+                return Err(Error::new(ErrorKind::Config(format!(
+                    "base URL `{url}`: expected http(s):// or ws(s):// and a host"
+                ))));
+            }
+        }
+        if lc_types::api(self.config.settings.version).is_none() {
+            return Err(Error::new(ErrorKind::Config(format!(
+                "API version {} is not enabled (cargo feature) or not supported",
+                self.config.settings.version
+            ))));
+        }
+        Ok(crate::driver::spawn(self.config))
+    }
+}
+
+/// The newest stable version whose feature is on.
+fn default_version() -> ApiVersion {
+    if cfg!(feature = "v3_6") {
+        ApiVersion::V3_6
+    } else if cfg!(feature = "v3_5") {
+        ApiVersion::V3_5
+    } else {
+        ApiVersion::new(3, 7)
+    }
+}

@@ -1,0 +1,299 @@
+//! The thin tokio task around the [`Session`]: it opens sockets, reads and writes frames, keeps
+//! the timer, and carries calls and events between the session and the handles.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::{SinkExt, StreamExt};
+use lc_types::auth::AccessToken;
+use lc_types::{Region, RequestFrame, ResponseFrame};
+use serde_json::{Map, Value};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::config::Config;
+use crate::event::{Cause, Event};
+use crate::session::{CallId, ConnectionState, Output, Session};
+use crate::{Error, Events, RtmClient};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Reply = oneshot::Sender<Result<ResponseFrame, Error>>;
+
+/// What a handle asks of the task.
+pub(crate) enum Command {
+    Call {
+        id: CallId,
+        frame: RequestFrame,
+        timeout: Option<std::time::Duration>,
+        reply: Reply,
+    },
+    Cancel(CallId),
+    Connect,
+    /// Answered once every earlier command was handled.
+    Sync(oneshot::Sender<()>),
+    Disconnect,
+    Destroy,
+}
+
+/// A successful connect: the socket, the login payload, the token used.
+struct Opened {
+    socket: Socket,
+    login: Map<String, Value>,
+    token: AccessToken,
+}
+
+pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
+    let (commands, command_rx) = mpsc::unbounded_channel();
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let (state_tx, state_rx) = watch::channel(ConnectionState::Disconnected);
+    let config = Arc::new(config);
+    let version = config.settings.version;
+    let mut session = Session::new(config.settings.clone(), now());
+    if config.auto_connect {
+        session.connect(now());
+    }
+    let driver = Driver {
+        config,
+        session,
+        commands: command_rx,
+        events: events_tx,
+        state: state_tx,
+        calls: HashMap::new(),
+        socket: None,
+        connecting: None,
+        token: None,
+    };
+    tokio::spawn(driver.run());
+    (RtmClient::new(commands, state_rx, version), Events::new(events_rx))
+}
+
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+struct Driver {
+    config: Arc<Config>,
+    session: Session,
+    commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<Event>,
+    state: watch::Sender<ConnectionState>,
+    calls: HashMap<CallId, Reply>,
+    socket: Option<Socket>,
+    connecting: Option<oneshot::Receiver<Result<Opened, Cause>>>,
+    /// The token of the current or last connection (to invalidate when refused or expired).
+    token: Option<AccessToken>,
+}
+
+impl Driver {
+    async fn run(mut self) {
+        loop {
+            self.drain().await;
+            let deadline = self.session.next_deadline().map(tokio::time::Instant::from_std);
+            tokio::select! {
+                command = self.commands.recv() => match command {
+                    Some(Command::Destroy) => {
+                        self.session.destroy(now());
+                        self.drain().await;
+                        self.state.send_replace(self.session.state().clone());
+                        return;
+                    }
+                    Some(c) => self.command(c),
+                    // Every handle is gone: nobody can call or connect any more.
+                    None => {
+                        self.session.destroy(now());
+                        self.drain().await;
+                        return;
+                    }
+                },
+                message = next_message(&mut self.socket) => match message {
+                    Some(Ok(Message::Text(text))) => self.session.frame(now(), text.as_str()),
+                    Some(Ok(Message::Close(frame))) => {
+                        let why = frame.map_or_else(|| "closed by the server".to_owned(), |f| format!("closed by the server ({} {})", f.code, f.reason));
+                        self.socket = None;
+                        self.session.closed(now(), why);
+                    }
+                    Some(Ok(_)) => {} // pings are answered by tungstenite; binary frames are not the API's
+                    Some(Err(e)) => {
+                        self.socket = None;
+                        self.session.closed(now(), e.to_string());
+                    }
+                    None => {
+                        self.socket = None;
+                        self.session.closed(now(), "the connection ended".to_owned());
+                    }
+                },
+                opened = wait_connect(&mut self.connecting) => {
+                    self.connecting = None;
+                    match opened {
+                        Ok(Opened { socket, login, token }) => {
+                            self.token = Some(token);
+                            self.socket = Some(socket);
+                            self.session.opened(now(), login);
+                        }
+                        Err(cause) => self.session.connect_failed(now(), cause),
+                    }
+                }
+                _ = sleep_until(deadline) => self.session.tick(now()),
+            }
+            self.publish_state();
+        }
+    }
+
+    fn publish_state(&mut self) {
+        if self.session.state() != &*self.state.borrow() {
+            self.state.send_replace(self.session.state().clone());
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        let now = now();
+        match command {
+            Command::Call { id, frame, timeout, reply } => {
+                self.calls.insert(id, reply);
+                self.session.call(now, id, frame, timeout);
+            }
+            Command::Cancel(id) => {
+                self.calls.remove(&id);
+                self.session.cancel(id);
+            }
+            Command::Connect => self.session.connect(now),
+            Command::Sync(done) => {
+                self.publish_state();
+                let _ = done.send(());
+            }
+            Command::Disconnect => self.session.disconnect(now),
+            Command::Destroy => unreachable!("handled by run"),
+        }
+    }
+
+    /// Does what the session asks.
+    async fn drain(&mut self) {
+        while let Some(output) = self.session.poll_output() {
+            match output {
+                Output::Send(text) => {
+                    if let Some(socket) = &mut self.socket {
+                        if let Err(e) = socket.send(Message::Text(text.into())).await {
+                            self.socket = None;
+                            self.session.closed(now(), e.to_string());
+                        }
+                    }
+                }
+                Output::Close => {
+                    if let Some(mut socket) = self.socket.take() {
+                        tokio::spawn(async move {
+                            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), socket.close(None)).await;
+                        });
+                    }
+                }
+                Output::Emit(event) => {
+                    if let Event::Disconnected(d) = &event {
+                        tracing::info!(cause = %d.cause.describe(), next = ?d.next, "lc-rtm: disconnected");
+                    }
+                    // A dropped stream means the user does not want events; calls go on.
+                    let _ = self.events.send(event);
+                }
+                Output::Resolve(id, result) => {
+                    if let Some(reply) = self.calls.remove(&id) {
+                        let _ = reply.send(result);
+                    }
+                }
+                Output::Connect { fresh_token, region } => {
+                    let (tx, rx) = oneshot::channel();
+                    self.connecting = Some(rx);
+                    let config = self.config.clone();
+                    let old = self.token.clone();
+                    tokio::spawn(async move {
+                        let _ = tx.send(open(&config, fresh_token, region, old).await);
+                    });
+                }
+            }
+        }
+    }
+}
+
+async fn next_message(socket: &mut Option<Socket>) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>> {
+    match socket {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn wait_connect(rx: &mut Option<oneshot::Receiver<Result<Opened, Cause>>>) -> Result<Opened, Cause> {
+    match rx {
+        Some(rx) => rx
+            .await
+            .unwrap_or_else(|_| Err(Cause::ConnectFailed("the connect task ended".into()))),
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Gets a token and opens the socket.
+async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: Option<AccessToken>) -> Result<Opened, Cause> {
+    let work = async {
+        if fresh_token {
+            if let Some(old) = &old {
+                config.tokens.invalidate(old);
+            }
+        }
+        let token = config.tokens.token().await.map_err(|e| Cause::Token(e.to_string()))?;
+        let region = region.or_else(|| config.region.clone()).or_else(|| token.region());
+        let url = config.url(region.as_ref());
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| Cause::ConnectFailed(e.to_string()))?;
+        let headers = request.headers_mut();
+        if let Some(region) = &region {
+            if let Ok(v) = HeaderValue::from_str(region.as_str()) {
+                headers.insert(lc_types::web::X_REGION, v);
+            }
+        }
+        let agent = match &config.client_id {
+            Some(id) => format!("lc-rtm/{} Application {id}", env!("CARGO_PKG_VERSION")),
+            None => format!("lc-rtm/{}", env!("CARGO_PKG_VERSION")),
+        };
+        if let Ok(v) = HeaderValue::from_str(&agent) {
+            headers.insert("user-agent", v);
+        }
+        let connector = tokio_tungstenite::Connector::Rustls(tls_config());
+        let (socket, _response) = tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector))
+            .await
+            .map_err(|e| Cause::ConnectFailed(e.to_string()))?;
+        let login = config.login_payload(token.secret());
+        Ok(Opened { socket, login, token })
+    };
+    match tokio::time::timeout(config.connect_timeout, work).await {
+        Ok(result) => result,
+        Err(_) => Err(Cause::ConnectFailed(format!("no connection within {:?}", config.connect_timeout))),
+    }
+}
+
+/// rustls with the Mozilla roots (certificates are verified), built once.
+fn tls_config() -> Arc<rustls::ClientConfig> {
+    static CONFIG: std::sync::OnceLock<Arc<rustls::ClientConfig>> = std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let roots = rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            };
+            let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .expect("ring supports the default protocol versions")
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            Arc::new(config)
+        })
+        .clone()
+}

@@ -1,0 +1,141 @@
+//! [`Error`]: what a call reports when it does not give the response.
+
+use std::time::Duration;
+
+use lc_types::{ApiError, DecodeError, ResponseError};
+
+/// The error of an [`RtmClient`](crate::RtmClient) call: a [`kind`](Error::kind) to decide on.
+///
+/// No part of it contains the access token. `Send + Sync + 'static`.
+///
+/// ```
+/// use lc_rtm::{Error, ErrorKind};
+/// fn describe(e: &Error) -> String {
+///     match e.kind() {
+///         ErrorKind::Api(api) => format!("the API said {}: {}", api.kind(), api.message()),
+///         ErrorKind::ConnectionLost => "the connection dropped; the call may or may not have run".into(),
+///         _ if e.is_retryable() => "try again later".into(),
+///         _ => e.to_string(),
+///     }
+/// }
+/// # let _ = describe;
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}")]
+pub struct Error {
+    /// Boxed: errors travel in `Result`s, which stay small.
+    kind: Box<ErrorKind>,
+}
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The API answered with its error envelope (type, message, data, raw payload).
+    #[error("the API refused the request: {0}")]
+    Api(ApiError),
+    /// A successful answer that does not decode as the response: the JSON path and the raw text.
+    #[error("the response did not decode: {0}")]
+    Decode(DecodeError),
+    /// The connection dropped while the request was in flight: the server may or may not have
+    /// acted on it. The client reconnects by itself (unless the reason forbids it).
+    #[error("the connection was lost before the response arrived")]
+    ConnectionLost,
+    /// There was no connection to send the request on, and none came up in time (or the client
+    /// is configured to fail fast while reconnecting); the request was not sent.
+    #[error("not connected ({0})")]
+    NotConnected(String),
+    /// The connection is closed for good (a fatal disconnect reason, or `destroy()`); the
+    /// request was not sent.
+    #[error("the connection is closed: {0}")]
+    Closed(String),
+    /// No response within the call timeout (the request was sent).
+    #[error("no response within {0:?}")]
+    Timeout(Duration),
+    /// The request's API version is older than the connection's; nothing was sent.
+    #[error("{0}")]
+    Version(String),
+    /// The request did not encode as JSON (no generated request type does this).
+    #[error("the request did not encode: {0}")]
+    Encode(String),
+    /// The client's configuration is invalid (a URL that does not parse, ...).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind) -> Self {
+        Error { kind: Box::new(kind) }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The kind, consuming the error.
+    pub fn into_kind(self) -> ErrorKind {
+        *self.kind
+    }
+
+    /// The API's error, when the API answered with one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match &*self.kind {
+            ErrorKind::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether the same call may succeed later: a retryable API error type
+    /// ([`ErrorType::is_retryable`](lc_types::v3_6::ErrorType)), a lost or missing connection,
+    /// a timeout. Whether it is safe to send again is the caller's decision: after
+    /// `ConnectionLost` or `Timeout` the server may have acted on the first one.
+    pub fn is_retryable(&self) -> bool {
+        match &*self.kind {
+            ErrorKind::Api(e) => e.kind().is_retryable(),
+            ErrorKind::ConnectionLost | ErrorKind::NotConnected(_) | ErrorKind::Timeout(_) => true,
+            _ => false,
+        }
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Error::new(kind)
+    }
+}
+
+impl From<ResponseError> for Error {
+    fn from(e: ResponseError) -> Self {
+        match e {
+            ResponseError::Api(api) => Error::new(ErrorKind::Api(api)),
+            ResponseError::Decode(d) => Error::new(ErrorKind::Decode(d)),
+            // An RTM frame has no HTTP status; keep what there is.
+            other => Error::new(ErrorKind::Encode(other.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_small_and_thread_safe() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn retryable_follows_the_kind() {
+        assert!(Error::new(ErrorKind::ConnectionLost).is_retryable());
+        assert!(Error::new(ErrorKind::Timeout(Duration::from_secs(1))).is_retryable());
+        assert!(!Error::new(ErrorKind::Closed("banned".into())).is_retryable());
+        assert!(!Error::new(ErrorKind::Version("old".into())).is_retryable());
+        assert_eq!(
+            Error::new(ErrorKind::ConnectionLost).to_string(),
+            "the connection was lost before the response arrived"
+        );
+    }
+}

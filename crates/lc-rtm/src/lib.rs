@@ -1,0 +1,56 @@
+//! The LiveChat Customer Chat **RTM API** (WebSocket) client: a connection that stays up,
+//! typed calls, and typed pushes as a `Stream`.
+//!
+//! - **Staying connected.** `login` after every (re)connect with the same parameters, `ping`
+//!   every 15 s, dead-connection detection ([`Event::ConnectionUnstable`], then
+//!   [`Event::ConnectionRecovered`] or a reconnect), and on `customer_disconnected` or a dropped
+//!   socket the decision of the reason's `DisconnectPolicy`: reconnect with backoff and jitter,
+//!   with a fresh token, in another region, after a wait, only on `connect()`, or never. Every
+//!   decision is an [`Event::Disconnected`] saying why ([`Cause`]) and what next ([`Next`]).
+//!   A reason this crate does not know waits long ([`RtmClientBuilder::blocked_wait`]) and then
+//!   reconnects: it neither gives up nor hammers the server.
+//! - **Calls.** [`RtmClient::call`] takes any RTM request type of `lc-types` and gives its
+//!   response type. At most 10 requests are on the wire (the 11th waits for a slot, so the
+//!   client never causes `pending_requests_limit_reached`); each call has a timeout; when the
+//!   socket drops, every call on the wire fails at once with [`ErrorKind::ConnectionLost`].
+//! - **Pushes.** Frames decode in two steps through `lc-types` (envelope, then payload by
+//!   action and version), so an unknown push costs little and arrives as the unknown case of
+//!   `VersionedPush`; a malformed known push arrives as [`Event::UndecodedPush`] and never
+//!   breaks the connection.
+//!
+//! The connection logic is a state machine without I/O ([`ConnectionState`]); a small tokio
+//! task does the I/O. TLS is rustls with the Mozilla roots; certificates are verified.
+//!
+//! ```no_run
+//! use lc_rtm::{Event, RtmClient};
+//! use lc_types::v3_6::{NewChat, StartChatRequest};
+//! # async fn run() -> Result<(), lc_rtm::Error> {
+//! let (client, mut events) = RtmClient::builder("my-organization-id")
+//!     .token("dal:customer-access-token")
+//!     .build()?;
+//! let chat = client.call(&StartChatRequest::default()).await?;
+//! println!("chat {} started", chat.chat_id);
+//! while let Some(event) = events.next().await {
+//!     if let Event::Push(push) = event {
+//!         println!("{}", push.push.name());
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+#[cfg(not(any(feature = "v3_5", feature = "v3_6", feature = "v3_7")))]
+compile_error!("lc-rtm needs at least one API version feature: v3_5, v3_6 (default) or v3_7");
+
+mod client;
+mod config;
+mod driver;
+mod error;
+mod event;
+mod session;
+
+pub use client::{Events, RtmClient};
+pub use config::{Customer, CustomerProvider, RtmClientBuilder};
+pub use error::{Error, ErrorKind};
+pub use event::{Cause, Connected, Disconnected, Event, Next, Pushed};
+pub use session::{Backoff, ConnectionState};

@@ -1,0 +1,71 @@
+//! What the end-to-end tests share: a mock on loopback, clients of it, and waiting for events.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use lc_mock::{Config, MockServer};
+use lc_rtm::{Backoff, Event, Events, RtmClient, RtmClientBuilder};
+
+/// A mock with the default configuration.
+pub async fn mock() -> MockServer {
+    MockServer::start(Config::default()).await.expect("the mock starts")
+}
+
+/// A builder for a client of the mock with short backoffs and a fixed jitter seed.
+pub fn builder(server: &MockServer) -> RtmClientBuilder {
+    RtmClient::builder(server.organization_id())
+        .base_url(format!("http://{}", server.addr()))
+        .backoff(Backoff::new(Duration::from_millis(20), Duration::from_millis(100), 0.5))
+        .jitter_seed(7)
+}
+
+/// A client of the mock for `token`, connected.
+pub async fn connected(server: &MockServer, token: &str) -> (RtmClient, Events) {
+    let (client, mut events) = builder(server).token(token).build().expect("a client");
+    let first = next(&mut events).await;
+    assert!(matches!(first, Event::Connected(ref c) if !c.reconnect), "{first:?}");
+    (client, events)
+}
+
+/// The next event, within 5 s.
+pub async fn next(events: &mut Events) -> Event {
+    tokio::time::timeout(Duration::from_secs(5), events.next())
+        .await
+        .expect("an event within 5 s")
+        .expect("the stream goes on")
+}
+
+/// Events until one matches `want` (the skipped ones are given too), within 5 s.
+pub async fn until(events: &mut Events, want: impl Fn(&Event) -> bool) -> (Event, Vec<Event>) {
+    let mut skipped = Vec::new();
+    loop {
+        let e = next(events).await;
+        if want(&e) {
+            return (e, skipped);
+        }
+        skipped.push(e);
+    }
+}
+
+/// The names of the pushes among `events`.
+pub fn push_names(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Push(p) => Some(p.push.name().to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `id` of a user-shaped response (`get_customer`).
+pub trait CustomerId {
+    fn customer_id(&self) -> String;
+}
+
+impl<T: serde::Serialize> CustomerId for T {
+    fn customer_id(&self) -> String {
+        let v = serde_json::to_value(self).unwrap();
+        v["id"].as_str().unwrap_or_else(|| panic!("an id: {v}")).to_owned()
+    }
+}

@@ -1,0 +1,323 @@
+//! `lc-rtm` against `lc-mock` on loopback: login, typed calls and pushes, dropped connections,
+//! dead-connection detection, token refresh, region switch, the in-flight limit, timeouts.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use lc_rtm::{Cause, ErrorKind, Event, Next};
+use lc_types::auth::{token_fn, AccessToken};
+use lc_types::v3_6::{self, AnyPush};
+use lc_types::{Region, VersionedPush};
+
+#[tokio::test]
+async fn logs_in_calls_typed_and_receives_typed_pushes() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, mut events) = connected(&server, &customer.token).await;
+    assert_eq!(client.state(), lc_rtm::ConnectionState::Active);
+
+    let me = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap();
+    assert_eq!(me.customer_id(), customer.id);
+    let chat = client.call(&v3_6::StartChatRequest::default()).await.unwrap();
+    let (_, skipped) = until(&mut events, |e| matches!(e, Event::Push(p) if p.push.name() == "incoming_chat")).await;
+    assert!(skipped.is_empty(), "{skipped:?}");
+
+    server.agent().send_message(&chat.chat_id, "Hello from the agent").unwrap();
+    let (event, _) = until(&mut events, |e| matches!(e, Event::Push(p) if p.push.name() == "incoming_event")).await;
+    let Event::Push(p) = event else { unreachable!() };
+    let VersionedPush::V3_6(AnyPush::IncomingEvent(push)) = &p.push else {
+        panic!("{:?}", p.push)
+    };
+    assert_eq!(push.chat_id, chat.chat_id);
+    let v3_6::Event::Message(m) = &push.event else {
+        panic!("{:?}", push.event)
+    };
+    assert_eq!(m.text, "Hello from the agent");
+    assert!(p.request_id.is_none(), "the agent's push carries no request id of ours");
+    assert!(server.problems().is_empty(), "{:?}", server.problems());
+}
+
+#[tokio::test]
+async fn requests_of_older_versions_are_refused_before_sending_and_newer_ones_name_theirs() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, _events) = connected(&server, &customer.token).await;
+    let err = client.call(&lc_types::v3_5::GetCustomerRequest::default()).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Version(_)), "{err}");
+    let newer = client.call(&lc_types::v3_7::GetCustomerRequest::default()).await.unwrap();
+    assert_eq!(newer.customer_id(), customer.id);
+}
+
+#[tokio::test]
+async fn a_dropped_connection_fails_calls_in_flight_at_once_then_reconnects_and_pushes_resume() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, mut events) = connected(&server, &customer.token).await;
+    let chat = client.call(&v3_6::StartChatRequest::default()).await.unwrap();
+
+    server.faults().delay_responses(Duration::from_secs(3));
+    let pending = {
+        let client = client.clone();
+        tokio::spawn(async move { client.call(&v3_6::GetCustomerRequest::default()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let dropped_at = Instant::now();
+    server.faults().drop_connections();
+    let err = pending.await.unwrap().unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::ConnectionLost), "{err}");
+    assert!(dropped_at.elapsed() < Duration::from_secs(1), "failed at once, not at the timeout");
+    server.faults().clear();
+
+    let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
+    let Event::Disconnected(d) = event else { unreachable!() };
+    assert!(matches!(d.cause, Cause::SocketClosed(_)), "{:?}", d.cause);
+    assert!(
+        matches!(
+            d.next,
+            Next::Reconnect {
+                attempt: 1,
+                new_token: false,
+                ..
+            }
+        ),
+        "{:?}",
+        d.next
+    );
+    let (event, _) = until(&mut events, |e| matches!(e, Event::Connected(_))).await;
+    assert!(matches!(event, Event::Connected(ref c) if c.reconnect));
+
+    server.agent().send_message(&chat.chat_id, "still there?").unwrap();
+    let (_, skipped) = until(&mut events, |e| matches!(e, Event::Push(p) if p.push.name() == "incoming_event")).await;
+    assert_eq!(push_names(&skipped), ["user_added_to_chat"], "the agent joins first");
+    assert_eq!(
+        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        customer.id
+    );
+}
+
+#[tokio::test]
+async fn silence_is_detected_as_unstable_then_recovered_or_reconnected() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, mut events) = builder(&server)
+        .token(&customer.token)
+        .ping_interval(Duration::from_millis(100))
+        .pong_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+
+    // A short stall: unstable, then recovered, on the same connection.
+    server.faults().stall_connections(Duration::from_millis(450));
+    let (_, skipped) = until(&mut events, |e| matches!(e, Event::ConnectionUnstable)).await;
+    assert!(skipped.is_empty(), "{skipped:?}");
+    let (_, skipped) = until(&mut events, |e| matches!(e, Event::ConnectionRecovered)).await;
+    assert!(skipped.is_empty(), "{skipped:?}");
+
+    // A long one: unstable, then the client gives up on the connection and reconnects.
+    server.faults().stall_connections(Duration::from_millis(1500));
+    let (_, _) = until(&mut events, |e| matches!(e, Event::ConnectionUnstable)).await;
+    let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
+    let Event::Disconnected(d) = event else { unreachable!() };
+    assert_eq!(d.cause, Cause::Unresponsive);
+    assert!(matches!(d.next, Next::Reconnect { .. }));
+    let (event, _) = until(&mut events, |e| matches!(e, Event::Connected(_))).await;
+    assert!(matches!(event, Event::Connected(ref c) if c.reconnect));
+    assert_eq!(
+        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        customer.id
+    );
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_before_reconnecting() {
+    let server = Arc::new(mock().await);
+    let customer = server.issue_customer();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let refreshes = Arc::new(AtomicUsize::new(0));
+    let provider = {
+        let (server, id, first) = (server.clone(), customer.id.clone(), customer.token.clone());
+        let (calls, refreshes) = (calls.clone(), refreshes.clone());
+        token_fn(move |refresh| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            let token = if refresh {
+                refreshes.fetch_add(1, Ordering::SeqCst);
+                server.issue_token_for(&id)
+            } else {
+                first.clone()
+            };
+            async move { Ok(AccessToken::new(token)) }
+        })
+    };
+    let (client, mut events) = builder(&server).token_provider(provider).build().unwrap();
+    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+
+    server.expire_token(&customer.token);
+    assert_eq!(server.agent().disconnect(&customer.id, "access_token_expired", None), 1);
+    let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
+    let Event::Disconnected(d) = event else { unreachable!() };
+    assert!(matches!(d.next, Next::Reconnect { new_token: true, .. }), "{:?}", d.next);
+    let (event, skipped) = until(&mut events, |e| matches!(e, Event::Connected(_))).await;
+    assert!(
+        matches!(event, Event::Connected(ref c) if c.reconnect),
+        "{event:?} after {skipped:?}"
+    );
+    assert_eq!(refreshes.load(Ordering::SeqCst), 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        customer.id
+    );
+}
+
+#[tokio::test]
+async fn a_misdirected_connection_moves_to_the_region_the_server_names() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    assert!(customer.token.starts_with("dal:"));
+    let (client, mut events) = connected(&server, &customer.token).await;
+
+    server.set_region("fra");
+    server.faults().drop_connections();
+    let (event, skipped) = until(&mut events, |e| matches!(e, Event::RegionChanged(_))).await;
+    assert!(matches!(event, Event::RegionChanged(ref r) if *r == Region::FRA), "{event:?}");
+    assert!(
+        skipped.iter().any(|e| matches!(e, Event::Disconnected(d) if matches!(&d.cause, Cause::Server { reason, .. } if reason == "misdirected_connection"))),
+        "{skipped:?}"
+    );
+    let (event, _) = until(&mut events, |e| matches!(e, Event::Connected(_))).await;
+    assert!(matches!(event, Event::Connected(ref c) if c.reconnect));
+    assert_eq!(
+        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        customer.id
+    );
+}
+
+#[tokio::test]
+async fn twenty_five_concurrent_calls_never_put_more_than_ten_on_the_wire() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, _events) = connected(&server, &customer.token).await;
+    server.faults().delay_responses(Duration::from_millis(100));
+    let calls = (0..25).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.call(&v3_6::GetCustomerRequest::default()).await })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        let response = call.await.unwrap().expect("no call is refused with pending_requests_limit_reached");
+        assert_eq!(response.customer_id(), customer.id);
+    }
+    let max = server.faults().max_in_flight();
+    assert!((2..=10).contains(&max), "the server saw {max} requests in flight at once");
+}
+
+#[tokio::test]
+async fn a_delayed_response_times_out_and_the_connection_stays_up() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, _events) = connected(&server, &customer.token).await;
+    server.faults().delay_responses(Duration::from_millis(800));
+    let err = client
+        .call_with_timeout(&v3_6::GetCustomerRequest::default(), Some(Duration::from_millis(150)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Timeout(_)), "{err}");
+    server.faults().clear();
+    assert_eq!(
+        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        customer.id
+    );
+    assert_eq!(client.state(), lc_rtm::ConnectionState::Active);
+}
+
+#[tokio::test]
+async fn unknown_pushes_malformed_pushes_and_garbage_never_break_the_connection() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, mut events) = connected(&server, &customer.token).await;
+    let send = |text: &str| assert_eq!(server.faults().send_raw(&customer.id, text), 1);
+    send(r#"{"version":"3.6","action":"brand_new_push","type":"push","payload":{"x":1}}"#);
+    send(r#"{"version":"3.6","action":"incoming_event","type":"push","payload":{"chat_id":5}}"#);
+    send("this is not JSON");
+
+    let Event::Push(p) = next(&mut events).await else {
+        panic!("the unknown push")
+    };
+    assert_eq!(p.push.name(), "brand_new_push");
+    assert_eq!(serde_json::to_string(&p.push).unwrap(), r#"{"x":1}"#);
+    let Event::UndecodedPush { frame, error } = next(&mut events).await else {
+        panic!("the malformed push")
+    };
+    assert_eq!(frame.action, "incoming_event");
+    assert!(!error.path().is_empty(), "{error}");
+    let Event::UnexpectedFrame(text) = next(&mut events).await else {
+        panic!("the garbage")
+    };
+    assert_eq!(text, "this is not JSON");
+    assert_eq!(
+        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        customer.id
+    );
+}
+
+#[tokio::test]
+async fn calls_while_disconnected_wait_for_the_connection_or_fail_fast() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    // Waiting: a call made before the connection is up goes out once it is.
+    let (client, _events) = builder(&server).token(&customer.token).build().unwrap();
+    assert_eq!(
+        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        customer.id
+    );
+
+    // Not connecting at all: refused at once.
+    let (idle, _e) = builder(&server).token(&customer.token).auto_connect(false).build().unwrap();
+    let err = idle.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::NotConnected(_)), "{err}");
+    idle.connect();
+    idle.wait_connected(Duration::from_secs(5)).await.unwrap();
+
+    // Failing fast while reconnecting.
+    server.faults().refuse_connections(Duration::from_secs(2));
+    let (fast, mut events) = builder(&server)
+        .token(&customer.token)
+        .wait_for_connection(Duration::ZERO)
+        .build()
+        .unwrap();
+    let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
+    assert!(
+        matches!(event, Event::Disconnected(ref d) if matches!(d.cause, Cause::ConnectFailed(_))),
+        "{event:?}"
+    );
+    let err = fast.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::NotConnected(_)), "{err}");
+}
+
+#[tokio::test]
+async fn disconnect_connect_and_destroy() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, mut events) = connected(&server, &customer.token).await;
+    client.disconnect();
+    let Event::Disconnected(d) = next(&mut events).await else {
+        panic!()
+    };
+    assert_eq!((d.cause, d.next), (Cause::User, Next::WaitForConnect));
+    let err = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::NotConnected(_)), "{err}");
+    client.connect();
+    assert!(matches!(next(&mut events).await, Event::Connected(ref c) if c.reconnect));
+    client.destroy();
+    let Event::Disconnected(d) = next(&mut events).await else {
+        panic!()
+    };
+    assert_eq!(d.cause, Cause::User);
+    assert!(events.next().await.is_none(), "the stream ends after destroy()");
+    let err = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Closed(_)), "{err}");
+}
