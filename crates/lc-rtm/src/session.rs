@@ -954,7 +954,8 @@ mod tests {
 
     #[test]
     fn each_disconnect_policy_decides_what_next() {
-        let cases: &[(&str, Option<Value>, fn(&Next) -> bool)] = &[
+        type Case = (&'static str, Option<Value>, fn(&Next) -> bool);
+        let cases: &[Case] = &[
             ("connection_evicted", None, |n| {
                 matches!(n, Next::Reconnect { new_token: false, .. })
             }),
