@@ -53,6 +53,7 @@ struct Inner {
     state: watch::Receiver<ConnectionState>,
     version: ApiVersion,
     next_call: AtomicU64,
+    page: crate::config::SharedPage,
 }
 
 impl std::fmt::Debug for RtmClient {
@@ -81,15 +82,38 @@ impl RtmClient {
         RtmClientBuilder::new(organization_id.into())
     }
 
-    pub(crate) fn new(commands: mpsc::UnboundedSender<Command>, state: watch::Receiver<ConnectionState>, version: ApiVersion) -> Self {
+    pub(crate) fn new(
+        commands: mpsc::UnboundedSender<Command>,
+        state: watch::Receiver<ConnectionState>,
+        version: ApiVersion,
+        page: crate::config::SharedPage,
+    ) -> Self {
         RtmClient {
             inner: Arc::new(Inner {
                 commands,
                 state,
                 version,
                 next_call: AtomicU64::new(1),
+                page,
             }),
         }
+    }
+
+    /// The page later logins send (`customer_page`).
+    pub(crate) fn set_page(&self, url: &str, title: Option<&str>) {
+        *self.inner.page.lock().expect("not poisoned") = Some((url.to_owned(), title.map(str::to_owned)));
+    }
+
+    /// Sends `frame` without waiting for its answer (it still takes a request slot).
+    pub(crate) fn send_unanswered(&self, frame: RequestFrame) {
+        let id = self.inner.next_call.fetch_add(1, Ordering::Relaxed);
+        let (reply, _) = oneshot::channel();
+        let _ = self.inner.commands.send(Command::Call {
+            id,
+            frame,
+            timeout: None,
+            reply,
+        });
     }
 
     /// The API version of the connection.
@@ -171,7 +195,7 @@ impl RtmClient {
         let _ = self.inner.commands.send(Command::Destroy);
     }
 
-    fn frame(&self, version: ApiVersion, action: &str, payload: &impl Serialize) -> Result<RequestFrame, Error> {
+    pub(crate) fn frame(&self, version: ApiVersion, action: &str, payload: &impl Serialize) -> Result<RequestFrame, Error> {
         let connection = self.inner.version;
         if version < connection {
             return Err(ErrorKind::Version(format!(

@@ -83,6 +83,9 @@ impl Customer {
 /// Gives the customer's details at each login (so a reconnect sends the current ones).
 pub type CustomerProvider = Arc<dyn Fn() -> Customer + Send + Sync>;
 
+/// The page (`url`, `title`) logins send, shared by the task and the handles.
+pub(crate) type SharedPage = Arc<std::sync::Mutex<Option<(String, Option<String>)>>>;
+
 /// Everything a client was built with.
 pub(crate) struct Config {
     pub organization_id: String,
@@ -93,7 +96,8 @@ pub(crate) struct Config {
     pub tokens: Arc<dyn TokenProvider>,
     pub customer: Option<CustomerProvider>,
     pub group_id: Option<i64>,
-    pub page: Option<(String, Option<String>)>,
+    /// Shared with the handles: `update_customer_page` changes it for later logins.
+    pub page: SharedPage,
     pub referrer: Option<String>,
     pub pushes: Option<PushSubscription>,
     pub login_extra: Map<String, Value>,
@@ -110,7 +114,7 @@ impl Config {
         if let Some(customer) = self.customer.as_ref().map(|f| f()).filter(|c| !c.is_empty()) {
             p.insert("customer".to_owned(), customer.to_json());
         }
-        if let Some((url, title)) = &self.page {
+        if let Some((url, title)) = &*self.page.lock().expect("not poisoned") {
             let mut page = json!({ "url": url });
             if let Some(t) = title {
                 page["title"] = json!(t);
@@ -181,7 +185,7 @@ impl RtmClientBuilder {
                 tokens: Arc::new(StaticToken::new("")),
                 customer: None,
                 group_id: None,
-                page: None,
+                page: Arc::default(),
                 referrer: None,
                 pushes: None,
                 login_extra: Map::new(),
@@ -261,8 +265,8 @@ impl RtmClientBuilder {
     }
 
     /// The page the customer is on (`customer_page`).
-    pub fn page(mut self, url: impl Into<String>, title: Option<&str>) -> Self {
-        self.config.page = Some((url.into(), title.map(str::to_owned)));
+    pub fn page(self, url: impl Into<String>, title: Option<&str>) -> Self {
+        *self.config.page.lock().expect("not poisoned") = Some((url.into(), title.map(str::to_owned)));
         self
     }
 
@@ -394,5 +398,77 @@ fn default_version() -> ApiVersion {
         ApiVersion::V3_5
     } else {
         ApiVersion::new(3, 7)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(b: RtmClientBuilder) -> Config {
+        b.config
+    }
+
+    #[test]
+    fn the_login_payload_carries_every_configured_field() {
+        let c = config(
+            RtmClientBuilder::new("org".into())
+                .customer(Customer::default().name("Ada").session_field("b", "2").session_field("a", "1"))
+                .page("https://shop.example/", Some("Shop"))
+                .referrer("https://search.example/")
+                .group_id(3)
+                .pushes(PushSubscription::new().all(ApiVersion::V3_6))
+                .login_field("is_mobile", json!(true)),
+        );
+        let p = Value::Object(c.login_payload("dal:secret"));
+        assert_eq!(
+            p,
+            json!({
+                "token": "Bearer dal:secret",
+                "customer": {"name": "Ada", "session_fields": [{"b": "2"}, {"a": "1"}]},
+                "customer_page": {"url": "https://shop.example/", "title": "Shop"},
+                "referrer": "https://search.example/",
+                "group_id": 3,
+                "pushes": {"3.6": ["all"]},
+                "is_mobile": true
+            })
+        );
+        // A page change shows in the next login.
+        *c.page.lock().unwrap() = Some(("https://shop.example/cart".into(), None));
+        assert_eq!(c.login_payload("t")["customer_page"], json!({"url": "https://shop.example/cart"}));
+    }
+
+    #[test]
+    fn urls_take_the_region_origin_and_a_websocket_scheme() {
+        let c = config(
+            RtmClientBuilder::new("my org".into())
+                .api_version(ApiVersion::V3_6)
+                .region_base_url(Region::FRA, "https://api-fra.livechatinc.com/"),
+        );
+        assert_eq!(
+            c.url(None),
+            "wss://api.livechatinc.com/v3.6/customer/rtm/ws?organization_id=my%20org"
+        );
+        assert_eq!(
+            c.url(Some(&Region::FRA)),
+            "wss://api-fra.livechatinc.com/v3.6/customer/rtm/ws?organization_id=my%20org"
+        );
+        assert_eq!(c.url(Some(&Region::DAL)), c.url(None));
+        let local = config(RtmClientBuilder::new("o".into()).base_url("http://127.0.0.1:9"));
+        assert!(local.url(None).starts_with("ws://127.0.0.1:9/v"));
+    }
+
+    #[test]
+    fn build_refuses_a_missing_token_and_a_bad_url() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let _guard = rt.enter();
+        let err = RtmClientBuilder::new("o".into()).build().unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Config(m) if m.contains("token")), "{err}");
+        let err = RtmClientBuilder::new("o".into())
+            .token("t")
+            .base_url("ftp://x")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Config(m) if m.contains("ftp://x")), "{err}");
     }
 }

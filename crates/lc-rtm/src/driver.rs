@@ -53,6 +53,7 @@ pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
     let (state_tx, state_rx) = watch::channel(ConnectionState::Disconnected);
     let config = Arc::new(config);
     let version = config.settings.version;
+    let page = config.page.clone();
     let mut session = Session::new(config.settings.clone(), now());
     if config.auto_connect {
         session.connect(now());
@@ -69,7 +70,7 @@ pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
         token: None,
     };
     tokio::spawn(driver.run());
-    (RtmClient::new(commands, state_rx, version), Events::new(events_rx))
+    (RtmClient::new(commands, state_rx, version, page), Events::new(events_rx))
 }
 
 fn now() -> Instant {
@@ -199,7 +200,10 @@ impl Driver {
                 }
                 Output::Resolve(id, result) => {
                     if let Some(reply) = self.calls.remove(&id) {
-                        let _ = reply.send(result);
+                        if let Err(Err(e)) = reply.send(result) {
+                            // Nobody waits (a sneak peek): the error would be lost otherwise.
+                            tracing::debug!(error = %e, "lc-rtm: a call nobody waits for failed");
+                        }
                     }
                 }
                 Output::Connect { fresh_token, region } => {

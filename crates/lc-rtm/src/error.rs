@@ -58,6 +58,10 @@ pub enum ErrorKind {
     /// The request did not encode as JSON (no generated request type does this).
     #[error("the request did not encode: {0}")]
     Encode(String),
+    /// The call cannot be made as asked (a rating with neither score nor comment, a chat
+    /// without a thread to rate); nothing was sent.
+    #[error("{0}")]
+    InvalidInput(String),
     /// The client's configuration is invalid (a URL that does not parse, ...).
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -44,13 +44,17 @@ compile_error!("lc-rtm needs at least one API version feature: v3_5, v3_6 (defau
 
 mod client;
 mod config;
+mod customer_sdk;
 mod driver;
 mod error;
 mod event;
+mod history;
 mod session;
 
 pub use client::{Events, RtmClient};
 pub use config::{Customer, CustomerProvider, RtmClientBuilder};
+pub use customer_sdk::Rating;
 pub use error::{Error, ErrorKind};
 pub use event::{Cause, Connected, Disconnected, Event, Next, Pushed};
+pub use history::HistoryRequest;
 pub use session::{Backoff, ConnectionState};

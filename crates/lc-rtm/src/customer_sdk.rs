@@ -1,0 +1,91 @@
+//! What @livechat/customer-sdk offers beyond the API's actions: rating a chat, sneak peeks
+//! without waiting, and a page change that later logins remember.
+
+use serde_json::{json, Value};
+
+use crate::{Error, ErrorKind, RtmClient};
+
+/// A customer's rating of a chat (`rating.score` thread property: 1 good, 0 bad).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rating {
+    /// Score 1.
+    Good,
+    /// Score 0.
+    Bad,
+}
+
+impl RtmClient {
+    /// Rates chat `chat_id`'s latest thread, as @livechat/customer-sdk's `rateChat` does: sets
+    /// the thread properties `rating.score` (1 good, 0 bad) and/or `rating.comment`.
+    ///
+    /// ```no_run
+    /// use lc_rtm::Rating;
+    /// # async fn run(client: lc_rtm::RtmClient) -> Result<(), lc_rtm::Error> {
+    /// client.rate_chat("PJ0MRSHTDG", Some(Rating::Good), Some("Quick and kind")).await?;
+    /// client.cancel_rate("PJ0MRSHTDG").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn rate_chat(&self, chat_id: &str, rating: Option<Rating>, comment: Option<&str>) -> Result<(), Error> {
+        let mut values = serde_json::Map::new();
+        if let Some(r) = rating {
+            values.insert("score".into(), json!(if r == Rating::Good { 1 } else { 0 }));
+        }
+        if let Some(c) = comment {
+            values.insert("comment".into(), json!(c));
+        }
+        if values.is_empty() {
+            return Err(ErrorKind::InvalidInput("a rating needs a score or a comment".into()).into());
+        }
+        let thread_id = self.latest_thread(chat_id).await?;
+        let payload = json!({"chat_id": chat_id, "thread_id": thread_id, "properties": {"rating": values}});
+        self.call_value(self.api_version(), "update_thread_properties", &payload)
+            .await
+            .map(drop)
+    }
+
+    /// Removes the rating of chat `chat_id`'s latest thread (`rating.score` and
+    /// `rating.comment`), as @livechat/customer-sdk's `cancelRate` does.
+    pub async fn cancel_rate(&self, chat_id: &str) -> Result<(), Error> {
+        let thread_id = self.latest_thread(chat_id).await?;
+        let payload = json!({"chat_id": chat_id, "thread_id": thread_id, "properties": {"rating": ["score", "comment"]}});
+        self.call_value(self.api_version(), "delete_thread_properties", &payload)
+            .await
+            .map(drop)
+    }
+
+    /// Sends what the customer is typing (`send_sneak_peek`) without waiting for the answer,
+    /// as @livechat/customer-sdk's `setSneakPeek`. It takes a request slot like any call; an
+    /// error is only logged (`tracing`). Returns at once.
+    pub fn set_sneak_peek(&self, chat_id: &str, text: &str) {
+        let payload = json!({"chat_id": chat_id, "sneak_peek_text": text});
+        match self.frame(self.api_version(), "send_sneak_peek", &payload) {
+            Ok(frame) => self.send_unanswered(frame),
+            Err(e) => tracing::warn!(error = %e, "lc-rtm: sneak peek not sent"),
+        }
+    }
+
+    /// Tells the server the customer moved to another page (`update_customer_page`); later
+    /// logins (after a reconnect) send this page too. Gives the response payload (since 3.6,
+    /// `groups` when the customer's group assignment changed).
+    pub async fn update_customer_page(&self, url: &str, title: Option<&str>) -> Result<Value, Error> {
+        let mut payload = json!({ "url": url });
+        if let Some(t) = title {
+            payload["title"] = json!(t);
+        }
+        let response = self.call_value(self.api_version(), "update_customer_page", &payload).await?;
+        self.set_page(url, title);
+        Ok(response)
+    }
+
+    /// The ID of chat `chat_id`'s latest thread (`get_chat` without a thread ID).
+    async fn latest_thread(&self, chat_id: &str) -> Result<String, Error> {
+        let chat = self
+            .call_value(self.api_version(), "get_chat", &json!({ "chat_id": chat_id }))
+            .await?;
+        chat.pointer("/thread/id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| ErrorKind::InvalidInput(format!("chat `{chat_id}` has no thread to rate")).into())
+    }
+}
