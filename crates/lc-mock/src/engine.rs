@@ -93,9 +93,54 @@ pub(crate) fn execute(
 ) -> Result<Value, Refusal> {
     injected_fault(shared)?;
     validate_request(shared, version, action, payload)?;
+    let payload = known_part(version, action, payload)?;
     transact(shared, version, customer, Some(action), caller, |ctx| {
-        crate::actions::run(ctx, action, payload)
+        crate::actions::run(ctx, action, &payload)
     })
+}
+
+/// The request as the API reads it: every field its version's request type does not know is
+/// left out, at any depth (the real API ignores such fields), so none can reach the state and
+/// poison later reads (an `update_customer` with `{"type": "message"}` once turned the
+/// customer into a message). The fields are found by the `lc-types` request type's
+/// [`Unknowns`](lc_types::Unknowns); one whose path cannot be followed back into the payload
+/// (a map key holding `.` or `[`) refuses the request rather than keep it.
+fn known_part(version: ApiVersion, action: &str, payload: &Value) -> Result<Value, Refusal> {
+    use lc_types::{UnknownKind, Unknowns};
+    let text = payload.to_string();
+    let Ok(request) = lc_types::VersionedRequest::decode(&version.to_string(), action, &text) else {
+        // The schema accepted it; the types are checked against the schemas elsewhere.
+        return Ok(payload.clone());
+    };
+    let mut known = payload.clone();
+    for unknown in request.unknowns() {
+        let UnknownKind::Field(name) = &unknown.kind else { continue };
+        let removed = object_at(&mut known, &unknown.path).and_then(|o| o.remove(name));
+        if removed.is_none() {
+            return Err(Refusal::validation(format!("Unsupported field `{name}` at `{}`", unknown.path)));
+        }
+    }
+    Ok(known)
+}
+
+/// The object at `path` (`a.b[2].c`, `.` for the top level) inside `value`.
+fn object_at<'a>(value: &'a mut Value, path: &str) -> Option<&'a mut serde_json::Map<String, Value>> {
+    let mut here = value;
+    if path != "." {
+        for segment in path.split('.') {
+            let (key, indexes) = match segment.find('[') {
+                Some(i) => (&segment[..i], &segment[i..]),
+                None => (segment, ""),
+            };
+            if !key.is_empty() {
+                here = here.get_mut(key)?;
+            }
+            for index in indexes.split('[').filter(|s| !s.is_empty()) {
+                here = here.get_mut(index.strip_suffix(']')?.parse::<usize>().ok()?)?;
+            }
+        }
+    }
+    here.as_object_mut()
 }
 
 /// Runs `change` on a copy of the state; when it succeeds and its response (for `action`, when

@@ -342,3 +342,61 @@ async fn get_dynamic_configuration_accepts_the_legacy_license_id() {
     assert_eq!(server.problems(), Vec::<String>::new());
     server.shutdown().await;
 }
+
+/// Issue 14's finding: an accepted request's unknown fields once went into the state (the
+/// customer's `type` became `message`) and every later read answered 500. Unknown fields are
+/// now ignored at every depth, as the real API ignores them, and every read still renders.
+#[tokio::test]
+async fn unknown_request_fields_never_reach_the_state() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let c = Web {
+        server: &server,
+        token: server.issue_token(),
+        version: "3.6",
+    };
+    // Nothing the version knows is left: nothing to update (and nothing changes).
+    c.refused("update_customer", json!({"type": "message"}), 400, "validation").await;
+    c.ok(
+        "update_customer",
+        json!({"type": "message", "name": "Ada", "id": "someone-else", "statistics": {"chats_count": 99}}),
+    )
+    .await;
+    let started = c
+        .ok(
+            "start_chat",
+            json!({"chat": {"users": [], "thread": {"events": [{"type": "message", "text": "Hi", "mood": "new", "author_id": "x"}], "active": false}, "extra": 1}}),
+        )
+        .await;
+    let chat_id = started["chat_id"].as_str().unwrap();
+    c.ok(
+        "send_event",
+        json!({"chat_id": chat_id, "event": {"type": "message", "text": "Again", "recipients": "all", "deleted": true}}),
+    )
+    .await;
+    c.ok(
+        "update_chat_properties",
+        json!({"id": chat_id, "properties": {"ns": {"p": 1}}, "evil": true}),
+    )
+    .await;
+    c.ok("set_customer_session_fields", json!({"session_fields": [{"a": "1"}], "x": 1}))
+        .await;
+
+    let customer = c.ok("get_customer", json!({})).await;
+    assert_eq!(customer["type"], "customer");
+    assert_eq!(customer["name"], "Ada");
+    assert_ne!(customer["id"], "someone-else");
+    assert!(
+        customer.get("statistics").is_none() || customer["statistics"]["chats_count"] != 99,
+        "{customer}"
+    );
+    let chats = c.ok("list_chats", json!({})).await;
+    assert_eq!(chats["chats_summary"][0]["users"][0]["type"], "customer");
+    let chat = c.ok("get_chat", json!({"chat_id": chat_id})).await;
+    let events = chat["thread"]["events"].as_array().unwrap();
+    assert!(
+        events.iter().all(|e| e.get("mood").is_none() && e.get("deleted").is_none()),
+        "{events:?}"
+    );
+    c.ok("list_threads", json!({"chat_id": chat_id})).await;
+    assert!(server.problems().is_empty(), "{:?}", server.problems());
+}
