@@ -29,7 +29,7 @@ use crate::{Error, ErrorKind, RtmClientBuilder};
 ///     .token("dal:customer-access-token")
 ///     .build()?;
 /// let customer = client.call(&GetCustomerRequest::default()).await?;
-/// println!("logged in as {}", customer.id);
+/// println!("logged in as {:?}", customer.0);
 /// while let Some(event) = events.next().await {
 ///     match event {
 ///         Event::Push(p) => match &p.push {
