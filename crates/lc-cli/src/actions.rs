@@ -1,18 +1,25 @@
 //! `lc actions`: the action and push tables of one API version.
 
+use lc_types::ApiVersion;
 use serde_json::{json, Value};
 
-use crate::{Failure, Options};
+use crate::Failure;
 
-pub fn run(opts: &Options) -> Result<(), Failure> {
-    if !opts.positional.is_empty() {
-        return Err(Failure::usage(format!(
-            "`lc actions` takes no arguments (got `{}`)",
-            opts.positional.join(" ")
-        )));
-    }
-    let api = opts.api;
-    if opts.json {
+/// List every action (Web method, RTM, request and response types) and push of an API version.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  lc actions\n  lc actions --api-version 3.7 --json | jq '.actions[].name'")]
+pub struct ActionsArgs {
+    /// The API version.
+    #[arg(long, default_value = "3.6", value_parser = crate::parse_version, value_name = "X.Y")]
+    api_version: ApiVersion,
+    /// One JSON object: {"actions": [...], "pushes": [...]}.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: ActionsArgs) -> Result<(), Failure> {
+    let api = crate::api_of(args.api_version)?;
+    if args.json {
         let actions: Vec<Value> = api
             .actions
             .iter()

@@ -1,16 +1,45 @@
-//! `lc decode`: decode one JSON document from stdin as a typed value and print it re-encoded.
+//! `lc decode`: decode JSON (stdin or a file; one document, or NDJSON: one per line) as a typed
+//! value and print it re-encoded, reporting what the schema does not know.
 
 use std::io::Read;
+use std::path::PathBuf;
 
-use lc_types::{Api, DecodeError, Decoded, Frame, Unknown, UnknownKind};
+use lc_types::{Api, ApiVersion, DecodeError, Decoded, Frame, Unknown, UnknownKind};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::{Failure, Options};
+use crate::Failure;
 
-/// What a decode produced: the re-encoded JSON and the unknown things it kept.
-struct Outcome {
-    json: Value,
-    unknowns: Vec<Unknown>,
+/// Decode JSON as a typed value of the API, print it re-encoded on one line, and report on
+/// stderr every field, enum value, event type or push the schema does not know.
+#[derive(clap::Args)]
+#[command(after_help = "\
+KIND and NAME:
+  request <action>    the request of an action      response <action>   its response
+  push <push>         a push's payload              type <Type>         any type, e.g. Event
+  frame               an RTM frame: the envelope, then the payload by its `action`
+
+Examples:
+  echo '{\"chat_id\":\"C1\",\"event\":{\"type\":\"message\",\"text\":\"Hi\"}}' | lc decode request send_event
+  lc decode push incoming_event payload.json
+  lc decode --ndjson frame captured-frames.ndjson      one frame per line, reported by line number
+  lc decode --strict type Event event.json             exit 3 if anything is unknown")]
+pub struct DecodeArgs {
+    /// The API version (frames that name their version are decoded in it).
+    #[arg(long, default_value = "3.6", value_parser = crate::parse_version, value_name = "X.Y")]
+    api_version: ApiVersion,
+    /// Exit with 3 when the input holds anything the schema does not know.
+    #[arg(long)]
+    strict: bool,
+    /// The input is NDJSON: one document per line (empty lines skipped), each decoded and
+    /// reported with its line number.
+    #[arg(long)]
+    ndjson: bool,
+    /// request, response, push, type or frame.
+    kind: String,
+    /// The action, push or type name (none for `frame`), then the input file (stdin when absent or `-`).
+    #[arg(num_args = 0..=2, value_name = "NAME] [FILE")]
+    rest: Vec<String>,
 }
 
 fn failed(e: DecodeError) -> Failure {
@@ -31,14 +60,24 @@ fn outcome(value: Box<dyn Decoded>) -> Result<Outcome, Failure> {
     })
 }
 
-pub fn run(opts: &Options) -> Result<(), Failure> {
-    let (kind, name) = match opts.positional.as_slice() {
-        [kind] => (kind.as_str(), None),
-        [kind, name] => (kind.as_str(), Some(name.as_str())),
-        _ => return Err(Failure::usage("usage: lc decode [--api-version X.Y] [--strict] <KIND> [NAME]")),
+/// What a decode produced: the re-encoded JSON and the unknown things it kept.
+struct Outcome {
+    json: Value,
+    unknowns: Vec<Unknown>,
+}
+
+pub fn run(args: DecodeArgs) -> Result<(), Failure> {
+    let api = crate::api_of(args.api_version)?;
+    let kind = args.kind.as_str();
+    let (name, file) = match (kind, args.rest.as_slice()) {
+        ("frame", [file]) => (None, Some(file.as_str())),
+        ("frame", [_, _]) => return Err(Failure::usage("`lc decode frame` takes no name: the frame's `action` says it")),
+        (_, []) => (None, None),
+        (_, [name]) => (Some(name.as_str()), None),
+        (_, [name, file]) => (Some(name.as_str()), Some(file.as_str())),
+        _ => unreachable!("clap takes at most two"),
     };
-    let api = opts.api;
-    // Check the command line before reading stdin.
+    // Check the command line before reading the input.
     let needs_name = |what: &str| name.ok_or_else(|| Failure::usage(format!("`lc decode {kind}` needs the {what} name")));
     match kind {
         "request" | "response" => {
@@ -61,7 +100,6 @@ pub fn run(opts: &Options) -> Result<(), Failure> {
                 return Err(Failure::usage(format!("API v{} has no type `{n}`", api.version)));
             }
         }
-        "frame" if name.is_some() => return Err(Failure::usage("`lc decode frame` takes no name: the frame's `action` says it")),
         "frame" => {}
         other => {
             return Err(Failure::usage(format!(
@@ -69,30 +107,80 @@ pub fn run(opts: &Options) -> Result<(), Failure> {
             )))
         }
     }
-    let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).map_err(|e| Failure {
-        code: 1,
-        message: format!("cannot read stdin: {e}"),
-    })?;
+    let text = read_input(file)?;
     let n = name.unwrap_or_default();
-    let result = match kind {
-        "request" => outcome((api.decode_request)(n, &text).map_err(failed)?)?,
-        "response" => outcome((api.decode_response)(n, &text).map_err(failed)?)?,
-        "push" => outcome((api.decode_push)(n, &text).map_err(failed)?)?,
-        "type" => outcome((api.decode_type)(n, &text).expect("checked type name").map_err(failed)?)?,
-        _ => frame(api, &text)?,
+    let decode = |text: &str| -> Result<Outcome, Failure> {
+        if let Err(e) = serde_json::from_str::<&RawValue>(text) {
+            return Err(Failure::runtime(format!("not JSON: {e}")));
+        }
+        match kind {
+            "request" => outcome((api.decode_request)(n, text).map_err(failed)?),
+            "response" => outcome((api.decode_response)(n, text).map_err(failed)?),
+            "push" => outcome((api.decode_push)(n, text).map_err(failed)?),
+            "type" => outcome((api.decode_type)(n, text).expect("checked type name").map_err(failed)?),
+            _ => frame(api, text),
+        }
     };
-    out!("{}", result.json);
-    for u in &result.unknowns {
-        err!("{u}");
+    if !args.ndjson {
+        let result = decode(&text).map_err(|f| Failure {
+            message: f.message.replacen("not JSON", "the input is not one JSON document", 1),
+            ..f
+        })?;
+        out!("{}", result.json);
+        for u in &result.unknowns {
+            err!("{u}");
+        }
+        return strict(args.strict, result.unknowns.len());
     }
-    if opts.strict && !result.unknowns.is_empty() {
+    let (mut failures, mut unknown, mut documents) = (0, 0, 0);
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        documents += 1;
+        match decode(line) {
+            Ok(result) => {
+                out!("{}", result.json);
+                for u in &result.unknowns {
+                    err!("line {}: {u}", i + 1);
+                }
+                unknown += result.unknowns.len();
+            }
+            Err(f) => {
+                failures += 1;
+                err!("line {}: {}", i + 1, f.message.replacen("not JSON", "is not JSON", 1));
+            }
+        }
+    }
+    if failures > 0 {
+        return Err(Failure::runtime(format!("{failures} of {documents} line(s) did not decode")));
+    }
+    strict(args.strict, unknown)
+}
+
+/// The `--strict` verdict.
+fn strict(strict: bool, unknowns: usize) -> Result<(), Failure> {
+    if strict && unknowns > 0 {
         return Err(Failure {
             code: 3,
-            message: format!("--strict: {} unknown thing(s) kept", result.unknowns.len()),
+            message: format!("--strict: {unknowns} unknown thing(s) kept"),
         });
     }
     Ok(())
+}
+
+/// The whole input: a file, or stdin for `None` and `-`.
+fn read_input(file: Option<&str>) -> Result<String, Failure> {
+    match file {
+        None | Some("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Failure::runtime(format!("cannot read stdin: {e}")))?;
+            Ok(text)
+        }
+        Some(path) => std::fs::read_to_string(PathBuf::from(path)).map_err(|e| Failure::runtime(format!("cannot read `{path}`: {e}"))),
+    }
 }
 
 /// `payload` joined with a path inside it.

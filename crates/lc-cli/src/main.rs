@@ -1,14 +1,5 @@
-//! `lc`: the command line for the LiveChat Customer Chat API.
-//!
-//! ```text
-//! lc decode [--api-version 3.6] [--strict] <request|response|push|type|frame> [NAME]  < payload.json
-//! lc actions [--api-version 3.6] [--json]
-//! lc mock [--addr 127.0.0.1:0] [--organization-id ID] [--json]
-//! ```
-//!
-//! Exit codes: 0 success; 1 the input does not decode (the message names the JSON path), or
-//! `lc mock` cannot listen; 2 usage error (unknown command, kind, name, version or option);
-//! 3 `--strict` and something unknown was kept.
+//! `lc`: the command line for the LiveChat Customer Chat API. `lc --help` lists the commands,
+//! `lc <command> --help` explains one with examples; the exit codes are in [`EXIT_CODES`].
 
 /// `println!` that ignores a closed stdout (e.g. `lc actions | head`) instead of panicking.
 macro_rules! out {
@@ -27,22 +18,59 @@ macro_rules! err {
 }
 
 mod actions;
+mod call;
+mod connection;
 mod decode;
+mod demo;
+mod listen;
 mod mock;
+mod signal;
 
 use std::process::ExitCode;
 
+use clap::{CommandFactory, Parser, Subcommand};
 use lc_types::{Api, ApiVersion};
 
-const USAGE: &str = "\
-usage:
-  lc decode [--api-version X.Y] [--strict] <KIND> [NAME]   read one JSON document on stdin
-      KIND: request|response NAME=action, push NAME=push, type NAME=type (e.g. Event), frame
-  lc actions [--api-version X.Y] [--json]                 list every action and push
-  lc mock [--addr IP:PORT] [--organization-id ID] [--json]
-      serve the Customer Chat API mock (Web and RTM, every version) until Ctrl-C or SIGTERM;
-      prints its Web URL, RTM URL, organization ID and a customer token (--json: one JSON line).
-      --addr defaults to 127.0.0.1:0 (a free port)";
+/// The exit codes, as `--help` and the README show them.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  the work failed: input that does not decode (the message names the JSON path), a
+     connection or transport error, a port that cannot be listened on, a demo step that did
+     not behave as documented (the message names the step)
+  2  usage error: unknown command, option, kind, action, push, type or API version
+  3  --strict, and the input held something the schema does not know (it is still printed)
+  4  the API answered with an error (its type and message are printed)";
+
+/// lc: the LiveChat Customer Chat API from a shell: a demo, calls, a live connection, a mock,
+/// and a decoder that shows what the schema does not know.
+#[derive(Parser)]
+#[command(name = "lc", version, arg_required_else_help = true, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Demo(demo::DemoArgs),
+    Call(call::CallArgs),
+    Listen(listen::ListenArgs),
+    Mock(mock::MockArgs),
+    Decode(decode::DecodeArgs),
+    Actions(actions::ActionsArgs),
+    Completions(CompletionsArgs),
+}
+
+/// Print the shell completion script of `lc` (source it from your shell's startup file).
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  lc completions bash > ~/.local/share/bash-completion/completions/lc\n  lc completions zsh > \"${fpath[1]}/_lc\"\n  lc completions fish > ~/.config/fish/completions/lc.fish"
+)]
+struct CompletionsArgs {
+    /// The shell.
+    shell: clap_complete::Shell,
+}
 
 /// A failure that ends the command with an exit code and a message on stderr.
 pub struct Failure {
@@ -68,71 +96,66 @@ impl Failure {
     }
 }
 
-/// Options shared by the commands.
-pub struct Options {
-    pub api: &'static Api,
-    pub strict: bool,
-    pub json: bool,
-    pub positional: Vec<String>,
+/// `--api-version X.Y`.
+pub fn parse_version(text: &str) -> Result<ApiVersion, String> {
+    text.parse::<ApiVersion>().map_err(|e| e.to_string())
 }
 
-fn parse(args: &[String]) -> Result<Options, Failure> {
-    let mut version = lc_types::ApiVersion::V3_6;
-    let (mut strict, mut json, mut positional) = (false, false, Vec::new());
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--strict" => strict = true,
-            "--json" => json = true,
-            "--api-version" => {
-                let v = it.next().ok_or_else(|| Failure::usage("--api-version needs a value, e.g. 3.6"))?;
-                version = v.parse::<ApiVersion>().map_err(|e| Failure::usage(e.to_string()))?;
-            }
-            flag if flag.starts_with("--") => {
-                if let Some(v) = flag.strip_prefix("--api-version=") {
-                    version = v.parse::<ApiVersion>().map_err(|e| Failure::usage(e.to_string()))?;
-                } else {
-                    return Err(Failure::usage(format!("unknown option `{flag}`\n{USAGE}")));
-                }
-            }
-            _ => positional.push(a.clone()),
-        }
-    }
-    let api = lc_types::api(version).ok_or_else(|| {
+/// The API of `version`, or a usage failure naming the versions this build has.
+pub fn api_of(version: ApiVersion) -> Result<&'static Api, Failure> {
+    lc_types::api(version).ok_or_else(|| {
         let known: Vec<String> = lc_types::apis().iter().map(|a| a.version.to_string()).collect();
         Failure::usage(format!("unsupported API version {version} (this build has: {})", known.join(", ")))
-    })?;
-    Ok(Options {
-        api,
-        strict,
-        json,
-        positional,
     })
 }
 
-fn run(args: &[String]) -> Result<(), Failure> {
-    let Some((command, rest)) = args.split_first() else {
-        return Err(Failure::usage(USAGE));
-    };
-    match command.as_str() {
-        "decode" => decode::run(&parse(rest)?),
-        "actions" => actions::run(&parse(rest)?),
-        "mock" => mock::run(rest),
-        "-h" | "--help" | "help" => {
-            out!("{USAGE}");
+/// A multi-threaded tokio runtime for the commands that do I/O.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::runtime(format!("cannot start the async runtime: {e}")))
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Call(args) => call::run(args),
+        Command::Listen(args) => listen::run(args),
+        Command::Mock(args) => mock::run(args),
+        Command::Decode(args) => decode::run(args),
+        Command::Actions(args) => actions::run(args),
+        Command::Completions(args) => {
+            clap_complete::generate(args.shell, &mut Cli::command(), "lc", &mut std::io::stdout());
             Ok(())
         }
-        other => Err(Failure::usage(format!("unknown command `{other}`\n{USAGE}"))),
     }
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with 0; usage errors to stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             err!("lc: {}", f.message);
             ExitCode::from(f.code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

@@ -6,63 +6,41 @@ use serde_json::Value;
 
 use crate::Failure;
 
-/// Options of `lc mock`.
-struct MockOptions {
+/// Serve the Customer Chat API mock (Web and RTM, every version, one port) until Ctrl-C or
+/// SIGTERM, for trying clients and for test suites in any language.
+#[derive(clap::Args)]
+#[command(after_help = "\
+It prints how to reach it: the base URL (what `lc call`/`lc listen --base-url` and the clients
+take), the Web and RTM URLs (with a {version} placeholder), the organization ID and a customer
+token; with --json exactly one line, flushed before it serves.
+
+Examples:
+  lc mock
+  lc mock --addr 127.0.0.1:8080 --organization-id my-org
+  lc mock --json    {\"base_url\":\"http://127.0.0.1:40113\",\"web_url\":…,\"rtm_url\":…,\"organization_id\":…,\"token\":…}")]
+pub struct MockArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "IP:PORT", value_parser = parse_addr)]
     addr: SocketAddr,
+    /// The organization ID requests must name (a generated one by default).
+    #[arg(long, value_name = "ID", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     organization_id: Option<String>,
+    /// Print one JSON line instead of the text.
+    #[arg(long)]
     json: bool,
 }
 
-fn parse(args: &[String]) -> Result<MockOptions, Failure> {
-    let mut opts = MockOptions {
-        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        organization_id: None,
-        json: false,
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let (flag, inline) = match a.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
-            _ => (a.as_str(), None),
-        };
-        let mut value = |name: &str, example: &str| {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or_else(|| Failure::usage(format!("{name} needs a value, e.g. {example}")))
-        };
-        match flag {
-            "--json" if inline.is_none() => opts.json = true,
-            "--addr" => {
-                let v = value("--addr", "127.0.0.1:8080")?;
-                opts.addr = v
-                    .parse()
-                    .map_err(|_| Failure::usage(format!("--addr `{v}` is not an IP address and port, e.g. 127.0.0.1:8080")))?;
-            }
-            "--organization-id" => {
-                let v = value("--organization-id", "my-organization")?;
-                if v.is_empty() {
-                    return Err(Failure::usage("--organization-id must not be empty"));
-                }
-                opts.organization_id = Some(v);
-            }
-            _ => return Err(Failure::usage(format!("`lc mock`: unexpected argument `{a}`\n{}", crate::USAGE))),
-        }
-    }
-    Ok(opts)
+fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    text.parse()
+        .map_err(|_| format!("`{text}` is not an IP address and port, e.g. 127.0.0.1:8080"))
 }
 
 /// Runs `lc mock`: starts the mock, prints how to reach it, serves until Ctrl-C or SIGTERM.
-pub fn run(args: &[String]) -> Result<(), Failure> {
-    let opts = parse(args)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::runtime(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(opts))
+pub fn run(opts: MockArgs) -> Result<(), Failure> {
+    crate::runtime()?.block_on(serve(opts))
 }
 
-async fn serve(opts: MockOptions) -> Result<(), Failure> {
+async fn serve(opts: MockArgs) -> Result<(), Failure> {
     let mut config = lc_mock::Config {
         addr: opts.addr,
         ..Default::default()
@@ -72,7 +50,7 @@ async fn serve(opts: MockOptions) -> Result<(), Failure> {
     }
     // Listen for signals before announcing the server, so a signal sent right after the
     // announcement is never missed.
-    let mut stop = Stop::new()?;
+    let mut stop = crate::signal::Stop::new()?;
     let server = lc_mock::MockServer::start(config)
         .await
         .map_err(|e| Failure::runtime(format!("cannot listen on {}: {e}", opts.addr)))?;
@@ -80,11 +58,22 @@ async fn serve(opts: MockOptions) -> Result<(), Failure> {
     let (org, token) = (server.organization_id().to_owned(), server.issue_token());
     if opts.json {
         // In this order whatever serde_json's map type: the keys a reader looks for first.
-        let fields = [("web_url", &web), ("rtm_url", &rtm), ("organization_id", &org), ("token", &token)];
+        let base = format!("http://{}", server.addr());
+        let fields = [
+            ("base_url", &base),
+            ("web_url", &web),
+            ("rtm_url", &rtm),
+            ("organization_id", &org),
+            ("token", &token),
+        ];
         let fields: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{}", Value::from(v.as_str()))).collect();
         out!("{{{}}}", fields.join(","));
     } else {
         out!("lc mock: the LiveChat Customer Chat API on {} (Ctrl-C to stop)\n", server.addr());
+        out!(
+            "  base URL         http://{}   (lc call/lc listen --base-url, LC_BASE_URL)",
+            server.addr()
+        );
         out!("  Web API          {web}/<action>?organization_id=<organization ID>");
         out!("  RTM API          {rtm}?organization_id=<organization ID>");
         out!("  organization ID  {org}");
@@ -104,49 +93,5 @@ async fn serve(opts: MockOptions) -> Result<(), Failure> {
     tokio::select! {
         () = server.shutdown() => Ok(()),
         signal = stop.next() => Err(Failure::runtime(format!("{signal} again: stopped without waiting for open requests"))),
-    }
-}
-
-/// Ctrl-C (SIGINT) and, on Unix, SIGTERM; both handlers are installed when it is created.
-#[cfg(unix)]
-struct Stop {
-    int: tokio::signal::unix::Signal,
-    term: tokio::signal::unix::Signal,
-}
-
-#[cfg(unix)]
-impl Stop {
-    fn new() -> Result<Stop, Failure> {
-        use tokio::signal::unix::{signal, SignalKind};
-        let listen = |kind: SignalKind, name: &str| signal(kind).map_err(|e| Failure::runtime(format!("cannot listen for {name}: {e}")));
-        Ok(Stop {
-            int: listen(SignalKind::interrupt(), "SIGINT")?,
-            term: listen(SignalKind::terminate(), "SIGTERM")?,
-        })
-    }
-
-    /// Waits for the next signal and names it.
-    async fn next(&mut self) -> &'static str {
-        tokio::select! {
-            _ = self.int.recv() => "interrupted",
-            _ = self.term.recv() => "terminated",
-        }
-    }
-}
-
-/// Ctrl-C.
-#[cfg(not(unix))]
-struct Stop;
-
-#[cfg(not(unix))]
-impl Stop {
-    fn new() -> Result<Stop, Failure> {
-        Ok(Stop)
-    }
-
-    /// Waits for the next Ctrl-C.
-    async fn next(&mut self) -> &'static str {
-        let _ = tokio::signal::ctrl_c().await;
-        "interrupted"
     }
 }

@@ -158,7 +158,8 @@ impl RtmClient {
     /// [`RtmClientBuilder::wait_for_connection`]). When the connection drops with the request
     /// on the wire, the call fails at once with [`ErrorKind::ConnectionLost`]. A request of a
     /// version older than the connection's is refused before anything is sent
-    /// ([`ErrorKind::Version`]); a newer one names its version in the frame.
+    /// ([`ErrorKind::Version`]); a newer one names its version in the frame. `login` is refused
+    /// ([`ErrorKind::InvalidInput`]): the client sends it by itself after every connect.
     pub async fn call<R: RtmAction>(&self, request: &R) -> Result<R::Response, Error> {
         self.call_with_timeout(request, None).await
     }
@@ -197,6 +198,12 @@ impl RtmClient {
 
     pub(crate) fn frame(&self, version: ApiVersion, action: &str, payload: &impl Serialize) -> Result<RequestFrame, Error> {
         let connection = self.inner.version;
+        if action == "login" {
+            return Err(ErrorKind::InvalidInput(
+                "the client logs in by itself after every connect; set the login fields on the builder".into(),
+            )
+            .into());
+        }
         if version < connection {
             return Err(ErrorKind::Version(format!(
                 "`{action}` of v{version} cannot go over a v{connection} connection (a request's version may only be at least the connection's)"

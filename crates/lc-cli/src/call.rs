@@ -1,0 +1,118 @@
+//! `lc call`: one request through `lc-web` (or `lc-rtm`), its typed response as JSON.
+
+use std::io::Read;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::connection::{call_failure, Connection};
+use crate::Failure;
+
+/// Send one request to the API (Web by default, RTM with --rtm) and print the typed response
+/// as pretty JSON. The request is checked against its type before anything is sent.
+#[derive(clap::Args)]
+#[command(after_help = "\
+Examples:
+  export LC_ORGANIZATION_ID=… LC_TOKEN=…          # the token stays out of `ps`
+  lc call get_customer
+  lc call start_chat '{\"chat\":{\"thread\":{\"events\":[{\"type\":\"message\",\"text\":\"Hi\"}]}}}'
+  lc call send_event @event.json --compact
+  echo '{\"chat_id\":\"PJ0MRSHTDG\"}' | lc call list_threads - --rtm
+  lc call get_customer --base-url http://127.0.0.1:40113    # an `lc mock`")]
+pub struct CallArgs {
+    /// The action (see `lc actions`).
+    action: String,
+    /// The request: JSON text, @FILE, or - for stdin; `{}` when absent.
+    #[arg(value_name = "JSON|@FILE|-")]
+    payload: Option<String>,
+    /// Send it over RTM (a WebSocket connection and login) instead of the Web API.
+    #[arg(long)]
+    rtm: bool,
+    /// Print the response on one line.
+    #[arg(long)]
+    compact: bool,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+pub fn run(args: CallArgs) -> Result<(), Failure> {
+    let api = crate::api_of(args.connection.api_version)?;
+    let name = args.action.as_str();
+    let action = api
+        .action(name)
+        .ok_or_else(|| Failure::usage(format!("API v{} has no action `{name}` (see `lc actions`)", api.version)))?;
+    if action.request.is_none() {
+        return Err(Failure::usage(format!(
+            "`{name}` is a multipart upload; `lc call` sends JSON requests"
+        )));
+    }
+    match (args.rtm, action.rtm, action.web.is_some()) {
+        (true, false, _) => return Err(Failure::usage(format!("`{name}` is not an RTM action (drop --rtm)"))),
+        (false, _, false) => return Err(Failure::usage(format!("`{name}` is an RTM-only action (add --rtm)"))),
+        _ => {}
+    }
+    let text = read_payload(args.payload.as_deref())?;
+    let payload: Value = serde_json::from_str(&text).map_err(|e| Failure::runtime(format!("the request is not JSON: {e}")))?;
+    // Typed first: a request the type refuses is never sent.
+    (api.decode_request)(name, &text).map_err(|e| Failure::runtime(format!("the request of `{name}` does not decode: {e}")))?;
+    let version = api.version;
+    let response = crate::runtime()?.block_on(async {
+        if args.rtm {
+            let (client, _events) = args.connection.rtm()?;
+            client
+                .wait_connected(Duration::from_secs(15))
+                .await
+                .map_err(|e| Failure::runtime(format!("cannot connect over RTM: {e}")))?;
+            let result = client.call_value(version, name, &payload).await;
+            client.destroy();
+            result.map_err(|e| {
+                call_failure(
+                    name,
+                    e.api_error().map(|a| (a.kind().to_string(), a.message().to_owned())),
+                    e.to_string(),
+                )
+            })
+        } else {
+            let client = args.connection.web()?;
+            client.call_value_in(version, name, &payload).await.map_err(|e| {
+                call_failure(
+                    name,
+                    e.api_error().map(|a| (a.kind().to_string(), a.message().to_owned())),
+                    e.to_string(),
+                )
+            })
+        }
+    })?;
+    // Typed again: the response as its type re-encodes it (unknown fields kept).
+    let text = response.to_string();
+    let typed =
+        (api.decode_response)(name, &text).map_err(|e| Failure::runtime(format!("the response of `{name}` does not decode: {e}")))?;
+    let json = typed.to_json().map_err(|e| Failure::runtime(format!("cannot re-encode: {e}")))?;
+    for u in typed.unknowns() {
+        err!("{u}");
+    }
+    if args.compact {
+        out!("{json}");
+    } else {
+        out!("{}", serde_json::to_string_pretty(&json).expect("JSON"));
+    }
+    Ok(())
+}
+
+/// The request text: inline JSON, `@file`, `-` (stdin), or `{}`.
+fn read_payload(arg: Option<&str>) -> Result<String, Failure> {
+    match arg {
+        None => Ok("{}".to_owned()),
+        Some("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Failure::runtime(format!("cannot read stdin: {e}")))?;
+            Ok(text)
+        }
+        Some(file) if file.starts_with('@') => {
+            std::fs::read_to_string(&file[1..]).map_err(|e| Failure::runtime(format!("cannot read `{}`: {e}", &file[1..])))
+        }
+        Some(json) => Ok(json.to_owned()),
+    }
+}

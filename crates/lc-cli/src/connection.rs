@@ -1,0 +1,66 @@
+//! The options `lc call` and `lc listen` share: where the API is and who the customer is.
+
+use std::time::Duration;
+
+use lc_types::{ApiVersion, Region};
+
+use crate::Failure;
+
+/// Where the API is and who the customer is; each option also reads an environment variable.
+#[derive(clap::Args, Clone)]
+pub struct Connection {
+    /// The organization ID.
+    #[arg(long, env = "LC_ORGANIZATION_ID", value_name = "ID")]
+    pub organization_id: String,
+    /// The customer access token (`dal:…`). Prefer LC_TOKEN: an option shows in `ps`. Never printed.
+    #[arg(long, env = "LC_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub token: String,
+    /// The region (dal, fra, …); the token's prefix by default.
+    #[arg(long, env = "LC_REGION", value_name = "REGION")]
+    pub region: Option<String>,
+    /// The API origin: scheme, host and port (`http://127.0.0.1:PORT` for `lc mock`); RTM uses
+    /// the same host over ws/wss.
+    #[arg(long, env = "LC_BASE_URL", default_value = "https://api.livechatinc.com", value_name = "URL")]
+    pub base_url: String,
+    /// The API version.
+    #[arg(long, env = "LC_API_VERSION", default_value = "3.6", value_parser = crate::parse_version, value_name = "X.Y")]
+    pub api_version: ApiVersion,
+}
+
+impl Connection {
+    /// A Web client of this connection.
+    pub fn web(&self) -> Result<lc_web::WebClient, Failure> {
+        let mut b = lc_web::WebClient::builder(&self.organization_id)
+            .token(&self.token)
+            .base_url(&self.base_url)
+            .api_version(self.api_version);
+        if let Some(r) = &self.region {
+            b = b.region(Region::from(r.as_str()));
+        }
+        b.build().map_err(|e| Failure::usage(e.to_string()))
+    }
+
+    /// An RTM client of this connection, connecting.
+    pub fn rtm(&self) -> Result<(lc_rtm::RtmClient, lc_rtm::Events), Failure> {
+        let mut b = lc_rtm::RtmClient::builder(&self.organization_id)
+            .token(&self.token)
+            .base_url(&self.base_url)
+            .api_version(self.api_version)
+            .connect_timeout(Duration::from_secs(10));
+        if let Some(r) = &self.region {
+            b = b.region(Region::from(r.as_str()));
+        }
+        b.build().map_err(|e| Failure::usage(e.to_string()))
+    }
+}
+
+/// The failure of an API call: exit 4 with the API's error type and message, 1 otherwise.
+pub fn call_failure(action: &str, kind: Option<(String, String)>, other: String) -> Failure {
+    match kind {
+        Some((kind, message)) => Failure {
+            code: 4,
+            message: format!("the API refused `{action}`: {kind}: {message}"),
+        },
+        None => Failure::runtime(format!("`{action}` failed: {other}")),
+    }
+}

@@ -1,0 +1,523 @@
+//! `lc demo`: a whole customer session against an embedded `lc-mock`, through `lc-rtm` and
+//! `lc-web`, with a scripted agent; a transcript as it goes, then a summary.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use lc_mock::{Config, MockServer, TransferTo};
+use lc_rtm::{Event, Events, HistoryRequest, Next, Rating, RtmClient};
+use lc_types::{Api, ApiVersion, Unknowns};
+use lc_web::{Upload, WebClient};
+use serde_json::{json, Value};
+
+use crate::Failure;
+
+/// Play a whole customer session against an embedded mock: connect and log in, a greeting, a
+/// chat with an agent (typing, thinking, messages, a rich message answered with a postback), a
+/// file upload, properties, a transfer through the queue, the history, a rating, a server
+/// disconnect survived, and the agent closing the chat.
+#[derive(clap::Args)]
+#[command(after_help = "\
+The customer uses lc-rtm (and lc-web for the upload); the agent is the mock's control API.
+Every step checks that what the docs say happens, happens (the push arrives, typed; the
+response decodes); the command exits 0 when every step did, 1 naming the step otherwise.
+Colour when stdout is a terminal (not with NO_COLOR).
+
+Examples:
+  lc demo
+  lc demo --api-version 3.5        steps 3.5 lacks are skipped and say so
+  lc demo --json | jq -c .         one JSON object per step, then the summary")]
+pub struct DemoArgs {
+    /// The API version to play the story in.
+    #[arg(long, default_value = "3.6", value_parser = crate::parse_version, value_name = "X.Y")]
+    api_version: ApiVersion,
+    /// One JSON object per step (and one for the summary) instead of the transcript.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: DemoArgs) -> Result<(), Failure> {
+    let api = crate::api_of(args.api_version)?;
+    crate::runtime()?.block_on(play(api, args.json))
+}
+
+/// How long any one expected push or response may take.
+const WAIT: Duration = Duration::from_secs(5);
+
+/// One step's outcome, for the transcript and for `--json`.
+struct Step {
+    number: usize,
+    name: &'static str,
+    lines: Vec<String>,
+    actions: Vec<String>,
+    pushes: Vec<String>,
+    started: Instant,
+}
+
+struct Demo {
+    api: &'static Api,
+    json: bool,
+    colour: bool,
+    started: Instant,
+    server: MockServer,
+    customer_id: String,
+    rtm: RtmClient,
+    events: Events,
+    web: WebClient,
+    step: Option<Step>,
+    steps: usize,
+    skipped: Vec<&'static str>,
+    rtm_calls: BTreeMap<String, usize>,
+    web_calls: BTreeMap<String, usize>,
+    pushes: BTreeMap<String, usize>,
+    unknowns: usize,
+    reconnects: usize,
+}
+
+async fn play(api: &'static Api, json: bool) -> Result<(), Failure> {
+    let version = api.version;
+    let server = MockServer::start(Config::default())
+        .await
+        .map_err(|e| Failure::runtime(format!("cannot start the embedded mock: {e}")))?;
+    let customer = server.issue_customer();
+    let base = format!("http://{}", server.addr());
+    let (rtm, events) = RtmClient::builder(server.organization_id())
+        .token(&customer.token)
+        .base_url(&base)
+        .api_version(version)
+        .customer(lc_rtm::Customer::default().name("Ada").session_field("plan", "pro"))
+        .page("https://shop.example/orders/1042", Some("Order #1042"))
+        .build()
+        .map_err(|e| Failure::runtime(e.to_string()))?;
+    let web = WebClient::builder(server.organization_id())
+        .token(&customer.token)
+        .base_url(&base)
+        .api_version(version)
+        .build()
+        .map_err(|e| Failure::runtime(e.to_string()))?;
+    let mut demo = Demo {
+        api,
+        json,
+        colour: !json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        started: Instant::now(),
+        server,
+        customer_id: customer.id,
+        rtm,
+        events,
+        web,
+        step: None,
+        steps: 0,
+        skipped: Vec::new(),
+        rtm_calls: BTreeMap::new(),
+        web_calls: BTreeMap::new(),
+        pushes: BTreeMap::new(),
+        unknowns: 0,
+        reconnects: 0,
+    };
+    if !json {
+        out!("lc demo: a customer session on API v{version}, against an embedded lc-mock\n");
+    }
+    let result = demo.story().await;
+    let problems = demo.server.problems();
+    demo.rtm.destroy();
+    let failed = match result {
+        Ok(()) if problems.is_empty() => None,
+        Ok(()) => Some(("the mock's own checks".to_owned(), problems.join("; "))),
+        Err((step, why)) => Some((step, why)),
+    };
+    demo.summary(failed.as_ref());
+    match failed {
+        None => Ok(()),
+        Some((step, why)) => Err(Failure::runtime(format!("step `{step}` failed: {why}"))),
+    }
+}
+
+type StepResult = Result<(), (String, String)>;
+
+impl Demo {
+    async fn story(&mut self) -> StepResult {
+        let v = self.api.version;
+        let thinking = self.api.push("incoming_thinking_indicator").is_some();
+
+        self.begin("connect and log in");
+        let login = self.connected().await?;
+        let has_chats = login.get("chats").and_then(Value::as_array).map_or(0, Vec::len);
+        self.say("customer", &format!("connected over RTM, logged in ({has_chats} earlier chats)"));
+        self.end();
+
+        self.begin("a greeting");
+        let unique = self.agent(|a, c| a.greet(c, "Need a hand with your order?"))?;
+        let greeting = self.push("incoming_greeting").await?;
+        let id = greeting["id"].clone();
+        self.rtm_call("accept_greeting", json!({"greeting_id": id, "unique_id": unique}))
+            .await?;
+        let status = self.server.agent().greeting_status(&unique);
+        self.check(status == Some(lc_mock::GreetingStatus::Accepted), "the greeting is accepted")?;
+        self.end();
+
+        self.begin("start a chat");
+        let started = self
+            .rtm_call(
+                "start_chat",
+                json!({"chat": {"thread": {"events": [{"type": "message", "text": "Hi! Where is my order #1042?"}]}}}),
+            )
+            .await?;
+        let chat = started["chat_id"].as_str().unwrap_or_default().to_owned();
+        self.push("incoming_chat").await?;
+        self.end();
+
+        self.begin("the agent joins");
+        self.agent(|a, _| a.join(&chat))?;
+        self.push("user_added_to_chat").await?;
+        self.end();
+
+        self.begin("typing and thinking indicators");
+        self.agent(|a, _| a.typing(&chat, true))?;
+        self.push("incoming_typing_indicator").await?;
+        if thinking {
+            self.agent(|a, _| a.thinking(&chat, Some("Looking up your order")))?;
+            self.push("incoming_thinking_indicator").await?;
+        } else {
+            self.say("lc", &format!("no thinking indicator in v{v}: skipped"));
+            self.skipped.push("thinking indicator");
+        }
+        self.end();
+
+        self.begin("an agent message");
+        self.agent(|a, _| a.send_message(&chat, "It left our warehouse this morning."))?;
+        let pushed = self.push("incoming_event").await?;
+        self.say("customer", &format!("reads: {}", pushed["event"]["text"]));
+        self.end();
+
+        self.begin("a rich message answered with a postback");
+        let buttons = json!([{
+            "title": "Did that answer your question?",
+            "buttons": [
+                {"text": "Yes", "type": "message", "value": "Yes", "postback_id": "yes", "user_ids": []},
+                {"text": "No", "type": "message", "value": "No", "postback_id": "no", "user_ids": []}
+            ]
+        }]);
+        self.agent(|a, _| a.send_rich_message(&chat, "quick_replies", buttons.clone()))?;
+        let rich = self.push("incoming_event").await?;
+        let (thread, event) = (rich["thread_id"].clone(), rich["event"]["id"].clone());
+        self.rtm_call(
+            "send_rich_message_postback",
+            json!({"chat_id": chat, "thread_id": thread, "event_id": event, "postback": {"id": "yes", "toggled": true}}),
+        )
+        .await?;
+        self.end();
+
+        self.begin("upload a file and send it");
+        let url = self.upload().await?;
+        self.rtm_call("send_event", json!({"chat_id": chat, "event": {"type": "file", "url": url}}))
+            .await?;
+        self.push("incoming_event").await?;
+        self.end();
+
+        self.begin("set chat properties");
+        self.rtm_call(
+            "update_chat_properties",
+            json!({"id": chat, "properties": {"demo": {"topic": "order 1042"}}}),
+        )
+        .await?;
+        self.push("chat_properties_updated").await?;
+        self.end();
+
+        self.begin("a transfer through the queue");
+        self.agent(|a, _| a.set_group_status(1, "online"))?;
+        let to = TransferTo {
+            group_ids: vec![1],
+            ..Default::default()
+        };
+        self.agent(|a, _| a.transfer(&chat, &to, Some((3, 90))))?;
+        let transferred = self.push("chat_transferred").await?;
+        self.say("customer", &format!("queued at position {}", transferred["queue"]["position"]));
+        self.agent(|a, _| a.update_queue(&chat, 1, 20))?;
+        let queue = self.push("queue_position_updated").await?;
+        self.say("customer", &format!("now at position {}", queue["queue"]["position"]));
+        self.end();
+
+        self.begin("read the history back");
+        let (threads, events) = match v {
+            ApiVersion::V3_5 => self.history::<lc_types::v3_5::ListThreadsRequest>(&chat).await?,
+            ApiVersion::V3_6 => self.history::<lc_types::v3_6::ListThreadsRequest>(&chat).await?,
+            _ => self.history::<lc_types::v3_7::ListThreadsRequest>(&chat).await?,
+        };
+        self.check(
+            threads >= 1 && events >= 4,
+            &format!("the history holds the 4 messages sent so far (got {threads} thread(s), {events} events)"),
+        )?;
+        self.say("customer", &format!("history: {threads} thread(s), {events} events, newest first"));
+        self.end();
+
+        self.begin("rate the chat");
+        self.rtm
+            .rate_chat(&chat, Some(Rating::Good), Some("Quick and kind, thanks!"))
+            .await
+            .map_err(|e| self.failed(e.to_string()))?;
+        *self.rtm_calls.entry("get_chat".into()).or_default() += 1;
+        *self.rtm_calls.entry("update_thread_properties".into()).or_default() += 1;
+        self.say("customer", "→ rate_chat (get_chat, update_thread_properties)");
+        self.push("thread_properties_updated").await?;
+        self.end();
+
+        self.begin("a server disconnect, survived");
+        let closed = self
+            .server
+            .agent()
+            .disconnect(&self.customer_id, "service_temporarily_unavailable", None);
+        self.check(closed == 1, "the server closes the customer's connection")?;
+        self.say("agent", "(server) customer_disconnected: service_temporarily_unavailable");
+        self.push("customer_disconnected").await?;
+        self.connected().await?;
+        self.rtm_call("get_customer", json!({})).await?;
+        self.end();
+
+        self.begin("the agent closes the chat");
+        self.agent(|a, _| a.deactivate_chat(&chat))?;
+        self.push("chat_deactivated").await?;
+        self.end();
+        Ok(())
+    }
+
+    // ---- steps ----
+
+    fn begin(&mut self, name: &'static str) {
+        self.steps += 1;
+        if !self.json {
+            let title = format!("{:>2}. {name}", self.steps);
+            out!("{}", self.paint(&title, "1"));
+        }
+        self.step = Some(Step {
+            number: self.steps,
+            name,
+            lines: Vec::new(),
+            actions: Vec::new(),
+            pushes: Vec::new(),
+            started: Instant::now(),
+        });
+    }
+
+    fn end(&mut self) {
+        let Some(step) = self.step.take() else { return };
+        if self.json {
+            out!(
+                "{}",
+                json!({
+                    "step": step.number, "name": step.name, "status": "ok",
+                    "ms": step.started.elapsed().as_secs_f64() * 1000.0,
+                    "actions": step.actions, "pushes": step.pushes, "transcript": step.lines,
+                })
+            );
+        }
+    }
+
+    /// A line of the transcript: `who` did or saw `what`.
+    fn say(&mut self, who: &str, what: &str) {
+        let line = format!("{who}: {what}");
+        if !self.json {
+            let colour = match who {
+                "customer" => "32",
+                "agent" => "35",
+                "push" => "36",
+                _ => "2",
+            };
+            out!("    {} {what}", self.paint(&format!("{who:>8}"), colour));
+        }
+        if let Some(step) = &mut self.step {
+            step.lines.push(line);
+        }
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// The failure of the current step.
+    fn failed(&self, why: String) -> (String, String) {
+        let name = self.step.as_ref().map_or("?", |s| s.name);
+        (name.to_owned(), why)
+    }
+
+    fn check(&self, ok: bool, what: &str) -> StepResult {
+        if ok {
+            Ok(())
+        } else {
+            Err(self.failed(format!("expected: {what}")))
+        }
+    }
+
+    // ---- the parties ----
+
+    /// An agent action on the mock's control API.
+    fn agent<T>(&mut self, f: impl FnOnce(&lc_mock::AgentControl<'_>, &str) -> Result<T, lc_mock::Refusal>) -> Result<T, (String, String)> {
+        let result = f(&self.server.agent(), &self.customer_id);
+        result.map_err(|r| self.failed(format!("the agent's action was refused: {r:?}")))
+    }
+
+    /// A customer action over RTM; its response decoded as its type.
+    async fn rtm_call(&mut self, action: &str, payload: Value) -> Result<Value, (String, String)> {
+        let response = self.rtm.call_value(self.api.version, action, &payload).await;
+        let response = response.map_err(|e| self.failed(format!("`{action}` over RTM: {e}")))?;
+        let typed = (self.api.decode_response)(action, &response.to_string());
+        let typed = typed.map_err(|e| self.failed(format!("the response of `{action}` does not decode: {e}")))?;
+        self.unknowns += typed.unknowns().len();
+        *self.rtm_calls.entry(action.to_owned()).or_default() += 1;
+        self.say("customer", &format!("→ {action} (RTM)"));
+        if let Some(step) = &mut self.step {
+            step.actions.push(format!("rtm:{action}"));
+        }
+        Ok(response)
+    }
+
+    /// Waits for the login (after the first connect or a reconnect); gives its response.
+    async fn connected(&mut self) -> Result<Value, (String, String)> {
+        loop {
+            match self.next_event().await? {
+                Event::Connected(c) => {
+                    if c.reconnect {
+                        self.reconnects += 1;
+                        self.say("customer", "reconnected and logged in again by itself");
+                    }
+                    return c
+                        .login
+                        .decode::<Value>()
+                        .map_err(|e| self.failed(format!("the login response: {e}")));
+                }
+                Event::Disconnected(d) => {
+                    let next = match d.next {
+                        Next::Reconnect { delay, .. } => format!("reconnecting in {} ms", delay.as_millis()),
+                        other => return Err(self.failed(format!("{}, then {other:?}", d.cause.describe()))),
+                    };
+                    self.say("customer", &format!("{} → {next}", d.cause.describe()));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Waits for push `name`; gives its payload. Other pushes on the way are counted too.
+    async fn push(&mut self, name: &str) -> Result<Value, (String, String)> {
+        loop {
+            if let Event::Push(p) = self.next_event().await? {
+                if p.push.name() == name {
+                    return Ok(serde_json::to_value(&p.push).unwrap_or(Value::Null));
+                }
+            }
+        }
+    }
+
+    /// The next event (pushes counted and shown), within [`WAIT`].
+    async fn next_event(&mut self) -> Result<Event, (String, String)> {
+        let event = tokio::time::timeout(WAIT, self.events.next()).await;
+        let event = event.map_err(|_| self.failed(format!("nothing arrived within {WAIT:?}")))?;
+        let event = event.ok_or_else(|| self.failed("the connection task ended".into()))?;
+        match &event {
+            Event::Push(p) => {
+                let name = p.push.name().to_owned();
+                self.unknowns += p.push.unknowns().len();
+                *self.pushes.entry(name.clone()).or_default() += 1;
+                self.say("push", &format!("← {name}"));
+                if let Some(step) = &mut self.step {
+                    step.pushes.push(name);
+                }
+            }
+            Event::UndecodedPush { frame, error } => {
+                return Err(self.failed(format!("push `{}` did not decode: {error}", frame.action)));
+            }
+            _ => {}
+        }
+        Ok(event)
+    }
+
+    /// Uploads a receipt through lc-web with a progress bar; gives its URL.
+    async fn upload(&mut self) -> Result<String, (String, String)> {
+        let receipt: Vec<u8> = b"Order #1042 receipt\n".iter().copied().cycle().take(256 * 1024).collect();
+        let len = receipt.len() as u64;
+        let bar = if self.json || !std::io::stdout().is_terminal() {
+            indicatif::ProgressBar::hidden()
+        } else {
+            indicatif::ProgressBar::new(len)
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("           {bar:30} {bytes}/{total_bytes}")
+                .expect("a valid template")
+                .progress_chars("█▉▊▋▌▍▎▏ "),
+        );
+        let shown = bar.clone();
+        let upload = Upload::from_bytes("receipt-1042.txt", "text/plain", receipt).progress(move |share| {
+            shown.set_position((share * len as f64) as u64);
+        });
+        let response = self.web.upload_file(upload).await;
+        bar.finish_and_clear();
+        let response = response.map_err(|e| self.failed(format!("upload_file over the Web API: {e}")))?;
+        self.unknowns += response.unknowns().len();
+        *self.web_calls.entry("upload_file".into()).or_default() += 1;
+        self.say("customer", &format!("→ upload_file (Web, {} KiB)", len / 1024));
+        if let Some(step) = &mut self.step {
+            step.actions.push("web:upload_file".into());
+        }
+        Ok(response.url)
+    }
+
+    /// Reads the whole history of `chat`: threads and events.
+    async fn history<R: HistoryRequest>(&mut self, chat: &str) -> Result<(usize, usize), (String, String)>
+    where
+        R::Thread: serde::Serialize,
+    {
+        let pages: Vec<_> = self.rtm.history::<R>(chat).collect().await;
+        let mut threads = 0;
+        let mut events = 0;
+        for thread in pages {
+            let thread = thread.map_err(|e| self.failed(format!("list_threads: {e}")))?;
+            let value = serde_json::to_value(&thread).unwrap_or(Value::Null);
+            threads += 1;
+            events += value["events"].as_array().map_or(0, Vec::len);
+        }
+        *self.rtm_calls.entry("list_threads".into()).or_default() += 1;
+        self.say("customer", "→ list_threads (RTM, the history stream)");
+        Ok((threads, events))
+    }
+
+    fn summary(&self, failed: Option<&(String, String)>) {
+        let total = |m: &BTreeMap<String, usize>| m.values().sum::<usize>();
+        let elapsed = self.started.elapsed();
+        if self.json {
+            out!(
+                "{}",
+                json!({"summary": {
+                    "api_version": self.api.version.to_string(),
+                    "ok": failed.is_none(),
+                    "failed_step": failed.map(|f| &f.0),
+                    "steps": self.steps,
+                    "skipped": self.skipped,
+                    "rtm_actions": self.rtm_calls, "web_actions": self.web_calls,
+                    "pushes": self.pushes, "unknown_fields": self.unknowns,
+                    "reconnects": self.reconnects, "ms": elapsed.as_secs_f64() * 1000.0,
+                }})
+            );
+            return;
+        }
+        let list = |m: &BTreeMap<String, usize>| m.iter().map(|(k, v)| format!("{k} ×{v}")).collect::<Vec<_>>().join(", ");
+        out!("\n{}", self.paint("summary", "1"));
+        out!("  actions over RTM  {} ({})", total(&self.rtm_calls), list(&self.rtm_calls));
+        out!("  actions over Web  {} ({})", total(&self.web_calls), list(&self.web_calls));
+        out!("  pushes received   {} ({})", total(&self.pushes), list(&self.pushes));
+        out!("  unknown fields    {}", self.unknowns);
+        out!("  reconnects        {}", self.reconnects);
+        out!("  time              {:.2} s", elapsed.as_secs_f64());
+        match failed {
+            None => out!(
+                "  result            {}",
+                self.paint(&format!("every step behaved as documented ({} steps)", self.steps), "32")
+            ),
+            Some((step, why)) => out!("  result            {}", self.paint(&format!("step `{step}` failed: {why}"), "31")),
+        }
+    }
+}

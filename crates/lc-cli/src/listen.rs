@@ -1,0 +1,105 @@
+//! `lc listen`: a live RTM connection, every push printed as it arrives.
+
+use std::io::IsTerminal;
+
+use lc_rtm::{Event, Next};
+use serde_json::{json, Value};
+
+use crate::connection::Connection;
+use crate::Failure;
+
+/// Connect over RTM, log in, and print every push as it arrives (typed, re-encoded), with
+/// disconnects and reconnects on stderr, until Ctrl-C or SIGTERM.
+#[derive(clap::Args)]
+#[command(after_help = "\
+Output: each push as `<action> (v<version>)` and its payload as pretty JSON; with --ndjson one
+JSON object per line: {\"action\", \"version\", \"request_id\"?, \"payload\"}. Connection events
+(connected, unstable, disconnected with the reason and what next, region changes) go to stderr,
+so stdout holds only pushes.
+
+Examples:
+  export LC_ORGANIZATION_ID=… LC_TOKEN=…
+  lc listen
+  lc listen --ndjson | jq 'select(.action == \"incoming_event\") | .payload.event.text'
+  lc listen --base-url http://127.0.0.1:40113 --api-version 3.7      # an `lc mock`")]
+pub struct ListenArgs {
+    /// One JSON object per line instead of pretty JSON.
+    #[arg(long)]
+    ndjson: bool,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+pub fn run(args: ListenArgs) -> Result<(), Failure> {
+    crate::api_of(args.connection.api_version)?;
+    crate::runtime()?.block_on(listen(args))
+}
+
+async fn listen(args: ListenArgs) -> Result<(), Failure> {
+    let mut stop = crate::signal::Stop::new()?;
+    let (client, mut events) = args.connection.rtm()?;
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    loop {
+        let event = tokio::select! {
+            event = events.next() => event,
+            signal = stop.next() => {
+                err!("lc listen: {signal}, closing the connection");
+                client.destroy();
+                return Ok(());
+            }
+        };
+        let Some(event) = event else {
+            return Err(Failure::runtime("the connection task ended"));
+        };
+        match event {
+            Event::Push(p) => {
+                let payload = serde_json::to_value(&p.push).unwrap_or(Value::Null);
+                let version = p.push.version().map(|v| v.to_string()).unwrap_or_default();
+                if args.ndjson {
+                    let mut line = json!({"action": p.push.name(), "version": version, "payload": payload});
+                    if let Some(id) = &p.request_id {
+                        line["request_id"] = json!(id);
+                    }
+                    out!("{line}");
+                } else {
+                    let title = format!("{} (v{version})", p.push.name());
+                    let title = if colour { format!("\x1b[1;36m{title}\x1b[0m") } else { title };
+                    out!("{title}\n{}", serde_json::to_string_pretty(&payload).expect("JSON"));
+                }
+                for u in lc_types::Unknowns::unknowns(&p.push) {
+                    err!("  {u}");
+                }
+            }
+            Event::UndecodedPush { frame, error } => {
+                err!(
+                    "lc listen: push `{}` did not decode ({error}); raw: {}",
+                    frame.action,
+                    frame.payload.get()
+                )
+            }
+            Event::UnexpectedFrame(text) => err!("lc listen: unexpected frame: {text}"),
+            Event::Connected(c) => err!(
+                "lc listen: {} (API v{})",
+                if c.reconnect { "reconnected" } else { "connected" },
+                client.api_version()
+            ),
+            Event::ConnectionUnstable => err!("lc listen: no answer to ping, the connection may be dead"),
+            Event::ConnectionRecovered => err!("lc listen: the connection answers again"),
+            Event::RegionChanged(r) => err!("lc listen: moved to region {r}"),
+            Event::Disconnected(d) => {
+                err!("lc listen: {}", d.cause.describe());
+                match d.next {
+                    Next::Reconnect { delay, attempt, .. } => err!("lc listen: reconnecting in {delay:?} (attempt {attempt})"),
+                    Next::WaitForConnect => {
+                        return Err(Failure::runtime(
+                            "the server asks to reconnect only when the customer acts; stopped",
+                        ))
+                    }
+                    Next::Stop => return Err(Failure::runtime(format!("{}; not reconnecting", d.cause.describe()))),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+}

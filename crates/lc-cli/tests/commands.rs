@@ -1,0 +1,332 @@
+//! `lc demo`, `lc call`, `lc listen`, `lc decode` on files and NDJSON, help, version and
+//! completions, run as a user runs them (the binary, stdin/stdout/stderr, exit codes), against
+//! an `lc mock` started by the binary too.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn lc(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lc"))
+        .args(args)
+        .env_remove("LC_TOKEN")
+        .env_remove("LC_ORGANIZATION_ID")
+        .env_remove("LC_BASE_URL")
+        .env_remove("NO_COLOR")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lc runs");
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().expect("exited"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// A running `lc mock --json` and what it printed.
+struct Mock {
+    child: Child,
+    info: Value,
+}
+
+impl Mock {
+    fn start() -> Mock {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lc"))
+            .args(["mock", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        Mock {
+            child,
+            info: serde_json::from_str(&line).unwrap(),
+        }
+    }
+
+    /// The environment `lc call`/`lc listen` read: the mock's base URL, organization and token.
+    fn env(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("LC_BASE_URL", self.info["base_url"].as_str().unwrap()),
+            ("LC_ORGANIZATION_ID", self.info["organization_id"].as_str().unwrap()),
+            ("LC_TOKEN", self.info["token"].as_str().unwrap()),
+        ]
+    }
+
+    fn token(&self) -> &str {
+        self.info["token"].as_str().unwrap()
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn demo_plays_the_whole_story_in_every_version() {
+    for version in ["3.5", "3.6", "3.7"] {
+        let r = lc(&["demo", "--api-version", version], &[], "");
+        assert_eq!(r.code, 0, "v{version}: {}\n{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains("every step behaved as documented (14 steps)"), "{}", r.stdout);
+        assert!(!r.stdout.contains('\x1b'), "no colour when stdout is not a terminal");
+        for line in [
+            "← incoming_greeting",
+            "→ accept_greeting (RTM)",
+            "→ upload_file (Web",
+            "← queue_position_updated",
+            "reconnected",
+            "← chat_deactivated",
+        ] {
+            assert!(r.stdout.contains(line), "v{version} lacks `{line}`:\n{}", r.stdout);
+        }
+        assert!(r.stdout.contains("unknown fields    0"), "{}", r.stdout);
+        let skipped = r.stdout.contains("no thinking indicator in v3.5: skipped");
+        assert_eq!(skipped, version == "3.5", "{}", r.stdout);
+    }
+}
+
+#[test]
+fn demo_json_gives_one_object_per_step_then_the_summary() {
+    let r = lc(&["demo", "--json", "--api-version", "3.5"], &[], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 15);
+    for (i, step) in lines[..14].iter().enumerate() {
+        assert_eq!(
+            (step["step"].as_u64(), step["status"].as_str()),
+            (Some(i as u64 + 1), Some("ok")),
+            "{step}"
+        );
+    }
+    let s = &lines[14]["summary"];
+    assert_eq!(
+        (s["ok"].as_bool(), s["unknown_fields"].as_u64(), s["reconnects"].as_u64()),
+        (Some(true), Some(0), Some(1)),
+        "{s}"
+    );
+    assert_eq!(s["skipped"], serde_json::json!(["thinking indicator"]));
+    assert_eq!(s["web_actions"]["upload_file"], 1);
+    assert!(s["pushes"]["incoming_event"].as_u64().unwrap() >= 4, "{s}");
+}
+
+#[test]
+fn call_sends_one_request_and_prints_the_typed_response() {
+    let mock = Mock::start();
+    let env = mock.env();
+    let r = lc(&["call", "get_customer"], &env, "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["type"], "customer");
+    assert!(r.stdout.lines().count() > 1, "pretty by default");
+
+    let started = lc(
+        &["call", "start_chat", "-", "--compact"],
+        &env,
+        r#"{"chat":{"thread":{"events":[{"type":"message","text":"Hi"}]}}}"#,
+    );
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    assert_eq!(started.stdout.lines().count(), 1);
+    let chat: Value = serde_json::from_str(&started.stdout).unwrap();
+    let chat_id = chat["chat_id"].as_str().unwrap();
+
+    // Over RTM, and from a file.
+    let file = std::env::temp_dir().join(format!("lc-call-{}.json", std::process::id()));
+    std::fs::write(&file, format!(r#"{{"chat_id":"{chat_id}"}}"#)).unwrap();
+    let threads = lc(
+        &["call", "list_threads", &format!("@{}", file.display()), "--rtm", "--compact"],
+        &env,
+        "",
+    );
+    assert_eq!(threads.code, 0, "{}", threads.stderr);
+    let threads: Value = serde_json::from_str(&threads.stdout).unwrap();
+    assert_eq!(threads["threads"][0]["events"][0]["text"], "Hi");
+    std::fs::remove_file(file).unwrap();
+
+    // The API's refusal: its type and message, exit 4; the token appears nowhere.
+    let refused = lc(&["call", "get_chat", r#"{"chat_id":"NOSUCHCHAT"}"#], &env, "");
+    assert_eq!(refused.code, 4, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("the API refused `get_chat`: not_found"),
+        "{}",
+        refused.stderr
+    );
+    for run in [&r, &started, &refused] {
+        assert!(!run.stdout.contains(mock.token()) && !run.stderr.contains(mock.token()));
+    }
+    // A request its type refuses is never sent: exit 1 with the path.
+    let bad = lc(
+        &["call", "send_event", r#"{"chat_id":"C","event":{"type":"message","text":5}}"#],
+        &env,
+        "",
+    );
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("event.text"), "{}", bad.stderr);
+    // Usage errors: exit 2.
+    for args in [
+        &["call", "no_such_action"][..],
+        &["call", "login"],
+        &["call", "check_goals", "{}", "--rtm"],
+        &["call", "upload_file"],
+    ] {
+        let u = lc(args, &env, "");
+        assert_eq!(u.code, 2, "{args:?}: {}", u.stderr);
+    }
+    let not_json = lc(&["call", "get_customer", "{"], &env, "");
+    assert_eq!(not_json.code, 1);
+    assert!(not_json.stderr.contains("the request is not JSON"), "{}", not_json.stderr);
+}
+
+#[test]
+fn call_without_a_token_says_which_option_is_missing() {
+    let r = lc(&["call", "get_customer", "--organization-id", "o"], &[], "");
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--token"), "{}", r.stderr);
+}
+
+#[test]
+fn listen_prints_pushes_as_ndjson_and_stops_on_sigterm() {
+    let mock = Mock::start();
+    let env = mock.env();
+    let mut listen = Command::new(env!("CARGO_BIN_EXE_lc"))
+        .args(["listen", "--ndjson"])
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(listen.stdout.take().unwrap());
+    // Wait for the login (on stderr), then start a chat from another `lc`.
+    let mut stderr = BufReader::new(listen.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.contains("connected"), "{first}");
+    let started = lc(&["call", "start_chat"], &env, "");
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let push: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        (push["action"].as_str(), push["version"].as_str()),
+        (Some("incoming_chat"), Some("3.6")),
+        "{line}"
+    );
+    assert!(push["payload"]["chat"]["id"].is_string(), "{line}");
+
+    assert!(Command::new("kill")
+        .args(["-TERM", &listen.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = listen.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "lc listen still runs after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("terminated, closing the connection"), "{rest}");
+    assert!(!rest.contains(mock.token()));
+}
+
+#[test]
+fn decode_reads_files_and_ndjson_streams_line_by_line() {
+    let dir = std::env::temp_dir().join(format!("lc-decode-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let one = dir.join("access.json");
+    std::fs::write(&one, r#"{"group_ids": [0]}"#).unwrap();
+    let r = lc(&["decode", "type", "Access", one.to_str().unwrap()], &[], "");
+    assert_eq!((r.code, r.stdout.trim()), (0, r#"{"group_ids":[0]}"#), "{}", r.stderr);
+
+    let frames = dir.join("frames.ndjson");
+    std::fs::write(
+        &frames,
+        concat!(
+            r#"{"version":"3.6","action":"greeting_accepted","type":"push","payload":{"unique_id":"u1"}}"#,
+            "\n\n",
+            "this is not JSON\n",
+            r#"{"version":"3.6","action":"greeting_accepted","type":"push","payload":{"unique_id":"u2","mood":"new"}}"#,
+            "\n",
+            r#"{"version":"3.6","action":"incoming_chat","type":"push","payload":{}}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let r = lc(&["decode", "--ndjson", "frame", frames.to_str().unwrap()], &[], "");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 2, "the two good lines are printed: {}", r.stdout);
+    assert!(r.stderr.contains("line 3: is not JSON"), "{}", r.stderr);
+    assert!(r.stderr.contains("line 4: unknown field `mood`"), "{}", r.stderr);
+    assert!(r.stderr.contains("line 5: decode error"), "{}", r.stderr);
+    assert!(r.stderr.contains("2 of 4 line(s) did not decode"), "{}", r.stderr);
+
+    let good = lc(
+        &["decode", "--ndjson", "--strict", "type", "Access", "-"],
+        &[],
+        "{\"group_ids\":[0]}\n{\"group_ids\":[1],\"x\":1}\n",
+    );
+    assert_eq!(good.code, 3, "{}", good.stderr);
+    assert_eq!(good.stdout.lines().count(), 2);
+
+    let not_json = lc(&["decode", "type", "Access"], &[], "hello");
+    assert_eq!(not_json.code, 1);
+    assert!(
+        not_json.stderr.contains("the input is not one JSON document"),
+        "{}",
+        not_json.stderr
+    );
+    let missing = lc(&["decode", "type", "Access", "/no/such/file.json"], &[], "");
+    assert_eq!(missing.code, 1);
+    assert!(missing.stderr.contains("cannot read `/no/such/file.json`"), "{}", missing.stderr);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn help_version_and_completions() {
+    let v = lc(&["--version"], &[], "");
+    assert_eq!(v.code, 0);
+    assert_eq!(v.stdout.trim(), format!("lc {}", env!("CARGO_PKG_VERSION")));
+    let help = lc(&["--help"], &[], "");
+    assert_eq!(help.code, 0);
+    assert!(
+        help.stdout.contains("Exit codes:") && help.stdout.contains("4  the API answered with an error"),
+        "{}",
+        help.stdout
+    );
+    for command in ["demo", "call", "listen", "mock", "decode", "actions", "completions"] {
+        let h = lc(&[command, "--help"], &[], "");
+        assert_eq!(h.code, 0, "{command}");
+        assert!(h.stdout.contains("Examples:"), "`lc {command} --help` has examples:\n{}", h.stdout);
+    }
+    let call_help = lc(&["call", "--help"], &[("LC_TOKEN", "dal:secret-in-env")], "");
+    assert!(!call_help.stdout.contains("secret-in-env"), "the token's value is never shown");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let c = lc(&["completions", shell], &[], "");
+        assert_eq!(c.code, 0, "{shell}");
+        assert!(c.stdout.contains("listen") && c.stdout.contains("demo"), "{shell}");
+    }
+}
