@@ -49,7 +49,10 @@ mod driver;
 mod error;
 mod event;
 mod history;
-mod session;
+/// The connection state machine without I/O, public only for the fuzz targets and tests; not
+/// part of the API (it may change in any release).
+#[doc(hidden)]
+pub mod session;
 
 pub use client::{Events, RtmClient};
 pub use config::{Customer, CustomerProvider, RtmClientBuilder};

@@ -12,11 +12,13 @@ use crate::event::{Cause, Connected, Disconnected, Event, Next, Pushed};
 use crate::{Error, ErrorKind};
 
 /// Identifies a call between the client handle and the session.
-pub(crate) type CallId = u64;
+pub type CallId = u64;
 
-/// The timing and limits of a connection (see [`RtmClientBuilder`](crate::RtmClientBuilder)).
+/// The timing and limits of a connection (see [`RtmClientBuilder`](crate::RtmClientBuilder),
+/// which documents each).
 #[derive(Clone, Debug)]
-pub(crate) struct Settings {
+#[allow(missing_docs)]
+pub struct Settings {
     pub version: ApiVersion,
     pub login_timeout: Duration,
     pub ping_interval: Duration,
@@ -121,11 +123,16 @@ pub enum ConnectionState {
 
 /// What the driver must do.
 #[derive(Debug)]
-pub(crate) enum Output {
+pub enum Output {
     /// Get a token (a new one when `fresh_token`), open the socket (in `region` when set, else
     /// where the configuration or the token says), then call [`Session::opened`] with the login
     /// payload or [`Session::connect_failed`].
-    Connect { fresh_token: bool, region: Option<Region> },
+    Connect {
+        /// Invalidate the last token and get a new one first.
+        fresh_token: bool,
+        /// The region to connect to, when the server named one.
+        region: Option<Region>,
+    },
     /// Send this text frame.
     Send(String),
     /// Close the socket (the session already treats it as closed).
@@ -157,7 +164,7 @@ struct InFlight {
 }
 
 /// The connection state machine. See the module docs.
-pub(crate) struct Session {
+pub struct Session {
     s: Settings,
     state: ConnectionState,
     rng: fastrand::Rng,
@@ -223,7 +230,6 @@ impl Session {
     }
 
     /// Requests on the wire now (pings and timed-out requests whose slot is still held included).
-    #[cfg(test)]
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
     }
