@@ -272,7 +272,10 @@ async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: O
             headers.insert("user-agent", v);
         }
         let connector = tokio_tungstenite::Connector::Rustls(tls_config());
-        let (socket, _response) = tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector))
+        let limits = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .max_message_size(Some(crate::MAX_FRAME_BYTES))
+            .max_frame_size(Some(crate::MAX_FRAME_BYTES));
+        let (socket, _response) = tokio_tungstenite::connect_async_tls_with_config(request, Some(limits), false, Some(connector))
             .await
             .map_err(|e| Cause::ConnectFailed(e.to_string()))?;
         let login = config.login_payload(token.secret());

@@ -54,6 +54,11 @@ mod history;
 #[doc(hidden)]
 pub mod session;
 
+/// The largest frame (message) the client accepts: 16 MiB. A larger one is a protocol error
+/// that closes the connection (the client then reconnects); the server's largest answers
+/// (`list_threads` of 100 threads) stay well below it.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
+
 pub use client::{Events, RtmClient};
 pub use config::{Customer, CustomerProvider, RtmClientBuilder};
 pub use customer_sdk::Rating;

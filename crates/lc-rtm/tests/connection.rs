@@ -321,3 +321,30 @@ async fn disconnect_connect_and_destroy() {
     let err = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Closed(_)), "{err}");
 }
+
+#[tokio::test]
+async fn a_frame_over_the_limit_drops_the_connection_and_the_client_comes_back() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, mut events) = connected(&server, &customer.token).await;
+    let huge = format!(
+        r#"{{"version":"3.6","action":"brand_new_push","type":"push","payload":{{"x":"{}"}}}}"#,
+        "a".repeat(lc_rtm::MAX_FRAME_BYTES)
+    );
+    assert_eq!(server.faults().send_raw(&customer.id, &huge), 1);
+    let (event, skipped) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
+    assert!(skipped.is_empty(), "the oversized push is not delivered: {skipped:?}");
+    let Event::Disconnected(d) = event else { unreachable!() };
+    assert!(
+        matches!(&d.cause, Cause::SocketClosed(why) if why.contains("too long") || why.contains("size")),
+        "{:?}",
+        d.cause
+    );
+    assert!(matches!(d.next, Next::Reconnect { .. }));
+    let (event, _) = until(&mut events, |e| matches!(e, Event::Connected(_))).await;
+    assert!(matches!(event, Event::Connected(ref c) if c.reconnect));
+    assert_eq!(
+        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        customer.id
+    );
+}
