@@ -455,7 +455,7 @@ async fn customer(
             n += 1;
             let text = format!("c{i}-m{n}");
             let payload = json!({"chat_id": chat, "event": {"type": "message", "text": text}});
-            let result = if n % 2 == 0 {
+            let result = if n.is_multiple_of(2) {
                 measured(counts, rtm.call_value(ApiVersion::V3_6, "send_event", &payload)).await
             } else {
                 measured(counts, web.call_value("send_event", &payload)).await
@@ -567,11 +567,7 @@ async fn watch(mut events: lc_rtm::Events, rtm: RtmClient, record: Arc<Mutex<Rec
         match event {
             Event::Push(p) => Counts::bump(&counts.pushes, p.push.name()),
             Event::UndecodedPush { frame, .. } => Counts::bump(&counts.pushes, format!("undecoded:{}", frame.action)),
-            Event::Connected(c) => {
-                if c.reconnect {
-                    record.lock().unwrap().awaiting_reconnect = false;
-                }
-            }
+            Event::Connected(c) if c.reconnect => record.lock().unwrap().awaiting_reconnect = false,
             // The soak's own `destroy()`.
             Event::Disconnected(d) if d.cause == lc_rtm::Cause::User => {}
             Event::Disconnected(d) => {
