@@ -82,7 +82,7 @@
 //! | `POST` | `/_lc/agent/send_file` | {chat_id, name, content_type, content \| content_base64} -> {event_id} |
 //! | `POST` | `/_lc/agent/edit_message` | {chat_id, event_id, text} |
 //! | `POST` | `/_lc/agent/update_properties` | {chat_id, thread_id?, event_id?, properties: {ns: {name: value}}} |
-//! | `POST` | `/_lc/agent/delete_properties` | {chat_id, thread_id?, event_id?, properties: {ns: [name]}} |
+//! | `POST` | `/_lc/agent/delete_properties` | {chat_id, thread_id?, event_id?, properties: {ns: \[name\]}} |
 //! | `POST` | `/_lc/agent/transfer` | {chat_id, group_ids?, agent_ids?, queue?: {position, wait_time}} |
 //! | `POST` | `/_lc/agent/update_queue` | {chat_id, position, wait_time} |
 //! | `POST` | `/_lc/agent/greet` | {customer_id, text} -> {unique_id} |
@@ -191,6 +191,11 @@ pub use agent::{AgentControl, TransferTo};
 pub use error::Refusal;
 pub use faults::FaultControl;
 pub use state::GreetingStatus;
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// How to start the mock.
 #[derive(Clone, Debug)]
