@@ -463,6 +463,39 @@ mod tests {
         assert!(base64("a*b").is_none());
     }
 
+    /// The public methods of an `impl` block in `source` (the block starting at `start`).
+    fn methods(source: &str, start: &str) -> Vec<String> {
+        let block = &source[source.find(start).expect("the impl block")..];
+        let block = &block[..block.find("\n}\n").expect("its end")];
+        block
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("pub fn "))
+            .map(|l| l.split(['(', '<']).next().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_agent_and_fault_method_has_an_endpoint() {
+        let paths: Vec<&str> = endpoints().iter().map(|e| e.path).collect();
+        let agent = methods(include_str!("agent.rs"), "impl<'a> AgentControl<'a>");
+        let faults = methods(include_str!("faults.rs"), "impl<'a> FaultControl<'a>");
+        assert!(agent.len() > 25 && faults.len() > 8, "{agent:?} {faults:?}");
+        for m in agent {
+            let path = if m == "id" {
+                "/_lc/agent".to_owned()
+            } else {
+                format!("/_lc/agent/{m}")
+            };
+            assert!(paths.contains(&path.as_str()), "no endpoint for AgentControl::{m}");
+        }
+        for m in faults {
+            assert!(
+                paths.contains(&format!("/_lc/faults/{m}").as_str()),
+                "no endpoint for FaultControl::{m}"
+            );
+        }
+    }
+
     #[test]
     fn every_endpoint_is_documented_in_the_crate_docs() {
         let docs = include_str!("lib.rs");

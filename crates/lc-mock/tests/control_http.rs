@@ -252,3 +252,170 @@ async fn mistakes_answer_the_error_envelope() {
     assert_eq!(get(&server, "/_lc/problems").await.1, json!({ "problems": [] }));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn every_other_agent_and_fault_endpoint() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let info = info(&server).await;
+    let customer = ok(&server, "/_lc/customers", json!({})).await;
+    let (id, token) = (customer["id"].as_str().unwrap(), customer["token"].as_str().unwrap());
+    let (mut rtm, _) = login(&info, token).await;
+
+    // Greetings: shown, pending, accepted by the customer.
+    let greeted = ok(&server, "/_lc/agent/greet", json!({"customer_id": id, "text": "Can I help?"})).await;
+    let unique_id = greeted["unique_id"].as_str().unwrap();
+    let greeting = rtm.push("incoming_greeting").await["payload"].clone();
+    assert_eq!(greeting["unique_id"], unique_id);
+    let status_path = format!("/_lc/agent/greeting_status?unique_id={unique_id}");
+    assert_eq!(get(&server, &status_path).await.1, json!({"status": "pending"}));
+    rtm.ok("accept_greeting", json!({"greeting_id": greeting["id"], "unique_id": unique_id}))
+        .await;
+    assert_eq!(get(&server, &status_path).await.1, json!({"status": "accepted"}));
+    assert_eq!(
+        get(&server, "/_lc/agent/greeting_status?unique_id=nope").await.1,
+        json!({"status": null})
+    );
+
+    // A chat with everything the agent can do in it.
+    let chat = rtm.ok("start_chat", json!({})).await;
+    let (chat_id, thread_id) = (chat["chat_id"].as_str().unwrap(), chat["thread_id"].as_str().unwrap());
+    let event = json!({"chat_id": chat_id, "event": {"type": "message", "text": "any event"}});
+    let sent = ok(&server, "/_lc/agent/send_event", event).await;
+    assert_eq!(rtm.push("incoming_event").await["payload"]["event"]["id"], sent["event_id"]);
+    let edit = json!({"chat_id": chat_id, "event_id": sent["event_id"], "text": "Edited"});
+    ok(&server, "/_lc/agent/edit_message", edit).await;
+    assert_eq!(rtm.push("event_updated").await["payload"]["event"]["text"], "Edited");
+    let rich = json!({"chat_id": chat_id, "template_id": "quick_replies", "elements": [{"title": "Pick", "buttons": [{"text": "Yes", "type": "message", "postback_id": "yes"}]}]});
+    let sent = ok(&server, "/_lc/agent/send_rich_message", rich).await;
+    assert_eq!(rtm.push("incoming_event").await["payload"]["event"]["template_id"], "quick_replies");
+    assert!(sent["event_id"].is_string());
+    let props = json!({"chat_id": chat_id, "thread_id": thread_id, "properties": {"ns": {"k": "v"}}});
+    ok(&server, "/_lc/agent/update_properties", props).await;
+    assert_eq!(
+        rtm.push("thread_properties_updated").await["payload"]["properties"],
+        json!({"ns": {"k": "v"}})
+    );
+    let props = json!({"chat_id": chat_id, "thread_id": thread_id, "properties": {"ns": ["k"]}});
+    ok(&server, "/_lc/agent/delete_properties", props).await;
+    rtm.push("thread_properties_deleted").await;
+    let (status, body) = post(
+        &server,
+        "/_lc/agent/update_properties",
+        json!({"chat_id": chat_id, "event_id": "x", "properties": {}}),
+    )
+    .await;
+    assert_eq!(status, 400, "an event needs its thread: {body}");
+    ok(&server, "/_lc/agent/thinking", json!({"chat_id": chat_id, "title": "Looking"})).await;
+    assert_eq!(rtm.push("incoming_thinking_indicator").await["payload"]["title"], "Looking");
+    ok(&server, "/_lc/agent/event_preview", json!({"chat_id": chat_id, "text": "Typ"})).await;
+    assert_eq!(rtm.push("incoming_event_preview").await["payload"]["event"]["text"], "Typ");
+    rtm.ok("send_sneak_peek", json!({"chat_id": chat_id, "sneak_peek_text": "I wonder"}))
+        .await;
+    let (_, peek) = get(&server, &format!("/_lc/agent/sneak_peek?chat_id={chat_id}")).await;
+    assert_eq!(peek, json!({"sneak_peek": "I wonder"}));
+    ok(&server, "/_lc/agent/join", json!({ "chat_id": chat_id })).await;
+    ok(&server, "/_lc/agent/leave", json!({ "chat_id": chat_id })).await;
+    rtm.push("user_removed_from_chat").await;
+    ok(&server, "/_lc/agent/deactivate_chat", json!({ "chat_id": chat_id })).await;
+    rtm.push("chat_deactivated").await;
+    let (status, body) = post(&server, "/_lc/agent/typing", json!({"chat_id": chat_id, "is_typing": true})).await;
+    assert_eq!((status, &body["error"]["type"]), (400, &json!("chat_inactive")), "{body}");
+
+    // Everyone, the organization, the customer.
+    ok(&server, "/_lc/agent/multicast", json!({"content": {"hello": "all"}})).await;
+    assert_eq!(rtm.push("incoming_multicast").await["payload"]["content"], json!({"hello": "all"}));
+    let form = json!({"id": "f1", "fields": [{"id": "1", "type": "header", "label": "Hi"}]});
+    ok(
+        &server,
+        "/_lc/agent/set_form",
+        json!({"group_id": 0, "type": "prechat", "form": form}),
+    )
+    .await;
+    assert_eq!(
+        rtm.ok("get_form", json!({"group_id": 0, "type": "prechat"})).await["form"]["id"],
+        "f1"
+    );
+    ok(&server, "/_lc/agent/set_form", json!({"group_id": 0, "type": "prechat"})).await;
+    assert_eq!(
+        rtm.ok("get_form", json!({"group_id": 0, "type": "prechat"})).await["enabled"],
+        false
+    );
+    ok(
+        &server,
+        "/_lc/agent/set_license_properties",
+        json!({"properties": {"ns": {"a": 1}}}),
+    )
+    .await;
+    ok(
+        &server,
+        "/_lc/agent/set_group_properties",
+        json!({"group_id": 0, "properties": {"ns": {"b": 2}}}),
+    )
+    .await;
+    let org = &info.organization_id;
+    let (_, license) = http(
+        &server,
+        "GET",
+        &format!("/v3.6/customer/action/list_license_properties?organization_id={org}"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(license, json!({"ns": {"a": 1}}));
+    let (_, group) = http(
+        &server,
+        "GET",
+        &format!("/v3.6/customer/action/list_group_properties?organization_id={org}&id=0"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(group, json!({"ns": {"b": 2}}));
+    let stored = ok(
+        &server,
+        "/_lc/agent/update_side_storage",
+        json!({"customer_id": id, "storage": {"k": "v"}}),
+    )
+    .await;
+    assert_eq!(stored, json!({"customer_side_storage": {"k": "v"}}));
+    rtm.push("customer_side_storage_updated").await;
+    // `request_email_verification` is Web only.
+    let auth = format!("Bearer {token}");
+    let web = format!("/v3.6/customer/action/request_email_verification?organization_id={org}");
+    let body = json!({"callback_uri": "https://example.com/verified"}).to_string();
+    let (status, answer) = http(&server, "POST", &web, &[("Authorization", &auth), JSON[0]], &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let verified = ok(&server, "/_lc/agent/verify_email", json!({ "customer_id": id })).await;
+    assert_eq!(verified, json!({"callback_uris": ["https://example.com/verified"]}));
+    let (_, seen) = get(&server, &format!("/_lc/agent/customer?customer_id={id}")).await;
+    assert_eq!(
+        (&seen["customer"]["id"], &seen["customer"]["email_verified"]),
+        (&json!(id), &json!(true))
+    );
+
+    // The remaining faults.
+    let raw = ok(&server, "/_lc/faults/send_raw", json!({"customer_id": id, "text": "{not json"})).await;
+    assert_eq!(raw, json!({ "connections": 1 }));
+    assert_eq!(rtm.wait(|f| f.get("raw").is_some()).await, json!({"raw": "{not json"}));
+    let faults = ok(&server, "/_lc/faults/drop_responses", json!({"count": 1})).await;
+    assert_eq!(faults["drop_responses"], 1);
+    let faults = ok(&server, "/_lc/faults/refuse_connections", json!({"duration_ms": 60_000})).await;
+    assert!(faults["refuse_connections_ms"].as_u64().unwrap() > 50_000, "{faults}");
+    let faults = ok(&server, "/_lc/faults/stall_connections", json!({"duration_ms": 1})).await;
+    assert!(faults["stall_connections_ms"].as_u64().unwrap() <= 1, "{faults}");
+    let (status, max) = get(&server, "/_lc/faults/max_in_flight").await;
+    assert_eq!(status, 200);
+    assert!(max["max_in_flight"].as_u64().unwrap() >= 1, "{max}");
+    ok(&server, "/_lc/faults/clear", json!({})).await;
+    ok(&server, "/_lc/faults/drop_connections", json!({})).await;
+    let mut left = Vec::new();
+    while let Some(frame) = rtm.next().await {
+        left.push(frame);
+    }
+    assert!(
+        left.iter().all(|f| f["action"] != "customer_disconnected"),
+        "dropped without a push: {left:?}"
+    );
+    assert_eq!(get(&server, "/_lc/problems").await.1, json!({ "problems": [] }));
+    server.shutdown().await;
+}
