@@ -73,8 +73,14 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
         out!("{{{}}}", fields.join(","));
     } else {
         out!("lc mock: the LiveChat Customer Chat API on {} (Ctrl-C to stop)\n", server.addr());
-        out!("  base URL         {}   (lc call/lc listen --base-url, LC_BASE_URL)", server.base_url());
-        out!("  control API      {}   (play the agent, inject faults; GET it for the list)", server.control_url());
+        out!(
+            "  base URL         {}   (lc call/lc listen --base-url, LC_BASE_URL)",
+            server.base_url()
+        );
+        out!(
+            "  control API      {}   (play the agent, inject faults; GET it for the list)",
+            server.control_url()
+        );
         out!("  Web API          {web}/<action>?organization_id=<organization ID>");
         out!("  RTM API          {rtm}?organization_id=<organization ID>");
         out!("  organization ID  {org}");

@@ -91,7 +91,11 @@ fn json_line_reaches_a_working_api_and_sigterm_exits_0() {
     let v: Value = serde_json::from_str(&line).unwrap();
     let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["base_url", "control_url", "organization_id", "rtm_url", "token", "web_url"], "{line}");
+    assert_eq!(
+        keys,
+        ["base_url", "control_url", "organization_id", "rtm_url", "token", "web_url"],
+        "{line}"
+    );
     assert_eq!(v["control_url"], format!("{}/_lc", v["base_url"].as_str().unwrap()));
     assert!(v["web_url"].as_str().unwrap().starts_with(v["base_url"].as_str().unwrap()));
     assert_eq!(v["organization_id"], "org-under-test");
@@ -199,9 +203,16 @@ fn the_control_api_plays_the_agent_and_injects_faults_over_plain_http() {
     let api = |action: &str| format!("{}/{action}?organization_id={org}", web.replace("{version}", "3.6"));
     let (status, body) = post(&api("start_chat"), token, "{}");
     assert_eq!(status, 200, "{body}");
-    let chat = serde_json::from_str::<Value>(&body).unwrap()["chat_id"].as_str().unwrap().to_owned();
+    let chat = serde_json::from_str::<Value>(&body).unwrap()["chat_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
-    let (status, body) = post(&format!("{control}/agent/send_message"), "", &format!(r#"{{"chat_id":"{chat}","text":"Hi from the agent"}}"#));
+    let (status, body) = post(
+        &format!("{control}/agent/send_message"),
+        "",
+        &format!(r#"{{"chat_id":"{chat}","text":"Hi from the agent"}}"#),
+    );
     assert_eq!(status, 200, "{body}");
     let (_, body) = post(&api("get_chat"), token, &format!(r#"{{"chat_id":"{chat}"}}"#));
     assert!(body.contains("Hi from the agent"), "{body}");

@@ -19,7 +19,19 @@
 //!   breaks the connection.
 //!
 //! The connection logic is a state machine without I/O ([`ConnectionState`]); a small tokio
-//! task does the I/O. TLS is rustls with the Mozilla roots; certificates are verified.
+//! task does the I/O. TLS is rustls with the Mozilla roots; certificates are always verified
+//! (there is no option to turn that off).
+//!
+//! **Secrets.** The access token goes only into the `login` frame: it is never in a `Debug` or
+//! `Display` output, an error, an event or this crate's `tracing` output (a test captures a
+//! failing run at TRACE level and searches for it). One thing is outside this crate's reach:
+//! tungstenite writes TRACE records through the `log` crate that show every frame's bytes in
+//! hex, the login frame's included; do not enable `log` at TRACE for `tungstenite` where logs
+//! are kept.
+//!
+//! **Limits.** Frames up to [`MAX_FRAME_BYTES`] (16 MiB) are accepted; a larger one drops the
+//! connection (and the client reconnects). At most 10 requests are on the wire; calls beyond
+//! that wait in the client, in order.
 //!
 //! ```no_run
 //! use lc_rtm::{Event, RtmClient};
