@@ -253,17 +253,23 @@ impl Drop for CancelOnDrop<'_> {
 }
 
 /// The stream of [`Event`]s of one client: pushes and connection events, in the order they
-/// happened. Nothing is dropped: events wait here until read (read them, or drop the stream).
+/// happened. Nothing is dropped: up to
+/// [`RtmClientBuilder::event_buffer`](crate::RtmClientBuilder::event_buffer) events (10,000 by
+/// default) wait here until read; when it is full the client stops reading the socket (the
+/// server's frames wait in the network buffers) until there is room, so memory stays bounded.
+/// Read the events (in a task of their own), or drop the stream (then they are discarded): a
+/// stream that is kept but not read stalls the connection once it is full, call responses
+/// included.
 ///
 /// It implements [`futures_util::Stream`]; [`Events::next`] works without importing a trait.
 /// It ends when the connection task ends (every handle dropped, or `destroy()`).
 #[derive(Debug)]
 pub struct Events {
-    rx: mpsc::UnboundedReceiver<Event>,
+    rx: mpsc::Receiver<Event>,
 }
 
 impl Events {
-    pub(crate) fn new(rx: mpsc::UnboundedReceiver<Event>) -> Self {
+    pub(crate) fn new(rx: mpsc::Receiver<Event>) -> Self {
         Events { rx }
     }
 

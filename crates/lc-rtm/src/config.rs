@@ -103,6 +103,7 @@ pub(crate) struct Config {
     pub login_extra: Map<String, Value>,
     pub auto_connect: bool,
     pub connect_timeout: Duration,
+    pub event_buffer: usize,
     pub settings: Settings,
 }
 
@@ -191,6 +192,7 @@ impl RtmClientBuilder {
                 login_extra: Map::new(),
                 auto_connect: true,
                 connect_timeout: Duration::from_secs(10),
+                event_buffer: 10_000,
                 settings: Settings::new(default_version()),
             },
             tokens: None,
@@ -293,6 +295,13 @@ impl RtmClientBuilder {
     /// [`RtmClient::connect`](crate::RtmClient::connect).
     pub fn auto_connect(mut self, auto: bool) -> Self {
         self.config.auto_connect = auto;
+        self
+    }
+
+    /// How many events wait in the [`Events`](crate::Events) stream at most (default 10,000):
+    /// when it is full, the client stops reading the socket until the stream is read.
+    pub fn event_buffer(mut self, n: usize) -> Self {
+        self.config.event_buffer = n.max(1);
         self
     }
 

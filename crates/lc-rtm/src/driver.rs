@@ -49,7 +49,7 @@ struct Opened {
 
 pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
     let (commands, command_rx) = mpsc::unbounded_channel();
-    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let (events_tx, events_rx) = mpsc::channel(config.event_buffer);
     let (state_tx, state_rx) = watch::channel(ConnectionState::Disconnected);
     let config = Arc::new(config);
     let version = config.settings.version;
@@ -63,6 +63,7 @@ pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
         session,
         commands: command_rx,
         events: events_tx,
+        overflow: std::collections::VecDeque::new(),
         state: state_tx,
         calls: HashMap::new(),
         socket: None,
@@ -81,7 +82,10 @@ struct Driver {
     config: Arc<Config>,
     session: Session,
     commands: mpsc::UnboundedReceiver<Command>,
-    events: mpsc::UnboundedSender<Event>,
+    events: mpsc::Sender<Event>,
+    /// Events the stream had no room for; while any wait here, the socket is not read (the
+    /// server's pushes wait in the network buffers), so memory stays bounded.
+    overflow: std::collections::VecDeque<Event>,
     state: watch::Sender<ConnectionState>,
     calls: HashMap<CallId, Reply>,
     socket: Option<Socket>,
@@ -111,7 +115,18 @@ impl Driver {
                         return;
                     }
                 },
-                message = next_message(&mut self.socket) => match message {
+                permit = self.events.clone().reserve_owned(), if !self.overflow.is_empty() => {
+                    match permit {
+                        Ok(permit) => {
+                            permit.send(self.overflow.pop_front().expect("not empty"));
+                        }
+                        Err(_) => self.overflow.clear(),
+                    }
+                    if self.overflow.is_empty() {
+                        self.session.hold(false);
+                    }
+                }
+                message = next_message(&mut self.socket), if self.overflow.is_empty() => match message {
                     Some(Ok(Message::Text(text))) => self.session.frame(now(), text.as_str()),
                     Some(Ok(Message::Close(frame))) => {
                         let why = frame.map_or_else(|| "closed by the server".to_owned(), |f| format!("closed by the server ({} {})", f.code, f.reason));
@@ -142,6 +157,22 @@ impl Driver {
                 _ = sleep_until(deadline) => self.session.tick(now()),
             }
             self.publish_state();
+        }
+    }
+
+    /// Hands `event` to the stream, or keeps it in `overflow` when the stream is full. A
+    /// dropped stream means the user does not want events; calls go on.
+    fn emit(&mut self, event: Event) {
+        if !self.overflow.is_empty() {
+            self.overflow.push_back(event);
+            return;
+        }
+        match self.events.try_send(event) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Full(event)) => {
+                self.overflow.push_back(event);
+                self.session.hold(true);
+            }
         }
     }
 
@@ -195,8 +226,7 @@ impl Driver {
                     if let Event::Disconnected(d) = &event {
                         tracing::info!(cause = %d.cause.describe(), next = ?d.next, "lc-rtm: disconnected");
                     }
-                    // A dropped stream means the user does not want events; calls go on.
-                    let _ = self.events.send(event);
+                    self.emit(event);
                 }
                 Output::Resolve(id, result) => {
                     if let Some(reply) = self.calls.remove(&id) {

@@ -188,6 +188,8 @@ pub struct Session {
     last_rx: Instant,
     last_ping: Instant,
     unstable: bool,
+    /// The driver stopped reading (the event stream is full): silence is ours, not the server's.
+    holding: bool,
     next_id: u64,
     waiting: VecDeque<Waiting>,
     in_flight: BTreeMap<String, InFlight>,
@@ -214,6 +216,7 @@ impl Session {
             last_rx: now,
             last_ping: now,
             unstable: false,
+            holding: false,
             next_id: 0,
             waiting: VecDeque::new(),
             in_flight: BTreeMap::new(),
@@ -386,8 +389,17 @@ impl Session {
         }
     }
 
+    /// The driver stops (`true`) or resumes reading frames: while it does not read, silence
+    /// does not count towards dead-connection detection.
+    pub fn hold(&mut self, holding: bool) {
+        self.holding = holding;
+    }
+
     /// Time passed: deadlines, pings, reconnects.
     pub fn tick(&mut self, now: Instant) {
+        if self.holding {
+            self.last_rx = now;
+        }
         match self.state {
             ConnectionState::LoggingIn { .. } if self.login_deadline.is_some_and(|d| now >= d) => {
                 self.out.push_back(Output::Close);
@@ -528,6 +540,8 @@ impl Session {
         match self.in_flight.remove(&id) {
             Some(InFlight { call: Some(call), .. }) => self.resolve(call, Ok(frame)),
             Some(InFlight { call: None, .. }) => {} // a ping's answer, or a call that timed out
+            // A late answer to one of our pings (its slot already released).
+            None if id.starts_with("ping-") => {}
             None => self.emit(Event::UnexpectedFrame(text.to_owned())),
         }
         self.pump(now);

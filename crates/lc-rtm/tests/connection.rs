@@ -348,3 +348,46 @@ async fn a_frame_over_the_limit_drops_the_connection_and_the_client_comes_back()
         customer.id
     );
 }
+
+#[tokio::test]
+async fn a_full_event_stream_holds_the_socket_and_loses_nothing() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, mut events) = builder(&server)
+        .token(&customer.token)
+        .event_buffer(4)
+        .ping_interval(Duration::from_millis(50))
+        .pong_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+    let chat = client.call(&v3_6::StartChatRequest::default()).await.unwrap();
+    let (_, _) = until(&mut events, |e| matches!(e, Event::Push(p) if p.push.name() == "incoming_chat")).await;
+    for i in 0..60 {
+        server.agent().send_message(&chat.chat_id, &format!("message {i}")).unwrap();
+    }
+    // Nobody reads for a while: the client holds, without counting the silence as a dead
+    // connection.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let mut texts = Vec::new();
+    while texts.len() < 60 {
+        let event = next(&mut events).await;
+        assert!(!matches!(event, Event::Disconnected(_) | Event::ConnectionUnstable), "{event:?}");
+        if let Event::Push(p) = event {
+            if let VersionedPush::V3_6(AnyPush::IncomingEvent(e)) = &p.push {
+                if let v3_6::Event::Message(m) = &e.event {
+                    texts.push(m.text.clone());
+                }
+            }
+        }
+    }
+    let expected: Vec<String> = (0..60).map(|i| format!("message {i}")).collect();
+    assert_eq!(texts, expected, "every push, in order");
+    // Calls need the socket read too: keep reading the events, as an application does.
+    tokio::spawn(async move { while events.next().await.is_some() {} });
+    assert_eq!(client.state(), lc_rtm::ConnectionState::Active);
+    assert_eq!(
+        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        customer.id
+    );
+}
