@@ -193,13 +193,11 @@ impl<'a> FaultControl<'a> {
     }
 
     /// Sends `text` as is (an unknown push, malformed JSON, ...) to every RTM connection of a
-    /// customer. Answers how many connections got it.
+    /// customer. Answers how many connections took it (one whose client fell
+    /// [`MAX_QUEUED_FRAMES`](crate::MAX_QUEUED_FRAMES) frames behind takes none).
     pub fn send_raw(&self, customer_id: &str, text: &str) -> usize {
         let conns = self.shared.hub.connections_of(customer_id);
-        for conn in &conns {
-            let _ = conn.tx.send(Out::Text(text.to_owned()));
-        }
-        conns.len()
+        conns.iter().filter(|conn| conn.tx.send(Out::Text(text.to_owned())).is_ok()).count()
     }
 
     /// Clears the queued errors, the delay, the dropped responses, the refusal, the stall and

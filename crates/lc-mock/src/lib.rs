@@ -190,6 +190,7 @@ pub use actions::Target;
 pub use agent::{AgentControl, TransferTo};
 pub use error::Refusal;
 pub use faults::FaultControl;
+pub use hub::MAX_QUEUED_FRAMES;
 pub use state::GreetingStatus;
 
 /// The README's examples, compiled as doc tests.

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use lc_types::{ApiVersion, Frame, PushSubscription, RequestFrame, ResponseFrame};
 use serde_json::{json, Value};
-use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::time::Instant;
 
 use crate::engine::{self, Caller};
@@ -173,7 +172,7 @@ struct Session {
     shared: Arc<Shared>,
     id: u64,
     version: ApiVersion,
-    tx: UnboundedSender<Out>,
+    tx: crate::hub::Outbox,
     /// Set by a successful login.
     customer: Option<String>,
     inflight: Arc<AtomicUsize>,
@@ -206,7 +205,8 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
         let _ = sink.send(Message::Close(None)).await;
         return;
     }
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, mut rx) = crate::hub::Outbox::new();
+    let outbox = tx.clone();
     let mut drops = shared.faults.drops.subscribe();
     let mut stalls = shared.faults.stalls.subscribe();
     let mut session = Session {
@@ -229,7 +229,8 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
             _ = stalls.changed() => continue,
             out = rx.recv() => match out {
                 Some(Out::Text(text)) => {
-                    if sink.send(Message::Text(text.into())).await.is_err() {
+                    outbox.taken();
+                    if outbox.overflowed() || sink.send(Message::Text(text.into())).await.is_err() {
                         break;
                     }
                 }

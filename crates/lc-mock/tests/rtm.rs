@@ -482,3 +482,28 @@ async fn faults_are_injected() {
     assert!(after.is_none(), "{after:?}");
     server.shutdown().await;
 }
+
+/// A client that stops reading is cut off once [`lc_mock::MAX_QUEUED_FRAMES`] frames wait for
+/// it: the mock's memory per connection stays bounded whatever the client does.
+#[tokio::test]
+async fn a_client_that_does_not_read_is_cut_off_at_the_queue_limit() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let customer = server.issue_customer();
+    let (_rtm, _login) = common::Rtm::login(&server, "3.6", &customer.token).await;
+    let frame = format!(
+        r#"{{"version":"3.6","action":"a_push","type":"push","payload":{{"x":"{}"}}}}"#,
+        "y".repeat(4096)
+    );
+    let mut accepted = 0;
+    for _ in 0..200_000 {
+        if server.faults().send_raw(&customer.id, &frame) == 0 {
+            break;
+        }
+        accepted += 1;
+        if accepted % 1000 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    assert!(accepted >= lc_mock::MAX_QUEUED_FRAMES, "{accepted}");
+    assert!(accepted < 200_000, "the queue is bounded: {accepted} frames taken");
+}

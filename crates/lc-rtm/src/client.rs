@@ -147,7 +147,14 @@ impl RtmClient {
             Ok(Ok(ConnectionState::Closed { cause })) => Err(ErrorKind::Closed(cause.describe()).into()),
             Ok(Ok(_)) => Err(ErrorKind::NotConnected("not connecting; call connect()".into()).into()),
             Ok(Err(_)) => Err(ErrorKind::Closed("the connection task ended".into()).into()),
-            Err(_) => Err(ErrorKind::NotConnected(format!("not connected within {timeout:?}")).into()),
+            Err(_) => {
+                // Say why: the last connection's end, when there was one.
+                let last = match &*self.inner.state.borrow() {
+                    ConnectionState::Reconnecting { cause, .. } => format!("; last: {}", cause.describe()),
+                    _ => String::new(),
+                };
+                Err(ErrorKind::NotConnected(format!("not connected within {timeout:?}{last}")).into())
+            }
         }
     }
 

@@ -174,6 +174,21 @@ pub struct RtmClientBuilder {
     tokens: Option<Arc<dyn TokenProvider>>,
 }
 
+impl std::fmt::Debug for RtmClientBuilder {
+    /// The settings, never the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = &self.config;
+        f.debug_struct("RtmClientBuilder")
+            .field("organization_id", &c.organization_id)
+            .field("base_url", &c.base_url)
+            .field("region", &c.region)
+            .field("api_version", &c.settings.version)
+            .field("auto_connect", &c.auto_connect)
+            .field("settings", &c.settings)
+            .finish_non_exhaustive()
+    }
+}
+
 impl RtmClientBuilder {
     pub(crate) fn new(organization_id: String) -> Self {
         RtmClientBuilder {
@@ -224,7 +239,8 @@ impl RtmClientBuilder {
     }
 
     /// The API origin: `https://api.livechatinc.com` by default; `http://127.0.0.1:PORT` for a
-    /// local `lc-mock`. `http`/`https` become `ws`/`wss`.
+    /// local `lc-mock` (`MockServer::base_url()`). `http`/`https` become `ws`/`wss`; the path
+    /// is the client's to add, so the URL has none.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.config.base_url = url.into();
         self
@@ -383,9 +399,17 @@ impl RtmClientBuilder {
             .ok_or_else(|| Error::new(ErrorKind::Config("a token or token provider is required".into())))?;
         for url in std::iter::once(&self.config.base_url).chain(self.config.region_urls.iter().map(|(_, u)| u)) {
             let ok = ["http://", "https://", "ws://", "wss://"].iter().any(|s| url.starts_with(s));
-            if !ok || url.parse::<tokio_tungstenite::tungstenite::http::Uri>().is_err() {
+            let uri = url.parse::<tokio_tungstenite::tungstenite::http::Uri>();
+            if !ok || uri.is_err() {
                 return Err(Error::new(ErrorKind::Config(format!(
                     "base URL `{url}`: expected http(s):// or ws(s):// and a host"
+                ))));
+            }
+            let path = uri.as_ref().map(|u| u.path()).unwrap_or_default();
+            if !matches!(path, "" | "/") {
+                return Err(Error::new(ErrorKind::Config(format!(
+                    "base URL `{url}`: an origin has no path (the client adds `/v3.x/customer/rtm/ws`); \
+                     for lc-mock use `MockServer::base_url()`"
                 ))));
             }
         }

@@ -305,9 +305,20 @@ async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: O
         let limits = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
             .max_message_size(Some(crate::MAX_FRAME_BYTES))
             .max_frame_size(Some(crate::MAX_FRAME_BYTES));
+        let shown = url.split('?').next().unwrap_or_default().to_owned();
         let (socket, _response) = tokio_tungstenite::connect_async_tls_with_config(request, Some(limits), false, Some(connector))
             .await
-            .map_err(|e| Cause::ConnectFailed(e.to_string()))?;
+            .map_err(|e| match e {
+                tokio_tungstenite::tungstenite::Error::Http(response) => {
+                    let body = response.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+                    let body: String = body.chars().take(300).collect();
+                    Cause::UpgradeRefused {
+                        status: response.status().as_u16(),
+                        message: format!("GET {shown}: {body}"),
+                    }
+                }
+                other => Cause::ConnectFailed(format!("{shown}: {other}")),
+            })?;
         let login = config.login_payload(token.secret());
         Ok(Opened { socket, login, token })
     };

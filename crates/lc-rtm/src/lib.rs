@@ -35,7 +35,7 @@
 //!
 //! ```no_run
 //! use lc_rtm::{Event, RtmClient};
-//! use lc_types::v3_6::{NewChat, StartChatRequest};
+//! use lc_types::v3_6::StartChatRequest;
 //! # async fn run() -> Result<(), lc_rtm::Error> {
 //! let (client, mut events) = RtmClient::builder("my-organization-id")
 //!     .token("dal:customer-access-token")
@@ -77,4 +77,7 @@ pub use customer_sdk::Rating;
 pub use error::{Error, ErrorKind};
 pub use event::{Cause, Connected, Disconnected, Event, Next, Pushed};
 pub use history::HistoryRequest;
+/// The token providers (from `lc-types`, shared with `lc-web`): a fixed token, your own async
+/// function, or any [`TokenProvider`] (such as `lc_web::AccountsTokenProvider`).
+pub use lc_types::auth::{token_fn, AccessToken, StaticToken, TokenError, TokenProvider};
 pub use session::{Backoff, ConnectionState};

@@ -151,6 +151,8 @@ struct Waiting {
     give_up: Instant,
     /// When the call times out, counted from when it was made.
     deadline: Instant,
+    /// The call's timeout (for its error).
+    timeout: Duration,
 }
 
 /// A request on the wire.
@@ -158,6 +160,7 @@ struct InFlight {
     /// `None` once the caller got its answer (timed out, or the ping's).
     call: Option<CallId>,
     deadline: Instant,
+    timeout: Duration,
     /// The slot stays taken until the server must have given up on the request too, so a late
     /// answer can never make us exceed the server's limit.
     release: Instant,
@@ -274,7 +277,6 @@ impl Session {
         }
         match self.state {
             ConnectionState::Disconnected | ConnectionState::Closed { .. } | ConnectionState::Reconnecting { .. } => {
-                self.attempt = self.attempt.max(1);
                 self.start_connecting();
             }
             _ => {}
@@ -324,6 +326,7 @@ impl Session {
             frame,
             give_up,
             deadline: now + timeout,
+            timeout,
         });
         self.pump(now);
     }
@@ -429,12 +432,11 @@ impl Session {
         let mut expired = Vec::new();
         self.in_flight.retain(|_, f| {
             if f.call.is_some() && now >= f.deadline {
-                expired.push(f.call.take().expect("checked"));
+                expired.push((f.call.take().expect("checked"), f.timeout));
             }
             now < f.release
         });
-        for call in expired {
-            let timeout = self.s.call_timeout;
+        for (call, timeout) in expired {
             self.resolve(call, Err(Error::new(ErrorKind::Timeout(timeout))));
         }
         let active = matches!(self.state, ConnectionState::Active);
@@ -442,13 +444,13 @@ impl Session {
         self.waiting.retain(|w| {
             let gone = now >= w.deadline || now >= w.give_up;
             if gone {
-                failed.push((w.call, now >= w.deadline));
+                failed.push((w.call, now >= w.deadline, w.timeout));
             }
             !gone
         });
-        for (call, timed_out) in failed {
+        for (call, timed_out, timeout) in failed {
             let kind = if timed_out || active {
-                ErrorKind::Timeout(self.s.call_timeout)
+                ErrorKind::Timeout(timeout)
             } else {
                 ErrorKind::NotConnected("no connection came up in time".into())
             };
@@ -502,6 +504,7 @@ impl Session {
                         InFlight {
                             call: Some(w.call),
                             deadline: w.deadline,
+                            timeout: w.timeout,
                             release: w.deadline.max(now + limits::SERVER_REQUEST_TIMEOUT),
                         },
                     );
@@ -527,6 +530,7 @@ impl Session {
             InFlight {
                 call: None,
                 deadline: now,
+                timeout: Duration::ZERO,
                 release: now + self.s.pong_timeout.max(Duration::from_millis(1)),
             },
         );
@@ -673,9 +677,15 @@ impl Session {
                     reconnect(self, Some(wait), false)
                 }
             },
-            Cause::SocketClosed(_) | Cause::ConnectFailed(_) | Cause::LoginTimeout | Cause::Unresponsive | Cause::LoginRefused { .. } => {
-                reconnect(self, None, false)
-            }
+            // The server answered the upgrade with an HTTP error that retrying cannot fix (a
+            // wrong URL or organization): stop and say so.
+            Cause::UpgradeRefused { status, .. } if (400..500).contains(status) && ![408, 429].contains(status) => Next::Stop,
+            Cause::SocketClosed(_)
+            | Cause::ConnectFailed(_)
+            | Cause::UpgradeRefused { .. }
+            | Cause::LoginTimeout
+            | Cause::Unresponsive
+            | Cause::LoginRefused { .. } => reconnect(self, None, false),
         }
     }
 

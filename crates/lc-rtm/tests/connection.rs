@@ -291,7 +291,7 @@ async fn calls_while_disconnected_wait_for_the_connection_or_fail_fast() {
         .unwrap();
     let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
     assert!(
-        matches!(event, Event::Disconnected(ref d) if matches!(d.cause, Cause::ConnectFailed(_))),
+        matches!(event, Event::Disconnected(ref d) if matches!(d.cause, Cause::UpgradeRefused { status: 503, .. }) && matches!(d.next, Next::Reconnect { .. })),
         "{event:?}"
     );
     let err = fast.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
@@ -390,4 +390,46 @@ async fn a_full_event_stream_holds_the_socket_and_loses_nothing() {
         client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
         customer.id
     );
+}
+
+#[tokio::test]
+async fn an_upgrade_refused_with_a_4xx_stops_and_wait_connected_says_why() {
+    // A server that answers every request with 404 (a wrong host or path).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket
+                .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot here!")
+                .await;
+        }
+    });
+    let (client, mut events) = lc_rtm::RtmClient::builder("org")
+        .base_url(format!("http://{addr}"))
+        .token("dal:t")
+        .build()
+        .unwrap();
+    let Event::Disconnected(d) = next(&mut events).await else {
+        panic!()
+    };
+    assert!(
+        matches!(&d.cause, Cause::UpgradeRefused { status: 404, message } if message.contains("not here!") && message.contains("/customer/rtm/ws")),
+        "{:?}",
+        d.cause
+    );
+    assert_eq!(d.next, Next::Stop);
+    let err = client.wait_connected(Duration::from_secs(5)).await.unwrap_err();
+    assert!(err.to_string().contains("HTTP 404"), "{err}");
+
+    // Nothing listening: retried, and `wait_connected` names the last cause.
+    let (client, _events) = lc_rtm::RtmClient::builder("org")
+        .base_url("http://127.0.0.1:9")
+        .token("dal:t")
+        .build()
+        .unwrap();
+    let err = client.wait_connected(Duration::from_millis(500)).await.unwrap_err();
+    assert!(err.to_string().contains("last: could not connect: ws://127.0.0.1:9/"), "{err}");
 }
