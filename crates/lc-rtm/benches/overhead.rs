@@ -4,7 +4,7 @@
 //!    flight) through `lc-rtm` (`RtmClient::call`, typed response) against a bare
 //!    tokio-tungstenite client written by hand (request frames built with `format!`, responses
 //!    decoded to `serde_json::Value`, matched by `request_id`).
-//! 2. **Pushes**: client CPU per `incoming_event` push (a ~550 B v3.6 frame built from the
+//! 2. **Pushes**: client CPU per `incoming_event` push (a 619 B v3.6 frame built from the
 //!    fixtures), from the socket to a typed `Event::Push` read off the `Events` stream, against
 //!    decoding the same frames alone (`lc_types::from_str::<Frame>` then
 //!    `PushFrame::decode_any`).
@@ -23,7 +23,11 @@
 //! ```sh
 //! cargo bench -p lc-rtm --bench overhead     # 30 rounds, 2000 round trips and 2000 pushes per case
 //! LC_BENCH_ROUNDS=5 LC_BENCH_CALLS=500 LC_BENCH_PUSHES=500 cargo bench -p lc-rtm --bench overhead
+//! LC_BENCH_ONLY=4 perf record -g target/release/deps/overhead-…   # one case only (0 to 6, as printed)
 //! ```
+//!
+//! A seventh case, for information, reads the same pushes through the bare client and decodes
+//! them as `lc-rtm` does: what a hand-written client pays for the socket on top of decoding.
 
 use std::hint::black_box;
 use std::net::SocketAddr;
@@ -130,7 +134,9 @@ struct Request<'a> {
 }
 
 async fn serve(tcp: TcpStream, canned: std::sync::Arc<Canned>) {
-    let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else { return };
+    let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+        return;
+    };
     while let Some(Ok(message)) = ws.next().await {
         let Message::Text(text) = message else { continue };
         let request: Request = serde_json::from_str(text.as_str()).expect("a request frame");
@@ -225,6 +231,32 @@ impl Bare {
         }
         kept
     }
+
+    /// Asks for `n` pushes and decodes each as `lc-rtm` does (`Frame`, then `decode_any`), by hand.
+    async fn pushes(&mut self, n: usize, keep: bool) -> Vec<VersionedPush> {
+        let id = self.send("bench_pushes", &format!(r#"{{"count":{n}}}"#)).await;
+        let mut kept = Vec::new();
+        loop {
+            let text = match self.ws.next().await.unwrap().unwrap() {
+                Message::Text(text) => text,
+                _ => continue,
+            };
+            match lc_types::from_str::<Frame>(text.as_str()).expect("a frame") {
+                Frame::Push(frame) => {
+                    let push = frame.decode_any(ApiVersion::V3_6).expect("the payload decodes");
+                    if keep {
+                        kept.push(push);
+                    } else {
+                        black_box(push);
+                    }
+                }
+                Frame::Response(r) if r.request_id.as_deref() == Some(id.as_str()) => break,
+                _ => panic!("an unexpected frame"),
+            }
+        }
+        assert!(!keep || kept.len() == n, "no push lost");
+        kept
+    }
 }
 
 // ---- lc-rtm ----
@@ -291,6 +323,8 @@ fn main() {
     let rounds = env("LC_BENCH_ROUNDS", 30);
     let calls = env("LC_BENCH_CALLS", 2000);
     let pushes = env("LC_BENCH_PUSHES", 2000);
+    // For profilers: only this case (0 to 6, in the order printed) is measured.
+    let only = std::env::var("LC_BENCH_ONLY").ok().and_then(|v| v.parse::<usize>().ok());
 
     let customer = fixture("response/get_customer/full.json");
     let event = fixture("type/Event/message_full.json");
@@ -339,6 +373,9 @@ fn main() {
             assert_eq!(payload, serde_json::from_str::<Value>(text).unwrap()["payload"], "push {n} round-trips");
         }
         drop(received);
+        let by_hand = bare.pushes(pushes, true).await;
+        assert!(by_hand.iter().zip(&push_texts).all(|(p, t)| serde_json::to_value(p).unwrap()
+            == serde_json::from_str::<Value>(t).unwrap()["payload"]));
         let push_bytes = push_texts[0].len();
 
         // ---- warm-up ----
@@ -348,6 +385,7 @@ fn main() {
             lc_round_trips::<PingRequest>(&client, 200, false).await;
             bare.round_trips("ping", 200, false).await;
             lc_pushes(&client, &mut events, pushes.min(500), false).await;
+            bare.pushes(pushes.min(500), false).await;
         }
 
         // ---- measuring ----
@@ -358,12 +396,16 @@ fn main() {
             "bare   ping",
             "lc-rtm pushes (socket to Event::Push)",
             "decode only (Frame, decode_any)",
+            "bare socket + the same decode (info)",
         ];
-        let mut cpu: [Vec<f64>; 6] = Default::default();
-        let mut wall: [Vec<f64>; 6] = Default::default();
+        let mut cpu: [Vec<f64>; 7] = Default::default();
+        let mut wall: [Vec<f64>; 7] = Default::default();
         for round in 0..rounds {
-            for i in 0..6 {
-                let case = if round % 2 == 0 { i } else { 5 - i };
+            for i in 0..7 {
+                let case = if round % 2 == 0 { i } else { 6 - i };
+                if only.is_some_and(|o| o != case) {
+                    continue;
+                }
                 let (start, started) = (thread_cpu(), Instant::now());
                 let n = match case {
                     0 => {
@@ -386,6 +428,10 @@ fn main() {
                         lc_pushes(&client, &mut events, pushes, false).await;
                         pushes
                     }
+                    6 => {
+                        bare.pushes(pushes, false).await;
+                        pushes
+                    }
                     _ => {
                         for text in &push_texts[..pushes] {
                             black_box(decode_push(black_box(text)));
@@ -398,6 +444,9 @@ fn main() {
             }
         }
         assert!(events.try_next().is_none(), "no stray event");
+        if only.is_some() {
+            return;
+        }
 
         println!("lc-rtm overhead: medians of {rounds} interleaved rounds ({calls} round trips, {pushes} pushes of {push_bytes} B per case)");
         println!("  {:<40} {:>12} {:>12}", "case", "client CPU", "wall");
@@ -414,6 +463,10 @@ fn main() {
             "push rates (per second of client CPU): lc-rtm {:.0}/s, decode only {:.0}/s",
             1e6 / median(&cpu[4]),
             1e6 / median(&cpu[5])
+        );
+        println!(
+            "  (info) lc-rtm push rate / bare socket + decode rate: {:.3}x",
+            ratio(6, 4)
         );
         let verdict = |met: bool| if met { "met" } else { "MISSED" };
         println!(

@@ -66,7 +66,9 @@ impl Agent {
         match (self.step, event) {
             // The customer's own message came back as a push: the agent answers.
             (0, Event::Push(p)) if message(&p.push).is_some_and(|(author, _)| author != agent.id()) => {
-                agent.send_message(chat_id, "Hi, I'm Ada. Let me check your order.").expect("the agent answers");
+                agent
+                    .send_message(chat_id, "Hi, I'm Ada. Let me check your order.")
+                    .expect("the agent answers");
                 self.step = 1;
             }
             // The agent's answer arrived: the network fails.
@@ -76,7 +78,9 @@ impl Agent {
             }
             // The client is back: the agent goes on.
             (2, Event::Connected(c)) if c.reconnect => {
-                agent.send_message(chat_id, "Back again? Your order ships today.").expect("the agent answers");
+                agent
+                    .send_message(chat_id, "Back again? Your order ships today.")
+                    .expect("the agent answers");
                 self.step = 3;
             }
             (3, Event::Push(p)) if message(&p.push).is_some_and(|(author, _)| author == agent.id()) => return true,
@@ -215,6 +219,9 @@ mod tests {
             at("the agent's script is over"),
         ];
         assert!(order.windows(2).all(|w| w[0] < w[1]), "out of order: {lines:#?}");
-        assert!(lines.iter().all(|l| !l.contains("did not decode") && !l.starts_with("unexpected")), "{lines:#?}");
+        assert!(
+            lines.iter().all(|l| !l.contains("did not decode") && !l.starts_with("unexpected")),
+            "{lines:#?}"
+        );
     }
 }
