@@ -126,23 +126,19 @@ impl Driver {
                         self.session.hold(false);
                     }
                 }
-                message = next_message(&mut self.socket), if self.overflow.is_empty() => match message {
-                    Some(Ok(Message::Text(text))) => self.session.frame(now(), text.as_str()),
-                    Some(Ok(Message::Close(frame))) => {
-                        let why = frame.map_or_else(|| "closed by the server".to_owned(), |f| format!("closed by the server ({} {})", f.code, f.reason));
-                        self.socket = None;
-                        self.session.closed(now(), why);
+                message = next_message(&mut self.socket), if self.overflow.is_empty() => {
+                    self.message(message);
+                    // Frames already read need no trip through `select!` (and its timer).
+                    for _ in 0..64 {
+                        if !self.overflow.is_empty() {
+                            break;
+                        }
+                        let Some(socket) = &mut self.socket else { break };
+                        let Some(message) = futures_util::FutureExt::now_or_never(socket.next()) else { break };
+                        self.message(message);
+                        self.drain().await;
                     }
-                    Some(Ok(_)) => {} // pings are answered by tungstenite; binary frames are not the API's
-                    Some(Err(e)) => {
-                        self.socket = None;
-                        self.session.closed(now(), e.to_string());
-                    }
-                    None => {
-                        self.socket = None;
-                        self.session.closed(now(), "the connection ended".to_owned());
-                    }
-                },
+                }
                 opened = wait_connect(&mut self.connecting) => {
                     self.connecting = None;
                     match opened {
@@ -157,6 +153,30 @@ impl Driver {
                 _ = sleep_until(deadline) => self.session.tick(now()),
             }
             self.publish_state();
+        }
+    }
+
+    /// Feeds what the socket gave to the session.
+    fn message(&mut self, message: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>) {
+        match message {
+            Some(Ok(Message::Text(text))) => self.session.frame(now(), text.as_str()),
+            Some(Ok(Message::Close(frame))) => {
+                let why = frame.map_or_else(
+                    || "closed by the server".to_owned(),
+                    |f| format!("closed by the server ({} {})", f.code, f.reason),
+                );
+                self.socket = None;
+                self.session.closed(now(), why);
+            }
+            Some(Ok(_)) => {} // pings are answered by tungstenite; binary frames are not the API's
+            Some(Err(e)) => {
+                self.socket = None;
+                self.session.closed(now(), e.to_string());
+            }
+            None => {
+                self.socket = None;
+                self.session.closed(now(), "the connection ended".to_owned());
+            }
         }
     }
 
@@ -302,7 +322,9 @@ async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: O
             headers.insert("user-agent", v);
         }
         let connector = tokio_tungstenite::Connector::Rustls(tls_config());
+        // A small read buffer: tungstenite zero-fills all of it on every read.
         let limits = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(8 * 1024)
             .max_message_size(Some(crate::MAX_FRAME_BYTES))
             .max_frame_size(Some(crate::MAX_FRAME_BYTES));
         let shown = url.split('?').next().unwrap_or_default().to_owned();
