@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use lc_types::{ApiVersion, RequestFrame, ResponseFrame, RtmAction};
+use lc_types::{ApiVersion, PushFrame, RequestFrame, ResponseFrame, RtmAction};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -272,22 +272,22 @@ impl Drop for CancelOnDrop<'_> {
 /// It ends when the connection task ends (every handle dropped, or `destroy()`).
 #[derive(Debug)]
 pub struct Events {
-    rx: mpsc::Receiver<Event>,
+    rx: mpsc::Receiver<Item>,
 }
 
 impl Events {
-    pub(crate) fn new(rx: mpsc::Receiver<Event>) -> Self {
+    pub(crate) fn new(rx: mpsc::Receiver<Item>) -> Self {
         Events { rx }
     }
 
     /// The next event; `None` when the connection task has ended.
     pub async fn next(&mut self) -> Option<Event> {
-        self.rx.recv().await
+        self.rx.recv().await.map(Item::into_event)
     }
 
     /// An event if one is ready now.
     pub fn try_next(&mut self) -> Option<Event> {
-        self.rx.try_recv().ok()
+        self.rx.try_recv().ok().map(Item::into_event)
     }
 }
 
@@ -295,6 +295,29 @@ impl futures_util::Stream for Events {
     type Item = Event;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        self.rx.poll_recv(cx)
+        self.rx.poll_recv(cx).map(|item| item.map(Item::into_event))
+    }
+}
+
+/// What the connection task puts in the stream: an event, or a push still to decode (so the
+/// reader's task pays for the decoding, and frees what it decoded).
+#[derive(Debug)]
+pub(crate) enum Item {
+    Ready(Event),
+    Push(Box<PushFrame>, ApiVersion),
+}
+
+impl Item {
+    fn into_event(self) -> Event {
+        match self {
+            Item::Ready(event) => event,
+            Item::Push(frame, version) => match frame.decode_any(version) {
+                Ok(push) => Event::Push(Box::new(crate::Pushed {
+                    push,
+                    request_id: frame.request_id.clone(),
+                })),
+                Err(error) => Event::UndecodedPush { frame, error },
+            },
+        }
     }
 }

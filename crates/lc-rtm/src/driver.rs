@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use crate::client::Item;
 use crate::config::Config;
 use crate::event::{Cause, Event};
 use crate::session::{CallId, ConnectionState, Output, Session};
@@ -82,10 +83,10 @@ struct Driver {
     config: Arc<Config>,
     session: Session,
     commands: mpsc::UnboundedReceiver<Command>,
-    events: mpsc::Sender<Event>,
+    events: mpsc::Sender<Item>,
     /// Events the stream had no room for; while any wait here, the socket is not read (the
     /// server's pushes wait in the network buffers), so memory stays bounded.
-    overflow: std::collections::VecDeque<Event>,
+    overflow: std::collections::VecDeque<Item>,
     state: watch::Sender<ConnectionState>,
     calls: HashMap<CallId, Reply>,
     socket: Option<Socket>,
@@ -96,9 +97,20 @@ struct Driver {
 
 impl Driver {
     async fn run(mut self) {
+        // One timer, moved only when the session's next deadline moves (a new timer on every
+        // turn of the loop costs a timer-wheel insert and removal per frame).
+        let timer = tokio::time::sleep(std::time::Duration::from_secs(86_400));
+        tokio::pin!(timer);
+        let mut armed: Option<tokio::time::Instant> = None;
         loop {
             self.drain().await;
             let deadline = self.session.next_deadline().map(tokio::time::Instant::from_std);
+            if deadline != armed {
+                if let Some(d) = deadline {
+                    timer.as_mut().reset(d);
+                }
+                armed = deadline;
+            }
             tokio::select! {
                 command = self.commands.recv() => match command {
                     Some(Command::Destroy) => {
@@ -150,7 +162,10 @@ impl Driver {
                         Err(cause) => self.session.connect_failed(now(), cause),
                     }
                 }
-                _ = sleep_until(deadline) => self.session.tick(now()),
+                () = &mut timer, if armed.is_some() => {
+                    armed = None;
+                    self.session.tick(now());
+                }
             }
             self.publish_state();
         }
@@ -182,15 +197,15 @@ impl Driver {
 
     /// Hands `event` to the stream, or keeps it in `overflow` when the stream is full. A
     /// dropped stream means the user does not want events; calls go on.
-    fn emit(&mut self, event: Event) {
+    fn emit(&mut self, item: Item) {
         if !self.overflow.is_empty() {
-            self.overflow.push_back(event);
+            self.overflow.push_back(item);
             return;
         }
-        match self.events.try_send(event) {
+        match self.events.try_send(item) {
             Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-            Err(mpsc::error::TrySendError::Full(event)) => {
-                self.overflow.push_back(event);
+            Err(mpsc::error::TrySendError::Full(item)) => {
+                self.overflow.push_back(item);
                 self.session.hold(true);
             }
         }
@@ -246,7 +261,11 @@ impl Driver {
                     if let Event::Disconnected(d) = &event {
                         tracing::info!(cause = %d.cause.describe(), next = ?d.next, "lc-rtm: disconnected");
                     }
-                    self.emit(event);
+                    self.emit(Item::Ready(event));
+                }
+                Output::Push(frame) => {
+                    let version = self.config.settings.version;
+                    self.emit(Item::Push(frame, version));
                 }
                 Output::Resolve(id, result) => {
                     if let Some(reply) = self.calls.remove(&id) {
@@ -282,13 +301,6 @@ async fn wait_connect(rx: &mut Option<oneshot::Receiver<Result<Opened, Cause>>>)
         Some(rx) => rx
             .await
             .unwrap_or_else(|_| Err(Cause::ConnectFailed("the connect task ended".into()))),
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use lc_types::{limits, ApiVersion, DisconnectPolicy, Frame, PushFrame, Region, RequestFrame, ResponseError, ResponseFrame};
 use serde_json::{Map, Value};
 
-use crate::event::{Cause, Connected, Disconnected, Event, Next, Pushed};
+use crate::event::{Cause, Connected, Disconnected, Event, Next};
 use crate::{Error, ErrorKind};
 
 /// Identifies a call between the client handle and the session.
@@ -139,6 +139,9 @@ pub enum Output {
     Close,
     /// Give this to the event stream.
     Emit(Event),
+    /// Give this push to the event stream, to be decoded (by action and version) as it is
+    /// read: `Event::Push`, or `Event::UndecodedPush` when its payload does not decode.
+    Push(Box<PushFrame>),
     /// Give this to the caller of call `CallId`.
     Resolve(CallId, Result<ResponseFrame, Error>),
 }
@@ -584,16 +587,9 @@ impl Session {
 
     fn push(&mut self, now: Instant, frame: PushFrame) {
         let disconnect = (frame.action == "customer_disconnected").then(|| disconnect_details(frame.payload.get()));
-        match frame.decode_any(self.s.version) {
-            Ok(push) => self.emit(Event::Push(Box::new(Pushed {
-                push,
-                request_id: frame.request_id.clone(),
-            }))),
-            Err(error) => self.emit(Event::UndecodedPush {
-                frame: Box::new(frame),
-                error,
-            }),
-        }
+        // Decoded by the reader of the event stream, in its task: the connection task only
+        // reads envelopes.
+        self.out.push_back(Output::Push(Box::new(frame)));
         if let Some((reason, data)) = disconnect {
             let policy = policy_of(&reason);
             self.out.push_back(Output::Close);
@@ -1023,7 +1019,7 @@ mod tests {
             t.s.frame(t.now, &disconnected(reason, data.clone()));
             let out = t.outputs();
             assert!(
-                matches!(&out[0], Output::Emit(Event::Push(p)) if p.push.name() == "customer_disconnected"),
+                matches!(&out[0], Output::Push(f) if f.action == "customer_disconnected"),
                 "{reason}: {out:?}"
             );
             assert!(out.iter().any(|o| matches!(o, Output::Close)), "{reason}");
