@@ -141,7 +141,7 @@ impl Driver {
                 message = next_message(&mut self.socket), if self.overflow.is_empty() => {
                     self.message(message);
                     // Frames already read need no trip through `select!` (and its timer).
-                    for _ in 0..64 {
+                    for _ in 0..8 {
                         if !self.overflow.is_empty() {
                             break;
                         }
