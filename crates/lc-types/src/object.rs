@@ -1,0 +1,82 @@
+//! Decoding of the generated structs: one generic loop, called by every struct's `Deserialize`
+//! impl, instead of a derived one per struct.
+//!
+//! Each key is read borrowed from the input where it can be; a known field decodes straight into
+//! its type, an unknown one into the struct's `extra` map (nothing is buffered). The errors are
+//! serde's own (`missing field`, `duplicate field`, `invalid type: ..., expected struct X`), so
+//! messages and paths read as the derived impls' did.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::union::KeySeed;
+
+/// What a generated struct tells [`decode`]: its fields, where their values go while the object
+/// is read, and how the struct is built from them at the end.
+#[doc(hidden)]
+pub trait Object: Sized {
+    /// What `invalid type` errors say was expected: `struct Name`.
+    const EXPECTING: &'static str;
+    /// The wire names of the known fields, by index.
+    const FIELDS: &'static [&'static str];
+    /// One `Option` per known field: `None` until the field is read.
+    type Slots;
+    /// Every slot empty.
+    fn slots() -> Self::Slots;
+    /// The index of a known field; `None` for an unknown one.
+    fn index(key: &str) -> Option<usize>;
+    /// Reads the value of field `index` into its slot; `Ok(false)`, reading nothing, when the
+    /// slot is already filled (a duplicate field).
+    fn read<'de, A: MapAccess<'de>>(slots: &mut Self::Slots, index: usize, map: &mut A) -> Result<bool, A::Error>;
+    /// The struct, or the wire name of a required field that is missing.
+    fn finish(slots: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str>;
+}
+
+/// Fills `slot` with the next value of `map`; `Ok(false)`, reading nothing, when it is full.
+#[doc(hidden)]
+#[inline]
+pub fn slot<'de, T: Deserialize<'de>, A: MapAccess<'de>>(slot: &mut Option<T>, map: &mut A) -> Result<bool, A::Error> {
+    if slot.is_some() {
+        return Ok(false);
+    }
+    *slot = Some(map.next_value()?);
+    Ok(true)
+}
+
+/// Decodes the generated struct `T`; its `Deserialize` impl calls this.
+#[doc(hidden)]
+pub fn decode<'de, T: Object, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+    deserializer.deserialize_map(ObjectVisitor(PhantomData))
+}
+
+struct ObjectVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut slots = T::slots();
+        let mut extra = Map::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match T::index(&key) {
+                Some(i) => {
+                    if !T::read(&mut slots, i, &mut map)? {
+                        return Err(de::Error::duplicate_field(T::FIELDS[i]));
+                    }
+                }
+                None => {
+                    let value: Value = map.next_value()?;
+                    extra.insert(key.into_owned(), value);
+                }
+            }
+        }
+        T::finish(slots, extra).map_err(de::Error::missing_field)
+    }
+}
