@@ -789,6 +789,7 @@ fn object_impl(ident: &Ident, known: &[&syn::Field]) -> TokenStream {
     } else {
         (
             quote! {
+                #[inline]
                 fn index(key: &str) -> ::std::option::Option<usize> {
                     ::std::option::Option::Some(match key {
                         #(#index_arms)*
@@ -797,6 +798,7 @@ fn object_impl(ident: &Ident, known: &[&syn::Field]) -> TokenStream {
                 }
             },
             quote! {
+                #[inline]
                 fn read<'de, A: ::serde::de::MapAccess<'de>>(s: &mut Self::Slots, index: usize, map: &mut A) -> ::std::result::Result<bool, A::Error> {
                     match index {
                         #(#read_arms)*

@@ -9,10 +9,9 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::union::KeySeed;
 
 /// What a generated struct tells [`decode`]: its fields, where their values go while the object
 /// is read, and how the struct is built from them at the end.
@@ -64,19 +63,47 @@ impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         let mut slots = T::slots();
         let mut extra = Map::new();
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            match T::index(&key) {
-                Some(i) => {
+        while let Some(key) = map.next_key_seed(FieldSeed::<T>(PhantomData))? {
+            match key {
+                Ok(i) => {
                     if !T::read(&mut slots, i, &mut map)? {
                         return Err(de::Error::duplicate_field(T::FIELDS[i]));
                     }
                 }
-                None => {
+                Err(key) => {
                     let value: Value = map.next_value()?;
-                    extra.insert(key.into_owned(), value);
+                    extra.insert(key, value);
                 }
             }
         }
         T::finish(slots, extra).map_err(de::Error::missing_field)
+    }
+}
+
+/// A key of `T`: the index of a known field (matched where the key lies in the input, without
+/// copying it), or the name of an unknown one.
+struct FieldSeed<T>(PhantomData<T>);
+
+impl<'de, T: Object> DeserializeSeed<'de> for FieldSeed<T> {
+    type Value = Result<usize, String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de, T: Object> Visitor<'de> for FieldSeed<T> {
+    type Value = Result<usize, String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(T::index(v).ok_or_else(|| v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(T::index(&v).ok_or(v))
     }
 }

@@ -88,6 +88,7 @@ impl crate::object::Object for LastThreadSummary {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -102,6 +103,7 @@ impl crate::object::Object for LastThreadSummary {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,

@@ -90,6 +90,7 @@ impl crate::object::Object for Access {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -99,6 +100,7 @@ impl crate::object::Object for Access {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -603,6 +605,7 @@ impl crate::object::Object for ChatUnreadStatus {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -612,6 +615,7 @@ impl crate::object::Object for ChatUnreadStatus {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -731,6 +735,7 @@ impl crate::object::Object for CheckboxFilledFormField {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -741,6 +746,7 @@ impl crate::object::Object for CheckboxFilledFormField {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -829,6 +835,7 @@ impl crate::object::Object for ChoiceFilledFormField {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -840,6 +847,7 @@ impl crate::object::Object for ChoiceFilledFormField {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -1021,6 +1029,7 @@ impl crate::object::Object for ClientApplication {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -1031,6 +1040,7 @@ impl crate::object::Object for ClientApplication {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -1102,6 +1112,7 @@ impl crate::object::Object for ConfigurationProperties {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -1111,6 +1122,7 @@ impl crate::object::Object for ConfigurationProperties {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -1220,6 +1232,7 @@ impl crate::object::Object for CustomEvent {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -1234,6 +1247,7 @@ impl crate::object::Object for CustomEvent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -1324,6 +1338,7 @@ impl crate::object::Object for CustomEventInput {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -1335,6 +1350,7 @@ impl crate::object::Object for CustomEventInput {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -1395,6 +1411,7 @@ impl crate::object::Object for CustomerPage {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -1404,6 +1421,7 @@ impl crate::object::Object for CustomerPage {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -1486,6 +1504,7 @@ impl crate::object::Object for CustomerStatistics {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -1499,6 +1518,7 @@ impl crate::object::Object for CustomerStatistics {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2097,6 +2117,7 @@ impl crate::object::Object for FileEvent {
             None,
         )
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2119,6 +2140,7 @@ impl crate::object::Object for FileEvent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2242,6 +2264,7 @@ impl crate::object::Object for FileEventInput {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2254,6 +2277,7 @@ impl crate::object::Object for FileEventInput {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2387,6 +2411,7 @@ impl crate::object::Object for FilledFormEvent {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2403,6 +2428,7 @@ impl crate::object::Object for FilledFormEvent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2520,6 +2546,7 @@ impl crate::object::Object for FilledFormEventInput {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2532,6 +2559,7 @@ impl crate::object::Object for FilledFormEventInput {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2773,6 +2801,7 @@ impl crate::object::Object for Form {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2782,6 +2811,7 @@ impl crate::object::Object for Form {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2850,6 +2880,7 @@ impl crate::object::Object for FormAnswer {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2860,6 +2891,7 @@ impl crate::object::Object for FormAnswer {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2989,6 +3021,7 @@ impl crate::object::Object for FormEvent {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3005,6 +3038,7 @@ impl crate::object::Object for FormEvent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3119,6 +3153,7 @@ impl crate::object::Object for FormEventInput {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3131,6 +3166,7 @@ impl crate::object::Object for FormEventInput {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3231,6 +3267,7 @@ impl crate::object::Object for FormField {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3243,6 +3280,7 @@ impl crate::object::Object for FormField {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3317,6 +3355,7 @@ impl crate::object::Object for FormFieldOption {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3327,6 +3366,7 @@ impl crate::object::Object for FormFieldOption {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3719,6 +3759,7 @@ impl crate::object::Object for GetConfigurationResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3732,6 +3773,7 @@ impl crate::object::Object for GetConfigurationResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3808,6 +3850,7 @@ impl crate::object::Object for GetFormResponse {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3817,6 +3860,7 @@ impl crate::object::Object for GetFormResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3945,6 +3989,7 @@ impl crate::object::Object for GetUrlInfoResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3959,6 +4004,7 @@ impl crate::object::Object for GetUrlInfoResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4044,6 +4090,7 @@ impl crate::object::Object for GroupChooserFilledFormField {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4054,6 +4101,7 @@ impl crate::object::Object for GroupChooserFilledFormField {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4272,6 +4320,7 @@ impl crate::object::Object for ListGroupStatusesResponse {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4280,6 +4329,7 @@ impl crate::object::Object for ListGroupStatusesResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4417,6 +4467,7 @@ impl crate::object::Object for NewChatUser {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4426,6 +4477,7 @@ impl crate::object::Object for NewChatUser {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4597,6 +4649,7 @@ impl crate::object::Object for Queue {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4607,6 +4660,7 @@ impl crate::object::Object for Queue {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4837,6 +4891,7 @@ impl crate::object::Object for ResumeChatResponse {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4846,6 +4901,7 @@ impl crate::object::Object for ResumeChatResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4947,6 +5003,7 @@ impl crate::object::Object for RichMessageImage {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4961,6 +5018,7 @@ impl crate::object::Object for RichMessageImage {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5034,6 +5092,7 @@ impl crate::object::Object for SendEventResponse {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5042,6 +5101,7 @@ impl crate::object::Object for SendEventResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5388,6 +5448,7 @@ impl crate::object::Object for StartChatResponse {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5398,6 +5459,7 @@ impl crate::object::Object for StartChatResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5517,6 +5579,7 @@ impl crate::object::Object for SystemMessageEvent {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5532,6 +5595,7 @@ impl crate::object::Object for SystemMessageEvent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5647,6 +5711,7 @@ impl crate::object::Object for SystemMessageEventInput {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5660,6 +5725,7 @@ impl crate::object::Object for SystemMessageEventInput {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5750,6 +5816,7 @@ impl crate::object::Object for TextFilledFormField {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5761,6 +5828,7 @@ impl crate::object::Object for TextFilledFormField {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5953,6 +6021,7 @@ impl crate::object::Object for TransferTarget {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5962,6 +6031,7 @@ impl crate::object::Object for TransferTarget {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6046,6 +6116,7 @@ impl crate::object::Object for TypingIndicator {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6057,6 +6128,7 @@ impl crate::object::Object for TypingIndicator {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6312,6 +6384,7 @@ impl crate::object::Object for UploadFileResponse {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6320,6 +6393,7 @@ impl crate::object::Object for UploadFileResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6748,6 +6822,7 @@ impl crate::object::Object for WidgetButton {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6759,6 +6834,7 @@ impl crate::object::Object for WidgetButton {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,

@@ -70,6 +70,7 @@ impl crate::object::Object for Address {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -82,6 +83,7 @@ impl crate::object::Object for Address {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -207,6 +209,7 @@ impl crate::object::Object for Agent {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -224,6 +227,7 @@ impl crate::object::Object for Agent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -341,6 +345,7 @@ impl crate::object::Object for AgentProfile {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -355,6 +360,7 @@ impl crate::object::Object for AgentProfile {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -455,6 +461,7 @@ impl crate::object::Object for ChatToResume {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -466,6 +473,7 @@ impl crate::object::Object for ChatToResume {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -613,6 +621,7 @@ impl crate::object::Object for Customer {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -632,6 +641,7 @@ impl crate::object::Object for Customer {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -737,6 +747,7 @@ impl crate::object::Object for CustomerDetails {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -749,6 +760,7 @@ impl crate::object::Object for CustomerDetails {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -1003,6 +1015,7 @@ impl crate::object::Object for EcommerceAddon {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -1014,6 +1027,7 @@ impl crate::object::Object for EcommerceAddon {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -1136,6 +1150,7 @@ impl crate::object::Object for EcommerceOption {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -1153,6 +1168,7 @@ impl crate::object::Object for EcommerceOption {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -1258,6 +1274,7 @@ impl crate::object::Object for EcommerceProduct {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -1270,6 +1287,7 @@ impl crate::object::Object for EcommerceProduct {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -1720,6 +1738,7 @@ impl crate::object::Object for FbMessengerUpdate {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -1735,6 +1754,7 @@ impl crate::object::Object for FbMessengerUpdate {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -1869,6 +1889,7 @@ impl crate::object::Object for GetDynamicConfigurationResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -1880,6 +1901,7 @@ impl crate::object::Object for GetDynamicConfigurationResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -1952,6 +1974,7 @@ impl crate::object::Object for GroupStatusChange {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -1961,6 +1984,7 @@ impl crate::object::Object for GroupStatusChange {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2064,6 +2088,7 @@ impl crate::object::Object for LivechatConfiguration {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2078,6 +2103,7 @@ impl crate::object::Object for LivechatConfiguration {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2215,6 +2241,7 @@ impl crate::object::Object for MessageEvent {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2231,6 +2258,7 @@ impl crate::object::Object for MessageEvent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2346,6 +2374,7 @@ impl crate::object::Object for MessageEventInput {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2358,6 +2387,7 @@ impl crate::object::Object for MessageEventInput {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2465,6 +2495,7 @@ impl crate::object::Object for MessagePostback {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2478,6 +2509,7 @@ impl crate::object::Object for MessagePostback {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2566,6 +2598,7 @@ impl crate::object::Object for NewChat {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2577,6 +2610,7 @@ impl crate::object::Object for NewChat {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2645,6 +2679,7 @@ impl crate::object::Object for NewThread {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2654,6 +2689,7 @@ impl crate::object::Object for NewThread {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2718,6 +2754,7 @@ impl crate::object::Object for OmnichannelUpdate {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2727,6 +2764,7 @@ impl crate::object::Object for OmnichannelUpdate {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2819,6 +2857,7 @@ impl crate::object::Object for Postback {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2831,6 +2870,7 @@ impl crate::object::Object for Postback {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2906,6 +2946,7 @@ impl crate::object::Object for PostbackEcommerce {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2916,6 +2957,7 @@ impl crate::object::Object for PostbackEcommerce {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2995,6 +3037,7 @@ impl crate::object::Object for RequestWelcomeMessageResponse {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3005,6 +3048,7 @@ impl crate::object::Object for RequestWelcomeMessageResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3108,6 +3152,7 @@ impl crate::object::Object for RichMessageButton {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3123,6 +3168,7 @@ impl crate::object::Object for RichMessageButton {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3221,6 +3267,7 @@ impl crate::object::Object for RichMessageElement {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3233,6 +3280,7 @@ impl crate::object::Object for RichMessageElement {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3344,6 +3392,7 @@ impl crate::object::Object for RichMessageEventInput {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3356,6 +3405,7 @@ impl crate::object::Object for RichMessageEventInput {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3663,6 +3713,7 @@ impl crate::object::Object for SystemEvent {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3679,6 +3730,7 @@ impl crate::object::Object for SystemEvent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3872,6 +3924,7 @@ impl crate::object::Object for TwilioUpdate {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3880,6 +3933,7 @@ impl crate::object::Object for TwilioUpdate {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3937,6 +3991,7 @@ impl crate::object::Object for UpdateCustomerPageResponse {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3945,6 +4000,7 @@ impl crate::object::Object for UpdateCustomerPageResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,

@@ -849,6 +849,7 @@ impl crate::object::Object for AcceptGreetingRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -858,6 +859,7 @@ impl crate::object::Object for AcceptGreetingRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -982,6 +984,7 @@ impl crate::object::Object for Agent {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -998,6 +1001,7 @@ impl crate::object::Object for Agent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -1107,6 +1111,7 @@ impl crate::object::Object for AgentProfile {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -1120,6 +1125,7 @@ impl crate::object::Object for AgentProfile {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2341,6 +2347,7 @@ impl crate::object::Object for CancelGreetingRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2349,6 +2356,7 @@ impl crate::object::Object for CancelGreetingRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2473,6 +2481,7 @@ impl crate::object::Object for Chat {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2486,6 +2495,7 @@ impl crate::object::Object for Chat {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2564,6 +2574,7 @@ impl crate::object::Object for ChatDeactivatedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2574,6 +2585,7 @@ impl crate::object::Object for ChatDeactivatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2653,6 +2665,7 @@ impl crate::object::Object for ChatPropertiesDeletedPush {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2662,6 +2675,7 @@ impl crate::object::Object for ChatPropertiesDeletedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2736,6 +2750,7 @@ impl crate::object::Object for ChatPropertiesUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2745,6 +2760,7 @@ impl crate::object::Object for ChatPropertiesUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2881,6 +2897,7 @@ impl crate::object::Object for ChatSummary {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2897,6 +2914,7 @@ impl crate::object::Object for ChatSummary {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3001,6 +3019,7 @@ impl crate::object::Object for ChatToResume {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3012,6 +3031,7 @@ impl crate::object::Object for ChatToResume {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3124,6 +3144,7 @@ impl crate::object::Object for ChatTransferredPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3137,6 +3158,7 @@ impl crate::object::Object for ChatTransferredPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3226,6 +3248,7 @@ impl crate::object::Object for CheckGoalsRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3236,6 +3259,7 @@ impl crate::object::Object for CheckGoalsRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3369,6 +3393,7 @@ impl crate::object::Object for Customer {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3385,6 +3410,7 @@ impl crate::object::Object for Customer {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3475,6 +3501,7 @@ impl crate::object::Object for CustomerDetails {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3486,6 +3513,7 @@ impl crate::object::Object for CustomerDetails {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3561,6 +3589,7 @@ impl crate::object::Object for CustomerDisconnectedPush {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3570,6 +3599,7 @@ impl crate::object::Object for CustomerDisconnectedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3637,6 +3667,7 @@ impl crate::object::Object for CustomerSideStorageUpdatedPush {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3645,6 +3676,7 @@ impl crate::object::Object for CustomerSideStorageUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3759,6 +3791,7 @@ impl crate::object::Object for CustomerUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3776,6 +3809,7 @@ impl crate::object::Object for CustomerUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3859,6 +3893,7 @@ impl crate::object::Object for DeactivateChatRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3867,6 +3902,7 @@ impl crate::object::Object for DeactivateChatRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3946,6 +3982,7 @@ impl crate::object::Object for DeleteChatPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3955,6 +3992,7 @@ impl crate::object::Object for DeleteChatPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4052,6 +4090,7 @@ impl crate::object::Object for DeleteEventPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4063,6 +4102,7 @@ impl crate::object::Object for DeleteEventPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4155,6 +4195,7 @@ impl crate::object::Object for DeleteThreadPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4165,6 +4206,7 @@ impl crate::object::Object for DeleteThreadPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4688,6 +4730,7 @@ impl crate::object::Object for EventPropertiesDeletedPush {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4699,6 +4742,7 @@ impl crate::object::Object for EventPropertiesDeletedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4793,6 +4837,7 @@ impl crate::object::Object for EventPropertiesUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4804,6 +4849,7 @@ impl crate::object::Object for EventPropertiesUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4886,6 +4932,7 @@ impl crate::object::Object for EventUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4896,6 +4943,7 @@ impl crate::object::Object for EventUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4975,6 +5023,7 @@ impl crate::object::Object for EventsMarkedAsSeenPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4985,6 +5034,7 @@ impl crate::object::Object for EventsMarkedAsSeenPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5058,6 +5108,7 @@ impl crate::object::Object for GetChatRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5067,6 +5118,7 @@ impl crate::object::Object for GetChatRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5185,6 +5237,7 @@ impl crate::object::Object for GetChatResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5197,6 +5250,7 @@ impl crate::object::Object for GetChatResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5269,6 +5323,7 @@ impl crate::object::Object for GetConfigurationRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5278,6 +5333,7 @@ impl crate::object::Object for GetConfigurationRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5442,6 +5498,7 @@ impl crate::object::Object for GetDynamicConfigurationRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5453,6 +5510,7 @@ impl crate::object::Object for GetDynamicConfigurationRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5578,6 +5636,7 @@ impl crate::object::Object for GetDynamicConfigurationResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5593,6 +5652,7 @@ impl crate::object::Object for GetDynamicConfigurationResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5673,6 +5733,7 @@ impl crate::object::Object for GetFormRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5682,6 +5743,7 @@ impl crate::object::Object for GetFormRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5766,6 +5828,7 @@ impl crate::object::Object for GetLocalizationRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5776,6 +5839,7 @@ impl crate::object::Object for GetLocalizationRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5913,6 +5977,7 @@ impl crate::object::Object for GetPredictedAgentResponse {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5922,6 +5987,7 @@ impl crate::object::Object for GetPredictedAgentResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5985,6 +6051,7 @@ impl crate::object::Object for GetUrlInfoRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5993,6 +6060,7 @@ impl crate::object::Object for GetUrlInfoRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6119,6 +6187,7 @@ impl crate::object::Object for Greeting {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6135,6 +6204,7 @@ impl crate::object::Object for Greeting {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6217,6 +6287,7 @@ impl crate::object::Object for GreetingAcceptedPush {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6225,6 +6296,7 @@ impl crate::object::Object for GreetingAcceptedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6290,6 +6362,7 @@ impl crate::object::Object for GreetingCanceledPush {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6298,6 +6371,7 @@ impl crate::object::Object for GreetingCanceledPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6368,6 +6442,7 @@ impl crate::object::Object for GroupStatusChange {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6377,6 +6452,7 @@ impl crate::object::Object for GroupStatusChange {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6444,6 +6520,7 @@ impl crate::object::Object for GroupsStatusUpdatedPush {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6452,6 +6529,7 @@ impl crate::object::Object for GroupsStatusUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6522,6 +6600,7 @@ impl crate::object::Object for IncomingChatPush {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6531,6 +6610,7 @@ impl crate::object::Object for IncomingChatPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6609,6 +6689,7 @@ impl crate::object::Object for IncomingEventPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6619,6 +6700,7 @@ impl crate::object::Object for IncomingEventPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6727,6 +6809,7 @@ impl crate::object::Object for IncomingMulticastPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6737,6 +6820,7 @@ impl crate::object::Object for IncomingMulticastPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6840,6 +6924,7 @@ impl crate::object::Object for IncomingRichMessagePostbackPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6852,6 +6937,7 @@ impl crate::object::Object for IncomingRichMessagePostbackPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6943,6 +7029,7 @@ impl crate::object::Object for IncomingTypingIndicatorPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6953,6 +7040,7 @@ impl crate::object::Object for IncomingTypingIndicatorPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7045,6 +7133,7 @@ impl crate::object::Object for LastEvent {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7056,6 +7145,7 @@ impl crate::object::Object for LastEvent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7129,6 +7219,7 @@ impl crate::object::Object for ListChatsRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7139,6 +7230,7 @@ impl crate::object::Object for ListChatsRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7240,6 +7332,7 @@ impl crate::object::Object for ListChatsResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7251,6 +7344,7 @@ impl crate::object::Object for ListChatsResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7326,6 +7420,7 @@ impl crate::object::Object for ListGroupPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7336,6 +7431,7 @@ impl crate::object::Object for ListGroupPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7406,6 +7502,7 @@ impl crate::object::Object for ListGroupStatusesRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7415,6 +7512,7 @@ impl crate::object::Object for ListGroupStatusesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7484,6 +7582,7 @@ impl crate::object::Object for ListLicensePropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7493,6 +7592,7 @@ impl crate::object::Object for ListLicensePropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7598,6 +7698,7 @@ impl crate::object::Object for ListThreadsRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7610,6 +7711,7 @@ impl crate::object::Object for ListThreadsRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7715,6 +7817,7 @@ impl crate::object::Object for ListThreadsResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7726,6 +7829,7 @@ impl crate::object::Object for ListThreadsResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7857,6 +7961,7 @@ impl crate::object::Object for LoginRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7873,6 +7978,7 @@ impl crate::object::Object for LoginRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7999,6 +8105,7 @@ impl crate::object::Object for LoginResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8011,6 +8118,7 @@ impl crate::object::Object for LoginResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8086,6 +8194,7 @@ impl crate::object::Object for MarkEventsAsSeenRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8095,6 +8204,7 @@ impl crate::object::Object for MarkEventsAsSeenRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8227,6 +8337,7 @@ impl crate::object::Object for MessageEvent {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8242,6 +8353,7 @@ impl crate::object::Object for MessageEvent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8355,6 +8467,7 @@ impl crate::object::Object for MessageEventInput {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8367,6 +8480,7 @@ impl crate::object::Object for MessageEventInput {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8464,6 +8578,7 @@ impl crate::object::Object for MessagePostback {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8476,6 +8591,7 @@ impl crate::object::Object for MessagePostback {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8562,6 +8678,7 @@ impl crate::object::Object for NewChat {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8573,6 +8690,7 @@ impl crate::object::Object for NewChat {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8641,6 +8759,7 @@ impl crate::object::Object for NewThread {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8650,6 +8769,7 @@ impl crate::object::Object for NewThread {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8895,6 +9015,7 @@ impl crate::object::Object for Postback {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8904,6 +9025,7 @@ impl crate::object::Object for Postback {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8978,6 +9100,7 @@ impl crate::object::Object for QueuePositionUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8988,6 +9111,7 @@ impl crate::object::Object for QueuePositionUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9057,6 +9181,7 @@ impl crate::object::Object for RequestEmailVerificationRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9065,6 +9190,7 @@ impl crate::object::Object for RequestEmailVerificationRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9145,6 +9271,7 @@ impl crate::object::Object for ResumeChatRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9155,6 +9282,7 @@ impl crate::object::Object for ResumeChatRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9264,6 +9392,7 @@ impl crate::object::Object for RichMessageButton {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9278,6 +9407,7 @@ impl crate::object::Object for RichMessageButton {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9360,6 +9490,7 @@ impl crate::object::Object for RichMessageElement {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9371,6 +9502,7 @@ impl crate::object::Object for RichMessageElement {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9500,6 +9632,7 @@ impl crate::object::Object for RichMessageEvent {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9515,6 +9648,7 @@ impl crate::object::Object for RichMessageEvent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9632,6 +9766,7 @@ impl crate::object::Object for RichMessageEventInput {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9644,6 +9779,7 @@ impl crate::object::Object for RichMessageEventInput {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9843,6 +9979,7 @@ impl crate::object::Object for SendEventRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9853,6 +9990,7 @@ impl crate::object::Object for SendEventRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9952,6 +10090,7 @@ impl crate::object::Object for SendRichMessagePostbackRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9963,6 +10102,7 @@ impl crate::object::Object for SendRichMessagePostbackRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10044,6 +10184,7 @@ impl crate::object::Object for SendSneakPeekRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10053,6 +10194,7 @@ impl crate::object::Object for SendSneakPeekRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10131,6 +10273,7 @@ impl crate::object::Object for SetCustomerSessionFieldsRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10139,6 +10282,7 @@ impl crate::object::Object for SetCustomerSessionFieldsRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10210,6 +10354,7 @@ impl crate::object::Object for StartChatRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10220,6 +10365,7 @@ impl crate::object::Object for StartChatRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10544,6 +10690,7 @@ impl crate::object::Object for Thread {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10561,6 +10708,7 @@ impl crate::object::Object for Thread {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10654,6 +10802,7 @@ impl crate::object::Object for ThreadPropertiesDeletedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10664,6 +10813,7 @@ impl crate::object::Object for ThreadPropertiesDeletedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10747,6 +10897,7 @@ impl crate::object::Object for ThreadPropertiesUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10757,6 +10908,7 @@ impl crate::object::Object for ThreadPropertiesUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10833,6 +10985,7 @@ impl crate::object::Object for UpdateChatPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10842,6 +10995,7 @@ impl crate::object::Object for UpdateChatPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10920,6 +11074,7 @@ impl crate::object::Object for UpdateCustomerPageRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10929,6 +11084,7 @@ impl crate::object::Object for UpdateCustomerPageRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -11060,6 +11216,7 @@ impl crate::object::Object for UpdateCustomerRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -11071,6 +11228,7 @@ impl crate::object::Object for UpdateCustomerRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -11172,6 +11330,7 @@ impl crate::object::Object for UpdateEventPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -11183,6 +11342,7 @@ impl crate::object::Object for UpdateEventPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -11275,6 +11435,7 @@ impl crate::object::Object for UpdateThreadPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -11285,6 +11446,7 @@ impl crate::object::Object for UpdateThreadPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -11519,6 +11681,7 @@ impl crate::object::Object for UserAddedToChatPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -11531,6 +11694,7 @@ impl crate::object::Object for UserAddedToChatPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -11638,6 +11802,7 @@ impl crate::object::Object for UserRemovedFromChatPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -11650,6 +11815,7 @@ impl crate::object::Object for UserRemovedFromChatPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,

@@ -955,6 +955,7 @@ impl crate::object::Object for AcceptGreetingRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -964,6 +965,7 @@ impl crate::object::Object for AcceptGreetingRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2300,6 +2302,7 @@ impl crate::object::Object for CancelGreetingRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2308,6 +2311,7 @@ impl crate::object::Object for CancelGreetingRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2432,6 +2436,7 @@ impl crate::object::Object for Chat {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2445,6 +2450,7 @@ impl crate::object::Object for Chat {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2523,6 +2529,7 @@ impl crate::object::Object for ChatDeactivatedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2533,6 +2540,7 @@ impl crate::object::Object for ChatDeactivatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2612,6 +2620,7 @@ impl crate::object::Object for ChatPropertiesDeletedPush {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2621,6 +2630,7 @@ impl crate::object::Object for ChatPropertiesDeletedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2695,6 +2705,7 @@ impl crate::object::Object for ChatPropertiesUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2704,6 +2715,7 @@ impl crate::object::Object for ChatPropertiesUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2840,6 +2852,7 @@ impl crate::object::Object for ChatSummary {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2856,6 +2869,7 @@ impl crate::object::Object for ChatSummary {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2978,6 +2992,7 @@ impl crate::object::Object for ChatTransferredPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2991,6 +3006,7 @@ impl crate::object::Object for ChatTransferredPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3080,6 +3096,7 @@ impl crate::object::Object for CheckGoalsRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3090,6 +3107,7 @@ impl crate::object::Object for CheckGoalsRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3173,6 +3191,7 @@ impl crate::object::Object for CustomerDisconnectedPush {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3182,6 +3201,7 @@ impl crate::object::Object for CustomerDisconnectedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3249,6 +3269,7 @@ impl crate::object::Object for CustomerSideStorageUpdatedPush {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3257,6 +3278,7 @@ impl crate::object::Object for CustomerSideStorageUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3390,6 +3412,7 @@ impl crate::object::Object for CustomerUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3410,6 +3433,7 @@ impl crate::object::Object for CustomerUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3499,6 +3523,7 @@ impl crate::object::Object for DeactivateChatRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3507,6 +3532,7 @@ impl crate::object::Object for DeactivateChatRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3586,6 +3612,7 @@ impl crate::object::Object for DeleteChatPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3595,6 +3622,7 @@ impl crate::object::Object for DeleteChatPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3692,6 +3720,7 @@ impl crate::object::Object for DeleteEventPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3703,6 +3732,7 @@ impl crate::object::Object for DeleteEventPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3791,6 +3821,7 @@ impl crate::object::Object for DeleteEventRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3801,6 +3832,7 @@ impl crate::object::Object for DeleteEventRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3891,6 +3923,7 @@ impl crate::object::Object for DeleteThreadPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3901,6 +3934,7 @@ impl crate::object::Object for DeleteThreadPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4211,6 +4245,7 @@ impl crate::object::Object for EventDeletedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4221,6 +4256,7 @@ impl crate::object::Object for EventDeletedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4313,6 +4349,7 @@ impl crate::object::Object for EventPropertiesDeletedPush {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4324,6 +4361,7 @@ impl crate::object::Object for EventPropertiesDeletedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4418,6 +4456,7 @@ impl crate::object::Object for EventPropertiesUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4429,6 +4468,7 @@ impl crate::object::Object for EventPropertiesUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4511,6 +4551,7 @@ impl crate::object::Object for EventUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4521,6 +4562,7 @@ impl crate::object::Object for EventUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4600,6 +4642,7 @@ impl crate::object::Object for EventsMarkedAsSeenPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4610,6 +4653,7 @@ impl crate::object::Object for EventsMarkedAsSeenPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4683,6 +4727,7 @@ impl crate::object::Object for GetChatRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4692,6 +4737,7 @@ impl crate::object::Object for GetChatRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4810,6 +4856,7 @@ impl crate::object::Object for GetChatResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4822,6 +4869,7 @@ impl crate::object::Object for GetChatResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4894,6 +4942,7 @@ impl crate::object::Object for GetConfigurationRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4903,6 +4952,7 @@ impl crate::object::Object for GetConfigurationRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5040,6 +5090,7 @@ impl crate::object::Object for GetDynamicConfigurationRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5051,6 +5102,7 @@ impl crate::object::Object for GetDynamicConfigurationRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5133,6 +5185,7 @@ impl crate::object::Object for GetFormRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5142,6 +5195,7 @@ impl crate::object::Object for GetFormRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5226,6 +5280,7 @@ impl crate::object::Object for GetLocalizationRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5236,6 +5291,7 @@ impl crate::object::Object for GetLocalizationRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5373,6 +5429,7 @@ impl crate::object::Object for GetPredictedAgentResponse {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5382,6 +5439,7 @@ impl crate::object::Object for GetPredictedAgentResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5445,6 +5503,7 @@ impl crate::object::Object for GetUrlInfoRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5453,6 +5512,7 @@ impl crate::object::Object for GetUrlInfoRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5579,6 +5639,7 @@ impl crate::object::Object for Greeting {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5595,6 +5656,7 @@ impl crate::object::Object for Greeting {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5677,6 +5739,7 @@ impl crate::object::Object for GreetingAcceptedPush {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5685,6 +5748,7 @@ impl crate::object::Object for GreetingAcceptedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5750,6 +5814,7 @@ impl crate::object::Object for GreetingCanceledPush {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5758,6 +5823,7 @@ impl crate::object::Object for GreetingCanceledPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5827,6 +5893,7 @@ impl crate::object::Object for GroupsStatusUpdatedPush {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5835,6 +5902,7 @@ impl crate::object::Object for GroupsStatusUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5905,6 +5973,7 @@ impl crate::object::Object for IncomingChatPush {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5914,6 +5983,7 @@ impl crate::object::Object for IncomingChatPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5992,6 +6062,7 @@ impl crate::object::Object for IncomingEventPreviewPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6002,6 +6073,7 @@ impl crate::object::Object for IncomingEventPreviewPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6082,6 +6154,7 @@ impl crate::object::Object for IncomingEventPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6092,6 +6165,7 @@ impl crate::object::Object for IncomingEventPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6200,6 +6274,7 @@ impl crate::object::Object for IncomingMulticastPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6210,6 +6285,7 @@ impl crate::object::Object for IncomingMulticastPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6313,6 +6389,7 @@ impl crate::object::Object for IncomingRichMessagePostbackPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6325,6 +6402,7 @@ impl crate::object::Object for IncomingRichMessagePostbackPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6440,6 +6518,7 @@ impl crate::object::Object for IncomingThinkingIndicatorPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6454,6 +6533,7 @@ impl crate::object::Object for IncomingThinkingIndicatorPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6549,6 +6629,7 @@ impl crate::object::Object for IncomingTypingIndicatorPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6559,6 +6640,7 @@ impl crate::object::Object for IncomingTypingIndicatorPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6632,6 +6714,7 @@ impl crate::object::Object for IncomingWelcomeMessagePush {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6641,6 +6724,7 @@ impl crate::object::Object for IncomingWelcomeMessagePush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6731,6 +6815,7 @@ impl crate::object::Object for LastEvent {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6742,6 +6827,7 @@ impl crate::object::Object for LastEvent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6815,6 +6901,7 @@ impl crate::object::Object for ListChatsRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6825,6 +6912,7 @@ impl crate::object::Object for ListChatsRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6926,6 +7014,7 @@ impl crate::object::Object for ListChatsResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6937,6 +7026,7 @@ impl crate::object::Object for ListChatsResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7012,6 +7102,7 @@ impl crate::object::Object for ListGroupPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7022,6 +7113,7 @@ impl crate::object::Object for ListGroupPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7092,6 +7184,7 @@ impl crate::object::Object for ListGroupStatusesRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7101,6 +7194,7 @@ impl crate::object::Object for ListGroupStatusesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7170,6 +7264,7 @@ impl crate::object::Object for ListLicensePropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7179,6 +7274,7 @@ impl crate::object::Object for ListLicensePropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7284,6 +7380,7 @@ impl crate::object::Object for ListThreadsRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7296,6 +7393,7 @@ impl crate::object::Object for ListThreadsRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7401,6 +7499,7 @@ impl crate::object::Object for ListThreadsResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7412,6 +7511,7 @@ impl crate::object::Object for ListThreadsResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7549,6 +7649,7 @@ impl crate::object::Object for LoginRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7566,6 +7667,7 @@ impl crate::object::Object for LoginRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7694,6 +7796,7 @@ impl crate::object::Object for LoginResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7706,6 +7809,7 @@ impl crate::object::Object for LoginResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7781,6 +7885,7 @@ impl crate::object::Object for MarkEventsAsSeenRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7790,6 +7895,7 @@ impl crate::object::Object for MarkEventsAsSeenRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8076,6 +8182,7 @@ impl crate::object::Object for QueuePositionUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8086,6 +8193,7 @@ impl crate::object::Object for QueuePositionUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8155,6 +8263,7 @@ impl crate::object::Object for RequestEmailVerificationRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8163,6 +8272,7 @@ impl crate::object::Object for RequestEmailVerificationRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8229,6 +8339,7 @@ impl crate::object::Object for RequestWelcomeMessageRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8238,6 +8349,7 @@ impl crate::object::Object for RequestWelcomeMessageRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8335,6 +8447,7 @@ impl crate::object::Object for ResumeChatRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8346,6 +8459,7 @@ impl crate::object::Object for ResumeChatRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8486,6 +8600,7 @@ impl crate::object::Object for RichMessageEvent {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8501,6 +8616,7 @@ impl crate::object::Object for RichMessageEvent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8588,6 +8704,7 @@ impl crate::object::Object for SendEventRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8598,6 +8715,7 @@ impl crate::object::Object for SendEventRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8680,6 +8798,7 @@ impl crate::object::Object for SendGreetingButtonClickedRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8689,6 +8808,7 @@ impl crate::object::Object for SendGreetingButtonClickedRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8786,6 +8906,7 @@ impl crate::object::Object for SendRichMessagePostbackRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8797,6 +8918,7 @@ impl crate::object::Object for SendRichMessagePostbackRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8878,6 +9000,7 @@ impl crate::object::Object for SendSneakPeekRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8887,6 +9010,7 @@ impl crate::object::Object for SendSneakPeekRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8965,6 +9089,7 @@ impl crate::object::Object for SetCustomerSessionFieldsRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8973,6 +9098,7 @@ impl crate::object::Object for SetCustomerSessionFieldsRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9057,6 +9183,7 @@ impl crate::object::Object for StartChatRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9068,6 +9195,7 @@ impl crate::object::Object for StartChatRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9417,6 +9545,7 @@ impl crate::object::Object for Thread {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9434,6 +9563,7 @@ impl crate::object::Object for Thread {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9527,6 +9657,7 @@ impl crate::object::Object for ThreadPropertiesDeletedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9537,6 +9668,7 @@ impl crate::object::Object for ThreadPropertiesDeletedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9620,6 +9752,7 @@ impl crate::object::Object for ThreadPropertiesUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9630,6 +9763,7 @@ impl crate::object::Object for ThreadPropertiesUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9706,6 +9840,7 @@ impl crate::object::Object for UpdateChatPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9715,6 +9850,7 @@ impl crate::object::Object for UpdateChatPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9793,6 +9929,7 @@ impl crate::object::Object for UpdateCustomerPageRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9802,6 +9939,7 @@ impl crate::object::Object for UpdateCustomerPageRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9914,6 +10052,7 @@ impl crate::object::Object for UpdateCustomerRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9929,6 +10068,7 @@ impl crate::object::Object for UpdateCustomerRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10038,6 +10178,7 @@ impl crate::object::Object for UpdateEventPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10049,6 +10190,7 @@ impl crate::object::Object for UpdateEventPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10141,6 +10283,7 @@ impl crate::object::Object for UpdateThreadPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10151,6 +10294,7 @@ impl crate::object::Object for UpdateThreadPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10262,6 +10406,7 @@ impl crate::object::Object for UserAddedToChatPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10274,6 +10419,7 @@ impl crate::object::Object for UserAddedToChatPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10381,6 +10527,7 @@ impl crate::object::Object for UserRemovedFromChatPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10393,6 +10540,7 @@ impl crate::object::Object for UserRemovedFromChatPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,

@@ -938,6 +938,7 @@ impl crate::object::Object for AcceptGreetingRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -947,6 +948,7 @@ impl crate::object::Object for AcceptGreetingRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2265,6 +2267,7 @@ impl crate::object::Object for CancelGreetingRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2273,6 +2276,7 @@ impl crate::object::Object for CancelGreetingRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2397,6 +2401,7 @@ impl crate::object::Object for Chat {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2410,6 +2415,7 @@ impl crate::object::Object for Chat {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2488,6 +2494,7 @@ impl crate::object::Object for ChatDeactivatedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2498,6 +2505,7 @@ impl crate::object::Object for ChatDeactivatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2614,6 +2622,7 @@ impl crate::object::Object for ChatInfo {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2627,6 +2636,7 @@ impl crate::object::Object for ChatInfo {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2708,6 +2718,7 @@ impl crate::object::Object for ChatPropertiesDeletedPush {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2717,6 +2728,7 @@ impl crate::object::Object for ChatPropertiesDeletedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2791,6 +2803,7 @@ impl crate::object::Object for ChatPropertiesUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2800,6 +2813,7 @@ impl crate::object::Object for ChatPropertiesUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -2912,6 +2926,7 @@ impl crate::object::Object for ChatTransferredPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -2925,6 +2940,7 @@ impl crate::object::Object for ChatTransferredPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3014,6 +3030,7 @@ impl crate::object::Object for CheckGoalsRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3024,6 +3041,7 @@ impl crate::object::Object for CheckGoalsRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3107,6 +3125,7 @@ impl crate::object::Object for CustomerDisconnectedPush {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3116,6 +3135,7 @@ impl crate::object::Object for CustomerDisconnectedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3183,6 +3203,7 @@ impl crate::object::Object for CustomerSideStorageUpdatedPush {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3191,6 +3212,7 @@ impl crate::object::Object for CustomerSideStorageUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3324,6 +3346,7 @@ impl crate::object::Object for CustomerUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3344,6 +3367,7 @@ impl crate::object::Object for CustomerUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3433,6 +3457,7 @@ impl crate::object::Object for DeactivateChatRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3441,6 +3466,7 @@ impl crate::object::Object for DeactivateChatRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3520,6 +3546,7 @@ impl crate::object::Object for DeleteChatPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3529,6 +3556,7 @@ impl crate::object::Object for DeleteChatPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3626,6 +3654,7 @@ impl crate::object::Object for DeleteEventPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3637,6 +3666,7 @@ impl crate::object::Object for DeleteEventPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3725,6 +3755,7 @@ impl crate::object::Object for DeleteEventRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3735,6 +3766,7 @@ impl crate::object::Object for DeleteEventRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -3825,6 +3857,7 @@ impl crate::object::Object for DeleteThreadPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -3835,6 +3868,7 @@ impl crate::object::Object for DeleteThreadPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4145,6 +4179,7 @@ impl crate::object::Object for EventDeletedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4155,6 +4190,7 @@ impl crate::object::Object for EventDeletedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4247,6 +4283,7 @@ impl crate::object::Object for EventPropertiesDeletedPush {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4258,6 +4295,7 @@ impl crate::object::Object for EventPropertiesDeletedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4352,6 +4390,7 @@ impl crate::object::Object for EventPropertiesUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4363,6 +4402,7 @@ impl crate::object::Object for EventPropertiesUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4445,6 +4485,7 @@ impl crate::object::Object for EventUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4455,6 +4496,7 @@ impl crate::object::Object for EventUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4534,6 +4576,7 @@ impl crate::object::Object for EventsMarkedAsSeenPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4544,6 +4587,7 @@ impl crate::object::Object for EventsMarkedAsSeenPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4617,6 +4661,7 @@ impl crate::object::Object for GetChatRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4626,6 +4671,7 @@ impl crate::object::Object for GetChatRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4744,6 +4790,7 @@ impl crate::object::Object for GetChatResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4756,6 +4803,7 @@ impl crate::object::Object for GetChatResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4828,6 +4876,7 @@ impl crate::object::Object for GetConfigurationRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4837,6 +4886,7 @@ impl crate::object::Object for GetConfigurationRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -4974,6 +5024,7 @@ impl crate::object::Object for GetDynamicConfigurationRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -4985,6 +5036,7 @@ impl crate::object::Object for GetDynamicConfigurationRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5067,6 +5119,7 @@ impl crate::object::Object for GetFormRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5076,6 +5129,7 @@ impl crate::object::Object for GetFormRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5160,6 +5214,7 @@ impl crate::object::Object for GetLocalizationRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5170,6 +5225,7 @@ impl crate::object::Object for GetLocalizationRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5245,6 +5301,7 @@ impl crate::object::Object for GetUrlInfoRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5253,6 +5310,7 @@ impl crate::object::Object for GetUrlInfoRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5379,6 +5437,7 @@ impl crate::object::Object for Greeting {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5395,6 +5454,7 @@ impl crate::object::Object for Greeting {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5477,6 +5537,7 @@ impl crate::object::Object for GreetingAcceptedPush {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5485,6 +5546,7 @@ impl crate::object::Object for GreetingAcceptedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5550,6 +5612,7 @@ impl crate::object::Object for GreetingCanceledPush {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5558,6 +5621,7 @@ impl crate::object::Object for GreetingCanceledPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5627,6 +5691,7 @@ impl crate::object::Object for GroupsStatusUpdatedPush {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5635,6 +5700,7 @@ impl crate::object::Object for GroupsStatusUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5705,6 +5771,7 @@ impl crate::object::Object for IncomingChatPush {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5714,6 +5781,7 @@ impl crate::object::Object for IncomingChatPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5792,6 +5860,7 @@ impl crate::object::Object for IncomingEventPreviewPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5802,6 +5871,7 @@ impl crate::object::Object for IncomingEventPreviewPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -5882,6 +5952,7 @@ impl crate::object::Object for IncomingEventPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -5892,6 +5963,7 @@ impl crate::object::Object for IncomingEventPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6000,6 +6072,7 @@ impl crate::object::Object for IncomingMulticastPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6010,6 +6083,7 @@ impl crate::object::Object for IncomingMulticastPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6113,6 +6187,7 @@ impl crate::object::Object for IncomingRichMessagePostbackPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6125,6 +6200,7 @@ impl crate::object::Object for IncomingRichMessagePostbackPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6240,6 +6316,7 @@ impl crate::object::Object for IncomingThinkingIndicatorPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6254,6 +6331,7 @@ impl crate::object::Object for IncomingThinkingIndicatorPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6349,6 +6427,7 @@ impl crate::object::Object for IncomingTypingIndicatorPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6359,6 +6438,7 @@ impl crate::object::Object for IncomingTypingIndicatorPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6432,6 +6512,7 @@ impl crate::object::Object for IncomingWelcomeMessagePush {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6441,6 +6522,7 @@ impl crate::object::Object for IncomingWelcomeMessagePush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6507,6 +6589,7 @@ impl crate::object::Object for LastEventOfType {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6515,6 +6598,7 @@ impl crate::object::Object for LastEventOfType {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6589,6 +6673,7 @@ impl crate::object::Object for LastThreadInfo {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6599,6 +6684,7 @@ impl crate::object::Object for LastThreadInfo {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6670,6 +6756,7 @@ impl crate::object::Object for ListChatsRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6680,6 +6767,7 @@ impl crate::object::Object for ListChatsRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6781,6 +6869,7 @@ impl crate::object::Object for ListChatsResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6792,6 +6881,7 @@ impl crate::object::Object for ListChatsResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6867,6 +6957,7 @@ impl crate::object::Object for ListGroupPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6877,6 +6968,7 @@ impl crate::object::Object for ListGroupPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -6947,6 +7039,7 @@ impl crate::object::Object for ListGroupStatusesRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -6956,6 +7049,7 @@ impl crate::object::Object for ListGroupStatusesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7025,6 +7119,7 @@ impl crate::object::Object for ListLicensePropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7034,6 +7129,7 @@ impl crate::object::Object for ListLicensePropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7139,6 +7235,7 @@ impl crate::object::Object for ListThreadsRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7151,6 +7248,7 @@ impl crate::object::Object for ListThreadsRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7256,6 +7354,7 @@ impl crate::object::Object for ListThreadsResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7267,6 +7366,7 @@ impl crate::object::Object for ListThreadsResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7404,6 +7504,7 @@ impl crate::object::Object for LoginRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7421,6 +7522,7 @@ impl crate::object::Object for LoginRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7549,6 +7651,7 @@ impl crate::object::Object for LoginResponse {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7561,6 +7664,7 @@ impl crate::object::Object for LoginResponse {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7636,6 +7740,7 @@ impl crate::object::Object for MarkEventsAsSeenRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7645,6 +7750,7 @@ impl crate::object::Object for MarkEventsAsSeenRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -7931,6 +8037,7 @@ impl crate::object::Object for QueuePositionUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -7941,6 +8048,7 @@ impl crate::object::Object for QueuePositionUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8010,6 +8118,7 @@ impl crate::object::Object for RequestEmailVerificationRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8018,6 +8127,7 @@ impl crate::object::Object for RequestEmailVerificationRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8084,6 +8194,7 @@ impl crate::object::Object for RequestWelcomeMessageRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8093,6 +8204,7 @@ impl crate::object::Object for RequestWelcomeMessageRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8190,6 +8302,7 @@ impl crate::object::Object for ResumeChatRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8201,6 +8314,7 @@ impl crate::object::Object for ResumeChatRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8351,6 +8465,7 @@ impl crate::object::Object for RichMessageEvent {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8367,6 +8482,7 @@ impl crate::object::Object for RichMessageEvent {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8456,6 +8572,7 @@ impl crate::object::Object for SendEventRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8466,6 +8583,7 @@ impl crate::object::Object for SendEventRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8548,6 +8666,7 @@ impl crate::object::Object for SendGreetingButtonClickedRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8557,6 +8676,7 @@ impl crate::object::Object for SendGreetingButtonClickedRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8654,6 +8774,7 @@ impl crate::object::Object for SendRichMessagePostbackRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8665,6 +8786,7 @@ impl crate::object::Object for SendRichMessagePostbackRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8746,6 +8868,7 @@ impl crate::object::Object for SendSneakPeekRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8755,6 +8878,7 @@ impl crate::object::Object for SendSneakPeekRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8833,6 +8957,7 @@ impl crate::object::Object for SetCustomerSessionFieldsRequest {
     fn slots() -> Self::Slots {
         (None,)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8841,6 +8966,7 @@ impl crate::object::Object for SetCustomerSessionFieldsRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -8925,6 +9051,7 @@ impl crate::object::Object for StartChatRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -8936,6 +9063,7 @@ impl crate::object::Object for StartChatRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9283,6 +9411,7 @@ impl crate::object::Object for Thread {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9300,6 +9429,7 @@ impl crate::object::Object for Thread {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9393,6 +9523,7 @@ impl crate::object::Object for ThreadPropertiesDeletedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9403,6 +9534,7 @@ impl crate::object::Object for ThreadPropertiesDeletedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9486,6 +9618,7 @@ impl crate::object::Object for ThreadPropertiesUpdatedPush {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9496,6 +9629,7 @@ impl crate::object::Object for ThreadPropertiesUpdatedPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9572,6 +9706,7 @@ impl crate::object::Object for UpdateChatPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9581,6 +9716,7 @@ impl crate::object::Object for UpdateChatPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9659,6 +9795,7 @@ impl crate::object::Object for UpdateCustomerPageRequest {
     fn slots() -> Self::Slots {
         (None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9668,6 +9805,7 @@ impl crate::object::Object for UpdateCustomerPageRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9780,6 +9918,7 @@ impl crate::object::Object for UpdateCustomerRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9795,6 +9934,7 @@ impl crate::object::Object for UpdateCustomerRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -9904,6 +10044,7 @@ impl crate::object::Object for UpdateEventPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -9915,6 +10056,7 @@ impl crate::object::Object for UpdateEventPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10007,6 +10149,7 @@ impl crate::object::Object for UpdateThreadPropertiesRequest {
     fn slots() -> Self::Slots {
         (None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10017,6 +10160,7 @@ impl crate::object::Object for UpdateThreadPropertiesRequest {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10128,6 +10272,7 @@ impl crate::object::Object for UserAddedToChatPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10140,6 +10285,7 @@ impl crate::object::Object for UserAddedToChatPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
@@ -10247,6 +10393,7 @@ impl crate::object::Object for UserRemovedFromChatPush {
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
     }
+    #[inline]
     fn index(key: &str) -> Option<usize> {
         Some(
             match key {
@@ -10259,6 +10406,7 @@ impl crate::object::Object for UserRemovedFromChatPush {
             },
         )
     }
+    #[inline]
     fn read<'de, A: serde::de::MapAccess<'de>>(
         s: &mut Self::Slots,
         index: usize,
