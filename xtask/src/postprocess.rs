@@ -711,7 +711,11 @@ fn struct_extras(s: &syn::ItemStruct) -> TokenStream {
             };
             let visit = visit(&visits);
             let object = if has_extra(fields) {
-                let known: Vec<&syn::Field> = fields.named.iter().filter(|f| f.ident.as_ref().is_some_and(|i| i != "extra")).collect();
+                let known: Vec<&syn::Field> = fields
+                    .named
+                    .iter()
+                    .filter(|f| f.ident.as_ref().is_some_and(|i| i != "extra"))
+                    .collect();
                 object_impl(ident, &known)
             } else {
                 quote!()
@@ -779,7 +783,11 @@ fn object_impl(ident: &Ident, known: &[&syn::Field]) -> TokenStream {
     let nones = known.iter().map(|_| quote!(::std::option::Option::None));
     let (index, read) = if known.is_empty() {
         (
-            quote!(fn index(_: &str) -> ::std::option::Option<usize> { ::std::option::Option::None }),
+            quote!(
+                fn index(_: &str) -> ::std::option::Option<usize> {
+                    ::std::option::Option::None
+                }
+            ),
             quote! {
                 fn read<'de, A: ::serde::de::MapAccess<'de>>(_: &mut (), _: usize, _: &mut A) -> ::std::result::Result<bool, A::Error> {
                     ::std::result::Result::Ok(false)
@@ -809,13 +817,14 @@ fn object_impl(ident: &Ident, known: &[&syn::Field]) -> TokenStream {
         )
     };
     let finish_arg = if known.is_empty() { quote!(_) } else { quote!(s) };
+    let slots = if known.is_empty() { quote!() } else { quote!((#(#nones,)*)) };
     quote! {
         impl crate::object::Object for #ident {
             const EXPECTING: &'static str = #expecting;
             const FIELDS: &'static [&'static str] = &[#(#wires),*];
             type Slots = (#(#slot_types,)*);
             fn slots() -> Self::Slots {
-                (#(#nones,)*)
+                #slots
             }
             #index
             #read

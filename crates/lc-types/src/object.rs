@@ -12,7 +12,6 @@ use std::marker::PhantomData;
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-
 /// What a generated struct tells [`decode`]: its fields, where their values go while the object
 /// is read, and how the struct is built from them at the end.
 #[doc(hidden)]

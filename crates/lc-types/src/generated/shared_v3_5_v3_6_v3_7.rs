@@ -18,9 +18,7 @@ impl crate::object::Object for AcceptGreetingResponse {
     const EXPECTING: &'static str = "struct AcceptGreetingResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -402,9 +400,7 @@ impl crate::object::Object for CancelGreetingResponse {
     const EXPECTING: &'static str = "struct CancelGreetingResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -656,9 +652,7 @@ impl crate::object::Object for CheckGoalsResponse {
     const EXPECTING: &'static str = "struct CheckGoalsResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -1567,9 +1561,7 @@ impl crate::object::Object for DeactivateChatResponse {
     const EXPECTING: &'static str = "struct DeactivateChatResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -1614,9 +1606,7 @@ impl crate::object::Object for DeleteChatPropertiesResponse {
     const EXPECTING: &'static str = "struct DeleteChatPropertiesResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -1661,9 +1651,7 @@ impl crate::object::Object for DeleteEventPropertiesResponse {
     const EXPECTING: &'static str = "struct DeleteEventPropertiesResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -1708,9 +1696,7 @@ impl crate::object::Object for DeleteThreadPropertiesResponse {
     const EXPECTING: &'static str = "struct DeleteThreadPropertiesResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -4395,9 +4381,7 @@ impl crate::object::Object for MarkEventsAsSeenResponse {
     const EXPECTING: &'static str = "struct MarkEventsAsSeenResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -4518,9 +4502,7 @@ impl crate::object::Object for PingResponse {
     const EXPECTING: &'static str = "struct PingResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -4817,9 +4799,7 @@ impl crate::object::Object for RequestEmailVerificationResponse {
     const EXPECTING: &'static str = "struct RequestEmailVerificationResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -5140,9 +5120,7 @@ impl crate::object::Object for SendRichMessagePostbackResponse {
     const EXPECTING: &'static str = "struct SendRichMessagePostbackResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -5187,9 +5165,7 @@ impl crate::object::Object for SendSneakPeekResponse {
     const EXPECTING: &'static str = "struct SendSneakPeekResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -5257,9 +5233,7 @@ impl crate::object::Object for SetCustomerSessionFieldsResponse {
     const EXPECTING: &'static str = "struct SetCustomerSessionFieldsResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -6173,9 +6147,7 @@ impl crate::object::Object for UpdateChatPropertiesResponse {
     const EXPECTING: &'static str = "struct UpdateChatPropertiesResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -6220,9 +6192,7 @@ impl crate::object::Object for UpdateCustomerResponse {
     const EXPECTING: &'static str = "struct UpdateCustomerResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -6267,9 +6237,7 @@ impl crate::object::Object for UpdateEventPropertiesResponse {
     const EXPECTING: &'static str = "struct UpdateEventPropertiesResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -6314,9 +6282,7 @@ impl crate::object::Object for UpdateThreadPropertiesResponse {
     const EXPECTING: &'static str = "struct UpdateThreadPropertiesResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }

@@ -925,9 +925,7 @@ impl crate::object::Object for DeleteEventResponse {
     const EXPECTING: &'static str = "struct DeleteEventResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -3579,9 +3577,7 @@ impl crate::object::Object for SendGreetingButtonClickedResponse {
     const EXPECTING: &'static str = "struct SendGreetingButtonClickedResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }

@@ -5384,9 +5384,7 @@ impl crate::object::Object for GetCustomerRequest {
     const EXPECTING: &'static str = "struct GetCustomerRequest";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -5892,9 +5890,7 @@ impl crate::object::Object for GetPredictedAgentRequest {
     const EXPECTING: &'static str = "struct GetPredictedAgentRequest";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -8938,9 +8934,7 @@ impl crate::object::Object for PingRequest {
     const EXPECTING: &'static str = "struct PingRequest";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -11131,9 +11125,7 @@ impl crate::object::Object for UpdateCustomerPageResponse {
     const EXPECTING: &'static str = "struct UpdateCustomerPageResponse";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }

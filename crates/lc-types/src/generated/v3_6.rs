@@ -5003,9 +5003,7 @@ impl crate::object::Object for GetCustomerRequest {
     const EXPECTING: &'static str = "struct GetCustomerRequest";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -5344,9 +5342,7 @@ impl crate::object::Object for GetPredictedAgentRequest {
     const EXPECTING: &'static str = "struct GetPredictedAgentRequest";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -8095,9 +8091,7 @@ impl crate::object::Object for PingRequest {
     const EXPECTING: &'static str = "struct PingRequest";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }

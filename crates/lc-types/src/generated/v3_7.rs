@@ -4937,9 +4937,7 @@ impl crate::object::Object for GetCustomerRequest {
     const EXPECTING: &'static str = "struct GetCustomerRequest";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
@@ -7950,9 +7948,7 @@ impl crate::object::Object for PingRequest {
     const EXPECTING: &'static str = "struct PingRequest";
     const FIELDS: &'static [&'static str] = &[];
     type Slots = ();
-    fn slots() -> Self::Slots {
-        ()
-    }
+    fn slots() -> Self::Slots {}
     fn index(_: &str) -> Option<usize> {
         None
     }
