@@ -106,3 +106,47 @@ impl<'de, T: Object> Visitor<'de> for FieldSeed<T> {
         Ok(T::index(&v).ok_or(v))
     }
 }
+
+#[cfg(all(test, feature = "v3_6"))]
+mod tests {
+    use serde_json::{json, Value};
+
+    use crate::v3_6::Chat;
+
+    #[test]
+    fn absent_null_and_present_stay_apart_and_unknowns_are_kept() {
+        let absent: Chat = crate::from_str(r#"{"id":"C","users":[]}"#).unwrap();
+        assert_eq!(absent.thread, None);
+        assert_eq!(absent.access, None);
+        let null: Chat = crate::from_str(r#"{"id":"C","users":[],"thread":null,"access":null}"#).unwrap();
+        assert_eq!(null.thread, Some(None));
+        // A plain optional field reads `null` as absent, as derived impls did.
+        assert_eq!(null.access, None);
+        let text = r#"{"z":1,"id":"C\u0041","users":[],"new\"key":{"a":[null]},"thread":null}"#;
+        let chat: Chat = crate::from_str(text).unwrap();
+        assert_eq!(chat.id, "CA");
+        assert_eq!(chat.extra["new\"key"], json!({"a": [null]}));
+        assert_eq!(serde_json::to_value(&chat).unwrap(), serde_json::from_str::<Value>(text).unwrap());
+        for decoded in [
+            crate::from_value::<Chat>(serde_json::from_str(text).unwrap()).unwrap(),
+            serde_json::from_str(text).unwrap(),
+        ] {
+            assert_eq!(decoded, chat);
+        }
+    }
+
+    #[test]
+    fn errors_are_serdes_own_at_the_object() {
+        let err = crate::from_str::<Chat>(r#"{"id":"C"}"#).unwrap_err();
+        assert_eq!((err.path(), err.message()), (".", "missing field `users`"));
+        let err = crate::from_str::<Chat>(r#"{"id":"C","users":[],"id":"D"}"#).unwrap_err();
+        assert_eq!((err.path(), err.message()), (".", "duplicate field `id`"));
+        let err = crate::from_str::<Chat>(r#"{"id":"C","users":[],"access":{"group_ids":"x"}}"#).unwrap_err();
+        assert_eq!(err.path(), "access.group_ids");
+        let err = crate::from_str::<Chat>("[1]").unwrap_err();
+        assert_eq!(err.message(), "invalid type: sequence, expected struct Chat");
+        let err = crate::from_value::<Chat>(json!({"id": 5, "users": []})).unwrap_err();
+        assert_eq!((err.path(), err.line(), err.column()), ("id", 0, 0));
+        assert_eq!(err.message(), "invalid type: integer `5`, expected a string");
+    }
+}
