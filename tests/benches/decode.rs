@@ -2,7 +2,8 @@
 //! one process: `cargo bench -p lc-tests --bench decode` (add `-- --rounds 15` for more rounds,
 //! `-- --only push` to run one case: `push`, `push_in_order`, `frame`, `list_threads` or
 //! `encode`, e.g. under a
-//! profiler; `-- --profile N` decodes only the push in LiveChat's key order, N times, typed).
+//! profiler; `-- --profile N` decodes only the push in LiveChat's key order, N times, typed, or
+//! with `--decoder value` / `--decoder validate` as a `Value` / validate-only).
 //!
 //! Each case runs its three (or two) decoders interleaved, round after round, so machine noise
 //! hits them alike; it prints the median time per operation and the ratios. Before timing, every
@@ -207,8 +208,15 @@ fn main() {
 
     // `--profile N`: only the typed decode of the push in LiveChat's order, N times (for profilers).
     if let Some(n) = arg("--profile").and_then(|n| n.parse::<u64>().ok()) {
+        // `--decoder value` or `--decoder validate`: the same N times with that decoder instead,
+        // to compare instruction counts (e.g. under `valgrind --tool=callgrind`).
+        let decoder = arg("--decoder");
         for _ in 0..n {
-            black_box(AnyPush::decode("incoming_event", black_box(&ordered)).unwrap());
+            match decoder.as_deref() {
+                Some("value") => drop(black_box(serde_json::from_str::<Value>(black_box(&ordered)).unwrap())),
+                Some("validate") => drop(black_box(serde_json::from_str::<IgnoredAny>(black_box(&ordered)).unwrap())),
+                _ => drop(black_box(AnyPush::decode("incoming_event", black_box(&ordered)).unwrap())),
+            }
         }
         return;
     }

@@ -181,6 +181,9 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
                 {
                     add_derive(&mut s.attrs, quote!(Default));
                 }
+                if has_extra(fields) {
+                    remove_derive(&mut s.attrs, "Deserialize");
+                }
             }
         }
     }
@@ -240,6 +243,26 @@ fn add_derive(attrs: &mut [Attribute], derive: TokenStream) {
             }
         }
     }
+}
+
+/// Drops `name` (however qualified) from the `#[derive(..)]` lists.
+fn remove_derive(attrs: &mut [Attribute], name: &str) {
+    for a in attrs.iter_mut() {
+        if a.path().is_ident("derive") {
+            if let syn::Meta::List(list) = &mut a.meta {
+                let Ok(paths) = list.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated) else {
+                    continue;
+                };
+                let kept = paths.into_iter().filter(|p| p.segments.last().is_none_or(|s| s.ident != name));
+                list.tokens = quote!(#(#kept),*);
+            }
+        }
+    }
+}
+
+/// Whether a struct has the `extra` map of unknown fields (then it gets [`object_impl`]).
+fn has_extra(fields: &syn::FieldsNamed) -> bool {
+    fields.named.iter().any(|f| f.ident.as_ref().is_some_and(|i| i == "extra"))
 }
 
 fn type_name(ty: &Type) -> Option<String> {
@@ -435,14 +458,16 @@ fn open_enum(name: &str, e: &StringEnum) -> TokenStream {
 fn empty_object(name: &str, description: &str) -> TokenStream {
     let ident = format_ident!("{name}");
     let doc = lit(description);
+    let object = object_impl(&ident, &[]);
     quote! {
         #[doc = #doc]
-        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+        #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
         pub struct #ident {
             /// Fields this version of the schema does not know, kept and re-emitted.
             #[serde(flatten)]
             pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         }
+        #object
         impl crate::Unknowns for #ident {
             fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
                 path.report_fields(&self.extra, found);
@@ -685,11 +710,22 @@ fn struct_extras(s: &syn::ItemStruct) -> TokenStream {
                 }
             };
             let visit = visit(&visits);
+            let object = if has_extra(fields) {
+                let known: Vec<&syn::Field> = fields
+                    .named
+                    .iter()
+                    .filter(|f| f.ident.as_ref().is_some_and(|i| i != "extra"))
+                    .collect();
+                object_impl(ident, &known)
+            } else {
+                quote!()
+            };
             quote! {
                 #new
                 impl crate::Unknowns for #ident {
                     #visit
                 }
+                #object
             }
         }
         Fields::Unnamed(fields) => {
@@ -706,5 +742,100 @@ fn struct_extras(s: &syn::ItemStruct) -> TokenStream {
             }
         }
         Fields::Unit => quote!(),
+    }
+}
+
+/// The `Deserialize` impl of a struct with an `extra` map, through the one generic loop of
+/// `lc_types::object` (instead of a derived impl per struct, which buffers every unknown field
+/// for `flatten` and is much more code): the known fields (`known`, all but `extra`) by wire
+/// name, their slots, and how the struct is built from them. A required field that is missing is
+/// serde's `missing field` error; an `Option` field that is missing is `None` (as derived impls
+/// do), a double option (`crate::double_option`) is `None` when absent and `Some(None)` for `null`.
+fn object_impl(ident: &Ident, known: &[&syn::Field]) -> TokenStream {
+    let expecting = lit(&format!("struct {ident}"));
+    let mut wires = Vec::new();
+    let mut slot_types = Vec::new();
+    let mut index_arms = Vec::new();
+    let mut read_arms = Vec::new();
+    let mut inits = Vec::new();
+    for (i, f) in known.iter().enumerate() {
+        let fi = f.ident.as_ref().expect("named");
+        let wire = lit(&serde_rename(&f.attrs).unwrap_or_else(|| fi.to_string().trim_start_matches("r#").to_owned()));
+        let ty = &f.ty;
+        let n = syn::Index::from(i);
+        let double = serde_str(&f.attrs, "with").is_some_and(|w| w.ends_with("double_option"));
+        if double {
+            // The slot is the field: `None` absent, `Some(None)` for `null`.
+            slot_types.push(quote!(#ty));
+            inits.push(quote!(#fi: s.#n));
+        } else if option_inner(ty).is_some() {
+            slot_types.push(quote!(::std::option::Option<#ty>));
+            inits.push(quote!(#fi: s.#n.flatten()));
+        } else {
+            slot_types.push(quote!(::std::option::Option<#ty>));
+            inits.push(quote!(#fi: s.#n.ok_or(#wire)?));
+        }
+        let i = proc_macro2::Literal::usize_unsuffixed(i);
+        index_arms.push(quote!(#wire => #i,));
+        read_arms.push(quote!(#i => crate::object::slot(&mut s.#n, map),));
+        wires.push(wire);
+    }
+    let nones = known.iter().map(|_| quote!(::std::option::Option::None));
+    let (index, read) = if known.is_empty() {
+        (
+            quote!(
+                fn index(_: &str) -> ::std::option::Option<usize> {
+                    ::std::option::Option::None
+                }
+            ),
+            quote! {
+                fn read<'de, A: ::serde::de::MapAccess<'de>>(_: &mut (), _: usize, _: &mut A) -> ::std::result::Result<bool, A::Error> {
+                    ::std::result::Result::Ok(false)
+                }
+            },
+        )
+    } else {
+        (
+            quote! {
+                #[inline]
+                fn index(key: &str) -> ::std::option::Option<usize> {
+                    ::std::option::Option::Some(match key {
+                        #(#index_arms)*
+                        _ => return ::std::option::Option::None,
+                    })
+                }
+            },
+            quote! {
+                #[inline]
+                fn read<'de, A: ::serde::de::MapAccess<'de>>(s: &mut Self::Slots, index: usize, map: &mut A) -> ::std::result::Result<bool, A::Error> {
+                    match index {
+                        #(#read_arms)*
+                        _ => ::std::result::Result::Ok(false),
+                    }
+                }
+            },
+        )
+    };
+    let finish_arg = if known.is_empty() { quote!(_) } else { quote!(s) };
+    let slots = if known.is_empty() { quote!() } else { quote!((#(#nones,)*)) };
+    quote! {
+        impl crate::object::Object for #ident {
+            const EXPECTING: &'static str = #expecting;
+            const FIELDS: &'static [&'static str] = &[#(#wires),*];
+            type Slots = (#(#slot_types,)*);
+            fn slots() -> Self::Slots {
+                #slots
+            }
+            #index
+            #read
+            fn finish(#finish_arg: Self::Slots, extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>) -> ::std::result::Result<Self, &'static str> {
+                ::std::result::Result::Ok(Self { #(#inits,)* extra })
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for #ident {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                crate::object::decode(deserializer)
+            }
+        }
     }
 }

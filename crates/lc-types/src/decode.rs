@@ -114,7 +114,14 @@ fn split_nested(outer: &str, message: String) -> (String, String) {
 /// (a field before a union's tag), so that the path inside the value survives into the outer
 /// [`DecodeError`].
 pub(crate) fn nested_at(key: &str, path: &serde_path_to_error::Path, error: &serde_json::Error) -> String {
-    let (inner, text) = split_nested(&path.to_string(), error.to_string());
+    // The position inside the buffered value means nothing to the reader of the whole input.
+    let mut message = error.to_string();
+    if error.line() != 0 {
+        if let Some(cut) = message.rfind(" at line ") {
+            message.truncate(cut);
+        }
+    }
+    let (inner, text) = split_nested(&path.to_string(), message);
     format!("{NESTED}{}{NESTED}{text}", join(key, &inner))
 }
 
@@ -150,15 +157,15 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
 /// keep the fields that come before their tag.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Pass {
-    /// No pass of ours (e.g. `serde_json::from_str` called directly), or the fast pass over a
-    /// `Value`: fields are kept as values.
+    /// No pass of ours (e.g. `serde_json::from_value` called directly): fields are kept as
+    /// values.
     Values,
     /// The fast pass of [`from_str`] and [`from_slice`], over text it may borrow from: fields are
     /// kept as raw JSON. Should a type on the way not allow that, the fast pass fails and the
     /// second pass decides.
     BorrowedText,
-    /// The second pass after a fast decode failed: fields are kept as values, and the path of a
-    /// failure inside them is kept too.
+    /// The second pass after a fast decode failed, over the same text: fields are kept as raw
+    /// JSON too, and the path of a failure inside them is kept.
     TrackingPaths,
 }
 
@@ -190,11 +197,14 @@ fn from_reader<'de, R: serde_json::de::Read<'de>, T: DeserializeOwned>(read: R, 
     })
 }
 
-/// Decodes `T` from an already parsed JSON value; see [`from_str`].
+/// Decodes `T` from an already parsed JSON value; see [`from_str`]. The error has no line and
+/// column (0), and its raw text is the value's compact JSON.
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
-    in_pass(Pass::Values, || T::deserialize(&value)).or_else(|_| {
-        in_pass(Pass::TrackingPaths, || serde_path_to_error::deserialize(&value))
-            .map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), value.to_string()))
+    // Through the value's text: every input then decodes through one deserializer (text), so the
+    // generated types are compiled for it alone, not also for `Value` and a path-tracking `Value`.
+    from_str(&value.to_string()).map_err(|mut e| {
+        (e.line, e.column) = (0, 0);
+        e
     })
 }
 

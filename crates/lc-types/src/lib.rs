@@ -87,6 +87,8 @@ mod error;
 mod frame;
 mod generated;
 pub mod limits;
+#[doc(hidden)]
+pub mod object;
 mod open;
 pub mod region;
 mod timestamp;

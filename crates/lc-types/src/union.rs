@@ -50,8 +50,8 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
         // maps writes `type` nearly last) are kept, to be given to the member after the tag
         // picked it; the rest streams. Decoding from text borrows them as raw JSON (checked, not
         // parsed); otherwise they are kept as values.
-        let raw = crate::decode::pass() == crate::decode::Pass::BorrowedText;
-        let mut before = Vec::with_capacity(8);
+        let raw = crate::decode::pass() != crate::decode::Pass::Values;
+        let mut before = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key != U::TAG {
                 let value = match raw {
@@ -61,10 +61,21 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
                 before.push((key, value));
                 continue;
             }
-            let tag: Value = map.next_value()?;
-            if let Some((index, keeps_tag)) = tag.as_str().and_then(U::member) {
+            // From text, a plain string tag is looked at where it lies, not copied.
+            let (plain, tag) = match raw {
+                true => {
+                    let text = map.next_value::<&'de RawValue>()?.get();
+                    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+                        Some(plain) if !plain.contains('\\') => (Some(plain), None),
+                        _ => (None, Some(serde_json::from_str::<Value>(text).map_err(de::Error::custom)?)),
+                    }
+                }
+                false => (None, Some(map.next_value::<Value>()?)),
+            };
+            let name = plain.or_else(|| tag.as_ref().and_then(Value::as_str));
+            if let Some((index, keeps_tag)) = name.and_then(U::member) {
                 let tag = match keeps_tag {
-                    true => Some(tag.as_str().unwrap_or_default().to_owned()),
+                    true => name.map(str::to_owned),
                     false => None,
                 };
                 let rest = Rest {
@@ -78,6 +89,10 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
             }
             // A tag this version does not know: keep the whole object.
             let mut object = values(before)?;
+            let tag = match (plain, tag) {
+                (Some(plain), _) => Value::String(plain.to_owned()),
+                (None, tag) => tag.unwrap_or_default(),
+            };
             object.insert(U::TAG.to_owned(), tag);
             while let Some((key, value)) = map.next_entry::<String, Value>()? {
                 object.insert(key, value);
@@ -112,17 +127,22 @@ fn values<E: de::Error>(fields: Vec<(Cow<'_, str>, Buffered<'_>)>) -> Result<Map
 
 /// Decodes a buffered `value` with `seed` (a field that came before the union's tag), keeping
 /// the path inside the value when this is the pass that looks for a failure's path.
+///
+/// Raw JSON is decoded by the same kind of deserializer as the whole input (text), so that the
+/// generated types are compiled for one deserializer (and one path-tracking one) only.
 fn replay<'de, V: DeserializeSeed<'de>, E: de::Error>(key: &str, value: Buffered<'de>, seed: V) -> Result<V::Value, E> {
-    let value = match value {
-        Buffered::Raw(raw) => return seed.deserialize(raw).map_err(E::custom),
-        Buffered::Value(value) => value,
-    };
-    if crate::decode::pass() == crate::decode::Pass::TrackingPaths {
-        let mut track = serde_path_to_error::Track::new();
-        seed.deserialize(serde_path_to_error::Deserializer::new(value, &mut track))
-            .map_err(|e| E::custom(crate::decode::nested_at(key, &track.path(), &e)))
-    } else {
-        seed.deserialize(value).map_err(E::custom)
+    match value {
+        Buffered::Raw(raw) => {
+            let mut de = serde_json::Deserializer::from_str(raw.get());
+            if crate::decode::pass() == crate::decode::Pass::TrackingPaths {
+                let mut track = serde_path_to_error::Track::new();
+                seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
+                    .map_err(|e| E::custom(crate::decode::nested_at(key, &track.path(), &e)))
+            } else {
+                seed.deserialize(&mut de).map_err(E::custom)
+            }
+        }
+        Buffered::Value(value) => seed.deserialize(value).map_err(E::custom),
     }
 }
 
@@ -184,7 +204,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Rest<'de, A> {
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
         if let Some(tag) = self.tag.take() {
             self.pending = Pending::Tag(tag);
-            return seed.deserialize(StrDeserializer::new(self.tag_field)).map(Some);
+            return seed.deserialize(BorrowedStrDeserializer::new(self.tag_field)).map(Some);
         }
         if let Some((key, value)) = self.before.next() {
             let key_seen = match &key {

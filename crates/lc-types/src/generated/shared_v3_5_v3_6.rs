@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::shared_v3_5_v3_6_v3_7::Access;
 use super::shared_v3_5_v3_6_v3_7::Properties;
 /// Summary of a chat's newest thread, without its events.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct LastThreadSummary {
     /// Who can see the thread.
@@ -63,5 +63,80 @@ impl crate::Unknowns for LastThreadSummary {
             |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
         );
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for LastThreadSummary {
+    const EXPECTING: &'static str = "struct LastThreadSummary";
+    const FIELDS: &'static [&'static str] = &[
+        "access",
+        "active",
+        "created_at",
+        "id",
+        "properties",
+        "tags",
+        "user_ids",
+    ];
+    type Slots = (
+        Option<Option<Access>>,
+        Option<Option<bool>>,
+        Option<Option<crate::Timestamp>>,
+        Option<String>,
+        Option<Option<Properties>>,
+        Option<Option<Vec<String>>>,
+        Option<Option<Vec<String>>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "access" => 0,
+                "active" => 1,
+                "created_at" => 2,
+                "id" => 3,
+                "properties" => 4,
+                "tags" => 5,
+                "user_ids" => 6,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            access: s.0.flatten(),
+            active: s.1.flatten(),
+            created_at: s.2.flatten(),
+            id: s.3.ok_or("id")?,
+            properties: s.4.flatten(),
+            tags: s.5.flatten(),
+            user_ids: s.6.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for LastThreadSummary {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }

@@ -7,12 +7,38 @@ use std::collections::BTreeMap;
 /// Answer to `accept_greeting`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `accept_greeting`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#accept-greeting), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#accept-greeting), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#accept-greeting).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct AcceptGreetingResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for AcceptGreetingResponse {
+    const EXPECTING: &'static str = "struct AcceptGreetingResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for AcceptGreetingResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for AcceptGreetingResponse {
     fn visit_unknowns(
@@ -24,7 +50,7 @@ impl crate::Unknowns for AcceptGreetingResponse {
     }
 }
 /// Which agents may see a chat or thread: the groups (and, rarely, individual agents) it is visible to.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Access {
     /// IDs of individual agents with access. Not in the customer docs, but the JS SDK models it; usually absent.
@@ -53,6 +79,50 @@ impl crate::Unknowns for Access {
         found: &mut dyn FnMut(crate::Unknown),
     ) {
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for Access {
+    const EXPECTING: &'static str = "struct Access";
+    const FIELDS: &'static [&'static str] = &["agent_ids", "group_ids"];
+    type Slots = (Option<Option<Vec<String>>>, Option<Vec<i64>>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "agent_ids" => 0,
+                "group_ids" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            agent_ids: s.0.flatten(),
+            group_ids: s.1.ok_or("group_ids")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for Access {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 impl From<GetLocalizationResponse> for BTreeMap<String, String> {
@@ -319,12 +389,38 @@ impl crate::Unknowns for ButtonType {
 /// Answer to `cancel_greeting`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `cancel_greeting`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#cancel-greeting), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#cancel-greeting), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#cancel-greeting).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct CancelGreetingResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for CancelGreetingResponse {
+    const EXPECTING: &'static str = "struct CancelGreetingResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for CancelGreetingResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for CancelGreetingResponse {
     fn visit_unknowns(
@@ -468,7 +564,7 @@ impl crate::Unknowns for ChatTransferredReason {
     }
 }
 /// A chat the customer takes part in.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChatUnreadStatus {
     /// ID of the chat.
@@ -498,15 +594,85 @@ impl crate::Unknowns for ChatUnreadStatus {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ChatUnreadStatus {
+    const EXPECTING: &'static str = "struct ChatUnreadStatus";
+    const FIELDS: &'static [&'static str] = &["chat_id", "has_unread_events"];
+    type Slots = (Option<String>, Option<bool>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "has_unread_events" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            has_unread_events: s.1.ok_or("has_unread_events")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ChatUnreadStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Answer to `check_goals`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `check_goals`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#check-goals), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#check-goals), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#check-goals).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct CheckGoalsResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for CheckGoalsResponse {
+    const EXPECTING: &'static str = "struct CheckGoalsResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for CheckGoalsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for CheckGoalsResponse {
     fn visit_unknowns(
@@ -518,7 +684,7 @@ impl crate::Unknowns for CheckGoalsResponse {
     }
 }
 /// An answered multiple-choice field (`checkbox`).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CheckboxFilledFormField {
     /// The options the customer ticked.
@@ -556,8 +722,55 @@ impl crate::Unknowns for CheckboxFilledFormField {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for CheckboxFilledFormField {
+    const EXPECTING: &'static str = "struct CheckboxFilledFormField";
+    const FIELDS: &'static [&'static str] = &["answers", "id", "label"];
+    type Slots = (Option<Option<Vec<FormAnswer>>>, Option<String>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "answers" => 0,
+                "id" => 1,
+                "label" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            answers: s.0.flatten(),
+            id: s.1.ok_or("id")?,
+            label: s.2.ok_or("label")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for CheckboxFilledFormField {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// An answered single-choice field (`radio`, `select`).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChoiceFilledFormField {
     /// The chosen option.
@@ -602,6 +815,61 @@ impl crate::Unknowns for ChoiceFilledFormField {
         );
         path.field("type", |p| crate::Unknowns::visit_unknowns(&self.type_, p, found));
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for ChoiceFilledFormField {
+    const EXPECTING: &'static str = "struct ChoiceFilledFormField";
+    const FIELDS: &'static [&'static str] = &["answer", "id", "label", "type"];
+    type Slots = (
+        Option<FormAnswer>,
+        Option<String>,
+        Option<String>,
+        Option<ChoiceFilledFormFieldType>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "answer" => 0,
+                "id" => 1,
+                "label" => 2,
+                "type" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            answer: s.0.ok_or("answer")?,
+            id: s.1.ok_or("id")?,
+            label: s.2.ok_or("label")?,
+            type_: s.3.ok_or("type")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ChoiceFilledFormField {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// Kind of single-choice field.
@@ -719,7 +987,7 @@ impl crate::Unknowns for ChoiceFilledFormFieldType {
     }
 }
 /// Identifies the client application that connects.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct ClientApplication {
     /// Channel the application represents (free-form string).
@@ -744,8 +1012,59 @@ impl crate::Unknowns for ClientApplication {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ClientApplication {
+    const EXPECTING: &'static str = "struct ClientApplication";
+    const FIELDS: &'static [&'static str] = &["channel_type", "name", "version"];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "channel_type" => 0,
+                "name" => 1,
+                "version" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            channel_type: s.0.flatten(),
+            name: s.1.flatten(),
+            version: s.2.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ClientApplication {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Properties relevant to the widget.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ConfigurationProperties {
     /// Properties of the group.
@@ -780,8 +1099,52 @@ impl crate::Unknowns for ConfigurationProperties {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ConfigurationProperties {
+    const EXPECTING: &'static str = "struct ConfigurationProperties";
+    const FIELDS: &'static [&'static str] = &["group", "license"];
+    type Slots = (Option<Properties>, Option<Properties>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "group" => 0,
+                "license" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            group: s.0.ok_or("group")?,
+            license: s.1.ok_or("license")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ConfigurationProperties {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// An event with an application-defined payload.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CustomEvent {
     /// ID of the user who sent the event.
@@ -840,8 +1203,83 @@ impl crate::Unknowns for CustomEvent {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for CustomEvent {
+    const EXPECTING: &'static str = "struct CustomEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "author_id",
+        "content",
+        "created_at",
+        "custom_id",
+        "id",
+        "properties",
+        "recipients",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<Value>>,
+        Option<crate::Timestamp>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "author_id" => 0,
+                "content" => 1,
+                "created_at" => 2,
+                "custom_id" => 3,
+                "id" => 4,
+                "properties" => 5,
+                "recipients" => 6,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            author_id: s.0.flatten(),
+            content: s.1.flatten(),
+            created_at: s.2.ok_or("created_at")?,
+            custom_id: s.3.flatten(),
+            id: s.4.flatten(),
+            properties: s.5.flatten(),
+            recipients: s.6.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for CustomEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// An event with an application-defined payload.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct CustomEventInput {
     /// The payload you define; a JSON object.
@@ -877,8 +1315,68 @@ impl crate::Unknowns for CustomEventInput {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for CustomEventInput {
+    const EXPECTING: &'static str = "struct CustomEventInput";
+    const FIELDS: &'static [&'static str] = &[
+        "content",
+        "custom_id",
+        "properties",
+        "recipients",
+    ];
+    type Slots = (
+        Option<Option<Map<String, Value>>>,
+        Option<Option<String>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "content" => 0,
+                "custom_id" => 1,
+                "properties" => 2,
+                "recipients" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            content: s.0.flatten(),
+            custom_id: s.1.flatten(),
+            properties: s.2.flatten(),
+            recipients: s.3.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for CustomEventInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// The web page the customer is currently on.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct CustomerPage {
     /// Title of the page.
@@ -900,8 +1398,52 @@ impl crate::Unknowns for CustomerPage {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for CustomerPage {
+    const EXPECTING: &'static str = "struct CustomerPage";
+    const FIELDS: &'static [&'static str] = &["title", "url"];
+    type Slots = (Option<Option<String>>, Option<Option<String>>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "title" => 0,
+                "url" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            title: s.0.flatten(),
+            url: s.1.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for CustomerPage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Counters about the customer's history (login.customer.statistics, get_customer). Each counter is absent when the server does not report it.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct CustomerStatistics {
     /// Number of chats the customer has had.
@@ -935,15 +1477,111 @@ impl crate::Unknowns for CustomerStatistics {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for CustomerStatistics {
+    const EXPECTING: &'static str = "struct CustomerStatistics";
+    const FIELDS: &'static [&'static str] = &[
+        "chats_count",
+        "greetings_accepted_count",
+        "greetings_shown_count",
+        "page_views_count",
+        "threads_count",
+        "visits_count",
+    ];
+    type Slots = (
+        Option<Option<i64>>,
+        Option<Option<i64>>,
+        Option<Option<i64>>,
+        Option<Option<i64>>,
+        Option<Option<i64>>,
+        Option<Option<i64>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chats_count" => 0,
+                "greetings_accepted_count" => 1,
+                "greetings_shown_count" => 2,
+                "page_views_count" => 3,
+                "threads_count" => 4,
+                "visits_count" => 5,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chats_count: s.0.flatten(),
+            greetings_accepted_count: s.1.flatten(),
+            greetings_shown_count: s.2.flatten(),
+            page_views_count: s.3.flatten(),
+            threads_count: s.4.flatten(),
+            visits_count: s.5.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for CustomerStatistics {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Answer to `deactivate_chat`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `deactivate_chat`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#deactivate-chat), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#deactivate-chat), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#deactivate-chat).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct DeactivateChatResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for DeactivateChatResponse {
+    const EXPECTING: &'static str = "struct DeactivateChatResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for DeactivateChatResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for DeactivateChatResponse {
     fn visit_unknowns(
@@ -957,12 +1595,38 @@ impl crate::Unknowns for DeactivateChatResponse {
 /// Answer to `delete_chat_properties`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `delete_chat_properties`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-chat-properties), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#delete-chat-properties), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-chat-properties).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct DeleteChatPropertiesResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for DeleteChatPropertiesResponse {
+    const EXPECTING: &'static str = "struct DeleteChatPropertiesResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for DeleteChatPropertiesResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for DeleteChatPropertiesResponse {
     fn visit_unknowns(
@@ -976,12 +1640,38 @@ impl crate::Unknowns for DeleteChatPropertiesResponse {
 /// Answer to `delete_event_properties`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `delete_event_properties`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-event-properties), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#delete-event-properties), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-event-properties).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct DeleteEventPropertiesResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for DeleteEventPropertiesResponse {
+    const EXPECTING: &'static str = "struct DeleteEventPropertiesResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for DeleteEventPropertiesResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for DeleteEventPropertiesResponse {
     fn visit_unknowns(
@@ -995,12 +1685,38 @@ impl crate::Unknowns for DeleteEventPropertiesResponse {
 /// Answer to `delete_thread_properties`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `delete_thread_properties`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-thread-properties), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#delete-thread-properties), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-thread-properties).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct DeleteThreadPropertiesResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for DeleteThreadPropertiesResponse {
+    const EXPECTING: &'static str = "struct DeleteThreadPropertiesResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for DeleteThreadPropertiesResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for DeleteThreadPropertiesResponse {
     fn visit_unknowns(
@@ -1239,7 +1955,7 @@ impl DisconnectReason {
     }
 }
 /// A file shared in the chat.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FileEvent {
     /// Text describing the image; images only (3.3+).
@@ -1332,8 +2048,139 @@ impl crate::Unknowns for FileEvent {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for FileEvent {
+    const EXPECTING: &'static str = "struct FileEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "alternative_text",
+        "author_id",
+        "content_type",
+        "created_at",
+        "custom_id",
+        "height",
+        "id",
+        "name",
+        "properties",
+        "recipients",
+        "size",
+        "thumbnail2x_url",
+        "thumbnail_url",
+        "url",
+        "width",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<String>,
+        Option<crate::Timestamp>,
+        Option<Option<String>>,
+        Option<Option<i64>>,
+        Option<Option<String>>,
+        Option<String>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+        Option<Option<i64>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<String>,
+        Option<Option<i64>>,
+    );
+    fn slots() -> Self::Slots {
+        (
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "alternative_text" => 0,
+                "author_id" => 1,
+                "content_type" => 2,
+                "created_at" => 3,
+                "custom_id" => 4,
+                "height" => 5,
+                "id" => 6,
+                "name" => 7,
+                "properties" => 8,
+                "recipients" => 9,
+                "size" => 10,
+                "thumbnail2x_url" => 11,
+                "thumbnail_url" => 12,
+                "url" => 13,
+                "width" => 14,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            9 => crate::object::slot(&mut s.9, map),
+            10 => crate::object::slot(&mut s.10, map),
+            11 => crate::object::slot(&mut s.11, map),
+            12 => crate::object::slot(&mut s.12, map),
+            13 => crate::object::slot(&mut s.13, map),
+            14 => crate::object::slot(&mut s.14, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            alternative_text: s.0.flatten(),
+            author_id: s.1.flatten(),
+            content_type: s.2.ok_or("content_type")?,
+            created_at: s.3.ok_or("created_at")?,
+            custom_id: s.4.flatten(),
+            height: s.5.flatten(),
+            id: s.6.flatten(),
+            name: s.7.ok_or("name")?,
+            properties: s.8.flatten(),
+            recipients: s.9.flatten(),
+            size: s.10.flatten(),
+            thumbnail2x_url: s.11.flatten(),
+            thumbnail_url: s.12.flatten(),
+            url: s.13.ok_or("url")?,
+            width: s.14.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for FileEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A previously uploaded file to share in the chat.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FileEventInput {
     /// Text describing the image; images only (3.3+).
@@ -1384,8 +2231,73 @@ impl crate::Unknowns for FileEventInput {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for FileEventInput {
+    const EXPECTING: &'static str = "struct FileEventInput";
+    const FIELDS: &'static [&'static str] = &[
+        "alternative_text",
+        "custom_id",
+        "properties",
+        "recipients",
+        "url",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+        Option<String>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "alternative_text" => 0,
+                "custom_id" => 1,
+                "properties" => 2,
+                "recipients" => 3,
+                "url" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            alternative_text: s.0.flatten(),
+            custom_id: s.1.flatten(),
+            properties: s.2.flatten(),
+            recipients: s.3.flatten(),
+            url: s.4.ok_or("url")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for FileEventInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// The answers to a form (prechat, postchat, ticket, ...).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FilledFormEvent {
     /// ID of the user who sent the event.
@@ -1458,8 +2370,93 @@ impl crate::Unknowns for FilledFormEvent {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for FilledFormEvent {
+    const EXPECTING: &'static str = "struct FilledFormEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "author_id",
+        "created_at",
+        "custom_id",
+        "fields",
+        "form_id",
+        "form_type",
+        "id",
+        "properties",
+        "recipients",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<crate::Timestamp>,
+        Option<Option<String>>,
+        Option<Vec<FilledFormField>>,
+        Option<String>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "author_id" => 0,
+                "created_at" => 1,
+                "custom_id" => 2,
+                "fields" => 3,
+                "form_id" => 4,
+                "form_type" => 5,
+                "id" => 6,
+                "properties" => 7,
+                "recipients" => 8,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            author_id: s.0.flatten(),
+            created_at: s.1.ok_or("created_at")?,
+            custom_id: s.2.flatten(),
+            fields: s.3.ok_or("fields")?,
+            form_id: s.4.ok_or("form_id")?,
+            form_type: s.5.flatten(),
+            id: s.6.flatten(),
+            properties: s.7.flatten(),
+            recipients: s.8.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for FilledFormEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// The answers to a form, e.g. a prechat survey.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FilledFormEventInput {
     /// An ID of your choice; returned with the event.
@@ -1514,6 +2511,71 @@ impl crate::Unknowns for FilledFormEventInput {
             |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
         );
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for FilledFormEventInput {
+    const EXPECTING: &'static str = "struct FilledFormEventInput";
+    const FIELDS: &'static [&'static str] = &[
+        "custom_id",
+        "fields",
+        "form_id",
+        "properties",
+        "recipients",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Vec<FilledFormField>>,
+        Option<String>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "custom_id" => 0,
+                "fields" => 1,
+                "form_id" => 2,
+                "properties" => 3,
+                "recipients" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            custom_id: s.0.flatten(),
+            fields: s.1.ok_or("fields")?,
+            form_id: s.2.ok_or("form_id")?,
+            properties: s.3.flatten(),
+            recipients: s.4.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for FilledFormEventInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// One answered field of a filled form; its `type` decides the shape of the answer.
@@ -1683,7 +2745,7 @@ impl crate::Unknowns for FilledFormField {
     }
 }
 /// A form template: prechat, postchat or ticket form (get_form, get_configuration).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Form {
     /// The fields in display order.
@@ -1718,8 +2780,52 @@ impl crate::Unknowns for Form {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for Form {
+    const EXPECTING: &'static str = "struct Form";
+    const FIELDS: &'static [&'static str] = &["fields", "id"];
+    type Slots = (Option<Vec<FormField>>, Option<Option<String>>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "fields" => 0,
+                "id" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            fields: s.0.ok_or("fields")?,
+            id: s.1.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for Form {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// The option a customer picked in a choice field.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FormAnswer {
     /// Group the option routes to; only for `group_chooser` answers.
@@ -1753,8 +2859,55 @@ impl crate::Unknowns for FormAnswer {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for FormAnswer {
+    const EXPECTING: &'static str = "struct FormAnswer";
+    const FIELDS: &'static [&'static str] = &["group_id", "id", "label"];
+    type Slots = (Option<Option<i64>>, Option<String>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "group_id" => 0,
+                "id" => 1,
+                "label" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            group_id: s.0.flatten(),
+            id: s.1.ok_or("id")?,
+            label: s.2.ok_or("label")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for FormAnswer {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// An empty form to be filled in (3.3+); not rendered by the LiveChat widget itself.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FormEvent {
     /// ID of the user who sent the form; absent when the system generated it.
@@ -1827,8 +2980,93 @@ impl crate::Unknowns for FormEvent {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for FormEvent {
+    const EXPECTING: &'static str = "struct FormEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "author_id",
+        "created_at",
+        "custom_id",
+        "fields",
+        "form_id",
+        "form_type",
+        "id",
+        "properties",
+        "recipients",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<crate::Timestamp>,
+        Option<Option<String>>,
+        Option<Vec<FormField>>,
+        Option<String>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "author_id" => 0,
+                "created_at" => 1,
+                "custom_id" => 2,
+                "fields" => 3,
+                "form_id" => 4,
+                "form_type" => 5,
+                "id" => 6,
+                "properties" => 7,
+                "recipients" => 8,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            author_id: s.0.flatten(),
+            created_at: s.1.ok_or("created_at")?,
+            custom_id: s.2.flatten(),
+            fields: s.3.ok_or("fields")?,
+            form_id: s.4.ok_or("form_id")?,
+            form_type: s.5.flatten(),
+            id: s.6.flatten(),
+            properties: s.7.flatten(),
+            recipients: s.8.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for FormEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// An empty form to send (3.3+); the LiveChat app rejects it, custom chat clients can use it.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FormEventInput {
     /// An ID of your choice; returned with the event.
@@ -1882,8 +3120,73 @@ impl crate::Unknowns for FormEventInput {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for FormEventInput {
+    const EXPECTING: &'static str = "struct FormEventInput";
+    const FIELDS: &'static [&'static str] = &[
+        "custom_id",
+        "fields",
+        "form_id",
+        "properties",
+        "recipients",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Vec<FormField>>,
+        Option<String>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "custom_id" => 0,
+                "fields" => 1,
+                "form_id" => 2,
+                "properties" => 3,
+                "recipients" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            custom_id: s.0.flatten(),
+            fields: s.1.ok_or("fields")?,
+            form_id: s.2.ok_or("form_id")?,
+            properties: s.3.flatten(),
+            recipients: s.4.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for FormEventInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// One field of a form template.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FormField {
     /// Field ID.
@@ -1931,8 +3234,73 @@ impl crate::Unknowns for FormField {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for FormField {
+    const EXPECTING: &'static str = "struct FormField";
+    const FIELDS: &'static [&'static str] = &[
+        "id",
+        "label",
+        "options",
+        "required",
+        "type",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<String>,
+        Option<Option<Vec<FormFieldOption>>>,
+        Option<Option<bool>>,
+        Option<FormFieldType>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "id" => 0,
+                "label" => 1,
+                "options" => 2,
+                "required" => 3,
+                "type" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            id: s.0.flatten(),
+            label: s.1.ok_or("label")?,
+            options: s.2.flatten(),
+            required: s.3.flatten(),
+            type_: s.4.ok_or("type")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for FormField {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A choice offered by a `radio`, `select`, `checkbox` or `group_chooser` field.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FormFieldOption {
     /// Group the customer is routed to; only for `group_chooser` options.
@@ -1964,6 +3332,53 @@ impl crate::Unknowns for FormFieldOption {
         found: &mut dyn FnMut(crate::Unknown),
     ) {
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for FormFieldOption {
+    const EXPECTING: &'static str = "struct FormFieldOption";
+    const FIELDS: &'static [&'static str] = &["group_id", "id", "label"];
+    type Slots = (Option<Option<i64>>, Option<String>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "group_id" => 0,
+                "id" => 1,
+                "label" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            group_id: s.0.flatten(),
+            id: s.1.ok_or("id")?,
+            label: s.2.ok_or("label")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for FormFieldOption {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// Kind of form field. `header` is static text with no answer; `name`, `email`, `question`, `textarea`, `subject` (3.3+, ticket forms) take text; `radio`, `select`, `group_chooser` take one option; `checkbox` takes several.
@@ -2244,7 +3659,7 @@ impl crate::Unknowns for FormType {
 /// Static configuration of the widget for a group.
 ///
 /// API reference of `get_configuration`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-configuration), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#get-configuration), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-configuration).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GetConfigurationResponse {
     /// Domains the widget may run on.
@@ -2309,10 +3724,80 @@ impl crate::Unknowns for GetConfigurationResponse {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GetConfigurationResponse {
+    const EXPECTING: &'static str = "struct GetConfigurationResponse";
+    const FIELDS: &'static [&'static str] = &[
+        "allowed_domains",
+        "buttons",
+        "integrations",
+        "prechat_form",
+        "properties",
+        "ticket_form",
+    ];
+    type Slots = (
+        Option<Option<Vec<String>>>,
+        Option<Vec<WidgetButton>>,
+        Option<Value>,
+        Option<Option<Form>>,
+        Option<ConfigurationProperties>,
+        Option<Option<Form>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "allowed_domains" => 0,
+                "buttons" => 1,
+                "integrations" => 2,
+                "prechat_form" => 3,
+                "properties" => 4,
+                "ticket_form" => 5,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            allowed_domains: s.0.flatten(),
+            buttons: s.1.ok_or("buttons")?,
+            integrations: s.2.ok_or("integrations")?,
+            prechat_form: s.3.flatten(),
+            properties: s.4.ok_or("properties")?,
+            ticket_form: s.5.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GetConfigurationResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// The requested form, if it is enabled.
 ///
 /// API reference of `get_form`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-form), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#get-form), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-form).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GetFormResponse {
     /// Whether the form is enabled for the group.
@@ -2344,6 +3829,50 @@ impl crate::Unknowns for GetFormResponse {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GetFormResponse {
+    const EXPECTING: &'static str = "struct GetFormResponse";
+    const FIELDS: &'static [&'static str] = &["enabled", "form"];
+    type Slots = (Option<bool>, Option<Option<Form>>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "enabled" => 0,
+                "form" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            enabled: s.0.ok_or("enabled")?,
+            form: s.1.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GetFormResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Translations of the widget: a flat map of phrase key to translated text.
 ///
 /// API reference of `get_localization`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-localization), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#get-localization), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-localization).
@@ -2372,7 +3901,7 @@ impl crate::Unknowns for GetLocalizationResponse {
 /// Preview data of a web page.
 ///
 /// API reference of `get_url_info`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-url-info), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#get-url-info), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-url-info).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GetUrlInfoResponse {
     /// Description of the page.
@@ -2423,8 +3952,83 @@ impl crate::Unknowns for GetUrlInfoResponse {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GetUrlInfoResponse {
+    const EXPECTING: &'static str = "struct GetUrlInfoResponse";
+    const FIELDS: &'static [&'static str] = &[
+        "description",
+        "image_height",
+        "image_original_url",
+        "image_url",
+        "image_width",
+        "title",
+        "url",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<i64>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<i64>>,
+        Option<Option<String>>,
+        Option<String>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "description" => 0,
+                "image_height" => 1,
+                "image_original_url" => 2,
+                "image_url" => 3,
+                "image_width" => 4,
+                "title" => 5,
+                "url" => 6,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            description: s.0.flatten(),
+            image_height: s.1.flatten(),
+            image_original_url: s.2.flatten(),
+            image_url: s.3.flatten(),
+            image_width: s.4.flatten(),
+            title: s.5.flatten(),
+            url: s.6.ok_or("url")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GetUrlInfoResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// An answered group chooser: the customer picked the group (department) to talk to.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GroupChooserFilledFormField {
     /// The chosen option, with the `group_id` it routes to.
@@ -2463,6 +4067,53 @@ impl crate::Unknowns for GroupChooserFilledFormField {
             |p| crate::Unknowns::visit_unknowns(&self.answer, p, found),
         );
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for GroupChooserFilledFormField {
+    const EXPECTING: &'static str = "struct GroupChooserFilledFormField";
+    const FIELDS: &'static [&'static str] = &["answer", "id", "label"];
+    type Slots = (Option<FormAnswer>, Option<String>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "answer" => 0,
+                "id" => 1,
+                "label" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            answer: s.0.ok_or("answer")?,
+            id: s.1.ok_or("id")?,
+            label: s.2.ok_or("label")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GroupChooserFilledFormField {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// Availability of a group: `online` (agents accept chats), `online_for_queue` (chats are queued), `offline`.
@@ -2617,7 +4268,7 @@ impl crate::Unknowns for ListGroupPropertiesResponse {
 /// Statuses of the requested groups.
 ///
 /// API reference of `list_group_statuses`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-statuses), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#list-group-statuses), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#list-group-statuses).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ListGroupStatusesResponse {
     /// Map of group ID (as a JSON string key, e.g. `"1"`) to the group's status.
@@ -2646,6 +4297,47 @@ impl crate::Unknowns for ListGroupStatusesResponse {
             |p| crate::Unknowns::visit_unknowns(&self.groups_status, p, found),
         );
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for ListGroupStatusesResponse {
+    const EXPECTING: &'static str = "struct ListGroupStatusesResponse";
+    const FIELDS: &'static [&'static str] = &["groups_status"];
+    type Slots = (Option<BTreeMap<String, GroupStatus>>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "groups_status" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            groups_status: s.0.ok_or("groups_status")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ListGroupStatusesResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// Properties of the license (organization) that customers may read, by namespace and name.
@@ -2678,12 +4370,38 @@ impl crate::Unknowns for ListLicensePropertiesResponse {
 /// Answer to `mark_events_as_seen`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `mark_events_as_seen`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#mark-events-as-seen), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#mark-events-as-seen), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#mark-events-as-seen).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct MarkEventsAsSeenResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for MarkEventsAsSeenResponse {
+    const EXPECTING: &'static str = "struct MarkEventsAsSeenResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for MarkEventsAsSeenResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for MarkEventsAsSeenResponse {
     fn visit_unknowns(
@@ -2695,7 +4413,7 @@ impl crate::Unknowns for MarkEventsAsSeenResponse {
     }
 }
 /// An existing user to put in the chat.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct NewChatUser {
     /// ID of the user.
@@ -2726,15 +4444,85 @@ impl crate::Unknowns for NewChatUser {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for NewChatUser {
+    const EXPECTING: &'static str = "struct NewChatUser";
+    const FIELDS: &'static [&'static str] = &["id", "type"];
+    type Slots = (Option<String>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "id" => 0,
+                "type" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            id: s.0.ok_or("id")?,
+            type_: s.1.ok_or("type")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for NewChatUser {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Answer to `ping`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `ping`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#ping), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#ping), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#ping).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct PingResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for PingResponse {
+    const EXPECTING: &'static str = "struct PingResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for PingResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for PingResponse {
     fn visit_unknowns(
@@ -2802,7 +4590,7 @@ impl crate::Unknowns for PropertyNames {
     ) {}
 }
 /// The chat's place in the waiting queue; present only while the chat is queued.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Queue {
     /// Position in the queue; 1 is next.
@@ -2834,6 +4622,53 @@ impl crate::Unknowns for Queue {
         found: &mut dyn FnMut(crate::Unknown),
     ) {
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for Queue {
+    const EXPECTING: &'static str = "struct Queue";
+    const FIELDS: &'static [&'static str] = &["position", "queued_at", "wait_time"];
+    type Slots = (Option<i64>, Option<Option<crate::Timestamp>>, Option<i64>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "position" => 0,
+                "queued_at" => 1,
+                "wait_time" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            position: s.0.ok_or("position")?,
+            queued_at: s.1.flatten(),
+            wait_time: s.2.ok_or("wait_time")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for Queue {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// Who an event or typing indicator is addressed to: `all` chat users (the default) or `agents` only.
@@ -2953,12 +4788,38 @@ impl crate::Unknowns for Recipients {
 /// Answer to `request_email_verification`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `request_email_verification`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#request-email-verification), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#request-email-verification), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#request-email-verification).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct RequestEmailVerificationResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for RequestEmailVerificationResponse {
+    const EXPECTING: &'static str = "struct RequestEmailVerificationResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for RequestEmailVerificationResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for RequestEmailVerificationResponse {
     fn visit_unknowns(
@@ -2972,7 +4833,7 @@ impl crate::Unknowns for RequestEmailVerificationResponse {
 /// ID of the thread the chat was resumed with.
 ///
 /// API reference of `resume_chat`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#resume-chat), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#resume-chat), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#resume-chat).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ResumeChatResponse {
     /// IDs of the events sent with the request, in order; present only when the request carried events.
@@ -3003,8 +4864,52 @@ impl crate::Unknowns for ResumeChatResponse {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ResumeChatResponse {
+    const EXPECTING: &'static str = "struct ResumeChatResponse";
+    const FIELDS: &'static [&'static str] = &["event_ids", "thread_id"];
+    type Slots = (Option<Option<Vec<String>>>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "event_ids" => 0,
+                "thread_id" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            event_ids: s.0.flatten(),
+            thread_id: s.1.ok_or("thread_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ResumeChatResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// An image shown on a rich message element.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RichMessageImage {
     /// Text describing the image for screen readers (3.3+).
@@ -3055,10 +4960,85 @@ impl crate::Unknowns for RichMessageImage {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for RichMessageImage {
+    const EXPECTING: &'static str = "struct RichMessageImage";
+    const FIELDS: &'static [&'static str] = &[
+        "alternative_text",
+        "content_type",
+        "height",
+        "name",
+        "size",
+        "url",
+        "width",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<i64>>,
+        Option<Option<String>>,
+        Option<Option<i64>>,
+        Option<String>,
+        Option<Option<i64>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "alternative_text" => 0,
+                "content_type" => 1,
+                "height" => 2,
+                "name" => 3,
+                "size" => 4,
+                "url" => 5,
+                "width" => 6,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            alternative_text: s.0.flatten(),
+            content_type: s.1.flatten(),
+            height: s.2.flatten(),
+            name: s.3.flatten(),
+            size: s.4.flatten(),
+            url: s.5.ok_or("url")?,
+            width: s.6.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for RichMessageImage {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// ID of the event that was posted.
 ///
 /// API reference of `send_event`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-event), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#send-event), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-event).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SendEventResponse {
     /// ID given to the new event.
@@ -3085,15 +5065,82 @@ impl crate::Unknowns for SendEventResponse {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for SendEventResponse {
+    const EXPECTING: &'static str = "struct SendEventResponse";
+    const FIELDS: &'static [&'static str] = &["event_id"];
+    type Slots = (Option<String>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "event_id" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            event_id: s.0.ok_or("event_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for SendEventResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Answer to `send_rich_message_postback`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `send_rich_message_postback`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-rich-message-postback), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#send-rich-message-postback), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-rich-message-postback).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct SendRichMessagePostbackResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for SendRichMessagePostbackResponse {
+    const EXPECTING: &'static str = "struct SendRichMessagePostbackResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for SendRichMessagePostbackResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for SendRichMessagePostbackResponse {
     fn visit_unknowns(
@@ -3107,12 +5154,38 @@ impl crate::Unknowns for SendRichMessagePostbackResponse {
 /// Answer to `send_sneak_peek`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `send_sneak_peek`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-sneak-peek), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#send-sneak-peek), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-sneak-peek).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct SendSneakPeekResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for SendSneakPeekResponse {
+    const EXPECTING: &'static str = "struct SendSneakPeekResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for SendSneakPeekResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for SendSneakPeekResponse {
     fn visit_unknowns(
@@ -3149,12 +5222,38 @@ impl crate::Unknowns for SessionFields {
 /// Answer to `set_customer_session_fields`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `set_customer_session_fields`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#set-customer-session-fields), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#set-customer-session-fields), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#set-customer-session-fields).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct SetCustomerSessionFieldsResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for SetCustomerSessionFieldsResponse {
+    const EXPECTING: &'static str = "struct SetCustomerSessionFieldsResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for SetCustomerSessionFieldsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for SetCustomerSessionFieldsResponse {
     fn visit_unknowns(
@@ -3282,7 +5381,7 @@ impl crate::Unknowns for SortOrder {
 /// IDs of the newly started chat and its first thread.
 ///
 /// API reference of `start_chat`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#start-chat), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#start-chat), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#start-chat).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StartChatResponse {
     /// ID of the new chat.
@@ -3316,8 +5415,55 @@ impl crate::Unknowns for StartChatResponse {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for StartChatResponse {
+    const EXPECTING: &'static str = "struct StartChatResponse";
+    const FIELDS: &'static [&'static str] = &["chat_id", "event_ids", "thread_id"];
+    type Slots = (Option<String>, Option<Option<Vec<String>>>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "event_ids" => 1,
+                "thread_id" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            event_ids: s.1.flatten(),
+            thread_id: s.2.ok_or("thread_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for StartChatResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A message generated by the system (routing changes, ratings, archiving, ...).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SystemMessageEvent {
     /// When the server created the event (UTC, microsecond precision).
@@ -3382,8 +5528,88 @@ impl crate::Unknowns for SystemMessageEvent {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for SystemMessageEvent {
+    const EXPECTING: &'static str = "struct SystemMessageEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "created_at",
+        "custom_id",
+        "id",
+        "properties",
+        "recipients",
+        "system_message_type",
+        "text",
+        "text_vars",
+    ];
+    type Slots = (
+        Option<crate::Timestamp>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+        Option<String>,
+        Option<Option<String>>,
+        Option<Option<BTreeMap<String, String>>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "created_at" => 0,
+                "custom_id" => 1,
+                "id" => 2,
+                "properties" => 3,
+                "recipients" => 4,
+                "system_message_type" => 5,
+                "text" => 6,
+                "text_vars" => 7,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            created_at: s.0.ok_or("created_at")?,
+            custom_id: s.1.flatten(),
+            id: s.2.flatten(),
+            properties: s.3.flatten(),
+            recipients: s.4.flatten(),
+            system_message_type: s.5.ok_or("system_message_type")?,
+            text: s.6.flatten(),
+            text_vars: s.7.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for SystemMessageEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A system message to send.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SystemMessageEventInput {
     /// An ID of your choice; returned with the event.
@@ -3438,8 +5664,78 @@ impl crate::Unknowns for SystemMessageEventInput {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for SystemMessageEventInput {
+    const EXPECTING: &'static str = "struct SystemMessageEventInput";
+    const FIELDS: &'static [&'static str] = &[
+        "custom_id",
+        "properties",
+        "recipients",
+        "system_message_type",
+        "text",
+        "text_vars",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+        Option<String>,
+        Option<Option<String>>,
+        Option<Option<BTreeMap<String, String>>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "custom_id" => 0,
+                "properties" => 1,
+                "recipients" => 2,
+                "system_message_type" => 3,
+                "text" => 4,
+                "text_vars" => 5,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            custom_id: s.0.flatten(),
+            properties: s.1.flatten(),
+            recipients: s.2.flatten(),
+            system_message_type: s.3.ok_or("system_message_type")?,
+            text: s.4.flatten(),
+            text_vars: s.5.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for SystemMessageEventInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// An answered text field (`name`, `email`, `question`, `textarea`, `subject`).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TextFilledFormField {
     /// The text the customer entered.
@@ -3480,6 +5776,61 @@ impl crate::Unknowns for TextFilledFormField {
     ) {
         path.field("type", |p| crate::Unknowns::visit_unknowns(&self.type_, p, found));
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for TextFilledFormField {
+    const EXPECTING: &'static str = "struct TextFilledFormField";
+    const FIELDS: &'static [&'static str] = &["answer", "id", "label", "type"];
+    type Slots = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<TextFilledFormFieldType>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "answer" => 0,
+                "id" => 1,
+                "label" => 2,
+                "type" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            answer: s.0.ok_or("answer")?,
+            id: s.1.ok_or("id")?,
+            label: s.2.ok_or("label")?,
+            type_: s.3.ok_or("type")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for TextFilledFormField {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// Kind of text field.
@@ -3615,7 +5966,7 @@ impl crate::Unknowns for TextFilledFormFieldType {
     }
 }
 /// Groups and/or agents a chat was transferred from or to (incoming_chat.chat.transferred_from, chat_transferred.transferred_to).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct TransferTarget {
     /// IDs of the agents involved in the transfer; absent when the transfer targeted groups only.
@@ -3637,8 +5988,52 @@ impl crate::Unknowns for TransferTarget {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for TransferTarget {
+    const EXPECTING: &'static str = "struct TransferTarget";
+    const FIELDS: &'static [&'static str] = &["agent_ids", "group_ids"];
+    type Slots = (Option<Option<Vec<String>>>, Option<Option<Vec<i64>>>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "agent_ids" => 0,
+                "group_ids" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            agent_ids: s.0.flatten(),
+            group_ids: s.1.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for TransferTarget {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Tells whether a chat user is currently typing (incoming_typing_indicator.typing_indicator).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TypingIndicator {
     /// ID of the user who is (or stopped) typing.
@@ -3683,15 +6078,96 @@ impl crate::Unknowns for TypingIndicator {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for TypingIndicator {
+    const EXPECTING: &'static str = "struct TypingIndicator";
+    const FIELDS: &'static [&'static str] = &[
+        "author_id",
+        "is_typing",
+        "recipients",
+        "timestamp",
+    ];
+    type Slots = (Option<String>, Option<bool>, Option<Recipients>, Option<i64>);
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "author_id" => 0,
+                "is_typing" => 1,
+                "recipients" => 2,
+                "timestamp" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            author_id: s.0.ok_or("author_id")?,
+            is_typing: s.1.ok_or("is_typing")?,
+            recipients: s.2.ok_or("recipients")?,
+            timestamp: s.3.ok_or("timestamp")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for TypingIndicator {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Answer to `update_chat_properties`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `update_chat_properties`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-chat-properties), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#update-chat-properties), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-chat-properties).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct UpdateChatPropertiesResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for UpdateChatPropertiesResponse {
+    const EXPECTING: &'static str = "struct UpdateChatPropertiesResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for UpdateChatPropertiesResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for UpdateChatPropertiesResponse {
     fn visit_unknowns(
@@ -3705,12 +6181,38 @@ impl crate::Unknowns for UpdateChatPropertiesResponse {
 /// Answer to `update_customer`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `update_customer`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-customer), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#update-customer), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-customer).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct UpdateCustomerResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for UpdateCustomerResponse {
+    const EXPECTING: &'static str = "struct UpdateCustomerResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for UpdateCustomerResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for UpdateCustomerResponse {
     fn visit_unknowns(
@@ -3724,12 +6226,38 @@ impl crate::Unknowns for UpdateCustomerResponse {
 /// Answer to `update_event_properties`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `update_event_properties`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-event-properties), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#update-event-properties), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-event-properties).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct UpdateEventPropertiesResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for UpdateEventPropertiesResponse {
+    const EXPECTING: &'static str = "struct UpdateEventPropertiesResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for UpdateEventPropertiesResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for UpdateEventPropertiesResponse {
     fn visit_unknowns(
@@ -3743,12 +6271,38 @@ impl crate::Unknowns for UpdateEventPropertiesResponse {
 /// Answer to `update_thread_properties`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `update_thread_properties`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-thread-properties), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#update-thread-properties), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#update-thread-properties).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct UpdateThreadPropertiesResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for UpdateThreadPropertiesResponse {
+    const EXPECTING: &'static str = "struct UpdateThreadPropertiesResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for UpdateThreadPropertiesResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for UpdateThreadPropertiesResponse {
     fn visit_unknowns(
@@ -3762,7 +6316,7 @@ impl crate::Unknowns for UpdateThreadPropertiesResponse {
 /// Answer to `upload_file` (Web API only; the request is a multipart body described in the manifest).
 ///
 /// API reference of `upload_file`: [v3.5](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#upload-file), [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#upload-file), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#upload-file).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UploadFileResponse {
     /// Temporary URL of the uploaded file, to be used in a `file` event. It expires after 24 hours unless sent with `send_event`.
@@ -3787,6 +6341,47 @@ impl crate::Unknowns for UploadFileResponse {
         found: &mut dyn FnMut(crate::Unknown),
     ) {
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for UploadFileResponse {
+    const EXPECTING: &'static str = "struct UploadFileResponse";
+    const FIELDS: &'static [&'static str] = &["url"];
+    type Slots = (Option<String>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "url" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            url: s.0.ok_or("url")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for UploadFileResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// Why a user was added to a chat. Open enum: values not listed here are kept as they are.
@@ -4133,7 +6728,7 @@ impl crate::Unknowns for WebviewHeight {
     }
 }
 /// A chat button configured for the group.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct WidgetButton {
     /// ID of the button.
@@ -4174,6 +6769,66 @@ impl crate::Unknowns for WidgetButton {
     ) {
         path.field("type", |p| crate::Unknowns::visit_unknowns(&self.type_, p, found));
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for WidgetButton {
+    const EXPECTING: &'static str = "struct WidgetButton";
+    const FIELDS: &'static [&'static str] = &[
+        "id",
+        "offline_value",
+        "online_value",
+        "type",
+    ];
+    type Slots = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<WidgetButtonType>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "id" => 0,
+                "offline_value" => 1,
+                "online_value" => 2,
+                "type" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            id: s.0.ok_or("id")?,
+            offline_value: s.1.ok_or("offline_value")?,
+            online_value: s.2.ok_or("online_value")?,
+            type_: s.3.ok_or("type")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for WidgetButton {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// Kind of button: `image` (the values are image URLs) or `text`.

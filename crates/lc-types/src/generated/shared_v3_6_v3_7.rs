@@ -20,7 +20,7 @@ use super::shared_v3_5_v3_6_v3_7::SessionFields;
 use super::shared_v3_5_v3_6_v3_7::SystemMessageEventInput;
 use super::shared_v3_5_v3_6_v3_7::WebviewHeight;
 /// A customer's postal address (3.6+). Every part is optional.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct Address {
     /// Street and number.
@@ -51,8 +51,73 @@ impl crate::Unknowns for Address {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for Address {
+    const EXPECTING: &'static str = "struct Address";
+    const FIELDS: &'static [&'static str] = &[
+        "address",
+        "city",
+        "country",
+        "postal_code",
+        "state",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "address" => 0,
+                "city" => 1,
+                "country" => 2,
+                "postal_code" => 3,
+                "state" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            address: s.0.flatten(),
+            city: s.1.flatten(),
+            country: s.2.flatten(),
+            postal_code: s.3.flatten(),
+            state: s.4.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for Address {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// An agent (human or bot) taking part in a chat.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Agent {
     /// Avatar URL; may come without a scheme (e.g. `cdn.livechatinc.com/avatars/1.png`).
@@ -115,8 +180,98 @@ impl crate::Unknowns for Agent {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for Agent {
+    const EXPECTING: &'static str = "struct Agent";
+    const FIELDS: &'static [&'static str] = &[
+        "avatar",
+        "bot_type",
+        "email",
+        "events_seen_up_to",
+        "id",
+        "is_bot",
+        "job_title",
+        "name",
+        "present",
+        "routing_status",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<crate::Timestamp>>,
+        Option<String>,
+        Option<Option<bool>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<bool>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "avatar" => 0,
+                "bot_type" => 1,
+                "email" => 2,
+                "events_seen_up_to" => 3,
+                "id" => 4,
+                "is_bot" => 5,
+                "job_title" => 6,
+                "name" => 7,
+                "present" => 8,
+                "routing_status" => 9,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            9 => crate::object::slot(&mut s.9, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            avatar: s.0.flatten(),
+            bot_type: s.1.flatten(),
+            email: s.2.flatten(),
+            events_seen_up_to: s.3.flatten(),
+            id: s.4.ok_or("id")?,
+            is_bot: s.5.flatten(),
+            job_title: s.6.flatten(),
+            name: s.7.flatten(),
+            present: s.8.flatten(),
+            routing_status: s.9.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for Agent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// The agent presented to the customer before or outside a chat: the author of a greeting, or the agent predicted for a new chat (by get_predicted_agent up to 3.6, by request_welcome_message since 3.6).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AgentProfile {
     /// Avatar URL; may come without a scheme.
@@ -167,8 +322,83 @@ impl crate::Unknowns for AgentProfile {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for AgentProfile {
+    const EXPECTING: &'static str = "struct AgentProfile";
+    const FIELDS: &'static [&'static str] = &[
+        "avatar",
+        "bot_type",
+        "id",
+        "is_bot",
+        "job_title",
+        "name",
+        "type",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<String>,
+        Option<Option<bool>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "avatar" => 0,
+                "bot_type" => 1,
+                "id" => 2,
+                "is_bot" => 3,
+                "job_title" => 4,
+                "name" => 5,
+                "type" => 6,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            avatar: s.0.flatten(),
+            bot_type: s.1.flatten(),
+            id: s.2.ok_or("id")?,
+            is_bot: s.3.flatten(),
+            job_title: s.4.flatten(),
+            name: s.5.flatten(),
+            type_: s.6.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for AgentProfile {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// The chat to resume and the content of its new thread.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChatToResume {
     /// New access of the chat.
@@ -219,8 +449,63 @@ impl crate::Unknowns for ChatToResume {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ChatToResume {
+    const EXPECTING: &'static str = "struct ChatToResume";
+    const FIELDS: &'static [&'static str] = &["access", "id", "properties", "thread"];
+    type Slots = (
+        Option<Option<Access>>,
+        Option<String>,
+        Option<Option<Properties>>,
+        Option<Option<NewThread>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "access" => 0,
+                "id" => 1,
+                "properties" => 2,
+                "thread" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            access: s.0.flatten(),
+            id: s.1.ok_or("id")?,
+            properties: s.2.flatten(),
+            thread: s.3.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ChatToResume {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A customer (website visitor) as seen by the Customer Chat API.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Customer {
     /// Postal address (3.6+).
@@ -303,8 +588,108 @@ impl crate::Unknowns for Customer {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for Customer {
+    const EXPECTING: &'static str = "struct Customer";
+    const FIELDS: &'static [&'static str] = &[
+        "address",
+        "avatar",
+        "email",
+        "email_verified",
+        "events_seen_up_to",
+        "id",
+        "name",
+        "omnichannel",
+        "phone_number",
+        "present",
+        "session_fields",
+        "statistics",
+    ];
+    type Slots = (
+        Option<Option<Address>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<bool>>,
+        Option<Option<crate::Timestamp>>,
+        Option<String>,
+        Option<Option<String>>,
+        Option<Option<Value>>,
+        Option<Option<String>>,
+        Option<Option<bool>>,
+        Option<Option<SessionFields>>,
+        Option<Option<CustomerStatistics>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "address" => 0,
+                "avatar" => 1,
+                "email" => 2,
+                "email_verified" => 3,
+                "events_seen_up_to" => 4,
+                "id" => 5,
+                "name" => 6,
+                "omnichannel" => 7,
+                "phone_number" => 8,
+                "present" => 9,
+                "session_fields" => 10,
+                "statistics" => 11,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            9 => crate::object::slot(&mut s.9, map),
+            10 => crate::object::slot(&mut s.10, map),
+            11 => crate::object::slot(&mut s.11, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            address: s.0.flatten(),
+            avatar: s.1.flatten(),
+            email: s.2.flatten(),
+            email_verified: s.3.flatten(),
+            events_seen_up_to: s.4.flatten(),
+            id: s.5.ok_or("id")?,
+            name: s.6.flatten(),
+            omnichannel: s.7.flatten(),
+            phone_number: s.8.flatten(),
+            present: s.9.flatten(),
+            session_fields: s.10.flatten(),
+            statistics: s.11.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for Customer {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Customer data to set while logging in; every field is optional.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct CustomerDetails {
     /// Customer's postal address (since 3.6).
@@ -341,6 +726,71 @@ impl crate::Unknowns for CustomerDetails {
             |p| crate::Unknowns::visit_unknowns(&self.session_fields, p, found),
         );
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for CustomerDetails {
+    const EXPECTING: &'static str = "struct CustomerDetails";
+    const FIELDS: &'static [&'static str] = &[
+        "address",
+        "avatar",
+        "email",
+        "name",
+        "session_fields",
+    ];
+    type Slots = (
+        Option<Option<Address>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<SessionFields>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "address" => 0,
+                "avatar" => 1,
+                "email" => 2,
+                "name" => 3,
+                "session_fields" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            address: s.0.flatten(),
+            avatar: s.1.flatten(),
+            email: s.2.flatten(),
+            name: s.3.flatten(),
+            session_fields: s.4.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for CustomerDetails {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// Which widget the organization shows by default.
@@ -464,12 +914,38 @@ impl crate::Unknowns for DefaultWidget {
 /// Answer to `delete_event` (since 3.6). The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `delete_event`: [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#delete-event), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#delete-event).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct DeleteEventResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for DeleteEventResponse {
+    const EXPECTING: &'static str = "struct DeleteEventResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for DeleteEventResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for DeleteEventResponse {
     fn visit_unknowns(
@@ -481,7 +957,7 @@ impl crate::Unknowns for DeleteEventResponse {
     }
 }
 /// Extra information attached to a product, such as a price range.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceAddon {
     /// Kind of addon.
@@ -520,8 +996,68 @@ impl crate::Unknowns for EcommerceAddon {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for EcommerceAddon {
+    const EXPECTING: &'static str = "struct EcommerceAddon";
+    const FIELDS: &'static [&'static str] = &[
+        "addon_type",
+        "currency",
+        "range_from",
+        "range_to",
+    ];
+    type Slots = (
+        Option<String>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "addon_type" => 0,
+                "currency" => 1,
+                "range_from" => 2,
+                "range_to" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            addon_type: s.0.ok_or("addon_type")?,
+            currency: s.1.flatten(),
+            range_from: s.2.flatten(),
+            range_to: s.3.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for EcommerceAddon {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// One variant of a product.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceOption {
     /// Whether the variant can be bought.
@@ -583,8 +1119,98 @@ impl crate::Unknowns for EcommerceOption {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for EcommerceOption {
+    const EXPECTING: &'static str = "struct EcommerceOption";
+    const FIELDS: &'static [&'static str] = &[
+        "available",
+        "color",
+        "currency",
+        "image_thumbnail_url",
+        "image_url",
+        "label",
+        "option_id",
+        "price",
+        "regular_price",
+        "selected",
+    ];
+    type Slots = (
+        Option<Option<bool>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<String>,
+        Option<String>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<bool>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "available" => 0,
+                "color" => 1,
+                "currency" => 2,
+                "image_thumbnail_url" => 3,
+                "image_url" => 4,
+                "label" => 5,
+                "option_id" => 6,
+                "price" => 7,
+                "regular_price" => 8,
+                "selected" => 9,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            9 => crate::object::slot(&mut s.9, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            available: s.0.flatten(),
+            color: s.1.flatten(),
+            currency: s.2.flatten(),
+            image_thumbnail_url: s.3.flatten(),
+            image_url: s.4.flatten(),
+            label: s.5.ok_or("label")?,
+            option_id: s.6.ok_or("option_id")?,
+            price: s.7.flatten(),
+            regular_price: s.8.flatten(),
+            selected: s.9.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for EcommerceOption {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A product presented by an `ecommerce` rich message (3.6+, received only).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct EcommerceProduct {
     /// Extra information shown with the product.
@@ -625,6 +1251,71 @@ impl crate::Unknowns for EcommerceProduct {
             |p| crate::Unknowns::visit_unknowns(&self.view_type, p, found),
         );
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for EcommerceProduct {
+    const EXPECTING: &'static str = "struct EcommerceProduct";
+    const FIELDS: &'static [&'static str] = &[
+        "addons",
+        "label",
+        "options",
+        "product_id",
+        "view_type",
+    ];
+    type Slots = (
+        Option<Option<Vec<EcommerceAddon>>>,
+        Option<Option<String>>,
+        Option<Option<Vec<EcommerceOption>>>,
+        Option<Option<String>>,
+        Option<Option<EcommerceViewType>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "addons" => 0,
+                "label" => 1,
+                "options" => 2,
+                "product_id" => 3,
+                "view_type" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            addons: s.0.flatten(),
+            label: s.1.flatten(),
+            options: s.2.flatten(),
+            product_id: s.3.flatten(),
+            view_type: s.4.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for EcommerceProduct {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// Presentation of product options.
@@ -965,7 +1656,7 @@ impl crate::Unknowns for EventInput {
     }
 }
 /// A Facebook Messenger profile attached to the customer.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FbMessengerUpdate {
     /// First name on Messenger.
@@ -1020,6 +1711,86 @@ impl crate::Unknowns for FbMessengerUpdate {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for FbMessengerUpdate {
+    const EXPECTING: &'static str = "struct FbMessengerUpdate";
+    const FIELDS: &'static [&'static str] = &[
+        "first_name",
+        "gender",
+        "id",
+        "is_verified_user",
+        "last_name",
+        "locale",
+        "name",
+        "profile_pic",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<String>,
+        Option<Option<bool>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "first_name" => 0,
+                "gender" => 1,
+                "id" => 2,
+                "is_verified_user" => 3,
+                "last_name" => 4,
+                "locale" => 5,
+                "name" => 6,
+                "profile_pic" => 7,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            first_name: s.0.flatten(),
+            gender: s.1.flatten(),
+            id: s.2.ok_or("id")?,
+            is_verified_user: s.3.flatten(),
+            last_name: s.4.flatten(),
+            locale: s.5.flatten(),
+            name: s.6.flatten(),
+            profile_pic: s.7.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for FbMessengerUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// The customer who makes the request (a User of type `customer`, with its statistics).
 ///
 /// API reference of `get_customer`: [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#get-customer), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-customer).
@@ -1050,7 +1821,7 @@ impl crate::Unknowns for GetCustomerResponse {
 /// Configuration of the widget that depends on the request (3.6 shape).
 ///
 /// API reference of `get_dynamic_configuration`: [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#get-dynamic-configuration), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-dynamic-configuration).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GetDynamicConfigurationResponse {
     /// Which widget the organization shows by default.
@@ -1099,8 +1870,68 @@ impl crate::Unknowns for GetDynamicConfigurationResponse {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GetDynamicConfigurationResponse {
+    const EXPECTING: &'static str = "struct GetDynamicConfigurationResponse";
+    const FIELDS: &'static [&'static str] = &[
+        "default_widget",
+        "livechat",
+        "livechat_active",
+        "organization_id",
+    ];
+    type Slots = (
+        Option<DefaultWidget>,
+        Option<Option<LivechatConfiguration>>,
+        Option<bool>,
+        Option<String>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "default_widget" => 0,
+                "livechat" => 1,
+                "livechat_active" => 2,
+                "organization_id" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            default_widget: s.0.ok_or("default_widget")?,
+            livechat: s.1.flatten(),
+            livechat_active: s.2.ok_or("livechat_active")?,
+            organization_id: s.3.ok_or("organization_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GetDynamicConfigurationResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// The new availability of one group (update_customer_page.groups, groups_status_updated.groups).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GroupStatusChange {
     /// Group ID.
@@ -1134,8 +1965,52 @@ impl crate::Unknowns for GroupStatusChange {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GroupStatusChange {
+    const EXPECTING: &'static str = "struct GroupStatusChange";
+    const FIELDS: &'static [&'static str] = &["id", "status"];
+    type Slots = (Option<i64>, Option<GroupStatus>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "id" => 0,
+                "status" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            id: s.0.ok_or("id")?,
+            status: s.1.ok_or("status")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GroupStatusChange {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// LiveChat-specific configuration; present only when `livechat_active` is true.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct LivechatConfiguration {
     /// Whether the customers limit of the plan is reached.
@@ -1188,8 +2063,83 @@ impl crate::Unknowns for LivechatConfiguration {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for LivechatConfiguration {
+    const EXPECTING: &'static str = "struct LivechatConfiguration";
+    const FIELDS: &'static [&'static str] = &[
+        "client_limit_exceeded",
+        "config_version",
+        "domain_allowed",
+        "group_id",
+        "language",
+        "localization_version",
+        "online_group_ids",
+    ];
+    type Slots = (
+        Option<bool>,
+        Option<String>,
+        Option<bool>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<Option<Vec<i64>>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "client_limit_exceeded" => 0,
+                "config_version" => 1,
+                "domain_allowed" => 2,
+                "group_id" => 3,
+                "language" => 4,
+                "localization_version" => 5,
+                "online_group_ids" => 6,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            client_limit_exceeded: s.0.ok_or("client_limit_exceeded")?,
+            config_version: s.1.ok_or("config_version")?,
+            domain_allowed: s.2.ok_or("domain_allowed")?,
+            group_id: s.3.ok_or("group_id")?,
+            language: s.4.ok_or("language")?,
+            localization_version: s.5.ok_or("localization_version")?,
+            online_group_ids: s.6.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for LivechatConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A text message.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MessageEvent {
     /// ID of the user who sent the event.
@@ -1262,8 +2212,93 @@ impl crate::Unknowns for MessageEvent {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for MessageEvent {
+    const EXPECTING: &'static str = "struct MessageEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "author_id",
+        "created_at",
+        "custom_id",
+        "deleted",
+        "id",
+        "postback",
+        "properties",
+        "recipients",
+        "text",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<crate::Timestamp>,
+        Option<Option<String>>,
+        Option<Option<bool>>,
+        Option<Option<String>>,
+        Option<Option<MessagePostback>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+        Option<String>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "author_id" => 0,
+                "created_at" => 1,
+                "custom_id" => 2,
+                "deleted" => 3,
+                "id" => 4,
+                "postback" => 5,
+                "properties" => 6,
+                "recipients" => 7,
+                "text" => 8,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            author_id: s.0.flatten(),
+            created_at: s.1.ok_or("created_at")?,
+            custom_id: s.2.flatten(),
+            deleted: s.3.flatten(),
+            id: s.4.flatten(),
+            postback: s.5.flatten(),
+            properties: s.6.flatten(),
+            recipients: s.7.flatten(),
+            text: s.8.ok_or("text")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for MessageEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A text message to send.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MessageEventInput {
     /// An ID of your choice; returned with the event.
@@ -1318,8 +2353,73 @@ impl crate::Unknowns for MessageEventInput {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for MessageEventInput {
+    const EXPECTING: &'static str = "struct MessageEventInput";
+    const FIELDS: &'static [&'static str] = &[
+        "custom_id",
+        "postback",
+        "properties",
+        "recipients",
+        "text",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<MessagePostback>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+        Option<String>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "custom_id" => 0,
+                "postback" => 1,
+                "properties" => 2,
+                "recipients" => 3,
+                "text" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            custom_id: s.0.flatten(),
+            postback: s.1.flatten(),
+            properties: s.2.flatten(),
+            recipients: s.3.flatten(),
+            text: s.4.ok_or("text")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for MessageEventInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Links a message to the rich message button that produced it.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MessagePostback {
     /// Product choice, for `ecommerce` rich messages (3.6+).
@@ -1372,8 +2472,78 @@ impl crate::Unknowns for MessagePostback {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for MessagePostback {
+    const EXPECTING: &'static str = "struct MessagePostback";
+    const FIELDS: &'static [&'static str] = &[
+        "ecommerce",
+        "event_id",
+        "id",
+        "thread_id",
+        "type",
+        "value",
+    ];
+    type Slots = (
+        Option<Option<PostbackEcommerce>>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "ecommerce" => 0,
+                "event_id" => 1,
+                "id" => 2,
+                "thread_id" => 3,
+                "type" => 4,
+                "value" => 5,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            ecommerce: s.0.flatten(),
+            event_id: s.1.ok_or("event_id")?,
+            id: s.2.ok_or("id")?,
+            thread_id: s.3.ok_or("thread_id")?,
+            type_: s.4.flatten(),
+            value: s.5.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for MessagePostback {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Initial content of the new chat; everything is optional.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct NewChat {
     /// Groups that can access the chat. Server default when absent: every agent (group 0).
@@ -1414,8 +2584,63 @@ impl crate::Unknowns for NewChat {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for NewChat {
+    const EXPECTING: &'static str = "struct NewChat";
+    const FIELDS: &'static [&'static str] = &["access", "properties", "thread", "users"];
+    type Slots = (
+        Option<Option<Access>>,
+        Option<Option<Properties>>,
+        Option<Option<NewThread>>,
+        Option<Option<Vec<NewChatUser>>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "access" => 0,
+                "properties" => 1,
+                "thread" => 2,
+                "users" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            access: s.0.flatten(),
+            properties: s.1.flatten(),
+            thread: s.2.flatten(),
+            users: s.3.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for NewChat {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Initial content of a new thread (in `start_chat` and `resume_chat`): the events to post in it and its properties; everything is optional.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct NewThread {
     /// Events to post in the thread, in order. `form` events are not supported by the LiveChat app.
@@ -1445,8 +2670,52 @@ impl crate::Unknowns for NewThread {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for NewThread {
+    const EXPECTING: &'static str = "struct NewThread";
+    const FIELDS: &'static [&'static str] = &["events", "properties"];
+    type Slots = (Option<Option<Vec<EventInput>>>, Option<Option<Properties>>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "events" => 0,
+                "properties" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            events: s.0.flatten(),
+            properties: s.1.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for NewThread {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Identities of the customer on other channels, as sent with update_customer (3.6+). The response-side `omnichannel` has a different, undocumented shape and is free-form JSON there.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct OmnichannelUpdate {
     /// The customer's Facebook Messenger identity.
@@ -1476,8 +2745,52 @@ impl crate::Unknowns for OmnichannelUpdate {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for OmnichannelUpdate {
+    const EXPECTING: &'static str = "struct OmnichannelUpdate";
+    const FIELDS: &'static [&'static str] = &["fbmessenger", "twilio"];
+    type Slots = (Option<Option<FbMessengerUpdate>>, Option<Option<TwilioUpdate>>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "fbmessenger" => 0,
+                "twilio" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            fbmessenger: s.0.flatten(),
+            twilio: s.1.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for OmnichannelUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A click on a rich message button (send_rich_message_postback.postback, incoming_rich_message_postback.postback).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Postback {
     /// Type of the clicked button (3.6+).
@@ -1523,8 +2836,73 @@ impl crate::Unknowns for Postback {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for Postback {
+    const EXPECTING: &'static str = "struct Postback";
+    const FIELDS: &'static [&'static str] = &[
+        "button_type",
+        "button_value",
+        "ecommerce",
+        "id",
+        "toggled",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<PostbackEcommerce>>,
+        Option<String>,
+        Option<bool>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "button_type" => 0,
+                "button_value" => 1,
+                "ecommerce" => 2,
+                "id" => 3,
+                "toggled" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            button_type: s.0.flatten(),
+            button_value: s.1.flatten(),
+            ecommerce: s.2.flatten(),
+            id: s.3.ok_or("id")?,
+            toggled: s.4.ok_or("toggled")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for Postback {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// The product choice attached to a postback from an `ecommerce` rich message (3.6+).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PostbackEcommerce {
     /// ID of the chosen product option.
@@ -1559,10 +2937,57 @@ impl crate::Unknowns for PostbackEcommerce {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for PostbackEcommerce {
+    const EXPECTING: &'static str = "struct PostbackEcommerce";
+    const FIELDS: &'static [&'static str] = &["option_id", "product_id", "quantity"];
+    type Slots = (Option<Option<String>>, Option<String>, Option<Option<i64>>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "option_id" => 0,
+                "product_id" => 1,
+                "quantity" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            option_id: s.0.flatten(),
+            product_id: s.1.ok_or("product_id")?,
+            quantity: s.2.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for PostbackEcommerce {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// The welcome message that will be delivered, with the agent who will send it (since 3.6).
 ///
 /// API reference of `request_welcome_message`: [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#request-welcome-message), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#request-welcome-message).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RequestWelcomeMessageResponse {
     /// ID of the welcome message; the `incoming_welcome_message` push carries the same ID.
@@ -1603,8 +3028,55 @@ impl crate::Unknowns for RequestWelcomeMessageResponse {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for RequestWelcomeMessageResponse {
+    const EXPECTING: &'static str = "struct RequestWelcomeMessageResponse";
+    const FIELDS: &'static [&'static str] = &["id", "predicted_agent", "queue"];
+    type Slots = (Option<String>, Option<AgentProfile>, Option<bool>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "id" => 0,
+                "predicted_agent" => 1,
+                "queue" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            id: s.0.ok_or("id")?,
+            predicted_agent: s.1.ok_or("predicted_agent")?,
+            queue: s.2.ok_or("queue")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for RequestWelcomeMessageResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A button on a rich message element.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct RichMessageButton {
     /// Button ID; sent only in greetings, used by send_greeting_button_clicked.
@@ -1653,8 +3125,88 @@ impl crate::Unknowns for RichMessageButton {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for RichMessageButton {
+    const EXPECTING: &'static str = "struct RichMessageButton";
+    const FIELDS: &'static [&'static str] = &[
+        "button_id",
+        "postback_id",
+        "target",
+        "text",
+        "type",
+        "user_ids",
+        "value",
+        "webview_height",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<ButtonTarget>>,
+        Option<Option<String>>,
+        Option<Option<ButtonType>>,
+        Option<Option<Vec<String>>>,
+        Option<Option<String>>,
+        Option<Option<WebviewHeight>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "button_id" => 0,
+                "postback_id" => 1,
+                "target" => 2,
+                "text" => 3,
+                "type" => 4,
+                "user_ids" => 5,
+                "value" => 6,
+                "webview_height" => 7,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            button_id: s.0.flatten(),
+            postback_id: s.1.flatten(),
+            target: s.2.flatten(),
+            text: s.3.flatten(),
+            type_: s.4.flatten(),
+            user_ids: s.5.flatten(),
+            value: s.6.flatten(),
+            webview_height: s.7.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for RichMessageButton {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// One card of a rich message.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct RichMessageElement {
     /// Buttons of the card (at most 13).
@@ -1694,8 +3246,73 @@ impl crate::Unknowns for RichMessageElement {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for RichMessageElement {
+    const EXPECTING: &'static str = "struct RichMessageElement";
+    const FIELDS: &'static [&'static str] = &[
+        "buttons",
+        "ecommerce",
+        "image",
+        "subtitle",
+        "title",
+    ];
+    type Slots = (
+        Option<Option<Vec<RichMessageButton>>>,
+        Option<Option<EcommerceProduct>>,
+        Option<Option<RichMessageImage>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "buttons" => 0,
+                "ecommerce" => 1,
+                "image" => 2,
+                "subtitle" => 3,
+                "title" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            buttons: s.0.flatten(),
+            ecommerce: s.1.flatten(),
+            image: s.2.flatten(),
+            subtitle: s.3.flatten(),
+            title: s.4.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for RichMessageElement {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A rich message to send.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RichMessageEventInput {
     /// An ID of your choice; returned with the event.
@@ -1752,6 +3369,71 @@ impl crate::Unknowns for RichMessageEventInput {
             |p| crate::Unknowns::visit_unknowns(&self.template_id, p, found),
         );
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for RichMessageEventInput {
+    const EXPECTING: &'static str = "struct RichMessageEventInput";
+    const FIELDS: &'static [&'static str] = &[
+        "custom_id",
+        "elements",
+        "properties",
+        "recipients",
+        "template_id",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<Vec<RichMessageElement>>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+        Option<RichMessageTemplate>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "custom_id" => 0,
+                "elements" => 1,
+                "properties" => 2,
+                "recipients" => 3,
+                "template_id" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            custom_id: s.0.flatten(),
+            elements: s.1.flatten(),
+            properties: s.2.flatten(),
+            recipients: s.3.flatten(),
+            template_id: s.4.ok_or("template_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for RichMessageEventInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// How a rich message is laid out: `cards` (one or more cards, a carousel), `sticker`, `quick_replies`, or `ecommerce` (3.6+, product cards; received only).
@@ -1884,12 +3566,38 @@ impl crate::Unknowns for RichMessageTemplate {
 /// Answer to `send_greeting_button_clicked` (since 3.6). The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference of `send_greeting_button_clicked`: [v3.6](https://platform.text.com/docs/messaging/customer-chat-api#send-greeting-button-clicked), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#send-greeting-button-clicked).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct SendGreetingButtonClickedResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for SendGreetingButtonClickedResponse {
+    const EXPECTING: &'static str = "struct SendGreetingButtonClickedResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for SendGreetingButtonClickedResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for SendGreetingButtonClickedResponse {
     fn visit_unknowns(
@@ -1901,7 +3609,7 @@ impl crate::Unknowns for SendGreetingButtonClickedResponse {
     }
 }
 /// A structured system event (3.6+, received only): the successor of system messages.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SystemEvent {
     /// When the server created the event (UTC, microsecond precision).
@@ -1972,6 +3680,91 @@ impl crate::Unknowns for SystemEvent {
             |p| crate::Unknowns::visit_unknowns(&self.source, p, found),
         );
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for SystemEvent {
+    const EXPECTING: &'static str = "struct SystemEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "created_at",
+        "custom_id",
+        "details",
+        "id",
+        "properties",
+        "recipients",
+        "source",
+        "subtype",
+        "version",
+    ];
+    type Slots = (
+        Option<crate::Timestamp>,
+        Option<Option<String>>,
+        Option<String>,
+        Option<Option<String>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+        Option<SystemEventSource>,
+        Option<String>,
+        Option<i64>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "created_at" => 0,
+                "custom_id" => 1,
+                "details" => 2,
+                "id" => 3,
+                "properties" => 4,
+                "recipients" => 5,
+                "source" => 6,
+                "subtype" => 7,
+                "version" => 8,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            created_at: s.0.ok_or("created_at")?,
+            custom_id: s.1.flatten(),
+            details: s.2.ok_or("details")?,
+            id: s.3.flatten(),
+            properties: s.4.flatten(),
+            recipients: s.5.flatten(),
+            source: s.6.ok_or("source")?,
+            subtype: s.7.ok_or("subtype")?,
+            version: s.8.ok_or("version")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for SystemEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// Producer of a system event: AI agents, the customer data platform or the messaging core.
@@ -2093,7 +3886,7 @@ impl crate::Unknowns for SystemEventSource {
     }
 }
 /// A phone number reached through Twilio.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TwilioUpdate {
     /// Phone number in international format. Required when this object is sent.
@@ -2120,10 +3913,51 @@ impl crate::Unknowns for TwilioUpdate {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for TwilioUpdate {
+    const EXPECTING: &'static str = "struct TwilioUpdate";
+    const FIELDS: &'static [&'static str] = &["phone_number"];
+    type Slots = (Option<String>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "phone_number" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            phone_number: s.0.ok_or("phone_number")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for TwilioUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Answer to `update_customer_page`.
 ///
 /// API reference of `update_customer_page`: [v3.6](https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#update-customer-page), [v3.7](https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#update-customer-page).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct UpdateCustomerPageResponse {
     /// The customer's groups with their statuses; present only when the page change moved the customer to other groups (since 3.6).
@@ -2144,6 +3978,47 @@ impl crate::Unknowns for UpdateCustomerPageResponse {
             |p| crate::Unknowns::visit_unknowns(&self.groups, p, found),
         );
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for UpdateCustomerPageResponse {
+    const EXPECTING: &'static str = "struct UpdateCustomerPageResponse";
+    const FIELDS: &'static [&'static str] = &["groups"];
+    type Slots = (Option<Option<Vec<GroupStatusChange>>>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "groups" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            groups: s.0.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for UpdateCustomerPageResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// A chat participant: a customer or an agent, told apart by `type`.

@@ -812,7 +812,7 @@ pub const API: crate::Api = crate::Api {
 /// Payload of `accept_greeting`: the customer accepted a greeting.
 ///
 /// API reference: [`accept_greeting` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#accept-greeting).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AcceptGreetingRequest {
     /// ID of the greeting template (the greeting's `id`).
@@ -842,6 +842,50 @@ impl crate::Unknowns for AcceptGreetingRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for AcceptGreetingRequest {
+    const EXPECTING: &'static str = "struct AcceptGreetingRequest";
+    const FIELDS: &'static [&'static str] = &["greeting_id", "unique_id"];
+    type Slots = (Option<i64>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "greeting_id" => 0,
+                "unique_id" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            greeting_id: s.0.ok_or("greeting_id")?,
+            unique_id: s.1.ok_or("unique_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for AcceptGreetingRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for AcceptGreetingRequest {
     const NAME: &'static str = "accept_greeting";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -854,7 +898,7 @@ impl crate::WebAction for AcceptGreetingRequest {
 }
 impl crate::RtmAction for AcceptGreetingRequest {}
 /// An agent (human or bot) taking part in a chat.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Agent {
     /// Avatar URL; may come without a scheme (e.g. `cdn.livechatinc.com/avatars/1.png`).
@@ -913,8 +957,93 @@ impl crate::Unknowns for Agent {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for Agent {
+    const EXPECTING: &'static str = "struct Agent";
+    const FIELDS: &'static [&'static str] = &[
+        "avatar",
+        "email",
+        "events_seen_up_to",
+        "id",
+        "is_bot",
+        "job_title",
+        "name",
+        "present",
+        "routing_status",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<crate::Timestamp>>,
+        Option<String>,
+        Option<Option<bool>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<bool>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "avatar" => 0,
+                "email" => 1,
+                "events_seen_up_to" => 2,
+                "id" => 3,
+                "is_bot" => 4,
+                "job_title" => 5,
+                "name" => 6,
+                "present" => 7,
+                "routing_status" => 8,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            avatar: s.0.flatten(),
+            email: s.1.flatten(),
+            events_seen_up_to: s.2.flatten(),
+            id: s.3.ok_or("id")?,
+            is_bot: s.4.flatten(),
+            job_title: s.5.flatten(),
+            name: s.6.flatten(),
+            present: s.7.flatten(),
+            routing_status: s.8.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for Agent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// The agent presented to the customer before or outside a chat: the author of a greeting, the predicted agent of get_predicted_agent.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AgentProfile {
     /// Avatar URL; may come without a scheme.
@@ -959,6 +1088,76 @@ impl crate::Unknowns for AgentProfile {
         found: &mut dyn FnMut(crate::Unknown),
     ) {
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for AgentProfile {
+    const EXPECTING: &'static str = "struct AgentProfile";
+    const FIELDS: &'static [&'static str] = &[
+        "avatar",
+        "id",
+        "is_bot",
+        "job_title",
+        "name",
+        "type",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<String>,
+        Option<Option<bool>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "avatar" => 0,
+                "id" => 1,
+                "is_bot" => 2,
+                "job_title" => 3,
+                "name" => 4,
+                "type" => 5,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            avatar: s.0.flatten(),
+            id: s.1.ok_or("id")?,
+            is_bot: s.2.flatten(),
+            job_title: s.3.flatten(),
+            name: s.4.flatten(),
+            type_: s.5.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for AgentProfile {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// Any push payload of API v3.5, decoded by push name.
@@ -2114,7 +2313,7 @@ impl crate::Unknowns for AnyResponse {
 /// Payload of `cancel_greeting`: the customer dismissed a greeting.
 ///
 /// API reference: [`cancel_greeting` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#cancel-greeting).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CancelGreetingRequest {
     /// Unique ID of this display of the greeting.
@@ -2141,6 +2340,47 @@ impl crate::Unknowns for CancelGreetingRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for CancelGreetingRequest {
+    const EXPECTING: &'static str = "struct CancelGreetingRequest";
+    const FIELDS: &'static [&'static str] = &["unique_id"];
+    type Slots = (Option<String>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "unique_id" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            unique_id: s.0.ok_or("unique_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for CancelGreetingRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for CancelGreetingRequest {
     const NAME: &'static str = "cancel_greeting";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -2153,7 +2393,7 @@ impl crate::WebAction for CancelGreetingRequest {
 }
 impl crate::RtmAction for CancelGreetingRequest {}
 /// A chat with one of its threads (get_chat, incoming_chat.chat).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Chat {
     /// Who can see the chat.
@@ -2220,10 +2460,80 @@ impl crate::Unknowns for Chat {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for Chat {
+    const EXPECTING: &'static str = "struct Chat";
+    const FIELDS: &'static [&'static str] = &[
+        "access",
+        "id",
+        "properties",
+        "thread",
+        "transferred_from",
+        "users",
+    ];
+    type Slots = (
+        Option<Option<Access>>,
+        Option<String>,
+        Option<Option<Properties>>,
+        Option<Option<Thread>>,
+        Option<Option<TransferTarget>>,
+        Option<Vec<User>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "access" => 0,
+                "id" => 1,
+                "properties" => 2,
+                "thread" => 3,
+                "transferred_from" => 4,
+                "users" => 5,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            access: s.0.flatten(),
+            id: s.1.ok_or("id")?,
+            properties: s.2.flatten(),
+            thread: s.3,
+            transferred_from: s.4.flatten(),
+            users: s.5.ok_or("users")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for Chat {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Payload of the `chat_deactivated` push: the chat's open thread was closed (by the customer, an agent or the router).
 ///
 /// API reference: [`chat_deactivated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#chat-deactivated).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChatDeactivatedPush {
     /// ID of the chat that was deactivated.
@@ -2257,6 +2567,53 @@ impl crate::Unknowns for ChatDeactivatedPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ChatDeactivatedPush {
+    const EXPECTING: &'static str = "struct ChatDeactivatedPush";
+    const FIELDS: &'static [&'static str] = &["chat_id", "thread_id", "user_id"];
+    type Slots = (Option<String>, Option<String>, Option<Option<String>>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "thread_id" => 1,
+                "user_id" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            thread_id: s.1.ok_or("thread_id")?,
+            user_id: s.2.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ChatDeactivatedPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for ChatDeactivatedPush {
     const NAME: &'static str = "chat_deactivated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -2264,7 +2621,7 @@ impl crate::Push for ChatDeactivatedPush {
 /// Payload of the `chat_properties_deleted` push: some chat properties were deleted.
 ///
 /// API reference: [`chat_properties_deleted` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#chat-properties-deleted).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChatPropertiesDeletedPush {
     /// ID of the chat whose properties were deleted.
@@ -2301,6 +2658,50 @@ impl crate::Unknowns for ChatPropertiesDeletedPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ChatPropertiesDeletedPush {
+    const EXPECTING: &'static str = "struct ChatPropertiesDeletedPush";
+    const FIELDS: &'static [&'static str] = &["chat_id", "properties"];
+    type Slots = (Option<String>, Option<PropertyNames>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "properties" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            properties: s.1.ok_or("properties")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ChatPropertiesDeletedPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for ChatPropertiesDeletedPush {
     const NAME: &'static str = "chat_properties_deleted";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -2308,7 +2709,7 @@ impl crate::Push for ChatPropertiesDeletedPush {
 /// Payload of the `chat_properties_updated` push: some chat properties were set or changed.
 ///
 /// API reference: [`chat_properties_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#chat-properties-updated).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChatPropertiesUpdatedPush {
     /// ID of the chat whose properties changed.
@@ -2342,12 +2743,56 @@ impl crate::Unknowns for ChatPropertiesUpdatedPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ChatPropertiesUpdatedPush {
+    const EXPECTING: &'static str = "struct ChatPropertiesUpdatedPush";
+    const FIELDS: &'static [&'static str] = &["chat_id", "properties"];
+    type Slots = (Option<String>, Option<Properties>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "properties" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            properties: s.1.ok_or("properties")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ChatPropertiesUpdatedPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for ChatPropertiesUpdatedPush {
     const NAME: &'static str = "chat_properties_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
 /// A chat as listed by list_chats: no thread, but the newest event of each type.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChatSummary {
     /// Who can see the chat.
@@ -2425,8 +2870,93 @@ impl crate::Unknowns for ChatSummary {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ChatSummary {
+    const EXPECTING: &'static str = "struct ChatSummary";
+    const FIELDS: &'static [&'static str] = &[
+        "access",
+        "active",
+        "id",
+        "last_event_per_type",
+        "last_thread_created_at",
+        "last_thread_id",
+        "last_thread_summary",
+        "properties",
+        "users",
+    ];
+    type Slots = (
+        Option<Option<Access>>,
+        Option<bool>,
+        Option<String>,
+        Option<Option<BTreeMap<String, LastEvent>>>,
+        Option<Option<crate::Timestamp>>,
+        Option<Option<String>>,
+        Option<Option<LastThreadSummary>>,
+        Option<Option<Properties>>,
+        Option<Vec<User>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "access" => 0,
+                "active" => 1,
+                "id" => 2,
+                "last_event_per_type" => 3,
+                "last_thread_created_at" => 4,
+                "last_thread_id" => 5,
+                "last_thread_summary" => 6,
+                "properties" => 7,
+                "users" => 8,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            access: s.0.flatten(),
+            active: s.1.ok_or("active")?,
+            id: s.2.ok_or("id")?,
+            last_event_per_type: s.3.flatten(),
+            last_thread_created_at: s.4.flatten(),
+            last_thread_id: s.5.flatten(),
+            last_thread_summary: s.6.flatten(),
+            properties: s.7.flatten(),
+            users: s.8.ok_or("users")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ChatSummary {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// The chat to resume and the content of its new thread.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChatToResume {
     /// New access of the chat.
@@ -2477,10 +3007,65 @@ impl crate::Unknowns for ChatToResume {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ChatToResume {
+    const EXPECTING: &'static str = "struct ChatToResume";
+    const FIELDS: &'static [&'static str] = &["access", "id", "properties", "thread"];
+    type Slots = (
+        Option<Option<Access>>,
+        Option<String>,
+        Option<Option<Properties>>,
+        Option<Option<NewThread>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "access" => 0,
+                "id" => 1,
+                "properties" => 2,
+                "thread" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            access: s.0.flatten(),
+            id: s.1.ok_or("id")?,
+            properties: s.2.flatten(),
+            thread: s.3.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ChatToResume {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Payload of the `chat_transferred` push: the chat was transferred to other groups or agents (manually, or by the router).
 ///
 /// API reference: [`chat_transferred` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#chat-transferred).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChatTransferredPush {
     /// ID of the chat that was transferred.
@@ -2538,6 +3123,76 @@ impl crate::Unknowns for ChatTransferredPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ChatTransferredPush {
+    const EXPECTING: &'static str = "struct ChatTransferredPush";
+    const FIELDS: &'static [&'static str] = &[
+        "chat_id",
+        "queue",
+        "reason",
+        "requester_id",
+        "thread_id",
+        "transferred_to",
+    ];
+    type Slots = (
+        Option<String>,
+        Option<Option<Queue>>,
+        Option<Option<ChatTransferredReason>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<TransferTarget>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "queue" => 1,
+                "reason" => 2,
+                "requester_id" => 3,
+                "thread_id" => 4,
+                "transferred_to" => 5,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            queue: s.1.flatten(),
+            reason: s.2.flatten(),
+            requester_id: s.3.flatten(),
+            thread_id: s.4.flatten(),
+            transferred_to: s.5.ok_or("transferred_to")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ChatTransferredPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for ChatTransferredPush {
     const NAME: &'static str = "chat_transferred";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -2545,7 +3200,7 @@ impl crate::Push for ChatTransferredPush {
 /// Payload of `check_goals` (Web API only): lets the server check goals for a customer without an RTM connection (offline customers or when the customers limit is reached).
 ///
 /// API reference: [`check_goals` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#check-goals).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CheckGoalsRequest {
     /// ID of the customer's group.
@@ -2586,6 +3241,53 @@ impl crate::Unknowns for CheckGoalsRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for CheckGoalsRequest {
+    const EXPECTING: &'static str = "struct CheckGoalsRequest";
+    const FIELDS: &'static [&'static str] = &["group_id", "page_url", "session_fields"];
+    type Slots = (Option<i64>, Option<String>, Option<SessionFields>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "group_id" => 0,
+                "page_url" => 1,
+                "session_fields" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            group_id: s.0.ok_or("group_id")?,
+            page_url: s.1.ok_or("page_url")?,
+            session_fields: s.2.ok_or("session_fields")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for CheckGoalsRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for CheckGoalsRequest {
     const NAME: &'static str = "check_goals";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -2597,7 +3299,7 @@ impl crate::WebAction for CheckGoalsRequest {
     const IDEMPOTENT: bool = false;
 }
 /// A customer (website visitor) as seen by the Customer Chat API.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Customer {
     /// Avatar URL; may come without a scheme (e.g. `cdn.livechatinc.com/avatars/1.png`).
@@ -2664,8 +3366,93 @@ impl crate::Unknowns for Customer {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for Customer {
+    const EXPECTING: &'static str = "struct Customer";
+    const FIELDS: &'static [&'static str] = &[
+        "avatar",
+        "email",
+        "email_verified",
+        "events_seen_up_to",
+        "id",
+        "name",
+        "present",
+        "session_fields",
+        "statistics",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<bool>>,
+        Option<Option<crate::Timestamp>>,
+        Option<String>,
+        Option<Option<String>>,
+        Option<Option<bool>>,
+        Option<Option<SessionFields>>,
+        Option<Option<CustomerStatistics>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "avatar" => 0,
+                "email" => 1,
+                "email_verified" => 2,
+                "events_seen_up_to" => 3,
+                "id" => 4,
+                "name" => 5,
+                "present" => 6,
+                "session_fields" => 7,
+                "statistics" => 8,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            avatar: s.0.flatten(),
+            email: s.1.flatten(),
+            email_verified: s.2.flatten(),
+            events_seen_up_to: s.3.flatten(),
+            id: s.4.ok_or("id")?,
+            name: s.5.flatten(),
+            present: s.6.flatten(),
+            session_fields: s.7.flatten(),
+            statistics: s.8.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for Customer {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Customer data to set while logging in; every field is optional.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct CustomerDetails {
     /// URL of the customer's avatar image.
@@ -2697,10 +3484,70 @@ impl crate::Unknowns for CustomerDetails {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for CustomerDetails {
+    const EXPECTING: &'static str = "struct CustomerDetails";
+    const FIELDS: &'static [&'static str] = &[
+        "avatar",
+        "email",
+        "name",
+        "session_fields",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<SessionFields>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "avatar" => 0,
+                "email" => 1,
+                "name" => 2,
+                "session_fields" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            avatar: s.0.flatten(),
+            email: s.1.flatten(),
+            name: s.2.flatten(),
+            session_fields: s.3.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for CustomerDetails {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Payload of the `customer_disconnected` push: the server is closing the customer's connection; `reason` tells whether and how to reconnect.
 ///
 /// API reference: [`customer_disconnected` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#customer-disconnected).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CustomerDisconnectedPush {
     /// Extra details depending on the reason, e.g. `region` (the region to connect to) for `misdirected_connection`, or how long to wait for `customer_temporarily_blocked`. Free-form JSON object.
@@ -2735,6 +3582,50 @@ impl crate::Unknowns for CustomerDisconnectedPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for CustomerDisconnectedPush {
+    const EXPECTING: &'static str = "struct CustomerDisconnectedPush";
+    const FIELDS: &'static [&'static str] = &["data", "reason"];
+    type Slots = (Option<Option<Map<String, Value>>>, Option<DisconnectReason>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "data" => 0,
+                "reason" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            data: s.0.flatten(),
+            reason: s.1.ok_or("reason")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for CustomerDisconnectedPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for CustomerDisconnectedPush {
     const NAME: &'static str = "customer_disconnected";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -2742,7 +3633,7 @@ impl crate::Push for CustomerDisconnectedPush {
 /// Payload of the `customer_side_storage_updated` push: the data the client keeps for the customer changed. Store it on the client (e.g. in local storage) and send it back with `login`.
 ///
 /// API reference: [`customer_side_storage_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#customer-side-storage-updated).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CustomerSideStorageUpdatedPush {
     /// The customer-side storage: a map of string keys to string values.
@@ -2769,6 +3660,47 @@ impl crate::Unknowns for CustomerSideStorageUpdatedPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for CustomerSideStorageUpdatedPush {
+    const EXPECTING: &'static str = "struct CustomerSideStorageUpdatedPush";
+    const FIELDS: &'static [&'static str] = &["customer_side_storage"];
+    type Slots = (Option<BTreeMap<String, String>>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "customer_side_storage" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            customer_side_storage: s.0.ok_or("customer_side_storage")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for CustomerSideStorageUpdatedPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for CustomerSideStorageUpdatedPush {
     const NAME: &'static str = "customer_side_storage_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -2776,7 +3708,7 @@ impl crate::Push for CustomerSideStorageUpdatedPush {
 /// Payload of the `customer_updated` push: the customer's data changed (e.g. through update_customer). Since 3.3 the payload is the customer object itself (not wrapped in `customer`), holding only the fields that changed.
 ///
 /// API reference: [`customer_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#customer-updated).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct CustomerUpdatedPush {
     /// URL of the customer's new avatar (may come without a scheme).
@@ -2830,6 +3762,96 @@ impl crate::Unknowns for CustomerUpdatedPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for CustomerUpdatedPush {
+    const EXPECTING: &'static str = "struct CustomerUpdatedPush";
+    const FIELDS: &'static [&'static str] = &[
+        "avatar",
+        "email",
+        "email_verified",
+        "events_seen_up_to",
+        "id",
+        "name",
+        "present",
+        "session_fields",
+        "statistics",
+        "type",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<bool>>,
+        Option<Option<crate::Timestamp>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<bool>>,
+        Option<Option<SessionFields>>,
+        Option<Option<CustomerStatistics>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "avatar" => 0,
+                "email" => 1,
+                "email_verified" => 2,
+                "events_seen_up_to" => 3,
+                "id" => 4,
+                "name" => 5,
+                "present" => 6,
+                "session_fields" => 7,
+                "statistics" => 8,
+                "type" => 9,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            9 => crate::object::slot(&mut s.9, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            avatar: s.0.flatten(),
+            email: s.1.flatten(),
+            email_verified: s.2.flatten(),
+            events_seen_up_to: s.3.flatten(),
+            id: s.4.flatten(),
+            name: s.5.flatten(),
+            present: s.6.flatten(),
+            session_fields: s.7.flatten(),
+            statistics: s.8.flatten(),
+            type_: s.9.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for CustomerUpdatedPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for CustomerUpdatedPush {
     const NAME: &'static str = "customer_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -2837,7 +3859,7 @@ impl crate::Push for CustomerUpdatedPush {
 /// Payload of `deactivate_chat`: closes the active thread of a chat.
 ///
 /// API reference: [`deactivate_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#deactivate-chat).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeactivateChatRequest {
     /// ID of the chat to deactivate.
@@ -2864,6 +3886,47 @@ impl crate::Unknowns for DeactivateChatRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for DeactivateChatRequest {
+    const EXPECTING: &'static str = "struct DeactivateChatRequest";
+    const FIELDS: &'static [&'static str] = &["id"];
+    type Slots = (Option<String>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "id" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            id: s.0.ok_or("id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for DeactivateChatRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for DeactivateChatRequest {
     const NAME: &'static str = "deactivate_chat";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -2878,7 +3941,7 @@ impl crate::RtmAction for DeactivateChatRequest {}
 /// Payload of `delete_chat_properties`.
 ///
 /// API reference: [`delete_chat_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-chat-properties).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeleteChatPropertiesRequest {
     /// ID of the chat to update.
@@ -2912,6 +3975,50 @@ impl crate::Unknowns for DeleteChatPropertiesRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for DeleteChatPropertiesRequest {
+    const EXPECTING: &'static str = "struct DeleteChatPropertiesRequest";
+    const FIELDS: &'static [&'static str] = &["id", "properties"];
+    type Slots = (Option<String>, Option<PropertyNames>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "id" => 0,
+                "properties" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            id: s.0.ok_or("id")?,
+            properties: s.1.ok_or("properties")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for DeleteChatPropertiesRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for DeleteChatPropertiesRequest {
     const NAME: &'static str = "delete_chat_properties";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -2926,7 +4033,7 @@ impl crate::RtmAction for DeleteChatPropertiesRequest {}
 /// Payload of `delete_event_properties`.
 ///
 /// API reference: [`delete_event_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-event-properties).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeleteEventPropertiesRequest {
     /// ID of the chat of the event.
@@ -2971,6 +4078,61 @@ impl crate::Unknowns for DeleteEventPropertiesRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for DeleteEventPropertiesRequest {
+    const EXPECTING: &'static str = "struct DeleteEventPropertiesRequest";
+    const FIELDS: &'static [&'static str] = &[
+        "chat_id",
+        "event_id",
+        "properties",
+        "thread_id",
+    ];
+    type Slots = (Option<String>, Option<String>, Option<PropertyNames>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "event_id" => 1,
+                "properties" => 2,
+                "thread_id" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            event_id: s.1.ok_or("event_id")?,
+            properties: s.2.ok_or("properties")?,
+            thread_id: s.3.ok_or("thread_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for DeleteEventPropertiesRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for DeleteEventPropertiesRequest {
     const NAME: &'static str = "delete_event_properties";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -2985,7 +4147,7 @@ impl crate::RtmAction for DeleteEventPropertiesRequest {}
 /// Payload of `delete_thread_properties`.
 ///
 /// API reference: [`delete_thread_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#delete-thread-properties).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeleteThreadPropertiesRequest {
     /// ID of the chat of the thread.
@@ -3024,6 +4186,53 @@ impl crate::Unknowns for DeleteThreadPropertiesRequest {
             |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
         );
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for DeleteThreadPropertiesRequest {
+    const EXPECTING: &'static str = "struct DeleteThreadPropertiesRequest";
+    const FIELDS: &'static [&'static str] = &["chat_id", "properties", "thread_id"];
+    type Slots = (Option<String>, Option<PropertyNames>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "properties" => 1,
+                "thread_id" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            properties: s.1.ok_or("properties")?,
+            thread_id: s.2.ok_or("thread_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for DeleteThreadPropertiesRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 impl crate::Action for DeleteThreadPropertiesRequest {
@@ -3464,7 +4673,7 @@ impl crate::Unknowns for EventInput {
 /// Payload of the `event_properties_deleted` push: some event properties were deleted.
 ///
 /// API reference: [`event_properties_deleted` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#event-properties-deleted).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EventPropertiesDeletedPush {
     /// ID of the chat the event belongs to.
@@ -3509,6 +4718,61 @@ impl crate::Unknowns for EventPropertiesDeletedPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for EventPropertiesDeletedPush {
+    const EXPECTING: &'static str = "struct EventPropertiesDeletedPush";
+    const FIELDS: &'static [&'static str] = &[
+        "chat_id",
+        "event_id",
+        "properties",
+        "thread_id",
+    ];
+    type Slots = (Option<String>, Option<String>, Option<PropertyNames>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "event_id" => 1,
+                "properties" => 2,
+                "thread_id" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            event_id: s.1.ok_or("event_id")?,
+            properties: s.2.ok_or("properties")?,
+            thread_id: s.3.ok_or("thread_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for EventPropertiesDeletedPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for EventPropertiesDeletedPush {
     const NAME: &'static str = "event_properties_deleted";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -3516,7 +4780,7 @@ impl crate::Push for EventPropertiesDeletedPush {
 /// Payload of the `event_properties_updated` push: some event properties were set or changed.
 ///
 /// API reference: [`event_properties_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#event-properties-updated).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EventPropertiesUpdatedPush {
     /// ID of the chat the event belongs to.
@@ -3561,6 +4825,61 @@ impl crate::Unknowns for EventPropertiesUpdatedPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for EventPropertiesUpdatedPush {
+    const EXPECTING: &'static str = "struct EventPropertiesUpdatedPush";
+    const FIELDS: &'static [&'static str] = &[
+        "chat_id",
+        "event_id",
+        "properties",
+        "thread_id",
+    ];
+    type Slots = (Option<String>, Option<String>, Option<Properties>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "event_id" => 1,
+                "properties" => 2,
+                "thread_id" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            event_id: s.1.ok_or("event_id")?,
+            properties: s.2.ok_or("properties")?,
+            thread_id: s.3.ok_or("thread_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for EventPropertiesUpdatedPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for EventPropertiesUpdatedPush {
     const NAME: &'static str = "event_properties_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -3568,7 +4887,7 @@ impl crate::Push for EventPropertiesUpdatedPush {
 /// Payload of the `event_updated` push: an event was changed; the payload carries the whole event after the change.
 ///
 /// API reference: [`event_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#event-updated).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EventUpdatedPush {
     /// ID of the chat the event belongs to.
@@ -3606,6 +4925,53 @@ impl crate::Unknowns for EventUpdatedPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for EventUpdatedPush {
+    const EXPECTING: &'static str = "struct EventUpdatedPush";
+    const FIELDS: &'static [&'static str] = &["chat_id", "event", "thread_id"];
+    type Slots = (Option<String>, Option<Event>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "event" => 1,
+                "thread_id" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            event: s.1.ok_or("event")?,
+            thread_id: s.2.ok_or("thread_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for EventUpdatedPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for EventUpdatedPush {
     const NAME: &'static str = "event_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -3613,7 +4979,7 @@ impl crate::Push for EventUpdatedPush {
 /// Payload of the `events_marked_as_seen` push: a user of the chat has seen the events up to a given time (see mark_events_as_seen).
 ///
 /// API reference: [`events_marked_as_seen` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#events-marked-as-seen).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EventsMarkedAsSeenPush {
     /// ID of the chat the events belong to.
@@ -3650,6 +5016,53 @@ impl crate::Unknowns for EventsMarkedAsSeenPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for EventsMarkedAsSeenPush {
+    const EXPECTING: &'static str = "struct EventsMarkedAsSeenPush";
+    const FIELDS: &'static [&'static str] = &["chat_id", "seen_up_to", "user_id"];
+    type Slots = (Option<String>, Option<crate::Timestamp>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "seen_up_to" => 1,
+                "user_id" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            seen_up_to: s.1.ok_or("seen_up_to")?,
+            user_id: s.2.ok_or("user_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for EventsMarkedAsSeenPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for EventsMarkedAsSeenPush {
     const NAME: &'static str = "events_marked_as_seen";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -3657,7 +5070,7 @@ impl crate::Push for EventsMarkedAsSeenPush {
 /// Payload of `get_chat`: a chat with one of its threads.
 ///
 /// API reference: [`get_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-chat).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GetChatRequest {
     /// ID of the chat to fetch.
@@ -3688,6 +5101,50 @@ impl crate::Unknowns for GetChatRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GetChatRequest {
+    const EXPECTING: &'static str = "struct GetChatRequest";
+    const FIELDS: &'static [&'static str] = &["chat_id", "thread_id"];
+    type Slots = (Option<String>, Option<Option<String>>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "thread_id" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            thread_id: s.1.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GetChatRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for GetChatRequest {
     const NAME: &'static str = "get_chat";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -3702,7 +5159,7 @@ impl crate::RtmAction for GetChatRequest {}
 /// A chat with the requested (or latest) thread.
 ///
 /// API reference: [`get_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-chat).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GetChatResponse {
     /// Which groups (and agents) can access the chat. Normally present.
@@ -3761,10 +5218,75 @@ impl crate::Unknowns for GetChatResponse {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GetChatResponse {
+    const EXPECTING: &'static str = "struct GetChatResponse";
+    const FIELDS: &'static [&'static str] = &[
+        "access",
+        "id",
+        "properties",
+        "thread",
+        "users",
+    ];
+    type Slots = (
+        Option<Option<Access>>,
+        Option<String>,
+        Option<Option<Properties>>,
+        Option<Option<Thread>>,
+        Option<Vec<User>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "access" => 0,
+                "id" => 1,
+                "properties" => 2,
+                "thread" => 3,
+                "users" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            access: s.0.flatten(),
+            id: s.1.ok_or("id")?,
+            properties: s.2.flatten(),
+            thread: s.3,
+            users: s.4.ok_or("users")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GetChatResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Query of `get_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
 ///
 /// API reference: [`get_configuration` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-configuration).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GetConfigurationRequest {
     /// ID of the group.
@@ -3794,6 +5316,50 @@ impl crate::Unknowns for GetConfigurationRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GetConfigurationRequest {
+    const EXPECTING: &'static str = "struct GetConfigurationRequest";
+    const FIELDS: &'static [&'static str] = &["group_id", "version"];
+    type Slots = (Option<i64>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "group_id" => 0,
+                "version" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            group_id: s.0.ok_or("group_id")?,
+            version: s.1.ok_or("version")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GetConfigurationRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for GetConfigurationRequest {
     const NAME: &'static str = "get_configuration";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -3807,12 +5373,38 @@ impl crate::WebAction for GetConfigurationRequest {
 /// Payload of `get_customer`: takes no fields (send an empty object).
 ///
 /// API reference: [`get_customer` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-customer).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct GetCustomerRequest {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for GetCustomerRequest {
+    const EXPECTING: &'static str = "struct GetCustomerRequest";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for GetCustomerRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for GetCustomerRequest {
     fn visit_unknowns(
@@ -3864,7 +5456,7 @@ impl crate::Unknowns for GetCustomerResponse {
 /// Query of `get_dynamic_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself. Since 3.4 the server also accepts the legacy `license_id` instead.
 ///
 /// API reference: [`get_dynamic_configuration` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-dynamic-configuration).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct GetDynamicConfigurationRequest {
     /// Channel the widget runs in (free-form string).
@@ -3892,6 +5484,61 @@ impl crate::Unknowns for GetDynamicConfigurationRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GetDynamicConfigurationRequest {
+    const EXPECTING: &'static str = "struct GetDynamicConfigurationRequest";
+    const FIELDS: &'static [&'static str] = &["channel_type", "group_id", "test", "url"];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<i64>>,
+        Option<Option<bool>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "channel_type" => 0,
+                "group_id" => 1,
+                "test" => 2,
+                "url" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            channel_type: s.0.flatten(),
+            group_id: s.1.flatten(),
+            test: s.2.flatten(),
+            url: s.3.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GetDynamicConfigurationRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for GetDynamicConfigurationRequest {
     const NAME: &'static str = "get_dynamic_configuration";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -3905,7 +5552,7 @@ impl crate::WebAction for GetDynamicConfigurationRequest {
 /// Configuration of the widget that depends on the request (3.3-3.5 flat shape).
 ///
 /// API reference: [`get_dynamic_configuration` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-dynamic-configuration).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GetDynamicConfigurationResponse {
     /// Whether the customers limit of the plan is reached.
@@ -3962,10 +5609,90 @@ impl crate::Unknowns for GetDynamicConfigurationResponse {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GetDynamicConfigurationResponse {
+    const EXPECTING: &'static str = "struct GetDynamicConfigurationResponse";
+    const FIELDS: &'static [&'static str] = &[
+        "client_limit_exceeded",
+        "config_version",
+        "domain_allowed",
+        "group_id",
+        "language",
+        "localization_version",
+        "online_group_ids",
+        "organization_id",
+    ];
+    type Slots = (
+        Option<bool>,
+        Option<String>,
+        Option<bool>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<Option<Vec<i64>>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "client_limit_exceeded" => 0,
+                "config_version" => 1,
+                "domain_allowed" => 2,
+                "group_id" => 3,
+                "language" => 4,
+                "localization_version" => 5,
+                "online_group_ids" => 6,
+                "organization_id" => 7,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            client_limit_exceeded: s.0.ok_or("client_limit_exceeded")?,
+            config_version: s.1.ok_or("config_version")?,
+            domain_allowed: s.2.ok_or("domain_allowed")?,
+            group_id: s.3.ok_or("group_id")?,
+            language: s.4.ok_or("language")?,
+            localization_version: s.5.ok_or("localization_version")?,
+            online_group_ids: s.6.flatten(),
+            organization_id: s.7.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GetDynamicConfigurationResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Payload of `get_form`: the form of a given type configured for a group.
 ///
 /// API reference: [`get_form` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-form).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GetFormRequest {
     /// ID of the group whose form is fetched.
@@ -3997,6 +5724,50 @@ impl crate::Unknowns for GetFormRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GetFormRequest {
+    const EXPECTING: &'static str = "struct GetFormRequest";
+    const FIELDS: &'static [&'static str] = &["group_id", "type"];
+    type Slots = (Option<i64>, Option<FormType>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "group_id" => 0,
+                "type" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            group_id: s.0.ok_or("group_id")?,
+            type_: s.1.ok_or("type")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GetFormRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for GetFormRequest {
     const NAME: &'static str = "get_form";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -4011,7 +5782,7 @@ impl crate::RtmAction for GetFormRequest {}
 /// Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
 ///
 /// API reference: [`get_localization` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-localization).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GetLocalizationRequest {
     /// ID of the group.
@@ -4048,6 +5819,53 @@ impl crate::Unknowns for GetLocalizationRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GetLocalizationRequest {
+    const EXPECTING: &'static str = "struct GetLocalizationRequest";
+    const FIELDS: &'static [&'static str] = &["group_id", "language", "version"];
+    type Slots = (Option<i64>, Option<String>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "group_id" => 0,
+                "language" => 1,
+                "version" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            group_id: s.0.ok_or("group_id")?,
+            language: s.1.ok_or("language")?,
+            version: s.2.ok_or("version")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GetLocalizationRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for GetLocalizationRequest {
     const NAME: &'static str = "get_localization";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -4061,12 +5879,38 @@ impl crate::WebAction for GetLocalizationRequest {
 /// Payload of `get_predicted_agent` (removed in 3.7): takes no fields (send an empty object). The customer must be logged in over RTM first.
 ///
 /// API reference: [`get_predicted_agent` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-predicted-agent).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct GetPredictedAgentRequest {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for GetPredictedAgentRequest {
+    const EXPECTING: &'static str = "struct GetPredictedAgentRequest";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for GetPredictedAgentRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for GetPredictedAgentRequest {
     fn visit_unknowns(
@@ -4091,7 +5935,7 @@ impl crate::RtmAction for GetPredictedAgentRequest {}
 /// The agent who would most likely take the customer's chat.
 ///
 /// API reference: [`get_predicted_agent` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-predicted-agent).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GetPredictedAgentResponse {
     /// The predicted agent.
@@ -4122,10 +5966,54 @@ impl crate::Unknowns for GetPredictedAgentResponse {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GetPredictedAgentResponse {
+    const EXPECTING: &'static str = "struct GetPredictedAgentResponse";
+    const FIELDS: &'static [&'static str] = &["agent", "queue"];
+    type Slots = (Option<AgentProfile>, Option<bool>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "agent" => 0,
+                "queue" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            agent: s.0.ok_or("agent")?,
+            queue: s.1.ok_or("queue")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GetPredictedAgentResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Payload of `get_url_info`: a preview of a web page.
 ///
 /// API reference: [`get_url_info` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#get-url-info).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GetUrlInfoRequest {
     /// URL of the page to describe.
@@ -4152,6 +6040,47 @@ impl crate::Unknowns for GetUrlInfoRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GetUrlInfoRequest {
+    const EXPECTING: &'static str = "struct GetUrlInfoRequest";
+    const FIELDS: &'static [&'static str] = &["url"];
+    type Slots = (Option<String>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "url" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            url: s.0.ok_or("url")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GetUrlInfoRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for GetUrlInfoRequest {
     const NAME: &'static str = "get_url_info";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -4164,7 +6093,7 @@ impl crate::WebAction for GetUrlInfoRequest {
 }
 impl crate::RtmAction for GetUrlInfoRequest {}
 /// A proactive greeting shown to the customer (login.greeting, incoming_greeting).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Greeting {
     /// Whether the customer already accepted the greeting; sent in login only.
@@ -4227,6 +6156,91 @@ impl crate::Unknowns for Greeting {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for Greeting {
+    const EXPECTING: &'static str = "struct Greeting";
+    const FIELDS: &'static [&'static str] = &[
+        "accepted",
+        "addon",
+        "agent",
+        "displayed_first_time",
+        "event",
+        "id",
+        "is_exit_intent",
+        "subtype",
+        "unique_id",
+    ];
+    type Slots = (
+        Option<Option<bool>>,
+        Option<Option<String>>,
+        Option<AgentProfile>,
+        Option<bool>,
+        Option<Event>,
+        Option<i64>,
+        Option<Option<bool>>,
+        Option<Option<String>>,
+        Option<String>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "accepted" => 0,
+                "addon" => 1,
+                "agent" => 2,
+                "displayed_first_time" => 3,
+                "event" => 4,
+                "id" => 5,
+                "is_exit_intent" => 6,
+                "subtype" => 7,
+                "unique_id" => 8,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            accepted: s.0.flatten(),
+            addon: s.1.flatten(),
+            agent: s.2.ok_or("agent")?,
+            displayed_first_time: s.3.ok_or("displayed_first_time")?,
+            event: s.4.ok_or("event")?,
+            id: s.5.ok_or("id")?,
+            is_exit_intent: s.6.flatten(),
+            subtype: s.7.flatten(),
+            unique_id: s.8.ok_or("unique_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for Greeting {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl From<IncomingGreetingPush> for Greeting {
     fn from(value: IncomingGreetingPush) -> Self {
         value.0
@@ -4235,7 +6249,7 @@ impl From<IncomingGreetingPush> for Greeting {
 /// Payload of the `greeting_accepted` push: the customer accepted a greeting.
 ///
 /// API reference: [`greeting_accepted` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#greeting-accepted).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GreetingAcceptedPush {
     /// Unique ID of the greeting display that was accepted.
@@ -4262,6 +6276,47 @@ impl crate::Unknowns for GreetingAcceptedPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GreetingAcceptedPush {
+    const EXPECTING: &'static str = "struct GreetingAcceptedPush";
+    const FIELDS: &'static [&'static str] = &["unique_id"];
+    type Slots = (Option<String>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "unique_id" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            unique_id: s.0.ok_or("unique_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GreetingAcceptedPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for GreetingAcceptedPush {
     const NAME: &'static str = "greeting_accepted";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -4269,7 +6324,7 @@ impl crate::Push for GreetingAcceptedPush {
 /// Payload of the `greeting_canceled` push: the customer rejected a greeting, or a new greeting replaced the one on screen.
 ///
 /// API reference: [`greeting_canceled` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#greeting-canceled).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GreetingCanceledPush {
     /// Unique ID of the greeting display that was canceled.
@@ -4296,12 +6351,53 @@ impl crate::Unknowns for GreetingCanceledPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GreetingCanceledPush {
+    const EXPECTING: &'static str = "struct GreetingCanceledPush";
+    const FIELDS: &'static [&'static str] = &["unique_id"];
+    type Slots = (Option<String>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "unique_id" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            unique_id: s.0.ok_or("unique_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GreetingCanceledPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for GreetingCanceledPush {
     const NAME: &'static str = "greeting_canceled";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
 /// The new availability of one group (groups_status_updated.groups).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GroupStatusChange {
     /// Group ID.
@@ -4335,10 +6431,54 @@ impl crate::Unknowns for GroupStatusChange {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GroupStatusChange {
+    const EXPECTING: &'static str = "struct GroupStatusChange";
+    const FIELDS: &'static [&'static str] = &["id", "status"];
+    type Slots = (Option<i64>, Option<GroupStatus>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "id" => 0,
+                "status" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            id: s.0.ok_or("id")?,
+            status: s.1.ok_or("status")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GroupStatusChange {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Payload of the `groups_status_updated` push (since 3.5): the availability of groups the customer has access to changed.
 ///
 /// API reference: [`groups_status_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#groups-status-updated).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GroupsStatusUpdatedPush {
     /// The groups whose status changed, each with its new status (unchanged groups are left out).
@@ -4369,6 +6509,47 @@ impl crate::Unknowns for GroupsStatusUpdatedPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for GroupsStatusUpdatedPush {
+    const EXPECTING: &'static str = "struct GroupsStatusUpdatedPush";
+    const FIELDS: &'static [&'static str] = &["groups"];
+    type Slots = (Option<Vec<GroupStatusChange>>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "groups" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            groups: s.0.ok_or("groups")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GroupsStatusUpdatedPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for GroupsStatusUpdatedPush {
     const NAME: &'static str = "groups_status_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -4376,7 +6557,7 @@ impl crate::Push for GroupsStatusUpdatedPush {
 /// Payload of the `incoming_chat` push: a chat arrived with a new thread (after start_chat, resume_chat, or a chat started by an agent). Carries the whole chat; the thread holds the initial events, if any.
 ///
 /// API reference: [`incoming_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#incoming-chat).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IncomingChatPush {
     /// The chat with its users, access, properties and the new thread; `transferred_from` is set when the chat came in through a transfer.
@@ -4408,6 +6589,50 @@ impl crate::Unknowns for IncomingChatPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for IncomingChatPush {
+    const EXPECTING: &'static str = "struct IncomingChatPush";
+    const FIELDS: &'static [&'static str] = &["chat", "requester_id"];
+    type Slots = (Option<Chat>, Option<Option<String>>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat" => 0,
+                "requester_id" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat: s.0.ok_or("chat")?,
+            requester_id: s.1.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for IncomingChatPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for IncomingChatPush {
     const NAME: &'static str = "incoming_chat";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -4415,7 +6640,7 @@ impl crate::Push for IncomingChatPush {
 /// Payload of the `incoming_event` push: a new event was sent to the chat (by send_event, or a system message, e.g. on deactivate_chat).
 ///
 /// API reference: [`incoming_event` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#incoming-event).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IncomingEventPush {
     /// ID of the chat the event was sent to.
@@ -4451,6 +6676,53 @@ impl crate::Unknowns for IncomingEventPush {
     ) {
         path.field("event", |p| crate::Unknowns::visit_unknowns(&self.event, p, found));
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for IncomingEventPush {
+    const EXPECTING: &'static str = "struct IncomingEventPush";
+    const FIELDS: &'static [&'static str] = &["chat_id", "event", "thread_id"];
+    type Slots = (Option<String>, Option<Event>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "event" => 1,
+                "thread_id" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            event: s.1.ok_or("event")?,
+            thread_id: s.2.ok_or("thread_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for IncomingEventPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 impl crate::Push for IncomingEventPush {
@@ -4491,7 +6763,7 @@ impl crate::Push for IncomingGreetingPush {
 /// Payload of the `incoming_multicast` push: a message sent with the agent-side `multicast` method or by the system.
 ///
 /// API reference: [`incoming_multicast` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#incoming-multicast).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IncomingMulticastPush {
     /// ID of the user who sent the multicast. Absent when the system sent it.
@@ -4526,6 +6798,53 @@ impl crate::Unknowns for IncomingMulticastPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for IncomingMulticastPush {
+    const EXPECTING: &'static str = "struct IncomingMulticastPush";
+    const FIELDS: &'static [&'static str] = &["author_id", "content", "type"];
+    type Slots = (Option<Option<String>>, Option<Value>, Option<Option<String>>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "author_id" => 0,
+                "content" => 1,
+                "type" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            author_id: s.0.flatten(),
+            content: s.1.ok_or("content")?,
+            type_: s.2.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for IncomingMulticastPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for IncomingMulticastPush {
     const NAME: &'static str = "incoming_multicast";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -4533,7 +6852,7 @@ impl crate::Push for IncomingMulticastPush {
 /// Payload of the `incoming_rich_message_postback` push: a user clicked a button of a rich message (sent only for active threads).
 ///
 /// API reference: [`incoming_rich_message_postback` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#incoming-rich-message-postback).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IncomingRichMessagePostbackPush {
     /// ID of the chat the rich message is in.
@@ -4582,6 +6901,71 @@ impl crate::Unknowns for IncomingRichMessagePostbackPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for IncomingRichMessagePostbackPush {
+    const EXPECTING: &'static str = "struct IncomingRichMessagePostbackPush";
+    const FIELDS: &'static [&'static str] = &[
+        "chat_id",
+        "event_id",
+        "postback",
+        "thread_id",
+        "user_id",
+    ];
+    type Slots = (
+        Option<String>,
+        Option<String>,
+        Option<Postback>,
+        Option<String>,
+        Option<String>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "event_id" => 1,
+                "postback" => 2,
+                "thread_id" => 3,
+                "user_id" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            event_id: s.1.ok_or("event_id")?,
+            postback: s.2.ok_or("postback")?,
+            thread_id: s.3.ok_or("thread_id")?,
+            user_id: s.4.ok_or("user_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for IncomingRichMessagePostbackPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for IncomingRichMessagePostbackPush {
     const NAME: &'static str = "incoming_rich_message_postback";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -4589,7 +6973,7 @@ impl crate::Push for IncomingRichMessagePostbackPush {
 /// Payload of the `incoming_typing_indicator` push: a chat user started or stopped typing a message that has not been sent yet.
 ///
 /// API reference: [`incoming_typing_indicator` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#incoming-typing-indicator).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IncomingTypingIndicatorPush {
     /// ID of the chat the user is typing in.
@@ -4630,12 +7014,63 @@ impl crate::Unknowns for IncomingTypingIndicatorPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for IncomingTypingIndicatorPush {
+    const EXPECTING: &'static str = "struct IncomingTypingIndicatorPush";
+    const FIELDS: &'static [&'static str] = &[
+        "chat_id",
+        "thread_id",
+        "typing_indicator",
+    ];
+    type Slots = (Option<String>, Option<String>, Option<TypingIndicator>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "thread_id" => 1,
+                "typing_indicator" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            thread_id: s.1.ok_or("thread_id")?,
+            typing_indicator: s.2.ok_or("typing_indicator")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for IncomingTypingIndicatorPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for IncomingTypingIndicatorPush {
     const NAME: &'static str = "incoming_typing_indicator";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
 /// The newest event of one type in a chat (a value of ChatSummary.last_event_per_type).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct LastEvent {
     /// The event itself.
@@ -4677,10 +7112,70 @@ impl crate::Unknowns for LastEvent {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for LastEvent {
+    const EXPECTING: &'static str = "struct LastEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "event",
+        "thread_created_at",
+        "thread_id",
+        "thread_order",
+    ];
+    type Slots = (
+        Option<Event>,
+        Option<crate::Timestamp>,
+        Option<String>,
+        Option<Option<i64>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "event" => 0,
+                "thread_created_at" => 1,
+                "thread_id" => 2,
+                "thread_order" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            event: s.0.ok_or("event")?,
+            thread_created_at: s.1.ok_or("thread_created_at")?,
+            thread_id: s.2.ok_or("thread_id")?,
+            thread_order: s.3.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for LastEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Payload of `list_chats`: one page of summaries of the chats the customer took part in.
 ///
 /// API reference: [`list_chats` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-chats).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct ListChatsRequest {
     /// Maximum number of chat summaries per page. Server default when absent: 10; at most 25.
@@ -4709,6 +7204,57 @@ impl crate::Unknowns for ListChatsRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ListChatsRequest {
+    const EXPECTING: &'static str = "struct ListChatsRequest";
+    const FIELDS: &'static [&'static str] = &["limit", "page_id", "sort_order"];
+    type Slots = (
+        Option<Option<i64>>,
+        Option<Option<String>>,
+        Option<Option<SortOrder>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "limit" => 0,
+                "page_id" => 1,
+                "sort_order" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            limit: s.0.flatten(),
+            page_id: s.1.flatten(),
+            sort_order: s.2.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ListChatsRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for ListChatsRequest {
     const NAME: &'static str = "list_chats";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -4723,7 +7269,7 @@ impl crate::RtmAction for ListChatsRequest {}
 /// One page of chat summaries.
 ///
 /// API reference: [`list_chats` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-chats).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ListChatsResponse {
     /// Summaries of the chats on this page.
@@ -4765,10 +7311,70 @@ impl crate::Unknowns for ListChatsResponse {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ListChatsResponse {
+    const EXPECTING: &'static str = "struct ListChatsResponse";
+    const FIELDS: &'static [&'static str] = &[
+        "chats_summary",
+        "next_page_id",
+        "previous_page_id",
+        "total_chats",
+    ];
+    type Slots = (
+        Option<Vec<ChatSummary>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<i64>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chats_summary" => 0,
+                "next_page_id" => 1,
+                "previous_page_id" => 2,
+                "total_chats" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chats_summary: s.0.ok_or("chats_summary")?,
+            next_page_id: s.1.flatten(),
+            previous_page_id: s.2.flatten(),
+            total_chats: s.3.ok_or("total_chats")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ListChatsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Query of `list_group_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
 ///
 /// API reference: [`list_group_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-properties).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ListGroupPropertiesRequest {
     /// ID of the group.
@@ -4803,6 +7409,53 @@ impl crate::Unknowns for ListGroupPropertiesRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ListGroupPropertiesRequest {
+    const EXPECTING: &'static str = "struct ListGroupPropertiesRequest";
+    const FIELDS: &'static [&'static str] = &["id", "name", "namespace"];
+    type Slots = (Option<i64>, Option<Option<String>>, Option<Option<String>>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "id" => 0,
+                "name" => 1,
+                "namespace" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            id: s.0.ok_or("id")?,
+            name: s.1.flatten(),
+            namespace: s.2.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ListGroupPropertiesRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for ListGroupPropertiesRequest {
     const NAME: &'static str = "list_group_properties";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -4816,7 +7469,7 @@ impl crate::WebAction for ListGroupPropertiesRequest {
 /// Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
 ///
 /// API reference: [`list_group_statuses` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-group-statuses).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct ListGroupStatusesRequest {
     /// `true`: return the status of every group.
@@ -4838,6 +7491,50 @@ impl crate::Unknowns for ListGroupStatusesRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ListGroupStatusesRequest {
+    const EXPECTING: &'static str = "struct ListGroupStatusesRequest";
+    const FIELDS: &'static [&'static str] = &["all", "group_ids"];
+    type Slots = (Option<Option<bool>>, Option<Option<Vec<i64>>>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "all" => 0,
+                "group_ids" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            all: s.0.flatten(),
+            group_ids: s.1.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ListGroupStatusesRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for ListGroupStatusesRequest {
     const NAME: &'static str = "list_group_statuses";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -4852,7 +7549,7 @@ impl crate::RtmAction for ListGroupStatusesRequest {}
 /// Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
 ///
 /// API reference: [`list_license_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-license-properties).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct ListLicensePropertiesRequest {
     /// Return only the properties with this name.
@@ -4874,6 +7571,50 @@ impl crate::Unknowns for ListLicensePropertiesRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ListLicensePropertiesRequest {
+    const EXPECTING: &'static str = "struct ListLicensePropertiesRequest";
+    const FIELDS: &'static [&'static str] = &["name", "namespace"];
+    type Slots = (Option<Option<String>>, Option<Option<String>>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "name" => 0,
+                "namespace" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            name: s.0.flatten(),
+            namespace: s.1.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ListLicensePropertiesRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for ListLicensePropertiesRequest {
     const NAME: &'static str = "list_license_properties";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -4887,7 +7628,7 @@ impl crate::WebAction for ListLicensePropertiesRequest {
 /// Payload of `list_threads`: one page of the threads of a chat the customer has access to.
 ///
 /// API reference: [`list_threads` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-threads).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ListThreadsRequest {
     /// ID of the chat whose threads are listed.
@@ -4934,6 +7675,71 @@ impl crate::Unknowns for ListThreadsRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ListThreadsRequest {
+    const EXPECTING: &'static str = "struct ListThreadsRequest";
+    const FIELDS: &'static [&'static str] = &[
+        "chat_id",
+        "limit",
+        "min_events_count",
+        "page_id",
+        "sort_order",
+    ];
+    type Slots = (
+        Option<String>,
+        Option<Option<i64>>,
+        Option<Option<i64>>,
+        Option<Option<String>>,
+        Option<Option<SortOrder>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "limit" => 1,
+                "min_events_count" => 2,
+                "page_id" => 3,
+                "sort_order" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            limit: s.1.flatten(),
+            min_events_count: s.2.flatten(),
+            page_id: s.3.flatten(),
+            sort_order: s.4.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ListThreadsRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for ListThreadsRequest {
     const NAME: &'static str = "list_threads";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -4948,7 +7754,7 @@ impl crate::RtmAction for ListThreadsRequest {}
 /// One page of threads of a chat.
 ///
 /// API reference: [`list_threads` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#list-threads).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ListThreadsResponse {
     /// Total number of threads of the chat that match the request.
@@ -4990,10 +7796,70 @@ impl crate::Unknowns for ListThreadsResponse {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ListThreadsResponse {
+    const EXPECTING: &'static str = "struct ListThreadsResponse";
+    const FIELDS: &'static [&'static str] = &[
+        "found_threads",
+        "next_page_id",
+        "previous_page_id",
+        "threads",
+    ];
+    type Slots = (
+        Option<i64>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Vec<Thread>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "found_threads" => 0,
+                "next_page_id" => 1,
+                "previous_page_id" => 2,
+                "threads" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            found_threads: s.0.ok_or("found_threads")?,
+            next_page_id: s.1.flatten(),
+            previous_page_id: s.2.flatten(),
+            threads: s.3.ok_or("threads")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ListThreadsResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Payload of the RTM `login` action: authorizes the WebSocket connection (must be the first request, within 30 s of connecting) and optionally updates the customer's data.
 ///
 /// API reference: [`login` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#login).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct LoginRequest {
     /// Identifies the client application that connects.
@@ -5064,6 +7930,91 @@ impl crate::Unknowns for LoginRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for LoginRequest {
+    const EXPECTING: &'static str = "struct LoginRequest";
+    const FIELDS: &'static [&'static str] = &[
+        "application",
+        "customer",
+        "customer_page",
+        "customer_side_storage",
+        "group_id",
+        "is_mobile",
+        "pushes",
+        "referrer",
+        "token",
+    ];
+    type Slots = (
+        Option<Option<ClientApplication>>,
+        Option<Option<CustomerDetails>>,
+        Option<Option<CustomerPage>>,
+        Option<Option<BTreeMap<String, String>>>,
+        Option<Option<i64>>,
+        Option<Option<bool>>,
+        Option<Option<BTreeMap<String, Vec<String>>>>,
+        Option<Option<String>>,
+        Option<String>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "application" => 0,
+                "customer" => 1,
+                "customer_page" => 2,
+                "customer_side_storage" => 3,
+                "group_id" => 4,
+                "is_mobile" => 5,
+                "pushes" => 6,
+                "referrer" => 7,
+                "token" => 8,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            application: s.0.flatten(),
+            customer: s.1.flatten(),
+            customer_page: s.2.flatten(),
+            customer_side_storage: s.3.flatten(),
+            group_id: s.4.flatten(),
+            is_mobile: s.5.flatten(),
+            pushes: s.6.flatten(),
+            referrer: s.7.flatten(),
+            token: s.8.ok_or("token")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for LoginRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for LoginRequest {
     const NAME: &'static str = "login";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -5073,7 +8024,7 @@ impl crate::RtmAction for LoginRequest {}
 /// Initial state returned after a successful `login`.
 ///
 /// API reference: [`login` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#login).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct LoginResponse {
     /// Chats of the customer, each with its unread flag.
@@ -5131,10 +8082,75 @@ impl crate::Unknowns for LoginResponse {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for LoginResponse {
+    const EXPECTING: &'static str = "struct LoginResponse";
+    const FIELDS: &'static [&'static str] = &[
+        "chats",
+        "customer",
+        "greeting",
+        "has_active_thread",
+        "__priv_dynamic_config",
+    ];
+    type Slots = (
+        Option<Vec<ChatUnreadStatus>>,
+        Option<User>,
+        Option<Option<Greeting>>,
+        Option<bool>,
+        Option<Option<Value>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chats" => 0,
+                "customer" => 1,
+                "greeting" => 2,
+                "has_active_thread" => 3,
+                "__priv_dynamic_config" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chats: s.0.ok_or("chats")?,
+            customer: s.1.ok_or("customer")?,
+            greeting: s.2.flatten(),
+            has_active_thread: s.3.ok_or("has_active_thread")?,
+            priv_dynamic_config: s.4.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for LoginResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Payload of `mark_events_as_seen`.
 ///
 /// API reference: [`mark_events_as_seen` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#mark-events-as-seen).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MarkEventsAsSeenRequest {
     /// ID of the chat.
@@ -5167,6 +8183,50 @@ impl crate::Unknowns for MarkEventsAsSeenRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for MarkEventsAsSeenRequest {
+    const EXPECTING: &'static str = "struct MarkEventsAsSeenRequest";
+    const FIELDS: &'static [&'static str] = &["chat_id", "seen_up_to"];
+    type Slots = (Option<String>, Option<crate::Timestamp>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "seen_up_to" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            seen_up_to: s.1.ok_or("seen_up_to")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for MarkEventsAsSeenRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for MarkEventsAsSeenRequest {
     const NAME: &'static str = "mark_events_as_seen";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -5179,7 +8239,7 @@ impl crate::WebAction for MarkEventsAsSeenRequest {
 }
 impl crate::RtmAction for MarkEventsAsSeenRequest {}
 /// A text message.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MessageEvent {
     /// ID of the user who sent the event.
@@ -5248,8 +8308,88 @@ impl crate::Unknowns for MessageEvent {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for MessageEvent {
+    const EXPECTING: &'static str = "struct MessageEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "author_id",
+        "created_at",
+        "custom_id",
+        "id",
+        "postback",
+        "properties",
+        "recipients",
+        "text",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<crate::Timestamp>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<MessagePostback>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+        Option<String>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "author_id" => 0,
+                "created_at" => 1,
+                "custom_id" => 2,
+                "id" => 3,
+                "postback" => 4,
+                "properties" => 5,
+                "recipients" => 6,
+                "text" => 7,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            author_id: s.0.flatten(),
+            created_at: s.1.ok_or("created_at")?,
+            custom_id: s.2.flatten(),
+            id: s.3.flatten(),
+            postback: s.4.flatten(),
+            properties: s.5.flatten(),
+            recipients: s.6.flatten(),
+            text: s.7.ok_or("text")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for MessageEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A text message to send.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MessageEventInput {
     /// An ID of your choice; returned with the event.
@@ -5304,8 +8444,73 @@ impl crate::Unknowns for MessageEventInput {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for MessageEventInput {
+    const EXPECTING: &'static str = "struct MessageEventInput";
+    const FIELDS: &'static [&'static str] = &[
+        "custom_id",
+        "postback",
+        "properties",
+        "recipients",
+        "text",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<MessagePostback>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+        Option<String>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "custom_id" => 0,
+                "postback" => 1,
+                "properties" => 2,
+                "recipients" => 3,
+                "text" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            custom_id: s.0.flatten(),
+            postback: s.1.flatten(),
+            properties: s.2.flatten(),
+            recipients: s.3.flatten(),
+            text: s.4.ok_or("text")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for MessageEventInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Links a message to the rich message button that produced it.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MessagePostback {
     /// ID of the rich message event.
@@ -5350,8 +8555,73 @@ impl crate::Unknowns for MessagePostback {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for MessagePostback {
+    const EXPECTING: &'static str = "struct MessagePostback";
+    const FIELDS: &'static [&'static str] = &[
+        "event_id",
+        "id",
+        "thread_id",
+        "type",
+        "value",
+    ];
+    type Slots = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "event_id" => 0,
+                "id" => 1,
+                "thread_id" => 2,
+                "type" => 3,
+                "value" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            event_id: s.0.ok_or("event_id")?,
+            id: s.1.ok_or("id")?,
+            thread_id: s.2.ok_or("thread_id")?,
+            type_: s.3.flatten(),
+            value: s.4.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for MessagePostback {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Initial content of the new chat; everything is optional.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct NewChat {
     /// Groups that can access the chat. Server default when absent: every agent (group 0).
@@ -5392,8 +8662,63 @@ impl crate::Unknowns for NewChat {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for NewChat {
+    const EXPECTING: &'static str = "struct NewChat";
+    const FIELDS: &'static [&'static str] = &["access", "properties", "thread", "users"];
+    type Slots = (
+        Option<Option<Access>>,
+        Option<Option<Properties>>,
+        Option<Option<NewThread>>,
+        Option<Option<Vec<NewChatUser>>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "access" => 0,
+                "properties" => 1,
+                "thread" => 2,
+                "users" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            access: s.0.flatten(),
+            properties: s.1.flatten(),
+            thread: s.2.flatten(),
+            users: s.3.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for NewChat {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Initial content of a new thread (in `start_chat` and `resume_chat`): the events to post in it and its properties; everything is optional.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct NewThread {
     /// Events to post in the thread, in order. `form` events are not supported by the LiveChat app.
@@ -5421,6 +8746,50 @@ impl crate::Unknowns for NewThread {
             |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
         );
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for NewThread {
+    const EXPECTING: &'static str = "struct NewThread";
+    const FIELDS: &'static [&'static str] = &["events", "properties"];
+    type Slots = (Option<Option<Vec<EventInput>>>, Option<Option<Properties>>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "events" => 0,
+                "properties" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            events: s.0.flatten(),
+            properties: s.1.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for NewThread {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// Every push of API v3.5, in the manifest's order.
@@ -5554,12 +8923,38 @@ pub const PUSHES: &[crate::PushInfo] = &[
 /// Payload of the RTM `ping` action: keeps the connection alive (send one every 15 s after login). Takes no fields (send an empty object).
 ///
 /// API reference: [`ping` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#ping).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct PingRequest {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for PingRequest {
+    const EXPECTING: &'static str = "struct PingRequest";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for PingRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for PingRequest {
     fn visit_unknowns(
@@ -5577,7 +8972,7 @@ impl crate::Action for PingRequest {
 }
 impl crate::RtmAction for PingRequest {}
 /// A click on a rich message button (send_rich_message_postback.postback, incoming_rich_message_postback.postback).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Postback {
     /// The `postback_id` of the clicked button.
@@ -5607,10 +9002,54 @@ impl crate::Unknowns for Postback {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for Postback {
+    const EXPECTING: &'static str = "struct Postback";
+    const FIELDS: &'static [&'static str] = &["id", "toggled"];
+    type Slots = (Option<String>, Option<bool>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "id" => 0,
+                "toggled" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            id: s.0.ok_or("id")?,
+            toggled: s.1.ok_or("toggled")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for Postback {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Payload of the `queue_position_updated` push: the chat's position in the queue or the estimated wait time changed.
 ///
 /// API reference: [`queue_position_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#queue-position-updated).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct QueuePositionUpdatedPush {
     /// ID of the chat that is queued.
@@ -5648,6 +9087,53 @@ impl crate::Unknowns for QueuePositionUpdatedPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for QueuePositionUpdatedPush {
+    const EXPECTING: &'static str = "struct QueuePositionUpdatedPush";
+    const FIELDS: &'static [&'static str] = &["chat_id", "queue", "thread_id"];
+    type Slots = (Option<String>, Option<Queue>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "queue" => 1,
+                "thread_id" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            queue: s.1.ok_or("queue")?,
+            thread_id: s.2.ok_or("thread_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for QueuePositionUpdatedPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for QueuePositionUpdatedPush {
     const NAME: &'static str = "queue_position_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -5655,7 +9141,7 @@ impl crate::Push for QueuePositionUpdatedPush {
 /// Payload of `request_email_verification` (Web API only). The server later sends the verified e-mail address to the callback.
 ///
 /// API reference: [`request_email_verification` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#request-email-verification).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RequestEmailVerificationRequest {
     /// URI the server calls (once, without retries) with the verified e-mail address.
@@ -5682,6 +9168,47 @@ impl crate::Unknowns for RequestEmailVerificationRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for RequestEmailVerificationRequest {
+    const EXPECTING: &'static str = "struct RequestEmailVerificationRequest";
+    const FIELDS: &'static [&'static str] = &["callback_uri"];
+    type Slots = (Option<String>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "callback_uri" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            callback_uri: s.0.ok_or("callback_uri")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for RequestEmailVerificationRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for RequestEmailVerificationRequest {
     const NAME: &'static str = "request_email_verification";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -5695,7 +9222,7 @@ impl crate::WebAction for RequestEmailVerificationRequest {
 /// Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
 ///
 /// API reference: [`resume_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#resume-chat).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ResumeChatRequest {
     /// Whether the new thread is active. Server default when absent: `true`.
@@ -5731,6 +9258,53 @@ impl crate::Unknowns for ResumeChatRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ResumeChatRequest {
+    const EXPECTING: &'static str = "struct ResumeChatRequest";
+    const FIELDS: &'static [&'static str] = &["active", "chat", "continuous"];
+    type Slots = (Option<Option<bool>>, Option<ChatToResume>, Option<Option<bool>>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "active" => 0,
+                "chat" => 1,
+                "continuous" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            active: s.0.flatten(),
+            chat: s.1.ok_or("chat")?,
+            continuous: s.2.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ResumeChatRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for ResumeChatRequest {
     const NAME: &'static str = "resume_chat";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -5743,7 +9317,7 @@ impl crate::WebAction for ResumeChatRequest {
 }
 impl crate::RtmAction for ResumeChatRequest {}
 /// A button on a rich message element.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct RichMessageButton {
     /// Identifies the action; echoed as `postback.id` by send_rich_message_postback.
@@ -5789,8 +9363,83 @@ impl crate::Unknowns for RichMessageButton {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for RichMessageButton {
+    const EXPECTING: &'static str = "struct RichMessageButton";
+    const FIELDS: &'static [&'static str] = &[
+        "postback_id",
+        "target",
+        "text",
+        "type",
+        "user_ids",
+        "value",
+        "webview_height",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<ButtonTarget>>,
+        Option<Option<String>>,
+        Option<Option<ButtonType>>,
+        Option<Option<Vec<String>>>,
+        Option<Option<String>>,
+        Option<Option<WebviewHeight>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "postback_id" => 0,
+                "target" => 1,
+                "text" => 2,
+                "type" => 3,
+                "user_ids" => 4,
+                "value" => 5,
+                "webview_height" => 6,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            postback_id: s.0.flatten(),
+            target: s.1.flatten(),
+            text: s.2.flatten(),
+            type_: s.3.flatten(),
+            user_ids: s.4.flatten(),
+            value: s.5.flatten(),
+            webview_height: s.6.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for RichMessageButton {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// One card of a rich message.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct RichMessageElement {
     /// Buttons of the card (at most 13).
@@ -5823,8 +9472,63 @@ impl crate::Unknowns for RichMessageElement {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for RichMessageElement {
+    const EXPECTING: &'static str = "struct RichMessageElement";
+    const FIELDS: &'static [&'static str] = &["buttons", "image", "subtitle", "title"];
+    type Slots = (
+        Option<Option<Vec<RichMessageButton>>>,
+        Option<Option<RichMessageImage>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "buttons" => 0,
+                "image" => 1,
+                "subtitle" => 2,
+                "title" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            buttons: s.0.flatten(),
+            image: s.1.flatten(),
+            subtitle: s.2.flatten(),
+            title: s.3.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for RichMessageElement {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A rich message: cards with text, images and buttons.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RichMessageEvent {
     /// ID of the user who sent the event.
@@ -5897,8 +9601,88 @@ impl crate::Unknowns for RichMessageEvent {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for RichMessageEvent {
+    const EXPECTING: &'static str = "struct RichMessageEvent";
+    const FIELDS: &'static [&'static str] = &[
+        "author_id",
+        "created_at",
+        "custom_id",
+        "elements",
+        "id",
+        "properties",
+        "recipients",
+        "template_id",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<crate::Timestamp>,
+        Option<Option<String>>,
+        Option<Option<Vec<RichMessageElement>>>,
+        Option<Option<String>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+        Option<RichMessageTemplate>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "author_id" => 0,
+                "created_at" => 1,
+                "custom_id" => 2,
+                "elements" => 3,
+                "id" => 4,
+                "properties" => 5,
+                "recipients" => 6,
+                "template_id" => 7,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            author_id: s.0.flatten(),
+            created_at: s.1.ok_or("created_at")?,
+            custom_id: s.2.flatten(),
+            elements: s.3.flatten(),
+            id: s.4.flatten(),
+            properties: s.5.flatten(),
+            recipients: s.6.flatten(),
+            template_id: s.7.ok_or("template_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for RichMessageEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A rich message to send.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RichMessageEventInput {
     /// An ID of your choice; returned with the event.
@@ -5955,6 +9739,71 @@ impl crate::Unknowns for RichMessageEventInput {
             |p| crate::Unknowns::visit_unknowns(&self.template_id, p, found),
         );
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for RichMessageEventInput {
+    const EXPECTING: &'static str = "struct RichMessageEventInput";
+    const FIELDS: &'static [&'static str] = &[
+        "custom_id",
+        "elements",
+        "properties",
+        "recipients",
+        "template_id",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<Vec<RichMessageElement>>>,
+        Option<Option<Properties>>,
+        Option<Option<Recipients>>,
+        Option<RichMessageTemplate>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "custom_id" => 0,
+                "elements" => 1,
+                "properties" => 2,
+                "recipients" => 3,
+                "template_id" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            custom_id: s.0.flatten(),
+            elements: s.1.flatten(),
+            properties: s.2.flatten(),
+            recipients: s.3.flatten(),
+            template_id: s.4.ok_or("template_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for RichMessageEventInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// How a rich message is laid out: `cards` (one or more cards, a carousel), `sticker` or `quick_replies`.
@@ -6078,7 +9927,7 @@ impl crate::Unknowns for RichMessageTemplate {
 /// Payload of `send_event`: posts an event in a chat.
 ///
 /// API reference: [`send_event` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-event).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SendEventRequest {
     /// For an inactive chat: `true` appends the event to the last thread, `false` makes the request fail with `chat_inactive`. Ignored for active chats. Server default when absent: `false`.
@@ -6113,6 +9962,57 @@ impl crate::Unknowns for SendEventRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for SendEventRequest {
+    const EXPECTING: &'static str = "struct SendEventRequest";
+    const FIELDS: &'static [&'static str] = &[
+        "attach_to_last_thread",
+        "chat_id",
+        "event",
+    ];
+    type Slots = (Option<Option<bool>>, Option<String>, Option<EventInput>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "attach_to_last_thread" => 0,
+                "chat_id" => 1,
+                "event" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            attach_to_last_thread: s.0.flatten(),
+            chat_id: s.1.ok_or("chat_id")?,
+            event: s.2.ok_or("event")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for SendEventRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for SendEventRequest {
     const NAME: &'static str = "send_event";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -6127,7 +10027,7 @@ impl crate::RtmAction for SendEventRequest {}
 /// Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
 ///
 /// API reference: [`send_rich_message_postback` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-rich-message-postback).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SendRichMessagePostbackRequest {
     /// ID of the chat of the rich message.
@@ -6172,6 +10072,61 @@ impl crate::Unknowns for SendRichMessagePostbackRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for SendRichMessagePostbackRequest {
+    const EXPECTING: &'static str = "struct SendRichMessagePostbackRequest";
+    const FIELDS: &'static [&'static str] = &[
+        "chat_id",
+        "event_id",
+        "postback",
+        "thread_id",
+    ];
+    type Slots = (Option<String>, Option<String>, Option<Postback>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "event_id" => 1,
+                "postback" => 2,
+                "thread_id" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            event_id: s.1.ok_or("event_id")?,
+            postback: s.2.ok_or("postback")?,
+            thread_id: s.3.ok_or("thread_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for SendRichMessagePostbackRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for SendRichMessagePostbackRequest {
     const NAME: &'static str = "send_rich_message_postback";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -6186,7 +10141,7 @@ impl crate::RtmAction for SendRichMessagePostbackRequest {}
 /// Payload of `send_sneak_peek`: shows agents what the customer is typing.
 ///
 /// API reference: [`send_sneak_peek` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#send-sneak-peek).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SendSneakPeekRequest {
     /// ID of the chat the customer types in.
@@ -6216,6 +10171,50 @@ impl crate::Unknowns for SendSneakPeekRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for SendSneakPeekRequest {
+    const EXPECTING: &'static str = "struct SendSneakPeekRequest";
+    const FIELDS: &'static [&'static str] = &["chat_id", "sneak_peek_text"];
+    type Slots = (Option<String>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "sneak_peek_text" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            sneak_peek_text: s.1.ok_or("sneak_peek_text")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for SendSneakPeekRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for SendSneakPeekRequest {
     const NAME: &'static str = "send_sneak_peek";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -6230,7 +10229,7 @@ impl crate::RtmAction for SendSneakPeekRequest {}
 /// Payload of `set_customer_session_fields`.
 ///
 /// API reference: [`set_customer_session_fields` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#set-customer-session-fields).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SetCustomerSessionFieldsRequest {
     /// Session fields to set, as an ordered list of single-key objects. The server accepts at most 100 keys.
@@ -6261,6 +10260,47 @@ impl crate::Unknowns for SetCustomerSessionFieldsRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for SetCustomerSessionFieldsRequest {
+    const EXPECTING: &'static str = "struct SetCustomerSessionFieldsRequest";
+    const FIELDS: &'static [&'static str] = &["session_fields"];
+    type Slots = (Option<SessionFields>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "session_fields" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            session_fields: s.0.ok_or("session_fields")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for SetCustomerSessionFieldsRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for SetCustomerSessionFieldsRequest {
     const NAME: &'static str = "set_customer_session_fields";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -6275,7 +10315,7 @@ impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
 /// Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
 ///
 /// API reference: [`start_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#start-chat).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct StartChatRequest {
     /// Whether the new thread is active. Server default when absent: `true`; `false` creates an inactive thread.
@@ -6299,6 +10339,53 @@ impl crate::Unknowns for StartChatRequest {
     ) {
         path.field("chat", |p| crate::Unknowns::visit_unknowns(&self.chat, p, found));
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for StartChatRequest {
+    const EXPECTING: &'static str = "struct StartChatRequest";
+    const FIELDS: &'static [&'static str] = &["active", "chat", "continuous"];
+    type Slots = (Option<Option<bool>>, Option<Option<NewChat>>, Option<Option<bool>>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "active" => 0,
+                "chat" => 1,
+                "continuous" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            active: s.0.flatten(),
+            chat: s.1.flatten(),
+            continuous: s.2.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for StartChatRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 impl crate::Action for StartChatRequest {
@@ -6490,7 +10577,7 @@ pub const TYPES: &[&str] = &[
     "WidgetButtonType",
 ];
 /// One thread of a chat: the events between its activation and deactivation.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Thread {
     /// Who can see the thread.
@@ -6568,10 +10655,100 @@ impl crate::Unknowns for Thread {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for Thread {
+    const EXPECTING: &'static str = "struct Thread";
+    const FIELDS: &'static [&'static str] = &[
+        "access",
+        "active",
+        "created_at",
+        "events",
+        "id",
+        "next_thread_id",
+        "previous_thread_id",
+        "properties",
+        "queue",
+        "user_ids",
+    ];
+    type Slots = (
+        Option<Option<Access>>,
+        Option<bool>,
+        Option<crate::Timestamp>,
+        Option<Option<Vec<Event>>>,
+        Option<String>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<Properties>>,
+        Option<Option<Queue>>,
+        Option<Option<Vec<String>>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None, None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "access" => 0,
+                "active" => 1,
+                "created_at" => 2,
+                "events" => 3,
+                "id" => 4,
+                "next_thread_id" => 5,
+                "previous_thread_id" => 6,
+                "properties" => 7,
+                "queue" => 8,
+                "user_ids" => 9,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            5 => crate::object::slot(&mut s.5, map),
+            6 => crate::object::slot(&mut s.6, map),
+            7 => crate::object::slot(&mut s.7, map),
+            8 => crate::object::slot(&mut s.8, map),
+            9 => crate::object::slot(&mut s.9, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            access: s.0.flatten(),
+            active: s.1.ok_or("active")?,
+            created_at: s.2.ok_or("created_at")?,
+            events: s.3.flatten(),
+            id: s.4.ok_or("id")?,
+            next_thread_id: s.5.flatten(),
+            previous_thread_id: s.6.flatten(),
+            properties: s.7.flatten(),
+            queue: s.8.flatten(),
+            user_ids: s.9.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for Thread {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// Payload of the `thread_properties_deleted` push: some thread properties were deleted.
 ///
 /// API reference: [`thread_properties_deleted` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#thread-properties-deleted).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ThreadPropertiesDeletedPush {
     /// ID of the chat the thread belongs to.
@@ -6612,6 +10789,53 @@ impl crate::Unknowns for ThreadPropertiesDeletedPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ThreadPropertiesDeletedPush {
+    const EXPECTING: &'static str = "struct ThreadPropertiesDeletedPush";
+    const FIELDS: &'static [&'static str] = &["chat_id", "properties", "thread_id"];
+    type Slots = (Option<String>, Option<PropertyNames>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "properties" => 1,
+                "thread_id" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            properties: s.1.ok_or("properties")?,
+            thread_id: s.2.ok_or("thread_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ThreadPropertiesDeletedPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for ThreadPropertiesDeletedPush {
     const NAME: &'static str = "thread_properties_deleted";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -6619,7 +10843,7 @@ impl crate::Push for ThreadPropertiesDeletedPush {
 /// Payload of the `thread_properties_updated` push: some thread properties were set or changed.
 ///
 /// API reference: [`thread_properties_updated` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#thread-properties-updated).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ThreadPropertiesUpdatedPush {
     /// ID of the chat the thread belongs to.
@@ -6660,6 +10884,53 @@ impl crate::Unknowns for ThreadPropertiesUpdatedPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for ThreadPropertiesUpdatedPush {
+    const EXPECTING: &'static str = "struct ThreadPropertiesUpdatedPush";
+    const FIELDS: &'static [&'static str] = &["chat_id", "properties", "thread_id"];
+    type Slots = (Option<String>, Option<Properties>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "properties" => 1,
+                "thread_id" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            properties: s.1.ok_or("properties")?,
+            thread_id: s.2.ok_or("thread_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for ThreadPropertiesUpdatedPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for ThreadPropertiesUpdatedPush {
     const NAME: &'static str = "thread_properties_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -6667,7 +10938,7 @@ impl crate::Push for ThreadPropertiesUpdatedPush {
 /// Payload of `update_chat_properties`.
 ///
 /// API reference: [`update_chat_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-chat-properties).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UpdateChatPropertiesRequest {
     /// ID of the chat to update.
@@ -6701,6 +10972,50 @@ impl crate::Unknowns for UpdateChatPropertiesRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for UpdateChatPropertiesRequest {
+    const EXPECTING: &'static str = "struct UpdateChatPropertiesRequest";
+    const FIELDS: &'static [&'static str] = &["id", "properties"];
+    type Slots = (Option<String>, Option<Properties>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "id" => 0,
+                "properties" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            id: s.0.ok_or("id")?,
+            properties: s.1.ok_or("properties")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for UpdateChatPropertiesRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for UpdateChatPropertiesRequest {
     const NAME: &'static str = "update_chat_properties";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -6715,7 +11030,7 @@ impl crate::RtmAction for UpdateChatPropertiesRequest {}
 /// Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
 ///
 /// API reference: [`update_customer_page` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#update-customer-page).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UpdateCustomerPageRequest {
     /// Title of the new page.
@@ -6746,6 +11061,50 @@ impl crate::Unknowns for UpdateCustomerPageRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for UpdateCustomerPageRequest {
+    const EXPECTING: &'static str = "struct UpdateCustomerPageRequest";
+    const FIELDS: &'static [&'static str] = &["title", "url"];
+    type Slots = (Option<Option<String>>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "title" => 0,
+                "url" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            title: s.0.flatten(),
+            url: s.1.ok_or("url")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for UpdateCustomerPageRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for UpdateCustomerPageRequest {
     const NAME: &'static str = "update_customer_page";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -6755,12 +11114,38 @@ impl crate::RtmAction for UpdateCustomerPageRequest {}
 /// Answer to `update_customer_page`. The server answers with an empty object; any fields it may add later are kept.
 ///
 /// API reference: [`update_customer_page` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-reference#update-customer-page).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct UpdateCustomerPageResponse {
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+impl crate::object::Object for UpdateCustomerPageResponse {
+    const EXPECTING: &'static str = "struct UpdateCustomerPageResponse";
+    const FIELDS: &'static [&'static str] = &[];
+    type Slots = ();
+    fn slots() -> Self::Slots {}
+    fn index(_: &str) -> Option<usize> {
+        None
+    }
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        _: &mut (),
+        _: usize,
+        _: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(false)
+    }
+    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self { extra })
+    }
+}
+impl<'de> Deserialize<'de> for UpdateCustomerPageResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
 }
 impl crate::Unknowns for UpdateCustomerPageResponse {
     fn visit_unknowns(
@@ -6774,7 +11159,7 @@ impl crate::Unknowns for UpdateCustomerPageResponse {
 /// Payload of `update_customer`: changes the customer's data. At least one field must be given.
 ///
 /// API reference: [`update_customer` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-customer).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct UpdateCustomerRequest {
     /// URL of the new avatar image.
@@ -6806,6 +11191,66 @@ impl crate::Unknowns for UpdateCustomerRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for UpdateCustomerRequest {
+    const EXPECTING: &'static str = "struct UpdateCustomerRequest";
+    const FIELDS: &'static [&'static str] = &[
+        "avatar",
+        "email",
+        "name",
+        "session_fields",
+    ];
+    type Slots = (
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<Option<SessionFields>>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "avatar" => 0,
+                "email" => 1,
+                "name" => 2,
+                "session_fields" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            avatar: s.0.flatten(),
+            email: s.1.flatten(),
+            name: s.2.flatten(),
+            session_fields: s.3.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for UpdateCustomerRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for UpdateCustomerRequest {
     const NAME: &'static str = "update_customer";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -6820,7 +11265,7 @@ impl crate::RtmAction for UpdateCustomerRequest {}
 /// Payload of `update_event_properties`.
 ///
 /// API reference: [`update_event_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-event-properties).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UpdateEventPropertiesRequest {
     /// ID of the chat of the event.
@@ -6865,6 +11310,61 @@ impl crate::Unknowns for UpdateEventPropertiesRequest {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for UpdateEventPropertiesRequest {
+    const EXPECTING: &'static str = "struct UpdateEventPropertiesRequest";
+    const FIELDS: &'static [&'static str] = &[
+        "chat_id",
+        "event_id",
+        "properties",
+        "thread_id",
+    ];
+    type Slots = (Option<String>, Option<String>, Option<Properties>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "event_id" => 1,
+                "properties" => 2,
+                "thread_id" => 3,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            event_id: s.1.ok_or("event_id")?,
+            properties: s.2.ok_or("properties")?,
+            thread_id: s.3.ok_or("thread_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for UpdateEventPropertiesRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Action for UpdateEventPropertiesRequest {
     const NAME: &'static str = "update_event_properties";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -6879,7 +11379,7 @@ impl crate::RtmAction for UpdateEventPropertiesRequest {}
 /// Payload of `update_thread_properties`.
 ///
 /// API reference: [`update_thread_properties` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5#update-thread-properties).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UpdateThreadPropertiesRequest {
     /// ID of the chat of the thread.
@@ -6918,6 +11418,53 @@ impl crate::Unknowns for UpdateThreadPropertiesRequest {
             |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
         );
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for UpdateThreadPropertiesRequest {
+    const EXPECTING: &'static str = "struct UpdateThreadPropertiesRequest";
+    const FIELDS: &'static [&'static str] = &["chat_id", "properties", "thread_id"];
+    type Slots = (Option<String>, Option<Properties>, Option<String>);
+    fn slots() -> Self::Slots {
+        (None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "properties" => 1,
+                "thread_id" => 2,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            properties: s.1.ok_or("properties")?,
+            thread_id: s.2.ok_or("thread_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for UpdateThreadPropertiesRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 impl crate::Action for UpdateThreadPropertiesRequest {
@@ -7057,7 +11604,7 @@ impl crate::Unknowns for User {
 /// Payload of the `user_added_to_chat` push: a customer or an agent was added to the chat. An agent who writes to a chat without joining it comes with `user.present` set to false.
 ///
 /// API reference: [`user_added_to_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#user-added-to-chat).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserAddedToChatPush {
     /// ID of the chat the user was added to.
@@ -7107,6 +11654,71 @@ impl crate::Unknowns for UserAddedToChatPush {
         path.report_fields(&self.extra, found);
     }
 }
+impl crate::object::Object for UserAddedToChatPush {
+    const EXPECTING: &'static str = "struct UserAddedToChatPush";
+    const FIELDS: &'static [&'static str] = &[
+        "chat_id",
+        "reason",
+        "requester_id",
+        "thread_id",
+        "user",
+    ];
+    type Slots = (
+        Option<String>,
+        Option<UserAddedToChatReason>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<User>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "reason" => 1,
+                "requester_id" => 2,
+                "thread_id" => 3,
+                "user" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            reason: s.1.ok_or("reason")?,
+            requester_id: s.2.flatten(),
+            thread_id: s.3.flatten(),
+            user: s.4.ok_or("user")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for UserAddedToChatPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 impl crate::Push for UserAddedToChatPush {
     const NAME: &'static str = "user_added_to_chat";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
@@ -7114,7 +11726,7 @@ impl crate::Push for UserAddedToChatPush {
 /// Payload of the `user_removed_from_chat` push: a customer or an agent was removed from the chat.
 ///
 /// API reference: [`user_removed_from_chat` (v3.5)](https://platform.text.com/docs/messaging/customer-chat-api/v3.5/rtm-pushes#user-removed-from-chat).
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserRemovedFromChatPush {
     /// ID of the chat the user was removed from.
@@ -7161,6 +11773,71 @@ impl crate::Unknowns for UserRemovedFromChatPush {
             |p| crate::Unknowns::visit_unknowns(&self.reason, p, found),
         );
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for UserRemovedFromChatPush {
+    const EXPECTING: &'static str = "struct UserRemovedFromChatPush";
+    const FIELDS: &'static [&'static str] = &[
+        "chat_id",
+        "reason",
+        "requester_id",
+        "thread_id",
+        "user_id",
+    ];
+    type Slots = (
+        Option<String>,
+        Option<UserRemovedFromChatReason>,
+        Option<Option<String>>,
+        Option<Option<String>>,
+        Option<String>,
+    );
+    fn slots() -> Self::Slots {
+        (None, None, None, None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "chat_id" => 0,
+                "reason" => 1,
+                "requester_id" => 2,
+                "thread_id" => 3,
+                "user_id" => 4,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            2 => crate::object::slot(&mut s.2, map),
+            3 => crate::object::slot(&mut s.3, map),
+            4 => crate::object::slot(&mut s.4, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            chat_id: s.0.ok_or("chat_id")?,
+            reason: s.1.ok_or("reason")?,
+            requester_id: s.2.flatten(),
+            thread_id: s.3.flatten(),
+            user_id: s.4.ok_or("user_id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for UserRemovedFromChatPush {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 impl crate::Push for UserRemovedFromChatPush {

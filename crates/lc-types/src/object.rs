@@ -1,0 +1,152 @@
+//! Decoding of the generated structs: one generic loop, called by every struct's `Deserialize`
+//! impl, instead of a derived one per struct.
+//!
+//! Each key is read borrowed from the input where it can be; a known field decodes straight into
+//! its type, an unknown one into the struct's `extra` map (nothing is buffered). The errors are
+//! serde's own (`missing field`, `duplicate field`, `invalid type: ..., expected struct X`), so
+//! messages and paths read as the derived impls' did.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+/// What a generated struct tells [`decode`]: its fields, where their values go while the object
+/// is read, and how the struct is built from them at the end.
+#[doc(hidden)]
+pub trait Object: Sized {
+    /// What `invalid type` errors say was expected: `struct Name`.
+    const EXPECTING: &'static str;
+    /// The wire names of the known fields, by index.
+    const FIELDS: &'static [&'static str];
+    /// One `Option` per known field: `None` until the field is read.
+    type Slots;
+    /// Every slot empty.
+    fn slots() -> Self::Slots;
+    /// The index of a known field; `None` for an unknown one.
+    fn index(key: &str) -> Option<usize>;
+    /// Reads the value of field `index` into its slot; `Ok(false)`, reading nothing, when the
+    /// slot is already filled (a duplicate field).
+    fn read<'de, A: MapAccess<'de>>(slots: &mut Self::Slots, index: usize, map: &mut A) -> Result<bool, A::Error>;
+    /// The struct, or the wire name of a required field that is missing.
+    fn finish(slots: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str>;
+}
+
+/// Fills `slot` with the next value of `map`; `Ok(false)`, reading nothing, when it is full.
+#[doc(hidden)]
+#[inline]
+pub fn slot<'de, T: Deserialize<'de>, A: MapAccess<'de>>(slot: &mut Option<T>, map: &mut A) -> Result<bool, A::Error> {
+    if slot.is_some() {
+        return Ok(false);
+    }
+    *slot = Some(map.next_value()?);
+    Ok(true)
+}
+
+/// Decodes the generated struct `T`; its `Deserialize` impl calls this.
+#[doc(hidden)]
+pub fn decode<'de, T: Object, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+    deserializer.deserialize_map(ObjectVisitor(PhantomData))
+}
+
+struct ObjectVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut slots = T::slots();
+        let mut extra = Map::new();
+        while let Some(key) = map.next_key_seed(FieldSeed::<T>(PhantomData))? {
+            match key {
+                Ok(i) => {
+                    if !T::read(&mut slots, i, &mut map)? {
+                        return Err(de::Error::duplicate_field(T::FIELDS[i]));
+                    }
+                }
+                Err(key) => {
+                    let value: Value = map.next_value()?;
+                    extra.insert(key, value);
+                }
+            }
+        }
+        T::finish(slots, extra).map_err(de::Error::missing_field)
+    }
+}
+
+/// A key of `T`: the index of a known field (matched where the key lies in the input, without
+/// copying it), or the name of an unknown one.
+struct FieldSeed<T>(PhantomData<T>);
+
+impl<'de, T: Object> DeserializeSeed<'de> for FieldSeed<T> {
+    type Value = Result<usize, String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de, T: Object> Visitor<'de> for FieldSeed<T> {
+    type Value = Result<usize, String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(T::index(v).ok_or_else(|| v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(T::index(&v).ok_or(v))
+    }
+}
+
+#[cfg(all(test, feature = "v3_6"))]
+mod tests {
+    use serde_json::{json, Value};
+
+    use crate::v3_6::Chat;
+
+    #[test]
+    fn absent_null_and_present_stay_apart_and_unknowns_are_kept() {
+        let absent: Chat = crate::from_str(r#"{"id":"C","users":[]}"#).unwrap();
+        assert_eq!(absent.thread, None);
+        assert_eq!(absent.access, None);
+        let null: Chat = crate::from_str(r#"{"id":"C","users":[],"thread":null,"access":null}"#).unwrap();
+        assert_eq!(null.thread, Some(None));
+        // A plain optional field reads `null` as absent, as derived impls did.
+        assert_eq!(null.access, None);
+        let text = r#"{"z":1,"id":"C\u0041","users":[],"new\"key":{"a":[null]},"thread":null}"#;
+        let chat: Chat = crate::from_str(text).unwrap();
+        assert_eq!(chat.id, "CA");
+        assert_eq!(chat.extra["new\"key"], json!({"a": [null]}));
+        assert_eq!(serde_json::to_value(&chat).unwrap(), serde_json::from_str::<Value>(text).unwrap());
+        for decoded in [
+            crate::from_value::<Chat>(serde_json::from_str(text).unwrap()).unwrap(),
+            serde_json::from_str(text).unwrap(),
+        ] {
+            assert_eq!(decoded, chat);
+        }
+    }
+
+    #[test]
+    fn errors_are_serdes_own_at_the_object() {
+        let err = crate::from_str::<Chat>(r#"{"id":"C"}"#).unwrap_err();
+        assert_eq!((err.path(), err.message()), (".", "missing field `users`"));
+        let err = crate::from_str::<Chat>(r#"{"id":"C","users":[],"id":"D"}"#).unwrap_err();
+        assert_eq!((err.path(), err.message()), (".", "duplicate field `id`"));
+        let err = crate::from_str::<Chat>(r#"{"id":"C","users":[],"access":{"group_ids":"x"}}"#).unwrap_err();
+        assert_eq!(err.path(), "access.group_ids");
+        let err = crate::from_str::<Chat>("[1]").unwrap_err();
+        assert_eq!(err.message(), "invalid type: sequence, expected struct Chat");
+        let err = crate::from_value::<Chat>(json!({"id": 5, "users": []})).unwrap_err();
+        assert_eq!((err.path(), err.line(), err.column()), ("id", 0, 0));
+        assert_eq!(err.message(), "invalid type: integer `5`, expected a string");
+    }
+}
