@@ -71,6 +71,8 @@ mod actions;
 mod agent;
 mod engine;
 mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hub;
 mod rtm;
 mod schemas;
