@@ -32,7 +32,13 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         let Ok(mut conn) = mock.rtm(&path) else { return };
         for line in frames.lines().take(64) {
             let (payload, binary) = if line == "!login" {
-                (format!(r#"{{"action":"login","request_id":"l","payload":{{"token":"Bearer {}"}}}}"#, customer.token), false)
+                (
+                    format!(
+                        r#"{{"action":"login","request_id":"l","payload":{{"token":"Bearer {}"}}}}"#,
+                        customer.token
+                    ),
+                    false,
+                )
             } else if let Some(rest) = line.strip_prefix("!bin ") {
                 (rest.to_owned(), true)
             } else {
@@ -47,7 +53,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             }
             let response = exchange.frames.last().unwrap_or_else(|| panic!("no answer to frame {payload}"));
             let response: Value = serde_json::from_str(response).expect("responses are JSON");
-            assert_eq!(response["type"], "response", "no response to frame {payload}: {:?}", exchange.frames);
+            assert_eq!(
+                response["type"], "response",
+                "no response to frame {payload}: {:?}",
+                exchange.frames
+            );
             for push in &exchange.frames[..exchange.frames.len() - 1] {
                 lc_fuzz::check_push_from_mock(push);
             }
@@ -55,7 +65,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                 let kind = &response["payload"]["error"]["type"];
                 assert!(kind.is_string(), "a refusal without an error envelope: {response}");
                 assert_ne!(kind, "internal", "internal error for frame {payload}: {response}");
-                assert_eq!(before, mock.fingerprint(), "a refused frame changed the state: {payload}\n{response}");
+                assert_eq!(
+                    before,
+                    mock.fingerprint(),
+                    "a refused frame changed the state: {payload}\n{response}"
+                );
             }
         }
         drop(conn);

@@ -22,16 +22,67 @@ thread_local! {
 }
 
 const KEYS: &[&str] = &[
-    "type", "id", "chat_id", "thread_id", "event_id", "text", "name", "email", "avatar", "properties",
-    "session_fields", "fields", "users", "access", "group_ids", "thread", "events", "chat", "event", "customer",
-    "custom_id", "postback", "url", "title", "value", "recipients", "attach_to_last_thread", "active", "limit",
-    "sort_order", "page_id", "min_events_count", "token", "pushes", "customer_page", "data", "form_id",
-    "seen_up_to", "unique_id", "elements", "visibility", "created_at", "thread_ids", "x_unknown", "", "a.b", "c[0]",
+    "type",
+    "id",
+    "chat_id",
+    "thread_id",
+    "event_id",
+    "text",
+    "name",
+    "email",
+    "avatar",
+    "properties",
+    "session_fields",
+    "fields",
+    "users",
+    "access",
+    "group_ids",
+    "thread",
+    "events",
+    "chat",
+    "event",
+    "customer",
+    "custom_id",
+    "postback",
+    "url",
+    "title",
+    "value",
+    "recipients",
+    "attach_to_last_thread",
+    "active",
+    "limit",
+    "sort_order",
+    "page_id",
+    "min_events_count",
+    "token",
+    "pushes",
+    "customer_page",
+    "data",
+    "form_id",
+    "seen_up_to",
+    "unique_id",
+    "elements",
+    "visibility",
+    "created_at",
+    "thread_ids",
+    "x_unknown",
+    "",
+    "a.b",
+    "c[0]",
 ];
 
 const TYPES: &[&str] = &[
-    "message", "customer", "agent", "file", "rich_message", "filled_form", "system_message", "custom", "form",
-    "postback", "unknown_type",
+    "message",
+    "customer",
+    "agent",
+    "file",
+    "rich_message",
+    "filled_form",
+    "system_message",
+    "custom",
+    "form",
+    "postback",
+    "unknown_type",
 ];
 
 #[derive(Arbitrary, Debug)]
@@ -51,8 +102,15 @@ enum Node {
 #[derive(Arbitrary, Debug)]
 enum Mutation {
     /// Sets a key (of the vocabulary) at the top level or inside the first object/array found by the path.
-    Set { path: Vec<u8>, key: u8, value: Node },
-    Remove { path: Vec<u8>, key: u8 },
+    Set {
+        path: Vec<u8>,
+        key: u8,
+        value: Node,
+    },
+    Remove {
+        path: Vec<u8>,
+        key: u8,
+    },
     /// Replaces every chat, thread and event ID in the payload with ones the mock handed out.
     UseKnownIds(u8),
 }
@@ -84,11 +142,18 @@ impl World<'_> {
             Node::Float(f) => serde_json::Number::from_f64(f64::from(*f)).map_or(Value::Null, Value::Number),
             Node::Word(w) => json!(KEYS[usize::from(*w) % KEYS.len()]),
             Node::Type(t) => json!(TYPES[usize::from(*t) % TYPES.len()]),
-            Node::Known(k) => self.known.get(usize::from(*k) % self.known.len().max(1)).map_or(Value::Null, |s| json!(s)),
+            Node::Known(k) => self
+                .known
+                .get(usize::from(*k) % self.known.len().max(1))
+                .map_or(Value::Null, |s| json!(s)),
             Node::Text(s) => json!(s),
             Node::Array(items) if depth < 4 => Value::Array(items.iter().take(8).map(|i| self.node(i, depth + 1)).collect()),
             Node::Object(fields) if depth < 4 => Value::Object(
-                fields.iter().take(8).map(|(k, v)| (KEYS[usize::from(*k) % KEYS.len()].to_owned(), self.node(v, depth + 1))).collect(),
+                fields
+                    .iter()
+                    .take(8)
+                    .map(|(k, v)| (KEYS[usize::from(*k) % KEYS.len()].to_owned(), self.node(v, depth + 1)))
+                    .collect(),
             ),
             _ => Value::Null,
         }
@@ -206,7 +271,12 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
             let what = format!("step {n}: `{action}` v{version} {payload}");
             check(mock, &what, &answer);
             if answer.status != 200 {
-                assert_eq!(before, mock.fingerprint(), "{what}: refused ({}) but changed the state", answer.body);
+                assert_eq!(
+                    before,
+                    mock.fingerprint(),
+                    "{what}: refused ({}) but changed the state",
+                    answer.body
+                );
                 continue;
             }
             world.learn(&answer.body);

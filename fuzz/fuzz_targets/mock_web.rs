@@ -83,12 +83,25 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         let before = mock.fingerprint();
         let answer = mock.web(&version, &action, &query, method, &headers, body.to_vec());
         let problems = mock.problems();
-        assert!(problems.is_empty(), "mock bug for `{action}` {version}: {problems:?}\nbody: {}", String::from_utf8_lossy(body));
+        assert!(
+            problems.is_empty(),
+            "mock bug for `{action}` {version}: {problems:?}\nbody: {}",
+            String::from_utf8_lossy(body)
+        );
         assert!(answer.status < 500, "{} for `{action}` {version}: {}", answer.status, answer.body);
         assert!(answer.body.is_object(), "not a JSON object: {}", answer.body);
         if !(200..300).contains(&answer.status) {
-            assert!(answer.body["error"]["type"].is_string(), "a refusal without an error envelope: {}", answer.body);
-            assert_eq!(before, mock.fingerprint(), "a refused `{action}` ({}) changed the state", answer.body);
+            assert!(
+                answer.body["error"]["type"].is_string(),
+                "a refusal without an error envelope: {}",
+                answer.body
+            );
+            assert_eq!(
+                before,
+                mock.fingerprint(),
+                "a refused `{action}` ({}) changed the state",
+                answer.body
+            );
         }
     });
 });

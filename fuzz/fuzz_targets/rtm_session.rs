@@ -23,16 +23,38 @@ const LIMIT: usize = lc_types::limits::MAX_PENDING_REQUESTS;
 
 /// Disconnect reasons: every documented one, and unknown ones.
 const REASONS: &[&str] = &[
-    "access_token_expired", "access_token_revoked", "connection_evicted", "connection_timeout",
-    "customer_banned", "customer_temporarily_blocked", "inactivity_timeout", "internal_error",
-    "license_expired", "license_not_found", "logged_out_remotely", "misdirected_connection",
-    "product_version_changed", "service_temporarily_unavailable", "too_many_connections",
-    "too_many_unauthorized_connections", "unsupported_version", "users_limit_reached", "", "fuzz_new_reason",
+    "access_token_expired",
+    "access_token_revoked",
+    "connection_evicted",
+    "connection_timeout",
+    "customer_banned",
+    "customer_temporarily_blocked",
+    "inactivity_timeout",
+    "internal_error",
+    "license_expired",
+    "license_not_found",
+    "logged_out_remotely",
+    "misdirected_connection",
+    "product_version_changed",
+    "service_temporarily_unavailable",
+    "too_many_connections",
+    "too_many_unauthorized_connections",
+    "unsupported_version",
+    "users_limit_reached",
+    "",
+    "fuzz_new_reason",
 ];
 
 const ERROR_TYPES: &[&str] = &[
-    "authentication", "authorization", "internal", "validation", "service_unavailable",
-    "too_many_requests", "pending_requests_limit_reached", "request_timeout", "fuzz_new_type",
+    "authentication",
+    "authorization",
+    "internal",
+    "validation",
+    "service_unavailable",
+    "too_many_requests",
+    "pending_requests_limit_reached",
+    "request_timeout",
+    "fuzz_new_type",
 ];
 
 #[derive(Arbitrary, Debug)]
@@ -45,17 +67,30 @@ enum Op {
     Tick(u16),
     /// Much time passes (seconds).
     LongTick(u8),
-    Call { timeout_ms: Option<u16> },
+    Call {
+        timeout_ms: Option<u16>,
+    },
     Cancel(u8),
     Disconnect,
     Destroy,
     /// A response to the `n`-th request on the wire (the login, calls, pings).
-    Respond { n: u8, success: bool, error: u8, odd_payload: bool },
+    Respond {
+        n: u8,
+        success: bool,
+        error: u8,
+        odd_payload: bool,
+    },
     /// A response to a request that is not on the wire.
     RespondUnknown(String),
-    Disconnected { reason: u8, data: Option<u8> },
+    Disconnected {
+        reason: u8,
+        data: Option<u8>,
+    },
     DisconnectedAny(String),
-    Push { name: String, payload: String },
+    Push {
+        name: String,
+        payload: String,
+    },
     Garbage(String),
 }
 
@@ -97,7 +132,10 @@ impl Harness {
                     // The connection is gone: nothing it carried may stay unanswered.
                     for (id, (_, call)) in std::mem::take(&mut self.wire) {
                         if let Some(call) = call {
-                            assert!(!self.open.contains(&call), "call {call} (request {id}) unresolved after a disconnect");
+                            assert!(
+                                !self.open.contains(&call),
+                                "call {call} (request {id}) unresolved after a disconnect"
+                            );
                         }
                     }
                     assert_eq!(self.s.in_flight(), 0, "requests in flight after a disconnect");
@@ -199,7 +237,12 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
                 h.drain();
                 assert!(h.open.is_empty(), "calls unresolved after destroy(): {:?}", h.open);
             }
-            Op::Respond { n, success, error, odd_payload } => {
+            Op::Respond {
+                n,
+                success,
+                error,
+                odd_payload,
+            } => {
                 if let Some((id, (action, _))) = h.wire.iter().nth(usize::from(*n) % h.wire.len().max(1)) {
                     let (id, action) = (id.clone(), action.clone());
                     h.wire.remove(&id);

@@ -7,7 +7,9 @@
 use lc_fuzz::{decode, json_dyn, roundtrip, split_types_input};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Some((api, kind, name, json)) = split_types_input(data) else { return };
+    let Some((api, kind, name, json)) = split_types_input(data) else {
+        return;
+    };
     let Ok(text) = std::str::from_utf8(json) else { return };
     let what = format!("{} `{name}` of v{}", kind.as_str(), api.version);
     if decode(api, kind, &name, text).is_none() {

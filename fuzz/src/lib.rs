@@ -66,7 +66,9 @@ impl Kind {
     }
 
     fn parse(s: &str) -> Option<Kind> {
-        [Kind::Type, Kind::Request, Kind::Response, Kind::Push].into_iter().find(|k| k.as_str() == s)
+        [Kind::Type, Kind::Request, Kind::Response, Kind::Push]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -87,14 +89,34 @@ pub fn entries() -> &'static [Entry] {
     ENTRIES.get_or_init(|| {
         let mut out = Vec::new();
         for api in lc_types::apis() {
-            out.extend(api.types.iter().map(|&name| Entry { api, kind: Kind::Type, name }));
+            out.extend(api.types.iter().map(|&name| Entry {
+                api,
+                kind: Kind::Type,
+                name,
+            }));
             for a in api.actions {
-                out.push(Entry { api, kind: Kind::Request, name: a.name });
-                out.push(Entry { api, kind: Kind::Response, name: a.name });
+                out.push(Entry {
+                    api,
+                    kind: Kind::Request,
+                    name: a.name,
+                });
+                out.push(Entry {
+                    api,
+                    kind: Kind::Response,
+                    name: a.name,
+                });
             }
-            out.extend(api.pushes.iter().map(|p| Entry { api, kind: Kind::Push, name: p.name }));
+            out.extend(api.pushes.iter().map(|p| Entry {
+                api,
+                kind: Kind::Push,
+                name: p.name,
+            }));
             for kind in [Kind::Request, Kind::Response, Kind::Push] {
-                out.push(Entry { api, kind, name: "fuzz_unknown_name" });
+                out.push(Entry {
+                    api,
+                    kind,
+                    name: "fuzz_unknown_name",
+                });
             }
         }
         out
@@ -133,7 +155,9 @@ pub fn split_types_input(data: &[u8]) -> Option<(&'static Api, Kind, String, &[u
 /// The `frame` target's checks on one text: the envelope round-trips, and its payload decoded
 /// by action in every version it may be read in round-trips too.
 pub fn check_frame(text: &str) {
-    let Some(frame) = roundtrip("Frame", text, lc_types::from_str::<Frame>, json) else { return };
+    let Some(frame) = roundtrip("Frame", text, lc_types::from_str::<Frame>, json) else {
+        return;
+    };
     match &frame {
         Frame::Request(f) => {
             for api in lc_types::apis() {
@@ -187,7 +211,12 @@ pub fn request_fixtures(version: lc_types::ApiVersion) -> &'static BTreeMap<Stri
             let dir = root.join(format!("v{}/request", api.version));
             for action in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
                 let name = action.file_name().to_string_lossy().into_owned();
-                let mut files: Vec<_> = std::fs::read_dir(action.path()).into_iter().flatten().flatten().map(|f| f.path()).collect();
+                let mut files: Vec<_> = std::fs::read_dir(action.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|f| f.path())
+                    .collect();
                 files.sort();
                 let payloads = files
                     .iter()
@@ -208,7 +237,10 @@ pub fn header(data: &[u8]) -> Option<(Vec<String>, &[u8])> {
     let rest = data.strip_prefix(b"@")?;
     let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
     let head = std::str::from_utf8(&rest[..end]).ok()?;
-    Some((head.split(' ').map(str::to_owned).collect(), rest.get(end + 1..).unwrap_or_default()))
+    Some((
+        head.split(' ').map(str::to_owned).collect(),
+        rest.get(end + 1..).unwrap_or_default(),
+    ))
 }
 
 /// Every action name of every version, in a stable order.

@@ -12,7 +12,15 @@ use std::process::Command;
 use serde_json::Value;
 
 /// Every target in `fuzz/Cargo.toml`, in the order they run.
-pub const TARGETS: &[&str] = &["frame", "types", "timestamp", "rtm_session", "mock_web", "mock_rtm", "mock_stateful"];
+pub const TARGETS: &[&str] = &[
+    "frame",
+    "types",
+    "timestamp",
+    "rtm_session",
+    "mock_web",
+    "mock_rtm",
+    "mock_stateful",
+];
 
 /// What one run gave.
 #[derive(Debug, Default)]
@@ -164,10 +172,16 @@ pub fn seed(root: &Path, corpus: &Path) -> Result<usize, String> {
         for (kind, name, file) in fixtures(root, &v) {
             let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let stem = file.file_stem().unwrap_or_default().to_string_lossy();
-            let invalid = if file.components().any(|c| c.as_os_str() == "invalid") { "invalid-" } else { "" };
+            let invalid = if file.components().any(|c| c.as_os_str() == "invalid") {
+                "invalid-"
+            } else {
+                ""
+            };
             let id = format!("{invalid}{v}-{kind}-{name}-{stem}");
             write("types", &id, format!("@{v} {kind} {name}\n{text}").as_bytes())?;
-            let Ok(value) = serde_json::from_str::<Value>(&text) else { continue };
+            let Ok(value) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
             collect_timestamps(&value, &mut timestamps);
             let payload = value.to_string();
             let frame = match kind.as_str() {
@@ -219,7 +233,18 @@ pub fn dict_text(root: &Path) -> Result<String, String> {
             names(&value, &mut words);
         }
     }
-    for w in ["request_id", "action", "type", "push", "response", "success", "payload", "version", "error", "message"] {
+    for w in [
+        "request_id",
+        "action",
+        "type",
+        "push",
+        "response",
+        "success",
+        "payload",
+        "version",
+        "error",
+        "message",
+    ] {
         words.insert(w.to_owned());
     }
     let mut out = String::from("# The API's names (actions, pushes, fields, enum values): `cargo xtask fuzz` writes it from schema/.\n");

@@ -92,7 +92,10 @@ impl Harness {
             web_requests: Mutex::new(BTreeMap::new()),
             problems: Mutex::default(),
         });
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
         let app = axum::Router::new()
             .route("/{version}/customer/action/{action}", axum::routing::any(crate::web::action))
             .route("/{version}/customer/rtm/ws", axum::routing::get(crate::rtm::upgrade))
@@ -175,7 +178,14 @@ impl Harness {
     /// Web and RTM handlers call after their transport checks; `login` too, without
     /// registering a connection).
     pub fn execute(&self, version: lc_types::ApiVersion, action: &str, customer: &str, payload: &Value) -> Answer {
-        Answer::of(engine::execute(&self.shared, version, action, customer, payload, &Caller::default()))
+        Answer::of(engine::execute(
+            &self.shared,
+            version,
+            action,
+            customer,
+            payload,
+            &Caller::default(),
+        ))
     }
 
     /// Opens an RTM connection at `path_and_query` (e.g.
