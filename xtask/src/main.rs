@@ -5,6 +5,8 @@
 //! - `cargo xtask diff <old> <new>`: the changelog between two schema sets (e.g. `3.6 3.7`).
 //! - `cargo xtask fuzz [--seconds N] [--target NAME]`: run the cargo-fuzz targets in `fuzz/` (see
 //!   `fuzz.rs`).
+//! - `cargo xtask soak [--seconds N] [--customers N] [--debug]`: the fault-injection soak
+//!   (`tests/src/bin/soak.rs`), release build unless `--debug`.
 
 mod bundle;
 mod codegen;
@@ -19,8 +21,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str =
-    "usage: cargo xtask codegen [--check]\n       cargo xtask diff <old version> <new version>   (e.g. `cargo xtask diff 3.6 3.7`)\n       cargo xtask fuzz [--seconds N] [--target NAME]   (N seconds per target, 10 by default)";
+const USAGE: &str = "usage: cargo xtask codegen [--check]
+       cargo xtask diff <old version> <new version>   (e.g. `cargo xtask diff 3.6 3.7`)
+       cargo xtask fuzz [--seconds N] [--target NAME]   (N seconds per target, 10 by default)
+       cargo xtask soak [--seconds N] [--customers N] [--debug]";
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -76,6 +80,7 @@ fn main() -> ExitCode {
             }
         }
         ["fuzz", rest @ ..] => fuzz_command(&root, rest),
+        ["soak", rest @ ..] => soak(&root, rest),
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
@@ -106,6 +111,26 @@ fn fuzz_command(root: &Path, args: &[&str]) -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds and runs the soak program with `args` (`--debug` picks the debug build, which CI
+/// already has from the tests); its exit code is ours.
+fn soak(root: &Path, args: &[&str]) -> ExitCode {
+    let debug = args.contains(&"--debug");
+    let forwarded: Vec<&str> = args.iter().copied().filter(|a| *a != "--debug").collect();
+    let mut cargo = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo.current_dir(root).args(["run", "-q", "-p", "lc-tests", "--bin", "soak"]);
+    if !debug {
+        cargo.arg("--release");
+    }
+    match cargo.arg("--").args(forwarded).status() {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(status) => ExitCode::from(status.code().map_or(1, |c| c.clamp(1, 255) as u8)),
+        Err(e) => {
+            eprintln!("soak: cannot run cargo: {e}");
             ExitCode::FAILURE
         }
     }

@@ -46,6 +46,11 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
             "`{name}` is a multipart upload; `lc call` sends JSON requests"
         )));
     }
+    if name == "login" {
+        return Err(Failure::usage(
+            "`login` is sent by the RTM client itself after every connect (with --token); call any other action with --rtm",
+        ));
+    }
     match (args.rtm, action.rtm, action.web.is_some()) {
         (true, false, _) => return Err(Failure::usage(format!("`{name}` is not an RTM action (drop --rtm)"))),
         (false, _, false) => return Err(Failure::usage(format!("`{name}` is an RTM-only action (add --rtm)"))),
@@ -53,34 +58,37 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
     }
     let text = read_payload(args.payload.as_deref())?;
     let payload: Value = serde_json::from_str(&text).map_err(|e| Failure::runtime(format!("the request is not JSON: {e}")))?;
-    // Typed first: a request the type refuses is never sent.
-    (api.decode_request)(name, &text).map_err(|e| Failure::runtime(format!("the request of `{name}` does not decode: {e}")))?;
+    // Typed first: a request the type refuses is never sent; what it does not know is said.
+    let typed = (api.decode_request)(name, &text).map_err(|e| Failure::runtime(format!("the request of `{name}` does not decode: {e}")))?;
+    for u in typed.unknowns() {
+        err!("lc call: {u} (sent as given; the API may refuse or ignore it)");
+    }
     let version = api.version;
     let response = crate::runtime()?.block_on(async {
         if args.rtm {
             let (client, _events) = args.connection.rtm()?;
-            client
-                .wait_connected(Duration::from_secs(15))
-                .await
-                .map_err(|e| Failure::runtime(format!("cannot connect over RTM: {e}")))?;
+            if let Err(e) = client.wait_connected(Duration::from_secs(15)).await {
+                // A refused login is the API's answer (exit 4), as over the Web API.
+                if let lc_rtm::ConnectionState::Closed {
+                    cause: lc_rtm::Cause::LoginRefused { kind, message },
+                } = client.state()
+                {
+                    return Err(call_failure("login", Some((kind, message)), &e));
+                }
+                return Err(Failure::runtime(format!(
+                    "cannot connect over RTM: {}",
+                    crate::connection::chain(&e)
+                )));
+            }
             let result = client.call_value(version, name, &payload).await;
             client.destroy();
-            result.map_err(|e| {
-                call_failure(
-                    name,
-                    e.api_error().map(|a| (a.kind().to_string(), a.message().to_owned())),
-                    e.to_string(),
-                )
-            })
+            result.map_err(|e| call_failure(name, e.api_error().map(|a| (a.kind().to_string(), a.message().to_owned())), &e))
         } else {
             let client = args.connection.web()?;
-            client.call_value_in(version, name, &payload).await.map_err(|e| {
-                call_failure(
-                    name,
-                    e.api_error().map(|a| (a.kind().to_string(), a.message().to_owned())),
-                    e.to_string(),
-                )
-            })
+            client
+                .call_value_in(version, name, &payload)
+                .await
+                .map_err(|e| call_failure(name, e.api_error().map(|a| (a.kind().to_string(), a.message().to_owned())), &e))
         }
     })?;
     // Typed again: the response as its type re-encodes it (unknown fields kept).

@@ -10,10 +10,10 @@ use crate::Failure;
 #[derive(clap::Args, Clone)]
 pub struct Connection {
     /// The organization ID.
-    #[arg(long, env = "LC_ORGANIZATION_ID", value_name = "ID")]
+    #[arg(long, env = "LC_ORGANIZATION_ID", value_name = "ID", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub organization_id: String,
     /// The customer access token (`dal:…`). Prefer LC_TOKEN: an option shows in `ps`. Never printed.
-    #[arg(long, env = "LC_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    #[arg(long, env = "LC_TOKEN", hide_env_values = true, value_name = "TOKEN", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub token: String,
     /// The region (dal, fra, …); the token's prefix by default.
     #[arg(long, env = "LC_REGION", value_name = "REGION")]
@@ -54,13 +54,29 @@ impl Connection {
     }
 }
 
-/// The failure of an API call: exit 4 with the API's error type and message, 1 otherwise.
-pub fn call_failure(action: &str, kind: Option<(String, String)>, other: String) -> Failure {
+/// The failure of an API call: exit 4 with the API's error type and message, 1 otherwise
+/// (with the whole chain of causes).
+pub fn call_failure(action: &str, kind: Option<(String, String)>, error: &dyn std::error::Error) -> Failure {
     match kind {
         Some((kind, message)) => Failure {
             code: 4,
             message: format!("the API refused `{action}`: {kind}: {message}"),
         },
-        None => Failure::runtime(format!("`{action}` failed: {other}")),
+        None => Failure::runtime(format!("`{action}` failed: {}", chain(error))),
     }
+}
+
+/// An error and its sources, each once: `a: b: c`.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
 }

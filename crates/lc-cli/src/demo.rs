@@ -207,6 +207,7 @@ impl Demo {
             json!({"chat_id": chat, "thread_id": thread, "event_id": event, "postback": {"id": "yes", "toggled": true}}),
         )
         .await?;
+        self.push("incoming_rich_message_postback").await?;
         self.end();
 
         self.begin("upload a file and send it");
@@ -257,8 +258,8 @@ impl Demo {
             .rate_chat(&chat, Some(Rating::Good), Some("Quick and kind, thanks!"))
             .await
             .map_err(|e| self.failed(e.to_string()))?;
-        *self.rtm_calls.entry("get_chat".into()).or_default() += 1;
-        *self.rtm_calls.entry("update_thread_properties".into()).or_default() += 1;
+        self.count_rtm("get_chat");
+        self.count_rtm("update_thread_properties");
         self.say("customer", "→ rate_chat (get_chat, update_thread_properties)");
         self.push("thread_properties_updated").await?;
         self.end();
@@ -368,12 +369,17 @@ impl Demo {
         let typed = (self.api.decode_response)(action, &response.to_string());
         let typed = typed.map_err(|e| self.failed(format!("the response of `{action}` does not decode: {e}")))?;
         self.unknowns += typed.unknowns().len();
-        *self.rtm_calls.entry(action.to_owned()).or_default() += 1;
+        self.count_rtm(action);
         self.say("customer", &format!("→ {action} (RTM)"));
+        Ok(response)
+    }
+
+    /// Counts an RTM action, in the summary and in the current step.
+    fn count_rtm(&mut self, action: &str) {
+        *self.rtm_calls.entry(action.to_owned()).or_default() += 1;
         if let Some(step) = &mut self.step {
             step.actions.push(format!("rtm:{action}"));
         }
-        Ok(response)
     }
 
     /// Waits for the login (after the first connect or a reconnect); gives its response.
@@ -480,7 +486,7 @@ impl Demo {
             threads += 1;
             events += value["events"].as_array().map_or(0, Vec::len);
         }
-        *self.rtm_calls.entry("list_threads".into()).or_default() += 1;
+        self.count_rtm("list_threads");
         self.say("customer", "→ list_threads (RTM, the history stream)");
         Ok((threads, events))
     }
@@ -513,10 +519,14 @@ impl Demo {
         out!("  reconnects        {}", self.reconnects);
         out!("  time              {:.2} s", elapsed.as_secs_f64());
         match failed {
-            None => out!(
-                "  result            {}",
-                self.paint(&format!("every step behaved as documented ({} steps)", self.steps), "32")
-            ),
+            None => {
+                let skipped = match self.skipped.len() {
+                    0 => String::new(),
+                    n => format!(", {n} part(s) skipped: {}", self.skipped.join(", ")),
+                };
+                let text = format!("every step behaved as documented ({} steps{skipped})", self.steps);
+                out!("  result            {}", self.paint(&text, "32"))
+            }
             Some((step, why)) => out!("  result            {}", self.paint(&format!("step `{step}` failed: {why}"), "31")),
         }
     }

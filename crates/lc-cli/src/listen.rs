@@ -89,7 +89,9 @@ async fn listen(args: ListenArgs) -> Result<(), Failure> {
             Event::Disconnected(d) => {
                 err!("lc listen: {}", d.cause.describe());
                 match d.next {
-                    Next::Reconnect { delay, attempt, .. } => err!("lc listen: reconnecting in {delay:?} (attempt {attempt})"),
+                    Next::Reconnect { delay, attempt, .. } => {
+                        err!("lc listen: reconnecting in {} ms (attempt {attempt})", delay.as_millis())
+                    }
                     Next::WaitForConnect => {
                         return Err(Failure::runtime(
                             "the server asks to reconnect only when the customer acts; stopped",

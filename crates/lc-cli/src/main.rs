@@ -126,7 +126,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Decode(args) => decode::run(args),
         Command::Actions(args) => actions::run(args),
         Command::Completions(args) => {
-            clap_complete::generate(args.shell, &mut Cli::command(), "lc", &mut std::io::stdout());
+            // Into a buffer, then out: a closed stdout (`| head`) is not an error.
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "lc", &mut script);
+            use std::io::Write as _;
+            let _ = std::io::stdout().lock().write_all(&script);
             Ok(())
         }
     }

@@ -11,13 +11,15 @@ use crate::Failure;
 #[derive(clap::Args)]
 #[command(after_help = "\
 It prints how to reach it: the base URL (what `lc call`/`lc listen --base-url` and the clients
-take), the Web and RTM URLs (with a {version} placeholder), the organization ID and a customer
-token; with --json exactly one line, flushed before it serves.
+take), the Web and RTM URLs (with a {version} placeholder), the control API's URL (HTTP, JSON:
+customers and tokens, the agent's actions, faults, problems; `GET` it for the list), the
+organization ID and a customer token; with --json exactly one line, flushed before it serves.
 
 Examples:
   lc mock
   lc mock --addr 127.0.0.1:8080 --organization-id my-org
-  lc mock --json    {\"base_url\":\"http://127.0.0.1:40113\",\"web_url\":…,\"rtm_url\":…,\"organization_id\":…,\"token\":…}")]
+  lc mock --json    {\"base_url\":\"http://127.0.0.1:40113\",\"web_url\":…,\"rtm_url\":…,\"control_url\":…,\"organization_id\":…,\"token\":…}
+  curl -X POST http://127.0.0.1:40113/_lc/agent/send_message -d '{\"chat_id\":\"…\",\"text\":\"Hi\"}'")]
 pub struct MockArgs {
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "IP:PORT", value_parser = parse_addr)]
@@ -58,11 +60,12 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
     let (org, token) = (server.organization_id().to_owned(), server.issue_token());
     if opts.json {
         // In this order whatever serde_json's map type: the keys a reader looks for first.
-        let base = format!("http://{}", server.addr());
+        let (base, control) = (server.base_url(), server.control_url());
         let fields = [
             ("base_url", &base),
             ("web_url", &web),
             ("rtm_url", &rtm),
+            ("control_url", &control),
             ("organization_id", &org),
             ("token", &token),
         ];
@@ -71,8 +74,12 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
     } else {
         out!("lc mock: the LiveChat Customer Chat API on {} (Ctrl-C to stop)\n", server.addr());
         out!(
-            "  base URL         http://{}   (lc call/lc listen --base-url, LC_BASE_URL)",
-            server.addr()
+            "  base URL         {}   (lc call/lc listen --base-url, LC_BASE_URL)",
+            server.base_url()
+        );
+        out!(
+            "  control API      {}   (play the agent, inject faults; GET it for the list)",
+            server.control_url()
         );
         out!("  Web API          {web}/<action>?organization_id=<organization ID>");
         out!("  RTM API          {rtm}?organization_id=<organization ID>");

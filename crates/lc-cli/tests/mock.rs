@@ -91,7 +91,13 @@ fn json_line_reaches_a_working_api_and_sigterm_exits_0() {
     let v: Value = serde_json::from_str(&line).unwrap();
     let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["base_url", "organization_id", "rtm_url", "token", "web_url"], "{line}");
+    assert_eq!(
+        keys,
+        ["base_url", "control_url", "organization_id", "rtm_url", "token", "web_url"],
+        "{line}"
+    );
+    assert_eq!(v["control_url"], format!("{}/_lc", v["base_url"].as_str().unwrap()));
+    assert!(v["web_url"].as_str().unwrap().starts_with(v["base_url"].as_str().unwrap()));
     assert_eq!(v["organization_id"], "org-under-test");
     let web = v["web_url"].as_str().unwrap();
     let rtm = v["rtm_url"].as_str().unwrap();
@@ -180,4 +186,48 @@ fn unknown_option_is_a_usage_error() {
     let (code, _, stderr) = fails(&["--port", "8080"]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("unexpected argument '--port'"), "{stderr}");
+}
+
+/// The control API as a suite in another language drives it: only the `lc mock --json` line
+/// and plain HTTP (customers, the agent's actions, faults, problems).
+#[test]
+fn the_control_api_plays_the_agent_and_injects_faults_over_plain_http() {
+    let mut mock = Mock::spawn(&["--json"]);
+    let v: Value = serde_json::from_str(&mock.line()).unwrap();
+    let (control, web) = (v["control_url"].as_str().unwrap(), v["web_url"].as_str().unwrap());
+    let org = v["organization_id"].as_str().unwrap();
+    let (status, body) = post(&format!("{control}/customers"), "", "{}");
+    assert_eq!(status, 200, "{body}");
+    let customer: Value = serde_json::from_str(&body).unwrap();
+    let token = customer["token"].as_str().unwrap();
+    let api = |action: &str| format!("{}/{action}?organization_id={org}", web.replace("{version}", "3.6"));
+    let (status, body) = post(&api("start_chat"), token, "{}");
+    assert_eq!(status, 200, "{body}");
+    let chat = serde_json::from_str::<Value>(&body).unwrap()["chat_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (status, body) = post(
+        &format!("{control}/agent/send_message"),
+        "",
+        &format!(r#"{{"chat_id":"{chat}","text":"Hi from the agent"}}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = post(&api("get_chat"), token, &format!(r#"{{"chat_id":"{chat}"}}"#));
+    assert!(body.contains("Hi from the agent"), "{body}");
+
+    let (status, body) = post(&format!("{control}/faults/fail_next"), "", r#"{"type":"service_unavailable"}"#);
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post(&api("get_customer"), token, "{}");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("service_unavailable"), "{body}");
+    let (status, _) = post(&api("get_customer"), token, "{}");
+    assert_eq!(status, 200, "one request only");
+
+    let (status, body) = post(&format!("{control}/no/such/thing"), "", "{}");
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("/_lc/agent/send_message"), "the 404 lists the paths: {body}");
+    let (status, _, _) = mock.stop("-TERM");
+    assert!(status.success());
 }

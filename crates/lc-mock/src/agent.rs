@@ -1,7 +1,8 @@
-//! The control API: the agent side of chats, and fault injection.
+//! The control API's agent side: the agent's changes to chats, customers and groups.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
+use lc_types::v3_6::DisconnectReason;
 use lc_types::ApiVersion;
 use serde_json::{json, Map, Value};
 
@@ -38,7 +39,7 @@ fn newest() -> ApiVersion {
 /// let customer = server.issue_customer();
 /// // Without a chat, the agent has nowhere to write.
 /// let refused = server.agent().send_message("NOSUCHCHAT", "Hi").unwrap_err();
-/// assert_eq!(refused.kind, "not_found");
+/// assert_eq!(refused.kind(), &lc_types::ErrorType::NotFound);
 /// // A greeting needs no chat.
 /// let greeting = server.agent().greet(&customer.id, "Can I help?").unwrap();
 /// assert_eq!(server.agent().greeting_status(&greeting), Some(lc_mock::GreetingStatus::Pending));
@@ -135,7 +136,7 @@ impl<'a> AgentControl<'a> {
         self.change(|ctx, agent| {
             let chat = ctx.state.chat(chat_id)?;
             if !chat.active() {
-                return Err(Refusal::new("chat_inactive", 400, "Chat is inactive"));
+                return Err(Refusal::chat_inactive());
             }
             if !chat.agents.contains_key(agent) {
                 add_agent(ctx, chat_id, agent, false)?;
@@ -222,11 +223,11 @@ impl<'a> AgentControl<'a> {
         self.change(|ctx, agent| {
             let mut chat = ctx.state.chat(chat_id)?.clone();
             if !chat.active() {
-                return Err(Refusal::new("chat_inactive", 400, "Chat is inactive"));
+                return Err(Refusal::chat_inactive());
             }
             for g in &to.group_ids {
                 if !ctx.state.groups.contains_key(g) {
-                    return Err(Refusal::new("group_not_found", 404, "Group not found"));
+                    return Err(Refusal::group_not_found());
                 }
             }
             let mut target = Map::new();
@@ -482,12 +483,28 @@ impl<'a> AgentControl<'a> {
     }
 
     /// Disconnects every RTM connection of a customer with `customer_disconnected`: any
-    /// reason, documented or not, with `data` where it has one (`{"region": "fra"}` for
+    /// reason (a [`DisconnectReason`], or its wire text; an undocumented one such as
+    /// `"moon_phase_changed"` too), with `data` where it has one (`{"region": "fra"}` for
     /// `misdirected_connection`). Answers how many connections were closed.
-    pub fn disconnect(&self, customer_id: &str, reason: &str, data: Option<Value>) -> usize {
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use lc_types::v3_6::DisconnectReason;
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// let customer = server.issue_customer();
+    /// // Not connected: nothing to close.
+    /// assert_eq!(server.agent().disconnect(&customer.id, DisconnectReason::ConnectionEvicted, None), 0);
+    /// assert_eq!(server.agent().disconnect(&customer.id, "access_token_expired", None), 0);
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn disconnect(&self, customer_id: &str, reason: impl Into<DisconnectReason>, data: Option<Value>) -> usize {
+        let reason = reason.into();
         let conns = self.shared.hub.connections_of(customer_id);
         for conn in &conns {
-            let frame = crate::rtm::disconnected_frame(self.shared, conn.version, reason, data.clone());
+            let frame = crate::rtm::disconnected_frame(self.shared, conn.version, reason.as_str(), data.clone());
             let _ = conn.tx.send(Out::Text(frame));
             let _ = conn.tx.send(Out::Close);
             self.shared.hub.unregister(customer_id, conn.id);
@@ -500,7 +517,7 @@ impl<'a> AgentControl<'a> {
 fn active_thread(ctx: &Ctx, chat_id: &str) -> Result<(String, String), Refusal> {
     let chat = ctx.state.chat(chat_id)?;
     if !chat.active() {
-        return Err(Refusal::new("chat_inactive", 400, "Chat is inactive"));
+        return Err(Refusal::chat_inactive());
     }
     Ok((chat.customer_id.clone(), chat.last_thread().id.clone()))
 }
@@ -521,86 +538,4 @@ fn add_agent(ctx: &mut Ctx, chat_id: &str, agent: &str, present: bool) -> Result
     ctx.state.chats.insert(chat_id.to_owned(), chat);
     ctx.push(&customer, "user_added_to_chat", push);
     Ok(())
-}
-
-/// Fault injection.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> std::io::Result<()> {
-/// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
-/// // The next two requests (any transport) answer `service_unavailable`.
-/// server.faults().fail_next(2, "service_unavailable");
-/// server.faults().delay_responses(std::time::Duration::from_millis(10));
-/// server.faults().clear();
-/// server.shutdown().await;
-/// # Ok(())
-/// # }
-/// ```
-pub struct FaultControl<'a> {
-    shared: &'a Shared,
-}
-
-impl<'a> FaultControl<'a> {
-    pub(crate) fn new(shared: &'a Shared) -> Self {
-        FaultControl { shared }
-    }
-
-    /// The next `n` customer requests (Web or RTM, `ping` excepted) answer with error `kind`
-    /// and change nothing.
-    pub fn fail_next(&self, n: usize, kind: &str) {
-        self.shared.faults.fail_next(n, kind);
-    }
-
-    /// Every response waits `delay` first (zero: none). Over RTM, delayed requests overlap, so
-    /// the 11th in flight is refused with `pending_requests_limit_reached`.
-    pub fn delay_responses(&self, delay: Duration) {
-        self.shared.faults.set_delay(delay);
-    }
-
-    /// The next `n` requests run but get no response (Web: `request_timeout` after 15 s).
-    pub fn drop_responses(&self, n: u64) {
-        self.shared.faults.drop_responses(n);
-    }
-
-    /// New RTM connections are refused (HTTP 503) for `duration`.
-    pub fn refuse_connections(&self, duration: Duration) {
-        self.shared.faults.refuse_for(duration);
-    }
-
-    /// Every open RTM connection goes silent for `duration`: it reads nothing (so answers no
-    /// `ping`, not even a WebSocket ping) and sends nothing, but stays open; a client must
-    /// notice on its own. Afterwards the connection carries on (unless the mock's own ping
-    /// deadline closed it meanwhile).
-    pub fn stall_connections(&self, duration: Duration) {
-        self.shared.faults.stall_for(duration);
-    }
-
-    /// The most RTM requests a single connection had in flight at once (received, not yet
-    /// answered) since the start or the last [`clear`](Self::clear). Requests overlap only
-    /// while responses are delayed ([`delay_responses`](Self::delay_responses)).
-    pub fn max_in_flight(&self) -> usize {
-        self.shared.faults.max_in_flight.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Drops every open RTM connection without a close frame or a push.
-    pub fn drop_connections(&self) {
-        self.shared.faults.drop_connections();
-    }
-
-    /// Sends `text` as is (an unknown push, malformed JSON, ...) to every RTM connection of a
-    /// customer. Answers how many connections got it.
-    pub fn send_raw(&self, customer_id: &str, text: &str) -> usize {
-        let conns = self.shared.hub.connections_of(customer_id);
-        for conn in &conns {
-            let _ = conn.tx.send(Out::Text(text.to_owned()));
-        }
-        conns.len()
-    }
-
-    /// Clears the queued errors, the delay, the dropped responses, the refusal, the stall and
-    /// the in-flight maximum.
-    pub fn clear(&self) {
-        self.shared.faults.clear();
-    }
 }

@@ -73,11 +73,10 @@ pub(crate) fn validate_request(shared: &Shared, version: ApiVersion, action: &st
 /// action (`upload_file` too) fails with it before doing anything.
 pub(crate) fn injected_fault(shared: &Shared) -> Result<(), Refusal> {
     match shared.faults.take_error() {
-        Some(kind) => Err(Refusal::new(
-            kind.clone(),
-            Refusal::status_of(&kind),
-            format!("Injected fault: {kind}"),
-        )),
+        Some(kind) => {
+            let message = format!("Injected fault: {kind}");
+            Err(Refusal::new(kind, message))
+        }
         None => Ok(()),
     }
 }

@@ -1,8 +1,15 @@
-//! Faults the control API injects.
+//! Fault injection: [`FaultControl`], the public side, and the faults in force, which the
+//! transports consult.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use lc_types::ErrorType;
+use serde_json::{json, Value};
+
+use crate::hub::Out;
+use crate::Shared;
 
 /// The faults in force.
 #[derive(Default)]
@@ -19,7 +26,7 @@ pub(crate) struct Faults {
 #[derive(Default)]
 struct Inner {
     /// Error types the next requests answer with, one each.
-    errors: VecDeque<String>,
+    errors: VecDeque<ErrorType>,
     /// Delay before each response.
     delay: Duration,
     /// How many of the next responses are never sent.
@@ -35,13 +42,13 @@ impl Faults {
         self.inner.lock().expect("not poisoned")
     }
 
-    pub fn fail_next(&self, n: usize, kind: &str) {
+    pub fn fail_next(&self, n: usize, kind: ErrorType) {
         let mut inner = self.inner();
-        inner.errors.extend(std::iter::repeat_n(kind.to_owned(), n));
+        inner.errors.extend(std::iter::repeat_n(kind, n));
     }
 
     /// The error type the current request must answer with, if one is queued.
-    pub fn take_error(&self) -> Option<String> {
+    pub fn take_error(&self) -> Option<ErrorType> {
         self.inner().errors.pop_front()
     }
 
@@ -100,5 +107,102 @@ impl Faults {
     pub fn clear(&self) {
         *self.inner() = Inner::default();
         self.max_in_flight.store(0, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The faults in force, as the control API's `GET /_lc/faults` shows them.
+    pub fn snapshot(&self) -> Value {
+        let inner = self.inner();
+        let now = Instant::now();
+        let left = |until: Option<Instant>| until.filter(|t| now < *t).map(|t| (t - now).as_millis() as u64);
+        json!({
+            "fail_next": inner.errors.iter().map(ErrorType::as_str).collect::<Vec<_>>(),
+            "delay_ms": inner.delay.as_millis() as u64,
+            "drop_responses": inner.drop_responses,
+            "refuse_connections_ms": left(inner.refuse_until),
+            "stall_connections_ms": left(inner.stall_until),
+            "max_in_flight": self.max_in_flight.load(std::sync::atomic::Ordering::SeqCst),
+        })
+    }
+}
+
+/// Fault injection.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+/// // The next two requests (any transport) answer `service_unavailable`.
+/// server.faults().fail_next(2, lc_types::ErrorType::ServiceUnavailable);
+/// server.faults().fail_next(1, "too_many_requests"); // the wire text works too
+/// server.faults().delay_responses(std::time::Duration::from_millis(10));
+/// server.faults().clear();
+/// server.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+pub struct FaultControl<'a> {
+    shared: &'a Shared,
+}
+
+impl<'a> FaultControl<'a> {
+    pub(crate) fn new(shared: &'a Shared) -> Self {
+        FaultControl { shared }
+    }
+
+    /// The next `n` customer requests (Web or RTM, `ping` excepted) answer with error `kind`
+    /// (an [`ErrorType`], or its wire text: `"service_unavailable"`; the Web status follows
+    /// the type, see [`Refusal::status_of`](crate::Refusal::status_of)) and change nothing.
+    pub fn fail_next(&self, n: usize, kind: impl Into<ErrorType>) {
+        self.shared.faults.fail_next(n, kind.into());
+    }
+
+    /// Every response waits `delay` first (zero: none). Over RTM, delayed requests overlap, so
+    /// the 11th in flight is refused with `pending_requests_limit_reached`.
+    pub fn delay_responses(&self, delay: Duration) {
+        self.shared.faults.set_delay(delay);
+    }
+
+    /// The next `n` requests run but get no response (Web: `request_timeout` after 15 s).
+    pub fn drop_responses(&self, n: u64) {
+        self.shared.faults.drop_responses(n);
+    }
+
+    /// New RTM connections are refused (HTTP 503) for `duration`.
+    pub fn refuse_connections(&self, duration: Duration) {
+        self.shared.faults.refuse_for(duration);
+    }
+
+    /// Every open RTM connection goes silent for `duration`: it reads nothing (so answers no
+    /// `ping`, not even a WebSocket ping) and sends nothing, but stays open; a client must
+    /// notice on its own. Afterwards the connection carries on (unless the mock's own ping
+    /// deadline closed it meanwhile).
+    pub fn stall_connections(&self, duration: Duration) {
+        self.shared.faults.stall_for(duration);
+    }
+
+    /// The most RTM requests a single connection had in flight at once (received, not yet
+    /// answered) since the start or the last [`clear`](Self::clear). Requests overlap only
+    /// while responses are delayed ([`delay_responses`](Self::delay_responses)).
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.faults.max_in_flight.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Drops every open RTM connection without a close frame or a push.
+    pub fn drop_connections(&self) {
+        self.shared.faults.drop_connections();
+    }
+
+    /// Sends `text` as is (an unknown push, malformed JSON, ...) to every RTM connection of a
+    /// customer. Answers how many connections took it (one whose client fell
+    /// [`MAX_QUEUED_FRAMES`](crate::MAX_QUEUED_FRAMES) frames behind takes none).
+    pub fn send_raw(&self, customer_id: &str, text: &str) -> usize {
+        let conns = self.shared.hub.connections_of(customer_id);
+        conns.iter().filter(|conn| conn.tx.send(Out::Text(text.to_owned())).is_ok()).count()
+    }
+
+    /// Clears the queued errors, the delay, the dropped responses, the refusal, the stall and
+    /// the in-flight maximum.
+    pub fn clear(&self) {
+        self.shared.faults.clear();
     }
 }

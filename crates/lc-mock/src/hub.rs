@@ -1,11 +1,63 @@
 //! The logged-in RTM connections of each customer, and what they subscribed to.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use lc_types::ApiVersion;
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+
+/// The most frames waiting to be written to one RTM connection. A client that does not read
+/// them is cut off: the connection stops taking frames (pushes to it are dropped from then on,
+/// as they are for a disconnected client) and is closed as soon as its writer can move.
+pub const MAX_QUEUED_FRAMES: usize = 10_000;
+
+/// The writer queue of one connection, bounded by [`MAX_QUEUED_FRAMES`].
+#[derive(Clone, Debug)]
+pub(crate) struct Outbox {
+    tx: UnboundedSender<Out>,
+    queued: Arc<AtomicUsize>,
+    overflowed: Arc<AtomicBool>,
+}
+
+impl Outbox {
+    /// A queue and its receiving end.
+    pub fn new() -> (Outbox, UnboundedReceiver<Out>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let outbox = Outbox {
+            tx,
+            queued: Arc::default(),
+            overflowed: Arc::default(),
+        };
+        (outbox, rx)
+    }
+
+    /// Queues `out`; refused when the connection is gone or overflowed.
+    pub fn send(&self, out: Out) -> Result<(), Out> {
+        if self.overflowed.load(Ordering::SeqCst) {
+            return Err(out);
+        }
+        if self.queued.fetch_add(1, Ordering::SeqCst) >= MAX_QUEUED_FRAMES {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            self.overflowed.store(true, Ordering::SeqCst);
+            return Err(out);
+        }
+        self.tx.send(out).map_err(|e| {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            e.0
+        })
+    }
+
+    /// The writer took one frame off the queue.
+    pub fn taken(&self) {
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Whether the client fell [`MAX_QUEUED_FRAMES`] behind (the connection must close).
+    pub fn overflowed(&self) -> bool {
+        self.overflowed.load(Ordering::SeqCst)
+    }
+}
 
 /// What a connection's writer is told to do.
 #[derive(Debug)]
@@ -29,7 +81,7 @@ pub(crate) struct Conn {
     /// `login.pushes`: version -> push names (`None` = all of that version). Without it, every
     /// push of the connection's version.
     pub subscriptions: Vec<Subscription>,
-    pub tx: UnboundedSender<Out>,
+    pub tx: Outbox,
 }
 
 impl Conn {

@@ -12,7 +12,9 @@
 //! `lc-types` struct and, with [`Config::check_schemas`] (on by default), is validated against
 //! its JSON Schema; a mismatch answers `internal` and is listed by [`MockServer::problems`].
 //!
-//! [`MockServer::agent`] plays the agent side and [`MockServer::faults`] injects faults.
+//! [`MockServer::agent`] plays the agent side and [`MockServer::faults`] injects faults; the
+//! same port serves both over HTTP for suites in any language ([the HTTP control
+//! API](#the-http-control-api), under `/_lc`).
 //!
 //! # Rules it enforces
 //! - Web: an unknown version answers `unsupported_version`; an action the version lacks, or
@@ -46,6 +48,104 @@
 //! types, 413 `entity_too_large`, 429 `too_many_requests`, 500 `internal`, 503
 //! `service_unavailable`, 400 the rest.
 //!
+//! # The HTTP control API
+//!
+//! Everything [`MockServer`], [`AgentControl`] and [`FaultControl`] do is also served over
+//! HTTP on the mock's port, under `/_lc` ([`MockServer::control_url`]), a prefix no API path
+//! uses, so that a Python, JavaScript or shell test suite can drive an `lc mock` process.
+//! Reads are `GET` with query parameters; changes are `POST` with a JSON object (an empty
+//! body is `{}`); every answer is a JSON object (`{}` when there is nothing to say). Errors
+//! answer the API's error envelope, `{"error": {"type", "message", "data"?}}`, with the
+//! status of [`Refusal::status`]: a missing or mistyped argument `validation` (400) naming
+//! it, a body that is not a JSON object `validation` (400), the wrong method `validation`
+//! (405, with `Allow`), an unknown path `not_found` (404) with every path in `data.paths`,
+//! and an agent change the API's rules refuse the type the API would answer (a missing chat
+//! `not_found`, an inactive one `chat_inactive`, ...). `GET /_lc` lists the endpoints.
+//!
+//! | Method | Path | Arguments -> answer |
+//! |---|---|---|
+//! | `GET` | `/_lc` | this list |
+//! | `GET` | `/_lc/info` | base_url, control_url, organization_id, region, versions, URL templates, agent_id |
+//! | `POST` | `/_lc/customers` | a new customer: {} -> {id, token} |
+//! | `POST` | `/_lc/tokens` | a new token for a customer: {customer_id} -> {token} |
+//! | `POST` | `/_lc/tokens/expire` | expire a token now: {token} |
+//! | `GET` | `/_lc/region` | the mock's region: -> {region} |
+//! | `POST` | `/_lc/region` | move the mock: {region} |
+//! | `GET` | `/_lc/problems` | mock bugs seen so far: -> {problems: [...]} (assert empty) |
+//! | `GET` | `/_lc/requests` | requests received per action: -> {web: {action: n}, rtm: {action: n}} |
+//! | `GET` | `/_lc/agent` | the agent: -> {id} |
+//! | `POST` | `/_lc/agent/join` | {chat_id} |
+//! | `POST` | `/_lc/agent/leave` | {chat_id} |
+//! | `POST` | `/_lc/agent/send_event` | {chat_id, event} -> {event_id} |
+//! | `POST` | `/_lc/agent/send_message` | {chat_id, text} -> {event_id} |
+//! | `POST` | `/_lc/agent/send_rich_message` | {chat_id, template_id, elements} -> {event_id} |
+//! | `POST` | `/_lc/agent/send_file` | {chat_id, name, content_type, content \| content_base64} -> {event_id} |
+//! | `POST` | `/_lc/agent/edit_message` | {chat_id, event_id, text} |
+//! | `POST` | `/_lc/agent/update_properties` | {chat_id, thread_id?, event_id?, properties: {ns: {name: value}}} |
+//! | `POST` | `/_lc/agent/delete_properties` | {chat_id, thread_id?, event_id?, properties: {ns: \[name\]}} |
+//! | `POST` | `/_lc/agent/transfer` | {chat_id, group_ids?, agent_ids?, queue?: {position, wait_time}} |
+//! | `POST` | `/_lc/agent/update_queue` | {chat_id, position, wait_time} |
+//! | `POST` | `/_lc/agent/greet` | {customer_id, text} -> {unique_id} |
+//! | `GET` | `/_lc/agent/greeting_status` | ?unique_id= -> {status: pending\|accepted\|canceled\|null} |
+//! | `POST` | `/_lc/agent/typing` | {chat_id, is_typing} |
+//! | `POST` | `/_lc/agent/thinking` | {chat_id, title?} |
+//! | `POST` | `/_lc/agent/event_preview` | {chat_id, text} |
+//! | `POST` | `/_lc/agent/multicast` | {customer_ids?, content} |
+//! | `POST` | `/_lc/agent/set_group_status` | {group_id, status} |
+//! | `POST` | `/_lc/agent/set_form` | {group_id, type, form?} (no form: disabled) |
+//! | `POST` | `/_lc/agent/set_license_properties` | {properties} |
+//! | `POST` | `/_lc/agent/set_group_properties` | {group_id, properties} |
+//! | `POST` | `/_lc/agent/update_side_storage` | {customer_id, storage} -> {customer_side_storage} |
+//! | `POST` | `/_lc/agent/verify_email` | {customer_id} -> {callback_uris} |
+//! | `POST` | `/_lc/agent/deactivate_chat` | {chat_id} |
+//! | `POST` | `/_lc/agent/disconnect` | {customer_id, reason, data?} -> {connections} |
+//! | `GET` | `/_lc/agent/chats_of` | ?customer_id= -> {chat_ids} |
+//! | `GET` | `/_lc/agent/active_chat` | ?customer_id= -> {chat_id, thread_id} (null when none) |
+//! | `GET` | `/_lc/agent/sneak_peek` | ?chat_id= -> {sneak_peek} |
+//! | `GET` | `/_lc/agent/customer` | ?customer_id= -> {customer} |
+//! | `GET` | `/_lc/faults` | the faults in force |
+//! | `POST` | `/_lc/faults/fail_next` | {type, count?: 1} |
+//! | `POST` | `/_lc/faults/delay_responses` | {delay_ms} (0: none) |
+//! | `POST` | `/_lc/faults/drop_responses` | {count} |
+//! | `POST` | `/_lc/faults/refuse_connections` | {duration_ms} |
+//! | `POST` | `/_lc/faults/stall_connections` | {duration_ms} |
+//! | `GET` | `/_lc/faults/max_in_flight` | -> {max_in_flight} |
+//! | `POST` | `/_lc/faults/drop_connections` | {} |
+//! | `POST` | `/_lc/faults/send_raw` | {customer_id, text} -> {connections} |
+//! | `POST` | `/_lc/faults/clear` | {} |
+//!
+//! The agent endpoints are the [`AgentControl`] methods of the same names, the fault
+//! endpoints the [`FaultControl`] ones (durations in milliseconds); `disconnect` takes any
+//! reason, documented or not. Examples (`$LC` is the control URL, `http://127.0.0.1:PORT/_lc`):
+//!
+//! ```text
+//! # A customer and its token (send it as `Authorization: Bearer <token>`, or RTM `login`).
+//! curl -s -X POST $LC/customers
+//! {"id":"00000000-0000-4000-8000-000000000001","token":"dal:mock-token-1"}
+//! # A new token for it; expire one.
+//! curl -s -X POST $LC/tokens -d '{"customer_id":"00000000-0000-4000-8000-000000000001"}'
+//! curl -s -X POST $LC/tokens/expire -d '{"token":"dal:mock-token-1"}'
+//! # The customer's active chat, once it started one.
+//! curl -s "$LC/agent/active_chat?customer_id=00000000-0000-4000-8000-000000000001"
+//! {"chat_id":"PJ0MRSHTDG","thread_id":"K600PKZON8"}
+//! # The agent joins, writes, transfers through the queue, closes the chat.
+//! curl -s -X POST $LC/agent/join -d '{"chat_id":"PJ0MRSHTDG"}'
+//! curl -s -X POST $LC/agent/send_message -d '{"chat_id":"PJ0MRSHTDG","text":"Hello"}'
+//! {"event_id":"K600PKZON8_1"}
+//! curl -s -X POST $LC/agent/transfer -d '{"chat_id":"PJ0MRSHTDG","group_ids":[0],"queue":{"position":2,"wait_time":30}}'
+//! curl -s -X POST $LC/agent/deactivate_chat -d '{"chat_id":"PJ0MRSHTDG"}'
+//! # The server disconnects the customer's RTM connections.
+//! curl -s -X POST $LC/agent/disconnect -d '{"customer_id":"00000000-0000-4000-8000-000000000001","reason":"connection_evicted"}'
+//! {"connections":1}
+//! # The next two requests fail; the faults in force; all cleared.
+//! curl -s -X POST $LC/faults/fail_next -d '{"type":"service_unavailable","count":2}'
+//! curl -s $LC/faults
+//! curl -s -X POST $LC/faults/clear
+//! # At the end of a test: no mock bug (assert the list is empty).
+//! curl -s $LC/problems
+//! {"problems":[]}
+//! ```
+//!
 //! Not modelled: the mock keeps `request_email_verification` callbacks for
 //! [`AgentControl::verify_email`] but never calls them (the docs do not give their body);
 //! `get_url_info` makes its title from the URL without fetching it.
@@ -69,7 +169,9 @@
 mod accounts;
 mod actions;
 mod agent;
+mod control;
 mod engine;
+mod error;
 mod faults;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -87,8 +189,16 @@ use std::time::{Duration, Instant};
 use lc_types::ApiVersion;
 
 pub use actions::Target;
-pub use agent::{AgentControl, FaultControl, TransferTo};
-pub use state::{GreetingStatus, Refusal};
+pub use agent::{AgentControl, TransferTo};
+pub use error::Refusal;
+pub use faults::FaultControl;
+pub use hub::MAX_QUEUED_FRAMES;
+pub use state::GreetingStatus;
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 /// How to start the mock.
 #[derive(Clone, Debug)]
@@ -190,13 +300,15 @@ pub(crate) struct Shared {
     pub expiries: Mutex<HashMap<String, Instant>>,
     /// Web requests received, by action.
     pub web_requests: Mutex<BTreeMap<String, usize>>,
+    /// RTM requests received (frames read as requests), by action.
+    pub rtm_requests: Mutex<BTreeMap<String, usize>>,
     problems: Mutex<Vec<String>>,
 }
 
 impl Shared {
     /// The customer an access token authenticates (`authentication` otherwise).
     pub fn customer_of_token(&self, token: Option<&str>) -> Result<String, Refusal> {
-        let refused = || Refusal::new("authentication", 401, "Invalid access token");
+        let refused = || Refusal::new("authentication", "Invalid access token");
         if let Some(t) = token {
             let expired = self
                 .expiries
@@ -240,7 +352,7 @@ impl Shared {
 
     /// Records a mock bug (see [`MockServer::problems`]) and gives it back.
     pub fn problem(&self, refusal: Refusal) -> Refusal {
-        self.problems.lock().expect("not poisoned").push(refusal.message.clone());
+        self.problems.lock().expect("not poisoned").push(refusal.message().to_owned());
         refusal
     }
 }
@@ -293,6 +405,7 @@ impl MockServer {
             lifecycle: config.lifecycle,
             expiries: Mutex::default(),
             web_requests: Mutex::default(),
+            rtm_requests: Mutex::default(),
             problems: Mutex::default(),
         });
         let app = axum::Router::new()
@@ -300,6 +413,8 @@ impl MockServer {
             .route("/{version}/customer/rtm/ws", axum::routing::get(rtm::upgrade))
             .route("/files/{id}/{name}", axum::routing::get(web::file))
             .route("/v2/customer/token", axum::routing::post(accounts::token))
+            .route(control::PREFIX, axum::routing::any(control::handle))
+            .route(&format!("{}/{{*rest}}", control::PREFIX), axum::routing::any(control::handle))
             .with_state(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let drops = shared.clone();
@@ -321,13 +436,51 @@ impl MockServer {
     }
 
     /// `http://127.0.0.1:PORT/v{version}/customer/action` (append `/<action>?organization_id=…`).
-    pub fn web_url(&self, version: &str) -> String {
+    /// `version` is an [`ApiVersion`] or its text (`"3.6"`; any text, e.g. an unsupported
+    /// version for a test, or a `{version}` placeholder).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use lc_types::ApiVersion;
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// assert_eq!(server.web_url(ApiVersion::V3_6), server.web_url("3.6"));
+    /// assert_eq!(server.web_url(ApiVersion::V3_6), format!("{}/v3.6/customer/action", server.base_url()));
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn web_url(&self, version: impl std::fmt::Display) -> String {
         format!("http://{}/v{version}/customer/action", self.shared.addr)
     }
 
-    /// `ws://127.0.0.1:PORT/v{version}/customer/rtm/ws` (append `?organization_id=…`).
-    pub fn rtm_url(&self, version: &str) -> String {
+    /// `ws://127.0.0.1:PORT/v{version}/customer/rtm/ws` (append `?organization_id=…`);
+    /// `version` as in [`MockServer::web_url`].
+    pub fn rtm_url(&self, version: impl std::fmt::Display) -> String {
         format!("ws://{}/v{version}/customer/rtm/ws", self.shared.addr)
+    }
+
+    /// What clients take as their base URL, `http://127.0.0.1:PORT` (scheme, host and port;
+    /// the Web API is under `/v{X.Y}/customer/action`, RTM at `ws://…/v{X.Y}/customer/rtm/ws`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// assert_eq!(server.base_url(), format!("http://{}", server.addr()));
+    /// assert_eq!(server.control_url(), format!("{}/_lc", server.base_url()));
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.shared.addr)
+    }
+
+    /// The HTTP control API's root, `http://127.0.0.1:PORT/_lc` (see
+    /// [the crate docs](crate#the-http-control-api)).
+    pub fn control_url(&self) -> String {
+        format!("{}{}", self.base_url(), control::PREFIX)
     }
 
     /// The organization ID requests must name.
@@ -403,6 +556,18 @@ impl MockServer {
     pub fn web_requests(&self, action: &str) -> usize {
         self.shared
             .web_requests
+            .lock()
+            .expect("not poisoned")
+            .get(action)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many RTM requests for `action` the mock received (every frame read as a request,
+    /// `login` and `ping` included, answered or not).
+    pub fn rtm_requests(&self, action: &str) -> usize {
+        self.shared
+            .rtm_requests
             .lock()
             .expect("not poisoned")
             .get(action)

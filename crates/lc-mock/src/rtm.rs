@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use lc_types::{ApiVersion, Frame, PushSubscription, RequestFrame, ResponseFrame};
 use serde_json::{json, Value};
-use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::time::Instant;
 
 use crate::engine::{self, Caller};
@@ -33,7 +32,7 @@ pub(crate) async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     if shared.faults.refusing() {
-        let r = Refusal::new("service_unavailable", 503, "Connections are refused for now (injected fault)");
+        let r = Refusal::new("service_unavailable", "Connections are refused for now (injected fault)");
         return (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(r.envelope())).into_response();
     }
     let org = lc_types::web::parse_query(query.as_deref().unwrap_or_default())
@@ -151,7 +150,7 @@ fn parse(text: &str, connection: ApiVersion) -> Result<Request, Box<BadFrame>> {
         Some(v) => match v.parse::<ApiVersion>() {
             Ok(v) if v >= connection && lc_types::api(v).is_some() => v,
             _ => {
-                let refusal = Refusal::new("unsupported_version", 400, "Cannot call unsupported API versions.");
+                let refusal = Refusal::new("unsupported_version", "Cannot call unsupported API versions.");
                 return Err(bad(request_id, Some(action), refusal));
             }
         },
@@ -173,7 +172,7 @@ struct Session {
     shared: Arc<Shared>,
     id: u64,
     version: ApiVersion,
-    tx: UnboundedSender<Out>,
+    tx: crate::hub::Outbox,
     /// Set by a successful login.
     customer: Option<String>,
     inflight: Arc<AtomicUsize>,
@@ -206,7 +205,8 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
         let _ = sink.send(Message::Close(None)).await;
         return;
     }
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, mut rx) = crate::hub::Outbox::new();
+    let outbox = tx.clone();
     let mut drops = shared.faults.drops.subscribe();
     let mut stalls = shared.faults.stalls.subscribe();
     let mut session = Session {
@@ -229,7 +229,8 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
             _ = stalls.changed() => continue,
             out = rx.recv() => match out {
                 Some(Out::Text(text)) => {
-                    if sink.send(Message::Text(text.into())).await.is_err() {
+                    outbox.taken();
+                    if outbox.overflowed() || sink.send(Message::Text(text.into())).await.is_err() {
                         break;
                     }
                 }
@@ -287,6 +288,13 @@ impl Session {
             Ok(r) => r,
             Err(bad) => return Some(response_frame(bad.request_id.as_deref(), &bad.action, Err(bad.refusal))),
         };
+        *self
+            .shared
+            .rtm_requests
+            .lock()
+            .expect("not poisoned")
+            .entry(request.action.clone())
+            .or_default() += 1;
         let id = request.request_id.clone();
         let reply = |result| Some(response_frame(id.as_deref(), &request.action, result));
         let known = lc_types::api(request.version)
@@ -304,7 +312,7 @@ impl Session {
         }
         match (&self.customer, request.action.as_str()) {
             (None, "login") => return self.login(request),
-            (None, _) => return reply(Err(Refusal::new("authentication", 401, "`login` must be the first request"))),
+            (None, _) => return reply(Err(Refusal::new("authentication", "`login` must be the first request"))),
             (Some(_), "login") => return reply(Err(Refusal::validation("Already logged in"))),
             _ => {}
         }
@@ -319,7 +327,7 @@ impl Session {
         self.shared.faults.note_in_flight(before + 1);
         if before >= PENDING_LIMIT {
             self.inflight.fetch_sub(1, Ordering::SeqCst);
-            return reply(Err(Refusal::new("pending_requests_limit_reached", 429, "Requests limit reached")));
+            return reply(Err(Refusal::new("pending_requests_limit_reached", "Requests limit reached")));
         }
         let shared = self.shared.clone();
         let tx = self.tx.clone();
@@ -382,13 +390,11 @@ fn subscriptions(payload: &Value, connection: ApiVersion) -> Result<Vec<Subscrip
     let pushes: PushSubscription = serde_json::from_value(pushes.clone()).map_err(|e| Refusal::validation(format!("`pushes`: {e}")))?;
     let mut out = Vec::new();
     for (version, names) in pushes.versions() {
-        let v: ApiVersion = version.parse().ok().filter(|v| lc_types::api(*v).is_some()).ok_or_else(|| {
-            Refusal::new(
-                "unsupported_version",
-                400,
-                format!("`pushes` names unsupported version `{version}`"),
-            )
-        })?;
+        let v: ApiVersion = version
+            .parse()
+            .ok()
+            .filter(|v| lc_types::api(*v).is_some())
+            .ok_or_else(|| Refusal::new("unsupported_version", format!("`pushes` names unsupported version `{version}`")))?;
         out.push((v, names.map(<[String]>::to_vec)));
     }
     Ok(out)

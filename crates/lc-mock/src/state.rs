@@ -12,71 +12,7 @@ use std::time::SystemTime;
 
 use serde_json::{json, Map, Value};
 
-/// An API error: its type (`validation`, `authentication`, ...), message, optional `data` and
-/// the HTTP status the Web API answers with.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Refusal {
-    /// The error type, e.g. `chat_inactive`.
-    pub kind: String,
-    /// The human-readable message.
-    pub message: String,
-    /// The HTTP status the Web API answers with.
-    pub status: u16,
-    /// `error.data`, for the types that carry it (`misdirected_request`).
-    pub data: Option<Value>,
-}
-
-impl Refusal {
-    pub(crate) fn new(kind: impl Into<String>, status: u16, message: impl Into<String>) -> Self {
-        Refusal {
-            kind: kind.into(),
-            message: message.into(),
-            status,
-            data: None,
-        }
-    }
-
-    /// `validation`, HTTP 400.
-    pub(crate) fn validation(message: impl Into<String>) -> Self {
-        Refusal::new("validation", 400, message)
-    }
-
-    /// `not_found`, HTTP 404.
-    pub(crate) fn not_found(what: &str) -> Self {
-        Refusal::new("not_found", 404, format!("{what} not found"))
-    }
-
-    /// `internal`, HTTP 500: a bug of the mock, named in the message.
-    pub(crate) fn mock_bug(message: impl std::fmt::Display) -> Self {
-        Refusal::new("internal", 500, format!("mock bug: {message}"))
-    }
-
-    /// The error envelope, `{"error": {"type", "message", "data"?}}` (`lc_types`' wire type,
-    /// the one clients decode).
-    pub fn envelope(&self) -> lc_types::ErrorEnvelope {
-        let envelope = lc_types::ErrorEnvelope::new(lc_types::ErrorType::from(self.kind.as_str()), self.message.clone());
-        match &self.data {
-            Some(data) => envelope.with_data(data.clone()),
-            None => envelope,
-        }
-    }
-
-    /// The HTTP status for an error type, as the mock answers it on the Web API.
-    pub(crate) fn status_of(kind: &str) -> u16 {
-        match kind {
-            "authentication" => 401,
-            "authorization" | "customer_banned" | "not_allowed" | "license_expired" => 403,
-            "not_found" | "license_not_found" | "greeting_not_found" | "group_not_found" => 404,
-            "entity_too_large" => 413,
-            "misdirected_request" => 421,
-            "too_many_requests" | "pending_requests_limit_reached" => 429,
-            "internal" => 500,
-            "service_unavailable" => 503,
-            "request_timeout" => 504,
-            _ => 400,
-        }
-    }
-}
+pub(crate) use crate::error::Refusal;
 
 /// A customer.
 #[derive(Clone, Debug)]

@@ -28,7 +28,7 @@ pub(crate) async fn action(
     // LiveChat's envelope rather than a bare transport error.
     let body = match axum::body::to_bytes(body, UPLOAD_LIMIT + 64 * 1024).await {
         Ok(b) => b,
-        Err(_) => return error(&Refusal::new("entity_too_large", 413, "Upload limit exceeded (10MB).")),
+        Err(_) => return error(&Refusal::new("entity_too_large", "Upload limit exceeded (10MB).")),
     };
     let delay = shared.faults.delay();
     if !delay.is_zero() {
@@ -41,7 +41,7 @@ pub(crate) async fn action(
         // The request ran, but its answer is lost: the client waits until the server's
         // request timeout.
         tokio::time::sleep(lc_types::limits::SERVER_REQUEST_TIMEOUT).await;
-        error(&Refusal::new("request_timeout", 504, "Request timed out"))
+        error(&Refusal::new("request_timeout", "Request timed out"))
     } else {
         match result {
             Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
@@ -65,7 +65,7 @@ pub(crate) fn lifecycle_headers(shared: &Shared, version: ApiVersion, headers: &
 
 fn error(r: &Refusal) -> Response {
     (
-        StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
+        StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST),
         axum::Json(r.envelope()),
     )
         .into_response()
@@ -86,7 +86,7 @@ pub(crate) fn version_of(segment: &str) -> Result<ApiVersion, Refusal> {
         .strip_prefix('v')
         .and_then(|v| v.parse::<ApiVersion>().ok())
         .filter(|v| lc_types::api(*v).is_some())
-        .ok_or_else(|| Refusal::new("unsupported_version", 400, "Cannot call unsupported API versions."))
+        .ok_or_else(|| Refusal::new("unsupported_version", "Cannot call unsupported API versions."))
 }
 
 fn answer(
@@ -110,21 +110,19 @@ fn answer(
     let org = param(web::ORGANIZATION_ID).or_else(|| param("license_id").filter(|_| action == "get_dynamic_configuration"));
     match org {
         None => return Err(Refusal::validation("`organization_id` query parameter is required")),
-        Some(id) if *id != shared.organization_id => return Err(Refusal::new("license_not_found", 404, "License not found")),
+        Some(id) if *id != shared.organization_id => return Err(Refusal::new("license_not_found", "License not found")),
         Some(_) => {}
     }
     // The region: `X-Region`, `dal` when absent (reference §5.4).
     let region = headers.get(web::X_REGION).and_then(|h| h.to_str().ok()).unwrap_or("dal");
     let here = shared.region();
     if region != here {
-        let mut r = Refusal::new("misdirected_request", 421, "Wrong region");
-        r.data = Some(json!({ "region": here }));
-        return Err(r);
+        return Err(Refusal::new("misdirected_request", "Wrong region").with_data(json!({ "region": here })));
     }
     let web = info.web.expect("filtered");
     let expected = if web == WebMethod::Get { Method::GET } else { Method::POST };
     if *method != expected {
-        return Err(Refusal::new("validation", 405, format!("`{action}` is called with {expected}")));
+        return Err(Refusal::transport(405, format!("`{action}` is called with {expected}")));
     }
     let customer = if info.needs_token {
         customer_of(shared, headers)?
@@ -142,7 +140,7 @@ fn answer(
         )),
         WebMethod::Post => {
             if !content_type.starts_with("application/json") {
-                return Err(Refusal::new("validation", 415, "Content-Type must be application/json"));
+                return Err(Refusal::transport(415, "Content-Type must be application/json"));
             }
             serde_json::from_slice(body).map_err(|e| Refusal::validation(format!("Body is not JSON: {e}")))?
         }
@@ -159,11 +157,11 @@ fn upload_file(shared: &Shared, version: ApiVersion, customer: &str, content_typ
         .strip_prefix("multipart/form-data")
         .and_then(|rest| rest.split(';').find_map(|p| p.trim().strip_prefix("boundary=")))
         .map(|b| b.trim_matches('"').to_owned())
-        .ok_or_else(|| Refusal::new("validation", 415, "Content-Type must be multipart/form-data with a boundary"))?;
+        .ok_or_else(|| Refusal::transport(415, "Content-Type must be multipart/form-data with a boundary"))?;
     let part =
         multipart_file(body, &boundary).ok_or_else(|| Refusal::validation("Wrong format of request: a part named `file` is required"))?;
     if part.bytes.len() > UPLOAD_LIMIT {
-        return Err(Refusal::new("entity_too_large", 413, "Upload limit exceeded (10MB)."));
+        return Err(Refusal::new("entity_too_large", "Upload limit exceeded (10MB)."));
     }
     let addr = shared.addr;
     engine::transact(shared, version, customer, Some("upload_file"), &Caller::default(), move |ctx| {

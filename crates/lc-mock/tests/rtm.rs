@@ -335,8 +335,8 @@ async fn the_agent_side_reaches_the_customer() {
     assert_eq!(rtm.push("incoming_event").await["payload"]["event"]["type"], "system_message");
     assert_eq!(rtm.push("chat_deactivated").await["payload"]["user_id"], agent.id().as_str());
     // Refusals change nothing.
-    assert_eq!(agent.send_message(&chat_id, "late").unwrap_err().kind, "chat_inactive");
-    assert_eq!(agent.set_group_status(0, "sleepy").unwrap_err().kind, "validation");
+    assert_eq!(agent.send_message(&chat_id, "late").unwrap_err().kind().as_str(), "chat_inactive");
+    assert_eq!(agent.set_group_status(0, "sleepy").unwrap_err().kind().as_str(), "validation");
     assert_eq!(server.problems(), Vec::<String>::new());
     server.shutdown().await;
 }
@@ -396,7 +396,12 @@ async fn side_storage_goes_to_the_customer_and_comes_back_at_login() {
     let push = rtm.push("customer_side_storage_updated").await;
     assert_eq!(push["payload"]["customer_side_storage"], json!({"k": "v"}));
     assert_eq!(
-        server.agent().update_side_storage(&customer.id, json!({"k": 1})).unwrap_err().kind,
+        server
+            .agent()
+            .update_side_storage(&customer.id, json!({"k": 1}))
+            .unwrap_err()
+            .kind()
+            .as_str(),
         "validation"
     );
     let mut again = Rtm::connect(&server, "3.6").await;
@@ -476,4 +481,29 @@ async fn faults_are_injected() {
     let after = rtm.next().await;
     assert!(after.is_none(), "{after:?}");
     server.shutdown().await;
+}
+
+/// A client that stops reading is cut off once [`lc_mock::MAX_QUEUED_FRAMES`] frames wait for
+/// it: the mock's memory per connection stays bounded whatever the client does.
+#[tokio::test]
+async fn a_client_that_does_not_read_is_cut_off_at_the_queue_limit() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let customer = server.issue_customer();
+    let (_rtm, _login) = common::Rtm::login(&server, "3.6", &customer.token).await;
+    let frame = format!(
+        r#"{{"version":"3.6","action":"a_push","type":"push","payload":{{"x":"{}"}}}}"#,
+        "y".repeat(4096)
+    );
+    let mut accepted = 0;
+    for _ in 0..200_000 {
+        if server.faults().send_raw(&customer.id, &frame) == 0 {
+            break;
+        }
+        accepted += 1;
+        if accepted % 1000 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    assert!(accepted >= lc_mock::MAX_QUEUED_FRAMES, "{accepted}");
+    assert!(accepted < 200_000, "the queue is bounded: {accepted} frames taken");
 }

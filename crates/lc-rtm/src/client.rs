@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use lc_types::{ApiVersion, RequestFrame, ResponseFrame, RtmAction};
+use lc_types::{ApiVersion, PushFrame, RequestFrame, ResponseFrame, RtmAction};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -147,7 +147,14 @@ impl RtmClient {
             Ok(Ok(ConnectionState::Closed { cause })) => Err(ErrorKind::Closed(cause.describe()).into()),
             Ok(Ok(_)) => Err(ErrorKind::NotConnected("not connecting; call connect()".into()).into()),
             Ok(Err(_)) => Err(ErrorKind::Closed("the connection task ended".into()).into()),
-            Err(_) => Err(ErrorKind::NotConnected(format!("not connected within {timeout:?}")).into()),
+            Err(_) => {
+                // Say why: the last connection's end, when there was one.
+                let last = match &*self.inner.state.borrow() {
+                    ConnectionState::Reconnecting { cause, .. } => format!("; last: {}", cause.describe()),
+                    _ => String::new(),
+                };
+                Err(ErrorKind::NotConnected(format!("not connected within {timeout:?}{last}")).into())
+            }
         }
     }
 
@@ -253,28 +260,34 @@ impl Drop for CancelOnDrop<'_> {
 }
 
 /// The stream of [`Event`]s of one client: pushes and connection events, in the order they
-/// happened. Nothing is dropped: events wait here until read (read them, or drop the stream).
+/// happened. Nothing is dropped: up to
+/// [`RtmClientBuilder::event_buffer`](crate::RtmClientBuilder::event_buffer) events (10,000 by
+/// default) wait here until read; when it is full the client stops reading the socket (the
+/// server's frames wait in the network buffers) until there is room, so memory stays bounded.
+/// Read the events (in a task of their own), or drop the stream (then they are discarded): a
+/// stream that is kept but not read stalls the connection once it is full, call responses
+/// included.
 ///
 /// It implements [`futures_util::Stream`]; [`Events::next`] works without importing a trait.
 /// It ends when the connection task ends (every handle dropped, or `destroy()`).
 #[derive(Debug)]
 pub struct Events {
-    rx: mpsc::UnboundedReceiver<Event>,
+    rx: mpsc::Receiver<Item>,
 }
 
 impl Events {
-    pub(crate) fn new(rx: mpsc::UnboundedReceiver<Event>) -> Self {
+    pub(crate) fn new(rx: mpsc::Receiver<Item>) -> Self {
         Events { rx }
     }
 
     /// The next event; `None` when the connection task has ended.
     pub async fn next(&mut self) -> Option<Event> {
-        self.rx.recv().await
+        self.rx.recv().await.map(Item::into_event)
     }
 
     /// An event if one is ready now.
     pub fn try_next(&mut self) -> Option<Event> {
-        self.rx.try_recv().ok()
+        self.rx.try_recv().ok().map(Item::into_event)
     }
 }
 
@@ -282,6 +295,29 @@ impl futures_util::Stream for Events {
     type Item = Event;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        self.rx.poll_recv(cx)
+        self.rx.poll_recv(cx).map(|item| item.map(Item::into_event))
+    }
+}
+
+/// What the connection task puts in the stream: an event, or a push still to decode (so the
+/// reader's task pays for the decoding, and frees what it decoded).
+#[derive(Debug)]
+pub(crate) enum Item {
+    Ready(Event),
+    Push(Box<PushFrame>, ApiVersion),
+}
+
+impl Item {
+    fn into_event(self) -> Event {
+        match self {
+            Item::Ready(event) => event,
+            Item::Push(frame, version) => match frame.decode_any(version) {
+                Ok(push) => Event::Push(Box::new(crate::Pushed {
+                    push,
+                    request_id: frame.request_id.clone(),
+                })),
+                Err(error) => Event::UndecodedPush { frame, error },
+            },
+        }
     }
 }

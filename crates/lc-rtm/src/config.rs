@@ -103,6 +103,7 @@ pub(crate) struct Config {
     pub login_extra: Map<String, Value>,
     pub auto_connect: bool,
     pub connect_timeout: Duration,
+    pub event_buffer: usize,
     pub settings: Settings,
 }
 
@@ -173,6 +174,21 @@ pub struct RtmClientBuilder {
     tokens: Option<Arc<dyn TokenProvider>>,
 }
 
+impl std::fmt::Debug for RtmClientBuilder {
+    /// The settings, never the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = &self.config;
+        f.debug_struct("RtmClientBuilder")
+            .field("organization_id", &c.organization_id)
+            .field("base_url", &c.base_url)
+            .field("region", &c.region)
+            .field("api_version", &c.settings.version)
+            .field("auto_connect", &c.auto_connect)
+            .field("settings", &c.settings)
+            .finish_non_exhaustive()
+    }
+}
+
 impl RtmClientBuilder {
     pub(crate) fn new(organization_id: String) -> Self {
         RtmClientBuilder {
@@ -191,6 +207,7 @@ impl RtmClientBuilder {
                 login_extra: Map::new(),
                 auto_connect: true,
                 connect_timeout: Duration::from_secs(10),
+                event_buffer: 10_000,
                 settings: Settings::new(default_version()),
             },
             tokens: None,
@@ -222,7 +239,8 @@ impl RtmClientBuilder {
     }
 
     /// The API origin: `https://api.livechatinc.com` by default; `http://127.0.0.1:PORT` for a
-    /// local `lc-mock`. `http`/`https` become `ws`/`wss`.
+    /// local `lc-mock` (`MockServer::base_url()`). `http`/`https` become `ws`/`wss`; the path
+    /// is the client's to add, so the URL has none.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.config.base_url = url.into();
         self
@@ -293,6 +311,13 @@ impl RtmClientBuilder {
     /// [`RtmClient::connect`](crate::RtmClient::connect).
     pub fn auto_connect(mut self, auto: bool) -> Self {
         self.config.auto_connect = auto;
+        self
+    }
+
+    /// How many events wait in the [`Events`](crate::Events) stream at most (default 10,000):
+    /// when it is full, the client stops reading the socket until the stream is read.
+    pub fn event_buffer(mut self, n: usize) -> Self {
+        self.config.event_buffer = n.max(1);
         self
     }
 
@@ -374,9 +399,17 @@ impl RtmClientBuilder {
             .ok_or_else(|| Error::new(ErrorKind::Config("a token or token provider is required".into())))?;
         for url in std::iter::once(&self.config.base_url).chain(self.config.region_urls.iter().map(|(_, u)| u)) {
             let ok = ["http://", "https://", "ws://", "wss://"].iter().any(|s| url.starts_with(s));
-            if !ok || url.parse::<tokio_tungstenite::tungstenite::http::Uri>().is_err() {
+            let uri = url.parse::<tokio_tungstenite::tungstenite::http::Uri>();
+            if !ok || uri.is_err() {
                 return Err(Error::new(ErrorKind::Config(format!(
                     "base URL `{url}`: expected http(s):// or ws(s):// and a host"
+                ))));
+            }
+            let path = uri.as_ref().map(|u| u.path()).unwrap_or_default();
+            if !matches!(path, "" | "/") {
+                return Err(Error::new(ErrorKind::Config(format!(
+                    "base URL `{url}`: an origin has no path (the client adds `/v3.x/customer/rtm/ws`); \
+                     for lc-mock use `MockServer::base_url()`"
                 ))));
             }
         }

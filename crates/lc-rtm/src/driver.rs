@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use crate::client::Item;
 use crate::config::Config;
 use crate::event::{Cause, Event};
 use crate::session::{CallId, ConnectionState, Output, Session};
@@ -49,7 +50,7 @@ struct Opened {
 
 pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
     let (commands, command_rx) = mpsc::unbounded_channel();
-    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let (events_tx, events_rx) = mpsc::channel(config.event_buffer);
     let (state_tx, state_rx) = watch::channel(ConnectionState::Disconnected);
     let config = Arc::new(config);
     let version = config.settings.version;
@@ -63,6 +64,7 @@ pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
         session,
         commands: command_rx,
         events: events_tx,
+        overflow: std::collections::VecDeque::new(),
         state: state_tx,
         calls: HashMap::new(),
         socket: None,
@@ -81,7 +83,10 @@ struct Driver {
     config: Arc<Config>,
     session: Session,
     commands: mpsc::UnboundedReceiver<Command>,
-    events: mpsc::UnboundedSender<Event>,
+    events: mpsc::Sender<Item>,
+    /// Events the stream had no room for; while any wait here, the socket is not read (the
+    /// server's pushes wait in the network buffers), so memory stays bounded.
+    overflow: std::collections::VecDeque<Item>,
     state: watch::Sender<ConnectionState>,
     calls: HashMap<CallId, Reply>,
     socket: Option<Socket>,
@@ -92,9 +97,20 @@ struct Driver {
 
 impl Driver {
     async fn run(mut self) {
+        // One timer, moved only when the session's next deadline moves (a new timer on every
+        // turn of the loop costs a timer-wheel insert and removal per frame).
+        let timer = tokio::time::sleep(std::time::Duration::from_secs(86_400));
+        tokio::pin!(timer);
+        let mut armed: Option<tokio::time::Instant> = None;
         loop {
             self.drain().await;
             let deadline = self.session.next_deadline().map(tokio::time::Instant::from_std);
+            if deadline != armed {
+                if let Some(d) = deadline {
+                    timer.as_mut().reset(d);
+                }
+                armed = deadline;
+            }
             tokio::select! {
                 command = self.commands.recv() => match command {
                     Some(Command::Destroy) => {
@@ -111,23 +127,30 @@ impl Driver {
                         return;
                     }
                 },
-                message = next_message(&mut self.socket) => match message {
-                    Some(Ok(Message::Text(text))) => self.session.frame(now(), text.as_str()),
-                    Some(Ok(Message::Close(frame))) => {
-                        let why = frame.map_or_else(|| "closed by the server".to_owned(), |f| format!("closed by the server ({} {})", f.code, f.reason));
-                        self.socket = None;
-                        self.session.closed(now(), why);
+                permit = self.events.clone().reserve_owned(), if !self.overflow.is_empty() => {
+                    match permit {
+                        Ok(permit) => {
+                            permit.send(self.overflow.pop_front().expect("not empty"));
+                        }
+                        Err(_) => self.overflow.clear(),
                     }
-                    Some(Ok(_)) => {} // pings are answered by tungstenite; binary frames are not the API's
-                    Some(Err(e)) => {
-                        self.socket = None;
-                        self.session.closed(now(), e.to_string());
+                    if self.overflow.is_empty() {
+                        self.session.hold(false);
                     }
-                    None => {
-                        self.socket = None;
-                        self.session.closed(now(), "the connection ended".to_owned());
+                }
+                message = next_message(&mut self.socket), if self.overflow.is_empty() => {
+                    self.message(message);
+                    // Frames already read need no trip through `select!` (and its timer).
+                    for _ in 0..8 {
+                        if !self.overflow.is_empty() {
+                            break;
+                        }
+                        let Some(socket) = &mut self.socket else { break };
+                        let Some(message) = futures_util::FutureExt::now_or_never(socket.next()) else { break };
+                        self.message(message);
+                        self.drain().await;
                     }
-                },
+                }
                 opened = wait_connect(&mut self.connecting) => {
                     self.connecting = None;
                     match opened {
@@ -139,9 +162,52 @@ impl Driver {
                         Err(cause) => self.session.connect_failed(now(), cause),
                     }
                 }
-                _ = sleep_until(deadline) => self.session.tick(now()),
+                () = &mut timer, if armed.is_some() => {
+                    armed = None;
+                    self.session.tick(now());
+                }
             }
             self.publish_state();
+        }
+    }
+
+    /// Feeds what the socket gave to the session.
+    fn message(&mut self, message: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>) {
+        match message {
+            Some(Ok(Message::Text(text))) => self.session.frame(now(), text.as_str()),
+            Some(Ok(Message::Close(frame))) => {
+                let why = frame.map_or_else(
+                    || "closed by the server".to_owned(),
+                    |f| format!("closed by the server ({} {})", f.code, f.reason),
+                );
+                self.socket = None;
+                self.session.closed(now(), why);
+            }
+            Some(Ok(_)) => {} // pings are answered by tungstenite; binary frames are not the API's
+            Some(Err(e)) => {
+                self.socket = None;
+                self.session.closed(now(), e.to_string());
+            }
+            None => {
+                self.socket = None;
+                self.session.closed(now(), "the connection ended".to_owned());
+            }
+        }
+    }
+
+    /// Hands `event` to the stream, or keeps it in `overflow` when the stream is full. A
+    /// dropped stream means the user does not want events; calls go on.
+    fn emit(&mut self, item: Item) {
+        if !self.overflow.is_empty() {
+            self.overflow.push_back(item);
+            return;
+        }
+        match self.events.try_send(item) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Full(item)) => {
+                self.overflow.push_back(item);
+                self.session.hold(true);
+            }
         }
     }
 
@@ -195,8 +261,11 @@ impl Driver {
                     if let Event::Disconnected(d) = &event {
                         tracing::info!(cause = %d.cause.describe(), next = ?d.next, "lc-rtm: disconnected");
                     }
-                    // A dropped stream means the user does not want events; calls go on.
-                    let _ = self.events.send(event);
+                    self.emit(Item::Ready(event));
+                }
+                Output::Push(frame) => {
+                    let version = self.config.settings.version;
+                    self.emit(Item::Push(frame, version));
                 }
                 Output::Resolve(id, result) => {
                     if let Some(reply) = self.calls.remove(&id) {
@@ -236,13 +305,6 @@ async fn wait_connect(rx: &mut Option<oneshot::Receiver<Result<Opened, Cause>>>)
     }
 }
 
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
-}
-
 /// Gets a token and opens the socket.
 async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: Option<AccessToken>) -> Result<Opened, Cause> {
     let work = async {
@@ -272,9 +334,25 @@ async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: O
             headers.insert("user-agent", v);
         }
         let connector = tokio_tungstenite::Connector::Rustls(tls_config());
-        let (socket, _response) = tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector))
+        // A small read buffer: tungstenite zero-fills all of it on every read.
+        let limits = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(8 * 1024)
+            .max_message_size(Some(crate::MAX_FRAME_BYTES))
+            .max_frame_size(Some(crate::MAX_FRAME_BYTES));
+        let shown = url.split('?').next().unwrap_or_default().to_owned();
+        let (socket, _response) = tokio_tungstenite::connect_async_tls_with_config(request, Some(limits), false, Some(connector))
             .await
-            .map_err(|e| Cause::ConnectFailed(e.to_string()))?;
+            .map_err(|e| match e {
+                tokio_tungstenite::tungstenite::Error::Http(response) => {
+                    let body = response.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+                    let body: String = body.chars().take(300).collect();
+                    Cause::UpgradeRefused {
+                        status: response.status().as_u16(),
+                        message: format!("GET {shown}: {body}"),
+                    }
+                }
+                other => Cause::ConnectFailed(format!("{shown}: {other}")),
+            })?;
         let login = config.login_payload(token.secret());
         Ok(Opened { socket, login, token })
     };

@@ -83,8 +83,17 @@ pub enum Cause {
     },
     /// The socket closed or failed without a `customer_disconnected` push.
     SocketClosed(String),
-    /// The socket could not be opened (refused, TLS, HTTP error on the upgrade, ...).
+    /// The socket could not be opened (connection refused, TLS, a timeout, ...); the message
+    /// names the URL (never the token).
     ConnectFailed(String),
+    /// The server answered the WebSocket upgrade with an HTTP error. A 4xx other than 408 and
+    /// 429 (a wrong URL, path or organization) is not retried: the client stops.
+    UpgradeRefused {
+        /// The HTTP status.
+        status: u16,
+        /// What was asked and the answer's body, as far as it was read.
+        message: String,
+    },
     /// `login` was refused; the API's error type and message.
     LoginRefused {
         /// The error type (`authentication`, ...).
@@ -132,6 +141,7 @@ impl Cause {
             Cause::Server { reason, .. } => format!("the server disconnected the customer: {reason}"),
             Cause::SocketClosed(why) => format!("the connection closed: {why}"),
             Cause::ConnectFailed(why) => format!("could not connect: {why}"),
+            Cause::UpgradeRefused { status, message } => format!("the server refused the connection with HTTP {status}: {message}"),
             Cause::LoginRefused { kind, message } => format!("login refused: {kind}: {message}"),
             Cause::LoginTimeout => "no login response in time".to_owned(),
             Cause::Unresponsive => "the connection stopped answering".to_owned(),

@@ -19,11 +19,23 @@
 //!   breaks the connection.
 //!
 //! The connection logic is a state machine without I/O ([`ConnectionState`]); a small tokio
-//! task does the I/O. TLS is rustls with the Mozilla roots; certificates are verified.
+//! task does the I/O. TLS is rustls with the Mozilla roots; certificates are always verified
+//! (there is no option to turn that off).
+//!
+//! **Secrets.** The access token goes only into the `login` frame: it is never in a `Debug` or
+//! `Display` output, an error, an event or this crate's `tracing` output (a test captures a
+//! failing run at TRACE level and searches for it). One thing is outside this crate's reach:
+//! tungstenite writes TRACE records through the `log` crate that show every frame's bytes in
+//! hex, the login frame's included; do not enable `log` at TRACE for `tungstenite` where logs
+//! are kept.
+//!
+//! **Limits.** Frames up to [`MAX_FRAME_BYTES`] (16 MiB) are accepted; a larger one drops the
+//! connection (and the client reconnects). At most 10 requests are on the wire; calls beyond
+//! that wait in the client, in order.
 //!
 //! ```no_run
 //! use lc_rtm::{Event, RtmClient};
-//! use lc_types::v3_6::{NewChat, StartChatRequest};
+//! use lc_types::v3_6::StartChatRequest;
 //! # async fn run() -> Result<(), lc_rtm::Error> {
 //! let (client, mut events) = RtmClient::builder("my-organization-id")
 //!     .token("dal:customer-access-token")
@@ -54,10 +66,18 @@ mod history;
 #[doc(hidden)]
 pub mod session;
 
+/// The largest frame (message) the client accepts: 16 MiB. A larger one is a protocol error
+/// that closes the connection (the client then reconnects); the server's largest answers
+/// (`list_threads` of 100 threads) stay well below it.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
+
 pub use client::{Events, RtmClient};
 pub use config::{Customer, CustomerProvider, RtmClientBuilder};
 pub use customer_sdk::Rating;
 pub use error::{Error, ErrorKind};
 pub use event::{Cause, Connected, Disconnected, Event, Next, Pushed};
 pub use history::HistoryRequest;
+/// The token providers (from `lc-types`, shared with `lc-web`): a fixed token, your own async
+/// function, or any [`TokenProvider`] (such as `lc_web::AccountsTokenProvider`).
+pub use lc_types::auth::{token_fn, AccessToken, StaticToken, TokenError, TokenProvider};
 pub use session::{Backoff, ConnectionState};

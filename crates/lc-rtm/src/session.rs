@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use lc_types::{limits, ApiVersion, DisconnectPolicy, Frame, PushFrame, Region, RequestFrame, ResponseError, ResponseFrame};
 use serde_json::{Map, Value};
 
-use crate::event::{Cause, Connected, Disconnected, Event, Next, Pushed};
+use crate::event::{Cause, Connected, Disconnected, Event, Next};
 use crate::{Error, ErrorKind};
 
 /// Identifies a call between the client handle and the session.
@@ -139,6 +139,9 @@ pub enum Output {
     Close,
     /// Give this to the event stream.
     Emit(Event),
+    /// Give this push to the event stream, to be decoded (by action and version) as it is
+    /// read: `Event::Push`, or `Event::UndecodedPush` when its payload does not decode.
+    Push(Box<PushFrame>),
     /// Give this to the caller of call `CallId`.
     Resolve(CallId, Result<ResponseFrame, Error>),
 }
@@ -151,6 +154,8 @@ struct Waiting {
     give_up: Instant,
     /// When the call times out, counted from when it was made.
     deadline: Instant,
+    /// The call's timeout (for its error).
+    timeout: Duration,
 }
 
 /// A request on the wire.
@@ -158,6 +163,7 @@ struct InFlight {
     /// `None` once the caller got its answer (timed out, or the ping's).
     call: Option<CallId>,
     deadline: Instant,
+    timeout: Duration,
     /// The slot stays taken until the server must have given up on the request too, so a late
     /// answer can never make us exceed the server's limit.
     release: Instant,
@@ -188,6 +194,8 @@ pub struct Session {
     last_rx: Instant,
     last_ping: Instant,
     unstable: bool,
+    /// The driver stopped reading (the event stream is full): silence is ours, not the server's.
+    holding: bool,
     next_id: u64,
     waiting: VecDeque<Waiting>,
     in_flight: BTreeMap<String, InFlight>,
@@ -214,6 +222,7 @@ impl Session {
             last_rx: now,
             last_ping: now,
             unstable: false,
+            holding: false,
             next_id: 0,
             waiting: VecDeque::new(),
             in_flight: BTreeMap::new(),
@@ -271,7 +280,6 @@ impl Session {
         }
         match self.state {
             ConnectionState::Disconnected | ConnectionState::Closed { .. } | ConnectionState::Reconnecting { .. } => {
-                self.attempt = self.attempt.max(1);
                 self.start_connecting();
             }
             _ => {}
@@ -321,6 +329,7 @@ impl Session {
             frame,
             give_up,
             deadline: now + timeout,
+            timeout,
         });
         self.pump(now);
     }
@@ -386,8 +395,17 @@ impl Session {
         }
     }
 
+    /// The driver stops (`true`) or resumes reading frames: while it does not read, silence
+    /// does not count towards dead-connection detection.
+    pub fn hold(&mut self, holding: bool) {
+        self.holding = holding;
+    }
+
     /// Time passed: deadlines, pings, reconnects.
     pub fn tick(&mut self, now: Instant) {
+        if self.holding {
+            self.last_rx = now;
+        }
         match self.state {
             ConnectionState::LoggingIn { .. } if self.login_deadline.is_some_and(|d| now >= d) => {
                 self.out.push_back(Output::Close);
@@ -417,12 +435,11 @@ impl Session {
         let mut expired = Vec::new();
         self.in_flight.retain(|_, f| {
             if f.call.is_some() && now >= f.deadline {
-                expired.push(f.call.take().expect("checked"));
+                expired.push((f.call.take().expect("checked"), f.timeout));
             }
             now < f.release
         });
-        for call in expired {
-            let timeout = self.s.call_timeout;
+        for (call, timeout) in expired {
             self.resolve(call, Err(Error::new(ErrorKind::Timeout(timeout))));
         }
         let active = matches!(self.state, ConnectionState::Active);
@@ -430,13 +447,13 @@ impl Session {
         self.waiting.retain(|w| {
             let gone = now >= w.deadline || now >= w.give_up;
             if gone {
-                failed.push((w.call, now >= w.deadline));
+                failed.push((w.call, now >= w.deadline, w.timeout));
             }
             !gone
         });
-        for (call, timed_out) in failed {
+        for (call, timed_out, timeout) in failed {
             let kind = if timed_out || active {
-                ErrorKind::Timeout(self.s.call_timeout)
+                ErrorKind::Timeout(timeout)
             } else {
                 ErrorKind::NotConnected("no connection came up in time".into())
             };
@@ -490,6 +507,7 @@ impl Session {
                         InFlight {
                             call: Some(w.call),
                             deadline: w.deadline,
+                            timeout: w.timeout,
                             release: w.deadline.max(now + limits::SERVER_REQUEST_TIMEOUT),
                         },
                     );
@@ -515,6 +533,7 @@ impl Session {
             InFlight {
                 call: None,
                 deadline: now,
+                timeout: Duration::ZERO,
                 release: now + self.s.pong_timeout.max(Duration::from_millis(1)),
             },
         );
@@ -528,6 +547,8 @@ impl Session {
         match self.in_flight.remove(&id) {
             Some(InFlight { call: Some(call), .. }) => self.resolve(call, Ok(frame)),
             Some(InFlight { call: None, .. }) => {} // a ping's answer, or a call that timed out
+            // A late answer to one of our pings (its slot already released).
+            None if id.starts_with("ping-") => {}
             None => self.emit(Event::UnexpectedFrame(text.to_owned())),
         }
         self.pump(now);
@@ -566,16 +587,9 @@ impl Session {
 
     fn push(&mut self, now: Instant, frame: PushFrame) {
         let disconnect = (frame.action == "customer_disconnected").then(|| disconnect_details(frame.payload.get()));
-        match frame.decode_any(self.s.version) {
-            Ok(push) => self.emit(Event::Push(Box::new(Pushed {
-                push,
-                request_id: frame.request_id.clone(),
-            }))),
-            Err(error) => self.emit(Event::UndecodedPush {
-                frame: Box::new(frame),
-                error,
-            }),
-        }
+        // Decoded by the reader of the event stream, in its task: the connection task only
+        // reads envelopes.
+        self.out.push_back(Output::Push(Box::new(frame)));
         if let Some((reason, data)) = disconnect {
             let policy = policy_of(&reason);
             self.out.push_back(Output::Close);
@@ -659,9 +673,15 @@ impl Session {
                     reconnect(self, Some(wait), false)
                 }
             },
-            Cause::SocketClosed(_) | Cause::ConnectFailed(_) | Cause::LoginTimeout | Cause::Unresponsive | Cause::LoginRefused { .. } => {
-                reconnect(self, None, false)
-            }
+            // The server answered the upgrade with an HTTP error that retrying cannot fix (a
+            // wrong URL or organization): stop and say so.
+            Cause::UpgradeRefused { status, .. } if (400..500).contains(status) && ![408, 429].contains(status) => Next::Stop,
+            Cause::SocketClosed(_)
+            | Cause::ConnectFailed(_)
+            | Cause::UpgradeRefused { .. }
+            | Cause::LoginTimeout
+            | Cause::Unresponsive
+            | Cause::LoginRefused { .. } => reconnect(self, None, false),
         }
     }
 
@@ -999,7 +1019,7 @@ mod tests {
             t.s.frame(t.now, &disconnected(reason, data.clone()));
             let out = t.outputs();
             assert!(
-                matches!(&out[0], Output::Emit(Event::Push(p)) if p.push.name() == "customer_disconnected"),
+                matches!(&out[0], Output::Push(f) if f.action == "customer_disconnected"),
                 "{reason}: {out:?}"
             );
             assert!(out.iter().any(|o| matches!(o, Output::Close)), "{reason}");

@@ -291,7 +291,7 @@ async fn calls_while_disconnected_wait_for_the_connection_or_fail_fast() {
         .unwrap();
     let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
     assert!(
-        matches!(event, Event::Disconnected(ref d) if matches!(d.cause, Cause::ConnectFailed(_))),
+        matches!(event, Event::Disconnected(ref d) if matches!(d.cause, Cause::UpgradeRefused { status: 503, .. }) && matches!(d.next, Next::Reconnect { .. })),
         "{event:?}"
     );
     let err = fast.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
@@ -320,4 +320,116 @@ async fn disconnect_connect_and_destroy() {
     assert!(events.next().await.is_none(), "the stream ends after destroy()");
     let err = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Closed(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_frame_over_the_limit_drops_the_connection_and_the_client_comes_back() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, mut events) = connected(&server, &customer.token).await;
+    let huge = format!(
+        r#"{{"version":"3.6","action":"brand_new_push","type":"push","payload":{{"x":"{}"}}}}"#,
+        "a".repeat(lc_rtm::MAX_FRAME_BYTES)
+    );
+    assert_eq!(server.faults().send_raw(&customer.id, &huge), 1);
+    let (event, skipped) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
+    assert!(skipped.is_empty(), "the oversized push is not delivered: {skipped:?}");
+    let Event::Disconnected(d) = event else { unreachable!() };
+    assert!(
+        matches!(&d.cause, Cause::SocketClosed(why) if why.contains("too long") || why.contains("size")),
+        "{:?}",
+        d.cause
+    );
+    assert!(matches!(d.next, Next::Reconnect { .. }));
+    let (event, _) = until(&mut events, |e| matches!(e, Event::Connected(_))).await;
+    assert!(matches!(event, Event::Connected(ref c) if c.reconnect));
+    assert_eq!(
+        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        customer.id
+    );
+}
+
+#[tokio::test]
+async fn a_full_event_stream_holds_the_socket_and_loses_nothing() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, mut events) = builder(&server)
+        .token(&customer.token)
+        .event_buffer(4)
+        .ping_interval(Duration::from_millis(50))
+        .pong_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+    let chat = client.call(&v3_6::StartChatRequest::default()).await.unwrap();
+    let (_, _) = until(&mut events, |e| matches!(e, Event::Push(p) if p.push.name() == "incoming_chat")).await;
+    for i in 0..60 {
+        server.agent().send_message(&chat.chat_id, &format!("message {i}")).unwrap();
+    }
+    // Nobody reads for a while: the client holds, without counting the silence as a dead
+    // connection.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let mut texts = Vec::new();
+    while texts.len() < 60 {
+        let event = next(&mut events).await;
+        assert!(!matches!(event, Event::Disconnected(_) | Event::ConnectionUnstable), "{event:?}");
+        if let Event::Push(p) = event {
+            if let VersionedPush::V3_6(AnyPush::IncomingEvent(e)) = &p.push {
+                if let v3_6::Event::Message(m) = &e.event {
+                    texts.push(m.text.clone());
+                }
+            }
+        }
+    }
+    let expected: Vec<String> = (0..60).map(|i| format!("message {i}")).collect();
+    assert_eq!(texts, expected, "every push, in order");
+    // Calls need the socket read too: keep reading the events, as an application does.
+    tokio::spawn(async move { while events.next().await.is_some() {} });
+    assert_eq!(client.state(), lc_rtm::ConnectionState::Active);
+    assert_eq!(
+        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        customer.id
+    );
+}
+
+#[tokio::test]
+async fn an_upgrade_refused_with_a_4xx_stops_and_wait_connected_says_why() {
+    // A server that answers every request with 404 (a wrong host or path).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket
+                .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot here!")
+                .await;
+        }
+    });
+    let (client, mut events) = lc_rtm::RtmClient::builder("org")
+        .base_url(format!("http://{addr}"))
+        .token("dal:t")
+        .build()
+        .unwrap();
+    let Event::Disconnected(d) = next(&mut events).await else {
+        panic!()
+    };
+    assert!(
+        matches!(&d.cause, Cause::UpgradeRefused { status: 404, message } if message.contains("not here!") && message.contains("/customer/rtm/ws")),
+        "{:?}",
+        d.cause
+    );
+    assert_eq!(d.next, Next::Stop);
+    let err = client.wait_connected(Duration::from_secs(5)).await.unwrap_err();
+    assert!(err.to_string().contains("HTTP 404"), "{err}");
+
+    // Nothing listening: retried, and `wait_connected` names the last cause.
+    let (client, _events) = lc_rtm::RtmClient::builder("org")
+        .base_url("http://127.0.0.1:9")
+        .token("dal:t")
+        .build()
+        .unwrap();
+    let err = client.wait_connected(Duration::from_millis(500)).await.unwrap_err();
+    assert!(err.to_string().contains("last: could not connect: ws://127.0.0.1:9/"), "{err}");
 }

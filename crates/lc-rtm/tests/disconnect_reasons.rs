@@ -248,7 +248,7 @@ async fn reason_case(version: ApiVersion, reason: &str, policy: DisconnectPolicy
             case.reconnected(&what).await;
             let waited = at.elapsed();
             assert!(
-                waited >= Duration::from_millis(190) && waited < Duration::from_millis(1500),
+                waited >= Duration::from_millis(190) && waited < Duration::from_secs(10),
                 "{what}: reconnected after {waited:?}"
             );
             case.works(&what).await;
@@ -332,7 +332,7 @@ async fn an_unknown_reason_waits_blocked_wait_then_reconnects() {
         case.reconnected(&what).await;
         let waited = at.elapsed();
         assert!(
-            waited >= BLOCKED_WAIT - Duration::from_millis(10) && waited < BLOCKED_WAIT + Duration::from_millis(1500),
+            waited >= BLOCKED_WAIT - Duration::from_millis(10) && waited < BLOCKED_WAIT + Duration::from_secs(10),
             "{what}: reconnected after {waited:?}"
         );
         case.works(&what).await;

@@ -41,10 +41,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("sent event {} (HTTP {}, {:?})", sent.event_id, meta.status, meta.http_version);
 
     if let Some(server) = &mock {
-        server
-            .agent()
-            .send_message(&chat.chat_id, "Hi! How can I help?")
-            .map_err(|r| r.message)?;
+        // `lc_mock::Refusal` is an error type: `?` boxes it.
+        server.agent().send_message(&chat.chat_id, "Hi! How can I help?")?;
         let got = client.call(&GetChatRequest::new(chat.chat_id.clone())).await?;
         let thread = serde_json::to_value(&got)?;
         for event in thread["thread"]["events"].as_array().into_iter().flatten() {

@@ -1,0 +1,350 @@
+//! Chats and threads: start, resume, deactivate, read, list (with paging), seen marks, sneak
+//! peeks.
+
+use serde_json::{json, Map, Value};
+
+use lc_types::limits;
+
+use super::{chat_ref, events::stamp_event, owned_chat, properties::merge_properties, str_of};
+use crate::engine::Ctx;
+use crate::error::Refusal;
+use crate::state::{now, Chat, Thread};
+
+/// A new thread (active unless `active: false`) with the events of `chat.thread.events`.
+fn new_thread(ctx: &mut Ctx, p: &Value) -> (Thread, Vec<Value>) {
+    let id = ctx.state.next_id();
+    let mut thread = Thread {
+        id,
+        created_at: now(),
+        active: p["active"].as_bool().unwrap_or(true),
+        events: imbl::Vector::new(),
+        event_count: 0,
+        properties: p["chat"]["thread"]["properties"].as_object().cloned().unwrap_or_default(),
+        queue: None,
+    };
+    let customer = ctx.customer.clone();
+    let mut ids = Vec::new();
+    for e in p["chat"]["thread"]["events"].as_array().into_iter().flatten() {
+        let event = stamp_event(ctx, e.clone(), &mut thread, &customer);
+        ids.push(event["id"].clone());
+        thread.events.push_back(event);
+    }
+    (thread, ids)
+}
+
+/// The chat with one thread, as `incoming_chat` and `get_chat` show it.
+fn chat_json(ctx: &Ctx, chat: &Chat, thread: Option<&Thread>) -> Value {
+    let mut out = json!({
+        "id": chat.id, "users": ctx.state.users(chat), "access": chat.access, "properties": chat.properties,
+    });
+    if let Some(t) = thread {
+        out["thread"] = thread_json(ctx, chat, t);
+    }
+    out
+}
+
+pub(crate) fn thread_json(_ctx: &Ctx, chat: &Chat, t: &Thread) -> Value {
+    let mut user_ids = vec![json!(chat.customer_id)];
+    user_ids.extend(chat.agents.keys().map(|a| json!(a)));
+    let mut out = json!({
+        "id": t.id, "created_at": t.created_at, "active": t.active, "user_ids": user_ids,
+        "events": t.events.iter().cloned().collect::<Vec<_>>(), "properties": t.properties, "access": chat.access,
+    });
+    let index = chat.thread(&t.id).unwrap_or(0);
+    if index > 0 {
+        out["previous_thread_id"] = json!(chat.threads[index - 1].id);
+    }
+    if let Some(next) = chat.threads.get(index + 1) {
+        out["next_thread_id"] = json!(next.id);
+    }
+    if let Some(q) = &t.queue {
+        out["queue"] = q.clone();
+    }
+    out
+}
+
+/// Starting or resuming needs no other active chat of the customer (`limit_reached`), and an
+/// online group unless the chat is continuous (`groups_offline`).
+fn check_can_open(ctx: &Ctx, p: &Value) -> Result<(), Refusal> {
+    if ctx.state.chats_of(&ctx.customer).iter().any(|c| c.active()) {
+        let message = "Chat limit reached: the customer already has an active chat";
+        return Err(Refusal::new("limit_reached", message));
+    }
+    let continuous = p["continuous"].as_bool().unwrap_or(false);
+    let online = ctx.state.groups.values().any(|s| s != "offline");
+    if online || continuous {
+        Ok(())
+    } else {
+        Err(Refusal::new("groups_offline", "Groups offline"))
+    }
+}
+
+/// `event_ids` is present only when the thread started with events.
+fn with_event_ids(mut out: Value, event_ids: Vec<Value>) -> Value {
+    if !event_ids.is_empty() {
+        out["event_ids"] = Value::Array(event_ids);
+    }
+    out
+}
+
+/// Marks everything in `chat` as seen by `user`.
+pub(super) fn see_all(chat: &mut Chat, user: &str) {
+    chat.seen.insert(user.to_owned(), now());
+}
+
+/// One active chat per customer; `incoming_chat` to the customer; the requester has seen it all.
+pub(super) fn start_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let customer = ctx.customer.clone();
+    check_can_open(ctx, p)?;
+    let chat_id = ctx.state.next_id();
+    let (thread, event_ids) = new_thread(ctx, p);
+    let thread_id = thread.id.clone();
+    let mut chat = Chat {
+        id: chat_id.clone(),
+        customer_id: customer.clone(),
+        threads: imbl::vector![thread],
+        properties: p["chat"]["properties"].as_object().cloned().unwrap_or_default(),
+        access: p["chat"].get("access").cloned().unwrap_or_else(|| json!({"group_ids": [0]})),
+        agents: Default::default(),
+        seen: Default::default(),
+        sneak_peek: None,
+    };
+    see_all(&mut chat, &customer);
+    let push = json!({"requester_id": customer, "chat": chat_json(ctx, &chat, Some(chat.last_thread()))});
+    ctx.state.chats.insert(chat_id.clone(), chat);
+    ctx.push(&customer, "incoming_chat", push);
+    Ok(with_event_ids(json!({"chat_id": chat_id, "thread_id": thread_id}), event_ids))
+}
+
+/// A new thread in an inactive chat; resuming an active chat fails.
+pub(super) fn resume_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let customer = ctx.customer.clone();
+    let chat_id = str_of(&p["chat"], "id").to_owned();
+    if chat_ref(ctx, &chat_id)?.active() {
+        return Err(Refusal::validation("Chat is already active"));
+    }
+    check_can_open(ctx, p)?;
+    let (thread, event_ids) = new_thread(ctx, p);
+    let thread_id = thread.id.clone();
+    let chat = owned_chat(ctx, &chat_id)?;
+    if let Some(access) = p["chat"].get("access") {
+        chat.access = access.clone();
+    }
+    if let Some(props) = p["chat"]["properties"].as_object() {
+        merge_properties(&mut chat.properties, props);
+    }
+    chat.threads.push_back(thread);
+    see_all(chat, &customer);
+    let chat = chat.clone();
+    let push = json!({"requester_id": customer, "chat": chat_json(ctx, &chat, Some(chat.last_thread()))});
+    ctx.push(&customer, "incoming_chat", push);
+    Ok(with_event_ids(json!({ "thread_id": thread_id }), event_ids))
+}
+
+/// Closes the active thread with a system message: `incoming_event` and `chat_deactivated`.
+pub(crate) fn close_chat(ctx: &mut Ctx, chat_id: &str, by: Option<&str>) -> Result<(), Refusal> {
+    let chat = ctx.state.chat(chat_id)?.clone();
+    if !chat.active() {
+        return Err(Refusal::chat_inactive());
+    }
+    let mut chat = chat;
+    let customer = chat.customer_id.clone();
+    let mut thread = chat.last_thread().clone();
+    let kind = if by == Some(customer.as_str()) {
+        "manual_archived_customer"
+    } else {
+        "manual_archived_agent"
+    };
+    let mut event = stamp_event(
+        ctx,
+        json!({"type": "system_message", "system_message_type": kind, "text": "Chat closed"}),
+        &mut thread,
+        "",
+    );
+    event.as_object_mut().expect("an object").remove("author_id");
+    thread.events.push_back(event.clone());
+    thread.active = false;
+    thread.queue = None;
+    let thread_id = thread.id.clone();
+    *chat.last_thread_mut() = thread;
+    ctx.state.chats.insert(chat_id.to_owned(), chat);
+    ctx.push(
+        &customer,
+        "incoming_event",
+        json!({"chat_id": chat_id, "thread_id": thread_id, "event": event}),
+    );
+    let mut push = json!({"chat_id": chat_id, "thread_id": thread_id});
+    if let Some(by) = by {
+        push["user_id"] = json!(by);
+    }
+    ctx.push(&customer, "chat_deactivated", push);
+    Ok(())
+}
+
+pub(super) fn deactivate_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let chat_id = str_of(p, "id").to_owned();
+    chat_ref(ctx, &chat_id)?;
+    let customer = ctx.customer.clone();
+    close_chat(ctx, &chat_id, Some(&customer))?;
+    Ok(json!({}))
+}
+
+pub(super) fn get_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let chat = chat_ref(ctx, str_of(p, "chat_id"))?;
+    let thread = match p["thread_id"].as_str() {
+        Some(id) => Some(&chat.threads[chat.thread(id).ok_or_else(|| Refusal::not_found("Thread"))?]),
+        None => chat.threads.last(),
+    };
+    Ok(chat_json(ctx, chat, thread))
+}
+
+/// A page cursor: `<offset>.<limit>.<asc|desc>` in hex-free plain text, opaque to clients.
+fn page_id(offset: usize, limit: usize, asc: bool) -> String {
+    format!("MP{offset}_{limit}_{}", if asc { "a" } else { "d" })
+}
+
+/// (offset, limit, asc) from `page_id`, or from `limit` and `sort_order`. A `page_id` cannot be
+/// combined with `limit` or `sort_order`.
+fn paging(p: &Value, default_limit: usize, max: usize) -> Result<(usize, usize, bool), Refusal> {
+    if let Some(page) = p["page_id"].as_str() {
+        if p.get("limit").is_some() || p.get("sort_order").is_some() {
+            return Err(Refusal::validation("`page_id` cannot be combined with `limit` or `sort_order`"));
+        }
+        let bad = || Refusal::validation("Invalid `page_id`");
+        let rest = page.strip_prefix("MP").ok_or_else(bad)?;
+        let mut parts = rest.split('_');
+        let offset = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+        let limit = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+        let asc = match parts.next() {
+            Some("a") => true,
+            Some("d") => false,
+            _ => return Err(bad()),
+        };
+        return Ok((offset, limit, asc));
+    }
+    let limit = p["limit"].as_u64().map_or(default_limit, |l| l as usize);
+    if limit == 0 || limit > max {
+        return Err(Refusal::validation(format!("`limit` must be between 1 and {max}")));
+    }
+    Ok((0, limit, p["sort_order"] == "asc"))
+}
+
+/// One page of `items` (already in `desc` order), with cursors.
+pub(super) fn page<T: Clone>(items: &[T], offset: usize, limit: usize, asc: bool) -> (Vec<T>, Option<String>, Option<String>) {
+    let mut ordered = items.to_vec();
+    if asc {
+        ordered.reverse();
+    }
+    let shown: Vec<T> = ordered.iter().skip(offset).take(limit).cloned().collect();
+    let next = (offset + limit < ordered.len()).then(|| page_id(offset + limit, limit, asc));
+    let previous = (offset > 0).then(|| page_id(offset.saturating_sub(limit), limit, asc));
+    (shown, next, previous)
+}
+
+fn with_cursors(mut out: Value, next: Option<String>, previous: Option<String>) -> Value {
+    if let Some(n) = next {
+        out["next_page_id"] = json!(n);
+    }
+    if let Some(p) = previous {
+        out["previous_page_id"] = json!(p);
+    }
+    out
+}
+
+/// Newest first by the last thread's creation (default `desc`, at most 25); 3.7 answers
+/// `chats_info` with `last_thread_info`, older versions `chats_summary`.
+pub(super) fn list_chats(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let (offset, limit, asc) = paging(p, 10, limits::LIST_CHATS_MAX_LIMIT)?;
+    let info = ctx.at_least(3, 7);
+    let mut chats = ctx.state.chats_of(&ctx.customer);
+    // Timestamps have one fixed width, so their text sorts by time.
+    chats.sort_by(|a, b| b.last_thread().created_at.cmp(&a.last_thread().created_at));
+    let total = chats.len();
+    let (shown, next, previous) = page(&chats, offset, limit, asc);
+    let items: Vec<Value> = shown
+        .into_iter()
+        .map(|chat| {
+            let last = chat.last_thread();
+            let mut item = json!({
+                "id": chat.id, "users": ctx.state.users(chat), "access": chat.access,
+                "properties": chat.properties, "active": chat.active(),
+            });
+            let mut per_type = Map::new();
+            for e in last.events.iter() {
+                if let Some(t) = e["type"].as_str() {
+                    per_type.insert(
+                        t.to_owned(),
+                        json!({"thread_id": last.id, "thread_created_at": last.created_at, "event": e}),
+                    );
+                }
+            }
+            if info {
+                item["last_thread_info"] = json!({"id": last.id, "created_at": last.created_at, "last_event_per_type": per_type});
+            } else {
+                item["last_thread_id"] = json!(last.id);
+                item["last_thread_created_at"] = json!(last.created_at);
+                item["last_event_per_type"] = Value::Object(per_type);
+            }
+            item
+        })
+        .collect();
+    let key = if info { "chats_info" } else { "chats_summary" };
+    Ok(with_cursors(json!({ key: items, "total_chats": total }), next, previous))
+}
+
+/// Newest first by default, at most 100 threads, or the latest threads holding at least
+/// `min_events_count` events (1-100; not with `limit`).
+pub(super) fn list_threads(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let chat = chat_ref(ctx, str_of(p, "chat_id"))?.clone();
+    let mut threads: Vec<&Thread> = chat.threads.iter().collect();
+    threads.reverse();
+    let total = threads.len();
+    let (shown, next, previous) = if let Some(min) = p["min_events_count"].as_u64() {
+        if p.get("limit").is_some() {
+            return Err(Refusal::validation("`min_events_count` cannot be combined with `limit`"));
+        }
+        if !(1..=limits::LIST_THREADS_MAX_LIMIT as u64).contains(&min) {
+            let max = limits::LIST_THREADS_MAX_LIMIT;
+            return Err(Refusal::validation(format!("`min_events_count` must be between 1 and {max}")));
+        }
+        let mut count = 0;
+        let mut n = 0;
+        for t in &threads {
+            if count >= min as usize {
+                break;
+            }
+            count += t.events.len();
+            n += 1;
+        }
+        let asc = p["sort_order"] == "asc";
+        let mut shown: Vec<&Thread> = threads[..n].to_vec();
+        if asc {
+            shown.reverse();
+        }
+        (shown, None, None)
+    } else {
+        let (offset, limit, asc) = paging(p, 3, limits::LIST_THREADS_MAX_LIMIT)?;
+        page(&threads, offset, limit, asc)
+    };
+    let items: Vec<Value> = shown.into_iter().map(|t| thread_json(ctx, &chat, t)).collect();
+    Ok(with_cursors(json!({"threads": items, "found_threads": total}), next, previous))
+}
+
+pub(super) fn mark_events_as_seen(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let customer = ctx.customer.clone();
+    let chat = owned_chat(ctx, str_of(p, "chat_id"))?;
+    chat.seen.insert(customer.clone(), str_of(p, "seen_up_to").to_owned());
+    let push = json!({"user_id": customer, "chat_id": p["chat_id"], "seen_up_to": p["seen_up_to"]});
+    ctx.push(&customer, "events_marked_as_seen", push);
+    Ok(json!({}))
+}
+
+/// Kept for the agent side to read; customers get no push.
+pub(super) fn send_sneak_peek(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let chat = owned_chat(ctx, str_of(p, "chat_id"))?;
+    if !chat.active() {
+        return Err(Refusal::chat_inactive());
+    }
+    chat.sneak_peek = Some(str_of(p, "sneak_peek_text").to_owned());
+    Ok(json!({}))
+}

@@ -1,0 +1,177 @@
+//! The customer: `login`, `get_customer`, `update_customer`, session fields, the page, email
+//! verification.
+
+use serde_json::{json, Map, Value};
+
+use lc_types::limits;
+
+use super::str_of;
+use crate::engine::Ctx;
+use crate::error::Refusal;
+use crate::state::{now, Chat, GreetingStatus};
+
+fn customer_fields<'a>(ctx: &'a mut Ctx) -> Result<&'a mut Map<String, Value>, Refusal> {
+    let id = ctx.customer.clone();
+    ctx.state
+        .customers
+        .get_mut(&id)
+        .map(|c| &mut c.fields)
+        .ok_or_else(|| Refusal::not_found("Customer"))
+}
+
+/// `get_customer`: the customer with its statistics.
+fn customer_json(ctx: &Ctx) -> Result<Value, Refusal> {
+    let customer = ctx
+        .state
+        .customers
+        .get(&ctx.customer)
+        .ok_or_else(|| Refusal::not_found("Customer"))?;
+    let chats = ctx.state.chats_of(&ctx.customer);
+    let mut out = customer.fields.clone();
+    out.insert(
+        "statistics".into(),
+        json!({
+            "chats_count": chats.len(),
+            "threads_count": chats.iter().map(|c| c.threads.len()).sum::<usize>(),
+            "visits_count": customer.visits,
+            "page_views_count": customer.page_views,
+            "greetings_shown_count": customer.greetings_shown,
+            "greetings_accepted_count": customer.greetings_accepted,
+        }),
+    );
+    Ok(Value::Object(out))
+}
+
+pub(super) fn get_customer(ctx: &mut Ctx) -> Result<Value, Refusal> {
+    customer_json(ctx)
+}
+
+/// The session fields after merging `new` into `old`, keeping the order; at most 100 keys.
+fn merge_session_fields(old: Option<&Value>, new: &Value) -> Result<Value, Refusal> {
+    let mut fields: Vec<(String, Value)> = Vec::new();
+    for item in old
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(new.as_array().into_iter().flatten())
+    {
+        for (k, v) in item.as_object().into_iter().flatten() {
+            match fields.iter_mut().find(|(key, _)| key == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => fields.push((k.clone(), v.clone())),
+            }
+        }
+    }
+    if fields.len() > limits::MAX_SESSION_FIELDS {
+        return Err(Refusal::new("limit_reached", "Session fields limit reached (100 keys)"));
+    }
+    Ok(Value::Array(fields.into_iter().map(|(k, v)| json!({ k: v })).collect()))
+}
+
+/// At least one field must be given (reference §2.2); pushes `customer_updated` with the
+/// changed fields.
+pub(super) fn update_customer(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let given = p.as_object().cloned().unwrap_or_default();
+    if given.is_empty() {
+        return Err(Refusal::validation("At least one field is required"));
+    }
+    let fields = customer_fields(ctx)?;
+    let mut changed = Map::new();
+    for (k, v) in given {
+        let v = if k == "session_fields" {
+            merge_session_fields(fields.get(&k), &v)?
+        } else {
+            v
+        };
+        fields.insert(k.clone(), v.clone());
+        changed.insert(k, v);
+    }
+    changed.insert("id".into(), json!(ctx.customer));
+    let customer = ctx.customer.clone();
+    ctx.push(&customer, "customer_updated", Value::Object(changed));
+    Ok(json!({}))
+}
+
+/// No push: the changelog says `set_customer_session_fields` does not send `customer_updated`
+/// (see the push table's conflict note in `schema/`).
+pub(super) fn set_session_fields(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let fields = customer_fields(ctx)?;
+    let merged = merge_session_fields(fields.get("session_fields"), &p["session_fields"])?;
+    fields.insert("session_fields".into(), merged);
+    Ok(json!({}))
+}
+
+pub(super) fn update_customer_page(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let id = ctx.customer.clone();
+    let customer = ctx.state.customers.get_mut(&id).ok_or_else(|| Refusal::not_found("Customer"))?;
+    customer.page = Some(json!({"url": p["url"], "title": p.get("title"), "opened_at": now()}));
+    customer.page_views += 1;
+    // The group assignment never changes in the mock, so 3.6+ answers without `groups`.
+    Ok(json!({}))
+}
+
+/// The login response: customer, chats with unread marks, pending greeting. The transport
+/// registers the connection and applies `pushes`.
+pub(super) fn login(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let id = ctx.customer.clone();
+    {
+        let customer = ctx.state.customers.get_mut(&id).ok_or_else(|| Refusal::not_found("Customer"))?;
+        customer.visits += 1;
+        if let Some(storage) = p["customer_side_storage"].as_object() {
+            customer.side_storage = storage.clone();
+        }
+        if let Some(page) = p.get("customer_page") {
+            customer.page = Some(page.clone());
+            customer.page_views += 1;
+        }
+        if let Some(group) = p["group_id"].as_i64() {
+            customer.group_id = group;
+        }
+    }
+    if let Some(given) = p["customer"].as_object() {
+        let fields = customer_fields(ctx)?;
+        for (k, v) in given {
+            let v = if k == "session_fields" {
+                merge_session_fields(fields.get(k), v)?
+            } else {
+                v.clone()
+            };
+            fields.insert(k.clone(), v);
+        }
+    }
+    let chats = ctx.state.chats_of(&id);
+    let has_active_thread = chats.iter().any(|c| c.active());
+    let chat_list: Vec<Value> = chats
+        .iter()
+        .map(|c| json!({"chat_id": c.id, "has_unread_events": has_unread(c, &id)}))
+        .collect();
+    let mut out = json!({"customer": customer_json(ctx)?, "has_active_thread": has_active_thread, "chats": chat_list});
+    if let Some(g) = ctx
+        .state
+        .greetings
+        .values()
+        .find(|g| g.customer_id == id && g.status == GreetingStatus::Pending)
+    {
+        out["greeting"] = g.greeting.clone();
+    }
+    Ok(out)
+}
+
+/// Whether `chat` has events by someone else newer than what `user` has seen.
+fn has_unread(chat: &Chat, user: &str) -> bool {
+    let seen = chat.seen.get(user).map(String::as_str).unwrap_or("");
+    chat.threads
+        .iter()
+        .flat_map(|t| t.events.iter())
+        .any(|e| e["author_id"] != user && e["created_at"].as_str().unwrap_or("") > seen)
+}
+
+/// Keeps the callback (only the 10 most recent are honoured) for the agent side to verify.
+pub(super) fn request_email_verification(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let id = ctx.customer.clone();
+    let customer = ctx.state.customers.get_mut(&id).ok_or_else(|| Refusal::not_found("Customer"))?;
+    customer.email_callbacks.push(str_of(p, "callback_uri").to_owned());
+    let excess = customer.email_callbacks.len().saturating_sub(10);
+    customer.email_callbacks.drain(..excess);
+    Ok(json!({}))
+}

@@ -1,0 +1,114 @@
+//! Events: stamping, adding, `send_event`, `delete_event`, rich message postbacks.
+
+use serde_json::{json, Value};
+
+use super::{chat_ref, chats::see_all, str_of};
+use crate::engine::Ctx;
+use crate::error::Refusal;
+use crate::state::{now, Chat, Thread};
+
+/// Adds the server-side fields to an event `author` sent: `id` (`<thread>_<n>`), `created_at`,
+/// `author_id`, `visibility`, and what an uploaded file's URL tells about the file.
+pub(crate) fn stamp_event(ctx: &Ctx, mut event: Value, thread: &mut Thread, author: &str) -> Value {
+    thread.event_count += 1;
+    let o = event.as_object_mut().expect("events are objects");
+    o.insert("id".into(), json!(format!("{}_{}", thread.id, thread.event_count)));
+    o.insert("created_at".into(), json!(now()));
+    o.insert("author_id".into(), json!(author));
+    let visibility = o.get("recipients").cloned().unwrap_or_else(|| json!("all"));
+    o.entry("visibility").or_insert(visibility);
+    if o.get("type") == Some(&json!("rich_message")) {
+        o.entry("elements").or_insert(json!([]));
+    }
+    if o.get("type") == Some(&json!("file")) {
+        let url = o.get("url").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let file = url.rsplit('/').nth(1).and_then(|id| ctx.state.files.get(id));
+        let (name, content_type, size) = match file {
+            Some(f) => (f.name.clone(), f.content_type.clone(), f.bytes.len()),
+            None => (
+                url.rsplit('/').next().unwrap_or("file").to_owned(),
+                "application/octet-stream".to_owned(),
+                0,
+            ),
+        };
+        o.entry("name").or_insert(json!(name));
+        o.entry("content_type").or_insert(json!(content_type));
+        o.entry("size").or_insert(json!(size));
+    }
+    event
+}
+
+/// Adds `event` by `author` to the chat's last thread and pushes `incoming_event`.
+pub(crate) fn add_event(ctx: &mut Ctx, chat_id: &str, event: Value, author: &str) -> Result<Value, Refusal> {
+    let mut chat = ctx.state.chat(chat_id)?.clone();
+    let mut thread = chat.last_thread().clone();
+    let event = stamp_event(ctx, event, &mut thread, author);
+    thread.events.push_back(event.clone());
+    let thread_id = thread.id.clone();
+    *chat.last_thread_mut() = thread;
+    see_all(&mut chat, author);
+    let customer = chat.customer_id.clone();
+    ctx.state.chats.insert(chat_id.to_owned(), chat);
+    ctx.push(
+        &customer,
+        "incoming_event",
+        json!({"chat_id": chat_id, "thread_id": thread_id, "event": event}),
+    );
+    Ok(event)
+}
+
+/// An inactive chat takes events only with `attach_to_last_thread` (reference §2.2).
+pub(super) fn send_event(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let chat_id = str_of(p, "chat_id").to_owned();
+    let attach = p["attach_to_last_thread"].as_bool().unwrap_or(false);
+    if !chat_ref(ctx, &chat_id)?.active() && !attach {
+        return Err(Refusal::chat_inactive());
+    }
+    let customer = ctx.customer.clone();
+    let event = add_event(ctx, &chat_id, p["event"].clone(), &customer)?;
+    Ok(json!({"event_id": event["id"]}))
+}
+
+/// Where an event is: (chat, thread index, event index).
+fn find_event(ctx: &Ctx, p: &Value, chat_key: &str) -> Result<(Chat, usize, usize), Refusal> {
+    let chat = chat_ref(ctx, str_of(p, chat_key))?.clone();
+    let t = chat.thread(str_of(p, "thread_id")).ok_or_else(|| Refusal::not_found("Thread"))?;
+    let e = chat.threads[t]
+        .event(str_of(p, "event_id"))
+        .ok_or_else(|| Refusal::not_found("Event"))?;
+    Ok((chat, t, e))
+}
+
+/// Only the customer's own events; `event_deleted`.
+pub(super) fn delete_event(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let (mut chat, t, e) = find_event(ctx, p, "chat_id")?;
+    if chat.threads[t].events[e]["author_id"] != ctx.customer.as_str() {
+        return Err(Refusal::new("not_allowed", "A customer can delete only its own events"));
+    }
+    chat.threads[t].events.remove(e);
+    let customer = chat.customer_id.clone();
+    ctx.state.chats.insert(chat.id.clone(), chat);
+    ctx.push(
+        &customer,
+        "event_deleted",
+        json!({"chat_id": p["chat_id"], "thread_id": p["thread_id"], "event_id": p["event_id"]}),
+    );
+    Ok(json!({}))
+}
+
+/// The event must be a rich message; the push goes out for active threads only.
+pub(super) fn send_rich_message_postback(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let (chat, t, e) = find_event(ctx, p, "chat_id")?;
+    if chat.threads[t].events[e]["type"] != "rich_message" {
+        return Err(Refusal::validation("The event is not a rich message"));
+    }
+    if chat.threads[t].active {
+        let customer = ctx.customer.clone();
+        let push = json!({
+            "user_id": customer, "chat_id": p["chat_id"], "thread_id": p["thread_id"], "event_id": p["event_id"],
+            "postback": p["postback"],
+        });
+        ctx.push(&customer, "incoming_rich_message_postback", push);
+    }
+    Ok(json!({}))
+}

@@ -1,0 +1,97 @@
+//! The documented semantics of every customer action (reference §2.2), on a copy of the state.
+//!
+//! Payloads arrive already valid against the version's request schema. Where the docs do not
+//! name the error type of a rule, the mock uses: `limit_reached` for a second active chat,
+//! `validation` for resuming an active chat, and `not_allowed` for deleting another user's event.
+
+mod chats;
+mod configuration;
+mod customer;
+mod events;
+mod greetings;
+mod properties;
+
+pub(crate) use chats::close_chat;
+pub(crate) use events::add_event;
+pub(crate) use properties::change_properties;
+pub use properties::Target;
+
+use properties::filter_properties;
+
+use serde_json::{json, Value};
+
+use crate::engine::Ctx;
+use crate::error::Refusal;
+use crate::state::Chat;
+
+/// Runs `action` for `ctx.customer`.
+pub(crate) fn run(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refusal> {
+    match action {
+        "login" => customer::login(ctx, p),
+        "ping" => Ok(json!({})),
+        "get_customer" => customer::get_customer(ctx),
+        "update_customer" => customer::update_customer(ctx, p),
+        "set_customer_session_fields" => customer::set_session_fields(ctx, p),
+        "update_customer_page" => customer::update_customer_page(ctx, p),
+        "start_chat" => chats::start_chat(ctx, p),
+        "resume_chat" => chats::resume_chat(ctx, p),
+        "deactivate_chat" => chats::deactivate_chat(ctx, p),
+        "send_event" => events::send_event(ctx, p),
+        "delete_event" => events::delete_event(ctx, p),
+        "get_chat" => chats::get_chat(ctx, p),
+        "list_chats" => chats::list_chats(ctx, p),
+        "list_threads" => chats::list_threads(ctx, p),
+        "mark_events_as_seen" => chats::mark_events_as_seen(ctx, p),
+        "send_rich_message_postback" => events::send_rich_message_postback(ctx, p),
+        "send_sneak_peek" => chats::send_sneak_peek(ctx, p),
+        "update_chat_properties"
+        | "delete_chat_properties"
+        | "update_thread_properties"
+        | "delete_thread_properties"
+        | "update_event_properties"
+        | "delete_event_properties" => properties::customer_properties(ctx, action, p),
+        "list_license_properties" => Ok(filter_properties(&ctx.state.license_properties, p)),
+        "list_group_properties" => properties::list_group_properties(ctx, p),
+        "list_group_statuses" => configuration::list_group_statuses(ctx, p),
+        "check_goals" => Ok(json!({})),
+        "get_form" => configuration::get_form(ctx, p),
+        "get_predicted_agent" => configuration::get_predicted_agent(ctx),
+        "get_url_info" => configuration::get_url_info(p),
+        "accept_greeting" => greetings::answer_greeting(ctx, p, true),
+        "cancel_greeting" => greetings::answer_greeting(ctx, p, false),
+        "send_greeting_button_clicked" => greetings::greeting_button_clicked(ctx, p),
+        "request_email_verification" => customer::request_email_verification(ctx, p),
+        "request_welcome_message" => greetings::request_welcome_message(ctx, p),
+        "get_dynamic_configuration" => configuration::get_dynamic_configuration(ctx, p),
+        "get_configuration" => configuration::get_configuration(ctx, p),
+        "get_localization" => {
+            Ok(json!({"Agents_currently_not_available": "Our agents are not available right now.", "Chat_now": "Chat now"}))
+        }
+        other => Err(Refusal::mock_bug(format!("no handler for action `{other}`"))),
+    }
+}
+
+fn str_of<'a>(p: &'a Value, key: &str) -> &'a str {
+    p[key].as_str().unwrap_or_default()
+}
+
+fn group_id(p: &Value, key: &str) -> Option<i64> {
+    p[key].as_i64().or_else(|| p[key].as_str().and_then(|s| s.parse().ok()))
+}
+
+fn owned_chat<'a>(ctx: &'a mut Ctx, chat_id: &str) -> Result<&'a mut Chat, Refusal> {
+    let customer = ctx.customer.clone();
+    ctx.state
+        .chats
+        .get_mut(chat_id)
+        .filter(|c| c.customer_id == customer)
+        .ok_or_else(|| Refusal::not_found("Chat"))
+}
+
+fn chat_ref<'a>(ctx: &'a Ctx, chat_id: &str) -> Result<&'a Chat, Refusal> {
+    ctx.state
+        .chats
+        .get(chat_id)
+        .filter(|c| c.customer_id == ctx.customer)
+        .ok_or_else(|| Refusal::not_found("Chat"))
+}

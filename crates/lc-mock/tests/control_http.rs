@@ -1,0 +1,421 @@
+//! The HTTP control API (`/_lc/…`) driven the way a Python or JavaScript suite would: only
+//! plain HTTP requests and a bare WebSocket, nothing of the mock's Rust API but starting it
+//! (which `lc mock` does for other languages). Every URL comes from `GET /_lc/info`.
+
+mod common;
+
+use common::{http, http_raw, Rtm};
+use lc_mock::{Config, MockServer};
+use serde_json::{json, Value};
+
+const JSON: [(&str, &str); 1] = [("Content-Type", "application/json")];
+
+/// `GET path` (with its query); (status, body).
+async fn get(server: &MockServer, path: &str) -> (u16, Value) {
+    http(server, "GET", path, &[], "").await
+}
+
+/// `POST path` with a JSON body; (status, body).
+async fn post(server: &MockServer, path: &str, body: Value) -> (u16, Value) {
+    http(server, "POST", path, &JSON, &body.to_string()).await
+}
+
+/// `POST path`, asserting 200; the body.
+async fn ok(server: &MockServer, path: &str, body: Value) -> Value {
+    let (status, answer) = post(server, path, body).await;
+    assert_eq!(status, 200, "POST {path}: {answer}");
+    answer
+}
+
+/// What a suite reads first: where everything is.
+struct Info {
+    organization_id: String,
+    rtm_url: String,
+}
+
+async fn info(server: &MockServer) -> Info {
+    let (status, info) = get(server, "/_lc/info").await;
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(info["base_url"], format!("http://{}", server.addr()));
+    assert_eq!(info["control_url"], format!("http://{}/_lc", server.addr()));
+    assert_eq!(info["base_url"], server.base_url());
+    assert_eq!(info["control_url"], server.control_url());
+    assert_eq!(info["region"], "dal");
+    assert!(info["versions"].as_array().unwrap().contains(&json!("3.6")), "{info}");
+    Info {
+        organization_id: info["organization_id"].as_str().unwrap().to_owned(),
+        rtm_url: info["rtm_url"].as_str().unwrap().replace("{version}", "3.6"),
+    }
+}
+
+async fn login(info: &Info, token: &str) -> (Rtm, Value) {
+    let mut rtm = Rtm::connect_url(&format!("{}?organization_id={}", info.rtm_url, info.organization_id)).await;
+    let r = rtm.request("login", json!({ "token": format!("Bearer {token}") })).await;
+    (rtm, r)
+}
+
+#[tokio::test]
+async fn a_whole_session_played_over_plain_http() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let info = info(&server).await;
+
+    // A customer and its token.
+    let customer = ok(&server, "/_lc/customers", json!({})).await;
+    let (id, token) = (customer["id"].as_str().unwrap(), customer["token"].as_str().unwrap());
+    assert!(token.starts_with("dal:"), "{customer}");
+    let (mut rtm, login) = login(&info, token).await;
+    assert_eq!(login["success"], true, "{login}");
+    assert_eq!(login["payload"]["customer"]["id"], id);
+
+    // The customer starts a chat; the agent sees it over the control API.
+    let started = rtm.ok("start_chat", json!({})).await;
+    let chat_id = started["chat_id"].as_str().unwrap();
+    let (status, active) = get(&server, &format!("/_lc/agent/active_chat?customer_id={id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(active, json!({"chat_id": chat_id, "thread_id": started["thread_id"]}));
+    let (_, chats) = get(&server, &format!("/_lc/agent/chats_of?customer_id={id}")).await;
+    assert_eq!(chats, json!({ "chat_ids": [chat_id] }));
+
+    // The agent joins and writes.
+    let (_, agent) = get(&server, "/_lc/agent").await;
+    assert_eq!(ok(&server, "/_lc/agent/join", json!({ "chat_id": chat_id })).await, json!({}));
+    let added = rtm.push("user_added_to_chat").await;
+    assert_eq!(added["payload"]["user"]["id"], agent["id"]);
+    let sent = ok(
+        &server,
+        "/_lc/agent/send_message",
+        json!({"chat_id": chat_id, "text": "Hello from HTTP"}),
+    )
+    .await;
+    let incoming = rtm.push("incoming_event").await;
+    assert_eq!(incoming["payload"]["event"]["id"], sent["event_id"]);
+    assert_eq!(incoming["payload"]["event"]["text"], "Hello from HTTP");
+    assert_eq!(incoming["payload"]["event"]["author_id"], agent["id"]);
+
+    // A file, given as base64.
+    let file = json!({"chat_id": chat_id, "name": "a.txt", "content_type": "text/plain", "content_base64": "aGVsbG8="});
+    let sent = ok(&server, "/_lc/agent/send_file", file).await;
+    let incoming = rtm.push("incoming_event").await["payload"]["event"].clone();
+    assert_eq!(
+        (&incoming["id"], &incoming["name"], &incoming["size"]),
+        (&sent["event_id"], &json!("a.txt"), &json!(5))
+    );
+
+    // Typing, then a transfer to a new group through the queue.
+    ok(&server, "/_lc/agent/typing", json!({"chat_id": chat_id, "is_typing": true})).await;
+    assert_eq!(
+        rtm.push("incoming_typing_indicator").await["payload"]["typing_indicator"]["is_typing"],
+        true
+    );
+    ok(&server, "/_lc/agent/set_group_status", json!({"group_id": 7, "status": "online"})).await;
+    let transfer = json!({"chat_id": chat_id, "group_ids": [7], "queue": {"position": 3, "wait_time": 60}});
+    ok(&server, "/_lc/agent/transfer", transfer).await;
+    let transferred = rtm.push("chat_transferred").await["payload"].clone();
+    assert_eq!(transferred["transferred_to"], json!({ "group_ids": [7] }));
+    assert_eq!(transferred["queue"]["position"], 3);
+    ok(
+        &server,
+        "/_lc/agent/update_queue",
+        json!({"chat_id": chat_id, "position": 1, "wait_time": 10}),
+    )
+    .await;
+    assert_eq!(
+        rtm.push("queue_position_updated").await["payload"]["queue"],
+        json!({"position": 1, "wait_time": 10})
+    );
+
+    // A fault: seen in the fault list, then by the next customer request on each transport.
+    let faults = ok(&server, "/_lc/faults/fail_next", json!({"type": "service_unavailable", "count": 2})).await;
+    assert_eq!(faults["fail_next"], json!(["service_unavailable", "service_unavailable"]));
+    assert_eq!(get(&server, "/_lc/faults").await.1["fail_next"], faults["fail_next"]);
+    rtm.refused("get_customer", json!({}), "service_unavailable").await;
+    let web = format!("/v3.6/customer/action/list_chats?organization_id={}", info.organization_id);
+    let auth = format!("Bearer {token}");
+    let headers = [("Authorization", auth.as_str()), JSON[0]];
+    let (status, body) = http(&server, "POST", &web, &headers, "{}").await;
+    assert_eq!((status, &body["error"]["type"]), (503, &json!("service_unavailable")), "{body}");
+    assert_eq!(get(&server, "/_lc/faults").await.1["fail_next"], json!([]));
+    let (status, body) = http(&server, "POST", &web, &headers, "{}").await;
+    assert_eq!(status, 200, "{body}");
+
+    // The agent disconnects the customer with a reason and data.
+    let data = json!({"region": "fra"});
+    let closed = ok(
+        &server,
+        "/_lc/agent/disconnect",
+        json!({"customer_id": id, "reason": "misdirected_connection", "data": data}),
+    )
+    .await;
+    assert_eq!(closed, json!({ "connections": 1 }));
+    let pushed = rtm.push("customer_disconnected").await["payload"].clone();
+    assert_eq!(pushed, json!({"reason": "misdirected_connection", "data": data}));
+    // Pushes not waited for (`incoming_chat`, `groups_status_updated`, ...) came before it;
+    // nothing comes after it, and the connection closes.
+    let unread: Vec<Value> = rtm.backlog.drain(..).collect();
+    assert!(
+        unread.iter().all(|f| f["type"] == "push" && f["action"] != "customer_disconnected"),
+        "{unread:?}"
+    );
+    assert!(rtm.next().await.is_none(), "the connection closes");
+
+    // What the mock counted, and no mock bug.
+    let (_, requests) = get(&server, "/_lc/requests").await;
+    assert_eq!(
+        (&requests["rtm"]["login"], &requests["rtm"]["start_chat"]),
+        (&json!(1), &json!(1)),
+        "{requests}"
+    );
+    assert_eq!(requests["web"]["list_chats"], 2, "{requests}");
+    assert_eq!(get(&server, "/_lc/problems").await, (200, json!({ "problems": [] })));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn tokens_and_region() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let info = info(&server).await;
+    let customer = ok(&server, "/_lc/customers", json!({})).await;
+    let id = customer["id"].as_str().unwrap();
+
+    // A second token for the same customer, then expired: login refused.
+    let second = ok(&server, "/_lc/tokens", json!({ "customer_id": id })).await;
+    let token = second["token"].as_str().unwrap();
+    assert_ne!(token, customer["token"].as_str().unwrap());
+    let (_, login) = login(&info, token).await;
+    assert_eq!(login["payload"]["customer"]["id"], id, "{login}");
+    ok(&server, "/_lc/tokens/expire", json!({ "token": token })).await;
+    let (_, login) = self::login(&info, token).await;
+    assert_eq!(login["payload"]["error"]["type"], "authentication", "{login}");
+    let (status, body) = post(&server, "/_lc/tokens", json!({"customer_id": "nobody"})).await;
+    assert_eq!((status, &body["error"]["type"]), (404, &json!("not_found")), "{body}");
+
+    // The region: new tokens carry it, and a Web request for another region is misdirected.
+    assert_eq!(ok(&server, "/_lc/region", json!({"region": "fra"})).await, json!({"region": "fra"}));
+    assert_eq!(get(&server, "/_lc/region").await.1, json!({"region": "fra"}));
+    let fra = ok(&server, "/_lc/customers", json!({})).await;
+    assert!(fra["token"].as_str().unwrap().starts_with("fra:"), "{fra}");
+    let web = format!("/v3.6/customer/action/get_customer?organization_id={}", info.organization_id);
+    let auth = format!("Bearer {}", fra["token"].as_str().unwrap());
+    let (status, body) = http(&server, "GET", &web, &[("Authorization", &auth)], "").await;
+    assert_eq!((status, &body["error"]["data"]), (421, &json!({"region": "fra"})), "{body}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn mistakes_answer_the_error_envelope() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+
+    // An unknown path: 404 with the list of paths.
+    let (status, body) = get(&server, "/_lc/agent/dance").await;
+    assert_eq!((status, &body["error"]["type"]), (404, &json!("not_found")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("/_lc/agent/dance"), "{body}");
+    let paths = body["error"]["data"]["paths"].as_array().unwrap();
+    for want in [
+        "POST /_lc/customers",
+        "POST /_lc/agent/join",
+        "POST /_lc/faults/fail_next",
+        "GET /_lc/problems",
+    ] {
+        assert!(paths.contains(&json!(want)), "{want} in {body}");
+    }
+    // The index lists the same.
+    let (status, index) = get(&server, "/_lc").await;
+    assert_eq!(status, 200);
+    assert_eq!(index["endpoints"].as_array().unwrap().len(), paths.len());
+
+    // The wrong method: 405, naming the right one.
+    let (status, body) = get(&server, "/_lc/agent/join").await;
+    assert_eq!((status, &body["error"]["type"]), (405, &json!("validation")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("POST"), "{body}");
+
+    // Missing or mistyped arguments, and a body that is not JSON.
+    let (status, body) = post(&server, "/_lc/agent/join", json!({})).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["message"], "`chat_id` (a string) is required");
+    let (status, body) = post(&server, "/_lc/agent/typing", json!({"chat_id": "X", "is_typing": "yes"})).await;
+    assert_eq!((status, &body["error"]["type"]), (400, &json!("validation")), "{body}");
+    let (status, body) = http_raw(&server, "POST", "/_lc/customers", &JSON, b"{not json").await;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((status, &body["error"]["type"]), (400, &json!("validation")), "{body}");
+
+    // An agent change the rules refuse: the API's type and status.
+    let (status, body) = post(&server, "/_lc/agent/join", json!({"chat_id": "NOSUCHCHAT"})).await;
+    assert_eq!((status, &body["error"]["type"]), (404, &json!("not_found")), "{body}");
+    let (status, body) = post(&server, "/_lc/agent/set_group_status", json!({"group_id": 0, "status": "sleepy"})).await;
+    assert_eq!((status, &body["error"]["type"]), (400, &json!("validation")), "{body}");
+
+    // Faults set and cleared.
+    ok(&server, "/_lc/faults/delay_responses", json!({"delay_ms": 5})).await;
+    assert_eq!(get(&server, "/_lc/faults").await.1["delay_ms"], 5);
+    let cleared = ok(&server, "/_lc/faults/clear", json!({})).await;
+    assert_eq!((&cleared["delay_ms"], &cleared["fail_next"]), (&json!(0), &json!([])));
+    assert_eq!(get(&server, "/_lc/problems").await.1, json!({ "problems": [] }));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_other_agent_and_fault_endpoint() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let info = info(&server).await;
+    let customer = ok(&server, "/_lc/customers", json!({})).await;
+    let (id, token) = (customer["id"].as_str().unwrap(), customer["token"].as_str().unwrap());
+    let (mut rtm, _) = login(&info, token).await;
+
+    // Greetings: shown, pending, accepted by the customer.
+    let greeted = ok(&server, "/_lc/agent/greet", json!({"customer_id": id, "text": "Can I help?"})).await;
+    let unique_id = greeted["unique_id"].as_str().unwrap();
+    let greeting = rtm.push("incoming_greeting").await["payload"].clone();
+    assert_eq!(greeting["unique_id"], unique_id);
+    let status_path = format!("/_lc/agent/greeting_status?unique_id={unique_id}");
+    assert_eq!(get(&server, &status_path).await.1, json!({"status": "pending"}));
+    rtm.ok("accept_greeting", json!({"greeting_id": greeting["id"], "unique_id": unique_id}))
+        .await;
+    assert_eq!(get(&server, &status_path).await.1, json!({"status": "accepted"}));
+    assert_eq!(
+        get(&server, "/_lc/agent/greeting_status?unique_id=nope").await.1,
+        json!({"status": null})
+    );
+
+    // A chat with everything the agent can do in it.
+    let chat = rtm.ok("start_chat", json!({})).await;
+    let (chat_id, thread_id) = (chat["chat_id"].as_str().unwrap(), chat["thread_id"].as_str().unwrap());
+    let event = json!({"chat_id": chat_id, "event": {"type": "message", "text": "any event"}});
+    let sent = ok(&server, "/_lc/agent/send_event", event).await;
+    assert_eq!(rtm.push("incoming_event").await["payload"]["event"]["id"], sent["event_id"]);
+    let edit = json!({"chat_id": chat_id, "event_id": sent["event_id"], "text": "Edited"});
+    ok(&server, "/_lc/agent/edit_message", edit).await;
+    assert_eq!(rtm.push("event_updated").await["payload"]["event"]["text"], "Edited");
+    let rich = json!({"chat_id": chat_id, "template_id": "quick_replies", "elements": [{"title": "Pick", "buttons": [{"text": "Yes", "type": "message", "postback_id": "yes"}]}]});
+    let sent = ok(&server, "/_lc/agent/send_rich_message", rich).await;
+    assert_eq!(rtm.push("incoming_event").await["payload"]["event"]["template_id"], "quick_replies");
+    assert!(sent["event_id"].is_string());
+    let props = json!({"chat_id": chat_id, "thread_id": thread_id, "properties": {"ns": {"k": "v"}}});
+    ok(&server, "/_lc/agent/update_properties", props).await;
+    assert_eq!(
+        rtm.push("thread_properties_updated").await["payload"]["properties"],
+        json!({"ns": {"k": "v"}})
+    );
+    let props = json!({"chat_id": chat_id, "thread_id": thread_id, "properties": {"ns": ["k"]}});
+    ok(&server, "/_lc/agent/delete_properties", props).await;
+    rtm.push("thread_properties_deleted").await;
+    let (status, body) = post(
+        &server,
+        "/_lc/agent/update_properties",
+        json!({"chat_id": chat_id, "event_id": "x", "properties": {}}),
+    )
+    .await;
+    assert_eq!(status, 400, "an event needs its thread: {body}");
+    ok(&server, "/_lc/agent/thinking", json!({"chat_id": chat_id, "title": "Looking"})).await;
+    assert_eq!(rtm.push("incoming_thinking_indicator").await["payload"]["title"], "Looking");
+    ok(&server, "/_lc/agent/event_preview", json!({"chat_id": chat_id, "text": "Typ"})).await;
+    assert_eq!(rtm.push("incoming_event_preview").await["payload"]["event"]["text"], "Typ");
+    rtm.ok("send_sneak_peek", json!({"chat_id": chat_id, "sneak_peek_text": "I wonder"}))
+        .await;
+    let (_, peek) = get(&server, &format!("/_lc/agent/sneak_peek?chat_id={chat_id}")).await;
+    assert_eq!(peek, json!({"sneak_peek": "I wonder"}));
+    ok(&server, "/_lc/agent/join", json!({ "chat_id": chat_id })).await;
+    ok(&server, "/_lc/agent/leave", json!({ "chat_id": chat_id })).await;
+    rtm.push("user_removed_from_chat").await;
+    ok(&server, "/_lc/agent/deactivate_chat", json!({ "chat_id": chat_id })).await;
+    rtm.push("chat_deactivated").await;
+    let (status, body) = post(&server, "/_lc/agent/typing", json!({"chat_id": chat_id, "is_typing": true})).await;
+    assert_eq!((status, &body["error"]["type"]), (400, &json!("chat_inactive")), "{body}");
+
+    // Everyone, the organization, the customer.
+    ok(&server, "/_lc/agent/multicast", json!({"content": {"hello": "all"}})).await;
+    assert_eq!(rtm.push("incoming_multicast").await["payload"]["content"], json!({"hello": "all"}));
+    let form = json!({"id": "f1", "fields": [{"id": "1", "type": "header", "label": "Hi"}]});
+    ok(
+        &server,
+        "/_lc/agent/set_form",
+        json!({"group_id": 0, "type": "prechat", "form": form}),
+    )
+    .await;
+    assert_eq!(
+        rtm.ok("get_form", json!({"group_id": 0, "type": "prechat"})).await["form"]["id"],
+        "f1"
+    );
+    ok(&server, "/_lc/agent/set_form", json!({"group_id": 0, "type": "prechat"})).await;
+    assert_eq!(
+        rtm.ok("get_form", json!({"group_id": 0, "type": "prechat"})).await["enabled"],
+        false
+    );
+    ok(
+        &server,
+        "/_lc/agent/set_license_properties",
+        json!({"properties": {"ns": {"a": 1}}}),
+    )
+    .await;
+    ok(
+        &server,
+        "/_lc/agent/set_group_properties",
+        json!({"group_id": 0, "properties": {"ns": {"b": 2}}}),
+    )
+    .await;
+    let org = &info.organization_id;
+    let (_, license) = http(
+        &server,
+        "GET",
+        &format!("/v3.6/customer/action/list_license_properties?organization_id={org}"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(license, json!({"ns": {"a": 1}}));
+    let (_, group) = http(
+        &server,
+        "GET",
+        &format!("/v3.6/customer/action/list_group_properties?organization_id={org}&id=0"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(group, json!({"ns": {"b": 2}}));
+    let stored = ok(
+        &server,
+        "/_lc/agent/update_side_storage",
+        json!({"customer_id": id, "storage": {"k": "v"}}),
+    )
+    .await;
+    assert_eq!(stored, json!({"customer_side_storage": {"k": "v"}}));
+    rtm.push("customer_side_storage_updated").await;
+    // `request_email_verification` is Web only.
+    let auth = format!("Bearer {token}");
+    let web = format!("/v3.6/customer/action/request_email_verification?organization_id={org}");
+    let body = json!({"callback_uri": "https://example.com/verified"}).to_string();
+    let (status, answer) = http(&server, "POST", &web, &[("Authorization", &auth), JSON[0]], &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let verified = ok(&server, "/_lc/agent/verify_email", json!({ "customer_id": id })).await;
+    assert_eq!(verified, json!({"callback_uris": ["https://example.com/verified"]}));
+    let (_, seen) = get(&server, &format!("/_lc/agent/customer?customer_id={id}")).await;
+    assert_eq!(
+        (&seen["customer"]["id"], &seen["customer"]["email_verified"]),
+        (&json!(id), &json!(true))
+    );
+
+    // The remaining faults.
+    let raw = ok(&server, "/_lc/faults/send_raw", json!({"customer_id": id, "text": "{not json"})).await;
+    assert_eq!(raw, json!({ "connections": 1 }));
+    assert_eq!(rtm.wait(|f| f.get("raw").is_some()).await, json!({"raw": "{not json"}));
+    let faults = ok(&server, "/_lc/faults/drop_responses", json!({"count": 1})).await;
+    assert_eq!(faults["drop_responses"], 1);
+    let faults = ok(&server, "/_lc/faults/refuse_connections", json!({"duration_ms": 60_000})).await;
+    assert!(faults["refuse_connections_ms"].as_u64().unwrap() > 50_000, "{faults}");
+    let faults = ok(&server, "/_lc/faults/stall_connections", json!({"duration_ms": 1})).await;
+    assert!(faults["stall_connections_ms"].as_u64().unwrap() <= 1, "{faults}");
+    let (status, max) = get(&server, "/_lc/faults/max_in_flight").await;
+    assert_eq!(status, 200);
+    assert!(max["max_in_flight"].as_u64().unwrap() >= 1, "{max}");
+    ok(&server, "/_lc/faults/clear", json!({})).await;
+    ok(&server, "/_lc/faults/drop_connections", json!({})).await;
+    let mut left = Vec::new();
+    while let Some(frame) = rtm.next().await {
+        left.push(frame);
+    }
+    assert!(
+        left.iter().all(|f| f["action"] != "customer_disconnected"),
+        "dropped without a push: {left:?}"
+    );
+    assert_eq!(get(&server, "/_lc/problems").await.1, json!({ "problems": [] }));
+    server.shutdown().await;
+}
