@@ -177,26 +177,40 @@ impl World<'_> {
     }
 }
 
-fn target<'v>(mut v: &'v mut Value, path: &[u8]) -> &'v mut Value {
+fn target<'v>(v: &'v mut Value, path: &[u8]) -> &'v mut Value {
+    // The steps are chosen on a shared borrow, then walked mutably.
+    enum Step {
+        Key(String),
+        Index(usize),
+    }
+    let mut steps = Vec::new();
+    let mut here: &Value = v;
     for &p in path.iter().take(4) {
-        let next = match v {
+        let (step, next) = match here {
             Value::Object(m) if !m.is_empty() => {
-                let i = usize::from(p) % m.len();
-                let key = m.keys().nth(i).expect("in range").clone();
-                m.get_mut(&key)
+                let (k, n) = m.iter().nth(usize::from(p) % m.len()).expect("in range");
+                (Step::Key(k.clone()), n)
             }
             Value::Array(a) if !a.is_empty() => {
                 let i = usize::from(p) % a.len();
-                a.get_mut(i)
+                (Step::Index(i), &a[i])
             }
-            _ => None,
-        };
-        match next {
-            Some(n) if n.is_object() || n.is_array() => v = n,
             _ => break,
+        };
+        if !(next.is_object() || next.is_array()) {
+            break;
         }
+        steps.push(step);
+        here = next;
     }
-    v
+    let mut here = v;
+    for step in steps {
+        here = match step {
+            Step::Key(k) => here.get_mut(&k).expect("walked"),
+            Step::Index(i) => here.get_mut(i).expect("walked"),
+        };
+    }
+    here
 }
 
 fn replace_ids(v: &mut Value, known: &[String], salt: usize) {

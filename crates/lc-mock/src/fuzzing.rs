@@ -39,7 +39,7 @@ impl Answer {
         match result {
             Ok(body) => Answer { status: 200, body },
             Err(r) => Answer {
-                status: r.status,
+                status: r.status(),
                 body: serde_json::to_value(r.envelope()).expect("an envelope is JSON"),
             },
         }
@@ -90,6 +90,7 @@ impl Harness {
             lifecycle: config.lifecycle,
             expiries: Mutex::new(HashMap::new()),
             web_requests: Mutex::new(BTreeMap::new()),
+            rtm_requests: Mutex::default(),
             problems: Mutex::default(),
         });
         let rt = tokio::runtime::Builder::new_current_thread()
