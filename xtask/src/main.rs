@@ -3,12 +3,15 @@
 //! - `cargo xtask codegen`: regenerate `lc-types` from `schema/`.
 //! - `cargo xtask codegen --check`: fail if the committed generated code is stale or orphaned.
 //! - `cargo xtask diff <old> <new>`: the changelog between two schema sets (e.g. `3.6 3.7`).
+//! - `cargo xtask fuzz [--seconds N] [--target NAME]`: run the cargo-fuzz targets in `fuzz/` (see
+//!   `fuzz.rs`).
 //! - `cargo xtask soak [--seconds N] [--customers N] [--debug]`: the fault-injection soak
 //!   (`tests/src/bin/soak.rs`), release build unless `--debug`.
 
 mod bundle;
 mod codegen;
 mod diff;
+mod fuzz;
 mod postprocess;
 #[cfg(test)]
 mod tests;
@@ -20,6 +23,7 @@ use std::time::Instant;
 
 const USAGE: &str = "usage: cargo xtask codegen [--check]
        cargo xtask diff <old version> <new version>   (e.g. `cargo xtask diff 3.6 3.7`)
+       cargo xtask fuzz [--seconds N] [--target NAME]   (N seconds per target, 10 by default)
        cargo xtask soak [--seconds N] [--customers N] [--debug]";
 
 pub fn workspace_root() -> PathBuf {
@@ -75,10 +79,39 @@ fn main() -> ExitCode {
                 }
             }
         }
+        ["fuzz", rest @ ..] => fuzz_command(&root, rest),
         ["soak", rest @ ..] => soak(&root, rest),
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// `cargo xtask fuzz [--seconds N] [--target NAME]`: fails when a target crashed.
+fn fuzz_command(root: &Path, args: &[&str]) -> ExitCode {
+    let (mut seconds, mut target) = (10u64, None);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match (*arg, it.next()) {
+            ("--seconds", Some(n)) if n.parse::<u64>().is_ok() => seconds = n.parse().expect("checked"),
+            ("--target", Some(t)) => target = Some(*t),
+            _ => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match fuzz::run(root, seconds, target) {
+        Ok(outcomes) if outcomes.iter().all(|o| !o.crashed) => ExitCode::SUCCESS,
+        Ok(outcomes) => {
+            let crashed: Vec<&str> = outcomes.iter().filter(|o| o.crashed).map(|o| o.target.as_str()).collect();
+            eprintln!("fuzz: crashed: {}", crashed.join(", "));
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -173,6 +173,8 @@ mod control;
 mod engine;
 mod error;
 mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hub;
 mod rtm;
 mod schemas;
