@@ -34,7 +34,7 @@ pub struct Outcome {
 }
 
 /// Seeds, dictionary, then each target for `seconds`.
-pub fn run(root: &Path, seconds: u64, only: Option<&str>) -> Result<Vec<Outcome>, String> {
+pub fn run(root: &Path, seconds: u64, only: Option<&str>, dev: bool) -> Result<Vec<Outcome>, String> {
     let fuzz = root.join("fuzz");
     write_dict(root, &fuzz.join("dict/api.dict"))?;
     let seeded = seed(root, &fuzz.join("corpus"))?;
@@ -51,7 +51,7 @@ pub fn run(root: &Path, seconds: u64, only: Option<&str>) -> Result<Vec<Outcome>
         let output = Command::new("cargo")
             .current_dir(&fuzz)
             .env("RUSTC_BOOTSTRAP", "1")
-            .args(["fuzz", "run", "--sanitizer", "none", "-O", target])
+            .args(["fuzz", "run", "--sanitizer", "none", if dev { "--dev" } else { "-O" }, target])
             .arg(&corpus)
             .args([
                 "--",

@@ -23,7 +23,7 @@ use std::time::Instant;
 
 const USAGE: &str = "usage: cargo xtask codegen [--check]
        cargo xtask diff <old version> <new version>   (e.g. `cargo xtask diff 3.6 3.7`)
-       cargo xtask fuzz [--seconds N] [--target NAME]   (N seconds per target, 10 by default)
+       cargo xtask fuzz [--seconds N] [--target NAME] [--dev]   (N seconds per target, 10 by default)
        cargo xtask soak [--seconds N] [--customers N] [--debug]";
 
 pub fn workspace_root() -> PathBuf {
@@ -91,6 +91,9 @@ fn main() -> ExitCode {
 /// `cargo xtask fuzz [--seconds N] [--target NAME]`: fails when a target crashed.
 fn fuzz_command(root: &Path, args: &[&str]) -> ExitCode {
     let (mut seconds, mut target) = (10u64, None);
+    // `--dev`: an unoptimized build (minutes instead of tens of minutes: what CI uses).
+    let dev = args.contains(&"--dev");
+    let args: Vec<&str> = args.iter().copied().filter(|a| *a != "--dev").collect();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match (*arg, it.next()) {
@@ -102,7 +105,7 @@ fn fuzz_command(root: &Path, args: &[&str]) -> ExitCode {
             }
         }
     }
-    match fuzz::run(root, seconds, target) {
+    match fuzz::run(root, seconds, target, dev) {
         Ok(outcomes) if outcomes.iter().all(|o| !o.crashed) => ExitCode::SUCCESS,
         Ok(outcomes) => {
             let crashed: Vec<&str> = outcomes.iter().filter(|o| o.crashed).map(|o| o.target.as_str()).collect();
