@@ -190,9 +190,26 @@ impl Timestamp {
     /// ```
     pub fn from_system_time(time: SystemTime) -> Self {
         let micros = match time.duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_micros() as i64,
-            Err(e) => -(e.duration().as_micros() as i64),
+            Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
+            Err(e) => i64::try_from(e.duration().as_micros()).map_or(i64::MIN, |m| -m),
         };
+        Timestamp::from_unix_micros(micros)
+    }
+
+    /// The instant `micros` microseconds after the Unix epoch, formatted as LiveChat does (UTC,
+    /// six fraction digits). RFC 3339 writes years 0000 to 9999 only: an instant outside them
+    /// is clamped to the nearest one it can write.
+    ///
+    /// ```
+    /// use lc_types::Timestamp;
+    /// assert_eq!(Timestamp::from_unix_micros(1_772_446_531_123_456).as_str(), "2026-03-02T10:15:31.123456Z");
+    /// assert_eq!(Timestamp::from_unix_micros(i64::MIN).as_str(), "0000-01-01T00:00:00.000000Z");
+    /// ```
+    pub fn from_unix_micros(micros: i64) -> Self {
+        /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+        const MIN: i64 = -62_167_219_200_000_000;
+        const MAX: i64 = 253_402_300_799_999_999;
+        let micros = micros.clamp(MIN, MAX);
         let (secs, frac) = (micros.div_euclid(1_000_000), micros.rem_euclid(1_000_000));
         let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
         // Civil date from days since the epoch (H. Hinnant's algorithm).
@@ -223,9 +240,10 @@ impl Timestamp {
 
 #[cfg(feature = "chrono")]
 impl From<chrono::DateTime<chrono::Utc>> for Timestamp {
-    /// UTC with six fraction digits, as LiveChat writes it.
+    /// UTC with six fraction digits, as LiveChat writes it (clamped to years 0000 to 9999, as
+    /// [`Timestamp::from_unix_micros`]).
     fn from(time: chrono::DateTime<chrono::Utc>) -> Self {
-        Timestamp(time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+        Timestamp::from_unix_micros(time.timestamp_micros())
     }
 }
 
@@ -277,6 +295,25 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `timestamp` fuzz target: an offset (or a leap second) moved the instant out of
+    /// years 0000 to 9999, and
+    /// `from_system_time` wrote a text no `Timestamp` accepts (`unix_micros` then panicked).
+    #[test]
+    fn instants_outside_years_0000_to_9999_are_clamped() {
+        let early: Timestamp = "0000-01-01T00:00:00+23:59".parse().unwrap();
+        let back = Timestamp::from_system_time(early.to_system_time());
+        assert_eq!(back.as_str(), "0000-01-01T00:00:00.000000Z");
+        assert_eq!(back.unix_micros(), -62_167_219_200_000_000);
+        let late: Timestamp = "9999-12-31T23:59:60.999999+00:00".parse().unwrap();
+        let back = Timestamp::from_system_time(late.to_system_time());
+        assert_eq!(back.as_str(), "9999-12-31T23:59:59.999999Z");
+        assert_eq!(Timestamp::from_unix_micros(i64::MAX).unix_micros(), 253_402_300_799_999_999);
+        assert_eq!(
+            Timestamp::from_system_time(UNIX_EPOCH + Duration::from_secs(u64::MAX / 2)).as_str(),
+            "9999-12-31T23:59:59.999999Z"
+        );
+    }
 
     #[test]
     fn keeps_the_wire_text() {
