@@ -91,7 +91,7 @@ impl Error {
     }
 
     /// Whether the same call may succeed later: a retryable API error type
-    /// ([`ErrorType::is_retryable`](lc_types::v3_6::ErrorType)), a lost or missing connection,
+    /// ([`ErrorType::is_retryable`](lc_types::ErrorType::is_retryable)), a lost or missing connection,
     /// a timeout. Whether it is safe to send again is the caller's decision: after
     /// `ConnectionLost` or `Timeout` the server may have acted on the first one.
     pub fn is_retryable(&self) -> bool {

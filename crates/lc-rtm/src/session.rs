@@ -1,5 +1,5 @@
 //! The connection as a state machine without I/O: it takes what happened (a frame, a closed
-//! socket, a call, the time) and queues what to do ([`Output`]). The driver task does the I/O;
+//! socket, a call, the time) and queues what to do ([`Output`](crate::session::Output)). The driver task does the I/O;
 //! the unit tests below drive it with synthetic time.
 
 use std::collections::{BTreeMap, VecDeque};
