@@ -91,6 +91,37 @@ impl fmt::Display for DecodeError {
 impl std::error::Error for DecodeError {}
 
 /// Joins an outer path and an inner, relative one.
+/// The text of a path, as [`DecodeError::path`] documents it: `a.b[2].c`, `.` for the top
+/// level. A key that this notation cannot show as it is (empty, or holding `.`, `[`, `]` or
+/// `"`) is written as a quoted index: `a[""]`, `["x.y"]`.
+fn render(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        let part = match segment {
+            Segment::Seq { index } => format!("[{index}]"),
+            Segment::Map { key } => key_segment(key),
+            Segment::Enum { variant } => key_segment(variant),
+            Segment::Unknown => "?".to_owned(),
+        };
+        out = join(if out.is_empty() { "." } else { &out }, &part);
+    }
+    if out.is_empty() {
+        ".".to_owned()
+    } else {
+        out
+    }
+}
+
+/// A key as a path segment: as it is, or quoted in brackets when it would be ambiguous.
+fn key_segment(key: &str) -> String {
+    if key.is_empty() || key.contains(['.', '[', ']', '"']) {
+        format!("[{}]", serde_json::Value::from(key))
+    } else {
+        key.to_owned()
+    }
+}
+
 fn join(outer: &str, inner: &str) -> String {
     match (outer, inner) {
         (".", inner) => inner.to_owned(),
@@ -121,8 +152,8 @@ pub(crate) fn nested_at(key: &str, path: &serde_path_to_error::Path, error: &ser
             message.truncate(cut);
         }
     }
-    let (inner, text) = split_nested(&path.to_string(), message);
-    format!("{NESTED}{}{NESTED}{text}", join(key, &inner))
+    let (inner, text) = split_nested(&render(path), message);
+    format!("{NESTED}{}{NESTED}{text}", join(&key_segment(key), &inner))
 }
 
 /// Decodes `T` from JSON text. The error names the JSON path of the failure and keeps the text.
@@ -191,7 +222,7 @@ fn in_pass<T>(pass: Pass, f: impl FnOnce() -> T) -> T {
 fn from_reader<'de, R: serde_json::de::Read<'de>, T: DeserializeOwned>(read: R, raw: impl Fn() -> String) -> Result<T, DecodeError> {
     in_pass(Pass::TrackingPaths, || {
         let mut de = serde_json::Deserializer::new(read);
-        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| DecodeError::new(e.path().to_string(), e.into_inner(), raw()))?;
+        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| DecodeError::new(render(e.path()), e.into_inner(), raw()))?;
         de.end().map_err(|e| DecodeError::new(".".to_owned(), e, raw()))?;
         Ok(value)
     })
@@ -268,5 +299,20 @@ mod tests {
         assert_eq!(err.raw(), "{\n  \"a\": ]");
         let trailing = from_str::<Value>("{} x").unwrap_err();
         assert_eq!(trailing.path(), ".");
+    }
+}
+
+#[cfg(all(test, feature = "v3_6"))]
+mod path_tests {
+    /// Found by the `frame` and `types` fuzz targets: an error under the key `""` had the
+    /// empty path, which reads as no path at all.
+    #[test]
+    fn keys_the_notation_cannot_show_are_quoted() {
+        let e = crate::from_str::<crate::v3_6::ResumeChatRequest>(r#"{"chat": {"id": 5}}"#).unwrap_err();
+        assert_eq!(e.path(), "chat.id");
+        let e = crate::from_str::<std::collections::BTreeMap<String, u8>>(r#"{"": "x"}"#).unwrap_err();
+        assert_eq!(e.path(), r#"[""]"#);
+        let e = crate::from_str::<std::collections::BTreeMap<String, Vec<u8>>>(r#"{"a.b": [1, "x"]}"#).unwrap_err();
+        assert_eq!(e.path(), r#"["a.b"][1]"#);
     }
 }
