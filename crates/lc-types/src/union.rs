@@ -95,6 +95,11 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
             };
             object.insert(U::TAG.to_owned(), tag);
             while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                // A second tag would silently replace the first (and re-encode as another
+                // member): refused, as for a known member.
+                if key == U::TAG {
+                    return Err(de::Error::duplicate_field(U::TAG));
+                }
                 object.insert(key, value);
             }
             return Ok(U::unknown(object));
@@ -337,6 +342,16 @@ mod tests {
             assert!(e.is_unknown() && e.tag().is_none(), "{text}");
             assert_eq!(serde_json::to_value(&e).unwrap(), serde_json::from_str::<Value>(text).unwrap());
         }
+    }
+
+    /// Found by the `frame` fuzz target: `{"type": "ret", …, "type": "agent"}` decoded as an
+    /// unknown member whose kept object had the second tag (the last key wins), so it
+    /// re-encoded as an agent lacking its `id`, which no longer decoded.
+    #[test]
+    fn a_second_tag_after_an_unknown_tag_is_refused_too() {
+        let text = r#"{"name": "Ines", "type": "ret", "present": false, "type": "agent"}"#;
+        let e = crate::from_str::<crate::v3_6::User>(text).unwrap_err();
+        assert!(e.message().contains("duplicate field `type`"), "{e}");
     }
 
     #[test]
