@@ -304,7 +304,7 @@ impl futures_util::Stream for Events {
 #[derive(Debug)]
 pub(crate) enum Item {
     Ready(Event),
-    Push(Box<PushFrame>, ApiVersion),
+    Push(PushFrame, ApiVersion),
 }
 
 impl Item {
@@ -314,9 +314,12 @@ impl Item {
             Item::Push(frame, version) => match frame.decode_any(version) {
                 Ok(push) => Event::Push(Box::new(crate::Pushed {
                     push,
-                    request_id: frame.request_id.clone(),
+                    request_id: frame.request_id,
                 })),
-                Err(error) => Event::UndecodedPush { frame, error },
+                Err(error) => Event::UndecodedPush {
+                    frame: Box::new(frame),
+                    error,
+                },
             },
         }
     }

@@ -141,7 +141,7 @@ pub enum Output {
     Emit(Event),
     /// Give this push to the event stream, to be decoded (by action and version) as it is
     /// read: `Event::Push`, or `Event::UndecodedPush` when its payload does not decode.
-    Push(Box<PushFrame>),
+    Push(PushFrame),
     /// Give this to the caller of call `CallId`.
     Resolve(CallId, Result<ResponseFrame, Error>),
 }
@@ -589,7 +589,7 @@ impl Session {
         let disconnect = (frame.action == "customer_disconnected").then(|| disconnect_details(frame.payload.get()));
         // Decoded by the reader of the event stream, in its task: the connection task only
         // reads envelopes.
-        self.out.push_back(Output::Push(Box::new(frame)));
+        self.out.push_back(Output::Push(frame));
         if let Some((reason, data)) = disconnect {
             let policy = policy_of(&reason);
             self.out.push_back(Output::Close);
