@@ -3,8 +3,7 @@
 //! router and connection task as a real socket), the customer actions through the engine, and
 //! a fingerprint of the state to check that a refused request changed nothing.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -75,24 +74,7 @@ impl Harness {
     /// A mock with [`Config::default`] (schemas checked), serving in-memory connections.
     pub fn new() -> Harness {
         let config = Config::default();
-        let shared = Arc::new(Shared {
-            addr: ([127, 0, 0, 1], 9).into(),
-            state: Mutex::new(crate::state::State::new(&config.organization_id)),
-            organization_id: config.organization_id,
-            login_timeout: config.login_timeout,
-            ping_timeout: config.ping_timeout,
-            check_schemas: true,
-            schemas: crate::schemas::Schemas::default(),
-            hub: crate::hub::Hub::default(),
-            faults: crate::faults::Faults::default(),
-            region: RwLock::new(config.region),
-            token_lifetime: config.token_lifetime,
-            lifecycle: config.lifecycle,
-            expiries: Mutex::new(HashMap::new()),
-            web_requests: Mutex::new(BTreeMap::new()),
-            rtm_requests: Mutex::default(),
-            problems: Mutex::default(),
-        });
+        let shared = Arc::new(Shared::new(config, ([127, 0, 0, 1], 9).into()));
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

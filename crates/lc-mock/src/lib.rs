@@ -306,6 +306,29 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The shared state of a mock of `config` serving at `addr`: a fresh organization, no
+    /// connections, no faults.
+    pub(crate) fn new(config: Config, addr: SocketAddr) -> Shared {
+        Shared {
+            addr,
+            state: Mutex::new(state::State::new(&config.organization_id)),
+            organization_id: config.organization_id,
+            login_timeout: config.login_timeout,
+            ping_timeout: config.ping_timeout,
+            check_schemas: config.check_schemas,
+            schemas: schemas::Schemas::default(),
+            hub: hub::Hub::default(),
+            faults: faults::Faults::default(),
+            region: RwLock::new(config.region),
+            token_lifetime: config.token_lifetime,
+            lifecycle: config.lifecycle,
+            expiries: Mutex::default(),
+            web_requests: Mutex::default(),
+            rtm_requests: Mutex::default(),
+            problems: Mutex::default(),
+        }
+    }
+
     /// The customer an access token authenticates (`authentication` otherwise).
     pub fn customer_of_token(&self, token: Option<&str>) -> Result<String, Refusal> {
         let refused = || Refusal::new("authentication", "Invalid access token");
@@ -389,25 +412,7 @@ impl MockServer {
         socket.bind(config.addr)?;
         let listener = socket.listen(4096)?;
         let addr = listener.local_addr()?;
-        let state = state::State::new(&config.organization_id);
-        let shared = Arc::new(Shared {
-            addr,
-            organization_id: config.organization_id,
-            login_timeout: config.login_timeout,
-            ping_timeout: config.ping_timeout,
-            check_schemas: config.check_schemas,
-            state: Mutex::new(state),
-            schemas: schemas::Schemas::default(),
-            hub: hub::Hub::default(),
-            faults: faults::Faults::default(),
-            region: RwLock::new(config.region),
-            token_lifetime: config.token_lifetime,
-            lifecycle: config.lifecycle,
-            expiries: Mutex::default(),
-            web_requests: Mutex::default(),
-            rtm_requests: Mutex::default(),
-            problems: Mutex::default(),
-        });
+        let shared = Arc::new(Shared::new(config, addr));
         let app = axum::Router::new()
             .route("/{version}/customer/action/{action}", axum::routing::any(web::action))
             .route("/{version}/customer/rtm/ws", axum::routing::get(rtm::upgrade))
