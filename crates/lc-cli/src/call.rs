@@ -1,6 +1,5 @@
 //! `lc call`: one request through `lc-web` (or `lc-rtm`), its typed response as JSON.
 
-use std::io::Read;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -111,16 +110,8 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
 fn read_payload(arg: Option<&str>) -> Result<String, Failure> {
     match arg {
         None => Ok("{}".to_owned()),
-        Some("-") => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| Failure::runtime(format!("cannot read stdin: {e}")))?;
-            Ok(text)
-        }
-        Some(file) if file.starts_with('@') => {
-            std::fs::read_to_string(&file[1..]).map_err(|e| Failure::runtime(format!("cannot read `{}`: {e}", &file[1..])))
-        }
+        Some("-") => crate::decode::read_stdin(),
+        Some(file) if file.starts_with('@') => crate::decode::read_file(&file[1..]),
         Some(json) => Ok(json.to_owned()),
     }
 }

@@ -172,15 +172,23 @@ fn strict(strict: bool, unknowns: usize) -> Result<(), Failure> {
 /// The whole input: a file, or stdin for `None` and `-`.
 fn read_input(file: Option<&str>) -> Result<String, Failure> {
     match file {
-        None | Some("-") => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| Failure::runtime(format!("cannot read stdin: {e}")))?;
-            Ok(text)
-        }
-        Some(path) => std::fs::read_to_string(PathBuf::from(path)).map_err(|e| Failure::runtime(format!("cannot read `{path}`: {e}"))),
+        None | Some("-") => read_stdin(),
+        Some(path) => read_file(path),
     }
+}
+
+/// All of stdin.
+pub fn read_stdin() -> Result<String, Failure> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| Failure::runtime(format!("cannot read stdin: {e}")))?;
+    Ok(text)
+}
+
+/// All of the file at `path`.
+pub fn read_file(path: &str) -> Result<String, Failure> {
+    std::fs::read_to_string(PathBuf::from(path)).map_err(|e| Failure::runtime(format!("cannot read `{path}`: {e}")))
 }
 
 /// `payload` joined with a path inside it.
