@@ -113,19 +113,14 @@ impl Driver {
             }
             tokio::select! {
                 command = self.commands.recv() => match command {
-                    Some(Command::Destroy) => {
+                    // `destroy()`, or every handle is gone (nobody can call or connect any more).
+                    Some(Command::Destroy) | None => {
                         self.session.destroy(now());
                         self.drain().await;
-                        self.state.send_replace(self.session.state().clone());
+                        self.publish_state();
                         return;
                     }
                     Some(c) => self.command(c),
-                    // Every handle is gone: nobody can call or connect any more.
-                    None => {
-                        self.session.destroy(now());
-                        self.drain().await;
-                        return;
-                    }
                 },
                 permit = self.events.clone().reserve_owned(), if !self.overflow.is_empty() => {
                     match permit {
