@@ -3,7 +3,8 @@
 //! `-- --only push` to run one case: `push`, `push_in_order`, `frame`, `list_threads` or
 //! `encode`, e.g. under a
 //! profiler; `-- --profile N` decodes only the push in LiveChat's key order, N times, typed, or
-//! with `--decoder value` / `--decoder validate` as a `Value` / validate-only).
+//! with `--decoder value` / `--decoder validate` as a `Value` / validate-only; `--case frame` or
+//! `--case list_threads` profiles that payload instead).
 //!
 //! Each case runs its three (or two) decoders interleaved, round after round, so machine noise
 //! hits them alike; it prints the median time per operation and the ratios. Before timing, every
@@ -210,12 +211,21 @@ fn main() {
     if let Some(n) = arg("--profile").and_then(|n| n.parse::<u64>().ok()) {
         // `--decoder value` or `--decoder validate`: the same N times with that decoder instead,
         // to compare instruction counts (e.g. under `valgrind --tool=callgrind`).
+        // `--case frame` or `--case list_threads`: that payload instead of the push.
         let decoder = arg("--decoder");
+        let case = arg("--case");
+        let text = match case.as_deref() {
+            Some("frame") => &frame,
+            Some("list_threads") => &threads,
+            _ => &ordered,
+        };
         for _ in 0..n {
-            match decoder.as_deref() {
-                Some("value") => drop(black_box(serde_json::from_str::<Value>(black_box(&ordered)).unwrap())),
-                Some("validate") => drop(black_box(serde_json::from_str::<IgnoredAny>(black_box(&ordered)).unwrap())),
-                _ => drop(black_box(AnyPush::decode("incoming_event", black_box(&ordered)).unwrap())),
+            match (decoder.as_deref(), case.as_deref()) {
+                (Some("value"), _) => drop(black_box(serde_json::from_str::<Value>(black_box(text)).unwrap())),
+                (Some("validate"), _) => drop(black_box(serde_json::from_str::<IgnoredAny>(black_box(text)).unwrap())),
+                (_, Some("frame")) => drop(black_box(decode_frame(black_box(text)))),
+                (_, Some("list_threads")) => drop(black_box(AnyResponse::decode("list_threads", black_box(text)).unwrap())),
+                _ => drop(black_box(AnyPush::decode("incoming_event", black_box(text)).unwrap())),
             }
         }
         return;

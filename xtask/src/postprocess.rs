@@ -437,11 +437,7 @@ fn open_enum(name: &str, e: &StringEnum) -> TokenStream {
         }
         impl<'de> ::serde::Deserialize<'de> for #ident {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
-                Ok(match s {
-                    std::borrow::Cow::Borrowed(b) => Self::from(b),
-                    std::borrow::Cow::Owned(o) => Self::from(o),
-                })
+                crate::open::decode_str(deserializer)
             }
         }
         impl crate::Unknowns for #ident {
@@ -513,7 +509,7 @@ fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruc
         }
         let keeps_tag = !v.strip;
         member_arms.push(quote!(#(#tags)|* => Some((#i, #keeps_tag)),));
-        decode_arms.push(quote!(#i => <#vt as ::serde::Deserialize>::deserialize(de).map(Self::#vn),));
+        decode_arms.push(quote!(#i => crate::object::resume::<#vt, A>(prefix, map).map(Self::#vn),));
         froms.push(quote! {
             impl From<#vt> for #ident {
                 fn from(v: #vt) -> Self { Self::#vn(v) }
@@ -587,10 +583,10 @@ fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruc
                     _ => None,
                 }
             }
-            fn decode<'de, D: serde::Deserializer<'de>>(index: usize, de: D) -> Result<Self, D::Error> {
+            fn decode<'de, A: serde::de::MapAccess<'de>>(index: usize, prefix: &mut crate::union::Prefix<'de>, map: A) -> Result<Self, A::Error> {
                 match index {
                     #(#decode_arms)*
-                    _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
+                    _ => Err(<A::Error as serde::de::Error>::custom("no such member")),
                 }
             }
             fn unknown(object: ::serde_json::Map<String, ::serde_json::Value>) -> Self {

@@ -152,7 +152,13 @@ pub(crate) fn nested_at(key: &str, path: &serde_path_to_error::Path, error: &ser
             message.truncate(cut);
         }
     }
-    let (inner, text) = split_nested(&render(path), message);
+    nested_message(key, &render(path), message)
+}
+
+/// Builds the message of an error raised at `inner` (a path, `.` for the value itself) inside
+/// the buffered value of the field `key`; see [`nested_at`].
+pub(crate) fn nested_message(key: &str, inner: &str, message: String) -> String {
+    let (inner, text) = split_nested(inner, message);
     format!("{NESTED}{}{NESTED}{text}", join(&key_segment(key), &inner))
 }
 

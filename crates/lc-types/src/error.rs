@@ -324,11 +324,7 @@ impl Serialize for ErrorType {
 
 impl<'de> Deserialize<'de> for ErrorType {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Ok(match s {
-            std::borrow::Cow::Borrowed(b) => ErrorType::from(b),
-            std::borrow::Cow::Owned(o) => ErrorType::from(o),
-        })
+        crate::open::decode_str(deserializer)
     }
 }
 

@@ -62,21 +62,68 @@ impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         let mut slots = T::slots();
         let mut extra = Map::new();
-        while let Some(key) = map.next_key_seed(FieldSeed::<T>(PhantomData))? {
-            match key {
-                Ok(i) => {
-                    if !T::read(&mut slots, i, &mut map)? {
-                        return Err(de::Error::duplicate_field(T::FIELDS[i]));
-                    }
-                }
-                Err(key) => {
-                    let value: Value = map.next_value()?;
-                    extra.insert(key, value);
-                }
-            }
-        }
+        read_fields::<T, A>(&mut slots, &mut extra, &mut map, None)?;
         T::finish(slots, extra).map_err(de::Error::missing_field)
     }
+}
+
+/// Decodes the generated struct `T` as a member of a union whose tag has just been read: the
+/// fields that came before the tag first (`prefix`), then the rest of `map`, in the loop every
+/// struct uses. A second tag field is refused (it would otherwise land in `extra` and be
+/// written twice).
+#[doc(hidden)]
+pub fn resume<'de, T: Object, A: MapAccess<'de>>(prefix: &mut crate::union::Prefix<'de>, mut map: A) -> Result<T, A::Error> {
+    let mut slots = T::slots();
+    let mut extra = Map::new();
+    let tag_field = prefix.tag_field();
+    while let Some((key, value)) = prefix.take() {
+        match T::index(&key) {
+            Some(i) => {
+                let mut one = crate::union::OneValue {
+                    key: &key,
+                    value: Some(value),
+                    error: PhantomData,
+                };
+                if !T::read(&mut slots, i, &mut one)? {
+                    return Err(de::Error::duplicate_field(T::FIELDS[i]));
+                }
+            }
+            None => {
+                let value = value.into_value()?;
+                extra.insert(key.into_owned(), value);
+            }
+        }
+    }
+    read_fields::<T, A>(&mut slots, &mut extra, &mut map, Some(tag_field))?;
+    T::finish(slots, extra).map_err(de::Error::missing_field)
+}
+
+/// Reads the rest of `map` into `slots` (known fields) and `extra` (unknown ones); refuses a
+/// field twice, and the union's `tag_field` (when `T` is read as a union member) once more.
+#[inline]
+fn read_fields<'de, T: Object, A: MapAccess<'de>>(
+    slots: &mut T::Slots,
+    extra: &mut Map<String, Value>,
+    map: &mut A,
+    tag_field: Option<&'static str>,
+) -> Result<(), A::Error> {
+    while let Some(key) = map.next_key_seed(FieldSeed::<T>(PhantomData))? {
+        match key {
+            Ok(i) => {
+                if !T::read(slots, i, map)? {
+                    return Err(de::Error::duplicate_field(T::FIELDS[i]));
+                }
+            }
+            Err(key) => {
+                if let Some(tag) = tag_field.filter(|tag| *tag == key) {
+                    return Err(de::Error::duplicate_field(tag));
+                }
+                let value: Value = map.next_value()?;
+                extra.insert(key, value);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A key of `T`: the index of a known field (matched where the key lies in the input, without

@@ -31,6 +31,29 @@ impl fmt::Debug for PrivOwnedStr {
     }
 }
 
+/// Decodes an open string enum from a JSON string, without copying a known value's text (a
+/// derived or `String`-based impl allocates for every value).
+pub(crate) fn decode_str<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+where
+    T: for<'a> From<&'a str> + From<String>,
+    D: serde::Deserializer<'de>,
+{
+    struct StrVisitor<T>(std::marker::PhantomData<T>);
+    impl<T: for<'a> From<&'a str> + From<String>> serde::de::Visitor<'_> for StrVisitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+            Ok(T::from(v))
+        }
+        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<T, E> {
+            Ok(T::from(v))
+        }
+    }
+    deserializer.deserialize_str(StrVisitor(std::marker::PhantomData))
+}
+
 /// A union member whose tag this version of the schema does not know (say an event `type` added
 /// by a newer API version), kept as the raw JSON object, tag included, and re-encoded unchanged.
 ///

@@ -1,17 +1,18 @@
 //! Decoding of the generated unions (`Event`, `User`, ...), streamed: the tag is read, then the
 //! member is decoded once, straight from the input.
 //!
-//! The fields before the tag (LiveChat often writes `id` and `created_at` first) are kept as
-//! small JSON values; the tag's value picks the member; the member's struct then reads those
-//! fields and the rest of the object, which streams from the same deserializer. An unknown tag
-//! keeps the whole object as raw JSON; a known tag with a malformed body is an error whose path
-//! points into the body.
+//! The fields before the tag (LiveChat often writes `id` and `created_at` first) are kept aside
+//! (a plain string as the text where it lies, anything else as raw JSON); the tag's value picks
+//! the member; the member's struct takes those fields into its slots and then reads the rest of
+//! the object from the same deserializer, in the same loop as any struct
+//! ([`crate::object::resume`]). An unknown tag keeps the whole object as raw JSON; a known tag
+//! with a malformed body is an error whose path points into the body.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::value::{BorrowedStrDeserializer, MapAccessDeserializer, StrDeserializer, StringDeserializer};
+use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -24,8 +25,9 @@ pub trait Members: Sized {
     /// The member of a tag value, and whether that member's struct keeps the tag as a field
     /// (members with several tag values do); `None` for a value this version does not know.
     fn member(tag: &str) -> Option<(usize, bool)>;
-    /// Decodes member `index` (as given by [`Members::member`]) from `de`.
-    fn decode<'de, D: Deserializer<'de>>(index: usize, de: D) -> Result<Self, D::Error>;
+    /// Decodes member `index` (as given by [`Members::member`]): the fields read before the tag,
+    /// then the rest of `map` (see [`crate::object::resume`]).
+    fn decode<'de, A: MapAccess<'de>>(index: usize, prefix: &mut Prefix<'de>, map: A) -> Result<Self, A::Error>;
     /// A member this version does not know, with its whole object.
     fn unknown(object: Map<String, Value>) -> Self;
 }
@@ -48,50 +50,45 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<U, A::Error> {
         // The fields before the tag (LiveChat often writes `id` first; a serializer of sorted
         // maps writes `type` nearly last) are kept, to be given to the member after the tag
-        // picked it; the rest streams. Decoding from text borrows them as raw JSON (checked, not
-        // parsed); otherwise they are kept as values.
+        // picked it; the rest streams. Decoding from text borrows them (a plain string as its
+        // text, anything else as raw JSON, checked, not parsed); otherwise they are kept as
+        // values.
         let raw = crate::decode::pass() != crate::decode::Pass::Values;
-        let mut before = Vec::new();
+        let mut prefix = Prefix::new(U::TAG);
         while let Some(key) = map.next_key_seed(KeySeed)? {
+            let value = match raw {
+                true => Buffered::of_raw(map.next_value::<&'de RawValue>()?),
+                false => Buffered::Value(map.next_value::<Value>()?),
+            };
             if key != U::TAG {
-                let value = match raw {
-                    true => Buffered::Raw(map.next_value::<&'de RawValue>()?),
-                    false => Buffered::Value(map.next_value::<Value>()?),
-                };
-                before.push((key, value));
+                prefix.push(key, value);
                 continue;
             }
-            // From text, a plain string tag is looked at where it lies, not copied.
-            let (plain, tag) = match raw {
-                true => {
-                    let text = map.next_value::<&'de RawValue>()?.get();
-                    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-                        Some(plain) if !plain.contains('\\') => (Some(plain), None),
-                        _ => (None, Some(serde_json::from_str::<Value>(text).map_err(de::Error::custom)?)),
-                    }
-                }
-                false => (None, Some(map.next_value::<Value>()?)),
+            let name = match &value {
+                Buffered::Str(s) => Some(&**s),
+                Buffered::Value(v) => v.as_str(),
+                // A tag that is a string with escapes, or no string at all.
+                Buffered::Raw(_) => None,
             };
-            let name = plain.or_else(|| tag.as_ref().and_then(Value::as_str));
+            let tag = match (name, &value) {
+                (None, Buffered::Raw(raw)) => Some(serde_json::from_str::<Value>(raw.get()).map_err(de::Error::custom)?),
+                _ => None,
+            };
+            let name = name.or_else(|| tag.as_ref().and_then(Value::as_str));
             if let Some((index, keeps_tag)) = name.and_then(U::member) {
-                let tag = match keeps_tag {
-                    true => name.map(str::to_owned),
-                    false => None,
-                };
-                let rest = Rest {
-                    map,
-                    tag_field: U::TAG,
-                    tag,
-                    before: before.into_iter(),
-                    pending: Pending::None,
-                };
-                return U::decode(index, MapAccessDeserializer::new(rest));
+                if keeps_tag {
+                    prefix.tag = Some(match value {
+                        Buffered::Str(s) => s,
+                        _ => Cow::Owned(name.unwrap_or_default().to_owned()),
+                    });
+                }
+                return U::decode(index, &mut prefix, map);
             }
             // A tag this version does not know: keep the whole object.
-            let mut object = values(before)?;
-            let tag = match (plain, tag) {
-                (Some(plain), _) => Value::String(plain.to_owned()),
-                (None, tag) => tag.unwrap_or_default(),
+            let mut object = prefix.into_values()?;
+            let tag = match tag {
+                Some(tag) => tag,
+                None => value.into_value()?,
             };
             object.insert(U::TAG.to_owned(), tag);
             while let Some((key, value)) = map.next_entry::<String, Value>()? {
@@ -105,29 +102,127 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
             return Ok(U::unknown(object));
         }
         // No tag at all.
-        Ok(U::unknown(values(before)?))
+        Ok(U::unknown(prefix.into_values()?))
     }
 }
 
-/// A field read before the union's tag.
-enum Buffered<'de> {
-    /// Its raw JSON, borrowed from the input.
+/// The fields of a union's object read before its tag, for the member the tag picks: its tag
+/// again when the member keeps it as a field, then the fields in the order they came.
+#[doc(hidden)]
+pub struct Prefix<'de> {
+    tag_field: &'static str,
+    /// The tag value, for members that keep it.
+    tag: Option<Cow<'de, str>>,
+    /// The first few fields, without an allocation (LiveChat writes two or three before `type`).
+    first: [Option<Field<'de>>; FIRST],
+    /// The fields after the first few.
+    more: std::collections::VecDeque<Field<'de>>,
+    /// How many of `first` were taken.
+    taken: usize,
+}
+
+/// A field read before the tag: its key and value.
+type Field<'de> = (Cow<'de, str>, Buffered<'de>);
+
+/// How many fields before the tag [`Prefix`] keeps without an allocation.
+const FIRST: usize = 4;
+
+impl<'de> Prefix<'de> {
+    fn new(tag_field: &'static str) -> Self {
+        Prefix {
+            tag_field,
+            tag: None,
+            first: [None, None, None, None],
+            more: std::collections::VecDeque::new(),
+            taken: 0,
+        }
+    }
+
+    fn push(&mut self, key: Cow<'de, str>, value: Buffered<'de>) {
+        match self.first.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some((key, value)),
+            None => self.more.push_back((key, value)),
+        }
+    }
+
+    /// The union's tag field, which the member must not see a second time.
+    pub(crate) fn tag_field(&self) -> &'static str {
+        self.tag_field
+    }
+
+    /// The next field in the order the member reads them: the tag first when it keeps it.
+    pub(crate) fn take(&mut self) -> Option<Field<'de>> {
+        if let Some(tag) = self.tag.take() {
+            return Some((Cow::Borrowed(self.tag_field), Buffered::Str(tag)));
+        }
+        if self.taken < FIRST {
+            self.taken += 1;
+            // `first` fills in order: an empty slot means no more fields.
+            return self.first[self.taken - 1].take();
+        }
+        self.more.pop_front()
+    }
+
+    /// The fields as a JSON object (for an unknown member).
+    fn into_values<E: de::Error>(mut self) -> Result<Map<String, Value>, E> {
+        let mut object = Map::new();
+        while let Some((key, value)) = self.take() {
+            object.insert(key.into_owned(), value.into_value()?);
+        }
+        Ok(object)
+    }
+}
+
+/// A field read before a union's tag.
+#[doc(hidden)]
+pub enum Buffered<'de> {
+    /// A string without escapes: its text (or, for the tag, the tag's text).
+    Str(Cow<'de, str>),
+    /// Any other value: its raw JSON, borrowed from the input.
     Raw(&'de RawValue),
+    /// A value, when the input was not text.
     Value(Value),
 }
 
-/// The buffered fields as a JSON object.
-fn values<E: de::Error>(fields: Vec<(Cow<'_, str>, Buffered<'_>)>) -> Result<Map<String, Value>, E> {
-    fields
-        .into_iter()
-        .map(|(key, value)| {
-            let value = match value {
-                Buffered::Raw(raw) => serde_json::from_str(raw.get()).map_err(E::custom)?,
-                Buffered::Value(value) => value,
-            };
-            Ok((key.into_owned(), value))
-        })
-        .collect()
+impl<'de> Buffered<'de> {
+    fn of_raw(raw: &'de RawValue) -> Self {
+        match raw.get().strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+            Some(plain) if !plain.contains('\\') => Buffered::Str(Cow::Borrowed(plain)),
+            _ => Buffered::Raw(raw),
+        }
+    }
+
+    /// The value as JSON, for a struct's or an unknown member's unknown fields.
+    pub(crate) fn into_value<E: de::Error>(self) -> Result<Value, E> {
+        match self {
+            Buffered::Str(s) => Ok(Value::String(s.into_owned())),
+            Buffered::Raw(raw) => serde_json::from_str(raw.get()).map_err(E::custom),
+            Buffered::Value(value) => Ok(value),
+        }
+    }
+}
+
+/// One buffered value, read as a map's next value by a generated struct's `read`: how a field
+/// that came before the tag reaches the member's slot.
+pub(crate) struct OneValue<'a, 'de, E> {
+    pub(crate) key: &'a str,
+    pub(crate) value: Option<Buffered<'de>>,
+    pub(crate) error: PhantomData<E>,
+}
+
+impl<'de, E: de::Error> MapAccess<'de> for OneValue<'_, 'de, E> {
+    type Error = E;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, _seed: K) -> Result<Option<K::Value>, E> {
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, E> {
+        match self.value.take() {
+            Some(value) => replay(self.key, value, seed),
+            None => Err(de::Error::custom("value already read")),
+        }
+    }
 }
 
 /// Decodes a buffered `value` with `seed` (a field that came before the union's tag), keeping
@@ -136,7 +231,9 @@ fn values<E: de::Error>(fields: Vec<(Cow<'_, str>, Buffered<'_>)>) -> Result<Map
 /// Raw JSON is decoded by the same kind of deserializer as the whole input (text), so that the
 /// generated types are compiled for one deserializer (and one path-tracking one) only.
 fn replay<'de, V: DeserializeSeed<'de>, E: de::Error>(key: &str, value: Buffered<'de>, seed: V) -> Result<V::Value, E> {
+    let at = |message: String| E::custom(crate::decode::nested_message(key, ".", message));
     match value {
+        Buffered::Str(s) => seed.deserialize(PlainStr(s)).map_err(|e: serde_json::Error| at(e.to_string())),
         Buffered::Raw(raw) => {
             let mut de = serde_json::Deserializer::from_str(raw.get());
             if crate::decode::pass() == crate::decode::Pass::TrackingPaths {
@@ -148,6 +245,46 @@ fn replay<'de, V: DeserializeSeed<'de>, E: de::Error>(key: &str, value: Buffered
             }
         }
         Buffered::Value(value) => seed.deserialize(value).map_err(E::custom),
+    }
+}
+
+/// A JSON string without escapes, as a deserializer: what `serde_json` would give for it (a
+/// borrowed `str`, `Some` of it for an `Option`), without starting a parser for a few bytes.
+struct PlainStr<'de>(Cow<'de, str>);
+
+impl<'de> Deserializer<'de> for PlainStr<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Cow::Borrowed(s) => visitor.visit_borrowed_str(s),
+            Cow::Owned(s) => visitor.visit_string(s),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Cow::Borrowed(s) => BorrowedStrDeserializer::new(s).deserialize_enum(name, variants, visitor),
+            Cow::Owned(s) => StringDeserializer::new(s).deserialize_enum(name, variants, visitor),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
     }
 }
 
@@ -182,63 +319,6 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 }
 
-/// The rest of a union's object after its tag, as the member's struct reads it: the tag again
-/// when the member keeps it, then the fields that came before the tag, then the remaining
-/// input. A second tag field is refused (it would otherwise land in the member's unknown fields
-/// and be written twice).
-struct Rest<'de, A> {
-    map: A,
-    tag_field: &'static str,
-    /// The tag value to give back first, for members that keep it.
-    tag: Option<String>,
-    /// The fields read before the tag.
-    before: std::vec::IntoIter<(Cow<'de, str>, Buffered<'de>)>,
-    /// The value of the key given last, when it does not come from `map`.
-    pending: Pending<'de>,
-}
-
-enum Pending<'de> {
-    None,
-    Tag(String),
-    Before(Cow<'de, str>, Buffered<'de>),
-}
-
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for Rest<'de, A> {
-    type Error = A::Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        if let Some(tag) = self.tag.take() {
-            self.pending = Pending::Tag(tag);
-            return seed.deserialize(BorrowedStrDeserializer::new(self.tag_field)).map(Some);
-        }
-        if let Some((key, value)) = self.before.next() {
-            let key_seen = match &key {
-                Cow::Borrowed(k) => seed.deserialize(BorrowedStrDeserializer::<A::Error>::new(k)).map(Some),
-                Cow::Owned(k) => seed.deserialize(StrDeserializer::<A::Error>::new(k)).map(Some),
-            };
-            self.pending = Pending::Before(key, value);
-            return key_seen;
-        }
-        match self.map.next_key_seed(KeySeed)? {
-            None => Ok(None),
-            Some(key) if key == self.tag_field => Err(de::Error::duplicate_field(self.tag_field)),
-            Some(Cow::Borrowed(key)) => seed.deserialize(BorrowedStrDeserializer::new(key)).map(Some),
-            Some(Cow::Owned(key)) => seed.deserialize(StringDeserializer::new(key)).map(Some),
-        }
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
-        match std::mem::replace(&mut self.pending, Pending::None) {
-            Pending::Tag(tag) => seed.deserialize(StringDeserializer::new(tag)),
-            Pending::Before(key, value) => replay(&key, value, seed),
-            Pending::None => self.map.next_value_seed(seed),
-        }
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        self.map.size_hint()
-    }
-}
 #[cfg(all(test, feature = "v3_6"))]
 mod tests {
     use serde_json::{json, Value};
@@ -323,6 +403,48 @@ mod tests {
         let err = crate::from_str::<crate::v3_6::IncomingEventPush>(text).unwrap_err();
         assert_eq!(err.path(), "event.properties.bad", "{err}");
         assert!(err.message().contains("invalid type: sequence"), "{err}");
+    }
+
+    /// Fields before the tag come as plain strings (read where they lie), strings with escapes,
+    /// other values, more than the few kept without an allocation, and unknown ones: each
+    /// reaches the member as if it came after the tag.
+    #[test]
+    fn every_kind_of_field_before_the_tag_reaches_the_member() {
+        let text = r#"{"id":"Q\u005f1","custom_id":"c","mood":"new","deleted":true,"author_id":"a",
+            "recipients":"all","properties":{"ns":{"k":1}},"created_at":"2026-03-02T10:15:31.123456Z",
+            "type":"message","text":"Hi"}"#;
+        let e: Event = crate::from_str(text).unwrap();
+        let Event::Message(m) = &e else { panic!("{e:?}") };
+        assert_eq!(m.id.as_deref(), Some("Q_1"));
+        assert_eq!(
+            (m.custom_id.as_deref(), m.author_id.as_deref(), m.deleted),
+            (Some("c"), Some("a"), Some(true))
+        );
+        assert_eq!(m.created_at.as_str(), "2026-03-02T10:15:31.123456Z");
+        assert_eq!(m.extra["mood"], "new");
+        assert_eq!(serde_json::to_value(&e).unwrap(), serde_json::from_str::<Value>(text).unwrap());
+        // A plain string before the tag that is not what the field takes: the error names it.
+        let text = r#"{"chat_id":"C","event":{"id":"Q_1","created_at":"yesterday","type":"message","text":"Hi"}}"#;
+        let err = crate::from_str::<crate::v3_6::IncomingEventPush>(text).unwrap_err();
+        assert_eq!(err.path(), "event.created_at", "{err}");
+        let text = r#"{"chat_id":"C","event":{"deleted":"no","type":"message","text":"Hi"}}"#;
+        let err = crate::from_str::<crate::v3_6::IncomingEventPush>(text).unwrap_err();
+        assert_eq!(err.path(), "event.deleted", "{err}");
+        assert_eq!(err.message(), r#"invalid type: string "no", expected a boolean"#);
+        // The same field twice, once before the tag and once after.
+        let text = r#"{"id":"Q_1","type":"message","text":"Hi","id":"Q_2"}"#;
+        let err = crate::from_str::<Event>(text).unwrap_err();
+        assert!(err.message().contains("duplicate field `id`"), "{err}");
+    }
+
+    #[test]
+    fn a_tag_with_escapes_is_read_as_its_value() {
+        let text = r#"{"id":"f1","label":"Name","answer":"Ada","type":"n\u0061me"}"#;
+        let f: FilledFormField = crate::from_str(text).unwrap();
+        assert_eq!(f.tag(), Some("name"));
+        assert_eq!(serde_json::to_value(&f).unwrap()["type"], "name");
+        let e: Event = crate::from_str(r#"{"type":"m\u0065ssage","text":"Hi","created_at":"2026-03-02T10:15:31Z"}"#).unwrap();
+        assert!(matches!(e, Event::Message(_)), "{e:?}");
     }
 
     #[test]

@@ -234,13 +234,7 @@ impl<'de> Deserialize<'de> for ButtonTarget {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for ButtonTarget {
@@ -366,13 +360,7 @@ impl<'de> Deserialize<'de> for ButtonType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for ButtonType {
@@ -543,13 +531,7 @@ impl<'de> Deserialize<'de> for ChatTransferredReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for ChatTransferredReason {
@@ -966,13 +948,7 @@ impl<'de> Deserialize<'de> for ChoiceFilledFormFieldType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for ChoiceFilledFormFieldType {
@@ -1906,13 +1882,7 @@ impl<'de> Deserialize<'de> for DisconnectReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for DisconnectReason {
@@ -2691,26 +2661,29 @@ impl crate::union::Members for FilledFormField {
             _ => None,
         }
     }
-    fn decode<'de, D: serde::Deserializer<'de>>(
+    fn decode<'de, A: serde::de::MapAccess<'de>>(
         index: usize,
-        de: D,
-    ) -> Result<Self, D::Error> {
+        prefix: &mut crate::union::Prefix<'de>,
+        map: A,
+    ) -> Result<Self, A::Error> {
         match index {
             0usize => {
-                <TextFilledFormField as Deserialize>::deserialize(de).map(Self::Text)
+                crate::object::resume::<TextFilledFormField, A>(prefix, map)
+                    .map(Self::Text)
             }
             1usize => {
-                <ChoiceFilledFormField as Deserialize>::deserialize(de).map(Self::Choice)
+                crate::object::resume::<ChoiceFilledFormField, A>(prefix, map)
+                    .map(Self::Choice)
             }
             2usize => {
-                <GroupChooserFilledFormField as Deserialize>::deserialize(de)
+                crate::object::resume::<GroupChooserFilledFormField, A>(prefix, map)
                     .map(Self::GroupChooser)
             }
             3usize => {
-                <CheckboxFilledFormField as Deserialize>::deserialize(de)
+                crate::object::resume::<CheckboxFilledFormField, A>(prefix, map)
                     .map(Self::Checkbox)
             }
-            _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
+            _ => Err(<A::Error as serde::de::Error>::custom("no such member")),
         }
     }
     fn unknown(object: Map<String, Value>) -> Self {
@@ -3518,13 +3491,7 @@ impl<'de> Deserialize<'de> for FormFieldType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for FormFieldType {
@@ -3636,13 +3603,7 @@ impl<'de> Deserialize<'de> for FormType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for FormType {
@@ -4218,13 +4179,7 @@ impl<'de> Deserialize<'de> for GroupStatus {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for GroupStatus {
@@ -4765,13 +4720,7 @@ impl<'de> Deserialize<'de> for Recipients {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for Recipients {
@@ -5358,13 +5307,7 @@ impl<'de> Deserialize<'de> for SortOrder {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for SortOrder {
@@ -5945,13 +5888,7 @@ impl<'de> Deserialize<'de> for TextFilledFormFieldType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for TextFilledFormFieldType {
@@ -6474,13 +6411,7 @@ impl<'de> Deserialize<'de> for UserAddedToChatReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for UserAddedToChatReason {
@@ -6584,13 +6515,7 @@ impl<'de> Deserialize<'de> for UserRemovedFromChatReason {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for UserRemovedFromChatReason {
@@ -6707,13 +6632,7 @@ impl<'de> Deserialize<'de> for WebviewHeight {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for WebviewHeight {
@@ -6925,13 +6844,7 @@ impl<'de> Deserialize<'de> for WidgetButtonType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for WidgetButtonType {

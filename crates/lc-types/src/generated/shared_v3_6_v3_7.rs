@@ -891,13 +891,7 @@ impl<'de> Deserialize<'de> for DefaultWidget {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for DefaultWidget {
@@ -1420,13 +1414,7 @@ impl<'de> Deserialize<'de> for EcommerceViewType {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for EcommerceViewType {
@@ -1593,32 +1581,39 @@ impl crate::union::Members for EventInput {
             _ => None,
         }
     }
-    fn decode<'de, D: serde::Deserializer<'de>>(
+    fn decode<'de, A: serde::de::MapAccess<'de>>(
         index: usize,
-        de: D,
-    ) -> Result<Self, D::Error> {
+        prefix: &mut crate::union::Prefix<'de>,
+        map: A,
+    ) -> Result<Self, A::Error> {
         match index {
             0usize => {
-                <MessageEventInput as Deserialize>::deserialize(de).map(Self::Message)
+                crate::object::resume::<MessageEventInput, A>(prefix, map)
+                    .map(Self::Message)
             }
             1usize => {
-                <SystemMessageEventInput as Deserialize>::deserialize(de)
+                crate::object::resume::<SystemMessageEventInput, A>(prefix, map)
                     .map(Self::SystemMessage)
             }
-            2usize => <FileEventInput as Deserialize>::deserialize(de).map(Self::File),
+            2usize => {
+                crate::object::resume::<FileEventInput, A>(prefix, map).map(Self::File)
+            }
             3usize => {
-                <RichMessageEventInput as Deserialize>::deserialize(de)
+                crate::object::resume::<RichMessageEventInput, A>(prefix, map)
                     .map(Self::RichMessage)
             }
             4usize => {
-                <FilledFormEventInput as Deserialize>::deserialize(de)
+                crate::object::resume::<FilledFormEventInput, A>(prefix, map)
                     .map(Self::FilledForm)
             }
-            5usize => <FormEventInput as Deserialize>::deserialize(de).map(Self::Form),
-            6usize => {
-                <CustomEventInput as Deserialize>::deserialize(de).map(Self::Custom)
+            5usize => {
+                crate::object::resume::<FormEventInput, A>(prefix, map).map(Self::Form)
             }
-            _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
+            6usize => {
+                crate::object::resume::<CustomEventInput, A>(prefix, map)
+                    .map(Self::Custom)
+            }
+            _ => Err(<A::Error as serde::de::Error>::custom("no such member")),
         }
     }
     fn unknown(object: Map<String, Value>) -> Self {
@@ -3543,13 +3538,7 @@ impl<'de> Deserialize<'de> for RichMessageTemplate {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for RichMessageTemplate {
@@ -3865,13 +3854,7 @@ impl<'de> Deserialize<'de> for SystemEventSource {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for SystemEventSource {
@@ -4105,14 +4088,17 @@ impl crate::union::Members for User {
             _ => None,
         }
     }
-    fn decode<'de, D: serde::Deserializer<'de>>(
+    fn decode<'de, A: serde::de::MapAccess<'de>>(
         index: usize,
-        de: D,
-    ) -> Result<Self, D::Error> {
+        prefix: &mut crate::union::Prefix<'de>,
+        map: A,
+    ) -> Result<Self, A::Error> {
         match index {
-            0usize => <Customer as Deserialize>::deserialize(de).map(Self::Customer),
-            1usize => <Agent as Deserialize>::deserialize(de).map(Self::Agent),
-            _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
+            0usize => {
+                crate::object::resume::<Customer, A>(prefix, map).map(Self::Customer)
+            }
+            1usize => crate::object::resume::<Agent, A>(prefix, map).map(Self::Agent),
+            _ => Err(<A::Error as serde::de::Error>::custom("no such member")),
         }
     }
     fn unknown(object: Map<String, Value>) -> Self {

@@ -4399,26 +4399,33 @@ impl crate::union::Members for Event {
             _ => None,
         }
     }
-    fn decode<'de, D: serde::Deserializer<'de>>(
+    fn decode<'de, A: serde::de::MapAccess<'de>>(
         index: usize,
-        de: D,
-    ) -> Result<Self, D::Error> {
+        prefix: &mut crate::union::Prefix<'de>,
+        map: A,
+    ) -> Result<Self, A::Error> {
         match index {
-            0usize => <MessageEvent as Deserialize>::deserialize(de).map(Self::Message),
+            0usize => {
+                crate::object::resume::<MessageEvent, A>(prefix, map).map(Self::Message)
+            }
             1usize => {
-                <SystemMessageEvent as Deserialize>::deserialize(de)
+                crate::object::resume::<SystemMessageEvent, A>(prefix, map)
                     .map(Self::SystemMessage)
             }
-            2usize => <FileEvent as Deserialize>::deserialize(de).map(Self::File),
+            2usize => crate::object::resume::<FileEvent, A>(prefix, map).map(Self::File),
             3usize => {
-                <RichMessageEvent as Deserialize>::deserialize(de).map(Self::RichMessage)
+                crate::object::resume::<RichMessageEvent, A>(prefix, map)
+                    .map(Self::RichMessage)
             }
             4usize => {
-                <FilledFormEvent as Deserialize>::deserialize(de).map(Self::FilledForm)
+                crate::object::resume::<FilledFormEvent, A>(prefix, map)
+                    .map(Self::FilledForm)
             }
-            5usize => <FormEvent as Deserialize>::deserialize(de).map(Self::Form),
-            6usize => <CustomEvent as Deserialize>::deserialize(de).map(Self::Custom),
-            _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
+            5usize => crate::object::resume::<FormEvent, A>(prefix, map).map(Self::Form),
+            6usize => {
+                crate::object::resume::<CustomEvent, A>(prefix, map).map(Self::Custom)
+            }
+            _ => Err(<A::Error as serde::de::Error>::custom("no such member")),
         }
     }
     fn unknown(object: Map<String, Value>) -> Self {
@@ -4608,32 +4615,39 @@ impl crate::union::Members for EventInput {
             _ => None,
         }
     }
-    fn decode<'de, D: serde::Deserializer<'de>>(
+    fn decode<'de, A: serde::de::MapAccess<'de>>(
         index: usize,
-        de: D,
-    ) -> Result<Self, D::Error> {
+        prefix: &mut crate::union::Prefix<'de>,
+        map: A,
+    ) -> Result<Self, A::Error> {
         match index {
             0usize => {
-                <MessageEventInput as Deserialize>::deserialize(de).map(Self::Message)
+                crate::object::resume::<MessageEventInput, A>(prefix, map)
+                    .map(Self::Message)
             }
             1usize => {
-                <SystemMessageEventInput as Deserialize>::deserialize(de)
+                crate::object::resume::<SystemMessageEventInput, A>(prefix, map)
                     .map(Self::SystemMessage)
             }
-            2usize => <FileEventInput as Deserialize>::deserialize(de).map(Self::File),
+            2usize => {
+                crate::object::resume::<FileEventInput, A>(prefix, map).map(Self::File)
+            }
             3usize => {
-                <RichMessageEventInput as Deserialize>::deserialize(de)
+                crate::object::resume::<RichMessageEventInput, A>(prefix, map)
                     .map(Self::RichMessage)
             }
             4usize => {
-                <FilledFormEventInput as Deserialize>::deserialize(de)
+                crate::object::resume::<FilledFormEventInput, A>(prefix, map)
                     .map(Self::FilledForm)
             }
-            5usize => <FormEventInput as Deserialize>::deserialize(de).map(Self::Form),
-            6usize => {
-                <CustomEventInput as Deserialize>::deserialize(de).map(Self::Custom)
+            5usize => {
+                crate::object::resume::<FormEventInput, A>(prefix, map).map(Self::Form)
             }
-            _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
+            6usize => {
+                crate::object::resume::<CustomEventInput, A>(prefix, map)
+                    .map(Self::Custom)
+            }
+            _ => Err(<A::Error as serde::de::Error>::custom("no such member")),
         }
     }
     fn unknown(object: Map<String, Value>) -> Self {
@@ -9904,13 +9918,7 @@ impl<'de> Deserialize<'de> for RichMessageTemplate {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-        Ok(
-            match s {
-                std::borrow::Cow::Borrowed(b) => Self::from(b),
-                std::borrow::Cow::Owned(o) => Self::from(o),
-            },
-        )
+        crate::open::decode_str(deserializer)
     }
 }
 impl crate::Unknowns for RichMessageTemplate {
@@ -11562,14 +11570,17 @@ impl crate::union::Members for User {
             _ => None,
         }
     }
-    fn decode<'de, D: serde::Deserializer<'de>>(
+    fn decode<'de, A: serde::de::MapAccess<'de>>(
         index: usize,
-        de: D,
-    ) -> Result<Self, D::Error> {
+        prefix: &mut crate::union::Prefix<'de>,
+        map: A,
+    ) -> Result<Self, A::Error> {
         match index {
-            0usize => <Customer as Deserialize>::deserialize(de).map(Self::Customer),
-            1usize => <Agent as Deserialize>::deserialize(de).map(Self::Agent),
-            _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
+            0usize => {
+                crate::object::resume::<Customer, A>(prefix, map).map(Self::Customer)
+            }
+            1usize => crate::object::resume::<Agent, A>(prefix, map).map(Self::Agent),
+            _ => Err(<A::Error as serde::de::Error>::custom("no such member")),
         }
     }
     fn unknown(object: Map<String, Value>) -> Self {

@@ -4074,27 +4074,36 @@ impl crate::union::Members for Event {
             _ => None,
         }
     }
-    fn decode<'de, D: serde::Deserializer<'de>>(
+    fn decode<'de, A: serde::de::MapAccess<'de>>(
         index: usize,
-        de: D,
-    ) -> Result<Self, D::Error> {
+        prefix: &mut crate::union::Prefix<'de>,
+        map: A,
+    ) -> Result<Self, A::Error> {
         match index {
-            0usize => <MessageEvent as Deserialize>::deserialize(de).map(Self::Message),
+            0usize => {
+                crate::object::resume::<MessageEvent, A>(prefix, map).map(Self::Message)
+            }
             1usize => {
-                <SystemMessageEvent as Deserialize>::deserialize(de)
+                crate::object::resume::<SystemMessageEvent, A>(prefix, map)
                     .map(Self::SystemMessage)
             }
-            2usize => <FileEvent as Deserialize>::deserialize(de).map(Self::File),
+            2usize => crate::object::resume::<FileEvent, A>(prefix, map).map(Self::File),
             3usize => {
-                <RichMessageEvent as Deserialize>::deserialize(de).map(Self::RichMessage)
+                crate::object::resume::<RichMessageEvent, A>(prefix, map)
+                    .map(Self::RichMessage)
             }
             4usize => {
-                <FilledFormEvent as Deserialize>::deserialize(de).map(Self::FilledForm)
+                crate::object::resume::<FilledFormEvent, A>(prefix, map)
+                    .map(Self::FilledForm)
             }
-            5usize => <FormEvent as Deserialize>::deserialize(de).map(Self::Form),
-            6usize => <CustomEvent as Deserialize>::deserialize(de).map(Self::Custom),
-            7usize => <SystemEvent as Deserialize>::deserialize(de).map(Self::System),
-            _ => Err(<D::Error as serde::de::Error>::custom("no such member")),
+            5usize => crate::object::resume::<FormEvent, A>(prefix, map).map(Self::Form),
+            6usize => {
+                crate::object::resume::<CustomEvent, A>(prefix, map).map(Self::Custom)
+            }
+            7usize => {
+                crate::object::resume::<SystemEvent, A>(prefix, map).map(Self::System)
+            }
+            _ => Err(<A::Error as serde::de::Error>::custom("no such member")),
         }
     }
     fn unknown(object: Map<String, Value>) -> Self {
