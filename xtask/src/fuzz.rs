@@ -1,5 +1,6 @@
-//! `cargo xtask fuzz [--seconds N] [--target NAME]`: seeds the corpora from the test fixtures,
-//! writes the dictionary of the API's names, runs each cargo-fuzz target for N seconds and
+//! `cargo xtask fuzz [--seconds N] [--runs N] [--target NAME]`: seeds the corpora from the test
+//! fixtures, writes the dictionary of the API's names, runs each cargo-fuzz target for N seconds
+//! (or until it made `--runs` executions, whichever comes first) and
 //! prints, per target, the executions, the coverage and whether it crashed.
 //!
 //! The targets build with the stable toolchain (`RUSTC_BOOTSTRAP=1`, no sanitizer), as on CI.
@@ -33,8 +34,8 @@ pub struct Outcome {
     pub artifact: Option<String>,
 }
 
-/// Seeds, dictionary, then each target for `seconds`.
-pub fn run(root: &Path, seconds: u64, only: Option<&str>, dev: bool) -> Result<Vec<Outcome>, String> {
+/// Seeds, dictionary, then each target for `seconds` (and at most `runs` executions).
+pub fn run(root: &Path, seconds: u64, runs: Option<u64>, only: Option<&str>, dev: bool) -> Result<Vec<Outcome>, String> {
     let fuzz = root.join("fuzz");
     write_dict(root, &fuzz.join("dict/api.dict"))?;
     let seeded = seed(root, &fuzz.join("corpus"))?;
@@ -57,6 +58,7 @@ pub fn run(root: &Path, seconds: u64, only: Option<&str>, dev: bool) -> Result<V
                 "--",
                 &format!("-max_total_time={seconds}"),
                 "-dict=dict/api.dict",
+                &format!("-runs={}", runs.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX))),
                 "-print_final_stats=1",
                 "-timeout=20",
                 "-rss_limit_mb=4096",

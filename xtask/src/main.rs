@@ -3,7 +3,7 @@
 //! - `cargo xtask codegen`: regenerate `lc-types` from `schema/`.
 //! - `cargo xtask codegen --check`: fail if the committed generated code is stale or orphaned.
 //! - `cargo xtask diff <old> <new>`: the changelog between two schema sets (e.g. `3.6 3.7`).
-//! - `cargo xtask fuzz [--seconds N] [--target NAME]`: run the cargo-fuzz targets in `fuzz/` (see
+//! - `cargo xtask fuzz [--seconds N] [--runs N] [--target NAME]`: run the cargo-fuzz targets in `fuzz/` (see
 //!   `fuzz.rs`).
 //! - `cargo xtask soak [--seconds N] [--customers N] [--debug]`: the fault-injection soak
 //!   (`tests/src/bin/soak.rs`), release build unless `--debug`.
@@ -23,7 +23,8 @@ use std::time::Instant;
 
 const USAGE: &str = "usage: cargo xtask codegen [--check]
        cargo xtask diff <old version> <new version>   (e.g. `cargo xtask diff 3.6 3.7`)
-       cargo xtask fuzz [--seconds N] [--target NAME] [--dev]   (N seconds per target, 10 by default)
+       cargo xtask fuzz [--seconds N] [--runs N] [--target NAME] [--dev]   (N seconds per target, 10 by default;
+                                  --runs stops a target after N executions)
        cargo xtask soak [--seconds N] [--customers N] [--debug]";
 
 pub fn workspace_root() -> PathBuf {
@@ -88,9 +89,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// `cargo xtask fuzz [--seconds N] [--target NAME]`: fails when a target crashed.
+/// `cargo xtask fuzz [--seconds N] [--runs N] [--target NAME]`: fails when a target crashed.
 fn fuzz_command(root: &Path, args: &[&str]) -> ExitCode {
-    let (mut seconds, mut target) = (10u64, None);
+    let (mut seconds, mut target, mut runs) = (10u64, None, None);
     // `--dev`: an unoptimized build (minutes instead of tens of minutes: what CI uses).
     let dev = args.contains(&"--dev");
     let args: Vec<&str> = args.iter().copied().filter(|a| *a != "--dev").collect();
@@ -98,6 +99,7 @@ fn fuzz_command(root: &Path, args: &[&str]) -> ExitCode {
     while let Some(arg) = it.next() {
         match (*arg, it.next()) {
             ("--seconds", Some(n)) if n.parse::<u64>().is_ok() => seconds = n.parse().expect("checked"),
+            ("--runs", Some(n)) if n.parse::<u64>().is_ok() => runs = n.parse().ok(),
             ("--target", Some(t)) => target = Some(*t),
             _ => {
                 eprintln!("{USAGE}");
@@ -105,7 +107,7 @@ fn fuzz_command(root: &Path, args: &[&str]) -> ExitCode {
             }
         }
     }
-    match fuzz::run(root, seconds, target, dev) {
+    match fuzz::run(root, seconds, runs, target, dev) {
         Ok(outcomes) if outcomes.iter().all(|o| !o.crashed) => ExitCode::SUCCESS,
         Ok(outcomes) => {
             let crashed: Vec<&str> = outcomes.iter().filter(|o| o.crashed).map(|o| o.target.as_str()).collect();
