@@ -55,7 +55,7 @@
 //!
 //! | Bound | Value | Over it |
 //! |---|---|---|
-//! | [`MAX_BODY_BYTES`]: a Web request body (JSON actions) | 1 MiB | `entity_too_large` (413), at once when `Content-Length` announces more |
+//! | [`MAX_BODY_BYTES`]: a Web request body (JSON actions; also the accounts service's `/v2/customer/token`) | 1 MiB | `entity_too_large` (413), at once when `Content-Length` announces more (the accounts service: 413 `invalid_request`) |
 //! | [`MAX_UPLOAD_BODY_BYTES`]: an `upload_file` body | 10 MiB + 64 KiB | `entity_too_large` (413), as is a file over 10 MiB |
 //! | [`MAX_FRAME_BYTES`]: an RTM frame | 1 MiB | the connection is closed with code 1009 |
 //! | [`MAX_QUEUED_FRAMES`]: frames waiting to be written to one RTM connection | 10,000 | the connection is cut off and closed |
