@@ -24,7 +24,12 @@ fn cookie_secret(shared: &Shared, customer_id: &str) -> String {
     format!("cst-{}-{}", shared.organization_id.len(), customer_id.len() * 7919 % 1000)
 }
 
-pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Body) -> Response {
+    // Bounded like the API's own requests, refused before reading when announced larger.
+    let Ok(body) = crate::web::read_body(&headers, body, crate::MAX_BODY_BYTES).await else {
+        let why = format!("The body is larger than {} bytes", crate::MAX_BODY_BYTES);
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", &why);
+    };
     let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&body) else {
         return refuse(StatusCode::BAD_REQUEST, "invalid_request", "The body must be a JSON object");
     };

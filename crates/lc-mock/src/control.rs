@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
@@ -17,6 +17,12 @@ use crate::{AgentControl, FaultControl, GreetingStatus, Shared, Target, Transfer
 
 /// The path prefix of the control API.
 pub(crate) const PREFIX: &str = "/_lc";
+
+/// The largest body of a control API request the mock reads: 16 MiB (a 10 MB file as
+/// `content_base64` for `agent/send_file` fits). A larger one is refused with
+/// `entity_too_large` (HTTP 413) in the API's error envelope, at once when its
+/// `Content-Length` announces more.
+pub const MAX_CONTROL_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// One control endpoint: its method, path and what it does.
 struct Endpoint {
@@ -78,6 +84,7 @@ endpoints! {
     POST "/_lc/faults/fail_next" => "{type, count?: 1}",
     POST "/_lc/faults/delay_responses" => "{delay_ms} (0: none)",
     POST "/_lc/faults/drop_responses" => "{count}",
+    POST "/_lc/faults/pad_next_response" => "{len, chunked?: false}",
     POST "/_lc/faults/refuse_connections" => "{duration_ms}",
     POST "/_lc/faults/stall_connections" => "{duration_ms}",
     GET "/_lc/faults/max_in_flight" => "-> {max_in_flight}",
@@ -97,7 +104,8 @@ pub(crate) async fn handle(
     method: Method,
     uri: Uri,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> Response {
     let path = uri.path().trim_end_matches('/');
     let path = if path.is_empty() { PREFIX } else { path };
@@ -110,7 +118,13 @@ pub(crate) async fn handle(
         let message = format!("`{path}` is called with {}", allowed.join(" or "));
         Err(Refusal::transport(405, message))
     } else {
-        args(&method, query.as_deref(), &body).and_then(|a| answer(&shared, &method, path, &a))
+        match crate::web::read_body(&headers, body, MAX_CONTROL_BODY_BYTES).await {
+            Ok(body) => args(&method, query.as_deref(), &body).and_then(|a| answer(&shared, &method, path, &a)),
+            Err(()) => Err(Refusal::new(
+                "entity_too_large",
+                format!("Request too large (more than {MAX_CONTROL_BODY_BYTES} bytes)."),
+            )),
+        }
     };
     match result {
         Ok(value) => (StatusCode::OK, axum::Json(value)).into_response(),
@@ -192,6 +206,14 @@ impl Args {
         match self.0.get(key) {
             Some(Value::Bool(b)) => Ok(*b),
             _ => Err(Refusal::validation(format!("`{key}` (true or false) is required"))),
+        }
+    }
+
+    fn opt_bool(&self, key: &str) -> Result<Option<bool>, Refusal> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(Refusal::validation(format!("`{key}` must be true or false"))),
         }
     }
 
@@ -424,6 +446,11 @@ fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Valu
         }
         ("POST", "faults/drop_responses") => {
             faults.drop_responses(a.u64("count")?);
+            Ok(shared.faults.snapshot())
+        }
+        ("POST", "faults/pad_next_response") => {
+            let len = usize::try_from(a.u64("len")?).map_err(|_| Refusal::validation("`len` is too large"))?;
+            faults.pad_next_response(len, a.opt_bool("chunked")?.unwrap_or(false));
             Ok(shared.faults.snapshot())
         }
         ("POST", "faults/refuse_connections") => {

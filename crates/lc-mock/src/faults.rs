@@ -35,6 +35,8 @@ struct Inner {
     refuse_until: Option<Instant>,
     /// Open RTM connections neither read nor write until then.
     stall_until: Option<Instant>,
+    /// The next Web answer is padded to this many bytes (and sent chunked when `true`).
+    pad: Option<(usize, bool)>,
 }
 
 impl Faults {
@@ -73,6 +75,15 @@ impl Faults {
         } else {
             false
         }
+    }
+
+    pub fn pad_next(&self, len: usize, chunked: bool) {
+        self.inner().pad = Some((len, chunked));
+    }
+
+    /// The padding the current Web answer must get, if any (used up).
+    pub fn take_pad(&self) -> Option<(usize, bool)> {
+        self.inner().pad.take()
     }
 
     pub fn refuse_for(&self, d: Duration) {
@@ -120,6 +131,7 @@ impl Faults {
             "drop_responses": inner.drop_responses,
             "refuse_connections_ms": left(inner.refuse_until),
             "stall_connections_ms": left(inner.stall_until),
+            "pad_next_response": inner.pad.map(|(len, chunked)| json!({"len": len, "chunked": chunked})),
             "max_in_flight": self.max_in_flight.load(std::sync::atomic::Ordering::SeqCst),
         })
     }
@@ -167,6 +179,16 @@ impl<'a> FaultControl<'a> {
         self.shared.faults.drop_responses(n);
     }
 
+    /// The next Web answer (whatever it is: a response or an error) gets its JSON body padded
+    /// with trailing spaces to `len` bytes (it stays the same JSON; a body already longer is
+    /// left as it is), sent in 64 KiB pieces, as a chunked body without `Content-Length` when
+    /// `chunked`, else with a `Content-Length` announcing `len`. The padding is never held in
+    /// memory whole: this tests what a client does with an answer larger than it accepts (such
+    /// as `lc-web`'s `MAX_RESPONSE_BYTES`).
+    pub fn pad_next_response(&self, len: usize, chunked: bool) {
+        self.shared.faults.pad_next(len, chunked);
+    }
+
     /// New RTM connections are refused (HTTP 503) for `duration`.
     pub fn refuse_connections(&self, duration: Duration) {
         self.shared.faults.refuse_for(duration);
@@ -200,8 +222,8 @@ impl<'a> FaultControl<'a> {
         conns.iter().filter(|conn| conn.tx.send(Out::Text(text.to_owned())).is_ok()).count()
     }
 
-    /// Clears the queued errors, the delay, the dropped responses, the refusal, the stall and
-    /// the in-flight maximum.
+    /// Clears the queued errors, the delay, the dropped responses, the padding, the refusal,
+    /// the stall and the in-flight maximum.
     pub fn clear(&self) {
         self.shared.faults.clear();
     }

@@ -48,6 +48,19 @@
 //! types, 413 `entity_too_large`, 429 `too_many_requests`, 500 `internal`, 503
 //! `service_unavailable`, 400 the rest.
 //!
+//! # Limits
+//!
+//! What a peer sends never makes the mock hold more than these bounds; each excess is refused
+//! in the API's terms and leaves other connections alone:
+//!
+//! | Bound | Value | Over it |
+//! |---|---|---|
+//! | [`MAX_BODY_BYTES`]: a Web request body (JSON actions; also the accounts service's `/v2/customer/token`) | 1 MiB | `entity_too_large` (413), at once when `Content-Length` announces more (the accounts service: 413 `invalid_request`) |
+//! | [`MAX_UPLOAD_BODY_BYTES`]: an `upload_file` body | 10 MiB + 64 KiB | `entity_too_large` (413), as is a file over 10 MiB |
+//! | [`MAX_FRAME_BYTES`]: an RTM frame | 1 MiB | the connection is closed with code 1009 |
+//! | [`MAX_QUEUED_FRAMES`]: frames waiting to be written to one RTM connection | 10,000 | the connection is cut off and closed |
+//! | [`MAX_CONTROL_BODY_BYTES`]: a control API body | 16 MiB | `entity_too_large` (413) |
+//!
 //! # The HTTP control API
 //!
 //! Everything [`MockServer`], [`AgentControl`] and [`FaultControl`] do is also served over
@@ -107,6 +120,7 @@
 //! | `POST` | `/_lc/faults/fail_next` | {type, count?: 1} |
 //! | `POST` | `/_lc/faults/delay_responses` | {delay_ms} (0: none) |
 //! | `POST` | `/_lc/faults/drop_responses` | {count} |
+//! | `POST` | `/_lc/faults/pad_next_response` | {len, chunked?: false} |
 //! | `POST` | `/_lc/faults/refuse_connections` | {duration_ms} |
 //! | `POST` | `/_lc/faults/stall_connections` | {duration_ms} |
 //! | `GET` | `/_lc/faults/max_in_flight` | -> {max_in_flight} |
@@ -190,10 +204,13 @@ use lc_types::ApiVersion;
 
 pub use actions::Target;
 pub use agent::{AgentControl, TransferTo};
+pub use control::MAX_CONTROL_BODY_BYTES;
 pub use error::Refusal;
 pub use faults::FaultControl;
 pub use hub::MAX_QUEUED_FRAMES;
+pub use rtm::MAX_FRAME_BYTES;
 pub use state::GreetingStatus;
+pub use web::{MAX_BODY_BYTES, MAX_UPLOAD_BODY_BYTES};
 
 /// The README's examples, compiled as doc tests.
 #[cfg(doctest)]

@@ -24,6 +24,13 @@ use crate::Shared;
 
 use lc_types::limits::MAX_PENDING_REQUESTS as PENDING_LIMIT;
 
+/// The largest RTM frame (WebSocket message) the mock reads: 1 MiB, far above any customer
+/// request (a 16 KB message, 100 session fields). A frame whose header announces more is
+/// refused before its payload is read: the mock closes that connection with close code 1009
+/// (message too big) and goes on serving the others. The same size as the largest Web body
+/// the mock reads for a JSON action ([`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES)).
+pub const MAX_FRAME_BYTES: usize = 1024 * 1024;
+
 pub(crate) async fn upgrade(
     State(shared): State<Arc<Shared>>,
     Path(version): Path<String>,
@@ -39,7 +46,13 @@ pub(crate) async fn upgrade(
         .into_iter()
         .find_map(|(k, v)| (k == lc_types::web::ORGANIZATION_ID).then_some(v));
     // Small buffers: a mock may hold ten thousand idle connections.
-    let ws = ws.read_buffer_size(8 * 1024).write_buffer_size(0).max_message_size(1024 * 1024);
+    // The frame limit too: a frame header announcing more than the message limit would
+    // otherwise make tungstenite reserve (and read) that much before checking the message.
+    let ws = ws
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES);
     let lifecycle = crate::web::version_of(&version).ok();
     // The region: `X-Region` on the upgrade (reference §5.2: backends pass the region header),
     // `dal` when absent; another region than the mock's is told where to go once connected.
@@ -264,7 +277,20 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
                         break;
                     }
                 }
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Err(e)) => {
+                    // A frame over the limit: say why (RFC 6455's 1009), then drop the socket
+                    // (the rest of that frame is never read).
+                    if too_big(e) {
+                        let reason = format!("frame larger than {MAX_FRAME_BYTES} bytes");
+                        let close = axum::extract::ws::CloseFrame {
+                            code: axum::extract::ws::close_code::SIZE,
+                            reason: reason.into(),
+                        };
+                        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), sink.send(Message::Close(Some(close)))).await;
+                    }
+                    break;
+                }
+                Some(Ok(Message::Close(_))) | None => break,
             },
             _ = tokio::time::sleep_until(deadline) => {
                 let frame = disconnected_frame(&shared, version, "connection_timeout", None);
@@ -278,6 +304,12 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
     if let Some(customer) = &session.customer {
         shared.hub.unregister(customer, session.id);
     }
+}
+
+/// Whether a read error is a frame over [`MAX_FRAME_BYTES`].
+fn too_big(e: axum::Error) -> bool {
+    use tokio_tungstenite::tungstenite::Error;
+    matches!(e.into_inner().downcast_ref::<Error>(), Some(Error::Capacity(_)))
 }
 
 impl Session {

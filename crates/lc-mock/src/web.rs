@@ -15,6 +15,42 @@ use crate::Shared;
 
 use lc_types::limits::MAX_UPLOAD_BYTES as UPLOAD_LIMIT;
 
+/// The largest body of a Web request the mock reads, for every action but `upload_file`:
+/// 1 MiB, as much as an RTM frame ([`MAX_FRAME_BYTES`](crate::MAX_FRAME_BYTES)). A customer's
+/// largest requests (a 16 KB message, 100 session fields) stay far below it. A larger body is
+/// refused with `entity_too_large` (HTTP 413) and the API's error envelope: at once, without
+/// reading it, when its `Content-Length` announces more; after reading this much otherwise.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The largest body of an `upload_file` request the mock reads: the 10 MB file limit
+/// ([`lc_types::limits::MAX_UPLOAD_BYTES`]) plus 64 KiB for the multipart framing. A larger
+/// body is refused like one over [`MAX_BODY_BYTES`], with the API's upload message; a file
+/// over 10 MB in a body that fits is refused the same way.
+pub const MAX_UPLOAD_BODY_BYTES: usize = UPLOAD_LIMIT + 64 * 1024;
+
+/// The refusal of a body over the limit of `action`.
+fn too_large(action: &str, limit: usize) -> Refusal {
+    if action == "upload_file" {
+        Refusal::new("entity_too_large", "Upload limit exceeded (10MB).")
+    } else {
+        Refusal::new("entity_too_large", format!("Request too large (more than {limit} bytes)."))
+    }
+}
+
+/// The body, read up to `limit` bytes: refused at once when its `Content-Length` announces
+/// more, so the mock never waits for (or holds) more than `limit` bytes of it.
+pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<axum::body::Bytes, ()> {
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let hinted = axum::body::HttpBody::size_hint(&body).lower();
+    if announced.is_some_and(|n| n > limit as u64) || hinted > limit as u64 {
+        return Err(());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|_| ())
+}
+
 pub(crate) async fn action(
     State(shared): State<Arc<Shared>>,
     Path((version, action)): Path<(String, String)>,
@@ -24,11 +60,13 @@ pub(crate) async fn action(
     body: Body,
 ) -> Response {
     *shared.web_requests.lock().expect("not poisoned").entry(action.clone()).or_default() += 1;
-    // Read up to a little more than the upload limit, so a larger upload is refused with
-    // LiveChat's envelope rather than a bare transport error.
-    let body = match axum::body::to_bytes(body, UPLOAD_LIMIT + 64 * 1024).await {
-        Ok(b) => b,
-        Err(_) => return error(&Refusal::new("entity_too_large", "Upload limit exceeded (10MB).")),
+    let limit = if action == "upload_file" {
+        MAX_UPLOAD_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
+    let Ok(body) = read_body(&headers, body, limit).await else {
+        return error(&too_large(&action, limit));
     };
     let delay = shared.faults.delay();
     if !delay.is_zero() {
@@ -51,7 +89,34 @@ pub(crate) async fn action(
     if let Ok(version) = version_of(&version) {
         lifecycle_headers(&shared, version, response.headers_mut());
     }
-    response
+    match shared.faults.take_pad() {
+        Some((len, chunked)) => padded(response, len, chunked).await,
+        None => response,
+    }
+}
+
+/// `response` with its body padded with spaces to `len` bytes (see
+/// [`FaultControl::pad_next_response`](crate::FaultControl::pad_next_response)), streamed in
+/// pieces of a static buffer.
+async fn padded(response: Response, len: usize, chunked: bool) -> Response {
+    const PIECE: usize = 64 * 1024;
+    static SPACES: [u8; PIECE] = [b' '; PIECE];
+    let (mut parts, body) = response.into_parts();
+    // The mock's own JSON answer: small.
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let total = len.max(body.len());
+    let mut left = total - body.len();
+    let pieces = std::iter::once(body).chain(std::iter::from_fn(move || {
+        let n = left.min(PIECE);
+        left -= n;
+        (n > 0).then(|| axum::body::Bytes::from_static(&SPACES[..n]))
+    }));
+    let stream = futures_util::stream::iter(pieces.map(Ok::<_, std::convert::Infallible>));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    if !chunked {
+        parts.headers.insert(header::CONTENT_LENGTH, total.into());
+    }
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 /// Adds the lifecycle headers of `version` (`Legacy`, `Deprecation`).

@@ -403,10 +403,13 @@ async fn every_other_agent_and_fault_endpoint() {
     assert!(faults["refuse_connections_ms"].as_u64().unwrap() > 50_000, "{faults}");
     let faults = ok(&server, "/_lc/faults/stall_connections", json!({"duration_ms": 1})).await;
     assert!(faults["stall_connections_ms"].as_u64().unwrap() <= 1, "{faults}");
+    let faults = ok(&server, "/_lc/faults/pad_next_response", json!({"len": 4096, "chunked": true})).await;
+    assert_eq!(faults["pad_next_response"], json!({"len": 4096, "chunked": true}));
     let (status, max) = get(&server, "/_lc/faults/max_in_flight").await;
     assert_eq!(status, 200);
     assert!(max["max_in_flight"].as_u64().unwrap() >= 1, "{max}");
-    ok(&server, "/_lc/faults/clear", json!({})).await;
+    let cleared = ok(&server, "/_lc/faults/clear", json!({})).await;
+    assert_eq!(cleared["pad_next_response"], Value::Null);
     ok(&server, "/_lc/faults/drop_connections", json!({})).await;
     let mut left = Vec::new();
     while let Some(frame) = rtm.next().await {

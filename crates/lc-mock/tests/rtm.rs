@@ -507,3 +507,65 @@ async fn a_client_that_does_not_read_is_cut_off_at_the_queue_limit() {
     assert!(accepted >= lc_mock::MAX_QUEUED_FRAMES, "{accepted}");
     assert!(accepted < 200_000, "the queue is bounded: {accepted} frames taken");
 }
+
+/// How a connection ended: the close frame's code, if one came before the socket did.
+async fn close_code(rtm: &mut Rtm) -> Option<u16> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let message = tokio::time::timeout(common::WAIT, rtm.socket.next())
+            .await
+            .expect("the connection ends in time");
+        match message {
+            Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return None,
+        }
+    }
+}
+
+/// A frame over [`lc_mock::MAX_FRAME_BYTES`] ends its own connection (close code 1009,
+/// message too big) and no other; a frame of exactly the limit is answered. A frame whose
+/// header announces one byte more is refused as soon as the header is read.
+#[tokio::test]
+async fn a_frame_over_the_limit_ends_its_connection_only() {
+    use lc_mock::MAX_FRAME_BYTES;
+    use tokio::io::AsyncWriteExt;
+    let server = server().await;
+    let customer = server.issue_customer();
+    let (mut other, _) = Rtm::login(&server, "3.6", &customer.token).await;
+
+    // Exactly the limit (a request padded with spaces): answered.
+    let (mut rtm, _) = Rtm::login(&server, "3.6", &customer.token).await;
+    let mut frame = json!({"action": "get_customer", "request_id": "exact", "payload": {}}).to_string();
+    frame.push_str(&" ".repeat(MAX_FRAME_BYTES - frame.len()));
+    rtm.send_text(&frame).await;
+    assert_eq!(rtm.response("exact").await["success"], true);
+
+    // One byte more: the connection ends (the mock closes with 1009; the close frame may be
+    // lost when the mock resets the socket while the client still writes the frame).
+    frame.push(' ');
+    use futures_util::SinkExt;
+    let _ = rtm.socket.send(tokio_tungstenite::tungstenite::Message::Text(frame.into())).await;
+    let code = close_code(&mut rtm).await;
+    assert!(matches!(code, Some(1009) | None), "{code:?}");
+
+    // A text frame header announcing one byte too many, masked as a client's must be, and no
+    // payload: the close frame comes at once, with nothing left unread to reset the socket.
+    let (mut rtm, _) = Rtm::login(&server, "3.6", &customer.token).await;
+    let mut header = vec![0x81, 0x80 | 127];
+    header.extend_from_slice(&(MAX_FRAME_BYTES as u64 + 1).to_be_bytes());
+    header.extend_from_slice(&[1, 2, 3, 4]);
+    match rtm.socket.get_mut() {
+        tokio_tungstenite::MaybeTlsStream::Plain(tcp) => tcp.write_all(&header).await.unwrap(),
+        _ => unreachable!("a plain connection"),
+    }
+    assert_eq!(close_code(&mut rtm).await, Some(1009));
+
+    // The other connection, and new ones, are served as before.
+    assert_eq!(other.ok("get_customer", json!({})).await["id"], customer.id);
+    let (mut again, _) = Rtm::login(&server, "3.6", &customer.token).await;
+    assert_eq!(again.ok("get_customer", json!({})).await["id"], customer.id);
+    assert!(server.problems().is_empty(), "{:?}", server.problems());
+    server.shutdown().await;
+}

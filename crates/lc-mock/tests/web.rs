@@ -400,3 +400,137 @@ async fn unknown_request_fields_never_reach_the_state() {
     c.ok("list_threads", json!({"chat_id": chat_id})).await;
     assert!(server.problems().is_empty(), "{:?}", server.problems());
 }
+
+/// Bodies over [`lc_mock::MAX_BODY_BYTES`] are refused with the API's envelope: one sent
+/// whole, a much larger one, and one only announced by its `Content-Length` (answered at once,
+/// though none of it was sent); a body of exactly the limit is fine, and nothing refused
+/// changes anything.
+#[tokio::test]
+async fn request_bodies_over_the_limit_are_refused_with_the_envelope() {
+    use common::{announce, http_raw};
+    use lc_mock::{MAX_BODY_BYTES, MAX_CONTROL_BODY_BYTES, MAX_UPLOAD_BODY_BYTES};
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let c = Web {
+        server: &server,
+        token: server.issue_token(),
+        version: "3.6",
+    };
+    let chat_id = c.ok("start_chat", json!({})).await["chat_id"].as_str().unwrap().to_owned();
+    let events = |chat: Value| chat["thread"]["events"].as_array().map_or(0, Vec::len);
+    let before = events(c.ok("get_chat", json!({ "chat_id": chat_id })).await);
+    let target = format!("/v3.6/customer/action/send_event?organization_id={}", server.organization_id());
+    let auth = format!("Bearer {}", c.token);
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+    let json = json!({"chat_id": chat_id, "event": {"type": "message", "text": "padded"}}).to_string();
+
+    // Exactly the limit (JSON padded with spaces): accepted.
+    let mut body = json.clone().into_bytes();
+    body.resize(MAX_BODY_BYTES, b' ');
+    let (status, answer) = http_raw(&server, "POST", &target, &headers, &body).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+
+    // One byte more, and 11 MB: entity_too_large, HTTP 413, in the envelope.
+    for len in [MAX_BODY_BYTES + 1, 11 * 1024 * 1024] {
+        body.resize(len, b' ');
+        let (status, answer) = http_raw(&server, "POST", &target, &headers, &body).await;
+        let answer: Value = serde_json::from_slice(&answer).unwrap();
+        assert_eq!(
+            (status, answer["error"]["type"].as_str()),
+            (413, Some("entity_too_large")),
+            "{answer}"
+        );
+        assert!(
+            answer["error"]["message"].as_str().unwrap().contains(&MAX_BODY_BYTES.to_string()),
+            "{answer}"
+        );
+    }
+
+    // Announced, never sent: answered at once (`announce` fails after 5 s without an answer).
+    let (status, answer) = announce(&server, "POST", &target, &headers, 100 * 1024 * 1024).await;
+    assert_eq!(
+        (status, answer["error"]["type"].as_str()),
+        (413, Some("entity_too_large")),
+        "{answer}"
+    );
+    let upload = format!("/v3.6/customer/action/upload_file?organization_id={}", server.organization_id());
+    let multipart = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "multipart/form-data; boundary=b"),
+    ];
+    let (status, answer) = announce(&server, "POST", &upload, &multipart, MAX_UPLOAD_BODY_BYTES as u64 + 1).await;
+    assert_eq!(
+        (status, &answer["error"]),
+        (
+            413,
+            &json!({"type": "entity_too_large", "message": "Upload limit exceeded (10MB)."})
+        )
+    );
+    let (status, answer) = announce(
+        &server,
+        "POST",
+        "/_lc/agent/send_message",
+        &JSON_ONLY,
+        MAX_CONTROL_BODY_BYTES as u64 + 1,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["type"].as_str()),
+        (413, Some("entity_too_large")),
+        "{answer}"
+    );
+
+    // Only the padded message went in; the mock serves on.
+    assert_eq!(events(c.ok("get_chat", json!({ "chat_id": chat_id })).await), before + 1);
+    assert!(server.problems().is_empty(), "{:?}", server.problems());
+    server.shutdown().await;
+}
+
+const JSON_ONLY: [(&str, &str); 1] = [("Content-Type", "application/json")];
+
+/// `pad_next_response` pads the next Web answer, whatever it is, to the length asked with
+/// spaces (the same JSON), chunked or with a `Content-Length`; the answer after it is plain.
+#[tokio::test]
+async fn a_padded_answer_is_the_same_json_at_the_length_asked() {
+    use common::http_exchange;
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let c = Web {
+        server: &server,
+        token: server.issue_token(),
+        version: "3.6",
+    };
+    let plain = c.ok("get_customer", json!({})).await;
+    let target = format!("/v3.6/customer/action/get_customer?organization_id={}", server.organization_id());
+    let auth = format!("Bearer {}", c.token);
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+    let len = 3 * 64 * 1024 + 17;
+    // Over the control API, chunked: no Content-Length.
+    let (status, _) = http(
+        &server,
+        "POST",
+        "/_lc/faults/pad_next_response",
+        &JSON_ONLY,
+        &json!({"len": len, "chunked": true}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, head, body) = http_exchange(&server, "POST", &target, &headers, b"{}").await;
+    assert_eq!((status, body.len()), (200, len));
+    let head = head.to_ascii_lowercase();
+    assert!(
+        head.contains("transfer-encoding: chunked") && !head.contains("content-length"),
+        "{head}"
+    );
+    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), plain);
+    // Through the Rust API, with a Content-Length; an error answer is padded too.
+    server.faults().pad_next_response(len, false);
+    let (status, head, body) = http_exchange(&server, "POST", &target, &[("Content-Type", "application/json")], b"{}").await;
+    assert_eq!((status, body.len()), (401, len));
+    assert!(head.to_ascii_lowercase().contains(&format!("content-length: {len}")), "{head}");
+    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["error"]["type"], "authentication");
+    // Used up.
+    let (_, _, body) = http_exchange(&server, "POST", &target, &headers, b"{}").await;
+    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), plain);
+    assert!(body.len() < 4096);
+    assert!(server.problems().is_empty(), "{:?}", server.problems());
+    server.shutdown().await;
+}

@@ -382,6 +382,23 @@ impl RtmClientBuilder {
         self
     }
 
+    /// How many calls may wait at most, for a request slot or for the connection (default
+    /// [`MAX_QUEUED_CALLS`](crate::MAX_QUEUED_CALLS), 10,000); the next one fails at once with
+    /// [`ErrorKind::QueueFull`] and is not sent. `0`: a call goes out at once or fails.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), lc_rtm::Error> {
+    /// let (client, events) = lc_rtm::RtmClient::builder("my-organization-id")
+    ///     .token("dal:customer-access-token")
+    ///     .max_queued_calls(100)
+    ///     .build()?;
+    /// # let _ = (client, events); Ok(()) }
+    /// ```
+    pub fn max_queued_calls(mut self, n: usize) -> Self {
+        self.config.settings.max_queued_calls = n;
+        self
+    }
+
     /// Seeds the backoff jitter (for reproducible tests).
     pub fn jitter_seed(mut self, seed: u64) -> Self {
         self.config.settings.seed = Some(seed);

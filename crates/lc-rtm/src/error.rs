@@ -49,6 +49,12 @@ pub enum ErrorKind {
     /// request was not sent.
     #[error("the connection is closed: {0}")]
     Closed(String),
+    /// [`RtmClientBuilder::max_queued_calls`](crate::RtmClientBuilder::max_queued_calls)
+    /// calls ([`MAX_QUEUED_CALLS`](crate::MAX_QUEUED_CALLS) by default) wait already for a
+    /// request slot or for the connection; this one was refused at once and not sent.
+    /// Retryable: the queue drains as responses come.
+    #[error("{0} calls wait already for a request slot or the connection; this one was not sent")]
+    QueueFull(usize),
     /// No response within the call timeout (the request was sent).
     #[error("no response within {0:?}")]
     Timeout(Duration),
@@ -92,12 +98,12 @@ impl Error {
 
     /// Whether the same call may succeed later: a retryable API error type
     /// ([`ErrorType::is_retryable`](lc_types::ErrorType::is_retryable)), a lost or missing connection,
-    /// a timeout. Whether it is safe to send again is the caller's decision: after
+    /// a timeout, a full queue of calls. Whether it is safe to send again is the caller's decision: after
     /// `ConnectionLost` or `Timeout` the server may have acted on the first one.
     pub fn is_retryable(&self) -> bool {
         match &*self.kind {
             ErrorKind::Api(e) => e.kind().is_retryable(),
-            ErrorKind::ConnectionLost | ErrorKind::NotConnected(_) | ErrorKind::Timeout(_) => true,
+            ErrorKind::ConnectionLost | ErrorKind::NotConnected(_) | ErrorKind::Timeout(_) | ErrorKind::QueueFull(_) => true,
             _ => false,
         }
     }

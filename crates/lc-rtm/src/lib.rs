@@ -31,7 +31,10 @@
 //!
 //! **Limits.** Frames up to [`MAX_FRAME_BYTES`] (16 MiB) are accepted; a larger one drops the
 //! connection (and the client reconnects). At most 10 requests are on the wire; calls beyond
-//! that wait in the client, in order.
+//! that, and calls made while reconnecting, wait in the client, in order, at most
+//! [`MAX_QUEUED_CALLS`] (10,000; [`RtmClientBuilder::max_queued_calls`]): the next one fails at
+//! once with [`ErrorKind::QueueFull`]. At most 10,000 events wait in the [`Events`] stream
+//! ([`RtmClientBuilder::event_buffer`]); while it is full the client stops reading the socket.
 //!
 //! ```no_run
 //! use lc_rtm::{Event, RtmClient};
@@ -70,6 +73,12 @@ pub mod session;
 /// that closes the connection (the client then reconnects); the server's largest answers
 /// (`list_threads` of 100 threads) stay well below it.
 pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most calls that wait by default, for one of the 10 request slots or for the connection
+/// while it is (re)connecting: 10,000. The next call fails at once with
+/// [`ErrorKind::QueueFull`] and is not sent; change it with
+/// [`RtmClientBuilder::max_queued_calls`]. Waiting calls still end at their timeout.
+pub const MAX_QUEUED_CALLS: usize = 10_000;
 
 pub use client::{Events, RtmClient};
 pub use config::{Customer, CustomerProvider, RtmClientBuilder};

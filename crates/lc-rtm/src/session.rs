@@ -28,6 +28,7 @@ pub struct Settings {
     pub backoff: Backoff,
     pub blocked_wait: Duration,
     pub max_in_flight: usize,
+    pub max_queued_calls: usize,
     pub seed: Option<u64>,
 }
 
@@ -43,6 +44,7 @@ impl Settings {
             backoff: Backoff::default(),
             blocked_wait: Duration::from_secs(5 * 60),
             max_in_flight: limits::MAX_PENDING_REQUESTS,
+            max_queued_calls: crate::MAX_QUEUED_CALLS,
             seed: None,
         }
     }
@@ -304,7 +306,8 @@ impl Session {
         self.fail_waiting(|| ErrorKind::Closed("the client was destroyed".into()));
     }
 
-    /// A call: sent when a slot is free on an active connection, queued otherwise.
+    /// A call: sent when a slot is free on an active connection, queued otherwise; refused at
+    /// once when `max_queued_calls` calls wait already.
     pub fn call(&mut self, now: Instant, call: CallId, frame: RequestFrame, timeout: Option<Duration>) {
         let timeout = timeout.unwrap_or(self.s.call_timeout);
         let refuse = match &self.state {
@@ -332,6 +335,16 @@ impl Session {
             timeout,
         });
         self.pump(now);
+        if self.waiting.len() > self.s.max_queued_calls {
+            let refused = self.waiting.pop_back().expect("over the limit");
+            let kind = ErrorKind::QueueFull(self.s.max_queued_calls);
+            self.out.push_back(Output::Resolve(refused.call, Err(Error::new(kind))));
+        }
+    }
+
+    /// Calls waiting for a slot or for the connection (not on the wire).
+    pub fn queued(&self) -> usize {
+        self.waiting.len()
     }
 
     /// The caller gave up on a call (its future was dropped).
@@ -852,6 +865,49 @@ mod tests {
         assert!(matches!(&out[0], Output::Resolve(4, Ok(_))), "{out:?}");
         assert!(matches!(&out[1], Output::Send(_)), "the 11th goes out: {out:?}");
         assert_eq!(t.s.in_flight(), 10);
+    }
+
+    #[test]
+    fn calls_beyond_the_queue_bound_are_refused_at_once() {
+        let mut s = settings();
+        s.max_queued_calls = 3;
+        let mut t = T::with(s);
+        t.active();
+        // 10 on the wire, 3 waiting, the 14th refused at once, unsent.
+        for id in 1..=14 {
+            t.call(id);
+        }
+        let out = t.outputs();
+        let sent = out.iter().filter(|o| matches!(o, Output::Send(_))).count();
+        let refused: Vec<CallId> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Resolve(id, Err(e)) if matches!(e.kind(), ErrorKind::QueueFull(3)) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!((sent, refused, t.s.queued()), (10, vec![14], 3), "{out:?}");
+        // While reconnecting every call waits, up to the bound.
+        t.s.closed(t.now, "x".into());
+        t.outputs();
+        t.call(15);
+        let out = t.outputs();
+        assert!(
+            matches!(&out[..], [Output::Resolve(15, Err(e))] if matches!(e.kind(), ErrorKind::QueueFull(3))),
+            "{out:?}"
+        );
+        // None: a call goes out on a free slot, or fails.
+        let mut s = settings();
+        s.max_queued_calls = 0;
+        let mut t = T::with(s);
+        t.active();
+        for id in 1..=11 {
+            t.call(id);
+        }
+        let out = t.outputs();
+        assert_eq!(out.iter().filter(|o| matches!(o, Output::Send(_))).count(), 10);
+        assert!(matches!(out.last(), Some(Output::Resolve(11, Err(_)))), "{out:?}");
+        assert_eq!(Settings::new(V).max_queued_calls, crate::MAX_QUEUED_CALLS);
     }
 
     #[test]

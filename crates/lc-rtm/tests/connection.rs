@@ -1,5 +1,6 @@
 //! `lc-rtm` against `lc-mock` on loopback: login, typed calls and pushes, dropped connections,
-//! dead-connection detection, token refresh, region switch, the in-flight limit, timeouts.
+//! dead-connection detection, token refresh, region switch, the in-flight limit, the queue
+//! bound, timeouts.
 
 mod common;
 
@@ -213,6 +214,53 @@ async fn twenty_five_concurrent_calls_never_put_more_than_ten_on_the_wire() {
     }
     let max = server.faults().max_in_flight();
     assert!((2..=10).contains(&max), "the server saw {max} requests in flight at once");
+}
+
+/// Calls wait in the client at most `max_queued_calls` deep: with the mock answering slowly,
+/// 10 go on the wire, 5 wait, and the 16th fails at once with `QueueFull`, never sent; the
+/// others all get their answers. While reconnecting the same bound holds.
+#[tokio::test]
+async fn calls_beyond_the_queue_bound_fail_at_once_and_are_not_sent() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, mut events) = builder(&server).token(&customer.token).max_queued_calls(5).build().unwrap();
+    client.wait_connected(Duration::from_secs(5)).await.unwrap();
+    let request = v3_6::GetCustomerRequest::default();
+    let queue_full = |r: &Result<_, lc_rtm::Error>| matches!(r, Err(e) if matches!(e.kind(), ErrorKind::QueueFull(5)) && e.is_retryable());
+
+    // Active, answers delayed: 10 on the wire, 5 waiting, the 16th refused.
+    server.faults().delay_responses(Duration::from_millis(300));
+    let before = server.rtm_requests("get_customer");
+    let results = futures_util::future::join_all((0..16).map(|_| client.call(&request))).await;
+    assert!(results[..15].iter().all(Result::is_ok), "{results:?}");
+    assert!(queue_full(&results[15]), "{:?}", results[15]);
+    assert_eq!(server.rtm_requests("get_customer") - before, 15, "the refused call was not sent");
+    assert!(server.faults().max_in_flight() <= 10);
+    server.faults().clear();
+
+    // Reconnecting (new connections refused for a while): 5 wait for the connection, the 6th
+    // fails at once; the 5 go out once the client is back.
+    server.faults().refuse_connections(Duration::from_millis(600));
+    server.faults().drop_connections();
+    until(
+        &mut events,
+        |e| matches!(e, Event::Disconnected(d) if matches!(d.next, Next::Reconnect { .. })),
+    )
+    .await;
+    let started = Instant::now();
+    let timed = (0..6).map(|_| async {
+        let result = client.call(&request).await;
+        (result, started.elapsed())
+    });
+    let results = futures_util::future::join_all(timed).await;
+    let (refused, at) = &results[5];
+    assert!(queue_full(refused), "{refused:?}");
+    assert!(*at < Duration::from_millis(300), "refused at once, not after {at:?}");
+    for (result, at) in &results[..5] {
+        assert_eq!(result.as_ref().unwrap().customer_id(), customer.id);
+        assert!(*at >= Duration::from_millis(300), "answered after the reconnect: {at:?}");
+    }
+    assert!(server.problems().is_empty(), "{:?}", server.problems());
 }
 
 #[tokio::test]

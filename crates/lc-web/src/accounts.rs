@@ -233,10 +233,21 @@ impl AccountsTokenProvider {
                 state.cookies.push((name.to_owned(), value));
             }
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| TokenError::with_source("reading the accounts service's answer failed", e.without_url()))?;
+        let limit = crate::MAX_RESPONSE_BYTES;
+        let bytes = match crate::client::read_body(response, limit).await {
+            Ok(bytes) => bytes,
+            Err(crate::client::BodyError::TooLarge) => {
+                return Err(TokenError::new(format!(
+                    "the accounts service's answer (HTTP {status}) is larger than {limit} bytes"
+                )))
+            }
+            Err(crate::client::BodyError::Transport(e)) => {
+                return Err(TokenError::with_source(
+                    "reading the accounts service's answer failed",
+                    e.without_url(),
+                ))
+            }
+        };
         if !status.is_success() {
             // The body of a refusal names the error; it carries no token.
             let text = String::from_utf8_lossy(&bytes);

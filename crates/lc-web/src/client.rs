@@ -23,6 +23,15 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 /// The default time to establish a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The largest answer body the client reads by default: 16 MiB (the same bound as `lc-rtm`'s
+/// frames). The largest real answers, `list_threads` pages of 100 threads, stay far below it.
+/// A larger body (API answers, errors, and the accounts service's answers alike) fails the
+/// call with [`ErrorKind::ResponseTooLarge`], which is not retried: at once, without reading
+/// it, when its `Content-Length` announces more, and as soon as this much has arrived
+/// otherwise. The body is read piece by piece, so what a server sends never makes the client
+/// hold more than this. Change it with [`WebClientBuilder::max_response_bytes`].
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
 /// What came with an answer besides its body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -72,6 +81,7 @@ struct Inner {
     region: RwLock<Option<Region>>,
     retry: RetryPolicy,
     timeout: Duration,
+    max_response_bytes: usize,
     headers: HeaderMap,
     warned: Mutex<Vec<(ApiVersion, &'static str)>>,
     /// The `Authorization` value of the last token, reused while the token is the same.
@@ -117,6 +127,7 @@ pub struct WebClientBuilder {
     version: ApiVersion,
     timeout: Duration,
     connect_timeout: Duration,
+    max_response_bytes: usize,
     retry: RetryPolicy,
     user_agent: String,
     headers: Vec<(String, String)>,
@@ -207,6 +218,22 @@ impl WebClientBuilder {
         self
     }
 
+    /// The largest answer body to read ([`MAX_RESPONSE_BYTES`], 16 MiB, by default); a larger
+    /// one fails the call with [`ErrorKind::ResponseTooLarge`].
+    ///
+    /// ```
+    /// let client = lc_web::WebClient::builder("my-organization-id")
+    ///     .token("dal:customer-access-token")
+    ///     .max_response_bytes(4 * 1024 * 1024)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), lc_web::Error>(())
+    /// ```
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
     /// When and how to retry ([`RetryPolicy::default`]: 3 attempts within 30 s).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -293,6 +320,7 @@ impl WebClientBuilder {
                 region: RwLock::new(self.region),
                 retry: self.retry,
                 timeout: self.timeout,
+                max_response_bytes: self.max_response_bytes,
                 headers,
                 warned: Mutex::default(),
                 authorization: Mutex::default(),
@@ -357,6 +385,7 @@ impl WebClient {
             version: default_version(),
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_response_bytes: MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
             user_agent: concat!("lc-web/", env!("CARGO_PKG_VERSION")).to_owned(),
             headers: Vec::new(),
@@ -504,13 +533,18 @@ impl WebClient {
                     let mut meta = self.meta(&spec, status, response.headers(), attempts, region);
                     meta.http_version = response.version();
                     let retry_after = retry_after(response.headers());
-                    match response.bytes().await {
+                    let limit = self.inner.max_response_bytes;
+                    match read_body(response, limit).await {
                         Ok(body) if (200..300).contains(&status) => return Ok((status, body, meta)),
                         Ok(body) => {
                             let e = web::decode::<serde::de::IgnoredAny>(status, &body).expect_err("a status other than 2xx is an error");
                             (Error::from_response(e), retry_after)
                         }
-                        Err(e) => (Error::transport(e, timeout), None),
+                        Err(BodyError::TooLarge) => {
+                            let limit = limit as u64;
+                            (Error::new(ErrorKind::ResponseTooLarge { status, limit }), None)
+                        }
+                        Err(BodyError::Transport(e)) => (Error::transport(e, timeout), None),
                     }
                 }
                 Err(e) => (Error::transport(e, timeout), None),
@@ -699,6 +733,46 @@ impl WebClient {
             http_version: reqwest::Version::HTTP_11,
         }
     }
+}
+
+/// Why an answer's body was not read.
+pub(crate) enum BodyError {
+    /// It is (or announces to be) larger than the limit.
+    TooLarge,
+    /// Reading it failed.
+    Transport(reqwest::Error),
+}
+
+/// The body of `response`, read piece by piece, at most `limit` bytes: refused at once when
+/// its `Content-Length` announces more, and as soon as more has arrived otherwise. A body that
+/// arrives in one piece is not copied.
+pub(crate) async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Bytes, BodyError> {
+    let announced = response.content_length();
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut len = 0usize;
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<bytes::BytesMut> = None;
+    while let Some(piece) = response.chunk().await.map_err(BodyError::Transport)? {
+        len = len.saturating_add(piece.len());
+        if len > limit {
+            return Err(BodyError::TooLarge);
+        }
+        if let Some(buf) = &mut joined {
+            buf.extend_from_slice(&piece);
+        } else if let Some(head) = first.take() {
+            // Announced: at most the limit; else grown as pieces come.
+            let capacity = announced.map_or(len, |n| n as usize).max(len);
+            let mut buf = bytes::BytesMut::with_capacity(capacity);
+            buf.extend_from_slice(&head);
+            buf.extend_from_slice(&piece);
+            joined = Some(buf);
+        } else {
+            first = Some(piece);
+        }
+    }
+    Ok(joined.map(bytes::BytesMut::freeze).or(first).unwrap_or_default())
 }
 
 /// The `Retry-After` header in seconds, when present.

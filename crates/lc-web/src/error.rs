@@ -67,6 +67,17 @@ pub enum ErrorKind {
         /// The limit ([`lc_types::limits::MAX_UPLOAD_BYTES`]).
         limit: u64,
     },
+    /// The answer's body is larger than the client reads
+    /// ([`WebClientBuilder::max_response_bytes`](crate::WebClientBuilder::max_response_bytes),
+    /// [`MAX_RESPONSE_BYTES`](crate::MAX_RESPONSE_BYTES) by default): its `Content-Length`
+    /// announced more, or more arrived. Not retried, and not retryable: the same answer would
+    /// come again. The server may have acted on the request.
+    ResponseTooLarge {
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The call was cancelled with a [`CancelHandle`](crate::CancelHandle).
     Cancelled,
     /// The token provider failed; the source says why.
@@ -179,6 +190,9 @@ impl fmt::Display for Error {
             ErrorKind::Transport { connect: false } => f.write_str("the HTTP exchange with the API failed"),
             ErrorKind::Timeout(d) => write!(f, "timed out: no answer within {d:?}"),
             ErrorKind::TooLarge { len, limit } => write!(f, "the file has {len} bytes, more than the {limit} the API accepts"),
+            ErrorKind::ResponseTooLarge { status, limit } => {
+                write!(f, "the answer (HTTP {status}) is larger than the {limit} bytes the client reads")
+            }
             ErrorKind::Cancelled => f.write_str("the call was cancelled"),
             ErrorKind::Token => f.write_str("the token provider failed"),
             ErrorKind::Encode => f.write_str("the request does not encode"),

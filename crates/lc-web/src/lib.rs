@@ -21,6 +21,10 @@
 //!   non-idempotent action (`send_event`, `start_chat`, ...) the server may have received.
 //! - **Uploads**: [`WebClient::upload_file`] from bytes, a path or a stream, with progress and
 //!   cancellation, the 10 MB limit checked before sending; a streamed upload is never retried.
+//! - **Limits**: an answer's body is read piece by piece, at most [`MAX_RESPONSE_BYTES`]
+//!   (16 MiB; [`WebClientBuilder::max_response_bytes`]): a larger one, or one whose
+//!   `Content-Length` announces more, fails with [`ErrorKind::ResponseTooLarge`]; a file over
+//!   the API's 10 MB is refused before sending ([`ErrorKind::TooLarge`]).
 //! - **Errors**: [`Error`] with [`ErrorKind`] (API error with type, message, data, status and
 //!   raw body; decode error with the JSON path; transport; timeout; ...). Tokens never appear
 //!   in errors, `Debug` output or logs.
@@ -49,7 +53,9 @@ mod retry;
 mod upload;
 
 pub use accounts::{AccountsTokenProvider, DEFAULT_ACCOUNTS_URL};
-pub use client::{ResponseMeta, WebClient, WebClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use client::{
+    ResponseMeta, WebClient, WebClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES,
+};
 pub use error::{Error, ErrorKind};
 pub use lc_types::auth::{token_fn, AccessToken, StaticToken, TokenError, TokenProvider};
 pub use lc_types::web::UploadFileResponse;

@@ -14,6 +14,19 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// Sends one HTTP request with a raw body; returns (status, body bytes).
 pub async fn http_raw(server: &MockServer, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+    let (status, _, body) = http_exchange(server, method, target, headers, body).await;
+    (status, body)
+}
+
+/// Sends one HTTP request with a raw body; returns (status, the response head, body bytes
+/// (de-chunked)).
+pub async fn http_exchange(
+    server: &MockServer,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
     let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
     let mut req = format!(
         "{method} {target} HTTP/1.1\r\nHost: mock\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -35,7 +48,30 @@ pub async fn http_raw(server: &MockServer, method: &str, target: &str, headers: 
     if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         body = dechunk(&body);
     }
-    (status, body)
+    (status, head, body)
+}
+
+/// Sends the head of a request whose `Content-Length` announces `len` bytes, and none of the
+/// body; returns (status, JSON body) of the answer, which must come within [`WAIT`] (so the
+/// server answered without waiting for the body).
+pub async fn announce(server: &MockServer, method: &str, target: &str, headers: &[(&str, &str)], len: u64) -> (u16, Value) {
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: mock\r\nConnection: close\r\nContent-Length: {len}\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
+        .await
+        .expect("an answer without the body")
+        .unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a header");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status: u16 = head[9..12].parse().unwrap();
+    let text = String::from_utf8_lossy(&raw[split + 4..]).to_string();
+    (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")))
 }
 
 fn dechunk(mut raw: &[u8]) -> Vec<u8> {

@@ -29,8 +29,9 @@ pub fn client(server: &MockServer, token: &str) -> WebClient {
 }
 
 /// A one-answer-per-connection HTTP/1.1 server on loopback that answers the requests it gets
-/// with `answers` in turn (the last one repeated), each a full HTTP response text. Counts the
-/// requests it read.
+/// with `answers` in turn (the last one repeated), each a full HTTP response text (`RESET`:
+/// close without answering; `HOLD <text>`: send the text, then nothing more for a minute,
+/// the connection open). Counts the requests it read.
 pub async fn raw_server(answers: Vec<String>) -> Raw {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
@@ -71,6 +72,12 @@ pub async fn raw_server(answers: Vec<String>) -> Raw {
                 }
                 if answer == "RESET" {
                     return; // close without answering
+                }
+                if let Some(head) = answer.strip_prefix("HOLD ") {
+                    // Send this much, then keep the connection open without another byte.
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    return;
                 }
                 let _ = socket.write_all(answer.as_bytes()).await;
                 let _ = socket.shutdown().await;
