@@ -401,6 +401,33 @@ async fn unknown_request_fields_never_reach_the_state() {
     assert!(server.problems().is_empty(), "{:?}", server.problems());
 }
 
+/// Found by the `mock_stateful` fuzz target: JSON Schema's `integer` accepts whole numbers
+/// written as floats (`2.0`, `6.7e22`), which the request's `i64` group IDs do not read; kept,
+/// such a chat made every later `list_chats` of the customer a mock bug. Refused now, and
+/// nothing changes.
+#[tokio::test]
+async fn numbers_the_request_type_cannot_read_are_refused_not_kept() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let c = Web {
+        server: &server,
+        token: server.issue_token(),
+        version: "3.6",
+    };
+    for group_ids in [json!([2, 6.713737991982828e22]), json!([2.0])] {
+        let chat = json!({"chat": {"access": {"group_ids": group_ids}, "thread": {"events": [{"type": "message", "text": "Hi"}]}}});
+        let before = c.ok("list_chats", json!({})).await;
+        let message = c.refused("start_chat", chat, 400, "validation").await;
+        assert!(message.contains("chat.access.group_ids"), "{message}");
+        assert_eq!(c.ok("list_chats", json!({})).await, before);
+    }
+    c.ok("start_chat", json!({"chat": {"access": {"group_ids": [2]}}})).await;
+    assert_eq!(
+        c.ok("list_chats", json!({})).await["chats_summary"][0]["access"]["group_ids"],
+        json!([2])
+    );
+    assert!(server.problems().is_empty(), "{:?}", server.problems());
+}
+
 /// Bodies over [`lc_mock::MAX_BODY_BYTES`] are refused with the API's envelope: one sent
 /// whole, a much larger one, and one only announced by its `Content-Length` (answered at once,
 /// though none of it was sent); a body of exactly the limit is fine, and nothing refused
