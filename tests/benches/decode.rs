@@ -217,7 +217,8 @@ fn main() {
         let text = match case.as_deref() {
             Some("frame") => &frame,
             Some("list_threads") => &threads,
-            _ => &ordered,
+            None | Some("push") => &ordered,
+            Some(other) => panic!("no case `{other}` to profile (push, frame or list_threads)"),
         };
         for _ in 0..n {
             match (decoder.as_deref(), case.as_deref()) {

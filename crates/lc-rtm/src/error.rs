@@ -52,7 +52,8 @@ pub enum ErrorKind {
     /// [`RtmClientBuilder::max_queued_calls`](crate::RtmClientBuilder::max_queued_calls)
     /// calls ([`MAX_QUEUED_CALLS`](crate::MAX_QUEUED_CALLS) by default) wait already for a
     /// request slot or for the connection; this one was refused at once and not sent.
-    /// Retryable: the queue drains as responses come.
+    /// Retryable after a backoff (the queue drains as responses come); retrying at once in a
+    /// loop only spins.
     #[error("{0} calls wait already for a request slot or the connection; this one was not sent")]
     QueueFull(usize),
     /// No response within the call timeout (the request was sent).

@@ -50,6 +50,13 @@ where
         fn visit_string<E: serde::de::Error>(self, v: String) -> Result<T, E> {
             Ok(T::from(v))
         }
+        // As `String`'s own visitor: formats that hand over UTF-8 bytes for a string.
+        fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<T, E> {
+            match std::str::from_utf8(v) {
+                Ok(s) => Ok(T::from(s)),
+                Err(_) => Err(E::invalid_value(serde::de::Unexpected::Bytes(v), &self)),
+            }
+        }
     }
     deserializer.deserialize_str(StrVisitor(std::marker::PhantomData))
 }

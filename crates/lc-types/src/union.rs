@@ -249,7 +249,10 @@ fn replay<'de, V: DeserializeSeed<'de>, E: de::Error>(key: &str, value: Buffered
 }
 
 /// A JSON string without escapes, as a deserializer: what `serde_json` would give for it (a
-/// borrowed `str`, `Some` of it for an `Option`), without starting a parser for a few bytes.
+/// borrowed `str`, its bytes, `Some` of it for an `Option`), without starting a parser for a
+/// few bytes. It does not speak serde_json's private `RawValue` protocol: no generated type has
+/// a `RawValue` field (such a field before the tag would fail the fast pass, and the error pass
+/// would then decode it).
 struct PlainStr<'de>(Cow<'de, str>);
 
 impl<'de> Deserializer<'de> for PlainStr<'de> {
@@ -264,6 +267,17 @@ impl<'de> Deserializer<'de> for PlainStr<'de> {
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         visitor.visit_some(self)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Cow::Borrowed(s) => visitor.visit_borrowed_bytes(s.as_bytes()),
+            Cow::Owned(s) => visitor.visit_byte_buf(s.into_bytes()),
+        }
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_bytes(visitor)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Self::Error> {
@@ -284,7 +298,7 @@ impl<'de> Deserializer<'de> for PlainStr<'de> {
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
     }
 }
 

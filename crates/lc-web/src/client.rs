@@ -760,6 +760,14 @@ pub(crate) async fn read_body(mut response: reqwest::Response, limit: usize) -> 
             return Err(BodyError::TooLarge);
         }
         if let Some(buf) = &mut joined {
+            // Grown by doubling, but never past the limit (a body just under it must not make
+            // the buffer twice as large).
+            if buf.capacity() - buf.len() < piece.len() {
+                let target = buf.capacity().saturating_mul(2).max(len).min(limit);
+                let mut grown = bytes::BytesMut::with_capacity(target);
+                grown.extend_from_slice(buf);
+                *buf = grown;
+            }
             buf.extend_from_slice(&piece);
         } else if let Some(head) = first.take() {
             // Announced: at most the limit; else grown as pieces come.

@@ -71,7 +71,9 @@ pub enum ErrorKind {
     /// ([`WebClientBuilder::max_response_bytes`](crate::WebClientBuilder::max_response_bytes),
     /// [`MAX_RESPONSE_BYTES`](crate::MAX_RESPONSE_BYTES) by default): its `Content-Length`
     /// announced more, or more arrived. Not retried, and not retryable: the same answer would
-    /// come again. The server may have acted on the request.
+    /// come again. The server may have acted on the request. An error answer (any status
+    /// other than 2xx) over the limit ends here too, unread: no retry after a 503, no token
+    /// refresh after a 401, no region switch; `status` tells what it was.
     ResponseTooLarge {
         /// The HTTP status of the answer.
         status: u16,
