@@ -10,7 +10,12 @@ use serde_json::Value;
 
 /// Checks one decode: a success re-encodes, its output decodes again, and both encodings are
 /// equal; a failure names a JSON path.
-pub fn roundtrip<T>(what: &str, text: &str, decode: impl Fn(&str) -> Result<T, DecodeError>, encode: impl Fn(&T) -> Value) -> Option<T> {
+pub fn roundtrip<T, E: PartialEq + std::fmt::Debug + std::fmt::Display>(
+    what: &str,
+    text: &str,
+    decode: impl Fn(&str) -> Result<T, DecodeError>,
+    encode: impl Fn(&T) -> E,
+) -> Option<T> {
     match decode(text) {
         Ok(value) => {
             let json = encode(&value);
@@ -155,7 +160,10 @@ pub fn split_types_input(data: &[u8]) -> Option<(&'static Api, Kind, String, &[u
 /// The `frame` target's checks on one text: the envelope round-trips, and its payload decoded
 /// by action in every version it may be read in round-trips too.
 pub fn check_frame(text: &str) {
-    let Some(frame) = roundtrip("Frame", text, lc_types::from_str::<Frame>, json) else {
+    // A frame keeps its payload as raw JSON text, which may hold what a `Value` cannot (a number
+    // out of `f64`'s range, found by this target): frames are compared as the text they write.
+    let as_text = |f: &Frame| serde_json::to_string(f).expect("a decoded frame encodes");
+    let Some(frame) = roundtrip("Frame", text, lc_types::from_str::<Frame>, as_text) else {
         return;
     };
     match &frame {

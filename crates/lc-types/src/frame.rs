@@ -355,7 +355,9 @@ impl<'de> Deserialize<'de> for Parts {
 }
 
 impl Parts {
-    fn into_value(self) -> Value {
+    /// The frame as a JSON value, for a frame of no known kind. Its payload, kept as raw JSON,
+    /// may hold what a `Value` cannot (a number out of `f64`'s range): an error then.
+    fn into_value<E: de::Error>(self) -> Result<Value, E> {
         let mut map = self.extra;
         let strings = [
             ("version", self.version),
@@ -372,9 +374,10 @@ impl Parts {
             map.insert("success".to_owned(), Value::Bool(s));
         }
         if let Some(p) = self.payload {
-            map.insert("payload".to_owned(), serde_json::from_str(p.get()).expect("raw JSON re-parses"));
+            let payload = serde_json::from_str(p.get()).map_err(|e| E::custom(format_args!("payload: {e}")))?;
+            map.insert("payload".to_owned(), payload);
         }
-        Value::Object(map)
+        Ok(Value::Object(map))
     }
 
     /// Moves the envelope fields that this kind of frame does not have into `extra`, so that
@@ -459,7 +462,7 @@ impl<'de> Deserialize<'de> for Frame {
             (Some("response"), true) => parts.into_response().map(Frame::Response),
             (Some("push"), true) => parts.into_push().map(Frame::Push),
             (None, true) => parts.into_request().map(Frame::Request),
-            _ => Ok(Frame::Unknown(parts.into_value())),
+            _ => parts.into_value().map(Frame::Unknown),
         }
     }
 }
@@ -661,6 +664,22 @@ impl From<BTreeMap<String, Vec<String>>> for PushSubscription {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `frame` fuzz target: a payload is kept as raw JSON, which may hold a
+    /// number no `Value` can (`1e999`). A frame of no known kind is a `Value`: decoding it
+    /// panicked ("raw JSON re-parses"); now it is a decode error. A known frame keeps the
+    /// payload and writes it back unchanged; decoding the payload is the error.
+    #[test]
+    fn a_payload_number_out_of_range_is_an_error_not_a_panic() {
+        let err = crate::from_str::<Frame>(r#"{"payload": 1e999}"#).unwrap_err();
+        assert!(err.message().contains("number out of range"), "{err}");
+        let text = r#"{"request_id":"1","action":"list_threads","type":"response","success":true,"payload":{"n":1e999}}"#;
+        let Frame::Response(frame) = crate::from_str::<Frame>(text).unwrap() else {
+            panic!()
+        };
+        assert_eq!(serde_json::to_string(&frame).unwrap(), text);
+        assert!(frame.decode::<Value>().is_err());
+    }
 
     #[test]
     fn request_frames_name_their_version_only_when_it_differs() {
