@@ -49,7 +49,10 @@ fn check_one(line: &str) -> Option<Timestamp> {
     let back = Timestamp::from_system_time(t.to_system_time());
     // RFC 3339 writes years 0000 to 9999: an instant an offset or a leap second moved past
     // them comes back clamped to the nearest one.
-    let (min, max) = (Timestamp::from_unix_micros(i64::MIN).unix_micros(), Timestamp::from_unix_micros(i64::MAX).unix_micros());
+    let (min, max) = (
+        Timestamp::from_unix_micros(i64::MIN).unix_micros(),
+        Timestamp::from_unix_micros(i64::MAX).unix_micros(),
+    );
     assert_eq!(back.unix_micros(), micros.clamp(min, max), "SystemTime round trip moved {line}");
     assert_eq!(back.to_string().parse::<Timestamp>().expect("what it writes parses"), back);
     Some(t)
