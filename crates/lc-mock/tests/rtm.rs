@@ -71,6 +71,16 @@ async fn login_comes_first_and_answers_the_session() {
     rtm.send_text(r#"{"request_id": "z", "action": "ping", "type": "push", "payload": {}}"#)
         .await;
     assert_eq!(rtm.response("z").await["payload"]["error"]["type"], "validation");
+    // Found by the `mock_rtm` fuzz target: a number no `Value` holds passed the envelope (raw
+    // JSON) and the connection task panicked; now a refusal, and the connection goes on.
+    rtm.send_text(r#"{"request_id": "n", "action": "list_threads", "payload": {"chat_id": "C", "limit": 1e999}}"#)
+        .await;
+    let r = rtm.response("n").await;
+    assert_eq!(r["payload"]["error"]["type"], "validation", "{r}");
+    assert!(
+        r["payload"]["error"]["message"].as_str().unwrap().contains("number out of range"),
+        "{r}"
+    );
     rtm.refused("upload_file", json!({}), "not_found").await;
     rtm.refused("no_such_action", json!({}), "not_found").await;
     rtm.ok("ping", json!({})).await;
