@@ -1,11 +1,13 @@
 //! The thin tokio task around the [`Session`]: it opens sockets, reads and writes frames, keeps
 //! the timer, and carries calls and events between the session and the handles.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, Stream, StreamExt};
 use lc_types::auth::AccessToken;
 use lc_types::{Region, RequestFrame, ResponseFrame};
 use serde_json::{Map, Value};
@@ -23,6 +25,7 @@ use crate::session::{CallId, ConnectionState, Output, Session};
 use crate::{Error, Events, RtmClient};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type WsError = tokio_tungstenite::tungstenite::Error;
 pub(crate) type Reply = oneshot::Sender<Result<ResponseFrame, Error>>;
 
 /// What a handle asks of the task.
@@ -68,6 +71,8 @@ pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
         state: state_tx,
         calls: HashMap::new(),
         socket: None,
+        outgoing: VecDeque::new(),
+        flushing: false,
         connecting: None,
         token: None,
     };
@@ -90,6 +95,12 @@ struct Driver {
     state: watch::Sender<ConnectionState>,
     calls: HashMap<CallId, Reply>,
     socket: Option<Socket>,
+    /// Frames the session sent that the socket has not taken yet. Written from `select!`, so a
+    /// peer that stops reading holds only these, never the timers or the commands; bounded by
+    /// the session (the calls in flight, a ping), and cleared with the socket.
+    outgoing: VecDeque<String>,
+    /// Whether frames were handed to the socket since its last flush.
+    flushing: bool,
     connecting: Option<oneshot::Receiver<Result<Opened, Cause>>>,
     /// The token of the current or last connection (to invalidate when refused or expired).
     token: Option<AccessToken>,
@@ -103,7 +114,9 @@ impl Driver {
         tokio::pin!(timer);
         let mut armed: Option<tokio::time::Instant> = None;
         loop {
-            self.drain().await;
+            self.drain();
+            // While events wait for room in the stream, the socket is not read (writes go on).
+            let read = self.overflow.is_empty();
             let deadline = self.session.next_deadline().map(tokio::time::Instant::from_std);
             if deadline != armed {
                 if let Some(d) = deadline {
@@ -116,7 +129,7 @@ impl Driver {
                     // `destroy()`, or every handle is gone (nobody can call or connect any more).
                     Some(Command::Destroy) | None => {
                         self.session.destroy(now());
-                        self.drain().await;
+                        self.drain();
                         self.publish_state();
                         return;
                     }
@@ -133,19 +146,23 @@ impl Driver {
                         self.session.hold(false);
                     }
                 }
-                message = next_message(&mut self.socket), if self.overflow.is_empty() => {
-                    self.message(message);
-                    // Frames already read need no trip through `select!` (and its timer).
-                    for _ in 0..8 {
-                        if !self.overflow.is_empty() {
-                            break;
-                        }
-                        let Some(socket) = &mut self.socket else { break };
-                        let Some(message) = futures_util::FutureExt::now_or_never(socket.next()) else { break };
+                io = std::future::poll_fn(|cx| poll_io(&mut self.socket, &mut self.outgoing, &mut self.flushing, read, cx)),
+                    if self.socket.is_some() => match io {
+                    Io::WriteFailed(e) => self.lost(e.to_string()),
+                    Io::Read(message) => {
                         self.message(message);
-                        self.drain().await;
+                        // Frames already read need no trip through `select!` (and its timer).
+                        for _ in 0..8 {
+                            if !self.overflow.is_empty() {
+                                break;
+                            }
+                            let Some(socket) = &mut self.socket else { break };
+                            let Some(message) = futures_util::FutureExt::now_or_never(socket.next()) else { break };
+                            self.message(message);
+                            self.drain();
+                        }
                     }
-                }
+                },
                 opened = wait_connect(&mut self.connecting) => {
                     self.connecting = None;
                     match opened {
@@ -175,19 +192,20 @@ impl Driver {
                     || "closed by the server".to_owned(),
                     |f| format!("closed by the server ({} {})", f.code, f.reason),
                 );
-                self.socket = None;
-                self.session.closed(now(), why);
+                self.lost(why);
             }
             Some(Ok(_)) => {} // pings are answered by tungstenite; binary frames are not the API's
-            Some(Err(e)) => {
-                self.socket = None;
-                self.session.closed(now(), e.to_string());
-            }
-            None => {
-                self.socket = None;
-                self.session.closed(now(), "the connection ended".to_owned());
-            }
+            Some(Err(e)) => self.lost(e.to_string()),
+            None => self.lost("the connection ended".to_owned()),
         }
+    }
+
+    /// The socket is gone (closed, failed, or ended): so is what waited to be written to it.
+    fn lost(&mut self, why: String) {
+        self.socket = None;
+        self.outgoing.clear();
+        self.flushing = false;
+        self.session.closed(now(), why);
     }
 
     /// Hands `event` to the stream, or keeps it in `overflow` when the stream is full. A
@@ -233,19 +251,18 @@ impl Driver {
         }
     }
 
-    /// Does what the session asks.
-    async fn drain(&mut self) {
+    /// Does what the session asks (frames to send are queued for `poll_io`).
+    fn drain(&mut self) {
         while let Some(output) = self.session.poll_output() {
             match output {
                 Output::Send(text) => {
-                    if let Some(socket) = &mut self.socket {
-                        if let Err(e) = socket.send(Message::Text(text.into())).await {
-                            self.socket = None;
-                            self.session.closed(now(), e.to_string());
-                        }
+                    if self.socket.is_some() {
+                        self.outgoing.push_back(text);
                     }
                 }
                 Output::Close => {
+                    self.outgoing.clear();
+                    self.flushing = false;
                     if let Some(mut socket) = self.socket.take() {
                         tokio::spawn(async move {
                             let _ = tokio::time::timeout(std::time::Duration::from_secs(1), socket.close(None)).await;
@@ -284,11 +301,50 @@ impl Driver {
     }
 }
 
-async fn next_message(socket: &mut Option<Socket>) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>> {
-    match socket {
-        Some(s) => s.next().await,
-        None => std::future::pending().await,
+/// What the socket did: gave a message (or ended), or failed a write.
+enum Io {
+    Read(Option<Result<Message, WsError>>),
+    WriteFailed(WsError),
+}
+
+/// Hands the socket what waits in `outgoing` and flushes it, as far as the socket takes it, then
+/// reads a message when `read`. Pending while nothing was read and no write failed: a peer that
+/// stops reading leaves the frames in `outgoing` (and tungstenite's buffer) and blocks nothing else.
+fn poll_io(
+    socket: &mut Option<Socket>,
+    outgoing: &mut VecDeque<String>,
+    flushing: &mut bool,
+    read: bool,
+    cx: &mut Context<'_>,
+) -> Poll<Io> {
+    let Some(socket) = socket else { return Poll::Pending };
+    let mut socket = Pin::new(socket);
+    loop {
+        let step = if !outgoing.is_empty() {
+            socket.as_mut().poll_ready(cx).map(|ready| {
+                ready.and_then(|()| {
+                    let text = outgoing.pop_front().expect("not empty");
+                    *flushing = true;
+                    socket.as_mut().start_send(Message::Text(text.into()))
+                })
+            })
+        } else if *flushing {
+            socket.as_mut().poll_flush(cx).map_ok(|()| *flushing = false)
+        } else {
+            break;
+        };
+        match step {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(e)) => return Poll::Ready(Io::WriteFailed(e)),
+            Poll::Pending => break,
+        }
     }
+    if read {
+        if let Poll::Ready(message) = socket.poll_next(cx) {
+            return Poll::Ready(Io::Read(message));
+        }
+    }
+    Poll::Pending
 }
 
 async fn wait_connect(rx: &mut Option<oneshot::Receiver<Result<Opened, Cause>>>) -> Result<Opened, Cause> {

@@ -77,10 +77,8 @@ pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
 /// The most calls that wait by default, for one of the 10 request slots or for the connection
 /// while it is (re)connecting: 10,000. The next call fails at once with
 /// [`ErrorKind::QueueFull`] and is not sent; change it with
-/// [`RtmClientBuilder::max_queued_calls`]. Waiting calls still end at their timeout, as long as
-/// the connection task runs: while it waits for a write to a socket whose peer stopped reading
-/// (its buffers full), it takes no new calls and checks no timeout (a known weakness; the calls
-/// then wait in the channel to the task, which is not bounded by count).
+/// [`RtmClientBuilder::max_queued_calls`]. Waiting calls still end at their timeout, also
+/// while the server stops reading (frames not yet written never hold the connection task).
 pub const MAX_QUEUED_CALLS: usize = 10_000;
 
 pub use client::{Events, RtmClient};

@@ -283,6 +283,50 @@ async fn a_delayed_response_times_out_and_the_connection_stays_up() {
 }
 
 #[tokio::test]
+async fn a_peer_that_stops_reading_holds_no_call_past_its_timeout() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, _events) = connected(&server, &customer.token).await;
+    // The mock stops reading; ten frames of ~1 MB fill loopback's socket buffers, so the
+    // client's writes cannot finish until it reads again.
+    server.faults().stall_connections(Duration::from_secs(4));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let timeout = Some(Duration::from_millis(500));
+    let started = Instant::now();
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let client = client.clone();
+        let mut request = v3_6::UpdateCustomerRequest::default();
+        request.name = Some("n".repeat(1_000_000));
+        calls.spawn(async move { (client.call_with_timeout(&request, timeout).await.map(drop), started.elapsed()) });
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let small = {
+        let client = client.clone();
+        tokio::spawn(async move { client.call_with_timeout(&v3_6::GetCustomerRequest::default(), timeout).await })
+    };
+    while let Some(done) = calls.join_next().await {
+        let (result, at) = done.unwrap();
+        let err = result.unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Timeout(_)), "{err}");
+        assert!(
+            at < Duration::from_millis(2000),
+            "resolved {at:?} after the call, its timeout is 500 ms"
+        );
+    }
+    // A call made while the socket is full waits for a slot, and still resolves by its timeout.
+    let err = small.await.unwrap().unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Timeout(_)), "{err}");
+    assert!(started.elapsed() < Duration::from_millis(2000), "{:?}", started.elapsed());
+    // Once the peer reads again, the frames go out and the connection carries on.
+    assert_eq!(
+        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        customer.id
+    );
+    assert_eq!(client.state(), lc_rtm::ConnectionState::Active);
+}
+
+#[tokio::test]
 async fn unknown_pushes_malformed_pushes_and_garbage_never_break_the_connection() {
     let server = mock().await;
     let customer = server.issue_customer();
