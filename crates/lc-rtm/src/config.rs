@@ -340,7 +340,9 @@ impl RtmClientBuilder {
     }
 
     /// How long silence may last after a ping is due before [`Event::ConnectionUnstable`]
-    /// (default 10 s); twice that, and the client reconnects.
+    /// (default 10 s); twice that, and the client reconnects. The same time bounds a server
+    /// that takes none of the client's frames: `ping_interval + 2 × pong_timeout` without a
+    /// write, and the client reconnects ([`Cause::Unresponsive`](crate::Cause::Unresponsive)).
     ///
     /// [`Event::ConnectionUnstable`]: crate::Event::ConnectionUnstable
     pub fn pong_timeout(mut self, timeout: Duration) -> Self {

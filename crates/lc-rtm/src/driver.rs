@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use futures_util::{Sink, Stream, StreamExt};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use lc_types::auth::AccessToken;
 use lc_types::{Region, RequestFrame, ResponseFrame};
 use serde_json::{Map, Value};
@@ -71,8 +71,7 @@ pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
         state: state_tx,
         calls: HashMap::new(),
         socket: None,
-        outgoing: VecDeque::new(),
-        flushing: false,
+        writes: Writes::default(),
         connecting: None,
         token: None,
     };
@@ -95,12 +94,7 @@ struct Driver {
     state: watch::Sender<ConnectionState>,
     calls: HashMap<CallId, Reply>,
     socket: Option<Socket>,
-    /// Frames the session sent that the socket has not taken yet. Written from `select!`, so a
-    /// peer that stops reading holds only these, never the timers or the commands; bounded by
-    /// the session (the calls in flight, a ping), and cleared with the socket.
-    outgoing: VecDeque<String>,
-    /// Whether frames were handed to the socket since its last flush.
-    flushing: bool,
+    writes: Writes,
     connecting: Option<oneshot::Receiver<Result<Opened, Cause>>>,
     /// The token of the current or last connection (to invalidate when refused or expired).
     token: Option<AccessToken>,
@@ -117,7 +111,12 @@ impl Driver {
             self.drain();
             // While events wait for room in the stream, the socket is not read (writes go on).
             let read = self.overflow.is_empty();
-            let deadline = self.session.next_deadline().map(tokio::time::Instant::from_std);
+            let stall = self.writes.stalled_since.map(|t| t + self.stall_limit());
+            let deadline = match (self.session.next_deadline(), stall) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+            .map(tokio::time::Instant::from_std);
             if deadline != armed {
                 if let Some(d) = deadline {
                     timer.as_mut().reset(d);
@@ -146,9 +145,10 @@ impl Driver {
                         self.session.hold(false);
                     }
                 }
-                io = std::future::poll_fn(|cx| poll_io(&mut self.socket, &mut self.outgoing, &mut self.flushing, read, cx)),
+                io = std::future::poll_fn(|cx| poll_io(&mut self.socket, &mut self.writes, read, cx)),
                     if self.socket.is_some() => match io {
                     Io::WriteFailed(e) => self.lost(e.to_string()),
+                    Io::Stalled => {} // the loop arms the timer for the stall limit
                     Io::Read(message) => {
                         self.message(message);
                         // Frames already read need no trip through `select!` (and its timer).
@@ -176,7 +176,11 @@ impl Driver {
                 }
                 () = &mut timer, if armed.is_some() => {
                     armed = None;
-                    self.session.tick(now());
+                    let now = now();
+                    if self.writes.stalled_since.is_some_and(|t| now >= t + self.stall_limit()) {
+                        self.session.unresponsive(now);
+                    }
+                    self.session.tick(now);
                 }
             }
             self.publish_state();
@@ -203,9 +207,14 @@ impl Driver {
     /// The socket is gone (closed, failed, or ended): so is what waited to be written to it.
     fn lost(&mut self, why: String) {
         self.socket = None;
-        self.outgoing.clear();
-        self.flushing = false;
+        self.writes = Writes::default();
         self.session.closed(now(), why);
+    }
+
+    /// How long writes may make no progress before the connection counts as unresponsive: as
+    /// long as the session gives a silent connection.
+    fn stall_limit(&self) -> std::time::Duration {
+        self.config.settings.ping_interval + self.config.settings.pong_timeout * 2
     }
 
     /// Hands `event` to the stream, or keeps it in `overflow` when the stream is full. A
@@ -257,15 +266,22 @@ impl Driver {
             match output {
                 Output::Send(text) => {
                     if self.socket.is_some() {
-                        self.outgoing.push_back(text);
+                        self.writes.outgoing.push_back(text);
                     }
                 }
                 Output::Close => {
-                    self.outgoing.clear();
-                    self.flushing = false;
+                    // What the session sent before closing still goes first (a sneak peek
+                    // before `disconnect()`), within the second the close gets.
+                    let left = std::mem::take(&mut self.writes).outgoing;
                     if let Some(mut socket) = self.socket.take() {
                         tokio::spawn(async move {
-                            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), socket.close(None)).await;
+                            let close = async {
+                                for text in left {
+                                    socket.feed(Message::Text(text.into())).await?;
+                                }
+                                socket.close(None).await
+                            };
+                            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), close).await;
                         });
                     }
                 }
@@ -301,42 +317,57 @@ impl Driver {
     }
 }
 
-/// What the socket did: gave a message (or ended), or failed a write.
+/// Frames on their way to the socket. Written from `select!`, so a peer that stops reading
+/// holds only these, never the timers or the commands; after `stall_limit` without progress the
+/// connection is dropped as unresponsive, so they stay few (the calls in flight and pings of
+/// that time). Cleared with the socket.
+#[derive(Default)]
+struct Writes {
+    /// Frames the session sent that the socket has not taken yet.
+    outgoing: VecDeque<String>,
+    /// Whether frames were handed to the socket since its last flush.
+    flushing: bool,
+    /// Since when the socket has taken nothing although frames wait.
+    stalled_since: Option<Instant>,
+}
+
+/// What the socket did: gave a message (or ended), failed a write, or began to take nothing.
 enum Io {
     Read(Option<Result<Message, WsError>>),
     WriteFailed(WsError),
+    Stalled,
 }
 
-/// Hands the socket what waits in `outgoing` and flushes it, as far as the socket takes it, then
-/// reads a message when `read`. Pending while nothing was read and no write failed: a peer that
-/// stops reading leaves the frames in `outgoing` (and tungstenite's buffer) and blocks nothing else.
-fn poll_io(
-    socket: &mut Option<Socket>,
-    outgoing: &mut VecDeque<String>,
-    flushing: &mut bool,
-    read: bool,
-    cx: &mut Context<'_>,
-) -> Poll<Io> {
+/// Hands the socket what waits in `writes` and flushes it, as far as the socket takes it, then
+/// reads a message when `read`. Pending while nothing was read and no write failed or began to
+/// wait: a peer that stops reading leaves the frames in `writes` and blocks nothing else.
+fn poll_io(socket: &mut Option<Socket>, writes: &mut Writes, read: bool, cx: &mut Context<'_>) -> Poll<Io> {
     let Some(socket) = socket else { return Poll::Pending };
     let mut socket = Pin::new(socket);
     loop {
-        let step = if !outgoing.is_empty() {
+        let step = if !writes.outgoing.is_empty() {
             socket.as_mut().poll_ready(cx).map(|ready| {
                 ready.and_then(|()| {
-                    let text = outgoing.pop_front().expect("not empty");
-                    *flushing = true;
+                    let text = writes.outgoing.pop_front().expect("not empty");
+                    writes.flushing = true;
                     socket.as_mut().start_send(Message::Text(text.into()))
                 })
             })
-        } else if *flushing {
-            socket.as_mut().poll_flush(cx).map_ok(|()| *flushing = false)
+        } else if writes.flushing {
+            socket.as_mut().poll_flush(cx).map_ok(|()| writes.flushing = false)
         } else {
             break;
         };
         match step {
-            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Ok(())) => writes.stalled_since = None,
             Poll::Ready(Err(e)) => return Poll::Ready(Io::WriteFailed(e)),
-            Poll::Pending => break,
+            Poll::Pending => {
+                if writes.stalled_since.is_none() {
+                    writes.stalled_since = Some(now());
+                    return Poll::Ready(Io::Stalled);
+                }
+                break;
+            }
         }
     }
     if read {

@@ -103,7 +103,8 @@ pub enum Cause {
     },
     /// No login response within the login timeout.
     LoginTimeout,
-    /// Nothing arrived for too long after a `ping` (dead-connection detection).
+    /// Nothing arrived for too long after a `ping`, or the server took none of our frames for
+    /// as long (dead-connection detection).
     Unresponsive,
     /// The token provider failed; its message.
     Token(String),

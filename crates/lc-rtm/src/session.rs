@@ -384,6 +384,15 @@ impl Session {
         }
     }
 
+    /// The socket has taken nothing for too long (the server stopped reading): closed and
+    /// reconnected as a connection that stopped answering.
+    pub fn unresponsive(&mut self, now: Instant) {
+        if self.socket_open() {
+            self.out.push_back(Output::Close);
+            self.dropped(now, Cause::Unresponsive, None);
+        }
+    }
+
     /// The socket closed (or failed) without the session asking.
     pub fn closed(&mut self, now: Instant, why: String) {
         if self.socket_open() {
@@ -1027,6 +1036,21 @@ mod tests {
         let out = t.outputs();
         assert!(matches!(out[0], Output::Close), "{out:?}");
         assert_eq!(disconnect_of(&out).cause, Cause::Unresponsive);
+    }
+
+    #[test]
+    fn a_server_that_stops_reading_is_dropped_as_unresponsive_and_reconnected() {
+        let mut t = T::new();
+        t.active();
+        t.s.unresponsive(t.now);
+        let out = t.outputs();
+        assert!(matches!(out[0], Output::Close), "{out:?}");
+        let d = disconnect_of(&out);
+        assert_eq!(d.cause, Cause::Unresponsive);
+        assert!(matches!(d.next, Next::Reconnect { .. }), "{:?}", d.next);
+        // Once the socket is gone, a late stall report changes nothing.
+        t.s.unresponsive(t.now);
+        assert!(t.outputs().is_empty());
     }
 
     fn disconnected_free_push() -> String {

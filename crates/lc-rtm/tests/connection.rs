@@ -327,6 +327,59 @@ async fn a_peer_that_stops_reading_holds_no_call_past_its_timeout() {
 }
 
 #[tokio::test]
+async fn a_server_that_reads_nothing_is_dropped_even_while_the_event_stream_is_full() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    // A stream of one event that is never read: the client stops reading the socket, and
+    // silence from the server then proves nothing. Frames it cannot write still do.
+    let (client, _events) = builder(&server)
+        .token(&customer.token)
+        .event_buffer(1)
+        .ping_interval(Duration::from_millis(200))
+        .pong_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    client.wait_connected(Duration::from_secs(5)).await.unwrap();
+    client.call(&v3_6::StartChatRequest::default()).await.unwrap(); // its push waits: the stream is full
+    server.faults().stall_connections(Duration::from_secs(30));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = Instant::now();
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let client = client.clone();
+        let mut request = v3_6::UpdateCustomerRequest::default();
+        request.name = Some("n".repeat(1_000_000));
+        calls.spawn(async move { client.call_with_timeout(&request, Some(Duration::from_secs(20))).await.map(drop) });
+    }
+    while let Some(done) = calls.join_next().await {
+        let err = done.unwrap().unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::ConnectionLost), "{err}");
+    }
+    // The stall limit is ping_interval + 2 × pong_timeout = 800 ms; the calls' own timeout is 20 s.
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn frames_sent_before_disconnect_still_go_out() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, _events) = connected(&server, &customer.token).await;
+    let chat = client.call(&v3_6::StartChatRequest::default()).await.unwrap();
+    for i in 0..10 {
+        client.wait_connected(Duration::from_secs(5)).await.unwrap();
+        let text = format!("typing {i}");
+        client.set_sneak_peek(&chat.chat_id, &text);
+        client.disconnect();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while server.agent().sneak_peek(&chat.chat_id).as_deref() != Some(text.as_str()) {
+            assert!(Instant::now() < deadline, "sneak peek {i} was not sent before the disconnect");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        client.connect();
+    }
+}
+
+#[tokio::test]
 async fn unknown_pushes_malformed_pushes_and_garbage_never_break_the_connection() {
     let server = mock().await;
     let customer = server.issue_customer();
