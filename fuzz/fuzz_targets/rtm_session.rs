@@ -1,7 +1,7 @@
 //! `lc_rtm::session::Session`, the RTM connection state machine, fed arbitrary sequences of
 //! inputs: connect, opened, connect failures, frames (responses to the requests it sent, pushes
-//! including `customer_disconnected` with any reason, garbage), closed sockets, ticks of
-//! synthetic time, calls, cancels, disconnect and destroy.
+//! including `customer_disconnected` with any reason, garbage), closed sockets, sockets that
+//! take nothing (unresponsive), ticks of synthetic time, calls, cancels, disconnect and destroy.
 //!
 //! Invariants: never more than 10 requests in flight; a call is resolved at most once, and only
 //! a call that was made; every call that was on the wire when the connection went (socket
@@ -63,6 +63,8 @@ enum Op {
     Opened,
     ConnectFailed,
     Closed,
+    /// The socket took none of our frames for too long (the driver's write-stall limit).
+    Unresponsive,
     /// Time passes (milliseconds).
     Tick(u16),
     /// Much time passes (seconds).
@@ -203,6 +205,7 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
             Op::Opened => h.s.opened(h.now, Map::from_iter([("token".to_owned(), json!("Bearer x"))])),
             Op::ConnectFailed => h.s.connect_failed(h.now, Cause::ConnectFailed("fuzz".into())),
             Op::Closed => h.s.closed(h.now, "fuzz".into()),
+            Op::Unresponsive => h.s.unresponsive(h.now),
             Op::Tick(ms) => {
                 h.now += Duration::from_millis(u64::from(*ms));
                 h.s.tick(h.now);
