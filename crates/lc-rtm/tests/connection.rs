@@ -282,16 +282,13 @@ async fn a_delayed_response_times_out_and_the_connection_stays_up() {
     assert_eq!(client.state(), lc_rtm::ConnectionState::Active);
 }
 
-#[tokio::test]
-async fn a_peer_that_stops_reading_holds_no_call_past_its_timeout() {
-    let server = mock().await;
-    let customer = server.issue_customer();
-    let (client, _events) = connected(&server, &customer.token).await;
-    // The mock stops reading; ten frames of ~1 MB fill loopback's socket buffers, so the
-    // client's writes cannot finish until it reads again.
-    server.faults().stall_connections(Duration::from_secs(4));
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let timeout = Some(Duration::from_millis(500));
+/// Ten `update_customer` calls of ~1 MB each, made at once: against a mock that stopped
+/// reading, they fill loopback's socket buffers, so the client's writes cannot finish. Each gives
+/// its result and when it came.
+fn ten_calls_of_a_megabyte(
+    client: &lc_rtm::RtmClient,
+    timeout: Option<Duration>,
+) -> tokio::task::JoinSet<(Result<(), lc_rtm::Error>, Duration)> {
     let started = Instant::now();
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..10 {
@@ -300,6 +297,19 @@ async fn a_peer_that_stops_reading_holds_no_call_past_its_timeout() {
         request.name = Some("n".repeat(1_000_000));
         calls.spawn(async move { (client.call_with_timeout(&request, timeout).await.map(drop), started.elapsed()) });
     }
+    calls
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_reading_holds_no_call_past_its_timeout() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, _events) = connected(&server, &customer.token).await;
+    server.faults().stall_connections(Duration::from_secs(4));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let timeout = Some(Duration::from_millis(500));
+    let started = Instant::now();
+    let mut calls = ten_calls_of_a_megabyte(&client, timeout);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let small = {
         let client = client.clone();
@@ -344,15 +354,9 @@ async fn a_server_that_reads_nothing_is_dropped_even_while_the_event_stream_is_f
     server.faults().stall_connections(Duration::from_secs(30));
     tokio::time::sleep(Duration::from_millis(50)).await;
     let started = Instant::now();
-    let mut calls = tokio::task::JoinSet::new();
-    for _ in 0..10 {
-        let client = client.clone();
-        let mut request = v3_6::UpdateCustomerRequest::default();
-        request.name = Some("n".repeat(1_000_000));
-        calls.spawn(async move { client.call_with_timeout(&request, Some(Duration::from_secs(20))).await.map(drop) });
-    }
+    let mut calls = ten_calls_of_a_megabyte(&client, Some(Duration::from_secs(20)));
     while let Some(done) = calls.join_next().await {
-        let err = done.unwrap().unwrap_err();
+        let err = done.unwrap().0.unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::ConnectionLost), "{err}");
     }
     // The stall limit is ping_interval + 2 × pong_timeout = 800 ms; the calls' own timeout is 20 s.
