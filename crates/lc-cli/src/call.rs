@@ -24,7 +24,9 @@ pub struct CallArgs {
     /// The request: JSON text, @FILE, or - for stdin; `{}` when absent.
     #[arg(value_name = "JSON|@FILE|-")]
     payload: Option<String>,
-    /// Send it over RTM (a WebSocket connection and login) instead of the Web API.
+    /// Send it over RTM (a WebSocket connection and login) instead of the Web API. It waits up
+    /// to 15 s for the connection and login, then up to 20 s for the response (lc-rtm's call
+    /// timeout), and fails with a message saying which.
     #[arg(long)]
     rtm: bool,
     /// Print the response on one line.

@@ -118,6 +118,8 @@ impl Faults {
     pub fn clear(&self) {
         *self.inner() = Inner::default();
         self.max_in_flight.store(0, std::sync::atomic::Ordering::SeqCst);
+        // Stalled connections wake up and find the stall gone.
+        self.stalls.send_modify(|n| *n += 1);
     }
 
     /// The faults in force, as the control API's `GET /_lc/faults` shows them.
@@ -223,7 +225,7 @@ impl<'a> FaultControl<'a> {
     }
 
     /// Clears the queued errors, the delay, the dropped responses, the padding, the refusal,
-    /// the stall and the in-flight maximum.
+    /// the stall (connections stalled now carry on at once) and the in-flight maximum.
     pub fn clear(&self) {
         self.shared.faults.clear();
     }

@@ -245,6 +245,8 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
             tokio::select! {
                 _ = tokio::time::sleep_until(until.into()) => {}
                 _ = drops.changed() => break,
+                // A new stall, or `clear()`: look again.
+                _ = stalls.changed() => continue,
             }
         }
         tokio::select! {

@@ -493,6 +493,29 @@ async fn faults_are_injected() {
     server.shutdown().await;
 }
 
+/// A stall ends when it is cleared or replaced, not only when its time is up: connections that
+/// stall now carry on at once.
+#[tokio::test]
+async fn a_stall_ends_when_cleared_or_replaced() {
+    let server = server().await;
+    let customer = server.issue_customer();
+    let (mut rtm, _) = Rtm::login(&server, "3.6", &customer.token).await;
+    for end in ["clear", "a stall of 0 ms"] {
+        server.faults().stall_connections(Duration::from_secs(60));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let id = rtm.send("get_customer", json!({})).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        match end {
+            "clear" => server.faults().clear(),
+            _ => server.faults().stall_connections(Duration::ZERO),
+        }
+        let answered = tokio::time::timeout(Duration::from_secs(2), rtm.response(&id)).await;
+        let response = answered.unwrap_or_else(|_| panic!("still stalled after {end}"));
+        assert_eq!(response["payload"]["id"], customer.id.as_str(), "{response}");
+    }
+    server.shutdown().await;
+}
+
 /// A client that stops reading is cut off once [`lc_mock::MAX_QUEUED_FRAMES`] frames wait for
 /// it: the mock's memory per connection stays bounded whatever the client does.
 #[tokio::test]
