@@ -58,11 +58,16 @@ impl Connection {
 /// (with the whole chain of causes).
 pub fn call_failure(action: &str, kind: Option<(String, String)>, error: &dyn std::error::Error) -> Failure {
     match kind {
-        Some((kind, message)) => Failure {
-            code: 4,
-            message: format!("the API refused `{action}`: {kind}: {message}"),
-        },
+        Some((kind, message)) => refused(action, &kind, &message),
         None => Failure::runtime(format!("`{action}` failed: {}", chain(error))),
+    }
+}
+
+/// The API refused `action` with an error of type `kind`: exit 4.
+pub fn refused(action: &str, kind: &str, message: &str) -> Failure {
+    Failure {
+        code: 4,
+        message: format!("the API refused `{action}`: {kind}: {message}"),
     }
 }
 

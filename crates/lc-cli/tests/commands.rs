@@ -313,6 +313,23 @@ fn listen_prints_pushes_as_ndjson_and_stops_on_sigterm() {
 }
 
 #[test]
+fn listen_with_a_refused_token_exits_4_as_call_does() {
+    let mock = Mock::start();
+    let mut env = mock.env();
+    env.retain(|(k, _)| *k != "LC_TOKEN");
+    env.push(("LC_TOKEN", "dal:not-a-token-of-the-mock"));
+    for args in [&["listen"][..], &["call", "get_customer", "--rtm"]] {
+        let r = lc(args, &env, "");
+        assert_eq!(r.code, 4, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("the API refused `login`: authentication"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
 fn decode_reads_files_and_ndjson_streams_line_by_line() {
     let dir = std::env::temp_dir().join(format!("lc-decode-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
