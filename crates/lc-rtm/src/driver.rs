@@ -111,7 +111,7 @@ impl Driver {
             self.drain();
             // While events wait for room in the stream, the socket is not read (writes go on).
             let read = self.overflow.is_empty();
-            let stall = self.writes.stalled_since.map(|t| t + self.stall_limit());
+            let stall = self.writes.stalled_since.map(|t| t + self.config.settings.dead_after());
             let deadline = match (self.session.next_deadline(), stall) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -177,7 +177,7 @@ impl Driver {
                 () = &mut timer, if armed.is_some() => {
                     armed = None;
                     let now = now();
-                    if self.writes.stalled_since.is_some_and(|t| now >= t + self.stall_limit()) {
+                    if self.writes.stalled_since.is_some_and(|t| now >= t + self.config.settings.dead_after()) {
                         self.session.unresponsive(now);
                     }
                     self.session.tick(now);
@@ -209,12 +209,6 @@ impl Driver {
         self.socket = None;
         self.writes = Writes::default();
         self.session.closed(now(), why);
-    }
-
-    /// How long writes may make no progress before the connection counts as unresponsive: as
-    /// long as the session gives a silent connection.
-    fn stall_limit(&self) -> std::time::Duration {
-        self.config.settings.ping_interval + self.config.settings.pong_timeout * 2
     }
 
     /// Hands `event` to the stream, or keeps it in `overflow` when the stream is full. A
@@ -318,7 +312,7 @@ impl Driver {
 }
 
 /// Frames on their way to the socket. Written from `select!`, so a peer that stops reading
-/// holds only these, never the timers or the commands; after `stall_limit` without progress the
+/// holds only these, never the timers or the commands; after `Settings::dead_after` without progress the
 /// connection is dropped as unresponsive, so they stay few (the calls in flight and pings of
 /// that time). Cleared with the socket.
 #[derive(Default)]

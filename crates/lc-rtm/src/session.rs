@@ -48,6 +48,12 @@ impl Settings {
             seed: None,
         }
     }
+
+    /// How long a connection may give no sign of life (nothing received after a ping is due,
+    /// or nothing written while frames wait) before it is dropped as unresponsive.
+    pub fn dead_after(&self) -> Duration {
+        self.ping_interval + self.pong_timeout * 2
+    }
 }
 
 /// Reconnect delays: `initial × 2^(attempt−1)`, at most `max`, minus up to `jitter` of it at
@@ -435,7 +441,7 @@ impl Session {
             }
             ConnectionState::Active => {
                 let silent = now.saturating_duration_since(self.last_rx);
-                if silent >= self.s.ping_interval + self.s.pong_timeout * 2 {
+                if silent >= self.s.dead_after() {
                     self.out.push_back(Output::Close);
                     self.dropped(now, Cause::Unresponsive, None);
                 } else {
