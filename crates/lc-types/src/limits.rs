@@ -58,3 +58,28 @@ pub const MAX_RICH_MESSAGE_BUTTONS: usize = 13;
 
 /// A customer has at most this many active chats.
 pub const MAX_ACTIVE_CHATS: usize = 1;
+
+/// The longest wait a peer can impose on a client: one day. A `Retry-After` header, the
+/// `data.timeout` of `customer_temporarily_blocked` or any other number of seconds a server
+/// sends is clamped to it by [`peer_wait`] before any arithmetic, so no value from the wire can
+/// overflow an `Instant` or make a client sleep for years.
+pub const MAX_PEER_WAIT: Duration = Duration::from_secs(86_400);
+
+/// `secs` seconds asked for by a peer, as a `Duration` at most [`MAX_PEER_WAIT`]; `None` when
+/// `secs` is negative or not a number (the peer asked for nothing usable).
+///
+/// ```
+/// use std::time::Duration;
+/// use lc_types::limits::{peer_wait, MAX_PEER_WAIT};
+/// assert_eq!(peer_wait(1.5), Some(Duration::from_millis(1500)));
+/// assert_eq!(peer_wait(9_223_372_036_854_775_807.0), Some(MAX_PEER_WAIT));
+/// assert_eq!(peer_wait(f64::INFINITY), Some(MAX_PEER_WAIT));
+/// assert_eq!(peer_wait(-1.0), None);
+/// assert_eq!(peer_wait(f64::NAN), None);
+/// ```
+pub fn peer_wait(secs: f64) -> Option<Duration> {
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    Some(Duration::from_secs_f64(secs.min(MAX_PEER_WAIT.as_secs_f64())))
+}
