@@ -90,6 +90,7 @@ pub mod limits;
 #[doc(hidden)]
 pub mod object;
 mod open;
+mod peer_text;
 pub mod region;
 mod timestamp;
 #[doc(hidden)]
@@ -111,6 +112,7 @@ pub use frame::{rtm_path, Frame, PushFrame, PushSubscription, RequestFrame, Resp
 pub use generated::*;
 #[doc(hidden)]
 pub use open::PrivOwnedStr;
+pub use peer_text::PeerText;
 pub use open::{UnknownPayload, UnknownVariant};
 pub use region::Region;
 pub use timestamp::{ParseTimestampError, Timestamp};
