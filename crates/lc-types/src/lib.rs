@@ -112,8 +112,8 @@ pub use frame::{rtm_path, Frame, PushFrame, PushSubscription, RequestFrame, Resp
 pub use generated::*;
 #[doc(hidden)]
 pub use open::PrivOwnedStr;
-pub use peer_text::PeerText;
 pub use open::{UnknownPayload, UnknownVariant};
+pub use peer_text::PeerText;
 pub use region::Region;
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub use unknown::{JsonPath, Unknown, UnknownKind, Unknowns};
