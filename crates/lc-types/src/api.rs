@@ -1,6 +1,8 @@
 //! [`Api`]: what one API version offers, for tools that choose the version and type at run time.
 
-use crate::{ActionInfo, ApiVersion, DecodeError, Decoded, PushInfo};
+use serde_json::Value;
+
+use crate::{ActionInfo, ApiVersion, DecodeError, Decoded, JsonPath, PushInfo};
 
 /// A decoder chosen at run time: `(name, JSON text)` to a decoded value.
 pub type DecodeFn = fn(&str, &str) -> Result<Box<dyn Decoded>, DecodeError>;
@@ -49,6 +51,67 @@ impl Api {
     pub fn push(&self, name: &str) -> Option<&'static PushInfo> {
         self.pushes.iter().find(|p| p.name == name)
     }
+
+    /// A request payload built as JSON at run time (a CLI's argument, a `call_value`), passed
+    /// through the action's typed request: a payload that does not decode is refused (the
+    /// error names the JSON path), and a `null` given for an optional field that the schema
+    /// does not make nullable is dropped and reported in [`CheckedRequest::dropped_nulls`],
+    /// since the API refuses `null` there and the typed request never sends one. Everything
+    /// else comes out as it went in: unknown fields, and every field of an action this version
+    /// does not know.
+    ///
+    /// ```
+    /// # #[cfg(feature = "v3_6")] {
+    /// let api = lc_types::api("3.6".parse().unwrap()).unwrap();
+    /// let checked = api.check_request("list_chats", &serde_json::json!({"limit": null, "mood": null})).unwrap();
+    /// assert_eq!(checked.payload, serde_json::json!({"mood": null}));   // unknown fields are kept as sent
+    /// assert_eq!(checked.dropped_nulls, ["limit"]);
+    /// let error = api.check_request("list_chats", &serde_json::json!({"limit": "ten"})).unwrap_err();
+    /// assert_eq!(error.path(), "limit");
+    /// # }
+    /// ```
+    pub fn check_request(&self, action: &str, payload: &Value) -> Result<CheckedRequest, DecodeError> {
+        let text = payload.to_string();
+        let typed = (self.decode_request)(action, &text)?;
+        let encoded = typed.to_json().map_err(|e| DecodeError::new(String::new(), e, text.clone()))?;
+        let mut dropped_nulls = Vec::new();
+        dropped(payload, &encoded, &mut JsonPath::default(), &mut dropped_nulls);
+        Ok(CheckedRequest {
+            payload: encoded,
+            dropped_nulls,
+        })
+    }
+}
+
+/// A request payload checked by [`Api::check_request`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct CheckedRequest {
+    /// The payload as the typed request writes it.
+    pub payload: Value,
+    /// The JSON paths of the `null`s that were dropped (`limit`, `chat.thread.events[0].postback`).
+    pub dropped_nulls: Vec<String>,
+}
+
+/// Collects the paths of `null` members of `given` that `written` does not have.
+fn dropped(given: &Value, written: &Value, path: &mut JsonPath, out: &mut Vec<String>) {
+    match (given, written) {
+        (Value::Object(given), Value::Object(written)) => {
+            for (key, value) in given {
+                path.field(key, |path| match written.get(key) {
+                    None if value.is_null() => out.push(path.as_str().to_owned()),
+                    Some(w) => dropped(value, w, path, out),
+                    None => {}
+                });
+            }
+        }
+        (Value::Array(given), Value::Array(written)) => {
+            for (i, (g, w)) in given.iter().zip(written).enumerate() {
+                path.index(i, |path| dropped(g, w, path, out));
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The API of `version`, when its cargo feature is on.
@@ -59,4 +122,33 @@ pub fn api(version: ApiVersion) -> Option<&'static Api> {
 /// Every API version compiled in (by cargo feature), oldest first.
 pub fn apis() -> &'static [&'static Api] {
     crate::generated::APIS
+}
+
+#[cfg(all(test, feature = "v3_6"))]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn check_request_drops_nulls_the_schema_does_not_allow_and_names_their_paths() {
+        let api = crate::api(crate::ApiVersion::V3_6).expect("v3_6");
+        let given = json!({"active": null, "chat": {"thread": {"events": [{"type": "message", "text": "Hi", "recipients": null}]}}});
+        let checked = api.check_request("start_chat", &given).unwrap();
+        assert_eq!(
+            checked.payload,
+            json!({"chat": {"thread": {"events": [{"type": "message", "text": "Hi"}]}}})
+        );
+        assert_eq!(checked.dropped_nulls, ["active", "chat.thread.events[0].recipients"]);
+        // Nothing to drop: the payload comes out as it went in.
+        let plain = json!({"chat_id": "C1", "event": {"type": "message", "text": "Hi", "new_field": [1, null]}});
+        let checked = api.check_request("send_event", &plain).unwrap();
+        assert_eq!((checked.payload, checked.dropped_nulls.len()), (plain, 0));
+        // An action this version does not know passes through, nulls included.
+        let checked = api.check_request("brand_new_action", &json!({"x": null})).unwrap();
+        assert_eq!(checked.payload, json!({"x": null}));
+        // A wrong type is refused with its path.
+        let error = api
+            .check_request("send_event", &json!({"chat_id": 5, "event": {"type": "message", "text": "Hi"}}))
+            .unwrap_err();
+        assert_eq!(error.path(), "chat_id");
+    }
 }

@@ -32,7 +32,7 @@ pub struct DecodeError {
 const NESTED: char = '\u{1}';
 
 impl DecodeError {
-    fn new(path: String, error: serde_json::Error, raw: String) -> Self {
+    pub(crate) fn new(path: String, error: serde_json::Error, raw: String) -> Self {
         let (line, column) = (error.line(), error.column());
         let mut message = error.to_string();
         // serde_json appends " at line L column C" to errors raised while reading text.

@@ -100,7 +100,7 @@ mod version;
 pub mod web;
 
 pub use action::{Action, ActionInfo, Push, PushInfo, RtmAction, WebAction, WebMethod};
-pub use api::{api, apis, Api, DecodeFn, DecodeTypeFn};
+pub use api::{api, apis, Api, CheckedRequest, DecodeFn, DecodeTypeFn};
 pub use api_error::{ApiError, ResponseError};
 #[doc(hidden)]
 pub use decode::double_option;
