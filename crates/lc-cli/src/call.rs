@@ -64,6 +64,15 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
     for u in typed.unknowns() {
         err!("lc call: {u} (sent as given; the API may refuse or ignore it)");
     }
+    // What goes on the wire is what the typed request writes: a `null` the schema does not
+    // allow (the API refuses it) is left out, and said.
+    let checked = api
+        .check_request(name, &payload)
+        .map_err(|e| Failure::runtime(format!("the request of `{name}` does not decode: {e}")))?;
+    for path in &checked.dropped_nulls {
+        err!("lc call: `null` at `{path}` left out (the field is optional, not nullable: absent is how to leave it unset)");
+    }
+    let payload = checked.payload;
     let version = api.version;
     let response = crate::runtime()?.block_on(async {
         if args.rtm {
@@ -97,14 +106,20 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
     let typed =
         (api.decode_response)(name, &text).map_err(|e| Failure::runtime(format!("the response of `{name}` does not decode: {e}")))?;
     let json = typed.to_json().map_err(|e| Failure::runtime(format!("cannot re-encode: {e}")))?;
-    for u in typed.unknowns() {
+    let unknowns = typed.unknowns();
+    // A union member without a string tag is no value a newer API version added: the answer
+    // is not the action's response (an empty 200, `{"type": 5}`).
+    if let Some(u) = unknowns.iter().find(|u| matches!(u.kind, lc_types::UnknownKind::Variant(None))) {
+        return Err(Failure::runtime(format!(
+            "the response of `{name}` does not decode: a value without a usable tag at `{}`: {}",
+            u.path,
+            crate::safe_json(&json, false)
+        )));
+    }
+    for u in unknowns {
         err!("{u}");
     }
-    if args.compact {
-        out!("{json}");
-    } else {
-        out!("{}", serde_json::to_string_pretty(&json).expect("JSON"));
-    }
+    out!("{}", crate::safe_json(&json, !args.compact));
     Ok(())
 }
 

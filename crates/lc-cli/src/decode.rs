@@ -126,7 +126,7 @@ pub fn run(args: DecodeArgs) -> Result<(), Failure> {
             message: f.message.replacen("not JSON", "the input is not one JSON document", 1),
             ..f
         })?;
-        out!("{}", result.json);
+        out!("{}", crate::safe_json(&result.json, false));
         for u in &result.unknowns {
             err!("{u}");
         }
@@ -140,7 +140,7 @@ pub fn run(args: DecodeArgs) -> Result<(), Failure> {
         documents += 1;
         match decode(line) {
             Ok(result) => {
-                out!("{}", result.json);
+                out!("{}", crate::safe_json(&result.json, false));
                 for u in &result.unknowns {
                     err!("line {}: {u}", i + 1);
                 }

@@ -66,11 +66,11 @@ async fn listen(args: ListenArgs) -> Result<(), Failure> {
                     if let Some(id) = &p.request_id {
                         line["request_id"] = json!(id);
                     }
-                    out!("{line}");
+                    out!("{}", crate::safe_json(&line, false));
                 } else {
                     let title = format!("{} (v{version})", p.push.name());
                     let title = if colour { format!("\x1b[1;36m{title}\x1b[0m") } else { title };
-                    out!("{title}\n{}", serde_json::to_string_pretty(&payload).expect("JSON"));
+                    out!("{title}\n{}", crate::safe_json(&payload, true));
                 }
                 for u in lc_types::Unknowns::unknowns(&p.push) {
                     err!("  {u}");

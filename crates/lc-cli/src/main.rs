@@ -9,11 +9,12 @@ macro_rules! out {
     }};
 }
 
-/// `eprintln!` that ignores a closed stderr.
+/// `eprintln!` that ignores a closed stderr and shows the line as [`crate::safe_line`] does:
+/// what goes to stderr carries text from peers (error messages, close reasons, field names).
 macro_rules! err {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($t)*);
+        let _ = writeln!(std::io::stderr().lock(), "{}", $crate::safe_line(&format!($($t)*)));
     }};
 }
 
@@ -96,6 +97,42 @@ impl Failure {
     }
 }
 
+/// The most characters of one stderr line; the rest is cut, saying how many bytes were left out.
+pub const MAX_LINE_CHARS: usize = 4000;
+
+/// A line for the terminal: control characters (ANSI/OSC escapes, carriage returns, line
+/// breaks) and bidirectional overrides escaped, cut at [`MAX_LINE_CHARS`]. The messages lc
+/// writes itself hold none of them, so only a peer's text changes.
+pub fn safe_line(text: &str) -> String {
+    lc_types::PeerText::new(text).max(MAX_LINE_CHARS).to_string()
+}
+
+/// `value` as JSON text for a terminal: serde_json escapes the C0 controls in strings; this
+/// also writes DEL, the C1 controls (CSI among them) and the bidirectional overrides as
+/// `\uXXXX`, which is the same JSON.
+pub fn safe_json(value: &serde_json::Value, pretty: bool) -> String {
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    }
+    .unwrap_or_default();
+    let unsafe_char =
+        |c: char| matches!(c, '\u{7f}'..='\u{9f}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.contains(unsafe_char) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `--api-version X.Y`.
 pub fn parse_version(text: &str) -> Result<ApiVersion, String> {
     text.parse::<ApiVersion>().map_err(|e| e.to_string())
@@ -161,5 +198,20 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn peer_text_reaches_the_terminal_escaped_and_cut() {
+        assert_eq!(
+            safe_line("refused: \u{1b}]0;pwned\u{7}\nlc: fake line"),
+            r"refused: \u{1b}]0;pwned\u{7}\nlc: fake line"
+        );
+        let long = "x".repeat(15 << 20);
+        assert!(safe_line(&long).len() < MAX_LINE_CHARS + 40);
+        let value = serde_json::json!({"text": "a\u{1b}[2J\u{9b}31m\u{202e}b", "k\u{85}": 1});
+        let text = safe_json(&value, false);
+        assert_eq!(text, r#"{"k\u0085":1,"text":"a\u001b[2J\u009b31m\u202eb"}"#);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), value, "the same JSON");
+        assert!(!text.chars().any(|c| c.is_control()));
     }
 }

@@ -406,3 +406,103 @@ fn help_version_and_completions() {
         assert!(c.stdout.contains("listen") && c.stdout.contains("demo"), "{shell}");
     }
 }
+
+/// A server on loopback that answers every HTTP request with `status` and `body` (and
+/// `Content-Length`), closing each connection: a peer that says whatever a test wants.
+fn answering(status: u16, body: String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            // The request: headers, then the body `Content-Length` announces.
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).to_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+            let _ = std::io::copy(&mut (&mut conn).take(len), &mut std::io::sink());
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = conn.write_all(answer.as_bytes());
+        }
+    });
+    url
+}
+
+#[test]
+fn call_leaves_out_a_null_the_schema_does_not_allow_and_says_so() {
+    let mock = Mock::start();
+    // The mock validates against the schema, as the API does: `{"limit": null}` sent as given
+    // is refused (`validation`, exit 4).
+    for extra in [&[][..], &["--rtm"]] {
+        let args = [&["call", "list_chats", r#"{"limit":null,"mood":null}"#, "--compact"][..], extra].concat();
+        let r = lc(&args, &mock.env(), "");
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("`null` at `limit` left out"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("unknown field `mood`"),
+            "unknown fields are sent as given: {}",
+            r.stderr
+        );
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert!(v["chats_summary"].is_array(), "{v}");
+    }
+}
+
+#[test]
+fn call_fails_when_a_successful_answer_is_not_the_actions_response() {
+    let env = |url: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("LC_BASE_URL", url.to_owned()),
+            ("LC_ORGANIZATION_ID", "o".into()),
+            ("LC_TOKEN", "dal:t".into()),
+        ]
+    };
+    for body in ["", "{}", r#"{"type":5}"#, r#"{"id":"c1","type":{"a":1}}"#] {
+        let url = answering(200, body.to_owned());
+        let env = env(&url);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = lc(&["call", "get_customer"], &env, "");
+        assert_eq!(r.code, 1, "{body:?}: {}", r.stderr);
+        assert!(r.stderr.contains("does not decode"), "{body:?}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{body:?}: nothing on stdout: {}", r.stdout);
+    }
+    // A tag this build does not know is a newer API's value: printed, with a warning, exit 0.
+    let url = answering(200, r#"{"id":"c1","type":"robot"}"#.to_owned());
+    let env = env(&url);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = lc(&["call", "get_customer", "{}", "--compact"], &env, "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("unknown variant `robot`"), "{}", r.stderr);
+}
+
+#[test]
+fn peer_text_reaches_the_terminal_escaped_and_cut() {
+    // An error message with a screen clear, a title change and a fake line, 15 MB long.
+    let message = format!("no such chat\u{1b}[2J\u{1b}]0;owned\u{7}\nlc: fake line {}", "x".repeat(15 << 20));
+    let body = serde_json::json!({"error": {"type": "not_found", "message": message}}).to_string();
+    let url = answering(404, body);
+    let env = [("LC_BASE_URL", url.as_str()), ("LC_ORGANIZATION_ID", "o"), ("LC_TOKEN", "dal:t")];
+    let r = lc(&["call", "get_chat", r#"{"chat_id":"C"}"#], &env, "");
+    assert_eq!(r.code, 4, "{}", &r.stderr[..r.stderr.len().min(300)]);
+    assert!(r.stderr.contains("not_found"), "{}", &r.stderr[..r.stderr.len().min(300)]);
+    assert!(!r.stderr.contains('\u{1b}') && !r.stderr.contains('\u{7}'), "escapes are escaped");
+    assert_eq!(
+        r.stderr.lines().count(),
+        1,
+        "no fake line: {}",
+        &r.stderr[..r.stderr.len().min(300)]
+    );
+    assert!(r.stderr.len() < 10_000, "cut: {} bytes", r.stderr.len());
+    assert!(r.stderr.contains("more bytes)"), "says what was cut");
+}
