@@ -179,8 +179,25 @@ impl RtmClient {
     }
 
     /// Sends action `action` of `version` with a JSON payload and gives the response payload as
-    /// JSON (for actions known only at run time, e.g. a CLI).
+    /// JSON (for actions known only at run time, e.g. a CLI). The payload goes through the
+    /// action's typed request ([`lc_types::Api::check_request`]), as [`call`](Self::call)
+    /// would send it: one that does not decode fails with [`ErrorKind::Encode`] naming the
+    /// JSON path, and a `null` the schema does not allow is left out (with a `tracing` warning).
     pub async fn call_value(&self, version: ApiVersion, action: &str, payload: &serde_json::Value) -> Result<serde_json::Value, Error> {
+        let checked;
+        let payload = match lc_types::api(version) {
+            Some(api) => {
+                checked = api
+                    .check_request(action, payload)
+                    .map_err(|e| Error::from(ErrorKind::Encode(format!("the request of `{action}` does not decode: {e}"))))?;
+                for path in &checked.dropped_nulls {
+                    tracing::warn!(action, path = %path, "lc-rtm: a `null` the schema does not allow is left out");
+                }
+                &checked.payload
+            }
+            // A version this build does not have: sent as given.
+            None => payload,
+        };
         let frame = self.frame(version, action, payload)?;
         let response = self.send(frame, None).await?;
         response.decode::<serde_json::Value>().map_err(Error::from)

@@ -456,7 +456,10 @@ impl WebClient {
     /// Calls `action` by name with a JSON payload in the client's default version (see
     /// [`WebClientBuilder::api_version`]), for tools that choose the action at run time.
     /// The action must exist over the Web API in that version; `upload_file` is refused (use
-    /// [`WebClient::upload_file`]).
+    /// [`WebClient::upload_file`]). The payload goes through the action's typed request
+    /// ([`lc_types::Api::check_request`]), as [`WebClient::call`] would send it: one that does
+    /// not decode fails with [`ErrorKind::Encode`] (the source names the JSON path), and a
+    /// `null` the schema does not allow is left out (with a `tracing` warning).
     ///
     /// ```no_run
     /// # async fn run(client: lc_web::WebClient) -> Result<(), lc_web::Error> {
@@ -469,10 +472,19 @@ impl WebClient {
 
     /// [`WebClient::call_value`] in `version`.
     pub async fn call_value_in(&self, version: ApiVersion, action: &str, payload: &serde_json::Value) -> Result<serde_json::Value, Error> {
-        let info = lc_types::api(version)
+        let api = lc_types::api(version);
+        let info = api
             .and_then(|api| api.action(action))
             .filter(|a| matches!(a.web, Some(WebMethod::Get | WebMethod::Post)))
             .ok_or_else(|| Error::new(ErrorKind::Config(format!("no JSON Web action `{action}` in v{version}"))))?;
+        let checked = api
+            .map(|api| api.check_request(action, payload))
+            .transpose()
+            .map_err(|e| Error::with_source(ErrorKind::Encode, e))?;
+        for path in checked.iter().flat_map(|c| &c.dropped_nulls) {
+            tracing::warn!(action, path = %path, "lc-web: a `null` the schema does not allow is left out");
+        }
+        let payload = checked.as_ref().map_or(payload, |c| &c.payload);
         let spec = Spec {
             version,
             action: info.name,

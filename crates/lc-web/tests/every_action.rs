@@ -333,3 +333,18 @@ async fn versions_mix_through_one_client() {
     assert_eq!((server.web_requests("get_customer"), server.problems().len()), (3, 0));
     server.shutdown().await;
 }
+
+/// `call_value` sends what `call` would: a `null` the schema does not allow (which the API, and
+/// the mock, refuse) is left out; a payload its type refuses is not sent.
+#[tokio::test]
+async fn call_value_goes_through_the_typed_request() {
+    let server = common::mock().await;
+    let me = server.issue_customer();
+    let client = common::client(&server, &me.token);
+    let chats = client.call_value("list_chats", &json!({"limit": null})).await.unwrap();
+    assert!(chats["chats_summary"].is_array(), "{chats}");
+    let e = client.call_value("list_chats", &json!({"limit": "ten"})).await.unwrap_err();
+    assert!(matches!(e.kind(), lc_web::ErrorKind::Encode), "{e:?}");
+    assert!(e.to_string().contains("`limit`"), "names the path: {e}");
+    assert_eq!(server.web_requests("list_chats"), 1, "only the first was sent");
+}
