@@ -4,8 +4,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::connection::{call_failure, Connection};
+use lc_rtm::Event;
+
+use crate::connection::{call_failure, rtm_failure, Connection};
 use crate::Failure;
+
+/// How long `lc call --rtm` waits for the connection and login.
+const CONNECT_WAIT: Duration = Duration::from_secs(15);
 
 /// Send one request to the API (Web by default, RTM with --rtm) and print the typed response
 /// as pretty JSON. The request is checked against its type before anything is sent.
@@ -24,9 +29,11 @@ pub struct CallArgs {
     /// The request: JSON text, @FILE, or - for stdin; `{}` when absent.
     #[arg(value_name = "JSON|@FILE|-")]
     payload: Option<String>,
-    /// Send it over RTM (a WebSocket connection and login) instead of the Web API. It waits up
-    /// to 15 s for the connection and login, then up to 20 s for the response (lc-rtm's call
-    /// timeout), and fails with a message saying which.
+    /// Send it over RTM (a WebSocket connection and login) instead of the Web API. The first
+    /// connection decides: nothing listening, a refused login or a session the API ends
+    /// (`license_not_found`, …) fail at once, as over the Web API; otherwise it waits up to 15 s
+    /// for the connection and login, then up to 20 s for the response (lc-rtm's call timeout),
+    /// and fails with a message saying which. Pushes that arrive meanwhile are discarded.
     #[arg(long)]
     rtm: bool,
     /// Print the response on one line.
@@ -76,20 +83,32 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
     let version = api.version;
     let response = crate::runtime()?.block_on(async {
         if args.rtm {
-            let (client, _events) = args.connection.rtm()?;
-            if let Err(e) = client.wait_connected(Duration::from_secs(15)).await {
-                // A refused login is the API's answer (exit 4), as over the Web API.
-                if let lc_rtm::ConnectionState::Closed {
-                    cause: lc_rtm::Cause::LoginRefused { kind, message },
-                } = client.state()
-                {
-                    return Err(call_failure("login", Some((kind, message)), &e));
+            let (client, mut events) = args.connection.rtm()?;
+            // The first connection decides: a refusal or a failure ends the call at once (a
+            // long-lived `lc listen` keeps retrying instead).
+            let first = async {
+                loop {
+                    match events.next().await {
+                        Some(Event::Connected(_)) => return Ok(()),
+                        Some(Event::Disconnected(d)) => return Err(rtm_failure(&d.cause)),
+                        Some(_) => {}
+                        None => return Err(Failure::runtime("RTM: the connection task ended")),
+                    }
                 }
-                return Err(Failure::runtime(format!(
-                    "cannot connect over RTM: {}",
-                    crate::connection::chain(&e)
-                )));
+            };
+            match tokio::time::timeout(CONNECT_WAIT, first).await {
+                Ok(Ok(())) => {}
+                Ok(Err(failure)) => return Err(failure),
+                Err(_) => {
+                    return Err(Failure::runtime(format!(
+                        "RTM: not connected and logged in within {} s",
+                        CONNECT_WAIT.as_secs()
+                    )))
+                }
             }
+            // Pushes are not wanted: a dropped stream discards them, so no flood of pushes
+            // can hold up the response.
+            drop(events);
             let result = client.call_value(version, name, &payload).await;
             client.destroy();
             result.map_err(|e| call_failure(name, e.api_error().map(|a| (a.kind().to_string(), a.message().to_owned())), &e))

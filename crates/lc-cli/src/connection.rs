@@ -71,6 +71,21 @@ pub fn refused(action: &str, kind: &str, message: &str) -> Failure {
     }
 }
 
+/// Why an RTM connection ended, as a failure: the API's refusal (a refused login, or a server
+/// disconnect that ends the session: `license_not_found`, `customer_banned`, …) exits 4 with
+/// its type, as the Web API's refusals do; anything else (nothing listening, TLS, an HTTP
+/// error on upgrade, a timeout) exits 1 with the cause.
+pub fn rtm_failure(cause: &lc_rtm::Cause) -> Failure {
+    match cause {
+        lc_rtm::Cause::LoginRefused { kind, message } => refused("login", kind, message),
+        lc_rtm::Cause::Server { reason, .. } => Failure {
+            code: 4,
+            message: format!("the API ended the RTM session: {reason}"),
+        },
+        other => Failure::runtime(format!("RTM: {}", other.describe())),
+    }
+}
+
 /// An error and its sources, each once: `a: b: c`.
 pub fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();

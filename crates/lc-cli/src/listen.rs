@@ -18,8 +18,9 @@ JSON object per line: {\"action\", \"version\", \"request_id\"?, \"payload\"}. C
 so stdout holds only pushes.
 
 It reconnects after every reason the API calls survivable. It stops by itself when the login is
-refused (exit 4) or the server ends the session for good (a fatal disconnect reason such as
-`customer_banned`, or one that waits for the customer to act: exit 1). `unstable` is printed when
+refused or the server ends the session for good (a fatal disconnect reason such as
+`license_not_found` or `customer_banned`): exit 4, as `lc call` on either transport; and when
+the server asks to wait for the customer to act (`inactivity_timeout`): exit 1. `unstable` is printed when
 nothing arrived for ping interval + pong timeout (25 s), and the connection is dropped and
 reconnected after 35 s of silence, or when the server takes none of the client's frames as long.
 
@@ -103,11 +104,8 @@ async fn listen(args: ListenArgs) -> Result<(), Failure> {
                             "the server asks to reconnect only when the customer acts; stopped",
                         ))
                     }
-                    // A refused login is the API's answer (exit 4), as for `lc call --rtm`.
-                    Next::Stop => match &d.cause {
-                        lc_rtm::Cause::LoginRefused { kind, message } => return Err(crate::connection::refused("login", kind, message)),
-                        _ => return Err(Failure::runtime(format!("{}; not reconnecting", d.cause.describe()))),
-                    },
+                    // The API's refusal exits 4, as for `lc call` over either transport.
+                    Next::Stop => return Err(crate::connection::rtm_failure(&d.cause)),
                     _ => {}
                 }
             }

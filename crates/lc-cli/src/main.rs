@@ -41,7 +41,8 @@ Exit codes:
      not behave as documented (the message names the step)
   2  usage error: unknown command, option, kind, action, push, type or API version
   3  --strict, and the input held something the schema does not know (it is still printed)
-  4  the API answered with an error (its type and message are printed)";
+  4  the API answered with an error, refused the login or ended the RTM session for good
+     (its type and message are printed)";
 
 /// lc: the LiveChat Customer Chat API from a shell: a demo, calls, a live connection, a mock,
 /// and a decoder that shows what the schema does not know.

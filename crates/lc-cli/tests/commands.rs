@@ -506,3 +506,34 @@ fn peer_text_reaches_the_terminal_escaped_and_cut() {
     assert!(r.stderr.len() < 10_000, "cut: {} bytes", r.stderr.len());
     assert!(r.stderr.contains("more bytes)"), "says what was cut");
 }
+
+#[test]
+fn call_over_rtm_fails_at_once_and_as_the_web_api_does_when_the_connection_is_refused() {
+    // Nothing listens: both transports fail at once with exit 1 (RTM waited its 15 s before).
+    let dead = [
+        ("LC_BASE_URL", "http://127.0.0.1:9"),
+        ("LC_ORGANIZATION_ID", "o"),
+        ("LC_TOKEN", "dal:x"),
+    ];
+    for transport in [&["call", "get_customer"][..], &["call", "get_customer", "{}", "--rtm"]] {
+        let started = Instant::now();
+        let r = lc(transport, &dead, "");
+        assert_eq!(r.code, 1, "{transport:?}: {}", r.stderr);
+        assert!(r.stderr.to_lowercase().contains("connect"), "{transport:?}: {}", r.stderr);
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "{transport:?}: not at once: {:?}",
+            started.elapsed()
+        );
+    }
+    // Another organization: the same refusal, exit 4, on both.
+    let mock = Mock::start();
+    let mut env = mock.env();
+    env.retain(|(k, _)| *k != "LC_ORGANIZATION_ID");
+    env.push(("LC_ORGANIZATION_ID", "no-such-organization"));
+    for transport in [&["call", "get_customer"][..], &["call", "get_customer", "{}", "--rtm"]] {
+        let r = lc(transport, &env, "");
+        assert_eq!(r.code, 4, "{transport:?}: {}", r.stderr);
+        assert!(r.stderr.contains("license_not_found"), "{transport:?}: {}", r.stderr);
+    }
+}
