@@ -306,7 +306,8 @@ impl AccountsTokenProvider {
         state.refresh_at = refresh_at;
         state.customer_id = answer.entity_id.or(state.customer_id.take());
         state.fetched += 1;
-        tracing::debug!(customer_id = ?state.customer_id, "lc-web: got a customer token from the accounts service");
+        let customer_id = state.customer_id.as_deref().unwrap_or_default();
+        tracing::debug!(customer_id = %PeerText::new(customer_id).max(100), "lc-web: got a customer token from the accounts service");
         Ok(token)
     }
 }

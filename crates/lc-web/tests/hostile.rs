@@ -340,3 +340,59 @@ async fn the_accounts_service_cannot_overflow_a_lifetime_or_flood_an_error() {
         assert!(std::error::Error::source(&e).is_none());
     }
 }
+
+/// A writer into a shared buffer, for tracing-subscriber.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn what_a_server_sends_reaches_the_log_bounded_and_escaped() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    // A customer ID with escapes, a long `Legacy` date, a long error message on a retry.
+    let customer = format!("\u{1b}[2J{}", "c".repeat(1 << 20));
+    let token = serde_json::json!({"access_token": "dal:t", "entity_id": customer}).to_string();
+    let accounts = common::raw_server(vec![common::answer("200 OK", "", &token)]).await;
+    let tokens = AccountsTokenProvider::cookie_grant("c", "o").accounts_url(&accounts.url);
+    assert_eq!(tokens.token().await.unwrap().secret(), "dal:t");
+    assert_eq!(tokens.current_customer_id().as_deref(), Some(customer.as_str()));
+    let legacy = "d".repeat(100_000);
+    let busy = serde_json::json!({"error": {"type": "service_unavailable", "message": "m".repeat(1 << 20)}}).to_string();
+    let api = common::raw_server(vec![
+        common::answer("503 Service Unavailable", "", &busy),
+        common::answer("200 OK", &format!("Legacy: {legacy}\r\n"), OK),
+    ])
+    .await;
+    let (_, meta) = client(&api.url).call_with_meta(&GetCustomerRequest::default()).await.unwrap();
+    assert_eq!(meta.legacy.as_deref(), Some(legacy.as_str()), "kept whole");
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    for needle in ["got a customer token", "retrying", "is legacy"] {
+        assert!(log.contains(needle), "{needle}: {log}");
+    }
+    assert!(!log.contains('\u{1b}'));
+    for line in log.lines() {
+        assert!(line.len() < 3000, "{}: {}", line.len(), &line[..200]);
+    }
+}
