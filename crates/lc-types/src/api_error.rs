@@ -5,10 +5,22 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::{DecodeError, ErrorEnvelope, ErrorType, Region};
+use crate::{DecodeError, ErrorEnvelope, ErrorType, PeerText, Region};
+
+/// The characters of an unknown error type shown by `Display` (known types are short).
+const TYPE_SHOWN: usize = 100;
+/// The characters of a body without an envelope shown by `Display`.
+const BODY_SHOWN: usize = 200;
+/// The characters of a decode error's JSON path shown by `Display`.
+const PATH_SHOWN: usize = 200;
 
 /// An error the API answered with: its error envelope, the HTTP status (Web API only) and the
 /// raw body, exactly as received.
+///
+/// The accessors give the text as the peer sent it; `Display` shows it through [`PeerText`]:
+/// control characters (ANSI/OSC escapes, line breaks) escaped and a long message cut (at
+/// [`PeerText::DEFAULT_MAX`] characters, saying how many bytes were left out), so printing an
+/// error never floods or drives a terminal.
 ///
 /// ```
 /// use lc_types::{ApiError, ErrorEnvelope, ErrorType, Region};
@@ -88,7 +100,8 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.kind(), self.message())?;
+        let kind = PeerText::new(self.kind().as_str()).max(TYPE_SHOWN);
+        write!(f, "{kind}: {}", PeerText::new(self.message()))?;
         if let Some(status) = self.0.status {
             write!(f, " (HTTP {status})")?;
         }
@@ -104,6 +117,9 @@ impl std::error::Error for ApiError {}
 /// successful answer did not decode as the response ([`ResponseError::Decode`], with the JSON
 /// path and raw text); or a failed HTTP answer did not carry the API's error envelope
 /// ([`ResponseError::Status`], e.g. a proxy's HTML 502 page).
+///
+/// `Display` shows peer text (messages, bodies, paths) escaped and cut through [`PeerText`];
+/// [`ResponseError::raw`] and the inner errors' accessors keep it whole.
 ///
 /// ```
 /// # #[cfg(feature = "v3_6")] {
@@ -163,15 +179,34 @@ impl fmt::Display for ResponseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ResponseError::Api(e) => write!(f, "API error {e}"),
-            ResponseError::Decode(e) => write!(f, "the response does not decode: {e}"),
+            ResponseError::Decode(e) => {
+                f.write_str("the response does not decode: ")?;
+                fmt_decode_error(e, f)
+            }
             ResponseError::Status { status, body } => {
-                const SHOWN: usize = 200;
-                let cut = body.char_indices().nth(SHOWN).map_or(body.len(), |(i, _)| i);
-                let more = if cut < body.len() { "…" } else { "" };
-                write!(f, "HTTP {status} without an API error envelope: {}{more}", &body[..cut])
+                write!(
+                    f,
+                    "HTTP {status} without an API error envelope: {}",
+                    PeerText::new(body).max(BODY_SHOWN)
+                )
             }
         }
     }
+}
+
+/// A [`DecodeError`] as its `Display` words it, with its path and message (which quote the
+/// peer's keys and values) escaped and cut through [`PeerText`].
+fn fmt_decode_error(e: &DecodeError, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(
+        f,
+        "at `{}`: {}",
+        PeerText::new(e.path()).max(PATH_SHOWN),
+        PeerText::new(e.message())
+    )?;
+    if e.line() != 0 {
+        write!(f, " (line {}, column {})", e.line(), e.column())?;
+    }
+    Ok(())
 }
 
 impl std::error::Error for ResponseError {
@@ -189,5 +224,75 @@ impl std::error::Error for ResponseError {
 impl From<ApiError> for ResponseError {
     fn from(e: ApiError) -> Self {
         ResponseError::Api(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An API error answer whose message is `message` and type `kind`.
+    fn api(kind: &str, message: &str) -> ApiError {
+        let raw = serde_json::json!({"error": {"type": kind, "message": message}}).to_string();
+        ApiError::new(crate::from_str::<ErrorEnvelope>(&raw).unwrap(), Some(400), raw)
+    }
+
+    #[test]
+    fn display_bounds_and_escapes_peer_text_and_the_accessors_keep_it_whole() {
+        // 15.7 MB of message: `Display` shows a bounded part, `message()` and `raw()` all of it.
+        let huge = "m".repeat(15_700_000);
+        let e = api("validation", &huge);
+        let shown = e.to_string();
+        assert!(shown.len() < 2000, "{}", shown.len());
+        assert!(shown.starts_with("validation: mmm"), "{}", &shown[..40]);
+        assert!(
+            shown.ends_with(&format!("… ({} more bytes) (HTTP 400)", 15_700_000 - PeerText::DEFAULT_MAX)),
+            "{shown}"
+        );
+        assert_eq!(e.message().len(), huge.len());
+        assert!(e.raw().len() > huge.len());
+        let response = ResponseError::Api(e);
+        assert!(response.to_string().len() < 2000);
+
+        // Terminal escapes (ANSI colour, OSC title, a clear screen) are shown escaped.
+        let hostile = "\u{1b}[31mred\u{1b}]0;owned\u{7}\u{1b}[2J\r\nfake prompt $ ";
+        let e = api("\u{1b}[2Jnew_type", hostile);
+        let shown = e.to_string();
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+        assert_eq!(
+            shown,
+            r"\u{1b}[2Jnew_type: \u{1b}[31mred\u{1b}]0;owned\u{7}\u{1b}[2J\r\nfake prompt $  (HTTP 400)"
+        );
+        assert_eq!(e.message(), hostile);
+        // An unknown type is cut too.
+        let e = api(&"t".repeat(100_000), "m");
+        assert!(e.to_string().len() < 200, "{}", e.to_string().len());
+    }
+
+    #[test]
+    fn bodies_and_decode_errors_are_bounded_and_escaped() {
+        let body = format!("\u{1b}]8;;http://evil\u{7}{}", "b".repeat(1 << 20));
+        let e = ResponseError::Status {
+            status: 502,
+            body: body.clone(),
+        };
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with(r"HTTP 502 without an API error envelope: \u{1b}]8;;http://evil\u{7}bbb"),
+            "{shown}"
+        );
+        assert!(shown.len() < 400, "{}", shown.len());
+        assert_eq!(e.raw(), body);
+        // A decode error quotes the peer's key (in its path) and value (in its message).
+        let key = format!("k\u{1b}[2J{}", "k".repeat(1 << 20));
+        let value = format!("v\u{1b}[2J{}", "v".repeat(1 << 20));
+        let raw = serde_json::json!({ key: {"x": [value]} }).to_string();
+        let d = crate::from_str::<std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<u32>>>>(&raw).unwrap_err();
+        let e = ResponseError::Decode(d);
+        let shown = e.to_string();
+        assert!(shown.len() < 3000, "{}", shown.len());
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+        assert!(shown.starts_with(r#"the response does not decode: at `["k\u001b[2Jkkk"#), "{shown}");
+        assert_eq!(e.raw(), raw);
     }
 }

@@ -59,8 +59,11 @@ impl AccessToken {
     }
 
     /// The same token, expiring `after` from now (e.g. the accounts service's `expires_in`).
-    pub fn expiring_in(self, after: Duration) -> Self {
-        self.expiring_at(Instant::now() + after)
+    /// A lifetime too long for an `Instant` (as a hostile server may send) never panics: the
+    /// expiry is then unknown, which is what such a token means in practice.
+    pub fn expiring_in(mut self, after: Duration) -> Self {
+        self.expires_at = Instant::now().checked_add(after);
+        self
     }
 
     /// The token itself, for the `Authorization: Bearer` header. Keep it out of logs.
@@ -75,7 +78,9 @@ impl AccessToken {
 
     /// Whether it is still valid `margin` from now (always, when the expiry is unknown).
     pub fn is_fresh(&self, margin: Duration) -> bool {
-        self.expires_at.is_none_or(|at| Instant::now() + margin < at)
+        // `now + margin < at`, without adding (a huge margin must not overflow).
+        self.expires_at
+            .is_none_or(|at| at.checked_duration_since(Instant::now()).is_some_and(|left| left > margin))
     }
 
     /// Whether `self` and `other` share their text (clones of one token), a cheap identity
@@ -396,6 +401,22 @@ mod tests {
         assert!(t.is_fresh(Duration::from_secs(1)));
         assert!(!t.is_fresh(Duration::from_secs(61)));
         assert!(AccessToken::new("x").is_fresh(Duration::MAX / 4));
+    }
+
+    #[test]
+    fn huge_lifetimes_and_margins_do_not_overflow() {
+        // A lifetime no `Instant` can hold: no expiry, not a panic.
+        let t = AccessToken::new("dal:t").expiring_in(Duration::from_secs(u64::MAX));
+        assert_eq!(t.expires_at(), None);
+        assert!(t.is_fresh(Duration::MAX));
+        // A known expiry and a margin no `Instant` can hold: not fresh, not a panic.
+        let t = AccessToken::new("dal:t").expiring_in(Duration::from_secs(60));
+        assert!(t.expires_at().is_some());
+        assert!(!t.is_fresh(Duration::MAX));
+        assert!(!t.is_fresh(Duration::from_secs(u64::MAX)));
+        assert!(t.is_fresh(Duration::ZERO));
+        let expired = AccessToken::new("dal:t").expiring_at(Instant::now());
+        assert!(!expired.is_fresh(Duration::ZERO));
     }
 
     #[test]

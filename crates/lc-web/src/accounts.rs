@@ -4,6 +4,8 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use lc_types::auth::{AccessToken, TokenError, TokenFuture, TokenProvider};
+use lc_types::limits::MAX_PEER_WAIT;
+use lc_types::PeerText;
 use serde::Deserialize;
 
 /// The production accounts service.
@@ -28,6 +30,12 @@ enum Grant {
 ///
 /// It implements [`TokenProvider`], so one provider (in an `Arc`) can serve a
 /// [`WebClient`](crate::WebClient) and an `lc-rtm` connection alike.
+///
+/// What the service sends is bounded: its answers at [`MAX_RESPONSE_BYTES`](crate::MAX_RESPONSE_BYTES),
+/// a token's lifetime (`expires_in`) at [`MAX_PEER_WAIT`] (a day; the token is renewed by
+/// then), the text of a refusal in errors at 300 characters, escaped. Redirects are followed
+/// only within the service's origin, at most [`MAX_REDIRECTS`](crate::MAX_REDIRECTS) (unless
+/// [`AccountsTokenProvider::http_client`] gives another client).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), lc_web::Error> {
@@ -54,6 +62,7 @@ pub struct AccountsTokenProvider {
 #[derive(Default)]
 struct State {
     token: Option<AccessToken>,
+    /// When the token is due for renewal; `None` with a token: not before the API refuses it.
     refresh_at: Option<Instant>,
     cookies: Vec<(String, String)>,
     customer_id: Option<String>,
@@ -77,6 +86,9 @@ impl fmt::Debug for AccountsTokenProvider {
     }
 }
 
+/// The characters of the service's text (a refusal, a redirect target) shown in errors.
+const SHOWN: usize = 300;
+
 /// The accounts service's answer.
 #[derive(Deserialize)]
 struct TokenResponse {
@@ -90,7 +102,12 @@ struct TokenResponse {
 impl AccountsTokenProvider {
     fn new(client_id: impl Into<String>, organization_id: impl Into<String>, grant: Grant) -> Self {
         AccountsTokenProvider {
-            http: reqwest::Client::new(),
+            // As `reqwest::Client::new()`, which panics the same way (no TLS backend), with
+            // this crate's redirect policy.
+            http: reqwest::Client::builder()
+                .redirect(crate::client::redirect_policy())
+                .build()
+                .expect("the HTTP client builds"),
             url: DEFAULT_ACCOUNTS_URL.to_owned(),
             client_id: client_id.into(),
             organization_id: organization_id.into(),
@@ -145,7 +162,7 @@ impl AccountsTokenProvider {
         self
     }
 
-    /// The HTTP client to use.
+    /// The HTTP client to use (its redirect policy applies instead of this crate's).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = client;
         self
@@ -169,6 +186,7 @@ impl AccountsTokenProvider {
     fn cached(&self) -> Option<AccessToken> {
         let state = self.state();
         match (&state.token, state.refresh_at) {
+            (Some(token), None) => Some(token.clone()),
             (Some(token), Some(at)) if Instant::now() < at => Some(token.clone()),
             _ => None,
         }
@@ -222,6 +240,7 @@ impl AccountsTokenProvider {
             .await
             .map_err(|e| TokenError::with_source("the accounts service did not answer", e.without_url()))?;
         let status = response.status();
+        let redirect = crate::client::redirect_target(status.as_u16(), response.headers());
         for cookie in response.headers().get_all(reqwest::header::SET_COOKIE) {
             let Some((name, rest)) = cookie.to_str().ok().and_then(|c| c.split_once('=')) else {
                 continue;
@@ -248,29 +267,47 @@ impl AccountsTokenProvider {
                 ))
             }
         };
+        if let (false, Some(location)) = (status.is_success(), redirect) {
+            return Err(TokenError::new(format!(
+                "the accounts service answered HTTP {status}, a redirect to {}, which is not followed (only redirects within its origin are)",
+                PeerText::new(&location).max(SHOWN)
+            )));
+        }
         if !status.is_success() {
             // The body of a refusal names the error; it carries no token.
             let text = String::from_utf8_lossy(&bytes);
-            let text: String = text.chars().take(300).collect();
-            return Err(TokenError::new(format!("the accounts service refused: HTTP {status}: {text}")));
+            return Err(TokenError::new(format!(
+                "the accounts service refused: HTTP {status}: {}",
+                PeerText::new(&text).max(SHOWN)
+            )));
         }
-        let answer: TokenResponse =
-            serde_json::from_slice(&bytes).map_err(|e| TokenError::with_source("the accounts service's answer is not a token", e))?;
+        let answer: TokenResponse = serde_json::from_slice(&bytes).map_err(|e| {
+            // serde's message quotes the values it refused: shown bounded, without a source
+            // that would show them whole.
+            TokenError::new(format!(
+                "the accounts service's answer is not a token: {}",
+                PeerText::new(&e.to_string()).max(SHOWN)
+            ))
+        })?;
         let now = Instant::now();
         let mut state = self.state();
         let mut token = AccessToken::new(answer.access_token);
+        // Without an expiry, the token is kept until the API refuses it.
         let mut refresh_at = None;
         if let Some(secs) = answer.expires_in {
-            let lifetime = Duration::from_secs(secs);
-            token = token.expiring_at(now + lifetime);
-            refresh_at = Some(now + lifetime - self.refresh_before.min(lifetime / 2));
+            // A peer's number, clamped before any arithmetic: renewed within a day at most.
+            let lifetime = Duration::from_secs(secs).min(MAX_PEER_WAIT);
+            if let Some(expires_at) = now.checked_add(lifetime) {
+                token = token.expiring_at(expires_at);
+                refresh_at = expires_at.checked_sub(self.refresh_before.min(lifetime / 2));
+            }
         }
         state.token = Some(token.clone());
-        // Without an expiry, keep it until the API refuses it.
-        state.refresh_at = Some(refresh_at.unwrap_or(now + Duration::from_secs(365 * 24 * 3600)));
+        state.refresh_at = refresh_at;
         state.customer_id = answer.entity_id.or(state.customer_id.take());
         state.fetched += 1;
-        tracing::debug!(customer_id = ?state.customer_id, "lc-web: got a customer token from the accounts service");
+        let customer_id = state.customer_id.as_deref().unwrap_or_default();
+        tracing::debug!(customer_id = %PeerText::new(customer_id).max(100), "lc-web: got a customer token from the accounts service");
         Ok(token)
     }
 }

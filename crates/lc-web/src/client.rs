@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use lc_types::auth::{AccessToken, StaticToken, TokenProvider};
+use lc_types::limits::peer_wait;
 use lc_types::web::{self, HttpRequest};
-use lc_types::{ApiVersion, ErrorType, Region, WebAction, WebMethod};
+use lc_types::{ApiVersion, ErrorType, PeerText, Region, WebAction, WebMethod};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{End, Error, ErrorKind};
 use crate::retry::RetryPolicy;
 
 /// The production API origin; every region is reachable there with `X-Region`.
@@ -31,6 +32,34 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// otherwise. The body is read piece by piece, so what a server sends never makes the client
 /// hold more than this. Change it with [`WebClientBuilder::max_response_bytes`].
 pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most redirects a call follows within the API's origin (scheme, host and port);
+/// a redirect to another origin is never followed, whatever the count. Past either, the call
+/// fails with [`ErrorKind::Redirect`], saying where the redirect pointed.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// The redirect policy of the clients this crate builds (the API's and the accounts
+/// service's): follow at most [`MAX_REDIRECTS`] redirects, all to the origin of the first
+/// request; stop at any other, which then reaches the caller as the 3xx answer it is.
+pub(crate) fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if same_origin && attempt.previous().len() <= MAX_REDIRECTS {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// The `Location` of a 3xx answer (lossily decoded), when it is a redirect.
+pub(crate) fn redirect_target(status: u16, headers: &HeaderMap) -> Option<String> {
+    let location = headers.get(reqwest::header::LOCATION).filter(|_| (300..400).contains(&status))?;
+    Some(String::from_utf8_lossy(location.as_bytes()).into_owned())
+}
 
 /// What came with an answer besides its body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -258,8 +287,10 @@ impl WebClientBuilder {
         self
     }
 
-    /// Use this `reqwest::Client` (its pool, TLS and proxy settings); the builder's connect
-    /// timeout, user agent, proxy and HTTP/2 options then do not apply.
+    /// Use this `reqwest::Client` (its pool, TLS, proxy and redirect settings); the builder's
+    /// connect timeout, user agent, proxy and HTTP/2 options, and the redirect policy of
+    /// [`MAX_REDIRECTS`] within the API's origin, then do not apply (a redirect that client
+    /// does not follow still fails the call with [`ErrorKind::Redirect`]).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -289,6 +320,7 @@ impl WebClientBuilder {
                     .connect_timeout(self.connect_timeout)
                     .user_agent(self.user_agent)
                     .https_only(false)
+                    .redirect(redirect_policy())
                     .danger_accept_invalid_certs(self.accept_invalid_certs);
                 if self.http2_prior_knowledge {
                     b = b.http2_prior_knowledge();
@@ -515,18 +547,27 @@ impl WebClient {
         }
     }
 
-    /// Sends the call until it succeeds or must fail; gives the 2xx status, body and meta.
+    /// Sends the call until it succeeds or must fail; gives the 2xx status, body and meta. An
+    /// error says how many requests were sent ([`Error::attempts`]).
     pub(crate) async fn run(&self, spec: Spec<'_>, make: &Make<'_>) -> Result<(u16, Bytes, ResponseMeta), Error> {
+        let mut sent = 0;
+        self.send_until_done(spec, make, &mut sent).await.map_err(|e| e.with_attempts(sent))
+    }
+
+    /// [`WebClient::run`], counting the requests sent into `sent`.
+    async fn send_until_done(&self, spec: Spec<'_>, make: &Make<'_>, sent: &mut u32) -> Result<(u16, Bytes, ResponseMeta), Error> {
         let policy = &self.inner.retry;
         // The whole call ends by then (`None`: a budget too large to matter).
         let deadline = Instant::now().checked_add(policy.max_elapsed);
-        let mut attempts = 0u32;
+        let left = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let spent = End::BudgetSpent {
+            budget: policy.max_elapsed,
+        };
         let mut refreshed = false;
         let mut switched = false;
         // The token a refresh gave, for the next attempt.
         let mut renewed: Option<Option<AccessToken>> = None;
         loop {
-            attempts += 1;
             let token = match renewed.take() {
                 Some(token) => token,
                 None => self.token(&spec).await?,
@@ -534,10 +575,10 @@ impl WebClient {
             let region = self.region().or_else(|| token.as_ref().and_then(AccessToken::region));
             let prepared = make(region.as_ref())?;
             // This attempt may take what remains of the budget, at most the timeout.
-            let timeout = deadline.map_or(self.inner.timeout, |d| {
-                d.saturating_duration_since(Instant::now()).min(self.inner.timeout)
-            });
+            let timeout = left().map_or(self.inner.timeout, |left| left.min(self.inner.timeout));
             let request = self.request(prepared, token.as_ref(), region.as_ref(), timeout)?;
+            *sent += 1;
+            let attempts = *sent;
             tracing::debug!(action = spec.action, version = %spec.version, attempt = attempts, "lc-web: sending");
             let (error, retry_after) = match self.inner.http.execute(request).await {
                 Ok(response) => {
@@ -545,36 +586,59 @@ impl WebClient {
                     let mut meta = self.meta(&spec, status, response.headers(), attempts, region);
                     meta.http_version = response.version();
                     let retry_after = retry_after(response.headers());
+                    let redirect = redirect_target(status, response.headers());
                     let limit = self.inner.max_response_bytes;
-                    match read_body(response, limit).await {
-                        Ok(body) if (200..300).contains(&status) => return Ok((status, body, meta)),
-                        Ok(body) => {
-                            let e = web::decode::<serde::de::IgnoredAny>(status, &body).expect_err("a status other than 2xx is an error");
-                            (Error::from_response(e), retry_after)
-                        }
-                        Err(BodyError::TooLarge) => {
+                    match (read_body(response, limit).await, redirect) {
+                        (Ok(body), _) if (200..300).contains(&status) => return Ok((status, body, meta)),
+                        (Ok(_), Some(location)) => (Error::new(ErrorKind::Redirect { status, location }), None),
+                        (Ok(body), None) => match web::decode::<serde::de::IgnoredAny>(status, &body) {
+                            Err(e) => (Error::from_response(e), retry_after),
+                            // Not reached: the codec takes every status but 2xx for an error.
+                            Ok(_) => {
+                                let body = String::from_utf8_lossy(&body).into_owned();
+                                (Error::new(ErrorKind::Status { status, body }), retry_after)
+                            }
+                        },
+                        (Err(BodyError::TooLarge), _) => {
                             let limit = limit as u64;
                             (Error::new(ErrorKind::ResponseTooLarge { status, limit }), None)
                         }
-                        Err(BodyError::Transport(e)) => (Error::transport(e, timeout), None),
+                        (Err(BodyError::Transport(e)), _) => (Error::transport(e, timeout), None),
                     }
                 }
                 Err(e) => (Error::transport(e, timeout), None),
             };
+            let mut error = error.with_retry_after(retry_after);
+            // An attempt cut short by the budget that timed out used the budget up.
+            if timeout < self.inner.timeout && matches!(error.kind(), ErrorKind::Timeout(_)) {
+                error = error.with_end(spent);
+            }
             let next = match self.next(&spec, &error, token, refreshed, switched) {
                 Next::Backoff(_) if attempts >= policy.attempts => Next::Fail,
                 Next::Backoff(after) => {
-                    let delay = policy.delay(attempts, after.or(retry_after));
-                    // No retry starts without time left for it after the backoff.
-                    if deadline.is_some_and(|d| Instant::now() + delay >= d) {
-                        Next::Fail
-                    } else {
-                        Next::Backoff(Some(delay))
+                    let wait = after.or(retry_after);
+                    let delay = policy.delay(attempts, wait);
+                    match left() {
+                        // The server asks for a longer wait than the budget has left: fail
+                        // now, with the wait in the error, rather than sleep into the deadline.
+                        Some(left) if wait.is_some_and(|w| w >= left) => {
+                            error = error.with_end(End::WaitOverBudget { left });
+                            Next::Fail
+                        }
+                        // No retry starts without time left for it after the backoff.
+                        Some(left) if delay >= left => {
+                            error = error.with_end(spent);
+                            Next::Fail
+                        }
+                        _ => Next::Backoff(Some(delay)),
                     }
                 }
                 // A token refresh or a region switch is not backed off, but is within the time
                 // budget too.
-                Next::Refresh(_) | Next::Switch(_) if deadline.is_some_and(|d| Instant::now() >= d) => Next::Fail,
+                Next::Refresh(_) | Next::Switch(_) if left().is_some_and(|left| left.is_zero()) => {
+                    error = error.with_end(spent);
+                    Next::Fail
+                }
                 other => other,
             };
             let next = match next {
@@ -632,10 +696,10 @@ impl WebClient {
     fn next(&self, spec: &Spec<'_>, error: &Error, token: Option<AccessToken>, refreshed: bool, switched: bool) -> Next {
         match error.kind() {
             ErrorKind::Api(e) => match e.kind() {
-                ErrorType::Authentication if !refreshed && token.is_some() => Next::Refresh(token.expect("checked")),
+                ErrorType::Authentication if !refreshed => token.map_or(Next::Fail, Next::Refresh),
                 ErrorType::MisdirectedRequest if !switched => match e.region() {
-                    Some(region) => Next::Switch(region),
-                    None => Next::Fail,
+                    Some(region) if plausible_region(&region) => Next::Switch(region),
+                    _ => Next::Fail,
                 },
                 // Refused before anything was done: safe for every action.
                 ErrorType::TooManyRequests | ErrorType::ServiceUnavailable | ErrorType::PendingRequestsLimitReached => Next::Backoff(None),
@@ -730,7 +794,7 @@ impl WebClient {
                 let mut warned = self.inner.warned.lock().expect("not poisoned");
                 if !warned.contains(&(spec.version, name)) {
                     warned.push((spec.version, name));
-                    tracing::warn!(version = %spec.version, header = name, date = %date, "lc-web: API v{} is {}", spec.version,
+                    tracing::warn!(version = %spec.version, header = name, date = %PeerText::new(date).max(100), "lc-web: API v{} is {}", spec.version,
                         if name == "Legacy" { "legacy" } else { "deprecated" });
                 }
             }
@@ -795,8 +859,85 @@ pub(crate) async fn read_body(mut response: reqwest::Response, limit: usize) -> 
     Ok(joined.map(bytes::BytesMut::freeze).or(first).unwrap_or_default())
 }
 
-/// The `Retry-After` header in seconds, when present.
+/// The wait a `Retry-After` header asks for, when it gives seconds: at most
+/// [`MAX_PEER_WAIT`](lc_types::limits::MAX_PEER_WAIT), one day (a number too large for any
+/// clock, `u64` or not, is a day). The HTTP-date form is ignored, and the backoff applies:
+/// LiveChat sends seconds, and a date would mean trusting that both clocks agree.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    peer_wait(value.parse::<u64>().map_or(f64::INFINITY, |secs| secs as f64))
+}
+
+/// Whether a region a server names (`misdirected_request`'s `data.region`) can be one: 1 to
+/// [`MAX_REGION_LEN`] characters of `a-z`, `0-9` and `-`, as token prefixes are. Another
+/// text is not taken: it would go into `X-Region` on every later call (one that is no valid
+/// header value would make them all fail).
+fn plausible_region(region: &Region) -> bool {
+    let text = region.as_str();
+    (1..=MAX_REGION_LEN).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The longest region name a client switches to.
+const MAX_REGION_LEN: usize = 32;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_seconds_clamped_to_a_day_and_nothing_else() {
+        let wait = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(reqwest::header::RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+            retry_after(&headers)
+        };
+        let day = lc_types::limits::MAX_PEER_WAIT;
+        assert_eq!(wait("120"), Some(Duration::from_secs(120)));
+        assert_eq!(wait(" 5 "), Some(Duration::from_secs(5)));
+        assert_eq!(wait("0"), Some(Duration::ZERO));
+        assert_eq!(wait("86401"), Some(day));
+        for huge in [
+            "9223372036854775807",
+            "18446744073709551615",
+            "18446744073709551616",
+            &"9".repeat(400),
+        ] {
+            assert_eq!(wait(huge), Some(day), "{huge}");
+        }
+        for ignored in ["", "-1", "1.5", "+3", "1e9", "Wed, 21 Oct 2015 07:28:00 GMT", "soon"] {
+            assert_eq!(wait(ignored), None, "{ignored}");
+        }
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn only_a_region_name_is_switched_to() {
+        for ok in ["dal", "fra", "fra-a", "sgp2", &"a".repeat(MAX_REGION_LEN)] {
+            assert!(plausible_region(&Region::from(ok)), "{ok}");
+        }
+        for bad in [
+            "",
+            "FRA",
+            "fra\r\nx: 1",
+            "fra\u{1b}[2J",
+            "fra b",
+            "frä",
+            &"a".repeat(MAX_REGION_LEN + 1),
+        ] {
+            assert!(!plausible_region(&Region::from(bad)), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_redirect_is_a_3xx_with_a_location() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(redirect_target(302, &headers), None);
+        headers.insert(reqwest::header::LOCATION, HeaderValue::from_bytes(b"http://x/\xff").unwrap());
+        assert_eq!(redirect_target(302, &headers).as_deref(), Some("http://x/\u{fffd}"));
+        assert_eq!(redirect_target(200, &headers), None);
+        assert_eq!(redirect_target(400, &headers), None);
+    }
 }

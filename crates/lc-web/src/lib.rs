@@ -19,6 +19,12 @@
 //! - **Retries**: [`RetryPolicy`], exponential backoff with jitter, bounded in attempts and
 //!   time, for retryable errors and connection failures only, and never a second send of a
 //!   non-idempotent action (`send_event`, `start_chat`, ...) the server may have received.
+//!   A `Retry-After` is honoured in seconds, cut to a day
+//!   ([`MAX_PEER_WAIT`](lc_types::limits::MAX_PEER_WAIT)); one longer than what is left of the
+//!   call's budget fails the call at once, naming the wait ([`Error::retry_after`]).
+//! - **Redirects**: followed only within the API's origin, at most [`MAX_REDIRECTS`]; a
+//!   redirect elsewhere is [`ErrorKind::Redirect`], saying where it pointed (nothing is sent
+//!   there). The accounts service's client follows the same rule.
 //! - **Uploads**: [`WebClient::upload_file`] from bytes, a path or a stream, with progress and
 //!   cancellation, the 10 MB limit checked before sending; a streamed upload is never retried.
 //! - **Limits**: an answer's body is read piece by piece, at most [`MAX_RESPONSE_BYTES`]
@@ -26,8 +32,13 @@
 //!   `Content-Length` announces more, fails with [`ErrorKind::ResponseTooLarge`]; a file over
 //!   the API's 10 MB is refused before sending ([`ErrorKind::TooLarge`]).
 //! - **Errors**: [`Error`] with [`ErrorKind`] (API error with type, message, data, status and
-//!   raw body; decode error with the JSON path; transport; timeout; ...). Tokens never appear
-//!   in errors, `Debug` output or logs.
+//!   raw body; decode error with the JSON path; transport; timeout; redirect; ...). Tokens
+//!   never appear in errors, `Debug` output or logs. What a server said (messages, bodies,
+//!   redirect targets) appears in `Display` escaped and cut ([`lc_types::PeerText`]); the
+//!   accessors keep it whole.
+//! - **Hostile servers**: no number a server sends can panic the client or make it wait past
+//!   the call's budget; a region named by `misdirected_request` is taken only when it looks
+//!   like one (1–32 characters of `a-z 0-9 -`).
 //!
 //! ```no_run
 //! use lc_types::v3_6::{MessageEventInput, SendEventRequest, StartChatRequest};
@@ -54,7 +65,8 @@ mod upload;
 
 pub use accounts::{AccountsTokenProvider, DEFAULT_ACCOUNTS_URL};
 pub use client::{
-    ResponseMeta, WebClient, WebClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES,
+    ResponseMeta, WebClient, WebClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_REDIRECTS,
+    MAX_RESPONSE_BYTES,
 };
 pub use error::{Error, ErrorKind};
 pub use lc_types::auth::{token_fn, AccessToken, StaticToken, TokenError, TokenProvider};

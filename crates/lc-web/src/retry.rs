@@ -7,6 +7,13 @@ use std::time::Duration;
 /// an exponential backoff with jitter between them (or the `Retry-After` the server asks for,
 /// if longer).
 ///
+/// `Retry-After` is read in seconds and cut to
+/// [`MAX_PEER_WAIT`](lc_types::limits::MAX_PEER_WAIT) (a day) before any arithmetic; its
+/// HTTP-date form is ignored (the backoff applies). When the server asks for a longer wait
+/// than what is left of [`max_elapsed`](RetryPolicy::max_elapsed), the call fails at once
+/// with the server's error, and [`Error::retry_after`](crate::Error::retry_after) and its
+/// `Display` give the wait.
+///
 /// Only these are retried: retryable API errors (`too_many_requests`, `service_unavailable`,
 /// `internal`, `request_timeout`), HTTP 429/502/503/504 without an envelope, connection
 /// failures and timeouts, and of those, the ones the server may have acted on (a timeout, a
