@@ -81,6 +81,12 @@ pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
 /// while the server stops reading (frames not yet written never hold the connection task).
 pub const MAX_QUEUED_CALLS: usize = 10_000;
 
+/// The most bytes of events that wait by default in the [`Events`] stream for its reader: 64
+/// MiB (a push weighs its frame's length; change it with
+/// [`RtmClientBuilder::event_buffer_bytes`]). At the bound the client stops reading the socket
+/// until the stream is read; an event larger than the bound alone still gets through.
+pub const EVENT_BUFFER_BYTES: usize = 64 * 1024 * 1024;
+
 pub use client::{Events, RtmClient};
 pub use config::{Customer, CustomerProvider, RtmClientBuilder};
 pub use customer_sdk::Rating;
