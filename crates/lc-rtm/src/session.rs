@@ -747,7 +747,7 @@ impl Session {
     /// What follows `cause` (a `Cause::Server` follows its reason's policy).
     fn decide(&mut self, cause: &Cause) -> Next {
         let reconnect = |this: &mut Self, delay: Option<Duration>, new_token: bool| {
-            this.attempt += 1;
+            this.attempt = this.attempt.saturating_add(1);
             let attempt = this.attempt;
             let delay = delay.unwrap_or_else(|| this.s.backoff.delay(attempt, &mut this.rng));
             Next::Reconnect { delay, attempt, new_token }
