@@ -199,11 +199,14 @@ impl RtmClient {
         match tokio::time::timeout(timeout, wait).await {
             Ok(Ok(Status { state, last })) => match state {
                 ConnectionState::Active => Ok(()),
-                ConnectionState::Closed { cause } => Err(Error::with_cause(ErrorKind::Closed(cause.describe()), Some(cause))),
-                ConnectionState::Reconnecting { cause, .. } => Err(Error::with_cause(
-                    ErrorKind::NotConnected(format!("the connection attempt failed: {}", cause.describe())),
-                    Some(cause),
-                )),
+                ConnectionState::Closed { cause } => {
+                    let why = ErrorKind::Closed(cause.describe());
+                    Err(Error::with_cause(why, Some(shared(last, cause))))
+                }
+                ConnectionState::Reconnecting { cause, .. } => {
+                    let why = ErrorKind::NotConnected(format!("the connection attempt failed: {}", cause.describe()));
+                    Err(Error::with_cause(why, Some(shared(last, cause))))
+                }
                 _ => {
                     let why = match &last {
                         Some(cause) => format!("not connecting (call connect()); last: {}", cause.describe()),
@@ -215,7 +218,7 @@ impl RtmClient {
             Ok(Err(_)) => Err(ErrorKind::Closed("the connection task ended".into()).into()),
             Err(_) => {
                 // Say why: the last connection's end, when there was one.
-                let last: Option<Cause> = self.inner.state.borrow().last.clone();
+                let last: Option<Arc<Cause>> = self.inner.state.borrow().last.clone();
                 let why = last.as_ref().map(|c| format!("; last: {}", c.describe())).unwrap_or_default();
                 Err(Error::with_cause(
                     ErrorKind::NotConnected(format!("not connected within {timeout:?}{why}")),
@@ -337,6 +340,14 @@ impl RtmClient {
         let result = rx.await;
         guard.disarm();
         result.unwrap_or_else(|_| Err(ErrorKind::Closed("the connection task ended".into()).into()))
+    }
+}
+
+/// `cause`, shared with `last` when it is the same.
+fn shared(last: Option<Arc<Cause>>, cause: Cause) -> Arc<Cause> {
+    match last {
+        Some(last) if *last == cause => last,
+        _ => Arc::new(cause),
     }
 }
 

@@ -94,7 +94,7 @@ pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
 #[derive(Clone, Debug)]
 pub(crate) struct Status {
     pub state: ConnectionState,
-    pub last: Option<Cause>,
+    pub last: Option<Arc<Cause>>,
 }
 
 impl Default for Status {
@@ -103,6 +103,15 @@ impl Default for Status {
             state: ConnectionState::Disconnected,
             last: None,
         }
+    }
+}
+
+/// Whether `a` and `b` are the same cause (the same `Arc`).
+fn same(a: Option<&Arc<Cause>>, b: Option<&Arc<Cause>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
     }
 }
 
@@ -334,7 +343,7 @@ impl Driver {
     fn publish_state(&mut self) {
         let last = self.session.last_cause();
         let status = self.state.borrow();
-        if self.session.state() != &status.state || last != status.last.as_ref() {
+        if self.session.state() != &status.state || !same(last, status.last.as_ref()) {
             drop(status);
             self.state.send_replace(Status {
                 state: self.session.state().clone(),

@@ -1,5 +1,6 @@
 //! [`Error`]: what a call reports when it does not give the response.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use lc_types::{ApiError, DecodeError, ResponseError};
@@ -35,7 +36,9 @@ pub struct Error {
 #[derive(Debug)]
 struct Inner {
     kind: ErrorKind,
-    cause: Option<Cause>,
+    /// Shared: one connection's end can fail 10,000 waiting calls, and a cause may hold what
+    /// the peer sent (up to a frame).
+    cause: Option<Arc<Cause>>,
 }
 
 impl std::fmt::Display for Error {
@@ -112,7 +115,7 @@ impl Error {
     }
 
     /// `kind` because of `cause`.
-    pub(crate) fn with_cause(kind: ErrorKind, cause: Option<Cause>) -> Self {
+    pub(crate) fn with_cause(kind: ErrorKind, cause: Option<Arc<Cause>>) -> Self {
         Error {
             inner: Box::new(Inner { kind, cause }),
         }
@@ -144,7 +147,7 @@ impl Error {
     /// # let _ = refused_by_the_api;
     /// ```
     pub fn cause(&self) -> Option<&Cause> {
-        self.inner.cause.as_ref()
+        self.inner.cause.as_deref()
     }
 
     /// The API's error, when the API answered with one.
@@ -214,7 +217,7 @@ mod tests {
             code: Some(4000),
             reason: format!("bye\u{1b}[31m{}", "x".repeat(5000)),
         };
-        let e = Error::with_cause(ErrorKind::ConnectionLost, Some(cause.clone()));
+        let e = Error::with_cause(ErrorKind::ConnectionLost, Some(Arc::new(cause.clone())));
         let shown = e.to_string();
         assert!(
             shown.starts_with(

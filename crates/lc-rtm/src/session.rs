@@ -3,6 +3,7 @@
 //! the unit tests below drive it with synthetic time.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lc_types::{limits, ApiVersion, DisconnectPolicy, Frame, PushFrame, Region, RequestFrame, ResponseError, ResponseFrame};
@@ -211,7 +212,7 @@ pub struct Session {
     /// later login must come back as the same customer.
     identity: Option<String>,
     /// Why the last connection ended (or its attempt failed).
-    last_cause: Option<Cause>,
+    last_cause: Option<Arc<Cause>>,
     /// Set by `misdirected_connection`.
     region: Option<Region>,
     /// A region change to announce after the disconnect that caused it.
@@ -270,7 +271,7 @@ impl Session {
     }
 
     /// Why the last connection ended or its attempt failed, if one did.
-    pub fn last_cause(&self) -> Option<&Cause> {
+    pub fn last_cause(&self) -> Option<&Arc<Cause>> {
         self.last_cause.as_ref()
     }
 
@@ -348,7 +349,7 @@ impl Session {
         self.disconnect(now);
         self.destroyed = true;
         self.state = ConnectionState::Closed { cause: Cause::User };
-        self.fail_waiting(&Cause::User, || ErrorKind::Closed("the client was destroyed".into()));
+        self.fail_waiting(&Arc::new(Cause::User), || ErrorKind::Closed("the client was destroyed".into()));
     }
 
     /// A call: sent when a slot is free on an active connection, queued otherwise; refused at
@@ -357,12 +358,12 @@ impl Session {
         let timeout = timeout.unwrap_or(self.s.call_timeout);
         let refuse = match &self.state {
             _ if self.destroyed => Some((ErrorKind::Closed("the client was destroyed".into()), None)),
-            ConnectionState::Closed { cause } => Some((ErrorKind::Closed(cause.describe()), Some(cause.clone()))),
+            ConnectionState::Closed { cause } => Some((ErrorKind::Closed(cause.describe()), self.last_cause.clone())),
             ConnectionState::Disconnected => Some((ErrorKind::NotConnected("call connect() first".into()), None)),
             ConnectionState::Active => None,
             ConnectionState::Reconnecting { cause, .. } if self.s.wait_for_connection.is_zero() => Some((
                 ErrorKind::NotConnected(format!("reconnecting; last: {}", cause.describe())),
-                Some(cause.clone()),
+                self.last_cause.clone(),
             )),
             _ if self.s.wait_for_connection.is_zero() => Some((ErrorKind::NotConnected("reconnecting".into()), None)),
             _ => None,
@@ -524,7 +525,7 @@ impl Session {
             !gone
         });
         let last = match &self.state {
-            ConnectionState::Reconnecting { cause, .. } => Some(cause.clone()),
+            ConnectionState::Reconnecting { .. } => self.last_cause.clone(),
             _ => None,
         };
         for (call, timed_out, timeout) in failed {
@@ -695,9 +696,11 @@ impl Session {
 
     /// The connection is gone: fail what was in flight, decide what next, tell the user.
     fn dropped(&mut self, now: Instant, cause: Cause, next: Option<Next>) {
+        let shared = Arc::new(cause.clone());
+        self.last_cause = Some(shared.clone());
         for (_, f) in std::mem::take(&mut self.in_flight) {
             if let Some(call) = f.call {
-                self.resolve(call, Err(Error::with_cause(ErrorKind::ConnectionLost, Some(cause.clone()))));
+                self.resolve(call, Err(Error::with_cause(ErrorKind::ConnectionLost, Some(shared.clone()))));
             }
         }
         // A connection that lived long enough ends a series of attempts; one that closed
@@ -723,21 +726,20 @@ impl Session {
                 };
                 if self.s.wait_for_connection.is_zero() {
                     let why = format!("reconnecting; last: {}", cause.describe());
-                    self.fail_waiting(&cause, || ErrorKind::NotConnected(why.clone()));
+                    self.fail_waiting(&shared, || ErrorKind::NotConnected(why.clone()));
                 }
             }
             Next::WaitForConnect => {
                 self.state = ConnectionState::Disconnected;
                 let why = cause.describe();
-                self.fail_waiting(&cause, || ErrorKind::NotConnected(why.clone()));
+                self.fail_waiting(&shared, || ErrorKind::NotConnected(why.clone()));
             }
             Next::Stop => {
                 self.state = ConnectionState::Closed { cause: cause.clone() };
                 let why = cause.describe();
-                self.fail_waiting(&cause, || ErrorKind::Closed(why.clone()));
+                self.fail_waiting(&shared, || ErrorKind::Closed(why.clone()));
             }
         }
-        self.last_cause = Some(cause.clone());
         self.emit(Event::Disconnected(Disconnected { cause, next }));
         if let Some(region) = self.region_changed.take() {
             self.emit(Event::RegionChanged(region));
@@ -794,7 +796,7 @@ impl Session {
         }
     }
 
-    fn fail_waiting(&mut self, cause: &Cause, kind: impl Fn() -> ErrorKind) {
+    fn fail_waiting(&mut self, cause: &Arc<Cause>, kind: impl Fn() -> ErrorKind) {
         for w in std::mem::take(&mut self.waiting) {
             let error = Error::with_cause(kind(), Some(cause.clone()));
             self.out.push_back(Output::Resolve(w.call, Err(error)));
@@ -1225,6 +1227,33 @@ mod tests {
         t.s.opened(t.now, Map::new());
         let out = log_in(&mut t, "c1");
         assert_eq!(disconnect_of(&out).next, Next::Stop);
+    }
+
+    /// One connection's end fails every waiting call with the same cause, shared, not a copy
+    /// each: a `customer_disconnected` with a large `data` must not be multiplied by the
+    /// number of waiting calls.
+    #[test]
+    fn calls_failed_by_one_disconnect_share_its_cause() {
+        let mut t = T::new();
+        t.s.connect(t.now);
+        t.outputs();
+        for id in 1..=100 {
+            t.call(id);
+        }
+        t.s.opened(t.now, Map::new());
+        t.outputs();
+        let big = serde_json::json!({ "pad": "x".repeat(100_000) });
+        t.s.frame(t.now, &disconnected("license_expired", Some(big)));
+        let causes: Vec<*const Cause> = t
+            .outputs()
+            .iter()
+            .filter_map(|o| match o {
+                Output::Resolve(_, Err(e)) => e.cause().map(|c| c as *const Cause),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(causes.len(), 100);
+        assert!(causes.iter().all(|c| *c == causes[0]), "one shared cause");
     }
 
     /// Numbers and durations from the peer, or configured at their extremes, never overflow
