@@ -3,10 +3,17 @@
 //! including `customer_disconnected` with any reason, garbage), closed sockets, sockets that
 //! take nothing (unresponsive), ticks of synthetic time, calls, cancels, disconnect and destroy.
 //!
+//! Logins answer as one of a few customers; sockets close with any close code and reason.
+//!
 //! Invariants: never more than 10 requests in flight; a call is resolved at most once, and only
 //! a call that was made; every call that was on the wire when the connection went (socket
 //! closed, `customer_disconnected`, disconnect, destroy) is resolved by then; disconnect and
 //! destroy resolve every call; and given enough ticks, every call is resolved exactly once.
+//! Every `Connected` is the customer of the first one (a login as another customer stops the
+//! client with `IdentityMismatch`, never `Connected`). A reconnect after a connection that
+//! lived less than a ping interval (or none) is the next attempt of the series, never attempt
+//! 1 again; after one that lived longer, attempt 1. Every cause's description is free of
+//! control characters and bounded, whatever the peer sent.
 #![no_main]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use arbitrary::Arbitrary;
 use lc_rtm::session::{Backoff, CallId, Output, Session, Settings};
-use lc_rtm::{Cause, Event};
+use lc_rtm::{Cause, ConnectionState, Event, Next};
 use lc_types::{ApiVersion, PushFrame, RequestFrame, ResponseFrame};
 use serde_json::{json, Map, Value};
 
@@ -41,6 +48,7 @@ const REASONS: &[&str] = &[
     "too_many_unauthorized_connections",
     "unsupported_version",
     "users_limit_reached",
+    "identity_mismatch",
     "",
     "fuzz_new_reason",
 ];
@@ -62,7 +70,10 @@ enum Op {
     Connect,
     Opened,
     ConnectFailed,
-    Closed,
+    Closed {
+        code: Option<u16>,
+        reason: String,
+    },
     /// The socket took none of our frames for too long (the driver's write-stall limit).
     Unresponsive,
     /// Time passes (milliseconds).
@@ -81,6 +92,8 @@ enum Op {
         success: bool,
         error: u8,
         odd_payload: bool,
+        /// Which customer a login answers as.
+        customer: u8,
     },
     /// A response to a request that is not on the wire.
     RespondUnknown(String),
@@ -112,6 +125,13 @@ struct Harness {
     resolved: BTreeSet<CallId>,
     /// Request ID -> (action, call) of every request sent and not answered yet.
     wire: BTreeMap<String, (String, Option<CallId>)>,
+    /// The customer of the first `Connected`.
+    identity: Option<String>,
+    /// When the current connection logged in.
+    connected_at: Option<Instant>,
+    /// The attempt of the last `Next::Reconnect` of the current series.
+    series: Option<u32>,
+    stable_after: Duration,
 }
 
 impl Harness {
@@ -130,7 +150,33 @@ impl Harness {
                     let call = v["payload"]["fuzz_call"].as_u64();
                     assert!(self.wire.insert(id.clone(), (action, call)).is_none(), "request ID {id} reused");
                 }
-                Output::Emit(Event::Disconnected(_)) => {
+                Output::Emit(Event::Connected(c)) => {
+                    let id = login_customer(&c.login);
+                    let first = self.identity.get_or_insert_with(|| id.clone());
+                    assert_eq!(*first, id, "connected as another customer");
+                    self.connected_at = Some(self.now);
+                }
+                Output::Emit(Event::Disconnected(d)) => {
+                    let shown = d.cause.describe();
+                    assert!(!shown.chars().any(char::is_control), "{shown:?}");
+                    assert!(shown.len() < 8 * 1024, "{} bytes", shown.len());
+                    let lived = self.connected_at.take().map(|t| self.now.saturating_duration_since(t));
+                    match d.next {
+                        Next::Reconnect { attempt, .. } => {
+                            let expected = match (lived, self.series) {
+                                (Some(l), _) if l >= self.stable_after => 1,
+                                (_, Some(prev)) => prev + 1,
+                                (_, None) => attempt,
+                            };
+                            assert_eq!(attempt, expected, "lived {lived:?} after attempt {:?}", self.series);
+                            assert!(attempt >= 1);
+                            self.series = Some(attempt);
+                        }
+                        _ => self.series = None,
+                    }
+                    if let Cause::IdentityMismatch { .. } = &d.cause {
+                        assert_eq!(d.next, Next::Stop);
+                    }
                     // The connection is gone: nothing it carried may stay unanswered.
                     for (id, (_, call)) in std::mem::take(&mut self.wire) {
                         if let Some(call) = call {
@@ -154,9 +200,35 @@ impl Harness {
     }
 }
 
-fn response(id: &str, action: &str, success: bool, error: u8, odd: bool) -> String {
+/// `customer.id` of a login response, read as the session reads it (empty when it has none).
+fn login_customer(frame: &ResponseFrame) -> String {
+    #[derive(serde::Deserialize)]
+    struct Login {
+        customer: Option<Customer>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Customer {
+        id: Option<String>,
+    }
+    frame
+        .payload
+        .as_ref()
+        .and_then(|p| serde_json::from_str::<Login>(p.get()).ok())
+        .and_then(|l| l.customer?.id)
+        .unwrap_or_default()
+}
+
+const CUSTOMERS: &[&str] = &["c1", "c2", "", "\u{1b}[2J"];
+
+fn response(id: &str, action: &str, success: bool, error: u8, odd: bool, customer: u8) -> String {
     let frame = if success {
-        let payload = if odd { json!([1, {"x": null}]) } else { json!({}) };
+        let payload = if odd {
+            json!([1, {"x": null}])
+        } else if action == "login" {
+            json!({"customer": {"id": CUSTOMERS[usize::from(customer) % CUSTOMERS.len()]}})
+        } else {
+            json!({})
+        };
         ResponseFrame::success(Some(id.to_owned()), action, &payload).expect("JSON")
     } else if odd {
         ResponseFrame::success(Some(id.to_owned()), action, &json!("not an envelope"))
@@ -191,6 +263,7 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
         settings.pong_timeout = Duration::from_millis(100);
     }
     let now = Instant::now();
+    let settings_stable_after = settings.stable_after();
     let mut h = Harness {
         s: Session::new(settings, now),
         now,
@@ -198,13 +271,24 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
         open: BTreeSet::new(),
         resolved: BTreeSet::new(),
         wire: BTreeMap::new(),
+        identity: None,
+        connected_at: None,
+        series: None,
+        stable_after: Duration::ZERO,
     };
+    h.stable_after = settings_stable_after;
     for op in input.ops.iter().take(300) {
         match op {
-            Op::Connect => h.s.connect(h.now),
+            Op::Connect => {
+                // The user's connect() after a stop starts a new series.
+                if matches!(h.s.state(), ConnectionState::Disconnected | ConnectionState::Closed { .. }) {
+                    h.series = None;
+                }
+                h.s.connect(h.now);
+            }
             Op::Opened => h.s.opened(h.now, Map::from_iter([("token".to_owned(), json!("Bearer x"))])),
             Op::ConnectFailed => h.s.connect_failed(h.now, Cause::ConnectFailed("fuzz".into())),
-            Op::Closed => h.s.closed(h.now, "fuzz".into()),
+            Op::Closed { code, reason } => h.s.closed(h.now, *code, reason.clone()),
             Op::Unresponsive => h.s.unresponsive(h.now),
             Op::Tick(ms) => {
                 h.now += Duration::from_millis(u64::from(*ms));
@@ -245,17 +329,18 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
                 success,
                 error,
                 odd_payload,
+                customer,
             } => {
                 if let Some((id, (action, _))) = h.wire.iter().nth(usize::from(*n) % h.wire.len().max(1)) {
                     let (id, action) = (id.clone(), action.clone());
                     h.wire.remove(&id);
-                    let text = response(&id, &action, *success, *error, *odd_payload);
+                    let text = response(&id, &action, *success, *error, *odd_payload, *customer);
                     h.frame(&text);
                 }
             }
             Op::RespondUnknown(id) => {
                 if !h.wire.contains_key(id) {
-                    let text = response(id, "get_customer", true, 0, false);
+                    let text = response(id, "get_customer", true, 0, false, 0);
                     h.frame(&text);
                 }
             }

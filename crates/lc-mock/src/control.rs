@@ -85,6 +85,7 @@ endpoints! {
     POST "/_lc/faults/delay_responses" => "{delay_ms} (0: none)",
     POST "/_lc/faults/drop_responses" => "{count}",
     POST "/_lc/faults/pad_next_response" => "{len, chunked?: false}",
+    POST "/_lc/faults/close_after_login" => "{count} (at most 1,000,000)",
     POST "/_lc/faults/refuse_connections" => "{duration_ms}",
     POST "/_lc/faults/stall_connections" => "{duration_ms}",
     GET "/_lc/faults/max_in_flight" => "-> {max_in_flight}",
@@ -97,6 +98,9 @@ endpoints! {
 fn paths() -> Vec<String> {
     endpoints().iter().map(|e| format!("{} {}", e.method, e.path)).collect()
 }
+
+/// The most logins `POST /_lc/faults/close_after_login` takes.
+const MAX_CLOSE_AFTER_LOGIN: u64 = 1_000_000;
 
 /// Answers one control request.
 pub(crate) async fn handle(
@@ -451,6 +455,14 @@ fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Valu
         ("POST", "faults/pad_next_response") => {
             let len = usize::try_from(a.u64("len")?).map_err(|_| Refusal::validation("`len` is too large"))?;
             faults.pad_next_response(len, a.opt_bool("chunked")?.unwrap_or(false));
+            Ok(shared.faults.snapshot())
+        }
+        ("POST", "faults/close_after_login") => {
+            let count = a.u64("count")?;
+            if count > MAX_CLOSE_AFTER_LOGIN {
+                return Err(Refusal::validation(format!("`count` must be at most {MAX_CLOSE_AFTER_LOGIN}")));
+            }
+            faults.close_after_login(count);
             Ok(shared.faults.snapshot())
         }
         ("POST", "faults/refuse_connections") => {

@@ -37,6 +37,8 @@ struct Inner {
     stall_until: Option<Instant>,
     /// The next Web answer is padded to this many bytes (and sent chunked when `true`).
     pad: Option<(usize, bool)>,
+    /// How many of the next RTM logins succeed and then have their connection closed at once.
+    close_after_login: u64,
 }
 
 impl Faults {
@@ -84,6 +86,21 @@ impl Faults {
     /// The padding the current Web answer must get, if any (used up).
     pub fn take_pad(&self) -> Option<(usize, bool)> {
         self.inner().pad.take()
+    }
+
+    pub fn close_after_login(&self, n: u64) {
+        self.inner().close_after_login = n;
+    }
+
+    /// Whether the connection of the login that just succeeded must be closed (counts it).
+    pub fn take_close_after_login(&self) -> bool {
+        let mut inner = self.inner();
+        if inner.close_after_login > 0 {
+            inner.close_after_login -= 1;
+            true
+        } else {
+            false
+        }
     }
 
     pub fn refuse_for(&self, d: Duration) {
@@ -134,6 +151,7 @@ impl Faults {
             "refuse_connections_ms": left(inner.refuse_until),
             "stall_connections_ms": left(inner.stall_until),
             "pad_next_response": inner.pad.map(|(len, chunked)| json!({"len": len, "chunked": chunked})),
+            "close_after_login": inner.close_after_login,
             "max_in_flight": self.max_in_flight.load(std::sync::atomic::Ordering::SeqCst),
         })
     }
@@ -191,6 +209,14 @@ impl<'a> FaultControl<'a> {
         self.shared.faults.pad_next(len, chunked);
     }
 
+    /// The next `n` RTM logins (replacing what was left of an earlier count) succeed and then
+    /// their connection is closed at once: the login response, then a Close frame (status
+    /// 1000) right after it. A server that keeps closing: a client should not reconnect at
+    /// full speed forever (its backoff keeps growing while no connection lives).
+    pub fn close_after_login(&self, n: u64) {
+        self.shared.faults.close_after_login(n);
+    }
+
     /// New RTM connections are refused (HTTP 503) for `duration`.
     pub fn refuse_connections(&self, duration: Duration) {
         self.shared.faults.refuse_for(duration);
@@ -224,8 +250,9 @@ impl<'a> FaultControl<'a> {
         conns.iter().filter(|conn| conn.tx.send(Out::Text(text.to_owned())).is_ok()).count()
     }
 
-    /// Clears the queued errors, the delay, the dropped responses, the padding, the refusal,
-    /// the stall (connections stalled now carry on at once) and the in-flight maximum.
+    /// Clears the queued errors, the delay, the dropped responses, the padding, the closes
+    /// after login, the refusal, the stall (connections stalled now carry on at once) and the
+    /// in-flight maximum.
     pub fn clear(&self) {
         self.shared.faults.clear();
     }

@@ -121,6 +121,7 @@
 //! | `POST` | `/_lc/faults/delay_responses` | {delay_ms} (0: none) |
 //! | `POST` | `/_lc/faults/drop_responses` | {count} |
 //! | `POST` | `/_lc/faults/pad_next_response` | {len, chunked?: false} |
+//! | `POST` | `/_lc/faults/close_after_login` | {count} (at most 1,000,000) |
 //! | `POST` | `/_lc/faults/refuse_connections` | {duration_ms} |
 //! | `POST` | `/_lc/faults/stall_connections` | {duration_ms} |
 //! | `GET` | `/_lc/faults/max_in_flight` | -> {max_in_flight} |

@@ -198,6 +198,8 @@ struct Session {
     /// Set by a successful login.
     customer: Option<String>,
     inflight: Arc<AtomicUsize>,
+    /// Close the connection once the reply is sent (the `close_after_login` fault).
+    close_now: bool,
 }
 
 async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, misdirected: Option<String>, socket: WebSocket) {
@@ -238,6 +240,7 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
         tx,
         customer: None,
         inflight: Arc::default(),
+        close_now: false,
     };
     let mut deadline = Instant::now() + shared.login_timeout;
     loop {
@@ -275,6 +278,15 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
                         if sink.send(Message::Text(reply.into())).await.is_err() {
                             break;
                         }
+                    }
+                    if std::mem::take(&mut session.close_now) {
+                        // The `close_after_login` fault: logged in, and closed at once.
+                        let close = axum::extract::ws::CloseFrame {
+                            code: axum::extract::ws::close_code::NORMAL,
+                            reason: "".into(),
+                        };
+                        let _ = sink.send(Message::Close(Some(close))).await;
+                        break;
                     }
                 }
                 Some(Ok(Message::Ping(_))) | Some(Ok(Message::Pong(_))) => {
@@ -410,6 +422,7 @@ impl Session {
             tx: self.tx.clone(),
         });
         self.customer = Some(customer);
+        self.close_now = self.shared.faults.take_close_after_login();
         Ok(response)
     }
 }

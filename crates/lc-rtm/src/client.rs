@@ -11,8 +11,8 @@ use lc_types::{ApiVersion, PushFrame, RequestFrame, ResponseFrame, RtmAction};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::driver::Command;
-use crate::event::Event;
+use crate::driver::{Command, Status, StreamShared};
+use crate::event::{Cause, Event};
 use crate::session::ConnectionState;
 use crate::{Error, ErrorKind, RtmClientBuilder};
 
@@ -50,17 +50,18 @@ pub struct RtmClient {
 
 struct Inner {
     commands: mpsc::UnboundedSender<Command>,
-    state: watch::Receiver<ConnectionState>,
+    state: watch::Receiver<Status>,
     version: ApiVersion,
     next_call: AtomicU64,
     page: crate::config::SharedPage,
+    stream: Arc<StreamShared>,
 }
 
 impl std::fmt::Debug for RtmClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RtmClient")
             .field("version", &self.inner.version)
-            .field("state", &*self.inner.state.borrow())
+            .field("state", &self.inner.state.borrow().state)
             .finish()
     }
 }
@@ -84,9 +85,10 @@ impl RtmClient {
 
     pub(crate) fn new(
         commands: mpsc::UnboundedSender<Command>,
-        state: watch::Receiver<ConnectionState>,
+        state: watch::Receiver<Status>,
         version: ApiVersion,
         page: crate::config::SharedPage,
+        stream: Arc<StreamShared>,
     ) -> Self {
         RtmClient {
             inner: Arc::new(Inner {
@@ -95,6 +97,7 @@ impl RtmClient {
                 version,
                 next_call: AtomicU64::new(1),
                 page,
+                stream,
             }),
         }
     }
@@ -123,37 +126,104 @@ impl RtmClient {
 
     /// Where the connection is now.
     pub fn state(&self) -> ConnectionState {
-        self.inner.state.borrow().clone()
+        self.inner.state.borrow().state.clone()
+    }
+
+    /// How many pushes and events were discarded because nobody keeps the event stream (the
+    /// [`Events`] was dropped, or [`RtmClientBuilder::events`](crate::RtmClientBuilder::events)
+    /// was `false`). Each discard is logged at `debug` level too (the first, then at every
+    /// power of two).
+    pub fn discarded_events(&self) -> u64 {
+        self.inner.stream.discarded.load(Ordering::Relaxed)
     }
 
     /// Waits until the connection is logged in (at once if it is); fails when it closes for
-    /// good or is left disconnected, or after `timeout`.
+    /// good or is left disconnected, or after `timeout`. A long-lived client's wait: attempts
+    /// that fail meanwhile are retried as the reason's policy says. The error's
+    /// [`cause`](Error::cause) is why the last connection or attempt ended, when one did.
     pub async fn wait_connected(&self, timeout: Duration) -> Result<(), Error> {
+        self.wait_settled(timeout, false).await
+    }
+
+    /// Waits for the connection attempt under way (or the next one) and fails at once when
+    /// it fails, for one-shot users (a command-line call) who want an answer, not retries:
+    /// `Ok` once logged in (at once if it is); otherwise, as soon as the attempt fails
+    /// (nothing listening, TLS, an HTTP error on the upgrade, a refused login, a
+    /// `customer_disconnected` with any reason, a closed socket), an error whose
+    /// [`cause`](Error::cause) says why, typed: [`ErrorKind::Closed`] when the client stopped
+    /// for good (a reason with the policy `Stop` such as `license_not_found`, a refused
+    /// token, an HTTP 4xx), else [`ErrorKind::NotConnected`]. [`Cause::refusal`] tells the
+    /// API's refusal (`license_not_found`, `authentication`, ...) from a transport failure.
+    /// Also fails after `timeout`.
+    ///
+    /// The client itself keeps its policy (it goes on reconnecting after a transient
+    /// failure): a one-shot user then closes it ([`shutdown`](Self::shutdown)).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), lc_rtm::Error> {
+    /// let (client, events) = lc_rtm::RtmClient::builder("my-organization-id")
+    ///     .token("dal:customer-access-token")
+    ///     .events(false)
+    ///     .build()?;
+    /// # let _ = events;
+    /// if let Err(e) = client.wait_first_connection(std::time::Duration::from_secs(15)).await {
+    ///     match e.cause().and_then(lc_rtm::Cause::refusal) {
+    ///         Some(refusal) => eprintln!("the API refused: {refusal} ({e})"),
+    ///         None => eprintln!("cannot connect: {e}"),
+    ///     }
+    ///     client.shutdown().await;
+    ///     return Err(e);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn wait_first_connection(&self, timeout: Duration) -> Result<(), Error> {
+        self.wait_settled(timeout, true).await
+    }
+
+    /// Waits until the state settles: logged in, or not connecting; with `first`, a
+    /// reconnect wait (the attempt failed) settles too.
+    async fn wait_settled(&self, timeout: Duration, first: bool) -> Result<(), Error> {
         // Commands are handled in order: once this one is, an earlier `connect()` shows in the state.
         let (done, synced) = oneshot::channel();
         if self.inner.commands.send(Command::Sync(done)).is_err() || synced.await.is_err() {
             return Err(ErrorKind::Closed("the connection task ended".into()).into());
         }
         let mut state = self.inner.state.clone();
-        let settled = |s: &ConnectionState| {
-            !matches!(
-                s,
-                ConnectionState::Connecting { .. } | ConnectionState::LoggingIn { .. } | ConnectionState::Reconnecting { .. }
-            )
+        let settled = |s: &Status| match s.state {
+            ConnectionState::Connecting { .. } | ConnectionState::LoggingIn { .. } => false,
+            ConnectionState::Reconnecting { .. } => first,
+            _ => true,
         };
         let wait = async { state.wait_for(settled).await.map(|s| s.clone()) };
         match tokio::time::timeout(timeout, wait).await {
-            Ok(Ok(ConnectionState::Active)) => Ok(()),
-            Ok(Ok(ConnectionState::Closed { cause })) => Err(ErrorKind::Closed(cause.describe()).into()),
-            Ok(Ok(_)) => Err(ErrorKind::NotConnected("not connecting; call connect()".into()).into()),
+            Ok(Ok(Status { state, last })) => match state {
+                ConnectionState::Active => Ok(()),
+                ConnectionState::Closed { cause } => {
+                    let why = ErrorKind::Closed(cause.describe());
+                    Err(Error::with_cause(why, Some(shared(last, cause))))
+                }
+                ConnectionState::Reconnecting { cause, .. } => {
+                    let why = ErrorKind::NotConnected(format!("the connection attempt failed: {}", cause.describe()));
+                    Err(Error::with_cause(why, Some(shared(last, cause))))
+                }
+                _ => {
+                    let why = match &last {
+                        Some(cause) => format!("not connecting (call connect()); last: {}", cause.describe()),
+                        None => "not connecting; call connect()".into(),
+                    };
+                    Err(Error::with_cause(ErrorKind::NotConnected(why), last))
+                }
+            },
             Ok(Err(_)) => Err(ErrorKind::Closed("the connection task ended".into()).into()),
             Err(_) => {
                 // Say why: the last connection's end, when there was one.
-                let last = match &*self.inner.state.borrow() {
-                    ConnectionState::Reconnecting { cause, .. } => format!("; last: {}", cause.describe()),
-                    _ => String::new(),
-                };
-                Err(ErrorKind::NotConnected(format!("not connected within {timeout:?}{last}")).into())
+                let last: Option<Arc<Cause>> = self.inner.state.borrow().last.clone();
+                let why = last.as_ref().map(|c| format!("; last: {}", c.describe())).unwrap_or_default();
+                Err(Error::with_cause(
+                    ErrorKind::NotConnected(format!("not connected within {timeout:?}{why}")),
+                    last,
+                ))
             }
         }
     }
@@ -211,13 +281,47 @@ impl RtmClient {
 
     /// Closes the connection and stays disconnected until [`connect`](Self::connect). Calls on
     /// the wire fail with `ConnectionLost`, waiting ones with `NotConnected`.
+    ///
+    /// The socket is closed as RFC 6455 §7 asks, in the background: frames already sent go
+    /// out, then a Close frame with status 1000 (normal closure), then the client waits for
+    /// the server's Close, at most 1 s in all; a server that never answers is then dropped.
     pub fn disconnect(&self) {
         let _ = self.inner.commands.send(Command::Disconnect);
     }
 
-    /// Closes the connection for good: every call, now and later, fails with `Closed`.
+    /// Closes the connection for good: every call, now and later, fails with `Closed`; the
+    /// event stream ends. Returns at once; the close handshake (Close with status 1000, then
+    /// the server's Close, at most 1 s, as for [`disconnect`](Self::disconnect)) goes on in
+    /// the background, so a program that exits right after may cut it short: await
+    /// [`shutdown`](Self::shutdown) instead. Dropping every handle does the same as
+    /// `destroy()`.
     pub fn destroy(&self) {
-        let _ = self.inner.commands.send(Command::Destroy);
+        let _ = self.inner.commands.send(Command::Destroy(None));
+    }
+
+    /// [`destroy`](Self::destroy), then waits until the close handshake is done: the server
+    /// answered the Close (1000), or 1 s passed, or there was no socket to close. What a
+    /// one-shot user (a command-line call) awaits before exiting. At once if the client was
+    /// closed already.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), lc_rtm::Error> {
+    /// let (client, _events) = lc_rtm::RtmClient::builder("my-organization-id")
+    ///     .token("dal:customer-access-token")
+    ///     .build()?;
+    /// client.wait_first_connection(std::time::Duration::from_secs(15)).await?;
+    /// let customer = client.call(&lc_types::v3_6::GetCustomerRequest::default()).await;
+    /// client.shutdown().await;
+    /// # let _ = customer;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn shutdown(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.inner.commands.send(Command::Destroy(Some(done))).is_ok() {
+            // An error: the task had ended already.
+            let _ = closed.await;
+        }
     }
 
     pub(crate) fn frame(&self, version: ApiVersion, action: &str, payload: &impl Serialize) -> Result<RequestFrame, Error> {
@@ -256,6 +360,14 @@ impl RtmClient {
     }
 }
 
+/// `cause`, shared with `last` when it is the same.
+fn shared(last: Option<Arc<Cause>>, cause: Cause) -> Arc<Cause> {
+    match last {
+        Some(last) if *last == cause => last,
+        _ => Arc::new(cause),
+    }
+}
+
 struct CancelOnDrop<'a> {
     id: u64,
     commands: &'a mpsc::UnboundedSender<Command>,
@@ -277,34 +389,77 @@ impl Drop for CancelOnDrop<'_> {
 }
 
 /// The stream of [`Event`]s of one client: pushes and connection events, in the order they
-/// happened. Nothing is dropped: up to
+/// happened. Nothing is dropped while the stream is kept: up to
 /// [`RtmClientBuilder::event_buffer`](crate::RtmClientBuilder::event_buffer) events (10,000 by
-/// default) wait here until read; when it is full the client stops reading the socket (the
-/// server's frames wait in the network buffers) until there is room, so memory stays bounded.
-/// Read the events (in a task of their own), or drop the stream (then they are discarded): a
-/// stream that is kept but not read stalls the connection once it is full, call responses
-/// included.
+/// default) and up to
+/// [`RtmClientBuilder::event_buffer_bytes`](crate::RtmClientBuilder::event_buffer_bytes)
+/// ([`EVENT_BUFFER_BYTES`](crate::EVENT_BUFFER_BYTES), 64 MiB, by default; a push weighs its
+/// frame's length) wait here until read; when either is reached the client stops reading the
+/// socket (the server's frames wait in the network buffers) until there is room, so memory
+/// stays bounded. An event larger than the byte bound alone still gets through (it is let in
+/// when the stream is empty). A stream that is kept but not read stalls the connection once
+/// it is full, call responses included: read the events (in a task of their own), or drop
+/// the stream: a dropped stream means "no events", and from then on pushes and events are
+/// discarded as they arrive (counted: [`RtmClient::discarded_events`]) and the connection
+/// never waits for it. [`RtmClientBuilder::events`](crate::RtmClientBuilder::events)`(false)`
+/// gives a stream that is dropped from the start.
 ///
 /// It implements [`futures_util::Stream`]; [`Events::next`] works without importing a trait.
 /// It ends when the connection task ends (every handle dropped, or `destroy()`).
 #[derive(Debug)]
 pub struct Events {
     rx: mpsc::Receiver<Item>,
+    stream: Arc<StreamShared>,
 }
 
 impl Events {
-    pub(crate) fn new(rx: mpsc::Receiver<Item>) -> Self {
-        Events { rx }
+    pub(crate) fn new(rx: mpsc::Receiver<Item>, stream: Arc<StreamShared>) -> Self {
+        Events { rx, stream }
+    }
+
+    /// Turns the stream off: nothing more is kept for it (`events(false)`).
+    pub(crate) fn close(&mut self) {
+        self.rx.close();
     }
 
     /// The next event; `None` when the connection task has ended.
     pub async fn next(&mut self) -> Option<Event> {
-        self.rx.recv().await.map(Item::into_event)
+        let item = self.rx.recv().await;
+        item.map(|item| self.took(item))
     }
 
     /// An event if one is ready now.
     pub fn try_next(&mut self) -> Option<Event> {
-        self.rx.try_recv().ok().map(Item::into_event)
+        let item = self.rx.try_recv().ok();
+        item.map(|item| self.took(item))
+    }
+
+    /// The bytes that wait for the reader now: the pushes' frame lengths and what the peer
+    /// put in the other events, in the stream and in the connection task. At most about
+    /// `event_buffer_bytes` plus one frame (the client stops reading the socket at the bound).
+    pub fn buffered_bytes(&self) -> usize {
+        self.stream.buffered.load(Ordering::Acquire)
+    }
+
+    /// Frees `item`'s bytes and wakes the connection task (which may wait for room).
+    fn took(&self, item: Item) -> Event {
+        self.stream.buffered.fetch_sub(item.bytes, Ordering::AcqRel);
+        self.stream.room.notify_one();
+        item.into_event()
+    }
+}
+
+impl Drop for Events {
+    fn drop(&mut self) {
+        // Nobody reads any more: the task must not wait for room, and what waits is discarded.
+        self.rx.close();
+        let mut left = 0;
+        while let Ok(item) = self.rx.try_recv() {
+            self.stream.buffered.fetch_sub(item.bytes, Ordering::AcqRel);
+            left += 1;
+        }
+        self.stream.discarded.fetch_add(left, Ordering::Relaxed);
+        self.stream.room.notify_one();
     }
 }
 
@@ -312,23 +467,48 @@ impl futures_util::Stream for Events {
     type Item = Event;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        self.rx.poll_recv(cx).map(|item| item.map(Item::into_event))
+        match self.rx.poll_recv(cx) {
+            Poll::Ready(Some(item)) => Poll::Ready(Some(self.took(item))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
 /// What the connection task puts in the stream: an event, or a push still to decode (so the
-/// reader's task pays for the decoding, and frees what it decoded).
+/// reader's task pays for the decoding, and frees what it decoded), with what it weighs in
+/// the byte bound.
 #[derive(Debug)]
-pub(crate) enum Item {
+pub(crate) struct Item {
+    pub bytes: usize,
+    body: Body,
+}
+
+#[derive(Debug)]
+enum Body {
     Ready(Event),
     Push(PushFrame, ApiVersion),
 }
 
 impl Item {
+    pub(crate) fn ready(event: Event) -> Self {
+        Item {
+            bytes: event.peer_bytes(),
+            body: Body::Ready(event),
+        }
+    }
+
+    pub(crate) fn push(frame: PushFrame, version: ApiVersion, bytes: usize) -> Self {
+        Item {
+            bytes,
+            body: Body::Push(frame, version),
+        }
+    }
+
     fn into_event(self) -> Event {
-        match self {
-            Item::Ready(event) => event,
-            Item::Push(frame, version) => match frame.decode_any(version) {
+        match self.body {
+            Body::Ready(event) => event,
+            Body::Push(frame, version) => match frame.decode_any(version) {
                 Ok(push) => Event::Push(Box::new(crate::Pushed {
                     push,
                     request_id: frame.request_id,

@@ -104,6 +104,9 @@ pub(crate) struct Config {
     pub auto_connect: bool,
     pub connect_timeout: Duration,
     pub event_buffer: usize,
+    pub event_buffer_bytes: usize,
+    /// Whether the `Events` stream is kept (`events(false)`: dropped from the start).
+    pub keep_events: bool,
     pub settings: Settings,
 }
 
@@ -208,6 +211,8 @@ impl RtmClientBuilder {
                 auto_connect: true,
                 connect_timeout: Duration::from_secs(10),
                 event_buffer: 10_000,
+                event_buffer_bytes: crate::EVENT_BUFFER_BYTES,
+                keep_events: true,
                 settings: Settings::new(default_version()),
             },
             tokens: None,
@@ -321,6 +326,46 @@ impl RtmClientBuilder {
         self
     }
 
+    /// How many bytes of events wait in the [`Events`](crate::Events) stream at most (default
+    /// [`EVENT_BUFFER_BYTES`](crate::EVENT_BUFFER_BYTES), 64 MiB; a push weighs its frame's
+    /// length, another event what the peer put in it): once reached, the client stops reading
+    /// the socket until the stream is read, so at most about this plus one frame waits. An
+    /// event larger than the bound alone still gets through (it is let in when the stream is
+    /// empty).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), lc_rtm::Error> {
+    /// let (client, events) = lc_rtm::RtmClient::builder("my-organization-id")
+    ///     .token("dal:customer-access-token")
+    ///     .event_buffer_bytes(8 * 1024 * 1024)
+    ///     .build()?;
+    /// # let _ = (client, events); Ok(()) }
+    /// ```
+    pub fn event_buffer_bytes(mut self, bytes: usize) -> Self {
+        self.config.event_buffer_bytes = bytes.max(1);
+        self
+    }
+
+    /// Whether the client keeps events for the [`Events`](crate::Events) stream (default
+    /// `true`). `false`: the stream `build` gives ends at once, and pushes and events are
+    /// discarded as they arrive (counted: [`RtmClient::discarded_events`](crate::RtmClient::discarded_events)),
+    /// so a flood of pushes never holds a call's answer: for callers that only make calls.
+    /// Dropping the stream does the same.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), lc_rtm::Error> {
+    /// let (client, _) = lc_rtm::RtmClient::builder("my-organization-id")
+    ///     .token("dal:customer-access-token")
+    ///     .events(false)
+    ///     .build()?;
+    /// let me = client.call(&lc_types::v3_6::GetCustomerRequest::default()).await?;
+    /// # let _ = me; Ok(()) }
+    /// ```
+    pub fn events(mut self, keep: bool) -> Self {
+        self.config.keep_events = keep;
+        self
+    }
+
     /// How long getting a token and opening the socket may take (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.config.connect_timeout = timeout;
@@ -364,7 +409,10 @@ impl RtmClientBuilder {
         self
     }
 
-    /// Reconnect delays (default: 0.5 s doubling to 30 s, half jitter).
+    /// Reconnect delays (default: 0.5 s doubling to 30 s, half jitter). The attempt count, and
+    /// so the delay, starts over only after a connection that lived for a ping interval
+    /// ([`ping_interval`](Self::ping_interval)): a server that accepts the login and closes at
+    /// once sees the delays grow to the maximum.
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.config.settings.backoff = backoff;
         self

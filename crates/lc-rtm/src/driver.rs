@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -41,7 +42,8 @@ pub(crate) enum Command {
     /// Answered once every earlier command was handled.
     Sync(oneshot::Sender<()>),
     Disconnect,
-    Destroy,
+    /// `destroy()`; answered (when a sender is given) once the close handshake is done.
+    Destroy(Option<oneshot::Sender<()>>),
 }
 
 /// A successful connect: the socket, the login payload, the token used.
@@ -54,7 +56,12 @@ struct Opened {
 pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (events_tx, events_rx) = mpsc::channel(config.event_buffer);
-    let (state_tx, state_rx) = watch::channel(ConnectionState::Disconnected);
+    let (state_tx, state_rx) = watch::channel(Status::default());
+    let stream = Arc::new(StreamShared::default());
+    let mut events = Events::new(events_rx, stream.clone());
+    if !config.keep_events {
+        events.close();
+    }
     let config = Arc::new(config);
     let version = config.settings.version;
     let page = config.page.clone();
@@ -67,6 +74,7 @@ pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
         session,
         commands: command_rx,
         events: events_tx,
+        stream: stream.clone(),
         overflow: std::collections::VecDeque::new(),
         state: state_tx,
         calls: HashMap::new(),
@@ -74,9 +82,51 @@ pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
         writes: Writes::default(),
         connecting: None,
         token: None,
+        closing: None,
     };
     tokio::spawn(driver.run());
-    (RtmClient::new(commands, state_rx, version, page), Events::new(events_rx))
+    (RtmClient::new(commands, state_rx, version, page, stream), events)
+}
+
+/// What the connection task publishes for the handles: the state, and the cause of the last
+/// disconnect (also when the state no longer says it, e.g. `Disconnected` after
+/// `inactivity_timeout`).
+#[derive(Clone, Debug)]
+pub(crate) struct Status {
+    pub state: ConnectionState,
+    pub last: Option<Arc<Cause>>,
+}
+
+impl Default for Status {
+    fn default() -> Self {
+        Status {
+            state: ConnectionState::Disconnected,
+            last: None,
+        }
+    }
+}
+
+/// Whether `a` and `b` are the same cause (the same `Arc`).
+fn same(a: Option<&Arc<Cause>>, b: Option<&Arc<Cause>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// What the connection task and the [`Events`] stream share: the bytes waiting for the
+/// reader, a wake-up when it takes some, and the count of events discarded because nobody
+/// keeps the stream.
+#[derive(Debug, Default)]
+pub(crate) struct StreamShared {
+    /// Bytes of the items handed to the stream (or waiting in the task's overflow) and not
+    /// read yet.
+    pub buffered: std::sync::atomic::AtomicUsize,
+    /// Notified when the reader took an item (or dropped the stream).
+    pub room: tokio::sync::Notify,
+    /// Events and pushes dropped because the stream was dropped or turned off.
+    pub discarded: std::sync::atomic::AtomicU64,
 }
 
 fn now() -> Instant {
@@ -88,17 +138,24 @@ struct Driver {
     session: Session,
     commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::Sender<Item>,
+    stream: Arc<StreamShared>,
     /// Events the stream had no room for; while any wait here, the socket is not read (the
     /// server's pushes wait in the network buffers), so memory stays bounded.
     overflow: std::collections::VecDeque<Item>,
-    state: watch::Sender<ConnectionState>,
+    state: watch::Sender<Status>,
     calls: HashMap<CallId, Reply>,
     socket: Option<Socket>,
     writes: Writes,
     connecting: Option<oneshot::Receiver<Result<Opened, Cause>>>,
     /// The token of the current or last connection (to invalidate when refused or expired).
     token: Option<AccessToken>,
+    /// The close handshake of the last socket closed, while it runs (at most `CLOSE_WAIT`).
+    closing: Option<tokio::task::JoinHandle<()>>,
 }
+
+/// How long closing a socket may take: the frames still to write, our Close (1000), the
+/// server's Close (RFC 6455 §7.1.1: the client waits for it before the TCP close).
+pub(crate) const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Driver {
     async fn run(mut self) {
@@ -107,11 +164,19 @@ impl Driver {
         let timer = tokio::time::sleep(std::time::Duration::from_secs(86_400));
         tokio::pin!(timer);
         let mut armed: Option<tokio::time::Instant> = None;
-        loop {
+        let done = loop {
             self.drain();
-            // While events wait for room in the stream, the socket is not read (writes go on).
-            let read = self.overflow.is_empty();
-            let stall = self.writes.stalled_since.map(|t| t + self.config.settings.dead_after());
+            // While events wait for room in the stream, or the bytes waiting there reach
+            // `event_buffer_bytes`, the socket is not read (writes go on). Not when nobody
+            // keeps the stream: then what arrives is discarded.
+            let kept = !self.events.is_closed();
+            let full = kept && self.stream.buffered.load(Ordering::Acquire) >= self.config.event_buffer_bytes;
+            let read = self.overflow.is_empty() && !full;
+            self.session.hold(!read);
+            let stall = self
+                .writes
+                .stalled_since
+                .map(|t| crate::session::after(t, self.config.settings.dead_after()));
             let deadline = match (self.session.next_deadline(), stall) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -126,34 +191,35 @@ impl Driver {
             tokio::select! {
                 command = self.commands.recv() => match command {
                     // `destroy()`, or every handle is gone (nobody can call or connect any more).
-                    Some(Command::Destroy) | None => {
-                        self.session.destroy(now());
-                        self.drain();
-                        self.publish_state();
-                        return;
-                    }
+                    Some(Command::Destroy(done)) => break done,
+                    None => break None,
                     Some(c) => self.command(c),
                 },
                 permit = self.events.clone().reserve_owned(), if !self.overflow.is_empty() => {
                     match permit {
                         Ok(permit) => {
-                            permit.send(self.overflow.pop_front().expect("not empty"));
+                            if let Some(item) = self.overflow.pop_front() {
+                                permit.send(item);
+                            }
                         }
-                        Err(_) => self.overflow.clear(),
-                    }
-                    if self.overflow.is_empty() {
-                        self.session.hold(false);
+                        Err(_) => {
+                            // The stream was dropped meanwhile: nobody wants these.
+                            self.discard(self.overflow.len());
+                            self.overflow.clear();
+                        }
                     }
                 }
+                // The reader took something: look again whether the socket may be read.
+                () = self.stream.room.notified(), if full => {}
                 io = std::future::poll_fn(|cx| poll_io(&mut self.socket, &mut self.writes, read, cx)),
                     if self.socket.is_some() => match io {
-                    Io::WriteFailed(e) => self.lost(e.to_string()),
+                    Io::WriteFailed(e) => self.lost(None, e.to_string()),
                     Io::Stalled => {} // the loop arms the timer for the stall limit
                     Io::Read(message) => {
                         self.message(message);
                         // Frames already read need no trip through `select!` (and its timer).
                         for _ in 0..8 {
-                            if !self.overflow.is_empty() {
+                            if !self.overflow.is_empty() || self.stream_full() {
                                 break;
                             }
                             let Some(socket) = &mut self.socket else { break };
@@ -177,13 +243,49 @@ impl Driver {
                 () = &mut timer, if armed.is_some() => {
                     armed = None;
                     let now = now();
-                    if self.writes.stalled_since.is_some_and(|t| now >= t + self.config.settings.dead_after()) {
+                    if self
+                        .writes
+                        .stalled_since
+                        .is_some_and(|t| now >= crate::session::after(t, self.config.settings.dead_after()))
+                    {
                         self.session.unresponsive(now);
                     }
                     self.session.tick(now);
                 }
             }
             self.publish_state();
+        };
+        self.session.destroy(now());
+        self.drain();
+        self.publish_state();
+        // The stream ends now; the close handshake may take a moment more.
+        let closing = self.closing.take();
+        drop(self);
+        if let Some(closing) = closing {
+            let _ = closing.await;
+        }
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+    }
+
+    /// Whether the bytes waiting in a kept stream reached `event_buffer_bytes`.
+    fn stream_full(&self) -> bool {
+        !self.events.is_closed() && self.stream.buffered.load(Ordering::Acquire) >= self.config.event_buffer_bytes
+    }
+
+    /// Counts `n` events nobody will read.
+    fn discard(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let before = self.stream.discarded.fetch_add(n as u64, Ordering::Relaxed);
+        if before == 0 {
+            tracing::debug!("lc-rtm: the event stream was dropped; pushes and events are discarded from now on");
+        }
+        let total = before + n as u64;
+        if (before + 1..=total).any(|k| k.is_power_of_two()) {
+            tracing::debug!(discarded = total, "lc-rtm: events discarded (nobody keeps the event stream)");
         }
     }
 
@@ -191,45 +293,62 @@ impl Driver {
     fn message(&mut self, message: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>) {
         match message {
             Some(Ok(Message::Text(text))) => self.session.frame(now(), text.as_str()),
-            Some(Ok(Message::Close(frame))) => {
-                let why = frame.map_or_else(
-                    || "closed by the server".to_owned(),
-                    |f| format!("closed by the server ({} {})", f.code, f.reason),
-                );
-                self.lost(why);
-            }
+            Some(Ok(Message::Close(frame))) => match frame {
+                Some(f) => self.lost(Some(u16::from(f.code)), f.reason.as_str().to_owned()),
+                None => self.lost(None, "closed by the server without a status code".to_owned()),
+            },
             Some(Ok(_)) => {} // pings are answered by tungstenite; binary frames are not the API's
-            Some(Err(e)) => self.lost(e.to_string()),
-            None => self.lost("the connection ended".to_owned()),
+            Some(Err(e)) => self.lost(None, e.to_string()),
+            None => self.lost(None, "the connection ended".to_owned()),
         }
     }
 
     /// The socket is gone (closed, failed, or ended): so is what waited to be written to it.
-    fn lost(&mut self, why: String) {
-        self.socket = None;
+    /// A Close frame from the server is answered by tungstenite as the socket is dropped.
+    fn lost(&mut self, code: Option<u16>, reason: String) {
+        if let Some(socket) = self.socket.take() {
+            // Answer the server's Close (tungstenite queued the reply) within the bound.
+            self.closing = Some(tokio::spawn(async move {
+                let mut socket = socket;
+                let _ = tokio::time::timeout(CLOSE_WAIT, socket.close(None)).await;
+            }));
+        }
         self.writes = Writes::default();
-        self.session.closed(now(), why);
+        self.session.closed(now(), code, reason);
     }
 
     /// Hands `event` to the stream, or keeps it in `overflow` when the stream is full. A
     /// dropped stream means the user does not want events; calls go on.
+    /// Its bytes count in `StreamShared::buffered` until the reader takes it.
     fn emit(&mut self, item: Item) {
+        if self.events.is_closed() {
+            return self.discard(1);
+        }
+        let bytes = item.bytes;
+        self.stream.buffered.fetch_add(bytes, Ordering::AcqRel);
         if !self.overflow.is_empty() {
             self.overflow.push_back(item);
             return;
         }
         match self.events.try_send(item) {
-            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-            Err(mpsc::error::TrySendError::Full(item)) => {
-                self.overflow.push_back(item);
-                self.session.hold(true);
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.stream.buffered.fetch_sub(bytes, Ordering::AcqRel);
+                self.discard(1);
             }
+            Err(mpsc::error::TrySendError::Full(item)) => self.overflow.push_back(item),
         }
     }
 
     fn publish_state(&mut self) {
-        if self.session.state() != &*self.state.borrow() {
-            self.state.send_replace(self.session.state().clone());
+        let last = self.session.last_cause();
+        let status = self.state.borrow();
+        if self.session.state() != &status.state || !same(last, status.last.as_ref()) {
+            drop(status);
+            self.state.send_replace(Status {
+                state: self.session.state().clone(),
+                last: last.cloned(),
+            });
         }
     }
 
@@ -250,7 +369,7 @@ impl Driver {
                 let _ = done.send(());
             }
             Command::Disconnect => self.session.disconnect(now),
-            Command::Destroy => unreachable!("handled by run"),
+            Command::Destroy(_) => unreachable!("handled by run"),
         }
     }
 
@@ -265,29 +384,21 @@ impl Driver {
                 }
                 Output::Close => {
                     // What the session sent before closing still goes first (a sneak peek
-                    // before `disconnect()`), within the second the close gets.
+                    // before `disconnect()`), then the close handshake, all within CLOSE_WAIT.
                     let left = std::mem::take(&mut self.writes).outgoing;
-                    if let Some(mut socket) = self.socket.take() {
-                        tokio::spawn(async move {
-                            let close = async {
-                                for text in left {
-                                    socket.feed(Message::Text(text.into())).await?;
-                                }
-                                socket.close(None).await
-                            };
-                            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), close).await;
-                        });
+                    if let Some(socket) = self.socket.take() {
+                        self.closing = Some(tokio::spawn(close(socket, left)));
                     }
                 }
                 Output::Emit(event) => {
                     if let Event::Disconnected(d) = &event {
                         tracing::info!(cause = %d.cause.describe(), next = ?d.next, "lc-rtm: disconnected");
                     }
-                    self.emit(Item::Ready(event));
+                    self.emit(Item::ready(event));
                 }
-                Output::Push(frame) => {
+                Output::Push(frame, bytes) => {
                     let version = self.config.settings.version;
-                    self.emit(Item::Push(frame, version));
+                    self.emit(Item::push(frame, version, bytes));
                 }
                 Output::Resolve(id, result) => {
                     if let Some(reply) = self.calls.remove(&id) {
@@ -308,6 +419,31 @@ impl Driver {
                 }
             }
         }
+    }
+}
+
+/// Closes `socket` as RFC 6455 §7 asks, within [`CLOSE_WAIT`]: writes `left`, sends Close with
+/// status 1000 (normal closure), then reads until the server's Close (or the end), so the
+/// server closes the TCP connection first.
+async fn close(mut socket: Socket, left: VecDeque<String>) {
+    use tokio_tungstenite::tungstenite::protocol::frame::{coding::CloseCode, CloseFrame};
+    let handshake = async {
+        for text in left {
+            socket.feed(Message::Text(text.into())).await?;
+        }
+        let frame = CloseFrame {
+            code: CloseCode::Normal,
+            reason: "".into(),
+        };
+        socket.close(Some(frame)).await?;
+        // What still arrives is discarded, up to the server's Close (tungstenite then ends).
+        while let Some(message) = socket.next().await {
+            message?;
+        }
+        Ok::<(), WsError>(())
+    };
+    if tokio::time::timeout(CLOSE_WAIT, handshake).await.is_err() {
+        tracing::debug!("lc-rtm: the server did not finish the close handshake in time; the socket is dropped");
     }
 }
 
@@ -341,10 +477,12 @@ fn poll_io(socket: &mut Option<Socket>, writes: &mut Writes, read: bool, cx: &mu
     loop {
         let step = if !writes.outgoing.is_empty() {
             socket.as_mut().poll_ready(cx).map(|ready| {
-                ready.and_then(|()| {
-                    let text = writes.outgoing.pop_front().expect("not empty");
-                    writes.flushing = true;
-                    socket.as_mut().start_send(Message::Text(text.into()))
+                ready.and_then(|()| match writes.outgoing.pop_front() {
+                    Some(text) => {
+                        writes.flushing = true;
+                        socket.as_mut().start_send(Message::Text(text.into()))
+                    }
+                    None => Ok(()),
                 })
             })
         } else if writes.flushing {

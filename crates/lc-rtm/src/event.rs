@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lc_types::{DecodeError, DisconnectPolicy, PushFrame, Region, ResponseFrame, VersionedPush};
+use lc_types::{DecodeError, DisconnectPolicy, PeerText, PushFrame, Region, ResponseFrame, VersionedPush};
 use serde_json::Value;
 
 /// One item of the event stream.
@@ -34,6 +34,20 @@ pub enum Event {
     Disconnected(Disconnected),
     /// The client moved to another region (after `misdirected_connection`).
     RegionChanged(Region),
+}
+
+impl Event {
+    /// A rough size in bytes of what the peer put in this event (for the event stream's byte
+    /// bound; a push is counted by its frame's length where it is queued).
+    pub(crate) fn peer_bytes(&self) -> usize {
+        match self {
+            Event::Connected(c) => c.login.payload.as_ref().map_or(0, |p| p.get().len()),
+            Event::UndecodedPush { frame, .. } => frame.payload.get().len(),
+            Event::UnexpectedFrame(text) => text.len(),
+            Event::Disconnected(d) => d.cause.peer_bytes(),
+            _ => 0,
+        }
+    }
 }
 
 /// A successful login.
@@ -68,6 +82,9 @@ pub struct Disconnected {
 }
 
 /// Why a connection closed or could not be opened.
+///
+/// The fields keep what the peer sent as it was sent; [`Cause::describe`] shows it through
+/// [`PeerText`] (control characters escaped, long text cut).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Cause {
@@ -82,7 +99,15 @@ pub enum Cause {
         policy: DisconnectPolicy,
     },
     /// The socket closed or failed without a `customer_disconnected` push.
-    SocketClosed(String),
+    SocketClosed {
+        /// The WebSocket close code the server sent (RFC 6455 §7.4: 1000 normal, 1011
+        /// internal error, ...); `None` when it sent no Close frame or one without a code (the
+        /// connection ended, or a transport error).
+        code: Option<u16>,
+        /// The Close frame's reason as sent (often empty), or what failed (a transport
+        /// error's text) when there was no Close frame.
+        reason: String,
+    },
     /// The socket could not be opened (connection refused, TLS, a timeout, ...); the message
     /// names the URL (never the token).
     ConnectFailed(String),
@@ -101,6 +126,16 @@ pub enum Cause {
         /// The message.
         message: String,
     },
+    /// A login came back as another customer than the first login of this client (a token
+    /// provider gave another customer's token): the client stops
+    /// (`identity_mismatch`, as @livechat/customer-sdk, which destroys the instance). The IDs
+    /// are the login responses' `customer.id` (empty when a response had none).
+    IdentityMismatch {
+        /// The customer of the first login.
+        expected: String,
+        /// The customer this login came back as.
+        got: String,
+    },
     /// No login response within the login timeout.
     LoginTimeout,
     /// Nothing arrived for too long after a `ping`, or the server took none of our frames for
@@ -116,8 +151,10 @@ pub enum Cause {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Next {
-    /// Reconnects after `delay` (attempt `attempt`, counting from 1 since the last successful
-    /// login); with a fresh token when `new_token`.
+    /// Reconnects after `delay` (attempt `attempt`, counting from 1 since the last connection
+    /// that stayed up for a ping interval: a server that accepts the login and closes at once
+    /// does not reset the count, so the delays keep growing); with a fresh token when
+    /// `new_token`.
     Reconnect {
         /// The wait before the attempt (backoff with jitter, or what the server asked).
         delay: Duration,
@@ -136,18 +173,115 @@ pub enum Next {
 }
 
 impl Cause {
-    /// A short description, used in errors and logs.
+    /// A short description, used in errors and logs. Text from the peer (reasons, messages,
+    /// bodies, IDs) is shown through [`PeerText`]: escaped and cut.
+    ///
+    /// ```
+    /// let cause = lc_rtm::Cause::SocketClosed { code: Some(1011), reason: "boom\u{1b}[2J".into() };
+    /// assert_eq!(cause.describe(), r"the connection was closed by the server with 1011 (internal error): boom\u{1b}[2J");
+    /// ```
     pub fn describe(&self) -> String {
         match self {
-            Cause::Server { reason, .. } => format!("the server disconnected the customer: {reason}"),
-            Cause::SocketClosed(why) => format!("the connection closed: {why}"),
-            Cause::ConnectFailed(why) => format!("could not connect: {why}"),
-            Cause::UpgradeRefused { status, message } => format!("the server refused the connection with HTTP {status}: {message}"),
-            Cause::LoginRefused { kind, message } => format!("login refused: {kind}: {message}"),
+            Cause::Server { reason, .. } => format!("the server disconnected the customer: {}", PeerText::new(reason)),
+            Cause::SocketClosed { code: Some(code), reason } => {
+                let mut s = format!("the connection was closed by the server with {code}");
+                if let Some(name) = close_code_name(*code) {
+                    s.push_str(&format!(" ({name})"));
+                }
+                if !reason.is_empty() {
+                    s.push_str(&format!(": {}", PeerText::new(reason)));
+                }
+                s
+            }
+            Cause::SocketClosed { code: None, reason } => format!("the connection closed: {}", PeerText::new(reason)),
+            Cause::ConnectFailed(why) => format!("could not connect: {}", PeerText::new(why)),
+            Cause::UpgradeRefused { status, message } => {
+                format!("the server refused the connection with HTTP {status}: {}", PeerText::new(message))
+            }
+            Cause::LoginRefused { kind, message } => {
+                format!("login refused: {}: {}", PeerText::new(kind).max(100), PeerText::new(message))
+            }
+            Cause::IdentityMismatch { expected, got } => format!(
+                "identity_mismatch: the login came back as customer `{}`, not `{}` as the first login (the token provider switched customers)",
+                PeerText::new(got).max(100),
+                PeerText::new(expected).max(100)
+            ),
             Cause::LoginTimeout => "no login response in time".to_owned(),
             Cause::Unresponsive => "the connection stopped answering".to_owned(),
-            Cause::Token(why) => format!("no access token: {why}"),
+            Cause::Token(why) => format!("no access token: {}", PeerText::new(why)),
             Cause::User => "disconnected on request".to_owned(),
         }
     }
+
+    /// When the API refused the connection, its word for why: a refused login's error type
+    /// (`authentication`, ...), a `customer_disconnected` push's reason (`license_not_found`,
+    /// `customer_banned`, ...), or `identity_mismatch`. `None` for what is not the API's
+    /// answer: a transport failure (nothing listening, TLS, a closed socket, an HTTP error on
+    /// the upgrade, a timeout), the token provider, or the user. What a one-shot user needs
+    /// to tell "the API said no" from "could not reach it".
+    ///
+    /// ```
+    /// use lc_rtm::Cause;
+    /// let refused = Cause::LoginRefused { kind: "authentication".into(), message: "Invalid access token".into() };
+    /// assert_eq!(refused.refusal(), Some("authentication"));
+    /// assert_eq!(Cause::ConnectFailed("ws://127.0.0.1:9/: refused".into()).refusal(), None);
+    /// ```
+    pub fn refusal(&self) -> Option<&str> {
+        match self {
+            Cause::Server { reason, .. } => Some(reason),
+            Cause::LoginRefused { kind, .. } => Some(kind),
+            Cause::IdentityMismatch { .. } => Some("identity_mismatch"),
+            _ => None,
+        }
+    }
+
+    /// A rough size in bytes of what the peer put in this cause (for the event stream's byte
+    /// bound).
+    pub(crate) fn peer_bytes(&self) -> usize {
+        match self {
+            Cause::Server { reason, data, .. } => reason.len() + data.as_ref().map_or(0, json_len),
+            Cause::SocketClosed { reason, .. } => reason.len(),
+            Cause::ConnectFailed(s) | Cause::Token(s) => s.len(),
+            Cause::UpgradeRefused { message, .. } => message.len(),
+            Cause::LoginRefused { kind, message } => kind.len() + message.len(),
+            Cause::IdentityMismatch { expected, got } => expected.len() + got.len(),
+            Cause::LoginTimeout | Cause::Unresponsive | Cause::User => 0,
+        }
+    }
+}
+
+/// The length of `value` as JSON text, without building the text.
+pub(crate) fn json_len(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
+/// The name RFC 6455 §7.4.1 (and the IANA registry) gives a close code, if any.
+fn close_code_name(code: u16) -> Option<&'static str> {
+    Some(match code {
+        1000 => "normal closure",
+        1001 => "going away",
+        1002 => "protocol error",
+        1003 => "unsupported data",
+        1007 => "invalid payload data",
+        1008 => "policy violation",
+        1009 => "message too big",
+        1010 => "mandatory extension",
+        1011 => "internal error",
+        1012 => "service restart",
+        1013 => "try again later",
+        1014 => "bad gateway",
+        _ => return None,
+    })
 }

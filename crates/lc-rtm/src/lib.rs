@@ -33,8 +33,21 @@
 //! connection (and the client reconnects). At most 10 requests are on the wire; calls beyond
 //! that, and calls made while reconnecting, wait in the client, in order, at most
 //! [`MAX_QUEUED_CALLS`] (10,000; [`RtmClientBuilder::max_queued_calls`]): the next one fails at
-//! once with [`ErrorKind::QueueFull`]. At most 10,000 events wait in the [`Events`] stream
-//! ([`RtmClientBuilder::event_buffer`]); while it is full the client stops reading the socket.
+//! once with [`ErrorKind::QueueFull`]. At most 10,000 events and [`EVENT_BUFFER_BYTES`] (64
+//! MiB; a push weighs its frame's length) wait in the [`Events`] stream
+//! ([`RtmClientBuilder::event_buffer`], [`RtmClientBuilder::event_buffer_bytes`]); while either
+//! is reached the client stops reading the socket (an event larger than the byte bound alone
+//! gets through once the stream is empty). A dropped stream (or
+//! [`RtmClientBuilder::events`]`(false)`) holds nothing: pushes and events are discarded as
+//! they arrive and counted ([`RtmClient::discarded_events`]). Every number of seconds a server
+//! sends is clamped ([`lc_types::limits::peer_wait`], at most a day) before any arithmetic; peer
+//! text in errors and [`Cause::describe`] is escaped and cut ([`lc_types::PeerText`]). Closing
+//! (`disconnect()`, `destroy()`, the last handle dropped) sends a Close with status 1000 and
+//! waits at most 1 s for the server's ([`RtmClient::shutdown`] awaits it).
+//!
+//! **Reconnecting** keeps counting attempts (and growing the backoff) until a connection has
+//! lived a ping interval, and **identity**: every login must come back as the customer of the
+//! first one, or the client stops ([`Cause::IdentityMismatch`]).
 //!
 //! ```no_run
 //! use lc_rtm::{Event, RtmClient};
@@ -80,6 +93,12 @@ pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
 /// [`RtmClientBuilder::max_queued_calls`]. Waiting calls still end at their timeout, also
 /// while the server stops reading (frames not yet written never hold the connection task).
 pub const MAX_QUEUED_CALLS: usize = 10_000;
+
+/// The most bytes of events that wait by default in the [`Events`] stream for its reader: 64
+/// MiB (a push weighs its frame's length; change it with
+/// [`RtmClientBuilder::event_buffer_bytes`]). At the bound the client stops reading the socket
+/// until the stream is read; an event larger than the bound alone still gets through.
+pub const EVENT_BUFFER_BYTES: usize = 64 * 1024 * 1024;
 
 pub use client::{Events, RtmClient};
 pub use config::{Customer, CustomerProvider, RtmClientBuilder};

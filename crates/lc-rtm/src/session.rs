@@ -3,6 +3,7 @@
 //! the unit tests below drive it with synthetic time.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lc_types::{limits, ApiVersion, DisconnectPolicy, Frame, PushFrame, Region, RequestFrame, ResponseError, ResponseFrame};
@@ -52,8 +53,23 @@ impl Settings {
     /// How long a connection may give no sign of life (nothing received after a ping is due,
     /// or nothing written while frames wait) before it is dropped as unresponsive.
     pub fn dead_after(&self) -> Duration {
-        self.ping_interval + self.pong_timeout * 2
+        self.ping_interval.saturating_add(self.pong_timeout.saturating_mul(2))
     }
+
+    /// How long a connection must have lived for its end to count as a new series of
+    /// attempts (the attempt count and the backoff start over): one ping interval.
+    pub fn stable_after(&self) -> Duration {
+        self.ping_interval
+    }
+}
+
+/// The longest wait any deadline is given (a configured `Duration::MAX` included), so no
+/// `Instant` arithmetic can overflow: ten years.
+const FAR: Duration = Duration::from_secs(10 * 365 * 86_400);
+
+/// `now + d`, with `d` at most [`FAR`]: never panics.
+pub(crate) fn after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d.min(FAR)).unwrap_or(now)
 }
 
 /// Reconnect delays: `initial × 2^(attempt−1)`, at most `max`, minus up to `jitter` of it at
@@ -92,7 +108,8 @@ impl Backoff {
     fn delay(&self, attempt: u32, rng: &mut fastrand::Rng) -> Duration {
         let exp = attempt.saturating_sub(1).min(20);
         let base = self.initial.saturating_mul(1 << exp).min(self.max);
-        base.mul_f64(1.0 - self.jitter * rng.f64())
+        // Not `mul_f64`: a configured `Duration::MAX` rounds up as a float and would panic.
+        Duration::try_from_secs_f64(base.as_secs_f64() * (1.0 - self.jitter * rng.f64())).map_or(base, |d| d.min(base))
     }
 }
 
@@ -105,12 +122,13 @@ pub enum ConnectionState {
     Disconnected,
     /// Getting a token and opening the socket.
     Connecting {
-        /// Attempt number since the last successful login (1 = first).
+        /// Attempt number since the last connection that stayed up for a ping interval (1 =
+        /// first).
         attempt: u32,
     },
     /// The socket is open, `login` sent.
     LoggingIn {
-        /// Attempt number since the last successful login.
+        /// Attempt number since the last connection that stayed up for a ping interval.
         attempt: u32,
     },
     /// Logged in: calls go out, pushes come in.
@@ -148,8 +166,9 @@ pub enum Output {
     /// Give this to the event stream.
     Emit(Event),
     /// Give this push to the event stream, to be decoded (by action and version) as it is
-    /// read: `Event::Push`, or `Event::UndecodedPush` when its payload does not decode.
-    Push(PushFrame),
+    /// read: `Event::Push`, or `Event::UndecodedPush` when its payload does not decode. The
+    /// number is the length of the frame's text (what it weighs in the stream's byte bound).
+    Push(PushFrame, usize),
     /// Give this to the caller of call `CallId`.
     Resolve(CallId, Result<ResponseFrame, Error>),
 }
@@ -185,8 +204,15 @@ pub struct Session {
     out: VecDeque<Output>,
     destroyed: bool,
     ever_connected: bool,
-    /// Attempt counter since the last successful login.
+    /// Attempt counter since the last connection that lived for `stable_after`.
     attempt: u32,
+    /// When the current connection logged in.
+    active_since: Option<Instant>,
+    /// The customer ID of the first successful login (`customer.id` of its response): every
+    /// later login must come back as the same customer.
+    identity: Option<String>,
+    /// Why the last connection ended (or its attempt failed).
+    last_cause: Option<Arc<Cause>>,
     /// Set by `misdirected_connection`.
     region: Option<Region>,
     /// A region change to announce after the disconnect that caused it.
@@ -220,6 +246,9 @@ impl Session {
             destroyed: false,
             ever_connected: false,
             attempt: 0,
+            active_since: None,
+            identity: None,
+            last_cause: None,
             region: None,
             region_changed: None,
             fresh_token: false,
@@ -239,6 +268,11 @@ impl Session {
 
     pub fn state(&self) -> &ConnectionState {
         &self.state
+    }
+
+    /// Why the last connection ended or its attempt failed, if one did.
+    pub fn last_cause(&self) -> Option<&Arc<Cause>> {
+        self.last_cause.as_ref()
     }
 
     /// The next thing to do, if any.
@@ -263,9 +297,12 @@ impl Session {
         match self.state {
             ConnectionState::LoggingIn { .. } => self.login_deadline.into_iter().for_each(&mut at),
             ConnectionState::Active => {
-                at(self.last_ping + self.s.ping_interval);
+                at(after(self.last_ping, self.s.ping_interval));
                 let silent = if self.unstable { 2 } else { 1 };
-                at(self.last_rx + self.s.ping_interval + self.s.pong_timeout * silent);
+                at(after(
+                    self.last_rx,
+                    self.s.ping_interval.saturating_add(self.s.pong_timeout.saturating_mul(silent)),
+                ));
             }
             ConnectionState::Reconnecting { .. } => self.reconnect_at.into_iter().for_each(&mut at),
             _ => {}
@@ -287,9 +324,12 @@ impl Session {
             return;
         }
         match self.state {
-            ConnectionState::Disconnected | ConnectionState::Closed { .. } | ConnectionState::Reconnecting { .. } => {
+            // The user asks: a new series of attempts.
+            ConnectionState::Disconnected | ConnectionState::Closed { .. } => {
+                self.attempt = 0;
                 self.start_connecting();
             }
+            ConnectionState::Reconnecting { .. } => self.start_connecting(),
             _ => {}
         }
     }
@@ -309,7 +349,7 @@ impl Session {
         self.disconnect(now);
         self.destroyed = true;
         self.state = ConnectionState::Closed { cause: Cause::User };
-        self.fail_waiting(|| ErrorKind::Closed("the client was destroyed".into()));
+        self.fail_waiting(&Arc::new(Cause::User), || ErrorKind::Closed("the client was destroyed".into()));
     }
 
     /// A call: sent when a slot is free on an active connection, queued otherwise; refused at
@@ -317,27 +357,31 @@ impl Session {
     pub fn call(&mut self, now: Instant, call: CallId, frame: RequestFrame, timeout: Option<Duration>) {
         let timeout = timeout.unwrap_or(self.s.call_timeout);
         let refuse = match &self.state {
-            _ if self.destroyed => Some(ErrorKind::Closed("the client was destroyed".into())),
-            ConnectionState::Closed { cause } => Some(ErrorKind::Closed(cause.describe())),
-            ConnectionState::Disconnected => Some(ErrorKind::NotConnected("call connect() first".into())),
+            _ if self.destroyed => Some((ErrorKind::Closed("the client was destroyed".into()), None)),
+            ConnectionState::Closed { cause } => Some((ErrorKind::Closed(cause.describe()), self.last_cause.clone())),
+            ConnectionState::Disconnected => Some((ErrorKind::NotConnected("call connect() first".into()), None)),
             ConnectionState::Active => None,
-            _ if self.s.wait_for_connection.is_zero() => Some(ErrorKind::NotConnected("reconnecting".into())),
+            ConnectionState::Reconnecting { cause, .. } if self.s.wait_for_connection.is_zero() => Some((
+                ErrorKind::NotConnected(format!("reconnecting; last: {}", cause.describe())),
+                self.last_cause.clone(),
+            )),
+            _ if self.s.wait_for_connection.is_zero() => Some((ErrorKind::NotConnected("reconnecting".into()), None)),
             _ => None,
         };
-        if let Some(kind) = refuse {
-            self.out.push_back(Output::Resolve(call, Err(Error::new(kind))));
+        if let Some((kind, cause)) = refuse {
+            self.out.push_back(Output::Resolve(call, Err(Error::with_cause(kind, cause))));
             return;
         }
         let give_up = if matches!(self.state, ConnectionState::Active) {
-            now + timeout
+            after(now, timeout)
         } else {
-            now + self.s.wait_for_connection.min(timeout)
+            after(now, self.s.wait_for_connection.min(timeout))
         };
         self.waiting.push_back(Waiting {
             call,
             frame,
             give_up,
-            deadline: now + timeout,
+            deadline: after(now, timeout),
             timeout,
         });
         self.pump(now);
@@ -378,7 +422,7 @@ impl Session {
         self.out
             .push_back(Output::Send(serde_json::to_string(&frame).expect("a frame is JSON")));
         self.login_id = Some(id);
-        self.login_deadline = Some(now + self.s.login_timeout);
+        self.login_deadline = Some(after(now, self.s.login_timeout));
         self.last_rx = now;
         self.state = ConnectionState::LoggingIn { attempt };
     }
@@ -399,10 +443,11 @@ impl Session {
         }
     }
 
-    /// The socket closed (or failed) without the session asking.
-    pub fn closed(&mut self, now: Instant, why: String) {
+    /// The socket closed (or failed) without the session asking: with the Close frame's
+    /// `code` and `reason` when the server sent one, else no code and what failed.
+    pub fn closed(&mut self, now: Instant, code: Option<u16>, reason: String) {
         if self.socket_open() {
-            self.dropped(now, Cause::SocketClosed(why), None);
+            self.dropped(now, Cause::SocketClosed { code, reason }, None);
         }
     }
 
@@ -418,7 +463,7 @@ impl Session {
         }
         match lc_types::from_str::<Frame>(text) {
             Ok(Frame::Response(response)) => self.response(now, response, text),
-            Ok(Frame::Push(push)) => self.push(now, push),
+            Ok(Frame::Push(push)) => self.push(now, push, text.len()),
             Ok(_) | Err(_) => self.emit(Event::UnexpectedFrame(text.to_owned())),
         }
     }
@@ -445,11 +490,11 @@ impl Session {
                     self.out.push_back(Output::Close);
                     self.dropped(now, Cause::Unresponsive, None);
                 } else {
-                    if silent >= self.s.ping_interval + self.s.pong_timeout && !self.unstable {
+                    if silent >= self.s.ping_interval.saturating_add(self.s.pong_timeout) && !self.unstable {
                         self.unstable = true;
                         self.emit(Event::ConnectionUnstable);
                     }
-                    if now >= self.last_ping + self.s.ping_interval {
+                    if now >= after(self.last_ping, self.s.ping_interval) {
                         self.ping(now);
                     }
                 }
@@ -479,13 +524,21 @@ impl Session {
             }
             !gone
         });
+        let last = match &self.state {
+            ConnectionState::Reconnecting { .. } => self.last_cause.clone(),
+            _ => None,
+        };
         for (call, timed_out, timeout) in failed {
-            let kind = if timed_out || active {
-                ErrorKind::Timeout(timeout)
+            let error = if timed_out || active {
+                Error::new(ErrorKind::Timeout(timeout))
             } else {
-                ErrorKind::NotConnected("no connection came up in time".into())
+                let why = match &last {
+                    Some(cause) => format!("no connection came up in time; last: {}", cause.describe()),
+                    None => "no connection came up in time".into(),
+                };
+                Error::with_cause(ErrorKind::NotConnected(why), last.clone())
             };
-            self.resolve(call, Err(Error::new(kind)));
+            self.resolve(call, Err(error));
         }
         self.pump(now);
     }
@@ -536,7 +589,7 @@ impl Session {
                             call: Some(w.call),
                             deadline: w.deadline,
                             timeout: w.timeout,
-                            release: w.deadline.max(now + limits::SERVER_REQUEST_TIMEOUT),
+                            release: w.deadline.max(after(now, limits::SERVER_REQUEST_TIMEOUT)),
                         },
                     );
                 }
@@ -562,7 +615,7 @@ impl Session {
                 call: None,
                 deadline: now,
                 timeout: Duration::ZERO,
-                release: now + self.s.pong_timeout.max(Duration::from_millis(1)),
+                release: after(now, self.s.pong_timeout.max(Duration::from_millis(1))),
             },
         );
     }
@@ -586,8 +639,24 @@ impl Session {
         self.login_id = None;
         self.login_deadline = None;
         if frame.success {
+            let customer = login_customer_id(&frame);
+            match &self.identity {
+                Some(expected) if *expected != customer => {
+                    // Another customer than the first login: never carry on as them.
+                    self.out.push_back(Output::Close);
+                    let cause = Cause::IdentityMismatch {
+                        expected: expected.clone(),
+                        got: customer,
+                    };
+                    return self.dropped(now, cause, Some(Next::Stop));
+                }
+                Some(_) => {}
+                None => self.identity = Some(customer),
+            }
             self.state = ConnectionState::Active;
-            self.attempt = 0;
+            // The attempt count starts over only once this connection has lived a while
+            // (see `dropped`): a server that closes right after the login keeps it growing.
+            self.active_since = Some(now);
             self.last_ping = now;
             let reconnect = std::mem::replace(&mut self.ever_connected, true);
             self.emit(Event::Connected(Connected { reconnect, login: frame }));
@@ -613,11 +682,11 @@ impl Session {
         self.dropped(now, Cause::LoginRefused { kind, message }, next);
     }
 
-    fn push(&mut self, now: Instant, frame: PushFrame) {
+    fn push(&mut self, now: Instant, frame: PushFrame, bytes: usize) {
         let disconnect = (frame.action == "customer_disconnected").then(|| disconnect_details(frame.payload.get()));
         // Decoded by the reader of the event stream, in its task: the connection task only
         // reads envelopes.
-        self.out.push_back(Output::Push(frame));
+        self.out.push_back(Output::Push(frame, bytes));
         if let Some((reason, data)) = disconnect {
             let policy = policy_of(&reason);
             self.out.push_back(Output::Close);
@@ -627,10 +696,21 @@ impl Session {
 
     /// The connection is gone: fail what was in flight, decide what next, tell the user.
     fn dropped(&mut self, now: Instant, cause: Cause, next: Option<Next>) {
+        let shared = Arc::new(cause.clone());
+        self.last_cause = Some(shared.clone());
         for (_, f) in std::mem::take(&mut self.in_flight) {
             if let Some(call) = f.call {
-                self.resolve(call, Err(Error::new(ErrorKind::ConnectionLost)));
+                self.resolve(call, Err(Error::with_cause(ErrorKind::ConnectionLost, Some(shared.clone()))));
             }
+        }
+        // A connection that lived long enough ends a series of attempts; one that closed
+        // soon after its login does not (else a server that closes at once is hammered).
+        if self
+            .active_since
+            .take()
+            .is_some_and(|since| now.saturating_duration_since(since) >= self.s.stable_after())
+        {
+            self.attempt = 0;
         }
         self.login_id = None;
         self.login_deadline = None;
@@ -639,24 +719,25 @@ impl Session {
         match next {
             Next::Reconnect { delay, attempt, new_token } => {
                 self.fresh_token |= new_token;
-                self.reconnect_at = Some(now + delay);
+                self.reconnect_at = Some(after(now, delay));
                 self.state = ConnectionState::Reconnecting {
                     attempt,
                     cause: cause.clone(),
                 };
                 if self.s.wait_for_connection.is_zero() {
-                    self.fail_waiting(|| ErrorKind::NotConnected("reconnecting".into()));
+                    let why = format!("reconnecting; last: {}", cause.describe());
+                    self.fail_waiting(&shared, || ErrorKind::NotConnected(why.clone()));
                 }
             }
             Next::WaitForConnect => {
                 self.state = ConnectionState::Disconnected;
                 let why = cause.describe();
-                self.fail_waiting(|| ErrorKind::NotConnected(why.clone()));
+                self.fail_waiting(&shared, || ErrorKind::NotConnected(why.clone()));
             }
             Next::Stop => {
                 self.state = ConnectionState::Closed { cause: cause.clone() };
                 let why = cause.describe();
-                self.fail_waiting(|| ErrorKind::Closed(why.clone()));
+                self.fail_waiting(&shared, || ErrorKind::Closed(why.clone()));
             }
         }
         self.emit(Event::Disconnected(Disconnected { cause, next }));
@@ -668,7 +749,7 @@ impl Session {
     /// What follows `cause` (a `Cause::Server` follows its reason's policy).
     fn decide(&mut self, cause: &Cause) -> Next {
         let reconnect = |this: &mut Self, delay: Option<Duration>, new_token: bool| {
-            this.attempt += 1;
+            this.attempt = this.attempt.saturating_add(1);
             let attempt = this.attempt;
             let delay = delay.unwrap_or_else(|| this.s.backoff.delay(attempt, &mut this.rng));
             Next::Reconnect { delay, attempt, new_token }
@@ -692,19 +773,21 @@ impl Session {
                 DisconnectPolicy::Stop => Next::Stop,
                 // WaitThenReconnect, and any policy added later: wait long, then try again.
                 _ => {
+                    // The server's number of seconds, clamped before any arithmetic.
                     let wait = data
                         .as_ref()
                         .and_then(|d| d.get("timeout"))
                         .and_then(Value::as_f64)
-                        .filter(|s| s.is_finite() && *s >= 0.0)
-                        .map_or(self.s.blocked_wait, |s| Duration::from_secs_f64(s.min(86_400.0)));
+                        .and_then(limits::peer_wait)
+                        .unwrap_or(self.s.blocked_wait);
                     reconnect(self, Some(wait), false)
                 }
             },
             // The server answered the upgrade with an HTTP error that retrying cannot fix (a
             // wrong URL or organization): stop and say so.
             Cause::UpgradeRefused { status, .. } if (400..500).contains(status) && ![408, 429].contains(status) => Next::Stop,
-            Cause::SocketClosed(_)
+            Cause::IdentityMismatch { .. } => Next::Stop,
+            Cause::SocketClosed { .. }
             | Cause::ConnectFailed(_)
             | Cause::UpgradeRefused { .. }
             | Cause::LoginTimeout
@@ -713,11 +796,30 @@ impl Session {
         }
     }
 
-    fn fail_waiting(&mut self, kind: impl Fn() -> ErrorKind) {
+    fn fail_waiting(&mut self, cause: &Arc<Cause>, kind: impl Fn() -> ErrorKind) {
         for w in std::mem::take(&mut self.waiting) {
-            self.out.push_back(Output::Resolve(w.call, Err(Error::new(kind()))));
+            let error = Error::with_cause(kind(), Some(cause.clone()));
+            self.out.push_back(Output::Resolve(w.call, Err(error)));
         }
     }
+}
+
+/// `customer.id` of a login response, read leniently (empty when it has none).
+fn login_customer_id(frame: &ResponseFrame) -> String {
+    #[derive(serde::Deserialize)]
+    struct Login {
+        customer: Option<Customer>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Customer {
+        id: Option<String>,
+    }
+    frame
+        .payload
+        .as_ref()
+        .and_then(|p| serde_json::from_str::<Login>(p.get()).ok())
+        .and_then(|l| l.customer?.id)
+        .unwrap_or_default()
 }
 
 /// `reason` and `data` of a `customer_disconnected` payload, read leniently (a malformed one
@@ -797,7 +899,7 @@ mod tests {
             assert_eq!(sent.len(), 1);
             let id = request_id(&sent[0]);
             assert!(matches!(self.s.state(), ConnectionState::LoggingIn { attempt: 1 }));
-            self.s.frame(self.now, &response(&id, "login", true));
+            self.s.frame(self.now, &login_response(&id, "c1"));
             let out = self.outputs();
             assert_eq!(self.s.state(), &ConnectionState::Active);
             out
@@ -903,7 +1005,7 @@ mod tests {
             .collect();
         assert_eq!((sent, refused, t.s.queued()), (10, vec![14], 3), "{out:?}");
         // While reconnecting every call waits, up to the bound.
-        t.s.closed(t.now, "x".into());
+        t.s.closed(t.now, None, "x".into());
         t.outputs();
         t.call(15);
         let out = t.outputs();
@@ -932,15 +1034,31 @@ mod tests {
         t.call(1);
         t.call(2);
         t.outputs();
-        t.s.closed(t.now, "reset".into());
+        t.s.closed(t.now, Some(1011), "reset".into());
         let out = t.outputs();
         let lost = out
             .iter()
             .filter(|o| matches!(o, Output::Resolve(_, Err(e)) if matches!(e.kind(), ErrorKind::ConnectionLost)))
             .count();
         assert_eq!(lost, 2);
+        // Each lost call says why: the close code and reason.
+        assert!(out.iter().all(|o| match o {
+            Output::Resolve(_, Err(e)) =>
+                e.cause()
+                    == Some(&Cause::SocketClosed {
+                        code: Some(1011),
+                        reason: "reset".into()
+                    }),
+            _ => true,
+        }));
         let d = disconnect_of(&out);
-        assert_eq!(d.cause, Cause::SocketClosed("reset".into()));
+        assert_eq!(
+            d.cause,
+            Cause::SocketClosed {
+                code: Some(1011),
+                reason: "reset".into()
+            }
+        );
         assert_eq!(
             d.next,
             Next::Reconnect {
@@ -958,14 +1076,26 @@ mod tests {
         assert_eq!(t.s.state(), &ConnectionState::Connecting { attempt: 1 });
     }
 
+    /// Logs in on the connection just opened (after `opened`); the outputs of the response.
+    fn log_in(t: &mut T, customer: &str) -> Vec<Output> {
+        let id = request_id(&t.sent()[0]);
+        t.s.frame(t.now, &login_response(&id, customer));
+        t.outputs()
+    }
+
+    fn login_response(id: &str, customer: &str) -> String {
+        let payload = serde_json::json!({"customer": {"id": customer, "type": "customer"}, "has_active_thread": false, "chats": []});
+        serde_json::to_string(&ResponseFrame::success(Some(id.to_owned()), "login", &payload).unwrap()).unwrap()
+    }
+
     #[test]
-    fn backoff_doubles_up_to_its_maximum_and_resets_after_a_login() {
+    fn backoff_doubles_up_to_its_maximum_and_resets_after_a_connection_that_lived() {
         let mut t = T::new();
         t.active();
         let mut delays = Vec::new();
         for _ in 0..7 {
             if t.s.socket_open() {
-                t.s.closed(t.now, "x".into());
+                t.s.closed(t.now, None, "x".into());
             } else {
                 t.s.connect_failed(t.now, Cause::ConnectFailed("refused".into()));
             }
@@ -979,11 +1109,195 @@ mod tests {
         }
         assert_eq!(delays, [100, 200, 400, 800, 1600, 2000, 2000]);
         t.s.opened(t.now, Map::new());
+        assert!(matches!(&log_in(&mut t, "c1")[..], [Output::Emit(Event::Connected(c))] if c.reconnect));
+        // It lives a ping interval: the next drop starts a new series.
+        t.now += t.s.s.ping_interval;
+        t.s.tick(t.now);
+        t.outputs();
+        t.s.closed(t.now, None, "x".into());
+        assert!(
+            matches!(disconnect_of(&t.outputs()).next, Next::Reconnect { attempt: 1, delay, .. } if delay == Duration::from_millis(100))
+        );
+    }
+
+    /// A server that accepts every login and closes at once: the attempts count on and the
+    /// delays grow to the maximum, instead of "attempt 1" after 100 ms forever.
+    #[test]
+    fn a_server_that_closes_right_after_each_login_sees_the_backoff_grow() {
+        let mut t = T::new();
+        t.active();
+        let mut seen = Vec::new();
+        for _ in 0..8 {
+            t.now += Duration::from_millis(10); // well within a ping interval
+            t.s.closed(t.now, Some(1000), String::new());
+            let Next::Reconnect { delay, attempt, .. } = disconnect_of(&t.outputs()).next else {
+                panic!()
+            };
+            seen.push((attempt, delay.as_millis()));
+            t.now += delay;
+            t.s.tick(t.now);
+            assert_eq!(t.s.state(), &ConnectionState::Connecting { attempt });
+            t.outputs();
+            t.s.opened(t.now, Map::new());
+            let out = log_in(&mut t, "c1");
+            assert!(matches!(&out[..], [Output::Emit(Event::Connected(_))]), "{out:?}");
+        }
+        assert_eq!(
+            seen,
+            [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1600), (6, 2000), (7, 2000), (8, 2000)]
+        );
+        // Just short of the ping interval still counts as closing at once.
+        t.now += t.s.s.ping_interval - Duration::from_millis(1);
+        t.s.closed(t.now, None, "x".into());
+        assert!(matches!(disconnect_of(&t.outputs()).next, Next::Reconnect { attempt: 9, .. }));
+        // `connect()` by the user after a stop starts a new series.
+        let mut t = T::new();
+        t.active();
+        t.s.closed(t.now, None, "x".into());
+        t.outputs();
+        t.s.disconnect(t.now);
+        t.outputs();
+        t.s.connect(t.now);
+        assert!(matches!(&t.outputs()[..], [Output::Connect { .. }]));
+        assert_eq!(t.s.state(), &ConnectionState::Connecting { attempt: 1 });
+    }
+
+    /// A token provider that gives another customer's token after a refresh: the login comes
+    /// back as that customer; the client stops (no `Connected`), fails what waits, and says why.
+    #[test]
+    fn a_login_as_another_customer_stops_the_connection() {
+        let mut t = T::new();
+        t.s.connect(t.now);
+        t.outputs();
+        t.s.opened(t.now, Map::new());
+        assert!(matches!(&log_in(&mut t, "c1")[..], [Output::Emit(Event::Connected(_))]));
+        // A reconnect as the same customer is fine.
+        t.s.frame(t.now, &disconnected("access_token_expired", None));
+        let Next::Reconnect { delay, .. } = disconnect_of(&t.outputs()).next else {
+            panic!()
+        };
+        t.now += delay;
+        t.s.tick(t.now);
+        t.outputs();
+        t.s.opened(t.now, Map::new());
+        assert!(matches!(&log_in(&mut t, "c1")[..], [Output::Emit(Event::Connected(c))] if c.reconnect));
+        // Then another customer: a call waits for the connection meanwhile.
+        t.s.frame(t.now, &disconnected("access_token_expired", None));
+        let Next::Reconnect { delay, .. } = disconnect_of(&t.outputs()).next else {
+            panic!()
+        };
+        t.call(1);
+        t.now += delay;
+        t.s.tick(t.now);
+        t.outputs();
+        t.s.opened(t.now, Map::new());
+        let out = log_in(&mut t, "c2");
+        assert!(matches!(out[0], Output::Close), "{out:?}");
+        assert!(!out.iter().any(|o| matches!(o, Output::Emit(Event::Connected(_)))), "{out:?}");
+        let mismatch = Cause::IdentityMismatch {
+            expected: "c1".into(),
+            got: "c2".into(),
+        };
+        assert!(
+            out.iter().any(
+                |o| matches!(o, Output::Resolve(1, Err(e)) if matches!(e.kind(), ErrorKind::Closed(_)) && e.cause() == Some(&mismatch))
+            ),
+            "{out:?}"
+        );
+        let d = disconnect_of(&out);
+        assert_eq!((&d.cause, d.next), (&mismatch, Next::Stop));
+        assert_eq!(t.s.state(), &ConnectionState::Closed { cause: mismatch.clone() });
+        assert_eq!(mismatch.refusal(), Some("identity_mismatch"));
+        assert_eq!(policy_of("identity_mismatch"), DisconnectPolicy::Stop);
+        // A login response without a customer ID is not the first customer either.
+        let mut t = T::new();
+        t.s.connect(t.now);
+        t.outputs();
+        t.s.opened(t.now, Map::new());
         let id = request_id(&t.sent()[0]);
-        t.s.frame(t.now, &response(&id, "login", true));
-        assert!(matches!(&t.outputs()[..], [Output::Emit(Event::Connected(c))] if c.reconnect));
-        t.s.closed(t.now, "x".into());
-        assert!(matches!(disconnect_of(&t.outputs()).next, Next::Reconnect { attempt: 1, .. }));
+        t.s.frame(t.now, &response(&id, "login", true)); // it names no customer: ""
+        t.outputs();
+        t.s.closed(t.now, None, "x".into());
+        let Next::Reconnect { delay, .. } = disconnect_of(&t.outputs()).next else {
+            panic!()
+        };
+        t.now += delay;
+        t.s.tick(t.now);
+        t.outputs();
+        t.s.opened(t.now, Map::new());
+        let out = log_in(&mut t, "c1");
+        assert_eq!(disconnect_of(&out).next, Next::Stop);
+    }
+
+    /// One connection's end fails every waiting call with the same cause, shared, not a copy
+    /// each: a `customer_disconnected` with a large `data` must not be multiplied by the
+    /// number of waiting calls.
+    #[test]
+    fn calls_failed_by_one_disconnect_share_its_cause() {
+        let mut t = T::new();
+        t.s.connect(t.now);
+        t.outputs();
+        for id in 1..=100 {
+            t.call(id);
+        }
+        t.s.opened(t.now, Map::new());
+        t.outputs();
+        let big = serde_json::json!({ "pad": "x".repeat(100_000) });
+        t.s.frame(t.now, &disconnected("license_expired", Some(big)));
+        let causes: Vec<*const Cause> = t
+            .outputs()
+            .iter()
+            .filter_map(|o| match o {
+                Output::Resolve(_, Err(e)) => e.cause().map(|c| c as *const Cause),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(causes.len(), 100);
+        assert!(causes.iter().all(|c| *c == causes[0]), "one shared cause");
+    }
+
+    /// Numbers and durations from the peer, or configured at their extremes, never overflow
+    /// an `Instant` or a `Duration`.
+    #[test]
+    fn peer_waits_are_clamped_and_extreme_settings_do_not_panic() {
+        for (timeout, want) in [
+            (serde_json::json!(1e300), limits::MAX_PEER_WAIT),
+            (serde_json::json!(u64::MAX), limits::MAX_PEER_WAIT),
+            (serde_json::json!(-5), Duration::from_secs(300)),
+            (serde_json::json!("soon"), Duration::from_secs(300)),
+            (serde_json::json!(0.25), Duration::from_millis(250)),
+        ] {
+            let mut t = T::new();
+            t.active();
+            let data = serde_json::json!({ "timeout": timeout });
+            t.s.frame(t.now, &disconnected("customer_temporarily_blocked", Some(data)));
+            let next = disconnect_of(&t.outputs()).next;
+            assert!(
+                matches!(next, Next::Reconnect { delay, .. } if delay == want),
+                "{timeout}: {next:?}"
+            );
+            t.now += Duration::from_secs(2 * 86_400);
+            t.s.tick(t.now);
+            assert!(matches!(&t.outputs()[..], [Output::Connect { .. }]), "{timeout}");
+        }
+        let mut s = settings();
+        s.call_timeout = Duration::MAX;
+        s.login_timeout = Duration::MAX;
+        s.ping_interval = Duration::MAX;
+        s.pong_timeout = Duration::MAX;
+        s.wait_for_connection = Duration::MAX;
+        s.backoff = Backoff::new(Duration::MAX, Duration::MAX, 1.0);
+        let mut t = T::with(s);
+        t.active();
+        t.call(1);
+        t.outputs();
+        assert!(t.s.next_deadline().is_some());
+        t.s.closed(t.now, None, "x".into());
+        assert!(matches!(disconnect_of(&t.outputs()).next, Next::Reconnect { .. }));
+        t.call(2);
+        t.now += Duration::from_secs(86_400);
+        t.s.tick(t.now);
+        assert_eq!(t.s.s.dead_after(), Duration::MAX);
     }
 
     #[test]
@@ -1105,7 +1419,7 @@ mod tests {
             t.s.frame(t.now, &disconnected(reason, data.clone()));
             let out = t.outputs();
             assert!(
-                matches!(&out[0], Output::Push(f) if f.action == "customer_disconnected"),
+                matches!(&out[0], Output::Push(f, _) if f.action == "customer_disconnected"),
                 "{reason}: {out:?}"
             );
             assert!(out.iter().any(|o| matches!(o, Output::Close)), "{reason}");
@@ -1191,7 +1505,7 @@ mod tests {
         s.wait_for_connection = Duration::from_secs(2);
         let mut t = T::with(s);
         t.active();
-        t.s.closed(t.now, "x".into());
+        t.s.closed(t.now, None, "x".into());
         t.outputs();
         t.call(1);
         assert!(t.outputs().is_empty(), "waits");

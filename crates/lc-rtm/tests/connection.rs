@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use lc_rtm::{Cause, ErrorKind, Event, Next};
+use lc_rtm::{Backoff, Cause, ConnectionState, ErrorKind, Event, Next};
 use lc_types::auth::{token_fn, AccessToken};
 use lc_types::v3_6::{self, AnyPush};
 use lc_types::{Region, VersionedPush};
@@ -75,7 +75,7 @@ async fn a_dropped_connection_fails_calls_in_flight_at_once_then_reconnects_and_
 
     let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
     let Event::Disconnected(d) = event else { unreachable!() };
-    assert!(matches!(d.cause, Cause::SocketClosed(_)), "{:?}", d.cause);
+    assert!(matches!(d.cause, Cause::SocketClosed { code: None, .. }), "{:?}", d.cause);
     assert!(
         matches!(
             d.next,
@@ -485,7 +485,7 @@ async fn a_frame_over_the_limit_drops_the_connection_and_the_client_comes_back()
     assert!(skipped.is_empty(), "the oversized push is not delivered: {skipped:?}");
     let Event::Disconnected(d) = event else { unreachable!() };
     assert!(
-        matches!(&d.cause, Cause::SocketClosed(why) if why.contains("too long") || why.contains("size")),
+        matches!(&d.cause, Cause::SocketClosed { code: None, reason } if reason.contains("too long") || reason.contains("size")),
         "{:?}",
         d.cause
     );
@@ -581,4 +581,225 @@ async fn an_upgrade_refused_with_a_4xx_stops_and_wait_connected_says_why() {
         .unwrap();
     let err = client.wait_connected(Duration::from_millis(500)).await.unwrap_err();
     assert!(err.to_string().contains("last: could not connect: ws://127.0.0.1:9/"), "{err}");
+}
+
+/// A push of about `len` bytes (an unknown one: its payload is kept as it came) numbered `i`.
+fn big_push(i: usize, len: usize) -> String {
+    format!(
+        r#"{{"version":"3.6","action":"brand_new_push","type":"push","payload":{{"i":{i},"pad":"{}"}}}}"#,
+        "p".repeat(len)
+    )
+}
+
+/// The number of a [`big_push`].
+fn push_number(event: &Event) -> Option<u64> {
+    match event {
+        Event::Push(p) if p.push.name() == "brand_new_push" => serde_json::to_value(&p.push).ok()?["i"].as_u64(),
+        _ => None,
+    }
+}
+
+/// Big pushes and a reader that lags: what waits for the reader stays within the byte bound
+/// plus one frame (the client stops reading the socket), a push larger than the whole bound
+/// still gets through, and every push arrives, in order.
+#[tokio::test]
+async fn the_event_stream_is_bounded_in_bytes_and_loses_nothing() {
+    const BOUND: usize = 1024 * 1024;
+    const PUSH: usize = 256 * 1024;
+    const HUGE: usize = 2 * BOUND;
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, mut events) = builder(&server)
+        .token(&customer.token)
+        .event_buffer_bytes(BOUND)
+        .ping_interval(Duration::from_millis(100))
+        .pong_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+    let sizes: Vec<usize> = (0..40).map(|i| if i == 20 { HUGE } else { PUSH }).collect();
+    for (i, len) in sizes.iter().enumerate() {
+        assert_eq!(server.faults().send_raw(&customer.id, &big_push(i, *len)), 1);
+    }
+    // Most of 12 MB were sent; nobody reads for a while (longer than the dead-connection limit).
+    let most = BOUND + HUGE + 1024;
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let waiting = events.buffered_bytes();
+        assert!((BOUND..=most).contains(&waiting), "{waiting} bytes wait for the reader");
+    }
+    let mut seen = Vec::new();
+    while seen.len() < sizes.len() {
+        let event = next(&mut events).await;
+        assert!(!matches!(event, Event::Disconnected(_) | Event::ConnectionUnstable), "{event:?}");
+        if let Some(i) = push_number(&event) {
+            seen.push(i);
+        }
+        assert!(events.buffered_bytes() <= most, "{} bytes wait", events.buffered_bytes());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(seen, (0..40).collect::<Vec<u64>>(), "every push, in order");
+    assert_eq!(client.state(), ConnectionState::Active);
+    assert_eq!(client.discarded_events(), 0);
+}
+
+/// A dropped stream, or `events(false)`, means "no events": a flood of pushes (far more than
+/// `event_buffer`) arrives before the call's answer, is discarded and counted, and the call
+/// resolves.
+#[tokio::test]
+async fn a_dropped_event_stream_discards_pushes_and_calls_still_resolve() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    for keep in [true, false] {
+        let (client, events) = builder(&server)
+            .token(&customer.token)
+            .event_buffer(10)
+            .events(keep)
+            .build()
+            .unwrap();
+        client.wait_connected(Duration::from_secs(5)).await.unwrap();
+        drop(events);
+        for i in 0..100 {
+            assert_eq!(server.faults().send_raw(&customer.id, &big_push(i, 10)), 1);
+        }
+        let me = tokio::time::timeout(Duration::from_secs(5), client.call(&v3_6::GetCustomerRequest::default()))
+            .await
+            .expect("the call resolves")
+            .unwrap();
+        assert_eq!(me.customer_id(), customer.id);
+        // `Connected` was discarded too when the stream was off from the start.
+        let discarded = client.discarded_events();
+        assert!((100..=101).contains(&discarded), "keep {keep}: {discarded}");
+        client.shutdown().await;
+    }
+    // A kept `events(false)` stream ends at once.
+    let (_client, mut events) = builder(&server).token(&customer.token).events(false).build().unwrap();
+    assert!(events.next().await.is_none());
+}
+
+/// A server that accepts the login and closes at once, again and again: the attempts count
+/// on and the delays grow (instead of "attempt 1" at full speed forever); once a connection
+/// lives past the ping interval, the next drop counts from 1 again.
+#[tokio::test]
+async fn a_server_that_closes_after_each_login_sees_the_backoff_grow() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    server.faults().close_after_login(4);
+    let (client, mut events) = builder(&server)
+        .token(&customer.token)
+        .backoff(Backoff::new(Duration::from_millis(20), Duration::from_secs(1), 0.0))
+        .ping_interval(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 4 {
+        if let Event::Disconnected(d) = next(&mut events).await {
+            assert!(matches!(d.cause, Cause::SocketClosed { code: Some(1000), .. }), "{:?}", d.cause);
+            let Next::Reconnect { attempt, delay, .. } = d.next else {
+                panic!("{:?}", d.next)
+            };
+            seen.push((attempt, delay.as_millis()));
+        }
+    }
+    assert_eq!(seen, [(1, 20), (2, 40), (3, 80), (4, 160)]);
+    // The fifth login stays up; past the ping interval, a drop starts a new series.
+    client.wait_connected(Duration::from_secs(5)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    server.faults().drop_connections();
+    let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
+    assert!(
+        matches!(event, Event::Disconnected(ref d) if matches!(d.next, Next::Reconnect { attempt: 1, .. })),
+        "{event:?}"
+    );
+}
+
+/// A token provider that gives a second customer's token after a refresh: the client does
+/// not carry on as that customer. It stops with `Cause::IdentityMismatch`, fails the calls,
+/// and says so in the event stream, with `Next::Stop`.
+#[tokio::test]
+async fn a_token_provider_that_switches_customers_stops_the_connection() {
+    let server = Arc::new(mock().await);
+    let first = server.issue_customer();
+    let second = server.issue_customer();
+    let provider = {
+        let (a, b) = (first.token.clone(), second.token.clone());
+        token_fn(move |refresh| {
+            let token = if refresh { b.clone() } else { a.clone() };
+            async move { Ok(AccessToken::new(token)) }
+        })
+    };
+    let (client, mut events) = builder(&server).token_provider(provider).build().unwrap();
+    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+    assert_eq!(server.agent().disconnect(&first.id, "access_token_expired", None), 1);
+    let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
+    assert!(matches!(event, Event::Disconnected(ref d) if matches!(d.next, Next::Reconnect { new_token: true, .. })));
+    let waiting = {
+        let client = client.clone();
+        tokio::spawn(async move { client.call(&v3_6::GetCustomerRequest::default()).await })
+    };
+    let (event, skipped) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
+    assert!(!skipped.iter().any(|e| matches!(e, Event::Connected(_))), "{skipped:?}");
+    let Event::Disconnected(d) = event else { unreachable!() };
+    let mismatch = Cause::IdentityMismatch {
+        expected: first.id.clone(),
+        got: second.id.clone(),
+    };
+    assert_eq!((&d.cause, d.next), (&mismatch, Next::Stop));
+    assert!(d.cause.describe().contains("identity_mismatch"), "{}", d.cause.describe());
+    let err = waiting.await.unwrap().unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Closed(_)), "{err}");
+    assert_eq!(err.cause(), Some(&mismatch));
+    let err = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Closed(_)) && err.cause() == Some(&mismatch),
+        "{err}"
+    );
+    assert_eq!(client.state(), ConnectionState::Closed { cause: mismatch });
+}
+
+/// For one-shot users: the first attempt's failure comes back at once, typed. Nothing
+/// listening: a transport failure, well under a second. A wrong organization: the API's
+/// refusal, `license_not_found` (policy Stop). A refused token: `authentication`.
+#[tokio::test]
+async fn wait_first_connection_fails_at_once_and_says_why() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nothing = listener.local_addr().unwrap();
+    drop(listener);
+    let (client, _events) = lc_rtm::RtmClient::builder("org")
+        .base_url(format!("http://{nothing}"))
+        .token("dal:t")
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.wait_first_connection(Duration::from_secs(10)).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(matches!(err.kind(), ErrorKind::NotConnected(_)), "{err}");
+    assert!(matches!(err.cause(), Some(Cause::ConnectFailed(_))), "{:?}", err.cause());
+    assert_eq!(err.cause().and_then(Cause::refusal), None, "not the API's answer");
+    client.shutdown().await;
+
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, _events) = lc_rtm::RtmClient::builder("no-such-organization")
+        .base_url(server.base_url())
+        .token(&customer.token)
+        .build()
+        .unwrap();
+    let err = client.wait_first_connection(Duration::from_secs(10)).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Closed(_)), "{err}");
+    assert!(
+        matches!(err.cause(), Some(Cause::Server { reason, policy: lc_types::DisconnectPolicy::Stop, .. }) if reason == "license_not_found"),
+        "{:?}",
+        err.cause()
+    );
+    assert_eq!(err.cause().and_then(Cause::refusal), Some("license_not_found"));
+    assert!(err.to_string().contains("license_not_found"), "{err}");
+
+    let (client, _events) = builder(&server).token("dal:not-a-token").build().unwrap();
+    let err = client.wait_first_connection(Duration::from_secs(10)).await.unwrap_err();
+    assert_eq!(err.cause().and_then(Cause::refusal), Some("authentication"), "{err}");
+
+    // Connected: at once.
+    let (client, _events) = builder(&server).token(&customer.token).build().unwrap();
+    client.wait_first_connection(Duration::from_secs(5)).await.unwrap();
 }

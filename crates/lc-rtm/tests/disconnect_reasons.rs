@@ -39,6 +39,9 @@ const DOCUMENTED: &[(&str, DisconnectPolicy)] = &[
     ("inactivity_timeout", DisconnectPolicy::ReconnectOnUserIntent),
     ("product_version_changed", DisconnectPolicy::Stop),
     ("users_limit_reached", DisconnectPolicy::ReconnectOnUserIntent),
+    // §3.3's last row: the customer-sdk's own reason (a login as another customer), which
+    // closes the SDK instance; should a server send it, the client stops.
+    ("identity_mismatch", DisconnectPolicy::Stop),
 ];
 
 /// `blocked_wait` of every client here (the wait for an unknown reason, or for

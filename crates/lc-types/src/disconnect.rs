@@ -41,7 +41,8 @@ pub enum DisconnectPolicy {
     ReconnectOnUserIntent,
     /// Reconnecting cannot help (`license_not_found`, `license_expired`, `unsupported_version`,
     /// `too_many_connections`, `logged_out_remotely`, `customer_banned`,
-    /// `product_version_changed`): close for good and tell the user.
+    /// `product_version_changed`, and `identity_mismatch`, the customer-sdk's own reason for a
+    /// login as another customer than the first one): close for good and tell the user.
     Stop,
 }
 
@@ -84,15 +85,19 @@ mod tests {
         ("inactivity_timeout", ReconnectOnUserIntent),
         ("product_version_changed", Stop),
         ("users_limit_reached", ReconnectOnUserIntent),
+        // §3.3's last row: the customer-sdk's own reason (a login as another customer than the
+        // first one); the SDK destroys the instance on it.
+        ("identity_mismatch", Stop),
     ];
 
     #[test]
     fn every_known_reason_has_the_documented_policy() {
         assert_eq!(TABLE.len(), DisconnectReason::KNOWN.len(), "a reason is missing from this table");
         for (reason, policy) in TABLE {
+            assert!(!DisconnectReason::from(*reason).is_unknown(), "{reason}");
             assert_eq!(DisconnectReason::from(*reason).policy(), *policy, "{reason}");
         }
-        assert_eq!(DisconnectReason::from("identity_mismatch").policy(), DisconnectPolicy::FOR_UNKNOWN);
+        assert_eq!(DisconnectReason::from("connection_lost").policy(), DisconnectPolicy::FOR_UNKNOWN);
         assert!(!Stop.reconnects() && !ReconnectOnUserIntent.reconnects());
         assert!(Reconnect.reconnects() && WaitThenReconnect.reconnects() && ReconnectInRegion.reconnects());
     }

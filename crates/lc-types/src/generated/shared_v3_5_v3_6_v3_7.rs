@@ -1703,7 +1703,7 @@ impl crate::Unknowns for DeleteThreadPropertiesResponse {
         path.report_fields(&self.extra, found);
     }
 }
-/// Why the server is about to close the RTM connection (customer_disconnected.reason). Some reasons call for reconnecting (`access_token_expired`, `access_token_revoked` with a new token, `connection_evicted`, `connection_timeout`, `internal_error`, `service_temporarily_unavailable`, `too_many_unauthorized_connections`, `inactivity_timeout` on user intent); others do not (`license_not_found`, `license_expired`, `misdirected_connection` except to the right region given in `data.region`, `unsupported_version`, `too_many_connections`, `logged_out_remotely`, `customer_banned`, `product_version_changed`). `customer_temporarily_blocked` asks the client to wait (optionally for a timeout given in `data`); `users_limit_reached` means the plan's concurrent customer limit.
+/// Why the server is about to close the RTM connection (customer_disconnected.reason). Some reasons call for reconnecting (`access_token_expired`, `access_token_revoked` with a new token, `connection_evicted`, `connection_timeout`, `internal_error`, `service_temporarily_unavailable`, `too_many_unauthorized_connections`, `inactivity_timeout` on user intent); others do not (`license_not_found`, `license_expired`, `misdirected_connection` except to the right region given in `data.region`, `unsupported_version`, `too_many_connections`, `logged_out_remotely`, `customer_banned`, `product_version_changed`, and the customer-sdk's own `identity_mismatch`). `customer_temporarily_blocked` asks the client to wait (optionally for a timeout given in `data`); `users_limit_reached` means the plan's concurrent customer limit.
 ///
 /// Open: a value this version of the schema does not know decodes into a hidden case and
 /// is re-encoded unchanged (`as_str()`, `is_unknown()`); a known value always decodes into
@@ -1747,6 +1747,8 @@ pub enum DisconnectReason {
     ProductVersionChanged,
     /// `users_limit_reached`
     UsersLimitReached,
+    /// `identity_mismatch`
+    IdentityMismatch,
     /// A value this version of the schema does not know. Not part of the API (a later
     /// version may know the value): use `as_str()` and `is_unknown()`.
     #[doc(hidden)]
@@ -1773,6 +1775,7 @@ impl DisconnectReason {
         "inactivity_timeout",
         "product_version_changed",
         "users_limit_reached",
+        "identity_mismatch",
     ];
     /// The wire text.
     pub fn as_str(&self) -> &str {
@@ -1795,6 +1798,7 @@ impl DisconnectReason {
             Self::InactivityTimeout => "inactivity_timeout",
             Self::ProductVersionChanged => "product_version_changed",
             Self::UsersLimitReached => "users_limit_reached",
+            Self::IdentityMismatch => "identity_mismatch",
             Self::_Custom(s) => s.as_str(),
         }
     }
@@ -1826,6 +1830,7 @@ impl DisconnectReason {
                 "inactivity_timeout" => Self::InactivityTimeout,
                 "product_version_changed" => Self::ProductVersionChanged,
                 "users_limit_reached" => Self::UsersLimitReached,
+                "identity_mismatch" => Self::IdentityMismatch,
                 _ => return None,
             },
         )
@@ -1920,6 +1925,7 @@ impl DisconnectReason {
             "inactivity_timeout" => crate::DisconnectPolicy::ReconnectOnUserIntent,
             "product_version_changed" => crate::DisconnectPolicy::Stop,
             "users_limit_reached" => crate::DisconnectPolicy::ReconnectOnUserIntent,
+            "identity_mismatch" => crate::DisconnectPolicy::Stop,
             _ => crate::DisconnectPolicy::FOR_UNKNOWN,
         }
     }
