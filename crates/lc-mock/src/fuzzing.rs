@@ -94,9 +94,9 @@ impl Harness {
     /// are kept, which is what makes this cheaper than a new harness).
     pub fn reset(&self) {
         self.settle();
-        *self.shared.state.lock().expect("not poisoned") = crate::state::State::new(&self.shared.organization_id);
-        self.shared.problems.lock().expect("not poisoned").clear();
-        self.shared.expiries.lock().expect("not poisoned").clear();
+        *crate::lock(&self.shared.state) = crate::state::State::new(&self.shared.organization_id, &self.shared.instance);
+        self.shared.clear_problems();
+        crate::lock(&self.shared.expiries).clear();
     }
 
     /// Lets the server's tasks run (e.g. a closed connection unregister).
@@ -121,12 +121,12 @@ impl Harness {
 
     /// Every mock bug seen since the last [`Harness::reset`] (see `MockServer::problems`).
     pub fn problems(&self) -> Vec<String> {
-        self.shared.problems.lock().expect("not poisoned").clone()
+        self.shared.problems()
     }
 
     /// The whole state, as text: equal before and after a request that changed nothing.
     pub fn fingerprint(&self) -> String {
-        format!("{:?}", *self.shared.state.lock().expect("not poisoned"))
+        format!("{:?}", *crate::lock(&self.shared.state))
     }
 
     /// One Web request through the mock's HTTP handler (`/v{version}/customer/action/{action}`).

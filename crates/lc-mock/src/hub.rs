@@ -113,16 +113,11 @@ impl Hub {
     }
 
     pub fn register(&self, conn: Conn) {
-        self.conns
-            .lock()
-            .expect("not poisoned")
-            .entry(conn.customer.clone())
-            .or_default()
-            .push(conn);
+        crate::lock(&self.conns).entry(conn.customer.clone()).or_default().push(conn);
     }
 
     pub fn unregister(&self, customer: &str, id: u64) {
-        let mut conns = self.conns.lock().expect("not poisoned");
+        let mut conns = crate::lock(&self.conns);
         if let Some(list) = conns.get_mut(customer) {
             list.retain(|c| c.id != id);
             if list.is_empty() {
@@ -132,11 +127,11 @@ impl Hub {
     }
 
     pub fn connections_of(&self, customer: &str) -> Vec<Conn> {
-        self.conns.lock().expect("not poisoned").get(customer).cloned().unwrap_or_default()
+        crate::lock(&self.conns).get(customer).cloned().unwrap_or_default()
     }
 
     /// Customers with at least one logged-in connection.
     pub fn customers(&self) -> Vec<String> {
-        self.conns.lock().expect("not poisoned").keys().cloned().collect()
+        crate::lock(&self.conns).keys().cloned().collect()
     }
 }

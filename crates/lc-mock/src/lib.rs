@@ -192,21 +192,22 @@ pub mod fuzzing;
 mod hub;
 mod rtm;
 mod schemas;
+mod serve;
 mod state;
 mod web;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use lc_types::ApiVersion;
 
 pub use actions::Target;
 pub use agent::{AgentControl, TransferTo};
-pub use control::MAX_CONTROL_BODY_BYTES;
+pub use control::{MAX_CONTROL_BODY_BYTES, MAX_CONTROL_COUNT, MAX_CONTROL_MILLIS, MAX_PAD_BYTES};
 pub use error::Refusal;
-pub use faults::FaultControl;
+pub use faults::{FaultControl, MAX_FAULT_RUNS};
 pub use hub::MAX_QUEUED_FRAMES;
 pub use rtm::MAX_FRAME_BYTES;
 pub use state::GreetingStatus;
@@ -241,6 +242,21 @@ pub struct Config {
     /// The lifecycle headers (reference §1.1) the Web answers and RTM handshakes of a version
     /// carry: `Legacy: <date>` on 3.5 by default (3.5 became legacy when 3.6 became stable).
     pub lifecycle: Vec<LifecycleHeader>,
+    /// How long a connection may take to send a whole request head (10 s by default): from
+    /// when it is opened, and from the first byte of each further request on a keep-alive
+    /// connection. Slower, it is closed: a client sending its headers a byte at a time holds
+    /// a connection at most this long. Generous for any real client on loopback or a LAN.
+    pub header_read_timeout: Duration,
+    /// How long a connection with no request in flight may stay silent (no byte either way)
+    /// before it is closed (60 s by default, under the 90 s clients such as reqwest keep
+    /// idle connections, so a pooled connection is rarely found closed). RTM connections,
+    /// once upgraded, follow [`Config::ping_timeout`] instead.
+    pub idle_timeout: Duration,
+    /// The most connections open at once, Web and RTM (4096 by default: well below the open
+    /// file limit a server is usually given, yet far above what a test suite opens; raise it
+    /// together with that limit, as the load benchmark does for its 10,000 connections). A
+    /// connection over it is closed as soon as it is accepted; the open ones go on.
+    pub max_connections: usize,
 }
 
 /// A lifecycle header the mock sends for one API version.
@@ -285,6 +301,9 @@ impl Default for Config {
             region: "dal".to_owned(),
             token_lifetime: Duration::from_secs(28_800),
             lifecycle: vec![LifecycleHeader::legacy(ApiVersion::V3_5, "2025-08-13")],
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
         }
     }
 }
@@ -294,7 +313,9 @@ impl Default for Config {
 pub struct Customer {
     /// The customer ID (a UUID).
     pub id: String,
-    /// The access token (`dal:…`), sent as `Authorization: Bearer <token>`.
+    /// The access token (`dal:mock-<instance>-<n>`: the region, then a part random to each
+    /// mock instance, so one mock's tokens never work on another), sent as
+    /// `Authorization: Bearer <token>`.
     pub token: String,
 }
 
@@ -319,16 +340,89 @@ pub(crate) struct Shared {
     pub web_requests: Mutex<BTreeMap<String, usize>>,
     /// RTM requests received (frames read as requests), by action.
     pub rtm_requests: Mutex<BTreeMap<String, usize>>,
-    problems: Mutex<Vec<String>>,
+    problems: Mutex<Problems>,
+    /// Random to this instance, in every token it issues (`dal:mock-<instance>-<n>`).
+    pub instance: String,
+}
+
+/// The key under which [`MockServer::web_requests`] and [`MockServer::rtm_requests`] count
+/// requests for an action no supported version has: one key for all of them, so a client
+/// sending a million made-up names adds one entry, not a million.
+pub const UNKNOWN_ACTION: &str = "(unknown)";
+
+/// The most mock bugs [`MockServer::problems`] keeps: the first 100, then a count of the rest.
+pub const MAX_PROBLEMS: usize = 100;
+
+/// Mock bugs seen: the first [`MAX_PROBLEMS`], each cut to 1,000 characters, and how many more.
+#[derive(Default)]
+pub(crate) struct Problems {
+    kept: Vec<String>,
+    more: usize,
+}
+
+impl Problems {
+    fn push(&mut self, message: &str) {
+        if self.kept.len() < MAX_PROBLEMS {
+            self.kept.push(lc_types::PeerText::new(message).to_string());
+        } else {
+            self.more = self.more.saturating_add(1);
+        }
+    }
+
+    /// The list [`MockServer::problems`] answers.
+    pub(crate) fn list(&self) -> Vec<String> {
+        let mut list = self.kept.clone();
+        if self.more > 0 {
+            list.push(format!("... and {} more problems, not kept", self.more));
+        }
+        list
+    }
+
+    pub(crate) fn clear(&mut self) {
+        *self = Problems::default();
+    }
+}
+
+/// Locks `mutex`, also after a panic while it was held: every change the mock makes under a
+/// lock leaves the data whole (the state is replaced in one assignment), so one handler's
+/// panic must not break every later request.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Reads `lock`, also after a panic while it was held (see [`lock`]).
+pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Writes `lock`, also after a panic while it was held (see [`lock`]).
+pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// 64 random bits, from the standard library's randomly keyed hasher (no extra crate), mixed
+/// with the time and a process-wide counter.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    h.write_u128(now.as_nanos());
+    h.finish()
 }
 
 impl Shared {
     /// The shared state of a mock of `config` serving at `addr`: a fresh organization, no
     /// connections, no faults.
     pub(crate) fn new(config: Config, addr: SocketAddr) -> Shared {
+        let instance = format!("{:016x}", random_u64());
         Shared {
             addr,
-            state: Mutex::new(state::State::new(&config.organization_id)),
+            state: Mutex::new(state::State::new(&config.organization_id, &instance)),
+            instance,
             organization_id: config.organization_id,
             login_timeout: config.login_timeout,
             ping_timeout: config.ping_timeout,
@@ -350,23 +444,18 @@ impl Shared {
     pub fn customer_of_token(&self, token: Option<&str>) -> Result<String, Refusal> {
         let refused = || Refusal::new("authentication", "Invalid access token");
         if let Some(t) = token {
-            let expired = self
-                .expiries
-                .lock()
-                .expect("not poisoned")
-                .get(t)
-                .is_some_and(|at| *at <= Instant::now());
+            let expired = crate::lock(&self.expiries).get(t).is_some_and(|at| *at <= Instant::now());
             if expired {
                 return Err(refused());
             }
         }
-        let state = self.state.lock().expect("not poisoned");
+        let state = crate::lock(&self.state);
         token.and_then(|t| state.tokens.get(t)).cloned().ok_or_else(refused)
     }
 
     /// The mock's region.
     pub fn region(&self) -> String {
-        self.region.read().expect("not poisoned").clone()
+        crate::read(&self.region).clone()
     }
 
     /// A new token for customer `id` (a new customer when `None`), in the mock's region,
@@ -374,14 +463,14 @@ impl Shared {
     pub fn issue_token(&self, id: Option<&str>) -> (String, String) {
         let region = self.region();
         let (id, token) = {
-            let mut state = self.state.lock().expect("not poisoned");
+            let mut state = crate::lock(&self.state);
             match id {
                 Some(id) => (id.to_owned(), state.new_token(id, &region)),
                 None => state.new_customer(&region),
             }
         };
         let expires = Instant::now() + self.token_lifetime;
-        self.expiries.lock().expect("not poisoned").insert(token.clone(), expires);
+        crate::lock(&self.expiries).insert(token.clone(), expires);
         (id, token)
     }
 
@@ -392,8 +481,32 @@ impl Shared {
 
     /// Records a mock bug (see [`MockServer::problems`]) and gives it back.
     pub fn problem(&self, refusal: Refusal) -> Refusal {
-        self.problems.lock().expect("not poisoned").push(refusal.message().to_owned());
+        crate::lock(&self.problems).push(refusal.message());
         refusal
+    }
+
+    /// The mock bugs seen so far (see [`MockServer::problems`]).
+    pub fn problems(&self) -> Vec<String> {
+        crate::lock(&self.problems).list()
+    }
+
+    /// Forgets the mock bugs seen so far.
+    pub fn clear_problems(&self) {
+        crate::lock(&self.problems).clear();
+    }
+
+    /// Counts one request for `action` in `counts`: under its name when a supported version
+    /// has it, under [`UNKNOWN_ACTION`] otherwise.
+    pub fn count_request(&self, counts: &Mutex<BTreeMap<String, usize>>, action: &str) {
+        let known = lc_types::apis().iter().any(|api| api.action(action).is_some());
+        let key = if known { action } else { UNKNOWN_ACTION };
+        let mut counts = crate::lock(counts);
+        match counts.get_mut(key) {
+            Some(n) => *n = n.saturating_add(1),
+            None => {
+                counts.insert(key.to_owned(), 1);
+            }
+        }
     }
 }
 
@@ -429,6 +542,11 @@ impl MockServer {
         socket.bind(config.addr)?;
         let listener = socket.listen(4096)?;
         let addr = listener.local_addr()?;
+        let bounds = serve::Bounds {
+            header_read_timeout: config.header_read_timeout,
+            idle_timeout: config.idle_timeout,
+            max_connections: config.max_connections,
+        };
         let shared = Arc::new(Shared::new(config, addr));
         let app = axum::Router::new()
             .route("/{version}/customer/action/{action}", axum::routing::any(web::action))
@@ -440,15 +558,16 @@ impl MockServer {
             .with_state(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let drops = shared.clone();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                    // Open WebSockets would keep a graceful shutdown waiting forever.
-                    drops.faults.drop_connections();
-                })
-                .await;
-        });
+        let task = tokio::spawn(serve::run(
+            listener,
+            app,
+            bounds,
+            async move {
+                let _ = stopped.await;
+            },
+            // Open WebSockets would keep a graceful shutdown waiting forever.
+            move || drops.faults.drop_connections(),
+        ));
         Ok(MockServer { shared, stop, task })
     }
 
@@ -529,11 +648,7 @@ impl MockServer {
 
     /// Makes `token` expire now: the next request with it answers `authentication`.
     pub fn expire_token(&self, token: &str) {
-        self.shared
-            .expiries
-            .lock()
-            .expect("not poisoned")
-            .insert(token.to_owned(), Instant::now());
+        crate::lock(&self.shared.expiries).insert(token.to_owned(), Instant::now());
     }
 
     /// The origin of the mock's accounts service (`POST {origin}/v2/customer/token`, the
@@ -571,30 +686,20 @@ impl MockServer {
     /// # }
     /// ```
     pub fn set_region(&self, region: &str) {
-        *self.shared.region.write().expect("not poisoned") = region.to_owned();
+        *crate::write(&self.shared.region) = region.to_owned();
     }
 
-    /// How many Web requests for `action` the mock received (answered or not).
+    /// How many Web requests for `action` the mock received (answered or not). Requests for
+    /// an action no supported version has are counted together under [`UNKNOWN_ACTION`].
     pub fn web_requests(&self, action: &str) -> usize {
-        self.shared
-            .web_requests
-            .lock()
-            .expect("not poisoned")
-            .get(action)
-            .copied()
-            .unwrap_or(0)
+        crate::lock(&self.shared.web_requests).get(action).copied().unwrap_or(0)
     }
 
     /// How many RTM requests for `action` the mock received (every frame read as a request,
-    /// `login` and `ping` included, answered or not).
+    /// `login` and `ping` included, answered or not). Requests for an action no supported
+    /// version has are counted together under [`UNKNOWN_ACTION`].
     pub fn rtm_requests(&self, action: &str) -> usize {
-        self.shared
-            .rtm_requests
-            .lock()
-            .expect("not poisoned")
-            .get(action)
-            .copied()
-            .unwrap_or(0)
+        crate::lock(&self.shared.rtm_requests).get(action).copied().unwrap_or(0)
     }
 
     /// The agent side: join chats, send messages, transfer, greet, ...
@@ -609,8 +714,11 @@ impl MockServer {
 
     /// Every mock bug seen so far: a response or push that did not pass through its `lc-types`
     /// struct or broke its JSON Schema. Tests should assert it is empty.
+    ///
+    /// At most [`MAX_PROBLEMS`] are kept, each cut to 1,000 characters; past them a last
+    /// entry says how many more were seen.
     pub fn problems(&self) -> Vec<String> {
-        self.shared.problems.lock().expect("not poisoned").clone()
+        self.shared.problems()
     }
 
     /// Stops accepting connections, closes the RTM connections, lets open Web requests finish,

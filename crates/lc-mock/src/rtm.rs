@@ -331,13 +331,7 @@ impl Session {
             Ok(r) => r,
             Err(bad) => return Some(response_frame(bad.request_id.as_deref(), &bad.action, Err(bad.refusal))),
         };
-        *self
-            .shared
-            .rtm_requests
-            .lock()
-            .expect("not poisoned")
-            .entry(request.action.clone())
-            .or_default() += 1;
+        self.shared.count_request(&self.shared.rtm_requests, &request.action);
         let id = request.request_id.clone();
         let reply = |result| Some(response_frame(id.as_deref(), &request.action, result));
         let known = lc_types::api(request.version)

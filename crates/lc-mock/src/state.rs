@@ -149,6 +149,8 @@ pub(crate) struct File {
 pub(crate) struct State {
     /// The organization's ID.
     pub organization_id: String,
+    /// Random to the mock instance: tokens are `<region>:mock-<instance>-<n>`.
+    pub instance: String,
     /// Access token -> customer ID.
     pub tokens: imbl::HashMap<String, String>,
     pub customers: imbl::HashMap<String, Customer>,
@@ -171,10 +173,11 @@ pub(crate) struct State {
 const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 impl State {
-    /// A fresh organization: group 0 online, one agent.
-    pub fn new(organization_id: &str) -> State {
+    /// A fresh organization of the mock instance `instance`: group 0 online, one agent.
+    pub fn new(organization_id: &str, instance: &str) -> State {
         let mut state = State {
             organization_id: organization_id.to_owned(),
+            instance: instance.to_owned(),
             ..State::default()
         };
         state.groups.insert(0, "online".into());
@@ -204,10 +207,15 @@ impl State {
         id
     }
 
+    /// A new token, `<region>:mock-<instance>-<n>`: unique to this mock instance.
+    fn token(&self, n: u64, region: &str) -> String {
+        format!("{region}:mock-{}-{n}", self.instance)
+    }
+
     /// A new token for customer `id`, prefixed with `region` (`dal:…`).
     pub fn new_token(&mut self, id: &str, region: &str) -> String {
         let n = self.next_number();
-        let token = format!("{region}:mock-token-{n}");
+        let token = self.token(n, region);
         self.tokens.insert(token.clone(), id.to_owned());
         token
     }
@@ -216,7 +224,7 @@ impl State {
     pub fn new_customer(&mut self, region: &str) -> (String, String) {
         let n = self.next_number();
         let id = format!("00000000-0000-4000-8000-{n:012x}");
-        let token = format!("{region}:mock-token-{n}");
+        let token = self.token(n, region);
         let mut fields = Map::new();
         fields.insert("id".into(), json!(id));
         fields.insert("type".into(), json!("customer"));

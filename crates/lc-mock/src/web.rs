@@ -59,7 +59,7 @@ pub(crate) async fn action(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    *shared.web_requests.lock().expect("not poisoned").entry(action.clone()).or_default() += 1;
+    shared.count_request(&shared.web_requests, &action);
     let limit = if action == "upload_file" {
         MAX_UPLOAD_BODY_BYTES
     } else {
@@ -297,7 +297,7 @@ fn multipart_file(body: &[u8], boundary: &str) -> Option<File> {
 
 /// `GET /files/{id}/{name}`: an uploaded file.
 pub(crate) async fn file(State(shared): State<Arc<Shared>>, Path((id, _name)): Path<(String, String)>) -> Response {
-    let file = shared.state.lock().expect("not poisoned").files.get(&id).cloned();
+    let file = crate::lock(&shared.state).files.get(&id).cloned();
     match file {
         Some(f) => ([(header::CONTENT_TYPE, f.content_type)], f.bytes.to_vec()).into_response(),
         None => error(&Refusal::not_found("File")),
