@@ -211,7 +211,7 @@ pub use faults::{FaultControl, MAX_FAULT_RUNS};
 pub use hub::MAX_QUEUED_FRAMES;
 pub use rtm::MAX_FRAME_BYTES;
 pub use state::GreetingStatus;
-pub use web::{MAX_BODY_BYTES, MAX_UPLOAD_BODY_BYTES};
+pub use web::{MAX_BODY_BYTES, MAX_FILE_NAME_BYTES, MAX_UPLOAD_BODY_BYTES};
 
 /// The README's examples, compiled as doc tests.
 #[cfg(doctest)]
