@@ -208,7 +208,7 @@ pub use agent::{AgentControl, TransferTo};
 pub use control::{MAX_CONTROL_BODY_BYTES, MAX_CONTROL_COUNT, MAX_CONTROL_MILLIS, MAX_PAD_BYTES};
 pub use error::Refusal;
 pub use faults::{FaultControl, MAX_FAULT_RUNS};
-pub use hub::MAX_QUEUED_FRAMES;
+pub use hub::{MAX_QUEUED_BYTES, MAX_QUEUED_FRAMES};
 pub use rtm::MAX_FRAME_BYTES;
 pub use state::GreetingStatus;
 pub use web::{MAX_BODY_BYTES, MAX_FILE_NAME_BYTES, MAX_UPLOAD_BODY_BYTES};
