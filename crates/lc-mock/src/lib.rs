@@ -257,6 +257,10 @@ pub struct Config {
     /// together with that limit, as the load benchmark does for its 10,000 connections). A
     /// connection over it is closed as soon as it is accepted; the open ones go on.
     pub max_connections: usize,
+    /// The most bytes of files the mock keeps (`upload_file` and the agent's `send_file`):
+    /// 256 MiB by default, 25 files at the 10 MB upload limit. A file that would go over it is
+    /// refused with `entity_too_large` (413).
+    pub max_stored_file_bytes: usize,
 }
 
 /// A lifecycle header the mock sends for one API version.
@@ -304,6 +308,7 @@ impl Default for Config {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
+            max_stored_file_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -343,6 +348,8 @@ pub(crate) struct Shared {
     problems: Mutex<Problems>,
     /// Random to this instance, in every token it issues (`dal:mock-<instance>-<n>`).
     pub instance: String,
+    /// See [`Config::max_stored_file_bytes`].
+    pub max_stored_file_bytes: usize,
 }
 
 /// The key under which [`MockServer::web_requests`] and [`MockServer::rtm_requests`] count
@@ -423,6 +430,7 @@ impl Shared {
             addr,
             state: Mutex::new(state::State::new(&config.organization_id, &instance)),
             instance,
+            max_stored_file_bytes: config.max_stored_file_bytes,
             organization_id: config.organization_id,
             login_timeout: config.login_timeout,
             ping_timeout: config.ping_timeout,
@@ -726,5 +734,25 @@ impl MockServer {
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Problems, MAX_PROBLEMS};
+
+    /// Mock bugs are kept up to [`MAX_PROBLEMS`], each cut short; the rest only counted.
+    #[test]
+    fn problems_are_bounded() {
+        let mut problems = Problems::default();
+        for i in 0..MAX_PROBLEMS + 50 {
+            problems.push(&format!("bug {i} {}", "x".repeat(10_000)));
+        }
+        let list = problems.list();
+        assert_eq!(list.len(), MAX_PROBLEMS + 1);
+        assert!(list.iter().take(MAX_PROBLEMS).all(|p| p.len() < 1100), "{}", list[0].len());
+        assert_eq!(list[MAX_PROBLEMS], "... and 50 more problems, not kept");
+        problems.clear();
+        assert!(problems.list().is_empty());
     }
 }

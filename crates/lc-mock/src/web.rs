@@ -30,7 +30,8 @@ pub const MAX_UPLOAD_BODY_BYTES: usize = UPLOAD_LIMIT + 64 * 1024;
 
 /// The longest name an uploaded file may have, in bytes (as sent, before the mock replaces
 /// characters other than letters, digits, `.`, `-` and `_`): 255, what most file systems
-/// take. A longer one is refused with `validation`.
+/// take. A longer one is refused with `validation` (`upload_file`, and the control API's
+/// `agent/send_file`).
 pub const MAX_FILE_NAME_BYTES: usize = 255;
 
 /// The longest multipart boundary (RFC 2046 §5.1.1): 70 characters.
@@ -242,11 +243,11 @@ fn upload_file(shared: &Shared, version: ApiVersion, customer: &str, content_typ
         return Err(Refusal::new("entity_too_large", "Upload limit exceeded (10MB)."));
     }
     let addr = shared.addr;
+    let max = shared.max_stored_file_bytes;
     engine::transact(shared, version, customer, Some("upload_file"), &Caller::default(), move |ctx| {
-        let id = ctx.state.next_id();
-        let url = format!("http://{addr}/files/{id}/{}", part.name);
-        ctx.state.files.insert(id, part);
-        Ok(json!({ "url": url }))
+        let name = part.name.clone();
+        let id = ctx.state.add_file(part, max)?;
+        Ok(json!({ "url": format!("http://{addr}/files/{id}/{name}") }))
     })
 }
 
@@ -294,30 +295,9 @@ fn multipart_file(body: &[u8], boundary: &str) -> Result<Option<File>, Refusal> 
                     .filter(|(k, _)| k.eq_ignore_ascii_case("content-type"))
                     .map(|(_, v)| v.trim().to_owned())
             })
-            // Served back as a header: a type that is not one (or is very long) is not kept.
-            .filter(|t| t.len() <= 255 && axum::http::HeaderValue::from_str(t).is_ok())
             .unwrap_or_else(|| "application/octet-stream".to_owned());
         let name = field("filename").unwrap_or_else(|| "file".to_owned());
-        if name.len() > MAX_FILE_NAME_BYTES {
-            return Err(Refusal::validation(format!(
-                "Wrong format of request: the file name is longer than {MAX_FILE_NAME_BYTES} bytes"
-            )));
-        }
-        let name: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        return Ok(Some(File {
-            name,
-            content_type,
-            bytes: content.into(),
-        }));
+        return File::new(&name, &content_type, content).map(Some);
     }
     Ok(None)
 }

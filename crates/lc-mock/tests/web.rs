@@ -661,3 +661,79 @@ async fn uploads_are_checked_and_served_as_downloads() {
     assert!(server.problems().is_empty(), "{:?}", server.problems());
     server.shutdown().await;
 }
+
+/// The files the mock keeps are bounded in bytes ([`Config::max_stored_file_bytes`]): an
+/// upload (or the agent's `send_file`) that would go over it is refused with
+/// `entity_too_large`; a name or type that cannot go in a header is made safe, never a 500.
+#[tokio::test]
+async fn stored_files_are_bounded_in_bytes() {
+    let config = Config {
+        max_stored_file_bytes: 1000,
+        ..Config::default()
+    };
+    let server = MockServer::start(config).await.unwrap();
+    let customer = server.issue_customer();
+    let multipart = "multipart/form-data; boundary=XX";
+    let (status, body) = upload(&server, &customer.token, multipart, "a.bin", "application/octet-stream", &[1; 600]).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = upload(&server, &customer.token, multipart, "b.bin", "application/octet-stream", &[2; 600]).await;
+    assert_eq!((status, &body["error"]["type"]), (413, &json!("entity_too_large")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("1000"), "{body}");
+    // The agent side counts against the same bound.
+    let c = Web {
+        server: &server,
+        token: customer.token.clone(),
+        version: "3.6",
+    };
+    let chat = c.ok("start_chat", json!({})).await["chat_id"].as_str().unwrap().to_owned();
+    let refused = server.agent().send_file(&chat, "c.bin", "application/octet-stream", &[3; 600]);
+    assert_eq!(refused.unwrap_err().kind().as_str(), "entity_too_large");
+    // A name and a type no header can carry: stored safely, served (not a 500).
+    let event = server
+        .agent()
+        .send_file(&chat, "a \"b\"\r\nX: y.txt", "text/plain\u{1}", b"hi")
+        .unwrap();
+    let events = c.ok("get_chat", json!({ "chat_id": chat })).await["thread"]["events"].clone();
+    let file = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == event.as_str())
+        .unwrap()
+        .clone();
+    let url = file["url"].as_str().unwrap();
+    let (status, head, bytes) = common::http_exchange(&server, "GET", &url[url.find("/files/").unwrap()..], &[], b"").await;
+    assert_eq!((status, bytes.as_slice()), (200, &b"hi"[..]), "{head}");
+    assert!(head.contains("filename=\"a__b___X__y.txt\""), "{head}");
+    assert!(server.problems().is_empty(), "{:?}", server.problems());
+    server.shutdown().await;
+}
+
+/// Requests for made-up action names are counted under one key
+/// ([`lc_mock::UNKNOWN_ACTION`]), so a client sending many distinct names grows nothing.
+#[tokio::test]
+async fn unknown_action_names_are_counted_under_one_key() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let customer = server.issue_customer();
+    let c = Web {
+        server: &server,
+        token: customer.token.clone(),
+        version: "3.6",
+    };
+    for i in 0..50 {
+        let (status, _) = c.call(&format!("made_up_{i}"), json!({})).await;
+        assert_eq!(status, 404);
+    }
+    c.ok("get_customer", json!({})).await;
+    let (mut rtm, _) = common::Rtm::login(&server, "3.6", &customer.token).await;
+    for i in 0..50 {
+        rtm.refused(&format!("made_up_{i}"), json!({}), "not_found").await;
+    }
+    let (status, counts) = http(&server, "GET", "/_lc/requests", &[], "").await;
+    assert_eq!(status, 200);
+    assert_eq!(counts["web"], json!({"get_customer": 1, (lc_mock::UNKNOWN_ACTION): 50}));
+    assert_eq!(counts["rtm"], json!({"login": 1, (lc_mock::UNKNOWN_ACTION): 50}));
+    assert_eq!(server.web_requests(lc_mock::UNKNOWN_ACTION), 50);
+    assert_eq!(server.web_requests("made_up_1"), 0);
+    server.shutdown().await;
+}
