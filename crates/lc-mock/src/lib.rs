@@ -59,7 +59,23 @@
 //! | [`MAX_UPLOAD_BODY_BYTES`]: an `upload_file` body | 10 MiB + 64 KiB | `entity_too_large` (413), as is a file over 10 MiB |
 //! | [`MAX_FRAME_BYTES`]: an RTM frame | 1 MiB | the connection is closed with code 1009 |
 //! | [`MAX_QUEUED_FRAMES`]: frames waiting to be written to one RTM connection | 10,000 | the connection is cut off and closed |
+//! | [`MAX_QUEUED_BYTES`]: bytes of those frames | 16 MiB | the same |
+//! | one RTM write ([`Config::ping_timeout`]) | 30 s | a client that takes nothing for that long is dropped |
 //! | [`MAX_CONTROL_BODY_BYTES`]: a control API body | 16 MiB | `entity_too_large` (413) |
+//! | [`Config::header_read_timeout`]: a request head, from a connection's opening or a request's first byte | 10 s | the connection is closed |
+//! | [`Config::idle_timeout`]: a connection with nothing in flight and no byte either way | 60 s | the connection is closed |
+//! | [`Config::max_connections`]: connections open at once (Web and RTM) | 4096 | a new one is closed at once; the others go on |
+//! | [`MAX_CONTROL_COUNT`], [`MAX_CONTROL_MILLIS`], [`MAX_PAD_BYTES`]: numbers of a control request (JSON numbers, never text); its lists | 1,000,000; 1 h; 1 GiB; 1,000 items | `validation` (400) naming the field and the maximum |
+//! | [`MAX_FAULT_RUNS`]: runs of queued errors of different types (any count is one run) | 1,000 | `validation` (400) |
+//! | [`Config::max_stored_file_bytes`]: files kept (`upload_file`, the agent's `send_file`) | 256 MiB | `entity_too_large` (413) |
+//! | [`MAX_FILE_NAME_BYTES`]: a file's name; a multipart boundary 1–70 characters | 255 bytes | `validation` (400) |
+//! | action names counted by [`MockServer::web_requests`] / [`MockServer::rtm_requests`] | every unknown one under [`UNKNOWN_ACTION`] | |
+//! | [`MAX_PROBLEMS`]: mock bugs kept by [`MockServer::problems`] | 100, 1,000 characters each | counted |
+//!
+//! Uploaded files are served as downloads (`Content-Disposition: attachment`,
+//! `X-Content-Type-Options: nosniff`), pages and scripts (`text/html`, SVG, XML, JavaScript)
+//! as `text/plain`. The organization's state itself (customers, chats, events, tokens) grows
+//! with every accepted request, as the API's storage does.
 //!
 //! # The HTTP control API
 //!
@@ -117,7 +133,7 @@
 //! | `GET` | `/_lc/agent/sneak_peek` | ?chat_id= -> {sneak_peek} |
 //! | `GET` | `/_lc/agent/customer` | ?customer_id= -> {customer} |
 //! | `GET` | `/_lc/faults` | the faults in force |
-//! | `POST` | `/_lc/faults/fail_next` | {type, count?: 1} |
+//! | `POST` | `/_lc/faults/fail_next` | {type, count?: 1} (the answer lists runs: `fail_next: [{type, count}]`) |
 //! | `POST` | `/_lc/faults/delay_responses` | {delay_ms} (0: none) |
 //! | `POST` | `/_lc/faults/drop_responses` | {count} |
 //! | `POST` | `/_lc/faults/pad_next_response` | {len, chunked?: false} |
@@ -135,10 +151,10 @@
 //! ```text
 //! # A customer and its token (send it as `Authorization: Bearer <token>`, or RTM `login`).
 //! curl -s -X POST $LC/customers
-//! {"id":"00000000-0000-4000-8000-000000000001","token":"dal:mock-token-1"}
+//! {"id":"00000000-0000-4000-8000-000000000001","token":"dal:mock-5f0c3a9e1b2d4c67-1"}
 //! # A new token for it; expire one.
 //! curl -s -X POST $LC/tokens -d '{"customer_id":"00000000-0000-4000-8000-000000000001"}'
-//! curl -s -X POST $LC/tokens/expire -d '{"token":"dal:mock-token-1"}'
+//! curl -s -X POST $LC/tokens/expire -d '{"token":"dal:mock-5f0c3a9e1b2d4c67-1"}'
 //! # The customer's active chat, once it started one.
 //! curl -s "$LC/agent/active_chat?customer_id=00000000-0000-4000-8000-000000000001"
 //! {"chat_id":"PJ0MRSHTDG","thread_id":"K600PKZON8"}
