@@ -111,6 +111,14 @@ endpoints! {
     POST "/_lc/faults/clear" => "{}",
 }
 
+/// Every endpoint's method and path (for the fuzz targets).
+pub(crate) fn endpoint_list() -> Vec<(&'static str, &'static str)> {
+    endpoints()
+        .iter()
+        .map(|e| (if e.method == Method::GET { "GET" } else { "POST" }, e.path))
+        .collect()
+}
+
 /// Every endpoint as `METHOD /path`.
 fn paths() -> Vec<String> {
     endpoints().iter().map(|e| format!("{} {}", e.method, e.path)).collect()
