@@ -20,6 +20,7 @@ pub const TARGETS: &[&str] = &[
     "rtm_session",
     "mock_web",
     "mock_rtm",
+    "mock_control",
     "mock_stateful",
 ];
 

@@ -140,7 +140,12 @@ fn serve(args: &[String]) -> Result<(), Failed> {
     let file = file.ok_or("serve: --tokens-file is required")?;
     let fd_limit = raise_fd_limit();
     runtime()?.block_on(async move {
-        let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+        // One connection per token, and room for the rest: above the default cap.
+        let config = lc_mock::Config {
+            max_connections: usize::try_from(tokens).unwrap_or(usize::MAX).saturating_add(1024),
+            ..lc_mock::Config::default()
+        };
+        let server = lc_mock::MockServer::start(config).await?;
         let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
         for _ in 0..tokens {
             writeln!(out, "{}", server.issue_token())?;

@@ -47,7 +47,7 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap,
     if text("organization_id") != Some(shared.organization_id.as_str()) {
         return refuse(StatusCode::BAD_REQUEST, "invalid_request", "Unknown `organization_id`");
     }
-    let known = |id: &str| shared.state.lock().expect("not poisoned").customers.contains_key(id);
+    let known = |id: &str| crate::lock(&shared.state).customers.contains_key(id);
     let customer = match text("grant_type") {
         Some("cookie") => {
             let cookies: Vec<(String, String)> = headers

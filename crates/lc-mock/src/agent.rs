@@ -57,7 +57,7 @@ impl<'a> AgentControl<'a> {
     }
 
     fn agent_id(&self) -> String {
-        let state = self.shared.state.lock().expect("not poisoned");
+        let state = crate::lock(&self.shared.state);
         state.agents.keys().next().cloned().unwrap_or_default()
     }
 
@@ -78,13 +78,13 @@ impl<'a> AgentControl<'a> {
 
     /// The chat IDs of a customer, oldest first.
     pub fn chats_of(&self, customer_id: &str) -> Vec<String> {
-        let state = self.shared.state.lock().expect("not poisoned");
+        let state = crate::lock(&self.shared.state);
         state.chats_of(customer_id).iter().map(|c| c.id.clone()).collect()
     }
 
     /// The customer's active chat and its thread, if any.
     pub fn active_chat(&self, customer_id: &str) -> Option<(String, String)> {
-        let state = self.shared.state.lock().expect("not poisoned");
+        let state = crate::lock(&self.shared.state);
         let chats = state.chats_of(customer_id);
         chats
             .iter()
@@ -94,13 +94,13 @@ impl<'a> AgentControl<'a> {
 
     /// The customer's last sneak peek in a chat.
     pub fn sneak_peek(&self, chat_id: &str) -> Option<String> {
-        let state = self.shared.state.lock().expect("not poisoned");
+        let state = crate::lock(&self.shared.state);
         state.chats.get(chat_id).and_then(|c| c.sneak_peek.clone())
     }
 
     /// The customer's fields as `get_customer` shows them (without statistics).
     pub fn customer(&self, customer_id: &str) -> Option<Value> {
-        let state = self.shared.state.lock().expect("not poisoned");
+        let state = crate::lock(&self.shared.state);
         state.customers.get(customer_id).map(|c| Value::Object(c.fields.clone()))
     }
 
@@ -162,16 +162,12 @@ impl<'a> AgentControl<'a> {
     /// Uploads a file and sends it as a file event.
     pub fn send_file(&self, chat_id: &str, name: &str, content_type: &str, bytes: &[u8]) -> Result<String, Refusal> {
         let addr = self.shared.addr;
+        let max = self.shared.max_stored_file_bytes;
+        let file = File::new(name, content_type, bytes)?;
         let url = self.change(|ctx, _| {
-            let id = ctx.state.next_id();
-            let url = format!("http://{addr}/files/{id}/{name}");
-            let file = File {
-                name: name.to_owned(),
-                content_type: content_type.to_owned(),
-                bytes: bytes.into(),
-            };
-            ctx.state.files.insert(id, file);
-            Ok(url)
+            let name = file.name.clone();
+            let id = ctx.state.add_file(file, max)?;
+            Ok(format!("http://{addr}/files/{id}/{name}"))
         })?;
         self.send_event(chat_id, json!({"type": "file", "url": url}))
     }
@@ -317,7 +313,7 @@ impl<'a> AgentControl<'a> {
 
     /// What became of a greeting: pending, accepted or canceled.
     pub fn greeting_status(&self, unique_id: &str) -> Option<GreetingStatus> {
-        let state = self.shared.state.lock().expect("not poisoned");
+        let state = crate::lock(&self.shared.state);
         state.greetings.get(unique_id).map(|g| g.status)
     }
 

@@ -24,6 +24,24 @@ pub(crate) const PREFIX: &str = "/_lc";
 /// `Content-Length` announces more.
 pub const MAX_CONTROL_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// The largest count a control request may give (`fail_next` and `drop_responses`'s
+/// `count`, `update_queue`'s and `transfer`'s `position` and `wait_time`, a `group_id`):
+/// 1,000,000. A larger one is refused with `validation` (400) naming the field and this
+/// maximum; a count costs the same memory whatever its value.
+pub const MAX_CONTROL_COUNT: u64 = 1_000_000;
+
+/// The longest duration a control request may give, in milliseconds (`delay_ms`,
+/// `duration_ms`): one hour. A longer one is refused with `validation` (400).
+pub const MAX_CONTROL_MILLIS: u64 = 3_600_000;
+
+/// The largest `len` of `faults/pad_next_response`: 1 GiB (the padding is streamed, never
+/// held; this bounds how long one answer takes). A larger one is refused with `validation`.
+pub const MAX_PAD_BYTES: u64 = 1 << 30;
+
+/// The most items in a list a control request gives (`group_ids`, `agent_ids`,
+/// `customer_ids`): 1,000. A longer list is refused with `validation`.
+const MAX_CONTROL_LIST: usize = 1000;
+
 /// One control endpoint: its method, path and what it does.
 struct Endpoint {
     method: Method,
@@ -94,6 +112,14 @@ endpoints! {
     POST "/_lc/faults/clear" => "{}",
 }
 
+/// Every endpoint's method and path (for the fuzz targets).
+pub(crate) fn endpoint_list() -> Vec<(&'static str, &'static str)> {
+    endpoints()
+        .iter()
+        .map(|e| (if e.method == Method::GET { "GET" } else { "POST" }, e.path))
+        .collect()
+}
+
 /// Every endpoint as `METHOD /path`.
 fn paths() -> Vec<String> {
     endpoints().iter().map(|e| format!("{} {}", e.method, e.path)).collect()
@@ -154,13 +180,13 @@ fn args(method: &Method, query: Option<&str>, body: &[u8]) -> Result<Args, Refus
             .into_iter()
             .map(|(k, v)| (k, Value::String(v)))
             .collect();
-        return Ok(Args(map));
+        return Ok(Args { map, query: true });
     }
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Args(Map::new()));
+        return Ok(Args::json(Map::new()));
     }
     match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(Args(map)),
+        Ok(Value::Object(map)) => Ok(Args::json(map)),
         Ok(_) => Err(Refusal::validation("The body must be a JSON object")),
         Err(e) => Err(Refusal::validation(format!("The body is not JSON: {e}"))),
     }
@@ -168,11 +194,20 @@ fn args(method: &Method, query: Option<&str>, body: &[u8]) -> Result<Args, Refus
 
 /// A control request's arguments, with typed getters that refuse with `validation` naming the
 /// argument.
-struct Args(Map<String, Value>);
+struct Args {
+    map: Map<String, Value>,
+    /// From a query string, where every value is text: a number may be written as text there,
+    /// never in a JSON body.
+    query: bool,
+}
 
 impl Args {
+    fn json(map: Map<String, Value>) -> Args {
+        Args { map, query: false }
+    }
+
     fn opt_str(&self, key: &str) -> Result<Option<&str>, Refusal> {
-        match self.0.get(key) {
+        match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
             Some(_) => Err(Refusal::validation(format!("`{key}` must be a string"))),
@@ -184,37 +219,49 @@ impl Args {
             .ok_or_else(|| Refusal::validation(format!("`{key}` (a string) is required")))
     }
 
-    fn opt_u64(&self, key: &str) -> Result<Option<u64>, Refusal> {
-        match self.0.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) if n.is_u64() => Ok(n.as_u64()),
-            Some(Value::String(s)) if s.parse::<u64>().is_ok() => Ok(s.parse().ok()),
-            Some(_) => Err(Refusal::validation(format!("`{key}` must be a non-negative integer"))),
+    /// An integer from 0 to `max`, if given: a larger one, a negative one, a fraction or (in
+    /// a JSON body) text is refused naming the field and the bound.
+    fn opt_u64(&self, key: &str, max: u64) -> Result<Option<u64>, Refusal> {
+        let n = match self.map.get(key) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) if self.query => s.parse::<u64>().ok(),
+            Some(_) => None,
+        };
+        match n {
+            Some(n) if n <= max => Ok(Some(n)),
+            _ => Err(Refusal::validation(format!(
+                "`{key}` must be an integer from 0 to {max} (a JSON number, not text)"
+            ))),
         }
     }
 
-    fn u64(&self, key: &str) -> Result<u64, Refusal> {
-        self.opt_u64(key)?
-            .ok_or_else(|| Refusal::validation(format!("`{key}` (a non-negative integer) is required")))
+    fn u64(&self, key: &str, max: u64) -> Result<u64, Refusal> {
+        self.opt_u64(key, max)?
+            .ok_or_else(|| Refusal::validation(format!("`{key}` (an integer from 0 to {max}) is required")))
     }
 
+    /// An integer from `-MAX_CONTROL_COUNT` to `MAX_CONTROL_COUNT`.
     fn i64(&self, key: &str) -> Result<i64, Refusal> {
-        match self.0.get(key) {
-            Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64().expect("checked")),
-            Some(Value::String(s)) if s.parse::<i64>().is_ok() => Ok(s.parse().expect("checked")),
-            _ => Err(Refusal::validation(format!("`{key}` (an integer) is required"))),
-        }
+        const MAX: i64 = MAX_CONTROL_COUNT as i64;
+        let n = match self.map.get(key) {
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(s)) if self.query => s.parse::<i64>().ok(),
+            _ => None,
+        };
+        n.filter(|n| (-MAX..=MAX).contains(n))
+            .ok_or_else(|| Refusal::validation(format!("`{key}` (an integer from -{MAX} to {MAX}, a JSON number) is required")))
     }
 
     fn bool(&self, key: &str) -> Result<bool, Refusal> {
-        match self.0.get(key) {
+        match self.map.get(key) {
             Some(Value::Bool(b)) => Ok(*b),
             _ => Err(Refusal::validation(format!("`{key}` (true or false) is required"))),
         }
     }
 
     fn opt_bool(&self, key: &str) -> Result<Option<bool>, Refusal> {
-        match self.0.get(key) {
+        match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
             Some(_) => Err(Refusal::validation(format!("`{key}` must be true or false"))),
@@ -227,31 +274,44 @@ impl Args {
     }
 
     fn opt_value(&self, key: &str) -> Option<Value> {
-        self.0.get(key).filter(|v| !v.is_null()).cloned()
+        self.map.get(key).filter(|v| !v.is_null()).cloned()
     }
 
+    /// A duration in milliseconds, at most [`MAX_CONTROL_MILLIS`].
     fn millis(&self, key: &str) -> Result<Duration, Refusal> {
-        self.u64(key).map(Duration::from_millis)
+        self.u64(key, MAX_CONTROL_MILLIS).map(Duration::from_millis)
+    }
+
+    /// The list at `key` (absent: empty), at most [`MAX_CONTROL_LIST`] items.
+    fn list(&self, key: &str, what: &str) -> Result<&[Value], Refusal> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(&[]),
+            Some(Value::Array(a)) if a.len() <= MAX_CONTROL_LIST => Ok(a),
+            Some(_) => Err(Refusal::validation(format!(
+                "`{key}` must be a list of at most {MAX_CONTROL_LIST} {what}"
+            ))),
+        }
     }
 
     /// A list of strings (absent: empty).
     fn strings(&self, key: &str) -> Result<Vec<String>, Refusal> {
-        let bad = || Refusal::validation(format!("`{key}` must be a list of strings"));
-        match self.0.get(key) {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Array(a)) => a.iter().map(|v| v.as_str().map(str::to_owned).ok_or_else(bad)).collect(),
-            Some(_) => Err(bad()),
-        }
+        let what = "strings";
+        let bad = || Refusal::validation(format!("`{key}` must be a list of at most {MAX_CONTROL_LIST} {what}"));
+        self.list(key, what)?
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(bad))
+            .collect()
     }
 
-    /// A list of integers (absent: empty).
+    /// A list of integers, each from `-MAX_CONTROL_COUNT` to `MAX_CONTROL_COUNT` (absent: empty).
     fn integers(&self, key: &str) -> Result<Vec<i64>, Refusal> {
-        let bad = || Refusal::validation(format!("`{key}` must be a list of integers"));
-        match self.0.get(key) {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Array(a)) => a.iter().map(|v| v.as_i64().ok_or_else(bad)).collect(),
-            Some(_) => Err(bad()),
-        }
+        const MAX: i64 = MAX_CONTROL_COUNT as i64;
+        let what = format!("integers from -{MAX} to {MAX}");
+        let bad = || Refusal::validation(format!("`{key}` must be a list of at most {MAX_CONTROL_LIST} {what}"));
+        self.list(key, &what)?
+            .iter()
+            .map(|v| v.as_i64().filter(|n| (-MAX..=MAX).contains(n)).ok_or_else(bad))
+            .collect()
     }
 
     /// `chat_id`, `thread_id`?, `event_id`? as a property target.
@@ -339,30 +399,26 @@ fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Valu
         }
         ("POST", "tokens") => {
             let id = a.str("customer_id")?;
-            if !shared.state.lock().expect("not poisoned").customers.contains_key(id) {
+            if !crate::lock(&shared.state).customers.contains_key(id) {
                 return Err(Refusal::not_found("Customer"));
             }
             Ok(json!({ "token": shared.issue_token(Some(id)).1 }))
         }
         ("POST", "tokens/expire") => {
             let token = a.str("token")?;
-            shared
-                .expiries
-                .lock()
-                .expect("not poisoned")
-                .insert(token.to_owned(), Instant::now());
+            crate::lock(&shared.expiries).insert(token.to_owned(), Instant::now());
             Ok(json!({}))
         }
         ("GET", "region") => Ok(json!({ "region": shared.region() })),
         ("POST", "region") => {
             let region = a.str("region")?;
-            *shared.region.write().expect("not poisoned") = region.to_owned();
+            *crate::write(&shared.region) = region.to_owned();
             Ok(json!({ "region": region }))
         }
-        ("GET", "problems") => Ok(json!({ "problems": *shared.problems.lock().expect("not poisoned") })),
+        ("GET", "problems") => Ok(json!({ "problems": shared.problems() })),
         ("GET", "requests") => {
-            let web = shared.web_requests.lock().expect("not poisoned").clone();
-            let rtm = shared.rtm_requests.lock().expect("not poisoned").clone();
+            let web = crate::lock(&shared.web_requests).clone();
+            let rtm = crate::lock(&shared.rtm_requests).clone();
             Ok(json!({"web": web, "rtm": rtm}))
         }
         ("GET", "agent") => Ok(json!({ "id": agent.id() })),
@@ -390,17 +446,21 @@ fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Valu
             let queue = match a.opt_value("queue") {
                 None => None,
                 Some(q) => {
-                    let q = Args(
+                    let q = Args::json(
                         q.as_object()
                             .cloned()
                             .ok_or_else(|| Refusal::validation("`queue` must be an object"))?,
                     );
-                    Some((q.u64("position")?, q.u64("wait_time")?))
+                    Some((q.u64("position", MAX_CONTROL_COUNT)?, q.u64("wait_time", MAX_CONTROL_COUNT)?))
                 }
             };
             done(agent.transfer(a.str("chat_id")?, &to, queue))
         }
-        ("POST", "agent/update_queue") => done(agent.update_queue(a.str("chat_id")?, a.u64("position")?, a.u64("wait_time")?)),
+        ("POST", "agent/update_queue") => done(agent.update_queue(
+            a.str("chat_id")?,
+            a.u64("position", MAX_CONTROL_COUNT)?,
+            a.u64("wait_time", MAX_CONTROL_COUNT)?,
+        )),
         ("POST", "agent/greet") => agent
             .greet(a.str("customer_id")?, a.str("text")?)
             .map(|id| json!({ "unique_id": id })),
@@ -440,8 +500,11 @@ fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Valu
         ("GET", "agent/customer") => Ok(json!({ "customer": agent.customer(a.str("customer_id")?) })),
         ("GET", "faults") => Ok(shared.faults.snapshot()),
         ("POST", "faults/fail_next") => {
-            let count = a.opt_u64("count")?.unwrap_or(1);
-            faults.fail_next(count as usize, a.str("type")?);
+            let count = a.opt_u64("count", MAX_CONTROL_COUNT)?.unwrap_or(1);
+            if !shared.faults.fail_next(count, a.str("type")?.into()) {
+                let why = format!("At most {} runs of errors of different types wait at once", crate::MAX_FAULT_RUNS);
+                return Err(Refusal::validation(why));
+            }
             Ok(shared.faults.snapshot())
         }
         ("POST", "faults/delay_responses") => {
@@ -449,11 +512,11 @@ fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Valu
             Ok(shared.faults.snapshot())
         }
         ("POST", "faults/drop_responses") => {
-            faults.drop_responses(a.u64("count")?);
+            faults.drop_responses(a.u64("count", MAX_CONTROL_COUNT)?);
             Ok(shared.faults.snapshot())
         }
         ("POST", "faults/pad_next_response") => {
-            let len = usize::try_from(a.u64("len")?).map_err(|_| Refusal::validation("`len` is too large"))?;
+            let len = usize::try_from(a.u64("len", MAX_PAD_BYTES)?).map_err(|_| Refusal::validation("`len` is too large"))?;
             faults.pad_next_response(len, a.opt_bool("chunked")?.unwrap_or(false));
             Ok(shared.faults.snapshot())
         }

@@ -154,7 +154,7 @@ pub(crate) fn transact(
     caller: &Caller,
     change: impl FnOnce(&mut Ctx) -> Result<Value, Refusal>,
 ) -> Result<Value, Refusal> {
-    let mut state = shared.state.lock().expect("not poisoned");
+    let mut state = crate::lock(&shared.state);
     let mut scratch = state.clone();
     let mut ctx = Ctx {
         state: &mut scratch,

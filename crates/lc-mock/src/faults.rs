@@ -23,10 +23,15 @@ pub(crate) struct Faults {
     pub max_in_flight: std::sync::atomic::AtomicUsize,
 }
 
+/// The most runs of queued errors ([`FaultControl::fail_next`] calls with a type other than
+/// the last one's) kept at once: further ones are refused over HTTP, dropped from Rust.
+pub const MAX_FAULT_RUNS: usize = 1000;
+
 #[derive(Default)]
 struct Inner {
-    /// Error types the next requests answer with, one each.
-    errors: VecDeque<ErrorType>,
+    /// Error types the next requests answer with, in runs: (type, how many requests), so
+    /// that any count takes one entry.
+    errors: VecDeque<(ErrorType, u64)>,
     /// Delay before each response.
     delay: Duration,
     /// How many of the next responses are never sent.
@@ -43,21 +48,39 @@ struct Inner {
 
 impl Faults {
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().expect("not poisoned")
+        crate::lock(&self.inner)
     }
 
-    pub fn fail_next(&self, n: usize, kind: ErrorType) {
+    /// Queues `n` errors of type `kind`; `false` (nothing queued) when [`MAX_FAULT_RUNS`]
+    /// runs are queued already and `kind` would start another.
+    pub fn fail_next(&self, n: u64, kind: ErrorType) -> bool {
+        if n == 0 {
+            return true;
+        }
         let mut inner = self.inner();
-        inner.errors.extend(std::iter::repeat_n(kind, n));
+        let runs = inner.errors.len();
+        match inner.errors.back_mut() {
+            Some((last, count)) if *last == kind => *count = count.saturating_add(n),
+            _ if runs >= MAX_FAULT_RUNS => return false,
+            _ => inner.errors.push_back((kind, n)),
+        }
+        true
     }
 
     /// The error type the current request must answer with, if one is queued.
     pub fn take_error(&self) -> Option<ErrorType> {
-        self.inner().errors.pop_front()
+        let mut inner = self.inner();
+        let (kind, count) = inner.errors.front_mut()?;
+        let kind = kind.clone();
+        *count -= 1;
+        if *count == 0 {
+            inner.errors.pop_front();
+        }
+        Some(kind)
     }
 
     pub fn set_delay(&self, delay: Duration) {
-        self.inner().delay = delay;
+        self.inner().delay = delay.min(lc_types::limits::MAX_PEER_WAIT);
     }
 
     pub fn delay(&self) -> Duration {
@@ -65,7 +88,8 @@ impl Faults {
     }
 
     pub fn drop_responses(&self, n: u64) {
-        self.inner().drop_responses += n;
+        let mut inner = self.inner();
+        inner.drop_responses = inner.drop_responses.saturating_add(n);
     }
 
     /// Whether the current response must be dropped (counts it).
@@ -104,7 +128,7 @@ impl Faults {
     }
 
     pub fn refuse_for(&self, d: Duration) {
-        self.inner().refuse_until = Some(Instant::now() + d);
+        self.inner().refuse_until = until(d);
     }
 
     pub fn refusing(&self) -> bool {
@@ -114,7 +138,7 @@ impl Faults {
     /// Open RTM connections go silent for `d`: they read nothing (so answer no ping) and send
     /// nothing, but stay open.
     pub fn stall_for(&self, d: Duration) {
-        self.inner().stall_until = Some(Instant::now() + d);
+        self.inner().stall_until = until(d);
         self.stalls.send_modify(|n| *n += 1);
     }
 
@@ -144,8 +168,13 @@ impl Faults {
         let inner = self.inner();
         let now = Instant::now();
         let left = |until: Option<Instant>| until.filter(|t| now < *t).map(|t| (t - now).as_millis() as u64);
+        let runs: Vec<Value> = inner
+            .errors
+            .iter()
+            .map(|(kind, count)| json!({"type": kind.as_str(), "count": count}))
+            .collect();
         json!({
-            "fail_next": inner.errors.iter().map(ErrorType::as_str).collect::<Vec<_>>(),
+            "fail_next": runs,
             "delay_ms": inner.delay.as_millis() as u64,
             "drop_responses": inner.drop_responses,
             "refuse_connections_ms": left(inner.refuse_until),
@@ -155,6 +184,11 @@ impl Faults {
             "max_in_flight": self.max_in_flight.load(std::sync::atomic::Ordering::SeqCst),
         })
     }
+}
+
+/// `d` from now, if the clock can say when (a duration past what an `Instant` holds: never).
+fn until(d: Duration) -> Option<Instant> {
+    Instant::now().checked_add(d.min(lc_types::limits::MAX_PEER_WAIT))
 }
 
 /// Fault injection.
@@ -184,8 +218,13 @@ impl<'a> FaultControl<'a> {
     /// The next `n` customer requests (Web or RTM, `ping` excepted) answer with error `kind`
     /// (an [`ErrorType`], or its wire text: `"service_unavailable"`; the Web status follows
     /// the type, see [`Refusal::status_of`](crate::Refusal::status_of)) and change nothing.
+    ///
+    /// Any `n` costs the same: errors are queued in runs of one type (the answer of `GET
+    /// /_lc/faults` lists the runs, `{"type", "count"}`). At most [`MAX_FAULT_RUNS`] runs wait
+    /// at once; a call that would start one more queues nothing (the HTTP control API refuses
+    /// it with `validation`).
     pub fn fail_next(&self, n: usize, kind: impl Into<ErrorType>) {
-        self.shared.faults.fail_next(n, kind.into());
+        self.shared.faults.fail_next(n as u64, kind.into());
     }
 
     /// Every response waits `delay` first (zero: none). Over RTM, delayed requests overlap, so

@@ -94,9 +94,11 @@ impl Harness {
     /// are kept, which is what makes this cheaper than a new harness).
     pub fn reset(&self) {
         self.settle();
-        *self.shared.state.lock().expect("not poisoned") = crate::state::State::new(&self.shared.organization_id);
-        self.shared.problems.lock().expect("not poisoned").clear();
-        self.shared.expiries.lock().expect("not poisoned").clear();
+        self.shared.faults.clear();
+        *crate::write(&self.shared.region) = Config::default().region;
+        *crate::lock(&self.shared.state) = crate::state::State::new(&self.shared.organization_id, &self.shared.instance);
+        self.shared.clear_problems();
+        crate::lock(&self.shared.expiries).clear();
     }
 
     /// Lets the server's tasks run (e.g. a closed connection unregister).
@@ -121,12 +123,12 @@ impl Harness {
 
     /// Every mock bug seen since the last [`Harness::reset`] (see `MockServer::problems`).
     pub fn problems(&self) -> Vec<String> {
-        self.shared.problems.lock().expect("not poisoned").clone()
+        self.shared.problems()
     }
 
     /// The whole state, as text: equal before and after a request that changed nothing.
     pub fn fingerprint(&self) -> String {
-        format!("{:?}", *self.shared.state.lock().expect("not poisoned"))
+        format!("{:?}", *crate::lock(&self.shared.state))
     }
 
     /// One Web request through the mock's HTTP handler (`/v{version}/customer/action/{action}`).
@@ -144,6 +146,44 @@ impl Harness {
             RawQuery(Some(query.to_owned())),
             method,
             map,
+            Body::from(body),
+        );
+        self.rt.block_on(async {
+            let response = future.await;
+            let status = response.status().as_u16();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
+            Answer {
+                status,
+                body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            }
+        })
+    }
+
+    /// Every control endpoint: (method, path), in the order `GET /_lc` lists them.
+    pub fn control_endpoints() -> Vec<(&'static str, &'static str)> {
+        crate::control::endpoint_list()
+    }
+
+    /// Clears the injected faults (as `POST /_lc/faults/clear`) and moves the mock back to its
+    /// first region: what a control request may have changed that makes customer requests
+    /// fail or wait.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+        *crate::write(&self.shared.region) = Config::default().region;
+    }
+
+    /// One control API request through the mock's handler (`method path?query`, `body`).
+    pub fn control(&self, method: &str, path: &str, query: &str, body: Vec<u8>) -> Answer {
+        let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::POST);
+        let uri = format!("{path}?{query}")
+            .parse::<axum::http::Uri>()
+            .unwrap_or_else(|_| axum::http::Uri::from_static("/_lc"));
+        let future = crate::control::handle(
+            State(self.shared.clone()),
+            method,
+            uri,
+            RawQuery(Some(query.to_owned())),
+            HeaderMap::new(),
             Body::from(body),
         );
         self.rt.block_on(async {

@@ -12,11 +12,18 @@ use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 /// as they are for a disconnected client) and is closed as soon as its writer can move.
 pub const MAX_QUEUED_FRAMES: usize = 10_000;
 
-/// The writer queue of one connection, bounded by [`MAX_QUEUED_FRAMES`].
+/// The most bytes of frames waiting to be written to one RTM connection: 16 MiB (pushes are
+/// as large as the events they carry, up to [`MAX_FRAME_BYTES`](crate::MAX_FRAME_BYTES) and
+/// more). Over it, the client is cut off as over [`MAX_QUEUED_FRAMES`].
+pub const MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
+
+/// The writer queue of one connection, bounded by [`MAX_QUEUED_FRAMES`] and
+/// [`MAX_QUEUED_BYTES`].
 #[derive(Clone, Debug)]
 pub(crate) struct Outbox {
     tx: UnboundedSender<Out>,
     queued: Arc<AtomicUsize>,
+    bytes: Arc<AtomicUsize>,
     overflowed: Arc<AtomicBool>,
 }
 
@@ -27,6 +34,7 @@ impl Outbox {
         let outbox = Outbox {
             tx,
             queued: Arc::default(),
+            bytes: Arc::default(),
             overflowed: Arc::default(),
         };
         (outbox, rx)
@@ -37,23 +45,28 @@ impl Outbox {
         if self.overflowed.load(Ordering::SeqCst) {
             return Err(out);
         }
-        if self.queued.fetch_add(1, Ordering::SeqCst) >= MAX_QUEUED_FRAMES {
-            self.queued.fetch_sub(1, Ordering::SeqCst);
+        let len = out.bytes();
+        let frames = self.queued.fetch_add(1, Ordering::SeqCst);
+        let bytes = self.bytes.fetch_add(len, Ordering::SeqCst);
+        if frames >= MAX_QUEUED_FRAMES || bytes.saturating_add(len) > MAX_QUEUED_BYTES {
+            self.taken(len);
             self.overflowed.store(true, Ordering::SeqCst);
             return Err(out);
         }
         self.tx.send(out).map_err(|e| {
-            self.queued.fetch_sub(1, Ordering::SeqCst);
+            self.taken(len);
             e.0
         })
     }
 
-    /// The writer took one frame off the queue.
-    pub fn taken(&self) {
+    /// The writer took a frame of `len` bytes off the queue.
+    pub fn taken(&self, len: usize) {
         self.queued.fetch_sub(1, Ordering::SeqCst);
+        self.bytes.fetch_sub(len, Ordering::SeqCst);
     }
 
-    /// Whether the client fell [`MAX_QUEUED_FRAMES`] behind (the connection must close).
+    /// Whether the client fell [`MAX_QUEUED_FRAMES`] or [`MAX_QUEUED_BYTES`] behind (the
+    /// connection must close).
     pub fn overflowed(&self) -> bool {
         self.overflowed.load(Ordering::SeqCst)
     }
@@ -66,6 +79,16 @@ pub(crate) enum Out {
     Text(String),
     /// Close the socket with a close frame.
     Close,
+}
+
+impl Out {
+    /// The bytes it queues.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Out::Text(text) => text.len(),
+            Out::Close => 0,
+        }
+    }
 }
 
 /// A subscribed version and its push names (`None`: all of them).
@@ -113,16 +136,11 @@ impl Hub {
     }
 
     pub fn register(&self, conn: Conn) {
-        self.conns
-            .lock()
-            .expect("not poisoned")
-            .entry(conn.customer.clone())
-            .or_default()
-            .push(conn);
+        crate::lock(&self.conns).entry(conn.customer.clone()).or_default().push(conn);
     }
 
     pub fn unregister(&self, customer: &str, id: u64) {
-        let mut conns = self.conns.lock().expect("not poisoned");
+        let mut conns = crate::lock(&self.conns);
         if let Some(list) = conns.get_mut(customer) {
             list.retain(|c| c.id != id);
             if list.is_empty() {
@@ -132,11 +150,11 @@ impl Hub {
     }
 
     pub fn connections_of(&self, customer: &str) -> Vec<Conn> {
-        self.conns.lock().expect("not poisoned").get(customer).cloned().unwrap_or_default()
+        crate::lock(&self.conns).get(customer).cloned().unwrap_or_default()
     }
 
     /// Customers with at least one logged-in connection.
     pub fn customers(&self) -> Vec<String> {
-        self.conns.lock().expect("not poisoned").keys().cloned().collect()
+        crate::lock(&self.conns).keys().cloned().collect()
     }
 }

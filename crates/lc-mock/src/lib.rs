@@ -59,7 +59,23 @@
 //! | [`MAX_UPLOAD_BODY_BYTES`]: an `upload_file` body | 10 MiB + 64 KiB | `entity_too_large` (413), as is a file over 10 MiB |
 //! | [`MAX_FRAME_BYTES`]: an RTM frame | 1 MiB | the connection is closed with code 1009 |
 //! | [`MAX_QUEUED_FRAMES`]: frames waiting to be written to one RTM connection | 10,000 | the connection is cut off and closed |
+//! | [`MAX_QUEUED_BYTES`]: bytes of those frames | 16 MiB | the same |
+//! | one RTM write ([`Config::ping_timeout`]) | 30 s | a client that takes nothing for that long is dropped |
 //! | [`MAX_CONTROL_BODY_BYTES`]: a control API body | 16 MiB | `entity_too_large` (413) |
+//! | [`Config::header_read_timeout`]: a request head, from a connection's opening or a request's first byte | 10 s | the connection is closed |
+//! | [`Config::idle_timeout`]: a connection with nothing in flight and no byte either way | 60 s | the connection is closed |
+//! | [`Config::max_connections`]: connections open at once (Web and RTM) | 4096 | a new one is closed at once; the others go on |
+//! | [`MAX_CONTROL_COUNT`], [`MAX_CONTROL_MILLIS`], [`MAX_PAD_BYTES`]: numbers of a control request (JSON numbers, never text); its lists | 1,000,000; 1 h; 1 GiB; 1,000 items | `validation` (400) naming the field and the maximum |
+//! | [`MAX_FAULT_RUNS`]: runs of queued errors of different types (any count is one run) | 1,000 | `validation` (400) |
+//! | [`Config::max_stored_file_bytes`]: files kept (`upload_file`, the agent's `send_file`) | 256 MiB | `entity_too_large` (413) |
+//! | [`MAX_FILE_NAME_BYTES`]: a file's name; a multipart boundary 1–70 characters | 255 bytes | `validation` (400) |
+//! | action names counted by [`MockServer::web_requests`] / [`MockServer::rtm_requests`] | every unknown one under [`UNKNOWN_ACTION`] | |
+//! | [`MAX_PROBLEMS`]: mock bugs kept by [`MockServer::problems`] | 100, 1,000 characters each | counted |
+//!
+//! Uploaded files are served as downloads (`Content-Disposition: attachment`,
+//! `X-Content-Type-Options: nosniff`), pages and scripts (`text/html`, SVG, XML, JavaScript)
+//! as `text/plain`. The organization's state itself (customers, chats, events, tokens) grows
+//! with every accepted request, as the API's storage does.
 //!
 //! # The HTTP control API
 //!
@@ -117,7 +133,7 @@
 //! | `GET` | `/_lc/agent/sneak_peek` | ?chat_id= -> {sneak_peek} |
 //! | `GET` | `/_lc/agent/customer` | ?customer_id= -> {customer} |
 //! | `GET` | `/_lc/faults` | the faults in force |
-//! | `POST` | `/_lc/faults/fail_next` | {type, count?: 1} |
+//! | `POST` | `/_lc/faults/fail_next` | {type, count?: 1} (the answer lists runs: `fail_next: [{type, count}]`) |
 //! | `POST` | `/_lc/faults/delay_responses` | {delay_ms} (0: none) |
 //! | `POST` | `/_lc/faults/drop_responses` | {count} |
 //! | `POST` | `/_lc/faults/pad_next_response` | {len, chunked?: false} |
@@ -136,10 +152,10 @@
 //! ```text
 //! # A customer and its token (send it as `Authorization: Bearer <token>`, or RTM `login`).
 //! curl -s -X POST $LC/customers
-//! {"id":"00000000-0000-4000-8000-000000000001","token":"dal:mock-token-1"}
+//! {"id":"00000000-0000-4000-8000-000000000001","token":"dal:mock-5f0c3a9e1b2d4c67-1"}
 //! # A new token for it; expire one.
 //! curl -s -X POST $LC/tokens -d '{"customer_id":"00000000-0000-4000-8000-000000000001"}'
-//! curl -s -X POST $LC/tokens/expire -d '{"token":"dal:mock-token-1"}'
+//! curl -s -X POST $LC/tokens/expire -d '{"token":"dal:mock-5f0c3a9e1b2d4c67-1"}'
 //! # The customer's active chat, once it started one.
 //! curl -s "$LC/agent/active_chat?customer_id=00000000-0000-4000-8000-000000000001"
 //! {"chat_id":"PJ0MRSHTDG","thread_id":"K600PKZON8"}
@@ -193,25 +209,26 @@ pub mod fuzzing;
 mod hub;
 mod rtm;
 mod schemas;
+mod serve;
 mod state;
 mod web;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use lc_types::ApiVersion;
 
 pub use actions::Target;
 pub use agent::{AgentControl, TransferTo};
-pub use control::MAX_CONTROL_BODY_BYTES;
+pub use control::{MAX_CONTROL_BODY_BYTES, MAX_CONTROL_COUNT, MAX_CONTROL_MILLIS, MAX_PAD_BYTES};
 pub use error::Refusal;
-pub use faults::FaultControl;
-pub use hub::MAX_QUEUED_FRAMES;
+pub use faults::{FaultControl, MAX_FAULT_RUNS};
+pub use hub::{MAX_QUEUED_BYTES, MAX_QUEUED_FRAMES};
 pub use rtm::MAX_FRAME_BYTES;
 pub use state::GreetingStatus;
-pub use web::{MAX_BODY_BYTES, MAX_UPLOAD_BODY_BYTES};
+pub use web::{MAX_BODY_BYTES, MAX_FILE_NAME_BYTES, MAX_UPLOAD_BODY_BYTES};
 
 /// The README's examples, compiled as doc tests.
 #[cfg(doctest)]
@@ -242,6 +259,25 @@ pub struct Config {
     /// The lifecycle headers (reference §1.1) the Web answers and RTM handshakes of a version
     /// carry: `Legacy: <date>` on 3.5 by default (3.5 became legacy when 3.6 became stable).
     pub lifecycle: Vec<LifecycleHeader>,
+    /// How long a connection may take to send a whole request head (10 s by default): from
+    /// when it is opened, and from the first byte of each further request on a keep-alive
+    /// connection. Slower, it is closed: a client sending its headers a byte at a time holds
+    /// a connection at most this long. Generous for any real client on loopback or a LAN.
+    pub header_read_timeout: Duration,
+    /// How long a connection with no request in flight may stay silent (no byte either way)
+    /// before it is closed (60 s by default, under the 90 s clients such as reqwest keep
+    /// idle connections, so a pooled connection is rarely found closed). RTM connections,
+    /// once upgraded, follow [`Config::ping_timeout`] instead.
+    pub idle_timeout: Duration,
+    /// The most connections open at once, Web and RTM (4096 by default: well below the open
+    /// file limit a server is usually given, yet far above what a test suite opens; raise it
+    /// together with that limit, as the load benchmark does for its 10,000 connections). A
+    /// connection over it is closed as soon as it is accepted; the open ones go on.
+    pub max_connections: usize,
+    /// The most bytes of files the mock keeps (`upload_file` and the agent's `send_file`):
+    /// 256 MiB by default, 25 files at the 10 MB upload limit. A file that would go over it is
+    /// refused with `entity_too_large` (413).
+    pub max_stored_file_bytes: usize,
 }
 
 /// A lifecycle header the mock sends for one API version.
@@ -286,6 +322,10 @@ impl Default for Config {
             region: "dal".to_owned(),
             token_lifetime: Duration::from_secs(28_800),
             lifecycle: vec![LifecycleHeader::legacy(ApiVersion::V3_5, "2025-08-13")],
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
+            max_stored_file_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -295,7 +335,9 @@ impl Default for Config {
 pub struct Customer {
     /// The customer ID (a UUID).
     pub id: String,
-    /// The access token (`dal:…`), sent as `Authorization: Bearer <token>`.
+    /// The access token (`dal:mock-<instance>-<n>`: the region, then a part random to each
+    /// mock instance, so one mock's tokens never work on another), sent as
+    /// `Authorization: Bearer <token>`.
     pub token: String,
 }
 
@@ -320,16 +362,92 @@ pub(crate) struct Shared {
     pub web_requests: Mutex<BTreeMap<String, usize>>,
     /// RTM requests received (frames read as requests), by action.
     pub rtm_requests: Mutex<BTreeMap<String, usize>>,
-    problems: Mutex<Vec<String>>,
+    problems: Mutex<Problems>,
+    /// Random to this instance, in every token it issues (`dal:mock-<instance>-<n>`).
+    pub instance: String,
+    /// See [`Config::max_stored_file_bytes`].
+    pub max_stored_file_bytes: usize,
+}
+
+/// The key under which [`MockServer::web_requests`] and [`MockServer::rtm_requests`] count
+/// requests for an action no supported version has: one key for all of them, so a client
+/// sending a million made-up names adds one entry, not a million.
+pub const UNKNOWN_ACTION: &str = "(unknown)";
+
+/// The most mock bugs [`MockServer::problems`] keeps: the first 100, then a count of the rest.
+pub const MAX_PROBLEMS: usize = 100;
+
+/// Mock bugs seen: the first [`MAX_PROBLEMS`], each cut to 1,000 characters, and how many more.
+#[derive(Default)]
+pub(crate) struct Problems {
+    kept: Vec<String>,
+    more: usize,
+}
+
+impl Problems {
+    fn push(&mut self, message: &str) {
+        if self.kept.len() < MAX_PROBLEMS {
+            self.kept.push(lc_types::PeerText::new(message).to_string());
+        } else {
+            self.more = self.more.saturating_add(1);
+        }
+    }
+
+    /// The list [`MockServer::problems`] answers.
+    pub(crate) fn list(&self) -> Vec<String> {
+        let mut list = self.kept.clone();
+        if self.more > 0 {
+            list.push(format!("... and {} more problems, not kept", self.more));
+        }
+        list
+    }
+
+    pub(crate) fn clear(&mut self) {
+        *self = Problems::default();
+    }
+}
+
+/// Locks `mutex`, also after a panic while it was held: every change the mock makes under a
+/// lock leaves the data whole (the state is replaced in one assignment), so one handler's
+/// panic must not break every later request.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Reads `lock`, also after a panic while it was held (see [`lock`]).
+pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Writes `lock`, also after a panic while it was held (see [`lock`]).
+pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// 64 random bits, from the standard library's randomly keyed hasher (no extra crate), mixed
+/// with the time and a process-wide counter.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    h.write_u128(now.as_nanos());
+    h.finish()
 }
 
 impl Shared {
     /// The shared state of a mock of `config` serving at `addr`: a fresh organization, no
     /// connections, no faults.
     pub(crate) fn new(config: Config, addr: SocketAddr) -> Shared {
+        let instance = format!("{:016x}", random_u64());
         Shared {
             addr,
-            state: Mutex::new(state::State::new(&config.organization_id)),
+            state: Mutex::new(state::State::new(&config.organization_id, &instance)),
+            instance,
+            max_stored_file_bytes: config.max_stored_file_bytes,
             organization_id: config.organization_id,
             login_timeout: config.login_timeout,
             ping_timeout: config.ping_timeout,
@@ -351,23 +469,18 @@ impl Shared {
     pub fn customer_of_token(&self, token: Option<&str>) -> Result<String, Refusal> {
         let refused = || Refusal::new("authentication", "Invalid access token");
         if let Some(t) = token {
-            let expired = self
-                .expiries
-                .lock()
-                .expect("not poisoned")
-                .get(t)
-                .is_some_and(|at| *at <= Instant::now());
+            let expired = crate::lock(&self.expiries).get(t).is_some_and(|at| *at <= Instant::now());
             if expired {
                 return Err(refused());
             }
         }
-        let state = self.state.lock().expect("not poisoned");
+        let state = crate::lock(&self.state);
         token.and_then(|t| state.tokens.get(t)).cloned().ok_or_else(refused)
     }
 
     /// The mock's region.
     pub fn region(&self) -> String {
-        self.region.read().expect("not poisoned").clone()
+        crate::read(&self.region).clone()
     }
 
     /// A new token for customer `id` (a new customer when `None`), in the mock's region,
@@ -375,14 +488,14 @@ impl Shared {
     pub fn issue_token(&self, id: Option<&str>) -> (String, String) {
         let region = self.region();
         let (id, token) = {
-            let mut state = self.state.lock().expect("not poisoned");
+            let mut state = crate::lock(&self.state);
             match id {
                 Some(id) => (id.to_owned(), state.new_token(id, &region)),
                 None => state.new_customer(&region),
             }
         };
         let expires = Instant::now() + self.token_lifetime;
-        self.expiries.lock().expect("not poisoned").insert(token.clone(), expires);
+        crate::lock(&self.expiries).insert(token.clone(), expires);
         (id, token)
     }
 
@@ -393,8 +506,32 @@ impl Shared {
 
     /// Records a mock bug (see [`MockServer::problems`]) and gives it back.
     pub fn problem(&self, refusal: Refusal) -> Refusal {
-        self.problems.lock().expect("not poisoned").push(refusal.message().to_owned());
+        crate::lock(&self.problems).push(refusal.message());
         refusal
+    }
+
+    /// The mock bugs seen so far (see [`MockServer::problems`]).
+    pub fn problems(&self) -> Vec<String> {
+        crate::lock(&self.problems).list()
+    }
+
+    /// Forgets the mock bugs seen so far.
+    pub fn clear_problems(&self) {
+        crate::lock(&self.problems).clear();
+    }
+
+    /// Counts one request for `action` in `counts`: under its name when a supported version
+    /// has it, under [`UNKNOWN_ACTION`] otherwise.
+    pub fn count_request(&self, counts: &Mutex<BTreeMap<String, usize>>, action: &str) {
+        let known = lc_types::apis().iter().any(|api| api.action(action).is_some());
+        let key = if known { action } else { UNKNOWN_ACTION };
+        let mut counts = crate::lock(counts);
+        match counts.get_mut(key) {
+            Some(n) => *n = n.saturating_add(1),
+            None => {
+                counts.insert(key.to_owned(), 1);
+            }
+        }
     }
 }
 
@@ -430,6 +567,11 @@ impl MockServer {
         socket.bind(config.addr)?;
         let listener = socket.listen(4096)?;
         let addr = listener.local_addr()?;
+        let bounds = serve::Bounds {
+            header_read_timeout: config.header_read_timeout,
+            idle_timeout: config.idle_timeout,
+            max_connections: config.max_connections,
+        };
         let shared = Arc::new(Shared::new(config, addr));
         let app = axum::Router::new()
             .route("/{version}/customer/action/{action}", axum::routing::any(web::action))
@@ -441,15 +583,16 @@ impl MockServer {
             .with_state(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let drops = shared.clone();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                    // Open WebSockets would keep a graceful shutdown waiting forever.
-                    drops.faults.drop_connections();
-                })
-                .await;
-        });
+        let task = tokio::spawn(serve::run(
+            listener,
+            app,
+            bounds,
+            async move {
+                let _ = stopped.await;
+            },
+            // Open WebSockets would keep a graceful shutdown waiting forever.
+            move || drops.faults.drop_connections(),
+        ));
         Ok(MockServer { shared, stop, task })
     }
 
@@ -530,11 +673,7 @@ impl MockServer {
 
     /// Makes `token` expire now: the next request with it answers `authentication`.
     pub fn expire_token(&self, token: &str) {
-        self.shared
-            .expiries
-            .lock()
-            .expect("not poisoned")
-            .insert(token.to_owned(), Instant::now());
+        crate::lock(&self.shared.expiries).insert(token.to_owned(), Instant::now());
     }
 
     /// The origin of the mock's accounts service (`POST {origin}/v2/customer/token`, the
@@ -572,30 +711,20 @@ impl MockServer {
     /// # }
     /// ```
     pub fn set_region(&self, region: &str) {
-        *self.shared.region.write().expect("not poisoned") = region.to_owned();
+        *crate::write(&self.shared.region) = region.to_owned();
     }
 
-    /// How many Web requests for `action` the mock received (answered or not).
+    /// How many Web requests for `action` the mock received (answered or not). Requests for
+    /// an action no supported version has are counted together under [`UNKNOWN_ACTION`].
     pub fn web_requests(&self, action: &str) -> usize {
-        self.shared
-            .web_requests
-            .lock()
-            .expect("not poisoned")
-            .get(action)
-            .copied()
-            .unwrap_or(0)
+        crate::lock(&self.shared.web_requests).get(action).copied().unwrap_or(0)
     }
 
     /// How many RTM requests for `action` the mock received (every frame read as a request,
-    /// `login` and `ping` included, answered or not).
+    /// `login` and `ping` included, answered or not). Requests for an action no supported
+    /// version has are counted together under [`UNKNOWN_ACTION`].
     pub fn rtm_requests(&self, action: &str) -> usize {
-        self.shared
-            .rtm_requests
-            .lock()
-            .expect("not poisoned")
-            .get(action)
-            .copied()
-            .unwrap_or(0)
+        crate::lock(&self.shared.rtm_requests).get(action).copied().unwrap_or(0)
     }
 
     /// The agent side: join chats, send messages, transfer, greet, ...
@@ -610,8 +739,11 @@ impl MockServer {
 
     /// Every mock bug seen so far: a response or push that did not pass through its `lc-types`
     /// struct or broke its JSON Schema. Tests should assert it is empty.
+    ///
+    /// At most [`MAX_PROBLEMS`] are kept, each cut to 1,000 characters; past them a last
+    /// entry says how many more were seen.
     pub fn problems(&self) -> Vec<String> {
-        self.shared.problems.lock().expect("not poisoned").clone()
+        self.shared.problems()
     }
 
     /// Stops accepting connections, closes the RTM connections, lets open Web requests finish,
@@ -619,5 +751,25 @@ impl MockServer {
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Problems, MAX_PROBLEMS};
+
+    /// Mock bugs are kept up to [`MAX_PROBLEMS`], each cut short; the rest only counted.
+    #[test]
+    fn problems_are_bounded() {
+        let mut problems = Problems::default();
+        for i in 0..MAX_PROBLEMS + 50 {
+            problems.push(&format!("bug {i} {}", "x".repeat(10_000)));
+        }
+        let list = problems.list();
+        assert_eq!(list.len(), MAX_PROBLEMS + 1);
+        assert!(list.iter().take(MAX_PROBLEMS).all(|p| p.len() < 1100), "{}", list[0].len());
+        assert_eq!(list[MAX_PROBLEMS], "... and 50 more problems, not kept");
+        problems.clear();
+        assert!(problems.list().is_empty());
     }
 }

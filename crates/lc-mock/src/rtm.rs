@@ -204,6 +204,10 @@ struct Session {
 
 async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, misdirected: Option<String>, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
+    // How long one write may wait for the client to take it: as long as a client may stay
+    // silent. A client that stops reading is dropped then, so the connection never stops
+    // reading or keeping its deadlines for longer.
+    let limit = shared.ping_timeout;
     let version = match crate::web::version_of(&version) {
         Ok(v) => v,
         Err(_) => {
@@ -212,21 +216,21 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
             let mut frame = lc_types::PushFrame::from_parts(ApiVersion::V3_6, "customer_disconnected", &payload, None).expect("JSON");
             frame.version = None;
             let text = serde_json::to_string(&frame).expect("a frame is JSON");
-            let _ = sink.send(Message::Text(text.into())).await;
-            let _ = sink.send(Message::Close(None)).await;
+            send(&mut sink, Message::Text(text.into()), limit).await;
+            send(&mut sink, Message::Close(None), limit).await;
             return;
         }
     };
     if org.as_deref() != Some(shared.organization_id.as_str()) {
         let frame = disconnected_frame(&shared, version, "license_not_found", None);
-        let _ = sink.send(Message::Text(frame.into())).await;
-        let _ = sink.send(Message::Close(None)).await;
+        send(&mut sink, Message::Text(frame.into()), limit).await;
+        send(&mut sink, Message::Close(None), limit).await;
         return;
     }
     if let Some(region) = misdirected {
         let frame = disconnected_frame(&shared, version, "misdirected_connection", Some(json!({ "region": region })));
-        let _ = sink.send(Message::Text(frame.into())).await;
-        let _ = sink.send(Message::Close(None)).await;
+        send(&mut sink, Message::Text(frame.into()), limit).await;
+        send(&mut sink, Message::Close(None), limit).await;
         return;
     }
     let (tx, mut rx) = crate::hub::Outbox::new();
@@ -256,13 +260,14 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
             _ = stalls.changed() => continue,
             out = rx.recv() => match out {
                 Some(Out::Text(text)) => {
-                    outbox.taken();
-                    if outbox.overflowed() || sink.send(Message::Text(text.into())).await.is_err() {
+                    outbox.taken(text.len());
+                    if outbox.overflowed() || !send(&mut sink, Message::Text(text.into()), limit).await {
                         break;
                     }
                 }
                 Some(Out::Close) => {
-                    let _ = sink.send(Message::Close(None)).await;
+                    outbox.taken(0);
+                    send(&mut sink, Message::Close(None), limit).await;
                     break;
                 }
                 None => break,
@@ -275,7 +280,7 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
                         deadline = Instant::now() + shared.ping_timeout;
                     }
                     if let Some(reply) = reply {
-                        if sink.send(Message::Text(reply.into())).await.is_err() {
+                        if !send(&mut sink, Message::Text(reply.into()), limit).await {
                             break;
                         }
                     }
@@ -296,7 +301,7 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
                 }
                 Some(Ok(Message::Binary(_))) => {
                     let reply = response_frame(None, "", Err(Refusal::validation("Frames are JSON text")));
-                    if sink.send(Message::Text(reply.into())).await.is_err() {
+                    if !send(&mut sink, Message::Text(reply.into()), limit).await {
                         break;
                     }
                 }
@@ -309,7 +314,7 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
                             code: axum::extract::ws::close_code::SIZE,
                             reason: reason.into(),
                         };
-                        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), sink.send(Message::Close(Some(close)))).await;
+                        send(&mut sink, Message::Close(Some(close)), limit.min(std::time::Duration::from_secs(1))).await;
                     }
                     break;
                 }
@@ -317,8 +322,8 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
             },
             _ = tokio::time::sleep_until(deadline) => {
                 let frame = disconnected_frame(&shared, version, "connection_timeout", None);
-                let _ = sink.send(Message::Text(frame.into())).await;
-                let _ = sink.send(Message::Close(None)).await;
+                send(&mut sink, Message::Text(frame.into()), limit).await;
+                send(&mut sink, Message::Close(None), limit).await;
                 break;
             }
             _ = drops.changed() => break,
@@ -327,6 +332,12 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
     if let Some(customer) = &session.customer {
         shared.hub.unregister(customer, session.id);
     }
+}
+
+/// Sends one message, waiting at most `limit` for the client to take it: `false` when it did
+/// not (or the socket is gone).
+async fn send(sink: &mut futures_util::stream::SplitSink<WebSocket, Message>, message: Message, limit: std::time::Duration) -> bool {
+    matches!(tokio::time::timeout(limit, sink.send(message)).await, Ok(Ok(())))
 }
 
 /// Whether a read error is a frame over [`MAX_FRAME_BYTES`].
@@ -343,13 +354,7 @@ impl Session {
             Ok(r) => r,
             Err(bad) => return Some(response_frame(bad.request_id.as_deref(), &bad.action, Err(bad.refusal))),
         };
-        *self
-            .shared
-            .rtm_requests
-            .lock()
-            .expect("not poisoned")
-            .entry(request.action.clone())
-            .or_default() += 1;
+        self.shared.count_request(&self.shared.rtm_requests, &request.action);
         let id = request.request_id.clone();
         let reply = |result| Some(response_frame(id.as_deref(), &request.action, result));
         let known = lc_types::api(request.version)

@@ -77,7 +77,7 @@ impl Schemas {
     /// (e.g. the multipart request of `upload_file`).
     fn validator(&self, version: ApiVersion, kind: Kind, name: &str) -> Result<Option<Arc<Validator>>, String> {
         let key = (version, kind, name.to_owned());
-        if let Some(v) = self.cache.lock().expect("not poisoned").get(&key) {
+        if let Some(v) = crate::lock(&self.cache).get(&key) {
             return Ok(v.clone());
         }
         let built = match schema_path(version, kind, name) {
@@ -94,7 +94,7 @@ impl Schemas {
                 Some(Arc::new(validator))
             }
         };
-        self.cache.lock().expect("not poisoned").insert(key, built.clone());
+        crate::lock(&self.cache).insert(key, built.clone());
         Ok(built)
     }
 

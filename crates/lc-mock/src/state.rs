@@ -144,11 +144,45 @@ pub(crate) struct File {
     pub bytes: Arc<[u8]>,
 }
 
+impl File {
+    /// A file named `name` (refused over [`MAX_FILE_NAME_BYTES`](crate::MAX_FILE_NAME_BYTES);
+    /// every character but letters, digits, `.`, `-` and `_` replaced with `_`, so the name is
+    /// safe in a URL and a header) of type `content_type` (`application/octet-stream` when it
+    /// is not a valid header value of at most 255 bytes).
+    pub fn new(name: &str, content_type: &str, bytes: &[u8]) -> Result<File, Refusal> {
+        let max = crate::MAX_FILE_NAME_BYTES;
+        if name.len() > max {
+            return Err(Refusal::validation(format!(
+                "Wrong format of request: the file name is longer than {max} bytes"
+            )));
+        }
+        let name = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let valid = content_type.len() <= 255 && axum::http::HeaderValue::from_str(content_type).is_ok();
+        let content_type = if valid { content_type } else { "application/octet-stream" };
+        Ok(File {
+            name,
+            content_type: content_type.to_owned(),
+            bytes: bytes.into(),
+        })
+    }
+}
+
 /// Everything the mock knows about the organization.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct State {
     /// The organization's ID.
     pub organization_id: String,
+    /// Random to the mock instance: tokens are `<region>:mock-<instance>-<n>`.
+    pub instance: String,
     /// Access token -> customer ID.
     pub tokens: imbl::HashMap<String, String>,
     pub customers: imbl::HashMap<String, Customer>,
@@ -162,6 +196,8 @@ pub(crate) struct State {
     pub forms: imbl::OrdMap<(i64, String), Value>,
     /// File ID -> file.
     pub files: imbl::HashMap<String, File>,
+    /// The bytes of every file in `files`.
+    pub file_bytes: usize,
     pub license_properties: Map<String, Value>,
     pub group_properties: imbl::OrdMap<i64, Map<String, Value>>,
     counter: u64,
@@ -171,10 +207,11 @@ pub(crate) struct State {
 const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 impl State {
-    /// A fresh organization: group 0 online, one agent.
-    pub fn new(organization_id: &str) -> State {
+    /// A fresh organization of the mock instance `instance`: group 0 online, one agent.
+    pub fn new(organization_id: &str, instance: &str) -> State {
         let mut state = State {
             organization_id: organization_id.to_owned(),
+            instance: instance.to_owned(),
             ..State::default()
         };
         state.groups.insert(0, "online".into());
@@ -204,10 +241,15 @@ impl State {
         id
     }
 
+    /// A new token, `<region>:mock-<instance>-<n>`: unique to this mock instance.
+    fn token(&self, n: u64, region: &str) -> String {
+        format!("{region}:mock-{}-{n}", self.instance)
+    }
+
     /// A new token for customer `id`, prefixed with `region` (`dal:…`).
     pub fn new_token(&mut self, id: &str, region: &str) -> String {
         let n = self.next_number();
-        let token = format!("{region}:mock-token-{n}");
+        let token = self.token(n, region);
         self.tokens.insert(token.clone(), id.to_owned());
         token
     }
@@ -216,7 +258,7 @@ impl State {
     pub fn new_customer(&mut self, region: &str) -> (String, String) {
         let n = self.next_number();
         let id = format!("00000000-0000-4000-8000-{n:012x}");
-        let token = format!("{region}:mock-token-{n}");
+        let token = self.token(n, region);
         let mut fields = Map::new();
         fields.insert("id".into(), json!(id));
         fields.insert("type".into(), json!("customer"));
@@ -234,6 +276,22 @@ impl State {
         self.customers.insert(id.clone(), customer);
         self.tokens.insert(token.clone(), id.clone());
         (id, token)
+    }
+
+    /// Keeps `file` under a new ID, unless the files kept would then hold more than `max`
+    /// bytes (`entity_too_large`); the ID.
+    pub fn add_file(&mut self, file: File, max: usize) -> Result<String, Refusal> {
+        let total = self.file_bytes.saturating_add(file.bytes.len());
+        if total > max {
+            return Err(Refusal::new(
+                "entity_too_large",
+                format!("The mock keeps at most {max} bytes of files (Config::max_stored_file_bytes)"),
+            ));
+        }
+        let id = self.next_id();
+        self.files.insert(id.clone(), file);
+        self.file_bytes = total;
+        Ok(id)
     }
 
     /// A chat by ID (`not_found` otherwise).

@@ -28,6 +28,15 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// over 10 MB in a body that fits is refused the same way.
 pub const MAX_UPLOAD_BODY_BYTES: usize = UPLOAD_LIMIT + 64 * 1024;
 
+/// The longest name an uploaded file may have, in bytes (as sent, before the mock replaces
+/// characters other than letters, digits, `.`, `-` and `_`): 255, what most file systems
+/// take. A longer one is refused with `validation` (`upload_file`, and the control API's
+/// `agent/send_file`).
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+
+/// The longest multipart boundary (RFC 2046 §5.1.1): 70 characters.
+const MAX_BOUNDARY: usize = 70;
+
 /// The refusal of a body over the limit of `action`.
 fn too_large(action: &str, limit: usize) -> Refusal {
     if action == "upload_file" {
@@ -59,7 +68,7 @@ pub(crate) async fn action(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    *shared.web_requests.lock().expect("not poisoned").entry(action.clone()).or_default() += 1;
+    shared.count_request(&shared.web_requests, &action);
     let limit = if action == "upload_file" {
         MAX_UPLOAD_BODY_BYTES
     } else {
@@ -223,22 +232,28 @@ fn upload_file(shared: &Shared, version: ApiVersion, customer: &str, content_typ
         .and_then(|rest| rest.split(';').find_map(|p| p.trim().strip_prefix("boundary=")))
         .map(|b| b.trim_matches('"').to_owned())
         .ok_or_else(|| Refusal::transport(415, "Content-Type must be multipart/form-data with a boundary"))?;
+    if boundary.is_empty() || boundary.len() > MAX_BOUNDARY {
+        return Err(Refusal::validation(format!(
+            "Wrong format of request: the multipart boundary must have 1 to {MAX_BOUNDARY} characters"
+        )));
+    }
     let part =
-        multipart_file(body, &boundary).ok_or_else(|| Refusal::validation("Wrong format of request: a part named `file` is required"))?;
+        multipart_file(body, &boundary)?.ok_or_else(|| Refusal::validation("Wrong format of request: a part named `file` is required"))?;
     if part.bytes.len() > UPLOAD_LIMIT {
         return Err(Refusal::new("entity_too_large", "Upload limit exceeded (10MB)."));
     }
     let addr = shared.addr;
+    let max = shared.max_stored_file_bytes;
     engine::transact(shared, version, customer, Some("upload_file"), &Caller::default(), move |ctx| {
-        let id = ctx.state.next_id();
-        let url = format!("http://{addr}/files/{id}/{}", part.name);
-        ctx.state.files.insert(id, part);
-        Ok(json!({ "url": url }))
+        let name = part.name.clone();
+        let id = ctx.state.add_file(part, max)?;
+        Ok(json!({ "url": format!("http://{addr}/files/{id}/{name}") }))
     })
 }
 
-/// The part named `file` of a multipart body.
-fn multipart_file(body: &[u8], boundary: &str) -> Option<File> {
+/// The part named `file` of a multipart body, if there is one; refused when its file name is
+/// longer than [`MAX_FILE_NAME_BYTES`].
+fn multipart_file(body: &[u8], boundary: &str) -> Result<Option<File>, Refusal> {
     let delimiter = format!("--{boundary}");
     let d = delimiter.as_bytes();
     let mut starts = Vec::new();
@@ -254,11 +269,17 @@ fn multipart_file(body: &[u8], boundary: &str) -> Option<File> {
     for pair in starts.windows(2) {
         let part = &body[pair[0] + d.len()..pair[1]];
         let part = part.strip_prefix(b"\r\n").unwrap_or(part);
-        let split = part.windows(4).position(|w| w == b"\r\n\r\n")?;
-        let head = std::str::from_utf8(&part[..split]).ok()?;
+        let Some(split) = part.windows(4).position(|w| w == b"\r\n\r\n") else {
+            return Ok(None);
+        };
+        let Ok(head) = std::str::from_utf8(&part[..split]) else {
+            return Ok(None);
+        };
         let content = &part[split + 4..];
         let content = content.strip_suffix(b"\r\n").unwrap_or(content);
-        let disposition = head.lines().find(|l| l.to_ascii_lowercase().starts_with("content-disposition"))?;
+        let Some(disposition) = head.lines().find(|l| l.to_ascii_lowercase().starts_with("content-disposition")) else {
+            return Ok(None);
+        };
         let field = |key: &str| {
             disposition
                 .split(';')
@@ -275,33 +296,46 @@ fn multipart_file(body: &[u8], boundary: &str) -> Option<File> {
                     .map(|(_, v)| v.trim().to_owned())
             })
             .unwrap_or_else(|| "application/octet-stream".to_owned());
-        let name: String = field("filename")
-            .unwrap_or_else(|| "file".to_owned())
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        return Some(File {
-            name,
-            content_type,
-            bytes: content.into(),
-        });
+        let name = field("filename").unwrap_or_else(|| "file".to_owned());
+        return File::new(&name, &content_type, content).map(Some);
     }
-    None
+    Ok(None)
 }
 
-/// `GET /files/{id}/{name}`: an uploaded file.
+/// Types a browser would run or render as a page (scripts included): an uploaded file of
+/// one is served as text, so a link to it never runs what a customer uploaded.
+const ACTIVE_TYPES: [&str; 7] = [
+    "text/html",
+    "application/xhtml+xml",
+    "image/svg+xml",
+    "text/xml",
+    "application/xml",
+    "text/javascript",
+    "application/javascript",
+];
+
+/// `GET /files/{id}/{name}`: an uploaded file, as a download (`Content-Disposition:
+/// attachment`, `X-Content-Type-Options: nosniff`), a page or script type served as
+/// `text/plain`.
 pub(crate) async fn file(State(shared): State<Arc<Shared>>, Path((id, _name)): Path<(String, String)>) -> Response {
-    let file = shared.state.lock().expect("not poisoned").files.get(&id).cloned();
-    match file {
-        Some(f) => ([(header::CONTENT_TYPE, f.content_type)], f.bytes.to_vec()).into_response(),
-        None => error(&Refusal::not_found("File")),
-    }
+    let file = crate::lock(&shared.state).files.get(&id).cloned();
+    let Some(f) = file else {
+        return error(&Refusal::not_found("File"));
+    };
+    let essence = f.content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let content_type = if ACTIVE_TYPES.contains(&essence.as_str()) {
+        "text/plain; charset=utf-8".to_owned()
+    } else {
+        f.content_type
+    };
+    // The name holds only letters, digits, `.`, `-` and `_` (see `multipart_file`).
+    let disposition = format!("attachment; filename=\"{}\"", f.name);
+    let headers = [
+        (header::CONTENT_TYPE, content_type),
+        (header::CONTENT_DISPOSITION, disposition),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+    ];
+    (headers, f.bytes.to_vec()).into_response()
 }
 
 #[cfg(test)]
@@ -311,12 +345,16 @@ mod tests {
     #[test]
     fn multipart_finds_the_file_part() {
         let body = b"--XX\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nzzz\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a b.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XX--\r\n";
-        let f = multipart_file(body, "XX").unwrap();
+        let f = multipart_file(body, "XX").unwrap().unwrap();
         assert_eq!(
             (f.name.as_str(), f.content_type.as_str(), &*f.bytes),
             ("a_b.txt", "text/plain", &b"hello"[..])
         );
-        assert!(multipart_file(b"--XX\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--XX--", "XX").is_none());
+        assert!(
+            multipart_file(b"--XX\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--XX--", "XX")
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
@@ -324,7 +362,7 @@ mod tests {
         let bytes = b"\x00\x01binary\r\n--not-the-boundary\r\n";
         let part = lc_types::web::FilePart::new("r\u{e9}sum\u{e9} \"1\".pdf", "application/pdf", bytes.len() as u64);
         let body = part.multipart_body("lc-boundary-7", bytes);
-        let f = multipart_file(&body, "lc-boundary-7").unwrap();
+        let f = multipart_file(&body, "lc-boundary-7").unwrap().unwrap();
         assert_eq!((f.content_type.as_str(), &*f.bytes), ("application/pdf", &bytes[..]));
         assert_eq!(f.name, "r_sum___221_22.pdf");
     }

@@ -126,7 +126,7 @@ async fn a_whole_session_played_over_plain_http() {
 
     // A fault: seen in the fault list, then by the next customer request on each transport.
     let faults = ok(&server, "/_lc/faults/fail_next", json!({"type": "service_unavailable", "count": 2})).await;
-    assert_eq!(faults["fail_next"], json!(["service_unavailable", "service_unavailable"]));
+    assert_eq!(faults["fail_next"], json!([{"type": "service_unavailable", "count": 2}]));
     assert_eq!(get(&server, "/_lc/faults").await.1["fail_next"], faults["fail_next"]);
     rtm.refused("get_customer", json!({}), "service_unavailable").await;
     let web = format!("/v3.6/customer/action/list_chats?organization_id={}", info.organization_id);
@@ -420,5 +420,203 @@ async fn every_other_agent_and_fault_endpoint() {
         "dropped without a push: {left:?}"
     );
     assert_eq!(get(&server, "/_lc/problems").await.1, json!({ "problems": [] }));
+    server.shutdown().await;
+}
+
+/// Issue 20: `{"type":"internal","count":4611686018427387904}` panicked ("capacity overflow",
+/// one queue entry per failure) while holding the faults' lock, and every later request, even
+/// `faults/clear`, failed on the poisoned lock; 10,000,000 answered 110 MB. Now a count over
+/// [`lc_mock::MAX_CONTROL_COUNT`] is refused naming the field and the bound, any count takes
+/// one entry, and the answer stays small.
+#[tokio::test]
+async fn a_huge_count_is_refused_and_any_count_costs_the_same() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let customer = ok(&server, "/_lc/customers", json!({})).await;
+    let max = lc_mock::MAX_CONTROL_COUNT;
+    for count in [json!(4_611_686_018_427_387_904u64), json!(max + 1), json!(-1), json!(1.5)] {
+        let (status, body) = post(&server, "/_lc/faults/fail_next", json!({"type": "internal", "count": count})).await;
+        assert_eq!((status, &body["error"]["type"]), (400, &json!("validation")), "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("`count`") && message.contains(&max.to_string()), "{message}");
+    }
+    let (status, body) = post(&server, "/_lc/faults/fail_next", json!({"type": "internal", "count": max})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["fail_next"], json!([{"type": "internal", "count": max}]));
+    assert!(body.to_string().len() < 1000, "{body}");
+    // Same type again: one run; another type: a second.
+    ok(&server, "/_lc/faults/fail_next", json!({"type": "internal", "count": 2})).await;
+    let body = ok(&server, "/_lc/faults/fail_next", json!({"type": "service_unavailable"})).await;
+    assert_eq!(
+        body["fail_next"],
+        json!([{"type": "internal", "count": max + 2}, {"type": "service_unavailable", "count": 1}])
+    );
+    // The mock still works: the next request fails as asked, and everything can be cleared.
+    let web = format!(
+        "/v3.6/customer/action/get_customer?organization_id={}",
+        info(&server).await.organization_id
+    );
+    let auth = format!("Bearer {}", customer["token"].as_str().unwrap());
+    let headers = [("Authorization", auth.as_str()), JSON[0]];
+    let (status, body) = http(&server, "POST", &web, &headers, "{}").await;
+    assert_eq!((status, &body["error"]["type"]), (500, &json!("internal")), "{body}");
+    assert_eq!(get(&server, "/_lc/faults").await.1["fail_next"][0]["count"], max + 1);
+    assert_eq!(ok(&server, "/_lc/faults/clear", json!({})).await["fail_next"], json!([]));
+    let (status, body) = http(&server, "POST", &web, &headers, "{}").await;
+    assert_eq!(status, 200, "{body}");
+    server.shutdown().await;
+}
+
+/// The Rust side takes any count without allocating for it or panicking.
+#[tokio::test]
+async fn the_rust_api_takes_any_count() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    server.faults().fail_next(usize::MAX, "internal");
+    server.faults().drop_responses(u64::MAX);
+    server.faults().drop_responses(u64::MAX);
+    server.faults().delay_responses(std::time::Duration::MAX);
+    server.faults().refuse_connections(std::time::Duration::MAX);
+    server.faults().stall_connections(std::time::Duration::MAX);
+    let (status, faults) = get(&server, "/_lc/faults").await;
+    assert_eq!(status, 200, "{faults}");
+    assert_eq!(faults["fail_next"], json!([{"type": "internal", "count": usize::MAX as u64}]));
+    assert_eq!(faults["drop_responses"], u64::MAX);
+    server.faults().clear();
+    assert_eq!(get(&server, "/_lc/faults").await.1["fail_next"], json!([]));
+    server.shutdown().await;
+}
+
+/// Every number of a control request is bounded, and refused over its bound with a 400 naming
+/// the field and the maximum; so is a list over 1,000 items.
+#[tokio::test]
+async fn every_number_in_a_control_request_is_bounded() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let customer = ok(&server, "/_lc/customers", json!({})).await;
+    let id = customer["id"].as_str().unwrap();
+    let ms = lc_mock::MAX_CONTROL_MILLIS;
+    let count = lc_mock::MAX_CONTROL_COUNT;
+    let pad = lc_mock::MAX_PAD_BYTES;
+    let ids: Vec<u32> = (0..1001).collect();
+    let cases = [
+        (
+            "/_lc/faults/delay_responses",
+            json!({"delay_ms": ms + 1}),
+            "delay_ms",
+            ms.to_string(),
+        ),
+        (
+            "/_lc/faults/refuse_connections",
+            json!({"duration_ms": ms + 1}),
+            "duration_ms",
+            ms.to_string(),
+        ),
+        (
+            "/_lc/faults/stall_connections",
+            json!({"duration_ms": u64::MAX}),
+            "duration_ms",
+            ms.to_string(),
+        ),
+        (
+            "/_lc/faults/drop_responses",
+            json!({"count": count + 1}),
+            "count",
+            count.to_string(),
+        ),
+        ("/_lc/faults/pad_next_response", json!({"len": pad + 1}), "len", pad.to_string()),
+        (
+            "/_lc/agent/update_queue",
+            json!({"chat_id": "X", "position": count + 1, "wait_time": 1}),
+            "position",
+            count.to_string(),
+        ),
+        (
+            "/_lc/agent/update_queue",
+            json!({"chat_id": "X", "position": 1, "wait_time": count + 1}),
+            "wait_time",
+            count.to_string(),
+        ),
+        (
+            "/_lc/agent/transfer",
+            json!({"chat_id": "X", "queue": {"position": count + 1, "wait_time": 1}}),
+            "position",
+            count.to_string(),
+        ),
+        (
+            "/_lc/agent/transfer",
+            json!({"chat_id": "X", "group_ids": [count + 1]}),
+            "group_ids",
+            count.to_string(),
+        ),
+        (
+            "/_lc/agent/transfer",
+            json!({"chat_id": "X", "group_ids": ids}),
+            "group_ids",
+            "1000".to_owned(),
+        ),
+        (
+            "/_lc/agent/multicast",
+            json!({"customer_ids": vec![id; 1001], "content": {}}),
+            "customer_ids",
+            "1000".to_owned(),
+        ),
+        (
+            "/_lc/agent/set_group_status",
+            json!({"group_id": count + 1, "status": "online"}),
+            "group_id",
+            count.to_string(),
+        ),
+        (
+            "/_lc/agent/set_group_properties",
+            json!({"group_id": -(count as i64) - 1, "properties": {}}),
+            "group_id",
+            count.to_string(),
+        ),
+    ];
+    for (path, body, field, max) in cases {
+        let (status, answer) = post(&server, path, body).await;
+        assert_eq!((status, &answer["error"]["type"]), (400, &json!("validation")), "{path}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("`{field}`")) && message.contains(&max),
+            "{path}: {message}"
+        );
+    }
+    // At the bounds: taken.
+    ok(&server, "/_lc/faults/delay_responses", json!({"delay_ms": ms})).await;
+    ok(&server, "/_lc/faults/drop_responses", json!({"count": count})).await;
+    ok(&server, "/_lc/faults/pad_next_response", json!({"len": pad})).await;
+    ok(&server, "/_lc/faults/clear", json!({})).await;
+    assert_eq!(get(&server, "/_lc/problems").await.1, json!({ "problems": [] }));
+    server.shutdown().await;
+}
+
+/// A number written as text in a JSON body (`{"duration_ms": "5"}`) is refused (it was taken).
+#[tokio::test]
+async fn numbers_given_as_text_are_refused() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let cases = [
+        ("/_lc/faults/refuse_connections", json!({"duration_ms": "5"}), "duration_ms"),
+        ("/_lc/faults/delay_responses", json!({"delay_ms": "5"}), "delay_ms"),
+        ("/_lc/faults/fail_next", json!({"type": "internal", "count": "2"}), "count"),
+        ("/_lc/faults/drop_responses", json!({"count": "1"}), "count"),
+        (
+            "/_lc/agent/set_group_status",
+            json!({"group_id": "0", "status": "online"}),
+            "group_id",
+        ),
+    ];
+    for (path, body, field) in cases {
+        let (status, answer) = post(&server, path, body).await;
+        assert_eq!((status, &answer["error"]["type"]), (400, &json!("validation")), "{path}: {answer}");
+        assert!(
+            answer["error"]["message"].as_str().unwrap().contains(&format!("`{field}`")),
+            "{answer}"
+        );
+    }
+    let faults = get(&server, "/_lc/faults").await.1;
+    assert_eq!(
+        (&faults["refuse_connections_ms"], &faults["delay_ms"]),
+        (&json!(null), &json!(0)),
+        "{faults}"
+    );
     server.shutdown().await;
 }

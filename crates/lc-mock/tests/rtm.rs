@@ -516,29 +516,93 @@ async fn a_stall_ends_when_cleared_or_replaced() {
     server.shutdown().await;
 }
 
+/// Pushes `frame` to every connection of `customer` until one refuses it (or `most` went);
+/// how many were taken.
+async fn flood(server: &MockServer, customer: &str, frame: &str, most: usize) -> usize {
+    let mut accepted = 0;
+    while accepted < most {
+        if server.faults().send_raw(customer, frame) == 0 {
+            break;
+        }
+        accepted += 1;
+        if accepted % 100 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    accepted
+}
+
+/// A raw push frame of about `len` bytes.
+fn big_push(len: usize) -> String {
+    format!(
+        r#"{{"version":"3.6","action":"a_push","type":"push","payload":{{"x":"{}"}}}}"#,
+        "y".repeat(len)
+    )
+}
+
 /// A client that stops reading is cut off once [`lc_mock::MAX_QUEUED_FRAMES`] frames wait for
-/// it: the mock's memory per connection stays bounded whatever the client does.
+/// it: the mock's memory per connection stays bounded whatever the client does. (1 KiB
+/// frames: 10,000 of them stay under [`lc_mock::MAX_QUEUED_BYTES`].)
 #[tokio::test]
 async fn a_client_that_does_not_read_is_cut_off_at_the_queue_limit() {
     let server = MockServer::start(Config::default()).await.unwrap();
     let customer = server.issue_customer();
     let (_rtm, _login) = common::Rtm::login(&server, "3.6", &customer.token).await;
-    let frame = format!(
-        r#"{{"version":"3.6","action":"a_push","type":"push","payload":{{"x":"{}"}}}}"#,
-        "y".repeat(4096)
-    );
-    let mut accepted = 0;
-    for _ in 0..200_000 {
-        if server.faults().send_raw(&customer.id, &frame) == 0 {
-            break;
-        }
-        accepted += 1;
-        if accepted % 1000 == 0 {
-            tokio::task::yield_now().await;
-        }
-    }
+    let accepted = flood(&server, &customer.id, &big_push(1024), 200_000).await;
     assert!(accepted >= lc_mock::MAX_QUEUED_FRAMES, "{accepted}");
     assert!(accepted < 200_000, "the queue is bounded: {accepted} frames taken");
+}
+
+/// The queue is bounded in bytes too (issue 20: 10,000 frames of 1 MiB each were 10 GB):
+/// large frames are cut off at [`lc_mock::MAX_QUEUED_BYTES`], far below the frame count.
+#[tokio::test]
+async fn a_client_that_does_not_read_is_cut_off_at_the_byte_limit() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let customer = server.issue_customer();
+    let (_rtm, _login) = common::Rtm::login(&server, "3.6", &customer.token).await;
+    let frame = big_push(256 * 1024);
+    let accepted = flood(&server, &customer.id, &frame, 1000).await;
+    // 64 frames fill the queue; the sockets' buffers take some more (a few MB on loopback).
+    assert!(accepted >= lc_mock::MAX_QUEUED_BYTES / frame.len(), "{accepted}");
+    assert!(accepted < 400, "bounded in bytes: {accepted} frames of 256 KiB taken");
+    server.shutdown().await;
+}
+
+/// Issue 20: the connection task awaited each write, so a client that stopped reading made
+/// the mock stop reading that connection and keeping its deadlines. Now a write waits at most
+/// [`Config::ping_timeout`], and the connection is dropped when the client takes nothing.
+#[tokio::test]
+async fn a_client_that_never_reads_is_dropped_after_its_deadline() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let server = fast_server().await;
+    let customer = server.issue_customer();
+    // A small receive buffer (no autotuning): a few frames fill what the sockets hold.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(8 * 1024).unwrap();
+    let tcp = socket.connect(server.addr()).await.unwrap();
+    let url = format!("{}?organization_id={}", server.rtm_url("3.6"), server.organization_id());
+    let (mut ws, _) = tokio_tungstenite::client_async(url, tcp).await.unwrap();
+    let login = json!({"action": "login", "request_id": "1", "payload": {"token": format!("Bearer {}", customer.token)}});
+    ws.send(Message::Text(login.to_string().into())).await.unwrap();
+    loop {
+        let message = tokio::time::timeout(common::WAIT, ws.next()).await.unwrap().unwrap().unwrap();
+        if message.to_text().unwrap().contains(r#""request_id":"1""#) {
+            break;
+        }
+    }
+    // 10 MiB, more than the sockets hold but less than the queue does: the mock's writer
+    // waits on the client, with nothing over a limit.
+    let frame = big_push(256 * 1024);
+    for _ in 0..40 {
+        assert_eq!(server.faults().send_raw(&customer.id, &frame), 1);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Well past the 600 ms deadline: the connection is gone (before, it stayed forever).
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    assert_eq!(server.agent().disconnect(&customer.id, "connection_evicted", None), 0);
+    drop(ws);
+    server.shutdown().await;
 }
 
 /// How a connection ended: the close frame's code, if one came before the socket did.

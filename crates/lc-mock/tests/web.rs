@@ -561,3 +561,179 @@ async fn a_padded_answer_is_the_same_json_at_the_length_asked() {
     assert!(server.problems().is_empty(), "{:?}", server.problems());
     server.shutdown().await;
 }
+
+/// Issue 20: every mock issued the same token sequence (`dal:mock-token-1`, ...), so a token of
+/// one mock authenticated a customer of another. Tokens now carry a part random to each
+/// instance.
+#[tokio::test]
+async fn a_token_of_one_mock_is_refused_by_another() {
+    let a = MockServer::start(Config::default()).await.unwrap();
+    let b = MockServer::start(Config::default()).await.unwrap();
+    let (ca, cb) = (a.issue_customer(), b.issue_customer());
+    // The same customer number in both, yet different tokens.
+    assert_eq!(ca.id, cb.id);
+    assert_ne!(ca.token, cb.token);
+    assert!(ca.token.starts_with("dal:mock-"), "{}", ca.token);
+    let web_b = Web {
+        server: &b,
+        token: ca.token.clone(),
+        version: "3.6",
+    };
+    let (status, body) = web_b.call("get_customer", json!({})).await;
+    assert_eq!((status, &body["error"]["type"]), (401, &json!("authentication")), "{body}");
+    let mut rtm = common::Rtm::connect(&b, "3.6").await;
+    rtm.refused("login", json!({ "token": format!("Bearer {}", ca.token) }), "authentication")
+        .await;
+    // Each mock takes its own.
+    let web_a = Web {
+        server: &a,
+        token: ca.token.clone(),
+        version: "3.6",
+    };
+    assert_eq!(web_a.ok("get_customer", json!({})).await["id"], ca.id);
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+/// `upload_file` with a body of one `file` part; (status, JSON body).
+async fn upload(server: &MockServer, token: &str, content_type: &str, filename: &str, part_type: &str, bytes: &[u8]) -> (u16, Value) {
+    let mut body =
+        format!("--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {part_type}\r\n\r\n")
+            .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(b"\r\n--XX--\r\n");
+    let target = format!("/v3.6/customer/action/upload_file?organization_id={}", server.organization_id());
+    let auth = format!("Bearer {token}");
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", content_type)];
+    let (status, body) = common::http_raw(server, "POST", &target, &headers, &body).await;
+    let text = String::from_utf8_lossy(&body).to_string();
+    (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")))
+}
+
+/// Issue 20: an empty multipart boundary and a file name of any length were accepted, and an
+/// uploaded HTML file was served as `text/html` from the mock's origin. Now the boundary must
+/// have 1 to 70 characters, the name at most [`lc_mock::MAX_FILE_NAME_BYTES`], and a file is
+/// served as a download that is never sniffed, a page as text.
+#[tokio::test]
+async fn uploads_are_checked_and_served_as_downloads() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let customer = server.issue_customer();
+    let token = customer.token.as_str();
+    let multipart = "multipart/form-data; boundary=XX";
+
+    for content_type in ["multipart/form-data; boundary=", "multipart/form-data; boundary=\"\""] {
+        let (status, body) = upload(&server, token, content_type, "a.txt", "text/plain", b"hi").await;
+        assert_eq!(
+            (status, &body["error"]["type"]),
+            (400, &json!("validation")),
+            "{content_type}: {body}"
+        );
+        assert!(body["error"]["message"].as_str().unwrap().contains("boundary"), "{body}");
+    }
+
+    let max = lc_mock::MAX_FILE_NAME_BYTES;
+    let long = format!("{}.txt", "n".repeat(max + 1 - 4));
+    let (status, body) = upload(&server, token, multipart, &long, "text/plain", b"hi").await;
+    assert_eq!((status, &body["error"]["type"]), (400, &json!("validation")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains(&max.to_string()), "{body}");
+    let exact = format!("{}.txt", "n".repeat(max - 4));
+    let (status, body) = upload(&server, token, multipart, &exact, "text/plain", b"hi").await;
+    assert_eq!(status, 200, "{body}");
+
+    let page = b"<html><script>alert(1)</script></html>";
+    let (status, body) = upload(&server, token, multipart, "page.html", "text/html", page).await;
+    assert_eq!(status, 200, "{body}");
+    let url = body["url"].as_str().unwrap();
+    let path = &url[url.find("/files/").unwrap()..];
+    let (status, head, bytes) = common::http_exchange(&server, "GET", path, &[], b"").await;
+    assert_eq!((status, bytes.as_slice()), (200, &page[..]));
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("content-disposition: attachment; filename=\"page.html\""), "{head}");
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+    assert!(head.contains("content-type: text/plain"), "{head}");
+
+    // Other types keep theirs.
+    let (_, body) = upload(&server, token, multipart, "a.png", "image/png", b"\x89PNG").await;
+    let url = body["url"].as_str().unwrap();
+    let (status, head, _) = common::http_exchange(&server, "GET", &url[url.find("/files/").unwrap()..], &[], b"").await;
+    assert_eq!(status, 200);
+    assert!(head.to_ascii_lowercase().contains("content-type: image/png"), "{head}");
+    assert!(server.problems().is_empty(), "{:?}", server.problems());
+    server.shutdown().await;
+}
+
+/// The files the mock keeps are bounded in bytes ([`Config::max_stored_file_bytes`]): an
+/// upload (or the agent's `send_file`) that would go over it is refused with
+/// `entity_too_large`; a name or type that cannot go in a header is made safe, never a 500.
+#[tokio::test]
+async fn stored_files_are_bounded_in_bytes() {
+    let config = Config {
+        max_stored_file_bytes: 1000,
+        ..Config::default()
+    };
+    let server = MockServer::start(config).await.unwrap();
+    let customer = server.issue_customer();
+    let multipart = "multipart/form-data; boundary=XX";
+    let (status, body) = upload(&server, &customer.token, multipart, "a.bin", "application/octet-stream", &[1; 600]).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = upload(&server, &customer.token, multipart, "b.bin", "application/octet-stream", &[2; 600]).await;
+    assert_eq!((status, &body["error"]["type"]), (413, &json!("entity_too_large")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("1000"), "{body}");
+    // The agent side counts against the same bound.
+    let c = Web {
+        server: &server,
+        token: customer.token.clone(),
+        version: "3.6",
+    };
+    let chat = c.ok("start_chat", json!({})).await["chat_id"].as_str().unwrap().to_owned();
+    let refused = server.agent().send_file(&chat, "c.bin", "application/octet-stream", &[3; 600]);
+    assert_eq!(refused.unwrap_err().kind().as_str(), "entity_too_large");
+    // A name and a type no header can carry: stored safely, served (not a 500).
+    let event = server
+        .agent()
+        .send_file(&chat, "a \"b\"\r\nX: y.txt", "text/plain\u{1}", b"hi")
+        .unwrap();
+    let events = c.ok("get_chat", json!({ "chat_id": chat })).await["thread"]["events"].clone();
+    let file = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == event.as_str())
+        .unwrap()
+        .clone();
+    let url = file["url"].as_str().unwrap();
+    let (status, head, bytes) = common::http_exchange(&server, "GET", &url[url.find("/files/").unwrap()..], &[], b"").await;
+    assert_eq!((status, bytes.as_slice()), (200, &b"hi"[..]), "{head}");
+    assert!(head.contains("filename=\"a__b___X__y.txt\""), "{head}");
+    assert!(server.problems().is_empty(), "{:?}", server.problems());
+    server.shutdown().await;
+}
+
+/// Requests for made-up action names are counted under one key
+/// ([`lc_mock::UNKNOWN_ACTION`]), so a client sending many distinct names grows nothing.
+#[tokio::test]
+async fn unknown_action_names_are_counted_under_one_key() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let customer = server.issue_customer();
+    let c = Web {
+        server: &server,
+        token: customer.token.clone(),
+        version: "3.6",
+    };
+    for i in 0..50 {
+        let (status, _) = c.call(&format!("made_up_{i}"), json!({})).await;
+        assert_eq!(status, 404);
+    }
+    c.ok("get_customer", json!({})).await;
+    let (mut rtm, _) = common::Rtm::login(&server, "3.6", &customer.token).await;
+    for i in 0..50 {
+        rtm.refused(&format!("made_up_{i}"), json!({}), "not_found").await;
+    }
+    let (status, counts) = http(&server, "GET", "/_lc/requests", &[], "").await;
+    assert_eq!(status, 200);
+    assert_eq!(counts["web"], json!({"get_customer": 1, (lc_mock::UNKNOWN_ACTION): 50}));
+    assert_eq!(counts["rtm"], json!({"login": 1, (lc_mock::UNKNOWN_ACTION): 50}));
+    assert_eq!(server.web_requests(lc_mock::UNKNOWN_ACTION), 50);
+    assert_eq!(server.web_requests("made_up_1"), 0);
+    server.shutdown().await;
+}
