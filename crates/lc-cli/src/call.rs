@@ -4,8 +4,6 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use lc_rtm::Event;
-
 use crate::connection::{call_failure, rtm_failure, Connection};
 use crate::Failure;
 
@@ -83,34 +81,21 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
     let version = api.version;
     let response = crate::runtime()?.block_on(async {
         if args.rtm {
-            let (client, mut events) = args.connection.rtm()?;
+            // Pushes are not wanted: the client discards them, so no flood of pushes can hold
+            // up the response.
+            let (client, _) = args.connection.rtm(false)?;
             // The first connection decides: a refusal or a failure ends the call at once (a
             // long-lived `lc listen` keeps retrying instead).
-            let first = async {
-                loop {
-                    match events.next().await {
-                        Some(Event::Connected(_)) => return Ok(()),
-                        Some(Event::Disconnected(d)) => return Err(rtm_failure(&d.cause)),
-                        Some(_) => {}
-                        None => return Err(Failure::runtime("RTM: the connection task ended")),
-                    }
-                }
-            };
-            match tokio::time::timeout(CONNECT_WAIT, first).await {
-                Ok(Ok(())) => {}
-                Ok(Err(failure)) => return Err(failure),
-                Err(_) => {
-                    return Err(Failure::runtime(format!(
-                        "RTM: not connected and logged in within {} s",
-                        CONNECT_WAIT.as_secs()
-                    )))
-                }
+            if let Err(e) = client.wait_first_connection(CONNECT_WAIT).await {
+                client.shutdown().await;
+                return Err(match e.cause() {
+                    Some(cause) => rtm_failure(cause),
+                    None => Failure::runtime(format!("RTM: {}", crate::connection::chain(&e))),
+                });
             }
-            // Pushes are not wanted: a dropped stream discards them, so no flood of pushes
-            // can hold up the response.
-            drop(events);
             let result = client.call_value(version, name, &payload).await;
-            client.destroy();
+            // The close handshake (1000), then exit.
+            client.shutdown().await;
             result.map_err(|e| call_failure(name, e.api_error().map(|a| (a.kind().to_string(), a.message().to_owned())), &e))
         } else {
             let client = args.connection.web()?;

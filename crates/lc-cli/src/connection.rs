@@ -40,9 +40,10 @@ impl Connection {
         b.build().map_err(|e| Failure::usage(e.to_string()))
     }
 
-    /// An RTM client of this connection, connecting.
-    pub fn rtm(&self) -> Result<(lc_rtm::RtmClient, lc_rtm::Events), Failure> {
+    /// An RTM client of this connection, connecting; with `events` false, pushes are discarded.
+    pub fn rtm(&self, events: bool) -> Result<(lc_rtm::RtmClient, lc_rtm::Events), Failure> {
         let mut b = lc_rtm::RtmClient::builder(&self.organization_id)
+            .events(events)
             .token(&self.token)
             .base_url(&self.base_url)
             .api_version(self.api_version)
@@ -76,13 +77,13 @@ pub fn refused(action: &str, kind: &str, message: &str) -> Failure {
 /// its type, as the Web API's refusals do; anything else (nothing listening, TLS, an HTTP
 /// error on upgrade, a timeout) exits 1 with the cause.
 pub fn rtm_failure(cause: &lc_rtm::Cause) -> Failure {
-    match cause {
-        lc_rtm::Cause::LoginRefused { kind, message } => refused("login", kind, message),
-        lc_rtm::Cause::Server { reason, .. } => Failure {
+    match (cause, cause.refusal()) {
+        (lc_rtm::Cause::LoginRefused { kind, message }, _) => refused("login", kind, message),
+        (_, Some(_)) => Failure {
             code: 4,
-            message: format!("the API ended the RTM session: {reason}"),
+            message: format!("RTM: {}", cause.describe()),
         },
-        other => Failure::runtime(format!("RTM: {}", other.describe())),
+        _ => Failure::runtime(format!("RTM: {}", cause.describe())),
     }
 }
 

@@ -44,14 +44,14 @@ pub fn run(args: ListenArgs) -> Result<(), Failure> {
 
 async fn listen(args: ListenArgs) -> Result<(), Failure> {
     let mut stop = crate::signal::Stop::new()?;
-    let (client, mut events) = args.connection.rtm()?;
+    let (client, mut events) = args.connection.rtm(true)?;
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     loop {
         let event = tokio::select! {
             event = events.next() => event,
             signal = stop.next() => {
                 err!("lc listen: {signal}, closing the connection");
-                client.destroy();
+                client.shutdown().await;
                 return Ok(());
             }
         };

@@ -70,6 +70,21 @@ impl Mock {
     fn token(&self) -> &str {
         self.info["token"].as_str().unwrap()
     }
+
+    /// The close codes of the Close frames RTM clients sent (`GET /_lc/closes`).
+    fn client_closes(&self) -> Vec<Option<u16>> {
+        let control = self.info["control_url"].as_str().unwrap();
+        let rest = control.strip_prefix("http://").unwrap();
+        let (host, prefix) = rest.split_at(rest.find('/').unwrap());
+        let mut stream = std::net::TcpStream::connect(host).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(stream, "GET {prefix}/closes HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let body = answer.split_once("\r\n\r\n").expect("a head and a body").1;
+        let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"));
+        serde_json::from_value(v["closes"].clone()).unwrap()
+    }
 }
 
 impl Drop for Mock {
@@ -280,8 +295,10 @@ fn listen_prints_pushes_as_ndjson_and_stops_on_sigterm() {
     let mut first = String::new();
     stderr.read_line(&mut first).unwrap();
     assert!(first.contains("connected"), "{first}");
-    let started = lc(&["call", "start_chat"], &env, "");
+    let started = lc(&["call", "start_chat", "{}", "--rtm"], &env, "");
     assert_eq!(started.code, 0, "{}", started.stderr);
+    // `lc call --rtm` closed its connection as RFC 6455 asks: a Close with 1000.
+    assert_eq!(mock.client_closes(), [Some(1000)]);
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
     let push: Value = serde_json::from_str(&line).unwrap();
@@ -310,6 +327,7 @@ fn listen_prints_pushes_as_ndjson_and_stops_on_sigterm() {
     stderr.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("terminated, closing the connection"), "{rest}");
     assert!(!rest.contains(mock.token()));
+    assert_eq!(mock.client_closes(), [Some(1000), Some(1000)], "lc listen closes with 1000 too");
 }
 
 #[test]

@@ -68,6 +68,7 @@ endpoints! {
     POST "/_lc/region" => "move the mock: {region}",
     GET "/_lc/problems" => "mock bugs seen so far: -> {problems: [...]} (assert empty)",
     GET "/_lc/requests" => "requests received per action: -> {web: {action: n}, rtm: {action: n}}",
+    GET "/_lc/closes" => "close codes of the Close frames RTM clients sent, oldest first (null: no code): -> {closes: [1000, ...]}",
     GET "/_lc/agent" => "the agent: -> {id}",
     POST "/_lc/agent/join" => "{chat_id}",
     POST "/_lc/agent/leave" => "{chat_id}",
@@ -124,9 +125,6 @@ pub(crate) fn endpoint_list() -> Vec<(&'static str, &'static str)> {
 fn paths() -> Vec<String> {
     endpoints().iter().map(|e| format!("{} {}", e.method, e.path)).collect()
 }
-
-/// The most logins `POST /_lc/faults/close_after_login` takes.
-const MAX_CLOSE_AFTER_LOGIN: u64 = 1_000_000;
 
 /// Answers one control request.
 pub(crate) async fn handle(
@@ -416,6 +414,7 @@ fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Valu
             Ok(json!({ "region": region }))
         }
         ("GET", "problems") => Ok(json!({ "problems": shared.problems() })),
+        ("GET", "closes") => Ok(json!({ "closes": *crate::lock(&shared.client_closes) })),
         ("GET", "requests") => {
             let web = crate::lock(&shared.web_requests).clone();
             let rtm = crate::lock(&shared.rtm_requests).clone();
@@ -521,11 +520,7 @@ fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Valu
             Ok(shared.faults.snapshot())
         }
         ("POST", "faults/close_after_login") => {
-            let count = a.u64("count")?;
-            if count > MAX_CLOSE_AFTER_LOGIN {
-                return Err(Refusal::validation(format!("`count` must be at most {MAX_CLOSE_AFTER_LOGIN}")));
-            }
-            faults.close_after_login(count);
+            faults.close_after_login(a.u64("count", MAX_CONTROL_COUNT)?);
             Ok(shared.faults.snapshot())
         }
         ("POST", "faults/refuse_connections") => {

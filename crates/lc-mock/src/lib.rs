@@ -102,6 +102,7 @@
 //! | `POST` | `/_lc/region` | move the mock: {region} |
 //! | `GET` | `/_lc/problems` | mock bugs seen so far: -> {problems: [...]} (assert empty) |
 //! | `GET` | `/_lc/requests` | requests received per action: -> {web: {action: n}, rtm: {action: n}} |
+//! | `GET` | `/_lc/closes` | close codes of the Close frames RTM clients sent, oldest first (null: no code): -> {closes: [1000, ...]} |
 //! | `GET` | `/_lc/agent` | the agent: -> {id} |
 //! | `POST` | `/_lc/agent/join` | {chat_id} |
 //! | `POST` | `/_lc/agent/leave` | {chat_id} |
@@ -363,6 +364,9 @@ pub(crate) struct Shared {
     /// RTM requests received (frames read as requests), by action.
     pub rtm_requests: Mutex<BTreeMap<String, usize>>,
     problems: Mutex<Problems>,
+    /// The close codes of the last [`MAX_CLIENT_CLOSES`] Close frames clients sent (`None`: a
+    /// Close without a code).
+    pub client_closes: Mutex<std::collections::VecDeque<Option<u16>>>,
     /// Random to this instance, in every token it issues (`dal:mock-<instance>-<n>`).
     pub instance: String,
     /// See [`Config::max_stored_file_bytes`].
@@ -373,6 +377,9 @@ pub(crate) struct Shared {
 /// requests for an action no supported version has: one key for all of them, so a client
 /// sending a million made-up names adds one entry, not a million.
 pub const UNKNOWN_ACTION: &str = "(unknown)";
+
+/// How many of the clients' last Close frames [`MockServer::client_closes`] keeps: 100.
+pub const MAX_CLIENT_CLOSES: usize = 100;
 
 /// The most mock bugs [`MockServer::problems`] keeps: the first 100, then a count of the rest.
 pub const MAX_PROBLEMS: usize = 100;
@@ -462,7 +469,17 @@ impl Shared {
             web_requests: Mutex::default(),
             rtm_requests: Mutex::default(),
             problems: Mutex::default(),
+            client_closes: Mutex::default(),
         }
+    }
+
+    /// Records the Close frame a client sent.
+    pub fn note_client_close(&self, code: Option<u16>) {
+        let mut closes = crate::lock(&self.client_closes);
+        if closes.len() == MAX_CLIENT_CLOSES {
+            closes.pop_front();
+        }
+        closes.push_back(code);
     }
 
     /// The customer an access token authenticates (`authentication` otherwise).
@@ -744,6 +761,22 @@ impl MockServer {
     /// entry says how many more were seen.
     pub fn problems(&self) -> Vec<String> {
         self.shared.problems()
+    }
+
+    /// The close codes of the Close frames RTM clients sent, oldest first (`None`: a Close
+    /// without a code; a connection dropped without a Close adds nothing): a client that closes
+    /// as RFC 6455 asks shows `Some(1000)`. The last [`MAX_CLIENT_CLOSES`] are kept.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// assert!(server.client_closes().is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn client_closes(&self) -> Vec<Option<u16>> {
+        crate::lock(&self.shared.client_closes).iter().copied().collect()
     }
 
     /// Stops accepting connections, closes the RTM connections, lets open Web requests finish,

@@ -318,7 +318,13 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
                     }
                     break;
                 }
-                Some(Ok(Message::Close(_))) | None => break,
+                Some(Ok(Message::Close(frame))) => {
+                    shared.note_client_close(frame.map(|f| f.code));
+                    // The Close answered (RFC 6455 §5.5.1), so the client need not wait for it.
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), sink.close()).await;
+                    break;
+                }
+                None => break,
             },
             _ = tokio::time::sleep_until(deadline) => {
                 let frame = disconnected_frame(&shared, version, "connection_timeout", None);
