@@ -80,7 +80,10 @@ impl DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "at `{}`: {}", self.path, self.message)?;
+        // The path and message quote what the peer sent (keys, values): shown bounded and
+        // escaped; `path()` and `message()` keep them whole.
+        let path = crate::PeerText::new(&self.path).max(200);
+        write!(f, "at `{path}`: {}", crate::PeerText::new(&self.message))?;
         if self.line != 0 {
             write!(f, " (line {}, column {})", self.line, self.column)?;
         }
@@ -320,5 +323,26 @@ mod path_tests {
         assert_eq!(e.path(), r#"[""]"#);
         let e = crate::from_str::<std::collections::BTreeMap<String, Vec<u8>>>(r#"{"a.b": [1, "x"]}"#).unwrap_err();
         assert_eq!(e.path(), r#"["a.b"][1]"#);
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    #[test]
+    fn display_is_bounded_and_escaped_while_the_accessors_keep_the_whole_text() {
+        // JSON escapes: the decoded key and value hold ESC and BEL.
+        let key = format!("k\\u001b[2J{}", "x".repeat(100_000));
+        let value = "v\\u001b]0;t\\u0007".repeat(100_000);
+        let text = format!(r#"{{"{key}": {{"a": "{value}"}}}}"#);
+        let e = crate::from_str::<std::collections::BTreeMap<String, std::collections::BTreeMap<String, u8>>>(&text).unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.len() < 3000, "{}", shown.len());
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}'), "{shown}");
+        // The path quotes the key (JSON-escaped), serde's message the value (Debug-escaped),
+        // both whole.
+        assert!(
+            e.path().len() > 100_000 && e.message().len() > 1_000_000,
+            "the accessors keep it whole"
+        );
     }
 }
