@@ -151,7 +151,7 @@ impl Harness {
                     assert!(self.wire.insert(id.clone(), (action, call)).is_none(), "request ID {id} reused");
                 }
                 Output::Emit(Event::Connected(c)) => {
-                    let id = login_customer(&c.login);
+                    let id = lc_rtm::session::login_customer_id(&c.login);
                     let first = self.identity.get_or_insert_with(|| id.clone());
                     assert_eq!(*first, id, "connected as another customer");
                     self.connected_at = Some(self.now);
@@ -198,24 +198,6 @@ impl Harness {
     fn frame(&mut self, text: &str) {
         self.s.frame(self.now, text);
     }
-}
-
-/// `customer.id` of a login response, read as the session reads it (empty when it has none).
-fn login_customer(frame: &ResponseFrame) -> String {
-    #[derive(serde::Deserialize)]
-    struct Login {
-        customer: Option<Customer>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Customer {
-        id: Option<String>,
-    }
-    frame
-        .payload
-        .as_ref()
-        .and_then(|p| serde_json::from_str::<Login>(p.get()).ok())
-        .and_then(|l| l.customer?.id)
-        .unwrap_or_default()
 }
 
 const CUSTOMERS: &[&str] = &["c1", "c2", "", "\u{1b}[2J"];

@@ -804,8 +804,9 @@ impl Session {
     }
 }
 
-/// `customer.id` of a login response, read leniently (empty when it has none).
-fn login_customer_id(frame: &ResponseFrame) -> String {
+/// `customer.id` of a login response, read leniently (empty when it has none). Public for the
+/// `rtm_session` fuzz target, which checks the identity rule against it.
+pub fn login_customer_id(frame: &ResponseFrame) -> String {
     #[derive(serde::Deserialize)]
     struct Login {
         customer: Option<Customer>,

@@ -341,30 +341,9 @@ async fn the_accounts_service_cannot_overflow_a_lifetime_or_flood_an_error() {
     }
 }
 
-/// A writer into a shared buffer, for tracing-subscriber.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn what_a_server_sends_reaches_the_log_bounded_and_escaped() {
-    let captured = Captured::default();
+    let captured = common::Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::DEBUG)
         .with_writer(captured.clone())
@@ -387,7 +366,7 @@ async fn what_a_server_sends_reaches_the_log_bounded_and_escaped() {
     .await;
     let (_, meta) = client(&api.url).call_with_meta(&GetCustomerRequest::default()).await.unwrap();
     assert_eq!(meta.legacy.as_deref(), Some(legacy.as_str()), "kept whole");
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     for needle in ["got a customer token", "retrying", "is legacy"] {
         assert!(log.contains(needle), "{needle}: {log}");
     }

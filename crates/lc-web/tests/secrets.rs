@@ -4,37 +4,14 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lc_types::v3_6::{GetCustomerRequest, MessageEventInput, SendEventRequest};
 use lc_web::{token_fn, AccessToken, TokenError, Upload};
 
-/// A writer into a shared buffer, for tracing-subscriber.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn tokens_never_leak() {
-    let captured = Captured::default();
+    let captured = common::Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
         .with_writer(captured.clone())
@@ -100,7 +77,7 @@ async fn tokens_never_leak() {
     shown.push(format!("{:?}", AccessToken::new(live.token.clone())));
 
     drop(_guard);
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("lc-web: retrying"), "the capture works: {logs}");
     assert!(logs.contains("switching region"), "{logs}");
     assert!(logs.contains("the token was refused"), "{logs}");
@@ -114,7 +91,7 @@ async fn tokens_never_leak() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn lifecycle_warning_is_logged_once_per_version() {
-    let captured = Captured::default();
+    let captured = common::Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::WARN)
         .with_writer(captured.clone())
@@ -128,7 +105,7 @@ async fn lifecycle_warning_is_logged_once_per_version() {
         c.call(&lc_types::v3_5::GetCustomerRequest::default()).await.unwrap();
         c.call(&GetCustomerRequest::default()).await.unwrap();
     }
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert_eq!(logs.matches("API v3.5 is legacy").count(), 1, "{logs}");
     assert!(logs.contains("2025-08-13"), "{logs}");
     assert!(!logs.contains("v3.6"), "{logs}");
