@@ -148,15 +148,7 @@ impl Harness {
             map,
             Body::from(body),
         );
-        self.rt.block_on(async {
-            let response = future.await;
-            let status = response.status().as_u16();
-            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
-            Answer {
-                status,
-                body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            }
-        })
+        self.answer(future)
     }
 
     /// Every control endpoint: (method, path), in the order `GET /_lc` lists them.
@@ -170,6 +162,19 @@ impl Harness {
     pub fn clear_faults(&self) {
         self.shared.faults.clear();
         *crate::write(&self.shared.region) = Config::default().region;
+    }
+
+    /// Runs a handler's future to its answer: status and body as JSON (`null` if it is none).
+    fn answer(&self, future: impl std::future::Future<Output = axum::response::Response>) -> Answer {
+        self.rt.block_on(async {
+            let response = future.await;
+            let status = response.status().as_u16();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
+            Answer {
+                status,
+                body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            }
+        })
     }
 
     /// One control API request through the mock's handler (`method path?query`, `body`).
@@ -186,15 +191,7 @@ impl Harness {
             HeaderMap::new(),
             Body::from(body),
         );
-        self.rt.block_on(async {
-            let response = future.await;
-            let status = response.status().as_u16();
-            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
-            Answer {
-                status,
-                body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            }
-        })
+        self.answer(future)
     }
 
     /// Runs customer action `action` of `version` for `customer` through the engine (what the
