@@ -61,7 +61,12 @@ async fn listen(args: ListenArgs) -> Result<(), Failure> {
         match event {
             Event::Push(p) => {
                 let payload = serde_json::to_value(&p.push).unwrap_or(Value::Null);
-                let version = p.push.version().map(|v| v.to_string()).unwrap_or_default();
+                // A version this build does not have: the text the frame named.
+                let version = match (p.push.version(), p.push.as_unsupported()) {
+                    (Some(v), _) => v.to_string(),
+                    (None, Some(u)) => u.version().unwrap_or_default().to_owned(),
+                    (None, None) => String::new(),
+                };
                 if args.ndjson {
                     let mut line = json!({"action": p.push.name(), "version": version, "payload": payload});
                     if let Some(id) = &p.request_id {
@@ -69,7 +74,8 @@ async fn listen(args: ListenArgs) -> Result<(), Failure> {
                     }
                     out!("{}", crate::safe_json(&line, false));
                 } else {
-                    let title = format!("{} (v{version})", p.push.name());
+                    // The name and version are the server's text: escaped, as on stderr.
+                    let title = crate::safe_line(&format!("{} (v{version})", p.push.name()));
                     let title = if colour { format!("\x1b[1;36m{title}\x1b[0m") } else { title };
                     out!("{title}\n{}", crate::safe_json(&payload, true));
                 }

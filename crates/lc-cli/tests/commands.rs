@@ -73,17 +73,26 @@ impl Mock {
 
     /// The close codes of the Close frames RTM clients sent (`GET /_lc/closes`).
     fn client_closes(&self) -> Vec<Option<u16>> {
+        serde_json::from_value(self.control("GET", "closes", "")["closes"].clone()).unwrap()
+    }
+
+    /// One request to the mock's control API (`/_lc/<path>`); the answer as JSON.
+    fn control(&self, method: &str, path: &str, body: &str) -> Value {
         let control = self.info["control_url"].as_str().unwrap();
         let rest = control.strip_prefix("http://").unwrap();
         let (host, prefix) = rest.split_at(rest.find('/').unwrap());
         let mut stream = std::net::TcpStream::connect(host).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        write!(stream, "GET {prefix}/closes HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+        write!(
+            stream,
+            "{method} {prefix}/{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
         let mut answer = String::new();
         stream.read_to_string(&mut answer).unwrap();
         let body = answer.split_once("\r\n\r\n").expect("a head and a body").1;
-        let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"));
-        serde_json::from_value(v["closes"].clone()).unwrap()
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"))
     }
 }
 
@@ -554,4 +563,42 @@ fn call_over_rtm_fails_at_once_and_as_the_web_api_does_when_the_connection_is_re
         assert_eq!(r.code, 4, "{transport:?}: {}", r.stderr);
         assert!(r.stderr.contains("license_not_found"), "{transport:?}: {}", r.stderr);
     }
+}
+
+#[test]
+fn listen_shows_a_push_name_and_version_from_the_server_escaped() {
+    let mock = Mock::start();
+    let env = mock.env();
+    let me = lc(&["call", "get_customer", "{}", "--compact"], &env, "");
+    let id = serde_json::from_str::<Value>(&me.stdout).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut listen = Command::new(env!("CARGO_BIN_EXE_lc"))
+        .arg("listen")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(listen.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.contains("connected"), "{first}");
+    // A push whose name clears the screen and reorders the line, in a version no build has.
+    let frame = serde_json::json!({
+        "action": "evil\u{1b}[2J\u{202e}\u{85}", "version": "9.9\u{1b}[31m", "type": "push", "payload": {"a": "\u{1b}]0;t\u{7}"}
+    });
+    let body = serde_json::json!({"customer_id": id, "text": frame.to_string()}).to_string();
+    assert_eq!(mock.control("POST", "faults/send_raw", &body)["connections"], 1);
+    let mut stdout = BufReader::new(listen.stdout.take().unwrap());
+    let mut title = String::new();
+    stdout.read_line(&mut title).unwrap();
+    let _ = listen.kill();
+    let _ = listen.wait();
+    assert_eq!(
+        title.trim_end(),
+        r"evil\u{1b}[2J\u{202e}\u{85} (v9.9\u{1b}[31m)",
+        "the server's text, escaped"
+    );
 }
