@@ -751,7 +751,10 @@ impl Session {
         let reconnect = |this: &mut Self, delay: Option<Duration>, new_token: bool| {
             this.attempt = this.attempt.saturating_add(1);
             let attempt = this.attempt;
-            let delay = delay.unwrap_or_else(|| this.s.backoff.delay(attempt, &mut this.rng));
+            // Backoff with jitter for every reconnect: a wait the server asks for is a floor,
+            // so a server asking for 0 s cannot make the client reconnect in a tight loop.
+            let backoff = this.s.backoff.delay(attempt, &mut this.rng);
+            let delay = delay.map_or(backoff, |asked| asked.max(backoff));
             Next::Reconnect { delay, attempt, new_token }
         };
         match cause {
@@ -760,9 +763,15 @@ impl Session {
             Cause::Server { policy, data, .. } => match policy {
                 DisconnectPolicy::Reconnect => reconnect(self, None, false),
                 DisconnectPolicy::ReconnectWithNewToken => reconnect(self, None, true),
-                DisconnectPolicy::ReconnectInRegion => match data.as_ref().and_then(|d| d.get("region")).and_then(Value::as_str) {
+                // Only a text that can be a region: it goes into the URL of every connect.
+                DisconnectPolicy::ReconnectInRegion => match data
+                    .as_ref()
+                    .and_then(|d| d.get("region"))
+                    .and_then(Value::as_str)
+                    .map(Region::from)
+                    .filter(Region::is_plausible)
+                {
                     Some(region) => {
-                        let region = Region::from(region);
                         self.region = Some(region.clone());
                         self.region_changed = Some(region);
                         reconnect(self, None, false)
@@ -1124,6 +1133,28 @@ mod tests {
     /// A server that accepts every login and closes at once: the attempts count on and the
     /// delays grow to the maximum, instead of "attempt 1" after 100 ms forever.
     #[test]
+    fn a_server_that_asks_for_no_wait_after_each_login_still_sees_the_backoff_grow() {
+        let mut t = T::new();
+        t.active();
+        let mut seen = Vec::new();
+        for _ in 0..6 {
+            t.now += Duration::from_millis(10);
+            let data = serde_json::json!({ "timeout": 0 });
+            t.s.frame(t.now, &disconnected("customer_temporarily_blocked", Some(data)));
+            let Next::Reconnect { delay, attempt, .. } = disconnect_of(&t.outputs()).next else {
+                panic!()
+            };
+            seen.push((attempt, delay.as_millis()));
+            t.now += delay;
+            t.s.tick(t.now);
+            t.outputs();
+            t.s.opened(t.now, Map::new());
+            log_in(&mut t, "c1");
+        }
+        assert_eq!(seen, [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1600), (6, 2000)]);
+    }
+
+    #[test]
     fn a_server_that_closes_right_after_each_login_sees_the_backoff_grow() {
         let mut t = T::new();
         t.active();
@@ -1267,6 +1298,8 @@ mod tests {
             (serde_json::json!(-5), Duration::from_secs(300)),
             (serde_json::json!("soon"), Duration::from_secs(300)),
             (serde_json::json!(0.25), Duration::from_millis(250)),
+            // Less than the backoff asks (here 100 ms): the backoff.
+            (serde_json::json!(0), Duration::from_millis(100)),
         ] {
             let mut t = T::new();
             t.active();
@@ -1393,6 +1426,12 @@ mod tests {
                 matches!(n, Next::Reconnect { .. })
             }),
             ("misdirected_connection", None, |n| *n == Next::Stop),
+            // A region no region can be (it would go into every later URL): as without one.
+            (
+                "misdirected_connection",
+                Some(serde_json::json!({"region": "fra/../x?\u{1b}"})),
+                |n| *n == Next::Stop,
+            ),
             (
                 "customer_temporarily_blocked",
                 Some(serde_json::json!({"timeout": 7})),

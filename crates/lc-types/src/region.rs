@@ -60,9 +60,26 @@ impl Region {
         let token = token.trim();
         let token = token.split_once(' ').map_or(token, |(_, rest)| rest.trim_start());
         let (prefix, rest) = token.split_once(':')?;
-        let valid =
-            !prefix.is_empty() && !rest.is_empty() && prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        valid.then(|| Region::from(prefix))
+        let region = Region::from(prefix);
+        (!rest.is_empty() && region.is_plausible()).then_some(region)
+    }
+
+    /// The longest region name a client takes: 32 characters.
+    pub const MAX_LEN: usize = 32;
+
+    /// Whether this can be a region name: 1 to [`Region::MAX_LEN`] characters of `a-z`, `0-9`
+    /// and `-`, as token prefixes are. A region a server names (`misdirected_request`,
+    /// `misdirected_connection`) is switched to only when it is: another text would go into
+    /// `X-Region` or the URL of every later call.
+    ///
+    /// ```
+    /// use lc_types::Region;
+    /// assert!(Region::from("fra-a").is_plausible());
+    /// assert!(!Region::from("fra\r\nx: 1").is_plausible());
+    /// ```
+    pub fn is_plausible(&self) -> bool {
+        let text = self.as_str();
+        (1..=Region::MAX_LEN).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     }
 
     /// The region's text, as in `X-Region` and token prefixes.
@@ -140,6 +157,24 @@ impl<'de> serde::Deserialize<'de> for Region {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_region_name_is_plausible() {
+        for ok in ["dal", "fra", "fra-a", "sgp2", &"a".repeat(Region::MAX_LEN)] {
+            assert!(Region::from(ok).is_plausible(), "{ok}");
+        }
+        for bad in [
+            "",
+            "FRA",
+            "fra\r\nx: 1",
+            "fra\u{1b}[2J",
+            "fra b",
+            "frä",
+            &"a".repeat(Region::MAX_LEN + 1),
+        ] {
+            assert!(!Region::from(bad).is_plausible(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn token_prefixes() {
