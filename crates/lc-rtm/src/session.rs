@@ -464,8 +464,37 @@ impl Session {
         match lc_types::from_str::<Frame>(text) {
             Ok(Frame::Response(response)) => self.response(now, response, text),
             Ok(Frame::Push(push)) => self.push(now, push, text.len()),
-            Ok(_) | Err(_) => self.emit(Event::UnexpectedFrame(text.to_owned())),
+            Ok(frame) => {
+                let id = frame.request_id().map(str::to_owned);
+                self.unexpected(now, id, text);
+            }
+            Err(_) => self.unexpected(now, None, text),
         }
+    }
+
+    /// A frame that is no response or push: when it names the `request_id` of a call on the
+    /// wire and fails to read as a response (e.g. it has no `action`), that call fails at once
+    /// with the decode error instead of waiting for its timeout; otherwise it is an
+    /// [`Event::UnexpectedFrame`].
+    fn unexpected(&mut self, now: Instant, id: Option<String>, text: &str) {
+        let id = id.or_else(|| {
+            #[derive(serde::Deserialize)]
+            struct Id {
+                request_id: Option<String>,
+            }
+            serde_json::from_str::<Id>(text).ok().and_then(|f| f.request_id)
+        });
+        let on_the_wire = id
+            .as_ref()
+            .is_some_and(|id| self.in_flight.get(id).is_some_and(|f| f.call.is_some()));
+        let error = lc_types::from_str::<ResponseFrame>(text).err();
+        let (Some(id), Some(error), true) = (id, error, on_the_wire) else {
+            return self.emit(Event::UnexpectedFrame(text.to_owned()));
+        };
+        if let Some(InFlight { call: Some(call), .. }) = self.in_flight.remove(&id) {
+            self.resolve(call, Err(ErrorKind::Decode(error).into()));
+        }
+        self.pump(now);
     }
 
     /// The driver stops (`true`) or resumes reading frames: while it does not read, silence
@@ -976,6 +1005,30 @@ mod tests {
         t.s.frame(t.now, &response(&request_id(&sent[0]), "get_customer", true));
         assert!(matches!(&t.outputs()[..], [Output::Resolve(1, Ok(_))]));
         assert_eq!(t.s.in_flight(), 0);
+    }
+
+    #[test]
+    fn an_answer_that_is_no_response_frame_fails_its_call_at_once() {
+        let mut t = T::new();
+        t.active();
+        t.call(1);
+        t.call(2);
+        let sent = t.sent();
+        // A response without `action`: the call it names fails now, with the decode error.
+        let id = request_id(&sent[0]);
+        t.s.frame(
+            t.now,
+            &format!(r#"{{"request_id":"{id}","type":"response","success":true,"payload":{{}}}}"#),
+        );
+        let out = t.outputs();
+        assert!(
+            matches!(&out[..], [Output::Resolve(1, Err(e))] if matches!(e.kind(), ErrorKind::Decode(d) if d.message().contains("action"))),
+            "{out:?}"
+        );
+        assert_eq!(t.s.in_flight(), 1, "its slot is free");
+        // One that names no call on the wire is an unexpected frame, as before.
+        t.s.frame(t.now, r#"{"request_id":"nobody","type":"response"}"#);
+        assert!(matches!(&t.outputs()[..], [Output::Emit(Event::UnexpectedFrame(_))]));
     }
 
     #[test]
