@@ -437,6 +437,11 @@ fn help_version_and_completions() {
 /// A server on loopback that answers every HTTP request with `status` and `body` (and
 /// `Content-Length`), closing each connection: a peer that says whatever a test wants.
 fn answering(status: u16, body: String) -> String {
+    answering_with(status, "", body)
+}
+
+/// [`answering`], with `headers` (each line ending in `\r\n`) in every answer.
+fn answering_with(status: u16, headers: &'static str, body: String) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -457,7 +462,7 @@ fn answering(status: u16, body: String) -> String {
                 .unwrap_or(0);
             let _ = std::io::copy(&mut (&mut conn).take(len), &mut std::io::sink());
             let answer = format!(
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status} X\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             );
             let _ = conn.write_all(answer.as_bytes());
@@ -601,4 +606,18 @@ fn listen_shows_a_push_name_and_version_from_the_server_escaped() {
         r"evil\u{1b}[2J\u{202e}\u{85} (v9.9\u{1b}[31m)",
         "the server's text, escaped"
     );
+}
+
+#[test]
+fn call_names_the_wait_a_server_asked_for_when_it_gives_up() {
+    let body = serde_json::json!({"error": {"type": "too_many_requests", "message": "slow down"}}).to_string();
+    // A 429 asking for a wait no clock can hold: refused at once (exit 4), the wait named.
+    let url = answering_with(429, "Retry-After: 18446744073709551615\r\n", body);
+    let env = [("LC_BASE_URL", url.as_str()), ("LC_ORGANIZATION_ID", "o"), ("LC_TOKEN", "dal:t")];
+    let started = Instant::now();
+    let r = lc(&["call", "get_customer"], &env, "");
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("too_many_requests: slow down"), "{}", r.stderr);
+    assert!(r.stderr.contains("the server asked to wait 86400 s"), "{}", r.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10), "not waited: {:?}", started.elapsed());
 }

@@ -217,11 +217,21 @@ impl RtmClient {
             },
             Ok(Err(_)) => Err(ErrorKind::Closed("the connection task ended".into()).into()),
             Err(_) => {
-                // Say why: the last connection's end, when there was one.
-                let last: Option<Arc<Cause>> = self.inner.state.borrow().last.clone();
+                // Say where it stands, and the last connection's end when there was one.
+                let (stage, last) = {
+                    let status = self.inner.state.borrow();
+                    let stage = match status.state {
+                        ConnectionState::Connecting { .. } => "the socket is not open yet",
+                        ConnectionState::LoggingIn { .. } => "the socket is open and `login` was sent, with no answer yet",
+                        ConnectionState::Reconnecting { .. } => "waiting to reconnect",
+                        _ => "no connection",
+                    };
+                    (stage, status.last.clone())
+                };
                 let why = last.as_ref().map(|c| format!("; last: {}", c.describe())).unwrap_or_default();
+                let waited = format!("{:.1} s", timeout.as_secs_f64());
                 Err(Error::with_cause(
-                    ErrorKind::NotConnected(format!("not connected within {timeout:?}{why}")),
+                    ErrorKind::NotConnected(format!("{stage} after {waited}{why}")),
                     last,
                 ))
             }

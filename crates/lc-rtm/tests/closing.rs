@@ -162,3 +162,31 @@ async fn a_server_that_never_answers_the_close_does_not_hold_the_client() {
     let ended = tokio::time::timeout(Duration::from_millis(500), async { while events.next().await.is_some() {} }).await;
     assert!(ended.is_ok(), "the stream ends at once");
 }
+
+/// A server that opens the WebSocket but never answers `login`: a one-shot user's wait ends
+/// at its timeout saying where the connection stands (not a bare "not connected").
+#[tokio::test]
+async fn a_login_never_answered_is_said_as_such() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(socket) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                let _keep = socket;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    let (client, _events) = client(&base);
+    let e = client.wait_first_connection(Duration::from_millis(500)).await.unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::NotConnected(_)), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("the socket is open and `login` was sent, with no answer yet after 0.5 s"),
+        "{e}"
+    );
+    client.destroy();
+}
