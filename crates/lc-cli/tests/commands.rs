@@ -621,3 +621,53 @@ fn call_names_the_wait_a_server_asked_for_when_it_gives_up() {
     assert!(r.stderr.contains("the server asked to wait 86400 s"), "{}", r.stderr);
     assert!(started.elapsed() < Duration::from_secs(10), "not waited: {:?}", started.elapsed());
 }
+
+/// `lc call --rtm` wants no pushes: pushes that arrive before the answer (here 12,000, over the
+/// event stream's 10,000) are discarded, and the answer is read. It used to keep the stream
+/// unread: once it was full the client stopped reading the socket, and the answer that
+/// arrived behind the pushes was never seen.
+#[test]
+fn call_over_rtm_reads_its_answer_through_a_flood_of_pushes() {
+    let mock = Mock::start();
+    let env = mock.env();
+    let me = lc(&["call", "get_customer", "{}", "--compact"], &env, "");
+    let id = serde_json::from_str::<Value>(&me.stdout).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    mock.control("POST", "faults/delay_responses", r#"{"delay_ms":3000}"#);
+    let call = Command::new(env!("CARGO_BIN_EXE_lc"))
+        .args(["call", "get_customer", "{}", "--rtm", "--compact"])
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let frame = serde_json::json!({"action": "brand_new_push", "type": "push", "version": "3.6", "payload": {}});
+    let body = serde_json::json!({"customer_id": id, "text": frame.to_string()}).to_string();
+    // Once it is connected (its request waits out the delay), the flood: 12,000 control
+    // requests pipelined on one connection.
+    let start = Instant::now();
+    while mock.control("POST", "faults/send_raw", &body)["connections"] == 0 {
+        assert!(start.elapsed() < Duration::from_secs(10), "lc call --rtm never connected");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let control = mock.info["control_url"].as_str().unwrap();
+    let rest = control.strip_prefix("http://").unwrap();
+    let (host, prefix) = rest.split_at(rest.find('/').unwrap());
+    let one = format!(
+        "POST {prefix}/faults/send_raw HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    let mut reader = stream.try_clone().unwrap();
+    let drain = std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    stream.write_all(one.repeat(12_000).as_bytes()).unwrap();
+    let out = call.wait_with_output().unwrap();
+    drop(stream);
+    let _ = drain;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let customer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(customer["id"].as_str(), Some(id.as_str()));
+}
