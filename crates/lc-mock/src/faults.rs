@@ -296,3 +296,27 @@ impl<'a> FaultControl<'a> {
         self.shared.faults.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 20: a panic while the faults were locked (a control request's `count` of 2^62
+    /// once did it) poisoned the lock, and every later request failed with `PoisonError`.
+    /// The mock's locks recover: the state a panic leaves is still consistent data.
+    #[test]
+    fn a_panic_while_holding_the_faults_breaks_nothing_after_it() {
+        let faults = std::sync::Arc::new(Faults::default());
+        let held = faults.clone();
+        let panicked = std::thread::spawn(move || {
+            let _guard = held.inner();
+            panic!("a handler panics while holding the faults");
+        })
+        .join();
+        assert!(panicked.is_err() && faults.inner.is_poisoned());
+        assert!(faults.fail_next(2, ErrorType::Internal));
+        assert_eq!(faults.take_error(), Some(ErrorType::Internal));
+        faults.clear();
+        assert_eq!(faults.take_error(), None);
+    }
+}
