@@ -30,6 +30,9 @@ pub const MAX_CONTROL_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// maximum; a count costs the same memory whatever its value.
 pub const MAX_CONTROL_COUNT: u64 = 1_000_000;
 
+/// The longest error type `POST /_lc/faults/fail_next` takes: 64 characters.
+const MAX_ERROR_TYPE_LEN: usize = 64;
+
 /// The longest duration a control request may give, in milliseconds (`delay_ms`,
 /// `duration_ms`): one hour. A longer one is refused with `validation` (400).
 pub const MAX_CONTROL_MILLIS: u64 = 3_600_000;
@@ -410,6 +413,13 @@ fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Valu
         ("GET", "region") => Ok(json!({ "region": shared.region() })),
         ("POST", "region") => {
             let region = a.str("region")?;
+            // It becomes every token's prefix and what `misdirected_*` names.
+            if !lc_types::Region::from(region).is_plausible() {
+                let max = lc_types::Region::MAX_LEN;
+                return Err(Refusal::validation(format!(
+                    "`region` must be 1 to {max} characters of a-z, 0-9 and -"
+                )));
+            }
             *crate::write(&shared.region) = region.to_owned();
             Ok(json!({ "region": region }))
         }
@@ -500,7 +510,16 @@ fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Valu
         ("GET", "faults") => Ok(shared.faults.snapshot()),
         ("POST", "faults/fail_next") => {
             let count = a.opt_u64("count", MAX_CONTROL_COUNT)?.unwrap_or(1);
-            if !shared.faults.fail_next(count, a.str("type")?.into()) {
+            // Any error type (a new one too), but one that can be one: it is kept and sent.
+            let kind = a.str("type")?;
+            if !(1..=MAX_ERROR_TYPE_LEN).contains(&kind.len())
+                || !kind.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(Refusal::validation(format!(
+                    "`type` must be 1 to {MAX_ERROR_TYPE_LEN} characters of a-z, 0-9 and _"
+                )));
+            }
+            if !shared.faults.fail_next(count, kind.into()) {
                 let why = format!("At most {} runs of errors of different types wait at once", crate::MAX_FAULT_RUNS);
                 return Err(Refusal::validation(why));
             }

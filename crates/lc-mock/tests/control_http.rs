@@ -620,3 +620,33 @@ async fn numbers_given_as_text_are_refused() {
     );
     server.shutdown().await;
 }
+
+/// Strings a control request stores and the mock sends on are bounded too: an error type of
+/// 10 MB (five of them took the mock from 38 to 220 MB) and a region that cannot be one (it
+/// becomes every token's prefix) are refused.
+#[tokio::test]
+async fn stored_strings_are_bounded_and_checked() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    for kind in [
+        json!("x".repeat(10 << 20)),
+        json!(""),
+        json!("Internal\u{1b}[2J"),
+        json!("a".repeat(65)),
+    ] {
+        let (status, body) = post(&server, "/_lc/faults/fail_next", json!({"type": kind})).await;
+        let shown: String = body.to_string().chars().take(300).collect();
+        assert_eq!((status, &body["error"]["type"]), (400, &json!("validation")), "{shown}");
+        assert!(body["error"]["message"].as_str().unwrap_or_default().contains("`type`"), "{shown}");
+    }
+    // A type this version does not know is still taken (forward compatibility).
+    let body = ok(&server, "/_lc/faults/fail_next", json!({"type": "brand_new_error"})).await;
+    assert_eq!(body["fail_next"][0]["type"], "brand_new_error");
+    for region in [json!("\u{1b}[2J"), json!(""), json!("a:b"), json!("r".repeat(5000)), json!("FRA")] {
+        let (status, body) = post(&server, "/_lc/region", json!({"region": region})).await;
+        let shown: String = body.to_string().chars().take(300).collect();
+        assert_eq!((status, &body["error"]["type"]), (400, &json!("validation")), "{shown}");
+    }
+    assert_eq!(ok(&server, "/_lc/region", json!({"region": "fra-b"})).await["region"], "fra-b");
+    assert!(server.issue_token().starts_with("fra-b:"));
+    server.shutdown().await;
+}
