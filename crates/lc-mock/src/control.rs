@@ -45,6 +45,33 @@ pub const MAX_PAD_BYTES: u64 = 1 << 30;
 /// `customer_ids`): 1,000. A longer list is refused with `validation`.
 const MAX_CONTROL_LIST: usize = 1000;
 
+/// The most JSON values (objects, lists, strings, numbers, ...) in one control request:
+/// 100,000. With [`MAX_CONTROL_LIST`] keys or items per object or list, this keeps what a
+/// request stores (`set_license_properties` kept 40,000 namespaces at about 125 times their
+/// size) proportionate to it. A request over either is refused with `validation`.
+const MAX_CONTROL_NODES: usize = 100_000;
+
+/// Counts `value`'s nodes into `nodes`; the path (`.a[3]`) of the first object or list over
+/// [`MAX_CONTROL_LIST`], or where the count passed [`MAX_CONTROL_NODES`].
+fn within_shape(value: &Value, nodes: &mut usize) -> Result<(), String> {
+    *nodes += 1;
+    if *nodes > MAX_CONTROL_NODES {
+        return Err(String::new());
+    }
+    match value {
+        Value::Object(map) if map.len() > MAX_CONTROL_LIST => Err(String::new()),
+        Value::Array(items) if items.len() > MAX_CONTROL_LIST => Err(String::new()),
+        Value::Object(map) => map
+            .iter()
+            .try_for_each(|(k, v)| within_shape(v, nodes).map_err(|p| format!(".{k}{p}"))),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| within_shape(v, nodes).map_err(|p| format!("[{i}]{p}"))),
+        _ => Ok(()),
+    }
+}
+
 /// One control endpoint: its method, path and what it does.
 struct Endpoint {
     method: Method,
@@ -187,7 +214,20 @@ fn args(method: &Method, query: Option<&str>, body: &[u8]) -> Result<Args, Refus
         return Ok(Args::json(Map::new()));
     }
     match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(Args::json(map)),
+        Ok(Value::Object(map)) => {
+            // What a control request may keep (properties, events, fields): bounded in shape
+            // as well as in bytes, so no request makes the mock hold many times its size.
+            let mut nodes = 0;
+            for (key, value) in &map {
+                if let Err(path) = within_shape(value, &mut nodes) {
+                    let path = lc_types::PeerText::new(&format!("{key}{path}")).max(200).to_string();
+                    return Err(Refusal::validation(format!(
+                        "`{path}` is too large: at most {MAX_CONTROL_LIST} keys or items per object or list, {MAX_CONTROL_NODES} values in all"
+                    )));
+                }
+            }
+            Ok(Args::json(map))
+        }
         Ok(_) => Err(Refusal::validation("The body must be a JSON object")),
         Err(e) => Err(Refusal::validation(format!("The body is not JSON: {e}"))),
     }

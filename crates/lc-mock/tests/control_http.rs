@@ -650,3 +650,36 @@ async fn stored_strings_are_bounded_and_checked() {
     assert!(server.issue_token().starts_with("fra-b:"));
     server.shutdown().await;
 }
+
+/// A control request is bounded in shape as well as in bytes: 40,000 license property
+/// namespaces in a 789 KB body took a mock from 23 to 120 MB and kept it there.
+#[tokio::test]
+async fn what_a_control_request_stores_is_bounded_in_shape() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let wide: serde_json::Map<String, Value> = (0..40_000).map(|i| (format!("n{i}"), json!({"a": 1}))).collect();
+    let deep_total: serde_json::Map<String, Value> = (0..1000)
+        .map(|i| {
+            (
+                format!("n{i}"),
+                json!((0..200).map(|j| (format!("k{j}"), json!(j))).collect::<serde_json::Map<_, _>>()),
+            )
+        })
+        .collect();
+    for (what, properties) in [
+        ("40,000 namespaces", Value::Object(wide)),
+        ("200,000 values", Value::Object(deep_total)),
+    ] {
+        let (status, body) = post(&server, "/_lc/agent/set_license_properties", json!({"properties": properties})).await;
+        let shown: String = body.to_string().chars().take(300).collect();
+        assert_eq!((status, &body["error"]["type"]), (400, &json!("validation")), "{what}: {shown}");
+        assert!(shown.contains("`properties"), "{what}: {shown}");
+    }
+    let body = ok(
+        &server,
+        "/_lc/agent/set_license_properties",
+        json!({"properties": {"ns": {"a": 1}}}),
+    )
+    .await;
+    let _ = body;
+    server.shutdown().await;
+}
