@@ -26,9 +26,19 @@ fn cookie_secret(shared: &Shared, customer_id: &str) -> String {
 
 pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Body) -> Response {
     // Bounded like the API's own requests, refused before reading when announced larger.
-    let Ok(body) = crate::web::read_body(&headers, body, crate::MAX_BODY_BYTES).await else {
-        let why = format!("The body is larger than {} bytes", crate::MAX_BODY_BYTES);
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", &why);
+    let body = match crate::web::read_body(&headers, body, crate::MAX_BODY_BYTES, shared.body_read_timeout).await {
+        Ok(body) => body,
+        Err(crate::web::BodyError::TooLarge) => {
+            let why = format!("The body is larger than {} bytes", crate::MAX_BODY_BYTES);
+            return refuse(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", &why);
+        }
+        Err(crate::web::BodyError::Slow) => {
+            return refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                "invalid_request",
+                "The request body did not arrive in time",
+            );
+        }
     };
     let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&body) else {
         return refuse(StatusCode::BAD_REQUEST, "invalid_request", "The body must be a JSON object");

@@ -176,12 +176,14 @@ pub(crate) async fn handle(
         let message = format!("`{path}` is called with {}", allowed.join(" or "));
         Err(Refusal::transport(405, message))
     } else {
-        match crate::web::read_body(&headers, body, MAX_CONTROL_BODY_BYTES).await {
+        match crate::web::read_body(&headers, body, MAX_CONTROL_BODY_BYTES, shared.body_read_timeout).await {
             Ok(body) => args(&method, query.as_deref(), &body).and_then(|a| answer(&shared, &method, path, &a)),
-            Err(()) => Err(Refusal::new(
-                "entity_too_large",
-                format!("Request too large (more than {MAX_CONTROL_BODY_BYTES} bytes)."),
-            )),
+            Err(e) => Err(e.refusal(|| {
+                Refusal::new(
+                    "entity_too_large",
+                    format!("Request too large (more than {MAX_CONTROL_BODY_BYTES} bytes)."),
+                )
+            })),
         }
     };
     match result {

@@ -63,7 +63,8 @@
 //! | one RTM write ([`Config::ping_timeout`]) | 30 s | a client that takes nothing for that long is dropped |
 //! | [`MAX_CONTROL_BODY_BYTES`]: a control API body | 16 MiB | `entity_too_large` (413) |
 //! | [`Config::header_read_timeout`]: a request head, from a connection's opening or a request's first byte | 10 s | the connection is closed |
-//! | [`Config::idle_timeout`]: a connection with nothing in flight and no byte either way | 60 s | the connection is closed |
+//! | [`Config::body_read_timeout`]: a request body, from when its handler starts reading it | 30 s | 408, and the connection closes |
+//! | [`Config::idle_timeout`]: a connection with nothing in flight and no byte either way (a client that reads none of its answer included) | 60 s | the connection is closed |
 //! | [`Config::max_connections`]: connections open at once (Web and RTM) | 4096 | a new one is closed at once; the others go on |
 //! | [`MAX_CONTROL_COUNT`], [`MAX_CONTROL_MILLIS`], [`MAX_PAD_BYTES`]: numbers of a control request (JSON numbers, never text); its lists | 1,000,000; 1 h; 1 GiB; 1,000 items | `validation` (400) naming the field and the maximum |
 //! | [`MAX_FAULT_RUNS`]: runs of queued errors of different types (any count is one run) | 1,000 | `validation` (400) |
@@ -265,6 +266,11 @@ pub struct Config {
     /// connection. Slower, it is closed: a client sending its headers a byte at a time holds
     /// a connection at most this long. Generous for any real client on loopback or a LAN.
     pub header_read_timeout: Duration,
+    /// How long a request's body may take to arrive, from when its handler starts reading it
+    /// (30 s by default: 10 MB uploads over a slow link fit). Slower, the request is answered
+    /// `request_timeout` (408) and its connection closed: headers that announce a body and
+    /// then send nothing, or a byte at a time, hold a connection at most this long.
+    pub body_read_timeout: Duration,
     /// How long a connection with no request in flight may stay silent (no byte either way)
     /// before it is closed (60 s by default, under the 90 s clients such as reqwest keep
     /// idle connections, so a pooled connection is rarely found closed). RTM connections,
@@ -324,6 +330,7 @@ impl Default for Config {
             token_lifetime: Duration::from_secs(28_800),
             lifecycle: vec![LifecycleHeader::legacy(ApiVersion::V3_5, "2025-08-13")],
             header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
             max_stored_file_bytes: 256 * 1024 * 1024,
@@ -371,6 +378,8 @@ pub(crate) struct Shared {
     pub instance: String,
     /// See [`Config::max_stored_file_bytes`].
     pub max_stored_file_bytes: usize,
+    /// See [`Config::body_read_timeout`].
+    pub body_read_timeout: Duration,
 }
 
 /// The key under which [`MockServer::web_requests`] and [`MockServer::rtm_requests`] count
@@ -455,6 +464,7 @@ impl Shared {
             state: Mutex::new(state::State::new(&config.organization_id, &instance)),
             instance,
             max_stored_file_bytes: config.max_stored_file_bytes,
+            body_read_timeout: config.body_read_timeout,
             organization_id: config.organization_id,
             login_timeout: config.login_timeout,
             ping_timeout: config.ping_timeout,

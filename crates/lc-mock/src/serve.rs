@@ -93,6 +93,7 @@ async fn connection(
     builder.http2().enable_connect_protocol();
     let mut conn = pin!(builder.serve_connection_with_upgrades(io, service));
     let mut graceful = false;
+    let recheck = (bounds.header_read_timeout.min(bounds.idle_timeout) / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
     loop {
         let deadline = activity.deadline(&bounds);
         tokio::select! {
@@ -103,7 +104,9 @@ async fn connection(
                     conn.as_mut().graceful_shutdown();
                 }
             }
-            () = tokio::time::sleep_until(deadline.unwrap_or_else(|| Instant::now() + bounds.idle_timeout)) => {
+            // The deadline moves with the connection's activity, which wakes nothing here: it
+            // is looked at again at least every `recheck`.
+            () = tokio::time::sleep_until(deadline.unwrap_or(Instant::now() + recheck).min(Instant::now() + recheck)) => {
                 // Past its deadline (it may have moved meanwhile): dropped, which closes it.
                 if activity.deadline(&bounds).is_some_and(|d| d <= Instant::now()) {
                     break;

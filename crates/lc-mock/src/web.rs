@@ -46,18 +46,46 @@ fn too_large(action: &str, limit: usize) -> Refusal {
     }
 }
 
-/// The body, read up to `limit` bytes: refused at once when its `Content-Length` announces
-/// more, so the mock never waits for (or holds) more than `limit` bytes of it.
-pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<axum::body::Bytes, ()> {
+/// Why a request's body was not read.
+pub(crate) enum BodyError {
+    /// It is (or announces to be) larger than the limit.
+    TooLarge,
+    /// It did not arrive within [`Config::body_read_timeout`](crate::Config::body_read_timeout).
+    Slow,
+}
+
+impl BodyError {
+    /// The refusal of a body that is too large by `too_large`, or too slow.
+    pub(crate) fn refusal(&self, too_large: impl FnOnce() -> Refusal) -> Refusal {
+        match self {
+            BodyError::TooLarge => too_large(),
+            BodyError::Slow => Refusal::transport(408, "The request body did not arrive in time."),
+        }
+    }
+}
+
+/// The body, read up to `limit` bytes within `timeout`: refused at once when its
+/// `Content-Length` announces more, so the mock never waits for (or holds) more than `limit`
+/// bytes of it, nor waits longer than `timeout` for it.
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<axum::body::Bytes, BodyError> {
     let announced = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let hinted = axum::body::HttpBody::size_hint(&body).lower();
     if announced.is_some_and(|n| n > limit as u64) || hinted > limit as u64 {
-        return Err(());
+        return Err(BodyError::TooLarge);
     }
-    axum::body::to_bytes(body, limit).await.map_err(|_| ())
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Slow),
+    }
 }
 
 pub(crate) async fn action(
@@ -74,8 +102,9 @@ pub(crate) async fn action(
     } else {
         MAX_BODY_BYTES
     };
-    let Ok(body) = read_body(&headers, body, limit).await else {
-        return error(&too_large(&action, limit));
+    let body = match read_body(&headers, body, limit, shared.body_read_timeout).await {
+        Ok(body) => body,
+        Err(e) => return error(&e.refusal(|| too_large(&action, limit))),
     };
     let delay = shared.faults.delay();
     if !delay.is_zero() {

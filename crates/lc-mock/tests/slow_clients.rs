@@ -145,3 +145,85 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     assert!(closed_within(&mut stream, WAIT).await, "an idle connection stays open");
     server.shutdown().await;
 }
+
+/// The status of the first answer on `stream`, read until the head is complete.
+async fn status(stream: &mut TcpStream) -> Option<u16> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(WAIT, stream.read(&mut buf)).await.ok()?.ok()?;
+        if n == 0 {
+            return None;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&raw).get(9..12)?.parse().ok()
+}
+
+/// A request whose head announces a body that never comes (or comes a byte at a time) held
+/// its connection forever: nothing timed a body. Now it is answered `request_timeout` (408)
+/// after `body_read_timeout`, and the connection closes; a normal request is answered
+/// meanwhile.
+#[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_is_refused_and_its_connection_closed() {
+    let config = Config {
+        body_read_timeout: Duration::from_millis(500),
+        ..Config::default()
+    };
+    let server = MockServer::start(config).await.unwrap();
+    let head = format!(
+        "POST /v3.6/customer/action/get_customer?organization_id={} HTTP/1.1\r\nHost: mock\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+        server.organization_id()
+    );
+    let mut silent = TcpStream::connect(server.addr()).await.unwrap();
+    silent.write_all(head.as_bytes()).await.unwrap();
+    let mut trickle = TcpStream::connect(server.addr()).await.unwrap();
+    trickle.write_all(head.as_bytes()).await.unwrap();
+    let dripping = tokio::spawn(async move {
+        for _ in 0..40 {
+            if trickle.write_all(b" ").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        status(&mut trickle).await
+    });
+    let mut normal = TcpStream::connect(server.addr()).await.unwrap();
+    assert_eq!(get(&mut normal, "/_lc/info").await.0, 200);
+    let started = std::time::Instant::now();
+    assert_eq!(status(&mut silent).await, Some(408));
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(closed_within(&mut silent, WAIT).await, "the connection stays open");
+    assert_eq!(dripping.await.unwrap(), Some(408), "a body a byte at a time");
+    server.shutdown().await;
+}
+
+/// A client that never reads a large answer holds its connection only as long as the idle
+/// timeout: the answer makes no progress, and the connection is closed.
+#[tokio::test]
+async fn a_client_that_never_reads_its_answer_is_closed_after_the_idle_timeout() {
+    let config = Config {
+        idle_timeout: Duration::from_millis(1000),
+        ..Config::default()
+    };
+    let server = MockServer::start(config).await.unwrap();
+    server.faults().pad_next_response(100 << 20, true);
+    let customer = server.issue_customer();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(server.addr()).await.unwrap();
+    let request = format!(
+        "POST /v3.6/customer/action/get_customer?organization_id={} HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}",
+        server.organization_id(),
+        customer.token
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // Nothing read for longer than the idle timeout...
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // ...then what the socket holds is read, and the connection must have been closed.
+    assert!(
+        closed_within(&mut stream, WAIT).await,
+        "a client that never reads holds its connection"
+    );
+    server.shutdown().await;
+}
