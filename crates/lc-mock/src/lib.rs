@@ -570,7 +570,10 @@ pub struct MockServer {
 }
 
 impl MockServer {
-    /// Binds `config.addr` and serves until [`MockServer::shutdown`].
+    /// Binds `config.addr` and serves until [`MockServer::shutdown`]. A [`Config::region`]
+    /// that cannot be one (1 to 32 characters of `a-z`, `0-9` and `-`) is refused with an
+    /// error of kind [`InvalidInput`](std::io::ErrorKind::InvalidInput): it would be every
+    /// token's prefix.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -583,6 +586,14 @@ impl MockServer {
     /// # }
     /// ```
     pub async fn start(config: Config) -> std::io::Result<MockServer> {
+        if !lc_types::Region::from(config.region.as_str()).is_plausible() {
+            let why = format!(
+                "the region {} is not 1 to {} characters of a-z, 0-9 and -",
+                lc_types::PeerText::new(&config.region).max(100),
+                lc_types::Region::MAX_LEN
+            );
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, why));
+        }
         // A deep accept backlog: with the default 128, a burst of connections (the load
         // benchmark's logins) has SYNs dropped and retried a second later.
         let socket = if config.addr.is_ipv4() {
@@ -726,19 +737,27 @@ impl MockServer {
 
     /// Moves the mock to `region`: Web requests for another region answer
     /// `misdirected_request` with `{"region": "<region>"}`, and new tokens carry its prefix.
+    /// `false`, and the mock stays where it is, when `region` cannot be one (1 to 32
+    /// characters of `a-z`, `0-9` and `-`).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
     /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
-    /// server.set_region("fra");
+    /// assert!(server.set_region("fra"));
     /// assert!(server.issue_token().starts_with("fra:"));
+    /// assert!(!server.set_region("fra:x"));
+    /// assert_eq!(server.region(), "fra");
     /// server.shutdown().await;
     /// # Ok(())
     /// # }
     /// ```
-    pub fn set_region(&self, region: &str) {
-        *crate::write(&self.shared.region) = region.to_owned();
+    pub fn set_region(&self, region: &str) -> bool {
+        let plausible = lc_types::Region::from(region).is_plausible();
+        if plausible {
+            *crate::write(&self.shared.region) = region.to_owned();
+        }
+        plausible
     }
 
     /// How many Web requests for `action` the mock received (answered or not). Requests for

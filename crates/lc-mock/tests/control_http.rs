@@ -683,3 +683,31 @@ async fn what_a_control_request_stores_is_bounded_in_shape() {
     let _ = body;
     server.shutdown().await;
 }
+
+/// A region given in Rust is checked as the control API's is: `Config::region` that cannot be
+/// one is refused by `start` (it was every token's prefix), and `set_region` leaves the mock
+/// where it is.
+#[tokio::test]
+async fn a_region_given_in_rust_is_checked() {
+    for region in ["\u{1b}[2J", "", "a:b", "FRA"] {
+        let config = Config {
+            region: region.to_owned(),
+            ..Config::default()
+        };
+        let err = MockServer::start(config).await.err().expect("refused");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{region:?}: {err}");
+    }
+    let server = MockServer::start(Config {
+        region: "fra-b".to_owned(),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    assert!(server.issue_token().starts_with("fra-b:"));
+    assert!(!server.set_region(&"r".repeat(5000)));
+    assert!(!server.set_region("a\r\nb"));
+    assert_eq!(server.region(), "fra-b");
+    assert!(server.set_region("dal"));
+    assert_eq!(server.region(), "dal");
+    server.shutdown().await;
+}
