@@ -309,11 +309,8 @@ fn multipart_file(body: &[u8], boundary: &str) -> Result<Option<File>, Refusal> 
         let Some(disposition) = head.lines().find(|l| l.to_ascii_lowercase().starts_with("content-disposition")) else {
             return Ok(None);
         };
-        let field = |key: &str| {
-            disposition
-                .split(';')
-                .find_map(|p| p.trim().strip_prefix(&format!("{key}=")).map(|v| v.trim_matches('"').to_owned()))
-        };
+        let params = disposition_params(disposition);
+        let field = |key: &str| params.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.clone());
         if field("name").as_deref() != Some(web::UPLOAD_FIELD) {
             continue;
         }
@@ -329,6 +326,39 @@ fn multipart_file(body: &[u8], boundary: &str) -> Result<Option<File>, Refusal> 
         return File::new(&name, &content_type, content).map(Some);
     }
     Ok(None)
+}
+
+/// The parameters of a `Content-Disposition` line (`form-data; name="file"; filename="a;b"`),
+/// in order: a quoted value read to its closing quote (a `;` in it is part of it, `\x` is
+/// `x`), a bare one to the next `;`.
+fn disposition_params(line: &str) -> Vec<(String, String)> {
+    // After the header's name and the disposition type.
+    let rest = line.split_once(':').map_or(line, |(_, v)| v);
+    let mut chars = rest.chars().skip_while(|c| *c != ';').peekable();
+    let mut params = Vec::new();
+    while chars.next().is_some() {
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        let mut value = String::new();
+        while chars.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
+        if chars.next_if_eq(&'"').is_some() {
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => value.extend(chars.next()),
+                    c => value.push(c),
+                }
+            }
+            // Anything up to the next parameter is not part of it.
+            while chars.next_if(|c| *c != ';').is_some() {}
+        } else {
+            while let Some(c) = chars.next_if(|c| *c != ';') {
+                value.push(c);
+            }
+            value.truncate(value.trim_end().len());
+        }
+        params.push((key.trim().to_owned(), value));
+    }
+    params
 }
 
 /// Types a browser would run or render as a page (scripts included): an uploaded file of
@@ -394,5 +424,24 @@ mod tests {
         let f = multipart_file(&body, "lc-boundary-7").unwrap().unwrap();
         assert_eq!((f.content_type.as_str(), &*f.bytes), ("application/pdf", &bytes[..]));
         assert_eq!(f.name, "r_sum___221_22.pdf");
+    }
+
+    /// A quoted file name holding `;` was cut there (`a%22b;c=d.html` was stored as `a_22b`).
+    #[test]
+    fn a_quoted_file_name_is_read_whole() {
+        for (disposition, name) in [
+            (r#"form-data; name="file"; filename="a%22b;c=d.html""#, "a_22b_c_d.html"),
+            (r#"form-data; filename="x;y.txt"; name="file""#, "x_y.txt"),
+            (r#"form-data;name=file;filename="q\"t.txt""#, "q_t.txt"),
+            (r#"form-data; name="file"; filename=plain.txt"#, "plain.txt"),
+        ] {
+            let body = format!("--XX\r\nContent-Disposition: {disposition}\r\n\r\nhi\r\n--XX--\r\n");
+            let f = multipart_file(body.as_bytes(), "XX").unwrap().expect(disposition);
+            assert_eq!(f.name, name, "{disposition}");
+        }
+        // The same through the lc-types codec, which leaves `;` as it is.
+        let part = lc_types::web::FilePart::new("a;b.txt", "text/plain", 2);
+        let f = multipart_file(&part.multipart_body("B", b"hi"), "B").unwrap().unwrap();
+        assert_eq!(f.name, "a_b.txt");
     }
 }
