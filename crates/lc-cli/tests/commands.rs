@@ -71,6 +71,13 @@ impl Mock {
         self.info["token"].as_str().unwrap()
     }
 
+    /// The ID of the customer of [`Mock::token`], asked with `lc call get_customer`.
+    fn customer_id(&self) -> String {
+        let me = lc(&["call", "get_customer", "{}", "--compact"], &self.env(), "");
+        let me: Value = serde_json::from_str(&me.stdout).unwrap();
+        me["id"].as_str().unwrap().to_owned()
+    }
+
     /// The close codes of the Close frames RTM clients sent (`GET /_lc/closes`).
     fn client_closes(&self) -> Vec<Option<u16>> {
         serde_json::from_value(self.control("GET", "closes", "")["closes"].clone()).unwrap()
@@ -574,11 +581,7 @@ fn call_over_rtm_fails_at_once_and_as_the_web_api_does_when_the_connection_is_re
 fn listen_shows_a_push_name_and_version_from_the_server_escaped() {
     let mock = Mock::start();
     let env = mock.env();
-    let me = lc(&["call", "get_customer", "{}", "--compact"], &env, "");
-    let id = serde_json::from_str::<Value>(&me.stdout).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = mock.customer_id();
     let mut listen = Command::new(env!("CARGO_BIN_EXE_lc"))
         .arg("listen")
         .envs(env.iter().copied())
@@ -630,11 +633,7 @@ fn call_names_the_wait_a_server_asked_for_when_it_gives_up() {
 fn call_over_rtm_reads_its_answer_through_a_flood_of_pushes() {
     let mock = Mock::start();
     let env = mock.env();
-    let me = lc(&["call", "get_customer", "{}", "--compact"], &env, "");
-    let id = serde_json::from_str::<Value>(&me.stdout).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = mock.customer_id();
     mock.control("POST", "faults/delay_responses", r#"{"delay_ms":3000}"#);
     let call = Command::new(env!("CARGO_BIN_EXE_lc"))
         .args(["call", "get_customer", "{}", "--rtm", "--compact"])

@@ -4,7 +4,7 @@
 //! object; answers are JSON objects, errors the API's error envelope.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -51,14 +51,24 @@ const MAX_CONTROL_LIST: usize = 1000;
 /// size) proportionate to it. A request over either is refused with `validation`.
 const MAX_CONTROL_NODES: usize = 100_000;
 
+/// The longest string (or object key) in a control request: 1 MiB, as much as a whole Web
+/// API request ([`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES)); a file's `content` or
+/// `content_base64` (`agent/send_file`) is bounded by the body alone. Every text a control
+/// request gives (a message, a name, an ID) is kept or sent as given: a longer one is refused
+/// with `validation`.
+const MAX_CONTROL_STRING: usize = crate::MAX_BODY_BYTES;
+
 /// Counts `value`'s nodes into `nodes`; the path (`.a[3]`) of the first object or list over
-/// [`MAX_CONTROL_LIST`], or where the count passed [`MAX_CONTROL_NODES`].
+/// [`MAX_CONTROL_LIST`], string or key over [`MAX_CONTROL_STRING`], or where the count passed
+/// [`MAX_CONTROL_NODES`].
 fn within_shape(value: &Value, nodes: &mut usize) -> Result<(), String> {
     *nodes += 1;
     if *nodes > MAX_CONTROL_NODES {
         return Err(String::new());
     }
     match value {
+        Value::String(text) if text.len() > MAX_CONTROL_STRING => Err(String::new()),
+        Value::Object(map) if map.keys().any(|k| k.len() > MAX_CONTROL_STRING) => Err(String::new()),
         Value::Object(map) if map.len() > MAX_CONTROL_LIST => Err(String::new()),
         Value::Array(items) if items.len() > MAX_CONTROL_LIST => Err(String::new()),
         Value::Object(map) => map
@@ -221,10 +231,17 @@ fn args(method: &Method, query: Option<&str>, body: &[u8]) -> Result<Args, Refus
             // as well as in bytes, so no request makes the mock hold many times its size.
             let mut nodes = 0;
             for (key, value) in &map {
-                if let Err(path) = within_shape(value, &mut nodes) {
+                let file = matches!(key.as_str(), "content" | "content_base64") && value.is_string();
+                let checked = if file {
+                    nodes += 1;
+                    Ok(())
+                } else {
+                    within_shape(value, &mut nodes)
+                };
+                if let Err(path) = checked {
                     let path = lc_types::PeerText::new(&format!("{key}{path}")).max(200).to_string();
                     return Err(Refusal::validation(format!(
-                        "`{path}` is too large: at most {MAX_CONTROL_LIST} keys or items per object or list, {MAX_CONTROL_NODES} values in all"
+                        "`{path}` is too large: at most {MAX_CONTROL_LIST} keys or items per object or list, strings of {MAX_CONTROL_STRING} bytes, {MAX_CONTROL_NODES} values in all"
                     )));
                 }
             }
@@ -448,8 +465,10 @@ fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Valu
             Ok(json!({ "token": shared.issue_token(Some(id)).1 }))
         }
         ("POST", "tokens/expire") => {
-            let token = a.str("token")?;
-            crate::lock(&shared.expiries).insert(token.to_owned(), Instant::now());
+            // Only a token the mock issued (each has its expiry): any other text was kept.
+            if !shared.expire_token(a.str("token")?) {
+                return Err(Refusal::not_found("Token"));
+            }
             Ok(json!({}))
         }
         ("GET", "region") => Ok(json!({ "region": shared.region() })),

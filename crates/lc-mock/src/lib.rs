@@ -68,6 +68,7 @@
 //! | [`Config::max_connections`]: connections open at once (Web and RTM) | 4096 | a new one is closed at once; the others go on |
 //! | [`MAX_CONTROL_COUNT`], [`MAX_CONTROL_MILLIS`], [`MAX_PAD_BYTES`]: numbers of a control request (JSON numbers, never text); its lists | 1,000,000; 1 h; 1 GiB; 1,000 items | `validation` (400) naming the field and the maximum |
 //! | [`MAX_FAULT_RUNS`]: runs of queued errors of different types (any count is one run) | 1,000 | `validation` (400) |
+//! | a control request's strings and object keys (a file's `content` aside) | 1 MiB | `validation` (400) naming the field |
 //! | [`Config::max_stored_file_bytes`]: files kept (`upload_file`, the agent's `send_file`) | 256 MiB | `entity_too_large` (413) |
 //! | [`MAX_FILE_NAME_BYTES`]: a file's name; a multipart boundary 1–70 characters | 255 bytes | `validation` (400) |
 //! | action names counted by [`MockServer::web_requests`] / [`MockServer::rtm_requests`] | every unknown one under [`UNKNOWN_ACTION`] | |
@@ -505,6 +506,12 @@ impl Shared {
         token.and_then(|t| state.tokens.get(t)).cloned().ok_or_else(refused)
     }
 
+    /// Makes `token` expire now, if the mock issued it (every token it issues has an expiry);
+    /// whether it did.
+    pub fn expire_token(&self, token: &str) -> bool {
+        crate::lock(&self.expiries).get_mut(token).map(|at| *at = Instant::now()).is_some()
+    }
+
     /// The mock's region.
     pub fn region(&self) -> String {
         crate::read(&self.region).clone()
@@ -709,9 +716,10 @@ impl MockServer {
         self.shared.issue_token(Some(customer_id)).1
     }
 
-    /// Makes `token` expire now: the next request with it answers `authentication`.
+    /// Makes `token` expire now: the next request with it answers `authentication`. A token
+    /// the mock did not issue is refused already; nothing is kept of it.
     pub fn expire_token(&self, token: &str) {
-        crate::lock(&self.shared.expiries).insert(token.to_owned(), Instant::now());
+        self.shared.expire_token(token);
     }
 
     /// The origin of the mock's accounts service (`POST {origin}/v2/customer/token`, the

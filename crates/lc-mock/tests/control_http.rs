@@ -711,3 +711,48 @@ async fn a_region_given_in_rust_is_checked() {
     assert_eq!(server.region(), "dal");
     server.shutdown().await;
 }
+
+/// Every text a control request gives is bounded (1 MiB, a whole Web request), a file's
+/// content aside; `tokens/expire` keeps nothing of a token the mock never issued (any text,
+/// 16 MiB of it too, was kept for good).
+#[tokio::test]
+async fn control_texts_are_bounded_and_unknown_tokens_kept_nowhere() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let big = "x".repeat((1 << 20) + 1);
+    for (path, body, field) in [
+        ("/_lc/agent/send_message", json!({"chat_id": "c", "text": big}), "`text"),
+        ("/_lc/agent/join", json!({"chat_id": big}), "`chat_id"),
+        (
+            "/_lc/agent/set_license_properties",
+            json!({"properties": {"ns": {big.clone(): 1}}}),
+            "`properties",
+        ),
+        (
+            "/_lc/agent/set_license_properties",
+            json!({"properties": {"ns": {"p": big}}}),
+            "`properties.ns.p",
+        ),
+    ] {
+        let (status, body) = post(&server, path, body).await;
+        let shown: String = body.to_string().chars().take(300).collect();
+        assert_eq!((status, &body["error"]["type"]), (400, &json!("validation")), "{path}: {shown}");
+        assert!(
+            body["error"]["message"].as_str().unwrap_or_default().contains(field),
+            "{path}: {shown}"
+        );
+    }
+    // A file's content is bounded by the body only: past the check, to the unknown chat.
+    let (status, body) = post(
+        &server,
+        "/_lc/agent/send_file",
+        json!({"chat_id": "nope", "name": "a.txt", "content": "y".repeat(2 << 20)}),
+    )
+    .await;
+    assert_eq!((status, &body["error"]["type"]), (404, &json!("not_found")), "{body}");
+    // A token the mock never issued: refused, and nothing is kept of it.
+    let (status, body) = post(&server, "/_lc/tokens/expire", json!({"token": "x".repeat(1000)})).await;
+    assert_eq!((status, &body["error"]["type"]), (404, &json!("not_found")), "{body}");
+    let customer = server.issue_customer();
+    ok(&server, "/_lc/tokens/expire", json!({"token": customer.token})).await;
+    server.shutdown().await;
+}
