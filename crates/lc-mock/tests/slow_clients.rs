@@ -227,3 +227,26 @@ async fn a_client_that_never_reads_its_answer_is_closed_after_the_idle_timeout()
     );
     server.shutdown().await;
 }
+
+/// A request whose handler is still running (the `delay` fault) is not a stalled connection:
+/// it is answered after longer than the idle timeout.
+#[tokio::test]
+async fn a_delayed_answer_outlasts_the_idle_timeout() {
+    let config = Config {
+        idle_timeout: Duration::from_millis(300),
+        header_read_timeout: Duration::from_millis(300),
+        ..Config::default()
+    };
+    let server = MockServer::start(config).await.unwrap();
+    server.faults().delay_responses(Duration::from_millis(1200));
+    let customer = server.issue_customer();
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let request = format!(
+        "POST /v3.6/customer/action/get_customer?organization_id={} HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}",
+        server.organization_id(),
+        customer.token
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    assert_eq!(status(&mut stream).await, Some(200));
+    server.shutdown().await;
+}
