@@ -118,8 +118,9 @@ pub fn safe_json(value: &serde_json::Value, pretty: bool) -> String {
         serde_json::to_string(value)
     }
     .unwrap_or_default();
-    let unsafe_char =
-        |c: char| matches!(c, '\u{7f}'..='\u{9f}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    // The C0 controls in JSON text are whitespace between tokens (serde_json escapes them in
+    // strings); every other character a terminal would act on is escaped here.
+    let unsafe_char = |c: char| c >= '\u{7f}' && lc_types::PeerText::is_unsafe(c);
     if !text.contains(unsafe_char) {
         return text;
     }

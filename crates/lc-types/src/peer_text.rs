@@ -37,11 +37,18 @@ impl<'a> PeerText<'a> {
         self.max = max;
         self
     }
-}
 
-/// Whether `c` must not reach a terminal as it is.
-fn is_unsafe(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+    /// Whether `c` must not reach a terminal as it is: a control character (C0, DEL, C1) or a
+    /// bidirectional mark, embedding, override or isolate.
+    ///
+    /// ```
+    /// use lc_types::PeerText;
+    /// assert!(PeerText::is_unsafe('\u{1b}') && PeerText::is_unsafe('\u{9b}') && PeerText::is_unsafe('\u{202e}'));
+    /// assert!(!PeerText::is_unsafe('é'));
+    /// ```
+    pub fn is_unsafe(c: char) -> bool {
+        c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+    }
 }
 
 impl fmt::Display for PeerText<'_> {
@@ -49,7 +56,7 @@ impl fmt::Display for PeerText<'_> {
         let cut = self.text.char_indices().nth(self.max).map_or(self.text.len(), |(i, _)| i);
         let shown = &self.text[..cut];
         let mut rest = shown;
-        while let Some(i) = rest.find(is_unsafe) {
+        while let Some(i) = rest.find(PeerText::is_unsafe) {
             f.write_str(&rest[..i])?;
             let c = rest[i..].chars().next().expect("found at i");
             match c {
