@@ -474,14 +474,12 @@ fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Valu
         ("GET", "region") => Ok(json!({ "region": shared.region() })),
         ("POST", "region") => {
             let region = a.str("region")?;
-            // It becomes every token's prefix and what `misdirected_*` names.
-            if !lc_types::Region::from(region).is_plausible() {
+            if !shared.set_region(region) {
                 let max = lc_types::Region::MAX_LEN;
                 return Err(Refusal::validation(format!(
                     "`region` must be 1 to {max} characters of a-z, 0-9 and -"
                 )));
             }
-            *crate::write(&shared.region) = region.to_owned();
             Ok(json!({ "region": region }))
         }
         ("GET", "problems") => Ok(json!({ "problems": shared.problems() })),

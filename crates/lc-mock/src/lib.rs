@@ -517,6 +517,16 @@ impl Shared {
         crate::read(&self.region).clone()
     }
 
+    /// Moves the mock to `region` when it can be one ([`lc_types::Region::is_plausible`]: it
+    /// becomes every token's prefix and what `misdirected_*` names); whether it moved.
+    pub fn set_region(&self, region: &str) -> bool {
+        let plausible = lc_types::Region::from(region).is_plausible();
+        if plausible {
+            *crate::write(&self.region) = region.to_owned();
+        }
+        plausible
+    }
+
     /// A new token for customer `id` (a new customer when `None`), in the mock's region,
     /// expiring after [`Config::token_lifetime`]: `(customer ID, token)`.
     pub fn issue_token(&self, id: Option<&str>) -> (String, String) {
@@ -761,11 +771,7 @@ impl MockServer {
     /// # }
     /// ```
     pub fn set_region(&self, region: &str) -> bool {
-        let plausible = lc_types::Region::from(region).is_plausible();
-        if plausible {
-            *crate::write(&self.shared.region) = region.to_owned();
-        }
-        plausible
+        self.shared.set_region(region)
     }
 
     /// How many Web requests for `action` the mock received (answered or not). Requests for
