@@ -472,6 +472,36 @@ impl<'a> AgentControl<'a> {
         })
     }
 
+    /// Starts a new chat with the customer, the agent in it (`incoming_chat` to the customer),
+    /// as the Agent Chat API's `start_chat` does: the one-chat limit binds the customer's own
+    /// `start_chat` only, so this is how a customer gets a second chat (for `list_chats`
+    /// paging, say). Answers the chat and thread IDs.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// let customer = server.issue_customer();
+    /// let (chat, thread) = server.agent().start_chat(&customer.id).unwrap();
+    /// assert_eq!(server.agent().active_chat(&customer.id), Some((chat, thread)));
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn start_chat(&self, customer_id: &str) -> Result<(String, String), Refusal> {
+        self.change(|ctx, agent| {
+            if !ctx.state.customers.contains_key(customer_id) {
+                return Err(Refusal::not_found("Customer"));
+            }
+            if ctx.state.chats_of(customer_id).iter().any(|c| c.active()) {
+                return Err(Refusal::new("chat_limit_reached", "The customer has an active chat"));
+            }
+            let r = actions::open_chat(ctx, customer_id, agent, &json!({}))?;
+            let id = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+            Ok((id("chat_id"), id("thread_id")))
+        })
+    }
+
     /// Closes the chat's active thread (`incoming_event` with a system message, then
     /// `chat_deactivated` naming the agent).
     pub fn deactivate_chat(&self, chat_id: &str) -> Result<(), Refusal> {

@@ -133,6 +133,7 @@ endpoints! {
     POST "/_lc/agent/set_group_properties" => "{group_id, properties}",
     POST "/_lc/agent/update_side_storage" => "{customer_id, storage} -> {customer_side_storage}",
     POST "/_lc/agent/verify_email" => "{customer_id} -> {callback_uris}",
+    POST "/_lc/agent/start_chat" => "{customer_id} -> {chat_id, thread_id}",
     POST "/_lc/agent/deactivate_chat" => "{chat_id}",
     POST "/_lc/agent/disconnect" => "{customer_id, reason, data?} -> {connections}",
     GET "/_lc/agent/chats_of" => "?customer_id= -> {chat_ids}",
@@ -554,6 +555,9 @@ fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Valu
         ("POST", "agent/verify_email") => agent
             .verify_email(a.str("customer_id")?)
             .map(|uris| json!({ "callback_uris": uris })),
+        ("POST", "agent/start_chat") => agent
+            .start_chat(a.str("customer_id")?)
+            .map(|(chat, thread)| json!({"chat_id": chat, "thread_id": thread})),
         ("POST", "agent/deactivate_chat") => done(agent.deactivate_chat(a.str("chat_id")?)),
         ("POST", "agent/disconnect") => {
             let n = agent.disconnect(a.str("customer_id")?, a.str("reason")?, a.opt_value("data"));

@@ -44,7 +44,48 @@ impl Ctx<'_> {
     }
 }
 
-/// Who sent a request, so that its pushes carry its `request_id` on its own connection.
+/// The push that answers each action on the requester's own connection: the one push of the
+/// change that carries the request's `request_id` there. Every other push (a system message,
+/// a greeting or queue change that follows, the same push on the customer's other
+/// connections) carries none. Pushes leave after the response.
+///
+/// The evidence, where the docs only say "`request_id` only for the requester": the official
+/// browser SDK (@livechat/customer-sdk 4.0.2, `dist/customer-sdk.cjs.js`, its socket
+/// listener) ignores the responses of `start_chat`, `resume_chat` and `send_event` and settles
+/// those calls with the `incoming_chat` / `incoming_event` push that carries their
+/// `request_id` ("requests with indirect responses"), in either order; and it looks up the
+/// request of *every* `incoming_chat` or `incoming_event` that carries a `request_id`,
+/// throwing when there is none. So the real server cannot give its `request_id` to the
+/// system `incoming_event` that `deactivate_chat` causes (the SDK would throw on every chat a
+/// customer closes): only the push that reports the request's own change carries it. Other
+/// pushes with a `request_id` reach the SDK's ordinary push handler, which ignores the ID.
+pub(crate) const ANSWERING_PUSHES: &[(&str, &str)] = &[
+    ("start_chat", "incoming_chat"),
+    ("resume_chat", "incoming_chat"),
+    ("send_event", "incoming_event"),
+    ("deactivate_chat", "chat_deactivated"),
+    ("delete_event", "event_deleted"),
+    ("mark_events_as_seen", "events_marked_as_seen"),
+    ("update_customer", "customer_updated"),
+    ("send_rich_message_postback", "incoming_rich_message_postback"),
+    ("update_chat_properties", "chat_properties_updated"),
+    ("delete_chat_properties", "chat_properties_deleted"),
+    ("update_thread_properties", "thread_properties_updated"),
+    ("delete_thread_properties", "thread_properties_deleted"),
+    ("update_event_properties", "event_properties_updated"),
+    ("delete_event_properties", "event_properties_deleted"),
+    ("accept_greeting", "greeting_accepted"),
+    ("cancel_greeting", "greeting_canceled"),
+    ("request_welcome_message", "incoming_welcome_message"),
+];
+
+/// The push that answers `action` (see [`ANSWERING_PUSHES`]).
+pub(crate) fn answering_push(action: &str) -> Option<&'static str> {
+    ANSWERING_PUSHES.iter().find(|(a, _)| *a == action).map(|(_, push)| *push)
+}
+
+/// Who sent a request, so that the push answering it carries its `request_id` on its own
+/// connection.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Caller {
     pub conn: Option<u64>,
@@ -169,7 +210,10 @@ pub(crate) fn transact(
             .map_err(|e| shared.problem(Refusal::mock_bug(format!("response of `{action}` in v{version}: {e}"))))?,
         None => response,
     };
-    let frames = push_frames(shared, &pushes, caller)?;
+    // The first push named as the action's answer carries the request's ID.
+    let answer = action.and_then(answering_push);
+    let answering = answer.and_then(|name| pushes.iter().position(|p| p.name == name));
+    let frames = push_frames(shared, &pushes, caller, answering)?;
     *state = scratch;
     // Sent while the state is still locked, so pushes leave in the order their changes were kept.
     for (conn, frame) in frames {
@@ -179,14 +223,18 @@ pub(crate) fn transact(
 }
 
 /// Every frame the pushes make, per connection: one per subscribed version that has the push.
-fn push_frames(shared: &Shared, pushes: &[PushOut], caller: &Caller) -> Result<Vec<(Conn, String)>, Refusal> {
+/// Only the push at index `answering` carries the caller's `request_id`, on its connection.
+fn push_frames(shared: &Shared, pushes: &[PushOut], caller: &Caller, answering: Option<usize>) -> Result<Vec<(Conn, String)>, Refusal> {
     let mut frames = Vec::new();
-    for push in pushes {
+    for (index, push) in pushes.iter().enumerate() {
         for conn in shared.hub.connections_of(&push.customer) {
             for version in conn.versions_for(push.name) {
                 let payload = render(shared, version, Kind::Push, push.name, push.payload.clone())
                     .map_err(|e| shared.problem(Refusal::mock_bug(format!("push `{}` in v{version}: {e}", push.name))))?;
-                let request_id = caller.request_id.as_ref().filter(|_| caller.conn == Some(conn.id));
+                let request_id = caller
+                    .request_id
+                    .as_ref()
+                    .filter(|_| caller.conn == Some(conn.id) && answering == Some(index));
                 frames.push((
                     conn.clone(),
                     push_frame(version, request_id.map(String::as_str), push.name, payload),

@@ -27,12 +27,16 @@
 //! - RTM: frames are read with `lc_types::Frame` (the codec clients use): one without `action`
 //!   or `payload`, or with a `type`, is refused with `validation`. `login` first and within
 //!   [`Config::login_timeout`], then a frame at least every
-//!   [`Config::ping_timeout`] (a WebSocket ping counts), else `customer_disconnected` with
-//!   `connection_timeout`; `request_id` echoed; a request may name a version at least the
-//!   connection's; at most 10 requests in flight (`pending_requests_limit_reached`); pushes in
-//!   each version `login.pushes` names (the connection's version by default), the requester's
-//!   own pushes carrying its `request_id`.
-//! - State: one active chat per customer; chat and thread IDs of 10 upper-case characters;
+//!   [`Config::ping_timeout`] (a WebSocket ping or pong counts; the mock sends a WebSocket
+//!   ping every half of it, so a client that answers pings, as every browser does, is never
+//!   cut off), else `customer_disconnected` with `connection_timeout`; `request_id` echoed; a
+//!   request may name a version at least the connection's; at most 10 requests in flight
+//!   (`pending_requests_limit_reached`); pushes in each version `login.pushes` names (the
+//!   connection's version by default), after the response; of a request's pushes, only the
+//!   one answering it (`incoming_chat` for `start_chat`, `incoming_event` for `send_event`,
+//!   `chat_deactivated` for `deactivate_chat`, ...: the table and its evidence are in the
+//!   README) carries its `request_id`, on the requester's connection.
+//! - State: one chat per customer (`start_chat` with one already: `chat_limit_reached`); chat and thread IDs of 10 upper-case characters;
 //!   event IDs `<thread>_<n>`; `created_at` with microseconds; `start_chat`, `resume_chat` and
 //!   `send_event` mark everything seen by the requester; `send_event` to an inactive chat needs
 //!   `attach_to_last_thread` (`chat_inactive`); `deactivate_chat` closes the thread with a
@@ -41,8 +45,9 @@
 //!   order, at most 100 keys; deleted events disappear; group 0 is online until the agent side
 //!   changes it (`groups_offline` then, unless `continuous`).
 //!
-//! Where the reference names no error type the mock answers `limit_reached` for a second
-//! active chat or a 101st session field, `validation` for resuming an active chat, and
+//! Where the reference names no error type the mock answers `chat_limit_reached` for a
+//! second chat (the official browser SDK's `CHAT_LIMIT_REACHED`), `limit_reached` for a 101st
+//! session field, `validation` for resuming an active chat, and
 //! `not_allowed` for deleting another user's event. HTTP statuses, which the reference does not
 //! document: 401 `authentication`, 403 `authorization`/`not_allowed`, 404 the `*not_found`
 //! types, 413 `entity_too_large`, 429 `too_many_requests`, 500 `internal`, 503
@@ -129,6 +134,7 @@
 //! | `POST` | `/_lc/agent/set_group_properties` | {group_id, properties} |
 //! | `POST` | `/_lc/agent/update_side_storage` | {customer_id, storage} -> {customer_side_storage} |
 //! | `POST` | `/_lc/agent/verify_email` | {customer_id} -> {callback_uris} |
+//! | `POST` | `/_lc/agent/start_chat` | {customer_id} -> {chat_id, thread_id} (a customer starts one chat; the agent side may open more) |
 //! | `POST` | `/_lc/agent/deactivate_chat` | {chat_id} |
 //! | `POST` | `/_lc/agent/disconnect` | {customer_id, reason, data?} -> {connections} |
 //! | `GET` | `/_lc/agent/chats_of` | ?customer_id= -> {chat_ids} |

@@ -2,8 +2,18 @@
 //!
 //! One task per connection reads requests, writes responses and pushes, and keeps the two
 //! deadlines: `login` within `Config::login_timeout` of connecting, then any frame (a `ping`
-//! request or a WebSocket ping) within `Config::ping_timeout` of the last one. Missing either
-//! closes the connection after a `customer_disconnected` push with reason `connection_timeout`.
+//! request, a WebSocket ping or pong) within `Config::ping_timeout` of the last one. Missing
+//! either closes the connection after a `customer_disconnected` push with reason
+//! `connection_timeout`.
+//!
+//! Keep-alive, as the real server must do it: the server sends a WebSocket ping every half
+//! [`Config::ping_timeout`](crate::Config::ping_timeout), and the client's pong counts as a
+//! frame. The evidence: the official browser SDK (@livechat/customer-sdk 4.0.2, through
+//! @livechat/platform-client 0.3.2 and @livechat/websocket-manager 0.1.1) sends no `ping`
+//! action and no WebSocket ping (a browser cannot send one), yet stays connected for as long
+//! as a page is open; a browser answers a server's WebSocket ping by itself. So a client that
+//! answers pings is never cut off, whether or not it sends `ping` requests (which the docs
+//! ask for and lc-rtm sends every 15 s); one that neither reads nor sends is, as the docs say.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -247,6 +257,8 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
         close_now: false,
     };
     let mut deadline = Instant::now() + shared.login_timeout;
+    let ping_every = shared.ping_timeout / 2;
+    let mut next_ping = Instant::now() + ping_every;
     loop {
         if let Some(until) = shared.faults.stalled_until() {
             tokio::select! {
@@ -326,6 +338,12 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
                 }
                 None => break,
             },
+            _ = tokio::time::sleep_until(next_ping) => {
+                next_ping = Instant::now() + ping_every;
+                if !send(&mut sink, Message::Ping(Default::default()), limit).await {
+                    break;
+                }
+            }
             _ = tokio::time::sleep_until(deadline) => {
                 let frame = disconnected_frame(&shared, version, "connection_timeout", None);
                 send(&mut sink, Message::Text(frame.into()), limit).await;
@@ -438,8 +456,8 @@ impl Session {
     }
 }
 
-/// Runs a request of connection `conn` for `customer`; its pushes carry its `request_id` on
-/// this connection.
+/// Runs a request of connection `conn` for `customer`; the push answering it carries its
+/// `request_id` on this connection.
 fn run(shared: &Shared, conn: u64, customer: &str, request: &Request) -> Result<Value, Refusal> {
     let caller = Caller {
         conn: Some(conn),

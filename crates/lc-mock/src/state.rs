@@ -224,6 +224,15 @@ impl State {
         state
     }
 
+    /// The groups with an agent available now (`online` or `online_for_queue`), by ID.
+    pub fn online_groups(&self) -> Vec<i64> {
+        self.groups
+            .iter()
+            .filter(|(_, status)| status.as_str() != "offline")
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     /// The next value of the ID counter.
     pub fn next_number(&mut self) -> u64 {
         self.counter += 1;

@@ -160,9 +160,9 @@ async fn rtm_frames_go_through_lc_types() {
     // An API error over RTM: type and message, no HTTP status, the payload as its raw text.
     let frame = RequestFrame::encode(&v3_6::StartChatRequest::default(), Some("start-2".into()), ApiVersion::V3_6).unwrap();
     let Err(ResponseError::Api(e)) = send(&mut rtm, frame).await.decode_response::<v3_6::StartChatRequest>() else {
-        panic!("a second active chat is refused")
+        panic!("a second chat is refused")
     };
-    assert_eq!((e.kind(), e.status()), (&ErrorType::LimitReached, None));
+    assert_eq!((e.kind(), e.status()), (&ErrorType::ChatLimitReached, None));
     let raw: serde_json::Value = serde_json::from_str(e.raw()).unwrap();
     assert_eq!(raw, serde_json::to_value(e.envelope()).unwrap());
     assert!(server.problems().is_empty(), "{:?}", server.problems());

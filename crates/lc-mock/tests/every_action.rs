@@ -270,9 +270,11 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
             );
         }
         "list_chats" => {
+            // A customer starts one chat; the agent side can open another.
             let (first, _, _) = start(&mut c, json!({})).await;
             c.ok("deactivate_chat", json!({"id": first})).await;
-            let (second, _, _) = start(&mut c, json!({})).await;
+            c.refused("start_chat", json!({}), 400, "chat_limit_reached").await;
+            let (second, _) = agent.start_chat(&customer.id).unwrap();
             let listed = c.ok("list_chats", json!({"limit": 5, "sort_order": "desc"})).await;
             let key = if at_least(version, 3, 7) { "chats_info" } else { "chats_summary" };
             assert_eq!(ids(&listed[key]), [second, first], "{listed}");
@@ -696,9 +698,10 @@ async fn documented_errors_and_limits() {
         let customer = server.issue_customer();
         let mut c = Client::open(&server, version, &customer.token, transport).await;
 
-        // One active chat per customer; the refusal starts nothing.
+        // One chat per customer (the official customer-sdk's CHAT_LIMIT_REACHED); the refusal
+        // starts nothing.
         let (chat, thread, _) = start(&mut c, json!({"chat": {"thread": {"events": [message("Hello")]}}})).await;
-        c.refused("start_chat", json!({}), 400, "limit_reached").await;
+        c.refused("start_chat", json!({}), 400, "chat_limit_reached").await;
         let listed = c.ok("list_chats", json!({})).await;
         assert_eq!(
             (listed["total_chats"].as_u64(), ids(&listed["chats_summary"])),
@@ -916,8 +919,42 @@ async fn documented_errors_and_limits() {
         assert_eq!(counts, [2, 2, 2], "{all}");
         let got = c.ok("list_threads", json!({"chat_id": chat, "min_events_count": 3})).await;
         assert_eq!(ids(&got["threads"]), [threads[2].clone(), threads[1].clone()], "{got}");
+        // ... and pages on to the older threads holding as many events (the official
+        // customer-sdk's getChatHistory follows next_page_id until there is none).
+        assert!(got.get("previous_page_id").is_none(), "{got}");
+        let older = c.ok("list_threads", json!({"chat_id": chat, "page_id": got["next_page_id"]})).await;
+        assert_eq!(ids(&older["threads"]), [threads[0].clone()], "{older}");
+        assert!(older.get("next_page_id").is_none(), "{older}");
+        let back = c
+            .ok("list_threads", json!({"chat_id": chat, "page_id": older["previous_page_id"]}))
+            .await;
+        assert_eq!(ids(&back["threads"]), [threads[2].clone(), threads[1].clone()], "{back}");
         let got = c.ok("list_threads", json!({"chat_id": chat, "min_events_count": 2})).await;
         assert_eq!(ids(&got["threads"]), [threads[2].clone()], "{got}");
+        let mut walked = ids(&got["threads"]);
+        let mut next = got["next_page_id"].clone();
+        while next.is_string() {
+            let page = c.ok("list_threads", json!({"chat_id": chat, "page_id": next})).await;
+            walked.extend(ids(&page["threads"]));
+            next = page["next_page_id"].clone();
+        }
+        assert_eq!(walked, [threads[2].clone(), threads[1].clone(), threads[0].clone()]);
+        // Oldest first within a page, the walk still from the newest threads back.
+        let asc = c
+            .ok("list_threads", json!({"chat_id": chat, "min_events_count": 3, "sort_order": "asc"}))
+            .await;
+        assert_eq!(ids(&asc["threads"]), [threads[1].clone(), threads[2].clone()], "{asc}");
+        let rest = c.ok("list_threads", json!({"chat_id": chat, "page_id": asc["next_page_id"]})).await;
+        assert_eq!(ids(&rest["threads"]), [threads[0].clone()], "{rest}");
+        for bad in [
+            json!({"page_id": got["next_page_id"], "min_events_count": 2}),
+            json!({"page_id": "ME1_0_d"}),
+            json!({"page_id": "ME1_2_x"}),
+        ] {
+            let mut request = bad.clone();
+            request["chat_id"] = json!(chat);
+            c.refused("list_threads", request, 400, "validation").await;
+        }
         c.refused(
             "list_threads",
             json!({"chat_id": chat, "min_events_count": 3, "limit": 2}),
@@ -929,8 +966,8 @@ async fn documented_errors_and_limits() {
         // Page IDs walk through five chats two at a time, newest first, and back.
         let mut chats = vec![chat];
         for _ in 0..4 {
-            let (id, _, _) = start(&mut c, json!({})).await;
-            c.ok("deactivate_chat", json!({"id": id})).await;
+            let (id, _) = agent.start_chat(&customer.id).unwrap();
+            agent.deactivate_chat(&id).unwrap();
             chats.insert(0, id);
         }
         let p1 = c.ok("list_chats", json!({"limit": 2})).await;
@@ -955,11 +992,11 @@ async fn documented_errors_and_limits() {
             "validation",
         )
         .await;
-        // After a refused start_chat (an active chat exists), the list is as it was.
-        let (active, _, _) = start(&mut c, json!({})).await;
+        // After a refused start_chat (the customer has chats), the list is as it was.
+        let (active, _) = agent.start_chat(&customer.id).unwrap();
         let before = c.ok("list_chats", json!({"limit": 25})).await;
         assert_eq!(before["total_chats"], 6);
-        c.refused("start_chat", json!({}), 400, "limit_reached").await;
+        c.refused("start_chat", json!({}), 400, "chat_limit_reached").await;
         assert_eq!(c.ok("list_chats", json!({"limit": 25})).await, before);
         c.ok("deactivate_chat", json!({"id": active})).await;
     }
@@ -1197,12 +1234,35 @@ async fn push_case(server: &MockServer, version: &str, action: &str, over_rtm: b
         );
         assert_eq!(pa["payload"], pb["payload"], "{action} v{version} over {how}: {name}");
         assert_eq!((pa["version"].as_str(), pb["version"].as_str()), (Some(version), Some(version)));
-        assert_eq!(
-            pa.get("request_id"),
-            request_id.as_ref().map(|id| json!(id)).as_ref(),
-            "{name}: {pa}"
-        );
+        // Only the push answering the request carries its ID (the official customer-sdk
+        // settles start_chat/resume_chat/send_event with it and throws on any other
+        // incoming_chat/incoming_event that carries one).
+        let answers = request_id.as_ref().filter(|_| answering_push(action) == name);
+        assert_eq!(pa.get("request_id"), answers.map(|id| json!(id)).as_ref(), "{action}: {name}: {pa}");
         assert_eq!(pb.get("request_id"), None, "{name}: {pb}");
+    }
+}
+
+/// The push that answers `action` on the requester's connection.
+fn answering_push(action: &str) -> &'static str {
+    match action {
+        "start_chat" | "resume_chat" => "incoming_chat",
+        "send_event" => "incoming_event",
+        "deactivate_chat" => "chat_deactivated",
+        "delete_event" => "event_deleted",
+        "mark_events_as_seen" => "events_marked_as_seen",
+        "update_customer" => "customer_updated",
+        "send_rich_message_postback" => "incoming_rich_message_postback",
+        "accept_greeting" => "greeting_accepted",
+        "cancel_greeting" => "greeting_canceled",
+        "request_welcome_message" => "incoming_welcome_message",
+        "update_chat_properties" => "chat_properties_updated",
+        "delete_chat_properties" => "chat_properties_deleted",
+        "update_thread_properties" => "thread_properties_updated",
+        "delete_thread_properties" => "thread_properties_deleted",
+        "update_event_properties" => "event_properties_updated",
+        "delete_event_properties" => "event_properties_deleted",
+        other => panic!("no answering push for {other}"),
     }
 }
 

@@ -100,6 +100,36 @@ async fn login_comes_first_and_answers_the_session() {
     server.shutdown().await;
 }
 
+/// The login's `__priv_dynamic_config` follows the groups' state: the official browser SDK
+/// reads the customer's availability from it (and cannot log in without it).
+#[tokio::test]
+async fn login_tells_which_groups_are_online() {
+    let server = server().await;
+    let token = server.issue_token();
+    let (_, login) = Rtm::login(&server, "3.5", &token).await;
+    assert_eq!(
+        login["__priv_dynamic_config"],
+        json!({"online_groups_ids": [0], "customer_groups": {"monitoring": {"id": 0}}})
+    );
+    server.agent().set_group_status(7, "online_for_queue").unwrap();
+    server.agent().set_group_status(0, "offline").unwrap();
+    let mut rtm = Rtm::connect(&server, "3.6").await;
+    let login = rtm.ok("login", json!({"token": format!("Bearer {token}"), "group_id": 7})).await;
+    assert_eq!(
+        login["__priv_dynamic_config"],
+        json!({"online_groups_ids": [7], "customer_groups": {"monitoring": {"id": 7}}})
+    );
+    // Every group offline: no list at all, as the SDK expects.
+    server.agent().set_group_status(7, "offline").unwrap();
+    let (_, login) = Rtm::login(&server, "3.7", &token).await;
+    assert_eq!(
+        login["__priv_dynamic_config"],
+        json!({"customer_groups": {"monitoring": {"id": 7}}})
+    );
+    assert_eq!(server.problems(), Vec::<String>::new());
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn deadlines_close_with_connection_timeout() {
     let server = fast_server().await;
@@ -118,6 +148,12 @@ async fn deadlines_close_with_connection_timeout() {
         tokio::time::sleep(Duration::from_millis(150)).await;
         rtm.ok("ping", json!({})).await;
     }
+    // A client that sends nothing but reads, and so answers the server's WebSocket pings (as
+    // a browser does: the official customer-sdk sends no keep-alive of its own), stays.
+    let pings = rtm.idle_reading(Duration::from_millis(2000)).await;
+    assert!(pings >= 3, "the server pings every half timeout: {pings} pings in 2 s");
+    // One that reads nothing answers no ping: cut off after the timeout.
+    tokio::time::sleep(Duration::from_millis(900)).await;
     let push = rtm.push("customer_disconnected").await;
     assert_eq!(push["payload"]["reason"], "connection_timeout");
     assert!(rtm.next().await.is_none());

@@ -9,9 +9,10 @@ use serde_json::{json, Value};
 #[tokio::test]
 async fn a_chat_from_start_to_deactivation() {
     let server = MockServer::start(Config::default()).await.unwrap();
+    let customer = server.issue_customer();
     let c = Web {
         server: &server,
-        token: server.issue_token(),
+        token: customer.token.clone(),
         version: "3.6",
     };
     let started = c
@@ -23,8 +24,8 @@ async fn a_chat_from_start_to_deactivation() {
     let (chat_id, thread_id) = (started["chat_id"].as_str().unwrap(), started["thread_id"].as_str().unwrap());
     assert_eq!(chat_id.len(), 10);
     assert_eq!(started["event_ids"], json!([format!("{thread_id}_1")]));
-    // One active chat per customer.
-    c.refused("start_chat", json!({}), 400, "limit_reached").await;
+    // One chat per customer.
+    c.refused("start_chat", json!({}), 400, "chat_limit_reached").await;
 
     let sent = c
         .ok(
@@ -63,12 +64,14 @@ async fn a_chat_from_start_to_deactivation() {
     )
     .await;
     c.refused("deactivate_chat", json!({"id": chat_id}), 400, "chat_inactive").await;
-    // Once it is inactive, a new chat may start; `list_chats` shows the newest first.
+    // Inactive, it still counts: the customer resumes it rather than start another. The
+    // agent side may open more; `list_chats` shows the newest first.
+    c.refused("start_chat", json!({}), 400, "chat_limit_reached").await;
     let mut started = vec![json!(chat_id)];
     for _ in 0..4 {
-        let newer = c.ok("start_chat", json!({})).await;
-        c.ok("deactivate_chat", json!({"id": newer["chat_id"]})).await;
-        started.insert(0, newer["chat_id"].clone());
+        let (newer, _) = server.agent().start_chat(&customer.id).unwrap();
+        server.agent().deactivate_chat(&newer).unwrap();
+        started.insert(0, json!(newer));
     }
     let listed = c.ok("list_chats", json!({})).await;
     let ids: Vec<Value> = listed["chats_summary"]

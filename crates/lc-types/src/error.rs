@@ -161,6 +161,8 @@ error_types! {
     ChatAnonymized = "chat_anonymized",
     /// The action needs an active thread.
     ChatInactive = "chat_inactive",
+    /// `start_chat` by a customer who has a chat already: a customer has one chat (resume it).
+    ChatLimitReached = "chat_limit_reached",
     /// The customer is banned.
     CustomerBanned = "customer_banned",
     /// The request is too large (upload limit 10 MB).

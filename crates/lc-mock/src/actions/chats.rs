@@ -63,13 +63,8 @@ pub(crate) fn thread_json(_ctx: &Ctx, chat: &Chat, t: &Thread) -> Value {
     out
 }
 
-/// Starting or resuming needs no other active chat of the customer (`limit_reached`), and an
-/// online group unless the chat is continuous (`groups_offline`).
+/// Starting or resuming needs an online group unless the chat is continuous (`groups_offline`).
 fn check_can_open(ctx: &Ctx, p: &Value) -> Result<(), Refusal> {
-    if ctx.state.chats_of(&ctx.customer).iter().any(|c| c.active()) {
-        let message = "Chat limit reached: the customer already has an active chat";
-        return Err(Refusal::new("limit_reached", message));
-    }
     let continuous = p["continuous"].as_bool().unwrap_or(false);
     let online = ctx.state.groups.values().any(|s| s != "offline");
     if online || continuous {
@@ -92,10 +87,23 @@ pub(super) fn see_all(chat: &mut Chat, user: &str) {
     chat.seen.insert(user.to_owned(), now());
 }
 
-/// One active chat per customer; `incoming_chat` to the customer; the requester has seen it all.
+/// One chat per customer (`chat_limit_reached` once there is one, active or not: the customer
+/// resumes it; the evidence is at `ErrorType` in the schema); `incoming_chat` to the customer;
+/// the requester has seen it all.
 pub(super) fn start_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
     let customer = ctx.customer.clone();
+    if !ctx.state.chats_of(&customer).is_empty() {
+        let message = "Chat limit reached: the customer has a chat already; resume it";
+        return Err(Refusal::new("chat_limit_reached", message));
+    }
     check_can_open(ctx, p)?;
+    open_chat(ctx, &customer, &customer, p)
+}
+
+/// A new chat of `customer` with an active thread, started by `requester` (the customer, or
+/// the agent side, which the one-chat limit does not bind); `incoming_chat` to the customer.
+pub(crate) fn open_chat(ctx: &mut Ctx, customer: &str, requester: &str, p: &Value) -> Result<Value, Refusal> {
+    let customer = customer.to_owned();
     let chat_id = ctx.state.next_id();
     let (thread, event_ids) = new_thread(ctx, p);
     let thread_id = thread.id.clone();
@@ -109,8 +117,11 @@ pub(super) fn start_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
         seen: Default::default(),
         sneak_peek: None,
     };
-    see_all(&mut chat, &customer);
-    let push = json!({"requester_id": customer, "chat": chat_json(ctx, &chat, Some(chat.last_thread()))});
+    if requester != customer {
+        chat.agents.insert(requester.to_owned(), true);
+    }
+    see_all(&mut chat, requester);
+    let push = json!({"requester_id": requester, "chat": chat_json(ctx, &chat, Some(chat.last_thread()))});
     ctx.state.chats.insert(chat_id.clone(), chat);
     ctx.push(&customer, "incoming_chat", push);
     Ok(with_event_ids(json!({"chat_id": chat_id, "thread_id": thread_id}), event_ids))
@@ -293,41 +304,97 @@ pub(super) fn list_chats(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
 }
 
 /// Newest first by default, at most 100 threads, or the latest threads holding at least
-/// `min_events_count` events (1-100; not with `limit`).
+/// `min_events_count` events (1-100; not with `limit`). Both page: a `min_events_count` page's
+/// `next_page_id` goes on to the older threads holding as many events again (the official
+/// browser SDK's `getChatHistory` asks for 25 events, then follows `next_page_id` until there
+/// is none), its `previous_page_id` back to the newer ones.
 pub(super) fn list_threads(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
     let chat = chat_ref(ctx, str_of(p, "chat_id"))?.clone();
     let mut threads: Vec<&Thread> = chat.threads.iter().collect();
     threads.reverse();
     let total = threads.len();
-    let (shown, next, previous) = if let Some(min) = p["min_events_count"].as_u64() {
-        if p.get("limit").is_some() {
-            return Err(Refusal::validation("`min_events_count` cannot be combined with `limit`"));
-        }
-        if !(1..=limits::LIST_THREADS_MAX_LIMIT as u64).contains(&min) {
-            let max = limits::LIST_THREADS_MAX_LIMIT;
-            return Err(Refusal::validation(format!("`min_events_count` must be between 1 and {max}")));
-        }
-        let mut count = 0;
-        let mut n = 0;
-        for t in &threads {
-            if count >= min as usize {
-                break;
+    let by_events = match (p["page_id"].as_str(), p["min_events_count"].as_u64()) {
+        (Some(page), _) if page.starts_with("ME") => {
+            if ["limit", "sort_order", "min_events_count"].iter().any(|k| p.get(k).is_some()) {
+                return Err(Refusal::validation(
+                    "`page_id` cannot be combined with `limit`, `sort_order` or `min_events_count`",
+                ));
             }
-            count += t.events.len();
-            n += 1;
+            Some(events_page_id(page)?)
         }
-        let asc = p["sort_order"] == "asc";
-        let mut shown: Vec<&Thread> = threads[..n].to_vec();
-        if asc {
-            shown.reverse();
+        (Some(_), Some(_)) => return Err(Refusal::validation("`page_id` cannot be combined with `min_events_count`")),
+        (None, Some(min)) => {
+            if p.get("limit").is_some() {
+                return Err(Refusal::validation("`min_events_count` cannot be combined with `limit`"));
+            }
+            if !(1..=limits::LIST_THREADS_MAX_LIMIT as u64).contains(&min) {
+                let max = limits::LIST_THREADS_MAX_LIMIT;
+                return Err(Refusal::validation(format!("`min_events_count` must be between 1 and {max}")));
+            }
+            Some((0, min as usize, p["sort_order"] == "asc"))
         }
-        (shown, None, None)
-    } else {
-        let (offset, limit, asc) = paging(p, 3, limits::LIST_THREADS_MAX_LIMIT)?;
-        page(&threads, offset, limit, asc)
+        _ => None,
+    };
+    let (shown, next, previous) = match by_events {
+        Some((offset, min, asc)) => {
+            // Threads from `offset` (newest first) until they hold `min` events.
+            let older = threads.get(offset..).unwrap_or_default();
+            let n = threads_holding(older.iter().map(|t| t.events.len()), min);
+            let mut shown: Vec<&Thread> = older[..n].to_vec();
+            if asc {
+                shown.reverse();
+            }
+            let next = (offset + n < total).then(|| events_page(offset + n, min, asc));
+            // The newer threads holding `min` events, walking back from `offset`.
+            let back = threads_holding(threads[..offset.min(total)].iter().rev().map(|t| t.events.len()), min);
+            let previous = (offset > 0).then(|| events_page(offset - back, min, asc));
+            (shown, next, previous)
+        }
+        None => {
+            let (offset, limit, asc) = paging(p, 3, limits::LIST_THREADS_MAX_LIMIT)?;
+            page(&threads, offset, limit, asc)
+        }
     };
     let items: Vec<Value> = shown.into_iter().map(|t| thread_json(ctx, &chat, t)).collect();
     Ok(with_cursors(json!({"threads": items, "found_threads": total}), next, previous))
+}
+
+/// How many of the threads (their event counts, in walking order) it takes to hold `min`
+/// events; all of them when they hold fewer.
+fn threads_holding(counts: impl Iterator<Item = usize>, min: usize) -> usize {
+    let mut held = 0;
+    let mut n = 0;
+    for count in counts {
+        if held >= min {
+            break;
+        }
+        held += count;
+        n += 1;
+    }
+    n
+}
+
+/// A `min_events_count` page cursor: `ME<offset>_<min>_<a|d>`.
+fn events_page(offset: usize, min: usize, asc: bool) -> String {
+    format!("ME{offset}_{min}_{}", if asc { "a" } else { "d" })
+}
+
+/// (offset, min, asc) from an [`events_page`] cursor.
+fn events_page_id(page: &str) -> Result<(usize, usize, bool), Refusal> {
+    let bad = || Refusal::validation("Invalid `page_id`");
+    let mut parts = page.strip_prefix("ME").ok_or_else(bad)?.split('_');
+    let offset = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    let min = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .filter(|m| (1..=limits::LIST_THREADS_MAX_LIMIT).contains(m))
+        .ok_or_else(bad)?;
+    let asc = match (parts.next(), parts.next()) {
+        (Some("a"), None) => true,
+        (Some("d"), None) => false,
+        _ => return Err(bad()),
+    };
+    Ok((offset, min, asc))
 }
 
 pub(super) fn mark_events_as_seen(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {

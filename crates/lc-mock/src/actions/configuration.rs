@@ -72,13 +72,7 @@ pub(super) fn get_dynamic_configuration(ctx: &mut Ctx, p: &Value) -> Result<Valu
     if !ctx.state.groups.contains_key(&group) {
         return Err(Refusal::group_not_found());
     }
-    let online: Vec<i64> = ctx
-        .state
-        .groups
-        .iter()
-        .filter(|(_, s)| *s != "offline")
-        .map(|(id, _)| *id)
-        .collect();
+    let online = ctx.state.online_groups();
     let mut livechat = json!({
         "group_id": group, "client_limit_exceeded": false, "domain_allowed": true,
         "config_version": "mock-config-1", "localization_version": "mock-localization-1", "language": "en",

@@ -145,7 +145,12 @@ pub(super) fn login(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
         .iter()
         .map(|c| json!({"chat_id": c.id, "has_unread_events": has_unread(c, &id)}))
         .collect();
-    let mut out = json!({"customer": customer_json(ctx)?, "has_active_thread": has_active_thread, "chats": chat_list});
+    let mut out = json!({
+        "customer": customer_json(ctx)?,
+        "has_active_thread": has_active_thread,
+        "chats": chat_list,
+        "__priv_dynamic_config": dynamic_config(ctx, &id),
+    });
     if let Some(g) = ctx
         .state
         .greetings
@@ -155,6 +160,19 @@ pub(super) fn login(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
         out["greeting"] = g.greeting.clone();
     }
     Ok(out)
+}
+
+/// The login's `__priv_dynamic_config` (the schema's `DynamicConfig`): the groups with an
+/// agent available now (`online` or `online_for_queue`; the list is left out when there is
+/// none, as the official browser SDK expects) and the customer's group as the monitoring one.
+fn dynamic_config(ctx: &Ctx, customer: &str) -> Value {
+    let online = ctx.state.online_groups();
+    let group = ctx.state.customers.get(customer).map_or(0, |c| c.group_id);
+    let mut config = json!({"customer_groups": {"monitoring": {"id": group}}});
+    if !online.is_empty() {
+        config["online_groups_ids"] = json!(online);
+    }
+    config
 }
 
 /// Whether `chat` has events by someone else newer than what `user` has seen.

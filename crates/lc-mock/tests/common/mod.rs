@@ -278,6 +278,21 @@ impl Rtm {
         r["payload"]["error"]["message"].as_str().unwrap().to_owned()
     }
 
+    /// Reads for `d` as a browser does, sending nothing of its own (tungstenite answers each
+    /// WebSocket ping while reading); asserts no text frame arrives; the pings seen.
+    pub async fn idle_reading(&mut self, d: Duration) -> usize {
+        assert!(self.backlog.is_empty(), "unexpected frames: {:?}", self.backlog);
+        let until = tokio::time::Instant::now() + d;
+        let mut pings = 0;
+        while let Ok(m) = tokio::time::timeout_at(until, self.socket.next()).await {
+            match m {
+                Some(Ok(Message::Ping(_))) => pings += 1,
+                other => panic!("unexpected frame: {other:?}"),
+            }
+        }
+        pings
+    }
+
     /// Asserts nothing arrives within `d` (backlog included).
     pub async fn silent_for(&mut self, d: Duration) {
         assert!(self.backlog.is_empty(), "unexpected frames: {:?}", self.backlog);

@@ -1930,6 +1930,142 @@ impl DisconnectReason {
         }
     }
 }
+/// The login response's private `__priv_dynamic_config`: the groups online now and the group that watches the customer. The customer is *online* (an agent can answer) when that group is among the online ones; the official browser SDK reports this as `availability` on `connected`.
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
+pub struct DynamicConfig {
+    /// The groups the customer belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_groups: Option<DynamicConfigCustomerGroups>,
+    /// IDs of the groups with an agent available (online, or accepting chats into the queue); absent when every group is offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_groups_ids: Option<Vec<i64>>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+impl crate::Unknowns for DynamicConfig {
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "customer_groups",
+            |p| crate::Unknowns::visit_unknowns(&self.customer_groups, p, found),
+        );
+        path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for DynamicConfig {
+    const EXPECTING: &'static str = "struct DynamicConfig";
+    const FIELDS: &'static [&'static str] = &["customer_groups", "online_groups_ids"];
+    type Slots = (Option<Option<DynamicConfigCustomerGroups>>, Option<Option<Vec<i64>>>);
+    fn slots() -> Self::Slots {
+        (None, None)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "customer_groups" => 0,
+                "online_groups_ids" => 1,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            1 => crate::object::slot(&mut s.1, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            customer_groups: s.0.flatten(),
+            online_groups_ids: s.1.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for DynamicConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
+/// The groups the customer belongs to.
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
+#[non_exhaustive]
+pub struct DynamicConfigCustomerGroups {
+    /// The group that watches the customer: the login's `group_id` (0 when none was given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<MonitoringGroup>,
+    /// Fields this version of the schema does not know, kept and re-emitted.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+impl crate::Unknowns for DynamicConfigCustomerGroups {
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.field(
+            "monitoring",
+            |p| crate::Unknowns::visit_unknowns(&self.monitoring, p, found),
+        );
+        path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for DynamicConfigCustomerGroups {
+    const EXPECTING: &'static str = "struct DynamicConfigCustomerGroups";
+    const FIELDS: &'static [&'static str] = &["monitoring"];
+    type Slots = (Option<Option<MonitoringGroup>>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "monitoring" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            monitoring: s.0.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for DynamicConfigCustomerGroups {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
+    }
+}
 /// A file shared in the chat.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -4371,6 +4507,72 @@ impl crate::Unknowns for MarkEventsAsSeenResponse {
         found: &mut dyn FnMut(crate::Unknown),
     ) {
         path.report_fields(&self.extra, found);
+    }
+}
+/// The group that watches the customer: the login's `group_id` (0 when none was given).
+#[derive(Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct MonitoringGroup {
+    /// The group's ID.
+    pub id: i64,
+    /// Fields this version of the schema does not know, kept and re-emitted.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+impl MonitoringGroup {
+    /// Builds it from its required fields (`id`); every optional field is `None`, to be set by assignment.
+    pub fn new(id: i64) -> Self {
+        Self { id, extra: Map::new() }
+    }
+}
+impl crate::Unknowns for MonitoringGroup {
+    fn visit_unknowns(
+        &self,
+        path: &mut crate::JsonPath,
+        found: &mut dyn FnMut(crate::Unknown),
+    ) {
+        path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for MonitoringGroup {
+    const EXPECTING: &'static str = "struct MonitoringGroup";
+    const FIELDS: &'static [&'static str] = &["id"];
+    type Slots = (Option<i64>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "id" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            id: s.0.ok_or("id")?,
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for MonitoringGroup {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 /// An existing user to put in the chat.

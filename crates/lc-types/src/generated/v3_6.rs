@@ -31,6 +31,8 @@ pub use super::shared_v3_5_v3_6_v3_7::DeleteChatPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DeleteEventPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DeleteThreadPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::DisconnectReason;
+pub use super::shared_v3_5_v3_6_v3_7::DynamicConfig;
+pub use super::shared_v3_5_v3_6_v3_7::DynamicConfigCustomerGroups;
 pub use super::shared_v3_5_v3_6_v3_7::FileEvent;
 pub use super::shared_v3_5_v3_6_v3_7::FileEventInput;
 pub use super::shared_v3_5_v3_6_v3_7::FilledFormEvent;
@@ -54,6 +56,7 @@ pub use super::shared_v3_5_v3_6_v3_7::ListGroupPropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::ListGroupStatusesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::ListLicensePropertiesResponse;
 pub use super::shared_v3_5_v3_6_v3_7::MarkEventsAsSeenResponse;
+pub use super::shared_v3_5_v3_6_v3_7::MonitoringGroup;
 pub use super::shared_v3_5_v3_6_v3_7::NewChatUser;
 pub use super::shared_v3_5_v3_6_v3_7::PingResponse;
 pub use super::shared_v3_5_v3_6_v3_7::Properties;
@@ -225,6 +228,10 @@ pub fn decode_type(
                 boxed(crate::from_str::<DeleteThreadPropertiesResponse>(text))
             }
             "DisconnectReason" => boxed(crate::from_str::<DisconnectReason>(text)),
+            "DynamicConfig" => boxed(crate::from_str::<DynamicConfig>(text)),
+            "DynamicConfigCustomerGroups" => {
+                boxed(crate::from_str::<DynamicConfigCustomerGroups>(text))
+            }
             "EcommerceAddon" => boxed(crate::from_str::<EcommerceAddon>(text)),
             "EcommerceOption" => boxed(crate::from_str::<EcommerceOption>(text)),
             "EcommerceProduct" => boxed(crate::from_str::<EcommerceProduct>(text)),
@@ -369,6 +376,7 @@ pub fn decode_type(
             "MessageEvent" => boxed(crate::from_str::<MessageEvent>(text)),
             "MessageEventInput" => boxed(crate::from_str::<MessageEventInput>(text)),
             "MessagePostback" => boxed(crate::from_str::<MessagePostback>(text)),
+            "MonitoringGroup" => boxed(crate::from_str::<MonitoringGroup>(text)),
             "NewChat" => boxed(crate::from_str::<NewChat>(text)),
             "NewChatUser" => boxed(crate::from_str::<NewChatUser>(text)),
             "NewThread" => boxed(crate::from_str::<NewThread>(text)),
@@ -7736,13 +7744,13 @@ pub struct LoginResponse {
     pub greeting: Option<Greeting>,
     /// Whether the customer has a chat with an active thread.
     pub has_active_thread: bool,
-    /// Private, undocumented widget configuration (online group IDs, monitoring URLs, ...). Opaque free-form JSON: do not rely on its shape.
+    /// Which groups are online and which one watches the customer (private and undocumented; see the type).
     #[serde(
         rename = "__priv_dynamic_config",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub priv_dynamic_config: Option<Value>,
+    pub priv_dynamic_config: Option<DynamicConfig>,
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -7779,6 +7787,10 @@ impl crate::Unknowns for LoginResponse {
             "greeting",
             |p| crate::Unknowns::visit_unknowns(&self.greeting, p, found),
         );
+        path.field(
+            "__priv_dynamic_config",
+            |p| crate::Unknowns::visit_unknowns(&self.priv_dynamic_config, p, found),
+        );
         path.report_fields(&self.extra, found);
     }
 }
@@ -7796,7 +7808,7 @@ impl crate::object::Object for LoginResponse {
         Option<User>,
         Option<Option<Greeting>>,
         Option<bool>,
-        Option<Option<Value>>,
+        Option<Option<DynamicConfig>>,
     );
     fn slots() -> Self::Slots {
         (None, None, None, None, None)
@@ -9289,6 +9301,8 @@ pub const TYPES: &[&str] = &[
     "DeleteThreadPropertiesRequest",
     "DeleteThreadPropertiesResponse",
     "DisconnectReason",
+    "DynamicConfig",
+    "DynamicConfigCustomerGroups",
     "EcommerceAddon",
     "EcommerceOption",
     "EcommerceProduct",
@@ -9369,6 +9383,7 @@ pub const TYPES: &[&str] = &[
     "MessageEvent",
     "MessageEventInput",
     "MessagePostback",
+    "MonitoringGroup",
     "NewChat",
     "NewChatUser",
     "NewThread",
