@@ -1312,3 +1312,24 @@ async fn every_action_sends_its_pushes() {
     assert_eq!(server.problems(), Vec::<String>::new());
     server.shutdown().await;
 }
+
+/// `get_predicted_agent` takes the `group_id` the official customer-sdk's
+/// `getPredictedAgent({ groupId })` sends (3.5 and 3.6; the action is gone in 3.7).
+#[tokio::test]
+async fn get_predicted_agent_takes_a_group() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let agent = server.agent();
+    for version in ["3.5", "3.6"] {
+        for transport in transports() {
+            let customer = server.issue_customer();
+            let mut c = Client::open(&server, version, &customer.token, transport).await;
+            agent.set_group_status(4, "offline").unwrap();
+            c.refused("get_predicted_agent", json!({"group_id": 4}), 400, "group_offline").await;
+            c.refused("get_predicted_agent", json!({"group_id": 99}), 404, "group_not_found").await;
+            agent.set_group_status(4, "online").unwrap();
+            let got = c.ok("get_predicted_agent", json!({"group_id": 4})).await;
+            assert_eq!(text(&got["agent"]["id"]), agent.id(), "{got}");
+        }
+    }
+    assert_eq!(server.problems(), Vec::<String>::new());
+}

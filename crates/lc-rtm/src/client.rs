@@ -416,6 +416,40 @@ impl Drop for CancelOnDrop<'_> {
 ///
 /// It implements [`futures_util::Stream`]; [`Events::next`] works without importing a trait.
 /// It ends when the connection task ends (every handle dropped, or `destroy()`).
+///
+/// @livechat/customer-sdk's `on(name, f)`, `once` and `off` are stream adapters here: keep the
+/// events you want, typed; take the first for `once`; drop the stream for `off`. (There is one
+/// stream per client: to listen for several kinds, `match` them in one loop, as in the crate
+/// example.)
+///
+/// ```no_run
+/// use futures_util::StreamExt;
+/// use lc_rtm::{Event, Events};
+/// use lc_types::v3_6::{AnyPush, IncomingEventPush};
+/// use lc_types::VersionedPush;
+///
+/// # async fn run(events: Events) {
+/// // on('incoming_event', …): only that push, as its typed payload.
+/// let mut incoming = events
+///     .filter_map(|event| async move {
+///         match event {
+///             Event::Push(p) => match p.push {
+///                 VersionedPush::V3_6(AnyPush::IncomingEvent(push)) => Some(push),
+///                 _ => None,
+///             },
+///             _ => None,
+///         }
+///     })
+///     .boxed();
+/// // once('incoming_event', …): the first one.
+/// let first: Option<IncomingEventPush> = incoming.next().await;
+/// // on: every later one, until `off` (dropping `incoming`).
+/// while let Some(push) = incoming.next().await {
+///     println!("new event in {}", push.chat_id);
+/// }
+/// # let _ = first;
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Events {
     rx: mpsc::Receiver<Item>,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lc_types::auth::{StaticToken, TokenProvider};
-use lc_types::{ApiVersion, PushSubscription, Region};
+use lc_types::{ApiVersion, DisconnectPolicy, PushSubscription, Region};
 use serde_json::{json, Map, Value};
 
 use crate::session::{Backoff, Settings};
@@ -422,6 +422,24 @@ impl RtmClientBuilder {
     /// after a reason this crate does not know (default 5 min).
     pub fn blocked_wait(mut self, wait: Duration) -> Self {
         self.config.settings.blocked_wait = wait;
+        self
+    }
+
+    /// Acts on `customer_disconnected` with `reason` by `policy` instead of the schema's
+    /// (`DisconnectReason::policy()`, the table in the README). For instance
+    /// `customer_temporarily_blocked` (reconnected too often after `too_many_connections`)
+    /// waits for the server's timeout and tries again by default, as the API docs describe;
+    /// @livechat/customer-sdk destroys its instance instead, which `Stop` does here.
+    ///
+    /// ```
+    /// use lc_types::DisconnectPolicy;
+    /// let builder = lc_rtm::RtmClient::builder("my-organization-id")
+    ///     .disconnect_policy("customer_temporarily_blocked", DisconnectPolicy::Stop);
+    /// ```
+    pub fn disconnect_policy(mut self, reason: impl Into<String>, policy: DisconnectPolicy) -> Self {
+        let reason = reason.into();
+        self.config.settings.policies.retain(|(r, _)| *r != reason);
+        self.config.settings.policies.push((reason, policy));
         self
     }
 

@@ -14,15 +14,34 @@ pub enum Rating {
     Bad,
 }
 
+/// A part of a rating, for [`RtmClient::cancel_rate`]: the `rating` thread property it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RatingPart {
+    /// `rating.score`.
+    Score,
+    /// `rating.comment`.
+    Comment,
+}
+
+impl RatingPart {
+    /// The property's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RatingPart::Score => "score",
+            RatingPart::Comment => "comment",
+        }
+    }
+}
+
 impl RtmClient {
     /// Rates chat `chat_id`'s latest thread, as @livechat/customer-sdk's `rateChat` does: sets
     /// the thread properties `rating.score` (1 good, 0 bad) and/or `rating.comment`.
     ///
     /// ```no_run
-    /// use lc_rtm::Rating;
+    /// use lc_rtm::{Rating, RatingPart};
     /// # async fn run(client: lc_rtm::RtmClient) -> Result<(), lc_rtm::Error> {
     /// client.rate_chat("PJ0MRSHTDG", Some(Rating::Good), Some("Quick and kind")).await?;
-    /// client.cancel_rate("PJ0MRSHTDG").await?;
+    /// client.cancel_rate("PJ0MRSHTDG", &[RatingPart::Score, RatingPart::Comment]).await?;
     /// # Ok(())
     /// # }
     /// ```
@@ -44,11 +63,16 @@ impl RtmClient {
             .map(drop)
     }
 
-    /// Removes the rating of chat `chat_id`'s latest thread (`rating.score` and
-    /// `rating.comment`), as @livechat/customer-sdk's `cancelRate` does.
-    pub async fn cancel_rate(&self, chat_id: &str) -> Result<(), Error> {
+    /// Removes `parts` of the rating of chat `chat_id`'s latest thread, as
+    /// @livechat/customer-sdk's `cancelRate({ chatId, properties })` does (its default is
+    /// `['score']`: the score alone, the comment kept). No part is an `InvalidInput` error.
+    pub async fn cancel_rate(&self, chat_id: &str, parts: &[RatingPart]) -> Result<(), Error> {
+        if parts.is_empty() {
+            return Err(ErrorKind::InvalidInput("cancel_rate needs the rating parts to remove".into()).into());
+        }
+        let names: Vec<&str> = parts.iter().map(|p| p.as_str()).collect();
         let thread_id = self.latest_thread(chat_id).await?;
-        let payload = json!({"chat_id": chat_id, "thread_id": thread_id, "properties": {"rating": ["score", "comment"]}});
+        let payload = json!({"chat_id": chat_id, "thread_id": thread_id, "properties": {"rating": names}});
         self.call_value(self.api_version(), "delete_thread_properties", &payload)
             .await
             .map(drop)

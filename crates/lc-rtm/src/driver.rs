@@ -540,10 +540,7 @@ async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: O
                 headers.insert(lc_types::web::X_REGION, v);
             }
         }
-        let agent = match &config.client_id {
-            Some(id) => format!("lc-rtm/{} Application {id}", env!("CARGO_PKG_VERSION")),
-            None => format!("lc-rtm/{}", env!("CARGO_PKG_VERSION")),
-        };
+        let agent = lc_types::web::user_agent(concat!("lc-rtm/", env!("CARGO_PKG_VERSION")), config.client_id.as_deref());
         if let Ok(v) = HeaderValue::from_str(&agent) {
             headers.insert("user-agent", v);
         }

@@ -61,6 +61,67 @@ pub struct Connected {
     pub login: ResponseFrame,
 }
 
+impl Connected {
+    /// Whether an agent can answer the customer now, from the login response's private
+    /// `__priv_dynamic_config`, as @livechat/customer-sdk's `availability` on `connected`:
+    /// [`Availability::Online`] when the group watching the customer
+    /// (`customer_groups.monitoring.id`) is among `online_groups_ids`, `Offline` when it is not
+    /// or no group is online; `None` when the server sent no such configuration. Later
+    /// changes arrive as the `groups_status_updated` push.
+    ///
+    /// ```
+    /// # fn show(connected: &lc_rtm::Connected) {
+    /// use lc_rtm::Availability;
+    /// match connected.availability() {
+    ///     Some(Availability::Online) => println!("an agent can answer"),
+    ///     Some(_) => println!("leave a message"),
+    ///     None => println!("unknown: ask `list_group_statuses`"),
+    /// }
+    /// # }
+    /// ```
+    pub fn availability(&self) -> Option<Availability> {
+        #[derive(serde::Deserialize)]
+        struct Login {
+            #[serde(rename = "__priv_dynamic_config")]
+            config: Option<DynamicConfig>,
+        }
+        #[derive(serde::Deserialize)]
+        struct DynamicConfig {
+            online_groups_ids: Option<Vec<i64>>,
+            customer_groups: Option<CustomerGroups>,
+        }
+        #[derive(serde::Deserialize)]
+        struct CustomerGroups {
+            monitoring: Option<Group>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Group {
+            id: i64,
+        }
+        let login: Login = serde_json::from_str(self.login.payload.as_ref()?.get()).ok()?;
+        let config = login.config?;
+        let Some(online) = config.online_groups_ids else {
+            return Some(Availability::Offline);
+        };
+        let group = config.customer_groups?.monitoring?.id;
+        Some(if online.contains(&group) {
+            Availability::Online
+        } else {
+            Availability::Offline
+        })
+    }
+}
+
+/// Whether an agent can answer the customer ([`Connected::availability`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Availability {
+    /// The customer's group is online: a chat started now is answered (or queued).
+    Online,
+    /// The customer's group is offline: a chat started now needs `continuous`, or a ticket.
+    Offline,
+}
+
 /// A push as received.
 #[derive(Debug)]
 #[non_exhaustive]

@@ -102,9 +102,9 @@ pub const EVENT_BUFFER_BYTES: usize = 64 * 1024 * 1024;
 
 pub use client::{Events, RtmClient};
 pub use config::{Customer, CustomerProvider, RtmClientBuilder};
-pub use customer_sdk::Rating;
+pub use customer_sdk::{Rating, RatingPart};
 pub use error::{Error, ErrorKind};
-pub use event::{Cause, Connected, Disconnected, Event, Next, Pushed};
+pub use event::{Availability, Cause, Connected, Disconnected, Event, Next, Pushed};
 pub use history::HistoryRequest;
 /// The token providers (from `lc-types`, shared with `lc-web`): a fixed token, your own async
 /// function, or any [`TokenProvider`] (such as `lc_web::AccountsTokenProvider`).

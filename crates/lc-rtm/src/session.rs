@@ -31,6 +31,8 @@ pub struct Settings {
     pub max_in_flight: usize,
     pub max_queued_calls: usize,
     pub seed: Option<u64>,
+    /// Policies chosen over the schema's, by reason.
+    pub policies: Vec<(String, DisconnectPolicy)>,
 }
 
 impl Settings {
@@ -47,6 +49,7 @@ impl Settings {
             max_in_flight: limits::MAX_PENDING_REQUESTS,
             max_queued_calls: crate::MAX_QUEUED_CALLS,
             seed: None,
+            policies: Vec::new(),
         }
     }
 
@@ -717,7 +720,8 @@ impl Session {
         // reads envelopes.
         self.out.push_back(Output::Push(frame, bytes));
         if let Some((reason, data)) = disconnect {
-            let policy = policy_of(&reason);
+            let chosen = self.s.policies.iter().find(|(r, _)| *r == reason);
+            let policy = chosen.map_or_else(|| policy_of(&reason), |(_, p)| *p);
             self.out.push_back(Output::Close);
             self.dropped(now, Cause::Server { reason, data, policy }, None);
         }

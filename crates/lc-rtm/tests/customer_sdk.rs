@@ -1,11 +1,11 @@
 //! What lc-rtm offers beyond the actions, as @livechat/customer-sdk does: the chat history
-//! stream, rating, sneak peeks, page changes.
+//! stream, rating, sneak peeks, page changes, the availability at login.
 
 mod common;
 
 use common::*;
 use futures_util::StreamExt;
-use lc_rtm::{ErrorKind, Rating};
+use lc_rtm::{Availability, ErrorKind, Event, Rating, RatingPart};
 use lc_types::v3_6;
 use serde_json::json;
 
@@ -58,9 +58,19 @@ async fn rate_chat_sets_and_cancel_rate_removes_the_rating_properties() {
     );
     client.rate_chat(&chat.chat_id, Some(Rating::Bad), None).await.unwrap();
     assert_eq!(rating(client.clone(), chat.chat_id.clone()).await["score"], json!(0));
-    client.cancel_rate(&chat.chat_id).await.unwrap();
+    client.rate_chat(&chat.chat_id, None, Some("Slow")).await.unwrap();
+    // Like the customer-sdk's cancelRate({ chatId, properties }): the parts named go, the
+    // others stay.
+    client.cancel_rate(&chat.chat_id, &[RatingPart::Score]).await.unwrap();
+    assert_eq!(rating(client.clone(), chat.chat_id.clone()).await, json!({"comment": "Slow"}));
+    client
+        .cancel_rate(&chat.chat_id, &[RatingPart::Score, RatingPart::Comment])
+        .await
+        .unwrap();
     let after = rating(client.clone(), chat.chat_id.clone()).await;
     assert!(after.is_null() || after == json!({}), "{after}");
+    let err = client.cancel_rate(&chat.chat_id, &[]).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::InvalidInput(_)), "{err}");
 
     let err = client.rate_chat(&chat.chat_id, None, None).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::InvalidInput(_)), "{err}");
@@ -88,4 +98,34 @@ async fn update_customer_page_is_sent() {
         .await
         .unwrap();
     assert!(response.is_object(), "{response}");
+}
+
+/// customer-sdk's `connected` carries `availability`: online when the customer's group is.
+#[tokio::test]
+async fn connected_says_whether_the_customers_group_is_online() {
+    let server = mock().await;
+    let customer = server.issue_customer();
+    let (client, mut events) = builder(&server).token(&customer.token).group_id(3).build().unwrap();
+    let Event::Connected(c) = next(&mut events).await else {
+        panic!("connected")
+    };
+    // Group 0 is online, the customer's group 3 does not exist yet: offline.
+    assert_eq!(c.availability(), Some(Availability::Offline));
+    server.agent().set_group_status(3, "online").unwrap();
+    client.disconnect();
+    client.connect();
+    let (Event::Connected(c), _) = until(&mut events, |e| matches!(e, Event::Connected(_))).await else {
+        unreachable!()
+    };
+    assert_eq!(c.availability(), Some(Availability::Online));
+    // Every group offline: the server leaves the list out; the SDK reads that as offline.
+    server.agent().set_group_status(3, "offline").unwrap();
+    server.agent().set_group_status(0, "offline").unwrap();
+    client.disconnect();
+    client.connect();
+    let (Event::Connected(c), _) = until(&mut events, |e| matches!(e, Event::Connected(_))).await else {
+        unreachable!()
+    };
+    assert_eq!(c.availability(), Some(Availability::Offline));
+    assert_eq!(server.problems(), Vec::<String>::new());
 }

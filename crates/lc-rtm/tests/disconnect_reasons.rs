@@ -361,3 +361,34 @@ async fn reasons_without_their_optional_data() {
     assert!(matches!(case.client.state(), ConnectionState::Closed { .. }));
     case.quiet("misdirected_connection without a region").await;
 }
+
+/// `customer_temporarily_blocked`: the API docs' wait by default (above); the customer-sdk
+/// destroys its instance instead, which a user chooses with `disconnect_policy`: the client
+/// stops.
+#[tokio::test]
+async fn a_chosen_policy_overrides_the_schemas() {
+    let server = Arc::new(mock().await);
+    let me = server.issue_customer();
+    let (client, mut events) = builder(&server)
+        .token(&me.token)
+        .disconnect_policy("customer_temporarily_blocked", DisconnectPolicy::Stop)
+        .build()
+        .unwrap();
+    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+    assert_eq!(server.agent().disconnect(&me.id, "customer_temporarily_blocked", None), 1);
+    let (e, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
+    let Event::Disconnected(d) = e else { unreachable!() };
+    assert!(
+        matches!(
+            d.cause,
+            Cause::Server {
+                policy: DisconnectPolicy::Stop,
+                ..
+            }
+        ),
+        "{d:?}"
+    );
+    assert_eq!(d.next, Next::Stop);
+    assert!(matches!(client.state(), ConnectionState::Closed { .. }), "{:?}", client.state());
+
+}

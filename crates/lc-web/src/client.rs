@@ -159,6 +159,7 @@ pub struct WebClientBuilder {
     max_response_bytes: usize,
     retry: RetryPolicy,
     user_agent: String,
+    client_id: Option<String>,
     headers: Vec<(String, String)>,
     proxy: Option<String>,
     http: Option<reqwest::Client>,
@@ -275,6 +276,19 @@ impl WebClientBuilder {
         self
     }
 
+    /// The application's client ID, sent in the `User-Agent` after the product
+    /// (`lc-web/<version> Application <client_id>`), as `lc_rtm`'s builder sends it
+    /// ([`lc_types::web::user_agent`]); LiveChat's SDKs take it as `clientId`.
+    ///
+    /// ```
+    /// let client = lc_web::WebClient::builder("my-organization-id").client_id("my-app").build()?;
+    /// # Ok::<(), lc_web::Error>(())
+    /// ```
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
     /// A header sent with every request (e.g. `X-Debug-Id`).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
@@ -288,7 +302,7 @@ impl WebClientBuilder {
     }
 
     /// Use this `reqwest::Client` (its pool, TLS, proxy and redirect settings); the builder's
-    /// connect timeout, user agent, proxy and HTTP/2 options, and the redirect policy of
+    /// connect timeout, user agent and client ID, proxy and HTTP/2 options, and the redirect policy of
     /// [`MAX_REDIRECTS`] within the API's origin, then do not apply (a redirect that client
     /// does not follow still fails the call with [`ErrorKind::Redirect`]).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
@@ -318,7 +332,7 @@ impl WebClientBuilder {
             None => {
                 let mut b = reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout)
-                    .user_agent(self.user_agent)
+                    .user_agent(lc_types::web::user_agent(&self.user_agent, self.client_id.as_deref()))
                     .https_only(false)
                     .redirect(redirect_policy())
                     .danger_accept_invalid_certs(self.accept_invalid_certs);
@@ -420,6 +434,7 @@ impl WebClient {
             max_response_bytes: MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
             user_agent: concat!("lc-web/", env!("CARGO_PKG_VERSION")).to_owned(),
+            client_id: None,
             headers: Vec::new(),
             proxy: None,
             http: None,
@@ -535,15 +550,21 @@ impl WebClient {
         web::decode(status, &body).map_err(Error::from_response)
     }
 
-    /// The token for a call, when it needs one and a provider is set.
+    /// The token for a call, whenever a provider is set: the configuration and property GETs
+    /// need none, but the API's header table asks for it and LiveChat's Python SDK always
+    /// sends it, so they carry it too. "Needs no token" only decides that such a call goes
+    /// on without one when the provider fails.
     async fn token(&self, spec: &Spec<'_>) -> Result<Option<AccessToken>, Error> {
-        match (&self.inner.tokens, spec.needs_token) {
-            (Some(provider), true) => provider
-                .token()
-                .await
-                .map(Some)
-                .map_err(|e| Error::with_source(ErrorKind::Token, e)),
-            _ => Ok(None),
+        let Some(provider) = &self.inner.tokens else {
+            return Ok(None);
+        };
+        match provider.token().await {
+            Ok(token) => Ok(Some(token)),
+            Err(e) if spec.needs_token => Err(Error::with_source(ErrorKind::Token, e)),
+            Err(e) => {
+                tracing::debug!(error = %e, "lc-web: no token for a call that needs none; sent without one");
+                Ok(None)
+            }
         }
     }
 

@@ -31,11 +31,11 @@ async fn documented_errors_are_typed() {
     assert_eq!((api.kind(), api.status()), (&ErrorType::NotFound, Some(404)));
     assert!(api.raw().contains("not_found"), "{}", api.raw());
     assert!(!e.is_retryable());
-    // limit_reached: one active chat per customer
+    // chat_limit_reached: one chat per customer
     let chat = c.call(&StartChatRequest::default()).await.unwrap();
     assert_eq!(
         api_kind(&c.call(&StartChatRequest::default()).await.unwrap_err()),
-        ErrorType::LimitReached
+        ErrorType::ChatLimitReached
     );
     // chat_inactive
     c.call(&DeactivateChatRequest::new(chat.chat_id.clone())).await.unwrap();
@@ -550,7 +550,8 @@ async fn http2_and_http1() {
         .http2_prior_knowledge()
         .build()
         .unwrap();
-    let h1 = common::client(&server, &me.token);
+    // A customer starts one chat: another customer for the second client.
+    let h1 = common::client(&server, &server.issue_customer().token);
     for (c, version) in [(&h2, reqwest::Version::HTTP_2), (&h1, reqwest::Version::HTTP_11)] {
         let (_, meta) = c.call_with_meta(&GetCustomerRequest::default()).await.unwrap();
         assert_eq!(meta.http_version, version);
@@ -623,9 +624,16 @@ async fn what_is_sent_headers_proxy_and_user_agent() {
         body,
         r#"{"attach_to_last_thread":false,"chat_id":"PJ0MRSHTDG","event":{"type":"message","text":"Hi"}}"#
     );
-    // A GET without a token: the query from the codec, no Authorization, no body.
+    // A GET that needs no token: the query from the codec, no body, and still the client's
+    // token (the API's header table asks for it; LiveChat's Python SDK always sends it); the
+    // client ID after the product in the User-Agent, as lc-rtm sends it.
     let raw = common::raw_server(vec![common::answer("200 OK", "", "{}")]).await;
-    let c = WebClient::builder("o").base_url(raw.url.clone()).token("dal:t").build().unwrap();
+    let c = WebClient::builder("o")
+        .base_url(raw.url.clone())
+        .token("dal:t")
+        .client_id("my-app")
+        .build()
+        .unwrap();
     let mut props = ListLicensePropertiesRequest::default();
     props.namespace = Some("shop".into());
     c.call(&props).await.unwrap();
@@ -634,8 +642,35 @@ async fn what_is_sent_headers_proxy_and_user_agent() {
         text.starts_with("get /v3.6/customer/action/list_license_properties?organization_id=o&namespace=shop http/1.1"),
         "{text}"
     );
-    assert!(!text.contains("authorization"), "{text}");
-    assert!(text.contains("user-agent: lc-web/"), "{text}");
+    assert!(text.contains("\r\nauthorization: bearer dal:t\r\n"), "{text}");
+    let agent = format!("\r\nuser-agent: lc-web/{} application my-app\r\n", env!("CARGO_PKG_VERSION"));
+    assert!(text.contains(&agent), "{text}");
+    // Without a provider, or when the provider fails, such a call goes on without a token.
+    let raw = common::raw_server(vec![common::answer("200 OK", "", "{}")]).await;
+    let failing = lc_types::auth::token_fn(|_| async { Err(lc_types::auth::TokenError::new("accounts down")) });
+    let c = WebClient::builder("o")
+        .base_url(raw.url.clone())
+        .token_provider(failing)
+        .build()
+        .unwrap();
+    c.call(&props).await.unwrap();
+    let c = WebClient::builder("o").base_url(raw.url.clone()).build().unwrap();
+    c.call(&props).await.unwrap();
+    for text in raw.requests.lock().unwrap().iter() {
+        let text = text.to_ascii_lowercase();
+        assert!(!text.contains("authorization"), "{text}");
+        assert!(text.contains("user-agent: lc-web/"), "{text}");
+        assert!(!text.contains("application"), "{text}");
+    }
+    // A call that needs a token fails when the provider does.
+    let failing = lc_types::auth::token_fn(|_| async { Err(lc_types::auth::TokenError::new("accounts down")) });
+    let c = WebClient::builder("o")
+        .base_url(raw.url.clone())
+        .token_provider(failing)
+        .build()
+        .unwrap();
+    let e = c.call(&GetCustomerRequest::default()).await.unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Token), "{e}");
     // A bad configuration is reported by build().
     assert!(matches!(
         WebClient::builder("o").base_url("not a url").build().unwrap_err().kind(),

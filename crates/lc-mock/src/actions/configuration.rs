@@ -51,8 +51,10 @@ pub(super) fn predicted_agent(ctx: &Ctx, group: i64) -> Result<Value, Refusal> {
     Ok(agent.profile())
 }
 
-pub(super) fn get_predicted_agent(ctx: &mut Ctx) -> Result<Value, Refusal> {
-    let group = ctx.state.customers.get(&ctx.customer).map_or(0, |c| c.group_id);
+/// The agent of `group_id` (the official customer-sdk sends it), else of the customer's group.
+pub(super) fn get_predicted_agent(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+    let own = ctx.state.customers.get(&ctx.customer).map_or(0, |c| c.group_id);
+    let group = group_id(p, "group_id").unwrap_or(own);
     Ok(json!({"agent": predicted_agent(ctx, group)?, "queue": false}))
 }
 

@@ -55,7 +55,7 @@ pub(crate) fn run(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refus
         "list_group_statuses" => configuration::list_group_statuses(ctx, p),
         "check_goals" => Ok(json!({})),
         "get_form" => configuration::get_form(ctx, p),
-        "get_predicted_agent" => configuration::get_predicted_agent(ctx),
+        "get_predicted_agent" => configuration::get_predicted_agent(ctx, p),
         "get_url_info" => configuration::get_url_info(p),
         "accept_greeting" => greetings::answer_greeting(ctx, p, true),
         "cancel_greeting" => greetings::answer_greeting(ctx, p, false),

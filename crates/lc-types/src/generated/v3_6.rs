@@ -5345,41 +5345,18 @@ impl crate::WebAction for GetLocalizationRequest {
     const NEEDS_TOKEN: bool = false;
     const IDEMPOTENT: bool = true;
 }
-/// Payload of `get_predicted_agent` (removed in 3.7): takes no fields (send an empty object). The customer must be logged in over RTM first.
+/// Payload of `get_predicted_agent` (removed in 3.7). The customer must be logged in over RTM first.
 ///
 /// API reference: [`get_predicted_agent` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-predicted-agent).
 #[derive(Serialize, Clone, Debug, PartialEq, Default)]
 #[non_exhaustive]
 pub struct GetPredictedAgentRequest {
+    /// The group whose agent to predict; the customer's group when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<i64>,
     /// Fields this version of the schema does not know, kept and re-emitted.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-impl crate::object::Object for GetPredictedAgentRequest {
-    const EXPECTING: &'static str = "struct GetPredictedAgentRequest";
-    const FIELDS: &'static [&'static str] = &[];
-    type Slots = ();
-    fn slots() -> Self::Slots {}
-    fn index(_: &str) -> Option<usize> {
-        None
-    }
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        _: &mut (),
-        _: usize,
-        _: &mut A,
-    ) -> Result<bool, A::Error> {
-        Ok(false)
-    }
-    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self { extra })
-    }
-}
-impl<'de> Deserialize<'de> for GetPredictedAgentRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
 }
 impl crate::Unknowns for GetPredictedAgentRequest {
     fn visit_unknowns(
@@ -5388,6 +5365,47 @@ impl crate::Unknowns for GetPredictedAgentRequest {
         found: &mut dyn FnMut(crate::Unknown),
     ) {
         path.report_fields(&self.extra, found);
+    }
+}
+impl crate::object::Object for GetPredictedAgentRequest {
+    const EXPECTING: &'static str = "struct GetPredictedAgentRequest";
+    const FIELDS: &'static [&'static str] = &["group_id"];
+    type Slots = (Option<Option<i64>>,);
+    fn slots() -> Self::Slots {
+        (None,)
+    }
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        Some(
+            match key {
+                "group_id" => 0,
+                _ => return None,
+            },
+        )
+    }
+    #[inline]
+    fn read<'de, A: serde::de::MapAccess<'de>>(
+        s: &mut Self::Slots,
+        index: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match index {
+            0 => crate::object::slot(&mut s.0, map),
+            _ => Ok(false),
+        }
+    }
+    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
+        Ok(Self {
+            group_id: s.0.flatten(),
+            extra,
+        })
+    }
+}
+impl<'de> Deserialize<'de> for GetPredictedAgentRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::object::decode(deserializer)
     }
 }
 impl crate::Action for GetPredictedAgentRequest {
