@@ -18,6 +18,7 @@ organization ID and a customer token; with --json exactly one line, flushed befo
 Examples:
   lc mock
   lc mock --addr 127.0.0.1:8080 --organization-id my-org
+  lc mock --ping-timeout 3    (a keep-alive test: silent clients are cut after 3 s)
   lc mock --json    {\"base_url\":\"http://127.0.0.1:40113\",\"web_url\":…,\"rtm_url\":…,\"control_url\":…,\"organization_id\":…,\"token\":…}
   curl -X POST http://127.0.0.1:40113/_lc/agent/send_message -d '{\"chat_id\":\"…\",\"text\":\"Hi\"}'")]
 pub struct MockArgs {
@@ -27,9 +28,20 @@ pub struct MockArgs {
     /// The organization ID requests must name (a generated one by default).
     #[arg(long, value_name = "ID", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     organization_id: Option<String>,
+    /// How long a logged-in RTM connection may stay silent, in seconds (30, as the API); the
+    /// mock sends a WebSocket ping every half of it, so clients that answer pings stay.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_secs)]
+    ping_timeout: f64,
     /// Print one JSON line instead of the text.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_secs(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if (0.1..=3600.0).contains(&secs) => Ok(secs),
+        _ => Err(format!("`{text}` is not a number of seconds from 0.1 to 3600")),
+    }
 }
 
 fn parse_addr(text: &str) -> Result<SocketAddr, String> {
@@ -45,6 +57,7 @@ pub fn run(opts: MockArgs) -> Result<(), Failure> {
 async fn serve(opts: MockArgs) -> Result<(), Failure> {
     let mut config = lc_mock::Config {
         addr: opts.addr,
+        ping_timeout: std::time::Duration::from_secs_f64(opts.ping_timeout),
         ..Default::default()
     };
     if let Some(id) = opts.organization_id {

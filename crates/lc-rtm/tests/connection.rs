@@ -803,3 +803,28 @@ async fn wait_first_connection_fails_at_once_and_says_why() {
     let (client, _events) = builder(&server).token(&customer.token).build().unwrap();
     client.wait_first_connection(Duration::from_secs(5)).await.unwrap();
 }
+
+/// The server's keep-alive: the mock pings at the WebSocket level (as the real server must:
+/// the official browser SDK sends no keep-alive of its own) and the client's pongs keep the
+/// connection, even with lc-rtm's own `ping` requests far apart.
+#[tokio::test]
+async fn the_servers_websocket_pings_are_answered() {
+    let config = lc_mock::Config {
+        ping_timeout: Duration::from_millis(800),
+        ..lc_mock::Config::default()
+    };
+    let server = lc_mock::MockServer::start(config).await.unwrap();
+    let customer = server.issue_customer();
+    let (client, mut events) = builder(&server)
+        .token(&customer.token)
+        .ping_interval(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+    // Four times the server's timeout, without one `ping` request.
+    let quiet = tokio::time::timeout(Duration::from_millis(3200), events.next()).await;
+    assert!(quiet.is_err(), "no event while the pongs answer: {quiet:?}");
+    assert_eq!(client.state(), ConnectionState::Active);
+    client.call(&v3_6::GetCustomerRequest::default()).await.unwrap();
+    assert_eq!(server.rtm_requests("ping"), 0);
+}
