@@ -39,7 +39,8 @@ Exit codes:
   1  the work failed: input that does not decode (the message names the JSON path), a
      connection or transport error, a port that cannot be listened on, a demo step that did
      not behave as documented (the message names the step)
-  2  usage error: unknown command, option, kind, action, push, type or API version
+  2  usage error: unknown command, option, kind, action, push, type or API version; a
+     missing, unreadable or invalid file given as an option (lc mock --tls-cert/--tls-key)
   3  --strict, and the input held something the schema does not know (it is still printed)
   4  the API answered with an error, refused the login or ended the RTM session for good
      (its type and message are printed)";

@@ -1,6 +1,7 @@
 //! `lc mock`: the Customer Chat API mock (`lc-mock`) as a standalone server on loopback.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -15,11 +16,20 @@ take), the Web and RTM URLs (with a {version} placeholder), the control API's UR
 customers and tokens, the agent's actions, faults, problems; `GET` it for the list), the
 organization ID and a customer token; with --json exactly one line, flushed before it serves.
 
+With --tls-cert and --tls-key (PEM: the certificate chain, the server's own certificate first,
+and its private key) it serves everything over TLS instead, and the URLs say https and wss:
+for clients that only speak those, such as the official Python SDK. Clients must trust the
+certificate (Python: REQUESTS_CA_BUNDLE and SSL_CERT_FILE; Node: NODE_EXTRA_CA_CERTS) and use
+a name it has (127.0.0.1 by default). A file that is missing, unreadable or not what it should
+be is a usage error (exit code 2). crates/lc-mock/tests/tls/README.md has the openssl command
+that makes a test certificate for localhost and 127.0.0.1.
+
 Examples:
   lc mock
   lc mock --addr 127.0.0.1:8080 --organization-id my-org
   lc mock --ping-timeout 3    (a keep-alive test: silent clients are cut after 3 s)
   lc mock --json    {\"base_url\":\"http://127.0.0.1:40113\",\"web_url\":…,\"rtm_url\":…,\"control_url\":…,\"organization_id\":…,\"token\":…}
+  lc mock --tls-cert cert.pem --tls-key key.pem    # https://127.0.0.1:…, wss://127.0.0.1:…
   curl -X POST http://127.0.0.1:40113/_lc/agent/send_message -d '{\"chat_id\":\"…\",\"text\":\"Hi\"}'")]
 pub struct MockArgs {
     /// Where to listen.
@@ -35,6 +45,12 @@ pub struct MockArgs {
     /// Print one JSON line instead of the text.
     #[arg(long)]
     json: bool,
+    /// Serve over TLS (https, wss) with this PEM certificate chain (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert's certificate.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn parse_secs(text: &str) -> Result<f64, String> {
@@ -62,6 +78,11 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
     };
     if let Some(id) = opts.organization_id {
         config.organization_id = id;
+    }
+    if let (Some(cert), Some(key)) = (&opts.tls_cert, &opts.tls_key) {
+        // The message names the file and what is wrong with it (never the key's text).
+        let tls = lc_mock::TlsConfig::from_pem_files(cert, key).map_err(|e| Failure::usage(format!("--tls-cert/--tls-key: {e}")))?;
+        config = config.tls(tls);
     }
     // Listen for signals before announcing the server, so a signal sent right after the
     // announcement is never missed.
@@ -98,8 +119,13 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
         out!("  RTM API          {rtm}?organization_id=<organization ID>");
         out!("  organization ID  {org}");
         out!("  customer token   {token}   (send `Authorization: Bearer <token>`; new customer per token)");
+        // Over TLS curl must trust the certificate too.
+        let cacert = match &opts.tls_cert {
+            Some(cert) => format!("--cacert '{}' ", cert.display()),
+            None => String::new(),
+        };
         out!(
-            "\n  try: curl -X POST '{}/get_customer?organization_id={org}' \\",
+            "\n  try: curl {cacert}-X POST '{}/get_customer?organization_id={org}' \\",
             server.web_url("3.6")
         );
         out!("         -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' -d '{{}}'");

@@ -231,3 +231,103 @@ fn the_control_api_plays_the_agent_and_injects_faults_over_plain_http() {
     let (status, _, _) = mock.stop("-TERM");
     assert!(status.success());
 }
+
+/// The test-only certificate of lc-mock's tests (for `localhost` and `127.0.0.1`) and its key.
+fn tls_files() -> (String, String) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../lc-mock/tests/tls");
+    (format!("{dir}/cert.pem"), format!("{dir}/key.pem"))
+}
+
+/// One HTTP/1.1 `GET` over TLS, trusting only the test certificate; (status, body).
+fn get_tls(url: &str) -> (u16, String) {
+    use rustls_pki_types::pem::PemObject;
+    let rest = url.strip_prefix("https://").expect("an https URL");
+    let (host, target) = rest.split_at(rest.find('/').unwrap());
+    let mut roots = rustls::RootCertStore::empty();
+    let cert = rustls_pki_types::CertificateDer::from_pem_file(tls_files().0).unwrap();
+    roots.add(cert).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let tcp = TcpStream::connect(host).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    write!(tls, "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    // The server may close without close_notify after the answer: an error after the data.
+    let _ = tls.read_to_end(&mut raw);
+    let response = String::from_utf8(raw).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    (head[9..12].parse().unwrap(), body.to_owned())
+}
+
+/// `lc mock --tls-cert --tls-key` serves over TLS and says so: every URL it prints is https or
+/// wss, and a client trusting the certificate is answered.
+#[test]
+fn tls_serves_https_and_prints_https_and_wss_urls() {
+    let (cert, key) = tls_files();
+    let mut mock = Mock::spawn(&["--json", "--tls-cert", &cert, "--tls-key", &key]);
+    let v: Value = serde_json::from_str(&mock.line()).unwrap();
+    let base = v["base_url"].as_str().unwrap();
+    let port = base.strip_prefix("https://127.0.0.1:").unwrap_or_else(|| panic!("base_url {base}"));
+    assert_eq!(v["web_url"], format!("https://127.0.0.1:{port}/v{{version}}/customer/action"));
+    assert_eq!(v["rtm_url"], format!("wss://127.0.0.1:{port}/v{{version}}/customer/rtm/ws"));
+    assert_eq!(v["control_url"], format!("https://127.0.0.1:{port}/_lc"));
+    let (status, body) = get_tls(&format!("{base}/_lc/info"));
+    assert_eq!(status, 200, "{body}");
+    let info: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(info["rtm_url"], v["rtm_url"], "{body}");
+    let (status, _, stderr) = mock.stop("-TERM");
+    assert!(status.success(), "{stderr}");
+
+    // The text says https and wss too, and how curl trusts the certificate.
+    let mut mock = Mock::spawn(&["--tls-cert", &cert, "--tls-key", &key]);
+    let mut text = String::new();
+    while !text.contains("-H 'Authorization") {
+        text.push_str(&mock.line());
+    }
+    assert!(text.contains("base URL         https://127.0.0.1:"), "{text}");
+    assert!(text.contains("RTM API          wss://127.0.0.1:"), "{text}");
+    assert!(!text.contains("http://") && !text.contains("ws://"), "{text}");
+    assert!(
+        text.contains(&format!("curl --cacert '{cert}' -X POST 'https://127.0.0.1:")),
+        "{text}"
+    );
+    let (status, _, stderr) = mock.stop("-INT");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+}
+
+/// A TLS file that is missing or not what it should be, or one option without the other, is a
+/// usage error (exit code 2) naming the file and the problem; nothing is served.
+#[test]
+fn a_bad_tls_file_is_a_usage_error() {
+    let (cert, key) = tls_files();
+    let missing = format!("{key}.missing");
+    let cases: [(&[&str], &str); 5] = [
+        (&["--tls-cert", &cert, "--tls-key", &missing], "cannot read the private key"),
+        (&["--tls-cert", &missing, "--tls-key", &key], "cannot read the certificate chain"),
+        // A certificate given as the key, and the other way round.
+        (&["--tls-cert", &cert, "--tls-key", &cert], "the private key has no PEM"),
+        (
+            &["--tls-cert", &key, "--tls-key", &key],
+            "the certificate chain has no PEM `CERTIFICATE` block",
+        ),
+        (&["--tls-cert", &cert], "--tls-key <FILE>"),
+    ];
+    for (args, why) in cases {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let (code, stdout, stderr) = fails(&args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert_eq!(stdout, "", "{args:?}");
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("BEGIN"), "{stderr}");
+    }
+    let (_, _, stderr) = fails(&["--tls-cert", &cert, "--tls-key", &missing]);
+    assert!(stderr.contains(&missing), "the message names the file: {stderr}");
+}

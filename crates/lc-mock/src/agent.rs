@@ -161,13 +161,13 @@ impl<'a> AgentControl<'a> {
 
     /// Uploads a file and sends it as a file event.
     pub fn send_file(&self, chat_id: &str, name: &str, content_type: &str, bytes: &[u8]) -> Result<String, Refusal> {
-        let addr = self.shared.addr;
+        let origin = self.shared.origin();
         let max = self.shared.max_stored_file_bytes;
         let file = File::new(name, content_type, bytes)?;
         let url = self.change(|ctx, _| {
             let name = file.name.clone();
             let id = ctx.state.add_file(file, max)?;
-            Ok(format!("http://{addr}/files/{id}/{name}"))
+            Ok(format!("{origin}/files/{id}/{name}"))
         })?;
         self.send_event(chat_id, json!({"type": "file", "url": url}))
     }

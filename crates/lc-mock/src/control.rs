@@ -444,13 +444,13 @@ fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Valu
             Ok(json!({ "endpoints": list }))
         }
         ("GET", "info") => {
-            let base = format!("http://{}", shared.addr);
+            let base = shared.origin();
             let versions: Vec<String> = lc_types::apis().iter().map(|a| a.version.to_string()).collect();
             Ok(json!({
                 "base_url": base, "control_url": format!("{base}{PREFIX}"),
                 "organization_id": shared.organization_id, "region": shared.region(), "versions": versions,
                 "web_url": format!("{base}/v{{version}}/customer/action"),
-                "rtm_url": format!("ws://{}/v{{version}}/customer/rtm/ws", shared.addr),
+                "rtm_url": format!("{}/v{{version}}/customer/rtm/ws", shared.ws_origin()),
                 "agent_id": agent.id(),
             }))
         }

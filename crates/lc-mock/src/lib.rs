@@ -14,7 +14,9 @@
 //!
 //! [`MockServer::agent`] plays the agent side and [`MockServer::faults`] injects faults; the
 //! same port serves both over HTTP for suites in any language ([the HTTP control
-//! API](#the-http-control-api), under `/_lc`).
+//! API](#the-http-control-api), under `/_lc`). With [`Config::tls`] the port serves all of it
+//! over TLS instead (`https://`, `wss://`; HTTP/2 and HTTP/1.1 by ALPN), for clients that
+//! only speak those, such as the official Python SDK.
 //!
 //! # Rules it enforces
 //! - Web: an unknown version answers `unsupported_version`; an action the version lacks, or
@@ -67,10 +69,11 @@
 //! | [`MAX_QUEUED_BYTES`]: bytes of those frames | 16 MiB | the same |
 //! | one RTM write ([`Config::ping_timeout`]) | 30 s | a client that takes nothing for that long is dropped |
 //! | [`MAX_CONTROL_BODY_BYTES`]: a control API body | 16 MiB | `entity_too_large` (413) |
-//! | [`Config::header_read_timeout`]: a request head, from a connection's opening or a request's first byte | 10 s | the connection is closed |
+//! | [`Config::header_read_timeout`]: a request head, from a connection's opening or a request's first byte; with [`Config::tls`], the TLS handshake and the first head together | 10 s | the connection is closed |
 //! | [`Config::body_read_timeout`]: a request body, from when its handler starts reading it | 30 s | 408, and the connection closes |
 //! | [`Config::idle_timeout`]: a connection with nothing in flight and no byte either way (a client that reads none of its answer included) | 60 s | the connection is closed |
-//! | [`Config::max_connections`]: connections open at once (Web and RTM) | 4096 | a new one is closed at once; the others go on |
+//! | [`Config::max_connections`]: connections open at once (Web and RTM; over TLS, from before the handshake) | 4096 | a new one is closed at once; the others go on |
+//! | a failed TLS handshake ([`Config::tls`]: a client that does not trust the certificate, plain HTTP, garbage) | | that connection is closed, nothing logged; the others go on |
 //! | [`MAX_CONTROL_COUNT`], [`MAX_CONTROL_MILLIS`], [`MAX_PAD_BYTES`]: numbers of a control request (JSON numbers, never text); its lists | 1,000,000; 1 h; 1 GiB; 1,000 items | `validation` (400) naming the field and the maximum |
 //! | [`MAX_FAULT_RUNS`]: runs of queued errors of different types (any count is one run) | 1,000 | `validation` (400) |
 //! | a control request's strings and object keys (a file's `content` aside) | 1 MiB | `validation` (400) naming the field |
@@ -220,6 +223,7 @@ mod rtm;
 mod schemas;
 mod serve;
 mod state;
+mod tls;
 mod web;
 
 use std::collections::{BTreeMap, HashMap};
@@ -237,6 +241,7 @@ pub use faults::{FaultControl, MAX_FAULT_RUNS};
 pub use hub::{MAX_QUEUED_BYTES, MAX_QUEUED_FRAMES};
 pub use rtm::MAX_FRAME_BYTES;
 pub use state::GreetingStatus;
+pub use tls::TlsConfig;
 pub use web::{MAX_BODY_BYTES, MAX_FILE_NAME_BYTES, MAX_UPLOAD_BODY_BYTES};
 
 /// The README's examples, compiled as doc tests.
@@ -292,6 +297,34 @@ pub struct Config {
     /// 256 MiB by default, 25 files at the 10 MB upload limit. A file that would go over it is
     /// refused with `entity_too_large` (413).
     pub max_stored_file_bytes: usize,
+    /// Serve TLS (`https://`, `wss://`) instead of plain HTTP: none by default. See
+    /// [`TlsConfig`] and [`Config::tls`]. The bounds above apply as they are: the TLS
+    /// handshake is part of the first request head, so it must end within
+    /// [`Config::header_read_timeout`] of the connection's opening, and a connection counts
+    /// under [`Config::max_connections`] from when it is accepted, handshake
+    /// included.
+    pub tls: Option<TlsConfig>,
+}
+
+impl Config {
+    /// This configuration, served over TLS with `tls` (see [`TlsConfig`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use lc_mock::{Config, MockServer, TlsConfig};
+    /// let tls = TlsConfig::from_pem(include_bytes!("../tests/tls/cert.pem"), include_bytes!("../tests/tls/key.pem"))?;
+    /// let server = MockServer::start(Config::default().tls(tls)).await?;
+    /// assert_eq!(server.base_url(), format!("https://{}", server.addr()));
+    /// assert_eq!(server.rtm_url("3.6"), format!("wss://{}/v3.6/customer/rtm/ws", server.addr()));
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn tls(mut self, tls: TlsConfig) -> Config {
+        self.tls = Some(tls);
+        self
+    }
 }
 
 /// A lifecycle header the mock sends for one API version.
@@ -341,6 +374,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
             max_stored_file_bytes: 256 * 1024 * 1024,
+            tls: None,
         }
     }
 }
@@ -387,6 +421,8 @@ pub(crate) struct Shared {
     pub max_stored_file_bytes: usize,
     /// See [`Config::body_read_timeout`].
     pub body_read_timeout: Duration,
+    /// Whether the port serves TLS (see [`Config::tls`]).
+    pub tls: bool,
 }
 
 /// The key under which [`MockServer::web_requests`] and [`MockServer::rtm_requests`] count
@@ -472,6 +508,7 @@ impl Shared {
             instance,
             max_stored_file_bytes: config.max_stored_file_bytes,
             body_read_timeout: config.body_read_timeout,
+            tls: config.tls.is_some(),
             organization_id: config.organization_id,
             login_timeout: config.login_timeout,
             ping_timeout: config.ping_timeout,
@@ -488,6 +525,18 @@ impl Shared {
             problems: Mutex::default(),
             client_closes: Mutex::default(),
         }
+    }
+
+    /// `http://ADDR`, or `https://ADDR` over TLS: the origin of every URL the mock reports.
+    pub fn origin(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// `ws://ADDR`, or `wss://ADDR` over TLS: the origin of the RTM URLs.
+    pub fn ws_origin(&self) -> String {
+        let scheme = if self.tls { "wss" } else { "ws" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Records the Close frame a client sent.
@@ -633,6 +682,7 @@ impl MockServer {
             idle_timeout: config.idle_timeout,
             max_connections: config.max_connections,
         };
+        let tls = config.tls.as_ref().map(TlsConfig::acceptor);
         let shared = Arc::new(Shared::new(config, addr));
         let app = axum::Router::new()
             .route("/{version}/customer/action/{action}", axum::routing::any(web::action))
@@ -648,6 +698,7 @@ impl MockServer {
             listener,
             app,
             bounds,
+            tls,
             async move {
                 let _ = stopped.await;
             },
@@ -662,7 +713,8 @@ impl MockServer {
         self.shared.addr
     }
 
-    /// `http://127.0.0.1:PORT/v{version}/customer/action` (append `/<action>?organization_id=…`).
+    /// `http://127.0.0.1:PORT/v{version}/customer/action` (append `/<action>?organization_id=…`;
+    /// `https://` with [`Config::tls`]).
     /// `version` is an [`ApiVersion`] or its text (`"3.6"`; any text, e.g. an unsupported
     /// version for a test, or a `{version}` placeholder).
     ///
@@ -678,17 +730,18 @@ impl MockServer {
     /// # }
     /// ```
     pub fn web_url(&self, version: impl std::fmt::Display) -> String {
-        format!("http://{}/v{version}/customer/action", self.shared.addr)
+        format!("{}/v{version}/customer/action", self.shared.origin())
     }
 
-    /// `ws://127.0.0.1:PORT/v{version}/customer/rtm/ws` (append `?organization_id=…`);
-    /// `version` as in [`MockServer::web_url`].
+    /// `ws://127.0.0.1:PORT/v{version}/customer/rtm/ws` (append `?organization_id=…`; `wss://`
+    /// with [`Config::tls`]); `version` as in [`MockServer::web_url`].
     pub fn rtm_url(&self, version: impl std::fmt::Display) -> String {
-        format!("ws://{}/v{version}/customer/rtm/ws", self.shared.addr)
+        format!("{}/v{version}/customer/rtm/ws", self.shared.ws_origin())
     }
 
     /// What clients take as their base URL, `http://127.0.0.1:PORT` (scheme, host and port;
-    /// the Web API is under `/v{X.Y}/customer/action`, RTM at `ws://…/v{X.Y}/customer/rtm/ws`).
+    /// the Web API is under `/v{X.Y}/customer/action`, RTM at `ws://…/v{X.Y}/customer/rtm/ws`);
+    /// `https://` (and `wss://`) with [`Config::tls`].
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -701,10 +754,10 @@ impl MockServer {
     /// # }
     /// ```
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.shared.addr)
+        self.shared.origin()
     }
 
-    /// The HTTP control API's root, `http://127.0.0.1:PORT/_lc` (see
+    /// The HTTP control API's root, `http://127.0.0.1:PORT/_lc` (`https://` with [`Config::tls`]; see
     /// [the crate docs](crate#the-http-control-api)).
     pub fn control_url(&self) -> String {
         format!("{}{}", self.base_url(), control::PREFIX)
@@ -739,7 +792,8 @@ impl MockServer {
     }
 
     /// The origin of the mock's accounts service (`POST {origin}/v2/customer/token`, the
-    /// cookie and agent-token grants of reference §5.3): `http://127.0.0.1:PORT`.
+    /// cookie and agent-token grants of reference §5.3): `http://127.0.0.1:PORT` (`https://`
+    /// with [`Config::tls`]).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -751,7 +805,7 @@ impl MockServer {
     /// # }
     /// ```
     pub fn accounts_url(&self) -> String {
-        format!("http://{}", self.shared.addr)
+        self.shared.origin()
     }
 
     /// The region the mock is in (see [`Config::region`]).

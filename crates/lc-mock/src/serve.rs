@@ -8,6 +8,12 @@
 //! next request, and does not cover the first bytes (the HTTP version is read before hyper's
 //! HTTP/1 code runs) nor HTTP/2; so both clocks are kept here, from what the connection reads
 //! and writes ([`Watched`]) and the requests in flight ([`Tracked`]).
+//!
+//! With [`Config::tls`](crate::Config::tls), each connection's TLS handshake runs on the
+//! watched socket before hyper sees it: its bytes are the first request head's, so the
+//! handshake is due `header_read_timeout` after the connection opened, and the connection holds
+//! its place under the cap from the start. A failed handshake ends that connection only,
+//! silently (nothing of what the peer sent is logged or kept).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -26,6 +32,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 
 /// The connection bounds of [`Config`](crate::Config).
 #[derive(Clone, Copy, Debug)]
@@ -35,10 +42,17 @@ pub(crate) struct Bounds {
     pub max_connections: usize,
 }
 
-/// Serves `app` on `listener` until `stop` fires; then stops accepting, calls `closing`
-/// (which closes the RTM connections), lets open requests finish and waits for every
-/// connection to end.
-pub(crate) async fn run(listener: TcpListener, app: axum::Router, bounds: Bounds, stop: impl Future<Output = ()>, closing: impl FnOnce()) {
+/// Serves `app` on `listener` (over TLS with `tls`) until `stop` fires; then stops accepting,
+/// calls `closing` (which closes the RTM connections), lets open requests finish and waits for
+/// every connection to end.
+pub(crate) async fn run(
+    listener: TcpListener,
+    app: axum::Router,
+    bounds: Bounds,
+    tls: Option<TlsAcceptor>,
+    stop: impl Future<Output = ()>,
+    closing: impl FnOnce(),
+) {
     let permits = Arc::new(Semaphore::new(bounds.max_connections.min(Semaphore::MAX_PERMITS)));
     let (shutdown, shutting_down) = watch::channel(false);
     let (alive, alive_rx) = watch::channel(());
@@ -50,7 +64,7 @@ pub(crate) async fn run(listener: TcpListener, app: axum::Router, bounds: Bounds
                 Ok((stream, _)) => {
                     // Over the cap: closed at once, the open connections go on.
                     let Ok(permit) = permits.clone().try_acquire_owned() else { continue };
-                    let conn = connection(stream, permit, app.clone(), bounds, shutting_down.clone());
+                    let conn = connection(stream, permit, app.clone(), bounds, tls.clone(), shutting_down.clone());
                     let alive = alive_rx.clone();
                     tokio::spawn(async move {
                         conn.await;
@@ -75,27 +89,56 @@ async fn connection(
     permit: OwnedSemaphorePermit,
     app: axum::Router,
     bounds: Bounds,
-    mut shutting_down: watch::Receiver<bool>,
+    tls: Option<TlsAcceptor>,
+    shutting_down: watch::Receiver<bool>,
 ) {
     let activity = Arc::new(Activity::new());
     // The permit lives with the socket: through an upgrade, as long as the WebSocket.
-    let io = TokioIo::new(Watched {
+    let io = Watched {
         io: stream,
         activity: activity.clone(),
         _permit: permit,
-    });
+    };
     let service = Tracked {
         inner: TowerToHyperService::new(app),
         activity: activity.clone(),
     };
+    let serving = async move {
+        match tls {
+            None => http(io, service, shutting_down).await,
+            Some(acceptor) => {
+                let mut stopping = shutting_down.clone();
+                let accepted = tokio::select! {
+                    accepted = acceptor.accept(io) => accepted.ok(),
+                    // No request can have begun yet: a shutdown ends the handshake at once.
+                    _ = stopping.wait_for(|s| *s) => None,
+                };
+                // A failed handshake (a client that does not trust the certificate, plain
+                // HTTP, garbage) ends this connection only; the others go on.
+                if let Some(io) = accepted {
+                    http(io, service, shutting_down).await;
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = serving => {}
+        // Past its deadline: dropped, which closes it.
+        () = overdue(&activity, bounds) => {}
+    }
+}
+
+/// Serves HTTP on `io` until the connection ends or a graceful shutdown finishes it.
+async fn http<S>(io: S, service: Tracked, mut shutting_down: watch::Receiver<bool>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let mut builder = Builder::new(TokioExecutor::new());
     // The CONNECT protocol, for WebSockets over HTTP/2 (as axum::serve).
     builder.http2().enable_connect_protocol();
-    let mut conn = pin!(builder.serve_connection_with_upgrades(io, service));
+    let mut conn = pin!(builder.serve_connection_with_upgrades(TokioIo::new(io), service));
     let mut graceful = false;
-    let recheck = (bounds.header_read_timeout.min(bounds.idle_timeout) / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
     loop {
-        let deadline = activity.deadline(&bounds);
         tokio::select! {
             _ = conn.as_mut() => break,
             changed = shutting_down.wait_for(|s| *s), if !graceful => {
@@ -104,14 +147,21 @@ async fn connection(
                     conn.as_mut().graceful_shutdown();
                 }
             }
-            // The deadline moves with the connection's activity, which wakes nothing here: it
-            // is looked at again at least every `recheck`.
-            () = tokio::time::sleep_until(deadline.unwrap_or(Instant::now() + recheck).min(Instant::now() + recheck)) => {
-                // Past its deadline (it may have moved meanwhile): dropped, which closes it.
-                if activity.deadline(&bounds).is_some_and(|d| d <= Instant::now()) {
-                    break;
-                }
-            }
+        }
+    }
+}
+
+/// Ends when the connection of `activity` is past its deadline.
+async fn overdue(activity: &Activity, bounds: Bounds) {
+    let recheck = (bounds.header_read_timeout.min(bounds.idle_timeout) / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+    loop {
+        let deadline = activity.deadline(&bounds);
+        // The deadline moves with the connection's activity, which wakes nothing here: it is
+        // looked at again at least every `recheck`.
+        tokio::time::sleep_until(deadline.unwrap_or(Instant::now() + recheck).min(Instant::now() + recheck)).await;
+        // Past its deadline (it may have moved meanwhile).
+        if activity.deadline(&bounds).is_some_and(|d| d <= Instant::now()) {
+            return;
         }
     }
 }

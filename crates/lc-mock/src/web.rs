@@ -271,12 +271,12 @@ fn upload_file(shared: &Shared, version: ApiVersion, customer: &str, content_typ
     if part.bytes.len() > UPLOAD_LIMIT {
         return Err(Refusal::new("entity_too_large", "Upload limit exceeded (10MB)."));
     }
-    let addr = shared.addr;
+    let origin = shared.origin();
     let max = shared.max_stored_file_bytes;
     engine::transact(shared, version, customer, Some("upload_file"), &Caller::default(), move |ctx| {
         let name = part.name.clone();
         let id = ctx.state.add_file(part, max)?;
-        Ok(json!({ "url": format!("http://{addr}/files/{id}/{name}") }))
+        Ok(json!({ "url": format!("{origin}/files/{id}/{name}") }))
     })
 }
 
