@@ -34,7 +34,8 @@ from livechat.utils.structures import AccessToken, TokenType
 LC, CERT, KEY = sys.argv[1:4]
 VERSIONS = ('3.5', '3.6', '3.7')
 DEADLINE = time.monotonic() + 110  # the whole suite; run.sh's `timeout` is the outer bound
-QUIET_FOR = 36  # s: longer than the API's 30 s without a frame from the client (reference §5.2)
+PING_TIMEOUT = 6  # s a logged-in RTM client may stay silent (`lc mock --ping-timeout`; the API's is 30 s, reference §5.2)
+QUIET_FOR = 3 * PING_TIMEOUT  # how long the idle clients wait: three times the mock's deadline
 
 # Failures that are the SDK's, not the mock's (SDK = site-packages/livechat/...).
 _UPLOAD = ('SDK bug: upload_file(file: typing.BinaryIO) documents a file-like object but passes it as '
@@ -98,7 +99,8 @@ class Mock:
     """`lc mock --json` over TLS and its control API (`control_url`, /_lc)."""
 
     def __init__(self):
-        self.proc = subprocess.Popen([LC, 'mock', '--json', '--tls-cert', CERT, '--tls-key', KEY],
+        self.proc = subprocess.Popen([LC, 'mock', '--json', '--tls-cert', CERT, '--tls-key', KEY,
+                                      '--ping-timeout', str(PING_TIMEOUT)],
                                      stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
         lines = queue.Queue()
         threading.Thread(target=lambda: lines.put(self.proc.stdout.readline()), daemon=True).start()
@@ -106,7 +108,7 @@ class Mock:
             self.info = json.loads(lines.get(timeout=20))
         except (queue.Empty, ValueError) as e:
             self.stop()
-            raise RuntimeError(f'no JSON line ({e!r}); does `{LC} mock --help` list --tls-cert?') from None
+            raise RuntimeError(f'no JSON line ({e!r}); does `{LC} mock --help` list --tls-cert and --ping-timeout?') from None
         self.host = urlsplit(self.info['base_url']).netloc  # what the SDK's base_url takes
         self.org = self.info['organization_id']
         self.ctl = httpx.Client(base_url=self.info['control_url'] + '/', verify=CERT, timeout=10)
@@ -169,6 +171,8 @@ class Rtm:
         self.v = v
         self.client = CustomerRTM.get_client(version=v, base_url=M.host, organization_id=M.org)
         self.ws = self.client.ws  # the SDK's WebsocketClient; .messages holds every frame, newest first
+        self.pings = []  # WebSocket pings from the server (websocket-client's on_ping; it answers them itself)
+        self.ws.on_ping = lambda _ws, _data: self.pings.append(time.monotonic())
         self.client.open_connection(**open_kw)
 
     def call(self, method, **kw):
@@ -577,7 +581,8 @@ class Idle:
     """An RTM client that only waits. With ping_interval=0 it sends nothing, not even WebSocket
     pings, but answers the server's pings, as a browser does; with the SDK's defaults it pings
     every 5 s and closes the socket if no pong comes within 3 s (utils/ws_client.py:369-400).
-    Either way it must stay connected past the API's 30 s without a frame (reference §5.2)."""
+    Either way it must stay connected past the mock's --ping-timeout without a frame, since the
+    mock pings every half of it (reference §5.2: 30 s on the real server)."""
 
     def __init__(self, name, token_form, open_kw):
         self.name, self.cust = name, M.post('customers')
@@ -591,8 +596,10 @@ class Idle:
             return
         wait_until(lambda: time.monotonic() - self.since > QUIET_FOR, QUIET_FOR)
         gone = [f for f in self.c.frames(0) if f.get('action') == 'customer_disconnected']
-        row(f'{self.name}: connected after {QUIET_FOR} s', self.c.connected() and not gone,
-            short(gone[0]) if gone else f'connected={self.c.connected()}, {time.monotonic() - self.since:.0f} s')
+        pings = len(self.c.pings)  # the mock pings every half --ping-timeout: about 6 in 18 s
+        row(f'{self.name}: connected after {QUIET_FOR} s', self.c.connected() and not gone and pings >= 3,
+            short(gone[0]) if gone else
+            f'connected={self.c.connected()} after {time.monotonic() - self.since:.0f} s, {pings} pings from the mock')
         self.c.client.close_connection()
 
 
@@ -636,7 +643,7 @@ def main():
     killer = threading.Timer(max(DEADLINE - time.monotonic(), 1), out_of_time)
     killer.daemon = True
     killer.start()
-    M = guard('lc mock --json --tls-cert ... started', Mock)
+    M = guard('lc mock --json --tls-cert ... --ping-timeout ... started', Mock)
     try:
         if M is None:
             return report(time.monotonic() - t0)
