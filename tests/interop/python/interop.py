@@ -528,12 +528,12 @@ def scenario(v, kind):
 
 def after_close(P, c, cust, name):
     """The socket is gone: a call raises, and open_connection + login resume the session (the SDK
-    does not reconnect by itself: run_forever runs without `reconnect`, utils/ws_client.py:393-408)."""
+    does not reconnect by itself: run_forever runs without `reconnect`, utils/ws_client.py:73-88)."""
     row(f'{P} {name}: socket closed', wait_until(c.closed, 3), f'connected={c.connected()}')
     try:
         c.client.get_customer()
         row(f'{P} {name}: a call raises', False, 'no exception')
-    except WebSocketConnectionClosedException as e:  # utils/ws_client.py:427-429
+    except WebSocketConnectionClosedException as e:  # utils/ws_client.py:107-109
         row(f'{P} {name}: a call raises', True, f'WebSocketConnectionClosedException: {e}')
     try:
         c.client.open_connection()
@@ -554,7 +554,7 @@ def rtm_connection_cases(v, c, cust):
     row(f'{P} agent disconnect -> push customer_disconnected', f is not None and f.get('version') == v,
         short(f) if f else 'none in 3 s')
     after_close(P, c, cust, 'server customer_disconnected')
-    if v == '3.6':  # a dropped response: the SDK answers None after response_timeout (ws_client.py:447-454)
+    if v == '3.6':  # a dropped response: the SDK answers None after response_timeout (utils/ws_client.py:127-134)
         M.post('faults/drop_responses', {'count': 1})
         t = time.monotonic()
         r = c.client.get_customer()
@@ -580,7 +580,7 @@ def dropped_sockets(customers):
 class Idle:
     """An RTM client that only waits. With ping_interval=0 it sends nothing, not even WebSocket
     pings, but answers the server's pings, as a browser does; with the SDK's defaults it pings
-    every 5 s and closes the socket if no pong comes within 3 s (utils/ws_client.py:369-400).
+    every 5 s and closes the socket if no pong comes within 3 s (utils/ws_client.py:49-88).
     Either way it must stay connected past the mock's --ping-timeout without a frame, since the
     mock pings every half of it (reference §5.2: 30 s on the real server)."""
 
