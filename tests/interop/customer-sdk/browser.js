@@ -306,7 +306,15 @@ function install(mockBase) {
     document: { referrer: '', title: 'Shop', cookie: '', visibilityState: 'visible', hidden: false, addEventListener() {}, removeEventListener() {} },
     WebSocket: BrowserWebSocket, XMLHttpRequest: BrowserXHR, Image: BrowserImage,
   });
-  const globals = { window, location, localStorage, document: window.document, navigator: window.navigator, WebSocket: BrowserWebSocket, XMLHttpRequest: BrowserXHR, Image: BrowserImage };
+  // Nothing but the mock is reachable: fetch (unused by the SDK, used by the suite for the
+  // control API) refuses any other host, as the other stand-ins do.
+  const realFetch = globalThis.fetch;
+  const fetch = (url, init) => {
+    if (new URL(String(url), PAGE).host === mock.host) return realFetch(url, init);
+    log.refused.push(String(url));
+    return Promise.reject(new TypeError('Failed to fetch'));
+  };
+  const globals = { fetch, window, location, localStorage, document: window.document, navigator: window.navigator, WebSocket: BrowserWebSocket, XMLHttpRequest: BrowserXHR, Image: BrowserImage };
   for (const [k, v] of Object.entries(globals)) Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true });
   return { window, jar, localStorage, log, PAGE };
 }

@@ -855,18 +855,25 @@ async function main() {
     expect(cu.id === self, 'getCustomer after reconnect');
     return `disconnected ${reason}, connected again ${more}`;
   }, { after: ['connected'], ms: 9000 });
-  await t('disconnect(): no event, calls fail NO_CONNECTION; connect()', async () => {
+  await t('disconnect(): calls fail NO_CONNECTION; connect()', async () => {
     const m = evs.length;
     sdk.disconnect();
-    const code = await errCode(sdk.getCustomer());
-    expect(code === 'NO_CONNECTION', `getCustomer while disconnected: ${code}`);
-    await noEvent(evs, 'disconnected', m, 300);
+    codeIs(await errCode(sdk.getCustomer()), 'NO_CONNECTION');
     sdk.connect();
     const c = await waitEvent(evs, 'connected', () => true, m, 5000);
     expect(c.customer.id === self, c.customer.id);
     return 'NO_CONNECTION, then connected';
   }, { after: ['connected'] });
   await reconnects('disconnect internal_error: reconnects', 'internal_error');
+  await t('disconnect too_many_unauthorized_connections: reconnects', async () => {
+    // The docs: "Once you get authorized, you stay that way and the Customer SDK reconnects on its own".
+    const m = evs.length;
+    await ctl('POST', '/agent/disconnect', { customer_id: self, reason: 'too_many_unauthorized_connections' });
+    await waitEvent(evs, 'disconnected', () => true, m);
+    const c = await waitEvent(evs, 'connected', () => true, m, 6000);
+    expect(c.customer.id === self, c.customer.id);
+    return `disconnected ${evs.slice(m).find((e) => e.type === 'disconnected').payload.reason}, connected again`;
+  }, { after: ['connected'] });
   let inactivityMark = evs.length;
   await t('disconnect inactivity_timeout: no reconnect', async () => {
     const m = evs.length;
