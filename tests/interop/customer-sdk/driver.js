@@ -1059,6 +1059,36 @@ async function main() {
   }
 
 
+  // ---- other identities: uniqueGroups, identityProvider ----------------------------------------
+  {
+    const U = newInstance({ uniqueGroups: true, groupId: 0 });
+    await t('uniqueGroups: connects with the group\'s token', async () => {
+      // The docs: with uniqueGroups "a separate customer identity for each group"; the token comes
+      // from /v2/customer/<organization>/<group>/token (@livechat/customer-auth buildPath).
+      const c = await waitEvent(U.evs, 'connected', () => true, 0, 5000).catch((e) => {
+        const x = B.log.xhr.filter((r) => /\/v2\/customer\/[^/]+\/0\/token/.test(r.url)).pop();
+        throw new Check(`${e.message}; token request ${j(x)}`);
+      });
+      expect(c.customer.id !== self, 'the same customer as without uniqueGroups');
+      return `customer ${c.customer.id}`;
+    });
+    U.sdk.destroy();
+    const issued = await ctl('POST', '/customers', {});
+    let calls = 0;
+    const P = newInstance({
+      identityProvider: () => {
+        const token = () => { calls += 1; return Promise.resolve({ accessToken: issued.token, entityId: issued.id, expiresIn: 3600000, tokenType: 'Bearer', creationDate: Date.now(), organizationId: org }); };
+        return { getToken: token, getFreshToken: token, hasToken: () => Promise.resolve(true), invalidate: () => Promise.resolve() };
+      },
+    });
+    await t('identityProvider: the given token is used', async () => {
+      const c = await waitEvent(P.evs, 'connected', () => true, 0, 5000);
+      expect(c.customer.id === issued.id && calls > 0, `connected as ${c.customer.id}, provider called ${calls} times`);
+      return `connected as the control API's customer ${issued.id}`;
+    });
+    P.sdk.destroy();
+  }
+
   // ---- global socket faults (after the quiet client, as they hit every connection) -------------------------
   {
     const K = newInstance();
