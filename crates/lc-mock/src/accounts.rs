@@ -1,4 +1,6 @@
-//! The accounts service's customer token endpoint, `POST /v2/customer/token` (reference §5.3):
+//! The accounts service's customer token endpoint, `POST /v2/customer/token` (reference §5.3),
+//! and `POST /v2/customer/{organization_id}/{group_id}/token`, the path
+//! @livechat/customer-auth asks with `uniqueGroups` (served alike: one identity per cookie jar):
 //! the `cookie` grant (the customer identity lives in the `__lc_cid`/`__lc_cst` cookies the
 //! answer sets; a request that sends them back gets a new token for the same customer) and
 //! the `agent_token` grant (any bearer token is accepted as an agent's; `customer_id` picks an
@@ -7,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
@@ -22,6 +24,24 @@ fn refuse(status: StatusCode, error: &str, description: &str) -> Response {
 /// The identity cookie's value for a customer: its ID, and a check the mock can verify.
 fn cookie_secret(shared: &Shared, customer_id: &str) -> String {
     format!("cst-{}-{}", shared.organization_id.len(), customer_id.len() * 7919 % 1000)
+}
+
+/// `POST /v2/customer/{organization_id}/{group_id}/token`: the path must name the mock's
+/// organization and a whole-number group; then as [`token`].
+pub(crate) async fn group_token(
+    State(shared): State<Arc<Shared>>,
+    Path((organization, group)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    if organization != shared.organization_id || group.parse::<u32>().is_err() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Unknown organization or group in the path",
+        );
+    }
+    token(State(shared), headers, body).await
 }
 
 pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Body) -> Response {
@@ -107,7 +127,9 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap,
     let mut response = (StatusCode::OK, axum::Json(answer)).into_response();
     if text("grant_type") == Some("cookie") {
         for (name, value) in [("__lc_cid", id.clone()), ("__lc_cst", cookie_secret(&shared, &id))] {
-            let cookie = format!("{name}={value}; Path=/; Max-Age=63072000; HttpOnly; Secure");
+            // `SameSite=None`: the page that asks is on another site than the accounts service,
+            // and a browser sends a cookie without it only to its own site.
+            let cookie = format!("{name}={value}; Path=/; Max-Age=63072000; HttpOnly; Secure; SameSite=None");
             if let Ok(v) = header::HeaderValue::from_str(&cookie) {
                 response.headers_mut().append(header::SET_COOKIE, v);
             }

@@ -48,8 +48,9 @@
 //!   changes it (`groups_offline` then, unless `continuous`).
 //!
 //! Where the reference names no error type the mock answers `chat_limit_reached` for a
-//! second chat (the official browser SDK's `CHAT_LIMIT_REACHED`), `limit_reached` for a 101st
-//! session field, `validation` for resuming an active chat, and
+//! second chat (the official browser SDK's `CHAT_LIMIT_REACHED`), `chat_already_active` for
+//! resuming an active chat (its `CHAT_ALREADY_ACTIVE`), `limit_reached` for a 101st session
+//! field, and
 //! `not_allowed` for deleting another user's event. HTTP statuses, which the reference does not
 //! document: 401 `authentication`, 403 `authorization`/`not_allowed`, 404 the `*not_found`
 //! types, 413 `entity_too_large`, 429 `too_many_requests`, 500 `internal`, 503
@@ -213,6 +214,7 @@ mod accounts;
 mod actions;
 mod agent;
 mod control;
+mod cors;
 mod engine;
 mod error;
 mod faults;
@@ -689,8 +691,13 @@ impl MockServer {
             .route("/{version}/customer/rtm/ws", axum::routing::get(rtm::upgrade))
             .route("/files/{id}/{name}", axum::routing::get(web::file))
             .route("/v2/customer/token", axum::routing::post(accounts::token))
+            .route(
+                "/v2/customer/{organization_id}/{group_id}/token",
+                axum::routing::post(accounts::group_token),
+            )
             .route(control::PREFIX, axum::routing::any(control::handle))
             .route(&format!("{}/{{*rest}}", control::PREFIX), axum::routing::any(control::handle))
+            .layer(axum::middleware::from_fn(cors::layer))
             .with_state(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let drops = shared.clone();

@@ -65,8 +65,9 @@ pub(crate) async fn upgrade(
         .max_frame_size(MAX_FRAME_BYTES);
     let lifecycle = crate::web::version_of(&version).ok();
     // The region: `X-Region` on the upgrade (reference §5.2: backends pass the region header),
-    // `dal` when absent; another region than the mock's is told where to go once connected.
-    let region = headers.get(lc_types::web::X_REGION).and_then(|h| h.to_str().ok()).unwrap_or("dal");
+    // else the host's (`api-fra.…`, how browsers reach a region), `dal` otherwise; another
+    // region than the mock's is told where to go once connected.
+    let region = crate::web::region_of(&headers);
     let here = shared.region();
     let misdirected = (region != here).then_some(here);
     let headers_of = shared.clone();

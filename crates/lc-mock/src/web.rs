@@ -216,8 +216,7 @@ fn answer(
         Some(id) if *id != shared.organization_id => return Err(Refusal::new("license_not_found", "License not found")),
         Some(_) => {}
     }
-    // The region: `X-Region`, `dal` when absent (reference §5.4).
-    let region = headers.get(web::X_REGION).and_then(|h| h.to_str().ok()).unwrap_or("dal");
+    let region = region_of(headers);
     let here = shared.region();
     if region != here {
         return Err(Refusal::new("misdirected_request", "Wrong region").with_data(json!({ "region": here })));
@@ -444,4 +443,18 @@ mod tests {
         let f = multipart_file(&part.multipart_body("B", b"hi"), "B").unwrap().unwrap();
         assert_eq!(f.name, "a_b.txt");
     }
+}
+
+/// The region a request is for: `X-Region` (reference §5.4); without it, the region the host
+/// names (`api-fra.livechatinc.com`, as a browser, which cannot set headers, reaches a region:
+/// [`Region::of_host`](lc_types::Region::of_host)); `dal` otherwise.
+pub(crate) fn region_of(headers: &axum::http::HeaderMap) -> String {
+    if let Some(region) = headers.get(web::X_REGION).and_then(|h| h.to_str().ok()) {
+        return region.to_owned();
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    lc_types::Region::of_host(host).map_or_else(|| "dal".to_owned(), |r| r.as_str().to_owned())
 }

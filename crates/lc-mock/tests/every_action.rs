@@ -708,8 +708,9 @@ async fn documented_errors_and_limits() {
             (Some(1), vec![chat.clone()])
         );
 
-        // Resuming an active chat is a validation error; no thread is added.
-        c.refused("resume_chat", json!({"chat": {"id": chat}}), 400, "validation").await;
+        // Resuming an active chat: `chat_already_active` (the customer-sdk's CHAT_ALREADY_ACTIVE); no thread is added.
+        c.refused("resume_chat", json!({"chat": {"id": chat}}), 400, "chat_already_active")
+            .await;
         assert_eq!(c.ok("list_threads", json!({"chat_id": chat})).await["found_threads"], 1);
 
         // start_chat and send_event mark everything as seen for the requester.
@@ -1325,7 +1326,8 @@ async fn get_predicted_agent_takes_a_group() {
             let mut c = Client::open(&server, version, &customer.token, transport).await;
             agent.set_group_status(4, "offline").unwrap();
             c.refused("get_predicted_agent", json!({"group_id": 4}), 400, "group_offline").await;
-            c.refused("get_predicted_agent", json!({"group_id": 99}), 404, "group_not_found").await;
+            c.refused("get_predicted_agent", json!({"group_id": 99}), 404, "group_not_found")
+                .await;
             agent.set_group_status(4, "online").unwrap();
             let got = c.ok("get_predicted_agent", json!({"group_id": 4})).await;
             assert_eq!(text(&got["agent"]["id"]), agent.id(), "{got}");

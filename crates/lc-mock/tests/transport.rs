@@ -14,9 +14,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 async fn exchange(server: &MockServer, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, Value) {
     let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
     let mut req = format!(
-        "{method} {target} HTTP/1.1\r\nHost: mock\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{method} {target} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str("Host: mock\r\n");
+    }
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -179,5 +182,106 @@ async fn lifecycle_headers_on_web_answers_and_rtm_handshakes() {
         Config::default().lifecycle,
         vec![LifecycleHeader::legacy(ApiVersion::V3_5, "2025-08-13")]
     );
+    server.shutdown().await;
+}
+
+/// What a browser needs, as the official customer-sdk showed: CORS on every answer (the
+/// accounts service with credentials, preflights for requests with `Authorization`), identity
+/// cookies a cross-site request sends back, the `uniqueGroups` token path, and the region
+/// named by the host (`api-fra.…`), since a browser cannot send `X-Region`.
+#[tokio::test]
+async fn browsers_get_cors_cookies_the_group_token_path_and_the_hosts_region() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    let org = server.organization_id().to_owned();
+    let origin = ("Origin", "https://www.example.com");
+    // A preflight: answered at once, nothing routed or counted.
+    let target = action(&server, "3.5", "check_goals");
+    let preflight = [
+        origin,
+        ("Access-Control-Request-Method", "POST"),
+        ("Access-Control-Request-Headers", "authorization,content-type"),
+    ];
+    let (status, head, _) = exchange(&server, "OPTIONS", &target, &preflight, "").await;
+    assert_eq!(status, 204, "{head}");
+    for want in [
+        "access-control-allow-origin: https://www.example.com",
+        "access-control-allow-credentials: true",
+        "access-control-allow-headers: authorization,content-type",
+    ] {
+        assert!(head.lines().any(|l| l == want), "{want} in {head}");
+    }
+    assert!(head.contains("access-control-allow-methods: get, post, options"), "{head}");
+    assert_eq!(server.web_requests("check_goals"), 0);
+    // The token with credentials: CORS, and cookies a cross-site request carries.
+    let grant = json!({"grant_type": "cookie", "client_id": "c1", "organization_id": org, "response_type": "token"}).to_string();
+    let (status, head, token) = exchange(&server, "POST", "/v2/customer/token", &[origin], &grant).await;
+    assert_eq!(status, 200, "{token}");
+    assert!(head.contains("access-control-allow-origin: https://www.example.com\r\n"), "{head}");
+    assert!(head.contains("access-control-allow-credentials: true"), "{head}");
+    let cookies: Vec<&str> = head.lines().filter(|l| l.starts_with("set-cookie:")).collect();
+    assert!(
+        cookies.len() == 2 && cookies.iter().all(|c| c.contains("samesite=none") && c.contains("secure")),
+        "{head}"
+    );
+    // Without an Origin (not a browser), no CORS headers.
+    let (_, head, _) = exchange(&server, "POST", "/v2/customer/token", &[], &grant).await;
+    assert!(!head.contains("access-control"), "{head}");
+    // customer-auth's `uniqueGroups` path.
+    let path = format!("/v2/customer/{org}/0/token");
+    let (status, _, t) = exchange(&server, "POST", &path, &[origin], &grant).await;
+    assert_eq!(status, 200, "{t}");
+    assert!(t["access_token"].as_str().unwrap().starts_with("dal:"), "{t}");
+    assert_eq!(exchange(&server, "POST", "/v2/customer/nope/0/token", &[], &grant).await.0, 400);
+    assert_eq!(
+        exchange(&server, "POST", &format!("/v2/customer/{org}/x/token"), &[], &grant)
+            .await
+            .0,
+        400
+    );
+
+    // The region from the host when there is no X-Region.
+    server.set_region("fra");
+    let bearer = format!("Bearer {}", server.issue_token());
+    let target = action(&server, "3.6", "get_customer");
+    let fra = [
+        ("Host", "api-fra.livechatinc.com"),
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    assert_eq!(exchange(&server, "POST", &target, &fra, "{}").await.0, 200);
+    let dal = [("Host", "api.livechatinc.com"), fra[1], fra[2]];
+    let (status, _, e) = exchange(&server, "POST", &target, &dal, "{}").await;
+    assert_eq!((status, &e["error"]["data"]), (421, &json!({"region": "fra"})));
+    // X-Region wins over the host.
+    let both = [fra[0], fra[1], fra[2], ("X-Region", "dal")];
+    assert_eq!(exchange(&server, "POST", &target, &both, "{}").await.0, 421);
+    // RTM alike: the host's region is the mock's, so the connection is not misdirected.
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!("{}?organization_id={org}", server.rtm_url("3.6"));
+    for (host, misdirected) in [("api-fra.livechatinc.com", false), ("api.livechatinc.com", true)] {
+        let mut request = url.as_str().into_client_request().unwrap();
+        request.headers_mut().insert("host", host.parse().unwrap());
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let login = json!({"action": "login", "request_id": "1", "payload": {"token": bearer}}).to_string();
+        socket
+            .send(tokio_tungstenite::tungstenite::Message::Text(login.into()))
+            .await
+            .unwrap();
+        let first = loop {
+            match tokio::time::timeout(Duration::from_secs(5), socket.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap()
+            {
+                tokio_tungstenite::tungstenite::Message::Text(t) => break serde_json::from_str::<Value>(t.as_str()).unwrap(),
+                _ => continue,
+            }
+        };
+        let was_misdirected = first["payload"]["reason"] == "misdirected_connection";
+        assert_eq!(was_misdirected, misdirected, "{host}: {first}");
+    }
+    assert_eq!(server.problems(), Vec::<String>::new());
     server.shutdown().await;
 }

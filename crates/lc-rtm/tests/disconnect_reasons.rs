@@ -390,5 +390,4 @@ async fn a_chosen_policy_overrides_the_schemas() {
     );
     assert_eq!(d.next, Next::Stop);
     assert!(matches!(client.state(), ConnectionState::Closed { .. }), "{:?}", client.state());
-
 }

@@ -159,6 +159,8 @@ error_types! {
     Authorization = "authorization",
     /// The chat was anonymized.
     ChatAnonymized = "chat_anonymized",
+    /// `resume_chat` of a chat that is active already.
+    ChatAlreadyActive = "chat_already_active",
     /// The action needs an active thread.
     ChatInactive = "chat_inactive",
     /// `start_chat` by a customer who has a chat already: a customer has one chat (resume it).

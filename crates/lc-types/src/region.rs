@@ -64,6 +64,24 @@ impl Region {
         (!rest.is_empty() && region.is_plausible()).then_some(region)
     }
 
+    /// The region a host name stands for, the inverse of [`Region::api_host`]: `api-fra.…`
+    /// (any domain, any port) gives `fra`, as a browser client, which cannot send `X-Region`,
+    /// reaches a region. `None` for any other host (`api.livechatinc.com` names no region:
+    /// `X-Region` decides, `dal` without it).
+    ///
+    /// ```
+    /// use lc_types::Region;
+    /// assert_eq!(Region::of_host("api-fra.livechatinc.com"), Some(Region::FRA));
+    /// assert_eq!(Region::of_host("api-fra.livechatinc.com:443"), Some(Region::FRA));
+    /// assert_eq!(Region::of_host("api.livechatinc.com"), None);
+    /// assert_eq!(Region::of_host("127.0.0.1:8080"), None);
+    /// ```
+    pub fn of_host(host: &str) -> Option<Region> {
+        let (first, _) = host.split_once('.')?;
+        let region = Region::from(first.strip_prefix("api-")?);
+        region.is_plausible().then_some(region)
+    }
+
     /// The longest region name a client takes: 32 characters.
     pub const MAX_LEN: usize = 32;
 

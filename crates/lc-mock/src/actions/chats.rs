@@ -132,7 +132,7 @@ pub(super) fn resume_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
     let customer = ctx.customer.clone();
     let chat_id = str_of(&p["chat"], "id").to_owned();
     if chat_ref(ctx, &chat_id)?.active() {
-        return Err(Refusal::validation("Chat is already active"));
+        return Err(Refusal::new("chat_already_active", "Chat is already active"));
     }
     check_can_open(ctx, p)?;
     let (thread, event_ids) = new_thread(ctx, p);
