@@ -396,6 +396,20 @@ pub(crate) async fn file(State(shared): State<Arc<Shared>>, Path((id, _name)): P
     (headers, f.bytes.to_vec()).into_response()
 }
 
+/// The region a request is for: `X-Region` (reference §5.4); without it, the region the host
+/// names (`api-fra.livechatinc.com`, as a browser, which cannot set headers, reaches a region:
+/// [`Region::of_host`](lc_types::Region::of_host)); `dal` otherwise.
+pub(crate) fn region_of(headers: &axum::http::HeaderMap) -> String {
+    if let Some(region) = headers.get(web::X_REGION).and_then(|h| h.to_str().ok()) {
+        return region.to_owned();
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    lc_types::Region::of_host(host).map_or_else(|| "dal".to_owned(), |r| r.as_str().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::multipart_file;
@@ -443,18 +457,4 @@ mod tests {
         let f = multipart_file(&part.multipart_body("B", b"hi"), "B").unwrap().unwrap();
         assert_eq!(f.name, "a_b.txt");
     }
-}
-
-/// The region a request is for: `X-Region` (reference §5.4); without it, the region the host
-/// names (`api-fra.livechatinc.com`, as a browser, which cannot set headers, reaches a region:
-/// [`Region::of_host`](lc_types::Region::of_host)); `dal` otherwise.
-pub(crate) fn region_of(headers: &axum::http::HeaderMap) -> String {
-    if let Some(region) = headers.get(web::X_REGION).and_then(|h| h.to_str().ok()) {
-        return region.to_owned();
-    }
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    lc_types::Region::of_host(host).map_or_else(|| "dal".to_owned(), |r| r.as_str().to_owned())
 }
