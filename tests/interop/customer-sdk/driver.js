@@ -893,11 +893,19 @@ async function main() {
     await waitEvent(evs, 'connected', () => true, inactivityMark, 5000);
     return 'connected';
   }, { after: ['connected'] });
+  await reconnects('disconnect access_token_expired: new token, reconnects', 'access_token_expired', null, async () => {
+    const tok = await sdk.auth.getToken();
+    expect(tok.entityId === self, `new token for ${tok.entityId}`);
+    return 'with a fresh token for the same customer';
+  });
   let misdirectedMark = evs.length;
   await t('disconnect misdirected_connection: reconnects to the region', async () => {
     const m = evs.length;
     misdirectedMark = m;
     const s = B.log.sockets.length;
+    // The push tells the truth: the mock moves to fra first (it reads a browser's region from
+    // the host, api-fra.livechatinc.com, as it cannot send X-Region).
+    await ctl('POST', '/region', { region: 'fra' });
     await ctl('POST', '/agent/disconnect', { customer_id: self, reason: 'misdirected_connection', data: { region: 'fra' } });
     const c = await waitEvent(evs, 'connected', () => true, m, 5000);
     expect(c.customer.id === self, `reconnected as ${c.customer.id}`);
@@ -910,12 +918,8 @@ async function main() {
     expect(d && d.payload.reason === 'misdirected_connection', `events since the push: ${evs.slice(misdirectedMark).map((e) => e.type).join(', ')}`);
     return j(d.payload);
   }, { after: ['connected'] });
-  await reconnects('disconnect access_token_expired: new token, reconnects', 'access_token_expired', null, async () => {
-    const tok = await sdk.auth.getToken();
-    expect(tok.entityId === self, `new token for ${tok.entityId}`);
-    return 'with a fresh token for the same customer';
-  });
   sdk.destroy();
+  await ctl('POST', '/region', { region: 'dal' });
 
   // ---- destroy ---------------------------------------------------------------------------------------
   {
