@@ -490,8 +490,8 @@ def scenario(v, kind):
              chat_id=chat, page_id=page.payload['next_page_id'] if page else 'missing')
         step('list_threads(sort_order, limit)', 'list_threads', lambda p: [t['id'] for t in p['threads']] == [thread, new],
              chat_id=chat, sort_order='asc', limit=2)
-    # The reference names no error type here; `validation` is the mock's documented choice (lc-mock lib.rs).
-    step('resume_chat (already active)', 'resume_chat', error='validation', chat={'id': chat})
+    # The reference names no error type; the official customer-sdk documents CHAT_ALREADY_ACTIVE (its codes are the server's type upper-cased).
+    step('resume_chat (already active)', 'resume_chat', error='chat_already_active', chat={'id': chat})
     if res:
         agent('deactivate_chat', 'agent/deactivate_chat', {'chat_id': chat}, 'chat_deactivated',
               lambda p: p['chat_id'] == chat and p['thread_id'] == res.payload['thread_id'])
