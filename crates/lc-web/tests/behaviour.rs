@@ -647,13 +647,12 @@ async fn what_is_sent_headers_proxy_and_user_agent() {
     assert!(text.contains(&agent), "{text}");
     // Without a provider, or when the provider fails, such a call goes on without a token.
     let raw = common::raw_server(vec![common::answer("200 OK", "", "{}")]).await;
-    let failing = lc_types::auth::token_fn(|_| async { Err(lc_types::auth::TokenError::new("accounts down")) });
-    let c = WebClient::builder("o")
+    let failing = WebClient::builder("o")
         .base_url(raw.url.clone())
-        .token_provider(failing)
+        .token_provider(lc_types::auth::token_fn(|_| async { Err(TokenError::new("accounts down")) }))
         .build()
         .unwrap();
-    c.call(&props).await.unwrap();
+    failing.call(&props).await.unwrap();
     let c = WebClient::builder("o").base_url(raw.url.clone()).build().unwrap();
     c.call(&props).await.unwrap();
     for text in raw.requests.lock().unwrap().iter() {
@@ -663,13 +662,7 @@ async fn what_is_sent_headers_proxy_and_user_agent() {
         assert!(!text.contains("application"), "{text}");
     }
     // A call that needs a token fails when the provider does.
-    let failing = lc_types::auth::token_fn(|_| async { Err(lc_types::auth::TokenError::new("accounts down")) });
-    let c = WebClient::builder("o")
-        .base_url(raw.url.clone())
-        .token_provider(failing)
-        .build()
-        .unwrap();
-    let e = c.call(&GetCustomerRequest::default()).await.unwrap_err();
+    let e = failing.call(&GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Token), "{e}");
     // A bad configuration is reported by build().
     assert!(matches!(
