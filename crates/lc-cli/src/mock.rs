@@ -27,7 +27,7 @@ that makes a test certificate for localhost and 127.0.0.1.
 Examples:
   lc mock
   lc mock --addr 127.0.0.1:8080 --organization-id my-org
-  lc mock --ping-timeout 3    (a keep-alive test: silent clients are cut after 3 s)
+  lc mock --ping-timeout 3    # a keep-alive test: silent clients are cut after 3 s
   lc mock --json    {\"base_url\":\"http://127.0.0.1:40113\",\"web_url\":…,\"rtm_url\":…,\"control_url\":…,\"organization_id\":…,\"token\":…}
   lc mock --tls-cert cert.pem --tls-key key.pem    # https://127.0.0.1:…, wss://127.0.0.1:…
   curl -X POST http://127.0.0.1:40113/_lc/agent/send_message -d '{\"chat_id\":\"…\",\"text\":\"Hi\"}'")]
@@ -38,8 +38,9 @@ pub struct MockArgs {
     /// The organization ID requests must name (a generated one by default).
     #[arg(long, value_name = "ID", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     organization_id: Option<String>,
-    /// How long a logged-in RTM connection may stay silent, in seconds (30, as the API); the
-    /// mock sends a WebSocket ping every half of it, so clients that answer pings stay.
+    /// How long a logged-in RTM connection may stay silent, in seconds (0.1 to 3600, fractions
+    /// allowed; 30 as the API); the mock sends a WebSocket ping every half of it, so clients
+    /// that answer pings stay.
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_secs)]
     ping_timeout: f64,
     /// Print one JSON line instead of the text.

@@ -1,6 +1,7 @@
 //! The accounts service's customer token endpoint, `POST /v2/customer/token` (reference §5.3),
 //! and `POST /v2/customer/{organization_id}/{group_id}/token`, the path
-//! @livechat/customer-auth asks with `uniqueGroups` (served alike: one identity per cookie jar):
+//! @livechat/customer-auth asks with `uniqueGroups` (a customer identity of its own per group:
+//! its cookies are named for the group, `__lc_cid_<group>`):
 //! the `cookie` grant (the customer identity lives in the `__lc_cid`/`__lc_cst` cookies the
 //! answer sets; a request that sends them back gets a new token for the same customer) and
 //! the `agent_token` grant (any bearer token is accepted as an agent's; `customer_id` picks an
@@ -27,26 +28,33 @@ fn cookie_secret(shared: &Shared, customer_id: &str) -> String {
 }
 
 /// `POST /v2/customer/{organization_id}/{group_id}/token`: the path must name the mock's
-/// organization and a whole-number group; then as [`token`].
+/// organization and a whole-number group; the identity is the group's own.
 pub(crate) async fn group_token(
     State(shared): State<Arc<Shared>>,
     Path((organization, group)): Path<(String, String)>,
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    if organization != shared.organization_id || group.parse::<u32>().is_err() {
-        return refuse(
+    let group = Some(group).filter(|g| (1..=10).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()));
+    match group {
+        Some(group) if organization == shared.organization_id => issue(&shared, &headers, body, &format!("_{group}")).await,
+        _ => refuse(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "Unknown organization or group in the path",
-        );
+        ),
     }
-    token(State(shared), headers, body).await
 }
 
+/// `POST /v2/customer/token`.
 pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Body) -> Response {
+    issue(&shared, &headers, body, "").await
+}
+
+/// A token for the grant in `body`; the identity cookies' names end with `cookie_suffix`.
+async fn issue(shared: &Shared, headers: &HeaderMap, body: axum::body::Body, cookie_suffix: &str) -> Response {
     // Bounded like the API's own requests, refused before reading when announced larger.
-    let body = match crate::web::read_body(&headers, body, crate::MAX_BODY_BYTES, shared.body_read_timeout).await {
+    let body = match crate::web::read_body(headers, body, crate::MAX_BODY_BYTES, shared.body_read_timeout).await {
         Ok(body) => body,
         Err(crate::web::BodyError::TooLarge) => {
             let why = format!("The body is larger than {} bytes", crate::MAX_BODY_BYTES);
@@ -88,8 +96,11 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap,
                 .filter_map(|c| c.trim().split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
                 .collect();
             let cookie = |name: &str| cookies.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-            match (cookie("__lc_cid"), cookie("__lc_cst")) {
-                (Some(id), Some(cst)) if known(&id) && cst == cookie_secret(&shared, &id) => Some(id),
+            match (
+                cookie(&format!("__lc_cid{cookie_suffix}")),
+                cookie(&format!("__lc_cst{cookie_suffix}")),
+            ) {
+                (Some(id), Some(cst)) if known(&id) && cst == cookie_secret(shared, &id) => Some(id),
                 _ => None,
             }
         }
@@ -126,7 +137,8 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap,
     });
     let mut response = (StatusCode::OK, axum::Json(answer)).into_response();
     if text("grant_type") == Some("cookie") {
-        for (name, value) in [("__lc_cid", id.clone()), ("__lc_cst", cookie_secret(&shared, &id))] {
+        for (name, value) in [("__lc_cid", id.clone()), ("__lc_cst", cookie_secret(shared, &id))] {
+            let name = format!("{name}{cookie_suffix}");
             // `SameSite=None`: the page that asks is on another site than the accounts service,
             // and a browser sends a cookie without it only to its own site.
             let cookie = format!("{name}={value}; Path=/; Max-Age=63072000; HttpOnly; Secure; SameSite=None");

@@ -475,7 +475,8 @@ impl<'a> AgentControl<'a> {
     /// Starts a new chat with the customer, the agent in it (`incoming_chat` to the customer),
     /// as the Agent Chat API's `start_chat` does: the one-chat limit binds the customer's own
     /// `start_chat` only, so this is how a customer gets a second chat (for `list_chats`
-    /// paging, say). Answers the chat and thread IDs.
+    /// paging, say). Answers the chat and thread IDs; refused with `chat_limit_reached` while
+    /// the customer has an active chat (one active chat per customer).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]

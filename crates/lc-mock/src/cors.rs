@@ -3,7 +3,8 @@
 //! and sends `upload_file` and `check_goals` with an `Authorization` header, from the page's
 //! origin. A browser drops an answer without `Access-Control-Allow-Origin` (and, with
 //! credentials, `Access-Control-Allow-Credentials: true`), and sends a preflight `OPTIONS`
-//! before a request with such headers; both are answered here for every path.
+//! before a request with such headers; both are answered here for the API paths (not the
+//! control API).
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};

@@ -138,7 +138,7 @@
 //! | `POST` | `/_lc/agent/set_group_properties` | {group_id, properties} |
 //! | `POST` | `/_lc/agent/update_side_storage` | {customer_id, storage} -> {customer_side_storage} |
 //! | `POST` | `/_lc/agent/verify_email` | {customer_id} -> {callback_uris} |
-//! | `POST` | `/_lc/agent/start_chat` | {customer_id} -> {chat_id, thread_id} (a customer starts one chat; the agent side may open more) |
+//! | `POST` | `/_lc/agent/start_chat` | {customer_id} -> {chat_id, thread_id} (a customer starts one chat; the agent side may open more, one active at a time) |
 //! | `POST` | `/_lc/agent/deactivate_chat` | {chat_id} |
 //! | `POST` | `/_lc/agent/disconnect` | {customer_id, reason, data?} -> {connections} |
 //! | `GET` | `/_lc/agent/chats_of` | ?customer_id= -> {chat_ids} |
@@ -686,6 +686,8 @@ impl MockServer {
         };
         let tls = config.tls.as_ref().map(TlsConfig::acceptor);
         let shared = Arc::new(Shared::new(config, addr));
+        // CORS on what browsers call (the API, the accounts service, files), never on the
+        // control API: a page a developer visits must not read a local mock's tokens.
         let app = axum::Router::new()
             .route("/{version}/customer/action/{action}", axum::routing::any(web::action))
             .route("/{version}/customer/rtm/ws", axum::routing::get(rtm::upgrade))
@@ -695,9 +697,10 @@ impl MockServer {
                 "/v2/customer/{organization_id}/{group_id}/token",
                 axum::routing::post(accounts::group_token),
             )
+            .layer(axum::middleware::from_fn(cors::layer))
             .route(control::PREFIX, axum::routing::any(control::handle))
             .route(&format!("{}/{{*rest}}", control::PREFIX), axum::routing::any(control::handle))
-            .layer(axum::middleware::from_fn(cors::layer))
+            .layer(axum::middleware::from_fn(web::host_from_authority))
             .with_state(shared.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let drops = shared.clone();

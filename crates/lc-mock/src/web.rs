@@ -399,6 +399,22 @@ pub(crate) async fn file(State(shared): State<Arc<Shared>>, Path((id, _name)): P
 /// The region a request is for: `X-Region` (reference §5.4); without it, the region the host
 /// names (`api-fra.livechatinc.com`, as a browser, which cannot set headers, reaches a region:
 /// [`Region::of_host`](lc_types::Region::of_host)); `dal` otherwise.
+/// HTTP/2 names the host in the `:authority` pseudo-header (the request URI), not in `Host`:
+/// this copies it into `Host` when the request has none, so [`region_of`] reads one place
+/// whatever the HTTP version.
+pub(crate) async fn host_from_authority(mut request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if !request.headers().contains_key(axum::http::header::HOST) {
+        let authority = request
+            .uri()
+            .authority()
+            .and_then(|a| axum::http::HeaderValue::from_str(a.as_str()).ok());
+        if let Some(host) = authority {
+            request.headers_mut().insert(axum::http::header::HOST, host);
+        }
+    }
+    next.run(request).await
+}
+
 pub(crate) fn region_of(headers: &axum::http::HeaderMap) -> String {
     if let Some(region) = headers.get(web::X_REGION).and_then(|h| h.to_str().ok()) {
         return region.to_owned();

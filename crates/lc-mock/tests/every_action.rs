@@ -951,10 +951,22 @@ async fn documented_errors_and_limits() {
             json!({"page_id": got["next_page_id"], "min_events_count": 2}),
             json!({"page_id": "ME1_0_d"}),
             json!({"page_id": "ME1_2_x"}),
+            // Forged IDs (found by a review): no overflow, no page past the end, no limit
+            // over the maximum, no page that leads to itself, digits only.
+            json!({"page_id": "ME999_3_d"}),
+            json!({"page_id": "ME+1_3_d"}),
+            json!({"page_id": "ME1_3_d_d"}),
+            json!({"page_id": "MP18446744073709551615_1_d"}),
+            json!({"page_id": "MP0_0_d"}),
+            json!({"page_id": "MP0_1000_d"}),
+            json!({"page_id": "MP+0_1_d"}),
         ] {
             let mut request = bad.clone();
             request["chat_id"] = json!(chat);
             c.refused("list_threads", request, 400, "validation").await;
+        }
+        for bad in ["MP18446744073709551615_1_d", "MP0_26_d", "MP0_0_a", "ME0_3_d"] {
+            c.refused("list_chats", json!({ "page_id": bad }), 400, "validation").await;
         }
         c.refused(
             "list_threads",
@@ -993,10 +1005,20 @@ async fn documented_errors_and_limits() {
             "validation",
         )
         .await;
+        // One active chat at a time: with the agent's chat active, resuming another is refused.
+        let (agents, _) = agent.start_chat(&customer.id).unwrap();
+        assert_eq!(
+            agent.start_chat(&customer.id).unwrap_err().kind(),
+            &lc_types::ErrorType::ChatLimitReached
+        );
+        c.refused("resume_chat", json!({"chat": {"id": chats[1]}}), 400, "chat_limit_reached")
+            .await;
+        agent.deactivate_chat(&agents).unwrap();
+        chats.insert(0, agents);
         // After a refused start_chat (the customer has chats), the list is as it was.
         let (active, _) = agent.start_chat(&customer.id).unwrap();
         let before = c.ok("list_chats", json!({"limit": 25})).await;
-        assert_eq!(before["total_chats"], 6);
+        assert_eq!(before["total_chats"], 7);
         c.refused("start_chat", json!({}), 400, "chat_limit_reached").await;
         assert_eq!(c.ok("list_chats", json!({"limit": 25})).await, before);
         c.ok("deactivate_chat", json!({"id": active})).await;

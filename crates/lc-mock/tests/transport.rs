@@ -212,6 +212,14 @@ async fn browsers_get_cors_cookies_the_group_token_path_and_the_hosts_region() {
     }
     assert!(head.contains("access-control-allow-methods: get, post, options"), "{head}");
     assert_eq!(server.web_requests("check_goals"), 0);
+    let (status, head, _) = exchange(&server, "OPTIONS", "/v2/customer/token", &preflight, "").await;
+    assert_eq!(status, 204, "{head}");
+    // Never on the control API: a page a developer visits must not read a local mock's tokens.
+    let (status, head, _) = exchange(&server, "POST", "/_lc/customers", &[origin], "").await;
+    assert_eq!(status, 200, "{head}");
+    assert!(!head.contains("access-control"), "{head}");
+    let (_, head, _) = exchange(&server, "OPTIONS", "/_lc/customers", &preflight, "").await;
+    assert!(!head.contains("access-control"), "{head}");
     // The token with credentials: CORS, and cookies a cross-site request carries.
     let grant = json!({"grant_type": "cookie", "client_id": "c1", "organization_id": org, "response_type": "token"}).to_string();
     let (status, head, token) = exchange(&server, "POST", "/v2/customer/token", &[origin], &grant).await;
@@ -238,6 +246,40 @@ async fn browsers_get_cors_cookies_the_group_token_path_and_the_hosts_region() {
             .0,
         400
     );
+    assert_eq!(
+        exchange(&server, "POST", &format!("/v2/customer/{org}/+1/token"), &[], &grant)
+            .await
+            .0,
+        400
+    );
+    // A customer identity of its own per group, in one cookie jar.
+    let paths = ["/v2/customer/token".to_owned(), format!("/v2/customer/{org}/1/token")];
+    let mut cookies = Vec::new();
+    let mut ids = Vec::new();
+    for path in &paths {
+        let (_, head, t) = exchange(&server, "POST", path, &[], &grant).await;
+        cookies.extend(
+            head.lines()
+                .filter_map(|l| l.strip_prefix("set-cookie: "))
+                .map(|c| c.split(';').next().unwrap().to_owned()),
+        );
+        ids.push(t["entity_id"].clone());
+    }
+    assert_ne!(ids[0], ids[1]);
+    let cookie = cookies.join("; ");
+    for (path, id) in paths.iter().zip(&ids) {
+        let (_, _, t) = exchange(&server, "POST", path, &[("Cookie", cookie.as_str())], &grant).await;
+        assert_eq!(&t["entity_id"], id, "{path}: the same customer again");
+    }
+    let (_, _, two) = exchange(
+        &server,
+        "POST",
+        &format!("/v2/customer/{org}/2/token"),
+        &[("Cookie", cookie.as_str())],
+        &grant,
+    )
+    .await;
+    assert!(!ids.contains(&two["entity_id"]), "group 2 is another customer: {two}");
 
     // The region from the host when there is no X-Region.
     server.set_region("fra");
@@ -283,5 +325,34 @@ async fn browsers_get_cors_cookies_the_group_token_path_and_the_hosts_region() {
         assert_eq!(was_misdirected, misdirected, "{host}: {first}");
     }
     assert_eq!(server.problems(), Vec::<String>::new());
+    server.shutdown().await;
+}
+
+/// HTTP/2 names the host in `:authority`, not `Host`: the region it names counts all the same
+/// (curl and browsers speak HTTP/2 to a TLS mock).
+#[tokio::test]
+async fn the_hosts_region_counts_over_http2_too() {
+    let server = MockServer::start(Config::default()).await.unwrap();
+    server.set_region("fra");
+    let bearer = format!("Bearer {}", server.issue_token());
+    let tcp = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), hyper_util::rt::TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let target = action(&server, "3.6", "get_customer");
+    for (host, want) in [("api-fra.livechatinc.com", 200), ("api.livechatinc.com", 421)] {
+        let request = hyper::Request::post(format!("http://{host}:{}{target}", server.addr().port()))
+            .header("authorization", bearer.as_str())
+            .header("content-type", "application/json")
+            .body(String::from("{}"))
+            .unwrap();
+        let response = sender.send_request(request).await.unwrap();
+        assert_eq!(
+            (response.version(), response.status().as_u16()),
+            (hyper::Version::HTTP_2, want),
+            "{host}"
+        );
+    }
     server.shutdown().await;
 }

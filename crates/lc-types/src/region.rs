@@ -64,21 +64,28 @@ impl Region {
         (!rest.is_empty() && region.is_plausible()).then_some(region)
     }
 
-    /// The region a host name stands for, the inverse of [`Region::api_host`]: `api-fra.…`
-    /// (any domain, any port) gives `fra`, as a browser client, which cannot send `X-Region`,
-    /// reaches a region. `None` for any other host (`api.livechatinc.com` names no region:
-    /// `X-Region` decides, `dal` without it).
+    /// The region a host name stands for, the inverse of [`Region::api_host`]:
+    /// `api-<region>.livechatinc.com` (any port, any case, as host names go) gives the region,
+    /// as a browser client, which cannot send `X-Region`, reaches one. `None` for any other host
+    /// (`api.livechatinc.com` names no region: `X-Region` decides, `dal` without it; nor does
+    /// another domain's `api-mock.internal`).
     ///
     /// ```
     /// use lc_types::Region;
     /// assert_eq!(Region::of_host("api-fra.livechatinc.com"), Some(Region::FRA));
-    /// assert_eq!(Region::of_host("api-fra.livechatinc.com:443"), Some(Region::FRA));
+    /// assert_eq!(Region::of_host("API-FRA.LiveChatInc.com:443"), Some(Region::FRA));
     /// assert_eq!(Region::of_host("api.livechatinc.com"), None);
+    /// assert_eq!(Region::of_host("api-mock.internal:8080"), None);
     /// assert_eq!(Region::of_host("127.0.0.1:8080"), None);
     /// ```
     pub fn of_host(host: &str) -> Option<Region> {
-        let (first, _) = host.split_once('.')?;
-        let region = Region::from(first.strip_prefix("api-")?);
+        let host = host
+            .rsplit_once(':')
+            .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(host, |(h, _)| h);
+        let host = host.to_ascii_lowercase();
+        let first = host.strip_suffix(".livechatinc.com")?.strip_prefix("api-")?;
+        let region = Region::from(first.to_owned());
         region.is_plausible().then_some(region)
     }
 

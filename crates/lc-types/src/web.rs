@@ -72,17 +72,18 @@ pub const UPLOAD_FILE: &str = "upload_file";
 /// The `User-Agent` both clients send: `product` (e.g. `lc-web/0.1.0`), followed by
 /// `Application <client_id>` when the application gave its client ID (as LiveChat's own SDKs
 /// take a `clientId`), so the API's logs can tell applications apart. A client ID that cannot
-/// be a header value (a control character) is left out rather than sent broken.
+/// be a header value (a control character) or is blank is left out rather than sent broken.
 ///
 /// ```
 /// use lc_types::web::user_agent;
 /// assert_eq!(user_agent("lc-web/1.0", None), "lc-web/1.0");
 /// assert_eq!(user_agent("lc-web/1.0", Some("my-app")), "lc-web/1.0 Application my-app");
 /// assert_eq!(user_agent("lc-rtm/1.0", Some("bad\nid")), "lc-rtm/1.0");
+/// assert_eq!(user_agent("lc-rtm/1.0", Some(" ")), "lc-rtm/1.0");
 /// ```
 pub fn user_agent(product: &str, client_id: Option<&str>) -> String {
     match client_id {
-        Some(id) if !id.is_empty() && !id.chars().any(char::is_control) => format!("{product} Application {id}"),
+        Some(id) if !id.trim().is_empty() && !id.chars().any(char::is_control) => format!("{product} Application {}", id.trim()),
         _ => product.to_owned(),
     }
 }

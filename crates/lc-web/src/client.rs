@@ -553,16 +553,26 @@ impl WebClient {
     /// The token for a call, whenever a provider is set: the configuration and property GETs
     /// need none, but the API's header table asks for it and LiveChat's Python SDK always
     /// sends it, so they carry it too. "Needs no token" only decides that such a call goes
-    /// on without one when the provider fails.
+    /// on without one when the provider fails, or gives none within the call's timeout.
     async fn token(&self, spec: &Spec<'_>) -> Result<Option<AccessToken>, Error> {
         let Some(provider) = &self.inner.tokens else {
             return Ok(None);
         };
-        match provider.token().await {
-            Ok(token) => Ok(Some(token)),
-            Err(e) if spec.needs_token => Err(Error::with_source(ErrorKind::Token, e)),
-            Err(e) => {
+        if spec.needs_token {
+            return provider
+                .token()
+                .await
+                .map(Some)
+                .map_err(|e| Error::with_source(ErrorKind::Token, e));
+        }
+        match tokio::time::timeout(self.inner.timeout, provider.token()).await {
+            Ok(Ok(token)) => Ok(Some(token)),
+            Ok(Err(e)) => {
                 tracing::debug!(error = %e, "lc-web: no token for a call that needs none; sent without one");
+                Ok(None)
+            }
+            Err(_) => {
+                tracing::debug!("lc-web: the token provider took longer than the timeout; a call that needs no token went without one");
                 Ok(None)
             }
         }

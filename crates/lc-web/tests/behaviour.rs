@@ -661,6 +661,19 @@ async fn what_is_sent_headers_proxy_and_user_agent() {
         assert!(text.contains("user-agent: lc-web/"), "{text}");
         assert!(!text.contains("application"), "{text}");
     }
+    // A provider that never answers holds such a call for the timeout at most.
+    let raw_hung = common::raw_server(vec![common::answer("200 OK", "", "{}")]).await;
+    let hung = WebClient::builder("o")
+        .base_url(raw_hung.url.clone())
+        .timeout(Duration::from_millis(300))
+        .token_provider(lc_types::auth::token_fn(|_| std::future::pending()))
+        .build()
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(5), hung.call(&props))
+        .await
+        .expect("not held by the provider")
+        .unwrap();
+    assert!(!raw_hung.requests.lock().unwrap()[0].to_ascii_lowercase().contains("authorization"));
     // A call that needs a token fails when the provider does.
     let e = failing.call(&GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Token), "{e}");

@@ -127,12 +127,17 @@ pub(crate) fn open_chat(ctx: &mut Ctx, customer: &str, requester: &str, p: &Valu
     Ok(with_event_ids(json!({"chat_id": chat_id, "thread_id": thread_id}), event_ids))
 }
 
-/// A new thread in an inactive chat; resuming an active chat fails.
+/// A new thread in an inactive chat; resuming an active chat fails (`chat_already_active`), and
+/// so does resuming while another chat of the customer is active (`chat_limit_reached`).
 pub(super) fn resume_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
     let customer = ctx.customer.clone();
     let chat_id = str_of(&p["chat"], "id").to_owned();
     if chat_ref(ctx, &chat_id)?.active() {
         return Err(Refusal::new("chat_already_active", "Chat is already active"));
+    }
+    // One active chat per customer, when the agent side opened another.
+    if ctx.state.chats_of(&customer).iter().any(|c| c.active()) {
+        return Err(Refusal::new("chat_limit_reached", "Another chat of the customer is active"));
     }
     check_can_open(ctx, p)?;
     let (thread, event_ids) = new_thread(ctx, p);
@@ -224,11 +229,11 @@ fn paging(p: &Value, default_limit: usize, max: usize) -> Result<(usize, usize, 
         let bad = || Refusal::validation("Invalid `page_id`");
         let rest = page.strip_prefix("MP").ok_or_else(bad)?;
         let mut parts = rest.split('_');
-        let offset = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
-        let limit = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
-        let asc = match parts.next() {
-            Some("a") => true,
-            Some("d") => false,
+        let offset = parts.next().and_then(digits).filter(|o| *o <= MAX_PAGE_OFFSET).ok_or_else(bad)?;
+        let limit = parts.next().and_then(digits).filter(|l| (1..=max).contains(l)).ok_or_else(bad)?;
+        let asc = match (parts.next(), parts.next()) {
+            (Some("a"), None) => true,
+            (Some("d"), None) => false,
             _ => return Err(bad()),
         };
         return Ok((offset, limit, asc));
@@ -238,6 +243,17 @@ fn paging(p: &Value, default_limit: usize, max: usize) -> Result<(usize, usize, 
         return Err(Refusal::validation(format!("`limit` must be between 1 and {max}")));
     }
     Ok((0, limit, p["sort_order"] == "asc"))
+}
+
+/// The largest offset a page ID may name: far above any list the mock holds, and small
+/// enough that no sum with a limit can overflow.
+const MAX_PAGE_OFFSET: usize = 1 << 32;
+
+/// A page ID's number: ASCII digits only (no sign, no blank), as the mock writes them.
+fn digits(text: &str) -> Option<usize> {
+    (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse().ok())
+        .flatten()
 }
 
 /// One page of `items` (already in `desc` order), with cursors.
@@ -336,6 +352,7 @@ pub(super) fn list_threads(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
         _ => None,
     };
     let (shown, next, previous) = match by_events {
+        Some((offset, _, _)) if offset > total => return Err(Refusal::validation("Invalid `page_id`")),
         Some((offset, min, asc)) => {
             // Threads from `offset` (newest first) until they hold `min` events.
             let older = threads.get(offset..).unwrap_or_default();
@@ -383,10 +400,10 @@ fn events_page(offset: usize, min: usize, asc: bool) -> String {
 fn events_page_id(page: &str) -> Result<(usize, usize, bool), Refusal> {
     let bad = || Refusal::validation("Invalid `page_id`");
     let mut parts = page.strip_prefix("ME").ok_or_else(bad)?.split('_');
-    let offset = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    let offset = parts.next().and_then(digits).filter(|o| *o <= MAX_PAGE_OFFSET).ok_or_else(bad)?;
     let min = parts
         .next()
-        .and_then(|s| s.parse().ok())
+        .and_then(digits)
         .filter(|m| (1..=limits::LIST_THREADS_MAX_LIMIT).contains(m))
         .ok_or_else(bad)?;
     let asc = match (parts.next(), parts.next()) {
