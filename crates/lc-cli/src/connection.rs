@@ -25,9 +25,23 @@ pub struct Connection {
     /// The API version.
     #[arg(long, env = "LC_API_VERSION", default_value = "3.6", value_parser = crate::parse_version, value_name = "X.Y")]
     pub api_version: ApiVersion,
+    /// Also trust this PEM certificate (for `lc mock --tls-cert`, a private server).
+    #[arg(long, env = "LC_CACERT", value_name = "FILE")]
+    pub cacert: Option<std::path::PathBuf>,
 }
 
 impl Connection {
+    /// The certificate of `--cacert`, read (at most 1 MiB: a certificate is a few KiB).
+    fn cacert(&self) -> Result<Option<Vec<u8>>, Failure> {
+        let Some(path) = &self.cacert else { return Ok(None) };
+        let shown = path.display();
+        let file = std::fs::File::open(path).map_err(|e| Failure::usage(format!("--cacert {shown}: {e}")))?;
+        let mut pem = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, 1 << 20), &mut pem)
+            .map_err(|e| Failure::usage(format!("--cacert {shown}: {e}")))?;
+        Ok(Some(pem))
+    }
+
     /// A Web client of this connection.
     pub fn web(&self) -> Result<lc_web::WebClient, Failure> {
         let mut b = lc_web::WebClient::builder(&self.organization_id)
@@ -36,6 +50,9 @@ impl Connection {
             .api_version(self.api_version);
         if let Some(r) = &self.region {
             b = b.region(Region::from(r.as_str()));
+        }
+        if let Some(pem) = self.cacert()? {
+            b = b.root_certificate_pem(pem);
         }
         b.build().map_err(|e| Failure::usage(e.to_string()))
     }
@@ -50,6 +67,9 @@ impl Connection {
             .connect_timeout(Duration::from_secs(10));
         if let Some(r) = &self.region {
             b = b.region(Region::from(r.as_str()));
+        }
+        if let Some(pem) = self.cacert()? {
+            b = b.root_certificate_pem(pem);
         }
         b.build().map_err(|e| Failure::usage(e.to_string()))
     }

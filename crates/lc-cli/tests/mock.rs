@@ -298,6 +298,7 @@ fn tls_serves_https_and_prints_https_and_wss_urls() {
         text.contains(&format!("curl --cacert '{cert}' -X POST 'https://127.0.0.1:")),
         "{text}"
     );
+    assert!(text.contains(&format!("--base-url --cacert '{cert}'")), "{text}");
     let (status, _, stderr) = mock.stop("-INT");
     assert_eq!(status.code(), Some(0), "{stderr}");
 }
@@ -330,4 +331,35 @@ fn a_bad_tls_file_is_a_usage_error() {
     }
     let (_, _, stderr) = fails(&["--tls-cert", &cert, "--tls-key", &missing]);
     assert!(stderr.contains(&missing), "the message names the file: {stderr}");
+}
+
+/// `lc call` reaches a TLS mock over Web and RTM once it trusts the certificate
+/// (`--cacert`, as the mock's output says); without it, the certificate is refused.
+#[test]
+fn lc_call_trusts_the_mocks_certificate_with_cacert() {
+    let (cert, key) = tls_files();
+    let mut mock = Mock::spawn(&["--json", "--tls-cert", &cert, "--tls-key", &key]);
+    let v: Value = serde_json::from_str(&mock.line()).unwrap();
+    let env = [
+        ("LC_BASE_URL", v["base_url"].as_str().unwrap()),
+        ("LC_ORGANIZATION_ID", v["organization_id"].as_str().unwrap()),
+        ("LC_TOKEN", v["token"].as_str().unwrap()),
+    ];
+    let call = |extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_lc"));
+        c.args(["call", "get_customer", "{}", "--compact"]).args(extra).envs(env);
+        c.output().unwrap()
+    };
+    for transport in [&[][..], &["--rtm"][..]] {
+        let ok = call(&[&["--cacert", cert.as_str()][..], transport].concat());
+        assert!(ok.status.success(), "{transport:?}: {}", String::from_utf8_lossy(&ok.stderr));
+        assert!(String::from_utf8_lossy(&ok.stdout).contains("\"id\""));
+        let refused = call(transport);
+        assert!(!refused.status.success(), "{transport:?}: an unknown issuer is refused");
+    }
+    // A file that is no certificate is a usage error.
+    let bad = call(&["--cacert", &key]);
+    assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
+    let (status, _, stderr) = mock.stop("-TERM");
+    assert!(status.success(), "{stderr}");
 }

@@ -90,6 +90,10 @@ pub(crate) type SharedPage = Arc<std::sync::Mutex<Option<(String, Option<String>
 pub(crate) struct Config {
     pub organization_id: String,
     pub client_id: Option<String>,
+    /// Root certificates trusted besides the public ones (PEM bundles, parsed by `build`).
+    pub root_pems: Vec<Vec<u8>>,
+    /// The TLS settings `build` made from the public roots and `root_pems`.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
     pub base_url: String,
     pub region_urls: Vec<(Region, String)>,
     pub region: Option<Region>,
@@ -198,6 +202,8 @@ impl RtmClientBuilder {
             config: Config {
                 organization_id,
                 client_id: None,
+                root_pems: Vec::new(),
+                tls: None,
                 base_url: format!("https://{}", lc_types::region::DEFAULT_API_HOST),
                 region_urls: Vec::new(),
                 region: None,
@@ -240,6 +246,19 @@ impl RtmClientBuilder {
     /// The application's client ID, sent in the `User-Agent` of the WebSocket upgrade.
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
         self.config.client_id = Some(client_id.into());
+        self
+    }
+
+    /// Trusts the certificates of this PEM bundle too, besides the public roots: for a server
+    /// with a private certificate, such as `lc mock --tls-cert` (as `lc_web`'s builder takes
+    /// it). A bundle without a certificate, or one that does not parse, fails `build()`.
+    ///
+    /// ```no_run
+    /// let pem = std::fs::read("crates/lc-mock/tests/tls/cert.pem").unwrap();
+    /// let builder = lc_rtm::RtmClient::builder("my-organization-id").root_certificate_pem(pem);
+    /// ```
+    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.config.root_pems.push(pem.into());
         self
     }
 
@@ -504,6 +523,7 @@ impl RtmClientBuilder {
                 self.config.settings.version
             ))));
         }
+        self.config.tls = Some(crate::driver::tls_config(&self.config.root_pems)?);
         Ok(crate::driver::spawn(self.config))
     }
 }

@@ -544,7 +544,8 @@ async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: O
         if let Ok(v) = HeaderValue::from_str(&agent) {
             headers.insert("user-agent", v);
         }
-        let connector = tokio_tungstenite::Connector::Rustls(tls_config());
+        let tls = config.tls.clone().expect("set by build()");
+        let connector = tokio_tungstenite::Connector::Rustls(tls);
         // A small read buffer: tungstenite zero-fills all of it on every read.
         let limits = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
             .read_buffer_size(8 * 1024)
@@ -574,19 +575,37 @@ async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: O
 }
 
 /// rustls with the Mozilla roots (certificates are verified), built once.
-fn tls_config() -> Arc<rustls::ClientConfig> {
-    static CONFIG: std::sync::OnceLock<Arc<rustls::ClientConfig>> = std::sync::OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let roots = rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .expect("ring supports the default protocol versions")
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            Arc::new(config)
-        })
-        .clone()
+/// The TLS settings: the public roots (webpki-roots), and the certificates of `extra` (PEM
+/// bundles). The common case, no extra roots, is built once per process.
+pub(crate) fn tls_config(extra: &[Vec<u8>]) -> Result<Arc<rustls::ClientConfig>, crate::Error> {
+    use rustls::pki_types::pem::PemObject;
+    static PUBLIC: std::sync::OnceLock<Arc<rustls::ClientConfig>> = std::sync::OnceLock::new();
+    let build = |roots: rustls::RootCertStore| {
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default protocol versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Arc::new(config)
+    };
+    let public = || rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if extra.is_empty() {
+        return Ok(PUBLIC.get_or_init(|| build(public())).clone());
+    }
+    let bad = |why: String| crate::Error::new(crate::ErrorKind::Config(format!("root certificate: {why}")));
+    let mut roots = public();
+    for pem in extra {
+        let mut added = 0;
+        for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| bad(format!("not PEM: {e}")))?;
+            roots.add(cert).map_err(|e| bad(e.to_string()))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(bad("the PEM holds no certificate".into()));
+        }
+    }
+    Ok(build(roots))
 }

@@ -160,6 +160,7 @@ pub struct WebClientBuilder {
     retry: RetryPolicy,
     user_agent: String,
     client_id: Option<String>,
+    root_pems: Vec<Vec<u8>>,
     headers: Vec<(String, String)>,
     proxy: Option<String>,
     http: Option<reqwest::Client>,
@@ -317,6 +318,22 @@ impl WebClientBuilder {
         self
     }
 
+    /// Trusts the certificates of this PEM bundle too, besides the public roots: for a server
+    /// with a private certificate, such as `lc mock --tls-cert` (as `lc_rtm`'s builder takes
+    /// it; unlike [`danger_accept_invalid_certs`](Self::danger_accept_invalid_certs), every
+    /// other certificate is still checked). A bundle without a certificate, or one that does
+    /// not parse, fails `build()`.
+    ///
+    /// ```no_run
+    /// let pem = std::fs::read("crates/lc-mock/tests/tls/cert.pem").unwrap();
+    /// let client = lc_web::WebClient::builder("my-organization-id").root_certificate_pem(pem).build()?;
+    /// # Ok::<(), lc_web::Error>(())
+    /// ```
+    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_pems.push(pem.into());
+        self
+    }
+
     /// **Dangerous**: accept any TLS certificate, so anyone on the path can read and change
     /// the traffic, tokens included. For test servers with self-signed certificates only.
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
@@ -338,6 +355,15 @@ impl WebClientBuilder {
                     .danger_accept_invalid_certs(self.accept_invalid_certs);
                 if self.http2_prior_knowledge {
                     b = b.http2_prior_knowledge();
+                }
+                for pem in &self.root_pems {
+                    let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| config(format!("root certificate: {e}")))?;
+                    if certs.is_empty() {
+                        return Err(config("root certificate: the PEM holds no certificate".into()));
+                    }
+                    for cert in certs {
+                        b = b.add_root_certificate(cert);
+                    }
                 }
                 if let Some(proxy) = &self.proxy {
                     let proxy = reqwest::Proxy::all(proxy).map_err(|e| config(format!("proxy: {}", e.without_url())))?;
@@ -435,6 +461,7 @@ impl WebClient {
             retry: RetryPolicy::default(),
             user_agent: concat!("lc-web/", env!("CARGO_PKG_VERSION")).to_owned(),
             client_id: None,
+            root_pems: Vec::new(),
             headers: Vec::new(),
             proxy: None,
             http: None,
