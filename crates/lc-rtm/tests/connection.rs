@@ -828,3 +828,22 @@ async fn the_servers_websocket_pings_are_answered() {
     client.call(&v3_6::GetCustomerRequest::default()).await.unwrap();
     assert_eq!(server.rtm_requests("ping"), 0);
 }
+
+/// `root_certificate_pem`: a bundle without a certificate is refused by `build()`, naming why.
+#[tokio::test]
+async fn a_root_certificate_that_is_none_fails_the_build() {
+    for pem in [
+        &b"not a certificate"[..],
+        b"-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n",
+    ] {
+        let e = lc_rtm::RtmClient::builder("o")
+            .token("dal:t")
+            .root_certificate_pem(pem)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Config(why) if why.starts_with("root certificate")),
+            "{e}"
+        );
+    }
+}

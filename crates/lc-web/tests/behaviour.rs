@@ -687,3 +687,18 @@ async fn what_is_sent_headers_proxy_and_user_agent() {
         ErrorKind::Config(_)
     ));
 }
+
+/// `root_certificate_pem`: a bundle without a certificate is refused by `build()`, naming why.
+#[test]
+fn a_root_certificate_that_is_none_fails_the_build() {
+    for pem in [
+        &b"not a certificate"[..],
+        b"-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n",
+    ] {
+        let e = WebClient::builder("o").root_certificate_pem(pem).build().unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Config(why) if why.starts_with("root certificate")),
+            "{e}"
+        );
+    }
+}
