@@ -921,6 +921,28 @@ async function main() {
   sdk.destroy();
   await ctl('POST', '/region', { region: 'dal' });
 
+  // ---- listChats pages (a customer starts one chat; the agent side opens a second) ---------------
+  {
+    const P = newInstance();
+    await t('listChats: pageId walks to the next page and back', async () => {
+      const c = await waitEvent(P.evs, 'connected', () => true, 0, 5000);
+      const id = c.customer.id;
+      const active = await ctl('GET', '/agent/active_chat', { customer_id: id });
+      if (active.chat_id) await ctl('POST', '/agent/deactivate_chat', { chat_id: active.chat_id });
+      const opened = await ctl('POST', '/agent/start_chat', { customer_id: id });
+      await ctl('POST', '/agent/deactivate_chat', { chat_id: opened.chat_id });
+      const first = await P.sdk.listChats({ limit: 1 });
+      expect(first.totalChats >= 2 && first.chatsSummary.length === 1 && first.nextPageId, j(first).slice(0, 300));
+      const second = await P.sdk.listChats({ pageId: first.nextPageId });
+      expect(second.chatsSummary.length === 1 && second.chatsSummary[0].id !== first.chatsSummary[0].id, j(second).slice(0, 300));
+      expect(second.previousPageId, `previousPageId ${second.previousPageId}`);
+      const back = await P.sdk.listChats({ pageId: second.previousPageId });
+      expect(back.chatsSummary[0].id === first.chatsSummary[0].id, j(back).slice(0, 300));
+      return `${first.totalChats} chats, one per page`;
+    });
+    P.sdk.destroy();
+  }
+
   // ---- destroy ---------------------------------------------------------------------------------------
   {
     const D = newInstance();
