@@ -29,7 +29,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use crate::bundle::Bundle;
+use crate::codegen::bundle::Bundle;
 
 /// One line of the changelog.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

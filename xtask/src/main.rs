@@ -8,14 +8,11 @@
 //! - `cargo xtask soak [--seconds N] [--customers N] [--debug]`: the fault-injection soak
 //!   (`tests/src/bin/soak.rs`), release build unless `--debug`.
 
-mod bundle;
 mod codegen;
 mod diff;
 mod fuzz;
-mod postprocess;
 #[cfg(test)]
 mod tests;
-mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -65,7 +62,7 @@ fn main() -> ExitCode {
         ["diff", old, new] => {
             let load = |v: &str| {
                 let dir = root.join("schema").join(format!("v{}", v.trim_start_matches('v')));
-                bundle::bundle(&dir)
+                codegen::bundle::bundle(&dir)
             };
             match (load(old), load(new)) {
                 (Ok(old), Ok(new)) => {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use crate::bundle::{bundle, Bundle};
+use crate::codegen::bundle::{bundle, Bundle};
 use crate::codegen::{generate_version, write_or_check, Output, GENERATED_DIR};
 
 /// A schema set `v3.6/` in a fresh temporary directory, removed when dropped (also on panic).
@@ -106,7 +106,7 @@ impl Set {
 
     /// Adds an action `name` with its request and response files (each with one optional field).
     fn add_action(&self, name: &str, web: Value, rtm: bool) {
-        let title = crate::bundle::pascal(name);
+        let title = crate::codegen::bundle::pascal(name);
         for (folder, kind) in [("requests", "Request"), ("responses", "Response")] {
             self.write(
                 &format!("{folder}/{name}.json"),
@@ -1102,12 +1102,12 @@ fn generated_code_reads_like_hand_code() {
 #[test]
 fn every_allow_in_generated_code_carries_its_reason() {
     let text = "struct A;\n    #[allow(clippy::too_many_arguments)]\n    fn f() {}\n";
-    let out = crate::tidy::justify(text);
+    let out = crate::codegen::tidy::justify(text);
     assert!(
         out.contains("    // One parameter per required field, as the schema lists them.\n    #[allow(clippy::too_many_arguments)]"),
         "{out}"
     );
-    let unexplained = std::panic::catch_unwind(|| crate::tidy::justify("#[allow(dead_code)]\nfn f() {}\n"));
+    let unexplained = std::panic::catch_unwind(|| crate::codegen::tidy::justify("#[allow(dead_code)]\nfn f() {}\n"));
     assert!(unexplained.is_err(), "an allow without a reason must not pass");
 }
 

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::render::doc_lines;
-use crate::bundle::{pascal, Bundle};
+use crate::codegen::bundle::{pascal, Bundle};
 
 /// `impl Action`/`WebAction`/`RtmAction`/`Push`, `AnyRequest`/`AnyResponse`/`AnyPush`, the tables.
 pub(super) fn manifest_items(b: &Bundle, types: &[String]) -> TokenStream {

@@ -4,10 +4,10 @@
 //! The pipeline, in order ([`generate`] runs steps 1 to 7, `main` then calls step 8):
 //!
 //! 1. [`discover`]: the version directories under `schema/`, oldest first.
-//! 2. [`crate::bundle`]: one version's schema files, checked -> a [`Bundle`](crate::bundle::Bundle),
+//! 2. [`bundle`]: one version's schema files, checked -> a [`Bundle`](bundle::Bundle),
 //!    the single-root `definitions` typify takes plus the manifest's actions and pushes.
-//! 3. [`typify`]: a bundle -> typify's items for it, then steps 4 and 5 -> a [`VersionCode`].
-//! 4. [`crate::postprocess`]: the syn pass over typify's items (open enums, unions, `extra`, ...).
+//! 3. [`version_code`](mod@version_code): one version's driver: a bundle -> typify's items for it, then steps 4 and 5 -> a [`VersionCode`].
+//! 4. [`postprocess`]: the syn pass over typify's items (open enums, unions, `extra`, ...).
 //! 5. [`manifest`]: the items the manifest gives (trait impls, `Any*` enums, tables).
 //! 6. [`share`]: every version's code -> the files of the version modules and of the modules
 //!    holding the types several versions share, and the [`Module`] list.
@@ -21,22 +21,23 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::bundle;
-
+pub mod bundle;
 mod discover;
 mod features;
 mod generated_mod;
 mod manifest;
+pub mod postprocess;
 mod render;
 mod share;
-mod typify;
+pub mod tidy;
+mod version_code;
 mod versioned;
 mod write;
 
 pub use discover::versions;
 pub use generated_mod::mod_rs;
 pub use share::{assemble, Module};
-pub use typify::{version_code, VersionCode};
+pub use version_code::{version_code, VersionCode};
 pub use write::write_or_check;
 
 /// The generated files, by path relative to the workspace root.

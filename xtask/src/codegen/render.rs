@@ -1,6 +1,6 @@
 //! Rendering, shared by steps 5 to 7: a multi-line doc as `#[doc]` attributes, the order of items
 //! in a file, and a file's text from a header, its `use` lines and its items (tidied by
-//! [`crate::tidy`], printed by prettyplease).
+//! [`crate::codegen::tidy`], printed by prettyplease).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -11,12 +11,12 @@ pub(super) fn doc_lines(text: &str) -> TokenStream {
     quote!(#(#[doc = #lines])*)
 }
 
-/// A header, `use` lines, then the items, tidied (see [`crate::tidy`]) and through prettyplease.
+/// A header, `use` lines, then the items, tidied (see [`crate::codegen::tidy`]) and through prettyplease.
 pub(super) fn render(header: &str, uses: TokenStream, items: Vec<syn::Item>) -> String {
     let mut file: syn::File = syn::parse2(uses).expect("use lines parse");
     file.items.extend(items);
-    crate::tidy::tidy(&mut file);
-    header.to_owned() + &crate::tidy::justify(&prettyplease::unparse(&file))
+    crate::codegen::tidy::tidy(&mut file);
+    header.to_owned() + &crate::codegen::tidy::justify(&prettyplease::unparse(&file))
 }
 
 /// Orders items by kind of name, so that the file reads like an index and diffs stay small.

@@ -1,16 +1,16 @@
-//! Step 3, the typify driver: takes one version's [`Bundle`] and gives its [`VersionCode`]. Runs
-//! typify on the bundled definitions, then the syn pass (step 4, [`crate::postprocess`]), adds the
-//! manifest-driven items (step 5, [`super::manifest`]) and groups the items by owning type (for
+//! Step 3, the per-version driver: takes one version's [`Bundle`] and gives its [`VersionCode`].
+//! Runs typify on the bundled definitions, then the syn pass (step 4, [`super::postprocess`]), adds
+//! the manifest-driven items (step 5, [`super::manifest`]) and groups the items by owning type (for
 //! step 6, [`super::share`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use super::bundle::Bundle;
 use super::discover::module_name;
 use super::{manifest, share};
-use crate::bundle::Bundle;
-use crate::postprocess::{self, Context};
+use crate::codegen::postprocess::{self, Context};
 
 /// The code of one version, before it is split between the version's module and shared modules.
 pub struct VersionCode {

@@ -69,7 +69,7 @@ pub fn justify(text: &str) -> String {
                 let (_, reason) = ALLOWED
                     .iter()
                     .find(|(l, _)| *l == lint)
-                    .unwrap_or_else(|| panic!("generated code allows `{lint}` without a reason in xtask/src/tidy.rs"));
+                    .unwrap_or_else(|| panic!("generated code allows `{lint}` without a reason in xtask/src/codegen/tidy.rs"));
                 out.push_str(&format!("{indent}// {reason}\n"));
             }
         }

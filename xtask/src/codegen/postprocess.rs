@@ -7,7 +7,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::{parse_quote, Attribute, Fields, File, Ident, Item, Type};
 
-use crate::bundle::{Bundle, Union};
+use crate::codegen::bundle::{Bundle, Union};
 
 /// What the pass needs to know besides typify's output.
 pub struct Context<'a> {
