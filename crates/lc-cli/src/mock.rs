@@ -109,10 +109,8 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
     } else {
         out!("lc mock: the LiveChat Customer Chat API on {} (Ctrl-C to stop)\n", server.addr());
         // Over TLS the clients must trust the certificate too.
-        let trust = match &opts.tls_cert {
-            Some(cert) => format!(" --cacert '{}'", cert.display()),
-            None => String::new(),
-        };
+        let cacert = opts.tls_cert.as_ref().map(|cert| format!("--cacert '{}'", cert.display()));
+        let trust = cacert.as_ref().map_or(String::new(), |flag| format!(" {flag}"));
         out!(
             "  base URL         {}   (lc call/lc listen --base-url{trust}, LC_BASE_URL)",
             server.base_url()
@@ -125,8 +123,7 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
         out!("  RTM API          {rtm}?organization_id=<organization ID>");
         out!("  organization ID  {org}");
         out!("  customer token   {token}   (send `Authorization: Bearer <token>`; new customer per token)");
-        let cacert = trust.trim_start();
-        let cacert = if cacert.is_empty() { String::new() } else { format!("{cacert} ") };
+        let cacert = cacert.map_or(String::new(), |flag| format!("{flag} "));
         out!(
             "\n  try: curl {cacert}-X POST '{}/get_customer?organization_id={org}' \\",
             server.web_url("3.6")

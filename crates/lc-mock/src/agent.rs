@@ -494,9 +494,7 @@ impl<'a> AgentControl<'a> {
             if !ctx.state.customers.contains_key(customer_id) {
                 return Err(Refusal::not_found("Customer"));
             }
-            if ctx.state.chats_of(customer_id).iter().any(|c| c.active()) {
-                return Err(Refusal::new("chat_limit_reached", "The customer has an active chat"));
-            }
+            actions::no_active_chat(ctx, customer_id)?;
             let r = actions::open_chat(ctx, customer_id, agent, &json!({}))?;
             let id = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
             Ok((id("chat_id"), id("thread_id")))

@@ -396,9 +396,6 @@ pub(crate) async fn file(State(shared): State<Arc<Shared>>, Path((id, _name)): P
     (headers, f.bytes.to_vec()).into_response()
 }
 
-/// The region a request is for: `X-Region` (reference §5.4); without it, the region the host
-/// names (`api-fra.livechatinc.com`, as a browser, which cannot set headers, reaches a region:
-/// [`Region::of_host`](lc_types::Region::of_host)); `dal` otherwise.
 /// HTTP/2 names the host in the `:authority` pseudo-header (the request URI), not in `Host`:
 /// this copies it into `Host` when the request has none, so [`region_of`] reads one place
 /// whatever the HTTP version.
@@ -415,6 +412,9 @@ pub(crate) async fn host_from_authority(mut request: axum::extract::Request, nex
     next.run(request).await
 }
 
+/// The region a request is for: `X-Region` (reference §5.4); without it, the region the host
+/// names (`api-fra.livechatinc.com`, as a browser, which cannot set headers, reaches a region:
+/// [`Region::of_host`](lc_types::Region::of_host)); `dal` otherwise.
 pub(crate) fn region_of(headers: &axum::http::HeaderMap) -> String {
     if let Some(region) = headers.get(web::X_REGION).and_then(|h| h.to_str().ok()) {
         return region.to_owned();

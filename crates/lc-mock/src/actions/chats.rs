@@ -63,10 +63,19 @@ pub(crate) fn thread_json(_ctx: &Ctx, chat: &Chat, t: &Thread) -> Value {
     out
 }
 
+/// One active chat per customer (the agent side may have opened another): `chat_limit_reached`
+/// while `customer` has one.
+pub(crate) fn no_active_chat(ctx: &Ctx, customer: &str) -> Result<(), Refusal> {
+    if ctx.state.chats_of(customer).iter().any(|c| c.active()) {
+        return Err(Refusal::new("chat_limit_reached", "The customer has an active chat"));
+    }
+    Ok(())
+}
+
 /// Starting or resuming needs an online group unless the chat is continuous (`groups_offline`).
 fn check_can_open(ctx: &Ctx, p: &Value) -> Result<(), Refusal> {
     let continuous = p["continuous"].as_bool().unwrap_or(false);
-    let online = ctx.state.groups.values().any(|s| s != "offline");
+    let online = !ctx.state.online_groups().is_empty();
     if online || continuous {
         Ok(())
     } else {
@@ -135,10 +144,7 @@ pub(super) fn resume_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
     if chat_ref(ctx, &chat_id)?.active() {
         return Err(Refusal::new("chat_already_active", "Chat is already active"));
     }
-    // One active chat per customer, when the agent side opened another.
-    if ctx.state.chats_of(&customer).iter().any(|c| c.active()) {
-        return Err(Refusal::new("chat_limit_reached", "Another chat of the customer is active"));
-    }
+    no_active_chat(ctx, &customer)?;
     check_can_open(ctx, p)?;
     let (thread, event_ids) = new_thread(ctx, p);
     let thread_id = thread.id.clone();

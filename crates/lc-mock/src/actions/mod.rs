@@ -11,7 +11,7 @@ mod events;
 mod greetings;
 mod properties;
 
-pub(crate) use chats::{close_chat, open_chat};
+pub(crate) use chats::{close_chat, no_active_chat, open_chat};
 pub(crate) use events::add_event;
 pub(crate) use properties::change_properties;
 pub use properties::Target;
