@@ -112,23 +112,23 @@ fn api_surface() {
         let file = parse(&module);
         // (type name, the shared module it comes from, or "") -> its items.
         let mut items: Vec<(String, String, syn2::Item)> = Vec::new();
-        for item in &file.items {
-            if let syn2::Item::Use(u) = item {
-                // Only the re-exports of shared types (`pub use super::shared_..::T`).
+        for item in file.items.iter().flat_map(declared) {
+            if let syn2::Item::Use(u) = &item {
+                // Only the re-exports of shared types (`pub use super::shared_..::{A, B}`).
                 if !matches!(u.vis, syn2::Visibility::Public(_)) {
                     continue;
                 }
-                let syn2::UseTree::Path(p) = &u.tree else { continue };
-                let syn2::UseTree::Path(m) = &*p.tree else { continue };
-                let syn2::UseTree::Name(t) = &*m.tree else { continue };
-                let (shared, name) = (m.ident.to_string(), t.ident.to_string());
-                for it in parse(&shared).items {
-                    if item_name(&it).as_deref() == Some(name.as_str()) {
-                        items.push((name.clone(), shared.clone(), it));
+                let mut names = Vec::new();
+                reexports(&u.tree, "", &mut names);
+                for (shared, name) in names {
+                    for it in parse(&shared).items.iter().flat_map(declared) {
+                        if item_name(&it).as_deref() == Some(name.as_str()) {
+                            items.push((name.clone(), shared.clone(), it));
+                        }
                     }
                 }
-            } else if let Some(name) = item_name(item) {
-                items.push((name, String::new(), item.clone()));
+            } else if let Some(name) = item_name(&item) {
+                items.push((name, String::new(), item));
             }
         }
         items.sort_by(|a, b| a.0.cmp(&b.0));
@@ -192,6 +192,65 @@ fn api_surface() {
         }
         insta::assert_snapshot!(format!("api_surface_v{version}"), text);
     }
+}
+
+/// Every (module, name) a `use` tree names, whatever its grouping (`a::b::C`, `a::b::{C, D}`).
+fn reexports(tree: &syn2::UseTree, module: &str, out: &mut Vec<(String, String)>) {
+    match tree {
+        syn2::UseTree::Path(p) => reexports(&p.tree, &p.ident.to_string(), out),
+        syn2::UseTree::Name(n) => out.push((module.to_owned(), n.ident.to_string())),
+        syn2::UseTree::Group(g) => g.items.iter().for_each(|t| reexports(t, module, out)),
+        _ => {}
+    }
+}
+
+/// An item as the public API sees it: a type declared with `object!` or `open_enum!`
+/// (`lc_types::declare`) becomes what the macro declares (the `extra` map, `Default` when every
+/// field is optional, else `new` with the required fields (`#[required]`: an `Option` that must be present); the hidden `_Custom` case); any
+/// other item is itself.
+fn declared(item: &syn2::Item) -> Vec<syn2::Item> {
+    let syn2::Item::Macro(m) = item else {
+        return vec![item.clone()];
+    };
+    if m.mac.path.is_ident("object") {
+        let mut s: syn2::ItemStruct = syn2::parse2(m.mac.tokens.clone()).expect("object! declares a struct");
+        let syn2::Fields::Named(fields) = &mut s.fields else {
+            unreachable!("object! declares named fields")
+        };
+        let is_option = |ty: &syn2::Type| quote::ToTokens::to_token_stream(ty).to_string().starts_with("Option <");
+        let params: Vec<syn2::FnArg> = fields
+            .named
+            .iter()
+            .filter(|f| !is_option(&f.ty) || f.attrs.iter().any(|a| a.path().is_ident("required")))
+            .map(|f| {
+                let (name, ty) = (&f.ident, &f.ty);
+                if is_option(ty) {
+                    return syn2::parse_quote!(#name: impl Into<#ty>);
+                }
+                let plain = ["bool", "i64", "u64", "i32", "u32", "f64"].contains(&quote::ToTokens::to_token_stream(ty).to_string().as_str());
+                if plain {
+                    syn2::parse_quote!(#name: #ty)
+                } else {
+                    syn2::parse_quote!(#name: impl Into<#ty>)
+                }
+            })
+            .collect();
+        fields.named.push(syn2::parse_quote!(pub extra: Map<String, Value>));
+        if params.is_empty() {
+            s.attrs.push(syn2::parse_quote!(#[derive(Default)]));
+            return vec![syn2::Item::Struct(s)];
+        }
+        let name = s.ident.clone();
+        let new: syn2::ItemImpl = syn2::parse_quote!(impl #name { pub fn new(#(#params),*) -> Self {} });
+        return vec![syn2::Item::Struct(s), syn2::Item::Impl(new)];
+    }
+    if m.mac.path.is_ident("open_enum") {
+        let mut e: syn2::ItemEnum = syn2::parse2(m.mac.tokens.clone()).expect("open_enum! declares an enum");
+        e.variants.iter_mut().for_each(|v| v.discriminant = None);
+        e.variants.push(syn2::parse_quote!(_Custom(crate::PrivOwnedStr)));
+        return vec![syn2::Item::Enum(e)];
+    }
+    vec![item.clone()]
 }
 
 /// Whether `attrs` derive `name`.

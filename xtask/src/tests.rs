@@ -580,42 +580,13 @@ fn string_enum_is_open() {
         false,
     );
     let code = s.generate();
-    // Emitted once (typify's closed enum is replaced), with the open member.
+    // Emitted once (typify's closed enum is replaced), declared for `open_enum!` with each
+    // variant's wire text (the macro adds the hidden member and every impl).
     assert_eq!(count(&code, "pub enum Color {"), 1, "{code}");
-    let variants = body(&code, "pub enum Color {");
-    assert!(variants.contains("Red,"), "{variants}");
-    assert!(variants.contains("Green,"), "{variants}");
-    assert!(variants.contains("#[doc(hidden)]_Custom(crate::PrivOwnedStr)"), "{variants}");
-    // Equality, hashing and ordering are written by hand, through `as_str()`.
-    let derive = derives(&code, "pub enum Color {");
-    assert_eq!(derive, "#[derive(Clone,Debug)");
-    assert_has(&code, "#[derive(Clone, Debug)] #[non_exhaustive] pub enum Color {");
-    for by_hand in [
-        "impl PartialEq for Color { fn eq(&self, other: &Self) -> bool { self.as_str() == other.as_str() } }",
-        "impl Eq for Color {}",
-        "impl std::hash::Hash for Color { fn hash<H: std::hash::Hasher>(&self, state: &mut H) { self.as_str().hash(state); } }",
-        "impl Ord for Color { fn cmp(&self, other: &Self) -> std::cmp::Ordering { self.as_str().cmp(other.as_str()) } }",
-    ] {
-        assert_has(&code, by_hand);
-    }
-    assert_has(&code, "impl Color {");
-    assert_has(&code, r#"pub const KNOWN: &'static [&'static str] = &["red", "green"];"#);
-    assert_has(&code, "pub fn as_str(&self) -> &str {");
-    assert_has(&code, r#"Self::Green => "green","#);
-    assert_has(&code, "Self::_Custom(s) => s.as_str() }");
-    // Every conversion from text looks the known values up first.
-    assert_has(
-        &code,
-        r#"fn known(s: &str) -> Option<Self> { Some(match s { "red" => Self::Red, "green" => Self::Green, _ => return None }) }"#,
-    );
-    assert_has(&code, "impl From<&str> for Color { fn from(s: &str) -> Self { Self::known(s).unwrap_or_else(|| Self::_Custom(crate::PrivOwnedStr::new(s))) } }");
-    assert_has(&code, "impl From<String> for Color { fn from(s: String) -> Self { Self::known(&s).unwrap_or_else(|| Self::_Custom(crate::PrivOwnedStr::new(s))) } }");
-    assert_has(&code, "Ok(Self::from(s))");
-    assert_eq!(count(&code, "Self::_Custom(crate::PrivOwnedStr::new("), 2, "{code}");
-    assert_has(&code, "impl<'de> Deserialize<'de> for Color {");
-    assert_has(&code, "impl Serialize for Color {");
-    assert_has(&code, "impl crate::Unknowns for Color {");
-    assert_has(&code, "crate::UnknownKind::EnumValue(s.as_str().to_owned())");
+    assert_has(&code, r#"open_enum! { /// A color. pub enum Color { /// `red` Red = "red", /// `green` Green = "green", } }"#);
+    assert_has(&code, "use crate::declare::{object, open_enum};");
+    assert_lacks(&code, "_Custom(crate::PrivOwnedStr)");
+    assert_lacks(&code, "#[declare(");
     assert_has(&code, "pub color: Option<Color>,");
 }
 
@@ -671,8 +642,7 @@ fn union_is_open_and_strips_single_tags() {
     // The single-tag member loses its tag field; the union writes it back through `Tagged`.
     let circle = body(&code, "pub struct CircleShape {");
     assert!(!circle.contains("type_"), "{circle}");
-    assert!(circle.contains("pubr:i64,"), "{circle}");
-    assert_has(&code, "pub fn new(r: i64) -> Self");
+    assert!(circle.contains("pubr:i64"), "{circle}");
     assert_has(
         &code,
         r#"#[derive(Serialize)] #[serde(tag = "type")] enum Tagged<'a> {
@@ -723,9 +693,8 @@ fn optional_collections_are_options() {
         true,
     );
     let code = s.generate();
-    let none = r#"#[serde(default, skip_serializing_if = "Option::is_none")]"#;
-    assert_has(&code, &format!("{none} pub tags: Option<Vec<String>>,"));
-    assert_has(&code, &format!("{none} pub labels: Option<BTreeMap<String, String>>,"));
+    assert_has(&code, "pub tags: Option<Vec<String>>,");
+    assert_has(&code, "pub labels: Option<BTreeMap<String, String>>,");
     assert_has(&code, "use std::collections::BTreeMap;");
     // A required array stays a plain `Vec`.
     assert_has(&code, "pub ids: Vec<String>,");
@@ -749,10 +718,8 @@ fn optional_nullable_is_double_option() {
     let code = generate_version(&b).unwrap();
     assert_has(
         &code,
-        r#"#[serde(default, skip_serializing_if = "Option::is_none", with = "crate::double_option")]
-        pub previous: Option<Option<Thing>>,"#,
+        "/// The previous thing; null when none. #[nullable] pub previous: Option<Option<Thing>>,",
     );
-    assert_has(&code, "previous: None,");
 }
 
 #[test]
@@ -760,47 +727,26 @@ fn empty_properties_make_an_extra_only_struct_with_default() {
     let s = Set::minimal("empty_properties_make_an_extra_only_struct_with_default");
     let code = s.generate();
     assert_eq!(count(&code, "pub struct DoItResponse"), 1, "{code}");
-    let head = squash("pub struct DoItResponse {");
-    let fields = body(&code, &head)[head.len()..].to_owned();
-    assert_eq!(fields.matches("pub").count(), 1, "{fields}");
-    assert!(
-        fields.contains(&needle_of("#[serde(flatten)] pub extra: Map<String, Value>,")),
-        "{fields}"
-    );
-    let derive = derives(&code, "pub struct DoItResponse {");
-    assert!(derive.contains("Default"), "{derive}");
-    // `Deserialize` is generated (through `crate::object`), not derived.
-    assert!(!derive.contains("Deserialize"), "{derive}");
-    assert_has(&code, "impl<'de> Deserialize<'de> for DoItResponse {");
-    assert_has(&code, "use serde::{Deserialize, Serialize};");
-    assert_has(&code, "use serde_json::{Map, Value};");
+    // Declared for `object!` (which adds `extra`, `Default` when no field is required, serde and
+    // `Unknowns`): nothing but its docs and its (no) fields.
+    assert_has(&code, "object! { /// Response of `do_it`.");
+    assert_has(&code, "pub struct DoItResponse {} }");
     assert_lacks(&code, "impl DoItResponse {");
-    assert_has(&code, "impl crate::Unknowns for DoItResponse {");
-    // A struct with a required field has no `Default`.
-    assert!(!derives(&code, "pub struct Thing {").contains("Default"));
+    assert_lacks(&code, "pub extra");
+    assert_lacks(&code, "Default");
 }
 
 #[test]
-fn struct_with_required_fields_gets_new() {
-    let s = Set::minimal("struct_with_required_fields_gets_new");
+fn every_struct_is_declared_for_object() {
+    let s = Set::minimal("every_struct_is_declared_for_object");
     s.add_action("all_optional", json!("POST"), false);
     let code = s.generate();
-    assert_has(
-        &code,
-        "pub fn new(id: impl Into<String>) -> Self {
-            Self {
-                id: id.into(),
-                note: None,
-                extra: Map::new(),
-            }
-        }",
-    );
-    assert_has(&code, "pub fn new(thing: impl Into<Thing>) -> Self");
-    // Every struct is `#[non_exhaustive]`: outside the crate, `new` and `Default` are the way in.
-    assert_eq!(count(&code, "#[non_exhaustive] pub struct"), count(&code, "pub struct"), "{code}");
-    // Every field optional: no `new`, but `Default`.
-    assert_lacks(&code, "impl AllOptionalRequest {");
-    assert!(derives(&code, "pub struct AllOptionalRequest {").contains("Default"));
+    // `object!` builds `new` (required fields) or `Default` (none), `#[non_exhaustive]` and the
+    // rest from the declaration: every struct of named fields is one.
+    assert_eq!(count(&code, "object! {"), count(&code, "pub struct"), "{code}");
+    assert_has(&code, "pub struct DoItRequest { /// The thing. pub thing: Thing, }");
+    assert_lacks(&code, "#[non_exhaustive] pub struct");
+    assert_lacks(&code, "pub fn new(");
 }
 
 #[test]
@@ -1093,10 +1039,12 @@ fn generated_code_reads_like_hand_code() {
     }
     // A multi-line description is one `///` line per line.
     assert_has(&code, "/// A color.\n/// Of a thing.");
-    assert_has(
-        &code,
-        "/// Fields this version of the schema does not know, kept and re-emitted.\n#[serde(flatten)]",
-    );
+    // Items apart, at the repository's width.
+    assert!(code.contains("}\n\nobject! {"), "{code}");
+    assert!(!code.contains("}\nobject! {") && !code.contains("}\nimpl "), "{code}");
+    for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+        assert!(line.len() <= 140, "longer than rustfmt.toml's max_width: {line}");
+    }
 }
 
 #[test]
@@ -1132,7 +1080,7 @@ fn every_request_response_and_push_links_to_its_docs() {
         }
         for (ty, name, docs) in uses {
             let linked = out.values().any(|text| {
-                let lines: Vec<&str> = text.lines().collect();
+                let lines: Vec<&str> = text.lines().map(str::trim_start).collect();
                 lines.iter().enumerate().any(|(i, l)| {
                     let defines = l.starts_with(&format!("pub struct {ty} "))
                         || l.starts_with(&format!("pub struct {ty}("))
@@ -1213,15 +1161,8 @@ fn required_nullable_keeps_its_null() {
         true,
     );
     let code = s.generate();
-    let head = squash("pub struct DoItRequest {");
-    let fields = body(&code, &head);
-    assert!(fields.contains(&needle_of("pub previous: Option<Thing>,")), "{fields}");
-    let previous = &fields[..fields.find(&needle_of("pub previous")).unwrap()];
-    let attrs = &previous[previous.rfind(',').unwrap_or(0)..];
-    assert!(
-        !attrs.contains("skip_serializing_if"),
-        "a required nullable field must keep its null: {fields}"
-    );
+    // `object!` writes a `#[required]` field always (`null` for `None`) and refuses it absent.
+    assert_has(&code, "/// Always sent; may be null. #[required] pub previous: Option<Thing>,");
 }
 
 #[test]
@@ -1374,7 +1315,7 @@ fn identical_closures_are_shared_and_the_rest_is_not() {
     assert_has(&mod_rs, "pub const V3_7: crate::ApiVersion = crate::ApiVersion::new(3, 7);");
     assert_has(
         &mod_rs,
-        r#"#[cfg(any(feature = "v3_6", feature = "v3_7"))] #[rustfmt::skip] mod shared_v3_6_v3_7;"#,
+        r#"#[cfg(any(feature = "v3_6", feature = "v3_7"))] mod shared_v3_6_v3_7;"#,
     );
 }
 

@@ -81,6 +81,7 @@ mod action;
 mod api;
 mod api_error;
 pub mod auth;
+mod declare;
 mod decode;
 mod disconnect;
 mod error;

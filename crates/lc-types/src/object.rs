@@ -13,22 +13,23 @@ use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Vis
 use serde_json::{Map, Value};
 
 /// What a generated struct tells [`decode`]: its fields, where their values go while the object
-/// is read, and how the struct is built from them at the end.
+/// is read, and how the struct is built from them at the end. Implemented by
+/// [`object!`](crate::declare::object).
 #[doc(hidden)]
 pub trait Object: Sized {
     /// What `invalid type` errors say was expected: `struct Name`.
     const EXPECTING: &'static str;
-    /// The wire names of the known fields, by index.
-    const FIELDS: &'static [&'static str];
     /// One `Option` per known field: `None` until the field is read.
-    type Slots;
-    /// Every slot empty.
-    fn slots() -> Self::Slots;
-    /// The index of a known field; `None` for an unknown one.
-    fn index(key: &str) -> Option<usize>;
-    /// Reads the value of field `index` into its slot; `Ok(false)`, reading nothing, when the
+    type Slots: Default;
+    /// A known field.
+    type Key: Copy;
+    /// The known field of a wire name; `None` for an unknown one.
+    fn key(name: &str) -> Option<Self::Key>;
+    /// The wire name of a known field.
+    fn name(key: Self::Key) -> &'static str;
+    /// Reads the value of field `key` into its slot; `Ok(false)`, reading nothing, when the
     /// slot is already filled (a duplicate field).
-    fn read<'de, A: MapAccess<'de>>(slots: &mut Self::Slots, index: usize, map: &mut A) -> Result<bool, A::Error>;
+    fn read<'de, A: MapAccess<'de>>(slots: &mut Self::Slots, key: Self::Key, map: &mut A) -> Result<bool, A::Error>;
     /// The struct, or the wire name of a required field that is missing.
     fn finish(slots: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str>;
 }
@@ -60,7 +61,7 @@ impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
-        let mut slots = T::slots();
+        let mut slots = T::Slots::default();
         let mut extra = Map::new();
         read_fields::<T, A>(&mut slots, &mut extra, &mut map, None)?;
         T::finish(slots, extra).map_err(de::Error::missing_field)
@@ -73,19 +74,19 @@ impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
 /// written twice).
 #[doc(hidden)]
 pub fn resume<'de, T: Object, A: MapAccess<'de>>(prefix: &mut crate::union::Prefix<'de>, mut map: A) -> Result<T, A::Error> {
-    let mut slots = T::slots();
+    let mut slots = T::Slots::default();
     let mut extra = Map::new();
     let tag_field = prefix.tag_field();
     while let Some((key, value)) = prefix.take() {
-        match T::index(&key) {
-            Some(i) => {
+        match T::key(&key) {
+            Some(k) => {
                 let mut one = crate::union::OneValue {
                     key: &key,
                     value: Some(value),
                     error: PhantomData,
                 };
-                if !T::read(&mut slots, i, &mut one)? {
-                    return Err(de::Error::duplicate_field(T::FIELDS[i]));
+                if !T::read(&mut slots, k, &mut one)? {
+                    return Err(de::Error::duplicate_field(T::name(k)));
                 }
             }
             None => {
@@ -109,9 +110,9 @@ fn read_fields<'de, T: Object, A: MapAccess<'de>>(
 ) -> Result<(), A::Error> {
     while let Some(key) = map.next_key_seed(FieldSeed::<T>(PhantomData))? {
         match key {
-            Ok(i) => {
-                if !T::read(slots, i, map)? {
-                    return Err(de::Error::duplicate_field(T::FIELDS[i]));
+            Ok(k) => {
+                if !T::read(slots, k, map)? {
+                    return Err(de::Error::duplicate_field(T::name(k)));
                 }
             }
             Err(key) => {
@@ -126,12 +127,12 @@ fn read_fields<'de, T: Object, A: MapAccess<'de>>(
     Ok(())
 }
 
-/// A key of `T`: the index of a known field (matched where the key lies in the input, without
+/// A key of `T`: a known field (matched where the key lies in the input, without
 /// copying it), or the name of an unknown one.
 struct FieldSeed<T>(PhantomData<T>);
 
 impl<'de, T: Object> DeserializeSeed<'de> for FieldSeed<T> {
-    type Value = Result<usize, String>;
+    type Value = Result<T::Key, String>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_str(self)
@@ -139,18 +140,18 @@ impl<'de, T: Object> DeserializeSeed<'de> for FieldSeed<T> {
 }
 
 impl<'de, T: Object> Visitor<'de> for FieldSeed<T> {
-    type Value = Result<usize, String>;
+    type Value = Result<T::Key, String>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a field name")
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(T::index(v).ok_or_else(|| v.to_owned()))
+        Ok(T::key(v).ok_or_else(|| v.to_owned()))
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(T::index(&v).ok_or(v))
+        Ok(T::key(&v).ok_or(v))
     }
 }
 

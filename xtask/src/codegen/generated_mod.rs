@@ -27,13 +27,13 @@ pub fn mod_rs(modules: &[Module]) -> String {
     for m in modules {
         match &m.version {
             Some(version) => s.push_str(&format!(
-                "\n/// The Customer Chat API v{version}: every object, request, response and push (feature `{0}`).\n#[cfg(feature = \"{0}\")]\n#[rustfmt::skip]\npub mod {0};\n",
+                "\n/// The Customer Chat API v{version}: every object, request, response and push (feature `{0}`).\n#[cfg(feature = \"{0}\")]\npub mod {0};\n",
                 m.name
             )),
             None => {
                 let any: Vec<String> = m.versions.iter().map(|v| format!("feature = \"{v}\"")).collect();
                 s.push_str(&format!(
-                    "\n/// Types identical in {}.\n#[cfg(any({}))]\n#[rustfmt::skip]\nmod {};\n",
+                    "\n/// Types identical in {}.\n#[cfg(any({}))]\nmod {};\n",
                     m.versions.join(", "),
                     any.join(", "),
                     m.name
@@ -41,6 +41,6 @@ pub fn mod_rs(modules: &[Module]) -> String {
             }
         }
     }
-    s.push_str("\n/// `VersionedRequest` and `VersionedPush`.\n#[rustfmt::skip]\nmod versioned;\npub use versioned::{VersionedPush, VersionedRequest};\n");
+    s.push_str("\n/// `VersionedRequest` and `VersionedPush`.\nmod versioned;\npub use versioned::{VersionedPush, VersionedRequest};\n");
     s
 }

@@ -165,27 +165,50 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
         let extra: File = syn::parse2(tokens).map_err(|e| vec![format!("internal: emitted code does not parse: {e}")])?;
         file.items.extend(extra.items);
     }
-    // Every struct is `#[non_exhaustive]` (LiveChat adds fields in every version, and schema
-    // fixups add fields too), so users build them with `new` or `Default` and set optional fields
-    // by assignment. Structs whose every field is optional get `Default`.
+    // A struct of named fields becomes a declaration for `object!`, which adds what every such
+    // struct has (`extra`, `#[non_exhaustive]`, serde, `Unknowns`, `new` or `Default`): its
+    // docs, and its fields with their docs and wire names only.
     for item in &mut file.items {
         if let Item::Struct(s) = item {
-            if !s.attrs.iter().any(|a| a.path().is_ident("non_exhaustive")) {
+            if matches!(s.fields, Fields::Unnamed(_)) && !s.attrs.iter().any(|a| a.path().is_ident("non_exhaustive")) {
                 s.attrs.push(parse_quote!(#[non_exhaustive]));
             }
-            if let Fields::Named(fields) = &s.fields {
-                if fields
-                    .named
-                    .iter()
-                    .all(|f| f.ident.as_ref().is_some_and(|i| i == "extra") || option_inner(&f.ty).is_some())
-                {
-                    add_derive(&mut s.attrs, quote!(Default));
+            if s.attrs.iter().any(|a| a.path().is_ident("declare")) {
+                continue;
+            }
+            if let Fields::Named(fields) = &mut s.fields {
+                if !has_extra(fields) {
+                    errors.push(format!("{}: a struct of named fields without `extra`", s.ident));
+                    continue;
                 }
-                if has_extra(fields) {
-                    remove_derive(&mut s.attrs, "Deserialize");
-                }
+                s.attrs.retain(|a| a.path().is_ident("doc"));
+                s.attrs.push(parse_quote!(#[declare(object)]));
+                fields.named = std::mem::take(&mut fields.named)
+                    .into_iter()
+                    .filter(|f| f.ident.as_ref().is_some_and(|i| i != "extra"))
+                    .map(|mut f| {
+                        // Required, and may be `null`: no `skip_serializing_if`.
+                        let required = option_inner(&f.ty).is_some() && serde_skip_if(&f.attrs).is_none();
+                        let rename = serde_rename(&f.attrs);
+                        let nullable = serde_str(&f.attrs, "with").is_some_and(|w| w.ends_with("double_option"));
+                        f.attrs.retain(|a| a.path().is_ident("doc"));
+                        if let Some(r) = rename {
+                            f.attrs.push(parse_quote!(#[serde(rename = #r)]));
+                        }
+                        if nullable {
+                            f.attrs.push(parse_quote!(#[nullable]));
+                        }
+                        if required {
+                            f.attrs.push(parse_quote!(#[required]));
+                        }
+                        f
+                    })
+                    .collect();
             }
         }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
     }
     Ok(())
 }
@@ -230,33 +253,6 @@ fn set_serde(attrs: &mut Vec<Attribute>, args: TokenStream) {
     match rename {
         Some(r) => attrs.push(parse_quote!(#[serde(rename = #r, #args)])),
         None => attrs.push(parse_quote!(#[serde(#args)])),
-    }
-}
-
-fn add_derive(attrs: &mut [Attribute], derive: TokenStream) {
-    for a in attrs.iter_mut() {
-        if a.path().is_ident("derive") {
-            if let syn::Meta::List(list) = &mut a.meta {
-                let tokens = &list.tokens;
-                list.tokens = quote!(#tokens, #derive);
-                return;
-            }
-        }
-    }
-}
-
-/// Drops `name` (however qualified) from the `#[derive(..)]` lists.
-fn remove_derive(attrs: &mut [Attribute], name: &str) {
-    for a in attrs.iter_mut() {
-        if a.path().is_ident("derive") {
-            if let syn::Meta::List(list) = &mut a.meta {
-                let Ok(paths) = list.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated) else {
-                    continue;
-                };
-                let kept = paths.into_iter().filter(|p| p.segments.last().is_none_or(|s| s.ident != name));
-                list.tokens = quote!(#(#kept),*);
-            }
-        }
     }
 }
 
@@ -346,106 +342,13 @@ fn open_enum(name: &str, e: &StringEnum) -> TokenStream {
         } else {
             quote!(#(#d)*)
         };
-        quote!(#d #v,)
+        quote!(#d #v = #wire,)
     });
-    let as_str = e.variants.iter().map(|(v, wire, _)| quote!(Self::#v => #wire,));
-    let from = e.variants.iter().map(|(v, wire, _)| quote!(#wire => Self::#v,));
-    let known = e.variants.iter().map(|(_, wire, _)| lit(wire));
     quote! {
         #(#docs)*
-        ///
-        /// Open: a value this version of the schema does not know decodes into a hidden case and
-        /// is re-encoded unchanged (`as_str()`, `is_unknown()`); a known value always decodes into
-        /// its variant. Equality, hashing and ordering follow `as_str()`.
-        #[derive(Clone, Debug)]
-        #[non_exhaustive]
+        #[declare(open_enum)]
         pub enum #ident {
             #(#variants)*
-            /// A value this version of the schema does not know. Not part of the API (a later
-            /// version may know the value): use `as_str()` and `is_unknown()`.
-            #[doc(hidden)]
-            _Custom(crate::PrivOwnedStr),
-        }
-        impl #ident {
-            /// Every known value, as sent on the wire.
-            pub const KNOWN: &'static [&'static str] = &[#(#known),*];
-            /// The wire text.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #(#as_str)*
-                    Self::_Custom(s) => s.as_str(),
-                }
-            }
-            /// Whether the value is one this version of the schema does not know.
-            pub fn is_unknown(&self) -> bool {
-                matches!(self, Self::_Custom(_))
-            }
-            /// The known variant for `s`, if there is one.
-            fn known(s: &str) -> Option<Self> {
-                Some(match s {
-                    #(#from)*
-                    _ => return None,
-                })
-            }
-        }
-        impl From<&str> for #ident {
-            fn from(s: &str) -> Self {
-                Self::known(s).unwrap_or_else(|| Self::_Custom(crate::PrivOwnedStr::new(s)))
-            }
-        }
-        impl From<String> for #ident {
-            fn from(s: String) -> Self {
-                Self::known(&s).unwrap_or_else(|| Self::_Custom(crate::PrivOwnedStr::new(s)))
-            }
-        }
-        impl std::str::FromStr for #ident {
-            type Err = std::convert::Infallible;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Ok(Self::from(s))
-            }
-        }
-        impl std::fmt::Display for #ident {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl PartialEq for #ident {
-            fn eq(&self, other: &Self) -> bool {
-                self.as_str() == other.as_str()
-            }
-        }
-        impl Eq for #ident {}
-        impl std::hash::Hash for #ident {
-            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-                self.as_str().hash(state);
-            }
-        }
-        impl PartialOrd for #ident {
-            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-                Some(self.cmp(other))
-            }
-        }
-        impl Ord for #ident {
-            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-                self.as_str().cmp(other.as_str())
-            }
-        }
-        impl ::serde::Serialize for #ident {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for #ident {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                crate::open::decode_str(deserializer)
-            }
-        }
-        impl crate::Unknowns for #ident {
-            fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
-                if let Self::_Custom(s) = self {
-                    path.report(crate::UnknownKind::EnumValue(s.as_str().to_owned()), found);
-                }
-            }
         }
     }
 }
@@ -454,21 +357,10 @@ fn open_enum(name: &str, e: &StringEnum) -> TokenStream {
 fn empty_object(name: &str, description: &str) -> TokenStream {
     let ident = format_ident!("{name}");
     let doc = lit(description);
-    let object = object_impl(&ident, &[]);
     quote! {
         #[doc = #doc]
-        #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
-        pub struct #ident {
-            /// Fields this version of the schema does not know, kept and re-emitted.
-            #[serde(flatten)]
-            pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        }
-        #object
-        impl crate::Unknowns for #ident {
-            fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
-                path.report_fields(&self.extra, found);
-            }
-        }
+        #[declare(object)]
+        pub struct #ident {}
     }
 }
 
@@ -624,214 +516,27 @@ fn rust_field(wire: &str) -> String {
     }
 }
 
-/// Whether a required field of type `ty` reads best taken as it is (`bool`, numbers) rather than
-/// as `impl Into<..>`.
-fn taken_as_is(ty: &Type) -> bool {
-    matches!(
-        type_name(ty).as_deref(),
-        Some("bool" | "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "f32" | "f64")
-    )
-}
-
-/// `new` (for structs with required fields) and `Unknowns` for a typify struct.
+/// `Unknowns` for a newtype struct (a struct of named fields is declared with `object!`, which
+/// implements it).
 fn struct_extras(s: &syn::ItemStruct) -> TokenStream {
     let ident = &s.ident;
-    let visit = |body: &[TokenStream]| {
-        if body.is_empty() {
-            quote! {
-                fn visit_unknowns(&self, _: &mut crate::JsonPath, _: &mut dyn FnMut(crate::Unknown)) {}
-            }
-        } else {
-            quote! {
-                fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
-                    #(#body)*
-                }
-            }
-        }
+    let Fields::Unnamed(fields) = &s.fields else {
+        return quote!();
     };
-    match &s.fields {
-        Fields::Named(fields) => {
-            let mut visits = Vec::new();
-            let mut params = Vec::new();
-            let mut inits = Vec::new();
-            let mut required_docs = Vec::new();
-            for f in &fields.named {
-                let fi = f.ident.as_ref().expect("named");
-                if fi == "extra" {
-                    visits.push(quote!(path.report_fields(&self.extra, found);));
-                    inits.push(quote!(extra: ::serde_json::Map::new()));
-                    continue;
-                }
-                let wire = serde_rename(&f.attrs).unwrap_or_else(|| fi.to_string().trim_start_matches("r#").to_owned());
-                if !trivially_known(&f.ty) {
-                    let w = lit(&wire);
-                    visits.push(quote!(path.field(#w, |p| crate::Unknowns::visit_unknowns(&self.#fi, p, found));));
-                }
-                if option_inner(&f.ty).is_some() {
-                    inits.push(quote!(#fi: None));
-                } else if taken_as_is(&f.ty) {
-                    let ty = &f.ty;
-                    params.push(quote!(#fi: #ty));
-                    inits.push(quote!(#fi));
-                    required_docs.push(format!("`{fi}`"));
-                } else {
-                    let ty = &f.ty;
-                    params.push(quote!(#fi: impl Into<#ty>));
-                    inits.push(quote!(#fi: #fi.into()));
-                    required_docs.push(format!("`{fi}`"));
-                }
-            }
-            let new = if params.is_empty() {
-                quote!()
-            } else {
-                let doc = lit(&format!(
-                    "Builds it from its required fields ({}); every optional field is `None`, to be set by assignment.",
-                    required_docs.join(", ")
-                ));
-                // One parameter per required field, in schema order: a struct that mirrors a
-                // payload with many required fields gets a long constructor, by design.
-                let allow = if params.len() > 7 {
-                    quote!(#[allow(clippy::too_many_arguments)])
-                } else {
-                    quote!()
-                };
-                quote! {
-                    impl #ident {
-                        #[doc = #doc]
-                        #allow
-                        pub fn new(#(#params),*) -> Self {
-                            Self { #(#inits),* }
-                        }
-                    }
-                }
-            };
-            let visit = visit(&visits);
-            let object = if has_extra(fields) {
-                let known: Vec<&syn::Field> = fields
-                    .named
-                    .iter()
-                    .filter(|f| f.ident.as_ref().is_some_and(|i| i != "extra"))
-                    .collect();
-                object_impl(ident, &known)
-            } else {
-                quote!()
-            };
-            quote! {
-                #new
-                impl crate::Unknowns for #ident {
-                    #visit
-                }
-                #object
-            }
-        }
-        Fields::Unnamed(fields) => {
-            let body = if fields.unnamed.iter().all(|f| trivially_known(&f.ty)) {
-                vec![]
-            } else {
-                vec![quote!(crate::Unknowns::visit_unknowns(&self.0, path, found);)]
-            };
-            let visit = visit(&body);
-            quote! {
-                impl crate::Unknowns for #ident {
-                    #visit
-                }
-            }
-        }
-        Fields::Unit => quote!(),
-    }
-}
-
-/// The `Deserialize` impl of a struct with an `extra` map, through the one generic loop of
-/// `lc_types::object` (instead of a derived impl per struct, which buffers every unknown field
-/// for `flatten` and is much more code): the known fields (`known`, all but `extra`) by wire
-/// name, their slots, and how the struct is built from them. A required field that is missing is
-/// serde's `missing field` error; an `Option` field that is missing is `None` (as derived impls
-/// do), a double option (`crate::double_option`) is `None` when absent and `Some(None)` for `null`.
-fn object_impl(ident: &Ident, known: &[&syn::Field]) -> TokenStream {
-    let expecting = lit(&format!("struct {ident}"));
-    let mut wires = Vec::new();
-    let mut slot_types = Vec::new();
-    let mut index_arms = Vec::new();
-    let mut read_arms = Vec::new();
-    let mut inits = Vec::new();
-    for (i, f) in known.iter().enumerate() {
-        let fi = f.ident.as_ref().expect("named");
-        let wire = lit(&serde_rename(&f.attrs).unwrap_or_else(|| fi.to_string().trim_start_matches("r#").to_owned()));
-        let ty = &f.ty;
-        let n = syn::Index::from(i);
-        let double = serde_str(&f.attrs, "with").is_some_and(|w| w.ends_with("double_option"));
-        if double {
-            // The slot is the field: `None` absent, `Some(None)` for `null`.
-            slot_types.push(quote!(#ty));
-            inits.push(quote!(#fi: s.#n));
-        } else if option_inner(ty).is_some() {
-            slot_types.push(quote!(::std::option::Option<#ty>));
-            inits.push(quote!(#fi: s.#n.flatten()));
-        } else {
-            slot_types.push(quote!(::std::option::Option<#ty>));
-            inits.push(quote!(#fi: s.#n.ok_or(#wire)?));
-        }
-        let i = proc_macro2::Literal::usize_unsuffixed(i);
-        index_arms.push(quote!(#wire => #i,));
-        read_arms.push(quote!(#i => crate::object::slot(&mut s.#n, map),));
-        wires.push(wire);
-    }
-    let nones = known.iter().map(|_| quote!(::std::option::Option::None));
-    let (index, read) = if known.is_empty() {
-        (
-            quote!(
-                fn index(_: &str) -> ::std::option::Option<usize> {
-                    ::std::option::Option::None
-                }
-            ),
-            quote! {
-                fn read<'de, A: ::serde::de::MapAccess<'de>>(_: &mut (), _: usize, _: &mut A) -> ::std::result::Result<bool, A::Error> {
-                    ::std::result::Result::Ok(false)
-                }
-            },
+    let visit = if fields.unnamed.iter().all(|f| trivially_known(&f.ty)) {
+        quote!(
+            fn visit_unknowns(&self, _: &mut crate::JsonPath, _: &mut dyn FnMut(crate::Unknown)) {}
         )
     } else {
-        (
-            quote! {
-                #[inline]
-                fn index(key: &str) -> ::std::option::Option<usize> {
-                    ::std::option::Option::Some(match key {
-                        #(#index_arms)*
-                        _ => return ::std::option::Option::None,
-                    })
-                }
-            },
-            quote! {
-                #[inline]
-                fn read<'de, A: ::serde::de::MapAccess<'de>>(s: &mut Self::Slots, index: usize, map: &mut A) -> ::std::result::Result<bool, A::Error> {
-                    match index {
-                        #(#read_arms)*
-                        _ => ::std::result::Result::Ok(false),
-                    }
-                }
-            },
-        )
-    };
-    let finish_arg = if known.is_empty() { quote!(_) } else { quote!(s) };
-    let slots = if known.is_empty() { quote!() } else { quote!((#(#nones,)*)) };
-    quote! {
-        impl crate::object::Object for #ident {
-            const EXPECTING: &'static str = #expecting;
-            const FIELDS: &'static [&'static str] = &[#(#wires),*];
-            type Slots = (#(#slot_types,)*);
-            fn slots() -> Self::Slots {
-                #slots
-            }
-            #index
-            #read
-            fn finish(#finish_arg: Self::Slots, extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>) -> ::std::result::Result<Self, &'static str> {
-                ::std::result::Result::Ok(Self { #(#inits,)* extra })
+        quote! {
+            fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
+                crate::Unknowns::visit_unknowns(&self.0, path, found);
             }
         }
-        impl<'de> ::serde::Deserialize<'de> for #ident {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                crate::object::decode(deserializer)
-            }
+    };
+    quote! {
+        impl crate::Unknowns for #ident {
+            #visit
         }
     }
 }

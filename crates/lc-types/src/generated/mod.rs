@@ -24,35 +24,28 @@ impl crate::ApiVersion {
 
 /// The Customer Chat API v3.5: every object, request, response and push (feature `v3_5`).
 #[cfg(feature = "v3_5")]
-#[rustfmt::skip]
 pub mod v3_5;
 
 /// The Customer Chat API v3.6: every object, request, response and push (feature `v3_6`).
 #[cfg(feature = "v3_6")]
-#[rustfmt::skip]
 pub mod v3_6;
 
 /// The Customer Chat API v3.7: every object, request, response and push (feature `v3_7`).
 #[cfg(feature = "v3_7")]
-#[rustfmt::skip]
 pub mod v3_7;
 
 /// Types identical in v3_5, v3_6.
 #[cfg(any(feature = "v3_5", feature = "v3_6"))]
-#[rustfmt::skip]
 mod shared_v3_5_v3_6;
 
 /// Types identical in v3_5, v3_6, v3_7.
 #[cfg(any(feature = "v3_5", feature = "v3_6", feature = "v3_7"))]
-#[rustfmt::skip]
 mod shared_v3_5_v3_6_v3_7;
 
 /// Types identical in v3_6, v3_7.
 #[cfg(any(feature = "v3_6", feature = "v3_7"))]
-#[rustfmt::skip]
 mod shared_v3_6_v3_7;
 
 /// `VersionedRequest` and `VersionedPush`.
-#[rustfmt::skip]
 mod versioned;
 pub use versioned::{VersionedPush, VersionedRequest};

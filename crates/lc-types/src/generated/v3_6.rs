@@ -5,9 +5,6 @@
 //!
 //! A type that is identical in several versions (its schema and everything it refers to) is
 //! generated once and re-exported here, so the same value moves between versions unchanged.
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 pub use super::shared_v3_5_v3_6::LastThreadSummary;
 pub use super::shared_v3_5_v3_6_v3_7::AcceptGreetingResponse;
 pub use super::shared_v3_5_v3_6_v3_7::Access;
@@ -126,393 +123,222 @@ pub use super::shared_v3_6_v3_7::SystemEventSource;
 pub use super::shared_v3_6_v3_7::TwilioUpdate;
 pub use super::shared_v3_6_v3_7::UpdateCustomerPageResponse;
 pub use super::shared_v3_6_v3_7::User;
+use crate::declare::object;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
 /// Decodes `text` as the type called `name` (e.g. `"Event"`); `None` when this version has
 /// no type of that name.
-pub fn decode_type(
-    name: &str,
-    text: &str,
-) -> Option<Result<Box<dyn crate::Decoded>, crate::DecodeError>> {
-    fn boxed<T: crate::Decoded + 'static>(
-        r: Result<T, crate::DecodeError>,
-    ) -> Result<Box<dyn crate::Decoded>, crate::DecodeError> {
+pub fn decode_type(name: &str, text: &str) -> Option<Result<Box<dyn crate::Decoded>, crate::DecodeError>> {
+    fn boxed<T: crate::Decoded + 'static>(r: Result<T, crate::DecodeError>) -> Result<Box<dyn crate::Decoded>, crate::DecodeError> {
         r.map(|v| Box::new(v) as Box<dyn crate::Decoded>)
     }
-    Some(
-        match name {
-            "AcceptGreetingRequest" => {
-                boxed(crate::from_str::<AcceptGreetingRequest>(text))
-            }
-            "AcceptGreetingResponse" => {
-                boxed(crate::from_str::<AcceptGreetingResponse>(text))
-            }
-            "Access" => boxed(crate::from_str::<Access>(text)),
-            "Address" => boxed(crate::from_str::<Address>(text)),
-            "Agent" => boxed(crate::from_str::<Agent>(text)),
-            "AgentProfile" => boxed(crate::from_str::<AgentProfile>(text)),
-            "ButtonTarget" => boxed(crate::from_str::<ButtonTarget>(text)),
-            "ButtonType" => boxed(crate::from_str::<ButtonType>(text)),
-            "CancelGreetingRequest" => {
-                boxed(crate::from_str::<CancelGreetingRequest>(text))
-            }
-            "CancelGreetingResponse" => {
-                boxed(crate::from_str::<CancelGreetingResponse>(text))
-            }
-            "Chat" => boxed(crate::from_str::<Chat>(text)),
-            "ChatDeactivatedPush" => boxed(crate::from_str::<ChatDeactivatedPush>(text)),
-            "ChatPropertiesDeletedPush" => {
-                boxed(crate::from_str::<ChatPropertiesDeletedPush>(text))
-            }
-            "ChatPropertiesUpdatedPush" => {
-                boxed(crate::from_str::<ChatPropertiesUpdatedPush>(text))
-            }
-            "ChatSummary" => boxed(crate::from_str::<ChatSummary>(text)),
-            "ChatToResume" => boxed(crate::from_str::<ChatToResume>(text)),
-            "ChatTransferredPush" => boxed(crate::from_str::<ChatTransferredPush>(text)),
-            "ChatTransferredReason" => {
-                boxed(crate::from_str::<ChatTransferredReason>(text))
-            }
-            "ChatUnreadStatus" => boxed(crate::from_str::<ChatUnreadStatus>(text)),
-            "CheckGoalsRequest" => boxed(crate::from_str::<CheckGoalsRequest>(text)),
-            "CheckGoalsResponse" => boxed(crate::from_str::<CheckGoalsResponse>(text)),
-            "CheckboxFilledFormField" => {
-                boxed(crate::from_str::<CheckboxFilledFormField>(text))
-            }
-            "ChoiceFilledFormField" => {
-                boxed(crate::from_str::<ChoiceFilledFormField>(text))
-            }
-            "ChoiceFilledFormFieldType" => {
-                boxed(crate::from_str::<ChoiceFilledFormFieldType>(text))
-            }
-            "ClientApplication" => boxed(crate::from_str::<ClientApplication>(text)),
-            "ConfigurationProperties" => {
-                boxed(crate::from_str::<ConfigurationProperties>(text))
-            }
-            "CustomEvent" => boxed(crate::from_str::<CustomEvent>(text)),
-            "CustomEventInput" => boxed(crate::from_str::<CustomEventInput>(text)),
-            "Customer" => boxed(crate::from_str::<Customer>(text)),
-            "CustomerDetails" => boxed(crate::from_str::<CustomerDetails>(text)),
-            "CustomerDisconnectedPush" => {
-                boxed(crate::from_str::<CustomerDisconnectedPush>(text))
-            }
-            "CustomerPage" => boxed(crate::from_str::<CustomerPage>(text)),
-            "CustomerSideStorageUpdatedPush" => {
-                boxed(crate::from_str::<CustomerSideStorageUpdatedPush>(text))
-            }
-            "CustomerStatistics" => boxed(crate::from_str::<CustomerStatistics>(text)),
-            "CustomerUpdatedPush" => boxed(crate::from_str::<CustomerUpdatedPush>(text)),
-            "DeactivateChatRequest" => {
-                boxed(crate::from_str::<DeactivateChatRequest>(text))
-            }
-            "DeactivateChatResponse" => {
-                boxed(crate::from_str::<DeactivateChatResponse>(text))
-            }
-            "DefaultWidget" => boxed(crate::from_str::<DefaultWidget>(text)),
-            "DeleteChatPropertiesRequest" => {
-                boxed(crate::from_str::<DeleteChatPropertiesRequest>(text))
-            }
-            "DeleteChatPropertiesResponse" => {
-                boxed(crate::from_str::<DeleteChatPropertiesResponse>(text))
-            }
-            "DeleteEventPropertiesRequest" => {
-                boxed(crate::from_str::<DeleteEventPropertiesRequest>(text))
-            }
-            "DeleteEventPropertiesResponse" => {
-                boxed(crate::from_str::<DeleteEventPropertiesResponse>(text))
-            }
-            "DeleteEventRequest" => boxed(crate::from_str::<DeleteEventRequest>(text)),
-            "DeleteEventResponse" => boxed(crate::from_str::<DeleteEventResponse>(text)),
-            "DeleteThreadPropertiesRequest" => {
-                boxed(crate::from_str::<DeleteThreadPropertiesRequest>(text))
-            }
-            "DeleteThreadPropertiesResponse" => {
-                boxed(crate::from_str::<DeleteThreadPropertiesResponse>(text))
-            }
-            "DisconnectReason" => boxed(crate::from_str::<DisconnectReason>(text)),
-            "DynamicConfig" => boxed(crate::from_str::<DynamicConfig>(text)),
-            "DynamicConfigCustomerGroups" => {
-                boxed(crate::from_str::<DynamicConfigCustomerGroups>(text))
-            }
-            "EcommerceAddon" => boxed(crate::from_str::<EcommerceAddon>(text)),
-            "EcommerceOption" => boxed(crate::from_str::<EcommerceOption>(text)),
-            "EcommerceProduct" => boxed(crate::from_str::<EcommerceProduct>(text)),
-            "EcommerceViewType" => boxed(crate::from_str::<EcommerceViewType>(text)),
-            "ErrorDetails" => boxed(crate::from_str::<crate::ErrorDetails>(text)),
-            "ErrorEnvelope" => boxed(crate::from_str::<crate::ErrorEnvelope>(text)),
-            "ErrorType" => boxed(crate::from_str::<crate::ErrorType>(text)),
-            "Event" => boxed(crate::from_str::<Event>(text)),
-            "EventDeletedPush" => boxed(crate::from_str::<EventDeletedPush>(text)),
-            "EventInput" => boxed(crate::from_str::<EventInput>(text)),
-            "EventPropertiesDeletedPush" => {
-                boxed(crate::from_str::<EventPropertiesDeletedPush>(text))
-            }
-            "EventPropertiesUpdatedPush" => {
-                boxed(crate::from_str::<EventPropertiesUpdatedPush>(text))
-            }
-            "EventUpdatedPush" => boxed(crate::from_str::<EventUpdatedPush>(text)),
-            "EventsMarkedAsSeenPush" => {
-                boxed(crate::from_str::<EventsMarkedAsSeenPush>(text))
-            }
-            "FbMessengerUpdate" => boxed(crate::from_str::<FbMessengerUpdate>(text)),
-            "FileEvent" => boxed(crate::from_str::<FileEvent>(text)),
-            "FileEventInput" => boxed(crate::from_str::<FileEventInput>(text)),
-            "FilledFormEvent" => boxed(crate::from_str::<FilledFormEvent>(text)),
-            "FilledFormEventInput" => {
-                boxed(crate::from_str::<FilledFormEventInput>(text))
-            }
-            "FilledFormField" => boxed(crate::from_str::<FilledFormField>(text)),
-            "Form" => boxed(crate::from_str::<Form>(text)),
-            "FormAnswer" => boxed(crate::from_str::<FormAnswer>(text)),
-            "FormEvent" => boxed(crate::from_str::<FormEvent>(text)),
-            "FormEventInput" => boxed(crate::from_str::<FormEventInput>(text)),
-            "FormField" => boxed(crate::from_str::<FormField>(text)),
-            "FormFieldOption" => boxed(crate::from_str::<FormFieldOption>(text)),
-            "FormFieldType" => boxed(crate::from_str::<FormFieldType>(text)),
-            "FormType" => boxed(crate::from_str::<FormType>(text)),
-            "GetChatRequest" => boxed(crate::from_str::<GetChatRequest>(text)),
-            "GetChatResponse" => boxed(crate::from_str::<GetChatResponse>(text)),
-            "GetConfigurationRequest" => {
-                boxed(crate::from_str::<GetConfigurationRequest>(text))
-            }
-            "GetConfigurationResponse" => {
-                boxed(crate::from_str::<GetConfigurationResponse>(text))
-            }
-            "GetCustomerRequest" => boxed(crate::from_str::<GetCustomerRequest>(text)),
-            "GetCustomerResponse" => boxed(crate::from_str::<GetCustomerResponse>(text)),
-            "GetDynamicConfigurationRequest" => {
-                boxed(crate::from_str::<GetDynamicConfigurationRequest>(text))
-            }
-            "GetDynamicConfigurationResponse" => {
-                boxed(crate::from_str::<GetDynamicConfigurationResponse>(text))
-            }
-            "GetFormRequest" => boxed(crate::from_str::<GetFormRequest>(text)),
-            "GetFormResponse" => boxed(crate::from_str::<GetFormResponse>(text)),
-            "GetLocalizationRequest" => {
-                boxed(crate::from_str::<GetLocalizationRequest>(text))
-            }
-            "GetLocalizationResponse" => {
-                boxed(crate::from_str::<GetLocalizationResponse>(text))
-            }
-            "GetPredictedAgentRequest" => {
-                boxed(crate::from_str::<GetPredictedAgentRequest>(text))
-            }
-            "GetPredictedAgentResponse" => {
-                boxed(crate::from_str::<GetPredictedAgentResponse>(text))
-            }
-            "GetUrlInfoRequest" => boxed(crate::from_str::<GetUrlInfoRequest>(text)),
-            "GetUrlInfoResponse" => boxed(crate::from_str::<GetUrlInfoResponse>(text)),
-            "Greeting" => boxed(crate::from_str::<Greeting>(text)),
-            "GreetingAcceptedPush" => {
-                boxed(crate::from_str::<GreetingAcceptedPush>(text))
-            }
-            "GreetingCanceledPush" => {
-                boxed(crate::from_str::<GreetingCanceledPush>(text))
-            }
-            "GroupChooserFilledFormField" => {
-                boxed(crate::from_str::<GroupChooserFilledFormField>(text))
-            }
-            "GroupStatus" => boxed(crate::from_str::<GroupStatus>(text)),
-            "GroupStatusChange" => boxed(crate::from_str::<GroupStatusChange>(text)),
-            "GroupsStatusUpdatedPush" => {
-                boxed(crate::from_str::<GroupsStatusUpdatedPush>(text))
-            }
-            "IncomingChatPush" => boxed(crate::from_str::<IncomingChatPush>(text)),
-            "IncomingEventPreviewPush" => {
-                boxed(crate::from_str::<IncomingEventPreviewPush>(text))
-            }
-            "IncomingEventPush" => boxed(crate::from_str::<IncomingEventPush>(text)),
-            "IncomingGreetingPush" => {
-                boxed(crate::from_str::<IncomingGreetingPush>(text))
-            }
-            "IncomingMulticastPush" => {
-                boxed(crate::from_str::<IncomingMulticastPush>(text))
-            }
-            "IncomingRichMessagePostbackPush" => {
-                boxed(crate::from_str::<IncomingRichMessagePostbackPush>(text))
-            }
-            "IncomingThinkingIndicatorPush" => {
-                boxed(crate::from_str::<IncomingThinkingIndicatorPush>(text))
-            }
-            "IncomingTypingIndicatorPush" => {
-                boxed(crate::from_str::<IncomingTypingIndicatorPush>(text))
-            }
-            "IncomingWelcomeMessagePush" => {
-                boxed(crate::from_str::<IncomingWelcomeMessagePush>(text))
-            }
-            "LastEvent" => boxed(crate::from_str::<LastEvent>(text)),
-            "LastThreadSummary" => boxed(crate::from_str::<LastThreadSummary>(text)),
-            "ListChatsRequest" => boxed(crate::from_str::<ListChatsRequest>(text)),
-            "ListChatsResponse" => boxed(crate::from_str::<ListChatsResponse>(text)),
-            "ListGroupPropertiesRequest" => {
-                boxed(crate::from_str::<ListGroupPropertiesRequest>(text))
-            }
-            "ListGroupPropertiesResponse" => {
-                boxed(crate::from_str::<ListGroupPropertiesResponse>(text))
-            }
-            "ListGroupStatusesRequest" => {
-                boxed(crate::from_str::<ListGroupStatusesRequest>(text))
-            }
-            "ListGroupStatusesResponse" => {
-                boxed(crate::from_str::<ListGroupStatusesResponse>(text))
-            }
-            "ListLicensePropertiesRequest" => {
-                boxed(crate::from_str::<ListLicensePropertiesRequest>(text))
-            }
-            "ListLicensePropertiesResponse" => {
-                boxed(crate::from_str::<ListLicensePropertiesResponse>(text))
-            }
-            "ListThreadsRequest" => boxed(crate::from_str::<ListThreadsRequest>(text)),
-            "ListThreadsResponse" => boxed(crate::from_str::<ListThreadsResponse>(text)),
-            "LivechatConfiguration" => {
-                boxed(crate::from_str::<LivechatConfiguration>(text))
-            }
-            "LoginRequest" => boxed(crate::from_str::<LoginRequest>(text)),
-            "LoginResponse" => boxed(crate::from_str::<LoginResponse>(text)),
-            "MarkEventsAsSeenRequest" => {
-                boxed(crate::from_str::<MarkEventsAsSeenRequest>(text))
-            }
-            "MarkEventsAsSeenResponse" => {
-                boxed(crate::from_str::<MarkEventsAsSeenResponse>(text))
-            }
-            "MessageEvent" => boxed(crate::from_str::<MessageEvent>(text)),
-            "MessageEventInput" => boxed(crate::from_str::<MessageEventInput>(text)),
-            "MessagePostback" => boxed(crate::from_str::<MessagePostback>(text)),
-            "MonitoringGroup" => boxed(crate::from_str::<MonitoringGroup>(text)),
-            "NewChat" => boxed(crate::from_str::<NewChat>(text)),
-            "NewChatUser" => boxed(crate::from_str::<NewChatUser>(text)),
-            "NewThread" => boxed(crate::from_str::<NewThread>(text)),
-            "OmnichannelUpdate" => boxed(crate::from_str::<OmnichannelUpdate>(text)),
-            "PingRequest" => boxed(crate::from_str::<PingRequest>(text)),
-            "PingResponse" => boxed(crate::from_str::<PingResponse>(text)),
-            "Postback" => boxed(crate::from_str::<Postback>(text)),
-            "PostbackEcommerce" => boxed(crate::from_str::<PostbackEcommerce>(text)),
-            "Properties" => boxed(crate::from_str::<Properties>(text)),
-            "PropertyNames" => boxed(crate::from_str::<PropertyNames>(text)),
-            "Queue" => boxed(crate::from_str::<Queue>(text)),
-            "QueuePositionUpdatedPush" => {
-                boxed(crate::from_str::<QueuePositionUpdatedPush>(text))
-            }
-            "Recipients" => boxed(crate::from_str::<Recipients>(text)),
-            "RequestEmailVerificationRequest" => {
-                boxed(crate::from_str::<RequestEmailVerificationRequest>(text))
-            }
-            "RequestEmailVerificationResponse" => {
-                boxed(crate::from_str::<RequestEmailVerificationResponse>(text))
-            }
-            "RequestWelcomeMessageRequest" => {
-                boxed(crate::from_str::<RequestWelcomeMessageRequest>(text))
-            }
-            "RequestWelcomeMessageResponse" => {
-                boxed(crate::from_str::<RequestWelcomeMessageResponse>(text))
-            }
-            "ResumeChatRequest" => boxed(crate::from_str::<ResumeChatRequest>(text)),
-            "ResumeChatResponse" => boxed(crate::from_str::<ResumeChatResponse>(text)),
-            "RichMessageButton" => boxed(crate::from_str::<RichMessageButton>(text)),
-            "RichMessageElement" => boxed(crate::from_str::<RichMessageElement>(text)),
-            "RichMessageEvent" => boxed(crate::from_str::<RichMessageEvent>(text)),
-            "RichMessageEventInput" => {
-                boxed(crate::from_str::<RichMessageEventInput>(text))
-            }
-            "RichMessageImage" => boxed(crate::from_str::<RichMessageImage>(text)),
-            "RichMessageTemplate" => boxed(crate::from_str::<RichMessageTemplate>(text)),
-            "SendEventRequest" => boxed(crate::from_str::<SendEventRequest>(text)),
-            "SendEventResponse" => boxed(crate::from_str::<SendEventResponse>(text)),
-            "SendGreetingButtonClickedRequest" => {
-                boxed(crate::from_str::<SendGreetingButtonClickedRequest>(text))
-            }
-            "SendGreetingButtonClickedResponse" => {
-                boxed(crate::from_str::<SendGreetingButtonClickedResponse>(text))
-            }
-            "SendRichMessagePostbackRequest" => {
-                boxed(crate::from_str::<SendRichMessagePostbackRequest>(text))
-            }
-            "SendRichMessagePostbackResponse" => {
-                boxed(crate::from_str::<SendRichMessagePostbackResponse>(text))
-            }
-            "SendSneakPeekRequest" => {
-                boxed(crate::from_str::<SendSneakPeekRequest>(text))
-            }
-            "SendSneakPeekResponse" => {
-                boxed(crate::from_str::<SendSneakPeekResponse>(text))
-            }
-            "SessionFields" => boxed(crate::from_str::<SessionFields>(text)),
-            "SetCustomerSessionFieldsRequest" => {
-                boxed(crate::from_str::<SetCustomerSessionFieldsRequest>(text))
-            }
-            "SetCustomerSessionFieldsResponse" => {
-                boxed(crate::from_str::<SetCustomerSessionFieldsResponse>(text))
-            }
-            "SortOrder" => boxed(crate::from_str::<SortOrder>(text)),
-            "StartChatRequest" => boxed(crate::from_str::<StartChatRequest>(text)),
-            "StartChatResponse" => boxed(crate::from_str::<StartChatResponse>(text)),
-            "SystemEvent" => boxed(crate::from_str::<SystemEvent>(text)),
-            "SystemEventSource" => boxed(crate::from_str::<SystemEventSource>(text)),
-            "SystemMessageEvent" => boxed(crate::from_str::<SystemMessageEvent>(text)),
-            "SystemMessageEventInput" => {
-                boxed(crate::from_str::<SystemMessageEventInput>(text))
-            }
-            "TextFilledFormField" => boxed(crate::from_str::<TextFilledFormField>(text)),
-            "TextFilledFormFieldType" => {
-                boxed(crate::from_str::<TextFilledFormFieldType>(text))
-            }
-            "Thread" => boxed(crate::from_str::<Thread>(text)),
-            "ThreadPropertiesDeletedPush" => {
-                boxed(crate::from_str::<ThreadPropertiesDeletedPush>(text))
-            }
-            "ThreadPropertiesUpdatedPush" => {
-                boxed(crate::from_str::<ThreadPropertiesUpdatedPush>(text))
-            }
-            "TransferTarget" => boxed(crate::from_str::<TransferTarget>(text)),
-            "TwilioUpdate" => boxed(crate::from_str::<TwilioUpdate>(text)),
-            "TypingIndicator" => boxed(crate::from_str::<TypingIndicator>(text)),
-            "UpdateChatPropertiesRequest" => {
-                boxed(crate::from_str::<UpdateChatPropertiesRequest>(text))
-            }
-            "UpdateChatPropertiesResponse" => {
-                boxed(crate::from_str::<UpdateChatPropertiesResponse>(text))
-            }
-            "UpdateCustomerPageRequest" => {
-                boxed(crate::from_str::<UpdateCustomerPageRequest>(text))
-            }
-            "UpdateCustomerPageResponse" => {
-                boxed(crate::from_str::<UpdateCustomerPageResponse>(text))
-            }
-            "UpdateCustomerRequest" => {
-                boxed(crate::from_str::<UpdateCustomerRequest>(text))
-            }
-            "UpdateCustomerResponse" => {
-                boxed(crate::from_str::<UpdateCustomerResponse>(text))
-            }
-            "UpdateEventPropertiesRequest" => {
-                boxed(crate::from_str::<UpdateEventPropertiesRequest>(text))
-            }
-            "UpdateEventPropertiesResponse" => {
-                boxed(crate::from_str::<UpdateEventPropertiesResponse>(text))
-            }
-            "UpdateThreadPropertiesRequest" => {
-                boxed(crate::from_str::<UpdateThreadPropertiesRequest>(text))
-            }
-            "UpdateThreadPropertiesResponse" => {
-                boxed(crate::from_str::<UpdateThreadPropertiesResponse>(text))
-            }
-            "UploadFileResponse" => boxed(crate::from_str::<UploadFileResponse>(text)),
-            "User" => boxed(crate::from_str::<User>(text)),
-            "UserAddedToChatPush" => boxed(crate::from_str::<UserAddedToChatPush>(text)),
-            "UserAddedToChatReason" => {
-                boxed(crate::from_str::<UserAddedToChatReason>(text))
-            }
-            "UserRemovedFromChatPush" => {
-                boxed(crate::from_str::<UserRemovedFromChatPush>(text))
-            }
-            "UserRemovedFromChatReason" => {
-                boxed(crate::from_str::<UserRemovedFromChatReason>(text))
-            }
-            "WebviewHeight" => boxed(crate::from_str::<WebviewHeight>(text)),
-            "WidgetButton" => boxed(crate::from_str::<WidgetButton>(text)),
-            "WidgetButtonType" => boxed(crate::from_str::<WidgetButtonType>(text)),
-            _ => return None,
-        },
-    )
+    Some(match name {
+        "AcceptGreetingRequest" => boxed(crate::from_str::<AcceptGreetingRequest>(text)),
+        "AcceptGreetingResponse" => boxed(crate::from_str::<AcceptGreetingResponse>(text)),
+        "Access" => boxed(crate::from_str::<Access>(text)),
+        "Address" => boxed(crate::from_str::<Address>(text)),
+        "Agent" => boxed(crate::from_str::<Agent>(text)),
+        "AgentProfile" => boxed(crate::from_str::<AgentProfile>(text)),
+        "ButtonTarget" => boxed(crate::from_str::<ButtonTarget>(text)),
+        "ButtonType" => boxed(crate::from_str::<ButtonType>(text)),
+        "CancelGreetingRequest" => boxed(crate::from_str::<CancelGreetingRequest>(text)),
+        "CancelGreetingResponse" => boxed(crate::from_str::<CancelGreetingResponse>(text)),
+        "Chat" => boxed(crate::from_str::<Chat>(text)),
+        "ChatDeactivatedPush" => boxed(crate::from_str::<ChatDeactivatedPush>(text)),
+        "ChatPropertiesDeletedPush" => boxed(crate::from_str::<ChatPropertiesDeletedPush>(text)),
+        "ChatPropertiesUpdatedPush" => boxed(crate::from_str::<ChatPropertiesUpdatedPush>(text)),
+        "ChatSummary" => boxed(crate::from_str::<ChatSummary>(text)),
+        "ChatToResume" => boxed(crate::from_str::<ChatToResume>(text)),
+        "ChatTransferredPush" => boxed(crate::from_str::<ChatTransferredPush>(text)),
+        "ChatTransferredReason" => boxed(crate::from_str::<ChatTransferredReason>(text)),
+        "ChatUnreadStatus" => boxed(crate::from_str::<ChatUnreadStatus>(text)),
+        "CheckGoalsRequest" => boxed(crate::from_str::<CheckGoalsRequest>(text)),
+        "CheckGoalsResponse" => boxed(crate::from_str::<CheckGoalsResponse>(text)),
+        "CheckboxFilledFormField" => boxed(crate::from_str::<CheckboxFilledFormField>(text)),
+        "ChoiceFilledFormField" => boxed(crate::from_str::<ChoiceFilledFormField>(text)),
+        "ChoiceFilledFormFieldType" => boxed(crate::from_str::<ChoiceFilledFormFieldType>(text)),
+        "ClientApplication" => boxed(crate::from_str::<ClientApplication>(text)),
+        "ConfigurationProperties" => boxed(crate::from_str::<ConfigurationProperties>(text)),
+        "CustomEvent" => boxed(crate::from_str::<CustomEvent>(text)),
+        "CustomEventInput" => boxed(crate::from_str::<CustomEventInput>(text)),
+        "Customer" => boxed(crate::from_str::<Customer>(text)),
+        "CustomerDetails" => boxed(crate::from_str::<CustomerDetails>(text)),
+        "CustomerDisconnectedPush" => boxed(crate::from_str::<CustomerDisconnectedPush>(text)),
+        "CustomerPage" => boxed(crate::from_str::<CustomerPage>(text)),
+        "CustomerSideStorageUpdatedPush" => boxed(crate::from_str::<CustomerSideStorageUpdatedPush>(text)),
+        "CustomerStatistics" => boxed(crate::from_str::<CustomerStatistics>(text)),
+        "CustomerUpdatedPush" => boxed(crate::from_str::<CustomerUpdatedPush>(text)),
+        "DeactivateChatRequest" => boxed(crate::from_str::<DeactivateChatRequest>(text)),
+        "DeactivateChatResponse" => boxed(crate::from_str::<DeactivateChatResponse>(text)),
+        "DefaultWidget" => boxed(crate::from_str::<DefaultWidget>(text)),
+        "DeleteChatPropertiesRequest" => boxed(crate::from_str::<DeleteChatPropertiesRequest>(text)),
+        "DeleteChatPropertiesResponse" => boxed(crate::from_str::<DeleteChatPropertiesResponse>(text)),
+        "DeleteEventPropertiesRequest" => boxed(crate::from_str::<DeleteEventPropertiesRequest>(text)),
+        "DeleteEventPropertiesResponse" => boxed(crate::from_str::<DeleteEventPropertiesResponse>(text)),
+        "DeleteEventRequest" => boxed(crate::from_str::<DeleteEventRequest>(text)),
+        "DeleteEventResponse" => boxed(crate::from_str::<DeleteEventResponse>(text)),
+        "DeleteThreadPropertiesRequest" => boxed(crate::from_str::<DeleteThreadPropertiesRequest>(text)),
+        "DeleteThreadPropertiesResponse" => boxed(crate::from_str::<DeleteThreadPropertiesResponse>(text)),
+        "DisconnectReason" => boxed(crate::from_str::<DisconnectReason>(text)),
+        "DynamicConfig" => boxed(crate::from_str::<DynamicConfig>(text)),
+        "DynamicConfigCustomerGroups" => boxed(crate::from_str::<DynamicConfigCustomerGroups>(text)),
+        "EcommerceAddon" => boxed(crate::from_str::<EcommerceAddon>(text)),
+        "EcommerceOption" => boxed(crate::from_str::<EcommerceOption>(text)),
+        "EcommerceProduct" => boxed(crate::from_str::<EcommerceProduct>(text)),
+        "EcommerceViewType" => boxed(crate::from_str::<EcommerceViewType>(text)),
+        "ErrorDetails" => boxed(crate::from_str::<crate::ErrorDetails>(text)),
+        "ErrorEnvelope" => boxed(crate::from_str::<crate::ErrorEnvelope>(text)),
+        "ErrorType" => boxed(crate::from_str::<crate::ErrorType>(text)),
+        "Event" => boxed(crate::from_str::<Event>(text)),
+        "EventDeletedPush" => boxed(crate::from_str::<EventDeletedPush>(text)),
+        "EventInput" => boxed(crate::from_str::<EventInput>(text)),
+        "EventPropertiesDeletedPush" => boxed(crate::from_str::<EventPropertiesDeletedPush>(text)),
+        "EventPropertiesUpdatedPush" => boxed(crate::from_str::<EventPropertiesUpdatedPush>(text)),
+        "EventUpdatedPush" => boxed(crate::from_str::<EventUpdatedPush>(text)),
+        "EventsMarkedAsSeenPush" => boxed(crate::from_str::<EventsMarkedAsSeenPush>(text)),
+        "FbMessengerUpdate" => boxed(crate::from_str::<FbMessengerUpdate>(text)),
+        "FileEvent" => boxed(crate::from_str::<FileEvent>(text)),
+        "FileEventInput" => boxed(crate::from_str::<FileEventInput>(text)),
+        "FilledFormEvent" => boxed(crate::from_str::<FilledFormEvent>(text)),
+        "FilledFormEventInput" => boxed(crate::from_str::<FilledFormEventInput>(text)),
+        "FilledFormField" => boxed(crate::from_str::<FilledFormField>(text)),
+        "Form" => boxed(crate::from_str::<Form>(text)),
+        "FormAnswer" => boxed(crate::from_str::<FormAnswer>(text)),
+        "FormEvent" => boxed(crate::from_str::<FormEvent>(text)),
+        "FormEventInput" => boxed(crate::from_str::<FormEventInput>(text)),
+        "FormField" => boxed(crate::from_str::<FormField>(text)),
+        "FormFieldOption" => boxed(crate::from_str::<FormFieldOption>(text)),
+        "FormFieldType" => boxed(crate::from_str::<FormFieldType>(text)),
+        "FormType" => boxed(crate::from_str::<FormType>(text)),
+        "GetChatRequest" => boxed(crate::from_str::<GetChatRequest>(text)),
+        "GetChatResponse" => boxed(crate::from_str::<GetChatResponse>(text)),
+        "GetConfigurationRequest" => boxed(crate::from_str::<GetConfigurationRequest>(text)),
+        "GetConfigurationResponse" => boxed(crate::from_str::<GetConfigurationResponse>(text)),
+        "GetCustomerRequest" => boxed(crate::from_str::<GetCustomerRequest>(text)),
+        "GetCustomerResponse" => boxed(crate::from_str::<GetCustomerResponse>(text)),
+        "GetDynamicConfigurationRequest" => boxed(crate::from_str::<GetDynamicConfigurationRequest>(text)),
+        "GetDynamicConfigurationResponse" => boxed(crate::from_str::<GetDynamicConfigurationResponse>(text)),
+        "GetFormRequest" => boxed(crate::from_str::<GetFormRequest>(text)),
+        "GetFormResponse" => boxed(crate::from_str::<GetFormResponse>(text)),
+        "GetLocalizationRequest" => boxed(crate::from_str::<GetLocalizationRequest>(text)),
+        "GetLocalizationResponse" => boxed(crate::from_str::<GetLocalizationResponse>(text)),
+        "GetPredictedAgentRequest" => boxed(crate::from_str::<GetPredictedAgentRequest>(text)),
+        "GetPredictedAgentResponse" => boxed(crate::from_str::<GetPredictedAgentResponse>(text)),
+        "GetUrlInfoRequest" => boxed(crate::from_str::<GetUrlInfoRequest>(text)),
+        "GetUrlInfoResponse" => boxed(crate::from_str::<GetUrlInfoResponse>(text)),
+        "Greeting" => boxed(crate::from_str::<Greeting>(text)),
+        "GreetingAcceptedPush" => boxed(crate::from_str::<GreetingAcceptedPush>(text)),
+        "GreetingCanceledPush" => boxed(crate::from_str::<GreetingCanceledPush>(text)),
+        "GroupChooserFilledFormField" => boxed(crate::from_str::<GroupChooserFilledFormField>(text)),
+        "GroupStatus" => boxed(crate::from_str::<GroupStatus>(text)),
+        "GroupStatusChange" => boxed(crate::from_str::<GroupStatusChange>(text)),
+        "GroupsStatusUpdatedPush" => boxed(crate::from_str::<GroupsStatusUpdatedPush>(text)),
+        "IncomingChatPush" => boxed(crate::from_str::<IncomingChatPush>(text)),
+        "IncomingEventPreviewPush" => boxed(crate::from_str::<IncomingEventPreviewPush>(text)),
+        "IncomingEventPush" => boxed(crate::from_str::<IncomingEventPush>(text)),
+        "IncomingGreetingPush" => boxed(crate::from_str::<IncomingGreetingPush>(text)),
+        "IncomingMulticastPush" => boxed(crate::from_str::<IncomingMulticastPush>(text)),
+        "IncomingRichMessagePostbackPush" => boxed(crate::from_str::<IncomingRichMessagePostbackPush>(text)),
+        "IncomingThinkingIndicatorPush" => boxed(crate::from_str::<IncomingThinkingIndicatorPush>(text)),
+        "IncomingTypingIndicatorPush" => boxed(crate::from_str::<IncomingTypingIndicatorPush>(text)),
+        "IncomingWelcomeMessagePush" => boxed(crate::from_str::<IncomingWelcomeMessagePush>(text)),
+        "LastEvent" => boxed(crate::from_str::<LastEvent>(text)),
+        "LastThreadSummary" => boxed(crate::from_str::<LastThreadSummary>(text)),
+        "ListChatsRequest" => boxed(crate::from_str::<ListChatsRequest>(text)),
+        "ListChatsResponse" => boxed(crate::from_str::<ListChatsResponse>(text)),
+        "ListGroupPropertiesRequest" => boxed(crate::from_str::<ListGroupPropertiesRequest>(text)),
+        "ListGroupPropertiesResponse" => boxed(crate::from_str::<ListGroupPropertiesResponse>(text)),
+        "ListGroupStatusesRequest" => boxed(crate::from_str::<ListGroupStatusesRequest>(text)),
+        "ListGroupStatusesResponse" => boxed(crate::from_str::<ListGroupStatusesResponse>(text)),
+        "ListLicensePropertiesRequest" => boxed(crate::from_str::<ListLicensePropertiesRequest>(text)),
+        "ListLicensePropertiesResponse" => boxed(crate::from_str::<ListLicensePropertiesResponse>(text)),
+        "ListThreadsRequest" => boxed(crate::from_str::<ListThreadsRequest>(text)),
+        "ListThreadsResponse" => boxed(crate::from_str::<ListThreadsResponse>(text)),
+        "LivechatConfiguration" => boxed(crate::from_str::<LivechatConfiguration>(text)),
+        "LoginRequest" => boxed(crate::from_str::<LoginRequest>(text)),
+        "LoginResponse" => boxed(crate::from_str::<LoginResponse>(text)),
+        "MarkEventsAsSeenRequest" => boxed(crate::from_str::<MarkEventsAsSeenRequest>(text)),
+        "MarkEventsAsSeenResponse" => boxed(crate::from_str::<MarkEventsAsSeenResponse>(text)),
+        "MessageEvent" => boxed(crate::from_str::<MessageEvent>(text)),
+        "MessageEventInput" => boxed(crate::from_str::<MessageEventInput>(text)),
+        "MessagePostback" => boxed(crate::from_str::<MessagePostback>(text)),
+        "MonitoringGroup" => boxed(crate::from_str::<MonitoringGroup>(text)),
+        "NewChat" => boxed(crate::from_str::<NewChat>(text)),
+        "NewChatUser" => boxed(crate::from_str::<NewChatUser>(text)),
+        "NewThread" => boxed(crate::from_str::<NewThread>(text)),
+        "OmnichannelUpdate" => boxed(crate::from_str::<OmnichannelUpdate>(text)),
+        "PingRequest" => boxed(crate::from_str::<PingRequest>(text)),
+        "PingResponse" => boxed(crate::from_str::<PingResponse>(text)),
+        "Postback" => boxed(crate::from_str::<Postback>(text)),
+        "PostbackEcommerce" => boxed(crate::from_str::<PostbackEcommerce>(text)),
+        "Properties" => boxed(crate::from_str::<Properties>(text)),
+        "PropertyNames" => boxed(crate::from_str::<PropertyNames>(text)),
+        "Queue" => boxed(crate::from_str::<Queue>(text)),
+        "QueuePositionUpdatedPush" => boxed(crate::from_str::<QueuePositionUpdatedPush>(text)),
+        "Recipients" => boxed(crate::from_str::<Recipients>(text)),
+        "RequestEmailVerificationRequest" => boxed(crate::from_str::<RequestEmailVerificationRequest>(text)),
+        "RequestEmailVerificationResponse" => boxed(crate::from_str::<RequestEmailVerificationResponse>(text)),
+        "RequestWelcomeMessageRequest" => boxed(crate::from_str::<RequestWelcomeMessageRequest>(text)),
+        "RequestWelcomeMessageResponse" => boxed(crate::from_str::<RequestWelcomeMessageResponse>(text)),
+        "ResumeChatRequest" => boxed(crate::from_str::<ResumeChatRequest>(text)),
+        "ResumeChatResponse" => boxed(crate::from_str::<ResumeChatResponse>(text)),
+        "RichMessageButton" => boxed(crate::from_str::<RichMessageButton>(text)),
+        "RichMessageElement" => boxed(crate::from_str::<RichMessageElement>(text)),
+        "RichMessageEvent" => boxed(crate::from_str::<RichMessageEvent>(text)),
+        "RichMessageEventInput" => boxed(crate::from_str::<RichMessageEventInput>(text)),
+        "RichMessageImage" => boxed(crate::from_str::<RichMessageImage>(text)),
+        "RichMessageTemplate" => boxed(crate::from_str::<RichMessageTemplate>(text)),
+        "SendEventRequest" => boxed(crate::from_str::<SendEventRequest>(text)),
+        "SendEventResponse" => boxed(crate::from_str::<SendEventResponse>(text)),
+        "SendGreetingButtonClickedRequest" => boxed(crate::from_str::<SendGreetingButtonClickedRequest>(text)),
+        "SendGreetingButtonClickedResponse" => boxed(crate::from_str::<SendGreetingButtonClickedResponse>(text)),
+        "SendRichMessagePostbackRequest" => boxed(crate::from_str::<SendRichMessagePostbackRequest>(text)),
+        "SendRichMessagePostbackResponse" => boxed(crate::from_str::<SendRichMessagePostbackResponse>(text)),
+        "SendSneakPeekRequest" => boxed(crate::from_str::<SendSneakPeekRequest>(text)),
+        "SendSneakPeekResponse" => boxed(crate::from_str::<SendSneakPeekResponse>(text)),
+        "SessionFields" => boxed(crate::from_str::<SessionFields>(text)),
+        "SetCustomerSessionFieldsRequest" => boxed(crate::from_str::<SetCustomerSessionFieldsRequest>(text)),
+        "SetCustomerSessionFieldsResponse" => boxed(crate::from_str::<SetCustomerSessionFieldsResponse>(text)),
+        "SortOrder" => boxed(crate::from_str::<SortOrder>(text)),
+        "StartChatRequest" => boxed(crate::from_str::<StartChatRequest>(text)),
+        "StartChatResponse" => boxed(crate::from_str::<StartChatResponse>(text)),
+        "SystemEvent" => boxed(crate::from_str::<SystemEvent>(text)),
+        "SystemEventSource" => boxed(crate::from_str::<SystemEventSource>(text)),
+        "SystemMessageEvent" => boxed(crate::from_str::<SystemMessageEvent>(text)),
+        "SystemMessageEventInput" => boxed(crate::from_str::<SystemMessageEventInput>(text)),
+        "TextFilledFormField" => boxed(crate::from_str::<TextFilledFormField>(text)),
+        "TextFilledFormFieldType" => boxed(crate::from_str::<TextFilledFormFieldType>(text)),
+        "Thread" => boxed(crate::from_str::<Thread>(text)),
+        "ThreadPropertiesDeletedPush" => boxed(crate::from_str::<ThreadPropertiesDeletedPush>(text)),
+        "ThreadPropertiesUpdatedPush" => boxed(crate::from_str::<ThreadPropertiesUpdatedPush>(text)),
+        "TransferTarget" => boxed(crate::from_str::<TransferTarget>(text)),
+        "TwilioUpdate" => boxed(crate::from_str::<TwilioUpdate>(text)),
+        "TypingIndicator" => boxed(crate::from_str::<TypingIndicator>(text)),
+        "UpdateChatPropertiesRequest" => boxed(crate::from_str::<UpdateChatPropertiesRequest>(text)),
+        "UpdateChatPropertiesResponse" => boxed(crate::from_str::<UpdateChatPropertiesResponse>(text)),
+        "UpdateCustomerPageRequest" => boxed(crate::from_str::<UpdateCustomerPageRequest>(text)),
+        "UpdateCustomerPageResponse" => boxed(crate::from_str::<UpdateCustomerPageResponse>(text)),
+        "UpdateCustomerRequest" => boxed(crate::from_str::<UpdateCustomerRequest>(text)),
+        "UpdateCustomerResponse" => boxed(crate::from_str::<UpdateCustomerResponse>(text)),
+        "UpdateEventPropertiesRequest" => boxed(crate::from_str::<UpdateEventPropertiesRequest>(text)),
+        "UpdateEventPropertiesResponse" => boxed(crate::from_str::<UpdateEventPropertiesResponse>(text)),
+        "UpdateThreadPropertiesRequest" => boxed(crate::from_str::<UpdateThreadPropertiesRequest>(text)),
+        "UpdateThreadPropertiesResponse" => boxed(crate::from_str::<UpdateThreadPropertiesResponse>(text)),
+        "UploadFileResponse" => boxed(crate::from_str::<UploadFileResponse>(text)),
+        "User" => boxed(crate::from_str::<User>(text)),
+        "UserAddedToChatPush" => boxed(crate::from_str::<UserAddedToChatPush>(text)),
+        "UserAddedToChatReason" => boxed(crate::from_str::<UserAddedToChatReason>(text)),
+        "UserRemovedFromChatPush" => boxed(crate::from_str::<UserRemovedFromChatPush>(text)),
+        "UserRemovedFromChatReason" => boxed(crate::from_str::<UserRemovedFromChatReason>(text)),
+        "WebviewHeight" => boxed(crate::from_str::<WebviewHeight>(text)),
+        "WidgetButton" => boxed(crate::from_str::<WidgetButton>(text)),
+        "WidgetButtonType" => boxed(crate::from_str::<WidgetButtonType>(text)),
+        _ => return None,
+    })
 }
+
 /// Every action of API v3.6, in the manifest's order.
 pub const ACTIONS: &[crate::ActionInfo] = &[
     crate::ActionInfo {
@@ -906,111 +732,45 @@ pub const ACTIONS: &[crate::ActionInfo] = &[
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#ping",
     },
 ];
+
 /// This version's tables and run-time decoders.
 pub const API: crate::Api = crate::Api {
     version: VERSION,
     actions: ACTIONS,
     pushes: PUSHES,
     types: TYPES,
-    decode_request: |name, text| {
-        AnyRequest::decode(name, text).map(|v| Box::new(v) as Box<dyn crate::Decoded>)
-    },
-    decode_response: |name, text| {
-        AnyResponse::decode(name, text).map(|v| Box::new(v) as Box<dyn crate::Decoded>)
-    },
-    decode_push: |name, text| {
-        AnyPush::decode(name, text).map(|v| Box::new(v) as Box<dyn crate::Decoded>)
-    },
+    decode_request: |name, text| AnyRequest::decode(name, text).map(|v| Box::new(v) as Box<dyn crate::Decoded>),
+    decode_response: |name, text| AnyResponse::decode(name, text).map(|v| Box::new(v) as Box<dyn crate::Decoded>),
+    decode_push: |name, text| AnyPush::decode(name, text).map(|v| Box::new(v) as Box<dyn crate::Decoded>),
     decode_type,
 };
-/// Payload of `accept_greeting`: the customer accepted a greeting.
-///
-/// API reference: [`accept_greeting` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#accept-greeting).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct AcceptGreetingRequest {
-    /// ID of the greeting template (the greeting's `id`).
-    pub greeting_id: i64,
-    /// Unique ID of this display of the greeting.
-    pub unique_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl AcceptGreetingRequest {
-    /// Builds it from its required fields (`greeting_id`, `unique_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(greeting_id: i64, unique_id: impl Into<String>) -> Self {
-        Self {
-            greeting_id,
-            unique_id: unique_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `accept_greeting`: the customer accepted a greeting.
+    ///
+    /// API reference: [`accept_greeting` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#accept-greeting).
+    pub struct AcceptGreetingRequest {
+        /// ID of the greeting template (the greeting's `id`).
+        pub greeting_id: i64,
+        /// Unique ID of this display of the greeting.
+        pub unique_id: String,
     }
 }
-impl crate::Unknowns for AcceptGreetingRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for AcceptGreetingRequest {
-    const EXPECTING: &'static str = "struct AcceptGreetingRequest";
-    const FIELDS: &'static [&'static str] = &["greeting_id", "unique_id"];
-    type Slots = (Option<i64>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "greeting_id" => 0,
-                "unique_id" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            greeting_id: s.0.ok_or("greeting_id")?,
-            unique_id: s.1.ok_or("unique_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for AcceptGreetingRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for AcceptGreetingRequest {
     const NAME: &'static str = "accept_greeting";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = AcceptGreetingResponse;
 }
+
 impl crate::WebAction for AcceptGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
+
 impl crate::RtmAction for AcceptGreetingRequest {}
+
 /// Any push payload of API v3.6, decoded by push name.
 #[derive(Clone, Debug, PartialEq)]
 // Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.
@@ -1080,6 +840,7 @@ pub enum AnyPush {
     #[doc(hidden)]
     _Custom(crate::UnknownPayload),
 }
+
 impl AnyPush {
     /// Decodes the payload `text` of the push `name`. An unknown name keeps the payload
     /// (`is_unknown()`, `as_unknown()`); a known one with a malformed payload is an error naming
@@ -1090,71 +851,32 @@ impl AnyPush {
             "chat_deactivated" => crate::from_str(text).map(Self::ChatDeactivated),
             "chat_transferred" => crate::from_str(text).map(Self::ChatTransferred),
             "user_added_to_chat" => crate::from_str(text).map(Self::UserAddedToChat),
-            "user_removed_from_chat" => {
-                crate::from_str(text).map(Self::UserRemovedFromChat)
-            }
-            "incoming_event_preview" => {
-                crate::from_str(text).map(Self::IncomingEventPreview)
-            }
+            "user_removed_from_chat" => crate::from_str(text).map(Self::UserRemovedFromChat),
+            "incoming_event_preview" => crate::from_str(text).map(Self::IncomingEventPreview),
             "incoming_event" => crate::from_str(text).map(Self::IncomingEvent),
             "event_deleted" => crate::from_str(text).map(Self::EventDeleted),
             "event_updated" => crate::from_str(text).map(Self::EventUpdated),
-            "incoming_rich_message_postback" => {
-                crate::from_str(text).map(Self::IncomingRichMessagePostback)
-            }
-            "chat_properties_updated" => {
-                crate::from_str(text).map(Self::ChatPropertiesUpdated)
-            }
-            "chat_properties_deleted" => {
-                crate::from_str(text).map(Self::ChatPropertiesDeleted)
-            }
-            "thread_properties_updated" => {
-                crate::from_str(text).map(Self::ThreadPropertiesUpdated)
-            }
-            "thread_properties_deleted" => {
-                crate::from_str(text).map(Self::ThreadPropertiesDeleted)
-            }
-            "event_properties_updated" => {
-                crate::from_str(text).map(Self::EventPropertiesUpdated)
-            }
-            "event_properties_deleted" => {
-                crate::from_str(text).map(Self::EventPropertiesDeleted)
-            }
+            "incoming_rich_message_postback" => crate::from_str(text).map(Self::IncomingRichMessagePostback),
+            "chat_properties_updated" => crate::from_str(text).map(Self::ChatPropertiesUpdated),
+            "chat_properties_deleted" => crate::from_str(text).map(Self::ChatPropertiesDeleted),
+            "thread_properties_updated" => crate::from_str(text).map(Self::ThreadPropertiesUpdated),
+            "thread_properties_deleted" => crate::from_str(text).map(Self::ThreadPropertiesDeleted),
+            "event_properties_updated" => crate::from_str(text).map(Self::EventPropertiesUpdated),
+            "event_properties_deleted" => crate::from_str(text).map(Self::EventPropertiesDeleted),
             "customer_updated" => crate::from_str(text).map(Self::CustomerUpdated),
-            "customer_side_storage_updated" => {
-                crate::from_str(text).map(Self::CustomerSideStorageUpdated)
-            }
-            "customer_disconnected" => {
-                crate::from_str(text).map(Self::CustomerDisconnected)
-            }
-            "groups_status_updated" => {
-                crate::from_str(text).map(Self::GroupsStatusUpdated)
-            }
-            "incoming_thinking_indicator" => {
-                crate::from_str(text).map(Self::IncomingThinkingIndicator)
-            }
-            "incoming_typing_indicator" => {
-                crate::from_str(text).map(Self::IncomingTypingIndicator)
-            }
+            "customer_side_storage_updated" => crate::from_str(text).map(Self::CustomerSideStorageUpdated),
+            "customer_disconnected" => crate::from_str(text).map(Self::CustomerDisconnected),
+            "groups_status_updated" => crate::from_str(text).map(Self::GroupsStatusUpdated),
+            "incoming_thinking_indicator" => crate::from_str(text).map(Self::IncomingThinkingIndicator),
+            "incoming_typing_indicator" => crate::from_str(text).map(Self::IncomingTypingIndicator),
             "incoming_multicast" => crate::from_str(text).map(Self::IncomingMulticast),
-            "events_marked_as_seen" => {
-                crate::from_str(text).map(Self::EventsMarkedAsSeen)
-            }
+            "events_marked_as_seen" => crate::from_str(text).map(Self::EventsMarkedAsSeen),
             "incoming_greeting" => crate::from_str(text).map(Self::IncomingGreeting),
             "greeting_accepted" => crate::from_str(text).map(Self::GreetingAccepted),
             "greeting_canceled" => crate::from_str(text).map(Self::GreetingCanceled),
-            "incoming_welcome_message" => {
-                crate::from_str(text).map(Self::IncomingWelcomeMessage)
-            }
-            "queue_position_updated" => {
-                crate::from_str(text).map(Self::QueuePositionUpdated)
-            }
-            _ => {
-                crate::from_str(text)
-                    .map(|payload| Self::_Custom(
-                        crate::UnknownPayload::new(None, name.to_owned(), payload),
-                    ))
-            }
+            "incoming_welcome_message" => crate::from_str(text).map(Self::IncomingWelcomeMessage),
+            "queue_position_updated" => crate::from_str(text).map(Self::QueuePositionUpdated),
+            _ => crate::from_str(text).map(|payload| Self::_Custom(crate::UnknownPayload::new(None, name.to_owned(), payload))),
         }
     }
     /// Like `decode`, from an already parsed payload.
@@ -1164,74 +886,32 @@ impl AnyPush {
             "chat_deactivated" => crate::from_value(payload).map(Self::ChatDeactivated),
             "chat_transferred" => crate::from_value(payload).map(Self::ChatTransferred),
             "user_added_to_chat" => crate::from_value(payload).map(Self::UserAddedToChat),
-            "user_removed_from_chat" => {
-                crate::from_value(payload).map(Self::UserRemovedFromChat)
-            }
-            "incoming_event_preview" => {
-                crate::from_value(payload).map(Self::IncomingEventPreview)
-            }
+            "user_removed_from_chat" => crate::from_value(payload).map(Self::UserRemovedFromChat),
+            "incoming_event_preview" => crate::from_value(payload).map(Self::IncomingEventPreview),
             "incoming_event" => crate::from_value(payload).map(Self::IncomingEvent),
             "event_deleted" => crate::from_value(payload).map(Self::EventDeleted),
             "event_updated" => crate::from_value(payload).map(Self::EventUpdated),
-            "incoming_rich_message_postback" => {
-                crate::from_value(payload).map(Self::IncomingRichMessagePostback)
-            }
-            "chat_properties_updated" => {
-                crate::from_value(payload).map(Self::ChatPropertiesUpdated)
-            }
-            "chat_properties_deleted" => {
-                crate::from_value(payload).map(Self::ChatPropertiesDeleted)
-            }
-            "thread_properties_updated" => {
-                crate::from_value(payload).map(Self::ThreadPropertiesUpdated)
-            }
-            "thread_properties_deleted" => {
-                crate::from_value(payload).map(Self::ThreadPropertiesDeleted)
-            }
-            "event_properties_updated" => {
-                crate::from_value(payload).map(Self::EventPropertiesUpdated)
-            }
-            "event_properties_deleted" => {
-                crate::from_value(payload).map(Self::EventPropertiesDeleted)
-            }
+            "incoming_rich_message_postback" => crate::from_value(payload).map(Self::IncomingRichMessagePostback),
+            "chat_properties_updated" => crate::from_value(payload).map(Self::ChatPropertiesUpdated),
+            "chat_properties_deleted" => crate::from_value(payload).map(Self::ChatPropertiesDeleted),
+            "thread_properties_updated" => crate::from_value(payload).map(Self::ThreadPropertiesUpdated),
+            "thread_properties_deleted" => crate::from_value(payload).map(Self::ThreadPropertiesDeleted),
+            "event_properties_updated" => crate::from_value(payload).map(Self::EventPropertiesUpdated),
+            "event_properties_deleted" => crate::from_value(payload).map(Self::EventPropertiesDeleted),
             "customer_updated" => crate::from_value(payload).map(Self::CustomerUpdated),
-            "customer_side_storage_updated" => {
-                crate::from_value(payload).map(Self::CustomerSideStorageUpdated)
-            }
-            "customer_disconnected" => {
-                crate::from_value(payload).map(Self::CustomerDisconnected)
-            }
-            "groups_status_updated" => {
-                crate::from_value(payload).map(Self::GroupsStatusUpdated)
-            }
-            "incoming_thinking_indicator" => {
-                crate::from_value(payload).map(Self::IncomingThinkingIndicator)
-            }
-            "incoming_typing_indicator" => {
-                crate::from_value(payload).map(Self::IncomingTypingIndicator)
-            }
-            "incoming_multicast" => {
-                crate::from_value(payload).map(Self::IncomingMulticast)
-            }
-            "events_marked_as_seen" => {
-                crate::from_value(payload).map(Self::EventsMarkedAsSeen)
-            }
+            "customer_side_storage_updated" => crate::from_value(payload).map(Self::CustomerSideStorageUpdated),
+            "customer_disconnected" => crate::from_value(payload).map(Self::CustomerDisconnected),
+            "groups_status_updated" => crate::from_value(payload).map(Self::GroupsStatusUpdated),
+            "incoming_thinking_indicator" => crate::from_value(payload).map(Self::IncomingThinkingIndicator),
+            "incoming_typing_indicator" => crate::from_value(payload).map(Self::IncomingTypingIndicator),
+            "incoming_multicast" => crate::from_value(payload).map(Self::IncomingMulticast),
+            "events_marked_as_seen" => crate::from_value(payload).map(Self::EventsMarkedAsSeen),
             "incoming_greeting" => crate::from_value(payload).map(Self::IncomingGreeting),
             "greeting_accepted" => crate::from_value(payload).map(Self::GreetingAccepted),
             "greeting_canceled" => crate::from_value(payload).map(Self::GreetingCanceled),
-            "incoming_welcome_message" => {
-                crate::from_value(payload).map(Self::IncomingWelcomeMessage)
-            }
-            "queue_position_updated" => {
-                crate::from_value(payload).map(Self::QueuePositionUpdated)
-            }
-            _ => {
-                Ok(
-                    Self::_Custom(
-                        crate::UnknownPayload::new(None, name.to_owned(), payload),
-                    ),
-                )
-            }
+            "incoming_welcome_message" => crate::from_value(payload).map(Self::IncomingWelcomeMessage),
+            "queue_position_updated" => crate::from_value(payload).map(Self::QueuePositionUpdated),
+            _ => Ok(Self::_Custom(crate::UnknownPayload::new(None, name.to_owned(), payload))),
         }
     }
     /// The push name.
@@ -1281,6 +961,7 @@ impl AnyPush {
         }
     }
 }
+
 impl Serialize for AnyPush {
     /// Serializes the payload alone (the name travels beside it, e.g. in the frame's `action`).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -1318,82 +999,44 @@ impl Serialize for AnyPush {
         }
     }
 }
+
 impl crate::Unknowns for AnyPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
+    fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
         match self {
             Self::IncomingChat(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::ChatDeactivated(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::ChatTransferred(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::UserAddedToChat(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::UserRemovedFromChat(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::IncomingEventPreview(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
+            Self::UserRemovedFromChat(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::IncomingEventPreview(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::IncomingEvent(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::EventDeleted(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::EventUpdated(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::IncomingRichMessagePostback(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::ChatPropertiesUpdated(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::ChatPropertiesDeleted(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::ThreadPropertiesUpdated(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::ThreadPropertiesDeleted(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::EventPropertiesUpdated(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::EventPropertiesDeleted(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
+            Self::IncomingRichMessagePostback(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::ChatPropertiesUpdated(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::ChatPropertiesDeleted(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::ThreadPropertiesUpdated(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::ThreadPropertiesDeleted(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::EventPropertiesUpdated(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::EventPropertiesDeleted(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::CustomerUpdated(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::CustomerSideStorageUpdated(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::CustomerDisconnected(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::GroupsStatusUpdated(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::IncomingThinkingIndicator(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::IncomingTypingIndicator(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
+            Self::CustomerSideStorageUpdated(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::CustomerDisconnected(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::GroupsStatusUpdated(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::IncomingThinkingIndicator(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::IncomingTypingIndicator(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::IncomingMulticast(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::EventsMarkedAsSeen(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
+            Self::EventsMarkedAsSeen(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::IncomingGreeting(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::GreetingAccepted(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::GreetingCanceled(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::IncomingWelcomeMessage(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::QueuePositionUpdated(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::_Custom(u) => {
-                path.report(crate::UnknownKind::Push(u.name().to_owned()), found)
-            }
+            Self::IncomingWelcomeMessage(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::QueuePositionUpdated(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::_Custom(u) => path.report(crate::UnknownKind::Push(u.name().to_owned()), found),
         }
     }
 }
+
 /// Any request of API v3.6, decoded by action name.
 #[derive(Clone, Debug, PartialEq)]
 // Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.
@@ -1481,6 +1124,7 @@ pub enum AnyRequest {
     #[doc(hidden)]
     _Custom(crate::UnknownPayload),
 }
+
 impl AnyRequest {
     /// Decodes the payload `text` of the action `name`. An unknown name keeps the payload
     /// (`is_unknown()`, `as_unknown()`); a known one with a malformed payload is an error naming
@@ -1496,39 +1140,19 @@ impl AnyRequest {
             "deactivate_chat" => crate::from_str(text).map(Self::DeactivateChat),
             "send_event" => crate::from_str(text).map(Self::SendEvent),
             "delete_event" => crate::from_str(text).map(Self::DeleteEvent),
-            "send_rich_message_postback" => {
-                crate::from_str(text).map(Self::SendRichMessagePostback)
-            }
+            "send_rich_message_postback" => crate::from_str(text).map(Self::SendRichMessagePostback),
             "send_sneak_peek" => crate::from_str(text).map(Self::SendSneakPeek),
-            "update_chat_properties" => {
-                crate::from_str(text).map(Self::UpdateChatProperties)
-            }
-            "delete_chat_properties" => {
-                crate::from_str(text).map(Self::DeleteChatProperties)
-            }
-            "update_thread_properties" => {
-                crate::from_str(text).map(Self::UpdateThreadProperties)
-            }
-            "delete_thread_properties" => {
-                crate::from_str(text).map(Self::DeleteThreadProperties)
-            }
-            "update_event_properties" => {
-                crate::from_str(text).map(Self::UpdateEventProperties)
-            }
-            "delete_event_properties" => {
-                crate::from_str(text).map(Self::DeleteEventProperties)
-            }
-            "list_license_properties" => {
-                crate::from_str(text).map(Self::ListLicenseProperties)
-            }
-            "list_group_properties" => {
-                crate::from_str(text).map(Self::ListGroupProperties)
-            }
+            "update_chat_properties" => crate::from_str(text).map(Self::UpdateChatProperties),
+            "delete_chat_properties" => crate::from_str(text).map(Self::DeleteChatProperties),
+            "update_thread_properties" => crate::from_str(text).map(Self::UpdateThreadProperties),
+            "delete_thread_properties" => crate::from_str(text).map(Self::DeleteThreadProperties),
+            "update_event_properties" => crate::from_str(text).map(Self::UpdateEventProperties),
+            "delete_event_properties" => crate::from_str(text).map(Self::DeleteEventProperties),
+            "list_license_properties" => crate::from_str(text).map(Self::ListLicenseProperties),
+            "list_group_properties" => crate::from_str(text).map(Self::ListGroupProperties),
             "update_customer" => crate::from_str(text).map(Self::UpdateCustomer),
             "update_customer_page" => crate::from_str(text).map(Self::UpdateCustomerPage),
-            "set_customer_session_fields" => {
-                crate::from_str(text).map(Self::SetCustomerSessionFields)
-            }
+            "set_customer_session_fields" => crate::from_str(text).map(Self::SetCustomerSessionFields),
             "get_customer" => crate::from_str(text).map(Self::GetCustomer),
             "list_group_statuses" => crate::from_str(text).map(Self::ListGroupStatuses),
             "check_goals" => crate::from_str(text).map(Self::CheckGoals),
@@ -1538,27 +1162,14 @@ impl AnyRequest {
             "mark_events_as_seen" => crate::from_str(text).map(Self::MarkEventsAsSeen),
             "accept_greeting" => crate::from_str(text).map(Self::AcceptGreeting),
             "cancel_greeting" => crate::from_str(text).map(Self::CancelGreeting),
-            "request_email_verification" => {
-                crate::from_str(text).map(Self::RequestEmailVerification)
-            }
-            "request_welcome_message" => {
-                crate::from_str(text).map(Self::RequestWelcomeMessage)
-            }
-            "send_greeting_button_clicked" => {
-                crate::from_str(text).map(Self::SendGreetingButtonClicked)
-            }
-            "get_dynamic_configuration" => {
-                crate::from_str(text).map(Self::GetDynamicConfiguration)
-            }
+            "request_email_verification" => crate::from_str(text).map(Self::RequestEmailVerification),
+            "request_welcome_message" => crate::from_str(text).map(Self::RequestWelcomeMessage),
+            "send_greeting_button_clicked" => crate::from_str(text).map(Self::SendGreetingButtonClicked),
+            "get_dynamic_configuration" => crate::from_str(text).map(Self::GetDynamicConfiguration),
             "get_configuration" => crate::from_str(text).map(Self::GetConfiguration),
             "get_localization" => crate::from_str(text).map(Self::GetLocalization),
             "ping" => crate::from_str(text).map(Self::Ping),
-            _ => {
-                crate::from_str(text)
-                    .map(|payload| Self::_Custom(
-                        crate::UnknownPayload::new(None, name.to_owned(), payload),
-                    ))
-            }
+            _ => crate::from_str(text).map(|payload| Self::_Custom(crate::UnknownPayload::new(None, name.to_owned(), payload))),
         }
     }
     /// Like `decode`, from an already parsed payload.
@@ -1573,78 +1184,36 @@ impl AnyRequest {
             "deactivate_chat" => crate::from_value(payload).map(Self::DeactivateChat),
             "send_event" => crate::from_value(payload).map(Self::SendEvent),
             "delete_event" => crate::from_value(payload).map(Self::DeleteEvent),
-            "send_rich_message_postback" => {
-                crate::from_value(payload).map(Self::SendRichMessagePostback)
-            }
+            "send_rich_message_postback" => crate::from_value(payload).map(Self::SendRichMessagePostback),
             "send_sneak_peek" => crate::from_value(payload).map(Self::SendSneakPeek),
-            "update_chat_properties" => {
-                crate::from_value(payload).map(Self::UpdateChatProperties)
-            }
-            "delete_chat_properties" => {
-                crate::from_value(payload).map(Self::DeleteChatProperties)
-            }
-            "update_thread_properties" => {
-                crate::from_value(payload).map(Self::UpdateThreadProperties)
-            }
-            "delete_thread_properties" => {
-                crate::from_value(payload).map(Self::DeleteThreadProperties)
-            }
-            "update_event_properties" => {
-                crate::from_value(payload).map(Self::UpdateEventProperties)
-            }
-            "delete_event_properties" => {
-                crate::from_value(payload).map(Self::DeleteEventProperties)
-            }
-            "list_license_properties" => {
-                crate::from_value(payload).map(Self::ListLicenseProperties)
-            }
-            "list_group_properties" => {
-                crate::from_value(payload).map(Self::ListGroupProperties)
-            }
+            "update_chat_properties" => crate::from_value(payload).map(Self::UpdateChatProperties),
+            "delete_chat_properties" => crate::from_value(payload).map(Self::DeleteChatProperties),
+            "update_thread_properties" => crate::from_value(payload).map(Self::UpdateThreadProperties),
+            "delete_thread_properties" => crate::from_value(payload).map(Self::DeleteThreadProperties),
+            "update_event_properties" => crate::from_value(payload).map(Self::UpdateEventProperties),
+            "delete_event_properties" => crate::from_value(payload).map(Self::DeleteEventProperties),
+            "list_license_properties" => crate::from_value(payload).map(Self::ListLicenseProperties),
+            "list_group_properties" => crate::from_value(payload).map(Self::ListGroupProperties),
             "update_customer" => crate::from_value(payload).map(Self::UpdateCustomer),
-            "update_customer_page" => {
-                crate::from_value(payload).map(Self::UpdateCustomerPage)
-            }
-            "set_customer_session_fields" => {
-                crate::from_value(payload).map(Self::SetCustomerSessionFields)
-            }
+            "update_customer_page" => crate::from_value(payload).map(Self::UpdateCustomerPage),
+            "set_customer_session_fields" => crate::from_value(payload).map(Self::SetCustomerSessionFields),
             "get_customer" => crate::from_value(payload).map(Self::GetCustomer),
-            "list_group_statuses" => {
-                crate::from_value(payload).map(Self::ListGroupStatuses)
-            }
+            "list_group_statuses" => crate::from_value(payload).map(Self::ListGroupStatuses),
             "check_goals" => crate::from_value(payload).map(Self::CheckGoals),
             "get_form" => crate::from_value(payload).map(Self::GetForm),
-            "get_predicted_agent" => {
-                crate::from_value(payload).map(Self::GetPredictedAgent)
-            }
+            "get_predicted_agent" => crate::from_value(payload).map(Self::GetPredictedAgent),
             "get_url_info" => crate::from_value(payload).map(Self::GetUrlInfo),
-            "mark_events_as_seen" => {
-                crate::from_value(payload).map(Self::MarkEventsAsSeen)
-            }
+            "mark_events_as_seen" => crate::from_value(payload).map(Self::MarkEventsAsSeen),
             "accept_greeting" => crate::from_value(payload).map(Self::AcceptGreeting),
             "cancel_greeting" => crate::from_value(payload).map(Self::CancelGreeting),
-            "request_email_verification" => {
-                crate::from_value(payload).map(Self::RequestEmailVerification)
-            }
-            "request_welcome_message" => {
-                crate::from_value(payload).map(Self::RequestWelcomeMessage)
-            }
-            "send_greeting_button_clicked" => {
-                crate::from_value(payload).map(Self::SendGreetingButtonClicked)
-            }
-            "get_dynamic_configuration" => {
-                crate::from_value(payload).map(Self::GetDynamicConfiguration)
-            }
+            "request_email_verification" => crate::from_value(payload).map(Self::RequestEmailVerification),
+            "request_welcome_message" => crate::from_value(payload).map(Self::RequestWelcomeMessage),
+            "send_greeting_button_clicked" => crate::from_value(payload).map(Self::SendGreetingButtonClicked),
+            "get_dynamic_configuration" => crate::from_value(payload).map(Self::GetDynamicConfiguration),
             "get_configuration" => crate::from_value(payload).map(Self::GetConfiguration),
             "get_localization" => crate::from_value(payload).map(Self::GetLocalization),
             "ping" => crate::from_value(payload).map(Self::Ping),
-            _ => {
-                Ok(
-                    Self::_Custom(
-                        crate::UnknownPayload::new(None, name.to_owned(), payload),
-                    ),
-                )
-            }
+            _ => Ok(Self::_Custom(crate::UnknownPayload::new(None, name.to_owned(), payload))),
         }
     }
     /// The action name.
@@ -1703,6 +1272,7 @@ impl AnyRequest {
         }
     }
 }
+
 impl Serialize for AnyRequest {
     /// Serializes the payload alone (the name travels beside it, e.g. in the frame's `action`).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -1749,12 +1319,9 @@ impl Serialize for AnyRequest {
         }
     }
 }
+
 impl crate::Unknowns for AnyRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
+    fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
         match self {
             Self::Login(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::ListChats(v) => crate::Unknowns::visit_unknowns(v, path, found),
@@ -1765,41 +1332,19 @@ impl crate::Unknowns for AnyRequest {
             Self::DeactivateChat(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::SendEvent(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::DeleteEvent(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::SendRichMessagePostback(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
+            Self::SendRichMessagePostback(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::SendSneakPeek(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::UpdateChatProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::DeleteChatProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::UpdateThreadProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::DeleteThreadProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::UpdateEventProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::DeleteEventProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::ListLicenseProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::ListGroupProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
+            Self::UpdateChatProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::DeleteChatProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::UpdateThreadProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::DeleteThreadProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::UpdateEventProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::DeleteEventProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::ListLicenseProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::ListGroupProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::UpdateCustomer(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::UpdateCustomerPage(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::SetCustomerSessionFields(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
+            Self::UpdateCustomerPage(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::SetCustomerSessionFields(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::GetCustomer(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::ListGroupStatuses(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::CheckGoals(v) => crate::Unknowns::visit_unknowns(v, path, found),
@@ -1809,27 +1354,18 @@ impl crate::Unknowns for AnyRequest {
             Self::MarkEventsAsSeen(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::AcceptGreeting(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::CancelGreeting(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::RequestEmailVerification(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::RequestWelcomeMessage(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::SendGreetingButtonClicked(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::GetDynamicConfiguration(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
+            Self::RequestEmailVerification(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::RequestWelcomeMessage(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::SendGreetingButtonClicked(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::GetDynamicConfiguration(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::GetConfiguration(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::GetLocalization(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::Ping(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::_Custom(u) => {
-                path.report(crate::UnknownKind::Action(u.name().to_owned()), found)
-            }
+            Self::_Custom(u) => path.report(crate::UnknownKind::Action(u.name().to_owned()), found),
         }
     }
 }
+
 /// Any response of API v3.6, decoded by action name.
 #[derive(Clone, Debug, PartialEq)]
 // Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.
@@ -1919,6 +1455,7 @@ pub enum AnyResponse {
     #[doc(hidden)]
     _Custom(crate::UnknownPayload),
 }
+
 impl AnyResponse {
     /// Decodes the payload `text` of the action `name`. An unknown name keeps the payload
     /// (`is_unknown()`, `as_unknown()`); a known one with a malformed payload is an error naming
@@ -1935,39 +1472,19 @@ impl AnyResponse {
             "send_event" => crate::from_str(text).map(Self::SendEvent),
             "delete_event" => crate::from_str(text).map(Self::DeleteEvent),
             "upload_file" => crate::from_str(text).map(Self::UploadFile),
-            "send_rich_message_postback" => {
-                crate::from_str(text).map(Self::SendRichMessagePostback)
-            }
+            "send_rich_message_postback" => crate::from_str(text).map(Self::SendRichMessagePostback),
             "send_sneak_peek" => crate::from_str(text).map(Self::SendSneakPeek),
-            "update_chat_properties" => {
-                crate::from_str(text).map(Self::UpdateChatProperties)
-            }
-            "delete_chat_properties" => {
-                crate::from_str(text).map(Self::DeleteChatProperties)
-            }
-            "update_thread_properties" => {
-                crate::from_str(text).map(Self::UpdateThreadProperties)
-            }
-            "delete_thread_properties" => {
-                crate::from_str(text).map(Self::DeleteThreadProperties)
-            }
-            "update_event_properties" => {
-                crate::from_str(text).map(Self::UpdateEventProperties)
-            }
-            "delete_event_properties" => {
-                crate::from_str(text).map(Self::DeleteEventProperties)
-            }
-            "list_license_properties" => {
-                crate::from_str(text).map(Self::ListLicenseProperties)
-            }
-            "list_group_properties" => {
-                crate::from_str(text).map(Self::ListGroupProperties)
-            }
+            "update_chat_properties" => crate::from_str(text).map(Self::UpdateChatProperties),
+            "delete_chat_properties" => crate::from_str(text).map(Self::DeleteChatProperties),
+            "update_thread_properties" => crate::from_str(text).map(Self::UpdateThreadProperties),
+            "delete_thread_properties" => crate::from_str(text).map(Self::DeleteThreadProperties),
+            "update_event_properties" => crate::from_str(text).map(Self::UpdateEventProperties),
+            "delete_event_properties" => crate::from_str(text).map(Self::DeleteEventProperties),
+            "list_license_properties" => crate::from_str(text).map(Self::ListLicenseProperties),
+            "list_group_properties" => crate::from_str(text).map(Self::ListGroupProperties),
             "update_customer" => crate::from_str(text).map(Self::UpdateCustomer),
             "update_customer_page" => crate::from_str(text).map(Self::UpdateCustomerPage),
-            "set_customer_session_fields" => {
-                crate::from_str(text).map(Self::SetCustomerSessionFields)
-            }
+            "set_customer_session_fields" => crate::from_str(text).map(Self::SetCustomerSessionFields),
             "get_customer" => crate::from_str(text).map(Self::GetCustomer),
             "list_group_statuses" => crate::from_str(text).map(Self::ListGroupStatuses),
             "check_goals" => crate::from_str(text).map(Self::CheckGoals),
@@ -1977,27 +1494,14 @@ impl AnyResponse {
             "mark_events_as_seen" => crate::from_str(text).map(Self::MarkEventsAsSeen),
             "accept_greeting" => crate::from_str(text).map(Self::AcceptGreeting),
             "cancel_greeting" => crate::from_str(text).map(Self::CancelGreeting),
-            "request_email_verification" => {
-                crate::from_str(text).map(Self::RequestEmailVerification)
-            }
-            "request_welcome_message" => {
-                crate::from_str(text).map(Self::RequestWelcomeMessage)
-            }
-            "send_greeting_button_clicked" => {
-                crate::from_str(text).map(Self::SendGreetingButtonClicked)
-            }
-            "get_dynamic_configuration" => {
-                crate::from_str(text).map(Self::GetDynamicConfiguration)
-            }
+            "request_email_verification" => crate::from_str(text).map(Self::RequestEmailVerification),
+            "request_welcome_message" => crate::from_str(text).map(Self::RequestWelcomeMessage),
+            "send_greeting_button_clicked" => crate::from_str(text).map(Self::SendGreetingButtonClicked),
+            "get_dynamic_configuration" => crate::from_str(text).map(Self::GetDynamicConfiguration),
             "get_configuration" => crate::from_str(text).map(Self::GetConfiguration),
             "get_localization" => crate::from_str(text).map(Self::GetLocalization),
             "ping" => crate::from_str(text).map(Self::Ping),
-            _ => {
-                crate::from_str(text)
-                    .map(|payload| Self::_Custom(
-                        crate::UnknownPayload::new(None, name.to_owned(), payload),
-                    ))
-            }
+            _ => crate::from_str(text).map(|payload| Self::_Custom(crate::UnknownPayload::new(None, name.to_owned(), payload))),
         }
     }
     /// Like `decode`, from an already parsed payload.
@@ -2013,78 +1517,36 @@ impl AnyResponse {
             "send_event" => crate::from_value(payload).map(Self::SendEvent),
             "delete_event" => crate::from_value(payload).map(Self::DeleteEvent),
             "upload_file" => crate::from_value(payload).map(Self::UploadFile),
-            "send_rich_message_postback" => {
-                crate::from_value(payload).map(Self::SendRichMessagePostback)
-            }
+            "send_rich_message_postback" => crate::from_value(payload).map(Self::SendRichMessagePostback),
             "send_sneak_peek" => crate::from_value(payload).map(Self::SendSneakPeek),
-            "update_chat_properties" => {
-                crate::from_value(payload).map(Self::UpdateChatProperties)
-            }
-            "delete_chat_properties" => {
-                crate::from_value(payload).map(Self::DeleteChatProperties)
-            }
-            "update_thread_properties" => {
-                crate::from_value(payload).map(Self::UpdateThreadProperties)
-            }
-            "delete_thread_properties" => {
-                crate::from_value(payload).map(Self::DeleteThreadProperties)
-            }
-            "update_event_properties" => {
-                crate::from_value(payload).map(Self::UpdateEventProperties)
-            }
-            "delete_event_properties" => {
-                crate::from_value(payload).map(Self::DeleteEventProperties)
-            }
-            "list_license_properties" => {
-                crate::from_value(payload).map(Self::ListLicenseProperties)
-            }
-            "list_group_properties" => {
-                crate::from_value(payload).map(Self::ListGroupProperties)
-            }
+            "update_chat_properties" => crate::from_value(payload).map(Self::UpdateChatProperties),
+            "delete_chat_properties" => crate::from_value(payload).map(Self::DeleteChatProperties),
+            "update_thread_properties" => crate::from_value(payload).map(Self::UpdateThreadProperties),
+            "delete_thread_properties" => crate::from_value(payload).map(Self::DeleteThreadProperties),
+            "update_event_properties" => crate::from_value(payload).map(Self::UpdateEventProperties),
+            "delete_event_properties" => crate::from_value(payload).map(Self::DeleteEventProperties),
+            "list_license_properties" => crate::from_value(payload).map(Self::ListLicenseProperties),
+            "list_group_properties" => crate::from_value(payload).map(Self::ListGroupProperties),
             "update_customer" => crate::from_value(payload).map(Self::UpdateCustomer),
-            "update_customer_page" => {
-                crate::from_value(payload).map(Self::UpdateCustomerPage)
-            }
-            "set_customer_session_fields" => {
-                crate::from_value(payload).map(Self::SetCustomerSessionFields)
-            }
+            "update_customer_page" => crate::from_value(payload).map(Self::UpdateCustomerPage),
+            "set_customer_session_fields" => crate::from_value(payload).map(Self::SetCustomerSessionFields),
             "get_customer" => crate::from_value(payload).map(Self::GetCustomer),
-            "list_group_statuses" => {
-                crate::from_value(payload).map(Self::ListGroupStatuses)
-            }
+            "list_group_statuses" => crate::from_value(payload).map(Self::ListGroupStatuses),
             "check_goals" => crate::from_value(payload).map(Self::CheckGoals),
             "get_form" => crate::from_value(payload).map(Self::GetForm),
-            "get_predicted_agent" => {
-                crate::from_value(payload).map(Self::GetPredictedAgent)
-            }
+            "get_predicted_agent" => crate::from_value(payload).map(Self::GetPredictedAgent),
             "get_url_info" => crate::from_value(payload).map(Self::GetUrlInfo),
-            "mark_events_as_seen" => {
-                crate::from_value(payload).map(Self::MarkEventsAsSeen)
-            }
+            "mark_events_as_seen" => crate::from_value(payload).map(Self::MarkEventsAsSeen),
             "accept_greeting" => crate::from_value(payload).map(Self::AcceptGreeting),
             "cancel_greeting" => crate::from_value(payload).map(Self::CancelGreeting),
-            "request_email_verification" => {
-                crate::from_value(payload).map(Self::RequestEmailVerification)
-            }
-            "request_welcome_message" => {
-                crate::from_value(payload).map(Self::RequestWelcomeMessage)
-            }
-            "send_greeting_button_clicked" => {
-                crate::from_value(payload).map(Self::SendGreetingButtonClicked)
-            }
-            "get_dynamic_configuration" => {
-                crate::from_value(payload).map(Self::GetDynamicConfiguration)
-            }
+            "request_email_verification" => crate::from_value(payload).map(Self::RequestEmailVerification),
+            "request_welcome_message" => crate::from_value(payload).map(Self::RequestWelcomeMessage),
+            "send_greeting_button_clicked" => crate::from_value(payload).map(Self::SendGreetingButtonClicked),
+            "get_dynamic_configuration" => crate::from_value(payload).map(Self::GetDynamicConfiguration),
             "get_configuration" => crate::from_value(payload).map(Self::GetConfiguration),
             "get_localization" => crate::from_value(payload).map(Self::GetLocalization),
             "ping" => crate::from_value(payload).map(Self::Ping),
-            _ => {
-                Ok(
-                    Self::_Custom(
-                        crate::UnknownPayload::new(None, name.to_owned(), payload),
-                    ),
-                )
-            }
+            _ => Ok(Self::_Custom(crate::UnknownPayload::new(None, name.to_owned(), payload))),
         }
     }
     /// The action name.
@@ -2144,6 +1606,7 @@ impl AnyResponse {
         }
     }
 }
+
 impl Serialize for AnyResponse {
     /// Serializes the payload alone (the name travels beside it, e.g. in the frame's `action`).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -2191,12 +1654,9 @@ impl Serialize for AnyResponse {
         }
     }
 }
+
 impl crate::Unknowns for AnyResponse {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
+    fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
         match self {
             Self::Login(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::ListChats(v) => crate::Unknowns::visit_unknowns(v, path, found),
@@ -2208,41 +1668,19 @@ impl crate::Unknowns for AnyResponse {
             Self::SendEvent(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::DeleteEvent(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::UploadFile(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::SendRichMessagePostback(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
+            Self::SendRichMessagePostback(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::SendSneakPeek(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::UpdateChatProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::DeleteChatProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::UpdateThreadProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::DeleteThreadProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::UpdateEventProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::DeleteEventProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::ListLicenseProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::ListGroupProperties(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
+            Self::UpdateChatProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::DeleteChatProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::UpdateThreadProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::DeleteThreadProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::UpdateEventProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::DeleteEventProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::ListLicenseProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::ListGroupProperties(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::UpdateCustomer(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::UpdateCustomerPage(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::SetCustomerSessionFields(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
+            Self::UpdateCustomerPage(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::SetCustomerSessionFields(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::GetCustomer(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::ListGroupStatuses(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::CheckGoals(v) => crate::Unknowns::visit_unknowns(v, path, found),
@@ -2252,1736 +1690,397 @@ impl crate::Unknowns for AnyResponse {
             Self::MarkEventsAsSeen(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::AcceptGreeting(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::CancelGreeting(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::RequestEmailVerification(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::RequestWelcomeMessage(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::SendGreetingButtonClicked(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
-            Self::GetDynamicConfiguration(v) => {
-                crate::Unknowns::visit_unknowns(v, path, found)
-            }
+            Self::RequestEmailVerification(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::RequestWelcomeMessage(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::SendGreetingButtonClicked(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            Self::GetDynamicConfiguration(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::GetConfiguration(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::GetLocalization(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::Ping(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::_Custom(u) => {
-                path.report(crate::UnknownKind::Action(u.name().to_owned()), found)
-            }
+            Self::_Custom(u) => path.report(crate::UnknownKind::Action(u.name().to_owned()), found),
         }
     }
 }
-/// Payload of `cancel_greeting`: the customer dismissed a greeting.
-///
-/// API reference: [`cancel_greeting` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#cancel-greeting).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct CancelGreetingRequest {
-    /// Unique ID of this display of the greeting.
-    pub unique_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl CancelGreetingRequest {
-    /// Builds it from its required fields (`unique_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(unique_id: impl Into<String>) -> Self {
-        Self {
-            unique_id: unique_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `cancel_greeting`: the customer dismissed a greeting.
+    ///
+    /// API reference: [`cancel_greeting` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#cancel-greeting).
+    pub struct CancelGreetingRequest {
+        /// Unique ID of this display of the greeting.
+        pub unique_id: String,
     }
 }
-impl crate::Unknowns for CancelGreetingRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for CancelGreetingRequest {
-    const EXPECTING: &'static str = "struct CancelGreetingRequest";
-    const FIELDS: &'static [&'static str] = &["unique_id"];
-    type Slots = (Option<String>,);
-    fn slots() -> Self::Slots {
-        (None,)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "unique_id" => 0,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            unique_id: s.0.ok_or("unique_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for CancelGreetingRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for CancelGreetingRequest {
     const NAME: &'static str = "cancel_greeting";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = CancelGreetingResponse;
 }
+
 impl crate::WebAction for CancelGreetingRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
+
 impl crate::RtmAction for CancelGreetingRequest {}
-/// A chat with one of its threads (get_chat, incoming_chat.chat).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct Chat {
-    /// Who can see the chat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access: Option<Access>,
-    /// Chat ID.
-    pub id: String,
-    /// Properties of the chat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// The requested thread (or the latest one); null or absent when the chat has no thread.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::double_option"
-    )]
-    pub thread: Option<Option<Thread>>,
-    /// Where the chat came from, when it was transferred (incoming_chat only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transferred_from: Option<TransferTarget>,
-    /// The chat's participants.
-    pub users: Vec<User>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl Chat {
-    /// Builds it from its required fields (`id`, `users`); every optional field is `None`, to be set by assignment.
-    pub fn new(id: impl Into<String>, users: impl Into<Vec<User>>) -> Self {
-        Self {
-            access: None,
-            id: id.into(),
-            properties: None,
-            thread: None,
-            transferred_from: None,
-            users: users.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// A chat with one of its threads (get_chat, incoming_chat.chat).
+    pub struct Chat {
+        /// Who can see the chat.
+        pub access: Option<Access>,
+        /// Chat ID.
+        pub id: String,
+        /// Properties of the chat.
+        pub properties: Option<Properties>,
+        /// The requested thread (or the latest one); null or absent when the chat has no thread.
+        #[nullable]
+        pub thread: Option<Option<Thread>>,
+        /// Where the chat came from, when it was transferred (incoming_chat only).
+        pub transferred_from: Option<TransferTarget>,
+        /// The chat's participants.
+        pub users: Vec<User>,
     }
 }
-impl crate::Unknowns for Chat {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "access",
-            |p| crate::Unknowns::visit_unknowns(&self.access, p, found),
-        );
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "thread",
-            |p| crate::Unknowns::visit_unknowns(&self.thread, p, found),
-        );
-        path.field(
-            "transferred_from",
-            |p| crate::Unknowns::visit_unknowns(&self.transferred_from, p, found),
-        );
-        path.field("users", |p| crate::Unknowns::visit_unknowns(&self.users, p, found));
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Payload of the `chat_deactivated` push: the chat's open thread was closed (by the customer, an agent or the router).
+    ///
+    /// API reference: [`chat_deactivated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#chat-deactivated).
+    pub struct ChatDeactivatedPush {
+        /// ID of the chat that was deactivated.
+        pub chat_id: String,
+        /// ID of the thread that was closed.
+        pub thread_id: String,
+        /// ID of the user who closed the thread. Absent when the router closed it.
+        pub user_id: Option<String>,
     }
 }
-impl crate::object::Object for Chat {
-    const EXPECTING: &'static str = "struct Chat";
-    const FIELDS: &'static [&'static str] = &[
-        "access",
-        "id",
-        "properties",
-        "thread",
-        "transferred_from",
-        "users",
-    ];
-    type Slots = (
-        Option<Option<Access>>,
-        Option<String>,
-        Option<Option<Properties>>,
-        Option<Option<Thread>>,
-        Option<Option<TransferTarget>>,
-        Option<Vec<User>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "access" => 0,
-                "id" => 1,
-                "properties" => 2,
-                "thread" => 3,
-                "transferred_from" => 4,
-                "users" => 5,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            5 => crate::object::slot(&mut s.5, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            access: s.0.flatten(),
-            id: s.1.ok_or("id")?,
-            properties: s.2.flatten(),
-            thread: s.3,
-            transferred_from: s.4.flatten(),
-            users: s.5.ok_or("users")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for Chat {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
-/// Payload of the `chat_deactivated` push: the chat's open thread was closed (by the customer, an agent or the router).
-///
-/// API reference: [`chat_deactivated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#chat-deactivated).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ChatDeactivatedPush {
-    /// ID of the chat that was deactivated.
-    pub chat_id: String,
-    /// ID of the thread that was closed.
-    pub thread_id: String,
-    /// ID of the user who closed the thread. Absent when the router closed it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl ChatDeactivatedPush {
-    /// Builds it from its required fields (`chat_id`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(chat_id: impl Into<String>, thread_id: impl Into<String>) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            thread_id: thread_id.into(),
-            user_id: None,
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for ChatDeactivatedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for ChatDeactivatedPush {
-    const EXPECTING: &'static str = "struct ChatDeactivatedPush";
-    const FIELDS: &'static [&'static str] = &["chat_id", "thread_id", "user_id"];
-    type Slots = (Option<String>, Option<String>, Option<Option<String>>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "thread_id" => 1,
-                "user_id" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            thread_id: s.1.ok_or("thread_id")?,
-            user_id: s.2.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ChatDeactivatedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for ChatDeactivatedPush {
     const NAME: &'static str = "chat_deactivated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `chat_properties_deleted` push: some chat properties were deleted.
-///
-/// API reference: [`chat_properties_deleted` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#chat-properties-deleted).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ChatPropertiesDeletedPush {
-    /// ID of the chat whose properties were deleted.
-    pub chat_id: String,
-    /// Names of the deleted properties, per namespace.
-    pub properties: PropertyNames,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl ChatPropertiesDeletedPush {
-    /// Builds it from its required fields (`chat_id`, `properties`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        properties: impl Into<PropertyNames>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            properties: properties.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `chat_properties_deleted` push: some chat properties were deleted.
+    ///
+    /// API reference: [`chat_properties_deleted` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#chat-properties-deleted).
+    pub struct ChatPropertiesDeletedPush {
+        /// ID of the chat whose properties were deleted.
+        pub chat_id: String,
+        /// Names of the deleted properties, per namespace.
+        pub properties: PropertyNames,
     }
 }
-impl crate::Unknowns for ChatPropertiesDeletedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for ChatPropertiesDeletedPush {
-    const EXPECTING: &'static str = "struct ChatPropertiesDeletedPush";
-    const FIELDS: &'static [&'static str] = &["chat_id", "properties"];
-    type Slots = (Option<String>, Option<PropertyNames>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "properties" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            properties: s.1.ok_or("properties")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ChatPropertiesDeletedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for ChatPropertiesDeletedPush {
     const NAME: &'static str = "chat_properties_deleted";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `chat_properties_updated` push: some chat properties were set or changed.
-///
-/// API reference: [`chat_properties_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#chat-properties-updated).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ChatPropertiesUpdatedPush {
-    /// ID of the chat whose properties changed.
-    pub chat_id: String,
-    /// Only the properties that were updated, with their new values (not the chat's full property set).
-    pub properties: Properties,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl ChatPropertiesUpdatedPush {
-    /// Builds it from its required fields (`chat_id`, `properties`); every optional field is `None`, to be set by assignment.
-    pub fn new(chat_id: impl Into<String>, properties: impl Into<Properties>) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            properties: properties.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `chat_properties_updated` push: some chat properties were set or changed.
+    ///
+    /// API reference: [`chat_properties_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#chat-properties-updated).
+    pub struct ChatPropertiesUpdatedPush {
+        /// ID of the chat whose properties changed.
+        pub chat_id: String,
+        /// Only the properties that were updated, with their new values (not the chat's full property set).
+        pub properties: Properties,
     }
 }
-impl crate::Unknowns for ChatPropertiesUpdatedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for ChatPropertiesUpdatedPush {
-    const EXPECTING: &'static str = "struct ChatPropertiesUpdatedPush";
-    const FIELDS: &'static [&'static str] = &["chat_id", "properties"];
-    type Slots = (Option<String>, Option<Properties>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "properties" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            properties: s.1.ok_or("properties")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ChatPropertiesUpdatedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for ChatPropertiesUpdatedPush {
     const NAME: &'static str = "chat_properties_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// A chat as listed by list_chats: no thread, but the newest event of each type.
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ChatSummary {
-    /// Who can see the chat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access: Option<Access>,
-    /// Whether the chat has an active thread.
-    pub active: bool,
-    /// Chat ID.
-    pub id: String,
-    /// The newest event of each event type, keyed by the type (`message`, `system_message`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_event_per_type: Option<BTreeMap<String, LastEvent>>,
-    /// When the newest thread was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_thread_created_at: Option<crate::Timestamp>,
-    /// ID of the newest thread; absent when the chat has none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_thread_id: Option<String>,
-    /// Summary of the newest thread; undocumented, seen in SDK fixtures.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_thread_summary: Option<LastThreadSummary>,
-    /// Properties of the chat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// The chat's participants.
-    pub users: Vec<User>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl ChatSummary {
-    /// Builds it from its required fields (`active`, `id`, `users`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        active: bool,
-        id: impl Into<String>,
-        users: impl Into<Vec<User>>,
-    ) -> Self {
-        Self {
-            access: None,
-            active,
-            id: id.into(),
-            last_event_per_type: None,
-            last_thread_created_at: None,
-            last_thread_id: None,
-            last_thread_summary: None,
-            properties: None,
-            users: users.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// A chat as listed by list_chats: no thread, but the newest event of each type.
+    pub struct ChatSummary {
+        /// Who can see the chat.
+        pub access: Option<Access>,
+        /// Whether the chat has an active thread.
+        pub active: bool,
+        /// Chat ID.
+        pub id: String,
+        /// The newest event of each event type, keyed by the type (`message`, `system_message`, ...).
+        pub last_event_per_type: Option<BTreeMap<String, LastEvent>>,
+        /// When the newest thread was created.
+        pub last_thread_created_at: Option<crate::Timestamp>,
+        /// ID of the newest thread; absent when the chat has none.
+        pub last_thread_id: Option<String>,
+        /// Summary of the newest thread; undocumented, seen in SDK fixtures.
+        pub last_thread_summary: Option<LastThreadSummary>,
+        /// Properties of the chat.
+        pub properties: Option<Properties>,
+        /// The chat's participants.
+        pub users: Vec<User>,
     }
 }
-impl crate::Unknowns for ChatSummary {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "access",
-            |p| crate::Unknowns::visit_unknowns(&self.access, p, found),
-        );
-        path.field(
-            "last_event_per_type",
-            |p| crate::Unknowns::visit_unknowns(&self.last_event_per_type, p, found),
-        );
-        path.field(
-            "last_thread_summary",
-            |p| crate::Unknowns::visit_unknowns(&self.last_thread_summary, p, found),
-        );
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field("users", |p| crate::Unknowns::visit_unknowns(&self.users, p, found));
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Payload of the `chat_transferred` push: the chat was transferred to other groups or agents (manually, or by the router).
+    ///
+    /// API reference: [`chat_transferred` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#chat-transferred).
+    pub struct ChatTransferredPush {
+        /// ID of the chat that was transferred.
+        pub chat_id: String,
+        /// The chat's place in the queue; present only when the chat got queued after the transfer.
+        pub queue: Option<Queue>,
+        /// Why the chat was transferred. Optional: not always sent to customers.
+        pub reason: Option<ChatTransferredReason>,
+        /// ID of the user who requested the transfer; present when it was a manual transfer.
+        pub requester_id: Option<String>,
+        /// ID of the thread that was active during the transfer; present only when the chat is active.
+        pub thread_id: Option<String>,
+        /// The groups and agents the chat is assigned to after the transfer.
+        pub transferred_to: TransferTarget,
     }
 }
-impl crate::object::Object for ChatSummary {
-    const EXPECTING: &'static str = "struct ChatSummary";
-    const FIELDS: &'static [&'static str] = &[
-        "access",
-        "active",
-        "id",
-        "last_event_per_type",
-        "last_thread_created_at",
-        "last_thread_id",
-        "last_thread_summary",
-        "properties",
-        "users",
-    ];
-    type Slots = (
-        Option<Option<Access>>,
-        Option<bool>,
-        Option<String>,
-        Option<Option<BTreeMap<String, LastEvent>>>,
-        Option<Option<crate::Timestamp>>,
-        Option<Option<String>>,
-        Option<Option<LastThreadSummary>>,
-        Option<Option<Properties>>,
-        Option<Vec<User>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "access" => 0,
-                "active" => 1,
-                "id" => 2,
-                "last_event_per_type" => 3,
-                "last_thread_created_at" => 4,
-                "last_thread_id" => 5,
-                "last_thread_summary" => 6,
-                "properties" => 7,
-                "users" => 8,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            5 => crate::object::slot(&mut s.5, map),
-            6 => crate::object::slot(&mut s.6, map),
-            7 => crate::object::slot(&mut s.7, map),
-            8 => crate::object::slot(&mut s.8, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            access: s.0.flatten(),
-            active: s.1.ok_or("active")?,
-            id: s.2.ok_or("id")?,
-            last_event_per_type: s.3.flatten(),
-            last_thread_created_at: s.4.flatten(),
-            last_thread_id: s.5.flatten(),
-            last_thread_summary: s.6.flatten(),
-            properties: s.7.flatten(),
-            users: s.8.ok_or("users")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ChatSummary {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
-/// Payload of the `chat_transferred` push: the chat was transferred to other groups or agents (manually, or by the router).
-///
-/// API reference: [`chat_transferred` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#chat-transferred).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ChatTransferredPush {
-    /// ID of the chat that was transferred.
-    pub chat_id: String,
-    /// The chat's place in the queue; present only when the chat got queued after the transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queue: Option<Queue>,
-    /// Why the chat was transferred. Optional: not always sent to customers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<ChatTransferredReason>,
-    /// ID of the user who requested the transfer; present when it was a manual transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requester_id: Option<String>,
-    /// ID of the thread that was active during the transfer; present only when the chat is active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread_id: Option<String>,
-    /// The groups and agents the chat is assigned to after the transfer.
-    pub transferred_to: TransferTarget,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl ChatTransferredPush {
-    /// Builds it from its required fields (`chat_id`, `transferred_to`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        transferred_to: impl Into<TransferTarget>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            queue: None,
-            reason: None,
-            requester_id: None,
-            thread_id: None,
-            transferred_to: transferred_to.into(),
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for ChatTransferredPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("queue", |p| crate::Unknowns::visit_unknowns(&self.queue, p, found));
-        path.field(
-            "reason",
-            |p| crate::Unknowns::visit_unknowns(&self.reason, p, found),
-        );
-        path.field(
-            "transferred_to",
-            |p| crate::Unknowns::visit_unknowns(&self.transferred_to, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for ChatTransferredPush {
-    const EXPECTING: &'static str = "struct ChatTransferredPush";
-    const FIELDS: &'static [&'static str] = &[
-        "chat_id",
-        "queue",
-        "reason",
-        "requester_id",
-        "thread_id",
-        "transferred_to",
-    ];
-    type Slots = (
-        Option<String>,
-        Option<Option<Queue>>,
-        Option<Option<ChatTransferredReason>>,
-        Option<Option<String>>,
-        Option<Option<String>>,
-        Option<TransferTarget>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "queue" => 1,
-                "reason" => 2,
-                "requester_id" => 3,
-                "thread_id" => 4,
-                "transferred_to" => 5,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            5 => crate::object::slot(&mut s.5, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            queue: s.1.flatten(),
-            reason: s.2.flatten(),
-            requester_id: s.3.flatten(),
-            thread_id: s.4.flatten(),
-            transferred_to: s.5.ok_or("transferred_to")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ChatTransferredPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for ChatTransferredPush {
     const NAME: &'static str = "chat_transferred";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of `check_goals` (Web API only): lets the server check goals for a customer without an RTM connection (offline customers or when the customers limit is reached).
-///
-/// API reference: [`check_goals` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#check-goals).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct CheckGoalsRequest {
-    /// ID of the customer's group.
-    pub group_id: i64,
-    /// URL of the page the customer is on.
-    pub page_url: String,
-    /// The customer's session fields, as an ordered list of single-key objects.
-    pub session_fields: SessionFields,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl CheckGoalsRequest {
-    /// Builds it from its required fields (`group_id`, `page_url`, `session_fields`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        group_id: i64,
-        page_url: impl Into<String>,
-        session_fields: impl Into<SessionFields>,
-    ) -> Self {
-        Self {
-            group_id,
-            page_url: page_url.into(),
-            session_fields: session_fields.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `check_goals` (Web API only): lets the server check goals for a customer without an RTM connection (offline customers or when the customers limit is reached).
+    ///
+    /// API reference: [`check_goals` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#check-goals).
+    pub struct CheckGoalsRequest {
+        /// ID of the customer's group.
+        pub group_id: i64,
+        /// URL of the page the customer is on.
+        pub page_url: String,
+        /// The customer's session fields, as an ordered list of single-key objects.
+        pub session_fields: SessionFields,
     }
 }
-impl crate::Unknowns for CheckGoalsRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "session_fields",
-            |p| crate::Unknowns::visit_unknowns(&self.session_fields, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for CheckGoalsRequest {
-    const EXPECTING: &'static str = "struct CheckGoalsRequest";
-    const FIELDS: &'static [&'static str] = &["group_id", "page_url", "session_fields"];
-    type Slots = (Option<i64>, Option<String>, Option<SessionFields>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "group_id" => 0,
-                "page_url" => 1,
-                "session_fields" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            group_id: s.0.ok_or("group_id")?,
-            page_url: s.1.ok_or("page_url")?,
-            session_fields: s.2.ok_or("session_fields")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for CheckGoalsRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for CheckGoalsRequest {
     const NAME: &'static str = "check_goals";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = CheckGoalsResponse;
 }
+
 impl crate::WebAction for CheckGoalsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
-/// Payload of the `customer_disconnected` push: the server is closing the customer's connection; `reason` tells whether and how to reconnect.
-///
-/// API reference: [`customer_disconnected` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#customer-disconnected).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct CustomerDisconnectedPush {
-    /// Extra details depending on the reason, e.g. `region` (the region to connect to) for `misdirected_connection`, or how long to wait for `customer_temporarily_blocked`. Free-form JSON object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Map<String, Value>>,
-    /// Why the connection is being closed.
-    pub reason: DisconnectReason,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl CustomerDisconnectedPush {
-    /// Builds it from its required fields (`reason`); every optional field is `None`, to be set by assignment.
-    pub fn new(reason: impl Into<DisconnectReason>) -> Self {
-        Self {
-            data: None,
-            reason: reason.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `customer_disconnected` push: the server is closing the customer's connection; `reason` tells whether and how to reconnect.
+    ///
+    /// API reference: [`customer_disconnected` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#customer-disconnected).
+    pub struct CustomerDisconnectedPush {
+        /// Extra details depending on the reason, e.g. `region` (the region to connect to) for `misdirected_connection`, or how long to wait for `customer_temporarily_blocked`. Free-form JSON object.
+        pub data: Option<Map<String, Value>>,
+        /// Why the connection is being closed.
+        pub reason: DisconnectReason,
     }
 }
-impl crate::Unknowns for CustomerDisconnectedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "reason",
-            |p| crate::Unknowns::visit_unknowns(&self.reason, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for CustomerDisconnectedPush {
-    const EXPECTING: &'static str = "struct CustomerDisconnectedPush";
-    const FIELDS: &'static [&'static str] = &["data", "reason"];
-    type Slots = (Option<Option<Map<String, Value>>>, Option<DisconnectReason>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "data" => 0,
-                "reason" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            data: s.0.flatten(),
-            reason: s.1.ok_or("reason")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for CustomerDisconnectedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for CustomerDisconnectedPush {
     const NAME: &'static str = "customer_disconnected";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `customer_side_storage_updated` push: the data the client keeps for the customer changed. Store it on the client (e.g. in local storage) and send it back with `login`.
-///
-/// API reference: [`customer_side_storage_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#customer-side-storage-updated).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct CustomerSideStorageUpdatedPush {
-    /// The customer-side storage: a map of string keys to string values.
-    pub customer_side_storage: BTreeMap<String, String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl CustomerSideStorageUpdatedPush {
-    /// Builds it from its required fields (`customer_side_storage`); every optional field is `None`, to be set by assignment.
-    pub fn new(customer_side_storage: impl Into<BTreeMap<String, String>>) -> Self {
-        Self {
-            customer_side_storage: customer_side_storage.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `customer_side_storage_updated` push: the data the client keeps for the customer changed. Store it on the client (e.g. in local storage) and send it back with `login`.
+    ///
+    /// API reference: [`customer_side_storage_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#customer-side-storage-updated).
+    pub struct CustomerSideStorageUpdatedPush {
+        /// The customer-side storage: a map of string keys to string values.
+        pub customer_side_storage: BTreeMap<String, String>,
     }
 }
-impl crate::Unknowns for CustomerSideStorageUpdatedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for CustomerSideStorageUpdatedPush {
-    const EXPECTING: &'static str = "struct CustomerSideStorageUpdatedPush";
-    const FIELDS: &'static [&'static str] = &["customer_side_storage"];
-    type Slots = (Option<BTreeMap<String, String>>,);
-    fn slots() -> Self::Slots {
-        (None,)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "customer_side_storage" => 0,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            customer_side_storage: s.0.ok_or("customer_side_storage")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for CustomerSideStorageUpdatedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for CustomerSideStorageUpdatedPush {
     const NAME: &'static str = "customer_side_storage_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `customer_updated` push: the customer's data changed (e.g. through update_customer). Since 3.3 the payload is the customer object itself (not wrapped in `customer`), holding only the fields that changed.
-///
-/// API reference: [`customer_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#customer-updated).
-#[derive(Serialize, Clone, Debug, PartialEq, Default)]
-#[non_exhaustive]
-pub struct CustomerUpdatedPush {
-    /// The customer's postal address (since 3.6).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
-    /// URL of the customer's new avatar (may come without a scheme).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub avatar: Option<String>,
-    /// The customer's new email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether the customer's email address is verified (since 3.3).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// Time up to which the customer has seen events; part of the Customer shape, rarely sent here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub events_seen_up_to: Option<crate::Timestamp>,
-    /// ID of the customer (a UUID).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The customer's new name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Channel-specific identities of the customer (e.g. Messenger, Twilio), as free-form JSON (since 3.6).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub omnichannel: Option<Value>,
-    /// The customer's phone number (since 3.6).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether the customer is present in the chat; part of the Customer shape, rarely sent here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub present: Option<bool>,
-    /// The customer's session fields: an ordered list of one-key string maps.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_fields: Option<SessionFields>,
-    /// Counters of the customer's chats, visits and greetings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub statistics: Option<CustomerStatistics>,
-    /// User type; `customer` when sent.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl crate::Unknowns for CustomerUpdatedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "address",
-            |p| crate::Unknowns::visit_unknowns(&self.address, p, found),
-        );
-        path.field(
-            "session_fields",
-            |p| crate::Unknowns::visit_unknowns(&self.session_fields, p, found),
-        );
-        path.field(
-            "statistics",
-            |p| crate::Unknowns::visit_unknowns(&self.statistics, p, found),
-        );
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Payload of the `customer_updated` push: the customer's data changed (e.g. through update_customer). Since 3.3 the payload is the customer object itself (not wrapped in `customer`), holding only the fields that changed.
+    ///
+    /// API reference: [`customer_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#customer-updated).
+    pub struct CustomerUpdatedPush {
+        /// The customer's postal address (since 3.6).
+        pub address: Option<Address>,
+        /// URL of the customer's new avatar (may come without a scheme).
+        pub avatar: Option<String>,
+        /// The customer's new email address.
+        pub email: Option<String>,
+        /// Whether the customer's email address is verified (since 3.3).
+        pub email_verified: Option<bool>,
+        /// Time up to which the customer has seen events; part of the Customer shape, rarely sent here.
+        pub events_seen_up_to: Option<crate::Timestamp>,
+        /// ID of the customer (a UUID).
+        pub id: Option<String>,
+        /// The customer's new name.
+        pub name: Option<String>,
+        /// Channel-specific identities of the customer (e.g. Messenger, Twilio), as free-form JSON (since 3.6).
+        pub omnichannel: Option<Value>,
+        /// The customer's phone number (since 3.6).
+        pub phone_number: Option<String>,
+        /// Whether the customer is present in the chat; part of the Customer shape, rarely sent here.
+        pub present: Option<bool>,
+        /// The customer's session fields: an ordered list of one-key string maps.
+        pub session_fields: Option<SessionFields>,
+        /// Counters of the customer's chats, visits and greetings.
+        pub statistics: Option<CustomerStatistics>,
+        /// User type; `customer` when sent.
+        #[serde(rename = "type")]
+        pub type_: Option<String>,
     }
 }
-impl crate::object::Object for CustomerUpdatedPush {
-    const EXPECTING: &'static str = "struct CustomerUpdatedPush";
-    const FIELDS: &'static [&'static str] = &[
-        "address",
-        "avatar",
-        "email",
-        "email_verified",
-        "events_seen_up_to",
-        "id",
-        "name",
-        "omnichannel",
-        "phone_number",
-        "present",
-        "session_fields",
-        "statistics",
-        "type",
-    ];
-    type Slots = (
-        Option<Option<Address>>,
-        Option<Option<String>>,
-        Option<Option<String>>,
-        Option<Option<bool>>,
-        Option<Option<crate::Timestamp>>,
-        Option<Option<String>>,
-        Option<Option<String>>,
-        Option<Option<Value>>,
-        Option<Option<String>>,
-        Option<Option<bool>>,
-        Option<Option<SessionFields>>,
-        Option<Option<CustomerStatistics>>,
-        Option<Option<String>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None, None, None, None, None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "address" => 0,
-                "avatar" => 1,
-                "email" => 2,
-                "email_verified" => 3,
-                "events_seen_up_to" => 4,
-                "id" => 5,
-                "name" => 6,
-                "omnichannel" => 7,
-                "phone_number" => 8,
-                "present" => 9,
-                "session_fields" => 10,
-                "statistics" => 11,
-                "type" => 12,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            5 => crate::object::slot(&mut s.5, map),
-            6 => crate::object::slot(&mut s.6, map),
-            7 => crate::object::slot(&mut s.7, map),
-            8 => crate::object::slot(&mut s.8, map),
-            9 => crate::object::slot(&mut s.9, map),
-            10 => crate::object::slot(&mut s.10, map),
-            11 => crate::object::slot(&mut s.11, map),
-            12 => crate::object::slot(&mut s.12, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            address: s.0.flatten(),
-            avatar: s.1.flatten(),
-            email: s.2.flatten(),
-            email_verified: s.3.flatten(),
-            events_seen_up_to: s.4.flatten(),
-            id: s.5.flatten(),
-            name: s.6.flatten(),
-            omnichannel: s.7.flatten(),
-            phone_number: s.8.flatten(),
-            present: s.9.flatten(),
-            session_fields: s.10.flatten(),
-            statistics: s.11.flatten(),
-            type_: s.12.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for CustomerUpdatedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for CustomerUpdatedPush {
     const NAME: &'static str = "customer_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of `deactivate_chat`: closes the active thread of a chat.
-///
-/// API reference: [`deactivate_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#deactivate-chat).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct DeactivateChatRequest {
-    /// ID of the chat to deactivate.
-    pub id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl DeactivateChatRequest {
-    /// Builds it from its required fields (`id`); every optional field is `None`, to be set by assignment.
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `deactivate_chat`: closes the active thread of a chat.
+    ///
+    /// API reference: [`deactivate_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#deactivate-chat).
+    pub struct DeactivateChatRequest {
+        /// ID of the chat to deactivate.
+        pub id: String,
     }
 }
-impl crate::Unknowns for DeactivateChatRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for DeactivateChatRequest {
-    const EXPECTING: &'static str = "struct DeactivateChatRequest";
-    const FIELDS: &'static [&'static str] = &["id"];
-    type Slots = (Option<String>,);
-    fn slots() -> Self::Slots {
-        (None,)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "id" => 0,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            id: s.0.ok_or("id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for DeactivateChatRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for DeactivateChatRequest {
     const NAME: &'static str = "deactivate_chat";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = DeactivateChatResponse;
 }
+
 impl crate::WebAction for DeactivateChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
+
 impl crate::RtmAction for DeactivateChatRequest {}
-/// Payload of `delete_chat_properties`.
-///
-/// API reference: [`delete_chat_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#delete-chat-properties).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct DeleteChatPropertiesRequest {
-    /// ID of the chat to update.
-    pub id: String,
-    /// Names of the chat properties to delete, by namespace.
-    pub properties: PropertyNames,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl DeleteChatPropertiesRequest {
-    /// Builds it from its required fields (`id`, `properties`); every optional field is `None`, to be set by assignment.
-    pub fn new(id: impl Into<String>, properties: impl Into<PropertyNames>) -> Self {
-        Self {
-            id: id.into(),
-            properties: properties.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `delete_chat_properties`.
+    ///
+    /// API reference: [`delete_chat_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#delete-chat-properties).
+    pub struct DeleteChatPropertiesRequest {
+        /// ID of the chat to update.
+        pub id: String,
+        /// Names of the chat properties to delete, by namespace.
+        pub properties: PropertyNames,
     }
 }
-impl crate::Unknowns for DeleteChatPropertiesRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for DeleteChatPropertiesRequest {
-    const EXPECTING: &'static str = "struct DeleteChatPropertiesRequest";
-    const FIELDS: &'static [&'static str] = &["id", "properties"];
-    type Slots = (Option<String>, Option<PropertyNames>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "id" => 0,
-                "properties" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            id: s.0.ok_or("id")?,
-            properties: s.1.ok_or("properties")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for DeleteChatPropertiesRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for DeleteChatPropertiesRequest {
     const NAME: &'static str = "delete_chat_properties";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = DeleteChatPropertiesResponse;
 }
+
 impl crate::WebAction for DeleteChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
+
 impl crate::RtmAction for DeleteChatPropertiesRequest {}
-/// Payload of `delete_event_properties`.
-///
-/// API reference: [`delete_event_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#delete-event-properties).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct DeleteEventPropertiesRequest {
-    /// ID of the chat of the event.
-    pub chat_id: String,
-    /// ID of the event to update.
-    pub event_id: String,
-    /// Names of the event properties to delete, by namespace.
-    pub properties: PropertyNames,
-    /// ID of the thread of the event.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl DeleteEventPropertiesRequest {
-    /// Builds it from its required fields (`chat_id`, `event_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        event_id: impl Into<String>,
-        properties: impl Into<PropertyNames>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            event_id: event_id.into(),
-            properties: properties.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `delete_event_properties`.
+    ///
+    /// API reference: [`delete_event_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#delete-event-properties).
+    pub struct DeleteEventPropertiesRequest {
+        /// ID of the chat of the event.
+        pub chat_id: String,
+        /// ID of the event to update.
+        pub event_id: String,
+        /// Names of the event properties to delete, by namespace.
+        pub properties: PropertyNames,
+        /// ID of the thread of the event.
+        pub thread_id: String,
     }
 }
-impl crate::Unknowns for DeleteEventPropertiesRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for DeleteEventPropertiesRequest {
-    const EXPECTING: &'static str = "struct DeleteEventPropertiesRequest";
-    const FIELDS: &'static [&'static str] = &[
-        "chat_id",
-        "event_id",
-        "properties",
-        "thread_id",
-    ];
-    type Slots = (Option<String>, Option<String>, Option<PropertyNames>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "event_id" => 1,
-                "properties" => 2,
-                "thread_id" => 3,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            event_id: s.1.ok_or("event_id")?,
-            properties: s.2.ok_or("properties")?,
-            thread_id: s.3.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for DeleteEventPropertiesRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for DeleteEventPropertiesRequest {
     const NAME: &'static str = "delete_event_properties";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = DeleteEventPropertiesResponse;
 }
+
 impl crate::WebAction for DeleteEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
+
 impl crate::RtmAction for DeleteEventPropertiesRequest {}
-/// Payload of `delete_event` (since 3.6): deletes an event of the customer.
-///
-/// API reference: [`delete_event` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#delete-event).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct DeleteEventRequest {
-    /// ID of the chat of the event.
-    pub chat_id: String,
-    /// ID of the event to delete.
-    pub event_id: String,
-    /// ID of the thread of the event.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl DeleteEventRequest {
-    /// Builds it from its required fields (`chat_id`, `event_id`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        event_id: impl Into<String>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            event_id: event_id.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `delete_event` (since 3.6): deletes an event of the customer.
+    ///
+    /// API reference: [`delete_event` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#delete-event).
+    pub struct DeleteEventRequest {
+        /// ID of the chat of the event.
+        pub chat_id: String,
+        /// ID of the event to delete.
+        pub event_id: String,
+        /// ID of the thread of the event.
+        pub thread_id: String,
     }
 }
-impl crate::Unknowns for DeleteEventRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for DeleteEventRequest {
-    const EXPECTING: &'static str = "struct DeleteEventRequest";
-    const FIELDS: &'static [&'static str] = &["chat_id", "event_id", "thread_id"];
-    type Slots = (Option<String>, Option<String>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "event_id" => 1,
-                "thread_id" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            event_id: s.1.ok_or("event_id")?,
-            thread_id: s.2.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for DeleteEventRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for DeleteEventRequest {
     const NAME: &'static str = "delete_event";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = DeleteEventResponse;
 }
+
 impl crate::WebAction for DeleteEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
+
 impl crate::RtmAction for DeleteEventRequest {}
-/// Payload of `delete_thread_properties`.
-///
-/// API reference: [`delete_thread_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#delete-thread-properties).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct DeleteThreadPropertiesRequest {
-    /// ID of the chat of the thread.
-    pub chat_id: String,
-    /// Names of the thread properties to delete, by namespace.
-    pub properties: PropertyNames,
-    /// ID of the thread to update.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl DeleteThreadPropertiesRequest {
-    /// Builds it from its required fields (`chat_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        properties: impl Into<PropertyNames>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            properties: properties.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `delete_thread_properties`.
+    ///
+    /// API reference: [`delete_thread_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#delete-thread-properties).
+    pub struct DeleteThreadPropertiesRequest {
+        /// ID of the chat of the thread.
+        pub chat_id: String,
+        /// Names of the thread properties to delete, by namespace.
+        pub properties: PropertyNames,
+        /// ID of the thread to update.
+        pub thread_id: String,
     }
 }
-impl crate::Unknowns for DeleteThreadPropertiesRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for DeleteThreadPropertiesRequest {
-    const EXPECTING: &'static str = "struct DeleteThreadPropertiesRequest";
-    const FIELDS: &'static [&'static str] = &["chat_id", "properties", "thread_id"];
-    type Slots = (Option<String>, Option<PropertyNames>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "properties" => 1,
-                "thread_id" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            properties: s.1.ok_or("properties")?,
-            thread_id: s.2.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for DeleteThreadPropertiesRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for DeleteThreadPropertiesRequest {
     const NAME: &'static str = "delete_thread_properties";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = DeleteThreadPropertiesResponse;
 }
+
 impl crate::WebAction for DeleteThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
+
 impl crate::RtmAction for DeleteThreadPropertiesRequest {}
+
 /// An event in a thread as the server returns it, told apart by `type`.
 ///
 /// A union on `type`: a member this version of the schema does not know decodes into a hidden case that keeps its raw JSON (`is_unknown()`, `as_unknown()`, `tag()`), while a known member with a malformed body is an error.
@@ -4011,6 +2110,7 @@ pub enum Event {
     #[doc(hidden)]
     _Custom(crate::UnknownVariant),
 }
+
 impl Event {
     /// The name of the tag field.
     pub const TAG: &'static str = "type";
@@ -4052,46 +2152,55 @@ impl Event {
         }
     }
 }
+
 impl From<MessageEvent> for Event {
     fn from(v: MessageEvent) -> Self {
         Self::Message(v)
     }
 }
+
 impl From<SystemMessageEvent> for Event {
     fn from(v: SystemMessageEvent) -> Self {
         Self::SystemMessage(v)
     }
 }
+
 impl From<FileEvent> for Event {
     fn from(v: FileEvent) -> Self {
         Self::File(v)
     }
 }
+
 impl From<RichMessageEvent> for Event {
     fn from(v: RichMessageEvent) -> Self {
         Self::RichMessage(v)
     }
 }
+
 impl From<FilledFormEvent> for Event {
     fn from(v: FilledFormEvent) -> Self {
         Self::FilledForm(v)
     }
 }
+
 impl From<FormEvent> for Event {
     fn from(v: FormEvent) -> Self {
         Self::Form(v)
     }
 }
+
 impl From<CustomEvent> for Event {
     fn from(v: CustomEvent) -> Self {
         Self::Custom(v)
     }
 }
+
 impl From<SystemEvent> for Event {
     fn from(v: SystemEvent) -> Self {
         Self::System(v)
     }
 }
+
 impl Serialize for Event {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -4116,16 +2225,10 @@ impl Serialize for Event {
         }
         match self {
             Self::Message(v) => Serialize::serialize(&Tagged::Message(v), serializer),
-            Self::SystemMessage(v) => {
-                Serialize::serialize(&Tagged::SystemMessage(v), serializer)
-            }
+            Self::SystemMessage(v) => Serialize::serialize(&Tagged::SystemMessage(v), serializer),
             Self::File(v) => Serialize::serialize(&Tagged::File(v), serializer),
-            Self::RichMessage(v) => {
-                Serialize::serialize(&Tagged::RichMessage(v), serializer)
-            }
-            Self::FilledForm(v) => {
-                Serialize::serialize(&Tagged::FilledForm(v), serializer)
-            }
+            Self::RichMessage(v) => Serialize::serialize(&Tagged::RichMessage(v), serializer),
+            Self::FilledForm(v) => Serialize::serialize(&Tagged::FilledForm(v), serializer),
             Self::Form(v) => Serialize::serialize(&Tagged::Form(v), serializer),
             Self::Custom(v) => Serialize::serialize(&Tagged::Custom(v), serializer),
             Self::System(v) => Serialize::serialize(&Tagged::System(v), serializer),
@@ -4133,6 +2236,7 @@ impl Serialize for Event {
         }
     }
 }
+
 impl crate::union::Members for Event {
     const TAG: &'static str = "type";
     fn member(tag: &str) -> Option<(usize, bool)> {
@@ -4148,35 +2252,16 @@ impl crate::union::Members for Event {
             _ => None,
         }
     }
-    fn decode<'de, A: serde::de::MapAccess<'de>>(
-        index: usize,
-        prefix: &mut crate::union::Prefix<'de>,
-        map: A,
-    ) -> Result<Self, A::Error> {
+    fn decode<'de, A: serde::de::MapAccess<'de>>(index: usize, prefix: &mut crate::union::Prefix<'de>, map: A) -> Result<Self, A::Error> {
         match index {
-            0usize => {
-                crate::object::resume::<MessageEvent, A>(prefix, map).map(Self::Message)
-            }
-            1usize => {
-                crate::object::resume::<SystemMessageEvent, A>(prefix, map)
-                    .map(Self::SystemMessage)
-            }
+            0usize => crate::object::resume::<MessageEvent, A>(prefix, map).map(Self::Message),
+            1usize => crate::object::resume::<SystemMessageEvent, A>(prefix, map).map(Self::SystemMessage),
             2usize => crate::object::resume::<FileEvent, A>(prefix, map).map(Self::File),
-            3usize => {
-                crate::object::resume::<RichMessageEvent, A>(prefix, map)
-                    .map(Self::RichMessage)
-            }
-            4usize => {
-                crate::object::resume::<FilledFormEvent, A>(prefix, map)
-                    .map(Self::FilledForm)
-            }
+            3usize => crate::object::resume::<RichMessageEvent, A>(prefix, map).map(Self::RichMessage),
+            4usize => crate::object::resume::<FilledFormEvent, A>(prefix, map).map(Self::FilledForm),
             5usize => crate::object::resume::<FormEvent, A>(prefix, map).map(Self::Form),
-            6usize => {
-                crate::object::resume::<CustomEvent, A>(prefix, map).map(Self::Custom)
-            }
-            7usize => {
-                crate::object::resume::<SystemEvent, A>(prefix, map).map(Self::System)
-            }
+            6usize => crate::object::resume::<CustomEvent, A>(prefix, map).map(Self::Custom),
+            7usize => crate::object::resume::<SystemEvent, A>(prefix, map).map(Self::System),
             _ => Err(<A::Error as serde::de::Error>::custom("no such member")),
         }
     }
@@ -4184,19 +2269,15 @@ impl crate::union::Members for Event {
         Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))
     }
 }
+
 impl<'de> Deserialize<'de> for Event {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         crate::union::decode(deserializer)
     }
 }
+
 impl crate::Unknowns for Event {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
+    fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
         match self {
             Self::Message(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::SystemMessage(v) => crate::Unknowns::visit_unknowns(v, path, found),
@@ -4206,2029 +2287,471 @@ impl crate::Unknowns for Event {
             Self::Form(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::Custom(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::System(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            Self::_Custom(v) => {
-                path.report(
-                    crate::UnknownKind::Variant(v.tag().map(str::to_owned)),
-                    found,
-                )
-            }
+            Self::_Custom(v) => path.report(crate::UnknownKind::Variant(v.tag().map(str::to_owned)), found),
         }
     }
 }
-/// Payload of the `event_deleted` push (new in 3.6): an event was deleted from a thread (see delete_event).
-///
-/// API reference: [`event_deleted` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#event-deleted).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct EventDeletedPush {
-    /// ID of the chat the event belonged to.
-    pub chat_id: String,
-    /// ID of the deleted event.
-    pub event_id: String,
-    /// ID of the thread the event belonged to.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl EventDeletedPush {
-    /// Builds it from its required fields (`chat_id`, `event_id`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        event_id: impl Into<String>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            event_id: event_id.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `event_deleted` push (new in 3.6): an event was deleted from a thread (see delete_event).
+    ///
+    /// API reference: [`event_deleted` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#event-deleted).
+    pub struct EventDeletedPush {
+        /// ID of the chat the event belonged to.
+        pub chat_id: String,
+        /// ID of the deleted event.
+        pub event_id: String,
+        /// ID of the thread the event belonged to.
+        pub thread_id: String,
     }
 }
-impl crate::Unknowns for EventDeletedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for EventDeletedPush {
-    const EXPECTING: &'static str = "struct EventDeletedPush";
-    const FIELDS: &'static [&'static str] = &["chat_id", "event_id", "thread_id"];
-    type Slots = (Option<String>, Option<String>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "event_id" => 1,
-                "thread_id" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            event_id: s.1.ok_or("event_id")?,
-            thread_id: s.2.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for EventDeletedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for EventDeletedPush {
     const NAME: &'static str = "event_deleted";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `event_properties_deleted` push: some event properties were deleted.
-///
-/// API reference: [`event_properties_deleted` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#event-properties-deleted).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct EventPropertiesDeletedPush {
-    /// ID of the chat the event belongs to.
-    pub chat_id: String,
-    /// ID of the event whose properties were deleted.
-    pub event_id: String,
-    /// Names of the deleted properties, per namespace.
-    pub properties: PropertyNames,
-    /// ID of the thread the event belongs to.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl EventPropertiesDeletedPush {
-    /// Builds it from its required fields (`chat_id`, `event_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        event_id: impl Into<String>,
-        properties: impl Into<PropertyNames>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            event_id: event_id.into(),
-            properties: properties.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `event_properties_deleted` push: some event properties were deleted.
+    ///
+    /// API reference: [`event_properties_deleted` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#event-properties-deleted).
+    pub struct EventPropertiesDeletedPush {
+        /// ID of the chat the event belongs to.
+        pub chat_id: String,
+        /// ID of the event whose properties were deleted.
+        pub event_id: String,
+        /// Names of the deleted properties, per namespace.
+        pub properties: PropertyNames,
+        /// ID of the thread the event belongs to.
+        pub thread_id: String,
     }
 }
-impl crate::Unknowns for EventPropertiesDeletedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for EventPropertiesDeletedPush {
-    const EXPECTING: &'static str = "struct EventPropertiesDeletedPush";
-    const FIELDS: &'static [&'static str] = &[
-        "chat_id",
-        "event_id",
-        "properties",
-        "thread_id",
-    ];
-    type Slots = (Option<String>, Option<String>, Option<PropertyNames>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "event_id" => 1,
-                "properties" => 2,
-                "thread_id" => 3,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            event_id: s.1.ok_or("event_id")?,
-            properties: s.2.ok_or("properties")?,
-            thread_id: s.3.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for EventPropertiesDeletedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for EventPropertiesDeletedPush {
     const NAME: &'static str = "event_properties_deleted";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `event_properties_updated` push: some event properties were set or changed.
-///
-/// API reference: [`event_properties_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#event-properties-updated).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct EventPropertiesUpdatedPush {
-    /// ID of the chat the event belongs to.
-    pub chat_id: String,
-    /// ID of the event whose properties changed.
-    pub event_id: String,
-    /// Only the properties that were updated, with their new values (not the event's full property set).
-    pub properties: Properties,
-    /// ID of the thread the event belongs to.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl EventPropertiesUpdatedPush {
-    /// Builds it from its required fields (`chat_id`, `event_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        event_id: impl Into<String>,
-        properties: impl Into<Properties>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            event_id: event_id.into(),
-            properties: properties.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `event_properties_updated` push: some event properties were set or changed.
+    ///
+    /// API reference: [`event_properties_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#event-properties-updated).
+    pub struct EventPropertiesUpdatedPush {
+        /// ID of the chat the event belongs to.
+        pub chat_id: String,
+        /// ID of the event whose properties changed.
+        pub event_id: String,
+        /// Only the properties that were updated, with their new values (not the event's full property set).
+        pub properties: Properties,
+        /// ID of the thread the event belongs to.
+        pub thread_id: String,
     }
 }
-impl crate::Unknowns for EventPropertiesUpdatedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for EventPropertiesUpdatedPush {
-    const EXPECTING: &'static str = "struct EventPropertiesUpdatedPush";
-    const FIELDS: &'static [&'static str] = &[
-        "chat_id",
-        "event_id",
-        "properties",
-        "thread_id",
-    ];
-    type Slots = (Option<String>, Option<String>, Option<Properties>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "event_id" => 1,
-                "properties" => 2,
-                "thread_id" => 3,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            event_id: s.1.ok_or("event_id")?,
-            properties: s.2.ok_or("properties")?,
-            thread_id: s.3.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for EventPropertiesUpdatedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for EventPropertiesUpdatedPush {
     const NAME: &'static str = "event_properties_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `event_updated` push: an event was changed; the payload carries the whole event after the change.
-///
-/// API reference: [`event_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#event-updated).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct EventUpdatedPush {
-    /// ID of the chat the event belongs to.
-    pub chat_id: String,
-    /// The complete updated event.
-    pub event: Event,
-    /// ID of the thread the event belongs to.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl EventUpdatedPush {
-    /// Builds it from its required fields (`chat_id`, `event`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        event: impl Into<Event>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            event: event.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `event_updated` push: an event was changed; the payload carries the whole event after the change.
+    ///
+    /// API reference: [`event_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#event-updated).
+    pub struct EventUpdatedPush {
+        /// ID of the chat the event belongs to.
+        pub chat_id: String,
+        /// The complete updated event.
+        pub event: Event,
+        /// ID of the thread the event belongs to.
+        pub thread_id: String,
     }
 }
-impl crate::Unknowns for EventUpdatedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("event", |p| crate::Unknowns::visit_unknowns(&self.event, p, found));
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for EventUpdatedPush {
-    const EXPECTING: &'static str = "struct EventUpdatedPush";
-    const FIELDS: &'static [&'static str] = &["chat_id", "event", "thread_id"];
-    type Slots = (Option<String>, Option<Event>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "event" => 1,
-                "thread_id" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            event: s.1.ok_or("event")?,
-            thread_id: s.2.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for EventUpdatedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for EventUpdatedPush {
     const NAME: &'static str = "event_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `events_marked_as_seen` push: a user of the chat has seen the events up to a given time (see mark_events_as_seen).
-///
-/// API reference: [`events_marked_as_seen` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#events-marked-as-seen).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct EventsMarkedAsSeenPush {
-    /// ID of the chat the events belong to.
-    pub chat_id: String,
-    /// The user has seen every event created up to (and including) this time.
-    pub seen_up_to: crate::Timestamp,
-    /// ID of the user who has seen the events.
-    pub user_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl EventsMarkedAsSeenPush {
-    /// Builds it from its required fields (`chat_id`, `seen_up_to`, `user_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        seen_up_to: impl Into<crate::Timestamp>,
-        user_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            seen_up_to: seen_up_to.into(),
-            user_id: user_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `events_marked_as_seen` push: a user of the chat has seen the events up to a given time (see mark_events_as_seen).
+    ///
+    /// API reference: [`events_marked_as_seen` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#events-marked-as-seen).
+    pub struct EventsMarkedAsSeenPush {
+        /// ID of the chat the events belong to.
+        pub chat_id: String,
+        /// The user has seen every event created up to (and including) this time.
+        pub seen_up_to: crate::Timestamp,
+        /// ID of the user who has seen the events.
+        pub user_id: String,
     }
 }
-impl crate::Unknowns for EventsMarkedAsSeenPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for EventsMarkedAsSeenPush {
-    const EXPECTING: &'static str = "struct EventsMarkedAsSeenPush";
-    const FIELDS: &'static [&'static str] = &["chat_id", "seen_up_to", "user_id"];
-    type Slots = (Option<String>, Option<crate::Timestamp>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "seen_up_to" => 1,
-                "user_id" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            seen_up_to: s.1.ok_or("seen_up_to")?,
-            user_id: s.2.ok_or("user_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for EventsMarkedAsSeenPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for EventsMarkedAsSeenPush {
     const NAME: &'static str = "events_marked_as_seen";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of `get_chat`: a chat with one of its threads.
-///
-/// API reference: [`get_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-chat).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct GetChatRequest {
-    /// ID of the chat to fetch.
-    pub chat_id: String,
-    /// ID of the thread to include. When absent the latest thread (if any) is returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread_id: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl GetChatRequest {
-    /// Builds it from its required fields (`chat_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(chat_id: impl Into<String>) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            thread_id: None,
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `get_chat`: a chat with one of its threads.
+    ///
+    /// API reference: [`get_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-chat).
+    pub struct GetChatRequest {
+        /// ID of the chat to fetch.
+        pub chat_id: String,
+        /// ID of the thread to include. When absent the latest thread (if any) is returned.
+        pub thread_id: Option<String>,
     }
 }
-impl crate::Unknowns for GetChatRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for GetChatRequest {
-    const EXPECTING: &'static str = "struct GetChatRequest";
-    const FIELDS: &'static [&'static str] = &["chat_id", "thread_id"];
-    type Slots = (Option<String>, Option<Option<String>>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "thread_id" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            thread_id: s.1.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for GetChatRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for GetChatRequest {
     const NAME: &'static str = "get_chat";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = GetChatResponse;
 }
+
 impl crate::WebAction for GetChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for GetChatRequest {}
-/// A chat with the requested (or latest) thread.
-///
-/// API reference: [`get_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-chat).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct GetChatResponse {
-    /// Which groups (and agents) can access the chat. Normally present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access: Option<Access>,
-    /// ID of the chat.
-    pub id: String,
-    /// Chat properties visible to the customer. Normally present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// The requested thread, or the latest one. Absent or `null` when the chat has no thread (e.g. its threads were removed).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::double_option"
-    )]
-    pub thread: Option<Option<Thread>>,
-    /// Users (customers and agents) of the chat.
-    pub users: Vec<User>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl GetChatResponse {
-    /// Builds it from its required fields (`id`, `users`); every optional field is `None`, to be set by assignment.
-    pub fn new(id: impl Into<String>, users: impl Into<Vec<User>>) -> Self {
-        Self {
-            access: None,
-            id: id.into(),
-            properties: None,
-            thread: None,
-            users: users.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// A chat with the requested (or latest) thread.
+    ///
+    /// API reference: [`get_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-chat).
+    pub struct GetChatResponse {
+        /// Which groups (and agents) can access the chat. Normally present.
+        pub access: Option<Access>,
+        /// ID of the chat.
+        pub id: String,
+        /// Chat properties visible to the customer. Normally present.
+        pub properties: Option<Properties>,
+        /// The requested thread, or the latest one. Absent or `null` when the chat has no thread (e.g. its threads were removed).
+        #[nullable]
+        pub thread: Option<Option<Thread>>,
+        /// Users (customers and agents) of the chat.
+        pub users: Vec<User>,
     }
 }
-impl crate::Unknowns for GetChatResponse {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "access",
-            |p| crate::Unknowns::visit_unknowns(&self.access, p, found),
-        );
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "thread",
-            |p| crate::Unknowns::visit_unknowns(&self.thread, p, found),
-        );
-        path.field("users", |p| crate::Unknowns::visit_unknowns(&self.users, p, found));
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Query of `get_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
+    ///
+    /// API reference: [`get_configuration` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-configuration).
+    pub struct GetConfigurationRequest {
+        /// ID of the group.
+        pub group_id: i64,
+        /// Configuration version, from `get_dynamic_configuration`'s `livechat.config_version`.
+        pub version: String,
     }
 }
-impl crate::object::Object for GetChatResponse {
-    const EXPECTING: &'static str = "struct GetChatResponse";
-    const FIELDS: &'static [&'static str] = &[
-        "access",
-        "id",
-        "properties",
-        "thread",
-        "users",
-    ];
-    type Slots = (
-        Option<Option<Access>>,
-        Option<String>,
-        Option<Option<Properties>>,
-        Option<Option<Thread>>,
-        Option<Vec<User>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "access" => 0,
-                "id" => 1,
-                "properties" => 2,
-                "thread" => 3,
-                "users" => 4,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            access: s.0.flatten(),
-            id: s.1.ok_or("id")?,
-            properties: s.2.flatten(),
-            thread: s.3,
-            users: s.4.ok_or("users")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for GetChatResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
-/// Query of `get_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
-///
-/// API reference: [`get_configuration` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-configuration).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct GetConfigurationRequest {
-    /// ID of the group.
-    pub group_id: i64,
-    /// Configuration version, from `get_dynamic_configuration`'s `livechat.config_version`.
-    pub version: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl GetConfigurationRequest {
-    /// Builds it from its required fields (`group_id`, `version`); every optional field is `None`, to be set by assignment.
-    pub fn new(group_id: i64, version: impl Into<String>) -> Self {
-        Self {
-            group_id,
-            version: version.into(),
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for GetConfigurationRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for GetConfigurationRequest {
-    const EXPECTING: &'static str = "struct GetConfigurationRequest";
-    const FIELDS: &'static [&'static str] = &["group_id", "version"];
-    type Slots = (Option<i64>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "group_id" => 0,
-                "version" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            group_id: s.0.ok_or("group_id")?,
-            version: s.1.ok_or("version")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for GetConfigurationRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for GetConfigurationRequest {
     const NAME: &'static str = "get_configuration";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = GetConfigurationResponse;
 }
+
 impl crate::WebAction for GetConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
     const IDEMPOTENT: bool = true;
 }
-/// Payload of `get_customer`: takes no fields (send an empty object).
-///
-/// API reference: [`get_customer` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-customer).
-#[derive(Serialize, Clone, Debug, PartialEq, Default)]
-#[non_exhaustive]
-pub struct GetCustomerRequest {
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+
+object! {
+    /// Payload of `get_customer`: takes no fields (send an empty object).
+    ///
+    /// API reference: [`get_customer` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-customer).
+    pub struct GetCustomerRequest {}
 }
-impl crate::object::Object for GetCustomerRequest {
-    const EXPECTING: &'static str = "struct GetCustomerRequest";
-    const FIELDS: &'static [&'static str] = &[];
-    type Slots = ();
-    fn slots() -> Self::Slots {}
-    fn index(_: &str) -> Option<usize> {
-        None
-    }
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        _: &mut (),
-        _: usize,
-        _: &mut A,
-    ) -> Result<bool, A::Error> {
-        Ok(false)
-    }
-    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self { extra })
-    }
-}
-impl<'de> Deserialize<'de> for GetCustomerRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
-impl crate::Unknowns for GetCustomerRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
+
 impl crate::Action for GetCustomerRequest {
     const NAME: &'static str = "get_customer";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = GetCustomerResponse;
 }
+
 impl crate::WebAction for GetCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for GetCustomerRequest {}
-/// Query of `get_dynamic_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself. Since 3.4 the server also accepts the legacy `license_id` instead.
-///
-/// API reference: [`get_dynamic_configuration` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-dynamic-configuration).
-#[derive(Serialize, Clone, Debug, PartialEq, Default)]
-#[non_exhaustive]
-pub struct GetDynamicConfigurationRequest {
-    /// Channel the widget runs in (free-form string).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel_type: Option<String>,
-    /// ID of the group. Server default when absent: the group chosen for the customer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_id: Option<i64>,
-    /// Whether this is a test call.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub test: Option<bool>,
-    /// URL of the page the widget runs on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl crate::Unknowns for GetDynamicConfigurationRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Query of `get_dynamic_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself. Since 3.4 the server also accepts the legacy `license_id` instead.
+    ///
+    /// API reference: [`get_dynamic_configuration` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-dynamic-configuration).
+    pub struct GetDynamicConfigurationRequest {
+        /// Channel the widget runs in (free-form string).
+        pub channel_type: Option<String>,
+        /// ID of the group. Server default when absent: the group chosen for the customer.
+        pub group_id: Option<i64>,
+        /// Whether this is a test call.
+        pub test: Option<bool>,
+        /// URL of the page the widget runs on.
+        pub url: Option<String>,
     }
 }
-impl crate::object::Object for GetDynamicConfigurationRequest {
-    const EXPECTING: &'static str = "struct GetDynamicConfigurationRequest";
-    const FIELDS: &'static [&'static str] = &["channel_type", "group_id", "test", "url"];
-    type Slots = (
-        Option<Option<String>>,
-        Option<Option<i64>>,
-        Option<Option<bool>>,
-        Option<Option<String>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "channel_type" => 0,
-                "group_id" => 1,
-                "test" => 2,
-                "url" => 3,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            channel_type: s.0.flatten(),
-            group_id: s.1.flatten(),
-            test: s.2.flatten(),
-            url: s.3.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for GetDynamicConfigurationRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for GetDynamicConfigurationRequest {
     const NAME: &'static str = "get_dynamic_configuration";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = GetDynamicConfigurationResponse;
 }
+
 impl crate::WebAction for GetDynamicConfigurationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
     const IDEMPOTENT: bool = true;
 }
-/// Payload of `get_form`: the form of a given type configured for a group.
-///
-/// API reference: [`get_form` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-form).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct GetFormRequest {
-    /// ID of the group whose form is fetched.
-    pub group_id: i64,
-    /// Kind of form: `prechat` (before the chat), `postchat` (after it) or `ticket` (offline message).
-    #[serde(rename = "type")]
-    pub type_: FormType,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl GetFormRequest {
-    /// Builds it from its required fields (`group_id`, `type_`); every optional field is `None`, to be set by assignment.
-    pub fn new(group_id: i64, type_: impl Into<FormType>) -> Self {
-        Self {
-            group_id,
-            type_: type_.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `get_form`: the form of a given type configured for a group.
+    ///
+    /// API reference: [`get_form` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-form).
+    pub struct GetFormRequest {
+        /// ID of the group whose form is fetched.
+        pub group_id: i64,
+        /// Kind of form: `prechat` (before the chat), `postchat` (after it) or `ticket` (offline message).
+        #[serde(rename = "type")]
+        pub type_: FormType,
     }
 }
-impl crate::Unknowns for GetFormRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("type", |p| crate::Unknowns::visit_unknowns(&self.type_, p, found));
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for GetFormRequest {
-    const EXPECTING: &'static str = "struct GetFormRequest";
-    const FIELDS: &'static [&'static str] = &["group_id", "type"];
-    type Slots = (Option<i64>, Option<FormType>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "group_id" => 0,
-                "type" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            group_id: s.0.ok_or("group_id")?,
-            type_: s.1.ok_or("type")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for GetFormRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for GetFormRequest {
     const NAME: &'static str = "get_form";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = GetFormResponse;
 }
+
 impl crate::WebAction for GetFormRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for GetFormRequest {}
-/// Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
-///
-/// API reference: [`get_localization` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-localization).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct GetLocalizationRequest {
-    /// ID of the group.
-    pub group_id: i64,
-    /// Language code of the translations, e.g. `en`.
-    pub language: String,
-    /// Translations version, from `get_dynamic_configuration`'s `livechat.localization_version`.
-    pub version: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl GetLocalizationRequest {
-    /// Builds it from its required fields (`group_id`, `language`, `version`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        group_id: i64,
-        language: impl Into<String>,
-        version: impl Into<String>,
-    ) -> Self {
-        Self {
-            group_id,
-            language: language.into(),
-            version: version.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
+    ///
+    /// API reference: [`get_localization` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-localization).
+    pub struct GetLocalizationRequest {
+        /// ID of the group.
+        pub group_id: i64,
+        /// Language code of the translations, e.g. `en`.
+        pub language: String,
+        /// Translations version, from `get_dynamic_configuration`'s `livechat.localization_version`.
+        pub version: String,
     }
 }
-impl crate::Unknowns for GetLocalizationRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for GetLocalizationRequest {
-    const EXPECTING: &'static str = "struct GetLocalizationRequest";
-    const FIELDS: &'static [&'static str] = &["group_id", "language", "version"];
-    type Slots = (Option<i64>, Option<String>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "group_id" => 0,
-                "language" => 1,
-                "version" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            group_id: s.0.ok_or("group_id")?,
-            language: s.1.ok_or("language")?,
-            version: s.2.ok_or("version")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for GetLocalizationRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for GetLocalizationRequest {
     const NAME: &'static str = "get_localization";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = GetLocalizationResponse;
 }
+
 impl crate::WebAction for GetLocalizationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
     const IDEMPOTENT: bool = true;
 }
-/// Payload of `get_predicted_agent` (removed in 3.7). The customer must be logged in over RTM first.
-///
-/// API reference: [`get_predicted_agent` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-predicted-agent).
-#[derive(Serialize, Clone, Debug, PartialEq, Default)]
-#[non_exhaustive]
-pub struct GetPredictedAgentRequest {
-    /// The group whose agent to predict; the customer's group when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_id: Option<i64>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl crate::Unknowns for GetPredictedAgentRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Payload of `get_predicted_agent` (removed in 3.7). The customer must be logged in over RTM first.
+    ///
+    /// API reference: [`get_predicted_agent` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-predicted-agent).
+    pub struct GetPredictedAgentRequest {
+        /// The group whose agent to predict; the customer's group when absent.
+        pub group_id: Option<i64>,
     }
 }
-impl crate::object::Object for GetPredictedAgentRequest {
-    const EXPECTING: &'static str = "struct GetPredictedAgentRequest";
-    const FIELDS: &'static [&'static str] = &["group_id"];
-    type Slots = (Option<Option<i64>>,);
-    fn slots() -> Self::Slots {
-        (None,)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "group_id" => 0,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            group_id: s.0.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for GetPredictedAgentRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for GetPredictedAgentRequest {
     const NAME: &'static str = "get_predicted_agent";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = GetPredictedAgentResponse;
 }
+
 impl crate::WebAction for GetPredictedAgentRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for GetPredictedAgentRequest {}
-/// The agent who would most likely take the customer's chat.
-///
-/// API reference: [`get_predicted_agent` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-predicted-agent).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct GetPredictedAgentResponse {
-    /// The predicted agent.
-    pub agent: AgentProfile,
-    /// Whether the customer would be put in a queue (since 3.3).
-    pub queue: bool,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl GetPredictedAgentResponse {
-    /// Builds it from its required fields (`agent`, `queue`); every optional field is `None`, to be set by assignment.
-    pub fn new(agent: impl Into<AgentProfile>, queue: bool) -> Self {
-        Self {
-            agent: agent.into(),
-            queue,
-            extra: Map::new(),
-        }
+
+object! {
+    /// The agent who would most likely take the customer's chat.
+    ///
+    /// API reference: [`get_predicted_agent` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-predicted-agent).
+    pub struct GetPredictedAgentResponse {
+        /// The predicted agent.
+        pub agent: AgentProfile,
+        /// Whether the customer would be put in a queue (since 3.3).
+        pub queue: bool,
     }
 }
-impl crate::Unknowns for GetPredictedAgentResponse {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("agent", |p| crate::Unknowns::visit_unknowns(&self.agent, p, found));
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Payload of `get_url_info`: a preview of a web page.
+    ///
+    /// API reference: [`get_url_info` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-url-info).
+    pub struct GetUrlInfoRequest {
+        /// URL of the page to describe.
+        pub url: String,
     }
 }
-impl crate::object::Object for GetPredictedAgentResponse {
-    const EXPECTING: &'static str = "struct GetPredictedAgentResponse";
-    const FIELDS: &'static [&'static str] = &["agent", "queue"];
-    type Slots = (Option<AgentProfile>, Option<bool>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "agent" => 0,
-                "queue" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            agent: s.0.ok_or("agent")?,
-            queue: s.1.ok_or("queue")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for GetPredictedAgentResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
-/// Payload of `get_url_info`: a preview of a web page.
-///
-/// API reference: [`get_url_info` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#get-url-info).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct GetUrlInfoRequest {
-    /// URL of the page to describe.
-    pub url: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl GetUrlInfoRequest {
-    /// Builds it from its required fields (`url`); every optional field is `None`, to be set by assignment.
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for GetUrlInfoRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for GetUrlInfoRequest {
-    const EXPECTING: &'static str = "struct GetUrlInfoRequest";
-    const FIELDS: &'static [&'static str] = &["url"];
-    type Slots = (Option<String>,);
-    fn slots() -> Self::Slots {
-        (None,)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "url" => 0,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            url: s.0.ok_or("url")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for GetUrlInfoRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for GetUrlInfoRequest {
     const NAME: &'static str = "get_url_info";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = GetUrlInfoResponse;
 }
+
 impl crate::WebAction for GetUrlInfoRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for GetUrlInfoRequest {}
-/// A proactive greeting shown to the customer (login.greeting, incoming_greeting).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct Greeting {
-    /// Whether the customer already accepted the greeting; sent in login only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accepted: Option<bool>,
-    /// Add-on that produced the greeting.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub addon: Option<String>,
-    /// The agent the greeting appears to come from.
-    pub agent: AgentProfile,
-    /// Whether this is the first time the greeting is displayed.
-    pub displayed_first_time: bool,
-    /// The greeting's content: a message or rich message event, possibly without an ID.
-    pub event: Event,
-    /// ID of the greeting template; used by accept_greeting.
-    pub id: i64,
-    /// Whether the greeting was triggered by the customer about to leave the page (3.5+).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_exit_intent: Option<bool>,
-    /// Kind of greeting (3.3+); `announcement` is the documented value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subtype: Option<String>,
-    /// ID of this showing of the greeting; used by accept_greeting, cancel_greeting and send_greeting_button_clicked.
-    pub unique_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl Greeting {
-    /// Builds it from its required fields (`agent`, `displayed_first_time`, `event`, `id`, `unique_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        agent: impl Into<AgentProfile>,
-        displayed_first_time: bool,
-        event: impl Into<Event>,
-        id: i64,
-        unique_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            accepted: None,
-            addon: None,
-            agent: agent.into(),
-            displayed_first_time,
-            event: event.into(),
-            id,
-            is_exit_intent: None,
-            subtype: None,
-            unique_id: unique_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// A proactive greeting shown to the customer (login.greeting, incoming_greeting).
+    pub struct Greeting {
+        /// Whether the customer already accepted the greeting; sent in login only.
+        pub accepted: Option<bool>,
+        /// Add-on that produced the greeting.
+        pub addon: Option<String>,
+        /// The agent the greeting appears to come from.
+        pub agent: AgentProfile,
+        /// Whether this is the first time the greeting is displayed.
+        pub displayed_first_time: bool,
+        /// The greeting's content: a message or rich message event, possibly without an ID.
+        pub event: Event,
+        /// ID of the greeting template; used by accept_greeting.
+        pub id: i64,
+        /// Whether the greeting was triggered by the customer about to leave the page (3.5+).
+        pub is_exit_intent: Option<bool>,
+        /// Kind of greeting (3.3+); `announcement` is the documented value.
+        pub subtype: Option<String>,
+        /// ID of this showing of the greeting; used by accept_greeting, cancel_greeting and send_greeting_button_clicked.
+        pub unique_id: String,
     }
 }
-impl crate::Unknowns for Greeting {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("agent", |p| crate::Unknowns::visit_unknowns(&self.agent, p, found));
-        path.field("event", |p| crate::Unknowns::visit_unknowns(&self.event, p, found));
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for Greeting {
-    const EXPECTING: &'static str = "struct Greeting";
-    const FIELDS: &'static [&'static str] = &[
-        "accepted",
-        "addon",
-        "agent",
-        "displayed_first_time",
-        "event",
-        "id",
-        "is_exit_intent",
-        "subtype",
-        "unique_id",
-    ];
-    type Slots = (
-        Option<Option<bool>>,
-        Option<Option<String>>,
-        Option<AgentProfile>,
-        Option<bool>,
-        Option<Event>,
-        Option<i64>,
-        Option<Option<bool>>,
-        Option<Option<String>>,
-        Option<String>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "accepted" => 0,
-                "addon" => 1,
-                "agent" => 2,
-                "displayed_first_time" => 3,
-                "event" => 4,
-                "id" => 5,
-                "is_exit_intent" => 6,
-                "subtype" => 7,
-                "unique_id" => 8,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            5 => crate::object::slot(&mut s.5, map),
-            6 => crate::object::slot(&mut s.6, map),
-            7 => crate::object::slot(&mut s.7, map),
-            8 => crate::object::slot(&mut s.8, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            accepted: s.0.flatten(),
-            addon: s.1.flatten(),
-            agent: s.2.ok_or("agent")?,
-            displayed_first_time: s.3.ok_or("displayed_first_time")?,
-            event: s.4.ok_or("event")?,
-            id: s.5.ok_or("id")?,
-            is_exit_intent: s.6.flatten(),
-            subtype: s.7.flatten(),
-            unique_id: s.8.ok_or("unique_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for Greeting {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl From<IncomingGreetingPush> for Greeting {
     fn from(value: IncomingGreetingPush) -> Self {
         value.0
     }
 }
-/// Payload of the `greeting_accepted` push: the customer accepted a greeting.
-///
-/// API reference: [`greeting_accepted` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#greeting-accepted).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct GreetingAcceptedPush {
-    /// Unique ID of the greeting display that was accepted.
-    pub unique_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl GreetingAcceptedPush {
-    /// Builds it from its required fields (`unique_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(unique_id: impl Into<String>) -> Self {
-        Self {
-            unique_id: unique_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `greeting_accepted` push: the customer accepted a greeting.
+    ///
+    /// API reference: [`greeting_accepted` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#greeting-accepted).
+    pub struct GreetingAcceptedPush {
+        /// Unique ID of the greeting display that was accepted.
+        pub unique_id: String,
     }
 }
-impl crate::Unknowns for GreetingAcceptedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for GreetingAcceptedPush {
-    const EXPECTING: &'static str = "struct GreetingAcceptedPush";
-    const FIELDS: &'static [&'static str] = &["unique_id"];
-    type Slots = (Option<String>,);
-    fn slots() -> Self::Slots {
-        (None,)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "unique_id" => 0,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            unique_id: s.0.ok_or("unique_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for GreetingAcceptedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for GreetingAcceptedPush {
     const NAME: &'static str = "greeting_accepted";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `greeting_canceled` push: the customer rejected a greeting, or a new greeting replaced the one on screen.
-///
-/// API reference: [`greeting_canceled` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#greeting-canceled).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct GreetingCanceledPush {
-    /// Unique ID of the greeting display that was canceled.
-    pub unique_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl GreetingCanceledPush {
-    /// Builds it from its required fields (`unique_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(unique_id: impl Into<String>) -> Self {
-        Self {
-            unique_id: unique_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `greeting_canceled` push: the customer rejected a greeting, or a new greeting replaced the one on screen.
+    ///
+    /// API reference: [`greeting_canceled` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#greeting-canceled).
+    pub struct GreetingCanceledPush {
+        /// Unique ID of the greeting display that was canceled.
+        pub unique_id: String,
     }
 }
-impl crate::Unknowns for GreetingCanceledPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for GreetingCanceledPush {
-    const EXPECTING: &'static str = "struct GreetingCanceledPush";
-    const FIELDS: &'static [&'static str] = &["unique_id"];
-    type Slots = (Option<String>,);
-    fn slots() -> Self::Slots {
-        (None,)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "unique_id" => 0,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            unique_id: s.0.ok_or("unique_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for GreetingCanceledPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for GreetingCanceledPush {
     const NAME: &'static str = "greeting_canceled";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `groups_status_updated` push (since 3.5): the availability of groups the customer has access to changed.
-///
-/// API reference: [`groups_status_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#groups-status-updated).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct GroupsStatusUpdatedPush {
-    /// The groups whose status changed, each with its new status (unchanged groups are left out).
-    pub groups: Vec<GroupStatusChange>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl GroupsStatusUpdatedPush {
-    /// Builds it from its required fields (`groups`); every optional field is `None`, to be set by assignment.
-    pub fn new(groups: impl Into<Vec<GroupStatusChange>>) -> Self {
-        Self {
-            groups: groups.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `groups_status_updated` push (since 3.5): the availability of groups the customer has access to changed.
+    ///
+    /// API reference: [`groups_status_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#groups-status-updated).
+    pub struct GroupsStatusUpdatedPush {
+        /// The groups whose status changed, each with its new status (unchanged groups are left out).
+        pub groups: Vec<GroupStatusChange>,
     }
 }
-impl crate::Unknowns for GroupsStatusUpdatedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "groups",
-            |p| crate::Unknowns::visit_unknowns(&self.groups, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for GroupsStatusUpdatedPush {
-    const EXPECTING: &'static str = "struct GroupsStatusUpdatedPush";
-    const FIELDS: &'static [&'static str] = &["groups"];
-    type Slots = (Option<Vec<GroupStatusChange>>,);
-    fn slots() -> Self::Slots {
-        (None,)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "groups" => 0,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            groups: s.0.ok_or("groups")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for GroupsStatusUpdatedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for GroupsStatusUpdatedPush {
     const NAME: &'static str = "groups_status_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `incoming_chat` push: a chat arrived with a new thread (after start_chat, resume_chat, or a chat started by an agent). Carries the whole chat; the thread holds the initial events, if any.
-///
-/// API reference: [`incoming_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-chat).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct IncomingChatPush {
-    /// The chat with its users, access, properties and the new thread; `transferred_from` is set when the chat came in through a transfer.
-    pub chat: Chat,
-    /// ID of the user whose action created the thread. The docs show it in the sample but do not say it is always sent, so it is optional.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requester_id: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl IncomingChatPush {
-    /// Builds it from its required fields (`chat`); every optional field is `None`, to be set by assignment.
-    pub fn new(chat: impl Into<Chat>) -> Self {
-        Self {
-            chat: chat.into(),
-            requester_id: None,
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `incoming_chat` push: a chat arrived with a new thread (after start_chat, resume_chat, or a chat started by an agent). Carries the whole chat; the thread holds the initial events, if any.
+    ///
+    /// API reference: [`incoming_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-chat).
+    pub struct IncomingChatPush {
+        /// The chat with its users, access, properties and the new thread; `transferred_from` is set when the chat came in through a transfer.
+        pub chat: Chat,
+        /// ID of the user whose action created the thread. The docs show it in the sample but do not say it is always sent, so it is optional.
+        pub requester_id: Option<String>,
     }
 }
-impl crate::Unknowns for IncomingChatPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("chat", |p| crate::Unknowns::visit_unknowns(&self.chat, p, found));
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for IncomingChatPush {
-    const EXPECTING: &'static str = "struct IncomingChatPush";
-    const FIELDS: &'static [&'static str] = &["chat", "requester_id"];
-    type Slots = (Option<Chat>, Option<Option<String>>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat" => 0,
-                "requester_id" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat: s.0.ok_or("chat")?,
-            requester_id: s.1.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for IncomingChatPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for IncomingChatPush {
     const NAME: &'static str = "incoming_chat";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `incoming_event_preview` push (new in 3.6): a preview of an event that is still being written, e.g. a reply an AI agent is streaming. The final event follows in `incoming_event`.
-///
-/// API reference: [`incoming_event_preview` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-event-preview).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct IncomingEventPreviewPush {
-    /// ID of the chat the event belongs to.
-    pub chat_id: String,
-    /// The event as far as it is known: no `id` yet, usually a `message` with its current text.
-    pub event: Event,
-    /// ID of the thread the event belongs to.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl IncomingEventPreviewPush {
-    /// Builds it from its required fields (`chat_id`, `event`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        event: impl Into<Event>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            event: event.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `incoming_event_preview` push (new in 3.6): a preview of an event that is still being written, e.g. a reply an AI agent is streaming. The final event follows in `incoming_event`.
+    ///
+    /// API reference: [`incoming_event_preview` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-event-preview).
+    pub struct IncomingEventPreviewPush {
+        /// ID of the chat the event belongs to.
+        pub chat_id: String,
+        /// The event as far as it is known: no `id` yet, usually a `message` with its current text.
+        pub event: Event,
+        /// ID of the thread the event belongs to.
+        pub thread_id: String,
     }
 }
-impl crate::Unknowns for IncomingEventPreviewPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("event", |p| crate::Unknowns::visit_unknowns(&self.event, p, found));
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for IncomingEventPreviewPush {
-    const EXPECTING: &'static str = "struct IncomingEventPreviewPush";
-    const FIELDS: &'static [&'static str] = &["chat_id", "event", "thread_id"];
-    type Slots = (Option<String>, Option<Event>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "event" => 1,
-                "thread_id" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            event: s.1.ok_or("event")?,
-            thread_id: s.2.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for IncomingEventPreviewPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for IncomingEventPreviewPush {
     const NAME: &'static str = "incoming_event_preview";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `incoming_event` push: a new event was sent to the chat (by send_event, or a system message, e.g. on deactivate_chat).
-///
-/// API reference: [`incoming_event` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-event).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct IncomingEventPush {
-    /// ID of the chat the event was sent to.
-    pub chat_id: String,
-    /// The new event, as stored by the server.
-    pub event: Event,
-    /// ID of the thread the event was added to.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl IncomingEventPush {
-    /// Builds it from its required fields (`chat_id`, `event`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        event: impl Into<Event>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            event: event.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `incoming_event` push: a new event was sent to the chat (by send_event, or a system message, e.g. on deactivate_chat).
+    ///
+    /// API reference: [`incoming_event` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-event).
+    pub struct IncomingEventPush {
+        /// ID of the chat the event was sent to.
+        pub chat_id: String,
+        /// The new event, as stored by the server.
+        pub event: Event,
+        /// ID of the thread the event was added to.
+        pub thread_id: String,
     }
 }
-impl crate::Unknowns for IncomingEventPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("event", |p| crate::Unknowns::visit_unknowns(&self.event, p, found));
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for IncomingEventPush {
-    const EXPECTING: &'static str = "struct IncomingEventPush";
-    const FIELDS: &'static [&'static str] = &["chat_id", "event", "thread_id"];
-    type Slots = (Option<String>, Option<Event>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "event" => 1,
-                "thread_id" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            event: s.1.ok_or("event")?,
-            thread_id: s.2.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for IncomingEventPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for IncomingEventPush {
     const NAME: &'static str = "incoming_event";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
+
 /// Payload of the `incoming_greeting` push: the greeting engine shows a greeting to the customer. The payload is a Greeting.
 ///
 /// API reference: [`incoming_greeting` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-greeting).
@@ -6236,1738 +2759,400 @@ impl crate::Push for IncomingEventPush {
 #[serde(transparent)]
 #[non_exhaustive]
 pub struct IncomingGreetingPush(pub Greeting);
+
 impl std::ops::Deref for IncomingGreetingPush {
     type Target = Greeting;
     fn deref(&self) -> &Greeting {
         &self.0
     }
 }
+
 impl From<Greeting> for IncomingGreetingPush {
     fn from(value: Greeting) -> Self {
         Self(value)
     }
 }
+
 impl crate::Unknowns for IncomingGreetingPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
+    fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
 impl crate::Push for IncomingGreetingPush {
     const NAME: &'static str = "incoming_greeting";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `incoming_multicast` push: a message sent with the agent-side `multicast` method or by the system.
-///
-/// API reference: [`incoming_multicast` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-multicast).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct IncomingMulticastPush {
-    /// ID of the user who sent the multicast. Absent when the system sent it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author_id: Option<String>,
-    /// The message content: any JSON value chosen by the sender.
-    pub content: Value,
-    /// Sender-chosen kind of the multicast, if given.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl IncomingMulticastPush {
-    /// Builds it from its required fields (`content`); every optional field is `None`, to be set by assignment.
-    pub fn new(content: impl Into<Value>) -> Self {
-        Self {
-            author_id: None,
-            content: content.into(),
-            type_: None,
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `incoming_multicast` push: a message sent with the agent-side `multicast` method or by the system.
+    ///
+    /// API reference: [`incoming_multicast` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-multicast).
+    pub struct IncomingMulticastPush {
+        /// ID of the user who sent the multicast. Absent when the system sent it.
+        pub author_id: Option<String>,
+        /// The message content: any JSON value chosen by the sender.
+        pub content: Value,
+        /// Sender-chosen kind of the multicast, if given.
+        #[serde(rename = "type")]
+        pub type_: Option<String>,
     }
 }
-impl crate::Unknowns for IncomingMulticastPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for IncomingMulticastPush {
-    const EXPECTING: &'static str = "struct IncomingMulticastPush";
-    const FIELDS: &'static [&'static str] = &["author_id", "content", "type"];
-    type Slots = (Option<Option<String>>, Option<Value>, Option<Option<String>>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "author_id" => 0,
-                "content" => 1,
-                "type" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            author_id: s.0.flatten(),
-            content: s.1.ok_or("content")?,
-            type_: s.2.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for IncomingMulticastPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for IncomingMulticastPush {
     const NAME: &'static str = "incoming_multicast";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `incoming_rich_message_postback` push: a user clicked a button of a rich message (sent only for active threads).
-///
-/// API reference: [`incoming_rich_message_postback` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-rich-message-postback).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct IncomingRichMessagePostbackPush {
-    /// ID of the chat the rich message is in.
-    pub chat_id: String,
-    /// ID of the rich message event the postback refers to.
-    pub event_id: String,
-    /// The postback: which button, whether it is toggled, and optional button and ecommerce details.
-    pub postback: Postback,
-    /// ID of the thread the rich message is in.
-    pub thread_id: String,
-    /// ID of the user who clicked the button.
-    pub user_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl IncomingRichMessagePostbackPush {
-    /// Builds it from its required fields (`chat_id`, `event_id`, `postback`, `thread_id`, `user_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        event_id: impl Into<String>,
-        postback: impl Into<Postback>,
-        thread_id: impl Into<String>,
-        user_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            event_id: event_id.into(),
-            postback: postback.into(),
-            thread_id: thread_id.into(),
-            user_id: user_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `incoming_rich_message_postback` push: a user clicked a button of a rich message (sent only for active threads).
+    ///
+    /// API reference: [`incoming_rich_message_postback` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-rich-message-postback).
+    pub struct IncomingRichMessagePostbackPush {
+        /// ID of the chat the rich message is in.
+        pub chat_id: String,
+        /// ID of the rich message event the postback refers to.
+        pub event_id: String,
+        /// The postback: which button, whether it is toggled, and optional button and ecommerce details.
+        pub postback: Postback,
+        /// ID of the thread the rich message is in.
+        pub thread_id: String,
+        /// ID of the user who clicked the button.
+        pub user_id: String,
     }
 }
-impl crate::Unknowns for IncomingRichMessagePostbackPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "postback",
-            |p| crate::Unknowns::visit_unknowns(&self.postback, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for IncomingRichMessagePostbackPush {
-    const EXPECTING: &'static str = "struct IncomingRichMessagePostbackPush";
-    const FIELDS: &'static [&'static str] = &[
-        "chat_id",
-        "event_id",
-        "postback",
-        "thread_id",
-        "user_id",
-    ];
-    type Slots = (
-        Option<String>,
-        Option<String>,
-        Option<Postback>,
-        Option<String>,
-        Option<String>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "event_id" => 1,
-                "postback" => 2,
-                "thread_id" => 3,
-                "user_id" => 4,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            event_id: s.1.ok_or("event_id")?,
-            postback: s.2.ok_or("postback")?,
-            thread_id: s.3.ok_or("thread_id")?,
-            user_id: s.4.ok_or("user_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for IncomingRichMessagePostbackPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for IncomingRichMessagePostbackPush {
     const NAME: &'static str = "incoming_rich_message_postback";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `incoming_thinking_indicator` push (new in 3.6): an agent or bot is preparing an answer.
-///
-/// API reference: [`incoming_thinking_indicator` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-thinking-indicator).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct IncomingThinkingIndicatorPush {
-    /// ID of the agent or bot that is preparing the answer.
-    pub author_id: String,
-    /// ID of the chat the answer is prepared for.
-    pub chat_id: String,
-    /// Client-defined ID given by the sender of the indicator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<String>,
-    /// Longer text to show under the title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// When the indicator was sent.
-    pub sent_at: crate::Timestamp,
-    /// ID of the thread the answer is prepared for.
-    pub thread_id: String,
-    /// Short text to show; the widget shows "Thinking..." when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl IncomingThinkingIndicatorPush {
-    /// Builds it from its required fields (`author_id`, `chat_id`, `sent_at`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        author_id: impl Into<String>,
-        chat_id: impl Into<String>,
-        sent_at: impl Into<crate::Timestamp>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            author_id: author_id.into(),
-            chat_id: chat_id.into(),
-            custom_id: None,
-            description: None,
-            sent_at: sent_at.into(),
-            thread_id: thread_id.into(),
-            title: None,
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `incoming_thinking_indicator` push (new in 3.6): an agent or bot is preparing an answer.
+    ///
+    /// API reference: [`incoming_thinking_indicator` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-thinking-indicator).
+    pub struct IncomingThinkingIndicatorPush {
+        /// ID of the agent or bot that is preparing the answer.
+        pub author_id: String,
+        /// ID of the chat the answer is prepared for.
+        pub chat_id: String,
+        /// Client-defined ID given by the sender of the indicator.
+        pub custom_id: Option<String>,
+        /// Longer text to show under the title.
+        pub description: Option<String>,
+        /// When the indicator was sent.
+        pub sent_at: crate::Timestamp,
+        /// ID of the thread the answer is prepared for.
+        pub thread_id: String,
+        /// Short text to show; the widget shows "Thinking..." when absent.
+        pub title: Option<String>,
     }
 }
-impl crate::Unknowns for IncomingThinkingIndicatorPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for IncomingThinkingIndicatorPush {
-    const EXPECTING: &'static str = "struct IncomingThinkingIndicatorPush";
-    const FIELDS: &'static [&'static str] = &[
-        "author_id",
-        "chat_id",
-        "custom_id",
-        "description",
-        "sent_at",
-        "thread_id",
-        "title",
-    ];
-    type Slots = (
-        Option<String>,
-        Option<String>,
-        Option<Option<String>>,
-        Option<Option<String>>,
-        Option<crate::Timestamp>,
-        Option<String>,
-        Option<Option<String>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "author_id" => 0,
-                "chat_id" => 1,
-                "custom_id" => 2,
-                "description" => 3,
-                "sent_at" => 4,
-                "thread_id" => 5,
-                "title" => 6,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            5 => crate::object::slot(&mut s.5, map),
-            6 => crate::object::slot(&mut s.6, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            author_id: s.0.ok_or("author_id")?,
-            chat_id: s.1.ok_or("chat_id")?,
-            custom_id: s.2.flatten(),
-            description: s.3.flatten(),
-            sent_at: s.4.ok_or("sent_at")?,
-            thread_id: s.5.ok_or("thread_id")?,
-            title: s.6.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for IncomingThinkingIndicatorPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for IncomingThinkingIndicatorPush {
     const NAME: &'static str = "incoming_thinking_indicator";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `incoming_typing_indicator` push: a chat user started or stopped typing a message that has not been sent yet.
-///
-/// API reference: [`incoming_typing_indicator` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-typing-indicator).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct IncomingTypingIndicatorPush {
-    /// ID of the chat the user is typing in.
-    pub chat_id: String,
-    /// ID of the thread the user is typing in.
-    pub thread_id: String,
-    /// Who is typing, for whom, since when (unix seconds), and whether typing is on or off.
-    pub typing_indicator: TypingIndicator,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl IncomingTypingIndicatorPush {
-    /// Builds it from its required fields (`chat_id`, `thread_id`, `typing_indicator`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        thread_id: impl Into<String>,
-        typing_indicator: impl Into<TypingIndicator>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            thread_id: thread_id.into(),
-            typing_indicator: typing_indicator.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `incoming_typing_indicator` push: a chat user started or stopped typing a message that has not been sent yet.
+    ///
+    /// API reference: [`incoming_typing_indicator` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-typing-indicator).
+    pub struct IncomingTypingIndicatorPush {
+        /// ID of the chat the user is typing in.
+        pub chat_id: String,
+        /// ID of the thread the user is typing in.
+        pub thread_id: String,
+        /// Who is typing, for whom, since when (unix seconds), and whether typing is on or off.
+        pub typing_indicator: TypingIndicator,
     }
 }
-impl crate::Unknowns for IncomingTypingIndicatorPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "typing_indicator",
-            |p| crate::Unknowns::visit_unknowns(&self.typing_indicator, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for IncomingTypingIndicatorPush {
-    const EXPECTING: &'static str = "struct IncomingTypingIndicatorPush";
-    const FIELDS: &'static [&'static str] = &[
-        "chat_id",
-        "thread_id",
-        "typing_indicator",
-    ];
-    type Slots = (Option<String>, Option<String>, Option<TypingIndicator>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "thread_id" => 1,
-                "typing_indicator" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            thread_id: s.1.ok_or("thread_id")?,
-            typing_indicator: s.2.ok_or("typing_indicator")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for IncomingTypingIndicatorPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for IncomingTypingIndicatorPush {
     const NAME: &'static str = "incoming_typing_indicator";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `incoming_welcome_message` push (new in 3.6): the welcome message to show, answering request_welcome_message.
-///
-/// API reference: [`incoming_welcome_message` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-welcome-message).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct IncomingWelcomeMessagePush {
-    /// The welcome message content: a message or a rich message event, possibly without an `id`.
-    pub event: Event,
-    /// ID of the welcome message.
-    pub id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl IncomingWelcomeMessagePush {
-    /// Builds it from its required fields (`event`, `id`); every optional field is `None`, to be set by assignment.
-    pub fn new(event: impl Into<Event>, id: impl Into<String>) -> Self {
-        Self {
-            event: event.into(),
-            id: id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `incoming_welcome_message` push (new in 3.6): the welcome message to show, answering request_welcome_message.
+    ///
+    /// API reference: [`incoming_welcome_message` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#incoming-welcome-message).
+    pub struct IncomingWelcomeMessagePush {
+        /// The welcome message content: a message or a rich message event, possibly without an `id`.
+        pub event: Event,
+        /// ID of the welcome message.
+        pub id: String,
     }
 }
-impl crate::Unknowns for IncomingWelcomeMessagePush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("event", |p| crate::Unknowns::visit_unknowns(&self.event, p, found));
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for IncomingWelcomeMessagePush {
-    const EXPECTING: &'static str = "struct IncomingWelcomeMessagePush";
-    const FIELDS: &'static [&'static str] = &["event", "id"];
-    type Slots = (Option<Event>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "event" => 0,
-                "id" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            event: s.0.ok_or("event")?,
-            id: s.1.ok_or("id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for IncomingWelcomeMessagePush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for IncomingWelcomeMessagePush {
     const NAME: &'static str = "incoming_welcome_message";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// The newest event of one type in a chat (a value of ChatSummary.last_event_per_type).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct LastEvent {
-    /// The event itself.
-    pub event: Event,
-    /// When that thread was created.
-    pub thread_created_at: crate::Timestamp,
-    /// ID of the thread holding the event.
-    pub thread_id: String,
-    /// Ordinal of the thread; seen only in sample payloads.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread_order: Option<i64>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl LastEvent {
-    /// Builds it from its required fields (`event`, `thread_created_at`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        event: impl Into<Event>,
-        thread_created_at: impl Into<crate::Timestamp>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            event: event.into(),
-            thread_created_at: thread_created_at.into(),
-            thread_id: thread_id.into(),
-            thread_order: None,
-            extra: Map::new(),
-        }
+
+object! {
+    /// The newest event of one type in a chat (a value of ChatSummary.last_event_per_type).
+    pub struct LastEvent {
+        /// The event itself.
+        pub event: Event,
+        /// When that thread was created.
+        pub thread_created_at: crate::Timestamp,
+        /// ID of the thread holding the event.
+        pub thread_id: String,
+        /// Ordinal of the thread; seen only in sample payloads.
+        pub thread_order: Option<i64>,
     }
 }
-impl crate::Unknowns for LastEvent {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("event", |p| crate::Unknowns::visit_unknowns(&self.event, p, found));
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Payload of `list_chats`: one page of summaries of the chats the customer took part in.
+    ///
+    /// API reference: [`list_chats` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#list-chats).
+    pub struct ListChatsRequest {
+        /// Maximum number of chat summaries per page. Server default when absent: 10; at most 25.
+        pub limit: Option<i64>,
+        /// Cursor from a previous response's `next_page_id` / `previous_page_id`. Cannot be combined with `limit` or `sort_order`; expires after one month.
+        pub page_id: Option<String>,
+        /// Order of the chats by the creation time of their last thread. `asc`: oldest first; `desc`: newest first. Server default when absent: `desc`.
+        pub sort_order: Option<SortOrder>,
     }
 }
-impl crate::object::Object for LastEvent {
-    const EXPECTING: &'static str = "struct LastEvent";
-    const FIELDS: &'static [&'static str] = &[
-        "event",
-        "thread_created_at",
-        "thread_id",
-        "thread_order",
-    ];
-    type Slots = (
-        Option<Event>,
-        Option<crate::Timestamp>,
-        Option<String>,
-        Option<Option<i64>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "event" => 0,
-                "thread_created_at" => 1,
-                "thread_id" => 2,
-                "thread_order" => 3,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            event: s.0.ok_or("event")?,
-            thread_created_at: s.1.ok_or("thread_created_at")?,
-            thread_id: s.2.ok_or("thread_id")?,
-            thread_order: s.3.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for LastEvent {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
-/// Payload of `list_chats`: one page of summaries of the chats the customer took part in.
-///
-/// API reference: [`list_chats` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#list-chats).
-#[derive(Serialize, Clone, Debug, PartialEq, Default)]
-#[non_exhaustive]
-pub struct ListChatsRequest {
-    /// Maximum number of chat summaries per page. Server default when absent: 10; at most 25.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i64>,
-    /// Cursor from a previous response's `next_page_id` / `previous_page_id`. Cannot be combined with `limit` or `sort_order`; expires after one month.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_id: Option<String>,
-    /// Order of the chats by the creation time of their last thread. `asc`: oldest first; `desc`: newest first. Server default when absent: `desc`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sort_order: Option<SortOrder>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl crate::Unknowns for ListChatsRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "sort_order",
-            |p| crate::Unknowns::visit_unknowns(&self.sort_order, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for ListChatsRequest {
-    const EXPECTING: &'static str = "struct ListChatsRequest";
-    const FIELDS: &'static [&'static str] = &["limit", "page_id", "sort_order"];
-    type Slots = (
-        Option<Option<i64>>,
-        Option<Option<String>>,
-        Option<Option<SortOrder>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "limit" => 0,
-                "page_id" => 1,
-                "sort_order" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            limit: s.0.flatten(),
-            page_id: s.1.flatten(),
-            sort_order: s.2.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ListChatsRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for ListChatsRequest {
     const NAME: &'static str = "list_chats";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = ListChatsResponse;
 }
+
 impl crate::WebAction for ListChatsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for ListChatsRequest {}
-/// One page of chat summaries.
-///
-/// API reference: [`list_chats` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#list-chats).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ListChatsResponse {
-    /// Summaries of the chats on this page.
-    pub chats_summary: Vec<ChatSummary>,
-    /// Cursor of the next page; present only when there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_page_id: Option<String>,
-    /// Cursor of the previous page; present only when there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_page_id: Option<String>,
-    /// Estimated total number of chats; the real number may differ slightly.
-    pub total_chats: i64,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl ListChatsResponse {
-    /// Builds it from its required fields (`chats_summary`, `total_chats`); every optional field is `None`, to be set by assignment.
-    pub fn new(chats_summary: impl Into<Vec<ChatSummary>>, total_chats: i64) -> Self {
-        Self {
-            chats_summary: chats_summary.into(),
-            next_page_id: None,
-            previous_page_id: None,
-            total_chats,
-            extra: Map::new(),
-        }
+
+object! {
+    /// One page of chat summaries.
+    ///
+    /// API reference: [`list_chats` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#list-chats).
+    pub struct ListChatsResponse {
+        /// Summaries of the chats on this page.
+        pub chats_summary: Vec<ChatSummary>,
+        /// Cursor of the next page; present only when there is one.
+        pub next_page_id: Option<String>,
+        /// Cursor of the previous page; present only when there is one.
+        pub previous_page_id: Option<String>,
+        /// Estimated total number of chats; the real number may differ slightly.
+        pub total_chats: i64,
     }
 }
-impl crate::Unknowns for ListChatsResponse {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "chats_summary",
-            |p| crate::Unknowns::visit_unknowns(&self.chats_summary, p, found),
-        );
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Query of `list_group_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
+    ///
+    /// API reference: [`list_group_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#list-group-properties).
+    pub struct ListGroupPropertiesRequest {
+        /// ID of the group.
+        pub id: i64,
+        /// Return only the properties with this name.
+        pub name: Option<String>,
+        /// Return only the properties of this namespace.
+        pub namespace: Option<String>,
     }
 }
-impl crate::object::Object for ListChatsResponse {
-    const EXPECTING: &'static str = "struct ListChatsResponse";
-    const FIELDS: &'static [&'static str] = &[
-        "chats_summary",
-        "next_page_id",
-        "previous_page_id",
-        "total_chats",
-    ];
-    type Slots = (
-        Option<Vec<ChatSummary>>,
-        Option<Option<String>>,
-        Option<Option<String>>,
-        Option<i64>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chats_summary" => 0,
-                "next_page_id" => 1,
-                "previous_page_id" => 2,
-                "total_chats" => 3,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chats_summary: s.0.ok_or("chats_summary")?,
-            next_page_id: s.1.flatten(),
-            previous_page_id: s.2.flatten(),
-            total_chats: s.3.ok_or("total_chats")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ListChatsResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
-/// Query of `list_group_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
-///
-/// API reference: [`list_group_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#list-group-properties).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ListGroupPropertiesRequest {
-    /// ID of the group.
-    pub id: i64,
-    /// Return only the properties with this name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Return only the properties of this namespace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl ListGroupPropertiesRequest {
-    /// Builds it from its required fields (`id`); every optional field is `None`, to be set by assignment.
-    pub fn new(id: i64) -> Self {
-        Self {
-            id,
-            name: None,
-            namespace: None,
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for ListGroupPropertiesRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for ListGroupPropertiesRequest {
-    const EXPECTING: &'static str = "struct ListGroupPropertiesRequest";
-    const FIELDS: &'static [&'static str] = &["id", "name", "namespace"];
-    type Slots = (Option<i64>, Option<Option<String>>, Option<Option<String>>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "id" => 0,
-                "name" => 1,
-                "namespace" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            id: s.0.ok_or("id")?,
-            name: s.1.flatten(),
-            namespace: s.2.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ListGroupPropertiesRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for ListGroupPropertiesRequest {
     const NAME: &'static str = "list_group_properties";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = ListGroupPropertiesResponse;
 }
+
 impl crate::WebAction for ListGroupPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
     const IDEMPOTENT: bool = true;
 }
-/// Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
-///
-/// API reference: [`list_group_statuses` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#list-group-statuses).
-#[derive(Serialize, Clone, Debug, PartialEq, Default)]
-#[non_exhaustive]
-pub struct ListGroupStatusesRequest {
-    /// `true`: return the status of every group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub all: Option<bool>,
-    /// IDs of the groups to return the status of. Unknown IDs are silently left out of the answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_ids: Option<Vec<i64>>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl crate::Unknowns for ListGroupStatusesRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
+    ///
+    /// API reference: [`list_group_statuses` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#list-group-statuses).
+    pub struct ListGroupStatusesRequest {
+        /// `true`: return the status of every group.
+        pub all: Option<bool>,
+        /// IDs of the groups to return the status of. Unknown IDs are silently left out of the answer.
+        pub group_ids: Option<Vec<i64>>,
     }
 }
-impl crate::object::Object for ListGroupStatusesRequest {
-    const EXPECTING: &'static str = "struct ListGroupStatusesRequest";
-    const FIELDS: &'static [&'static str] = &["all", "group_ids"];
-    type Slots = (Option<Option<bool>>, Option<Option<Vec<i64>>>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "all" => 0,
-                "group_ids" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            all: s.0.flatten(),
-            group_ids: s.1.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ListGroupStatusesRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for ListGroupStatusesRequest {
     const NAME: &'static str = "list_group_statuses";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = ListGroupStatusesResponse;
 }
+
 impl crate::WebAction for ListGroupStatusesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for ListGroupStatusesRequest {}
-/// Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
-///
-/// API reference: [`list_license_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#list-license-properties).
-#[derive(Serialize, Clone, Debug, PartialEq, Default)]
-#[non_exhaustive]
-pub struct ListLicensePropertiesRequest {
-    /// Return only the properties with this name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Return only the properties of this namespace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl crate::Unknowns for ListLicensePropertiesRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
+    ///
+    /// API reference: [`list_license_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#list-license-properties).
+    pub struct ListLicensePropertiesRequest {
+        /// Return only the properties with this name.
+        pub name: Option<String>,
+        /// Return only the properties of this namespace.
+        pub namespace: Option<String>,
     }
 }
-impl crate::object::Object for ListLicensePropertiesRequest {
-    const EXPECTING: &'static str = "struct ListLicensePropertiesRequest";
-    const FIELDS: &'static [&'static str] = &["name", "namespace"];
-    type Slots = (Option<Option<String>>, Option<Option<String>>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "name" => 0,
-                "namespace" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            name: s.0.flatten(),
-            namespace: s.1.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ListLicensePropertiesRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for ListLicensePropertiesRequest {
     const NAME: &'static str = "list_license_properties";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = ListLicensePropertiesResponse;
 }
+
 impl crate::WebAction for ListLicensePropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Get;
     const NEEDS_TOKEN: bool = false;
     const IDEMPOTENT: bool = true;
 }
-/// Payload of `list_threads`: one page of the threads of a chat the customer has access to.
-///
-/// API reference: [`list_threads` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#list-threads).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ListThreadsRequest {
-    /// ID of the chat whose threads are listed.
-    pub chat_id: String,
-    /// Maximum number of threads per page. Server default when absent: 3; at most 100. Cannot be combined with `min_events_count`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i64>,
-    /// Return as many of the latest threads as needed to reach at least this many events in total (1-100). Cannot be combined with `limit`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_events_count: Option<i64>,
-    /// Cursor from a previous response's `next_page_id` / `previous_page_id`. Cannot be combined with `limit` or `sort_order`; expires after one month.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_id: Option<String>,
-    /// Order of the threads by creation time. `asc`: oldest first; `desc`: newest first. Server default when absent: `desc`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sort_order: Option<SortOrder>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl ListThreadsRequest {
-    /// Builds it from its required fields (`chat_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(chat_id: impl Into<String>) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            limit: None,
-            min_events_count: None,
-            page_id: None,
-            sort_order: None,
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `list_threads`: one page of the threads of a chat the customer has access to.
+    ///
+    /// API reference: [`list_threads` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#list-threads).
+    pub struct ListThreadsRequest {
+        /// ID of the chat whose threads are listed.
+        pub chat_id: String,
+        /// Maximum number of threads per page. Server default when absent: 3; at most 100. Cannot be combined with `min_events_count`.
+        pub limit: Option<i64>,
+        /// Return as many of the latest threads as needed to reach at least this many events in total (1-100). Cannot be combined with `limit`.
+        pub min_events_count: Option<i64>,
+        /// Cursor from a previous response's `next_page_id` / `previous_page_id`. Cannot be combined with `limit` or `sort_order`; expires after one month.
+        pub page_id: Option<String>,
+        /// Order of the threads by creation time. `asc`: oldest first; `desc`: newest first. Server default when absent: `desc`.
+        pub sort_order: Option<SortOrder>,
     }
 }
-impl crate::Unknowns for ListThreadsRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "sort_order",
-            |p| crate::Unknowns::visit_unknowns(&self.sort_order, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for ListThreadsRequest {
-    const EXPECTING: &'static str = "struct ListThreadsRequest";
-    const FIELDS: &'static [&'static str] = &[
-        "chat_id",
-        "limit",
-        "min_events_count",
-        "page_id",
-        "sort_order",
-    ];
-    type Slots = (
-        Option<String>,
-        Option<Option<i64>>,
-        Option<Option<i64>>,
-        Option<Option<String>>,
-        Option<Option<SortOrder>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "limit" => 1,
-                "min_events_count" => 2,
-                "page_id" => 3,
-                "sort_order" => 4,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            limit: s.1.flatten(),
-            min_events_count: s.2.flatten(),
-            page_id: s.3.flatten(),
-            sort_order: s.4.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ListThreadsRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for ListThreadsRequest {
     const NAME: &'static str = "list_threads";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = ListThreadsResponse;
 }
+
 impl crate::WebAction for ListThreadsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for ListThreadsRequest {}
-/// One page of threads of a chat.
-///
-/// API reference: [`list_threads` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#list-threads).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ListThreadsResponse {
-    /// Total number of threads of the chat that match the request.
-    pub found_threads: i64,
-    /// Cursor of the next page; present only when there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_page_id: Option<String>,
-    /// Cursor of the previous page; present only when there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_page_id: Option<String>,
-    /// Threads on this page, with their events.
-    pub threads: Vec<Thread>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl ListThreadsResponse {
-    /// Builds it from its required fields (`found_threads`, `threads`); every optional field is `None`, to be set by assignment.
-    pub fn new(found_threads: i64, threads: impl Into<Vec<Thread>>) -> Self {
-        Self {
-            found_threads,
-            next_page_id: None,
-            previous_page_id: None,
-            threads: threads.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// One page of threads of a chat.
+    ///
+    /// API reference: [`list_threads` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#list-threads).
+    pub struct ListThreadsResponse {
+        /// Total number of threads of the chat that match the request.
+        pub found_threads: i64,
+        /// Cursor of the next page; present only when there is one.
+        pub next_page_id: Option<String>,
+        /// Cursor of the previous page; present only when there is one.
+        pub previous_page_id: Option<String>,
+        /// Threads on this page, with their events.
+        pub threads: Vec<Thread>,
     }
 }
-impl crate::Unknowns for ListThreadsResponse {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "threads",
-            |p| crate::Unknowns::visit_unknowns(&self.threads, p, found),
-        );
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Payload of the RTM `login` action: authorizes the WebSocket connection (must be the first request, within 30 s of connecting) and optionally updates the customer's data.
+    ///
+    /// API reference: [`login` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#login).
+    pub struct LoginRequest {
+        /// Identifies the client application that connects.
+        pub application: Option<ClientApplication>,
+        /// Customer data to set while logging in; every field is optional.
+        pub customer: Option<CustomerDetails>,
+        /// The web page the customer is currently on.
+        pub customer_page: Option<CustomerPage>,
+        /// Opaque string-to-string map the server asked the client to store (the last `customer_side_storage_updated` push); pass it back unchanged.
+        pub customer_side_storage: Option<BTreeMap<String, String>>,
+        /// ID of the group the customer wants to chat with (0 = the default group).
+        pub group_id: Option<i64>,
+        /// Whether the customer logs in from a mobile device.
+        pub is_mobile: Option<bool>,
+        /// Push subscription: maps an API version without the `v` (e.g. `3.6`) to the push names to receive in that version, or `["all"]`. When absent the connection receives every push of its version.
+        pub pushes: Option<BTreeMap<String, Vec<String>>>,
+        /// Referrer URL of the customer's visit.
+        pub referrer: Option<String>,
+        /// Identifier of the browser tab the connection belongs to.
+        pub tab_id: Option<String>,
+        /// Customer access token as a full authorization value including its scheme, e.g. `Bearer dal:...`.
+        pub token: String,
     }
 }
-impl crate::object::Object for ListThreadsResponse {
-    const EXPECTING: &'static str = "struct ListThreadsResponse";
-    const FIELDS: &'static [&'static str] = &[
-        "found_threads",
-        "next_page_id",
-        "previous_page_id",
-        "threads",
-    ];
-    type Slots = (
-        Option<i64>,
-        Option<Option<String>>,
-        Option<Option<String>>,
-        Option<Vec<Thread>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "found_threads" => 0,
-                "next_page_id" => 1,
-                "previous_page_id" => 2,
-                "threads" => 3,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            found_threads: s.0.ok_or("found_threads")?,
-            next_page_id: s.1.flatten(),
-            previous_page_id: s.2.flatten(),
-            threads: s.3.ok_or("threads")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ListThreadsResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
-/// Payload of the RTM `login` action: authorizes the WebSocket connection (must be the first request, within 30 s of connecting) and optionally updates the customer's data.
-///
-/// API reference: [`login` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#login).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct LoginRequest {
-    /// Identifies the client application that connects.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub application: Option<ClientApplication>,
-    /// Customer data to set while logging in; every field is optional.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer: Option<CustomerDetails>,
-    /// The web page the customer is currently on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_page: Option<CustomerPage>,
-    /// Opaque string-to-string map the server asked the client to store (the last `customer_side_storage_updated` push); pass it back unchanged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_side_storage: Option<BTreeMap<String, String>>,
-    /// ID of the group the customer wants to chat with (0 = the default group).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_id: Option<i64>,
-    /// Whether the customer logs in from a mobile device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_mobile: Option<bool>,
-    /// Push subscription: maps an API version without the `v` (e.g. `3.6`) to the push names to receive in that version, or `["all"]`. When absent the connection receives every push of its version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pushes: Option<BTreeMap<String, Vec<String>>>,
-    /// Referrer URL of the customer's visit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub referrer: Option<String>,
-    /// Identifier of the browser tab the connection belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tab_id: Option<String>,
-    /// Customer access token as a full authorization value including its scheme, e.g. `Bearer dal:...`.
-    pub token: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl LoginRequest {
-    /// Builds it from its required fields (`token`); every optional field is `None`, to be set by assignment.
-    pub fn new(token: impl Into<String>) -> Self {
-        Self {
-            application: None,
-            customer: None,
-            customer_page: None,
-            customer_side_storage: None,
-            group_id: None,
-            is_mobile: None,
-            pushes: None,
-            referrer: None,
-            tab_id: None,
-            token: token.into(),
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for LoginRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "application",
-            |p| crate::Unknowns::visit_unknowns(&self.application, p, found),
-        );
-        path.field(
-            "customer",
-            |p| crate::Unknowns::visit_unknowns(&self.customer, p, found),
-        );
-        path.field(
-            "customer_page",
-            |p| crate::Unknowns::visit_unknowns(&self.customer_page, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for LoginRequest {
-    const EXPECTING: &'static str = "struct LoginRequest";
-    const FIELDS: &'static [&'static str] = &[
-        "application",
-        "customer",
-        "customer_page",
-        "customer_side_storage",
-        "group_id",
-        "is_mobile",
-        "pushes",
-        "referrer",
-        "tab_id",
-        "token",
-    ];
-    type Slots = (
-        Option<Option<ClientApplication>>,
-        Option<Option<CustomerDetails>>,
-        Option<Option<CustomerPage>>,
-        Option<Option<BTreeMap<String, String>>>,
-        Option<Option<i64>>,
-        Option<Option<bool>>,
-        Option<Option<BTreeMap<String, Vec<String>>>>,
-        Option<Option<String>>,
-        Option<Option<String>>,
-        Option<String>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None, None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "application" => 0,
-                "customer" => 1,
-                "customer_page" => 2,
-                "customer_side_storage" => 3,
-                "group_id" => 4,
-                "is_mobile" => 5,
-                "pushes" => 6,
-                "referrer" => 7,
-                "tab_id" => 8,
-                "token" => 9,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            5 => crate::object::slot(&mut s.5, map),
-            6 => crate::object::slot(&mut s.6, map),
-            7 => crate::object::slot(&mut s.7, map),
-            8 => crate::object::slot(&mut s.8, map),
-            9 => crate::object::slot(&mut s.9, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            application: s.0.flatten(),
-            customer: s.1.flatten(),
-            customer_page: s.2.flatten(),
-            customer_side_storage: s.3.flatten(),
-            group_id: s.4.flatten(),
-            is_mobile: s.5.flatten(),
-            pushes: s.6.flatten(),
-            referrer: s.7.flatten(),
-            tab_id: s.8.flatten(),
-            token: s.9.ok_or("token")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for LoginRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for LoginRequest {
     const NAME: &'static str = "login";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = LoginResponse;
 }
+
 impl crate::RtmAction for LoginRequest {}
-/// Initial state returned after a successful `login`.
-///
-/// API reference: [`login` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#login).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct LoginResponse {
-    /// Chats of the customer, each with its unread flag.
-    pub chats: Vec<ChatUnreadStatus>,
-    /// The logged-in customer (a `customer` user) including its `statistics`.
-    pub customer: User,
-    /// Greeting currently shown to the customer; absent when there is none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub greeting: Option<Greeting>,
-    /// Whether the customer has a chat with an active thread.
-    pub has_active_thread: bool,
-    /// Which groups are online and which one watches the customer (private and undocumented; see the type).
-    #[serde(
-        rename = "__priv_dynamic_config",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub priv_dynamic_config: Option<DynamicConfig>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl LoginResponse {
-    /// Builds it from its required fields (`chats`, `customer`, `has_active_thread`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chats: impl Into<Vec<ChatUnreadStatus>>,
-        customer: impl Into<User>,
-        has_active_thread: bool,
-    ) -> Self {
-        Self {
-            chats: chats.into(),
-            customer: customer.into(),
-            greeting: None,
-            has_active_thread,
-            priv_dynamic_config: None,
-            extra: Map::new(),
-        }
+
+object! {
+    /// Initial state returned after a successful `login`.
+    ///
+    /// API reference: [`login` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#login).
+    pub struct LoginResponse {
+        /// Chats of the customer, each with its unread flag.
+        pub chats: Vec<ChatUnreadStatus>,
+        /// The logged-in customer (a `customer` user) including its `statistics`.
+        pub customer: User,
+        /// Greeting currently shown to the customer; absent when there is none.
+        pub greeting: Option<Greeting>,
+        /// Whether the customer has a chat with an active thread.
+        pub has_active_thread: bool,
+        /// Which groups are online and which one watches the customer (private and undocumented; see the type).
+        #[serde(rename = "__priv_dynamic_config")]
+        pub priv_dynamic_config: Option<DynamicConfig>,
     }
 }
-impl crate::Unknowns for LoginResponse {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("chats", |p| crate::Unknowns::visit_unknowns(&self.chats, p, found));
-        path.field(
-            "customer",
-            |p| crate::Unknowns::visit_unknowns(&self.customer, p, found),
-        );
-        path.field(
-            "greeting",
-            |p| crate::Unknowns::visit_unknowns(&self.greeting, p, found),
-        );
-        path.field(
-            "__priv_dynamic_config",
-            |p| crate::Unknowns::visit_unknowns(&self.priv_dynamic_config, p, found),
-        );
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Payload of `mark_events_as_seen`.
+    ///
+    /// API reference: [`mark_events_as_seen` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#mark-events-as-seen).
+    pub struct MarkEventsAsSeenRequest {
+        /// ID of the chat.
+        pub chat_id: String,
+        /// Every event created up to this moment (use an event's `created_at`) is marked as seen.
+        pub seen_up_to: crate::Timestamp,
     }
 }
-impl crate::object::Object for LoginResponse {
-    const EXPECTING: &'static str = "struct LoginResponse";
-    const FIELDS: &'static [&'static str] = &[
-        "chats",
-        "customer",
-        "greeting",
-        "has_active_thread",
-        "__priv_dynamic_config",
-    ];
-    type Slots = (
-        Option<Vec<ChatUnreadStatus>>,
-        Option<User>,
-        Option<Option<Greeting>>,
-        Option<bool>,
-        Option<Option<DynamicConfig>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chats" => 0,
-                "customer" => 1,
-                "greeting" => 2,
-                "has_active_thread" => 3,
-                "__priv_dynamic_config" => 4,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chats: s.0.ok_or("chats")?,
-            customer: s.1.ok_or("customer")?,
-            greeting: s.2.flatten(),
-            has_active_thread: s.3.ok_or("has_active_thread")?,
-            priv_dynamic_config: s.4.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for LoginResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
-/// Payload of `mark_events_as_seen`.
-///
-/// API reference: [`mark_events_as_seen` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#mark-events-as-seen).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct MarkEventsAsSeenRequest {
-    /// ID of the chat.
-    pub chat_id: String,
-    /// Every event created up to this moment (use an event's `created_at`) is marked as seen.
-    pub seen_up_to: crate::Timestamp,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl MarkEventsAsSeenRequest {
-    /// Builds it from its required fields (`chat_id`, `seen_up_to`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        seen_up_to: impl Into<crate::Timestamp>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            seen_up_to: seen_up_to.into(),
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for MarkEventsAsSeenRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for MarkEventsAsSeenRequest {
-    const EXPECTING: &'static str = "struct MarkEventsAsSeenRequest";
-    const FIELDS: &'static [&'static str] = &["chat_id", "seen_up_to"];
-    type Slots = (Option<String>, Option<crate::Timestamp>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "seen_up_to" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            seen_up_to: s.1.ok_or("seen_up_to")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for MarkEventsAsSeenRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for MarkEventsAsSeenRequest {
     const NAME: &'static str = "mark_events_as_seen";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = MarkEventsAsSeenResponse;
 }
+
 impl crate::WebAction for MarkEventsAsSeenRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for MarkEventsAsSeenRequest {}
+
 /// Every push of API v3.6, in the manifest's order.
 pub const PUSHES: &[crate::PushInfo] = &[
     crate::PushInfo {
@@ -8116,1160 +3301,305 @@ pub const PUSHES: &[crate::PushInfo] = &[
         docs: "https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#queue-position-updated",
     },
 ];
-/// Payload of the RTM `ping` action: keeps the connection alive (send one every 15 s after login). Takes no fields (send an empty object).
-///
-/// API reference: [`ping` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#ping).
-#[derive(Serialize, Clone, Debug, PartialEq, Default)]
-#[non_exhaustive]
-pub struct PingRequest {
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+
+object! {
+    /// Payload of the RTM `ping` action: keeps the connection alive (send one every 15 s after login). Takes no fields (send an empty object).
+    ///
+    /// API reference: [`ping` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#ping).
+    pub struct PingRequest {}
 }
-impl crate::object::Object for PingRequest {
-    const EXPECTING: &'static str = "struct PingRequest";
-    const FIELDS: &'static [&'static str] = &[];
-    type Slots = ();
-    fn slots() -> Self::Slots {}
-    fn index(_: &str) -> Option<usize> {
-        None
-    }
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        _: &mut (),
-        _: usize,
-        _: &mut A,
-    ) -> Result<bool, A::Error> {
-        Ok(false)
-    }
-    fn finish(_: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self { extra })
-    }
-}
-impl<'de> Deserialize<'de> for PingRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
-impl crate::Unknowns for PingRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
+
 impl crate::Action for PingRequest {
     const NAME: &'static str = "ping";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = PingResponse;
 }
+
 impl crate::RtmAction for PingRequest {}
-/// Payload of the `queue_position_updated` push: the chat's position in the queue or the estimated wait time changed.
-///
-/// API reference: [`queue_position_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#queue-position-updated).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct QueuePositionUpdatedPush {
-    /// ID of the chat that is queued.
-    pub chat_id: String,
-    /// The new position and estimated wait time (in seconds).
-    pub queue: Queue,
-    /// ID of the thread that is queued.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl QueuePositionUpdatedPush {
-    /// Builds it from its required fields (`chat_id`, `queue`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        queue: impl Into<Queue>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            queue: queue.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `queue_position_updated` push: the chat's position in the queue or the estimated wait time changed.
+    ///
+    /// API reference: [`queue_position_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#queue-position-updated).
+    pub struct QueuePositionUpdatedPush {
+        /// ID of the chat that is queued.
+        pub chat_id: String,
+        /// The new position and estimated wait time (in seconds).
+        pub queue: Queue,
+        /// ID of the thread that is queued.
+        pub thread_id: String,
     }
 }
-impl crate::Unknowns for QueuePositionUpdatedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("queue", |p| crate::Unknowns::visit_unknowns(&self.queue, p, found));
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for QueuePositionUpdatedPush {
-    const EXPECTING: &'static str = "struct QueuePositionUpdatedPush";
-    const FIELDS: &'static [&'static str] = &["chat_id", "queue", "thread_id"];
-    type Slots = (Option<String>, Option<Queue>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "queue" => 1,
-                "thread_id" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            queue: s.1.ok_or("queue")?,
-            thread_id: s.2.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for QueuePositionUpdatedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for QueuePositionUpdatedPush {
     const NAME: &'static str = "queue_position_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of `request_email_verification` (Web API only). The server later sends the verified e-mail address to the callback.
-///
-/// API reference: [`request_email_verification` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#request-email-verification).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct RequestEmailVerificationRequest {
-    /// URI the server calls (once, without retries) with the verified e-mail address.
-    pub callback_uri: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl RequestEmailVerificationRequest {
-    /// Builds it from its required fields (`callback_uri`); every optional field is `None`, to be set by assignment.
-    pub fn new(callback_uri: impl Into<String>) -> Self {
-        Self {
-            callback_uri: callback_uri.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `request_email_verification` (Web API only). The server later sends the verified e-mail address to the callback.
+    ///
+    /// API reference: [`request_email_verification` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#request-email-verification).
+    pub struct RequestEmailVerificationRequest {
+        /// URI the server calls (once, without retries) with the verified e-mail address.
+        pub callback_uri: String,
     }
 }
-impl crate::Unknowns for RequestEmailVerificationRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for RequestEmailVerificationRequest {
-    const EXPECTING: &'static str = "struct RequestEmailVerificationRequest";
-    const FIELDS: &'static [&'static str] = &["callback_uri"];
-    type Slots = (Option<String>,);
-    fn slots() -> Self::Slots {
-        (None,)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "callback_uri" => 0,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            callback_uri: s.0.ok_or("callback_uri")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for RequestEmailVerificationRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for RequestEmailVerificationRequest {
     const NAME: &'static str = "request_email_verification";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = RequestEmailVerificationResponse;
 }
+
 impl crate::WebAction for RequestEmailVerificationRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
-/// Payload of `request_welcome_message` (since 3.6). The message itself arrives later in the `incoming_welcome_message` push.
-///
-/// API reference: [`request_welcome_message` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#request-welcome-message).
-#[derive(Serialize, Clone, Debug, PartialEq, Default)]
-#[non_exhaustive]
-pub struct RequestWelcomeMessageRequest {
-    /// ID of the group to get the welcome message of.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_id: Option<i64>,
-    /// ID of a previously received welcome message, to get it again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl crate::Unknowns for RequestWelcomeMessageRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Payload of `request_welcome_message` (since 3.6). The message itself arrives later in the `incoming_welcome_message` push.
+    ///
+    /// API reference: [`request_welcome_message` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#request-welcome-message).
+    pub struct RequestWelcomeMessageRequest {
+        /// ID of the group to get the welcome message of.
+        pub group_id: Option<i64>,
+        /// ID of a previously received welcome message, to get it again.
+        pub id: Option<String>,
     }
 }
-impl crate::object::Object for RequestWelcomeMessageRequest {
-    const EXPECTING: &'static str = "struct RequestWelcomeMessageRequest";
-    const FIELDS: &'static [&'static str] = &["group_id", "id"];
-    type Slots = (Option<Option<i64>>, Option<Option<String>>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "group_id" => 0,
-                "id" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            group_id: s.0.flatten(),
-            id: s.1.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for RequestWelcomeMessageRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for RequestWelcomeMessageRequest {
     const NAME: &'static str = "request_welcome_message";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = RequestWelcomeMessageResponse;
 }
+
 impl crate::WebAction for RequestWelcomeMessageRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
+
 impl crate::RtmAction for RequestWelcomeMessageRequest {}
-/// Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
-///
-/// API reference: [`resume_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#resume-chat).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ResumeChatRequest {
-    /// Whether the new thread is active. Server default when absent: `true`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// The chat to resume and the content of its new thread.
-    pub chat: ChatToResume,
-    /// Whether the chat becomes continuous. When absent the chat keeps its current mode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub continuous: Option<bool>,
-    /// ID of the welcome message (from `request_welcome_message` / `incoming_welcome_message`) the chat is started from, so the server can attach it to the new thread.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub welcome_message_id: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl ResumeChatRequest {
-    /// Builds it from its required fields (`chat`); every optional field is `None`, to be set by assignment.
-    pub fn new(chat: impl Into<ChatToResume>) -> Self {
-        Self {
-            active: None,
-            chat: chat.into(),
-            continuous: None,
-            welcome_message_id: None,
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
+    ///
+    /// API reference: [`resume_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#resume-chat).
+    pub struct ResumeChatRequest {
+        /// Whether the new thread is active. Server default when absent: `true`.
+        pub active: Option<bool>,
+        /// The chat to resume and the content of its new thread.
+        pub chat: ChatToResume,
+        /// Whether the chat becomes continuous. When absent the chat keeps its current mode.
+        pub continuous: Option<bool>,
+        /// ID of the welcome message (from `request_welcome_message` / `incoming_welcome_message`) the chat is started from, so the server can attach it to the new thread.
+        pub welcome_message_id: Option<String>,
     }
 }
-impl crate::Unknowns for ResumeChatRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("chat", |p| crate::Unknowns::visit_unknowns(&self.chat, p, found));
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for ResumeChatRequest {
-    const EXPECTING: &'static str = "struct ResumeChatRequest";
-    const FIELDS: &'static [&'static str] = &[
-        "active",
-        "chat",
-        "continuous",
-        "welcome_message_id",
-    ];
-    type Slots = (
-        Option<Option<bool>>,
-        Option<ChatToResume>,
-        Option<Option<bool>>,
-        Option<Option<String>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "active" => 0,
-                "chat" => 1,
-                "continuous" => 2,
-                "welcome_message_id" => 3,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            active: s.0.flatten(),
-            chat: s.1.ok_or("chat")?,
-            continuous: s.2.flatten(),
-            welcome_message_id: s.3.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ResumeChatRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for ResumeChatRequest {
     const NAME: &'static str = "resume_chat";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = ResumeChatResponse;
 }
+
 impl crate::WebAction for ResumeChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
+
 impl crate::RtmAction for ResumeChatRequest {}
-/// A rich message: cards with text, images and buttons.
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct RichMessageEvent {
-    /// ID of the user who sent the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author_id: Option<String>,
-    /// When the server created the event (UTC, microsecond precision).
-    pub created_at: crate::Timestamp,
-    /// ID chosen by the sender when the event was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_id: Option<String>,
-    /// The cards (at most 10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub elements: Option<Vec<RichMessageElement>>,
-    /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Properties of the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// Who can see the event; `all` when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipients: Option<Recipients>,
-    /// Layout of the rich message.
-    pub template_id: RichMessageTemplate,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl RichMessageEvent {
-    /// Builds it from its required fields (`created_at`, `template_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        created_at: impl Into<crate::Timestamp>,
-        template_id: impl Into<RichMessageTemplate>,
-    ) -> Self {
-        Self {
-            author_id: None,
-            created_at: created_at.into(),
-            custom_id: None,
-            elements: None,
-            id: None,
-            properties: None,
-            recipients: None,
-            template_id: template_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// A rich message: cards with text, images and buttons.
+    pub struct RichMessageEvent {
+        /// ID of the user who sent the event.
+        pub author_id: Option<String>,
+        /// When the server created the event (UTC, microsecond precision).
+        pub created_at: crate::Timestamp,
+        /// ID chosen by the sender when the event was sent.
+        pub custom_id: Option<String>,
+        /// The cards (at most 10).
+        pub elements: Option<Vec<RichMessageElement>>,
+        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+        pub id: Option<String>,
+        /// Properties of the event.
+        pub properties: Option<Properties>,
+        /// Who can see the event; `all` when absent.
+        pub recipients: Option<Recipients>,
+        /// Layout of the rich message.
+        pub template_id: RichMessageTemplate,
     }
 }
-impl crate::Unknowns for RichMessageEvent {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "elements",
-            |p| crate::Unknowns::visit_unknowns(&self.elements, p, found),
-        );
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field(
-            "recipients",
-            |p| crate::Unknowns::visit_unknowns(&self.recipients, p, found),
-        );
-        path.field(
-            "template_id",
-            |p| crate::Unknowns::visit_unknowns(&self.template_id, p, found),
-        );
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Payload of `send_event`: posts an event in a chat.
+    ///
+    /// API reference: [`send_event` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#send-event).
+    pub struct SendEventRequest {
+        /// For an inactive chat: `true` appends the event to the last thread, `false` makes the request fail with `chat_inactive`. Ignored for active chats. Server default when absent: `false`.
+        pub attach_to_last_thread: Option<bool>,
+        /// ID of the chat to post in.
+        pub chat_id: String,
+        /// The event to send (request form, without server-generated fields). `form` events are not supported by the LiveChat app.
+        pub event: EventInput,
     }
 }
-impl crate::object::Object for RichMessageEvent {
-    const EXPECTING: &'static str = "struct RichMessageEvent";
-    const FIELDS: &'static [&'static str] = &[
-        "author_id",
-        "created_at",
-        "custom_id",
-        "elements",
-        "id",
-        "properties",
-        "recipients",
-        "template_id",
-    ];
-    type Slots = (
-        Option<Option<String>>,
-        Option<crate::Timestamp>,
-        Option<Option<String>>,
-        Option<Option<Vec<RichMessageElement>>>,
-        Option<Option<String>>,
-        Option<Option<Properties>>,
-        Option<Option<Recipients>>,
-        Option<RichMessageTemplate>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "author_id" => 0,
-                "created_at" => 1,
-                "custom_id" => 2,
-                "elements" => 3,
-                "id" => 4,
-                "properties" => 5,
-                "recipients" => 6,
-                "template_id" => 7,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            5 => crate::object::slot(&mut s.5, map),
-            6 => crate::object::slot(&mut s.6, map),
-            7 => crate::object::slot(&mut s.7, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            author_id: s.0.flatten(),
-            created_at: s.1.ok_or("created_at")?,
-            custom_id: s.2.flatten(),
-            elements: s.3.flatten(),
-            id: s.4.flatten(),
-            properties: s.5.flatten(),
-            recipients: s.6.flatten(),
-            template_id: s.7.ok_or("template_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for RichMessageEvent {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
-/// Payload of `send_event`: posts an event in a chat.
-///
-/// API reference: [`send_event` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#send-event).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct SendEventRequest {
-    /// For an inactive chat: `true` appends the event to the last thread, `false` makes the request fail with `chat_inactive`. Ignored for active chats. Server default when absent: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attach_to_last_thread: Option<bool>,
-    /// ID of the chat to post in.
-    pub chat_id: String,
-    /// The event to send (request form, without server-generated fields). `form` events are not supported by the LiveChat app.
-    pub event: EventInput,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl SendEventRequest {
-    /// Builds it from its required fields (`chat_id`, `event`); every optional field is `None`, to be set by assignment.
-    pub fn new(chat_id: impl Into<String>, event: impl Into<EventInput>) -> Self {
-        Self {
-            attach_to_last_thread: None,
-            chat_id: chat_id.into(),
-            event: event.into(),
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for SendEventRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("event", |p| crate::Unknowns::visit_unknowns(&self.event, p, found));
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for SendEventRequest {
-    const EXPECTING: &'static str = "struct SendEventRequest";
-    const FIELDS: &'static [&'static str] = &[
-        "attach_to_last_thread",
-        "chat_id",
-        "event",
-    ];
-    type Slots = (Option<Option<bool>>, Option<String>, Option<EventInput>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "attach_to_last_thread" => 0,
-                "chat_id" => 1,
-                "event" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            attach_to_last_thread: s.0.flatten(),
-            chat_id: s.1.ok_or("chat_id")?,
-            event: s.2.ok_or("event")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for SendEventRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for SendEventRequest {
     const NAME: &'static str = "send_event";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = SendEventResponse;
 }
+
 impl crate::WebAction for SendEventRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
+
 impl crate::RtmAction for SendEventRequest {}
-/// Payload of `send_greeting_button_clicked` (since 3.6): the customer clicked a button of a greeting.
-///
-/// API reference: [`send_greeting_button_clicked` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#send-greeting-button-clicked).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct SendGreetingButtonClickedRequest {
-    /// ID of the clicked button.
-    pub button_id: String,
-    /// Unique ID of the greeting display.
-    pub greeting_unique_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl SendGreetingButtonClickedRequest {
-    /// Builds it from its required fields (`button_id`, `greeting_unique_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        button_id: impl Into<String>,
-        greeting_unique_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            button_id: button_id.into(),
-            greeting_unique_id: greeting_unique_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `send_greeting_button_clicked` (since 3.6): the customer clicked a button of a greeting.
+    ///
+    /// API reference: [`send_greeting_button_clicked` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#send-greeting-button-clicked).
+    pub struct SendGreetingButtonClickedRequest {
+        /// ID of the clicked button.
+        pub button_id: String,
+        /// Unique ID of the greeting display.
+        pub greeting_unique_id: String,
     }
 }
-impl crate::Unknowns for SendGreetingButtonClickedRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for SendGreetingButtonClickedRequest {
-    const EXPECTING: &'static str = "struct SendGreetingButtonClickedRequest";
-    const FIELDS: &'static [&'static str] = &["button_id", "greeting_unique_id"];
-    type Slots = (Option<String>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "button_id" => 0,
-                "greeting_unique_id" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            button_id: s.0.ok_or("button_id")?,
-            greeting_unique_id: s.1.ok_or("greeting_unique_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for SendGreetingButtonClickedRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for SendGreetingButtonClickedRequest {
     const NAME: &'static str = "send_greeting_button_clicked";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = SendGreetingButtonClickedResponse;
 }
+
 impl crate::WebAction for SendGreetingButtonClickedRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
+
 impl crate::RtmAction for SendGreetingButtonClickedRequest {}
-/// Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
-///
-/// API reference: [`send_rich_message_postback` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#send-rich-message-postback).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct SendRichMessagePostbackRequest {
-    /// ID of the chat of the rich message.
-    pub chat_id: String,
-    /// ID of the event of the rich message.
-    pub event_id: String,
-    /// The clicked button and its state.
-    pub postback: Postback,
-    /// ID of the thread of the rich message.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl SendRichMessagePostbackRequest {
-    /// Builds it from its required fields (`chat_id`, `event_id`, `postback`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        event_id: impl Into<String>,
-        postback: impl Into<Postback>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            event_id: event_id.into(),
-            postback: postback.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
+    ///
+    /// API reference: [`send_rich_message_postback` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#send-rich-message-postback).
+    pub struct SendRichMessagePostbackRequest {
+        /// ID of the chat of the rich message.
+        pub chat_id: String,
+        /// ID of the event of the rich message.
+        pub event_id: String,
+        /// The clicked button and its state.
+        pub postback: Postback,
+        /// ID of the thread of the rich message.
+        pub thread_id: String,
     }
 }
-impl crate::Unknowns for SendRichMessagePostbackRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "postback",
-            |p| crate::Unknowns::visit_unknowns(&self.postback, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for SendRichMessagePostbackRequest {
-    const EXPECTING: &'static str = "struct SendRichMessagePostbackRequest";
-    const FIELDS: &'static [&'static str] = &[
-        "chat_id",
-        "event_id",
-        "postback",
-        "thread_id",
-    ];
-    type Slots = (Option<String>, Option<String>, Option<Postback>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "event_id" => 1,
-                "postback" => 2,
-                "thread_id" => 3,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            event_id: s.1.ok_or("event_id")?,
-            postback: s.2.ok_or("postback")?,
-            thread_id: s.3.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for SendRichMessagePostbackRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for SendRichMessagePostbackRequest {
     const NAME: &'static str = "send_rich_message_postback";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = SendRichMessagePostbackResponse;
 }
+
 impl crate::WebAction for SendRichMessagePostbackRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
+
 impl crate::RtmAction for SendRichMessagePostbackRequest {}
-/// Payload of `send_sneak_peek`: shows agents what the customer is typing.
-///
-/// API reference: [`send_sneak_peek` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#send-sneak-peek).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct SendSneakPeekRequest {
-    /// ID of the chat the customer types in.
-    pub chat_id: String,
-    /// The text typed so far.
-    pub sneak_peek_text: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl SendSneakPeekRequest {
-    /// Builds it from its required fields (`chat_id`, `sneak_peek_text`); every optional field is `None`, to be set by assignment.
-    pub fn new(chat_id: impl Into<String>, sneak_peek_text: impl Into<String>) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            sneak_peek_text: sneak_peek_text.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `send_sneak_peek`: shows agents what the customer is typing.
+    ///
+    /// API reference: [`send_sneak_peek` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#send-sneak-peek).
+    pub struct SendSneakPeekRequest {
+        /// ID of the chat the customer types in.
+        pub chat_id: String,
+        /// The text typed so far.
+        pub sneak_peek_text: String,
     }
 }
-impl crate::Unknowns for SendSneakPeekRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for SendSneakPeekRequest {
-    const EXPECTING: &'static str = "struct SendSneakPeekRequest";
-    const FIELDS: &'static [&'static str] = &["chat_id", "sneak_peek_text"];
-    type Slots = (Option<String>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "sneak_peek_text" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            sneak_peek_text: s.1.ok_or("sneak_peek_text")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for SendSneakPeekRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for SendSneakPeekRequest {
     const NAME: &'static str = "send_sneak_peek";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = SendSneakPeekResponse;
 }
+
 impl crate::WebAction for SendSneakPeekRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for SendSneakPeekRequest {}
-/// Payload of `set_customer_session_fields`.
-///
-/// API reference: [`set_customer_session_fields` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#set-customer-session-fields).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct SetCustomerSessionFieldsRequest {
-    /// Session fields to set, as an ordered list of single-key objects. The server accepts at most 100 keys.
-    pub session_fields: SessionFields,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl SetCustomerSessionFieldsRequest {
-    /// Builds it from its required fields (`session_fields`); every optional field is `None`, to be set by assignment.
-    pub fn new(session_fields: impl Into<SessionFields>) -> Self {
-        Self {
-            session_fields: session_fields.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `set_customer_session_fields`.
+    ///
+    /// API reference: [`set_customer_session_fields` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#set-customer-session-fields).
+    pub struct SetCustomerSessionFieldsRequest {
+        /// Session fields to set, as an ordered list of single-key objects. The server accepts at most 100 keys.
+        pub session_fields: SessionFields,
     }
 }
-impl crate::Unknowns for SetCustomerSessionFieldsRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "session_fields",
-            |p| crate::Unknowns::visit_unknowns(&self.session_fields, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for SetCustomerSessionFieldsRequest {
-    const EXPECTING: &'static str = "struct SetCustomerSessionFieldsRequest";
-    const FIELDS: &'static [&'static str] = &["session_fields"];
-    type Slots = (Option<SessionFields>,);
-    fn slots() -> Self::Slots {
-        (None,)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "session_fields" => 0,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            session_fields: s.0.ok_or("session_fields")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for SetCustomerSessionFieldsRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for SetCustomerSessionFieldsRequest {
     const NAME: &'static str = "set_customer_session_fields";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = SetCustomerSessionFieldsResponse;
 }
+
 impl crate::WebAction for SetCustomerSessionFieldsRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
-/// Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
-///
-/// API reference: [`start_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#start-chat).
-#[derive(Serialize, Clone, Debug, PartialEq, Default)]
-#[non_exhaustive]
-pub struct StartChatRequest {
-    /// Whether the new thread is active. Server default when absent: `true`; `false` creates an inactive thread.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Initial content of the new chat; everything is optional.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat: Option<NewChat>,
-    /// Whether the chat is continuous (does not need an online group). Server default when absent: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub continuous: Option<bool>,
-    /// ID of the welcome message (from `request_welcome_message` / `incoming_welcome_message`) the chat is started from, so the server can attach it to the new thread.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub welcome_message_id: Option<String>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl crate::Unknowns for StartChatRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field("chat", |p| crate::Unknowns::visit_unknowns(&self.chat, p, found));
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
+    ///
+    /// API reference: [`start_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#start-chat).
+    pub struct StartChatRequest {
+        /// Whether the new thread is active. Server default when absent: `true`; `false` creates an inactive thread.
+        pub active: Option<bool>,
+        /// Initial content of the new chat; everything is optional.
+        pub chat: Option<NewChat>,
+        /// Whether the chat is continuous (does not need an online group). Server default when absent: `false`.
+        pub continuous: Option<bool>,
+        /// ID of the welcome message (from `request_welcome_message` / `incoming_welcome_message`) the chat is started from, so the server can attach it to the new thread.
+        pub welcome_message_id: Option<String>,
     }
 }
-impl crate::object::Object for StartChatRequest {
-    const EXPECTING: &'static str = "struct StartChatRequest";
-    const FIELDS: &'static [&'static str] = &[
-        "active",
-        "chat",
-        "continuous",
-        "welcome_message_id",
-    ];
-    type Slots = (
-        Option<Option<bool>>,
-        Option<Option<NewChat>>,
-        Option<Option<bool>>,
-        Option<Option<String>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "active" => 0,
-                "chat" => 1,
-                "continuous" => 2,
-                "welcome_message_id" => 3,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            active: s.0.flatten(),
-            chat: s.1.flatten(),
-            continuous: s.2.flatten(),
-            welcome_message_id: s.3.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for StartChatRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for StartChatRequest {
     const NAME: &'static str = "start_chat";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = StartChatResponse;
 }
+
 impl crate::WebAction for StartChatRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = false;
 }
+
 impl crate::RtmAction for StartChatRequest {}
+
 /// The name of every type of API v3.6, sorted.
 pub const TYPES: &[&str] = &[
     "AcceptGreetingRequest",
@@ -9473,1145 +3803,258 @@ pub const TYPES: &[&str] = &[
     "WidgetButton",
     "WidgetButtonType",
 ];
-/// One thread of a chat: the events between its activation and deactivation.
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct Thread {
-    /// Who can see the thread.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access: Option<Access>,
-    /// Whether the thread is still active.
-    pub active: bool,
-    /// When the thread was created.
-    pub created_at: crate::Timestamp,
-    /// The events of the thread, oldest first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub events: Option<Vec<Event>>,
-    /// Thread ID.
-    pub id: String,
-    /// ID of the following thread, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_thread_id: Option<String>,
-    /// ID of the preceding thread, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_thread_id: Option<String>,
-    /// Properties of the thread.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Properties>,
-    /// Queue position; only while the chat waits in the queue.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queue: Option<Queue>,
-    /// IDs of the users who took part in the thread.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_ids: Option<Vec<String>>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl Thread {
-    /// Builds it from its required fields (`active`, `created_at`, `id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        active: bool,
-        created_at: impl Into<crate::Timestamp>,
-        id: impl Into<String>,
-    ) -> Self {
-        Self {
-            access: None,
-            active,
-            created_at: created_at.into(),
-            events: None,
-            id: id.into(),
-            next_thread_id: None,
-            previous_thread_id: None,
-            properties: None,
-            queue: None,
-            user_ids: None,
-            extra: Map::new(),
-        }
+
+object! {
+    /// One thread of a chat: the events between its activation and deactivation.
+    pub struct Thread {
+        /// Who can see the thread.
+        pub access: Option<Access>,
+        /// Whether the thread is still active.
+        pub active: bool,
+        /// When the thread was created.
+        pub created_at: crate::Timestamp,
+        /// The events of the thread, oldest first.
+        pub events: Option<Vec<Event>>,
+        /// Thread ID.
+        pub id: String,
+        /// ID of the following thread, if any.
+        pub next_thread_id: Option<String>,
+        /// ID of the preceding thread, if any.
+        pub previous_thread_id: Option<String>,
+        /// Properties of the thread.
+        pub properties: Option<Properties>,
+        /// Queue position; only while the chat waits in the queue.
+        pub queue: Option<Queue>,
+        /// IDs of the users who took part in the thread.
+        pub user_ids: Option<Vec<String>>,
     }
 }
-impl crate::Unknowns for Thread {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "access",
-            |p| crate::Unknowns::visit_unknowns(&self.access, p, found),
-        );
-        path.field(
-            "events",
-            |p| crate::Unknowns::visit_unknowns(&self.events, p, found),
-        );
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.field("queue", |p| crate::Unknowns::visit_unknowns(&self.queue, p, found));
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Payload of the `thread_properties_deleted` push: some thread properties were deleted.
+    ///
+    /// API reference: [`thread_properties_deleted` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#thread-properties-deleted).
+    pub struct ThreadPropertiesDeletedPush {
+        /// ID of the chat the thread belongs to.
+        pub chat_id: String,
+        /// Names of the deleted properties, per namespace.
+        pub properties: PropertyNames,
+        /// ID of the thread whose properties were deleted.
+        pub thread_id: String,
     }
 }
-impl crate::object::Object for Thread {
-    const EXPECTING: &'static str = "struct Thread";
-    const FIELDS: &'static [&'static str] = &[
-        "access",
-        "active",
-        "created_at",
-        "events",
-        "id",
-        "next_thread_id",
-        "previous_thread_id",
-        "properties",
-        "queue",
-        "user_ids",
-    ];
-    type Slots = (
-        Option<Option<Access>>,
-        Option<bool>,
-        Option<crate::Timestamp>,
-        Option<Option<Vec<Event>>>,
-        Option<String>,
-        Option<Option<String>>,
-        Option<Option<String>>,
-        Option<Option<Properties>>,
-        Option<Option<Queue>>,
-        Option<Option<Vec<String>>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None, None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "access" => 0,
-                "active" => 1,
-                "created_at" => 2,
-                "events" => 3,
-                "id" => 4,
-                "next_thread_id" => 5,
-                "previous_thread_id" => 6,
-                "properties" => 7,
-                "queue" => 8,
-                "user_ids" => 9,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            5 => crate::object::slot(&mut s.5, map),
-            6 => crate::object::slot(&mut s.6, map),
-            7 => crate::object::slot(&mut s.7, map),
-            8 => crate::object::slot(&mut s.8, map),
-            9 => crate::object::slot(&mut s.9, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            access: s.0.flatten(),
-            active: s.1.ok_or("active")?,
-            created_at: s.2.ok_or("created_at")?,
-            events: s.3.flatten(),
-            id: s.4.ok_or("id")?,
-            next_thread_id: s.5.flatten(),
-            previous_thread_id: s.6.flatten(),
-            properties: s.7.flatten(),
-            queue: s.8.flatten(),
-            user_ids: s.9.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for Thread {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
-/// Payload of the `thread_properties_deleted` push: some thread properties were deleted.
-///
-/// API reference: [`thread_properties_deleted` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#thread-properties-deleted).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ThreadPropertiesDeletedPush {
-    /// ID of the chat the thread belongs to.
-    pub chat_id: String,
-    /// Names of the deleted properties, per namespace.
-    pub properties: PropertyNames,
-    /// ID of the thread whose properties were deleted.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl ThreadPropertiesDeletedPush {
-    /// Builds it from its required fields (`chat_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        properties: impl Into<PropertyNames>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            properties: properties.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
-    }
-}
-impl crate::Unknowns for ThreadPropertiesDeletedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for ThreadPropertiesDeletedPush {
-    const EXPECTING: &'static str = "struct ThreadPropertiesDeletedPush";
-    const FIELDS: &'static [&'static str] = &["chat_id", "properties", "thread_id"];
-    type Slots = (Option<String>, Option<PropertyNames>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "properties" => 1,
-                "thread_id" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            properties: s.1.ok_or("properties")?,
-            thread_id: s.2.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ThreadPropertiesDeletedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for ThreadPropertiesDeletedPush {
     const NAME: &'static str = "thread_properties_deleted";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `thread_properties_updated` push: some thread properties were set or changed.
-///
-/// API reference: [`thread_properties_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#thread-properties-updated).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ThreadPropertiesUpdatedPush {
-    /// ID of the chat the thread belongs to.
-    pub chat_id: String,
-    /// Only the properties that were updated, with their new values (not the thread's full property set).
-    pub properties: Properties,
-    /// ID of the thread whose properties changed.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl ThreadPropertiesUpdatedPush {
-    /// Builds it from its required fields (`chat_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        properties: impl Into<Properties>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            properties: properties.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `thread_properties_updated` push: some thread properties were set or changed.
+    ///
+    /// API reference: [`thread_properties_updated` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#thread-properties-updated).
+    pub struct ThreadPropertiesUpdatedPush {
+        /// ID of the chat the thread belongs to.
+        pub chat_id: String,
+        /// Only the properties that were updated, with their new values (not the thread's full property set).
+        pub properties: Properties,
+        /// ID of the thread whose properties changed.
+        pub thread_id: String,
     }
 }
-impl crate::Unknowns for ThreadPropertiesUpdatedPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for ThreadPropertiesUpdatedPush {
-    const EXPECTING: &'static str = "struct ThreadPropertiesUpdatedPush";
-    const FIELDS: &'static [&'static str] = &["chat_id", "properties", "thread_id"];
-    type Slots = (Option<String>, Option<Properties>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "properties" => 1,
-                "thread_id" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            properties: s.1.ok_or("properties")?,
-            thread_id: s.2.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for ThreadPropertiesUpdatedPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for ThreadPropertiesUpdatedPush {
     const NAME: &'static str = "thread_properties_updated";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of `update_chat_properties`.
-///
-/// API reference: [`update_chat_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#update-chat-properties).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct UpdateChatPropertiesRequest {
-    /// ID of the chat to update.
-    pub id: String,
-    /// Properties to set on the chat, by namespace and name. Only properties the customer may write are accepted.
-    pub properties: Properties,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl UpdateChatPropertiesRequest {
-    /// Builds it from its required fields (`id`, `properties`); every optional field is `None`, to be set by assignment.
-    pub fn new(id: impl Into<String>, properties: impl Into<Properties>) -> Self {
-        Self {
-            id: id.into(),
-            properties: properties.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `update_chat_properties`.
+    ///
+    /// API reference: [`update_chat_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#update-chat-properties).
+    pub struct UpdateChatPropertiesRequest {
+        /// ID of the chat to update.
+        pub id: String,
+        /// Properties to set on the chat, by namespace and name. Only properties the customer may write are accepted.
+        pub properties: Properties,
     }
 }
-impl crate::Unknowns for UpdateChatPropertiesRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for UpdateChatPropertiesRequest {
-    const EXPECTING: &'static str = "struct UpdateChatPropertiesRequest";
-    const FIELDS: &'static [&'static str] = &["id", "properties"];
-    type Slots = (Option<String>, Option<Properties>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "id" => 0,
-                "properties" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            id: s.0.ok_or("id")?,
-            properties: s.1.ok_or("properties")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for UpdateChatPropertiesRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for UpdateChatPropertiesRequest {
     const NAME: &'static str = "update_chat_properties";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = UpdateChatPropertiesResponse;
 }
+
 impl crate::WebAction for UpdateChatPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for UpdateChatPropertiesRequest {}
-/// Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
-///
-/// API reference: [`update_customer_page` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#update-customer-page).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct UpdateCustomerPageRequest {
-    /// Title of the new page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// URL of the new page.
-    pub url: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl UpdateCustomerPageRequest {
-    /// Builds it from its required fields (`url`); every optional field is `None`, to be set by assignment.
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            title: None,
-            url: url.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
+    ///
+    /// API reference: [`update_customer_page` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-reference#update-customer-page).
+    pub struct UpdateCustomerPageRequest {
+        /// Title of the new page.
+        pub title: Option<String>,
+        /// URL of the new page.
+        pub url: String,
     }
 }
-impl crate::Unknowns for UpdateCustomerPageRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for UpdateCustomerPageRequest {
-    const EXPECTING: &'static str = "struct UpdateCustomerPageRequest";
-    const FIELDS: &'static [&'static str] = &["title", "url"];
-    type Slots = (Option<Option<String>>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "title" => 0,
-                "url" => 1,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            title: s.0.flatten(),
-            url: s.1.ok_or("url")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for UpdateCustomerPageRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for UpdateCustomerPageRequest {
     const NAME: &'static str = "update_customer_page";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = UpdateCustomerPageResponse;
 }
+
 impl crate::RtmAction for UpdateCustomerPageRequest {}
-/// Payload of `update_customer`: changes the customer's data. At least one field must be given.
-///
-/// API reference: [`update_customer` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#update-customer).
-#[derive(Serialize, Clone, Debug, PartialEq, Default)]
-#[non_exhaustive]
-pub struct UpdateCustomerRequest {
-    /// Customer's postal address; since 3.6.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
-    /// URL of the new avatar image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub avatar: Option<String>,
-    /// New e-mail address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// New display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Whether `name` is an auto-generated default rather than a name the customer chose.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name_is_default: Option<bool>,
-    /// Identities of the customer in other channels (Messenger, Twilio); since 3.6.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub omnichannel: Option<OmnichannelUpdate>,
-    /// Customer's phone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Session fields to set, as an ordered list of single-key objects (the order is kept). The server accepts at most 100 keys.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_fields: Option<SessionFields>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl crate::Unknowns for UpdateCustomerRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "address",
-            |p| crate::Unknowns::visit_unknowns(&self.address, p, found),
-        );
-        path.field(
-            "omnichannel",
-            |p| crate::Unknowns::visit_unknowns(&self.omnichannel, p, found),
-        );
-        path.field(
-            "session_fields",
-            |p| crate::Unknowns::visit_unknowns(&self.session_fields, p, found),
-        );
-        path.report_fields(&self.extra, found);
+
+object! {
+    /// Payload of `update_customer`: changes the customer's data. At least one field must be given.
+    ///
+    /// API reference: [`update_customer` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#update-customer).
+    pub struct UpdateCustomerRequest {
+        /// Customer's postal address; since 3.6.
+        pub address: Option<Address>,
+        /// URL of the new avatar image.
+        pub avatar: Option<String>,
+        /// New e-mail address.
+        pub email: Option<String>,
+        /// New display name.
+        pub name: Option<String>,
+        /// Whether `name` is an auto-generated default rather than a name the customer chose.
+        pub name_is_default: Option<bool>,
+        /// Identities of the customer in other channels (Messenger, Twilio); since 3.6.
+        pub omnichannel: Option<OmnichannelUpdate>,
+        /// Customer's phone number.
+        pub phone_number: Option<String>,
+        /// Session fields to set, as an ordered list of single-key objects (the order is kept). The server accepts at most 100 keys.
+        pub session_fields: Option<SessionFields>,
     }
 }
-impl crate::object::Object for UpdateCustomerRequest {
-    const EXPECTING: &'static str = "struct UpdateCustomerRequest";
-    const FIELDS: &'static [&'static str] = &[
-        "address",
-        "avatar",
-        "email",
-        "name",
-        "name_is_default",
-        "omnichannel",
-        "phone_number",
-        "session_fields",
-    ];
-    type Slots = (
-        Option<Option<Address>>,
-        Option<Option<String>>,
-        Option<Option<String>>,
-        Option<Option<String>>,
-        Option<Option<bool>>,
-        Option<Option<OmnichannelUpdate>>,
-        Option<Option<String>>,
-        Option<Option<SessionFields>>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "address" => 0,
-                "avatar" => 1,
-                "email" => 2,
-                "name" => 3,
-                "name_is_default" => 4,
-                "omnichannel" => 5,
-                "phone_number" => 6,
-                "session_fields" => 7,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            5 => crate::object::slot(&mut s.5, map),
-            6 => crate::object::slot(&mut s.6, map),
-            7 => crate::object::slot(&mut s.7, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            address: s.0.flatten(),
-            avatar: s.1.flatten(),
-            email: s.2.flatten(),
-            name: s.3.flatten(),
-            name_is_default: s.4.flatten(),
-            omnichannel: s.5.flatten(),
-            phone_number: s.6.flatten(),
-            session_fields: s.7.flatten(),
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for UpdateCustomerRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for UpdateCustomerRequest {
     const NAME: &'static str = "update_customer";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = UpdateCustomerResponse;
 }
+
 impl crate::WebAction for UpdateCustomerRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for UpdateCustomerRequest {}
-/// Payload of `update_event_properties`.
-///
-/// API reference: [`update_event_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#update-event-properties).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct UpdateEventPropertiesRequest {
-    /// ID of the chat of the event.
-    pub chat_id: String,
-    /// ID of the event to update.
-    pub event_id: String,
-    /// Properties to set on the event, by namespace and name. Only properties the customer may write are accepted.
-    pub properties: Properties,
-    /// ID of the thread of the event.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl UpdateEventPropertiesRequest {
-    /// Builds it from its required fields (`chat_id`, `event_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        event_id: impl Into<String>,
-        properties: impl Into<Properties>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            event_id: event_id.into(),
-            properties: properties.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `update_event_properties`.
+    ///
+    /// API reference: [`update_event_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#update-event-properties).
+    pub struct UpdateEventPropertiesRequest {
+        /// ID of the chat of the event.
+        pub chat_id: String,
+        /// ID of the event to update.
+        pub event_id: String,
+        /// Properties to set on the event, by namespace and name. Only properties the customer may write are accepted.
+        pub properties: Properties,
+        /// ID of the thread of the event.
+        pub thread_id: String,
     }
 }
-impl crate::Unknowns for UpdateEventPropertiesRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for UpdateEventPropertiesRequest {
-    const EXPECTING: &'static str = "struct UpdateEventPropertiesRequest";
-    const FIELDS: &'static [&'static str] = &[
-        "chat_id",
-        "event_id",
-        "properties",
-        "thread_id",
-    ];
-    type Slots = (Option<String>, Option<String>, Option<Properties>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "event_id" => 1,
-                "properties" => 2,
-                "thread_id" => 3,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            event_id: s.1.ok_or("event_id")?,
-            properties: s.2.ok_or("properties")?,
-            thread_id: s.3.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for UpdateEventPropertiesRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for UpdateEventPropertiesRequest {
     const NAME: &'static str = "update_event_properties";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = UpdateEventPropertiesResponse;
 }
+
 impl crate::WebAction for UpdateEventPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for UpdateEventPropertiesRequest {}
-/// Payload of `update_thread_properties`.
-///
-/// API reference: [`update_thread_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#update-thread-properties).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct UpdateThreadPropertiesRequest {
-    /// ID of the chat of the thread.
-    pub chat_id: String,
-    /// Properties to set on the thread, by namespace and name. Only properties the customer may write are accepted.
-    pub properties: Properties,
-    /// ID of the thread to update.
-    pub thread_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl UpdateThreadPropertiesRequest {
-    /// Builds it from its required fields (`chat_id`, `properties`, `thread_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        properties: impl Into<Properties>,
-        thread_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            properties: properties.into(),
-            thread_id: thread_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of `update_thread_properties`.
+    ///
+    /// API reference: [`update_thread_properties` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api#update-thread-properties).
+    pub struct UpdateThreadPropertiesRequest {
+        /// ID of the chat of the thread.
+        pub chat_id: String,
+        /// Properties to set on the thread, by namespace and name. Only properties the customer may write are accepted.
+        pub properties: Properties,
+        /// ID of the thread to update.
+        pub thread_id: String,
     }
 }
-impl crate::Unknowns for UpdateThreadPropertiesRequest {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "properties",
-            |p| crate::Unknowns::visit_unknowns(&self.properties, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for UpdateThreadPropertiesRequest {
-    const EXPECTING: &'static str = "struct UpdateThreadPropertiesRequest";
-    const FIELDS: &'static [&'static str] = &["chat_id", "properties", "thread_id"];
-    type Slots = (Option<String>, Option<Properties>, Option<String>);
-    fn slots() -> Self::Slots {
-        (None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "properties" => 1,
-                "thread_id" => 2,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            properties: s.1.ok_or("properties")?,
-            thread_id: s.2.ok_or("thread_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for UpdateThreadPropertiesRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Action for UpdateThreadPropertiesRequest {
     const NAME: &'static str = "update_thread_properties";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     type Response = UpdateThreadPropertiesResponse;
 }
+
 impl crate::WebAction for UpdateThreadPropertiesRequest {
     const METHOD: crate::WebMethod = crate::WebMethod::Post;
     const NEEDS_TOKEN: bool = true;
     const IDEMPOTENT: bool = true;
 }
+
 impl crate::RtmAction for UpdateThreadPropertiesRequest {}
-/// Payload of the `user_added_to_chat` push: a customer or an agent was added to the chat. An agent who writes to a chat without joining it comes with `user.present` set to false.
-///
-/// API reference: [`user_added_to_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#user-added-to-chat).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct UserAddedToChatPush {
-    /// ID of the chat the user was added to.
-    pub chat_id: String,
-    /// Why the user was added.
-    pub reason: UserAddedToChatReason,
-    /// ID of the agent who added the user; present only when an agent did it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requester_id: Option<String>,
-    /// ID of the thread that was active; present only when the user was added to an active chat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread_id: Option<String>,
-    /// The user that was added (a customer or an agent).
-    pub user: User,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl UserAddedToChatPush {
-    /// Builds it from its required fields (`chat_id`, `reason`, `user`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        reason: impl Into<UserAddedToChatReason>,
-        user: impl Into<User>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            reason: reason.into(),
-            requester_id: None,
-            thread_id: None,
-            user: user.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `user_added_to_chat` push: a customer or an agent was added to the chat. An agent who writes to a chat without joining it comes with `user.present` set to false.
+    ///
+    /// API reference: [`user_added_to_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#user-added-to-chat).
+    pub struct UserAddedToChatPush {
+        /// ID of the chat the user was added to.
+        pub chat_id: String,
+        /// Why the user was added.
+        pub reason: UserAddedToChatReason,
+        /// ID of the agent who added the user; present only when an agent did it.
+        pub requester_id: Option<String>,
+        /// ID of the thread that was active; present only when the user was added to an active chat.
+        pub thread_id: Option<String>,
+        /// The user that was added (a customer or an agent).
+        pub user: User,
     }
 }
-impl crate::Unknowns for UserAddedToChatPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "reason",
-            |p| crate::Unknowns::visit_unknowns(&self.reason, p, found),
-        );
-        path.field("user", |p| crate::Unknowns::visit_unknowns(&self.user, p, found));
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for UserAddedToChatPush {
-    const EXPECTING: &'static str = "struct UserAddedToChatPush";
-    const FIELDS: &'static [&'static str] = &[
-        "chat_id",
-        "reason",
-        "requester_id",
-        "thread_id",
-        "user",
-    ];
-    type Slots = (
-        Option<String>,
-        Option<UserAddedToChatReason>,
-        Option<Option<String>>,
-        Option<Option<String>>,
-        Option<User>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "reason" => 1,
-                "requester_id" => 2,
-                "thread_id" => 3,
-                "user" => 4,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            reason: s.1.ok_or("reason")?,
-            requester_id: s.2.flatten(),
-            thread_id: s.3.flatten(),
-            user: s.4.ok_or("user")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for UserAddedToChatPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for UserAddedToChatPush {
     const NAME: &'static str = "user_added_to_chat";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
-/// Payload of the `user_removed_from_chat` push: a customer or an agent was removed from the chat.
-///
-/// API reference: [`user_removed_from_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#user-removed-from-chat).
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct UserRemovedFromChatPush {
-    /// ID of the chat the user was removed from.
-    pub chat_id: String,
-    /// Why the user was removed.
-    pub reason: UserRemovedFromChatReason,
-    /// ID of the agent who removed the user; present only when an agent did it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requester_id: Option<String>,
-    /// ID of the thread that was active; present only when the user was removed from an active chat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread_id: Option<String>,
-    /// ID of the user that was removed.
-    pub user_id: String,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-impl UserRemovedFromChatPush {
-    /// Builds it from its required fields (`chat_id`, `reason`, `user_id`); every optional field is `None`, to be set by assignment.
-    pub fn new(
-        chat_id: impl Into<String>,
-        reason: impl Into<UserRemovedFromChatReason>,
-        user_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            reason: reason.into(),
-            requester_id: None,
-            thread_id: None,
-            user_id: user_id.into(),
-            extra: Map::new(),
-        }
+
+object! {
+    /// Payload of the `user_removed_from_chat` push: a customer or an agent was removed from the chat.
+    ///
+    /// API reference: [`user_removed_from_chat` (v3.6)](https://platform.text.com/docs/messaging/customer-chat-api/rtm-pushes#user-removed-from-chat).
+    pub struct UserRemovedFromChatPush {
+        /// ID of the chat the user was removed from.
+        pub chat_id: String,
+        /// Why the user was removed.
+        pub reason: UserRemovedFromChatReason,
+        /// ID of the agent who removed the user; present only when an agent did it.
+        pub requester_id: Option<String>,
+        /// ID of the thread that was active; present only when the user was removed from an active chat.
+        pub thread_id: Option<String>,
+        /// ID of the user that was removed.
+        pub user_id: String,
     }
 }
-impl crate::Unknowns for UserRemovedFromChatPush {
-    fn visit_unknowns(
-        &self,
-        path: &mut crate::JsonPath,
-        found: &mut dyn FnMut(crate::Unknown),
-    ) {
-        path.field(
-            "reason",
-            |p| crate::Unknowns::visit_unknowns(&self.reason, p, found),
-        );
-        path.report_fields(&self.extra, found);
-    }
-}
-impl crate::object::Object for UserRemovedFromChatPush {
-    const EXPECTING: &'static str = "struct UserRemovedFromChatPush";
-    const FIELDS: &'static [&'static str] = &[
-        "chat_id",
-        "reason",
-        "requester_id",
-        "thread_id",
-        "user_id",
-    ];
-    type Slots = (
-        Option<String>,
-        Option<UserRemovedFromChatReason>,
-        Option<Option<String>>,
-        Option<Option<String>>,
-        Option<String>,
-    );
-    fn slots() -> Self::Slots {
-        (None, None, None, None, None)
-    }
-    #[inline]
-    fn index(key: &str) -> Option<usize> {
-        Some(
-            match key {
-                "chat_id" => 0,
-                "reason" => 1,
-                "requester_id" => 2,
-                "thread_id" => 3,
-                "user_id" => 4,
-                _ => return None,
-            },
-        )
-    }
-    #[inline]
-    fn read<'de, A: serde::de::MapAccess<'de>>(
-        s: &mut Self::Slots,
-        index: usize,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match index {
-            0 => crate::object::slot(&mut s.0, map),
-            1 => crate::object::slot(&mut s.1, map),
-            2 => crate::object::slot(&mut s.2, map),
-            3 => crate::object::slot(&mut s.3, map),
-            4 => crate::object::slot(&mut s.4, map),
-            _ => Ok(false),
-        }
-    }
-    fn finish(s: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str> {
-        Ok(Self {
-            chat_id: s.0.ok_or("chat_id")?,
-            reason: s.1.ok_or("reason")?,
-            requester_id: s.2.flatten(),
-            thread_id: s.3.flatten(),
-            user_id: s.4.ok_or("user_id")?,
-            extra,
-        })
-    }
-}
-impl<'de> Deserialize<'de> for UserRemovedFromChatPush {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        crate::object::decode(deserializer)
-    }
-}
+
 impl crate::Push for UserRemovedFromChatPush {
     const NAME: &'static str = "user_removed_from_chat";
     const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
+
 /// This module's API version, v3.6.
 pub const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
