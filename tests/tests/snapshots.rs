@@ -227,7 +227,8 @@ fn declared(item: &syn2::Item) -> Vec<syn2::Item> {
                 if is_option(ty) {
                     return syn2::parse_quote!(#name: impl Into<#ty>);
                 }
-                let plain = ["bool", "i64", "u64", "i32", "u32", "f64"].contains(&quote::ToTokens::to_token_stream(ty).to_string().as_str());
+                let plain =
+                    ["bool", "i64", "u64", "i32", "u32", "f64"].contains(&quote::ToTokens::to_token_stream(ty).to_string().as_str());
                 if plain {
                     syn2::parse_quote!(#name: #ty)
                 } else {

@@ -210,19 +210,6 @@ fn body(code: &str, head: &str) -> String {
     let rest = &code[start..];
     rest[..=rest.find('}').expect("a closing brace")].to_owned()
 }
-/// The text of the `#[derive(..)]` of the struct or enum `name` (squashed).
-#[track_caller]
-fn derives(code: &str, item: &str) -> String {
-    let code = squash(code);
-    let item = squash(item);
-    let start = code
-        .find(&item)
-        .unwrap_or_else(|| panic!("`{item}` is not in the generated code:\n{code}"));
-    let before = &code[..start];
-    let derive = before.rfind("#[derive(").expect("a derive");
-    let rest = &before[derive..];
-    rest[..=rest.find(")]").expect("end of derive")].to_owned()
-}
 
 /// Adds the union `Shape` on `type` (`CircleShape`: one tag `circle`; `PolygonShape`: the tags
 /// `square` and `triangle`) and a required `Thing.shape`.
@@ -583,7 +570,10 @@ fn string_enum_is_open() {
     // Emitted once (typify's closed enum is replaced), declared for `open_enum!` with each
     // variant's wire text (the macro adds the hidden member and every impl).
     assert_eq!(count(&code, "pub enum Color {"), 1, "{code}");
-    assert_has(&code, r#"open_enum! { /// A color. pub enum Color { /// `red` Red = "red", /// `green` Green = "green", } }"#);
+    assert_has(
+        &code,
+        r#"open_enum! { /// A color. pub enum Color { /// `red` Red = "red", /// `green` Green = "green", } }"#,
+    );
     assert_has(&code, "use crate::declare::{object, open_enum};");
     assert_lacks(&code, "_Custom(crate::PrivOwnedStr)");
     assert_lacks(&code, "#[declare(");
@@ -1313,10 +1303,7 @@ fn identical_closures_are_shared_and_the_rest_is_not() {
     // ... and has one `ApiVersion` constant per version directory.
     assert_has(&mod_rs, "pub const V3_6: crate::ApiVersion = crate::ApiVersion::new(3, 6);");
     assert_has(&mod_rs, "pub const V3_7: crate::ApiVersion = crate::ApiVersion::new(3, 7);");
-    assert_has(
-        &mod_rs,
-        r#"#[cfg(any(feature = "v3_6", feature = "v3_7"))] mod shared_v3_6_v3_7;"#,
-    );
+    assert_has(&mod_rs, r#"#[cfg(any(feature = "v3_6", feature = "v3_7"))] mod shared_v3_6_v3_7;"#);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -406,7 +406,10 @@ mod tests {
         assert_eq!(Colour::KNOWN, ["red", "green"]);
         let blue: Colour = crate::from_str(r#""blue""#).unwrap();
         assert!(blue.is_unknown() && !Colour::Green.is_unknown());
-        assert_eq!((blue.as_str(), serde_json::to_string(&blue).unwrap()), ("blue", r#""blue""#.to_owned()));
+        assert_eq!(
+            (blue.as_str(), serde_json::to_string(&blue).unwrap()),
+            ("blue", r#""blue""#.to_owned())
+        );
         assert!(Colour::Green < Colour::Red && blue == Colour::from("blue".to_owned()));
     }
 }
