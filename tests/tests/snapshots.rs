@@ -106,7 +106,17 @@ fn quote_type(t: &syn2::Type) -> String {
 #[test]
 fn api_surface() {
     let dir = root().join("crates/lc-types/src/generated");
-    let parse = |module: &str| syn2::parse_file(&std::fs::read_to_string(dir.join(format!("{module}.rs"))).unwrap()).unwrap();
+    // A module is a directory: `mod.rs` and one file per folder of `schema/` (`objects.rs`, ...).
+    let parse = |module: &str| {
+        let mut files: Vec<_> = std::fs::read_dir(dir.join(module)).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        let mut all = syn2::parse_file("").unwrap();
+        for f in files {
+            all.items
+                .extend(syn2::parse_file(&std::fs::read_to_string(f).unwrap()).unwrap().items);
+        }
+        all
+    };
     for version in &versions() {
         let module = format!("v{}", version.replace('.', "_"));
         let file = parse(&module);
@@ -204,7 +214,7 @@ fn reexports(tree: &syn2::UseTree, module: &str, out: &mut Vec<(String, String)>
     }
 }
 
-/// An item as the public API sees it: a type declared with `object!` or `open_enum!`
+/// An item as the public API sees it: a type declared with `object!`, `open_enum!` or `union!`
 /// (`lc_types::declare`) becomes what the macro declares (the `extra` map, `Default` when every
 /// field is optional, else `new` with the required fields (`#[required]`: an `Option` that must be present); the hidden `_Custom` case); any
 /// other item is itself.
@@ -245,11 +255,14 @@ fn declared(item: &syn2::Item) -> Vec<syn2::Item> {
         let new: syn2::ItemImpl = syn2::parse_quote!(impl #name { pub fn new(#(#params),*) -> Self {} });
         return vec![syn2::Item::Struct(s), syn2::Item::Impl(new)];
     }
-    if m.mac.path.is_ident("open_enum") {
-        let mut e: syn2::ItemEnum = syn2::parse2(m.mac.tokens.clone()).expect("open_enum! declares an enum");
-        e.variants.iter_mut().for_each(|v| v.discriminant = None);
-        e.variants.push(syn2::parse_quote!(_Custom(crate::PrivOwnedStr)));
-        return vec![syn2::Item::Enum(e)];
+    for (name, custom) in [("open_enum", "PrivOwnedStr"), ("union", "UnknownVariant")] {
+        if m.mac.path.is_ident(name) {
+            let mut e: syn2::ItemEnum = syn2::parse2(m.mac.tokens.clone()).expect("the macro declares an enum");
+            e.variants.iter_mut().for_each(|v| v.discriminant = None);
+            let custom = quote::format_ident!("{custom}");
+            e.variants.push(syn2::parse_quote!(_Custom(crate::#custom)));
+            return vec![syn2::Item::Enum(e)];
+        }
     }
     vec![item.clone()]
 }

@@ -1,4 +1,4 @@
-//! The two macros the generated modules declare their types with, so that each type is written
+//! The macros the generated modules declare their types with, so that each type is written
 //! once as the schema gives it and everything every such type needs is written here once.
 //!
 //! - [`object!`](object): a struct of named fields, as the schema lists them. It gains the `extra`
@@ -14,6 +14,13 @@
 //!   (`Asc = "asc"`). It gains the hidden `_Custom` case that keeps a value the schema does not
 //!   know, `as_str()`, `is_unknown()`, `KNOWN`, the conversions from text, `Display`, equality,
 //!   hashing and ordering by the text, serde and `Unknowns`.
+//! - [`union!`](union): a union of structs on a tag field (`#[tag = "type"]`), each member with
+//!   its tag values (`Message(MessageEvent) = "message"`). A member whose struct holds the tag
+//!   itself (it has several values) says in which field: `#[tag_in(type_)]`; the others get the
+//!   tag written back first. It gains the hidden `_Custom` case that keeps a member the schema
+//!   does not know as raw JSON, `TAG`, `KNOWN`, `tag()`, `is_unknown()`, `as_unknown()`,
+//!   `From<member>`, serde (one pass: the tag picks the member, which then reads the rest) and
+//!   `Unknowns`.
 
 /// Declares a generated struct; see the [module docs](self).
 macro_rules! object {
@@ -335,7 +342,169 @@ macro_rules! open_enum {
     };
 }
 
-pub(crate) use {finish, object, open_enum, param, wire};
+/// Declares a generated union; see the [module docs](self).
+macro_rules! union {
+    (
+        $(#[doc = $doc:literal])*
+        #[tag = $tag:literal]
+        pub enum $name:ident {
+            $(
+                $(#[doc = $vdoc:literal])*
+                $(#[tag_in($field:ident)])?
+                $variant:ident($member:ty) = $first:literal $(| $more:literal)*,
+            )*
+        }
+    ) => {
+        $(#[doc = $doc])*
+        ///
+        #[doc = concat!("A union on `", $tag, "`: a member this version of the schema does not know decodes into a hidden case that keeps its raw JSON (`is_unknown()`, `as_unknown()`, `tag()`), while a known member with a malformed body is an error.")]
+        #[derive(Clone, Debug, PartialEq)]
+        #[allow(clippy::large_enum_variant)] // members differ in size as the payloads do; boxing them would cost an allocation per decode
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[doc = $vdoc])* $variant($member),)*
+            /// A member this version of the schema does not know. Not part of the API: use
+            /// `is_unknown()`, `as_unknown()` and `tag()`.
+            #[doc(hidden)]
+            _Custom($crate::UnknownVariant),
+        }
+
+        impl $name {
+            /// The name of the tag field.
+            pub const TAG: &'static str = $tag;
+            /// Every known tag value.
+            pub const KNOWN: &'static [&'static str] = &[$($first, $($more,)*)*];
+
+            /// The tag value of this member, if it has a string tag.
+            pub fn tag(&self) -> Option<&str> {
+                match self {
+                    $(Self::$variant(_v) => Some($crate::declare::member_tag!(_v $(.$field)?, $first)),)*
+                    Self::_Custom(v) => v.tag(),
+                }
+            }
+
+            /// Whether this is a member this version of the schema does not know.
+            pub fn is_unknown(&self) -> bool {
+                matches!(self, Self::_Custom(_))
+            }
+
+            /// The raw JSON of a member this version of the schema does not know; `None` for a
+            /// known member.
+            pub fn as_unknown(&self) -> Option<&$crate::UnknownVariant> {
+                match self {
+                    Self::_Custom(v) => Some(v),
+                    _ => None,
+                }
+            }
+        }
+
+        $(
+            impl From<$member> for $name {
+                fn from(v: $member) -> Self {
+                    Self::$variant(v)
+                }
+            }
+        )*
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                $crate::declare::union!(@tagged $tag [] $($(#[tag_in($field)])? $variant($member) = $first,)*);
+                match self {
+                    $(Self::$variant(v) => $crate::declare::union!(@serialize v serializer $variant $($field)?),)*
+                    Self::_Custom(v) => serde::Serialize::serialize(v, serializer),
+                }
+            }
+        }
+
+        const _: () = {
+            #[derive(Clone, Copy)]
+            pub enum Member {
+                $($variant,)*
+            }
+
+            impl $crate::union::Members for $name {
+                const TAG: &'static str = $tag;
+                type Member = Member;
+
+                fn member(tag: &str) -> Option<(Member, bool)> {
+                    match tag {
+                        $($first $(| $more)* => Some((Member::$variant, $crate::declare::union!(@keeps $($field)?))),)*
+                        _ => None,
+                    }
+                }
+
+                fn decode<'de, A: serde::de::MapAccess<'de>>(
+                    member: Member,
+                    prefix: &mut $crate::union::Prefix<'de>,
+                    map: A,
+                ) -> Result<Self, A::Error> {
+                    match member {
+                        $(Member::$variant => $crate::object::resume::<$member, A>(prefix, map).map(Self::$variant),)*
+                    }
+                }
+
+                fn unknown(object: serde_json::Map<String, serde_json::Value>) -> Self {
+                    Self::_Custom($crate::UnknownVariant::new(Self::TAG, object))
+                }
+            }
+        };
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::union::decode(deserializer)
+            }
+        }
+
+        impl $crate::Unknowns for $name {
+            fn visit_unknowns(&self, path: &mut $crate::JsonPath, found: &mut dyn FnMut($crate::Unknown)) {
+                match self {
+                    $(Self::$variant(v) => $crate::Unknowns::visit_unknowns(v, path, found),)*
+                    Self::_Custom(v) => path.report($crate::UnknownKind::Variant(v.tag().map(str::to_owned)), found),
+                }
+            }
+        }
+    };
+
+    // `Tagged`: the members whose struct lacks the tag, written with it first.
+    (@tagged $tag:literal [$($acc:tt)*] #[tag_in($field:ident)] $variant:ident($member:ty) = $first:literal, $($rest:tt)*) => {
+        $crate::declare::union!(@tagged $tag [$($acc)*] $($rest)*)
+    };
+    (@tagged $tag:literal [$($acc:tt)*] $variant:ident($member:ty) = $first:literal, $($rest:tt)*) => {
+        $crate::declare::union!(@tagged $tag [$($acc)* #[serde(rename = $first)] $variant(&'a $member),] $($rest)*)
+    };
+    (@tagged $tag:literal []) => {};
+    (@tagged $tag:literal [$($acc:tt)+]) => {
+        #[derive(serde::Serialize)]
+        #[serde(tag = $tag)]
+        enum Tagged<'a> {
+            $($acc)+
+        }
+    };
+    (@serialize $v:ident $serializer:ident $variant:ident $field:ident) => {
+        serde::Serialize::serialize($v, $serializer)
+    };
+    (@serialize $v:ident $serializer:ident $variant:ident) => {
+        serde::Serialize::serialize(&Tagged::$variant($v), $serializer)
+    };
+    (@keeps $field:ident) => {
+        true
+    };
+    (@keeps) => {
+        false
+    };
+}
+
+/// The tag of a union member: the field that holds it, else its one value.
+macro_rules! member_tag {
+    ($v:ident . $field:ident, $first:literal) => {
+        $v.$field.as_str()
+    };
+    ($v:ident, $first:literal) => {
+        $first
+    };
+}
+
+pub(crate) use {finish, member_tag, object, open_enum, param, union, wire};
 
 #[cfg(test)]
 mod tests {

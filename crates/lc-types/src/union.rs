@@ -17,17 +17,20 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-/// What a generated union tells [`decode`]: its tag field and members.
+/// What a generated union tells [`decode`]: its tag field and members. Implemented by
+/// [`union!`](crate::declare::union).
 #[doc(hidden)]
 pub trait Members: Sized {
     /// The tag field, e.g. `type`.
     const TAG: &'static str;
+    /// A member.
+    type Member: Copy;
     /// The member of a tag value, and whether that member's struct keeps the tag as a field
     /// (members with several tag values do); `None` for a value this version does not know.
-    fn member(tag: &str) -> Option<(usize, bool)>;
-    /// Decodes member `index` (as given by [`Members::member`]): the fields read before the tag,
-    /// then the rest of `map` (see [`crate::object::resume`]).
-    fn decode<'de, A: MapAccess<'de>>(index: usize, prefix: &mut Prefix<'de>, map: A) -> Result<Self, A::Error>;
+    fn member(tag: &str) -> Option<(Self::Member, bool)>;
+    /// Decodes `member` (as given by [`Members::member`]): the fields read before the tag, then
+    /// the rest of `map` (see [`crate::object::resume`]).
+    fn decode<'de, A: MapAccess<'de>>(member: Self::Member, prefix: &mut Prefix<'de>, map: A) -> Result<Self, A::Error>;
     /// A member this version does not know, with its whole object.
     fn unknown(object: Map<String, Value>) -> Self;
 }
@@ -75,14 +78,14 @@ impl<'de, U: Members> Visitor<'de> for UnionVisitor<U> {
                 _ => None,
             };
             let name = name.or_else(|| tag.as_ref().and_then(Value::as_str));
-            if let Some((index, keeps_tag)) = name.and_then(U::member) {
+            if let Some((member, keeps_tag)) = name.and_then(U::member) {
                 if keeps_tag {
                     prefix.tag = Some(match value {
                         Buffered::Str(s) => s,
                         _ => Cow::Owned(name.unwrap_or_default().to_owned()),
                     });
                 }
-                return U::decode(index, &mut prefix, map);
+                return U::decode(member, &mut prefix, map);
             }
             // A tag this version does not know: keep the whole object.
             let mut object = prefix.into_values()?;

@@ -119,6 +119,9 @@ pub struct Bundle {
     pub disconnect_policies: BTreeMap<String, BTreeMap<String, String>>,
     pub actions: Vec<ActionEntry>,
     pub pushes: Vec<PushEntry>,
+    /// Type name (of a file, a local definition or an inline title) -> the folder of its file
+    /// (one of [`FOLDERS`]): where the generated type goes too.
+    pub folders: BTreeMap<String, &'static str>,
 }
 
 /// The snake_case to PascalCase rule of type names (`list_chats` -> `ListChats`).
@@ -164,8 +167,22 @@ pub fn bundle(dir: &Path) -> Result<Bundle, Vec<String>> {
         b.errors.dedup();
         return Err(b.errors);
     }
+    let root = format!("{}/", b.dir.display());
+    let folders = b
+        .origin
+        .iter()
+        .chain(&b.inline_titles)
+        .filter_map(|(name, at)| {
+            let rel = at.strip_prefix(&root)?;
+            FOLDERS
+                .iter()
+                .find(|f| rel.starts_with(&format!("{f}/")))
+                .map(|f| (name.clone(), *f))
+        })
+        .collect();
     Ok(Bundle {
         version,
+        folders,
         definitions: b.definitions,
         unions: b.unions,
         nullable: b.nullable,

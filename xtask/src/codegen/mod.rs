@@ -1,5 +1,7 @@
-//! `cargo xtask codegen [--check]`: every `schema/vX.Y/` directory becomes
-//! `crates/lc-types/src/generated/vX_Y.rs`, plus the module list and the cargo features.
+//! `cargo xtask codegen [--check]`: every `schema/vX.Y/` directory becomes the module
+//! `crates/lc-types/src/generated/vX_Y/` (`mod.rs`, and one file per folder of the schema:
+//! `objects.rs`, `requests.rs`, `responses.rs`, `pushes.rs`), plus the modules of the types
+//! several versions share (split the same way), the module list and the cargo features.
 //!
 //! The pipeline, in order ([`generate`] runs steps 1 to 7, `main` then calls step 8):
 //!
@@ -80,5 +82,6 @@ pub fn generate(root: &Path) -> Result<Output, Vec<String>> {
 pub fn generate_version(b: &bundle::Bundle) -> Result<String, Vec<String>> {
     let code = version_code(b)?;
     let (files, _) = assemble(std::slice::from_ref(&code));
-    Ok(files.into_iter().next().expect("one version module").1)
+    // The version's files (`mod.rs`, `objects.rs`, ...), one after the other.
+    Ok(files.into_iter().map(|(_, text)| text).collect::<Vec<_>>().join("\n"))
 }

@@ -364,139 +364,32 @@ fn empty_object(name: &str, description: &str) -> TokenStream {
     }
 }
 
-/// A discriminated union with a hidden `_Custom(UnknownVariant)` member for tags it does not know.
+/// A discriminated union, declared for `union!` (which adds the hidden `_Custom(UnknownVariant)`
+/// member for tags it does not know, and every impl): its docs, tag field and members with their
+/// tag values; a member whose struct keeps the tag (several values) names the field.
 fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruct>) -> TokenStream {
     let ident = format_ident!("{}", u.name);
     let tag = lit(&u.tag);
     let doc = lit(description);
-    let union_doc = lit(&format!(
-        "A union on `{}`: a member this version of the schema does not know decodes into a hidden case that keeps its raw JSON (`is_unknown()`, `as_unknown()`, `tag()`), while a known member with a malformed body is an error.",
-        u.tag
-    ));
-    let mut variants = Vec::new();
-    let mut tag_arms = Vec::new();
-    let mut tagged_variants = Vec::new();
-    let mut ser_arms = Vec::new();
-    let mut member_arms = Vec::new();
-    let mut decode_arms = Vec::new();
-    let mut froms = Vec::new();
-    let mut unknown_arms = Vec::new();
-    let mut known = Vec::new();
-    for (i, v) in u.variants.iter().enumerate() {
+    let variants = u.variants.iter().map(|v| {
         let vt = format_ident!("{}", v.type_name);
         let vn = format_ident!("{}", variant_name(&v.type_name, &u.name));
         let vdoc = structs.get(&v.type_name).map(|s| docs(&s.attrs)).unwrap_or_default();
-        variants.push(quote!(#(#vdoc)* #vn(#vt),));
-        let tags: Vec<syn::LitStr> = v.tags.iter().map(|t| lit(t)).collect();
-        known.extend(tags.iter().cloned());
-        if v.strip {
-            let t = &tags[0];
-            tag_arms.push(quote!(Self::#vn(_) => Some(#t),));
-            tagged_variants.push(quote!(#[serde(rename = #t)] #vn(&'a #vt),));
-            ser_arms.push(quote!(Self::#vn(v) => ::serde::Serialize::serialize(&Tagged::#vn(v), serializer),));
+        let tags = v.tags.iter().map(|t| lit(t));
+        let keeps = if v.strip {
+            quote!()
         } else {
             let field = format_ident!("{}", rust_field(&u.tag));
-            tag_arms.push(quote!(Self::#vn(v) => Some(v.#field.as_str()),));
-            ser_arms.push(quote!(Self::#vn(v) => ::serde::Serialize::serialize(v, serializer),));
-        }
-        let keeps_tag = !v.strip;
-        member_arms.push(quote!(#(#tags)|* => Some((#i, #keeps_tag)),));
-        decode_arms.push(quote!(#i => crate::object::resume::<#vt, A>(prefix, map).map(Self::#vn),));
-        froms.push(quote! {
-            impl From<#vt> for #ident {
-                fn from(v: #vt) -> Self { Self::#vn(v) }
-            }
-        });
-        unknown_arms.push(quote!(Self::#vn(v) => crate::Unknowns::visit_unknowns(v, path, found),));
-    }
-    let tagged = if tagged_variants.is_empty() {
-        quote!()
-    } else {
-        quote! {
-            #[derive(::serde::Serialize)]
-            #[serde(tag = #tag)]
-            enum Tagged<'a> { #(#tagged_variants)* }
-        }
-    };
+            quote!(#[tag_in(#field)])
+        };
+        quote!(#(#vdoc)* #keeps #vn(#vt) = #(#tags)|*,)
+    });
     quote! {
         #[doc = #doc]
-        ///
-        #[doc = #union_doc]
-        #[derive(Clone, Debug, PartialEq)]
-        #[allow(clippy::large_enum_variant)]
-        #[non_exhaustive]
+        #[declare(union)]
+        #[tag = #tag]
         pub enum #ident {
             #(#variants)*
-            /// A member this version of the schema does not know. Not part of the API: use
-            /// `is_unknown()`, `as_unknown()` and `tag()`.
-            #[doc(hidden)]
-            _Custom(crate::UnknownVariant),
-        }
-        impl #ident {
-            /// The name of the tag field.
-            pub const TAG: &'static str = #tag;
-            /// Every known tag value.
-            pub const KNOWN: &'static [&'static str] = &[#(#known),*];
-            /// The tag value of this member, if it has a string tag.
-            pub fn tag(&self) -> Option<&str> {
-                match self {
-                    #(#tag_arms)*
-                    Self::_Custom(v) => v.tag(),
-                }
-            }
-            /// Whether this is a member this version of the schema does not know.
-            pub fn is_unknown(&self) -> bool {
-                matches!(self, Self::_Custom(_))
-            }
-            /// The raw JSON of a member this version of the schema does not know; `None` for a
-            /// known member.
-            pub fn as_unknown(&self) -> Option<&crate::UnknownVariant> {
-                match self {
-                    Self::_Custom(v) => Some(v),
-                    _ => None,
-                }
-            }
-        }
-        #(#froms)*
-        impl ::serde::Serialize for #ident {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                #tagged
-                match self {
-                    #(#ser_arms)*
-                    Self::_Custom(v) => ::serde::Serialize::serialize(v, serializer),
-                }
-            }
-        }
-        impl crate::union::Members for #ident {
-            const TAG: &'static str = #tag;
-            fn member(tag: &str) -> Option<(usize, bool)> {
-                match tag {
-                    #(#member_arms)*
-                    _ => None,
-                }
-            }
-            fn decode<'de, A: serde::de::MapAccess<'de>>(index: usize, prefix: &mut crate::union::Prefix<'de>, map: A) -> Result<Self, A::Error> {
-                match index {
-                    #(#decode_arms)*
-                    _ => Err(<A::Error as serde::de::Error>::custom("no such member")),
-                }
-            }
-            fn unknown(object: ::serde_json::Map<String, ::serde_json::Value>) -> Self {
-                Self::_Custom(crate::UnknownVariant::new(Self::TAG, object))
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for #ident {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                crate::union::decode(deserializer)
-            }
-        }
-        impl crate::Unknowns for #ident {
-            fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
-                match self {
-                    #(#unknown_arms)*
-                    Self::_Custom(v) => path.report(crate::UnknownKind::Variant(v.tag().map(str::to_owned)), found),
-                }
-            }
         }
     }
 }

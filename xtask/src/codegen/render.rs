@@ -65,7 +65,7 @@ fn declarations(text: &str) -> String {
     out.join("\n") + "\n"
 }
 
-/// A blank line after every top-level item, except between `use` lines.
+/// A blank line after every top-level item, except between one-line `use`s and between one-line `mod`s.
 fn separate(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = String::with_capacity(text.len() + lines.len());
@@ -73,9 +73,14 @@ fn separate(text: &str) -> String {
         out.push_str(line);
         out.push('\n');
         let ends_item = !line.starts_with([' ', '/', '#']) && (*line == "}" || line.ends_with(';') || line.ends_with("{}"));
-        let uses = |l: &str| l.starts_with("use ") || l.starts_with("pub use ");
+        // One-line `use`s, and one-line `mod`s, stay together.
+        let kind = |l: &str| match l.ends_with(';') {
+            true if l.starts_with("use ") || l.starts_with("pub use ") => "use",
+            true if l.starts_with("mod ") || l.starts_with("pub mod ") => "mod",
+            _ => "item",
+        };
         if let Some(next) = lines.get(i + 1) {
-            if ends_item && !next.is_empty() && !(uses(line) && uses(next)) {
+            if ends_item && !next.is_empty() && (kind(line) == "item" || kind(line) != kind(next)) {
                 out.push('\n');
             }
         }

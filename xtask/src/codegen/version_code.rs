@@ -26,6 +26,15 @@ pub struct VersionCode {
     pub bound: BTreeSet<String>,
     /// Request, response and push types -> the (action or push name, docs link) of each use.
     pub links: BTreeMap<String, Vec<(String, String)>>,
+    /// Type -> the folder of its schema (`objects`, `requests`, ...), where its code goes.
+    pub folders: BTreeMap<String, &'static str>,
+}
+
+impl VersionCode {
+    /// The folder (kind) of type `name`: its schema's, else `objects` (typify's own helper types).
+    pub fn kind(&self, name: &str) -> &'static str {
+        self.folders.get(name).copied().unwrap_or("objects")
+    }
 }
 
 /// typify, the syn pass and the manifest-driven code for one version.
@@ -110,5 +119,6 @@ pub fn version_code(b: &Bundle) -> Result<VersionCode, Vec<String>> {
         manifest: manifest.items,
         bound,
         links,
+        folders: b.folders.clone(),
     })
 }

@@ -7,6 +7,23 @@ use std::path::Path;
 
 use super::{Output, GENERATED_DIR};
 
+/// Every file under `dir` (relative to `root`), recursively, as paths relative to `root`.
+fn files_under(root: &Path, dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(root.join(dir))
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+    {
+        let rel = dir.join(e.file_name());
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            out.extend(files_under(root, &rel)?);
+        } else {
+            out.push(rel);
+        }
+    }
+    Ok(out)
+}
+
 /// Writes `out` (or, with `check`, compares it) to the tree at `root`; orphans in the generated
 /// directory are removed (or reported).
 pub fn write_or_check(root: &Path, out: &Output, check: bool) -> Result<usize, Vec<String>> {
@@ -32,18 +49,21 @@ pub fn write_or_check(root: &Path, out: &Output, check: bool) -> Result<usize, V
             written += 1;
         }
     }
-    let dir = root.join(GENERATED_DIR);
-    for e in fs::read_dir(&dir)
-        .map_err(|e| vec![format!("{}: {e}", dir.display())])?
-        .filter_map(Result::ok)
-    {
-        let rel = Path::new(GENERATED_DIR).join(e.file_name());
+    for rel in files_under(root, Path::new(GENERATED_DIR)).map_err(|e| vec![e])? {
         if !out.contains_key(&rel) {
             if check {
                 problems.push(format!("{} is an orphan (no schema directory generates it)", rel.display()));
             } else {
-                fs::remove_file(e.path()).map_err(|err| vec![format!("{}: {err}", rel.display())])?;
+                fs::remove_file(root.join(&rel)).map_err(|err| vec![format!("{}: {err}", rel.display())])?;
                 written += 1;
+            }
+        }
+    }
+    // Directories left empty by removed files.
+    if !check {
+        if let Ok(entries) = fs::read_dir(root.join(GENERATED_DIR)) {
+            for e in entries.filter_map(Result::ok) {
+                let _ = fs::remove_dir(e.path()); // fails, as it should, unless empty
             }
         }
     }
