@@ -385,3 +385,6 @@ fn type_changes(old: &Shape, new: &Shape) -> Vec<Change> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

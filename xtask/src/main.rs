@@ -12,7 +12,7 @@ mod codegen;
 mod diff;
 mod fuzz;
 #[cfg(test)]
-mod tests;
+mod testing;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

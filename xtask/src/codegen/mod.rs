@@ -85,3 +85,6 @@ pub fn generate_version(b: &bundle::Bundle) -> Result<String, Vec<String>> {
     // The version's files (`mod.rs`, `objects.rs`, ...), one after the other.
     Ok(files.into_iter().map(|(_, text)| text).collect::<Vec<_>>().join("\n"))
 }
+
+#[cfg(test)]
+mod tests;

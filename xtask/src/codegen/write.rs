@@ -73,3 +73,6 @@ pub fn write_or_check(root: &Path, out: &Output, check: bool) -> Result<usize, V
         Err(problems)
     }
 }
+
+#[cfg(test)]
+mod tests;

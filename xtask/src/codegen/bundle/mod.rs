@@ -274,3 +274,6 @@ fn normalize(p: &Path) -> String {
     }
     out.join("/")
 }
+
+#[cfg(test)]
+mod tests;
