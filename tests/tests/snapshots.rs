@@ -141,7 +141,14 @@ fn api_surface() {
                 items.push((name, String::new(), item));
             }
         }
-        items.sort_by(|a, b| a.0.cmp(&b.0));
+        // By name; a type first, then its inherent impl (`new`), then its trait impls (the tables
+        // of `mod.rs`, read first, declare those).
+        let rank = |item: &syn2::Item| match item {
+            syn2::Item::Impl(i) if i.trait_.is_some() => 2,
+            syn2::Item::Impl(_) => 1,
+            _ => 0,
+        };
+        items.sort_by(|a, b| (&a.0, rank(&a.2)).cmp(&(&b.0, rank(&b.2))));
         let mut text = String::new();
         for (_, shared, item) in &items {
             let from = if shared.is_empty() {
@@ -204,6 +211,59 @@ fn api_surface() {
     }
 }
 
+/// The impls a row of `actions!` (`name(Request) -> Response { web: .., rtm: .. } "docs",`) or
+/// `pushes!` (`name(Payload) "docs",`) declares: `Action`, `WebAction` unless `web: None`,
+/// `RtmAction` when `rtm: true`; `Push`.
+fn table_impls(tokens: proc_macro2::TokenStream) -> Vec<syn2::Item> {
+    use proc_macro2::TokenTree;
+    // The rows: the last `[..]` (the first ones are the doc attributes).
+    let rows = tokens
+        .into_iter()
+        .filter_map(|t| match t {
+            TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Bracket => Some(g.stream()),
+            _ => None,
+        })
+        .last()
+        .expect("a table");
+    let mut out = Vec::new();
+    let mut row: Vec<TokenTree> = Vec::new();
+    for t in rows {
+        if matches!(&t, TokenTree::Punct(p) if p.as_char() == ',') {
+            let ty = row.iter().find_map(|t| match t {
+                TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Parenthesis && !g.stream().is_empty() => Some(g.stream()),
+                _ => None,
+            });
+            let flags = row.iter().find_map(|t| match t {
+                TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace => Some(g.stream().to_string()),
+                _ => None,
+            });
+            if let Some(ty) = ty {
+                let mut traits = Vec::new();
+                match flags {
+                    None => traits.push("Push"),
+                    Some(flags) => {
+                        traits.push("Action");
+                        if !flags.contains("web : None") {
+                            traits.push("WebAction");
+                        }
+                        if flags.contains("rtm : true") {
+                            traits.push("RtmAction");
+                        }
+                    }
+                }
+                for t in traits {
+                    let t = quote::format_ident!("{t}");
+                    out.push(syn2::parse_quote!(impl crate::#t for #ty {}));
+                }
+            }
+            row.clear();
+        } else {
+            row.push(t);
+        }
+    }
+    out
+}
+
 /// Every (module, name) a `use` tree names, whatever its grouping (`a::b::C`, `a::b::{C, D}`).
 fn reexports(tree: &syn2::UseTree, module: &str, out: &mut Vec<(String, String)>) {
     match tree {
@@ -254,6 +314,22 @@ fn declared(item: &syn2::Item) -> Vec<syn2::Item> {
         let name = s.ident.clone();
         let new: syn2::ItemImpl = syn2::parse_quote!(impl #name { pub fn new(#(#params),*) -> Self {} });
         return vec![syn2::Item::Struct(s), syn2::Item::Impl(new)];
+    }
+    if m.mac.path.is_ident("any") {
+        // `pub enum AnyPush by push { Variant(Payload) = "name", .. }`: the enum less `by push`.
+        let text = m
+            .mac
+            .tokens
+            .to_string()
+            .replacen(" by action {", " {", 1)
+            .replacen(" by push {", " {", 1);
+        let mut e: syn2::ItemEnum = syn2::parse_str(&text).expect("any! declares an enum");
+        e.variants.iter_mut().for_each(|v| v.discriminant = None);
+        e.variants.push(syn2::parse_quote!(_Custom(crate::UnknownPayload)));
+        return vec![syn2::Item::Enum(e)];
+    }
+    if m.mac.path.is_ident("actions") || m.mac.path.is_ident("pushes") {
+        return table_impls(m.mac.tokens.clone());
     }
     for (name, custom) in [("open_enum", "PrivOwnedStr"), ("union", "UnknownVariant")] {
         if m.mac.path.is_ident(name) {

@@ -20,29 +20,41 @@ pub trait Object: Sized {
     /// What `invalid type` errors say was expected: `struct Name`.
     const EXPECTING: &'static str;
     /// One `Option` per known field: `None` until the field is read.
-    type Slots: Default;
+    type Slots;
     /// A known field.
-    type Key: Copy;
+    type Key;
+    /// Every slot empty.
+    fn slots() -> Self::Slots;
     /// The known field of a wire name; `None` for an unknown one.
     fn key(name: &str) -> Option<Self::Key>;
-    /// The wire name of a known field.
-    fn name(key: Self::Key) -> &'static str;
-    /// Reads the value of field `key` into its slot; `Ok(false)`, reading nothing, when the
-    /// slot is already filled (a duplicate field).
-    fn read<'de, A: MapAccess<'de>>(slots: &mut Self::Slots, key: Self::Key, map: &mut A) -> Result<bool, A::Error>;
+    /// Reads the value of field `key` into its slot; `Ok(Err(wire name))`, reading nothing,
+    /// when the slot is already filled (a duplicate field).
+    fn read<'de, A: MapAccess<'de>>(slots: &mut Self::Slots, key: Self::Key, map: &mut A) -> Result<Result<(), &'static str>, A::Error>;
     /// The struct, or the wire name of a required field that is missing.
     fn finish(slots: Self::Slots, extra: Map<String, Value>) -> Result<Self, &'static str>;
 }
 
-/// Fills `slot` with the next value of `map`; `Ok(false)`, reading nothing, when it is full.
+/// Fills `slot` (of the field `name`) with the next value of `map`; `Ok(Err(name))`, reading
+/// nothing, when it is full.
 #[doc(hidden)]
 #[inline]
-pub fn slot<'de, T: Deserialize<'de>, A: MapAccess<'de>>(slot: &mut Option<T>, map: &mut A) -> Result<bool, A::Error> {
+pub fn slot<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
+    slot: &mut Option<T>,
+    name: &'static str,
+    map: &mut A,
+) -> Result<Result<(), &'static str>, A::Error> {
     if slot.is_some() {
-        return Ok(false);
+        return Ok(Err(name));
     }
     *slot = Some(map.next_value()?);
-    Ok(true)
+    Ok(Ok(()))
+}
+
+/// Visits the unknowns of the field `name` (through `dyn`: one function for every field of every
+/// struct, not one closure each).
+#[doc(hidden)]
+pub fn visit_field(path: &mut crate::JsonPath, name: &str, value: &dyn crate::Unknowns, found: &mut dyn FnMut(crate::Unknown)) {
+    path.field(name, |p| value.visit_unknowns(p, found));
 }
 
 /// Decodes the generated struct `T`; its `Deserialize` impl calls this.
@@ -61,7 +73,7 @@ impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
-        let mut slots = T::Slots::default();
+        let mut slots = T::slots();
         let mut extra = Map::new();
         read_fields::<T, A>(&mut slots, &mut extra, &mut map, None)?;
         T::finish(slots, extra).map_err(de::Error::missing_field)
@@ -74,7 +86,7 @@ impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
 /// written twice).
 #[doc(hidden)]
 pub fn resume<'de, T: Object, A: MapAccess<'de>>(prefix: &mut crate::union::Prefix<'de>, mut map: A) -> Result<T, A::Error> {
-    let mut slots = T::Slots::default();
+    let mut slots = T::slots();
     let mut extra = Map::new();
     let tag_field = prefix.tag_field();
     while let Some((key, value)) = prefix.take() {
@@ -85,8 +97,8 @@ pub fn resume<'de, T: Object, A: MapAccess<'de>>(prefix: &mut crate::union::Pref
                     value: Some(value),
                     error: PhantomData,
                 };
-                if !T::read(&mut slots, k, &mut one)? {
-                    return Err(de::Error::duplicate_field(T::name(k)));
+                if let Err(name) = T::read(&mut slots, k, &mut one)? {
+                    return Err(de::Error::duplicate_field(name));
                 }
             }
             None => {
@@ -111,8 +123,8 @@ fn read_fields<'de, T: Object, A: MapAccess<'de>>(
     while let Some(key) = map.next_key_seed(FieldSeed::<T>(PhantomData))? {
         match key {
             Ok(k) => {
-                if !T::read(slots, k, map)? {
-                    return Err(de::Error::duplicate_field(T::name(k)));
+                if let Err(name) = T::read(slots, k, map)? {
+                    return Err(de::Error::duplicate_field(name));
                 }
             }
             Err(key) => {

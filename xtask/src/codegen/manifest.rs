@@ -1,253 +1,123 @@
-//! Step 5, the manifest-driven code: takes a version's [`Bundle`] (its actions and pushes) and the
-//! names of its types, and gives the items typify cannot: `impl Action`/`WebAction`/`RtmAction`/
-//! `Push`, the `AnyRequest`/`AnyResponse`/`AnyPush` enums, the `ACTIONS`/`PUSHES`/`TYPES` tables,
-//! `decode_type`, `VERSION` and `API`.
+//! Step 5, the manifest-driven tables: takes a version's [`Bundle`] (its actions and pushes) and
+//! the names of its types, and gives the declarations typify cannot: the `actions!`, `pushes!`,
+//! `any!` (`AnyRequest`, `AnyResponse`, `AnyPush`) and `types!` tables of `lc_types::declare`, one
+//! row per action, push or type, and `api!` (`VERSION`, `API`). Text, printed as it is read.
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use std::fmt::Write;
 
-use super::render::doc_lines;
 use crate::codegen::bundle::{pascal, Bundle};
 
-/// `impl Action`/`WebAction`/`RtmAction`/`Push`, `AnyRequest`/`AnyResponse`/`AnyPush`, the tables.
-pub(super) fn manifest_items(b: &Bundle, types: &[String]) -> TokenStream {
-    let version_const = format_ident!("V{}", b.version.replace('.', "_"));
-    let version = quote!(crate::ApiVersion::#version_const);
-    let mut items = Vec::new();
-    let mut action_rows = Vec::new();
-    let mut requests = Vec::new();
-    let mut responses = Vec::new();
-    for a in &b.actions {
-        let name = &a.name;
-        let resp = format_ident!("{}", a.response);
-        let method = a.web.as_deref().map(|m| match m {
-            "GET" => quote!(crate::WebMethod::Get),
-            "MULTIPART" => quote!(crate::WebMethod::Multipart),
-            _ => quote!(crate::WebMethod::Post),
-        });
-        if let Some(req) = &a.request {
-            let req = format_ident!("{req}");
-            items.push(quote! {
-                impl crate::Action for #req {
-                    const NAME: &'static str = #name;
-                    const VERSION: crate::ApiVersion = #version;
-                    type Response = #resp;
-                }
-            });
-            if let Some(m) = &method {
-                let token = a.token;
-                let idempotent = a.idempotent;
-                items.push(quote!(impl crate::WebAction for #req {
-                    const METHOD: crate::WebMethod = #m;
-                    const NEEDS_TOKEN: bool = #token;
-                    const IDEMPOTENT: bool = #idempotent;
-                }));
-            }
-            if a.rtm {
-                items.push(quote!(impl crate::RtmAction for #req {}));
-            }
-            requests.push((name.clone(), req));
-        }
-        responses.push((name.clone(), resp));
-        let web = match &method {
-            Some(m) => quote!(::std::option::Option::Some(#m)),
-            None => quote!(::std::option::Option::None),
-        };
-        let rtm = a.rtm;
-        let needs_token = a.token;
-        let idempotent = a.idempotent;
-        let request = match &a.request {
-            Some(r) => quote!(::std::option::Option::Some(#r)),
-            None => quote!(::std::option::Option::None),
-        };
-        let response = &a.response;
-        let docs = &a.docs;
-        action_rows
-            .push(quote!(crate::ActionInfo { name: #name, web: #web, rtm: #rtm, needs_token: #needs_token, idempotent: #idempotent, request: #request, response: #response, docs: #docs }));
-    }
-    let mut push_rows = Vec::new();
-    let mut pushes = Vec::new();
-    for p in &b.pushes {
-        let name = &p.name;
-        let ty = format_ident!("{}", p.payload);
-        items.push(quote! {
-            impl crate::Push for #ty {
-                const NAME: &'static str = #name;
-                const VERSION: crate::ApiVersion = #version;
-            }
-        });
-        let payload = &p.payload;
-        let docs = &p.docs;
-        push_rows.push(quote!(crate::PushInfo { name: #name, payload: #payload, docs: #docs }));
-        pushes.push((name.clone(), ty));
-    }
-    let v = &b.version;
-    items.push(any_enum(
-        "AnyRequest",
-        &format!("Any request of API v{v}, decoded by action name."),
-        "action",
-        &requests,
-        quote!(crate::UnknownKind::Action),
-    ));
-    items.push(any_enum(
-        "AnyResponse",
-        &format!("Any response of API v{v}, decoded by action name."),
-        "action",
-        &responses,
-        quote!(crate::UnknownKind::Action),
-    ));
-    items.push(any_enum(
-        "AnyPush",
-        &format!("Any push payload of API v{v}, decoded by push name."),
-        "push",
-        &pushes,
-        quote!(crate::UnknownKind::Push),
-    ));
-    let version_doc = format!("This module's API version, v{v}.");
-    let actions_doc = format!("Every action of API v{v}, in the manifest's order.");
-    let pushes_doc = format!("Every push of API v{v}, in the manifest's order.");
-    let type_arms = types.iter().map(|t| {
-        let ty: syn::Path = match b.core.get(t) {
-            Some(path) => syn::parse_str(path).expect("checked core path"),
-            None => syn::parse_str(t).expect("type name"),
-        };
-        quote!(#t => boxed(crate::from_str::<#ty>(text)),)
-    });
-    let types_doc = format!("The name of every type of API v{v}, sorted.");
-    quote! {
-        #[doc = #types_doc]
-        pub const TYPES: &[&str] = &[#(#types),*];
-        /// Decodes `text` as the type called `name` (e.g. `"Event"`); `None` when this version has
-        /// no type of that name.
-        pub fn decode_type(name: &str, text: &str) -> ::std::option::Option<::std::result::Result<::std::boxed::Box<dyn crate::Decoded>, crate::DecodeError>> {
-            fn boxed<T: crate::Decoded + 'static>(r: ::std::result::Result<T, crate::DecodeError>) -> ::std::result::Result<::std::boxed::Box<dyn crate::Decoded>, crate::DecodeError> {
-                r.map(|v| ::std::boxed::Box::new(v) as ::std::boxed::Box<dyn crate::Decoded>)
-            }
-            ::std::option::Option::Some(match name {
-                #(#type_arms)*
-                _ => return ::std::option::Option::None,
-            })
-        }
-        #[doc = #version_doc]
-        pub const VERSION: crate::ApiVersion = #version;
-        /// This version's tables and run-time decoders.
-        pub const API: crate::Api = crate::Api {
-            version: VERSION,
-            actions: ACTIONS,
-            pushes: PUSHES,
-            types: TYPES,
-            decode_request: |name, text| AnyRequest::decode(name, text).map(|v| ::std::boxed::Box::new(v) as ::std::boxed::Box<dyn crate::Decoded>),
-            decode_response: |name, text| AnyResponse::decode(name, text).map(|v| ::std::boxed::Box::new(v) as ::std::boxed::Box<dyn crate::Decoded>),
-            decode_push: |name, text| AnyPush::decode(name, text).map(|v| ::std::boxed::Box::new(v) as ::std::boxed::Box<dyn crate::Decoded>),
-            decode_type,
-        };
-        #[doc = #actions_doc]
-        pub const ACTIONS: &[crate::ActionInfo] = &[#(#action_rows),*];
-        #[doc = #pushes_doc]
-        pub const PUSHES: &[crate::PushInfo] = &[#(#push_rows),*];
-        #(#items)*
-    }
-}
+/// Words a manifest name cannot be, as it becomes an identifier in the tables.
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn", "for", "if", "impl",
+    "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
+    "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "try", "typeof",
+    "unsized", "virtual", "yield",
+];
 
-/// An enum over every request, response or push, decoded by name, with a hidden
-/// `_Custom(UnknownPayload)` member for names it does not know.
-fn any_enum(name: &str, doc: &str, what: &str, members: &[(String, proc_macro2::Ident)], unknown: TokenStream) -> TokenStream {
-    let ident = format_ident!("{name}");
-    // (wire name, variant, payload type) of every member.
-    let members: Vec<_> = members
-        .iter()
-        .map(|(wire, ty)| (wire, format_ident!("{}", pascal(wire)), ty))
-        .collect();
-    let variants = members.iter().map(|(wire, v, ty)| {
-        let d = format!("`{wire}`.");
-        quote!(#[doc = #d] #v(#ty),)
-    });
-    let decode = members
-        .iter()
-        .map(|(wire, v, _)| quote!(#wire => crate::from_str(text).map(Self::#v),));
-    let decode_value = members
-        .iter()
-        .map(|(wire, v, _)| quote!(#wire => crate::from_value(payload).map(Self::#v),));
-    let names = members.iter().map(|(wire, v, _)| quote!(Self::#v(_) => #wire,));
-    let ser_arms = members
-        .iter()
-        .map(|(_, v, _)| quote!(Self::#v(v) => ::serde::Serialize::serialize(v, serializer),));
-    let unknown_arms = members
-        .iter()
-        .map(|(_, v, _)| quote!(Self::#v(v) => crate::Unknowns::visit_unknowns(v, path, found),));
-    let custom_doc = doc_lines(&format!(
-        "A {what} this version does not know. Not part of the API: use `name()`, `is_unknown()`\nand `as_unknown()`."
-    ));
-    let name_doc = format!("The {what} name.");
-    let is_unknown_doc = format!("Whether this is a {what} this version does not know.");
-    let as_unknown_doc = format!("The name and raw payload of a {what} this version does not know; `None` for a known one.");
-    let decode_doc = doc_lines(&format!("Decodes the payload `text` of the {what} `name`. An unknown name keeps the payload\n(`is_unknown()`, `as_unknown()`); a known one with a malformed payload is an error naming\nthe JSON path."));
-    let doc = doc_lines(doc);
-    let wildcard = if members.is_empty() {
-        quote!(Self::_Custom(u) => Some(u),)
-    } else {
-        quote!(Self::_Custom(u) => Some(u), _ => None,)
-    };
-    quote! {
-        #doc
-        #[derive(Clone, Debug, PartialEq)]
-        #[allow(clippy::large_enum_variant)]
-        #[non_exhaustive]
-        pub enum #ident {
-            #(#variants)*
-            #custom_doc
-            #[doc(hidden)]
-            _Custom(crate::UnknownPayload),
-        }
-        impl #ident {
-            #decode_doc
-            pub fn decode(name: &str, text: &str) -> Result<Self, crate::DecodeError> {
-                match name {
-                    #(#decode)*
-                    _ => crate::from_str(text).map(|payload| Self::_Custom(crate::UnknownPayload::new(None, name.to_owned(), payload))),
-                }
-            }
-            /// Like `decode`, from an already parsed payload.
-            pub fn decode_value(name: &str, payload: ::serde_json::Value) -> Result<Self, crate::DecodeError> {
-                match name {
-                    #(#decode_value)*
-                    _ => Ok(Self::_Custom(crate::UnknownPayload::new(None, name.to_owned(), payload))),
-                }
-            }
-            #[doc = #name_doc]
-            pub fn name(&self) -> &str {
-                match self {
-                    #(#names)*
-                    Self::_Custom(u) => u.name(),
-                }
-            }
-            #[doc = #is_unknown_doc]
-            pub fn is_unknown(&self) -> bool {
-                matches!(self, Self::_Custom(_))
-            }
-            #[doc = #as_unknown_doc]
-            pub fn as_unknown(&self) -> Option<&crate::UnknownPayload> {
-                match self {
-                    #wildcard
-                }
-            }
-        }
-        impl ::serde::Serialize for #ident {
-            /// Serializes the payload alone (the name travels beside it, e.g. in the frame's `action`).
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                match self {
-                    #(#ser_arms)*
-                    Self::_Custom(u) => ::serde::Serialize::serialize(u, serializer),
-                }
-            }
-        }
-        impl crate::Unknowns for #ident {
-            fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
-                match self {
-                    #(#unknown_arms)*
-                    Self::_Custom(u) => path.report(#unknown(u.name().to_owned()), found),
-                }
-            }
+/// The tables of one version, as the text of `mod.rs`'s declarations.
+pub(super) fn manifest_text(b: &Bundle, types: &[String]) -> Result<String, String> {
+    let v = &b.version;
+    let version = format!("V{}", v.replace('.', "_"));
+    for name in b.actions.iter().map(|a| &a.name).chain(b.pushes.iter().map(|p| &p.name)) {
+        if KEYWORDS.contains(&name.as_str()) {
+            return Err(format!("v{v}: `{name}` is a Rust keyword; the tables cannot name it"));
         }
     }
+    let mut out = String::new();
+    let w = &mut out;
+    let method = |web: Option<&str>| match web {
+        Some("GET") => "Get",
+        Some("MULTIPART") => "Multipart",
+        Some(_) => "Post",
+        None => "None",
+    };
+    writeln!(
+        w,
+        "actions! {{\n    /// Every action of API v{v}, in the manifest's order.\n    pub const ACTIONS for {version} = ["
+    )
+    .unwrap();
+    for a in &b.actions {
+        let call = format!("{}({})", a.name, a.request.as_deref().unwrap_or_default());
+        let rest = format!(
+            "-> {} {{ web: {}, rtm: {}, token: {}, idempotent: {} }}",
+            a.response,
+            method(a.web.as_deref()),
+            a.rtm,
+            a.token,
+            a.idempotent
+        );
+        // One line when it fits the repository's width, else the response on a line of its own.
+        if 8 + call.len() + 1 + rest.len() <= 140 {
+            writeln!(w, "        {call} {rest}").unwrap();
+        } else {
+            writeln!(w, "        {call}\n            {rest}").unwrap();
+        }
+        writeln!(w, "            {:?},", a.docs).unwrap();
+    }
+    writeln!(w, "    ];\n}}\n").unwrap();
+    writeln!(
+        w,
+        "pushes! {{\n    /// Every push of API v{v}, in the manifest's order.\n    pub const PUSHES for {version} = ["
+    )
+    .unwrap();
+    for p in &b.pushes {
+        writeln!(w, "        {}({})\n            {:?},", p.name, p.payload, p.docs).unwrap();
+    }
+    writeln!(w, "    ];\n}}\n").unwrap();
+    let requests: Vec<(&str, &str)> = b
+        .actions
+        .iter()
+        .filter_map(|a| Some((a.name.as_str(), a.request.as_deref()?)))
+        .collect();
+    let responses: Vec<(&str, &str)> = b.actions.iter().map(|a| (a.name.as_str(), a.response.as_str())).collect();
+    let pushes: Vec<(&str, &str)> = b.pushes.iter().map(|p| (p.name.as_str(), p.payload.as_str())).collect();
+    for (name, doc, by, members) in [
+        (
+            "AnyRequest",
+            format!("Any request of API v{v}, decoded by action name."),
+            "action",
+            requests,
+        ),
+        (
+            "AnyResponse",
+            format!("Any response of API v{v}, decoded by action name."),
+            "action",
+            responses,
+        ),
+        (
+            "AnyPush",
+            format!("Any push payload of API v{v}, decoded by push name."),
+            "push",
+            pushes,
+        ),
+    ] {
+        writeln!(w, "any! {{\n    /// {doc}\n    pub enum {name} by {by} {{").unwrap();
+        for (wire, ty) in members {
+            writeln!(w, "        {}({ty}) = {wire:?},", pascal(wire)).unwrap();
+        }
+        writeln!(w, "    }}\n}}\n").unwrap();
+    }
+    // Several names a line, at the repository's width.
+    writeln!(w, "types! {{").unwrap();
+    let mut line = String::new();
+    for t in types {
+        let entry = match b.core.get(t) {
+            Some(path) => format!("{t} = {path},"),
+            None => format!("{t},"),
+        };
+        if !line.is_empty() && 4 + line.len() + 1 + entry.len() > 140 {
+            writeln!(w, "    {line}").unwrap();
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&entry);
+    }
+    if !line.is_empty() {
+        writeln!(w, "    {line}").unwrap();
+    }
+    writeln!(w, "}}\n\napi!({version});").unwrap();
+    Ok(out)
 }

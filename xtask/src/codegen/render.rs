@@ -14,7 +14,8 @@ pub(super) fn doc_lines(text: &str) -> TokenStream {
 /// A header, `use` lines, then the items: tidied (see [`crate::codegen::tidy`]), printed by
 /// prettyplease, the declarations wrapped in their macros ([`declarations`]), a blank line
 /// between items, and formatted by rustfmt with the repository's `rustfmt.toml`.
-pub(super) fn render(header: &str, uses: TokenStream, items: Vec<syn::Item>) -> String {
+/// `tables`, declarations printed as they are given (see [`super::manifest`]), come last.
+pub(super) fn render(header: &str, uses: TokenStream, items: Vec<syn::Item>, tables: &str) -> String {
     let mut file: syn::File = syn::parse2(uses).expect("use lines parse");
     let macros: std::collections::BTreeSet<String> = items.iter().filter_map(declared_as).collect();
     if !macros.is_empty() {
@@ -24,7 +25,7 @@ pub(super) fn render(header: &str, uses: TokenStream, items: Vec<syn::Item>) -> 
     file.items.extend(items);
     crate::codegen::tidy::tidy(&mut file);
     let text = crate::codegen::tidy::justify(&prettyplease::unparse(&file));
-    rustfmt(&(header.to_owned() + &separate(&declarations(&text))))
+    rustfmt(&(header.to_owned() + &separate(&declarations(&text)) + "\n" + tables))
 }
 
 /// The macro an item is declared with (`#[declare(object)]`, see `lc_types::declare`).

@@ -285,27 +285,20 @@ fn web_and_rtm_impls_follow_the_manifest() {
         m["actions"][2]["idempotent"] = json!(true);
     });
     let code = s.generate();
+    // One row per action in `actions!` (lc_types::declare), which writes the impls from it.
     assert_has(
         &code,
-        "impl crate::WebAction for DoItRequest { const METHOD: crate::WebMethod = crate::WebMethod::Post; const NEEDS_TOKEN: bool = true; const IDEMPOTENT: bool = false; }",
+        r#"actions! { /// Every action of API v3.6, in the manifest's order. pub const ACTIONS for V3_6 = [
+            do_it(DoItRequest) -> DoItResponse { web: Post, rtm: true, token: true, idempotent: false }
+                "https://example.com/docs#do_it",
+            rtm_only(RtmOnlyRequest) -> RtmOnlyResponse { web: None, rtm: true, token: true, idempotent: false }
+                "https://example.com/docs#rtm_only",
+            web_only(WebOnlyRequest) -> WebOnlyResponse { web: Get, rtm: false, token: false, idempotent: true }
+                "https://example.com/docs#web_only",
+        ]; }"#,
     );
-    assert_has(
-        &code,
-        "impl crate::WebAction for WebOnlyRequest { const METHOD: crate::WebMethod = crate::WebMethod::Get; const NEEDS_TOKEN: bool = false; const IDEMPOTENT: bool = true; }",
-    );
-    assert_lacks(&code, "impl crate::WebAction for RtmOnlyRequest");
-    assert_eq!(count(&code, "impl crate::WebAction for"), 2, "{code}");
-    assert_has(&code, "impl crate::RtmAction for DoItRequest {}");
-    assert_has(&code, "impl crate::RtmAction for RtmOnlyRequest {}");
-    assert_lacks(&code, "impl crate::RtmAction for WebOnlyRequest");
-    assert_eq!(count(&code, "impl crate::RtmAction for"), 2, "{code}");
-    // Every action is an `Action`, with its wire name and response type.
-    assert_eq!(count(&code, "impl crate::Action for"), 3, "{code}");
-    assert_has(&code, "impl crate::Action for RtmOnlyRequest {");
-    assert_has(&code, r#"const NAME: &'static str = "rtm_only";"#);
-    assert_has(&code, "type Response = RtmOnlyResponse;");
-    assert_has(&code, "const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;");
-    assert_has(&code, r#"crate::ActionInfo { name: "rtm_only", web: None, rtm: true,"#);
+    assert_lacks(&code, "impl crate::WebAction");
+    assert_lacks(&code, "impl crate::Action");
 }
 
 #[test]
@@ -331,55 +324,24 @@ fn any_enums_and_tables_exist() {
         }])
     });
     let code = s.generate();
-    for (any, member) in [
-        ("AnyRequest", "DoIt(DoItRequest),"),
-        ("AnyResponse", "DoIt(DoItResponse),"),
-        ("AnyPush", "ThingChanged(ThingChangedPush),"),
+    // Declared for `any!`, `pushes!`, `types!` and `api!` (lc_types::declare), which write the
+    // enums, impls and consts from them.
+    for (any, by, member) in [
+        ("AnyRequest", "action", r#"DoIt(DoItRequest) = "do_it","#),
+        ("AnyResponse", "action", r#"DoIt(DoItResponse) = "do_it","#),
+        ("AnyPush", "push", r#"ThingChanged(ThingChangedPush) = "thing_changed","#),
     ] {
-        let variants = body(&code, &format!("pub enum {any} {{"));
-        assert!(variants.contains(member), "{variants}");
-        assert!(variants.contains("#[doc(hidden)]_Custom(crate::UnknownPayload)"), "{variants}");
-        assert_has(&code, &format!("#[non_exhaustive] pub enum {any} {{"));
-        assert_has(&code, &format!("impl {any} {{"));
-        assert_has(&code, &format!("impl Serialize for {any} {{"));
-        assert_has(&code, &format!("impl crate::Unknowns for {any} {{"));
+        assert_has(&code, &format!("pub enum {any} by {by} {{ {member} }}"));
     }
     assert_has(
         &code,
-        r#"pub const ACTIONS: &[crate::ActionInfo] = &[crate::ActionInfo {
-            name: "do_it",
-            web: Some(crate::WebMethod::Post),
-            rtm: true,
-            needs_token: true,
-            idempotent: false,
-            request: Some("DoItRequest"),
-            response: "DoItResponse",
-            docs: "https://example.com/docs#do_it"
-        }];"#,
+        r#"pushes! { /// Every push of API v3.6, in the manifest's order. pub const PUSHES for V3_6 = [
+            thing_changed(ThingChangedPush) "https://example.com/docs#thing_changed",
+        ]; }"#,
     );
-    assert_has(
-        &code,
-        r#"pub const PUSHES: &[crate::PushInfo] = &[crate::PushInfo {
-            name: "thing_changed",
-            payload: "ThingChangedPush",
-            docs: "https://example.com/docs#thing_changed"
-        }];"#,
-    );
-    assert_has(
-        &code,
-        r#"pub const TYPES: &[&str] = &["DoItRequest", "DoItResponse", "Thing", "ThingChangedPush"];"#,
-    );
-    assert_has(
-        &code,
-        r#"impl crate::Push for ThingChangedPush { const NAME: &'static str = "thing_changed";"#,
-    );
-    assert_has(&code, "pub const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;");
-    // Only the decoders fill the catch-all, and only for a name they do not know.
-    assert_eq!(count(&code, "crate::UnknownPayload::new("), 6, "{code}");
-    assert_has(
-        &code,
-        r#"Ok(Self::_Custom(crate::UnknownPayload::new(None, name.to_owned(), payload)))"#,
-    );
+    assert_has(&code, "types! { DoItRequest, DoItResponse, Thing, ThingChangedPush, }");
+    assert_has(&code, "api!(V3_6);");
+    assert_lacks(&code, "crate::UnknownPayload");
     // Each request, response and push type links to its section of the docs.
     assert_has(
         &code,
@@ -388,11 +350,11 @@ fn any_enums_and_tables_exist() {
     assert_has(&code, "/// API reference: [`do_it` (v3.6)](https://example.com/docs#do_it).");
     assert_eq!(count(&code, "/// API reference: [`do_it` (v3.6)]"), 2, "{code}");
 
-    // Without pushes, `AnyPush` has only its hidden catch-all and `PUSHES` is empty.
+    // Without pushes, both tables are empty.
     let s = Set::minimal("any_enums_and_tables_exist_2");
     let code = s.generate();
-    assert_has(&code, "pub enum AnyPush { ///");
-    assert_has(&code, "pub const PUSHES: &[crate::PushInfo] = &[];");
+    assert_has(&code, "pub enum AnyPush by push {}");
+    assert_has(&code, "pub const PUSHES for V3_6 = [];");
 }
 
 #[test]

@@ -20,8 +20,8 @@ pub struct VersionCode {
     pub module: String,
     /// Type name -> its items: the definition, then every impl it owns.
     pub types: BTreeMap<String, Vec<syn::Item>>,
-    /// The items generated from the manifest (trait impls, `Any*` enums, tables).
-    pub manifest: Vec<syn::Item>,
+    /// The tables generated from the manifest (`actions!`, `pushes!`, `any!`, `types!`, `api!`).
+    pub tables: String,
     /// Types tied to this version by a trait impl naming it (requests, push payloads): never shared.
     pub bound: BTreeSet<String>,
     /// Request, response and push types -> the (action or push name, docs link) of each use.
@@ -95,8 +95,7 @@ pub fn version_code(b: &Bundle) -> Result<VersionCode, Vec<String>> {
         .chain(b.core.keys().cloned())
         .collect();
     types.sort();
-    let manifest: syn::File =
-        syn::parse2(manifest::manifest_items(b, &types)).map_err(|e| vec![format!("internal: manifest code does not parse: {e}")])?;
+    let tables = manifest::manifest_text(b, &types).map_err(|e| vec![e])?;
     let bound = b
         .actions
         .iter()
@@ -116,7 +115,7 @@ pub fn version_code(b: &Bundle) -> Result<VersionCode, Vec<String>> {
         version: b.version.clone(),
         module: module_name(&b.version),
         types: share::by_owner(file.items).map_err(|e| vec![format!("v{}: {e}", b.version)])?,
-        manifest: manifest.items,
+        tables,
         bound,
         links,
         folders: b.folders.clone(),

@@ -26,11 +26,6 @@ object! {
     }
 }
 
-impl crate::Push for ChatDeactivatedPush {
-    const NAME: &'static str = "chat_deactivated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `chat_properties_deleted` push: some chat properties were deleted.
     ///
@@ -43,11 +38,6 @@ object! {
     }
 }
 
-impl crate::Push for ChatPropertiesDeletedPush {
-    const NAME: &'static str = "chat_properties_deleted";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `chat_properties_updated` push: some chat properties were set or changed.
     ///
@@ -58,11 +48,6 @@ object! {
         /// Only the properties that were updated, with their new values (not the chat's full property set).
         pub properties: Properties,
     }
-}
-
-impl crate::Push for ChatPropertiesUpdatedPush {
-    const NAME: &'static str = "chat_properties_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
 
 object! {
@@ -85,11 +70,6 @@ object! {
     }
 }
 
-impl crate::Push for ChatTransferredPush {
-    const NAME: &'static str = "chat_transferred";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `customer_disconnected` push: the server is closing the customer's connection; `reason` tells whether and how to reconnect.
     ///
@@ -102,11 +82,6 @@ object! {
     }
 }
 
-impl crate::Push for CustomerDisconnectedPush {
-    const NAME: &'static str = "customer_disconnected";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `customer_side_storage_updated` push: the data the client keeps for the customer changed. Store it on the client (e.g. in local storage) and send it back with `login`.
     ///
@@ -115,11 +90,6 @@ object! {
         /// The customer-side storage: a map of string keys to string values.
         pub customer_side_storage: BTreeMap<String, String>,
     }
-}
-
-impl crate::Push for CustomerSideStorageUpdatedPush {
-    const NAME: &'static str = "customer_side_storage_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
 
 object! {
@@ -151,11 +121,6 @@ object! {
     }
 }
 
-impl crate::Push for CustomerUpdatedPush {
-    const NAME: &'static str = "customer_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `event_properties_deleted` push: some event properties were deleted.
     ///
@@ -170,11 +135,6 @@ object! {
         /// ID of the thread the event belongs to.
         pub thread_id: String,
     }
-}
-
-impl crate::Push for EventPropertiesDeletedPush {
-    const NAME: &'static str = "event_properties_deleted";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
 
 object! {
@@ -193,11 +153,6 @@ object! {
     }
 }
 
-impl crate::Push for EventPropertiesUpdatedPush {
-    const NAME: &'static str = "event_properties_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `event_updated` push: an event was changed; the payload carries the whole event after the change.
     ///
@@ -212,11 +167,6 @@ object! {
     }
 }
 
-impl crate::Push for EventUpdatedPush {
-    const NAME: &'static str = "event_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `events_marked_as_seen` push: a user of the chat has seen the events up to a given time (see mark_events_as_seen).
     ///
@@ -229,11 +179,6 @@ object! {
         /// ID of the user who has seen the events.
         pub user_id: String,
     }
-}
-
-impl crate::Push for EventsMarkedAsSeenPush {
-    const NAME: &'static str = "events_marked_as_seen";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
 
 impl From<IncomingGreetingPush> for Greeting {
@@ -252,11 +197,6 @@ object! {
     }
 }
 
-impl crate::Push for GreetingAcceptedPush {
-    const NAME: &'static str = "greeting_accepted";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `greeting_canceled` push: the customer rejected a greeting, or a new greeting replaced the one on screen.
     ///
@@ -267,11 +207,6 @@ object! {
     }
 }
 
-impl crate::Push for GreetingCanceledPush {
-    const NAME: &'static str = "greeting_canceled";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `groups_status_updated` push (since 3.5): the availability of groups the customer has access to changed.
     ///
@@ -280,11 +215,6 @@ object! {
         /// The groups whose status changed, each with its new status (unchanged groups are left out).
         pub groups: Vec<GroupStatusChange>,
     }
-}
-
-impl crate::Push for GroupsStatusUpdatedPush {
-    const NAME: &'static str = "groups_status_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
 
 object! {
@@ -299,11 +229,6 @@ object! {
     }
 }
 
-impl crate::Push for IncomingChatPush {
-    const NAME: &'static str = "incoming_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `incoming_event` push: a new event was sent to the chat (by send_event, or a system message, e.g. on deactivate_chat).
     ///
@@ -316,11 +241,6 @@ object! {
         /// ID of the thread the event was added to.
         pub thread_id: String,
     }
-}
-
-impl crate::Push for IncomingEventPush {
-    const NAME: &'static str = "incoming_event";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
 
 /// Payload of the `incoming_greeting` push: the greeting engine shows a greeting to the customer. The payload is a Greeting.
@@ -350,11 +270,6 @@ impl crate::Unknowns for IncomingGreetingPush {
     }
 }
 
-impl crate::Push for IncomingGreetingPush {
-    const NAME: &'static str = "incoming_greeting";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `incoming_multicast` push: a message sent with the agent-side `multicast` method or by the system.
     ///
@@ -368,11 +283,6 @@ object! {
         #[serde(rename = "type")]
         pub type_: Option<String>,
     }
-}
-
-impl crate::Push for IncomingMulticastPush {
-    const NAME: &'static str = "incoming_multicast";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
 
 object! {
@@ -393,11 +303,6 @@ object! {
     }
 }
 
-impl crate::Push for IncomingRichMessagePostbackPush {
-    const NAME: &'static str = "incoming_rich_message_postback";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `incoming_typing_indicator` push: a chat user started or stopped typing a message that has not been sent yet.
     ///
@@ -410,11 +315,6 @@ object! {
         /// Who is typing, for whom, since when (unix seconds), and whether typing is on or off.
         pub typing_indicator: TypingIndicator,
     }
-}
-
-impl crate::Push for IncomingTypingIndicatorPush {
-    const NAME: &'static str = "incoming_typing_indicator";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
 
 object! {
@@ -431,11 +331,6 @@ object! {
     }
 }
 
-impl crate::Push for QueuePositionUpdatedPush {
-    const NAME: &'static str = "queue_position_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `thread_properties_deleted` push: some thread properties were deleted.
     ///
@@ -450,11 +345,6 @@ object! {
     }
 }
 
-impl crate::Push for ThreadPropertiesDeletedPush {
-    const NAME: &'static str = "thread_properties_deleted";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `thread_properties_updated` push: some thread properties were set or changed.
     ///
@@ -467,11 +357,6 @@ object! {
         /// ID of the thread whose properties changed.
         pub thread_id: String,
     }
-}
-
-impl crate::Push for ThreadPropertiesUpdatedPush {
-    const NAME: &'static str = "thread_properties_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }
 
 object! {
@@ -492,11 +377,6 @@ object! {
     }
 }
 
-impl crate::Push for UserAddedToChatPush {
-    const NAME: &'static str = "user_added_to_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
-}
-
 object! {
     /// Payload of the `user_removed_from_chat` push: a customer or an agent was removed from the chat.
     ///
@@ -513,9 +393,4 @@ object! {
         /// ID of the user that was removed.
         pub user_id: String,
     }
-}
-
-impl crate::Push for UserRemovedFromChatPush {
-    const NAME: &'static str = "user_removed_from_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
 }

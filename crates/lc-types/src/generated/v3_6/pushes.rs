@@ -26,11 +26,6 @@ object! {
     }
 }
 
-impl crate::Push for ChatDeactivatedPush {
-    const NAME: &'static str = "chat_deactivated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `chat_properties_deleted` push: some chat properties were deleted.
     ///
@@ -43,11 +38,6 @@ object! {
     }
 }
 
-impl crate::Push for ChatPropertiesDeletedPush {
-    const NAME: &'static str = "chat_properties_deleted";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `chat_properties_updated` push: some chat properties were set or changed.
     ///
@@ -58,11 +48,6 @@ object! {
         /// Only the properties that were updated, with their new values (not the chat's full property set).
         pub properties: Properties,
     }
-}
-
-impl crate::Push for ChatPropertiesUpdatedPush {
-    const NAME: &'static str = "chat_properties_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
 
 object! {
@@ -85,11 +70,6 @@ object! {
     }
 }
 
-impl crate::Push for ChatTransferredPush {
-    const NAME: &'static str = "chat_transferred";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `customer_disconnected` push: the server is closing the customer's connection; `reason` tells whether and how to reconnect.
     ///
@@ -102,11 +82,6 @@ object! {
     }
 }
 
-impl crate::Push for CustomerDisconnectedPush {
-    const NAME: &'static str = "customer_disconnected";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `customer_side_storage_updated` push: the data the client keeps for the customer changed. Store it on the client (e.g. in local storage) and send it back with `login`.
     ///
@@ -115,11 +90,6 @@ object! {
         /// The customer-side storage: a map of string keys to string values.
         pub customer_side_storage: BTreeMap<String, String>,
     }
-}
-
-impl crate::Push for CustomerSideStorageUpdatedPush {
-    const NAME: &'static str = "customer_side_storage_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
 
 object! {
@@ -157,11 +127,6 @@ object! {
     }
 }
 
-impl crate::Push for CustomerUpdatedPush {
-    const NAME: &'static str = "customer_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `event_deleted` push (new in 3.6): an event was deleted from a thread (see delete_event).
     ///
@@ -174,11 +139,6 @@ object! {
         /// ID of the thread the event belonged to.
         pub thread_id: String,
     }
-}
-
-impl crate::Push for EventDeletedPush {
-    const NAME: &'static str = "event_deleted";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
 
 object! {
@@ -197,11 +157,6 @@ object! {
     }
 }
 
-impl crate::Push for EventPropertiesDeletedPush {
-    const NAME: &'static str = "event_properties_deleted";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `event_properties_updated` push: some event properties were set or changed.
     ///
@@ -218,11 +173,6 @@ object! {
     }
 }
 
-impl crate::Push for EventPropertiesUpdatedPush {
-    const NAME: &'static str = "event_properties_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `event_updated` push: an event was changed; the payload carries the whole event after the change.
     ///
@@ -237,11 +187,6 @@ object! {
     }
 }
 
-impl crate::Push for EventUpdatedPush {
-    const NAME: &'static str = "event_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `events_marked_as_seen` push: a user of the chat has seen the events up to a given time (see mark_events_as_seen).
     ///
@@ -254,11 +199,6 @@ object! {
         /// ID of the user who has seen the events.
         pub user_id: String,
     }
-}
-
-impl crate::Push for EventsMarkedAsSeenPush {
-    const NAME: &'static str = "events_marked_as_seen";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
 
 impl From<IncomingGreetingPush> for Greeting {
@@ -277,11 +217,6 @@ object! {
     }
 }
 
-impl crate::Push for GreetingAcceptedPush {
-    const NAME: &'static str = "greeting_accepted";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `greeting_canceled` push: the customer rejected a greeting, or a new greeting replaced the one on screen.
     ///
@@ -290,11 +225,6 @@ object! {
         /// Unique ID of the greeting display that was canceled.
         pub unique_id: String,
     }
-}
-
-impl crate::Push for GreetingCanceledPush {
-    const NAME: &'static str = "greeting_canceled";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
 
 object! {
@@ -307,11 +237,6 @@ object! {
     }
 }
 
-impl crate::Push for GroupsStatusUpdatedPush {
-    const NAME: &'static str = "groups_status_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `incoming_chat` push: a chat arrived with a new thread (after start_chat, resume_chat, or a chat started by an agent). Carries the whole chat; the thread holds the initial events, if any.
     ///
@@ -322,11 +247,6 @@ object! {
         /// ID of the user whose action created the thread. The docs show it in the sample but do not say it is always sent, so it is optional.
         pub requester_id: Option<String>,
     }
-}
-
-impl crate::Push for IncomingChatPush {
-    const NAME: &'static str = "incoming_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
 
 object! {
@@ -343,11 +263,6 @@ object! {
     }
 }
 
-impl crate::Push for IncomingEventPreviewPush {
-    const NAME: &'static str = "incoming_event_preview";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `incoming_event` push: a new event was sent to the chat (by send_event, or a system message, e.g. on deactivate_chat).
     ///
@@ -360,11 +275,6 @@ object! {
         /// ID of the thread the event was added to.
         pub thread_id: String,
     }
-}
-
-impl crate::Push for IncomingEventPush {
-    const NAME: &'static str = "incoming_event";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
 
 /// Payload of the `incoming_greeting` push: the greeting engine shows a greeting to the customer. The payload is a Greeting.
@@ -394,11 +304,6 @@ impl crate::Unknowns for IncomingGreetingPush {
     }
 }
 
-impl crate::Push for IncomingGreetingPush {
-    const NAME: &'static str = "incoming_greeting";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `incoming_multicast` push: a message sent with the agent-side `multicast` method or by the system.
     ///
@@ -412,11 +317,6 @@ object! {
         #[serde(rename = "type")]
         pub type_: Option<String>,
     }
-}
-
-impl crate::Push for IncomingMulticastPush {
-    const NAME: &'static str = "incoming_multicast";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
 
 object! {
@@ -435,11 +335,6 @@ object! {
         /// ID of the user who clicked the button.
         pub user_id: String,
     }
-}
-
-impl crate::Push for IncomingRichMessagePostbackPush {
-    const NAME: &'static str = "incoming_rich_message_postback";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
 
 object! {
@@ -464,11 +359,6 @@ object! {
     }
 }
 
-impl crate::Push for IncomingThinkingIndicatorPush {
-    const NAME: &'static str = "incoming_thinking_indicator";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `incoming_typing_indicator` push: a chat user started or stopped typing a message that has not been sent yet.
     ///
@@ -483,11 +373,6 @@ object! {
     }
 }
 
-impl crate::Push for IncomingTypingIndicatorPush {
-    const NAME: &'static str = "incoming_typing_indicator";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `incoming_welcome_message` push (new in 3.6): the welcome message to show, answering request_welcome_message.
     ///
@@ -498,11 +383,6 @@ object! {
         /// ID of the welcome message.
         pub id: String,
     }
-}
-
-impl crate::Push for IncomingWelcomeMessagePush {
-    const NAME: &'static str = "incoming_welcome_message";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
 
 object! {
@@ -519,11 +399,6 @@ object! {
     }
 }
 
-impl crate::Push for QueuePositionUpdatedPush {
-    const NAME: &'static str = "queue_position_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `thread_properties_deleted` push: some thread properties were deleted.
     ///
@@ -538,11 +413,6 @@ object! {
     }
 }
 
-impl crate::Push for ThreadPropertiesDeletedPush {
-    const NAME: &'static str = "thread_properties_deleted";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `thread_properties_updated` push: some thread properties were set or changed.
     ///
@@ -555,11 +425,6 @@ object! {
         /// ID of the thread whose properties changed.
         pub thread_id: String,
     }
-}
-
-impl crate::Push for ThreadPropertiesUpdatedPush {
-    const NAME: &'static str = "thread_properties_updated";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }
 
 object! {
@@ -580,11 +445,6 @@ object! {
     }
 }
 
-impl crate::Push for UserAddedToChatPush {
-    const NAME: &'static str = "user_added_to_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
-}
-
 object! {
     /// Payload of the `user_removed_from_chat` push: a customer or an agent was removed from the chat.
     ///
@@ -601,9 +461,4 @@ object! {
         /// ID of the user that was removed.
         pub user_id: String,
     }
-}
-
-impl crate::Push for UserRemovedFromChatPush {
-    const NAME: &'static str = "user_removed_from_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
 }

@@ -24,20 +24,6 @@ object! {
     }
 }
 
-impl crate::Action for AcceptGreetingRequest {
-    const NAME: &'static str = "accept_greeting";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = AcceptGreetingResponse;
-}
-
-impl crate::WebAction for AcceptGreetingRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
-}
-
-impl crate::RtmAction for AcceptGreetingRequest {}
-
 object! {
     /// Payload of `cancel_greeting`: the customer dismissed a greeting.
     ///
@@ -47,20 +33,6 @@ object! {
         pub unique_id: String,
     }
 }
-
-impl crate::Action for CancelGreetingRequest {
-    const NAME: &'static str = "cancel_greeting";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = CancelGreetingResponse;
-}
-
-impl crate::WebAction for CancelGreetingRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
-}
-
-impl crate::RtmAction for CancelGreetingRequest {}
 
 object! {
     /// Payload of `check_goals` (Web API only): lets the server check goals for a customer without an RTM connection (offline customers or when the customers limit is reached).
@@ -76,18 +48,6 @@ object! {
     }
 }
 
-impl crate::Action for CheckGoalsRequest {
-    const NAME: &'static str = "check_goals";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = CheckGoalsResponse;
-}
-
-impl crate::WebAction for CheckGoalsRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
-}
-
 object! {
     /// Payload of `deactivate_chat`: closes the active thread of a chat.
     ///
@@ -97,20 +57,6 @@ object! {
         pub id: String,
     }
 }
-
-impl crate::Action for DeactivateChatRequest {
-    const NAME: &'static str = "deactivate_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = DeactivateChatResponse;
-}
-
-impl crate::WebAction for DeactivateChatRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
-}
-
-impl crate::RtmAction for DeactivateChatRequest {}
 
 object! {
     /// Payload of `delete_chat_properties`.
@@ -123,20 +69,6 @@ object! {
         pub properties: PropertyNames,
     }
 }
-
-impl crate::Action for DeleteChatPropertiesRequest {
-    const NAME: &'static str = "delete_chat_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = DeleteChatPropertiesResponse;
-}
-
-impl crate::WebAction for DeleteChatPropertiesRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
-}
-
-impl crate::RtmAction for DeleteChatPropertiesRequest {}
 
 object! {
     /// Payload of `delete_event_properties`.
@@ -154,20 +86,6 @@ object! {
     }
 }
 
-impl crate::Action for DeleteEventPropertiesRequest {
-    const NAME: &'static str = "delete_event_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = DeleteEventPropertiesResponse;
-}
-
-impl crate::WebAction for DeleteEventPropertiesRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
-}
-
-impl crate::RtmAction for DeleteEventPropertiesRequest {}
-
 object! {
     /// Payload of `delete_event` (since 3.6): deletes an event of the customer.
     ///
@@ -181,20 +99,6 @@ object! {
         pub thread_id: String,
     }
 }
-
-impl crate::Action for DeleteEventRequest {
-    const NAME: &'static str = "delete_event";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = DeleteEventResponse;
-}
-
-impl crate::WebAction for DeleteEventRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
-}
-
-impl crate::RtmAction for DeleteEventRequest {}
 
 object! {
     /// Payload of `delete_thread_properties`.
@@ -210,20 +114,6 @@ object! {
     }
 }
 
-impl crate::Action for DeleteThreadPropertiesRequest {
-    const NAME: &'static str = "delete_thread_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = DeleteThreadPropertiesResponse;
-}
-
-impl crate::WebAction for DeleteThreadPropertiesRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
-}
-
-impl crate::RtmAction for DeleteThreadPropertiesRequest {}
-
 object! {
     /// Payload of `get_chat`: a chat with one of its threads.
     ///
@@ -235,20 +125,6 @@ object! {
         pub thread_id: Option<String>,
     }
 }
-
-impl crate::Action for GetChatRequest {
-    const NAME: &'static str = "get_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = GetChatResponse;
-}
-
-impl crate::WebAction for GetChatRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = true;
-}
-
-impl crate::RtmAction for GetChatRequest {}
 
 object! {
     /// Query of `get_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -262,38 +138,12 @@ object! {
     }
 }
 
-impl crate::Action for GetConfigurationRequest {
-    const NAME: &'static str = "get_configuration";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = GetConfigurationResponse;
-}
-
-impl crate::WebAction for GetConfigurationRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Get;
-    const NEEDS_TOKEN: bool = false;
-    const IDEMPOTENT: bool = true;
-}
-
 object! {
     /// Payload of `get_customer`: takes no fields (send an empty object).
     ///
     /// API reference: [`get_customer` (v3.7)](https://platform.text.com/docs/messaging/customer-chat-api/v3.7#get-customer).
     pub struct GetCustomerRequest {}
 }
-
-impl crate::Action for GetCustomerRequest {
-    const NAME: &'static str = "get_customer";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = GetCustomerResponse;
-}
-
-impl crate::WebAction for GetCustomerRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = true;
-}
-
-impl crate::RtmAction for GetCustomerRequest {}
 
 object! {
     /// Query of `get_dynamic_configuration` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself. Since 3.4 the server also accepts the legacy `license_id` instead.
@@ -311,18 +161,6 @@ object! {
     }
 }
 
-impl crate::Action for GetDynamicConfigurationRequest {
-    const NAME: &'static str = "get_dynamic_configuration";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = GetDynamicConfigurationResponse;
-}
-
-impl crate::WebAction for GetDynamicConfigurationRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Get;
-    const NEEDS_TOKEN: bool = false;
-    const IDEMPOTENT: bool = true;
-}
-
 object! {
     /// Payload of `get_form`: the form of a given type configured for a group.
     ///
@@ -335,20 +173,6 @@ object! {
         pub type_: FormType,
     }
 }
-
-impl crate::Action for GetFormRequest {
-    const NAME: &'static str = "get_form";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = GetFormResponse;
-}
-
-impl crate::WebAction for GetFormRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = true;
-}
-
-impl crate::RtmAction for GetFormRequest {}
 
 object! {
     /// Query of `get_localization` (Web API, GET). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
@@ -364,18 +188,6 @@ object! {
     }
 }
 
-impl crate::Action for GetLocalizationRequest {
-    const NAME: &'static str = "get_localization";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = GetLocalizationResponse;
-}
-
-impl crate::WebAction for GetLocalizationRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Get;
-    const NEEDS_TOKEN: bool = false;
-    const IDEMPOTENT: bool = true;
-}
-
 object! {
     /// Payload of `get_url_info`: a preview of a web page.
     ///
@@ -385,20 +197,6 @@ object! {
         pub url: String,
     }
 }
-
-impl crate::Action for GetUrlInfoRequest {
-    const NAME: &'static str = "get_url_info";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = GetUrlInfoResponse;
-}
-
-impl crate::WebAction for GetUrlInfoRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = true;
-}
-
-impl crate::RtmAction for GetUrlInfoRequest {}
 
 object! {
     /// Payload of `list_chats`: one page of summaries of the chats the customer took part in.
@@ -414,20 +212,6 @@ object! {
     }
 }
 
-impl crate::Action for ListChatsRequest {
-    const NAME: &'static str = "list_chats";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = ListChatsResponse;
-}
-
-impl crate::WebAction for ListChatsRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = true;
-}
-
-impl crate::RtmAction for ListChatsRequest {}
-
 object! {
     /// Query of `list_group_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
     ///
@@ -442,18 +226,6 @@ object! {
     }
 }
 
-impl crate::Action for ListGroupPropertiesRequest {
-    const NAME: &'static str = "list_group_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = ListGroupPropertiesResponse;
-}
-
-impl crate::WebAction for ListGroupPropertiesRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Get;
-    const NEEDS_TOKEN: bool = false;
-    const IDEMPOTENT: bool = true;
-}
-
 object! {
     /// Payload of `list_group_statuses`. Give either `all: true` or a list of `group_ids`.
     ///
@@ -466,20 +238,6 @@ object! {
     }
 }
 
-impl crate::Action for ListGroupStatusesRequest {
-    const NAME: &'static str = "list_group_statuses";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = ListGroupStatusesResponse;
-}
-
-impl crate::WebAction for ListGroupStatusesRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = true;
-}
-
-impl crate::RtmAction for ListGroupStatusesRequest {}
-
 object! {
     /// Query of `list_license_properties` (Web API, GET; no authorization needed). Sent as query-string parameters of a GET request; the transport adds `organization_id` itself.
     ///
@@ -490,18 +248,6 @@ object! {
         /// Return only the properties of this namespace.
         pub namespace: Option<String>,
     }
-}
-
-impl crate::Action for ListLicensePropertiesRequest {
-    const NAME: &'static str = "list_license_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = ListLicensePropertiesResponse;
-}
-
-impl crate::WebAction for ListLicensePropertiesRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Get;
-    const NEEDS_TOKEN: bool = false;
-    const IDEMPOTENT: bool = true;
 }
 
 object! {
@@ -521,20 +267,6 @@ object! {
         pub sort_order: Option<SortOrder>,
     }
 }
-
-impl crate::Action for ListThreadsRequest {
-    const NAME: &'static str = "list_threads";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = ListThreadsResponse;
-}
-
-impl crate::WebAction for ListThreadsRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = true;
-}
-
-impl crate::RtmAction for ListThreadsRequest {}
 
 object! {
     /// Payload of the RTM `login` action: authorizes the WebSocket connection (must be the first request, within 30 s of connecting) and optionally updates the customer's data.
@@ -564,14 +296,6 @@ object! {
     }
 }
 
-impl crate::Action for LoginRequest {
-    const NAME: &'static str = "login";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = LoginResponse;
-}
-
-impl crate::RtmAction for LoginRequest {}
-
 object! {
     /// Payload of `mark_events_as_seen`.
     ///
@@ -584,34 +308,12 @@ object! {
     }
 }
 
-impl crate::Action for MarkEventsAsSeenRequest {
-    const NAME: &'static str = "mark_events_as_seen";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = MarkEventsAsSeenResponse;
-}
-
-impl crate::WebAction for MarkEventsAsSeenRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = true;
-}
-
-impl crate::RtmAction for MarkEventsAsSeenRequest {}
-
 object! {
     /// Payload of the RTM `ping` action: keeps the connection alive (send one every 15 s after login). Takes no fields (send an empty object).
     ///
     /// API reference: [`ping` (v3.7)](https://platform.text.com/docs/messaging/customer-chat-api/v3.7/rtm-reference#ping).
     pub struct PingRequest {}
 }
-
-impl crate::Action for PingRequest {
-    const NAME: &'static str = "ping";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = PingResponse;
-}
-
-impl crate::RtmAction for PingRequest {}
 
 object! {
     /// Payload of `request_email_verification` (Web API only). The server later sends the verified e-mail address to the callback.
@@ -621,18 +323,6 @@ object! {
         /// URI the server calls (once, without retries) with the verified e-mail address.
         pub callback_uri: String,
     }
-}
-
-impl crate::Action for RequestEmailVerificationRequest {
-    const NAME: &'static str = "request_email_verification";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = RequestEmailVerificationResponse;
-}
-
-impl crate::WebAction for RequestEmailVerificationRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
 }
 
 object! {
@@ -646,20 +336,6 @@ object! {
         pub id: Option<String>,
     }
 }
-
-impl crate::Action for RequestWelcomeMessageRequest {
-    const NAME: &'static str = "request_welcome_message";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = RequestWelcomeMessageResponse;
-}
-
-impl crate::WebAction for RequestWelcomeMessageRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
-}
-
-impl crate::RtmAction for RequestWelcomeMessageRequest {}
 
 object! {
     /// Payload of `resume_chat`: opens a new thread in an existing, inactive chat.
@@ -677,20 +353,6 @@ object! {
     }
 }
 
-impl crate::Action for ResumeChatRequest {
-    const NAME: &'static str = "resume_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = ResumeChatResponse;
-}
-
-impl crate::WebAction for ResumeChatRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
-}
-
-impl crate::RtmAction for ResumeChatRequest {}
-
 object! {
     /// Payload of `send_event`: posts an event in a chat.
     ///
@@ -705,20 +367,6 @@ object! {
     }
 }
 
-impl crate::Action for SendEventRequest {
-    const NAME: &'static str = "send_event";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = SendEventResponse;
-}
-
-impl crate::WebAction for SendEventRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
-}
-
-impl crate::RtmAction for SendEventRequest {}
-
 object! {
     /// Payload of `send_greeting_button_clicked` (since 3.6): the customer clicked a button of a greeting.
     ///
@@ -730,20 +378,6 @@ object! {
         pub greeting_unique_id: String,
     }
 }
-
-impl crate::Action for SendGreetingButtonClickedRequest {
-    const NAME: &'static str = "send_greeting_button_clicked";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = SendGreetingButtonClickedResponse;
-}
-
-impl crate::WebAction for SendGreetingButtonClickedRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
-}
-
-impl crate::RtmAction for SendGreetingButtonClickedRequest {}
 
 object! {
     /// Payload of `send_rich_message_postback`: reports that the customer clicked a rich message button.
@@ -761,20 +395,6 @@ object! {
     }
 }
 
-impl crate::Action for SendRichMessagePostbackRequest {
-    const NAME: &'static str = "send_rich_message_postback";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = SendRichMessagePostbackResponse;
-}
-
-impl crate::WebAction for SendRichMessagePostbackRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
-}
-
-impl crate::RtmAction for SendRichMessagePostbackRequest {}
-
 object! {
     /// Payload of `send_sneak_peek`: shows agents what the customer is typing.
     ///
@@ -787,20 +407,6 @@ object! {
     }
 }
 
-impl crate::Action for SendSneakPeekRequest {
-    const NAME: &'static str = "send_sneak_peek";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = SendSneakPeekResponse;
-}
-
-impl crate::WebAction for SendSneakPeekRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = true;
-}
-
-impl crate::RtmAction for SendSneakPeekRequest {}
-
 object! {
     /// Payload of `set_customer_session_fields`.
     ///
@@ -810,20 +416,6 @@ object! {
         pub session_fields: SessionFields,
     }
 }
-
-impl crate::Action for SetCustomerSessionFieldsRequest {
-    const NAME: &'static str = "set_customer_session_fields";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = SetCustomerSessionFieldsResponse;
-}
-
-impl crate::WebAction for SetCustomerSessionFieldsRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = true;
-}
-
-impl crate::RtmAction for SetCustomerSessionFieldsRequest {}
 
 object! {
     /// Payload of `start_chat`: starts a new chat (with an active thread unless `active` is false).
@@ -841,20 +433,6 @@ object! {
     }
 }
 
-impl crate::Action for StartChatRequest {
-    const NAME: &'static str = "start_chat";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = StartChatResponse;
-}
-
-impl crate::WebAction for StartChatRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = false;
-}
-
-impl crate::RtmAction for StartChatRequest {}
-
 object! {
     /// Payload of `update_chat_properties`.
     ///
@@ -867,20 +445,6 @@ object! {
     }
 }
 
-impl crate::Action for UpdateChatPropertiesRequest {
-    const NAME: &'static str = "update_chat_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = UpdateChatPropertiesResponse;
-}
-
-impl crate::WebAction for UpdateChatPropertiesRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = true;
-}
-
-impl crate::RtmAction for UpdateChatPropertiesRequest {}
-
 object! {
     /// Payload of the RTM `update_customer_page` action: the customer moved to another page. User agent and referrer come from the connection headers.
     ///
@@ -892,14 +456,6 @@ object! {
         pub url: String,
     }
 }
-
-impl crate::Action for UpdateCustomerPageRequest {
-    const NAME: &'static str = "update_customer_page";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = UpdateCustomerPageResponse;
-}
-
-impl crate::RtmAction for UpdateCustomerPageRequest {}
 
 object! {
     /// Payload of `update_customer`: changes the customer's data. At least one field must be given.
@@ -925,20 +481,6 @@ object! {
     }
 }
 
-impl crate::Action for UpdateCustomerRequest {
-    const NAME: &'static str = "update_customer";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = UpdateCustomerResponse;
-}
-
-impl crate::WebAction for UpdateCustomerRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = true;
-}
-
-impl crate::RtmAction for UpdateCustomerRequest {}
-
 object! {
     /// Payload of `update_event_properties`.
     ///
@@ -955,20 +497,6 @@ object! {
     }
 }
 
-impl crate::Action for UpdateEventPropertiesRequest {
-    const NAME: &'static str = "update_event_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = UpdateEventPropertiesResponse;
-}
-
-impl crate::WebAction for UpdateEventPropertiesRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = true;
-}
-
-impl crate::RtmAction for UpdateEventPropertiesRequest {}
-
 object! {
     /// Payload of `update_thread_properties`.
     ///
@@ -982,17 +510,3 @@ object! {
         pub thread_id: String,
     }
 }
-
-impl crate::Action for UpdateThreadPropertiesRequest {
-    const NAME: &'static str = "update_thread_properties";
-    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
-    type Response = UpdateThreadPropertiesResponse;
-}
-
-impl crate::WebAction for UpdateThreadPropertiesRequest {
-    const METHOD: crate::WebMethod = crate::WebMethod::Post;
-    const NEEDS_TOKEN: bool = true;
-    const IDEMPOTENT: bool = true;
-}
-
-impl crate::RtmAction for UpdateThreadPropertiesRequest {}

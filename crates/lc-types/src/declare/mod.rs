@@ -21,6 +21,9 @@
 //!   does not know as raw JSON, `TAG`, `KNOWN`, `tag()`, `is_unknown()`, `as_unknown()`,
 //!   `From<member>`, serde (one pass: the tag picks the member, which then reads the rest) and
 //!   `Unknowns`.
+//!
+//! A version module's tables (its actions, pushes, `Any*` enums and types) are declared with the
+//! macros of [`tables`].
 
 /// Declares a generated struct; see the [module docs](self).
 macro_rules! object {
@@ -98,18 +101,16 @@ macro_rules! object {
 
         impl $crate::Unknowns for $name {
             fn visit_unknowns(&self, path: &mut $crate::JsonPath, found: &mut dyn FnMut($crate::Unknown)) {
-                $(path.field($($wire)*, |p| $crate::Unknowns::visit_unknowns(&self.$f, p, found));)*
+                $($crate::object::visit_field(path, $($wire)*, &self.$f, found);)*
                 path.report_fields(&self.extra, found);
             }
         }
 
         const _: () = {
-            #[derive(Default)]
             pub struct Slots {
                 $($f: $slot,)*
             }
 
-            #[derive(Clone, Copy)]
             #[allow(non_camel_case_types)]
             pub enum Key {
                 $($f,)*
@@ -120,6 +121,10 @@ macro_rules! object {
                 type Slots = Slots;
                 type Key = Key;
 
+                fn slots() -> Slots {
+                    Slots { $($f: None,)* }
+                }
+
                 #[inline]
                 fn key(name: &str) -> Option<Key> {
                     match name {
@@ -128,16 +133,10 @@ macro_rules! object {
                     }
                 }
 
-                fn name(key: Key) -> &'static str {
-                    match key {
-                        $(Key::$f => $($wire)*,)*
-                    }
-                }
-
                 #[inline]
-                fn read<'de, A: serde::de::MapAccess<'de>>(_slots: &mut Slots, key: Key, _map: &mut A) -> Result<bool, A::Error> {
+                fn read<'de, A: serde::de::MapAccess<'de>>(_slots: &mut Slots, key: Key, _map: &mut A) -> Result<Result<(), &'static str>, A::Error> {
                     match key {
-                        $(Key::$f => $crate::object::slot(&mut _slots.$f, _map),)*
+                        $(Key::$f => $crate::object::slot(&mut _slots.$f, $($wire)*, _map),)*
                     }
                 }
 
@@ -504,6 +503,9 @@ macro_rules! member_tag {
     };
 }
 
+mod tables;
+
+pub(crate) use tables::{actions, any, api, pushes, types};
 pub(crate) use {finish, member_tag, object, open_enum, param, union, wire};
 
 #[cfg(test)]
@@ -567,6 +569,22 @@ mod tests {
             .collect();
         assert_eq!(unknowns.len(), 1, "{unknowns:?}");
         assert_eq!(Loose::default(), crate::from_str::<Loose>("{}").unwrap());
+    }
+
+    crate::declare::any! {
+        /// A version without pushes.
+        pub enum AnyNothing by push {}
+    }
+
+    #[test]
+    fn an_any_enum_without_members_keeps_every_payload() {
+        let any = AnyNothing::decode("new_push", r#"{"a":1}"#).unwrap();
+        assert!(any.is_unknown() && any.as_unknown().is_some());
+        assert_eq!(AnyNothing::decode_value("new_push", serde_json::json!({"a": 1})).unwrap(), any);
+        assert_eq!(
+            (any.name(), serde_json::to_string(&any).unwrap()),
+            ("new_push", r#"{"a":1}"#.to_owned())
+        );
     }
 
     #[test]
