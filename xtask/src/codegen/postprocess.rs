@@ -384,10 +384,36 @@ fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruc
         };
         quote!(#(#vdoc)* #keeps #vn(#vt) = #(#tags)|*,)
     });
+    // The text fields every member has (required `String`s, the tag aside): the union reads them
+    // whatever the member (`user.id()`).
+    let tag_field = rust_field(&u.tag);
+    let mut common: Option<Vec<syn::Ident>> = None;
+    for v in &u.variants {
+        let Some(Fields::Named(fields)) = structs.get(&v.type_name).map(|s| &s.fields) else {
+            continue;
+        };
+        let texts: Vec<syn::Ident> = fields
+            .named
+            .iter()
+            .filter(|f| type_name(&f.ty).as_deref() == Some("String") && f.ident.as_ref().is_some_and(|i| *i != tag_field))
+            .filter_map(|f| f.ident.clone())
+            .collect();
+        common = Some(match common {
+            None => texts,
+            Some(before) => before.into_iter().filter(|i| texts.contains(i)).collect(),
+        });
+    }
+    let common = common.unwrap_or_default();
+    let common = if common.is_empty() {
+        quote!()
+    } else {
+        quote!(#[common(#(#common),*)])
+    };
     quote! {
         #[doc = #doc]
         #[declare(union)]
         #[tag = #tag]
+        #common
         pub enum #ident {
             #(#variants)*
         }

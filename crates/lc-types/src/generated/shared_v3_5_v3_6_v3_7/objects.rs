@@ -330,6 +330,7 @@ object! {
 union! {
     /// One answered field of a filled form; its `type` decides the shape of the answer.
     #[tag = "type"]
+    #[common(id, label)]
     pub enum FilledFormField {
         /// An answered text field (`name`, `email`, `question`, `textarea`, `subject`).
         #[tag_in(type_)]

@@ -406,6 +406,7 @@ object! {
 union! {
     /// A chat participant: a customer or an agent, told apart by `type`.
     #[tag = "type"]
+    #[common(id)]
     pub enum User {
         /// A customer (website visitor) as seen by the Customer Chat API.
         Customer(Customer) = "customer",

@@ -1,0 +1,197 @@
+//! [`object!`](object): a generated struct of named fields, and its helpers.
+
+/// Declares a generated struct; see the [module docs](self).
+macro_rules! object {
+    (
+        $(#[doc = $doc:literal])*
+        pub struct $name:ident { $($body:tt)* }
+    ) => {
+        $crate::declare::object!(@field [$(#[doc = $doc])*] $name [] [] [] $($body)*);
+    };
+
+    // One field at a time, into a record `[kind field (wire) (type) (slot type) attributes]`,
+    // and `new`'s parameters and initializers.
+    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*]
+        $(#[doc = $d:literal])* $(#[serde(rename = $w:literal)])? #[nullable] pub $f:ident : Option<$t:ty> $(, $($rest:tt)*)?
+    ) => {
+        $crate::declare::object!(@field $docs $name
+            [$($rec)* [nullable $f ($crate::declare::wire!($f $($w)?)) (Option<$t>) (Option<$t>)
+                $(#[doc = $d])* $(#[serde(rename = $w)])?
+                #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::double_option")]]]
+            [$($param)*] [$($init)* $f: None,] $($($rest)*)?);
+    };
+    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*]
+        $(#[doc = $d:literal])* $(#[serde(rename = $w:literal)])? #[required] pub $f:ident : Option<$t:ty> $(, $($rest:tt)*)?
+    ) => {
+        $crate::declare::object!(@field $docs $name
+            [$($rec)* [required $f ($crate::declare::wire!($f $($w)?)) (Option<$t>) (Option<Option<$t>>) $(#[doc = $d])* $(#[serde(rename = $w)])?]]
+            [$($param)* $f: impl Into<Option<$t>>,] [$($init)* $f: $f.into(),] $($($rest)*)?);
+    };
+    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*]
+        $(#[doc = $d:literal])* $(#[serde(rename = $w:literal)])? pub $f:ident : Option<$t:ty> $(, $($rest:tt)*)?
+    ) => {
+        $crate::declare::object!(@field $docs $name
+            [$($rec)* [optional $f ($crate::declare::wire!($f $($w)?)) (Option<$t>) (Option<Option<$t>>)
+                $(#[doc = $d])* $(#[serde(rename = $w)])? #[serde(default, skip_serializing_if = "Option::is_none")]]]
+            [$($param)*] [$($init)* $f: None,] $($($rest)*)?);
+    };
+    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*]
+        $(#[doc = $d:literal])* $(#[serde(rename = $w:literal)])? pub $f:ident : $t:ident $(, $($rest:tt)*)?
+    ) => {
+        $crate::declare::object!(@field_plain $docs $name [$($rec)*] [$($param)*] [$($init)*]
+            [$(#[doc = $d])*] [$($w)?] $f $t $(, $($rest)*)?);
+    };
+    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*]
+        $(#[doc = $d:literal])* $(#[serde(rename = $w:literal)])? pub $f:ident : $t:ty $(, $($rest:tt)*)?
+    ) => {
+        $crate::declare::object!(@field $docs $name
+            [$($rec)* [required $f ($crate::declare::wire!($f $($w)?)) ($t) (Option<$t>) $(#[doc = $d])* $(#[serde(rename = $w)])?]]
+            [$($param)* $f: impl Into<$t>,] [$($init)* $f: $f.into(),] $($($rest)*)?);
+    };
+    // A required field of a single-word type: numbers and `bool` are taken as they are.
+    (@field_plain $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*] [$($doc:tt)*] [$($w:literal)?]
+        $f:ident $t:ident $(, $($rest:tt)*)?
+    ) => {
+        $crate::declare::object!(@field $docs $name
+            [$($rec)* [required $f ($crate::declare::wire!($f $($w)?)) ($t) (Option<$t>) $($doc)* $(#[serde(rename = $w)])?]]
+            [$($param)* $f: $crate::declare::param!($t),] [$($init)* $f: $crate::declare::param!($t, $f),] $($($rest)*)?);
+    };
+
+    // Every field read: the declarations.
+    (@field [$(#[doc = $doc:literal])*] $name:ident
+        [$([$kind:ident $f:ident ($($wire:tt)*) ($ty:ty) ($slot:ty) $(#[$fattr:meta])*])*]
+        [$($param:tt)*] [$($init:tt)*]
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(serde::Serialize, Clone, Debug, PartialEq)]
+        #[non_exhaustive]
+        pub struct $name {
+            $($(#[$fattr])* pub $f: $ty,)*
+            /// Fields this version of the schema does not know, kept and re-emitted.
+            #[serde(flatten)]
+            pub extra: serde_json::Map<String, serde_json::Value>,
+        }
+
+        $crate::declare::object!(@new $name [$($param)*] [$($init)*]);
+
+        impl $crate::Unknowns for $name {
+            fn visit_unknowns(&self, path: &mut $crate::JsonPath, found: &mut dyn FnMut($crate::Unknown)) {
+                $($crate::object::visit_field(path, $($wire)*, &self.$f, found);)*
+                path.report_fields(&self.extra, found);
+            }
+        }
+
+        const _: () = {
+            pub struct Slots {
+                $($f: $slot,)*
+            }
+
+            #[allow(non_camel_case_types)]
+            pub enum Key {
+                $($f,)*
+            }
+
+            impl $crate::object::Object for $name {
+                const EXPECTING: &'static str = concat!("struct ", stringify!($name));
+                type Slots = Slots;
+                type Key = Key;
+
+                fn slots() -> Slots {
+                    Slots { $($f: None,)* }
+                }
+
+                #[inline]
+                fn key(name: &str) -> Option<Key> {
+                    match name {
+                        $($($wire)* => Some(Key::$f),)*
+                        _ => None,
+                    }
+                }
+
+                #[inline]
+                fn read<'de, A: serde::de::MapAccess<'de>>(_slots: &mut Slots, key: Key, _map: &mut A) -> Result<Result<(), &'static str>, A::Error> {
+                    match key {
+                        $(Key::$f => $crate::object::slot(&mut _slots.$f, $($wire)*, _map),)*
+                    }
+                }
+
+                fn finish(_slots: Slots, extra: serde_json::Map<String, serde_json::Value>) -> Result<Self, &'static str> {
+                    Ok(Self {
+                        $($f: $crate::declare::finish!($kind _slots.$f, $($wire)*),)*
+                        extra,
+                    })
+                }
+            }
+        };
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::object::decode(deserializer)
+            }
+        }
+    };
+
+    // `Default` when every field is optional, else `new` taking the required ones.
+    (@new $name:ident [] [$($init:tt)*]) => {
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $($init)* extra: serde_json::Map::new() }
+            }
+        }
+    };
+    (@new $name:ident [$($param:tt)+] [$($init:tt)*]) => {
+        impl $name {
+            /// Builds it from its required fields, in the schema's order; every optional field is
+            /// `None`, to be set by assignment.
+            #[allow(clippy::too_many_arguments)] // one parameter per required field
+            pub fn new($($param)*) -> Self {
+                Self { $($init)* extra: serde_json::Map::new() }
+            }
+        }
+    };
+}
+
+/// The wire name of a field: its `rename`, else its name.
+macro_rules! wire {
+    ($f:ident) => {
+        stringify!($f)
+    };
+    ($f:ident $w:literal) => {
+        $w
+    };
+}
+
+/// `new`'s parameter type for a required field of type `$t` (and, with the field, its
+/// initializer): numbers and `bool` as they are, anything else `impl Into<$t>`.
+macro_rules! param {
+    (bool) => { bool };
+    (i64) => { i64 };
+    (u64) => { u64 };
+    (i32) => { i32 };
+    (u32) => { u32 };
+    (f64) => { f64 };
+    ($t:ident) => { impl Into<$t> };
+    (bool, $f:ident) => { $f };
+    (i64, $f:ident) => { $f };
+    (u64, $f:ident) => { $f };
+    (i32, $f:ident) => { $f };
+    (u32, $f:ident) => { $f };
+    (f64, $f:ident) => { $f };
+    ($t:ident, $f:ident) => { $f.into() };
+}
+
+/// A field's value from its slot: a required field must have been read, an optional one reads
+/// `null` as absent, a nullable one keeps `Some(None)` for `null`.
+macro_rules! finish {
+    (required $slot:expr, $wire:expr) => {
+        $slot.ok_or($wire)?
+    };
+    (optional $slot:expr, $wire:expr) => {
+        $slot.flatten()
+    };
+    (nullable $slot:expr, $wire:expr) => {
+        $slot
+    };
+}
+
+pub(crate) use {finish, object, param, wire};
