@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use lc_types::endpoint::Backoff;
 use lc_types::{limits, ApiVersion, DisconnectPolicy, Frame, PushFrame, Region, RequestFrame, ResponseError, ResponseFrame};
 use serde_json::{Map, Value};
 
@@ -44,7 +45,7 @@ impl Settings {
             pong_timeout: Duration::from_secs(10),
             call_timeout: limits::SERVER_REQUEST_TIMEOUT + Duration::from_secs(5),
             wait_for_connection: Duration::from_secs(30),
-            backoff: Backoff::default(),
+            backoff: Backoff::new(Duration::from_millis(500), Duration::from_secs(30), 0.5),
             blocked_wait: Duration::from_secs(5 * 60),
             max_in_flight: limits::MAX_PENDING_REQUESTS,
             max_queued_calls: crate::MAX_QUEUED_CALLS,
@@ -73,47 +74,6 @@ const FAR: Duration = Duration::from_secs(10 * 365 * 86_400);
 /// `now + d`, with `d` at most [`FAR`]: never panics.
 pub(crate) fn after(now: Instant, d: Duration) -> Instant {
     now.checked_add(d.min(FAR)).unwrap_or(now)
-}
-
-/// Reconnect delays: `initial × 2^(attempt−1)`, at most `max`, minus up to `jitter` of it at
-/// random (so many clients dropped at once do not come back at once).
-#[derive(Clone, Copy, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct Backoff {
-    /// The delay before the first reconnect attempt.
-    pub initial: Duration,
-    /// The longest delay.
-    pub max: Duration,
-    /// The share of each delay taken off at random, from 0.0 (none) to 1.0.
-    pub jitter: f64,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff {
-            initial: Duration::from_millis(500),
-            max: Duration::from_secs(30),
-            jitter: 0.5,
-        }
-    }
-}
-
-impl Backoff {
-    /// The backoff with these bounds and jitter (clamped to 0.0..=1.0).
-    pub fn new(initial: Duration, max: Duration, jitter: f64) -> Self {
-        Backoff {
-            initial,
-            max: max.max(initial),
-            jitter: jitter.clamp(0.0, 1.0),
-        }
-    }
-
-    fn delay(&self, attempt: u32, rng: &mut fastrand::Rng) -> Duration {
-        let exp = attempt.saturating_sub(1).min(20);
-        let base = self.initial.saturating_mul(1 << exp).min(self.max);
-        // Not `mul_f64`: a configured `Duration::MAX` rounds up as a float and would panic.
-        Duration::try_from_secs_f64(base.as_secs_f64() * (1.0 - self.jitter * rng.f64())).map_or(base, |d| d.min(base))
-    }
 }
 
 /// Where the connection is.
@@ -786,7 +746,7 @@ impl Session {
             let attempt = this.attempt;
             // Backoff with jitter for every reconnect: a wait the server asks for is a floor,
             // so a server asking for 0 s cannot make the client reconnect in a tight loop.
-            let backoff = this.s.backoff.delay(attempt, &mut this.rng);
+            let backoff = this.s.backoff.delay(attempt, this.rng.f64());
             let delay = delay.map_or(backoff, |asked| asked.max(backoff));
             Next::Reconnect { delay, attempt, new_token }
         };
@@ -1389,16 +1349,6 @@ mod tests {
         t.now += Duration::from_secs(86_400);
         t.s.tick(t.now);
         assert_eq!(t.s.s.dead_after(), Duration::MAX);
-    }
-
-    #[test]
-    fn jitter_stays_within_its_share() {
-        let b = Backoff::new(Duration::from_secs(1), Duration::from_secs(1), 0.5);
-        let mut rng = fastrand::Rng::with_seed(3);
-        for _ in 0..1000 {
-            let d = b.delay(1, &mut rng);
-            assert!(d >= Duration::from_millis(500) && d <= Duration::from_secs(1), "{d:?}");
-        }
     }
 
     #[test]

@@ -83,6 +83,7 @@ mod api_error;
 pub mod auth;
 mod decode;
 mod disconnect;
+pub mod endpoint;
 mod error;
 mod frame;
 mod generated;
