@@ -597,7 +597,7 @@ pub(crate) fn tls_config(extra: &[Vec<u8>]) -> Result<Arc<rustls::ClientConfig>,
     if extra.is_empty() {
         return Ok(PUBLIC.get_or_init(|| build(public())).clone());
     }
-    let bad = |why: String| crate::Error::new(crate::ErrorKind::Config(format!("root certificate: {why}")));
+    let bad = |why: String| crate::Error::with_source(crate::ErrorKind::Config, format!("root certificate: {why}"));
     let mut roots = public();
     for pem in extra {
         let mut added = 0;

@@ -312,7 +312,7 @@ impl Session {
         self.disconnect(now);
         self.destroyed = true;
         self.state = ConnectionState::Closed { cause: Cause::User };
-        self.fail_waiting(&Arc::new(Cause::User), || ErrorKind::Closed("the client was destroyed".into()));
+        self.fail_waiting(&Arc::new(Cause::User), || ErrorKind::Closed, "the client was destroyed");
     }
 
     /// A call: sent when a slot is free on an active connection, queued otherwise; refused at
@@ -320,19 +320,21 @@ impl Session {
     pub fn call(&mut self, now: Instant, call: CallId, frame: RequestFrame, timeout: Option<Duration>) {
         let timeout = timeout.unwrap_or(self.s.call_timeout);
         let refuse = match &self.state {
-            _ if self.destroyed => Some((ErrorKind::Closed("the client was destroyed".into()), None)),
-            ConnectionState::Closed { cause } => Some((ErrorKind::Closed(cause.describe()), self.last_cause.clone())),
-            ConnectionState::Disconnected => Some((ErrorKind::NotConnected("call connect() first".into()), None)),
+            _ if self.destroyed => Some((ErrorKind::Closed, "the client was destroyed".into(), None)),
+            ConnectionState::Closed { cause } => Some((ErrorKind::Closed, cause.describe(), self.last_cause.clone())),
+            ConnectionState::Disconnected => Some((ErrorKind::NotConnected, "call connect() first".into(), None)),
             ConnectionState::Active => None,
             ConnectionState::Reconnecting { cause, .. } if self.s.wait_for_connection.is_zero() => Some((
-                ErrorKind::NotConnected(format!("reconnecting; last: {}", cause.describe())),
+                ErrorKind::NotConnected,
+                format!("reconnecting; last: {}", cause.describe()),
                 self.last_cause.clone(),
             )),
-            _ if self.s.wait_for_connection.is_zero() => Some((ErrorKind::NotConnected("reconnecting".into()), None)),
+            _ if self.s.wait_for_connection.is_zero() => Some((ErrorKind::NotConnected, "reconnecting".into(), None)),
             _ => None,
         };
-        if let Some((kind, cause)) = refuse {
-            self.out.push_back(Output::Resolve(call, Err(Error::with_cause(kind, cause))));
+        if let Some((kind, why, cause)) = refuse {
+            self.out
+                .push_back(Output::Resolve(call, Err(Error::with_cause(kind, Some(why), cause))));
             return;
         }
         let give_up = if matches!(self.state, ConnectionState::Active) {
@@ -528,7 +530,7 @@ impl Session {
                     Some(cause) => format!("no connection came up in time; last: {}", cause.describe()),
                     None => "no connection came up in time".into(),
                 };
-                Error::with_cause(ErrorKind::NotConnected(why), last.clone())
+                Error::with_cause(ErrorKind::NotConnected, Some(why), last.clone())
             };
             self.resolve(call, Err(error));
         }
@@ -585,7 +587,7 @@ impl Session {
                         },
                     );
                 }
-                Err(e) => self.resolve(w.call, Err(Error::new(ErrorKind::Encode(e.to_string())))),
+                Err(e) => self.resolve(w.call, Err(Error::with_source(ErrorKind::Encode, e))),
             }
         }
     }
@@ -693,7 +695,7 @@ impl Session {
         self.last_cause = Some(shared.clone());
         for (_, f) in std::mem::take(&mut self.in_flight) {
             if let Some(call) = f.call {
-                self.resolve(call, Err(Error::with_cause(ErrorKind::ConnectionLost, Some(shared.clone()))));
+                self.resolve(call, Err(Error::with_cause(ErrorKind::ConnectionLost, None, Some(shared.clone()))));
             }
         }
         // A connection that lived long enough ends a series of attempts; one that closed
@@ -719,18 +721,16 @@ impl Session {
                 };
                 if self.s.wait_for_connection.is_zero() {
                     let why = format!("reconnecting; last: {}", cause.describe());
-                    self.fail_waiting(&shared, || ErrorKind::NotConnected(why.clone()));
+                    self.fail_waiting(&shared, || ErrorKind::NotConnected, &why);
                 }
             }
             Next::WaitForConnect => {
                 self.state = ConnectionState::Disconnected;
-                let why = cause.describe();
-                self.fail_waiting(&shared, || ErrorKind::NotConnected(why.clone()));
+                self.fail_waiting(&shared, || ErrorKind::NotConnected, &cause.describe());
             }
             Next::Stop => {
                 self.state = ConnectionState::Closed { cause: cause.clone() };
-                let why = cause.describe();
-                self.fail_waiting(&shared, || ErrorKind::Closed(why.clone()));
+                self.fail_waiting(&shared, || ErrorKind::Closed, &cause.describe());
             }
         }
         self.emit(Event::Disconnected(Disconnected { cause, next }));
@@ -798,9 +798,9 @@ impl Session {
         }
     }
 
-    fn fail_waiting(&mut self, cause: &Arc<Cause>, kind: impl Fn() -> ErrorKind) {
+    fn fail_waiting(&mut self, cause: &Arc<Cause>, kind: impl Fn() -> ErrorKind, why: &str) {
         for w in std::mem::take(&mut self.waiting) {
-            let error = Error::with_cause(kind(), Some(cause.clone()));
+            let error = Error::with_cause(kind(), Some(why.to_owned()), Some(cause.clone()));
             self.out.push_back(Output::Resolve(w.call, Err(error)));
         }
     }
@@ -1248,9 +1248,8 @@ mod tests {
             got: "c2".into(),
         };
         assert!(
-            out.iter().any(
-                |o| matches!(o, Output::Resolve(1, Err(e)) if matches!(e.kind(), ErrorKind::Closed(_)) && e.cause() == Some(&mismatch))
-            ),
+            out.iter()
+                .any(|o| matches!(o, Output::Resolve(1, Err(e)) if matches!(e.kind(), ErrorKind::Closed) && e.cause() == Some(&mismatch))),
             "{out:?}"
         );
         let d = disconnect_of(&out);
@@ -1483,7 +1482,7 @@ mod tests {
                     t.call(2);
                     let out = t.outputs();
                     assert!(
-                        matches!(&out[..], [Output::Resolve(2, Err(e))] if matches!(e.kind(), ErrorKind::Closed(_))),
+                        matches!(&out[..], [Output::Resolve(2, Err(e))] if matches!(e.kind(), ErrorKind::Closed)),
                         "{reason}"
                     );
                 }
@@ -1564,7 +1563,7 @@ mod tests {
         let out = t.outputs();
         assert!(
             out.iter()
-                .any(|o| matches!(o, Output::Resolve(1, Err(e)) if matches!(e.kind(), ErrorKind::NotConnected(_)))),
+                .any(|o| matches!(o, Output::Resolve(1, Err(e)) if matches!(e.kind(), ErrorKind::NotConnected))),
             "{out:?}"
         );
     }
@@ -1591,7 +1590,7 @@ mod tests {
         t.s.connect(t.now);
         t.outputs();
         t.call(1);
-        assert!(matches!(&t.outputs()[..], [Output::Resolve(1, Err(e))] if matches!(e.kind(), ErrorKind::NotConnected(_))));
+        assert!(matches!(&t.outputs()[..], [Output::Resolve(1, Err(e))] if matches!(e.kind(), ErrorKind::NotConnected)));
     }
 
     #[test]
@@ -1641,7 +1640,7 @@ mod tests {
             .iter()
             .any(|o| matches!(o, Output::Resolve(1, Err(e)) if matches!(e.kind(), ErrorKind::ConnectionLost))));
         t.call(2);
-        assert!(matches!(&t.outputs()[..], [Output::Resolve(2, Err(e))] if matches!(e.kind(), ErrorKind::Closed(_))));
+        assert!(matches!(&t.outputs()[..], [Output::Resolve(2, Err(e))] if matches!(e.kind(), ErrorKind::Closed)));
         t.s.connect(t.now);
         assert!(t.outputs().is_empty(), "connect() after destroy() does nothing");
     }

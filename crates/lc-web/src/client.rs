@@ -122,7 +122,7 @@ fn header_name(name: &str) -> Result<HeaderName, Error> {
     } else if name.eq_ignore_ascii_case(web::X_REGION) {
         Ok(X_REGION.clone())
     } else {
-        HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::new(ErrorKind::Config(format!("header `{name}`"))))
+        HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::with_source(ErrorKind::Config, format!("header `{name}`")))
     }
 }
 
@@ -203,8 +203,8 @@ impl WebClientBuilder {
         self
     }
 
-    /// The version of calls that name none ([`WebClient::call_value`],
-    /// [`WebClient::upload_file`] without [`Upload::version`](crate::Upload::version)); typed
+    /// The client's default version ([`WebClient::api_version`]), for
+    /// [`WebClient::upload_file`] without [`Upload::version`](crate::Upload::version); typed
     /// calls use their request type's version. The default is
     /// [`lc_types::endpoint::default_version`]: 3.6 when compiled in, else the newest.
     pub fn api_version(mut self, version: ApiVersion) -> Self {
@@ -333,7 +333,7 @@ impl WebClientBuilder {
 
     /// The client.
     pub fn build(self) -> Result<WebClient, Error> {
-        let config = |what: String| Error::new(ErrorKind::Config(what));
+        let config = |what: String| Error::with_source(ErrorKind::Config, what);
         let http = match self.http {
             Some(http) => http,
             None => {
@@ -509,8 +509,8 @@ impl WebClient {
         Ok((response, meta))
     }
 
-    /// Calls `action` by name with a JSON payload in the client's default version (see
-    /// [`WebClientBuilder::api_version`]), for tools that choose the action at run time.
+    /// Calls action `action` of `version` by name with a JSON payload (for tools that choose
+    /// the action at run time; [`WebClient::api_version`] is the client's default version).
     /// The action must exist over the Web API in that version; `upload_file` is refused (use
     /// [`WebClient::upload_file`]). The payload goes through the action's typed request
     /// ([`lc_types::Api::check_request`]), as [`WebClient::call`] would send it: one that does
@@ -519,20 +519,15 @@ impl WebClient {
     ///
     /// ```no_run
     /// # async fn run(client: lc_web::WebClient) -> Result<(), lc_web::Error> {
-    /// let customer = client.call_value("get_customer", &serde_json::json!({})).await?;
+    /// let customer = client.call_value(client.api_version(), "get_customer", &serde_json::json!({})).await?;
     /// # let _ = customer; Ok(()) }
     /// ```
-    pub async fn call_value(&self, action: &str, payload: &serde_json::Value) -> Result<serde_json::Value, Error> {
-        self.call_value_in(self.inner.endpoint.version, action, payload).await
-    }
-
-    /// [`WebClient::call_value`] in `version`.
-    pub async fn call_value_in(&self, version: ApiVersion, action: &str, payload: &serde_json::Value) -> Result<serde_json::Value, Error> {
+    pub async fn call_value(&self, version: ApiVersion, action: &str, payload: &serde_json::Value) -> Result<serde_json::Value, Error> {
         let api = lc_types::api(version);
         let info = api
             .and_then(|api| api.action(action))
             .filter(|a| matches!(a.web, Some(WebMethod::Get | WebMethod::Post)))
-            .ok_or_else(|| Error::new(ErrorKind::Config(format!("no JSON Web action `{action}` in v{version}"))))?;
+            .ok_or_else(|| Error::with_source(ErrorKind::Config, format!("no JSON Web action `{action}` in v{version}")))?;
         let checked = api
             .map(|api| api.check_request(action, payload))
             .transpose()
@@ -766,7 +761,7 @@ impl WebClient {
     ) -> Result<reqwest::Request, Error> {
         let Prepared { http, multipart } = prepared;
         let url = http.url(self.inner.endpoint.origin(region));
-        let url = reqwest::Url::parse(&url).map_err(|e| Error::new(ErrorKind::Config(format!("request URL: {e}"))))?;
+        let url = reqwest::Url::parse(&url).map_err(|e| Error::with_source(ErrorKind::Config, format!("request URL: {e}")))?;
         let method = match http.method {
             web::Method::Get => reqwest::Method::GET,
             web::Method::Post => reqwest::Method::POST,
@@ -782,7 +777,7 @@ impl WebClient {
             let value = if value == web::APPLICATION_JSON {
                 HeaderValue::from_static(web::APPLICATION_JSON)
             } else {
-                HeaderValue::from_str(value).map_err(|_| Error::new(ErrorKind::Config(format!("header value of `{name}`"))))?
+                HeaderValue::from_str(value).map_err(|_| Error::with_source(ErrorKind::Config, format!("header value of `{name}`")))?
             };
             headers.insert(name, value);
         }
@@ -792,7 +787,7 @@ impl WebClient {
         match (http.body, multipart) {
             (web::Body::Json(bytes), _) => *request.body_mut() = Some(bytes.into()),
             (web::Body::Multipart(_), Some((body, content_type, len))) => {
-                let content_type = HeaderValue::try_from(content_type).map_err(|_| Error::new(ErrorKind::Config("boundary".into())))?;
+                let content_type = HeaderValue::try_from(content_type).map_err(|_| Error::with_source(ErrorKind::Config, "boundary"))?;
                 headers.insert(reqwest::header::CONTENT_TYPE, content_type);
                 headers.insert(reqwest::header::CONTENT_LENGTH, HeaderValue::from(len));
                 *request.body_mut() = Some(body);
@@ -811,7 +806,7 @@ impl WebClient {
             }
         }
         let mut value = HeaderValue::from_maybe_shared(Bytes::from(format!("Bearer {}", token.secret())))
-            .map_err(|_| Error::new(ErrorKind::Config("the access token is not a valid header value".into())))?;
+            .map_err(|_| Error::with_source(ErrorKind::Config, "the access token is not a valid header value"))?;
         value.set_sensitive(true);
         *cached = Some((token.clone(), value.clone()));
         Ok(value)
