@@ -10,7 +10,7 @@ use crate::Failure;
 #[command(after_help = "Examples:\n  lc actions\n  lc actions --api-version 3.7 --json | jq '.actions[].name'")]
 pub struct ActionsArgs {
     /// The API version.
-    #[arg(long, default_value = "3.6", value_parser = crate::parse_version, value_name = "X.Y")]
+    #[arg(long, default_value_t = lc_types::endpoint::default_version(), value_parser = crate::parse_version, value_name = "X.Y")]
     api_version: ApiVersion,
     /// One JSON object: {"actions": [...], "pushes": [...]}.
     #[arg(long)]

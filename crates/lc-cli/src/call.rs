@@ -99,7 +99,7 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
             result.map_err(|e| call_failure(name, e.api_error().map(|a| (a.kind().to_string(), a.message().to_owned())), &e))
         } else {
             let client = args.connection.web()?;
-            client.call_value_in(version, name, &payload).await.map_err(|e| {
+            client.call_value(version, name, &payload).await.map_err(|e| {
                 let mut failure = call_failure(name, e.api_error().map(|a| (a.kind().to_string(), a.message().to_owned())), &e);
                 // The wait the server asked for, when the client gave up rather than wait.
                 if let (Some(wait), Some(_)) = (e.retry_after(), e.api_error()) {

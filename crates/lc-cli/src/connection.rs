@@ -20,10 +20,10 @@ pub struct Connection {
     pub region: Option<String>,
     /// The API origin: scheme, host and port (`http://127.0.0.1:PORT` for `lc mock`); RTM uses
     /// the same host over ws/wss.
-    #[arg(long, env = "LC_BASE_URL", default_value = "https://api.livechatinc.com", value_name = "URL")]
+    #[arg(long, env = "LC_BASE_URL", default_value = lc_types::endpoint::DEFAULT_BASE_URL, value_name = "URL")]
     pub base_url: String,
     /// The API version.
-    #[arg(long, env = "LC_API_VERSION", default_value = "3.6", value_parser = crate::parse_version, value_name = "X.Y")]
+    #[arg(long, env = "LC_API_VERSION", default_value_t = lc_types::endpoint::default_version(), value_parser = crate::parse_version, value_name = "X.Y")]
     pub api_version: ApiVersion,
     /// Also trust this PEM certificate (for `lc mock --tls-cert`, a private server).
     #[arg(long, env = "LC_CACERT", value_name = "FILE")]

@@ -26,7 +26,7 @@ Examples:
   lc decode --strict type Event event.json             exit 3 if anything is unknown")]
 pub struct DecodeArgs {
     /// The API version (frames that name their version are decoded in it).
-    #[arg(long, default_value = "3.6", value_parser = crate::parse_version, value_name = "X.Y")]
+    #[arg(long, default_value_t = lc_types::endpoint::default_version(), value_parser = crate::parse_version, value_name = "X.Y")]
     api_version: ApiVersion,
     /// Exit with 3 when the input holds anything the schema does not know.
     #[arg(long)]

@@ -31,7 +31,7 @@ Examples:
   lc demo --json | jq -c .         one JSON object per step, then the summary")]
 pub struct DemoArgs {
     /// The API version to play the story in.
-    #[arg(long, default_value = "3.6", value_parser = crate::parse_version, value_name = "X.Y")]
+    #[arg(long, default_value_t = lc_types::endpoint::default_version(), value_parser = crate::parse_version, value_name = "X.Y")]
     api_version: ApiVersion,
     /// One JSON object per step (and one for the summary) instead of the transcript.
     #[arg(long)]

@@ -187,7 +187,7 @@ impl RtmClient {
         // Commands are handled in order: once this one is, an earlier `connect()` shows in the state.
         let (done, synced) = oneshot::channel();
         if self.inner.commands.send(Command::Sync(done)).is_err() || synced.await.is_err() {
-            return Err(ErrorKind::Closed("the connection task ended".into()).into());
+            return Err(task_ended());
         }
         let mut state = self.inner.state.clone();
         let settled = |s: &Status| match s.state {
@@ -200,22 +200,22 @@ impl RtmClient {
             Ok(Ok(Status { state, last })) => match state {
                 ConnectionState::Active => Ok(()),
                 ConnectionState::Closed { cause } => {
-                    let why = ErrorKind::Closed(cause.describe());
-                    Err(Error::with_cause(why, Some(shared(last, cause))))
+                    let why = cause.describe();
+                    Err(Error::with_cause(ErrorKind::Closed, Some(why), Some(shared(last, cause))))
                 }
                 ConnectionState::Reconnecting { cause, .. } => {
-                    let why = ErrorKind::NotConnected(format!("the connection attempt failed: {}", cause.describe()));
-                    Err(Error::with_cause(why, Some(shared(last, cause))))
+                    let why = format!("the connection attempt failed: {}", cause.describe());
+                    Err(Error::with_cause(ErrorKind::NotConnected, Some(why), Some(shared(last, cause))))
                 }
                 _ => {
                     let why = match &last {
                         Some(cause) => format!("not connecting (call connect()); last: {}", cause.describe()),
                         None => "not connecting; call connect()".into(),
                     };
-                    Err(Error::with_cause(ErrorKind::NotConnected(why), last))
+                    Err(Error::with_cause(ErrorKind::NotConnected, Some(why), last))
                 }
             },
-            Ok(Err(_)) => Err(ErrorKind::Closed("the connection task ended".into()).into()),
+            Ok(Err(_)) => Err(task_ended()),
             Err(_) => {
                 // Say where it stands, and the last connection's end when there was one.
                 let (stage, last) = {
@@ -231,7 +231,8 @@ impl RtmClient {
                 let why = last.as_ref().map(|c| format!("; last: {}", c.describe())).unwrap_or_default();
                 let waited = format!("{:.1} s", timeout.as_secs_f64());
                 Err(Error::with_cause(
-                    ErrorKind::NotConnected(format!("{stage} after {waited}{why}")),
+                    ErrorKind::NotConnected,
+                    Some(format!("{stage} after {waited}{why}")),
                     last,
                 ))
             }
@@ -255,7 +256,7 @@ impl RtmClient {
     pub async fn call_with_timeout<R: RtmAction>(&self, request: &R, timeout: Option<Duration>) -> Result<R::Response, Error> {
         let frame = self.frame(R::VERSION, R::NAME, request)?;
         let response = self.send(frame, timeout).await?;
-        response.decode_response::<R>().map_err(Error::from)
+        response.decode_response::<R>().map_err(Error::from_response)
     }
 
     /// Sends action `action` of `version` with a JSON payload and gives the response payload as
@@ -269,7 +270,7 @@ impl RtmClient {
             Some(api) => {
                 checked = api
                     .check_request(action, payload)
-                    .map_err(|e| Error::from(ErrorKind::Encode(format!("the request of `{action}` does not decode: {e}"))))?;
+                    .map_err(|e| Error::with_source(ErrorKind::Encode, format!("the request of `{action}` does not decode: {e}")))?;
                 for path in &checked.dropped_nulls {
                     tracing::warn!(action, path = %path, "lc-rtm: a `null` the schema does not allow is left out");
                 }
@@ -280,7 +281,7 @@ impl RtmClient {
         };
         let frame = self.frame(version, action, payload)?;
         let response = self.send(frame, None).await?;
-        response.decode::<serde_json::Value>().map_err(Error::from)
+        response.decode::<serde_json::Value>().map_err(Error::from_response)
     }
 
     /// Starts connecting (after `auto_connect(false)`, `disconnect()`, or a reason that waits
@@ -337,18 +338,18 @@ impl RtmClient {
     pub(crate) fn frame(&self, version: ApiVersion, action: &str, payload: &impl Serialize) -> Result<RequestFrame, Error> {
         let connection = self.inner.version;
         if action == "login" {
-            return Err(ErrorKind::InvalidInput(
-                "the client logs in by itself after every connect; set the login fields on the builder".into(),
-            )
-            .into());
+            return Err(Error::with_source(
+                ErrorKind::InvalidInput,
+                "the client logs in by itself after every connect; set the login fields on the builder",
+            ));
         }
         if version < connection {
-            return Err(ErrorKind::Version(format!(
-                "`{action}` of v{version} cannot go over a v{connection} connection (a request's version may only be at least the connection's)"
-            ))
-            .into());
+            return Err(Error::with_source(
+                ErrorKind::Version,
+                format!("`{action}` of v{version} cannot go over a v{connection} connection (a request's version may only be at least the connection's)"),
+            ));
         }
-        RequestFrame::from_parts(version, action, payload, None, connection).map_err(|e| ErrorKind::Encode(e.to_string()).into())
+        RequestFrame::from_parts(version, action, payload, None, connection).map_err(|e| Error::with_source(ErrorKind::Encode, e))
     }
 
     async fn send(&self, frame: RequestFrame, timeout: Option<Duration>) -> Result<ResponseFrame, Error> {
@@ -356,7 +357,7 @@ impl RtmClient {
         let (reply, rx) = oneshot::channel();
         let command = Command::Call { id, frame, timeout, reply };
         if self.inner.commands.send(command).is_err() {
-            return Err(ErrorKind::Closed("the connection task ended".into()).into());
+            return Err(task_ended());
         }
         // Tells the task when the caller stops waiting (its future dropped).
         let guard = CancelOnDrop {
@@ -366,7 +367,7 @@ impl RtmClient {
         };
         let result = rx.await;
         guard.disarm();
-        result.unwrap_or_else(|_| Err(ErrorKind::Closed("the connection task ended".into()).into()))
+        result.unwrap_or_else(|_| Err(task_ended()))
     }
 }
 
@@ -564,4 +565,9 @@ impl Item {
             },
         }
     }
+}
+
+/// The error of a call or wait whose connection task is gone.
+fn task_ended() -> Error {
+    Error::with_source(ErrorKind::Closed, "the connection task ended")
 }

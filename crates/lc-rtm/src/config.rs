@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lc_types::auth::{StaticToken, TokenProvider};
+use lc_types::endpoint::Endpoint;
 use lc_types::{ApiVersion, DisconnectPolicy, PushSubscription, Region};
 use serde_json::{json, Map, Value};
 
@@ -89,14 +90,10 @@ pub(crate) type SharedPage = Arc<std::sync::Mutex<Option<(String, Option<String>
 /// Everything a client was built with.
 pub(crate) struct Config {
     pub organization_id: String,
-    pub client_id: Option<String>,
-    /// Root certificates trusted besides the public ones (PEM bundles, parsed by `build`).
-    pub root_pems: Vec<Vec<u8>>,
-    /// The TLS settings `build` made from the public roots and `root_pems`.
+    /// Where the API is; its version is the connection's (copied into `settings` by `build`).
+    pub endpoint: Endpoint,
+    /// The TLS settings `build` made from the public roots and the endpoint's root certificates.
     pub tls: Option<Arc<rustls::ClientConfig>>,
-    pub base_url: String,
-    pub region_urls: Vec<(Region, String)>,
-    pub region: Option<Region>,
     pub tokens: Arc<dyn TokenProvider>,
     pub customer: Option<CustomerProvider>,
     pub group_id: Option<i64>,
@@ -106,7 +103,6 @@ pub(crate) struct Config {
     pub pushes: Option<PushSubscription>,
     pub login_extra: Map<String, Value>,
     pub auto_connect: bool,
-    pub connect_timeout: Duration,
     pub event_buffer: usize,
     pub event_buffer_bytes: usize,
     /// Whether the `Events` stream is kept (`events(false)`: dropped from the start).
@@ -143,10 +139,7 @@ impl Config {
 
     /// The WebSocket URL in `region` (its own base URL when configured, else the base URL).
     pub fn url(&self, region: Option<&Region>) -> String {
-        let base = region
-            .and_then(|r| self.region_urls.iter().find(|(u, _)| u == r))
-            .map_or(self.base_url.as_str(), |(_, url)| url.as_str());
-        let base = base.trim_end_matches('/');
+        let base = self.endpoint.origin(region).trim_end_matches('/');
         let base = if let Some(rest) = base.strip_prefix("https://") {
             format!("wss://{rest}")
         } else if let Some(rest) = base.strip_prefix("http://") {
@@ -154,7 +147,7 @@ impl Config {
         } else {
             base.to_owned()
         };
-        format!("{base}{}", lc_types::rtm_path(self.settings.version, &self.organization_id))
+        format!("{base}{}", lc_types::rtm_path(self.endpoint.version, &self.organization_id))
     }
 }
 
@@ -187,9 +180,9 @@ impl std::fmt::Debug for RtmClientBuilder {
         let c = &self.config;
         f.debug_struct("RtmClientBuilder")
             .field("organization_id", &c.organization_id)
-            .field("base_url", &c.base_url)
-            .field("region", &c.region)
-            .field("api_version", &c.settings.version)
+            .field("base_url", &c.endpoint.base_url)
+            .field("region", &c.endpoint.region)
+            .field("api_version", &c.endpoint.version)
             .field("auto_connect", &c.auto_connect)
             .field("settings", &c.settings)
             .finish_non_exhaustive()
@@ -201,12 +194,8 @@ impl RtmClientBuilder {
         RtmClientBuilder {
             config: Config {
                 organization_id,
-                client_id: None,
-                root_pems: Vec::new(),
+                endpoint: Endpoint::default(),
                 tls: None,
-                base_url: format!("https://{}", lc_types::region::DEFAULT_API_HOST),
-                region_urls: Vec::new(),
-                region: None,
                 tokens: Arc::new(StaticToken::new("")),
                 customer: None,
                 group_id: None,
@@ -215,11 +204,10 @@ impl RtmClientBuilder {
                 pushes: None,
                 login_extra: Map::new(),
                 auto_connect: true,
-                connect_timeout: Duration::from_secs(10),
                 event_buffer: 10_000,
                 event_buffer_bytes: crate::EVENT_BUFFER_BYTES,
                 keep_events: true,
-                settings: Settings::new(default_version()),
+                settings: Settings::new(lc_types::endpoint::default_version()),
             },
             tokens: None,
         }
@@ -245,7 +233,7 @@ impl RtmClientBuilder {
 
     /// The application's client ID, sent in the `User-Agent` of the WebSocket upgrade.
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.config.client_id = Some(client_id.into());
+        self.config.endpoint.client_id = Some(client_id.into());
         self
     }
 
@@ -258,7 +246,7 @@ impl RtmClientBuilder {
     /// let builder = lc_rtm::RtmClient::builder("my-organization-id").root_certificate_pem(pem);
     /// ```
     pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.config.root_pems.push(pem.into());
+        self.config.endpoint.root_pems.push(pem.into());
         self
     }
 
@@ -266,26 +254,39 @@ impl RtmClientBuilder {
     /// local `lc-mock` (`MockServer::base_url()`). `http`/`https` become `ws`/`wss`; the path
     /// is the client's to add, so the URL has none.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.config.base_url = url.into();
+        self.config.endpoint.base_url = url.into();
         self
     }
 
     /// The origin to use in `region` instead of the base URL.
     pub fn region_base_url(mut self, region: Region, url: impl Into<String>) -> Self {
-        self.config.region_urls.retain(|(r, _)| *r != region);
-        self.config.region_urls.push((region, url.into()));
+        self.config.endpoint.set_region_url(region, url);
         self
     }
 
     /// The region to connect to (sent as `X-Region`) instead of the token's prefix.
     pub fn region(mut self, region: Region) -> Self {
-        self.config.region = Some(region);
+        self.config.endpoint.region = Some(region);
         self
     }
 
-    /// The API version of the connection (the newest stable version enabled by default).
+    /// The API version of the connection ([`lc_types::endpoint::default_version`] by default:
+    /// 3.6 when compiled in, else the newest).
     pub fn api_version(mut self, version: ApiVersion) -> Self {
-        self.config.settings.version = version;
+        self.config.endpoint.version = version;
+        self
+    }
+
+    /// Every endpoint setting at once (base URL, region URLs, region, version, client ID, root
+    /// certificates, connect timeout): one [`Endpoint`] value can configure both clients.
+    ///
+    /// ```
+    /// let mut endpoint = lc_types::endpoint::Endpoint::default();
+    /// endpoint.base_url = "http://127.0.0.1:8080".into();
+    /// let builder = lc_rtm::RtmClient::builder("my-organization-id").endpoint(endpoint);
+    /// ```
+    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.config.endpoint = endpoint;
         self
     }
 
@@ -387,7 +388,7 @@ impl RtmClientBuilder {
 
     /// How long getting a token and opening the socket may take (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.config.connect_timeout = timeout;
+        self.config.endpoint.connect_timeout = timeout;
         self
     }
 
@@ -500,42 +501,39 @@ impl RtmClientBuilder {
     pub fn build(mut self) -> Result<(crate::RtmClient, crate::Events), Error> {
         self.config.tokens = self
             .tokens
-            .ok_or_else(|| Error::new(ErrorKind::Config("a token or token provider is required".into())))?;
-        for url in std::iter::once(&self.config.base_url).chain(self.config.region_urls.iter().map(|(_, u)| u)) {
+            .ok_or_else(|| Error::with_source(ErrorKind::Config, "a token or token provider is required"))?;
+        for url in self.config.endpoint.origins() {
             let ok = ["http://", "https://", "ws://", "wss://"].iter().any(|s| url.starts_with(s));
             let uri = url.parse::<tokio_tungstenite::tungstenite::http::Uri>();
             if !ok || uri.is_err() {
-                return Err(Error::new(ErrorKind::Config(format!(
-                    "base URL `{url}`: expected http(s):// or ws(s):// and a host"
-                ))));
+                return Err(Error::with_source(
+                    ErrorKind::Config,
+                    format!("base URL `{url}`: expected http(s):// or ws(s):// and a host"),
+                ));
             }
             let path = uri.as_ref().map(|u| u.path()).unwrap_or_default();
             if !matches!(path, "" | "/") {
-                return Err(Error::new(ErrorKind::Config(format!(
-                    "base URL `{url}`: an origin has no path (the client adds `/v3.x/customer/rtm/ws`); \
-                     for lc-mock use `MockServer::base_url()`"
-                ))));
+                return Err(Error::with_source(
+                    ErrorKind::Config,
+                    format!(
+                        "base URL `{url}`: an origin has no path (the client adds `/v3.x/customer/rtm/ws`); \
+                         for lc-mock use `MockServer::base_url()`"
+                    ),
+                ));
             }
         }
+        self.config.settings.version = self.config.endpoint.version;
         if lc_types::api(self.config.settings.version).is_none() {
-            return Err(Error::new(ErrorKind::Config(format!(
-                "API version {} is not enabled (cargo feature) or not supported",
-                self.config.settings.version
-            ))));
+            return Err(Error::with_source(
+                ErrorKind::Config,
+                format!(
+                    "API version {} is not enabled (cargo feature) or not supported",
+                    self.config.settings.version
+                ),
+            ));
         }
-        self.config.tls = Some(crate::driver::tls_config(&self.config.root_pems)?);
+        self.config.tls = Some(crate::driver::tls_config(&self.config.endpoint.root_pems)?);
         Ok(crate::driver::spawn(self.config))
-    }
-}
-
-/// The newest stable version whose feature is on.
-fn default_version() -> ApiVersion {
-    if cfg!(feature = "v3_6") {
-        ApiVersion::V3_6
-    } else if cfg!(feature = "v3_5") {
-        ApiVersion::V3_5
-    } else {
-        ApiVersion::new(3, 7)
     }
 }
 
@@ -601,12 +599,18 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let _guard = rt.enter();
         let err = RtmClientBuilder::new("o".into()).build().unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::Config(m) if m.contains("token")), "{err}");
+        assert!(
+            matches!(err.kind(), ErrorKind::Config) && err.to_string().contains("token"),
+            "{err}"
+        );
         let err = RtmClientBuilder::new("o".into())
             .token("t")
             .base_url("ftp://x")
             .build()
             .unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::Config(m) if m.contains("ftp://x")), "{err}");
+        assert!(
+            matches!(err.kind(), ErrorKind::Config) && err.to_string().contains("ftp://x"),
+            "{err}"
+        );
     }
 }

@@ -54,7 +54,7 @@ impl RtmClient {
             values.insert("comment".into(), json!(c));
         }
         if values.is_empty() {
-            return Err(ErrorKind::InvalidInput("a rating needs a score or a comment".into()).into());
+            return Err(Error::with_source(ErrorKind::InvalidInput, "a rating needs a score or a comment"));
         }
         let thread_id = self.latest_thread(chat_id).await?;
         let payload = json!({"chat_id": chat_id, "thread_id": thread_id, "properties": {"rating": values}});
@@ -68,7 +68,10 @@ impl RtmClient {
     /// `['score']`: the score alone, the comment kept). No part is an `InvalidInput` error.
     pub async fn cancel_rate(&self, chat_id: &str, parts: &[RatingPart]) -> Result<(), Error> {
         if parts.is_empty() {
-            return Err(ErrorKind::InvalidInput("cancel_rate needs the rating parts to remove".into()).into());
+            return Err(Error::with_source(
+                ErrorKind::InvalidInput,
+                "cancel_rate needs the rating parts to remove",
+            ));
         }
         let names: Vec<&str> = parts.iter().map(|p| p.as_str()).collect();
         let thread_id = self.latest_thread(chat_id).await?;
@@ -110,6 +113,6 @@ impl RtmClient {
         chat.pointer("/thread/id")
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .ok_or_else(|| ErrorKind::InvalidInput(format!("chat `{chat_id}` has no thread to rate")).into())
+            .ok_or_else(|| Error::with_source(ErrorKind::InvalidInput, format!("chat `{chat_id}` has no thread to rate")))
     }
 }

@@ -528,7 +528,7 @@ async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: O
             }
         }
         let token = config.tokens.token().await.map_err(|e| Cause::Token(e.to_string()))?;
-        let region = region.or_else(|| config.region.clone()).or_else(|| token.region());
+        let region = region.or_else(|| config.endpoint.region.clone()).or_else(|| token.region());
         let url = config.url(region.as_ref());
         let mut request = url
             .as_str()
@@ -540,7 +540,7 @@ async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: O
                 headers.insert(lc_types::web::X_REGION, v);
             }
         }
-        let agent = lc_types::web::user_agent(concat!("lc-rtm/", env!("CARGO_PKG_VERSION")), config.client_id.as_deref());
+        let agent = lc_types::web::user_agent(concat!("lc-rtm/", env!("CARGO_PKG_VERSION")), config.endpoint.client_id.as_deref());
         if let Ok(v) = HeaderValue::from_str(&agent) {
             headers.insert("user-agent", v);
         }
@@ -568,9 +568,12 @@ async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: O
         let login = config.login_payload(token.secret());
         Ok(Opened { socket, login, token })
     };
-    match tokio::time::timeout(config.connect_timeout, work).await {
+    match tokio::time::timeout(config.endpoint.connect_timeout, work).await {
         Ok(result) => result,
-        Err(_) => Err(Cause::ConnectFailed(format!("no connection within {:?}", config.connect_timeout))),
+        Err(_) => Err(Cause::ConnectFailed(format!(
+            "no connection within {:?}",
+            config.endpoint.connect_timeout
+        ))),
     }
 }
 
@@ -594,7 +597,7 @@ pub(crate) fn tls_config(extra: &[Vec<u8>]) -> Result<Arc<rustls::ClientConfig>,
     if extra.is_empty() {
         return Ok(PUBLIC.get_or_init(|| build(public())).clone());
     }
-    let bad = |why: String| crate::Error::new(crate::ErrorKind::Config(format!("root certificate: {why}")));
+    let bad = |why: String| crate::Error::with_source(crate::ErrorKind::Config, format!("root certificate: {why}"));
     let mut roots = public();
     for pem in extra {
         let mut added = 0;

@@ -1,22 +1,32 @@
 //! [`Error`]: what a call reports when it does not give the response.
 
+use std::error::Error as StdError;
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lc_types::{ApiError, DecodeError, ResponseError};
+use lc_types::{ApiError, DecodeError, ErrorType, ResponseError};
 
 use crate::Cause;
 
-/// The error of an [`RtmClient`](crate::RtmClient) call: a [`kind`](Error::kind) to decide on.
+/// The error of an [`RtmClient`](crate::RtmClient) call: a [`kind`](Error::kind) to decide on,
+/// and the underlying error ([`Error::inner`]), the same shape as `lc_web::Error`.
+///
+/// `Display` is one line that says what happened and why (the underlying error's message);
+/// [`source`](StdError::source) then continues the chain after what `Display` already said. An
+/// API error reads as in `lc-web`: `API error not_found: Chat not found` (with ` (HTTP 404)`
+/// over HTTP).
 ///
 /// No part of it contains the access token. `Send + Sync + 'static`.
 ///
 /// ```
 /// use lc_rtm::{Error, ErrorKind};
+/// use lc_types::ErrorType;
 /// fn describe(e: &Error) -> String {
-///     match e.kind() {
-///         ErrorKind::Api(api) => format!("the API said {}: {}", api.kind(), api.message()),
-///         ErrorKind::ConnectionLost => "the connection dropped; the call may or may not have run".into(),
+///     match (e.api_kind(), e.kind()) {
+///         (Some(ErrorType::ChatInactive), _) => "the chat is over".into(),
+///         (Some(_), _) => format!("the API said {}", e.api_error().map_or("", |api| api.message())),
+///         (None, ErrorKind::ConnectionLost) => "the connection dropped; the call may or may not have run".into(),
 ///         _ if e.is_retryable() => "try again later".into(),
 ///         _ => e.to_string(),
 ///     }
@@ -36,88 +46,82 @@ pub struct Error {
 #[derive(Debug)]
 struct Inner {
     kind: ErrorKind,
+    source: Option<Box<dyn StdError + Send + Sync>>,
     /// Shared: one connection's end can fail 10,000 waiting calls, and a cause may hold what
     /// the peer sent (up to a frame).
     cause: Option<Arc<Cause>>,
 }
 
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.inner.kind)?;
-        // The other kinds that carry a cause name it in their message already.
-        match (&self.inner.kind, &self.inner.cause) {
-            (ErrorKind::ConnectionLost, Some(cause)) => write!(f, ": {}", cause.describe()),
-            _ => Ok(()),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&self.inner.kind)
-    }
-}
-
 /// What went wrong.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The API answered with its error envelope (type, message, data, raw payload).
-    #[error("the API refused the request: {0}")]
     Api(ApiError),
     /// A successful answer that does not decode as the response: the JSON path and the raw text.
-    #[error("the response did not decode: {0}")]
     Decode(DecodeError),
+    /// An answer the RTM protocol does not allow (an error without the API's envelope); the
+    /// source says what came.
+    Protocol,
     /// The connection dropped while the request was in flight: the server may or may not have
     /// acted on it. The client reconnects by itself (unless the reason forbids it).
     /// [`Error::cause`] says why (the close code and reason, the server's disconnect reason,
     /// ...), and so does the error's `Display`.
-    #[error("the connection was lost before the response arrived")]
     ConnectionLost,
     /// There was no connection to send the request on, and none came up in time (or the client
-    /// is configured to fail fast while reconnecting); the request was not sent.
-    #[error("not connected ({0})")]
-    NotConnected(String),
+    /// is configured to fail fast while reconnecting); the request was not sent. The source
+    /// says why.
+    NotConnected,
     /// The connection is closed for good (a fatal disconnect reason, or `destroy()`); the
-    /// request was not sent.
-    #[error("the connection is closed: {0}")]
-    Closed(String),
+    /// request was not sent. The source says why.
+    Closed,
     /// [`RtmClientBuilder::max_queued_calls`](crate::RtmClientBuilder::max_queued_calls)
     /// calls ([`MAX_QUEUED_CALLS`](crate::MAX_QUEUED_CALLS) by default) wait already for a
     /// request slot or for the connection; this one was refused at once and not sent.
     /// Retryable after a backoff (the queue drains as responses come); retrying at once in a
     /// loop only spins.
-    #[error("{0} calls wait already for a request slot or the connection; this one was not sent")]
     QueueFull(usize),
     /// No response within the call timeout (the request was sent).
-    #[error("no response within {0:?}")]
     Timeout(Duration),
     /// The request's API version is older than the connection's; nothing was sent.
-    #[error("{0}")]
-    Version(String),
-    /// The request did not encode as JSON (no generated request type does this).
-    #[error("the request did not encode: {0}")]
-    Encode(String),
+    Version,
+    /// The request did not encode (a payload that is not the action's request, a frame over
+    /// the size limit); nothing was sent. The source says why.
+    Encode,
     /// The call cannot be made as asked (a rating with neither score nor comment, a chat
-    /// without a thread to rate); nothing was sent.
-    #[error("{0}")]
-    InvalidInput(String),
+    /// without a thread to rate, `login`); nothing was sent.
+    InvalidInput,
     /// The client's configuration is invalid (a URL that does not parse, ...).
-    #[error("invalid configuration: {0}")]
-    Config(String),
+    Config,
 }
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind) -> Self {
+        Error::build(kind, None, None)
+    }
+
+    /// `kind`, because of `source` (an error, or a message: a `String` or `&str`).
+    pub(crate) fn with_source(kind: ErrorKind, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Error::build(kind, Some(source.into()), None)
+    }
+
+    /// `kind` because of `cause`, with the message `why`.
+    pub(crate) fn with_cause(kind: ErrorKind, why: Option<String>, cause: Option<Arc<Cause>>) -> Self {
+        Error::build(kind, why.map(Into::into), cause)
+    }
+
+    fn build(kind: ErrorKind, source: Option<Box<dyn StdError + Send + Sync>>, cause: Option<Arc<Cause>>) -> Self {
         Error {
-            inner: Box::new(Inner { kind, cause: None }),
+            inner: Box::new(Inner { kind, source, cause }),
         }
     }
 
-    /// `kind` because of `cause`.
-    pub(crate) fn with_cause(kind: ErrorKind, cause: Option<Arc<Cause>>) -> Self {
-        Error {
-            inner: Box::new(Inner { kind, cause }),
+    /// An answer that is not the response: the API's error, or what did not decode.
+    pub(crate) fn from_response(e: ResponseError) -> Self {
+        match e {
+            ResponseError::Api(api) => Error::new(ErrorKind::Api(api)),
+            ResponseError::Decode(d) => Error::new(ErrorKind::Decode(d)),
+            other => Error::with_source(ErrorKind::Protocol, other),
         }
     }
 
@@ -129,6 +133,12 @@ impl Error {
     /// The kind, consuming the error.
     pub fn into_kind(self) -> ErrorKind {
         self.inner.kind
+    }
+
+    /// The underlying error, to downcast (for an API or decode error, see [`ErrorKind::Api`]
+    /// and [`ErrorKind::Decode`]).
+    pub fn inner(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        self.inner.source.as_deref()
     }
 
     /// Why the connection ended or could not be made, when that is what this error is about:
@@ -158,15 +168,63 @@ impl Error {
         }
     }
 
+    /// The API's error type (`chat_inactive`, `validation`, ...), when the API answered with
+    /// an error: one match instead of two.
+    pub fn api_kind(&self) -> Option<&ErrorType> {
+        self.api_error().map(ApiError::kind)
+    }
+
     /// Whether the same call may succeed later: a retryable API error type
-    /// ([`ErrorType::is_retryable`](lc_types::ErrorType::is_retryable)), a lost or missing connection,
-    /// a timeout, a full queue of calls. Whether it is safe to send again is the caller's decision: after
+    /// ([`ErrorType::is_retryable`]), a lost or missing connection, a timeout, a full queue of
+    /// calls. Whether it is safe to send again is the caller's decision: after
     /// `ConnectionLost` or `Timeout` the server may have acted on the first one.
     pub fn is_retryable(&self) -> bool {
         match &self.inner.kind {
             ErrorKind::Api(e) => e.kind().is_retryable(),
-            ErrorKind::ConnectionLost | ErrorKind::NotConnected(_) | ErrorKind::Timeout(_) | ErrorKind::QueueFull(_) => true,
+            ErrorKind::ConnectionLost | ErrorKind::NotConnected | ErrorKind::Timeout(_) | ErrorKind::QueueFull(_) => true,
             _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.inner.kind {
+            // The wording of lc-types' ResponseError, and so of lc-web.
+            ErrorKind::Api(e) => write!(f, "API error {e}"),
+            ErrorKind::Decode(e) => write!(f, "the response does not decode: {e}"),
+            ErrorKind::Protocol => f.write_str("the answer is outside the RTM protocol"),
+            ErrorKind::ConnectionLost => f.write_str("the connection was lost before the response arrived"),
+            ErrorKind::NotConnected => f.write_str("not connected"),
+            ErrorKind::Closed => f.write_str("the connection is closed"),
+            ErrorKind::QueueFull(n) => write!(
+                f,
+                "{n} calls wait already for a request slot or the connection; this one was not sent"
+            ),
+            ErrorKind::Timeout(d) => write!(f, "no response within {d:?}"),
+            ErrorKind::Version => f.write_str("the request's version does not fit the connection"),
+            ErrorKind::Encode => f.write_str("the request does not encode"),
+            ErrorKind::InvalidInput => f.write_str("the call cannot be made as asked"),
+            ErrorKind::Config => f.write_str("invalid client configuration"),
+        }?;
+        if let Some(source) = &self.inner.source {
+            write!(f, ": {source}")?;
+        }
+        // The other kinds that carry a cause name it in their message already.
+        match (&self.inner.kind, &self.inner.cause) {
+            (ErrorKind::ConnectionLost, Some(cause)) => write!(f, ": {}", cause.describe()),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl StdError for Error {
+    /// The cause after the ones `Display` shows: the underlying error's own source.
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match &self.inner.kind {
+            ErrorKind::Api(e) => e.source(),
+            ErrorKind::Decode(e) => e.source(),
+            _ => self.inner.source.as_deref()?.source(),
         }
     }
 }
@@ -174,17 +232,6 @@ impl Error {
 impl From<ErrorKind> for Error {
     fn from(kind: ErrorKind) -> Self {
         Error::new(kind)
-    }
-}
-
-impl From<ResponseError> for Error {
-    fn from(e: ResponseError) -> Self {
-        match e {
-            ResponseError::Api(api) => Error::new(ErrorKind::Api(api)),
-            ResponseError::Decode(d) => Error::new(ErrorKind::Decode(d)),
-            // An RTM frame has no HTTP status; keep what there is.
-            other => Error::new(ErrorKind::Encode(other.to_string())),
-        }
     }
 }
 
@@ -203,8 +250,12 @@ mod tests {
     fn retryable_follows_the_kind() {
         assert!(Error::new(ErrorKind::ConnectionLost).is_retryable());
         assert!(Error::new(ErrorKind::Timeout(Duration::from_secs(1))).is_retryable());
-        assert!(!Error::new(ErrorKind::Closed("banned".into())).is_retryable());
-        assert!(!Error::new(ErrorKind::Version("old".into())).is_retryable());
+        assert!(!Error::with_source(ErrorKind::Closed, "banned").is_retryable());
+        assert!(!Error::with_source(ErrorKind::Version, "old").is_retryable());
+        assert_eq!(
+            Error::with_source(ErrorKind::Closed, "banned").to_string(),
+            "the connection is closed: banned"
+        );
         assert_eq!(
             Error::new(ErrorKind::ConnectionLost).to_string(),
             "the connection was lost before the response arrived"
@@ -217,7 +268,7 @@ mod tests {
             code: Some(4000),
             reason: format!("bye\u{1b}[31m{}", "x".repeat(5000)),
         };
-        let e = Error::with_cause(ErrorKind::ConnectionLost, Some(Arc::new(cause.clone())));
+        let e = Error::with_cause(ErrorKind::ConnectionLost, None, Some(Arc::new(cause.clone())));
         let shown = e.to_string();
         assert!(
             shown.starts_with(

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use lc_types::endpoint::Backoff;
 use lc_types::{limits, ApiVersion, DisconnectPolicy, Frame, PushFrame, Region, RequestFrame, ResponseError, ResponseFrame};
 use serde_json::{Map, Value};
 
@@ -44,7 +45,7 @@ impl Settings {
             pong_timeout: Duration::from_secs(10),
             call_timeout: limits::SERVER_REQUEST_TIMEOUT + Duration::from_secs(5),
             wait_for_connection: Duration::from_secs(30),
-            backoff: Backoff::default(),
+            backoff: Backoff::new(Duration::from_millis(500), Duration::from_secs(30), 0.5),
             blocked_wait: Duration::from_secs(5 * 60),
             max_in_flight: limits::MAX_PENDING_REQUESTS,
             max_queued_calls: crate::MAX_QUEUED_CALLS,
@@ -73,47 +74,6 @@ const FAR: Duration = Duration::from_secs(10 * 365 * 86_400);
 /// `now + d`, with `d` at most [`FAR`]: never panics.
 pub(crate) fn after(now: Instant, d: Duration) -> Instant {
     now.checked_add(d.min(FAR)).unwrap_or(now)
-}
-
-/// Reconnect delays: `initial × 2^(attempt−1)`, at most `max`, minus up to `jitter` of it at
-/// random (so many clients dropped at once do not come back at once).
-#[derive(Clone, Copy, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct Backoff {
-    /// The delay before the first reconnect attempt.
-    pub initial: Duration,
-    /// The longest delay.
-    pub max: Duration,
-    /// The share of each delay taken off at random, from 0.0 (none) to 1.0.
-    pub jitter: f64,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff {
-            initial: Duration::from_millis(500),
-            max: Duration::from_secs(30),
-            jitter: 0.5,
-        }
-    }
-}
-
-impl Backoff {
-    /// The backoff with these bounds and jitter (clamped to 0.0..=1.0).
-    pub fn new(initial: Duration, max: Duration, jitter: f64) -> Self {
-        Backoff {
-            initial,
-            max: max.max(initial),
-            jitter: jitter.clamp(0.0, 1.0),
-        }
-    }
-
-    fn delay(&self, attempt: u32, rng: &mut fastrand::Rng) -> Duration {
-        let exp = attempt.saturating_sub(1).min(20);
-        let base = self.initial.saturating_mul(1 << exp).min(self.max);
-        // Not `mul_f64`: a configured `Duration::MAX` rounds up as a float and would panic.
-        Duration::try_from_secs_f64(base.as_secs_f64() * (1.0 - self.jitter * rng.f64())).map_or(base, |d| d.min(base))
-    }
 }
 
 /// Where the connection is.
@@ -352,7 +312,7 @@ impl Session {
         self.disconnect(now);
         self.destroyed = true;
         self.state = ConnectionState::Closed { cause: Cause::User };
-        self.fail_waiting(&Arc::new(Cause::User), || ErrorKind::Closed("the client was destroyed".into()));
+        self.fail_waiting(&Arc::new(Cause::User), || ErrorKind::Closed, "the client was destroyed");
     }
 
     /// A call: sent when a slot is free on an active connection, queued otherwise; refused at
@@ -360,19 +320,21 @@ impl Session {
     pub fn call(&mut self, now: Instant, call: CallId, frame: RequestFrame, timeout: Option<Duration>) {
         let timeout = timeout.unwrap_or(self.s.call_timeout);
         let refuse = match &self.state {
-            _ if self.destroyed => Some((ErrorKind::Closed("the client was destroyed".into()), None)),
-            ConnectionState::Closed { cause } => Some((ErrorKind::Closed(cause.describe()), self.last_cause.clone())),
-            ConnectionState::Disconnected => Some((ErrorKind::NotConnected("call connect() first".into()), None)),
+            _ if self.destroyed => Some((ErrorKind::Closed, "the client was destroyed".into(), None)),
+            ConnectionState::Closed { cause } => Some((ErrorKind::Closed, cause.describe(), self.last_cause.clone())),
+            ConnectionState::Disconnected => Some((ErrorKind::NotConnected, "call connect() first".into(), None)),
             ConnectionState::Active => None,
             ConnectionState::Reconnecting { cause, .. } if self.s.wait_for_connection.is_zero() => Some((
-                ErrorKind::NotConnected(format!("reconnecting; last: {}", cause.describe())),
+                ErrorKind::NotConnected,
+                format!("reconnecting; last: {}", cause.describe()),
                 self.last_cause.clone(),
             )),
-            _ if self.s.wait_for_connection.is_zero() => Some((ErrorKind::NotConnected("reconnecting".into()), None)),
+            _ if self.s.wait_for_connection.is_zero() => Some((ErrorKind::NotConnected, "reconnecting".into(), None)),
             _ => None,
         };
-        if let Some((kind, cause)) = refuse {
-            self.out.push_back(Output::Resolve(call, Err(Error::with_cause(kind, cause))));
+        if let Some((kind, why, cause)) = refuse {
+            self.out
+                .push_back(Output::Resolve(call, Err(Error::with_cause(kind, Some(why), cause))));
             return;
         }
         let give_up = if matches!(self.state, ConnectionState::Active) {
@@ -568,7 +530,7 @@ impl Session {
                     Some(cause) => format!("no connection came up in time; last: {}", cause.describe()),
                     None => "no connection came up in time".into(),
                 };
-                Error::with_cause(ErrorKind::NotConnected(why), last.clone())
+                Error::with_cause(ErrorKind::NotConnected, Some(why), last.clone())
             };
             self.resolve(call, Err(error));
         }
@@ -625,7 +587,7 @@ impl Session {
                         },
                     );
                 }
-                Err(e) => self.resolve(w.call, Err(Error::new(ErrorKind::Encode(e.to_string())))),
+                Err(e) => self.resolve(w.call, Err(Error::with_source(ErrorKind::Encode, e))),
             }
         }
     }
@@ -733,7 +695,7 @@ impl Session {
         self.last_cause = Some(shared.clone());
         for (_, f) in std::mem::take(&mut self.in_flight) {
             if let Some(call) = f.call {
-                self.resolve(call, Err(Error::with_cause(ErrorKind::ConnectionLost, Some(shared.clone()))));
+                self.resolve(call, Err(Error::with_cause(ErrorKind::ConnectionLost, None, Some(shared.clone()))));
             }
         }
         // A connection that lived long enough ends a series of attempts; one that closed
@@ -759,18 +721,16 @@ impl Session {
                 };
                 if self.s.wait_for_connection.is_zero() {
                     let why = format!("reconnecting; last: {}", cause.describe());
-                    self.fail_waiting(&shared, || ErrorKind::NotConnected(why.clone()));
+                    self.fail_waiting(&shared, || ErrorKind::NotConnected, &why);
                 }
             }
             Next::WaitForConnect => {
                 self.state = ConnectionState::Disconnected;
-                let why = cause.describe();
-                self.fail_waiting(&shared, || ErrorKind::NotConnected(why.clone()));
+                self.fail_waiting(&shared, || ErrorKind::NotConnected, &cause.describe());
             }
             Next::Stop => {
                 self.state = ConnectionState::Closed { cause: cause.clone() };
-                let why = cause.describe();
-                self.fail_waiting(&shared, || ErrorKind::Closed(why.clone()));
+                self.fail_waiting(&shared, || ErrorKind::Closed, &cause.describe());
             }
         }
         self.emit(Event::Disconnected(Disconnected { cause, next }));
@@ -786,7 +746,7 @@ impl Session {
             let attempt = this.attempt;
             // Backoff with jitter for every reconnect: a wait the server asks for is a floor,
             // so a server asking for 0 s cannot make the client reconnect in a tight loop.
-            let backoff = this.s.backoff.delay(attempt, &mut this.rng);
+            let backoff = this.s.backoff.delay(attempt, this.rng.f64());
             let delay = delay.map_or(backoff, |asked| asked.max(backoff));
             Next::Reconnect { delay, attempt, new_token }
         };
@@ -838,9 +798,9 @@ impl Session {
         }
     }
 
-    fn fail_waiting(&mut self, cause: &Arc<Cause>, kind: impl Fn() -> ErrorKind) {
+    fn fail_waiting(&mut self, cause: &Arc<Cause>, kind: impl Fn() -> ErrorKind, why: &str) {
         for w in std::mem::take(&mut self.waiting) {
-            let error = Error::with_cause(kind(), Some(cause.clone()));
+            let error = Error::with_cause(kind(), Some(why.to_owned()), Some(cause.clone()));
             self.out.push_back(Output::Resolve(w.call, Err(error)));
         }
     }
@@ -1288,9 +1248,8 @@ mod tests {
             got: "c2".into(),
         };
         assert!(
-            out.iter().any(
-                |o| matches!(o, Output::Resolve(1, Err(e)) if matches!(e.kind(), ErrorKind::Closed(_)) && e.cause() == Some(&mismatch))
-            ),
+            out.iter()
+                .any(|o| matches!(o, Output::Resolve(1, Err(e)) if matches!(e.kind(), ErrorKind::Closed) && e.cause() == Some(&mismatch))),
             "{out:?}"
         );
         let d = disconnect_of(&out);
@@ -1389,16 +1348,6 @@ mod tests {
         t.now += Duration::from_secs(86_400);
         t.s.tick(t.now);
         assert_eq!(t.s.s.dead_after(), Duration::MAX);
-    }
-
-    #[test]
-    fn jitter_stays_within_its_share() {
-        let b = Backoff::new(Duration::from_secs(1), Duration::from_secs(1), 0.5);
-        let mut rng = fastrand::Rng::with_seed(3);
-        for _ in 0..1000 {
-            let d = b.delay(1, &mut rng);
-            assert!(d >= Duration::from_millis(500) && d <= Duration::from_secs(1), "{d:?}");
-        }
     }
 
     #[test]
@@ -1533,7 +1482,7 @@ mod tests {
                     t.call(2);
                     let out = t.outputs();
                     assert!(
-                        matches!(&out[..], [Output::Resolve(2, Err(e))] if matches!(e.kind(), ErrorKind::Closed(_))),
+                        matches!(&out[..], [Output::Resolve(2, Err(e))] if matches!(e.kind(), ErrorKind::Closed)),
                         "{reason}"
                     );
                 }
@@ -1614,7 +1563,7 @@ mod tests {
         let out = t.outputs();
         assert!(
             out.iter()
-                .any(|o| matches!(o, Output::Resolve(1, Err(e)) if matches!(e.kind(), ErrorKind::NotConnected(_)))),
+                .any(|o| matches!(o, Output::Resolve(1, Err(e)) if matches!(e.kind(), ErrorKind::NotConnected))),
             "{out:?}"
         );
     }
@@ -1641,7 +1590,7 @@ mod tests {
         t.s.connect(t.now);
         t.outputs();
         t.call(1);
-        assert!(matches!(&t.outputs()[..], [Output::Resolve(1, Err(e))] if matches!(e.kind(), ErrorKind::NotConnected(_))));
+        assert!(matches!(&t.outputs()[..], [Output::Resolve(1, Err(e))] if matches!(e.kind(), ErrorKind::NotConnected)));
     }
 
     #[test]
@@ -1691,7 +1640,7 @@ mod tests {
             .iter()
             .any(|o| matches!(o, Output::Resolve(1, Err(e)) if matches!(e.kind(), ErrorKind::ConnectionLost))));
         t.call(2);
-        assert!(matches!(&t.outputs()[..], [Output::Resolve(2, Err(e))] if matches!(e.kind(), ErrorKind::Closed(_))));
+        assert!(matches!(&t.outputs()[..], [Output::Resolve(2, Err(e))] if matches!(e.kind(), ErrorKind::Closed)));
         t.s.connect(t.now);
         assert!(t.outputs().is_empty(), "connect() after destroy() does nothing");
     }

@@ -48,7 +48,7 @@ async fn requests_of_older_versions_are_refused_before_sending_and_newer_ones_na
     let customer = server.issue_customer();
     let (client, _events) = connected(&server, &customer.token).await;
     let err = client.call(&lc_types::v3_5::GetCustomerRequest::default()).await.unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Version(_)), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::Version), "{err}");
     let newer = client.call(&lc_types::v3_7::GetCustomerRequest::default()).await.unwrap();
     assert_eq!(newer.customer_id(), customer.id);
 }
@@ -427,7 +427,7 @@ async fn calls_while_disconnected_wait_for_the_connection_or_fail_fast() {
     // Not connecting at all: refused at once.
     let (idle, _e) = builder(&server).token(&customer.token).auto_connect(false).build().unwrap();
     let err = idle.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::NotConnected(_)), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::NotConnected), "{err}");
     idle.connect();
     idle.wait_connected(Duration::from_secs(5)).await.unwrap();
 
@@ -444,7 +444,7 @@ async fn calls_while_disconnected_wait_for_the_connection_or_fail_fast() {
         "{event:?}"
     );
     let err = fast.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::NotConnected(_)), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::NotConnected), "{err}");
 }
 
 #[tokio::test]
@@ -458,7 +458,7 @@ async fn disconnect_connect_and_destroy() {
     };
     assert_eq!((d.cause, d.next), (Cause::User, Next::WaitForConnect));
     let err = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::NotConnected(_)), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::NotConnected), "{err}");
     client.connect();
     assert!(matches!(next(&mut events).await, Event::Connected(ref c) if c.reconnect));
     client.destroy();
@@ -468,7 +468,7 @@ async fn disconnect_connect_and_destroy() {
     assert_eq!(d.cause, Cause::User);
     assert!(events.next().await.is_none(), "the stream ends after destroy()");
     let err = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Closed(_)), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::Closed), "{err}");
 }
 
 #[tokio::test]
@@ -747,13 +747,10 @@ async fn a_token_provider_that_switches_customers_stops_the_connection() {
     assert_eq!((&d.cause, d.next), (&mismatch, Next::Stop));
     assert!(d.cause.describe().contains("identity_mismatch"), "{}", d.cause.describe());
     let err = waiting.await.unwrap().unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Closed(_)), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::Closed), "{err}");
     assert_eq!(err.cause(), Some(&mismatch));
     let err = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
-    assert!(
-        matches!(err.kind(), ErrorKind::Closed(_)) && err.cause() == Some(&mismatch),
-        "{err}"
-    );
+    assert!(matches!(err.kind(), ErrorKind::Closed) && err.cause() == Some(&mismatch), "{err}");
     assert_eq!(client.state(), ConnectionState::Closed { cause: mismatch });
 }
 
@@ -773,7 +770,7 @@ async fn wait_first_connection_fails_at_once_and_says_why() {
     let started = Instant::now();
     let err = client.wait_first_connection(Duration::from_secs(10)).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
-    assert!(matches!(err.kind(), ErrorKind::NotConnected(_)), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::NotConnected), "{err}");
     assert!(matches!(err.cause(), Some(Cause::ConnectFailed(_))), "{:?}", err.cause());
     assert_eq!(err.cause().and_then(Cause::refusal), None, "not the API's answer");
     client.shutdown().await;
@@ -786,7 +783,7 @@ async fn wait_first_connection_fails_at_once_and_says_why() {
         .build()
         .unwrap();
     let err = client.wait_first_connection(Duration::from_secs(10)).await.unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Closed(_)), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::Closed), "{err}");
     assert!(
         matches!(err.cause(), Some(Cause::Server { reason, policy: lc_types::DisconnectPolicy::Stop, .. }) if reason == "license_not_found"),
         "{:?}",
@@ -842,7 +839,7 @@ async fn a_root_certificate_that_is_none_fails_the_build() {
             .build()
             .unwrap_err();
         assert!(
-            matches!(e.kind(), ErrorKind::Config(why) if why.starts_with("root certificate")),
+            matches!(e.kind(), ErrorKind::Config) && e.to_string().starts_with("invalid client configuration: root certificate"),
             "{e}"
         );
     }

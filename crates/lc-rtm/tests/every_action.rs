@@ -122,7 +122,7 @@ macro_rules! every_version {
                 // is refused before it is sent (it would log in a second time).
                 let again: t::LoginRequest = lc_types::from_value(json!({"token": "Bearer whatever"})).unwrap();
                 let err = c.call(&again).await.unwrap_err();
-                assert!(matches!(err.kind(), ErrorKind::InvalidInput(m) if m.contains("logs in by itself")), "{err}");
+                assert!(matches!(err.kind(), ErrorKind::InvalidInput) && err.to_string().contains("logs in by itself"), "{err}");
                 assert_eq!(c.state(), lc_rtm::ConnectionState::Active);
 
                 let started = call::<t::StartChatRequest>(
@@ -375,5 +375,5 @@ async fn call_value_goes_through_the_typed_request() {
         .call_value(ApiVersion::V3_6, "list_chats", &json!({"limit": "ten"}))
         .await
         .unwrap_err();
-    assert!(matches!(e.kind(), ErrorKind::Encode(m) if m.contains("limit")), "{e:?}");
+    assert!(matches!(e.kind(), ErrorKind::Encode) && e.to_string().contains("limit"), "{e:?}");
 }

@@ -8,6 +8,7 @@ pub mod auth;
 mod declare;
 mod decode;
 mod disconnect;
+pub mod endpoint;
 mod error;
 mod frame;
 mod generated;

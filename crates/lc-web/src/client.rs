@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use lc_types::auth::{AccessToken, StaticToken, TokenProvider};
+use lc_types::endpoint::Endpoint;
 use lc_types::limits::peer_wait;
 use lc_types::web::{self, HttpRequest};
 use lc_types::{ApiVersion, ErrorType, PeerText, Region, WebAction, WebMethod};
@@ -14,15 +15,9 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use crate::error::{End, Error, ErrorKind};
 use crate::retry::RetryPolicy;
 
-/// The production API origin; every region is reachable there with `X-Region`.
-pub const DEFAULT_BASE_URL: &str = "https://api.livechatinc.com";
-
 /// The default time a call may take (per attempt): a little more than the server's own
 /// 15 s ([`lc_types::limits::SERVER_REQUEST_TIMEOUT`]), so its `request_timeout` arrives first.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// The default time to establish a connection.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The largest answer body the client reads by default: 16 MiB (the same bound as `lc-rtm`'s
 /// frames). The largest real answers, `list_threads` pages of 100 threads, stay far below it.
@@ -103,9 +98,7 @@ pub struct WebClient {
 struct Inner {
     http: reqwest::Client,
     organization_id: String,
-    base_url: String,
-    region_urls: Vec<(Region, String)>,
-    version: ApiVersion,
+    endpoint: Endpoint,
     tokens: Option<Arc<dyn TokenProvider>>,
     region: RwLock<Option<Region>>,
     retry: RetryPolicy,
@@ -129,7 +122,7 @@ fn header_name(name: &str) -> Result<HeaderName, Error> {
     } else if name.eq_ignore_ascii_case(web::X_REGION) {
         Ok(X_REGION.clone())
     } else {
-        HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::new(ErrorKind::Config(format!("header `{name}`"))))
+        HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::with_source(ErrorKind::Config, format!("header `{name}`")))
     }
 }
 
@@ -137,8 +130,8 @@ impl fmt::Debug for WebClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebClient")
             .field("organization_id", &self.inner.organization_id)
-            .field("base_url", &self.inner.base_url)
-            .field("version", &self.inner.version)
+            .field("base_url", &self.inner.endpoint.base_url)
+            .field("version", &self.inner.endpoint.version)
             .field("region", &*self.inner.region.read().expect("not poisoned"))
             .field("has_token_provider", &self.inner.tokens.is_some())
             .finish_non_exhaustive()
@@ -150,17 +143,11 @@ impl fmt::Debug for WebClient {
 pub struct WebClientBuilder {
     organization_id: String,
     tokens: Option<Arc<dyn TokenProvider>>,
-    base_url: String,
-    region_urls: Vec<(Region, String)>,
-    region: Option<Region>,
-    version: ApiVersion,
+    endpoint: Endpoint,
     timeout: Duration,
-    connect_timeout: Duration,
     max_response_bytes: usize,
     retry: RetryPolicy,
     user_agent: String,
-    client_id: Option<String>,
-    root_pems: Vec<Vec<u8>>,
     headers: Vec<(String, String)>,
     proxy: Option<String>,
     http: Option<reqwest::Client>,
@@ -172,20 +159,9 @@ impl fmt::Debug for WebClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebClientBuilder")
             .field("organization_id", &self.organization_id)
-            .field("base_url", &self.base_url)
-            .field("version", &self.version)
+            .field("base_url", &self.endpoint.base_url)
+            .field("version", &self.endpoint.version)
             .finish_non_exhaustive()
-    }
-}
-
-/// The version calls without a request type use by default: 3.6 (stable) when compiled in,
-/// else the newest compiled version.
-fn default_version() -> ApiVersion {
-    let apis = lc_types::apis();
-    if apis.iter().any(|a| a.version == ApiVersion::V3_6) {
-        ApiVersion::V3_6
-    } else {
-        apis.last().map_or(ApiVersion::V3_6, |a| a.version)
     }
 }
 
@@ -207,32 +183,46 @@ impl WebClientBuilder {
         self
     }
 
-    /// The API origin, e.g. `http://127.0.0.1:8080` for `lc-mock` ([`DEFAULT_BASE_URL`] by
+    /// The API origin, e.g. `http://127.0.0.1:8080` for `lc-mock` ([`DEFAULT_BASE_URL`](crate::DEFAULT_BASE_URL) by
     /// default).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
+        self.endpoint.base_url = url.into();
         self
     }
 
     /// The origin to use for `region` instead of the base URL (e.g. `https://api-fra.livechatinc.com`
     /// for `fra`); without one, the base URL with `X-Region` is used.
     pub fn region_base_url(mut self, region: Region, url: impl Into<String>) -> Self {
-        self.region_urls.retain(|(r, _)| *r != region);
-        self.region_urls.push((region, url.into()));
+        self.endpoint.set_region_url(region, url);
         self
     }
 
     /// The region to send (`X-Region`) instead of the token's prefix.
     pub fn region(mut self, region: Region) -> Self {
-        self.region = Some(region);
+        self.endpoint.region = Some(region);
         self
     }
 
-    /// The version of calls that name none ([`WebClient::call_value`],
-    /// [`WebClient::upload_file`] without [`Upload::version`](crate::Upload::version)); typed
-    /// calls use their request type's version.
+    /// The client's default version ([`WebClient::api_version`]), for
+    /// [`WebClient::upload_file`] without [`Upload::version`](crate::Upload::version); typed
+    /// calls use their request type's version. The default is
+    /// [`lc_types::endpoint::default_version`]: 3.6 when compiled in, else the newest.
     pub fn api_version(mut self, version: ApiVersion) -> Self {
-        self.version = version;
+        self.endpoint.version = version;
+        self
+    }
+
+    /// Every endpoint setting at once (base URL, region URLs, region, version, client ID, root
+    /// certificates, connect timeout): one [`Endpoint`] value can configure both clients.
+    ///
+    /// ```
+    /// let mut endpoint = lc_types::endpoint::Endpoint::default();
+    /// endpoint.base_url = "http://127.0.0.1:8080".into();
+    /// let client = lc_web::WebClient::builder("my-organization-id").endpoint(endpoint).build()?;
+    /// # Ok::<(), lc_web::Error>(())
+    /// ```
+    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = endpoint;
         self
     }
 
@@ -243,9 +233,9 @@ impl WebClientBuilder {
         self
     }
 
-    /// The time to establish a connection ([`DEFAULT_CONNECT_TIMEOUT`] by default).
+    /// The time to establish a connection ([`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT) by default).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.endpoint.connect_timeout = timeout;
         self
     }
 
@@ -286,7 +276,7 @@ impl WebClientBuilder {
     /// # Ok::<(), lc_web::Error>(())
     /// ```
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(client_id.into());
+        self.endpoint.client_id = Some(client_id.into());
         self
     }
 
@@ -330,7 +320,7 @@ impl WebClientBuilder {
     /// # Ok::<(), lc_web::Error>(())
     /// ```
     pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.root_pems.push(pem.into());
+        self.endpoint.root_pems.push(pem.into());
         self
     }
 
@@ -343,20 +333,20 @@ impl WebClientBuilder {
 
     /// The client.
     pub fn build(self) -> Result<WebClient, Error> {
-        let config = |what: String| Error::new(ErrorKind::Config(what));
+        let config = |what: String| Error::with_source(ErrorKind::Config, what);
         let http = match self.http {
             Some(http) => http,
             None => {
                 let mut b = reqwest::Client::builder()
-                    .connect_timeout(self.connect_timeout)
-                    .user_agent(lc_types::web::user_agent(&self.user_agent, self.client_id.as_deref()))
+                    .connect_timeout(self.endpoint.connect_timeout)
+                    .user_agent(lc_types::web::user_agent(&self.user_agent, self.endpoint.client_id.as_deref()))
                     .https_only(false)
                     .redirect(redirect_policy())
                     .danger_accept_invalid_certs(self.accept_invalid_certs);
                 if self.http2_prior_knowledge {
                     b = b.http2_prior_knowledge();
                 }
-                for pem in &self.root_pems {
+                for pem in &self.endpoint.root_pems {
                     let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| config(format!("root certificate: {e}")))?;
                     if certs.is_empty() {
                         return Err(config("root certificate: the PEM holds no certificate".into()));
@@ -378,18 +368,16 @@ impl WebClientBuilder {
             let v = HeaderValue::from_str(value).map_err(|_| config(format!("the value of header `{name}`")))?;
             headers.append(n, v);
         }
-        for url in std::iter::once(&self.base_url).chain(self.region_urls.iter().map(|(_, u)| u)) {
+        for url in self.endpoint.origins() {
             reqwest::Url::parse(url).map_err(|e| config(format!("base URL `{url}`: {e}")))?;
         }
         Ok(WebClient {
             inner: Arc::new(Inner {
                 http,
                 organization_id: self.organization_id,
-                base_url: self.base_url,
-                region_urls: self.region_urls,
-                version: self.version,
+                region: RwLock::new(self.endpoint.region.clone()),
+                endpoint: self.endpoint,
                 tokens: self.tokens,
-                region: RwLock::new(self.region),
                 retry: self.retry,
                 timeout: self.timeout,
                 max_response_bytes: self.max_response_bytes,
@@ -451,17 +439,11 @@ impl WebClient {
         WebClientBuilder {
             organization_id: organization_id.into(),
             tokens: None,
-            base_url: DEFAULT_BASE_URL.to_owned(),
-            region_urls: Vec::new(),
-            region: None,
-            version: default_version(),
+            endpoint: Endpoint::default(),
             timeout: DEFAULT_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_response_bytes: MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
             user_agent: concat!("lc-web/", env!("CARGO_PKG_VERSION")).to_owned(),
-            client_id: None,
-            root_pems: Vec::new(),
             headers: Vec::new(),
             proxy: None,
             http: None,
@@ -477,7 +459,7 @@ impl WebClient {
 
     /// The version of calls that name none.
     pub fn api_version(&self) -> ApiVersion {
-        self.inner.version
+        self.inner.endpoint.version
     }
 
     /// The region calls are sent to: the configured one, or the one a `misdirected_request`
@@ -527,8 +509,8 @@ impl WebClient {
         Ok((response, meta))
     }
 
-    /// Calls `action` by name with a JSON payload in the client's default version (see
-    /// [`WebClientBuilder::api_version`]), for tools that choose the action at run time.
+    /// Calls action `action` of `version` by name with a JSON payload (for tools that choose
+    /// the action at run time; [`WebClient::api_version`] is the client's default version).
     /// The action must exist over the Web API in that version; `upload_file` is refused (use
     /// [`WebClient::upload_file`]). The payload goes through the action's typed request
     /// ([`lc_types::Api::check_request`]), as [`WebClient::call`] would send it: one that does
@@ -537,20 +519,15 @@ impl WebClient {
     ///
     /// ```no_run
     /// # async fn run(client: lc_web::WebClient) -> Result<(), lc_web::Error> {
-    /// let customer = client.call_value("get_customer", &serde_json::json!({})).await?;
+    /// let customer = client.call_value(client.api_version(), "get_customer", &serde_json::json!({})).await?;
     /// # let _ = customer; Ok(()) }
     /// ```
-    pub async fn call_value(&self, action: &str, payload: &serde_json::Value) -> Result<serde_json::Value, Error> {
-        self.call_value_in(self.inner.version, action, payload).await
-    }
-
-    /// [`WebClient::call_value`] in `version`.
-    pub async fn call_value_in(&self, version: ApiVersion, action: &str, payload: &serde_json::Value) -> Result<serde_json::Value, Error> {
+    pub async fn call_value(&self, version: ApiVersion, action: &str, payload: &serde_json::Value) -> Result<serde_json::Value, Error> {
         let api = lc_types::api(version);
         let info = api
             .and_then(|api| api.action(action))
             .filter(|a| matches!(a.web, Some(WebMethod::Get | WebMethod::Post)))
-            .ok_or_else(|| Error::new(ErrorKind::Config(format!("no JSON Web action `{action}` in v{version}"))))?;
+            .ok_or_else(|| Error::with_source(ErrorKind::Config, format!("no JSON Web action `{action}` in v{version}")))?;
         let checked = api
             .map(|api| api.check_request(action, payload))
             .transpose()
@@ -774,13 +751,6 @@ impl WebClient {
         }
     }
 
-    /// The origin for `region`.
-    fn base_url(&self, region: Option<&Region>) -> &str {
-        region
-            .and_then(|r| self.inner.region_urls.iter().find(|(u, _)| u == r))
-            .map_or(&self.inner.base_url, |(_, url)| url)
-    }
-
     /// The reqwest request of an attempt.
     fn request(
         &self,
@@ -790,8 +760,8 @@ impl WebClient {
         timeout: Duration,
     ) -> Result<reqwest::Request, Error> {
         let Prepared { http, multipart } = prepared;
-        let url = http.url(self.base_url(region));
-        let url = reqwest::Url::parse(&url).map_err(|e| Error::new(ErrorKind::Config(format!("request URL: {e}"))))?;
+        let url = http.url(self.inner.endpoint.origin(region));
+        let url = reqwest::Url::parse(&url).map_err(|e| Error::with_source(ErrorKind::Config, format!("request URL: {e}")))?;
         let method = match http.method {
             web::Method::Get => reqwest::Method::GET,
             web::Method::Post => reqwest::Method::POST,
@@ -807,7 +777,7 @@ impl WebClient {
             let value = if value == web::APPLICATION_JSON {
                 HeaderValue::from_static(web::APPLICATION_JSON)
             } else {
-                HeaderValue::from_str(value).map_err(|_| Error::new(ErrorKind::Config(format!("header value of `{name}`"))))?
+                HeaderValue::from_str(value).map_err(|_| Error::with_source(ErrorKind::Config, format!("header value of `{name}`")))?
             };
             headers.insert(name, value);
         }
@@ -817,7 +787,7 @@ impl WebClient {
         match (http.body, multipart) {
             (web::Body::Json(bytes), _) => *request.body_mut() = Some(bytes.into()),
             (web::Body::Multipart(_), Some((body, content_type, len))) => {
-                let content_type = HeaderValue::try_from(content_type).map_err(|_| Error::new(ErrorKind::Config("boundary".into())))?;
+                let content_type = HeaderValue::try_from(content_type).map_err(|_| Error::with_source(ErrorKind::Config, "boundary"))?;
                 headers.insert(reqwest::header::CONTENT_TYPE, content_type);
                 headers.insert(reqwest::header::CONTENT_LENGTH, HeaderValue::from(len));
                 *request.body_mut() = Some(body);
@@ -836,7 +806,7 @@ impl WebClient {
             }
         }
         let mut value = HeaderValue::from_maybe_shared(Bytes::from(format!("Bearer {}", token.secret())))
-            .map_err(|_| Error::new(ErrorKind::Config("the access token is not a valid header value".into())))?;
+            .map_err(|_| Error::with_source(ErrorKind::Config, "the access token is not a valid header value"))?;
         value.set_sensitive(true);
         *cached = Some((token.clone(), value.clone()));
         Ok(value)

@@ -4,7 +4,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
-use lc_types::{ApiError, DecodeError, PeerText, ResponseError};
+use lc_types::{ApiError, DecodeError, ErrorType, PeerText, ResponseError};
 
 /// The error of a [`WebClient`](crate::WebClient) call: a [`kind`](Error::kind) to decide on,
 /// and the underlying error ([`Error::inner`]).
@@ -140,8 +140,9 @@ pub enum ErrorKind {
     Encode,
     /// Reading the file to upload failed.
     Io,
-    /// The client's configuration is invalid (a URL, header or proxy that does not parse).
-    Config(String),
+    /// The client's configuration is invalid (a URL, header or proxy that does not parse); the
+    /// source says what.
+    Config,
 }
 
 impl Error {
@@ -243,6 +244,22 @@ impl Error {
         }
     }
 
+    /// The API's error type (`chat_inactive`, `validation`, ...), when the API answered with
+    /// an error: one match instead of two.
+    ///
+    /// ```
+    /// # async fn run(client: lc_web::WebClient) {
+    /// use lc_types::{v3_6::GetCustomerRequest, ErrorType};
+    /// match client.call(&GetCustomerRequest::default()).await {
+    ///     Err(e) if e.api_kind() == Some(&ErrorType::Authentication) => println!("log in again"),
+    ///     other => println!("{other:?}"),
+    /// }
+    /// # }
+    /// ```
+    pub fn api_kind(&self) -> Option<&ErrorType> {
+        self.api_error().map(ApiError::kind)
+    }
+
     /// Whether the same call may succeed later, after a backoff: a retryable API error type
     /// ([`ErrorType::is_retryable`](lc_types::ErrorType::is_retryable)), a transport failure, a
     /// timeout, or HTTP 429/502/503/504 without an envelope. The client has already retried
@@ -305,13 +322,8 @@ impl fmt::Display for Error {
         let attempts = self.inner.attempts;
         match &self.inner.kind {
             ErrorKind::Api(e) => write!(f, "API error {e}"),
-            ErrorKind::Decode(e) => {
-                write!(f, "the response does not decode: at `{}`: {}", PeerText::new(e.path()).max(SHOWN), PeerText::new(e.message()))?;
-                if e.line() != 0 {
-                    write!(f, " (line {}, column {})", e.line(), e.column())?;
-                }
-                Ok(())
-            }
+            // The wording of lc-types' ResponseError, and so of lc-rtm.
+            ErrorKind::Decode(e) => write!(f, "the response does not decode: {e}"),
             ErrorKind::Status { status, body } => {
                 // The wording of lc-types' ResponseError.
                 write!(f, "HTTP {status} without an API error envelope: {}", PeerText::new(body).max(SHOWN))
@@ -345,7 +357,7 @@ impl fmt::Display for Error {
             ErrorKind::Token => f.write_str("the token provider failed"),
             ErrorKind::Encode => f.write_str("the request does not encode"),
             ErrorKind::Io => f.write_str("reading the file to upload failed"),
-            ErrorKind::Config(what) => write!(f, "invalid client configuration: {what}"),
+            ErrorKind::Config => f.write_str("invalid client configuration"),
         }?;
         if let Some(source) = &self.source {
             if self.shows_inner() {

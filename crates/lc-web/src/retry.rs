@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use lc_types::endpoint::Backoff;
+
 /// When a failed call is sent again: at most [`max_attempts`](RetryPolicy::max_attempts)
 /// requests in all, the whole call within [`max_elapsed`](RetryPolicy::max_elapsed), waiting
 /// an exponential backoff with jitter between them (or the `Retry-After` the server asks for,
@@ -32,11 +34,10 @@ use std::time::Duration;
 /// assert_eq!(RetryPolicy::none().attempts(), 1);
 /// # let _ = policy;
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RetryPolicy {
     pub(crate) attempts: u32,
-    pub(crate) initial: Duration,
-    pub(crate) max_backoff: Duration,
+    pub(crate) backoff: Backoff,
     pub(crate) max_elapsed: Duration,
 }
 
@@ -45,8 +46,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             attempts: 3,
-            initial: Duration::from_millis(250),
-            max_backoff: Duration::from_secs(4),
+            backoff: Backoff::new(Duration::from_millis(250), Duration::from_secs(4), 0.5),
             max_elapsed: Duration::from_secs(30),
         }
     }
@@ -69,8 +69,7 @@ impl RetryPolicy {
 
     /// The backoff before the first retry, doubling up to `max`.
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.initial = initial;
-        self.max_backoff = max.max(initial);
+        self.backoff = Backoff::new(initial, max, self.backoff.jitter);
         self
     }
 
@@ -90,16 +89,10 @@ impl RetryPolicy {
         self.attempts
     }
 
-    /// The wait after attempt `attempt` (1-based): half the exponential backoff plus a random
-    /// part of the other half ("equal jitter"), at least `retry_after` when the server asked.
+    /// The wait after attempt `attempt` (1-based): the exponential backoff less a random part
+    /// of its half ("equal jitter", [`Backoff`]), at least `retry_after` when the server asked.
     pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let exp = self
-            .initial
-            .saturating_mul(1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX))
-            .min(self.max_backoff);
-        let half = exp / 2;
-        let jitter = half.mul_f64(fastrand::f64());
-        (half + jitter).max(retry_after.unwrap_or_default())
+        self.backoff.delay(attempt, fastrand::f64()).max(retry_after.unwrap_or_default())
     }
 }
 

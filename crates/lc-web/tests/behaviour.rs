@@ -680,11 +680,11 @@ async fn what_is_sent_headers_proxy_and_user_agent() {
     // A bad configuration is reported by build().
     assert!(matches!(
         WebClient::builder("o").base_url("not a url").build().unwrap_err().kind(),
-        ErrorKind::Config(_)
+        ErrorKind::Config
     ));
     assert!(matches!(
         WebClient::builder("o").header("bad header", "x").build().unwrap_err().kind(),
-        ErrorKind::Config(_)
+        ErrorKind::Config
     ));
 }
 
@@ -697,7 +697,7 @@ fn a_root_certificate_that_is_none_fails_the_build() {
     ] {
         let e = WebClient::builder("o").root_certificate_pem(pem).build().unwrap_err();
         assert!(
-            matches!(e.kind(), ErrorKind::Config(why) if why.starts_with("root certificate")),
+            matches!(e.kind(), ErrorKind::Config) && e.to_string().starts_with("invalid client configuration: root certificate"),
             "{e}"
         );
     }

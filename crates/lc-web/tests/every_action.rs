@@ -341,9 +341,15 @@ async fn call_value_goes_through_the_typed_request() {
     let server = common::mock().await;
     let me = server.issue_customer();
     let client = common::client(&server, &me.token);
-    let chats = client.call_value("list_chats", &json!({"limit": null})).await.unwrap();
+    let chats = client
+        .call_value(client.api_version(), "list_chats", &json!({"limit": null}))
+        .await
+        .unwrap();
     assert!(chats["chats_summary"].is_array(), "{chats}");
-    let e = client.call_value("list_chats", &json!({"limit": "ten"})).await.unwrap_err();
+    let e = client
+        .call_value(client.api_version(), "list_chats", &json!({"limit": "ten"}))
+        .await
+        .unwrap_err();
     assert!(matches!(e.kind(), lc_web::ErrorKind::Encode), "{e:?}");
     assert!(e.to_string().contains("`limit`"), "names the path: {e}");
     assert_eq!(server.web_requests("list_chats"), 1, "only the first was sent");

@@ -468,7 +468,7 @@ async fn customer(
                 } else if let Some(Err(kind)) = started {
                     if kind.contains("limit_reached") {
                         // A chat started whose answer was lost: find it.
-                        if let Ok(list) = web.call_value("list_chats", &json!({})).await {
+                        if let Ok(list) = web.call_value(web.api_version(), "list_chats", &json!({})).await {
                             record.lock().unwrap().chat = list["chats_summary"][0]["id"].as_str().map(str::to_owned);
                         }
                     }
@@ -481,7 +481,7 @@ async fn customer(
             let result = if n.is_multiple_of(2) {
                 measured(counts, rtm.call_value(ApiVersion::V3_6, "send_event", &payload)).await
             } else {
-                measured(counts, web.call_value("send_event", &payload)).await
+                measured(counts, web.call_value(web.api_version(), "send_event", &payload)).await
             };
             if let Some(Ok(v)) = result {
                 if v["event_id"].is_string() {
@@ -540,7 +540,7 @@ async fn history(web: &WebClient, chat: &str) -> Result<Vec<(String, String)>, F
         };
         let mut tries = 0;
         let threads = loop {
-            match web.call_value("list_threads", &payload).await {
+            match web.call_value(web.api_version(), "list_threads", &payload).await {
                 Ok(v) => break v,
                 Err(e) if tries < 5 => {
                     tries += 1;
