@@ -35,6 +35,7 @@ pub(crate) use object::{finish, object, param, wire};
 pub(crate) use tables::{actions, any, api, pushes, types};
 
 #[cfg(test)]
+#[allow(unreachable_pub)] // the macros declare public types, as the generated modules need them
 mod tests {
     use serde_json::{json, Value};
 

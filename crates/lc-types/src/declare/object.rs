@@ -82,11 +82,13 @@ macro_rules! object {
         }
 
         const _: () = {
+            // Public as the associated types of a public trait impl must be; nothing names them.
+            #[allow(unreachable_pub)]
             pub struct Slots {
                 $($f: $slot,)*
             }
 
-            #[allow(non_camel_case_types)]
+            #[allow(non_camel_case_types, unreachable_pub)]
             pub enum Key {
                 $($f,)*
             }
