@@ -1,5 +1,7 @@
-//! The syn pass over typify's output: opens string enums, emits the unions, keeps present empty
-//! collections and `null`s, and adds what typify does not know about (constructors, `Unknowns`).
+//! The syn pass over typify's output, which it turns into declarations for `lc_types::declare`:
+//! a struct becomes its docs and fields for `object!` (optional collections and nullable fields
+//! made `Option`s that keep a present `[]` or `null`), a string enum its values for `open_enum!`,
+//! a union its members and tags for `union!`; newtypes keep typify's form and get `Unknowns`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,7 +14,7 @@ use crate::codegen::bundle::{Bundle, Union};
 /// What the pass needs to know besides typify's output.
 pub struct Context<'a> {
     pub bundle: &'a Bundle,
-    /// Types whose schema is an object with an empty `properties`: structs holding only `extra`.
+    /// Types whose schema is an object with an empty `properties`: declared with no fields.
     /// (name -> description.)
     pub empty_objects: BTreeMap<String, String>,
 }
@@ -95,9 +97,15 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
                     }
                 }
                 if ident == "extra" {
-                    f.attrs
-                        .push(parse_quote!(#[doc = "Fields this version of the schema does not know, kept and re-emitted."]));
                     continue;
+                }
+                // What `object!` needs of a field: its docs, its wire name when it is not the
+                // field's, and its kind where its type does not say it.
+                let skip = serde_skip_if(&f.attrs);
+                let rename = serde_rename(&f.attrs);
+                f.attrs.retain(|a| a.path().is_ident("doc"));
+                if let Some(r) = rename {
+                    f.attrs.push(parse_quote!(#[serde(rename = #r)]));
                 }
                 if cx.bundle.nullable.contains(&(name.clone(), wire.clone())) {
                     let Some(inner) = option_inner(&f.ty).cloned() else {
@@ -105,22 +113,15 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
                         continue;
                     };
                     f.ty = parse_quote!(::std::option::Option<::std::option::Option<#inner>>);
-                    set_serde(
-                        &mut f.attrs,
-                        quote!(default, skip_serializing_if = "Option::is_none", with = "crate::double_option"),
-                    );
+                    f.attrs.push(parse_quote!(#[nullable]));
                     nullable_seen.insert((name.clone(), wire));
-                    continue;
-                }
-                let skip = serde_skip_if(&f.attrs);
-                if skip.as_deref().is_some_and(|s| s.ends_with("::is_empty")) {
+                } else if skip.as_deref().is_some_and(|s| s.ends_with("::is_empty")) {
                     // An optional collection: keep a present `[]`/`{}` present.
                     let ty = f.ty.clone();
                     f.ty = parse_quote!(::std::option::Option<#ty>);
-                    set_serde(&mut f.attrs, quote!(default, skip_serializing_if = "Option::is_none"));
-                } else if option_inner(&f.ty).is_some() && skip.is_some() {
-                    // Optional; a required nullable field has no `skip_serializing_if` and keeps its `null`.
-                    set_serde(&mut f.attrs, quote!(default, skip_serializing_if = "Option::is_none"));
+                } else if option_inner(&f.ty).is_some() && skip.is_none() {
+                    // Required and may be `null` (typify writes no `skip_serializing_if`).
+                    f.attrs.push(parse_quote!(#[required]));
                 }
             }
         }
@@ -186,23 +187,6 @@ pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
                 fields.named = std::mem::take(&mut fields.named)
                     .into_iter()
                     .filter(|f| f.ident.as_ref().is_some_and(|i| i != "extra"))
-                    .map(|mut f| {
-                        // Required, and may be `null`: no `skip_serializing_if`.
-                        let required = option_inner(&f.ty).is_some() && serde_skip_if(&f.attrs).is_none();
-                        let rename = serde_rename(&f.attrs);
-                        let nullable = serde_str(&f.attrs, "with").is_some_and(|w| w.ends_with("double_option"));
-                        f.attrs.retain(|a| a.path().is_ident("doc"));
-                        if let Some(r) = rename {
-                            f.attrs.push(parse_quote!(#[serde(rename = #r)]));
-                        }
-                        if nullable {
-                            f.attrs.push(parse_quote!(#[nullable]));
-                        }
-                        if required {
-                            f.attrs.push(parse_quote!(#[required]));
-                        }
-                        f
-                    })
                     .collect();
             }
         }
@@ -246,17 +230,8 @@ fn serde_skip_if(attrs: &[Attribute]) -> Option<String> {
     serde_str(attrs, "skip_serializing_if")
 }
 
-/// Replaces every `#[serde(..)]` of a field by `#[serde(<args>)]`, keeping a `rename`.
-fn set_serde(attrs: &mut Vec<Attribute>, args: TokenStream) {
-    let rename = serde_rename(attrs);
-    attrs.retain(|a| !a.path().is_ident("serde"));
-    match rename {
-        Some(r) => attrs.push(parse_quote!(#[serde(rename = #r, #args)])),
-        None => attrs.push(parse_quote!(#[serde(#args)])),
-    }
-}
-
-/// Whether a struct has the `extra` map of unknown fields (then it gets [`object_impl`]).
+/// Whether a struct has the `extra` map of unknown fields (every struct of named fields does:
+/// the bundler asks typify for it; `object!` declares its own).
 fn has_extra(fields: &syn::FieldsNamed) -> bool {
     fields.named.iter().any(|f| f.ident.as_ref().is_some_and(|i| i == "extra"))
 }
@@ -395,7 +370,9 @@ fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruc
         let texts: Vec<syn::Ident> = fields
             .named
             .iter()
-            .filter(|f| type_name(&f.ty).as_deref() == Some("String") && f.ident.as_ref().is_some_and(|i| *i != tag_field))
+            // (A renamed field aside: an unknown member is read by the field's name.)
+            .filter(|f| type_name(&f.ty).as_deref() == Some("String") && serde_rename(&f.attrs).is_none())
+            .filter(|f| f.ident.as_ref().is_some_and(|i| *i != tag_field))
             .filter_map(|f| f.ident.clone())
             .collect();
         common = Some(match common {

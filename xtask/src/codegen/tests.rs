@@ -456,10 +456,10 @@ fn generated_code_reads_like_hand_code() {
 
 #[test]
 fn every_allow_in_generated_code_carries_its_reason() {
-    let text = "struct A;\n    #[allow(clippy::too_many_arguments)]\n    fn f() {}\n";
+    let text = "struct A;\n    #[allow(clippy::large_enum_variant)]\n    enum E {}\n";
     let out = crate::codegen::tidy::justify(text);
     assert!(
-        out.contains("    // One parameter per required field, as the schema lists them.\n    #[allow(clippy::too_many_arguments)]"),
+        out.contains("    // Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.\n    #[allow(clippy::large_enum_variant)]"),
         "{out}"
     );
     let unexplained = std::panic::catch_unwind(|| crate::codegen::tidy::justify("#[allow(dead_code)]\nfn f() {}\n"));

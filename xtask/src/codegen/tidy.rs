@@ -46,16 +46,10 @@ const SHORT: &[(&str, &str, Option<&str>)] = &[
 
 /// Every lint the generated code allows (on single items only), with the reason printed above
 /// each `#[allow]`: tokens carry no comments, so [`justify`] adds them to the printed text.
-const ALLOWED: &[(&str, &str)] = &[
-    (
-        "clippy::large_enum_variant",
-        "Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.",
-    ),
-    (
-        "clippy::too_many_arguments",
-        "One parameter per required field, as the schema lists them.",
-    ),
-];
+const ALLOWED: &[(&str, &str)] = &[(
+    "clippy::large_enum_variant",
+    "Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.",
+)];
 
 /// Puts the reason of every allowed lint (see [`ALLOWED`]) in a comment above its `#[allow]`;
 /// panics on an `#[allow]` without a reason, so none slips in unexplained.

@@ -70,7 +70,7 @@ pub fn version_code(b: &Bundle) -> Result<VersionCode, Vec<String>> {
         syn::parse2(space.to_stream()).map_err(|e| vec![format!("v{}: typify output does not parse: {e}", b.version)])?;
 
     // Objects with no known fields (the bundler allows them only at the root): typify makes them a
-    // map newtype; the pass makes them structs holding only `extra`.
+    // map newtype; the pass declares them with no fields.
     let empty_objects: BTreeMap<String, String> = b
         .definitions
         .iter()

@@ -200,29 +200,31 @@ macro_rules! union {
         }
 
         const _: () = {
+            // Public as an associated type of a public trait impl must be; nothing names it.
             #[derive(Clone, Copy)]
-            pub enum Member {
+            #[allow(unreachable_pub)]
+            pub enum __Member {
                 $($variant,)*
             }
 
             impl $crate::union::Members for $name {
                 const TAG: &'static str = $tag;
-                type Member = Member;
+                type Member = __Member;
 
-                fn member(tag: &str) -> Option<(Member, bool)> {
+                fn member(tag: &str) -> Option<(__Member, bool)> {
                     match tag {
-                        $($first $(| $more)* => Some((Member::$variant, $crate::declare::union!(@keeps $($field)?))),)*
+                        $($first $(| $more)* => Some((__Member::$variant, $crate::declare::union!(@keeps $($field)?))),)*
                         _ => None,
                     }
                 }
 
                 fn decode<'de, A: serde::de::MapAccess<'de>>(
-                    member: Member,
+                    member: __Member,
                     prefix: &mut $crate::union::Prefix<'de>,
                     map: A,
                 ) -> Result<Self, A::Error> {
                     match member {
-                        $(Member::$variant => $crate::object::resume::<$member, A>(prefix, map).map(Self::$variant),)*
+                        $(__Member::$variant => $crate::object::resume::<$member, A>(prefix, map).map(Self::$variant),)*
                     }
                 }
 
@@ -262,7 +264,7 @@ macro_rules! union {
         }
     };
 
-    // `Tagged`: the members whose struct lacks the tag, written with it first.
+    // `__Tagged`: the members whose struct lacks the tag, written with it first.
     (@tagged $tag:literal [$($acc:tt)*] #[tag_in($field:ident)] $variant:ident($member:ty) = $first:literal, $($rest:tt)*) => {
         $crate::declare::union!(@tagged $tag [$($acc)*] $($rest)*)
     };
@@ -273,7 +275,7 @@ macro_rules! union {
     (@tagged $tag:literal [$($acc:tt)+]) => {
         #[derive(serde::Serialize)]
         #[serde(tag = $tag)]
-        enum Tagged<'a> {
+        enum __Tagged<'a> {
             $($acc)+
         }
     };
@@ -281,7 +283,7 @@ macro_rules! union {
         serde::Serialize::serialize($v, $serializer)
     };
     (@serialize $v:ident $serializer:ident $variant:ident) => {
-        serde::Serialize::serialize(&Tagged::$variant($v), $serializer)
+        serde::Serialize::serialize(&__Tagged::$variant($v), $serializer)
     };
     (@keeps $field:ident) => {
         true

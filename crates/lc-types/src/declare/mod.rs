@@ -60,6 +60,15 @@ mod tests {
     }
 
     object! {
+        /// A field that must be present and may be `null`.
+        pub struct Strict {
+            /// Required, may be `null`.
+            #[required]
+            pub previous: Option<String>,
+        }
+    }
+
+    object! {
         /// Every field optional.
         pub struct Loose {
             /// Optional.
@@ -75,6 +84,16 @@ mod tests {
             /// Green.
             Green = "green",
         }
+    }
+
+    #[test]
+    fn a_required_field_that_may_be_null_is_always_written_and_never_absent() {
+        let none = Strict::new(None);
+        assert_eq!(serde_json::to_string(&none).unwrap(), r#"{"previous":null}"#);
+        assert_eq!(serde_json::to_string(&Strict::new("a".to_owned())).unwrap(), r#"{"previous":"a"}"#);
+        assert_eq!(crate::from_str::<Strict>(r#"{"previous":null}"#).unwrap(), none);
+        let err = crate::from_str::<Strict>("{}").unwrap_err();
+        assert_eq!(err.message(), "missing field `previous`");
     }
 
     #[test]

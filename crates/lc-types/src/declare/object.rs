@@ -6,61 +6,61 @@ macro_rules! object {
         $(#[doc = $doc:literal])*
         pub struct $name:ident { $($body:tt)* }
     ) => {
-        $crate::declare::object!(@field [$(#[doc = $doc])*] $name [] [] [] $($body)*);
+        $crate::declare::object!(@field [$(#[doc = $doc])*] $name [] [] [] [] $($body)*);
     };
 
     // One field at a time, into a record `[kind field (wire) (type) (slot type) attributes]`,
-    // and `new`'s parameters and initializers.
-    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*]
+    // and `new`'s parameters, initializers and the list of its parameters in its docs.
+    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*] [$($pdoc:tt)*]
         $(#[doc = $d:literal])* $(#[serde(rename = $w:literal)])? #[nullable] pub $f:ident : Option<$t:ty> $(, $($rest:tt)*)?
     ) => {
         $crate::declare::object!(@field $docs $name
             [$($rec)* [nullable $f ($crate::declare::wire!($f $($w)?)) (Option<$t>) (Option<$t>)
                 $(#[doc = $d])* $(#[serde(rename = $w)])?
                 #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::double_option")]]]
-            [$($param)*] [$($init)* $f: None,] $($($rest)*)?);
+            [$($param)*] [$($init)* $f: None,] [$($pdoc)*] $($($rest)*)?);
     };
-    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*]
+    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*] [$($pdoc:tt)*]
         $(#[doc = $d:literal])* $(#[serde(rename = $w:literal)])? #[required] pub $f:ident : Option<$t:ty> $(, $($rest:tt)*)?
     ) => {
         $crate::declare::object!(@field $docs $name
             [$($rec)* [required $f ($crate::declare::wire!($f $($w)?)) (Option<$t>) (Option<Option<$t>>) $(#[doc = $d])* $(#[serde(rename = $w)])?]]
-            [$($param)* $f: impl Into<Option<$t>>,] [$($init)* $f: $f.into(),] $($($rest)*)?);
+            [$($param)* $f: impl Into<Option<$t>>,] [$($init)* $f: $f.into(),] [$($pdoc)* #[doc = concat!("- `", stringify!($f), "`")]] $($($rest)*)?);
     };
-    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*]
+    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*] [$($pdoc:tt)*]
         $(#[doc = $d:literal])* $(#[serde(rename = $w:literal)])? pub $f:ident : Option<$t:ty> $(, $($rest:tt)*)?
     ) => {
         $crate::declare::object!(@field $docs $name
             [$($rec)* [optional $f ($crate::declare::wire!($f $($w)?)) (Option<$t>) (Option<Option<$t>>)
                 $(#[doc = $d])* $(#[serde(rename = $w)])? #[serde(default, skip_serializing_if = "Option::is_none")]]]
-            [$($param)*] [$($init)* $f: None,] $($($rest)*)?);
+            [$($param)*] [$($init)* $f: None,] [$($pdoc)*] $($($rest)*)?);
     };
-    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*]
+    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*] [$($pdoc:tt)*]
         $(#[doc = $d:literal])* $(#[serde(rename = $w:literal)])? pub $f:ident : $t:ident $(, $($rest:tt)*)?
     ) => {
-        $crate::declare::object!(@field_plain $docs $name [$($rec)*] [$($param)*] [$($init)*]
+        $crate::declare::object!(@field_plain $docs $name [$($rec)*] [$($param)*] [$($init)*] [$($pdoc)*]
             [$(#[doc = $d])*] [$($w)?] $f $t $(, $($rest)*)?);
     };
-    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*]
+    (@field $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*] [$($pdoc:tt)*]
         $(#[doc = $d:literal])* $(#[serde(rename = $w:literal)])? pub $f:ident : $t:ty $(, $($rest:tt)*)?
     ) => {
         $crate::declare::object!(@field $docs $name
             [$($rec)* [required $f ($crate::declare::wire!($f $($w)?)) ($t) (Option<$t>) $(#[doc = $d])* $(#[serde(rename = $w)])?]]
-            [$($param)* $f: impl Into<$t>,] [$($init)* $f: $f.into(),] $($($rest)*)?);
+            [$($param)* $f: impl Into<$t>,] [$($init)* $f: $f.into(),] [$($pdoc)* #[doc = concat!("- `", stringify!($f), "`")]] $($($rest)*)?);
     };
     // A required field of a single-word type: numbers and `bool` are taken as they are.
-    (@field_plain $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*] [$($doc:tt)*] [$($w:literal)?]
+    (@field_plain $docs:tt $name:ident [$($rec:tt)*] [$($param:tt)*] [$($init:tt)*] [$($pdoc:tt)*] [$($doc:tt)*] [$($w:literal)?]
         $f:ident $t:ident $(, $($rest:tt)*)?
     ) => {
         $crate::declare::object!(@field $docs $name
             [$($rec)* [required $f ($crate::declare::wire!($f $($w)?)) ($t) (Option<$t>) $($doc)* $(#[serde(rename = $w)])?]]
-            [$($param)* $f: $crate::declare::param!($t),] [$($init)* $f: $crate::declare::param!($t, $f),] $($($rest)*)?);
+            [$($param)* $f: $crate::declare::param!($t),] [$($init)* $f: $crate::declare::param!($t, $f),] [$($pdoc)* #[doc = concat!("- `", stringify!($f), "`")]] $($($rest)*)?);
     };
 
     // Every field read: the declarations.
     (@field [$(#[doc = $doc:literal])*] $name:ident
         [$([$kind:ident $f:ident ($($wire:tt)*) ($ty:ty) ($slot:ty) $(#[$fattr:meta])*])*]
-        [$($param:tt)*] [$($init:tt)*]
+        [$($param:tt)*] [$($init:tt)*] [$($pdoc:tt)*]
     ) => {
         $(#[doc = $doc])*
         #[derive(serde::Serialize, Clone, Debug, PartialEq)]
@@ -72,7 +72,7 @@ macro_rules! object {
             pub extra: serde_json::Map<String, serde_json::Value>,
         }
 
-        $crate::declare::object!(@new $name [$($param)*] [$($init)*]);
+        $crate::declare::object!(@new $name [$($param)*] [$($init)*] [$($pdoc)*]);
 
         impl $crate::Unknowns for $name {
             fn visit_unknowns(&self, path: &mut $crate::JsonPath, found: &mut dyn FnMut($crate::Unknown)) {
@@ -82,42 +82,43 @@ macro_rules! object {
         }
 
         const _: () = {
-            // Public as the associated types of a public trait impl must be; nothing names them.
+            // Public as the associated types of a public trait impl must be; nothing names them
+            // (`__` keeps them from hiding a schema type of the same name).
             #[allow(unreachable_pub)]
-            pub struct Slots {
+            pub struct __Slots {
                 $($f: $slot,)*
             }
 
             #[allow(non_camel_case_types, unreachable_pub)]
-            pub enum Key {
+            pub enum __Key {
                 $($f,)*
             }
 
             impl $crate::object::Object for $name {
                 const EXPECTING: &'static str = concat!("struct ", stringify!($name));
-                type Slots = Slots;
-                type Key = Key;
+                type Slots = __Slots;
+                type Key = __Key;
 
-                fn slots() -> Slots {
-                    Slots { $($f: None,)* }
+                fn slots() -> __Slots {
+                    __Slots { $($f: None,)* }
                 }
 
                 #[inline]
-                fn key(name: &str) -> Option<Key> {
+                fn key(name: &str) -> Option<__Key> {
                     match name {
-                        $($($wire)* => Some(Key::$f),)*
+                        $($($wire)* => Some(__Key::$f),)*
                         _ => None,
                     }
                 }
 
                 #[inline]
-                fn read<'de, A: serde::de::MapAccess<'de>>(_slots: &mut Slots, key: Key, _map: &mut A) -> Result<Result<(), &'static str>, A::Error> {
+                fn read<'de, A: serde::de::MapAccess<'de>>(_slots: &mut __Slots, key: __Key, _map: &mut A) -> Result<Result<(), &'static str>, A::Error> {
                     match key {
-                        $(Key::$f => $crate::object::slot(&mut _slots.$f, $($wire)*, _map),)*
+                        $(__Key::$f => $crate::object::slot(&mut _slots.$f, $($wire)*, _map),)*
                     }
                 }
 
-                fn finish(_slots: Slots, extra: serde_json::Map<String, serde_json::Value>) -> Result<Self, &'static str> {
+                fn finish(_slots: __Slots, extra: serde_json::Map<String, serde_json::Value>) -> Result<Self, &'static str> {
                     Ok(Self {
                         $($f: $crate::declare::finish!($kind _slots.$f, $($wire)*),)*
                         extra,
@@ -134,17 +135,18 @@ macro_rules! object {
     };
 
     // `Default` when every field is optional, else `new` taking the required ones.
-    (@new $name:ident [] [$($init:tt)*]) => {
+    (@new $name:ident [] [$($init:tt)*] $pdoc:tt) => {
         impl Default for $name {
             fn default() -> Self {
                 Self { $($init)* extra: serde_json::Map::new() }
             }
         }
     };
-    (@new $name:ident [$($param:tt)+] [$($init:tt)*]) => {
+    (@new $name:ident [$($param:tt)+] [$($init:tt)*] [$($pdoc:tt)*]) => {
         impl $name {
-            /// Builds it from its required fields, in the schema's order; every optional field is
-            /// `None`, to be set by assignment.
+            /// Builds it from its required fields, in the order the struct lists them (by name);
+            /// every optional field is `None`, to be set by assignment. The parameters:
+            $($pdoc)*
             #[allow(clippy::too_many_arguments)] // one parameter per required field
             pub fn new($($param)*) -> Self {
                 Self { $($init)* extra: serde_json::Map::new() }

@@ -2,6 +2,9 @@
 // schema or the generator and regenerate.
 //! The Customer Chat API v3.7: every object, request, response and push, generated from `schema/v3.7/`
 //! (one module per folder, all re-exported here), and the tables of its actions, pushes and types.
+//!
+//! A type that is identical in several versions (its schema and everything it refers to) is
+//! generated once and re-exported here, so the same value moves between versions unchanged.
 use crate::declare::{actions, any, api, pushes, types};
 
 mod objects;
