@@ -7,7 +7,8 @@ use lc_types::ApiVersion;
 use serde_json::{json, Map, Value};
 
 use crate::actions::{self, Target};
-use crate::engine::{self, Caller, Ctx};
+use crate::ctx::Ctx;
+use crate::engine::{self, Caller};
 use crate::hub::Out;
 use crate::state::{File, Greeting, GreetingStatus, Refusal};
 use crate::Shared;

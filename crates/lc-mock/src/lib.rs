@@ -5,6 +5,7 @@ mod actions;
 mod agent;
 mod control;
 mod cors;
+mod ctx;
 mod engine;
 mod error;
 mod faults;

@@ -20,7 +20,7 @@ use properties::filter_properties;
 
 use serde_json::{json, Value};
 
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::state::Chat;
 
