@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use lc_types::{Api, ApiVersion, DecodeError, Decoded, Frame, Unknown, UnknownKind};
+use lc_types::{Api, ApiVersion, DecodeError, Decoded, Frame, JsonPath, PathSegment, Unknown, UnknownKind};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -232,7 +232,7 @@ fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
             })?;
             let tag = v.get("type").and_then(Value::as_str).map(str::to_owned);
             let unknowns = vec![Unknown {
-                path: ".".into(),
+                path: JsonPath::default(),
                 kind: UnknownKind::Variant(tag),
             }];
             return Ok(Outcome { json: v, unknowns });
@@ -241,7 +241,7 @@ fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
     let mut unknowns: Vec<Unknown> = extra
         .keys()
         .map(|k| Unknown {
-            path: ".".into(),
+            path: JsonPath::default(),
             kind: UnknownKind::Field(k.clone()),
         })
         .collect();
@@ -256,7 +256,7 @@ fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
         })?;
         let decoded = outcome(payload)?;
         unknowns.extend(decoded.unknowns.into_iter().map(|u| Unknown {
-            path: under_payload(&u.path),
+            path: std::iter::once(PathSegment::Field("payload")).chain(u.path.segments()).collect(),
             kind: u.kind,
         }));
         json["payload"] = decoded.json;
