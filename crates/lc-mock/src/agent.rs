@@ -496,7 +496,7 @@ impl<'a> AgentControl<'a> {
                 return Err(Refusal::not_found("Customer"));
             }
             actions::no_active_chat(ctx, customer_id)?;
-            let r = actions::open_chat(ctx, customer_id, agent, &json!({}))?;
+            let r = actions::open_chat(ctx, customer_id, agent, &Default::default())?;
             let id = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
             Ok((id("chat_id"), id("thread_id")))
         })

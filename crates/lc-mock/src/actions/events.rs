@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{chat_ref, chats::see_all, str_of};
+use super::{api, chat_ref, chats::see_all, str_of, to_json};
 use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::state::{now, Chat, Thread};
@@ -58,14 +58,13 @@ pub(crate) fn add_event(ctx: &mut Ctx, chat_id: &str, event: Value, author: &str
 }
 
 /// An inactive chat takes events only with `attach_to_last_thread` (reference §2.2).
-pub(super) fn send_event(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let chat_id = str_of(p, "chat_id").to_owned();
-    let attach = p["attach_to_last_thread"].as_bool().unwrap_or(false);
-    if !chat_ref(ctx, &chat_id)?.active() && !attach {
+pub(super) fn send_event(ctx: &mut Ctx, r: &api::SendEventRequest) -> Result<Value, Refusal> {
+    let attach = r.attach_to_last_thread.unwrap_or(false);
+    if !chat_ref(ctx, &r.chat_id)?.active() && !attach {
         return Err(Refusal::chat_inactive());
     }
     let customer = ctx.customer.clone();
-    let event = add_event(ctx, &chat_id, p["event"].clone(), &customer)?;
+    let event = add_event(ctx, &r.chat_id, to_json(&r.event), &customer)?;
     Ok(json!({"event_id": event["id"]}))
 }
 
