@@ -16,6 +16,8 @@ mod rtm;
 mod schemas;
 mod serve;
 mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tls;
 mod web;
 
