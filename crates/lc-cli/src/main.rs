@@ -1,5 +1,4 @@
-//! `lc`: the command line for the LiveChat Customer Chat API. `lc --help` lists the commands,
-//! `lc <command> --help` explains one with examples; the exit codes are [`Exit`].
+#![doc = include_str!("../README.md")]
 
 /// `println!` that ignores a closed stdout (e.g. `lc actions | head`) instead of panicking.
 macro_rules! out {
@@ -33,7 +32,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use lc_types::{Api, ApiVersion};
 
 /// How a command ends: every exit code of `lc`, named once. `lc --help` lists them
-/// ([`exit_codes`]), and the repository README's table shows the same words (a test compares them).
+/// ([`exit_codes`]), and the README's table shows the same words (a test compares them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// 0: success.
@@ -262,7 +261,7 @@ mod tests {
 
     /// The README's table of exit codes, row by row: (code, meaning).
     fn documented_exit_codes() -> Vec<(u8, String)> {
-        let readme = include_str!("../../../README.md");
+        let readme = include_str!("../README.md");
         let table = &readme[readme.find("Exit codes (every command):").expect("the README's exit codes")..];
         table
             .lines()
