@@ -169,9 +169,10 @@ impl Default for Config {
     }
 }
 
-/// A customer the mock knows, and the access token that authenticates it.
+/// The credentials of a customer the mock knows: its ID and the access token that
+/// authenticates it (not the API's customer object, `lc_types::v3_6::Customer`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Customer {
+pub struct CustomerCredentials {
     /// The customer ID (a UUID).
     pub id: String,
     /// The access token (`dal:mock-<instance>-<n>`: the region, then a part random to each
@@ -573,9 +574,9 @@ impl MockServer {
 
     /// A new customer, with its ID and access token (prefixed with the mock's region,
     /// expiring after [`Config::token_lifetime`]).
-    pub fn issue_customer(&self) -> Customer {
+    pub fn issue_customer(&self) -> CustomerCredentials {
         let (id, token) = self.shared.issue_token(None);
-        Customer { id, token }
+        CustomerCredentials { id, token }
     }
 
     /// A new access token for an existing customer.

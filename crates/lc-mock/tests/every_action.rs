@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{http_raw, Rtm, Web};
-use lc_mock::{Config, Customer, GreetingStatus, MockServer};
+use lc_mock::{Config, CustomerCredentials, GreetingStatus, MockServer};
 use lc_types::{ApiVersion, WebMethod};
 use serde_json::{json, Value};
 
@@ -216,7 +216,7 @@ struct Story<'a> {
     version: &'a str,
     action: &'a str,
     transport: Transport,
-    customer: Customer,
+    customer: CustomerCredentials,
     c: Client<'a>,
 }
 
