@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use lc_types::limits;
 use lc_types::v3_6::SortOrder;
 
-use super::{api, chat_ref, events::stamp_event, owned_chat, properties::merge_properties, str_of, to_json, to_object};
+use super::{api, chat_ref, events::stamp_event, owned_chat, properties::merge_properties, to_json, to_object};
 use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::state::{now, Chat, Thread};
@@ -446,21 +446,21 @@ fn events_page_id(page: &str) -> Result<(usize, usize, bool), Refusal> {
     Ok((offset, min, asc))
 }
 
-pub(super) fn mark_events_as_seen(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+pub(super) fn mark_events_as_seen(ctx: &mut Ctx, r: &api::MarkEventsAsSeenRequest) -> Result<Value, Refusal> {
     let customer = ctx.customer.clone();
-    let chat = owned_chat(ctx, str_of(p, "chat_id"))?;
-    chat.seen.insert(customer.clone(), str_of(p, "seen_up_to").to_owned());
-    let push = json!({"user_id": customer, "chat_id": p["chat_id"], "seen_up_to": p["seen_up_to"]});
+    let chat = owned_chat(ctx, &r.chat_id)?;
+    chat.seen.insert(customer.clone(), r.seen_up_to.as_str().to_owned());
+    let push = json!({"user_id": customer, "chat_id": r.chat_id, "seen_up_to": r.seen_up_to});
     ctx.push(&customer, "events_marked_as_seen", push);
     Ok(json!({}))
 }
 
 /// Kept for the agent side to read; customers get no push.
-pub(super) fn send_sneak_peek(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let chat = owned_chat(ctx, str_of(p, "chat_id"))?;
+pub(super) fn send_sneak_peek(ctx: &mut Ctx, r: &api::SendSneakPeekRequest) -> Result<Value, Refusal> {
+    let chat = owned_chat(ctx, &r.chat_id)?;
     if !chat.active() {
         return Err(Refusal::chat_inactive());
     }
-    chat.sneak_peek = Some(str_of(p, "sneak_peek_text").to_owned());
+    chat.sneak_peek = Some(r.sneak_peek_text.clone());
     Ok(json!({}))
 }

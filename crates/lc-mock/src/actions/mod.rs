@@ -38,13 +38,13 @@ pub(crate) fn run(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refus
         "resume_chat" => chats::resume_chat(ctx, &typed(p)?),
         "deactivate_chat" => chats::deactivate_chat(ctx, &typed(p)?),
         "send_event" => events::send_event(ctx, &typed(p)?),
-        "delete_event" => events::delete_event(ctx, p),
+        "delete_event" => events::delete_event(ctx, &typed(p)?),
         "get_chat" => chats::get_chat(ctx, &typed(p)?),
         "list_chats" => chats::list_chats(ctx, &typed(p)?),
         "list_threads" => chats::list_threads(ctx, &typed(p)?),
-        "mark_events_as_seen" => chats::mark_events_as_seen(ctx, p),
-        "send_rich_message_postback" => events::send_rich_message_postback(ctx, p),
-        "send_sneak_peek" => chats::send_sneak_peek(ctx, p),
+        "mark_events_as_seen" => chats::mark_events_as_seen(ctx, &typed(p)?),
+        "send_rich_message_postback" => events::send_rich_message_postback(ctx, &typed(p)?),
+        "send_sneak_peek" => chats::send_sneak_peek(ctx, &typed(p)?),
         "update_chat_properties"
         | "delete_chat_properties"
         | "update_thread_properties"
