@@ -303,7 +303,7 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
 });
 
 /// Every read of the customer, in every version, must succeed.
-fn reads(world: &mut World, customer: &lc_mock::Customer, after: &str) {
+fn reads(world: &mut World, customer: &lc_mock::CustomerCredentials, after: &str) {
     let mock = world.mock;
     for api in lc_types::apis() {
         let v: ApiVersion = api.version;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use lc_types::{ApiVersion, Region};
 
-use crate::Failure;
+use crate::{Exit, Failure};
 
 /// Where the API is and who the customer is; each option also reads an environment variable.
 #[derive(clap::Args, Clone)]
@@ -86,10 +86,7 @@ pub fn call_failure(action: &str, kind: Option<(String, String)>, error: &dyn st
 
 /// The API refused `action` with an error of type `kind`: exit 4.
 pub fn refused(action: &str, kind: &str, message: &str) -> Failure {
-    Failure {
-        code: 4,
-        message: format!("the API refused `{action}`: {kind}: {message}"),
-    }
+    Failure::new(Exit::Refused, format!("the API refused `{action}`: {kind}: {message}"))
 }
 
 /// Why an RTM connection ended, as a failure: the API's refusal (a refused login, or a server
@@ -99,10 +96,7 @@ pub fn refused(action: &str, kind: &str, message: &str) -> Failure {
 pub fn rtm_failure(cause: &lc_rtm::Cause) -> Failure {
     match (cause, cause.refusal()) {
         (lc_rtm::Cause::LoginRefused { kind, message }, _) => refused("login", kind, message),
-        (_, Some(_)) => Failure {
-            code: 4,
-            message: format!("RTM: {}", cause.describe()),
-        },
+        (_, Some(_)) => Failure::new(Exit::Refused, format!("RTM: {}", cause.describe())),
         _ => Failure::runtime(format!("RTM: {}", cause.describe())),
     }
 }

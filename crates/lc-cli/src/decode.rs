@@ -4,11 +4,11 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use lc_types::{Api, ApiVersion, DecodeError, Decoded, Frame, Unknown, UnknownKind};
+use lc_types::{Api, ApiVersion, DecodeError, Decoded, Frame, JsonPath, PathSegment, Unknown, UnknownKind};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::Failure;
+use crate::{Exit, Failure};
 
 /// Decode JSON as a typed value of the API, print it re-encoded on one line, and report on
 /// stderr every field, enum value, event type or push the schema does not know.
@@ -43,17 +43,11 @@ pub struct DecodeArgs {
 }
 
 fn failed(e: DecodeError) -> Failure {
-    Failure {
-        code: 1,
-        message: format!("decode error {e}"),
-    }
+    Failure::runtime(format!("decode error {e}"))
 }
 
 fn outcome(value: Box<dyn Decoded>) -> Result<Outcome, Failure> {
-    let json = value.to_json().map_err(|e| Failure {
-        code: 1,
-        message: format!("cannot re-encode: {e}"),
-    })?;
+    let json = value.to_json().map_err(|e| Failure::runtime(format!("cannot re-encode: {e}")))?;
     Ok(Outcome {
         json,
         unknowns: value.unknowns(),
@@ -161,10 +155,7 @@ pub fn run(args: DecodeArgs) -> Result<(), Failure> {
 /// The `--strict` verdict.
 fn strict(strict: bool, unknowns: usize) -> Result<(), Failure> {
     if strict && unknowns > 0 {
-        return Err(Failure {
-            code: 3,
-            message: format!("--strict: {unknowns} unknown thing(s) kept"),
-        });
+        return Err(Failure::new(Exit::Strict, format!("--strict: {unknowns} unknown thing(s) kept")));
     }
     Ok(())
 }
@@ -226,13 +217,10 @@ fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
         }
         // `Frame::Unknown`, and any kind of frame a later lc-types knows.
         other => {
-            let v = serde_json::to_value(other).map_err(|e| Failure {
-                code: 1,
-                message: format!("cannot re-encode: {e}"),
-            })?;
+            let v = serde_json::to_value(other).map_err(|e| Failure::runtime(format!("cannot re-encode: {e}")))?;
             let tag = v.get("type").and_then(Value::as_str).map(str::to_owned);
             let unknowns = vec![Unknown {
-                path: ".".into(),
+                path: JsonPath::default(),
                 kind: UnknownKind::Variant(tag),
             }];
             return Ok(Outcome { json: v, unknowns });
@@ -241,22 +229,16 @@ fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
     let mut unknowns: Vec<Unknown> = extra
         .keys()
         .map(|k| Unknown {
-            path: ".".into(),
+            path: JsonPath::default(),
             kind: UnknownKind::Field(k.clone()),
         })
         .collect();
-    let mut json = serde_json::to_value(&frame).map_err(|e| Failure {
-        code: 1,
-        message: format!("cannot re-encode: {e}"),
-    })?;
+    let mut json = serde_json::to_value(&frame).map_err(|e| Failure::runtime(format!("cannot re-encode: {e}")))?;
     if let Some(payload) = payload {
-        let payload = payload.map_err(|e| Failure {
-            code: 1,
-            message: format!("decode error at `{}`: {}", under_payload(e.path()), e.message()),
-        })?;
+        let payload = payload.map_err(|e| Failure::runtime(format!("decode error at `{}`: {}", under_payload(e.path()), e.message())))?;
         let decoded = outcome(payload)?;
         unknowns.extend(decoded.unknowns.into_iter().map(|u| Unknown {
-            path: under_payload(&u.path),
+            path: std::iter::once(PathSegment::Field("payload")).chain(u.path.segments()).collect(),
             kind: u.kind,
         }));
         json["payload"] = decoded.json;

@@ -1,5 +1,4 @@
-//! `lc`: the command line for the LiveChat Customer Chat API. `lc --help` lists the commands,
-//! `lc <command> --help` explains one with examples; the exit codes are in [`EXIT_CODES`].
+#![doc = include_str!("../README.md")]
 
 /// `println!` that ignores a closed stdout (e.g. `lc actions | head`) instead of panicking.
 macro_rules! out {
@@ -32,23 +31,82 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 use lc_types::{Api, ApiVersion};
 
-/// The exit codes, as `--help` and the README show them.
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  success
-  1  the work failed: input that does not decode (the message names the JSON path), a
-     connection or transport error, a port that cannot be listened on, a demo step that did
-     not behave as documented (the message names the step)
-  2  usage error: unknown command, option, kind, action, push, type or API version; a
-     missing, unreadable or invalid file given as an option (lc mock --tls-cert/--tls-key)
-  3  --strict, and the input held something the schema does not know (it is still printed)
-  4  the API answered with an error, refused the login or ended the RTM session for good
-     (its type and message are printed)";
+/// How a command ends: every exit code of `lc`, named once. `lc --help` lists them
+/// ([`exit_codes`]), and the README's table shows the same words (a test compares them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: success.
+    Success,
+    /// 1: the command was understood but could not do its work.
+    Runtime,
+    /// 2: the command line asks for something that does not exist, or gives a bad file.
+    Usage,
+    /// 3: `--strict`, and the input held something the schema does not know.
+    Strict,
+    /// 4: the API refused: an error answer, a refused login, an RTM session ended for good.
+    Refused,
+}
+
+impl Exit {
+    /// Every exit code, in order.
+    pub const ALL: [Exit; 5] = [Exit::Success, Exit::Runtime, Exit::Usage, Exit::Strict, Exit::Refused];
+
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Runtime => 1,
+            Exit::Usage => 2,
+            Exit::Strict => 3,
+            Exit::Refused => 4,
+        }
+    }
+
+    /// What it means, as `--help` and the README say it.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Exit::Success => "success",
+            Exit::Runtime => {
+                "the work failed: input that does not decode (the message names the JSON path) or is not JSON, a connection or \
+                 transport error, a port that cannot be listened on, a demo step that did not behave as documented (the message \
+                 names the step)"
+            }
+            Exit::Usage => {
+                "usage error: unknown command, option, kind, action, push, type or API version; a missing option; a missing, \
+                 unreadable or invalid file given as an option (`lc mock --tls-cert/--tls-key`)"
+            }
+            Exit::Strict => "`--strict`, and the input held something the schema does not know (it is still printed)",
+            Exit::Refused => {
+                "the API answered with an error, refused the login or ended the RTM session for good (its type and message are \
+                 printed)"
+            }
+        }
+    }
+}
+
+/// The exit codes as `lc --help` ends: `Exit codes:`, then each code and its meaning (without
+/// Markdown's backticks), wrapped at 92 columns.
+fn exit_codes() -> String {
+    let mut text = String::from("Exit codes:");
+    for exit in Exit::ALL {
+        let mut line = format!("\n  {}  ", exit.code());
+        for word in exit.meaning().replace('`', "").split(' ') {
+            if line.len() + word.len() > 92 {
+                text.push_str(line.trim_end());
+                line = String::from("\n     ");
+            }
+            line.push_str(word);
+            line.push(' ');
+        }
+        text.push_str(line.trim_end());
+    }
+    text
+}
 
 /// lc: the LiveChat Customer Chat API from a shell: a demo, calls, a live connection, a mock,
 /// and a decoder that shows what the schema does not know.
 #[derive(Parser)]
-#[command(name = "lc", version, arg_required_else_help = true, after_help = EXIT_CODES)]
+#[command(name = "lc", version, arg_required_else_help = true, after_help = exit_codes())]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -77,25 +135,27 @@ struct CompletionsArgs {
 
 /// A failure that ends the command with an exit code and a message on stderr.
 pub struct Failure {
-    pub code: u8,
+    pub exit: Exit,
     pub message: String,
 }
 
 impl Failure {
-    /// Exit code 2: the command line asks for something that does not exist.
-    pub fn usage(message: impl Into<String>) -> Failure {
+    /// Ends with `exit`, saying `message`.
+    pub fn new(exit: Exit, message: impl Into<String>) -> Failure {
         Failure {
-            code: 2,
+            exit,
             message: message.into(),
         }
     }
 
-    /// Exit code 1: the command was understood but could not do its work.
+    /// [`Exit::Usage`]: the command line asks for something that does not exist.
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure::new(Exit::Usage, message)
+    }
+
+    /// [`Exit::Runtime`]: the command was understood but could not do its work.
     pub fn runtime(message: impl Into<String>) -> Failure {
-        Failure {
-            code: 1,
-            message: message.into(),
-        }
+        Failure::new(Exit::Runtime, message)
     }
 }
 
@@ -182,14 +242,15 @@ fn main() -> ExitCode {
         Err(e) => {
             // Help and version go to stdout with 0; usage errors to stderr with 2.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            let exit = if e.use_stderr() { Exit::Usage } else { Exit::Success };
+            return ExitCode::from(exit.code());
         }
     };
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::from(Exit::Success.code()),
         Err(f) => {
             err!("lc: {}", f.message);
-            ExitCode::from(f.code)
+            ExitCode::from(f.exit.code())
         }
     }
 }
@@ -197,6 +258,40 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The README's table of exit codes, row by row: (code, meaning).
+    fn documented_exit_codes() -> Vec<(u8, String)> {
+        let readme = include_str!("../README.md");
+        let table = &readme[readme.find("Exit codes (every command):").expect("the README's exit codes")..];
+        table
+            .lines()
+            .skip_while(|l| !l.starts_with("| 0 |"))
+            .take_while(|l| l.starts_with('|'))
+            .filter_map(|l| {
+                let (code, meaning) = l.trim_matches('|').split_once('|')?;
+                Some((code.trim().parse().ok()?, meaning.trim().to_owned()))
+            })
+            .collect()
+    }
+
+    /// The README lists the exit codes `--help` lists, in the same words.
+    #[test]
+    fn the_readme_lists_the_exit_codes() {
+        let named: Vec<(u8, String)> = Exit::ALL.iter().map(|e| (e.code(), e.meaning().to_owned())).collect();
+        assert_eq!(documented_exit_codes(), named);
+    }
+
+    #[test]
+    fn the_help_lists_every_exit_code_whole() {
+        let help = exit_codes();
+        assert!(help.lines().all(|l| l.len() <= 92), "{help}");
+        let words = |t: &str| t.replace('`', "").split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        let listed: Vec<String> = Exit::ALL
+            .iter()
+            .flat_map(|e| [vec![e.code().to_string()], words(e.meaning())].concat())
+            .collect();
+        assert_eq!(words(help.strip_prefix("Exit codes:").unwrap()), listed);
+    }
 
     #[test]
     fn the_command_line_is_consistent() {

@@ -7,7 +7,8 @@ use lc_types::ApiVersion;
 use serde_json::{json, Map, Value};
 
 use crate::actions::{self, Target};
-use crate::engine::{self, Caller, Ctx};
+use crate::ctx::Ctx;
+use crate::engine::{self, Caller};
 use crate::hub::Out;
 use crate::state::{File, Greeting, GreetingStatus, Refusal};
 use crate::Shared;
@@ -495,7 +496,7 @@ impl<'a> AgentControl<'a> {
                 return Err(Refusal::not_found("Customer"));
             }
             actions::no_active_chat(ctx, customer_id)?;
-            let r = actions::open_chat(ctx, customer_id, agent, &json!({}))?;
+            let r = actions::open_chat(ctx, customer_id, agent, &Default::default())?;
             let id = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
             Ok((id("chat_id"), id("thread_id")))
         })

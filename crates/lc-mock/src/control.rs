@@ -1,4 +1,4 @@
-//! The HTTP control API under `/_lc` (documented in the crate docs): what
+//! The HTTP control API under `/_lc` (documented in the README, the crate docs): what
 //! [`MockServer`](crate::MockServer), [`AgentControl`] and [`FaultControl`] do, for test
 //! suites in any language. Reads are `GET` with query parameters, changes `POST` with a JSON
 //! object; answers are JSON objects, errors the API's error envelope.
@@ -82,89 +82,366 @@ fn within_shape(value: &Value, nodes: &mut usize) -> Result<(), String> {
     }
 }
 
-/// One control endpoint: its method, path and what it does.
+/// How a control endpoint is called.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Get,
+    Post,
+}
+
+impl Verb {
+    fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+        }
+    }
+}
+
+/// What answers a control request: the mock and the request's arguments.
+type Handler = fn(&Shared, &Args) -> Result<Value, Refusal>;
+
+/// One control endpoint: how it is called, what it does (as the index and the README's table
+/// say) and what answers it.
 struct Endpoint {
-    method: Method,
+    verb: Verb,
     path: &'static str,
     about: &'static str,
+    handler: Handler,
 }
 
-macro_rules! endpoints {
-    ($($method:ident $path:literal => $about:literal,)*) => {
-        /// Every control endpoint, in the order the index lists them.
-        fn endpoints() -> Vec<Endpoint> {
-            vec![$(Endpoint { method: Method::$method, path: $path, about: $about },)*]
+const fn get(path: &'static str, about: &'static str, handler: Handler) -> Endpoint {
+    Endpoint {
+        verb: Verb::Get,
+        path,
+        about,
+        handler,
+    }
+}
+
+const fn post(path: &'static str, about: &'static str, handler: Handler) -> Endpoint {
+    Endpoint {
+        verb: Verb::Post,
+        path,
+        about,
+        handler,
+    }
+}
+
+/// `{}` once a change is done.
+fn done(r: Result<(), Refusal>) -> Result<Value, Refusal> {
+    r.map(|()| json!({}))
+}
+
+/// `{"event_id"}` of an event the agent sent.
+fn event_id(r: Result<String, Refusal>) -> Result<Value, Refusal> {
+    r.map(|id| json!({ "event_id": id }))
+}
+
+/// The faults in force, the answer of every fault change.
+fn faults_now(shared: &Shared) -> Result<Value, Refusal> {
+    Ok(shared.faults.snapshot())
+}
+
+/// Every control endpoint, in the order `GET /_lc` and the README list them: the one table
+/// that routes, indexes and documents the control API.
+static ENDPOINTS: &[Endpoint] = &[
+    get("/_lc", "this list", |_, _| {
+        let list: Vec<Value> = ENDPOINTS
+            .iter()
+            .map(|e| json!({"method": e.verb.as_str(), "path": e.path, "about": e.about}))
+            .collect();
+        Ok(json!({ "endpoints": list }))
+    }),
+    get(
+        "/_lc/info",
+        "base_url, control_url, organization_id, region, versions, URL templates, agent_id",
+        |s, _| {
+            let base = s.origin();
+            let versions: Vec<String> = lc_types::apis().iter().map(|a| a.version.to_string()).collect();
+            Ok(json!({
+                "base_url": base, "control_url": format!("{base}{PREFIX}"),
+                "organization_id": s.organization_id, "region": s.region(), "versions": versions,
+                "web_url": format!("{base}/v{{version}}/customer/action"),
+                "rtm_url": format!("{}/v{{version}}/customer/rtm/ws", s.ws_origin()),
+                "agent_id": AgentControl::new(s).id(),
+            }))
+        },
+    ),
+    post("/_lc/customers", "a new customer: {} -> {id, token}", |s, _| {
+        let (id, token) = s.issue_token(None);
+        Ok(json!({"id": id, "token": token}))
+    }),
+    post("/_lc/tokens", "a new token for a customer: {customer_id} -> {token}", |s, a| {
+        let id = a.str("customer_id")?;
+        if !crate::lock(&s.state).customers.contains_key(id) {
+            return Err(Refusal::not_found("Customer"));
         }
-    };
-}
-
-endpoints! {
-    GET "/_lc" => "this list",
-    GET "/_lc/info" => "base_url, control_url, organization_id, region, versions, URL templates, agent_id",
-    POST "/_lc/customers" => "a new customer: {} -> {id, token}",
-    POST "/_lc/tokens" => "a new token for a customer: {customer_id} -> {token}",
-    POST "/_lc/tokens/expire" => "expire a token now: {token}",
-    GET "/_lc/region" => "the mock's region: -> {region}",
-    POST "/_lc/region" => "move the mock: {region}",
-    GET "/_lc/problems" => "mock bugs seen so far: -> {problems: [...]} (assert empty)",
-    GET "/_lc/requests" => "requests received per action: -> {web: {action: n}, rtm: {action: n}}",
-    GET "/_lc/closes" => "close codes of the Close frames RTM clients sent, oldest first (null: no code): -> {closes: [1000, ...]}",
-    GET "/_lc/agent" => "the agent: -> {id}",
-    POST "/_lc/agent/join" => "{chat_id}",
-    POST "/_lc/agent/leave" => "{chat_id}",
-    POST "/_lc/agent/send_event" => "{chat_id, event} -> {event_id}",
-    POST "/_lc/agent/send_message" => "{chat_id, text} -> {event_id}",
-    POST "/_lc/agent/send_rich_message" => "{chat_id, template_id, elements} -> {event_id}",
-    POST "/_lc/agent/send_file" => "{chat_id, name, content_type, content | content_base64} -> {event_id}",
-    POST "/_lc/agent/edit_message" => "{chat_id, event_id, text}",
-    POST "/_lc/agent/update_properties" => "{chat_id, thread_id?, event_id?, properties: {ns: {name: value}}}",
-    POST "/_lc/agent/delete_properties" => "{chat_id, thread_id?, event_id?, properties: {ns: [name]}}",
-    POST "/_lc/agent/transfer" => "{chat_id, group_ids?, agent_ids?, queue?: {position, wait_time}}",
-    POST "/_lc/agent/update_queue" => "{chat_id, position, wait_time}",
-    POST "/_lc/agent/greet" => "{customer_id, text} -> {unique_id}",
-    GET "/_lc/agent/greeting_status" => "?unique_id= -> {status: pending|accepted|canceled|null}",
-    POST "/_lc/agent/typing" => "{chat_id, is_typing}",
-    POST "/_lc/agent/thinking" => "{chat_id, title?}",
-    POST "/_lc/agent/event_preview" => "{chat_id, text}",
-    POST "/_lc/agent/multicast" => "{customer_ids?, content}",
-    POST "/_lc/agent/set_group_status" => "{group_id, status}",
-    POST "/_lc/agent/set_form" => "{group_id, type, form?} (no form: disabled)",
-    POST "/_lc/agent/set_license_properties" => "{properties}",
-    POST "/_lc/agent/set_group_properties" => "{group_id, properties}",
-    POST "/_lc/agent/update_side_storage" => "{customer_id, storage} -> {customer_side_storage}",
-    POST "/_lc/agent/verify_email" => "{customer_id} -> {callback_uris}",
-    POST "/_lc/agent/start_chat" => "{customer_id} -> {chat_id, thread_id}",
-    POST "/_lc/agent/deactivate_chat" => "{chat_id}",
-    POST "/_lc/agent/disconnect" => "{customer_id, reason, data?} -> {connections}",
-    GET "/_lc/agent/chats_of" => "?customer_id= -> {chat_ids}",
-    GET "/_lc/agent/active_chat" => "?customer_id= -> {chat_id, thread_id} (null when none)",
-    GET "/_lc/agent/sneak_peek" => "?chat_id= -> {sneak_peek}",
-    GET "/_lc/agent/customer" => "?customer_id= -> {customer}",
-    GET "/_lc/faults" => "the faults in force",
-    POST "/_lc/faults/fail_next" => "{type, count?: 1}",
-    POST "/_lc/faults/delay_responses" => "{delay_ms} (0: none)",
-    POST "/_lc/faults/drop_responses" => "{count}",
-    POST "/_lc/faults/pad_next_response" => "{len, chunked?: false}",
-    POST "/_lc/faults/close_after_login" => "{count} (at most 1,000,000)",
-    POST "/_lc/faults/refuse_connections" => "{duration_ms}",
-    POST "/_lc/faults/stall_connections" => "{duration_ms}",
-    GET "/_lc/faults/max_in_flight" => "-> {max_in_flight}",
-    POST "/_lc/faults/drop_connections" => "{}",
-    POST "/_lc/faults/send_raw" => "{customer_id, text} -> {connections}",
-    POST "/_lc/faults/clear" => "{}",
-}
+        Ok(json!({ "token": s.issue_token(Some(id)).1 }))
+    }),
+    post("/_lc/tokens/expire", "expire a token now: {token}", |s, a| {
+        // Only a token the mock issued (each has its expiry): any other text was kept.
+        if !s.expire_token(a.str("token")?) {
+            return Err(Refusal::not_found("Token"));
+        }
+        Ok(json!({}))
+    }),
+    get("/_lc/region", "the mock's region: -> {region}", |s, _| {
+        Ok(json!({ "region": s.region() }))
+    }),
+    post("/_lc/region", "move the mock: {region}", |s, a| {
+        let region = a.str("region")?;
+        if !s.set_region(region) {
+            let max = lc_types::Region::MAX_LEN;
+            return Err(Refusal::validation(format!(
+                "`region` must be 1 to {max} characters of a-z, 0-9 and -"
+            )));
+        }
+        Ok(json!({ "region": region }))
+    }),
+    get(
+        "/_lc/problems",
+        "mock bugs seen so far: -> {problems: [...]} (assert empty)",
+        |s, _| Ok(json!({ "problems": s.problems() })),
+    ),
+    get(
+        "/_lc/requests",
+        "requests received per action: -> {web: {action: n}, rtm: {action: n}}",
+        |s, _| {
+            let web = crate::lock(&s.web_requests).clone();
+            let rtm = crate::lock(&s.rtm_requests).clone();
+            Ok(json!({"web": web, "rtm": rtm}))
+        },
+    ),
+    get(
+        "/_lc/closes",
+        "close codes of the Close frames RTM clients sent, oldest first (null: no code): -> {closes: [1000, ...]}",
+        |s, _| Ok(json!({ "closes": *crate::lock(&s.client_closes) })),
+    ),
+    get("/_lc/agent", "the agent: -> {id}", |s, _| {
+        Ok(json!({ "id": AgentControl::new(s).id() }))
+    }),
+    post("/_lc/agent/join", "{chat_id}", |s, a| {
+        done(AgentControl::new(s).join(a.str("chat_id")?))
+    }),
+    post("/_lc/agent/leave", "{chat_id}", |s, a| {
+        done(AgentControl::new(s).leave(a.str("chat_id")?))
+    }),
+    post("/_lc/agent/send_event", "{chat_id, event} -> {event_id}", |s, a| {
+        event_id(AgentControl::new(s).send_event(a.str("chat_id")?, a.value("event")?))
+    }),
+    post("/_lc/agent/send_message", "{chat_id, text} -> {event_id}", |s, a| {
+        event_id(AgentControl::new(s).send_message(a.str("chat_id")?, a.str("text")?))
+    }),
+    post(
+        "/_lc/agent/send_rich_message",
+        "{chat_id, template_id, elements} -> {event_id}",
+        |s, a| {
+            let elements = a.opt_value("elements").unwrap_or_else(|| json!([]));
+            event_id(AgentControl::new(s).send_rich_message(a.str("chat_id")?, a.str("template_id")?, elements))
+        },
+    ),
+    post(
+        "/_lc/agent/send_file",
+        "{chat_id, name, content_type, content | content_base64} -> {event_id}",
+        |s, a| {
+            let content_type = a.opt_str("content_type")?.unwrap_or("application/octet-stream");
+            event_id(AgentControl::new(s).send_file(a.str("chat_id")?, a.str("name")?, content_type, &a.content()?))
+        },
+    ),
+    post("/_lc/agent/edit_message", "{chat_id, event_id, text}", |s, a| {
+        done(AgentControl::new(s).edit_message(a.str("chat_id")?, a.str("event_id")?, a.str("text")?))
+    }),
+    post(
+        "/_lc/agent/update_properties",
+        "{chat_id, thread_id?, event_id?, properties: {ns: {name: value}}}",
+        |s, a| done(AgentControl::new(s).update_properties(&a.target()?, a.value("properties")?)),
+    ),
+    post(
+        "/_lc/agent/delete_properties",
+        "{chat_id, thread_id?, event_id?, properties: {ns: [name]}}",
+        |s, a| done(AgentControl::new(s).delete_properties(&a.target()?, a.value("properties")?)),
+    ),
+    post(
+        "/_lc/agent/transfer",
+        "{chat_id, group_ids?, agent_ids?, queue?: {position, wait_time}}",
+        |s, a| {
+            let to = TransferTo {
+                group_ids: a.integers("group_ids")?,
+                agent_ids: a.strings("agent_ids")?,
+            };
+            let queue = match a.opt_value("queue") {
+                None => None,
+                Some(q) => {
+                    let q = Args::json(
+                        q.as_object()
+                            .cloned()
+                            .ok_or_else(|| Refusal::validation("`queue` must be an object"))?,
+                    );
+                    Some((q.u64("position", MAX_CONTROL_COUNT)?, q.u64("wait_time", MAX_CONTROL_COUNT)?))
+                }
+            };
+            done(AgentControl::new(s).transfer(a.str("chat_id")?, &to, queue))
+        },
+    ),
+    post("/_lc/agent/update_queue", "{chat_id, position, wait_time}", |s, a| {
+        let (position, wait_time) = (a.u64("position", MAX_CONTROL_COUNT)?, a.u64("wait_time", MAX_CONTROL_COUNT)?);
+        done(AgentControl::new(s).update_queue(a.str("chat_id")?, position, wait_time))
+    }),
+    post("/_lc/agent/greet", "{customer_id, text} -> {unique_id}", |s, a| {
+        let id = AgentControl::new(s).greet(a.str("customer_id")?, a.str("text")?)?;
+        Ok(json!({ "unique_id": id }))
+    }),
+    get(
+        "/_lc/agent/greeting_status",
+        "?unique_id= -> {status: pending|accepted|canceled|null}",
+        |s, a| {
+            let status = AgentControl::new(s).greeting_status(a.str("unique_id")?).map(status_name);
+            Ok(json!({ "status": status }))
+        },
+    ),
+    post("/_lc/agent/typing", "{chat_id, is_typing}", |s, a| {
+        done(AgentControl::new(s).typing(a.str("chat_id")?, a.bool("is_typing")?))
+    }),
+    post("/_lc/agent/thinking", "{chat_id, title?}", |s, a| {
+        done(AgentControl::new(s).thinking(a.str("chat_id")?, a.opt_str("title")?))
+    }),
+    post("/_lc/agent/event_preview", "{chat_id, text}", |s, a| {
+        done(AgentControl::new(s).event_preview(a.str("chat_id")?, a.str("text")?))
+    }),
+    post("/_lc/agent/multicast", "{customer_ids?, content}", |s, a| {
+        let ids = a.strings("customer_ids")?;
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        done(AgentControl::new(s).multicast(&ids, a.value("content")?))
+    }),
+    post("/_lc/agent/set_group_status", "{group_id, status}", |s, a| {
+        done(AgentControl::new(s).set_group_status(a.i64("group_id")?, a.str("status")?))
+    }),
+    post("/_lc/agent/set_form", "{group_id, type, form?} (no form: disabled)", |s, a| {
+        done(AgentControl::new(s).set_form(a.i64("group_id")?, a.str("type")?, a.opt_value("form")))
+    }),
+    post("/_lc/agent/set_license_properties", "{properties}", |s, a| {
+        done(AgentControl::new(s).set_license_properties(a.value("properties")?))
+    }),
+    post("/_lc/agent/set_group_properties", "{group_id, properties}", |s, a| {
+        done(AgentControl::new(s).set_group_properties(a.i64("group_id")?, a.value("properties")?))
+    }),
+    post(
+        "/_lc/agent/update_side_storage",
+        "{customer_id, storage} -> {customer_side_storage}",
+        |s, a| {
+            let stored = AgentControl::new(s).update_side_storage(a.str("customer_id")?, a.value("storage")?)?;
+            Ok(json!({ "customer_side_storage": stored }))
+        },
+    ),
+    post("/_lc/agent/verify_email", "{customer_id} -> {callback_uris}", |s, a| {
+        let uris = AgentControl::new(s).verify_email(a.str("customer_id")?)?;
+        Ok(json!({ "callback_uris": uris }))
+    }),
+    post(
+        "/_lc/agent/start_chat",
+        "{customer_id} -> {chat_id, thread_id} (a customer starts one chat; the agent side may open more, one active at a time)",
+        |s, a| {
+            let (chat, thread) = AgentControl::new(s).start_chat(a.str("customer_id")?)?;
+            Ok(json!({"chat_id": chat, "thread_id": thread}))
+        },
+    ),
+    post("/_lc/agent/deactivate_chat", "{chat_id}", |s, a| {
+        done(AgentControl::new(s).deactivate_chat(a.str("chat_id")?))
+    }),
+    post("/_lc/agent/disconnect", "{customer_id, reason, data?} -> {connections}", |s, a| {
+        let n = AgentControl::new(s).disconnect(a.str("customer_id")?, a.str("reason")?, a.opt_value("data"));
+        Ok(json!({ "connections": n }))
+    }),
+    get("/_lc/agent/chats_of", "?customer_id= -> {chat_ids}", |s, a| {
+        Ok(json!({ "chat_ids": AgentControl::new(s).chats_of(a.str("customer_id")?) }))
+    }),
+    get(
+        "/_lc/agent/active_chat",
+        "?customer_id= -> {chat_id, thread_id} (null when none)",
+        |s, a| {
+            let (chat, thread) = AgentControl::new(s).active_chat(a.str("customer_id")?).unzip();
+            Ok(json!({"chat_id": chat, "thread_id": thread}))
+        },
+    ),
+    get("/_lc/agent/sneak_peek", "?chat_id= -> {sneak_peek}", |s, a| {
+        Ok(json!({ "sneak_peek": AgentControl::new(s).sneak_peek(a.str("chat_id")?) }))
+    }),
+    get("/_lc/agent/customer", "?customer_id= -> {customer}", |s, a| {
+        Ok(json!({ "customer": AgentControl::new(s).customer(a.str("customer_id")?) }))
+    }),
+    get("/_lc/faults", "the faults in force", |s, _| faults_now(s)),
+    post(
+        "/_lc/faults/fail_next",
+        "{type, count?: 1} (the answer lists runs: `fail_next: [{type, count}]`)",
+        |s, a| {
+            let count = a.opt_u64("count", MAX_CONTROL_COUNT)?.unwrap_or(1);
+            // Any error type (a new one too), but one that can be one: it is kept and sent.
+            let kind = a.str("type")?;
+            if !(1..=MAX_ERROR_TYPE_LEN).contains(&kind.len())
+                || !kind.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(Refusal::validation(format!(
+                    "`type` must be 1 to {MAX_ERROR_TYPE_LEN} characters of a-z, 0-9 and _"
+                )));
+            }
+            if !s.faults.fail_next(count, kind.into()) {
+                let why = format!("At most {} runs of errors of different types wait at once", crate::MAX_FAULT_RUNS);
+                return Err(Refusal::validation(why));
+            }
+            faults_now(s)
+        },
+    ),
+    post("/_lc/faults/delay_responses", "{delay_ms} (0: none)", |s, a| {
+        FaultControl::new(s).delay_responses(a.millis("delay_ms")?);
+        faults_now(s)
+    }),
+    post("/_lc/faults/drop_responses", "{count}", |s, a| {
+        FaultControl::new(s).drop_responses(a.u64("count", MAX_CONTROL_COUNT)?);
+        faults_now(s)
+    }),
+    post("/_lc/faults/pad_next_response", "{len, chunked?: false}", |s, a| {
+        let len = usize::try_from(a.u64("len", MAX_PAD_BYTES)?).map_err(|_| Refusal::validation("`len` is too large"))?;
+        FaultControl::new(s).pad_next_response(len, a.opt_bool("chunked")?.unwrap_or(false));
+        faults_now(s)
+    }),
+    post("/_lc/faults/close_after_login", "{count} (at most 1,000,000)", |s, a| {
+        FaultControl::new(s).close_after_login(a.u64("count", MAX_CONTROL_COUNT)?);
+        faults_now(s)
+    }),
+    post("/_lc/faults/refuse_connections", "{duration_ms}", |s, a| {
+        FaultControl::new(s).refuse_connections(a.millis("duration_ms")?);
+        faults_now(s)
+    }),
+    post("/_lc/faults/stall_connections", "{duration_ms}", |s, a| {
+        FaultControl::new(s).stall_connections(a.millis("duration_ms")?);
+        faults_now(s)
+    }),
+    get("/_lc/faults/max_in_flight", "-> {max_in_flight}", |s, _| {
+        Ok(json!({ "max_in_flight": FaultControl::new(s).max_in_flight() }))
+    }),
+    post("/_lc/faults/drop_connections", "{}", |s, _| {
+        FaultControl::new(s).drop_connections();
+        Ok(json!({}))
+    }),
+    post("/_lc/faults/send_raw", "{customer_id, text} -> {connections}", |s, a| {
+        let n = FaultControl::new(s).send_raw(a.str("customer_id")?, a.str("text")?);
+        Ok(json!({ "connections": n }))
+    }),
+    post("/_lc/faults/clear", "{}", |s, _| {
+        FaultControl::new(s).clear();
+        faults_now(s)
+    }),
+];
 
 /// Every endpoint's method and path (for the fuzz targets).
 pub(crate) fn endpoint_list() -> Vec<(&'static str, &'static str)> {
-    endpoints()
-        .iter()
-        .map(|e| (if e.method == Method::GET { "GET" } else { "POST" }, e.path))
-        .collect()
+    ENDPOINTS.iter().map(|e| (e.verb.as_str(), e.path)).collect()
 }
 
 /// Every endpoint as `METHOD /path`.
 fn paths() -> Vec<String> {
-    endpoints().iter().map(|e| format!("{} {}", e.method, e.path)).collect()
+    ENDPOINTS.iter().map(|e| format!("{} {}", e.verb.as_str(), e.path)).collect()
 }
 
 /// Answers one control request.
@@ -178,24 +455,25 @@ pub(crate) async fn handle(
 ) -> Response {
     let path = uri.path().trim_end_matches('/');
     let path = if path.is_empty() { PREFIX } else { path };
-    let all = endpoints();
-    let at_path: Vec<&Endpoint> = all.iter().filter(|e| e.path == path).collect();
-    let result = if at_path.is_empty() {
-        Err(Refusal::not_found(&format!("Control endpoint `{method} {path}`")).with_data(json!({ "paths": paths() })))
-    } else if !at_path.iter().any(|e| e.method == method) {
-        let allowed: Vec<String> = at_path.iter().map(|e| e.method.to_string()).collect();
-        let message = format!("`{path}` is called with {}", allowed.join(" or "));
-        Err(Refusal::transport(405, message))
-    } else {
-        match crate::web::read_body(&headers, body, MAX_CONTROL_BODY_BYTES, shared.body_read_timeout).await {
-            Ok(body) => args(&method, query.as_deref(), &body).and_then(|a| answer(&shared, &method, path, &a)),
+    let at_path: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.path == path).collect();
+    let allowed = || at_path.iter().map(|e| e.verb.as_str()).collect::<Vec<_>>();
+    let result = match at_path.iter().find(|e| e.verb.as_str() == method.as_str()) {
+        _ if at_path.is_empty() => {
+            Err(Refusal::not_found(&format!("Control endpoint `{method} {path}`")).with_data(json!({ "paths": paths() })))
+        }
+        None => Err(Refusal::transport(
+            405,
+            format!("`{path}` is called with {}", allowed().join(" or ")),
+        )),
+        Some(endpoint) => match crate::web::read_body(&headers, body, MAX_CONTROL_BODY_BYTES, shared.body_read_timeout).await {
+            Ok(body) => args(endpoint.verb, query.as_deref(), &body).and_then(|a| (endpoint.handler)(&shared, &a)),
             Err(e) => Err(e.refusal(|| {
                 Refusal::new(
                     "entity_too_large",
                     format!("Request too large (more than {MAX_CONTROL_BODY_BYTES} bytes)."),
                 )
             })),
-        }
+        },
     };
     match result {
         Ok(value) => (StatusCode::OK, axum::Json(value)).into_response(),
@@ -203,8 +481,7 @@ pub(crate) async fn handle(
             let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let mut response = (status, axum::Json(r.envelope())).into_response();
             if status == StatusCode::METHOD_NOT_ALLOWED {
-                let allowed: Vec<String> = all.iter().filter(|e| e.path == path).map(|e| e.method.to_string()).collect();
-                if let Ok(v) = allowed.join(", ").parse() {
+                if let Ok(v) = allowed().join(", ").parse() {
                     response.headers_mut().insert(header::ALLOW, v);
                 }
             }
@@ -215,8 +492,8 @@ pub(crate) async fn handle(
 
 /// The arguments: the query parameters of a `GET` (as strings), the JSON object of a `POST`
 /// (an empty body is `{}`).
-fn args(method: &Method, query: Option<&str>, body: &[u8]) -> Result<Args, Refusal> {
-    if *method == Method::GET {
+fn args(verb: Verb, query: Option<&str>, body: &[u8]) -> Result<Args, Refusal> {
+    if verb == Verb::Get {
         let map = lc_types::web::parse_query(query.unwrap_or_default())
             .into_iter()
             .map(|(k, v)| (k, Value::String(v)))
@@ -428,208 +705,6 @@ fn status_name(status: GreetingStatus) -> &'static str {
     }
 }
 
-/// Runs one control request.
-fn answer(shared: &Shared, method: &Method, path: &str, a: &Args) -> Result<Value, Refusal> {
-    let agent = AgentControl::new(shared);
-    let faults = FaultControl::new(shared);
-    let done = |r: Result<(), Refusal>| r.map(|()| json!({}));
-    let event_id = |r: Result<String, Refusal>| r.map(|id| json!({ "event_id": id }));
-    let name = path.strip_prefix(PREFIX).unwrap_or(path).trim_start_matches('/');
-    match (method.as_str(), name) {
-        ("GET", "") => {
-            let list: Vec<Value> = endpoints()
-                .iter()
-                .map(|e| json!({"method": e.method.as_str(), "path": e.path, "about": e.about}))
-                .collect();
-            Ok(json!({ "endpoints": list }))
-        }
-        ("GET", "info") => {
-            let base = shared.origin();
-            let versions: Vec<String> = lc_types::apis().iter().map(|a| a.version.to_string()).collect();
-            Ok(json!({
-                "base_url": base, "control_url": format!("{base}{PREFIX}"),
-                "organization_id": shared.organization_id, "region": shared.region(), "versions": versions,
-                "web_url": format!("{base}/v{{version}}/customer/action"),
-                "rtm_url": format!("{}/v{{version}}/customer/rtm/ws", shared.ws_origin()),
-                "agent_id": agent.id(),
-            }))
-        }
-        ("POST", "customers") => {
-            let (id, token) = shared.issue_token(None);
-            Ok(json!({"id": id, "token": token}))
-        }
-        ("POST", "tokens") => {
-            let id = a.str("customer_id")?;
-            if !crate::lock(&shared.state).customers.contains_key(id) {
-                return Err(Refusal::not_found("Customer"));
-            }
-            Ok(json!({ "token": shared.issue_token(Some(id)).1 }))
-        }
-        ("POST", "tokens/expire") => {
-            // Only a token the mock issued (each has its expiry): any other text was kept.
-            if !shared.expire_token(a.str("token")?) {
-                return Err(Refusal::not_found("Token"));
-            }
-            Ok(json!({}))
-        }
-        ("GET", "region") => Ok(json!({ "region": shared.region() })),
-        ("POST", "region") => {
-            let region = a.str("region")?;
-            if !shared.set_region(region) {
-                let max = lc_types::Region::MAX_LEN;
-                return Err(Refusal::validation(format!(
-                    "`region` must be 1 to {max} characters of a-z, 0-9 and -"
-                )));
-            }
-            Ok(json!({ "region": region }))
-        }
-        ("GET", "problems") => Ok(json!({ "problems": shared.problems() })),
-        ("GET", "closes") => Ok(json!({ "closes": *crate::lock(&shared.client_closes) })),
-        ("GET", "requests") => {
-            let web = crate::lock(&shared.web_requests).clone();
-            let rtm = crate::lock(&shared.rtm_requests).clone();
-            Ok(json!({"web": web, "rtm": rtm}))
-        }
-        ("GET", "agent") => Ok(json!({ "id": agent.id() })),
-        ("POST", "agent/join") => done(agent.join(a.str("chat_id")?)),
-        ("POST", "agent/leave") => done(agent.leave(a.str("chat_id")?)),
-        ("POST", "agent/send_event") => event_id(agent.send_event(a.str("chat_id")?, a.value("event")?)),
-        ("POST", "agent/send_message") => event_id(agent.send_message(a.str("chat_id")?, a.str("text")?)),
-        ("POST", "agent/send_rich_message") => event_id(agent.send_rich_message(
-            a.str("chat_id")?,
-            a.str("template_id")?,
-            a.opt_value("elements").unwrap_or_else(|| json!([])),
-        )),
-        ("POST", "agent/send_file") => {
-            let content_type = a.opt_str("content_type")?.unwrap_or("application/octet-stream");
-            event_id(agent.send_file(a.str("chat_id")?, a.str("name")?, content_type, &a.content()?))
-        }
-        ("POST", "agent/edit_message") => done(agent.edit_message(a.str("chat_id")?, a.str("event_id")?, a.str("text")?)),
-        ("POST", "agent/update_properties") => done(agent.update_properties(&a.target()?, a.value("properties")?)),
-        ("POST", "agent/delete_properties") => done(agent.delete_properties(&a.target()?, a.value("properties")?)),
-        ("POST", "agent/transfer") => {
-            let to = TransferTo {
-                group_ids: a.integers("group_ids")?,
-                agent_ids: a.strings("agent_ids")?,
-            };
-            let queue = match a.opt_value("queue") {
-                None => None,
-                Some(q) => {
-                    let q = Args::json(
-                        q.as_object()
-                            .cloned()
-                            .ok_or_else(|| Refusal::validation("`queue` must be an object"))?,
-                    );
-                    Some((q.u64("position", MAX_CONTROL_COUNT)?, q.u64("wait_time", MAX_CONTROL_COUNT)?))
-                }
-            };
-            done(agent.transfer(a.str("chat_id")?, &to, queue))
-        }
-        ("POST", "agent/update_queue") => done(agent.update_queue(
-            a.str("chat_id")?,
-            a.u64("position", MAX_CONTROL_COUNT)?,
-            a.u64("wait_time", MAX_CONTROL_COUNT)?,
-        )),
-        ("POST", "agent/greet") => agent
-            .greet(a.str("customer_id")?, a.str("text")?)
-            .map(|id| json!({ "unique_id": id })),
-        ("GET", "agent/greeting_status") => {
-            let status = agent.greeting_status(a.str("unique_id")?).map(status_name);
-            Ok(json!({ "status": status }))
-        }
-        ("POST", "agent/typing") => done(agent.typing(a.str("chat_id")?, a.bool("is_typing")?)),
-        ("POST", "agent/thinking") => done(agent.thinking(a.str("chat_id")?, a.opt_str("title")?)),
-        ("POST", "agent/event_preview") => done(agent.event_preview(a.str("chat_id")?, a.str("text")?)),
-        ("POST", "agent/multicast") => {
-            let ids = a.strings("customer_ids")?;
-            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            done(agent.multicast(&ids, a.value("content")?))
-        }
-        ("POST", "agent/set_group_status") => done(agent.set_group_status(a.i64("group_id")?, a.str("status")?)),
-        ("POST", "agent/set_form") => done(agent.set_form(a.i64("group_id")?, a.str("type")?, a.opt_value("form"))),
-        ("POST", "agent/set_license_properties") => done(agent.set_license_properties(a.value("properties")?)),
-        ("POST", "agent/set_group_properties") => done(agent.set_group_properties(a.i64("group_id")?, a.value("properties")?)),
-        ("POST", "agent/update_side_storage") => agent
-            .update_side_storage(a.str("customer_id")?, a.value("storage")?)
-            .map(|stored| json!({ "customer_side_storage": stored })),
-        ("POST", "agent/verify_email") => agent
-            .verify_email(a.str("customer_id")?)
-            .map(|uris| json!({ "callback_uris": uris })),
-        ("POST", "agent/start_chat") => agent
-            .start_chat(a.str("customer_id")?)
-            .map(|(chat, thread)| json!({"chat_id": chat, "thread_id": thread})),
-        ("POST", "agent/deactivate_chat") => done(agent.deactivate_chat(a.str("chat_id")?)),
-        ("POST", "agent/disconnect") => {
-            let n = agent.disconnect(a.str("customer_id")?, a.str("reason")?, a.opt_value("data"));
-            Ok(json!({ "connections": n }))
-        }
-        ("GET", "agent/chats_of") => Ok(json!({ "chat_ids": agent.chats_of(a.str("customer_id")?) })),
-        ("GET", "agent/active_chat") => {
-            let (chat, thread) = agent.active_chat(a.str("customer_id")?).unzip();
-            Ok(json!({"chat_id": chat, "thread_id": thread}))
-        }
-        ("GET", "agent/sneak_peek") => Ok(json!({ "sneak_peek": agent.sneak_peek(a.str("chat_id")?) })),
-        ("GET", "agent/customer") => Ok(json!({ "customer": agent.customer(a.str("customer_id")?) })),
-        ("GET", "faults") => Ok(shared.faults.snapshot()),
-        ("POST", "faults/fail_next") => {
-            let count = a.opt_u64("count", MAX_CONTROL_COUNT)?.unwrap_or(1);
-            // Any error type (a new one too), but one that can be one: it is kept and sent.
-            let kind = a.str("type")?;
-            if !(1..=MAX_ERROR_TYPE_LEN).contains(&kind.len())
-                || !kind.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            {
-                return Err(Refusal::validation(format!(
-                    "`type` must be 1 to {MAX_ERROR_TYPE_LEN} characters of a-z, 0-9 and _"
-                )));
-            }
-            if !shared.faults.fail_next(count, kind.into()) {
-                let why = format!("At most {} runs of errors of different types wait at once", crate::MAX_FAULT_RUNS);
-                return Err(Refusal::validation(why));
-            }
-            Ok(shared.faults.snapshot())
-        }
-        ("POST", "faults/delay_responses") => {
-            faults.delay_responses(a.millis("delay_ms")?);
-            Ok(shared.faults.snapshot())
-        }
-        ("POST", "faults/drop_responses") => {
-            faults.drop_responses(a.u64("count", MAX_CONTROL_COUNT)?);
-            Ok(shared.faults.snapshot())
-        }
-        ("POST", "faults/pad_next_response") => {
-            let len = usize::try_from(a.u64("len", MAX_PAD_BYTES)?).map_err(|_| Refusal::validation("`len` is too large"))?;
-            faults.pad_next_response(len, a.opt_bool("chunked")?.unwrap_or(false));
-            Ok(shared.faults.snapshot())
-        }
-        ("POST", "faults/close_after_login") => {
-            faults.close_after_login(a.u64("count", MAX_CONTROL_COUNT)?);
-            Ok(shared.faults.snapshot())
-        }
-        ("POST", "faults/refuse_connections") => {
-            faults.refuse_connections(a.millis("duration_ms")?);
-            Ok(shared.faults.snapshot())
-        }
-        ("POST", "faults/stall_connections") => {
-            faults.stall_connections(a.millis("duration_ms")?);
-            Ok(shared.faults.snapshot())
-        }
-        ("GET", "faults/max_in_flight") => Ok(json!({ "max_in_flight": faults.max_in_flight() })),
-        ("POST", "faults/drop_connections") => {
-            faults.drop_connections();
-            Ok(json!({}))
-        }
-        ("POST", "faults/send_raw") => {
-            let n = faults.send_raw(a.str("customer_id")?, a.str("text")?);
-            Ok(json!({ "connections": n }))
-        }
-        ("POST", "faults/clear") => {
-            faults.clear();
-            Ok(shared.faults.snapshot())
-        }
-        _ => Err(shared.problem(Refusal::mock_bug(format!("control endpoint `{method} {path}` has no handler")))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -642,45 +717,41 @@ mod tests {
         assert!(base64("a*b").is_none());
     }
 
-    /// The public methods of an `impl` block in `source` (the block starting at `start`).
-    fn methods(source: &str, start: &str) -> Vec<String> {
-        let block = &source[source.find(start).expect("the impl block")..];
-        let block = &block[..block.find("\n}\n").expect("its end")];
-        block
+    /// The README's table of control endpoints, row by row: (method, path, about), the cells
+    /// read as text (code spans unquoted, Markdown escapes undone).
+    fn documented() -> Vec<(String, String, String)> {
+        include_str!("../README.md")
             .lines()
-            .filter_map(|l| l.trim().strip_prefix("pub fn "))
-            .map(|l| l.split(['(', '<']).next().unwrap_or_default().to_owned())
+            .filter(|l| l.starts_with("| `GET` | `/_lc") || l.starts_with("| `POST` | `/_lc"))
+            .map(|row| {
+                let row = row.replace("\\|", "\u{1}");
+                let cells: Vec<String> = row
+                    .trim_matches('|')
+                    .split(" | ")
+                    .map(|c| c.trim().replace('\u{1}', "|").replace("\\[", "[").replace("\\]", "]"))
+                    .collect();
+                assert_eq!(cells.len(), 3, "{row}");
+                (
+                    cells[0].trim_matches('`').to_owned(),
+                    cells[1].trim_matches('`').to_owned(),
+                    cells[2].clone(),
+                )
+            })
             .collect()
     }
 
+    /// The README's table is the endpoint table: the same endpoints, in the same order, with
+    /// the same words.
     #[test]
-    fn every_agent_and_fault_method_has_an_endpoint() {
-        let paths: Vec<&str> = endpoints().iter().map(|e| e.path).collect();
-        let agent = methods(include_str!("agent.rs"), "impl<'a> AgentControl<'a>");
-        let faults = methods(include_str!("faults.rs"), "impl<'a> FaultControl<'a>");
-        assert!(agent.len() > 25 && faults.len() > 8, "{agent:?} {faults:?}");
-        for m in agent {
-            let path = if m == "id" {
-                "/_lc/agent".to_owned()
-            } else {
-                format!("/_lc/agent/{m}")
-            };
-            assert!(paths.contains(&path.as_str()), "no endpoint for AgentControl::{m}");
-        }
-        for m in faults {
-            assert!(
-                paths.contains(&format!("/_lc/faults/{m}").as_str()),
-                "no endpoint for FaultControl::{m}"
-            );
-        }
-    }
-
-    #[test]
-    fn every_endpoint_is_documented_in_the_crate_docs() {
-        let docs = include_str!("lib.rs");
-        for e in endpoints() {
-            let row = format!("| `{}` | `{}` |", e.method, e.path);
-            assert!(docs.contains(&row), "crate docs lack the row {row}");
-        }
+    fn the_readme_documents_every_endpoint() {
+        let table: Vec<(String, String, String)> = ENDPOINTS
+            .iter()
+            .map(|e| (e.verb.as_str().to_owned(), e.path.to_owned(), e.about.to_owned()))
+            .collect();
+        let rows: Vec<String> = ENDPOINTS
+            .iter()
+            .map(|e| format!("| `{}` | `{}` | {} |", e.verb.as_str(), e.path, e.about.replace('|', "\\|")))
+            .collect();
+        assert_eq!(documented(), table, "the README's table should be:\n{}", rows.join("\n"));
     }
 }

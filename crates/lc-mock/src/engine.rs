@@ -3,46 +3,14 @@
 //! pushes are rendered in their versions through the `lc-types` structs (and checked against
 //! the JSON Schemas), and only then is the copy kept and the pushes sent.
 
-use lc_types::ApiVersion;
+use lc_types::{ApiVersion, JsonPath, PathSegment};
 use serde_json::Value;
 
+use crate::ctx::{Ctx, PushOut};
+use crate::error::Refusal;
 use crate::hub::{Conn, Out};
 use crate::schemas::Kind;
-use crate::state::{Refusal, State};
 use crate::Shared;
-
-/// A push one change sends to one customer's RTM connections.
-#[derive(Clone, Debug)]
-pub(crate) struct PushOut {
-    pub customer: String,
-    pub name: &'static str,
-    pub payload: Value,
-}
-
-/// What a change sees: the state copy, the API version it is answered in, the requesting
-/// customer (empty for the agent side) and the pushes it sends.
-pub(crate) struct Ctx<'a> {
-    pub state: &'a mut State,
-    pub version: ApiVersion,
-    pub customer: String,
-    pub pushes: Vec<PushOut>,
-}
-
-impl Ctx<'_> {
-    /// Sends `name` to every RTM connection of `customer` once the change is kept.
-    pub fn push(&mut self, customer: &str, name: &'static str, payload: Value) {
-        self.pushes.push(PushOut {
-            customer: customer.to_owned(),
-            name,
-            payload,
-        });
-    }
-
-    /// Whether the version answered in is at least `major.minor`.
-    pub fn at_least(&self, major: u16, minor: u16) -> bool {
-        self.version >= ApiVersion::new(major, minor)
-    }
-}
 
 /// The push that answers each action on the requester's own connection: the one push of the
 /// change that carries the request's `request_id` there. Every other push (a system message,
@@ -143,8 +111,8 @@ pub(crate) fn execute(
 /// left out, at any depth (the real API ignores such fields), so none can reach the state and
 /// poison later reads (an `update_customer` with `{"type": "message"}` once turned the
 /// customer into a message). The fields are found by the `lc-types` request type's
-/// [`Unknowns`](lc_types::Unknowns); one whose path cannot be followed back into the payload
-/// (a map key holding `.` or `[`) refuses the request rather than keep it.
+/// [`Unknowns`](lc_types::Unknowns), by the segments of their paths; one that cannot be found
+/// again in the payload (a mock bug) refuses the request rather than keep it.
 ///
 /// A request the schema accepts but its type does not is refused too: JSON Schema's `integer`
 /// takes `2.0` and `6.7e22` (whole numbers), which no `i64` field reads, so kept in the state
@@ -165,22 +133,14 @@ fn known_part(version: ApiVersion, action: &str, payload: &Value) -> Result<Valu
     Ok(known)
 }
 
-/// The object at `path` (`a.b[2].c`, `.` for the top level) inside `value`.
-fn object_at<'a>(value: &'a mut Value, path: &str) -> Option<&'a mut serde_json::Map<String, Value>> {
+/// The object at `path` inside `value`, if there is one.
+fn object_at<'a>(value: &'a mut Value, path: &JsonPath) -> Option<&'a mut serde_json::Map<String, Value>> {
     let mut here = value;
-    if path != "." {
-        for segment in path.split('.') {
-            let (key, indexes) = match segment.find('[') {
-                Some(i) => (&segment[..i], &segment[i..]),
-                None => (segment, ""),
-            };
-            if !key.is_empty() {
-                here = here.get_mut(key)?;
-            }
-            for index in indexes.split('[').filter(|s| !s.is_empty()) {
-                here = here.get_mut(index.strip_suffix(']')?.parse::<usize>().ok()?)?;
-            }
-        }
+    for segment in path.segments() {
+        here = match segment {
+            PathSegment::Field(name) => here.get_mut(name)?,
+            PathSegment::Index(i) => here.get_mut(i)?,
+        };
     }
     here.as_object_mut()
 }
@@ -268,7 +228,11 @@ pub(crate) fn render(shared: &Shared, version: ApiVersion, kind: Kind, name: &st
     let mut out = decoded.to_json().map_err(|e| format!("does not encode: {e}"))?;
     for unknown in decoded.unknowns() {
         match unknown.kind {
-            lc_types::UnknownKind::Field(field) => remove_field(&mut out, &unknown.path, &field),
+            lc_types::UnknownKind::Field(field) => {
+                if let Some(object) = object_at(&mut out, &unknown.path) {
+                    object.remove(&field);
+                }
+            }
             _ => return Err(format!("{unknown}")),
         }
     }
@@ -280,44 +244,27 @@ pub(crate) fn render(shared: &Shared, version: ApiVersion, kind: Kind, name: &st
     Ok(out)
 }
 
-/// Removes `field` from the object at `path` (`.`, `chats[0].users[1]`, ...).
-fn remove_field(value: &mut Value, path: &str, field: &str) {
-    let mut at = value;
-    if path != "." {
-        for part in path.split('.') {
-            let (name, indexes) = part.split_once('[').map_or((part, ""), |(n, rest)| (n, rest));
-            if !name.is_empty() {
-                match at.get_mut(name) {
-                    Some(next) => at = next,
-                    None => return,
-                }
-            }
-            for index in indexes.split('[').filter(|s| !s.is_empty()) {
-                let Some(i) = index.trim_end_matches(']').parse::<usize>().ok() else {
-                    return;
-                };
-                match at.get_mut(i) {
-                    Some(next) => at = next,
-                    None => return,
-                }
-            }
-        }
-    }
-    if let Some(object) = at.as_object_mut() {
-        object.remove(field);
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::remove_field;
+    use super::object_at;
+    use lc_types::{JsonPath, PathSegment};
     use serde_json::json;
 
     #[test]
-    fn remove_field_follows_fields_and_indexes() {
-        let mut v = json!({"a": 1, "chats": [{"users": [{"x": 1}, {"x": 2, "address": {}}]}]});
-        remove_field(&mut v, "chats[0].users[1]", "address");
-        remove_field(&mut v, ".", "a");
-        assert_eq!(v, json!({"chats": [{"users": [{"x": 1}, {"x": 2}]}]}));
+    fn object_at_follows_fields_and_indexes() {
+        let mut v = json!({"a": 1, "chats": [{"users": [{"x": 1}, {"x": 2, "address": {}}]}], "k.e[y]": {"z": 1}});
+        let path = |s: &[PathSegment]| s.iter().copied().collect::<JsonPath>();
+        let users = path(&[
+            PathSegment::Field("chats"),
+            PathSegment::Index(0),
+            PathSegment::Field("users"),
+            PathSegment::Index(1),
+        ]);
+        object_at(&mut v, &users).unwrap().remove("address");
+        object_at(&mut v, &JsonPath::default()).unwrap().remove("a");
+        assert!(object_at(&mut v, &path(&[PathSegment::Field("k.e[y]")])).is_some());
+        assert!(object_at(&mut v, &path(&[PathSegment::Field("chats"), PathSegment::Index(5)])).is_none());
+        assert!(object_at(&mut v, &path(&[PathSegment::Field("k.e[y]"), PathSegment::Field("z")])).is_none());
+        assert_eq!(v, json!({"chats": [{"users": [{"x": 1}, {"x": 2}]}], "k.e[y]": {"z": 1}}));
     }
 }

@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::sync::mpsc;
 
 use crate::engine::{self, Caller};
-use crate::{Config, Customer, Shared};
+use crate::{Config, CustomerCredentials, Shared};
 
 /// A mock without a socket, with its own single-threaded runtime.
 pub struct Harness {
@@ -116,9 +116,9 @@ impl Harness {
     }
 
     /// A new customer and its token.
-    pub fn issue_customer(&self) -> Customer {
+    pub fn issue_customer(&self) -> CustomerCredentials {
         let (id, token) = self.shared.issue_token(None);
-        Customer { id, token }
+        CustomerCredentials { id, token }
     }
 
     /// Every mock bug seen since the last [`Harness::reset`] (see `MockServer::problems`).

@@ -1,220 +1,11 @@
-//! The LiveChat Customer Chat API as an in-memory server, for tests and demos.
-//!
-//! One port serves every supported API version (3.5, 3.6, 3.7):
-//! - the Web API at `/v{X.Y}/customer/action/{action}?organization_id=…` (POST JSON, GET with
-//!   query parameters, `upload_file` as multipart, uploaded files at `/files/{id}/{name}`);
-//! - the RTM API at `/v{X.Y}/customer/rtm/ws?organization_id=…`.
-//!
-//! Requests are checked for the organization, the bearer token, the content type and the
-//! version's JSON Schema, and run on the organization's state with the documented rules; the
-//! pushes each action sends go to every RTM connection of the customers concerned, in each
-//! connection's subscribed versions. Every response and push passes through the version's
-//! `lc-types` struct and, with [`Config::check_schemas`] (on by default), is validated against
-//! its JSON Schema; a mismatch answers `internal` and is listed by [`MockServer::problems`].
-//!
-//! [`MockServer::agent`] plays the agent side and [`MockServer::faults`] injects faults; the
-//! same port serves both over HTTP for suites in any language ([the HTTP control
-//! API](#the-http-control-api), under `/_lc`). With [`Config::tls`] the port serves all of it
-//! over TLS instead (`https://`, `wss://`; HTTP/2 and HTTP/1.1 by ALPN), for clients that
-//! only speak those, such as the official Python SDK.
-//!
-//! # Rules it enforces
-//! - Web: an unknown version answers `unsupported_version`; an action the version lacks, or
-//!   has only over RTM, `not_found` (404); a missing `organization_id` `validation`, a wrong one
-//!   `license_not_found`; the wrong method 405; a bad token `authentication` (401) except for
-//!   the property, configuration and localization GETs; a non-JSON body 415; a schema failure
-//!   `validation` naming the path; `upload_file` over 10 MB `entity_too_large` (413). GET
-//!   parameters are read with `lc_types::web` (percent-decoded, then typed as the version's
-//!   request type expects), the inverse of what clients encode with it.
-//! - RTM: frames are read with `lc_types::Frame` (the codec clients use): one without `action`
-//!   or `payload`, or with a `type`, is refused with `validation`. `login` first and within
-//!   [`Config::login_timeout`], then a frame at least every
-//!   [`Config::ping_timeout`] (a WebSocket ping or pong counts; the mock sends a WebSocket
-//!   ping every half of it, so a client that answers pings, as every browser does, is never
-//!   cut off), else `customer_disconnected` with `connection_timeout`; `request_id` echoed; a
-//!   request may name a version at least the connection's; at most 10 requests in flight
-//!   (`pending_requests_limit_reached`); pushes in each version `login.pushes` names (the
-//!   connection's version by default), after the response; of a request's pushes, only the
-//!   one answering it (`incoming_chat` for `start_chat`, `incoming_event` for `send_event`,
-//!   `chat_deactivated` for `deactivate_chat`, ...: the table and its evidence are in the
-//!   README) carries its `request_id`, on the requester's connection.
-//! - State: one chat per customer (`start_chat` with one already: `chat_limit_reached`); chat and thread IDs of 10 upper-case characters;
-//!   event IDs `<thread>_<n>`; `created_at` with microseconds; `start_chat`, `resume_chat` and
-//!   `send_event` mark everything seen by the requester; `send_event` to an inactive chat needs
-//!   `attach_to_last_thread` (`chat_inactive`); `deactivate_chat` closes the thread with a
-//!   system message; `list_chats` (≤ 25) and `list_threads` (≤ 100, or `min_events_count`
-//!   1–100) page with `page_id`s that exclude `limit`/`sort_order`; session fields keep their
-//!   order, at most 100 keys; deleted events disappear; group 0 is online until the agent side
-//!   changes it (`groups_offline` then, unless `continuous`).
-//!
-//! Where the reference names no error type the mock answers `chat_limit_reached` for a
-//! second chat (the official browser SDK's `CHAT_LIMIT_REACHED`), `chat_already_active` for
-//! resuming an active chat (its `CHAT_ALREADY_ACTIVE`), `limit_reached` for a 101st session
-//! field, and
-//! `not_allowed` for deleting another user's event. HTTP statuses, which the reference does not
-//! document: 401 `authentication`, 403 `authorization`/`not_allowed`, 404 the `*not_found`
-//! types, 413 `entity_too_large`, 429 `too_many_requests`, 500 `internal`, 503
-//! `service_unavailable`, 400 the rest.
-//!
-//! # Limits
-//!
-//! What a peer sends never makes the mock hold more than these bounds; each excess is refused
-//! in the API's terms and leaves other connections alone:
-//!
-//! | Bound | Value | Over it |
-//! |---|---|---|
-//! | [`MAX_BODY_BYTES`]: a Web request body (JSON actions; also the accounts service's `/v2/customer/token`) | 1 MiB | `entity_too_large` (413), at once when `Content-Length` announces more (the accounts service: 413 `invalid_request`) |
-//! | [`MAX_UPLOAD_BODY_BYTES`]: an `upload_file` body | 10 MiB + 64 KiB | `entity_too_large` (413), as is a file over 10 MiB |
-//! | [`MAX_FRAME_BYTES`]: an RTM frame | 1 MiB | the connection is closed with code 1009 |
-//! | [`MAX_QUEUED_FRAMES`]: frames waiting to be written to one RTM connection | 10,000 | the connection is cut off and closed |
-//! | [`MAX_QUEUED_BYTES`]: bytes of those frames | 16 MiB | the same |
-//! | one RTM write ([`Config::ping_timeout`]) | 30 s | a client that takes nothing for that long is dropped |
-//! | [`MAX_CONTROL_BODY_BYTES`]: a control API body | 16 MiB | `entity_too_large` (413) |
-//! | [`Config::header_read_timeout`]: a request head, from a connection's opening or a request's first byte; with [`Config::tls`], the TLS handshake and the first head together | 10 s | the connection is closed |
-//! | [`Config::body_read_timeout`]: a request body, from when its handler starts reading it | 30 s | 408, and the connection closes |
-//! | [`Config::idle_timeout`]: a connection with nothing in flight and no byte either way (a client that reads none of its answer included) | 60 s | the connection is closed |
-//! | [`Config::max_connections`]: connections open at once (Web and RTM; over TLS, from before the handshake) | 4096 | a new one is closed at once; the others go on |
-//! | a failed TLS handshake ([`Config::tls`]: a client that does not trust the certificate, plain HTTP, garbage) | | that connection is closed, nothing logged; the others go on |
-//! | [`MAX_CONTROL_COUNT`], [`MAX_CONTROL_MILLIS`], [`MAX_PAD_BYTES`]: numbers of a control request (JSON numbers, never text); its lists | 1,000,000; 1 h; 1 GiB; 1,000 items | `validation` (400) naming the field and the maximum |
-//! | [`MAX_FAULT_RUNS`]: runs of queued errors of different types (any count is one run) | 1,000 | `validation` (400) |
-//! | a control request's strings and object keys (a file's `content` aside) | 1 MiB | `validation` (400) naming the field |
-//! | [`Config::max_stored_file_bytes`]: files kept (`upload_file`, the agent's `send_file`) | 256 MiB | `entity_too_large` (413) |
-//! | [`MAX_FILE_NAME_BYTES`]: a file's name; a multipart boundary 1–70 characters | 255 bytes | `validation` (400) |
-//! | action names counted by [`MockServer::web_requests`] / [`MockServer::rtm_requests`] | every unknown one under [`UNKNOWN_ACTION`] | |
-//! | [`MAX_PROBLEMS`]: mock bugs kept by [`MockServer::problems`] | 100, 1,000 characters each | counted |
-//!
-//! Uploaded files are served as downloads (`Content-Disposition: attachment`,
-//! `X-Content-Type-Options: nosniff`), pages and scripts (`text/html`, SVG, XML, JavaScript)
-//! as `text/plain`. The organization's state itself (customers, chats, events, tokens) grows
-//! with every accepted request, as the API's storage does.
-//!
-//! # The HTTP control API
-//!
-//! Everything [`MockServer`], [`AgentControl`] and [`FaultControl`] do is also served over
-//! HTTP on the mock's port, under `/_lc` ([`MockServer::control_url`]), a prefix no API path
-//! uses, so that a Python, JavaScript or shell test suite can drive an `lc mock` process.
-//! Reads are `GET` with query parameters; changes are `POST` with a JSON object (an empty
-//! body is `{}`); every answer is a JSON object (`{}` when there is nothing to say). Errors
-//! answer the API's error envelope, `{"error": {"type", "message", "data"?}}`, with the
-//! status of [`Refusal::status`]: a missing or mistyped argument `validation` (400) naming
-//! it, a body that is not a JSON object `validation` (400), the wrong method `validation`
-//! (405, with `Allow`), an unknown path `not_found` (404) with every path in `data.paths`,
-//! and an agent change the API's rules refuse the type the API would answer (a missing chat
-//! `not_found`, an inactive one `chat_inactive`, ...). `GET /_lc` lists the endpoints.
-//!
-//! | Method | Path | Arguments -> answer |
-//! |---|---|---|
-//! | `GET` | `/_lc` | this list |
-//! | `GET` | `/_lc/info` | base_url, control_url, organization_id, region, versions, URL templates, agent_id |
-//! | `POST` | `/_lc/customers` | a new customer: {} -> {id, token} |
-//! | `POST` | `/_lc/tokens` | a new token for a customer: {customer_id} -> {token} |
-//! | `POST` | `/_lc/tokens/expire` | expire a token now: {token} |
-//! | `GET` | `/_lc/region` | the mock's region: -> {region} |
-//! | `POST` | `/_lc/region` | move the mock: {region} |
-//! | `GET` | `/_lc/problems` | mock bugs seen so far: -> {problems: [...]} (assert empty) |
-//! | `GET` | `/_lc/requests` | requests received per action: -> {web: {action: n}, rtm: {action: n}} |
-//! | `GET` | `/_lc/closes` | close codes of the Close frames RTM clients sent, oldest first (null: no code): -> {closes: [1000, ...]} |
-//! | `GET` | `/_lc/agent` | the agent: -> {id} |
-//! | `POST` | `/_lc/agent/join` | {chat_id} |
-//! | `POST` | `/_lc/agent/leave` | {chat_id} |
-//! | `POST` | `/_lc/agent/send_event` | {chat_id, event} -> {event_id} |
-//! | `POST` | `/_lc/agent/send_message` | {chat_id, text} -> {event_id} |
-//! | `POST` | `/_lc/agent/send_rich_message` | {chat_id, template_id, elements} -> {event_id} |
-//! | `POST` | `/_lc/agent/send_file` | {chat_id, name, content_type, content \| content_base64} -> {event_id} |
-//! | `POST` | `/_lc/agent/edit_message` | {chat_id, event_id, text} |
-//! | `POST` | `/_lc/agent/update_properties` | {chat_id, thread_id?, event_id?, properties: {ns: {name: value}}} |
-//! | `POST` | `/_lc/agent/delete_properties` | {chat_id, thread_id?, event_id?, properties: {ns: \[name\]}} |
-//! | `POST` | `/_lc/agent/transfer` | {chat_id, group_ids?, agent_ids?, queue?: {position, wait_time}} |
-//! | `POST` | `/_lc/agent/update_queue` | {chat_id, position, wait_time} |
-//! | `POST` | `/_lc/agent/greet` | {customer_id, text} -> {unique_id} |
-//! | `GET` | `/_lc/agent/greeting_status` | ?unique_id= -> {status: pending\|accepted\|canceled\|null} |
-//! | `POST` | `/_lc/agent/typing` | {chat_id, is_typing} |
-//! | `POST` | `/_lc/agent/thinking` | {chat_id, title?} |
-//! | `POST` | `/_lc/agent/event_preview` | {chat_id, text} |
-//! | `POST` | `/_lc/agent/multicast` | {customer_ids?, content} |
-//! | `POST` | `/_lc/agent/set_group_status` | {group_id, status} |
-//! | `POST` | `/_lc/agent/set_form` | {group_id, type, form?} (no form: disabled) |
-//! | `POST` | `/_lc/agent/set_license_properties` | {properties} |
-//! | `POST` | `/_lc/agent/set_group_properties` | {group_id, properties} |
-//! | `POST` | `/_lc/agent/update_side_storage` | {customer_id, storage} -> {customer_side_storage} |
-//! | `POST` | `/_lc/agent/verify_email` | {customer_id} -> {callback_uris} |
-//! | `POST` | `/_lc/agent/start_chat` | {customer_id} -> {chat_id, thread_id} (a customer starts one chat; the agent side may open more, one active at a time) |
-//! | `POST` | `/_lc/agent/deactivate_chat` | {chat_id} |
-//! | `POST` | `/_lc/agent/disconnect` | {customer_id, reason, data?} -> {connections} |
-//! | `GET` | `/_lc/agent/chats_of` | ?customer_id= -> {chat_ids} |
-//! | `GET` | `/_lc/agent/active_chat` | ?customer_id= -> {chat_id, thread_id} (null when none) |
-//! | `GET` | `/_lc/agent/sneak_peek` | ?chat_id= -> {sneak_peek} |
-//! | `GET` | `/_lc/agent/customer` | ?customer_id= -> {customer} |
-//! | `GET` | `/_lc/faults` | the faults in force |
-//! | `POST` | `/_lc/faults/fail_next` | {type, count?: 1} (the answer lists runs: `fail_next: [{type, count}]`) |
-//! | `POST` | `/_lc/faults/delay_responses` | {delay_ms} (0: none) |
-//! | `POST` | `/_lc/faults/drop_responses` | {count} |
-//! | `POST` | `/_lc/faults/pad_next_response` | {len, chunked?: false} |
-//! | `POST` | `/_lc/faults/close_after_login` | {count} (at most 1,000,000) |
-//! | `POST` | `/_lc/faults/refuse_connections` | {duration_ms} |
-//! | `POST` | `/_lc/faults/stall_connections` | {duration_ms} |
-//! | `GET` | `/_lc/faults/max_in_flight` | -> {max_in_flight} |
-//! | `POST` | `/_lc/faults/drop_connections` | {} |
-//! | `POST` | `/_lc/faults/send_raw` | {customer_id, text} -> {connections} |
-//! | `POST` | `/_lc/faults/clear` | {} |
-//!
-//! The agent endpoints are the [`AgentControl`] methods of the same names, the fault
-//! endpoints the [`FaultControl`] ones (durations in milliseconds); `disconnect` takes any
-//! reason, documented or not. Examples (`$LC` is the control URL, `http://127.0.0.1:PORT/_lc`):
-//!
-//! ```text
-//! # A customer and its token (send it as `Authorization: Bearer <token>`, or RTM `login`).
-//! curl -s -X POST $LC/customers
-//! {"id":"00000000-0000-4000-8000-000000000001","token":"dal:mock-5f0c3a9e1b2d4c67-1"}
-//! # A new token for it; expire one.
-//! curl -s -X POST $LC/tokens -d '{"customer_id":"00000000-0000-4000-8000-000000000001"}'
-//! curl -s -X POST $LC/tokens/expire -d '{"token":"dal:mock-5f0c3a9e1b2d4c67-1"}'
-//! # The customer's active chat, once it started one.
-//! curl -s "$LC/agent/active_chat?customer_id=00000000-0000-4000-8000-000000000001"
-//! {"chat_id":"PJ0MRSHTDG","thread_id":"K600PKZON8"}
-//! # The agent joins, writes, transfers through the queue, closes the chat.
-//! curl -s -X POST $LC/agent/join -d '{"chat_id":"PJ0MRSHTDG"}'
-//! curl -s -X POST $LC/agent/send_message -d '{"chat_id":"PJ0MRSHTDG","text":"Hello"}'
-//! {"event_id":"K600PKZON8_1"}
-//! curl -s -X POST $LC/agent/transfer -d '{"chat_id":"PJ0MRSHTDG","group_ids":[0],"queue":{"position":2,"wait_time":30}}'
-//! curl -s -X POST $LC/agent/deactivate_chat -d '{"chat_id":"PJ0MRSHTDG"}'
-//! # The server disconnects the customer's RTM connections.
-//! curl -s -X POST $LC/agent/disconnect -d '{"customer_id":"00000000-0000-4000-8000-000000000001","reason":"connection_evicted"}'
-//! {"connections":1}
-//! # The next two requests fail; the faults in force; all cleared.
-//! curl -s -X POST $LC/faults/fail_next -d '{"type":"service_unavailable","count":2}'
-//! curl -s $LC/faults
-//! curl -s -X POST $LC/faults/clear
-//! # At the end of a test: no mock bug (assert the list is empty).
-//! curl -s $LC/problems
-//! {"problems":[]}
-//! ```
-//!
-//! Not modelled: the mock keeps `request_email_verification` callbacks for
-//! [`AgentControl::verify_email`] but never calls them (the docs do not give their body);
-//! `get_url_info` makes its title from the URL without fetching it.
-//!
-//! ```
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> std::io::Result<()> {
-//! let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
-//! let customer = server.issue_customer();
-//! assert!(customer.token.starts_with("dal:"));
-//! assert!(server.web_url("3.6").ends_with("/v3.6/customer/action"));
-//! assert!(server.rtm_url("3.6").ends_with("/v3.6/customer/rtm/ws"));
-//! // The agent side sees the customer's chats (none yet).
-//! assert!(server.agent().chats_of(&customer.id).is_empty());
-//! assert!(server.problems().is_empty());
-//! server.shutdown().await;
-//! # Ok(())
-//! # }
-//! ```
+#![doc = include_str!("../README.md")]
 
 mod accounts;
 mod actions;
 mod agent;
 mod control;
 mod cors;
+mod ctx;
 mod engine;
 mod error;
 mod faults;
@@ -225,6 +16,8 @@ mod rtm;
 mod schemas;
 mod serve;
 mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tls;
 mod web;
 
@@ -245,11 +38,6 @@ pub use rtm::MAX_FRAME_BYTES;
 pub use state::GreetingStatus;
 pub use tls::TlsConfig;
 pub use web::{MAX_BODY_BYTES, MAX_FILE_NAME_BYTES, MAX_UPLOAD_BODY_BYTES};
-
-/// The README's examples, compiled as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctests;
 
 /// How to start the mock.
 #[derive(Clone, Debug)]
@@ -381,9 +169,10 @@ impl Default for Config {
     }
 }
 
-/// A customer the mock knows, and the access token that authenticates it.
+/// The credentials of a customer the mock knows: its ID and the access token that
+/// authenticates it (not the API's customer object, `lc_types::v3_6::Customer`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Customer {
+pub struct CustomerCredentials {
     /// The customer ID (a UUID).
     pub id: String,
     /// The access token (`dal:mock-<instance>-<n>`: the region, then a part random to each
@@ -785,9 +574,9 @@ impl MockServer {
 
     /// A new customer, with its ID and access token (prefixed with the mock's region,
     /// expiring after [`Config::token_lifetime`]).
-    pub fn issue_customer(&self) -> Customer {
+    pub fn issue_customer(&self) -> CustomerCredentials {
         let (id, token) = self.shared.issue_token(None);
-        Customer { id, token }
+        CustomerCredentials { id, token }
     }
 
     /// A new access token for an existing customer.

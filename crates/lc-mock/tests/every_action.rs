@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{http_raw, Rtm, Web};
-use lc_mock::{Config, GreetingStatus, MockServer};
+use lc_mock::{Config, CustomerCredentials, GreetingStatus, MockServer};
 use lc_types::{ApiVersion, WebMethod};
 use serde_json::{json, Value};
 
@@ -210,10 +210,19 @@ async fn config_version(server: &MockServer, version: &str, key: &str) -> String
     text(&livechat[key])
 }
 
+/// One story's scenario for `action`: what it sees.
+struct Story<'a> {
+    server: &'a MockServer,
+    version: &'a str,
+    action: &'a str,
+    transport: Transport,
+    customer: CustomerCredentials,
+    c: Client<'a>,
+}
+
 /// Runs the scenario of `action` in `version` over `transport`; false when there is none.
 async fn scenario(server: &MockServer, version: &str, action: &str, transport: Transport) -> bool {
     let customer = server.issue_customer();
-    let agent = server.agent();
     let token = customer.token.as_str();
     if action == "login" {
         let mut rtm = Rtm::connect(server, version).await;
@@ -259,19 +268,33 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
         assert_eq!((status, got.as_slice()), (200, &bytes[..]));
         return true;
     }
-    let mut c = Client::open(server, version, token, transport).await;
+    let c = Client::open(server, version, token, transport).await;
+    let mut s = Story {
+        server,
+        version,
+        action,
+        transport,
+        customer,
+        c,
+    };
+    chats(&mut s).await
+        || events(&mut s).await
+        || properties(&mut s).await
+        || customer_data(&mut s).await
+        || configuration(&mut s).await
+        || greetings(&mut s).await
+}
+
+/// Chats: start, resume, deactivate, read, list, seen marks, sneak peeks.
+async fn chats(s: &mut Story<'_>) -> bool {
+    let (action, server, version) = (s.action, s.server, s.version);
+    let customer = &s.customer;
+    let agent = server.agent();
+    let c = &mut s.c;
     match action {
-        "ping" => {
-            let frame = c.rtm().request("ping", json!({})).await;
-            assert_eq!(
-                (&frame["success"], &frame["action"], &frame["payload"]),
-                (&json!(true), &json!("ping"), &json!({})),
-                "{frame}"
-            );
-        }
         "list_chats" => {
             // A customer starts one chat; the agent side can open another.
-            let (first, _, _) = start(&mut c, json!({})).await;
+            let (first, _, _) = start(c, json!({})).await;
             c.ok("deactivate_chat", json!({"id": first})).await;
             c.refused("start_chat", json!({}), 400, "chat_limit_reached").await;
             let (second, _) = agent.start_chat(&customer.id).unwrap();
@@ -285,7 +308,7 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
             );
         }
         "list_threads" => {
-            let (chat, t1, _) = start(&mut c, json!({})).await;
+            let (chat, t1, _) = start(c, json!({})).await;
             c.ok("deactivate_chat", json!({"id": chat})).await;
             let t2 = text(&c.ok("resume_chat", json!({"chat": {"id": chat}})).await["thread_id"]);
             let listed = c.ok("list_threads", json!({"chat_id": chat})).await;
@@ -299,7 +322,7 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
         }
         "get_chat" => {
             let (chat, thread, _) = start(
-                &mut c,
+                c,
                 json!({"chat": {"properties": {"shop": {"cart_value": 42}}, "thread": {"events": [message("Where is my order?")]}}}),
             )
             .await;
@@ -311,7 +334,7 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
         }
         "start_chat" => {
             let (chat, thread, r) = start(
-                &mut c,
+                c,
                 json!({
                     "chat": {
                         "properties": {"shop": {"topic": "shoes"}},
@@ -329,7 +352,7 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
             assert_eq!(agent.active_chat(&customer.id), Some((chat, thread)));
         }
         "resume_chat" => {
-            let (chat, t1, _) = start(&mut c, json!({})).await;
+            let (chat, t1, _) = start(c, json!({})).await;
             c.ok("deactivate_chat", json!({"id": chat})).await;
             let r = c
                 .ok(
@@ -352,14 +375,51 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
             );
         }
         "deactivate_chat" => {
-            let (chat, _, _) = start(&mut c, json!({})).await;
+            let (chat, _, _) = start(c, json!({})).await;
             assert_eq!(c.ok("deactivate_chat", json!({"id": chat})).await, json!({}));
             assert_eq!(agent.active_chat(&customer.id), None);
             let got = c.ok("get_chat", json!({"chat_id": chat})).await;
             assert_eq!(got["thread"]["active"], false);
         }
+        "mark_events_as_seen" => {
+            let (chat, _, _) = start(c, json!({})).await;
+            agent.send_message(&chat, "Anything else?").unwrap();
+            let got = c.ok("get_chat", json!({"chat_id": chat})).await;
+            let seen_up_to = got["thread"]["events"].as_array().unwrap().last().unwrap()["created_at"].clone();
+            assert!(
+                user(&got, &customer.id)["events_seen_up_to"].as_str() < seen_up_to.as_str(),
+                "{got}"
+            );
+            let r = c.ok(action, json!({"chat_id": chat, "seen_up_to": seen_up_to})).await;
+            assert_eq!(r, json!({}));
+            let got = c.ok("get_chat", json!({"chat_id": chat})).await;
+            assert_eq!(user(&got, &customer.id)["events_seen_up_to"], seen_up_to, "{got}");
+        }
+        "send_sneak_peek" => {
+            let (chat, _, _) = start(c, json!({})).await;
+            let r = c
+                .ok(
+                    "send_sneak_peek",
+                    json!({"chat_id": chat, "sneak_peek_text": "I would like to ret"}),
+                )
+                .await;
+            assert_eq!(r, json!({}));
+            assert_eq!(agent.sneak_peek(&chat).as_deref(), Some("I would like to ret"));
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Events: send, delete, rich message postbacks.
+async fn events(s: &mut Story<'_>) -> bool {
+    let (action, server, transport) = (s.action, s.server, s.transport);
+    let customer = &s.customer;
+    let agent = server.agent();
+    let c = &mut s.c;
+    match action {
         "send_event" => {
-            let (chat, thread, _) = start(&mut c, json!({})).await;
+            let (chat, thread, _) = start(c, json!({})).await;
             let r = c
                 .ok("send_event", json!({"chat_id": chat, "event": message("Size 42, please")}))
                 .await;
@@ -373,7 +433,7 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
             assert_eq!(text(&got["thread"]["id"]), thread);
         }
         "delete_event" => {
-            let (chat, thread, _) = start(&mut c, json!({})).await;
+            let (chat, thread, _) = start(c, json!({})).await;
             let event_id = text(&c.ok("send_event", json!({"chat_id": chat, "event": message("Oops")})).await["event_id"]);
             let r = c
                 .ok("delete_event", json!({"chat_id": chat, "thread_id": thread, "event_id": event_id}))
@@ -383,7 +443,7 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
             assert!(!ids(&got["thread"]["events"]).contains(&event_id), "{got}");
         }
         "send_rich_message_postback" => {
-            let (chat, thread, _) = start(&mut c, json!({})).await;
+            let (chat, thread, _) = start(c, json!({})).await;
             let event_id = agent.send_rich_message(&chat, "quick_replies", quick_replies()).unwrap();
             let r = c
                 .ok(
@@ -397,19 +457,19 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
                 assert_eq!(push["payload"]["postback"]["id"], "yes", "{push}");
             }
         }
-        "send_sneak_peek" => {
-            let (chat, _, _) = start(&mut c, json!({})).await;
-            let r = c
-                .ok(
-                    "send_sneak_peek",
-                    json!({"chat_id": chat, "sneak_peek_text": "I would like to ret"}),
-                )
-                .await;
-            assert_eq!(r, json!({}));
-            assert_eq!(agent.sneak_peek(&chat).as_deref(), Some("I would like to ret"));
-        }
+        _ => return false,
+    }
+    true
+}
+
+/// Properties of chats, threads, events, the license and groups.
+async fn properties(s: &mut Story<'_>) -> bool {
+    let (action, server) = (s.action, s.server);
+    let agent = server.agent();
+    let c = &mut s.c;
+    match action {
         "update_chat_properties" | "delete_chat_properties" => {
-            let (chat, _, _) = start(&mut c, json!({"chat": {"properties": {"shop": {"a": 1, "b": "two"}}}})).await;
+            let (chat, _, _) = start(c, json!({"chat": {"properties": {"shop": {"a": 1, "b": "two"}}}})).await;
             let (payload, want) = if action.starts_with("update") {
                 (
                     json!({"id": chat, "properties": {"shop": {"c": true}}}),
@@ -422,7 +482,7 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
             assert_eq!(c.ok("get_chat", json!({"chat_id": chat})).await["properties"], want);
         }
         "update_thread_properties" | "delete_thread_properties" => {
-            let (chat, thread, _) = start(&mut c, json!({"chat": {"thread": {"properties": {"shop": {"a": 1, "b": "two"}}}}})).await;
+            let (chat, thread, _) = start(c, json!({"chat": {"thread": {"properties": {"shop": {"a": 1, "b": "two"}}}}})).await;
             let (props, want) = if action.starts_with("update") {
                 (json!({"shop": {"c": true}}), json!({"shop": {"a": 1, "b": "two", "c": true}}))
             } else {
@@ -436,7 +496,7 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
         }
         "update_event_properties" | "delete_event_properties" => {
             let event = json!({"type": "message", "text": "Rate me", "properties": {"shop": {"a": 1, "b": "two"}}});
-            let (chat, thread, r) = start(&mut c, json!({"chat": {"thread": {"events": [event]}}})).await;
+            let (chat, thread, r) = start(c, json!({"chat": {"thread": {"events": [event]}}})).await;
             let event_id = text(&r["event_ids"][0]);
             let (props, want) = if action.starts_with("update") {
                 (json!({"shop": {"c": true}}), json!({"shop": {"a": 1, "b": "two", "c": true}}))
@@ -469,6 +529,18 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
             let got = c.ok(action, json!({"id": 0, "namespace": "shop"})).await;
             assert_eq!(got, json!({"shop": {"opening": "9-17"}}));
         }
+        _ => return false,
+    }
+    true
+}
+
+/// The customer: its data, page, session fields, email verification.
+async fn customer_data(s: &mut Story<'_>) -> bool {
+    let (action, server, version) = (s.action, s.server, s.version);
+    let customer = &s.customer;
+    let agent = server.agent();
+    let c = &mut s.c;
+    match action {
         "update_customer" => {
             let mut payload = json!({
                 "name": "Ola", "email": "ola@shop.example", "avatar": "https://cdn.shop.example/ola.png",
@@ -494,13 +566,40 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
             assert_eq!(c.ok("get_customer", json!({})).await["session_fields"], fields);
         }
         "get_customer" => {
-            start(&mut c, json!({})).await;
+            start(c, json!({})).await;
             let me = c.ok(action, json!({})).await;
             assert_eq!((text(&me["id"]), text(&me["type"])), (customer.id.clone(), "customer".to_owned()));
             assert_eq!(
                 (me["statistics"]["chats_count"].as_u64(), me["statistics"]["threads_count"].as_u64()),
                 (Some(1), Some(1)),
                 "{me}"
+            );
+        }
+        "request_email_verification" => {
+            let r = c.ok(action, json!({"callback_uri": "https://shop.example/verified"})).await;
+            assert_eq!(r, json!({}));
+            // The agent side verifies the email and gets the callbacks to call.
+            let callbacks = agent.verify_email(&customer.id).unwrap();
+            assert_eq!(callbacks, ["https://shop.example/verified"]);
+            assert_eq!(c.ok("get_customer", json!({})).await["email_verified"], true);
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Configuration: groups, goals, forms, the predicted agent, URL info, configurations, localization, ping.
+async fn configuration(s: &mut Story<'_>) -> bool {
+    let (action, server, version) = (s.action, s.server, s.version);
+    let agent = server.agent();
+    let c = &mut s.c;
+    match action {
+        "ping" => {
+            let frame = c.rtm().request("ping", json!({})).await;
+            assert_eq!(
+                (&frame["success"], &frame["action"], &frame["payload"]),
+                (&json!(true), &json!("ping"), &json!({})),
+                "{frame}"
             );
         }
         "list_group_statuses" => {
@@ -537,70 +636,6 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
             let got = c.ok(action, json!({"url": "https://www.example.com/products/1"})).await;
             assert_eq!(got["url"], "https://www.example.com/products/1");
             assert!(got["title"].is_string(), "{got}");
-        }
-        "mark_events_as_seen" => {
-            let (chat, _, _) = start(&mut c, json!({})).await;
-            agent.send_message(&chat, "Anything else?").unwrap();
-            let got = c.ok("get_chat", json!({"chat_id": chat})).await;
-            let seen_up_to = got["thread"]["events"].as_array().unwrap().last().unwrap()["created_at"].clone();
-            assert!(
-                user(&got, &customer.id)["events_seen_up_to"].as_str() < seen_up_to.as_str(),
-                "{got}"
-            );
-            let r = c.ok(action, json!({"chat_id": chat, "seen_up_to": seen_up_to})).await;
-            assert_eq!(r, json!({}));
-            let got = c.ok("get_chat", json!({"chat_id": chat})).await;
-            assert_eq!(user(&got, &customer.id)["events_seen_up_to"], seen_up_to, "{got}");
-        }
-        "accept_greeting" | "cancel_greeting" => {
-            let unique_id = agent.greet(&customer.id, "Need a hand?").unwrap();
-            let greeting = pending_greeting(server, version, token).await;
-            assert_eq!(greeting["unique_id"], unique_id.as_str(), "{greeting}");
-            let (payload, status) = if action == "accept_greeting" {
-                (
-                    json!({"greeting_id": greeting["id"], "unique_id": unique_id}),
-                    GreetingStatus::Accepted,
-                )
-            } else {
-                (json!({"unique_id": unique_id}), GreetingStatus::Canceled)
-            };
-            assert_eq!(c.ok(action, payload).await, json!({}));
-            assert_eq!(agent.greeting_status(&unique_id), Some(status));
-        }
-        "request_email_verification" => {
-            let r = c.ok(action, json!({"callback_uri": "https://shop.example/verified"})).await;
-            assert_eq!(r, json!({}));
-            // The agent side verifies the email and gets the callbacks to call.
-            let callbacks = agent.verify_email(&customer.id).unwrap();
-            assert_eq!(callbacks, ["https://shop.example/verified"]);
-            assert_eq!(c.ok("get_customer", json!({})).await["email_verified"], true);
-        }
-        "request_welcome_message" => {
-            let got = c.ok(action, json!({"group_id": 0})).await;
-            assert!(!text(&got["id"]).is_empty(), "{got}");
-            assert_eq!(
-                (text(&got["predicted_agent"]["id"]), &got["queue"]),
-                (agent.id(), &json!(false)),
-                "{got}"
-            );
-            if transport == Transport::Rtm {
-                let push = c.rtm().push("incoming_welcome_message").await;
-                assert_eq!(push["payload"]["id"], got["id"], "{push}");
-            }
-        }
-        "send_greeting_button_clicked" => {
-            let unique_id = agent.greet(&customer.id, "Free shipping today!").unwrap();
-            let r = c
-                .ok(action, json!({"greeting_unique_id": unique_id, "button_id": "shop-now"}))
-                .await;
-            assert_eq!(r, json!({}));
-            c.refused(
-                action,
-                json!({"greeting_unique_id": "no-such-greeting", "button_id": "x"}),
-                404,
-                "greeting_not_found",
-            )
-            .await;
         }
         "get_dynamic_configuration" => {
             let got = c.ok(action, json!({"group_id": 0})).await;
@@ -642,6 +677,61 @@ async fn scenario(server: &MockServer, version: &str, action: &str, transport: T
             let got = c.ok(action, json!({"group_id": 0, "language": "en", "version": version})).await;
             let phrases = got.as_object().unwrap();
             assert!(!phrases.is_empty() && phrases.values().all(Value::is_string), "{got}");
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Greetings and the welcome message.
+async fn greetings(s: &mut Story<'_>) -> bool {
+    let (action, server, version, transport) = (s.action, s.server, s.version, s.transport);
+    let customer = &s.customer;
+    let agent = server.agent();
+    let token = customer.token.as_str();
+    let c = &mut s.c;
+    match action {
+        "accept_greeting" | "cancel_greeting" => {
+            let unique_id = agent.greet(&customer.id, "Need a hand?").unwrap();
+            let greeting = pending_greeting(server, version, token).await;
+            assert_eq!(greeting["unique_id"], unique_id.as_str(), "{greeting}");
+            let (payload, status) = if action == "accept_greeting" {
+                (
+                    json!({"greeting_id": greeting["id"], "unique_id": unique_id}),
+                    GreetingStatus::Accepted,
+                )
+            } else {
+                (json!({"unique_id": unique_id}), GreetingStatus::Canceled)
+            };
+            assert_eq!(c.ok(action, payload).await, json!({}));
+            assert_eq!(agent.greeting_status(&unique_id), Some(status));
+        }
+        "request_welcome_message" => {
+            let got = c.ok(action, json!({"group_id": 0})).await;
+            assert!(!text(&got["id"]).is_empty(), "{got}");
+            assert_eq!(
+                (text(&got["predicted_agent"]["id"]), &got["queue"]),
+                (agent.id(), &json!(false)),
+                "{got}"
+            );
+            if transport == Transport::Rtm {
+                let push = c.rtm().push("incoming_welcome_message").await;
+                assert_eq!(push["payload"]["id"], got["id"], "{push}");
+            }
+        }
+        "send_greeting_button_clicked" => {
+            let unique_id = agent.greet(&customer.id, "Free shipping today!").unwrap();
+            let r = c
+                .ok(action, json!({"greeting_unique_id": unique_id, "button_id": "shop-now"}))
+                .await;
+            assert_eq!(r, json!({}));
+            c.refused(
+                action,
+                json!({"greeting_unique_id": "no-such-greeting", "button_id": "x"}),
+                404,
+                "greeting_not_found",
+            )
+            .await;
         }
         _ => return false,
     }

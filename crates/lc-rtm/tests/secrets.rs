@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
@@ -17,33 +15,12 @@ use lc_rtm::{ErrorKind, Event};
 use lc_types::auth::{token_fn, AccessToken, TokenError};
 use lc_types::v3_6;
 
-/// A writer into a shared buffer, for tracing-subscriber.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn tokens_never_leak() {
-    let captured = Captured::default();
+    let captured = lc_mock::testing::Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
-        .with_writer(captured.clone())
+        .with_writer(captured.writer())
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -91,7 +68,7 @@ async fn tokens_never_leak() {
         shown.push(format!("{e:?}"));
     }
 
-    let traced = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let traced = captured.text();
     assert!(traced.contains("lc-rtm: disconnected"), "the capture works: {traced}");
     let everything = format!("{}\n{traced}", shown.join("\n"));
     for secret in [&refused_secret, &live_secret] {

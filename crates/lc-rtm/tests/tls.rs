@@ -1,5 +1,5 @@
 //! Certificates are verified: a `wss://` server with a self-signed certificate (not issued by
-//! a root the client trusts; `tests/tls/`, made with `openssl req -x509`) is refused, and no
+//! a root the client trusts; lc-mock's test certificate) is refused, and no
 //! login (so no token) is ever sent to it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,20 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lc_rtm::{Cause, Event, RtmClient};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 #[tokio::test]
 async fn a_certificate_no_trusted_root_issued_is_refused() {
-    let cert = CertificateDer::from_pem_slice(include_bytes!("tls/cert.pem")).unwrap();
-    let key = PrivateKeyDer::from_pem_slice(include_bytes!("tls/key.pem")).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = lc_mock::testing::tls_acceptor();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tried, completed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));

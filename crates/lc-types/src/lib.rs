@@ -43,5 +43,6 @@ pub use open::{UnknownPayload, UnknownVariant};
 pub use peer_text::PeerText;
 pub use region::Region;
 pub use timestamp::{ParseTimestampError, Timestamp};
+pub use unknown::PathSegment;
 pub use unknown::{JsonPath, Unknown, UnknownKind, Unknowns};
 pub use version::{ApiVersion, ParseApiVersionError};

@@ -9,8 +9,9 @@ use serde_json::Value;
 /// One thing a decoded value holds that its schema does not describe.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unknown {
-    /// JSON path of the thing (`.` is the top level), in the format of [`crate::DecodeError::path`].
-    pub path: String,
+    /// JSON path of the thing; printed (`.` is the top level) in the format of
+    /// [`crate::DecodeError::path`], walked with [`JsonPath::segments`].
+    pub path: JsonPath,
     /// What it is.
     pub kind: UnknownKind,
 }
@@ -84,47 +85,102 @@ pub trait Unknowns {
     }
 }
 
-/// A JSON path under construction (see [`Unknowns`]).
-#[derive(Clone, Debug, Default)]
-pub struct JsonPath(String);
+/// A JSON path: the fields and indexes from the top of a value down to one place in it.
+/// Printed as `chat.thread.events[2]` (`.` for the top level); walked with
+/// [`JsonPath::segments`], which tells a field named `a.b` from two fields. [`Unknowns`]
+/// builds one as it walks a value; [`FromIterator`] builds one from segments.
+///
+/// ```
+/// use lc_types::{JsonPath, PathSegment};
+/// let path: JsonPath = [PathSegment::Field("events"), PathSegment::Index(2), PathSegment::Field("a.b")].into_iter().collect();
+/// assert_eq!(path.as_str(), "events[2].a.b");
+/// assert_eq!(path.segments().last(), Some(PathSegment::Field("a.b")));
+/// assert_eq!(JsonPath::default().as_str(), ".");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JsonPath {
+    /// The path as printed (empty for the top level).
+    text: String,
+    /// Each segment: a field name's byte range in `text`, or an index.
+    steps: Vec<Step>,
+}
+
+/// Where a [`JsonPath`] segment is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Field(usize, usize),
+    Index(usize),
+}
+
+/// One segment of a [`JsonPath`]: an object's field or an array's index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathSegment<'a> {
+    /// The field of this name.
+    Field(&'a str),
+    /// The item at this index.
+    Index(usize),
+}
 
 impl JsonPath {
     /// The path as text; `.` for the top level.
     pub fn as_str(&self) -> &str {
-        if self.0.is_empty() {
+        if self.text.is_empty() {
             "."
         } else {
-            &self.0
+            &self.text
         }
+    }
+
+    /// The segments from the top level down (none for the top level).
+    pub fn segments(&self) -> impl ExactSizeIterator<Item = PathSegment<'_>> + DoubleEndedIterator + '_ {
+        self.steps.iter().map(|step| match *step {
+            Step::Field(start, end) => PathSegment::Field(&self.text[start..end]),
+            Step::Index(i) => PathSegment::Index(i),
+        })
+    }
+
+    /// Appends `segment`.
+    fn push(&mut self, segment: PathSegment<'_>) {
+        match segment {
+            PathSegment::Field(name) => {
+                if !self.text.is_empty() {
+                    self.text.push('.');
+                }
+                let start = self.text.len();
+                self.text.push_str(name);
+                self.steps.push(Step::Field(start, self.text.len()));
+            }
+            PathSegment::Index(index) => {
+                use std::fmt::Write;
+                let _ = write!(self.text, "[{index}]");
+                self.steps.push(Step::Index(index));
+            }
+        }
+    }
+
+    /// Runs `f` with `segment` appended.
+    fn with<R>(&mut self, segment: PathSegment<'_>, f: impl FnOnce(&mut JsonPath) -> R) -> R {
+        let len = self.text.len();
+        self.push(segment);
+        let r = f(self);
+        self.steps.pop();
+        self.text.truncate(len);
+        r
     }
 
     /// Runs `f` with `.field` appended.
     pub fn field<R>(&mut self, name: &str, f: impl FnOnce(&mut JsonPath) -> R) -> R {
-        let len = self.0.len();
-        if !self.0.is_empty() {
-            self.0.push('.');
-        }
-        self.0.push_str(name);
-        let r = f(self);
-        self.0.truncate(len);
-        r
+        self.with(PathSegment::Field(name), f)
     }
 
     /// Runs `f` with `[index]` appended.
     pub fn index<R>(&mut self, index: usize, f: impl FnOnce(&mut JsonPath) -> R) -> R {
-        let len = self.0.len();
-        self.0.push_str(&format!("[{index}]"));
-        let r = f(self);
-        self.0.truncate(len);
-        r
+        self.with(PathSegment::Index(index), f)
     }
 
     /// Reports `kind` at this path.
     pub fn report(&self, kind: UnknownKind, found: &mut dyn FnMut(Unknown)) {
-        found(Unknown {
-            path: self.as_str().to_owned(),
-            kind,
-        });
+        found(Unknown { path: self.clone(), kind });
     }
 
     /// Reports every key of an `extra` map as an unknown field.
@@ -132,6 +188,23 @@ impl JsonPath {
         for name in extra.keys() {
             self.report(UnknownKind::Field(name.clone()), found);
         }
+    }
+}
+
+impl<'a> FromIterator<PathSegment<'a>> for JsonPath {
+    fn from_iter<I: IntoIterator<Item = PathSegment<'a>>>(segments: I) -> Self {
+        let mut path = JsonPath::default();
+        for segment in segments {
+            path.push(segment);
+        }
+        path
+    }
+}
+
+impl fmt::Display for JsonPath {
+    /// [`JsonPath::as_str`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -189,5 +262,21 @@ mod tests {
         assert_eq!(p.as_str(), ".");
         p.field("a", |p| p.index(2, |p| p.field("b", |p| assert_eq!(p.as_str(), "a[2].b"))));
         assert_eq!(p.as_str(), ".");
+        assert_eq!(p.segments().count(), 0);
+    }
+
+    /// The segments are the steps taken, a field whose name holds `.` or `[` included.
+    #[test]
+    fn segments_are_the_steps_taken() {
+        let mut p = JsonPath::default();
+        let seen = p.field("a.b", |p| p.index(3, |p| p.field("c[0]", |p| p.clone())));
+        assert_eq!(seen.as_str(), "a.b[3].c[0]");
+        let segments: Vec<PathSegment> = seen.segments().collect();
+        assert_eq!(
+            segments,
+            [PathSegment::Field("a.b"), PathSegment::Index(3), PathSegment::Field("c[0]")]
+        );
+        assert_eq!(seen.segments().collect::<JsonPath>(), seen);
+        assert_eq!(p, JsonPath::default());
     }
 }

@@ -343,10 +343,10 @@ async fn the_accounts_service_cannot_overflow_a_lifetime_or_flood_an_error() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn what_a_server_sends_reaches_the_log_bounded_and_escaped() {
-    let captured = common::Captured::default();
+    let captured = lc_mock::testing::Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::DEBUG)
-        .with_writer(captured.clone())
+        .with_writer(captured.writer())
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);

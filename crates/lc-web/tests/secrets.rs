@@ -11,10 +11,10 @@ use lc_web::{token_fn, AccessToken, TokenError, Upload};
 
 #[tokio::test(flavor = "current_thread")]
 async fn tokens_never_leak() {
-    let captured = common::Captured::default();
+    let captured = lc_mock::testing::Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
-        .with_writer(captured.clone())
+        .with_writer(captured.writer())
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -91,10 +91,10 @@ async fn tokens_never_leak() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn lifecycle_warning_is_logged_once_per_version() {
-    let captured = common::Captured::default();
+    let captured = lc_mock::testing::Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::WARN)
-        .with_writer(captured.clone())
+        .with_writer(captured.writer())
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);

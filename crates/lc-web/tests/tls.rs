@@ -1,5 +1,5 @@
 //! Certificates are verified: an `https://` server with a self-signed certificate (not issued
-//! by a root the client trusts; lc-rtm's `tests/tls/`, made with `openssl req -x509`) is
+//! by a root the client trusts; lc-mock's test certificate) is
 //! refused before any request (so any token) is sent. Only
 //! `danger_accept_invalid_certs(true)` lets the client talk to it.
 
@@ -8,8 +8,6 @@ use std::sync::Arc;
 
 use lc_types::v3_6::GetCustomerRequest;
 use lc_web::{ErrorKind, RetryPolicy, WebClient};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Counts of a TLS server: connections tried, TLS sessions established, requests read.
@@ -23,15 +21,7 @@ struct Seen {
 /// A TLS server on loopback with the self-signed certificate; it answers every request with an
 /// API error. Its port and what it saw.
 async fn self_signed_server() -> (u16, Arc<Seen>) {
-    let cert = CertificateDer::from_pem_slice(include_bytes!("../../lc-rtm/tests/tls/cert.pem")).unwrap();
-    let key = PrivateKeyDer::from_pem_slice(include_bytes!("../../lc-rtm/tests/tls/key.pem")).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = lc_mock::testing::tls_acceptor();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Arc::new(Seen::default());

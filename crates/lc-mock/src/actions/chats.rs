@@ -4,28 +4,30 @@
 use serde_json::{json, Map, Value};
 
 use lc_types::limits;
+use lc_types::v3_6::SortOrder;
 
-use super::{chat_ref, events::stamp_event, owned_chat, properties::merge_properties, str_of};
-use crate::engine::Ctx;
+use super::{api, chat_ref, events::stamp_event, owned_chat, properties::merge_properties, to_json, to_object};
+use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::state::{now, Chat, Thread};
 
-/// A new thread (active unless `active: false`) with the events of `chat.thread.events`.
-fn new_thread(ctx: &mut Ctx, p: &Value) -> (Thread, Vec<Value>) {
+/// A new thread (active unless `active` is `Some(false)`) with the events and properties of
+/// `first`.
+fn new_thread(ctx: &mut Ctx, active: Option<bool>, first: Option<&api::NewThread>) -> (Thread, Vec<Value>) {
     let id = ctx.state.next_id();
     let mut thread = Thread {
         id,
         created_at: now(),
-        active: p["active"].as_bool().unwrap_or(true),
+        active: active.unwrap_or(true),
         events: imbl::Vector::new(),
         event_count: 0,
-        properties: p["chat"]["thread"]["properties"].as_object().cloned().unwrap_or_default(),
+        properties: to_object(first.and_then(|t| t.properties.as_ref())),
         queue: None,
     };
     let customer = ctx.customer.clone();
     let mut ids = Vec::new();
-    for e in p["chat"]["thread"]["events"].as_array().into_iter().flatten() {
-        let event = stamp_event(ctx, e.clone(), &mut thread, &customer);
+    for e in first.and_then(|t| t.events.as_ref()).into_iter().flatten() {
+        let event = stamp_event(ctx, to_json(e), &mut thread, &customer);
         ids.push(event["id"].clone());
         thread.events.push_back(event);
     }
@@ -73,8 +75,8 @@ pub(crate) fn no_active_chat(ctx: &Ctx, customer: &str) -> Result<(), Refusal> {
 }
 
 /// Starting or resuming needs an online group unless the chat is continuous (`groups_offline`).
-fn check_can_open(ctx: &Ctx, p: &Value) -> Result<(), Refusal> {
-    let continuous = p["continuous"].as_bool().unwrap_or(false);
+fn check_can_open(ctx: &Ctx, continuous: Option<bool>) -> Result<(), Refusal> {
+    let continuous = continuous.unwrap_or(false);
     let online = !ctx.state.online_groups().is_empty();
     if online || continuous {
         Ok(())
@@ -99,29 +101,32 @@ pub(super) fn see_all(chat: &mut Chat, user: &str) {
 /// One chat per customer (`chat_limit_reached` once there is one, active or not: the customer
 /// resumes it; the evidence is at `ErrorType` in the schema); `incoming_chat` to the customer;
 /// the requester has seen it all.
-pub(super) fn start_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+pub(super) fn start_chat(ctx: &mut Ctx, r: &api::StartChatRequest) -> Result<Value, Refusal> {
     let customer = ctx.customer.clone();
     if !ctx.state.chats_of(&customer).is_empty() {
         let message = "Chat limit reached: the customer has a chat already; resume it";
         return Err(Refusal::new("chat_limit_reached", message));
     }
-    check_can_open(ctx, p)?;
-    open_chat(ctx, &customer, &customer, p)
+    check_can_open(ctx, r.continuous)?;
+    open_chat(ctx, &customer, &customer, r)
 }
 
 /// A new chat of `customer` with an active thread, started by `requester` (the customer, or
 /// the agent side, which the one-chat limit does not bind); `incoming_chat` to the customer.
-pub(crate) fn open_chat(ctx: &mut Ctx, customer: &str, requester: &str, p: &Value) -> Result<Value, Refusal> {
+pub(crate) fn open_chat(ctx: &mut Ctx, customer: &str, requester: &str, r: &api::StartChatRequest) -> Result<Value, Refusal> {
     let customer = customer.to_owned();
     let chat_id = ctx.state.next_id();
-    let (thread, event_ids) = new_thread(ctx, p);
+    let given = r.chat.as_ref();
+    let (thread, event_ids) = new_thread(ctx, r.active, given.and_then(|c| c.thread.as_ref()));
     let thread_id = thread.id.clone();
     let mut chat = Chat {
         id: chat_id.clone(),
         customer_id: customer.clone(),
         threads: imbl::vector![thread],
-        properties: p["chat"]["properties"].as_object().cloned().unwrap_or_default(),
-        access: p["chat"].get("access").cloned().unwrap_or_else(|| json!({"group_ids": [0]})),
+        properties: to_object(given.and_then(|c| c.properties.as_ref())),
+        access: given
+            .and_then(|c| c.access.as_ref())
+            .map_or_else(|| json!({"group_ids": [0]}), to_json),
         agents: Default::default(),
         seen: Default::default(),
         sneak_peek: None,
@@ -138,22 +143,22 @@ pub(crate) fn open_chat(ctx: &mut Ctx, customer: &str, requester: &str, p: &Valu
 
 /// A new thread in an inactive chat; resuming an active chat fails (`chat_already_active`), and
 /// so does resuming while another chat of the customer is active (`chat_limit_reached`).
-pub(super) fn resume_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+pub(super) fn resume_chat(ctx: &mut Ctx, r: &api::ResumeChatRequest) -> Result<Value, Refusal> {
     let customer = ctx.customer.clone();
-    let chat_id = str_of(&p["chat"], "id").to_owned();
+    let chat_id = r.chat.id.clone();
     if chat_ref(ctx, &chat_id)?.active() {
         return Err(Refusal::new("chat_already_active", "Chat is already active"));
     }
     no_active_chat(ctx, &customer)?;
-    check_can_open(ctx, p)?;
-    let (thread, event_ids) = new_thread(ctx, p);
+    check_can_open(ctx, r.continuous)?;
+    let (thread, event_ids) = new_thread(ctx, r.active, r.chat.thread.as_ref());
     let thread_id = thread.id.clone();
     let chat = owned_chat(ctx, &chat_id)?;
-    if let Some(access) = p["chat"].get("access") {
-        chat.access = access.clone();
+    if let Some(access) = &r.chat.access {
+        chat.access = to_json(access);
     }
-    if let Some(props) = p["chat"]["properties"].as_object() {
-        merge_properties(&mut chat.properties, props);
+    if let Some(props) = &r.chat.properties {
+        merge_properties(&mut chat.properties, &to_object(Some(props)));
     }
     chat.threads.push_back(thread);
     see_all(chat, &customer);
@@ -203,17 +208,16 @@ pub(crate) fn close_chat(ctx: &mut Ctx, chat_id: &str, by: Option<&str>) -> Resu
     Ok(())
 }
 
-pub(super) fn deactivate_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let chat_id = str_of(p, "id").to_owned();
-    chat_ref(ctx, &chat_id)?;
+pub(super) fn deactivate_chat(ctx: &mut Ctx, r: &api::DeactivateChatRequest) -> Result<Value, Refusal> {
+    chat_ref(ctx, &r.id)?;
     let customer = ctx.customer.clone();
-    close_chat(ctx, &chat_id, Some(&customer))?;
+    close_chat(ctx, &r.id, Some(&customer))?;
     Ok(json!({}))
 }
 
-pub(super) fn get_chat(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let chat = chat_ref(ctx, str_of(p, "chat_id"))?;
-    let thread = match p["thread_id"].as_str() {
+pub(super) fn get_chat(ctx: &mut Ctx, r: &api::GetChatRequest) -> Result<Value, Refusal> {
+    let chat = chat_ref(ctx, &r.chat_id)?;
+    let thread = match r.thread_id.as_deref() {
         Some(id) => Some(&chat.threads[chat.thread(id).ok_or_else(|| Refusal::not_found("Thread"))?]),
         None => chat.threads.last(),
     };
@@ -225,11 +229,23 @@ fn page_id(offset: usize, limit: usize, asc: bool) -> String {
     format!("MP{offset}_{limit}_{}", if asc { "a" } else { "d" })
 }
 
+/// What a list request asks for: `page_id`, `limit`, `sort_order`.
+struct Paging<'a> {
+    page_id: Option<&'a str>,
+    limit: Option<i64>,
+    sort_order: Option<&'a SortOrder>,
+}
+
+/// Whether `sort_order` asks for the oldest first.
+fn ascending(sort_order: Option<&SortOrder>) -> bool {
+    sort_order == Some(&SortOrder::Asc)
+}
+
 /// (offset, limit, asc) from `page_id`, or from `limit` and `sort_order`. A `page_id` cannot be
 /// combined with `limit` or `sort_order`.
-fn paging(p: &Value, default_limit: usize, max: usize) -> Result<(usize, usize, bool), Refusal> {
-    if let Some(page) = p["page_id"].as_str() {
-        if p.get("limit").is_some() || p.get("sort_order").is_some() {
+fn paging(p: Paging, default_limit: usize, max: usize) -> Result<(usize, usize, bool), Refusal> {
+    if let Some(page) = p.page_id {
+        if p.limit.is_some() || p.sort_order.is_some() {
             return Err(Refusal::validation("`page_id` cannot be combined with `limit` or `sort_order`"));
         }
         let bad = || Refusal::validation("Invalid `page_id`");
@@ -244,11 +260,11 @@ fn paging(p: &Value, default_limit: usize, max: usize) -> Result<(usize, usize, 
         };
         return Ok((offset, limit, asc));
     }
-    let limit = p["limit"].as_u64().map_or(default_limit, |l| l as usize);
-    if limit == 0 || limit > max {
-        return Err(Refusal::validation(format!("`limit` must be between 1 and {max}")));
+    let limit = p.limit.map_or(Some(default_limit), |l| usize::try_from(l).ok());
+    match limit {
+        Some(limit) if (1..=max).contains(&limit) => Ok((0, limit, ascending(p.sort_order))),
+        _ => Err(Refusal::validation(format!("`limit` must be between 1 and {max}"))),
     }
-    Ok((0, limit, p["sort_order"] == "asc"))
 }
 
 /// The largest offset a page ID may name: far above any list the mock holds, and small
@@ -286,8 +302,13 @@ fn with_cursors(mut out: Value, next: Option<String>, previous: Option<String>) 
 
 /// Newest first by the last thread's creation (default `desc`, at most 25); 3.7 answers
 /// `chats_info` with `last_thread_info`, older versions `chats_summary`.
-pub(super) fn list_chats(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let (offset, limit, asc) = paging(p, 10, limits::LIST_CHATS_MAX_LIMIT)?;
+pub(super) fn list_chats(ctx: &mut Ctx, r: &api::ListChatsRequest) -> Result<Value, Refusal> {
+    let asked = Paging {
+        page_id: r.page_id.as_deref(),
+        limit: r.limit,
+        sort_order: r.sort_order.as_ref(),
+    };
+    let (offset, limit, asc) = paging(asked, 10, limits::LIST_CHATS_MAX_LIMIT)?;
     let info = ctx.at_least(3, 7);
     let mut chats = ctx.state.chats_of(&ctx.customer);
     // Timestamps have one fixed width, so their text sorts by time.
@@ -330,14 +351,14 @@ pub(super) fn list_chats(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
 /// `next_page_id` goes on to the older threads holding as many events again (the official
 /// browser SDK's `getChatHistory` asks for 25 events, then follows `next_page_id` until there
 /// is none), its `previous_page_id` back to the newer ones.
-pub(super) fn list_threads(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let chat = chat_ref(ctx, str_of(p, "chat_id"))?.clone();
+pub(super) fn list_threads(ctx: &mut Ctx, r: &api::ListThreadsRequest) -> Result<Value, Refusal> {
+    let chat = chat_ref(ctx, &r.chat_id)?.clone();
     let mut threads: Vec<&Thread> = chat.threads.iter().collect();
     threads.reverse();
     let total = threads.len();
-    let by_events = match (p["page_id"].as_str(), p["min_events_count"].as_u64()) {
+    let by_events = match (r.page_id.as_deref(), r.min_events_count) {
         (Some(page), _) if page.starts_with("ME") => {
-            if ["limit", "sort_order", "min_events_count"].iter().any(|k| p.get(k).is_some()) {
+            if r.limit.is_some() || r.sort_order.is_some() || r.min_events_count.is_some() {
                 return Err(Refusal::validation(
                     "`page_id` cannot be combined with `limit`, `sort_order` or `min_events_count`",
                 ));
@@ -346,14 +367,14 @@ pub(super) fn list_threads(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
         }
         (Some(_), Some(_)) => return Err(Refusal::validation("`page_id` cannot be combined with `min_events_count`")),
         (None, Some(min)) => {
-            if p.get("limit").is_some() {
+            if r.limit.is_some() {
                 return Err(Refusal::validation("`min_events_count` cannot be combined with `limit`"));
             }
-            if !(1..=limits::LIST_THREADS_MAX_LIMIT as u64).contains(&min) {
-                let max = limits::LIST_THREADS_MAX_LIMIT;
-                return Err(Refusal::validation(format!("`min_events_count` must be between 1 and {max}")));
+            let max = limits::LIST_THREADS_MAX_LIMIT;
+            match usize::try_from(min) {
+                Ok(min) if (1..=max).contains(&min) => Some((0, min, ascending(r.sort_order.as_ref()))),
+                _ => return Err(Refusal::validation(format!("`min_events_count` must be between 1 and {max}"))),
             }
-            Some((0, min as usize, p["sort_order"] == "asc"))
         }
         _ => None,
     };
@@ -374,7 +395,12 @@ pub(super) fn list_threads(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
             (shown, next, previous)
         }
         None => {
-            let (offset, limit, asc) = paging(p, 3, limits::LIST_THREADS_MAX_LIMIT)?;
+            let asked = Paging {
+                page_id: r.page_id.as_deref(),
+                limit: r.limit,
+                sort_order: r.sort_order.as_ref(),
+            };
+            let (offset, limit, asc) = paging(asked, 3, limits::LIST_THREADS_MAX_LIMIT)?;
             page(&threads, offset, limit, asc)
         }
     };
@@ -420,21 +446,21 @@ fn events_page_id(page: &str) -> Result<(usize, usize, bool), Refusal> {
     Ok((offset, min, asc))
 }
 
-pub(super) fn mark_events_as_seen(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+pub(super) fn mark_events_as_seen(ctx: &mut Ctx, r: &api::MarkEventsAsSeenRequest) -> Result<Value, Refusal> {
     let customer = ctx.customer.clone();
-    let chat = owned_chat(ctx, str_of(p, "chat_id"))?;
-    chat.seen.insert(customer.clone(), str_of(p, "seen_up_to").to_owned());
-    let push = json!({"user_id": customer, "chat_id": p["chat_id"], "seen_up_to": p["seen_up_to"]});
+    let chat = owned_chat(ctx, &r.chat_id)?;
+    chat.seen.insert(customer.clone(), r.seen_up_to.as_str().to_owned());
+    let push = json!({"user_id": customer, "chat_id": r.chat_id, "seen_up_to": r.seen_up_to});
     ctx.push(&customer, "events_marked_as_seen", push);
     Ok(json!({}))
 }
 
 /// Kept for the agent side to read; customers get no push.
-pub(super) fn send_sneak_peek(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let chat = owned_chat(ctx, str_of(p, "chat_id"))?;
+pub(super) fn send_sneak_peek(ctx: &mut Ctx, r: &api::SendSneakPeekRequest) -> Result<Value, Refusal> {
+    let chat = owned_chat(ctx, &r.chat_id)?;
     if !chat.active() {
         return Err(Refusal::chat_inactive());
     }
-    chat.sneak_peek = Some(str_of(p, "sneak_peek_text").to_owned());
+    chat.sneak_peek = Some(r.sneak_peek_text.clone());
     Ok(json!({}))
 }

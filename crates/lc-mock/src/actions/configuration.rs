@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{group_id, str_of};
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::error::Refusal;
 
 /// `all` or `group_ids`; unknown group IDs are left out.

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use lc_types::limits;
 
 use super::str_of;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::state::{now, Chat, GreetingStatus};
 

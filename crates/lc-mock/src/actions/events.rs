@@ -2,8 +2,8 @@
 
 use serde_json::{json, Value};
 
-use super::{chat_ref, chats::see_all, str_of};
-use crate::engine::Ctx;
+use super::{api, chat_ref, chats::see_all, to_json};
+use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::state::{now, Chat, Thread};
 
@@ -58,30 +58,27 @@ pub(crate) fn add_event(ctx: &mut Ctx, chat_id: &str, event: Value, author: &str
 }
 
 /// An inactive chat takes events only with `attach_to_last_thread` (reference §2.2).
-pub(super) fn send_event(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let chat_id = str_of(p, "chat_id").to_owned();
-    let attach = p["attach_to_last_thread"].as_bool().unwrap_or(false);
-    if !chat_ref(ctx, &chat_id)?.active() && !attach {
+pub(super) fn send_event(ctx: &mut Ctx, r: &api::SendEventRequest) -> Result<Value, Refusal> {
+    let attach = r.attach_to_last_thread.unwrap_or(false);
+    if !chat_ref(ctx, &r.chat_id)?.active() && !attach {
         return Err(Refusal::chat_inactive());
     }
     let customer = ctx.customer.clone();
-    let event = add_event(ctx, &chat_id, p["event"].clone(), &customer)?;
+    let event = add_event(ctx, &r.chat_id, to_json(&r.event), &customer)?;
     Ok(json!({"event_id": event["id"]}))
 }
 
 /// Where an event is: (chat, thread index, event index).
-fn find_event(ctx: &Ctx, p: &Value, chat_key: &str) -> Result<(Chat, usize, usize), Refusal> {
-    let chat = chat_ref(ctx, str_of(p, chat_key))?.clone();
-    let t = chat.thread(str_of(p, "thread_id")).ok_or_else(|| Refusal::not_found("Thread"))?;
-    let e = chat.threads[t]
-        .event(str_of(p, "event_id"))
-        .ok_or_else(|| Refusal::not_found("Event"))?;
+fn find_event(ctx: &Ctx, chat_id: &str, thread_id: &str, event_id: &str) -> Result<(Chat, usize, usize), Refusal> {
+    let chat = chat_ref(ctx, chat_id)?.clone();
+    let t = chat.thread(thread_id).ok_or_else(|| Refusal::not_found("Thread"))?;
+    let e = chat.threads[t].event(event_id).ok_or_else(|| Refusal::not_found("Event"))?;
     Ok((chat, t, e))
 }
 
 /// Only the customer's own events; `event_deleted`.
-pub(super) fn delete_event(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let (mut chat, t, e) = find_event(ctx, p, "chat_id")?;
+pub(super) fn delete_event(ctx: &mut Ctx, r: &api::DeleteEventRequest) -> Result<Value, Refusal> {
+    let (mut chat, t, e) = find_event(ctx, &r.chat_id, &r.thread_id, &r.event_id)?;
     if chat.threads[t].events[e]["author_id"] != ctx.customer.as_str() {
         return Err(Refusal::new("not_allowed", "A customer can delete only its own events"));
     }
@@ -91,22 +88,22 @@ pub(super) fn delete_event(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
     ctx.push(
         &customer,
         "event_deleted",
-        json!({"chat_id": p["chat_id"], "thread_id": p["thread_id"], "event_id": p["event_id"]}),
+        json!({"chat_id": r.chat_id, "thread_id": r.thread_id, "event_id": r.event_id}),
     );
     Ok(json!({}))
 }
 
 /// The event must be a rich message; the push goes out for active threads only.
-pub(super) fn send_rich_message_postback(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let (chat, t, e) = find_event(ctx, p, "chat_id")?;
+pub(super) fn send_rich_message_postback(ctx: &mut Ctx, r: &api::SendRichMessagePostbackRequest) -> Result<Value, Refusal> {
+    let (chat, t, e) = find_event(ctx, &r.chat_id, &r.thread_id, &r.event_id)?;
     if chat.threads[t].events[e]["type"] != "rich_message" {
         return Err(Refusal::validation("The event is not a rich message"));
     }
     if chat.threads[t].active {
         let customer = ctx.customer.clone();
         let push = json!({
-            "user_id": customer, "chat_id": p["chat_id"], "thread_id": p["thread_id"], "event_id": p["event_id"],
-            "postback": p["postback"],
+            "user_id": customer, "chat_id": r.chat_id, "thread_id": r.thread_id, "event_id": r.event_id,
+            "postback": r.postback,
         });
         ctx.push(&customer, "incoming_rich_message_postback", push);
     }

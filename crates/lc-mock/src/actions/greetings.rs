@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::{configuration::predicted_agent, group_id, str_of};
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::state::{now, GreetingStatus};
 

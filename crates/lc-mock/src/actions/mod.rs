@@ -18,9 +18,10 @@ pub use properties::Target;
 
 use properties::filter_properties;
 
+use lc_types::v3_6 as api;
 use serde_json::{json, Value};
 
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::state::Chat;
 
@@ -33,17 +34,17 @@ pub(crate) fn run(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refus
         "update_customer" => customer::update_customer(ctx, p),
         "set_customer_session_fields" => customer::set_session_fields(ctx, p),
         "update_customer_page" => customer::update_customer_page(ctx, p),
-        "start_chat" => chats::start_chat(ctx, p),
-        "resume_chat" => chats::resume_chat(ctx, p),
-        "deactivate_chat" => chats::deactivate_chat(ctx, p),
-        "send_event" => events::send_event(ctx, p),
-        "delete_event" => events::delete_event(ctx, p),
-        "get_chat" => chats::get_chat(ctx, p),
-        "list_chats" => chats::list_chats(ctx, p),
-        "list_threads" => chats::list_threads(ctx, p),
-        "mark_events_as_seen" => chats::mark_events_as_seen(ctx, p),
-        "send_rich_message_postback" => events::send_rich_message_postback(ctx, p),
-        "send_sneak_peek" => chats::send_sneak_peek(ctx, p),
+        "start_chat" => chats::start_chat(ctx, &typed(p)?),
+        "resume_chat" => chats::resume_chat(ctx, &typed(p)?),
+        "deactivate_chat" => chats::deactivate_chat(ctx, &typed(p)?),
+        "send_event" => events::send_event(ctx, &typed(p)?),
+        "delete_event" => events::delete_event(ctx, &typed(p)?),
+        "get_chat" => chats::get_chat(ctx, &typed(p)?),
+        "list_chats" => chats::list_chats(ctx, &typed(p)?),
+        "list_threads" => chats::list_threads(ctx, &typed(p)?),
+        "mark_events_as_seen" => chats::mark_events_as_seen(ctx, &typed(p)?),
+        "send_rich_message_postback" => events::send_rich_message_postback(ctx, &typed(p)?),
+        "send_sneak_peek" => chats::send_sneak_peek(ctx, &typed(p)?),
         "update_chat_properties"
         | "delete_chat_properties"
         | "update_thread_properties"
@@ -68,6 +69,26 @@ pub(crate) fn run(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refus
             Ok(json!({"Agents_currently_not_available": "Our agents are not available right now.", "Chat_now": "Chat now"}))
         }
         other => Err(Refusal::mock_bug(format!("no handler for action `{other}`"))),
+    }
+}
+
+/// `p` as the request type `T` the handler takes: v3.6's (`api`), into which every supported
+/// version's request of the action decodes (3.5's has fewer fields, 3.7's the same). The
+/// engine checked `p` against its own version's type already, so a failure is a mock bug.
+fn typed<T: serde::de::DeserializeOwned>(p: &Value) -> Result<T, Refusal> {
+    lc_types::from_value(p.clone()).map_err(|e| Refusal::mock_bug(format!("the request as v3.6 reads it: {e}")))
+}
+
+/// A typed value as the JSON the state keeps.
+fn to_json(value: &impl serde::Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
+
+/// A typed object (properties, ...) as the JSON object the state keeps; absent: empty.
+fn to_object(value: Option<&impl serde::Serialize>) -> serde_json::Map<String, Value> {
+    match value.map(to_json) {
+        Some(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
     }
 }
 

@@ -3,7 +3,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{chat_ref, group_id, str_of};
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::error::Refusal;
 
 /// Merges `namespace -> name -> value` into `into`.

@@ -1,15 +1,12 @@
 //! What the end-to-end tests share: a mock on loopback, clients of it, and waiting for events.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::time::Duration;
 
-use lc_mock::{Config, MockServer};
+use lc_mock::MockServer;
 use lc_rtm::{Backoff, Event, Events, RtmClient, RtmClientBuilder};
 
-/// A mock with the default configuration.
-pub async fn mock() -> MockServer {
-    MockServer::start(Config::default()).await.expect("the mock starts")
-}
+pub use lc_mock::testing::mock;
 
 /// A builder for a client of the mock with short backoffs and a fixed jitter seed.
 pub fn builder(server: &MockServer) -> RtmClientBuilder {

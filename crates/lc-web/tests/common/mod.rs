@@ -1,15 +1,12 @@
 //! What the end-to-end tests share: a mock on loopback and clients of it.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::time::Duration;
 
-use lc_mock::{Config, MockServer};
+use lc_mock::MockServer;
 use lc_web::{RetryPolicy, WebClient, WebClientBuilder};
 
-/// A mock with the default configuration.
-pub async fn mock() -> MockServer {
-    MockServer::start(Config::default()).await.expect("the mock starts")
-}
+pub use lc_mock::testing::mock;
 
 /// The mock's origin, `http://127.0.0.1:PORT`.
 pub fn origin(server: &MockServer) -> String {
@@ -104,32 +101,4 @@ pub fn answer(status: &str, headers: &str, body: &str) -> String {
         "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
         body.len()
     )
-}
-
-/// A `tracing` writer that keeps everything written, for tests that read the log.
-#[derive(Clone, Default)]
-pub struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Captured {
-    /// Everything written so far.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
 }
