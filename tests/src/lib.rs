@@ -35,6 +35,7 @@ pub struct Fixture {
     pub name: String,
     /// File stem.
     pub case: String,
+    /// Where the file is.
     pub path: PathBuf,
     /// The exact file text.
     pub text: String,

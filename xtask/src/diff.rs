@@ -192,7 +192,7 @@ fn transports(web: &Option<String>, rtm: bool) -> String {
 }
 
 /// The changelog from `old` to `new`, as Markdown.
-pub fn diff(old: &Bundle, new: &Bundle) -> String {
+pub(crate) fn diff(old: &Bundle, new: &Bundle) -> String {
     let mut sections: Vec<(String, Vec<Change>)> = Vec::new();
 
     let mut actions = Vec::new();

@@ -13,7 +13,7 @@ use std::process::Command;
 use serde_json::Value;
 
 /// Every target in `fuzz/Cargo.toml`, in the order they run.
-pub const TARGETS: &[&str] = &[
+pub(crate) const TARGETS: &[&str] = &[
     "frame",
     "types",
     "timestamp",
@@ -26,7 +26,7 @@ pub const TARGETS: &[&str] = &[
 
 /// What one run gave.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub target: String,
     pub executions: u64,
     pub coverage: u64,
@@ -36,7 +36,7 @@ pub struct Outcome {
 }
 
 /// Seeds, dictionary, then each target for `seconds` (and at most `runs` executions).
-pub fn run(root: &Path, seconds: u64, runs: Option<u64>, only: Option<&str>, dev: bool) -> Result<Vec<Outcome>, String> {
+pub(crate) fn run(root: &Path, seconds: u64, runs: Option<u64>, only: Option<&str>, dev: bool) -> Result<Vec<Outcome>, String> {
     let fuzz = root.join("fuzz");
     write_dict(root, &fuzz.join("dict/api.dict"))?;
     let seeded = seed(root, &fuzz.join("corpus"))?;
@@ -94,7 +94,7 @@ pub fn run(root: &Path, seconds: u64, runs: Option<u64>, only: Option<&str>, dev
 
 /// Reads libFuzzer's output: `stat::number_of_executed_units`, the last `cov:`/`ft:` figures,
 /// and a crash artifact.
-pub fn parse(target: &str, log: &str, success: bool) -> Outcome {
+pub(crate) fn parse(target: &str, log: &str, success: bool) -> Outcome {
     let mut o = Outcome {
         target: target.to_owned(),
         crashed: !success,
@@ -160,7 +160,7 @@ fn sorted(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Writes the fixture seeds (`fixture-*`, not committed) of every target; how many.
-pub fn seed(root: &Path, corpus: &Path) -> Result<usize, String> {
+pub(crate) fn seed(root: &Path, corpus: &Path) -> Result<usize, String> {
     let mut count = 0;
     let mut write = |target: &str, name: &str, bytes: &[u8]| -> Result<(), String> {
         let dir = corpus.join(target);
@@ -221,7 +221,7 @@ fn collect_timestamps(v: &Value, out: &mut BTreeSet<String>) {
 }
 
 /// The dictionary: every action, push, property name and enum value of every schema version.
-pub fn dict_text(root: &Path) -> Result<String, String> {
+pub(crate) fn dict_text(root: &Path) -> Result<String, String> {
     let mut words = BTreeSet::new();
     for v in versions(root) {
         words.insert(v.clone());

@@ -24,6 +24,7 @@ const USAGE: &str = "usage: cargo xtask codegen [--check]
                                   --runs stops a target after N executions)
        cargo xtask soak [--seconds N] [--customers N] [--debug]";
 
+/// The workspace root (the parent of this crate).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -8,7 +8,7 @@ use crate::Failure;
 /// List every action (Web method, RTM, request and response types) and push of an API version.
 #[derive(clap::Args)]
 #[command(after_help = "Examples:\n  lc actions\n  lc actions --api-version 3.7 --json | jq '.actions[].name'")]
-pub struct ActionsArgs {
+pub(crate) struct ActionsArgs {
     /// The API version.
     #[arg(long, default_value_t = lc_types::endpoint::default_version(), value_parser = crate::parse_version, value_name = "X.Y")]
     api_version: ApiVersion,
@@ -17,7 +17,7 @@ pub struct ActionsArgs {
     json: bool,
 }
 
-pub fn run(args: ActionsArgs) -> Result<(), Failure> {
+pub(crate) fn run(args: ActionsArgs) -> Result<(), Failure> {
     let api = crate::api_of(args.api_version)?;
     if args.json {
         let actions: Vec<Value> = api

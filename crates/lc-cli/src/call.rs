@@ -21,7 +21,7 @@ Examples:
   lc call send_event @event.json --compact
   echo '{\"chat_id\":\"PJ0MRSHTDG\"}' | lc call list_threads - --rtm
   lc call get_customer --base-url http://127.0.0.1:40113    # an `lc mock`")]
-pub struct CallArgs {
+pub(crate) struct CallArgs {
     /// The action (see `lc actions`).
     action: String,
     /// The request: JSON text, @FILE, or - for stdin; `{}` when absent.
@@ -41,7 +41,7 @@ pub struct CallArgs {
     connection: Connection,
 }
 
-pub fn run(args: CallArgs) -> Result<(), Failure> {
+pub(crate) fn run(args: CallArgs) -> Result<(), Failure> {
     let api = crate::api_of(args.connection.api_version)?;
     let name = args.action.as_str();
     let action = api

@@ -8,7 +8,7 @@ use crate::{Exit, Failure};
 
 /// Where the API is and who the customer is; each option also reads an environment variable.
 #[derive(clap::Args, Clone)]
-pub struct Connection {
+pub(crate) struct Connection {
     /// The organization ID.
     #[arg(long, env = "LC_ORGANIZATION_ID", value_name = "ID", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub organization_id: String,
@@ -43,7 +43,7 @@ impl Connection {
     }
 
     /// A Web client of this connection.
-    pub fn web(&self) -> Result<lc_web::WebClient, Failure> {
+    pub(crate) fn web(&self) -> Result<lc_web::WebClient, Failure> {
         let mut b = lc_web::WebClient::builder(&self.organization_id)
             .token(&self.token)
             .base_url(&self.base_url)
@@ -58,7 +58,7 @@ impl Connection {
     }
 
     /// An RTM client of this connection, connecting; with `events` false, pushes are discarded.
-    pub fn rtm(&self, events: bool) -> Result<(lc_rtm::RtmClient, lc_rtm::Events), Failure> {
+    pub(crate) fn rtm(&self, events: bool) -> Result<(lc_rtm::RtmClient, lc_rtm::Events), Failure> {
         let mut b = lc_rtm::RtmClient::builder(&self.organization_id)
             .events(events)
             .token(&self.token)
@@ -77,7 +77,7 @@ impl Connection {
 
 /// The failure of an API call: exit 4 with the API's error type and message, 1 otherwise
 /// (with the whole chain of causes).
-pub fn call_failure(action: &str, kind: Option<(String, String)>, error: &dyn std::error::Error) -> Failure {
+pub(crate) fn call_failure(action: &str, kind: Option<(String, String)>, error: &dyn std::error::Error) -> Failure {
     match kind {
         Some((kind, message)) => refused(action, &kind, &message),
         None => Failure::runtime(format!("`{action}` failed: {}", chain(error))),
@@ -85,7 +85,7 @@ pub fn call_failure(action: &str, kind: Option<(String, String)>, error: &dyn st
 }
 
 /// The API refused `action` with an error of type `kind`: exit 4.
-pub fn refused(action: &str, kind: &str, message: &str) -> Failure {
+pub(crate) fn refused(action: &str, kind: &str, message: &str) -> Failure {
     Failure::new(Exit::Refused, format!("the API refused `{action}`: {kind}: {message}"))
 }
 
@@ -93,7 +93,7 @@ pub fn refused(action: &str, kind: &str, message: &str) -> Failure {
 /// disconnect that ends the session: `license_not_found`, `customer_banned`, …) exits 4 with
 /// its type, as the Web API's refusals do; anything else (nothing listening, TLS, an HTTP
 /// error on upgrade, a timeout) exits 1 with the cause.
-pub fn rtm_failure(cause: &lc_rtm::Cause) -> Failure {
+pub(crate) fn rtm_failure(cause: &lc_rtm::Cause) -> Failure {
     match (cause, cause.refusal()) {
         (lc_rtm::Cause::LoginRefused { kind, message }, _) => refused("login", kind, message),
         (_, Some(_)) => Failure::new(Exit::Refused, format!("RTM: {}", cause.describe())),
@@ -102,7 +102,7 @@ pub fn rtm_failure(cause: &lc_rtm::Cause) -> Failure {
 }
 
 /// An error and its sources, each once: `a: b: c`.
-pub fn chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(s) = source {

@@ -24,7 +24,7 @@ Examples:
   lc decode push incoming_event payload.json
   lc decode --ndjson frame captured-frames.ndjson      one frame per line, reported by line number
   lc decode --strict type Event event.json             exit 3 if anything is unknown")]
-pub struct DecodeArgs {
+pub(crate) struct DecodeArgs {
     /// The API version (frames that name their version are decoded in it).
     #[arg(long, default_value_t = lc_types::endpoint::default_version(), value_parser = crate::parse_version, value_name = "X.Y")]
     api_version: ApiVersion,
@@ -60,7 +60,7 @@ struct Outcome {
     unknowns: Vec<Unknown>,
 }
 
-pub fn run(args: DecodeArgs) -> Result<(), Failure> {
+pub(crate) fn run(args: DecodeArgs) -> Result<(), Failure> {
     let api = crate::api_of(args.api_version)?;
     let kind = args.kind.as_str();
     let (name, file) = match (kind, args.rest.as_slice()) {
@@ -169,7 +169,7 @@ fn read_input(file: Option<&str>) -> Result<String, Failure> {
 }
 
 /// All of stdin.
-pub fn read_stdin() -> Result<String, Failure> {
+pub(crate) fn read_stdin() -> Result<String, Failure> {
     let mut text = String::new();
     std::io::stdin()
         .read_to_string(&mut text)
@@ -178,7 +178,7 @@ pub fn read_stdin() -> Result<String, Failure> {
 }
 
 /// All of the file at `path`.
-pub fn read_file(path: &str) -> Result<String, Failure> {
+pub(crate) fn read_file(path: &str) -> Result<String, Failure> {
     std::fs::read_to_string(PathBuf::from(path)).map_err(|e| Failure::runtime(format!("cannot read `{path}`: {e}")))
 }
 

@@ -29,7 +29,7 @@ Examples:
   lc demo
   lc demo --api-version 3.5        steps 3.5 lacks are skipped and say so
   lc demo --json | jq -c .         one JSON object per step, then the summary")]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// The API version to play the story in.
     #[arg(long, default_value_t = lc_types::endpoint::default_version(), value_parser = crate::parse_version, value_name = "X.Y")]
     api_version: ApiVersion,
@@ -38,7 +38,7 @@ pub struct DemoArgs {
     json: bool,
 }
 
-pub fn run(args: DemoArgs) -> Result<(), Failure> {
+pub(crate) fn run(args: DemoArgs) -> Result<(), Failure> {
     let api = crate::api_of(args.api_version)?;
     crate::runtime()?.block_on(play(api, args.json))
 }

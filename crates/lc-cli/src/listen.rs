@@ -29,7 +29,7 @@ Examples:
   lc listen
   lc listen --ndjson | jq 'select(.action == \"incoming_event\") | .payload.event.text'
   lc listen --base-url http://127.0.0.1:40113 --api-version 3.7      # an `lc mock`")]
-pub struct ListenArgs {
+pub(crate) struct ListenArgs {
     /// One JSON object per line instead of pretty JSON.
     #[arg(long)]
     ndjson: bool,
@@ -37,7 +37,7 @@ pub struct ListenArgs {
     connection: Connection,
 }
 
-pub fn run(args: ListenArgs) -> Result<(), Failure> {
+pub(crate) fn run(args: ListenArgs) -> Result<(), Failure> {
     crate::api_of(args.connection.api_version)?;
     crate::runtime()?.block_on(listen(args))
 }

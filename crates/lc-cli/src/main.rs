@@ -135,7 +135,9 @@ struct CompletionsArgs {
 
 /// A failure that ends the command with an exit code and a message on stderr.
 pub struct Failure {
+    /// The exit code.
     pub exit: Exit,
+    /// What went wrong, for stderr.
     pub message: String,
 }
 

@@ -31,7 +31,7 @@ Examples:
   lc mock --json    {\"base_url\":\"http://127.0.0.1:40113\",\"web_url\":…,\"rtm_url\":…,\"control_url\":…,\"organization_id\":…,\"token\":…}
   lc mock --tls-cert cert.pem --tls-key key.pem    # https://127.0.0.1:…, wss://127.0.0.1:…
   curl -X POST http://127.0.0.1:40113/_lc/agent/send_message -d '{\"chat_id\":\"…\",\"text\":\"Hi\"}'")]
-pub struct MockArgs {
+pub(crate) struct MockArgs {
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "IP:PORT", value_parser = parse_addr)]
     addr: SocketAddr,
@@ -67,7 +67,7 @@ fn parse_addr(text: &str) -> Result<SocketAddr, String> {
 }
 
 /// Runs `lc mock`: starts the mock, prints how to reach it, serves until Ctrl-C or SIGTERM.
-pub fn run(opts: MockArgs) -> Result<(), Failure> {
+pub(crate) fn run(opts: MockArgs) -> Result<(), Failure> {
     crate::runtime()?.block_on(serve(opts))
 }
 

@@ -4,14 +4,14 @@ use crate::Failure;
 
 /// Ctrl-C (SIGINT) and, on Unix, SIGTERM; both handlers are installed when it is created.
 #[cfg(unix)]
-pub struct Stop {
+pub(crate) struct Stop {
     int: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
 }
 
 #[cfg(unix)]
 impl Stop {
-    pub fn new() -> Result<Stop, Failure> {
+    pub(crate) fn new() -> Result<Stop, Failure> {
         use tokio::signal::unix::{signal, SignalKind};
         let listen = |kind: SignalKind, name: &str| signal(kind).map_err(|e| Failure::runtime(format!("cannot listen for {name}: {e}")));
         Ok(Stop {
@@ -21,7 +21,7 @@ impl Stop {
     }
 
     /// Waits for the next signal and names it.
-    pub async fn next(&mut self) -> &'static str {
+    pub(crate) async fn next(&mut self) -> &'static str {
         tokio::select! {
             _ = self.int.recv() => "interrupted",
             _ = self.term.recv() => "terminated",

@@ -25,7 +25,7 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Sends `name` to every RTM connection of `customer` once the change is kept.
-    pub fn push(&mut self, customer: &str, name: &'static str, payload: Value) {
+    pub(crate) fn push(&mut self, customer: &str, name: &'static str, payload: Value) {
         self.pushes.push(PushOut {
             customer: customer.to_owned(),
             name,
@@ -34,7 +34,7 @@ impl Ctx<'_> {
     }
 
     /// Whether the version answered in is at least `major.minor`.
-    pub fn at_least(&self, major: u16, minor: u16) -> bool {
+    pub(crate) fn at_least(&self, major: u16, minor: u16) -> bool {
         self.version >= ApiVersion::new(major, minor)
     }
 }

@@ -53,7 +53,7 @@ impl Faults {
 
     /// Queues `n` errors of type `kind`; `false` (nothing queued) when [`MAX_FAULT_RUNS`]
     /// runs are queued already and `kind` would start another.
-    pub fn fail_next(&self, n: u64, kind: ErrorType) -> bool {
+    pub(crate) fn fail_next(&self, n: u64, kind: ErrorType) -> bool {
         if n == 0 {
             return true;
         }
@@ -68,7 +68,7 @@ impl Faults {
     }
 
     /// The error type the current request must answer with, if one is queued.
-    pub fn take_error(&self) -> Option<ErrorType> {
+    pub(crate) fn take_error(&self) -> Option<ErrorType> {
         let mut inner = self.inner();
         let (kind, count) = inner.errors.front_mut()?;
         let kind = kind.clone();
@@ -79,21 +79,21 @@ impl Faults {
         Some(kind)
     }
 
-    pub fn set_delay(&self, delay: Duration) {
+    pub(crate) fn set_delay(&self, delay: Duration) {
         self.inner().delay = delay.min(lc_types::limits::MAX_PEER_WAIT);
     }
 
-    pub fn delay(&self) -> Duration {
+    pub(crate) fn delay(&self) -> Duration {
         self.inner().delay
     }
 
-    pub fn drop_responses(&self, n: u64) {
+    pub(crate) fn drop_responses(&self, n: u64) {
         let mut inner = self.inner();
         inner.drop_responses = inner.drop_responses.saturating_add(n);
     }
 
     /// Whether the current response must be dropped (counts it).
-    pub fn take_drop(&self) -> bool {
+    pub(crate) fn take_drop(&self) -> bool {
         let mut inner = self.inner();
         if inner.drop_responses > 0 {
             inner.drop_responses -= 1;
@@ -103,21 +103,21 @@ impl Faults {
         }
     }
 
-    pub fn pad_next(&self, len: usize, chunked: bool) {
+    pub(crate) fn pad_next(&self, len: usize, chunked: bool) {
         self.inner().pad = Some((len, chunked));
     }
 
     /// The padding the current Web answer must get, if any (used up).
-    pub fn take_pad(&self) -> Option<(usize, bool)> {
+    pub(crate) fn take_pad(&self) -> Option<(usize, bool)> {
         self.inner().pad.take()
     }
 
-    pub fn close_after_login(&self, n: u64) {
+    pub(crate) fn close_after_login(&self, n: u64) {
         self.inner().close_after_login = n;
     }
 
     /// Whether the connection of the login that just succeeded must be closed (counts it).
-    pub fn take_close_after_login(&self) -> bool {
+    pub(crate) fn take_close_after_login(&self) -> bool {
         let mut inner = self.inner();
         if inner.close_after_login > 0 {
             inner.close_after_login -= 1;
@@ -127,36 +127,36 @@ impl Faults {
         }
     }
 
-    pub fn refuse_for(&self, d: Duration) {
+    pub(crate) fn refuse_for(&self, d: Duration) {
         self.inner().refuse_until = until(d);
     }
 
-    pub fn refusing(&self) -> bool {
+    pub(crate) fn refusing(&self) -> bool {
         self.inner().refuse_until.is_some_and(|t| Instant::now() < t)
     }
 
     /// Open RTM connections go silent for `d`: they read nothing (so answer no ping) and send
     /// nothing, but stay open.
-    pub fn stall_for(&self, d: Duration) {
+    pub(crate) fn stall_for(&self, d: Duration) {
         self.inner().stall_until = until(d);
         self.stalls.send_modify(|n| *n += 1);
     }
 
     /// Until when connections stall, if they do now.
-    pub fn stalled_until(&self) -> Option<Instant> {
+    pub(crate) fn stalled_until(&self) -> Option<Instant> {
         self.inner().stall_until.filter(|t| Instant::now() < *t)
     }
 
     /// Records that a connection has `n` requests in flight.
-    pub fn note_in_flight(&self, n: usize) {
+    pub(crate) fn note_in_flight(&self, n: usize) {
         self.max_in_flight.fetch_max(n, std::sync::atomic::Ordering::SeqCst);
     }
 
-    pub fn drop_connections(&self) {
+    pub(crate) fn drop_connections(&self) {
         self.drops.send_modify(|n| *n += 1);
     }
 
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         *self.inner() = Inner::default();
         self.max_in_flight.store(0, std::sync::atomic::Ordering::SeqCst);
         // Stalled connections wake up and find the stall gone.
@@ -164,7 +164,7 @@ impl Faults {
     }
 
     /// The faults in force, as the control API's `GET /_lc/faults` shows them.
-    pub fn snapshot(&self) -> Value {
+    pub(crate) fn snapshot(&self) -> Value {
         let inner = self.inner();
         let now = Instant::now();
         let left = |until: Option<Instant>| until.filter(|t| now < *t).map(|t| (t - now).as_millis() as u64);

@@ -30,7 +30,7 @@ pub(crate) struct Outbox {
 
 impl Outbox {
     /// A queue and its receiving end.
-    pub fn new() -> (Outbox, UnboundedReceiver<Out>) {
+    pub(crate) fn new() -> (Outbox, UnboundedReceiver<Out>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let outbox = Outbox {
             tx,
@@ -42,7 +42,7 @@ impl Outbox {
     }
 
     /// Queues `out`; refused when the connection is gone or overflowed.
-    pub fn send(&self, out: Out) -> Result<(), Out> {
+    pub(crate) fn send(&self, out: Out) -> Result<(), Out> {
         if self.overflowed.load(Ordering::SeqCst) {
             return Err(out);
         }
@@ -63,14 +63,14 @@ impl Outbox {
     }
 
     /// The writer took a frame of `len` bytes off the queue.
-    pub fn taken(&self, len: usize) {
+    pub(crate) fn taken(&self, len: usize) {
         self.queued.fetch_sub(1, Ordering::SeqCst);
         self.bytes.fetch_sub(len, Ordering::SeqCst);
     }
 
     /// Whether the client fell [`MAX_QUEUED_FRAMES`] or [`MAX_QUEUED_BYTES`] behind (the
     /// connection must close).
-    pub fn overflowed(&self) -> bool {
+    pub(crate) fn overflowed(&self) -> bool {
         self.overflowed.load(Ordering::SeqCst)
     }
 }
@@ -86,7 +86,7 @@ pub(crate) enum Out {
 
 impl Out {
     /// The bytes it queues.
-    pub fn bytes(&self) -> usize {
+    pub(crate) fn bytes(&self) -> usize {
         match self {
             Out::Text(text) => text.len(),
             Out::Close => 0,
@@ -113,7 +113,7 @@ pub(crate) struct Conn {
 impl Conn {
     /// The versions in which this connection gets push `name`: each subscribed version that
     /// has the push and whose list selects it.
-    pub fn versions_for(&self, name: &str) -> Vec<ApiVersion> {
+    pub(crate) fn versions_for(&self, name: &str) -> Vec<ApiVersion> {
         self.subscriptions
             .iter()
             .filter(|(version, names)| {
@@ -134,15 +134,15 @@ pub(crate) struct Hub {
 
 impl Hub {
     /// A new connection ID.
-    pub fn next_id(&self) -> u64 {
+    pub(crate) fn next_id(&self) -> u64 {
         self.next.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    pub fn register(&self, conn: Conn) {
+    pub(crate) fn register(&self, conn: Conn) {
         crate::lock(&self.conns).entry(conn.customer.clone()).or_default().push(conn);
     }
 
-    pub fn unregister(&self, customer: &str, id: u64) {
+    pub(crate) fn unregister(&self, customer: &str, id: u64) {
         let mut conns = crate::lock(&self.conns);
         if let Some(list) = conns.get_mut(customer) {
             list.retain(|c| c.id != id);
@@ -152,12 +152,12 @@ impl Hub {
         }
     }
 
-    pub fn connections_of(&self, customer: &str) -> Vec<Conn> {
+    pub(crate) fn connections_of(&self, customer: &str) -> Vec<Conn> {
         crate::lock(&self.conns).get(customer).cloned().unwrap_or_default()
     }
 
     /// Customers with at least one logged-in connection.
-    pub fn customers(&self) -> Vec<String> {
+    pub(crate) fn customers(&self) -> Vec<String> {
         crate::lock(&self.conns).keys().cloned().collect()
     }
 }

@@ -319,19 +319,19 @@ impl Shared {
     }
 
     /// `http://ADDR`, or `https://ADDR` over TLS: the origin of every URL the mock reports.
-    pub fn origin(&self) -> String {
+    pub(crate) fn origin(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://{}", self.addr)
     }
 
     /// `ws://ADDR`, or `wss://ADDR` over TLS: the origin of the RTM URLs.
-    pub fn ws_origin(&self) -> String {
+    pub(crate) fn ws_origin(&self) -> String {
         let scheme = if self.tls { "wss" } else { "ws" };
         format!("{scheme}://{}", self.addr)
     }
 
     /// Records the Close frame a client sent.
-    pub fn note_client_close(&self, code: Option<u16>) {
+    pub(crate) fn note_client_close(&self, code: Option<u16>) {
         let mut closes = crate::lock(&self.client_closes);
         if closes.len() == MAX_CLIENT_CLOSES {
             closes.pop_front();
@@ -340,7 +340,7 @@ impl Shared {
     }
 
     /// The customer an access token authenticates (`authentication` otherwise).
-    pub fn customer_of_token(&self, token: Option<&str>) -> Result<String, Refusal> {
+    pub(crate) fn customer_of_token(&self, token: Option<&str>) -> Result<String, Refusal> {
         let refused = || Refusal::new("authentication", "Invalid access token");
         if let Some(t) = token {
             let expired = crate::lock(&self.expiries).get(t).is_some_and(|at| *at <= Instant::now());
@@ -354,18 +354,18 @@ impl Shared {
 
     /// Makes `token` expire now, if the mock issued it (every token it issues has an expiry);
     /// whether it did.
-    pub fn expire_token(&self, token: &str) -> bool {
+    pub(crate) fn expire_token(&self, token: &str) -> bool {
         crate::lock(&self.expiries).get_mut(token).map(|at| *at = Instant::now()).is_some()
     }
 
     /// The mock's region.
-    pub fn region(&self) -> String {
+    pub(crate) fn region(&self) -> String {
         crate::read(&self.region).clone()
     }
 
     /// Moves the mock to `region` when it can be one ([`lc_types::Region::is_plausible`]: it
     /// becomes every token's prefix and what `misdirected_*` names); whether it moved.
-    pub fn set_region(&self, region: &str) -> bool {
+    pub(crate) fn set_region(&self, region: &str) -> bool {
         let plausible = lc_types::Region::from(region).is_plausible();
         if plausible {
             *crate::write(&self.region) = region.to_owned();
@@ -375,7 +375,7 @@ impl Shared {
 
     /// A new token for customer `id` (a new customer when `None`), in the mock's region,
     /// expiring after [`Config::token_lifetime`]: `(customer ID, token)`.
-    pub fn issue_token(&self, id: Option<&str>) -> (String, String) {
+    pub(crate) fn issue_token(&self, id: Option<&str>) -> (String, String) {
         let region = self.region();
         let (id, token) = {
             let mut state = crate::lock(&self.state);
@@ -390,29 +390,29 @@ impl Shared {
     }
 
     /// The lifecycle headers of `version`'s answers.
-    pub fn lifecycle_headers(&self, version: ApiVersion) -> impl Iterator<Item = &LifecycleHeader> {
+    pub(crate) fn lifecycle_headers(&self, version: ApiVersion) -> impl Iterator<Item = &LifecycleHeader> {
         self.lifecycle.iter().filter(move |h| h.version == version)
     }
 
     /// Records a mock bug (see [`MockServer::problems`]) and gives it back.
-    pub fn problem(&self, refusal: Refusal) -> Refusal {
+    pub(crate) fn problem(&self, refusal: Refusal) -> Refusal {
         crate::lock(&self.problems).push(refusal.message());
         refusal
     }
 
     /// The mock bugs seen so far (see [`MockServer::problems`]).
-    pub fn problems(&self) -> Vec<String> {
+    pub(crate) fn problems(&self) -> Vec<String> {
         crate::lock(&self.problems).list()
     }
 
     /// Forgets the mock bugs seen so far.
-    pub fn clear_problems(&self) {
+    pub(crate) fn clear_problems(&self) {
         crate::lock(&self.problems).clear();
     }
 
     /// Counts one request for `action` in `counts`: under its name when a supported version
     /// has it, under [`UNKNOWN_ACTION`] otherwise.
-    pub fn count_request(&self, counts: &Mutex<BTreeMap<String, usize>>, action: &str) {
+    pub(crate) fn count_request(&self, counts: &Mutex<BTreeMap<String, usize>>, action: &str) {
         let known = lc_types::apis().iter().any(|api| api.action(action).is_some());
         let key = if known { action } else { UNKNOWN_ACTION };
         let mut counts = crate::lock(counts);

@@ -45,7 +45,7 @@ pub(crate) struct Agent {
 
 impl Agent {
     /// As a chat user (`type: agent`).
-    pub fn user(&self, present: bool) -> Value {
+    pub(crate) fn user(&self, present: bool) -> Value {
         json!({
             "id": self.id, "type": "agent", "name": self.name, "avatar": "https://cdn.mock.invalid/avatar.png",
             "job_title": "Support Agent", "is_bot": self.is_bot, "present": present,
@@ -53,7 +53,7 @@ impl Agent {
     }
 
     /// As the `agent` of a greeting or the `predicted_agent` of a welcome message.
-    pub fn profile(&self) -> Value {
+    pub(crate) fn profile(&self) -> Value {
         json!({
             "id": self.id, "type": "agent", "name": self.name, "avatar": "https://cdn.mock.invalid/avatar.png",
             "job_title": "Support Agent", "is_bot": self.is_bot,
@@ -77,7 +77,7 @@ pub(crate) struct Thread {
 }
 
 impl Thread {
-    pub fn event(&self, id: &str) -> Option<usize> {
+    pub(crate) fn event(&self, id: &str) -> Option<usize> {
         self.events.iter().position(|e| e["id"] == id)
     }
 }
@@ -99,19 +99,19 @@ pub(crate) struct Chat {
 }
 
 impl Chat {
-    pub fn active(&self) -> bool {
+    pub(crate) fn active(&self) -> bool {
         self.threads.last().is_some_and(|t| t.active)
     }
 
-    pub fn last_thread(&self) -> &Thread {
+    pub(crate) fn last_thread(&self) -> &Thread {
         self.threads.last().expect("a chat has a thread")
     }
 
-    pub fn last_thread_mut(&mut self) -> &mut Thread {
+    pub(crate) fn last_thread_mut(&mut self) -> &mut Thread {
         self.threads.back_mut().expect("a chat has a thread")
     }
 
-    pub fn thread(&self, id: &str) -> Option<usize> {
+    pub(crate) fn thread(&self, id: &str) -> Option<usize> {
         self.threads.iter().position(|t| t.id == id)
     }
 }
@@ -149,7 +149,7 @@ impl File {
     /// every character but letters, digits, `.`, `-` and `_` replaced with `_`, so the name is
     /// safe in a URL and a header) of type `content_type` (`application/octet-stream` when it
     /// is not a valid header value of at most 255 bytes).
-    pub fn new(name: &str, content_type: &str, bytes: &[u8]) -> Result<File, Refusal> {
+    pub(crate) fn new(name: &str, content_type: &str, bytes: &[u8]) -> Result<File, Refusal> {
         let max = crate::MAX_FILE_NAME_BYTES;
         if name.len() > max {
             return Err(Refusal::validation(format!(
@@ -208,7 +208,7 @@ const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 impl State {
     /// A fresh organization of the mock instance `instance`: group 0 online, one agent.
-    pub fn new(organization_id: &str, instance: &str) -> State {
+    pub(crate) fn new(organization_id: &str, instance: &str) -> State {
         let mut state = State {
             organization_id: organization_id.to_owned(),
             instance: instance.to_owned(),
@@ -225,7 +225,7 @@ impl State {
     }
 
     /// The groups with an agent available now (`online` or `online_for_queue`), by ID.
-    pub fn online_groups(&self) -> Vec<i64> {
+    pub(crate) fn online_groups(&self) -> Vec<i64> {
         self.groups
             .iter()
             .filter(|(_, status)| status.as_str() != "offline")
@@ -234,13 +234,13 @@ impl State {
     }
 
     /// The next value of the ID counter.
-    pub fn next_number(&mut self) -> u64 {
+    pub(crate) fn next_number(&mut self) -> u64 {
         self.counter += 1;
         self.counter
     }
 
     /// A fresh chat or thread ID: 10 upper-case characters, unique within this state.
-    pub fn next_id(&mut self) -> String {
+    pub(crate) fn next_id(&mut self) -> String {
         let mut n = self.next_number() * 7_919 + 1_000_003;
         let mut id = String::with_capacity(10);
         for _ in 0..10 {
@@ -256,7 +256,7 @@ impl State {
     }
 
     /// A new token for customer `id`, prefixed with `region` (`dal:…`).
-    pub fn new_token(&mut self, id: &str, region: &str) -> String {
+    pub(crate) fn new_token(&mut self, id: &str, region: &str) -> String {
         let n = self.next_number();
         let token = self.token(n, region);
         self.tokens.insert(token.clone(), id.to_owned());
@@ -264,7 +264,7 @@ impl State {
     }
 
     /// A new customer and a token for it, prefixed with `region`.
-    pub fn new_customer(&mut self, region: &str) -> (String, String) {
+    pub(crate) fn new_customer(&mut self, region: &str) -> (String, String) {
         let n = self.next_number();
         let id = format!("00000000-0000-4000-8000-{n:012x}");
         let token = self.token(n, region);
@@ -289,7 +289,7 @@ impl State {
 
     /// Keeps `file` under a new ID, unless the files kept would then hold more than `max`
     /// bytes (`entity_too_large`); the ID.
-    pub fn add_file(&mut self, file: File, max: usize) -> Result<String, Refusal> {
+    pub(crate) fn add_file(&mut self, file: File, max: usize) -> Result<String, Refusal> {
         let total = self.file_bytes.saturating_add(file.bytes.len());
         if total > max {
             return Err(Refusal::new(
@@ -304,17 +304,17 @@ impl State {
     }
 
     /// A chat by ID (`not_found` otherwise).
-    pub fn chat(&self, id: &str) -> Result<&Chat, Refusal> {
+    pub(crate) fn chat(&self, id: &str) -> Result<&Chat, Refusal> {
         self.chats.get(id).ok_or_else(|| Refusal::not_found("Chat"))
     }
 
     /// The chats of a customer, oldest first.
-    pub fn chats_of(&self, customer: &str) -> Vec<&Chat> {
+    pub(crate) fn chats_of(&self, customer: &str) -> Vec<&Chat> {
         self.chats.values().filter(|c| c.customer_id == customer).collect()
     }
 
     /// The customer as a chat user (`present`, `events_seen_up_to` of `chat`).
-    pub fn customer_user(&self, customer: &str, chat: Option<&Chat>) -> Value {
+    pub(crate) fn customer_user(&self, customer: &str, chat: Option<&Chat>) -> Value {
         let mut c = self.customers.get(customer).map(|c| c.fields.clone()).unwrap_or_default();
         c.insert("present".into(), json!(true));
         if let Some(seen) = chat.and_then(|chat| chat.seen.get(customer)) {
@@ -324,7 +324,7 @@ impl State {
     }
 
     /// The users of a chat: the customer, then its agents.
-    pub fn users(&self, chat: &Chat) -> Value {
+    pub(crate) fn users(&self, chat: &Chat) -> Value {
         let mut users = vec![self.customer_user(&chat.customer_id, Some(chat))];
         for (id, present) in &chat.agents {
             if let Some(agent) = self.agents.get(id) {

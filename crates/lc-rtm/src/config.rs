@@ -112,7 +112,7 @@ pub(crate) struct Config {
 
 impl Config {
     /// The `login` payload, with the token.
-    pub fn login_payload(&self, token: &str) -> Map<String, Value> {
+    pub(crate) fn login_payload(&self, token: &str) -> Map<String, Value> {
         let mut p = self.login_extra.clone();
         p.insert("token".to_owned(), json!(format!("Bearer {token}")));
         if let Some(customer) = self.customer.as_ref().map(|f| f()).filter(|c| !c.is_empty()) {
@@ -138,7 +138,7 @@ impl Config {
     }
 
     /// The WebSocket URL in `region` (its own base URL when configured, else the base URL).
-    pub fn url(&self, region: Option<&Region>) -> String {
+    pub(crate) fn url(&self, region: Option<&Region>) -> String {
         let base = self.endpoint.origin(region).trim_end_matches('/');
         let base = if let Some(rest) = base.strip_prefix("https://") {
             format!("wss://{rest}")

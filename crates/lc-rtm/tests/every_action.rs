@@ -110,7 +110,7 @@ macro_rules! every_version {
                 js(&call::<t::GetChatRequest>(c, json!({ "chat_id": chat })).await)
             }
 
-            pub async fn run(server: &MockServer) {
+            pub(super) async fn run(server: &MockServer) {
                 let agent = server.agent();
 
                 // login (the client's own, typed), start_chat

@@ -55,7 +55,6 @@
 //! println!("sent {}", sent.event_id);
 //! # Ok(()) }
 //! ```
-#![warn(missing_docs)]
 
 mod accounts;
 mod client;

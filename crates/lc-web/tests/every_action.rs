@@ -82,7 +82,7 @@ macro_rules! every_version {
                 js(&call::<t::GetChatRequest>(c, json!({ "chat_id": chat })).await)
             }
 
-            pub async fn run(server: &MockServer) -> ApiVersion {
+            pub(super) async fn run(server: &MockServer) -> ApiVersion {
                 let version = <t::GetCustomerRequest as lc_types::Action>::VERSION;
                 let agent = server.agent();
                 let fresh = || {

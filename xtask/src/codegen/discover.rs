@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The version directories under `schema/`, oldest first.
-pub fn versions(root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+pub(crate) fn versions(root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     let dir = root.join("schema");
     let entries = fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut out = Vec::new();
@@ -27,6 +27,6 @@ pub fn versions(root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
 }
 
 /// `3.6` -> `v3_6`.
-pub fn module_name(version: &str) -> String {
+pub(super) fn module_name(version: &str) -> String {
     format!("v{}", version.replace('.', "_"))
 }

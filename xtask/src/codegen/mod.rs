@@ -23,33 +23,33 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-pub mod bundle;
+pub(crate) mod bundle;
 mod discover;
 mod features;
 mod generated_mod;
 mod manifest;
-pub mod postprocess;
+pub(crate) mod postprocess;
 mod render;
 mod share;
-pub mod tidy;
+pub(crate) mod tidy;
 mod version_code;
 mod versioned;
 mod write;
 
-pub use discover::versions;
-pub use generated_mod::mod_rs;
-pub use share::{assemble, Module};
-pub use version_code::{version_code, VersionCode};
-pub use write::write_or_check;
+pub(crate) use discover::versions;
+pub(crate) use generated_mod::mod_rs;
+pub(crate) use share::{assemble, Module};
+pub(crate) use version_code::{version_code, VersionCode};
+pub(crate) use write::write_or_check;
 
 /// The generated files, by path relative to the workspace root.
-pub type Output = BTreeMap<PathBuf, String>;
+pub(crate) type Output = BTreeMap<PathBuf, String>;
 
-pub const GENERATED_DIR: &str = "crates/lc-types/src/generated";
-pub const CARGO_TOML: &str = "crates/lc-types/Cargo.toml";
+pub(crate) const GENERATED_DIR: &str = "crates/lc-types/src/generated";
+pub(crate) const CARGO_TOML: &str = "crates/lc-types/Cargo.toml";
 
 /// Generates every file in memory.
-pub fn generate(root: &Path) -> Result<Output, Vec<String>> {
+pub(crate) fn generate(root: &Path) -> Result<Output, Vec<String>> {
     let mut codes = Vec::new();
     let mut errors = Vec::new();
     for (_, dir) in versions(root).map_err(|e| vec![e])? {
@@ -79,7 +79,7 @@ pub fn generate(root: &Path) -> Result<Output, Vec<String>> {
 
 #[cfg(test)]
 /// typify, the syn pass and the manifest-driven code for one version, rendered alone (no sharing).
-pub fn generate_version(b: &bundle::Bundle) -> Result<String, Vec<String>> {
+pub(crate) fn generate_version(b: &bundle::Bundle) -> Result<String, Vec<String>> {
     let code = version_code(b)?;
     let (files, _) = assemble(std::slice::from_ref(&code));
     // The version's files (`mod.rs`, `objects.rs`, ...), one after the other.

@@ -12,7 +12,7 @@ use syn::{parse_quote, Attribute, Fields, File, Ident, Item, Type};
 use crate::codegen::bundle::{Bundle, Union};
 
 /// What the pass needs to know besides typify's output.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub bundle: &'a Bundle,
     /// Types whose schema is an object with an empty `properties`: declared with no fields.
     /// (name -> description.)
@@ -27,7 +27,7 @@ struct StringEnum {
 }
 
 /// Rewrites `file` in place. Errors name the type or field that did not match the schema.
-pub fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
+pub(crate) fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> {
     let mut errors = Vec::new();
     let mut string_enums: BTreeMap<String, StringEnum> = BTreeMap::new();
     let mut structs: BTreeMap<String, syn::ItemStruct> = BTreeMap::new();
@@ -398,7 +398,7 @@ fn union(u: &Union, description: &str, structs: &BTreeMap<String, syn::ItemStruc
 }
 
 /// `MessageEvent` in `Event` -> `Message`; `Customer` in `User` -> `Customer`.
-pub fn variant_name(member: &str, union: &str) -> String {
+pub(crate) fn variant_name(member: &str, union: &str) -> String {
     match member.strip_suffix(union) {
         Some(short) if !short.is_empty() => short.to_owned(),
         _ => member.to_owned(),

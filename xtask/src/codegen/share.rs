@@ -14,7 +14,7 @@ use super::VersionCode;
 
 /// One generated module: an API version's, or one holding the types that several versions share.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Module {
+pub(crate) struct Module {
     /// `v3_6`, or `shared_v3_5_v3_6`.
     pub name: String,
     /// The version modules it serves (its own name for a version module).
@@ -93,7 +93,7 @@ pub(super) fn by_owner(items: Vec<syn::Item>) -> Result<BTreeMap<String, Vec<syn
 /// Splits the versions' code into files: a type whose code, and the code of everything it refers
 /// to, is identical in several versions goes once into a shared module that each of them
 /// re-exports; the rest stays in its version's module. Returns (file stem, text) and the modules.
-pub fn assemble(codes: &[VersionCode]) -> (Vec<(String, String)>, Vec<Module>) {
+pub(crate) fn assemble(codes: &[VersionCode]) -> (Vec<(String, String)>, Vec<Module>) {
     // Per version: type -> (its code as text, the types it refers to).
     let facts: Vec<BTreeMap<&str, (String, BTreeSet<String>)>> = codes
         .iter()

@@ -53,7 +53,7 @@ const ALLOWED: &[(&str, &str)] = &[(
 
 /// Puts the reason of every allowed lint (see [`ALLOWED`]) in a comment above its `#[allow]`;
 /// panics on an `#[allow]` without a reason, so none slips in unexplained.
-pub fn justify(text: &str) -> String {
+pub(crate) fn justify(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 4096);
     for line in text.lines() {
         let trimmed = line.trim_start();
@@ -77,7 +77,7 @@ pub fn justify(text: &str) -> String {
 const ROOTS: &[&str] = &["std", "core", "alloc", "serde", "serde_json"];
 
 /// Tidies `file` in place and puts the `use` lines it needs at its top.
-pub fn tidy(file: &mut syn::File) {
+pub(crate) fn tidy(file: &mut syn::File) {
     let mut taken = BTreeSet::new();
     for item in &file.items {
         match item {

@@ -13,7 +13,7 @@ use super::{manifest, share};
 use crate::codegen::postprocess::{self, Context};
 
 /// The code of one version, before it is split between the version's module and shared modules.
-pub struct VersionCode {
+pub(crate) struct VersionCode {
     /// `3.6`.
     pub version: String,
     /// `v3_6`.
@@ -32,13 +32,13 @@ pub struct VersionCode {
 
 impl VersionCode {
     /// The folder (kind) of type `name`: its schema's, else `objects` (typify's own helper types).
-    pub fn kind(&self, name: &str) -> &'static str {
+    pub(crate) fn kind(&self, name: &str) -> &'static str {
         self.folders.get(name).copied().unwrap_or("objects")
     }
 }
 
 /// typify, the syn pass and the manifest-driven code for one version.
-pub fn version_code(b: &Bundle) -> Result<VersionCode, Vec<String>> {
+pub(crate) fn version_code(b: &Bundle) -> Result<VersionCode, Vec<String>> {
     let mut settings = ::typify::TypeSpaceSettings::default();
     settings.with_derive("PartialEq".to_owned());
     settings.with_map_type("::std::collections::BTreeMap".to_owned());

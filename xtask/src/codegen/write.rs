@@ -26,7 +26,7 @@ fn files_under(root: &Path, dir: &Path) -> Result<Vec<std::path::PathBuf>, Strin
 
 /// Writes `out` (or, with `check`, compares it) to the tree at `root`; orphans in the generated
 /// directory are removed (or reported).
-pub fn write_or_check(root: &Path, out: &Output, check: bool) -> Result<usize, Vec<String>> {
+pub(crate) fn write_or_check(root: &Path, out: &Output, check: bool) -> Result<usize, Vec<String>> {
     let mut problems = Vec::new();
     let mut written = 0;
     for (rel, text) in out {

@@ -13,14 +13,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
 /// Sends one HTTP request with a raw body; returns (status, body bytes).
-pub async fn http_raw(server: &MockServer, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+pub(crate) async fn http_raw(server: &MockServer, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
     let (status, _, body) = http_exchange(server, method, target, headers, body).await;
     (status, body)
 }
 
 /// Sends one HTTP request with a raw body; returns (status, the response head, body bytes
 /// (de-chunked)).
-pub async fn http_exchange(
+pub(crate) async fn http_exchange(
     server: &MockServer,
     method: &str,
     target: &str,
@@ -54,7 +54,7 @@ pub async fn http_exchange(
 /// Sends the head of a request whose `Content-Length` announces `len` bytes, and none of the
 /// body; returns (status, JSON body) of the answer, which must come within [`WAIT`] (so the
 /// server answered without waiting for the body).
-pub async fn announce(server: &MockServer, method: &str, target: &str, headers: &[(&str, &str)], len: u64) -> (u16, Value) {
+pub(crate) async fn announce(server: &MockServer, method: &str, target: &str, headers: &[(&str, &str)], len: u64) -> (u16, Value) {
     let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
     let mut req = format!("{method} {target} HTTP/1.1\r\nHost: mock\r\nConnection: close\r\nContent-Length: {len}\r\n");
     for (k, v) in headers {
@@ -90,14 +90,14 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
 }
 
 /// Sends one HTTP request; returns (status, JSON body).
-pub async fn http(server: &MockServer, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
+pub(crate) async fn http(server: &MockServer, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
     let (status, body) = http_raw(server, method, target, headers, body.as_bytes()).await;
     let text = String::from_utf8_lossy(&body).to_string();
     (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")))
 }
 
 /// A customer calling the Web API of one version.
-pub struct Web<'a> {
+pub(crate) struct Web<'a> {
     pub server: &'a MockServer,
     pub token: String,
     pub version: &'a str,
@@ -107,7 +107,7 @@ impl Web<'_> {
     /// Calls `action` as `lc_types`' Web codec encodes it (POST with a JSON body, GET with query
     /// parameters for the GET actions; POST for an action the version does not have on the Web
     /// API); (status, body).
-    pub async fn call(&self, action: &str, payload: Value) -> (u16, Value) {
+    pub(crate) async fn call(&self, action: &str, payload: Value) -> (u16, Value) {
         let version: ApiVersion = self.version.parse().unwrap();
         let method = match lc_types::api(version).and_then(|a| a.action(action)).and_then(|a| a.web) {
             Some(WebMethod::Get) => WebMethod::Get,
@@ -131,14 +131,14 @@ impl Web<'_> {
     }
 
     /// Calls and asserts HTTP 200; the body.
-    pub async fn ok(&self, action: &str, payload: Value) -> Value {
+    pub(crate) async fn ok(&self, action: &str, payload: Value) -> Value {
         let (status, body) = self.call(action, payload).await;
         assert_eq!(status, 200, "{action} over Web v{}: {body}", self.version);
         body
     }
 
     /// Calls and asserts the error status and type; the message.
-    pub async fn refused(&self, action: &str, payload: Value, status: u16, kind: &str) -> String {
+    pub(crate) async fn refused(&self, action: &str, payload: Value, status: u16, kind: &str) -> String {
         let (got, body) = self.call(action, payload).await;
         assert_eq!((got, body["error"]["type"].as_str()), (status, Some(kind)), "{action}: {body}");
         body["error"]["message"].as_str().unwrap().to_owned()
@@ -148,7 +148,7 @@ impl Web<'_> {
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A bare RTM connection.
-pub struct Rtm {
+pub(crate) struct Rtm {
     pub socket: Socket,
     /// The version of the connection's URL.
     pub version: ApiVersion,
@@ -158,16 +158,16 @@ pub struct Rtm {
 }
 
 /// How long a test waits for a frame before it fails.
-pub const WAIT: Duration = Duration::from_secs(5);
+pub(crate) const WAIT: Duration = Duration::from_secs(5);
 
 impl Rtm {
     /// Connects to `version` of the mock's organization (not logged in).
-    pub async fn connect(server: &MockServer, version: &str) -> Rtm {
+    pub(crate) async fn connect(server: &MockServer, version: &str) -> Rtm {
         let url = format!("{}?organization_id={}", server.rtm_url(version), server.organization_id());
         Self::connect_url(&url).await
     }
 
-    pub async fn connect_url(url: &str) -> Rtm {
+    pub(crate) async fn connect_url(url: &str) -> Rtm {
         let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
         let path = url.split('?').next().unwrap_or_default();
         let version = path.split('/').find_map(|s| s.parse().ok()).unwrap_or(ApiVersion::V3_6);
@@ -180,20 +180,20 @@ impl Rtm {
     }
 
     /// Connects and logs in with `token`; the login response payload.
-    pub async fn login(server: &MockServer, version: &str, token: &str) -> (Rtm, Value) {
+    pub(crate) async fn login(server: &MockServer, version: &str, token: &str) -> (Rtm, Value) {
         let mut rtm = Rtm::connect(server, version).await;
         let r = rtm.request("login", json!({ "token": format!("Bearer {token}") })).await;
         assert_eq!(r["success"], true, "{r}");
         (rtm, r["payload"].clone())
     }
 
-    pub async fn send_text(&mut self, text: &str) {
+    pub(crate) async fn send_text(&mut self, text: &str) {
         self.socket.send(Message::Text(text.into())).await.unwrap();
     }
 
     /// Sends a request frame, as `lc_types`' [`RequestFrame`] encodes it, with a fresh
     /// `request_id`; the ID.
-    pub async fn send(&mut self, action: &str, payload: Value) -> String {
+    pub(crate) async fn send(&mut self, action: &str, payload: Value) -> String {
         self.next += 1;
         let id = format!("r{}", self.next);
         let frame = RequestFrame::from_parts(self.version, action, &payload, Some(id.clone()), self.version).unwrap();
@@ -202,7 +202,7 @@ impl Rtm {
     }
 
     /// Sends `frame` with a fresh `request_id` added; the ID.
-    pub async fn send_frame(&mut self, mut frame: Value) -> String {
+    pub(crate) async fn send_frame(&mut self, mut frame: Value) -> String {
         self.next += 1;
         let id = format!("r{}", self.next);
         frame["request_id"] = json!(id);
@@ -211,7 +211,7 @@ impl Rtm {
     }
 
     /// The next frame (from the backlog first); `None` when the socket closed.
-    pub async fn next(&mut self) -> Option<Value> {
+    pub(crate) async fn next(&mut self) -> Option<Value> {
         if !self.backlog.is_empty() {
             return Some(self.backlog.remove(0));
         }
@@ -231,7 +231,7 @@ impl Rtm {
     }
 
     /// Waits for the frame matching `want`, keeping the others in the backlog.
-    pub async fn wait(&mut self, want: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn wait(&mut self, want: impl Fn(&Value) -> bool) -> Value {
         if let Some(i) = self.backlog.iter().position(&want) {
             return self.backlog.remove(i);
         }
@@ -245,30 +245,30 @@ impl Rtm {
     }
 
     /// The response to `request_id`.
-    pub async fn response(&mut self, request_id: &str) -> Value {
+    pub(crate) async fn response(&mut self, request_id: &str) -> Value {
         self.wait(|f| f["type"] == "response" && f["request_id"] == request_id).await
     }
 
     /// The next push named `name`.
-    pub async fn push(&mut self, name: &str) -> Value {
+    pub(crate) async fn push(&mut self, name: &str) -> Value {
         self.wait(|f| f["type"] == "push" && f["action"] == name).await
     }
 
     /// Sends a request and waits for its response frame.
-    pub async fn request(&mut self, action: &str, payload: Value) -> Value {
+    pub(crate) async fn request(&mut self, action: &str, payload: Value) -> Value {
         let id = self.send(action, payload).await;
         self.response(&id).await
     }
 
     /// Sends a request and asserts success; the response payload.
-    pub async fn ok(&mut self, action: &str, payload: Value) -> Value {
+    pub(crate) async fn ok(&mut self, action: &str, payload: Value) -> Value {
         let r = self.request(action, payload).await;
         assert_eq!(r["success"], true, "{action} over RTM: {r}");
         r["payload"].clone()
     }
 
     /// Sends a request and asserts failure with `kind`; the message.
-    pub async fn refused(&mut self, action: &str, payload: Value, kind: &str) -> String {
+    pub(crate) async fn refused(&mut self, action: &str, payload: Value, kind: &str) -> String {
         let r = self.request(action, payload).await;
         assert_eq!(
             (r["success"].as_bool(), r["payload"]["error"]["type"].as_str()),
@@ -280,7 +280,7 @@ impl Rtm {
 
     /// Reads for `d` as a browser does, sending nothing of its own (tungstenite answers each
     /// WebSocket ping while reading); asserts no text frame arrives; the pings seen.
-    pub async fn idle_reading(&mut self, d: Duration) -> usize {
+    pub(crate) async fn idle_reading(&mut self, d: Duration) -> usize {
         assert!(self.backlog.is_empty(), "unexpected frames: {:?}", self.backlog);
         let until = tokio::time::Instant::now() + d;
         let mut pings = 0;
@@ -294,7 +294,7 @@ impl Rtm {
     }
 
     /// Asserts nothing arrives within `d` (backlog included).
-    pub async fn silent_for(&mut self, d: Duration) {
+    pub(crate) async fn silent_for(&mut self, d: Duration) {
         assert!(self.backlog.is_empty(), "unexpected frames: {:?}", self.backlog);
         if let Ok(Some(m)) = tokio::time::timeout(d, self.socket.next()).await {
             panic!("unexpected frame: {m:?}");

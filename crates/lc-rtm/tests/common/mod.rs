@@ -6,10 +6,10 @@ use std::time::Duration;
 use lc_mock::MockServer;
 use lc_rtm::{Backoff, Event, Events, RtmClient, RtmClientBuilder};
 
-pub use lc_mock::testing::mock;
+pub(crate) use lc_mock::testing::mock;
 
 /// A builder for a client of the mock with short backoffs and a fixed jitter seed.
-pub fn builder(server: &MockServer) -> RtmClientBuilder {
+pub(crate) fn builder(server: &MockServer) -> RtmClientBuilder {
     RtmClient::builder(server.organization_id())
         .base_url(format!("http://{}", server.addr()))
         .backoff(Backoff::new(Duration::from_millis(20), Duration::from_millis(100), 0.5))
@@ -17,7 +17,7 @@ pub fn builder(server: &MockServer) -> RtmClientBuilder {
 }
 
 /// A client of the mock for `token`, connected.
-pub async fn connected(server: &MockServer, token: &str) -> (RtmClient, Events) {
+pub(crate) async fn connected(server: &MockServer, token: &str) -> (RtmClient, Events) {
     let (client, mut events) = builder(server).token(token).build().expect("a client");
     let first = next(&mut events).await;
     assert!(matches!(first, Event::Connected(ref c) if !c.reconnect), "{first:?}");
@@ -25,7 +25,7 @@ pub async fn connected(server: &MockServer, token: &str) -> (RtmClient, Events) 
 }
 
 /// The next event, within 5 s.
-pub async fn next(events: &mut Events) -> Event {
+pub(crate) async fn next(events: &mut Events) -> Event {
     tokio::time::timeout(Duration::from_secs(5), events.next())
         .await
         .expect("an event within 5 s")
@@ -33,7 +33,7 @@ pub async fn next(events: &mut Events) -> Event {
 }
 
 /// Events until one matches `want` (the skipped ones are given too), within 5 s.
-pub async fn until(events: &mut Events, want: impl Fn(&Event) -> bool) -> (Event, Vec<Event>) {
+pub(crate) async fn until(events: &mut Events, want: impl Fn(&Event) -> bool) -> (Event, Vec<Event>) {
     let mut skipped = Vec::new();
     loop {
         let e = next(events).await;
@@ -45,7 +45,7 @@ pub async fn until(events: &mut Events, want: impl Fn(&Event) -> bool) -> (Event
 }
 
 /// The names of the pushes among `events`.
-pub fn push_names(events: &[Event]) -> Vec<String> {
+pub(crate) fn push_names(events: &[Event]) -> Vec<String> {
     events
         .iter()
         .filter_map(|e| match e {
@@ -56,7 +56,7 @@ pub fn push_names(events: &[Event]) -> Vec<String> {
 }
 
 /// The `id` of a user-shaped response (`get_customer`).
-pub trait CustomerId {
+pub(crate) trait CustomerId {
     fn customer_id(&self) -> String;
 }
 

@@ -6,22 +6,22 @@ use std::time::Duration;
 use lc_mock::MockServer;
 use lc_web::{RetryPolicy, WebClient, WebClientBuilder};
 
-pub use lc_mock::testing::mock;
+pub(crate) use lc_mock::testing::mock;
 
 /// The mock's origin, `http://127.0.0.1:PORT`.
-pub fn origin(server: &MockServer) -> String {
+pub(crate) fn origin(server: &MockServer) -> String {
     format!("http://{}", server.addr())
 }
 
 /// A builder for a client of the mock, with short backoffs.
-pub fn builder(server: &MockServer) -> WebClientBuilder {
+pub(crate) fn builder(server: &MockServer) -> WebClientBuilder {
     WebClient::builder(server.organization_id())
         .base_url(origin(server))
         .retry(RetryPolicy::default().backoff(Duration::from_millis(10), Duration::from_millis(50)))
 }
 
 /// A client of the mock for `token`.
-pub fn client(server: &MockServer, token: &str) -> WebClient {
+pub(crate) fn client(server: &MockServer, token: &str) -> WebClient {
     builder(server).token(token).build().expect("a client")
 }
 
@@ -29,7 +29,7 @@ pub fn client(server: &MockServer, token: &str) -> WebClient {
 /// with `answers` in turn (the last one repeated), each a full HTTP response text (`RESET`:
 /// close without answering; `HOLD <text>`: send the text, then nothing more for a minute,
 /// the connection open). Counts the requests it read.
-pub async fn raw_server(answers: Vec<String>) -> Raw {
+pub(crate) async fn raw_server(answers: Vec<String>) -> Raw {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -89,14 +89,14 @@ pub async fn raw_server(answers: Vec<String>) -> Raw {
 }
 
 /// A [`raw_server`]: its origin, how many requests it read, and each request's text.
-pub struct Raw {
+pub(crate) struct Raw {
     pub url: String,
     pub count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// An HTTP/1.1 response with `status`, extra header lines and `body`.
-pub fn answer(status: &str, headers: &str, body: &str) -> String {
+pub(crate) fn answer(status: &str, headers: &str, body: &str) -> String {
     format!(
         "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
         body.len()

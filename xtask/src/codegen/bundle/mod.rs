@@ -48,7 +48,7 @@ const ANNOTATIONS: &[&str] = &[
 ];
 
 /// The values of `x-lc-disconnect-policy`: the variants of `lc_types::DisconnectPolicy`.
-pub const DISCONNECT_POLICIES: &[&str] = &[
+pub(crate) const DISCONNECT_POLICIES: &[&str] = &[
     "Reconnect",
     "ReconnectWithNewToken",
     "ReconnectInRegion",
@@ -58,17 +58,17 @@ pub const DISCONNECT_POLICIES: &[&str] = &[
 ];
 
 /// Fields the generator adds to structs; a schema property of that name would collide.
-pub const GENERATED_FIELDS: &[&str] = &["extra"];
+pub(crate) const GENERATED_FIELDS: &[&str] = &["extra"];
 
 /// The hand-written types of the `lc-types` core that a schema may stand for (`x-lc-core`).
-pub const CORE_TYPES: &[&str] = &["ErrorEnvelope", "ErrorDetails", "ErrorType"];
+pub(crate) const CORE_TYPES: &[&str] = &["ErrorEnvelope", "ErrorDetails", "ErrorType"];
 
 /// The folders of a version directory, in bundling order.
-pub const FOLDERS: &[&str] = &["objects", "requests", "responses", "pushes"];
+pub(crate) const FOLDERS: &[&str] = &["objects", "requests", "responses", "pushes"];
 
 /// A discriminated union (`oneOf` of `$ref`s plus `discriminator`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Union {
+pub(crate) struct Union {
     pub name: String,
     pub tag: String,
     pub variants: Vec<Variant>,
@@ -76,7 +76,7 @@ pub struct Union {
 
 /// One member of a [`Union`].
 #[derive(Clone, Debug, PartialEq)]
-pub struct Variant {
+pub(crate) struct Variant {
     pub type_name: String,
     /// The tag values that select this member.
     pub tags: Vec<String>,
@@ -86,7 +86,7 @@ pub struct Variant {
 
 /// An action of the manifest, with type names resolved.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ActionEntry {
+pub(crate) struct ActionEntry {
     pub name: String,
     pub web: Option<String>,
     pub rtm: bool,
@@ -102,7 +102,7 @@ pub struct ActionEntry {
 
 /// A push of the manifest, with its type name resolved.
 #[derive(Clone, Debug, PartialEq)]
-pub struct PushEntry {
+pub(crate) struct PushEntry {
     pub name: String,
     pub payload: String,
     pub docs: String,
@@ -110,7 +110,7 @@ pub struct PushEntry {
 
 /// A checked, bundled schema set of one API version.
 #[derive(Clone, Debug)]
-pub struct Bundle {
+pub(crate) struct Bundle {
     /// `3.6`.
     pub version: String,
     /// Type name -> schema, `$ref`s rewritten to `#/definitions/<Name>`, policies applied.
@@ -132,7 +132,7 @@ pub struct Bundle {
 }
 
 /// The snake_case to PascalCase rule of type names (`list_chats` -> `ListChats`).
-pub fn pascal(name: &str) -> String {
+pub(crate) fn pascal(name: &str) -> String {
     name.split('_')
         .map(|w| {
             let mut c = w.chars();
@@ -144,7 +144,7 @@ pub fn pascal(name: &str) -> String {
 }
 
 /// Loads and bundles `dir` (e.g. `schema/v3.6`). Every problem found is reported, each naming its file.
-pub fn bundle(dir: &Path) -> Result<Bundle, Vec<String>> {
+pub(crate) fn bundle(dir: &Path) -> Result<Bundle, Vec<String>> {
     let version = dir
         .file_name()
         .and_then(|n| n.to_str())
