@@ -39,7 +39,8 @@ pub fn default_version() -> ApiVersion {
 /// ```
 /// use lc_types::endpoint::Endpoint;
 /// use lc_types::Region;
-/// let mut endpoint = Endpoint { base_url: "http://127.0.0.1:8080".into(), ..Endpoint::default() };
+/// let mut endpoint = Endpoint::default();
+/// endpoint.base_url = "http://127.0.0.1:8080".into();
 /// endpoint.set_region_url(Region::FRA, "https://api-fra.livechatinc.com");
 /// assert_eq!(endpoint.origin(Some(&Region::FRA)), "https://api-fra.livechatinc.com");
 /// assert_eq!(endpoint.origin(Some(&Region::DAL)), "http://127.0.0.1:8080");
