@@ -105,7 +105,7 @@ impl AccountsTokenProvider {
             // As `reqwest::Client::new()`, which panics the same way (no TLS backend), with
             // this crate's redirect policy.
             http: reqwest::Client::builder()
-                .redirect(crate::client::redirect_policy())
+                .redirect(crate::response::redirect_policy())
                 .build()
                 .expect("the HTTP client builds"),
             url: DEFAULT_ACCOUNTS_URL.to_owned(),
@@ -240,7 +240,7 @@ impl AccountsTokenProvider {
             .await
             .map_err(|e| TokenError::with_source("the accounts service did not answer", e.without_url()))?;
         let status = response.status();
-        let redirect = crate::client::redirect_target(status.as_u16(), response.headers());
+        let redirect = crate::response::redirect_target(status.as_u16(), response.headers());
         for cookie in response.headers().get_all(reqwest::header::SET_COOKIE) {
             let Some((name, rest)) = cookie.to_str().ok().and_then(|c| c.split_once('=')) else {
                 continue;
@@ -253,14 +253,14 @@ impl AccountsTokenProvider {
             }
         }
         let limit = crate::MAX_RESPONSE_BYTES;
-        let bytes = match crate::client::read_body(response, limit).await {
+        let bytes = match crate::response::read_body(response, limit).await {
             Ok(bytes) => bytes,
-            Err(crate::client::BodyError::TooLarge) => {
+            Err(crate::response::BodyError::TooLarge) => {
                 return Err(TokenError::new(format!(
                     "the accounts service's answer (HTTP {status}) is larger than {limit} bytes"
                 )))
             }
-            Err(crate::client::BodyError::Transport(e)) => {
+            Err(crate::response::BodyError::Transport(e)) => {
                 return Err(TokenError::with_source(
                     "reading the accounts service's answer failed",
                     e.without_url(),

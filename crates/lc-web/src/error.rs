@@ -52,7 +52,7 @@ struct Inner {
 }
 
 /// How the time budget of the call ended it, for `Display`.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) enum End {
     /// The budget had no say (or the error did not come from a call).
     #[default]

@@ -57,19 +57,24 @@
 //! ```
 
 mod accounts;
+mod builder;
 mod client;
+mod engine;
 mod error;
+mod response;
 mod retry;
 mod upload;
 
 pub use accounts::{AccountsTokenProvider, DEFAULT_ACCOUNTS_URL};
-pub use client::{ResponseMeta, WebClient, WebClientBuilder, DEFAULT_TIMEOUT, MAX_REDIRECTS, MAX_RESPONSE_BYTES};
+pub use builder::WebClientBuilder;
+pub use client::{ResponseMeta, WebClient, DEFAULT_TIMEOUT};
 pub use error::{Error, ErrorKind};
 pub use lc_types::auth::{token_fn, AccessToken, StaticToken, TokenError, TokenProvider};
 /// The transport core shared with `lc-rtm`: the default origin and connect timeout, and the
-/// [`Endpoint`](lc_types::endpoint::Endpoint) settings the builder takes.
+/// [`Endpoint`] settings the builder takes.
 pub use lc_types::endpoint::{Endpoint, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT};
 pub use lc_types::web::UploadFileResponse;
+pub use response::{MAX_REDIRECTS, MAX_RESPONSE_BYTES};
 pub use retry::RetryPolicy;
 pub use upload::{CancelHandle, Progress, Upload};
 

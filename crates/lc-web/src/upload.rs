@@ -13,8 +13,9 @@ use lc_types::limits::MAX_UPLOAD_BYTES;
 use lc_types::web::{FilePart, HttpRequest, UploadFileResponse, UPLOAD_FILE};
 use lc_types::{ApiVersion, Region};
 
-use crate::client::{Prepared, Spec, WebClient};
+use crate::engine::{Prepared, Spec};
 use crate::error::{Error, ErrorKind};
+use crate::WebClient;
 
 /// A progress callback: the share of the file sent so far, `0.0..=1.0`.
 pub type Progress = Arc<dyn Fn(f64) + Send + Sync>;

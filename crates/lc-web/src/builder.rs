@@ -1,0 +1,284 @@
+//! [`WebClientBuilder`]: what a [`WebClient`] is built from.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use lc_types::auth::{StaticToken, TokenProvider};
+use lc_types::endpoint::Endpoint;
+use lc_types::{ApiVersion, Region};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::client::{Inner, WebClient, DEFAULT_TIMEOUT};
+use crate::error::{Error, ErrorKind};
+use crate::response::{redirect_policy, MAX_RESPONSE_BYTES};
+use crate::retry::RetryPolicy;
+
+/// Builds a [`WebClient`]; see [`WebClient::builder`].
+#[must_use]
+pub struct WebClientBuilder {
+    organization_id: String,
+    tokens: Option<Arc<dyn TokenProvider>>,
+    endpoint: Endpoint,
+    timeout: Duration,
+    max_response_bytes: usize,
+    retry: RetryPolicy,
+    user_agent: String,
+    headers: Vec<(String, String)>,
+    proxy: Option<String>,
+    http: Option<reqwest::Client>,
+    accept_invalid_certs: bool,
+    http2_prior_knowledge: bool,
+}
+
+impl fmt::Debug for WebClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebClientBuilder")
+            .field("organization_id", &self.organization_id)
+            .field("base_url", &self.endpoint.base_url)
+            .field("version", &self.endpoint.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebClientBuilder {
+    /// The defaults, for organization `organization_id`.
+    pub(crate) fn new(organization_id: String) -> Self {
+        WebClientBuilder {
+            organization_id,
+            tokens: None,
+            endpoint: Endpoint::default(),
+            timeout: DEFAULT_TIMEOUT,
+            max_response_bytes: MAX_RESPONSE_BYTES,
+            retry: RetryPolicy::default(),
+            user_agent: concat!("lc-web/", env!("CARGO_PKG_VERSION")).to_owned(),
+            headers: Vec::new(),
+            proxy: None,
+            http: None,
+            accept_invalid_certs: false,
+            http2_prior_knowledge: false,
+        }
+    }
+
+    /// A static access token (`dal:…`; a leading `Bearer ` is removed).
+    pub fn token(self, token: impl Into<String>) -> Self {
+        self.token_provider(StaticToken::new(token))
+    }
+
+    /// Where tokens come from: [`StaticToken`], [`lc_types::auth::token_fn`],
+    /// [`AccountsTokenProvider`](crate::AccountsTokenProvider) or your own.
+    pub fn token_provider(self, provider: impl TokenProvider + 'static) -> Self {
+        self.shared_token_provider(Arc::new(provider))
+    }
+
+    /// A token provider shared with others (e.g. with an `lc-rtm` connection).
+    pub fn shared_token_provider(mut self, provider: Arc<dyn TokenProvider>) -> Self {
+        self.tokens = Some(provider);
+        self
+    }
+
+    /// The API origin, e.g. `http://127.0.0.1:8080` for `lc-mock` ([`DEFAULT_BASE_URL`](crate::DEFAULT_BASE_URL) by
+    /// default).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint.base_url = url.into();
+        self
+    }
+
+    /// The origin to use for `region` instead of the base URL (e.g. `https://api-fra.livechatinc.com`
+    /// for `fra`); without one, the base URL with `X-Region` is used.
+    pub fn region_base_url(mut self, region: Region, url: impl Into<String>) -> Self {
+        self.endpoint.set_region_url(region, url);
+        self
+    }
+
+    /// The region to send (`X-Region`) instead of the token's prefix.
+    pub fn region(mut self, region: Region) -> Self {
+        self.endpoint.region = Some(region);
+        self
+    }
+
+    /// The client's default version ([`WebClient::api_version`]), for
+    /// [`WebClient::upload_file`] without [`Upload::version`](crate::Upload::version); typed
+    /// calls use their request type's version. The default is
+    /// [`lc_types::endpoint::default_version`]: 3.6 when compiled in, else the newest.
+    pub fn api_version(mut self, version: ApiVersion) -> Self {
+        self.endpoint.version = version;
+        self
+    }
+
+    /// Every endpoint setting at once (base URL, region URLs, region, version, client ID, root
+    /// certificates, connect timeout): one [`Endpoint`] value can configure both clients.
+    ///
+    /// ```
+    /// let mut endpoint = lc_types::endpoint::Endpoint::default();
+    /// endpoint.base_url = "http://127.0.0.1:8080".into();
+    /// let client = lc_web::WebClient::builder("my-organization-id").endpoint(endpoint).build()?;
+    /// # Ok::<(), lc_web::Error>(())
+    /// ```
+    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = endpoint;
+        self
+    }
+
+    /// The time each attempt may take ([`DEFAULT_TIMEOUT`] by default; less when the
+    /// [`RetryPolicy::max_elapsed`] budget of the call has less left).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The time to establish a connection ([`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT) by default).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.endpoint.connect_timeout = timeout;
+        self
+    }
+
+    /// The largest answer body to read ([`MAX_RESPONSE_BYTES`], 16 MiB, by default); a larger
+    /// one fails the call with [`ErrorKind::ResponseTooLarge`].
+    ///
+    /// ```
+    /// let client = lc_web::WebClient::builder("my-organization-id")
+    ///     .token("dal:customer-access-token")
+    ///     .max_response_bytes(4 * 1024 * 1024)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), lc_web::Error>(())
+    /// ```
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// When and how to retry ([`RetryPolicy::default`]: 3 attempts within 30 s).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The `User-Agent` (`lc-web/<version>` by default).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The application's client ID, sent in the `User-Agent` after the product
+    /// (`lc-web/<version> Application <client_id>`), as `lc_rtm`'s builder sends it
+    /// ([`lc_types::web::user_agent`]); LiveChat's SDKs take it as `clientId`.
+    ///
+    /// ```
+    /// let client = lc_web::WebClient::builder("my-organization-id").client_id("my-app").build()?;
+    /// # Ok::<(), lc_web::Error>(())
+    /// ```
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.endpoint.client_id = Some(client_id.into());
+        self
+    }
+
+    /// A header sent with every request (e.g. `X-Debug-Id`).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// An HTTP(S) proxy for every request, e.g. `http://proxy.local:3128`.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
+    /// Use this `reqwest::Client` (its pool, TLS, proxy and redirect settings); the builder's
+    /// connect timeout, user agent and client ID, proxy and HTTP/2 options, and the redirect policy of
+    /// [`MAX_REDIRECTS`](crate::MAX_REDIRECTS) within the API's origin, then do not apply (a redirect that client
+    /// does not follow still fails the call with [`ErrorKind::Redirect`]).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Speak HTTP/2 without negotiating it first (for `http://` servers that speak HTTP/2,
+    /// such as `lc-mock`; over TLS, HTTP/2 is negotiated anyway).
+    pub fn http2_prior_knowledge(mut self) -> Self {
+        self.http2_prior_knowledge = true;
+        self
+    }
+
+    /// Trusts the certificates of this PEM bundle too, besides the public roots: for a server
+    /// with a private certificate, such as `lc mock --tls-cert` (as `lc_rtm`'s builder takes
+    /// it; unlike [`danger_accept_invalid_certs`](Self::danger_accept_invalid_certs), every
+    /// other certificate is still checked). A bundle without a certificate, or one that does
+    /// not parse, fails `build()`.
+    ///
+    /// ```no_run
+    /// let pem = std::fs::read("crates/lc-mock/tests/tls/cert.pem").unwrap();
+    /// let client = lc_web::WebClient::builder("my-organization-id").root_certificate_pem(pem).build()?;
+    /// # Ok::<(), lc_web::Error>(())
+    /// ```
+    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.endpoint.root_pems.push(pem.into());
+        self
+    }
+
+    /// **Dangerous**: accept any TLS certificate, so anyone on the path can read and change
+    /// the traffic, tokens included. For test servers with self-signed certificates only.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.accept_invalid_certs = accept;
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<WebClient, Error> {
+        let config = |what: String| Error::with_source(ErrorKind::Config, what);
+        let http = match self.http {
+            Some(http) => http,
+            None => {
+                let mut b = reqwest::Client::builder()
+                    .connect_timeout(self.endpoint.connect_timeout)
+                    .user_agent(lc_types::web::user_agent(&self.user_agent, self.endpoint.client_id.as_deref()))
+                    .https_only(false)
+                    .redirect(redirect_policy())
+                    .danger_accept_invalid_certs(self.accept_invalid_certs);
+                if self.http2_prior_knowledge {
+                    b = b.http2_prior_knowledge();
+                }
+                for pem in &self.endpoint.root_pems {
+                    let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| config(format!("root certificate: {e}")))?;
+                    if certs.is_empty() {
+                        return Err(config("root certificate: the PEM holds no certificate".into()));
+                    }
+                    for cert in certs {
+                        b = b.add_root_certificate(cert);
+                    }
+                }
+                if let Some(proxy) = &self.proxy {
+                    let proxy = reqwest::Proxy::all(proxy).map_err(|e| config(format!("proxy: {}", e.without_url())))?;
+                    b = b.proxy(proxy);
+                }
+                b.build().map_err(|e| config(format!("HTTP client: {e}")))?
+            }
+        };
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| config(format!("header name `{name}`")))?;
+            let v = HeaderValue::from_str(value).map_err(|_| config(format!("the value of header `{name}`")))?;
+            headers.append(n, v);
+        }
+        for url in self.endpoint.origins() {
+            reqwest::Url::parse(url).map_err(|e| config(format!("base URL `{url}`: {e}")))?;
+        }
+        Ok(WebClient {
+            inner: Arc::new(Inner {
+                http,
+                organization_id: self.organization_id,
+                region: RwLock::new(self.endpoint.region.clone()),
+                endpoint: self.endpoint,
+                tokens: self.tokens,
+                retry: self.retry,
+                timeout: self.timeout,
+                max_response_bytes: self.max_response_bytes,
+                headers,
+                warned: Mutex::default(),
+                authorization: Mutex::default(),
+            }),
+        })
+    }
+}
