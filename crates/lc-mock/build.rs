@@ -20,7 +20,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema");
+    // Read at run time: a build script compiled for one checkout can be reused by another (the
+    // same package in a shared target directory), and `env!` would point it at the first one.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("schema");
     let root = root.canonicalize().expect("the workspace's schema/ directory");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();

@@ -213,6 +213,31 @@ fn frames_decode_in_the_version_they_name() {
     }
 }
 
+/// Code written for one version takes its pushes and requests out of the versioned enums with
+/// `get` / `into_version`; a value of another version (or one this build lacks) is not taken,
+/// and `into_version` gives it back whole.
+#[test]
+fn a_version_takes_its_own_out_of_the_versioned_enums() {
+    use lc_types::{v3_5, v3_6, VersionMember, VersionedPush, VersionedRequest};
+    let payload = r#"{"unique_id":"u1"}"#;
+    let push = VersionedPush::decode("3.6", "greeting_accepted", payload).unwrap();
+    assert!(matches!(push.get(), Some(v3_6::AnyPush::GreetingAccepted(p)) if p.unique_id == "u1"));
+    assert!(push.get::<v3_5::AnyPush>().is_none());
+    let push = push.into_version::<v3_5::AnyPush>().unwrap_err();
+    assert!(matches!(
+        push.into_version::<v3_6::AnyPush>(),
+        Ok(v3_6::AnyPush::GreetingAccepted(_))
+    ));
+    let future = VersionedPush::decode("3.99", "greeting_accepted", payload).unwrap();
+    assert!(future.get::<v3_6::AnyPush>().is_none());
+    assert!(future.into_version::<v3_6::AnyPush>().unwrap_err().is_unsupported());
+    assert_eq!(<v3_5::AnyPush as VersionMember<VersionedPush>>::VERSION, lc_types::ApiVersion::V3_5);
+
+    let request = VersionedRequest::decode("3.5", "get_customer", "{}").unwrap();
+    assert!(matches!(request.get(), Some(v3_5::AnyRequest::GetCustomer(_))));
+    assert!(request.get::<v3_6::AnyRequest>().is_none());
+}
+
 /// A type identical in several versions is one Rust type: a value moves between versions as it
 /// is. A type that differs (v3.5's `Event` has no `system` member) stays one type per version.
 #[test]

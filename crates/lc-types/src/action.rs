@@ -117,6 +117,30 @@ pub trait Push: Serialize + DeserializeOwned + Unknowns {
     const VERSION: ApiVersion;
 }
 
+/// One version's enum of every push or request (`v3_6::AnyPush`, `v3_6::AnyRequest`) as a member
+/// of the enum over versions ([`VersionedPush`](crate::VersionedPush),
+/// [`VersionedRequest`](crate::VersionedRequest)). A connection speaks one version: code written
+/// for it takes its own out with `get()` (or `into_version()`) and matches once.
+///
+/// ```
+/// # #[cfg(feature = "v3_6")] {
+/// use lc_types::{v3_6, VersionedPush};
+/// let push = VersionedPush::decode("3.6", "incoming_event", r#"{"chat_id":"C1","thread_id":"T1","event":
+///     {"id":"E1","type":"message","text":"hi","author_id":"a","created_at":"2026-01-02T03:04:05.000000Z"}}"#).unwrap();
+/// // The version is inferred from the pattern.
+/// let Some(v3_6::AnyPush::IncomingEvent(push)) = push.get() else { panic!("a v3.6 incoming_event") };
+/// assert_eq!(push.chat_id, "C1");
+/// # }
+/// ```
+pub trait VersionMember<V>: Sized {
+    /// The version of this enum.
+    const VERSION: ApiVersion;
+    /// `Some` when `versioned` was decoded in this version.
+    fn from_ref(versioned: &V) -> Option<&Self>;
+    /// This version's value, or `versioned` back when it is of another version.
+    fn from_versioned(versioned: V) -> Result<Self, V>;
+}
+
 /// One row of a version's action table (`lc_types::v3_6::ACTIONS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

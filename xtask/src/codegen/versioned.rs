@@ -73,6 +73,28 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
             .iter()
             .map(|V { feature, var, module, .. }| quote!(#[cfg(feature = #feature)] Self::#var(_) => Some(super::#module::VERSION),));
         let ser_arms = arms(quote!(::serde::Serialize::serialize(v, serializer)));
+        let members = versions.iter().map(|V { feature, var, module, .. }| {
+            quote! {
+                #[cfg(feature = #feature)]
+                impl crate::VersionMember<#ident> for super::#module::#any {
+                    const VERSION: crate::ApiVersion = super::#module::VERSION;
+                    fn from_ref(versioned: &#ident) -> Option<&Self> {
+                        match versioned {
+                            #ident::#var(v) => Some(v),
+                            _ => None,
+                        }
+                    }
+                    fn from_versioned(versioned: #ident) -> Result<Self, #ident> {
+                        match versioned {
+                            #ident::#var(v) => Ok(v),
+                            other => Err(other),
+                        }
+                    }
+                }
+            }
+        });
+        let get_doc = doc_lines(&format!("The {what} as the enum of the version `P` (`v3_6::{any}`, …), when it was decoded in\nthat version; write the pattern and the version is inferred:\n`if let Some(v3_6::{any}::…(x)) = value.get() {{ … }}`."));
+        let into_doc = doc_lines(&format!("The {what} as the enum of the version `P`, or `self` back when it is of another version\n(or of one this build does not have)."));
         let unknown_arms = arms(quote!(crate::Unknowns::visit_unknowns(v, path, found)));
         let doc = format!(
             "A {what} payload decoded in the API version its RTM frame names (or the connection's, when\nthe frame names none), so one connection can mix versions.\n\n```\n# #[cfg(feature = \"v3_6\")] {{\n{doc_example}\n# }}\n```"
@@ -115,6 +137,14 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
                         Self::_Custom(_) => None,
                     }
                 }
+                #get_doc
+                pub fn get<P: crate::VersionMember<Self>>(&self) -> Option<&P> {
+                    P::from_ref(self)
+                }
+                #into_doc
+                pub fn into_version<P: crate::VersionMember<Self>>(self) -> Result<P, Self> {
+                    P::from_versioned(self)
+                }
                 /// Whether the frame named a version this build does not have.
                 pub fn is_unsupported(&self) -> bool {
                     matches!(self, Self::_Custom(_))
@@ -128,6 +158,7 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
                     }
                 }
             }
+            #(#members)*
             impl ::serde::Serialize for #ident {
                 /// Serializes the payload alone.
                 fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

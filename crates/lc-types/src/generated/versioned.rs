@@ -76,6 +76,17 @@ impl VersionedRequest {
             Self::_Custom(_) => None,
         }
     }
+    /// The request as the enum of the version `P` (`v3_6::AnyRequest`, …), when it was decoded in
+    /// that version; write the pattern and the version is inferred:
+    /// `if let Some(v3_6::AnyRequest::…(x)) = value.get() { … }`.
+    pub fn get<P: crate::VersionMember<Self>>(&self) -> Option<&P> {
+        P::from_ref(self)
+    }
+    /// The request as the enum of the version `P`, or `self` back when it is of another version
+    /// (or of one this build does not have).
+    pub fn into_version<P: crate::VersionMember<Self>>(self) -> Result<P, Self> {
+        P::from_versioned(self)
+    }
     /// Whether the frame named a version this build does not have.
     pub fn is_unsupported(&self) -> bool {
         matches!(self, Self::_Custom(_))
@@ -91,6 +102,57 @@ impl VersionedRequest {
             Self::V3_6(_) => None,
             #[cfg(feature = "v3_7")]
             Self::V3_7(_) => None,
+        }
+    }
+}
+
+#[cfg(feature = "v3_5")]
+impl crate::VersionMember<VersionedRequest> for super::v3_5::AnyRequest {
+    const VERSION: crate::ApiVersion = super::v3_5::VERSION;
+    fn from_ref(versioned: &VersionedRequest) -> Option<&Self> {
+        match versioned {
+            VersionedRequest::V3_5(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedRequest) -> Result<Self, VersionedRequest> {
+        match versioned {
+            VersionedRequest::V3_5(v) => Ok(v),
+            other => Err(other),
+        }
+    }
+}
+
+#[cfg(feature = "v3_6")]
+impl crate::VersionMember<VersionedRequest> for super::v3_6::AnyRequest {
+    const VERSION: crate::ApiVersion = super::v3_6::VERSION;
+    fn from_ref(versioned: &VersionedRequest) -> Option<&Self> {
+        match versioned {
+            VersionedRequest::V3_6(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedRequest) -> Result<Self, VersionedRequest> {
+        match versioned {
+            VersionedRequest::V3_6(v) => Ok(v),
+            other => Err(other),
+        }
+    }
+}
+
+#[cfg(feature = "v3_7")]
+impl crate::VersionMember<VersionedRequest> for super::v3_7::AnyRequest {
+    const VERSION: crate::ApiVersion = super::v3_7::VERSION;
+    fn from_ref(versioned: &VersionedRequest) -> Option<&Self> {
+        match versioned {
+            VersionedRequest::V3_7(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedRequest) -> Result<Self, VersionedRequest> {
+        match versioned {
+            VersionedRequest::V3_7(v) => Ok(v),
+            other => Err(other),
         }
     }
 }
@@ -204,6 +266,17 @@ impl VersionedPush {
             Self::_Custom(_) => None,
         }
     }
+    /// The push as the enum of the version `P` (`v3_6::AnyPush`, …), when it was decoded in
+    /// that version; write the pattern and the version is inferred:
+    /// `if let Some(v3_6::AnyPush::…(x)) = value.get() { … }`.
+    pub fn get<P: crate::VersionMember<Self>>(&self) -> Option<&P> {
+        P::from_ref(self)
+    }
+    /// The push as the enum of the version `P`, or `self` back when it is of another version
+    /// (or of one this build does not have).
+    pub fn into_version<P: crate::VersionMember<Self>>(self) -> Result<P, Self> {
+        P::from_versioned(self)
+    }
     /// Whether the frame named a version this build does not have.
     pub fn is_unsupported(&self) -> bool {
         matches!(self, Self::_Custom(_))
@@ -219,6 +292,57 @@ impl VersionedPush {
             Self::V3_6(_) => None,
             #[cfg(feature = "v3_7")]
             Self::V3_7(_) => None,
+        }
+    }
+}
+
+#[cfg(feature = "v3_5")]
+impl crate::VersionMember<VersionedPush> for super::v3_5::AnyPush {
+    const VERSION: crate::ApiVersion = super::v3_5::VERSION;
+    fn from_ref(versioned: &VersionedPush) -> Option<&Self> {
+        match versioned {
+            VersionedPush::V3_5(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedPush) -> Result<Self, VersionedPush> {
+        match versioned {
+            VersionedPush::V3_5(v) => Ok(v),
+            other => Err(other),
+        }
+    }
+}
+
+#[cfg(feature = "v3_6")]
+impl crate::VersionMember<VersionedPush> for super::v3_6::AnyPush {
+    const VERSION: crate::ApiVersion = super::v3_6::VERSION;
+    fn from_ref(versioned: &VersionedPush) -> Option<&Self> {
+        match versioned {
+            VersionedPush::V3_6(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedPush) -> Result<Self, VersionedPush> {
+        match versioned {
+            VersionedPush::V3_6(v) => Ok(v),
+            other => Err(other),
+        }
+    }
+}
+
+#[cfg(feature = "v3_7")]
+impl crate::VersionMember<VersionedPush> for super::v3_7::AnyPush {
+    const VERSION: crate::ApiVersion = super::v3_7::VERSION;
+    fn from_ref(versioned: &VersionedPush) -> Option<&Self> {
+        match versioned {
+            VersionedPush::V3_7(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedPush) -> Result<Self, VersionedPush> {
+        match versioned {
+            VersionedPush::V3_7(v) => Ok(v),
+            other => Err(other),
         }
     }
 }
