@@ -46,10 +46,16 @@ const SHORT: &[(&str, &str, Option<&str>)] = &[
 
 /// Every lint the generated code allows (on single items only), with the reason printed above
 /// each `#[allow]`: tokens carry no comments, so [`justify`] adds them to the printed text.
-const ALLOWED: &[(&str, &str)] = &[(
-    "clippy::large_enum_variant",
-    "Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.",
-)];
+const ALLOWED: &[(&str, &str)] = &[
+    (
+        "clippy::large_enum_variant",
+        "Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.",
+    ),
+    (
+        "clippy::result_large_err",
+        "The error is the value the caller passed in, given back as it came; boxing it would allocate on every miss.",
+    ),
+];
 
 /// Puts the reason of every allowed lint (see [`ALLOWED`]) in a comment above its `#[allow]`;
 /// panics on an `#[allow]` without a reason, so none slips in unexplained.

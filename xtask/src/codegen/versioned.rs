@@ -142,6 +142,7 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
                     P::from_ref(self)
                 }
                 #into_doc
+                #[allow(clippy::result_large_err)]
                 pub fn into_version<P: crate::VersionMember<Self>>(self) -> Result<P, Self> {
                     P::from_versioned(self)
                 }

@@ -84,6 +84,8 @@ impl VersionedRequest {
     }
     /// The request as the enum of the version `P`, or `self` back when it is of another version
     /// (or of one this build does not have).
+    // The error is the value the caller passed in, given back as it came; boxing it would allocate on every miss.
+    #[allow(clippy::result_large_err)]
     pub fn into_version<P: crate::VersionMember<Self>>(self) -> Result<P, Self> {
         P::from_versioned(self)
     }
@@ -274,6 +276,8 @@ impl VersionedPush {
     }
     /// The push as the enum of the version `P`, or `self` back when it is of another version
     /// (or of one this build does not have).
+    // The error is the value the caller passed in, given back as it came; boxing it would allocate on every miss.
+    #[allow(clippy::result_large_err)]
     pub fn into_version<P: crate::VersionMember<Self>>(self) -> Result<P, Self> {
         P::from_versioned(self)
     }
