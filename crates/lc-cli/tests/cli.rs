@@ -1,32 +1,12 @@
 //! The `lc` binary as a user runs it: stdin in, stdout/stderr/exit code out.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use serde_json::{json, Value};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+mod common;
 
-fn lc(args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lc"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("lc runs");
-    // lc may exit before reading stdin (usage errors): a broken pipe here is expected then.
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().expect("exited"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+/// `lc args` with `stdin`, in a clean environment.
+fn lc(args: &[&str], stdin: &str) -> common::Run {
+    common::lc(args, &[], stdin)
 }
 
 const PUSH: &str = r#"{"chat_id": "PJ0MRSHTDG", "thread_id": "Q20N9CKRX2",

@@ -8,33 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn lc(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lc"))
-        .args(args)
-        .env_remove("LC_TOKEN")
-        .env_remove("LC_ORGANIZATION_ID")
-        .env_remove("LC_BASE_URL")
-        .env_remove("NO_COLOR")
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("lc runs");
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().expect("exited"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
+mod common;
+use common::lc;
 
 /// A running `lc mock --json` and what it printed.
 struct Mock {
