@@ -93,26 +93,6 @@ open_enum! {
 
 object! {
     /// An event with an application-defined payload.
-    pub struct CustomEvent {
-        /// ID of the user who sent the event.
-        pub author_id: Option<String>,
-        /// The payload defined by the sender; any JSON.
-        pub content: Option<Value>,
-        /// When the server created the event (UTC, microsecond precision).
-        pub created_at: crate::Timestamp,
-        /// ID chosen by the sender when the event was sent.
-        pub custom_id: Option<String>,
-        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-        pub id: Option<String>,
-        /// Properties of the event.
-        pub properties: Option<Properties>,
-        /// Who can see the event; `all` when absent.
-        pub recipients: Option<Recipients>,
-    }
-}
-
-object! {
-    /// An event with an application-defined payload.
     pub struct CustomEventInput {
         /// The payload you define; a JSON object.
         pub content: Option<Map<String, Value>>,
@@ -122,6 +102,8 @@ object! {
         pub properties: Option<Properties>,
         /// Who can see the event; `all` when absent.
         pub recipients: Option<Recipients>,
+        /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -236,42 +218,6 @@ object! {
 }
 
 object! {
-    /// A file shared in the chat.
-    pub struct FileEvent {
-        /// Text describing the image; images only (3.3+).
-        pub alternative_text: Option<String>,
-        /// ID of the user who sent the event.
-        pub author_id: Option<String>,
-        /// MIME type of the file.
-        pub content_type: String,
-        /// When the server created the event (UTC, microsecond precision).
-        pub created_at: crate::Timestamp,
-        /// ID chosen by the sender when the event was sent.
-        pub custom_id: Option<String>,
-        /// Height in pixels; images only.
-        pub height: Option<i64>,
-        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-        pub id: Option<String>,
-        /// File name.
-        pub name: String,
-        /// Properties of the event.
-        pub properties: Option<Properties>,
-        /// Who can see the event; `all` when absent.
-        pub recipients: Option<Recipients>,
-        /// Size in bytes; images only.
-        pub size: Option<i64>,
-        /// URL of a double-resolution thumbnail; images only.
-        pub thumbnail2x_url: Option<String>,
-        /// URL of a thumbnail; images only.
-        pub thumbnail_url: Option<String>,
-        /// URL of the file on the LiveChat CDN; it does not expire once sent.
-        pub url: String,
-        /// Width in pixels; images only.
-        pub width: Option<i64>,
-    }
-}
-
-object! {
     /// A previously uploaded file to share in the chat.
     pub struct FileEventInput {
         /// Text describing the image; images only (3.3+).
@@ -284,30 +230,8 @@ object! {
         pub recipients: Option<Recipients>,
         /// URL of the file on the LiveChat CDN, normally the one returned by upload_file.
         pub url: String,
-    }
-}
-
-object! {
-    /// The answers to a form (prechat, postchat, ticket, ...).
-    pub struct FilledFormEvent {
-        /// ID of the user who sent the event.
-        pub author_id: Option<String>,
-        /// When the server created the event (UTC, microsecond precision).
-        pub created_at: crate::Timestamp,
-        /// ID chosen by the sender when the event was sent.
-        pub custom_id: Option<String>,
-        /// The answered fields.
-        pub fields: Vec<FilledFormField>,
-        /// ID of the form that was filled in.
-        pub form_id: String,
-        /// Kind of form (3.4+), e.g. `prechat`, `postchat`, `ask_for_email`; other values exist. Absent in chats that predate the field.
-        pub form_type: Option<String>,
-        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-        pub id: Option<String>,
-        /// Properties of the event.
-        pub properties: Option<Properties>,
-        /// Who can see the event; `all` when absent.
-        pub recipients: Option<Recipients>,
+        /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -324,6 +248,8 @@ object! {
         pub properties: Option<Properties>,
         /// Who can see the answers; `all` when absent.
         pub recipients: Option<Recipients>,
+        /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -368,30 +294,6 @@ object! {
 }
 
 object! {
-    /// An empty form to be filled in (3.3+); not rendered by the LiveChat widget itself.
-    pub struct FormEvent {
-        /// ID of the user who sent the form; absent when the system generated it.
-        pub author_id: Option<String>,
-        /// When the server created the event (UTC, microsecond precision).
-        pub created_at: crate::Timestamp,
-        /// ID chosen by the sender when the event was sent.
-        pub custom_id: Option<String>,
-        /// The fields of the form.
-        pub fields: Vec<FormField>,
-        /// ID of the form.
-        pub form_id: String,
-        /// Kind of form (3.4+), e.g. `prechat`, `postchat`, `ask_for_email`; other values exist. Absent in chats that predate the field.
-        pub form_type: Option<String>,
-        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-        pub id: Option<String>,
-        /// Properties of the event.
-        pub properties: Option<Properties>,
-        /// Who can see the event; `all` when absent.
-        pub recipients: Option<Recipients>,
-    }
-}
-
-object! {
     /// An empty form to send (3.3+); the LiveChat app rejects it, custom chat clients can use it.
     pub struct FormEventInput {
         /// An ID of your choice; returned with the event.
@@ -404,6 +306,8 @@ object! {
         pub properties: Option<Properties>,
         /// Who can see the event; `all` when absent.
         pub recipients: Option<Recipients>,
+        /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -616,28 +520,6 @@ open_enum! {
 }
 
 object! {
-    /// A message generated by the system (routing changes, ratings, archiving, ...).
-    pub struct SystemMessageEvent {
-        /// When the server created the event (UTC, microsecond precision).
-        pub created_at: crate::Timestamp,
-        /// ID chosen by the sender when the event was sent.
-        pub custom_id: Option<String>,
-        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-        pub id: Option<String>,
-        /// Properties of the event.
-        pub properties: Option<Properties>,
-        /// Who can see the event; `all` when absent.
-        pub recipients: Option<Recipients>,
-        /// Kind of system message, e.g. `routing.assigned` or `manual_archived_agent`; applications may define their own.
-        pub system_message_type: String,
-        /// Text shown to the recipients.
-        pub text: Option<String>,
-        /// Values of the variables used in the text, by name.
-        pub text_vars: Option<BTreeMap<String, String>>,
-    }
-}
-
-object! {
     /// A system message to send.
     pub struct SystemMessageEventInput {
         /// An ID of your choice; returned with the event.
@@ -652,6 +534,8 @@ object! {
         pub text: Option<String>,
         /// Values of the variables used in the text, by name.
         pub text_vars: Option<BTreeMap<String, String>>,
+        /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -713,6 +597,16 @@ object! {
 impl From<SessionFields> for Vec<BTreeMap<String, String>> {
     fn from(value: SessionFields) -> Self {
         value.0
+    }
+}
+
+open_enum! {
+    /// Who can see an event, a typing or thinking indicator, or an agent added to a chat, in the Agent Chat API: `all` chat users (the default when a request leaves it out) or `agents` only.
+    pub enum Visibility {
+        /// `all`
+        All = "all",
+        /// `agents`
+        Agents = "agents",
     }
 }
 
