@@ -93,6 +93,30 @@ open_enum! {
 
 object! {
     /// An event with an application-defined payload.
+    pub struct CustomEvent {
+        /// ID of the user who sent the event.
+        pub author_id: Option<String>,
+        /// The payload defined by the sender; any JSON.
+        pub content: Option<Value>,
+        /// When the server created the event (UTC, microsecond precision).
+        pub created_at: crate::Timestamp,
+        /// ID chosen by the sender when the event was sent.
+        pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+). The Agent Chat API shows deleted events with this flag to administrators and vice owners; customers never see deleted events.
+        pub deleted: Option<bool>,
+        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+        pub id: Option<String>,
+        /// Properties of the event.
+        pub properties: Option<Properties>,
+        /// Who can see the event; `all` when absent.
+        pub recipients: Option<Recipients>,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
+    }
+}
+
+object! {
+    /// An event with an application-defined payload.
     pub struct CustomEventInput {
         /// The payload you define; a JSON object.
         pub content: Option<Map<String, Value>>,
@@ -218,6 +242,46 @@ object! {
 }
 
 object! {
+    /// A file shared in the chat.
+    pub struct FileEvent {
+        /// Text describing the image; images only (3.3+).
+        pub alternative_text: Option<String>,
+        /// ID of the user who sent the event.
+        pub author_id: Option<String>,
+        /// MIME type of the file.
+        pub content_type: String,
+        /// When the server created the event (UTC, microsecond precision).
+        pub created_at: crate::Timestamp,
+        /// ID chosen by the sender when the event was sent.
+        pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+). The Agent Chat API shows deleted events with this flag to administrators and vice owners; customers never see deleted events.
+        pub deleted: Option<bool>,
+        /// Height in pixels; images only.
+        pub height: Option<i64>,
+        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+        pub id: Option<String>,
+        /// File name.
+        pub name: String,
+        /// Properties of the event.
+        pub properties: Option<Properties>,
+        /// Who can see the event; `all` when absent.
+        pub recipients: Option<Recipients>,
+        /// Size in bytes; images only.
+        pub size: Option<i64>,
+        /// URL of a double-resolution thumbnail; images only.
+        pub thumbnail2x_url: Option<String>,
+        /// URL of a thumbnail; images only.
+        pub thumbnail_url: Option<String>,
+        /// URL of the file on the LiveChat CDN; it does not expire once sent.
+        pub url: String,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
+        /// Width in pixels; images only.
+        pub width: Option<i64>,
+    }
+}
+
+object! {
     /// A previously uploaded file to share in the chat.
     pub struct FileEventInput {
         /// Text describing the image; images only (3.3+).
@@ -231,6 +295,34 @@ object! {
         /// URL of the file on the LiveChat CDN, normally the one returned by upload_file.
         pub url: String,
         /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
+    }
+}
+
+object! {
+    /// The answers to a form (prechat, postchat, ticket, ...).
+    pub struct FilledFormEvent {
+        /// ID of the user who sent the event.
+        pub author_id: Option<String>,
+        /// When the server created the event (UTC, microsecond precision).
+        pub created_at: crate::Timestamp,
+        /// ID chosen by the sender when the event was sent.
+        pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+). The Agent Chat API shows deleted events with this flag to administrators and vice owners; customers never see deleted events.
+        pub deleted: Option<bool>,
+        /// The answered fields.
+        pub fields: Vec<FilledFormField>,
+        /// ID of the form that was filled in.
+        pub form_id: String,
+        /// Kind of form (3.4+), e.g. `prechat`, `postchat`, `ask_for_email`; other values exist. Absent in chats that predate the field.
+        pub form_type: Option<String>,
+        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+        pub id: Option<String>,
+        /// Properties of the event.
+        pub properties: Option<Properties>,
+        /// Who can see the event; `all` when absent.
+        pub recipients: Option<Recipients>,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
         pub visibility: Option<Visibility>,
     }
 }
@@ -290,6 +382,34 @@ object! {
         pub id: String,
         /// Label of the chosen option.
         pub label: String,
+    }
+}
+
+object! {
+    /// An empty form to be filled in (3.3+); not rendered by the LiveChat widget itself.
+    pub struct FormEvent {
+        /// ID of the user who sent the form; absent when the system generated it.
+        pub author_id: Option<String>,
+        /// When the server created the event (UTC, microsecond precision).
+        pub created_at: crate::Timestamp,
+        /// ID chosen by the sender when the event was sent.
+        pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+). The Agent Chat API shows deleted events with this flag to administrators and vice owners; customers never see deleted events.
+        pub deleted: Option<bool>,
+        /// The fields of the form.
+        pub fields: Vec<FormField>,
+        /// ID of the form.
+        pub form_id: String,
+        /// Kind of form (3.4+), e.g. `prechat`, `postchat`, `ask_for_email`; other values exist. Absent in chats that predate the field.
+        pub form_type: Option<String>,
+        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+        pub id: Option<String>,
+        /// Properties of the event.
+        pub properties: Option<Properties>,
+        /// Who can see the event; `all` when absent.
+        pub recipients: Option<Recipients>,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -516,6 +636,32 @@ open_enum! {
         Asc = "asc",
         /// `desc`
         Desc = "desc",
+    }
+}
+
+object! {
+    /// A message generated by the system (routing changes, ratings, archiving, ...).
+    pub struct SystemMessageEvent {
+        /// When the server created the event (UTC, microsecond precision).
+        pub created_at: crate::Timestamp,
+        /// ID chosen by the sender when the event was sent.
+        pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+). The Agent Chat API shows deleted events with this flag to administrators and vice owners; customers never see deleted events.
+        pub deleted: Option<bool>,
+        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
+        pub id: Option<String>,
+        /// Properties of the event.
+        pub properties: Option<Properties>,
+        /// Who can see the event; `all` when absent.
+        pub recipients: Option<Recipients>,
+        /// Kind of system message, e.g. `routing.assigned` or `manual_archived_agent`; applications may define their own.
+        pub system_message_type: String,
+        /// Text shown to the recipients.
+        pub text: Option<String>,
+        /// Values of the variables used in the text, by name.
+        pub text_vars: Option<BTreeMap<String, String>>,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
     }
 }
 

@@ -3,9 +3,8 @@
 //! The types that API v3.6 and v3.7 share: their schemas, and everything those refer to, are identical
 //! (one module per folder of `schema/`, all re-exported here).
 use super::shared_v3_5_v3_6_v3_7::{
-    Access, ButtonTarget, ButtonType, CustomEventInput, CustomerStatistics, FileEventInput, FilledFormEventInput, FilledFormField,
-    FormEventInput, FormField, GroupStatus, NewChatUser, Properties, Recipients, RichMessageImage, SessionFields, SystemMessageEventInput,
-    Visibility, WebviewHeight,
+    Access, ButtonTarget, ButtonType, CustomEventInput, CustomerStatistics, FileEventInput, FilledFormEventInput, FormEventInput,
+    GroupStatus, NewChatUser, Properties, Recipients, RichMessageImage, SessionFields, SystemMessageEventInput, Visibility, WebviewHeight,
 };
 
 mod objects;

@@ -6,15 +6,15 @@
 //! generated once and re-exported here, so the same value moves between versions unchanged.
 use crate::declare::{object, open_enum, union};
 pub use crate::generated::shared_v3_5_v3_6::LastThreadSummary;
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub use crate::generated::shared_v3_5_v3_6_v3_7::{
-    Access, ButtonTarget, ButtonType, CheckboxFilledFormField, ChoiceFilledFormField, ChoiceFilledFormFieldType, CustomEventInput,
-    CustomerStatistics, DisconnectReason, DynamicConfig, DynamicConfigCustomerGroups, FileEventInput, FilledFormEventInput,
-    FilledFormField, Form, FormAnswer, FormEventInput, FormField, FormFieldOption, FormFieldType, GroupChooserFilledFormField, GroupStatus,
-    MonitoringGroup, Properties, PropertyNames, Queue, Recipients, RichMessageImage, SessionFields, SortOrder, SystemMessageEventInput,
-    TextFilledFormField, TextFilledFormFieldType, TransferTarget, TypingIndicator, Visibility, WebviewHeight,
+    Access, ButtonTarget, ButtonType, CheckboxFilledFormField, ChoiceFilledFormField, ChoiceFilledFormFieldType, CustomEvent,
+    CustomEventInput, CustomerStatistics, DisconnectReason, DynamicConfig, DynamicConfigCustomerGroups, FileEvent, FileEventInput,
+    FilledFormEvent, FilledFormEventInput, FilledFormField, Form, FormAnswer, FormEvent, FormEventInput, FormField, FormFieldOption,
+    FormFieldType, GroupChooserFilledFormField, GroupStatus, MonitoringGroup, Properties, PropertyNames, Queue, Recipients,
+    RichMessageImage, SessionFields, SortOrder, SystemMessageEvent, SystemMessageEventInput, TextFilledFormField, TextFilledFormFieldType,
+    TransferTarget, TypingIndicator, Visibility, WebviewHeight,
 };
 
 object! {
@@ -104,26 +104,6 @@ object! {
 }
 
 object! {
-    /// An event with an application-defined payload.
-    pub struct CustomEvent {
-        /// ID of the user who sent the event.
-        pub author_id: Option<String>,
-        /// The payload defined by the sender; any JSON.
-        pub content: Option<Value>,
-        /// When the server created the event (UTC, microsecond precision).
-        pub created_at: crate::Timestamp,
-        /// ID chosen by the sender when the event was sent.
-        pub custom_id: Option<String>,
-        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-        pub id: Option<String>,
-        /// Properties of the event.
-        pub properties: Option<Properties>,
-        /// Who can see the event; `all` when absent.
-        pub recipients: Option<Recipients>,
-    }
-}
-
-object! {
     /// A customer (website visitor) as seen by the Customer Chat API.
     pub struct Customer {
         /// Avatar URL; may come without a scheme (e.g. `cdn.livechatinc.com/avatars/1.png`).
@@ -190,90 +170,6 @@ union! {
 }
 
 object! {
-    /// A file shared in the chat.
-    pub struct FileEvent {
-        /// Text describing the image; images only (3.3+).
-        pub alternative_text: Option<String>,
-        /// ID of the user who sent the event.
-        pub author_id: Option<String>,
-        /// MIME type of the file.
-        pub content_type: String,
-        /// When the server created the event (UTC, microsecond precision).
-        pub created_at: crate::Timestamp,
-        /// ID chosen by the sender when the event was sent.
-        pub custom_id: Option<String>,
-        /// Height in pixels; images only.
-        pub height: Option<i64>,
-        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-        pub id: Option<String>,
-        /// File name.
-        pub name: String,
-        /// Properties of the event.
-        pub properties: Option<Properties>,
-        /// Who can see the event; `all` when absent.
-        pub recipients: Option<Recipients>,
-        /// Size in bytes; images only.
-        pub size: Option<i64>,
-        /// URL of a double-resolution thumbnail; images only.
-        pub thumbnail2x_url: Option<String>,
-        /// URL of a thumbnail; images only.
-        pub thumbnail_url: Option<String>,
-        /// URL of the file on the LiveChat CDN; it does not expire once sent.
-        pub url: String,
-        /// Width in pixels; images only.
-        pub width: Option<i64>,
-    }
-}
-
-object! {
-    /// The answers to a form (prechat, postchat, ticket, ...).
-    pub struct FilledFormEvent {
-        /// ID of the user who sent the event.
-        pub author_id: Option<String>,
-        /// When the server created the event (UTC, microsecond precision).
-        pub created_at: crate::Timestamp,
-        /// ID chosen by the sender when the event was sent.
-        pub custom_id: Option<String>,
-        /// The answered fields.
-        pub fields: Vec<FilledFormField>,
-        /// ID of the form that was filled in.
-        pub form_id: String,
-        /// Kind of form (3.4+), e.g. `prechat`, `postchat`, `ask_for_email`; other values exist. Absent in chats that predate the field.
-        pub form_type: Option<String>,
-        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-        pub id: Option<String>,
-        /// Properties of the event.
-        pub properties: Option<Properties>,
-        /// Who can see the event; `all` when absent.
-        pub recipients: Option<Recipients>,
-    }
-}
-
-object! {
-    /// An empty form to be filled in (3.3+); not rendered by the LiveChat widget itself.
-    pub struct FormEvent {
-        /// ID of the user who sent the form; absent when the system generated it.
-        pub author_id: Option<String>,
-        /// When the server created the event (UTC, microsecond precision).
-        pub created_at: crate::Timestamp,
-        /// ID chosen by the sender when the event was sent.
-        pub custom_id: Option<String>,
-        /// The fields of the form.
-        pub fields: Vec<FormField>,
-        /// ID of the form.
-        pub form_id: String,
-        /// Kind of form (3.4+), e.g. `prechat`, `postchat`, `ask_for_email`; other values exist. Absent in chats that predate the field.
-        pub form_type: Option<String>,
-        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-        pub id: Option<String>,
-        /// Properties of the event.
-        pub properties: Option<Properties>,
-        /// Who can see the event; `all` when absent.
-        pub recipients: Option<Recipients>,
-    }
-}
-
-object! {
     /// A proactive greeting shown to the customer (login.greeting, incoming_greeting).
     pub struct Greeting {
         /// Whether the customer already accepted the greeting; sent in login only.
@@ -330,6 +226,8 @@ object! {
         pub created_at: crate::Timestamp,
         /// ID chosen by the sender when the event was sent.
         pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+); only shown to agents with higher roles, so customers normally never see it.
+        pub deleted: Option<bool>,
         /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
         pub id: Option<String>,
         /// Set when the message answers a rich message button.
@@ -340,6 +238,8 @@ object! {
         pub recipients: Option<Recipients>,
         /// The message text.
         pub text: String,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -442,6 +342,8 @@ object! {
         pub created_at: crate::Timestamp,
         /// ID chosen by the sender when the event was sent.
         pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+). The Agent Chat API shows deleted events with this flag to administrators and vice owners; customers never see deleted events.
+        pub deleted: Option<bool>,
         /// The cards (at most 10).
         pub elements: Option<Vec<RichMessageElement>>,
         /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
@@ -452,6 +354,8 @@ object! {
         pub recipients: Option<Recipients>,
         /// Layout of the rich message.
         pub template_id: RichMessageTemplate,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -480,28 +384,6 @@ open_enum! {
         Sticker = "sticker",
         /// `quick_replies`
         QuickReplies = "quick_replies",
-    }
-}
-
-object! {
-    /// A message generated by the system (routing changes, ratings, archiving, ...).
-    pub struct SystemMessageEvent {
-        /// When the server created the event (UTC, microsecond precision).
-        pub created_at: crate::Timestamp,
-        /// ID chosen by the sender when the event was sent.
-        pub custom_id: Option<String>,
-        /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
-        pub id: Option<String>,
-        /// Properties of the event.
-        pub properties: Option<Properties>,
-        /// Who can see the event; `all` when absent.
-        pub recipients: Option<Recipients>,
-        /// Kind of system message, e.g. `routing.assigned` or `manual_archived_agent`; applications may define their own.
-        pub system_message_type: String,
-        /// Text shown to the recipients.
-        pub text: Option<String>,
-        /// Values of the variables used in the text, by name.
-        pub text_vars: Option<BTreeMap<String, String>>,
     }
 }
 

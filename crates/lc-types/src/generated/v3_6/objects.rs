@@ -9,18 +9,19 @@ pub use crate::generated::shared_v3_5_v3_6::LastThreadSummary;
 use std::collections::BTreeMap;
 
 pub use crate::generated::shared_v3_5_v3_6_v3_7::{
-    Access, ButtonTarget, ButtonType, CheckboxFilledFormField, ChoiceFilledFormField, ChoiceFilledFormFieldType, CustomEventInput,
-    CustomerStatistics, DisconnectReason, DynamicConfig, DynamicConfigCustomerGroups, FileEventInput, FilledFormEventInput,
-    FilledFormField, Form, FormAnswer, FormEventInput, FormField, FormFieldOption, FormFieldType, GroupChooserFilledFormField, GroupStatus,
-    MonitoringGroup, Properties, PropertyNames, Queue, Recipients, RichMessageImage, SessionFields, SortOrder, SystemMessageEventInput,
-    TextFilledFormField, TextFilledFormFieldType, TransferTarget, TypingIndicator, Visibility, WebviewHeight,
+    Access, ButtonTarget, ButtonType, CheckboxFilledFormField, ChoiceFilledFormField, ChoiceFilledFormFieldType, CustomEvent,
+    CustomEventInput, CustomerStatistics, DisconnectReason, DynamicConfig, DynamicConfigCustomerGroups, FileEvent, FileEventInput,
+    FilledFormEvent, FilledFormEventInput, FilledFormField, Form, FormAnswer, FormEvent, FormEventInput, FormField, FormFieldOption,
+    FormFieldType, GroupChooserFilledFormField, GroupStatus, MonitoringGroup, Properties, PropertyNames, Queue, Recipients,
+    RichMessageImage, SessionFields, SortOrder, SystemMessageEvent, SystemMessageEventInput, TextFilledFormField, TextFilledFormFieldType,
+    TransferTarget, TypingIndicator, Visibility, WebviewHeight,
 };
 
 pub use crate::generated::shared_v3_6_v3_7::{
-    Address, Agent, AgentProfile, CustomEvent, Customer, EcommerceAddon, EcommerceOption, EcommerceProduct, EcommerceViewType, EventInput,
-    FbMessengerUpdate, FileEvent, FilledFormEvent, FormEvent, GroupStatusChange, MessageEvent, MessageEventInput, MessagePostback,
-    NewThread, OmnichannelUpdate, Postback, PostbackEcommerce, RichMessageButton, RichMessageElement, RichMessageEventInput,
-    RichMessageTemplate, SystemEvent, SystemEventSource, SystemMessageEvent, TwilioUpdate, User,
+    Address, Agent, AgentProfile, Customer, EcommerceAddon, EcommerceOption, EcommerceProduct, EcommerceViewType, EventInput,
+    FbMessengerUpdate, GroupStatusChange, MessageEvent, MessageEventInput, MessagePostback, NewThread, OmnichannelUpdate, Postback,
+    PostbackEcommerce, RichMessageButton, RichMessageElement, RichMessageEventInput, RichMessageTemplate, SystemEvent, SystemEventSource,
+    TwilioUpdate, User,
 };
 
 object! {
