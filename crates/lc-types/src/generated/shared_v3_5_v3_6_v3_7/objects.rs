@@ -102,12 +102,16 @@ object! {
         pub created_at: crate::Timestamp,
         /// ID chosen by the sender when the event was sent.
         pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+). The Agent Chat API shows deleted events with this flag to administrators and vice owners; customers never see deleted events.
+        pub deleted: Option<bool>,
         /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
         pub id: Option<String>,
         /// Properties of the event.
         pub properties: Option<Properties>,
         /// Who can see the event; `all` when absent.
         pub recipients: Option<Recipients>,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -122,6 +126,8 @@ object! {
         pub properties: Option<Properties>,
         /// Who can see the event; `all` when absent.
         pub recipients: Option<Recipients>,
+        /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -248,6 +254,8 @@ object! {
         pub created_at: crate::Timestamp,
         /// ID chosen by the sender when the event was sent.
         pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+). The Agent Chat API shows deleted events with this flag to administrators and vice owners; customers never see deleted events.
+        pub deleted: Option<bool>,
         /// Height in pixels; images only.
         pub height: Option<i64>,
         /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
@@ -266,6 +274,8 @@ object! {
         pub thumbnail_url: Option<String>,
         /// URL of the file on the LiveChat CDN; it does not expire once sent.
         pub url: String,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
         /// Width in pixels; images only.
         pub width: Option<i64>,
     }
@@ -284,6 +294,8 @@ object! {
         pub recipients: Option<Recipients>,
         /// URL of the file on the LiveChat CDN, normally the one returned by upload_file.
         pub url: String,
+        /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -296,6 +308,8 @@ object! {
         pub created_at: crate::Timestamp,
         /// ID chosen by the sender when the event was sent.
         pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+). The Agent Chat API shows deleted events with this flag to administrators and vice owners; customers never see deleted events.
+        pub deleted: Option<bool>,
         /// The answered fields.
         pub fields: Vec<FilledFormField>,
         /// ID of the form that was filled in.
@@ -308,6 +322,8 @@ object! {
         pub properties: Option<Properties>,
         /// Who can see the event; `all` when absent.
         pub recipients: Option<Recipients>,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -324,6 +340,8 @@ object! {
         pub properties: Option<Properties>,
         /// Who can see the answers; `all` when absent.
         pub recipients: Option<Recipients>,
+        /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -376,6 +394,8 @@ object! {
         pub created_at: crate::Timestamp,
         /// ID chosen by the sender when the event was sent.
         pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+). The Agent Chat API shows deleted events with this flag to administrators and vice owners; customers never see deleted events.
+        pub deleted: Option<bool>,
         /// The fields of the form.
         pub fields: Vec<FormField>,
         /// ID of the form.
@@ -388,6 +408,8 @@ object! {
         pub properties: Option<Properties>,
         /// Who can see the event; `all` when absent.
         pub recipients: Option<Recipients>,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -404,6 +426,8 @@ object! {
         pub properties: Option<Properties>,
         /// Who can see the event; `all` when absent.
         pub recipients: Option<Recipients>,
+        /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -622,6 +646,8 @@ object! {
         pub created_at: crate::Timestamp,
         /// ID chosen by the sender when the event was sent.
         pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+). The Agent Chat API shows deleted events with this flag to administrators and vice owners; customers never see deleted events.
+        pub deleted: Option<bool>,
         /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
         pub id: Option<String>,
         /// Properties of the event.
@@ -634,6 +660,8 @@ object! {
         pub text: Option<String>,
         /// Values of the variables used in the text, by name.
         pub text_vars: Option<BTreeMap<String, String>>,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -652,6 +680,8 @@ object! {
         pub text: Option<String>,
         /// Values of the variables used in the text, by name.
         pub text_vars: Option<BTreeMap<String, String>>,
+        /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -713,6 +743,16 @@ object! {
 impl From<SessionFields> for Vec<BTreeMap<String, String>> {
     fn from(value: SessionFields) -> Self {
         value.0
+    }
+}
+
+open_enum! {
+    /// Who can see an event, a typing or thinking indicator, or an agent added to a chat, in the Agent Chat API: `all` chat users (the default when a request leaves it out) or `agents` only.
+    pub enum Visibility {
+        /// `all`
+        All = "all",
+        /// `agents`
+        Agents = "agents",
     }
 }
 

@@ -4,7 +4,7 @@
 //! (one module per folder of `schema/`, all re-exported here).
 use super::shared_v3_5_v3_6_v3_7::{
     Access, ButtonTarget, ButtonType, CustomEventInput, CustomerStatistics, FileEventInput, FilledFormEventInput, FormEventInput,
-    GroupStatus, NewChatUser, Properties, Recipients, RichMessageImage, SessionFields, SystemMessageEventInput, WebviewHeight,
+    GroupStatus, NewChatUser, Properties, Recipients, RichMessageImage, SessionFields, SystemMessageEventInput, Visibility, WebviewHeight,
 };
 
 mod objects;

@@ -242,6 +242,8 @@ object! {
         pub recipients: Option<Recipients>,
         /// The message text.
         pub text: String,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -258,6 +260,8 @@ object! {
         pub recipients: Option<Recipients>,
         /// The message text; at most 16 KB of UTF-8 (split longer texts into several messages).
         pub text: String,
+        /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -380,6 +384,8 @@ object! {
         pub recipients: Option<Recipients>,
         /// Layout of the rich message; `ecommerce` cannot be sent.
         pub template_id: RichMessageTemplate,
+        /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -404,6 +410,8 @@ object! {
         pub created_at: crate::Timestamp,
         /// ID chosen by the sender when the event was sent.
         pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+). The Agent Chat API shows deleted events with this flag to administrators and vice owners; customers never see deleted events.
+        pub deleted: Option<bool>,
         /// Serialized JSON (a string, not an object) with the data of the event; its shape depends on source, subtype and version.
         pub details: String,
         /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
@@ -418,6 +426,8 @@ object! {
         pub subtype: String,
         /// Version of the `details` schema for this source and subtype.
         pub version: i64,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
     }
 }
 

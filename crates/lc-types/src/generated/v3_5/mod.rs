@@ -307,7 +307,7 @@ types! {
     TransferTarget, TypingIndicator, UpdateChatPropertiesRequest, UpdateChatPropertiesResponse, UpdateCustomerPageRequest,
     UpdateCustomerPageResponse, UpdateCustomerRequest, UpdateCustomerResponse, UpdateEventPropertiesRequest, UpdateEventPropertiesResponse,
     UpdateThreadPropertiesRequest, UpdateThreadPropertiesResponse, UploadFileResponse, User, UserAddedToChatPush, UserAddedToChatReason,
-    UserRemovedFromChatPush, UserRemovedFromChatReason, WebviewHeight, WidgetButton, WidgetButtonType,
+    UserRemovedFromChatPush, UserRemovedFromChatReason, Visibility, WebviewHeight, WidgetButton, WidgetButtonType,
 }
 
 api!(V3_5);

@@ -14,7 +14,7 @@ pub use crate::generated::shared_v3_5_v3_6_v3_7::{
     FilledFormEvent, FilledFormEventInput, FilledFormField, Form, FormAnswer, FormEvent, FormEventInput, FormField, FormFieldOption,
     FormFieldType, GroupChooserFilledFormField, GroupStatus, MonitoringGroup, Properties, PropertyNames, Queue, Recipients,
     RichMessageImage, SessionFields, SortOrder, SystemMessageEvent, SystemMessageEventInput, TextFilledFormField, TextFilledFormFieldType,
-    TransferTarget, TypingIndicator, WebviewHeight,
+    TransferTarget, TypingIndicator, Visibility, WebviewHeight,
 };
 
 object! {
@@ -226,6 +226,8 @@ object! {
         pub created_at: crate::Timestamp,
         /// ID chosen by the sender when the event was sent.
         pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+); only shown to agents with higher roles, so customers normally never see it.
+        pub deleted: Option<bool>,
         /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
         pub id: Option<String>,
         /// Set when the message answers a rich message button.
@@ -236,6 +238,8 @@ object! {
         pub recipients: Option<Recipients>,
         /// The message text.
         pub text: String,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -252,6 +256,8 @@ object! {
         pub recipients: Option<Recipients>,
         /// The message text; at most 16 KB of UTF-8 (split longer texts into several messages).
         pub text: String,
+        /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
     }
 }
 
@@ -336,6 +342,8 @@ object! {
         pub created_at: crate::Timestamp,
         /// ID chosen by the sender when the event was sent.
         pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+). The Agent Chat API shows deleted events with this flag to administrators and vice owners; customers never see deleted events.
+        pub deleted: Option<bool>,
         /// The cards (at most 10).
         pub elements: Option<Vec<RichMessageElement>>,
         /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
@@ -346,6 +354,8 @@ object! {
         pub recipients: Option<Recipients>,
         /// Layout of the rich message.
         pub template_id: RichMessageTemplate,
+        /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
+        pub visibility: Option<Visibility>,
     }
 }
 

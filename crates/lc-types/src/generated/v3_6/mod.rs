@@ -337,8 +337,8 @@ types! {
     ThreadPropertiesDeletedPush, ThreadPropertiesUpdatedPush, TransferTarget, TwilioUpdate, TypingIndicator, UpdateChatPropertiesRequest,
     UpdateChatPropertiesResponse, UpdateCustomerPageRequest, UpdateCustomerPageResponse, UpdateCustomerRequest, UpdateCustomerResponse,
     UpdateEventPropertiesRequest, UpdateEventPropertiesResponse, UpdateThreadPropertiesRequest, UpdateThreadPropertiesResponse,
-    UploadFileResponse, User, UserAddedToChatPush, UserAddedToChatReason, UserRemovedFromChatPush, UserRemovedFromChatReason, WebviewHeight,
-    WidgetButton, WidgetButtonType,
+    UploadFileResponse, User, UserAddedToChatPush, UserAddedToChatReason, UserRemovedFromChatPush, UserRemovedFromChatReason, Visibility,
+    WebviewHeight, WidgetButton, WidgetButtonType,
 }
 
 api!(V3_6);

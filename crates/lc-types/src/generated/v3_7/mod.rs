@@ -333,7 +333,7 @@ types! {
     TwilioUpdate, TypingIndicator, UpdateChatPropertiesRequest, UpdateChatPropertiesResponse, UpdateCustomerPageRequest,
     UpdateCustomerPageResponse, UpdateCustomerRequest, UpdateCustomerResponse, UpdateEventPropertiesRequest, UpdateEventPropertiesResponse,
     UpdateThreadPropertiesRequest, UpdateThreadPropertiesResponse, UploadFileResponse, User, UserAddedToChatPush, UserAddedToChatReason,
-    UserRemovedFromChatPush, UserRemovedFromChatReason, WebviewHeight, WidgetButton, WidgetButtonType,
+    UserRemovedFromChatPush, UserRemovedFromChatReason, Visibility, WebviewHeight, WidgetButton, WidgetButtonType,
 }
 
 api!(V3_7);

@@ -13,7 +13,7 @@ pub use crate::generated::shared_v3_5_v3_6_v3_7::{
     FilledFormEvent, FilledFormEventInput, FilledFormField, Form, FormAnswer, FormEvent, FormEventInput, FormField, FormFieldOption,
     FormFieldType, GroupChooserFilledFormField, GroupStatus, MonitoringGroup, Properties, PropertyNames, Queue, Recipients,
     RichMessageImage, SessionFields, SortOrder, SystemMessageEvent, SystemMessageEventInput, TextFilledFormField, TextFilledFormFieldType,
-    TransferTarget, TypingIndicator, WebviewHeight,
+    TransferTarget, TypingIndicator, Visibility, WebviewHeight,
 };
 
 pub use crate::generated::shared_v3_6_v3_7::{
@@ -136,6 +136,8 @@ object! {
         pub created_at: crate::Timestamp,
         /// ID chosen by the sender when the event was sent.
         pub custom_id: Option<String>,
+        /// Whether the event was deleted (3.6+). The Agent Chat API shows deleted events with this flag to administrators and vice owners; customers never see deleted events.
+        pub deleted: Option<bool>,
         /// The cards (at most 10); always present in 3.7.
         pub elements: Vec<RichMessageElement>,
         /// Event ID, usually `<thread_id>_<n>`; treat it as opaque.
