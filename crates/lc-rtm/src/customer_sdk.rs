@@ -3,7 +3,8 @@
 
 use serde_json::{json, Value};
 
-use crate::{Error, ErrorKind, RtmClient};
+use crate::client::RtmClient;
+use crate::error::{Error, ErrorKind};
 
 /// A customer's rating of a chat (`rating.score` thread property: 1 good, 0 bad).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

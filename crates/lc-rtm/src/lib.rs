@@ -70,6 +70,8 @@
 #[cfg(not(any(feature = "v3_5", feature = "v3_6", feature = "v3_7")))]
 compile_error!("lc-rtm needs at least one API version feature: v3_5, v3_6 (default) or v3_7");
 
+mod builder;
+mod channel;
 mod client;
 mod config;
 mod customer_sdk;
@@ -82,31 +84,15 @@ mod history;
 #[doc(hidden)]
 pub mod session;
 
-/// The largest frame (message) the client accepts: 16 MiB. A larger one is a protocol error
-/// that closes the connection (the client then reconnects); the server's largest answers
-/// (`list_threads` of 100 threads) stay well below it.
-pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
-
-/// The most calls that wait by default, for one of the 10 request slots or for the connection
-/// while it is (re)connecting: 10,000. The next call fails at once with
-/// [`ErrorKind::QueueFull`] and is not sent; change it with
-/// [`RtmClientBuilder::max_queued_calls`]. Waiting calls still end at their timeout, also
-/// while the server stops reading (frames not yet written never hold the connection task).
-pub const MAX_QUEUED_CALLS: usize = 10_000;
-
-/// The most bytes of events that wait by default in the [`Events`] stream for its reader: 64
-/// MiB (a push weighs its frame's length; change it with
-/// [`RtmClientBuilder::event_buffer_bytes`]). At the bound the client stops reading the socket
-/// until the stream is read; an event larger than the bound alone still gets through.
-pub const EVENT_BUFFER_BYTES: usize = 64 * 1024 * 1024;
-
+pub use builder::{RtmClientBuilder, EVENT_BUFFER_BYTES};
 pub use client::{Events, RtmClient};
-pub use config::{Customer, CustomerProvider, RtmClientBuilder};
+pub use config::{Customer, CustomerProvider};
 pub use customer_sdk::{Rating, RatingPart};
+pub use driver::MAX_FRAME_BYTES;
 pub use error::{Error, ErrorKind};
 pub use event::{Availability, Cause, Connected, Disconnected, Event, Next, Pushed};
 pub use history::HistoryRequest;
 /// The token providers (from `lc-types`, shared with `lc-web`): a fixed token, your own async
 /// function, or any [`TokenProvider`] (such as `lc_web::AccountsTokenProvider`).
 pub use lc_types::auth::{token_fn, AccessToken, StaticToken, TokenError, TokenProvider};
-pub use session::{Backoff, ConnectionState};
+pub use session::{Backoff, ConnectionState, MAX_QUEUED_CALLS};

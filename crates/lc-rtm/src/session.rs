@@ -10,8 +10,16 @@ pub use lc_types::endpoint::Backoff;
 use lc_types::{limits, ApiVersion, DisconnectPolicy, Frame, PushFrame, Region, RequestFrame, ResponseError, ResponseFrame};
 use serde_json::{Map, Value};
 
+use crate::error::{Error, ErrorKind};
 use crate::event::{Cause, Connected, Disconnected, Event, Next};
-use crate::{Error, ErrorKind};
+
+/// The most calls that wait by default, for one of the 10 request slots or for the connection
+/// while it is (re)connecting: 10,000. The next call fails at once with
+/// [`ErrorKind::QueueFull`] and is not sent; change it with
+/// [`RtmClientBuilder::max_queued_calls`](crate::RtmClientBuilder::max_queued_calls). Waiting
+/// calls still end at their timeout, also while the server stops reading (frames not yet
+/// written never hold the connection task).
+pub const MAX_QUEUED_CALLS: usize = 10_000;
 
 /// Identifies a call between the client handle and the session.
 pub type CallId = u64;
@@ -48,7 +56,7 @@ impl Settings {
             backoff: Backoff::new(Duration::from_millis(500), Duration::from_secs(30), 0.5),
             blocked_wait: Duration::from_secs(5 * 60),
             max_in_flight: limits::MAX_PENDING_REQUESTS,
-            max_queued_calls: crate::MAX_QUEUED_CALLS,
+            max_queued_calls: MAX_QUEUED_CALLS,
             seed: None,
             policies: Vec::new(),
         }
