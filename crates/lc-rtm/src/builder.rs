@@ -13,6 +13,7 @@ use crate::client::{Events, RtmClient};
 use crate::config::{Config, Customer};
 use crate::error::{Error, ErrorKind};
 use crate::session::{Backoff, Settings};
+use crate::version::per_version;
 
 /// The most bytes of events that wait by default in the [`Events`] stream for its reader: 64
 /// MiB (a push weighs its frame's length; change it with
@@ -220,21 +221,21 @@ impl RtmClientBuilder {
     }
 
     /// Whether `build` starts connecting (default `true`); otherwise call
-    /// [`RtmClient::connect`](crate::RtmClient::connect).
+    /// [`RtmClient::connect`].
     pub fn auto_connect(mut self, auto: bool) -> Self {
         self.config.auto_connect = auto;
         self
     }
 
-    /// How many events wait in the [`Events`](crate::Events) stream at most (default 10,000):
+    /// How many events wait in the [`Events`] stream at most (default 10,000):
     /// when it is full, the client stops reading the socket until the stream is read.
     pub fn event_buffer(mut self, n: usize) -> Self {
         self.config.event_buffer = n.max(1);
         self
     }
 
-    /// How many bytes of events wait in the [`Events`](crate::Events) stream at most (default
-    /// [`EVENT_BUFFER_BYTES`](crate::EVENT_BUFFER_BYTES), 64 MiB; a push weighs its frame's
+    /// How many bytes of events wait in the [`Events`] stream at most (default
+    /// [`EVENT_BUFFER_BYTES`], 64 MiB; a push weighs its frame's
     /// length, another event what the peer put in it): once reached, the client stops reading
     /// the socket until the stream is read, so at most about this plus one frame waits. An
     /// event larger than the bound alone still gets through (it is let in when the stream is
@@ -253,9 +254,9 @@ impl RtmClientBuilder {
         self
     }
 
-    /// Whether the client keeps events for the [`Events`](crate::Events) stream (default
+    /// Whether the client keeps events for the [`Events`] stream (default
     /// `true`). `false`: the stream `build` gives ends at once, and pushes and events are
-    /// discarded as they arrive (counted: [`RtmClient::discarded_events`](crate::RtmClient::discarded_events)),
+    /// discarded as they arrive (counted: [`RtmClient::discarded_events`]),
     /// so a flood of pushes never holds a call's answer: for callers that only make calls.
     /// Dropping the stream does the same.
     ///
@@ -410,7 +411,9 @@ impl RtmClientBuilder {
             }
         }
         self.config.settings.version = self.config.endpoint.version;
-        if lc_types::api(self.config.settings.version).is_none() {
+        // The versions of lc-rtm's features (those of lc-types may be more): each login is
+        // that version's typed request.
+        if per_version!(self.config.settings.version, |v| { Ok(v::API.version) }).is_err() {
             return Err(Error::with_source(
                 ErrorKind::Config,
                 format!(
@@ -445,7 +448,7 @@ mod tests {
                 .pushes(PushSubscription::new().all(ApiVersion::V3_6))
                 .login_field("is_mobile", json!(true)),
         );
-        let p = Value::Object(c.login_payload("dal:secret"));
+        let p = Value::Object(c.login_payload("dal:secret").unwrap());
         assert_eq!(
             p,
             json!({
@@ -460,7 +463,40 @@ mod tests {
         );
         // A page change shows in the next login.
         *c.page.lock().unwrap() = Some(("https://shop.example/cart".into(), None));
-        assert_eq!(c.login_payload("t")["customer_page"], json!({"url": "https://shop.example/cart"}));
+        assert_eq!(
+            c.login_payload("t").unwrap()["customer_page"],
+            json!({"url": "https://shop.example/cart"})
+        );
+    }
+
+    #[test]
+    fn a_builder_setting_wins_over_a_login_field_of_the_same_name() {
+        let c = config(
+            RtmClientBuilder::new("org".into())
+                .customer(Customer::default().name("Ada").session_field("a", "1"))
+                .group_id(3)
+                .login_field("group_id", json!(9))
+                .login_field("token", json!("Bearer other"))
+                .login_field("referrer", json!("https://kept.example/")),
+        );
+        let p = Value::Object(c.login_payload("dal:secret").unwrap());
+        assert_eq!(
+            p,
+            json!({
+                "token": "Bearer dal:secret",
+                "customer": {"name": "Ada", "session_fields": [{"a": "1"}]},
+                "referrer": "https://kept.example/",
+                "group_id": 3
+            })
+        );
+        let mut customer = Customer::default().email("ada@example.com");
+        customer.extra.insert("email".into(), json!("other@example.com"));
+        customer.extra.insert("name".into(), json!("Ada"));
+        let c = config(RtmClientBuilder::new("org".into()).customer(customer));
+        assert_eq!(
+            c.login_payload("t").unwrap()["customer"],
+            json!({"email": "ada@example.com", "name": "Ada"})
+        );
     }
 
     #[test]

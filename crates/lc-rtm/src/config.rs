@@ -1,15 +1,19 @@
 //! [`Config`]: everything a connection was built with, and the customer's login details
 //! ([`Customer`]), from which each `login` is made.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use lc_types::auth::TokenProvider;
 use lc_types::endpoint::Endpoint;
 use lc_types::{PushSubscription, Region};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::channel::SharedPage;
+use crate::error::{Error, ErrorKind};
 use crate::session::Settings;
+use crate::version::per_version;
 
 /// The customer's details sent with every `login` (`customer`): name, e-mail, avatar and
 /// session fields. Any other field of the version's `customer` object goes in `extra`.
@@ -64,20 +68,6 @@ impl Customer {
     fn is_empty(&self) -> bool {
         *self == Customer::default()
     }
-
-    fn to_json(&self) -> Value {
-        let mut out = self.extra.clone();
-        for (key, value) in [("name", &self.name), ("email", &self.email), ("avatar", &self.avatar)] {
-            if let Some(v) = value {
-                out.insert(key.to_owned(), json!(v));
-            }
-        }
-        if !self.session_fields.is_empty() {
-            let fields: Vec<Value> = self.session_fields.iter().map(|(k, v)| json!({ k: v })).collect();
-            out.insert("session_fields".to_owned(), Value::Array(fields));
-        }
-        Value::Object(out)
-    }
 }
 
 /// Gives the customer's details at each login (so a reconnect sends the current ones).
@@ -107,30 +97,38 @@ pub(crate) struct Config {
 }
 
 impl Config {
-    /// The `login` payload, with the token.
-    pub(crate) fn login_payload(&self, token: &str) -> Map<String, Value> {
-        let mut p = self.login_extra.clone();
-        p.insert("token".to_owned(), json!(format!("Bearer {token}")));
-        if let Some(customer) = self.customer.as_ref().map(|f| f()).filter(|c| !c.is_empty()) {
-            p.insert("customer".to_owned(), customer.to_json());
-        }
-        if let Some((url, title)) = &*self.page.lock().expect("not poisoned") {
-            let mut page = json!({ "url": url });
-            if let Some(t) = title {
-                page["title"] = json!(t);
-            }
-            p.insert("customer_page".to_owned(), page);
-        }
-        if let Some(r) = &self.referrer {
-            p.insert("referrer".to_owned(), json!(r));
-        }
-        if let Some(g) = self.group_id {
-            p.insert("group_id".to_owned(), json!(g));
-        }
-        if let Some(pushes) = &self.pushes {
-            p.insert("pushes".to_owned(), serde_json::to_value(pushes).expect("a map of lists"));
-        }
-        p
+    /// The `login` payload, with the token: the typed `LoginRequest` of the connection's
+    /// version. A [`login_field`](crate::RtmClientBuilder::login_field) goes in its `extra`,
+    /// unless a setting of the builder gives that field.
+    pub(crate) fn login_payload(&self, token: &str) -> Result<Map<String, Value>, Error> {
+        let customer = self.customer.as_ref().map(|f| f()).filter(|c| !c.is_empty());
+        let page = self.page.lock().expect("not poisoned").clone();
+        per_version!(self.endpoint.version, |v| {
+            let mut login = v::LoginRequest::new(format!("Bearer {token}"));
+            login.customer = customer.map(|c| {
+                let mut details = v::CustomerDetails::default();
+                details.name = c.name;
+                details.email = c.email;
+                details.avatar = c.avatar;
+                if !c.session_fields.is_empty() {
+                    let fields = c.session_fields.into_iter().map(|(k, v)| BTreeMap::from([(k, v)]));
+                    details.session_fields = Some(fields.collect::<Vec<_>>().into());
+                }
+                details.extra = besides(&details, c.extra);
+                details
+            });
+            login.customer_page = page.map(|(url, title)| {
+                let mut page = v::CustomerPage::default();
+                page.url = Some(url);
+                page.title = title;
+                page
+            });
+            login.referrer = self.referrer.clone();
+            login.group_id = self.group_id;
+            login.pushes = self.pushes.clone().map(PushSubscription::into_map);
+            login.extra = besides(&login, self.login_extra.clone());
+            to_object(&login)
+        })
     }
 
     /// The WebSocket URL in `region` (its own base URL when configured, else the base URL).
@@ -144,5 +142,23 @@ impl Config {
             base.to_owned()
         };
         format!("{base}{}", lc_types::rtm_path(self.endpoint.version, &self.organization_id))
+    }
+}
+
+/// `extra` less the fields `typed` (whose own `extra` is empty) sets: a field set by a typed
+/// setting wins over an extra one of the same name.
+fn besides(typed: &impl Serialize, mut extra: Map<String, Value>) -> Map<String, Value> {
+    if let Ok(Value::Object(set)) = serde_json::to_value(typed) {
+        extra.retain(|key, _| !set.contains_key(key));
+    }
+    extra
+}
+
+/// A request as its JSON object.
+pub(crate) fn to_object(request: &impl Serialize) -> Result<Map<String, Value>, Error> {
+    match serde_json::to_value(request) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::with_source(ErrorKind::Encode, "a request that is not a JSON object")),
+        Err(e) => Err(Error::with_source(ErrorKind::Encode, e.to_string())),
     }
 }

@@ -528,7 +528,9 @@ async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: O
                 }
                 other => Cause::ConnectFailed(format!("{shown}: {other}")),
             })?;
-        let login = config.login_payload(token.secret());
+        let login = config
+            .login_payload(token.secret())
+            .map_err(|e| Cause::ConnectFailed(e.to_string()))?;
         Ok(Opened { socket, login, token })
     };
     match tokio::time::timeout(config.endpoint.connect_timeout, work).await {

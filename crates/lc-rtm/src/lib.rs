@@ -83,6 +83,7 @@ mod history;
 /// part of the API (it may change in any release).
 #[doc(hidden)]
 pub mod session;
+mod version;
 
 pub use builder::{RtmClientBuilder, EVENT_BUFFER_BYTES};
 pub use client::{Events, RtmClient};
