@@ -10,7 +10,7 @@ use lc_types::{ApiVersion, DisconnectPolicy, PushSubscription, Region};
 use serde_json::{Map, Value};
 
 use crate::client::{Events, RtmClient};
-use crate::config::{Config, Customer};
+use crate::config::{Config, CustomerProfile};
 use crate::error::{Error, ErrorKind};
 use crate::session::{Backoff, Settings};
 use crate::version::per_version;
@@ -43,13 +43,13 @@ impl RtmClient {
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use lc_rtm::{Customer, RtmClient};
+/// use lc_rtm::{CustomerProfile, RtmClient};
 /// # async fn run() -> Result<(), lc_rtm::Error> {
 /// let (client, mut events) = RtmClient::builder("my-organization-id")
 ///     .token("dal:customer-access-token")
 ///     .group_id(0)
 ///     .page("https://shop.example/checkout", Some("Checkout"))
-///     .customer(Customer::default().name("Ada").session_field("cart", "3 items"))
+///     .customer(CustomerProfile::default().name("Ada").session_field("cart", "3 items"))
 ///     .call_timeout(Duration::from_secs(10))
 ///     .build()?;
 /// # let _ = (client, events.next().await);
@@ -179,12 +179,12 @@ impl RtmClientBuilder {
     }
 
     /// The customer's details sent at every login.
-    pub fn customer(self, customer: Customer) -> Self {
+    pub fn customer(self, customer: CustomerProfile) -> Self {
         self.customer_provider(move || customer.clone())
     }
 
     /// A function giving the customer's details at every login.
-    pub fn customer_provider(mut self, provider: impl Fn() -> Customer + Send + Sync + 'static) -> Self {
+    pub fn customer_provider(mut self, provider: impl Fn() -> CustomerProfile + Send + Sync + 'static) -> Self {
         self.config.customer = Some(Arc::new(provider));
         self
     }
@@ -292,12 +292,12 @@ impl RtmClientBuilder {
         self
     }
 
-    /// How long silence may last after a ping is due before [`Event::ConnectionUnstable`]
+    /// How long silence may last after a ping is due before [`RtmEvent::ConnectionUnstable`]
     /// (default 10 s); twice that, and the client reconnects. The same time bounds a server
     /// that takes none of the client's frames: `ping_interval + 2 × pong_timeout` without a
     /// write, and the client reconnects ([`Cause::Unresponsive`](crate::Cause::Unresponsive)).
     ///
-    /// [`Event::ConnectionUnstable`]: crate::Event::ConnectionUnstable
+    /// [`RtmEvent::ConnectionUnstable`]: crate::RtmEvent::ConnectionUnstable
     pub fn pong_timeout(mut self, timeout: Duration) -> Self {
         self.config.settings.pong_timeout = timeout;
         self
@@ -441,7 +441,12 @@ mod tests {
     fn the_login_payload_carries_every_configured_field() {
         let c = config(
             RtmClientBuilder::new("org".into())
-                .customer(Customer::default().name("Ada").session_field("b", "2").session_field("a", "1"))
+                .customer(
+                    CustomerProfile::default()
+                        .name("Ada")
+                        .session_field("b", "2")
+                        .session_field("a", "1"),
+                )
                 .page("https://shop.example/", Some("Shop"))
                 .referrer("https://search.example/")
                 .group_id(3)
@@ -473,7 +478,7 @@ mod tests {
     fn a_builder_setting_wins_over_a_login_field_of_the_same_name() {
         let c = config(
             RtmClientBuilder::new("org".into())
-                .customer(Customer::default().name("Ada").session_field("a", "1"))
+                .customer(CustomerProfile::default().name("Ada").session_field("a", "1"))
                 .group_id(3)
                 .login_field("group_id", json!(9))
                 .login_field("token", json!("Bearer other"))
@@ -489,7 +494,7 @@ mod tests {
                 "group_id": 3
             })
         );
-        let mut customer = Customer::default().email("ada@example.com");
+        let mut customer = CustomerProfile::default().email("ada@example.com");
         customer.extra.insert("email".into(), json!("other@example.com"));
         customer.extra.insert("name".into(), json!("Ada"));
         let c = config(RtmClientBuilder::new("org".into()).customer(customer));

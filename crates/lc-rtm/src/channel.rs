@@ -8,7 +8,7 @@ use lc_types::{ApiVersion, PushFrame, RequestFrame, ResponseFrame};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::Error;
-use crate::event::{Cause, Event, Pushed};
+use crate::event::{Cause, Pushed, RtmEvent};
 use crate::session::{CallId, ConnectionState};
 
 /// Where a call's answer goes.
@@ -93,13 +93,13 @@ pub(crate) struct Item {
 
 #[derive(Debug)]
 enum Body {
-    Ready(Event),
+    Ready(RtmEvent),
     Push(PushFrame, ApiVersion),
 }
 
 impl Item {
     /// An event as it is.
-    pub(crate) fn ready(event: Event) -> Self {
+    pub(crate) fn ready(event: RtmEvent) -> Self {
         Item {
             bytes: event.peer_bytes(),
             body: Body::Ready(event),
@@ -114,16 +114,16 @@ impl Item {
         }
     }
 
-    /// The event, the push decoded (or an [`Event::UndecodedPush`]).
-    pub(crate) fn into_event(self) -> Event {
+    /// The event, the push decoded (or an [`RtmEvent::UndecodedPush`]).
+    pub(crate) fn into_event(self) -> RtmEvent {
         match self.body {
             Body::Ready(event) => event,
             Body::Push(frame, version) => match frame.decode_any(version) {
-                Ok(push) => Event::Push(Box::new(Pushed {
+                Ok(push) => RtmEvent::Push(Box::new(Pushed {
                     push,
                     request_id: frame.request_id,
                 })),
-                Err(error) => Event::UndecodedPush {
+                Err(error) => RtmEvent::UndecodedPush {
                     frame: Box::new(frame),
                     error,
                 },

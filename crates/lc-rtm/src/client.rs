@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::channel::{Command, Ends, Item, SharedPage, Status, StreamShared};
 use crate::error::{Error, ErrorKind};
-use crate::event::{Cause, Event};
+use crate::event::{Cause, RtmEvent};
 use crate::session::ConnectionState;
 
 /// A handle to one RTM connection: cheap to clone, usable from any task. The connection lives
@@ -21,7 +21,7 @@ use crate::session::ConnectionState;
 ///
 /// ```no_run
 /// use futures_util::StreamExt;
-/// use lc_rtm::{Event, RtmClient};
+/// use lc_rtm::{RtmEvent, RtmClient};
 /// use lc_types::v3_6::{AnyPush, GetCustomerRequest};
 /// use lc_types::VersionedPush;
 /// # async fn run() -> Result<(), lc_rtm::Error> {
@@ -32,11 +32,11 @@ use crate::session::ConnectionState;
 /// println!("logged in as {:?}", customer.0);
 /// while let Some(event) = events.next().await {
 ///     match event {
-///         Event::Push(p) => match &p.push {
+///         RtmEvent::Push(p) => match &p.push {
 ///             VersionedPush::V3_6(AnyPush::IncomingEvent(e)) => println!("new event in {}", e.chat_id),
 ///             other => println!("push {}", other.name()),
 ///         },
-///         Event::Disconnected(d) => println!("{} ({:?})", d.cause.describe(), d.next),
+///         RtmEvent::Disconnected(d) => println!("{} ({:?})", d.cause.describe(), d.next),
 ///         _ => {}
 ///     }
 /// }
@@ -388,7 +388,7 @@ impl Drop for CancelOnDrop<'_> {
     }
 }
 
-/// The stream of [`Event`]s of one client: pushes and connection events, in the order they
+/// The stream of [`RtmEvent`]s of one client: pushes and connection events, in the order they
 /// happened. Nothing is dropped while the stream is kept: up to
 /// [`RtmClientBuilder::event_buffer`](crate::RtmClientBuilder::event_buffer) events (10,000 by
 /// default) and up to
@@ -414,7 +414,7 @@ impl Drop for CancelOnDrop<'_> {
 ///
 /// ```no_run
 /// use futures_util::StreamExt;
-/// use lc_rtm::{Event, Events};
+/// use lc_rtm::{RtmEvent, Events};
 /// use lc_types::v3_6::{AnyPush, IncomingEventPush};
 /// use lc_types::VersionedPush;
 ///
@@ -423,7 +423,7 @@ impl Drop for CancelOnDrop<'_> {
 /// let mut incoming = events
 ///     .filter_map(|event| async move {
 ///         match event {
-///             Event::Push(p) => match p.push {
+///             RtmEvent::Push(p) => match p.push {
 ///                 VersionedPush::V3_6(AnyPush::IncomingEvent(push)) => Some(push),
 ///                 _ => None,
 ///             },
@@ -448,13 +448,13 @@ pub struct Events {
 
 impl Events {
     /// The next event; `None` when the connection task has ended.
-    pub async fn next(&mut self) -> Option<Event> {
+    pub async fn next(&mut self) -> Option<RtmEvent> {
         let item = self.rx.recv().await;
         item.map(|item| self.took(item))
     }
 
     /// An event if one is ready now.
-    pub fn try_next(&mut self) -> Option<Event> {
+    pub fn try_next(&mut self) -> Option<RtmEvent> {
         let item = self.rx.try_recv().ok();
         item.map(|item| self.took(item))
     }
@@ -467,7 +467,7 @@ impl Events {
     }
 
     /// Frees `item`'s bytes and wakes the connection task (which may wait for room).
-    fn took(&self, item: Item) -> Event {
+    fn took(&self, item: Item) -> RtmEvent {
         self.stream.buffered.fetch_sub(item.bytes, Ordering::AcqRel);
         self.stream.room.notify_one();
         item.into_event()
@@ -489,9 +489,9 @@ impl Drop for Events {
 }
 
 impl futures_util::Stream for Events {
-    type Item = Event;
+    type Item = RtmEvent;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RtmEvent>> {
         match self.rx.poll_recv(cx) {
             Poll::Ready(Some(item)) => Poll::Ready(Some(self.took(item))),
             Poll::Ready(None) => Poll::Ready(None),

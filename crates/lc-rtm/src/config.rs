@@ -1,5 +1,5 @@
 //! [`Config`]: everything a connection was built with, and the customer's login details
-//! ([`Customer`]), from which each `login` is made.
+//! ([`CustomerProfile`]), from which each `login` is made.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,11 +15,13 @@ use crate::error::{Error, ErrorKind};
 use crate::session::Settings;
 use crate::version::per_version;
 
-/// The customer's details sent with every `login` (`customer`): name, e-mail, avatar and
-/// session fields. Any other field of the version's `customer` object goes in `extra`.
+/// The customer's details the client sends with every `login` (its `customer` field): name,
+/// e-mail, avatar and session fields. Any other field of the version's `customer` object goes
+/// in `extra`. Not the API's customer object (`lc_types::v3_6::Customer`), which the server
+/// gives back.
 ///
 /// ```
-/// let customer = lc_rtm::Customer::default()
+/// let customer = lc_rtm::CustomerProfile::default()
 ///     .name("Ada")
 ///     .email("ada@example.com")
 ///     .session_field("plan", "pro");
@@ -27,7 +29,7 @@ use crate::version::per_version;
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
-pub struct Customer {
+pub struct CustomerProfile {
     /// Display name.
     pub name: Option<String>,
     /// E-mail address.
@@ -40,7 +42,7 @@ pub struct Customer {
     pub extra: Map<String, Value>,
 }
 
-impl Customer {
+impl CustomerProfile {
     /// Sets the name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -66,12 +68,12 @@ impl Customer {
     }
 
     fn is_empty(&self) -> bool {
-        *self == Customer::default()
+        *self == CustomerProfile::default()
     }
 }
 
-/// Gives the customer's details at each login (so a reconnect sends the current ones).
-pub type CustomerProvider = Arc<dyn Fn() -> Customer + Send + Sync>;
+/// Gives the [`CustomerProfile`] at each login (so a reconnect sends the current one).
+pub type CustomerProvider = Arc<dyn Fn() -> CustomerProfile + Send + Sync>;
 
 /// Everything a client was built with.
 pub(crate) struct Config {

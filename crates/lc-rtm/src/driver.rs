@@ -22,7 +22,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::channel::{Command, Ends, Item, Reply, Status, StreamShared};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind};
-use crate::event::{Cause, Event};
+use crate::event::{Cause, RtmEvent};
 use crate::session::{CallId, Output, Session};
 
 /// The largest frame (message) the client accepts: 16 MiB. A larger one is a protocol error
@@ -354,7 +354,7 @@ impl Driver {
                     }
                 }
                 Output::Emit(event) => {
-                    if let Event::Disconnected(d) = &event {
+                    if let RtmEvent::Disconnected(d) = &event {
                         tracing::info!(cause = %d.cause.describe(), next = ?d.next, "lc-rtm: disconnected");
                     }
                     self.emit(Item::ready(event));

@@ -2,11 +2,11 @@
 //! typed calls, and typed pushes as a `Stream`.
 //!
 //! - **Staying connected.** `login` after every (re)connect with the same parameters, `ping`
-//!   every 15 s, dead-connection detection ([`Event::ConnectionUnstable`], then
-//!   [`Event::ConnectionRecovered`] or a reconnect), and on `customer_disconnected` or a dropped
+//!   every 15 s, dead-connection detection ([`RtmEvent::ConnectionUnstable`], then
+//!   [`RtmEvent::ConnectionRecovered`] or a reconnect), and on `customer_disconnected` or a dropped
 //!   socket the decision of the reason's `DisconnectPolicy`: reconnect with backoff and jitter,
 //!   with a fresh token, in another region, after a wait, only on `connect()`, or never. Every
-//!   decision is an [`Event::Disconnected`] saying why ([`Cause`]) and what next ([`Next`]).
+//!   decision is an [`RtmEvent::Disconnected`] saying why ([`Cause`]) and what next ([`Next`]).
 //!   A reason this crate does not know waits long ([`RtmClientBuilder::blocked_wait`]) and then
 //!   reconnects: it neither gives up nor hammers the server.
 //! - **Calls.** [`RtmClient::call`] takes any RTM request type of `lc-types` and gives its
@@ -15,7 +15,7 @@
 //!   socket drops, every call on the wire fails at once with [`ErrorKind::ConnectionLost`].
 //! - **Pushes.** Frames decode in two steps through `lc-types` (envelope, then payload by
 //!   action and version), so an unknown push costs little and arrives as the unknown case of
-//!   `VersionedPush`; a malformed known push arrives as [`Event::UndecodedPush`] and never
+//!   `VersionedPush`; a malformed known push arrives as [`RtmEvent::UndecodedPush`] and never
 //!   breaks the connection.
 //!
 //! The connection logic is a state machine without I/O ([`ConnectionState`]); a small tokio
@@ -50,7 +50,7 @@
 //! first one, or the client stops ([`Cause::IdentityMismatch`]).
 //!
 //! ```no_run
-//! use lc_rtm::{Event, RtmClient};
+//! use lc_rtm::{RtmEvent, RtmClient};
 //! use lc_types::v3_6::StartChatRequest;
 //! # async fn run() -> Result<(), lc_rtm::Error> {
 //! let (client, mut events) = RtmClient::builder("my-organization-id")
@@ -59,7 +59,7 @@
 //! let chat = client.call(&StartChatRequest::default()).await?;
 //! println!("chat {} started", chat.chat_id);
 //! while let Some(event) = events.next().await {
-//!     if let Event::Push(push) = event {
+//!     if let RtmEvent::Push(push) = event {
 //!         println!("{}", push.push.name());
 //!     }
 //! }
@@ -87,11 +87,11 @@ mod version;
 
 pub use builder::{RtmClientBuilder, EVENT_BUFFER_BYTES};
 pub use client::{Events, RtmClient};
-pub use config::{Customer, CustomerProvider};
+pub use config::{CustomerProfile, CustomerProvider};
 pub use customer_sdk::{Rating, RatingPart};
 pub use driver::MAX_FRAME_BYTES;
 pub use error::{Error, ErrorKind};
-pub use event::{Availability, Cause, Connected, Disconnected, Event, Next, Pushed};
+pub use event::{Availability, Cause, Connected, Disconnected, Next, Pushed, RtmEvent};
 pub use history::HistoryRequest;
 /// The token providers (from `lc-types`, shared with `lc-web`): a fixed token, your own async
 /// function, or any [`TokenProvider`] (such as `lc_web::AccountsTokenProvider`).

@@ -11,7 +11,7 @@ use lc_types::{limits, ApiVersion, DisconnectPolicy, Frame, PushFrame, Region, R
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind};
-use crate::event::{Cause, Connected, Disconnected, Event, Next};
+use crate::event::{Cause, Connected, Disconnected, Next, RtmEvent};
 
 /// The most calls that wait by default, for one of the 10 request slots or for the connection
 /// while it is (re)connecting: 10,000. The next call fails at once with
@@ -135,9 +135,9 @@ pub enum Output {
     /// Close the socket (the session already treats it as closed).
     Close,
     /// Give this to the event stream.
-    Emit(Event),
+    Emit(RtmEvent),
     /// Give this push to the event stream, to be decoded (by action and version) as it is
-    /// read: `Event::Push`, or `Event::UndecodedPush` when its payload does not decode. The
+    /// read: `RtmEvent::Push`, or `RtmEvent::UndecodedPush` when its payload does not decode. The
     /// number is the length of the frame's text (what it weighs in the stream's byte bound).
     Push(PushFrame, usize),
     /// Give this to the caller of call `CallId`.
@@ -432,7 +432,7 @@ impl Session {
         self.last_rx = now;
         if self.unstable {
             self.unstable = false;
-            self.emit(Event::ConnectionRecovered);
+            self.emit(RtmEvent::ConnectionRecovered);
         }
         match lc_types::from_str::<Frame>(text) {
             Ok(Frame::Response(response)) => self.response(now, response, text),
@@ -448,7 +448,7 @@ impl Session {
     /// A frame that is no response or push: when it names the `request_id` of a call on the
     /// wire and fails to read as a response (e.g. it has no `action`), that call fails at once
     /// with the decode error instead of waiting for its timeout; otherwise it is an
-    /// [`Event::UnexpectedFrame`].
+    /// [`RtmEvent::UnexpectedFrame`].
     fn unexpected(&mut self, now: Instant, id: Option<String>, text: &str) {
         let id = id.or_else(|| {
             #[derive(serde::Deserialize)]
@@ -462,7 +462,7 @@ impl Session {
             .is_some_and(|id| self.in_flight.get(id).is_some_and(|f| f.call.is_some()));
         let error = lc_types::from_str::<ResponseFrame>(text).err();
         let (Some(id), Some(error), true) = (id, error, on_the_wire) else {
-            return self.emit(Event::UnexpectedFrame(text.to_owned()));
+            return self.emit(RtmEvent::UnexpectedFrame(text.to_owned()));
         };
         if let Some(InFlight { call: Some(call), .. }) = self.in_flight.remove(&id) {
             self.resolve(call, Err(ErrorKind::Decode(error).into()));
@@ -494,7 +494,7 @@ impl Session {
                 } else {
                     if silent >= self.s.ping_interval.saturating_add(self.s.pong_timeout) && !self.unstable {
                         self.unstable = true;
-                        self.emit(Event::ConnectionUnstable);
+                        self.emit(RtmEvent::ConnectionUnstable);
                     }
                     if now >= after(self.last_ping, self.s.ping_interval) {
                         self.ping(now);
@@ -552,7 +552,7 @@ impl Session {
         format!("{what}-{}", self.next_id)
     }
 
-    fn emit(&mut self, event: Event) {
+    fn emit(&mut self, event: RtmEvent) {
         self.out.push_back(Output::Emit(event));
     }
 
@@ -632,7 +632,7 @@ impl Session {
             Some(InFlight { call: None, .. }) => {} // a ping's answer, or a call that timed out
             // A late answer to one of our pings (its slot already released).
             None if id.starts_with("ping-") => {}
-            None => self.emit(Event::UnexpectedFrame(text.to_owned())),
+            None => self.emit(RtmEvent::UnexpectedFrame(text.to_owned())),
         }
         self.pump(now);
     }
@@ -661,7 +661,7 @@ impl Session {
             self.active_since = Some(now);
             self.last_ping = now;
             let reconnect = std::mem::replace(&mut self.ever_connected, true);
-            self.emit(Event::Connected(Connected { reconnect, login: frame }));
+            self.emit(RtmEvent::Connected(Connected { reconnect, login: frame }));
             self.pump(now);
             return;
         }
@@ -741,9 +741,9 @@ impl Session {
                 self.fail_waiting(&shared, || ErrorKind::Closed, &cause.describe());
             }
         }
-        self.emit(Event::Disconnected(Disconnected { cause, next }));
+        self.emit(RtmEvent::Disconnected(Disconnected { cause, next }));
         if let Some(region) = self.region_changed.take() {
-            self.emit(Event::RegionChanged(region));
+            self.emit(RtmEvent::RegionChanged(region));
         }
     }
 

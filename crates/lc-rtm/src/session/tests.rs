@@ -104,7 +104,7 @@ fn disconnected(reason: &str, data: Option<Value>) -> String {
 fn disconnect_of(out: &[Output]) -> &Disconnected {
     out.iter()
         .find_map(|o| match o {
-            Output::Emit(Event::Disconnected(d)) => Some(d),
+            Output::Emit(RtmEvent::Disconnected(d)) => Some(d),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no Disconnected in {out:?}"))
@@ -114,7 +114,10 @@ fn disconnect_of(out: &[Output]) -> &Disconnected {
 fn connect_login_call_and_response() {
     let mut t = T::new();
     let out = t.active();
-    assert!(matches!(&out[..], [Output::Emit(Event::Connected(c))] if !c.reconnect), "{out:?}");
+    assert!(
+        matches!(&out[..], [Output::Emit(RtmEvent::Connected(c))] if !c.reconnect),
+        "{out:?}"
+    );
     t.call(1);
     let sent = t.sent();
     let v: Value = serde_json::from_str(&sent[0]).unwrap();
@@ -145,7 +148,7 @@ fn an_answer_that_is_no_response_frame_fails_its_call_at_once() {
     assert_eq!(t.s.in_flight(), 1, "its slot is free");
     // One that names no call on the wire is an unexpected frame, as before.
     t.s.frame(t.now, r#"{"request_id":"nobody","type":"response"}"#);
-    assert!(matches!(&t.outputs()[..], [Output::Emit(Event::UnexpectedFrame(_))]));
+    assert!(matches!(&t.outputs()[..], [Output::Emit(RtmEvent::UnexpectedFrame(_))]));
 }
 
 #[test]
@@ -289,7 +292,7 @@ fn backoff_doubles_up_to_its_maximum_and_resets_after_a_connection_that_lived() 
     }
     assert_eq!(delays, [100, 200, 400, 800, 1600, 2000, 2000]);
     t.s.opened(t.now, Map::new());
-    assert!(matches!(&log_in(&mut t, "c1")[..], [Output::Emit(Event::Connected(c))] if c.reconnect));
+    assert!(matches!(&log_in(&mut t, "c1")[..], [Output::Emit(RtmEvent::Connected(c))] if c.reconnect));
     // It lives a ping interval: the next drop starts a new series.
     t.now += t.s.s.ping_interval;
     t.s.tick(t.now);
@@ -340,7 +343,7 @@ fn a_server_that_closes_right_after_each_login_sees_the_backoff_grow() {
         t.outputs();
         t.s.opened(t.now, Map::new());
         let out = log_in(&mut t, "c1");
-        assert!(matches!(&out[..], [Output::Emit(Event::Connected(_))]), "{out:?}");
+        assert!(matches!(&out[..], [Output::Emit(RtmEvent::Connected(_))]), "{out:?}");
     }
     assert_eq!(
         seen,
@@ -370,7 +373,7 @@ fn a_login_as_another_customer_stops_the_connection() {
     t.s.connect(t.now);
     t.outputs();
     t.s.opened(t.now, Map::new());
-    assert!(matches!(&log_in(&mut t, "c1")[..], [Output::Emit(Event::Connected(_))]));
+    assert!(matches!(&log_in(&mut t, "c1")[..], [Output::Emit(RtmEvent::Connected(_))]));
     // A reconnect as the same customer is fine.
     t.s.frame(t.now, &disconnected("access_token_expired", None));
     let Next::Reconnect { delay, .. } = disconnect_of(&t.outputs()).next else {
@@ -380,7 +383,7 @@ fn a_login_as_another_customer_stops_the_connection() {
     t.s.tick(t.now);
     t.outputs();
     t.s.opened(t.now, Map::new());
-    assert!(matches!(&log_in(&mut t, "c1")[..], [Output::Emit(Event::Connected(c))] if c.reconnect));
+    assert!(matches!(&log_in(&mut t, "c1")[..], [Output::Emit(RtmEvent::Connected(c))] if c.reconnect));
     // Then another customer: a call waits for the connection meanwhile.
     t.s.frame(t.now, &disconnected("access_token_expired", None));
     let Next::Reconnect { delay, .. } = disconnect_of(&t.outputs()).next else {
@@ -393,7 +396,7 @@ fn a_login_as_another_customer_stops_the_connection() {
     t.s.opened(t.now, Map::new());
     let out = log_in(&mut t, "c2");
     assert!(matches!(out[0], Output::Close), "{out:?}");
-    assert!(!out.iter().any(|o| matches!(o, Output::Emit(Event::Connected(_)))), "{out:?}");
+    assert!(!out.iter().any(|o| matches!(o, Output::Emit(RtmEvent::Connected(_)))), "{out:?}");
     let mismatch = Cause::IdentityMismatch {
         expected: "c1".into(),
         got: "c2".into(),
@@ -534,10 +537,10 @@ fn pings_every_interval_and_silence_makes_the_connection_unstable_then_dead() {
     assert_eq!(t.sent().len(), 1);
     t.at(40_000);
     t.s.tick(t.now);
-    assert!(matches!(&t.outputs()[..], [Output::Emit(Event::ConnectionUnstable)]));
+    assert!(matches!(&t.outputs()[..], [Output::Emit(RtmEvent::ConnectionUnstable)]));
     // A frame: recovered.
     t.s.frame(t.now, &disconnected_free_push());
-    assert!(matches!(t.outputs()[0], Output::Emit(Event::ConnectionRecovered)));
+    assert!(matches!(t.outputs()[0], Output::Emit(RtmEvent::ConnectionRecovered)));
     // Silence again, past twice the pong timeout: dead.
     t.at(65_000);
     t.s.tick(t.now);
@@ -666,9 +669,9 @@ fn a_misdirected_connection_announces_the_region_after_the_disconnect() {
     );
     let out = t.outputs();
     let n = out.len();
-    assert!(matches!(&out[n - 2], Output::Emit(Event::Disconnected(_))), "{out:?}");
+    assert!(matches!(&out[n - 2], Output::Emit(RtmEvent::Disconnected(_))), "{out:?}");
     assert!(
-        matches!(&out[n - 1], Output::Emit(Event::RegionChanged(r)) if *r == Region::FRA),
+        matches!(&out[n - 1], Output::Emit(RtmEvent::RegionChanged(r)) if *r == Region::FRA),
         "{out:?}"
     );
 }
@@ -730,7 +733,10 @@ fn a_call_waiting_when_the_connection_comes_up_goes_out() {
     let id = request_id(&t.sent()[0]);
     t.s.frame(t.now, &response(&id, "login", true));
     let out = t.outputs();
-    assert!(matches!(&out[..], [Output::Emit(Event::Connected(_)), Output::Send(_)]), "{out:?}");
+    assert!(
+        matches!(&out[..], [Output::Emit(RtmEvent::Connected(_)), Output::Send(_)]),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -803,5 +809,5 @@ fn a_response_nobody_waits_for_and_garbage_are_reported() {
     t.s.frame(t.now, &response("r-999", "get_customer", true));
     t.s.frame(t.now, "[1,2");
     let out = t.outputs();
-    assert!(matches!(&out[..], [Output::Emit(Event::UnexpectedFrame(_)), Output::Emit(Event::UnexpectedFrame(g))] if g == "[1,2"));
+    assert!(matches!(&out[..], [Output::Emit(RtmEvent::UnexpectedFrame(_)), Output::Emit(RtmEvent::UnexpectedFrame(g))] if g == "[1,2"));
 }
