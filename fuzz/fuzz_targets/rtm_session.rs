@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use arbitrary::Arbitrary;
 use lc_rtm::session::{Backoff, CallId, Output, Session, Settings};
-use lc_rtm::{Cause, ConnectionState, Event, Next};
+use lc_rtm::{Cause, ConnectionState, Next, RtmEvent};
 use lc_types::{ApiVersion, PushFrame, RequestFrame, ResponseFrame};
 use serde_json::{json, Map, Value};
 
@@ -150,13 +150,13 @@ impl Harness {
                     let call = v["payload"]["fuzz_call"].as_u64();
                     assert!(self.wire.insert(id.clone(), (action, call)).is_none(), "request ID {id} reused");
                 }
-                Output::Emit(Event::Connected(c)) => {
+                Output::Emit(RtmEvent::Connected(c)) => {
                     let id = lc_rtm::session::login_customer_id(&c.login);
                     let first = self.identity.get_or_insert_with(|| id.clone());
                     assert_eq!(*first, id, "connected as another customer");
                     self.connected_at = Some(self.now);
                 }
-                Output::Emit(Event::Disconnected(d)) => {
+                Output::Emit(RtmEvent::Disconnected(d)) => {
                     let shown = d.cause.describe();
                     assert!(!shown.chars().any(char::is_control), "{shown:?}");
                     assert!(shown.len() < 8 * 1024, "{} bytes", shown.len());

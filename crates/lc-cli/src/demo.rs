@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use lc_mock::{Config, MockServer, TransferTo};
-use lc_rtm::{Event, Events, HistoryRequest, Next, Rating, RtmClient};
+use lc_rtm::{Events, HistoryRequest, Next, Rating, RtmClient, RtmEvent};
 use lc_types::{Api, ApiVersion, Unknowns};
 use lc_web::{Upload, WebClient};
 use serde_json::{json, Value};
@@ -87,7 +87,7 @@ async fn play(api: &'static Api, json: bool) -> Result<(), Failure> {
         .token(&customer.token)
         .base_url(&base)
         .api_version(version)
-        .customer(lc_rtm::Customer::default().name("Ada").session_field("plan", "pro"))
+        .customer(lc_rtm::CustomerProfile::default().name("Ada").session_field("plan", "pro"))
         .page("https://shop.example/orders/1042", Some("Order #1042"))
         .build()
         .map_err(|e| Failure::runtime(e.to_string()))?;
@@ -386,7 +386,7 @@ impl Demo {
     async fn connected(&mut self) -> Result<Value, (String, String)> {
         loop {
             match self.next_event().await? {
-                Event::Connected(c) => {
+                RtmEvent::Connected(c) => {
                     if c.reconnect {
                         self.reconnects += 1;
                         self.say("customer", "reconnected and logged in again by itself");
@@ -396,7 +396,7 @@ impl Demo {
                         .decode::<Value>()
                         .map_err(|e| self.failed(format!("the login response: {e}")));
                 }
-                Event::Disconnected(d) => {
+                RtmEvent::Disconnected(d) => {
                     let next = match d.next {
                         Next::Reconnect { delay, .. } => format!("reconnecting in {} ms", delay.as_millis()),
                         other => return Err(self.failed(format!("{}, then {other:?}", d.cause.describe()))),
@@ -411,7 +411,7 @@ impl Demo {
     /// Waits for push `name`; gives its payload. Other pushes on the way are counted too.
     async fn push(&mut self, name: &str) -> Result<Value, (String, String)> {
         loop {
-            if let Event::Push(p) = self.next_event().await? {
+            if let RtmEvent::Push(p) = self.next_event().await? {
                 if p.push.name() == name {
                     return Ok(serde_json::to_value(&p.push).unwrap_or(Value::Null));
                 }
@@ -420,12 +420,12 @@ impl Demo {
     }
 
     /// The next event (pushes counted and shown), within [`WAIT`].
-    async fn next_event(&mut self) -> Result<Event, (String, String)> {
+    async fn next_event(&mut self) -> Result<RtmEvent, (String, String)> {
         let event = tokio::time::timeout(WAIT, self.events.next()).await;
         let event = event.map_err(|_| self.failed(format!("nothing arrived within {WAIT:?}")))?;
         let event = event.ok_or_else(|| self.failed("the connection task ended".into()))?;
         match &event {
-            Event::Push(p) => {
+            RtmEvent::Push(p) => {
                 let name = p.push.name().to_owned();
                 self.unknowns += p.push.unknowns().len();
                 *self.pushes.entry(name.clone()).or_default() += 1;
@@ -434,7 +434,7 @@ impl Demo {
                     step.pushes.push(name);
                 }
             }
-            Event::UndecodedPush { frame, error } => {
+            RtmEvent::UndecodedPush { frame, error } => {
                 return Err(self.failed(format!("push `{}` did not decode: {error}", frame.action)));
             }
             _ => {}

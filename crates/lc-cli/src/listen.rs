@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use lc_rtm::{Event, Next};
+use lc_rtm::{Next, RtmEvent};
 use serde_json::{json, Value};
 
 use crate::connection::Connection;
@@ -59,7 +59,7 @@ async fn listen(args: ListenArgs) -> Result<(), Failure> {
             return Err(Failure::runtime("the connection task ended"));
         };
         match event {
-            Event::Push(p) => {
+            RtmEvent::Push(p) => {
                 let payload = serde_json::to_value(&p.push).unwrap_or(Value::Null);
                 // A version this build does not have: the text the frame named.
                 let version = match (p.push.version(), p.push.as_unsupported()) {
@@ -83,23 +83,23 @@ async fn listen(args: ListenArgs) -> Result<(), Failure> {
                     err!("  {u}");
                 }
             }
-            Event::UndecodedPush { frame, error } => {
+            RtmEvent::UndecodedPush { frame, error } => {
                 err!(
                     "lc listen: push `{}` did not decode ({error}); raw: {}",
                     frame.action,
                     frame.payload.get()
                 )
             }
-            Event::UnexpectedFrame(text) => err!("lc listen: unexpected frame: {text}"),
-            Event::Connected(c) => err!(
+            RtmEvent::UnexpectedFrame(text) => err!("lc listen: unexpected frame: {text}"),
+            RtmEvent::Connected(c) => err!(
                 "lc listen: {} (API v{})",
                 if c.reconnect { "reconnected" } else { "connected" },
                 client.api_version()
             ),
-            Event::ConnectionUnstable => err!("lc listen: no answer to ping, the connection may be dead"),
-            Event::ConnectionRecovered => err!("lc listen: the connection answers again"),
-            Event::RegionChanged(r) => err!("lc listen: moved to region {r}"),
-            Event::Disconnected(d) => {
+            RtmEvent::ConnectionUnstable => err!("lc listen: no answer to ping, the connection may be dead"),
+            RtmEvent::ConnectionRecovered => err!("lc listen: the connection answers again"),
+            RtmEvent::RegionChanged(r) => err!("lc listen: moved to region {r}"),
+            RtmEvent::Disconnected(d) => {
                 err!("lc listen: {}", d.cause.describe());
                 match d.next {
                     Next::Reconnect { delay, attempt, .. } => {

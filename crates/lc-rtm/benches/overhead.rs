@@ -5,7 +5,7 @@
 //!    tokio-tungstenite client written by hand (request frames built with `format!`, responses
 //!    decoded to `serde_json::Value`, matched by `request_id`).
 //! 2. **Pushes**: client CPU per `incoming_event` push (a 619 B v3.6 frame built from the
-//!    fixtures), from the socket to a typed `Event::Push` read off the `Events` stream, against
+//!    fixtures), from the socket to a typed `RtmEvent::Push` read off the `Events` stream, against
 //!    decoding the same frames alone (`lc_types::from_str::<Frame>` then
 //!    `PushFrame::decode_any`).
 //!
@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt, StreamExt};
-use lc_rtm::{Event, RtmClient};
+use lc_rtm::{RtmClient, RtmEvent};
 use lc_types::v3_6::{AnyPush, GetCustomerRequest, PingRequest};
 use lc_types::{ApiVersion, Frame, VersionedPush};
 use serde_json::Value;
@@ -294,7 +294,7 @@ async fn lc_pushes(client: &RtmClient, events: &mut lc_rtm::Events, n: usize, ke
         let mut kept = Vec::new();
         for _ in 0..n {
             match events.next().await.expect("the stream goes on") {
-                Event::Push(p) => {
+                RtmEvent::Push(p) => {
                     assert!(matches!(p.push, VersionedPush::V3_6(AnyPush::IncomingEvent(_))));
                     if keep {
                         kept.push(p);
@@ -344,7 +344,7 @@ fn main() {
             .build()
             .unwrap();
         match events.next().await {
-            Some(Event::Connected(_)) => {}
+            Some(RtmEvent::Connected(_)) => {}
             other => panic!("not connected: {other:?}"),
         }
         let mut bare = Bare::connect(addr).await;
@@ -394,7 +394,7 @@ fn main() {
             "bare   get_customer",
             "lc-rtm ping",
             "bare   ping",
-            "lc-rtm pushes (socket to Event::Push)",
+            "lc-rtm pushes (socket to RtmEvent::Push)",
             "decode only (Frame, decode_any)",
             "bare socket + the same decode (info)",
         ];

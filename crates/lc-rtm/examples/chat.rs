@@ -15,7 +15,7 @@
 
 use std::time::Duration;
 
-use lc_rtm::{Event, Next, RtmClient};
+use lc_rtm::{Next, RtmClient, RtmEvent};
 use lc_types::v3_6::{self, AnyPush, GetCustomerRequest, MessageEventInput, SendEventRequest, StartChatRequest, User};
 use lc_types::VersionedPush;
 
@@ -61,29 +61,29 @@ struct Agent {
 
 impl Agent {
     /// Reacts to an event of the customer's; `true` when the script is over.
-    fn react(&mut self, event: &Event, chat_id: &str) -> bool {
+    fn react(&mut self, event: &RtmEvent, chat_id: &str) -> bool {
         let agent = self.server.agent();
         match (self.step, event) {
             // The customer's own message came back as a push: the agent answers.
-            (0, Event::Push(p)) if message(&p.push).is_some_and(|(author, _)| author != agent.id()) => {
+            (0, RtmEvent::Push(p)) if message(&p.push).is_some_and(|(author, _)| author != agent.id()) => {
                 agent
                     .send_message(chat_id, "Hi, I'm Ada. Let me check your order.")
                     .expect("the agent answers");
                 self.step = 1;
             }
             // The agent's answer arrived: the network fails.
-            (1, Event::Push(p)) if message(&p.push).is_some_and(|(author, _)| author == agent.id()) => {
+            (1, RtmEvent::Push(p)) if message(&p.push).is_some_and(|(author, _)| author == agent.id()) => {
                 self.server.faults().drop_connections();
                 self.step = 2;
             }
             // The client is back: the agent goes on.
-            (2, Event::Connected(c)) if c.reconnect => {
+            (2, RtmEvent::Connected(c)) if c.reconnect => {
                 agent
                     .send_message(chat_id, "Back again? Your order ships today.")
                     .expect("the agent answers");
                 self.step = 3;
             }
-            (3, Event::Push(p)) if message(&p.push).is_some_and(|(author, _)| author == agent.id()) => return true,
+            (3, RtmEvent::Push(p)) if message(&p.push).is_some_and(|(author, _)| author == agent.id()) => return true,
             _ => {}
         }
         false
@@ -161,16 +161,16 @@ async fn chat(
 }
 
 /// One line for an event.
-fn describe(event: &Event, me: &str) -> String {
+fn describe(event: &RtmEvent, me: &str) -> String {
     match event {
-        Event::Connected(c) if c.reconnect => "reconnected and logged in again".to_owned(),
-        Event::Connected(_) => "connected".to_owned(),
-        Event::Push(p) => match message(&p.push) {
+        RtmEvent::Connected(c) if c.reconnect => "reconnected and logged in again".to_owned(),
+        RtmEvent::Connected(_) => "connected".to_owned(),
+        RtmEvent::Push(p) => match message(&p.push) {
             Some((author, text)) if author == me => format!("you: {text}"),
             Some((_, text)) => format!("agent: {text}"),
             None => format!("push {}", p.push.name()),
         },
-        Event::Disconnected(d) => match d.next {
+        RtmEvent::Disconnected(d) => match d.next {
             Next::Reconnect { delay, attempt, .. } => {
                 format!("disconnected ({}); reconnect attempt {attempt} in {delay:?}", d.cause.describe())
             }
@@ -178,11 +178,11 @@ fn describe(event: &Event, me: &str) -> String {
             Next::Stop => format!("disconnected for good ({})", d.cause.describe()),
             _ => format!("disconnected ({})", d.cause.describe()),
         },
-        Event::ConnectionUnstable => "the connection is silent...".to_owned(),
-        Event::ConnectionRecovered => "the connection is back".to_owned(),
-        Event::RegionChanged(r) => format!("moved to region {}", r.as_str()),
-        Event::UndecodedPush { frame, error } => format!("push {} did not decode: {error}", frame.action),
-        Event::UnexpectedFrame(text) => format!("unexpected frame: {text}"),
+        RtmEvent::ConnectionUnstable => "the connection is silent...".to_owned(),
+        RtmEvent::ConnectionRecovered => "the connection is back".to_owned(),
+        RtmEvent::RegionChanged(r) => format!("moved to region {}", r.as_str()),
+        RtmEvent::UndecodedPush { frame, error } => format!("push {} did not decode: {error}", frame.action),
+        RtmEvent::UnexpectedFrame(text) => format!("unexpected frame: {text}"),
         other => format!("{other:?}"),
     }
 }

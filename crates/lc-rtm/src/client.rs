@@ -7,21 +7,21 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use lc_types::{ApiVersion, PushFrame, RequestFrame, ResponseFrame, RtmAction};
+use lc_types::{ApiVersion, RequestFrame, ResponseFrame, RtmAction};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::driver::{Command, Status, StreamShared};
-use crate::event::{Cause, Event};
+use crate::channel::{Command, Ends, Item, SharedPage, Status, StreamShared};
+use crate::error::{Error, ErrorKind};
+use crate::event::{Cause, RtmEvent};
 use crate::session::ConnectionState;
-use crate::{Error, ErrorKind, RtmClientBuilder};
 
 /// A handle to one RTM connection: cheap to clone, usable from any task. The connection lives
 /// while a handle does (or until [`destroy`](RtmClient::destroy)).
 ///
 /// ```no_run
 /// use futures_util::StreamExt;
-/// use lc_rtm::{Event, RtmClient};
+/// use lc_rtm::{RtmEvent, RtmClient};
 /// use lc_types::v3_6::{AnyPush, GetCustomerRequest};
 /// use lc_types::VersionedPush;
 /// # async fn run() -> Result<(), lc_rtm::Error> {
@@ -32,11 +32,11 @@ use crate::{Error, ErrorKind, RtmClientBuilder};
 /// println!("logged in as {:?}", customer.0);
 /// while let Some(event) = events.next().await {
 ///     match event {
-///         Event::Push(p) => match &p.push {
+///         RtmEvent::Push(p) => match &p.push {
 ///             VersionedPush::V3_6(AnyPush::IncomingEvent(e)) => println!("new event in {}", e.chat_id),
 ///             other => println!("push {}", other.name()),
 ///         },
-///         Event::Disconnected(d) => println!("{} ({:?})", d.cause.describe(), d.next),
+///         RtmEvent::Disconnected(d) => println!("{} ({:?})", d.cause.describe(), d.next),
 ///         _ => {}
 ///     }
 /// }
@@ -53,7 +53,7 @@ struct Inner {
     state: watch::Receiver<Status>,
     version: ApiVersion,
     next_call: AtomicU64,
-    page: crate::config::SharedPage,
+    page: SharedPage,
     stream: Arc<StreamShared>,
 }
 
@@ -66,42 +66,30 @@ impl std::fmt::Debug for RtmClient {
     }
 }
 
+/// The client and its event stream, made from the ends of a new connection task.
+pub(crate) fn handles(ends: Ends) -> (RtmClient, Events) {
+    let Ends {
+        commands,
+        state,
+        events,
+        stream,
+        version,
+        page,
+    } = ends;
+    let client = RtmClient {
+        inner: Arc::new(Inner {
+            commands,
+            state,
+            version,
+            next_call: AtomicU64::new(1),
+            page,
+            stream: stream.clone(),
+        }),
+    };
+    (client, Events { rx: events, stream })
+}
+
 impl RtmClient {
-    /// A builder for a client of organization `organization_id`.
-    ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), lc_rtm::Error> {
-    /// let (client, events) = lc_rtm::RtmClient::builder("my-organization-id")
-    ///     .token("dal:customer-access-token")
-    ///     .build()?;
-    /// client.wait_connected(std::time::Duration::from_secs(10)).await?;
-    /// # let _ = events;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn builder(organization_id: impl Into<String>) -> RtmClientBuilder {
-        RtmClientBuilder::new(organization_id.into())
-    }
-
-    pub(crate) fn new(
-        commands: mpsc::UnboundedSender<Command>,
-        state: watch::Receiver<Status>,
-        version: ApiVersion,
-        page: crate::config::SharedPage,
-        stream: Arc<StreamShared>,
-    ) -> Self {
-        RtmClient {
-            inner: Arc::new(Inner {
-                commands,
-                state,
-                version,
-                next_call: AtomicU64::new(1),
-                page,
-                stream,
-            }),
-        }
-    }
-
     /// The page later logins send (`customer_page`).
     pub(crate) fn set_page(&self, url: &str, title: Option<&str>) {
         *self.inner.page.lock().expect("not poisoned") = Some((url.to_owned(), title.map(str::to_owned)));
@@ -243,11 +231,12 @@ impl RtmClient {
     ///
     /// At most 10 requests are on the wire at once; further calls wait for a slot. A request
     /// made while reconnecting waits for the connection (see
-    /// [`RtmClientBuilder::wait_for_connection`]). When the connection drops with the request
-    /// on the wire, the call fails at once with [`ErrorKind::ConnectionLost`]. A request of a
-    /// version older than the connection's is refused before anything is sent
-    /// ([`ErrorKind::Version`]); a newer one names its version in the frame. `login` is refused
-    /// ([`ErrorKind::InvalidInput`]): the client sends it by itself after every connect.
+    /// [`RtmClientBuilder::wait_for_connection`](crate::RtmClientBuilder::wait_for_connection)).
+    /// When the connection drops with the request on the wire, the call fails at once with
+    /// [`ErrorKind::ConnectionLost`]. A request of a version older than the connection's is
+    /// refused before anything is sent ([`ErrorKind::Version`]); a newer one names its version
+    /// in the frame. `login` is refused ([`ErrorKind::InvalidInput`]): the client sends it by
+    /// itself after every connect.
     pub async fn call<R: RtmAction>(&self, request: &R) -> Result<R::Response, Error> {
         self.call_with_timeout(request, None).await
     }
@@ -399,7 +388,7 @@ impl Drop for CancelOnDrop<'_> {
     }
 }
 
-/// The stream of [`Event`]s of one client: pushes and connection events, in the order they
+/// The stream of [`RtmEvent`]s of one client: pushes and connection events, in the order they
 /// happened. Nothing is dropped while the stream is kept: up to
 /// [`RtmClientBuilder::event_buffer`](crate::RtmClientBuilder::event_buffer) events (10,000 by
 /// default) and up to
@@ -425,7 +414,7 @@ impl Drop for CancelOnDrop<'_> {
 ///
 /// ```no_run
 /// use futures_util::StreamExt;
-/// use lc_rtm::{Event, Events};
+/// use lc_rtm::{RtmEvent, Events};
 /// use lc_types::v3_6::{AnyPush, IncomingEventPush};
 /// use lc_types::VersionedPush;
 ///
@@ -434,7 +423,7 @@ impl Drop for CancelOnDrop<'_> {
 /// let mut incoming = events
 ///     .filter_map(|event| async move {
 ///         match event {
-///             Event::Push(p) => match p.push {
+///             RtmEvent::Push(p) => match p.push {
 ///                 VersionedPush::V3_6(AnyPush::IncomingEvent(push)) => Some(push),
 ///                 _ => None,
 ///             },
@@ -458,23 +447,14 @@ pub struct Events {
 }
 
 impl Events {
-    pub(crate) fn new(rx: mpsc::Receiver<Item>, stream: Arc<StreamShared>) -> Self {
-        Events { rx, stream }
-    }
-
-    /// Turns the stream off: nothing more is kept for it (`events(false)`).
-    pub(crate) fn close(&mut self) {
-        self.rx.close();
-    }
-
     /// The next event; `None` when the connection task has ended.
-    pub async fn next(&mut self) -> Option<Event> {
+    pub async fn next(&mut self) -> Option<RtmEvent> {
         let item = self.rx.recv().await;
         item.map(|item| self.took(item))
     }
 
     /// An event if one is ready now.
-    pub fn try_next(&mut self) -> Option<Event> {
+    pub fn try_next(&mut self) -> Option<RtmEvent> {
         let item = self.rx.try_recv().ok();
         item.map(|item| self.took(item))
     }
@@ -487,7 +467,7 @@ impl Events {
     }
 
     /// Frees `item`'s bytes and wakes the connection task (which may wait for room).
-    fn took(&self, item: Item) -> Event {
+    fn took(&self, item: Item) -> RtmEvent {
         self.stream.buffered.fetch_sub(item.bytes, Ordering::AcqRel);
         self.stream.room.notify_one();
         item.into_event()
@@ -509,60 +489,13 @@ impl Drop for Events {
 }
 
 impl futures_util::Stream for Events {
-    type Item = Event;
+    type Item = RtmEvent;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RtmEvent>> {
         match self.rx.poll_recv(cx) {
             Poll::Ready(Some(item)) => Poll::Ready(Some(self.took(item))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-/// What the connection task puts in the stream: an event, or a push still to decode (so the
-/// reader's task pays for the decoding, and frees what it decoded), with what it weighs in
-/// the byte bound.
-#[derive(Debug)]
-pub(crate) struct Item {
-    pub bytes: usize,
-    body: Body,
-}
-
-#[derive(Debug)]
-enum Body {
-    Ready(Event),
-    Push(PushFrame, ApiVersion),
-}
-
-impl Item {
-    pub(crate) fn ready(event: Event) -> Self {
-        Item {
-            bytes: event.peer_bytes(),
-            body: Body::Ready(event),
-        }
-    }
-
-    pub(crate) fn push(frame: PushFrame, version: ApiVersion, bytes: usize) -> Self {
-        Item {
-            bytes,
-            body: Body::Push(frame, version),
-        }
-    }
-
-    fn into_event(self) -> Event {
-        match self.body {
-            Body::Ready(event) => event,
-            Body::Push(frame, version) => match frame.decode_any(version) {
-                Ok(push) => Event::Push(Box::new(crate::Pushed {
-                    push,
-                    request_id: frame.request_id,
-                })),
-                Err(error) => Event::UndecodedPush {
-                    frame: Box::new(frame),
-                    error,
-                },
-            },
         }
     }
 }

@@ -1,22 +1,27 @@
-//! [`RtmClientBuilder`]: what a connection needs (what @livechat/customer-sdk's `init` takes,
-//! and the timing knobs).
+//! [`Config`]: everything a connection was built with, and the customer's login details
+//! ([`CustomerProfile`]), from which each `login` is made.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use lc_types::auth::{StaticToken, TokenProvider};
+use lc_types::auth::TokenProvider;
 use lc_types::endpoint::Endpoint;
-use lc_types::{ApiVersion, DisconnectPolicy, PushSubscription, Region};
-use serde_json::{json, Map, Value};
+use lc_types::{PushSubscription, Region};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
-use crate::session::{Backoff, Settings};
-use crate::{Error, ErrorKind};
+use crate::channel::SharedPage;
+use crate::error::{Error, ErrorKind};
+use crate::session::Settings;
+use crate::version::per_version;
 
-/// The customer's details sent with every `login` (`customer`): name, e-mail, avatar and
-/// session fields. Any other field of the version's `customer` object goes in `extra`.
+/// The customer's details the client sends with every `login` (its `customer` field): name,
+/// e-mail, avatar and session fields. Any other field of the version's `customer` object goes
+/// in `extra`. Not the API's customer object (`lc_types::v3_6::Customer`), which the server
+/// gives back.
 ///
 /// ```
-/// let customer = lc_rtm::Customer::default()
+/// let customer = lc_rtm::CustomerProfile::default()
 ///     .name("Ada")
 ///     .email("ada@example.com")
 ///     .session_field("plan", "pro");
@@ -24,7 +29,7 @@ use crate::{Error, ErrorKind};
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
-pub struct Customer {
+pub struct CustomerProfile {
     /// Display name.
     pub name: Option<String>,
     /// E-mail address.
@@ -37,7 +42,7 @@ pub struct Customer {
     pub extra: Map<String, Value>,
 }
 
-impl Customer {
+impl CustomerProfile {
     /// Sets the name.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -63,29 +68,12 @@ impl Customer {
     }
 
     fn is_empty(&self) -> bool {
-        *self == Customer::default()
-    }
-
-    fn to_json(&self) -> Value {
-        let mut out = self.extra.clone();
-        for (key, value) in [("name", &self.name), ("email", &self.email), ("avatar", &self.avatar)] {
-            if let Some(v) = value {
-                out.insert(key.to_owned(), json!(v));
-            }
-        }
-        if !self.session_fields.is_empty() {
-            let fields: Vec<Value> = self.session_fields.iter().map(|(k, v)| json!({ k: v })).collect();
-            out.insert("session_fields".to_owned(), Value::Array(fields));
-        }
-        Value::Object(out)
+        *self == CustomerProfile::default()
     }
 }
 
-/// Gives the customer's details at each login (so a reconnect sends the current ones).
-pub type CustomerProvider = Arc<dyn Fn() -> Customer + Send + Sync>;
-
-/// The page (`url`, `title`) logins send, shared by the task and the handles.
-pub(crate) type SharedPage = Arc<std::sync::Mutex<Option<(String, Option<String>)>>>;
+/// Gives the [`CustomerProfile`] at each login (so a reconnect sends the current one).
+pub type CustomerProvider = Arc<dyn Fn() -> CustomerProfile + Send + Sync>;
 
 /// Everything a client was built with.
 pub(crate) struct Config {
@@ -111,30 +99,38 @@ pub(crate) struct Config {
 }
 
 impl Config {
-    /// The `login` payload, with the token.
-    pub(crate) fn login_payload(&self, token: &str) -> Map<String, Value> {
-        let mut p = self.login_extra.clone();
-        p.insert("token".to_owned(), json!(format!("Bearer {token}")));
-        if let Some(customer) = self.customer.as_ref().map(|f| f()).filter(|c| !c.is_empty()) {
-            p.insert("customer".to_owned(), customer.to_json());
-        }
-        if let Some((url, title)) = &*self.page.lock().expect("not poisoned") {
-            let mut page = json!({ "url": url });
-            if let Some(t) = title {
-                page["title"] = json!(t);
-            }
-            p.insert("customer_page".to_owned(), page);
-        }
-        if let Some(r) = &self.referrer {
-            p.insert("referrer".to_owned(), json!(r));
-        }
-        if let Some(g) = self.group_id {
-            p.insert("group_id".to_owned(), json!(g));
-        }
-        if let Some(pushes) = &self.pushes {
-            p.insert("pushes".to_owned(), serde_json::to_value(pushes).expect("a map of lists"));
-        }
-        p
+    /// The `login` payload, with the token: the typed `LoginRequest` of the connection's
+    /// version. A [`login_field`](crate::RtmClientBuilder::login_field) goes in its `extra`,
+    /// unless a setting of the builder gives that field.
+    pub(crate) fn login_payload(&self, token: &str) -> Result<Map<String, Value>, Error> {
+        let customer = self.customer.as_ref().map(|f| f()).filter(|c| !c.is_empty());
+        let page = self.page.lock().expect("not poisoned").clone();
+        per_version!(self.endpoint.version, |v| {
+            let mut login = v::LoginRequest::new(format!("Bearer {token}"));
+            login.customer = customer.map(|c| {
+                let mut details = v::CustomerDetails::default();
+                details.name = c.name;
+                details.email = c.email;
+                details.avatar = c.avatar;
+                if !c.session_fields.is_empty() {
+                    let fields = c.session_fields.into_iter().map(|(k, v)| BTreeMap::from([(k, v)]));
+                    details.session_fields = Some(fields.collect::<Vec<_>>().into());
+                }
+                details.extra = besides(&details, c.extra);
+                details
+            });
+            login.customer_page = page.map(|(url, title)| {
+                let mut page = v::CustomerPage::default();
+                page.url = Some(url);
+                page.title = title;
+                page
+            });
+            login.referrer = self.referrer.clone();
+            login.group_id = self.group_id;
+            login.pushes = self.pushes.clone().map(PushSubscription::into_map);
+            login.extra = besides(&login, self.login_extra.clone());
+            to_object(&login)
+        })
     }
 
     /// The WebSocket URL in `region` (its own base URL when configured, else the base URL).
@@ -151,466 +147,20 @@ impl Config {
     }
 }
 
-/// Builds an [`RtmClient`](crate::RtmClient); from [`RtmClient::builder`](crate::RtmClient::builder).
-///
-/// ```no_run
-/// use std::time::Duration;
-/// use lc_rtm::{Customer, RtmClient};
-/// # async fn run() -> Result<(), lc_rtm::Error> {
-/// let (client, mut events) = RtmClient::builder("my-organization-id")
-///     .token("dal:customer-access-token")
-///     .group_id(0)
-///     .page("https://shop.example/checkout", Some("Checkout"))
-///     .customer(Customer::default().name("Ada").session_field("cart", "3 items"))
-///     .call_timeout(Duration::from_secs(10))
-///     .build()?;
-/// # let _ = (client, events.next().await);
-/// # Ok(())
-/// # }
-/// ```
-#[must_use]
-pub struct RtmClientBuilder {
-    config: Config,
-    tokens: Option<Arc<dyn TokenProvider>>,
+/// `extra` less the fields `typed` (whose own `extra` is empty) sets: a field set by a typed
+/// setting wins over an extra one of the same name.
+fn besides(typed: &impl Serialize, mut extra: Map<String, Value>) -> Map<String, Value> {
+    if let Ok(Value::Object(set)) = serde_json::to_value(typed) {
+        extra.retain(|key, _| !set.contains_key(key));
+    }
+    extra
 }
 
-impl std::fmt::Debug for RtmClientBuilder {
-    /// The settings, never the token.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let c = &self.config;
-        f.debug_struct("RtmClientBuilder")
-            .field("organization_id", &c.organization_id)
-            .field("base_url", &c.endpoint.base_url)
-            .field("region", &c.endpoint.region)
-            .field("api_version", &c.endpoint.version)
-            .field("auto_connect", &c.auto_connect)
-            .field("settings", &c.settings)
-            .finish_non_exhaustive()
-    }
-}
-
-impl RtmClientBuilder {
-    pub(crate) fn new(organization_id: String) -> Self {
-        RtmClientBuilder {
-            config: Config {
-                organization_id,
-                endpoint: Endpoint::default(),
-                tls: None,
-                tokens: Arc::new(StaticToken::new("")),
-                customer: None,
-                group_id: None,
-                page: Arc::default(),
-                referrer: None,
-                pushes: None,
-                login_extra: Map::new(),
-                auto_connect: true,
-                event_buffer: 10_000,
-                event_buffer_bytes: crate::EVENT_BUFFER_BYTES,
-                keep_events: true,
-                settings: Settings::new(lc_types::endpoint::default_version()),
-            },
-            tokens: None,
-        }
-    }
-
-    /// A fixed access token (`dal:…`; a leading `Bearer ` is removed).
-    pub fn token(self, token: impl Into<String>) -> Self {
-        self.token_provider(StaticToken::new(token))
-    }
-
-    /// Where tokens come from (asked at every connect; after `access_token_expired` or
-    /// `authentication` the old token is invalidated first). `lc_web::AccountsTokenProvider`
-    /// works here too.
-    pub fn token_provider(self, provider: impl TokenProvider + 'static) -> Self {
-        self.shared_token_provider(Arc::new(provider))
-    }
-
-    /// A token provider shared with other clients (e.g. an `lc_web::WebClient`).
-    pub fn shared_token_provider(mut self, provider: Arc<dyn TokenProvider>) -> Self {
-        self.tokens = Some(provider);
-        self
-    }
-
-    /// The application's client ID, sent in the `User-Agent` of the WebSocket upgrade.
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.config.endpoint.client_id = Some(client_id.into());
-        self
-    }
-
-    /// Trusts the certificates of this PEM bundle too, besides the public roots: for a server
-    /// with a private certificate, such as `lc mock --tls-cert` (as `lc_web`'s builder takes
-    /// it). A bundle without a certificate, or one that does not parse, fails `build()`.
-    ///
-    /// ```no_run
-    /// let pem = std::fs::read("crates/lc-mock/tests/tls/cert.pem").unwrap();
-    /// let builder = lc_rtm::RtmClient::builder("my-organization-id").root_certificate_pem(pem);
-    /// ```
-    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.config.endpoint.root_pems.push(pem.into());
-        self
-    }
-
-    /// The API origin: `https://api.livechatinc.com` by default; `http://127.0.0.1:PORT` for a
-    /// local `lc-mock` (`MockServer::base_url()`). `http`/`https` become `ws`/`wss`; the path
-    /// is the client's to add, so the URL has none.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.config.endpoint.base_url = url.into();
-        self
-    }
-
-    /// The origin to use in `region` instead of the base URL.
-    pub fn region_base_url(mut self, region: Region, url: impl Into<String>) -> Self {
-        self.config.endpoint.set_region_url(region, url);
-        self
-    }
-
-    /// The region to connect to (sent as `X-Region`) instead of the token's prefix.
-    pub fn region(mut self, region: Region) -> Self {
-        self.config.endpoint.region = Some(region);
-        self
-    }
-
-    /// The API version of the connection ([`lc_types::endpoint::default_version`] by default:
-    /// 3.6 when compiled in, else the newest).
-    pub fn api_version(mut self, version: ApiVersion) -> Self {
-        self.config.endpoint.version = version;
-        self
-    }
-
-    /// Every endpoint setting at once (base URL, region URLs, region, version, client ID, root
-    /// certificates, connect timeout): one [`Endpoint`] value can configure both clients.
-    ///
-    /// ```
-    /// let mut endpoint = lc_types::endpoint::Endpoint::default();
-    /// endpoint.base_url = "http://127.0.0.1:8080".into();
-    /// let builder = lc_rtm::RtmClient::builder("my-organization-id").endpoint(endpoint);
-    /// ```
-    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
-        self.config.endpoint = endpoint;
-        self
-    }
-
-    /// The customer's details sent at every login.
-    pub fn customer(self, customer: Customer) -> Self {
-        self.customer_provider(move || customer.clone())
-    }
-
-    /// A function giving the customer's details at every login.
-    pub fn customer_provider(mut self, provider: impl Fn() -> Customer + Send + Sync + 'static) -> Self {
-        self.config.customer = Some(Arc::new(provider));
-        self
-    }
-
-    /// The group to log in to (`group_id`).
-    pub fn group_id(mut self, group_id: i64) -> Self {
-        self.config.group_id = Some(group_id);
-        self
-    }
-
-    /// The page the customer is on (`customer_page`).
-    pub fn page(self, url: impl Into<String>, title: Option<&str>) -> Self {
-        *self.config.page.lock().expect("not poisoned") = Some((url.into(), title.map(str::to_owned)));
-        self
-    }
-
-    /// The referrer (`referrer`).
-    pub fn referrer(mut self, referrer: impl Into<String>) -> Self {
-        self.config.referrer = Some(referrer.into());
-        self
-    }
-
-    /// Which pushes the connection receives, per version (`login.pushes`); all of the
-    /// connection's version by default.
-    pub fn pushes(mut self, pushes: PushSubscription) -> Self {
-        self.config.pushes = Some(pushes);
-        self
-    }
-
-    /// Any other `login` field (`is_mobile`, `application`, `customer_side_storage`, ...).
-    pub fn login_field(mut self, key: impl Into<String>, value: Value) -> Self {
-        self.config.login_extra.insert(key.into(), value);
-        self
-    }
-
-    /// Whether `build` starts connecting (default `true`); otherwise call
-    /// [`RtmClient::connect`](crate::RtmClient::connect).
-    pub fn auto_connect(mut self, auto: bool) -> Self {
-        self.config.auto_connect = auto;
-        self
-    }
-
-    /// How many events wait in the [`Events`](crate::Events) stream at most (default 10,000):
-    /// when it is full, the client stops reading the socket until the stream is read.
-    pub fn event_buffer(mut self, n: usize) -> Self {
-        self.config.event_buffer = n.max(1);
-        self
-    }
-
-    /// How many bytes of events wait in the [`Events`](crate::Events) stream at most (default
-    /// [`EVENT_BUFFER_BYTES`](crate::EVENT_BUFFER_BYTES), 64 MiB; a push weighs its frame's
-    /// length, another event what the peer put in it): once reached, the client stops reading
-    /// the socket until the stream is read, so at most about this plus one frame waits. An
-    /// event larger than the bound alone still gets through (it is let in when the stream is
-    /// empty).
-    ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), lc_rtm::Error> {
-    /// let (client, events) = lc_rtm::RtmClient::builder("my-organization-id")
-    ///     .token("dal:customer-access-token")
-    ///     .event_buffer_bytes(8 * 1024 * 1024)
-    ///     .build()?;
-    /// # let _ = (client, events); Ok(()) }
-    /// ```
-    pub fn event_buffer_bytes(mut self, bytes: usize) -> Self {
-        self.config.event_buffer_bytes = bytes.max(1);
-        self
-    }
-
-    /// Whether the client keeps events for the [`Events`](crate::Events) stream (default
-    /// `true`). `false`: the stream `build` gives ends at once, and pushes and events are
-    /// discarded as they arrive (counted: [`RtmClient::discarded_events`](crate::RtmClient::discarded_events)),
-    /// so a flood of pushes never holds a call's answer: for callers that only make calls.
-    /// Dropping the stream does the same.
-    ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), lc_rtm::Error> {
-    /// let (client, _) = lc_rtm::RtmClient::builder("my-organization-id")
-    ///     .token("dal:customer-access-token")
-    ///     .events(false)
-    ///     .build()?;
-    /// let me = client.call(&lc_types::v3_6::GetCustomerRequest::default()).await?;
-    /// # let _ = me; Ok(()) }
-    /// ```
-    pub fn events(mut self, keep: bool) -> Self {
-        self.config.keep_events = keep;
-        self
-    }
-
-    /// How long getting a token and opening the socket may take (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.config.endpoint.connect_timeout = timeout;
-        self
-    }
-
-    /// How long the login response may take (default 30 s, the API's limit).
-    pub fn login_timeout(mut self, timeout: Duration) -> Self {
-        self.config.settings.login_timeout = timeout;
-        self
-    }
-
-    /// How often to `ping` (default 15 s, as the API asks).
-    pub fn ping_interval(mut self, interval: Duration) -> Self {
-        self.config.settings.ping_interval = interval;
-        self
-    }
-
-    /// How long silence may last after a ping is due before [`Event::ConnectionUnstable`]
-    /// (default 10 s); twice that, and the client reconnects. The same time bounds a server
-    /// that takes none of the client's frames: `ping_interval + 2 × pong_timeout` without a
-    /// write, and the client reconnects ([`Cause::Unresponsive`](crate::Cause::Unresponsive)).
-    ///
-    /// [`Event::ConnectionUnstable`]: crate::Event::ConnectionUnstable
-    pub fn pong_timeout(mut self, timeout: Duration) -> Self {
-        self.config.settings.pong_timeout = timeout;
-        self
-    }
-
-    /// How long a call may take, from the call to its response (default 20 s; the server
-    /// gives up after 15 s).
-    pub fn call_timeout(mut self, timeout: Duration) -> Self {
-        self.config.settings.call_timeout = timeout;
-        self
-    }
-
-    /// How long a call made while not connected waits for the connection (default 30 s);
-    /// `Duration::ZERO` fails such calls at once with `NotConnected`.
-    pub fn wait_for_connection(mut self, wait: Duration) -> Self {
-        self.config.settings.wait_for_connection = wait;
-        self
-    }
-
-    /// Reconnect delays (default: 0.5 s doubling to 30 s, half jitter). The attempt count, and
-    /// so the delay, starts over only after a connection that lived for a ping interval
-    /// ([`ping_interval`](Self::ping_interval)): a server that accepts the login and closes at
-    /// once sees the delays grow to the maximum.
-    pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.config.settings.backoff = backoff;
-        self
-    }
-
-    /// How long to wait after `customer_temporarily_blocked` without a timeout in `data`, or
-    /// after a reason this crate does not know (default 5 min).
-    pub fn blocked_wait(mut self, wait: Duration) -> Self {
-        self.config.settings.blocked_wait = wait;
-        self
-    }
-
-    /// Acts on `customer_disconnected` with `reason` by `policy` instead of the schema's
-    /// (`DisconnectReason::policy()`, the table in the README). For instance
-    /// `customer_temporarily_blocked` (reconnected too often after `too_many_connections`)
-    /// waits for the server's timeout and tries again by default, as the API docs describe;
-    /// @livechat/customer-sdk destroys its instance instead, which `Stop` does here.
-    ///
-    /// ```
-    /// use lc_types::DisconnectPolicy;
-    /// let builder = lc_rtm::RtmClient::builder("my-organization-id")
-    ///     .disconnect_policy("customer_temporarily_blocked", DisconnectPolicy::Stop);
-    /// ```
-    pub fn disconnect_policy(mut self, reason: impl Into<String>, policy: DisconnectPolicy) -> Self {
-        let reason = reason.into();
-        self.config.settings.policies.retain(|(r, _)| *r != reason);
-        self.config.settings.policies.push((reason, policy));
-        self
-    }
-
-    /// Requests in flight at most (default and maximum 10, the API's limit); further calls
-    /// wait for a slot.
-    pub fn max_in_flight(mut self, n: usize) -> Self {
-        self.config.settings.max_in_flight = n.clamp(1, lc_types::limits::MAX_PENDING_REQUESTS);
-        self
-    }
-
-    /// How many calls may wait at most, for a request slot or for the connection (default
-    /// [`MAX_QUEUED_CALLS`](crate::MAX_QUEUED_CALLS), 10,000); the next one fails at once with
-    /// [`ErrorKind::QueueFull`] and is not sent. `0`: a call goes out at once or fails.
-    ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), lc_rtm::Error> {
-    /// let (client, events) = lc_rtm::RtmClient::builder("my-organization-id")
-    ///     .token("dal:customer-access-token")
-    ///     .max_queued_calls(100)
-    ///     .build()?;
-    /// # let _ = (client, events); Ok(()) }
-    /// ```
-    pub fn max_queued_calls(mut self, n: usize) -> Self {
-        self.config.settings.max_queued_calls = n;
-        self
-    }
-
-    /// Seeds the backoff jitter (for reproducible tests).
-    pub fn jitter_seed(mut self, seed: u64) -> Self {
-        self.config.settings.seed = Some(seed);
-        self
-    }
-
-    /// Spawns the connection task (on the current tokio runtime) and gives the client and its
-    /// event stream. Connects at once unless [`auto_connect`](Self::auto_connect) is off.
-    ///
-    /// Fails with `ErrorKind::Config` when no token provider was given or a base URL is not
-    /// `http(s)://` or `ws(s)://`. Panics outside a tokio runtime.
-    pub fn build(mut self) -> Result<(crate::RtmClient, crate::Events), Error> {
-        self.config.tokens = self
-            .tokens
-            .ok_or_else(|| Error::with_source(ErrorKind::Config, "a token or token provider is required"))?;
-        for url in self.config.endpoint.origins() {
-            let ok = ["http://", "https://", "ws://", "wss://"].iter().any(|s| url.starts_with(s));
-            let uri = url.parse::<tokio_tungstenite::tungstenite::http::Uri>();
-            if !ok || uri.is_err() {
-                return Err(Error::with_source(
-                    ErrorKind::Config,
-                    format!("base URL `{url}`: expected http(s):// or ws(s):// and a host"),
-                ));
-            }
-            let path = uri.as_ref().map(|u| u.path()).unwrap_or_default();
-            if !matches!(path, "" | "/") {
-                return Err(Error::with_source(
-                    ErrorKind::Config,
-                    format!(
-                        "base URL `{url}`: an origin has no path (the client adds `/v3.x/customer/rtm/ws`); \
-                         for lc-mock use `MockServer::base_url()`"
-                    ),
-                ));
-            }
-        }
-        self.config.settings.version = self.config.endpoint.version;
-        if lc_types::api(self.config.settings.version).is_none() {
-            return Err(Error::with_source(
-                ErrorKind::Config,
-                format!(
-                    "API version {} is not enabled (cargo feature) or not supported",
-                    self.config.settings.version
-                ),
-            ));
-        }
-        self.config.tls = Some(crate::driver::tls_config(&self.config.endpoint.root_pems)?);
-        Ok(crate::driver::spawn(self.config))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config(b: RtmClientBuilder) -> Config {
-        b.config
-    }
-
-    #[test]
-    fn the_login_payload_carries_every_configured_field() {
-        let c = config(
-            RtmClientBuilder::new("org".into())
-                .customer(Customer::default().name("Ada").session_field("b", "2").session_field("a", "1"))
-                .page("https://shop.example/", Some("Shop"))
-                .referrer("https://search.example/")
-                .group_id(3)
-                .pushes(PushSubscription::new().all(ApiVersion::V3_6))
-                .login_field("is_mobile", json!(true)),
-        );
-        let p = Value::Object(c.login_payload("dal:secret"));
-        assert_eq!(
-            p,
-            json!({
-                "token": "Bearer dal:secret",
-                "customer": {"name": "Ada", "session_fields": [{"b": "2"}, {"a": "1"}]},
-                "customer_page": {"url": "https://shop.example/", "title": "Shop"},
-                "referrer": "https://search.example/",
-                "group_id": 3,
-                "pushes": {"3.6": ["all"]},
-                "is_mobile": true
-            })
-        );
-        // A page change shows in the next login.
-        *c.page.lock().unwrap() = Some(("https://shop.example/cart".into(), None));
-        assert_eq!(c.login_payload("t")["customer_page"], json!({"url": "https://shop.example/cart"}));
-    }
-
-    #[test]
-    fn urls_take_the_region_origin_and_a_websocket_scheme() {
-        let c = config(
-            RtmClientBuilder::new("my org".into())
-                .api_version(ApiVersion::V3_6)
-                .region_base_url(Region::FRA, "https://api-fra.livechatinc.com/"),
-        );
-        assert_eq!(
-            c.url(None),
-            "wss://api.livechatinc.com/v3.6/customer/rtm/ws?organization_id=my%20org"
-        );
-        assert_eq!(
-            c.url(Some(&Region::FRA)),
-            "wss://api-fra.livechatinc.com/v3.6/customer/rtm/ws?organization_id=my%20org"
-        );
-        assert_eq!(c.url(Some(&Region::DAL)), c.url(None));
-        let local = config(RtmClientBuilder::new("o".into()).base_url("http://127.0.0.1:9"));
-        assert!(local.url(None).starts_with("ws://127.0.0.1:9/v"));
-    }
-
-    #[test]
-    fn build_refuses_a_missing_token_and_a_bad_url() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let _guard = rt.enter();
-        let err = RtmClientBuilder::new("o".into()).build().unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::Config) && err.to_string().contains("token"),
-            "{err}"
-        );
-        let err = RtmClientBuilder::new("o".into())
-            .token("t")
-            .base_url("ftp://x")
-            .build()
-            .unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::Config) && err.to_string().contains("ftp://x"),
-            "{err}"
-        );
+/// A request as its JSON object.
+pub(crate) fn to_object(request: &impl Serialize) -> Result<Map<String, Value>, Error> {
+    match serde_json::to_value(request) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::with_source(ErrorKind::Encode, "a request that is not a JSON object")),
+        Err(e) => Err(Error::with_source(ErrorKind::Encode, e.to_string())),
     }
 }

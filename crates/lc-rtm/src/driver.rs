@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use lc_types::auth::AccessToken;
-use lc_types::{Region, RequestFrame, ResponseFrame};
+use lc_types::Region;
 use serde_json::{Map, Value};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -19,32 +19,19 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::client::Item;
+use crate::channel::{Command, Ends, Item, Reply, Status, StreamShared};
 use crate::config::Config;
-use crate::event::{Cause, Event};
-use crate::session::{CallId, ConnectionState, Output, Session};
-use crate::{Error, Events, RtmClient};
+use crate::error::{Error, ErrorKind};
+use crate::event::{Cause, RtmEvent};
+use crate::session::{CallId, Output, Session};
+
+/// The largest frame (message) the client accepts: 16 MiB. A larger one is a protocol error
+/// that closes the connection (the client then reconnects); the server's largest answers
+/// (`list_threads` of 100 threads) stay well below it.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type WsError = tokio_tungstenite::tungstenite::Error;
-pub(crate) type Reply = oneshot::Sender<Result<ResponseFrame, Error>>;
-
-/// What a handle asks of the task.
-pub(crate) enum Command {
-    Call {
-        id: CallId,
-        frame: RequestFrame,
-        timeout: Option<std::time::Duration>,
-        reply: Reply,
-    },
-    Cancel(CallId),
-    Connect,
-    /// Answered once every earlier command was handled.
-    Sync(oneshot::Sender<()>),
-    Disconnect,
-    /// `destroy()`; answered (when a sender is given) once the close handshake is done.
-    Destroy(Option<oneshot::Sender<()>>),
-}
 
 /// A successful connect: the socket, the login payload, the token used.
 struct Opened {
@@ -53,14 +40,15 @@ struct Opened {
     token: AccessToken,
 }
 
-pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
+/// Spawns the connection task for `config` and gives the handles' ends of it.
+pub(crate) fn spawn(config: Config) -> Ends {
     let (commands, command_rx) = mpsc::unbounded_channel();
-    let (events_tx, events_rx) = mpsc::channel(config.event_buffer);
+    let (events_tx, mut events_rx) = mpsc::channel(config.event_buffer);
     let (state_tx, state_rx) = watch::channel(Status::default());
     let stream = Arc::new(StreamShared::default());
-    let mut events = Events::new(events_rx, stream.clone());
     if !config.keep_events {
-        events.close();
+        // `events(false)`: nothing is kept for the stream.
+        events_rx.close();
     }
     let config = Arc::new(config);
     let version = config.settings.version;
@@ -85,24 +73,13 @@ pub(crate) fn spawn(config: Config) -> (RtmClient, Events) {
         closing: None,
     };
     tokio::spawn(driver.run());
-    (RtmClient::new(commands, state_rx, version, page, stream), events)
-}
-
-/// What the connection task publishes for the handles: the state, and the cause of the last
-/// disconnect (also when the state no longer says it, e.g. `Disconnected` after
-/// `inactivity_timeout`).
-#[derive(Clone, Debug)]
-pub(crate) struct Status {
-    pub state: ConnectionState,
-    pub last: Option<Arc<Cause>>,
-}
-
-impl Default for Status {
-    fn default() -> Self {
-        Status {
-            state: ConnectionState::Disconnected,
-            last: None,
-        }
+    Ends {
+        commands,
+        state: state_rx,
+        events: events_rx,
+        stream,
+        version,
+        page,
     }
 }
 
@@ -113,20 +90,6 @@ fn same(a: Option<&Arc<Cause>>, b: Option<&Arc<Cause>>) -> bool {
         (None, None) => true,
         _ => false,
     }
-}
-
-/// What the connection task and the [`Events`] stream share: the bytes waiting for the
-/// reader, a wake-up when it takes some, and the count of events discarded because nobody
-/// keeps the stream.
-#[derive(Debug, Default)]
-pub(crate) struct StreamShared {
-    /// Bytes of the items handed to the stream (or waiting in the task's overflow) and not
-    /// read yet.
-    pub buffered: std::sync::atomic::AtomicUsize,
-    /// Notified when the reader took an item (or dropped the stream).
-    pub room: tokio::sync::Notify,
-    /// Events and pushes dropped because the stream was dropped or turned off.
-    pub discarded: std::sync::atomic::AtomicU64,
 }
 
 fn now() -> Instant {
@@ -391,7 +354,7 @@ impl Driver {
                     }
                 }
                 Output::Emit(event) => {
-                    if let Event::Disconnected(d) = &event {
+                    if let RtmEvent::Disconnected(d) = &event {
                         tracing::info!(cause = %d.cause.describe(), next = ?d.next, "lc-rtm: disconnected");
                     }
                     self.emit(Item::ready(event));
@@ -549,8 +512,8 @@ async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: O
         // A small read buffer: tungstenite zero-fills all of it on every read.
         let limits = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
             .read_buffer_size(8 * 1024)
-            .max_message_size(Some(crate::MAX_FRAME_BYTES))
-            .max_frame_size(Some(crate::MAX_FRAME_BYTES));
+            .max_message_size(Some(MAX_FRAME_BYTES))
+            .max_frame_size(Some(MAX_FRAME_BYTES));
         let shown = url.split('?').next().unwrap_or_default().to_owned();
         let (socket, _response) = tokio_tungstenite::connect_async_tls_with_config(request, Some(limits), false, Some(connector))
             .await
@@ -565,7 +528,9 @@ async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: O
                 }
                 other => Cause::ConnectFailed(format!("{shown}: {other}")),
             })?;
-        let login = config.login_payload(token.secret());
+        let login = config
+            .login_payload(token.secret())
+            .map_err(|e| Cause::ConnectFailed(e.to_string()))?;
         Ok(Opened { socket, login, token })
     };
     match tokio::time::timeout(config.endpoint.connect_timeout, work).await {
@@ -580,7 +545,7 @@ async fn open(config: &Config, fresh_token: bool, region: Option<Region>, old: O
 /// rustls with the Mozilla roots (certificates are verified), built once.
 /// The TLS settings: the public roots (webpki-roots), and the certificates of `extra` (PEM
 /// bundles). The common case, no extra roots, is built once per process.
-pub(crate) fn tls_config(extra: &[Vec<u8>]) -> Result<Arc<rustls::ClientConfig>, crate::Error> {
+pub(crate) fn tls_config(extra: &[Vec<u8>]) -> Result<Arc<rustls::ClientConfig>, Error> {
     use rustls::pki_types::pem::PemObject;
     static PUBLIC: std::sync::OnceLock<Arc<rustls::ClientConfig>> = std::sync::OnceLock::new();
     let build = |roots: rustls::RootCertStore| {
@@ -597,7 +562,7 @@ pub(crate) fn tls_config(extra: &[Vec<u8>]) -> Result<Arc<rustls::ClientConfig>,
     if extra.is_empty() {
         return Ok(PUBLIC.get_or_init(|| build(public())).clone());
     }
-    let bad = |why: String| crate::Error::with_source(crate::ErrorKind::Config, format!("root certificate: {why}"));
+    let bad = |why: String| Error::with_source(ErrorKind::Config, format!("root certificate: {why}"));
     let mut roots = public();
     for pem in extra {
         let mut added = 0;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use lc_types::{ApiError, DecodeError, ErrorType, ResponseError};
 
-use crate::Cause;
+use crate::event::Cause;
 
 /// The error of an [`RtmClient`](crate::RtmClient) call: a [`kind`](Error::kind) to decide on,
 /// and the underlying error ([`Error::inner`]), the same shape as `lc_web::Error`.

@@ -5,10 +5,11 @@ use std::time::Duration;
 use lc_types::{DecodeError, DisconnectPolicy, PeerText, PushFrame, Region, ResponseFrame, VersionedPush};
 use serde_json::Value;
 
-/// One item of the event stream.
+/// One item of the [`Events`](crate::Events) stream of an RTM connection: a push, or what
+/// happened to the connection (not an API chat event, which is `lc_types::v3_6::Event`).
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Event {
+pub enum RtmEvent {
     /// Logged in (after the first connect, or after a reconnect).
     Connected(Connected),
     /// A push, decoded by its name and version. A push this crate does not know is here too,
@@ -26,9 +27,9 @@ pub enum Event {
     /// unknown frame `type`, a response nobody waits for); kept as text.
     UnexpectedFrame(String),
     /// Nothing arrived within the expected time after a `ping`: the connection may be dead.
-    /// Followed by [`Event::ConnectionRecovered`] or by a [`Event::Disconnected`].
+    /// Followed by [`RtmEvent::ConnectionRecovered`] or by a [`RtmEvent::Disconnected`].
     ConnectionUnstable,
-    /// Frames arrive again after [`Event::ConnectionUnstable`].
+    /// Frames arrive again after [`RtmEvent::ConnectionUnstable`].
     ConnectionRecovered,
     /// The connection closed (or could not be opened); says why and what happens next.
     Disconnected(Disconnected),
@@ -36,15 +37,15 @@ pub enum Event {
     RegionChanged(Region),
 }
 
-impl Event {
+impl RtmEvent {
     /// A rough size in bytes of what the peer put in this event (for the event stream's byte
     /// bound; a push is counted by its frame's length where it is queued).
     pub(crate) fn peer_bytes(&self) -> usize {
         match self {
-            Event::Connected(c) => c.login.payload.as_ref().map_or(0, |p| p.get().len()),
-            Event::UndecodedPush { frame, .. } => frame.payload.get().len(),
-            Event::UnexpectedFrame(text) => text.len(),
-            Event::Disconnected(d) => d.cause.peer_bytes(),
+            RtmEvent::Connected(c) => c.login.payload.as_ref().map_or(0, |p| p.get().len()),
+            RtmEvent::UndecodedPush { frame, .. } => frame.payload.get().len(),
+            RtmEvent::UnexpectedFrame(text) => text.len(),
+            RtmEvent::Disconnected(d) => d.cause.peer_bytes(),
             _ => 0,
         }
     }

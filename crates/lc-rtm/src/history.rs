@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 use futures_util::Stream;
 use lc_types::RtmAction;
 
-use crate::{Error, RtmClient};
+use crate::client::RtmClient;
+use crate::error::Error;
 
 /// Threads fetched per `list_threads` request.
 const PAGE: i64 = 10;

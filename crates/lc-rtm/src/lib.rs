@@ -2,11 +2,11 @@
 //! typed calls, and typed pushes as a `Stream`.
 //!
 //! - **Staying connected.** `login` after every (re)connect with the same parameters, `ping`
-//!   every 15 s, dead-connection detection ([`Event::ConnectionUnstable`], then
-//!   [`Event::ConnectionRecovered`] or a reconnect), and on `customer_disconnected` or a dropped
+//!   every 15 s, dead-connection detection ([`RtmEvent::ConnectionUnstable`], then
+//!   [`RtmEvent::ConnectionRecovered`] or a reconnect), and on `customer_disconnected` or a dropped
 //!   socket the decision of the reason's `DisconnectPolicy`: reconnect with backoff and jitter,
 //!   with a fresh token, in another region, after a wait, only on `connect()`, or never. Every
-//!   decision is an [`Event::Disconnected`] saying why ([`Cause`]) and what next ([`Next`]).
+//!   decision is an [`RtmEvent::Disconnected`] saying why ([`Cause`]) and what next ([`Next`]).
 //!   A reason this crate does not know waits long ([`RtmClientBuilder::blocked_wait`]) and then
 //!   reconnects: it neither gives up nor hammers the server.
 //! - **Calls.** [`RtmClient::call`] takes any RTM request type of `lc-types` and gives its
@@ -15,7 +15,7 @@
 //!   socket drops, every call on the wire fails at once with [`ErrorKind::ConnectionLost`].
 //! - **Pushes.** Frames decode in two steps through `lc-types` (envelope, then payload by
 //!   action and version), so an unknown push costs little and arrives as the unknown case of
-//!   `VersionedPush`; a malformed known push arrives as [`Event::UndecodedPush`] and never
+//!   `VersionedPush`; a malformed known push arrives as [`RtmEvent::UndecodedPush`] and never
 //!   breaks the connection.
 //!
 //! The connection logic is a state machine without I/O ([`ConnectionState`]); a small tokio
@@ -50,7 +50,7 @@
 //! first one, or the client stops ([`Cause::IdentityMismatch`]).
 //!
 //! ```no_run
-//! use lc_rtm::{Event, RtmClient};
+//! use lc_rtm::{RtmEvent, RtmClient};
 //! use lc_types::v3_6::StartChatRequest;
 //! # async fn run() -> Result<(), lc_rtm::Error> {
 //! let (client, mut events) = RtmClient::builder("my-organization-id")
@@ -59,7 +59,7 @@
 //! let chat = client.call(&StartChatRequest::default()).await?;
 //! println!("chat {} started", chat.chat_id);
 //! while let Some(event) = events.next().await {
-//!     if let Event::Push(push) = event {
+//!     if let RtmEvent::Push(push) = event {
 //!         println!("{}", push.push.name());
 //!     }
 //! }
@@ -70,6 +70,8 @@
 #[cfg(not(any(feature = "v3_5", feature = "v3_6", feature = "v3_7")))]
 compile_error!("lc-rtm needs at least one API version feature: v3_5, v3_6 (default) or v3_7");
 
+mod builder;
+mod channel;
 mod client;
 mod config;
 mod customer_sdk;
@@ -81,32 +83,17 @@ mod history;
 /// part of the API (it may change in any release).
 #[doc(hidden)]
 pub mod session;
+mod version;
 
-/// The largest frame (message) the client accepts: 16 MiB. A larger one is a protocol error
-/// that closes the connection (the client then reconnects); the server's largest answers
-/// (`list_threads` of 100 threads) stay well below it.
-pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
-
-/// The most calls that wait by default, for one of the 10 request slots or for the connection
-/// while it is (re)connecting: 10,000. The next call fails at once with
-/// [`ErrorKind::QueueFull`] and is not sent; change it with
-/// [`RtmClientBuilder::max_queued_calls`]. Waiting calls still end at their timeout, also
-/// while the server stops reading (frames not yet written never hold the connection task).
-pub const MAX_QUEUED_CALLS: usize = 10_000;
-
-/// The most bytes of events that wait by default in the [`Events`] stream for its reader: 64
-/// MiB (a push weighs its frame's length; change it with
-/// [`RtmClientBuilder::event_buffer_bytes`]). At the bound the client stops reading the socket
-/// until the stream is read; an event larger than the bound alone still gets through.
-pub const EVENT_BUFFER_BYTES: usize = 64 * 1024 * 1024;
-
+pub use builder::{RtmClientBuilder, EVENT_BUFFER_BYTES};
 pub use client::{Events, RtmClient};
-pub use config::{Customer, CustomerProvider, RtmClientBuilder};
+pub use config::{CustomerProfile, CustomerProvider};
 pub use customer_sdk::{Rating, RatingPart};
+pub use driver::MAX_FRAME_BYTES;
 pub use error::{Error, ErrorKind};
-pub use event::{Availability, Cause, Connected, Disconnected, Event, Next, Pushed};
+pub use event::{Availability, Cause, Connected, Disconnected, Next, Pushed, RtmEvent};
 pub use history::HistoryRequest;
 /// The token providers (from `lc-types`, shared with `lc-web`): a fixed token, your own async
 /// function, or any [`TokenProvider`] (such as `lc_web::AccountsTokenProvider`).
 pub use lc_types::auth::{token_fn, AccessToken, StaticToken, TokenError, TokenProvider};
-pub use session::{Backoff, ConnectionState};
+pub use session::{Backoff, ConnectionState, MAX_QUEUED_CALLS};

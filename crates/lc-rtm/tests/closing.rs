@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use lc_rtm::{Cause, ErrorKind, Event, RtmClient};
+use lc_rtm::{Cause, ErrorKind, RtmClient, RtmEvent};
 use lc_types::v3_6::GetCustomerRequest;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
@@ -85,7 +85,7 @@ async fn a_close_code_and_reason_reach_the_error_escaped() {
         r"the connection was lost before the response arrived: the connection was closed by the server with 4000: going\u{1b}[2J away"
     );
     loop {
-        if let Some(Event::Disconnected(d)) = events.next().await {
+        if let Some(RtmEvent::Disconnected(d)) = events.next().await {
             assert_eq!(d.cause, cause);
             break;
         }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use lc_rtm::{Backoff, Cause, ConnectionState, ErrorKind, Event, Next};
+use lc_rtm::{Backoff, Cause, ConnectionState, ErrorKind, Next, RtmEvent};
 use lc_types::auth::{token_fn, AccessToken};
 use lc_types::v3_6::{self, AnyPush};
 use lc_types::{Region, VersionedPush};
@@ -24,12 +24,12 @@ async fn logs_in_calls_typed_and_receives_typed_pushes() {
     let me = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap();
     assert_eq!(me.customer_id(), customer.id);
     let chat = client.call(&v3_6::StartChatRequest::default()).await.unwrap();
-    let (_, skipped) = until(&mut events, |e| matches!(e, Event::Push(p) if p.push.name() == "incoming_chat")).await;
+    let (_, skipped) = until(&mut events, |e| matches!(e, RtmEvent::Push(p) if p.push.name() == "incoming_chat")).await;
     assert!(skipped.is_empty(), "{skipped:?}");
 
     server.agent().send_message(&chat.chat_id, "Hello from the agent").unwrap();
-    let (event, _) = until(&mut events, |e| matches!(e, Event::Push(p) if p.push.name() == "incoming_event")).await;
-    let Event::Push(p) = event else { unreachable!() };
+    let (event, _) = until(&mut events, |e| matches!(e, RtmEvent::Push(p) if p.push.name() == "incoming_event")).await;
+    let RtmEvent::Push(p) = event else { unreachable!() };
     let VersionedPush::V3_6(AnyPush::IncomingEvent(push)) = &p.push else {
         panic!("{:?}", p.push)
     };
@@ -73,8 +73,8 @@ async fn a_dropped_connection_fails_calls_in_flight_at_once_then_reconnects_and_
     assert!(dropped_at.elapsed() < Duration::from_secs(1), "failed at once, not at the timeout");
     server.faults().clear();
 
-    let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
-    let Event::Disconnected(d) = event else { unreachable!() };
+    let (event, _) = until(&mut events, |e| matches!(e, RtmEvent::Disconnected(_))).await;
+    let RtmEvent::Disconnected(d) = event else { unreachable!() };
     assert!(matches!(d.cause, Cause::SocketClosed { code: None, .. }), "{:?}", d.cause);
     assert!(
         matches!(
@@ -88,11 +88,11 @@ async fn a_dropped_connection_fails_calls_in_flight_at_once_then_reconnects_and_
         "{:?}",
         d.next
     );
-    let (event, _) = until(&mut events, |e| matches!(e, Event::Connected(_))).await;
-    assert!(matches!(event, Event::Connected(ref c) if c.reconnect));
+    let (event, _) = until(&mut events, |e| matches!(e, RtmEvent::Connected(_))).await;
+    assert!(matches!(event, RtmEvent::Connected(ref c) if c.reconnect));
 
     server.agent().send_message(&chat.chat_id, "still there?").unwrap();
-    let (_, skipped) = until(&mut events, |e| matches!(e, Event::Push(p) if p.push.name() == "incoming_event")).await;
+    let (_, skipped) = until(&mut events, |e| matches!(e, RtmEvent::Push(p) if p.push.name() == "incoming_event")).await;
     assert_eq!(push_names(&skipped), ["user_added_to_chat"], "the agent joins first");
     assert_eq!(
         client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
@@ -110,24 +110,24 @@ async fn silence_is_detected_as_unstable_then_recovered_or_reconnected() {
         .pong_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
-    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+    assert!(matches!(next(&mut events).await, RtmEvent::Connected(_)));
 
     // A short stall: unstable, then recovered, on the same connection.
     server.faults().stall_connections(Duration::from_millis(450));
-    let (_, skipped) = until(&mut events, |e| matches!(e, Event::ConnectionUnstable)).await;
+    let (_, skipped) = until(&mut events, |e| matches!(e, RtmEvent::ConnectionUnstable)).await;
     assert!(skipped.is_empty(), "{skipped:?}");
-    let (_, skipped) = until(&mut events, |e| matches!(e, Event::ConnectionRecovered)).await;
+    let (_, skipped) = until(&mut events, |e| matches!(e, RtmEvent::ConnectionRecovered)).await;
     assert!(skipped.is_empty(), "{skipped:?}");
 
     // A long one: unstable, then the client gives up on the connection and reconnects.
     server.faults().stall_connections(Duration::from_millis(1500));
-    let (_, _) = until(&mut events, |e| matches!(e, Event::ConnectionUnstable)).await;
-    let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
-    let Event::Disconnected(d) = event else { unreachable!() };
+    let (_, _) = until(&mut events, |e| matches!(e, RtmEvent::ConnectionUnstable)).await;
+    let (event, _) = until(&mut events, |e| matches!(e, RtmEvent::Disconnected(_))).await;
+    let RtmEvent::Disconnected(d) = event else { unreachable!() };
     assert_eq!(d.cause, Cause::Unresponsive);
     assert!(matches!(d.next, Next::Reconnect { .. }));
-    let (event, _) = until(&mut events, |e| matches!(e, Event::Connected(_))).await;
-    assert!(matches!(event, Event::Connected(ref c) if c.reconnect));
+    let (event, _) = until(&mut events, |e| matches!(e, RtmEvent::Connected(_))).await;
+    assert!(matches!(event, RtmEvent::Connected(ref c) if c.reconnect));
     assert_eq!(
         client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
         customer.id
@@ -155,16 +155,16 @@ async fn an_expired_token_is_refreshed_before_reconnecting() {
         })
     };
     let (client, mut events) = builder(&server).token_provider(provider).build().unwrap();
-    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+    assert!(matches!(next(&mut events).await, RtmEvent::Connected(_)));
 
     server.expire_token(&customer.token);
     assert_eq!(server.agent().disconnect(&customer.id, "access_token_expired", None), 1);
-    let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
-    let Event::Disconnected(d) = event else { unreachable!() };
+    let (event, _) = until(&mut events, |e| matches!(e, RtmEvent::Disconnected(_))).await;
+    let RtmEvent::Disconnected(d) = event else { unreachable!() };
     assert!(matches!(d.next, Next::Reconnect { new_token: true, .. }), "{:?}", d.next);
-    let (event, skipped) = until(&mut events, |e| matches!(e, Event::Connected(_))).await;
+    let (event, skipped) = until(&mut events, |e| matches!(e, RtmEvent::Connected(_))).await;
     assert!(
-        matches!(event, Event::Connected(ref c) if c.reconnect),
+        matches!(event, RtmEvent::Connected(ref c) if c.reconnect),
         "{event:?} after {skipped:?}"
     );
     assert_eq!(refreshes.load(Ordering::SeqCst), 1);
@@ -184,14 +184,14 @@ async fn a_misdirected_connection_moves_to_the_region_the_server_names() {
 
     server.set_region("fra");
     server.faults().drop_connections();
-    let (event, skipped) = until(&mut events, |e| matches!(e, Event::RegionChanged(_))).await;
-    assert!(matches!(event, Event::RegionChanged(ref r) if *r == Region::FRA), "{event:?}");
+    let (event, skipped) = until(&mut events, |e| matches!(e, RtmEvent::RegionChanged(_))).await;
+    assert!(matches!(event, RtmEvent::RegionChanged(ref r) if *r == Region::FRA), "{event:?}");
     assert!(
-        skipped.iter().any(|e| matches!(e, Event::Disconnected(d) if matches!(&d.cause, Cause::Server { reason, .. } if reason == "misdirected_connection"))),
+        skipped.iter().any(|e| matches!(e, RtmEvent::Disconnected(d) if matches!(&d.cause, Cause::Server { reason, .. } if reason == "misdirected_connection"))),
         "{skipped:?}"
     );
-    let (event, _) = until(&mut events, |e| matches!(e, Event::Connected(_))).await;
-    assert!(matches!(event, Event::Connected(ref c) if c.reconnect));
+    let (event, _) = until(&mut events, |e| matches!(e, RtmEvent::Connected(_))).await;
+    assert!(matches!(event, RtmEvent::Connected(ref c) if c.reconnect));
     assert_eq!(
         client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
         customer.id
@@ -244,7 +244,7 @@ async fn calls_beyond_the_queue_bound_fail_at_once_and_are_not_sent() {
     server.faults().drop_connections();
     until(
         &mut events,
-        |e| matches!(e, Event::Disconnected(d) if matches!(d.next, Next::Reconnect { .. })),
+        |e| matches!(e, RtmEvent::Disconnected(d) if matches!(d.next, Next::Reconnect { .. })),
     )
     .await;
     let started = Instant::now();
@@ -393,17 +393,17 @@ async fn unknown_pushes_malformed_pushes_and_garbage_never_break_the_connection(
     send(r#"{"version":"3.6","action":"incoming_event","type":"push","payload":{"chat_id":5}}"#);
     send("this is not JSON");
 
-    let Event::Push(p) = next(&mut events).await else {
+    let RtmEvent::Push(p) = next(&mut events).await else {
         panic!("the unknown push")
     };
     assert_eq!(p.push.name(), "brand_new_push");
     assert_eq!(serde_json::to_string(&p.push).unwrap(), r#"{"x":1}"#);
-    let Event::UndecodedPush { frame, error } = next(&mut events).await else {
+    let RtmEvent::UndecodedPush { frame, error } = next(&mut events).await else {
         panic!("the malformed push")
     };
     assert_eq!(frame.action, "incoming_event");
     assert!(!error.path().is_empty(), "{error}");
-    let Event::UnexpectedFrame(text) = next(&mut events).await else {
+    let RtmEvent::UnexpectedFrame(text) = next(&mut events).await else {
         panic!("the garbage")
     };
     assert_eq!(text, "this is not JSON");
@@ -438,9 +438,9 @@ async fn calls_while_disconnected_wait_for_the_connection_or_fail_fast() {
         .wait_for_connection(Duration::ZERO)
         .build()
         .unwrap();
-    let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
+    let (event, _) = until(&mut events, |e| matches!(e, RtmEvent::Disconnected(_))).await;
     assert!(
-        matches!(event, Event::Disconnected(ref d) if matches!(d.cause, Cause::UpgradeRefused { status: 503, .. }) && matches!(d.next, Next::Reconnect { .. })),
+        matches!(event, RtmEvent::Disconnected(ref d) if matches!(d.cause, Cause::UpgradeRefused { status: 503, .. }) && matches!(d.next, Next::Reconnect { .. })),
         "{event:?}"
     );
     let err = fast.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
@@ -453,16 +453,16 @@ async fn disconnect_connect_and_destroy() {
     let customer = server.issue_customer();
     let (client, mut events) = connected(&server, &customer.token).await;
     client.disconnect();
-    let Event::Disconnected(d) = next(&mut events).await else {
+    let RtmEvent::Disconnected(d) = next(&mut events).await else {
         panic!()
     };
     assert_eq!((d.cause, d.next), (Cause::User, Next::WaitForConnect));
     let err = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::NotConnected), "{err}");
     client.connect();
-    assert!(matches!(next(&mut events).await, Event::Connected(ref c) if c.reconnect));
+    assert!(matches!(next(&mut events).await, RtmEvent::Connected(ref c) if c.reconnect));
     client.destroy();
-    let Event::Disconnected(d) = next(&mut events).await else {
+    let RtmEvent::Disconnected(d) = next(&mut events).await else {
         panic!()
     };
     assert_eq!(d.cause, Cause::User);
@@ -481,17 +481,17 @@ async fn a_frame_over_the_limit_drops_the_connection_and_the_client_comes_back()
         "a".repeat(lc_rtm::MAX_FRAME_BYTES)
     );
     assert_eq!(server.faults().send_raw(&customer.id, &huge), 1);
-    let (event, skipped) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
+    let (event, skipped) = until(&mut events, |e| matches!(e, RtmEvent::Disconnected(_))).await;
     assert!(skipped.is_empty(), "the oversized push is not delivered: {skipped:?}");
-    let Event::Disconnected(d) = event else { unreachable!() };
+    let RtmEvent::Disconnected(d) = event else { unreachable!() };
     assert!(
         matches!(&d.cause, Cause::SocketClosed { code: None, reason } if reason.contains("too long") || reason.contains("size")),
         "{:?}",
         d.cause
     );
     assert!(matches!(d.next, Next::Reconnect { .. }));
-    let (event, _) = until(&mut events, |e| matches!(e, Event::Connected(_))).await;
-    assert!(matches!(event, Event::Connected(ref c) if c.reconnect));
+    let (event, _) = until(&mut events, |e| matches!(e, RtmEvent::Connected(_))).await;
+    assert!(matches!(event, RtmEvent::Connected(ref c) if c.reconnect));
     assert_eq!(
         client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
         customer.id
@@ -509,9 +509,9 @@ async fn a_full_event_stream_holds_the_socket_and_loses_nothing() {
         .pong_timeout(Duration::from_millis(100))
         .build()
         .unwrap();
-    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+    assert!(matches!(next(&mut events).await, RtmEvent::Connected(_)));
     let chat = client.call(&v3_6::StartChatRequest::default()).await.unwrap();
-    let (_, _) = until(&mut events, |e| matches!(e, Event::Push(p) if p.push.name() == "incoming_chat")).await;
+    let (_, _) = until(&mut events, |e| matches!(e, RtmEvent::Push(p) if p.push.name() == "incoming_chat")).await;
     for i in 0..60 {
         server.agent().send_message(&chat.chat_id, &format!("message {i}")).unwrap();
     }
@@ -521,8 +521,11 @@ async fn a_full_event_stream_holds_the_socket_and_loses_nothing() {
     let mut texts = Vec::new();
     while texts.len() < 60 {
         let event = next(&mut events).await;
-        assert!(!matches!(event, Event::Disconnected(_) | Event::ConnectionUnstable), "{event:?}");
-        if let Event::Push(p) = event {
+        assert!(
+            !matches!(event, RtmEvent::Disconnected(_) | RtmEvent::ConnectionUnstable),
+            "{event:?}"
+        );
+        if let RtmEvent::Push(p) = event {
             if let VersionedPush::V3_6(AnyPush::IncomingEvent(e)) = &p.push {
                 if let v3_6::Event::Message(m) = &e.event {
                     texts.push(m.text.clone());
@@ -561,7 +564,7 @@ async fn an_upgrade_refused_with_a_4xx_stops_and_wait_connected_says_why() {
         .token("dal:t")
         .build()
         .unwrap();
-    let Event::Disconnected(d) = next(&mut events).await else {
+    let RtmEvent::Disconnected(d) = next(&mut events).await else {
         panic!()
     };
     assert!(
@@ -592,9 +595,9 @@ fn big_push(i: usize, len: usize) -> String {
 }
 
 /// The number of a [`big_push`].
-fn push_number(event: &Event) -> Option<u64> {
+fn push_number(event: &RtmEvent) -> Option<u64> {
     match event {
-        Event::Push(p) if p.push.name() == "brand_new_push" => serde_json::to_value(&p.push).ok()?["i"].as_u64(),
+        RtmEvent::Push(p) if p.push.name() == "brand_new_push" => serde_json::to_value(&p.push).ok()?["i"].as_u64(),
         _ => None,
     }
 }
@@ -616,7 +619,7 @@ async fn the_event_stream_is_bounded_in_bytes_and_loses_nothing() {
         .pong_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
-    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+    assert!(matches!(next(&mut events).await, RtmEvent::Connected(_)));
     let sizes: Vec<usize> = (0..40).map(|i| if i == 20 { HUGE } else { PUSH }).collect();
     for (i, len) in sizes.iter().enumerate() {
         assert_eq!(server.faults().send_raw(&customer.id, &big_push(i, *len)), 1);
@@ -631,7 +634,10 @@ async fn the_event_stream_is_bounded_in_bytes_and_loses_nothing() {
     let mut seen = Vec::new();
     while seen.len() < sizes.len() {
         let event = next(&mut events).await;
-        assert!(!matches!(event, Event::Disconnected(_) | Event::ConnectionUnstable), "{event:?}");
+        assert!(
+            !matches!(event, RtmEvent::Disconnected(_) | RtmEvent::ConnectionUnstable),
+            "{event:?}"
+        );
         if let Some(i) = push_number(&event) {
             seen.push(i);
         }
@@ -693,7 +699,7 @@ async fn a_server_that_closes_after_each_login_sees_the_backoff_grow() {
         .unwrap();
     let mut seen = Vec::new();
     while seen.len() < 4 {
-        if let Event::Disconnected(d) = next(&mut events).await {
+        if let RtmEvent::Disconnected(d) = next(&mut events).await {
             assert!(matches!(d.cause, Cause::SocketClosed { code: Some(1000), .. }), "{:?}", d.cause);
             let Next::Reconnect { attempt, delay, .. } = d.next else {
                 panic!("{:?}", d.next)
@@ -706,9 +712,9 @@ async fn a_server_that_closes_after_each_login_sees_the_backoff_grow() {
     client.wait_connected(Duration::from_secs(5)).await.unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;
     server.faults().drop_connections();
-    let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
+    let (event, _) = until(&mut events, |e| matches!(e, RtmEvent::Disconnected(_))).await;
     assert!(
-        matches!(event, Event::Disconnected(ref d) if matches!(d.next, Next::Reconnect { attempt: 1, .. })),
+        matches!(event, RtmEvent::Disconnected(ref d) if matches!(d.next, Next::Reconnect { attempt: 1, .. })),
         "{event:?}"
     );
 }
@@ -729,17 +735,17 @@ async fn a_token_provider_that_switches_customers_stops_the_connection() {
         })
     };
     let (client, mut events) = builder(&server).token_provider(provider).build().unwrap();
-    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+    assert!(matches!(next(&mut events).await, RtmEvent::Connected(_)));
     assert_eq!(server.agent().disconnect(&first.id, "access_token_expired", None), 1);
-    let (event, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
-    assert!(matches!(event, Event::Disconnected(ref d) if matches!(d.next, Next::Reconnect { new_token: true, .. })));
+    let (event, _) = until(&mut events, |e| matches!(e, RtmEvent::Disconnected(_))).await;
+    assert!(matches!(event, RtmEvent::Disconnected(ref d) if matches!(d.next, Next::Reconnect { new_token: true, .. })));
     let waiting = {
         let client = client.clone();
         tokio::spawn(async move { client.call(&v3_6::GetCustomerRequest::default()).await })
     };
-    let (event, skipped) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
-    assert!(!skipped.iter().any(|e| matches!(e, Event::Connected(_))), "{skipped:?}");
-    let Event::Disconnected(d) = event else { unreachable!() };
+    let (event, skipped) = until(&mut events, |e| matches!(e, RtmEvent::Disconnected(_))).await;
+    assert!(!skipped.iter().any(|e| matches!(e, RtmEvent::Connected(_))), "{skipped:?}");
+    let RtmEvent::Disconnected(d) = event else { unreachable!() };
     let mismatch = Cause::IdentityMismatch {
         expected: first.id.clone(),
         got: second.id.clone(),
@@ -817,7 +823,7 @@ async fn the_servers_websocket_pings_are_answered() {
         .ping_interval(Duration::from_secs(60))
         .build()
         .unwrap();
-    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+    assert!(matches!(next(&mut events).await, RtmEvent::Connected(_)));
     // Four times the server's timeout, without one `ping` request.
     let quiet = tokio::time::timeout(Duration::from_millis(3200), events.next()).await;
     assert!(quiet.is_err(), "no event while the pongs answer: {quiet:?}");

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use futures_util::StreamExt;
-use lc_rtm::{Availability, ErrorKind, Event, Rating, RatingPart};
+use lc_rtm::{Availability, ErrorKind, Rating, RatingPart, RtmEvent};
 use lc_types::v3_6;
 use serde_json::json;
 
@@ -106,7 +106,7 @@ async fn connected_says_whether_the_customers_group_is_online() {
     let server = mock().await;
     let customer = server.issue_customer();
     let (client, mut events) = builder(&server).token(&customer.token).group_id(3).build().unwrap();
-    let Event::Connected(c) = next(&mut events).await else {
+    let RtmEvent::Connected(c) = next(&mut events).await else {
         panic!("connected")
     };
     // Group 0 is online, the customer's group 3 does not exist yet: offline.
@@ -114,7 +114,7 @@ async fn connected_says_whether_the_customers_group_is_online() {
     server.agent().set_group_status(3, "online").unwrap();
     client.disconnect();
     client.connect();
-    let (Event::Connected(c), _) = until(&mut events, |e| matches!(e, Event::Connected(_))).await else {
+    let (RtmEvent::Connected(c), _) = until(&mut events, |e| matches!(e, RtmEvent::Connected(_))).await else {
         unreachable!()
     };
     assert_eq!(c.availability(), Some(Availability::Online));
@@ -123,7 +123,7 @@ async fn connected_says_whether_the_customers_group_is_online() {
     server.agent().set_group_status(0, "offline").unwrap();
     client.disconnect();
     client.connect();
-    let (Event::Connected(c), _) = until(&mut events, |e| matches!(e, Event::Connected(_))).await else {
+    let (RtmEvent::Connected(c), _) = until(&mut events, |e| matches!(e, RtmEvent::Connected(_))).await else {
         unreachable!()
     };
     assert_eq!(c.availability(), Some(Availability::Offline));

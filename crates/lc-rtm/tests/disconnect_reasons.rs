@@ -1,6 +1,6 @@
 //! Every documented `customer_disconnected` reason of every version (`DisconnectReason::KNOWN`),
 //! sent by `lc-mock`'s agent control, produces its documented behaviour end to end (reference
-//! §3.3): the typed push, then `Event::Disconnected` with `Cause::Server` and the `Next` of the
+//! §3.3): the typed push, then `RtmEvent::Disconnected` with `Cause::Server` and the `Next` of the
 //! reason's policy, then what that policy promises (a reconnect, a fresh token, another region,
 //! a wait, nothing until `connect()`, or closed for good). A reason nobody documented gets the
 //! conservative policy: wait `blocked_wait`, then reconnect.
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use lc_mock::MockServer;
-use lc_rtm::{Cause, ConnectionState, ErrorKind, Event, Events, Next, RtmClient};
+use lc_rtm::{Cause, ConnectionState, ErrorKind, Events, Next, RtmClient, RtmEvent};
 use lc_types::auth::{AccessToken, TokenFuture, TokenProvider};
 use lc_types::{ApiVersion, DisconnectPolicy, Region, VersionedPush};
 use serde_json::{json, Map, Value};
@@ -107,7 +107,7 @@ impl Case {
             .build()
             .unwrap();
         let first = next(&mut events).await;
-        assert!(matches!(first, Event::Connected(ref c) if !c.reconnect), "{first:?}");
+        assert!(matches!(first, RtmEvent::Connected(ref c) if !c.reconnect), "{first:?}");
         Case {
             server,
             customer: me.id,
@@ -139,7 +139,7 @@ impl Case {
     /// The next event is `Connected { reconnect: true }`.
     async fn reconnected(&mut self, what: &str) {
         let e = next(&mut self.events).await;
-        assert!(matches!(e, Event::Connected(ref c) if c.reconnect), "{what}: {e:?}");
+        assert!(matches!(e, RtmEvent::Connected(ref c) if c.reconnect), "{what}: {e:?}");
         assert_eq!(self.client.state(), ConnectionState::Active, "{what}");
     }
 }
@@ -161,7 +161,7 @@ async fn disconnect(case: &mut Case, reason: &str, data: Option<Value>, policy: 
     let what = format!("v{} {reason}", case.version);
     assert_eq!(case.server.agent().disconnect(&case.customer, reason, data.clone()), 1, "{what}");
     let e = next(&mut case.events).await;
-    let Event::Push(p) = e else {
+    let RtmEvent::Push(p) = e else {
         panic!("{what}: first the push, got {e:?}")
     };
     let (got_reason, got_data) = disconnected_push(&p.push, case.version);
@@ -169,7 +169,7 @@ async fn disconnect(case: &mut Case, reason: &str, data: Option<Value>, policy: 
     assert_eq!(got_data.map(Value::Object), data, "{what}");
     let e = next(&mut case.events).await;
     let at = Instant::now();
-    let Event::Disconnected(d) = e else {
+    let RtmEvent::Disconnected(d) = e else {
         panic!("{what}: then Disconnected, got {e:?}")
     };
     assert_eq!(
@@ -236,7 +236,7 @@ async fn reason_case(version: ApiVersion, reason: &str, policy: DisconnectPolicy
             let (next, _) = disconnect(&mut case, reason, Some(json!({"region": "fra"})), policy).await;
             assert!(matches!(next, Next::Reconnect { new_token: false, .. }), "{what}: {next:?}");
             let e = next_event(&mut case).await;
-            assert!(matches!(e, Event::RegionChanged(ref r) if *r == Region::FRA), "{what}: {e:?}");
+            assert!(matches!(e, RtmEvent::RegionChanged(ref r) if *r == Region::FRA), "{what}: {e:?}");
             // The mock accepts only connections that name its region (`X-Region`).
             case.reconnected(&what).await;
             case.works(&what).await;
@@ -288,7 +288,7 @@ async fn reason_case(version: ApiVersion, reason: &str, policy: DisconnectPolicy
     assert_eq!(case.server.problems(), Vec::<String>::new(), "{what}");
 }
 
-async fn next_event(case: &mut Case) -> Event {
+async fn next_event(case: &mut Case) -> RtmEvent {
     next(&mut case.events).await
 }
 
@@ -374,10 +374,10 @@ async fn a_chosen_policy_overrides_the_schemas() {
         .disconnect_policy("customer_temporarily_blocked", DisconnectPolicy::Stop)
         .build()
         .unwrap();
-    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+    assert!(matches!(next(&mut events).await, RtmEvent::Connected(_)));
     assert_eq!(server.agent().disconnect(&me.id, "customer_temporarily_blocked", None), 1);
-    let (e, _) = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
-    let Event::Disconnected(d) = e else { unreachable!() };
+    let (e, _) = until(&mut events, |e| matches!(e, RtmEvent::Disconnected(_))).await;
+    let RtmEvent::Disconnected(d) = e else { unreachable!() };
     assert!(
         matches!(
             d.cause,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::*;
 use lc_mock::{GreetingStatus, MockServer};
-use lc_rtm::{ErrorKind, Event, Events, Pushed, RtmClient};
+use lc_rtm::{ErrorKind, Events, Pushed, RtmClient, RtmEvent};
 use lc_types::{ApiVersion, RtmAction, VersionedPush};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -74,7 +74,7 @@ fn prechat_form() -> Value {
 async fn connect(server: &MockServer, version: ApiVersion) -> (RtmClient, Events, String, lc_types::ResponseFrame) {
     let me = server.issue_customer();
     let (client, mut events) = builder(server).api_version(version).token(&me.token).build().unwrap();
-    let Event::Connected(c) = next(&mut events).await else {
+    let RtmEvent::Connected(c) = next(&mut events).await else {
         panic!("the first event is Connected")
     };
     assert!(!c.reconnect);
@@ -84,8 +84,8 @@ async fn connect(server: &MockServer, version: ApiVersion) -> (RtmClient, Events
 
 /// The next push named `name` (others skipped), within 5 s.
 async fn push(events: &mut Events, name: &str) -> Box<Pushed> {
-    let (e, _) = until(events, |e| matches!(e, Event::Push(p) if p.push.name() == name)).await;
-    let Event::Push(p) = e else { unreachable!() };
+    let (e, _) = until(events, |e| matches!(e, RtmEvent::Push(p) if p.push.name() == name)).await;
+    let RtmEvent::Push(p) = e else { unreachable!() };
     p
 }
 
@@ -221,8 +221,8 @@ macro_rules! every_version {
 
                 // login again (after a dropped connection): the typed login response shows the chat
                 server.faults().drop_connections();
-                let (e, _) = until(&mut events, |e| matches!(e, Event::Connected(_))).await;
-                let Event::Connected(again) = e else { unreachable!() };
+                let (e, _) = until(&mut events, |e| matches!(e, RtmEvent::Connected(_))).await;
+                let RtmEvent::Connected(again) = e else { unreachable!() };
                 assert!(again.reconnect);
                 let login: t::LoginResponse = again.login.decode().unwrap();
                 assert!(login.has_active_thread);

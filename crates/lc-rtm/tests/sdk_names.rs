@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use lc_mock::{GreetingStatus, TransferTo};
-use lc_rtm::{Cause, ConnectionState, Customer, ErrorKind, Event, Events, Next, Pushed};
+use lc_rtm::{Cause, ConnectionState, CustomerProfile, ErrorKind, Events, Next, Pushed, RtmEvent};
 use lc_types::auth::{token_fn, AccessToken};
 use lc_types::v3_6::{self as t, AnyPush};
 use lc_types::{from_value, RtmAction, VersionedPush};
@@ -28,8 +28,8 @@ fn js<T: serde::Serialize>(v: &T) -> Value {
 
 /// The next v3.6 push named `name` (others skipped).
 async fn push(events: &mut Events, name: &str) -> AnyPush {
-    let (e, _) = until(events, |e| matches!(e, Event::Push(p) if p.push.name() == name)).await;
-    let Event::Push(p) = e else { unreachable!() };
+    let (e, _) = until(events, |e| matches!(e, RtmEvent::Push(p) if p.push.name() == name)).await;
+    let RtmEvent::Push(p) = e else { unreachable!() };
     let Pushed { push, .. } = *p;
     match push {
         VersionedPush::V3_6(any) => any,
@@ -65,14 +65,14 @@ async fn init_options_log_in_and_connected_gives_the_customer() {
         .referrer("https://search.example/")
         .login_field("tab_id", json!("tab-1"))
         .customer_provider(|| {
-            Customer::default()
+            CustomerProfile::default()
                 .name("Ada")
                 .email("ada@shop.example")
                 .session_field("plan", "gold")
         })
         .build()
         .unwrap();
-    let Event::Connected(c) = next(&mut events).await else {
+    let RtmEvent::Connected(c) = next(&mut events).await else {
         panic!("connected")
     };
     assert!(!c.reconnect);
@@ -100,17 +100,17 @@ async fn auto_connect_connect_disconnect_destroy() {
         "not connecting by itself"
     );
     client.connect();
-    assert!(matches!(next(&mut events).await, Event::Connected(ref c) if !c.reconnect));
+    assert!(matches!(next(&mut events).await, RtmEvent::Connected(ref c) if !c.reconnect));
     client.disconnect();
-    let Event::Disconnected(d) = next(&mut events).await else {
+    let RtmEvent::Disconnected(d) = next(&mut events).await else {
         panic!("disconnected")
     };
     assert_eq!((d.cause, d.next), (Cause::User, Next::WaitForConnect));
     assert_eq!(client.state(), ConnectionState::Disconnected);
     client.connect();
-    assert!(matches!(next(&mut events).await, Event::Connected(ref c) if c.reconnect));
+    assert!(matches!(next(&mut events).await, RtmEvent::Connected(ref c) if c.reconnect));
     client.destroy();
-    let _ = until(&mut events, |e| matches!(e, Event::Disconnected(_))).await;
+    let _ = until(&mut events, |e| matches!(e, RtmEvent::Disconnected(_))).await;
     assert!(events.next().await.is_none());
     let err = client.call(&t::GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Closed), "{err}");
@@ -406,8 +406,8 @@ async fn connection_unstable_then_recovered() {
         .pong_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
-    assert!(matches!(next(&mut events).await, Event::Connected(_)));
+    assert!(matches!(next(&mut events).await, RtmEvent::Connected(_)));
     server.faults().stall_connections(Duration::from_millis(450));
-    let _ = until(&mut events, |e| matches!(e, Event::ConnectionUnstable)).await;
-    let _ = until(&mut events, |e| matches!(e, Event::ConnectionRecovered)).await;
+    let _ = until(&mut events, |e| matches!(e, RtmEvent::ConnectionUnstable)).await;
+    let _ = until(&mut events, |e| matches!(e, RtmEvent::ConnectionRecovered)).await;
 }

@@ -11,7 +11,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use lc_rtm::{ErrorKind, Event};
+use lc_rtm::{ErrorKind, RtmEvent};
 use lc_types::auth::{token_fn, AccessToken, TokenError};
 use lc_types::v3_6;
 
@@ -38,7 +38,11 @@ async fn tokens_never_leak() {
         async move { Ok::<_, TokenError>(AccessToken::new(t)) }
     });
     let (client, mut events) = builder(&server).token_provider(provider).build().unwrap();
-    let (event, skipped) = until(&mut events, |e| matches!(e, Event::Disconnected(d) if d.next == lc_rtm::Next::Stop)).await;
+    let (event, skipped) = until(
+        &mut events,
+        |e| matches!(e, RtmEvent::Disconnected(d) if d.next == lc_rtm::Next::Stop),
+    )
+    .await;
     shown.push(format!("{event:?} {skipped:?} {client:?} {:?}", client.state()));
     let err = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Closed), "{err}");
@@ -58,10 +62,10 @@ async fn tokens_never_leak() {
     shown.push(format!("{err} {err:?}"));
     server.faults().clear();
     server.faults().drop_connections();
-    let (event, skipped) = until(&mut events, |e| matches!(e, Event::Connected(_))).await;
+    let (event, skipped) = until(&mut events, |e| matches!(e, RtmEvent::Connected(_))).await;
     shown.push(format!("{event:?} {skipped:?}"));
     server.agent().disconnect(&live.id, "access_token_expired", None);
-    let (event, skipped) = until(&mut events, |e| matches!(e, Event::Connected(_))).await;
+    let (event, skipped) = until(&mut events, |e| matches!(e, RtmEvent::Connected(_))).await;
     shown.push(format!("{event:?} {skipped:?} {client:?} {events:?}"));
     client.destroy();
     while let Ok(Some(e)) = tokio::time::timeout(Duration::from_secs(1), events.next()).await {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use lc_rtm::{Cause, Event, RtmClient};
+use lc_rtm::{Cause, RtmClient, RtmEvent};
 
 #[tokio::test]
 async fn a_certificate_no_trusted_root_issued_is_refused() {
@@ -31,7 +31,7 @@ async fn a_certificate_no_trusted_root_issued_is_refused() {
         .build()
         .unwrap();
     let event = tokio::time::timeout(Duration::from_secs(5), events.next()).await.unwrap().unwrap();
-    let Event::Disconnected(d) = event else { panic!("{event:?}") };
+    let RtmEvent::Disconnected(d) = event else { panic!("{event:?}") };
     assert!(
         matches!(&d.cause, Cause::ConnectFailed(why) if why.to_lowercase().contains("certificate")),
         "{:?}",

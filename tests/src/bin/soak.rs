@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lc_rtm::{Backoff, Event, Next, RtmClient};
+use lc_rtm::{Backoff, Next, RtmClient, RtmEvent};
 use lc_types::{ApiVersion, Region};
 use lc_web::{AccountsTokenProvider, RetryPolicy, WebClient};
 use serde_json::{json, Value};
@@ -591,12 +591,12 @@ async fn measured<E: std::fmt::Display>(
 async fn watch(mut events: lc_rtm::Events, rtm: RtmClient, record: Arc<Mutex<Record>>, counts: Arc<Counts>) {
     while let Some(event) = events.next().await {
         match event {
-            Event::Push(p) => Counts::bump(&counts.pushes, p.push.name()),
-            Event::UndecodedPush { frame, .. } => Counts::bump(&counts.pushes, format!("undecoded:{}", frame.action)),
-            Event::Connected(c) if c.reconnect => record.lock().unwrap().awaiting_reconnect = false,
+            RtmEvent::Push(p) => Counts::bump(&counts.pushes, p.push.name()),
+            RtmEvent::UndecodedPush { frame, .. } => Counts::bump(&counts.pushes, format!("undecoded:{}", frame.action)),
+            RtmEvent::Connected(c) if c.reconnect => record.lock().unwrap().awaiting_reconnect = false,
             // The soak's own `destroy()`.
-            Event::Disconnected(d) if d.cause == lc_rtm::Cause::User => {}
-            Event::Disconnected(d) => {
+            RtmEvent::Disconnected(d) if d.cause == lc_rtm::Cause::User => {}
+            RtmEvent::Disconnected(d) => {
                 let reason = match &d.cause {
                     lc_rtm::Cause::Server { reason, .. } => reason.clone(),
                     other => format!("{other:?}").split('(').next().unwrap_or_default().to_owned(),

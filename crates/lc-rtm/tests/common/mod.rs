@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use lc_mock::MockServer;
-use lc_rtm::{Backoff, Event, Events, RtmClient, RtmClientBuilder};
+use lc_rtm::{Backoff, Events, RtmClient, RtmClientBuilder, RtmEvent};
 
 pub(crate) use lc_mock::testing::mock;
 
@@ -20,12 +20,12 @@ pub(crate) fn builder(server: &MockServer) -> RtmClientBuilder {
 pub(crate) async fn connected(server: &MockServer, token: &str) -> (RtmClient, Events) {
     let (client, mut events) = builder(server).token(token).build().expect("a client");
     let first = next(&mut events).await;
-    assert!(matches!(first, Event::Connected(ref c) if !c.reconnect), "{first:?}");
+    assert!(matches!(first, RtmEvent::Connected(ref c) if !c.reconnect), "{first:?}");
     (client, events)
 }
 
 /// The next event, within 5 s.
-pub(crate) async fn next(events: &mut Events) -> Event {
+pub(crate) async fn next(events: &mut Events) -> RtmEvent {
     tokio::time::timeout(Duration::from_secs(5), events.next())
         .await
         .expect("an event within 5 s")
@@ -33,7 +33,7 @@ pub(crate) async fn next(events: &mut Events) -> Event {
 }
 
 /// Events until one matches `want` (the skipped ones are given too), within 5 s.
-pub(crate) async fn until(events: &mut Events, want: impl Fn(&Event) -> bool) -> (Event, Vec<Event>) {
+pub(crate) async fn until(events: &mut Events, want: impl Fn(&RtmEvent) -> bool) -> (RtmEvent, Vec<RtmEvent>) {
     let mut skipped = Vec::new();
     loop {
         let e = next(events).await;
@@ -45,11 +45,11 @@ pub(crate) async fn until(events: &mut Events, want: impl Fn(&Event) -> bool) ->
 }
 
 /// The names of the pushes among `events`.
-pub(crate) fn push_names(events: &[Event]) -> Vec<String> {
+pub(crate) fn push_names(events: &[RtmEvent]) -> Vec<String> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Push(p) => Some(p.push.name().to_owned()),
+            RtmEvent::Push(p) => Some(p.push.name().to_owned()),
             _ => None,
         })
         .collect()
