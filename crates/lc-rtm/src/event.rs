@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lc_types::{DecodeError, DisconnectPolicy, PeerText, PushFrame, Region, ResponseFrame, VersionedPush};
+use lc_types::{DecodeError, DisconnectPolicy, PeerText, PushFrame, Region, ResponseFrame, VersionMember, VersionedPush};
 use serde_json::Value;
 
 /// One item of the [`Events`](crate::Events) stream of an RTM connection: a push, or what
@@ -38,6 +38,32 @@ pub enum RtmEvent {
 }
 
 impl RtmEvent {
+    /// The push of this event as the push enum of the version `P` (`lc_types::v3_6::AnyPush`,
+    /// ...), when it is a push decoded in that version; `None` for a connection event, an
+    /// undecoded push or a push of another version. A connection speaks one version, so code
+    /// written for it matches its pushes once; the version is inferred from the pattern:
+    ///
+    /// ```
+    /// # fn show(event: &lc_rtm::RtmEvent) {
+    /// use lc_types::v3_6::{AnyPush, Event};
+    /// match event.push() {
+    ///     Some(AnyPush::IncomingEvent(push)) => match &push.event {
+    ///         Event::Message(message) => println!("{}: {}", push.chat_id, message.text),
+    ///         other => println!("a {:?} event in {}", other.tag(), push.chat_id),
+    ///     },
+    ///     Some(AnyPush::ChatDeactivated(push)) => println!("{} closed", push.chat_id),
+    ///     Some(other) => println!("push {}", other.name()),
+    ///     None => {}
+    /// }
+    /// # }
+    /// ```
+    pub fn push<P: VersionMember<VersionedPush>>(&self) -> Option<&P> {
+        match self {
+            RtmEvent::Push(pushed) => pushed.push.get(),
+            _ => None,
+        }
+    }
+
     /// A rough size in bytes of what the peer put in this event (for the event stream's byte
     /// bound; a push is counted by its frame's length where it is queued).
     pub(crate) fn peer_bytes(&self) -> usize {
