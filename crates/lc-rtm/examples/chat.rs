@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use lc_rtm::{Next, RtmClient, RtmEvent};
 use lc_types::v3_6::{self, AnyPush, GetCustomerRequest, MessageEventInput, SendEventRequest, StartChatRequest, User};
-use lc_types::VersionedPush;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -65,14 +64,14 @@ impl Agent {
         let agent = self.server.agent();
         match (self.step, event) {
             // The customer's own message came back as a push: the agent answers.
-            (0, RtmEvent::Push(p)) if message(&p.push).is_some_and(|(author, _)| author != agent.id()) => {
+            (0, event) if message(event).is_some_and(|(author, _)| author != agent.id()) => {
                 agent
                     .send_message(chat_id, "Hi, I'm Ada. Let me check your order.")
                     .expect("the agent answers");
                 self.step = 1;
             }
             // The agent's answer arrived: the network fails.
-            (1, RtmEvent::Push(p)) if message(&p.push).is_some_and(|(author, _)| author == agent.id()) => {
+            (1, event) if message(event).is_some_and(|(author, _)| author == agent.id()) => {
                 self.server.faults().drop_connections();
                 self.step = 2;
             }
@@ -83,7 +82,7 @@ impl Agent {
                     .expect("the agent answers");
                 self.step = 3;
             }
-            (3, RtmEvent::Push(p)) if message(&p.push).is_some_and(|(author, _)| author == agent.id()) => return true,
+            (3, event) if message(event).is_some_and(|(author, _)| author == agent.id()) => return true,
             _ => {}
         }
         false
@@ -101,10 +100,10 @@ async fn with_mock(bound: Duration, out: &mut dyn Out) -> Result<Vec<String>, Bo
     chat(builder, Some(&mut agent), bound, out).await
 }
 
-/// The author and text of a message push.
-fn message(push: &VersionedPush) -> Option<(&str, &str)> {
-    match push {
-        VersionedPush::V3_6(AnyPush::IncomingEvent(e)) => match &e.event {
+/// The author and text of a message push (the connection speaks v3.6).
+fn message(event: &RtmEvent) -> Option<(&str, &str)> {
+    match event.push() {
+        Some(AnyPush::IncomingEvent(e)) => match &e.event {
             v3_6::Event::Message(m) => Some((m.author_id.as_deref().unwrap_or_default(), m.text.as_str())),
             _ => None,
         },
@@ -165,7 +164,7 @@ fn describe(event: &RtmEvent, me: &str) -> String {
     match event {
         RtmEvent::Connected(c) if c.reconnect => "reconnected and logged in again".to_owned(),
         RtmEvent::Connected(_) => "connected".to_owned(),
-        RtmEvent::Push(p) => match message(&p.push) {
+        RtmEvent::Push(p) => match message(event) {
             Some((author, text)) if author == me => format!("you: {text}"),
             Some((_, text)) => format!("agent: {text}"),
             None => format!("push {}", p.push.name()),
