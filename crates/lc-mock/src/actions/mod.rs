@@ -16,8 +16,6 @@ pub(crate) use events::add_event;
 pub(crate) use properties::change_properties;
 pub use properties::Target;
 
-use properties::filter_properties;
-
 use lc_types::v3_6 as api;
 use serde_json::{json, Value};
 
@@ -45,14 +43,14 @@ pub(crate) fn run(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refus
         "mark_events_as_seen" => chats::mark_events_as_seen(ctx, &typed(p)?),
         "send_rich_message_postback" => events::send_rich_message_postback(ctx, &typed(p)?),
         "send_sneak_peek" => chats::send_sneak_peek(ctx, &typed(p)?),
-        "update_chat_properties"
-        | "delete_chat_properties"
-        | "update_thread_properties"
-        | "delete_thread_properties"
-        | "update_event_properties"
-        | "delete_event_properties" => properties::customer_properties(ctx, action, p),
-        "list_license_properties" => Ok(filter_properties(&ctx.state.license_properties, p)),
-        "list_group_properties" => properties::list_group_properties(ctx, p),
+        "update_chat_properties" => properties::update_chat_properties(ctx, &typed(p)?),
+        "delete_chat_properties" => properties::delete_chat_properties(ctx, &typed(p)?),
+        "update_thread_properties" => properties::update_thread_properties(ctx, &typed(p)?),
+        "delete_thread_properties" => properties::delete_thread_properties(ctx, &typed(p)?),
+        "update_event_properties" => properties::update_event_properties(ctx, &typed(p)?),
+        "delete_event_properties" => properties::delete_event_properties(ctx, &typed(p)?),
+        "list_license_properties" => properties::list_license_properties(ctx, &typed(p)?),
+        "list_group_properties" => properties::list_group_properties(ctx, &typed(p)?),
         "list_group_statuses" => configuration::list_group_statuses(ctx, p),
         "check_goals" => Ok(json!({})),
         "get_form" => configuration::get_form(ctx, p),
