@@ -56,11 +56,11 @@ pub(crate) fn run(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refus
         "get_form" => configuration::get_form(ctx, &typed(p)?),
         "get_predicted_agent" => configuration::get_predicted_agent(ctx, &typed(p)?),
         "get_url_info" => configuration::get_url_info(&typed(p)?),
-        "accept_greeting" => greetings::answer_greeting(ctx, p, true),
-        "cancel_greeting" => greetings::answer_greeting(ctx, p, false),
-        "send_greeting_button_clicked" => greetings::greeting_button_clicked(ctx, p),
+        "accept_greeting" => greetings::accept_greeting(ctx, &typed(p)?),
+        "cancel_greeting" => greetings::cancel_greeting(ctx, &typed(p)?),
+        "send_greeting_button_clicked" => greetings::greeting_button_clicked(ctx, &typed(p)?),
         "request_email_verification" => customer::request_email_verification(ctx, p),
-        "request_welcome_message" => greetings::request_welcome_message(ctx, p),
+        "request_welcome_message" => greetings::request_welcome_message(ctx, &typed(p)?),
         "get_dynamic_configuration" => configuration::get_dynamic_configuration(ctx, &typed(p)?),
         "get_configuration" => configuration::get_configuration(ctx, &typed(p)?),
         "get_localization" => {
@@ -92,10 +92,6 @@ fn to_object(value: Option<&impl serde::Serialize>) -> serde_json::Map<String, V
 
 fn str_of<'a>(p: &'a Value, key: &str) -> &'a str {
     p[key].as_str().unwrap_or_default()
-}
-
-fn group_id(p: &Value, key: &str) -> Option<i64> {
-    p[key].as_i64().or_else(|| p[key].as_str().and_then(|s| s.parse().ok()))
 }
 
 fn owned_chat<'a>(ctx: &'a mut Ctx, chat_id: &str) -> Result<&'a mut Chat, Refusal> {
