@@ -26,12 +26,12 @@ use crate::state::Chat;
 /// Runs `action` for `ctx.customer`.
 pub(crate) fn run(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refusal> {
     match action {
-        "login" => customer::login(ctx, p),
+        "login" => customer::login(ctx, &typed(p)?),
         "ping" => Ok(json!({})),
         "get_customer" => customer::get_customer(ctx),
-        "update_customer" => customer::update_customer(ctx, p),
-        "set_customer_session_fields" => customer::set_session_fields(ctx, p),
-        "update_customer_page" => customer::update_customer_page(ctx, p),
+        "update_customer" => customer::update_customer(ctx, &typed(p)?),
+        "set_customer_session_fields" => customer::set_session_fields(ctx, &typed(p)?),
+        "update_customer_page" => customer::update_customer_page(ctx, &typed(p)?),
         "start_chat" => chats::start_chat(ctx, &typed(p)?),
         "resume_chat" => chats::resume_chat(ctx, &typed(p)?),
         "deactivate_chat" => chats::deactivate_chat(ctx, &typed(p)?),
@@ -59,7 +59,7 @@ pub(crate) fn run(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refus
         "accept_greeting" => greetings::accept_greeting(ctx, &typed(p)?),
         "cancel_greeting" => greetings::cancel_greeting(ctx, &typed(p)?),
         "send_greeting_button_clicked" => greetings::greeting_button_clicked(ctx, &typed(p)?),
-        "request_email_verification" => customer::request_email_verification(ctx, p),
+        "request_email_verification" => customer::request_email_verification(ctx, &typed(p)?),
         "request_welcome_message" => greetings::request_welcome_message(ctx, &typed(p)?),
         "get_dynamic_configuration" => configuration::get_dynamic_configuration(ctx, &typed(p)?),
         "get_configuration" => configuration::get_configuration(ctx, &typed(p)?),
@@ -88,10 +88,6 @@ fn to_object(value: Option<&impl serde::Serialize>) -> serde_json::Map<String, V
         Some(Value::Object(map)) => map,
         _ => serde_json::Map::new(),
     }
-}
-
-fn str_of<'a>(p: &'a Value, key: &str) -> &'a str {
-    p[key].as_str().unwrap_or_default()
 }
 
 fn owned_chat<'a>(ctx: &'a mut Ctx, chat_id: &str) -> Result<&'a mut Chat, Refusal> {
