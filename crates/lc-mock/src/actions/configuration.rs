@@ -3,14 +3,14 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{group_id, str_of};
+use super::api;
 use crate::ctx::Ctx;
 use crate::error::Refusal;
 
 /// `all` or `group_ids`; unknown group IDs are left out.
-pub(super) fn list_group_statuses(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let all = p["all"].as_bool().unwrap_or(false);
-    let ids: Option<Vec<i64>> = p["group_ids"].as_array().map(|a| a.iter().filter_map(Value::as_i64).collect());
+pub(super) fn list_group_statuses(ctx: &mut Ctx, r: &api::ListGroupStatusesRequest) -> Result<Value, Refusal> {
+    let all = r.all.unwrap_or(false);
+    let ids = r.group_ids.as_ref();
     if !all && ids.is_none() {
         return Err(Refusal::validation("One of `all` or `group_ids` is required"));
     }
@@ -18,18 +18,17 @@ pub(super) fn list_group_statuses(ctx: &mut Ctx, p: &Value) -> Result<Value, Ref
         .state
         .groups
         .iter()
-        .filter(|(id, _)| all || ids.as_ref().is_some_and(|ids| ids.contains(id)))
+        .filter(|(id, _)| all || ids.is_some_and(|ids| ids.contains(id)))
         .map(|(id, s)| (id.to_string(), json!(s)))
         .collect();
     Ok(json!({ "groups_status": statuses }))
 }
 
-pub(super) fn get_form(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let group = group_id(p, "group_id").unwrap_or(0);
-    if !ctx.state.groups.contains_key(&group) {
+pub(super) fn get_form(ctx: &mut Ctx, r: &api::GetFormRequest) -> Result<Value, Refusal> {
+    if !ctx.state.groups.contains_key(&r.group_id) {
         return Err(Refusal::group_not_found());
     }
-    Ok(match ctx.state.forms.get(&(group, str_of(p, "type").to_owned())) {
+    Ok(match ctx.state.forms.get(&(r.group_id, r.type_.as_str().to_owned())) {
         Some(form) => json!({"enabled": true, "form": form}),
         None => json!({"enabled": false}),
     })
@@ -52,15 +51,15 @@ pub(super) fn predicted_agent(ctx: &Ctx, group: i64) -> Result<Value, Refusal> {
 }
 
 /// The agent of `group_id` (the official customer-sdk sends it), else of the customer's group.
-pub(super) fn get_predicted_agent(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+pub(super) fn get_predicted_agent(ctx: &mut Ctx, r: &api::GetPredictedAgentRequest) -> Result<Value, Refusal> {
     let own = ctx.state.customers.get(&ctx.customer).map_or(0, |c| c.group_id);
-    let group = group_id(p, "group_id").unwrap_or(own);
+    let group = r.group_id.unwrap_or(own);
     Ok(json!({"agent": predicted_agent(ctx, group)?, "queue": false}))
 }
 
 /// A title made from the URL; nothing is fetched.
-pub(super) fn get_url_info(p: &Value) -> Result<Value, Refusal> {
-    let url = str_of(p, "url");
+pub(super) fn get_url_info(r: &api::GetUrlInfoRequest) -> Result<Value, Refusal> {
+    let url = &r.url;
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(Refusal::validation("`url` must be an http(s) URL"));
     }
@@ -69,8 +68,8 @@ pub(super) fn get_url_info(p: &Value) -> Result<Value, Refusal> {
 }
 
 /// 3.6+ nests the LiveChat part under `livechat`; 3.5 has it flat.
-pub(super) fn get_dynamic_configuration(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let group = group_id(p, "group_id").unwrap_or(0);
+pub(super) fn get_dynamic_configuration(ctx: &mut Ctx, r: &api::GetDynamicConfigurationRequest) -> Result<Value, Refusal> {
+    let group = r.group_id.unwrap_or(0);
     if !ctx.state.groups.contains_key(&group) {
         return Err(Refusal::group_not_found());
     }
@@ -91,8 +90,8 @@ pub(super) fn get_dynamic_configuration(ctx: &mut Ctx, p: &Value) -> Result<Valu
     }
 }
 
-pub(super) fn get_configuration(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let group = group_id(p, "group_id").unwrap_or(0);
+pub(super) fn get_configuration(ctx: &mut Ctx, r: &api::GetConfigurationRequest) -> Result<Value, Refusal> {
+    let group = r.group_id;
     if !ctx.state.groups.contains_key(&group) {
         return Err(Refusal::group_not_found());
     }

@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 
 use lc_types::limits;
 
-use super::str_of;
+use super::{api, to_json, to_object};
 use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::state::{now, Chat, GreetingStatus};
@@ -47,19 +47,15 @@ pub(super) fn get_customer(ctx: &mut Ctx) -> Result<Value, Refusal> {
 }
 
 /// The session fields after merging `new` into `old`, keeping the order; at most 100 keys.
-fn merge_session_fields(old: Option<&Value>, new: &Value) -> Result<Value, Refusal> {
+fn merge_session_fields(old: Option<&Value>, new: &api::SessionFields) -> Result<Value, Refusal> {
+    let old = old.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    let old = old.flatten().map(|(k, v)| (k, v.clone()));
+    let new = new.iter().flatten().map(|(k, v)| (k, Value::String(v.clone())));
     let mut fields: Vec<(String, Value)> = Vec::new();
-    for item in old
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .chain(new.as_array().into_iter().flatten())
-    {
-        for (k, v) in item.as_object().into_iter().flatten() {
-            match fields.iter_mut().find(|(key, _)| key == k) {
-                Some(slot) => slot.1 = v.clone(),
-                None => fields.push((k.clone(), v.clone())),
-            }
+    for (k, v) in old.chain(new) {
+        match fields.iter_mut().find(|(key, _)| key == k) {
+            Some(slot) => slot.1 = v,
+            None => fields.push((k.clone(), v)),
         }
     }
     if fields.len() > limits::MAX_SESSION_FIELDS {
@@ -68,24 +64,32 @@ fn merge_session_fields(old: Option<&Value>, new: &Value) -> Result<Value, Refus
     Ok(Value::Array(fields.into_iter().map(|(k, v)| json!({ k: v })).collect()))
 }
 
+/// Sets the customer's fields from `given` (a typed customer update as JSON), its
+/// `session_fields` merged into the kept ones; returns the fields as set.
+fn set_customer_fields(
+    ctx: &mut Ctx,
+    mut given: Map<String, Value>,
+    session_fields: Option<&api::SessionFields>,
+) -> Result<Map<String, Value>, Refusal> {
+    let fields = customer_fields(ctx)?;
+    if let Some(new) = session_fields {
+        let merged = merge_session_fields(fields.get("session_fields"), new)?;
+        given.insert("session_fields".into(), merged);
+    }
+    for (k, v) in &given {
+        fields.insert(k.clone(), v.clone());
+    }
+    Ok(given)
+}
+
 /// At least one field must be given (reference §2.2); pushes `customer_updated` with the
 /// changed fields.
-pub(super) fn update_customer(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let given = p.as_object().cloned().unwrap_or_default();
+pub(super) fn update_customer(ctx: &mut Ctx, r: &api::UpdateCustomerRequest) -> Result<Value, Refusal> {
+    let given = to_object(Some(r));
     if given.is_empty() {
         return Err(Refusal::validation("At least one field is required"));
     }
-    let fields = customer_fields(ctx)?;
-    let mut changed = Map::new();
-    for (k, v) in given {
-        let v = if k == "session_fields" {
-            merge_session_fields(fields.get(&k), &v)?
-        } else {
-            v
-        };
-        fields.insert(k.clone(), v.clone());
-        changed.insert(k, v);
-    }
+    let mut changed = set_customer_fields(ctx, given, r.session_fields.as_ref())?;
     changed.insert("id".into(), json!(ctx.customer));
     let customer = ctx.customer.clone();
     ctx.push(&customer, "customer_updated", Value::Object(changed));
@@ -94,17 +98,17 @@ pub(super) fn update_customer(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal
 
 /// No push: the changelog says `set_customer_session_fields` does not send `customer_updated`
 /// (see the push table's conflict note in `schema/`).
-pub(super) fn set_session_fields(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+pub(super) fn set_session_fields(ctx: &mut Ctx, r: &api::SetCustomerSessionFieldsRequest) -> Result<Value, Refusal> {
     let fields = customer_fields(ctx)?;
-    let merged = merge_session_fields(fields.get("session_fields"), &p["session_fields"])?;
+    let merged = merge_session_fields(fields.get("session_fields"), &r.session_fields)?;
     fields.insert("session_fields".into(), merged);
     Ok(json!({}))
 }
 
-pub(super) fn update_customer_page(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+pub(super) fn update_customer_page(ctx: &mut Ctx, r: &api::UpdateCustomerPageRequest) -> Result<Value, Refusal> {
     let id = ctx.customer.clone();
     let customer = ctx.state.customers.get_mut(&id).ok_or_else(|| Refusal::not_found("Customer"))?;
-    customer.page = Some(json!({"url": p["url"], "title": p.get("title"), "opened_at": now()}));
+    customer.page = Some(json!({"url": r.url, "title": r.title, "opened_at": now()}));
     customer.page_views += 1;
     // The group assignment never changes in the mock, so 3.6+ answers without `groups`.
     Ok(json!({}))
@@ -112,32 +116,24 @@ pub(super) fn update_customer_page(ctx: &mut Ctx, p: &Value) -> Result<Value, Re
 
 /// The login response: customer, chats with unread marks, pending greeting. The transport
 /// registers the connection and applies `pushes`.
-pub(super) fn login(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+pub(super) fn login(ctx: &mut Ctx, r: &api::LoginRequest) -> Result<Value, Refusal> {
     let id = ctx.customer.clone();
     {
         let customer = ctx.state.customers.get_mut(&id).ok_or_else(|| Refusal::not_found("Customer"))?;
         customer.visits += 1;
-        if let Some(storage) = p["customer_side_storage"].as_object() {
-            customer.side_storage = storage.clone();
+        if let Some(storage) = &r.customer_side_storage {
+            customer.side_storage = to_object(Some(storage));
         }
-        if let Some(page) = p.get("customer_page") {
-            customer.page = Some(page.clone());
+        if let Some(page) = &r.customer_page {
+            customer.page = Some(to_json(page));
             customer.page_views += 1;
         }
-        if let Some(group) = p["group_id"].as_i64() {
+        if let Some(group) = r.group_id {
             customer.group_id = group;
         }
     }
-    if let Some(given) = p["customer"].as_object() {
-        let fields = customer_fields(ctx)?;
-        for (k, v) in given {
-            let v = if k == "session_fields" {
-                merge_session_fields(fields.get(k), v)?
-            } else {
-                v.clone()
-            };
-            fields.insert(k.clone(), v);
-        }
+    if let Some(details) = &r.customer {
+        set_customer_fields(ctx, to_object(Some(details)), details.session_fields.as_ref())?;
     }
     let chats = ctx.state.chats_of(&id);
     let has_active_thread = chats.iter().any(|c| c.active());
@@ -185,10 +181,10 @@ fn has_unread(chat: &Chat, user: &str) -> bool {
 }
 
 /// Keeps the callback (only the 10 most recent are honoured) for the agent side to verify.
-pub(super) fn request_email_verification(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
+pub(super) fn request_email_verification(ctx: &mut Ctx, r: &api::RequestEmailVerificationRequest) -> Result<Value, Refusal> {
     let id = ctx.customer.clone();
     let customer = ctx.state.customers.get_mut(&id).ok_or_else(|| Refusal::not_found("Customer"))?;
-    customer.email_callbacks.push(str_of(p, "callback_uri").to_owned());
+    customer.email_callbacks.push(r.callback_uri.clone());
     let excess = customer.email_callbacks.len().saturating_sub(10);
     customer.email_callbacks.drain(..excess);
     Ok(json!({}))

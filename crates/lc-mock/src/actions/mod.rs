@@ -16,8 +16,6 @@ pub(crate) use events::add_event;
 pub(crate) use properties::change_properties;
 pub use properties::Target;
 
-use properties::filter_properties;
-
 use lc_types::v3_6 as api;
 use serde_json::{json, Value};
 
@@ -28,12 +26,12 @@ use crate::state::Chat;
 /// Runs `action` for `ctx.customer`.
 pub(crate) fn run(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refusal> {
     match action {
-        "login" => customer::login(ctx, p),
+        "login" => customer::login(ctx, &typed(p)?),
         "ping" => Ok(json!({})),
         "get_customer" => customer::get_customer(ctx),
-        "update_customer" => customer::update_customer(ctx, p),
-        "set_customer_session_fields" => customer::set_session_fields(ctx, p),
-        "update_customer_page" => customer::update_customer_page(ctx, p),
+        "update_customer" => customer::update_customer(ctx, &typed(p)?),
+        "set_customer_session_fields" => customer::set_session_fields(ctx, &typed(p)?),
+        "update_customer_page" => customer::update_customer_page(ctx, &typed(p)?),
         "start_chat" => chats::start_chat(ctx, &typed(p)?),
         "resume_chat" => chats::resume_chat(ctx, &typed(p)?),
         "deactivate_chat" => chats::deactivate_chat(ctx, &typed(p)?),
@@ -45,26 +43,26 @@ pub(crate) fn run(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refus
         "mark_events_as_seen" => chats::mark_events_as_seen(ctx, &typed(p)?),
         "send_rich_message_postback" => events::send_rich_message_postback(ctx, &typed(p)?),
         "send_sneak_peek" => chats::send_sneak_peek(ctx, &typed(p)?),
-        "update_chat_properties"
-        | "delete_chat_properties"
-        | "update_thread_properties"
-        | "delete_thread_properties"
-        | "update_event_properties"
-        | "delete_event_properties" => properties::customer_properties(ctx, action, p),
-        "list_license_properties" => Ok(filter_properties(&ctx.state.license_properties, p)),
-        "list_group_properties" => properties::list_group_properties(ctx, p),
-        "list_group_statuses" => configuration::list_group_statuses(ctx, p),
+        "update_chat_properties" => properties::update_chat_properties(ctx, &typed(p)?),
+        "delete_chat_properties" => properties::delete_chat_properties(ctx, &typed(p)?),
+        "update_thread_properties" => properties::update_thread_properties(ctx, &typed(p)?),
+        "delete_thread_properties" => properties::delete_thread_properties(ctx, &typed(p)?),
+        "update_event_properties" => properties::update_event_properties(ctx, &typed(p)?),
+        "delete_event_properties" => properties::delete_event_properties(ctx, &typed(p)?),
+        "list_license_properties" => properties::list_license_properties(ctx, &typed(p)?),
+        "list_group_properties" => properties::list_group_properties(ctx, &typed(p)?),
+        "list_group_statuses" => configuration::list_group_statuses(ctx, &typed(p)?),
         "check_goals" => Ok(json!({})),
-        "get_form" => configuration::get_form(ctx, p),
-        "get_predicted_agent" => configuration::get_predicted_agent(ctx, p),
-        "get_url_info" => configuration::get_url_info(p),
-        "accept_greeting" => greetings::answer_greeting(ctx, p, true),
-        "cancel_greeting" => greetings::answer_greeting(ctx, p, false),
-        "send_greeting_button_clicked" => greetings::greeting_button_clicked(ctx, p),
-        "request_email_verification" => customer::request_email_verification(ctx, p),
-        "request_welcome_message" => greetings::request_welcome_message(ctx, p),
-        "get_dynamic_configuration" => configuration::get_dynamic_configuration(ctx, p),
-        "get_configuration" => configuration::get_configuration(ctx, p),
+        "get_form" => configuration::get_form(ctx, &typed(p)?),
+        "get_predicted_agent" => configuration::get_predicted_agent(ctx, &typed(p)?),
+        "get_url_info" => configuration::get_url_info(&typed(p)?),
+        "accept_greeting" => greetings::accept_greeting(ctx, &typed(p)?),
+        "cancel_greeting" => greetings::cancel_greeting(ctx, &typed(p)?),
+        "send_greeting_button_clicked" => greetings::greeting_button_clicked(ctx, &typed(p)?),
+        "request_email_verification" => customer::request_email_verification(ctx, &typed(p)?),
+        "request_welcome_message" => greetings::request_welcome_message(ctx, &typed(p)?),
+        "get_dynamic_configuration" => configuration::get_dynamic_configuration(ctx, &typed(p)?),
+        "get_configuration" => configuration::get_configuration(ctx, &typed(p)?),
         "get_localization" => {
             Ok(json!({"Agents_currently_not_available": "Our agents are not available right now.", "Chat_now": "Chat now"}))
         }
@@ -90,14 +88,6 @@ fn to_object(value: Option<&impl serde::Serialize>) -> serde_json::Map<String, V
         Some(Value::Object(map)) => map,
         _ => serde_json::Map::new(),
     }
-}
-
-fn str_of<'a>(p: &'a Value, key: &str) -> &'a str {
-    p[key].as_str().unwrap_or_default()
-}
-
-fn group_id(p: &Value, key: &str) -> Option<i64> {
-    p[key].as_i64().or_else(|| p[key].as_str().and_then(|s| s.parse().ok()))
 }
 
 fn owned_chat<'a>(ctx: &'a mut Ctx, chat_id: &str) -> Result<&'a mut Chat, Refusal> {

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{chat_ref, group_id, str_of};
+use super::{api, chat_ref, to_json};
 use crate::ctx::Ctx;
 use crate::error::Refusal;
 
@@ -42,16 +42,45 @@ fn apply_properties(target: &mut Map<String, Value>, update: bool, props: &Value
     }
 }
 
-/// The six customer property actions: the chat must be the customer's own.
-pub(super) fn customer_properties(ctx: &mut Ctx, action: &str, p: &Value) -> Result<Value, Refusal> {
-    let id = |key| str_of(p, key).to_owned();
-    let target = match action {
-        "update_chat_properties" | "delete_chat_properties" => Target::Chat(id("id")),
-        "update_thread_properties" | "delete_thread_properties" => Target::Thread(id("chat_id"), id("thread_id")),
-        _ => Target::Event(id("chat_id"), id("thread_id"), id("event_id")),
-    };
+/// `update_chat_properties`.
+pub(super) fn update_chat_properties(ctx: &mut Ctx, r: &api::UpdateChatPropertiesRequest) -> Result<Value, Refusal> {
+    customer_properties(ctx, Target::Chat(r.id.clone()), true, &r.properties)
+}
+
+/// `delete_chat_properties`.
+pub(super) fn delete_chat_properties(ctx: &mut Ctx, r: &api::DeleteChatPropertiesRequest) -> Result<Value, Refusal> {
+    customer_properties(ctx, Target::Chat(r.id.clone()), false, &r.properties)
+}
+
+/// `update_thread_properties`.
+pub(super) fn update_thread_properties(ctx: &mut Ctx, r: &api::UpdateThreadPropertiesRequest) -> Result<Value, Refusal> {
+    let target = Target::Thread(r.chat_id.clone(), r.thread_id.clone());
+    customer_properties(ctx, target, true, &r.properties)
+}
+
+/// `delete_thread_properties`.
+pub(super) fn delete_thread_properties(ctx: &mut Ctx, r: &api::DeleteThreadPropertiesRequest) -> Result<Value, Refusal> {
+    let target = Target::Thread(r.chat_id.clone(), r.thread_id.clone());
+    customer_properties(ctx, target, false, &r.properties)
+}
+
+/// `update_event_properties`.
+pub(super) fn update_event_properties(ctx: &mut Ctx, r: &api::UpdateEventPropertiesRequest) -> Result<Value, Refusal> {
+    let target = Target::Event(r.chat_id.clone(), r.thread_id.clone(), r.event_id.clone());
+    customer_properties(ctx, target, true, &r.properties)
+}
+
+/// `delete_event_properties`.
+pub(super) fn delete_event_properties(ctx: &mut Ctx, r: &api::DeleteEventPropertiesRequest) -> Result<Value, Refusal> {
+    let target = Target::Event(r.chat_id.clone(), r.thread_id.clone(), r.event_id.clone());
+    customer_properties(ctx, target, false, &r.properties)
+}
+
+/// The six customer property actions: the chat must be the customer's own; `props` are the
+/// properties (update) or their names (delete).
+fn customer_properties(ctx: &mut Ctx, target: Target, update: bool, props: &impl serde::Serialize) -> Result<Value, Refusal> {
     chat_ref(ctx, target.chat_id())?;
-    change_properties(ctx, &target, action.starts_with("update"), &p["properties"])?;
+    change_properties(ctx, &target, update, &to_json(props))?;
     Ok(json!({}))
 }
 
@@ -126,17 +155,17 @@ pub(crate) fn change_properties(ctx: &mut Ctx, target: &Target, update: bool, pr
 }
 
 /// Properties filtered by the optional `namespace` and `name` query parameters.
-pub(super) fn filter_properties(all: &Map<String, Value>, p: &Value) -> Value {
+fn filter_properties(all: &Map<String, Value>, namespace: Option<&str>, name: Option<&str>) -> Value {
     let mut out = Map::new();
     for (ns, values) in all {
-        if p["namespace"].as_str().is_some_and(|want| want != ns) {
+        if namespace.is_some_and(|want| want != ns) {
             continue;
         }
         let values: Map<String, Value> = values
             .as_object()
             .into_iter()
             .flatten()
-            .filter(|(k, _)| p["name"].as_str().is_none_or(|want| want == *k))
+            .filter(|(k, _)| name.is_none_or(|want| want == *k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         if !values.is_empty() {
@@ -146,11 +175,15 @@ pub(super) fn filter_properties(all: &Map<String, Value>, p: &Value) -> Value {
     Value::Object(out)
 }
 
-pub(super) fn list_group_properties(ctx: &mut Ctx, p: &Value) -> Result<Value, Refusal> {
-    let id = group_id(p, "id").ok_or_else(|| Refusal::validation("`id` is required"))?;
-    if !ctx.state.groups.contains_key(&id) {
+pub(super) fn list_license_properties(ctx: &mut Ctx, r: &api::ListLicensePropertiesRequest) -> Result<Value, Refusal> {
+    let (namespace, name) = (r.namespace.as_deref(), r.name.as_deref());
+    Ok(filter_properties(&ctx.state.license_properties, namespace, name))
+}
+
+pub(super) fn list_group_properties(ctx: &mut Ctx, r: &api::ListGroupPropertiesRequest) -> Result<Value, Refusal> {
+    if !ctx.state.groups.contains_key(&r.id) {
         return Err(Refusal::group_not_found());
     }
-    let props = ctx.state.group_properties.get(&id).cloned().unwrap_or_default();
-    Ok(filter_properties(&props, p))
+    let props = ctx.state.group_properties.get(&r.id).cloned().unwrap_or_default();
+    Ok(filter_properties(&props, r.namespace.as_deref(), r.name.as_deref()))
 }
