@@ -414,19 +414,15 @@ impl Drop for CancelOnDrop<'_> {
 ///
 /// ```no_run
 /// use futures_util::StreamExt;
-/// use lc_rtm::{RtmEvent, Events};
+/// use lc_rtm::Events;
 /// use lc_types::v3_6::{AnyPush, IncomingEventPush};
-/// use lc_types::VersionedPush;
 ///
 /// # async fn run(events: Events) {
 /// // on('incoming_event', …): only that push, as its typed payload.
 /// let mut incoming = events
 ///     .filter_map(|event| async move {
-///         match event {
-///             RtmEvent::Push(p) => match p.push {
-///                 VersionedPush::V3_6(AnyPush::IncomingEvent(push)) => Some(push),
-///                 _ => None,
-///             },
+///         match event.into_push() {
+///             Some(AnyPush::IncomingEvent(push)) => Some(push),
 ///             _ => None,
 ///         }
 ///     })

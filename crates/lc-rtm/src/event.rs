@@ -64,6 +64,15 @@ impl RtmEvent {
         }
     }
 
+    /// [`push`](Self::push) by value, for stream adapters (`filter_map`): the push as the push
+    /// enum of the version `P`, or `None` (the event is dropped) when it is anything else.
+    pub fn into_push<P: VersionMember<VersionedPush>>(self) -> Option<P> {
+        match self {
+            RtmEvent::Push(pushed) => pushed.push.into_version().ok(),
+            _ => None,
+        }
+    }
+
     /// A rough size in bytes of what the peer put in this event (for the event stream's byte
     /// bound; a push is counted by its frame's length where it is queued).
     pub(crate) fn peer_bytes(&self) -> usize {

@@ -43,6 +43,8 @@ async fn logs_in_calls_typed_and_receives_typed_pushes() {
     };
     assert_eq!(m.text, "Hello from the agent");
     assert!(p.request_id.is_none(), "the agent's push carries no request id of ours");
+    // By value too (for stream adapters).
+    assert!(matches!(event.into_push(), Some(AnyPush::IncomingEvent(p)) if p.chat_id == chat.chat_id));
     assert!(server.problems().is_empty(), "{:?}", server.problems());
 }
 

@@ -228,6 +228,21 @@ impl WebClientBuilder {
     /// The client.
     pub fn build(self) -> Result<WebClient, Error> {
         let config = |what: String| Error::with_source(ErrorKind::Config, what);
+        // An origin, as lc-rtm takes it: a path here would be sent before `/v3.x/...` and
+        // answered with a bare 404 on every call.
+        for url in self.endpoint.origins() {
+            match reqwest::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                    if !matches!(u.path(), "" | "/") || u.query().is_some() {
+                        return Err(config(format!(
+                            "base URL `{url}`: an origin has no path (the client adds `/v3.x/customer/action/<name>`); \
+                             for lc-mock use `MockServer::base_url()`"
+                        )));
+                    }
+                }
+                _ => return Err(config(format!("base URL `{url}`: expected http(s):// and a host"))),
+            }
+        }
         let http = match self.http {
             Some(http) => http,
             None => {
@@ -280,5 +295,35 @@ impl WebClientBuilder {
                 authorization: Mutex::default(),
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ErrorKind, WebClient};
+
+    /// A base URL is an origin, as lc-rtm takes it: a path (the mock's `web_url`, say) is refused
+    /// at `build()` with a message that says what to pass, instead of a bare 404 on every call.
+    #[test]
+    fn a_base_url_with_a_path_is_refused_at_build() {
+        for (url, says) in [
+            ("http://127.0.0.1:8080/v3.6/customer/action", "an origin has no path"),
+            ("http://127.0.0.1:8080/?organization_id=o", "an origin has no path"),
+            ("ws://127.0.0.1:8080", "expected http(s)://"),
+            ("127.0.0.1:8080", "expected http(s)://"),
+        ] {
+            let e = WebClient::builder("o").base_url(url).token("dal:t").build().unwrap_err();
+            assert!(matches!(e.kind(), ErrorKind::Config), "{url}: {e}");
+            assert!(e.to_string().contains(says), "{url}: {e}");
+        }
+        for url in ["http://127.0.0.1:8080", "https://api.livechatinc.com/"] {
+            WebClient::builder("o").base_url(url).token("dal:t").build().unwrap();
+        }
+        let e = WebClient::builder("o")
+            .region_base_url(lc_types::Region::FRA, "https://api-fra.example/v3.6")
+            .token("dal:t")
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("an origin has no path"), "{e}");
     }
 }
