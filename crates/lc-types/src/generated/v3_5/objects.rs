@@ -372,6 +372,8 @@ object! {
         pub recipients: Option<Recipients>,
         /// Layout of the rich message.
         pub template_id: RichMessageTemplate,
+        /// Who can see the event, as the Agent Chat API names it (agents only; customers send `recipients`). Server default when absent: `all`. A user added to the chat with `visibility: agents` cannot send `all` events.
+        pub visibility: Option<Visibility>,
     }
 }
 

@@ -149,7 +149,7 @@ object! {
         /// Layout of the rich message.
         pub template_id: RichMessageTemplate,
         /// Who can see the event (3.7): `all` chat users or `agents` only. The docs say it is always sent, but their sample rich message has none.
-        pub visibility: Option<Recipients>,
+        pub visibility: Option<Visibility>,
     }
 }
 
