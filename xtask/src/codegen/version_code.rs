@@ -56,18 +56,18 @@ pub(crate) fn version_code(b: &Bundle) -> Result<VersionCode, Vec<String>> {
     settings.with_conversion(date_time, "crate::Timestamp", std::iter::empty());
 
     let root: schemars::schema::RootSchema = serde_json::from_value(serde_json::json!({ "definitions": b.definitions }))
-        .map_err(|e| vec![format!("v{}: the bundle is not a schema typify reads: {e}", b.version)])?;
+        .map_err(|e| vec![format!("{}: the bundle is not a schema typify reads: {e}", b.label())])?;
     let mut space = ::typify::TypeSpace::new(&settings);
     // typify panics (rather than failing) on some inputs; the bundler rules those out, but a panic
     // must still name the version.
     let added = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| space.add_root_schema(root)));
     match added {
         Ok(Ok(_)) => {}
-        Ok(Err(e)) => return Err(vec![format!("v{}: typify: {e}", b.version)]),
-        Err(_) => return Err(vec![format!("v{}: typify panicked (see above)", b.version)]),
+        Ok(Err(e)) => return Err(vec![format!("{}: typify: {e}", b.label())]),
+        Err(_) => return Err(vec![format!("{}: typify panicked (see above)", b.label())]),
     }
     let mut file: syn::File =
-        syn::parse2(space.to_stream()).map_err(|e| vec![format!("v{}: typify output does not parse: {e}", b.version)])?;
+        syn::parse2(space.to_stream()).map_err(|e| vec![format!("{}: typify output does not parse: {e}", b.label())])?;
 
     // Objects with no known fields (the bundler allows them only at the root): typify makes them a
     // map newtype; the pass declares them with no fields.
@@ -83,7 +83,7 @@ pub(crate) fn version_code(b: &Bundle) -> Result<VersionCode, Vec<String>> {
         })
         .collect();
     postprocess::process(&mut file, &Context { bundle: b, empty_objects })
-        .map_err(|e| e.into_iter().map(|m| format!("v{}: {m}", b.version)).collect::<Vec<_>>())?;
+        .map_err(|e| e.into_iter().map(|m| format!("{}: {m}", b.label())).collect::<Vec<_>>())?;
     let mut types: Vec<String> = file
         .items
         .iter()
@@ -114,7 +114,7 @@ pub(crate) fn version_code(b: &Bundle) -> Result<VersionCode, Vec<String>> {
     Ok(VersionCode {
         version: b.version.clone(),
         module: module_name(&b.version),
-        types: share::by_owner(file.items).map_err(|e| vec![format!("v{}: {e}", b.version)])?,
+        types: share::by_owner(file.items).map_err(|e| vec![format!("{}: {e}", b.label())])?,
         tables,
         bound,
         links,

@@ -6,8 +6,9 @@ use super::*;
 impl Bundler {
     /// Reads `api.json`.
     pub(super) fn manifest(&mut self, version: &str) -> (Vec<ActionEntry>, Vec<PushEntry>) {
-        let at = self.shown("api.json");
-        let text = match fs::read_to_string(self.dir.join("api.json")) {
+        let manifest = format!("{}api.json", self.api.prefix());
+        let at = self.shown(&manifest);
+        let text = match fs::read_to_string(self.dir.join(&manifest)) {
             Ok(t) => t,
             Err(e) => {
                 self.err(&at, e);
@@ -124,7 +125,7 @@ impl Bundler {
     }
 
     fn manifest_type(&mut self, path: &str, expected: &str, at: &str) -> Option<String> {
-        match self.names.get(path) {
+        match self.names.get(&format!("{}{path}", self.api.prefix())) {
             Some(name) if name == expected => Some(name.clone()),
             Some(name) => {
                 let name = name.clone();

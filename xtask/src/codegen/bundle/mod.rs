@@ -66,6 +66,33 @@ pub(crate) const CORE_TYPES: &[&str] = &["ErrorEnvelope", "ErrorDetails", "Error
 /// The folders of a version directory, in bundling order.
 pub(crate) const FOLDERS: &[&str] = &["objects", "requests", "responses", "pushes"];
 
+/// Which API of a version a bundle describes: the Customer Chat API (the version directory's
+/// own `api.json` and folders) or the Agent Chat API (its `agent/` subfolder, laid out alike).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Api {
+    #[default]
+    Customer,
+    Agent,
+}
+
+impl Api {
+    /// Where its files are under the version directory, with a trailing `/` (`""`: the root).
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            Api::Customer => "",
+            Api::Agent => "agent/",
+        }
+    }
+
+    /// `customer` or `agent`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Api::Customer => "customer",
+            Api::Agent => "agent",
+        }
+    }
+}
+
 /// A discriminated union (`oneOf` of `$ref`s plus `discriminator`).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Union {
@@ -113,6 +140,8 @@ pub(crate) struct PushEntry {
 pub(crate) struct Bundle {
     /// `3.6`.
     pub version: String,
+    /// The API its manifest describes.
+    pub api: Api,
     /// Type name -> schema, `$ref`s rewritten to `#/definitions/<Name>`, policies applied.
     pub definitions: BTreeMap<String, Value>,
     pub unions: Vec<Union>,
@@ -131,6 +160,16 @@ pub(crate) struct Bundle {
     pub folders: BTreeMap<String, &'static str>,
 }
 
+impl Bundle {
+    /// How messages name it: `v3.6` (the customer API), `v3.6 agent`.
+    pub(crate) fn label(&self) -> String {
+        match self.api {
+            Api::Customer => format!("v{}", self.version),
+            api => format!("v{} {}", self.version, api.name()),
+        }
+    }
+}
+
 /// The snake_case to PascalCase rule of type names (`list_chats` -> `ListChats`).
 pub(crate) fn pascal(name: &str) -> String {
     name.split('_')
@@ -143,8 +182,14 @@ pub(crate) fn pascal(name: &str) -> String {
         .collect()
 }
 
-/// Loads and bundles `dir` (e.g. `schema/v3.6`). Every problem found is reported, each naming its file.
+/// Loads and bundles the customer API of `dir` (e.g. `schema/v3.6`). Every problem found is
+/// reported, each naming its file.
 pub(crate) fn bundle(dir: &Path) -> Result<Bundle, Vec<String>> {
+    bundle_api(dir, Api::Customer)
+}
+
+/// Loads and bundles one API of `dir`: its files and the shared objects they reach.
+pub(crate) fn bundle_api(dir: &Path, api: Api) -> Result<Bundle, Vec<String>> {
     let version = dir
         .file_name()
         .and_then(|n| n.to_str())
@@ -157,6 +202,7 @@ pub(crate) fn bundle(dir: &Path) -> Result<Bundle, Vec<String>> {
         .to_owned();
     let mut b = Bundler {
         dir: dir.to_owned(),
+        api,
         errors: Vec::new(),
         ..Bundler::default()
     };
@@ -181,6 +227,7 @@ pub(crate) fn bundle(dir: &Path) -> Result<Bundle, Vec<String>> {
         .chain(&b.inline_titles)
         .filter_map(|(name, at)| {
             let rel = at.strip_prefix(&root)?;
+            let rel = rel.strip_prefix(api.prefix()).unwrap_or(rel);
             FOLDERS
                 .iter()
                 .find(|f| rel.starts_with(&format!("{f}/")))
@@ -189,6 +236,7 @@ pub(crate) fn bundle(dir: &Path) -> Result<Bundle, Vec<String>> {
         .collect();
     Ok(Bundle {
         version,
+        api,
         folders,
         definitions: b.definitions,
         unions: b.unions,
@@ -204,7 +252,10 @@ pub(crate) fn bundle(dir: &Path) -> Result<Bundle, Vec<String>> {
 #[derive(Default)]
 struct Bundler {
     dir: PathBuf,
+    api: Api,
     errors: Vec<String>,
+    /// Shared files a `$ref` names that could not be read (reported once, where they are named).
+    unreadable: BTreeSet<String>,
     /// `objects/chat.json` -> raw file content.
     files: BTreeMap<String, Value>,
     /// `objects/chat.json` or `objects/chat.json#/definitions/X` -> type name.

@@ -346,3 +346,74 @@ fn refuses_an_action_without_idempotent() {
     });
     s.refused("api.json", "`idempotent` must be true or false");
 }
+
+/// The agent API's tree (`agent/`) reads its own folders and only the shared objects it reaches:
+/// it may have its own view of a concept under the customer's name (`Thing` here), and a shared
+/// file it refers to is one type for both; reaching the customer's file of that name as well is
+/// refused as a duplicate, naming both files.
+#[test]
+fn the_agent_tree_reads_its_folders_and_the_shared_objects_it_reaches() {
+    use crate::codegen::bundle::{bundle_api, Api};
+    let s = Set::minimal("the_agent_tree_reads_its_folders_and_the_shared_objects_it_reaches");
+    s.write(
+        "objects/shared.json",
+        json!({ "title": "Shared", "description": "In both APIs.", "type": "object",
+                "properties": { "id": { "type": "string", "description": "Its ID." } } }),
+    );
+    s.write(
+        "agent/objects/thing.json",
+        json!({ "title": "Thing", "description": "The agent's view of a thing.", "type": "object",
+                "properties": { "id": { "type": "string", "description": "Its ID." },
+                                "secret": { "type": "string", "description": "Only agents see it." } } }),
+    );
+    s.write(
+        "agent/requests/do_it.json",
+        json!({ "title": "DoItRequest", "description": "Payload of `do_it`.", "type": "object",
+                "properties": {
+                    "thing": { "$ref": "../objects/thing.json", "description": "The thing." },
+                    "shared": { "$ref": "../../objects/shared.json", "description": "Shared." }
+                } }),
+    );
+    s.write(
+        "agent/responses/do_it.json",
+        json!({ "title": "DoItResponse", "description": "Response of `do_it`.", "type": "object", "properties": {} }),
+    );
+    s.write("agent/api.json", manifest(vec![action("do_it", json!("POST"), false)]));
+    let b = bundle_api(&s.dir, Api::Agent).unwrap();
+    assert_eq!(b.label(), "v3.6 agent");
+    let names: Vec<&str> = b.definitions.keys().map(String::as_str).collect();
+    assert_eq!(names, ["DoItRequest", "DoItResponse", "Shared", "Thing"]);
+    assert!(
+        b.definitions["Thing"]["properties"].get("secret").is_some(),
+        "the agent's own Thing"
+    );
+    assert_eq!(b.folders["Shared"], "objects");
+    assert_eq!(b.folders["DoItRequest"], "requests");
+    // The customer API reads none of the agent's files (every shared object is its own).
+    let customer = bundle(&s.dir).unwrap();
+    assert!(customer.definitions["Thing"]["properties"].get("secret").is_none());
+    assert!(customer.definitions["DoItRequest"]["properties"].get("shared").is_none());
+
+    // Reaching the customer's `Thing` too: two types of one name in one API.
+    s.edit("agent/requests/do_it.json", |v| {
+        v["properties"]["theirs"] = json!({ "$ref": "../../objects/thing.json", "description": "Theirs." })
+    });
+    let errors = bundle_api(&s.dir, Api::Agent).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("duplicate type name `Thing`") && e.contains("agent/objects/thing.json")),
+        "{errors:?}"
+    );
+    // A shared file that does not exist is named where it is referred to.
+    s.edit("agent/requests/do_it.json", |v| {
+        v["properties"]["theirs"] = json!({ "$ref": "../../objects/missing.json", "description": "Nothing." })
+    });
+    let errors = bundle_api(&s.dir, Api::Agent).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("../../objects/missing.json") && e.contains("does not resolve")),
+        "{errors:?}"
+    );
+}
