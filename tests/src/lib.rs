@@ -202,9 +202,19 @@ impl Retrieve for FileRetriever {
 }
 
 impl SchemaSet {
-    /// Loads `schema/v<version>`.
+    /// Loads `schema/v<version>` (the Customer Chat API).
     pub fn load(version: &str) -> SchemaSet {
-        let dir = root().join("schema").join(format!("v{version}"));
+        SchemaSet::load_dir(version, root().join("schema").join(format!("v{version}")))
+    }
+
+    /// Loads `schema/v<version>/agent` (the Agent Chat API), when the version has one; its
+    /// `$ref`s to the version's shared objects resolve from disk like any other.
+    pub fn load_agent(version: &str) -> Option<SchemaSet> {
+        let dir = root().join("schema").join(format!("v{version}")).join("agent");
+        dir.join("api.json").is_file().then(|| SchemaSet::load_dir(version, dir))
+    }
+
+    fn load_dir(version: &str, dir: PathBuf) -> SchemaSet {
         let manifest = read_json(&dir.join("api.json"));
         let mut titles = BTreeMap::new();
         for folder in ["objects", "requests", "responses", "pushes"] {
