@@ -36,7 +36,10 @@ const EXPECTED = {
     + 'reinitializes the socket (lines 1605-1611, 1695); the login flow then sends on the new, still connecting socket: '
     + 'sendRequestAction (lines 726-735) stores the request, socket.emit throws "Socket is not connected." '
     + '(@livechat/websocket-manager/dist/websocket-manager.cjs.js:135) before _sendLogin builds its Promise.race (line 927), '
-    + 'and the reconnect that follows rejects the stored login promise (FAIL_ALL_REQUESTS, line 1729), which nobody holds: "Uncaught (in promise) Error: Connection lost."'],
+    + 'and the reconnect that follows rejects the stored login promise (FAIL_ALL_REQUESTS, line 1729), which nobody holds: "Uncaught (in promise) Error: Connection lost."',
+    // A race inside the SDK: when the new socket is already open by the time the login is sent,
+    // nothing throws and the row passes (both outcomes are seen on the same machine and code).
+    { race: 'only while the reinitialized socket is still connecting when the SDK sends its login' }],
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1209,7 +1212,7 @@ function report() {
   const lines = rows.map((r) => {
     let res = r.result;
     if (xfail(r)) res = 'XFAIL';
-    if (r.result === 'PASS' && EXPECTED[r.name]) res = 'XPASS';
+    if (r.result === 'PASS' && EXPECTED[r.name]) res = EXPECTED[r.name][2] ? 'RACE' : 'XPASS';
     return `${r.name.padEnd(w)}  ${res.padEnd(5)}  ${r.detail}`;
   });
   console.log(`${'case'.padEnd(w)}  result  detail`);
@@ -1217,13 +1220,17 @@ function report() {
   const failed = rows.filter((r) => r.result === 'FAIL');
   const passed = rows.filter((r) => r.result === 'PASS');
   const unexpected = failed.filter((r) => !xfail(r));
-  const nowPass = Object.keys(EXPECTED).filter((n) => !rows.some((r) => r.name === n && xfail(r)));
+  // An expected failure that depends on a race in the SDK may pass; it must still run and pass
+  // or fail as documented (never another failure).
+  const racePass = Object.keys(EXPECTED).filter((n) => EXPECTED[n][2] && rows.some((r) => r.name === n && r.result === 'PASS'));
+  const nowPass = Object.keys(EXPECTED).filter((n) => !racePass.includes(n) && !rows.some((r) => r.name === n && xfail(r)));
   const notes = [...new Set(B ? B.log.notes : [])];
   if (notes.length) console.log(`\nbrowser notes: ${notes.join('; ')}`);
   if (unexpected.length) console.log(`\nUNEXPECTED failures: ${unexpected.map((r) => r.name).join('; ')}`);
   if (nowPass.length) console.log(`\nEXPECTED failures that did not fail as expected (update EXPECTED): ${nowPass.join('; ')}`);
+  for (const n of racePass) console.log(`\nan SDK race went the SDK's way this run, so "${n}" passed (it fails ${EXPECTED[n][2].race})`);
   console.log('');
-  for (const n of Object.keys(EXPECTED)) if (!nowPass.includes(n)) console.log(`expected failure "${n}": ${EXPECTED[n][1]}`);
+  for (const n of Object.keys(EXPECTED)) if (!nowPass.includes(n) && !racePass.includes(n)) console.log(`expected failure "${n}": ${EXPECTED[n][1]}`);
   console.log(`\n${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`${passed.length} passed, ${failed.length} failed`);
   return unexpected.length === 0 && nowPass.length === 0 ? 0 : 1;
