@@ -280,7 +280,11 @@ pub(crate) fn diff(old: &Bundle, new: &Bundle) -> String {
         .chain(changed.iter().flat_map(|(_, c)| c))
         .collect();
     let mut out = String::new();
-    writeln!(out, "# API v{} -> v{}\n", old.version, new.version).unwrap();
+    let api = match new.api {
+        crate::codegen::bundle::Api::Customer => "API",
+        crate::codegen::bundle::Api::Agent => "Agent Chat API",
+    };
+    writeln!(out, "# {api} v{} -> v{}\n", old.version, new.version).unwrap();
     writeln!(
         out,
         "{} changes, {} breaking; {} types changed.",

@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask codegen`: regenerate `lc-types` from `schema/`.
 //! - `cargo xtask codegen --check`: fail if the committed generated code is stale or orphaned.
-//! - `cargo xtask diff <old> <new>`: the changelog between two schema sets (e.g. `3.6 3.7`).
+//! - `cargo xtask diff <old> <new> [--api customer|agent]`: the changelog between two schema sets
+//!   (e.g. `3.6 3.7`) of the Customer Chat API, or of the Agent Chat API.
 //! - `cargo xtask fuzz [--seconds N] [--runs N] [--target NAME]`: run the cargo-fuzz targets in `fuzz/` (see
 //!   `fuzz.rs`).
 //! - `cargo xtask soak [--seconds N] [--customers N] [--debug]`: the fault-injection soak
@@ -19,7 +20,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 const USAGE: &str = "usage: cargo xtask codegen [--check]
-       cargo xtask diff <old version> <new version>   (e.g. `cargo xtask diff 3.6 3.7`)
+       cargo xtask diff <old version> <new version> [--api customer|agent]   (e.g. `cargo xtask diff 3.6 3.7 --api agent`)
        cargo xtask fuzz [--seconds N] [--runs N] [--target NAME] [--dev]   (N seconds per target, 10 by default;
                                   --runs stops a target after N executions)
        cargo xtask soak [--seconds N] [--customers N] [--debug]";
@@ -60,10 +61,18 @@ fn main() -> ExitCode {
                 }
             }
         }
-        ["diff", old, new] => {
+        ["diff", old, new] | ["diff", old, new, "--api", _] => {
+            let api = match args.get(4) {
+                None | Some(&"customer") => codegen::bundle::Api::Customer,
+                Some(&"agent") => codegen::bundle::Api::Agent,
+                Some(_) => {
+                    eprintln!("{USAGE}");
+                    return ExitCode::from(2);
+                }
+            };
             let load = |v: &str| {
                 let dir = root.join("schema").join(format!("v{}", v.trim_start_matches('v')));
-                codegen::bundle::bundle(&dir)
+                codegen::bundle::bundle_api(&dir, api)
             };
             match (load(old), load(new)) {
                 (Ok(old), Ok(new)) => {

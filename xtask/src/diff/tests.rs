@@ -238,3 +238,19 @@ fn diff_of_consecutive_versions() {
         insta::assert_snapshot!(format!("diff_{}_{}", old.0, new.0), text);
     }
 }
+
+/// The Agent Chat API's changes between consecutive versions (`cargo xtask diff 3.6 3.7 --api
+/// agent`), from its own trees: 3.6 adds actions and pushes to 3.5, 3.7 replaces the chat
+/// summary with chat info and adds the canned-response pushes.
+#[test]
+fn diff_of_consecutive_agent_versions() {
+    use crate::codegen::bundle::{bundle_api, Api};
+    let root = crate::workspace_root();
+    let versions = crate::codegen::versions(&root).unwrap();
+    for pair in versions.windows(2) {
+        let (old, new) = (&pair[0], &pair[1]);
+        let text = crate::diff::diff(&bundle_api(&old.1, Api::Agent).unwrap(), &bundle_api(&new.1, Api::Agent).unwrap());
+        assert!(text.starts_with(&format!("# Agent Chat API v{} -> v{}", old.0, new.0)), "{text}");
+        insta::assert_snapshot!(format!("agent_diff_{}_{}", old.0, new.0), text);
+    }
+}
