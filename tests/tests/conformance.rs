@@ -59,6 +59,26 @@ fn items_that_changed_have_their_own_fixtures() {
     }
 }
 
+/// Validates fixture `f` against its schema (an `unknown_*` one may break closed sets only),
+/// adding what is wrong to `failures`; gives the schema and the parsed input.
+fn validate(set: &SchemaSet, f: &lc_tests::Fixture, failures: &mut Vec<String>) -> Option<(String, Value)> {
+    let id = f.id();
+    let Some(schema) = set.schema_of(&f.kind, &f.name) else {
+        failures.push(format!("{id}: no schema for this fixture"));
+        return None;
+    };
+    let input: Value = serde_json::from_str(&f.text).unwrap_or_else(|e| panic!("{id}: {e}"));
+    let errors = set.errors(&schema, &input);
+    if f.expects_unknowns() {
+        if let Some(e) = errors.iter().find(|e| !CLOSED_SET_KEYWORDS.contains(&e.0.as_str())) {
+            failures.push(format!("{id}: invalid beyond closed sets: {} at {}: {}", e.0, e.1, e.2));
+        }
+    } else if let Some(e) = errors.first() {
+        failures.push(format!("{id}: does not validate against {schema}: {} at {}: {}", e.0, e.1, e.2));
+    }
+    Some((schema, input))
+}
+
 #[test]
 fn fixtures_validate_decode_and_round_trip() {
     for version in &versions() {
@@ -68,19 +88,9 @@ fn fixtures_validate_decode_and_round_trip() {
         let mut failures = Vec::new();
         for f in &all {
             let id = f.id();
-            let Some(schema) = set.schema_of(&f.kind, &f.name) else {
-                failures.push(format!("{id}: no schema for this fixture"));
+            let Some((schema, input)) = validate(&set, f, &mut failures) else {
                 continue;
             };
-            let input: Value = serde_json::from_str(&f.text).unwrap_or_else(|e| panic!("{id}: {e}"));
-            let errors = set.errors(&schema, &input);
-            if f.expects_unknowns() {
-                if let Some(e) = errors.iter().find(|e| !CLOSED_SET_KEYWORDS.contains(&e.0.as_str())) {
-                    failures.push(format!("{id}: invalid beyond closed sets: {} at {}: {}", e.0, e.1, e.2));
-                }
-            } else if let Some(e) = errors.first() {
-                failures.push(format!("{id}: does not validate against {schema}: {} at {}: {}", e.0, e.1, e.2));
-            }
             let decoded = match decode(version, &f.kind, &f.name, &f.text) {
                 None => {
                     failures.push(format!("{id}: no generated type for it"));
@@ -250,20 +260,7 @@ fn agent_fixtures_validate_against_the_agent_schemas() {
             }
         }
         for f in &valid {
-            let id = f.id();
-            let Some(schema) = set.schema_of(&f.kind, &f.name) else {
-                failures.push(format!("{id}: no schema for this fixture"));
-                continue;
-            };
-            let input: Value = serde_json::from_str(&f.text).unwrap_or_else(|e| panic!("{id}: {e}"));
-            let errors = set.errors(&schema, &input);
-            if f.expects_unknowns() {
-                if let Some(e) = errors.iter().find(|e| !CLOSED_SET_KEYWORDS.contains(&e.0.as_str())) {
-                    failures.push(format!("{id}: invalid beyond closed sets: {} at {}: {}", e.0, e.1, e.2));
-                }
-            } else if let Some(e) = errors.first() {
-                failures.push(format!("{id}: does not validate against {schema}: {} at {}: {}", e.0, e.1, e.2));
-            }
+            validate(&set, f, &mut failures);
         }
         for f in &invalid {
             let id = f.id();
