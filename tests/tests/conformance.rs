@@ -10,28 +10,34 @@ use serde_json::Value;
 /// Keywords whose failure means "a value outside a closed set" (what `unknown_*` fixtures carry).
 const CLOSED_SET_KEYWORDS: &[&str] = &["enum", "const", "oneOf"];
 
+/// The requests, responses and pushes of `set`'s manifest that no fixture in `all` describes
+/// (`request/send_event`, ...).
+fn missing_fixtures(set: &SchemaSet, all: &[lc_tests::Fixture]) -> Vec<String> {
+    let has = |kind: &str, name: &str| all.iter().any(|f| f.kind == kind && f.name == name);
+    let mut missing = Vec::new();
+    for a in set.actions() {
+        let name = a["name"].as_str().unwrap();
+        if a["request"].is_string() && !has("request", name) {
+            missing.push(format!("request/{name}"));
+        }
+        if !has("response", name) {
+            missing.push(format!("response/{name}"));
+        }
+    }
+    for p in set.pushes() {
+        let name = p["name"].as_str().unwrap();
+        if !has("push", name) {
+            missing.push(format!("push/{name}"));
+        }
+    }
+    missing
+}
+
 #[test]
 fn every_action_and_push_has_fixtures() {
     for version in &versions() {
         let set = SchemaSet::load(version);
-        let all = version_fixtures(version, false);
-        let has = |kind: &str, name: &str| all.iter().any(|f| f.kind == kind && f.name == name);
-        let mut missing = Vec::new();
-        for a in set.actions() {
-            let name = a["name"].as_str().unwrap();
-            if a["request"].is_string() && !has("request", name) {
-                missing.push(format!("request/{name}"));
-            }
-            if !has("response", name) {
-                missing.push(format!("response/{name}"));
-            }
-        }
-        for p in set.pushes() {
-            let name = p["name"].as_str().unwrap();
-            if !has("push", name) {
-                missing.push(format!("push/{name}"));
-            }
-        }
+        let missing = missing_fixtures(&set, &version_fixtures(version, false));
         assert!(missing.is_empty(), "v{version}: no fixture for {missing:?}");
     }
 }
@@ -242,23 +248,10 @@ fn agent_fixtures_validate_against_the_agent_schemas() {
         let dir = fixture_dir(version).join("agent");
         let valid = fixtures(&dir);
         let invalid = fixtures(&dir.join("invalid"));
-        let mut failures = Vec::new();
-        let has = |kind: &str, name: &str| valid.iter().any(|f| f.kind == kind && f.name == name);
-        for a in set.actions() {
-            let name = a["name"].as_str().unwrap();
-            if a["request"].is_string() && !has("request", name) {
-                failures.push(format!("no fixture for request/{name}"));
-            }
-            if !has("response", name) {
-                failures.push(format!("no fixture for response/{name}"));
-            }
-        }
-        for p in set.pushes() {
-            let name = p["name"].as_str().unwrap();
-            if !has("push", name) {
-                failures.push(format!("no fixture for push/{name}"));
-            }
-        }
+        let mut failures: Vec<String> = missing_fixtures(&set, &valid)
+            .iter()
+            .map(|m| format!("no fixture for {m}"))
+            .collect();
         for f in &valid {
             validate(&set, f, &mut failures);
         }
