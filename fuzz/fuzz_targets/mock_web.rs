@@ -61,6 +61,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         }
         let get = lc_types::apis()
             .iter()
+            .filter(|a| a.api == lc_types::ChatApi::Customer)
             .filter_map(|api| api.action(&action))
             .any(|a| a.web == Some(lc_types::WebMethod::Get));
         let method = match (get, flags & 64 != 0) {

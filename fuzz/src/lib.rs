@@ -146,7 +146,7 @@ pub fn split_types_input(data: &[u8]) -> Option<(&'static Api, Kind, String, &[u
         let head = std::str::from_utf8(&rest[..end]).ok()?;
         let mut words = head.split(' ');
         let version = words.next()?.parse().ok()?;
-        let api = lc_types::api(version)?;
+        let api = lc_types::api(lc_types::ChatApi::Customer, version)?;
         let kind = Kind::parse(words.next()?)?;
         let name = words.next()?.to_owned();
         return Some((api, kind, name, &rest[end + 1..]));

@@ -23,7 +23,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use lc_tests::{read_json, root};
-use lc_types::v3_6::{AnyPush, AnyResponse, SendEventRequest};
+use lc_types::v3_6::customer::{AnyPush, AnyResponse, SendEventRequest};
 use lc_types::{ApiVersion, Frame};
 use serde::de::IgnoredAny;
 use serde_json::{json, Value};

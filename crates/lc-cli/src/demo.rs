@@ -242,9 +242,9 @@ impl Demo {
 
         self.begin("read the history back");
         let (threads, events) = match v {
-            ApiVersion::V3_5 => self.history::<lc_types::v3_5::ListThreadsRequest>(&chat).await?,
-            ApiVersion::V3_6 => self.history::<lc_types::v3_6::ListThreadsRequest>(&chat).await?,
-            _ => self.history::<lc_types::v3_7::ListThreadsRequest>(&chat).await?,
+            ApiVersion::V3_5 => self.history::<lc_types::v3_5::customer::ListThreadsRequest>(&chat).await?,
+            ApiVersion::V3_6 => self.history::<lc_types::v3_6::customer::ListThreadsRequest>(&chat).await?,
+            _ => self.history::<lc_types::v3_7::customer::ListThreadsRequest>(&chat).await?,
         };
         self.check(
             threads >= 1 && events >= 4,

@@ -205,8 +205,12 @@ pub fn parse_version(text: &str) -> Result<ApiVersion, String> {
 
 /// The API of `version`, or a usage failure naming the versions this build has.
 pub fn api_of(version: ApiVersion) -> Result<&'static Api, Failure> {
-    lc_types::api(version).ok_or_else(|| {
-        let known: Vec<String> = lc_types::apis().iter().map(|a| a.version.to_string()).collect();
+    lc_types::api(lc_types::ChatApi::Customer, version).ok_or_else(|| {
+        let known: Vec<String> = lc_types::apis()
+            .iter()
+            .filter(|a| a.api == lc_types::ChatApi::Customer)
+            .map(|a| a.version.to_string())
+            .collect();
         Failure::usage(format!("unsupported API version {version} (this build has: {})", known.join(", ")))
     })
 }

@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use lc_types::v3_6::DisconnectReason;
+use lc_types::v3_6::customer::DisconnectReason;
 use lc_types::ApiVersion;
 use serde_json::{json, Map, Value};
 
@@ -25,7 +25,12 @@ pub struct TransferTo {
 /// The newest version: agent changes are not answered in a version, only their pushes are
 /// (each in its connection's versions).
 fn newest() -> ApiVersion {
-    lc_types::apis().iter().map(|a| a.version).max().expect("a version is built")
+    lc_types::apis()
+        .iter()
+        .filter(|a| a.api == lc_types::ChatApi::Customer)
+        .map(|a| a.version)
+        .max()
+        .expect("a version is built")
 }
 
 /// The agent side of the organization, played by one agent (`agent@mock.invalid`).
@@ -516,7 +521,7 @@ impl<'a> AgentControl<'a> {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// use lc_types::v3_6::DisconnectReason;
+    /// use lc_types::v3_6::customer::DisconnectReason;
     /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
     /// let customer = server.issue_customer();
     /// // Not connected: nothing to close.

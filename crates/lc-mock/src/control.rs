@@ -158,7 +158,11 @@ static ENDPOINTS: &[Endpoint] = &[
         "base_url, control_url, organization_id, region, versions, URL templates, agent_id",
         |s, _| {
             let base = s.origin();
-            let versions: Vec<String> = lc_types::apis().iter().map(|a| a.version.to_string()).collect();
+            let versions: Vec<String> = lc_types::apis()
+                .iter()
+                .filter(|a| a.api == lc_types::ChatApi::Customer)
+                .map(|a| a.version.to_string())
+                .collect();
             Ok(json!({
                 "base_url": base, "control_url": format!("{base}{PREFIX}"),
                 "organization_id": s.organization_id, "region": s.region(), "versions": versions,

@@ -67,7 +67,7 @@ pub(crate) fn validate_request(shared: &Shared, version: ApiVersion, action: &st
         Ok(Some(problem)) => {
             // JSON Schema reports a broken union member at the union (`/event`); the lc-types
             // decoder follows the `type` tag to the field (`event.text`), so both are named.
-            let decoded = lc_types::api(version).map(|api| (api.decode_request)(action, &payload.to_string()));
+            let decoded = lc_types::api(lc_types::ChatApi::Customer, version).map(|api| (api.decode_request)(action, &payload.to_string()));
             let detail = match decoded {
                 Some(Err(e)) => format!("; at `{}`: {}", e.path(), e.message()),
                 _ => String::new(),
@@ -218,7 +218,7 @@ pub(crate) fn push_frame(version: ApiVersion, request_id: Option<&str>, name: &s
 /// server does; anything else unknown, or a failure to decode, is a mock bug. Under
 /// `Config::check_schemas` the result is also validated against the version's JSON Schema.
 pub(crate) fn render(shared: &Shared, version: ApiVersion, kind: Kind, name: &str, value: Value) -> Result<Value, String> {
-    let api = lc_types::api(version).ok_or("version not built")?;
+    let api = lc_types::api(lc_types::ChatApi::Customer, version).ok_or("version not built")?;
     let decode = match kind {
         Kind::Response => api.decode_response,
         Kind::Push => api.decode_push,

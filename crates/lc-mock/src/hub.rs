@@ -117,7 +117,7 @@ impl Conn {
         self.subscriptions
             .iter()
             .filter(|(version, names)| {
-                let has = lc_types::api(*version).is_some_and(|api| api.push(name).is_some());
+                let has = lc_types::api(lc_types::ChatApi::Customer, *version).is_some_and(|api| api.push(name).is_some());
                 has && names.as_ref().is_none_or(|n| n.iter().any(|p| p == name || p == "all"))
             })
             .map(|(version, _)| *version)

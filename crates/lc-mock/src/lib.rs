@@ -170,7 +170,7 @@ impl Default for Config {
 }
 
 /// The credentials of a customer the mock knows: its ID and the access token that
-/// authenticates it (not the API's customer object, `lc_types::v3_6::Customer`).
+/// authenticates it (not the API's customer object, `lc_types::v3_6::customer::Customer`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomerCredentials {
     /// The customer ID (a UUID).
@@ -413,7 +413,10 @@ impl Shared {
     /// Counts one request for `action` in `counts`: under its name when a supported version
     /// has it, under [`UNKNOWN_ACTION`] otherwise.
     pub(crate) fn count_request(&self, counts: &Mutex<BTreeMap<String, usize>>, action: &str) {
-        let known = lc_types::apis().iter().any(|api| api.action(action).is_some());
+        let known = lc_types::apis()
+            .iter()
+            .filter(|a| a.api == lc_types::ChatApi::Customer)
+            .any(|api| api.action(action).is_some());
         let key = if known { action } else { UNKNOWN_ACTION };
         let mut counts = crate::lock(counts);
         match counts.get_mut(key) {

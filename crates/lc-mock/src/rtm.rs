@@ -172,7 +172,7 @@ fn parse(text: &str, connection: ApiVersion) -> Result<Request, Box<BadFrame>> {
     let version = match version {
         None => connection,
         Some(v) => match v.parse::<ApiVersion>() {
-            Ok(v) if v >= connection && lc_types::api(v).is_some() => v,
+            Ok(v) if v >= connection && lc_types::api(lc_types::ChatApi::Customer, v).is_some() => v,
             _ => {
                 let refusal = Refusal::new("unsupported_version", "Cannot call unsupported API versions.");
                 return Err(bad(request_id, Some(action), refusal));
@@ -382,7 +382,7 @@ impl Session {
         self.shared.count_request(&self.shared.rtm_requests, &request.action);
         let id = request.request_id.clone();
         let reply = |result| Some(response_frame(id.as_deref(), &request.action, result));
-        let known = lc_types::api(request.version)
+        let known = lc_types::api(lc_types::ChatApi::Customer, request.version)
             .and_then(|api| api.action(&request.action))
             .filter(|a| a.rtm);
         if known.is_none() {
@@ -479,7 +479,7 @@ fn subscriptions(payload: &Value, connection: ApiVersion) -> Result<Vec<Subscrip
         let v: ApiVersion = version
             .parse()
             .ok()
-            .filter(|v| lc_types::api(*v).is_some())
+            .filter(|v| lc_types::api(lc_types::ChatApi::Customer, *v).is_some())
             .ok_or_else(|| Refusal::new("unsupported_version", format!("`pushes` names unsupported version `{version}`")))?;
         out.push((v, names.map(<[String]>::to_vec)));
     }

@@ -188,7 +188,7 @@ pub(crate) fn version_of(segment: &str) -> Result<ApiVersion, Refusal> {
     segment
         .strip_prefix('v')
         .and_then(|v| v.parse::<ApiVersion>().ok())
-        .filter(|v| lc_types::api(*v).is_some())
+        .filter(|v| lc_types::api(lc_types::ChatApi::Customer, *v).is_some())
         .ok_or_else(|| Refusal::new("unsupported_version", "Cannot call unsupported API versions."))
 }
 
@@ -202,7 +202,7 @@ fn answer(
     body: &[u8],
 ) -> Result<Value, Refusal> {
     let version = version_of(version)?;
-    let api = lc_types::api(version).expect("checked");
+    let api = lc_types::api(lc_types::ChatApi::Customer, version).expect("checked");
     // An action the version does not have, or has only over RTM, has no Web endpoint.
     let info = api
         .action(action)

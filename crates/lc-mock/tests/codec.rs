@@ -43,15 +43,15 @@ async fn web_requests_and_answers_go_through_lc_types() {
     let region = Region::of_token(&customer.token);
 
     // POST with a JSON body.
-    let request = HttpRequest::new(&v3_6::GetCustomerRequest::default(), org, region.as_ref()).unwrap();
+    let request = HttpRequest::new(&v3_6::customer::GetCustomerRequest::default(), org, region.as_ref()).unwrap();
     assert_eq!(request.header("X-Region"), Some("dal"));
     let (status, body) = send(&server, &request, Some(&customer.token)).await;
-    let me = web::decode_response::<v3_6::GetCustomerRequest>(status, &body).unwrap();
+    let me = web::decode_response::<v3_6::customer::GetCustomerRequest>(status, &body).unwrap();
     assert_eq!(serde_json::to_value(&me).unwrap()["id"], customer.id.as_str());
 
     // An API error keeps its type, status and raw body.
     let (status, body) = send(&server, &request, Some("dal:not-a-token")).await;
-    let Err(ResponseError::Api(e)) = web::decode_response::<v3_6::GetCustomerRequest>(status, &body) else {
+    let Err(ResponseError::Api(e)) = web::decode_response::<v3_6::customer::GetCustomerRequest>(status, &body) else {
         panic!("{}", String::from_utf8_lossy(&body))
     };
     assert_eq!(
@@ -60,7 +60,7 @@ async fn web_requests_and_answers_go_through_lc_types() {
     );
 
     // GET with the request in the query, read back by the mock with the same codec.
-    let mut properties = v3_6::ListGroupPropertiesRequest::new(0);
+    let mut properties = v3_6::customer::ListGroupPropertiesRequest::new(0);
     properties.namespace = Some("no such namespace".into());
     let request = HttpRequest::new(&properties, org, None).unwrap();
     assert!(
@@ -69,16 +69,17 @@ async fn web_requests_and_answers_go_through_lc_types() {
         request.query_string()
     );
     let (status, body) = send(&server, &request, None).await;
-    let listed = web::decode_response::<v3_6::ListGroupPropertiesRequest>(status, &body).unwrap();
+    let listed = web::decode_response::<v3_6::customer::ListGroupPropertiesRequest>(status, &body).unwrap();
     assert_eq!(serde_json::to_value(&listed).unwrap(), serde_json::json!({}));
-    let mut dynamic = v3_7::GetDynamicConfigurationRequest::default();
+    let mut dynamic = v3_7::customer::GetDynamicConfigurationRequest::default();
     dynamic.test = Some(true);
     dynamic.group_id = Some(0);
     let request = HttpRequest::new(&dynamic, org, region.as_ref()).unwrap();
     let (status, body) = send(&server, &request, Some(&customer.token)).await;
-    web::decode_response::<v3_7::GetDynamicConfigurationRequest>(status, &body).unwrap();
+    web::decode_response::<v3_7::customer::GetDynamicConfigurationRequest>(status, &body).unwrap();
     // A wrongly typed query value is the mock's `validation` error.
     let bad = HttpRequest::from_parts(
+        lc_types::ChatApi::Customer,
         ApiVersion::V3_6,
         "list_group_properties",
         lc_types::WebMethod::Get,
@@ -88,16 +89,22 @@ async fn web_requests_and_answers_go_through_lc_types() {
     )
     .unwrap();
     let (status, body) = send(&server, &bad, None).await;
-    let err = web::decode_response::<v3_6::ListGroupPropertiesRequest>(status, &body).unwrap_err();
+    let err = web::decode_response::<v3_6::customer::ListGroupPropertiesRequest>(status, &body).unwrap_err();
     assert_eq!(
         (err.api_error().map(|e| e.kind()), err.status()),
         (Some(&ErrorType::Validation), Some(400))
     );
 
     // upload_file as multipart.
-    let request = HttpRequest::upload_file(ApiVersion::V3_6, org, region.as_ref(), FilePart::new("notes.txt", "text/plain", 64));
+    let request = HttpRequest::upload_file(
+        lc_types::ChatApi::Customer,
+        ApiVersion::V3_6,
+        org,
+        region.as_ref(),
+        FilePart::new("notes.txt", "text/plain", 64),
+    );
     let (status, body) = send(&server, &request, Some(&customer.token)).await;
-    let uploaded: v3_6::UploadFileResponse = web::decode(status, &body).unwrap();
+    let uploaded: v3_6::customer::UploadFileResponse = web::decode(status, &body).unwrap();
     assert!(uploaded.url.ends_with("/notes.txt"), "{}", uploaded.url);
     assert!(server.problems().is_empty(), "{:?}", server.problems());
     server.shutdown().await;
@@ -123,23 +130,31 @@ async fn rtm_frames_go_through_lc_types() {
     };
 
     // Login, subscribing with push types: `incoming_chat` in 3.6, every push of 3.7.
-    let mut login = v3_6::LoginRequest::new(format!("Bearer {}", customer.token));
+    let mut login = v3_6::customer::LoginRequest::new(format!("Bearer {}", customer.token));
     login.pushes = Some(
         PushSubscription::new()
-            .subscribe::<v3_6::IncomingChatPush>()
+            .subscribe::<v3_6::customer::IncomingChatPush>()
             .all(ApiVersion::V3_7)
             .into(),
     );
     let frame = RequestFrame::encode(&login, Some("login-1".into()), ApiVersion::V3_6).unwrap();
     assert_eq!(frame.version, None);
     let response = send(&mut rtm, frame).await;
-    let logged_in = response.decode_response::<v3_6::LoginRequest>().unwrap();
+    let logged_in = response.decode_response::<v3_6::customer::LoginRequest>().unwrap();
     assert_eq!(serde_json::to_value(&logged_in).unwrap()["customer"]["id"], customer.id.as_str());
 
     // A request in a newer version names it; its response decodes as that version's type.
-    let frame = RequestFrame::encode(&v3_7::StartChatRequest::default(), Some("start-1".into()), ApiVersion::V3_6).unwrap();
+    let frame = RequestFrame::encode(
+        &v3_7::customer::StartChatRequest::default(),
+        Some("start-1".into()),
+        ApiVersion::V3_6,
+    )
+    .unwrap();
     assert_eq!(frame.version.as_deref(), Some("3.7"));
-    let started = send(&mut rtm, frame).await.decode_response::<v3_7::StartChatRequest>().unwrap();
+    let started = send(&mut rtm, frame)
+        .await
+        .decode_response::<v3_7::customer::StartChatRequest>()
+        .unwrap();
 
     // Its pushes arrive once per subscribed version, each decoded in the version it names.
     let mut versions = Vec::new();
@@ -158,8 +173,13 @@ async fn rtm_frames_go_through_lc_types() {
     assert_eq!(versions, [ApiVersion::V3_6, ApiVersion::V3_7]);
 
     // An API error over RTM: type and message, no HTTP status, the payload as its raw text.
-    let frame = RequestFrame::encode(&v3_6::StartChatRequest::default(), Some("start-2".into()), ApiVersion::V3_6).unwrap();
-    let Err(ResponseError::Api(e)) = send(&mut rtm, frame).await.decode_response::<v3_6::StartChatRequest>() else {
+    let frame = RequestFrame::encode(
+        &v3_6::customer::StartChatRequest::default(),
+        Some("start-2".into()),
+        ApiVersion::V3_6,
+    )
+    .unwrap();
+    let Err(ResponseError::Api(e)) = send(&mut rtm, frame).await.decode_response::<v3_6::customer::StartChatRequest>() else {
         panic!("a second chat is refused")
     };
     assert_eq!((e.kind(), e.status()), (&ErrorType::ChatLimitReached, None));

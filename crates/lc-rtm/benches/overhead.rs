@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt, StreamExt};
 use lc_rtm::{RtmClient, RtmEvent};
-use lc_types::v3_6::{AnyPush, GetCustomerRequest, PingRequest};
+use lc_types::v3_6::customer::{AnyPush, GetCustomerRequest, PingRequest};
 use lc_types::{ApiVersion, Frame, VersionedPush};
 use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
@@ -365,7 +365,7 @@ fn main() {
         assert_eq!(received.len(), pushes, "no push lost");
         for (n, (p, text)) in received.iter().zip(&push_texts).enumerate() {
             let VersionedPush::V3_6(AnyPush::IncomingEvent(e)) = &p.push else { unreachable!() };
-            let lc_types::v3_6::Event::Message(m) = &e.event else {
+            let lc_types::v3_6::customer::Event::Message(m) = &e.event else {
                 panic!("not a message: {:?}", e.event)
             };
             assert_eq!(m.id.as_deref(), Some(format!("RX4H8WQ3ZA_{n}").as_str()), "pushes arrive in order");

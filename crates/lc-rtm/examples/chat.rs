@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use lc_rtm::{Next, RtmClient, RtmEvent};
-use lc_types::v3_6::{self, AnyPush, GetCustomerRequest, MessageEventInput, SendEventRequest, StartChatRequest, User};
+use lc_types::v3_6::customer::{self, AnyPush, GetCustomerRequest, MessageEventInput, SendEventRequest, StartChatRequest, User};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -104,7 +104,7 @@ async fn with_mock(bound: Duration, out: &mut dyn Out) -> Result<Vec<String>, Bo
 fn message(event: &RtmEvent) -> Option<(&str, &str)> {
     match event.push() {
         Some(AnyPush::IncomingEvent(e)) => match &e.event {
-            v3_6::Event::Message(m) => Some((m.author_id.as_deref().unwrap_or_default(), m.text.as_str())),
+            customer::Event::Message(m) => Some((m.author_id.as_deref().unwrap_or_default(), m.text.as_str())),
             _ => None,
         },
         _ => None,

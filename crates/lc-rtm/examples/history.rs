@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use lc_rtm::RtmClient;
-use lc_types::v3_6::{ChatToResume, DeactivateChatRequest, ListThreadsRequest, ResumeChatRequest, StartChatRequest};
+use lc_types::v3_6::customer::{ChatToResume, DeactivateChatRequest, ListThreadsRequest, ResumeChatRequest, StartChatRequest};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -266,7 +266,7 @@ impl RtmClientBuilder {
     ///     .token("dal:customer-access-token")
     ///     .events(false)
     ///     .build()?;
-    /// let me = client.call(&lc_types::v3_6::GetCustomerRequest::default()).await?;
+    /// let me = client.call(&lc_types::v3_6::customer::GetCustomerRequest::default()).await?;
     /// # let _ = me; Ok(()) }
     /// ```
     pub fn events(mut self, keep: bool) -> Self {

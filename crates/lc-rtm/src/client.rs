@@ -22,7 +22,7 @@ use crate::session::ConnectionState;
 /// ```no_run
 /// use futures_util::StreamExt;
 /// use lc_rtm::{RtmEvent, RtmClient};
-/// use lc_types::v3_6::{AnyPush, GetCustomerRequest};
+/// use lc_types::v3_6::customer::{AnyPush, GetCustomerRequest};
 /// use lc_types::VersionedPush;
 /// # async fn run() -> Result<(), lc_rtm::Error> {
 /// let (client, mut events) = RtmClient::builder("my-organization-id")
@@ -255,7 +255,7 @@ impl RtmClient {
     /// JSON path, and a `null` the schema does not allow is left out (with a `tracing` warning).
     pub async fn call_value(&self, version: ApiVersion, action: &str, payload: &serde_json::Value) -> Result<serde_json::Value, Error> {
         let checked;
-        let payload = match lc_types::api(version) {
+        let payload = match lc_types::api(lc_types::ChatApi::Customer, version) {
             Some(api) => {
                 checked = api
                     .check_request(action, payload)
@@ -310,7 +310,7 @@ impl RtmClient {
     ///     .token("dal:customer-access-token")
     ///     .build()?;
     /// client.wait_first_connection(std::time::Duration::from_secs(15)).await?;
-    /// let customer = client.call(&lc_types::v3_6::GetCustomerRequest::default()).await;
+    /// let customer = client.call(&lc_types::v3_6::customer::GetCustomerRequest::default()).await;
     /// client.shutdown().await;
     /// # let _ = customer;
     /// # Ok(())
@@ -415,7 +415,7 @@ impl Drop for CancelOnDrop<'_> {
 /// ```no_run
 /// use futures_util::StreamExt;
 /// use lc_rtm::Events;
-/// use lc_types::v3_6::{AnyPush, IncomingEventPush};
+/// use lc_types::v3_6::customer::{AnyPush, IncomingEventPush};
 ///
 /// # async fn run(events: Events) {
 /// // on('incoming_event', …): only that push, as its typed payload.

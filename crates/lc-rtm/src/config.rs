@@ -17,7 +17,7 @@ use crate::version::per_version;
 
 /// The customer's details the client sends with every `login` (its `customer` field): name,
 /// e-mail, avatar and session fields. Any other field of the version's `customer` object goes
-/// in `extra`. Not the API's customer object (`lc_types::v3_6::Customer`), which the server
+/// in `extra`. Not the API's customer object (`lc_types::v3_6::customer::Customer`), which the server
 /// gives back.
 ///
 /// ```

@@ -6,7 +6,7 @@ use lc_types::{DecodeError, DisconnectPolicy, PeerText, PushFrame, Region, Respo
 use serde_json::Value;
 
 /// One item of the [`Events`](crate::Events) stream of an RTM connection: a push, or what
-/// happened to the connection (not an API chat event, which is `lc_types::v3_6::Event`).
+/// happened to the connection (not an API chat event, which is `lc_types::v3_6::customer::Event`).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum RtmEvent {
@@ -38,14 +38,14 @@ pub enum RtmEvent {
 }
 
 impl RtmEvent {
-    /// The push of this event as the push enum of the version `P` (`lc_types::v3_6::AnyPush`,
+    /// The push of this event as the push enum of the version `P` (`lc_types::v3_6::customer::AnyPush`,
     /// ...), when it is a push decoded in that version; `None` for a connection event, an
     /// undecoded push or a push of another version. A connection speaks one version, so code
     /// written for it matches its pushes once; the version is inferred from the pattern:
     ///
     /// ```
     /// # fn show(event: &lc_rtm::RtmEvent) {
-    /// use lc_types::v3_6::{AnyPush, Event};
+    /// use lc_types::v3_6::customer::{AnyPush, Event};
     /// match event.push() {
     ///     Some(AnyPush::IncomingEvent(push)) => match &push.event {
     ///         Event::Message(message) => println!("{}: {}", push.chat_id, message.text),
@@ -92,7 +92,7 @@ impl RtmEvent {
 pub struct Connected {
     /// Whether this follows an earlier connection of the same client.
     pub reconnect: bool,
-    /// The login response frame; decode it with `login.decode::<v3_6::LoginResponse>()` (the
+    /// The login response frame; decode it with `login.decode::<v3_6::customer::LoginResponse>()` (the
     /// version of the connection).
     pub login: ResponseFrame,
 }

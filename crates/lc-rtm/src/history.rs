@@ -28,8 +28,8 @@ pub trait HistoryRequest: RtmAction + Sized + Send + Sync + 'static {
 macro_rules! history_request {
     ($v:ident, $feature:literal) => {
         #[cfg(feature = $feature)]
-        impl HistoryRequest for lc_types::$v::ListThreadsRequest {
-            type Thread = lc_types::$v::Thread;
+        impl HistoryRequest for lc_types::$v::customer::ListThreadsRequest {
+            type Thread = lc_types::$v::customer::Thread;
 
             fn page(chat_id: &str, page_id: Option<String>) -> Self {
                 let mut r = Self::new(chat_id);
@@ -59,7 +59,7 @@ impl RtmClient {
     ///
     /// ```no_run
     /// use futures_util::StreamExt;
-    /// use lc_types::v3_6::ListThreadsRequest;
+    /// use lc_types::v3_6::customer::ListThreadsRequest;
     /// # async fn run(client: lc_rtm::RtmClient) -> Result<(), lc_rtm::Error> {
     /// let mut history = std::pin::pin!(client.history::<ListThreadsRequest>("PJ0MRSHTDG"));
     /// while let Some(thread) = history.next().await {

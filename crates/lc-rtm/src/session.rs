@@ -845,11 +845,11 @@ fn disconnect_details(payload: &str) -> (String, Option<Value>) {
 /// every version): [`DisconnectPolicy::FOR_UNKNOWN`] for a reason it does not know.
 pub(crate) fn policy_of(reason: &str) -> DisconnectPolicy {
     #[cfg(feature = "v3_6")]
-    return lc_types::v3_6::DisconnectReason::from(reason).policy();
+    return lc_types::v3_6::customer::DisconnectReason::from(reason).policy();
     #[cfg(all(feature = "v3_7", not(feature = "v3_6")))]
-    return lc_types::v3_7::DisconnectReason::from(reason).policy();
+    return lc_types::v3_7::customer::DisconnectReason::from(reason).policy();
     #[cfg(all(feature = "v3_5", not(any(feature = "v3_6", feature = "v3_7"))))]
-    return lc_types::v3_5::DisconnectReason::from(reason).policy();
+    return lc_types::v3_5::customer::DisconnectReason::from(reason).policy();
 }
 
 #[cfg(test)]

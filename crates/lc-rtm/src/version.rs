@@ -11,17 +11,17 @@ macro_rules! per_version {
         match $version {
             #[cfg(feature = "v3_5")]
             lc_types::ApiVersion::V3_5 => {
-                use lc_types::v3_5 as $v;
+                use lc_types::v3_5::customer as $v;
                 $body
             }
             #[cfg(feature = "v3_6")]
             lc_types::ApiVersion::V3_6 => {
-                use lc_types::v3_6 as $v;
+                use lc_types::v3_6::customer as $v;
                 $body
             }
             #[cfg(feature = "v3_7")]
             lc_types::ApiVersion::V3_7 => {
-                use lc_types::v3_7 as $v;
+                use lc_types::v3_7::customer as $v;
                 $body
             }
             other => Err($crate::error::Error::with_source(

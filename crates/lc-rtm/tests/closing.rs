@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use lc_rtm::{Cause, ErrorKind, RtmClient, RtmEvent};
-use lc_types::v3_6::GetCustomerRequest;
+use lc_types::v3_6::customer::GetCustomerRequest;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;

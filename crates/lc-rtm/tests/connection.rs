@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use lc_rtm::{Backoff, Cause, ConnectionState, ErrorKind, Next, RtmEvent};
 use lc_types::auth::{token_fn, AccessToken};
-use lc_types::v3_6::{self, AnyPush};
+use lc_types::v3_6::customer::{self, AnyPush};
 use lc_types::{Region, VersionedPush};
 
 #[tokio::test]
@@ -21,9 +21,9 @@ async fn logs_in_calls_typed_and_receives_typed_pushes() {
     let (client, mut events) = connected(&server, &customer.token).await;
     assert_eq!(client.state(), lc_rtm::ConnectionState::Active);
 
-    let me = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap();
+    let me = client.call(&customer::GetCustomerRequest::default()).await.unwrap();
     assert_eq!(me.customer_id(), customer.id);
-    let chat = client.call(&v3_6::StartChatRequest::default()).await.unwrap();
+    let chat = client.call(&customer::StartChatRequest::default()).await.unwrap();
     let (_, skipped) = until(&mut events, |e| matches!(e, RtmEvent::Push(p) if p.push.name() == "incoming_chat")).await;
     assert!(skipped.is_empty(), "{skipped:?}");
 
@@ -34,11 +34,11 @@ async fn logs_in_calls_typed_and_receives_typed_pushes() {
     let Some(AnyPush::IncomingEvent(push)) = event.push() else {
         panic!("{event:?}")
     };
-    assert!(event.push::<lc_types::v3_5::AnyPush>().is_none());
+    assert!(event.push::<lc_types::v3_5::customer::AnyPush>().is_none());
     let RtmEvent::Push(p) = &event else { unreachable!() };
     assert!(matches!(&p.push, VersionedPush::V3_6(AnyPush::IncomingEvent(_))));
     assert_eq!(push.chat_id, chat.chat_id);
-    let v3_6::Event::Message(m) = &push.event else {
+    let customer::Event::Message(m) = &push.event else {
         panic!("{:?}", push.event)
     };
     assert_eq!(m.text, "Hello from the agent");
@@ -53,9 +53,12 @@ async fn requests_of_older_versions_are_refused_before_sending_and_newer_ones_na
     let server = mock().await;
     let customer = server.issue_customer();
     let (client, _events) = connected(&server, &customer.token).await;
-    let err = client.call(&lc_types::v3_5::GetCustomerRequest::default()).await.unwrap_err();
+    let err = client
+        .call(&lc_types::v3_5::customer::GetCustomerRequest::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Version), "{err}");
-    let newer = client.call(&lc_types::v3_7::GetCustomerRequest::default()).await.unwrap();
+    let newer = client.call(&lc_types::v3_7::customer::GetCustomerRequest::default()).await.unwrap();
     assert_eq!(newer.customer_id(), customer.id);
 }
 
@@ -64,12 +67,12 @@ async fn a_dropped_connection_fails_calls_in_flight_at_once_then_reconnects_and_
     let server = mock().await;
     let customer = server.issue_customer();
     let (client, mut events) = connected(&server, &customer.token).await;
-    let chat = client.call(&v3_6::StartChatRequest::default()).await.unwrap();
+    let chat = client.call(&customer::StartChatRequest::default()).await.unwrap();
 
     server.faults().delay_responses(Duration::from_secs(3));
     let pending = {
         let client = client.clone();
-        tokio::spawn(async move { client.call(&v3_6::GetCustomerRequest::default()).await })
+        tokio::spawn(async move { client.call(&customer::GetCustomerRequest::default()).await })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
     let dropped_at = Instant::now();
@@ -101,7 +104,7 @@ async fn a_dropped_connection_fails_calls_in_flight_at_once_then_reconnects_and_
     let (_, skipped) = until(&mut events, |e| matches!(e, RtmEvent::Push(p) if p.push.name() == "incoming_event")).await;
     assert_eq!(push_names(&skipped), ["user_added_to_chat"], "the agent joins first");
     assert_eq!(
-        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        client.call(&customer::GetCustomerRequest::default()).await.unwrap().customer_id(),
         customer.id
     );
 }
@@ -135,7 +138,7 @@ async fn silence_is_detected_as_unstable_then_recovered_or_reconnected() {
     let (event, _) = until(&mut events, |e| matches!(e, RtmEvent::Connected(_))).await;
     assert!(matches!(event, RtmEvent::Connected(ref c) if c.reconnect));
     assert_eq!(
-        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        client.call(&customer::GetCustomerRequest::default()).await.unwrap().customer_id(),
         customer.id
     );
 }
@@ -176,7 +179,7 @@ async fn an_expired_token_is_refreshed_before_reconnecting() {
     assert_eq!(refreshes.load(Ordering::SeqCst), 1);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert_eq!(
-        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        client.call(&customer::GetCustomerRequest::default()).await.unwrap().customer_id(),
         customer.id
     );
 }
@@ -199,7 +202,7 @@ async fn a_misdirected_connection_moves_to_the_region_the_server_names() {
     let (event, _) = until(&mut events, |e| matches!(e, RtmEvent::Connected(_))).await;
     assert!(matches!(event, RtmEvent::Connected(ref c) if c.reconnect));
     assert_eq!(
-        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        client.call(&customer::GetCustomerRequest::default()).await.unwrap().customer_id(),
         customer.id
     );
 }
@@ -212,7 +215,7 @@ async fn twenty_five_concurrent_calls_never_put_more_than_ten_on_the_wire() {
     server.faults().delay_responses(Duration::from_millis(100));
     let calls = (0..25).map(|_| {
         let client = client.clone();
-        tokio::spawn(async move { client.call(&v3_6::GetCustomerRequest::default()).await })
+        tokio::spawn(async move { client.call(&customer::GetCustomerRequest::default()).await })
     });
     for call in calls.collect::<Vec<_>>() {
         let response = call.await.unwrap().expect("no call is refused with pending_requests_limit_reached");
@@ -231,7 +234,7 @@ async fn calls_beyond_the_queue_bound_fail_at_once_and_are_not_sent() {
     let customer = server.issue_customer();
     let (client, mut events) = builder(&server).token(&customer.token).max_queued_calls(5).build().unwrap();
     client.wait_connected(Duration::from_secs(5)).await.unwrap();
-    let request = v3_6::GetCustomerRequest::default();
+    let request = customer::GetCustomerRequest::default();
     let queue_full = |r: &Result<_, lc_rtm::Error>| matches!(r, Err(e) if matches!(e.kind(), ErrorKind::QueueFull(5)) && e.is_retryable());
 
     // Active, answers delayed: 10 on the wire, 5 waiting, the 16th refused.
@@ -276,13 +279,13 @@ async fn a_delayed_response_times_out_and_the_connection_stays_up() {
     let (client, _events) = connected(&server, &customer.token).await;
     server.faults().delay_responses(Duration::from_millis(800));
     let err = client
-        .call_with_timeout(&v3_6::GetCustomerRequest::default(), Some(Duration::from_millis(150)))
+        .call_with_timeout(&customer::GetCustomerRequest::default(), Some(Duration::from_millis(150)))
         .await
         .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Timeout(_)), "{err}");
     server.faults().clear();
     assert_eq!(
-        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        client.call(&customer::GetCustomerRequest::default()).await.unwrap().customer_id(),
         customer.id
     );
     assert_eq!(client.state(), lc_rtm::ConnectionState::Active);
@@ -299,7 +302,7 @@ fn ten_calls_of_a_megabyte(
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..10 {
         let client = client.clone();
-        let mut request = v3_6::UpdateCustomerRequest::default();
+        let mut request = customer::UpdateCustomerRequest::default();
         request.name = Some("n".repeat(1_000_000));
         calls.spawn(async move { (client.call_with_timeout(&request, timeout).await.map(drop), started.elapsed()) });
     }
@@ -319,7 +322,7 @@ async fn a_peer_that_stops_reading_holds_no_call_past_its_timeout() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let small = {
         let client = client.clone();
-        tokio::spawn(async move { client.call_with_timeout(&v3_6::GetCustomerRequest::default(), timeout).await })
+        tokio::spawn(async move { client.call_with_timeout(&customer::GetCustomerRequest::default(), timeout).await })
     };
     while let Some(done) = calls.join_next().await {
         let (result, at) = done.unwrap();
@@ -336,7 +339,7 @@ async fn a_peer_that_stops_reading_holds_no_call_past_its_timeout() {
     assert!(started.elapsed() < Duration::from_millis(2000), "{:?}", started.elapsed());
     // Once the peer reads again, the frames go out and the connection carries on.
     assert_eq!(
-        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        client.call(&customer::GetCustomerRequest::default()).await.unwrap().customer_id(),
         customer.id
     );
     assert_eq!(client.state(), lc_rtm::ConnectionState::Active);
@@ -356,7 +359,7 @@ async fn a_server_that_reads_nothing_is_dropped_even_while_the_event_stream_is_f
         .build()
         .unwrap();
     client.wait_connected(Duration::from_secs(5)).await.unwrap();
-    client.call(&v3_6::StartChatRequest::default()).await.unwrap(); // its push waits: the stream is full
+    client.call(&customer::StartChatRequest::default()).await.unwrap(); // its push waits: the stream is full
     server.faults().stall_connections(Duration::from_secs(30));
     tokio::time::sleep(Duration::from_millis(50)).await;
     let started = Instant::now();
@@ -374,7 +377,7 @@ async fn frames_sent_before_disconnect_still_go_out() {
     let server = mock().await;
     let customer = server.issue_customer();
     let (client, _events) = connected(&server, &customer.token).await;
-    let chat = client.call(&v3_6::StartChatRequest::default()).await.unwrap();
+    let chat = client.call(&customer::StartChatRequest::default()).await.unwrap();
     for i in 0..10 {
         client.wait_connected(Duration::from_secs(5)).await.unwrap();
         let text = format!("typing {i}");
@@ -414,7 +417,7 @@ async fn unknown_pushes_malformed_pushes_and_garbage_never_break_the_connection(
     };
     assert_eq!(text, "this is not JSON");
     assert_eq!(
-        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        client.call(&customer::GetCustomerRequest::default()).await.unwrap().customer_id(),
         customer.id
     );
 }
@@ -426,13 +429,13 @@ async fn calls_while_disconnected_wait_for_the_connection_or_fail_fast() {
     // Waiting: a call made before the connection is up goes out once it is.
     let (client, _events) = builder(&server).token(&customer.token).build().unwrap();
     assert_eq!(
-        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        client.call(&customer::GetCustomerRequest::default()).await.unwrap().customer_id(),
         customer.id
     );
 
     // Not connecting at all: refused at once.
     let (idle, _e) = builder(&server).token(&customer.token).auto_connect(false).build().unwrap();
-    let err = idle.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
+    let err = idle.call(&customer::GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::NotConnected), "{err}");
     idle.connect();
     idle.wait_connected(Duration::from_secs(5)).await.unwrap();
@@ -449,7 +452,7 @@ async fn calls_while_disconnected_wait_for_the_connection_or_fail_fast() {
         matches!(event, RtmEvent::Disconnected(ref d) if matches!(d.cause, Cause::UpgradeRefused { status: 503, .. }) && matches!(d.next, Next::Reconnect { .. })),
         "{event:?}"
     );
-    let err = fast.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
+    let err = fast.call(&customer::GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::NotConnected), "{err}");
 }
 
@@ -463,7 +466,7 @@ async fn disconnect_connect_and_destroy() {
         panic!()
     };
     assert_eq!((d.cause, d.next), (Cause::User, Next::WaitForConnect));
-    let err = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
+    let err = client.call(&customer::GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::NotConnected), "{err}");
     client.connect();
     assert!(matches!(next(&mut events).await, RtmEvent::Connected(ref c) if c.reconnect));
@@ -473,7 +476,7 @@ async fn disconnect_connect_and_destroy() {
     };
     assert_eq!(d.cause, Cause::User);
     assert!(events.next().await.is_none(), "the stream ends after destroy()");
-    let err = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
+    let err = client.call(&customer::GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Closed), "{err}");
 }
 
@@ -499,7 +502,7 @@ async fn a_frame_over_the_limit_drops_the_connection_and_the_client_comes_back()
     let (event, _) = until(&mut events, |e| matches!(e, RtmEvent::Connected(_))).await;
     assert!(matches!(event, RtmEvent::Connected(ref c) if c.reconnect));
     assert_eq!(
-        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        client.call(&customer::GetCustomerRequest::default()).await.unwrap().customer_id(),
         customer.id
     );
 }
@@ -516,7 +519,7 @@ async fn a_full_event_stream_holds_the_socket_and_loses_nothing() {
         .build()
         .unwrap();
     assert!(matches!(next(&mut events).await, RtmEvent::Connected(_)));
-    let chat = client.call(&v3_6::StartChatRequest::default()).await.unwrap();
+    let chat = client.call(&customer::StartChatRequest::default()).await.unwrap();
     let (_, _) = until(&mut events, |e| matches!(e, RtmEvent::Push(p) if p.push.name() == "incoming_chat")).await;
     for i in 0..60 {
         server.agent().send_message(&chat.chat_id, &format!("message {i}")).unwrap();
@@ -533,7 +536,7 @@ async fn a_full_event_stream_holds_the_socket_and_loses_nothing() {
         );
         if let RtmEvent::Push(p) = event {
             if let VersionedPush::V3_6(AnyPush::IncomingEvent(e)) = &p.push {
-                if let v3_6::Event::Message(m) = &e.event {
+                if let customer::Event::Message(m) = &e.event {
                     texts.push(m.text.clone());
                 }
             }
@@ -545,7 +548,7 @@ async fn a_full_event_stream_holds_the_socket_and_loses_nothing() {
     tokio::spawn(async move { while events.next().await.is_some() {} });
     assert_eq!(client.state(), lc_rtm::ConnectionState::Active);
     assert_eq!(
-        client.call(&v3_6::GetCustomerRequest::default()).await.unwrap().customer_id(),
+        client.call(&customer::GetCustomerRequest::default()).await.unwrap().customer_id(),
         customer.id
     );
 }
@@ -674,7 +677,7 @@ async fn a_dropped_event_stream_discards_pushes_and_calls_still_resolve() {
         for i in 0..100 {
             assert_eq!(server.faults().send_raw(&customer.id, &big_push(i, 10)), 1);
         }
-        let me = tokio::time::timeout(Duration::from_secs(5), client.call(&v3_6::GetCustomerRequest::default()))
+        let me = tokio::time::timeout(Duration::from_secs(5), client.call(&customer::GetCustomerRequest::default()))
             .await
             .expect("the call resolves")
             .unwrap();
@@ -747,7 +750,7 @@ async fn a_token_provider_that_switches_customers_stops_the_connection() {
     assert!(matches!(event, RtmEvent::Disconnected(ref d) if matches!(d.next, Next::Reconnect { new_token: true, .. })));
     let waiting = {
         let client = client.clone();
-        tokio::spawn(async move { client.call(&v3_6::GetCustomerRequest::default()).await })
+        tokio::spawn(async move { client.call(&customer::GetCustomerRequest::default()).await })
     };
     let (event, skipped) = until(&mut events, |e| matches!(e, RtmEvent::Disconnected(_))).await;
     assert!(!skipped.iter().any(|e| matches!(e, RtmEvent::Connected(_))), "{skipped:?}");
@@ -761,7 +764,7 @@ async fn a_token_provider_that_switches_customers_stops_the_connection() {
     let err = waiting.await.unwrap().unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Closed), "{err}");
     assert_eq!(err.cause(), Some(&mismatch));
-    let err = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
+    let err = client.call(&customer::GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Closed) && err.cause() == Some(&mismatch), "{err}");
     assert_eq!(client.state(), ConnectionState::Closed { cause: mismatch });
 }
@@ -834,7 +837,7 @@ async fn the_servers_websocket_pings_are_answered() {
     let quiet = tokio::time::timeout(Duration::from_millis(3200), events.next()).await;
     assert!(quiet.is_err(), "no event while the pongs answer: {quiet:?}");
     assert_eq!(client.state(), ConnectionState::Active);
-    client.call(&v3_6::GetCustomerRequest::default()).await.unwrap();
+    client.call(&customer::GetCustomerRequest::default()).await.unwrap();
     assert_eq!(server.rtm_requests("ping"), 0);
 }
 

@@ -14,23 +14,28 @@ async fn history_gives_every_thread_newest_first_across_pages_and_ends() {
     let server = mock().await;
     let customer = server.issue_customer();
     let (client, _events) = connected(&server, &customer.token).await;
-    let chat = client.call(&v3_6::StartChatRequest::default()).await.unwrap();
+    let chat = client.call(&v3_6::customer::StartChatRequest::default()).await.unwrap();
     let mut threads = vec![chat.thread_id.clone()];
     for _ in 0..11 {
-        client.call(&v3_6::DeactivateChatRequest::new(chat.chat_id.clone())).await.unwrap();
+        client
+            .call(&v3_6::customer::DeactivateChatRequest::new(chat.chat_id.clone()))
+            .await
+            .unwrap();
         let resumed = client
-            .call(&v3_6::ResumeChatRequest::new(v3_6::ChatToResume::new(chat.chat_id.clone())))
+            .call(&v3_6::customer::ResumeChatRequest::new(v3_6::customer::ChatToResume::new(
+                chat.chat_id.clone(),
+            )))
             .await
             .unwrap();
         threads.push(resumed.thread_id);
     }
     threads.reverse();
 
-    let history: Vec<_> = client.history::<v3_6::ListThreadsRequest>(&chat.chat_id).collect().await;
+    let history: Vec<_> = client.history::<v3_6::customer::ListThreadsRequest>(&chat.chat_id).collect().await;
     let ids: Vec<String> = history.into_iter().map(|t| t.unwrap().id).collect();
     assert_eq!(ids, threads, "12 threads over two pages of 10, newest first, each once");
 
-    let mut missing = std::pin::pin!(client.history::<v3_6::ListThreadsRequest>("NO_SUCH_CHAT"));
+    let mut missing = std::pin::pin!(client.history::<v3_6::customer::ListThreadsRequest>("NO_SUCH_CHAT"));
     let err = missing.next().await.unwrap().unwrap_err();
     assert!(err.api_error().is_some(), "{err}");
     assert!(missing.next().await.is_none(), "the stream ends after its error");
@@ -41,9 +46,9 @@ async fn rate_chat_sets_and_cancel_rate_removes_the_rating_properties() {
     let server = mock().await;
     let customer = server.issue_customer();
     let (client, _events) = connected(&server, &customer.token).await;
-    let chat = client.call(&v3_6::StartChatRequest::default()).await.unwrap();
+    let chat = client.call(&v3_6::customer::StartChatRequest::default()).await.unwrap();
     let rating = |client: lc_rtm::RtmClient, chat_id: String| async move {
-        let got = client.call(&v3_6::GetChatRequest::new(chat_id)).await.unwrap();
+        let got = client.call(&v3_6::customer::GetChatRequest::new(chat_id)).await.unwrap();
         let v = serde_json::to_value(&got).unwrap();
         v["thread"]["properties"]["rating"].clone()
     };
@@ -81,10 +86,10 @@ async fn a_sneak_peek_goes_out_without_waiting() {
     let server = mock().await;
     let customer = server.issue_customer();
     let (client, _events) = connected(&server, &customer.token).await;
-    let chat = client.call(&v3_6::StartChatRequest::default()).await.unwrap();
+    let chat = client.call(&v3_6::customer::StartChatRequest::default()).await.unwrap();
     client.set_sneak_peek(&chat.chat_id, "I would like to ask");
     // A call after it is answered after it (one connection, in order).
-    client.call(&v3_6::GetCustomerRequest::default()).await.unwrap();
+    client.call(&v3_6::customer::GetCustomerRequest::default()).await.unwrap();
     assert_eq!(server.agent().sneak_peek(&chat.chat_id).as_deref(), Some("I would like to ask"));
 }
 

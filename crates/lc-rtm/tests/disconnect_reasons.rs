@@ -148,9 +148,9 @@ impl Case {
 fn disconnected_push(push: &VersionedPush, version: ApiVersion) -> (String, Option<Map<String, Value>>) {
     assert_eq!(push.version(), Some(version), "{push:?}");
     match push {
-        VersionedPush::V3_5(lc_types::v3_5::AnyPush::CustomerDisconnected(p)) => (p.reason.as_str().to_owned(), p.data.clone()),
-        VersionedPush::V3_6(lc_types::v3_6::AnyPush::CustomerDisconnected(p)) => (p.reason.as_str().to_owned(), p.data.clone()),
-        VersionedPush::V3_7(lc_types::v3_7::AnyPush::CustomerDisconnected(p)) => (p.reason.as_str().to_owned(), p.data.clone()),
+        VersionedPush::V3_5(lc_types::v3_5::customer::AnyPush::CustomerDisconnected(p)) => (p.reason.as_str().to_owned(), p.data.clone()),
+        VersionedPush::V3_6(lc_types::v3_6::customer::AnyPush::CustomerDisconnected(p)) => (p.reason.as_str().to_owned(), p.data.clone()),
+        VersionedPush::V3_7(lc_types::v3_7::customer::AnyPush::CustomerDisconnected(p)) => (p.reason.as_str().to_owned(), p.data.clone()),
         other => panic!("a typed customer_disconnected push: {other:?}"),
     }
 }
@@ -306,17 +306,17 @@ async fn every_reason(version: ApiVersion, known: &[&str]) {
 
 #[tokio::test]
 async fn every_documented_reason_of_v3_5() {
-    every_reason(ApiVersion::V3_5, lc_types::v3_5::DisconnectReason::KNOWN).await;
+    every_reason(ApiVersion::V3_5, lc_types::v3_5::customer::DisconnectReason::KNOWN).await;
 }
 
 #[tokio::test]
 async fn every_documented_reason_of_v3_6() {
-    every_reason(ApiVersion::V3_6, lc_types::v3_6::DisconnectReason::KNOWN).await;
+    every_reason(ApiVersion::V3_6, lc_types::v3_6::customer::DisconnectReason::KNOWN).await;
 }
 
 #[tokio::test]
 async fn every_documented_reason_of_v3_7() {
-    every_reason(ApiVersion::V3_7, lc_types::v3_7::DisconnectReason::KNOWN).await;
+    every_reason(ApiVersion::V3_7, lc_types::v3_7::customer::DisconnectReason::KNOWN).await;
 }
 
 /// A reason nobody documented: the conservative policy, `blocked_wait`, then a reconnect (in

@@ -13,7 +13,7 @@ use common::*;
 use lc_mock::{GreetingStatus, TransferTo};
 use lc_rtm::{Cause, ConnectionState, CustomerProfile, ErrorKind, Events, Next, Pushed, RtmEvent};
 use lc_types::auth::{token_fn, AccessToken};
-use lc_types::v3_6::{self as t, AnyPush};
+use lc_types::v3_6::customer::{self as t, AnyPush};
 use lc_types::{from_value, RtmAction, VersionedPush};
 use serde_json::{json, Value};
 

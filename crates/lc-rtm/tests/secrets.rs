@@ -44,7 +44,7 @@ async fn tokens_never_leak() {
     )
     .await;
     shown.push(format!("{event:?} {skipped:?} {client:?} {:?}", client.state()));
-    let err = client.call(&v3_6::GetCustomerRequest::default()).await.unwrap_err();
+    let err = client.call(&v3_6::customer::GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Closed), "{err}");
     shown.push(format!("{err} {err:?}"));
 
@@ -52,11 +52,11 @@ async fn tokens_never_leak() {
     let live = server.issue_customer();
     let live_secret = live.token.split_once(':').unwrap().1.to_owned();
     let (client, mut events) = connected(&server, &live.token).await;
-    let err = client.call(&v3_6::GetChatRequest::new("NOSUCHCHAT")).await.unwrap_err();
+    let err = client.call(&v3_6::customer::GetChatRequest::new("NOSUCHCHAT")).await.unwrap_err();
     shown.push(format!("{err} {err:?}"));
     server.faults().delay_responses(Duration::from_millis(300));
     let err = client
-        .call_with_timeout(&v3_6::GetCustomerRequest::default(), Some(Duration::from_millis(50)))
+        .call_with_timeout(&v3_6::customer::GetCustomerRequest::default(), Some(Duration::from_millis(50)))
         .await
         .unwrap_err();
     shown.push(format!("{err} {err:?}"));

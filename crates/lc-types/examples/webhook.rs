@@ -7,7 +7,7 @@
 //! cargo run -p lc-types --example webhook
 //! ```
 
-use lc_types::v3_6::{AnyPush, Event};
+use lc_types::v3_6::customer::{AnyPush, Event};
 use lc_types::{Unknowns, VersionedPush};
 
 /// What arrived: a push body with a field newer than our schema (`mood`).

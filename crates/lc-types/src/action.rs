@@ -27,19 +27,82 @@ impl WebMethod {
     }
 }
 
-/// A request of the Customer Chat API: the payload of one action in one API version.
+/// Which LiveChat API an action, a push or a table belongs to: it decides the URL of a Web call
+/// (`/v3.6/customer/action/…`, `/v3.6/agent/action/…`) and the module of its types
+/// (`lc_types::v3_6::customer`, `lc_types::v3_6::agent`).
+///
+/// ```
+/// # #[cfg(all(feature = "v3_6", feature = "customer", feature = "agent"))] {
+/// use lc_types::{Action, ChatApi};
+/// assert_eq!(lc_types::v3_6::customer::SendEventRequest::API, ChatApi::Customer);
+/// assert_eq!(lc_types::v3_6::agent::SendEventRequest::API, ChatApi::Agent);
+/// assert_eq!("agent".parse::<ChatApi>(), Ok(ChatApi::Agent));
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ChatApi {
+    /// The Customer Chat API (feature `customer`): what a customer's app or widget calls.
+    Customer,
+    /// The Agent Chat API (feature `agent`): what agents, bots and integrations call.
+    Agent,
+}
+
+impl ChatApi {
+    /// Every API, in the order of their modules.
+    pub const ALL: [ChatApi; 2] = [ChatApi::Customer, ChatApi::Agent];
+
+    /// `"customer"` or `"agent"`: its segment of the URL, its module and its cargo feature.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ChatApi::Customer => "customer",
+            ChatApi::Agent => "agent",
+        }
+    }
+}
+
+impl std::fmt::Display for ChatApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not `customer` or `agent`, given to [`ChatApi::from_str`](std::str::FromStr).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseChatApiError(String);
+
+impl std::fmt::Display for ParseChatApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown API {}: expected `customer` or `agent`", crate::PeerText::new(&self.0))
+    }
+}
+
+impl std::error::Error for ParseChatApiError {}
+
+impl std::str::FromStr for ChatApi {
+    type Err = ParseChatApiError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ChatApi::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| ParseChatApiError(s.to_owned()))
+    }
+}
+
+/// A request of a LiveChat API: the payload of one action of one API in one version.
 ///
 /// Generated for every request type. Transports are generic over it: `client.call(&request)`
 /// returns `R::Response`.
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
 /// use lc_types::{Action, ApiVersion};
-/// use lc_types::v3_6::{SendEventRequest, SendEventResponse};
+/// use lc_types::v3_6::customer::{SendEventRequest, SendEventResponse};
 /// assert_eq!(SendEventRequest::NAME, "send_event");
 /// assert_eq!(SendEventRequest::VERSION, ApiVersion::V3_6);
 /// fn response_of<R: Action>(_: &R) -> Option<R::Response> { None }
-/// let _: Option<SendEventResponse> = response_of(&SendEventRequest::new("PJ0MRSHTDG", lc_types::v3_6::MessageEventInput::new("Hi")));
+/// let _: Option<SendEventResponse> = response_of(&SendEventRequest::new("PJ0MRSHTDG", lc_types::v3_6::customer::MessageEventInput::new("Hi")));
 /// # }
 /// ```
 pub trait Action: Serialize + DeserializeOwned + Unknowns {
@@ -47,6 +110,8 @@ pub trait Action: Serialize + DeserializeOwned + Unknowns {
     const NAME: &'static str;
     /// The API version this request type belongs to.
     const VERSION: ApiVersion;
+    /// The API this request type belongs to.
+    const API: ChatApi;
     /// What the action answers.
     type Response: Serialize + DeserializeOwned + Unknowns;
 }
@@ -58,7 +123,7 @@ pub trait Action: Serialize + DeserializeOwned + Unknowns {
 ///
 /// ```compile_fail
 /// fn over_web<R: lc_types::WebAction>(_: R) {}
-/// over_web(lc_types::v3_6::LoginRequest::new("Bearer dal:token"));
+/// over_web(lc_types::v3_6::customer::LoginRequest::new("Bearer dal:token"));
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an action of the Web API",
@@ -79,9 +144,9 @@ pub trait WebAction: Action {
     /// manifest's `idempotent`.
     ///
     /// ```
-    /// # #[cfg(feature = "v3_6")] {
+    /// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
     /// use lc_types::WebAction;
-    /// use lc_types::v3_6::{GetCustomerRequest, SendEventRequest};
+    /// use lc_types::v3_6::customer::{GetCustomerRequest, SendEventRequest};
     /// assert!(GetCustomerRequest::IDEMPOTENT);
     /// assert!(!SendEventRequest::IDEMPOTENT);
     /// # }
@@ -93,7 +158,7 @@ pub trait WebAction: Action {
 ///
 /// ```compile_fail
 /// fn over_rtm<R: lc_types::RtmAction>(_: R) {}
-/// over_rtm(lc_types::v3_6::CheckGoalsRequest::default());
+/// over_rtm(lc_types::v3_6::customer::CheckGoalsRequest::default());
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an action of the RTM API",
@@ -104,9 +169,9 @@ pub trait RtmAction: Action {}
 /// The payload of an RTM push in one API version.
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
 /// use lc_types::Push;
-/// use lc_types::v3_6::IncomingEventPush;
+/// use lc_types::v3_6::customer::IncomingEventPush;
 /// assert_eq!(IncomingEventPush::NAME, "incoming_event");
 /// # }
 /// ```
@@ -115,20 +180,22 @@ pub trait Push: Serialize + DeserializeOwned + Unknowns {
     const NAME: &'static str;
     /// The API version this payload type belongs to.
     const VERSION: ApiVersion;
+    /// The API whose connections receive it.
+    const API: ChatApi;
 }
 
-/// One version's enum of every push or request (`v3_6::AnyPush`, `v3_6::AnyRequest`) as a member
+/// One version's enum of every push or request (`v3_6::customer::AnyPush`, `v3_6::customer::AnyRequest`) as a member
 /// of the enum over versions ([`VersionedPush`](crate::VersionedPush),
 /// [`VersionedRequest`](crate::VersionedRequest)). A connection speaks one version: code written
 /// for it takes its own out with `get()` (or `into_version()`) and matches once.
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
 /// use lc_types::{v3_6, VersionedPush};
 /// let push = VersionedPush::decode("3.6", "incoming_event", r#"{"chat_id":"C1","thread_id":"T1","event":
 ///     {"id":"E1","type":"message","text":"hi","author_id":"a","created_at":"2026-01-02T03:04:05.000000Z"}}"#).unwrap();
 /// // The version is inferred from the pattern.
-/// let Some(v3_6::AnyPush::IncomingEvent(push)) = push.get() else { panic!("a v3.6 incoming_event") };
+/// let Some(v3_6::customer::AnyPush::IncomingEvent(push)) = push.get() else { panic!("a v3.6 incoming_event") };
 /// assert_eq!(push.chat_id, "C1");
 /// # }
 /// ```
@@ -141,7 +208,7 @@ pub trait VersionMember<V>: Sized {
     fn from_versioned(versioned: V) -> Result<Self, V>;
 }
 
-/// One row of a version's action table (`lc_types::v3_6::ACTIONS`).
+/// One row of a version's action table (`lc_types::v3_6::customer::ACTIONS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ActionInfo {
@@ -165,7 +232,7 @@ pub struct ActionInfo {
     pub docs: &'static str,
 }
 
-/// One row of a version's push table (`lc_types::v3_6::PUSHES`).
+/// One row of a version's push table (`lc_types::v3_6::customer::PUSHES`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PushInfo {

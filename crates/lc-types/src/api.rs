@@ -10,11 +10,12 @@ pub type DecodeFn = fn(&str, &str) -> Result<Box<dyn Decoded>, DecodeError>;
 /// A decoder by type name: `None` when the version has no type of that name.
 pub type DecodeTypeFn = fn(&str, &str) -> Option<Result<Box<dyn Decoded>, DecodeError>>;
 
-/// The tables and run-time decoders of one API version (each generated module's `API`).
+/// The tables and run-time decoders of one API in one version (the `API` of each API's module:
+/// `lc_types::v3_6::customer::API`, `lc_types::v3_6::agent::API`).
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
-/// let api = lc_types::api("3.6".parse().unwrap()).expect("feature v3_6 is on by default");
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
+/// let api = lc_types::api(lc_types::ChatApi::Customer, "3.6".parse().unwrap()).expect("feature v3_6 is on by default");
 /// assert!(api.actions.iter().any(|a| a.name == "send_event"));
 /// let push = (api.decode_push)("greeting_accepted", r#"{"unique_id": "u1"}"#).unwrap();
 /// assert!(push.unknowns().is_empty());
@@ -23,6 +24,8 @@ pub type DecodeTypeFn = fn(&str, &str) -> Option<Result<Box<dyn Decoded>, Decode
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub struct Api {
+    /// The API.
+    pub api: crate::ChatApi,
     /// The version.
     pub version: ApiVersion,
     /// Every action.
@@ -61,8 +64,8 @@ impl Api {
     /// does not know.
     ///
     /// ```
-    /// # #[cfg(feature = "v3_6")] {
-    /// let api = lc_types::api("3.6".parse().unwrap()).unwrap();
+    /// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
+    /// let api = lc_types::api(lc_types::ChatApi::Customer, "3.6".parse().unwrap()).unwrap();
     /// let checked = api.check_request("list_chats", &serde_json::json!({"limit": null, "mood": null})).unwrap();
     /// assert_eq!(checked.payload, serde_json::json!({"mood": null}));   // unknown fields are kept as sent
     /// assert_eq!(checked.dropped_nulls, ["limit"]);
@@ -114,23 +117,34 @@ fn dropped(given: &Value, written: &Value, path: &mut JsonPath, out: &mut Vec<St
     }
 }
 
-/// The API of `version`, when its cargo feature is on.
-pub fn api(version: ApiVersion) -> Option<&'static Api> {
-    crate::generated::APIS.iter().copied().find(|a| a.version == version)
+/// The tables of API `api` in `version`, when the cargo features of both are on.
+///
+/// ```
+/// # #[cfg(all(feature = "v3_6", feature = "agent"))] {
+/// use lc_types::{ApiVersion, ChatApi};
+/// let agent = lc_types::api(ChatApi::Agent, ApiVersion::V3_6).expect("features v3_6 and agent");
+/// assert!(agent.action("transfer_chat").is_some());
+/// # }
+/// ```
+pub fn api(api: crate::ChatApi, version: ApiVersion) -> Option<&'static Api> {
+    crate::generated::APIS
+        .iter()
+        .copied()
+        .find(|a| a.api == api && a.version == version)
 }
 
-/// Every API version compiled in (by cargo feature), oldest first.
+/// Every API of every version compiled in (by cargo feature), oldest version first.
 pub fn apis() -> &'static [&'static Api] {
     crate::generated::APIS
 }
 
-#[cfg(all(test, feature = "v3_6"))]
+#[cfg(all(test, feature = "v3_6", feature = "customer"))]
 mod tests {
     use serde_json::json;
 
     #[test]
     fn check_request_drops_nulls_the_schema_does_not_allow_and_names_their_paths() {
-        let api = crate::api(crate::ApiVersion::V3_6).expect("v3_6");
+        let api = crate::api(crate::ChatApi::Customer, crate::ApiVersion::V3_6).expect("v3_6");
         let given = json!({"active": null, "chat": {"thread": {"events": [{"type": "message", "text": "Hi", "recipients": null}]}}});
         let checked = api.check_request("start_chat", &given).unwrap();
         assert_eq!(

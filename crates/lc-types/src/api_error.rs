@@ -122,9 +122,9 @@ impl std::error::Error for ApiError {}
 /// [`ResponseError::raw`] and the inner errors' accessors keep it whole.
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
 /// use lc_types::{web, ResponseError};
-/// use lc_types::v3_6::GetCustomerRequest;
+/// use lc_types::v3_6::customer::GetCustomerRequest;
 /// let err = web::decode_response::<GetCustomerRequest>(502, b"<html>Bad Gateway</html>").unwrap_err();
 /// assert!(matches!(err, ResponseError::Status { status: 502, .. }));
 /// assert_eq!((err.status(), err.raw()), (Some(502), "<html>Bad Gateway</html>"));

@@ -8,8 +8,8 @@ use serde_json::Value;
 /// A payload that did not decode: where, why, and the text that was given.
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
-/// use lc_types::v3_6::SendEventRequest;
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
+/// use lc_types::v3_6::customer::SendEventRequest;
 /// let err = lc_types::from_str::<SendEventRequest>(
 ///     r#"{"chat_id": "PJ0MRSHTDG", "event": {"type": "message", "text": 5}}"#,
 /// )
@@ -168,8 +168,8 @@ pub(crate) fn nested_message(key: &str, inner: &str, message: String) -> String 
 /// Decodes `T` from JSON text. The error names the JSON path of the failure and keeps the text.
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
-/// use lc_types::v3_6::Event;
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
+/// use lc_types::v3_6::customer::Event;
 /// let event: Event = lc_types::from_str(
 ///     r#"{"id": "Q20N9CKRX2_1", "type": "message", "text": "Hi!", "created_at": "2026-03-02T10:15:31.123456Z"}"#,
 /// )
@@ -252,8 +252,8 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
 /// (`lc decode`, the fixture tests): re-encode it and list what it holds unknown.
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
-/// let value = lc_types::v3_6::decode_type("Access", r#"{"group_ids": [0]}"#).unwrap().unwrap();
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
+/// let value = lc_types::v3_6::customer::decode_type("Access", r#"{"group_ids": [0]}"#).unwrap().unwrap();
 /// assert_eq!(value.to_json().unwrap(), serde_json::json!({"group_ids": [0]}));
 /// assert!(value.unknowns().is_empty());
 /// # }
@@ -311,13 +311,13 @@ mod tests {
     }
 }
 
-#[cfg(all(test, feature = "v3_6"))]
+#[cfg(all(test, feature = "v3_6", feature = "customer"))]
 mod path_tests {
     /// Found by the `frame` and `types` fuzz targets: an error under the key `""` had the
     /// empty path, which reads as no path at all.
     #[test]
     fn keys_the_notation_cannot_show_are_quoted() {
-        let e = crate::from_str::<crate::v3_6::ResumeChatRequest>(r#"{"chat": {"id": 5}}"#).unwrap_err();
+        let e = crate::from_str::<crate::v3_6::customer::ResumeChatRequest>(r#"{"chat": {"id": 5}}"#).unwrap_err();
         assert_eq!(e.path(), "chat.id");
         let e = crate::from_str::<std::collections::BTreeMap<String, u8>>(r#"{"": "x"}"#).unwrap_err();
         assert_eq!(e.path(), r#"[""]"#);

@@ -8,9 +8,9 @@
 /// it. A client applies backoff with jitter to every reconnect, whatever the policy.
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
 /// use lc_types::DisconnectPolicy;
-/// use lc_types::v3_6::DisconnectReason;
+/// use lc_types::v3_6::customer::DisconnectReason;
 /// assert_eq!(DisconnectReason::from("access_token_expired").policy(), DisconnectPolicy::ReconnectWithNewToken);
 /// assert_eq!(DisconnectReason::from("misdirected_connection").policy(), DisconnectPolicy::ReconnectInRegion);
 /// assert_eq!(DisconnectReason::from("license_expired").policy(), DisconnectPolicy::Stop);
@@ -60,10 +60,10 @@ impl DisconnectPolicy {
     }
 }
 
-#[cfg(all(test, feature = "v3_6"))]
+#[cfg(all(test, feature = "v3_6", feature = "customer"))]
 mod tests {
     use super::DisconnectPolicy::{self, *};
-    use crate::v3_6::DisconnectReason;
+    use crate::v3_6::customer::DisconnectReason;
 
     /// Reference §3.3, row by row: the "suggested client behaviour" column as a policy.
     const TABLE: &[(&str, DisconnectPolicy)] = &[

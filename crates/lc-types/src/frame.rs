@@ -2,7 +2,7 @@
 //!
 //! Incoming frames decode in two steps: first the envelope, with the payload kept as raw JSON
 //! text ([`Frame`]); then the payload, by action, into its typed struct (e.g.
-//! `lc_types::v3_6::AnyPush::decode`). An unknown push costs one envelope parse and never fails.
+//! `lc_types::v3_6::customer::AnyPush::decode`). An unknown push costs one envelope parse and never fails.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -18,9 +18,9 @@ use crate::{ApiError, ApiVersion, DecodeError, ErrorEnvelope, Push, ResponseErro
 /// A request sent by the customer: `{"version"?, "request_id"?, "action", "payload"}`.
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
 /// use lc_types::{ApiVersion, RequestFrame};
-/// use lc_types::v3_6::GetCustomerRequest;
+/// use lc_types::v3_6::customer::GetCustomerRequest;
 /// // On a 3.6 connection a 3.6 request names no version ...
 /// let frame = RequestFrame::encode(&GetCustomerRequest::default(), Some("1".into()), ApiVersion::V3_6)?;
 /// assert_eq!(serde_json::to_string(&frame)?, r#"{"request_id":"1","action":"get_customer","payload":{}}"#);
@@ -222,9 +222,9 @@ impl ResponseFrame {
     /// reads as `{}`.
     ///
     /// ```
-    /// # #[cfg(feature = "v3_6")] {
+    /// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
     /// use lc_types::{Frame, ErrorType, ResponseError};
-    /// use lc_types::v3_6::GetCustomerResponse;
+    /// use lc_types::v3_6::customer::GetCustomerResponse;
     /// let frame: Frame = lc_types::from_str(
     ///     r#"{"request_id":"7","action":"get_customer","type":"response","success":false,
     ///         "payload":{"error":{"type":"authentication","message":"Invalid access token"}}}"#,
@@ -254,9 +254,9 @@ impl PushFrame {
     /// The frame of `push` (for servers); it names the push's version.
     ///
     /// ```
-    /// # #[cfg(feature = "v3_6")] {
+    /// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
     /// use lc_types::PushFrame;
-    /// use lc_types::v3_6::GreetingAcceptedPush;
+    /// use lc_types::v3_6::customer::GreetingAcceptedPush;
     /// let push: GreetingAcceptedPush = lc_types::from_str(r#"{"unique_id":"u1"}"#).unwrap();
     /// let frame = PushFrame::encode(&push, None).unwrap();
     /// assert_eq!(
@@ -286,7 +286,7 @@ impl PushFrame {
         })
     }
 
-    /// Decodes the payload as the push `P` (step two). See also `v3_6::AnyPush::decode`.
+    /// Decodes the payload as the push `P` (step two). See also `v3_6::customer::AnyPush::decode`.
     pub fn decode<P: Push>(&self) -> Result<P, DecodeError> {
         crate::from_str(self.payload.get())
     }
@@ -582,15 +582,15 @@ pub fn rtm_path(version: ApiVersion, organization_id: &str) -> String {
 /// use lc_types::{ApiVersion, PushSubscription};
 /// use lc_types::{v3_6, v3_7};
 /// let pushes = PushSubscription::new()
-///     .subscribe::<v3_6::IncomingEventPush>()
-///     .subscribe::<v3_6::IncomingChatPush>()
-///     .subscribe::<v3_6::IncomingEventPush>() // once is enough
+///     .subscribe::<v3_6::customer::IncomingEventPush>()
+///     .subscribe::<v3_6::customer::IncomingChatPush>()
+///     .subscribe::<v3_6::customer::IncomingEventPush>() // once is enough
 ///     .all(ApiVersion::V3_7);
 /// assert_eq!(
 ///     serde_json::to_string(&pushes).unwrap(),
 ///     r#"{"3.6":["incoming_event","incoming_chat"],"3.7":["all"]}"#
 /// );
-/// let mut login = v3_6::LoginRequest::new("Bearer dal:Xq7bN2kLr5TzW0vYpA3cHd9eFg");
+/// let mut login = v3_6::customer::LoginRequest::new("Bearer dal:Xq7bN2kLr5TzW0vYpA3cHd9eFg");
 /// login.pushes = Some(pushes.into());
 /// # }
 /// ```

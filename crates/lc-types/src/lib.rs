@@ -25,7 +25,7 @@ mod unknown;
 mod version;
 pub mod web;
 
-pub use action::{Action, ActionInfo, Push, PushInfo, RtmAction, VersionMember, WebAction, WebMethod};
+pub use action::{Action, ActionInfo, ChatApi, ParseChatApiError, Push, PushInfo, RtmAction, VersionMember, WebAction, WebMethod};
 pub use api::{api, apis, Api, CheckedRequest, DecodeFn, DecodeTypeFn};
 pub use api_error::{ApiError, ResponseError};
 #[doc(hidden)]

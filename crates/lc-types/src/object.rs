@@ -167,11 +167,11 @@ impl<'de, T: Object> Visitor<'de> for FieldSeed<T> {
     }
 }
 
-#[cfg(all(test, feature = "v3_6"))]
+#[cfg(all(test, feature = "v3_6", feature = "customer"))]
 mod tests {
     use serde_json::{json, Value};
 
-    use crate::v3_6::Chat;
+    use crate::v3_6::customer::Chat;
 
     #[test]
     fn absent_null_and_present_stay_apart_and_unknowns_are_kept() {

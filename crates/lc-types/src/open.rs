@@ -69,8 +69,8 @@ where
 /// with `as_unknown()`.
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
-/// use lc_types::v3_6::Event;
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
+/// use lc_types::v3_6::customer::Event;
 /// let event: Event = lc_types::from_str(r#"{"id": "e1", "type": "hologram", "depth": 3}"#).unwrap();
 /// assert!(event.is_unknown());
 /// assert_eq!(event.tag(), Some("hologram"));
@@ -142,8 +142,8 @@ impl Serialize for UnknownVariant {
 /// `as_unsupported()` on the versioned enums).
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
-/// use lc_types::v3_6::AnyPush;
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
+/// use lc_types::v3_6::customer::AnyPush;
 /// let push = AnyPush::decode("hologram_projected", r#"{"depth": 3}"#).unwrap();
 /// assert!(push.is_unknown());
 /// assert_eq!(push.name(), "hologram_projected");

@@ -336,11 +336,11 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 }
 
-#[cfg(all(test, feature = "v3_6"))]
+#[cfg(all(test, feature = "v3_6", feature = "customer"))]
 mod tests {
     use serde_json::{json, Value};
 
-    use crate::v3_6::{Event, FilledFormField};
+    use crate::v3_6::customer::{Event, FilledFormField};
 
     /// `fields` as a JSON object text, in this order.
     fn object(fields: &[(&str, Value)]) -> String {
@@ -405,7 +405,7 @@ mod tests {
     fn a_malformed_known_member_names_the_path_either_way() {
         for tag_first in [true, false] {
             let text = format!(r#"{{"chat_id":"C","event":{}}}"#, message(tag_first, json!(5)));
-            let err = crate::from_str::<crate::v3_6::IncomingEventPush>(&text).unwrap_err();
+            let err = crate::from_str::<crate::v3_6::customer::IncomingEventPush>(&text).unwrap_err();
             assert_eq!(err.path(), "event.text", "tag first: {tag_first}: {err}");
             assert!(err.message().contains("invalid type: integer `5`"), "{err}");
         }
@@ -414,10 +414,10 @@ mod tests {
     #[test]
     fn a_malformed_field_before_the_tag_names_its_path() {
         let text = r#"{"chat_id":"C","event":{"id":"Q_1","created_at":5,"type":"message","text":"Hi"}}"#;
-        let err = crate::from_str::<crate::v3_6::IncomingEventPush>(text).unwrap_err();
+        let err = crate::from_str::<crate::v3_6::customer::IncomingEventPush>(text).unwrap_err();
         assert_eq!(err.path(), "event.created_at", "{err}");
         let text = r#"{"chat_id":"C","event":{"id":"Q_1","properties":{"ns":{"a":1},"bad":[1]},"type":"message","text":"Hi"}}"#;
-        let err = crate::from_str::<crate::v3_6::IncomingEventPush>(text).unwrap_err();
+        let err = crate::from_str::<crate::v3_6::customer::IncomingEventPush>(text).unwrap_err();
         assert_eq!(err.path(), "event.properties.bad", "{err}");
         assert!(err.message().contains("invalid type: sequence"), "{err}");
     }
@@ -442,10 +442,10 @@ mod tests {
         assert_eq!(serde_json::to_value(&e).unwrap(), serde_json::from_str::<Value>(text).unwrap());
         // A plain string before the tag that is not what the field takes: the error names it.
         let text = r#"{"chat_id":"C","event":{"id":"Q_1","created_at":"yesterday","type":"message","text":"Hi"}}"#;
-        let err = crate::from_str::<crate::v3_6::IncomingEventPush>(text).unwrap_err();
+        let err = crate::from_str::<crate::v3_6::customer::IncomingEventPush>(text).unwrap_err();
         assert_eq!(err.path(), "event.created_at", "{err}");
         let text = r#"{"chat_id":"C","event":{"deleted":"no","type":"message","text":"Hi"}}"#;
-        let err = crate::from_str::<crate::v3_6::IncomingEventPush>(text).unwrap_err();
+        let err = crate::from_str::<crate::v3_6::customer::IncomingEventPush>(text).unwrap_err();
         assert_eq!(err.path(), "event.deleted", "{err}");
         assert_eq!(err.message(), r#"invalid type: string "no", expected a boolean"#);
         // The same field twice, once before the tag and once after.
@@ -489,7 +489,7 @@ mod tests {
     #[test]
     fn a_second_tag_after_an_unknown_tag_is_refused_too() {
         let text = r#"{"name": "Ines", "type": "ret", "present": false, "type": "agent"}"#;
-        let e = crate::from_str::<crate::v3_6::User>(text).unwrap_err();
+        let e = crate::from_str::<crate::v3_6::customer::User>(text).unwrap_err();
         assert!(e.message().contains("duplicate field `type`"), "{e}");
     }
 

@@ -61,9 +61,9 @@ impl fmt::Display for Unknown {
 /// your schemas (nothing is lost either way: unknown things are kept and re-encoded).
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
 /// use lc_types::{Unknowns, UnknownKind};
-/// use lc_types::v3_6::GetCustomerResponse;
+/// use lc_types::v3_6::customer::GetCustomerResponse;
 /// let customer: GetCustomerResponse = lc_types::from_str(
 ///     r#"{"id": "b7eff798-f8df-4364-8059-649c35c9ed0c", "type": "customer", "mood": "happy"}"#,
 /// )

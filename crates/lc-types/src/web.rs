@@ -17,9 +17,9 @@
 //!   type decides, never the status ([`decode`]).
 //!
 //! ```
-//! # #[cfg(feature = "v3_6")] {
+//! # #[cfg(all(feature = "v3_6", feature = "customer"))] {
 //! use lc_types::web::{self, Body, HttpRequest, Method};
-//! use lc_types::v3_6::{GetConfigurationRequest, SendEventRequest, MessageEventInput};
+//! use lc_types::v3_6::customer::{GetConfigurationRequest, SendEventRequest, MessageEventInput};
 //! use lc_types::{ErrorType, Region, ResponseError};
 //!
 //! let region = Region::of_token("fra:Xq7bN2kLr5TzW0vYpA3cHd9eFg");
@@ -54,7 +54,7 @@ use serde::ser::Error as _;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::{ApiError, ApiVersion, ErrorEnvelope, Region, ResponseError, WebAction, WebMethod};
+use crate::{ApiError, ApiVersion, ChatApi, ErrorEnvelope, Region, ResponseError, WebAction, WebMethod};
 
 /// The `Content-Type` header.
 pub const CONTENT_TYPE: &str = "Content-Type";
@@ -258,27 +258,33 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
-    /// The HTTP form of `request`, for `organization_id`, with `X-Region` when `region` is given.
+    /// The HTTP form of `request`, with `X-Region` when `region` is given. A Customer Chat API
+    /// request carries `organization_id` in its query; an Agent Chat API request has none (the
+    /// agent's token names the account).
     ///
     /// Fails only when the request does not serialize as a JSON object (which no generated
     /// request type does).
     pub fn new<R: WebAction>(request: &R, organization_id: &str, region: Option<&Region>) -> Result<Self, serde_json::Error> {
-        HttpRequest::from_parts(R::VERSION, R::NAME, R::METHOD, request, organization_id, region)
+        HttpRequest::from_parts(R::API, R::VERSION, R::NAME, R::METHOD, request, organization_id, region)
     }
 
-    /// The HTTP form of a request known only at run time: action `action` of `version`, called
-    /// with `method` (from the version's `ActionInfo::web`), with `payload` as the request.
+    /// The HTTP form of a request known only at run time: action `action` of `api` in
+    /// `version`, called with `method` (from the version's `ActionInfo::web`), with `payload` as
+    /// the request. `organization_id` goes in the query of a Customer Chat API request only.
     /// [`WebMethod::Multipart`] is refused: use [`HttpRequest::upload_file`].
     ///
     /// ```
     /// use lc_types::web::HttpRequest;
-    /// use lc_types::{ApiVersion, WebMethod};
+    /// use lc_types::{ApiVersion, ChatApi, WebMethod};
     /// let payload = serde_json::json!({"group_id": 0, "test": true});
-    /// let http = HttpRequest::from_parts(ApiVersion::V3_6, "get_dynamic_configuration", WebMethod::Get, &payload, "org 1", None)?;
+    /// let http = HttpRequest::from_parts(ChatApi::Customer, ApiVersion::V3_6, "get_dynamic_configuration", WebMethod::Get, &payload, "org 1", None)?;
     /// assert_eq!(http.query_string(), "organization_id=org%201&group_id=0&test=true");
+    /// let http = HttpRequest::from_parts(ChatApi::Agent, ApiVersion::V3_6, "list_chats", WebMethod::Post, &payload, "org 1", None)?;
+    /// assert_eq!(http.path_and_query(), "/v3.6/agent/action/list_chats");
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn from_parts(
+        api: ChatApi,
         version: ApiVersion,
         action: &str,
         method: WebMethod,
@@ -286,7 +292,7 @@ impl HttpRequest {
         organization_id: &str,
         region: Option<&Region>,
     ) -> Result<Self, serde_json::Error> {
-        let mut query = vec![(ORGANIZATION_ID.to_owned(), organization_id.to_owned())];
+        let mut query = organization_query(api, organization_id);
         let mut headers = Vec::new();
         let (method, body) = match method {
             WebMethod::Get => {
@@ -314,30 +320,32 @@ impl HttpRequest {
         }
         Ok(HttpRequest {
             method,
-            path: path(version, action),
+            path: path(api, version, action),
             query,
             headers,
             body,
         })
     }
 
-    /// The `upload_file` request of `version` for `file` (decode its answer with [`decode`] as
-    /// that version's `UploadFileResponse`).
+    /// The `upload_file` request of `api` in `version` for `file` (decode its answer with
+    /// [`decode`] as [`UploadFileResponse`], the same type in every version and API).
     ///
     /// ```
     /// use lc_types::web::{Body, FilePart, HttpRequest};
-    /// use lc_types::{ApiVersion, Region};
+    /// use lc_types::{ApiVersion, ChatApi, Region};
     /// let part = FilePart::new("photo.png", "image/png", 2048);
-    /// let http = HttpRequest::upload_file(ApiVersion::V3_6, "my-org", Some(&Region::DAL), part);
+    /// let http = HttpRequest::upload_file(ChatApi::Customer, ApiVersion::V3_6, "my-org", Some(&Region::DAL), part.clone());
     /// assert_eq!(http.path_and_query(), "/v3.6/customer/action/upload_file?organization_id=my-org");
     /// assert_eq!(http.headers, vec![("X-Region", "dal".to_owned())]);
     /// assert!(matches!(&http.body, Body::Multipart(p) if p.field == "file" && p.len == 2048));
+    /// let http = HttpRequest::upload_file(ChatApi::Agent, ApiVersion::V3_6, "my-org", None, part);
+    /// assert_eq!(http.path_and_query(), "/v3.6/agent/action/upload_file");
     /// ```
-    pub fn upload_file(version: ApiVersion, organization_id: &str, region: Option<&Region>, file: FilePart) -> Self {
+    pub fn upload_file(api: ChatApi, version: ApiVersion, organization_id: &str, region: Option<&Region>, file: FilePart) -> Self {
         HttpRequest {
             method: Method::Post,
-            path: path(version, UPLOAD_FILE),
-            query: vec![(ORGANIZATION_ID.to_owned(), organization_id.to_owned())],
+            path: path(api, version, UPLOAD_FILE),
+            query: organization_query(api, organization_id),
             headers: region.map(|r| (X_REGION, r.as_str().to_owned())).into_iter().collect(),
             body: Body::Multipart(file),
         }
@@ -376,8 +384,8 @@ impl HttpRequest {
     /// [`crate::region::DEFAULT_API_HOST`]), built in one allocation.
     ///
     /// ```
-    /// # #[cfg(feature = "v3_6")] {
-    /// let http = lc_types::web::HttpRequest::new(&lc_types::v3_6::GetCustomerRequest::default(), "org 1", None)?;
+    /// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
+    /// let http = lc_types::web::HttpRequest::new(&lc_types::v3_6::customer::GetCustomerRequest::default(), "org 1", None)?;
     /// assert_eq!(http.url("https://api.livechatinc.com/"), "https://api.livechatinc.com/v3.6/customer/action/get_customer?organization_id=org%201");
     /// # }
     /// # Ok::<(), serde_json::Error>(())
@@ -387,8 +395,10 @@ impl HttpRequest {
         let mut out = String::with_capacity(origin.len() + self.path.len() + 1 + self.query_len() + 8);
         out.push_str(origin);
         out.push_str(&self.path);
-        out.push('?');
-        self.write_query(&mut out);
+        if !self.query.is_empty() {
+            out.push('?');
+            self.write_query(&mut out);
+        }
         out
     }
 
@@ -401,9 +411,19 @@ impl HttpRequest {
     }
 }
 
-/// The path of `action` in `version`: `/v3.6/customer/action/send_event`.
-pub fn path(version: ApiVersion, action: &str) -> String {
-    format!("/v{version}/customer/action/{action}")
+/// The query every request of `api` starts with: `organization_id` for the Customer Chat API,
+/// nothing for the others.
+fn organization_query(api: ChatApi, organization_id: &str) -> Vec<(String, String)> {
+    match api {
+        ChatApi::Customer => vec![(ORGANIZATION_ID.to_owned(), organization_id.to_owned())],
+        _ => Vec::new(),
+    }
+}
+
+/// The path of `action` of `api` in `version`: `/v3.6/customer/action/send_event`,
+/// `/v3.6/agent/action/transfer_chat`.
+pub fn path(api: ChatApi, version: ApiVersion, action: &str) -> String {
+    format!("/v{version}/{api}/action/{action}")
 }
 
 /// The query pairs of a GET request, unencoded, in the order of the request's JSON object.
@@ -464,7 +484,7 @@ pub fn parse_query(query: &str) -> Vec<(String, String)> {
 /// every value a string.
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
 /// use lc_types::{web, ApiVersion};
 /// let pairs = web::parse_query("organization_id=o&group_id=2&version=1.0&language=en");
 /// let payload = web::payload_from_query(ApiVersion::V3_6, "get_localization", pairs);
@@ -480,7 +500,7 @@ pub fn payload_from_query(version: ApiVersion, action: &str, pairs: impl IntoIte
         .filter(|(k, _)| k != ORGANIZATION_ID)
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
-    let Some(api) = crate::api(version) else {
+    let Some(api) = crate::api(ChatApi::Customer, version) else {
         return map;
     };
     // Each round types one field the request type refused as a string.
@@ -503,20 +523,40 @@ pub fn payload_from_query(version: ApiVersion, action: &str, pairs: impl IntoIte
     map
 }
 
-/// The answer of `upload_file`: one type, the same in every version.
-#[cfg(all(feature = "v3_5", not(any(feature = "v3_6", feature = "v3_7"))))]
-pub use crate::v3_5::UploadFileResponse;
-/// The answer of `upload_file`: one type, the same in every version (`v3_5`, `v3_6` and `v3_7`
-/// re-export it), with the URL of the uploaded file.
-#[cfg(feature = "v3_6")]
-pub use crate::v3_6::UploadFileResponse;
-/// The answer of `upload_file`: one type, the same in every version.
-#[cfg(all(feature = "v3_7", not(feature = "v3_6")))]
-pub use crate::v3_7::UploadFileResponse;
+/// The answer of `upload_file`.
+#[cfg(all(
+    feature = "v3_5",
+    feature = "agent",
+    not(any(feature = "v3_6", feature = "v3_7", feature = "customer"))
+))]
+pub use crate::v3_5::agent::UploadFileResponse;
+/// The answer of `upload_file`.
+#[cfg(all(feature = "v3_5", feature = "customer", not(any(feature = "v3_6", feature = "v3_7"))))]
+pub use crate::v3_5::customer::UploadFileResponse;
+/// The answer of `upload_file`.
+#[cfg(all(feature = "v3_6", feature = "agent", not(feature = "customer")))]
+pub use crate::v3_6::agent::UploadFileResponse;
+/// The answer of `upload_file`: one type, the same in every version and API (each of
+/// `v3_5`, `v3_6`, `v3_7` re-exports it in `customer` and `agent`), with the URL of the uploaded
+/// file. Here whichever is compiled in.
+#[cfg(all(feature = "v3_6", feature = "customer"))]
+pub use crate::v3_6::customer::UploadFileResponse;
+/// The answer of `upload_file`.
+#[cfg(all(feature = "v3_7", feature = "agent", not(any(feature = "v3_6", feature = "customer"))))]
+pub use crate::v3_7::agent::UploadFileResponse;
+/// The answer of `upload_file`.
+#[cfg(all(feature = "v3_7", feature = "customer", not(feature = "v3_6")))]
+pub use crate::v3_7::customer::UploadFileResponse;
 
-// The versions' `UploadFileResponse`s are one type (this does not compile otherwise).
-#[cfg(all(feature = "v3_5", feature = "v3_6", feature = "v3_7"))]
-const _: fn(crate::v3_5::UploadFileResponse, crate::v3_7::UploadFileResponse) -> [UploadFileResponse; 2] = |a, b| [a, b];
+// The versions' and APIs' `UploadFileResponse`s are one type (this does not compile otherwise).
+#[cfg(all(feature = "v3_5", feature = "v3_6", feature = "v3_7", feature = "customer", feature = "agent"))]
+const _: fn(
+    crate::v3_5::customer::UploadFileResponse,
+    crate::v3_7::customer::UploadFileResponse,
+    crate::v3_5::agent::UploadFileResponse,
+    crate::v3_6::agent::UploadFileResponse,
+    crate::v3_7::agent::UploadFileResponse,
+) -> [UploadFileResponse; 5] = |a, b, c, d, e| [a, b, c, d, e];
 
 /// Decodes a Web API answer as `T`: a 2xx body is the response (an empty one reads as `{}`);
 /// any other status is the API's error envelope ([`ResponseError::Api`], keeping status and raw
@@ -525,9 +565,9 @@ const _: fn(crate::v3_5::UploadFileResponse, crate::v3_7::UploadFileResponse) ->
 /// [`ResponseError::Decode`], with the JSON path and the raw text.
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
 /// use lc_types::{web, ResponseError};
-/// use lc_types::v3_6::UploadFileResponse;
+/// use lc_types::v3_6::customer::UploadFileResponse;
 /// let file: UploadFileResponse = web::decode(200, br#"{"url": "https://cdn.example/f.png"}"#)?;
 /// assert_eq!(file.url, "https://cdn.example/f.png");
 /// let Err(ResponseError::Decode(e)) = web::decode::<UploadFileResponse>(200, br#"{"url": 5}"#) else {
@@ -600,10 +640,10 @@ mod tests {
     use serde_json::json;
 
     /// Every GET action of 3.6, every field set: each is one query pair, and nothing else is sent.
-    #[cfg(feature = "v3_6")]
+    #[cfg(all(feature = "v3_6", feature = "customer"))]
     #[test]
     fn get_actions_send_every_field_in_the_query() {
-        use crate::v3_6::*;
+        use crate::v3_6::customer::*;
         let mut license = ListLicensePropertiesRequest::default();
         license.namespace = Some("ns".into());
         license.name = Some("a b&c=d".into());
@@ -632,7 +672,7 @@ mod tests {
             case(&configuration, "organization_id=o&group_id=2&version=1.2.3"),
             case(&localization, "organization_id=o&group_id=2&language=pl&version=6bb8"),
         ];
-        let get_actions: Vec<&str> = crate::v3_6::ACTIONS
+        let get_actions: Vec<&str> = crate::v3_6::customer::ACTIONS
             .iter()
             .filter(|a| a.web == Some(WebMethod::Get))
             .map(|a| a.name)
@@ -653,10 +693,10 @@ mod tests {
         }
     }
 
-    #[cfg(feature = "v3_6")]
+    #[cfg(all(feature = "v3_6", feature = "customer"))]
     #[test]
     fn post_actions_send_json_without_nulls_or_unset_fields() {
-        use crate::v3_6::*;
+        use crate::v3_6::customer::*;
         let http = HttpRequest::new(&ListChatsRequest::default(), "o", None).unwrap();
         assert_eq!((http.method, &http.body), (Method::Post, &Body::Json(b"{}".to_vec())));
         assert_eq!(http.query, [("organization_id".to_owned(), "o".to_owned())]);
@@ -674,20 +714,39 @@ mod tests {
             ]
         );
         assert!(encode_query(&json!([1])).is_err());
-        assert!(HttpRequest::from_parts(ApiVersion::V3_6, "x", WebMethod::Post, &json!("text"), "o", None).is_err());
-        assert!(HttpRequest::from_parts(ApiVersion::V3_6, "upload_file", WebMethod::Multipart, &json!({}), "o", None).is_err());
+        assert!(HttpRequest::from_parts(ChatApi::Customer, ApiVersion::V3_6, "x", WebMethod::Post, &json!("text"), "o", None).is_err());
+        assert!(HttpRequest::from_parts(
+            ChatApi::Customer,
+            ApiVersion::V3_6,
+            "upload_file",
+            WebMethod::Multipart,
+            &json!({}),
+            "o",
+            None
+        )
+        .is_err());
     }
 
     #[test]
     fn x_region_only_when_given() {
         let payload = json!({});
         let with = |region: Option<&Region>| {
-            HttpRequest::from_parts(ApiVersion::V3_6, "get_customer", WebMethod::Post, &payload, "o", region).unwrap()
+            HttpRequest::from_parts(
+                ChatApi::Customer,
+                ApiVersion::V3_6,
+                "get_customer",
+                WebMethod::Post,
+                &payload,
+                "o",
+                region,
+            )
+            .unwrap()
         };
         assert_eq!(with(None).header(X_REGION), None);
         assert_eq!(with(Some(&Region::FRA)).header("x-region"), Some("fra"));
         assert_eq!(with(Some(&Region::from("sgp"))).header(X_REGION), Some("sgp"));
         let get = HttpRequest::from_parts(
+            ChatApi::Customer,
             ApiVersion::V3_6,
             "get_localization",
             WebMethod::Get,
@@ -697,7 +756,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(get.headers, [(X_REGION, "dal".to_owned())]);
-        let upload = HttpRequest::upload_file(ApiVersion::V3_7, "o", None, FilePart::new("a.txt", "text/plain", 1));
+        let upload = HttpRequest::upload_file(
+            ChatApi::Customer,
+            ApiVersion::V3_7,
+            "o",
+            None,
+            FilePart::new("a.txt", "text/plain", 1),
+        );
         assert!(upload.headers.is_empty());
         assert_eq!(
             upload.url("http://127.0.0.1:9/"),
@@ -767,7 +832,7 @@ mod tests {
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
     }
 
-    #[cfg(feature = "v3_6")]
+    #[cfg(all(feature = "v3_6", feature = "customer"))]
     #[test]
     fn query_values_are_typed_as_the_request_expects() {
         let typed = |action, query: &str| Value::Object(payload_from_query(ApiVersion::V3_6, action, parse_query(query)));

@@ -15,7 +15,7 @@
 
 use std::time::Duration;
 
-use lc_types::v3_6::{GetCustomerRequest, MessageEventInput, SendEventRequest, StartChatRequest};
+use lc_types::v3_6::customer::{GetCustomerRequest, MessageEventInput, SendEventRequest, StartChatRequest};
 use lc_web::{RetryPolicy, WebClient};
 
 /// CPU time of the calling thread.

@@ -8,7 +8,7 @@
 //! LC_ORGANIZATION_ID=… LC_TOKEN=dal:… cargo run -p lc-web --example chat
 //! ```
 
-use lc_types::v3_6::{GetChatRequest, MessageEventInput, SendEventRequest, StartChatRequest};
+use lc_types::v3_6::customer::{GetChatRequest, MessageEventInput, SendEventRequest, StartChatRequest};
 use lc_web::WebClient;
 
 #[tokio::main(flavor = "current_thread")]

@@ -29,6 +29,7 @@ pub struct WebClientBuilder {
     http: Option<reqwest::Client>,
     accept_invalid_certs: bool,
     http2_prior_knowledge: bool,
+    chat_api: lc_types::ChatApi,
 }
 
 impl fmt::Debug for WebClientBuilder {
@@ -57,6 +58,7 @@ impl WebClientBuilder {
             http: None,
             accept_invalid_certs: false,
             http2_prior_knowledge: false,
+            chat_api: lc_types::ChatApi::Customer,
         }
     }
 
@@ -103,6 +105,14 @@ impl WebClientBuilder {
     /// [`lc_types::endpoint::default_version`]: 3.6 when compiled in, else the newest.
     pub fn api_version(mut self, version: ApiVersion) -> Self {
         self.endpoint.version = version;
+        self
+    }
+
+    /// The API of the calls that name none ([`WebClient::chat_api`]): [`WebClient::call_value`]
+    /// and [`WebClient::upload_file`]; typed calls use their request type's API. The default is
+    /// the Customer Chat API.
+    pub fn chat_api(mut self, api: lc_types::ChatApi) -> Self {
+        self.chat_api = api;
         self
     }
 
@@ -293,6 +303,7 @@ impl WebClientBuilder {
                 headers,
                 warned: Mutex::default(),
                 authorization: Mutex::default(),
+                chat_api: self.chat_api,
             }),
         })
     }

@@ -44,7 +44,7 @@ pub struct ResponseMeta {
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), lc_web::Error> {
-/// use lc_types::v3_6::{GetCustomerRequest, ListChatsRequest};
+/// use lc_types::v3_6::customer::{GetCustomerRequest, ListChatsRequest};
 /// let client = lc_web::WebClient::builder("my-organization-id")
 ///     .token("dal:customer-access-token")
 ///     .build()?;
@@ -71,6 +71,7 @@ pub(crate) struct Inner {
     pub(crate) warned: Mutex<Vec<(ApiVersion, &'static str)>>,
     /// The `Authorization` value of the last token, reused while the token is the same.
     pub(crate) authorization: Mutex<Option<(AccessToken, HeaderValue)>>,
+    pub(crate) chat_api: lc_types::ChatApi,
 }
 
 impl fmt::Debug for WebClient {
@@ -114,6 +115,11 @@ impl WebClient {
         self.inner.endpoint.version
     }
 
+    /// The API of calls that name none ([`WebClientBuilder::chat_api`](crate::WebClientBuilder::chat_api)).
+    pub fn chat_api(&self) -> lc_types::ChatApi {
+        self.inner.chat_api
+    }
+
     /// The region calls are sent to: the configured one, or the one a `misdirected_request`
     /// named; `None` when the token's prefix decides.
     pub fn region(&self) -> Option<Region> {
@@ -130,11 +136,11 @@ impl WebClient {
     /// ```no_run
     /// # async fn run(client: lc_web::WebClient) -> Result<(), lc_web::Error> {
     /// use lc_types::{v3_6, v3_7};
-    /// let chat = client.call(&v3_6::StartChatRequest::default()).await?;
-    /// let event = v3_6::MessageEventInput::new("Hello");
-    /// client.call(&v3_6::SendEventRequest::new(chat.chat_id.clone(), event)).await?;
+    /// let chat = client.call(&v3_6::customer::StartChatRequest::default()).await?;
+    /// let event = v3_6::customer::MessageEventInput::new("Hello");
+    /// client.call(&v3_6::customer::SendEventRequest::new(chat.chat_id.clone(), event)).await?;
     /// // Versions mix freely: the request type names its version.
-    /// let chats = client.call(&v3_7::ListChatsRequest::default()).await?;
+    /// let chats = client.call(&v3_7::customer::ListChatsRequest::default()).await?;
     /// # let _ = chats; Ok(()) }
     /// ```
     pub async fn call<R: WebAction + Sync>(&self, request: &R) -> Result<R::Response, Error> {
@@ -162,7 +168,8 @@ impl WebClient {
     }
 
     /// Calls action `action` of `version` by name with a JSON payload (for tools that choose
-    /// the action at run time; [`WebClient::api_version`] is the client's default version).
+    /// the action at run time; [`WebClient::api_version`] is the client's default version), in
+    /// the client's API ([`WebClient::chat_api`]).
     /// The action must exist over the Web API in that version; `upload_file` is refused (use
     /// [`WebClient::upload_file`]). The payload goes through the action's typed request
     /// ([`lc_types::Api::check_request`]), as [`WebClient::call`] would send it: one that does
@@ -175,11 +182,17 @@ impl WebClient {
     /// # let _ = customer; Ok(()) }
     /// ```
     pub async fn call_value(&self, version: ApiVersion, action: &str, payload: &serde_json::Value) -> Result<serde_json::Value, Error> {
-        let api = lc_types::api(version);
+        let chat_api = self.chat_api();
+        let api = lc_types::api(chat_api, version);
         let info = api
             .and_then(|api| api.action(action))
             .filter(|a| matches!(a.web, Some(WebMethod::Get | WebMethod::Post)))
-            .ok_or_else(|| Error::with_source(ErrorKind::Config, format!("no JSON Web action `{action}` in v{version}")))?;
+            .ok_or_else(|| {
+                Error::with_source(
+                    ErrorKind::Config,
+                    format!("no JSON Web action `{action}` in the {chat_api} API v{version}"),
+                )
+            })?;
         let checked = api
             .map(|api| api.check_request(action, payload))
             .transpose()
@@ -198,7 +211,7 @@ impl WebClient {
         let org = self.inner.organization_id.as_str();
         let method = info.web.expect("filtered");
         let make = move |region: Option<&Region>| -> Result<Prepared, Error> {
-            let http = HttpRequest::from_parts(version, info.name, method, payload, org, region)
+            let http = HttpRequest::from_parts(chat_api, version, info.name, method, payload, org, region)
                 .map_err(|e| Error::with_source(ErrorKind::Encode, e))?;
             Ok(Prepared { http, multipart: None })
         };

@@ -206,7 +206,7 @@ impl Error {
     ///
     /// ```
     /// # async fn run(client: lc_web::WebClient) {
-    /// use lc_types::v3_6::GetCustomerRequest;
+    /// use lc_types::v3_6::customer::GetCustomerRequest;
     /// if let Err(e) = client.call(&GetCustomerRequest::default()).await {
     ///     if let Some(wait) = e.retry_after() {
     ///         println!("busy; try again in {} s", wait.as_secs());
@@ -249,7 +249,7 @@ impl Error {
     ///
     /// ```
     /// # async fn run(client: lc_web::WebClient) {
-    /// use lc_types::{v3_6::GetCustomerRequest, ErrorType};
+    /// use lc_types::{v3_6::customer::GetCustomerRequest, ErrorType};
     /// match client.call(&GetCustomerRequest::default()).await {
     ///     Err(e) if e.api_kind() == Some(&ErrorType::Authentication) => println!("log in again"),
     ///     other => println!("{other:?}"),

@@ -326,7 +326,8 @@ impl WebClient {
     async fn upload_inner(&self, upload: Upload) -> Result<(u16, Bytes), Error> {
         let len = upload.len().await?;
         let version = upload.version.unwrap_or(self.api_version());
-        let info = lc_types::api(version).and_then(|api| api.action(UPLOAD_FILE));
+        let chat_api = self.chat_api();
+        let info = lc_types::api(chat_api, version).and_then(|api| api.action(UPLOAD_FILE));
         let spec = Spec {
             version,
             action: UPLOAD_FILE,
@@ -342,7 +343,7 @@ impl WebClient {
             let body = upload.body(&part, &boundary, Arc::new(AtomicU64::new(0)), mismatch.clone())?;
             let content_type = FilePart::content_type_header(&boundary);
             let total = part.multipart_len(&boundary);
-            let http = HttpRequest::upload_file(version, &org, region, part.clone());
+            let http = HttpRequest::upload_file(chat_api, version, &org, region, part.clone());
             Ok(Prepared {
                 http,
                 multipart: Some((body, content_type, total)),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lc_mock::{Config, LifecycleHeader, MockServer};
-use lc_types::v3_6::{
+use lc_types::v3_6::customer::{
     DeactivateChatRequest, GetChatRequest, GetCustomerRequest, ListLicensePropertiesRequest, MessageEventInput, SendEventRequest,
     StartChatRequest,
 };
@@ -66,13 +66,13 @@ async fn documented_errors_are_typed() {
         ErrorType::LicenseNotFound
     );
     // validation: a value the schema refuses (list_chats takes at most 25 per page)
-    let mut bad_limit = lc_types::v3_6::ListChatsRequest::default();
+    let mut bad_limit = lc_types::v3_6::customer::ListChatsRequest::default();
     bad_limit.limit = Some(1000);
     let e = c.call(&bad_limit).await.unwrap_err();
     assert_eq!(api_kind(&e), ErrorType::Validation);
     // greeting_not_found
     let e = c
-        .call(&lc_types::v3_6::CancelGreetingRequest::new("no-such-greeting"))
+        .call(&lc_types::v3_6::customer::CancelGreetingRequest::new("no-such-greeting"))
         .await
         .unwrap_err();
     assert_eq!(api_kind(&e), ErrorType::GreetingNotFound);
@@ -532,9 +532,15 @@ async fn lifecycle_headers_are_reported_and_warned_once() {
     let server = MockServer::start(config).await.unwrap();
     let me = server.issue_customer();
     let c = common::client(&server, &me.token);
-    let (_, meta) = c.call_with_meta(&lc_types::v3_5::GetCustomerRequest::default()).await.unwrap();
+    let (_, meta) = c
+        .call_with_meta(&lc_types::v3_5::customer::GetCustomerRequest::default())
+        .await
+        .unwrap();
     assert_eq!((meta.legacy.as_deref(), meta.deprecation.as_deref()), (Some("2025-08-13"), None));
-    let (_, meta) = c.call_with_meta(&lc_types::v3_7::GetCustomerRequest::default()).await.unwrap();
+    let (_, meta) = c
+        .call_with_meta(&lc_types::v3_7::customer::GetCustomerRequest::default())
+        .await
+        .unwrap();
     assert_eq!((meta.legacy.as_deref(), meta.deprecation.as_deref()), (None, Some("2026-12-01")));
     let (_, meta) = c.call_with_meta(&GetCustomerRequest::default()).await.unwrap();
     assert_eq!((meta.legacy, meta.deprecation), (None, None));
@@ -567,7 +573,7 @@ async fn http2_and_http1() {
         assert_eq!(meta.http_version, version);
     }
     // An upload over HTTP/2.
-    let file: lc_types::v3_6::UploadFileResponse = h2
+    let file: lc_types::v3_6::customer::UploadFileResponse = h2
         .upload_file(lc_web::Upload::from_bytes("h2.bin", "application/octet-stream", vec![3u8; 300_000]))
         .await
         .unwrap();

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use lc_types::limits::MAX_PEER_WAIT;
-use lc_types::v3_6::GetCustomerRequest;
+use lc_types::v3_6::customer::GetCustomerRequest;
 use lc_types::ErrorType;
 use lc_web::{AccountsTokenProvider, ErrorKind, RetryPolicy, TokenProvider, WebClient, MAX_REDIRECTS};
 

@@ -9,7 +9,7 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use lc_types::v3_6::GetCustomerRequest;
+use lc_types::v3_6::customer::GetCustomerRequest;
 use lc_web::{AccountsTokenProvider, ErrorKind, TokenProvider, WebClient, MAX_RESPONSE_BYTES};
 
 /// Whether `e` is `ResponseTooLarge` with this status and limit.

@@ -45,7 +45,7 @@ async fn call<R: WebAction + Sync>(c: &WebClient, called: &mut BTreeSet<&'static
 
 #[tokio::test]
 async fn every_sdk_js_method_and_3_0_method_maps_to_a_call_that_works() {
-    use lc_types::v3_6::*;
+    use lc_types::v3_6::customer::*;
     let js = table("## From lc-sdk-js");
     let old = table("## From the 3.0 Web API");
     // The methods of lc-sdk-js's customer Web class (its v3.2 branch named resume `activateChat`).
@@ -102,7 +102,7 @@ async fn every_sdk_js_method_and_3_0_method_maps_to_a_call_that_works() {
         assert_eq!(old_methods.get(was), Some(&is), "{was}");
     }
     // Every action named exists over the Web API in 3.6.
-    let api = lc_types::api(lc_types::ApiVersion::V3_6).unwrap();
+    let api = lc_types::api(lc_types::ChatApi::Customer, lc_types::ApiVersion::V3_6).unwrap();
     let named: BTreeSet<&str> = js.iter().chain(&old).map(|(_, a)| a.as_str()).collect();
     for action in &named {
         assert!(

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use lc_types::v3_6::{GetCustomerRequest, MessageEventInput, SendEventRequest};
+use lc_types::v3_6::customer::{GetCustomerRequest, MessageEventInput, SendEventRequest};
 use lc_web::{token_fn, AccessToken, TokenError, Upload};
 
 #[tokio::test(flavor = "current_thread")]
@@ -52,7 +52,7 @@ async fn tokens_never_leak() {
     c.call(&GetCustomerRequest::default()).await.unwrap();
     server.set_region("fra");
     c.call(&GetCustomerRequest::default()).await.unwrap();
-    let _: lc_types::v3_6::UploadFileResponse = c
+    let _: lc_types::v3_6::customer::UploadFileResponse = c
         .upload_file(Upload::from_bytes("a.txt", "text/plain", b"hi".to_vec()))
         .await
         .unwrap();
@@ -102,7 +102,7 @@ async fn lifecycle_warning_is_logged_once_per_version() {
     let me = server.issue_customer();
     let c = common::client(&server, &me.token);
     for _ in 0..3 {
-        c.call(&lc_types::v3_5::GetCustomerRequest::default()).await.unwrap();
+        c.call(&lc_types::v3_5::customer::GetCustomerRequest::default()).await.unwrap();
         c.call(&GetCustomerRequest::default()).await.unwrap();
     }
     let logs = captured.text();

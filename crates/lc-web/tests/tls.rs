@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use lc_types::v3_6::GetCustomerRequest;
+use lc_types::v3_6::customer::GetCustomerRequest;
 use lc_web::{ErrorKind, RetryPolicy, WebClient};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use lc_types::limits::MAX_UPLOAD_BYTES;
-use lc_types::v3_6::UploadFileResponse;
+use lc_types::v3_6::customer::UploadFileResponse;
 use lc_web::{CancelHandle, ErrorKind, Upload};
 
 /// The bytes the mock serves at an uploaded file's URL.

@@ -141,7 +141,7 @@ fn serve() -> Result<bool, Failed> {
 
 /// The disconnect reasons the injector sends, with `data` where the reason takes it.
 fn reasons() -> Vec<(&'static str, Option<Value>)> {
-    let mut out: Vec<(&'static str, Option<Value>)> = lc_types::v3_6::DisconnectReason::KNOWN
+    let mut out: Vec<(&'static str, Option<Value>)> = lc_types::v3_6::customer::DisconnectReason::KNOWN
         .iter()
         .filter(|r| **r != "misdirected_connection")
         .map(|r| (*r, None))

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::codegen::bundle::{pascal, Bundle};
+use crate::codegen::bundle::{pascal, Api, Bundle};
 
 /// Words a manifest name cannot be, as it becomes an identifier in the tables.
 const KEYWORDS: &[&str] = &[
@@ -19,6 +19,11 @@ const KEYWORDS: &[&str] = &[
 pub(super) fn manifest_text(b: &Bundle, types: &[String]) -> Result<String, String> {
     let v = &b.version;
     let version = format!("V{}", v.replace('.', "_"));
+    let api = match b.api {
+        Api::Customer => "Customer",
+        Api::Agent => "Agent",
+    };
+    let title = format!("the {} v{v}", crate::codegen::share::api_title(b.api));
     for name in b.actions.iter().map(|a| &a.name).chain(b.pushes.iter().map(|p| &p.name)) {
         if KEYWORDS.contains(&name.as_str()) {
             return Err(format!("v{v}: `{name}` is a Rust keyword; the tables cannot name it"));
@@ -34,7 +39,7 @@ pub(super) fn manifest_text(b: &Bundle, types: &[String]) -> Result<String, Stri
     };
     writeln!(
         w,
-        "actions! {{\n    /// Every action of API v{v}, in the manifest's order.\n    pub const ACTIONS for {version} = ["
+        "actions! {{\n    /// Every action of {title}, in the manifest's order.\n    pub const ACTIONS for {version} {api} = ["
     )
     .unwrap();
     for a in &b.actions {
@@ -58,7 +63,7 @@ pub(super) fn manifest_text(b: &Bundle, types: &[String]) -> Result<String, Stri
     writeln!(w, "    ];\n}}\n").unwrap();
     writeln!(
         w,
-        "pushes! {{\n    /// Every push of API v{v}, in the manifest's order.\n    pub const PUSHES for {version} = ["
+        "pushes! {{\n    /// Every push of {title}, in the manifest's order.\n    pub const PUSHES for {version} {api} = ["
     )
     .unwrap();
     for p in &b.pushes {
@@ -75,19 +80,19 @@ pub(super) fn manifest_text(b: &Bundle, types: &[String]) -> Result<String, Stri
     for (name, doc, by, members) in [
         (
             "AnyRequest",
-            format!("Any request of API v{v}, decoded by action name."),
+            format!("Any request of {title}, decoded by action name."),
             "action",
             requests,
         ),
         (
             "AnyResponse",
-            format!("Any response of API v{v}, decoded by action name."),
+            format!("Any response of {title}, decoded by action name."),
             "action",
             responses,
         ),
         (
             "AnyPush",
-            format!("Any push payload of API v{v}, decoded by push name."),
+            format!("Any push payload of {title}, decoded by push name."),
             "push",
             pushes,
         ),
@@ -118,6 +123,6 @@ pub(super) fn manifest_text(b: &Bundle, types: &[String]) -> Result<String, Stri
     if !line.is_empty() {
         writeln!(w, "    {line}").unwrap();
     }
-    writeln!(w, "}}\n\napi!({version});").unwrap();
+    writeln!(w, "}}\n\napi!({api});").unwrap();
     Ok(out)
 }

@@ -1,18 +1,20 @@
 //! `cargo xtask codegen [--check]`: every `schema/vX.Y/` directory becomes the module
-//! `crates/lc-types/src/generated/vX_Y/` (`mod.rs`, and one file per folder of the schema:
-//! `objects.rs`, `requests.rs`, `responses.rs`, `pushes.rs`), plus the modules of the types
-//! several versions share (split the same way), the module list and the cargo features.
+//! `crates/lc-types/src/generated/vX_Y/`, with one module per API: `customer/` from the
+//! directory's own files, `agent/` from its `agent/` folder (each a `mod.rs` and one file per
+//! folder of the schema: `objects.rs`, `requests.rs`, `responses.rs`, `pushes.rs`); plus the
+//! modules of the types several versions or APIs share (split the same way), the module list and
+//! the cargo features.
 //!
 //! The pipeline, in order ([`generate`] runs steps 1 to 7, `main` then calls step 8):
 //!
 //! 1. [`discover`]: the version directories under `schema/`, oldest first.
-//! 2. [`bundle`]: one version's schema files, checked -> a [`Bundle`](bundle::Bundle),
+//! 2. [`bundle`]: one API of one version (a *unit*): its schema files, checked -> a [`Bundle`](bundle::Bundle),
 //!    the single-root `definitions` typify takes plus the manifest's actions and pushes.
-//! 3. [`version_code`](mod@version_code): one version's driver: a bundle -> typify's items for it, then steps 4 and 5 -> a [`VersionCode`].
+//! 3. [`version_code`](mod@version_code): one unit's driver: a bundle -> typify's items for it, then steps 4 and 5 -> a [`VersionCode`].
 //! 4. [`postprocess`]: the syn pass over typify's items (open enums, unions, `extra`, ...).
 //! 5. [`manifest`]: the items the manifest gives (trait impls, `Any*` enums, tables).
-//! 6. [`share`]: every version's code -> the files of the version modules and of the modules
-//!    holding the types several versions share, and the [`Module`] list.
+//! 6. [`share`]: every unit's code -> the files of the version and API modules and of the
+//!    modules holding the types several units share, and the [`Module`] list.
 //! 7. The crate-level files, from the module list: [`generated_mod`] (`generated/mod.rs`),
 //!    [`versioned`] (`generated/versioned.rs`), [`features`] (`lc-types/Cargo.toml`'s features).
 //! 8. [`write`](mod@write): the files -> the tree (or, with `--check`, a comparison with it).
@@ -53,15 +55,14 @@ pub(crate) fn generate(root: &Path) -> Result<Output, Vec<String>> {
     let mut codes = Vec::new();
     let mut errors = Vec::new();
     for (_, dir) in versions(root).map_err(|e| vec![e])? {
-        match bundle::bundle(&dir).and_then(|b| version_code(&b)) {
-            Ok(code) => codes.push(code),
-            Err(e) => errors.extend(e),
-        }
-        // The Agent Chat API's tree (`agent/`) is checked as the customer's is (conventions,
-        // manifest, typify), but not generated yet: its modules come with issue 23's layout.
-        if dir.join(bundle::Api::Agent.prefix()).join("api.json").is_file() {
-            if let Err(e) = bundle::bundle_api(&dir, bundle::Api::Agent).and_then(|b| version_code(&b)) {
-                errors.extend(e);
+        // The customer API (the version directory's own files), then the agent's (`agent/`).
+        for api in [bundle::Api::Customer, bundle::Api::Agent] {
+            if !dir.join(api.prefix()).join("api.json").is_file() {
+                continue;
+            }
+            match bundle::bundle_api(&dir, api).and_then(|b| version_code(&b)) {
+                Ok(code) => codes.push(code),
+                Err(e) => errors.extend(e),
             }
         }
     }
@@ -73,13 +74,12 @@ pub(crate) fn generate(root: &Path) -> Result<Output, Vec<String>> {
     for (name, text) in files {
         out.insert(Path::new(GENERATED_DIR).join(format!("{name}.rs")), text);
     }
-    out.insert(Path::new(GENERATED_DIR).join("mod.rs"), mod_rs(&modules));
+    out.insert(Path::new(GENERATED_DIR).join("mod.rs"), render::rustfmt(&mod_rs(&modules)));
     out.insert(Path::new(GENERATED_DIR).join("versioned.rs"), versioned::versioned_rs(&modules));
     let cargo = fs::read_to_string(root.join(CARGO_TOML)).map_err(|e| vec![format!("{CARGO_TOML}: {e}")])?;
-    let versions: Vec<(String, String)> = codes.iter().map(|c| (c.version.clone(), c.module.clone())).collect();
     out.insert(
         PathBuf::from(CARGO_TOML),
-        features::features(&cargo, &versions).map_err(|e| vec![e])?,
+        features::features(&cargo, &modules).map_err(|e| vec![e])?,
     );
     Ok(out)
 }

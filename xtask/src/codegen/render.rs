@@ -90,7 +90,7 @@ fn separate(text: &str) -> String {
 }
 
 /// `text` formatted by rustfmt with the workspace's `rustfmt.toml`.
-fn rustfmt(text: &str) -> String {
+pub(super) fn rustfmt(text: &str) -> String {
     use std::io::Write;
     let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rustfmt.toml");
     let mut child = std::process::Command::new("rustfmt")

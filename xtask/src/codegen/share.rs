@@ -9,16 +9,108 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, ToTokens};
 
+use super::bundle::Api;
 use super::render::{item_key, render};
 use super::VersionCode;
 
-/// One generated module: an API version's, or one holding the types that several versions share.
+/// One API of one version: the unit whose requests, responses and pushes a module holds
+/// (`v3_6::customer`, `v3_6::agent`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Unit {
+    /// `v3_6` (the version's module and cargo feature).
+    pub module: String,
+    /// `3.6`.
+    pub version: String,
+    /// The API (its module and cargo feature: `customer`, `agent`).
+    pub api: Api,
+}
+
+impl Unit {
+    /// The unit of `code`.
+    pub(crate) fn of(code: &VersionCode) -> Unit {
+        Unit {
+            module: code.module.clone(),
+            version: code.version.clone(),
+            api: code.api,
+        }
+    }
+
+    /// `v3_6::customer`: its module's path under `generated`.
+    pub(crate) fn path(&self) -> String {
+        format!("{}::{}", self.module, self.api.name())
+    }
+
+    /// `all(feature = "v3_6", feature = "customer")`: when it is compiled.
+    pub(crate) fn cfg(&self) -> String {
+        format!("all(feature = \"{}\", feature = \"{}\")", self.module, self.api.name())
+    }
+
+    /// `the Customer Chat API v3.6`.
+    pub(crate) fn title(&self) -> String {
+        format!("the {} v{}", api_title(self.api), self.version)
+    }
+
+    /// How a docs link names it: `v3.6` (customer), `agent v3.6`.
+    fn label(&self) -> String {
+        match self.api {
+            Api::Customer => format!("v{}", self.version),
+            api => format!("{} v{}", api.name(), self.version),
+        }
+    }
+
+    /// `schema/v3.6/` or `schema/v3.6/agent/`.
+    fn dir(&self) -> String {
+        format!("schema/v{}/{}", self.version, self.api.prefix())
+    }
+}
+
+/// `Customer Chat API`, `Agent Chat API`.
+pub(crate) fn api_title(api: Api) -> &'static str {
+    match api {
+        Api::Customer => "Customer Chat API",
+        Api::Agent => "Agent Chat API",
+    }
+}
+
+/// `the Customer Chat API v3.5 and v3.6 and the Agent Chat API v3.6`.
+fn describe(units: &[&Unit]) -> String {
+    let mut parts = Vec::new();
+    for api in [Api::Customer, Api::Agent] {
+        let versions: Vec<String> = units.iter().filter(|u| u.api == api).map(|u| format!("v{}", u.version)).collect();
+        if !versions.is_empty() {
+            parts.push(format!("the {} {}", api_title(api), versions.join(" and ")));
+        }
+    }
+    parts.join(" and ")
+}
+
+/// The name of the module of the types `units` share: `shared_v3_5_v3_6` (customer APIs only),
+/// `shared_agent_v3_6_v3_7`, `shared_v3_6_agent_v3_6` (both).
+fn shared_name(units: &[&Unit]) -> String {
+    let mut name = String::from("shared");
+    for api in [Api::Customer, Api::Agent] {
+        let modules: Vec<&str> = units.iter().filter(|u| u.api == api).map(|u| u.module.as_str()).collect();
+        if modules.is_empty() {
+            continue;
+        }
+        if api != Api::Customer {
+            name.push('_');
+            name.push_str(api.name());
+        }
+        name.push('_');
+        name.push_str(&modules.join("_"));
+    }
+    name
+}
+
+/// One generated module under `generated/`: a version's (its APIs' modules, and the objects they
+/// share), or one holding the types that several units share.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Module {
     /// `v3_6`, or `shared_v3_5_v3_6`.
     pub name: String,
-    /// The version modules it serves (its own name for a version module).
-    pub versions: Vec<String>,
+    /// The units it serves: a version module's own APIs; those that re-export a shared module.
+    pub units: Vec<Unit>,
     /// `3.6` for a version module.
     pub version: Option<String>,
 }
@@ -90,11 +182,13 @@ pub(super) fn by_owner(items: Vec<syn::Item>) -> Result<BTreeMap<String, Vec<syn
     Ok(types)
 }
 
-/// Splits the versions' code into files: a type whose code, and the code of everything it refers
-/// to, is identical in several versions goes once into a shared module that each of them
-/// re-exports; the rest stays in its version's module. Returns (file stem, text) and the modules.
+/// Splits the units' code (one [`VersionCode`] per API of a version) into files: a type whose
+/// code, and the code of everything it refers to, is identical in several units (versions, APIs)
+/// goes once into a shared module that each of them re-exports; the rest stays in its unit's
+/// module. Returns (file stem, text) and the modules (versions and shared ones).
 pub(crate) fn assemble(codes: &[VersionCode]) -> (Vec<(String, String)>, Vec<Module>) {
-    // Per version: type -> (its code as text, the types it refers to).
+    let units: Vec<Unit> = codes.iter().map(Unit::of).collect();
+    // Per unit: type -> (its code as text, the types it refers to).
     let facts: Vec<BTreeMap<&str, (String, BTreeSet<String>)>> = codes
         .iter()
         .map(|c| {
@@ -102,17 +196,18 @@ pub(crate) fn assemble(codes: &[VersionCode]) -> (Vec<(String, String)>, Vec<Mod
                 .iter()
                 .map(|(name, items)| {
                     let mut tokens = TokenStream::new();
-                    items.iter().for_each(|i| i.to_tokens(&mut tokens));
-                    let mut refs = BTreeSet::new();
-                    mentions(tokens.clone(), &c.types, &mut refs);
+                    undocumented(items).iter().for_each(|i| i.to_tokens(&mut tokens));
+                    // The types its paths name: a variant of the same name as a type
+                    // (`Event::Form` and the customer's `Form`) is no reference.
+                    let mut refs: BTreeSet<String> = used_names(items).into_iter().filter(|n| c.types.contains_key(n)).collect();
                     refs.remove(name);
                     (name.as_str(), (tokens.to_string(), refs))
                 })
                 .collect()
         })
         .collect();
-    // class[(type, version)] = the versions that can share that version's type: same code, not
-    // bound to a version, and every type it refers to shared by them too (a fixpoint).
+    // class[(type, unit)] = the units that can share that unit's type: same code, not bound to a
+    // unit, and every type it refers to shared by them too (a fixpoint).
     let mut class: BTreeMap<(&str, usize), BTreeSet<usize>> = BTreeMap::new();
     for (v, c) in codes.iter().enumerate() {
         for name in c.types.keys() {
@@ -136,6 +231,8 @@ pub(crate) fn assemble(codes: &[VersionCode]) -> (Vec<(String, String)>, Vec<Mod
                     let of_ref = &class[&(r.as_str(), v)];
                     set.retain(|w| of_ref.contains(w));
                 }
+                // Sharing goes both ways: `w` shares with `v` only if `v` shares with `w`.
+                set.retain(|&w| class[&(*name, w)].contains(&v));
                 if set != class[&(*name, v)] {
                     class.insert((name, v), set);
                     changed = true;
@@ -146,30 +243,29 @@ pub(crate) fn assemble(codes: &[VersionCode]) -> (Vec<(String, String)>, Vec<Mod
             break;
         }
     }
+    let members = |set: &BTreeSet<usize>| -> Vec<&Unit> { set.iter().map(|&v| &units[v]).collect() };
     let module_of = |set: &BTreeSet<usize>| -> String {
-        let names: Vec<&str> = set.iter().map(|&v| codes[v].module.as_str()).collect();
-        if names.len() == 1 {
-            names[0].to_owned()
-        } else {
-            format!("shared_{}", names.join("_"))
+        match set.len() {
+            1 => units[*set.iter().next().expect("one")].path(),
+            _ => shared_name(&members(set)),
         }
     };
-    // Shared module name -> (its versions, type -> items, the (module, type)s its types refer to).
+    // Shared module name -> (its units, type -> items, the (module, type)s its types refer to).
     type Shared = (BTreeSet<usize>, BTreeMap<String, Vec<syn::Item>>, BTreeSet<(String, String)>);
     let mut shared: BTreeMap<String, Shared> = BTreeMap::new();
-    // Shared type -> its kind (the folder of its schema), as its first version says.
+    // Shared type -> its kind (the folder of its schema), as its first unit says.
     let mut shared_kinds: BTreeMap<String, &'static str> = BTreeMap::new();
     let mut files = Vec::new();
-    let mut modules = Vec::new();
     for (v, c) in codes.iter().enumerate() {
+        let unit = &units[v];
         let mut own: BTreeMap<&'static str, Vec<syn::Item>> = BTreeMap::new();
         let mut reexports: BTreeMap<&'static str, BTreeSet<(String, String)>> = BTreeMap::new();
         for (name, items) in &c.types {
             let set = &class[&(name.as_str(), v)];
             let kind = c.kind(name);
-            // Added after the sharing is decided: the links differ between versions.
+            // Added after the sharing is decided: the links differ between units.
             let mut items = items.clone();
-            link_docs(&mut items[0], set.iter().map(|&w| (&codes[w].version, codes[w].links.get(name))));
+            link_docs(&mut items[0], set.iter().map(|&w| (units[w].label(), codes[w].links.get(name))));
             if set.len() == 1 {
                 own.entry(kind).or_default().extend(items);
                 continue;
@@ -188,7 +284,14 @@ pub(crate) fn assemble(codes: &[VersionCode]) -> (Vec<(String, String)>, Vec<Mod
             }
         }
         let kinds: BTreeSet<&'static str> = own.keys().chain(reexports.keys()).copied().collect();
-        let v_doc = format!("The Customer Chat API v{}", c.version);
+        let title = unit.title();
+        let v_doc = title[..1].to_uppercase() + &title[1..];
+        let dir = unit.dir();
+        let stem = unit.path().replace("::", "/");
+        let pool = match unit.api {
+            Api::Customer => String::new(),
+            _ => format!(" (and the `schema/v{}/objects/` they refer to)", unit.version),
+        };
         for kind in &kinds {
             let mut items = own.remove(kind).unwrap_or_default();
             items.sort_by_cached_key(item_key);
@@ -200,15 +303,14 @@ pub(crate) fn assemble(codes: &[VersionCode]) -> (Vec<(String, String)>, Vec<Mod
                 )
             });
             let shared_doc = if reexports.contains_key(kind) { SHARED_DOC } else { "" };
+            let pool = if *kind == "objects" { pool.as_str() } else { "" };
             let header = format!(
-                "// @generated by `cargo xtask codegen` from `schema/v{v}/{kind}/`. Do not edit by hand: change\n// the schema or the generator and regenerate.\n//! {v_doc}: its {kind}, generated from `schema/v{v}/{kind}/`.\n{shared_doc}",
-                v = c.version
+                "// @generated by `cargo xtask codegen` from `{dir}{kind}/`. Do not edit by hand: change\n// the schema or the generator and regenerate.\n//! {v_doc}: its {kind}, generated from `{dir}{kind}/`{pool}.\n{shared_doc}"
             );
-            files.push((format!("{}/{kind}", c.module), render(&header, quote!(#glob #uses), items, "")));
+            files.push((format!("{stem}/{kind}"), render(&header, quote!(#glob #uses), items, "")));
         }
         let header = format!(
-            "// @generated by `cargo xtask codegen` from `schema/v{v}/`. Do not edit by hand: change the\n// schema or the generator and regenerate.\n//! {v_doc}: every object, request, response and push, generated from `schema/v{v}/`\n//! (one module per folder, all re-exported here), and the tables of its actions, pushes and types.\n{shared_doc}",
-            v = c.version,
+            "// @generated by `cargo xtask codegen` from `{dir}`. Do not edit by hand: change the\n// schema or the generator and regenerate.\n//! {v_doc}: every object, request, response and push, generated from `{dir}`\n//! (one module per folder, all re-exported here), and the tables of its actions, pushes and types.\n{shared_doc}",
             shared_doc = if reexports.is_empty() {
                 ""
             } else {
@@ -217,21 +319,66 @@ pub(crate) fn assemble(codes: &[VersionCode]) -> (Vec<(String, String)>, Vec<Mod
         );
         let modules_tokens = kind_modules(&kinds);
         let uses = quote!(use crate::declare::{actions, any, api, pushes, types}; #modules_tokens);
-        files.push((format!("{}/mod", c.module), render(&header, uses, Vec::new(), &c.tables)));
+        files.push((format!("{stem}/mod"), render(&header, uses, Vec::new(), &c.tables)));
+    }
+    // The version modules: `pub mod customer;`, `pub mod agent;` and the objects both share.
+    let mut modules = Vec::new();
+    let mut versions: Vec<&str> = units.iter().map(|u| u.module.as_str()).collect();
+    versions.dedup();
+    for module in versions {
+        let of_version: Vec<usize> = (0..units.len()).filter(|&v| units[v].module == module).collect();
+        let own = &units[of_version[0]];
+        let apis: Vec<&str> = of_version.iter().map(|&v| units[v].api.name()).collect();
+        let api_mods = of_version.iter().map(|&v| {
+            let api = units[v].api;
+            let name = format_ident!("{}", api.name());
+            let feature = api.name();
+            let doc = format!(" {} v{} (feature `{feature}`).", api_title(api), own.version);
+            quote!(#[doc = #doc] #[cfg(feature = #feature)] pub mod #name;)
+        });
+        // Objects every API of the version shares: one type, found here as in each API's module.
+        let mut both = BTreeSet::new();
+        if of_version.len() > 1 {
+            let first = of_version[0];
+            for name in codes[first].types.keys() {
+                let set = &class[&(name.as_str(), first)];
+                if codes[first].kind(name) == "objects" && of_version.iter().all(|w| set.contains(w)) {
+                    both.insert((module_of(set), name.clone()));
+                }
+            }
+        }
+        let any_api = apis.iter().map(|a| quote!(feature = #a));
+        let both_uses = grouped_uses(both.iter(), quote!(#[cfg(any(#(#any_api),*))] pub use crate::generated));
+        let var = format_ident!("V{}", own.version.replace('.', "_"));
+        let header = format!(
+            "// @generated by `cargo xtask codegen` from `schema/v{v}/`. Do not edit by hand: change the\n// schema or the generator and regenerate.\n//! API v{v}: one module per API ({}), each behind the cargo feature of its name{}.\n",
+            of_version.iter().map(|&v| format!("`{}`", units[v].api.name())).collect::<Vec<_>>().join(", "),
+            if both.is_empty() { "" } else { ";\n//! and the objects they share, re-exported here (the same types as in each API's module)" },
+            v = own.version,
+        );
+        let tokens = quote! {
+            #(#api_mods)*
+            #both_uses
+            /// This module's API version.
+            pub const VERSION: crate::ApiVersion = crate::ApiVersion::#var;
+        };
+        files.push((format!("{module}/mod"), render(&header, tokens, Vec::new(), "")));
         modules.push(Module {
-            name: c.module.clone(),
-            versions: vec![c.module.clone()],
-            version: Some(c.version.clone()),
+            name: module.to_owned(),
+            units: of_version.iter().map(|&v| units[v].clone()).collect(),
+            version: Some(own.version.clone()),
         });
     }
     let all_types: BTreeMap<String, Vec<syn::Item>> = codes.iter().flat_map(|c| c.types.clone()).collect();
     for (name, (set, types, refs)) in shared {
-        let versions: Vec<&str> = set.iter().map(|&v| codes[v].version.as_str()).collect();
+        let serves = members(&set);
         let mut by_kind: BTreeMap<&'static str, Vec<syn::Item>> = BTreeMap::new();
         for (t, items) in types {
             by_kind.entry(shared_kinds[&t]).or_default().extend(items);
         }
-        let dirs: Vec<String> = versions.iter().map(|v| format!("`schema/v{v}/`")).collect();
+        let mut dirs: Vec<String> = serves.iter().map(|u| format!("`{}`", u.dir())).collect();
+        dirs.dedup();
+        let who = describe(&serves);
         let mut used = BTreeSet::new();
         for (kind, mut items) in std::mem::take(&mut by_kind) {
             items.sort_by_cached_key(item_key);
@@ -242,9 +389,8 @@ pub(crate) fn assemble(codes: &[VersionCode]) -> (Vec<(String, String)>, Vec<Mod
                 )
             });
             let header = format!(
-                "// @generated by `cargo xtask codegen` from {}. Do not edit by hand: change the\n// schema or the generator and regenerate.\n//! The {kind} that API v{} share: their schemas, and everything those refer to, are identical.\n",
+                "// @generated by `cargo xtask codegen` from {}. Do not edit by hand: change the\n// schema or the generator and regenerate.\n//! The {kind} that {who} share: their schemas, and everything those refer to, are identical.\n",
                 dirs.join(" and "),
-                versions.join(" and v")
             );
             files.push((format!("{name}/{kind}"), render(&header, quote!(#glob), items, "")));
             by_kind.insert(kind, Vec::new());
@@ -254,9 +400,8 @@ pub(crate) fn assemble(codes: &[VersionCode]) -> (Vec<(String, String)>, Vec<Mod
         let kinds: BTreeSet<&'static str> = by_kind.keys().copied().collect();
         let modules_tokens = kind_modules(&kinds);
         let header = format!(
-            "// @generated by `cargo xtask codegen` from {}. Do not edit by hand: change the\n// schema or the generator and regenerate.\n//! The types that API v{} share: their schemas, and everything those refer to, are identical\n//! (one module per folder of `schema/`, all re-exported here).\n",
+            "// @generated by `cargo xtask codegen` from {}. Do not edit by hand: change the\n// schema or the generator and regenerate.\n//! The types that {who} share: their schemas, and everything those refer to, are identical\n//! (one module per folder of `schema/`, all re-exported here).\n",
             dirs.join(" and "),
-            versions.join(" and v")
         );
         files.push((
             format!("{name}/mod"),
@@ -264,11 +409,51 @@ pub(crate) fn assemble(codes: &[VersionCode]) -> (Vec<(String, String)>, Vec<Mod
         ));
         modules.push(Module {
             name,
-            versions: set.iter().map(|&v| codes[v].module.clone()).collect(),
+            units: serves.into_iter().cloned().collect(),
             version: None,
         });
     }
     (files, modules)
+}
+
+/// `items` without their doc comments: the shape that decides sharing (two schemas that differ
+/// only in their descriptions give one type, documented as the first unit says).
+fn undocumented(items: &[syn::Item]) -> Vec<syn::Item> {
+    struct Strip;
+    fn strip(attrs: &mut Vec<syn::Attribute>) {
+        attrs.retain(|a| !a.path().is_ident("doc"));
+    }
+    impl syn::visit_mut::VisitMut for Strip {
+        fn visit_item_struct_mut(&mut self, i: &mut syn::ItemStruct) {
+            strip(&mut i.attrs);
+            syn::visit_mut::visit_item_struct_mut(self, i);
+        }
+        fn visit_item_enum_mut(&mut self, i: &mut syn::ItemEnum) {
+            strip(&mut i.attrs);
+            syn::visit_mut::visit_item_enum_mut(self, i);
+        }
+        fn visit_field_mut(&mut self, i: &mut syn::Field) {
+            strip(&mut i.attrs);
+            syn::visit_mut::visit_field_mut(self, i);
+        }
+        fn visit_variant_mut(&mut self, i: &mut syn::Variant) {
+            strip(&mut i.attrs);
+            syn::visit_mut::visit_variant_mut(self, i);
+        }
+        fn visit_item_impl_mut(&mut self, i: &mut syn::ItemImpl) {
+            strip(&mut i.attrs);
+            syn::visit_mut::visit_item_impl_mut(self, i);
+        }
+        fn visit_impl_item_fn_mut(&mut self, i: &mut syn::ImplItemFn) {
+            strip(&mut i.attrs);
+            syn::visit_mut::visit_impl_item_fn_mut(self, i);
+        }
+    }
+    let mut items = items.to_vec();
+    for item in &mut items {
+        syn::visit_mut::VisitMut::visit_item_mut(&mut Strip, item);
+    }
+    items
 }
 
 /// What a module that re-exports shared types says of them.
@@ -313,12 +498,12 @@ fn needs_glob(items: &[syn::Item], imported: &BTreeSet<&str>, known: &BTreeMap<S
 
 /// Appends to a request, response or push type's docs the link to its section of the API
 /// reference in each version that has it (`versions`: (version, its links for the type)).
-fn link_docs<'a>(item: &mut syn::Item, versions: impl Iterator<Item = (&'a String, Option<&'a Vec<(String, String)>>)>) {
+fn link_docs<'a>(item: &mut syn::Item, versions: impl Iterator<Item = (String, Option<&'a Vec<(String, String)>>)>) {
     // Action or push name -> (version, link).
-    let mut by_name: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
-    for (version, links) in versions {
+    let mut by_name: BTreeMap<&str, Vec<(String, &str)>> = BTreeMap::new();
+    for (label, links) in versions {
         for (name, url) in links.into_iter().flatten() {
-            by_name.entry(name).or_default().push((version, url));
+            by_name.entry(name).or_default().push((label.clone(), url));
         }
     }
     if by_name.is_empty() {
@@ -332,9 +517,9 @@ fn link_docs<'a>(item: &mut syn::Item, versions: impl Iterator<Item = (&'a Strin
     attrs.push(syn::parse_quote!(#[doc = ""]));
     for (name, uses) in by_name {
         let line = match uses.as_slice() {
-            [(version, url)] => format!("API reference: [`{name}` (v{version})]({url})."),
+            [(label, url)] => format!("API reference: [`{name}` ({label})]({url})."),
             _ => {
-                let links: Vec<String> = uses.iter().map(|(version, url)| format!("[v{version}]({url})")).collect();
+                let links: Vec<String> = uses.iter().map(|(label, url)| format!("[{label}]({url})")).collect();
                 format!("API reference of `{name}`: {}.", links.join(", "))
             }
         };

@@ -288,7 +288,7 @@ fn web_and_rtm_impls_follow_the_manifest() {
     // One row per action in `actions!` (lc_types::declare), which writes the impls from it.
     assert_has(
         &code,
-        r#"actions! { /// Every action of API v3.6, in the manifest's order. pub const ACTIONS for V3_6 = [
+        r#"actions! { /// Every action of the Customer Chat API v3.6, in the manifest's order. pub const ACTIONS for V3_6 Customer = [
             do_it(DoItRequest) -> DoItResponse { web: Post, rtm: true, token: true, idempotent: false }
                 "https://example.com/docs#do_it",
             rtm_only(RtmOnlyRequest) -> RtmOnlyResponse { web: None, rtm: true, token: true, idempotent: false }
@@ -335,12 +335,12 @@ fn any_enums_and_tables_exist() {
     }
     assert_has(
         &code,
-        r#"pushes! { /// Every push of API v3.6, in the manifest's order. pub const PUSHES for V3_6 = [
+        r#"pushes! { /// Every push of the Customer Chat API v3.6, in the manifest's order. pub const PUSHES for V3_6 Customer = [
             thing_changed(ThingChangedPush) "https://example.com/docs#thing_changed",
         ]; }"#,
     );
     assert_has(&code, "types! { DoItRequest, DoItResponse, Thing, ThingChangedPush, }");
-    assert_has(&code, "api!(V3_6);");
+    assert_has(&code, "api!(Customer);");
     assert_lacks(&code, "crate::UnknownPayload");
     // Each request, response and push type links to its section of the docs.
     assert_has(
@@ -354,7 +354,7 @@ fn any_enums_and_tables_exist() {
     let s = Set::minimal("any_enums_and_tables_exist_2");
     let code = s.generate();
     assert_has(&code, "pub enum AnyPush by push {}");
-    assert_has(&code, "pub const PUSHES for V3_6 = [];");
+    assert_has(&code, "pub const PUSHES for V3_6 Customer = [];");
 }
 
 #[test]
@@ -603,7 +603,10 @@ fn identical_closures_are_shared_and_the_rest_is_not() {
     // ... and has one `ApiVersion` constant per version directory.
     assert_has(&mod_rs, "pub const V3_6: crate::ApiVersion = crate::ApiVersion::new(3, 6);");
     assert_has(&mod_rs, "pub const V3_7: crate::ApiVersion = crate::ApiVersion::new(3, 7);");
-    assert_has(&mod_rs, r#"#[cfg(any(feature = "v3_6", feature = "v3_7"))] mod shared_v3_6_v3_7;"#);
+    assert_has(
+        &mod_rs,
+        r#"#[cfg(any(all(feature = "v3_6", feature = "customer"), all(feature = "v3_7", feature = "customer")))] mod shared_v3_6_v3_7;"#,
+    );
 }
 
 #[test]
@@ -618,4 +621,87 @@ fn disconnect_policy_is_generated_per_value() {
     assert!(code.contains("\"a\"=>crate::DisconnectPolicy::Stop"), "{code}");
     assert!(code.contains("\"b\"=>crate::DisconnectPolicy::ReconnectInRegion"), "{code}");
     assert!(code.contains("_=>crate::DisconnectPolicy::FOR_UNKNOWN"), "{code}");
+}
+
+#[test]
+fn identical_types_are_shared_across_apis_and_views_are_not() {
+    use crate::codegen::bundle::{bundle_api, Api};
+    let s = Set::minimal("identical_types_are_shared_across_apis");
+    // The customer's `Note` and the agent's `Note` (its view: one field more) differ; `Thing`, the
+    // pool's, is the agent's too; the response differs only in its words.
+    let note = |fields: Value| json!({ "title": "Note", "description": "A note.", "type": "object", "properties": fields });
+    s.write(
+        "objects/note.json",
+        note(json!({ "text": { "type": "string", "description": "Text." } })),
+    );
+    s.write(
+        "agent/objects/note.json",
+        note(json!({
+            "text": { "type": "string", "description": "Text." },
+            "author": { "type": "string", "description": "Who wrote it (the agent's view)." }
+        })),
+    );
+    s.property(
+        "requests/do_it.json",
+        "note",
+        json!({ "$ref": "../objects/note.json", "description": "A note." }),
+        false,
+    );
+    let mut request = s.read("requests/do_it.json");
+    request["properties"]["thing"]["$ref"] = json!("../../objects/thing.json");
+    request["properties"]["note"]["$ref"] = json!("../objects/note.json");
+    s.write("agent/requests/do_it.json", request);
+    let mut response = s.read("responses/do_it.json");
+    response["description"] = json!("What `do_it` answers an agent.");
+    s.write("agent/responses/do_it.json", response);
+    s.write("agent/api.json", s.read("api.json"));
+
+    let codes: Vec<_> = [Api::Customer, Api::Agent]
+        .into_iter()
+        .map(|api| crate::codegen::version_code(&bundle_api(&s.dir, api).unwrap()).unwrap())
+        .collect();
+    let (files, modules) = crate::codegen::assemble(&codes);
+    let file = |stem: &str| -> String {
+        let texts: Vec<&str> = files.iter().filter(|(n, _)| n.starts_with(stem)).map(|(_, t)| t.as_str()).collect();
+        assert!(
+            !texts.is_empty(),
+            "no file {stem}: {:?}",
+            files.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+        texts.join("\n")
+    };
+    assert_eq!(
+        modules.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+        ["v3_6", "shared_v3_6_agent_v3_6"]
+    );
+    // One definition of what both APIs have the same shape of, documented as the customer's.
+    let shared = file("shared_v3_6_agent_v3_6/");
+    assert_has(&shared, "pub struct Thing {");
+    assert_has(&shared, "/// Response of `do_it`.");
+    assert_has(&shared, "pub struct DoItResponse {}");
+    // Each API its own request (bound to its API) and its own view of `Note`.
+    for api in ["customer", "agent"] {
+        let code = file(&format!("v3_6/{api}/"));
+        assert_has(&code, "pub struct DoItRequest {");
+        assert_has(&code, "pub struct Note {");
+        assert_lacks(&code, "pub struct Thing {");
+    }
+    assert_has(&file("v3_6/agent/"), "pub author: Option<String>,");
+    assert_lacks(&file("v3_6/customer/"), "pub author");
+    assert_has(&file("v3_6/agent/mod"), "pub const ACTIONS for V3_6 Agent = [");
+    // The version module: each API behind its feature, the shared objects (not responses) at its root.
+    let version = file("v3_6/mod");
+    assert_has(&version, r#"#[cfg(feature = "customer")] pub mod customer;"#);
+    assert_has(&version, r#"#[cfg(feature = "agent")] pub mod agent;"#);
+    assert_has(
+        &version,
+        r#"#[cfg(any(feature = "customer", feature = "agent"))] pub use crate::generated::shared_v3_6_agent_v3_6::Thing;"#,
+    );
+    assert_lacks(&version, "DoItResponse");
+    let mod_rs = crate::codegen::mod_rs(&modules);
+    assert_has(
+        &mod_rs,
+        r#"#[cfg(any(all(feature = "v3_6", feature = "customer"), all(feature = "v3_6", feature = "agent")))] mod shared_v3_6_agent_v3_6;"#,
+    );
+    assert_has(&mod_rs, r#"#[cfg(all(feature = "v3_6", feature = "agent"))] &v3_6::agent::API,"#);
 }

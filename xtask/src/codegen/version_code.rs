@@ -1,4 +1,4 @@
-//! Step 3, the per-version driver: takes one version's [`Bundle`] and gives its [`VersionCode`].
+//! Step 3, the per-unit driver: takes one API of one version (a [`Bundle`]) and gives its [`VersionCode`].
 //! Runs typify on the bundled definitions, then the syn pass (step 4, [`super::postprocess`]), adds
 //! the manifest-driven items (step 5, [`super::manifest`]) and groups the items by owning type (for
 //! step 6, [`super::share`]).
@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::bundle::Bundle;
+use super::bundle::{Api, Bundle};
 use super::discover::module_name;
 use super::{manifest, share};
 use crate::codegen::postprocess::{self, Context};
@@ -18,6 +18,8 @@ pub(crate) struct VersionCode {
     pub version: String,
     /// `v3_6`.
     pub module: String,
+    /// The API of the version it describes.
+    pub api: Api,
     /// Type name -> its items: the definition, then every impl it owns.
     pub types: BTreeMap<String, Vec<syn::Item>>,
     /// The tables generated from the manifest (`actions!`, `pushes!`, `any!`, `types!`, `api!`).
@@ -114,6 +116,7 @@ pub(crate) fn version_code(b: &Bundle) -> Result<VersionCode, Vec<String>> {
     Ok(VersionCode {
         version: b.version.clone(),
         module: module_name(&b.version),
+        api: b.api,
         types: share::by_owner(file.items).map_err(|e| vec![format!("{}: {e}", b.label())])?,
         tables,
         bound,

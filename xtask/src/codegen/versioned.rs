@@ -5,6 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use super::bundle::Api;
 use super::render::doc_lines;
 use super::Module;
 
@@ -27,17 +28,19 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
         version: &'a str,
         feature: &'a str,
         var: proc_macro2::Ident,
-        module: proc_macro2::Ident,
+        module: syn::Path,
     }
+    // The customer API's units: the agent's versioned enums come with agent RTM connections.
     let versions: Vec<V> = modules
         .iter()
+        .filter(|m| m.units.iter().any(|u| u.api == Api::Customer))
         .filter_map(|m| {
             let version = m.version.as_deref()?;
             Some(V {
                 version,
                 feature: &m.name,
                 var: format_ident!("V{}", version.replace('.', "_")),
-                module: format_ident!("{}", m.name),
+                module: syn::parse_str(&format!("{}::customer", m.name)).expect("a path"),
             })
         })
         .collect();
@@ -52,32 +55,32 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
                  module,
                  ..
              }| {
-                let d = doc_lines(&format!("A v{version} {what} (feature `{feature}`)."));
-                quote!(#[cfg(feature = #feature)] #d #var(super::#module::#any),)
+                let d = doc_lines(&format!("A v{version} {what} (features `{feature}` and `customer`)."));
+                quote!(#[cfg(all(feature = #feature, feature = "customer"))] #d #var(super::#module::#any),)
             },
         );
         let decode_arms = versions.iter().map(|V { feature, var, module, .. }| {
-            quote!(#[cfg(feature = #feature)] Some(crate::ApiVersion::#var) => super::#module::#any::decode(name, payload).map(Self::#var),)
+            quote!(#[cfg(all(feature = #feature, feature = "customer"))] Some(crate::ApiVersion::#var) => super::#module::#any::decode(name, payload).map(Self::#var),)
         });
         let arms = |body: TokenStream| {
             let arms = versions
                 .iter()
-                .map(|V { feature, var, .. }| quote!(#[cfg(feature = #feature)] Self::#var(v) => #body,));
+                .map(|V { feature, var, .. }| quote!(#[cfg(all(feature = #feature, feature = "customer"))] Self::#var(v) => #body,));
             quote!(#(#arms)*)
         };
         let name_arms = arms(quote!(v.name()));
         let decoded_arms = versions
             .iter()
-            .map(|V { feature, var, .. }| quote!(#[cfg(feature = #feature)] Self::#var(_) => None,));
+            .map(|V { feature, var, .. }| quote!(#[cfg(all(feature = #feature, feature = "customer"))] Self::#var(_) => None,));
         let version_arms = versions
             .iter()
-            .map(|V { feature, var, module, .. }| quote!(#[cfg(feature = #feature)] Self::#var(_) => Some(super::#module::VERSION),));
+            .map(|V { feature, var, .. }| quote!(#[cfg(all(feature = #feature, feature = "customer"))] Self::#var(_) => Some(crate::ApiVersion::#var),));
         let ser_arms = arms(quote!(::serde::Serialize::serialize(v, serializer)));
         let members = versions.iter().map(|V { feature, var, module, .. }| {
             quote! {
-                #[cfg(feature = #feature)]
+                #[cfg(all(feature = #feature, feature = "customer"))]
                 impl crate::VersionMember<#ident> for super::#module::#any {
-                    const VERSION: crate::ApiVersion = super::#module::VERSION;
+                    const VERSION: crate::ApiVersion = crate::ApiVersion::#var;
                     fn from_ref(versioned: &#ident) -> Option<&Self> {
                         match versioned {
                             #ident::#var(v) => Some(v),
@@ -93,11 +96,11 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
                 }
             }
         });
-        let get_doc = doc_lines(&format!("The {what} as the enum of the version `P` (`v3_6::{any}`, …), when it was decoded in\nthat version; write the pattern and the version is inferred:\n`if let Some(v3_6::{any}::…(x)) = value.get() {{ … }}`."));
+        let get_doc = doc_lines(&format!("The {what} as the enum of the version `P` (`v3_6::customer::{any}`, …), when it was decoded in\nthat version; write the pattern and the version is inferred:\n`if let Some(v3_6::customer::{any}::…(x)) = value.get() {{ … }}`."));
         let into_doc = doc_lines(&format!("The {what} as the enum of the version `P`, or `self` back when it is of another version\n(or of one this build does not have)."));
         let unknown_arms = arms(quote!(crate::Unknowns::visit_unknowns(v, path, found)));
         let doc = format!(
-            "A {what} payload decoded in the API version its RTM frame names (or the connection's, when\nthe frame names none), so one connection can mix versions.\n\n```\n# #[cfg(feature = \"v3_6\")] {{\n{doc_example}\n# }}\n```"
+            "A {what} payload decoded in the API version its RTM frame names (or the connection's, when\nthe frame names none), so one connection can mix versions.\n\n```\n# #[cfg(all(feature = \"v3_6\", feature = \"customer\"))] {{\n{doc_example}\n# }}\n```"
         );
         let decode_doc = format!("Decodes the payload `payload` of the {what} `name` in `version`: a version this build\nhas decodes into its typed enum (an unknown {what} name there gives its unknown case);\nany other version gives an unsupported value (`is_unsupported()`, `as_unsupported()`),\nwith nothing lost. A malformed payload of a known {what} is an error naming the JSON path.");
         let doc = doc_lines(&doc);
@@ -183,13 +186,13 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
         "VersionedRequest",
         "AnyRequest",
         "request",
-        "use lc_types::{Frame, VersionedRequest};\nlet text = r#\"{\"version\":\"3.6\",\"request_id\":\"1\",\"action\":\"get_customer\",\"payload\":{}}\"#;\nlet Frame::Request(frame) = lc_types::from_str(text).unwrap() else { panic!() };\nlet request = frame.decode_any(lc_types::ApiVersion::V3_6).unwrap();\nassert!(matches!(request, VersionedRequest::V3_6(lc_types::v3_6::AnyRequest::GetCustomer(_))));",
+        "use lc_types::{Frame, VersionedRequest};\nlet text = r#\"{\"version\":\"3.6\",\"request_id\":\"1\",\"action\":\"get_customer\",\"payload\":{}}\"#;\nlet Frame::Request(frame) = lc_types::from_str(text).unwrap() else { panic!() };\nlet request = frame.decode_any(lc_types::ApiVersion::V3_6).unwrap();\nassert!(matches!(request, VersionedRequest::V3_6(lc_types::v3_6::customer::AnyRequest::GetCustomer(_))));",
     );
     let push = one(
         "VersionedPush",
         "AnyPush",
         "push",
-        "use lc_types::{Frame, VersionedPush};\nlet text = r#\"{\"version\":\"3.6\",\"action\":\"greeting_accepted\",\"type\":\"push\",\"payload\":{\"unique_id\":\"u1\"}}\"#;\nlet Frame::Push(frame) = lc_types::from_str(text).unwrap() else { panic!() };\nlet push = frame.decode_any(lc_types::ApiVersion::V3_6).unwrap();\nassert_eq!(push.version(), Some(lc_types::ApiVersion::V3_6));\nassert!(matches!(push, VersionedPush::V3_6(lc_types::v3_6::AnyPush::GreetingAccepted(_))));\n\n// A version this build does not have keeps the payload verbatim.\nlet push = VersionedPush::decode(\"9.9\", \"greeting_accepted\", r#\"{\"unique_id\":\"u1\"}\"#).unwrap();\nassert!(push.is_unsupported());\nassert_eq!(push.as_unsupported().unwrap().version(), Some(\"9.9\"));",
+        "use lc_types::{Frame, VersionedPush};\nlet text = r#\"{\"version\":\"3.6\",\"action\":\"greeting_accepted\",\"type\":\"push\",\"payload\":{\"unique_id\":\"u1\"}}\"#;\nlet Frame::Push(frame) = lc_types::from_str(text).unwrap() else { panic!() };\nlet push = frame.decode_any(lc_types::ApiVersion::V3_6).unwrap();\nassert_eq!(push.version(), Some(lc_types::ApiVersion::V3_6));\nassert!(matches!(push, VersionedPush::V3_6(lc_types::v3_6::customer::AnyPush::GreetingAccepted(_))));\n\n// A version this build does not have keeps the payload verbatim.\nlet push = VersionedPush::decode(\"9.9\", \"greeting_accepted\", r#\"{\"unique_id\":\"u1\"}\"#).unwrap();\nassert!(push.is_unsupported());\nassert_eq!(push.as_unsupported().unwrap().version(), Some(\"9.9\"));",
     );
     quote!(#request #push)
 }

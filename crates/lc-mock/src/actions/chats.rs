@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use lc_types::limits;
-use lc_types::v3_6::SortOrder;
+use lc_types::v3_6::customer::SortOrder;
 
 use super::{api, chat_ref, events::stamp_event, owned_chat, properties::merge_properties, to_json, to_object};
 use crate::ctx::Ctx;

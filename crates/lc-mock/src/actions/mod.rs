@@ -16,7 +16,7 @@ pub(crate) use events::add_event;
 pub(crate) use properties::change_properties;
 pub use properties::Target;
 
-use lc_types::v3_6 as api;
+use lc_types::v3_6::customer as api;
 use serde_json::{json, Value};
 
 use crate::ctx::Ctx;

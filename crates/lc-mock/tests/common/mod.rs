@@ -109,13 +109,16 @@ impl Web<'_> {
     /// API); (status, body).
     pub(crate) async fn call(&self, action: &str, payload: Value) -> (u16, Value) {
         let version: ApiVersion = self.version.parse().unwrap();
-        let method = match lc_types::api(version).and_then(|a| a.action(action)).and_then(|a| a.web) {
+        let method = match lc_types::api(lc_types::ChatApi::Customer, version)
+            .and_then(|a| a.action(action))
+            .and_then(|a| a.web)
+        {
             Some(WebMethod::Get) => WebMethod::Get,
             _ => WebMethod::Post,
         };
         let org = self.server.organization_id();
         let auth = format!("Bearer {}", self.token);
-        let Ok(request) = HttpRequest::from_parts(version, action, method, &payload, org, None) else {
+        let Ok(request) = HttpRequest::from_parts(lc_types::ChatApi::Customer, version, action, method, &payload, org, None) else {
             // Not a JSON object: the codec refuses it, so it goes out as it is (bad-input tests).
             let target = format!("/v{version}/customer/action/{action}?organization_id={org}");
             let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];

@@ -135,10 +135,10 @@ mod tests {
         );
     }
 
-    #[cfg(feature = "v3_6")]
+    #[cfg(all(feature = "v3_6", feature = "customer"))]
     #[test]
     fn a_union_reads_the_text_fields_every_member_has() {
-        use crate::v3_6::FilledFormField;
+        use crate::v3_6::customer::FilledFormField;
         let known: FilledFormField = crate::from_str(r#"{"type":"name","id":"f1","label":"Name","answer":"Ada"}"#).unwrap();
         assert_eq!((known.id(), known.label()), (Some("f1"), Some("Name")));
         let unknown: FilledFormField = crate::from_str(r#"{"type":"rating","id":"f9","label":7}"#).unwrap();

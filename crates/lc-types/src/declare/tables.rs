@@ -10,7 +10,7 @@
 macro_rules! actions {
     (
         $(#[doc = $doc:literal])*
-        pub const ACTIONS for $version:ident = [
+        pub const ACTIONS for $version:ident $api:ident = [
             $(
                 $name:ident($($request:ident)?) -> $response:ident {
                     web: $web:ident, rtm: $rtm:tt, token: $token:tt, idempotent: $idempotent:tt $(,)?
@@ -33,7 +33,7 @@ macro_rules! actions {
         )*];
 
         $(
-            $crate::declare::actions!(@impls $version $name [$($request)?] $response $web $rtm $token $idempotent);
+            $crate::declare::actions!(@impls $version $api $name [$($request)?] $response $web $rtm $token $idempotent);
         )*
     };
 
@@ -42,11 +42,12 @@ macro_rules! actions {
     (@request) => { None };
     (@request $request:ident) => { Some(stringify!($request)) };
 
-    (@impls $version:ident $name:ident [] $($rest:tt)*) => {};
-    (@impls $version:ident $name:ident [$request:ident] $response:ident $web:ident $rtm:tt $token:tt $idempotent:tt) => {
+    (@impls $version:ident $api:ident $name:ident [] $($rest:tt)*) => {};
+    (@impls $version:ident $api:ident $name:ident [$request:ident] $response:ident $web:ident $rtm:tt $token:tt $idempotent:tt) => {
         impl $crate::Action for $request {
             const NAME: &'static str = stringify!($name);
             const VERSION: $crate::ApiVersion = $crate::ApiVersion::$version;
+            const API: $crate::ChatApi = $crate::ChatApi::$api;
             type Response = $response;
         }
         $crate::declare::actions!(@web $request $web $token $idempotent);
@@ -71,7 +72,7 @@ macro_rules! actions {
 macro_rules! pushes {
     (
         $(#[doc = $doc:literal])*
-        pub const PUSHES for $version:ident = [
+        pub const PUSHES for $version:ident $api:ident = [
             $($name:ident($payload:ident) $docs:literal,)*
         ];
     ) => {
@@ -84,6 +85,7 @@ macro_rules! pushes {
             impl $crate::Push for $payload {
                 const NAME: &'static str = stringify!($name);
                 const VERSION: $crate::ApiVersion = $crate::ApiVersion::$version;
+                const API: $crate::ChatApi = $crate::ChatApi::$api;
             }
         )*
     };
@@ -200,15 +202,14 @@ macro_rules! types {
     (@type $name:ident $path:path) => { $path };
 }
 
-/// `VERSION` and `API` of a version module, from the tables above (`api!(V3_6);`).
+/// `API` of an API's module, from the tables above and the version module's `VERSION`
+/// (`api!(Agent);`).
 macro_rules! api {
-    ($version:ident) => {
-        /// This module's API version.
-        pub const VERSION: $crate::ApiVersion = $crate::ApiVersion::$version;
-
-        /// This version's tables and run-time decoders.
+    ($api:ident) => {
+        /// This API's tables and run-time decoders.
         pub const API: $crate::Api = $crate::Api {
-            version: VERSION,
+            api: $crate::ChatApi::$api,
+            version: super::VERSION,
             actions: ACTIONS,
             pushes: PUSHES,
             types: TYPES,

@@ -6,12 +6,12 @@ use serde::Serialize;
 /// the frame names none), so one connection can mix versions.
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
 /// use lc_types::{Frame, VersionedRequest};
 /// let text = r#"{"version":"3.6","request_id":"1","action":"get_customer","payload":{}}"#;
 /// let Frame::Request(frame) = lc_types::from_str(text).unwrap() else { panic!() };
 /// let request = frame.decode_any(lc_types::ApiVersion::V3_6).unwrap();
-/// assert!(matches!(request, VersionedRequest::V3_6(lc_types::v3_6::AnyRequest::GetCustomer(_))));
+/// assert!(matches!(request, VersionedRequest::V3_6(lc_types::v3_6::customer::AnyRequest::GetCustomer(_))));
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -19,15 +19,15 @@ use serde::Serialize;
 #[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum VersionedRequest {
-    /// A v3.5 request (feature `v3_5`).
-    #[cfg(feature = "v3_5")]
-    V3_5(super::v3_5::AnyRequest),
-    /// A v3.6 request (feature `v3_6`).
-    #[cfg(feature = "v3_6")]
-    V3_6(super::v3_6::AnyRequest),
-    /// A v3.7 request (feature `v3_7`).
-    #[cfg(feature = "v3_7")]
-    V3_7(super::v3_7::AnyRequest),
+    /// A v3.5 request (features `v3_5` and `customer`).
+    #[cfg(all(feature = "v3_5", feature = "customer"))]
+    V3_5(super::v3_5::customer::AnyRequest),
+    /// A v3.6 request (features `v3_6` and `customer`).
+    #[cfg(all(feature = "v3_6", feature = "customer"))]
+    V3_6(super::v3_6::customer::AnyRequest),
+    /// A v3.7 request (features `v3_7` and `customer`).
+    #[cfg(all(feature = "v3_7", feature = "customer"))]
+    V3_7(super::v3_7::customer::AnyRequest),
     /// A version this build does not have (its feature is off, or it is newer or
     /// unparsable). Not part of the API: use `is_unsupported()` and `as_unsupported()`.
     #[doc(hidden)]
@@ -41,12 +41,12 @@ impl VersionedRequest {
     /// with nothing lost. A malformed payload of a known request is an error naming the JSON path.
     pub fn decode(version: &str, name: &str, payload: &str) -> Result<Self, crate::DecodeError> {
         match version.parse::<crate::ApiVersion>().ok() {
-            #[cfg(feature = "v3_5")]
-            Some(crate::ApiVersion::V3_5) => super::v3_5::AnyRequest::decode(name, payload).map(Self::V3_5),
-            #[cfg(feature = "v3_6")]
-            Some(crate::ApiVersion::V3_6) => super::v3_6::AnyRequest::decode(name, payload).map(Self::V3_6),
-            #[cfg(feature = "v3_7")]
-            Some(crate::ApiVersion::V3_7) => super::v3_7::AnyRequest::decode(name, payload).map(Self::V3_7),
+            #[cfg(all(feature = "v3_5", feature = "customer"))]
+            Some(crate::ApiVersion::V3_5) => super::v3_5::customer::AnyRequest::decode(name, payload).map(Self::V3_5),
+            #[cfg(all(feature = "v3_6", feature = "customer"))]
+            Some(crate::ApiVersion::V3_6) => super::v3_6::customer::AnyRequest::decode(name, payload).map(Self::V3_6),
+            #[cfg(all(feature = "v3_7", feature = "customer"))]
+            Some(crate::ApiVersion::V3_7) => super::v3_7::customer::AnyRequest::decode(name, payload).map(Self::V3_7),
             _ => crate::from_str(payload)
                 .map(|payload| Self::_Custom(crate::UnknownPayload::new(Some(version.to_owned()), name.to_owned(), payload))),
         }
@@ -54,11 +54,11 @@ impl VersionedRequest {
     /// The action or push name.
     pub fn name(&self) -> &str {
         match self {
-            #[cfg(feature = "v3_5")]
+            #[cfg(all(feature = "v3_5", feature = "customer"))]
             Self::V3_5(v) => v.name(),
-            #[cfg(feature = "v3_6")]
+            #[cfg(all(feature = "v3_6", feature = "customer"))]
             Self::V3_6(v) => v.name(),
-            #[cfg(feature = "v3_7")]
+            #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(v) => v.name(),
             Self::_Custom(u) => u.name(),
         }
@@ -67,18 +67,18 @@ impl VersionedRequest {
     /// version (`as_unsupported()` keeps the text the frame named).
     pub fn version(&self) -> Option<crate::ApiVersion> {
         match self {
-            #[cfg(feature = "v3_5")]
-            Self::V3_5(_) => Some(super::v3_5::VERSION),
-            #[cfg(feature = "v3_6")]
-            Self::V3_6(_) => Some(super::v3_6::VERSION),
-            #[cfg(feature = "v3_7")]
-            Self::V3_7(_) => Some(super::v3_7::VERSION),
+            #[cfg(all(feature = "v3_5", feature = "customer"))]
+            Self::V3_5(_) => Some(crate::ApiVersion::V3_5),
+            #[cfg(all(feature = "v3_6", feature = "customer"))]
+            Self::V3_6(_) => Some(crate::ApiVersion::V3_6),
+            #[cfg(all(feature = "v3_7", feature = "customer"))]
+            Self::V3_7(_) => Some(crate::ApiVersion::V3_7),
             Self::_Custom(_) => None,
         }
     }
-    /// The request as the enum of the version `P` (`v3_6::AnyRequest`, …), when it was decoded in
+    /// The request as the enum of the version `P` (`v3_6::customer::AnyRequest`, …), when it was decoded in
     /// that version; write the pattern and the version is inferred:
-    /// `if let Some(v3_6::AnyRequest::…(x)) = value.get() { … }`.
+    /// `if let Some(v3_6::customer::AnyRequest::…(x)) = value.get() { … }`.
     pub fn get<P: crate::VersionMember<Self>>(&self) -> Option<&P> {
         P::from_ref(self)
     }
@@ -98,19 +98,19 @@ impl VersionedRequest {
     pub fn as_unsupported(&self) -> Option<&crate::UnknownPayload> {
         match self {
             Self::_Custom(u) => Some(u),
-            #[cfg(feature = "v3_5")]
+            #[cfg(all(feature = "v3_5", feature = "customer"))]
             Self::V3_5(_) => None,
-            #[cfg(feature = "v3_6")]
+            #[cfg(all(feature = "v3_6", feature = "customer"))]
             Self::V3_6(_) => None,
-            #[cfg(feature = "v3_7")]
+            #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(_) => None,
         }
     }
 }
 
-#[cfg(feature = "v3_5")]
-impl crate::VersionMember<VersionedRequest> for super::v3_5::AnyRequest {
-    const VERSION: crate::ApiVersion = super::v3_5::VERSION;
+#[cfg(all(feature = "v3_5", feature = "customer"))]
+impl crate::VersionMember<VersionedRequest> for super::v3_5::customer::AnyRequest {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     fn from_ref(versioned: &VersionedRequest) -> Option<&Self> {
         match versioned {
             VersionedRequest::V3_5(v) => Some(v),
@@ -125,9 +125,9 @@ impl crate::VersionMember<VersionedRequest> for super::v3_5::AnyRequest {
     }
 }
 
-#[cfg(feature = "v3_6")]
-impl crate::VersionMember<VersionedRequest> for super::v3_6::AnyRequest {
-    const VERSION: crate::ApiVersion = super::v3_6::VERSION;
+#[cfg(all(feature = "v3_6", feature = "customer"))]
+impl crate::VersionMember<VersionedRequest> for super::v3_6::customer::AnyRequest {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     fn from_ref(versioned: &VersionedRequest) -> Option<&Self> {
         match versioned {
             VersionedRequest::V3_6(v) => Some(v),
@@ -142,9 +142,9 @@ impl crate::VersionMember<VersionedRequest> for super::v3_6::AnyRequest {
     }
 }
 
-#[cfg(feature = "v3_7")]
-impl crate::VersionMember<VersionedRequest> for super::v3_7::AnyRequest {
-    const VERSION: crate::ApiVersion = super::v3_7::VERSION;
+#[cfg(all(feature = "v3_7", feature = "customer"))]
+impl crate::VersionMember<VersionedRequest> for super::v3_7::customer::AnyRequest {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
     fn from_ref(versioned: &VersionedRequest) -> Option<&Self> {
         match versioned {
             VersionedRequest::V3_7(v) => Some(v),
@@ -163,11 +163,11 @@ impl Serialize for VersionedRequest {
     /// Serializes the payload alone.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            #[cfg(feature = "v3_5")]
+            #[cfg(all(feature = "v3_5", feature = "customer"))]
             Self::V3_5(v) => Serialize::serialize(v, serializer),
-            #[cfg(feature = "v3_6")]
+            #[cfg(all(feature = "v3_6", feature = "customer"))]
             Self::V3_6(v) => Serialize::serialize(v, serializer),
-            #[cfg(feature = "v3_7")]
+            #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(v) => Serialize::serialize(v, serializer),
             Self::_Custom(u) => Serialize::serialize(u, serializer),
         }
@@ -177,11 +177,11 @@ impl Serialize for VersionedRequest {
 impl crate::Unknowns for VersionedRequest {
     fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
         match self {
-            #[cfg(feature = "v3_5")]
+            #[cfg(all(feature = "v3_5", feature = "customer"))]
             Self::V3_5(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            #[cfg(feature = "v3_6")]
+            #[cfg(all(feature = "v3_6", feature = "customer"))]
             Self::V3_6(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            #[cfg(feature = "v3_7")]
+            #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::_Custom(u) => path.report(crate::UnknownKind::Version(u.version().unwrap_or_default().to_owned()), found),
         }
@@ -192,13 +192,13 @@ impl crate::Unknowns for VersionedRequest {
 /// the frame names none), so one connection can mix versions.
 ///
 /// ```
-/// # #[cfg(feature = "v3_6")] {
+/// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
 /// use lc_types::{Frame, VersionedPush};
 /// let text = r#"{"version":"3.6","action":"greeting_accepted","type":"push","payload":{"unique_id":"u1"}}"#;
 /// let Frame::Push(frame) = lc_types::from_str(text).unwrap() else { panic!() };
 /// let push = frame.decode_any(lc_types::ApiVersion::V3_6).unwrap();
 /// assert_eq!(push.version(), Some(lc_types::ApiVersion::V3_6));
-/// assert!(matches!(push, VersionedPush::V3_6(lc_types::v3_6::AnyPush::GreetingAccepted(_))));
+/// assert!(matches!(push, VersionedPush::V3_6(lc_types::v3_6::customer::AnyPush::GreetingAccepted(_))));
 ///
 /// // A version this build does not have keeps the payload verbatim.
 /// let push = VersionedPush::decode("9.9", "greeting_accepted", r#"{"unique_id":"u1"}"#).unwrap();
@@ -211,15 +211,15 @@ impl crate::Unknowns for VersionedRequest {
 #[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum VersionedPush {
-    /// A v3.5 push (feature `v3_5`).
-    #[cfg(feature = "v3_5")]
-    V3_5(super::v3_5::AnyPush),
-    /// A v3.6 push (feature `v3_6`).
-    #[cfg(feature = "v3_6")]
-    V3_6(super::v3_6::AnyPush),
-    /// A v3.7 push (feature `v3_7`).
-    #[cfg(feature = "v3_7")]
-    V3_7(super::v3_7::AnyPush),
+    /// A v3.5 push (features `v3_5` and `customer`).
+    #[cfg(all(feature = "v3_5", feature = "customer"))]
+    V3_5(super::v3_5::customer::AnyPush),
+    /// A v3.6 push (features `v3_6` and `customer`).
+    #[cfg(all(feature = "v3_6", feature = "customer"))]
+    V3_6(super::v3_6::customer::AnyPush),
+    /// A v3.7 push (features `v3_7` and `customer`).
+    #[cfg(all(feature = "v3_7", feature = "customer"))]
+    V3_7(super::v3_7::customer::AnyPush),
     /// A version this build does not have (its feature is off, or it is newer or
     /// unparsable). Not part of the API: use `is_unsupported()` and `as_unsupported()`.
     #[doc(hidden)]
@@ -233,12 +233,12 @@ impl VersionedPush {
     /// with nothing lost. A malformed payload of a known push is an error naming the JSON path.
     pub fn decode(version: &str, name: &str, payload: &str) -> Result<Self, crate::DecodeError> {
         match version.parse::<crate::ApiVersion>().ok() {
-            #[cfg(feature = "v3_5")]
-            Some(crate::ApiVersion::V3_5) => super::v3_5::AnyPush::decode(name, payload).map(Self::V3_5),
-            #[cfg(feature = "v3_6")]
-            Some(crate::ApiVersion::V3_6) => super::v3_6::AnyPush::decode(name, payload).map(Self::V3_6),
-            #[cfg(feature = "v3_7")]
-            Some(crate::ApiVersion::V3_7) => super::v3_7::AnyPush::decode(name, payload).map(Self::V3_7),
+            #[cfg(all(feature = "v3_5", feature = "customer"))]
+            Some(crate::ApiVersion::V3_5) => super::v3_5::customer::AnyPush::decode(name, payload).map(Self::V3_5),
+            #[cfg(all(feature = "v3_6", feature = "customer"))]
+            Some(crate::ApiVersion::V3_6) => super::v3_6::customer::AnyPush::decode(name, payload).map(Self::V3_6),
+            #[cfg(all(feature = "v3_7", feature = "customer"))]
+            Some(crate::ApiVersion::V3_7) => super::v3_7::customer::AnyPush::decode(name, payload).map(Self::V3_7),
             _ => crate::from_str(payload)
                 .map(|payload| Self::_Custom(crate::UnknownPayload::new(Some(version.to_owned()), name.to_owned(), payload))),
         }
@@ -246,11 +246,11 @@ impl VersionedPush {
     /// The action or push name.
     pub fn name(&self) -> &str {
         match self {
-            #[cfg(feature = "v3_5")]
+            #[cfg(all(feature = "v3_5", feature = "customer"))]
             Self::V3_5(v) => v.name(),
-            #[cfg(feature = "v3_6")]
+            #[cfg(all(feature = "v3_6", feature = "customer"))]
             Self::V3_6(v) => v.name(),
-            #[cfg(feature = "v3_7")]
+            #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(v) => v.name(),
             Self::_Custom(u) => u.name(),
         }
@@ -259,18 +259,18 @@ impl VersionedPush {
     /// version (`as_unsupported()` keeps the text the frame named).
     pub fn version(&self) -> Option<crate::ApiVersion> {
         match self {
-            #[cfg(feature = "v3_5")]
-            Self::V3_5(_) => Some(super::v3_5::VERSION),
-            #[cfg(feature = "v3_6")]
-            Self::V3_6(_) => Some(super::v3_6::VERSION),
-            #[cfg(feature = "v3_7")]
-            Self::V3_7(_) => Some(super::v3_7::VERSION),
+            #[cfg(all(feature = "v3_5", feature = "customer"))]
+            Self::V3_5(_) => Some(crate::ApiVersion::V3_5),
+            #[cfg(all(feature = "v3_6", feature = "customer"))]
+            Self::V3_6(_) => Some(crate::ApiVersion::V3_6),
+            #[cfg(all(feature = "v3_7", feature = "customer"))]
+            Self::V3_7(_) => Some(crate::ApiVersion::V3_7),
             Self::_Custom(_) => None,
         }
     }
-    /// The push as the enum of the version `P` (`v3_6::AnyPush`, …), when it was decoded in
+    /// The push as the enum of the version `P` (`v3_6::customer::AnyPush`, …), when it was decoded in
     /// that version; write the pattern and the version is inferred:
-    /// `if let Some(v3_6::AnyPush::…(x)) = value.get() { … }`.
+    /// `if let Some(v3_6::customer::AnyPush::…(x)) = value.get() { … }`.
     pub fn get<P: crate::VersionMember<Self>>(&self) -> Option<&P> {
         P::from_ref(self)
     }
@@ -290,19 +290,19 @@ impl VersionedPush {
     pub fn as_unsupported(&self) -> Option<&crate::UnknownPayload> {
         match self {
             Self::_Custom(u) => Some(u),
-            #[cfg(feature = "v3_5")]
+            #[cfg(all(feature = "v3_5", feature = "customer"))]
             Self::V3_5(_) => None,
-            #[cfg(feature = "v3_6")]
+            #[cfg(all(feature = "v3_6", feature = "customer"))]
             Self::V3_6(_) => None,
-            #[cfg(feature = "v3_7")]
+            #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(_) => None,
         }
     }
 }
 
-#[cfg(feature = "v3_5")]
-impl crate::VersionMember<VersionedPush> for super::v3_5::AnyPush {
-    const VERSION: crate::ApiVersion = super::v3_5::VERSION;
+#[cfg(all(feature = "v3_5", feature = "customer"))]
+impl crate::VersionMember<VersionedPush> for super::v3_5::customer::AnyPush {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
     fn from_ref(versioned: &VersionedPush) -> Option<&Self> {
         match versioned {
             VersionedPush::V3_5(v) => Some(v),
@@ -317,9 +317,9 @@ impl crate::VersionMember<VersionedPush> for super::v3_5::AnyPush {
     }
 }
 
-#[cfg(feature = "v3_6")]
-impl crate::VersionMember<VersionedPush> for super::v3_6::AnyPush {
-    const VERSION: crate::ApiVersion = super::v3_6::VERSION;
+#[cfg(all(feature = "v3_6", feature = "customer"))]
+impl crate::VersionMember<VersionedPush> for super::v3_6::customer::AnyPush {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
     fn from_ref(versioned: &VersionedPush) -> Option<&Self> {
         match versioned {
             VersionedPush::V3_6(v) => Some(v),
@@ -334,9 +334,9 @@ impl crate::VersionMember<VersionedPush> for super::v3_6::AnyPush {
     }
 }
 
-#[cfg(feature = "v3_7")]
-impl crate::VersionMember<VersionedPush> for super::v3_7::AnyPush {
-    const VERSION: crate::ApiVersion = super::v3_7::VERSION;
+#[cfg(all(feature = "v3_7", feature = "customer"))]
+impl crate::VersionMember<VersionedPush> for super::v3_7::customer::AnyPush {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
     fn from_ref(versioned: &VersionedPush) -> Option<&Self> {
         match versioned {
             VersionedPush::V3_7(v) => Some(v),
@@ -355,11 +355,11 @@ impl Serialize for VersionedPush {
     /// Serializes the payload alone.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            #[cfg(feature = "v3_5")]
+            #[cfg(all(feature = "v3_5", feature = "customer"))]
             Self::V3_5(v) => Serialize::serialize(v, serializer),
-            #[cfg(feature = "v3_6")]
+            #[cfg(all(feature = "v3_6", feature = "customer"))]
             Self::V3_6(v) => Serialize::serialize(v, serializer),
-            #[cfg(feature = "v3_7")]
+            #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(v) => Serialize::serialize(v, serializer),
             Self::_Custom(u) => Serialize::serialize(u, serializer),
         }
@@ -369,11 +369,11 @@ impl Serialize for VersionedPush {
 impl crate::Unknowns for VersionedPush {
     fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
         match self {
-            #[cfg(feature = "v3_5")]
+            #[cfg(all(feature = "v3_5", feature = "customer"))]
             Self::V3_5(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            #[cfg(feature = "v3_6")]
+            #[cfg(all(feature = "v3_6", feature = "customer"))]
             Self::V3_6(v) => crate::Unknowns::visit_unknowns(v, path, found),
-            #[cfg(feature = "v3_7")]
+            #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::_Custom(u) => path.report(crate::UnknownKind::Version(u.version().unwrap_or_default().to_owned()), found),
         }

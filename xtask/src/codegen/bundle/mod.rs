@@ -182,6 +182,7 @@ pub(crate) fn pascal(name: &str) -> String {
         .collect()
 }
 
+#[cfg(test)]
 /// Loads and bundles the customer API of `dir` (e.g. `schema/v3.6`). Every problem found is
 /// reported, each naming its file.
 pub(crate) fn bundle(dir: &Path) -> Result<Bundle, Vec<String>> {

@@ -9,13 +9,17 @@ use crate::declare::object;
 use serde::{Deserialize, Serialize};
 
 pub use crate::generated::shared_v3_5_v3_6_v3_7::{
-    AcceptGreetingResponse, CancelGreetingResponse, ChatUnreadStatus, CheckGoalsResponse, ConfigurationProperties, DeactivateChatResponse,
-    DeleteChatPropertiesResponse, DeleteEventPropertiesResponse, DeleteThreadPropertiesResponse, GetConfigurationResponse, GetFormResponse,
-    GetLocalizationResponse, GetUrlInfoResponse, ListGroupPropertiesResponse, ListGroupStatusesResponse, ListLicensePropertiesResponse,
-    MarkEventsAsSeenResponse, PingResponse, RequestEmailVerificationResponse, ResumeChatResponse, SendEventResponse,
-    SendRichMessagePostbackResponse, SendSneakPeekResponse, SetCustomerSessionFieldsResponse, StartChatResponse,
+    AcceptGreetingResponse, CancelGreetingResponse, ChatUnreadStatus, CheckGoalsResponse, ConfigurationProperties,
+    GetConfigurationResponse, GetFormResponse, GetLocalizationResponse, GetUrlInfoResponse, ListGroupPropertiesResponse,
+    ListGroupStatusesResponse, ListLicensePropertiesResponse, RequestEmailVerificationResponse, SendSneakPeekResponse,
+    SetCustomerSessionFieldsResponse, WidgetButton, WidgetButtonType,
+};
+
+pub use crate::generated::shared_v3_5_v3_6_v3_7_agent_v3_5_v3_6_v3_7::{
+    DeactivateChatResponse, DeleteChatPropertiesResponse, DeleteEventPropertiesResponse, DeleteThreadPropertiesResponse,
+    MarkEventsAsSeenResponse, PingResponse, ResumeChatResponse, SendEventResponse, SendRichMessagePostbackResponse, StartChatResponse,
     UpdateChatPropertiesResponse, UpdateCustomerResponse, UpdateEventPropertiesResponse, UpdateThreadPropertiesResponse,
-    UploadFileResponse, WidgetButton, WidgetButtonType,
+    UploadFileResponse,
 };
 
 object! {

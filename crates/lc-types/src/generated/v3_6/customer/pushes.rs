@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-pub use crate::generated::shared_v3_5_v3_6_v3_7::{ChatTransferredReason, UserAddedToChatReason, UserRemovedFromChatReason};
+pub use crate::generated::shared_v3_5_v3_6_v3_7::{UserAddedToChatReason, UserRemovedFromChatReason};
+
+pub use crate::generated::shared_v3_5_v3_6_v3_7_agent_v3_5_v3_6_v3_7::ChatTransferredReason;
 
 object! {
     /// Payload of the `chat_deactivated` push: the chat's open thread was closed (by the customer, an agent or the router).
