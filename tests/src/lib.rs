@@ -363,10 +363,21 @@ fn normalize(path: &Path) -> String {
     parts.join("/")
 }
 
-/// Decodes a fixture's text as what its kind and name say, in API `version`. `None` when the
-/// version (or its cargo feature) has no such action, push or type.
+/// Decodes a fixture's text as what its kind and name say, in the Customer Chat API `version`.
+/// `None` when the version (or its cargo feature) has no such action, push or type.
 pub fn decode(version: &str, kind: &str, name: &str, text: &str) -> Option<Result<Box<dyn lc_types::Decoded>, lc_types::DecodeError>> {
-    let api = lc_types::api(lc_types::ChatApi::Customer, version.parse().ok()?)?;
+    decode_in(lc_types::ChatApi::Customer, version, kind, name, text)
+}
+
+/// [`decode`] in API `api`.
+pub fn decode_in(
+    api: lc_types::ChatApi,
+    version: &str,
+    kind: &str,
+    name: &str,
+    text: &str,
+) -> Option<Result<Box<dyn lc_types::Decoded>, lc_types::DecodeError>> {
+    let api = lc_types::api(api, version.parse().ok()?)?;
     match kind {
         "request" => api.action(name)?.request.map(|_| (api.decode_request)(name, text)),
         "response" => api.action(name).map(|_| (api.decode_response)(name, text)),

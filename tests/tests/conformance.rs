@@ -4,8 +4,24 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lc_tests::{decode, fixture_dir, fixtures, must_own_fixtures, read_json, version_fixtures, versions, SchemaSet};
+use lc_tests::{decode_in, fixture_dir, fixtures, must_own_fixtures, read_json, version_fixtures, versions, SchemaSet};
+use lc_types::ChatApi;
 use serde_json::Value;
+
+/// Keywords of bounds on a value that the generated types do not check (a number's range, a
+/// list's or a string's length): a fixture breaking only these is refused by the schema alone.
+const VALUE_BOUND_KEYWORDS: &[&str] = &[
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minItems",
+    "maxItems",
+    "minLength",
+    "maxLength",
+    "uniqueItems",
+    "minProperties",
+];
 
 /// Keywords whose failure means "a value outside a closed set" (what `unknown_*` fixtures carry).
 const CLOSED_SET_KEYWORDS: &[&str] = &["enum", "const", "oneOf"];
@@ -85,6 +101,55 @@ fn validate(set: &SchemaSet, f: &lc_tests::Fixture, failures: &mut Vec<String>) 
     Some((schema, input))
 }
 
+/// Fixture `f` (valid against `schema`, parsed as `input`) decodes as its type of `api`, comes
+/// back out unchanged, reports unknowns exactly when it is an `unknown_*` case, and the
+/// re-encoded value validates; what is wrong goes to `failures`.
+fn decodes_losslessly(set: &SchemaSet, api: ChatApi, f: &lc_tests::Fixture, schema: &str, input: &Value, failures: &mut Vec<String>) {
+    let id = f.id();
+    let decoded = match decode_in(api, &set.version, &f.kind, &f.name, &f.text) {
+        None => return failures.push(format!("{id}: no generated type for it")),
+        Some(Err(e)) => return failures.push(format!("{id}: does not decode: {e}")),
+        Some(Ok(d)) => d,
+    };
+    let output = decoded.to_json().unwrap();
+    if &output != input {
+        failures.push(format!("{id}: round trip changed it:\n  in:  {input}\n  out: {output}"));
+    }
+    let unknowns = decoded.unknowns();
+    match (f.expects_unknowns(), unknowns.is_empty()) {
+        (true, true) => failures.push(format!("{id}: an `unknown_*` fixture, but nothing unknown was found")),
+        (false, false) => failures.push(format!("{id}: unexpected unknowns: {unknowns:?}")),
+        _ => {}
+    }
+    if !f.expects_unknowns() {
+        if let Some(e) = set.errors(schema, &output).first() {
+            failures.push(format!("{id}: the re-encoded value does not validate: {e:?}"));
+        }
+    }
+}
+
+/// A negative fixture `f` of `api` (`{"path", "input"}`) that the typed decode must refuse: the
+/// error names `path`, in its message too, and keeps the raw text.
+fn refused_at_path(api: ChatApi, version: &str, f: &lc_tests::Fixture, path: &str, input: &Value, failures: &mut Vec<String>) {
+    let id = f.id();
+    let raw = input.to_string();
+    match decode_in(api, version, &f.kind, &f.name, &raw) {
+        None => failures.push(format!("{id}: no generated type")),
+        Some(Ok(v)) => failures.push(format!("{id}: decoded anyway: {v:?}")),
+        Some(Err(e)) => {
+            if e.path() != path {
+                failures.push(format!("{id}: error at `{}`, expected `{path}`: {e}", e.path()));
+            }
+            if !e.to_string().contains(&format!("`{path}`")) {
+                failures.push(format!("{id}: the message does not name the path: {e}"));
+            }
+            if e.raw() != raw {
+                failures.push(format!("{id}: the error lost the raw text"));
+            }
+        }
+    }
+}
+
 #[test]
 fn fixtures_validate_decode_and_round_trip() {
     for version in &versions() {
@@ -97,32 +162,7 @@ fn fixtures_validate_decode_and_round_trip() {
             let Some((schema, input)) = validate(&set, f, &mut failures) else {
                 continue;
             };
-            let decoded = match decode(version, &f.kind, &f.name, &f.text) {
-                None => {
-                    failures.push(format!("{id}: no generated type for it"));
-                    continue;
-                }
-                Some(Err(e)) => {
-                    failures.push(format!("{id}: does not decode: {e}"));
-                    continue;
-                }
-                Some(Ok(d)) => d,
-            };
-            let output = decoded.to_json().unwrap();
-            if output != input {
-                failures.push(format!("{id}: round trip changed it:\n  in:  {input}\n  out: {output}"));
-            }
-            let unknowns = decoded.unknowns();
-            match (f.expects_unknowns(), unknowns.is_empty()) {
-                (true, true) => failures.push(format!("{id}: an `unknown_*` fixture, but nothing unknown was found")),
-                (false, false) => failures.push(format!("{id}: unexpected unknowns: {unknowns:?}")),
-                _ => {}
-            }
-            if !f.expects_unknowns() {
-                if let Some(e) = set.errors(&schema, &output).first() {
-                    failures.push(format!("{id}: the re-encoded value does not validate: {e:?}"));
-                }
-            }
+            decodes_losslessly(&set, ChatApi::Customer, f, &schema, &input, &mut failures);
         }
         assert!(
             failures.is_empty(),
@@ -150,22 +190,7 @@ fn negative_fixtures_fail_at_their_path() {
             if set.errors(&schema, input).is_empty() {
                 failures.push(format!("{id}: the schema accepts it"));
             }
-            let raw = input.to_string();
-            match decode(version, &f.kind, &f.name, &raw) {
-                None => failures.push(format!("{id}: no generated type")),
-                Some(Ok(v)) => failures.push(format!("{id}: decoded anyway: {v:?}")),
-                Some(Err(e)) => {
-                    if e.path() != path {
-                        failures.push(format!("{id}: error at `{}`, expected `{path}`: {e}", e.path()));
-                    }
-                    if !e.to_string().contains(&format!("`{path}`")) {
-                        failures.push(format!("{id}: the message does not name the path: {e}"));
-                    }
-                    if e.raw() != raw {
-                        failures.push(format!("{id}: the error lost the raw text"));
-                    }
-                }
-            }
+            refused_at_path(ChatApi::Customer, version, f, path, input, &mut failures);
         }
         assert!(failures.is_empty(), "v{version}:\n{}", failures.join("\n"));
     }
@@ -237,12 +262,15 @@ fn every_union_member_has_a_fixture() {
 }
 
 /// The Agent Chat API's fixtures (`tests/fixtures/v3.x/agent/`), against its schemas
-/// (`schema/v3.x/agent/`): every action and push has fixtures, each validates (an `unknown_*` one
-/// only outside closed sets), each `invalid/` one is refused at its path. Its types are not generated yet
-/// (issue 23), so nothing decodes them here.
+/// (`schema/v3.x/agent/`) and its generated types (`lc_types::v3_x::agent`), as the customer's:
+/// every action and push has fixtures; each validates (an `unknown_*` one only outside closed
+/// sets), decodes, round-trips losslessly and reports unknowns exactly when it should; each
+/// `invalid/` one is refused by the schema at its path, and by the typed decode at the same path
+/// (with its raw text) unless it breaks only a value bound the types do not carry.
 #[test]
-fn agent_fixtures_validate_against_the_agent_schemas() {
+fn agent_fixtures_decode_validate_and_round_trip() {
     let mut checked = 0;
+    let mut value_bounds = 0;
     for version in &versions() {
         let Some(set) = SchemaSet::load_agent(version) else { continue };
         let dir = fixture_dir(version).join("agent");
@@ -253,7 +281,9 @@ fn agent_fixtures_validate_against_the_agent_schemas() {
             .map(|m| format!("no fixture for {m}"))
             .collect();
         for f in &valid {
-            validate(&set, f, &mut failures);
+            if let Some((schema, input)) = validate(&set, f, &mut failures) {
+                decodes_losslessly(&set, ChatApi::Agent, f, &schema, &input, &mut failures);
+            }
         }
         for f in &invalid {
             let id = f.id();
@@ -284,6 +314,15 @@ fn agent_fixtures_validate_against_the_agent_schemas() {
                     errors.iter().map(|e| &e.1).collect::<Vec<_>>()
                 ));
             }
+            // The typed decode refuses it too, at the same path, unless only a value bound the
+            // types do not carry is broken (`maximum`, `maxItems`, ...: the server's to check), or
+            // a closed set the types keep open (an unknown tag or value decodes, by design).
+            let schema_only = |k: &str| VALUE_BOUND_KEYWORDS.contains(&k) || CLOSED_SET_KEYWORDS.contains(&k);
+            if !errors.iter().all(|e| schema_only(&e.0)) {
+                refused_at_path(ChatApi::Agent, version, f, path, &wrapper["input"], &mut failures);
+            } else {
+                value_bounds += 1;
+            }
         }
         assert!(
             valid.len() > 200 && !invalid.is_empty(),
@@ -299,4 +338,6 @@ fn agent_fixtures_validate_against_the_agent_schemas() {
         checked += 1;
     }
     assert_eq!(checked, 3, "every version has an Agent Chat API tree");
+    // Most negative fixtures are refused by the types themselves.
+    println!("{value_bounds} agent negative fixtures break only a value bound or a closed set");
 }
