@@ -158,7 +158,6 @@ fn fixtures_validate_decode_and_round_trip() {
         assert!(all.len() > 100, "v{version}: only {} fixtures", all.len());
         let mut failures = Vec::new();
         for f in &all {
-            let id = f.id();
             let Some((schema, input)) = validate(&set, f, &mut failures) else {
                 continue;
             };
