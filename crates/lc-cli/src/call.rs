@@ -42,7 +42,7 @@ pub(crate) struct CallArgs {
 }
 
 pub(crate) fn run(args: CallArgs) -> Result<(), Failure> {
-    let api = crate::api_of(args.connection.api_version)?;
+    let api = crate::api_of(lc_types::ChatApi::Customer, args.connection.api_version)?;
     let name = args.action.as_str();
     let action = api
         .action(name)

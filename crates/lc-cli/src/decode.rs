@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use lc_types::{Api, ApiVersion, DecodeError, Decoded, Frame, JsonPath, PathSegment, Unknown, UnknownKind};
+use lc_types::{Api, ApiVersion, ChatApi, DecodeError, Decoded, Frame, JsonPath, PathSegment, Unknown, UnknownKind};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -23,8 +23,12 @@ Examples:
   echo '{\"chat_id\":\"C1\",\"event\":{\"type\":\"message\",\"text\":\"Hi\"}}' | lc decode request send_event
   lc decode push incoming_event payload.json
   lc decode --ndjson frame captured-frames.ndjson      one frame per line, reported by line number
-  lc decode --strict type Event event.json             exit 3 if anything is unknown")]
+  lc decode --strict type Event event.json             exit 3 if anything is unknown
+  lc decode --api agent push incoming_chat chat.json   an Agent Chat API push")]
 pub(crate) struct DecodeArgs {
+    /// The API: `customer` (the Customer Chat API) or `agent` (the Agent Chat API).
+    #[arg(long, default_value_t = ChatApi::Customer, value_parser = crate::parse_chat_api, value_name = "API")]
+    api: ChatApi,
     /// The API version (frames that name their version are decoded in it).
     #[arg(long, default_value_t = lc_types::endpoint::default_version(), value_parser = crate::parse_version, value_name = "X.Y")]
     api_version: ApiVersion,
@@ -61,7 +65,7 @@ struct Outcome {
 }
 
 pub(crate) fn run(args: DecodeArgs) -> Result<(), Failure> {
-    let api = crate::api_of(args.api_version)?;
+    let api = crate::api_of(args.api, args.api_version)?;
     let kind = args.kind.as_str();
     let (name, file) = match (kind, args.rest.as_slice()) {
         ("frame", [file]) => (None, Some(file.as_str())),
@@ -76,22 +80,35 @@ pub(crate) fn run(args: DecodeArgs) -> Result<(), Failure> {
     match kind {
         "request" | "response" => {
             let n = needs_name("action")?;
-            let action = api
-                .action(n)
-                .ok_or_else(|| Failure::usage(format!("API v{} has no action `{n}` (see `lc actions`)", api.version)))?;
+            let action = api.action(n).ok_or_else(|| {
+                Failure::usage(format!(
+                    "the {} v{} has no action `{n}` (see `lc actions`)",
+                    api.api.title(),
+                    api.version
+                ))
+            })?;
             if kind == "request" && action.request.is_none() {
                 return Err(Failure::usage(format!("`{n}` has no JSON request (it is a multipart upload)")));
             }
         }
         "push" => {
             let n = needs_name("push")?;
-            api.push(n)
-                .ok_or_else(|| Failure::usage(format!("API v{} has no push `{n}` (see `lc actions`)", api.version)))?;
+            api.push(n).ok_or_else(|| {
+                Failure::usage(format!(
+                    "the {} v{} has no push `{n}` (see `lc actions`)",
+                    api.api.title(),
+                    api.version
+                ))
+            })?;
         }
         "type" => {
             let n = needs_name("type")?;
             if !api.types.contains(&n) {
-                return Err(Failure::usage(format!("API v{} has no type `{n}`", api.version)));
+                return Err(Failure::usage(format!(
+                    "the {} v{} has no type `{n}`",
+                    api.api.title(),
+                    api.version
+                )));
             }
         }
         "frame" => {}
@@ -193,11 +210,39 @@ fn under_payload(path: &str) -> String {
 
 /// Decodes a frame in two steps: the envelope, then the payload by its action, in the version the
 /// frame names (the `--api-version` when it names none). A version this build does not have
-/// leaves the payload as it is and is reported as unknown (`decode_any`).
+/// leaves the payload as it is and is reported as unknown (`decode_any`, and the same rule for
+/// the agent's frames).
 fn frame(default: &'static Api, text: &str) -> Result<Outcome, Failure> {
     let frame: Frame = lc_types::from_str(text).map_err(failed)?;
     let boxed = |e: lc_types::ErrorEnvelope| Box::new(e) as Box<dyn Decoded>;
+    // An agent's request or push payload, in the version the frame names; `None`: this build
+    // does not have that version.
+    let agent = |version: &Option<String>, decode: fn(&Api) -> lc_types::DecodeFn, action: &str, raw: &str| {
+        let named = version.as_deref().map_or(Some(default.version), |v| v.parse().ok());
+        named
+            .and_then(|v| lc_types::api(default.api, v))
+            .map(|api| decode(api)(action, raw))
+    };
+    // A version this build does not have: the frame as it is, the version reported as unknown.
+    let unsupported = |version: &Option<String>| -> Result<Outcome, Failure> {
+        let json = serde_json::to_value(&frame).map_err(|e| Failure::runtime(format!("cannot re-encode: {e}")))?;
+        let unknowns = vec![Unknown {
+            path: std::iter::once(PathSegment::Field("payload")).collect(),
+            kind: UnknownKind::Version(version.clone().unwrap_or_default()),
+        }];
+        Ok(Outcome { json, unknowns })
+    };
     let (extra, payload) = match &frame {
+        Frame::Request(f) if default.api != ChatApi::Customer => {
+            match agent(&f.version, |a| a.decode_request, &f.action, f.payload.get()) {
+                Some(payload) => (&f.extra, Some(payload)),
+                None => return unsupported(&f.version),
+            }
+        }
+        Frame::Push(f) if default.api != ChatApi::Customer => match agent(&f.version, |a| a.decode_push, &f.action, f.payload.get()) {
+            Some(payload) => (&f.extra, Some(payload)),
+            None => return unsupported(&f.version),
+        },
         Frame::Request(f) => (
             &f.extra,
             Some(f.decode_any(default.version).map(|v| Box::new(v) as Box<dyn Decoded>)),

@@ -39,7 +39,7 @@ pub(crate) struct DemoArgs {
 }
 
 pub(crate) fn run(args: DemoArgs) -> Result<(), Failure> {
-    let api = crate::api_of(args.api_version)?;
+    let api = crate::api_of(lc_types::ChatApi::Customer, args.api_version)?;
     crate::runtime()?.block_on(play(api, args.json))
 }
 

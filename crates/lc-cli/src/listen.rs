@@ -38,7 +38,7 @@ pub(crate) struct ListenArgs {
 }
 
 pub(crate) fn run(args: ListenArgs) -> Result<(), Failure> {
-    crate::api_of(args.connection.api_version)?;
+    crate::api_of(lc_types::ChatApi::Customer, args.connection.api_version)?;
     crate::runtime()?.block_on(listen(args))
 }
 

@@ -29,7 +29,7 @@ mod signal;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use lc_types::{Api, ApiVersion};
+use lc_types::{Api, ApiVersion, ChatApi};
 
 /// How a command ends: every exit code of `lc`, named once. `lc --help` lists them
 /// ([`exit_codes`]), and the README's table shows the same words (a test compares them).
@@ -203,15 +203,24 @@ pub fn parse_version(text: &str) -> Result<ApiVersion, String> {
     text.parse::<ApiVersion>().map_err(|e| e.to_string())
 }
 
-/// The API of `version`, or a usage failure naming the versions this build has.
-pub fn api_of(version: ApiVersion) -> Result<&'static Api, Failure> {
-    lc_types::api(lc_types::ChatApi::Customer, version).ok_or_else(|| {
+/// `--api customer|agent`.
+pub fn parse_chat_api(text: &str) -> Result<ChatApi, String> {
+    text.parse::<ChatApi>().map_err(|e| e.to_string())
+}
+
+/// The tables of `api` in `version`, or a usage failure naming the versions this build has.
+pub fn api_of(api: ChatApi, version: ApiVersion) -> Result<&'static Api, Failure> {
+    lc_types::api(api, version).ok_or_else(|| {
         let known: Vec<String> = lc_types::apis()
             .iter()
-            .filter(|a| a.api == lc_types::ChatApi::Customer)
+            .filter(|a| a.api == api)
             .map(|a| a.version.to_string())
             .collect();
-        Failure::usage(format!("unsupported API version {version} (this build has: {})", known.join(", ")))
+        Failure::usage(format!(
+            "unsupported API version {version} of the {} (this build has: {})",
+            api.title(),
+            known.join(", ")
+        ))
     })
 }
 

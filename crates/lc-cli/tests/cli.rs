@@ -240,3 +240,48 @@ fn every_api_version_is_available() {
         assert!(r.stdout.contains(r#""visibility":"bots""#), "{version}: {}", r.stdout);
     }
 }
+
+#[test]
+fn the_agent_api_is_listed_and_decoded_with_api_agent() {
+    // `lc actions --api agent`: the Agent Chat API's table, with its own actions.
+    let r = lc(&["actions", "--api", "agent", "--json"], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let table: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let names: Vec<&str> = table["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"transfer_chat") && names.contains(&"list_archives"), "{names:?}");
+    let customer = lc(&["actions", "--json"], "");
+    assert!(
+        !customer.stdout.contains("\"transfer_chat\""),
+        "the customer's table is the default"
+    );
+    // `lc decode --api agent`: an agent push, with an unknown field reported.
+    let push = r#"{"chat_id":"Q7TR2KLM0B","thread_id":"Q7TR2KLM1C","event":{"id":"Q7TR2KLM1C_1","type":"message","text":"Hi","author_id":"mira.jones@example.org","created_at":"2026-03-02T10:15:31.123456Z","visibility":"agents","mood":"new"}}"#;
+    let r = lc(&["decode", "--api", "agent", "push", "incoming_event"], push);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains(r#""visibility":"agents""#), "{}", r.stdout);
+    assert!(r.stderr.contains("mood"), "{}", r.stderr);
+    // An agent-only push is not in the customer's API, and an agent frame decodes by its action.
+    assert_eq!(lc(&["decode", "push", "routing_status_set"], "{}").code, 2);
+    let frame = r#"{"version":"3.6","action":"routing_status_set","type":"push","payload":{"agent_id":"mira.jones@example.org","status":"accepting_chats"}}"#;
+    let r = lc(&["decode", "--api", "agent", "frame"], frame);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "");
+    // A version this build does not have keeps the frame and says so.
+    let r = lc(&["decode", "--api", "agent", "frame"], &frame.replace("3.6", "9.9"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("9.9"), "{}", r.stderr);
+    // A malformed known agent payload names its path inside the frame.
+    let bad = r#"{"version":"3.6","action":"routing_status_set","type":"push","payload":{"status":1}}"#;
+    let r = lc(&["decode", "--api", "agent", "frame"], bad);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("payload"), "{}", r.stderr);
+    // An API that does not exist is a usage error.
+    let r = lc(&["actions", "--api", "robot"], "");
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("customer") && r.stderr.contains("agent"), "{}", r.stderr);
+}

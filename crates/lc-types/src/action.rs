@@ -59,6 +59,14 @@ impl ChatApi {
             ChatApi::Agent => "agent",
         }
     }
+
+    /// `"Customer Chat API"` or `"Agent Chat API"`, as the docs name it.
+    pub fn title(&self) -> &'static str {
+        match self {
+            ChatApi::Customer => "Customer Chat API",
+            ChatApi::Agent => "Agent Chat API",
+        }
+    }
 }
 
 impl std::fmt::Display for ChatApi {
