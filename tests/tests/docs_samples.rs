@@ -29,16 +29,6 @@ const KNOWN_FAILURES: &[(&str, &str, &str)] = &[
         "other-structures/filledFormFields.json",
         "CONFLICT: a group_chooser `answer.id` as a number here, a string in events/filledForm.json; FormAnswer.id is a string",
     ),
-    (
-        "3.6",
-        "events/deletedEvent.json",
-        "a deleted-event stub: a `message` event without `text`; MessageEvent requires it",
-    ),
-    (
-        "3.7",
-        "events/deletedEvent.json",
-        "a deleted-event stub: a `message` event without `text`; MessageEvent requires it",
-    ),
 ];
 
 /// The type of the agent API a sample file describes, and the JSON in it to decode as that type

@@ -104,7 +104,7 @@ async fn with_mock(bound: Duration, out: &mut dyn Out) -> Result<Vec<String>, Bo
 fn message(event: &RtmEvent) -> Option<(&str, &str)> {
     match event.push() {
         Some(AnyPush::IncomingEvent(e)) => match &e.event {
-            customer::Event::Message(m) => Some((m.author_id.as_deref().unwrap_or_default(), m.text.as_str())),
+            customer::Event::Message(m) => Some((m.author_id.as_deref().unwrap_or_default(), m.text.as_deref()?)),
             _ => None,
         },
         _ => None,

@@ -152,8 +152,8 @@ object! {
         pub properties: Option<Properties>,
         /// Who can see the event; `all` when absent.
         pub recipients: Option<Recipients>,
-        /// The message text.
-        pub text: String,
+        /// The message text; absent only in the stub of a deleted message (`deleted: true`), which the Agent Chat API sends to agents who may not read it.
+        pub text: Option<String>,
         /// Who can see the event, as the Agent Chat API names it: `all` or `agents`. Always sent to agents; absent in the Customer Chat API, which uses `recipients`.
         pub visibility: Option<Visibility>,
     }
