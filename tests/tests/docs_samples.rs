@@ -13,23 +13,7 @@ use serde_json::Value;
 
 /// Samples that do not decode yet, each with the reason (the test fails when one starts to
 /// decode, so that this list stays true).
-const KNOWN_FAILURES: &[(&str, &str, &str)] = &[
-    (
-        "3.5",
-        "other-structures/filledFormFields.json",
-        "CONFLICT: a group_chooser `answer.id` as a number here, a string in events/filledForm.json; FormAnswer.id is a string",
-    ),
-    (
-        "3.6",
-        "other-structures/filledFormFields.json",
-        "CONFLICT: a group_chooser `answer.id` as a number here, a string in events/filledForm.json; FormAnswer.id is a string",
-    ),
-    (
-        "3.7",
-        "other-structures/filledFormFields.json",
-        "CONFLICT: a group_chooser `answer.id` as a number here, a string in events/filledForm.json; FormAnswer.id is a string",
-    ),
-];
+const KNOWN_FAILURES: &[(&str, &str, &str)] = &[];
 
 /// The type of the agent API a sample file describes, and the JSON in it to decode as that type
 /// (some samples wrap the value: `{"access": {...}}`, `{"fields": [...]}`).

@@ -48,7 +48,7 @@ impl RtmEvent {
     /// use lc_types::v3_6::customer::{AnyPush, Event};
     /// match event.push() {
     ///     Some(AnyPush::IncomingEvent(push)) => match &push.event {
-    ///         Event::Message(message) => println!("{}: {}", push.chat_id, message.text),
+    ///         Event::Message(message) => println!("{}: {}", push.chat_id, message.text.as_deref().unwrap_or_default()),
     ///         other => println!("a {:?} event in {}", other.tag(), push.chat_id),
     ///     },
     ///     Some(AnyPush::ChatDeactivated(push)) => println!("{} closed", push.chat_id),

@@ -18,6 +18,7 @@ pub mod object;
 mod open;
 mod peer_text;
 pub mod region;
+mod string_or_integer;
 mod timestamp;
 #[doc(hidden)]
 pub mod union;
@@ -41,6 +42,7 @@ pub use open::PrivOwnedStr;
 pub use open::{UnknownPayload, UnknownVariant};
 pub use peer_text::PeerText;
 pub use region::Region;
+pub use string_or_integer::StringOrInteger;
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub use unknown::PathSegment;
 pub use unknown::{JsonPath, Unknown, UnknownKind, Unknowns};

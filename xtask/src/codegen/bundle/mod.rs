@@ -61,7 +61,7 @@ pub(crate) const DISCONNECT_POLICIES: &[&str] = &[
 pub(crate) const GENERATED_FIELDS: &[&str] = &["extra"];
 
 /// The hand-written types of the `lc-types` core that a schema may stand for (`x-lc-core`).
-pub(crate) const CORE_TYPES: &[&str] = &["ErrorEnvelope", "ErrorDetails", "ErrorType"];
+pub(crate) const CORE_TYPES: &[&str] = &["ErrorEnvelope", "ErrorDetails", "ErrorType", "StringOrInteger"];
 
 /// The folders of a version directory, in bundling order.
 pub(crate) const FOLDERS: &[&str] = &["objects", "requests", "responses", "pushes"];

@@ -259,7 +259,7 @@ object! {
         /// Group the option routes to; only for `group_chooser` answers.
         pub group_id: Option<i64>,
         /// ID of the chosen option.
-        pub id: String,
+        pub id: crate::StringOrInteger,
         /// Label of the chosen option.
         pub label: String,
     }

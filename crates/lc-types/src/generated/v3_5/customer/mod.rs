@@ -302,12 +302,13 @@ types! {
     RequestEmailVerificationRequest, RequestEmailVerificationResponse, ResumeChatRequest, ResumeChatResponse, RichMessageButton,
     RichMessageElement, RichMessageEvent, RichMessageEventInput, RichMessageImage, RichMessageTemplate, SendEventRequest, SendEventResponse,
     SendRichMessagePostbackRequest, SendRichMessagePostbackResponse, SendSneakPeekRequest, SendSneakPeekResponse, SessionFields,
-    SetCustomerSessionFieldsRequest, SetCustomerSessionFieldsResponse, SortOrder, StartChatRequest, StartChatResponse, SystemMessageEvent,
-    SystemMessageEventInput, TextFilledFormField, TextFilledFormFieldType, Thread, ThreadPropertiesDeletedPush, ThreadPropertiesUpdatedPush,
-    TransferTarget, TypingIndicator, UpdateChatPropertiesRequest, UpdateChatPropertiesResponse, UpdateCustomerPageRequest,
-    UpdateCustomerPageResponse, UpdateCustomerRequest, UpdateCustomerResponse, UpdateEventPropertiesRequest, UpdateEventPropertiesResponse,
-    UpdateThreadPropertiesRequest, UpdateThreadPropertiesResponse, UploadFileResponse, User, UserAddedToChatPush, UserAddedToChatReason,
-    UserRemovedFromChatPush, UserRemovedFromChatReason, Visibility, WebviewHeight, WidgetButton, WidgetButtonType,
+    SetCustomerSessionFieldsRequest, SetCustomerSessionFieldsResponse, SortOrder, StartChatRequest, StartChatResponse,
+    StringOrInteger = crate::StringOrInteger, SystemMessageEvent, SystemMessageEventInput, TextFilledFormField, TextFilledFormFieldType,
+    Thread, ThreadPropertiesDeletedPush, ThreadPropertiesUpdatedPush, TransferTarget, TypingIndicator, UpdateChatPropertiesRequest,
+    UpdateChatPropertiesResponse, UpdateCustomerPageRequest, UpdateCustomerPageResponse, UpdateCustomerRequest, UpdateCustomerResponse,
+    UpdateEventPropertiesRequest, UpdateEventPropertiesResponse, UpdateThreadPropertiesRequest, UpdateThreadPropertiesResponse,
+    UploadFileResponse, User, UserAddedToChatPush, UserAddedToChatReason, UserRemovedFromChatPush, UserRemovedFromChatReason, Visibility,
+    WebviewHeight, WidgetButton, WidgetButtonType,
 }
 
 api!(Customer);

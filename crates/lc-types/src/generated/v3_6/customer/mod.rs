@@ -332,13 +332,13 @@ types! {
     ResumeChatRequest, ResumeChatResponse, RichMessageButton, RichMessageElement, RichMessageEvent, RichMessageEventInput, RichMessageImage,
     RichMessageTemplate, SendEventRequest, SendEventResponse, SendGreetingButtonClickedRequest, SendGreetingButtonClickedResponse,
     SendRichMessagePostbackRequest, SendRichMessagePostbackResponse, SendSneakPeekRequest, SendSneakPeekResponse, SessionFields,
-    SetCustomerSessionFieldsRequest, SetCustomerSessionFieldsResponse, SortOrder, StartChatRequest, StartChatResponse, SystemEvent,
-    SystemEventSource, SystemMessageEvent, SystemMessageEventInput, TextFilledFormField, TextFilledFormFieldType, Thread,
-    ThreadPropertiesDeletedPush, ThreadPropertiesUpdatedPush, TransferTarget, TwilioUpdate, TypingIndicator, UpdateChatPropertiesRequest,
-    UpdateChatPropertiesResponse, UpdateCustomerPageRequest, UpdateCustomerPageResponse, UpdateCustomerRequest, UpdateCustomerResponse,
-    UpdateEventPropertiesRequest, UpdateEventPropertiesResponse, UpdateThreadPropertiesRequest, UpdateThreadPropertiesResponse,
-    UploadFileResponse, User, UserAddedToChatPush, UserAddedToChatReason, UserRemovedFromChatPush, UserRemovedFromChatReason, Visibility,
-    WebviewHeight, WidgetButton, WidgetButtonType,
+    SetCustomerSessionFieldsRequest, SetCustomerSessionFieldsResponse, SortOrder, StartChatRequest, StartChatResponse,
+    StringOrInteger = crate::StringOrInteger, SystemEvent, SystemEventSource, SystemMessageEvent, SystemMessageEventInput,
+    TextFilledFormField, TextFilledFormFieldType, Thread, ThreadPropertiesDeletedPush, ThreadPropertiesUpdatedPush, TransferTarget,
+    TwilioUpdate, TypingIndicator, UpdateChatPropertiesRequest, UpdateChatPropertiesResponse, UpdateCustomerPageRequest,
+    UpdateCustomerPageResponse, UpdateCustomerRequest, UpdateCustomerResponse, UpdateEventPropertiesRequest, UpdateEventPropertiesResponse,
+    UpdateThreadPropertiesRequest, UpdateThreadPropertiesResponse, UploadFileResponse, User, UserAddedToChatPush, UserAddedToChatReason,
+    UserRemovedFromChatPush, UserRemovedFromChatReason, Visibility, WebviewHeight, WidgetButton, WidgetButtonType,
 }
 
 api!(Customer);
