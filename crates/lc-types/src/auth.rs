@@ -636,7 +636,9 @@ mod tests {
 
     #[test]
     fn bot_token_answers() {
-        assert!(IssueBotToken::decode(200, br#"{"token":"t","extra":1}"#).unwrap().is_fresh(Duration::from_secs(23 * 3600)));
+        assert!(IssueBotToken::decode(200, br#"{"token":"t","extra":1}"#)
+            .unwrap()
+            .is_fresh(Duration::from_secs(23 * 3600)));
         assert!(IssueBotToken::decode(200, br#"{"tok":"t"}"#).is_err());
         let e = IssueBotToken::decode(401, br#"{"error":{"type":"authentication","message":"Invalid bot secret"}}"#).unwrap_err();
         assert!(matches!(e, ResponseError::Api(_)), "{e}");

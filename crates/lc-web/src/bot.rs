@@ -164,7 +164,11 @@ impl BotTokenProvider {
     /// A text of the API for an error: without the bot secret, escaped and cut.
     fn shown(&self, text: &str) -> String {
         let secret = self.issue.bot_secret();
-        let text = if secret.is_empty() { text.to_owned() } else { text.replace(secret, "***") };
+        let text = if secret.is_empty() {
+            text.to_owned()
+        } else {
+            text.replace(secret, "***")
+        };
         PeerText::new(&text).max(SHOWN).to_string()
     }
 
@@ -204,7 +208,10 @@ impl BotTokenProvider {
                 )))
             }
             Err(BodyError::Transport(e)) => {
-                return Err(TokenError::with_source("issue_bot_token: reading the answer failed", e.without_url()))
+                return Err(TokenError::with_source(
+                    "issue_bot_token: reading the answer failed",
+                    e.without_url(),
+                ))
             }
         };
         if let (false, Some(location)) = ((200..300).contains(&status), redirect) {

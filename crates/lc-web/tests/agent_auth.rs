@@ -39,7 +39,10 @@ fn header<'h>(head: &'h str, name: &str) -> Option<&'h str> {
 #[tokio::test]
 async fn a_personal_access_token_is_sent_as_basic_without_region_or_organization() {
     let server = raw_server(vec![ok("[]")]).await;
-    let client = agent(&server).personal_access_token("agent@example.com", "pat-s3cr3t").build().unwrap();
+    let client = agent(&server)
+        .personal_access_token("agent@example.com", "pat-s3cr3t")
+        .build()
+        .unwrap();
     assert_eq!(client.organization_id(), None);
     assert_eq!(client.chat_api(), lc_types::ChatApi::Agent);
     client.call(&ListRoutingStatusesRequest::default()).await.unwrap();
@@ -75,7 +78,10 @@ async fn a_bearer_token_names_its_region_and_no_organization() {
         let client = agent(&server).token(token).build().unwrap();
         client.call(&ListRoutingStatusesRequest::default()).await.unwrap();
         let (head, _) = request(&server, 0);
-        assert!(head.starts_with("post /v3.6/agent/action/list_routing_statuses http/1.1"), "no query: {head}");
+        assert!(
+            head.starts_with("post /v3.6/agent/action/list_routing_statuses http/1.1"),
+            "no query: {head}"
+        );
         assert_eq!(header(&head, "authorization"), Some(format!("bearer {token}").as_str()));
         assert_eq!(header(&head, "x-region"), Some(region));
         assert_eq!(header(&head, "x-author-id"), None);
@@ -84,21 +90,31 @@ async fn a_bearer_token_names_its_region_and_no_organization() {
     let server = raw_server(vec![ok("[]")]).await;
     let client = WebClient::builder("my-org").base_url(&server.url).token("dal:t").build().unwrap();
     client.call(&ListRoutingStatusesRequest::default()).await.unwrap();
-    assert!(request(&server, 0).0.starts_with("post /v3.6/agent/action/list_routing_statuses http/1.1"));
+    assert!(request(&server, 0)
+        .0
+        .starts_with("post /v3.6/agent/action/list_routing_statuses http/1.1"));
 }
 
 #[tokio::test]
 async fn an_agents_client_refuses_customer_calls() {
     let server = raw_server(vec![ok("[]")]).await;
     let client = agent(&server).token("dal:t").build().unwrap();
-    let e = client.call(&lc_types::v3_6::customer::GetCustomerRequest::default()).await.unwrap_err();
+    let e = client
+        .call(&lc_types::v3_6::customer::GetCustomerRequest::default())
+        .await
+        .unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Config), "{e}");
     assert!(e.to_string().contains("organization ID"), "{e}");
     assert_eq!(e.attempts(), 0);
     // Untyped calls are the Agent Chat API's.
-    let statuses = client.call_value(lc_types::ApiVersion::V3_6, "list_routing_statuses", &serde_json::json!({})).await.unwrap();
+    let statuses = client
+        .call_value(lc_types::ApiVersion::V3_6, "list_routing_statuses", &serde_json::json!({}))
+        .await
+        .unwrap();
     assert_eq!(statuses, serde_json::json!([]));
-    assert!(request(&server, 0).0.starts_with("post /v3.6/agent/action/list_routing_statuses http/1.1"));
+    assert!(request(&server, 0)
+        .0
+        .starts_with("post /v3.6/agent/action/list_routing_statuses http/1.1"));
     assert_eq!(server.count.load(Ordering::SeqCst), 1);
 }
 
@@ -122,14 +138,23 @@ async fn author_id_is_sent_up_to_3_5_and_refused_from_3_6() {
         .unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Config), "{e}");
     // The Customer Chat API never had it.
-    let customer = WebClient::builder("o").base_url(&server.url).token("dal:t").author_id("bot-7").build().unwrap();
+    let customer = WebClient::builder("o")
+        .base_url(&server.url)
+        .token("dal:t")
+        .author_id("bot-7")
+        .build()
+        .unwrap();
     let e = customer.call(&v3_5::customer::GetCustomerRequest::default()).await.unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::Config), "{e}");
     assert_eq!(server.count.load(Ordering::SeqCst), 1, "nothing more was sent");
 
     // With a PAT too.
     let server = raw_server(vec![ok("[]")]).await;
-    let client = agent(&server).personal_access_token("acc", "pat").author_id("bot-7").build().unwrap();
+    let client = agent(&server)
+        .personal_access_token("acc", "pat")
+        .author_id("bot-7")
+        .build()
+        .unwrap();
     client.call(&v3_5::agent::ListRoutingStatusesRequest::default()).await.unwrap();
     let (head, _) = request(&server, 0);
     assert_eq!(header(&head, "x-author-id"), Some("bot-7"));
@@ -153,7 +178,11 @@ async fn bot_server(refused: &'static [&'static str]) -> BotServer {
             return ok(&format!(r#"{{"token":"bot-token-{n}"}}"#));
         }
         if refused.iter().any(|t| head.contains(&format!("authorization: bearer {t}\r\n"))) {
-            return answer("401 Unauthorized", "", r#"{"error":{"type":"authentication","message":"Invalid access token"}}"#);
+            return answer(
+                "401 Unauthorized",
+                "",
+                r#"{"error":{"type":"authentication","message":"Invalid access token"}}"#,
+            );
         }
         ok("[]")
     })
@@ -196,7 +225,10 @@ async fn a_bot_token_is_issued_once_and_cached() {
 
     // The issuing request.
     let (head, body) = request(&server.raw, 0);
-    assert!(head.starts_with("post /v3.6/configuration/action/issue_bot_token http/1.1"), "{head}");
+    assert!(
+        head.starts_with("post /v3.6/configuration/action/issue_bot_token http/1.1"),
+        "{head}"
+    );
     assert_eq!(header(&head, "content-type"), Some("application/json"));
     assert_eq!(header(&head, "authorization"), None, "no agent credentials unless set");
     let body: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -308,7 +340,8 @@ async fn issue_bot_token_failures_are_token_errors() {
 
 #[tokio::test]
 async fn a_non_idempotent_agent_action_is_never_sent_twice() {
-    assert!(!<SendEventRequest as lc_types::WebAction>::IDEMPOTENT, "the manifest says `idempotent: false`");
+    // The manifest says `idempotent: false`.
+    const { assert!(!<SendEventRequest as lc_types::WebAction>::IDEMPOTENT) };
     // The server reads the request and drops the connection without answering.
     let server = raw_server(vec!["RESET".into(), ok(r#"{"event_id":"E1"}"#)]).await;
     let client = agent(&server).token("dal:agent-token").build().unwrap();

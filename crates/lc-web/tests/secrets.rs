@@ -135,7 +135,10 @@ async fn agent_and_bot_secrets_never_leak() {
         .author_id("bot-7");
     shown.push(format!("{builder:?}"));
     let c = builder.build().unwrap();
-    let e = c.call(&lc_types::v3_5::agent::ListRoutingStatusesRequest::default()).await.unwrap_err();
+    let e = c
+        .call(&lc_types::v3_5::agent::ListRoutingStatusesRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.api_kind(), Some(&lc_types::ErrorType::Authentication));
     shown.push(format!("{e} {e:?} {c:?}"));
     let pat = lc_web::PersonalAccessToken::new("acc", "pat-s3cr3t");
@@ -154,7 +157,11 @@ async fn agent_and_bot_secrets_never_leak() {
             }
             return common::answer("200 OK", "", &format!(r#"{{"token":"bot-tok3n-{n}"}}"#));
         }
-        common::answer("401 Unauthorized", "", r#"{"error":{"type":"authentication","message":"Invalid access token"}}"#)
+        common::answer(
+            "401 Unauthorized",
+            "",
+            r#"{"error":{"type":"authentication","message":"Invalid access token"}}"#,
+        )
     })
     .await;
     let tokens = std::sync::Arc::new(
