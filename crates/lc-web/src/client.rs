@@ -132,7 +132,7 @@ impl WebClient {
     ///     .personal_access_token("my-account-id", "dal:my-personal-access-token")
     ///     .build()?;
     /// let chats = client.call(&ListChatsRequest::default()).await?;
-    /// println!("{} chats", chats.total_chats);
+    /// println!("{} chats", chats.found_chats);
     /// # Ok(()) }
     /// ```
     pub fn agent_builder() -> WebClientBuilder {
