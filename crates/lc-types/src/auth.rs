@@ -390,8 +390,8 @@ where
 ///
 /// ```
 /// use lc_types::auth::PersonalAccessToken;
-/// let pat = PersonalAccessToken::new("4f1a7c4e-agent", "dal:pat-secret");
-/// assert_eq!(pat.authorization(), "Basic NGYxYTdjNGUtYWdlbnQ6ZGFsOnBhdC1zZWNyZXQ=");
+/// let pat = PersonalAccessToken::new("4f1a7c4e-agent", "pat-secret");
+/// assert_eq!(pat.authorization(), "Basic NGYxYTdjNGUtYWdlbnQ6cGF0LXNlY3JldA==");
 /// assert!(!format!("{pat:?}").contains("pat-secret"));
 /// ```
 #[derive(Clone, PartialEq, Eq)]

@@ -14,7 +14,9 @@ use crate::response::{read_body, redirect_policy, redirect_target, BodyError};
 /// A bot's tokens, from the Configuration API's `issue_bot_token` (3.5+; from 3.6 the only way
 /// to act as a bot): issued on first use, cached, renewed shortly before their 24 h run out
 /// and at once after the API refused one; sent as `Authorization: Bearer`. Concurrent calls
-/// share one request. The wire form is [`IssueBotToken`] of `lc-types`.
+/// share one request. The wire form is [`IssueBotToken`] of `lc-types`. A bot token (a JWT)
+/// has no region prefix: set the client's [`region`](crate::WebClientBuilder::region) for an
+/// organization outside `dal`.
 ///
 /// The bot secret and the tokens never appear in `Debug` output, errors or logs (a refusal
 /// that quotes the secret has it replaced by `***`). What the API sends is bounded: answers

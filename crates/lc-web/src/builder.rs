@@ -119,7 +119,7 @@ impl WebClientBuilder {
     ///
     /// ```
     /// let client = lc_web::WebClient::agent_builder()
-    ///     .personal_access_token("my-account-id", "dal:my-personal-access-token")
+    ///     .personal_access_token("my-account-id", "my-personal-access-token")
     ///     .region(lc_types::Region::FRA)
     ///     .build()?;
     /// # let _ = client;

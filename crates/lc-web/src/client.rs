@@ -129,7 +129,7 @@ impl WebClient {
     /// # async fn run() -> Result<(), lc_web::Error> {
     /// use lc_types::v3_6::agent::ListChatsRequest;
     /// let client = lc_web::WebClient::agent_builder()
-    ///     .personal_access_token("my-account-id", "dal:my-personal-access-token")
+    ///     .personal_access_token("my-account-id", "my-personal-access-token")
     ///     .build()?;
     /// let chats = client.call(&ListChatsRequest::default()).await?;
     /// println!("{} chats", chats.found_chats);
