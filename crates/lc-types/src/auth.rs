@@ -1,6 +1,8 @@
 //! Access tokens for the transports, without I/O: the [`TokenProvider`] trait that `lc-web` and
-//! `lc-rtm` both ask for the customer's token, and the two providers that need no HTTP
-//! ([`StaticToken`] and [`token_fn`]). The provider that calls the LiveChat accounts service
+//! `lc-rtm` both ask for a `Bearer` token (a customer's, an agent's OAuth token, a bot token),
+//! the two providers that need no HTTP ([`StaticToken`] and [`token_fn`]), an agent's
+//! [`PersonalAccessToken`] (`Basic`), and the wire form of the Configuration API's
+//! [`IssueBotToken`]. The provider that calls the LiveChat accounts service
 //! needs an HTTP client, so it lives in `lc-web` (`lc_web::AccountsTokenProvider`); `lc-rtm`
 //! takes any `Arc<dyn TokenProvider>`, so it can use that one without depending on `lc-web`.
 //!
@@ -29,9 +31,10 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::Region;
+use crate::{ApiVersion, Region, ResponseError};
 
-/// A customer access token (`dal:…`), with its expiry when known.
+/// A `Bearer` access token (a customer's or an agent's `dal:…`, or a bot token), with its
+/// expiry when known.
 ///
 /// `Debug` shows the region and expiry, never the secret; there is no `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -145,7 +148,7 @@ impl std::error::Error for TokenError {
 /// free of any runtime.
 pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken, TokenError>> + Send + 'a>>;
 
-/// Where a transport gets the customer's access token.
+/// Where a transport gets its `Bearer` access token (a customer's, an agent's or a bot's).
 ///
 /// `token` is called before each call that needs one, so a provider should cache (the
 /// accounts-service provider of `lc-web` does, refreshing before expiry). When the API answers
@@ -378,6 +381,181 @@ where
     }
 }
 
+/// A personal access token (PAT) of a LiveChat account, for the Agent Chat Web API and the
+/// Configuration API: sent as `Authorization: Basic base64(<account_id>:<token>)`
+/// ([`PersonalAccessToken::authorization`]). It acts as its creator, has no region prefix and
+/// is not renewed (a refused PAT stays refused).
+///
+/// `Debug` shows the account ID, never the token; there is no `Display`.
+///
+/// ```
+/// use lc_types::auth::PersonalAccessToken;
+/// let pat = PersonalAccessToken::new("4f1a7c4e-agent", "pat-secret");
+/// assert_eq!(pat.authorization(), "Basic NGYxYTdjNGUtYWdlbnQ6cGF0LXNlY3JldA==");
+/// assert!(!format!("{pat:?}").contains("pat-secret"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct PersonalAccessToken {
+    account_id: String,
+    secret: Arc<str>,
+}
+
+impl PersonalAccessToken {
+    /// The PAT `token` of account `account_id` (the Basic user name).
+    pub fn new(account_id: impl Into<String>, token: impl Into<String>) -> Self {
+        let token: String = token.into();
+        PersonalAccessToken {
+            account_id: account_id.into(),
+            secret: token.into(),
+        }
+    }
+
+    /// The account the token belongs to.
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    /// The token itself. Keep it out of logs.
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// The `Authorization` header value, `Basic base64(<account_id>:<token>)`. Keep it out of
+    /// logs.
+    pub fn authorization(&self) -> String {
+        let mut pair = Vec::with_capacity(self.account_id.len() + 1 + self.secret.len());
+        pair.extend_from_slice(self.account_id.as_bytes());
+        pair.push(b':');
+        pair.extend_from_slice(self.secret.as_bytes());
+        format!("Basic {}", base64(&pair))
+    }
+}
+
+impl fmt::Debug for PersonalAccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PersonalAccessToken")
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Standard base64 with padding (RFC 4648 §4), as HTTP Basic authentication takes it.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> shift) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// How long a bot token of `issue_bot_token` is valid: 24 hours (reference §7.3; the answer
+/// does not say).
+pub const BOT_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The Configuration API's `issue_bot_token` as data, without I/O: a bot's token (3.5+; from
+/// 3.6 the only way to act as a bot), valid [`BOT_TOKEN_LIFETIME`] and sent as `Bearer`.
+///
+/// `POST /v3.x/configuration/action/issue_bot_token` ([`IssueBotToken::path`]) with the JSON
+/// body `{"bot_id", "client_id", "bot_secret", "organization_id"}` ([`IssueBotToken::body`]);
+/// the answer is `{"token": "…"}` ([`IssueBotToken::decode`]). `lc_web::BotTokenProvider`
+/// sends it, caches the token and renews it.
+///
+/// `Debug` never shows the bot secret.
+///
+/// ```
+/// use lc_types::{auth::IssueBotToken, ApiVersion};
+/// let issue = IssueBotToken::new("bot-1", "my-client-id", "bot-secret", "my-organization-id");
+/// assert_eq!(IssueBotToken::path(ApiVersion::V3_6), "/v3.6/configuration/action/issue_bot_token");
+/// assert_eq!(
+///     issue.body(),
+///     br#"{"bot_id":"bot-1","client_id":"my-client-id","bot_secret":"bot-secret","organization_id":"my-organization-id"}"#
+/// );
+/// let token = IssueBotToken::decode(200, br#"{"token": "eyJhbGciOi"}"#)?;
+/// assert_eq!(token.secret(), "eyJhbGciOi");
+/// assert!(token.expires_at().is_some());
+/// assert!(!format!("{issue:?}").contains("bot-secret"));
+/// # Ok::<(), lc_types::ResponseError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IssueBotToken {
+    bot_id: String,
+    client_id: String,
+    bot_secret: String,
+    organization_id: String,
+}
+
+impl IssueBotToken {
+    /// The action's name.
+    pub const ACTION: &'static str = "issue_bot_token";
+
+    /// The request for bot `bot_id` (an agent ID) of application `client_id`, with its secret
+    /// (from `create_bot`), in organization `organization_id`.
+    pub fn new(
+        bot_id: impl Into<String>,
+        client_id: impl Into<String>,
+        bot_secret: impl Into<String>,
+        organization_id: impl Into<String>,
+    ) -> Self {
+        IssueBotToken {
+            bot_id: bot_id.into(),
+            client_id: client_id.into(),
+            bot_secret: bot_secret.into(),
+            organization_id: organization_id.into(),
+        }
+    }
+
+    /// The bot the token is for.
+    pub fn bot_id(&self) -> &str {
+        &self.bot_id
+    }
+
+    /// The bot secret. Keep it out of logs.
+    pub fn bot_secret(&self) -> &str {
+        &self.bot_secret
+    }
+
+    /// `/v{version}/configuration/action/issue_bot_token`.
+    pub fn path(version: ApiVersion) -> String {
+        format!("/v{version}/configuration/action/{}", IssueBotToken::ACTION)
+    }
+
+    /// The JSON body (it holds the bot secret: keep it out of logs).
+    pub fn body(&self) -> Vec<u8> {
+        // A struct of strings always serializes.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The token of an answer (`status`, `body`), expiring [`BOT_TOKEN_LIFETIME`] from now; an
+    /// error answer is the API's error (or the status), as for any action ([`crate::web::decode`]).
+    pub fn decode(status: u16, body: &[u8]) -> Result<AccessToken, ResponseError> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            token: String,
+        }
+        let answer: Answer = crate::web::decode(status, body)?;
+        Ok(AccessToken::new(answer.token).expiring_in(BOT_TOKEN_LIFETIME))
+    }
+}
+
+impl fmt::Debug for IssueBotToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssueBotToken")
+            .field("bot_id", &self.bot_id)
+            .field("client_id", &self.client_id)
+            .field("organization_id", &self.organization_id)
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,5 +611,36 @@ mod tests {
         assert_eq!(now(p.token()).unwrap().secret(), "dal:a");
         let failing = token_fn(|_| async { Err(TokenError::new("backend down")) });
         assert_eq!(now(failing.token()).unwrap_err().to_string(), "backend down");
+    }
+
+    #[test]
+    fn base64_of_basic_credentials() {
+        // RFC 4648 §10 test vectors.
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+        let pat = PersonalAccessToken::new("a@b.c", "fra:s3cr3t");
+        assert_eq!(pat.authorization(), format!("Basic {}", base64(b"a@b.c:fra:s3cr3t")));
+        assert!(!format!("{pat:?} {pat:#?}").contains("s3cr3t"));
+        let issue = IssueBotToken::new("b", "c", "s3cr3t", "o");
+        assert!(!format!("{issue:?} {issue:#?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn bot_token_answers() {
+        assert!(IssueBotToken::decode(200, br#"{"token":"t","extra":1}"#)
+            .unwrap()
+            .is_fresh(Duration::from_secs(23 * 3600)));
+        assert!(IssueBotToken::decode(200, br#"{"tok":"t"}"#).is_err());
+        let e = IssueBotToken::decode(401, br#"{"error":{"type":"authentication","message":"Invalid bot secret"}}"#).unwrap_err();
+        assert!(matches!(e, ResponseError::Api(_)), "{e}");
     }
 }

@@ -10,8 +10,10 @@
 //!   `get_configuration` and `get_localization`: every request field is a query pair next to
 //!   `organization_id` (see [`encode_query`]), and there is no body.
 //! - `upload_file`: `multipart/form-data` with one part named `file` ([`FilePart`]).
-//! - `X-Region: <region>` when a region is given (see [`Region`]); `Authorization: Bearer
-//!   <token>` is the transport's business (tokens never pass through this crate).
+//! - `X-Region: <region>` when a region is given (see [`Region`]); `Authorization` (`Bearer
+//!   <token>`, or `Basic` for a [`PersonalAccessToken`](crate::auth::PersonalAccessToken)) and
+//!   a bot's [`X_AUTHOR_ID`] are the transport's business (tokens never pass through this
+//!   module).
 //! - Success is HTTP 2xx with the response as JSON; failure is any other status with the error
 //!   envelope `{"error": {"type", "message", "data"?}}`. The docs give no status table, so the
 //!   type decides, never the status ([`decode`]).
@@ -62,6 +64,9 @@ pub const CONTENT_TYPE: &str = "Content-Type";
 pub const X_REGION: &str = "X-Region";
 /// The content type of JSON bodies.
 pub const APPLICATION_JSON: &str = "application/json";
+/// The header a bot's requests carried up to 3.5 (`X-Author-Id: <bot_id>`, with an agent's
+/// credentials); removed in 3.6, where bots use bot tokens ([`crate::auth::IssueBotToken`]).
+pub const X_AUTHOR_ID: &str = "X-Author-Id";
 /// The query parameter naming the organization (`license_id` up to 3.3).
 pub const ORGANIZATION_ID: &str = "organization_id";
 /// The name of the multipart part that carries the file of `upload_file`.
@@ -418,6 +423,19 @@ fn organization_query(api: ChatApi, organization_id: &str) -> Vec<(String, Strin
         ChatApi::Customer => vec![(ORGANIZATION_ID.to_owned(), organization_id.to_owned())],
         _ => Vec::new(),
     }
+}
+
+/// Whether a request of `api` in `version` may carry [`X_AUTHOR_ID`]: Agent Chat API requests
+/// up to 3.5 (3.6 removed it; the Customer Chat API never had it).
+///
+/// ```
+/// use lc_types::{web::author_id_allowed, ApiVersion, ChatApi};
+/// assert!(author_id_allowed(ChatApi::Agent, ApiVersion::V3_5));
+/// assert!(!author_id_allowed(ChatApi::Agent, ApiVersion::V3_6));
+/// assert!(!author_id_allowed(ChatApi::Customer, ApiVersion::V3_5));
+/// ```
+pub fn author_id_allowed(api: ChatApi, version: ApiVersion) -> bool {
+    api == ChatApi::Agent && version <= ApiVersion::V3_5
 }
 
 /// The path of `action` of `api` in `version`: `/v3.6/customer/action/send_event`,

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use lc_types::auth::{StaticToken, TokenProvider};
+use lc_types::auth::{PersonalAccessToken, StaticToken, TokenProvider};
 use lc_types::endpoint::Endpoint;
 use lc_types::{ApiVersion, Region};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -14,11 +14,13 @@ use crate::error::{Error, ErrorKind};
 use crate::response::{redirect_policy, MAX_RESPONSE_BYTES};
 use crate::retry::RetryPolicy;
 
-/// Builds a [`WebClient`]; see [`WebClient::builder`].
+/// Builds a [`WebClient`]; see [`WebClient::builder`] (a customer's client) and
+/// [`WebClient::agent_builder`] (an agent's or a bot's).
 #[must_use]
 pub struct WebClientBuilder {
-    organization_id: String,
-    tokens: Option<Arc<dyn TokenProvider>>,
+    organization_id: Option<String>,
+    credentials: Credentials,
+    author_id: Option<String>,
     endpoint: Endpoint,
     timeout: Duration,
     max_response_bytes: usize,
@@ -32,10 +34,35 @@ pub struct WebClientBuilder {
     chat_api: lc_types::ChatApi,
 }
 
+/// What goes in `Authorization`: the last of [`WebClientBuilder::token`],
+/// [`WebClientBuilder::token_provider`] and [`WebClientBuilder::personal_access_token`] set.
+#[derive(Clone)]
+pub(crate) enum Credentials {
+    None,
+    /// `Bearer <token>`, renewed by the provider.
+    Bearer(Arc<dyn TokenProvider>),
+    /// `Basic base64(account_id:token)`, never renewed.
+    Basic(PersonalAccessToken),
+}
+
+impl Credentials {
+    /// Its name in `Debug` output (never a secret).
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Credentials::None => "none",
+            Credentials::Bearer(_) => "bearer",
+            Credentials::Basic(_) => "personal_access_token",
+        }
+    }
+}
+
 impl fmt::Debug for WebClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebClientBuilder")
             .field("organization_id", &self.organization_id)
+            .field("chat_api", &self.chat_api)
+            .field("credentials", &self.credentials.kind())
+            .field("author_id", &self.author_id)
             .field("base_url", &self.endpoint.base_url)
             .field("version", &self.endpoint.version)
             .finish_non_exhaustive()
@@ -43,11 +70,12 @@ impl fmt::Debug for WebClientBuilder {
 }
 
 impl WebClientBuilder {
-    /// The defaults, for organization `organization_id`.
-    pub(crate) fn new(organization_id: String) -> Self {
+    /// The defaults, for organization `organization_id` (if any), calling `chat_api` by default.
+    pub(crate) fn new(organization_id: Option<String>, chat_api: lc_types::ChatApi) -> Self {
         WebClientBuilder {
             organization_id,
-            tokens: None,
+            credentials: Credentials::None,
+            author_id: None,
             endpoint: Endpoint::default(),
             timeout: DEFAULT_TIMEOUT,
             max_response_bytes: MAX_RESPONSE_BYTES,
@@ -58,24 +86,67 @@ impl WebClientBuilder {
             http: None,
             accept_invalid_certs: false,
             http2_prior_knowledge: false,
-            chat_api: lc_types::ChatApi::Customer,
+            chat_api,
         }
     }
 
-    /// A static access token (`dal:…`; a leading `Bearer ` is removed).
+    /// A static access token, sent as `Authorization: Bearer <token>` (a customer's or an
+    /// agent's `dal:…`, or a bot token; a leading `Bearer ` is removed). Replaces the
+    /// credentials set before.
     pub fn token(self, token: impl Into<String>) -> Self {
         self.token_provider(StaticToken::new(token))
     }
 
-    /// Where tokens come from: [`StaticToken`], [`lc_types::auth::token_fn`],
-    /// [`AccountsTokenProvider`](crate::AccountsTokenProvider) or your own.
+    /// Where `Bearer` tokens come from: [`StaticToken`], [`lc_types::auth::token_fn`],
+    /// [`AccountsTokenProvider`](crate::AccountsTokenProvider) (a customer's),
+    /// [`BotTokenProvider`](crate::BotTokenProvider) (a bot's) or your own. Replaces the
+    /// credentials set before.
     pub fn token_provider(self, provider: impl TokenProvider + 'static) -> Self {
         self.shared_token_provider(Arc::new(provider))
     }
 
     /// A token provider shared with others (e.g. with an `lc-rtm` connection).
     pub fn shared_token_provider(mut self, provider: Arc<dyn TokenProvider>) -> Self {
-        self.tokens = Some(provider);
+        self.credentials = Credentials::Bearer(provider);
+        self
+    }
+
+    /// An agent's personal access token (PAT) of account `account_id`, sent as
+    /// `Authorization: Basic base64(<account_id>:<token>)` (Agent Chat Web API; not renewed: a
+    /// refused PAT fails the call). A PAT has no region prefix: set [`region`](Self::region)
+    /// for an organization outside `dal`. Replaces the credentials set before; never shown in
+    /// `Debug` output, errors or logs.
+    ///
+    /// ```
+    /// let client = lc_web::WebClient::agent_builder()
+    ///     .personal_access_token("my-account-id", "my-personal-access-token")
+    ///     .region(lc_types::Region::FRA)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), lc_web::Error>(())
+    /// ```
+    pub fn personal_access_token(mut self, account_id: impl Into<String>, token: impl Into<String>) -> Self {
+        self.credentials = Credentials::Basic(PersonalAccessToken::new(account_id, token));
+        self
+    }
+
+    /// Act as bot `bot_id` with an agent's credentials (`X-Author-Id: <bot_id>`), as the API
+    /// allowed up to 3.5. 3.6 removed the header: a call of the Agent Chat API in 3.6 or later
+    /// (or of the Customer Chat API) then fails before anything is sent, with
+    /// [`ErrorKind::Config`], instead of going out as the agent. From 3.5 on, a bot acts with
+    /// its own token: [`BotTokenProvider`](crate::BotTokenProvider).
+    ///
+    /// ```
+    /// let client = lc_web::WebClient::agent_builder()
+    ///     .token("dal:agent-access-token")
+    ///     .author_id("my-bot-agent-id")
+    ///     .build()?;
+    /// // client.call(&lc_types::v3_5::agent::SendEventRequest::new(..)) acts as the bot
+    /// # let _ = client;
+    /// # Ok::<(), lc_web::Error>(())
+    /// ```
+    pub fn author_id(mut self, bot_id: impl Into<String>) -> Self {
+        self.author_id = Some(bot_id.into());
         self
     }
 
@@ -290,13 +361,33 @@ impl WebClientBuilder {
         for url in self.endpoint.origins() {
             reqwest::Url::parse(url).map_err(|e| config(format!("base URL `{url}`: {e}")))?;
         }
+        let (tokens, basic) = match self.credentials {
+            Credentials::None => (None, None),
+            Credentials::Bearer(provider) => (Some(provider), None),
+            Credentials::Basic(pat) => {
+                // The user name of Basic ends at the first `:`.
+                if pat.account_id().contains(':') {
+                    return Err(config("the account ID of a personal access token contains `:`".into()));
+                }
+                let mut value = HeaderValue::try_from(pat.authorization())
+                    .map_err(|_| config("the personal access token is not a valid header value".into()))?;
+                value.set_sensitive(true);
+                (None, Some(value))
+            }
+        };
+        let author_id = match &self.author_id {
+            Some(id) => Some(HeaderValue::from_str(id).map_err(|_| config("the author ID is not a valid header value".into()))?),
+            None => None,
+        };
         Ok(WebClient {
             inner: Arc::new(Inner {
                 http,
                 organization_id: self.organization_id,
                 region: RwLock::new(self.endpoint.region.clone()),
                 endpoint: self.endpoint,
-                tokens: self.tokens,
+                tokens,
+                basic,
+                author_id,
                 retry: self.retry,
                 timeout: self.timeout,
                 max_response_bytes: self.max_response_bytes,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use lc_types::auth::{AccessToken, TokenProvider};
 use lc_types::endpoint::Endpoint;
 use lc_types::web::{self, HttpRequest};
-use lc_types::{ApiVersion, Region, WebAction, WebMethod};
+use lc_types::{ApiVersion, ChatApi, Region, WebAction, WebMethod};
 use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::builder::WebClientBuilder;
@@ -39,8 +39,9 @@ pub struct ResponseMeta {
     pub http_version: reqwest::Version,
 }
 
-/// A client of the Customer Chat Web API, for one organization: cheap to clone (clones share
-/// the connection pool, the token provider and the region).
+/// A client of the Chat Web APIs: a customer's, for one organization ([`WebClient::builder`]),
+/// or an agent's or a bot's ([`WebClient::agent_builder`]). Cheap to clone (clones share the
+/// connection pool, the token provider and the region).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), lc_web::Error> {
@@ -60,9 +61,15 @@ pub struct WebClient {
 
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
-    pub(crate) organization_id: String,
+    /// The Customer Chat API's `organization_id`; `None` for an agent's client.
+    pub(crate) organization_id: Option<String>,
     pub(crate) endpoint: Endpoint,
+    /// The provider of `Bearer` tokens.
     pub(crate) tokens: Option<Arc<dyn TokenProvider>>,
+    /// The `Authorization: Basic` value of a personal access token (sensitive).
+    pub(crate) basic: Option<HeaderValue>,
+    /// `X-Author-Id`: the bot an agent's calls act as (up to 3.5).
+    pub(crate) author_id: Option<HeaderValue>,
     pub(crate) region: RwLock<Option<Region>>,
     pub(crate) retry: RetryPolicy,
     pub(crate) timeout: Duration,
@@ -78,16 +85,20 @@ impl fmt::Debug for WebClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebClient")
             .field("organization_id", &self.inner.organization_id)
+            .field("chat_api", &self.inner.chat_api)
             .field("base_url", &self.inner.endpoint.base_url)
             .field("version", &self.inner.endpoint.version)
             .field("region", &*self.inner.region.read().expect("not poisoned"))
             .field("has_token_provider", &self.inner.tokens.is_some())
+            .field("has_personal_access_token", &self.inner.basic.is_some())
+            .field("author_id", &self.inner.author_id)
             .finish_non_exhaustive()
     }
 }
 impl WebClient {
-    /// A builder for a client of organization `organization_id` (the `organization_id` query
-    /// parameter of every call).
+    /// A builder for a customer's client of organization `organization_id` (the
+    /// `organization_id` query parameter of every Customer Chat API call). For an agent or a
+    /// bot, see [`WebClient::agent_builder`].
     ///
     /// ```
     /// use std::time::Duration;
@@ -98,16 +109,53 @@ impl WebClient {
     ///     .retry(RetryPolicy::default().max_attempts(5))
     ///     .header("X-Debug-Id", "checkout-42")
     ///     .build()?;
-    /// assert_eq!(client.organization_id(), "my-organization-id");
+    /// assert_eq!(client.organization_id(), Some("my-organization-id"));
     /// # Ok::<(), lc_web::Error>(())
     /// ```
     pub fn builder(organization_id: impl Into<String>) -> WebClientBuilder {
-        WebClientBuilder::new(organization_id.into())
+        WebClientBuilder::new(Some(organization_id.into()), ChatApi::Customer)
     }
 
-    /// The organization calls are made for.
-    pub fn organization_id(&self) -> &str {
-        &self.inner.organization_id
+    /// A builder for an agent's or a bot's client of the Agent Chat API: no organization ID
+    /// (the credentials name the account), and [`WebClient::chat_api`] is
+    /// [`ChatApi::Agent`] for untyped calls. Credentials: an OAuth token
+    /// ([`token`](WebClientBuilder::token), [`token_provider`](WebClientBuilder::token_provider)),
+    /// a [`personal_access_token`](WebClientBuilder::personal_access_token), or a bot's token
+    /// ([`BotTokenProvider`](crate::BotTokenProvider)); up to 3.5, an agent's credentials with
+    /// [`author_id`](WebClientBuilder::author_id) act as a bot. A Customer Chat API call from
+    /// this client fails with [`ErrorKind::Config`] (it needs an organization ID).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), lc_web::Error> {
+    /// use lc_types::v3_6::agent::ListChatsRequest;
+    /// let client = lc_web::WebClient::agent_builder()
+    ///     .personal_access_token("my-account-id", "my-personal-access-token")
+    ///     .build()?;
+    /// let chats = client.call(&ListChatsRequest::default()).await?;
+    /// println!("{} chats", chats.found_chats);
+    /// # Ok(()) }
+    /// ```
+    pub fn agent_builder() -> WebClientBuilder {
+        WebClientBuilder::new(None, ChatApi::Agent)
+    }
+
+    /// The organization a customer's calls are made for; `None` for a client of
+    /// [`WebClient::agent_builder`].
+    pub fn organization_id(&self) -> Option<&str> {
+        self.inner.organization_id.as_deref()
+    }
+
+    /// The `organization_id` of a call of `api`: the client's for the Customer Chat API (a
+    /// [`ErrorKind::Config`] error without one), none for the others.
+    pub(crate) fn organization_for(&self, api: ChatApi) -> Result<&str, Error> {
+        match (api, &self.inner.organization_id) {
+            (ChatApi::Customer, Some(org)) => Ok(org),
+            (ChatApi::Customer, None) => Err(Error::with_source(
+                ErrorKind::Config,
+                "a Customer Chat API call needs an organization ID: build the client with `WebClient::builder(organization_id)`",
+            )),
+            _ => Ok(""),
+        }
     }
 
     /// The version of calls that name none.
@@ -151,13 +199,14 @@ impl WebClient {
     /// `Legacy`/`Deprecation`, attempts).
     pub async fn call_with_meta<R: WebAction + Sync>(&self, request: &R) -> Result<(R::Response, ResponseMeta), Error> {
         let spec = Spec {
+            api: R::API,
             version: R::VERSION,
             action: R::NAME,
             needs_token: R::NEEDS_TOKEN,
             idempotent: R::IDEMPOTENT,
             once: false,
         };
-        let org = self.inner.organization_id.as_str();
+        let org = self.organization_for(R::API)?;
         let make = move |region: Option<&Region>| -> Result<Prepared, Error> {
             let http = HttpRequest::new(request, org, region).map_err(|e| Error::with_source(ErrorKind::Encode, e))?;
             Ok(Prepared { http, multipart: None })
@@ -202,13 +251,14 @@ impl WebClient {
         }
         let payload = checked.as_ref().map_or(payload, |c| &c.payload);
         let spec = Spec {
+            api: chat_api,
             version,
             action: info.name,
             needs_token: info.needs_token,
             idempotent: info.idempotent,
             once: false,
         };
-        let org = self.inner.organization_id.as_str();
+        let org = self.organization_for(chat_api)?;
         let method = info.web.expect("filtered");
         let make = move |region: Option<&Region>| -> Result<Prepared, Error> {
             let http = HttpRequest::from_parts(chat_api, version, info.name, method, payload, org, region)

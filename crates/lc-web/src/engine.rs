@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use lc_types::auth::AccessToken;
 use lc_types::web::{self, HttpRequest};
-use lc_types::{ApiVersion, PeerText, Region};
+use lc_types::{ApiVersion, ChatApi, PeerText, Region};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::client::{ResponseMeta, WebClient};
@@ -16,6 +16,7 @@ use crate::response::{read_body, redirect_target, retry_after, BodyError};
 use crate::retry::{Decision, Failed};
 
 static X_REGION: HeaderName = HeaderName::from_static("x-region");
+static X_AUTHOR_ID: HeaderName = HeaderName::from_static("x-author-id");
 static LEGACY: HeaderName = HeaderName::from_static("legacy");
 static DEPRECATION: HeaderName = HeaderName::from_static("deprecation");
 static X_DEBUG_ID: HeaderName = HeaderName::from_static("x-debug-id");
@@ -33,6 +34,7 @@ fn header_name(name: &str) -> Result<HeaderName, Error> {
 /// What one call is: its action, version and the properties retries depend on.
 #[derive(Clone, Copy)]
 pub(crate) struct Spec<'a> {
+    pub api: ChatApi,
     pub version: ApiVersion,
     pub action: &'a str,
     pub needs_token: bool,
@@ -84,6 +86,17 @@ impl WebClient {
     /// Sends the call until it succeeds or must fail; gives the 2xx status, body and meta. An
     /// error says how many requests were sent ([`Error::attempts`]).
     pub(crate) async fn run(&self, spec: Spec<'_>, make: &Make<'_>) -> Result<(u16, Bytes, ResponseMeta), Error> {
+        // Acting as a bot is a configuration the call's version may not have: sent without the
+        // header, the call would act as the agent instead.
+        if self.inner.author_id.is_some() && !web::author_id_allowed(spec.api, spec.version) {
+            return Err(Error::with_source(
+                ErrorKind::Config,
+                format!(
+                    "`author_id` (X-Author-Id) is for Agent Chat API calls up to 3.5, not a {} API v{} call (`{}`); from 3.5 on a bot uses its own token (`BotTokenProvider`)",
+                    spec.api, spec.version, spec.action
+                ),
+            ));
+        }
         let mut sent = 0;
         self.send_until_done(spec, make, &mut sent).await.map_err(|e| e.with_attempts(sent))
     }
@@ -234,6 +247,12 @@ impl WebClient {
         }
         if let Some(token) = token {
             headers.insert(reqwest::header::AUTHORIZATION, self.authorization(token)?);
+        } else if let Some(basic) = &self.inner.basic {
+            headers.insert(reqwest::header::AUTHORIZATION, basic.clone());
+        }
+        if let Some(bot_id) = &self.inner.author_id {
+            // `run` refused the calls that may not carry it.
+            headers.insert(X_AUTHOR_ID.clone(), bot_id.clone());
         }
         match (http.body, multipart) {
             (web::Body::Json(bytes), _) => *request.body_mut() = Some(bytes.into()),

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod accounts;
+mod bot;
 mod builder;
 mod client;
 mod engine;
@@ -10,10 +11,11 @@ mod retry;
 mod upload;
 
 pub use accounts::{AccountsTokenProvider, DEFAULT_ACCOUNTS_URL};
+pub use bot::BotTokenProvider;
 pub use builder::WebClientBuilder;
 pub use client::{ResponseMeta, WebClient, DEFAULT_TIMEOUT};
 pub use error::{Error, ErrorKind};
-pub use lc_types::auth::{token_fn, AccessToken, StaticToken, TokenError, TokenProvider};
+pub use lc_types::auth::{token_fn, AccessToken, PersonalAccessToken, StaticToken, TokenError, TokenProvider};
 /// The transport core shared with `lc-rtm`: the default origin and connect timeout, and the
 /// [`Endpoint`] settings the builder takes.
 pub use lc_types::endpoint::{Endpoint, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT};

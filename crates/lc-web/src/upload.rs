@@ -329,6 +329,7 @@ impl WebClient {
         let chat_api = self.chat_api();
         let info = lc_types::api(chat_api, version).and_then(|api| api.action(UPLOAD_FILE));
         let spec = Spec {
+            api: chat_api,
             version,
             action: UPLOAD_FILE,
             needs_token: info.is_none_or(|i| i.needs_token),
@@ -336,7 +337,7 @@ impl WebClient {
             once: matches!(upload.source, Source::Stream(..)),
         };
         let part = FilePart::new(upload.file_name.clone(), upload.content_type.clone(), len);
-        let org = self.organization_id().to_owned();
+        let org = self.organization_for(chat_api)?.to_owned();
         let mismatch = Arc::new(Mutex::new(None));
         let make = |region: Option<&Region>| -> Result<Prepared, Error> {
             let boundary = format!("lc-web-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));

@@ -110,3 +110,92 @@ async fn lifecycle_warning_is_logged_once_per_version() {
     assert!(logs.contains("2025-08-13"), "{logs}");
     assert!(!logs.contains("v3.6"), "{logs}");
 }
+
+/// An agent's personal access token (and its `Basic` form), a bot's secret and its tokens, and
+/// an agent token given to the bot-token provider never appear in `Debug`, errors or `tracing`
+/// output, through refusals, renewals and a refusal that quotes the secret.
+#[tokio::test(flavor = "current_thread")]
+async fn agent_and_bot_secrets_never_leak() {
+    use lc_types::v3_6::agent::ListRoutingStatusesRequest;
+    let captured = lc_mock::testing::Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(captured.writer())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let refused = r#"{"error":{"type":"authentication","message":"Invalid access token"}}"#;
+    let mut shown = Vec::new();
+
+    // A personal access token, refused.
+    let server = common::raw_server(vec![common::answer("401 Unauthorized", "", refused)]).await;
+    let builder = lc_web::WebClient::agent_builder()
+        .base_url(&server.url)
+        .personal_access_token("acc", "pat-s3cr3t")
+        .author_id("bot-7");
+    shown.push(format!("{builder:?}"));
+    let c = builder.build().unwrap();
+    let e = c
+        .call(&lc_types::v3_5::agent::ListRoutingStatusesRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.api_kind(), Some(&lc_types::ErrorType::Authentication));
+    shown.push(format!("{e} {e:?} {c:?}"));
+    let pat = lc_web::PersonalAccessToken::new("acc", "pat-s3cr3t");
+    shown.push(format!("{pat:?}"));
+    let basic = pat.authorization().trim_start_matches("Basic ").to_owned();
+
+    // A bot: a refusal quoting the secret, then tokens the API refuses (renewed once).
+    let server = common::routed_server(move |n, text| {
+        if text.contains("/issue_bot_token ") {
+            if n == 0 {
+                return common::answer(
+                    "400 Bad Request",
+                    "",
+                    r#"{"error":{"type":"validation","message":"bot_secret bot-s3cr3t is wrong"}}"#,
+                );
+            }
+            return common::answer("200 OK", "", &format!(r#"{{"token":"bot-tok3n-{n}"}}"#));
+        }
+        common::answer(
+            "401 Unauthorized",
+            "",
+            r#"{"error":{"type":"authentication","message":"Invalid access token"}}"#,
+        )
+    })
+    .await;
+    let tokens = std::sync::Arc::new(
+        lc_web::BotTokenProvider::new("bot-7", "my-client", "bot-s3cr3t", "my-org")
+            .base_url(&server.url)
+            .agent_token("dal:agent-s3cr3t"),
+    );
+    shown.push(format!("{tokens:?}"));
+    let c = lc_web::WebClient::agent_builder()
+        .base_url(&server.url)
+        .shared_token_provider(tokens.clone())
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let e = c.call(&ListRoutingStatusesRequest::default()).await.unwrap_err();
+        shown.push(format!("{e} {e:?} {c:?} {tokens:?}"));
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            shown.push(format!("{s} {s:?}"));
+            source = s.source();
+        }
+    }
+    assert!(tokens.fetched() >= 2, "tokens were issued and renewed");
+    let pat_tokens = lc_web::BotTokenProvider::new("bot-7", "c", "bot-s3cr3t", "o").personal_access_token("acc", "pat-s3cr3t");
+    shown.push(format!("{pat_tokens:?}"));
+
+    drop(_guard);
+    let logs = captured.text();
+    assert!(logs.contains("the token was refused"), "the capture works: {logs}");
+    assert!(shown.iter().any(|s| s.contains("***")), "the quoted secret is replaced: {shown:?}");
+    for secret in ["pat-s3cr3t", basic.as_str(), "bot-s3cr3t", "bot-tok3n", "agent-s3cr3t"] {
+        assert!(!logs.contains(secret), "{secret} in the tracing output:\n{logs}");
+        for s in &shown {
+            assert!(!s.contains(secret), "{secret} in {s}");
+        }
+    }
+}

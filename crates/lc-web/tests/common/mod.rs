@@ -30,9 +30,15 @@ pub(crate) fn client(server: &MockServer, token: &str) -> WebClient {
 /// close without answering; `HOLD <text>`: send the text, then nothing more for a minute,
 /// the connection open). Counts the requests it read.
 pub(crate) async fn raw_server(answers: Vec<String>) -> Raw {
+    routed_server(move |n, _| answers[n.min(answers.len() - 1)].clone()).await
+}
+
+/// A [`raw_server`] whose answer to request `n` (from 0) is `answer(n, request text)`.
+pub(crate) async fn routed_server(answer: impl Fn(usize, &str) -> String + Send + Sync + 'static) -> Raw {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let answer = Arc::new(answer);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let count = Arc::new(AtomicUsize::new(0));
@@ -43,7 +49,7 @@ pub(crate) async fn raw_server(answers: Vec<String>) -> Raw {
         loop {
             let Ok((mut socket, _)) = listener.accept().await else { return };
             let n = seen.fetch_add(1, Ordering::SeqCst);
-            let answer = answers[n.min(answers.len() - 1)].clone();
+            let answer = answer.clone();
             let log = log.clone();
             tokio::spawn(async move {
                 // Read the head and the announced body, then answer and close.
@@ -67,6 +73,7 @@ pub(crate) async fn raw_server(answers: Vec<String>) -> Raw {
                         }
                     }
                 }
+                let answer = answer(n, &String::from_utf8_lossy(&buf));
                 if answer == "RESET" {
                     return; // close without answering
                 }
