@@ -20,7 +20,9 @@ Examples:
   lc call start_chat '{\"chat\":{\"thread\":{\"events\":[{\"type\":\"message\",\"text\":\"Hi\"}]}}}'
   lc call send_event @event.json --compact
   echo '{\"chat_id\":\"PJ0MRSHTDG\"}' | lc call list_threads - --rtm
-  lc call get_customer --base-url http://127.0.0.1:40113    # an `lc mock`")]
+  lc call get_customer --base-url http://127.0.0.1:40113    # an `lc mock`
+  LC_PAT=ACCOUNT_ID:TOKEN lc call --agent list_chats          # the Agent Chat API, with a personal access token
+  lc call --agent transfer_chat '{\"id\":\"PJ0MRSHTDG\",\"target\":{\"type\":\"group\",\"ids\":[2]}}'")]
 pub(crate) struct CallArgs {
     /// The action (see `lc actions`).
     action: String,
@@ -34,6 +36,10 @@ pub(crate) struct CallArgs {
     /// and fails with a message saying which. Pushes that arrive meanwhile are discarded.
     #[arg(long)]
     rtm: bool,
+    /// Call the Agent Chat API (an agent's --pat or --token; no organization ID) instead of the
+    /// Customer Chat API. Over the Web API (agent RTM connections are not there yet).
+    #[arg(long)]
+    agent: bool,
     /// Print the response on one line.
     #[arg(long)]
     compact: bool,
@@ -42,11 +48,26 @@ pub(crate) struct CallArgs {
 }
 
 pub(crate) fn run(args: CallArgs) -> Result<(), Failure> {
-    let api = crate::api_of(lc_types::ChatApi::Customer, args.connection.api_version)?;
+    let chat_api = if args.agent {
+        lc_types::ChatApi::Agent
+    } else {
+        lc_types::ChatApi::Customer
+    };
+    let api = crate::api_of(chat_api, args.connection.api_version)?;
     let name = args.action.as_str();
-    let action = api
-        .action(name)
-        .ok_or_else(|| Failure::usage(format!("API v{} has no action `{name}` (see `lc actions`)", api.version)))?;
+    let action = api.action(name).ok_or_else(|| {
+        let list = if args.agent { "lc actions --api agent" } else { "lc actions" };
+        Failure::usage(format!(
+            "the {} v{} has no action `{name}` (see `{list}`)",
+            chat_api.title(),
+            api.version
+        ))
+    })?;
+    if args.agent && args.rtm {
+        return Err(Failure::usage(
+            "--agent calls go over the Web API: agent RTM connections are not in lc-rtm yet (drop --rtm)",
+        ));
+    }
     if action.request.is_none() {
         return Err(Failure::usage(format!(
             "`{name}` is a multipart upload; `lc call` sends JSON requests"
@@ -98,7 +119,7 @@ pub(crate) fn run(args: CallArgs) -> Result<(), Failure> {
             client.shutdown().await;
             result.map_err(|e| call_failure(name, e.api_error().map(|a| (a.kind().to_string(), a.message().to_owned())), &e))
         } else {
-            let client = args.connection.web()?;
+            let client = args.connection.web(args.agent)?;
             client.call_value(version, name, &payload).await.map_err(|e| {
                 let mut failure = call_failure(name, e.api_error().map(|a| (a.kind().to_string(), a.message().to_owned())), &e);
                 // The wait the server asked for, when the client gave up rather than wait.

@@ -1,4 +1,5 @@
-//! The options `lc call` and `lc listen` share: where the API is and who the customer is.
+//! The options `lc call` and `lc listen` share: where the API is and who the caller is (a
+//! customer, or with `lc call --agent` an agent).
 
 use std::time::Duration;
 
@@ -6,15 +7,20 @@ use lc_types::{ApiVersion, Region};
 
 use crate::{Exit, Failure};
 
-/// Where the API is and who the customer is; each option also reads an environment variable.
+/// Where the API is and who the caller is; each option also reads an environment variable.
 #[derive(clap::Args, Clone)]
 pub(crate) struct Connection {
-    /// The organization ID.
+    /// The organization ID (the Customer Chat API's; an agent's calls name none).
     #[arg(long, env = "LC_ORGANIZATION_ID", value_name = "ID", value_parser = clap::builder::NonEmptyStringValueParser::new())]
-    pub organization_id: String,
-    /// The customer access token (`dal:…`). Prefer LC_TOKEN: an option shows in `ps`. Never printed.
+    pub organization_id: Option<String>,
+    /// The access token (`dal:…`): the customer's, or with --agent an agent's OAuth or bot token
+    /// (sent as `Bearer`). Prefer LC_TOKEN: an option shows in `ps`. Never printed.
     #[arg(long, env = "LC_TOKEN", hide_env_values = true, value_name = "TOKEN", value_parser = clap::builder::NonEmptyStringValueParser::new())]
-    pub token: String,
+    pub token: Option<String>,
+    /// With --agent: an agent's personal access token as ACCOUNT_ID:TOKEN (sent as `Basic`),
+    /// used instead of --token when given. Prefer LC_PAT. Never printed.
+    #[arg(long, env = "LC_PAT", hide_env_values = true, value_name = "ACCOUNT_ID:TOKEN", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub pat: Option<String>,
     /// The region (dal, fra, …); the token's prefix by default.
     #[arg(long, env = "LC_REGION", value_name = "REGION")]
     pub region: Option<String>,
@@ -42,12 +48,49 @@ impl Connection {
         Ok(Some(pem))
     }
 
-    /// A Web client of this connection.
-    pub(crate) fn web(&self) -> Result<lc_web::WebClient, Failure> {
-        let mut b = lc_web::WebClient::builder(&self.organization_id)
-            .token(&self.token)
-            .base_url(&self.base_url)
-            .api_version(self.api_version);
+    /// The customer's organization and token, or a usage failure naming the missing option.
+    fn customer(&self) -> Result<(&str, &str), Failure> {
+        if self.pat.is_some() {
+            return Err(Failure::usage(
+                "--pat (LC_PAT) is an agent's: add --agent, or give a customer's --token",
+            ));
+        }
+        let organization = self
+            .organization_id
+            .as_deref()
+            .ok_or_else(|| Failure::usage("the Customer Chat API needs --organization-id (or LC_ORGANIZATION_ID)"))?;
+        let token = self
+            .token
+            .as_deref()
+            .ok_or_else(|| Failure::usage("the Customer Chat API needs the customer's --token (or LC_TOKEN)"))?;
+        Ok((organization, token))
+    }
+
+    /// A Web client of this connection: a customer's, or with `agent` an agent's (its personal
+    /// access token, else its token).
+    pub(crate) fn web(&self, agent: bool) -> Result<lc_web::WebClient, Failure> {
+        let b = if agent {
+            let b = lc_web::WebClient::agent_builder();
+            match (&self.pat, &self.token) {
+                (Some(pat), _) => {
+                    let (account, token) = pat
+                        .split_once(':')
+                        .filter(|(a, t)| !a.is_empty() && !t.is_empty())
+                        .ok_or_else(|| Failure::usage("--pat (LC_PAT) is ACCOUNT_ID:TOKEN"))?;
+                    b.personal_access_token(account, token)
+                }
+                (None, Some(token)) => b.token(token),
+                (None, None) => {
+                    return Err(Failure::usage(
+                        "an agent's call needs --pat ACCOUNT_ID:TOKEN (or LC_PAT) or --token (or LC_TOKEN)",
+                    ))
+                }
+            }
+        } else {
+            let (organization, token) = self.customer()?;
+            lc_web::WebClient::builder(organization).token(token)
+        };
+        let mut b = b.base_url(&self.base_url).api_version(self.api_version);
         if let Some(r) = &self.region {
             b = b.region(Region::from(r.as_str()));
         }
@@ -59,9 +102,10 @@ impl Connection {
 
     /// An RTM client of this connection, connecting; with `events` false, pushes are discarded.
     pub(crate) fn rtm(&self, events: bool) -> Result<(lc_rtm::RtmClient, lc_rtm::Events), Failure> {
-        let mut b = lc_rtm::RtmClient::builder(&self.organization_id)
+        let (organization, token) = self.customer()?;
+        let mut b = lc_rtm::RtmClient::builder(organization)
             .events(events)
-            .token(&self.token)
+            .token(token)
             .base_url(&self.base_url)
             .api_version(self.api_version)
             .connect_timeout(Duration::from_secs(10));
