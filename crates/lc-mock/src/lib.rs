@@ -762,6 +762,16 @@ impl MockServer {
 
     /// `http://127.0.0.1:PORT/v{version}/agent/action` (append `/<action>`; no query: the
     /// credentials name the license); `version` as in [`MockServer::web_url`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// assert_eq!(server.agent_web_url("3.6"), format!("{}/v3.6/agent/action", server.base_url()));
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn agent_web_url(&self, version: impl std::fmt::Display) -> String {
         format!("{}/v{version}/agent/action", self.shared.origin())
     }

@@ -134,7 +134,7 @@ async fn serve(
     };
     let body = match read_body(headers, body, limit, shared.body_read_timeout).await {
         Ok(body) => body,
-        Err(e) => return error(&e.refusal(|| too_large(&action, limit))),
+        Err(e) => return error(&e.refusal(|| too_large(action, limit))),
     };
     let delay = shared.faults.delay();
     if !delay.is_zero() {
@@ -143,8 +143,8 @@ async fn serve(
     let dropped = shared.faults.take_drop();
     let query = web::parse_query(query.as_deref().unwrap_or_default());
     let result = match api {
-        ChatApi::Agent => answer_agent(shared, &version, &action, method, headers, &body),
-        _ => answer(shared, &version, &action, &query, method, headers, &body),
+        ChatApi::Agent => answer_agent(shared, version, action, method, headers, &body),
+        _ => answer(shared, version, action, &query, method, headers, &body),
     };
     let mut response = if dropped {
         // The request ran, but its answer is lost: the client waits until the server's
@@ -157,7 +157,7 @@ async fn serve(
             Err(r) => error(&r),
         }
     };
-    if let Ok(version) = version_of(&version) {
+    if let Ok(version) = version_of(version) {
         lifecycle_headers(shared, version, response.headers_mut());
     }
     match shared.faults.take_pad() {
