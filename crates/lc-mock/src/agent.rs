@@ -1,12 +1,12 @@
-//! The control API's agent side: the agent's changes to chats, customers and groups.
-
-use std::time::SystemTime;
+//! The control API's agent side: the agent's changes to chats, customers and groups. What an
+//! agent does to a chat is [`crate::agent_api::ops`], shared with the Agent Chat API.
 
 use lc_types::v3_6::customer::DisconnectReason;
 use lc_types::ApiVersion;
 use serde_json::{json, Map, Value};
 
 use crate::actions::{self, Target};
+use crate::agent_api::ops;
 use crate::ctx::Ctx;
 use crate::engine::{self, Caller};
 use crate::hub::Out;
@@ -63,8 +63,7 @@ impl<'a> AgentControl<'a> {
     }
 
     fn agent_id(&self) -> String {
-        let state = crate::lock(&self.shared.state);
-        state.agents.keys().next().cloned().unwrap_or_default()
+        crate::state::DEFAULT_AGENT.to_owned()
     }
 
     fn change<T>(&self, f: impl FnOnce(&mut Ctx, &str) -> Result<T, Refusal>) -> Result<T, Refusal> {
@@ -112,42 +111,19 @@ impl<'a> AgentControl<'a> {
 
     /// Joins a chat (`user_added_to_chat`, present).
     pub fn join(&self, chat_id: &str) -> Result<(), Refusal> {
-        self.change(|ctx, agent| add_agent(ctx, chat_id, agent, true))
+        self.change(|ctx, agent| ops::add_agent(ctx, chat_id, agent, true, false, None))
     }
 
     /// Leaves a chat (`user_removed_from_chat`).
     pub fn leave(&self, chat_id: &str) -> Result<(), Refusal> {
-        self.change(|ctx, agent| {
-            let mut chat = ctx.state.chat(chat_id)?.clone();
-            if chat.agents.remove(agent).is_none() {
-                return Err(Refusal::validation("The agent is not in the chat"));
-            }
-            let mut push = json!({"chat_id": chat_id, "user_id": agent, "reason": "manual"});
-            if chat.active() {
-                push["thread_id"] = json!(chat.last_thread().id);
-            }
-            let customer = chat.customer_id.clone();
-            ctx.state.chats.insert(chat_id.to_owned(), chat);
-            ctx.push(&customer, "user_removed_from_chat", push);
-            Ok(())
-        })
+        self.change(|ctx, agent| ops::remove_agent(ctx, chat_id, agent, None))
     }
 
     /// Sends any event (its `type` decides which) to an active chat; the agent is added, not
     /// present, when it has not joined. Answers the event ID.
     pub fn send_event(&self, chat_id: &str, event: Value) -> Result<String, Refusal> {
-        if !event.is_object() || event.get("type").and_then(Value::as_str).is_none() {
-            return Err(Refusal::validation("An event is an object with a `type`"));
-        }
         self.change(|ctx, agent| {
-            let chat = ctx.state.chat(chat_id)?;
-            if !chat.active() {
-                return Err(Refusal::chat_inactive());
-            }
-            if !chat.agents.contains_key(agent) {
-                add_agent(ctx, chat_id, agent, false)?;
-            }
-            let event = actions::add_event(ctx, chat_id, event, agent)?;
+            let event = ops::send_event(ctx, agent, chat_id, event)?;
             Ok(event["id"].as_str().unwrap_or_default().to_owned())
         })
     }
@@ -222,39 +198,7 @@ impl<'a> AgentControl<'a> {
     /// Transfers an active chat (`chat_transferred`, reason `manual`); with `queue` =
     /// `(position, wait_time_seconds)` the chat waits in the queue.
     pub fn transfer(&self, chat_id: &str, to: &TransferTo, queue: Option<(u64, u64)>) -> Result<(), Refusal> {
-        self.change(|ctx, agent| {
-            let mut chat = ctx.state.chat(chat_id)?.clone();
-            if !chat.active() {
-                return Err(Refusal::chat_inactive());
-            }
-            for g in &to.group_ids {
-                if !ctx.state.groups.contains_key(g) {
-                    return Err(Refusal::group_not_found());
-                }
-            }
-            let mut target = Map::new();
-            if !to.group_ids.is_empty() {
-                target.insert("group_ids".into(), json!(to.group_ids));
-                chat.access = json!({ "group_ids": to.group_ids });
-            }
-            if !to.agent_ids.is_empty() {
-                target.insert("agent_ids".into(), json!(to.agent_ids));
-            }
-            let thread_id = chat.last_thread().id.clone();
-            let mut push = json!({
-                "chat_id": chat_id, "thread_id": thread_id, "requester_id": agent, "reason": "manual",
-                "transferred_to": target,
-            });
-            let queued = queue.map(|(position, wait)| json!({"position": position, "wait_time": wait, "queued_at": crate::state::now()}));
-            chat.last_thread_mut().queue = queued.clone();
-            if let Some(q) = queued {
-                push["queue"] = q;
-            }
-            let customer = chat.customer_id.clone();
-            ctx.state.chats.insert(chat_id.to_owned(), chat);
-            ctx.push(&customer, "chat_transferred", push);
-            Ok(())
-        })
+        self.change(|ctx, agent| ops::transfer(ctx, agent, chat_id, to, queue))
     }
 
     /// Moves a queued chat (`queue_position_updated`).
@@ -325,46 +269,21 @@ impl<'a> AgentControl<'a> {
 
     /// Starts or stops typing in the chat's active thread (`incoming_typing_indicator`).
     pub fn typing(&self, chat_id: &str, is_typing: bool) -> Result<(), Refusal> {
-        self.change(|ctx, agent| {
-            let (customer, thread) = active_thread(ctx, chat_id)?;
-            let seconds = SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            let push = json!({
-                "chat_id": chat_id, "thread_id": thread,
-                "typing_indicator": {"author_id": agent, "recipients": "all", "timestamp": seconds, "is_typing": is_typing},
-            });
-            ctx.push(&customer, "incoming_typing_indicator", push);
-            Ok(())
-        })
+        self.change(|ctx, agent| ops::typing(ctx, agent, chat_id, is_typing, false))
     }
 
     /// Shows that the agent prepares an answer (`incoming_thinking_indicator`, 3.6+).
     pub fn thinking(&self, chat_id: &str, title: Option<&str>) -> Result<(), Refusal> {
-        self.change(|ctx, agent| {
-            let (customer, thread) = active_thread(ctx, chat_id)?;
-            let mut push = json!({"chat_id": chat_id, "thread_id": thread, "author_id": agent, "sent_at": crate::state::now()});
-            if let Some(title) = title {
-                push["title"] = json!(title);
-            }
-            ctx.push(&customer, "incoming_thinking_indicator", push);
-            Ok(())
-        })
+        let mut fields = Map::new();
+        if let Some(title) = title {
+            fields.insert("title".into(), json!(title));
+        }
+        self.change(|ctx, agent| ops::thinking(ctx, agent, chat_id, fields, false))
     }
 
     /// Previews a message being written (`incoming_event_preview`, 3.6+; the event has no ID).
     pub fn event_preview(&self, chat_id: &str, text: &str) -> Result<(), Refusal> {
-        self.change(|ctx, agent| {
-            let (customer, thread) = active_thread(ctx, chat_id)?;
-            let event = json!({"type": "message", "text": text, "created_at": crate::state::now(), "author_id": agent});
-            ctx.push(
-                &customer,
-                "incoming_event_preview",
-                json!({"chat_id": chat_id, "thread_id": thread, "event": event}),
-            );
-            Ok(())
-        })
+        self.change(|ctx, agent| ops::event_preview(ctx, agent, chat_id, text))
     }
 
     /// Sends `content` (any JSON) to the given customers, or to every connected customer when
@@ -497,11 +416,7 @@ impl<'a> AgentControl<'a> {
     /// ```
     pub fn start_chat(&self, customer_id: &str) -> Result<(String, String), Refusal> {
         self.change(|ctx, agent| {
-            if !ctx.state.customers.contains_key(customer_id) {
-                return Err(Refusal::not_found("Customer"));
-            }
-            actions::no_active_chat(ctx, customer_id)?;
-            let r = actions::open_chat(ctx, customer_id, agent, &Default::default())?;
+            let r = ops::start_chat(ctx, agent, customer_id, &Default::default())?;
             let id = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
             Ok((id("chat_id"), id("thread_id")))
         })
@@ -510,7 +425,7 @@ impl<'a> AgentControl<'a> {
     /// Closes the chat's active thread (`incoming_event` with a system message, then
     /// `chat_deactivated` naming the agent).
     pub fn deactivate_chat(&self, chat_id: &str) -> Result<(), Refusal> {
-        self.change(|ctx, agent| actions::close_chat(ctx, chat_id, Some(agent)))
+        self.change(|ctx, agent| ops::deactivate_chat(ctx, agent, chat_id))
     }
 
     /// Disconnects every RTM connection of a customer with `customer_disconnected`: any
@@ -542,31 +457,4 @@ impl<'a> AgentControl<'a> {
         }
         conns.len()
     }
-}
-
-/// The customer of a chat and its active thread.
-fn active_thread(ctx: &Ctx, chat_id: &str) -> Result<(String, String), Refusal> {
-    let chat = ctx.state.chat(chat_id)?;
-    if !chat.active() {
-        return Err(Refusal::chat_inactive());
-    }
-    Ok((chat.customer_id.clone(), chat.last_thread().id.clone()))
-}
-
-/// Adds the agent to a chat (`user_added_to_chat`).
-fn add_agent(ctx: &mut Ctx, chat_id: &str, agent: &str, present: bool) -> Result<(), Refusal> {
-    let mut chat = ctx.state.chat(chat_id)?.clone();
-    if chat.agents.get(agent) == Some(&true) {
-        return Err(Refusal::validation("The agent is already in the chat"));
-    }
-    chat.agents.insert(agent.to_owned(), present);
-    let user = ctx.state.agents.get(agent).map(|a| a.user(present)).unwrap_or_default();
-    let mut push = json!({"chat_id": chat_id, "user": user, "reason": "manual"});
-    if chat.active() {
-        push["thread_id"] = json!(chat.last_thread().id);
-    }
-    let customer = chat.customer_id.clone();
-    ctx.state.chats.insert(chat_id.to_owned(), chat);
-    ctx.push(&customer, "user_added_to_chat", push);
-    Ok(())
 }

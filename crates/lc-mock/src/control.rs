@@ -167,6 +167,7 @@ static ENDPOINTS: &[Endpoint] = &[
                 "base_url": base, "control_url": format!("{base}{PREFIX}"),
                 "organization_id": s.organization_id, "region": s.region(), "versions": versions,
                 "web_url": format!("{base}/v{{version}}/customer/action"),
+                "agent_web_url": format!("{base}/v{{version}}/agent/action"),
                 "rtm_url": format!("{}/v{{version}}/customer/rtm/ws", s.ws_origin()),
                 "agent_id": AgentControl::new(s).id(),
             }))
@@ -190,6 +191,22 @@ static ENDPOINTS: &[Endpoint] = &[
         }
         Ok(json!({}))
     }),
+    post(
+        "/_lc/agents",
+        "a new agent (an existing ID: new credentials): {id, name?, groups?: [0], role?: normal} -> {agent_id, account_id, token, pat}",
+        |s, a| {
+            let id = a.str("id")?;
+            let mut agent = crate::NewAgent::new(id, a.opt_str("name")?.unwrap_or(id)).groups(a.integers("groups")?);
+            if a.opt_value("groups").is_none() {
+                agent = agent.groups([0]);
+            }
+            if let Some(role) = a.opt_str("role")? {
+                agent = agent.role(role);
+            }
+            let c = s.issue_agent(&agent)?;
+            Ok(json!({"agent_id": c.agent_id, "account_id": c.account_id, "token": c.token, "pat": c.pat}))
+        },
+    ),
     get("/_lc/region", "the mock's region: -> {region}", |s, _| {
         Ok(json!({ "region": s.region() }))
     }),
@@ -678,7 +695,7 @@ impl Args {
 }
 
 /// Decodes standard base64 (padding optional, whitespace ignored).
-fn base64(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let (mut acc, mut bits) = (0u32, 0u32);
     for c in text.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
@@ -701,6 +718,23 @@ fn base64(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Standard base64 with padding.
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 fn status_name(status: GreetingStatus) -> &'static str {
     match status {
         GreetingStatus::Pending => "pending",
@@ -719,6 +753,10 @@ mod tests {
         assert_eq!(base64("aGVsbG8").unwrap(), b"hello");
         assert_eq!(base64("AAEC/w==").unwrap(), [0, 1, 2, 255]);
         assert!(base64("a*b").is_none());
+        for text in [&b""[..], b"h", b"he", b"hel", b"hello", &[0, 1, 2, 255]] {
+            assert_eq!(base64(&base64_encode(text)).unwrap(), text);
+        }
+        assert_eq!(base64_encode(b"hello"), "aGVsbG8=");
     }
 
     /// The README's table of control endpoints, row by row: (method, path, about), the cells

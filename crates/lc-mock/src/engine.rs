@@ -3,7 +3,7 @@
 //! pushes are rendered in their versions through the `lc-types` structs (and checked against
 //! the JSON Schemas), and only then is the copy kept and the pushes sent.
 
-use lc_types::{ApiVersion, JsonPath, PathSegment};
+use lc_types::{ApiVersion, ChatApi, JsonPath, PathSegment};
 use serde_json::Value;
 
 use crate::ctx::{Ctx, PushOut};
@@ -60,14 +60,14 @@ pub(crate) struct Caller {
     pub request_id: Option<String>,
 }
 
-/// Validates `payload` against the request schema of `action` in `version`.
-pub(crate) fn validate_request(shared: &Shared, version: ApiVersion, action: &str, payload: &Value) -> Result<(), Refusal> {
-    match shared.schemas.check(version, Kind::Request, action, payload) {
+/// Validates `payload` against the request schema of `action` in `api`'s `version`.
+pub(crate) fn validate_request(shared: &Shared, api: ChatApi, version: ApiVersion, action: &str, payload: &Value) -> Result<(), Refusal> {
+    match shared.schemas.check(api, version, Kind::Request, action, payload) {
         Ok(None) => Ok(()),
         Ok(Some(problem)) => {
             // JSON Schema reports a broken union member at the union (`/event`); the lc-types
             // decoder follows the `type` tag to the field (`event.text`), so both are named.
-            let decoded = lc_types::api(lc_types::ChatApi::Customer, version).map(|api| (api.decode_request)(action, &payload.to_string()));
+            let decoded = lc_types::api(api, version).map(|api| (api.decode_request)(action, &payload.to_string()));
             let detail = match decoded {
                 Some(Err(e)) => format!("; at `{}`: {}", e.path(), e.message()),
                 _ => String::new(),
@@ -100,10 +100,21 @@ pub(crate) fn execute(
     caller: &Caller,
 ) -> Result<Value, Refusal> {
     injected_fault(shared)?;
-    validate_request(shared, version, action, payload)?;
-    let payload = known_part(version, action, payload)?;
+    validate_request(shared, ChatApi::Customer, version, action, payload)?;
+    let payload = known_part(ChatApi::Customer, version, action, payload)?;
     transact(shared, version, customer, Some(action), caller, |ctx| {
         crate::actions::run(ctx, action, &payload)
+    })
+}
+
+/// Runs an Agent Chat API action for `agent` (Web): faults, schema validation, then the
+/// change, its response rendered and checked as the agent API's.
+pub(crate) fn execute_agent(shared: &Shared, version: ApiVersion, action: &str, agent: &str, payload: &Value) -> Result<Value, Refusal> {
+    injected_fault(shared)?;
+    validate_request(shared, ChatApi::Agent, version, action, payload)?;
+    let payload = known_part(ChatApi::Agent, version, action, payload)?;
+    transact_as(shared, ChatApi::Agent, version, "", Some(action), &Caller::default(), |ctx| {
+        crate::agent_api::run(ctx, agent, action, &payload)
     })
 }
 
@@ -117,13 +128,23 @@ pub(crate) fn execute(
 /// A request the schema accepts but its type does not is refused too: JSON Schema's `integer`
 /// takes `2.0` and `6.7e22` (whole numbers), which no `i64` field reads, so kept in the state
 /// they made every later read fail (found by the `mock_stateful` fuzz target).
-fn known_part(version: ApiVersion, action: &str, payload: &Value) -> Result<Value, Refusal> {
+fn known_part(api: ChatApi, version: ApiVersion, action: &str, payload: &Value) -> Result<Value, Refusal> {
     use lc_types::{UnknownKind, Unknowns};
     let text = payload.to_string();
-    let request = lc_types::VersionedRequest::decode(&version.to_string(), action, &text)
-        .map_err(|e| Refusal::validation(format!("Wrong format of request: at `{}`: {}", e.path(), e.message())))?;
+    let refused = |e: lc_types::DecodeError| Refusal::validation(format!("Wrong format of request: at `{}`: {}", e.path(), e.message()));
+    let unknowns = match api {
+        ChatApi::Agent => {
+            let decode = lc_types::api(api, version)
+                .ok_or_else(|| Refusal::mock_bug("version not built"))?
+                .decode_request;
+            decode(action, &text).map_err(refused)?.unknowns()
+        }
+        _ => lc_types::VersionedRequest::decode(&version.to_string(), action, &text)
+            .map_err(refused)?
+            .unknowns(),
+    };
     let mut known = payload.clone();
-    for unknown in request.unknowns() {
+    for unknown in unknowns {
         let UnknownKind::Field(name) = &unknown.kind else { continue };
         let removed = object_at(&mut known, &unknown.path).and_then(|o| o.remove(name));
         if removed.is_none() {
@@ -155,6 +176,19 @@ pub(crate) fn transact(
     caller: &Caller,
     change: impl FnOnce(&mut Ctx) -> Result<Value, Refusal>,
 ) -> Result<Value, Refusal> {
+    transact_as(shared, ChatApi::Customer, version, customer, action, caller, change)
+}
+
+/// [`transact`], the response rendered as `api`'s (the pushes are always the customer's).
+pub(crate) fn transact_as(
+    shared: &Shared,
+    api: ChatApi,
+    version: ApiVersion,
+    customer: &str,
+    action: Option<&str>,
+    caller: &Caller,
+    change: impl FnOnce(&mut Ctx) -> Result<Value, Refusal>,
+) -> Result<Value, Refusal> {
     let mut state = crate::lock(&shared.state);
     let mut scratch = state.clone();
     let mut ctx = Ctx {
@@ -166,12 +200,12 @@ pub(crate) fn transact(
     let response = change(&mut ctx)?;
     let pushes = std::mem::take(&mut ctx.pushes);
     let response = match action {
-        Some(action) => render(shared, version, Kind::Response, action, response)
+        Some(action) => render(shared, api, version, Kind::Response, action, response)
             .map_err(|e| shared.problem(Refusal::mock_bug(format!("response of `{action}` in v{version}: {e}"))))?,
         None => response,
     };
     // The first push named as the action's answer carries the request's ID.
-    let answer = action.and_then(answering_push);
+    let answer = action.filter(|_| api == ChatApi::Customer).and_then(answering_push);
     let answering = answer.and_then(|name| pushes.iter().position(|p| p.name == name));
     let frames = push_frames(shared, &pushes, caller, answering)?;
     *state = scratch;
@@ -189,7 +223,7 @@ fn push_frames(shared: &Shared, pushes: &[PushOut], caller: &Caller, answering: 
     for (index, push) in pushes.iter().enumerate() {
         for conn in shared.hub.connections_of(&push.customer) {
             for version in conn.versions_for(push.name) {
-                let payload = render(shared, version, Kind::Push, push.name, push.payload.clone())
+                let payload = render(shared, ChatApi::Customer, version, Kind::Push, push.name, push.payload.clone())
                     .map_err(|e| shared.problem(Refusal::mock_bug(format!("push `{}` in v{version}: {e}", push.name))))?;
                 let request_id = caller
                     .request_id
@@ -217,8 +251,15 @@ pub(crate) fn push_frame(version: ApiVersion, request_id: Option<&str>, name: &s
 /// version stored (a 3.6 customer's `address` read over 3.5) and are left out, as a versioned
 /// server does; anything else unknown, or a failure to decode, is a mock bug. Under
 /// `Config::check_schemas` the result is also validated against the version's JSON Schema.
-pub(crate) fn render(shared: &Shared, version: ApiVersion, kind: Kind, name: &str, value: Value) -> Result<Value, String> {
-    let api = lc_types::api(lc_types::ChatApi::Customer, version).ok_or("version not built")?;
+pub(crate) fn render(
+    shared: &Shared,
+    chat_api: ChatApi,
+    version: ApiVersion,
+    kind: Kind,
+    name: &str,
+    value: Value,
+) -> Result<Value, String> {
+    let api = lc_types::api(chat_api, version).ok_or("version not built")?;
     let decode = match kind {
         Kind::Response => api.decode_response,
         Kind::Push => api.decode_push,
@@ -237,7 +278,7 @@ pub(crate) fn render(shared: &Shared, version: ApiVersion, kind: Kind, name: &st
         }
     }
     if shared.check_schemas {
-        if let Some(problem) = shared.schemas.check(version, kind, name, &out)? {
+        if let Some(problem) = shared.schemas.check(chat_api, version, kind, name, &out)? {
             return Err(format!("breaks its schema: {problem}"));
         }
     }

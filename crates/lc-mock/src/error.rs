@@ -109,7 +109,7 @@ impl Refusal {
 
     /// The HTTP status of an error type, as the mock answers it (the reference documents
     /// none): 401 `authentication`; 403 `authorization`, `customer_banned`, `not_allowed`,
-    /// `license_expired`; 404 `not_found` and the `*_not_found` types; 413
+    /// `license_expired`, `missing_access`; 404 `not_found` and the `*_not_found` types; 413
     /// `entity_too_large`; 421 `misdirected_request`; 429 `too_many_requests`,
     /// `pending_requests_limit_reached`; 500 `internal`; 503 `service_unavailable`; 504
     /// `request_timeout`; 400 the rest, unknown types included.
@@ -122,7 +122,11 @@ impl Refusal {
     pub fn status_of(kind: &ErrorType) -> u16 {
         match kind {
             ErrorType::Authentication => 401,
-            ErrorType::Authorization | ErrorType::CustomerBanned | ErrorType::NotAllowed | ErrorType::LicenseExpired => 403,
+            ErrorType::Authorization
+            | ErrorType::CustomerBanned
+            | ErrorType::NotAllowed
+            | ErrorType::LicenseExpired
+            | ErrorType::MissingAccess => 403,
             ErrorType::NotFound | ErrorType::LicenseNotFound | ErrorType::GreetingNotFound | ErrorType::GroupNotFound => 404,
             ErrorType::EntityTooLarge => 413,
             ErrorType::MisdirectedRequest => 421,

@@ -3,6 +3,7 @@
 mod accounts;
 mod actions;
 mod agent;
+mod agent_api;
 mod control;
 mod cors;
 mod ctx;
@@ -181,6 +182,102 @@ pub struct CustomerCredentials {
     pub token: String,
 }
 
+/// An agent to add with [`MockServer::issue_agent`]: its ID (an e-mail address, as agent IDs
+/// are, reference §4.1), name, groups (its access: chats of these groups, and every chat of
+/// group 0) and role.
+///
+/// ```
+/// let agent = lc_mock::NewAgent::new("ann@example.com", "Ann").groups([1, 2]).role("administrator");
+/// assert_eq!(agent.groups, [1, 2]);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewAgent {
+    /// The agent's ID, an e-mail address (1 to 254 bytes, with an `@`).
+    pub id: String,
+    /// Its name (at most 255 bytes).
+    pub name: String,
+    /// Its groups (at most [`MAX_AGENT_GROUPS`], each from 0 to [`MAX_CONTROL_COUNT`]); `[0]` by
+    /// default.
+    pub groups: Vec<i64>,
+    /// `owner`, `viceowner`, `administrator` or `normal` (the default).
+    pub role: String,
+}
+
+/// The most groups an agent may belong to: 200 (as many as `list_chats.filters.group_ids`
+/// takes).
+pub const MAX_AGENT_GROUPS: usize = 200;
+
+impl NewAgent {
+    /// An agent `id` called `name`, in group 0, role `normal`.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        NewAgent {
+            id: id.into(),
+            name: name.into(),
+            groups: vec![0],
+            role: "normal".into(),
+        }
+    }
+
+    /// The same agent in `groups`.
+    pub fn groups(mut self, groups: impl IntoIterator<Item = i64>) -> Self {
+        self.groups = groups.into_iter().collect();
+        self
+    }
+
+    /// The same agent with `role`.
+    pub fn role(mut self, role: impl Into<String>) -> Self {
+        self.role = role.into();
+        self
+    }
+
+    /// `validation` naming what is wrong.
+    fn check(&self) -> Result<(), Refusal> {
+        let email = !self.id.is_empty() && self.id.len() <= 254 && self.id.contains('@') && !self.id.contains(char::is_whitespace);
+        if !email {
+            return Err(Refusal::validation("`id` must be an e-mail address of at most 254 bytes"));
+        }
+        if self.name.len() > 255 {
+            return Err(Refusal::validation("`name` must have at most 255 bytes"));
+        }
+        let max = MAX_CONTROL_COUNT as i64;
+        if self.groups.len() > MAX_AGENT_GROUPS || self.groups.iter().any(|g| !(0..=max).contains(g)) {
+            return Err(Refusal::validation(format!(
+                "`groups` must be at most {MAX_AGENT_GROUPS} group IDs from 0 to {max}"
+            )));
+        }
+        if !["owner", "viceowner", "administrator", "normal"].contains(&self.role.as_str()) {
+            return Err(Refusal::validation("`role` is `owner`, `viceowner`, `administrator` or `normal`"));
+        }
+        Ok(())
+    }
+}
+
+/// The credentials of an agent ([`MockServer::issue_agent`]), for the Agent Chat API:
+/// `Authorization: Bearer <token>` or `Authorization: Basic base64(<account_id>:<pat>)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentCredentials {
+    /// The agent's ID (an e-mail address).
+    pub agent_id: String,
+    /// The account ID: the user name of Basic auth with the personal access token.
+    pub account_id: String,
+    /// An OAuth-style access token, prefixed with the mock's region (`dal:mock-…`), expiring
+    /// after [`Config::token_lifetime`].
+    pub token: String,
+    /// A personal access token (the password of Basic auth); it does not expire.
+    pub pat: String,
+}
+
+impl AgentCredentials {
+    /// The `Authorization` value of the personal access token: `Basic base64(account_id:pat)`.
+    pub fn basic_auth(&self) -> String {
+        format!(
+            "Basic {}",
+            control::base64_encode(format!("{}:{}", self.account_id, self.pat).as_bytes())
+        )
+    }
+}
+
 /// What the handlers share.
 pub(crate) struct Shared {
     pub addr: SocketAddr,
@@ -339,17 +436,75 @@ impl Shared {
         closes.push_back(code);
     }
 
-    /// The customer an access token authenticates (`authentication` otherwise).
+    /// Whether `token` is one the mock issued that has expired.
+    fn expired(&self, token: &str) -> bool {
+        crate::lock(&self.expiries).get(token).is_some_and(|at| *at <= Instant::now())
+    }
+
+    /// The customer an access token authenticates (`authentication` otherwise). An agent's
+    /// token is refused with `authorization`, as a customer's is on the agent API (see
+    /// [`Shared::agent_of_token`]); a customer an agent banned, with `customer_banned`.
     pub(crate) fn customer_of_token(&self, token: Option<&str>) -> Result<String, Refusal> {
         let refused = || Refusal::new("authentication", "Invalid access token");
-        if let Some(t) = token {
-            let expired = crate::lock(&self.expiries).get(t).is_some_and(|at| *at <= Instant::now());
-            if expired {
-                return Err(refused());
-            }
-        }
+        let token = token.filter(|t| !self.expired(t)).ok_or_else(refused)?;
         let state = crate::lock(&self.state);
-        token.and_then(|t| state.tokens.get(t)).cloned().ok_or_else(refused)
+        if state.agent_tokens.contains_key(token) {
+            return Err(Refusal::new("authorization", "An agent's token cannot call the Customer Chat API"));
+        }
+        let id = state.tokens.get(token).cloned().ok_or_else(refused)?;
+        let banned = state.customers.get(&id).and_then(|c| c.banned_until);
+        if banned.is_some_and(|until| until > Instant::now()) {
+            return Err(Refusal::new("customer_banned", "Customer is banned"));
+        }
+        Ok(id)
+    }
+
+    /// The agent a bearer token authenticates (`authentication` otherwise).
+    ///
+    /// A customer's token is refused with `authorization`, not `authentication`: the reference
+    /// (§8) gives `authentication` for an invalid or expired token and `authorization` for a
+    /// valid one that is "not allowed / missing scope". A customer's token is valid (the same
+    /// accounts service issues it, in the same `dal:` form) but carries none of the agent
+    /// scopes (`chats--*`, `customers:*`, §7.3) that every agent action requires.
+    pub(crate) fn agent_of_token(&self, token: Option<&str>) -> Result<String, Refusal> {
+        let refused = || Refusal::new("authentication", "Invalid access token");
+        let token = token.filter(|t| !self.expired(t)).ok_or_else(refused)?;
+        let state = crate::lock(&self.state);
+        if state.tokens.contains_key(token) {
+            return Err(Refusal::new("authorization", "A customer's token cannot call the Agent Chat API"));
+        }
+        state.agent_tokens.get(token).cloned().ok_or_else(refused)
+    }
+
+    /// The agent a personal access token of `account_id` authenticates (`authentication`
+    /// otherwise).
+    pub(crate) fn agent_of_pat(&self, account_id: &str, pat: &str) -> Result<String, Refusal> {
+        let state = crate::lock(&self.state);
+        match state.pats.get(account_id) {
+            Some((kept, agent)) if !pat.is_empty() && kept == pat => Ok(agent.clone()),
+            _ => Err(Refusal::new("authentication", "Invalid personal access token")),
+        }
+    }
+
+    /// Adds (or updates) an agent with new credentials, in the mock's region (see
+    /// [`MockServer::issue_agent`]).
+    pub(crate) fn issue_agent(&self, new: &NewAgent) -> Result<AgentCredentials, Refusal> {
+        new.check()?;
+        let region = self.region();
+        let (agent, token, pat) = {
+            let mut state = crate::lock(&self.state);
+            let account = state.account_id();
+            let agent = state::Agent::new(&new.id, &new.name, new.groups.clone(), &new.role, account);
+            state.new_agent(agent, &region)
+        };
+        let expires = Instant::now() + self.token_lifetime;
+        crate::lock(&self.expiries).insert(token.clone(), expires);
+        Ok(AgentCredentials {
+            agent_id: agent.id,
+            account_id: agent.account_id,
+            token,
+            pat,
+        })
     }
 
     /// Makes `token` expire now, if the mock issued it (every token it issues has an expiry);
@@ -482,6 +637,7 @@ impl MockServer {
         // control API: a page a developer visits must not read a local mock's tokens.
         let app = axum::Router::new()
             .route("/{version}/customer/action/{action}", axum::routing::any(web::action))
+            .route("/{version}/agent/action/{action}", axum::routing::any(web::agent_action))
             .route("/{version}/customer/rtm/ws", axum::routing::get(rtm::upgrade))
             .route("/files/{id}/{name}", axum::routing::get(web::file))
             .route("/v2/customer/token", axum::routing::post(accounts::token))
@@ -582,7 +738,45 @@ impl MockServer {
         CustomerCredentials { id, token }
     }
 
-    /// A new access token for an existing customer.
+    /// Adds an agent (or, for an ID the mock knows, gives it this profile) and answers new
+    /// credentials for the Agent Chat API (`/v{X.Y}/agent/action/…`, [`MockServer::agent_web_url`]).
+    /// Its ID may be [`AgentControl::id`]'s: the API then acts as the agent the control API plays.
+    /// Refused with `validation` when the agent is not one (see [`NewAgent`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// let ann = server.issue_agent(lc_mock::NewAgent::new("ann@example.com", "Ann").groups([0, 1])).unwrap();
+    /// assert_eq!(ann.agent_id, "ann@example.com");
+    /// assert!(ann.token.starts_with("dal:"));
+    /// assert!(ann.basic_auth().starts_with("Basic "));
+    /// assert!(server.issue_agent(lc_mock::NewAgent::new("not an e-mail", "X")).is_err());
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn issue_agent(&self, agent: NewAgent) -> Result<AgentCredentials, Refusal> {
+        self.shared.issue_agent(&agent)
+    }
+
+    /// `http://127.0.0.1:PORT/v{version}/agent/action` (append `/<action>`; no query: the
+    /// credentials name the license); `version` as in [`MockServer::web_url`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// assert_eq!(server.agent_web_url("3.6"), format!("{}/v3.6/agent/action", server.base_url()));
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn agent_web_url(&self, version: impl std::fmt::Display) -> String {
+        format!("{}/v{version}/agent/action", self.shared.origin())
+    }
+
+    /// A new access token for an existing customer.    /// A new access token for an existing customer.
     pub fn issue_token_for(&self, customer_id: &str) -> String {
         self.shared.issue_token(Some(customer_id)).1
     }

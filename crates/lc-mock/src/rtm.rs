@@ -89,7 +89,10 @@ pub(crate) fn disconnected_frame(shared: &Shared, version: ApiVersion, reason: &
         // it as an unknown value), so the rest of the shape is checked with a documented one.
         let mut checked = payload.clone();
         checked["reason"] = json!("internal_error");
-        if let Ok(Some(problem)) = shared.schemas.check(version, Kind::Push, "customer_disconnected", &checked) {
+        if let Ok(Some(problem)) = shared
+            .schemas
+            .check(lc_types::ChatApi::Customer, version, Kind::Push, "customer_disconnected", &checked)
+        {
             shared.problem(Refusal::mock_bug(format!("push `customer_disconnected`: {problem}")));
         }
     }
@@ -438,7 +441,13 @@ impl Session {
     }
 
     fn try_login(&mut self, request: &Request) -> Result<Value, Refusal> {
-        engine::validate_request(&self.shared, request.version, "login", &request.payload)?;
+        engine::validate_request(
+            &self.shared,
+            lc_types::ChatApi::Customer,
+            request.version,
+            "login",
+            &request.payload,
+        )?;
         let token = request.payload["token"].as_str().unwrap_or_default();
         let token = token.strip_prefix("Bearer ").unwrap_or(token);
         let customer = self.shared.customer_of_token(Some(token))?;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use jsonschema::{Draft, Retrieve, Uri, Validator};
-use lc_types::ApiVersion;
+use lc_types::{ApiVersion, ChatApi};
 use serde_json::Value;
 
 mod embedded {
@@ -46,8 +46,8 @@ pub(crate) enum Kind {
     Push,
 }
 
-/// A version's schema of one action or push, as `kind`.
-type Key = (ApiVersion, Kind, String);
+/// A version's schema of one action or push of an API, as `kind`.
+type Key = (ChatApi, ApiVersion, Kind, String);
 
 /// Compiled validators by key, built on first use; `None` when there is no schema.
 #[derive(Default)]
@@ -55,14 +55,18 @@ pub(crate) struct Schemas {
     cache: Mutex<HashMap<Key, Option<Arc<Validator>>>>,
 }
 
-/// `api.json` of `version`.
-fn manifest(version: ApiVersion) -> Option<&'static Value> {
-    file(&format!("v{version}/api.json")).ok()
+/// The directory of `api`'s schemas in `version`, under `schema/`: `v3.6` (the customer's),
+/// `v3.6/agent`.
+fn dir(api: ChatApi, version: ApiVersion) -> String {
+    match api {
+        ChatApi::Agent => format!("v{version}/agent"),
+        _ => format!("v{version}"),
+    }
 }
 
-/// The schema file (under `schema/vX.Y/`) of `name` as `kind`, from the version's manifest.
-fn schema_path(version: ApiVersion, kind: Kind, name: &str) -> Option<String> {
-    let manifest = manifest(version)?;
+/// The schema file (under [`dir`]) of `name` as `kind`, from the API's manifest (`api.json`).
+fn schema_path(api: ChatApi, version: ApiVersion, kind: Kind, name: &str) -> Option<String> {
+    let manifest = file(&format!("{}/api.json", dir(api, version))).ok()?;
     let (list, field) = match kind {
         Kind::Request => ("actions", "request"),
         Kind::Response => ("actions", "response"),
@@ -73,17 +77,17 @@ fn schema_path(version: ApiVersion, kind: Kind, name: &str) -> Option<String> {
 }
 
 impl Schemas {
-    /// The validator of `name` as `kind` in `version`; `Ok(None)` when the manifest has none
-    /// (e.g. the multipart request of `upload_file`).
-    fn validator(&self, version: ApiVersion, kind: Kind, name: &str) -> Result<Option<Arc<Validator>>, String> {
-        let key = (version, kind, name.to_owned());
+    /// The validator of `name` as `kind` in `api`'s `version`; `Ok(None)` when the manifest has
+    /// none (e.g. the multipart request of `upload_file`).
+    fn validator(&self, api: ChatApi, version: ApiVersion, kind: Kind, name: &str) -> Result<Option<Arc<Validator>>, String> {
+        let key = (api, version, kind, name.to_owned());
         if let Some(v) = crate::lock(&self.cache).get(&key) {
             return Ok(v.clone());
         }
-        let built = match schema_path(version, kind, name) {
+        let built = match schema_path(api, version, kind, name) {
             None => None,
             Some(rel) => {
-                let rel = format!("v{version}/{rel}");
+                let rel = format!("{}/{rel}", dir(api, version));
                 let schema = file(&rel)?;
                 let validator = jsonschema::options()
                     .with_draft(Draft::Draft7)
@@ -101,8 +105,15 @@ impl Schemas {
     /// The first way `instance` breaks the schema of `name` as `kind`, as `<message> (at
     /// `<path>`)`; `Ok(None)` when it is valid or there is no schema; `Err` when the schema itself
     /// cannot be loaded (a mock bug).
-    pub(crate) fn check(&self, version: ApiVersion, kind: Kind, name: &str, instance: &Value) -> Result<Option<String>, String> {
-        let Some(v) = self.validator(version, kind, name)? else {
+    pub(crate) fn check(
+        &self,
+        api: ChatApi,
+        version: ApiVersion,
+        kind: Kind,
+        name: &str,
+        instance: &Value,
+    ) -> Result<Option<String>, String> {
+        let Some(v) = self.validator(api, version, kind, name)? else {
             return Ok(None);
         };
         let first = v.iter_errors(instance).next().map(|e| {

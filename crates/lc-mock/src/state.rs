@@ -33,23 +33,58 @@ pub(crate) struct Customer {
     pub group_id: i64,
     /// `request_email_verification` callbacks, the 10 most recent.
     pub email_callbacks: Vec<String>,
+    /// Until when an agent's `ban_customer` refuses the customer.
+    pub banned_until: Option<std::time::Instant>,
 }
 
-/// An agent the control API plays.
+/// An agent: the one the control API plays, and those [`MockServer::issue_agent`](crate::MockServer::issue_agent) adds.
 #[derive(Clone, Debug)]
 pub(crate) struct Agent {
     pub id: String,
     pub name: String,
     pub is_bot: bool,
+    /// The groups the agent belongs to (its access: chats of these groups, and of group 0).
+    pub groups: Vec<i64>,
+    /// `owner`, `viceowner`, `administrator` or `normal`.
+    pub role: String,
+    /// `accepting_chats`, `not_accepting_chats` or `offline`.
+    pub routing_status: String,
+    /// The account ID of its personal access tokens (Basic auth's user name).
+    pub account_id: String,
 }
 
 impl Agent {
+    /// A human agent in `groups`, accepting chats.
+    pub(crate) fn new(id: &str, name: &str, groups: Vec<i64>, role: &str, account_id: String) -> Agent {
+        Agent {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            is_bot: false,
+            groups,
+            role: role.to_owned(),
+            routing_status: "accepting_chats".to_owned(),
+            account_id,
+        }
+    }
+
     /// As a chat user (`type: agent`).
     pub(crate) fn user(&self, present: bool) -> Value {
         json!({
             "id": self.id, "type": "agent", "name": self.name, "avatar": "https://cdn.mock.invalid/avatar.png",
             "job_title": "Support Agent", "is_bot": self.is_bot, "present": present,
         })
+    }
+
+    /// Whether the agent may see a chat of `access` (`{"group_ids": [...]}`): group 0 means
+    /// every agent (reference §4.2); otherwise its groups and the chat's must overlap (the
+    /// `chats--access` scopes, reference §2). An owner, vice-owner or administrator sees every
+    /// chat: the mock gives their roles the `chats--all` scopes.
+    pub(crate) fn can_access(&self, access: &Value) -> bool {
+        if self.role != "normal" {
+            return true;
+        }
+        let groups = access["group_ids"].as_array().into_iter().flatten().filter_map(Value::as_i64);
+        groups.into_iter().any(|g| g == 0 || self.groups.contains(&g))
     }
 
     /// As the `agent` of a greeting or the `predicted_agent` of a welcome message.
@@ -74,6 +109,10 @@ pub(crate) struct Thread {
     pub properties: Map<String, Value>,
     /// Queue position while the chat waits for an agent.
     pub queue: Option<Value>,
+    /// Tags (`tag_thread`), in the order given.
+    pub tags: Vec<String>,
+    /// The summary `request_thread_summary` made.
+    pub summary: Option<Value>,
 }
 
 impl Thread {
@@ -96,6 +135,10 @@ pub(crate) struct Chat {
     pub seen: BTreeMap<String, String>,
     /// The last sneak peek the customer sent.
     pub sneak_peek: Option<String>,
+    /// Agents following the chat (`follow_chat`) without being in it.
+    pub followers: std::collections::BTreeSet<String>,
+    /// Agents in the chat that only agents see (added with `visibility: agents`).
+    pub agents_only: std::collections::BTreeSet<String>,
 }
 
 impl Chat {
@@ -185,6 +228,10 @@ pub(crate) struct State {
     pub instance: String,
     /// Access token -> customer ID.
     pub tokens: imbl::HashMap<String, String>,
+    /// Access token -> agent ID.
+    pub agent_tokens: imbl::HashMap<String, String>,
+    /// Account ID -> (personal access token, agent ID).
+    pub pats: imbl::HashMap<String, (String, String)>,
     pub customers: imbl::HashMap<String, Customer>,
     pub chats: imbl::OrdMap<String, Chat>,
     pub agents: imbl::OrdMap<String, Agent>,
@@ -203,6 +250,9 @@ pub(crate) struct State {
     counter: u64,
 }
 
+/// The ID of the agent the control API plays ([`AgentControl`](crate::AgentControl)).
+pub(crate) const DEFAULT_AGENT: &str = "agent@mock.invalid";
+
 /// Upper-case letters and digits, as LiveChat's chat and thread IDs.
 const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
@@ -215,11 +265,9 @@ impl State {
             ..State::default()
         };
         state.groups.insert(0, "online".into());
-        let agent = Agent {
-            id: "agent@mock.invalid".into(),
-            name: "Mock Agent".into(),
-            is_bot: false,
-        };
+        // A fixed account ID: the ID counter (customer, chat and thread IDs) starts untouched.
+        let account = "00000000-0000-4000-a000-000000000000".to_owned();
+        let agent = Agent::new(DEFAULT_AGENT, "Mock Agent", vec![0], "owner", account);
         state.agents.insert(agent.id.clone(), agent);
         state
     }
@@ -263,11 +311,46 @@ impl State {
         token
     }
 
+    /// A fresh account ID (the user name of an agent's personal access tokens).
+    pub(crate) fn account_id(&mut self) -> String {
+        let n = self.next_number();
+        format!("00000000-0000-4000-a000-{n:012x}")
+    }
+
+    /// Adds (or replaces the profile of) `agent`, with a new token prefixed with `region` and
+    /// a new personal access token: (token, PAT). An existing agent keeps its account ID.
+    pub(crate) fn new_agent(&mut self, mut agent: Agent, region: &str) -> (Agent, String, String) {
+        if let Some(old) = self.agents.get(&agent.id) {
+            agent.account_id = old.account_id.clone();
+            agent.routing_status = old.routing_status.clone();
+        }
+        let n = self.next_number();
+        let token = self.token(n, region);
+        let pat = format!("{region}:mock-pat-{}-{n}", self.instance);
+        self.agent_tokens.insert(token.clone(), agent.id.clone());
+        self.pats.insert(agent.account_id.clone(), (pat.clone(), agent.id.clone()));
+        self.agents.insert(agent.id.clone(), agent.clone());
+        (agent, token, pat)
+    }
+
     /// A new customer and a token for it, prefixed with `region`.
     pub(crate) fn new_customer(&mut self, region: &str) -> (String, String) {
         let n = self.next_number();
-        let id = format!("00000000-0000-4000-8000-{n:012x}");
+        let id = self.insert_customer(n);
         let token = self.token(n, region);
+        self.tokens.insert(token.clone(), id.clone());
+        (id, token)
+    }
+
+    /// A new customer without a token (an agent's `create_customer`).
+    pub(crate) fn new_customer_without_token(&mut self) -> String {
+        let n = self.next_number();
+        self.insert_customer(n)
+    }
+
+    /// Customer number `n`, added; its ID.
+    fn insert_customer(&mut self, n: u64) -> String {
+        let id = format!("00000000-0000-4000-8000-{n:012x}");
         let mut fields = Map::new();
         fields.insert("id".into(), json!(id));
         fields.insert("type".into(), json!("customer"));
@@ -281,10 +364,10 @@ impl State {
             page: None,
             group_id: 0,
             email_callbacks: Vec::new(),
+            banned_until: None,
         };
         self.customers.insert(id.clone(), customer);
-        self.tokens.insert(token.clone(), id.clone());
-        (id, token)
+        id
     }
 
     /// Keeps `file` under a new ID, unless the files kept would then hold more than `max`
@@ -337,6 +420,12 @@ impl State {
         }
         Value::Array(users)
     }
+}
+
+/// Whether `customer` sees `event`: not an event by someone else meant for agents only
+/// (`visibility: agents`).
+pub(crate) fn customer_sees(event: &Value, customer: &str) -> bool {
+    event["visibility"] != "agents" || event["author_id"] == customer
 }
 
 /// Now, in the wire form: RFC 3339, UTC, microseconds. Strictly increasing within the process,

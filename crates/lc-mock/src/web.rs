@@ -1,4 +1,5 @@
-//! The Web API: `/v{X.Y}/customer/action/{action}?organization_id=…`, and the uploaded files.
+//! The Web API: `/v{X.Y}/customer/action/{action}?organization_id=…` and
+//! `/v{X.Y}/agent/action/{action}`, and the uploaded files.
 
 use std::sync::Arc;
 
@@ -6,7 +7,7 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use lc_types::{web, ApiVersion, WebMethod};
+use lc_types::{web, ApiVersion, ChatApi, WebMethod};
 use serde_json::{json, Value};
 
 use crate::engine::{self, Caller};
@@ -88,6 +89,7 @@ pub(crate) async fn read_body(
     }
 }
 
+/// `/v{X.Y}/customer/action/{action}`.
 pub(crate) async fn action(
     State(shared): State<Arc<Shared>>,
     Path((version, action)): Path<(String, String)>,
@@ -97,14 +99,42 @@ pub(crate) async fn action(
     body: Body,
 ) -> Response {
     shared.count_request(&shared.web_requests, &action);
+    serve(&shared, ChatApi::Customer, &version, &action, query, &method, &headers, body).await
+}
+
+/// `/v{X.Y}/agent/action/{action}`: the Agent Chat API (POST, no `organization_id`: the
+/// credentials name the license).
+pub(crate) async fn agent_action(
+    State(shared): State<Arc<Shared>>,
+    Path((version, action)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    serve(&shared, ChatApi::Agent, &version, &action, query, &method, &headers, body).await
+}
+
+/// Answers one Web request of `api`: its body read within bounds, the faults in force applied.
+#[allow(clippy::too_many_arguments)]
+async fn serve(
+    shared: &Shared,
+    api: ChatApi,
+    version: &str,
+    action: &str,
+    query: Option<String>,
+    method: &Method,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
     let limit = if action == "upload_file" {
         MAX_UPLOAD_BODY_BYTES
     } else {
         MAX_BODY_BYTES
     };
-    let body = match read_body(&headers, body, limit, shared.body_read_timeout).await {
+    let body = match read_body(headers, body, limit, shared.body_read_timeout).await {
         Ok(body) => body,
-        Err(e) => return error(&e.refusal(|| too_large(&action, limit))),
+        Err(e) => return error(&e.refusal(|| too_large(action, limit))),
     };
     let delay = shared.faults.delay();
     if !delay.is_zero() {
@@ -112,7 +142,10 @@ pub(crate) async fn action(
     }
     let dropped = shared.faults.take_drop();
     let query = web::parse_query(query.as_deref().unwrap_or_default());
-    let result = answer(&shared, &version, &action, &query, &method, &headers, &body);
+    let result = match api {
+        ChatApi::Agent => answer_agent(shared, version, action, method, headers, &body),
+        _ => answer(shared, version, action, &query, method, headers, &body),
+    };
     let mut response = if dropped {
         // The request ran, but its answer is lost: the client waits until the server's
         // request timeout.
@@ -124,8 +157,8 @@ pub(crate) async fn action(
             Err(r) => error(&r),
         }
     };
-    if let Ok(version) = version_of(&version) {
-        lifecycle_headers(&shared, version, response.headers_mut());
+    if let Ok(version) = version_of(version) {
+        lifecycle_headers(shared, version, response.headers_mut());
     }
     match shared.faults.take_pad() {
         Some((len, chunked)) => padded(response, len, chunked).await,
@@ -174,6 +207,19 @@ fn error(r: &Refusal) -> Response {
         .into_response()
 }
 
+/// The agent the `Authorization` header names: `Bearer <agent token>` or `Basic
+/// base64(<account ID>:<personal access token>)` (reference §7.3).
+fn agent_of(shared: &Shared, headers: &HeaderMap) -> Result<String, Refusal> {
+    let value = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    if let Some(basic) = value.strip_prefix("Basic ") {
+        // At most a few hundred bytes: the header is bounded by the server's header limits.
+        let decoded = crate::control::base64(basic.trim()).and_then(|b| String::from_utf8(b).ok());
+        let (account, pat) = decoded.as_deref().and_then(|d| d.split_once(':')).unwrap_or_default();
+        return shared.agent_of_pat(account, pat);
+    }
+    shared.agent_of_token(value.strip_prefix("Bearer "))
+}
+
 /// The customer the `Authorization: Bearer` header names.
 pub(crate) fn customer_of(shared: &Shared, headers: &HeaderMap) -> Result<String, Refusal> {
     let token = headers
@@ -190,6 +236,35 @@ pub(crate) fn version_of(segment: &str) -> Result<ApiVersion, Refusal> {
         .and_then(|v| v.parse::<ApiVersion>().ok())
         .filter(|v| lc_types::api(lc_types::ChatApi::Customer, *v).is_some())
         .ok_or_else(|| Refusal::new("unsupported_version", "Cannot call unsupported API versions."))
+}
+
+/// An Agent Chat API request: every Web action is `POST` (JSON; `upload_file` multipart), with
+/// the agent's credentials; no `organization_id` (reference §7.1).
+fn answer_agent(shared: &Shared, version: &str, action: &str, method: &Method, headers: &HeaderMap, body: &[u8]) -> Result<Value, Refusal> {
+    let version = version_of(version)?;
+    let api = lc_types::api(ChatApi::Agent, version)
+        .ok_or_else(|| Refusal::new("unsupported_version", "Cannot call unsupported API versions."))?;
+    let info = api
+        .action(action)
+        .filter(|a| a.web.is_some())
+        .ok_or_else(|| Refusal::not_found(&format!("Web action `{action}` of the agent API v{version}")))?;
+    let here = shared.region();
+    if region_of(headers) != here {
+        return Err(Refusal::new("misdirected_request", "Wrong region").with_data(json!({ "region": here })));
+    }
+    if *method != Method::POST {
+        return Err(Refusal::transport(405, format!("`{action}` is called with POST")));
+    }
+    let agent = agent_of(shared, headers)?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    if info.web == Some(WebMethod::Multipart) {
+        return upload_file(shared, ChatApi::Agent, version, "", content_type, body);
+    }
+    if !content_type.starts_with("application/json") {
+        return Err(Refusal::transport(415, "Content-Type must be application/json"));
+    }
+    let payload: Value = serde_json::from_slice(body).map_err(|e| Refusal::validation(format!("Body is not JSON: {e}")))?;
+    engine::execute_agent(shared, version, action, &agent, &payload)
 }
 
 fn answer(
@@ -246,13 +321,20 @@ fn answer(
             }
             serde_json::from_slice(body).map_err(|e| Refusal::validation(format!("Body is not JSON: {e}")))?
         }
-        WebMethod::Multipart => return upload_file(shared, version, &customer, content_type, body),
+        WebMethod::Multipart => return upload_file(shared, ChatApi::Customer, version, &customer, content_type, body),
     };
     engine::execute(shared, version, action, &customer, &payload, &Caller::default())
 }
 
-/// `upload_file`: one multipart part named `file`, at most 10 MB (`entity_too_large`).
-fn upload_file(shared: &Shared, version: ApiVersion, customer: &str, content_type: &str, body: &[u8]) -> Result<Value, Refusal> {
+/// `upload_file` of `api`: one multipart part named `file`, at most 10 MB (`entity_too_large`).
+fn upload_file(
+    shared: &Shared,
+    api: ChatApi,
+    version: ApiVersion,
+    customer: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Value, Refusal> {
     // Injected faults apply here as to every other action, before the upload is looked at.
     engine::injected_fault(shared)?;
     let boundary = content_type
@@ -272,11 +354,19 @@ fn upload_file(shared: &Shared, version: ApiVersion, customer: &str, content_typ
     }
     let origin = shared.origin();
     let max = shared.max_stored_file_bytes;
-    engine::transact(shared, version, customer, Some("upload_file"), &Caller::default(), move |ctx| {
-        let name = part.name.clone();
-        let id = ctx.state.add_file(part, max)?;
-        Ok(json!({ "url": format!("{origin}/files/{id}/{name}") }))
-    })
+    engine::transact_as(
+        shared,
+        api,
+        version,
+        customer,
+        Some("upload_file"),
+        &Caller::default(),
+        move |ctx| {
+            let name = part.name.clone();
+            let id = ctx.state.add_file(part, max)?;
+            Ok(json!({ "url": format!("{origin}/files/{id}/{name}") }))
+        },
+    )
 }
 
 /// The part named `file` of a multipart body, if there is one; refused when its file name is

@@ -12,8 +12,8 @@ use crate::error::Refusal;
 use crate::state::{now, Chat, Thread};
 
 /// A new thread (active unless `active` is `Some(false)`) with the events and properties of
-/// `first`.
-fn new_thread(ctx: &mut Ctx, active: Option<bool>, first: Option<&api::NewThread>) -> (Thread, Vec<Value>) {
+/// `first`, its events by `author`.
+fn new_thread(ctx: &mut Ctx, active: Option<bool>, first: Option<&api::NewThread>, author: &str) -> (Thread, Vec<Value>) {
     let id = ctx.state.next_id();
     let mut thread = Thread {
         id,
@@ -23,35 +23,58 @@ fn new_thread(ctx: &mut Ctx, active: Option<bool>, first: Option<&api::NewThread
         event_count: 0,
         properties: to_object(first.and_then(|t| t.properties.as_ref())),
         queue: None,
+        tags: Vec::new(),
+        summary: None,
     };
-    let customer = ctx.customer.clone();
     let mut ids = Vec::new();
     for e in first.and_then(|t| t.events.as_ref()).into_iter().flatten() {
-        let event = stamp_event(ctx, to_json(e), &mut thread, &customer);
+        let event = stamp_event(ctx, to_json(e), &mut thread, author);
         ids.push(event["id"].clone());
         thread.events.push_back(event);
     }
     (thread, ids)
 }
 
-/// The chat with one thread, as `incoming_chat` and `get_chat` show it.
+/// The chat with one thread, as `incoming_chat` and the customer's `get_chat` show it.
 fn chat_json(ctx: &Ctx, chat: &Chat, thread: Option<&Thread>) -> Value {
     let mut out = json!({
         "id": chat.id, "users": ctx.state.users(chat), "access": chat.access, "properties": chat.properties,
     });
     if let Some(t) = thread {
-        out["thread"] = thread_json(ctx, chat, t);
+        out["thread"] = thread_json(chat, t, View::Customer);
     }
     out
 }
 
-pub(crate) fn thread_json(_ctx: &Ctx, chat: &Chat, t: &Thread) -> Value {
+/// Who reads a thread: the chat's customer sees no event of someone else meant for agents only
+/// (`visibility: agents`); agents see every event, the thread's tags and summary.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum View {
+    Customer,
+    Agent,
+}
+
+pub(crate) fn thread_json(chat: &Chat, t: &Thread, view: View) -> Value {
     let mut user_ids = vec![json!(chat.customer_id)];
     user_ids.extend(chat.agents.keys().map(|a| json!(a)));
+    let events: Vec<Value> = t
+        .events
+        .iter()
+        .filter(|e| view == View::Agent || crate::state::customer_sees(e, &chat.customer_id))
+        .cloned()
+        .collect();
     let mut out = json!({
         "id": t.id, "created_at": t.created_at, "active": t.active, "user_ids": user_ids,
-        "events": t.events.iter().cloned().collect::<Vec<_>>(), "properties": t.properties, "access": chat.access,
+        "events": events, "properties": t.properties, "access": chat.access,
     });
+    if view == View::Agent {
+        if !t.tags.is_empty() {
+            out["tags"] = json!(t.tags);
+        }
+        if let Some(summary) = &t.summary {
+            out["summary"] = summary.clone();
+        }
+    }
     let index = chat.thread(&t.id).unwrap_or(0);
     if index > 0 {
         out["previous_thread_id"] = json!(chat.threads[index - 1].id);
@@ -117,7 +140,7 @@ pub(crate) fn open_chat(ctx: &mut Ctx, customer: &str, requester: &str, r: &api:
     let customer = customer.to_owned();
     let chat_id = ctx.state.next_id();
     let given = r.chat.as_ref();
-    let (thread, event_ids) = new_thread(ctx, r.active, given.and_then(|c| c.thread.as_ref()));
+    let (thread, event_ids) = new_thread(ctx, r.active, given.and_then(|c| c.thread.as_ref()), requester);
     let thread_id = thread.id.clone();
     let mut chat = Chat {
         id: chat_id.clone(),
@@ -130,6 +153,8 @@ pub(crate) fn open_chat(ctx: &mut Ctx, customer: &str, requester: &str, r: &api:
         agents: Default::default(),
         seen: Default::default(),
         sneak_peek: None,
+        followers: Default::default(),
+        agents_only: Default::default(),
     };
     if requester != customer {
         chat.agents.insert(requester.to_owned(), true);
@@ -151,19 +176,38 @@ pub(super) fn resume_chat(ctx: &mut Ctx, r: &api::ResumeChatRequest) -> Result<V
     }
     no_active_chat(ctx, &customer)?;
     check_can_open(ctx, r.continuous)?;
-    let (thread, event_ids) = new_thread(ctx, r.active, r.chat.thread.as_ref());
+    let (access, properties) = (r.chat.access.as_ref().map(to_json), to_object(r.chat.properties.as_ref()));
+    reopen_chat(ctx, &chat_id, &customer, r.active, r.chat.thread.as_ref(), access, &properties)
+}
+
+/// A new thread in the inactive chat `chat_id`, started by `requester` (its customer, or an
+/// agent, who is then in the chat, present), with `access` and `properties` set on the chat;
+/// `incoming_chat` to the customer. The callers check the rules of their API.
+pub(crate) fn reopen_chat(
+    ctx: &mut Ctx,
+    chat_id: &str,
+    requester: &str,
+    active: Option<bool>,
+    first: Option<&api::NewThread>,
+    access: Option<Value>,
+    properties: &Map<String, Value>,
+) -> Result<Value, Refusal> {
+    ctx.state.chat(chat_id)?;
+    let (thread, event_ids) = new_thread(ctx, active, first, requester);
     let thread_id = thread.id.clone();
-    let chat = owned_chat(ctx, &chat_id)?;
-    if let Some(access) = &r.chat.access {
-        chat.access = to_json(access);
+    let mut chat = ctx.state.chat(chat_id)?.clone();
+    if let Some(access) = access {
+        chat.access = access;
     }
-    if let Some(props) = &r.chat.properties {
-        merge_properties(&mut chat.properties, &to_object(Some(props)));
-    }
+    merge_properties(&mut chat.properties, properties);
     chat.threads.push_back(thread);
-    see_all(chat, &customer);
-    let chat = chat.clone();
-    let push = json!({"requester_id": customer, "chat": chat_json(ctx, &chat, Some(chat.last_thread()))});
+    if requester != chat.customer_id {
+        chat.agents.insert(requester.to_owned(), true);
+    }
+    see_all(&mut chat, requester);
+    let customer = chat.customer_id.clone();
+    let push = json!({"requester_id": requester, "chat": chat_json(ctx, &chat, Some(chat.last_thread()))});
+    ctx.state.chats.insert(chat_id.to_owned(), chat);
     ctx.push(&customer, "incoming_chat", push);
     Ok(with_event_ids(json!({ "thread_id": thread_id }), event_ids))
 }
@@ -324,7 +368,7 @@ pub(super) fn list_chats(ctx: &mut Ctx, r: &api::ListChatsRequest) -> Result<Val
                 "properties": chat.properties, "active": chat.active(),
             });
             let mut per_type = Map::new();
-            for e in last.events.iter() {
+            for e in last.events.iter().filter(|e| crate::state::customer_sees(e, &chat.customer_id)) {
                 if let Some(t) = e["type"].as_str() {
                     per_type.insert(
                         t.to_owned(),
@@ -353,10 +397,29 @@ pub(super) fn list_chats(ctx: &mut Ctx, r: &api::ListChatsRequest) -> Result<Val
 /// is none), its `previous_page_id` back to the newer ones.
 pub(super) fn list_threads(ctx: &mut Ctx, r: &api::ListThreadsRequest) -> Result<Value, Refusal> {
     let chat = chat_ref(ctx, &r.chat_id)?.clone();
+    let asked = ThreadsAsked {
+        page_id: r.page_id.as_deref(),
+        limit: r.limit,
+        sort_order: r.sort_order.as_ref(),
+        min_events_count: r.min_events_count,
+    };
+    threads_page(&chat, &asked, View::Customer)
+}
+
+/// What a `list_threads` request asks for, in either API.
+pub(crate) struct ThreadsAsked<'a> {
+    pub page_id: Option<&'a str>,
+    pub limit: Option<i64>,
+    pub sort_order: Option<&'a SortOrder>,
+    pub min_events_count: Option<i64>,
+}
+
+/// One page of the threads of `chat` (see [`list_threads`]), as `view` reads them.
+pub(crate) fn threads_page(chat: &Chat, r: &ThreadsAsked, view: View) -> Result<Value, Refusal> {
     let mut threads: Vec<&Thread> = chat.threads.iter().collect();
     threads.reverse();
     let total = threads.len();
-    let by_events = match (r.page_id.as_deref(), r.min_events_count) {
+    let by_events = match (r.page_id, r.min_events_count) {
         (Some(page), _) if page.starts_with("ME") => {
             if r.limit.is_some() || r.sort_order.is_some() || r.min_events_count.is_some() {
                 return Err(Refusal::validation(
@@ -372,7 +435,7 @@ pub(super) fn list_threads(ctx: &mut Ctx, r: &api::ListThreadsRequest) -> Result
             }
             let max = limits::LIST_THREADS_MAX_LIMIT;
             match usize::try_from(min) {
-                Ok(min) if (1..=max).contains(&min) => Some((0, min, ascending(r.sort_order.as_ref()))),
+                Ok(min) if (1..=max).contains(&min) => Some((0, min, ascending(r.sort_order))),
                 _ => return Err(Refusal::validation(format!("`min_events_count` must be between 1 and {max}"))),
             }
         }
@@ -396,15 +459,15 @@ pub(super) fn list_threads(ctx: &mut Ctx, r: &api::ListThreadsRequest) -> Result
         }
         None => {
             let asked = Paging {
-                page_id: r.page_id.as_deref(),
+                page_id: r.page_id,
                 limit: r.limit,
-                sort_order: r.sort_order.as_ref(),
+                sort_order: r.sort_order,
             };
             let (offset, limit, asc) = paging(asked, 3, limits::LIST_THREADS_MAX_LIMIT)?;
             page(&threads, offset, limit, asc)
         }
     };
-    let items: Vec<Value> = shown.into_iter().map(|t| thread_json(ctx, &chat, t)).collect();
+    let items: Vec<Value> = shown.into_iter().map(|t| thread_json(chat, t, view)).collect();
     Ok(with_cursors(json!({"threads": items, "found_threads": total}), next, previous))
 }
 
@@ -448,11 +511,21 @@ fn events_page_id(page: &str) -> Result<(usize, usize, bool), Refusal> {
 
 pub(super) fn mark_events_as_seen(ctx: &mut Ctx, r: &api::MarkEventsAsSeenRequest) -> Result<Value, Refusal> {
     let customer = ctx.customer.clone();
-    let chat = owned_chat(ctx, &r.chat_id)?;
-    chat.seen.insert(customer.clone(), r.seen_up_to.as_str().to_owned());
-    let push = json!({"user_id": customer, "chat_id": r.chat_id, "seen_up_to": r.seen_up_to});
-    ctx.push(&customer, "events_marked_as_seen", push);
+    owned_chat(ctx, &r.chat_id)?;
+    mark_seen(ctx, &r.chat_id, &customer, r.seen_up_to.as_str())?;
     Ok(json!({}))
+}
+
+/// `user` has seen the events of `chat_id` up to `seen_up_to`: `events_marked_as_seen` to the
+/// chat's customer.
+pub(crate) fn mark_seen(ctx: &mut Ctx, chat_id: &str, user: &str, seen_up_to: &str) -> Result<(), Refusal> {
+    let mut chat = ctx.state.chat(chat_id)?.clone();
+    chat.seen.insert(user.to_owned(), seen_up_to.to_owned());
+    let customer = chat.customer_id.clone();
+    ctx.state.chats.insert(chat_id.to_owned(), chat);
+    let push = json!({"user_id": user, "chat_id": chat_id, "seen_up_to": seen_up_to});
+    ctx.push(&customer, "events_marked_as_seen", push);
+    Ok(())
 }
 
 /// Kept for the agent side to read; customers get no push.

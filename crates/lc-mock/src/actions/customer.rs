@@ -10,23 +10,23 @@ use crate::ctx::Ctx;
 use crate::error::Refusal;
 use crate::state::{now, Chat, GreetingStatus};
 
-fn customer_fields<'a>(ctx: &'a mut Ctx) -> Result<&'a mut Map<String, Value>, Refusal> {
-    let id = ctx.customer.clone();
+fn customer_fields<'a>(ctx: &'a mut Ctx, id: &str) -> Result<&'a mut Map<String, Value>, Refusal> {
     ctx.state
         .customers
-        .get_mut(&id)
+        .get_mut(id)
         .map(|c| &mut c.fields)
         .ok_or_else(|| Refusal::not_found("Customer"))
 }
 
 /// `get_customer`: the customer with its statistics.
 fn customer_json(ctx: &Ctx) -> Result<Value, Refusal> {
-    let customer = ctx
-        .state
-        .customers
-        .get(&ctx.customer)
-        .ok_or_else(|| Refusal::not_found("Customer"))?;
-    let chats = ctx.state.chats_of(&ctx.customer);
+    customer_with_statistics(ctx.state, &ctx.customer)
+}
+
+/// Customer `id`'s fields with its `statistics` (`not_found` when there is none).
+pub(crate) fn customer_with_statistics(state: &crate::state::State, id: &str) -> Result<Value, Refusal> {
+    let customer = state.customers.get(id).ok_or_else(|| Refusal::not_found("Customer"))?;
+    let chats = state.chats_of(id);
     let mut out = customer.fields.clone();
     out.insert(
         "statistics".into(),
@@ -68,10 +68,11 @@ fn merge_session_fields(old: Option<&Value>, new: &api::SessionFields) -> Result
 /// `session_fields` merged into the kept ones; returns the fields as set.
 fn set_customer_fields(
     ctx: &mut Ctx,
+    id: &str,
     mut given: Map<String, Value>,
     session_fields: Option<&api::SessionFields>,
 ) -> Result<Map<String, Value>, Refusal> {
-    let fields = customer_fields(ctx)?;
+    let fields = customer_fields(ctx, id)?;
     if let Some(new) = session_fields {
         let merged = merge_session_fields(fields.get("session_fields"), new)?;
         given.insert("session_fields".into(), merged);
@@ -85,21 +86,33 @@ fn set_customer_fields(
 /// At least one field must be given (reference §2.2); pushes `customer_updated` with the
 /// changed fields.
 pub(super) fn update_customer(ctx: &mut Ctx, r: &api::UpdateCustomerRequest) -> Result<Value, Refusal> {
-    let given = to_object(Some(r));
+    let customer = ctx.customer.clone();
+    update_fields(ctx, &customer, to_object(Some(r)), r.session_fields.as_ref())?;
+    Ok(json!({}))
+}
+
+/// Sets customer `id`'s fields from `given` (at least one, else `validation`), its
+/// `session_fields` merged into the kept ones; `customer_updated` with the changed fields.
+pub(crate) fn update_fields(
+    ctx: &mut Ctx,
+    id: &str,
+    given: Map<String, Value>,
+    session_fields: Option<&api::SessionFields>,
+) -> Result<(), Refusal> {
     if given.is_empty() {
         return Err(Refusal::validation("At least one field is required"));
     }
-    let mut changed = set_customer_fields(ctx, given, r.session_fields.as_ref())?;
-    changed.insert("id".into(), json!(ctx.customer));
-    let customer = ctx.customer.clone();
-    ctx.push(&customer, "customer_updated", Value::Object(changed));
-    Ok(json!({}))
+    let mut changed = set_customer_fields(ctx, id, given, session_fields)?;
+    changed.insert("id".into(), json!(id));
+    ctx.push(id, "customer_updated", Value::Object(changed));
+    Ok(())
 }
 
 /// No push: the changelog says `set_customer_session_fields` does not send `customer_updated`
 /// (see the push table's conflict note in `schema/`).
 pub(super) fn set_session_fields(ctx: &mut Ctx, r: &api::SetCustomerSessionFieldsRequest) -> Result<Value, Refusal> {
-    let fields = customer_fields(ctx)?;
+    let id = ctx.customer.clone();
+    let fields = customer_fields(ctx, &id)?;
     let merged = merge_session_fields(fields.get("session_fields"), &r.session_fields)?;
     fields.insert("session_fields".into(), merged);
     Ok(json!({}))
@@ -133,7 +146,7 @@ pub(super) fn login(ctx: &mut Ctx, r: &api::LoginRequest) -> Result<Value, Refus
         }
     }
     if let Some(details) = &r.customer {
-        set_customer_fields(ctx, to_object(Some(details)), details.session_fields.as_ref())?;
+        set_customer_fields(ctx, &id, to_object(Some(details)), details.session_fields.as_ref())?;
     }
     let chats = ctx.state.chats_of(&id);
     let has_active_thread = chats.iter().any(|c| c.active());

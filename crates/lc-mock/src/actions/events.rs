@@ -38,7 +38,8 @@ pub(crate) fn stamp_event(ctx: &Ctx, mut event: Value, thread: &mut Thread, auth
     event
 }
 
-/// Adds `event` by `author` to the chat's last thread and pushes `incoming_event`.
+/// Adds `event` by `author` to the chat's last thread and pushes `incoming_event` to the chat's
+/// customer, unless it is for agents only (`visibility: agents`).
 pub(crate) fn add_event(ctx: &mut Ctx, chat_id: &str, event: Value, author: &str) -> Result<Value, Refusal> {
     let mut chat = ctx.state.chat(chat_id)?.clone();
     let mut thread = chat.last_thread().clone();
@@ -49,11 +50,13 @@ pub(crate) fn add_event(ctx: &mut Ctx, chat_id: &str, event: Value, author: &str
     see_all(&mut chat, author);
     let customer = chat.customer_id.clone();
     ctx.state.chats.insert(chat_id.to_owned(), chat);
-    ctx.push(
-        &customer,
-        "incoming_event",
-        json!({"chat_id": chat_id, "thread_id": thread_id, "event": event}),
-    );
+    if crate::state::customer_sees(&event, &customer) {
+        ctx.push(
+            &customer,
+            "incoming_event",
+            json!({"chat_id": chat_id, "thread_id": thread_id, "event": event}),
+        );
+    }
     Ok(event)
 }
 
@@ -95,17 +98,27 @@ pub(super) fn delete_event(ctx: &mut Ctx, r: &api::DeleteEventRequest) -> Result
 
 /// The event must be a rich message; the push goes out for active threads only.
 pub(super) fn send_rich_message_postback(ctx: &mut Ctx, r: &api::SendRichMessagePostbackRequest) -> Result<Value, Refusal> {
-    let (chat, t, e) = find_event(ctx, &r.chat_id, &r.thread_id, &r.event_id)?;
+    chat_ref(ctx, &r.chat_id)?;
+    let customer = ctx.customer.clone();
+    postback(ctx, &customer, [&r.chat_id, &r.thread_id, &r.event_id], to_json(&r.postback))?;
+    Ok(json!({}))
+}
+
+/// `user` clicked a button of the rich message at `[chat, thread, event]`:
+/// `incoming_rich_message_postback` to the chat's customer while the thread is active.
+pub(crate) fn postback(ctx: &mut Ctx, user: &str, [chat_id, thread_id, event_id]: [&str; 3], postback: Value) -> Result<(), Refusal> {
+    let chat = ctx.state.chat(chat_id)?;
+    let t = chat.thread(thread_id).ok_or_else(|| Refusal::not_found("Thread"))?;
+    let e = chat.threads[t].event(event_id).ok_or_else(|| Refusal::not_found("Event"))?;
     if chat.threads[t].events[e]["type"] != "rich_message" {
         return Err(Refusal::validation("The event is not a rich message"));
     }
     if chat.threads[t].active {
-        let customer = ctx.customer.clone();
+        let customer = chat.customer_id.clone();
         let push = json!({
-            "user_id": customer, "chat_id": r.chat_id, "thread_id": r.thread_id, "event_id": r.event_id,
-            "postback": r.postback,
+            "user_id": user, "chat_id": chat_id, "thread_id": thread_id, "event_id": event_id, "postback": postback,
         });
         ctx.push(&customer, "incoming_rich_message_postback", push);
     }
-    Ok(json!({}))
+    Ok(())
 }

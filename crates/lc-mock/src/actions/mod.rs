@@ -11,12 +11,13 @@ mod events;
 mod greetings;
 mod properties;
 
-pub(crate) use chats::{close_chat, no_active_chat, open_chat};
-pub(crate) use events::add_event;
+pub(crate) use chats::{close_chat, mark_seen, no_active_chat, open_chat, reopen_chat, thread_json, threads_page, ThreadsAsked, View};
+pub(crate) use customer::{customer_with_statistics, update_fields};
+pub(crate) use events::{add_event, postback};
 pub(crate) use properties::change_properties;
 pub use properties::Target;
 
-use lc_types::v3_6::customer as api;
+pub(crate) use lc_types::v3_6::customer as api;
 use serde_json::{json, Value};
 
 use crate::ctx::Ctx;
@@ -78,12 +79,12 @@ fn typed<T: serde::de::DeserializeOwned>(p: &Value) -> Result<T, Refusal> {
 }
 
 /// A typed value as the JSON the state keeps.
-fn to_json(value: &impl serde::Serialize) -> Value {
+pub(crate) fn to_json(value: &impl serde::Serialize) -> Value {
     serde_json::to_value(value).unwrap_or_default()
 }
 
 /// A typed object (properties, ...) as the JSON object the state keeps; absent: empty.
-fn to_object(value: Option<&impl serde::Serialize>) -> serde_json::Map<String, Value> {
+pub(crate) fn to_object(value: Option<&impl serde::Serialize>) -> serde_json::Map<String, Value> {
     match value.map(to_json) {
         Some(Value::Object(map)) => map,
         _ => serde_json::Map::new(),
