@@ -657,7 +657,7 @@ async fn the_control_api_issues_agents() {
     AgentWeb::basic(&server, &creds, ApiVersion::V3_6)
         .ok("list_routing_statuses", json!({}))
         .await;
-    let groups: Vec<u32> = (0..1001).collect();
+    let groups: Vec<u32> = (0..=lc_mock::MAX_AGENT_GROUPS as u32).collect(); // one over the bound
     let too_many = json!({"id": "dy@example.com", "groups": groups}).to_string();
     for bad in [
         "{}".to_owned(),
