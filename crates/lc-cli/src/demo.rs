@@ -447,12 +447,16 @@ impl Demo {
     fn end(&mut self) {
         let Some(step) = self.step.take() else { return };
         if self.json {
+            // Which calls the agent's side made, by API: the Agent Chat API's Web API, and
+            // the mock's control API (for what no agent action does).
+            let side = |prefix: &str| -> Vec<&str> { step.actions.iter().filter_map(|a| a.strip_prefix(prefix)).collect() };
             out!(
                 "{}",
                 json!({
                     "step": step.number, "name": step.name, "status": "ok",
                     "ms": step.started.elapsed().as_secs_f64() * 1000.0,
-                    "actions": step.actions, "pushes": step.pushes, "transcript": step.lines,
+                    "actions": step.actions, "agent_web": side("agent_web:"), "control": side("control:"),
+                    "pushes": step.pushes, "transcript": step.lines,
                 })
             );
         }
