@@ -1,28 +1,34 @@
 //! `lc demo`: a whole customer session against an embedded `lc-mock`, through `lc-rtm` and
-//! `lc-web`, with a scripted agent; a transcript as it goes, then a summary.
+//! `lc-web`, with an agent on the Agent Chat API (`lc-web`'s agent client); a transcript as it
+//! goes, then a summary.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use lc_mock::{Config, MockServer, TransferTo};
+use lc_mock::{Config, MockServer, NewAgent, TransferTo};
 use lc_rtm::{Events, HistoryRequest, Next, Rating, RtmClient, RtmEvent};
-use lc_types::{Api, ApiVersion, Unknowns};
+use lc_types::{Api, ApiVersion, Unknowns, WebAction};
 use lc_web::{Upload, WebClient};
 use serde_json::{json, Value};
 
 use crate::Failure;
 
 /// Play a whole customer session against an embedded mock: connect and log in, a greeting, a
-/// chat with an agent (typing, thinking, messages, a rich message answered with a postback), a
-/// file upload, properties, a transfer through the queue, the history, a rating, a server
-/// disconnect survived, and the agent closing the chat.
+/// chat with an agent on the Agent Chat API (typing, thinking, messages, a rich message
+/// answered with a postback), a file upload, properties, a transfer through the queue, the
+/// history (read by both sides), a rating, a server disconnect survived, and the agent
+/// closing the chat.
 #[derive(clap::Args)]
 #[command(after_help = "\
-The customer uses lc-rtm (and lc-web for the upload); the agent is the mock's control API.
+The customer uses lc-rtm (and lc-web for the upload); the agent uses lc-web's Agent Chat API
+client, with a personal access token the mock issues (joining, typing, thinking, messages, the
+transfer, reading the chat, closing it). The mock's control API plays only what no agent
+action does: the greeting, a group's status, the queue and the server disconnect.
 Every step checks that what the docs say happens, happens (the push arrives, typed; the
-response decodes); the command exits 0 when every step did, 1 naming the step otherwise.
+response decodes, on both sides); the command exits 0 when every step did, 1 naming the step
+otherwise.
 Colour when stdout is a terminal (not with NO_COLOR).
 
 Examples:
@@ -46,6 +52,27 @@ pub(crate) fn run(args: DemoArgs) -> Result<(), Failure> {
 /// How long any one expected push or response may take.
 const WAIT: Duration = Duration::from_secs(5);
 
+/// `$body` with `$m` the `lc_types` module of API version `$v` (3.5, 3.6, or 3.7 and later):
+/// each arm builds the typed requests of its version.
+macro_rules! per_version {
+    ($v:expr, $m:ident => $body:expr) => {
+        match $v {
+            ApiVersion::V3_5 => {
+                use lc_types::v3_5 as $m;
+                $body
+            }
+            ApiVersion::V3_6 => {
+                use lc_types::v3_6 as $m;
+                $body
+            }
+            _ => {
+                use lc_types::v3_7 as $m;
+                $body
+            }
+        }
+    };
+}
+
 /// One step's outcome, for the transcript and for `--json`.
 struct Step {
     number: usize,
@@ -66,11 +93,16 @@ struct Demo {
     rtm: RtmClient,
     events: Events,
     web: WebClient,
+    /// The agent's client of the Agent Chat API (its personal access token).
+    agent: WebClient,
+    agent_id: String,
     step: Option<Step>,
     steps: usize,
     skipped: Vec<&'static str>,
     rtm_calls: BTreeMap<String, usize>,
     web_calls: BTreeMap<String, usize>,
+    agent_calls: BTreeMap<String, usize>,
+    control_calls: BTreeMap<String, usize>,
     pushes: BTreeMap<String, usize>,
     unknowns: usize,
     reconnects: usize,
@@ -97,6 +129,18 @@ async fn play(api: &'static Api, json: bool) -> Result<(), Failure> {
         .api_version(version)
         .build()
         .map_err(|e| Failure::runtime(e.to_string()))?;
+    // The agent the control API plays, with credentials: the Agent Chat API then acts as the
+    // same agent that greets, and the chat's transfer to group 1 keeps it in sight.
+    let agent = NewAgent::new(server.agent().id(), "Mock Agent").groups([0, 1]).role("owner");
+    let agent = server
+        .issue_agent(agent)
+        .map_err(|r| Failure::runtime(format!("the embedded mock refused the agent: {r:?}")))?;
+    let agent_web = WebClient::agent_builder()
+        .personal_access_token(&agent.account_id, &agent.pat)
+        .base_url(&base)
+        .api_version(version)
+        .build()
+        .map_err(|e| Failure::runtime(e.to_string()))?;
     let mut demo = Demo {
         api,
         json,
@@ -107,11 +151,15 @@ async fn play(api: &'static Api, json: bool) -> Result<(), Failure> {
         rtm,
         events,
         web,
+        agent: agent_web,
+        agent_id: agent.agent_id,
         step: None,
         steps: 0,
         skipped: Vec::new(),
         rtm_calls: BTreeMap::new(),
         web_calls: BTreeMap::new(),
+        agent_calls: BTreeMap::new(),
+        control_calls: BTreeMap::new(),
         pushes: BTreeMap::new(),
         unknowns: 0,
         reconnects: 0,
@@ -140,6 +188,7 @@ impl Demo {
     async fn story(&mut self) -> StepResult {
         let v = self.api.version;
         let thinking = self.api.push("incoming_thinking_indicator").is_some();
+        let me = self.agent_id.clone();
 
         self.begin("connect and log in");
         let login = self.connected().await?;
@@ -148,7 +197,9 @@ impl Demo {
         self.end();
 
         self.begin("a greeting");
-        let unique = self.agent(|a, c| a.greet(c, "Need a hand with your order?"))?;
+        let unique = self.control("greet", "no Agent API action greets", |a, c| {
+            a.greet(c, "Need a hand with your order?")
+        })?;
         let greeting = self.push("incoming_greeting").await?;
         let id = greeting["id"].clone();
         self.rtm_call("accept_greeting", json!({"greeting_id": id, "unique_id": unique}))
@@ -169,16 +220,54 @@ impl Demo {
         self.end();
 
         self.begin("the agent joins");
-        self.agent(|a, _| a.join(&chat))?;
-        self.push("user_added_to_chat").await?;
+        // 3.7 calls the list `chats_info`, earlier versions `chats_summary`.
+        let listed = per_version!(v, m => self
+            .agent_call(&m::agent::ListChatsRequest::default())
+            .await
+            .map(|r| serde_json::to_value(&r).unwrap_or(Value::Null)))?;
+        let list = listed.get("chats_info").or(listed.get("chats_summary"));
+        let listed = list
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|c| c["id"] == chat.as_str());
+        self.check(listed, "the agent's list_chats holds the customer's chat")?;
+        // Joining a chat one is not in yet: `ignore_requester_presence`.
+        per_version!(v, m => {
+            let mut r = m::agent::AddUserToChatRequest::new(&chat, &me, "agent", "all");
+            r.ignore_requester_presence = Some(true);
+            self.agent_call(&r).await.map(drop)
+        })?;
+        let added = self.push("user_added_to_chat").await?;
+        self.check(
+            added["requester_id"] == me.as_str() && added["user"]["id"] == me.as_str(),
+            "user_added_to_chat names the agent as the user added and the requester",
+        )?;
         self.end();
 
         self.begin("typing and thinking indicators");
-        self.agent(|a, _| a.typing(&chat, true))?;
-        self.push("incoming_typing_indicator").await?;
+        per_version!(v, m => self
+            .agent_call(&m::agent::SendTypingIndicatorRequest::new(&chat, true))
+            .await
+            .map(drop))?;
+        let typing = self.push("incoming_typing_indicator").await?;
+        self.check(typing["typing_indicator"]["author_id"] == me.as_str(), "the agent is typing")?;
         if thinking {
-            self.agent(|a, _| a.thinking(&chat, Some("Looking up your order")))?;
-            self.push("incoming_thinking_indicator").await?;
+            let title = Some("Looking up your order".to_owned());
+            match v {
+                ApiVersion::V3_6 => {
+                    let mut r = lc_types::v3_6::agent::SendThinkingIndicatorRequest::new(&chat);
+                    r.title = title;
+                    self.agent_call(&r).await?;
+                }
+                _ => {
+                    let mut r = lc_types::v3_7::agent::SendThinkingIndicatorRequest::new(&chat);
+                    r.title = title;
+                    self.agent_call(&r).await?;
+                }
+            }
+            let pushed = self.push("incoming_thinking_indicator").await?;
+            self.check(pushed["title"] == "Looking up your order", "the thinking indicator's title")?;
         } else {
             self.say("lc", &format!("no thinking indicator in v{v}: skipped"));
             self.skipped.push("thinking indicator");
@@ -186,8 +275,16 @@ impl Demo {
         self.end();
 
         self.begin("an agent message");
-        self.agent(|a, _| a.send_message(&chat, "It left our warehouse this morning."))?;
+        let text = "It left our warehouse this morning.";
+        let sent = per_version!(v, m => {
+            let event = m::agent::EventInput::from(m::agent::MessageEventInput::new(text));
+            self.agent_call(&m::agent::SendEventRequest::new(&chat, event)).await.map(|r| r.event_id)
+        })?;
         let pushed = self.push("incoming_event").await?;
+        self.check(
+            pushed["event"]["id"] == sent.as_str() && pushed["event"]["author_id"] == me.as_str(),
+            "the customer gets the event the agent's send_event answered",
+        )?;
         self.say("customer", &format!("reads: {}", pushed["event"]["text"]));
         self.end();
 
@@ -199,8 +296,19 @@ impl Demo {
                 {"text": "No", "type": "message", "value": "No", "postback_id": "no", "user_ids": []}
             ]
         }]);
-        self.agent(|a, _| a.send_rich_message(&chat, "quick_replies", buttons.clone()))?;
+        let sent = per_version!(v, m => {
+            let elements = serde_json::from_value(buttons.clone());
+            let elements = elements.map_err(|e| self.failed(format!("the rich message's elements: {e}")))?;
+            let mut rich = m::agent::RichMessageEventInput::new("quick_replies");
+            rich.elements = Some(elements);
+            let event = m::agent::EventInput::from(rich);
+            self.agent_call(&m::agent::SendEventRequest::new(&chat, event)).await.map(|r| r.event_id)
+        })?;
         let rich = self.push("incoming_event").await?;
+        self.check(
+            rich["event"]["id"] == sent.as_str() && rich["event"]["type"] == "rich_message",
+            "the customer gets the rich message the agent sent",
+        )?;
         let (thread, event) = (rich["thread_id"].clone(), rich["event"]["id"].clone());
         self.rtm_call(
             "send_rich_message_postback",
@@ -227,15 +335,33 @@ impl Demo {
         self.end();
 
         self.begin("a transfer through the queue");
-        self.agent(|a, _| a.set_group_status(1, "online"))?;
+        self.control("set_group_status", "group 1 online (no agent action sets it)", |a, _| {
+            a.set_group_status(1, "online")
+        })?;
+        per_version!(v, m => {
+            let mut r = m::agent::TransferChatRequest::new(&chat);
+            r.target = Some(m::agent::ChatTransferTarget::from(m::agent::GroupTransferTarget::new(vec![1])));
+            self.agent_call(&r).await.map(drop)
+        })?;
+        let transferred = self.push("chat_transferred").await?;
+        self.check(
+            transferred["transferred_to"]["group_ids"] == json!([1]) && transferred["requester_id"] == me.as_str(),
+            "chat_transferred names group 1 and the agent",
+        )?;
         let to = TransferTo {
             group_ids: vec![1],
             ..Default::default()
         };
-        self.agent(|a, _| a.transfer(&chat, &to, Some((3, 90))))?;
-        let transferred = self.push("chat_transferred").await?;
-        self.say("customer", &format!("queued at position {}", transferred["queue"]["position"]));
-        self.agent(|a, _| a.update_queue(&chat, 1, 20))?;
+        self.control(
+            "transfer",
+            "it waits in group 1's queue (the mock queues chats only here)",
+            |a, _| a.transfer(&chat, &to, Some((3, 90))),
+        )?;
+        let queued = self.push("chat_transferred").await?;
+        self.say("customer", &format!("queued at position {}", queued["queue"]["position"]));
+        self.control("update_queue", "the queue moves (no agent action does)", |a, _| {
+            a.update_queue(&chat, 1, 20)
+        })?;
         let queue = self.push("queue_position_updated").await?;
         self.say("customer", &format!("now at position {}", queue["queue"]["position"]));
         self.end();
@@ -251,6 +377,22 @@ impl Demo {
             &format!("the history holds the 4 messages sent so far (got {threads} thread(s), {events} events)"),
         )?;
         self.say("customer", &format!("history: {threads} thread(s), {events} events, newest first"));
+        let seen = per_version!(v, m => self
+            .agent_call(&m::agent::GetChatRequest::new(&chat))
+            .await
+            .map(|r| serde_json::to_value(&r.thread).unwrap_or(Value::Null)))?;
+        let customers: Vec<&str> = seen["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["author_id"] == self.customer_id.as_str())
+            .filter_map(|e| e["type"].as_str())
+            .collect();
+        self.check(
+            customers.contains(&"message") && customers.contains(&"file"),
+            &format!("the agent's get_chat holds the customer's message and file (got {customers:?})"),
+        )?;
+        self.say("agent", &format!("sees the customer's {}", customers.join(", ")));
         self.end();
 
         self.begin("rate the chat");
@@ -265,19 +407,20 @@ impl Demo {
         self.end();
 
         self.begin("a server disconnect, survived");
-        let closed = self
-            .server
-            .agent()
-            .disconnect(&self.customer_id, "service_temporarily_unavailable", None);
+        let closed = self.control("disconnect", "the server ends the connection", |a, c| {
+            Ok(a.disconnect(c, "service_temporarily_unavailable", None))
+        })?;
         self.check(closed == 1, "the server closes the customer's connection")?;
-        self.say("agent", "(server) customer_disconnected: service_temporarily_unavailable");
         self.push("customer_disconnected").await?;
         self.connected().await?;
         self.rtm_call("get_customer", json!({})).await?;
         self.end();
 
         self.begin("the agent closes the chat");
-        self.agent(|a, _| a.deactivate_chat(&chat))?;
+        per_version!(v, m => self
+            .agent_call(&m::agent::DeactivateChatRequest::new(&chat))
+            .await
+            .map(drop))?;
         self.push("chat_deactivated").await?;
         self.end();
         Ok(())
@@ -304,12 +447,16 @@ impl Demo {
     fn end(&mut self) {
         let Some(step) = self.step.take() else { return };
         if self.json {
+            // Which calls the agent's side made, by API: the Agent Chat API's Web API, and
+            // the mock's control API (for what no agent action does).
+            let side = |prefix: &str| -> Vec<&str> { step.actions.iter().filter_map(|a| a.strip_prefix(prefix)).collect() };
             out!(
                 "{}",
                 json!({
                     "step": step.number, "name": step.name, "status": "ok",
                     "ms": step.started.elapsed().as_secs_f64() * 1000.0,
-                    "actions": step.actions, "pushes": step.pushes, "transcript": step.lines,
+                    "actions": step.actions, "agent_web": side("agent_web:"), "control": side("control:"),
+                    "pushes": step.pushes, "transcript": step.lines,
                 })
             );
         }
@@ -322,6 +469,7 @@ impl Demo {
             let colour = match who {
                 "customer" => "32",
                 "agent" => "35",
+                "control" => "33",
                 "push" => "36",
                 _ => "2",
             };
@@ -356,10 +504,36 @@ impl Demo {
 
     // ---- the parties ----
 
-    /// An agent action on the mock's control API.
-    fn agent<T>(&mut self, f: impl FnOnce(&lc_mock::AgentControl<'_>, &str) -> Result<T, lc_mock::Refusal>) -> Result<T, (String, String)> {
+    /// The mock's control API, for what no agent action does: `name` and `why` go in the
+    /// transcript, `f` acts (given the customer's ID).
+    fn control<T>(
+        &mut self,
+        name: &str,
+        why: &str,
+        f: impl FnOnce(&lc_mock::AgentControl<'_>, &str) -> Result<T, lc_mock::Refusal>,
+    ) -> Result<T, (String, String)> {
         let result = f(&self.server.agent(), &self.customer_id);
-        result.map_err(|r| self.failed(format!("the agent's action was refused: {r:?}")))
+        let result = result.map_err(|r| self.failed(format!("the control API refused `{name}`: {r:?}")))?;
+        *self.control_calls.entry(name.to_owned()).or_default() += 1;
+        self.say("control", &format!("{name}: {why}"));
+        if let Some(step) = &mut self.step {
+            step.actions.push(format!("control:{name}"));
+        }
+        Ok(result)
+    }
+
+    /// An agent action over the Agent Chat API's Web API, typed; its response decoded as its
+    /// type (unknown fields counted).
+    async fn agent_call<R: WebAction + Sync>(&mut self, request: &R) -> Result<R::Response, (String, String)> {
+        let response = self.agent.call(request).await;
+        let response = response.map_err(|e| self.failed(format!("`{}` over the Agent Web API: {e}", R::NAME)))?;
+        self.unknowns += response.unknowns().len();
+        *self.agent_calls.entry(R::NAME.to_owned()).or_default() += 1;
+        self.say("agent", &format!("→ {} (Agent Web API)", R::NAME));
+        if let Some(step) = &mut self.step {
+            step.actions.push(format!("agent_web:{}", R::NAME));
+        }
+        Ok(response)
     }
 
     /// A customer action over RTM; its response decoded as its type.
@@ -504,6 +678,7 @@ impl Demo {
                     "steps": self.steps,
                     "skipped": self.skipped,
                     "rtm_actions": self.rtm_calls, "web_actions": self.web_calls,
+                    "agent_web_actions": self.agent_calls, "control_actions": self.control_calls,
                     "pushes": self.pushes, "unknown_fields": self.unknowns,
                     "reconnects": self.reconnects, "ms": elapsed.as_secs_f64() * 1000.0,
                 }})
@@ -514,6 +689,12 @@ impl Demo {
         out!("\n{}", self.paint("summary", "1"));
         out!("  actions over RTM  {} ({})", total(&self.rtm_calls), list(&self.rtm_calls));
         out!("  actions over Web  {} ({})", total(&self.web_calls), list(&self.web_calls));
+        out!(
+            "  agent actions     {} (Agent Web API: {})",
+            total(&self.agent_calls),
+            list(&self.agent_calls)
+        );
+        out!("  control API       {} ({})", total(&self.control_calls), list(&self.control_calls));
         out!("  pushes received   {} ({})", total(&self.pushes), list(&self.pushes));
         out!("  unknown fields    {}", self.unknowns);
         out!("  reconnects        {}", self.reconnects);

@@ -53,6 +53,17 @@ impl Mock {
         me["id"].as_str().unwrap().to_owned()
     }
 
+    /// A new agent of the mock (`POST /_lc/agents`): `{agent_id, account_id, token, pat}`.
+    fn issue_agent(&self, id: &str, name: &str) -> Value {
+        let agent = self.control("POST", "agents", &serde_json::json!({"id": id, "name": name}).to_string());
+        assert!(agent["pat"].is_string() && agent["token"].is_string(), "{agent}");
+        agent
+    }
+
+    fn base_url(&self) -> &str {
+        self.info["base_url"].as_str().unwrap()
+    }
+
     /// The close codes of the Close frames RTM clients sent (`GET /_lc/closes`).
     fn client_closes(&self) -> Vec<Option<u16>> {
         serde_json::from_value(self.control("GET", "closes", "")["closes"].clone()).unwrap()
@@ -110,6 +121,35 @@ fn demo_plays_the_whole_story_in_every_version() {
         assert!(r.stdout.contains("unknown fields    0"), "{}", r.stdout);
         let skipped = r.stdout.contains("no thinking indicator in v3.5: skipped");
         assert_eq!(skipped, version == "3.5", "{}", r.stdout);
+        // The agent acts over the Agent Chat API's Web API; the control API only greets, sets
+        // a group's status, queues, and disconnects, and says why.
+        for action in [
+            "list_chats",
+            "add_user_to_chat",
+            "send_typing_indicator",
+            "send_event",
+            "transfer_chat",
+            "get_chat",
+            "deactivate_chat",
+        ] {
+            let line = format!("agent → {action} (Agent Web API)");
+            assert!(r.stdout.contains(&line), "v{version} lacks `{line}`:\n{}", r.stdout);
+        }
+        let thinking = r.stdout.contains("agent → send_thinking_indicator (Agent Web API)");
+        assert_eq!(thinking, version != "3.5", "{}", r.stdout);
+        assert!(r.stdout.contains("agent sees the customer's message, file"), "{}", r.stdout);
+        let agent = if version == "3.5" { 8 } else { 9 };
+        let line = format!(
+            "agent actions     {agent} (Agent Web API: add_user_to_chat ×1, deactivate_chat ×1, get_chat ×1, list_chats ×1, send_event ×2"
+        );
+        assert!(r.stdout.contains(&line), "v{version} lacks `{line}`:\n{}", r.stdout);
+        assert!(
+            r.stdout
+                .contains("control API       5 (disconnect ×1, greet ×1, set_group_status ×1, transfer ×1, update_queue ×1)"),
+            "{}",
+            r.stdout
+        );
+        assert!(r.stdout.contains("control greet: no Agent API action greets"), "{}", r.stdout);
     }
 }
 
@@ -139,6 +179,74 @@ fn demo_json_gives_one_object_per_step_then_the_summary() {
     assert_eq!(s["skipped"], serde_json::json!(["thinking indicator"]));
     assert_eq!(s["web_actions"]["upload_file"], 1);
     assert!(s["pushes"]["incoming_event"].as_u64().unwrap() >= 4, "{s}");
+    // Each step names the agent's calls by API: the Agent Web API's actions, the control API's.
+    let step = |name: &str| {
+        lines
+            .iter()
+            .find(|l| l["name"] == name)
+            .unwrap_or_else(|| panic!("no step `{name}`"))
+    };
+    for (name, agent, control) in [
+        ("a greeting", &[][..], &["greet"][..]),
+        ("the agent joins", &["list_chats", "add_user_to_chat"], &[]),
+        ("typing and thinking indicators", &["send_typing_indicator"], &[]),
+        ("an agent message", &["send_event"], &[]),
+        ("a rich message answered with a postback", &["send_event"], &[]),
+        (
+            "a transfer through the queue",
+            &["transfer_chat"],
+            &["set_group_status", "transfer", "update_queue"],
+        ),
+        ("read the history back", &["get_chat"], &[]),
+        ("a server disconnect, survived", &[], &["disconnect"]),
+        ("the agent closes the chat", &["deactivate_chat"], &[]),
+    ] {
+        let step = step(name);
+        assert_eq!(step["agent_web"], serde_json::json!(agent), "{step}");
+        assert_eq!(step["control"], serde_json::json!(control), "{step}");
+        for a in agent {
+            assert!(
+                step["actions"].as_array().unwrap().contains(&Value::from(format!("agent_web:{a}"))),
+                "{step}"
+            );
+        }
+    }
+    assert_eq!(
+        s["agent_web_actions"],
+        serde_json::json!({
+            "add_user_to_chat": 1, "deactivate_chat": 1, "get_chat": 1, "list_chats": 1,
+            "send_event": 2, "send_typing_indicator": 1, "transfer_chat": 1,
+        }),
+        "{s}"
+    );
+    assert_eq!(
+        s["control_actions"],
+        serde_json::json!({"disconnect": 1, "greet": 1, "set_group_status": 1, "transfer": 1, "update_queue": 1}),
+        "no agent action goes through the control API: {s}"
+    );
+}
+
+#[test]
+fn demo_json_in_3_6_has_the_agents_thinking_indicator_over_the_agent_web_api() {
+    let r = lc(&["demo", "--json"], &[], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let typing = lines.iter().find(|l| l["name"] == "typing and thinking indicators").unwrap();
+    assert_eq!(
+        typing["agent_web"],
+        serde_json::json!(["send_typing_indicator", "send_thinking_indicator"]),
+        "{typing}"
+    );
+    assert_eq!(
+        typing["pushes"],
+        serde_json::json!(["incoming_typing_indicator", "incoming_thinking_indicator"])
+    );
+    let s = &lines.last().unwrap()["summary"];
+    assert_eq!(
+        (s["ok"].as_bool(), s["agent_web_actions"]["send_thinking_indicator"].as_u64()),
+        (Some(true), Some(1)),
+        "{s}"
+    );
 }
 
 #[test]
@@ -644,4 +752,172 @@ fn call_over_rtm_reads_its_answer_through_a_flood_of_pushes() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let customer: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(customer["id"].as_str(), Some(id.as_str()));
+}
+
+/// `lc call --agent` against `lc mock`: an agent issued through the control API reads the
+/// customer's chat (with its personal access token from `LC_PAT`, and with its token), writes
+/// in it, and the customer reads what it wrote; its credentials are never printed.
+#[test]
+fn call_agent_reads_and_writes_the_customers_chat_with_a_pat_or_a_token() {
+    let mock = Mock::start();
+    let agent = mock.issue_agent("ann@example.com", "Ann");
+    let (account, secret, token) = (
+        agent["account_id"].as_str().unwrap(),
+        agent["pat"].as_str().unwrap(),
+        agent["token"].as_str().unwrap(),
+    );
+    let pat = format!("{account}:{secret}");
+    let started = lc(
+        &["call", "start_chat", "-", "--compact"],
+        &mock.env(),
+        r#"{"chat":{"thread":{"events":[{"type":"message","text":"Where is my order?"}]}}}"#,
+    );
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    let chat_id = serde_json::from_str::<Value>(&started.stdout).unwrap()["chat_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let with_pat = [("LC_BASE_URL", mock.base_url()), ("LC_PAT", pat.as_str())];
+    let mut runs = Vec::new();
+
+    // The customer's chat is in the agent's list: with LC_PAT (Basic), and with --token (Bearer).
+    let by_token = ["call", "--agent", "list_chats", "{}", "--compact", "--token", token];
+    for (args, env) in [
+        (&["call", "--agent", "list_chats", "{}", "--compact"][..], &with_pat[..]),
+        (&by_token[..], &with_pat[..1]),
+    ] {
+        let r = lc(args, env, "");
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        let chats = v["chats_summary"].as_array().unwrap_or_else(|| panic!("{v}"));
+        assert!(chats.iter().any(|c| c["id"] == chat_id.as_str()), "{args:?}: {v}");
+        runs.push(r);
+    }
+    // The customer's message, as the agent reads the chat.
+    let chat = serde_json::json!({"chat_id": chat_id}).to_string();
+    let seen = lc(&["call", "--agent", "get_chat", &chat, "--compact"], &with_pat, "");
+    assert_eq!(seen.code, 0, "{}", seen.stderr);
+    let v: Value = serde_json::from_str(&seen.stdout).unwrap();
+    assert_eq!(v["thread"]["events"][0]["text"], "Where is my order?", "{v}");
+    runs.push(seen);
+
+    // The agent joins and writes; the customer reads it with `lc call get_chat`.
+    let join = serde_json::json!({
+        "chat_id": chat_id, "user_id": "ann@example.com", "user_type": "agent",
+        "visibility": "all", "ignore_requester_presence": true,
+    });
+    let joined = lc(&["call", "--agent", "add_user_to_chat", &join.to_string()], &with_pat, "");
+    assert_eq!(joined.code, 0, "{}", joined.stderr);
+    let event = serde_json::json!({"chat_id": chat_id, "event": {"type": "message", "text": "It left this morning."}});
+    let sent = lc(&["call", "--agent", "send_event", "-", "--compact"], &with_pat, &event.to_string());
+    assert_eq!(sent.code, 0, "{}", sent.stderr);
+    let event_id = serde_json::from_str::<Value>(&sent.stdout).unwrap()["event_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read = lc(&["call", "get_chat", &chat, "--compact"], &mock.env(), "");
+    assert_eq!(read.code, 0, "{}", read.stderr);
+    let v: Value = serde_json::from_str(&read.stdout).unwrap();
+    let events = v["thread"]["events"].as_array().unwrap_or_else(|| panic!("{v}"));
+    let reached = events
+        .iter()
+        .find(|e| e["id"] == event_id.as_str())
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(
+        (reached["text"].as_str(), reached["author_id"].as_str()),
+        (Some("It left this morning."), Some("ann@example.com")),
+        "{v}"
+    );
+    runs.extend([joined, sent, read]);
+    for r in &runs {
+        for credential in [secret, token] {
+            assert!(
+                !r.stdout.contains(credential) && !r.stderr.contains(credential),
+                "a credential was printed:\n{}\n{}",
+                r.stdout,
+                r.stderr
+            );
+        }
+    }
+}
+
+/// What `lc call --agent` refuses, and how: usage errors exit 2 before anything is sent, the
+/// API's refusal of a customer's token exits 4; the PAT appears in no output.
+#[test]
+fn call_agent_refuses_missing_or_wrong_credentials_customer_actions_and_rtm() {
+    let mock = Mock::start();
+    let agent = mock.issue_agent("ann@example.com", "Ann");
+    let secret = agent["pat"].as_str().unwrap();
+    let pat = format!("{}:{secret}", agent["account_id"].as_str().unwrap());
+    let base = [("LC_BASE_URL", mock.base_url())];
+    let with_pat = [("LC_BASE_URL", mock.base_url()), ("LC_PAT", pat.as_str())];
+    let mut runs = Vec::new();
+
+    // No credentials: the two ways to give them are named.
+    let r = lc(&["call", "--agent", "list_chats"], &base, "");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--pat") && r.stderr.contains("--token"), "{}", r.stderr);
+    // The customer's organization and token are not an agent's (exit 4, `authorization`).
+    let r = lc(&["call", "--agent", "list_chats", "--token", mock.token()], &base, "");
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("authorization"), "{}", r.stderr);
+    assert!(!r.stderr.contains(mock.token()), "{}", r.stderr);
+    // A PAT without its account ID, or with an empty half: exit 2, the value not echoed.
+    for malformed in [
+        "no-colon-here".to_owned(),
+        format!(":{secret}"),
+        format!("{}:", agent["account_id"].as_str().unwrap()),
+    ] {
+        let r = lc(&["call", "--agent", "list_chats", "--pat", &malformed], &base, "");
+        assert_eq!(r.code, 2, "{malformed}: {}", r.stderr);
+        assert!(r.stderr.contains("ACCOUNT_ID:TOKEN"), "{}", r.stderr);
+        runs.push(r);
+    }
+    // An action only the Customer Chat API has: exit 2, pointing at the agent's list.
+    let r = lc(
+        &["call", "--agent", "accept_greeting", r#"{"greeting_id":1,"unique_id":"u"}"#],
+        &with_pat,
+        "",
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no action `accept_greeting`") && r.stderr.contains("lc actions --api agent"),
+        "{}",
+        r.stderr
+    );
+    runs.push(r);
+    // Agent RTM connections are not there yet: exit 2.
+    let r = lc(&["call", "--agent", "list_chats", "{}", "--rtm"], &with_pat, "");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--rtm"), "{}", r.stderr);
+    runs.push(r);
+    // A wrong PAT, and the PAT without its account ID (it has a colon of its own, `dal:…`, so
+    // it reads as account `dal`): the API's `authentication` (exit 4).
+    let wrong = format!("{}:not-the-pat", agent["account_id"].as_str().unwrap());
+    for pat in [wrong.as_str(), secret] {
+        let r = lc(&["call", "--agent", "list_chats", "--pat", pat], &base, "");
+        assert_eq!(r.code, 4, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("authentication") && !r.stderr.contains("not-the-pat"),
+            "{}",
+            r.stderr
+        );
+        runs.push(r);
+    }
+    // An agent's PAT on a customer's call: said by lc, exit 2.
+    let r = lc(
+        &["call", "get_customer"],
+        &[&mock.env()[..], &[("LC_PAT", pat.as_str())]].concat(),
+        "",
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--agent"), "{}", r.stderr);
+    runs.push(r);
+    for r in &runs {
+        assert!(
+            !r.stdout.contains(secret) && !r.stderr.contains(secret),
+            "the PAT was printed: {}",
+            r.stderr
+        );
+    }
 }
