@@ -355,9 +355,17 @@ async fn only_3_5(_server: &MockServer, a: &WebClient, _chat_id: &str, _thread_i
     use lc_types::v3_5::agent as t;
     let created = call::<t::CreateCustomerRequest>(a, json!({"name": "Made by Ann", "email": "made@shop.example"})).await;
     let got = js(&call::<t::GetCustomerRequest>(a, json!({ "id": created.customer_id })).await);
-    assert_eq!((&got["name"], &got["email"]), (&json!("Made by Ann"), &json!("made@shop.example")), "{got}");
+    assert_eq!(
+        (&got["name"], &got["email"]),
+        (&json!("Made by Ann"), &json!("made@shop.example")),
+        "{got}"
+    );
     let first = js(&call::<t::ListCustomersRequest>(a, json!({"limit": 1})).await);
-    assert_eq!(first["customers"][0]["id"], created.customer_id.as_str(), "the newest first: {first}");
+    assert_eq!(
+        first["customers"][0]["id"],
+        created.customer_id.as_str(),
+        "the newest first: {first}"
+    );
     assert!(first["total_customers"].as_u64() >= Some(2), "{first}");
     let next = call::<t::ListCustomersRequest>(a, json!({ "page_id": first["next_page_id"] })).await;
     assert_ne!(js(&next)["customers"][0]["id"], first["customers"][0]["id"]);
@@ -399,7 +407,11 @@ every_version!(v3_7, Auth::Pat, since_3_6_in_3_7);
 /// The agent manifests are those of 3.5, 3.6 and 3.7, each with a test above.
 #[test]
 fn every_agent_version_has_a_test() {
-    let versions: Vec<ApiVersion> = lc_types::apis().iter().filter(|a| a.api == ChatApi::Agent).map(|a| a.version).collect();
+    let versions: Vec<ApiVersion> = lc_types::apis()
+        .iter()
+        .filter(|a| a.api == ChatApi::Agent)
+        .map(|a| a.version)
+        .collect();
     assert_eq!(versions, [ApiVersion::V3_5, ApiVersion::V3_6, ApiVersion::V3_7]);
 }
 
@@ -448,13 +460,23 @@ async fn documented_errors_are_typed() {
     // An inactive chat: `chat_inactive`.
     let d = b;
     call::<t::DeactivateChatRequest>(&d, json!({"id": chat_id, "ignore_requester_presence": true})).await;
-    let join = json!({"chat_id": chat_id, "user_id": bea.agent_id, "user_type": "agent", "visibility": "all", "ignore_requester_presence": true});
+    let join =
+        json!({"chat_id": chat_id, "user_id": bea.agent_id, "user_type": "agent", "visibility": "all", "ignore_requester_presence": true});
     refused::<t::AddUserToChatRequest>(&d, join, ErrorType::ChatInactive).await;
     let e = refused::<t::SendEventRequest>(&d, hi(), ErrorType::ChatInactive).await;
     assert!(!e.is_retryable(), "{e}");
-    refused::<t::TransferChatRequest>(&d, json!({"id": chat_id, "ignore_requester_presence": true}), ErrorType::ChatInactive).await;
+    refused::<t::TransferChatRequest>(
+        &d,
+        json!({"id": chat_id, "ignore_requester_presence": true}),
+        ErrorType::ChatInactive,
+    )
+    .await;
     // A customer's token on an agent's client: `authorization` (403), not retried.
-    let wrong = WebClient::agent_builder().base_url(common::origin(&server)).token(&me.token).build().unwrap();
+    let wrong = WebClient::agent_builder()
+        .base_url(common::origin(&server))
+        .token(&me.token)
+        .build()
+        .unwrap();
     let e = wrong.call(&t::ListChatsRequest::default()).await.unwrap_err();
     assert_eq!(e.api_kind(), Some(&ErrorType::Authorization), "{e}");
     assert_eq!((e.api_error().and_then(|e| e.status()), e.attempts()), (Some(403), 1));
@@ -463,7 +485,10 @@ async fn documented_errors_are_typed() {
         pat: "not-it".into(),
         ..ann.clone()
     };
-    let e = agent_client(&server, &bad, Auth::Pat).call(&t::ListChatsRequest::default()).await.unwrap_err();
+    let e = agent_client(&server, &bad, Auth::Pat)
+        .call(&t::ListChatsRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.api_kind(), Some(&ErrorType::Authentication), "{e}");
     assert_eq!(server.problems(), Vec::<String>::new());
     server.shutdown().await;
@@ -521,7 +546,13 @@ fn assert_tests_exist(row: &str, tests: &str) {
 fn the_readme_parity_table_matches_the_manifests_and_the_tests() {
     let rows = readme_table("### Actions");
     // Columns: action | python 3.5 | python 3.6 | python 3.7 | go v5 | go v6 | lc | tested by.
-    let versions = [ApiVersion::V3_5, ApiVersion::V3_6, ApiVersion::V3_7, ApiVersion::V3_5, ApiVersion::V3_6];
+    let versions = [
+        ApiVersion::V3_5,
+        ApiVersion::V3_6,
+        ApiVersion::V3_7,
+        ApiVersion::V3_5,
+        ApiVersion::V3_6,
+    ];
     let mut methods = [0; 5];
     let mut offered = [0; 5];
     let mut actions = BTreeSet::new();
@@ -554,7 +585,9 @@ fn the_readme_parity_table_matches_the_manifests_and_the_tests() {
             let names_it = lc.contains(&format!("{pascal}Request")) || (action == "upload_file" && lc.contains("upload_file"));
             assert!(names_it, "{row}");
             // `every_agent_web_action` (3.5, 3.6, 3.7): the versions it is marked for.
-            let listed = tests.split_once("every_agent_web_action` (").map(|(_, rest)| rest.split(')').next().unwrap());
+            let listed = tests
+                .split_once("every_agent_web_action` (")
+                .map(|(_, rest)| rest.split(')').next().unwrap());
             let listed: BTreeSet<String> = listed.unwrap_or_else(|| panic!("{row}")).split(", ").map(str::to_owned).collect();
             assert_eq!(listed, tested, "{row}");
         }
