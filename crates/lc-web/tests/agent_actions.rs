@@ -606,3 +606,148 @@ fn the_readme_parity_table_matches_the_manifests_and_the_tests() {
         assert_tests_exist(&cells.join(" | "), &cells[3]);
     }
 }
+
+/// The README's lc calls build: each request with `new` (or `default`) and the arguments the
+/// table shows, in its order, sent through one client against the mock.
+#[tokio::test]
+async fn the_readme_constructors_build_the_requests() {
+    use lc_types::v3_6::agent;
+    use lc_types::{from_value as v, v3_5};
+    let server = common::mock().await;
+    let ann = server.issue_agent(NewAgent::new("ann@example.com", "Ann")).unwrap();
+    let client = agent_client(&server, &ann, Auth::Bearer);
+    let me = server.issue_customer();
+    let customer = common::client(&server, &me.token);
+    let started = customer.call(&lc_types::v3_6::customer::StartChatRequest::default()).await.unwrap();
+    let (chat_id, thread_id, id) = (started.chat_id.clone(), started.thread_id.clone(), started.chat_id.clone());
+    let user_id = ann.agent_id.clone();
+    let user_type: agent::UserType = v(json!("agent")).unwrap();
+    let visibility: agent::Visibility = v(json!("all")).unwrap();
+    let mut join = agent::AddUserToChatRequest::new(chat_id.clone(), user_id.clone(), user_type, visibility);
+    join.ignore_requester_presence = Some(true);
+    client.call(&join).await.unwrap();
+    let event: agent::EventInput = v(message("Built with new")).unwrap();
+    let sent = client.call(&agent::SendEventRequest::new(chat_id.clone(), event)).await.unwrap();
+    let event_id = sent.event_id;
+    let props = || -> agent::Properties { v(json!({"ns": {"k": 1}})).unwrap() };
+    let names = || -> agent::PropertyNames { v(json!({"ns": ["k"]})).unwrap() };
+    client
+        .call(&agent::UpdateChatPropertiesRequest::new(id.clone(), props()))
+        .await
+        .unwrap();
+    client
+        .call(&agent::DeleteChatPropertiesRequest::new(id.clone(), names()))
+        .await
+        .unwrap();
+    client
+        .call(&agent::UpdateThreadPropertiesRequest::new(
+            chat_id.clone(),
+            props(),
+            thread_id.clone(),
+        ))
+        .await
+        .unwrap();
+    client
+        .call(&agent::DeleteThreadPropertiesRequest::new(
+            chat_id.clone(),
+            names(),
+            thread_id.clone(),
+        ))
+        .await
+        .unwrap();
+    client
+        .call(&agent::UpdateEventPropertiesRequest::new(
+            chat_id.clone(),
+            event_id.clone(),
+            props(),
+            thread_id.clone(),
+        ))
+        .await
+        .unwrap();
+    client
+        .call(&agent::DeleteEventPropertiesRequest::new(
+            chat_id.clone(),
+            event_id.clone(),
+            names(),
+            thread_id.clone(),
+        ))
+        .await
+        .unwrap();
+    client
+        .call(&agent::TagThreadRequest::new(chat_id.clone(), "vip", thread_id.clone()))
+        .await
+        .unwrap();
+    client
+        .call(&agent::UntagThreadRequest::new(chat_id.clone(), "vip", thread_id.clone()))
+        .await
+        .unwrap();
+    let got = client.call(&agent::GetChatRequest::new(chat_id.clone())).await.unwrap();
+    assert_eq!(got.id, chat_id);
+    client.call(&agent::ListThreadsRequest::new(chat_id.clone())).await.unwrap();
+    client.call(&agent::ListChatsRequest::default()).await.unwrap();
+    client.call(&agent::ListArchivesRequest::default()).await.unwrap();
+    client.call(&agent::FollowChatRequest::new(id.clone())).await.unwrap();
+    client.call(&agent::UnfollowChatRequest::new(id.clone())).await.unwrap_err(); // a user of the chat cannot unfollow it
+    client.call(&agent::GetCustomerRequest::new(me.id.clone())).await.unwrap();
+    let mut update = agent::UpdateCustomerRequest::new(me.id.clone());
+    update.name = Some("Ada".into());
+    client.call(&update).await.unwrap();
+    let seen_up_to = lc_types::Timestamp::from_system_time(std::time::SystemTime::now());
+    client
+        .call(&agent::MarkEventsAsSeenRequest::new(chat_id.clone(), seen_up_to))
+        .await
+        .unwrap();
+    client
+        .call(&agent::SendTypingIndicatorRequest::new(chat_id.clone(), true))
+        .await
+        .unwrap();
+    client
+        .call(&agent::SendThinkingIndicatorRequest::new(chat_id.clone()))
+        .await
+        .unwrap();
+    let preview: agent::EventInput = v(message("Let me")).unwrap();
+    client
+        .call(&agent::SendEventPreviewRequest::new(chat_id.clone(), preview))
+        .await
+        .unwrap();
+    client
+        .call(&agent::RequestThreadSummaryRequest::new(chat_id.clone(), thread_id.clone()))
+        .await
+        .unwrap();
+    let content = json!({"note": "hi"});
+    let recipients: agent::MulticastRecipients = v(json!({"agents": {"all": true}})).unwrap();
+    client.call(&agent::MulticastRequest::new(content, recipients)).await.unwrap();
+    client
+        .call(&agent::ListAgentsForTransferRequest::new(chat_id.clone()))
+        .await
+        .unwrap();
+    client
+        .call(&agent::SetRoutingStatusRequest::new(
+            v::<agent::RoutingStatus>(json!("accepting_chats")).unwrap(),
+        ))
+        .await
+        .unwrap();
+    client.call(&agent::ListRoutingStatusesRequest::default()).await.unwrap();
+    client.call(&agent::TransferChatRequest::new(id.clone())).await.unwrap();
+    client.call(&agent::DeactivateChatRequest::new(id.clone())).await.unwrap();
+    let chat: agent::ChatToResume = v(json!({ "id": chat_id })).unwrap();
+    client.call(&agent::ResumeChatRequest::new(chat)).await.unwrap();
+    client
+        .call(&agent::RemoveUserFromChatRequest::new(
+            chat_id.clone(),
+            user_id.clone(),
+            v::<agent::UserType>(json!("agent")).unwrap(),
+        ))
+        .await
+        .unwrap();
+    let other = server.issue_customer();
+    client
+        .call(&agent::BanCustomerRequest::new(agent::Ban::new(1), other.id.clone()))
+        .await
+        .unwrap();
+    client.call(&v3_5::agent::CreateCustomerRequest::default()).await.unwrap();
+    client.call(&v3_5::agent::ListCustomersRequest::default()).await.unwrap();
+    client.call(&v3_5::agent::GetLicenseInfoRequest::default()).await.unwrap();
+    assert_eq!(server.problems(), Vec::<String>::new());
+    server.shutdown().await;
+}
