@@ -193,7 +193,7 @@ static ENDPOINTS: &[Endpoint] = &[
     }),
     post(
         "/_lc/agents",
-        "a new agent (an existing ID: new credentials): {id, name?, groups?: [0], role?: normal} -> {agent_id, account_id, token, pat}",
+        "a new agent (an existing ID: new credentials): {id, name?, groups? (default: group 0), role? (default: normal)} -> {agent_id, account_id, token, pat}",
         |s, a| {
             let id = a.str("id")?;
             let mut agent = crate::NewAgent::new(id, a.opt_str("name")?.unwrap_or(id)).groups(a.integers("groups")?);
