@@ -76,7 +76,7 @@ impl Api {
     pub fn check_request(&self, action: &str, payload: &Value) -> Result<CheckedRequest, DecodeError> {
         let text = payload.to_string();
         let typed = (self.decode_request)(action, &text)?;
-        let encoded = typed.to_json().map_err(|e| DecodeError::new(String::new(), e, text.clone()))?;
+        let encoded = typed.to_json().map_err(|e| DecodeError::new(e, text.clone()))?;
         let mut dropped_nulls = Vec::new();
         dropped(payload, &encoded, &mut JsonPath::default(), &mut dropped_nulls);
         Ok(CheckedRequest {

@@ -287,7 +287,7 @@ mod tests {
         let key = format!("k\u{1b}[2J{}", "k".repeat(1 << 20));
         let value = format!("v\u{1b}[2J{}", "v".repeat(1 << 20));
         let raw = serde_json::json!({ key: {"x": [value]} }).to_string();
-        let d = crate::from_str::<std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<u32>>>>(&raw).unwrap_err();
+        let d = crate::from_str::<crate::decode::MapOf<crate::decode::MapOf<Vec<u32>>>>(&raw).unwrap_err();
         let e = ResponseError::Decode(d);
         let shown = e.to_string();
         assert!(shown.len() < 3000, "{}", shown.len());

@@ -28,20 +28,17 @@ pub struct DecodeError {
     raw: String,
 }
 
-/// Marks an error message that carries a path relative to where it was raised (see [`nested`]).
+/// Marks an error message that carries a path relative to where it was raised (see [`nest`]).
 const NESTED: char = '\u{1}';
 
 impl DecodeError {
-    pub(crate) fn new(path: String, error: serde_json::Error, raw: String) -> Self {
-        let (line, column) = (error.line(), error.column());
-        let mut message = error.to_string();
-        // serde_json appends " at line L column C" to errors raised while reading text.
-        if line != 0 {
-            if let Some(cut) = message.rfind(" at line ") {
-                message.truncate(cut);
-            }
-        }
-        let (path, message) = split_nested(&path, message);
+    /// The error `error` of decoding `raw`; the path is the one [`nest`] put into its message
+    /// on the way out (`.`, the top level, when none did).
+    pub(crate) fn new(error: serde_json::Error, raw: String) -> Self {
+        let (message, at) = without_position(error.to_string());
+        let (path, message, inner) = split_nested(message);
+        // The innermost position (where the failure was read), else the outermost one.
+        let (line, column) = inner.or(at).unwrap_or((error.line(), error.column()));
         DecodeError {
             path,
             message,
@@ -93,38 +90,29 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// Joins an outer path and an inner, relative one.
+/// A step into a JSON value, for a path: a field (or map key), or an array item.
+#[derive(Clone, Copy)]
+pub(crate) enum Step<'a> {
+    /// A field of an object, or a key of a map.
+    Key(&'a str),
+    /// An item of an array.
+    Index(usize),
+}
+
 /// The text of a path, as [`DecodeError::path`] documents it: `a.b[2].c`, `.` for the top
 /// level. A key that this notation cannot show as it is (empty, or holding `.`, `[`, `]` or
 /// `"`) is written as a quoted index: `a[""]`, `["x.y"]`.
-fn render(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for segment in path.iter() {
-        let part = match segment {
-            Segment::Seq { index } => format!("[{index}]"),
-            Segment::Map { key } => key_segment(key),
-            Segment::Enum { variant } => key_segment(variant),
-            Segment::Unknown => "?".to_owned(),
-        };
-        out = join(if out.is_empty() { "." } else { &out }, &part);
-    }
-    if out.is_empty() {
-        ".".to_owned()
-    } else {
-        out
+fn step_text(step: Step<'_>) -> String {
+    match step {
+        Step::Index(index) => format!("[{index}]"),
+        Step::Key(key) if key.is_empty() || key.contains(['.', '[', ']', '"']) => {
+            format!("[{}]", serde_json::Value::from(key))
+        }
+        Step::Key(key) => key.to_owned(),
     }
 }
 
-/// A key as a path segment: as it is, or quoted in brackets when it would be ambiguous.
-fn key_segment(key: &str) -> String {
-    if key.is_empty() || key.contains(['.', '[', ']', '"']) {
-        format!("[{}]", serde_json::Value::from(key))
-    } else {
-        key.to_owned()
-    }
-}
-
+/// Joins an outer path and an inner, relative one.
 fn join(outer: &str, inner: &str) -> String {
     match (outer, inner) {
         (".", inner) => inner.to_owned(),
@@ -134,38 +122,69 @@ fn join(outer: &str, inner: &str) -> String {
     }
 }
 
-/// Splits a message produced by [`nested`] into its path (joined to `outer`) and its text.
-fn split_nested(outer: &str, message: String) -> (String, String) {
-    if let Some(rest) = message.strip_prefix(NESTED) {
-        if let Some((inner, text)) = rest.split_once(NESTED) {
-            return (join(outer, inner), text.to_owned());
-        }
+/// Cuts the position serde_json appends to an error read from text (` at line L column C`).
+fn without_position(mut message: String) -> (String, Option<(usize, usize)>) {
+    let Some(cut) = message.rfind(" at line ") else {
+        return (message, None);
+    };
+    let position = message[cut + " at line ".len()..]
+        .split_once(" column ")
+        .and_then(|(line, column)| Some((line.parse().ok()?, column.parse().ok()?)));
+    if position.is_some() {
+        message.truncate(cut);
     }
-    (outer.to_owned(), message)
+    (message, position)
 }
 
-/// Builds the message of an error raised while decoding the buffered value of the field `key`
-/// (a field before a union's tag), so that the path inside the value survives into the outer
-/// [`DecodeError`].
-pub(crate) fn nested_at(key: &str, path: &serde_path_to_error::Path, error: &serde_json::Error) -> String {
-    // The position inside the buffered value means nothing to the reader of the whole input.
-    let mut message = error.to_string();
-    if error.line() != 0 {
-        if let Some(cut) = message.rfind(" at line ") {
-            message.truncate(cut);
+/// Splits a message produced by [`nest`] into its path, its text and the position where the
+/// failure was read.
+fn split_nested(message: String) -> (String, String, Option<(usize, usize)>) {
+    let parts = message
+        .strip_prefix(NESTED)
+        .and_then(|rest| rest.split_once(NESTED))
+        .and_then(|(path, rest)| Some((path, rest.split_once(NESTED)?)));
+    match parts {
+        Some((path, (position, text))) => {
+            let position = position
+                .split_once(':')
+                .and_then(|(line, column)| Some((line.parse().ok()?, column.parse().ok()?)));
+            (path.to_owned(), text.to_owned(), position.filter(|&(line, _)| line != 0))
         }
+        None => (".".to_owned(), message, None),
     }
-    nested_message(key, &render(path), message)
 }
 
-/// Builds the message of an error raised at `inner` (a path, `.` for the value itself) inside
-/// the buffered value of the field `key`; see [`nested_at`].
-pub(crate) fn nested_message(key: &str, inner: &str, message: String) -> String {
-    let (inner, text) = split_nested(inner, message);
-    format!("{NESTED}{}{NESTED}{text}", join(&key_segment(key), &inner))
+/// The message of an error that happened at `step` inside the value being decoded: the error's
+/// path gains `step` in front, and the position where the failure was read is kept (the
+/// deserializer gives the outer error the position where the outer value ended). This is how
+/// the generated types name the path of a failure in one pass: every field, item and map entry
+/// they read puts its step in front of the error of its value on the way out (only when
+/// decoding failed), so no second, path-tracking decoder is compiled for every type.
+pub(crate) fn nest(step: Step<'_>, message: String) -> String {
+    let (message, at) = without_position(message);
+    let (inner, text, position) = split_nested(message);
+    let (line, column) = position.or(at).unwrap_or((0, 0));
+    format!("{NESTED}{}{NESTED}{line}:{column}{NESTED}{text}", join(&step_text(step), &inner))
+}
+
+/// The message of an error of a value that was decoded on its own (a field kept aside before a
+/// union's tag): its path kept, its position dropped (it counts from the start of that value,
+/// which means nothing to the reader of the whole input).
+pub(crate) fn relocated(message: String) -> String {
+    let (message, _) = without_position(message);
+    match split_nested(message) {
+        (path, text, _) if path != "." => format!("{NESTED}{path}{NESTED}0:0{NESTED}{text}"),
+        (_, text, _) => text,
+    }
 }
 
 /// Decodes `T` from JSON text. The error names the JSON path of the failure and keeps the text.
+///
+/// The path is named by lc's own types as the failure travels out of them (each field, array
+/// item and map entry they read adds its step), in the one decoding pass: exact from the
+/// outermost lc type inward. A type of your own that is not one of lc's reports the path from
+/// the first lc type it holds (`.` when it holds none); decode it with `serde_path_to_error` if
+/// you need its path.
 ///
 /// ```
 /// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
@@ -178,19 +197,14 @@ pub(crate) fn nested_message(key: &str, inner: &str, message: String) -> String 
 /// # }
 /// ```
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
-    // Fast: no path tracking. Only a failure decodes again, tracking the path for the error.
-    in_pass(Pass::BorrowedText, || serde_json::from_str(text))
-        .or_else(|_| from_reader(serde_json::de::StrRead::new(text), || text.to_owned()))
+    in_pass(Pass::BorrowedText, || serde_json::from_str(text)).map_err(|e| DecodeError::new(e, text.to_owned()))
 }
 
 /// Decodes `T` from JSON bytes; see [`from_str`]. Bytes that are not UTF-8 are kept lossily in
 /// [`DecodeError::raw`].
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
-    in_pass(Pass::BorrowedText, || serde_json::from_slice(bytes)).or_else(|_| {
-        from_reader(serde_json::de::SliceRead::new(bytes), || {
-            String::from_utf8_lossy(bytes).into_owned()
-        })
-    })
+    in_pass(Pass::BorrowedText, || serde_json::from_slice(bytes))
+        .map_err(|e| DecodeError::new(e, String::from_utf8_lossy(bytes).into_owned()))
 }
 
 /// Which decoding pass runs on this thread; the generated unions read it to choose how they
@@ -200,13 +214,9 @@ pub(crate) enum Pass {
     /// No pass of ours (e.g. `serde_json::from_value` called directly): fields are kept as
     /// values.
     Values,
-    /// The fast pass of [`from_str`] and [`from_slice`], over text it may borrow from: fields are
-    /// kept as raw JSON. Should a type on the way not allow that, the fast pass fails and the
-    /// second pass decides.
+    /// [`from_str`] or [`from_slice`], over text it may borrow from: fields are kept as raw
+    /// JSON.
     BorrowedText,
-    /// The second pass after a fast decode failed, over the same text: fields are kept as raw
-    /// JSON too, and the path of a failure inside them is kept.
-    TrackingPaths,
 }
 
 std::thread_local! {
@@ -224,17 +234,6 @@ fn in_pass<T>(pass: Pass, f: impl FnOnce() -> T) -> T {
     let result = f();
     PASS.with(|p| p.set(before));
     result
-}
-
-/// Decodes one whole JSON document, tracking the path of a failure; `raw` gives the input
-/// text for the error. The slow pass, run only after a fast decode failed.
-fn from_reader<'de, R: serde_json::de::Read<'de>, T: DeserializeOwned>(read: R, raw: impl Fn() -> String) -> Result<T, DecodeError> {
-    in_pass(Pass::TrackingPaths, || {
-        let mut de = serde_json::Deserializer::new(read);
-        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| DecodeError::new(render(e.path()), e.into_inner(), raw()))?;
-        de.end().map_err(|e| DecodeError::new(".".to_owned(), e, raw()))?;
-        Ok(value)
-    })
 }
 
 /// Decodes `T` from an already parsed JSON value; see [`from_str`]. The error has no line and
@@ -311,18 +310,54 @@ mod tests {
     }
 }
 
-#[cfg(all(test, feature = "v3_6", feature = "customer"))]
-mod path_tests {
+/// A map of arrays, as the generated newtypes of a map are declared.
+#[cfg(test)]
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct MapOf<T: crate::object::Field>(
+    #[serde(deserialize_with = "crate::object::field")]
+    #[allow(dead_code)]
+    std::collections::BTreeMap<String, T>,
+);
+
+#[cfg(test)]
+impl<T: crate::object::Field> crate::object::Field for MapOf<T> {}
+
+#[cfg(test)]
+pub(crate) mod path_tests {
+    use super::MapOf;
+
     /// Found by the `frame` and `types` fuzz targets: an error under the key `""` had the
     /// empty path, which reads as no path at all.
     #[test]
     fn keys_the_notation_cannot_show_are_quoted() {
-        let e = crate::from_str::<crate::v3_6::customer::ResumeChatRequest>(r#"{"chat": {"id": 5}}"#).unwrap_err();
-        assert_eq!(e.path(), "chat.id");
-        let e = crate::from_str::<std::collections::BTreeMap<String, u8>>(r#"{"": "x"}"#).unwrap_err();
+        let e = crate::from_str::<MapOf<u8>>(r#"{"": "x"}"#).unwrap_err();
         assert_eq!(e.path(), r#"[""]"#);
-        let e = crate::from_str::<std::collections::BTreeMap<String, Vec<u8>>>(r#"{"a.b": [1, "x"]}"#).unwrap_err();
+        let e = crate::from_str::<MapOf<Vec<u8>>>(r#"{"a.b": [1, "x"]}"#).unwrap_err();
         assert_eq!(e.path(), r#"["a.b"][1]"#);
+    }
+
+    #[cfg(all(feature = "v3_6", feature = "customer"))]
+    #[test]
+    fn the_path_goes_through_structs_unions_arrays_and_maps_and_keeps_the_position() {
+        use crate::v3_6::customer::{ResumeChatRequest, SendEventRequest};
+        let e = crate::from_str::<ResumeChatRequest>(r#"{"chat": {"id": 5}}"#).unwrap_err();
+        assert_eq!((e.path(), e.message()), ("chat.id", "invalid type: integer `5`, expected a string"));
+        assert_eq!((e.line(), e.column()), (1, 17));
+        // Through a union: a field after the tag, and one before it (kept aside, decoded
+        // once the tag is known).
+        let text = "{\"chat_id\": \"C\",\n \"event\": {\"type\": \"message\", \"text\": 5}}";
+        let e = crate::from_str::<SendEventRequest>(text).unwrap_err();
+        assert_eq!((e.path(), e.line(), e.column()), ("event.text", 2, 39));
+        let e = crate::from_str::<SendEventRequest>(r#"{"chat_id": "C", "event": {"text": [5], "type": "message"}}"#).unwrap_err();
+        assert_eq!((e.path(), e.message()), ("event.text", "invalid type: sequence, expected a string"));
+        let text = r#"{"chat_id": "C", "event": {"properties": {"ns": 5}, "type": "message", "text": "t"}}"#;
+        let e = crate::from_str::<SendEventRequest>(text).unwrap_err();
+        assert_eq!(e.path(), "event.properties.ns");
+        let e = crate::from_str::<crate::v3_6::customer::LoginRequest>(r#"{"token": "t", "pushes": {"3.6": ["a", 5]}}"#).unwrap_err();
+        assert_eq!(e.path(), r#"pushes["3.6"][1]"#);
+        // A value that is not JSON at all: the path to where the text broke off.
+        let e = crate::from_str::<ResumeChatRequest>(r#"{"chat": {"id": "C", "thread": {"#).unwrap_err();
+        assert_eq!(e.path(), "chat.thread");
     }
 }
 
@@ -334,7 +369,7 @@ mod display_tests {
         let key = format!("k\\u001b[2J{}", "x".repeat(100_000));
         let value = "v\\u001b]0;t\\u0007".repeat(100_000);
         let text = format!(r#"{{"{key}": {{"a": "{value}"}}}}"#);
-        let e = crate::from_str::<std::collections::BTreeMap<String, std::collections::BTreeMap<String, u8>>>(&text).unwrap_err();
+        let e = crate::from_str::<super::MapOf<super::MapOf<u8>>>(&text).unwrap_err();
         let shown = e.to_string();
         assert!(shown.len() < 3000, "{}", shown.len());
         assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}'), "{shown}");

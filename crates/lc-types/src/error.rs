@@ -10,49 +10,44 @@ use serde_json::{Map, Value};
 
 use crate::unknown::{JsonPath, Unknown, UnknownKind, Unknowns};
 
-/// The body of a failed Web API call, and the `payload` of a failed RTM response.
-///
-/// ```
-/// use lc_types::{ErrorEnvelope, ErrorType};
-/// let e: ErrorEnvelope = lc_types::from_str(
-///     r#"{"error": {"type": "authentication", "message": "Invalid access token"}}"#,
-/// ).unwrap();
-/// assert_eq!(e.error.type_, ErrorType::Authentication);
-/// assert_eq!(e.to_string(), "authentication: Invalid access token");
-/// ```
-///
-/// `#[non_exhaustive]` (a later version may add fields): build one with [`ErrorEnvelope::new`].
-///
-/// ```compile_fail,E0639
-/// let e = lc_types::ErrorEnvelope { error: lc_types::ErrorDetails::new(lc_types::ErrorType::Internal, "m"), extra: Default::default() };
-/// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ErrorEnvelope {
-    /// The error.
-    pub error: ErrorDetails,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+crate::declare::object! {
+    #[hand_written_new]
+    /// The body of a failed Web API call, and the `payload` of a failed RTM response.
+    ///
+    /// ```
+    /// use lc_types::{ErrorEnvelope, ErrorType};
+    /// let e: ErrorEnvelope = lc_types::from_str(
+    ///     r#"{"error": {"type": "authentication", "message": "Invalid access token"}}"#,
+    /// ).unwrap();
+    /// assert_eq!(e.error.type_, ErrorType::Authentication);
+    /// assert_eq!(e.to_string(), "authentication: Invalid access token");
+    /// ```
+    ///
+    /// `#[non_exhaustive]` (a later version may add fields): build one with [`ErrorEnvelope::new`].
+    ///
+    /// ```compile_fail,E0639
+    /// let e = lc_types::ErrorEnvelope { error: lc_types::ErrorDetails::new(lc_types::ErrorType::Internal, "m"), extra: Default::default() };
+    /// ```
+    pub struct ErrorEnvelope {
+        /// The error.
+        pub error: ErrorDetails,
+    }
 }
 
-/// The `error` object of an [`ErrorEnvelope`]: what the API reported, as on the wire.
-///
-/// Transports report it inside an [`ApiError`](crate::ApiError), which adds the HTTP status and the raw body.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ErrorDetails {
-    /// What kind of error it is; decide on this, not on the message.
-    #[serde(rename = "type")]
-    pub type_: ErrorType,
-    /// A human-readable explanation.
-    pub message: String,
-    /// Details, for some types (e.g. `{"region": "fra"}` with `misdirected_request`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Value>,
-    /// Fields this version of the schema does not know, kept and re-emitted.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+crate::declare::object! {
+    #[hand_written_new]
+    /// The `error` object of an [`ErrorEnvelope`]: what the API reported, as on the wire.
+    ///
+    /// Transports report it inside an [`ApiError`](crate::ApiError), which adds the HTTP status and the raw body.
+    pub struct ErrorDetails {
+        /// What kind of error it is; decide on this, not on the message.
+        #[serde(rename = "type")]
+        pub type_: ErrorType,
+        /// A human-readable explanation.
+        pub message: String,
+        /// Details, for some types (e.g. `{"region": "fra"}` with `misdirected_request`).
+        pub data: Option<Value>,
+    }
 }
 
 impl ErrorEnvelope {
@@ -329,20 +324,6 @@ impl Serialize for ErrorType {
 impl<'de> Deserialize<'de> for ErrorType {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         crate::open::decode_str(deserializer)
-    }
-}
-
-impl Unknowns for ErrorEnvelope {
-    fn visit_unknowns(&self, path: &mut JsonPath, found: &mut dyn FnMut(Unknown)) {
-        path.report_fields(&self.extra, found);
-        path.field("error", |p| self.error.visit_unknowns(p, found));
-    }
-}
-
-impl Unknowns for ErrorDetails {
-    fn visit_unknowns(&self, path: &mut JsonPath, found: &mut dyn FnMut(Unknown)) {
-        path.report_fields(&self.extra, found);
-        path.field("type", |p| self.type_.visit_unknowns(p, found));
     }
 }
 

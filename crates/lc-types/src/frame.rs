@@ -332,20 +332,26 @@ impl<'de> Deserialize<'de> for Parts {
                 let mut parts = Parts::default();
                 // Keys borrowed from the input where they can be: no allocation per key.
                 while let Some(key) = map.next_key_seed(crate::union::KeySeed)? {
-                    let twice = || de::Error::duplicate_field("frame field");
-                    match &*key {
-                        "version" if parts.version.is_none() => parts.version = Some(map.next_value()?),
-                        "request_id" if parts.request_id.is_none() => parts.request_id = Some(map.next_value()?),
-                        "action" if parts.action.is_none() => parts.action = Some(map.next_value()?),
-                        "type" if parts.type_.is_none() => parts.type_ = Some(map.next_value()?),
-                        "success" if parts.success.is_none() => parts.success = Some(map.next_value()?),
-                        "payload" if parts.payload.is_none() => parts.payload = Some(map.next_value()?),
-                        "version" | "request_id" | "action" | "type" | "success" | "payload" => return Err(twice()),
-                        _ => {
-                            let value = map.next_value()?;
-                            parts.extra.insert(key.into_owned(), value);
+                    let read = match &*key {
+                        "version" if parts.version.is_none() => map.next_value().map(|v| parts.version = Some(v)),
+                        "request_id" if parts.request_id.is_none() => map.next_value().map(|v| parts.request_id = Some(v)),
+                        "action" if parts.action.is_none() => map.next_value().map(|v| parts.action = Some(v)),
+                        "type" if parts.type_.is_none() => map.next_value().map(|v| parts.type_ = Some(v)),
+                        "success" if parts.success.is_none() => map.next_value().map(|v| parts.success = Some(v)),
+                        "payload" if parts.payload.is_none() => map.next_value().map(|v| parts.payload = Some(v)),
+                        "version" | "request_id" | "action" | "type" | "success" | "payload" => {
+                            return Err(de::Error::duplicate_field("frame field"))
                         }
-                    }
+                        _ => match map.next_value() {
+                            Ok(value) => {
+                                parts.extra.insert(key.clone().into_owned(), value);
+                                Ok(())
+                            }
+                            Err(e) => Err(e),
+                        },
+                    };
+                    // A failure inside a field names it, as the generated types do.
+                    read.map_err(|e| crate::object::at(crate::decode::Step::Key(&key), e))?;
                 }
                 Ok(parts)
             }
@@ -706,6 +712,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(unreachable_pub, dead_code)] // a struct declared for the test alone
     fn responses_decode_into_the_response_or_an_api_error() {
         let ok = ResponseFrame::success(Some("1".into()), "x", &serde_json::json!({"a": 1})).unwrap();
         assert_eq!(ok.decode::<Value>().unwrap(), serde_json::json!({"a": 1}));
@@ -733,10 +740,12 @@ mod tests {
         // A success whose payload does not decode names the path.
         let bad: Frame = crate::from_str(r#"{"action":"x","type":"response","success":true,"payload":{"n":"1"}}"#).unwrap();
         let Frame::Response(bad) = bad else { panic!() };
-        #[derive(Debug, serde::Deserialize)]
-        #[allow(dead_code)]
-        struct N {
-            n: u8,
+        crate::declare::object! {
+            /// A response of one number.
+            pub struct N {
+                /// The number.
+                pub n: u8,
+            }
         }
         let Err(ResponseError::Decode(e)) = bad.decode::<N>() else {
             panic!()

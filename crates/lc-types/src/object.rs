@@ -4,13 +4,17 @@
 //! Each key is read borrowed from the input where it can be; a known field decodes straight into
 //! its type, an unknown one into the struct's `extra` map (nothing is buffered). The errors are
 //! serde's own (`missing field`, `duplicate field`, `invalid type: ..., expected struct X`), so
-//! messages and paths read as the derived impls' did.
+//! messages read as the derived impls' did. A field's value decodes through [`Field`], which
+//! names the place of a failure (the field, the array item, the map key) on the way out: the
+//! path of an error is known after one pass, with no path-tracking decoder compiled beside.
 
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+
+use crate::decode::{nest, Step};
 
 /// What a generated struct tells [`decode`]: its fields, where their values go while the object
 /// is read, and how the struct is built from them at the end. Implemented by
@@ -35,10 +39,10 @@ pub trait Object: Sized {
 }
 
 /// Fills `slot` (of the field `name`) with the next value of `map`; `Ok(Err(name))`, reading
-/// nothing, when it is full.
+/// nothing, when it is full. A failure inside the value names the field in its path.
 #[doc(hidden)]
 #[inline]
-pub fn slot<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
+pub fn slot<'de, T: Field, A: MapAccess<'de>>(
     slot: &mut Option<T>,
     name: &'static str,
     map: &mut A,
@@ -46,8 +50,143 @@ pub fn slot<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
     if slot.is_some() {
         return Ok(Err(name));
     }
-    *slot = Some(map.next_value()?);
+    *slot = Some(map.next_value_seed(Seed::<T>(PhantomData)).map_err(|e| at(Step::Key(name), e))?);
     Ok(Ok(()))
+}
+
+/// `error`, raised inside the value at `step`, with `step` put in front of its path.
+#[cold]
+pub(crate) fn at<E: de::Error>(step: Step<'_>, error: E) -> E {
+    E::custom(nest(step, error.to_string()))
+}
+
+/// The type of a generated struct's field, decoded so that a failure names its place: the
+/// generated types and the core's decode as their `Deserialize` impls do (they name their own
+/// fields); `Vec`, `BTreeMap`, `Option` and `Box` of them decode item by item here, naming the
+/// index or key of an item that fails (serde's impls for them do not).
+#[doc(hidden)]
+pub trait Field: DeserializeOwned {
+    /// Decodes the value.
+    fn field<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::deserialize(deserializer)
+    }
+}
+
+/// A [`Field`] as a serde `deserialize_with` function (for the generated newtypes of an array
+/// or a map).
+#[doc(hidden)]
+pub fn field<'de, T: Field, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+    T::field(deserializer)
+}
+
+/// Implements [`Field`] for types that decode as their `Deserialize` impl does.
+macro_rules! plain_field {
+    ($($t:ty),* $(,)?) => {$(
+        impl $crate::object::Field for $t {}
+    )*};
+}
+
+plain_field!(
+    String, bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, Value, Map<String, Value>,
+    crate::Timestamp, crate::ApiVersion, crate::StringOrInteger, crate::ErrorType
+);
+
+/// [`Field::field`] as a seed.
+struct Seed<T>(PhantomData<T>);
+
+impl<'de, T: Field> DeserializeSeed<'de> for Seed<T> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+        T::field(deserializer)
+    }
+}
+
+impl<T: Field> Field for Box<T> {
+    fn field<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::field(deserializer).map(Box::new)
+    }
+}
+
+impl<T: Field> Field for Option<T> {
+    fn field<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_option(OptionVisitor(PhantomData))
+    }
+}
+
+struct OptionVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Field> Visitor<'de> for OptionVisitor<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("option")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        T::field(deserializer).map(Some)
+    }
+}
+
+impl<T: Field> Field for Vec<T> {
+    fn field<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(SeqVisitor(PhantomData))
+    }
+}
+
+struct SeqVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Field> Visitor<'de> for SeqVisitor<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        // No capacity from the peer's size hint: the items decide the size.
+        let mut items = Vec::new();
+        loop {
+            match seq.next_element_seed(Seed::<T>(PhantomData)) {
+                Ok(Some(item)) => items.push(item),
+                Ok(None) => return Ok(items),
+                Err(e) => return Err(at(Step::Index(items.len()), e)),
+            }
+        }
+    }
+}
+
+impl<T: Field> Field for std::collections::BTreeMap<String, T> {
+    fn field<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(MapVisitor(PhantomData))
+    }
+}
+
+struct MapVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Field> Visitor<'de> for MapVisitor<T> {
+    type Value = std::collections::BTreeMap<String, T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries = std::collections::BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(Seed::<T>(PhantomData)).map_err(|e| at(Step::Key(&key), e))?;
+            entries.insert(key, value);
+        }
+        Ok(entries)
+    }
 }
 
 /// Visits the unknowns of the field `name` (through `dyn`: one function for every field of every
@@ -93,7 +232,6 @@ pub fn resume<'de, T: Object, A: MapAccess<'de>>(prefix: &mut crate::union::Pref
         match T::key(&key) {
             Some(k) => {
                 let mut one = crate::union::OneValue {
-                    key: &key,
                     value: Some(value),
                     error: PhantomData,
                 };
@@ -131,7 +269,7 @@ fn read_fields<'de, T: Object, A: MapAccess<'de>>(
                 if let Some(tag) = tag_field.filter(|tag| *tag == key) {
                     return Err(de::Error::duplicate_field(tag));
                 }
-                let value: Value = map.next_value()?;
+                let value: Value = map.next_value().map_err(|e| at(Step::Key(&key), e))?;
                 extra.insert(key, value);
             }
         }

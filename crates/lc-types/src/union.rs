@@ -207,13 +207,12 @@ impl<'de> Buffered<'de> {
 
 /// One buffered value, read as a map's next value by a generated struct's `read`: how a field
 /// that came before the tag reaches the member's slot.
-pub(crate) struct OneValue<'a, 'de, E> {
-    pub(crate) key: &'a str,
+pub(crate) struct OneValue<'de, E> {
     pub(crate) value: Option<Buffered<'de>>,
     pub(crate) error: PhantomData<E>,
 }
 
-impl<'de, E: de::Error> MapAccess<'de> for OneValue<'_, 'de, E> {
+impl<'de, E: de::Error> MapAccess<'de> for OneValue<'de, E> {
     type Error = E;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, _seed: K) -> Result<Option<K::Value>, E> {
@@ -222,32 +221,25 @@ impl<'de, E: de::Error> MapAccess<'de> for OneValue<'_, 'de, E> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, E> {
         match self.value.take() {
-            Some(value) => replay(self.key, value, seed),
+            Some(value) => replay(value, seed),
             None => Err(de::Error::custom("value already read")),
         }
     }
 }
 
-/// Decodes a buffered `value` with `seed` (a field that came before the union's tag), keeping
-/// the path inside the value when this is the pass that looks for a failure's path.
+/// Decodes a buffered `value` with `seed` (a field that came before the union's tag). The
+/// path inside the value is kept; the field's own name is added by the struct that reads it.
 ///
 /// Raw JSON is decoded by the same kind of deserializer as the whole input (text), so that the
-/// generated types are compiled for one deserializer (and one path-tracking one) only.
-fn replay<'de, V: DeserializeSeed<'de>, E: de::Error>(key: &str, value: Buffered<'de>, seed: V) -> Result<V::Value, E> {
-    let at = |message: String| E::custom(crate::decode::nested_message(key, ".", message));
+/// generated types are compiled for one deserializer only.
+fn replay<'de, V: DeserializeSeed<'de>, E: de::Error>(value: Buffered<'de>, seed: V) -> Result<V::Value, E> {
+    let relocated = |e: serde_json::Error| E::custom(crate::decode::relocated(e.to_string()));
     match value {
-        Buffered::Str(s) => seed.deserialize(PlainStr(s)).map_err(|e: serde_json::Error| at(e.to_string())),
-        Buffered::Raw(raw) => {
-            let mut de = serde_json::Deserializer::from_str(raw.get());
-            if crate::decode::pass() == crate::decode::Pass::TrackingPaths {
-                let mut track = serde_path_to_error::Track::new();
-                seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
-                    .map_err(|e| E::custom(crate::decode::nested_at(key, &track.path(), &e)))
-            } else {
-                seed.deserialize(&mut de).map_err(E::custom)
-            }
-        }
-        Buffered::Value(value) => seed.deserialize(value).map_err(E::custom),
+        Buffered::Str(s) => seed.deserialize(PlainStr(s)).map_err(relocated),
+        Buffered::Raw(raw) => seed
+            .deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+            .map_err(relocated),
+        Buffered::Value(value) => seed.deserialize(value).map_err(relocated),
     }
 }
 

@@ -789,15 +789,16 @@ mod tests {
     }
 
     #[test]
+    #[allow(unreachable_pub, dead_code)] // a struct declared for the test alone
     fn answers_decode_into_response_api_error_or_status() {
-        #[derive(Debug, serde::Deserialize, PartialEq)]
-        struct Sent {
-            event_id: String,
+        crate::declare::object! {
+            /// A response of one ID.
+            pub struct Sent {
+                /// The ID.
+                pub event_id: String,
+            }
         }
-        assert_eq!(
-            decode::<Sent>(200, br#"{"event_id":"E_1"}"#).unwrap(),
-            Sent { event_id: "E_1".into() }
-        );
+        assert_eq!(decode::<Sent>(200, br#"{"event_id":"E_1"}"#).unwrap(), Sent::new("E_1"));
         assert_eq!(decode::<Map<String, Value>>(200, b"").unwrap(), Map::new());
         // An API error keeps type, message, data, status and the raw body.
         let body = br#"{"error":{"type":"misdirected_request","message":"Wrong region","data":{"region":"fra"}}}"#;

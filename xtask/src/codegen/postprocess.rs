@@ -174,6 +174,15 @@ pub(crate) fn process(file: &mut File, cx: &Context) -> Result<(), Vec<String>> 
             if matches!(s.fields, Fields::Unnamed(_)) && !s.attrs.iter().any(|a| a.path().is_ident("non_exhaustive")) {
                 s.attrs.push(parse_quote!(#[non_exhaustive]));
             }
+            if let Fields::Unnamed(fields) = &mut s.fields {
+                // The inner value decodes as a field does, so a failure in an array's or a
+                // map's item names the item (serde's own impls for them do not).
+                if let Some(inner) = fields.unnamed.first_mut() {
+                    if inner.attrs.is_empty() {
+                        inner.attrs.push(parse_quote!(#[serde(deserialize_with = "crate::object::field")]));
+                    }
+                }
+            }
             if s.attrs.iter().any(|a| a.path().is_ident("declare")) {
                 continue;
             }
@@ -412,8 +421,8 @@ fn rust_field(wire: &str) -> String {
     }
 }
 
-/// `Unknowns` for a newtype struct (a struct of named fields is declared with `object!`, which
-/// implements it).
+/// `Unknowns` and `Field` for a newtype struct (a struct of named fields is declared with
+/// `object!`, which implements them).
 fn struct_extras(s: &syn::ItemStruct) -> TokenStream {
     let ident = &s.ident;
     let Fields::Unnamed(fields) = &s.fields else {
@@ -434,5 +443,7 @@ fn struct_extras(s: &syn::ItemStruct) -> TokenStream {
         impl crate::Unknowns for #ident {
             #visit
         }
+
+        impl crate::object::Field for #ident {}
     }
 }

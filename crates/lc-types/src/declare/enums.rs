@@ -112,6 +112,8 @@ macro_rules! open_enum {
             }
         }
 
+        impl $crate::object::Field for $name {}
+
         impl $crate::Unknowns for $name {
             fn visit_unknowns(&self, path: &mut $crate::JsonPath, found: &mut dyn FnMut($crate::Unknown)) {
                 if let Self::_Custom(s) = self {
@@ -239,6 +241,8 @@ macro_rules! union {
                 $crate::union::decode(deserializer)
             }
         }
+
+        impl $crate::object::Field for $name {}
 
         impl $crate::Unknowns for $name {
             fn visit_unknowns(&self, path: &mut $crate::JsonPath, found: &mut dyn FnMut($crate::Unknown)) {

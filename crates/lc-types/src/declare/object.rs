@@ -6,7 +6,15 @@ macro_rules! object {
         $(#[doc = $doc:literal])*
         pub struct $name:ident { $($body:tt)* }
     ) => {
-        $crate::declare::object!(@field [$(#[doc = $doc])*] $name [] [] [] [] $($body)*);
+        $crate::declare::object!(@field [new $(#[doc = $doc])*] $name [] [] [] [] $($body)*);
+    };
+    // A struct of the hand-written core whose constructors are written by hand.
+    (
+        #[hand_written_new]
+        $(#[doc = $doc:literal])*
+        pub struct $name:ident { $($body:tt)* }
+    ) => {
+        $crate::declare::object!(@field [hand_written $(#[doc = $doc])*] $name [] [] [] [] $($body)*);
     };
 
     // One field at a time, into a record `[kind field (wire) (type) (slot type) attributes]`,
@@ -58,7 +66,7 @@ macro_rules! object {
     };
 
     // Every field read: the declarations.
-    (@field [$(#[doc = $doc:literal])*] $name:ident
+    (@field [$new:ident $(#[doc = $doc:literal])*] $name:ident
         [$([$kind:ident $f:ident ($($wire:tt)*) ($ty:ty) ($slot:ty) $(#[$fattr:meta])*])*]
         [$($param:tt)*] [$($init:tt)*] [$($pdoc:tt)*]
     ) => {
@@ -72,7 +80,7 @@ macro_rules! object {
             pub extra: serde_json::Map<String, serde_json::Value>,
         }
 
-        $crate::declare::object!(@new $name [$($param)*] [$($init)*] [$($pdoc)*]);
+        $crate::declare::object!(@$new $name [$($param)*] [$($init)*] [$($pdoc)*]);
 
         impl $crate::Unknowns for $name {
             fn visit_unknowns(&self, path: &mut $crate::JsonPath, found: &mut dyn FnMut($crate::Unknown)) {
@@ -132,9 +140,12 @@ macro_rules! object {
                 $crate::object::decode(deserializer)
             }
         }
+
+        impl $crate::object::Field for $name {}
     };
 
     // `Default` when every field is optional, else `new` taking the required ones.
+    (@hand_written $($rest:tt)*) => {};
     (@new $name:ident [] [$($init:tt)*] $pdoc:tt) => {
         impl Default for $name {
             fn default() -> Self {

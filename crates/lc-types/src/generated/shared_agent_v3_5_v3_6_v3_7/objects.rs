@@ -456,7 +456,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct PropertiesFilters(pub BTreeMap<String, BTreeMap<String, PropertyFilter>>);
+pub struct PropertiesFilters(#[serde(deserialize_with = "crate::object::field")] pub BTreeMap<String, BTreeMap<String, PropertyFilter>>);
 
 impl std::ops::Deref for PropertiesFilters {
     type Target = BTreeMap<String, BTreeMap<String, PropertyFilter>>;
@@ -476,6 +476,8 @@ impl crate::Unknowns for PropertiesFilters {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for PropertiesFilters {}
 
 object! {
     /// A condition on one property; set exactly one of `exists`, `values`, `exclude_values`.

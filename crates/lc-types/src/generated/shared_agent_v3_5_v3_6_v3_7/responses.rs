@@ -32,7 +32,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct ListAgentsForTransferResponse(pub Vec<AgentForTransfer>);
+pub struct ListAgentsForTransferResponse(#[serde(deserialize_with = "crate::object::field")] pub Vec<AgentForTransfer>);
 
 impl std::ops::Deref for ListAgentsForTransferResponse {
     type Target = Vec<AgentForTransfer>;
@@ -53,13 +53,15 @@ impl crate::Unknowns for ListAgentsForTransferResponse {
     }
 }
 
+impl crate::object::Field for ListAgentsForTransferResponse {}
+
 /// The routing status of each agent and bot (a top-level JSON array).
 ///
 /// API reference of `list_routing_statuses`: [agent v3.5](https://platform.text.com/docs/messaging/agent-chat-api/v3.5#list-routing-statuses), [agent v3.6](https://platform.text.com/docs/messaging/agent-chat-api#list-routing-statuses), [agent v3.7](https://platform.text.com/docs/messaging/agent-chat-api/v3.7#list-routing-statuses).
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct ListRoutingStatusesResponse(pub Vec<AgentRoutingStatus>);
+pub struct ListRoutingStatusesResponse(#[serde(deserialize_with = "crate::object::field")] pub Vec<AgentRoutingStatus>);
 
 impl std::ops::Deref for ListRoutingStatusesResponse {
     type Target = Vec<AgentRoutingStatus>;
@@ -79,6 +81,8 @@ impl crate::Unknowns for ListRoutingStatusesResponse {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for ListRoutingStatusesResponse {}
 
 object! {
     /// Answer to `logout`. The server answers with an empty object; any fields it may add later are kept.

@@ -24,7 +24,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct Flag(pub bool);
+pub struct Flag(#[serde(deserialize_with = "crate::object::field")] pub bool);
 
 impl std::ops::Deref for Flag {
     type Target = bool;
@@ -69,6 +69,8 @@ impl std::convert::TryFrom<String> for Flag {
 impl crate::Unknowns for Flag {
     fn visit_unknowns(&self, _: &mut crate::JsonPath, _: &mut dyn FnMut(crate::Unknown)) {}
 }
+
+impl crate::object::Field for Flag {}
 
 impl From<Flag> for bool {
     fn from(value: Flag) -> Self {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct GetCustomerResponse(pub User);
+pub struct GetCustomerResponse(#[serde(deserialize_with = "crate::object::field")] pub User);
 
 impl std::ops::Deref for GetCustomerResponse {
     type Target = User;
@@ -31,6 +31,8 @@ impl crate::Unknowns for GetCustomerResponse {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for GetCustomerResponse {}
 
 object! {
     /// Answer to `request_thread_summary`. The server answers with an empty object; any fields it may add later are kept.

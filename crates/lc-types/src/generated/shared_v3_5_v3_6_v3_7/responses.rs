@@ -92,7 +92,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct GetLocalizationResponse(pub BTreeMap<String, String>);
+pub struct GetLocalizationResponse(#[serde(deserialize_with = "crate::object::field")] pub BTreeMap<String, String>);
 
 impl std::ops::Deref for GetLocalizationResponse {
     type Target = BTreeMap<String, String>;
@@ -110,6 +110,8 @@ impl From<BTreeMap<String, String>> for GetLocalizationResponse {
 impl crate::Unknowns for GetLocalizationResponse {
     fn visit_unknowns(&self, _: &mut crate::JsonPath, _: &mut dyn FnMut(crate::Unknown)) {}
 }
+
+impl crate::object::Field for GetLocalizationResponse {}
 
 object! {
     /// Preview data of a web page.
@@ -139,7 +141,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct ListGroupPropertiesResponse(pub Properties);
+pub struct ListGroupPropertiesResponse(#[serde(deserialize_with = "crate::object::field")] pub Properties);
 
 impl std::ops::Deref for ListGroupPropertiesResponse {
     type Target = Properties;
@@ -160,6 +162,8 @@ impl crate::Unknowns for ListGroupPropertiesResponse {
     }
 }
 
+impl crate::object::Field for ListGroupPropertiesResponse {}
+
 object! {
     /// Statuses of the requested groups.
     ///
@@ -176,7 +180,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct ListLicensePropertiesResponse(pub Properties);
+pub struct ListLicensePropertiesResponse(#[serde(deserialize_with = "crate::object::field")] pub Properties);
 
 impl std::ops::Deref for ListLicensePropertiesResponse {
     type Target = Properties;
@@ -196,6 +200,8 @@ impl crate::Unknowns for ListLicensePropertiesResponse {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for ListLicensePropertiesResponse {}
 
 impl From<ListGroupPropertiesResponse> for Properties {
     fn from(value: ListGroupPropertiesResponse) -> Self {

@@ -382,7 +382,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct Properties(pub BTreeMap<String, Map<String, Value>>);
+pub struct Properties(#[serde(deserialize_with = "crate::object::field")] pub BTreeMap<String, Map<String, Value>>);
 
 impl std::ops::Deref for Properties {
     type Target = BTreeMap<String, Map<String, Value>>;
@@ -401,11 +401,13 @@ impl crate::Unknowns for Properties {
     fn visit_unknowns(&self, _: &mut crate::JsonPath, _: &mut dyn FnMut(crate::Unknown)) {}
 }
 
+impl crate::object::Field for Properties {}
+
 /// Names of properties to delete, grouped by namespace: namespace -> list of property names (the shape of delete_*_properties requests and *_properties_deleted pushes).
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct PropertyNames(pub BTreeMap<String, Vec<String>>);
+pub struct PropertyNames(#[serde(deserialize_with = "crate::object::field")] pub BTreeMap<String, Vec<String>>);
 
 impl std::ops::Deref for PropertyNames {
     type Target = BTreeMap<String, Vec<String>>;
@@ -423,6 +425,8 @@ impl From<BTreeMap<String, Vec<String>>> for PropertyNames {
 impl crate::Unknowns for PropertyNames {
     fn visit_unknowns(&self, _: &mut crate::JsonPath, _: &mut dyn FnMut(crate::Unknown)) {}
 }
+
+impl crate::object::Field for PropertyNames {}
 
 object! {
     /// The chat's place in the waiting queue; present only while the chat is queued.
@@ -470,7 +474,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct SessionFields(pub Vec<BTreeMap<String, String>>);
+pub struct SessionFields(#[serde(deserialize_with = "crate::object::field")] pub Vec<BTreeMap<String, String>>);
 
 impl std::ops::Deref for SessionFields {
     type Target = Vec<BTreeMap<String, String>>;
@@ -488,6 +492,8 @@ impl From<Vec<BTreeMap<String, String>>> for SessionFields {
 impl crate::Unknowns for SessionFields {
     fn visit_unknowns(&self, _: &mut crate::JsonPath, _: &mut dyn FnMut(crate::Unknown)) {}
 }
+
+impl crate::object::Field for SessionFields {}
 
 open_enum! {
     /// Sort direction of a listing: `asc` oldest first, `desc` newest first.

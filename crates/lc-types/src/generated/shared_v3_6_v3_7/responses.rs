@@ -30,7 +30,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct GetCustomerResponse(pub User);
+pub struct GetCustomerResponse(#[serde(deserialize_with = "crate::object::field")] pub User);
 
 impl std::ops::Deref for GetCustomerResponse {
     type Target = User;
@@ -50,6 +50,8 @@ impl crate::Unknowns for GetCustomerResponse {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for GetCustomerResponse {}
 
 object! {
     /// Configuration of the widget that depends on the request (3.6 shape).

@@ -27,7 +27,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct AgentCreatedPush(pub AgentDetails);
+pub struct AgentCreatedPush(#[serde(deserialize_with = "crate::object::field")] pub AgentDetails);
 
 impl std::ops::Deref for AgentCreatedPush {
     type Target = AgentDetails;
@@ -47,6 +47,8 @@ impl crate::Unknowns for AgentCreatedPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for AgentCreatedPush {}
 
 object! {
     /// Payload of the `agent_deleted` push: an agent was deleted.
@@ -108,7 +110,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct AgentUpdatedPush(pub AgentDetails);
+pub struct AgentUpdatedPush(#[serde(deserialize_with = "crate::object::field")] pub AgentDetails);
 
 impl std::ops::Deref for AgentUpdatedPush {
     type Target = AgentDetails;
@@ -129,13 +131,15 @@ impl crate::Unknowns for AgentUpdatedPush {
     }
 }
 
+impl crate::object::Field for AgentUpdatedPush {}
+
 /// Payload of the `auto_accesses_updated` push: auto-access rules changed (a top-level JSON array of changes).
 ///
 /// API reference: [`auto_accesses_updated` (agent v3.5)](https://platform.text.com/docs/messaging/agent-chat-api/v3.5/rtm-pushes#auto-accesses-updated).
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct AutoAccessesUpdatedPush(pub Vec<AutoAccessChange>);
+pub struct AutoAccessesUpdatedPush(#[serde(deserialize_with = "crate::object::field")] pub Vec<AutoAccessChange>);
 
 impl std::ops::Deref for AutoAccessesUpdatedPush {
     type Target = Vec<AutoAccessChange>;
@@ -156,13 +160,15 @@ impl crate::Unknowns for AutoAccessesUpdatedPush {
     }
 }
 
+impl crate::object::Field for AutoAccessesUpdatedPush {}
+
 /// a bot was created.
 ///
 /// API reference: [`bot_created` (agent v3.5)](https://platform.text.com/docs/messaging/agent-chat-api/v3.5/rtm-pushes#bot-created).
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct BotCreatedPush(pub BotDetails);
+pub struct BotCreatedPush(#[serde(deserialize_with = "crate::object::field")] pub BotDetails);
 
 impl std::ops::Deref for BotCreatedPush {
     type Target = BotDetails;
@@ -182,6 +188,8 @@ impl crate::Unknowns for BotCreatedPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for BotCreatedPush {}
 
 object! {
     /// Payload of the `bot_deleted` push: a bot was deleted.
@@ -211,7 +219,7 @@ impl From<BotUpdatedPush> for BotDetails {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct BotUpdatedPush(pub BotDetails);
+pub struct BotUpdatedPush(#[serde(deserialize_with = "crate::object::field")] pub BotDetails);
 
 impl std::ops::Deref for BotUpdatedPush {
     type Target = BotDetails;
@@ -231,6 +239,8 @@ impl crate::Unknowns for BotUpdatedPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for BotUpdatedPush {}
 
 object! {
     /// Payload of the `chat_access_updated` push: who can access a chat changed.
@@ -467,7 +477,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct GroupCreatedPush(pub GroupDetails);
+pub struct GroupCreatedPush(#[serde(deserialize_with = "crate::object::field")] pub GroupDetails);
 
 impl std::ops::Deref for GroupCreatedPush {
     type Target = GroupDetails;
@@ -487,6 +497,8 @@ impl crate::Unknowns for GroupCreatedPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for GroupCreatedPush {}
 
 object! {
     /// Payload of the `group_deleted` push: a group was deleted.
@@ -516,7 +528,7 @@ impl From<GroupUpdatedPush> for GroupDetails {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct GroupUpdatedPush(pub GroupDetails);
+pub struct GroupUpdatedPush(#[serde(deserialize_with = "crate::object::field")] pub GroupDetails);
 
 impl std::ops::Deref for GroupUpdatedPush {
     type Target = GroupDetails;
@@ -536,6 +548,8 @@ impl crate::Unknowns for GroupUpdatedPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for GroupUpdatedPush {}
 
 object! {
     /// Payload of the `groups_status_updated` push: the availability of groups changed; changed groups only.
@@ -567,7 +581,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct IncomingCustomerPush(pub User);
+pub struct IncomingCustomerPush(#[serde(deserialize_with = "crate::object::field")] pub User);
 
 impl std::ops::Deref for IncomingCustomerPush {
     type Target = User;
@@ -587,6 +601,8 @@ impl crate::Unknowns for IncomingCustomerPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for IncomingCustomerPush {}
 
 object! {
     /// Payload of the `incoming_customers` push: sent right after login: the customers matching the connection's monitoring level.
@@ -681,7 +697,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct QueuePositionsUpdatedPush(pub Vec<QueuedChat>);
+pub struct QueuePositionsUpdatedPush(#[serde(deserialize_with = "crate::object::field")] pub Vec<QueuedChat>);
 
 impl std::ops::Deref for QueuePositionsUpdatedPush {
     type Target = Vec<QueuedChat>;
@@ -702,6 +718,8 @@ impl crate::Unknowns for QueuePositionsUpdatedPush {
     }
 }
 
+impl crate::object::Field for QueuePositionsUpdatedPush {}
+
 object! {
     /// Payload of the `routing_status_set` push: an agent's or bot's routing status changed.
     ///
@@ -720,7 +738,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct TagCreatedPush(pub TagDetails);
+pub struct TagCreatedPush(#[serde(deserialize_with = "crate::object::field")] pub TagDetails);
 
 impl std::ops::Deref for TagCreatedPush {
     type Target = TagDetails;
@@ -740,6 +758,8 @@ impl crate::Unknowns for TagCreatedPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for TagCreatedPush {}
 
 object! {
     /// Payload of the `tag_deleted` push: a tag was deleted.
@@ -769,7 +789,7 @@ impl From<TagUpdatedPush> for TagDetails {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct TagUpdatedPush(pub TagDetails);
+pub struct TagUpdatedPush(#[serde(deserialize_with = "crate::object::field")] pub TagDetails);
 
 impl std::ops::Deref for TagUpdatedPush {
     type Target = TagDetails;
@@ -789,6 +809,8 @@ impl crate::Unknowns for TagUpdatedPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for TagUpdatedPush {}
 
 object! {
     /// Payload of the `thread_deleted` push: a thread was deleted.

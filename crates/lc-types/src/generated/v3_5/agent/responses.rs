@@ -43,7 +43,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct GetChatResponse(pub Chat);
+pub struct GetChatResponse(#[serde(deserialize_with = "crate::object::field")] pub Chat);
 
 impl std::ops::Deref for GetChatResponse {
     type Target = Chat;
@@ -64,13 +64,15 @@ impl crate::Unknowns for GetChatResponse {
     }
 }
 
+impl crate::object::Field for GetChatResponse {}
+
 /// The customer, with `chat_ids` when they have chats.
 ///
 /// API reference: [`get_customer` (agent v3.5)](https://platform.text.com/docs/messaging/agent-chat-api/v3.5#get-customer).
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct GetCustomerResponse(pub User);
+pub struct GetCustomerResponse(#[serde(deserialize_with = "crate::object::field")] pub User);
 
 impl std::ops::Deref for GetCustomerResponse {
     type Target = User;
@@ -90,6 +92,8 @@ impl crate::Unknowns for GetCustomerResponse {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for GetCustomerResponse {}
 
 object! {
     /// Basic facts about the license of the token (3.5).

@@ -28,7 +28,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct AgentCreatedPush(pub AgentDetails);
+pub struct AgentCreatedPush(#[serde(deserialize_with = "crate::object::field")] pub AgentDetails);
 
 impl std::ops::Deref for AgentCreatedPush {
     type Target = AgentDetails;
@@ -48,6 +48,8 @@ impl crate::Unknowns for AgentCreatedPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for AgentCreatedPush {}
 
 object! {
     /// Payload of the `agent_deleted` push: an agent was deleted.
@@ -109,7 +111,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct AgentUpdatedPush(pub AgentDetails);
+pub struct AgentUpdatedPush(#[serde(deserialize_with = "crate::object::field")] pub AgentDetails);
 
 impl std::ops::Deref for AgentUpdatedPush {
     type Target = AgentDetails;
@@ -130,13 +132,15 @@ impl crate::Unknowns for AgentUpdatedPush {
     }
 }
 
+impl crate::object::Field for AgentUpdatedPush {}
+
 /// Payload of the `auto_accesses_updated` push: auto-access rules changed (a top-level JSON array of changes).
 ///
 /// API reference: [`auto_accesses_updated` (agent v3.6)](https://platform.text.com/docs/messaging/agent-chat-api/rtm-pushes#auto-accesses-updated).
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct AutoAccessesUpdatedPush(pub Vec<AutoAccessChange>);
+pub struct AutoAccessesUpdatedPush(#[serde(deserialize_with = "crate::object::field")] pub Vec<AutoAccessChange>);
 
 impl std::ops::Deref for AutoAccessesUpdatedPush {
     type Target = Vec<AutoAccessChange>;
@@ -157,6 +161,8 @@ impl crate::Unknowns for AutoAccessesUpdatedPush {
     }
 }
 
+impl crate::object::Field for AutoAccessesUpdatedPush {}
+
 impl From<SubscribedCustomersTotalsUpdatedPush> for BTreeMap<String, i64> {
     fn from(value: SubscribedCustomersTotalsUpdatedPush) -> Self {
         value.0
@@ -169,7 +175,7 @@ impl From<SubscribedCustomersTotalsUpdatedPush> for BTreeMap<String, i64> {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct BotCreatedPush(pub BotDetails);
+pub struct BotCreatedPush(#[serde(deserialize_with = "crate::object::field")] pub BotDetails);
 
 impl std::ops::Deref for BotCreatedPush {
     type Target = BotDetails;
@@ -189,6 +195,8 @@ impl crate::Unknowns for BotCreatedPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for BotCreatedPush {}
 
 object! {
     /// Payload of the `bot_deleted` push: a bot was deleted.
@@ -218,7 +226,7 @@ impl From<BotUpdatedPush> for BotDetails {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct BotUpdatedPush(pub BotDetails);
+pub struct BotUpdatedPush(#[serde(deserialize_with = "crate::object::field")] pub BotDetails);
 
 impl std::ops::Deref for BotUpdatedPush {
     type Target = BotDetails;
@@ -238,6 +246,8 @@ impl crate::Unknowns for BotUpdatedPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for BotUpdatedPush {}
 
 object! {
     /// Payload of the `chat_access_updated` push: who can access a chat changed.
@@ -508,7 +518,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct GroupCreatedPush(pub GroupDetails);
+pub struct GroupCreatedPush(#[serde(deserialize_with = "crate::object::field")] pub GroupDetails);
 
 impl std::ops::Deref for GroupCreatedPush {
     type Target = GroupDetails;
@@ -528,6 +538,8 @@ impl crate::Unknowns for GroupCreatedPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for GroupCreatedPush {}
 
 object! {
     /// Payload of the `group_deleted` push: a group was deleted.
@@ -569,7 +581,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct GroupUpdatedPush(pub GroupDetails);
+pub struct GroupUpdatedPush(#[serde(deserialize_with = "crate::object::field")] pub GroupDetails);
 
 impl std::ops::Deref for GroupUpdatedPush {
     type Target = GroupDetails;
@@ -589,6 +601,8 @@ impl crate::Unknowns for GroupUpdatedPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for GroupUpdatedPush {}
 
 object! {
     /// Payload of the `groups_status_updated` push: the availability of groups changed; changed groups only.
@@ -620,7 +634,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct IncomingCustomerPush(pub User);
+pub struct IncomingCustomerPush(#[serde(deserialize_with = "crate::object::field")] pub User);
 
 impl std::ops::Deref for IncomingCustomerPush {
     type Target = User;
@@ -640,6 +654,8 @@ impl crate::Unknowns for IncomingCustomerPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for IncomingCustomerPush {}
 
 object! {
     /// Payload of the `incoming_customers` push: sent right after login: the customers matching the connection's monitoring level.
@@ -780,7 +796,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct QueuePositionsUpdatedPush(pub Vec<QueuedChat>);
+pub struct QueuePositionsUpdatedPush(#[serde(deserialize_with = "crate::object::field")] pub Vec<QueuedChat>);
 
 impl std::ops::Deref for QueuePositionsUpdatedPush {
     type Target = Vec<QueuedChat>;
@@ -801,6 +817,8 @@ impl crate::Unknowns for QueuePositionsUpdatedPush {
     }
 }
 
+impl crate::object::Field for QueuePositionsUpdatedPush {}
+
 object! {
     /// Payload of the `routing_status_set` push: an agent's or bot's routing status changed.
     ///
@@ -819,7 +837,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct SubscribedCustomersTotalsUpdatedPush(pub BTreeMap<String, i64>);
+pub struct SubscribedCustomersTotalsUpdatedPush(#[serde(deserialize_with = "crate::object::field")] pub BTreeMap<String, i64>);
 
 impl std::ops::Deref for SubscribedCustomersTotalsUpdatedPush {
     type Target = BTreeMap<String, i64>;
@@ -838,13 +856,15 @@ impl crate::Unknowns for SubscribedCustomersTotalsUpdatedPush {
     fn visit_unknowns(&self, _: &mut crate::JsonPath, _: &mut dyn FnMut(crate::Unknown)) {}
 }
 
+impl crate::object::Field for SubscribedCustomersTotalsUpdatedPush {}
+
 /// a tag was created.
 ///
 /// API reference: [`tag_created` (agent v3.6)](https://platform.text.com/docs/messaging/agent-chat-api/rtm-pushes#tag-created).
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct TagCreatedPush(pub TagDetails);
+pub struct TagCreatedPush(#[serde(deserialize_with = "crate::object::field")] pub TagDetails);
 
 impl std::ops::Deref for TagCreatedPush {
     type Target = TagDetails;
@@ -864,6 +884,8 @@ impl crate::Unknowns for TagCreatedPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for TagCreatedPush {}
 
 object! {
     /// Payload of the `tag_deleted` push: a tag was deleted.
@@ -893,7 +915,7 @@ impl From<TagUpdatedPush> for TagDetails {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct TagUpdatedPush(pub TagDetails);
+pub struct TagUpdatedPush(#[serde(deserialize_with = "crate::object::field")] pub TagDetails);
 
 impl std::ops::Deref for TagUpdatedPush {
     type Target = TagDetails;
@@ -913,6 +935,8 @@ impl crate::Unknowns for TagUpdatedPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for TagUpdatedPush {}
 
 object! {
     /// Payload of the `thread_deleted` push: a thread was deleted.

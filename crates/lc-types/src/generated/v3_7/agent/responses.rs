@@ -38,7 +38,7 @@ impl From<GetChatResponse> for Chat {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct GetChatResponse(pub Chat);
+pub struct GetChatResponse(#[serde(deserialize_with = "crate::object::field")] pub Chat);
 
 impl std::ops::Deref for GetChatResponse {
     type Target = Chat;
@@ -58,6 +58,8 @@ impl crate::Unknowns for GetChatResponse {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for GetChatResponse {}
 
 object! {
     /// One page of archived threads, each with its chat.

@@ -285,7 +285,7 @@ object! {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(transparent)]
 #[non_exhaustive]
-pub struct IncomingGreetingPush(pub Greeting);
+pub struct IncomingGreetingPush(#[serde(deserialize_with = "crate::object::field")] pub Greeting);
 
 impl std::ops::Deref for IncomingGreetingPush {
     type Target = Greeting;
@@ -305,6 +305,8 @@ impl crate::Unknowns for IncomingGreetingPush {
         crate::Unknowns::visit_unknowns(&self.0, path, found);
     }
 }
+
+impl crate::object::Field for IncomingGreetingPush {}
 
 object! {
     /// Payload of the `incoming_multicast` push: a message sent with the agent-side `multicast` method or by the system.
