@@ -73,6 +73,11 @@ pub(crate) fn run(args: CallArgs) -> Result<(), Failure> {
             "`{name}` is a multipart upload; `lc call` sends JSON requests"
         )));
     }
+    if name == "login" && args.agent {
+        return Err(Failure::usage(
+            "`login` is an RTM action: over the Web an agent's calls need no login (each carries --pat or --token), and agent RTM connections are not in lc yet",
+        ));
+    }
     if name == "login" {
         return Err(Failure::usage(
             "`login` is sent by the RTM client itself after every connect (with --token); call any other action with --rtm",

@@ -18,8 +18,9 @@ pub(crate) struct Connection {
     #[arg(long, env = "LC_TOKEN", hide_env_values = true, value_name = "TOKEN", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub token: Option<String>,
     /// With --agent: an agent's personal access token as ACCOUNT_ID:TOKEN (sent as `Basic`),
-    /// used instead of --token when given. Prefer LC_PAT. Never printed.
-    #[arg(long, env = "LC_PAT", hide_env_values = true, value_name = "ACCOUNT_ID:TOKEN", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    /// used instead of --token when given; a customer's call with --token ignores it, and an
+    /// empty LC_PAT is no PAT. Prefer LC_PAT. Never printed.
+    #[arg(long, env = "LC_PAT", hide_env_values = true, value_name = "ACCOUNT_ID:TOKEN")]
     pub pat: Option<String>,
     /// The region (dal, fra, …); the token's prefix by default.
     #[arg(long, env = "LC_REGION", value_name = "REGION")]
@@ -48,9 +49,16 @@ impl Connection {
         Ok(Some(pem))
     }
 
+    /// The PAT, when one is given and not empty.
+    fn pat(&self) -> Option<&str> {
+        self.pat.as_deref().filter(|pat| !pat.is_empty())
+    }
+
     /// The customer's organization and token, or a usage failure naming the missing option.
     fn customer(&self) -> Result<(&str, &str), Failure> {
-        if self.pat.is_some() {
+        // A PAT left in the environment for agent calls does not stand in a customer's way; a
+        // PAT without a customer's token is most likely an agent call without --agent.
+        if self.pat().is_some() && self.token.is_none() {
             return Err(Failure::usage(
                 "--pat (LC_PAT) is an agent's: add --agent, or give a customer's --token",
             ));
@@ -71,7 +79,7 @@ impl Connection {
     pub(crate) fn web(&self, agent: bool) -> Result<lc_web::WebClient, Failure> {
         let b = if agent {
             let b = lc_web::WebClient::agent_builder();
-            match (&self.pat, &self.token) {
+            match (self.pat(), &self.token) {
                 (Some(pat), _) => {
                     let (account, token) = pat
                         .split_once(':')

@@ -103,7 +103,7 @@ fn exit_codes() -> String {
     text
 }
 
-/// lc: the LiveChat Customer Chat API from a shell: a demo, calls, a live connection, a mock,
+/// lc: the LiveChat Customer and Agent Chat APIs from a shell: a demo, calls, a live connection, a mock,
 /// and a decoder that shows what the schema does not know.
 #[derive(Parser)]
 #[command(name = "lc", version, arg_required_else_help = true, after_help = exit_codes())]

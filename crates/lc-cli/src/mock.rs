@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::Failure;
 
-/// Serve the Customer Chat API mock (Web and RTM, every version, one port) until Ctrl-C or
+/// Serve the Customer Chat API mock (Web and RTM, every version, one port; and the Agent Chat Web API) until Ctrl-C or
 /// SIGTERM, for trying clients and for test suites in any language.
 #[derive(clap::Args)]
 #[command(after_help = "\
@@ -107,7 +107,10 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
         let fields: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{}", Value::from(v.as_str()))).collect();
         out!("{{{}}}", fields.join(","));
     } else {
-        out!("lc mock: the LiveChat Customer Chat API on {} (Ctrl-C to stop)\n", server.addr());
+        out!(
+            "lc mock: the LiveChat Customer Chat API and the Agent Chat Web API on {} (agents: POST /_lc/agents; Ctrl-C to stop)\n",
+            server.addr()
+        );
         // Over TLS the clients must trust the certificate too.
         let cacert = opts.tls_cert.as_ref().map(|cert| format!("--cacert '{}'", cert.display()));
         let trust = cacert.as_ref().map_or(String::new(), |flag| format!(" {flag}"));

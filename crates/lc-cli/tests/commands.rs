@@ -904,15 +904,23 @@ fn call_agent_refuses_missing_or_wrong_credentials_customer_actions_and_rtm() {
         );
         runs.push(r);
     }
-    // An agent's PAT on a customer's call: said by lc, exit 2.
+    // An agent's PAT on a customer's call without a customer's token: said by lc, exit 2.
+    let without_token: Vec<(&str, &str)> = mock.env().into_iter().filter(|(k, _)| *k != "LC_TOKEN").collect();
     let r = lc(
         &["call", "get_customer"],
-        &[&mock.env()[..], &[("LC_PAT", pat.as_str())]].concat(),
+        &[&without_token[..], &[("LC_PAT", pat.as_str())]].concat(),
         "",
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("--agent"), "{}", r.stderr);
     runs.push(r);
+    // With a customer's token, a PAT left in the environment for agent calls (or an empty one)
+    // is no obstacle: the customer's call goes through.
+    for left in [pat.as_str(), ""] {
+        let r = lc(&["call", "get_customer"], &[&mock.env()[..], &[("LC_PAT", left)]].concat(), "");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        runs.push(r);
+    }
     for r in &runs {
         assert!(
             !r.stdout.contains(secret) && !r.stderr.contains(secret),

@@ -776,7 +776,7 @@ impl MockServer {
         format!("{}/v{version}/agent/action", self.shared.origin())
     }
 
-    /// A new access token for an existing customer.    /// A new access token for an existing customer.
+    /// A new access token for an existing customer.
     pub fn issue_token_for(&self, customer_id: &str) -> String {
         self.shared.issue_token(Some(customer_id)).1
     }

@@ -342,7 +342,8 @@ impl State {
         (id, token)
     }
 
-    /// A new customer without a token (an agent's `create_customer`).
+    /// A new customer without a token (an agent's `create_customer`, 3.5 only).
+    #[cfg(feature = "v3_5")]
     pub(crate) fn new_customer_without_token(&mut self) -> String {
         let n = self.next_number();
         self.insert_customer(n)

@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::{api, done, Cursor};
+#[cfg(feature = "v3_5")]
+use super::Cursor;
+use super::{api, done};
 use crate::actions::{self, to_object};
 use crate::ctx::Ctx;
 use crate::error::Refusal;

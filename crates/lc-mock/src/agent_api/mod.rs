@@ -179,7 +179,7 @@ fn acting_chat(ctx: &Ctx, agent: &Agent, chat_id: &str, ignore_presence: Option<
     if !chat.agents.contains_key(&agent.id) && ignore_presence != Some(true) {
         return Err(Refusal::new(
             "missing_access",
-            "Requester is not a user of the chat (see `ignore_requester_presence`)",
+            "Requester is not a user of the chat: join it first (add_user_to_chat with ignore_requester_presence: true)",
         ));
     }
     Ok(chat)
