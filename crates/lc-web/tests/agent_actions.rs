@@ -9,8 +9,9 @@
 
 mod common;
 
+use common::{call, RAN};
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use lc_mock::{AgentCredentials, MockServer, NewAgent};
@@ -18,21 +19,6 @@ use lc_types::{ApiVersion, ChatApi, ErrorType, WebAction};
 use lc_web::{RetryPolicy, Upload, WebClient};
 use serde::Serialize;
 use serde_json::{json, Value};
-
-/// (version, action) of every agent call that succeeded.
-static RAN: Mutex<BTreeSet<(ApiVersion, &'static str)>> = Mutex::new(BTreeSet::new());
-
-/// Calls `R` with the request decoded from `payload` (typed: a payload the type does not
-/// accept fails here), records it, and gives the typed response.
-async fn call<R: WebAction + Sync>(client: &WebClient, payload: Value) -> R::Response {
-    let request: R = lc_types::from_value(payload.clone()).unwrap_or_else(|e| panic!("{} {payload}: {e}", R::NAME));
-    let response = client
-        .call(&request)
-        .await
-        .unwrap_or_else(|e| panic!("{} v{}: {e}", R::NAME, R::VERSION));
-    RAN.lock().unwrap().insert((R::VERSION, R::NAME));
-    response
-}
 
 /// Calls `R` with `payload` and asserts the API refused it with `kind`.
 async fn refused<R: WebAction + Sync>(client: &WebClient, payload: Value, kind: ErrorType) -> lc_web::Error {
@@ -494,20 +480,6 @@ async fn documented_errors_are_typed() {
     server.shutdown().await;
 }
 
-/// The rows of the first table under `heading` in the README, each a list of its cells.
-fn readme_table(heading: &str) -> Vec<Vec<String>> {
-    const README: &str = include_str!("../README.md");
-    let start = README.find(heading).unwrap_or_else(|| panic!("no `{heading}` in the README"));
-    README[start..]
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .skip(2)
-        .map(|l| l.split('|').map(|c| c.trim().to_owned()).collect::<Vec<_>>())
-        .map(|cells| cells[1..cells.len() - 1].to_vec())
-        .collect()
-}
-
 /// The backquoted words of `text`.
 fn quoted(text: &str) -> Vec<&str> {
     text.split('`').skip(1).step_by(2).collect()
@@ -544,7 +516,7 @@ fn assert_tests_exist(row: &str, tests: &str) {
 /// The counts are the totals the README gives.
 #[test]
 fn the_readme_parity_table_matches_the_manifests_and_the_tests() {
-    let rows = readme_table("### Actions");
+    let rows = common::readme_table("### Actions");
     // Columns: action | python 3.5 | python 3.6 | python 3.7 | go v5 | go v6 | lc | tested by.
     let versions = [
         ApiVersion::V3_5,
@@ -601,7 +573,7 @@ fn the_readme_parity_table_matches_the_manifests_and_the_tests() {
     }
     // lc-sdk-python 0.4.2 (3.5, 3.6, 3.7), lc-sdk-go /v5 and /v6: methods, and those lc offers.
     assert_eq!((methods, offered), ([35, 37, 37, 36, 37], [35, 35, 35, 34, 33]));
-    for cells in readme_table("### Client options and helpers") {
+    for cells in common::readme_table("### Client options and helpers") {
         assert_eq!(cells.len(), 4, "{cells:?}");
         assert_tests_exist(&cells.join(" | "), &cells[3]);
     }

@@ -5,29 +5,15 @@
 
 mod common;
 
+use common::{call, RAN};
+
 use std::collections::BTreeSet;
-use std::sync::Mutex;
 
 use lc_mock::{GreetingStatus, MockServer};
-use lc_types::{ApiVersion, WebAction};
+use lc_types::ApiVersion;
 use lc_web::{Upload, WebClient};
 use serde::Serialize;
 use serde_json::{json, Value};
-
-/// (version, action) of every call that succeeded.
-static RAN: Mutex<BTreeSet<(ApiVersion, &'static str)>> = Mutex::new(BTreeSet::new());
-
-/// Calls `R` with the request decoded from `payload` (typed: a payload the type does not
-/// accept fails here), records it, and gives the typed response.
-async fn call<R: WebAction + Sync>(client: &WebClient, payload: Value) -> R::Response {
-    let request: R = lc_types::from_value(payload.clone()).unwrap_or_else(|e| panic!("{} {payload}: {e}", R::NAME));
-    let response = client
-        .call(&request)
-        .await
-        .unwrap_or_else(|e| panic!("{} v{}: {e}", R::NAME, R::VERSION));
-    RAN.lock().unwrap().insert((R::VERSION, R::NAME));
-    response
-}
 
 fn js<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap()

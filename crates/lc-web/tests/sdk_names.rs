@@ -10,27 +10,21 @@ use lc_types::{WebAction, WebMethod};
 use lc_web::{Upload, WebClient};
 use serde_json::{json, Value};
 
-const README: &str = include_str!("../README.md");
-
 /// The rows of the README table under `heading`: (first column, action).
 fn table(heading: &str) -> Vec<(String, String)> {
-    let start = README.find(heading).unwrap_or_else(|| panic!("no `{heading}` in the README"));
-    README[start..]
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .skip(2)
-        .map(|l| {
-            let cells: Vec<&str> = l.split('|').map(|c| c.trim().trim_matches('`')).collect();
-            let call = cells[3];
-            let action = cells[2].to_owned();
+    common::readme_table(heading)
+        .into_iter()
+        .map(|row| {
+            let cells: Vec<&str> = row.iter().map(|c| c.trim_matches('`')).collect();
+            let call = cells[2];
+            let action = cells[1].to_owned();
             // The call names the action's request type (or `upload_file`).
             let pascal: String = action.split('_').map(|w| w[..1].to_uppercase() + &w[1..]).collect();
             assert!(
                 call.contains(&format!("{pascal}Request")) || (action == "upload_file" && call.contains("upload_file")),
-                "{l}"
+                "{row:?}"
             );
-            (cells[1].to_owned(), action)
+            (cells[0].to_owned(), action)
         })
         .collect()
 }

@@ -109,3 +109,33 @@ pub(crate) fn answer(status: &str, headers: &str, body: &str) -> String {
         body.len()
     )
 }
+
+/// (version, action) of every call of [`call`] that succeeded, in this test binary.
+pub(crate) static RAN: std::sync::Mutex<std::collections::BTreeSet<(lc_types::ApiVersion, &'static str)>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Calls `R` with the request decoded from `payload` (typed: a payload the type does not
+/// accept fails here), records it in [`RAN`], and gives the typed response.
+pub(crate) async fn call<R: lc_types::WebAction + Sync>(client: &WebClient, payload: serde_json::Value) -> R::Response {
+    let request: R = lc_types::from_value(payload.clone()).unwrap_or_else(|e| panic!("{} {payload}: {e}", R::NAME));
+    let response = client
+        .call(&request)
+        .await
+        .unwrap_or_else(|e| panic!("{} v{}: {e}", R::NAME, R::VERSION));
+    RAN.lock().unwrap().insert((R::VERSION, R::NAME));
+    response
+}
+
+/// The rows of the first table under `heading` in the README, each a list of its cells.
+pub(crate) fn readme_table(heading: &str) -> Vec<Vec<String>> {
+    const README: &str = include_str!("../../README.md");
+    let start = README.find(heading).unwrap_or_else(|| panic!("no `{heading}` in the README"));
+    README[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|l| l.split('|').map(|c| c.trim().to_owned()).collect::<Vec<_>>())
+        .map(|cells| cells[1..cells.len() - 1].to_vec())
+        .collect()
+}
