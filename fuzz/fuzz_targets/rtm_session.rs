@@ -151,7 +151,7 @@ impl Harness {
                     assert!(self.wire.insert(id.clone(), (action, call)).is_none(), "request ID {id} reused");
                 }
                 Output::Emit(RtmEvent::Connected(c)) => {
-                    let id = lc_rtm::session::login_customer_id(&c.login);
+                    let id = lc_rtm::session::login_identity(lc_types::ChatApi::Customer, &c.login);
                     let first = self.identity.get_or_insert_with(|| id.clone());
                     assert_eq!(*first, id, "connected as another customer");
                     self.connected_at = Some(self.now);

@@ -37,6 +37,40 @@ impl RtmClient {
     pub fn builder(organization_id: impl Into<String>) -> RtmClientBuilder {
         RtmClientBuilder::new(organization_id.into())
     }
+
+    /// A builder for an agent's connection to the Agent Chat RTM API (`/v3.x/agent/rtm/ws`;
+    /// cargo feature `agent`): a bot or integration acting as an agent, authorized by an OAuth
+    /// access token ([`token`](RtmClientBuilder::token), a
+    /// [`token_provider`](RtmClientBuilder::token_provider)) or a personal access token
+    /// ([`personal_access_token`](RtmClientBuilder::personal_access_token)). Pushes arrive as the
+    /// version's `lc_types::v3_6::agent::AnyPush`; `agent_disconnected` reasons decide the
+    /// reconnects. LiveChat's docs say bots (bot tokens of `issue_bot_token`) cannot open RTM
+    /// connections: a bot uses the Web API, or an agent account's credentials here.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), lc_rtm::Error> {
+    /// use lc_types::v3_6::agent::{AnyPush, Event};
+    /// let (client, mut events) = lc_rtm::RtmClient::agent_builder()
+    ///     .personal_access_token("my-account-id", "my-personal-access-token")
+    ///     .application("my-bot", "1.0")
+    ///     .build()?;
+    /// client.wait_connected(std::time::Duration::from_secs(10)).await?;
+    /// while let Some(event) = events.next().await {
+    ///     if let Some(AnyPush::IncomingEvent(push)) = event.push() {
+    ///         if let Event::Message(message) = &push.event {
+    ///             println!("{} in {}: {:?}", message.author_id, push.chat_id, message.text);
+    ///         }
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "agent")]
+    pub fn agent_builder() -> RtmClientBuilder {
+        let mut builder = RtmClientBuilder::new(String::new());
+        builder.config.settings.api = lc_types::ChatApi::Agent;
+        builder
+    }
 }
 
 /// Builds an [`RtmClient`]; from [`RtmClient::builder`].
@@ -67,6 +101,7 @@ impl std::fmt::Debug for RtmClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let c = &self.config;
         f.debug_struct("RtmClientBuilder")
+            .field("api", &c.settings.api)
             .field("organization_id", &c.organization_id)
             .field("base_url", &c.endpoint.base_url)
             .field("region", &c.endpoint.region)
@@ -82,6 +117,8 @@ impl RtmClientBuilder {
         RtmClientBuilder {
             config: Config {
                 organization_id,
+                pat: None,
+                agent: Default::default(),
                 endpoint: Endpoint::default(),
                 tls: None,
                 tokens: Arc::new(StaticToken::new("")),
@@ -106,6 +143,52 @@ impl RtmClientBuilder {
         self.token_provider(StaticToken::new(token))
     }
 
+    /// An agent's personal access token (PAT) of account `account_id`: the login carries
+    /// `Basic base64(account_id:token)` in place of a `Bearer` token (agent connections only;
+    /// replaces a token provider set before, as a provider set after replaces it). The docs list
+    /// PATs for the Web API; the RTM `login` takes the same value (as lc-sdk-python sends it).
+    pub fn personal_access_token(mut self, account_id: impl Into<String>, token: impl Into<String>) -> Self {
+        self.config.pat = Some(lc_types::auth::PersonalAccessToken::new(account_id, token));
+        self.tokens = None;
+        self
+    }
+
+    /// The organization ID of an agent connection, sent as the URL's `organization_id` (the
+    /// agent docs call it required since 2025-04, older clients never sent it; the token names
+    /// the license either way). A customer's builder takes it in
+    /// [`RtmClient::builder`].
+    pub fn organization_id(mut self, organization_id: impl Into<String>) -> Self {
+        self.config.organization_id = organization_id.into();
+        self
+    }
+
+    /// The agent's application, sent as `login.application` (agent connections only).
+    pub fn application(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.config.agent.application = Some((name.into(), version.into()));
+        self
+    }
+
+    /// Logs the connection in as away (`login.away`; no chats are routed to it while all the
+    /// agent's connections are away). Agent connections only; later changes with the
+    /// `set_away_status` action.
+    pub fn away(mut self, away: bool) -> Self {
+        self.config.agent.away = Some(away);
+        self
+    }
+
+    /// Which customers the agent is told about (`login.customer_monitoring_level`: `my`,
+    /// `chatting`, `invited`, `online`, `highest_available`). Agent connections only.
+    pub fn customer_monitoring_level(mut self, level: impl Into<String>) -> Self {
+        self.config.agent.customer_monitoring_level = Some(level.into());
+        self
+    }
+
+    /// The agent's time zone (`login.timezone`, e.g. `Europe/Warsaw`). Agent connections only.
+    pub fn timezone(mut self, timezone: impl Into<String>) -> Self {
+        self.config.agent.timezone = Some(timezone.into());
+        self
+    }
+
     /// Where tokens come from (asked at every connect; after `access_token_expired` or
     /// `authentication` the old token is invalidated first). `lc_web::AccountsTokenProvider`
     /// works here too.
@@ -116,6 +199,7 @@ impl RtmClientBuilder {
     /// A token provider shared with other clients (e.g. an `lc_web::WebClient`).
     pub fn shared_token_provider(mut self, provider: Arc<dyn TokenProvider>) -> Self {
         self.tokens = Some(provider);
+        self.config.pat = None;
         self
     }
 
@@ -387,9 +471,18 @@ impl RtmClientBuilder {
     /// Fails with `ErrorKind::Config` when no token provider was given or a base URL is not
     /// `http(s)://` or `ws(s)://`. Panics outside a tokio runtime.
     pub fn build(mut self) -> Result<(RtmClient, Events), Error> {
-        self.config.tokens = self
-            .tokens
-            .ok_or_else(|| Error::with_source(ErrorKind::Config, "a token or token provider is required"))?;
+        // A PAT needs no token provider (the provider's empty token is never sent).
+        self.config.tokens = match (self.tokens.take(), &self.config.pat) {
+            (Some(tokens), _) => tokens,
+            (None, Some(_)) => Arc::new(StaticToken::new("")),
+            (None, None) => {
+                let what = match self.config.settings.api {
+                    lc_types::ChatApi::Agent => "a token, token provider or personal access token is required",
+                    _ => "a token or token provider is required",
+                };
+                return Err(Error::with_source(ErrorKind::Config, what));
+            }
+        };
         for url in self.config.endpoint.origins() {
             let ok = ["http://", "https://", "ws://", "wss://"].iter().any(|s| url.starts_with(s));
             let uri = url.parse::<tokio_tungstenite::tungstenite::http::Uri>();
@@ -404,16 +497,21 @@ impl RtmClientBuilder {
                 return Err(Error::with_source(
                     ErrorKind::Config,
                     format!(
-                        "base URL `{url}`: an origin has no path (the client adds `/v3.x/customer/rtm/ws`); \
+                        "base URL `{url}`: an origin has no path (the client adds `/v3.x/customer/rtm/ws` or `/v3.x/agent/rtm/ws`); \
                          for lc-mock use `MockServer::base_url()`"
                     ),
                 ));
             }
         }
         self.config.settings.version = self.config.endpoint.version;
+        self.check_api()?;
         // The versions of lc-rtm's features (those of lc-types may be more): each login is
         // that version's typed request.
-        if per_version!(self.config.settings.version, |v| { Ok(v::API.version) }).is_err() {
+        let compiled = match self.config.settings.api {
+            lc_types::ChatApi::Agent => per_version!(agent, self.config.settings.version, |v| { Ok(v::API.version) }),
+            _ => per_version!(self.config.settings.version, |v| { Ok(v::API.version) }),
+        };
+        if compiled.is_err() {
             return Err(Error::with_source(
                 ErrorKind::Config,
                 format!(
@@ -424,6 +522,42 @@ impl RtmClientBuilder {
         }
         self.config.tls = Some(crate::driver::tls_config(&self.config.endpoint.root_pems)?);
         Ok(crate::client::handles(crate::driver::spawn(self.config)))
+    }
+
+    /// Refuses a setting of the other API's login (a customer's on an agent connection, an
+    /// agent's or a PAT on a customer's), so it is not silently left out.
+    fn check_api(&self) -> Result<(), Error> {
+        let c = &self.config;
+        let (this, wrong): (&str, Vec<&str>) = match c.settings.api {
+            lc_types::ChatApi::Agent => {
+                let page = c.page.lock().expect("not poisoned").is_some();
+                let set = [
+                    ("customer", c.customer.is_some()),
+                    ("group_id", c.group_id.is_some()),
+                    ("page", page),
+                    ("referrer", c.referrer.is_some()),
+                ];
+                ("an agent", set.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect())
+            }
+            _ => {
+                let a = &c.agent;
+                let set = [
+                    ("personal_access_token", c.pat.is_some()),
+                    ("application", a.application.is_some()),
+                    ("away", a.away.is_some()),
+                    ("customer_monitoring_level", a.customer_monitoring_level.is_some()),
+                    ("timezone", a.timezone.is_some()),
+                ];
+                ("a customer", set.iter().filter(|(_, on)| *on).map(|(name, _)| *name).collect())
+            }
+        };
+        if wrong.is_empty() {
+            return Ok(());
+        }
+        Err(Error::with_source(
+            ErrorKind::Config,
+            format!("{} set on {this}'s connection, whose login has no such field", wrong.join(", ")),
+        ))
     }
 }
 
@@ -542,5 +676,56 @@ mod tests {
             matches!(err.kind(), ErrorKind::Config) && err.to_string().contains("ftp://x"),
             "{err}"
         );
+    }
+
+    #[cfg(feature = "agent")]
+    #[test]
+    fn an_agents_login_url_and_credentials() {
+        let c = config(
+            RtmClient::agent_builder()
+                .personal_access_token("acc@example.com", "pat")
+                .application("bot", "1.0")
+                .away(true)
+                .customer_monitoring_level("chatting")
+                .timezone("Europe/Warsaw")
+                .pushes(PushSubscription::new().all(ApiVersion::V3_6))
+                .login_field("reconnect", json!(false)),
+        );
+        let p = Value::Object(c.login_payload("ignored").unwrap());
+        assert_eq!(
+            p,
+            json!({
+                "token": lc_types::auth::PersonalAccessToken::new("acc@example.com", "pat").authorization(),
+                "application": {"name": "bot", "version": "1.0"},
+                "away": true,
+                "customer_monitoring_level": "chatting",
+                "timezone": "Europe/Warsaw",
+                "pushes": {"3.6": ["all"]},
+                "reconnect": false
+            })
+        );
+        assert_eq!(c.url(None), "wss://api.livechatinc.com/v3.6/agent/rtm/ws");
+        let c = config(RtmClient::agent_builder().organization_id("org").token("dal:t"));
+        assert_eq!(Value::Object(c.login_payload("dal:t").unwrap()), json!({"token": "Bearer dal:t"}));
+        assert_eq!(c.url(None), "wss://api.livechatinc.com/v3.6/agent/rtm/ws?organization_id=org");
+    }
+
+    #[cfg(feature = "agent")]
+    #[test]
+    fn build_refuses_the_other_apis_login_fields() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let _guard = rt.enter();
+        let err = RtmClient::agent_builder().token("t").group_id(1).build().unwrap_err();
+        assert!(err.to_string().contains("group_id set on an agent's connection"), "{err}");
+        let err = RtmClientBuilder::new("o".into()).token("t").away(true).build().unwrap_err();
+        assert!(err.to_string().contains("away set on a customer's connection"), "{err}");
+        let err = RtmClient::agent_builder().build().unwrap_err();
+        assert!(err.to_string().contains("personal access token"), "{err}");
+        // A PAT is enough for an agent.
+        assert!(RtmClient::agent_builder()
+            .personal_access_token("a", "p")
+            .auto_connect(false)
+            .build()
+            .is_ok());
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use lc_types::{ApiVersion, PushFrame, RequestFrame, ResponseFrame};
+use lc_types::{ApiVersion, ChatApi, PushFrame, RequestFrame, ResponseFrame};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::Error;
@@ -94,7 +94,7 @@ pub(crate) struct Item {
 #[derive(Debug)]
 enum Body {
     Ready(RtmEvent),
-    Push(PushFrame, ApiVersion),
+    Push(PushFrame, ChatApi, ApiVersion),
 }
 
 impl Item {
@@ -106,11 +106,11 @@ impl Item {
         }
     }
 
-    /// A push of a `version` connection, decoded when read; it weighs `bytes`.
-    pub(crate) fn push(frame: PushFrame, version: ApiVersion, bytes: usize) -> Self {
+    /// A push of an `api` connection of `version`, decoded when read; it weighs `bytes`.
+    pub(crate) fn push(frame: PushFrame, api: ChatApi, version: ApiVersion, bytes: usize) -> Self {
         Item {
             bytes,
-            body: Body::Push(frame, version),
+            body: Body::Push(frame, api, version),
         }
     }
 
@@ -118,7 +118,7 @@ impl Item {
     pub(crate) fn into_event(self) -> RtmEvent {
         match self.body {
             Body::Ready(event) => event,
-            Body::Push(frame, version) => match frame.decode_any(version) {
+            Body::Push(frame, api, version) => match frame.decode_any_in(api, version) {
                 Ok(push) => RtmEvent::Push(Box::new(Pushed {
                     push,
                     request_id: frame.request_id,

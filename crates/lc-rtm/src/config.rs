@@ -1,12 +1,12 @@
 //! [`Config`]: everything a connection was built with, and the customer's login details
-//! ([`CustomerProfile`]), from which each `login` is made.
+//! ([`CustomerProfile`]) or the agent's ([`AgentLogin`]), from which each `login` is made.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use lc_types::auth::TokenProvider;
+use lc_types::auth::{PersonalAccessToken, TokenProvider};
 use lc_types::endpoint::Endpoint;
-use lc_types::{PushSubscription, Region};
+use lc_types::{ChatApi, PushSubscription, Region};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -75,9 +75,25 @@ impl CustomerProfile {
 /// Gives the [`CustomerProfile`] at each login (so a reconnect sends the current one).
 pub type CustomerProvider = Arc<dyn Fn() -> CustomerProfile + Send + Sync>;
 
+/// The agent's `login` fields besides the token (reference §2.2), set with the builder's
+/// agent methods ([`RtmClientBuilder::away`](crate::RtmClientBuilder::away), ...). Absent
+/// fields are not sent (the server's defaults apply).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct AgentLogin {
+    /// `application`: name and version.
+    pub application: Option<(String, String)>,
+    pub away: Option<bool>,
+    pub customer_monitoring_level: Option<String>,
+    pub timezone: Option<String>,
+}
+
 /// Everything a client was built with.
 pub(crate) struct Config {
+    /// Empty for an agent connection built without one (the agent's URL may omit it).
     pub organization_id: String,
+    /// `Basic` credentials in place of the token provider's `Bearer` token (agents).
+    pub pat: Option<PersonalAccessToken>,
+    pub agent: AgentLogin,
     /// Where the API is; its version is the connection's (copied into `settings` by `build`).
     pub endpoint: Endpoint,
     /// The TLS settings `build` made from the public roots and the endpoint's root certificates.
@@ -103,10 +119,17 @@ impl Config {
     /// version. A [`login_field`](crate::RtmClientBuilder::login_field) goes in its `extra`,
     /// unless a setting of the builder gives that field.
     pub(crate) fn login_payload(&self, token: &str) -> Result<Map<String, Value>, Error> {
+        let authorization = match &self.pat {
+            Some(pat) => pat.authorization(),
+            None => format!("Bearer {token}"),
+        };
+        if self.settings.api == ChatApi::Agent {
+            return self.agent_login_payload(authorization);
+        }
         let customer = self.customer.as_ref().map(|f| f()).filter(|c| !c.is_empty());
         let page = self.page.lock().expect("not poisoned").clone();
         per_version!(self.endpoint.version, |v| {
-            let mut login = v::LoginRequest::new(format!("Bearer {token}"));
+            let mut login = v::LoginRequest::new(authorization);
             login.customer = customer.map(|c| {
                 let mut details = v::CustomerDetails::default();
                 details.name = c.name;
@@ -133,6 +156,27 @@ impl Config {
         })
     }
 
+    /// The agent's `login`: the typed `LoginRequest` of the version's Agent Chat API.
+    #[cfg_attr(not(feature = "agent"), allow(unused_variables))]
+    fn agent_login_payload(&self, authorization: String) -> Result<Map<String, Value>, Error> {
+        per_version!(agent, self.endpoint.version, |v| {
+            let a = &self.agent;
+            let mut login = v::LoginRequest::new(authorization);
+            login.application = a.application.clone().map(|(name, version)| {
+                let mut app = v::ApplicationInfo::default();
+                app.name = Some(name);
+                app.version = Some(version);
+                app
+            });
+            login.away = a.away;
+            login.customer_monitoring_level = a.customer_monitoring_level.as_deref().map(Into::into);
+            login.timezone = a.timezone.clone();
+            login.pushes = self.pushes.clone().map(PushSubscription::into_map);
+            login.extra = besides(&login, self.login_extra.clone());
+            to_object(&login)
+        })
+    }
+
     /// The WebSocket URL in `region` (its own base URL when configured, else the base URL).
     pub(crate) fn url(&self, region: Option<&Region>) -> String {
         let base = self.endpoint.origin(region).trim_end_matches('/');
@@ -143,7 +187,11 @@ impl Config {
         } else {
             base.to_owned()
         };
-        format!("{base}{}", lc_types::rtm_path(self.endpoint.version, &self.organization_id))
+        let organization = Some(self.organization_id.as_str()).filter(|o| !o.is_empty() || self.settings.api == ChatApi::Customer);
+        format!(
+            "{base}{}",
+            lc_types::rtm_path_in(self.settings.api, self.endpoint.version, organization)
+        )
     }
 }
 

@@ -360,8 +360,8 @@ impl Driver {
                     self.emit(Item::ready(event));
                 }
                 Output::Push(frame, bytes) => {
-                    let version = self.config.settings.version;
-                    self.emit(Item::push(frame, version, bytes));
+                    let (api, version) = (self.config.settings.api, self.config.settings.version);
+                    self.emit(Item::push(frame, api, version, bytes));
                 }
                 Output::Resolve(id, result) => {
                     if let Some(reply) = self.calls.remove(&id) {

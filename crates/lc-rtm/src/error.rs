@@ -302,6 +302,6 @@ mod tests {
             data: None,
             policy: lc_types::DisconnectPolicy::Stop,
         };
-        assert_eq!(server.describe(), r"the server disconnected the customer: \u{1b}]0;x");
+        assert_eq!(server.describe(), r"the server closed the connection: \u{1b}]0;x");
     }
 }

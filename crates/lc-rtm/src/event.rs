@@ -185,7 +185,7 @@ pub struct Disconnected {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Cause {
-    /// The server sent `customer_disconnected` with this reason (any string; see
+    /// The server sent `customer_disconnected` (`agent_disconnected` to an agent) with this reason (any string; see
     /// `DisconnectReason`) and `data`.
     Server {
         /// The reason, as sent.
@@ -195,7 +195,7 @@ pub enum Cause {
         /// What the reason asks of a client.
         policy: DisconnectPolicy,
     },
-    /// The socket closed or failed without a `customer_disconnected` push.
+    /// The socket closed or failed without a `customer_disconnected` (`agent_disconnected`) push.
     SocketClosed {
         /// The WebSocket close code the server sent (RFC 6455 §7.4: 1000 normal, 1011
         /// internal error, ...); `None` when it sent no Close frame or one without a code (the
@@ -228,9 +228,9 @@ pub enum Cause {
     /// (`identity_mismatch`, as @livechat/customer-sdk, which destroys the instance). The IDs
     /// are the login responses' `customer.id` (empty when a response had none).
     IdentityMismatch {
-        /// The customer of the first login.
+        /// The user (customer or agent) of the first login.
         expected: String,
-        /// The customer this login came back as.
+        /// The user this login came back as.
         got: String,
     },
     /// No login response within the login timeout.
@@ -279,7 +279,7 @@ impl Cause {
     /// ```
     pub fn describe(&self) -> String {
         match self {
-            Cause::Server { reason, .. } => format!("the server disconnected the customer: {}", PeerText::new(reason)),
+            Cause::Server { reason, .. } => format!("the server closed the connection: {}", PeerText::new(reason)),
             Cause::SocketClosed { code: Some(code), reason } => {
                 let mut s = format!("the connection was closed by the server with {code}");
                 if let Some(name) = close_code_name(*code) {
@@ -299,7 +299,7 @@ impl Cause {
                 format!("login refused: {}: {}", PeerText::new(kind).max(100), PeerText::new(message))
             }
             Cause::IdentityMismatch { expected, got } => format!(
-                "identity_mismatch: the login came back as customer `{}`, not `{}` as the first login (the token provider switched customers)",
+                "identity_mismatch: the login came back as `{}`, not `{}` as the first login (the token provider switched users)",
                 PeerText::new(got).max(100),
                 PeerText::new(expected).max(100)
             ),

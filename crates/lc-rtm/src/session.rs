@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use lc_types::endpoint::Backoff;
-use lc_types::{limits, ApiVersion, DisconnectPolicy, Frame, PushFrame, Region, RequestFrame, ResponseError, ResponseFrame};
+use lc_types::{limits, ApiVersion, ChatApi, DisconnectPolicy, Frame, PushFrame, Region, RequestFrame, ResponseError, ResponseFrame};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind};
@@ -29,6 +29,9 @@ pub type CallId = u64;
 #[derive(Clone, Debug)]
 #[allow(missing_docs)]
 pub struct Settings {
+    /// The Chat API the connection speaks: which disconnect push and reasons it gets, who the
+    /// login names, whether a reconnect's login says so.
+    pub api: ChatApi,
     pub version: ApiVersion,
     pub login_timeout: Duration,
     pub ping_interval: Duration,
@@ -47,6 +50,7 @@ pub struct Settings {
 impl Settings {
     pub fn new(version: ApiVersion) -> Self {
         Settings {
+            api: ChatApi::Customer,
             version,
             login_timeout: limits::LOGIN_DEADLINE,
             ping_interval: limits::PING_INTERVAL,
@@ -179,8 +183,8 @@ pub struct Session {
     attempt: u32,
     /// When the current connection logged in.
     active_since: Option<Instant>,
-    /// The customer ID of the first successful login (`customer.id` of its response): every
-    /// later login must come back as the same customer.
+    /// The user of the first successful login (see [`login_identity`]): every later login must
+    /// come back as the same user.
     identity: Option<String>,
     /// Why the last connection ended (or its attempt failed).
     last_cause: Option<Arc<Cause>>,
@@ -382,13 +386,18 @@ impl Session {
 
     // ---- the driver ----
 
-    /// The socket is open; `login` is `login`'s payload (token included).
-    pub fn opened(&mut self, now: Instant, login: Map<String, Value>) {
+    /// The socket is open; `login` is `login`'s payload (token included). An agent's login
+    /// after an earlier connection carries `reconnect: true` (restore the last routing status
+    /// rather than the default one, reference §2.2) unless it sets `reconnect` itself.
+    pub fn opened(&mut self, now: Instant, mut login: Map<String, Value>) {
         let ConnectionState::Connecting { attempt } = self.state else {
             // disconnect() or destroy() came first.
             self.out.push_back(Output::Close);
             return;
         };
+        if self.s.api == ChatApi::Agent && self.ever_connected {
+            login.entry("reconnect").or_insert(Value::Bool(true));
+        }
         let id = self.new_request_id("login");
         let frame =
             RequestFrame::from_parts(self.s.version, "login", &login, Some(id.clone()), self.s.version).expect("a JSON object encodes");
@@ -641,19 +650,19 @@ impl Session {
         self.login_id = None;
         self.login_deadline = None;
         if frame.success {
-            let customer = login_customer_id(&frame);
+            let user = login_identity(self.s.api, &frame);
             match &self.identity {
-                Some(expected) if *expected != customer => {
-                    // Another customer than the first login: never carry on as them.
+                Some(expected) if *expected != user => {
+                    // Another user than the first login: never carry on as them.
                     self.out.push_back(Output::Close);
                     let cause = Cause::IdentityMismatch {
                         expected: expected.clone(),
-                        got: customer,
+                        got: user,
                     };
                     return self.dropped(now, cause, Some(Next::Stop));
                 }
                 Some(_) => {}
-                None => self.identity = Some(customer),
+                None => self.identity = Some(user),
             }
             self.state = ConnectionState::Active;
             // The attempt count starts over only once this connection has lived a while
@@ -685,13 +694,13 @@ impl Session {
     }
 
     fn push(&mut self, now: Instant, frame: PushFrame, bytes: usize) {
-        let disconnect = (frame.action == "customer_disconnected").then(|| disconnect_details(frame.payload.get()));
+        let disconnect = (frame.action == disconnect_push(self.s.api)).then(|| disconnect_details(frame.payload.get()));
         // Decoded by the reader of the event stream, in its task: the connection task only
         // reads envelopes.
         self.out.push_back(Output::Push(frame, bytes));
         if let Some((reason, data)) = disconnect {
             let chosen = self.s.policies.iter().find(|(r, _)| *r == reason);
-            let policy = chosen.map_or_else(|| policy_of(&reason), |(_, p)| *p);
+            let policy = chosen.map_or_else(|| policy_of(self.s.api, &reason), |(_, p)| *p);
             self.out.push_back(Output::Close);
             self.dropped(now, Cause::Server { reason, data, policy }, None);
         }
@@ -814,26 +823,36 @@ impl Session {
     }
 }
 
-/// `customer.id` of a login response, read leniently (empty when it has none). Public for the
-/// `rtm_session` fuzz target, which checks the identity rule against it.
-pub fn login_customer_id(frame: &ResponseFrame) -> String {
+/// Who a login response logged in, read leniently (empty when it names no one): `customer.id`
+/// for a customer, `my_profile.id` for an agent. Public for the `rtm_session` fuzz target, which
+/// checks the identity rule against it.
+pub fn login_identity(api: ChatApi, frame: &ResponseFrame) -> String {
     #[derive(serde::Deserialize)]
     struct Login {
-        customer: Option<Customer>,
+        customer: Option<Id>,
+        my_profile: Option<Id>,
     }
     #[derive(serde::Deserialize)]
-    struct Customer {
+    struct Id {
         id: Option<String>,
     }
-    frame
-        .payload
-        .as_ref()
-        .and_then(|p| serde_json::from_str::<Login>(p.get()).ok())
-        .and_then(|l| l.customer?.id)
-        .unwrap_or_default()
+    let login = frame.payload.as_ref().and_then(|p| serde_json::from_str::<Login>(p.get()).ok());
+    let user = login.and_then(|l| match api {
+        ChatApi::Agent => l.my_profile,
+        _ => l.customer,
+    });
+    user.and_then(|u| u.id).unwrap_or_default()
 }
 
-/// `reason` and `data` of a `customer_disconnected` payload, read leniently (a malformed one
+/// The push that announces the server's close: `customer_disconnected` or `agent_disconnected`.
+pub(crate) fn disconnect_push(api: ChatApi) -> &'static str {
+    match api {
+        ChatApi::Agent => "agent_disconnected",
+        _ => "customer_disconnected",
+    }
+}
+
+/// `reason` and `data` of a `customer_disconnected` or `agent_disconnected` payload, read leniently (a malformed one
 /// still closes the connection; its reason is then empty, which is an unknown reason).
 fn disconnect_details(payload: &str) -> (String, Option<Value>) {
     let value: Value = serde_json::from_str(payload).unwrap_or_default();
@@ -841,15 +860,34 @@ fn disconnect_details(payload: &str) -> (String, Option<Value>) {
     (reason, value.get("data").cloned())
 }
 
-/// The policy of a disconnect reason, from the generated `DisconnectReason` (the same type in
-/// every version): [`DisconnectPolicy::FOR_UNKNOWN`] for a reason it does not know.
-pub(crate) fn policy_of(reason: &str) -> DisconnectPolicy {
+/// The policy of a disconnect reason of `api`, from the generated `DisconnectReason` (customer)
+/// or `AgentDisconnectReason` (agent), each the same type in every version (their
+/// `x-lc-disconnect-policy`): [`DisconnectPolicy::FOR_UNKNOWN`] for a reason it does not know.
+pub(crate) fn policy_of(api: ChatApi, reason: &str) -> DisconnectPolicy {
+    if api == ChatApi::Agent {
+        return agent_policy_of(reason);
+    }
     #[cfg(feature = "v3_6")]
     return lc_types::v3_6::customer::DisconnectReason::from(reason).policy();
     #[cfg(all(feature = "v3_7", not(feature = "v3_6")))]
     return lc_types::v3_7::customer::DisconnectReason::from(reason).policy();
     #[cfg(all(feature = "v3_5", not(any(feature = "v3_6", feature = "v3_7"))))]
     return lc_types::v3_5::customer::DisconnectReason::from(reason).policy();
+}
+
+/// [`policy_of`] for an agent's reason (no agent connection exists without feature `agent`).
+fn agent_policy_of(reason: &str) -> DisconnectPolicy {
+    #[cfg(all(feature = "agent", feature = "v3_6"))]
+    return lc_types::v3_6::agent::AgentDisconnectReason::from(reason).policy();
+    #[cfg(all(feature = "agent", feature = "v3_7", not(feature = "v3_6")))]
+    return lc_types::v3_7::agent::AgentDisconnectReason::from(reason).policy();
+    #[cfg(all(feature = "agent", feature = "v3_5", not(any(feature = "v3_6", feature = "v3_7"))))]
+    return lc_types::v3_5::agent::AgentDisconnectReason::from(reason).policy();
+    #[cfg(not(feature = "agent"))]
+    {
+        let _ = reason;
+        DisconnectPolicy::FOR_UNKNOWN
+    }
 }
 
 #[cfg(test)]

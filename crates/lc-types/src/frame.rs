@@ -178,8 +178,14 @@ impl RequestFrame {
     /// Decodes the payload by action, in the version the frame names, or in `connection` (the
     /// version of the connection's URL) when it names none. See [`crate::VersionedRequest`].
     pub fn decode_any(&self, connection: ApiVersion) -> Result<crate::VersionedRequest, DecodeError> {
+        self.decode_any_in(crate::ChatApi::Customer, connection)
+    }
+
+    /// [`decode_any`](Self::decode_any) for a connection of the Chat API `api` (an agent
+    /// connection's requests: `ChatApi::Agent`).
+    pub fn decode_any_in(&self, api: crate::ChatApi, connection: ApiVersion) -> Result<crate::VersionedRequest, DecodeError> {
         let version = version_or(&self.version, connection);
-        crate::VersionedRequest::decode(&version, &self.action, self.payload.get())
+        crate::VersionedRequest::decode_in(api, &version, &self.action, self.payload.get())
     }
 }
 
@@ -295,8 +301,25 @@ impl PushFrame {
     /// 3.3), or in `connection` when it names none. A version whose cargo feature is off gives
     /// an unsupported [`crate::VersionedPush`] (`is_unsupported()`) with the payload kept.
     pub fn decode_any(&self, connection: ApiVersion) -> Result<crate::VersionedPush, DecodeError> {
+        self.decode_any_in(crate::ChatApi::Customer, connection)
+    }
+
+    /// [`decode_any`](Self::decode_any) for a connection of the Chat API `api` (an agent
+    /// connection's pushes: `ChatApi::Agent`).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "v3_6", feature = "agent"))] {
+    /// use lc_types::{ApiVersion, ChatApi, Frame};
+    /// let text = r#"{"version":"3.6","action":"chat_unfollowed","type":"push","payload":{"chat_id":"C1"}}"#;
+    /// let Frame::Push(frame) = lc_types::from_str(text).unwrap() else { panic!() };
+    /// let push = frame.decode_any_in(ChatApi::Agent, ApiVersion::V3_6).unwrap();
+    /// assert_eq!(push.api(), Some(ChatApi::Agent));
+    /// assert!(matches!(push.get(), Some(lc_types::v3_6::agent::AnyPush::ChatUnfollowed(_))));
+    /// # }
+    /// ```
+    pub fn decode_any_in(&self, api: crate::ChatApi, connection: ApiVersion) -> Result<crate::VersionedPush, DecodeError> {
         let version = version_or(&self.version, connection);
-        crate::VersionedPush::decode(&version, &self.action, self.payload.get())
+        crate::VersionedPush::decode_in(api, &version, &self.action, self.payload.get())
     }
 }
 
@@ -572,8 +595,31 @@ impl Serialize for Frame {
 /// );
 /// ```
 pub fn rtm_path(version: ApiVersion, organization_id: &str) -> String {
-    let mut out = format!("/v{version}/customer/rtm/ws?{}=", crate::web::ORGANIZATION_ID);
-    crate::web::percent_encode(organization_id, &mut out);
+    rtm_path_in(crate::ChatApi::Customer, version, Some(organization_id))
+}
+
+/// The path and query of the RTM WebSocket of the Chat API `api`: `/v3.6/agent/rtm/ws`, with
+/// `?organization_id=` when one is given. The Customer Chat API needs the organization; for
+/// the Agent Chat API it is optional (the docs call it required since 2025-04, while
+/// lc-sdk-python never sends it and still logs in; the token names the license): lc sends it
+/// when it is given.
+///
+/// ```
+/// use lc_types::{rtm_path_in, ApiVersion, ChatApi};
+/// assert_eq!(rtm_path_in(ChatApi::Agent, ApiVersion::V3_6, None), "/v3.6/agent/rtm/ws");
+/// assert_eq!(
+///     rtm_path_in(ChatApi::Agent, ApiVersion::V3_6, Some("my-org")),
+///     "/v3.6/agent/rtm/ws?organization_id=my-org"
+/// );
+/// ```
+pub fn rtm_path_in(api: crate::ChatApi, version: ApiVersion, organization_id: Option<&str>) -> String {
+    let mut out = format!("/v{version}/{api}/rtm/ws");
+    if let Some(organization_id) = organization_id {
+        out.push('?');
+        out.push_str(crate::web::ORGANIZATION_ID);
+        out.push('=');
+        crate::web::percent_encode(organization_id, &mut out);
+    }
     out
 }
 

@@ -23,27 +23,34 @@ pub(super) fn versioned_rs(modules: &[Module]) -> String {
 /// `VersionedRequest` and `VersionedPush`: a payload decoded in the API version its RTM frame
 /// names, one variant per version module, plus a hidden `_Custom` for a version this build lacks.
 fn versioned_items(modules: &[Module]) -> TokenStream {
-    // (version, feature = module name, variant = `ApiVersion` constant, module) of every version module.
+    // (API, version, feature = module name, variant = `V3_6` / `AgentV3_6`, module) of every
+    // (version, API) unit: one connection speaks one API, and its pushes decode in that API.
     struct V<'a> {
         version: &'a str,
         feature: &'a str,
+        api: &'static str,
+        api_variant: proc_macro2::Ident,
         var: proc_macro2::Ident,
         module: syn::Path,
     }
-    // The customer API's units: the agent's versioned enums come with agent RTM connections.
-    let versions: Vec<V> = modules
-        .iter()
-        .filter(|m| m.units.iter().any(|u| u.api == Api::Customer))
-        .filter_map(|m| {
-            let version = m.version.as_deref()?;
-            Some(V {
+    let mut versions: Vec<V> = Vec::new();
+    for api in [Api::Customer, Api::Agent] {
+        let (api_name, prefix, api_variant) = match api {
+            Api::Customer => ("customer", "", "Customer"),
+            Api::Agent => ("agent", "Agent", "Agent"),
+        };
+        for m in modules.iter().filter(|m| m.units.iter().any(|u| u.api == api)) {
+            let Some(version) = m.version.as_deref() else { continue };
+            versions.push(V {
                 version,
                 feature: &m.name,
-                var: format_ident!("V{}", version.replace('.', "_")),
-                module: syn::parse_str(&format!("{}::customer", m.name)).expect("a path"),
-            })
-        })
-        .collect();
+                api: api_name,
+                api_variant: format_ident!("{api_variant}"),
+                var: format_ident!("{prefix}V{}", version.replace('.', "_")),
+                module: syn::parse_str(&format!("{}::{api_name}", m.name)).expect("a path"),
+            });
+        }
+    }
     let one = |name: &str, any: &str, what: &str, doc_example: &str| {
         let ident = format_ident!("{name}");
         let any = format_ident!("{any}");
@@ -51,58 +58,99 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
             |V {
                  version,
                  feature,
+                 api,
                  var,
                  module,
                  ..
              }| {
-                let d = doc_lines(&format!("A v{version} {what} (features `{feature}` and `customer`)."));
-                quote!(#[cfg(all(feature = #feature, feature = "customer"))] #d #var(super::#module::#any),)
+                let title = if *api == "agent" { "Agent Chat API" } else { "Customer Chat API" };
+                let d = doc_lines(&format!("A v{version} {what} of the {title} (features `{feature}` and `{api}`)."));
+                quote!(#[cfg(all(feature = #feature, feature = #api))] #d #var(super::#module::#any),)
             },
         );
-        let decode_arms = versions.iter().map(|V { feature, var, module, .. }| {
-            quote!(#[cfg(all(feature = #feature, feature = "customer"))] Some(crate::ApiVersion::#var) => super::#module::#any::decode(name, payload).map(Self::#var),)
-        });
+        let decode_arms = versions.iter().map(
+            |V {
+                 version,
+                 feature,
+                 api,
+                 api_variant,
+                 var,
+                 module,
+             }| {
+                let constant = format_ident!("V{}", version.replace('.', "_"));
+                quote!(#[cfg(all(feature = #feature, feature = #api))] (crate::ChatApi::#api_variant, Some(crate::ApiVersion::#constant)) => super::#module::#any::decode(name, payload).map(Self::#var),)
+            },
+        );
         let arms = |body: TokenStream| {
             let arms = versions
                 .iter()
-                .map(|V { feature, var, .. }| quote!(#[cfg(all(feature = #feature, feature = "customer"))] Self::#var(v) => #body,));
+                .map(|V { feature, api, var, .. }| quote!(#[cfg(all(feature = #feature, feature = #api))] Self::#var(v) => #body,));
             quote!(#(#arms)*)
         };
         let name_arms = arms(quote!(v.name()));
         let decoded_arms = versions
             .iter()
-            .map(|V { feature, var, .. }| quote!(#[cfg(all(feature = #feature, feature = "customer"))] Self::#var(_) => None,));
-        let version_arms = versions
-            .iter()
-            .map(|V { feature, var, .. }| quote!(#[cfg(all(feature = #feature, feature = "customer"))] Self::#var(_) => Some(crate::ApiVersion::#var),));
+            .map(|V { feature, api, var, .. }| quote!(#[cfg(all(feature = #feature, feature = #api))] Self::#var(_) => None,));
+        let version_arms = versions.iter().map(
+            |V {
+                 version,
+                 feature,
+                 api,
+                 var,
+                 ..
+             }| {
+                let constant = format_ident!("V{}", version.replace('.', "_"));
+                quote!(#[cfg(all(feature = #feature, feature = #api))] Self::#var(_) => Some(crate::ApiVersion::#constant),)
+            },
+        );
+        let api_arms = versions.iter().map(
+            |V {
+                 feature,
+                 api,
+                 api_variant,
+                 var,
+                 ..
+             }| quote!(#[cfg(all(feature = #feature, feature = #api))] Self::#var(_) => Some(crate::ChatApi::#api_variant),),
+        );
         let ser_arms = arms(quote!(::serde::Serialize::serialize(v, serializer)));
-        let members = versions.iter().map(|V { feature, var, module, .. }| {
-            quote! {
-                #[cfg(all(feature = #feature, feature = "customer"))]
-                impl crate::VersionMember<#ident> for super::#module::#any {
-                    const VERSION: crate::ApiVersion = crate::ApiVersion::#var;
-                    fn from_ref(versioned: &#ident) -> Option<&Self> {
-                        match versioned {
-                            #ident::#var(v) => Some(v),
-                            _ => None,
+        let members = versions.iter().map(
+            |V {
+                 version,
+                 feature,
+                 api,
+                 var,
+                 module,
+                 ..
+             }| {
+                let constant = format_ident!("V{}", version.replace('.', "_"));
+                quote! {
+                    #[cfg(all(feature = #feature, feature = #api))]
+                    impl crate::VersionMember<#ident> for super::#module::#any {
+                        const VERSION: crate::ApiVersion = crate::ApiVersion::#constant;
+                        fn from_ref(versioned: &#ident) -> Option<&Self> {
+                            match versioned {
+                                #ident::#var(v) => Some(v),
+                                _ => None,
+                            }
                         }
-                    }
-                    fn from_versioned(versioned: #ident) -> Result<Self, #ident> {
-                        match versioned {
-                            #ident::#var(v) => Ok(v),
-                            other => Err(other),
+                        fn from_versioned(versioned: #ident) -> Result<Self, #ident> {
+                            match versioned {
+                                #ident::#var(v) => Ok(v),
+                                other => Err(other),
+                            }
                         }
                     }
                 }
-            }
-        });
+            },
+        );
         let get_doc = doc_lines(&format!("The {what} as the enum of the version `P` (`v3_6::customer::{any}`, …), when it was decoded in\nthat version; write the pattern and the version is inferred:\n`if let Some(v3_6::customer::{any}::…(x)) = value.get() {{ … }}`."));
         let into_doc = doc_lines(&format!("The {what} as the enum of the version `P`, or `self` back when it is of another version\n(or of one this build does not have)."));
         let unknown_arms = arms(quote!(crate::Unknowns::visit_unknowns(v, path, found)));
         let doc = format!(
-            "A {what} payload decoded in the API version its RTM frame names (or the connection's, when\nthe frame names none), so one connection can mix versions.\n\n```\n# #[cfg(all(feature = \"v3_6\", feature = \"customer\"))] {{\n{doc_example}\n# }}\n```"
+            "A {what} payload decoded in the API version its RTM frame names (or the connection's, when\nthe frame names none), so one connection can mix versions, and in the connection's Chat API\n(customer or agent: [`decode_in`](Self::decode_in)).\n\n```\n# #[cfg(all(feature = \"v3_6\", feature = \"customer\"))] {{\n{doc_example}\n# }}\n```"
         );
-        let decode_doc = format!("Decodes the payload `payload` of the {what} `name` in `version`: a version this build\nhas decodes into its typed enum (an unknown {what} name there gives its unknown case);\nany other version gives an unsupported value (`is_unsupported()`, `as_unsupported()`),\nwith nothing lost. A malformed payload of a known {what} is an error naming the JSON path.");
+        let decode_in_doc = doc_lines(&format!("Decodes the payload `payload` of the {what} `name` of the Chat API `api` in `version`\n(an agent connection's {what}s: `ChatApi::Agent`); otherwise as [`decode`](Self::decode)."));
+        let decode_doc = format!("Decodes the payload `payload` of the Customer Chat API {what} `name` in `version` (see\n[`decode_in`](Self::decode_in) for the Agent Chat API's): a version this build\nhas decodes into its typed enum (an unknown {what} name there gives its unknown case);\nany other version gives an unsupported value (`is_unsupported()`, `as_unsupported()`),\nwith nothing lost. A malformed payload of a known {what} is an error naming the JSON path.");
         let doc = doc_lines(&doc);
         let decode_doc = doc_lines(&decode_doc);
         quote! {
@@ -120,9 +168,21 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
             impl #ident {
                 #decode_doc
                 pub fn decode(version: &str, name: &str, payload: &str) -> Result<Self, crate::DecodeError> {
-                    match version.parse::<crate::ApiVersion>().ok() {
+                    Self::decode_in(crate::ChatApi::Customer, version, name, payload)
+                }
+                #decode_in_doc
+                pub fn decode_in(api: crate::ChatApi, version: &str, name: &str, payload: &str) -> Result<Self, crate::DecodeError> {
+                    match (api, version.parse::<crate::ApiVersion>().ok()) {
                         #(#decode_arms)*
                         _ => crate::from_str(payload).map(|payload| Self::_Custom(crate::UnknownPayload::new(Some(version.to_owned()), name.to_owned(), payload))),
+                    }
+                }
+                /// The API it was decoded in; `None` when this build does not have the API or
+                /// the version.
+                pub fn api(&self) -> Option<crate::ChatApi> {
+                    match self {
+                        #(#api_arms)*
+                        Self::_Custom(_) => None,
                     }
                 }
                 /// The action or push name.

@@ -410,7 +410,7 @@ fn a_login_as_another_customer_stops_the_connection() {
     assert_eq!((&d.cause, d.next), (&mismatch, Next::Stop));
     assert_eq!(t.s.state(), &ConnectionState::Closed { cause: mismatch.clone() });
     assert_eq!(mismatch.refusal(), Some("identity_mismatch"));
-    assert_eq!(policy_of("identity_mismatch"), DisconnectPolicy::Stop);
+    assert_eq!(policy_of(ChatApi::Customer, "identity_mismatch"), DisconnectPolicy::Stop);
     // A login response without a customer ID is not the first customer either.
     let mut t = T::new();
     t.s.connect(t.now);
@@ -810,4 +810,89 @@ fn a_response_nobody_waits_for_and_garbage_are_reported() {
     t.s.frame(t.now, "[1,2");
     let out = t.outputs();
     assert!(matches!(&out[..], [Output::Emit(RtmEvent::UnexpectedFrame(_)), Output::Emit(RtmEvent::UnexpectedFrame(g))] if g == "[1,2"));
+}
+
+/// An agent's session: `agent_disconnected` is its server close, with the agent's reasons and
+/// policies (not the customer's: `connection_evicted` stops an agent, reconnects a customer);
+/// `customer_disconnected` is just a push to it; the login names the agent in `my_profile`; a
+/// reconnect's login says `reconnect: true`.
+#[cfg(feature = "agent")]
+mod agent {
+    use super::*;
+
+    fn agent_settings() -> Settings {
+        let mut s = settings();
+        s.api = ChatApi::Agent;
+        s
+    }
+
+    fn agent_login(id: &str, agent: &str) -> String {
+        let payload = serde_json::json!({"license": {"id": "1"}, "my_profile": {"id": agent, "name": "A"}, "chats_summary": []});
+        serde_json::to_string(&ResponseFrame::success(Some(id.to_owned()), "login", &payload).unwrap()).unwrap()
+    }
+
+    fn push(action: &str, reason: &str) -> String {
+        let payload = serde_json::json!({ "reason": reason });
+        serde_json::to_string(&PushFrame::from_parts(V, action, &payload, None).unwrap()).unwrap()
+    }
+
+    /// Connects and logs in as `agent`; the login frame sent.
+    fn log_in_as(t: &mut T, agent: &str) -> Value {
+        t.s.connect(t.now);
+        t.outputs();
+        t.s.opened(t.now, Map::new());
+        let sent = t.sent();
+        let id = request_id(&sent[0]);
+        t.s.frame(t.now, &agent_login(&id, agent));
+        t.outputs();
+        serde_json::from_str(&sent[0]).unwrap()
+    }
+
+    #[test]
+    fn the_agents_disconnect_push_and_policies_decide() {
+        for (reason, expect) in [
+            ("connection_evicted", Next::Stop),
+            ("agent_logged_out_remotely", Next::Stop),
+            ("access_token_revoked", Next::Stop),
+            ("too_many_connections", Next::Stop),
+        ] {
+            let mut t = T::with(agent_settings());
+            log_in_as(&mut t, "a1");
+            t.s.frame(t.now, &push("agent_disconnected", reason));
+            let out = t.outputs();
+            assert_eq!(disconnect_of(&out).next, expect, "{reason}");
+        }
+        let mut t = T::with(agent_settings());
+        log_in_as(&mut t, "a1");
+        t.s.frame(t.now, &push("agent_disconnected", "access_token_expired"));
+        assert!(matches!(disconnect_of(&t.outputs()).next, Next::Reconnect { new_token: true, .. }));
+        // The customer's close push means nothing to an agent's connection.
+        let mut t = T::with(agent_settings());
+        log_in_as(&mut t, "a1");
+        t.s.frame(t.now, &push("customer_disconnected", "license_expired"));
+        assert!(t.outputs().iter().all(|o| matches!(o, Output::Push(..))));
+        assert_eq!(t.s.state(), &ConnectionState::Active);
+    }
+
+    #[test]
+    fn a_reconnect_logs_in_with_reconnect_true_as_the_same_agent() {
+        let mut t = T::with(agent_settings());
+        let first = log_in_as(&mut t, "a1");
+        assert!(first["payload"].get("reconnect").is_none(), "{first}");
+        let now = t.at(20_000);
+        t.s.closed(now, Some(1006), String::new());
+        t.outputs();
+        let now = t.at(40_000);
+        t.s.tick(now);
+        t.outputs();
+        t.s.opened(t.now, Map::new());
+        let sent = t.sent();
+        let login: Value = serde_json::from_str(&sent[0]).unwrap();
+        assert_eq!(login["payload"]["reconnect"], true);
+        // Another agent than the first login: stopped.
+        t.s.frame(t.now, &agent_login(&request_id(&sent[0]), "a2"));
+        let out = t.outputs();
+        assert_eq!(disconnect_of(&out).next, Next::Stop);
+        assert!(matches!(disconnect_of(&out).cause, Cause::IdentityMismatch { .. }));
+    }
 }

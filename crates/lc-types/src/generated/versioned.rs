@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 /// A request payload decoded in the API version its RTM frame names (or the connection's, when
-/// the frame names none), so one connection can mix versions.
+/// the frame names none), so one connection can mix versions, and in the connection's Chat API
+/// (customer or agent: [`decode_in`](Self::decode_in)).
 ///
 /// ```
 /// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
@@ -19,15 +20,24 @@ use serde::Serialize;
 #[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum VersionedRequest {
-    /// A v3.5 request (features `v3_5` and `customer`).
+    /// A v3.5 request of the Customer Chat API (features `v3_5` and `customer`).
     #[cfg(all(feature = "v3_5", feature = "customer"))]
     V3_5(super::v3_5::customer::AnyRequest),
-    /// A v3.6 request (features `v3_6` and `customer`).
+    /// A v3.6 request of the Customer Chat API (features `v3_6` and `customer`).
     #[cfg(all(feature = "v3_6", feature = "customer"))]
     V3_6(super::v3_6::customer::AnyRequest),
-    /// A v3.7 request (features `v3_7` and `customer`).
+    /// A v3.7 request of the Customer Chat API (features `v3_7` and `customer`).
     #[cfg(all(feature = "v3_7", feature = "customer"))]
     V3_7(super::v3_7::customer::AnyRequest),
+    /// A v3.5 request of the Agent Chat API (features `v3_5` and `agent`).
+    #[cfg(all(feature = "v3_5", feature = "agent"))]
+    AgentV3_5(super::v3_5::agent::AnyRequest),
+    /// A v3.6 request of the Agent Chat API (features `v3_6` and `agent`).
+    #[cfg(all(feature = "v3_6", feature = "agent"))]
+    AgentV3_6(super::v3_6::agent::AnyRequest),
+    /// A v3.7 request of the Agent Chat API (features `v3_7` and `agent`).
+    #[cfg(all(feature = "v3_7", feature = "agent"))]
+    AgentV3_7(super::v3_7::agent::AnyRequest),
     /// A version this build does not have (its feature is off, or it is newer or
     /// unparsable). Not part of the API: use `is_unsupported()` and `as_unsupported()`.
     #[doc(hidden)]
@@ -35,20 +45,63 @@ pub enum VersionedRequest {
 }
 
 impl VersionedRequest {
-    /// Decodes the payload `payload` of the request `name` in `version`: a version this build
+    /// Decodes the payload `payload` of the Customer Chat API request `name` in `version` (see
+    /// [`decode_in`](Self::decode_in) for the Agent Chat API's): a version this build
     /// has decodes into its typed enum (an unknown request name there gives its unknown case);
     /// any other version gives an unsupported value (`is_unsupported()`, `as_unsupported()`),
     /// with nothing lost. A malformed payload of a known request is an error naming the JSON path.
     pub fn decode(version: &str, name: &str, payload: &str) -> Result<Self, crate::DecodeError> {
-        match version.parse::<crate::ApiVersion>().ok() {
+        Self::decode_in(crate::ChatApi::Customer, version, name, payload)
+    }
+    /// Decodes the payload `payload` of the request `name` of the Chat API `api` in `version`
+    /// (an agent connection's requests: `ChatApi::Agent`); otherwise as [`decode`](Self::decode).
+    pub fn decode_in(api: crate::ChatApi, version: &str, name: &str, payload: &str) -> Result<Self, crate::DecodeError> {
+        match (api, version.parse::<crate::ApiVersion>().ok()) {
             #[cfg(all(feature = "v3_5", feature = "customer"))]
-            Some(crate::ApiVersion::V3_5) => super::v3_5::customer::AnyRequest::decode(name, payload).map(Self::V3_5),
+            (crate::ChatApi::Customer, Some(crate::ApiVersion::V3_5)) => {
+                super::v3_5::customer::AnyRequest::decode(name, payload).map(Self::V3_5)
+            }
             #[cfg(all(feature = "v3_6", feature = "customer"))]
-            Some(crate::ApiVersion::V3_6) => super::v3_6::customer::AnyRequest::decode(name, payload).map(Self::V3_6),
+            (crate::ChatApi::Customer, Some(crate::ApiVersion::V3_6)) => {
+                super::v3_6::customer::AnyRequest::decode(name, payload).map(Self::V3_6)
+            }
             #[cfg(all(feature = "v3_7", feature = "customer"))]
-            Some(crate::ApiVersion::V3_7) => super::v3_7::customer::AnyRequest::decode(name, payload).map(Self::V3_7),
+            (crate::ChatApi::Customer, Some(crate::ApiVersion::V3_7)) => {
+                super::v3_7::customer::AnyRequest::decode(name, payload).map(Self::V3_7)
+            }
+            #[cfg(all(feature = "v3_5", feature = "agent"))]
+            (crate::ChatApi::Agent, Some(crate::ApiVersion::V3_5)) => {
+                super::v3_5::agent::AnyRequest::decode(name, payload).map(Self::AgentV3_5)
+            }
+            #[cfg(all(feature = "v3_6", feature = "agent"))]
+            (crate::ChatApi::Agent, Some(crate::ApiVersion::V3_6)) => {
+                super::v3_6::agent::AnyRequest::decode(name, payload).map(Self::AgentV3_6)
+            }
+            #[cfg(all(feature = "v3_7", feature = "agent"))]
+            (crate::ChatApi::Agent, Some(crate::ApiVersion::V3_7)) => {
+                super::v3_7::agent::AnyRequest::decode(name, payload).map(Self::AgentV3_7)
+            }
             _ => crate::from_str(payload)
                 .map(|payload| Self::_Custom(crate::UnknownPayload::new(Some(version.to_owned()), name.to_owned(), payload))),
+        }
+    }
+    /// The API it was decoded in; `None` when this build does not have the API or
+    /// the version.
+    pub fn api(&self) -> Option<crate::ChatApi> {
+        match self {
+            #[cfg(all(feature = "v3_5", feature = "customer"))]
+            Self::V3_5(_) => Some(crate::ChatApi::Customer),
+            #[cfg(all(feature = "v3_6", feature = "customer"))]
+            Self::V3_6(_) => Some(crate::ChatApi::Customer),
+            #[cfg(all(feature = "v3_7", feature = "customer"))]
+            Self::V3_7(_) => Some(crate::ChatApi::Customer),
+            #[cfg(all(feature = "v3_5", feature = "agent"))]
+            Self::AgentV3_5(_) => Some(crate::ChatApi::Agent),
+            #[cfg(all(feature = "v3_6", feature = "agent"))]
+            Self::AgentV3_6(_) => Some(crate::ChatApi::Agent),
+            #[cfg(all(feature = "v3_7", feature = "agent"))]
+            Self::AgentV3_7(_) => Some(crate::ChatApi::Agent),
+            Self::_Custom(_) => None,
         }
     }
     /// The action or push name.
@@ -60,6 +113,12 @@ impl VersionedRequest {
             Self::V3_6(v) => v.name(),
             #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(v) => v.name(),
+            #[cfg(all(feature = "v3_5", feature = "agent"))]
+            Self::AgentV3_5(v) => v.name(),
+            #[cfg(all(feature = "v3_6", feature = "agent"))]
+            Self::AgentV3_6(v) => v.name(),
+            #[cfg(all(feature = "v3_7", feature = "agent"))]
+            Self::AgentV3_7(v) => v.name(),
             Self::_Custom(u) => u.name(),
         }
     }
@@ -73,6 +132,12 @@ impl VersionedRequest {
             Self::V3_6(_) => Some(crate::ApiVersion::V3_6),
             #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(_) => Some(crate::ApiVersion::V3_7),
+            #[cfg(all(feature = "v3_5", feature = "agent"))]
+            Self::AgentV3_5(_) => Some(crate::ApiVersion::V3_5),
+            #[cfg(all(feature = "v3_6", feature = "agent"))]
+            Self::AgentV3_6(_) => Some(crate::ApiVersion::V3_6),
+            #[cfg(all(feature = "v3_7", feature = "agent"))]
+            Self::AgentV3_7(_) => Some(crate::ApiVersion::V3_7),
             Self::_Custom(_) => None,
         }
     }
@@ -104,6 +169,12 @@ impl VersionedRequest {
             Self::V3_6(_) => None,
             #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(_) => None,
+            #[cfg(all(feature = "v3_5", feature = "agent"))]
+            Self::AgentV3_5(_) => None,
+            #[cfg(all(feature = "v3_6", feature = "agent"))]
+            Self::AgentV3_6(_) => None,
+            #[cfg(all(feature = "v3_7", feature = "agent"))]
+            Self::AgentV3_7(_) => None,
         }
     }
 }
@@ -159,6 +230,57 @@ impl crate::VersionMember<VersionedRequest> for super::v3_7::customer::AnyReques
     }
 }
 
+#[cfg(all(feature = "v3_5", feature = "agent"))]
+impl crate::VersionMember<VersionedRequest> for super::v3_5::agent::AnyRequest {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
+    fn from_ref(versioned: &VersionedRequest) -> Option<&Self> {
+        match versioned {
+            VersionedRequest::AgentV3_5(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedRequest) -> Result<Self, VersionedRequest> {
+        match versioned {
+            VersionedRequest::AgentV3_5(v) => Ok(v),
+            other => Err(other),
+        }
+    }
+}
+
+#[cfg(all(feature = "v3_6", feature = "agent"))]
+impl crate::VersionMember<VersionedRequest> for super::v3_6::agent::AnyRequest {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
+    fn from_ref(versioned: &VersionedRequest) -> Option<&Self> {
+        match versioned {
+            VersionedRequest::AgentV3_6(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedRequest) -> Result<Self, VersionedRequest> {
+        match versioned {
+            VersionedRequest::AgentV3_6(v) => Ok(v),
+            other => Err(other),
+        }
+    }
+}
+
+#[cfg(all(feature = "v3_7", feature = "agent"))]
+impl crate::VersionMember<VersionedRequest> for super::v3_7::agent::AnyRequest {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
+    fn from_ref(versioned: &VersionedRequest) -> Option<&Self> {
+        match versioned {
+            VersionedRequest::AgentV3_7(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedRequest) -> Result<Self, VersionedRequest> {
+        match versioned {
+            VersionedRequest::AgentV3_7(v) => Ok(v),
+            other => Err(other),
+        }
+    }
+}
+
 impl Serialize for VersionedRequest {
     /// Serializes the payload alone.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -169,6 +291,12 @@ impl Serialize for VersionedRequest {
             Self::V3_6(v) => Serialize::serialize(v, serializer),
             #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(v) => Serialize::serialize(v, serializer),
+            #[cfg(all(feature = "v3_5", feature = "agent"))]
+            Self::AgentV3_5(v) => Serialize::serialize(v, serializer),
+            #[cfg(all(feature = "v3_6", feature = "agent"))]
+            Self::AgentV3_6(v) => Serialize::serialize(v, serializer),
+            #[cfg(all(feature = "v3_7", feature = "agent"))]
+            Self::AgentV3_7(v) => Serialize::serialize(v, serializer),
             Self::_Custom(u) => Serialize::serialize(u, serializer),
         }
     }
@@ -183,13 +311,20 @@ impl crate::Unknowns for VersionedRequest {
             Self::V3_6(v) => crate::Unknowns::visit_unknowns(v, path, found),
             #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            #[cfg(all(feature = "v3_5", feature = "agent"))]
+            Self::AgentV3_5(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            #[cfg(all(feature = "v3_6", feature = "agent"))]
+            Self::AgentV3_6(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            #[cfg(all(feature = "v3_7", feature = "agent"))]
+            Self::AgentV3_7(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::_Custom(u) => path.report(crate::UnknownKind::Version(u.version().unwrap_or_default().to_owned()), found),
         }
     }
 }
 
 /// A push payload decoded in the API version its RTM frame names (or the connection's, when
-/// the frame names none), so one connection can mix versions.
+/// the frame names none), so one connection can mix versions, and in the connection's Chat API
+/// (customer or agent: [`decode_in`](Self::decode_in)).
 ///
 /// ```
 /// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
@@ -211,15 +346,24 @@ impl crate::Unknowns for VersionedRequest {
 #[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum VersionedPush {
-    /// A v3.5 push (features `v3_5` and `customer`).
+    /// A v3.5 push of the Customer Chat API (features `v3_5` and `customer`).
     #[cfg(all(feature = "v3_5", feature = "customer"))]
     V3_5(super::v3_5::customer::AnyPush),
-    /// A v3.6 push (features `v3_6` and `customer`).
+    /// A v3.6 push of the Customer Chat API (features `v3_6` and `customer`).
     #[cfg(all(feature = "v3_6", feature = "customer"))]
     V3_6(super::v3_6::customer::AnyPush),
-    /// A v3.7 push (features `v3_7` and `customer`).
+    /// A v3.7 push of the Customer Chat API (features `v3_7` and `customer`).
     #[cfg(all(feature = "v3_7", feature = "customer"))]
     V3_7(super::v3_7::customer::AnyPush),
+    /// A v3.5 push of the Agent Chat API (features `v3_5` and `agent`).
+    #[cfg(all(feature = "v3_5", feature = "agent"))]
+    AgentV3_5(super::v3_5::agent::AnyPush),
+    /// A v3.6 push of the Agent Chat API (features `v3_6` and `agent`).
+    #[cfg(all(feature = "v3_6", feature = "agent"))]
+    AgentV3_6(super::v3_6::agent::AnyPush),
+    /// A v3.7 push of the Agent Chat API (features `v3_7` and `agent`).
+    #[cfg(all(feature = "v3_7", feature = "agent"))]
+    AgentV3_7(super::v3_7::agent::AnyPush),
     /// A version this build does not have (its feature is off, or it is newer or
     /// unparsable). Not part of the API: use `is_unsupported()` and `as_unsupported()`.
     #[doc(hidden)]
@@ -227,20 +371,63 @@ pub enum VersionedPush {
 }
 
 impl VersionedPush {
-    /// Decodes the payload `payload` of the push `name` in `version`: a version this build
+    /// Decodes the payload `payload` of the Customer Chat API push `name` in `version` (see
+    /// [`decode_in`](Self::decode_in) for the Agent Chat API's): a version this build
     /// has decodes into its typed enum (an unknown push name there gives its unknown case);
     /// any other version gives an unsupported value (`is_unsupported()`, `as_unsupported()`),
     /// with nothing lost. A malformed payload of a known push is an error naming the JSON path.
     pub fn decode(version: &str, name: &str, payload: &str) -> Result<Self, crate::DecodeError> {
-        match version.parse::<crate::ApiVersion>().ok() {
+        Self::decode_in(crate::ChatApi::Customer, version, name, payload)
+    }
+    /// Decodes the payload `payload` of the push `name` of the Chat API `api` in `version`
+    /// (an agent connection's pushs: `ChatApi::Agent`); otherwise as [`decode`](Self::decode).
+    pub fn decode_in(api: crate::ChatApi, version: &str, name: &str, payload: &str) -> Result<Self, crate::DecodeError> {
+        match (api, version.parse::<crate::ApiVersion>().ok()) {
             #[cfg(all(feature = "v3_5", feature = "customer"))]
-            Some(crate::ApiVersion::V3_5) => super::v3_5::customer::AnyPush::decode(name, payload).map(Self::V3_5),
+            (crate::ChatApi::Customer, Some(crate::ApiVersion::V3_5)) => {
+                super::v3_5::customer::AnyPush::decode(name, payload).map(Self::V3_5)
+            }
             #[cfg(all(feature = "v3_6", feature = "customer"))]
-            Some(crate::ApiVersion::V3_6) => super::v3_6::customer::AnyPush::decode(name, payload).map(Self::V3_6),
+            (crate::ChatApi::Customer, Some(crate::ApiVersion::V3_6)) => {
+                super::v3_6::customer::AnyPush::decode(name, payload).map(Self::V3_6)
+            }
             #[cfg(all(feature = "v3_7", feature = "customer"))]
-            Some(crate::ApiVersion::V3_7) => super::v3_7::customer::AnyPush::decode(name, payload).map(Self::V3_7),
+            (crate::ChatApi::Customer, Some(crate::ApiVersion::V3_7)) => {
+                super::v3_7::customer::AnyPush::decode(name, payload).map(Self::V3_7)
+            }
+            #[cfg(all(feature = "v3_5", feature = "agent"))]
+            (crate::ChatApi::Agent, Some(crate::ApiVersion::V3_5)) => {
+                super::v3_5::agent::AnyPush::decode(name, payload).map(Self::AgentV3_5)
+            }
+            #[cfg(all(feature = "v3_6", feature = "agent"))]
+            (crate::ChatApi::Agent, Some(crate::ApiVersion::V3_6)) => {
+                super::v3_6::agent::AnyPush::decode(name, payload).map(Self::AgentV3_6)
+            }
+            #[cfg(all(feature = "v3_7", feature = "agent"))]
+            (crate::ChatApi::Agent, Some(crate::ApiVersion::V3_7)) => {
+                super::v3_7::agent::AnyPush::decode(name, payload).map(Self::AgentV3_7)
+            }
             _ => crate::from_str(payload)
                 .map(|payload| Self::_Custom(crate::UnknownPayload::new(Some(version.to_owned()), name.to_owned(), payload))),
+        }
+    }
+    /// The API it was decoded in; `None` when this build does not have the API or
+    /// the version.
+    pub fn api(&self) -> Option<crate::ChatApi> {
+        match self {
+            #[cfg(all(feature = "v3_5", feature = "customer"))]
+            Self::V3_5(_) => Some(crate::ChatApi::Customer),
+            #[cfg(all(feature = "v3_6", feature = "customer"))]
+            Self::V3_6(_) => Some(crate::ChatApi::Customer),
+            #[cfg(all(feature = "v3_7", feature = "customer"))]
+            Self::V3_7(_) => Some(crate::ChatApi::Customer),
+            #[cfg(all(feature = "v3_5", feature = "agent"))]
+            Self::AgentV3_5(_) => Some(crate::ChatApi::Agent),
+            #[cfg(all(feature = "v3_6", feature = "agent"))]
+            Self::AgentV3_6(_) => Some(crate::ChatApi::Agent),
+            #[cfg(all(feature = "v3_7", feature = "agent"))]
+            Self::AgentV3_7(_) => Some(crate::ChatApi::Agent),
+            Self::_Custom(_) => None,
         }
     }
     /// The action or push name.
@@ -252,6 +439,12 @@ impl VersionedPush {
             Self::V3_6(v) => v.name(),
             #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(v) => v.name(),
+            #[cfg(all(feature = "v3_5", feature = "agent"))]
+            Self::AgentV3_5(v) => v.name(),
+            #[cfg(all(feature = "v3_6", feature = "agent"))]
+            Self::AgentV3_6(v) => v.name(),
+            #[cfg(all(feature = "v3_7", feature = "agent"))]
+            Self::AgentV3_7(v) => v.name(),
             Self::_Custom(u) => u.name(),
         }
     }
@@ -265,6 +458,12 @@ impl VersionedPush {
             Self::V3_6(_) => Some(crate::ApiVersion::V3_6),
             #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(_) => Some(crate::ApiVersion::V3_7),
+            #[cfg(all(feature = "v3_5", feature = "agent"))]
+            Self::AgentV3_5(_) => Some(crate::ApiVersion::V3_5),
+            #[cfg(all(feature = "v3_6", feature = "agent"))]
+            Self::AgentV3_6(_) => Some(crate::ApiVersion::V3_6),
+            #[cfg(all(feature = "v3_7", feature = "agent"))]
+            Self::AgentV3_7(_) => Some(crate::ApiVersion::V3_7),
             Self::_Custom(_) => None,
         }
     }
@@ -296,6 +495,12 @@ impl VersionedPush {
             Self::V3_6(_) => None,
             #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(_) => None,
+            #[cfg(all(feature = "v3_5", feature = "agent"))]
+            Self::AgentV3_5(_) => None,
+            #[cfg(all(feature = "v3_6", feature = "agent"))]
+            Self::AgentV3_6(_) => None,
+            #[cfg(all(feature = "v3_7", feature = "agent"))]
+            Self::AgentV3_7(_) => None,
         }
     }
 }
@@ -351,6 +556,57 @@ impl crate::VersionMember<VersionedPush> for super::v3_7::customer::AnyPush {
     }
 }
 
+#[cfg(all(feature = "v3_5", feature = "agent"))]
+impl crate::VersionMember<VersionedPush> for super::v3_5::agent::AnyPush {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
+    fn from_ref(versioned: &VersionedPush) -> Option<&Self> {
+        match versioned {
+            VersionedPush::AgentV3_5(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedPush) -> Result<Self, VersionedPush> {
+        match versioned {
+            VersionedPush::AgentV3_5(v) => Ok(v),
+            other => Err(other),
+        }
+    }
+}
+
+#[cfg(all(feature = "v3_6", feature = "agent"))]
+impl crate::VersionMember<VersionedPush> for super::v3_6::agent::AnyPush {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
+    fn from_ref(versioned: &VersionedPush) -> Option<&Self> {
+        match versioned {
+            VersionedPush::AgentV3_6(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedPush) -> Result<Self, VersionedPush> {
+        match versioned {
+            VersionedPush::AgentV3_6(v) => Ok(v),
+            other => Err(other),
+        }
+    }
+}
+
+#[cfg(all(feature = "v3_7", feature = "agent"))]
+impl crate::VersionMember<VersionedPush> for super::v3_7::agent::AnyPush {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
+    fn from_ref(versioned: &VersionedPush) -> Option<&Self> {
+        match versioned {
+            VersionedPush::AgentV3_7(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedPush) -> Result<Self, VersionedPush> {
+        match versioned {
+            VersionedPush::AgentV3_7(v) => Ok(v),
+            other => Err(other),
+        }
+    }
+}
+
 impl Serialize for VersionedPush {
     /// Serializes the payload alone.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -361,6 +617,12 @@ impl Serialize for VersionedPush {
             Self::V3_6(v) => Serialize::serialize(v, serializer),
             #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(v) => Serialize::serialize(v, serializer),
+            #[cfg(all(feature = "v3_5", feature = "agent"))]
+            Self::AgentV3_5(v) => Serialize::serialize(v, serializer),
+            #[cfg(all(feature = "v3_6", feature = "agent"))]
+            Self::AgentV3_6(v) => Serialize::serialize(v, serializer),
+            #[cfg(all(feature = "v3_7", feature = "agent"))]
+            Self::AgentV3_7(v) => Serialize::serialize(v, serializer),
             Self::_Custom(u) => Serialize::serialize(u, serializer),
         }
     }
@@ -375,6 +637,12 @@ impl crate::Unknowns for VersionedPush {
             Self::V3_6(v) => crate::Unknowns::visit_unknowns(v, path, found),
             #[cfg(all(feature = "v3_7", feature = "customer"))]
             Self::V3_7(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            #[cfg(all(feature = "v3_5", feature = "agent"))]
+            Self::AgentV3_5(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            #[cfg(all(feature = "v3_6", feature = "agent"))]
+            Self::AgentV3_6(v) => crate::Unknowns::visit_unknowns(v, path, found),
+            #[cfg(all(feature = "v3_7", feature = "agent"))]
+            Self::AgentV3_7(v) => crate::Unknowns::visit_unknowns(v, path, found),
             Self::_Custom(u) => path.report(crate::UnknownKind::Version(u.version().unwrap_or_default().to_owned()), found),
         }
     }
