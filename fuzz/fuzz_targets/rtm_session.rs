@@ -3,7 +3,9 @@
 //! including `customer_disconnected` with any reason, garbage), closed sockets, sockets that
 //! take nothing (unresponsive), ticks of synthetic time, calls, cancels, disconnect and destroy.
 //!
-//! Logins answer as one of a few customers; sockets close with any close code and reason.
+//! The session is a customer's or an agent's (`agent_disconnected` with the agent's reasons,
+//! logins answering in `my_profile`, the other API's close push sent too, as a plain push).
+//! Logins answer as one of a few users; sockets close with any close code and reason.
 //!
 //! Invariants: never more than 10 requests in flight; a call is resolved at most once, and only
 //! a call that was made; every call that was on the wire when the connection went (socket
@@ -22,7 +24,7 @@ use std::time::{Duration, Instant};
 use arbitrary::Arbitrary;
 use lc_rtm::session::{Backoff, CallId, Output, Session, Settings};
 use lc_rtm::{Cause, ConnectionState, Next, RtmEvent};
-use lc_types::{ApiVersion, PushFrame, RequestFrame, ResponseFrame};
+use lc_types::{ApiVersion, ChatApi, PushFrame, RequestFrame, ResponseFrame};
 use serde_json::{json, Map, Value};
 
 const V: ApiVersion = ApiVersion::V3_6;
@@ -49,6 +51,11 @@ const REASONS: &[&str] = &[
     "unsupported_version",
     "users_limit_reached",
     "identity_mismatch",
+    // The agent's (reference §3.3 of the agent API).
+    "agent_disconnected_by_server",
+    "agent_logged_out_remotely",
+    "misdirected_request",
+    "role_permissions_changed",
     "",
     "fuzz_new_reason",
 ];
@@ -111,6 +118,10 @@ enum Op {
 
 #[derive(Arbitrary, Debug)]
 struct Input {
+    /// An agent's session instead of a customer's.
+    agent: bool,
+    /// Close pushes of the other API (a plain push to this session).
+    other_api: bool,
     fail_fast: bool,
     short_timeouts: bool,
     ops: Vec<Op>,
@@ -118,6 +129,7 @@ struct Input {
 
 struct Harness {
     s: Session,
+    api: ChatApi,
     now: Instant,
     next_call: CallId,
     /// Calls made and not resolved yet.
@@ -125,7 +137,7 @@ struct Harness {
     resolved: BTreeSet<CallId>,
     /// Request ID -> (action, call) of every request sent and not answered yet.
     wire: BTreeMap<String, (String, Option<CallId>)>,
-    /// The customer of the first `Connected`.
+    /// The user of the first `Connected`.
     identity: Option<String>,
     /// When the current connection logged in.
     connected_at: Option<Instant>,
@@ -151,7 +163,7 @@ impl Harness {
                     assert!(self.wire.insert(id.clone(), (action, call)).is_none(), "request ID {id} reused");
                 }
                 Output::Emit(RtmEvent::Connected(c)) => {
-                    let id = lc_rtm::session::login_identity(lc_types::ChatApi::Customer, &c.login);
+                    let id = lc_rtm::session::login_identity(self.api, &c.login);
                     let first = self.identity.get_or_insert_with(|| id.clone());
                     assert_eq!(*first, id, "connected as another customer");
                     self.connected_at = Some(self.now);
@@ -202,12 +214,15 @@ impl Harness {
 
 const CUSTOMERS: &[&str] = &["c1", "c2", "", "\u{1b}[2J"];
 
-fn response(id: &str, action: &str, success: bool, error: u8, odd: bool, customer: u8) -> String {
+fn response(api: ChatApi, id: &str, action: &str, success: bool, error: u8, odd: bool, customer: u8) -> String {
     let frame = if success {
+        let user = CUSTOMERS[usize::from(customer) % CUSTOMERS.len()];
         let payload = if odd {
             json!([1, {"x": null}])
+        } else if action == "login" && api == ChatApi::Agent {
+            json!({"my_profile": {"id": user}, "license": {"id": "1"}})
         } else if action == "login" {
-            json!({"customer": {"id": CUSTOMERS[usize::from(customer) % CUSTOMERS.len()]}})
+            json!({"customer": {"id": user}})
         } else {
             json!({})
         };
@@ -233,6 +248,12 @@ fn push(name: &str, payload: &Value) -> String {
 
 libfuzzer_sys::fuzz_target!(|input: Input| {
     let mut settings = Settings::new(V);
+    let api = if input.agent { ChatApi::Agent } else { ChatApi::Customer };
+    settings.api = api;
+    let close_push = match (api, input.other_api) {
+        (ChatApi::Agent, false) | (ChatApi::Customer, true) => "agent_disconnected",
+        _ => "customer_disconnected",
+    };
     settings.seed = Some(7);
     settings.backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2), 0.5);
     if input.fail_fast {
@@ -248,6 +269,7 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
     let settings_stable_after = settings.stable_after();
     let mut h = Harness {
         s: Session::new(settings, now),
+        api,
         now,
         next_call: 0,
         open: BTreeSet::new(),
@@ -316,13 +338,13 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
                 if let Some((id, (action, _))) = h.wire.iter().nth(usize::from(*n) % h.wire.len().max(1)) {
                     let (id, action) = (id.clone(), action.clone());
                     h.wire.remove(&id);
-                    let text = response(&id, &action, *success, *error, *odd_payload, *customer);
+                    let text = response(api, &id, &action, *success, *error, *odd_payload, *customer);
                     h.frame(&text);
                 }
             }
             Op::RespondUnknown(id) => {
                 if !h.wire.contains_key(id) {
-                    let text = response(id, "get_customer", true, 0, false, 0);
+                    let text = response(api, id, "get_customer", true, 0, false, 0);
                     h.frame(&text);
                 }
             }
@@ -335,11 +357,11 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
                     Some(n) => payload["data"] = json!({ "timeout": n }),
                     None => {}
                 }
-                let text = push("customer_disconnected", &payload);
+                let text = push(close_push, &payload);
                 h.frame(&text);
             }
             Op::DisconnectedAny(reason) => {
-                let text = push("customer_disconnected", &json!({ "reason": reason }));
+                let text = push(close_push, &json!({ "reason": reason }));
                 h.frame(&text);
             }
             Op::Push { name, payload } => {

@@ -22,7 +22,8 @@ Examples:
   echo '{\"chat_id\":\"PJ0MRSHTDG\"}' | lc call list_threads - --rtm
   lc call get_customer --base-url http://127.0.0.1:40113    # an `lc mock`
   LC_PAT=ACCOUNT_ID:TOKEN lc call --agent list_chats          # the Agent Chat API, with a personal access token
-  lc call --agent transfer_chat '{\"id\":\"PJ0MRSHTDG\",\"target\":{\"type\":\"group\",\"ids\":[2]}}'")]
+  lc call --agent transfer_chat '{\"id\":\"PJ0MRSHTDG\",\"target\":{\"type\":\"group\",\"ids\":[2]}}'
+  lc call --agent --rtm set_away_status '{\"away\":true}'     # an agent's RTM-only action")]
 pub(crate) struct CallArgs {
     /// The action (see `lc actions`).
     action: String,
@@ -36,8 +37,8 @@ pub(crate) struct CallArgs {
     /// and fails with a message saying which. Pushes that arrive meanwhile are discarded.
     #[arg(long)]
     rtm: bool,
-    /// Call the Agent Chat API (an agent's --pat or --token; no organization ID) instead of the
-    /// Customer Chat API. Over the Web API (agent RTM connections are not there yet).
+    /// Call the Agent Chat API (an agent's --pat or --token; no organization ID needed) instead
+    /// of the Customer Chat API; with --rtm over an agent's RTM connection.
     #[arg(long)]
     agent: bool,
     /// Print the response on one line.
@@ -63,25 +64,16 @@ pub(crate) fn run(args: CallArgs) -> Result<(), Failure> {
             api.version
         ))
     })?;
-    if args.agent && args.rtm {
-        return Err(Failure::usage(
-            "--agent calls go over the Web API: agent RTM connections are not in lc-rtm yet (drop --rtm)",
-        ));
-    }
     if action.request.is_none() {
         return Err(Failure::usage(format!(
             "`{name}` is a multipart upload; `lc call` sends JSON requests"
         )));
     }
-    if name == "login" && args.agent {
-        return Err(Failure::usage(
-            "`login` is an RTM action: over the Web an agent's calls need no login (each carries --pat or --token), and agent RTM connections are not in lc yet",
-        ));
-    }
     if name == "login" {
-        return Err(Failure::usage(
-            "`login` is sent by the RTM client itself after every connect (with --token); call any other action with --rtm",
-        ));
+        let with = if args.agent { "--pat or --token" } else { "--token" };
+        return Err(Failure::usage(format!(
+            "`login` is sent by the RTM client itself after every connect (with {with}); call any other action with --rtm"
+        )));
     }
     match (args.rtm, action.rtm, action.web.is_some()) {
         (true, false, _) => return Err(Failure::usage(format!("`{name}` is not an RTM action (drop --rtm)"))),
@@ -109,7 +101,7 @@ pub(crate) fn run(args: CallArgs) -> Result<(), Failure> {
         if args.rtm {
             // Pushes are not wanted: the client discards them, so no flood of pushes can hold
             // up the response.
-            let (client, _) = args.connection.rtm(false)?;
+            let (client, _) = args.connection.rtm(args.agent, false)?;
             // The first connection decides: a refusal or a failure ends the call at once (a
             // long-lived `lc listen` keeps retrying instead).
             if let Err(e) = client.wait_first_connection(CONNECT_WAIT).await {

@@ -1,5 +1,5 @@
 //! The options `lc call` and `lc listen` share: where the API is and who the caller is (a
-//! customer, or with `lc call --agent` an agent).
+//! customer, or with `--agent` an agent).
 
 use std::time::Duration;
 
@@ -10,7 +10,8 @@ use crate::{Exit, Failure};
 /// Where the API is and who the caller is; each option also reads an environment variable.
 #[derive(clap::Args, Clone)]
 pub(crate) struct Connection {
-    /// The organization ID (the Customer Chat API's; an agent's calls name none).
+    /// The organization ID (the Customer Chat API's; an agent's Web calls name none, its RTM
+    /// connection sends it when given).
     #[arg(long, env = "LC_ORGANIZATION_ID", value_name = "ID", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub organization_id: Option<String>,
     /// The access token (`dal:…`): the customer's, or with --agent an agent's OAuth or bot token
@@ -74,25 +75,31 @@ impl Connection {
         Ok((organization, token))
     }
 
+    /// An agent's credentials: its personal access token (account and token), else its token.
+    fn agent(&self) -> Result<AgentAuth<'_>, Failure> {
+        match (self.pat(), &self.token) {
+            (Some(pat), _) => {
+                let (account, token) = pat
+                    .split_once(':')
+                    .filter(|(a, t)| !a.is_empty() && !t.is_empty())
+                    .ok_or_else(|| Failure::usage("--pat (LC_PAT) is ACCOUNT_ID:TOKEN"))?;
+                Ok(AgentAuth::Pat(account, token))
+            }
+            (None, Some(token)) => Ok(AgentAuth::Token(token)),
+            (None, None) => Err(Failure::usage(
+                "an agent needs --pat ACCOUNT_ID:TOKEN (or LC_PAT) or --token (or LC_TOKEN)",
+            )),
+        }
+    }
+
     /// A Web client of this connection: a customer's, or with `agent` an agent's (its personal
     /// access token, else its token).
     pub(crate) fn web(&self, agent: bool) -> Result<lc_web::WebClient, Failure> {
         let b = if agent {
             let b = lc_web::WebClient::agent_builder();
-            match (self.pat(), &self.token) {
-                (Some(pat), _) => {
-                    let (account, token) = pat
-                        .split_once(':')
-                        .filter(|(a, t)| !a.is_empty() && !t.is_empty())
-                        .ok_or_else(|| Failure::usage("--pat (LC_PAT) is ACCOUNT_ID:TOKEN"))?;
-                    b.personal_access_token(account, token)
-                }
-                (None, Some(token)) => b.token(token),
-                (None, None) => {
-                    return Err(Failure::usage(
-                        "an agent's call needs --pat ACCOUNT_ID:TOKEN (or LC_PAT) or --token (or LC_TOKEN)",
-                    ))
-                }
+            match self.agent()? {
+                AgentAuth::Pat(account, token) => b.personal_access_token(account, token),
+                AgentAuth::Token(token) => b.token(token),
             }
         } else {
             let (organization, token) = self.customer()?;
@@ -108,12 +115,24 @@ impl Connection {
         b.build().map_err(|e| Failure::usage(e.to_string()))
     }
 
-    /// An RTM client of this connection, connecting; with `events` false, pushes are discarded.
-    pub(crate) fn rtm(&self, events: bool) -> Result<(lc_rtm::RtmClient, lc_rtm::Events), Failure> {
-        let (organization, token) = self.customer()?;
-        let mut b = lc_rtm::RtmClient::builder(organization)
+    /// An RTM client of this connection, connecting: a customer's, or with `agent` an agent's;
+    /// with `events` false, pushes are discarded.
+    pub(crate) fn rtm(&self, agent: bool, events: bool) -> Result<(lc_rtm::RtmClient, lc_rtm::Events), Failure> {
+        let b = if agent {
+            let mut b = lc_rtm::RtmClient::agent_builder().application("lc", env!("CARGO_PKG_VERSION"));
+            if let Some(organization) = &self.organization_id {
+                b = b.organization_id(organization);
+            }
+            match self.agent()? {
+                AgentAuth::Pat(account, token) => b.personal_access_token(account, token),
+                AgentAuth::Token(token) => b.token(token),
+            }
+        } else {
+            let (organization, token) = self.customer()?;
+            lc_rtm::RtmClient::builder(organization).token(token)
+        };
+        let mut b = b
             .events(events)
-            .token(token)
             .base_url(&self.base_url)
             .api_version(self.api_version)
             .connect_timeout(Duration::from_secs(10));
@@ -125,6 +144,12 @@ impl Connection {
         }
         b.build().map_err(|e| Failure::usage(e.to_string()))
     }
+}
+
+/// An agent's credentials, from `--pat` or `--token`.
+enum AgentAuth<'a> {
+    Pat(&'a str, &'a str),
+    Token(&'a str),
 }
 
 /// The failure of an API call: exit 4 with the API's error type and message, 1 otherwise

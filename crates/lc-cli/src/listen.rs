@@ -28,8 +28,14 @@ Examples:
   export LC_ORGANIZATION_ID=… LC_TOKEN=…
   lc listen
   lc listen --ndjson | jq 'select(.action == \"incoming_event\") | .payload.event.text'
-  lc listen --base-url http://127.0.0.1:40113 --api-version 3.7      # an `lc mock`")]
+  lc listen --base-url http://127.0.0.1:40113 --api-version 3.7      # an `lc mock`
+  LC_PAT=ACCOUNT_ID:TOKEN lc listen --agent --ndjson                 # an agent's pushes")]
 pub(crate) struct ListenArgs {
+    /// Listen as an agent (the Agent Chat API's RTM connection, with --pat or --token): every
+    /// push of the agent's chats, customers and configuration. `agent_disconnected` reasons
+    /// decide the reconnects as `customer_disconnected` ones do a customer's.
+    #[arg(long)]
+    agent: bool,
     /// One JSON object per line instead of pretty JSON.
     #[arg(long)]
     ndjson: bool,
@@ -38,13 +44,18 @@ pub(crate) struct ListenArgs {
 }
 
 pub(crate) fn run(args: ListenArgs) -> Result<(), Failure> {
-    crate::api_of(lc_types::ChatApi::Customer, args.connection.api_version)?;
+    let api = if args.agent {
+        lc_types::ChatApi::Agent
+    } else {
+        lc_types::ChatApi::Customer
+    };
+    crate::api_of(api, args.connection.api_version)?;
     crate::runtime()?.block_on(listen(args))
 }
 
 async fn listen(args: ListenArgs) -> Result<(), Failure> {
     let mut stop = crate::signal::Stop::new()?;
-    let (client, mut events) = args.connection.rtm(true)?;
+    let (client, mut events) = args.connection.rtm(args.agent, true)?;
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     loop {
         let event = tokio::select! {
@@ -105,11 +116,7 @@ async fn listen(args: ListenArgs) -> Result<(), Failure> {
                     Next::Reconnect { delay, attempt, .. } => {
                         err!("lc listen: reconnecting in {} ms (attempt {attempt})", delay.as_millis())
                     }
-                    Next::WaitForConnect => {
-                        return Err(Failure::runtime(
-                            "the server asks to reconnect only when the customer acts; stopped",
-                        ))
-                    }
+                    Next::WaitForConnect => return Err(Failure::runtime("the server asks to reconnect only when the user acts; stopped")),
                     // The API's refusal exits 4, as for `lc call` over either transport.
                     Next::Stop => return Err(crate::connection::rtm_failure(&d.cause)),
                     _ => {}

@@ -229,6 +229,14 @@ impl StdError for Error {
     }
 }
 
+/// A response frame's payload that is an API error or does not decode (e.g. from
+/// `Connected::login.decode()`), as this crate's error: `?` works on it.
+impl From<ResponseError> for Error {
+    fn from(e: ResponseError) -> Self {
+        Error::from_response(e)
+    }
+}
+
 impl From<ErrorKind> for Error {
     fn from(kind: ErrorKind) -> Self {
         Error::new(kind)
