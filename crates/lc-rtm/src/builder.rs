@@ -728,4 +728,24 @@ mod tests {
             .build()
             .is_ok());
     }
+
+    #[cfg(feature = "agent")]
+    #[test]
+    fn a_request_of_the_other_api_is_refused_before_anything_is_sent() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (client, _events) = RtmClient::agent_builder()
+                .personal_access_token("a", "p")
+                .auto_connect(false)
+                .build()
+                .unwrap();
+            assert_eq!(client.api(), lc_types::ChatApi::Agent);
+            let err = client
+                .call(&lc_types::v3_6::customer::GetCustomerRequest::default())
+                .await
+                .unwrap_err();
+            assert!(matches!(err.kind(), ErrorKind::InvalidInput), "{err}");
+            assert!(err.to_string().contains("Customer Chat API"), "{err}");
+        });
+    }
 }

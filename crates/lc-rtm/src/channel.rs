@@ -78,6 +78,8 @@ pub(crate) struct Ends {
     pub stream: Arc<StreamShared>,
     /// The connection's API version.
     pub version: ApiVersion,
+    /// The connection's Chat API.
+    pub api: ChatApi,
     /// The page logins send.
     pub page: SharedPage,
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use lc_types::{ApiVersion, RequestFrame, ResponseFrame, RtmAction};
+use lc_types::{ApiVersion, ChatApi, RequestFrame, ResponseFrame, RtmAction};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -52,6 +52,7 @@ struct Inner {
     commands: mpsc::UnboundedSender<Command>,
     state: watch::Receiver<Status>,
     version: ApiVersion,
+    api: ChatApi,
     next_call: AtomicU64,
     page: SharedPage,
     stream: Arc<StreamShared>,
@@ -60,6 +61,7 @@ struct Inner {
 impl std::fmt::Debug for RtmClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RtmClient")
+            .field("api", &self.inner.api)
             .field("version", &self.inner.version)
             .field("state", &self.inner.state.borrow().state)
             .finish()
@@ -74,6 +76,7 @@ pub(crate) fn handles(ends: Ends) -> (RtmClient, Events) {
         events,
         stream,
         version,
+        api,
         page,
     } = ends;
     let client = RtmClient {
@@ -81,6 +84,7 @@ pub(crate) fn handles(ends: Ends) -> (RtmClient, Events) {
             commands,
             state,
             version,
+            api,
             next_call: AtomicU64::new(1),
             page,
             stream: stream.clone(),
@@ -110,6 +114,12 @@ impl RtmClient {
     /// The API version of the connection.
     pub fn api_version(&self) -> ApiVersion {
         self.inner.version
+    }
+
+    /// The Chat API of the connection: `Customer` ([`RtmClient::builder`]) or `Agent`
+    /// (`RtmClient::agent_builder`).
+    pub fn api(&self) -> ChatApi {
+        self.inner.api
     }
 
     /// Where the connection is now.
@@ -236,13 +246,25 @@ impl RtmClient {
     /// [`ErrorKind::ConnectionLost`]. A request of a version older than the connection's is
     /// refused before anything is sent ([`ErrorKind::Version`]); a newer one names its version
     /// in the frame. `login` is refused ([`ErrorKind::InvalidInput`]): the client sends it by
-    /// itself after every connect.
+    /// itself after every connect. A request of the other Chat API (a customer's on an agent's
+    /// connection) is refused too ([`ErrorKind::InvalidInput`]).
     pub async fn call<R: RtmAction>(&self, request: &R) -> Result<R::Response, Error> {
         self.call_with_timeout(request, None).await
     }
 
     /// [`call`](Self::call) with its own timeout instead of the client's.
     pub async fn call_with_timeout<R: RtmAction>(&self, request: &R, timeout: Option<Duration>) -> Result<R::Response, Error> {
+        if R::API != self.inner.api {
+            return Err(Error::with_source(
+                ErrorKind::InvalidInput,
+                format!(
+                    "`{}` of the {} cannot go over a connection of the {}",
+                    R::NAME,
+                    R::API.title(),
+                    self.inner.api.title()
+                ),
+            ));
+        }
         let frame = self.frame(R::VERSION, R::NAME, request)?;
         let response = self.send(frame, timeout).await?;
         response.decode_response::<R>().map_err(Error::from_response)
@@ -255,7 +277,7 @@ impl RtmClient {
     /// JSON path, and a `null` the schema does not allow is left out (with a `tracing` warning).
     pub async fn call_value(&self, version: ApiVersion, action: &str, payload: &serde_json::Value) -> Result<serde_json::Value, Error> {
         let checked;
-        let payload = match lc_types::api(lc_types::ChatApi::Customer, version) {
+        let payload = match lc_types::api(self.inner.api, version) {
             Some(api) => {
                 checked = api
                     .check_request(action, payload)

@@ -51,7 +51,7 @@ pub(crate) fn spawn(config: Config) -> Ends {
         events_rx.close();
     }
     let config = Arc::new(config);
-    let version = config.settings.version;
+    let (version, api) = (config.settings.version, config.settings.api);
     let page = config.page.clone();
     let mut session = Session::new(config.settings.clone(), now());
     if config.auto_connect {
@@ -79,6 +79,7 @@ pub(crate) fn spawn(config: Config) -> Ends {
         events: events_rx,
         stream,
         version,
+        api,
         page,
     }
 }
