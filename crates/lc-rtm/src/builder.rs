@@ -58,7 +58,7 @@ impl RtmClient {
     /// while let Some(event) = events.next().await {
     ///     if let Some(AnyPush::IncomingEvent(push)) = event.push() {
     ///         if let Event::Message(message) = &push.event {
-    ///             println!("{} in {}: {:?}", message.author_id, push.chat_id, message.text);
+    ///             println!("{:?} in {}: {:?}", message.author_id, push.chat_id, message.text);
     ///         }
     ///     }
     /// }
