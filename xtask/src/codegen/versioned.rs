@@ -30,6 +30,8 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
         feature: &'a str,
         api: &'static str,
         api_variant: proc_macro2::Ident,
+        /// The `ApiVersion` constant (`V3_6`).
+        constant: proc_macro2::Ident,
         var: proc_macro2::Ident,
         module: syn::Path,
     }
@@ -46,6 +48,7 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
                 feature: &m.name,
                 api: api_name,
                 api_variant: format_ident!("{api_variant}"),
+                constant: format_ident!("V{}", version.replace('.', "_")),
                 var: format_ident!("{prefix}V{}", version.replace('.', "_")),
                 module: syn::parse_str(&format!("{}::{api_name}", m.name)).expect("a path"),
             });
@@ -70,14 +73,14 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
         );
         let decode_arms = versions.iter().map(
             |V {
-                 version,
                  feature,
                  api,
                  api_variant,
+                 constant,
                  var,
                  module,
+                 ..
              }| {
-                let constant = format_ident!("V{}", version.replace('.', "_"));
                 quote!(#[cfg(all(feature = #feature, feature = #api))] (crate::ChatApi::#api_variant, Some(crate::ApiVersion::#constant)) => super::#module::#any::decode(name, payload).map(Self::#var),)
             },
         );
@@ -93,13 +96,12 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
             .map(|V { feature, api, var, .. }| quote!(#[cfg(all(feature = #feature, feature = #api))] Self::#var(_) => None,));
         let version_arms = versions.iter().map(
             |V {
-                 version,
                  feature,
                  api,
+                 constant,
                  var,
                  ..
              }| {
-                let constant = format_ident!("V{}", version.replace('.', "_"));
                 quote!(#[cfg(all(feature = #feature, feature = #api))] Self::#var(_) => Some(crate::ApiVersion::#constant),)
             },
         );
@@ -115,14 +117,13 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
         let ser_arms = arms(quote!(::serde::Serialize::serialize(v, serializer)));
         let members = versions.iter().map(
             |V {
-                 version,
                  feature,
                  api,
+                 constant,
                  var,
                  module,
                  ..
              }| {
-                let constant = format_ident!("V{}", version.replace('.', "_"));
                 quote! {
                     #[cfg(all(feature = #feature, feature = #api))]
                     impl crate::VersionMember<#ident> for super::#module::#any {
