@@ -173,7 +173,8 @@ impl<'a> AgentControl<'a> {
             let push = json!({"chat_id": chat_id, "thread_id": chat.threads[t].id, "event": event});
             let customer = chat.customer_id.clone();
             ctx.state.chats.insert(chat_id.to_owned(), chat);
-            ctx.push(&customer, "event_updated", push);
+            ctx.push(&customer, "event_updated", push.clone());
+            ctx.push_to_chat_agents(chat_id, None, "event_updated", push);
             Ok(())
         })
     }
@@ -215,7 +216,8 @@ impl<'a> AgentControl<'a> {
             let push = json!({"chat_id": chat_id, "thread_id": thread.id, "queue": {"position": position, "wait_time": wait_time}});
             let customer = chat.customer_id.clone();
             ctx.state.chats.insert(chat_id.to_owned(), chat);
-            ctx.push(&customer, "queue_position_updated", push);
+            ctx.push(&customer, "queue_position_updated", push.clone());
+            ctx.push_to_chat_agents(chat_id, None, "queue_positions_updated", json!([push]));
             Ok(())
         })
     }
@@ -314,6 +316,13 @@ impl<'a> AgentControl<'a> {
             for c in &customers {
                 ctx.push(c, "groups_status_updated", json!({"groups": [{"id": group_id, "status": status}]}));
             }
+            // Agents name the statuses as routing does (reference §3.4).
+            let routing = match status {
+                "online" => "accepting_chats",
+                "online_for_queue" => "not_accepting_chats",
+                _ => "offline",
+            };
+            ctx.push_to_all_agents("groups_status_updated", json!({"groups": [{"id": group_id, "status": routing}]}));
             Ok(())
         })
     }
@@ -450,10 +459,16 @@ impl<'a> AgentControl<'a> {
         let reason = reason.into();
         let conns = self.shared.hub.connections_of(customer_id);
         for conn in &conns {
-            let frame = crate::rtm::disconnected_frame(self.shared, conn.version, reason.as_str(), data.clone());
+            let frame = crate::rtm::disconnected_frame(
+                self.shared,
+                lc_types::ChatApi::Customer,
+                conn.version,
+                reason.as_str(),
+                data.clone(),
+            );
             let _ = conn.tx.send(Out::Text(frame));
             let _ = conn.tx.send(Out::Close);
-            self.shared.hub.unregister(customer_id, conn.id);
+            self.shared.hub.unregister(lc_types::ChatApi::Customer, customer_id, conn.id);
         }
         conns.len()
     }

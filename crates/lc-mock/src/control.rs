@@ -207,6 +207,10 @@ static ENDPOINTS: &[Endpoint] = &[
             Ok(json!({"agent_id": c.agent_id, "account_id": c.account_id, "token": c.token, "pat": c.pat}))
         },
     ),
+    post("/_lc/agents/token", "a new bearer token for an agent: {agent_id} -> {token}", |s, a| {
+        let token = s.issue_agent_token(a.str("agent_id")?).ok_or_else(|| Refusal::not_found("Agent"))?;
+        Ok(json!({ "token": token }))
+    }),
     get("/_lc/region", "the mock's region: -> {region}", |s, _| {
         Ok(json!({ "region": s.region() }))
     }),
@@ -449,6 +453,14 @@ static ENDPOINTS: &[Endpoint] = &[
         let n = FaultControl::new(s).send_raw(a.str("customer_id")?, a.str("text")?);
         Ok(json!({ "connections": n }))
     }),
+    post(
+        "/_lc/faults/disconnect_agent",
+        "{agent_id, reason, data?} -> {connections}",
+        |s, a| {
+            let n = FaultControl::new(s).disconnect_agent(a.str("agent_id")?, a.str("reason")?, a.opt_value("data"));
+            Ok(json!({ "connections": n }))
+        },
+    ),
     post("/_lc/faults/clear", "{}", |s, _| {
         FaultControl::new(s).clear();
         faults_now(s)

@@ -6,7 +6,7 @@
 use lc_types::{ApiVersion, ChatApi, JsonPath, PathSegment};
 use serde_json::Value;
 
-use crate::ctx::{Ctx, PushOut};
+use crate::ctx::{Ctx, PushOut, To};
 use crate::error::Refusal;
 use crate::hub::{Conn, Out};
 use crate::schemas::Kind;
@@ -107,13 +107,20 @@ pub(crate) fn execute(
     })
 }
 
-/// Runs an Agent Chat API action for `agent` (Web): faults, schema validation, then the
+/// Runs an Agent Chat API action for `agent` (Web or RTM): faults, schema validation, then the
 /// change, its response rendered and checked as the agent API's.
-pub(crate) fn execute_agent(shared: &Shared, version: ApiVersion, action: &str, agent: &str, payload: &Value) -> Result<Value, Refusal> {
+pub(crate) fn execute_agent(
+    shared: &Shared,
+    version: ApiVersion,
+    action: &str,
+    agent: &str,
+    payload: &Value,
+    caller: &Caller,
+) -> Result<Value, Refusal> {
     injected_fault(shared)?;
     validate_request(shared, ChatApi::Agent, version, action, payload)?;
     let payload = known_part(ChatApi::Agent, version, action, payload)?;
-    transact_as(shared, ChatApi::Agent, version, "", Some(action), &Caller::default(), |ctx| {
+    transact_as(shared, ChatApi::Agent, version, "", Some(action), caller, |ctx| {
         crate::agent_api::run(ctx, agent, action, &payload)
     })
 }
@@ -179,7 +186,7 @@ pub(crate) fn transact(
     transact_as(shared, ChatApi::Customer, version, customer, action, caller, change)
 }
 
-/// [`transact`], the response rendered as `api`'s (the pushes are always the customer's).
+/// [`transact`], the response rendered as `api`'s.
 pub(crate) fn transact_as(
     shared: &Shared,
     api: ChatApi,
@@ -204,10 +211,7 @@ pub(crate) fn transact_as(
             .map_err(|e| shared.problem(Refusal::mock_bug(format!("response of `{action}` in v{version}: {e}"))))?,
         None => response,
     };
-    // The first push named as the action's answer carries the request's ID.
-    let answer = action.filter(|_| api == ChatApi::Customer).and_then(answering_push);
-    let answering = answer.and_then(|name| pushes.iter().position(|p| p.name == name));
-    let frames = push_frames(shared, &pushes, caller, answering)?;
+    let frames = push_frames(shared, &pushes, caller, action.and_then(answering_push))?;
     *state = scratch;
     // Sent while the state is still locked, so pushes leave in the order their changes were kept.
     for (conn, frame) in frames {
@@ -216,25 +220,43 @@ pub(crate) fn transact_as(
     Ok(response)
 }
 
-/// Every frame the pushes make, per connection: one per subscribed version that has the push.
-/// Only the push at index `answering` carries the caller's `request_id`, on its connection.
-fn push_frames(shared: &Shared, pushes: &[PushOut], caller: &Caller, answering: Option<usize>) -> Result<Vec<(Conn, String)>, Refusal> {
+/// Every frame the pushes make, per connection: one per subscribed version that has the push,
+/// in the API of the connection (a customer's push rendered as the Customer Chat API's, an
+/// agent's as the Agent Chat API's). Only the first push named `answer` that reaches the
+/// caller's connection carries the caller's `request_id`, there (in each version's frame).
+fn push_frames(shared: &Shared, pushes: &[PushOut], caller: &Caller, answer: Option<&str>) -> Result<Vec<(Conn, String)>, Refusal> {
     let mut frames = Vec::new();
-    for (index, push) in pushes.iter().enumerate() {
-        for conn in shared.hub.connections_of(&push.customer) {
+    let mut answered = false;
+    for push in pushes {
+        let (api, conns) = match &push.to {
+            To::Customer(customer) => (ChatApi::Customer, shared.hub.connections_of(customer)),
+            To::Agents(agents) => (
+                ChatApi::Agent,
+                agents.iter().flat_map(|a| shared.hub.agent_connections(a)).collect(),
+            ),
+        };
+        let mut answering = false;
+        // Rendered once per version, whatever the number of connections.
+        let mut rendered: Vec<(ApiVersion, Value)> = Vec::new();
+        for conn in conns {
             for version in conn.versions_for(push.name) {
-                let payload = render(shared, ChatApi::Customer, version, Kind::Push, push.name, push.payload.clone())
-                    .map_err(|e| shared.problem(Refusal::mock_bug(format!("push `{}` in v{version}: {e}", push.name))))?;
-                let request_id = caller
-                    .request_id
-                    .as_ref()
-                    .filter(|_| caller.conn == Some(conn.id) && answering == Some(index));
-                frames.push((
-                    conn.clone(),
-                    push_frame(version, request_id.map(String::as_str), push.name, payload),
-                ));
+                let payload = match rendered.iter().find(|(v, _)| *v == version) {
+                    Some((_, p)) => p.clone(),
+                    None => {
+                        let p = render(shared, api, version, Kind::Push, push.name, push.payload.clone())
+                            .map_err(|e| shared.problem(Refusal::mock_bug(format!("push `{}` in v{version}: {e}", push.name))))?;
+                        rendered.push((version, p.clone()));
+                        p
+                    }
+                };
+                // Every version's frame of that push carries it.
+                let answers = !answered && answer == Some(push.name) && caller.conn == Some(conn.id);
+                answering |= answers;
+                let request_id = caller.request_id.as_deref().filter(|_| answers);
+                frames.push((conn.clone(), push_frame(version, request_id, push.name, payload)));
             }
         }
+        answered |= answering;
     }
     Ok(frames)
 }

@@ -289,6 +289,33 @@ impl<'a> FaultControl<'a> {
         conns.iter().filter(|conn| conn.tx.send(Out::Text(text.to_owned())).is_ok()).count()
     }
 
+    /// Disconnects every RTM connection of agent `agent_id` with `agent_disconnected`: any
+    /// reason (an [`AgentDisconnectReason`](lc_types::v3_6::agent::AgentDisconnectReason), or
+    /// its wire text; an undocumented one too), with `data` where it has one (`{"region":
+    /// "fra"}` for `misdirected_connection`). Answers how many connections were closed.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// let bot = server.issue_agent(lc_mock::NewAgent::new("bot@example.com", "Bot")).unwrap();
+    /// // Not connected: nothing to close.
+    /// assert_eq!(server.faults().disconnect_agent(&bot.agent_id, "connection_evicted", None), 0);
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn disconnect_agent(&self, agent_id: &str, reason: &str, data: Option<Value>) -> usize {
+        let conns = self.shared.hub.agent_connections(agent_id);
+        for conn in &conns {
+            let frame = crate::rtm::disconnected_frame(self.shared, lc_types::ChatApi::Agent, conn.version, reason, data.clone());
+            let _ = conn.tx.send(Out::Text(frame));
+            let _ = conn.tx.send(Out::Close);
+            self.shared.hub.unregister(lc_types::ChatApi::Agent, agent_id, conn.id);
+        }
+        conns.len()
+    }
+
     /// Clears the queued errors, the delay, the dropped responses, the padding, the closes
     /// after login, the refusal, the stall (connections stalled now carry on at once) and the
     /// in-flight maximum.

@@ -1,10 +1,10 @@
-//! The logged-in RTM connections of each customer, and what they subscribed to.
+//! The logged-in RTM connections of each customer and each agent, and what they subscribed to.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use lc_types::ApiVersion;
+use lc_types::{ApiVersion, ChatApi};
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 /// The most frames waiting to be written to one RTM connection. A client that does not read
@@ -101,13 +101,18 @@ pub(crate) type Subscription = (ApiVersion, Option<Vec<String>>);
 #[derive(Clone, Debug)]
 pub(crate) struct Conn {
     pub id: u64,
-    pub customer: String,
+    /// Whose connection it is: a customer's (Customer Chat API) or an agent's (Agent Chat API).
+    pub api: ChatApi,
+    /// The customer's or the agent's ID.
+    pub owner: String,
     /// The version in the connection's URL.
     pub version: ApiVersion,
     /// `login.pushes`: version -> push names (`None` = all of that version). Without it, every
     /// push of the connection's version.
     pub subscriptions: Vec<Subscription>,
     pub tx: Outbox,
+    /// `set_away_status` (agents): whether this connection is away.
+    pub away: Arc<AtomicBool>,
 }
 
 impl Conn {
@@ -117,7 +122,7 @@ impl Conn {
         self.subscriptions
             .iter()
             .filter(|(version, names)| {
-                let has = lc_types::api(lc_types::ChatApi::Customer, *version).is_some_and(|api| api.push(name).is_some());
+                let has = lc_types::api(self.api, *version).is_some_and(|api| api.push(name).is_some());
                 has && names.as_ref().is_none_or(|n| n.iter().any(|p| p == name || p == "all"))
             })
             .map(|(version, _)| *version)
@@ -125,10 +130,11 @@ impl Conn {
     }
 }
 
-/// Every logged-in connection, by customer.
+/// Every logged-in connection, by customer and by agent.
 #[derive(Default)]
 pub(crate) struct Hub {
     conns: Mutex<HashMap<String, Vec<Conn>>>,
+    agents: Mutex<HashMap<String, Vec<Conn>>>,
     next: AtomicU64,
 }
 
@@ -138,18 +144,31 @@ impl Hub {
         self.next.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    pub(crate) fn register(&self, conn: Conn) {
-        crate::lock(&self.conns).entry(conn.customer.clone()).or_default().push(conn);
+    fn map(&self, api: ChatApi) -> &Mutex<HashMap<String, Vec<Conn>>> {
+        match api {
+            ChatApi::Agent => &self.agents,
+            _ => &self.conns,
+        }
     }
 
-    pub(crate) fn unregister(&self, customer: &str, id: u64) {
-        let mut conns = crate::lock(&self.conns);
-        if let Some(list) = conns.get_mut(customer) {
+    pub(crate) fn register(&self, conn: Conn) {
+        crate::lock(self.map(conn.api)).entry(conn.owner.clone()).or_default().push(conn);
+    }
+
+    /// Forgets connection `id` of `owner` in `api`.
+    pub(crate) fn unregister(&self, api: ChatApi, owner: &str, id: u64) {
+        let mut conns = crate::lock(self.map(api));
+        if let Some(list) = conns.get_mut(owner) {
             list.retain(|c| c.id != id);
             if list.is_empty() {
-                conns.remove(customer);
+                conns.remove(owner);
             }
         }
+    }
+
+    /// The logged-in connections of agent `agent`.
+    pub(crate) fn agent_connections(&self, agent: &str) -> Vec<Conn> {
+        crate::lock(&self.agents).get(agent).cloned().unwrap_or_default()
     }
 
     pub(crate) fn connections_of(&self, customer: &str) -> Vec<Conn> {

@@ -35,7 +35,7 @@ pub use control::{MAX_CONTROL_BODY_BYTES, MAX_CONTROL_COUNT, MAX_CONTROL_MILLIS,
 pub use error::Refusal;
 pub use faults::{FaultControl, MAX_FAULT_RUNS};
 pub use hub::{MAX_QUEUED_BYTES, MAX_QUEUED_FRAMES};
-pub use rtm::MAX_FRAME_BYTES;
+pub use rtm::{MAX_CUSTOMER_SUBSCRIPTIONS, MAX_FRAME_BYTES};
 pub use state::GreetingStatus;
 pub use tls::TlsConfig;
 pub use web::{MAX_BODY_BYTES, MAX_FILE_NAME_BYTES, MAX_UPLOAD_BODY_BYTES};
@@ -507,6 +507,16 @@ impl Shared {
         })
     }
 
+    /// A new bearer token for agent `id`, in the mock's region, expiring after
+    /// [`Config::token_lifetime`] (`None`: no such agent).
+    pub(crate) fn issue_agent_token(&self, id: &str) -> Option<String> {
+        let region = self.region();
+        let token = crate::lock(&self.state).new_agent_token(id, &region)?;
+        let expires = Instant::now() + self.token_lifetime;
+        crate::lock(&self.expiries).insert(token.clone(), expires);
+        Some(token)
+    }
+
     /// Makes `token` expire now, if the mock issued it (every token it issues has an expiry);
     /// whether it did.
     pub(crate) fn expire_token(&self, token: &str) -> bool {
@@ -639,6 +649,7 @@ impl MockServer {
             .route("/{version}/customer/action/{action}", axum::routing::any(web::action))
             .route("/{version}/agent/action/{action}", axum::routing::any(web::agent_action))
             .route("/{version}/customer/rtm/ws", axum::routing::get(rtm::upgrade))
+            .route("/{version}/agent/rtm/ws", axum::routing::get(rtm::agent_upgrade))
             .route("/files/{id}/{name}", axum::routing::get(web::file))
             .route("/v2/customer/token", axum::routing::post(accounts::token))
             .route(
@@ -774,6 +785,43 @@ impl MockServer {
     /// ```
     pub fn agent_web_url(&self, version: impl std::fmt::Display) -> String {
         format!("{}/v{version}/agent/action", self.shared.origin())
+    }
+
+    /// `ws://127.0.0.1:PORT/v{version}/agent/rtm/ws` (`wss://` with [`Config::tls`]): an
+    /// agent's RTM endpoint; the `organization_id` query is optional for agents (checked when
+    /// given).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// assert!(server.agent_rtm_url("3.6").ends_with("/v3.6/agent/rtm/ws"));
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn agent_rtm_url(&self, version: impl std::fmt::Display) -> String {
+        format!("{}/v{version}/agent/rtm/ws", self.shared.ws_origin())
+    }
+
+    /// A new bearer token for an agent [`issue_agent`](Self::issue_agent) made (its other
+    /// credentials stay valid); `None` when there is no such agent. For a client that must
+    /// log in again with a fresh token (`agent_disconnected` reason `access_token_expired`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// let bot = server.issue_agent(lc_mock::NewAgent::new("bot@example.com", "Bot")).unwrap();
+    /// let fresh = server.issue_agent_token(&bot.agent_id).unwrap();
+    /// assert_ne!(fresh, bot.token);
+    /// assert_eq!(server.issue_agent_token("nobody@example.com"), None);
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn issue_agent_token(&self, agent_id: &str) -> Option<String> {
+        self.shared.issue_agent_token(agent_id)
     }
 
     /// A new access token for an existing customer.

@@ -1,10 +1,20 @@
-//! The RTM API: `/v{X.Y}/customer/rtm/ws?organization_id=…`.
+//! The RTM API of both sides: `/v{X.Y}/customer/rtm/ws?organization_id=…` and
+//! `/v{X.Y}/agent/rtm/ws[?organization_id=…]`.
 //!
 //! One task per connection reads requests, writes responses and pushes, and keeps the two
 //! deadlines: `login` within `Config::login_timeout` of connecting, then any frame (a `ping`
 //! request, a WebSocket ping or pong) within `Config::ping_timeout` of the last one. Missing
-//! either closes the connection after a `customer_disconnected` push with reason
-//! `connection_timeout`.
+//! either closes the connection after a `customer_disconnected` (agents: `agent_disconnected`)
+//! push with reason `connection_timeout`.
+//!
+//! An agent's connection is the same task with the Agent Chat API's data: its actions (every
+//! Web action of the agent API plus the RTM-only `login`, `logout`, `set_away_status`,
+//! `update_session`, `subscribe_customers`, `unsubscribe_customers`), its pushes, and its
+//! close push. Its `organization_id` is optional (checked when given: reference §7.2, the
+//! CONFLICT resolved in the agent `api.json`); its `login.token` is `Bearer <token>` or
+//! `Basic base64(<account ID>:<PAT>)`, a customer's token is refused with `authorization`.
+//! After `logout` the mock closes every connection of the agent with `agent_disconnected`
+//! reason `agent_logged_out_remotely` (the docs say only that `logout` logs the agent out).
 //!
 //! Keep-alive, as the real server must do it: the server sends a WebSocket ping every half
 //! [`Config::ping_timeout`](crate::Config::ping_timeout), and the client's pong counts as a
@@ -22,7 +32,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
-use lc_types::{ApiVersion, Frame, PushSubscription, RequestFrame, ResponseFrame};
+use lc_types::{ApiVersion, ChatApi, Frame, PushSubscription, RequestFrame, ResponseFrame};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -41,10 +51,33 @@ use lc_types::limits::MAX_PENDING_REQUESTS as PENDING_LIMIT;
 /// the mock reads for a JSON action ([`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES)).
 pub const MAX_FRAME_BYTES: usize = 1024 * 1024;
 
+/// `/v{X.Y}/customer/rtm/ws`.
 pub(crate) async fn upgrade(
     State(shared): State<Arc<Shared>>,
     Path(version): Path<String>,
     RawQuery(query): RawQuery,
+    headers: axum::http::HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    accept(ChatApi::Customer, shared, version, query, headers, ws)
+}
+
+/// `/v{X.Y}/agent/rtm/ws`.
+pub(crate) async fn agent_upgrade(
+    State(shared): State<Arc<Shared>>,
+    Path(version): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: axum::http::HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    accept(ChatApi::Agent, shared, version, query, headers, ws)
+}
+
+fn accept(
+    api: ChatApi,
+    shared: Arc<Shared>,
+    version: String,
+    query: Option<String>,
     headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -71,15 +104,25 @@ pub(crate) async fn upgrade(
     let here = shared.region();
     let misdirected = (region != here).then_some(here);
     let headers_of = shared.clone();
-    let mut response = ws.on_upgrade(move |socket| connection(shared, version, org, misdirected, socket));
+    let mut response = ws.on_upgrade(move |socket| connection(api, shared, version, org, misdirected, socket));
     if let Some(v) = lifecycle {
         crate::web::lifecycle_headers(&headers_of, v, response.headers_mut());
     }
     response
 }
 
-/// A `customer_disconnected` push in `version`; `reason` may be any string.
-pub(crate) fn disconnected_frame(shared: &Shared, version: ApiVersion, reason: &str, data: Option<Value>) -> String {
+/// The push that closes a connection of `api`.
+pub(crate) fn disconnect_push(api: ChatApi) -> &'static str {
+    match api {
+        ChatApi::Agent => "agent_disconnected",
+        _ => "customer_disconnected",
+    }
+}
+
+/// A `customer_disconnected` (`api` agent: `agent_disconnected`) push in `version`; `reason`
+/// may be any string.
+pub(crate) fn disconnected_frame(shared: &Shared, api: ChatApi, version: ApiVersion, reason: &str, data: Option<Value>) -> String {
+    let name = disconnect_push(api);
     let mut payload = json!({ "reason": reason });
     if let Some(data) = data {
         payload["data"] = data;
@@ -89,14 +132,11 @@ pub(crate) fn disconnected_frame(shared: &Shared, version: ApiVersion, reason: &
         // it as an unknown value), so the rest of the shape is checked with a documented one.
         let mut checked = payload.clone();
         checked["reason"] = json!("internal_error");
-        if let Ok(Some(problem)) = shared
-            .schemas
-            .check(lc_types::ChatApi::Customer, version, Kind::Push, "customer_disconnected", &checked)
-        {
-            shared.problem(Refusal::mock_bug(format!("push `customer_disconnected`: {problem}")));
+        if let Ok(Some(problem)) = shared.schemas.check(api, version, Kind::Push, name, &checked) {
+            shared.problem(Refusal::mock_bug(format!("push `{name}`: {problem}")));
         }
     }
-    engine::push_frame(version, None, "customer_disconnected", payload)
+    engine::push_frame(version, None, name, payload)
 }
 
 /// `{"request_id"?, "action", "type": "response", "success", "payload"}`, through `lc_types`'
@@ -127,7 +167,7 @@ struct Request {
 
 /// Reads a frame with `lc_types`' [`Frame`] (the envelope, then the payload); a refusal keeps
 /// what could be read of `request_id` and `action`.
-fn parse(text: &str, connection: ApiVersion) -> Result<Request, Box<BadFrame>> {
+fn parse(text: &str, api: ChatApi, connection: ApiVersion) -> Result<Request, Box<BadFrame>> {
     let bad = |request_id: Option<String>, action: Option<String>, refusal| {
         Box::new(BadFrame {
             request_id,
@@ -175,7 +215,7 @@ fn parse(text: &str, connection: ApiVersion) -> Result<Request, Box<BadFrame>> {
     let version = match version {
         None => connection,
         Some(v) => match v.parse::<ApiVersion>() {
-            Ok(v) if v >= connection && lc_types::api(lc_types::ChatApi::Customer, v).is_some() => v,
+            Ok(v) if v >= connection && lc_types::api(api, v).is_some() => v,
             _ => {
                 let refusal = Refusal::new("unsupported_version", "Cannot call unsupported API versions.");
                 return Err(bad(request_id, Some(action), refusal));
@@ -206,17 +246,30 @@ fn parse(text: &str, connection: ApiVersion) -> Result<Request, Box<BadFrame>> {
 /// What one connection knows.
 struct Session {
     shared: Arc<Shared>,
+    api: ChatApi,
     id: u64,
     version: ApiVersion,
     tx: crate::hub::Outbox,
-    /// Set by a successful login.
-    customer: Option<String>,
+    /// The customer's (agent's) ID, set by a successful login.
+    me: Option<String>,
+    /// `set_away_status` (agents).
+    away: Arc<std::sync::atomic::AtomicBool>,
+    /// The IDs of this connection's `subscribe_customers` (agents), at most
+    /// [`MAX_CUSTOMER_SUBSCRIPTIONS`].
+    customer_subscriptions: Vec<String>,
     inflight: Arc<AtomicUsize>,
     /// Close the connection once the reply is sent (the `close_after_login` fault).
     close_now: bool,
 }
 
-async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, misdirected: Option<String>, socket: WebSocket) {
+async fn connection(
+    api: ChatApi,
+    shared: Arc<Shared>,
+    version: String,
+    org: Option<String>,
+    misdirected: Option<String>,
+    socket: WebSocket,
+) {
     let (mut sink, mut stream) = socket.split();
     // How long one write may wait for the client to take it: as long as a client may stay
     // silent. A client that stops reading is dropped then, so the connection never stops
@@ -227,7 +280,7 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
         Err(_) => {
             // No version to render in: a frame that names none, in the shape every version shares.
             let payload = json!({"reason": "unsupported_version"});
-            let mut frame = lc_types::PushFrame::from_parts(ApiVersion::V3_6, "customer_disconnected", &payload, None).expect("JSON");
+            let mut frame = lc_types::PushFrame::from_parts(ApiVersion::V3_6, disconnect_push(api), &payload, None).expect("JSON");
             frame.version = None;
             let text = serde_json::to_string(&frame).expect("a frame is JSON");
             send(&mut sink, Message::Text(text.into()), limit).await;
@@ -235,14 +288,19 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
             return;
         }
     };
-    if org.as_deref() != Some(shared.organization_id.as_str()) {
-        let frame = disconnected_frame(&shared, version, "license_not_found", None);
+    // An agent may leave the organization out (see the module docs); a customer may not.
+    let org_ok = match (&org, api) {
+        (None, ChatApi::Agent) => true,
+        (org, _) => org.as_deref() == Some(shared.organization_id.as_str()),
+    };
+    if !org_ok {
+        let frame = disconnected_frame(&shared, api, version, "license_not_found", None);
         send(&mut sink, Message::Text(frame.into()), limit).await;
         send(&mut sink, Message::Close(None), limit).await;
         return;
     }
     if let Some(region) = misdirected {
-        let frame = disconnected_frame(&shared, version, "misdirected_connection", Some(json!({ "region": region })));
+        let frame = disconnected_frame(&shared, api, version, "misdirected_connection", Some(json!({ "region": region })));
         send(&mut sink, Message::Text(frame.into()), limit).await;
         send(&mut sink, Message::Close(None), limit).await;
         return;
@@ -254,9 +312,12 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
     let mut session = Session {
         id: shared.hub.next_id(),
         shared: shared.clone(),
+        api,
         version,
         tx,
-        customer: None,
+        me: None,
+        away: Arc::default(),
+        customer_subscriptions: Vec::new(),
         inflight: Arc::default(),
         close_now: false,
     };
@@ -292,7 +353,7 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
                 Some(Ok(Message::Text(text))) => {
                     let reply = session.handle(text.as_str());
                     // Before login only the login deadline counts; after it, every frame.
-                    if session.customer.is_some() {
+                    if session.me.is_some() {
                         deadline = Instant::now() + shared.ping_timeout;
                     }
                     if let Some(reply) = reply {
@@ -311,7 +372,7 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
                     }
                 }
                 Some(Ok(Message::Ping(_))) | Some(Ok(Message::Pong(_))) => {
-                    if session.customer.is_some() {
+                    if session.me.is_some() {
                         deadline = Instant::now() + shared.ping_timeout;
                     }
                 }
@@ -349,7 +410,7 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
                 }
             }
             _ = tokio::time::sleep_until(deadline) => {
-                let frame = disconnected_frame(&shared, version, "connection_timeout", None);
+                let frame = disconnected_frame(&shared, api, version, "connection_timeout", None);
                 send(&mut sink, Message::Text(frame.into()), limit).await;
                 send(&mut sink, Message::Close(None), limit).await;
                 break;
@@ -357,8 +418,8 @@ async fn connection(shared: Arc<Shared>, version: String, org: Option<String>, m
             _ = drops.changed() => break,
         }
     }
-    if let Some(customer) = &session.customer {
-        shared.hub.unregister(customer, session.id);
+    if let Some(me) = &session.me {
+        shared.hub.unregister(api, me, session.id);
     }
 }
 
@@ -374,18 +435,22 @@ fn too_big(e: axum::Error) -> bool {
     matches!(e.into_inner().downcast_ref::<Error>(), Some(Error::Capacity(_)))
 }
 
+/// The most `subscribe_customers` subscriptions one agent connection keeps: 100 (a connection
+/// asking for more is refused with `validation`).
+pub const MAX_CUSTOMER_SUBSCRIPTIONS: usize = 100;
+
 impl Session {
     /// Handles one text frame; the reply to send now, if any (a delayed reply goes through the
     /// channel later).
     fn handle(&mut self, text: &str) -> Option<String> {
-        let request = match parse(text, self.version) {
+        let request = match parse(text, self.api, self.version) {
             Ok(r) => r,
             Err(bad) => return Some(response_frame(bad.request_id.as_deref(), &bad.action, Err(bad.refusal))),
         };
         self.shared.count_request(&self.shared.rtm_requests, &request.action);
         let id = request.request_id.clone();
         let reply = |result| Some(response_frame(id.as_deref(), &request.action, result));
-        let known = lc_types::api(lc_types::ChatApi::Customer, request.version)
+        let known = lc_types::api(self.api, request.version)
             .and_then(|api| api.action(&request.action))
             .filter(|a| a.rtm);
         if known.is_none() {
@@ -398,16 +463,22 @@ impl Session {
             // Before login a ping is a no-op; it never counts as a request in flight.
             return reply(Ok(json!({})));
         }
-        match (&self.customer, request.action.as_str()) {
+        match (&self.me, request.action.as_str()) {
             (None, "login") => return self.login(request),
             (None, _) => return reply(Err(Refusal::new("authentication", "`login` must be the first request"))),
             (Some(_), "login") => return reply(Err(Refusal::validation("Already logged in"))),
             _ => {}
         }
+        if self.api == ChatApi::Agent {
+            if let Some(result) = self.connection_action(&request) {
+                return reply(result);
+            }
+        }
+        let me = self.me.clone().unwrap_or_default();
         let delay = self.shared.faults.delay();
         if delay.is_zero() {
             self.shared.faults.note_in_flight(1);
-            let result = run(&self.shared, self.id, self.customer.as_deref().unwrap_or_default(), &request);
+            let result = run(&self.shared, self.api, self.id, &me, &request);
             return if self.shared.faults.take_drop() { None } else { reply(result) };
         }
         // With a delay, requests overlap: past the limit they are refused at once.
@@ -420,11 +491,10 @@ impl Session {
         let shared = self.shared.clone();
         let tx = self.tx.clone();
         let inflight = self.inflight.clone();
-        let customer = self.customer.clone().unwrap_or_default();
-        let conn = self.id;
+        let (api, conn) = (self.api, self.id);
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            let result = run(&shared, conn, &customer, &request);
+            let result = run(&shared, api, conn, &me, &request);
             inflight.fetch_sub(1, Ordering::SeqCst);
             if !shared.faults.take_drop() {
                 let _ = tx.send(Out::Text(response_frame(request.request_id.as_deref(), &request.action, result)));
@@ -436,49 +506,172 @@ impl Session {
     /// Checks the token and `pushes`, runs `login`, and registers the connection.
     fn login(&mut self, request: Request) -> Option<String> {
         let id = request.request_id.clone();
-        let result = self.try_login(&request);
+        let result = match self.api {
+            ChatApi::Agent => self.try_agent_login(&request),
+            _ => self.try_login(&request),
+        };
         Some(response_frame(id.as_deref(), "login", result))
     }
 
     fn try_login(&mut self, request: &Request) -> Result<Value, Refusal> {
-        engine::validate_request(
-            &self.shared,
-            lc_types::ChatApi::Customer,
-            request.version,
-            "login",
-            &request.payload,
-        )?;
+        engine::validate_request(&self.shared, ChatApi::Customer, request.version, "login", &request.payload)?;
         let token = request.payload["token"].as_str().unwrap_or_default();
         let token = token.strip_prefix("Bearer ").unwrap_or(token);
         let customer = self.shared.customer_of_token(Some(token))?;
-        let subscriptions = subscriptions(&request.payload, self.version)?;
-        let response = run(&self.shared, self.id, &customer, request)?;
+        let subscriptions = subscriptions(&request.payload, ChatApi::Customer, self.version)?;
+        let response = run(&self.shared, ChatApi::Customer, self.id, &customer, request)?;
+        self.register(customer, subscriptions);
+        Ok(response)
+    }
+
+    /// An agent's `login`: `Bearer` token or `Basic` PAT (a bare token is read as a bearer
+    /// one), the response, then `incoming_customers` on this connection.
+    fn try_agent_login(&mut self, request: &Request) -> Result<Value, Refusal> {
+        let shared = self.shared.clone();
+        engine::injected_fault(&shared)?;
+        engine::validate_request(&shared, ChatApi::Agent, request.version, "login", &request.payload)?;
+        let token = request.payload["token"].as_str().unwrap_or_default();
+        let agent = if token.starts_with("Basic ") || token.starts_with("Bearer ") {
+            crate::web::agent_of_credentials(&shared, token)?
+        } else {
+            crate::web::agent_of_credentials(&shared, &format!("Bearer {token}"))?
+        };
+        let subscriptions = subscriptions(&request.payload, ChatApi::Agent, self.version)?;
+        let caller = Caller {
+            conn: Some(self.id),
+            request_id: request.request_id.clone(),
+        };
+        let response = engine::transact_as(&shared, ChatApi::Agent, request.version, "", Some("login"), &caller, |ctx| {
+            crate::agent_api::connection::login(ctx, &agent)
+        })?;
+        self.register(agent.clone(), subscriptions);
+        let customers = crate::agent_api::connection::incoming_customers(&crate::lock(&shared.state), &agent)?;
+        let versions = shared.hub.agent_connections(&agent).into_iter().find(|c| c.id == self.id);
+        for version in versions.map(|c| c.versions_for("incoming_customers")).unwrap_or_default() {
+            let payload = engine::render(
+                &shared,
+                ChatApi::Agent,
+                version,
+                Kind::Push,
+                "incoming_customers",
+                customers.clone(),
+            )
+            .map_err(|e| shared.problem(Refusal::mock_bug(format!("push `incoming_customers` in v{version}: {e}"))))?;
+            let _ = self
+                .tx
+                .send(Out::Text(engine::push_frame(version, None, "incoming_customers", payload)));
+        }
+        Ok(response)
+    }
+
+    /// Registers the logged-in connection of `me`.
+    fn register(&mut self, me: String, subscriptions: Vec<Subscription>) {
         self.shared.hub.register(Conn {
             id: self.id,
-            customer: customer.clone(),
+            api: self.api,
+            owner: me.clone(),
             version: self.version,
             subscriptions,
             tx: self.tx.clone(),
+            away: self.away.clone(),
         });
-        self.customer = Some(customer);
+        self.me = Some(me);
         self.close_now = self.shared.faults.take_close_after_login();
-        Ok(response)
+    }
+
+    /// The agent actions that concern the connection itself: `logout`, `set_away_status`,
+    /// `update_session`, `subscribe_customers`, `unsubscribe_customers` (`None` for the others).
+    fn connection_action(&mut self, request: &Request) -> Option<Result<Value, Refusal>> {
+        const OWN: [&str; 5] = [
+            "logout",
+            "set_away_status",
+            "update_session",
+            "subscribe_customers",
+            "unsubscribe_customers",
+        ];
+        if !OWN.contains(&request.action.as_str()) {
+            return None;
+        }
+        let shared = self.shared.clone();
+        let me = self.me.clone().unwrap_or_default();
+        let (version, action, p) = (request.version, request.action.as_str(), &request.payload);
+        let checked = engine::injected_fault(&shared).and_then(|()| engine::validate_request(&shared, ChatApi::Agent, version, action, p));
+        if let Err(refusal) = checked {
+            return Some(Err(refusal));
+        }
+        let caller = Caller {
+            conn: Some(self.id),
+            request_id: request.request_id.clone(),
+        };
+        let transact = |change: &mut dyn FnMut(&mut crate::ctx::Ctx) -> Result<Value, Refusal>| {
+            engine::transact_as(&shared, ChatApi::Agent, version, "", Some(action), &caller, change)
+        };
+        Some(match action {
+            "logout" => {
+                for conn in shared.hub.agent_connections(&me) {
+                    let frame = disconnected_frame(&shared, ChatApi::Agent, conn.version, "agent_logged_out_remotely", None);
+                    let _ = conn.tx.send(Out::Text(frame));
+                    let _ = conn.tx.send(Out::Close);
+                    shared.hub.unregister(ChatApi::Agent, &me, conn.id);
+                }
+                Ok(json!({}))
+            }
+            "set_away_status" => {
+                self.away.store(p["away"] == true, Ordering::SeqCst);
+                let all_away = shared.hub.agent_connections(&me).iter().all(|c| c.away.load(Ordering::SeqCst));
+                transact(&mut |ctx| crate::agent_api::connection::set_away(ctx, &me, all_away))
+            }
+            "update_session" => {
+                let token = p["token"].as_str().unwrap_or_default();
+                match crate::web::agent_of_credentials(&shared, token) {
+                    Ok(agent) if agent == me => Ok(json!({})),
+                    Ok(_) => Err(Refusal::new("authorization", "The token is another agent's")),
+                    Err(e) => Err(e),
+                }
+            }
+            "subscribe_customers" => {
+                if self.customer_subscriptions.len() >= MAX_CUSTOMER_SUBSCRIPTIONS {
+                    return Some(Err(Refusal::validation(format!(
+                        "At most {MAX_CUSTOMER_SUBSCRIPTIONS} customer subscriptions per connection"
+                    ))));
+                }
+                let id = format!("{:016x}{:016x}", self.id, shared.hub.next_id());
+                let result = transact(&mut |ctx| crate::agent_api::connection::subscribe_customers(ctx, &me, &id, p));
+                if result.is_ok() {
+                    self.customer_subscriptions.push(id);
+                }
+                result
+            }
+            _ => {
+                let id = p["subscription_id"].as_str().unwrap_or_default();
+                match self.customer_subscriptions.iter().position(|s| s == id) {
+                    Some(i) => {
+                        self.customer_subscriptions.remove(i);
+                        Ok(json!({}))
+                    }
+                    None => Err(Refusal::not_found("Subscription")),
+                }
+            }
+        })
     }
 }
 
-/// Runs a request of connection `conn` for `customer`; the push answering it carries its
-/// `request_id` on this connection.
-fn run(shared: &Shared, conn: u64, customer: &str, request: &Request) -> Result<Value, Refusal> {
+/// Runs a request of connection `conn` for `me` (a customer, or an agent when `api` is the
+/// agent's); the push answering it carries its `request_id` on this connection.
+fn run(shared: &Shared, api: ChatApi, conn: u64, me: &str, request: &Request) -> Result<Value, Refusal> {
     let caller = Caller {
         conn: Some(conn),
         request_id: request.request_id.clone(),
     };
-    engine::execute(shared, request.version, &request.action, customer, &request.payload, &caller)
+    match api {
+        ChatApi::Agent => engine::execute_agent(shared, request.version, &request.action, me, &request.payload, &caller),
+        _ => engine::execute(shared, request.version, &request.action, me, &request.payload, &caller),
+    }
 }
 
 /// `login.pushes` (read as `lc_types`' [`PushSubscription`]): version -> push names or
 /// `["all"]`; every push of the connection's version without it. Each version must be supported.
-fn subscriptions(payload: &Value, connection: ApiVersion) -> Result<Vec<Subscription>, Refusal> {
+fn subscriptions(payload: &Value, api: ChatApi, connection: ApiVersion) -> Result<Vec<Subscription>, Refusal> {
     let Some(pushes) = payload.get("pushes") else {
         return Ok(vec![(connection, None)]);
     };
@@ -488,7 +681,7 @@ fn subscriptions(payload: &Value, connection: ApiVersion) -> Result<Vec<Subscrip
         let v: ApiVersion = version
             .parse()
             .ok()
-            .filter(|v| lc_types::api(lc_types::ChatApi::Customer, *v).is_some())
+            .filter(|v| lc_types::api(api, *v).is_some())
             .ok_or_else(|| Refusal::new("unsupported_version", format!("`pushes` names unsupported version `{version}`")))?;
         out.push((v, names.map(<[String]>::to_vec)));
     }

@@ -51,6 +51,9 @@ pub(crate) struct Agent {
     pub routing_status: String,
     /// The account ID of its personal access tokens (Basic auth's user name).
     pub account_id: String,
+    /// Whether `set_away_status` (every connection away) set `not_accepting_chats`, to be
+    /// undone when a connection comes back.
+    pub auto_away: bool,
 }
 
 impl Agent {
@@ -64,6 +67,7 @@ impl Agent {
             role: role.to_owned(),
             routing_status: "accepting_chats".to_owned(),
             account_id,
+            auto_away: false,
         }
     }
 
@@ -311,6 +315,15 @@ impl State {
         token
     }
 
+    /// A new bearer token for agent `id`, prefixed with `region` (`None`: no such agent).
+    pub(crate) fn new_agent_token(&mut self, id: &str, region: &str) -> Option<String> {
+        self.agents.get(id)?;
+        let n = self.next_number();
+        let token = self.token(n, region);
+        self.agent_tokens.insert(token.clone(), id.to_owned());
+        Some(token)
+    }
+
     /// A fresh account ID (the user name of an agent's personal access tokens).
     pub(crate) fn account_id(&mut self) -> String {
         let n = self.next_number();
@@ -405,6 +418,42 @@ impl State {
             c.insert("events_seen_up_to".into(), json!(seen));
         }
         Value::Object(c)
+    }
+
+    /// The agents who get the pushes about chat `chat_id`: those in it, those following it,
+    /// and those whose access covers the chat's groups (reference §2.2 `login`: the
+    /// `chats--access` scopes bring the chat pushes of the agent's groups). None for a chat
+    /// that does not exist.
+    pub(crate) fn chat_audience(&self, chat_id: &str) -> Vec<String> {
+        let Some(chat) = self.chats.get(chat_id) else { return Vec::new() };
+        self.agents
+            .values()
+            .filter(|a| chat.agents.contains_key(&a.id) || chat.followers.contains(&a.id) || a.can_access(&chat.access))
+            .map(|a| a.id.clone())
+            .collect()
+    }
+
+    /// The agents who get the pushes about customer `customer_id`: the audience of each of
+    /// its chats (the `customers:ro` scope, narrowed to the customers an agent chats with:
+    /// `customer_monitoring_level` `my`, the documented default).
+    pub(crate) fn customer_audience(&self, customer_id: &str) -> Vec<String> {
+        let mut agents = std::collections::BTreeSet::new();
+        for chat in self.chats.values().filter(|c| c.customer_id == customer_id) {
+            agents.extend(self.chat_audience(&chat.id));
+        }
+        agents.into_iter().collect()
+    }
+
+    /// The users of a chat as agents see them: agents with their `visibility`.
+    pub(crate) fn agent_view_users(&self, chat: &Chat) -> Value {
+        let mut users = self.users(chat);
+        for user in users.as_array_mut().into_iter().flatten() {
+            if user["type"] == "agent" {
+                let hidden = user["id"].as_str().is_some_and(|id| chat.agents_only.contains(id));
+                user["visibility"] = json!(if hidden { "agents" } else { "all" });
+            }
+        }
+        users
     }
 
     /// The users of a chat: the customer, then its agents.

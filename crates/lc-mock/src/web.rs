@@ -211,6 +211,12 @@ fn error(r: &Refusal) -> Response {
 /// base64(<account ID>:<personal access token>)` (reference §7.3).
 fn agent_of(shared: &Shared, headers: &HeaderMap) -> Result<String, Refusal> {
     let value = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    agent_of_credentials(shared, value)
+}
+
+/// The agent credentials `value` (an `Authorization` header's value, or an agent RTM
+/// `login.token`) name: `Bearer <token>` or `Basic <base64>`.
+pub(crate) fn agent_of_credentials(shared: &Shared, value: &str) -> Result<String, Refusal> {
     if let Some(basic) = value.strip_prefix("Basic ") {
         // At most a few hundred bytes: the header is bounded by the server's header limits.
         let decoded = crate::control::base64(basic.trim()).and_then(|b| String::from_utf8(b).ok());
@@ -264,7 +270,7 @@ fn answer_agent(shared: &Shared, version: &str, action: &str, method: &Method, h
         return Err(Refusal::transport(415, "Content-Type must be application/json"));
     }
     let payload: Value = serde_json::from_slice(body).map_err(|e| Refusal::validation(format!("Body is not JSON: {e}")))?;
-    engine::execute_agent(shared, version, action, &agent, &payload)
+    engine::execute_agent(shared, version, action, &agent, &payload, &Caller::default())
 }
 
 fn answer(

@@ -46,6 +46,15 @@ fn chat_json(ctx: &Ctx, chat: &Chat, thread: Option<&Thread>) -> Value {
     out
 }
 
+/// A chat with its last thread as agents see it (`incoming_chat` to agents): every event,
+/// agents with their `visibility`.
+pub(crate) fn agent_chat_json(ctx: &Ctx, chat: &Chat) -> Value {
+    json!({
+        "id": chat.id, "users": ctx.state.agent_view_users(chat), "access": chat.access, "properties": chat.properties,
+        "thread": thread_json(chat, chat.last_thread(), View::Agent),
+    })
+}
+
 /// Who reads a thread: the chat's customer sees no event of someone else meant for agents only
 /// (`visibility: agents`); agents see every event, the thread's tags and summary.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -161,8 +170,10 @@ pub(crate) fn open_chat(ctx: &mut Ctx, customer: &str, requester: &str, r: &api:
     }
     see_all(&mut chat, requester);
     let push = json!({"requester_id": requester, "chat": chat_json(ctx, &chat, Some(chat.last_thread()))});
+    let agents_push = json!({"requester_id": requester, "chat": agent_chat_json(ctx, &chat)});
     ctx.state.chats.insert(chat_id.clone(), chat);
     ctx.push(&customer, "incoming_chat", push);
+    ctx.push_to_chat_agents(&chat_id, None, "incoming_chat", agents_push);
     Ok(with_event_ids(json!({"chat_id": chat_id, "thread_id": thread_id}), event_ids))
 }
 
@@ -207,8 +218,10 @@ pub(crate) fn reopen_chat(
     see_all(&mut chat, requester);
     let customer = chat.customer_id.clone();
     let push = json!({"requester_id": requester, "chat": chat_json(ctx, &chat, Some(chat.last_thread()))});
+    let agents_push = json!({"requester_id": requester, "chat": agent_chat_json(ctx, &chat)});
     ctx.state.chats.insert(chat_id.to_owned(), chat);
     ctx.push(&customer, "incoming_chat", push);
+    ctx.push_to_chat_agents(chat_id, None, "incoming_chat", agents_push);
     Ok(with_event_ids(json!({ "thread_id": thread_id }), event_ids))
 }
 
@@ -239,16 +252,15 @@ pub(crate) fn close_chat(ctx: &mut Ctx, chat_id: &str, by: Option<&str>) -> Resu
     let thread_id = thread.id.clone();
     *chat.last_thread_mut() = thread;
     ctx.state.chats.insert(chat_id.to_owned(), chat);
-    ctx.push(
-        &customer,
-        "incoming_event",
-        json!({"chat_id": chat_id, "thread_id": thread_id, "event": event}),
-    );
+    let push = json!({"chat_id": chat_id, "thread_id": thread_id, "event": event});
+    ctx.push(&customer, "incoming_event", push.clone());
+    ctx.push_to_chat_agents(chat_id, None, "incoming_event", push);
     let mut push = json!({"chat_id": chat_id, "thread_id": thread_id});
     if let Some(by) = by {
         push["user_id"] = json!(by);
     }
-    ctx.push(&customer, "chat_deactivated", push);
+    ctx.push(&customer, "chat_deactivated", push.clone());
+    ctx.push_to_chat_agents(chat_id, None, "chat_deactivated", push);
     Ok(())
 }
 
@@ -524,7 +536,8 @@ pub(crate) fn mark_seen(ctx: &mut Ctx, chat_id: &str, user: &str, seen_up_to: &s
     let customer = chat.customer_id.clone();
     ctx.state.chats.insert(chat_id.to_owned(), chat);
     let push = json!({"user_id": user, "chat_id": chat_id, "seen_up_to": seen_up_to});
-    ctx.push(&customer, "events_marked_as_seen", push);
+    ctx.push(&customer, "events_marked_as_seen", push.clone());
+    ctx.push_to_chat_agents(chat_id, None, "events_marked_as_seen", push);
     Ok(())
 }
 

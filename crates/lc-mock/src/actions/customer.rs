@@ -104,7 +104,9 @@ pub(crate) fn update_fields(
     }
     let mut changed = set_customer_fields(ctx, id, given, session_fields)?;
     changed.insert("id".into(), json!(id));
-    ctx.push(id, "customer_updated", Value::Object(changed));
+    let agents = ctx.state.customer_audience(id);
+    ctx.push(id, "customer_updated", Value::Object(changed.clone()));
+    ctx.push_to_agents(agents, "customer_updated", Value::Object(changed));
     Ok(())
 }
 

@@ -50,13 +50,11 @@ pub(crate) fn add_event(ctx: &mut Ctx, chat_id: &str, event: Value, author: &str
     see_all(&mut chat, author);
     let customer = chat.customer_id.clone();
     ctx.state.chats.insert(chat_id.to_owned(), chat);
+    let push = json!({"chat_id": chat_id, "thread_id": thread_id, "event": event});
     if crate::state::customer_sees(&event, &customer) {
-        ctx.push(
-            &customer,
-            "incoming_event",
-            json!({"chat_id": chat_id, "thread_id": thread_id, "event": event}),
-        );
+        ctx.push(&customer, "incoming_event", push.clone());
     }
+    ctx.push_to_chat_agents(chat_id, None, "incoming_event", push);
     Ok(event)
 }
 
@@ -88,11 +86,9 @@ pub(super) fn delete_event(ctx: &mut Ctx, r: &api::DeleteEventRequest) -> Result
     chat.threads[t].events.remove(e);
     let customer = chat.customer_id.clone();
     ctx.state.chats.insert(chat.id.clone(), chat);
-    ctx.push(
-        &customer,
-        "event_deleted",
-        json!({"chat_id": r.chat_id, "thread_id": r.thread_id, "event_id": r.event_id}),
-    );
+    let push = json!({"chat_id": r.chat_id, "thread_id": r.thread_id, "event_id": r.event_id});
+    ctx.push(&customer, "event_deleted", push.clone());
+    ctx.push_to_chat_agents(&r.chat_id, None, "event_deleted", push);
     Ok(json!({}))
 }
 
@@ -118,7 +114,8 @@ pub(crate) fn postback(ctx: &mut Ctx, user: &str, [chat_id, thread_id, event_id]
         let push = json!({
             "user_id": user, "chat_id": chat_id, "thread_id": thread_id, "event_id": event_id, "postback": postback,
         });
-        ctx.push(&customer, "incoming_rich_message_postback", push);
+        ctx.push(&customer, "incoming_rich_message_postback", push.clone());
+        ctx.push_to_chat_agents(chat_id, None, "incoming_rich_message_postback", push);
     }
     Ok(())
 }

@@ -11,7 +11,9 @@ mod events;
 mod greetings;
 mod properties;
 
-pub(crate) use chats::{close_chat, mark_seen, no_active_chat, open_chat, reopen_chat, thread_json, threads_page, ThreadsAsked, View};
+pub(crate) use chats::{
+    agent_chat_json, close_chat, mark_seen, no_active_chat, open_chat, reopen_chat, thread_json, threads_page, ThreadsAsked, View,
+};
 pub(crate) use customer::{customer_with_statistics, update_fields};
 pub(crate) use events::{add_event, postback};
 pub(crate) use properties::change_properties;

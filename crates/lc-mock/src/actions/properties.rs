@@ -150,7 +150,8 @@ pub(crate) fn change_properties(ctx: &mut Ctx, target: &Target, update: bool, pr
     };
     let customer = chat.customer_id.clone();
     ctx.state.chats.insert(chat_id.to_owned(), chat);
-    ctx.push(&customer, name, push);
+    ctx.push(&customer, name, push.clone());
+    ctx.push_to_chat_agents(chat_id, None, name, push);
     Ok(())
 }
 

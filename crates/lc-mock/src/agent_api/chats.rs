@@ -13,16 +13,9 @@ use crate::TransferTo;
 /// The most chats (`list_chats`) and archive threads (`list_archives`) on a page: 100.
 const MAX_LIMIT: usize = 100;
 
-/// The users of a chat as agents see them: agents with their `visibility`.
+/// The users of a chat as agents see them.
 fn users(state: &State, chat: &Chat) -> Value {
-    let mut users = state.users(chat);
-    for user in users.as_array_mut().into_iter().flatten() {
-        if user["type"] == "agent" {
-            let hidden = user["id"].as_str().is_some_and(|id| chat.agents_only.contains(id));
-            user["visibility"] = json!(if hidden { "agents" } else { "all" });
-        }
-    }
-    users
+    state.agent_view_users(chat)
 }
 
 /// A chat with one of its threads, as `get_chat` and `list_archives` show it to `agent`.
@@ -344,6 +337,11 @@ pub(super) fn follow_chat(ctx: &mut Ctx, agent: &Agent, r: &api::FollowChatReque
         chat.followers.insert(agent.id.clone());
         ctx.state.chats.insert(chat.id.clone(), chat);
     }
+    // The chat as the follower now gets its pushes (reference §3.1: `incoming_chat` follows
+    // `follow_chat`).
+    let chat = ctx.state.chat(&r.id)?.clone();
+    let push = json!({"chat": actions::agent_chat_json(ctx, &chat)});
+    ctx.push_to_agents(vec![agent.id.clone()], "incoming_chat", push);
     done()
 }
 
@@ -354,7 +352,9 @@ pub(super) fn unfollow_chat(ctx: &mut Ctx, agent: &Agent, r: &api::UnfollowChatR
         return Err(Refusal::validation("A user of the chat cannot unfollow it"));
     }
     chat.followers.remove(&agent.id);
+    let id = chat.id.clone();
     ctx.state.chats.insert(chat.id.clone(), chat);
+    ctx.push_to_agents(vec![agent.id.clone()], "chat_unfollowed", json!({ "chat_id": id }));
     done()
 }
 
@@ -463,6 +463,8 @@ pub(super) fn tag(ctx: &mut Ctx, agent: &Agent, chat_id: &str, thread_id: &str, 
         (false, None) => return Err(Refusal::not_found("Tag")),
     }
     ctx.state.chats.insert(chat_id.to_owned(), chat);
+    let name = if add { "thread_tagged" } else { "thread_untagged" };
+    ctx.push_to_chat_agents(chat_id, None, name, json!({"chat_id": chat_id, "thread_id": thread_id, "tag": tag}));
     done()
 }
 
@@ -476,8 +478,11 @@ pub(super) fn request_thread_summary(ctx: &mut Ctx, agent: &Agent, r: &api::Requ
         return Err(Refusal::validation("An inactive thread is summarized once"));
     }
     let messages = thread.events.iter().filter(|e| e["type"] == "message").count();
-    thread.summary = Some(json!({"status": "ok", "text": format!("A thread of {messages} messages."), "updated_at": now()}));
+    let summary = json!({"status": "ok", "text": format!("A thread of {messages} messages."), "updated_at": now()});
+    thread.summary = Some(summary.clone());
     ctx.state.chats.insert(r.chat_id.clone(), chat);
+    let push = json!({"chat_id": r.chat_id, "thread_id": r.thread_id, "summary": summary});
+    ctx.push_to_chat_agents(&r.chat_id, None, "thread_summary_set", push);
     done()
 }
 

@@ -13,7 +13,7 @@ use crate::error::Refusal;
 use crate::state::{Agent, State};
 
 /// Customer `id` as agents see it: its fields, `statistics`, and `chat_ids` when it has chats.
-fn customer_view(state: &State, id: &str) -> Result<Value, Refusal> {
+pub(super) fn customer_view(state: &State, id: &str) -> Result<Value, Refusal> {
     let mut out = actions::customer_with_statistics(state, id)?;
     let chats: Vec<&str> = state.chats_of(id).iter().map(|c| c.id.as_str()).collect();
     if !chats.is_empty() {
@@ -45,6 +45,9 @@ pub(super) fn ban_customer(ctx: &mut Ctx, r: &api::BanCustomerRequest) -> Result
     let lasts = Duration::from_secs(days.min(MAX_BAN_DAYS) * 86_400);
     customer.banned_until = Instant::now().checked_add(lasts);
     ctx.push(&r.id, "customer_disconnected", json!({"reason": "customer_banned"}));
+    let agents = ctx.state.customer_audience(&r.id);
+    let push = json!({"customer_id": r.id, "ban": {"days": days.min(MAX_BAN_DAYS)}});
+    ctx.push_to_agents(agents, "customer_banned", push);
     done()
 }
 
@@ -116,6 +119,8 @@ pub(super) fn set_routing_status(ctx: &mut Ctx, me: &Agent, r: &api::SetRoutingS
         return Err(Refusal::validation("Only bots can be set `offline`"));
     }
     agent.routing_status = status.to_owned();
+    agent.auto_away = false;
+    ctx.push_to_all_agents("routing_status_set", json!({"agent_id": id, "status": status}));
     done()
 }
 

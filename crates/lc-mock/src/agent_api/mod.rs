@@ -13,6 +13,7 @@
 //! active chat of one customer (as on the customer side).
 
 mod chats;
+pub(crate) mod connection;
 mod customers;
 pub(crate) mod ops;
 
@@ -133,7 +134,24 @@ pub(crate) fn run(ctx: &mut Ctx, agent: &str, action: &str, p: &Value) -> Result
                     "`recipients.agents` names no one: give `all`, `ids` or `groups`",
                 ));
             }
-            // Agents receive it over RTM, which the mock does not serve to agents: nothing to send.
+            // Not stored: delivered to the agents' RTM connections (author included), with
+            // `type` when given.
+            let agents: Vec<String> = ctx
+                .state
+                .agents
+                .values()
+                .filter(|a| {
+                    to.all == Some(true)
+                        || to.ids.as_ref().is_some_and(|ids| ids.contains(&a.id))
+                        || to.groups.as_ref().is_some_and(|g| g.iter().any(|g| a.groups.contains(g)))
+                })
+                .map(|a| a.id.clone())
+                .collect();
+            let mut push = json!({"author_id": me.id, "content": r.content});
+            if let Some(t) = &r.type_ {
+                push["type"] = json!(t);
+            }
+            ctx.push_to_agents(agents, "incoming_multicast", push);
             done()
         }
         other => Err(Refusal::mock_bug(format!("no handler for agent action `{other}`"))),
@@ -142,7 +160,7 @@ pub(crate) fn run(ctx: &mut Ctx, agent: &str, action: &str, p: &Value) -> Result
 
 /// `p` as the request type `T` the handler takes (see the module docs); a failure is a mock
 /// bug, since the engine decoded `p` with its own version's type already.
-fn typed<T: serde::de::DeserializeOwned>(p: &Value) -> Result<T, Refusal> {
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(p: &Value) -> Result<T, Refusal> {
     lc_types::from_value(p.clone()).map_err(|e| Refusal::mock_bug(format!("the agent request as the handler reads it: {e}")))
 }
 

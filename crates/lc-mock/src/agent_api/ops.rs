@@ -53,8 +53,9 @@ pub(crate) fn add_agent(
     let customer = chat.customer_id.clone();
     ctx.state.chats.insert(chat_id.to_owned(), chat);
     if !agents_only {
-        ctx.push(&customer, "user_added_to_chat", push);
+        ctx.push(&customer, "user_added_to_chat", push.clone());
     }
+    ctx.push_to_chat_agents(chat_id, None, "user_added_to_chat", push);
     Ok(())
 }
 
@@ -75,8 +76,9 @@ pub(crate) fn remove_agent(ctx: &mut Ctx, chat_id: &str, agent: &str, requester:
     let customer = chat.customer_id.clone();
     ctx.state.chats.insert(chat_id.to_owned(), chat);
     if !hidden {
-        ctx.push(&customer, "user_removed_from_chat", push);
+        ctx.push(&customer, "user_removed_from_chat", push.clone());
     }
+    ctx.push_to_chat_agents(chat_id, Some(agent), "user_removed_from_chat", push);
     Ok(())
 }
 
@@ -141,8 +143,21 @@ pub(crate) fn transfer(ctx: &mut Ctx, agent: &str, chat_id: &str, to: &TransferT
         push["queue"] = q;
     }
     let customer = chat.customer_id.clone();
+    let access = chat.access.clone();
+    let before = ctx.state.chat_audience(chat_id);
     ctx.state.chats.insert(chat_id.to_owned(), chat);
-    ctx.push(&customer, "chat_transferred", push);
+    ctx.push(&customer, "chat_transferred", push.clone());
+    // The agents who saw the chat and those who see it now.
+    let mut agents = ctx.state.chat_audience(chat_id);
+    for a in before {
+        if !agents.contains(&a) {
+            agents.push(a);
+        }
+    }
+    if !to.group_ids.is_empty() {
+        ctx.push_to_agents(agents.clone(), "chat_access_updated", json!({"id": chat_id, "access": access}));
+    }
+    ctx.push_to_agents(agents, "chat_transferred", push);
     Ok(())
 }
 
@@ -161,6 +176,13 @@ pub(crate) fn typing(ctx: &mut Ctx, agent: &str, chat_id: &str, is_typing: bool,
     if !agents_only {
         ctx.push(&customer, "incoming_typing_indicator", push);
     }
+    // The agent's push names the audience `visibility` (reference §3.4).
+    let visibility = if agents_only { "agents" } else { "all" };
+    let push = json!({
+        "chat_id": chat_id, "thread_id": thread,
+        "typing_indicator": {"author_id": agent, "visibility": visibility, "timestamp": seconds, "is_typing": is_typing},
+    });
+    ctx.push_to_chat_agents(chat_id, None, "incoming_typing_indicator", push);
     Ok(())
 }
 
@@ -173,8 +195,9 @@ pub(crate) fn thinking(ctx: &mut Ctx, agent: &str, chat_id: &str, fields: Map<St
         push[k] = v;
     }
     if !agents_only {
-        ctx.push(&customer, "incoming_thinking_indicator", push);
+        ctx.push(&customer, "incoming_thinking_indicator", push.clone());
     }
+    ctx.push_to_chat_agents(chat_id, None, "incoming_thinking_indicator", push);
     Ok(())
 }
 

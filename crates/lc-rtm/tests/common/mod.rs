@@ -16,6 +16,24 @@ pub(crate) fn builder(server: &MockServer) -> RtmClientBuilder {
         .jitter_seed(7)
 }
 
+/// A builder for an agent's client of the mock (its personal access token), with short
+/// backoffs and a fixed jitter seed.
+pub(crate) fn agent_builder(server: &MockServer, agent: &lc_mock::AgentCredentials) -> RtmClientBuilder {
+    RtmClient::agent_builder()
+        .personal_access_token(&agent.account_id, &agent.pat)
+        .base_url(format!("http://{}", server.addr()))
+        .backoff(Backoff::new(Duration::from_millis(20), Duration::from_millis(100), 0.5))
+        .jitter_seed(7)
+}
+
+/// An agent's client of the mock, connected.
+pub(crate) async fn agent_connected(server: &MockServer, agent: &lc_mock::AgentCredentials) -> (RtmClient, Events) {
+    let (client, mut events) = agent_builder(server, agent).build().expect("an agent's client");
+    let first = next(&mut events).await;
+    assert!(matches!(first, RtmEvent::Connected(ref c) if !c.reconnect), "{first:?}");
+    (client, events)
+}
+
 /// A client of the mock for `token`, connected.
 pub(crate) async fn connected(server: &MockServer, token: &str) -> (RtmClient, Events) {
     let (client, mut events) = builder(server).token(token).build().expect("a client");
