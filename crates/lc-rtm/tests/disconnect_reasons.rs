@@ -1,6 +1,8 @@
 //! Every documented `customer_disconnected` reason of every version (`DisconnectReason::KNOWN`),
-//! sent by `lc-mock`'s agent control, produces its documented behaviour end to end (reference
-//! §3.3): the typed push, then `RtmEvent::Disconnected` with `Cause::Server` and the `Next` of the
+//! sent by `lc-mock`'s agent control, and every documented `agent_disconnected` reason
+//! (`AgentDisconnectReason::KNOWN`, to an agent's connection, sent by the mock's
+//! `disconnect_agent` fault), produces its documented behaviour end to end (customer reference
+//! §3.3, agent reference §3.3): the typed push, then `RtmEvent::Disconnected` with `Cause::Server` and the `Next` of the
 //! reason's policy, then what that policy promises (a reconnect, a fresh token, another region,
 //! a wait, nothing until `connect()`, or closed for good). A reason nobody documented gets the
 //! conservative policy: wait `blocked_wait`, then reconnect.
@@ -15,7 +17,7 @@ use common::*;
 use lc_mock::MockServer;
 use lc_rtm::{Cause, ConnectionState, ErrorKind, Events, Next, RtmClient, RtmEvent};
 use lc_types::auth::{AccessToken, TokenFuture, TokenProvider};
-use lc_types::{ApiVersion, DisconnectPolicy, Region, VersionedPush};
+use lc_types::{ApiVersion, ChatApi, DisconnectPolicy, Region, VersionedPush};
 use serde_json::{json, Map, Value};
 
 /// Reference §3.3, the "suggested client behaviour" column, row by row (written here, not
@@ -44,6 +46,28 @@ const DOCUMENTED: &[(&str, DisconnectPolicy)] = &[
     ("identity_mismatch", DisconnectPolicy::Stop),
 ];
 
+/// Agent reference §3.3, the "suggested behaviour" column, row by row (written here, not taken
+/// from the generated policy). `misdirected_request` is the CONFLICT of §3.3 (the push's sample
+/// names an error type): read as `misdirected_connection`.
+const AGENT_DOCUMENTED: &[(&str, DisconnectPolicy)] = &[
+    ("agent_disconnected_by_server", DisconnectPolicy::Stop),
+    ("agent_logged_out_remotely", DisconnectPolicy::Stop),
+    ("access_token_revoked", DisconnectPolicy::Stop),
+    ("connection_evicted", DisconnectPolicy::Stop),
+    ("access_token_expired", DisconnectPolicy::ReconnectWithNewToken),
+    ("connection_timeout", DisconnectPolicy::Reconnect),
+    ("internal_error", DisconnectPolicy::Reconnect),
+    ("license_expired", DisconnectPolicy::Stop),
+    ("license_not_found", DisconnectPolicy::Stop),
+    ("misdirected_connection", DisconnectPolicy::ReconnectInRegion),
+    ("misdirected_request", DisconnectPolicy::ReconnectInRegion),
+    ("unsupported_version", DisconnectPolicy::Stop),
+    ("too_many_connections", DisconnectPolicy::Stop),
+    ("too_many_unauthorized_connections", DisconnectPolicy::Reconnect),
+    // Since 3.6.
+    ("role_permissions_changed", DisconnectPolicy::Reconnect),
+];
+
 /// `blocked_wait` of every client here (the wait for an unknown reason, or for
 /// `customer_temporarily_blocked` without a timeout).
 const BLOCKED_WAIT: Duration = Duration::from_millis(300);
@@ -55,7 +79,9 @@ const QUIET: Duration = Duration::from_millis(400);
 /// one was invalidated, the first one before.
 struct Recording {
     server: Arc<MockServer>,
-    customer: String,
+    api: ChatApi,
+    /// The customer's or the agent's ID.
+    owner: String,
     current: Mutex<String>,
     asked: AtomicUsize,
     invalidated: Mutex<Vec<String>>,
@@ -72,16 +98,21 @@ impl TokenProvider for Recording {
         self.invalidated.lock().unwrap().push(token.secret().to_owned());
         let mut current = self.current.lock().unwrap();
         if *current == token.secret() {
-            *current = self.server.issue_token_for(&self.customer);
+            *current = match self.api {
+                ChatApi::Agent => self.server.issue_agent_token(&self.owner).expect("the agent exists"),
+                _ => self.server.issue_token_for(&self.owner),
+            };
         }
     }
 }
 
-/// One case: a fresh mock, a customer, and a connected client of `version` whose tokens come
-/// from a [`Recording`] provider.
+/// One case: a fresh mock, a customer (or an agent), and a connected client of `version` whose
+/// tokens come from a [`Recording`] provider.
 struct Case {
     server: Arc<MockServer>,
-    customer: String,
+    api: ChatApi,
+    /// The customer's or the agent's ID.
+    owner: String,
     first_token: String,
     tokens: Arc<Recording>,
     client: RtmClient,
@@ -91,16 +122,34 @@ struct Case {
 
 impl Case {
     async fn new(version: ApiVersion) -> Case {
+        Case::of(ChatApi::Customer, version).await
+    }
+
+    async fn of(api: ChatApi, version: ApiVersion) -> Case {
         let server = Arc::new(mock().await);
-        let me = server.issue_customer();
+        let (owner, token, builder) = match api {
+            ChatApi::Agent => {
+                let me = server.issue_agent(lc_mock::NewAgent::new("bot@example.com", "Bot")).unwrap();
+                let b = RtmClient::agent_builder()
+                    .base_url(format!("http://{}", server.addr()))
+                    .backoff(lc_rtm::Backoff::new(Duration::from_millis(20), Duration::from_millis(100), 0.5))
+                    .jitter_seed(7);
+                (me.agent_id, me.token, b)
+            }
+            _ => {
+                let me = server.issue_customer();
+                (me.id, me.token, builder(&server))
+            }
+        };
         let tokens = Arc::new(Recording {
             server: server.clone(),
-            customer: me.id.clone(),
-            current: Mutex::new(me.token.clone()),
+            api,
+            owner: owner.clone(),
+            current: Mutex::new(token.clone()),
             asked: AtomicUsize::new(0),
             invalidated: Mutex::new(Vec::new()),
         });
-        let (client, mut events) = builder(&server)
+        let (client, mut events) = builder
             .api_version(version)
             .shared_token_provider(tokens.clone())
             .blocked_wait(BLOCKED_WAIT)
@@ -108,10 +157,14 @@ impl Case {
             .unwrap();
         let first = next(&mut events).await;
         assert!(matches!(first, RtmEvent::Connected(ref c) if !c.reconnect), "{first:?}");
+        if api == ChatApi::Agent {
+            incoming_customers(&mut events).await;
+        }
         Case {
             server,
-            customer: me.id,
-            first_token: me.token,
+            api,
+            owner,
+            first_token: token,
             tokens,
             client,
             events,
@@ -119,14 +172,30 @@ impl Case {
         }
     }
 
-    /// The customer is still who the client says, over the connection.
+    /// The customer (agent) is still who the client says, over the connection.
     async fn works(&self, what: &str) {
-        let me = self
+        let (action, payload) = match self.api {
+            ChatApi::Agent => ("list_routing_statuses", json!({})),
+            _ => ("get_customer", json!({})),
+        };
+        let answer = self
             .client
-            .call_value(self.version, "get_customer", &json!({}))
+            .call_value(self.version, action, &payload)
             .await
             .unwrap_or_else(|e| panic!("{what}: a call after the reconnect: {e}"));
-        assert_eq!(me["id"], self.customer.as_str(), "{what}");
+        match self.api {
+            ChatApi::Agent => assert!(answer.to_string().contains(&self.owner), "{what}: {answer}"),
+            _ => assert_eq!(answer["id"], self.owner.as_str(), "{what}"),
+        }
+    }
+
+    /// A call the connection refuses once it is closed or not connected.
+    async fn call_fails(&self) -> lc_rtm::Error {
+        let action = match self.api {
+            ChatApi::Agent => "list_routing_statuses",
+            _ => "get_customer",
+        };
+        self.client.call_value(self.version, action, &json!({})).await.unwrap_err()
     }
 
     /// Nothing arrives for a while.
@@ -141,13 +210,19 @@ impl Case {
         let e = next(&mut self.events).await;
         assert!(matches!(e, RtmEvent::Connected(ref c) if c.reconnect), "{what}: {e:?}");
         assert_eq!(self.client.state(), ConnectionState::Active, "{what}");
+        if self.api == ChatApi::Agent {
+            incoming_customers(&mut self.events).await;
+        }
     }
 }
 
-/// `reason` and `data` of a typed `customer_disconnected` push of `version`.
+/// `reason` and `data` of a typed `customer_disconnected` (`agent_disconnected`) push of `version`.
 fn disconnected_push(push: &VersionedPush, version: ApiVersion) -> (String, Option<Map<String, Value>>) {
     assert_eq!(push.version(), Some(version), "{push:?}");
     match push {
+        VersionedPush::AgentV3_5(lc_types::v3_5::agent::AnyPush::AgentDisconnected(p)) => (p.reason.as_str().to_owned(), object(&p.data)),
+        VersionedPush::AgentV3_6(lc_types::v3_6::agent::AnyPush::AgentDisconnected(p)) => (p.reason.as_str().to_owned(), object(&p.data)),
+        VersionedPush::AgentV3_7(lc_types::v3_7::agent::AnyPush::AgentDisconnected(p)) => (p.reason.as_str().to_owned(), object(&p.data)),
         VersionedPush::V3_5(lc_types::v3_5::customer::AnyPush::CustomerDisconnected(p)) => (p.reason.as_str().to_owned(), p.data.clone()),
         VersionedPush::V3_6(lc_types::v3_6::customer::AnyPush::CustomerDisconnected(p)) => (p.reason.as_str().to_owned(), p.data.clone()),
         VersionedPush::V3_7(lc_types::v3_7::customer::AnyPush::CustomerDisconnected(p)) => (p.reason.as_str().to_owned(), p.data.clone()),
@@ -155,11 +230,27 @@ fn disconnected_push(push: &VersionedPush, version: ApiVersion) -> (String, Opti
     }
 }
 
+/// The `incoming_customers` push that follows an agent's login.
+async fn incoming_customers(events: &mut Events) {
+    let e = next(events).await;
+    assert!(matches!(e, RtmEvent::Push(ref p) if p.push.name() == "incoming_customers"), "{e:?}");
+}
+
+/// An agent push's `data` (any JSON in the schema) as the object the mock sent.
+fn object(data: &Option<Value>) -> Option<Map<String, Value>> {
+    data.as_ref()
+        .map(|d| d.as_object().cloned().unwrap_or_else(|| panic!("`data` is an object: {d}")))
+}
+
 /// Sends `reason` with `data` to the case's customer and checks the typed push and the
 /// `Disconnected` event; gives the `Next` and when the event arrived.
 async fn disconnect(case: &mut Case, reason: &str, data: Option<Value>, policy: DisconnectPolicy) -> (Next, Instant) {
     let what = format!("v{} {reason}", case.version);
-    assert_eq!(case.server.agent().disconnect(&case.customer, reason, data.clone()), 1, "{what}");
+    let closed = match case.api {
+        ChatApi::Agent => case.server.faults().disconnect_agent(&case.owner, reason, data.clone()),
+        _ => case.server.agent().disconnect(&case.owner, reason, data.clone()),
+    };
+    assert_eq!(closed, 1, "{what}");
     let e = next(&mut case.events).await;
     let RtmEvent::Push(p) = e else {
         panic!("{what}: first the push, got {e:?}")
@@ -185,9 +276,9 @@ async fn disconnect(case: &mut Case, reason: &str, data: Option<Value>, policy: 
 }
 
 /// One documented reason (or an unknown one, with `policy` its expected policy).
-async fn reason_case(version: ApiVersion, reason: &str, policy: DisconnectPolicy) {
-    let what = format!("v{version} {reason}");
-    let mut case = Case::new(version).await;
+async fn reason_case(api: ChatApi, version: ApiVersion, reason: &str, policy: DisconnectPolicy) {
+    let what = format!("{api:?} v{version} {reason}");
+    let mut case = Case::of(api, version).await;
     match policy {
         DisconnectPolicy::Reconnect => {
             let (next, _) = disconnect(&mut case, reason, None, policy).await;
@@ -262,7 +353,7 @@ async fn reason_case(version: ApiVersion, reason: &str, policy: DisconnectPolicy
             assert_eq!(case.client.state(), ConnectionState::Disconnected, "{what}");
             case.quiet(&what).await;
             assert_eq!(case.client.state(), ConnectionState::Disconnected, "{what}: no reconnect by itself");
-            let err = case.client.call_value(version, "get_customer", &json!({})).await.unwrap_err();
+            let err = case.call_fails().await;
             assert!(matches!(err.kind(), ErrorKind::NotConnected), "{what}: {err}");
             case.client.connect();
             case.reconnected(&what).await;
@@ -277,7 +368,7 @@ async fn reason_case(version: ApiVersion, reason: &str, policy: DisconnectPolicy
                 case.client.state()
             );
             case.quiet(&what).await;
-            let err = case.client.call_value(version, "get_customer", &json!({})).await.unwrap_err();
+            let err = case.call_fails().await;
             assert!(matches!(err.kind(), ErrorKind::Closed), "{what}: {err}");
             let err = case.client.wait_connected(Duration::from_secs(1)).await.unwrap_err();
             assert!(matches!(err.kind(), ErrorKind::Closed), "{what}: {err}");
@@ -292,16 +383,74 @@ async fn next_event(case: &mut Case) -> RtmEvent {
     next(&mut case.events).await
 }
 
-/// Every reason `known` lists for `version`, each with its documented behaviour.
-async fn every_reason(version: ApiVersion, known: &[&str]) {
-    assert_eq!(known.len(), DOCUMENTED.len(), "v{version}: a reason is missing from DOCUMENTED");
+/// Every reason `known` lists for `version` of `api`, each with its documented behaviour.
+async fn every_reason_of(api: ChatApi, version: ApiVersion, known: &[&str]) {
+    let documented: Vec<_> = match api {
+        ChatApi::Agent => AGENT_DOCUMENTED
+            .iter()
+            .filter(|(r, _)| version >= ApiVersion::V3_6 || *r != "role_permissions_changed")
+            .collect(),
+        _ => DOCUMENTED.iter().collect(),
+    };
+    assert_eq!(
+        known.len(),
+        documented.len(),
+        "{api:?} v{version}: a reason is missing from the table"
+    );
     for reason in known {
-        let (_, policy) = DOCUMENTED
+        let (_, policy) = documented
             .iter()
             .find(|(r, _)| r == reason)
-            .unwrap_or_else(|| panic!("v{version}: `{reason}` is not in reference §3.3"));
-        reason_case(version, reason, *policy).await;
+            .unwrap_or_else(|| panic!("{api:?} v{version}: `{reason}` is not in reference §3.3"));
+        reason_case(api, version, reason, *policy).await;
     }
+}
+
+async fn every_reason(version: ApiVersion, known: &[&str]) {
+    every_reason_of(ChatApi::Customer, version, known).await;
+}
+
+#[tokio::test]
+async fn every_documented_agent_reason_of_v3_5() {
+    every_reason_of(
+        ChatApi::Agent,
+        ApiVersion::V3_5,
+        lc_types::v3_5::agent::AgentDisconnectReason::KNOWN,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn every_documented_agent_reason_of_v3_6() {
+    every_reason_of(
+        ChatApi::Agent,
+        ApiVersion::V3_6,
+        lc_types::v3_6::agent::AgentDisconnectReason::KNOWN,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn every_documented_agent_reason_of_v3_7() {
+    every_reason_of(
+        ChatApi::Agent,
+        ApiVersion::V3_7,
+        lc_types::v3_7::agent::AgentDisconnectReason::KNOWN,
+    )
+    .await;
+}
+
+/// An agent's unknown reason: the same conservative policy as a customer's.
+#[tokio::test]
+async fn an_unknown_agent_reason_waits_blocked_wait_then_reconnects() {
+    let mut case = Case::of(ChatApi::Agent, ApiVersion::V3_6).await;
+    let (next, _) = disconnect(&mut case, "brand_new_reason", None, DisconnectPolicy::FOR_UNKNOWN).await;
+    assert!(
+        matches!(next, Next::Reconnect { delay, attempt: 1, new_token: false } if delay == BLOCKED_WAIT),
+        "{next:?}"
+    );
+    case.reconnected("agent brand_new_reason").await;
+    case.works("agent brand_new_reason").await;
 }
 
 #[tokio::test]
