@@ -1,6 +1,6 @@
 //! `lc demo`: a whole customer session against an embedded `lc-mock`, through `lc-rtm` and
-//! `lc-web`, with an agent on the Agent Chat API (`lc-web`'s agent client); a transcript as it
-//! goes, then a summary.
+//! `lc-web`, with a bot on the Agent Chat RTM API (an `lc-rtm` agent connection) answering; a
+//! transcript as it goes, then a summary.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -9,26 +9,27 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use lc_mock::{Config, MockServer, NewAgent, TransferTo};
 use lc_rtm::{Events, HistoryRequest, Next, Rating, RtmClient, RtmEvent};
-use lc_types::{Api, ApiVersion, Unknowns, WebAction};
+use lc_types::{Api, ApiVersion, RtmAction, Unknowns};
 use lc_web::{Upload, WebClient};
 use serde_json::{json, Value};
 
 use crate::Failure;
 
 /// Play a whole customer session against an embedded mock: connect and log in, a greeting, a
-/// chat with an agent on the Agent Chat API (typing, thinking, messages, a rich message
-/// answered with a postback), a file upload, properties, a transfer through the queue, the
-/// history (read by both sides), a rating, a server disconnect survived, and the agent
-/// closing the chat.
+/// chat with a bot on the Agent Chat RTM API (offered the chat, joining, typing, thinking,
+/// answering, a rich message answered with a postback), a file upload, properties, a transfer
+/// through the queue, the history (read by both sides), a rating, a server disconnect
+/// survived, and the bot closing the chat.
 #[derive(clap::Args)]
 #[command(after_help = "\
-The customer uses lc-rtm (and lc-web for the upload); the agent uses lc-web's Agent Chat API
-client, with a personal access token the mock issues (joining, typing, thinking, messages, the
-transfer, reading the chat, closing it). The mock's control API plays only what no agent
-action does: the greeting, a group's status, the queue and the server disconnect.
-Every step checks that what the docs say happens, happens (the push arrives, typed; the
-response decodes, on both sides); the command exits 0 when every step did, 1 naming the step
-otherwise.
+The customer uses lc-rtm (and lc-web for the upload); the bot is an lc-rtm agent connection to
+the Agent Chat RTM API, logged in with a personal access token the mock issues: it is offered
+the chat (incoming_chat), joins, types, thinks, answers, sends a rich message, transfers, reads
+the chat and closes it. The mock's control API plays only what no agent action does: the
+greeting, a group's status, the queue and the server disconnect.
+Every step checks that what the docs say happens, happens, on both sides (each push arrives,
+typed, at the customer and at the bot; every response decodes); the command exits 0 when every
+step did, 1 naming the step otherwise.
 Colour when stdout is a terminal (not with NO_COLOR).
 
 Examples:
@@ -80,6 +81,8 @@ struct Step {
     lines: Vec<String>,
     actions: Vec<String>,
     pushes: Vec<String>,
+    /// Pushes the bot received.
+    agent_pushes: Vec<String>,
     started: Instant,
 }
 
@@ -93,8 +96,9 @@ struct Demo {
     rtm: RtmClient,
     events: Events,
     web: WebClient,
-    /// The agent's client of the Agent Chat API (its personal access token).
-    agent: WebClient,
+    /// The bot's connection to the Agent Chat RTM API (an agent's personal access token).
+    agent: RtmClient,
+    agent_events: Events,
     agent_id: String,
     step: Option<Step>,
     steps: usize,
@@ -104,6 +108,7 @@ struct Demo {
     agent_calls: BTreeMap<String, usize>,
     control_calls: BTreeMap<String, usize>,
     pushes: BTreeMap<String, usize>,
+    agent_pushes: BTreeMap<String, usize>,
     unknowns: usize,
     reconnects: usize,
 }
@@ -135,8 +140,9 @@ async fn play(api: &'static Api, json: bool) -> Result<(), Failure> {
     let agent = server
         .issue_agent(agent)
         .map_err(|r| Failure::runtime(format!("the embedded mock refused the agent: {r:?}")))?;
-    let agent_web = WebClient::agent_builder()
+    let (agent_rtm, agent_events) = RtmClient::agent_builder()
         .personal_access_token(&agent.account_id, &agent.pat)
+        .application("lc demo", env!("CARGO_PKG_VERSION"))
         .base_url(&base)
         .api_version(version)
         .build()
@@ -151,7 +157,8 @@ async fn play(api: &'static Api, json: bool) -> Result<(), Failure> {
         rtm,
         events,
         web,
-        agent: agent_web,
+        agent: agent_rtm,
+        agent_events,
         agent_id: agent.agent_id,
         step: None,
         steps: 0,
@@ -161,6 +168,7 @@ async fn play(api: &'static Api, json: bool) -> Result<(), Failure> {
         agent_calls: BTreeMap::new(),
         control_calls: BTreeMap::new(),
         pushes: BTreeMap::new(),
+        agent_pushes: BTreeMap::new(),
         unknowns: 0,
         reconnects: 0,
     };
@@ -170,6 +178,7 @@ async fn play(api: &'static Api, json: bool) -> Result<(), Failure> {
     let result = demo.story().await;
     let problems = demo.server.problems();
     demo.rtm.destroy();
+    demo.agent.destroy();
     let failed = match result {
         Ok(()) if problems.is_empty() => None,
         Ok(()) => Some(("the mock's own checks".to_owned(), problems.join("; "))),
@@ -194,6 +203,12 @@ impl Demo {
         let login = self.connected().await?;
         let has_chats = login.get("chats").and_then(Value::as_array).map_or(0, Vec::len);
         self.say("customer", &format!("connected over RTM, logged in ({has_chats} earlier chats)"));
+        let bot = self.agent_connected().await?;
+        self.check(
+            bot["my_profile"]["id"] == me.as_str(),
+            "the bot's login response names it in my_profile",
+        )?;
+        self.say("bot", &format!("connected over the Agent RTM API, logged in as {me}"));
         self.end();
 
         self.begin("a greeting");
@@ -217,9 +232,21 @@ impl Demo {
             .await?;
         let chat = started["chat_id"].as_str().unwrap_or_default().to_owned();
         self.push("incoming_chat").await?;
+        let offered = self.agent_push("incoming_chat").await?;
+        self.check(offered["chat"]["id"] == chat.as_str(), "the bot is offered the customer's chat")?;
+        let asked = offered["chat"]["thread"]["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["type"] == "message")
+            .and_then(|e| e["text"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        self.check(!asked.is_empty(), "incoming_chat carries the customer's first message")?;
+        self.say("bot", &format!("the customer asks: {asked}"));
         self.end();
 
-        self.begin("the agent joins");
+        self.begin("the bot joins");
         // 3.7 calls the list `chats_info`, earlier versions `chats_summary`.
         let listed = per_version!(v, m => self
             .agent_call(&m::agent::ListChatsRequest::default())
@@ -243,6 +270,8 @@ impl Demo {
             added["requester_id"] == me.as_str() && added["user"]["id"] == me.as_str(),
             "user_added_to_chat names the agent as the user added and the requester",
         )?;
+        let joined = self.agent_push("user_added_to_chat").await?;
+        self.check(joined["user"]["id"] == me.as_str(), "the bot sees itself added")?;
         self.end();
 
         self.begin("typing and thinking indicators");
@@ -274,7 +303,7 @@ impl Demo {
         }
         self.end();
 
-        self.begin("an agent message");
+        self.begin("the bot answers");
         let text = "It left our warehouse this morning.";
         let sent = per_version!(v, m => {
             let event = m::agent::EventInput::from(m::agent::MessageEventInput::new(text));
@@ -286,6 +315,8 @@ impl Demo {
             "the customer gets the event the agent's send_event answered",
         )?;
         self.say("customer", &format!("reads: {}", pushed["event"]["text"]));
+        let own = self.agent_push("incoming_event").await?;
+        self.check(own["event"]["id"] == sent.as_str(), "the bot's connection gets its own message too")?;
         self.end();
 
         self.begin("a rich message answered with a postback");
@@ -316,6 +347,12 @@ impl Demo {
         )
         .await?;
         self.push("incoming_rich_message_postback").await?;
+        let clicked = self.agent_push("incoming_rich_message_postback").await?;
+        self.check(
+            clicked["postback"]["id"] == "yes" && clicked["user_id"] == self.customer_id.as_str(),
+            "the bot gets the customer's click",
+        )?;
+        self.say("bot", "the customer answered: yes");
         self.end();
 
         self.begin("upload a file and send it");
@@ -323,6 +360,11 @@ impl Demo {
         self.rtm_call("send_event", json!({"chat_id": chat, "event": {"type": "file", "url": url}}))
             .await?;
         self.push("incoming_event").await?;
+        let file = self.agent_push_where("incoming_event", |p| p["event"]["type"] == "file").await?;
+        self.check(
+            file["event"]["author_id"] == self.customer_id.as_str(),
+            "the bot gets the customer's file",
+        )?;
         self.end();
 
         self.begin("set chat properties");
@@ -332,6 +374,7 @@ impl Demo {
         )
         .await?;
         self.push("chat_properties_updated").await?;
+        self.agent_push("chat_properties_updated").await?;
         self.end();
 
         self.begin("a transfer through the queue");
@@ -347,6 +390,11 @@ impl Demo {
         self.check(
             transferred["transferred_to"]["group_ids"] == json!([1]) && transferred["requester_id"] == me.as_str(),
             "chat_transferred names group 1 and the agent",
+        )?;
+        let seen = self.agent_push("chat_transferred").await?;
+        self.check(
+            seen["transferred_to"]["group_ids"] == json!([1]),
+            "the bot sees the transfer to group 1",
         )?;
         let to = TransferTo {
             group_ids: vec![1],
@@ -416,12 +464,14 @@ impl Demo {
         self.rtm_call("get_customer", json!({})).await?;
         self.end();
 
-        self.begin("the agent closes the chat");
+        self.begin("the bot closes the chat");
         per_version!(v, m => self
             .agent_call(&m::agent::DeactivateChatRequest::new(&chat))
             .await
             .map(drop))?;
         self.push("chat_deactivated").await?;
+        let closed = self.agent_push("chat_deactivated").await?;
+        self.check(closed["chat_id"] == chat.as_str(), "the bot sees the chat closed")?;
         self.end();
         Ok(())
     }
@@ -440,6 +490,7 @@ impl Demo {
             lines: Vec::new(),
             actions: Vec::new(),
             pushes: Vec::new(),
+            agent_pushes: Vec::new(),
             started: Instant::now(),
         });
     }
@@ -447,7 +498,7 @@ impl Demo {
     fn end(&mut self) {
         let Some(step) = self.step.take() else { return };
         if self.json {
-            // Which calls the agent's side made, by API: the Agent Chat API's Web API, and
+            // Which calls the agent's side made, by API: the bot's Agent Chat RTM API, and
             // the mock's control API (for what no agent action does).
             let side = |prefix: &str| -> Vec<&str> { step.actions.iter().filter_map(|a| a.strip_prefix(prefix)).collect() };
             out!(
@@ -455,8 +506,8 @@ impl Demo {
                 json!({
                     "step": step.number, "name": step.name, "status": "ok",
                     "ms": step.started.elapsed().as_secs_f64() * 1000.0,
-                    "actions": step.actions, "agent_web": side("agent_web:"), "control": side("control:"),
-                    "pushes": step.pushes, "transcript": step.lines,
+                    "actions": step.actions, "agent_rtm": side("agent_rtm:"), "control": side("control:"),
+                    "pushes": step.pushes, "agent_pushes": step.agent_pushes, "transcript": step.lines,
                 })
             );
         }
@@ -468,7 +519,7 @@ impl Demo {
         if !self.json {
             let colour = match who {
                 "customer" => "32",
-                "agent" => "35",
+                "agent" | "bot" => "35",
                 "control" => "33",
                 "push" => "36",
                 _ => "2",
@@ -522,18 +573,79 @@ impl Demo {
         Ok(result)
     }
 
-    /// An agent action over the Agent Chat API's Web API, typed; its response decoded as its
+    /// A bot action over its Agent Chat RTM connection, typed; its response decoded as its
     /// type (unknown fields counted).
-    async fn agent_call<R: WebAction + Sync>(&mut self, request: &R) -> Result<R::Response, (String, String)> {
+    async fn agent_call<R: RtmAction + Sync>(&mut self, request: &R) -> Result<R::Response, (String, String)> {
         let response = self.agent.call(request).await;
-        let response = response.map_err(|e| self.failed(format!("`{}` over the Agent Web API: {e}", R::NAME)))?;
+        let response = response.map_err(|e| self.failed(format!("`{}` over the Agent RTM API: {e}", R::NAME)))?;
         self.unknowns += response.unknowns().len();
         *self.agent_calls.entry(R::NAME.to_owned()).or_default() += 1;
-        self.say("agent", &format!("→ {} (Agent Web API)", R::NAME));
+        self.say("bot", &format!("→ {} (Agent RTM API)", R::NAME));
         if let Some(step) = &mut self.step {
-            step.actions.push(format!("agent_web:{}", R::NAME));
+            step.actions.push(format!("agent_rtm:{}", R::NAME));
         }
         Ok(response)
+    }
+
+    /// Waits for the bot's login; gives its response.
+    async fn agent_connected(&mut self) -> Result<Value, (String, String)> {
+        loop {
+            match self.next_agent_event().await? {
+                RtmEvent::Connected(c) => {
+                    return c
+                        .login
+                        .decode::<Value>()
+                        .map_err(|e| self.failed(format!("the bot's login response: {e}")))
+                }
+                RtmEvent::Disconnected(d) => return Err(self.failed(format!("the bot: {}", d.cause.describe()))),
+                _ => {}
+            }
+        }
+    }
+
+    /// Waits for push `name` at the bot; gives its payload.
+    async fn agent_push(&mut self, name: &str) -> Result<Value, (String, String)> {
+        self.agent_push_where(name, |_| true).await
+    }
+
+    /// Waits for a push `name` at the bot whose payload passes `wanted`; gives its payload.
+    /// Other pushes on the way are counted too.
+    async fn agent_push_where(&mut self, name: &str, wanted: impl Fn(&Value) -> bool) -> Result<Value, (String, String)> {
+        loop {
+            match self.next_agent_event().await? {
+                RtmEvent::Push(p) if p.push.name() == name => {
+                    let payload = serde_json::to_value(&p.push).unwrap_or(Value::Null);
+                    if wanted(&payload) {
+                        return Ok(payload);
+                    }
+                }
+                RtmEvent::Disconnected(d) => return Err(self.failed(format!("the bot: {}", d.cause.describe()))),
+                _ => {}
+            }
+        }
+    }
+
+    /// The bot's next event (pushes counted and shown), within [`WAIT`].
+    async fn next_agent_event(&mut self) -> Result<RtmEvent, (String, String)> {
+        let event = tokio::time::timeout(WAIT, self.agent_events.next()).await;
+        let event = event.map_err(|_| self.failed(format!("nothing arrived at the bot within {WAIT:?}")))?;
+        let event = event.ok_or_else(|| self.failed("the bot's connection task ended".into()))?;
+        match &event {
+            RtmEvent::Push(p) => {
+                let name = p.push.name().to_owned();
+                self.unknowns += p.push.unknowns().len();
+                *self.agent_pushes.entry(name.clone()).or_default() += 1;
+                self.say("push", &format!("⇠ {name} (bot)"));
+                if let Some(step) = &mut self.step {
+                    step.agent_pushes.push(name);
+                }
+            }
+            RtmEvent::UndecodedPush { frame, error } => {
+                return Err(self.failed(format!("the bot's push `{}` did not decode: {error}", frame.action)));
+            }
+            _ => {}
+        }
+        Ok(event)
     }
 
     /// A customer action over RTM; its response decoded as its type.
@@ -678,8 +790,8 @@ impl Demo {
                     "steps": self.steps,
                     "skipped": self.skipped,
                     "rtm_actions": self.rtm_calls, "web_actions": self.web_calls,
-                    "agent_web_actions": self.agent_calls, "control_actions": self.control_calls,
-                    "pushes": self.pushes, "unknown_fields": self.unknowns,
+                    "agent_rtm_actions": self.agent_calls, "control_actions": self.control_calls,
+                    "pushes": self.pushes, "agent_pushes": self.agent_pushes, "unknown_fields": self.unknowns,
                     "reconnects": self.reconnects, "ms": elapsed.as_secs_f64() * 1000.0,
                 }})
             );
@@ -690,12 +802,13 @@ impl Demo {
         out!("  actions over RTM  {} ({})", total(&self.rtm_calls), list(&self.rtm_calls));
         out!("  actions over Web  {} ({})", total(&self.web_calls), list(&self.web_calls));
         out!(
-            "  agent actions     {} (Agent Web API: {})",
+            "  bot actions       {} (Agent RTM API: {})",
             total(&self.agent_calls),
             list(&self.agent_calls)
         );
         out!("  control API       {} ({})", total(&self.control_calls), list(&self.control_calls));
         out!("  pushes received   {} ({})", total(&self.pushes), list(&self.pushes));
+        out!("  bot's pushes      {} ({})", total(&self.agent_pushes), list(&self.agent_pushes));
         out!("  unknown fields    {}", self.unknowns);
         out!("  reconnects        {}", self.reconnects);
         out!("  time              {:.2} s", elapsed.as_secs_f64());

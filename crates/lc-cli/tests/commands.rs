@@ -121,8 +121,8 @@ fn demo_plays_the_whole_story_in_every_version() {
         assert!(r.stdout.contains("unknown fields    0"), "{}", r.stdout);
         let skipped = r.stdout.contains("no thinking indicator in v3.5: skipped");
         assert_eq!(skipped, version == "3.5", "{}", r.stdout);
-        // The agent acts over the Agent Chat API's Web API; the control API only greets, sets
-        // a group's status, queues, and disconnects, and says why.
+        // The bot acts over the Agent Chat API's RTM API; the control API only greets, sets a
+        // group's status, queues, and disconnects, and says why.
         for action in [
             "list_chats",
             "add_user_to_chat",
@@ -132,15 +132,15 @@ fn demo_plays_the_whole_story_in_every_version() {
             "get_chat",
             "deactivate_chat",
         ] {
-            let line = format!("agent → {action} (Agent Web API)");
+            let line = format!("bot → {action} (Agent RTM API)");
             assert!(r.stdout.contains(&line), "v{version} lacks `{line}`:\n{}", r.stdout);
         }
-        let thinking = r.stdout.contains("agent → send_thinking_indicator (Agent Web API)");
+        let thinking = r.stdout.contains("bot → send_thinking_indicator (Agent RTM API)");
         assert_eq!(thinking, version != "3.5", "{}", r.stdout);
         assert!(r.stdout.contains("agent sees the customer's message, file"), "{}", r.stdout);
         let agent = if version == "3.5" { 8 } else { 9 };
         let line = format!(
-            "agent actions     {agent} (Agent Web API: add_user_to_chat ×1, deactivate_chat ×1, get_chat ×1, list_chats ×1, send_event ×2"
+            "bot actions       {agent} (Agent RTM API: add_user_to_chat ×1, deactivate_chat ×1, get_chat ×1, list_chats ×1, send_event ×2"
         );
         assert!(r.stdout.contains(&line), "v{version} lacks `{line}`:\n{}", r.stdout);
         assert!(
@@ -179,7 +179,7 @@ fn demo_json_gives_one_object_per_step_then_the_summary() {
     assert_eq!(s["skipped"], serde_json::json!(["thinking indicator"]));
     assert_eq!(s["web_actions"]["upload_file"], 1);
     assert!(s["pushes"]["incoming_event"].as_u64().unwrap() >= 4, "{s}");
-    // Each step names the agent's calls by API: the Agent Web API's actions, the control API's.
+    // Each step names the agent's calls by API: the bot's Agent RTM API actions, the control API's.
     let step = |name: &str| {
         lines
             .iter()
@@ -188,9 +188,9 @@ fn demo_json_gives_one_object_per_step_then_the_summary() {
     };
     for (name, agent, control) in [
         ("a greeting", &[][..], &["greet"][..]),
-        ("the agent joins", &["list_chats", "add_user_to_chat"], &[]),
+        ("the bot joins", &["list_chats", "add_user_to_chat"], &[]),
         ("typing and thinking indicators", &["send_typing_indicator"], &[]),
-        ("an agent message", &["send_event"], &[]),
+        ("the bot answers", &["send_event"], &[]),
         ("a rich message answered with a postback", &["send_event"], &[]),
         (
             "a transfer through the queue",
@@ -199,20 +199,20 @@ fn demo_json_gives_one_object_per_step_then_the_summary() {
         ),
         ("read the history back", &["get_chat"], &[]),
         ("a server disconnect, survived", &[], &["disconnect"]),
-        ("the agent closes the chat", &["deactivate_chat"], &[]),
+        ("the bot closes the chat", &["deactivate_chat"], &[]),
     ] {
         let step = step(name);
-        assert_eq!(step["agent_web"], serde_json::json!(agent), "{step}");
+        assert_eq!(step["agent_rtm"], serde_json::json!(agent), "{step}");
         assert_eq!(step["control"], serde_json::json!(control), "{step}");
         for a in agent {
             assert!(
-                step["actions"].as_array().unwrap().contains(&Value::from(format!("agent_web:{a}"))),
+                step["actions"].as_array().unwrap().contains(&Value::from(format!("agent_rtm:{a}"))),
                 "{step}"
             );
         }
     }
     assert_eq!(
-        s["agent_web_actions"],
+        s["agent_rtm_actions"],
         serde_json::json!({
             "add_user_to_chat": 1, "deactivate_chat": 1, "get_chat": 1, "list_chats": 1,
             "send_event": 2, "send_typing_indicator": 1, "transfer_chat": 1,
@@ -227,13 +227,13 @@ fn demo_json_gives_one_object_per_step_then_the_summary() {
 }
 
 #[test]
-fn demo_json_in_3_6_has_the_agents_thinking_indicator_over_the_agent_web_api() {
+fn demo_json_in_3_6_has_the_bots_thinking_indicator_over_the_agent_rtm_api() {
     let r = lc(&["demo", "--json"], &[], "");
     assert_eq!(r.code, 0, "{}", r.stderr);
     let lines: Vec<Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let typing = lines.iter().find(|l| l["name"] == "typing and thinking indicators").unwrap();
     assert_eq!(
-        typing["agent_web"],
+        typing["agent_rtm"],
         serde_json::json!(["send_typing_indicator", "send_thinking_indicator"]),
         "{typing}"
     );
@@ -243,7 +243,7 @@ fn demo_json_in_3_6_has_the_agents_thinking_indicator_over_the_agent_web_api() {
     );
     let s = &lines.last().unwrap()["summary"];
     assert_eq!(
-        (s["ok"].as_bool(), s["agent_web_actions"]["send_thinking_indicator"].as_u64()),
+        (s["ok"].as_bool(), s["agent_rtm_actions"]["send_thinking_indicator"].as_u64()),
         (Some(true), Some(1)),
         "{s}"
     );
@@ -427,6 +427,52 @@ fn listen_prints_pushes_as_ndjson_and_stops_on_sigterm() {
     assert!(rest.contains("terminated, closing the connection"), "{rest}");
     assert!(!rest.contains(mock.token()));
     assert_eq!(mock.client_closes(), [Some(1000), Some(1000)], "lc listen closes with 1000 too");
+}
+
+/// `lc listen --agent`: an agent's connection (its PAT), every push as NDJSON: the
+/// `incoming_customers` after login, then the `incoming_chat` of a customer's new chat.
+#[test]
+fn listen_agent_prints_the_agents_pushes() {
+    let mock = Mock::start();
+    let agent = mock.issue_agent("ann@example.com", "Ann");
+    let pat = format!("{}:{}", agent["account_id"].as_str().unwrap(), agent["pat"].as_str().unwrap());
+    let env = [("LC_BASE_URL", mock.base_url()), ("LC_PAT", pat.as_str())];
+    let mut listen = Command::new(env!("CARGO_BIN_EXE_lc"))
+        .args(["listen", "--agent", "--ndjson"])
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(listen.stdout.take().unwrap());
+    let mut stderr = BufReader::new(listen.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.contains("connected"), "{first}");
+    let started = lc(&["call", "start_chat", "{}", "--rtm"], &mock.env(), "");
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    let mut names = Vec::new();
+    for _ in 0..2 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let push: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert_eq!(push["version"], "3.6", "{line}");
+        names.push(push["action"].as_str().unwrap_or_default().to_owned());
+        if push["action"] == "incoming_chat" {
+            assert!(push["payload"]["chat"]["id"].is_string(), "{line}");
+        }
+    }
+    assert_eq!(names, ["incoming_customers", "incoming_chat"]);
+    assert!(Command::new("kill")
+        .args(["-TERM", &listen.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let status = listen.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(!rest.contains(agent["pat"].as_str().unwrap()), "{rest}");
 }
 
 #[test]
@@ -782,9 +828,11 @@ fn call_agent_reads_and_writes_the_customers_chat_with_a_pat_or_a_token() {
 
     // The customer's chat is in the agent's list: with LC_PAT (Basic), and with --token (Bearer).
     let by_token = ["call", "--agent", "list_chats", "{}", "--compact", "--token", token];
+    let over_rtm = ["call", "--agent", "list_chats", "{}", "--compact", "--rtm"];
     for (args, env) in [
         (&["call", "--agent", "list_chats", "{}", "--compact"][..], &with_pat[..]),
         (&by_token[..], &with_pat[..1]),
+        (&over_rtm[..], &with_pat[..]),
     ] {
         let r = lc(args, env, "");
         assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
@@ -886,12 +934,15 @@ fn call_agent_refuses_missing_or_wrong_credentials_customer_actions_and_rtm() {
         r.stderr
     );
     runs.push(r);
-    // Over RTM, an agent's call goes to the agent's endpoint; lc-mock does not serve the Agent
-    // RTM API yet (issue 24), so the upgrade is refused there: exit 1, naming the URL.
-    let r = lc(&["call", "--agent", "list_chats", "{}", "--rtm"], &with_pat, "");
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("/v3.6/agent/rtm/ws") && r.stderr.contains("404"), "{}", r.stderr);
-    runs.push(r);
+    // Over RTM, a customer's token is refused at the agent's login (exit 4, `authorization`).
+    let r = lc(
+        &["call", "--agent", "list_chats", "{}", "--rtm", "--token", mock.token()],
+        &base,
+        "",
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("authorization"), "{}", r.stderr);
+    assert!(!r.stderr.contains(mock.token()), "{}", r.stderr);
     // A wrong PAT, and the PAT without its account ID (it has a colon of its own, `dal:…`, so
     // it reads as account `dal`): the API's `authentication` (exit 4).
     let wrong = format!("{}:not-the-pat", agent["account_id"].as_str().unwrap());

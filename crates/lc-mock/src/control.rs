@@ -169,6 +169,7 @@ static ENDPOINTS: &[Endpoint] = &[
                 "web_url": format!("{base}/v{{version}}/customer/action"),
                 "agent_web_url": format!("{base}/v{{version}}/agent/action"),
                 "rtm_url": format!("{}/v{{version}}/customer/rtm/ws", s.ws_origin()),
+                "agent_rtm_url": format!("{}/v{{version}}/agent/rtm/ws", s.ws_origin()),
                 "agent_id": AgentControl::new(s).id(),
             }))
         },

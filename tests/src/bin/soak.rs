@@ -1,9 +1,10 @@
 //! The fault-injection soak (a program, not a test): customers on `lc-rtm`, with Web calls
-//! through `lc-web`, against `lc-mock` on loopback, while the mock injects faults at random.
+//! through `lc-web`, and bots on `lc-rtm` agent connections answering them, against `lc-mock`
+//! on loopback, while the mock injects faults at random.
 //!
 //! ```text
-//! cargo xtask soak [--seconds 600] [--customers 100]
-//! cargo run --release -p lc-tests --bin soak -- --seconds 600 --customers 100
+//! cargo xtask soak [--seconds 600] [--customers 100] [--bots 10]
+//! cargo run --release -p lc-tests --bin soak -- --seconds 600 --customers 100 --bots 10
 //! ```
 //!
 //! The mock runs in a child process (this program re-executed with the hidden `serve`
@@ -13,19 +14,30 @@
 //! connection, starts a chat, and sends messages every few hundred milliseconds, alternately
 //! over RTM and the Web API. A message whose call returned its event ID is *acknowledged*.
 //!
+//! The bots are agents of the mock (personal access tokens), each on one Agent Chat RTM
+//! connection; a chat belongs to one bot (by a hash of its ID). A bot answers each customer
+//! message `c{i}-m{n}` of its chats with one `re:c{i}-m{n}`: from the `incoming_event` push,
+//! or, for what it may have missed while disconnected (or a send whose outcome it could not
+//! know), from the chat's history, read after each login (and once more when the customers are
+//! done). A bot closed for good (a fatal reason) is replaced by a new client, as a service
+//! would.
+//!
 //! Faults, at random: dropped connections, delayed and dropped responses, refused
 //! connections, errors of every retryable type, every documented disconnect reason (and an
 //! unknown one), region switches (`misdirected_connection`), unknown pushes, malformed frames,
-//! and agent messages (pushes). Then a quiet phase, and the check: every acknowledged message
-//! is found once in its chat's history (read back over the Web API).
+//! and agent messages (pushes); for the bots, every documented `agent_disconnected` reason (and
+//! an unknown one). Then a quiet phase, and the check: every acknowledged message is found once
+//! in its chat's history (read back over the Web API), and every customer message there has
+//! exactly one bot answer.
 //!
 //! It prints the counts and, last, one line `soak: key=value ...`; it exits 1 when a goal is
 //! missed: a call that did not resolve within its timeout (`hung`), an acknowledged message
-//! lost or duplicated, a survivable disconnect not followed by a reconnect (`stuck`), or the
+//! lost or duplicated, a customer message not answered exactly once (`unanswered`,
+//! `answered_twice`), a survivable disconnect not followed by a reconnect (`stuck`), or the
 //! client's memory growing (`client_rss_kb`, once warmed up -> at the deadline: more than half
 //! again plus 8 MiB fails). The mock keeps every message, so its memory grows with them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,7 +51,7 @@ use serde_json::{json, Value};
 
 type Failed = Box<dyn std::error::Error + Send + Sync>;
 
-const USAGE: &str = "usage: soak [--seconds N] [--customers N]";
+const USAGE: &str = "usage: soak [--seconds N] [--customers N] [--bots N]";
 
 /// How long a call may take before it counts as hung: its own timeout plus a margin.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -48,8 +60,8 @@ const HUNG_AFTER: Duration = Duration::from_secs(12);
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("serve") => serve(),
-        _ => options(&args).and_then(|(seconds, customers)| run(seconds, customers)),
+        Some("serve") => serve(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10)),
+        _ => options(&args).and_then(|(seconds, customers, bots)| run(seconds, customers, bots)),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -61,8 +73,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn options(args: &[String]) -> Result<(u64, usize), Failed> {
-    let (mut seconds, mut customers) = (600, 100);
+fn options(args: &[String]) -> Result<(u64, usize, usize), Failed> {
+    let (mut seconds, mut customers, mut bots) = (600, 100, 10);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let v = it.next().ok_or_else(|| format!("{a} needs a number\n{USAGE}"))?;
@@ -70,10 +82,14 @@ fn options(args: &[String]) -> Result<(u64, usize), Failed> {
         match a.as_str() {
             "--seconds" => seconds = n,
             "--customers" => customers = n as usize,
+            "--bots" => bots = n as usize,
             _ => return Err(format!("unknown option `{a}`\n{USAGE}").into()),
         }
     }
-    Ok((seconds, customers))
+    if bots == 0 {
+        return Err(format!("--bots must be at least 1\n{USAGE}").into());
+    }
+    Ok((seconds, customers, bots))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failed> {
@@ -91,10 +107,11 @@ fn rss_kb(pid: u32) -> u64 {
 
 // ---- the child: the mock and the fault injector ----
 
-/// Serves the mock; prints one JSON line with its URLs. Reads commands on stdin:
-/// `customers <id>...` (who to disconnect), `quiet` (stop injecting faults), and EOF (print
-/// the injected counts as one JSON line and exit).
-fn serve() -> Result<bool, Failed> {
+/// Serves the mock with `bots` agents for the bots; prints one JSON line with its URLs and the
+/// agents' credentials. Reads commands on stdin: `customers <id>...` (who to disconnect),
+/// `quiet` (stop injecting faults), and EOF (print the injected counts as one JSON line and
+/// exit).
+fn serve(bots: usize) -> Result<bool, Failed> {
     runtime()?.block_on(async {
         // Short-lived tokens: they expire during the run, and both clients must refresh them.
         let config = lc_mock::Config {
@@ -103,9 +120,16 @@ fn serve() -> Result<bool, Failed> {
         };
         let server = Arc::new(lc_mock::MockServer::start(config).await?);
         let base = format!("http://{}", server.addr());
+        let mut agents = Vec::new();
+        for k in 0..bots {
+            let agent = lc_mock::NewAgent::new(format!("bot{k}@soak.example"), format!("Bot {k}"));
+            let agent = server.issue_agent(agent).map_err(|r| format!("the mock refused a bot: {r:?}"))?;
+            agents.push(json!({"agent_id": agent.agent_id, "account_id": agent.account_id, "pat": agent.pat}));
+        }
+        let bot_ids: Vec<String> = agents.iter().filter_map(|a| a["agent_id"].as_str().map(str::to_owned)).collect();
         println!(
             "{}",
-            json!({"base_url": base, "accounts_url": server.accounts_url(), "organization_id": server.organization_id()})
+            json!({"base_url": base, "accounts_url": server.accounts_url(), "organization_id": server.organization_id(), "agents": agents})
         );
         std::io::stdout().flush()?;
         let customers: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -113,7 +137,7 @@ fn serve() -> Result<bool, Failed> {
         let injected: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();
         let injector = {
             let (server, customers, quiet, injected) = (server.clone(), customers.clone(), quiet.clone(), injected.clone());
-            tokio::spawn(async move { inject(&server, &customers, &quiet, &injected).await })
+            tokio::spawn(async move { inject(&server, &customers, &bot_ids, &quiet, &injected).await })
         };
         let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel();
         std::thread::spawn(move || {
@@ -139,6 +163,18 @@ fn serve() -> Result<bool, Failed> {
     })
 }
 
+/// The `agent_disconnected` reasons the injector sends to bots (every documented one but the
+/// region's, which the region switch covers, and an unknown one).
+fn agent_reasons() -> Vec<(&'static str, Option<Value>)> {
+    let mut out: Vec<(&'static str, Option<Value>)> = lc_types::v3_6::agent::AgentDisconnectReason::KNOWN
+        .iter()
+        .filter(|r| !r.starts_with("misdirected"))
+        .map(|r| (*r, None))
+        .collect();
+    out.push(("an_agent_reason_from_the_future", None));
+    out
+}
+
 /// The disconnect reasons the injector sends, with `data` where the reason takes it.
 fn reasons() -> Vec<(&'static str, Option<Value>)> {
     let mut out: Vec<(&'static str, Option<Value>)> = lc_types::v3_6::customer::DisconnectReason::KNOWN
@@ -154,11 +190,13 @@ fn reasons() -> Vec<(&'static str, Option<Value>)> {
 async fn inject(
     server: &lc_mock::MockServer,
     customers: &Mutex<Vec<String>>,
+    bots: &[String],
     quiet: &std::sync::atomic::AtomicBool,
     injected: &Mutex<BTreeMap<String, u64>>,
 ) {
     let mut rng = fastrand::Rng::with_seed(42);
     let reasons = reasons();
+    let agent_reasons = agent_reasons();
     let retryable = [
         "internal",
         "request_timeout",
@@ -219,6 +257,12 @@ async fn inject(
                 faults.send_raw(&who, frame);
                 count("unknown_push".into());
             }
+            61..=66 if !bots.is_empty() => {
+                let bot = &bots[rng.usize(..bots.len())];
+                let (reason, data) = agent_reasons[rng.usize(..agent_reasons.len())].clone();
+                server.faults().disconnect_agent(bot, reason, data);
+                count(format!("agent_disconnect:{reason}"));
+            }
             58..=60 => {
                 faults.send_raw(
                     &who,
@@ -248,9 +292,10 @@ struct Mock {
 }
 
 impl Mock {
-    fn start() -> Result<Mock, Failed> {
+    fn start(bots: usize) -> Result<Mock, Failed> {
         let mut child = Command::new(std::env::current_exe()?)
             .arg("serve")
+            .arg(bots.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()?;
@@ -317,15 +362,31 @@ struct Record {
     awaiting_reconnect: bool,
     lost: u64,
     duplicates: u64,
+    /// Customer messages in the history without a bot's answer, and answers beyond the first.
+    unanswered: u64,
+    answered_twice: u64,
 }
 
-fn run(seconds: u64, customers: usize) -> Result<bool, Failed> {
-    let mock = Mock::start()?;
+/// What the bots did.
+#[derive(Default)]
+struct BotCounts {
+    answers: AtomicU64,
+    catch_ups: AtomicU64,
+    /// Answers sent from a history read rather than from a push.
+    caught_up: AtomicU64,
+    restarts: AtomicU64,
+    reconnects: Mutex<BTreeMap<String, u64>>,
+    failed: Mutex<BTreeMap<String, u64>>,
+}
+
+fn run(seconds: u64, customers: usize, bots: usize) -> Result<bool, Failed> {
+    let mock = Mock::start(bots)?;
     let base = mock.info["base_url"].as_str().ok_or("base_url")?.to_owned();
     let accounts = mock.info["accounts_url"].as_str().ok_or("accounts_url")?.to_owned();
     let org = mock.info["organization_id"].as_str().ok_or("organization_id")?.to_owned();
     let rt = runtime()?;
     let counts = Arc::new(Counts::default());
+    let bot_counts = Arc::new(BotCounts::default());
     let started = Instant::now();
     let (records, client_rss, mock_rss) = rt.block_on(async {
         // Every customer: tokens, an RTM client, a Web client, logged in.
@@ -378,18 +439,39 @@ fn run(seconds: u64, customers: usize) -> Result<bool, Failed> {
                 tell(&stdin, "quiet");
             });
         }
+        let (done_tx, done) = tokio::sync::watch::channel(false);
+        let mut bot_tasks = Vec::new();
+        for (k, agent) in mock.info["agents"].as_array().into_iter().flatten().enumerate() {
+            let login = (
+                agent["account_id"].as_str().unwrap_or_default().to_owned(),
+                agent["pat"].as_str().unwrap_or_default().to_owned(),
+            );
+            let (base, done, bot_counts) = (base.clone(), done.clone(), bot_counts.clone());
+            bot_tasks.push(tokio::spawn(async move { bot(k, bots, login, &base, done, &bot_counts).await }));
+        }
         let mut tasks = Vec::new();
         for (i, tokens, web, record) in people {
             let (counts, base, org) = (counts.clone(), base.clone(), org.clone());
             tasks.push(tokio::spawn(async move {
-                customer(i, tokens, web, record.clone(), &base, &org, deadline, &counts)
+                customer(i, tokens, web.clone(), record.clone(), &base, &org, deadline, &counts)
                     .await
-                    .map(|()| record)
+                    .map(|()| (i, web, record))
             }));
         }
-        let mut records = Vec::new();
+        let mut people = Vec::new();
         for t in tasks {
-            records.push(t.await??);
+            people.push(t.await??);
+        }
+        // The customers are done: each bot reads its chats once more and answers what is
+        // left, then the histories are read back.
+        let _ = done_tx.send(true);
+        for t in bot_tasks {
+            t.await??;
+        }
+        let mut records = Vec::new();
+        for (i, web, record) in people {
+            check(i, &web, &record).await?;
+            records.push(record);
         }
         let samples = samples.lock().unwrap().clone();
         let (warm, end) = match samples.as_slice() {
@@ -398,7 +480,7 @@ fn run(seconds: u64, customers: usize) -> Result<bool, Failed> {
         };
         Ok::<_, Failed>((records, (warm.0, end.0), (warm.1, end.1)))
     })?;
-    let (acked, lost, duplicates, stuck) = totals(&records);
+    let (acked, lost, duplicates, stuck, unanswered, answered_twice) = totals(&records);
     let injected = mock.finish()?;
     let c = &counts;
     let calls = c.calls.load(Ordering::SeqCst);
@@ -412,15 +494,33 @@ fn run(seconds: u64, customers: usize) -> Result<bool, Failed> {
     println!("reconnects, by reason: {:?}", c.reconnects.lock().unwrap());
     println!("stops, by reason (fatal, client restarted): {:?}", c.fatal.lock().unwrap());
     println!("pushes received, by name: {:?}", c.pushes.lock().unwrap());
+    let b = &bot_counts;
+    let answers = b.answers.load(Ordering::SeqCst);
+    println!(
+        "bots: {answers} answers ({} from history reads, {} history reads), {} restarts, reconnects by reason {:?}, failed calls {:?}",
+        b.caught_up.load(Ordering::SeqCst),
+        b.catch_ups.load(Ordering::SeqCst),
+        b.restarts.load(Ordering::SeqCst),
+        b.reconnects.lock().unwrap(),
+        b.failed.lock().unwrap()
+    );
     if problems > 0 {
         println!("mock problems: {}", injected["problems"]);
     }
     // Flat: at most half again what it was once warmed up, plus 8 MiB of slack for the
     // allocator. (The mock keeps every message, so its memory grows with them by design.)
     let memory_ok = client_rss.1 <= client_rss.0 + client_rss.0 / 2 + 8 * 1024;
-    let ok = hung == 0 && calls == resolved && lost == 0 && duplicates == 0 && stuck == 0 && problems == 0 && memory_ok;
+    let ok = hung == 0
+        && calls == resolved
+        && lost == 0
+        && duplicates == 0
+        && stuck == 0
+        && problems == 0
+        && memory_ok
+        && unanswered == 0
+        && answered_twice == 0;
     println!(
-        "soak: seconds={} customers={customers} calls={calls} resolved={resolved} hung={hung} acked={acked} lost={lost} duplicates={duplicates} reconnects={reconnects} stuck={stuck} restarts={} pushes={pushes} mock_problems={problems} client_rss_kb={}->{} mock_rss_kb={}->{} ok={ok}",
+        "soak: seconds={} customers={customers} bots={bots} calls={calls} resolved={resolved} hung={hung} acked={acked} lost={lost} duplicates={duplicates} answers={answers} unanswered={unanswered} answered_twice={answered_twice} reconnects={reconnects} stuck={stuck} restarts={} pushes={pushes} mock_problems={problems} client_rss_kb={}->{} mock_rss_kb={}->{} ok={ok}",
         started.elapsed().as_secs(),
         c.restarts.load(Ordering::SeqCst),
         client_rss.0,
@@ -507,17 +607,28 @@ async fn customer(
         let _ = watcher.await;
         break;
     }
+    Ok(())
+}
+
+/// Reads customer `i`'s chat back: its acknowledged messages lost or duplicated, its messages
+/// without a bot's answer, and answers beyond the first.
+async fn check(i: usize, web: &WebClient, record: &Mutex<Record>) -> Result<(), Failed> {
     let chat = record.lock().unwrap().chat.clone();
     let texts = match chat {
-        Some(chat) => history(&web, &chat).await?,
+        Some(chat) => history(web, &chat).await?,
         None => Vec::new(),
     };
     let mut r = record.lock().unwrap();
-    // This customer's own messages (the agent's all read alike).
+    // This customer's own messages (the agent's all read alike), and the bots' answers.
     let mine = format!("c{i}-");
     let mut seen: HashMap<&str, u64> = HashMap::new();
-    for (_, text) in texts.iter().filter(|(_, t)| t.starts_with(&mine)) {
-        *seen.entry(text.as_str()).or_default() += 1;
+    let mut answers: HashMap<&str, u64> = HashMap::new();
+    for (_, text) in &texts {
+        if text.starts_with(&mine) {
+            *seen.entry(text.as_str()).or_default() += 1;
+        } else if let Some(asked) = text.strip_prefix("re:").filter(|t| t.starts_with(&mine)) {
+            *answers.entry(asked).or_default() += 1;
+        }
     }
     r.lost = r
         .acked
@@ -525,6 +636,8 @@ async fn customer(
         .filter(|n| !seen.contains_key(format!("{mine}m{n}").as_str()))
         .count() as u64;
     r.duplicates = seen.values().filter(|n| **n > 1).map(|n| n - 1).sum();
+    r.unanswered = seen.keys().filter(|t| !answers.contains_key(*t)).count() as u64;
+    r.answered_twice = answers.values().filter(|n| **n > 1).map(|n| n - 1).sum();
     Ok(())
 }
 
@@ -624,15 +737,274 @@ async fn watch(mut events: lc_rtm::Events, rtm: RtmClient, record: Arc<Mutex<Rec
     }
 }
 
-/// (acked, lost, duplicates, stuck) over every customer.
-fn totals(records: &[Arc<Mutex<Record>>]) -> (u64, u64, u64, u64) {
-    let (mut acked, mut lost, mut duplicates, mut stuck) = (0, 0, 0, 0);
+/// (acked, lost, duplicates, stuck, unanswered, answered_twice) over every customer.
+fn totals(records: &[Arc<Mutex<Record>>]) -> (u64, u64, u64, u64, u64, u64) {
+    let (mut acked, mut lost, mut duplicates, mut stuck, mut unanswered, mut twice) = (0, 0, 0, 0, 0, 0);
     for record in records {
         let r = record.lock().unwrap();
         acked += r.acked.len() as u64;
         lost += r.lost;
         duplicates += r.duplicates;
         stuck += u64::from(r.awaiting_reconnect);
+        unanswered += r.unanswered;
+        twice += r.answered_twice;
     }
-    (acked, lost, duplicates, stuck)
+    (acked, lost, duplicates, stuck, unanswered, twice)
+}
+
+// ---- the bots ----
+
+/// Which bot a chat belongs to: FNV-1a of its ID, modulo the number of bots.
+fn owner(chat: &str, bots: usize) -> usize {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in chat.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (hash % bots as u64) as usize
+}
+
+/// Whether `text` is a customer's soak message (`c{i}-m{n}`).
+fn asks(text: &str) -> bool {
+    text.starts_with('c') && text.contains("-m")
+}
+
+/// What one bot knows across its clients (a fatal reason replaces the client, not this).
+#[derive(Default)]
+struct BotState {
+    me: String,
+    /// Its chats, and those it joined.
+    owned: BTreeSet<String>,
+    joined: HashSet<String>,
+    /// Customer messages answered, by text.
+    answered: HashSet<String>,
+    /// Chats whose history must be read: after a login, after a send whose outcome is unknown.
+    dirty: BTreeSet<String>,
+}
+
+/// The bot's side of one event; `false` when the client is closed for good.
+async fn bot_event(client: &RtmClient, event: RtmEvent, k: usize, bots: usize, st: &mut BotState, counts: &BotCounts) -> bool {
+    use lc_types::v3_6::agent::{AnyPush, Event, LoginResponse};
+    match event.push() {
+        Some(AnyPush::IncomingChat(p)) if owner(&p.chat.id, bots) == k => {
+            st.owned.insert(p.chat.id.clone());
+            st.dirty.insert(p.chat.id.clone());
+        }
+        Some(AnyPush::IncomingEvent(p)) if owner(&p.chat_id, bots) == k => {
+            if let Event::Message(m) = &p.event {
+                let text = m.text.clone().unwrap_or_default();
+                if m.author_id.as_deref() != Some(st.me.as_str()) && asks(&text) {
+                    st.owned.insert(p.chat_id.clone());
+                    answer(client, &p.chat_id, &text, st, counts).await;
+                }
+            }
+        }
+        _ => {}
+    }
+    match event {
+        RtmEvent::Connected(c) => {
+            if let Ok(login) = c.login.decode::<LoginResponse>() {
+                st.me = login.my_profile.map(|p| p.id).unwrap_or_default();
+            }
+            // Whatever happened while away: every chat of this bot is read again.
+            discover(client, k, bots, st, counts).await;
+            st.dirty.extend(st.owned.iter().cloned());
+        }
+        RtmEvent::Disconnected(d) if d.cause != lc_rtm::Cause::User => {
+            let reason = match &d.cause {
+                lc_rtm::Cause::Server { reason, .. } => reason.clone(),
+                other => format!("{other:?}").split(['(', ' ', '{']).next().unwrap_or_default().to_owned(),
+            };
+            Counts::bump(&counts.reconnects, reason);
+            match d.next {
+                Next::Stop => return false,
+                Next::WaitForConnect => client.connect(),
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+    true
+}
+
+/// Adds the bot's chats (by the hash) that `list_chats` shows to those it knows.
+async fn discover(client: &RtmClient, k: usize, bots: usize, st: &mut BotState, counts: &BotCounts) {
+    let mut request = lc_types::v3_6::agent::ListChatsRequest::default();
+    request.limit = Some(100);
+    loop {
+        let page = match client.call(&request).await {
+            Ok(page) => page,
+            Err(e) => return bot_failed(counts, "list_chats", &e),
+        };
+        let ids = page.chats_summary.iter().map(|c| c.id.clone());
+        st.owned.extend(ids.filter(|id| owner(id, bots) == k));
+        match page.next_page_id {
+            Some(next) if !page.chats_summary.is_empty() => {
+                request = lc_types::v3_6::agent::ListChatsRequest::default();
+                request.page_id = Some(next);
+            }
+            _ => return,
+        }
+    }
+}
+
+fn bot_failed(counts: &BotCounts, action: &str, e: &lc_rtm::Error) {
+    let kind = e.to_string().split(':').next().unwrap_or_default().to_owned();
+    Counts::bump(&counts.failed, format!("{action}: {kind}"));
+}
+
+/// Answers `text` in `chat` unless it was; a send whose outcome is unknown (or refused) leaves
+/// the chat to be read again before anything is sent twice.
+async fn answer(client: &RtmClient, chat: &str, text: &str, st: &mut BotState, counts: &BotCounts) -> bool {
+    use lc_types::v3_6::agent::{AddUserToChatRequest, EventInput, MessageEventInput, SendEventRequest, UserType};
+    if st.answered.contains(text) {
+        return true;
+    }
+    if !st.joined.contains(chat) {
+        let mut join = AddUserToChatRequest::new(chat, st.me.as_str(), UserType::Agent, lc_types::v3_6::Visibility::All);
+        join.ignore_requester_presence = Some(true);
+        match client.call(&join).await {
+            Ok(_) => {
+                st.joined.insert(chat.to_owned());
+            }
+            // Already in it (a join whose answer was lost), or refused: the send says which.
+            Err(e) => bot_failed(counts, "add_user_to_chat", &e),
+        }
+    }
+    let event = EventInput::Message(MessageEventInput::new(format!("re:{text}")));
+    match client.call(&SendEventRequest::new(chat, event)).await {
+        Ok(_) => {
+            st.answered.insert(text.to_owned());
+            counts.answers.fetch_add(1, Ordering::SeqCst);
+            true
+        }
+        Err(e) => {
+            if e.api_error().is_some_and(|a| a.kind().as_str() == "missing_access") {
+                st.joined.remove(chat);
+            }
+            bot_failed(counts, "send_event", &e);
+            st.dirty.insert(chat.to_owned());
+            false
+        }
+    }
+}
+
+/// Reads `chat`'s history and answers every customer message there without an answer.
+async fn catch_up(client: &RtmClient, chat: &str, st: &mut BotState, counts: &BotCounts) -> bool {
+    use lc_types::v3_6::agent::{Event, ListThreadsRequest};
+    counts.catch_ups.fetch_add(1, Ordering::SeqCst);
+    let (mut asked, mut answered) = (Vec::new(), HashSet::new());
+    let mut request = ListThreadsRequest::new(chat);
+    request.limit = Some(100);
+    loop {
+        let page = match client.call(&request).await {
+            Ok(page) => page,
+            Err(e) => {
+                bot_failed(counts, "list_threads", &e);
+                return false;
+            }
+        };
+        for thread in &page.threads {
+            for event in thread.events.iter().flatten() {
+                let Event::Message(m) = event else { continue };
+                let text = m.text.as_deref().unwrap_or_default();
+                match text.strip_prefix("re:") {
+                    Some(asked) => {
+                        answered.insert(asked.to_owned());
+                    }
+                    None if asks(text) => asked.push(text.to_owned()),
+                    None => {}
+                }
+            }
+        }
+        match page.next_page_id {
+            Some(next) if !page.threads.is_empty() => {
+                request = ListThreadsRequest::new(chat);
+                request.page_id = Some(next);
+            }
+            _ => break,
+        }
+    }
+    st.answered.extend(answered);
+    for text in asked {
+        if !st.answered.contains(&text) {
+            if !answer(client, chat, &text, st, counts).await {
+                return false;
+            }
+            counts.caught_up.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    true
+}
+
+/// Bot `k` of `bots` (the agent whose PAT is `login`) until `done`; then, once connected, a
+/// last read of each of its chats.
+async fn bot(
+    k: usize,
+    bots: usize,
+    login: (String, String),
+    base: &str,
+    mut done: tokio::sync::watch::Receiver<bool>,
+    counts: &BotCounts,
+) -> Result<(), Failed> {
+    let mut st = BotState::default();
+    loop {
+        let (client, mut events) = RtmClient::agent_builder()
+            .personal_access_token(&login.0, &login.1)
+            .base_url(base)
+            .region_base_url(Region::FRA, base)
+            .backoff(Backoff::new(Duration::from_millis(50), Duration::from_secs(1), 0.5))
+            .blocked_wait(Duration::from_millis(500))
+            .call_timeout(CALL_TIMEOUT)
+            .wait_for_connection(CALL_TIMEOUT)
+            .jitter_seed(1000 + k as u64)
+            .build()?;
+        let mut alive = true;
+        while alive && !*done.borrow() {
+            tokio::select! {
+                _ = done.changed() => {}
+                event = events.next() => match event {
+                    Some(event) => alive = bot_event(&client, event, k, bots, &mut st, counts).await,
+                    None => alive = false,
+                },
+            }
+            if alive && client.state() == lc_rtm::ConnectionState::Active {
+                for chat in std::mem::take(&mut st.dirty) {
+                    if !catch_up(&client, &chat, &mut st, counts).await {
+                        st.dirty.insert(chat);
+                        break;
+                    }
+                }
+            }
+        }
+        if alive {
+            // The customers are done and the faults stopped: every chat read once more, until
+            // each read went through.
+            let settle = Instant::now() + Duration::from_secs(30);
+            loop {
+                if client.wait_connected(Duration::from_secs(15)).await.is_ok() {
+                    while let Some(event) = events.try_next() {
+                        bot_event(&client, event, k, bots, &mut st, counts).await;
+                    }
+                    discover(&client, k, bots, &mut st, counts).await;
+                    let mut ok = true;
+                    for chat in st.owned.clone() {
+                        ok &= catch_up(&client, &chat, &mut st, counts).await;
+                    }
+                    if ok {
+                        break;
+                    }
+                }
+                if Instant::now() > settle {
+                    return Err(format!("bot {k}: its chats could not be read after the faults stopped").into());
+                }
+            }
+            client.destroy();
+            return Ok(());
+        }
+        // Closed for good: a new client, as a service would.
+        counts.restarts.fetch_add(1, Ordering::SeqCst);
+        client.destroy();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }
