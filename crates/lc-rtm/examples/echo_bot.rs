@@ -34,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Runs the bot on the connection `builder` describes; returns how many messages it answered
 /// when the connection closes for good.
-pub async fn run(builder: RtmClientBuilder) -> Result<usize, lc_rtm::Error> {
+pub(crate) async fn run(builder: RtmClientBuilder) -> Result<usize, lc_rtm::Error> {
     let (client, mut events) = builder.application("echo_bot", "1.0").build()?;
     let (mut me, mut joined, mut answered) = (String::new(), HashSet::new(), 0);
     while let Some(event) = events.next().await {
@@ -56,11 +56,15 @@ pub async fn run(builder: RtmClientBuilder) -> Result<usize, lc_rtm::Error> {
             }
             _ => {}
         }
-        let (chat_id, text) = match event.push() {
-            Some(AnyPush::IncomingChat(push)) => (push.chat.id.clone(), None),
-            Some(AnyPush::IncomingEvent(push)) => match &push.event {
-                Event::Message(m) if m.author_id.as_deref() != Some(me.as_str()) => (push.chat_id.clone(), m.text.clone()),
-                _ => continue,
+        // A new chat brings its first messages; a new event, one more.
+        let (chat_id, texts): (String, Vec<String>) = match event.push() {
+            Some(AnyPush::IncomingChat(push)) => {
+                let events = push.chat.thread.iter().flatten().flat_map(|t| t.events.iter().flatten());
+                (push.chat.id.clone(), events.filter_map(|e| text_of(e, &me)).collect())
+            }
+            Some(AnyPush::IncomingEvent(push)) => match text_of(&push.event, &me) {
+                Some(text) => (push.chat_id.clone(), vec![text]),
+                None => continue,
             },
             _ => continue,
         };
@@ -73,13 +77,22 @@ pub async fn run(builder: RtmClientBuilder) -> Result<usize, lc_rtm::Error> {
                 continue;
             }
         }
-        let Some(text) = text else { continue };
-        let echo = EventInput::Message(MessageEventInput::new(format!("echo: {text}")));
-        match client.call(&SendEventRequest::new(chat_id.clone(), echo)).await {
-            Ok(_) => answered += 1,
-            Err(e) => println!("could not answer in {chat_id}: {e}"),
+        for text in texts {
+            let echo = EventInput::Message(MessageEventInput::new(format!("echo: {text}")));
+            match client.call(&SendEventRequest::new(chat_id.clone(), echo)).await {
+                Ok(_) => answered += 1,
+                Err(e) => println!("could not answer in {chat_id}: {e}"),
+            }
         }
     }
     client.shutdown().await;
     Ok(answered)
+}
+
+/// The text of a message someone else wrote (not the bot itself).
+fn text_of(event: &Event, me: &str) -> Option<String> {
+    match event {
+        Event::Message(m) if m.author_id.as_deref() != Some(me) => m.text.clone(),
+        _ => None,
+    }
 }
