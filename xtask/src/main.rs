@@ -6,7 +6,7 @@
 //!   (e.g. `3.6 3.7`) of the Customer Chat API, or of the Agent Chat API.
 //! - `cargo xtask fuzz [--seconds N] [--runs N] [--target NAME]`: run the cargo-fuzz targets in `fuzz/` (see
 //!   `fuzz.rs`).
-//! - `cargo xtask soak [--seconds N] [--customers N] [--debug]`: the fault-injection soak
+//! - `cargo xtask soak [--seconds N] [--customers N] [--bots N] [--debug]`: the fault-injection soak
 //!   (`tests/src/bin/soak.rs`), release build unless `--debug`.
 
 mod codegen;
@@ -23,7 +23,7 @@ const USAGE: &str = "usage: cargo xtask codegen [--check]
        cargo xtask diff <old version> <new version> [--api customer|agent]   (e.g. `cargo xtask diff 3.6 3.7 --api agent`)
        cargo xtask fuzz [--seconds N] [--runs N] [--target NAME] [--dev]   (N seconds per target, 10 by default;
                                   --runs stops a target after N executions)
-       cargo xtask soak [--seconds N] [--customers N] [--debug]";
+       cargo xtask soak [--seconds N] [--customers N] [--bots N] [--debug]";
 
 /// The workspace root (the parent of this crate).
 pub fn workspace_root() -> PathBuf {

@@ -227,8 +227,10 @@ impl<'a> FaultControl<'a> {
         self.shared.faults.fail_next(n as u64, kind.into());
     }
 
-    /// Every response waits `delay` first (zero: none). Over RTM, delayed requests overlap, so
-    /// the 11th in flight is refused with `pending_requests_limit_reached`.
+    /// Every response waits `delay` first (zero: none). The request itself runs when it
+    /// arrives: a client that gives up waiting and reads the state back finds the change made,
+    /// as after a slow network. Over RTM, delayed requests overlap, so the 11th in flight is
+    /// refused with `pending_requests_limit_reached`.
     pub fn delay_responses(&self, delay: Duration) {
         self.shared.faults.set_delay(delay);
     }

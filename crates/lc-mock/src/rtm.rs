@@ -488,13 +488,15 @@ impl Session {
             self.inflight.fetch_sub(1, Ordering::SeqCst);
             return reply(Err(Refusal::new("pending_requests_limit_reached", "Requests limit reached")));
         }
+        // The request runs now, in the order it arrived; only its response waits (a slow
+        // network, not a late change: a client that gives up on the answer and reads the state
+        // finds the change made).
+        let result = run(&self.shared, self.api, self.id, &me, &request);
         let shared = self.shared.clone();
         let tx = self.tx.clone();
         let inflight = self.inflight.clone();
-        let (api, conn) = (self.api, self.id);
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            let result = run(&shared, api, conn, &me, &request);
             inflight.fetch_sub(1, Ordering::SeqCst);
             if !shared.faults.take_drop() {
                 let _ = tx.send(Out::Text(response_frame(request.request_id.as_deref(), &request.action, result)));

@@ -136,16 +136,17 @@ async fn serve(
         Ok(body) => body,
         Err(e) => return error(&e.refusal(|| too_large(action, limit))),
     };
-    let delay = shared.faults.delay();
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
     let dropped = shared.faults.take_drop();
     let query = web::parse_query(query.as_deref().unwrap_or_default());
     let result = match api {
         ChatApi::Agent => answer_agent(shared, version, action, method, headers, &body),
         _ => answer(shared, version, action, &query, method, headers, &body),
     };
+    // The request ran on arrival; only its answer waits (see `FaultControl::delay_responses`).
+    let delay = shared.faults.delay();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let mut response = if dropped {
         // The request ran, but its answer is lost: the client waits until the server's
         // request timeout.

@@ -860,6 +860,12 @@ async fn answer(client: &RtmClient, chat: &str, text: &str, st: &mut BotState, c
     if st.answered.contains(text) {
         return true;
     }
+    // An earlier send in this chat may have landed without its answer reaching the bot: only
+    // a history read (`catch_up`) may answer here until then. (Found by this soak: a push
+    // already in the event stream answered a message whose first answer had landed unseen.)
+    if st.dirty.contains(chat) {
+        return false;
+    }
     if !st.joined.contains(chat) {
         let mut join = AddUserToChatRequest::new(chat, st.me.as_str(), UserType::Agent, lc_types::v3_6::Visibility::All);
         join.ignore_requester_presence = Some(true);
@@ -893,6 +899,7 @@ async fn answer(client: &RtmClient, chat: &str, text: &str, st: &mut BotState, c
 async fn catch_up(client: &RtmClient, chat: &str, st: &mut BotState, counts: &BotCounts) -> bool {
     use lc_types::v3_6::agent::{Event, ListThreadsRequest};
     counts.catch_ups.fetch_add(1, Ordering::SeqCst);
+    st.dirty.remove(chat);
     let (mut asked, mut answered) = (Vec::new(), HashSet::new());
     let mut request = ListThreadsRequest::new(chat);
     request.limit = Some(100);
