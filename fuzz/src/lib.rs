@@ -160,6 +160,7 @@ pub fn split_types_input(data: &[u8]) -> Option<(&'static Api, Kind, String, &[u
 /// The `frame` target's checks on one text: the envelope round-trips, and its payload decoded
 /// by action in every version it may be read in round-trips too.
 pub fn check_frame(text: &str) {
+    check_one_pass(text);
     // A frame keeps its payload as raw JSON text, which may hold what a `Value` cannot (a number
     // out of `f64`'s range, found by this target): frames are compared as the text they write.
     let as_text = |f: &Frame| serde_json::to_string(f).expect("a decoded frame encodes");
@@ -268,6 +269,36 @@ pub fn check_push_from_mock(text: &str) {
     if let Frame::Push(push) = frame {
         if let Err(e) = push.decode_any(lc_types::ApiVersion::V3_6) {
             panic!("the mock sent push `{}` that does not decode: {e}\n{text}", push.action);
+        }
+    }
+}
+
+/// `Frame::peek` agrees with the whole frame where it answers, and `PushFrame::decode_text`
+/// (one pass) with the envelope then the payload (two steps), for every API and version.
+fn check_one_pass(text: &str) {
+    let frame = lc_types::from_str::<Frame>(text);
+    if let (Some(peeked), Ok(frame)) = (Frame::peek(text), &frame) {
+        let kind = match frame {
+            Frame::Push(_) => Some("push"),
+            Frame::Response(_) => Some("response"),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            assert_eq!((peeked.type_, Some(peeked.action)), (kind, frame.action()), "peek: {text}");
+        }
+    }
+    for api in lc_types::apis() {
+        let one = lc_types::PushFrame::decode_text(text, api.api, api.version);
+        let two = match &frame {
+            Ok(Frame::Push(f)) => f.decode_any_in(api.api, api.version).map(|push| (f.request_id.clone(), push)),
+            _ => continue,
+        };
+        match (one, two) {
+            (Ok(one), Ok((request_id, push))) => {
+                assert_eq!((one.request_id, json(&one.push)), (request_id, json(&push)), "one pass: {text}");
+            }
+            (Err(_), Err(_)) => {}
+            (one, two) => panic!("one pass {:?} but two steps {:?}: {text}", one.is_ok(), two.is_ok()),
         }
     }
 }

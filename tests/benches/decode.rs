@@ -14,8 +14,10 @@
 //! - an `incoming_event` push carrying a message event with properties, as `AnyPush::decode` sees
 //!   it, twice: with its keys sorted (through `Value`: the tag comes nearly last, the hardest case
 //!   for a union) and in the order LiveChat writes them (`id`, `custom_id`, `created_at`, `type`);
-//! - the push (LiveChat's order) inside its RTM frame, decoded as a client does (envelope, then payload by action
-//!   and version);
+//! - the push (LiveChat's order) inside its RTM frame, decoded as a client does: in one pass
+//!   (`PushFrame::decode_text`: the payload typed where it is read, since `action` and `version`
+//!   come first), beside the two steps it replaced (the envelope with the payload as raw JSON,
+//!   then the payload by action and version);
 //! - a `list_threads` response of 4 threads × 25 events of every kind the fixtures have;
 //! - and encoding a `SendEventRequest` against encoding the same JSON as a `Value`.
 
@@ -125,6 +127,14 @@ fn assert_round_trip<T: serde::Serialize>(what: &str, text: &str, decoded: &T) {
 }
 
 fn decode_frame(text: &str) -> lc_types::VersionedPush {
+    lc_types::PushFrame::decode_text(text, lc_types::ChatApi::Customer, ApiVersion::V3_6)
+        .expect("a push frame")
+        .push
+}
+
+/// The two steps `decode_frame` replaced: the envelope (payload kept as raw JSON), then the
+/// payload by action and version.
+fn decode_frame_in_two_steps(text: &str) -> lc_types::VersionedPush {
     match lc_types::from_str::<Frame>(text).expect("a frame") {
         Frame::Push(frame) => frame.decode_any(ApiVersion::V3_6).expect("the payload decodes"),
         _ => panic!("not a push frame"),
@@ -201,6 +211,11 @@ fn main() {
         panic!("the frame's push is not decoded in v3.6")
     };
     assert_round_trip("frame payload", &ordered, &in_frame);
+    assert_eq!(
+        decode_frame_in_two_steps(&frame),
+        decode_frame(&frame),
+        "one pass and two steps agree"
+    );
     let decoded = AnyResponse::decode("list_threads", &threads).expect("list_threads decodes");
     assert_round_trip("list_threads", &threads, &decoded);
     let typed_request: SendEventRequest = lc_types::from_str(&request).expect("the request decodes");
@@ -233,6 +248,8 @@ fn main() {
     }
     println!("lc-types decode benchmark: medians of {rounds} interleaved rounds (~{SLICE:?} each)");
     let mut ratios = Vec::new();
+    // The frame case's own ratios (it compares four decoders), listed with the others.
+    let mut frame_ratios = Vec::new();
     // One decode case: validate-only, `Value` and lc-types on the same `text`, interleaved.
     let mut decode_case = |case: &str, title: &str, text: &str, typed: &mut dyn FnMut()| {
         let names = ["validate-only (IgnoredAny)", "serde_json::Value", "lc-types"];
@@ -265,10 +282,35 @@ fn main() {
         });
     }
     if runs("frame") {
-        let title = "the push (LiveChat key order) in its RTM frame, envelope then payload";
-        decode_case("frame", title, &frame, &mut || {
-            black_box(decode_frame(black_box(&frame)));
-        });
+        let title = "the push (LiveChat key order) in its RTM frame, one pass (and the two steps it replaced)";
+        let names = [
+            "validate-only (IgnoredAny)",
+            "serde_json::Value",
+            "lc-types, one pass",
+            "lc-types, two steps (envelope, payload)",
+        ];
+        let text = &frame;
+        let m = measure(
+            rounds,
+            &mut [
+                (names[0], &mut || {
+                    black_box(serde_json::from_str::<IgnoredAny>(black_box(text)).unwrap());
+                }),
+                (names[1], &mut || {
+                    black_box(serde_json::from_str::<Value>(black_box(text)).unwrap());
+                }),
+                (names[2], &mut || {
+                    black_box(decode_frame(black_box(text)));
+                }),
+                (names[3], &mut || {
+                    black_box(decode_frame_in_two_steps(black_box(text)));
+                }),
+            ],
+        );
+        report(title, text.len(), &names, &m);
+        frame_ratios.push(("frame: lc-types / Value".to_owned(), m[2] / m[1]));
+        frame_ratios.push(("frame: lc-types / validate-only".to_owned(), m[2] / m[0]));
+        frame_ratios.push(("frame: two steps / validate-only".to_owned(), m[3] / m[0]));
     }
     if runs("list_threads") {
         let title = "list_threads response, 4 threads x 25 events (LiveChat key order)";
@@ -293,6 +335,7 @@ fn main() {
         ratios.push(("send_event encode: lc-types / Value".to_owned(), m[1] / m[0]));
     }
 
+    ratios.extend(frame_ratios);
     println!("\nratios (below 1: lc-types is faster)");
     for (name, r) in ratios {
         println!("  {name:<42} {r:>6.2}x");

@@ -96,7 +96,8 @@ pub(crate) struct Item {
 #[derive(Debug)]
 enum Body {
     Ready(RtmEvent),
-    Push(PushFrame, ChatApi, ApiVersion),
+    /// A push frame's text.
+    Push(String, ChatApi, ApiVersion),
 }
 
 impl Item {
@@ -108,11 +109,12 @@ impl Item {
         }
     }
 
-    /// A push of an `api` connection of `version`, decoded when read; it weighs `bytes`.
-    pub(crate) fn push(frame: PushFrame, api: ChatApi, version: ApiVersion, bytes: usize) -> Self {
+    /// A push frame (its text) of an `api` connection of `version`, decoded when read; it
+    /// weighs its length.
+    pub(crate) fn push(text: String, api: ChatApi, version: ApiVersion) -> Self {
         Item {
-            bytes,
-            body: Body::Push(frame, api, version),
+            bytes: text.len(),
+            body: Body::Push(text, api, version),
         }
     }
 
@@ -120,14 +122,18 @@ impl Item {
     pub(crate) fn into_event(self) -> RtmEvent {
         match self.body {
             Body::Ready(event) => event,
-            Body::Push(frame, api, version) => match frame.decode_any_in(api, version) {
-                Ok(push) => RtmEvent::Push(Box::new(Pushed {
-                    push,
-                    request_id: frame.request_id,
+            Body::Push(text, api, version) => match PushFrame::decode_text(&text, api, version) {
+                Ok(decoded) => RtmEvent::Push(Box::new(Pushed {
+                    push: decoded.push,
+                    request_id: decoded.request_id,
                 })),
-                Err(error) => RtmEvent::UndecodedPush {
-                    frame: Box::new(frame),
-                    error,
+                // The frame as received, when it reads as a push frame at all.
+                Err(error) => match lc_types::from_str::<PushFrame>(&text) {
+                    Ok(frame) => RtmEvent::UndecodedPush {
+                        frame: Box::new(frame),
+                        error,
+                    },
+                    Err(_) => RtmEvent::UnexpectedFrame(text),
                 },
             },
         }

@@ -360,9 +360,9 @@ impl Driver {
                     }
                     self.emit(Item::ready(event));
                 }
-                Output::Push(frame, bytes) => {
+                Output::Push(text) => {
                     let (api, version) = (self.config.settings.api, self.config.settings.version);
-                    self.emit(Item::push(frame, api, version, bytes));
+                    self.emit(Item::push(text, api, version));
                 }
                 Output::Resolve(id, result) => {
                     if let Some(reply) = self.calls.remove(&id) {

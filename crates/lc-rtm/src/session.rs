@@ -140,10 +140,10 @@ pub enum Output {
     Close,
     /// Give this to the event stream.
     Emit(RtmEvent),
-    /// Give this push to the event stream, to be decoded (by action and version) as it is
-    /// read: `RtmEvent::Push`, or `RtmEvent::UndecodedPush` when its payload does not decode. The
-    /// number is the length of the frame's text (what it weighs in the stream's byte bound).
-    Push(PushFrame, usize),
+    /// Give this push frame (its text) to the event stream, to be decoded (by action and
+    /// version, in one pass) as it is read: `RtmEvent::Push`, or `RtmEvent::UndecodedPush` when
+    /// its payload does not decode. Its length is what it weighs in the stream's byte bound.
+    Push(String),
     /// Give this to the caller of call `CallId`.
     Resolve(CallId, Result<ResponseFrame, Error>),
 }
@@ -443,9 +443,18 @@ impl Session {
             self.unstable = false;
             self.emit(RtmEvent::ConnectionRecovered);
         }
+        // A push shows its `type` and `action` before its payload: the connection task reads
+        // no further; the reader of the stream decodes it whole, once. (The close push is read
+        // here: its reason decides what the connection does.)
+        if let Some(envelope) = lc_types::Frame::peek(text) {
+            if envelope.type_ == "push" && envelope.action != disconnect_push(self.s.api) {
+                self.out.push_back(Output::Push(text.to_owned()));
+                return;
+            }
+        }
         match lc_types::from_str::<Frame>(text) {
             Ok(Frame::Response(response)) => self.response(now, response, text),
-            Ok(Frame::Push(push)) => self.push(now, push, text.len()),
+            Ok(Frame::Push(push)) => self.push(now, push, text),
             Ok(frame) => {
                 let id = frame.request_id().map(str::to_owned);
                 self.unexpected(now, id, text);
@@ -693,11 +702,11 @@ impl Session {
         self.dropped(now, Cause::LoginRefused { kind, message }, next);
     }
 
-    fn push(&mut self, now: Instant, frame: PushFrame, bytes: usize) {
+    fn push(&mut self, now: Instant, frame: PushFrame, text: &str) {
         let disconnect = (frame.action == disconnect_push(self.s.api)).then(|| disconnect_details(frame.payload.get()));
         // Decoded by the reader of the event stream, in its task: the connection task only
         // reads envelopes.
-        self.out.push_back(Output::Push(frame, bytes));
+        self.out.push_back(Output::Push(text.to_owned()));
         if let Some((reason, data)) = disconnect {
             let chosen = self.s.policies.iter().find(|(r, _)| *r == reason);
             let policy = chosen.map_or_else(|| policy_of(self.s.api, &reason), |(_, p)| *p);

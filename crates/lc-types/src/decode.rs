@@ -207,6 +207,17 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
         .map_err(|e| DecodeError::new(e, String::from_utf8_lossy(bytes).into_owned()))
 }
 
+/// Decodes `text` with `seed` in the pass [`from_str`] runs; the error keeps the text.
+pub(crate) fn from_str_seed<'de, S: serde::de::DeserializeSeed<'de>>(text: &'de str, seed: S) -> Result<S::Value, DecodeError> {
+    in_pass(Pass::BorrowedText, || {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let value = seed.deserialize(&mut de)?;
+        de.end()?;
+        Ok(value)
+    })
+    .map_err(|e| DecodeError::new(e, text.to_owned()))
+}
+
 /// Which decoding pass runs on this thread; the generated unions read it to choose how they
 /// keep the fields that come before their tag.
 #[derive(Clone, Copy, PartialEq, Eq)]

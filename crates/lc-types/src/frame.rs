@@ -323,6 +323,238 @@ impl PushFrame {
     }
 }
 
+/// What [`Frame::peek`] reads of a frame: its `type` and `action`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Envelope<'a> {
+    /// `type`: `"push"`, `"response"`, ….
+    pub type_: &'a str,
+    /// `action`: the push name, or the action answered.
+    pub action: &'a str,
+}
+
+impl Frame {
+    /// The `type` and `action` of a frame, read from its text without reading its payload:
+    /// when both come before `payload` (as LiveChat writes frames), as plain JSON strings
+    /// (no escapes), with only strings, numbers, `true`, `false` or `null` before them. `None`
+    /// otherwise, and for any text that is not such a frame: read it as a [`Frame`] then. The
+    /// payload and what follows it are not looked at, so a frame `peek` reads may still fail
+    /// to decode.
+    ///
+    /// ```
+    /// use lc_types::Frame;
+    /// let text = r#"{"version":"3.6","action":"incoming_event","type":"push","payload":{"chat_id":"C"}}"#;
+    /// let e = Frame::peek(text).unwrap();
+    /// assert_eq!((e.type_, e.action), ("push", "incoming_event"));
+    /// assert_eq!(Frame::peek(r#"{"payload":{},"action":"a","type":"push"}"#), None);
+    /// assert_eq!(Frame::peek(r#"{"action":"a\u0062","type":"push","payload":{}}"#), None);
+    /// ```
+    pub fn peek(text: &str) -> Option<Envelope<'_>> {
+        let b = text.as_bytes();
+        let ws = |mut i: usize| {
+            while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+                i += 1;
+            }
+            i
+        };
+        // A string without escapes at `i` (its opening quote): its text and the index after it.
+        let string = |i: usize| -> Option<(&str, usize)> {
+            let start = i + 1;
+            let len = b.get(start..)?.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            (b[start + len] == b'"').then(|| (&text[start..start + len], start + len + 1))
+        };
+        let (mut type_, mut action) = (None, None);
+        let mut i = ws(0);
+        if b.get(i) != Some(&b'{') {
+            return None;
+        }
+        i += 1;
+        loop {
+            i = ws(i);
+            if b.get(i) != Some(&b'"') {
+                return None;
+            }
+            let (key, after) = string(i)?;
+            i = ws(after);
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            i = ws(i + 1);
+            if key == "payload" {
+                return Some(Envelope {
+                    type_: type_?,
+                    action: action?,
+                });
+            }
+            if b.get(i) == Some(&b'"') {
+                let (value, after) = string(i)?;
+                let slot = match key {
+                    "type" => &mut type_,
+                    "action" => &mut action,
+                    _ => &mut None,
+                };
+                if slot.replace(value).is_some() {
+                    return None;
+                }
+                i = after;
+            } else {
+                // A number, `true`, `false` or `null`; anything else (an object, an array) ends the peek.
+                let len = b
+                    .get(i..)?
+                    .iter()
+                    .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.')))?;
+                if len == 0 || matches!(key, "type" | "action") {
+                    return None;
+                }
+                i += len;
+            }
+            i = ws(i);
+            match b.get(i) {
+                Some(b',') => i += 1,
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// A push frame with its payload decoded by push name and version
+/// ([`PushFrame::decode_text`]).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct DecodedPush {
+    /// Set only for the requester whose request caused the push.
+    pub request_id: Option<String>,
+    /// The payload, decoded by the frame's `action` in its `version` (or the connection's).
+    pub push: crate::VersionedPush,
+    /// Envelope fields this crate does not know, kept.
+    pub extra: Map<String, Value>,
+}
+
+impl PushFrame {
+    /// Decodes the text of a push frame and its payload, by push name and version, for a
+    /// connection of the Chat API `api` in `connection`'s version. When the frame names its
+    /// `action` and `version` before its `payload` (LiveChat writes `version`, `request_id`,
+    /// `action`, `type`, `payload`) the payload is decoded where it is read, in one pass over
+    /// the text; otherwise in two steps, as [`Frame`] then [`decode_any_in`](Self::decode_any_in)
+    /// do, with the same result. A frame that is not a push, or a malformed payload of a known
+    /// push, is the error the two steps give (the payload's path, as `decode_any_in` names it).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "v3_6", feature = "customer"))] {
+    /// use lc_types::{ApiVersion, ChatApi, PushFrame};
+    /// let text = r#"{"version":"3.6","action":"greeting_accepted","type":"push","payload":{"unique_id":"u1"}}"#;
+    /// let decoded = PushFrame::decode_text(text, ChatApi::Customer, ApiVersion::V3_6).unwrap();
+    /// assert_eq!((decoded.push.name(), decoded.push.version()), ("greeting_accepted", Some(ApiVersion::V3_6)));
+    /// // The payload first: two steps, the same answer.
+    /// let text = r#"{"payload":{"unique_id":"u1"},"version":"3.6","action":"greeting_accepted","type":"push"}"#;
+    /// assert_eq!(PushFrame::decode_text(text, ChatApi::Customer, ApiVersion::V3_6).unwrap(), decoded);
+    /// # }
+    /// ```
+    pub fn decode_text(text: &str, api: crate::ChatApi, connection: ApiVersion) -> Result<DecodedPush, DecodeError> {
+        let seed = OnePass { api };
+        match crate::decode::from_str_seed(text, seed) {
+            Ok(Some(decoded)) => Ok(decoded),
+            // Not one pass (the payload came first), or a failure: the two steps, which
+            // also give the error as they name it.
+            Ok(None) | Err(_) => {
+                let frame: PushFrame = crate::from_str(text)?;
+                let push = frame.decode_any_in(api, connection)?;
+                Ok(DecodedPush {
+                    request_id: frame.request_id,
+                    push,
+                    extra: frame.extra,
+                })
+            }
+        }
+    }
+}
+
+/// The one-pass reading of [`PushFrame::decode_text`]: `None` when the payload came before
+/// the `action` or the `version` (the caller reads the frame again in two steps).
+struct OnePass {
+    api: crate::ChatApi,
+}
+
+impl<'de> de::DeserializeSeed<'de> for OnePass {
+    type Value = Option<DecodedPush>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OnePass {
+    type Value = Option<DecodedPush>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an RTM push frame (a JSON object)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut version, mut request_id, mut action, mut type_): (Option<String>, Option<String>, Option<String>, Option<String>) =
+            (None, None, None, None);
+        let mut push = None;
+        let mut extra = Map::new();
+        while let Some(key) = map.next_key_seed(crate::union::KeySeed)? {
+            match &*key {
+                "version" if version.is_none() => version = Some(map.next_value()?),
+                "request_id" if request_id.is_none() => request_id = Some(map.next_value()?),
+                "action" if action.is_none() => action = Some(map.next_value()?),
+                "type" if type_.is_none() => type_ = Some(map.next_value()?),
+                "payload" if push.is_none() => match (&version, &action) {
+                    (Some(v), Some(name)) => {
+                        let seed = PayloadSeed {
+                            api: self.api,
+                            version: v,
+                            name,
+                        };
+                        push = Some(map.next_value_seed(seed)?);
+                    }
+                    // Too early to know the payload's type: the two steps will.
+                    _ => {
+                        map.next_value::<de::IgnoredAny>()?;
+                        return drain(map);
+                    }
+                },
+                "version" | "request_id" | "action" | "type" | "payload" => return Err(de::Error::duplicate_field("frame field")),
+                _ => {
+                    extra.insert(key.into_owned(), map.next_value()?);
+                }
+            }
+        }
+        if type_.as_deref() != Some("push") {
+            return Err(de::Error::custom("not a push frame"));
+        }
+        let Some(push) = push else {
+            return Err(de::Error::missing_field("payload"));
+        };
+        Ok(Some(DecodedPush { request_id, push, extra }))
+    }
+}
+
+/// Reads what is left of a frame, for nothing; `None`.
+fn drain<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<DecodedPush>, A::Error> {
+    while map.next_key::<de::IgnoredAny>()?.is_some() {
+        map.next_value::<de::IgnoredAny>()?;
+    }
+    Ok(None)
+}
+
+/// A push payload read in place, by its name and version.
+struct PayloadSeed<'a> {
+    api: crate::ChatApi,
+    version: &'a str,
+    name: &'a str,
+}
+
+impl<'de> de::DeserializeSeed<'de> for PayloadSeed<'_> {
+    type Value = crate::VersionedPush;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        crate::VersionedPush::deserialize_in(self.api, self.version, self.name, deserializer)
+    }
+}
+
 /// The version a frame names, or the connection's when it names none.
 fn version_or(named: &Option<String>, connection: ApiVersion) -> std::borrow::Cow<'_, str> {
     match named {
@@ -716,6 +948,84 @@ impl From<BTreeMap<String, Vec<String>>> for PushSubscription {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn peek_reads_type_and_action_before_the_payload_only() {
+        let e = |type_, action| Some(Envelope { type_, action });
+        for (text, want) in [
+            (
+                r#"{"version":"3.6","request_id":"7","action":"x","type":"push","payload":{}}"#,
+                e("push", "x"),
+            ),
+            (
+                r#" { "type" : "response" , "success":true, "n": -1.5e3, "z": null, "action":"a", "payload": [1 }"#,
+                e("response", "a"),
+            ),
+            // After the payload nothing is read: it may be broken.
+            (r#"{"type":"push","action":"x","payload":{"#, e("push", "x")),
+        ] {
+            assert_eq!(Frame::peek(text), want, "{text}");
+        }
+        for text in [
+            "",
+            "[]",
+            "{}",
+            r#"{"type":"push","payload":{},"action":"x"}"#,
+            r#"{"action":"x","payload":{}}"#,
+            r#"{"type":"push","action":"x"}"#,
+            r#"{"type":"push","action":"x","extra":{"nested":1},"payload":{}}"#,
+            r#"{"type":"push","action":"x","list":[],"payload":{}}"#,
+            r#"{"type":"push","type":"response","action":"x","payload":{}}"#,
+            r#"{"type":"push","action":"\u0078","payload":{}}"#,
+            r#"{"type":"push","action":1,"payload":{}}"#,
+            r#"{"type":"push" "action":"x","payload":{}}"#,
+            r#"{"type":"push","action":"x","payload""#,
+            "{\"type\":\"push\",\"action\":\"a\u{1}\",\"payload\":{}}",
+            r#"{"type":"pu"#,
+        ] {
+            assert_eq!(Frame::peek(text), None, "{text}");
+        }
+    }
+
+    /// One pass and two steps give the same push, request ID and extra fields; a frame the
+    /// one pass cannot read gives the two steps' error.
+    #[cfg(all(feature = "v3_6", feature = "customer"))]
+    #[test]
+    fn decode_text_agrees_with_the_two_steps() {
+        use crate::ChatApi::Customer;
+        let two_steps = |text: &str| -> Result<DecodedPush, DecodeError> {
+            let frame: PushFrame = crate::from_str(text)?;
+            let push = frame.decode_any_in(Customer, ApiVersion::V3_6)?;
+            Ok(DecodedPush {
+                request_id: frame.request_id,
+                push,
+                extra: frame.extra,
+            })
+        };
+        let payload = r#"{"chat_id":"C","thread_id":"T","event":{"id":"E","type":"message","text":"hi","created_at":"2026-01-01T00:00:00.000000Z","author_id":"a","visibility":"all","new":1}}"#;
+        for text in [
+            format!(r#"{{"version":"3.6","request_id":"r","action":"incoming_event","type":"push","x":[1],"payload":{payload}}}"#),
+            format!(r#"{{"payload":{payload},"version":"3.6","action":"incoming_event","type":"push"}}"#),
+            format!(r#"{{"action":"incoming_event","type":"push","payload":{payload}}}"#),
+            format!(r#"{{"version":"3.7","action":"incoming_event","type":"push","payload":{payload}}}"#),
+            format!(r#"{{"version":"9.9","action":"incoming_event","type":"push","payload":{payload}}}"#),
+            r#"{"version":"3.6","action":"brand_new_push","type":"push","payload":{"a":[1]}}"#.to_owned(),
+        ] {
+            let one = PushFrame::decode_text(&text, Customer, ApiVersion::V3_6).unwrap();
+            assert_eq!(one, two_steps(&text).unwrap(), "{text}");
+        }
+        for text in [
+            r#"{"version":"3.6","action":"incoming_event","type":"push","payload":{"chat_id":1}}"#,
+            r#"{"version":"3.6","action":"incoming_event","type":"response","payload":{}}"#,
+            r#"{"version":"3.6","action":"incoming_event","type":"push","payload":{}"#,
+            r#"{"version":"3.6","action":"incoming_event","type":"push"}"#,
+            r#"{"version":"3.6","action":"incoming_event","type":"push","payload":{},"payload":{}}"#,
+        ] {
+            let one = PushFrame::decode_text(text, Customer, ApiVersion::V3_6).unwrap_err();
+            let two = two_steps(text).unwrap_err();
+            assert_eq!((one.path(), one.message()), (two.path(), two.message()), "{text}");
+        }
+    }
 
     /// Found by the `frame` fuzz target: a payload is kept as raw JSON, which may hold a
     /// number no `Value` can (`1e999`). A frame of no known kind is a `Value`: decoding it

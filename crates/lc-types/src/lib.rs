@@ -34,7 +34,7 @@ pub use decode::double_option;
 pub use decode::{from_slice, from_str, from_value, DecodeError, Decoded};
 pub use disconnect::DisconnectPolicy;
 pub use error::{ErrorDetails, ErrorEnvelope, ErrorType};
-pub use frame::{rtm_path, rtm_path_in, Frame, PushFrame, PushSubscription, RequestFrame, ResponseFrame};
+pub use frame::{rtm_path, rtm_path_in, DecodedPush, Envelope, Frame, PushFrame, PushSubscription, RequestFrame, ResponseFrame};
 #[allow(unused_imports)] // empty when no version feature is on
 pub use generated::*;
 #[doc(hidden)]

@@ -84,6 +84,19 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
                 quote!(#[cfg(all(feature = #feature, feature = #api))] (crate::ChatApi::#api_variant, Some(crate::ApiVersion::#constant)) => super::#module::#any::decode(name, payload).map(Self::#var),)
             },
         );
+        let deserialize_arms = versions.iter().map(
+            |V {
+                 feature,
+                 api,
+                 api_variant,
+                 constant,
+                 var,
+                 module,
+                 ..
+             }| {
+                quote!(#[cfg(all(feature = #feature, feature = #api))] (crate::ChatApi::#api_variant, Some(crate::ApiVersion::#constant)) => super::#module::#any::deserialize_named(name, deserializer).map(Self::#var),)
+            },
+        );
         let arms = |body: TokenStream| {
             let arms = versions
                 .iter()
@@ -176,6 +189,15 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
                     match (api, version.parse::<crate::ApiVersion>().ok()) {
                         #(#decode_arms)*
                         _ => crate::from_str(payload).map(|payload| Self::_Custom(crate::UnknownPayload::new(Some(version.to_owned()), name.to_owned(), payload))),
+                    }
+                }
+                /// Like [`decode_in`](Self::decode_in), from any deserializer (the payload inside
+                /// a frame being read). Not part of the API.
+                #[doc(hidden)]
+                pub fn deserialize_in<'de, D: ::serde::Deserializer<'de>>(api: crate::ChatApi, version: &str, name: &str, deserializer: D) -> Result<Self, D::Error> {
+                    match (api, version.parse::<crate::ApiVersion>().ok()) {
+                        #(#deserialize_arms)*
+                        _ => <serde_json::Value as ::serde::Deserialize>::deserialize(deserializer).map(|payload| Self::_Custom(crate::UnknownPayload::new(Some(version.to_owned()), name.to_owned(), payload))),
                     }
                 }
                 /// The API it was decoded in; `None` when this build does not have the API or

@@ -124,6 +124,18 @@ macro_rules! any {
                 }
             }
 
+            /// Like `decode`, from any deserializer (the payload inside a frame being read:
+            /// [`PushFrame::decode_text`](crate::PushFrame::decode_text)). Not part of the API.
+            #[doc(hidden)]
+            #[allow(dead_code)] // pushes only; also built for requests and responses
+            pub fn deserialize_named<'de, D: serde::Deserializer<'de>>(name: &str, deserializer: D) -> Result<Self, D::Error> {
+                match name {
+                    $($wire => <$payload as serde::Deserialize>::deserialize(deserializer).map(Self::$variant),)*
+                    _ => <serde_json::Value as serde::Deserialize>::deserialize(deserializer)
+                        .map(|payload| Self::_Custom($crate::UnknownPayload::new(None, name.to_owned(), payload))),
+                }
+            }
+
             /// Like `decode`, from an already parsed payload.
             pub fn decode_value(name: &str, payload: serde_json::Value) -> Result<Self, $crate::DecodeError> {
                 match name {
