@@ -6,8 +6,7 @@
 //!    decoded to `serde_json::Value`, matched by `request_id`).
 //! 2. **Pushes**: client CPU per `incoming_event` push (a 619 B v3.6 frame built from the
 //!    fixtures), from the socket to a typed `RtmEvent::Push` read off the `Events` stream, against
-//!    decoding the same frames alone (`lc_types::from_str::<Frame>` then
-//!    `PushFrame::decode_any`).
+//!    decoding the same frames alone, as `lc-rtm` does (`PushFrame::decode_text`, one pass).
 //!
 //! The server is a tiny WebSocket server in this file, on its own thread and runtime: it answers
 //! `login`, `ping` and `get_customer` with canned responses (from the fixtures) and a
@@ -28,6 +27,11 @@
 //!
 //! A seventh case, for information, reads the same pushes through the bare client and decodes
 //! them as `lc-rtm` does: what a hand-written client pays for the socket on top of decoding.
+//!
+//! `LC_BENCH_AGENT=1` measures an agent's connection instead (issue 24): `lc-rtm`'s agent
+//! client (a personal access token) against the bare client on `/v3.6/agent/rtm/ws`; the round
+//! trips are `list_chats` (a 3-chat agent response from the fixtures) and `ping`, the pushes
+//! the agent's `incoming_event` (the agent fixture, its keys in LiveChat's order).
 
 use std::hint::black_box;
 use std::net::SocketAddr;
@@ -76,6 +80,27 @@ fn push_frame(event: &str, n: usize) -> String {
     format!(
         r#"{{"version":"3.6","action":"incoming_event","type":"push","payload":{{"chat_id":"RX4H8WQ3ZA","thread_id":"RX4H8WQ3ZB","event":{event}}}}}"#
     )
+}
+
+/// Push `n` of an agent's connection: the agent fixture's `incoming_event` (its event id
+/// numbered), keys in the order LiveChat writes them.
+fn agent_push_frame(payload: &str, n: usize) -> String {
+    let payload = payload.replacen(r#""id":"Q7TR2KLM1C_3""#, &format!(r#""id":"Q7TR2KLM1C_{n}""#), 1);
+    format!(r#"{{"version":"3.6","action":"incoming_event","type":"push","payload":{payload}}}"#)
+}
+
+/// Whether this run measures an agent's connection (`LC_BENCH_AGENT`).
+fn agent() -> bool {
+    std::env::var_os("LC_BENCH_AGENT").is_some()
+}
+
+/// The action the round trips call besides `ping`: `get_customer`, or an agent's `list_chats`.
+fn call_action() -> &'static str {
+    if agent() {
+        "list_chats"
+    } else {
+        "get_customer"
+    }
 }
 
 /// CPU time of the calling thread.
@@ -143,7 +168,7 @@ async fn serve(tcp: TcpStream, canned: std::sync::Arc<Canned>) {
         let id = request.request_id.unwrap_or_default();
         let payload = match request.action {
             "login" => canned.login.as_str(),
-            "get_customer" => canned.customer.as_str(),
+            "get_customer" | "list_chats" => canned.customer.as_str(),
             "ping" => "{}",
             "bench_pushes" => {
                 let n: usize = serde_json::from_str::<Value>(request.payload.unwrap().get()).unwrap()["count"]
@@ -176,10 +201,12 @@ struct Bare {
 
 impl Bare {
     async fn connect(addr: SocketAddr) -> Bare {
-        let url = format!("ws://{addr}/v3.6/customer/rtm/ws?organization_id=bench");
+        let side = if agent() { "agent" } else { "customer" };
+        let url = format!("ws://{addr}/v3.6/{side}/rtm/ws?organization_id=bench");
         let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
         let mut bare = Bare { ws, next_id: 0 };
-        let id = bare.send("login", r#"{"token":"Bearer dal:bench"}"#).await;
+        let token = if agent() { "Basic Ym90OnNlY3JldA==" } else { "Bearer dal:bench" };
+        let id = bare.send("login", &format!(r#"{{"token":"{token}"}}"#)).await;
         let response = bare.receive().await;
         assert_eq!(response["request_id"], id.as_str());
         assert_eq!(response["success"], true);
@@ -232,7 +259,7 @@ impl Bare {
         kept
     }
 
-    /// Asks for `n` pushes and decodes each as `lc-rtm` does (`Frame`, then `decode_any`), by hand.
+    /// Asks for `n` pushes and decodes each as `lc-rtm` does (`PushFrame::decode_text`), by hand.
     async fn pushes(&mut self, n: usize, keep: bool) -> Vec<VersionedPush> {
         let id = self.send("bench_pushes", &format!(r#"{{"count":{n}}}"#)).await;
         let mut kept = Vec::new();
@@ -241,17 +268,19 @@ impl Bare {
                 Message::Text(text) => text,
                 _ => continue,
             };
-            match lc_types::from_str::<Frame>(text.as_str()).expect("a frame") {
-                Frame::Push(frame) => {
-                    let push = frame.decode_any(ApiVersion::V3_6).expect("the payload decodes");
+            match Frame::peek(text.as_str()) {
+                Some(e) if e.type_ == "push" => {
+                    let push = decode_push(text.as_str());
                     if keep {
                         kept.push(push);
                     } else {
                         black_box(push);
                     }
                 }
-                Frame::Response(r) if r.request_id.as_deref() == Some(id.as_str()) => break,
-                _ => panic!("an unexpected frame"),
+                _ => match lc_types::from_str::<Frame>(text.as_str()).expect("a frame") {
+                    Frame::Response(r) if r.request_id.as_deref() == Some(id.as_str()) => break,
+                    _ => panic!("an unexpected frame"),
+                },
             }
         }
         assert!(!keep || kept.len() == n, "no push lost");
@@ -286,6 +315,24 @@ async fn lc_round_trips<R: lc_types::RtmAction + Default>(client: &RtmClient, n:
     kept
 }
 
+/// `n` `ping` round trips through `client`, typed (the agent API's `ping` on an agent's).
+async fn lc_pings(client: &RtmClient, n: usize) -> usize {
+    if agent() {
+        lc_round_trips::<lc_types::v3_6::agent::PingRequest>(client, n, true).await.len()
+    } else {
+        lc_round_trips::<PingRequest>(client, n, true).await.len()
+    }
+}
+
+/// `n` round trips of the run's action ([`call_action`]) through `client`, typed.
+async fn lc_calls(client: &RtmClient, n: usize) {
+    if agent() {
+        lc_round_trips::<lc_types::v3_6::agent::ListChatsRequest>(client, n, false).await;
+    } else {
+        lc_round_trips::<GetCustomerRequest>(client, n, false).await;
+    }
+}
+
 /// Asks the server for `n` pushes and reads them off `events`; the typed pushes, when `keep`.
 async fn lc_pushes(client: &RtmClient, events: &mut lc_rtm::Events, n: usize, keep: bool) -> Vec<Box<lc_rtm::Pushed>> {
     let payload = serde_json::json!({ "count": n });
@@ -295,7 +342,11 @@ async fn lc_pushes(client: &RtmClient, events: &mut lc_rtm::Events, n: usize, ke
         for _ in 0..n {
             match events.next().await.expect("the stream goes on") {
                 RtmEvent::Push(p) => {
-                    assert!(matches!(p.push, VersionedPush::V3_6(AnyPush::IncomingEvent(_))));
+                    assert!(matches!(
+                        p.push,
+                        VersionedPush::V3_6(AnyPush::IncomingEvent(_))
+                            | VersionedPush::AgentV3_6(lc_types::v3_6::agent::AnyPush::IncomingEvent(_))
+                    ));
                     if keep {
                         kept.push(p);
                     } else {
@@ -312,11 +363,20 @@ async fn lc_pushes(client: &RtmClient, events: &mut lc_rtm::Events, n: usize, ke
     kept
 }
 
-fn decode_push(text: &str) -> VersionedPush {
-    match lc_types::from_str::<Frame>(text).expect("a frame") {
-        Frame::Push(frame) => frame.decode_any(ApiVersion::V3_6).expect("the payload decodes"),
-        _ => panic!("not a push frame"),
+/// The Chat API of the run.
+fn api() -> lc_types::ChatApi {
+    if agent() {
+        lc_types::ChatApi::Agent
+    } else {
+        lc_types::ChatApi::Customer
     }
+}
+
+/// Decodes a push frame without a client, as `lc-rtm` does it (one pass).
+fn decode_push(text: &str) -> VersionedPush {
+    lc_types::PushFrame::decode_text(text, api(), ApiVersion::V3_6)
+        .expect("a push frame")
+        .push
 }
 
 fn main() {
@@ -326,11 +386,29 @@ fn main() {
     // For profilers: only this case (0 to 6, in the order printed) is measured.
     let only = std::env::var("LC_BENCH_ONLY").ok().and_then(|v| v.parse::<usize>().ok());
 
-    let customer = fixture("response/get_customer/full.json");
+    let agent = agent();
+    let customer = fixture(if agent {
+        "agent/response/list_chats/full.json"
+    } else {
+        "response/get_customer/full.json"
+    });
     let event = fixture("type/Event/message_full.json");
-    let push_texts: Vec<String> = (0..pushes.max(1)).map(|n| push_frame(&event, n)).collect();
+    let agent_push = fixture("agent/push/incoming_event/full.json");
+    let push_texts: Vec<String> = (0..pushes.max(1))
+        .map(|n| {
+            if agent {
+                agent_push_frame(&agent_push, n)
+            } else {
+                push_frame(&event, n)
+            }
+        })
+        .collect();
     let canned = Canned {
-        login: fixture("response/login/minimal.json"),
+        login: fixture(if agent {
+            "agent/response/login/full.json"
+        } else {
+            "response/login/minimal.json"
+        }),
         customer: customer.clone(),
         pushes: push_texts.iter().map(|t| t.as_str().into()).collect(),
     };
@@ -338,11 +416,12 @@ fn main() {
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async move {
-        let (client, mut events) = RtmClient::builder("bench")
-            .base_url(format!("http://{addr}"))
-            .token("dal:bench")
-            .build()
-            .unwrap();
+        let builder = if agent {
+            RtmClient::agent_builder().personal_access_token("bot", "secret")
+        } else {
+            RtmClient::builder("bench").token("dal:bench")
+        };
+        let (client, mut events) = builder.base_url(format!("http://{addr}")).build().unwrap();
         match events.next().await {
             Some(RtmEvent::Connected(_)) => {}
             other => panic!("not connected: {other:?}"),
@@ -351,24 +430,38 @@ fn main() {
 
         // ---- correctness, before anything is timed ----
         let expected: Value = serde_json::from_str(&customer).unwrap();
-        let typed = lc_round_trips::<GetCustomerRequest>(&client, 25, true).await;
+        let typed: Vec<Value> = if agent {
+            let r = lc_round_trips::<lc_types::v3_6::agent::ListChatsRequest>(&client, 25, true).await;
+            r.iter().map(|r| serde_json::to_value(r).unwrap()).collect()
+        } else {
+            let r = lc_round_trips::<GetCustomerRequest>(&client, 25, true).await;
+            r.iter().map(|r| serde_json::to_value(r).unwrap()).collect()
+        };
         assert_eq!(typed.len(), 25, "every call answered");
         for r in &typed {
-            assert_eq!(serde_json::to_value(r).unwrap(), expected, "the typed response re-encodes to the fixture");
+            assert_eq!(*r, expected, "the typed response re-encodes to the fixture");
         }
-        assert_eq!(lc_round_trips::<PingRequest>(&client, 25, true).await.len(), 25);
-        let raw = bare.round_trips("get_customer", 25, true).await;
+        assert_eq!(lc_pings(&client, 25).await, 25);
+        let raw = bare.round_trips(call_action(), 25, true).await;
         assert_eq!(raw.len(), 25);
         assert!(raw.iter().all(|v| *v == expected));
         assert_eq!(bare.round_trips("ping", 25, true).await.len(), 25);
         let received = lc_pushes(&client, &mut events, pushes, true).await;
         assert_eq!(received.len(), pushes, "no push lost");
         for (n, (p, text)) in received.iter().zip(&push_texts).enumerate() {
-            let VersionedPush::V3_6(AnyPush::IncomingEvent(e)) = &p.push else { unreachable!() };
-            let lc_types::v3_6::customer::Event::Message(m) = &e.event else {
-                panic!("not a message: {:?}", e.event)
+            let id = match &p.push {
+                VersionedPush::V3_6(AnyPush::IncomingEvent(e)) => match &e.event {
+                    lc_types::v3_6::customer::Event::Message(m) => m.id.clone(),
+                    other => panic!("not a message: {other:?}"),
+                },
+                VersionedPush::AgentV3_6(lc_types::v3_6::agent::AnyPush::IncomingEvent(e)) => match &e.event {
+                    lc_types::v3_6::agent::Event::Message(m) => m.id.clone(),
+                    other => panic!("not a message: {other:?}"),
+                },
+                other => panic!("not the push: {other:?}"),
             };
-            assert_eq!(m.id.as_deref(), Some(format!("RX4H8WQ3ZA_{n}").as_str()), "pushes arrive in order");
+            let want = if agent { format!("Q7TR2KLM1C_{n}") } else { format!("RX4H8WQ3ZA_{n}") };
+            assert_eq!(id.as_deref(), Some(want.as_str()), "pushes arrive in order");
             let payload = serde_json::to_value(&p.push).unwrap();
             assert_eq!(payload, serde_json::from_str::<Value>(text).unwrap()["payload"], "push {n} round-trips");
         }
@@ -380,22 +473,23 @@ fn main() {
 
         // ---- warm-up ----
         for _ in 0..3 {
-            lc_round_trips::<GetCustomerRequest>(&client, 200, false).await;
-            bare.round_trips("get_customer", 200, false).await;
-            lc_round_trips::<PingRequest>(&client, 200, false).await;
+            lc_calls(&client, 200).await;
+            bare.round_trips(call_action(), 200, false).await;
+            lc_pings(&client, 200).await;
             bare.round_trips("ping", 200, false).await;
             lc_pushes(&client, &mut events, pushes.min(500), false).await;
             bare.pushes(pushes.min(500), false).await;
         }
 
         // ---- measuring ----
+        let (lc_call_name, bare_call_name) = (format!("lc-rtm {}", call_action()), format!("bare   {}", call_action()));
         let names = [
-            "lc-rtm get_customer",
-            "bare   get_customer",
+            lc_call_name.as_str(),
+            bare_call_name.as_str(),
             "lc-rtm ping",
             "bare   ping",
             "lc-rtm pushes (socket to RtmEvent::Push)",
-            "decode only (Frame, decode_any)",
+            "decode only (PushFrame::decode_text)",
             "bare socket + the same decode (info)",
         ];
         let mut cpu: [Vec<f64>; 7] = Default::default();
@@ -409,15 +503,15 @@ fn main() {
                 let (start, started) = (thread_cpu(), Instant::now());
                 let n = match case {
                     0 => {
-                        lc_round_trips::<GetCustomerRequest>(&client, calls, false).await;
+                        lc_calls(&client, calls).await;
                         calls
                     }
                     1 => {
-                        bare.round_trips("get_customer", calls, false).await;
+                        bare.round_trips(call_action(), calls, false).await;
                         calls
                     }
                     2 => {
-                        lc_round_trips::<PingRequest>(&client, calls, false).await;
+                        lc_pings(&client, calls).await;
                         calls
                     }
                     3 => {
@@ -448,7 +542,8 @@ fn main() {
             return;
         }
 
-        println!("lc-rtm overhead: medians of {rounds} interleaved rounds ({calls} round trips, {pushes} pushes of {push_bytes} B per case)");
+        let side = if agent { "an agent's connection" } else { "a customer's connection" };
+        println!("lc-rtm overhead ({side}): medians of {rounds} interleaved rounds ({calls} round trips, {pushes} pushes of {push_bytes} B per case)");
         println!("  {:<40} {:>12} {:>12}", "case", "client CPU", "wall");
         for (i, name) in names.iter().enumerate() {
             println!("  {name:<40} {:>9.2} µs {:>9.2} µs", median(&cpu[i]), median(&wall[i]));
@@ -470,7 +565,8 @@ fn main() {
         );
         let verdict = |met: bool| if met { "met" } else { "MISSED" };
         println!(
-            "goal round trips: lc-rtm / bare client CPU per round trip: get_customer {get:.3}x, ping {ping:.3}x (goal <= {ROUND_TRIP_GOAL}x): {}",
+            "goal round trips: lc-rtm / bare client CPU per round trip: {} {get:.3}x, ping {ping:.3}x (goal <= {ROUND_TRIP_GOAL}x): {}",
+            call_action(),
             verdict(get <= ROUND_TRIP_GOAL && ping <= ROUND_TRIP_GOAL)
         );
         println!(
