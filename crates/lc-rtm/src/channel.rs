@@ -64,6 +64,8 @@ pub(crate) struct StreamShared {
     pub room: tokio::sync::Notify,
     /// Events and pushes dropped because the stream was dropped or turned off.
     pub discarded: std::sync::atomic::AtomicU64,
+    /// `event_buffer_bytes`: at it the task stops reading the socket and waits for `room`.
+    pub bound: usize,
 }
 
 /// The handles' ends of a new connection task, from which the client and its stream are made.

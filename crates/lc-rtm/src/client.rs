@@ -484,10 +484,13 @@ impl Events {
         self.stream.buffered.load(Ordering::Acquire)
     }
 
-    /// Frees `item`'s bytes and wakes the connection task (which may wait for room).
+    /// Frees `item`'s bytes and wakes the connection task when it may wait for room (the
+    /// bytes were at the bound: the first take after the task saw them there sees them too).
     fn took(&self, item: Item) -> RtmEvent {
-        self.stream.buffered.fetch_sub(item.bytes, Ordering::AcqRel);
-        self.stream.room.notify_one();
+        let before = self.stream.buffered.fetch_sub(item.bytes, Ordering::AcqRel);
+        if before >= self.stream.bound {
+            self.stream.room.notify_one();
+        }
         item.into_event()
     }
 }

@@ -45,7 +45,10 @@ pub(crate) fn spawn(config: Config) -> Ends {
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (events_tx, mut events_rx) = mpsc::channel(config.event_buffer);
     let (state_tx, state_rx) = watch::channel(Status::default());
-    let stream = Arc::new(StreamShared::default());
+    let stream = Arc::new(StreamShared {
+        bound: config.event_buffer_bytes,
+        ..StreamShared::default()
+    });
     if !config.keep_events {
         // `events(false)`: nothing is kept for the stream.
         events_rx.close();
