@@ -10,8 +10,8 @@ use crate::{Exit, Failure};
 /// Where the API is and who the caller is; each option also reads an environment variable.
 #[derive(clap::Args, Clone)]
 pub(crate) struct Connection {
-    /// The organization ID (the Customer Chat API's; an agent's Web calls name none, its RTM
-    /// connection sends it when given).
+    /// The organization ID (required for a customer; an agent's Web requests name none, an
+    /// agent's RTM connection sends it when given).
     #[arg(long, env = "LC_ORGANIZATION_ID", value_name = "ID", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub organization_id: Option<String>,
     /// The access token (`dal:…`): the customer's, or with --agent an agent's OAuth or bot token
@@ -19,8 +19,8 @@ pub(crate) struct Connection {
     #[arg(long, env = "LC_TOKEN", hide_env_values = true, value_name = "TOKEN", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub token: Option<String>,
     /// With --agent: an agent's personal access token as ACCOUNT_ID:TOKEN (sent as `Basic`),
-    /// used instead of --token when given; a customer's call with --token ignores it, and an
-    /// empty LC_PAT is no PAT. Prefer LC_PAT. Never printed.
+    /// used instead of --token when given; without --agent it is ignored, and an empty LC_PAT
+    /// is no PAT. Prefer LC_PAT. Never printed.
     #[arg(long, env = "LC_PAT", hide_env_values = true, value_name = "ACCOUNT_ID:TOKEN")]
     pub pat: Option<String>,
     /// The region (dal, fra, …); the token's prefix by default.

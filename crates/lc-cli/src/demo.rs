@@ -23,7 +23,8 @@ use crate::Failure;
 #[derive(clap::Args)]
 #[command(after_help = "\
 The customer uses lc-rtm (and lc-web for the upload); the bot is an lc-rtm agent connection to
-the Agent Chat RTM API, logged in with a personal access token the mock issues: it is offered
+the Agent Chat RTM API as the mock's own agent (agent@mock.invalid, the one its control API
+plays), logged in with a personal access token the mock issues for it: it is offered
 the chat (incoming_chat), joins, types, thinks, answers, sends a rich message, transfers, reads
 the chat and closes it. The mock's control API plays only what no agent action does: the
 greeting, a group's status, the queue and the server disconnect.
@@ -52,6 +53,9 @@ pub(crate) fn run(args: DemoArgs) -> Result<(), Failure> {
 
 /// How long any one expected push or response may take.
 const WAIT: Duration = Duration::from_secs(5);
+
+/// How long the bot's stream must stay quiet before a step ends (its pushes shown under it).
+const QUIET: Duration = Duration::from_millis(40);
 
 /// `$body` with `$m` the `lc_types` module of API version `$v` (3.5, 3.6, or 3.7 and later):
 /// each arm builds the typed requests of its version.
@@ -209,6 +213,7 @@ impl Demo {
             "the bot's login response names it in my_profile",
         )?;
         self.say("bot", &format!("connected over the Agent RTM API, logged in as {me}"));
+        self.settle_bot().await?;
         self.end();
 
         self.begin("a greeting");
@@ -221,6 +226,7 @@ impl Demo {
             .await?;
         let status = self.server.agent().greeting_status(&unique);
         self.check(status == Some(lc_mock::GreetingStatus::Accepted), "the greeting is accepted")?;
+        self.settle_bot().await?;
         self.end();
 
         self.begin("start a chat");
@@ -244,6 +250,7 @@ impl Demo {
             .to_owned();
         self.check(!asked.is_empty(), "incoming_chat carries the customer's first message")?;
         self.say("bot", &format!("the customer asks: {asked}"));
+        self.settle_bot().await?;
         self.end();
 
         self.begin("the bot joins");
@@ -272,6 +279,7 @@ impl Demo {
         )?;
         let joined = self.agent_push("user_added_to_chat").await?;
         self.check(joined["user"]["id"] == me.as_str(), "the bot sees itself added")?;
+        self.settle_bot().await?;
         self.end();
 
         self.begin("typing and thinking indicators");
@@ -281,6 +289,11 @@ impl Demo {
             .map(drop))?;
         let typing = self.push("incoming_typing_indicator").await?;
         self.check(typing["typing_indicator"]["author_id"] == me.as_str(), "the agent is typing")?;
+        let seen = self.agent_push("incoming_typing_indicator").await?;
+        self.check(
+            seen["typing_indicator"]["visibility"] == "all",
+            "the bot sees its typing indicator, for all to see",
+        )?;
         if thinking {
             let title = Some("Looking up your order".to_owned());
             match v {
@@ -297,10 +310,13 @@ impl Demo {
             }
             let pushed = self.push("incoming_thinking_indicator").await?;
             self.check(pushed["title"] == "Looking up your order", "the thinking indicator's title")?;
+            let seen = self.agent_push("incoming_thinking_indicator").await?;
+            self.check(seen["title"] == "Looking up your order", "the bot sees its thinking indicator")?;
         } else {
             self.say("lc", &format!("no thinking indicator in v{v}: skipped"));
             self.skipped.push("thinking indicator");
         }
+        self.settle_bot().await?;
         self.end();
 
         self.begin("the bot answers");
@@ -317,6 +333,7 @@ impl Demo {
         self.say("customer", &format!("reads: {}", pushed["event"]["text"]));
         let own = self.agent_push("incoming_event").await?;
         self.check(own["event"]["id"] == sent.as_str(), "the bot's connection gets its own message too")?;
+        self.settle_bot().await?;
         self.end();
 
         self.begin("a rich message answered with a postback");
@@ -353,6 +370,7 @@ impl Demo {
             "the bot gets the customer's click",
         )?;
         self.say("bot", "the customer answered: yes");
+        self.settle_bot().await?;
         self.end();
 
         self.begin("upload a file and send it");
@@ -365,6 +383,7 @@ impl Demo {
             file["event"]["author_id"] == self.customer_id.as_str(),
             "the bot gets the customer's file",
         )?;
+        self.settle_bot().await?;
         self.end();
 
         self.begin("set chat properties");
@@ -375,6 +394,7 @@ impl Demo {
         .await?;
         self.push("chat_properties_updated").await?;
         self.agent_push("chat_properties_updated").await?;
+        self.settle_bot().await?;
         self.end();
 
         self.begin("a transfer through the queue");
@@ -412,6 +432,7 @@ impl Demo {
         })?;
         let queue = self.push("queue_position_updated").await?;
         self.say("customer", &format!("now at position {}", queue["queue"]["position"]));
+        self.settle_bot().await?;
         self.end();
 
         self.begin("read the history back");
@@ -440,7 +461,8 @@ impl Demo {
             customers.contains(&"message") && customers.contains(&"file"),
             &format!("the agent's get_chat holds the customer's message and file (got {customers:?})"),
         )?;
-        self.say("agent", &format!("sees the customer's {}", customers.join(", ")));
+        self.say("bot", &format!("sees the customer's {}", customers.join(", ")));
+        self.settle_bot().await?;
         self.end();
 
         self.begin("rate the chat");
@@ -452,6 +474,7 @@ impl Demo {
         self.count_rtm("update_thread_properties");
         self.say("customer", "→ rate_chat (get_chat, update_thread_properties)");
         self.push("thread_properties_updated").await?;
+        self.settle_bot().await?;
         self.end();
 
         self.begin("a server disconnect, survived");
@@ -462,6 +485,7 @@ impl Demo {
         self.push("customer_disconnected").await?;
         self.connected().await?;
         self.rtm_call("get_customer", json!({})).await?;
+        self.settle_bot().await?;
         self.end();
 
         self.begin("the bot closes the chat");
@@ -472,6 +496,7 @@ impl Demo {
         self.push("chat_deactivated").await?;
         let closed = self.agent_push("chat_deactivated").await?;
         self.check(closed["chat_id"] == chat.as_str(), "the bot sees the chat closed")?;
+        self.settle_bot().await?;
         self.end();
         Ok(())
     }
@@ -630,6 +655,25 @@ impl Demo {
         let event = tokio::time::timeout(WAIT, self.agent_events.next()).await;
         let event = event.map_err(|_| self.failed(format!("nothing arrived at the bot within {WAIT:?}")))?;
         let event = event.ok_or_else(|| self.failed("the bot's connection task ended".into()))?;
+        self.note_agent_event(event)
+    }
+
+    /// The bot's pushes the step caused and nothing waited for, read until the bot's stream is
+    /// quiet for [`QUIET`] (at most [`WAIT`]), so each shows under the step that caused it.
+    async fn settle_bot(&mut self) -> Result<(), (String, String)> {
+        let until = tokio::time::Instant::now() + WAIT;
+        while tokio::time::Instant::now() < until {
+            match tokio::time::timeout(QUIET, self.agent_events.next()).await {
+                Err(_) => return Ok(()),
+                Ok(None) => return Err(self.failed("the bot's connection task ended".into())),
+                Ok(Some(event)) => drop(self.note_agent_event(event)?),
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts and shows a push of the bot; an undecoded one fails the demo.
+    fn note_agent_event(&mut self, event: RtmEvent) -> Result<RtmEvent, (String, String)> {
         match &event {
             RtmEvent::Push(p) => {
                 let name = p.push.name().to_owned();

@@ -7,12 +7,13 @@ use serde_json::Value;
 
 use crate::Failure;
 
-/// Serve the Customer Chat API mock (Web and RTM, every version, one port; and the Agent Chat Web API) until Ctrl-C or
-/// SIGTERM, for trying clients and for test suites in any language.
+/// Serve the API mock (the Customer and the Agent Chat API, Web and RTM, every version, one
+/// port) until Ctrl-C or SIGTERM, for trying clients and for test suites in any language.
 #[derive(clap::Args)]
 #[command(after_help = "\
 It prints how to reach it: the base URL (what `lc call`/`lc listen --base-url` and the clients
-take), the Web and RTM URLs (with a {version} placeholder), the control API's URL (HTTP, JSON:
+take), the customer's and the agent's Web and RTM URLs (with a {version} placeholder), the
+control API's URL (HTTP, JSON:
 customers and tokens, the agent's actions, faults, problems; `GET` it for the list), the
 organization ID and a customer token; with --json exactly one line, flushed before it serves.
 
@@ -92,6 +93,7 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::runtime(format!("cannot listen on {}: {e}", opts.addr)))?;
     let (web, rtm) = (server.web_url("{version}"), server.rtm_url("{version}"));
+    let (agent_web, agent_rtm) = (server.agent_web_url("{version}"), server.agent_rtm_url("{version}"));
     let (org, token) = (server.organization_id().to_owned(), server.issue_token());
     if opts.json {
         // In this order whatever serde_json's map type: the keys a reader looks for first.
@@ -100,6 +102,8 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
             ("base_url", &base),
             ("web_url", &web),
             ("rtm_url", &rtm),
+            ("agent_web_url", &agent_web),
+            ("agent_rtm_url", &agent_rtm),
             ("control_url", &control),
             ("organization_id", &org),
             ("token", &token),
@@ -108,7 +112,7 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
         out!("{{{}}}", fields.join(","));
     } else {
         out!(
-            "lc mock: the LiveChat Customer Chat API and the Agent Chat Web API on {} (agents: POST /_lc/agents; Ctrl-C to stop)\n",
+            "lc mock: the LiveChat Customer Chat API and Agent Chat API (Web and RTM) on {} (agents: POST /_lc/agents; Ctrl-C to stop)\n",
             server.addr()
         );
         // Over TLS the clients must trust the certificate too.
@@ -124,6 +128,8 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
         );
         out!("  Web API          {web}/<action>?organization_id=<organization ID>");
         out!("  RTM API          {rtm}?organization_id=<organization ID>");
+        out!("  agent Web API    {agent_web}/<action>   (an agent's Bearer token or Basic PAT)");
+        out!("  agent RTM API    {agent_rtm}   (login.token: `Bearer <token>` or `Basic <base64>`)");
         out!("  organization ID  {org}");
         out!("  customer token   {token}   (send `Authorization: Bearer <token>`; new customer per token)");
         let cacert = cacert.map_or(String::new(), |flag| format!("{flag} "));

@@ -137,7 +137,7 @@ fn demo_plays_the_whole_story_in_every_version() {
         }
         let thinking = r.stdout.contains("bot → send_thinking_indicator (Agent RTM API)");
         assert_eq!(thinking, version != "3.5", "{}", r.stdout);
-        assert!(r.stdout.contains("agent sees the customer's message, file"), "{}", r.stdout);
+        assert!(r.stdout.contains("bot sees the customer's message, file"), "{}", r.stdout);
         let agent = if version == "3.5" { 8 } else { 9 };
         let line = format!(
             "bot actions       {agent} (Agent RTM API: add_user_to_chat ×1, deactivate_chat ×1, get_chat ×1, list_chats ×1, send_event ×2"

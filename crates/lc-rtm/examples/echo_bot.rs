@@ -3,7 +3,8 @@
 //! allows, until the connection closes for good.
 //!
 //! ```sh
-//! # Against an `lc mock` (its agent: `curl -X POST $CONTROL_URL/agents -d '{"id":"bot@example.com"}'`):
+//! # Against `lc mock`: an agent from its control API; LC_PAT is the answer's account_id:pat
+//! curl -X POST http://127.0.0.1:PORT/_lc/agents -d '{"id":"bot@example.com"}'
 //! LC_PAT=ACCOUNT_ID:PAT LC_BASE_URL=http://127.0.0.1:PORT cargo run -p lc-rtm --features agent --example echo_bot
 //! # Against LiveChat, with an agent's personal access token:
 //! LC_PAT=ACCOUNT_ID:PAT cargo run -p lc-rtm --features agent --example echo_bot

@@ -986,10 +986,19 @@ async fn bot(
         }
         if alive {
             // The customers are done and the faults stopped: every chat read once more, until
-            // each read went through.
-            let settle = Instant::now() + Duration::from_secs(30);
+            // each read went through. A client a fatal reason closed just before is replaced.
+            let settle = Instant::now() + Duration::from_secs(60);
+            let mut last = String::new();
             loop {
-                if client.wait_connected(Duration::from_secs(15)).await.is_ok() {
+                if matches!(client.state(), lc_rtm::ConnectionState::Closed { .. }) {
+                    alive = false;
+                    break;
+                }
+                let connected = client.wait_connected(Duration::from_secs(15)).await;
+                if let Err(e) = &connected {
+                    last = format!("not connected: {e}");
+                }
+                if connected.is_ok() {
                     while let Some(event) = events.try_next() {
                         bot_event(&client, event, k, bots, &mut st, counts).await;
                     }
@@ -1001,13 +1010,17 @@ async fn bot(
                     if ok {
                         break;
                     }
+                    last = "a read or an answer failed".to_owned();
                 }
                 if Instant::now() > settle {
-                    return Err(format!("bot {k}: its chats could not be read after the faults stopped").into());
+                    let state = client.state();
+                    return Err(format!("bot {k}: its chats could not be read after the faults stopped ({last}; {state:?})").into());
                 }
             }
-            client.destroy();
-            return Ok(());
+            if alive {
+                client.destroy();
+                return Ok(());
+            }
         }
         // Closed for good: a new client, as a service would.
         counts.restarts.fetch_add(1, Ordering::SeqCst);
