@@ -55,6 +55,9 @@ const USAGE: &str = "usage: soak [--seconds N] [--customers N] [--bots N]";
 
 /// How long a call may take before it counts as hung: its own timeout plus a margin.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a bot waits for a chat's history (`list_threads`, up to 100 threads a page).
+const HISTORY_TIMEOUT: Duration = Duration::from_secs(30);
 const HUNG_AFTER: Duration = Duration::from_secs(12);
 
 fn main() -> ExitCode {
@@ -904,7 +907,9 @@ async fn catch_up(client: &RtmClient, chat: &str, st: &mut BotState, counts: &Bo
     let mut request = ListThreadsRequest::new(chat);
     request.limit = Some(100);
     loop {
-        let page = match client.call(&request).await {
+        // A long chat's history is a large answer (the mock renders and checks all of it): more
+        // time than other calls get.
+        let page = match client.call_with_timeout(&request, Some(HISTORY_TIMEOUT)).await {
             Ok(page) => page,
             Err(e) => {
                 bot_failed(counts, "list_threads", &e);
@@ -989,6 +994,10 @@ async fn bot(
             // each read went through. A client a fatal reason closed just before is replaced.
             let settle = Instant::now() + Duration::from_secs(60);
             let mut last = String::new();
+            // The history is read below: the pushes are not needed any more. A stream nobody
+            // reads fills up, and then the client stops reading its socket, answers included
+            // (found by the 10-minute run: every history read timed out); a dropped one discards.
+            drop(events);
             loop {
                 if matches!(client.state(), lc_rtm::ConnectionState::Closed { .. }) {
                     alive = false;
@@ -999,9 +1008,6 @@ async fn bot(
                     last = format!("not connected: {e}");
                 }
                 if connected.is_ok() {
-                    while let Some(event) = events.try_next() {
-                        bot_event(&client, event, k, bots, &mut st, counts).await;
-                    }
                     discover(&client, k, bots, &mut st, counts).await;
                     let mut ok = true;
                     for chat in st.owned.clone() {
@@ -1014,7 +1020,11 @@ async fn bot(
                 }
                 if Instant::now() > settle {
                     let state = client.state();
-                    return Err(format!("bot {k}: its chats could not be read after the faults stopped ({last}; {state:?})").into());
+                    let failed = counts.failed.lock().unwrap().clone();
+                    return Err(format!(
+                        "bot {k}: its chats could not be read after the faults stopped ({last}; {state:?}; the bots' failed calls: {failed:?})"
+                    )
+                    .into());
                 }
             }
             if alive {
