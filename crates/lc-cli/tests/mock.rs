@@ -93,8 +93,23 @@ fn json_line_reaches_a_working_api_and_sigterm_exits_0() {
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["base_url", "control_url", "organization_id", "rtm_url", "token", "web_url"],
+        [
+            "agent_rtm_url",
+            "agent_web_url",
+            "base_url",
+            "control_url",
+            "organization_id",
+            "rtm_url",
+            "token",
+            "web_url"
+        ],
         "{line}"
+    );
+    let base = v["base_url"].as_str().unwrap();
+    assert_eq!(v["agent_web_url"], format!("{base}/v{{version}}/agent/action"));
+    assert_eq!(
+        v["agent_rtm_url"],
+        format!("{}/v{{version}}/agent/rtm/ws", base.replacen("http", "ws", 1))
     );
     assert_eq!(v["control_url"], format!("{}/_lc", v["base_url"].as_str().unwrap()));
     assert!(v["web_url"].as_str().unwrap().starts_with(v["base_url"].as_str().unwrap()));
