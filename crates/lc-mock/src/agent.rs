@@ -9,7 +9,6 @@ use crate::actions::{self, Target};
 use crate::agent_api::ops;
 use crate::ctx::Ctx;
 use crate::engine::{self, Caller};
-use crate::hub::Out;
 use crate::state::{File, Greeting, GreetingStatus, Refusal};
 use crate::Shared;
 
@@ -457,19 +456,6 @@ impl<'a> AgentControl<'a> {
     /// ```
     pub fn disconnect(&self, customer_id: &str, reason: impl Into<DisconnectReason>, data: Option<Value>) -> usize {
         let reason = reason.into();
-        let conns = self.shared.hub.connections_of(customer_id);
-        for conn in &conns {
-            let frame = crate::rtm::disconnected_frame(
-                self.shared,
-                lc_types::ChatApi::Customer,
-                conn.version,
-                reason.as_str(),
-                data.clone(),
-            );
-            let _ = conn.tx.send(Out::Text(frame));
-            let _ = conn.tx.send(Out::Close);
-            self.shared.hub.unregister(lc_types::ChatApi::Customer, customer_id, conn.id);
-        }
-        conns.len()
+        crate::rtm::disconnect(self.shared, lc_types::ChatApi::Customer, customer_id, reason.as_str(), data)
     }
 }

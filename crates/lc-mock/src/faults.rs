@@ -308,14 +308,7 @@ impl<'a> FaultControl<'a> {
     /// # }
     /// ```
     pub fn disconnect_agent(&self, agent_id: &str, reason: &str, data: Option<Value>) -> usize {
-        let conns = self.shared.hub.agent_connections(agent_id);
-        for conn in &conns {
-            let frame = crate::rtm::disconnected_frame(self.shared, lc_types::ChatApi::Agent, conn.version, reason, data.clone());
-            let _ = conn.tx.send(Out::Text(frame));
-            let _ = conn.tx.send(Out::Close);
-            self.shared.hub.unregister(lc_types::ChatApi::Agent, agent_id, conn.id);
-        }
-        conns.len()
+        crate::rtm::disconnect(self.shared, lc_types::ChatApi::Agent, agent_id, reason, data)
     }
 
     /// Clears the queued errors, the delay, the dropped responses, the padding, the closes

@@ -119,6 +119,22 @@ pub(crate) fn disconnect_push(api: ChatApi) -> &'static str {
     }
 }
 
+/// Closes every logged-in connection of `owner` (a customer, or an agent when `api` is the
+/// agent's) with its disconnect push (`reason`, `data`); how many it closed.
+pub(crate) fn disconnect(shared: &Shared, api: ChatApi, owner: &str, reason: &str, data: Option<Value>) -> usize {
+    let conns = match api {
+        ChatApi::Agent => shared.hub.agent_connections(owner),
+        _ => shared.hub.connections_of(owner),
+    };
+    for conn in &conns {
+        let frame = disconnected_frame(shared, api, conn.version, reason, data.clone());
+        let _ = conn.tx.send(Out::Text(frame));
+        let _ = conn.tx.send(Out::Close);
+        shared.hub.unregister(api, owner, conn.id);
+    }
+    conns.len()
+}
+
 /// A `customer_disconnected` (`api` agent: `agent_disconnected`) push in `version`; `reason`
 /// may be any string.
 pub(crate) fn disconnected_frame(shared: &Shared, api: ChatApi, version: ApiVersion, reason: &str, data: Option<Value>) -> String {
@@ -610,12 +626,7 @@ impl Session {
         };
         Some(match action {
             "logout" => {
-                for conn in shared.hub.agent_connections(&me) {
-                    let frame = disconnected_frame(&shared, ChatApi::Agent, conn.version, "agent_logged_out_remotely", None);
-                    let _ = conn.tx.send(Out::Text(frame));
-                    let _ = conn.tx.send(Out::Close);
-                    shared.hub.unregister(ChatApi::Agent, &me, conn.id);
-                }
+                disconnect(&shared, ChatApi::Agent, &me, "agent_logged_out_remotely", None);
                 Ok(json!({}))
             }
             "set_away_status" => {
