@@ -91,6 +91,12 @@ impl Agent {
         groups.into_iter().any(|g| g == 0 || self.groups.contains(&g))
     }
 
+    /// Whether the agent may see `chat`: it is in it, or may access the chat's groups
+    /// ([`can_access`](Self::can_access)).
+    pub(crate) fn can_see(&self, chat: &Chat) -> bool {
+        chat.agents.contains_key(&self.id) || self.can_access(&chat.access)
+    }
+
     /// As the `agent` of a greeting or the `predicted_agent` of a welcome message.
     pub(crate) fn profile(&self) -> Value {
         json!({
@@ -428,7 +434,7 @@ impl State {
         let Some(chat) = self.chats.get(chat_id) else { return Vec::new() };
         self.agents
             .values()
-            .filter(|a| chat.agents.contains_key(&a.id) || chat.followers.contains(&a.id) || a.can_access(&chat.access))
+            .filter(|a| a.can_see(chat) || chat.followers.contains(&a.id))
             .map(|a| a.id.clone())
             .collect()
     }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{acting_chat, api, can_see, done, ops, visible_chat, with_cursors, Cursor};
+use super::{acting_chat, api, done, ops, visible_chat, with_cursors, Cursor};
 use crate::actions::{self, to_json, to_object, ThreadsAsked, View};
 use crate::ctx::Ctx;
 use crate::error::Refusal;
@@ -107,7 +107,7 @@ pub(super) fn list_chats(ctx: &mut Ctx, agent: &Agent, _r: &api::ListChatsReques
         .state
         .chats
         .values()
-        .filter(|c| can_see(agent, c))
+        .filter(|c| agent.can_see(c))
         .filter(|c| active.is_none_or(|a| c.active() == a))
         .filter(|c| in_groups(c, &f["group_ids"]))
         .filter(|c| properties_match(&c.properties, &f["properties"]))
@@ -213,7 +213,7 @@ pub(super) fn list_archives(ctx: &mut Ctx, agent: &Agent, _r: &api::ListArchives
         .state
         .chats
         .values()
-        .filter(|c| can_see(agent, c))
+        .filter(|c| agent.can_see(c))
         .flat_map(|c| c.threads.iter().map(move |t| (c, t)))
         .filter(|(c, t)| archive_match(ctx.state, c, t, &cursor.filters))
         .collect();
@@ -373,7 +373,7 @@ pub(super) fn transfer_chat(ctx: &mut Ctx, agent: &Agent, r: &api::TransferChatR
         Some(ChatTransferTarget::AgentTransferTarget(t)) => {
             for id in &t.ids {
                 let target = ctx.state.agents.get(id).ok_or_else(|| Refusal::not_found("Agent"))?;
-                if !can_see(target, &chat) {
+                if !target.can_see(&chat) {
                     return Err(Refusal::new("missing_access", "The target agent has no access to the chat"));
                 }
             }
@@ -493,7 +493,7 @@ pub(super) fn list_agents_for_transfer(ctx: &mut Ctx, agent: &Agent, r: &api::Li
         .state
         .agents
         .values()
-        .filter(|a| a.id != agent.id && a.routing_status == "accepting_chats" && can_see(a, &chat))
+        .filter(|a| a.id != agent.id && a.routing_status == "accepting_chats" && a.can_see(&chat))
         .map(|a| {
             let load = ctx
                 .state

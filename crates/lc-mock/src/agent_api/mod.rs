@@ -174,17 +174,11 @@ fn agents_only(visibility: Option<&lc_types::v3_6::Visibility>) -> bool {
     visibility.is_some_and(|v| v.as_str() == "agents")
 }
 
-/// Whether `agent` may see `chat`: it is in it, or the chat's access names group 0 or one of
-/// its groups.
-fn can_see(agent: &Agent, chat: &Chat) -> bool {
-    chat.agents.contains_key(&agent.id) || agent.can_access(&chat.access)
-}
-
 /// The chat `chat_id` when `agent` may see it: `not_found` when there is none,
 /// `missing_access` when the agent may not.
 fn visible_chat(ctx: &Ctx, agent: &Agent, chat_id: &str) -> Result<Chat, Refusal> {
     let chat = ctx.state.chat(chat_id)?;
-    if !can_see(agent, chat) {
+    if !agent.can_see(chat) {
         return Err(Refusal::new("missing_access", "Missing access"));
     }
     Ok(chat.clone())
