@@ -368,6 +368,8 @@ struct Record {
     /// Customer messages in the history without a bot's answer, and answers beyond the first.
     unanswered: u64,
     answered_twice: u64,
+    /// Up to ten of those messages, with their places in the history (`event ID text`).
+    odd: Vec<(String, Vec<String>)>,
 }
 
 /// What the bots did.
@@ -380,6 +382,22 @@ struct BotCounts {
     restarts: AtomicU64,
     reconnects: Mutex<BTreeMap<String, u64>>,
     failed: Mutex<BTreeMap<String, u64>>,
+    /// The bots' last sends and history reads (`bot chat text: how it went`), to explain a
+    /// message answered twice or not at all; bounded to [`BOT_LOG_LINES`].
+    log: Mutex<std::collections::VecDeque<String>>,
+}
+
+/// How many lines of the bots' log are kept.
+const BOT_LOG_LINES: usize = 20_000;
+
+impl BotCounts {
+    fn log(&self, line: String) {
+        let mut log = self.log.lock().unwrap();
+        if log.len() == BOT_LOG_LINES {
+            log.pop_front();
+        }
+        log.push_back(line);
+    }
 }
 
 fn run(seconds: u64, customers: usize, bots: usize) -> Result<bool, Failed> {
@@ -509,6 +527,20 @@ fn run(seconds: u64, customers: usize, bots: usize) -> Result<bool, Failed> {
     );
     if problems > 0 {
         println!("mock problems: {}", injected["problems"]);
+    }
+    // A message not answered exactly once: where it and its answers are, and what the bots did.
+    let log = b.log.lock().unwrap();
+    for record in &records {
+        let record = record.lock().unwrap();
+        let chat = record.chat.clone().unwrap_or_default();
+        for (text, places) in &record.odd {
+            println!("not answered exactly once: {text} in {chat}: in the history {places:?}");
+            let word = format!(" {text} ");
+            let read = format!(" {chat} read");
+            for line in log.iter().filter(|l| l.contains(&word) || l.contains(&read)) {
+                println!("  {line}");
+            }
+        }
     }
     // Flat: at most half again what it was once warmed up, plus 8 MiB of slack for the
     // allocator. (The mock keeps every message, so its memory grows with them by design.)
@@ -641,6 +673,14 @@ async fn check(i: usize, web: &WebClient, record: &Mutex<Record>) -> Result<(), 
     r.duplicates = seen.values().filter(|n| **n > 1).map(|n| n - 1).sum();
     r.unanswered = seen.keys().filter(|t| !answers.contains_key(*t)).count() as u64;
     r.answered_twice = answers.values().filter(|n| **n > 1).map(|n| n - 1).sum();
+    let odd = seen.keys().filter(|t| answers.get(*t).is_none_or(|n| *n != 1));
+    r.odd = odd
+        .take(10)
+        .map(|t| {
+            let places = texts.iter().filter(|(_, x)| x == t || x.strip_prefix("re:") == Some(t));
+            (t.to_string(), places.map(|(id, x)| format!("{id} {x}")).collect())
+        })
+        .collect();
     Ok(())
 }
 
@@ -757,6 +797,12 @@ fn totals(records: &[Arc<Mutex<Record>>]) -> (u64, u64, u64, u64, u64, u64) {
 
 // ---- the bots ----
 
+/// Seconds since the program started, for the bots' log.
+fn elapsed() -> String {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    format!("{:.3}", START.get_or_init(Instant::now).elapsed().as_secs_f64())
+}
+
 /// Which bot a chat belongs to: FNV-1a of its ID, modulo the number of bots.
 fn owner(chat: &str, bots: usize) -> usize {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -775,6 +821,8 @@ fn asks(text: &str) -> bool {
 /// What one bot knows across its clients (a fatal reason replaces the client, not this).
 #[derive(Default)]
 struct BotState {
+    /// Which bot (for the log).
+    k: usize,
     me: String,
     /// Its chats, and those it joined.
     owned: BTreeSet<String>,
@@ -798,7 +846,7 @@ async fn bot_event(client: &RtmClient, event: RtmEvent, k: usize, bots: usize, s
                 let text = m.text.clone().unwrap_or_default();
                 if m.author_id.as_deref() != Some(st.me.as_str()) && asks(&text) {
                     st.owned.insert(p.chat_id.clone());
-                    answer(client, &p.chat_id, &text, st, counts).await;
+                    answer(client, &p.chat_id, &text, "push", st, counts).await;
                 }
             }
         }
@@ -858,7 +906,7 @@ fn bot_failed(counts: &BotCounts, action: &str, e: &lc_rtm::Error) {
 
 /// Answers `text` in `chat` unless it was; a send whose outcome is unknown (or refused) leaves
 /// the chat to be read again before anything is sent twice.
-async fn answer(client: &RtmClient, chat: &str, text: &str, st: &mut BotState, counts: &BotCounts) -> bool {
+async fn answer(client: &RtmClient, chat: &str, text: &str, via: &str, st: &mut BotState, counts: &BotCounts) -> bool {
     use lc_types::v3_6::agent::{AddUserToChatRequest, EventInput, MessageEventInput, SendEventRequest, UserType};
     if st.answered.contains(text) {
         return true;
@@ -867,6 +915,11 @@ async fn answer(client: &RtmClient, chat: &str, text: &str, st: &mut BotState, c
     // a history read (`catch_up`) may answer here until then. (Found by this soak: a push
     // already in the event stream answered a message whose first answer had landed unseen.)
     if st.dirty.contains(chat) {
+        counts.log(format!(
+            "{} bot{} {chat} {text} via {via}: not sent, the chat is to be read",
+            elapsed(),
+            st.k
+        ));
         return false;
     }
     if !st.joined.contains(chat) {
@@ -882,12 +935,14 @@ async fn answer(client: &RtmClient, chat: &str, text: &str, st: &mut BotState, c
     }
     let event = EventInput::Message(MessageEventInput::new(format!("re:{text}")));
     match client.call(&SendEventRequest::new(chat, event)).await {
-        Ok(_) => {
+        Ok(r) => {
+            counts.log(format!("{} bot{} {chat} {text} via {via}: sent {}", elapsed(), st.k, r.event_id));
             st.answered.insert(text.to_owned());
             counts.answers.fetch_add(1, Ordering::SeqCst);
             true
         }
         Err(e) => {
+            counts.log(format!("{} bot{} {chat} {text} via {via}: {e}", elapsed(), st.k));
             if e.api_error().is_some_and(|a| a.kind().as_str() == "missing_access") {
                 st.joined.remove(chat);
             }
@@ -912,6 +967,7 @@ async fn catch_up(client: &RtmClient, chat: &str, st: &mut BotState, counts: &Bo
         let page = match client.call_with_timeout(&request, Some(HISTORY_TIMEOUT)).await {
             Ok(page) => page,
             Err(e) => {
+                counts.log(format!("{} bot{} {chat} read: {e}", elapsed(), st.k));
                 bot_failed(counts, "list_threads", &e);
                 return false;
             }
@@ -937,10 +993,17 @@ async fn catch_up(client: &RtmClient, chat: &str, st: &mut BotState, counts: &Bo
             _ => break,
         }
     }
+    counts.log(format!(
+        "{} bot{} {chat} read: {} asked, {} answered",
+        elapsed(),
+        st.k,
+        asked.len(),
+        answered.len()
+    ));
     st.answered.extend(answered);
     for text in asked {
         if !st.answered.contains(&text) {
-            if !answer(client, chat, &text, st, counts).await {
+            if !answer(client, chat, &text, "history", st, counts).await {
                 return false;
             }
             counts.caught_up.fetch_add(1, Ordering::SeqCst);
@@ -959,7 +1022,7 @@ async fn bot(
     mut done: tokio::sync::watch::Receiver<bool>,
     counts: &BotCounts,
 ) -> Result<(), Failed> {
-    let mut st = BotState::default();
+    let mut st = BotState { k, ..BotState::default() };
     loop {
         let (client, mut events) = RtmClient::agent_builder()
             .personal_access_token(&login.0, &login.1)
@@ -971,17 +1034,39 @@ async fn bot(
             .wait_for_connection(CALL_TIMEOUT)
             .jitter_seed(1000 + k as u64)
             .build()?;
+        // The stream is read in its own task, which passes on only this bot's chats and the
+        // connection's events: ~700 pushes a second reach every bot (each sees every chat), and
+        // a stream left unread while the bot awaits its calls fills up, after which the client
+        // stops reading its socket, the answers of those calls included (found by the
+        // 10-minute run: every history read timed out).
+        let (tx, mut mine) = tokio::sync::mpsc::unbounded_channel();
+        let reader = tokio::spawn(async move {
+            use lc_types::v3_6::agent::AnyPush;
+            while let Some(event) = events.next().await {
+                let keep = match event.push() {
+                    Some(AnyPush::IncomingChat(p)) => owner(&p.chat.id, bots) == k,
+                    Some(AnyPush::IncomingEvent(p)) => owner(&p.chat_id, bots) == k,
+                    Some(_) => false,
+                    None => !matches!(event, RtmEvent::Push(_)),
+                };
+                if keep && tx.send(event).is_err() {
+                    return;
+                }
+            }
+        });
         let mut alive = true;
         while alive && !*done.borrow() {
             tokio::select! {
                 _ = done.changed() => {}
-                event = events.next() => match event {
+                event = mine.recv() => match event {
                     Some(event) => alive = bot_event(&client, event, k, bots, &mut st, counts).await,
                     None => alive = false,
                 },
             }
             if alive && client.state() == lc_rtm::ConnectionState::Active {
-                for chat in std::mem::take(&mut st.dirty) {
+                // One chat at a time: a failed read leaves it, and every chat not yet read,
+                // to be read again.
+                while let Some(chat) = st.dirty.pop_first() {
                     if !catch_up(&client, &chat, &mut st, counts).await {
                         st.dirty.insert(chat);
                         break;
@@ -994,10 +1079,8 @@ async fn bot(
             // each read went through. A client a fatal reason closed just before is replaced.
             let settle = Instant::now() + Duration::from_secs(60);
             let mut last = String::new();
-            // The history is read below: the pushes are not needed any more. A stream nobody
-            // reads fills up, and then the client stops reading its socket, answers included
-            // (found by the 10-minute run: every history read timed out); a dropped one discards.
-            drop(events);
+            // The history is read below: the pushes are not needed any more.
+            reader.abort();
             loop {
                 if matches!(client.state(), lc_rtm::ConnectionState::Closed { .. }) {
                     alive = false;
@@ -1034,6 +1117,7 @@ async fn bot(
         }
         // Closed for good: a new client, as a service would.
         counts.restarts.fetch_add(1, Ordering::SeqCst);
+        reader.abort();
         client.destroy();
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
