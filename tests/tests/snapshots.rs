@@ -342,13 +342,15 @@ fn declared(item: &syn2::Item) -> Vec<syn2::Item> {
         return vec![syn2::Item::Struct(s), syn2::Item::Impl(new)];
     }
     if m.mac.path.is_ident("any") {
-        // `pub enum AnyPush by push { Variant(Payload) = "name", .. }`: the enum less `by push`.
+        // `pub enum AnyPush by push { Variant(Payload) = "name", .. }`: the enum less `by push`
+        // (`by action`, `by webhook`).
         let text = m
             .mac
             .tokens
             .to_string()
             .replacen(" by action {", " {", 1)
-            .replacen(" by push {", " {", 1);
+            .replacen(" by push {", " {", 1)
+            .replacen(" by webhook {", " {", 1);
         let mut e: syn2::ItemEnum = syn2::parse_str(&text).expect("any! declares an enum");
         e.variants.iter_mut().for_each(|v| v.discriminant = None);
         e.variants.push(syn2::parse_quote!(_Custom(crate::UnknownPayload)));

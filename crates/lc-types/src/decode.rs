@@ -167,6 +167,15 @@ pub(crate) fn nest(step: Step<'_>, message: String) -> String {
     format!("{NESTED}{}{NESTED}{line}:{column}{NESTED}{text}", join(&step_text(step), &inner))
 }
 
+/// The message of `error` (of a value decoded on its own) for the decoder of the value around
+/// it: its path kept, its position dropped, as [`relocated`] does.
+pub(crate) fn nested_message(error: &DecodeError) -> String {
+    match error.path.as_str() {
+        "." => error.message.clone(),
+        path => format!("{NESTED}{path}{NESTED}0:0{NESTED}{}", error.message),
+    }
+}
+
 /// The message of an error of a value that was decoded on its own (a field kept aside before a
 /// union's tag): its path kept, its position dropped (it counts from the start of that value,
 /// which means nothing to the reader of the whole input).

@@ -25,6 +25,8 @@ pub mod union;
 mod unknown;
 mod version;
 pub mod web;
+#[cfg(feature = "webhooks")]
+pub mod webhook;
 
 pub use action::{Action, ActionInfo, ChatApi, ParseChatApiError, Push, PushInfo, RtmAction, VersionMember, WebAction, WebMethod};
 pub use api::{api, apis, Api, CheckedRequest, DecodeFn, DecodeTypeFn};

@@ -31,6 +31,9 @@ pub enum UnknownKind {
     Action(String),
     /// A push the API version does not have (kept as raw JSON, a [`crate::UnknownPayload`]).
     Push(String),
+    /// A webhook action the API version does not have (kept as raw JSON, a
+    /// [`crate::UnknownPayload`]).
+    Webhook(String),
     /// A frame in an API version this build does not have (its cargo feature is off, or the
     /// version is newer); the payload is kept as raw JSON.
     Version(String),
@@ -50,6 +53,7 @@ impl fmt::Display for Unknown {
             UnknownKind::Variant(None) => write!(f, "unknown variant (no tag) at `{}`", self.path),
             UnknownKind::Action(name) => write!(f, "unknown action `{name}` at `{}`", self.path),
             UnknownKind::Push(name) => write!(f, "unknown push `{name}` at `{}`", self.path),
+            UnknownKind::Webhook(name) => write!(f, "unknown webhook `{name}` at `{}`", self.path),
             UnknownKind::Version(v) => write!(f, "API version `{v}` not in this build, at `{}`", self.path),
         }
     }

@@ -34,7 +34,13 @@ pub(super) fn features(cargo: &str, modules: &[Module]) -> Result<String, String
             api.name()
         ));
     }
-    let all: Vec<String> = apis.iter().map(|a| format!("\"{}\"", a.name())).collect();
+    if apis.contains(&Api::Agent) {
+        block.push_str("# Webhook deliveries (`lc_types::webhook`, `vX_Y::agent::AnyWebhook`): their payloads are agent pushes.\nwebhooks = [\"agent\"]\n");
+    }
+    let mut all: Vec<String> = apis.iter().map(|a| format!("\"{}\"", a.name())).collect();
+    if apis.contains(&Api::Agent) {
+        all.push("\"webhooks\"".to_owned());
+    }
     block.push_str(&format!("# Every API.\nall-apis = [{}]\n", all.join(", ")));
     Ok(format!("{head}{FEATURES_START}\n{block}{FEATURES_END}{tail}"))
 }

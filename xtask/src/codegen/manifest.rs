@@ -103,6 +103,27 @@ pub(super) fn manifest_text(b: &Bundle, types: &[String]) -> Result<String, Stri
         }
         writeln!(w, "    }}\n}}\n").unwrap();
     }
+    if !b.webhooks.is_empty() {
+        writeln!(
+            w,
+            "#[cfg(feature = \"webhooks\")]\nany! {{\n    /// Any webhook payload of {title}, decoded by webhook action name.\n    pub enum AnyWebhook by webhook {{"
+        )
+        .unwrap();
+        for h in &b.webhooks {
+            writeln!(w, "        {}({}) = {:?},", pascal(&h.name), h.payload, h.name).unwrap();
+        }
+        writeln!(w, "    }}\n}}\n").unwrap();
+        writeln!(w, "#[cfg(feature = \"webhooks\")]\nwebhook_table! {{").unwrap();
+        writeln!(
+            w,
+            "    /// Every webhook action of {title}, in the manifest's order.\n    pub const WEBHOOKS for {version} = ["
+        )
+        .unwrap();
+        for h in &b.webhooks {
+            writeln!(w, "        {}({})\n            {:?},", h.name, h.payload, h.docs).unwrap();
+        }
+        writeln!(w, "    ];\n}}\n").unwrap();
+    }
     // Several names a line, at the repository's width.
     writeln!(w, "types! {{").unwrap();
     let mut line = String::new();

@@ -318,7 +318,13 @@ pub(crate) fn assemble(codes: &[VersionCode]) -> (Vec<(String, String)>, Vec<Mod
             }
         );
         let modules_tokens = kind_modules(&kinds);
-        let uses = quote!(use crate::declare::{actions, any, api, pushes, types}; #modules_tokens);
+        let webhook_table = c.tables.contains("webhook_table!").then(|| {
+            quote!(
+                #[cfg(feature = "webhooks")]
+                use crate::declare::webhook_table;
+            )
+        });
+        let uses = quote!(use crate::declare::{actions, any, api, pushes, types}; #webhook_table #modules_tokens);
         files.push((format!("{stem}/mod"), render(&header, uses, Vec::new(), &c.tables)));
     }
     // The version modules: `pub mod customer;`, `pub mod agent;` and the objects both share.

@@ -32,7 +32,7 @@ mod tables;
 
 pub(crate) use enums::{member_tag, open_enum, union};
 pub(crate) use object::{finish, object, param, wire};
-pub(crate) use tables::{actions, any, api, pushes, types};
+pub(crate) use tables::{actions, any, api, pushes, types, webhook_table};
 
 #[cfg(test)]
 #[allow(unreachable_pub)] // the macros declare public types, as the generated modules need them

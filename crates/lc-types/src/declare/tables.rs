@@ -91,6 +91,45 @@ macro_rules! pushes {
     };
 }
 
+/// The webhook table of a version's agent module (`WEBHOOKS`), its `Webhook` delivery type and
+/// the glue that makes its `AnyWebhook` a [`WebhookPayload`](crate::webhook::WebhookPayload):
+/// `pub const WEBHOOKS for V3_6 = [incoming_event(IncomingEventPush) "https://…", ..];`.
+macro_rules! webhook_table {
+    (
+        $(#[doc = $doc:literal])*
+        pub const WEBHOOKS for $version:ident = [
+            $($name:ident($payload:ident) $docs:literal,)*
+        ];
+    ) => {
+        $(#[doc = $doc])*
+        pub const WEBHOOKS: &[$crate::webhook::WebhookInfo] = &[$(
+            $crate::webhook::WebhookInfo { name: stringify!($name), payload: stringify!($payload), docs: $docs },
+        )*];
+
+        /// A webhook delivery of this version: [`lc_types::webhook::Webhook`](crate::webhook::Webhook)
+        /// over this version's payloads ([`AnyWebhook`]).
+        pub type Webhook = $crate::webhook::Webhook<AnyWebhook>;
+
+        impl $crate::webhook::WebhookPayload for AnyWebhook {
+            type AdditionalData = WebhookAdditionalData;
+            type Requester = WebhookRequester;
+            const VERSION: $crate::ApiVersion = $crate::ApiVersion::$version;
+
+            fn action(&self) -> &str {
+                self.name()
+            }
+
+            fn deserialize_action<'de, D: serde::Deserializer<'de>>(action: &str, deserializer: D) -> Result<Self, D::Error> {
+                Self::deserialize_named(action, deserializer)
+            }
+
+            fn decode_action_value(action: &str, payload: serde_json::Value) -> Result<Self, $crate::DecodeError> {
+                Self::decode_value(action, payload)
+            }
+        }
+    };
+}
+
 /// An enum holding any request, response or push payload, decoded by its action or push name,
 /// with a hidden case for a name this version does not know (its raw payload kept):
 /// `pub enum AnyPush by push { IncomingChat(IncomingChatPush) = "incoming_chat", .. }`.
@@ -188,6 +227,7 @@ macro_rules! any {
     };
     (@kind action) => { $crate::UnknownKind::Action };
     (@kind push) => { $crate::UnknownKind::Push };
+    (@kind webhook) => { $crate::UnknownKind::Webhook };
 }
 
 /// `TYPES` (every type's name, sorted) and `decode_type` (text decoded as the type of a name),
@@ -233,4 +273,4 @@ macro_rules! api {
     };
 }
 
-pub(crate) use {actions, any, api, pushes, types};
+pub(crate) use {actions, any, api, pushes, types, webhook_table};

@@ -1,25 +1,26 @@
 //! Step 2d: `api.json`, the manifest: every action (web method, RTM, request and response type,
-//! docs link) and every push (payload type, docs link), checked against the types.
+//! docs link), every push and every webhook action (payload type, docs link), checked against
+//! the types.
 
 use super::*;
 
 impl Bundler {
     /// Reads `api.json`.
-    pub(super) fn manifest(&mut self, version: &str) -> (Vec<ActionEntry>, Vec<PushEntry>) {
+    pub(super) fn manifest(&mut self, version: &str) -> (Vec<ActionEntry>, Vec<PushEntry>, Vec<PushEntry>) {
         let manifest = format!("{}api.json", self.api.prefix());
         let at = self.shown(&manifest);
         let text = match fs::read_to_string(self.dir.join(&manifest)) {
             Ok(t) => t,
             Err(e) => {
                 self.err(&at, e);
-                return (vec![], vec![]);
+                return (vec![], vec![], vec![]);
             }
         };
         let api: Value = match serde_json::from_str(&text) {
             Ok(v) => v,
             Err(e) => {
                 self.err(&at, format!("not JSON: {e}"));
-                return (vec![], vec![]);
+                return (vec![], vec![], vec![]);
             }
         };
         if api.get("version").and_then(Value::as_str) != Some(version) {
@@ -118,10 +119,43 @@ impl Bundler {
                 None => self.err(&here, "`payload` is the path of the push schema"),
             }
         }
+        // A webhook's payload is the push of the same name (`pushes/<name>.json`, the same
+        // type) or its own (`webhooks/<name>.json`, `<Name>Webhook`).
+        let mut webhooks = Vec::new();
+        for (i, h) in api.get("webhooks").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let here = format!("{at}#/webhooks/{i}");
+            let Some(name) = h.get("name").and_then(Value::as_str) else {
+                self.err(&here, "no `name`");
+                continue;
+            };
+            if !names.insert(format!("webhook:{name}")) {
+                self.err(&here, format!("webhook `{name}` is listed twice"));
+            }
+            if !is_wire_name(name) {
+                self.err(&here, format!("webhook name `{name}` is not snake_case"));
+            }
+            let payload = match h.get("payload").and_then(Value::as_str) {
+                Some(path) if path.starts_with("pushes/") => self.manifest_type(path, &format!("{}Push", pascal(name)), &here),
+                Some(path) if path.starts_with("webhooks/") => self.manifest_type(path, &format!("{}Webhook", pascal(name)), &here),
+                _ => None,
+            };
+            let docs = h.get("docs").and_then(Value::as_str).unwrap_or_default().to_owned();
+            match payload {
+                Some(payload) => webhooks.push(PushEntry {
+                    name: name.to_owned(),
+                    payload,
+                    docs,
+                }),
+                None => self.err(
+                    &here,
+                    "`payload` is the path of a push schema (pushes/) or a webhook schema (webhooks/)",
+                ),
+            }
+        }
         if actions.is_empty() {
             self.err(&at, "no actions");
         }
-        (actions, pushes)
+        (actions, pushes, webhooks)
     }
 
     fn manifest_type(&mut self, path: &str, expected: &str, at: &str) -> Option<String> {

@@ -64,7 +64,7 @@ pub(crate) const GENERATED_FIELDS: &[&str] = &["extra"];
 pub(crate) const CORE_TYPES: &[&str] = &["ErrorEnvelope", "ErrorDetails", "ErrorType", "StringOrInteger"];
 
 /// The folders of a version directory, in bundling order.
-pub(crate) const FOLDERS: &[&str] = &["objects", "requests", "responses", "pushes"];
+pub(crate) const FOLDERS: &[&str] = &["objects", "requests", "responses", "pushes", "webhooks"];
 
 /// Which API of a version a bundle describes: the Customer Chat API (the version directory's
 /// own `api.json` and folders) or the Agent Chat API (its `agent/` subfolder, laid out alike).
@@ -155,6 +155,8 @@ pub(crate) struct Bundle {
     pub disconnect_policies: BTreeMap<String, BTreeMap<String, String>>,
     pub actions: Vec<ActionEntry>,
     pub pushes: Vec<PushEntry>,
+    /// The webhook actions (agent API): name, payload type (a push's, or a `webhooks/` file's), docs.
+    pub webhooks: Vec<PushEntry>,
     /// Type name (of a file, a local definition or an inline title) -> the folder of its file
     /// (one of [`FOLDERS`]): where the generated type goes too.
     pub folders: BTreeMap<String, &'static str>,
@@ -211,10 +213,10 @@ pub(crate) fn bundle_api(dir: &Path, api: Api) -> Result<Bundle, Vec<String>> {
     if b.errors.is_empty() {
         b.process();
     }
-    let (actions, pushes) = if b.errors.is_empty() {
+    let (actions, pushes, webhooks) = if b.errors.is_empty() {
         b.manifest(&version)
     } else {
-        (vec![], vec![])
+        (vec![], vec![], vec![])
     };
     if !b.errors.is_empty() {
         b.errors.sort();
@@ -247,6 +249,7 @@ pub(crate) fn bundle_api(dir: &Path, api: Api) -> Result<Bundle, Vec<String>> {
         disconnect_policies: b.disconnect_policies,
         actions,
         pushes,
+        webhooks,
     })
 }
 

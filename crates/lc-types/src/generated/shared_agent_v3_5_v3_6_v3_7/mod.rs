@@ -2,14 +2,16 @@
 // schema or the generator and regenerate.
 //! The types that the Agent Chat API v3.5 and v3.6 and v3.7 share: their schemas, and everything those refer to, are identical
 //! (one module per folder of `schema/`, all re-exported here).
-use super::shared_v3_5_v3_6_v3_7_agent_v3_5_v3_6_v3_7::{Queue, Visibility};
+use super::shared_v3_5_v3_6_v3_7_agent_v3_5_v3_6_v3_7::{Properties, Queue, Visibility};
 
 mod objects;
 mod pushes;
 mod requests;
 mod responses;
+mod webhooks;
 
 pub use objects::*;
 pub use pushes::*;
 pub use requests::*;
 pub use responses::*;
+pub use webhooks::*;

@@ -611,6 +611,28 @@ object! {
 }
 
 object! {
+    /// What a webhook delivery carries beside its payload when the registration asked for it (`register_webhook`'s `additional_data`); empty for the configuration webhooks (agents, bots, groups, tags, auto accesses).
+    pub struct WebhookAdditionalData {
+        /// IDs of the users present in the chat.
+        pub chat_presence_user_ids: Option<Vec<String>>,
+        /// The properties of the chat the delivery is about.
+        pub chat_properties: Option<Properties>,
+    }
+}
+
+object! {
+    /// Who made the change a configuration webhook reports (agents, bots, groups, tags, auto accesses); 3.6+.
+    pub struct WebhookRequester {
+        /// The account ID (a UUID) of that agent.
+        pub account_id: Option<String>,
+        /// The Client ID (32 hex digits) of the application that made the change.
+        pub client_id: Option<String>,
+        /// The e-mail of the agent who made the change.
+        pub user_id: Option<String>,
+    }
+}
+
+object! {
     /// Working hours of an agent or bot (3.5+ format).
     pub struct WorkScheduler {
         /// Working hours per day.

@@ -7,15 +7,20 @@
 //! generated once and re-exported here, so the same value moves between versions unchanged.
 use crate::declare::{actions, any, api, pushes, types};
 
+#[cfg(feature = "webhooks")]
+use crate::declare::webhook_table;
+
 mod objects;
 mod pushes;
 mod requests;
 mod responses;
+mod webhooks;
 
 pub use objects::*;
 pub use pushes::*;
 pub use requests::*;
 pub use responses::*;
+pub use webhooks::*;
 
 actions! {
     /// Every action of the Agent Chat API v3.7, in the manifest's order.
@@ -424,6 +429,134 @@ any! {
     }
 }
 
+#[cfg(feature = "webhooks")]
+any! {
+    /// Any webhook payload of the Agent Chat API v3.7, decoded by webhook action name.
+    pub enum AnyWebhook by webhook {
+        IncomingChat(IncomingChatPush) = "incoming_chat",
+        ChatDeactivated(ChatDeactivatedPush) = "chat_deactivated",
+        ChatAccessUpdated(ChatAccessUpdatedPush) = "chat_access_updated",
+        ChatTransferred(ChatTransferredPush) = "chat_transferred",
+        UserAddedToChat(UserAddedToChatPush) = "user_added_to_chat",
+        UserRemovedFromChat(UserRemovedFromChatPush) = "user_removed_from_chat",
+        IncomingEvent(IncomingEventPush) = "incoming_event",
+        EventDeleted(EventDeletedPush) = "event_deleted",
+        EventUpdated(EventUpdatedPush) = "event_updated",
+        IncomingRichMessagePostback(IncomingRichMessagePostbackPush) = "incoming_rich_message_postback",
+        ChatPropertiesUpdated(ChatPropertiesUpdatedPush) = "chat_properties_updated",
+        ChatPropertiesDeleted(ChatPropertiesDeletedPush) = "chat_properties_deleted",
+        ThreadPropertiesUpdated(ThreadPropertiesUpdatedPush) = "thread_properties_updated",
+        ThreadPropertiesDeleted(ThreadPropertiesDeletedPush) = "thread_properties_deleted",
+        EventPropertiesUpdated(EventPropertiesUpdatedPush) = "event_properties_updated",
+        EventPropertiesDeleted(EventPropertiesDeletedPush) = "event_properties_deleted",
+        ThreadTagged(ThreadTaggedPush) = "thread_tagged",
+        ThreadUntagged(ThreadUntaggedPush) = "thread_untagged",
+        RoutingStatusSet(RoutingStatusSetPush) = "routing_status_set",
+        CustomerSessionFieldsUpdated(CustomerSessionFieldsUpdatedWebhook) = "customer_session_fields_updated",
+        AgentCreated(AgentCreatedPush) = "agent_created",
+        AgentApproved(AgentApprovedPush) = "agent_approved",
+        AgentUpdated(AgentUpdatedPush) = "agent_updated",
+        AgentSuspended(AgentSuspendedPush) = "agent_suspended",
+        AgentUnsuspended(AgentUnsuspendedPush) = "agent_unsuspended",
+        AgentDeleted(AgentDeletedPush) = "agent_deleted",
+        AutoAccessesUpdated(AutoAccessesUpdatedPush) = "auto_accesses_updated",
+        BotCreated(BotCreatedPush) = "bot_created",
+        BotUpdated(BotUpdatedPush) = "bot_updated",
+        BotDeleted(BotDeletedPush) = "bot_deleted",
+        GroupCreated(GroupCreatedPush) = "group_created",
+        GroupUpdated(GroupUpdatedPush) = "group_updated",
+        GroupDeleted(GroupDeletedPush) = "group_deleted",
+        TagCreated(TagCreatedPush) = "tag_created",
+        TagUpdated(TagUpdatedPush) = "tag_updated",
+        TagDeleted(TagDeletedPush) = "tag_deleted",
+        EventsMarkedAsSeen(EventsMarkedAsSeenPush) = "events_marked_as_seen",
+        ThreadSummarySet(ThreadSummarySetPush) = "thread_summary_set",
+    }
+}
+
+#[cfg(feature = "webhooks")]
+webhook_table! {
+    /// Every webhook action of the Agent Chat API v3.7, in the manifest's order.
+    pub const WEBHOOKS for V3_7 = [
+        incoming_chat(IncomingChatPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#incoming-chat",
+        chat_deactivated(ChatDeactivatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#chat-deactivated",
+        chat_access_updated(ChatAccessUpdatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#chat-access-updated",
+        chat_transferred(ChatTransferredPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#chat-transferred",
+        user_added_to_chat(UserAddedToChatPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#user-added-to-chat",
+        user_removed_from_chat(UserRemovedFromChatPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#user-removed-from-chat",
+        incoming_event(IncomingEventPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#incoming-event",
+        event_deleted(EventDeletedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#event-deleted",
+        event_updated(EventUpdatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#event-updated",
+        incoming_rich_message_postback(IncomingRichMessagePostbackPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#incoming-rich-message-postback",
+        chat_properties_updated(ChatPropertiesUpdatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#chat-properties-updated",
+        chat_properties_deleted(ChatPropertiesDeletedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#chat-properties-deleted",
+        thread_properties_updated(ThreadPropertiesUpdatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#thread-properties-updated",
+        thread_properties_deleted(ThreadPropertiesDeletedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#thread-properties-deleted",
+        event_properties_updated(EventPropertiesUpdatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#event-properties-updated",
+        event_properties_deleted(EventPropertiesDeletedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#event-properties-deleted",
+        thread_tagged(ThreadTaggedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#thread-tagged",
+        thread_untagged(ThreadUntaggedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#thread-untagged",
+        routing_status_set(RoutingStatusSetPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#routing-status-set",
+        customer_session_fields_updated(CustomerSessionFieldsUpdatedWebhook)
+            "https://platform.text.com/docs/management/webhooks/v3.7#customer-session-fields-updated",
+        agent_created(AgentCreatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#agent-created",
+        agent_approved(AgentApprovedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#agent-approved",
+        agent_updated(AgentUpdatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#agent-updated",
+        agent_suspended(AgentSuspendedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#agent-suspended",
+        agent_unsuspended(AgentUnsuspendedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#agent-unsuspended",
+        agent_deleted(AgentDeletedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#agent-deleted",
+        auto_accesses_updated(AutoAccessesUpdatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#auto-accesses-updated",
+        bot_created(BotCreatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#bot-created",
+        bot_updated(BotUpdatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#bot-updated",
+        bot_deleted(BotDeletedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#bot-deleted",
+        group_created(GroupCreatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#group-created",
+        group_updated(GroupUpdatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#group-updated",
+        group_deleted(GroupDeletedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#group-deleted",
+        tag_created(TagCreatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#tag-created",
+        tag_updated(TagUpdatedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#tag-updated",
+        tag_deleted(TagDeletedPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#tag-deleted",
+        events_marked_as_seen(EventsMarkedAsSeenPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#events-marked-as-seen",
+        thread_summary_set(ThreadSummarySetPush)
+            "https://platform.text.com/docs/management/webhooks/v3.7#thread-summary-set",
+    ];
+}
+
 types! {
     Access, AddUserToChatRequest, AddUserToChatResponse, Address, Agent, AgentApprovedPush, AgentCreatedPush, AgentDeletedPush,
     AgentDetails, AgentDisconnectReason, AgentDisconnectedPush, AgentForTransfer, AgentResponseFilter, AgentRoutingStatus,
@@ -433,31 +566,32 @@ types! {
     CannedResponseCreatedPush, CannedResponseDeletedPush, CannedResponseDetails, CannedResponseUpdatedPush, Cart, CartItem, Chat,
     ChatAccessUpdatedPush, ChatDeactivatedPush, ChatDeletedPush, ChatFilters, ChatInfo, ChatPropertiesDeletedPush,
     ChatPropertiesUpdatedPush, ChatToResume, ChatTransferTarget, ChatTransferredPush, ChatTransferredReason, ChatUnfollowedPush,
-    CheckboxFilledFormField, ChoiceFilledFormField, ChoiceFilledFormFieldType, CustomEvent, CustomEventInput, Customer, CustomerBannedPush,
-    CustomerLeftPush, CustomerMonitoringLevel, CustomerPageUpdatedPush, CustomerStatistics, CustomerStatisticsUpdatedPush, CustomerTicket,
-    CustomerTransferredPush, CustomerUpdatedPush, CustomerVisit, DeactivateChatRequest, DeactivateChatResponse, DeleteChatPropertiesRequest,
-    DeleteChatPropertiesResponse, DeleteEventPropertiesRequest, DeleteEventPropertiesResponse, DeleteThreadPropertiesRequest,
-    DeleteThreadPropertiesResponse, EcommerceAddon, EcommerceOption, EcommerceProduct, EcommerceViewType, Event, EventDeletedPush,
-    EventInput, EventPropertiesDeletedPush, EventPropertiesUpdatedPush, EventTypesFilter, EventUpdatedPush, EventsMarkedAsSeenPush,
-    FbMessengerUpdate, FileEvent, FileEventInput, FilledFormEvent, FilledFormEventInput, FilledFormField, Flag, FollowChatRequest,
-    FollowChatResponse, FormAnswer, FormEvent, FormEventInput, FormField, FormFieldOption, FormFieldType, FormFilter, Geolocation,
-    GeolocationCondition, GeolocationConditions, GetChatRequest, GetChatResponse, GetCustomerRequest, GetCustomerResponse, GreetingsFilter,
-    GroupChooserFilledFormField, GroupCreatedPush, GroupDeletedPush, GroupDetails, GroupIdsFilter, GroupMembership, GroupPriority,
-    GroupPropertiesUpdatedPush, GroupStatus, GroupStatusChange, GroupTransferTarget, GroupUpdatedPush, GroupsStatusUpdatedPush, Highlights,
-    IncomingChatPush, IncomingCustomerPush, IncomingCustomersPush, IncomingErrorPush, IncomingEventPush, IncomingMulticastPush,
-    IncomingRichMessagePostbackPush, IncomingSneakPeekPush, IncomingThinkingIndicatorPush, IncomingTypingIndicatorPush, LastEventOfType,
-    LastThreadInfo, License, LicensePropertiesUpdatedPush, ListAgentsForTransferRequest, ListAgentsForTransferResponse, ListArchivesRequest,
-    ListArchivesResponse, ListChatsRequest, ListChatsResponse, ListRoutingStatusesRequest, ListRoutingStatusesResponse, ListThreadsRequest,
-    ListThreadsResponse, LoginRequest, LoginResponse, LogoutRequest, LogoutResponse, MarkEventsAsSeenRequest, MarkEventsAsSeenResponse,
-    MatchCondition, MatchConditions, MessageEvent, MessageEventInput, MessagePostback, MulticastAgents, MulticastRecipients,
-    MulticastRequest, MulticastResponse, MyProfile, NewChat, NewThread, OmnichannelUpdate, PingRequest, PingResponse, Postback,
-    PostbackEcommerce, Properties, PropertiesFilters, PropertyFilter, PropertyNames, Queue, QueuePositionsUpdatedPush, QueuedChat,
-    Recipients, RemoveUserFromChatRequest, RemoveUserFromChatResponse, RequestThreadSummaryRequest, RequestThreadSummaryResponse,
-    ResumeChatRequest, ResumeChatResponse, RichMessageButton, RichMessageElement, RichMessageEvent, RichMessageEventInput, RichMessageImage,
-    RichMessageTemplate, RoutingStatus, RoutingStatusFilters, RoutingStatusSetPush, SendEventPreviewRequest, SendEventPreviewResponse,
-    SendEventRequest, SendEventResponse, SendRichMessagePostbackRequest, SendRichMessagePostbackResponse, SendThinkingIndicatorRequest,
-    SendThinkingIndicatorResponse, SendTypingIndicatorRequest, SendTypingIndicatorResponse, SessionFields, SetAwayStatusRequest,
-    SetAwayStatusResponse, SetRoutingStatusRequest, SetRoutingStatusResponse, SneakPeek, SortOrder, StartChatRequest, StartChatResponse,
+    CheckboxFilledFormField, ChoiceFilledFormField, ChoiceFilledFormFieldType, CustomEvent, CustomEventInput, Customer, CustomerActiveChat,
+    CustomerBannedPush, CustomerLeftPush, CustomerMonitoringLevel, CustomerPageUpdatedPush, CustomerSessionFieldsUpdatedWebhook,
+    CustomerStatistics, CustomerStatisticsUpdatedPush, CustomerTicket, CustomerTransferredPush, CustomerUpdatedPush, CustomerVisit,
+    DeactivateChatRequest, DeactivateChatResponse, DeleteChatPropertiesRequest, DeleteChatPropertiesResponse, DeleteEventPropertiesRequest,
+    DeleteEventPropertiesResponse, DeleteThreadPropertiesRequest, DeleteThreadPropertiesResponse, EcommerceAddon, EcommerceOption,
+    EcommerceProduct, EcommerceViewType, Event, EventDeletedPush, EventInput, EventPropertiesDeletedPush, EventPropertiesUpdatedPush,
+    EventTypesFilter, EventUpdatedPush, EventsMarkedAsSeenPush, FbMessengerUpdate, FileEvent, FileEventInput, FilledFormEvent,
+    FilledFormEventInput, FilledFormField, Flag, FollowChatRequest, FollowChatResponse, FormAnswer, FormEvent, FormEventInput, FormField,
+    FormFieldOption, FormFieldType, FormFilter, Geolocation, GeolocationCondition, GeolocationConditions, GetChatRequest, GetChatResponse,
+    GetCustomerRequest, GetCustomerResponse, GreetingsFilter, GroupChooserFilledFormField, GroupCreatedPush, GroupDeletedPush, GroupDetails,
+    GroupIdsFilter, GroupMembership, GroupPriority, GroupPropertiesUpdatedPush, GroupStatus, GroupStatusChange, GroupTransferTarget,
+    GroupUpdatedPush, GroupsStatusUpdatedPush, Highlights, IncomingChatPush, IncomingCustomerPush, IncomingCustomersPush, IncomingErrorPush,
+    IncomingEventPush, IncomingMulticastPush, IncomingRichMessagePostbackPush, IncomingSneakPeekPush, IncomingThinkingIndicatorPush,
+    IncomingTypingIndicatorPush, LastEventOfType, LastThreadInfo, License, LicensePropertiesUpdatedPush, ListAgentsForTransferRequest,
+    ListAgentsForTransferResponse, ListArchivesRequest, ListArchivesResponse, ListChatsRequest, ListChatsResponse,
+    ListRoutingStatusesRequest, ListRoutingStatusesResponse, ListThreadsRequest, ListThreadsResponse, LoginRequest, LoginResponse,
+    LogoutRequest, LogoutResponse, MarkEventsAsSeenRequest, MarkEventsAsSeenResponse, MatchCondition, MatchConditions, MessageEvent,
+    MessageEventInput, MessagePostback, MulticastAgents, MulticastRecipients, MulticastRequest, MulticastResponse, MyProfile, NewChat,
+    NewThread, OmnichannelUpdate, PingRequest, PingResponse, Postback, PostbackEcommerce, Properties, PropertiesFilters, PropertyFilter,
+    PropertyNames, Queue, QueuePositionsUpdatedPush, QueuedChat, Recipients, RemoveUserFromChatRequest, RemoveUserFromChatResponse,
+    RequestThreadSummaryRequest, RequestThreadSummaryResponse, ResumeChatRequest, ResumeChatResponse, RichMessageButton, RichMessageElement,
+    RichMessageEvent, RichMessageEventInput, RichMessageImage, RichMessageTemplate, RoutingStatus, RoutingStatusFilters,
+    RoutingStatusSetPush, SendEventPreviewRequest, SendEventPreviewResponse, SendEventRequest, SendEventResponse,
+    SendRichMessagePostbackRequest, SendRichMessagePostbackResponse, SendThinkingIndicatorRequest, SendThinkingIndicatorResponse,
+    SendTypingIndicatorRequest, SendTypingIndicatorResponse, SessionFields, SetAwayStatusRequest, SetAwayStatusResponse,
+    SetRoutingStatusRequest, SetRoutingStatusResponse, SneakPeek, SortOrder, StartChatRequest, StartChatResponse,
     StringOrInteger = crate::StringOrInteger, StringValuesFilter, SubscribeCustomersRequest, SubscribeCustomersResponse,
     SubscribedCustomersTotalsUpdatedPush, SystemEvent, SystemEventSource, SystemMessageEvent, SystemMessageEventInput, TagCreatedPush,
     TagDeletedPush, TagDetails, TagThreadRequest, TagThreadResponse, TagUpdatedPush, TextFilledFormField, TextFilledFormFieldType, Thread,
@@ -468,7 +602,7 @@ types! {
     UpdateChatPropertiesResponse, UpdateCustomerRequest, UpdateCustomerResponse, UpdateEventPropertiesRequest,
     UpdateEventPropertiesResponse, UpdateSessionRequest, UpdateSessionResponse, UpdateThreadPropertiesRequest,
     UpdateThreadPropertiesResponse, UploadFileResponse, User, UserAddedToChatPush, UserRef, UserRemovedFromChatPush, UserType, ValuesFilter,
-    Visibility, Visit, VisitedPage, WebviewHeight, WorkScheduler, WorkingHours,
+    Visibility, Visit, VisitedPage, WebhookAdditionalData, WebhookRequester, WebviewHeight, WorkScheduler, WorkingHours,
 }
 
 api!(Agent);

@@ -13,7 +13,7 @@ pub use crate::generated::shared_agent_v3_5_v3_6_v3_7::{
     EventTypesFilter, FormFilter, Geolocation, GeolocationCondition, GeolocationConditions, GreetingsFilter, GroupDetails, GroupIdsFilter,
     GroupMembership, GroupPriority, GroupStatus, GroupStatusChange, GroupTransferTarget, License, MatchCondition, MatchConditions,
     MyProfile, PropertiesFilters, PropertyFilter, RoutingStatus, StringValuesFilter, TagDetails, TypingIndicator, UserRef, UserType,
-    ValuesFilter, Visit, VisitedPage, WorkScheduler, WorkingHours,
+    ValuesFilter, Visit, VisitedPage, WebhookAdditionalData, WebhookRequester, WorkScheduler, WorkingHours,
 };
 
 pub use crate::generated::shared_agent_v3_6_v3_7::{
