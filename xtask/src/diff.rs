@@ -283,6 +283,7 @@ pub(crate) fn diff(old: &Bundle, new: &Bundle) -> String {
     let api = match new.api {
         crate::codegen::bundle::Api::Customer => "API",
         crate::codegen::bundle::Api::Agent => "Agent Chat API",
+        crate::codegen::bundle::Api::Configuration => "Configuration API",
     };
     writeln!(out, "# {api} v{} -> v{}\n", old.version, new.version).unwrap();
     writeln!(

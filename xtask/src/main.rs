@@ -65,6 +65,7 @@ fn main() -> ExitCode {
             let api = match args.get(4) {
                 None | Some(&"customer") => codegen::bundle::Api::Customer,
                 Some(&"agent") => codegen::bundle::Api::Agent,
+                Some(&"configuration") => codegen::bundle::Api::Configuration,
                 Some(_) => {
                     eprintln!("{USAGE}");
                     return ExitCode::from(2);

@@ -46,25 +46,31 @@ pub enum ChatApi {
     Customer,
     /// The Agent Chat API (feature `agent`): what agents, bots and integrations call.
     Agent,
+    /// The Configuration API (feature `configuration`): what configures a license; lc covers
+    /// its webhook actions. Web only.
+    Configuration,
 }
 
 impl ChatApi {
     /// Every API, in the order of their modules.
-    pub const ALL: [ChatApi; 2] = [ChatApi::Customer, ChatApi::Agent];
+    pub const ALL: [ChatApi; 3] = [ChatApi::Customer, ChatApi::Agent, ChatApi::Configuration];
 
-    /// `"customer"` or `"agent"`: its segment of the URL, its module and its cargo feature.
+    /// `"customer"`, `"agent"` or `"configuration"`: its segment of the URL, its module and its
+    /// cargo feature.
     pub fn as_str(&self) -> &'static str {
         match self {
             ChatApi::Customer => "customer",
             ChatApi::Agent => "agent",
+            ChatApi::Configuration => "configuration",
         }
     }
 
-    /// `"Customer Chat API"` or `"Agent Chat API"`, as the docs name it.
+    /// `"Customer Chat API"`, `"Agent Chat API"` or `"Configuration API"`, as the docs name it.
     pub fn title(&self) -> &'static str {
         match self {
             ChatApi::Customer => "Customer Chat API",
             ChatApi::Agent => "Agent Chat API",
+            ChatApi::Configuration => "Configuration API",
         }
     }
 }
@@ -81,7 +87,11 @@ pub struct ParseChatApiError(String);
 
 impl std::fmt::Display for ParseChatApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "unknown API {}: expected `customer` or `agent`", crate::PeerText::new(&self.0))
+        write!(
+            f,
+            "unknown API {}: expected `customer`, `agent` or `configuration`",
+            crate::PeerText::new(&self.0)
+        )
     }
 }
 

@@ -169,6 +169,7 @@ pub(crate) fn nest(step: Step<'_>, message: String) -> String {
 
 /// The message of `error` (of a value decoded on its own) for the decoder of the value around
 /// it: its path kept, its position dropped, as [`relocated`] does.
+#[cfg(feature = "webhooks")]
 pub(crate) fn nested_message(error: &DecodeError) -> String {
     match error.path.as_str() {
         "." => error.message.clone(),

@@ -22,6 +22,7 @@ pub(super) fn manifest_text(b: &Bundle, types: &[String]) -> Result<String, Stri
     let api = match b.api {
         Api::Customer => "Customer",
         Api::Agent => "Agent",
+        Api::Configuration => "Configuration",
     };
     let title = format!("the {} v{v}", crate::codegen::share::api_title(b.api));
     for name in b.actions.iter().map(|a| &a.name).chain(b.pushes.iter().map(|p| &p.name)) {

@@ -55,8 +55,9 @@ pub(crate) fn generate(root: &Path) -> Result<Output, Vec<String>> {
     let mut codes = Vec::new();
     let mut errors = Vec::new();
     for (_, dir) in versions(root).map_err(|e| vec![e])? {
-        // The customer API (the version directory's own files), then the agent's (`agent/`).
-        for api in [bundle::Api::Customer, bundle::Api::Agent] {
+        // The customer API (the version directory's own files), then the agent's (`agent/`) and
+        // the Configuration API's (`configuration/`).
+        for api in bundle::Api::ALL {
             if !dir.join(api.prefix()).join("api.json").is_file() {
                 continue;
             }

@@ -40,6 +40,8 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
         let (api_name, prefix, api_variant) = match api {
             Api::Customer => ("customer", "", "Customer"),
             Api::Agent => ("agent", "Agent", "Agent"),
+            // Web only: no RTM frame carries its requests, responses or pushes.
+            Api::Configuration => continue,
         };
         for m in modules.iter().filter(|m| m.units.iter().any(|u| u.api == api)) {
             let Some(version) = m.version.as_deref() else { continue };

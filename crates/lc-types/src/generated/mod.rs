@@ -9,14 +9,20 @@ pub(crate) const APIS: &[&crate::Api] = &[
     &v3_5::customer::API,
     #[cfg(all(feature = "v3_5", feature = "agent"))]
     &v3_5::agent::API,
+    #[cfg(all(feature = "v3_5", feature = "configuration"))]
+    &v3_5::configuration::API,
     #[cfg(all(feature = "v3_6", feature = "customer"))]
     &v3_6::customer::API,
     #[cfg(all(feature = "v3_6", feature = "agent"))]
     &v3_6::agent::API,
+    #[cfg(all(feature = "v3_6", feature = "configuration"))]
+    &v3_6::configuration::API,
     #[cfg(all(feature = "v3_7", feature = "customer"))]
     &v3_7::customer::API,
     #[cfg(all(feature = "v3_7", feature = "agent"))]
     &v3_7::agent::API,
+    #[cfg(all(feature = "v3_7", feature = "configuration"))]
+    &v3_7::configuration::API,
 ];
 
 /// One constant per API version under `schema/` (whatever the cargo features).
@@ -29,15 +35,15 @@ impl crate::ApiVersion {
     pub const V3_7: crate::ApiVersion = crate::ApiVersion::new(3, 7);
 }
 
-/// API v3.5: Customer Chat API (`customer`), Agent Chat API (`agent`) (feature `v3_5`, and the feature of each API).
+/// API v3.5: Customer Chat API (`customer`), Agent Chat API (`agent`), Configuration API (`configuration`) (feature `v3_5`, and the feature of each API).
 #[cfg(feature = "v3_5")]
 pub mod v3_5;
 
-/// API v3.6: Customer Chat API (`customer`), Agent Chat API (`agent`) (feature `v3_6`, and the feature of each API).
+/// API v3.6: Customer Chat API (`customer`), Agent Chat API (`agent`), Configuration API (`configuration`) (feature `v3_6`, and the feature of each API).
 #[cfg(feature = "v3_6")]
 pub mod v3_6;
 
-/// API v3.7: Customer Chat API (`customer`), Agent Chat API (`agent`) (feature `v3_7`, and the feature of each API).
+/// API v3.7: Customer Chat API (`customer`), Agent Chat API (`agent`), Configuration API (`configuration`) (feature `v3_7`, and the feature of each API).
 #[cfg(feature = "v3_7")]
 pub mod v3_7;
 
@@ -56,6 +62,14 @@ mod shared_agent_v3_5_v3_6_v3_7;
 /// Types identical in v3_6::agent, v3_7::agent.
 #[cfg(any(all(feature = "v3_6", feature = "agent"), all(feature = "v3_7", feature = "agent")))]
 mod shared_agent_v3_6_v3_7;
+
+/// Types identical in v3_5::configuration, v3_6::configuration, v3_7::configuration.
+#[cfg(any(
+    all(feature = "v3_5", feature = "configuration"),
+    all(feature = "v3_6", feature = "configuration"),
+    all(feature = "v3_7", feature = "configuration")
+))]
+mod shared_configuration_v3_5_v3_6_v3_7;
 
 /// Types identical in v3_5::customer, v3_5::agent.
 #[cfg(any(all(feature = "v3_5", feature = "customer"), all(feature = "v3_5", feature = "agent")))]

@@ -73,14 +73,20 @@ pub(crate) enum Api {
     #[default]
     Customer,
     Agent,
+    /// The Configuration API (its `configuration/` subfolder): the webhook actions.
+    Configuration,
 }
 
 impl Api {
+    /// Every API, in the order of their modules.
+    pub(crate) const ALL: [Api; 3] = [Api::Customer, Api::Agent, Api::Configuration];
+
     /// Where its files are under the version directory, with a trailing `/` (`""`: the root).
     pub(crate) fn prefix(self) -> &'static str {
         match self {
             Api::Customer => "",
             Api::Agent => "agent/",
+            Api::Configuration => "configuration/",
         }
     }
 
@@ -89,6 +95,7 @@ impl Api {
         match self {
             Api::Customer => "customer",
             Api::Agent => "agent",
+            Api::Configuration => "configuration",
         }
     }
 }
