@@ -212,6 +212,11 @@ static ENDPOINTS: &[Endpoint] = &[
         let token = s.issue_agent_token(a.str("agent_id")?).ok_or_else(|| Refusal::not_found("Agent"))?;
         Ok(json!({ "token": token }))
     }),
+    get(
+        "/_lc/webhooks",
+        "the webhook registrations (without secrets) and what became of their deliveries: -> {registrations, license_webhooks_disabled, deliveries}",
+        |s, _| Ok(s.webhooks.overview()),
+    ),
     get("/_lc/region", "the mock's region: -> {region}", |s, _| {
         Ok(json!({ "region": s.region() }))
     }),

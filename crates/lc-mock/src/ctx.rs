@@ -45,13 +45,12 @@ impl Ctx<'_> {
     /// Sends agent push `name` to every RTM connection of `agents` once the change is kept
     /// (nothing when the list is empty).
     pub(crate) fn push_to_agents(&mut self, agents: Vec<String>, name: &'static str, payload: Value) {
-        if !agents.is_empty() {
-            self.pushes.push(PushOut {
-                to: To::Agents(agents),
-                name,
-                payload,
-            });
-        }
+        // Kept when no agent gets it: the webhooks registered for it still do.
+        self.pushes.push(PushOut {
+            to: To::Agents(agents),
+            name,
+            payload,
+        });
     }
 
     /// Sends agent push `name` about chat `chat_id` to the agents who see the chat (see

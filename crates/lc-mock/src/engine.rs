@@ -213,6 +213,7 @@ pub(crate) fn transact_as(
     };
     let frames = push_frames(shared, &pushes, caller, action.and_then(answering_push))?;
     *state = scratch;
+    shared.webhooks.deliver(shared, &state, &pushes);
     // Sent while the state is still locked, so pushes leave in the order their changes were kept.
     for (conn, frame) in frames {
         let _ = conn.tx.send(Out::Text(frame));

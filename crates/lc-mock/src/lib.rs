@@ -21,6 +21,7 @@ mod state;
 pub mod testing;
 mod tls;
 mod web;
+mod webhooks;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -39,6 +40,7 @@ pub use rtm::{MAX_CUSTOMER_SUBSCRIPTIONS, MAX_FRAME_BYTES};
 pub use state::GreetingStatus;
 pub use tls::TlsConfig;
 pub use web::{MAX_BODY_BYTES, MAX_FILE_NAME_BYTES, MAX_UPLOAD_BODY_BYTES};
+pub use webhooks::{WebhookDelivery, MAX_WEBHOOKS_PER_ACTION, MAX_WEBHOOK_ATTEMPTS, MAX_WEBHOOK_LOG, MAX_WEBHOOK_QUEUE, WEBHOOK_TIMEOUT};
 
 /// How to start the mock.
 #[derive(Clone, Debug)]
@@ -309,6 +311,8 @@ pub(crate) struct Shared {
     pub max_stored_file_bytes: usize,
     /// See [`Config::body_read_timeout`].
     pub body_read_timeout: Duration,
+    /// The webhook registrations and their deliveries.
+    pub webhooks: webhooks::Webhooks,
     /// Whether the port serves TLS (see [`Config::tls`]).
     pub tls: bool,
 }
@@ -396,6 +400,7 @@ impl Shared {
             instance,
             max_stored_file_bytes: config.max_stored_file_bytes,
             body_read_timeout: config.body_read_timeout,
+            webhooks: Default::default(),
             tls: config.tls.is_some(),
             organization_id: config.organization_id,
             login_timeout: config.login_timeout,
@@ -648,6 +653,10 @@ impl MockServer {
         let app = axum::Router::new()
             .route("/{version}/customer/action/{action}", axum::routing::any(web::action))
             .route("/{version}/agent/action/{action}", axum::routing::any(web::agent_action))
+            .route(
+                "/{version}/configuration/action/{action}",
+                axum::routing::any(web::configuration_action),
+            )
             .route("/{version}/customer/rtm/ws", axum::routing::get(rtm::upgrade))
             .route("/{version}/agent/rtm/ws", axum::routing::get(rtm::agent_upgrade))
             .route("/files/{id}/{name}", axum::routing::get(web::file))
@@ -802,6 +811,42 @@ impl MockServer {
     /// ```
     pub fn agent_rtm_url(&self, version: impl std::fmt::Display) -> String {
         format!("{}/v{version}/agent/rtm/ws", self.shared.ws_origin())
+    }
+
+    /// `http://127.0.0.1:PORT/v{version}/configuration/action` (append `/<action>`): the
+    /// Configuration API's webhook actions, with an agent's credentials; `version` as in
+    /// [`MockServer::web_url`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// assert_eq!(server.configuration_web_url("3.6"), format!("{}/v3.6/configuration/action", server.base_url()));
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn configuration_web_url(&self, version: impl std::fmt::Display) -> String {
+        format!("{}/v{version}/configuration/action", self.shared.origin())
+    }
+
+    /// What became of the webhook deliveries (the last [`MAX_WEBHOOK_LOG`]), oldest first:
+    /// registrations are made over the Configuration API
+    /// ([`configuration_web_url`](Self::configuration_web_url)), and every change of the
+    /// mock's state that causes an agent push of a registered action is delivered (see the
+    /// crate README, "Webhooks").
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let server = lc_mock::MockServer::start(lc_mock::Config::default()).await?;
+    /// assert!(server.webhook_deliveries().is_empty());
+    /// server.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.shared.webhooks.deliveries()
     }
 
     /// A new bearer token for an agent [`issue_agent`](Self::issue_agent) made (its other

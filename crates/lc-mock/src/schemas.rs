@@ -60,6 +60,7 @@ pub(crate) struct Schemas {
 fn dir(api: ChatApi, version: ApiVersion) -> String {
     match api {
         ChatApi::Agent => format!("v{version}/agent"),
+        ChatApi::Configuration => format!("v{version}/configuration"),
         _ => format!("v{version}"),
     }
 }

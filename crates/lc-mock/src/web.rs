@@ -11,6 +11,7 @@ use lc_types::{web, ApiVersion, ChatApi, WebMethod};
 use serde_json::{json, Value};
 
 use crate::engine::{self, Caller};
+use crate::schemas::Kind;
 use crate::state::{File, Refusal};
 use crate::Shared;
 
@@ -115,6 +116,19 @@ pub(crate) async fn agent_action(
     serve(&shared, ChatApi::Agent, &version, &action, query, &method, &headers, body).await
 }
 
+/// `/v{X.Y}/configuration/action/{action}`: the Configuration API's webhook actions (POST, the
+/// agent's credentials; `list_webhook_names` needs none).
+pub(crate) async fn configuration_action(
+    State(shared): State<Arc<Shared>>,
+    Path((version, action)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    serve(&shared, ChatApi::Configuration, &version, &action, query, &method, &headers, body).await
+}
+
 /// Answers one Web request of `api`: its body read within bounds, the faults in force applied.
 #[allow(clippy::too_many_arguments)]
 async fn serve(
@@ -140,6 +154,7 @@ async fn serve(
     let query = web::parse_query(query.as_deref().unwrap_or_default());
     let result = match api {
         ChatApi::Agent => answer_agent(shared, version, action, method, headers, &body),
+        ChatApi::Configuration => answer_configuration(shared, version, action, method, headers, &body),
         _ => answer(shared, version, action, &query, method, headers, &body),
     };
     // The request ran on arrival; only its answer waits (see `FaultControl::delay_responses`).
@@ -272,6 +287,40 @@ fn answer_agent(shared: &Shared, version: &str, action: &str, method: &Method, h
     }
     let payload: Value = serde_json::from_slice(body).map_err(|e| Refusal::validation(format!("Body is not JSON: {e}")))?;
     engine::execute_agent(shared, version, action, &agent, &payload, &Caller::default())
+}
+
+/// A Configuration API request: `POST` with JSON, the agent's credentials (but for
+/// `list_webhook_names`), run on the mock's webhook registrations.
+fn answer_configuration(
+    shared: &Shared,
+    version: &str,
+    action: &str,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, Refusal> {
+    let version = version_of(version)?;
+    let api = lc_types::api(ChatApi::Configuration, version)
+        .ok_or_else(|| Refusal::new("unsupported_version", "Cannot call unsupported API versions."))?;
+    let info = api
+        .action(action)
+        .ok_or_else(|| Refusal::not_found(&format!("Configuration API action `{action}` of v{version}")))?;
+    if *method != Method::POST {
+        return Err(Refusal::transport(405, format!("`{action}` is called with POST")));
+    }
+    if info.needs_token {
+        agent_of(shared, headers)?;
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    if !content_type.starts_with("application/json") {
+        return Err(Refusal::transport(415, "Content-Type must be application/json"));
+    }
+    let payload: Value = serde_json::from_slice(body).map_err(|e| Refusal::validation(format!("Body is not JSON: {e}")))?;
+    engine::injected_fault(shared)?;
+    engine::validate_request(shared, ChatApi::Configuration, version, action, &payload)?;
+    let response = shared.webhooks.run(version, action, &payload)?;
+    engine::render(shared, ChatApi::Configuration, version, Kind::Response, action, response)
+        .map_err(|e| shared.problem(Refusal::mock_bug(format!("response of `{action}` in v{version}: {e}"))))
 }
 
 fn answer(

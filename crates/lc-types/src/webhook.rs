@@ -85,6 +85,22 @@ pub struct WebhookInfo {
     pub docs: &'static str,
 }
 
+/// The webhook table of API version `version` (its Agent Chat API's `WEBHOOKS`); empty when
+/// the version is not compiled in.
+///
+/// ```
+/// # #[cfg(feature = "v3_6")] {
+/// use lc_types::{webhook, ApiVersion};
+/// assert!(webhook::webhooks(ApiVersion::V3_6).iter().any(|w| w.name == "incoming_event"));
+/// # }
+/// ```
+pub fn webhooks(version: ApiVersion) -> &'static [WebhookInfo] {
+    crate::generated::WEBHOOK_TABLES
+        .iter()
+        .find(|(v, _)| *v == version)
+        .map_or(&[], |(_, table)| table)
+}
+
 /// The secret of a webhook registration: what you gave `register_webhook` as `secret_key`, and
 /// what each delivery must carry. Its `Debug` never shows it; compare with
 /// [`matches`](Self::matches) (constant time).

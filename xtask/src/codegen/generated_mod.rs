@@ -21,6 +21,19 @@ pub(crate) fn mod_rs(modules: &[Module]) -> String {
         }
     }
     s.push_str("];\n");
+    // Every agent API has its webhooks (the payloads are its pushes).
+    s.push_str("\n/// The webhook table of every version compiled in (its Agent Chat API's), oldest first.\n#[cfg(feature = \"webhooks\")]\npub(crate) const WEBHOOK_TABLES: &[(crate::ApiVersion, &[crate::webhook::WebhookInfo])] = &[\n");
+    for m in modules.iter().filter(|m| m.version.is_some()) {
+        for u in m.units.iter().filter(|u| u.api == super::bundle::Api::Agent) {
+            s.push_str(&format!(
+                "    #[cfg({})]\n    ({}::VERSION, {}::WEBHOOKS),\n",
+                u.cfg(),
+                m.name,
+                u.path()
+            ));
+        }
+    }
+    s.push_str("];\n");
     s.push_str("\n/// One constant per API version under `schema/` (whatever the cargo features).\nimpl crate::ApiVersion {\n");
     for m in modules {
         if let Some(version) = &m.version {

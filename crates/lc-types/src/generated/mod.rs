@@ -25,6 +25,17 @@ pub(crate) const APIS: &[&crate::Api] = &[
     &v3_7::configuration::API,
 ];
 
+/// The webhook table of every version compiled in (its Agent Chat API's), oldest first.
+#[cfg(feature = "webhooks")]
+pub(crate) const WEBHOOK_TABLES: &[(crate::ApiVersion, &[crate::webhook::WebhookInfo])] = &[
+    #[cfg(all(feature = "v3_5", feature = "agent"))]
+    (v3_5::VERSION, v3_5::agent::WEBHOOKS),
+    #[cfg(all(feature = "v3_6", feature = "agent"))]
+    (v3_6::VERSION, v3_6::agent::WEBHOOKS),
+    #[cfg(all(feature = "v3_7", feature = "agent"))]
+    (v3_7::VERSION, v3_7::agent::WEBHOOKS),
+];
+
 /// One constant per API version under `schema/` (whatever the cargo features).
 impl crate::ApiVersion {
     /// API v3.5 (its types: module `v3_5`, feature `v3_5`).

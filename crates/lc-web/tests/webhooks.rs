@@ -1,0 +1,343 @@
+//! The Configuration API's webhook actions through `lc-web` against `lc-mock`, in every
+//! version, and the deliveries the mock makes for them: the same client, auth and retries as
+//! the other APIs; every delivery verified and decoded with `lc_types::webhook`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{answer, routed_server, Raw};
+use lc_mock::MockServer;
+use lc_types::webhook::WebhookSecret;
+use lc_types::{ErrorType, Unknowns as _};
+use lc_web::{RetryPolicy, WebClient};
+
+const OWNER: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
+
+async fn mock() -> MockServer {
+    MockServer::start(lc_mock::Config::default()).await.unwrap()
+}
+
+/// An agent's client of `server` with a personal access token.
+fn agent_client(server: &MockServer) -> WebClient {
+    let agent = server.issue_agent(lc_mock::NewAgent::new("hooks@example.com", "Hooks")).unwrap();
+    WebClient::agent_builder()
+        .base_url(server.base_url())
+        .personal_access_token(&agent.account_id, &agent.pat)
+        .retry(RetryPolicy::default().backoff(Duration::from_millis(10), Duration::from_millis(50)))
+        .build()
+        .unwrap()
+}
+
+/// Every webhook action of one version, typed, in order: register, list, the license state,
+/// the names, unregister; and the refusals.
+macro_rules! every_action {
+    ($v:ident, $server:expr, $client:expr) => {{
+        use lc_types::$v::configuration::*;
+        let (server, client): (&MockServer, &WebClient) = ($server, $client);
+        let url = "http://127.0.0.1:9/hooks";
+        let mut register = RegisterWebhookRequest::new("incoming_event", OWNER, "s3cr3t", WebhookType::License, url);
+        register.description = Some("our bot".into());
+        register.additional_data = Some(vec![AdditionalDataKind::ChatProperties]);
+        let mut filters = WebhookFilters::default();
+        filters.author_type = Some(EventAuthorType::Customer);
+        register.filters = Some(filters.clone());
+        let id = client.call(&register).await.unwrap().id;
+        let listed = client.call(&ListWebhooksRequest::new(OWNER)).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        let w = &listed[0];
+        assert_eq!(
+            (w.id.as_str(), w.url.as_str(), w.action.as_str()),
+            (id.as_str(), url, "incoming_event")
+        );
+        assert_eq!(
+            (w.type_.clone(), w.filters.clone(), w.description.as_deref()),
+            (WebhookType::License, Some(filters), Some("our bot"))
+        );
+        // Another Client ID sees none of them.
+        assert!(client.call(&ListWebhooksRequest::new("0".repeat(32))).await.unwrap().is_empty());
+
+        let state = |client: &WebClient| {
+            let client = client.clone();
+            async move {
+                client
+                    .call(&GetLicenseWebhooksStateRequest::new(OWNER))
+                    .await
+                    .unwrap()
+                    .license_webhooks_enabled
+            }
+        };
+        assert!(state(client).await);
+        client.call(&DisableLicenseWebhooksRequest::new(OWNER)).await.unwrap();
+        assert!(!state(client).await);
+        client.call(&EnableLicenseWebhooksRequest::new(OWNER)).await.unwrap();
+        assert!(state(client).await);
+
+        // No credentials needed for the names: a client without any.
+        let anonymous = WebClient::agent_builder().base_url(server.base_url()).build().unwrap();
+        let names = anonymous.call(&ListWebhookNamesRequest::default()).await.unwrap();
+        assert_eq!(names.len(), lc_types::$v::agent::WEBHOOKS.len());
+        let incoming = names.iter().find(|n| n.action == "incoming_event").unwrap();
+        assert!(incoming.filters.iter().any(|f| f == "author_type"), "{incoming:?}");
+
+        client.call(&UnregisterWebhookRequest::new(id.clone(), OWNER)).await.unwrap();
+        assert!(client.call(&ListWebhooksRequest::new(OWNER)).await.unwrap().is_empty());
+        let e = client.call(&UnregisterWebhookRequest::new(id, OWNER)).await.unwrap_err();
+        assert_eq!(e.api_error().map(|a| a.kind().clone()), Some(ErrorType::NotFound), "{e}");
+
+        // Refused: an action the version has not, a URL the mock cannot deliver to, a fourth
+        // webhook of one action, a request without credentials.
+        let refused = |r: RegisterWebhookRequest| {
+            let client = client.clone();
+            async move { client.call(&r).await.unwrap_err().api_error().map(|a| a.kind().clone()) }
+        };
+        let bad = RegisterWebhookRequest::new("no_such_webhook", OWNER, "s", WebhookType::License, url);
+        assert_eq!(refused(bad).await, Some(ErrorType::Validation));
+        let bad = RegisterWebhookRequest::new("incoming_chat", OWNER, "s", WebhookType::License, "https://hooks.example.com/x");
+        assert_eq!(refused(bad).await, Some(ErrorType::Validation));
+        for _ in 0..lc_mock::MAX_WEBHOOKS_PER_ACTION {
+            client
+                .call(&RegisterWebhookRequest::new("incoming_chat", OWNER, "s", WebhookType::Bot, url))
+                .await
+                .unwrap();
+        }
+        let fourth = RegisterWebhookRequest::new("incoming_chat", OWNER, "s", WebhookType::Bot, url);
+        assert_eq!(refused(fourth).await, Some(ErrorType::Validation));
+        let e = anonymous.call(&ListWebhooksRequest::new(OWNER)).await.unwrap_err();
+        assert_eq!(e.api_error().map(|a| a.kind().clone()), Some(ErrorType::Authentication), "{e}");
+    }};
+}
+
+#[tokio::test]
+async fn every_webhook_action_of_every_version_through_lc_web() {
+    for v in ["3.5", "3.6", "3.7"] {
+        let server = mock().await;
+        let client = agent_client(&server);
+        match v {
+            "3.5" => every_action!(v3_5, &server, &client),
+            "3.6" => every_action!(v3_6, &server, &client),
+            _ => every_action!(v3_7, &server, &client),
+        }
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn configuration_calls_take_a_bearer_token_and_are_retried_as_any_call() {
+    use lc_types::v3_6::configuration::{ListWebhooksRequest, RegisterWebhookRequest, WebhookType};
+    let server = mock().await;
+    let agent = server.issue_agent(lc_mock::NewAgent::new("bearer@example.com", "B")).unwrap();
+    let client = WebClient::agent_builder()
+        .base_url(server.base_url())
+        .token(agent.token.clone())
+        .retry(RetryPolicy::default().backoff(Duration::from_millis(10), Duration::from_millis(50)))
+        .build()
+        .unwrap();
+    // A read is retried past a retryable error; `register_webhook` (not idempotent) is not
+    // sent twice after an error that may hide a registration.
+    server.faults().fail_next(1, "service_unavailable");
+    assert!(client.call(&ListWebhooksRequest::new(OWNER)).await.unwrap().is_empty());
+    server.faults().fail_next(1, "request_timeout");
+    let register = RegisterWebhookRequest::new("incoming_chat", OWNER, "s", WebhookType::License, "http://127.0.0.1:9/");
+    let e = client.call(&register).await.unwrap_err();
+    assert_eq!(e.api_error().map(|a| a.kind().clone()), Some(ErrorType::RequestTimeout), "{e}");
+    assert!(
+        client.call(&ListWebhooksRequest::new(OWNER)).await.unwrap().is_empty(),
+        "sent once, refused once"
+    );
+    server.shutdown().await;
+}
+
+/// A receiver answering every delivery with `status` (its `n`th with `status(n)`).
+async fn receiver(status: impl Fn(usize) -> &'static str + Send + Sync + 'static) -> Raw {
+    routed_server(move |n, _| answer(status(n), "", "")).await
+}
+
+/// The body of each request `raw` received, in order.
+fn bodies(raw: &Raw) -> Vec<String> {
+    raw.requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+        .collect()
+}
+
+/// Waits until `n` deliveries have an outcome.
+async fn outcomes(server: &MockServer, n: usize) -> Vec<lc_mock::WebhookDelivery> {
+    for _ in 0..200 {
+        let d = server.webhook_deliveries();
+        if d.len() >= n {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "{} deliveries, expected {n}: {:?}",
+        server.webhook_deliveries().len(),
+        server.webhook_deliveries()
+    );
+}
+
+/// A customer of `server` who starts a chat and writes `text` there, over the Web API.
+async fn customer_writes(server: &MockServer, text: &str) -> (String, String) {
+    use lc_types::v3_6::customer::{MessageEventInput, SendEventRequest, StartChatRequest};
+    let customer = server.issue_customer();
+    let client = WebClient::builder(server.organization_id())
+        .base_url(server.base_url())
+        .token(customer.token.clone())
+        .build()
+        .unwrap();
+    let chat = client.call(&StartChatRequest::default()).await.unwrap();
+    client
+        .call(&SendEventRequest::new(chat.chat_id.clone(), MessageEventInput::new(text)))
+        .await
+        .unwrap();
+    (customer.id, chat.chat_id)
+}
+
+#[tokio::test]
+async fn the_mock_delivers_what_happens_with_the_secret_filters_and_additional_data() {
+    use lc_types::v3_6::configuration::{AdditionalDataKind, EventAuthorType, RegisterWebhookRequest, WebhookFilters, WebhookType};
+    let server = mock().await;
+    let client = agent_client(&server);
+    let hooks = receiver(|_| "200 OK").await;
+    let url = format!("{}/incoming", hooks.url);
+    // incoming_event from customers only, with both additional data; incoming_chat in 3.5.
+    let mut events = RegisterWebhookRequest::new("incoming_event", OWNER, "event-secret", WebhookType::License, url.clone());
+    events.additional_data = Some(vec![AdditionalDataKind::ChatProperties, AdditionalDataKind::ChatPresenceUserIds]);
+    let mut customers_only = WebhookFilters::default();
+    customers_only.author_type = Some(EventAuthorType::Customer);
+    events.filters = Some(customers_only);
+    let events_id = client.call(&events).await.unwrap().id;
+    let chats = lc_types::v3_5::configuration::RegisterWebhookRequest::new(
+        "incoming_chat",
+        OWNER,
+        "chat-secret",
+        lc_types::v3_5::configuration::WebhookType::License,
+        url.clone(),
+    );
+    let chats_id = client.call(&chats).await.unwrap().id;
+
+    let (customer, chat) = customer_writes(&server, "Where is my parcel?").await;
+    server.agent().join(&chat).unwrap();
+    server.agent().send_message(&chat, "Let me look.").unwrap();
+    // incoming_chat, then the customer's message; the agent's is filtered out (the join's
+    // system message too: its author is no customer).
+    let done = outcomes(&server, 2).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let done_now = server.webhook_deliveries();
+    assert_eq!(done_now.len(), 2, "{done_now:?}");
+    assert!(
+        done.iter().all(|d| d.delivered && d.attempts == 1 && d.status == Some(200)),
+        "{done:?}"
+    );
+
+    let bodies = bodies(&hooks);
+    assert_eq!(bodies.len(), 2);
+    let chat_delivery = lc_types::v3_5::agent::Webhook::verify(bodies[0].as_bytes(), &WebhookSecret::new("chat-secret")).unwrap();
+    assert_eq!(chat_delivery.webhook_id, chats_id);
+    assert_eq!(chat_delivery.organization_id, server.organization_id());
+    let lc_types::v3_5::agent::AnyWebhook::IncomingChat(incoming) = &chat_delivery.payload else {
+        panic!("{chat_delivery:?}")
+    };
+    assert_eq!(incoming.chat.id, chat);
+    // The secret of another registration does not verify it.
+    assert!(lc_types::v3_5::agent::Webhook::verify(bodies[0].as_bytes(), &WebhookSecret::new("event-secret")).is_err());
+
+    let event = lc_types::v3_6::agent::Webhook::verify(bodies[1].as_bytes(), &WebhookSecret::new("event-secret")).unwrap();
+    assert_eq!(event.webhook_id, events_id);
+    let lc_types::v3_6::agent::AnyWebhook::IncomingEvent(push) = &event.payload else {
+        panic!("{event:?}")
+    };
+    let lc_types::v3_6::agent::Event::Message(message) = &push.event else {
+        panic!("{push:?}")
+    };
+    assert_eq!(
+        (push.chat_id.as_str(), message.text.as_deref()),
+        (chat.as_str(), Some("Where is my parcel?"))
+    );
+    let extra = event.additional_data.as_ref().unwrap();
+    assert_eq!(extra.chat_presence_user_ids.as_deref(), Some(&[customer][..]));
+    assert!(extra.chat_properties.is_some(), "{extra:?}");
+    assert!(event.unknowns().is_empty(), "{:?}", lc_types::Unknowns::unknowns(&event));
+
+    // Disabled license webhooks deliver nothing; enabled again, they do.
+    client
+        .call(&lc_types::v3_6::configuration::DisableLicenseWebhooksRequest::new(OWNER))
+        .await
+        .unwrap();
+    customer_writes(&server, "Hello again").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.webhook_deliveries().len(), 2);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_delivery_is_retried_a_bounded_number_of_times_and_shown() {
+    use lc_types::v3_6::configuration::{RegisterWebhookRequest, WebhookType};
+    let server = mock().await;
+    let client = agent_client(&server);
+    // The first delivery fails twice, then lands; the second never does.
+    let hooks = receiver(|n| {
+        if n == 0 || n == 1 || n >= 3 {
+            "500 Internal Server Error"
+        } else {
+            "204 No Content"
+        }
+    })
+    .await;
+    let register = RegisterWebhookRequest::new("incoming_chat", OWNER, "s", WebhookType::License, format!("{}/hook", hooks.url));
+    client.call(&register).await.unwrap();
+    customer_writes(&server, "one").await;
+    customer_writes(&server, "two").await;
+    let done = outcomes(&server, 2).await;
+    let seen = hooks.requests.lock().unwrap().len();
+    assert_eq!(
+        (done[0].attempts, done[0].delivered, done[0].status),
+        (3, true, Some(204)),
+        "{done:?}"
+    );
+    assert_eq!(
+        (done[1].attempts, done[1].delivered),
+        (lc_mock::MAX_WEBHOOK_ATTEMPTS, false),
+        "{done:?}"
+    );
+    assert_eq!(done[1].error.as_deref(), Some("HTTP 500"));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        3 + lc_mock::MAX_WEBHOOK_ATTEMPTS as usize,
+        "every attempt reached the receiver"
+    );
+
+    // A receiver that is not there: refused connections, recorded, nothing hangs.
+    let gone = RegisterWebhookRequest::new("incoming_chat", OWNER, "s", WebhookType::License, "http://127.0.0.1:9/none");
+    client.call(&gone).await.unwrap();
+    customer_writes(&server, "three").await;
+    let done = outcomes(&server, 4).await;
+    assert!(
+        done.iter().any(|d| d.url.ends_with("/none") && !d.delivered && d.error.is_some()),
+        "{done:?}"
+    );
+
+    // The control API shows the registrations without their secrets, and the outcomes.
+    let overview: serde_json::Value = http_get(&format!("{}/_lc/webhooks", server.base_url())).await;
+    assert_eq!(overview["registrations"].as_array().unwrap().len(), 2);
+    assert!(!overview.to_string().contains("\"s\""), "{overview}");
+    assert!(overview["deliveries"].as_array().unwrap().len() >= 4);
+    server.shutdown().await;
+}
+
+/// `GET url` as JSON (a plain client: the control API is not a LiveChat API).
+async fn http_get(url: &str) -> serde_json::Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap());
+    let mut socket = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut text = String::new();
+    socket.read_to_string(&mut text).await.unwrap();
+    let body = text.split_once("\r\n\r\n").unwrap().1;
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
