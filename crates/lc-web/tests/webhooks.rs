@@ -305,7 +305,7 @@ async fn a_failed_delivery_is_retried_a_bounded_number_of_times_and_shown() {
     );
     assert_eq!(done[1].error.as_deref(), Some("HTTP 500"));
     assert_eq!(
-        *seen.lock().unwrap(),
+        seen,
         3 + lc_mock::MAX_WEBHOOK_ATTEMPTS as usize,
         "every attempt reached the receiver"
     );
