@@ -105,6 +105,11 @@ impl Connection {
             let (organization, token) = self.customer()?;
             lc_web::WebClient::builder(organization).token(token)
         };
+        self.finish(b)
+    }
+
+    /// `b` with this connection's endpoint, region and root certificate, built.
+    fn finish(&self, b: lc_web::WebClientBuilder) -> Result<lc_web::WebClient, Failure> {
         let mut b = b.base_url(&self.base_url).api_version(self.api_version);
         if let Some(r) = &self.region {
             b = b.region(Region::from(r.as_str()));
@@ -113,6 +118,19 @@ impl Connection {
             b = b.root_certificate_pem(pem);
         }
         b.build().map_err(|e| Failure::usage(e.to_string()))
+    }
+
+    /// A Web client of the Configuration API (its webhook actions): an agent's, or with
+    /// `credentials` false one without any (for `list_webhook_names`).
+    pub(crate) fn configuration_web(&self, credentials: bool) -> Result<lc_web::WebClient, Failure> {
+        let mut b = lc_web::WebClient::agent_builder().chat_api(lc_types::ChatApi::Configuration);
+        if credentials {
+            b = match self.agent()? {
+                AgentAuth::Pat(account, token) => b.personal_access_token(account, token),
+                AgentAuth::Token(token) => b.token(token),
+            };
+        }
+        self.finish(b)
     }
 
     /// An RTM client of this connection, connecting: a customer's, or with `agent` an agent's;

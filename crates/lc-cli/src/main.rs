@@ -25,6 +25,7 @@ mod demo;
 mod listen;
 mod mock;
 mod signal;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -117,6 +118,7 @@ enum Command {
     Demo(demo::DemoArgs),
     Call(call::CallArgs),
     Listen(listen::ListenArgs),
+    Webhooks(webhooks::WebhooksArgs),
     Mock(mock::MockArgs),
     Decode(decode::DecodeArgs),
     Actions(actions::ActionsArgs),
@@ -237,6 +239,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Demo(args) => demo::run(args),
         Command::Call(args) => call::run(args),
         Command::Listen(args) => listen::run(args),
+        Command::Webhooks(args) => webhooks::run(args),
         Command::Mock(args) => mock::run(args),
         Command::Decode(args) => decode::run(args),
         Command::Actions(args) => actions::run(args),

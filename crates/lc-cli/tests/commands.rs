@@ -981,3 +981,96 @@ fn call_agent_refuses_missing_or_wrong_credentials_customer_actions_and_rtm() {
         );
     }
 }
+
+/// A free port on loopback (bound, then let go).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `lc webhooks register` against the mock, `lc webhooks serve` receiving its deliveries:
+/// each verified one printed as NDJSON (without the secret); one with a wrong secret refused
+/// with 401 and said on stderr; then `lc webhooks list` and `unregister`.
+#[test]
+fn webhooks_register_then_serve_prints_verified_deliveries() {
+    let mock = Mock::start();
+    let agent = mock.issue_agent("hooks@example.com", "Hooks");
+    let pat = format!("{}:{}", agent["account_id"].as_str().unwrap(), agent["pat"].as_str().unwrap());
+    let port = free_port();
+    let secret = "tulip-anchor-77";
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_lc"))
+        .args(["webhooks", "serve", "--port", &port.to_string()])
+        .env("LC_WEBHOOK_SECRET", secret)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(serve.stdout.take().unwrap());
+    let mut stderr = BufReader::new(serve.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.contains("listening on http://127.0.0.1:"), "{first}");
+
+    let owner = "c0ffee00c0ffee00c0ffee00c0ffee00";
+    let env = [
+        ("LC_BASE_URL", mock.base_url()),
+        ("LC_PAT", pat.as_str()),
+        ("LC_WEBHOOK_SECRET", secret),
+        ("LC_CLIENT_ID", owner),
+    ];
+    let url = format!("http://127.0.0.1:{port}/lc");
+    let registered = lc(&["webhooks", "register", "--action", "incoming_chat", "--url", &url], &env, "");
+    assert_eq!(registered.code, 0, "{}", registered.stderr);
+    let id = serde_json::from_str::<Value>(&registered.stdout).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = lc(&["webhooks", "list"], &env, "");
+    assert!(listed.stdout.contains(&id), "{}", listed.stdout);
+    let names = lc(&["webhooks", "list", "--names"], &[("LC_BASE_URL", mock.base_url())], "");
+    assert!(
+        names.stdout.contains("\"incoming_event\""),
+        "no credentials needed: {}",
+        names.stderr
+    );
+
+    // A customer starts a chat: one delivery, printed.
+    let started = lc(&["call", "start_chat", "{}"], &mock.env(), "");
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let delivery: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(
+        (delivery["action"].as_str(), delivery["version"].as_str()),
+        (Some("incoming_chat"), Some("3.6")),
+        "{line}"
+    );
+    assert_eq!(delivery["webhook_id"].as_str(), Some(id.as_str()));
+    assert!(delivery["payload"]["chat"]["id"].is_string(), "{line}");
+    assert!(!line.contains(secret), "the secret is not printed: {line}");
+
+    // A forged delivery (wrong secret) is refused, with 401; stdout gets nothing.
+    let forged = line.replace("\"webhook_id\"", "\"secret_key\":\"guess\",\"webhook_id\"");
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "POST /lc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{forged}",
+        forged.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    let mut said = String::new();
+    stderr.read_line(&mut said).unwrap();
+    assert!(said.contains("refused a delivery") && said.contains("secret_key"), "{said}");
+
+    let removed = lc(&["webhooks", "unregister", "--id", &id], &env, "");
+    assert_eq!(removed.code, 0, "{}", removed.stderr);
+    assert_eq!(lc(&["webhooks", "list"], &env, "").stdout.trim(), "[]");
+    assert!(Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(serve.wait().unwrap().code(), Some(0));
+}
