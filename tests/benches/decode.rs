@@ -1,7 +1,7 @@
 //! Typed decoding against `serde_json::Value` and validate-only (`IgnoredAny`), side by side in
 //! one process: `cargo bench -p lc-tests --bench decode` (add `-- --rounds 15` for more rounds,
-//! `-- --only push` to run one case: `push`, `push_in_order`, `frame`, `list_threads` or
-//! `encode`, e.g. under a
+//! `-- --only push` to run one case: `push`, `push_in_order`, `frame`, `list_threads`,
+//! `webhook` or `encode`, e.g. under a
 //! profiler; `-- --profile N` decodes only the push in LiveChat's key order, N times, typed, or
 //! with `--decoder value` / `--decoder validate` as a `Value` / validate-only; `--case frame` or
 //! `--case list_threads` profiles that payload instead).
@@ -19,6 +19,9 @@
 //!   come first), beside the two steps it replaced (the envelope with the payload as raw JSON,
 //!   then the payload by action and version);
 //! - a `list_threads` response of 4 threads × 25 events of every kind the fixtures have;
+//! - the push (LiveChat's order) as an `incoming_event` webhook delivery with `additional_data`,
+//!   verified and decoded as a receiver does (`Webhook::verify`: the secret compared, then the
+//!   delivery typed in one pass), against a `Value` of the same bytes;
 //! - and encoding a `SendEventRequest` against encoding the same JSON as a `Value`.
 
 use std::hint::black_box;
@@ -150,6 +153,17 @@ fn time(iterations: u64, f: &mut dyn FnMut()) -> f64 {
     start.elapsed().as_nanos() as f64 / iterations as f64
 }
 
+/// The secret of the benchmark's webhook delivery.
+const WEBHOOK_SECRET: &str = "kettle-lamp-orchard-42";
+
+/// `push` (an `incoming_event` payload) in a webhook delivery, its fields in the order
+/// LiveChat writes them, with both kinds of `additional_data`.
+fn webhook_delivery(push: &str) -> String {
+    format!(
+        r#"{{"webhook_id":"e3b1c7d2a9f04c6b8d1e2f3a4b5c6d7e","secret_key":"{WEBHOOK_SECRET}","action":"incoming_event","organization_id":"0d5d3a8e-7c0f-4b7e-9d2c-5a1e8f3b6c21","payload":{push},"additional_data":{{"chat_properties":{{"routing":{{"continuous":false,"unassigned":true}},"source":{{"client_id":"c0ffee00c0ffee00c0ffee00c0ffee00"}}}},"chat_presence_user_ids":["7a1c9e3b-5d2f-4e8a-b6c0-1f2e3d4c5b6a","mira.jones@example.org"]}}}}"#
+    )
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -198,6 +212,8 @@ fn main() {
     let ordered = push_payload_in_order();
     let frame = push_frame(&ordered);
     let threads = list_threads();
+    let delivery = webhook_delivery(&ordered);
+    let secret = lc_types::webhook::WebhookSecret::new(WEBHOOK_SECRET);
     let request = send_event();
 
     // Every typed decode succeeds and round-trips before anything is timed.
@@ -221,6 +237,8 @@ fn main() {
     let typed_request: SendEventRequest = lc_types::from_str(&request).expect("the request decodes");
     assert_round_trip("send_event", &request, &typed_request);
     let value_request: Value = serde_json::from_str(&request).expect("JSON");
+    let verified = lc_types::v3_6::agent::Webhook::verify(delivery.as_bytes(), &secret).expect("the delivery verifies");
+    assert_round_trip("webhook delivery", &delivery, &verified);
 
     // `--profile N`: only the typed decode of the push in LiveChat's order, N times (for profilers).
     if let Some(n) = arg("--profile").and_then(|n| n.parse::<u64>().ok()) {
@@ -317,6 +335,34 @@ fn main() {
         decode_case("list_threads", title, &threads, &mut || {
             black_box(AnyResponse::decode("list_threads", black_box(&threads)).unwrap());
         });
+    }
+    if runs("webhook") {
+        let title = "incoming_event webhook delivery, verified and typed (Webhook::verify)";
+        let bytes = delivery.as_bytes();
+        let names = ["validate-only (IgnoredAny)", "serde_json::Value", "lc-types, verified"];
+        let m = measure(
+            rounds,
+            &mut [
+                (names[0], &mut || {
+                    black_box(serde_json::from_slice::<IgnoredAny>(black_box(bytes)).unwrap());
+                }),
+                (names[1], &mut || {
+                    black_box(serde_json::from_slice::<Value>(black_box(bytes)).unwrap());
+                }),
+                (names[2], &mut || {
+                    black_box(lc_types::v3_6::agent::Webhook::verify(black_box(bytes), &secret).unwrap());
+                }),
+            ],
+        );
+        report(title, bytes.len(), &names, &m);
+        ratios.push(("webhook: lc-types verified / Value".to_owned(), m[2] / m[1]));
+        ratios.push(("webhook: lc-types verified / validate-only".to_owned(), m[2] / m[0]));
+        println!(
+            "  verified typed deliveries per second: {:.0}; serde_json::Value decodes: {:.0} ({:.2}x)",
+            1e9 / m[2],
+            1e9 / m[1],
+            m[1] / m[2]
+        );
     }
     if runs("encode") {
         let enc = ["serde_json::Value", "lc-types SendEventRequest"];
