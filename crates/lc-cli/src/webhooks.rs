@@ -253,6 +253,11 @@ async fn answer(request: Request<Incoming>, version: ApiVersion, secret: Arc<Web
     let reply = |status: StatusCode, body: &'static str| {
         let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
         *r.status_mut() = status;
+        if !status.is_success() {
+            // What is left of a refused request is not read: the connection ends with it.
+            r.headers_mut()
+                .insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+        }
         Ok(r)
     };
     if request.method() != Method::POST {

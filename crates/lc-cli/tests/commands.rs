@@ -1064,6 +1064,18 @@ fn webhooks_register_then_serve_prints_verified_deliveries() {
     stderr.read_line(&mut said).unwrap();
     assert!(said.contains("refused a delivery") && said.contains("secret_key"), "{said}");
 
+    // A body over the bound is refused from its announced length, with 413.
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let over = lc_types::webhook::MAX_WEBHOOK_BODY_BYTES + 1;
+    write!(stream, "POST /lc HTTP/1.1\r\nHost: x\r\nContent-Length: {over}\r\n\r\n").unwrap();
+    let _ = stream.write_all(&vec![b' '; over]);
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let mut said = String::new();
+    stderr.read_line(&mut said).unwrap();
+    assert!(said.contains("refused a delivery") && said.contains("bytes"), "{said}");
+
     let removed = lc(&["webhooks", "unregister", "--id", &id], &env, "");
     assert_eq!(removed.code, 0, "{}", removed.stderr);
     assert_eq!(lc(&["webhooks", "list"], &env, "").stdout.trim(), "[]");

@@ -341,3 +341,39 @@ async fn http_get(url: &str) -> serde_json::Value {
     let body = text.split_once("\r\n\r\n").unwrap().1;
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
+
+/// A receiver that accepts connections and never answers: each delivery waits its full
+/// timeout, so the registration's queue fills; what does not fit fails at once (`queue full`)
+/// and the log keeps only the last [`lc_mock::MAX_WEBHOOK_LOG`] outcomes.
+#[tokio::test]
+async fn a_stalled_receiver_fills_only_its_own_bounded_queue() {
+    use lc_types::v3_6::configuration::{RegisterWebhookRequest, WebhookType};
+    let server = mock().await;
+    let client = agent_client(&server);
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let register = RegisterWebhookRequest::new("incoming_event", OWNER, "s", WebhookType::License, url);
+    client.call(&register).await.unwrap();
+    let customer = server.issue_customer();
+    let (chat, _) = server.agent().start_chat(&customer.id).unwrap();
+    // One delivery in flight, MAX_WEBHOOK_QUEUE waiting, the rest refused at once: more
+    // refusals than the log keeps.
+    let sent = 1 + lc_mock::MAX_WEBHOOK_QUEUE + lc_mock::MAX_WEBHOOK_LOG + 10;
+    for i in 0..sent {
+        server.agent().send_message(&chat, &format!("m{i}")).unwrap();
+    }
+    let log = server.webhook_deliveries();
+    assert_eq!(log.len(), lc_mock::MAX_WEBHOOK_LOG, "the log is bounded");
+    assert!(
+        log.iter().all(|d| d.error.as_deref() == Some("queue full") && d.attempts == 0),
+        "{:?}",
+        &log[..3]
+    );
+    server.shutdown().await;
+}
