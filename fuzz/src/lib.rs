@@ -302,3 +302,30 @@ fn check_one_pass(text: &str) {
         }
     }
 }
+
+/// The secret `check_webhook` verifies with (the seeds' deliveries carry it).
+pub const WEBHOOK_SECRET: &str = "kettle-lamp-orchard-42";
+
+/// `data` as a webhook delivery of every version (the `webhook` target).
+pub fn check_webhook(data: &[u8]) {
+    let secret = lc_types::webhook::WebhookSecret::new(WEBHOOK_SECRET);
+    check_webhook_in::<lc_types::v3_5::agent::AnyWebhook>(data, &secret);
+    check_webhook_in::<lc_types::v3_6::agent::AnyWebhook>(data, &secret);
+    check_webhook_in::<lc_types::v3_7::agent::AnyWebhook>(data, &secret);
+}
+
+fn check_webhook_in<P: lc_types::webhook::WebhookPayload>(data: &[u8], secret: &lc_types::webhook::WebhookSecret) {
+    use lc_types::webhook::{Webhook, WebhookError};
+    match Webhook::<P>::verify(data, secret) {
+        Ok(delivery) => {
+            assert!(secret.matches(delivery.secret_key.expose()), "verified with another secret");
+            let text = serde_json::to_string(&delivery).expect("a delivery encodes");
+            let again: Webhook<P> = lc_types::from_str(&text).unwrap_or_else(|e| panic!("re-decoding {text}: {e}"));
+            assert_eq!(again, delivery, "not the same after a round trip: {text}");
+            let unchecked: Webhook<P> = lc_types::from_slice(data).expect("a verified delivery decodes unchecked");
+            assert_eq!(unchecked, delivery, "verify and the unchecked decode differ");
+        }
+        Err(WebhookError::Malformed(e)) => assert!(!e.path().is_empty(), "a decode error without a path: {e:?}"),
+        Err(_) => {}
+    }
+}

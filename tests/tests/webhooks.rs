@@ -242,6 +242,15 @@ fn a_wrong_or_missing_secret_is_refused_before_the_payload_is_decoded() {
     assert_eq!(Webhook::verify(&bytes(&bad), &secret).unwrap_err().status(), 400);
     bad["secret_key"] = json!("");
     assert!(matches!(Webhook::verify(&bytes(&bad), &secret), Err(WebhookError::WrongSecret)));
+    // Two secrets (another reader may take the other one): malformed, whichever comes first.
+    for (first, second) in [(SECRET, "guess"), ("guess", SECRET)] {
+        let text = format!(
+            r#"{{"webhook_id":"w","secret_key":"{first}","action":"chat_deactivated","organization_id":"o","secret_key":"{second}","payload":{{"chat_id":"c","thread_id":"t","user_id":"u"}}}}"#
+        );
+        let err = Webhook::verify(text.as_bytes(), &secret).unwrap_err();
+        assert!(err.status() == 400 || matches!(err, WebhookError::WrongSecret), "{err:?}");
+        assert!(lc_types::from_str::<Webhook>(&text).is_err(), "the unchecked decode refuses it too");
+    }
     // Neither the error nor the delivery shows the secret.
     let good = read_json(&root().join("tests/fixtures/v3.6/agent/webhook/incoming_event/with_chat_properties.json"));
     let d = Webhook::verify(&bytes(&good), &secret).unwrap();

@@ -22,6 +22,7 @@ pub(crate) const TARGETS: &[&str] = &[
     "mock_rtm",
     "mock_control",
     "mock_stateful",
+    "webhook",
 ];
 
 /// What one run gave.
@@ -194,10 +195,27 @@ pub(crate) fn seed(root: &Path, corpus: &Path) -> Result<usize, String> {
                 _ => continue,
             };
             write("frame", &id, frame.as_bytes())?;
+            if kind == "push" {
+                // The push as a webhook delivery (its secret is the one the target verifies with).
+                let delivery = format!(
+                    r#"{{"webhook_id":"w1","secret_key":"kettle-lamp-orchard-42","action":"{name}","organization_id":"o1","payload":{payload},"additional_data":{{}}}}"#
+                );
+                write("webhook", &id, delivery.as_bytes())?;
+            }
             if kind == "request" {
                 write("mock_web", &id, format!("@{v} {name} 0\n{payload}").as_bytes())?;
                 let line = format!(r#"{{"action":"{name}","request_id":"2","payload":{payload}}}"#);
                 write("mock_rtm", &id, format!("@{v}\n!login\n{line}").as_bytes())?;
+            }
+        }
+    }
+    // The webhook fixtures: whole deliveries.
+    for v in versions(root) {
+        for dir in sorted(&root.join("tests/fixtures").join(format!("v{v}")).join("agent/webhook")) {
+            for file in sorted(&dir) {
+                let bytes = fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+                let name = file.strip_prefix(root).unwrap_or(&file).to_string_lossy().into_owned();
+                write("webhook", &name, &bytes)?;
             }
         }
     }

@@ -491,6 +491,11 @@ impl<'de, P: WebhookPayload> Visitor<'de> for WebhookSeed<'_, P> {
                     additional_data = Some(map.next_value().map_err(|e| at("additional_data", e))?)
                 }
                 "requester" if requester.is_none() => requester = Some(map.next_value().map_err(|e| at("requester", e))?),
+                // A second copy of a wrapper field: another reader may take the other one
+                // (the secret above all), so the delivery is malformed.
+                "webhook_id" | "secret_key" | "action" | "organization_id" | "payload" | "additional_data" | "requester" => {
+                    return Err(de::Error::duplicate_field("a delivery field"))
+                }
                 _ => {
                     let value: Value = map.next_value()?;
                     extra.insert(key.into_owned(), value);
