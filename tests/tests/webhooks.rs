@@ -236,12 +236,25 @@ fn a_wrong_or_missing_secret_is_refused_before_the_payload_is_decoded() {
     ));
     bad.as_object_mut().unwrap().remove("secret_key");
     assert!(matches!(Webhook::verify(&bytes(&bad), &secret), Err(WebhookError::MissingSecret)));
-    // A secret of another type is malformed, not a match; an empty expected secret matches
-    // only an empty one.
-    bad["secret_key"] = json!(42);
-    assert_eq!(Webhook::verify(&bytes(&bad), &secret).unwrap_err().status(), 400);
+    // A secret that is not a string is a missing one, wherever it stands; an empty secret is
+    // wrong, and an empty expected secret matches nothing, not even an empty one.
+    for not_a_secret in [json!(42), json!(null), json!({"s": SECRET})] {
+        bad["secret_key"] = not_a_secret;
+        assert!(matches!(Webhook::verify(&bytes(&bad), &secret), Err(WebhookError::MissingSecret)));
+        let text = format!(
+            r#"{{"payload":{{"chat_id":5}},"action":"incoming_event","webhook_id":"w","organization_id":"o","secret_key":{}}}"#,
+            bad["secret_key"]
+        );
+        assert!(
+            matches!(Webhook::verify(text.as_bytes(), &secret), Err(WebhookError::MissingSecret)),
+            "{text}"
+        );
+    }
     bad["secret_key"] = json!("");
     assert!(matches!(Webhook::verify(&bytes(&bad), &secret), Err(WebhookError::WrongSecret)));
+    let empty = WebhookSecret::new("");
+    assert!(!empty.matches(""));
+    assert!(matches!(Webhook::verify(&bytes(&bad), &empty), Err(WebhookError::WrongSecret)));
     // Two secrets (another reader may take the other one): malformed, whichever comes first.
     for (first, second) in [(SECRET, "guess"), ("guess", SECRET)] {
         let text = format!(

@@ -16,11 +16,12 @@ use serde_json::{json, Value};
 use crate::connection::{call_failure, Connection};
 use crate::Failure;
 
-/// How many deliveries `lc webhooks serve` reads at once; more wait for the listener.
-const MAX_CONNECTIONS: usize = 64;
+/// How many connections `lc webhooks serve` holds at once; one more is closed at once, so a
+/// few slow peers cannot keep deliveries waiting.
+const MAX_CONNECTIONS: usize = 256;
 /// How long a sender may take to send a request's head, and its whole body.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Receive LiveChat webhook deliveries, or register, list and remove webhooks (the
 /// Configuration API, with an agent's --pat or --token).
@@ -44,10 +45,13 @@ enum WebhooksCommand {
 /// secret).
 #[derive(clap::Args)]
 #[command(after_help = "\
-A delivery is answered 200 once verified and printed; one with a wrong or missing secret 401, a
-body that is not a delivery 400, one over 4 MiB 413, one that is not JSON 415, anything but POST
-405; each refusal is said on stderr (escaped), and nothing of a refused body is printed. Runs
-until Ctrl-C or SIGTERM.
+A delivery is answered 200 once verified and printed (503 when stdout is gone: LiveChat may send
+it again); one with a wrong or missing secret 401, a body that is not a delivery 400, one over
+4 MiB 413, a content type that is not JSON 415, anything but POST 405; each refusal is said on
+stderr (escaped), and nothing of a refused body is printed. Plain HTTP, at most 256 connections,
+5 s for a request's head and 10 s for its body: put a TLS proxy in front of it to face the
+internet. Prefer LC_WEBHOOK_SECRET to --secret (options show in `ps`). Runs until Ctrl-C or
+SIGTERM.
 
 Examples:
   export LC_WEBHOOK_SECRET=…                       # the secret you registered
@@ -69,7 +73,7 @@ struct ServeArgs {
     api_version: ApiVersion,
 }
 
-/// Register a webhook (`register_webhook`) and print its ID.
+/// Register a webhook (`register_webhook`) and print the answer (`{"id"}`).
 #[derive(clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -136,6 +140,8 @@ struct UnregisterArgs {
 
 pub(crate) fn run(args: WebhooksArgs) -> Result<(), Failure> {
     match args.command {
+        WebhooksCommand::Serve(a) if a.secret.is_empty() => Err(Failure::usage("the secret is empty: an empty secret matches no delivery")),
+        WebhooksCommand::Register(a) if a.secret.is_empty() => Err(Failure::usage("the secret is empty: give the webhook a secret")),
         WebhooksCommand::Serve(a) => {
             if lc_types::webhook::webhooks(a.api_version).is_empty() {
                 return Err(Failure::usage(format!(
@@ -226,7 +232,6 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let mut stop = crate::signal::Stop::new()?;
     loop {
-        let slot = slots.clone().acquire_owned().await.map_err(|e| Failure::runtime(e.to_string()))?;
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             signal = stop.next() => {
@@ -234,10 +239,15 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
                 return Ok(());
             }
         };
-        let Ok((stream, _)) = accepted else { continue };
+        let Ok((stream, peer)) = accepted else { continue };
+        // Full: this one is closed at once rather than making the next delivery wait.
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            err!("lc webhooks serve: {MAX_CONNECTIONS} connections open, closed one from {peer}");
+            continue;
+        };
         let secret = secret.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| answer(request, version, secret.clone()));
+            let service = hyper::service::service_fn(move |request| answer(request, peer, version, secret.clone()));
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(HEAD_TIMEOUT)
@@ -249,7 +259,12 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
 }
 
 /// One delivery: read within bounds, verified, printed; the status says how it went.
-async fn answer(request: Request<Incoming>, version: ApiVersion, secret: Arc<WebhookSecret>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(
+    request: Request<Incoming>,
+    peer: SocketAddr,
+    version: ApiVersion,
+    secret: Arc<WebhookSecret>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let reply = |status: StatusCode, body: &'static str| {
         let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
         *r.status_mut() = status;
@@ -261,24 +276,32 @@ async fn answer(request: Request<Incoming>, version: ApiVersion, secret: Arc<Web
         Ok(r)
     };
     if request.method() != Method::POST {
-        return reply(StatusCode::METHOD_NOT_ALLOWED, "webhook deliveries are POST\n");
+        let mut r = reply(StatusCode::METHOD_NOT_ALLOWED, "webhook deliveries are POST\n")?;
+        r.headers_mut()
+            .insert(hyper::header::ALLOW, hyper::header::HeaderValue::from_static("POST"));
+        return Ok(r);
     }
     let (parts, body) = request.into_parts();
     let body = match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_WEBHOOK_BODY_BYTES).collect()).await {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(_)) => {
-            err!("lc webhooks serve: refused a delivery: its body is over {MAX_WEBHOOK_BODY_BYTES} bytes or broken");
+            err!("lc webhooks serve: refused a delivery from {peer}: its body is over {MAX_WEBHOOK_BODY_BYTES} bytes or broken");
             return reply(StatusCode::PAYLOAD_TOO_LARGE, "too large\n");
         }
         Err(_) => return reply(StatusCode::REQUEST_TIMEOUT, "too slow\n"),
     };
     match verified_in(version, &parts.headers, &body, &secret) {
         Ok(line) => {
-            out!("{line}");
+            use std::io::Write;
+            // Acknowledged only once printed: a delivery stdout could not take is not lost.
+            if writeln!(std::io::stdout().lock(), "{line}").is_err() {
+                err!("lc webhooks serve: stdout is closed: answering 503");
+                return reply(StatusCode::SERVICE_UNAVAILABLE, "not printed\n");
+            }
             reply(StatusCode::OK, "{}")
         }
         Err(e) => {
-            err!("lc webhooks serve: refused a delivery: {e}");
+            err!("lc webhooks serve: refused a delivery from {peer}: {e}");
             reply(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST), "refused\n")
         }
     }

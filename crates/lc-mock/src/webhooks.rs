@@ -90,9 +90,24 @@ struct Registration {
     filters: Option<Value>,
     description: Option<String>,
     queue: tokio::sync::mpsc::Sender<String>,
+    /// Cleared by `unregister_webhook`: what is still queued is not sent.
+    live: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Registration {
+    /// The outcome of one of its deliveries before it is tried.
+    fn outcome(&self) -> WebhookDelivery {
+        WebhookDelivery {
+            webhook_id: self.id.clone(),
+            action: self.action.clone(),
+            url: self.url.clone(),
+            attempts: 0,
+            status: None,
+            delivered: false,
+            error: None,
+        }
+    }
+
     /// As `list_webhooks` answers it.
     fn listed(&self) -> Value {
         let mut v = json!({
@@ -206,18 +221,9 @@ impl Webhooks {
                     "additional_data": additional,
                 });
                 if r.queue.try_send(body.to_string()).is_err() {
-                    record(
-                        &self.log,
-                        WebhookDelivery {
-                            webhook_id: r.id.clone(),
-                            action: r.action.clone(),
-                            url: r.url.clone(),
-                            attempts: 0,
-                            status: None,
-                            delivered: false,
-                            error: Some("queue full".into()),
-                        },
-                    );
+                    let mut refused = r.outcome();
+                    refused.error = Some("queue full".into());
+                    record(&self.log, refused);
                 }
             }
         }
@@ -236,6 +242,19 @@ impl Webhooks {
                         lc_types::PeerText::new(name).max(100)
                     )));
                 }
+                if p["secret_key"].as_str().unwrap_or_default().is_empty() {
+                    return Err(Refusal::validation("`secret_key` must not be empty"));
+                }
+                if let Some(filters) = p["filters"].as_object() {
+                    let allowed = filters_of(name);
+                    if let Some(bad) = filters.keys().find(|k| !allowed.contains(&k.as_str())) {
+                        return Err(Refusal::validation(format!(
+                            "Filter `{}` is not allowed for `{name}` (allowed: {})",
+                            lc_types::PeerText::new(bad).max(100),
+                            allowed.join(", ")
+                        )));
+                    }
+                }
                 let url = p["url"].as_str().unwrap_or_default();
                 let (authority, path) = loopback_http(url)?;
                 let same = inner
@@ -251,6 +270,7 @@ impl Webhooks {
                 inner.next_id += 1;
                 let id = format!("{:032x}", 0x5eb0_0c00_u128 << 64 | u128::from(inner.next_id));
                 let (queue, jobs) = tokio::sync::mpsc::channel(MAX_WEBHOOK_QUEUE);
+                let live = Arc::new(std::sync::atomic::AtomicBool::new(true));
                 let strings = |v: &Value| -> Vec<String> {
                     v.as_array()
                         .into_iter()
@@ -272,14 +292,14 @@ impl Webhooks {
                     filters: p.get("filters").cloned(),
                     description: p["description"].as_str().map(str::to_owned),
                     queue,
+                    live: live.clone(),
                 };
                 tokio::spawn(sender(
-                    registration.id.clone(),
-                    registration.action.clone(),
-                    registration.url.clone(),
+                    registration.outcome(),
                     registration.authority.clone(),
                     registration.path.clone(),
                     jobs,
+                    live,
                     self.log.clone(),
                 ));
                 inner.registrations.push(registration);
@@ -296,8 +316,14 @@ impl Webhooks {
             "unregister_webhook" => {
                 let id = p["id"].as_str().unwrap_or_default();
                 let before = inner.registrations.len();
-                // Dropping it closes its queue: its sender ends after what is queued.
-                inner.registrations.retain(|r| !(r.id == id && r.owner_client_id == owner));
+                // Its sender records what is still queued as not sent, and ends.
+                inner.registrations.retain(|r| {
+                    let gone = r.id == id && r.owner_client_id == owner;
+                    if gone {
+                        r.live.store(false, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    !gone
+                });
                 if inner.registrations.len() == before {
                     return Err(Refusal::not_found("Webhook"));
                 }
@@ -453,27 +479,23 @@ fn record(log: &Mutex<VecDeque<WebhookDelivery>>, delivery: WebhookDelivery) {
 }
 
 /// One registration's deliveries, in order, each tried up to [`MAX_WEBHOOK_ATTEMPTS`] times
-/// (0.1 s, then 0.2 s between tries); ends when the registration is gone and its queue empty.
+/// (0.1 s, then 0.2 s between tries); once the registration is gone, what is left is recorded
+/// as `unregistered`, not sent.
 async fn sender(
-    id: String,
-    action: String,
-    url: String,
+    blank: WebhookDelivery,
     authority: String,
     path: String,
     mut jobs: tokio::sync::mpsc::Receiver<String>,
+    live: Arc<std::sync::atomic::AtomicBool>,
     log: Arc<Mutex<VecDeque<WebhookDelivery>>>,
 ) {
     while let Some(body) = jobs.recv().await {
-        let mut outcome = WebhookDelivery {
-            webhook_id: id.clone(),
-            action: action.clone(),
-            url: url.clone(),
-            attempts: 0,
-            status: None,
-            delivered: false,
-            error: None,
-        };
+        let mut outcome = blank.clone();
         for attempt in 1..=MAX_WEBHOOK_ATTEMPTS {
+            if !live.load(std::sync::atomic::Ordering::SeqCst) {
+                outcome.error = Some("unregistered".into());
+                break;
+            }
             outcome.attempts = attempt;
             match tokio::time::timeout(WEBHOOK_TIMEOUT, post(&authority, &path, body.clone())).await {
                 Ok(Ok(status)) => {

@@ -35,6 +35,15 @@
 //! assert!(!format!("{err} {err:?} {delivery:?}").contains("our secret"));
 //! # }
 //! ```
+//!
+//! In a server: hand over the framework's headers as pairs (axum and hyper:
+//! `headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes()))`) and set the framework's own body
+//! limit to at least [`MAX_WEBHOOK_BODY_BYTES`] (axum's default is 2 MB), since the body is
+//! buffered before it reaches [`Webhook::from_http`]. Then, as the docs advise, check that
+//! [`Webhook::webhook_id`] is a registration of yours and [`Webhook::organization_id`] a license
+//! you serve, answer 2xx at once and do the work afterwards (LiveChat documents no retry
+//! schedule; a slow answer may be delivered again, so an answer keyed by the event ID is
+//! safe to repeat).
 
 use std::fmt;
 
@@ -128,9 +137,10 @@ impl WebhookSecret {
     }
 
     /// Whether `candidate` is this secret, in time that depends only on the lengths (not on
-    /// where the first difference is).
+    /// where the first difference is). An empty secret matches nothing: a registration without
+    /// a secret cannot be told from a forgery.
     pub fn matches(&self, candidate: &str) -> bool {
-        constant_time_eq(self.0.as_bytes(), candidate.as_bytes())
+        !self.0.is_empty() & constant_time_eq(self.0.as_bytes(), candidate.as_bytes())
     }
 }
 
@@ -159,6 +169,10 @@ fn constant_time_eq(expected: &[u8], candidate: &[u8]) -> bool {
 /// Decode a received body with [`verify`](Self::verify) or [`from_http`](Self::from_http),
 /// which check the secret first. `Deserialize` reads one without checking (a delivery you
 /// verified already, read back from a queue).
+///
+/// `Serialize` writes the body as it arrived, **the secret included** (`Debug` hides it): to pass
+/// a delivery on to a place that must not hold the secret, pass on its [`payload`](Self::payload)
+/// (the push type), or set `secret_key` to an empty [`WebhookSecret`] first.
 #[derive(Clone, PartialEq)]
 pub struct Webhook<P: WebhookPayload> {
     /// The ID of the registration (`register_webhook`'s answer).
@@ -200,25 +214,21 @@ impl<P: WebhookPayload> Webhook<P> {
         // The payload came before the secret: find the secret, then decode.
         let found: SecretOnly = crate::from_str(text).map_err(|e| WebhookError::Malformed(Box::new(e)))?;
         match found.secret_key {
-            None => Err(WebhookError::MissingSecret),
-            Some(s) if !expected.matches(&s) => Err(WebhookError::WrongSecret),
-            Some(_) => crate::decode::from_str_seed(text, WebhookSeed::<P>::unchecked())
+            Some(Value::String(s)) if !expected.matches(&s) => Err(WebhookError::WrongSecret),
+            Some(Value::String(_)) => crate::decode::from_str_seed(text, WebhookSeed::<P>::unchecked())
                 .map(|w| w.expect("an unchecked read always completes"))
                 .map_err(|e| WebhookError::Malformed(Box::new(e))),
+            _ => Err(WebhookError::MissingSecret),
         }
     }
 
     /// A delivery as an HTTP server received it: refuses a body over
     /// [`MAX_WEBHOOK_BODY_BYTES`] and a `Content-Type` that is not JSON (an absent one is
     /// read as JSON), then [`verify`](Self::verify). Header names are compared without case.
-    pub fn from_http<'h, N, V>(
-        headers: impl IntoIterator<Item = (N, V)>,
-        body: &[u8],
-        expected: &WebhookSecret,
-    ) -> Result<Self, WebhookError>
+    pub fn from_http<N, V>(headers: impl IntoIterator<Item = (N, V)>, body: &[u8], expected: &WebhookSecret) -> Result<Self, WebhookError>
     where
-        N: AsRef<str> + 'h,
-        V: AsRef<[u8]> + 'h,
+        N: AsRef<str>,
+        V: AsRef<[u8]>,
     {
         if body.len() > MAX_WEBHOOK_BODY_BYTES {
             return Err(WebhookError::BodyTooLarge { len: body.len() });
@@ -306,13 +316,15 @@ pub enum WebhookError {
     UnsupportedContentType(String),
     /// The body is not UTF-8 text.
     NotUtf8,
-    /// The body has no `secret_key` (or it is not a string).
+    /// The body has no `secret_key`, or one that is not a string.
     MissingSecret,
     /// The body's `secret_key` is not the expected one.
     WrongSecret,
-    /// The secret matched, but the body is not a delivery of this version: not JSON, a required
-    /// field missing, or a known action's payload malformed (the error names the JSON path; its
-    /// `raw()` is the body, secret included).
+    /// The body is not a delivery of this version: not JSON, or a wrapper field before the
+    /// secret of the wrong type (the secret is not checked then: the body may come from
+    /// anyone), or — once the secret matched — a required field missing or a known action's
+    /// payload malformed. The error names the JSON path; its `raw()` is the body, secret
+    /// included.
     Malformed(Box<DecodeError>),
 }
 
@@ -386,7 +398,7 @@ const MISSING_SECRET: &str = "\u{2}no secret_key";
 /// The `secret_key` of a body and nothing else (for a body whose payload comes first).
 #[derive(Deserialize)]
 struct SecretOnly {
-    secret_key: Option<String>,
+    secret_key: Option<Value>,
 }
 
 /// Reads a delivery; with an expected secret, stops at a wrong one, and gives `None` when the
@@ -456,7 +468,12 @@ impl<'de, P: WebhookPayload> Visitor<'de> for WebhookSeed<'_, P> {
             match &*key {
                 "webhook_id" if webhook_id.is_none() => webhook_id = Some(map.next_value()?),
                 "secret_key" if secret_key.is_none() => {
-                    let s: String = map.next_value()?;
+                    let s = match map.next_value::<Value>()? {
+                        Value::String(s) => s,
+                        // Not a secret at all: missing, whatever else the body holds.
+                        _ if self.expected.is_some() => return Err(de::Error::custom(MISSING_SECRET)),
+                        _ => return Err(at("secret_key", de::Error::custom("`secret_key` is not a string"))),
+                    };
                     if let Some(expected) = self.expected {
                         if !expected.matches(&s) {
                             return Err(de::Error::custom(WRONG_SECRET));

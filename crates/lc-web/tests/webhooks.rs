@@ -95,6 +95,18 @@ macro_rules! every_action {
         assert_eq!(refused(bad).await, Some(ErrorType::Validation));
         let bad = RegisterWebhookRequest::new("incoming_chat", OWNER, "s", WebhookType::License, "https://hooks.example.com/x");
         assert_eq!(refused(bad).await, Some(ErrorType::Validation));
+        let bad = RegisterWebhookRequest::new("incoming_chat", OWNER, "", WebhookType::License, url);
+        assert_eq!(refused(bad).await, Some(ErrorType::Validation), "an empty secret");
+        // `author_type` is for incoming_event and event_updated only (reference §6.4).
+        let mut bad = RegisterWebhookRequest::new("incoming_chat", OWNER, "s", WebhookType::License, url);
+        let mut by_author = WebhookFilters::default();
+        by_author.author_type = Some(EventAuthorType::Agent);
+        bad.filters = Some(by_author);
+        assert_eq!(
+            refused(bad).await,
+            Some(ErrorType::Validation),
+            "a filter the action does not allow"
+        );
         for _ in 0..lc_mock::MAX_WEBHOOKS_PER_ACTION {
             client
                 .call(&RegisterWebhookRequest::new("incoming_chat", OWNER, "s", WebhookType::Bot, url))
@@ -320,9 +332,38 @@ async fn a_failed_delivery_is_retried_a_bounded_number_of_times_and_shown() {
         "{done:?}"
     );
 
+    // Unregistered, what is still queued is not sent.
+    let listed = client
+        .call(&lc_types::v3_6::configuration::ListWebhooksRequest::new(OWNER))
+        .await
+        .unwrap();
+    let gone_id = listed.iter().find(|w| w.url.ends_with("/none")).unwrap().id.clone();
+    for text in ["four", "five", "six"] {
+        customer_writes(&server, text).await;
+    }
+    client
+        .call(&lc_types::v3_6::configuration::UnregisterWebhookRequest::new(
+            gone_id.clone(),
+            OWNER,
+        ))
+        .await
+        .unwrap();
+    let done = outcomes(&server, 4 + 6).await;
+    let gone: Vec<_> = done.iter().filter(|d| d.webhook_id == gone_id).collect();
+    assert!(gone.iter().any(|d| d.error.as_deref() == Some("unregistered")), "{gone:?}");
+    let attempts: u32 = gone.iter().map(|d| d.attempts).sum();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let later: u32 = server
+        .webhook_deliveries()
+        .iter()
+        .filter(|d| d.webhook_id == gone_id)
+        .map(|d| d.attempts)
+        .sum();
+    assert_eq!(later, attempts, "nothing is tried once unregistered");
+
     // The control API shows the registrations without their secrets, and the outcomes.
     let overview: serde_json::Value = http_get(&format!("{}/_lc/webhooks", server.base_url())).await;
-    assert_eq!(overview["registrations"].as_array().unwrap().len(), 2);
+    assert_eq!(overview["registrations"].as_array().unwrap().len(), 1);
     assert!(!overview.to_string().contains("\"s\""), "{overview}");
     assert!(overview["deliveries"].as_array().unwrap().len() >= 4);
     server.shutdown().await;
