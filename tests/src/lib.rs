@@ -3,7 +3,9 @@
 //!
 //! Fixture layout: `tests/fixtures/v<X.Y>/<kind>/<name>/<case>.json` with kind `request`,
 //! `response` (name = action), `push` (name = push) or `type` (name = type title); negative
-//! fixtures under `invalid/<kind>/<name>/<case>.json` hold `{"path": ..., "input": ...}`.
+//! fixtures under `invalid/<kind>/<name>/<case>.json` hold `{"path": ..., "input": ...}`. The
+//! Customer Chat API's are at the top; another API's are laid out alike below its name
+//! (`tests/fixtures/v<X.Y>/agent/`, `.../configuration/`), without inheritance.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -210,7 +212,14 @@ impl SchemaSet {
     /// Loads `schema/v<version>/agent` (the Agent Chat API), when the version has one; its
     /// `$ref`s to the version's shared objects resolve from disk like any other.
     pub fn load_agent(version: &str) -> Option<SchemaSet> {
-        let dir = root().join("schema").join(format!("v{version}")).join("agent");
+        SchemaSet::load_api(version, "agent")
+    }
+
+    /// Loads `schema/v<version>/<api>` (`agent`, `configuration`: an API laid out in a
+    /// subdirectory of the version), when the version has one (an `api.json` there); its `$ref`s
+    /// to the version's shared objects resolve from disk like any other.
+    pub fn load_api(version: &str, api: &str) -> Option<SchemaSet> {
+        let dir = root().join("schema").join(format!("v{version}")).join(api);
         dir.join("api.json").is_file().then(|| SchemaSet::load_dir(version, dir))
     }
 

@@ -260,19 +260,22 @@ fn every_union_member_has_a_fixture() {
     }
 }
 
-/// The Agent Chat API's fixtures (`tests/fixtures/v3.x/agent/`), against its schemas
-/// (`schema/v3.x/agent/`) and its generated types (`lc_types::v3_x::agent`), as the customer's:
+/// The fixtures of `api` (`tests/fixtures/v3.x/<api>/`), against its schemas
+/// (`schema/v3.x/<api>/`) and its generated types (`lc_types::v3_x::<api>`), as the customer's:
 /// every action and push has fixtures; each validates (an `unknown_*` one only outside closed
 /// sets), decodes, round-trips losslessly and reports unknowns exactly when it should; each
 /// `invalid/` one is refused by the schema at its path, and by the typed decode at the same path
-/// (with its raw text) unless it breaks only a value bound the types do not carry.
-#[test]
-fn agent_fixtures_decode_validate_and_round_trip() {
+/// (with its raw text) unless it breaks only a value bound the types do not carry. Every version
+/// must have the API's tree, more than `min_valid` fixtures and at least `min_invalid` negative
+/// ones. Gives how many negative fixtures break only a value bound or a closed set.
+fn check_api_fixtures(api: ChatApi, min_valid: usize, min_invalid: usize) -> usize {
+    let name = api.as_str();
     let mut checked = 0;
     let mut value_bounds = 0;
-    for version in &versions() {
-        let Some(set) = SchemaSet::load_agent(version) else { continue };
-        let dir = fixture_dir(version).join("agent");
+    let versions = versions();
+    for version in &versions {
+        let Some(set) = SchemaSet::load_api(version, name) else { continue };
+        let dir = fixture_dir(version).join(name);
         let valid = fixtures(&dir);
         let invalid = fixtures(&dir.join("invalid"));
         let mut failures: Vec<String> = missing_fixtures(&set, &valid)
@@ -281,7 +284,7 @@ fn agent_fixtures_decode_validate_and_round_trip() {
             .collect();
         for f in &valid {
             if let Some((schema, input)) = validate(&set, f, &mut failures) {
-                decodes_losslessly(&set, ChatApi::Agent, f, &schema, &input, &mut failures);
+                decodes_losslessly(&set, api, f, &schema, &input, &mut failures);
             }
         }
         for f in &invalid {
@@ -318,25 +321,41 @@ fn agent_fixtures_decode_validate_and_round_trip() {
             // a closed set the types keep open (an unknown tag or value decodes, by design).
             let schema_only = |k: &str| VALUE_BOUND_KEYWORDS.contains(&k) || CLOSED_SET_KEYWORDS.contains(&k);
             if !errors.iter().all(|e| schema_only(&e.0)) {
-                refused_at_path(ChatApi::Agent, version, f, path, &wrapper["input"], &mut failures);
+                refused_at_path(api, version, f, path, &wrapper["input"], &mut failures);
             } else {
                 value_bounds += 1;
             }
         }
         assert!(
-            valid.len() > 200 && !invalid.is_empty(),
-            "v{version} agent: {} fixtures",
-            valid.len()
+            valid.len() > min_valid && invalid.len() >= min_invalid,
+            "v{version} {name}: {} fixtures, {} negative ones",
+            valid.len(),
+            invalid.len()
         );
         assert!(
             failures.is_empty(),
-            "v{version} agent: {} problems:\n{}",
+            "v{version} {name}: {} problems:\n{}",
             failures.len(),
             failures.join("\n")
         );
         checked += 1;
     }
-    assert_eq!(checked, 3, "every version has an Agent Chat API tree");
+    assert_eq!(checked, versions.len(), "every version has a {} tree", api.title());
+    value_bounds
+}
+
+/// The Agent Chat API's fixtures (`tests/fixtures/v3.x/agent/`): see [`check_api_fixtures`].
+#[test]
+fn agent_fixtures_decode_validate_and_round_trip() {
+    let value_bounds = check_api_fixtures(ChatApi::Agent, 200, 1);
     // Most negative fixtures are refused by the types themselves.
     println!("{value_bounds} agent negative fixtures break only a value bound or a closed set");
+}
+
+/// The Configuration API's fixtures (`tests/fixtures/v3.x/configuration/`, its webhook actions):
+/// see [`check_api_fixtures`].
+#[test]
+fn configuration_fixtures_decode_validate_and_round_trip() {
+    let value_bounds = check_api_fixtures(ChatApi::Configuration, 15, 5);
+    println!("{value_bounds} configuration negative fixtures break only a value bound or a closed set");
 }
