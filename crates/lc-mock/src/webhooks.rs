@@ -400,7 +400,6 @@ fn loopback_http(url: &str) -> Result<(String, String), Refusal> {
     };
     let host = match authority.rsplit_once(':') {
         Some((host, port)) if port.parse::<u16>().is_ok() => host,
-        _ if authority.starts_with('[') => authority,
         _ => authority,
     };
     let loopback = host == "localhost" || host == "[::1]" || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
