@@ -288,7 +288,13 @@ async fn answer(
             err!("lc webhooks serve: refused a delivery from {peer}: its body is over {MAX_WEBHOOK_BODY_BYTES} bytes or broken");
             return reply(StatusCode::PAYLOAD_TOO_LARGE, "too large\n");
         }
-        Err(_) => return reply(StatusCode::REQUEST_TIMEOUT, "too slow\n"),
+        Err(_) => {
+            err!(
+                "lc webhooks serve: refused a delivery from {peer}: its body did not arrive within {} s",
+                BODY_TIMEOUT.as_secs()
+            );
+            return reply(StatusCode::REQUEST_TIMEOUT, "too slow\n");
+        }
     };
     match verified_in(version, &parts.headers, &body, &secret) {
         Ok(line) => {

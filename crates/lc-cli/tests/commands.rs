@@ -1086,3 +1086,107 @@ fn webhooks_register_then_serve_prints_verified_deliveries() {
         .success());
     assert_eq!(serve.wait().unwrap().code(), Some(0));
 }
+
+/// `lc webhooks serve`'s bounds, crossed: with 256 connections open one more is closed at once
+/// (and said) while the others go on; a head that does not come within 5 s, a body not within
+/// 10 s (408) and a connection older than 20 s are closed; then the freed slots answer again.
+#[test]
+fn webhooks_serve_closes_what_crosses_its_bounds() {
+    use std::net::TcpStream;
+    let port = free_port();
+    let secret = "maple-window-19";
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_lc"))
+        .args(["webhooks", "serve", "--port", &port.to_string()])
+        .env("LC_WEBHOOK_SECRET", secret)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = serve.stdout.take().unwrap();
+    // Drained, so printing never blocks the server.
+    let printed = std::thread::spawn(move || BufReader::new(stdout).lines().count());
+    let mut stderr = BufReader::new(serve.stderr.take().unwrap());
+    let mut said = String::new();
+    stderr.read_line(&mut said).unwrap();
+    assert!(said.contains("listening on"), "{said}");
+    // Every wait below is bounded: a bound that does not hold fails the test, it never hangs.
+    let connect = || {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        s
+    };
+    let delivery = |key: &str| {
+        let body = format!(r#"{{"webhook_id":"w1","secret_key":"{key}","action":"a_later_action","organization_id":"o1","payload":{{}}}}"#);
+        format!(
+            "POST /lc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+
+    // A sender that keeps its connection and delivers every 2 s: closed once it is 20 s old.
+    let mut kept = connect();
+    let keeper = {
+        let request = delivery(secret);
+        std::thread::spawn(move || {
+            let mut answered = 0;
+            let mut buf = [0u8; 1024];
+            loop {
+                if kept.write_all(request.as_bytes()).is_err() {
+                    return answered;
+                }
+                match kept.read(&mut buf) {
+                    Ok(n) if n > 0 && buf[..n].starts_with(b"HTTP/1.1 200") => answered += 1,
+                    Ok(_) | Err(_) => return answered,
+                }
+                std::thread::sleep(Duration::from_secs(2));
+            }
+        })
+    };
+    // A body that stops halfway, and connections that send nothing: 256 in all.
+    let mut slow_body = connect();
+    write!(
+        slow_body,
+        "POST /lc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"webhook"
+    )
+    .unwrap();
+    let idle: Vec<TcpStream> = (0..254).map(|_| connect()).collect();
+    // One more: closed at once, said on stderr.
+    let mut over = connect();
+    let mut answer = String::new();
+    let _ = over.read_to_string(&mut answer);
+    assert_eq!(answer, "", "closed without an answer");
+    said.clear();
+    stderr.read_line(&mut said).unwrap();
+    assert!(said.contains("256 connections open, closed one from 127.0.0.1:"), "{said}");
+
+    // The silent ones: closed by the head timeout (hyper closes without an answer).
+    for mut s in idle {
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).expect("closed within the head timeout");
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
+    }
+    // The half-sent body: 408 after the body timeout, said on stderr.
+    let mut answer = String::new();
+    slow_body.read_to_string(&mut answer).expect("closed within the body timeout");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    said.clear();
+    stderr.read_line(&mut said).unwrap();
+    assert!(said.contains("did not arrive within"), "{said}");
+    // The kept connection answered deliveries, then was closed.
+    let answered = keeper.join().unwrap();
+    assert!((1..=11).contains(&answered), "{answered} deliveries on one connection");
+
+    // The slots are free again: a forged delivery is answered (401).
+    let mut s = connect();
+    s.write_all(delivery("guess").as_bytes()).unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(serve.wait().unwrap().code(), Some(0));
+    assert_eq!(printed.join().unwrap(), answered, "one line per delivery answered 200");
+}
