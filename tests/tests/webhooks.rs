@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use lc_tests::{read_json, root, versions};
 use lc_types::webhook::{Webhook, WebhookError, WebhookInfo, WebhookPayload, WebhookSecret};
-use lc_types::{PushInfo, Unknowns};
+use lc_types::{PushInfo, Unknowns, VersionMember, VersionedWebhook};
 use serde_json::{json, Value};
 
 const SECRET: &str = "kettle-lamp-orchard-42";
@@ -40,7 +40,10 @@ fn json_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 /// Verifies and decodes `body` as a delivery of `P`'s version; checks the action, the lossless
 /// round trip and the unknowns; a problem per line.
-fn check<P: WebhookPayload>(id: &str, body: &Value, expect_unknowns: bool, problems: &mut Vec<String>) -> Option<Webhook<P>> {
+fn check<P: WebhookPayload>(id: &str, body: &Value, expect_unknowns: bool, problems: &mut Vec<String>) -> Option<Webhook<P>>
+where
+    Webhook<P>: VersionMember<VersionedWebhook>,
+{
     let text = serde_json::to_vec(body).unwrap();
     let secret = WebhookSecret::new(SECRET);
     let delivery = match Webhook::<P>::verify(&text, &secret) {
@@ -50,6 +53,16 @@ fn check<P: WebhookPayload>(id: &str, body: &Value, expect_unknowns: bool, probl
             return None;
         }
     };
+    // The same delivery through the version chosen at run time.
+    let version = <Webhook<P> as VersionMember<VersionedWebhook>>::VERSION;
+    match VersionedWebhook::verify(version, &text, &secret) {
+        Ok(v) if v.version() == version && v.get::<Webhook<P>>() == Some(&delivery) => {
+            if serde_json::to_value(&v).ok().as_ref() != Some(body) {
+                problems.push(format!("{id}: VersionedWebhook not lossless"));
+            }
+        }
+        other => problems.push(format!("{id}: VersionedWebhook gave {other:?}")),
+    }
     if Some(delivery.action()) != body["action"].as_str() {
         problems.push(format!("{id}: decoded as `{}`", delivery.action()));
     }
@@ -66,7 +79,10 @@ fn check<P: WebhookPayload>(id: &str, body: &Value, expect_unknowns: bool, probl
 
 /// Every webhook of a version's table decodes from its fixtures; the actions with a push twin
 /// from every push fixture of that name.
-fn every_webhook_of<P: WebhookPayload>(version: &str, webhooks: &[WebhookInfo], pushes: &[PushInfo], problems: &mut Vec<String>) -> usize {
+fn every_webhook_of<P: WebhookPayload>(version: &str, webhooks: &[WebhookInfo], pushes: &[PushInfo], problems: &mut Vec<String>) -> usize
+where
+    Webhook<P>: VersionMember<VersionedWebhook>,
+{
     let dir = root().join("tests/fixtures").join(format!("v{version}")).join("agent");
     let mut checked = 0;
     for h in webhooks {

@@ -9,8 +9,8 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
-use lc_types::webhook::{Webhook, WebhookError, WebhookPayload, WebhookSecret, MAX_WEBHOOK_BODY_BYTES};
-use lc_types::ApiVersion;
+use lc_types::webhook::{WebhookError, WebhookSecret, MAX_WEBHOOK_BODY_BYTES};
+use lc_types::{ApiVersion, VersionedWebhook};
 use serde_json::{json, Value};
 
 use crate::connection::{call_failure, Connection};
@@ -195,27 +195,18 @@ fn configuration_call(connection: &Connection, action: &str, payload: Value) -> 
     Ok(())
 }
 
-/// The delivery in `body`, verified and decoded in `P`'s version, as printed (no secret).
-fn verified<P: WebhookPayload>(headers: &hyper::HeaderMap, body: &[u8], secret: &WebhookSecret) -> Result<Value, WebhookError> {
+/// The delivery in `body`, verified and decoded with the types of `version`, as printed (no
+/// secret).
+fn verified_in(version: ApiVersion, headers: &hyper::HeaderMap, body: &[u8], secret: &WebhookSecret) -> Result<Value, WebhookError> {
     let headers = headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes()));
-    let delivery = Webhook::<P>::from_http(headers, body, secret)?;
-    let mut out = json!({ "action": delivery.action(), "version": P::VERSION.to_string() });
+    let delivery = VersionedWebhook::from_http(version, headers, body, secret)?;
+    let mut out = json!({ "action": delivery.action(), "version": delivery.version().to_string() });
     if let Value::Object(mut fields) = serde_json::to_value(&delivery).unwrap_or_default() {
         fields.remove("secret_key");
         fields.remove("action");
         out.as_object_mut().expect("an object").extend(fields);
     }
     Ok(out)
-}
-
-/// Decodes with the types of `version`.
-fn verified_in(version: ApiVersion, headers: &hyper::HeaderMap, body: &[u8], secret: &WebhookSecret) -> Result<Value, WebhookError> {
-    // One arm per version this build has (checked before listening).
-    match version {
-        ApiVersion::V3_5 => verified::<lc_types::v3_5::agent::AnyWebhook>(headers, body, secret),
-        ApiVersion::V3_7 => verified::<lc_types::v3_7::agent::AnyWebhook>(headers, body, secret),
-        _ => verified::<lc_types::v3_6::agent::AnyWebhook>(headers, body, secret),
-    }
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Failure> {

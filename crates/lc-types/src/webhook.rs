@@ -44,6 +44,10 @@
 //! you serve, answer 2xx at once and do the work afterwards (LiveChat documents no retry
 //! schedule; a slow answer may be delivered again, so an answer keyed by the event ID is
 //! safe to repeat).
+//!
+//! A receiver that learns the version of its registrations only at run time (from its
+//! configuration, or serving registrations of several versions) decodes with
+//! [`VersionedWebhook`](crate::VersionedWebhook) instead: one variant per version this build has.
 
 use std::fmt;
 
@@ -326,17 +330,21 @@ pub enum WebhookError {
     /// payload malformed. The error names the JSON path; its `raw()` is the body, secret
     /// included.
     Malformed(Box<DecodeError>),
+    /// [`VersionedWebhook`](crate::VersionedWebhook) was asked for a version this build does not
+    /// have (its feature is off): the receiver's configuration, not the sender's fault.
+    UnsupportedVersion(ApiVersion),
 }
 
 impl WebhookError {
-    /// The HTTP status to answer with: 413, 415, 400 (not UTF-8, malformed) or 401 (secret
-    /// missing or wrong).
+    /// The HTTP status to answer with: 413, 415, 400 (not UTF-8, malformed), 401 (secret
+    /// missing or wrong) or 500 (a version this build does not have: LiveChat may send it again).
     pub fn status(&self) -> u16 {
         match self {
             WebhookError::BodyTooLarge { .. } => 413,
             WebhookError::UnsupportedContentType(_) => 415,
             WebhookError::NotUtf8 | WebhookError::Malformed(_) => 400,
             WebhookError::MissingSecret | WebhookError::WrongSecret => 401,
+            WebhookError::UnsupportedVersion(_) => 500,
         }
     }
 
@@ -360,6 +368,9 @@ impl fmt::Display for WebhookError {
             WebhookError::MissingSecret => f.write_str("webhook refused: the body has no secret_key"),
             WebhookError::WrongSecret => f.write_str("webhook refused: its secret_key is not the registration's"),
             WebhookError::Malformed(e) => write!(f, "webhook body malformed {e}"),
+            WebhookError::UnsupportedVersion(v) => {
+                write!(f, "webhook not decoded: this build of lc-types does not have API version {v}")
+            }
         }
     }
 }
@@ -378,6 +389,7 @@ impl fmt::Debug for WebhookError {
             WebhookError::NotUtf8 => f.write_str("NotUtf8"),
             WebhookError::MissingSecret => f.write_str("MissingSecret"),
             WebhookError::WrongSecret => f.write_str("WrongSecret"),
+            WebhookError::UnsupportedVersion(v) => f.debug_tuple("UnsupportedVersion").field(v).finish(),
         }
     }
 }
@@ -545,4 +557,27 @@ impl<'de, P: WebhookPayload> Visitor<'de> for WebhookSeed<'_, P> {
 /// An error inside the field `field`, naming it in the path.
 fn at<E: de::Error>(field: &str, e: E) -> E {
     crate::object::at(crate::decode::Step::Key(field), e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version whose feature is off is refused with 500 (CI builds each version alone).
+    #[test]
+    fn a_version_this_build_does_not_have_is_unsupported() {
+        let body = br#"{"webhook_id":"w","secret_key":"s","action":"x","organization_id":"o","payload":{}}"#;
+        let secret = WebhookSecret::new("s");
+        for version in [ApiVersion::V3_5, ApiVersion::V3_6, ApiVersion::V3_7] {
+            let built = webhooks(version).iter().next().is_some();
+            match crate::VersionedWebhook::verify(version, body, &secret) {
+                Ok(w) => assert!(built && w.version() == version && w.action() == "x"),
+                Err(e) => {
+                    assert!(!built, "{version}: {e}");
+                    assert_eq!((e.status(), &e), (500, &WebhookError::UnsupportedVersion(version)));
+                    assert!(e.to_string().contains(&version.to_string()), "{e}");
+                }
+            }
+        }
+    }
 }

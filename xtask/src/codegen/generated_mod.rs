@@ -71,6 +71,6 @@ pub(crate) fn mod_rs(modules: &[Module]) -> String {
             }
         }
     }
-    s.push_str("\n/// `VersionedRequest` and `VersionedPush`.\nmod versioned;\npub use versioned::{VersionedPush, VersionedRequest};\n");
+    s.push_str("\n/// `VersionedRequest`, `VersionedPush` and `VersionedWebhook`.\nmod versioned;\npub use versioned::{VersionedPush, VersionedRequest};\n#[cfg(feature = \"webhooks\")]\npub use versioned::VersionedWebhook;\n");
     s
 }

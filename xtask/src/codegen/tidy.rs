@@ -48,6 +48,10 @@ const SHORT: &[(&str, &str, Option<&str>)] = &[
 /// each `#[allow]`: tokens carry no comments, so [`justify`] adds them to the printed text.
 const ALLOWED: &[(&str, &str)] = &[
     (
+        "unreachable_patterns",
+        "Which versions match depends on the features on: with all of them (or one) this arm matches nothing.",
+    ),
+    (
         "clippy::large_enum_variant",
         "Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.",
     ),

@@ -1,6 +1,7 @@
 //! Step 7b, the versioned enums: takes the [`Module`]s and gives `generated/versioned.rs`, with
 //! `VersionedRequest` and `VersionedPush` (a payload decoded in the API version its RTM frame
-//! names, one variant per version module).
+//! names, one variant per version module), and `VersionedWebhook` (a delivery decoded in the
+//! version chosen at run time).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -279,5 +280,179 @@ fn versioned_items(modules: &[Module]) -> TokenStream {
         "push",
         "use lc_types::{Frame, VersionedPush};\nlet text = r#\"{\"version\":\"3.6\",\"action\":\"greeting_accepted\",\"type\":\"push\",\"payload\":{\"unique_id\":\"u1\"}}\"#;\nlet Frame::Push(frame) = lc_types::from_str(text).unwrap() else { panic!() };\nlet push = frame.decode_any(lc_types::ApiVersion::V3_6).unwrap();\nassert_eq!(push.version(), Some(lc_types::ApiVersion::V3_6));\nassert!(matches!(push, VersionedPush::V3_6(lc_types::v3_6::customer::AnyPush::GreetingAccepted(_))));\n\n// A version this build does not have keeps the payload verbatim.\nlet push = VersionedPush::decode(\"9.9\", \"greeting_accepted\", r#\"{\"unique_id\":\"u1\"}\"#).unwrap();\nassert!(push.is_unsupported());\nassert_eq!(push.as_unsupported().unwrap().version(), Some(\"9.9\"));",
     );
-    quote!(#request #push)
+    let webhook = versioned_webhook(
+        versions
+            .iter()
+            .filter(|v| v.api == "agent")
+            .map(|v| (v.version, v.feature, &v.constant)),
+    );
+    quote!(#request #push #webhook)
+}
+
+/// `VersionedWebhook`: a delivery verified and decoded with the types of the version its
+/// webhook was registered in, chosen at run time; one variant per version with webhooks.
+fn versioned_webhook<'a>(versions: impl Iterator<Item = (&'a str, &'a str, &'a proc_macro2::Ident)>) -> TokenStream {
+    let versions: Vec<_> = versions.collect();
+    let cfg = |feature: &str| quote!(#[cfg(all(feature = #feature, feature = "webhooks"))]);
+    let variants = versions.iter().map(|(version, feature, constant)| {
+        let cfg = cfg(feature);
+        let module = format_ident!("{feature}");
+        let d = doc_lines(&format!(
+            "A delivery of a webhook registered in v{version} (features `{feature}` and `webhooks`)."
+        ));
+        quote!(#cfg #d #constant(super::#module::agent::Webhook),)
+    });
+    let arms = |body: TokenStream| {
+        let arms = versions.iter().map(|(_, feature, constant)| {
+            let cfg = cfg(feature);
+            quote!(#cfg Self::#constant(w) => #body,)
+        });
+        quote!(#(#arms)*)
+    };
+    let by_version = |call: TokenStream| {
+        let arms = versions.iter().map(|(_, feature, constant)| {
+            let cfg = cfg(feature);
+            let module = format_ident!("{feature}");
+            quote!(#cfg crate::ApiVersion::#constant => super::#module::agent::Webhook::#call.map(Self::#constant),)
+        });
+        quote!(#(#arms)*)
+    };
+    let verify_arms = by_version(quote!(verify(body, expected)));
+    let from_http_arms = by_version(quote!(from_http(headers, body, expected)));
+    let version_arms = versions.iter().map(|(_, feature, constant)| {
+        let cfg = cfg(feature);
+        quote!(#cfg Self::#constant(_) => crate::ApiVersion::#constant,)
+    });
+    let action_arms = arms(quote!(w.action()));
+    let ser_arms = arms(quote!(::serde::Serialize::serialize(w, serializer)));
+    let unknown_arms = arms(quote!(crate::Unknowns::visit_unknowns(w, path, found)));
+    let members = versions.iter().map(|(_, feature, constant)| {
+        let cfg = cfg(feature);
+        let module = format_ident!("{feature}");
+        quote! {
+            #cfg
+            impl crate::VersionMember<VersionedWebhook> for super::#module::agent::Webhook {
+                const VERSION: crate::ApiVersion = crate::ApiVersion::#constant;
+                fn from_ref(versioned: &VersionedWebhook) -> Option<&Self> {
+                    match versioned {
+                        VersionedWebhook::#constant(w) => Some(w),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }
+                }
+                fn from_versioned(versioned: VersionedWebhook) -> Result<Self, VersionedWebhook> {
+                    match versioned {
+                        VersionedWebhook::#constant(w) => Ok(w),
+                        #[allow(unreachable_patterns)]
+                        other => Err(other),
+                    }
+                }
+            }
+        }
+    });
+    let doc = doc_lines(
+        "A webhook delivery verified and decoded with the types of the API version its webhook was\n\
+         registered in, when that version is known only at run time (a receiver serving several\n\
+         registrations, a tool reading its version from its configuration). With the version known\n\
+         when compiling, use `vX_Y::agent::Webhook` directly.\n\n\
+         ```\n\
+         # #[cfg(feature = \"v3_6\")] {\n\
+         use lc_types::webhook::WebhookSecret;\n\
+         use lc_types::{ApiVersion, VersionedWebhook};\n\
+         let secret = WebhookSecret::new(\"s3cret\");\n\
+         let body = br#\"{\"webhook_id\":\"w1\",\"secret_key\":\"s3cret\",\"action\":\"chat_deactivated\",\n\
+         \x20 \"organization_id\":\"o1\",\"payload\":{\"chat_id\":\"PJ0MRSHTDG\",\"thread_id\":\"Q20N9CKRX2\"}}\"#;\n\
+         let version: ApiVersion = \"3.6\".parse().unwrap(); // from the registration\n\
+         let delivery = VersionedWebhook::verify(version, body, &secret).unwrap();\n\
+         assert_eq!((delivery.version(), delivery.action()), (ApiVersion::V3_6, \"chat_deactivated\"));\n\
+         let typed: &lc_types::v3_6::agent::Webhook = delivery.get().unwrap();\n\
+         assert_eq!(typed.webhook_id, \"w1\");\n\
+         # }\n\
+         ```",
+    );
+    quote! {
+        #doc
+        #[cfg(feature = "webhooks")]
+        #[derive(Clone, Debug, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        #[non_exhaustive]
+        pub enum VersionedWebhook {
+            #(#variants)*
+        }
+        #[cfg(feature = "webhooks")]
+        impl VersionedWebhook {
+            /// [`Webhook::verify`](crate::webhook::Webhook::verify) with the types of `version`;
+            /// a version this build does not have is
+            /// [`WebhookError::UnsupportedVersion`](crate::webhook::WebhookError::UnsupportedVersion).
+            pub fn verify(version: crate::ApiVersion, body: &[u8], expected: &crate::webhook::WebhookSecret) -> Result<Self, crate::webhook::WebhookError> {
+                match version {
+                    #verify_arms
+                    #[allow(unreachable_patterns)]
+                    other => {
+                        let _ = (body, expected);
+                        Err(crate::webhook::WebhookError::UnsupportedVersion(other))
+                    }
+                }
+            }
+            /// [`Webhook::from_http`](crate::webhook::Webhook::from_http) with the types of
+            /// `version`; a version this build does not have is
+            /// [`WebhookError::UnsupportedVersion`](crate::webhook::WebhookError::UnsupportedVersion).
+            pub fn from_http<N: AsRef<str>, V: AsRef<[u8]>>(
+                version: crate::ApiVersion,
+                headers: impl IntoIterator<Item = (N, V)>,
+                body: &[u8],
+                expected: &crate::webhook::WebhookSecret,
+            ) -> Result<Self, crate::webhook::WebhookError> {
+                match version {
+                    #from_http_arms
+                    #[allow(unreachable_patterns)]
+                    other => {
+                        let _ = (headers, body, expected);
+                        Err(crate::webhook::WebhookError::UnsupportedVersion(other))
+                    }
+                }
+            }
+            /// The API version it was decoded in.
+            pub fn version(&self) -> crate::ApiVersion {
+                match self {
+                    #(#version_arms)*
+                }
+            }
+            /// The webhook action: the payload's name.
+            pub fn action(&self) -> &str {
+                match self {
+                    #action_arms
+                }
+            }
+            /// The delivery as `vX_Y::agent::Webhook` of the version `P` belongs to, when it was
+            /// decoded in that version.
+            pub fn get<P: crate::VersionMember<Self>>(&self) -> Option<&P> {
+                P::from_ref(self)
+            }
+            /// The delivery as `vX_Y::agent::Webhook` of the version `P` belongs to, or `self`
+            /// back when it is of another version.
+            #[allow(clippy::result_large_err)]
+            pub fn into_version<P: crate::VersionMember<Self>>(self) -> Result<P, Self> {
+                P::from_versioned(self)
+            }
+        }
+        #(#members)*
+        #[cfg(feature = "webhooks")]
+        impl ::serde::Serialize for VersionedWebhook {
+            /// Serializes the delivery as it arrived, the secret included (as `Webhook` does).
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    #ser_arms
+                }
+            }
+        }
+        #[cfg(feature = "webhooks")]
+        impl crate::Unknowns for VersionedWebhook {
+            fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
+                match self {
+                    #unknown_arms
+                }
+            }
+        }
+    }
 }

@@ -139,6 +139,8 @@ mod shared_v3_6_v3_7_agent_v3_6_v3_7;
 #[cfg(any(all(feature = "v3_7", feature = "customer"), all(feature = "v3_7", feature = "agent")))]
 mod shared_v3_7_agent_v3_7;
 
-/// `VersionedRequest` and `VersionedPush`.
+/// `VersionedRequest`, `VersionedPush` and `VersionedWebhook`.
 mod versioned;
+#[cfg(feature = "webhooks")]
+pub use versioned::VersionedWebhook;
 pub use versioned::{VersionedPush, VersionedRequest};

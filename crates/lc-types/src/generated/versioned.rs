@@ -724,3 +724,216 @@ impl crate::Unknowns for VersionedPush {
         }
     }
 }
+
+/// A webhook delivery verified and decoded with the types of the API version its webhook was
+/// registered in, when that version is known only at run time (a receiver serving several
+/// registrations, a tool reading its version from its configuration). With the version known
+/// when compiling, use `vX_Y::agent::Webhook` directly.
+///
+/// ```
+/// # #[cfg(feature = "v3_6")] {
+/// use lc_types::webhook::WebhookSecret;
+/// use lc_types::{ApiVersion, VersionedWebhook};
+/// let secret = WebhookSecret::new("s3cret");
+/// let body = br#"{"webhook_id":"w1","secret_key":"s3cret","action":"chat_deactivated",
+///   "organization_id":"o1","payload":{"chat_id":"PJ0MRSHTDG","thread_id":"Q20N9CKRX2"}}"#;
+/// let version: ApiVersion = "3.6".parse().unwrap(); // from the registration
+/// let delivery = VersionedWebhook::verify(version, body, &secret).unwrap();
+/// assert_eq!((delivery.version(), delivery.action()), (ApiVersion::V3_6, "chat_deactivated"));
+/// let typed: &lc_types::v3_6::agent::Webhook = delivery.get().unwrap();
+/// assert_eq!(typed.webhook_id, "w1");
+/// # }
+/// ```
+#[cfg(feature = "webhooks")]
+#[derive(Clone, Debug, PartialEq)]
+// Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.
+#[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
+pub enum VersionedWebhook {
+    /// A delivery of a webhook registered in v3.5 (features `v3_5` and `webhooks`).
+    #[cfg(all(feature = "v3_5", feature = "webhooks"))]
+    V3_5(super::v3_5::agent::Webhook),
+    /// A delivery of a webhook registered in v3.6 (features `v3_6` and `webhooks`).
+    #[cfg(all(feature = "v3_6", feature = "webhooks"))]
+    V3_6(super::v3_6::agent::Webhook),
+    /// A delivery of a webhook registered in v3.7 (features `v3_7` and `webhooks`).
+    #[cfg(all(feature = "v3_7", feature = "webhooks"))]
+    V3_7(super::v3_7::agent::Webhook),
+}
+
+#[cfg(feature = "webhooks")]
+impl VersionedWebhook {
+    /// [`Webhook::verify`](crate::webhook::Webhook::verify) with the types of `version`;
+    /// a version this build does not have is
+    /// [`WebhookError::UnsupportedVersion`](crate::webhook::WebhookError::UnsupportedVersion).
+    pub fn verify(
+        version: crate::ApiVersion,
+        body: &[u8],
+        expected: &crate::webhook::WebhookSecret,
+    ) -> Result<Self, crate::webhook::WebhookError> {
+        match version {
+            #[cfg(all(feature = "v3_5", feature = "webhooks"))]
+            crate::ApiVersion::V3_5 => super::v3_5::agent::Webhook::verify(body, expected).map(Self::V3_5),
+            #[cfg(all(feature = "v3_6", feature = "webhooks"))]
+            crate::ApiVersion::V3_6 => super::v3_6::agent::Webhook::verify(body, expected).map(Self::V3_6),
+            #[cfg(all(feature = "v3_7", feature = "webhooks"))]
+            crate::ApiVersion::V3_7 => super::v3_7::agent::Webhook::verify(body, expected).map(Self::V3_7),
+            // Which versions match depends on the features on: with all of them (or one) this arm matches nothing.
+            #[allow(unreachable_patterns)]
+            other => {
+                let _ = (body, expected);
+                Err(crate::webhook::WebhookError::UnsupportedVersion(other))
+            }
+        }
+    }
+    /// [`Webhook::from_http`](crate::webhook::Webhook::from_http) with the types of
+    /// `version`; a version this build does not have is
+    /// [`WebhookError::UnsupportedVersion`](crate::webhook::WebhookError::UnsupportedVersion).
+    pub fn from_http<N: AsRef<str>, V: AsRef<[u8]>>(
+        version: crate::ApiVersion,
+        headers: impl IntoIterator<Item = (N, V)>,
+        body: &[u8],
+        expected: &crate::webhook::WebhookSecret,
+    ) -> Result<Self, crate::webhook::WebhookError> {
+        match version {
+            #[cfg(all(feature = "v3_5", feature = "webhooks"))]
+            crate::ApiVersion::V3_5 => super::v3_5::agent::Webhook::from_http(headers, body, expected).map(Self::V3_5),
+            #[cfg(all(feature = "v3_6", feature = "webhooks"))]
+            crate::ApiVersion::V3_6 => super::v3_6::agent::Webhook::from_http(headers, body, expected).map(Self::V3_6),
+            #[cfg(all(feature = "v3_7", feature = "webhooks"))]
+            crate::ApiVersion::V3_7 => super::v3_7::agent::Webhook::from_http(headers, body, expected).map(Self::V3_7),
+            // Which versions match depends on the features on: with all of them (or one) this arm matches nothing.
+            #[allow(unreachable_patterns)]
+            other => {
+                let _ = (headers, body, expected);
+                Err(crate::webhook::WebhookError::UnsupportedVersion(other))
+            }
+        }
+    }
+    /// The API version it was decoded in.
+    pub fn version(&self) -> crate::ApiVersion {
+        match self {
+            #[cfg(all(feature = "v3_5", feature = "webhooks"))]
+            Self::V3_5(_) => crate::ApiVersion::V3_5,
+            #[cfg(all(feature = "v3_6", feature = "webhooks"))]
+            Self::V3_6(_) => crate::ApiVersion::V3_6,
+            #[cfg(all(feature = "v3_7", feature = "webhooks"))]
+            Self::V3_7(_) => crate::ApiVersion::V3_7,
+        }
+    }
+    /// The webhook action: the payload's name.
+    pub fn action(&self) -> &str {
+        match self {
+            #[cfg(all(feature = "v3_5", feature = "webhooks"))]
+            Self::V3_5(w) => w.action(),
+            #[cfg(all(feature = "v3_6", feature = "webhooks"))]
+            Self::V3_6(w) => w.action(),
+            #[cfg(all(feature = "v3_7", feature = "webhooks"))]
+            Self::V3_7(w) => w.action(),
+        }
+    }
+    /// The delivery as `vX_Y::agent::Webhook` of the version `P` belongs to, when it was
+    /// decoded in that version.
+    pub fn get<P: crate::VersionMember<Self>>(&self) -> Option<&P> {
+        P::from_ref(self)
+    }
+    /// The delivery as `vX_Y::agent::Webhook` of the version `P` belongs to, or `self`
+    /// back when it is of another version.
+    // The error is the value the caller passed in, given back as it came; boxing it would allocate on every miss.
+    #[allow(clippy::result_large_err)]
+    pub fn into_version<P: crate::VersionMember<Self>>(self) -> Result<P, Self> {
+        P::from_versioned(self)
+    }
+}
+
+#[cfg(all(feature = "v3_5", feature = "webhooks"))]
+impl crate::VersionMember<VersionedWebhook> for super::v3_5::agent::Webhook {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_5;
+    fn from_ref(versioned: &VersionedWebhook) -> Option<&Self> {
+        match versioned {
+            VersionedWebhook::V3_5(w) => Some(w),
+            // Which versions match depends on the features on: with all of them (or one) this arm matches nothing.
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedWebhook) -> Result<Self, VersionedWebhook> {
+        match versioned {
+            VersionedWebhook::V3_5(w) => Ok(w),
+            // Which versions match depends on the features on: with all of them (or one) this arm matches nothing.
+            #[allow(unreachable_patterns)]
+            other => Err(other),
+        }
+    }
+}
+
+#[cfg(all(feature = "v3_6", feature = "webhooks"))]
+impl crate::VersionMember<VersionedWebhook> for super::v3_6::agent::Webhook {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_6;
+    fn from_ref(versioned: &VersionedWebhook) -> Option<&Self> {
+        match versioned {
+            VersionedWebhook::V3_6(w) => Some(w),
+            // Which versions match depends on the features on: with all of them (or one) this arm matches nothing.
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedWebhook) -> Result<Self, VersionedWebhook> {
+        match versioned {
+            VersionedWebhook::V3_6(w) => Ok(w),
+            // Which versions match depends on the features on: with all of them (or one) this arm matches nothing.
+            #[allow(unreachable_patterns)]
+            other => Err(other),
+        }
+    }
+}
+
+#[cfg(all(feature = "v3_7", feature = "webhooks"))]
+impl crate::VersionMember<VersionedWebhook> for super::v3_7::agent::Webhook {
+    const VERSION: crate::ApiVersion = crate::ApiVersion::V3_7;
+    fn from_ref(versioned: &VersionedWebhook) -> Option<&Self> {
+        match versioned {
+            VersionedWebhook::V3_7(w) => Some(w),
+            // Which versions match depends on the features on: with all of them (or one) this arm matches nothing.
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+    fn from_versioned(versioned: VersionedWebhook) -> Result<Self, VersionedWebhook> {
+        match versioned {
+            VersionedWebhook::V3_7(w) => Ok(w),
+            // Which versions match depends on the features on: with all of them (or one) this arm matches nothing.
+            #[allow(unreachable_patterns)]
+            other => Err(other),
+        }
+    }
+}
+
+#[cfg(feature = "webhooks")]
+impl Serialize for VersionedWebhook {
+    /// Serializes the delivery as it arrived, the secret included (as `Webhook` does).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            #[cfg(all(feature = "v3_5", feature = "webhooks"))]
+            Self::V3_5(w) => Serialize::serialize(w, serializer),
+            #[cfg(all(feature = "v3_6", feature = "webhooks"))]
+            Self::V3_6(w) => Serialize::serialize(w, serializer),
+            #[cfg(all(feature = "v3_7", feature = "webhooks"))]
+            Self::V3_7(w) => Serialize::serialize(w, serializer),
+        }
+    }
+}
+
+#[cfg(feature = "webhooks")]
+impl crate::Unknowns for VersionedWebhook {
+    fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
+        match self {
+            #[cfg(all(feature = "v3_5", feature = "webhooks"))]
+            Self::V3_5(w) => crate::Unknowns::visit_unknowns(w, path, found),
+            #[cfg(all(feature = "v3_6", feature = "webhooks"))]
+            Self::V3_6(w) => crate::Unknowns::visit_unknowns(w, path, found),
+            #[cfg(all(feature = "v3_7", feature = "webhooks"))]
+            Self::V3_7(w) => crate::Unknowns::visit_unknowns(w, path, found),
+        }
+    }
+}
