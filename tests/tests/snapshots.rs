@@ -117,7 +117,10 @@ fn api_surface() {
         }
         all
     };
-    for (version, api) in versions().iter().flat_map(|v| ["customer", "agent"].map(|a| (v.clone(), a))) {
+    for (version, api) in versions()
+        .iter()
+        .flat_map(|v| ["customer", "agent", "configuration"].map(|a| (v.clone(), a)))
+    {
         let module = format!("v{}/{api}", version.replace('.', "_"));
         if !dir.join(&module).is_dir() {
             continue;
@@ -219,6 +222,12 @@ fn api_surface() {
 /// `shared_v3_5_v3_6_agent_v3_6` -> `v3.5, v3.6; agent v3.6`: the units a shared module serves.
 fn shared_label(module: &str) -> String {
     let rest = module.trim_start_matches("shared_");
+    if let Some(versions) = rest.strip_prefix("configuration_") {
+        return format!(
+            "configuration v{}",
+            versions.trim_start_matches('v').replace("_v", ", v").replace('_', ".")
+        );
+    }
     let (customer, agent) = match rest.split_once("agent_") {
         Some((c, a)) => (c.trim_end_matches('_'), a),
         None => (rest, ""),

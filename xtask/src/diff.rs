@@ -7,15 +7,15 @@
 //! field is optional) and their optional fields set by assignment, and no `match` outside
 //! `lc-types` can be exhaustive; every enum and union keeps what it does not know. So these are
 //! **not** breaking:
-//! - a new action, transport, push or type (`AnyRequest`, `AnyResponse` and `AnyPush` are
-//!   non-exhaustive too);
+//! - a new action, transport, push, webhook or type (`AnyRequest`, `AnyResponse`, `AnyPush` and
+//!   `AnyWebhook` are non-exhaustive too);
 //! - a new optional field (`new` keeps its signature and `Default` stays);
 //! - a new enum value or union member.
 //!
 //! These **are** breaking (code written against the old version stops compiling, or payloads of
 //! the old version stop decoding):
 //! - anything removed: an action, a transport (its `WebAction`/`RtmAction` impl), a push, a
-//!   type, a field, an enum value or a union member (their variants);
+//!   webhook, a type, a field, an enum value or a union member (their variants);
 //! - a new required field (`new` gains a parameter, `Default` may go, and old payloads without
 //!   the field no longer decode);
 //! - a field that became required or optional (`T` and `Option<T>` swap, and `new` gains or
@@ -29,7 +29,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use crate::codegen::bundle::Bundle;
+use crate::codegen::bundle::{Bundle, PushEntry};
 
 /// One line of the changelog.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -234,22 +234,14 @@ pub(crate) fn diff(old: &Bundle, new: &Bundle) -> String {
     }
     sections.push(("Actions".into(), actions));
 
-    let mut pushes = Vec::new();
-    let old_pushes: BTreeMap<&str, &str> = old.pushes.iter().map(|p| (p.name.as_str(), p.payload.as_str())).collect();
-    let new_pushes: BTreeMap<&str, &str> = new.pushes.iter().map(|p| (p.name.as_str(), p.payload.as_str())).collect();
-    for (name, payload) in &new_pushes {
-        match old_pushes.get(name) {
-            None => pushes.push(Change::new(false, format!("+ `{name}` added"))),
-            Some(o) if o != payload => pushes.push(Change::new(true, format!("~ `{name}`: payload type {o} -> {payload}"))),
-            _ => {}
-        }
+    if new.api != crate::codegen::bundle::Api::Configuration {
+        // The Configuration API is Web only: it has no pushes.
+        sections.push(("Pushes".into(), named_payloads(&old.pushes, &new.pushes)));
     }
-    for name in old_pushes.keys() {
-        if !new_pushes.contains_key(name) {
-            pushes.push(Change::new(true, format!("- `{name}` removed")));
-        }
+    if new.api == crate::codegen::bundle::Api::Agent {
+        // A webhook's payload type is a push's, or its own: a change is as breaking as a push's.
+        sections.push(("Webhooks".into(), named_payloads(&old.webhooks, &new.webhooks)));
     }
-    sections.push(("Pushes".into(), pushes));
 
     let (old_shapes, new_shapes) = (shapes(old), shapes(new));
     let mut types = Vec::new();
@@ -315,6 +307,26 @@ pub(crate) fn diff(old: &Bundle, new: &Bundle) -> String {
         }
     }
     out
+}
+
+/// Pushes or webhooks added, removed, or whose payload type changed.
+fn named_payloads(old: &[PushEntry], new: &[PushEntry]) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let old: BTreeMap<&str, &str> = old.iter().map(|p| (p.name.as_str(), p.payload.as_str())).collect();
+    let new: BTreeMap<&str, &str> = new.iter().map(|p| (p.name.as_str(), p.payload.as_str())).collect();
+    for (name, payload) in &new {
+        match old.get(name) {
+            None => changes.push(Change::new(false, format!("+ `{name}` added"))),
+            Some(o) if o != payload => changes.push(Change::new(true, format!("~ `{name}`: payload type {o} -> {payload}"))),
+            _ => {}
+        }
+    }
+    for name in old.keys() {
+        if !new.contains_key(name) {
+            changes.push(Change::new(true, format!("- `{name}` removed")));
+        }
+    }
+    changes
 }
 
 fn type_changes(old: &Shape, new: &Shape) -> Vec<Change> {

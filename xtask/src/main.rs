@@ -2,7 +2,7 @@
 //!
 //! - `cargo xtask codegen`: regenerate `lc-types` from `schema/`.
 //! - `cargo xtask codegen --check`: fail if the committed generated code is stale or orphaned.
-//! - `cargo xtask diff <old> <new> [--api customer|agent]`: the changelog between two schema sets
+//! - `cargo xtask diff <old> <new> [--api customer|agent|configuration]`: the changelog between two schema sets
 //!   (e.g. `3.6 3.7`) of the Customer Chat API, or of the Agent Chat API.
 //! - `cargo xtask fuzz [--seconds N] [--runs N] [--target NAME]`: run the cargo-fuzz targets in `fuzz/` (see
 //!   `fuzz.rs`).
@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 const USAGE: &str = "usage: cargo xtask codegen [--check]
-       cargo xtask diff <old version> <new version> [--api customer|agent]   (e.g. `cargo xtask diff 3.6 3.7 --api agent`)
+       cargo xtask diff <old version> <new version> [--api customer|agent|configuration]   (e.g. `cargo xtask diff 3.6 3.7 --api agent`)
        cargo xtask fuzz [--seconds N] [--runs N] [--target NAME] [--dev]   (N seconds per target, 10 by default;
                                   --runs stops a target after N executions)
        cargo xtask soak [--seconds N] [--customers N] [--bots N] [--debug]";

@@ -241,7 +241,8 @@ fn diff_of_consecutive_versions() {
 
 /// The Agent Chat API's changes between consecutive versions (`cargo xtask diff 3.6 3.7 --api
 /// agent`), from its own trees: 3.6 adds actions and pushes to 3.5, 3.7 replaces the chat
-/// summary with chat info and adds the canned-response pushes.
+/// summary with chat info and adds the canned-response pushes; 3.6 adds two webhooks and drops
+/// `incoming_customer`.
 #[test]
 fn diff_of_consecutive_agent_versions() {
     use crate::codegen::bundle::{bundle_api, Api};
@@ -252,5 +253,23 @@ fn diff_of_consecutive_agent_versions() {
         let text = crate::diff::diff(&bundle_api(&old.1, Api::Agent).unwrap(), &bundle_api(&new.1, Api::Agent).unwrap());
         assert!(text.starts_with(&format!("# Agent Chat API v{} -> v{}", old.0, new.0)), "{text}");
         insta::assert_snapshot!(format!("agent_diff_{}_{}", old.0, new.0), text);
+    }
+}
+
+/// The Configuration API's changes between consecutive versions (`cargo xtask diff 3.6 3.7 --api
+/// configuration`): its webhook actions are the same in every version.
+#[test]
+fn diff_of_consecutive_configuration_versions() {
+    use crate::codegen::bundle::{bundle_api, Api};
+    let root = crate::workspace_root();
+    let versions = crate::codegen::versions(&root).unwrap();
+    for pair in versions.windows(2) {
+        let (old, new) = (&pair[0], &pair[1]);
+        let text = crate::diff::diff(
+            &bundle_api(&old.1, Api::Configuration).unwrap(),
+            &bundle_api(&new.1, Api::Configuration).unwrap(),
+        );
+        assert!(text.starts_with(&format!("# Configuration API v{} -> v{}", old.0, new.0)), "{text}");
+        insta::assert_snapshot!(format!("configuration_diff_{}_{}", old.0, new.0), text);
     }
 }
