@@ -23,8 +23,8 @@ const MAX_CONNECTIONS: usize = 256;
 const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Receive LiveChat webhook deliveries, or register, list and remove webhooks (the
-/// Configuration API, with an agent's --pat or --token).
+/// Receive LiveChat webhook deliveries, or register, list and remove webhooks and switch a
+/// license's webhooks on and off (the Configuration API, with an agent's --pat or --token).
 #[derive(clap::Args)]
 pub(crate) struct WebhooksArgs {
     #[command(subcommand)]
@@ -37,6 +37,15 @@ enum WebhooksCommand {
     Register(RegisterArgs),
     List(ListArgs),
     Unregister(UnregisterArgs),
+    /// Turn on the license webhooks of a Client ID for the token's license
+    /// (`enable_license_webhooks`).
+    Enable(LicenseArgs),
+    /// Turn off the license webhooks of a Client ID for the token's license
+    /// (`disable_license_webhooks`); they stay off until enabled again.
+    Disable(LicenseArgs),
+    /// Whether the license webhooks of a Client ID are on for the token's license
+    /// (`get_license_webhooks_state`): {"license_webhooks_enabled"}.
+    State(LicenseArgs),
 }
 
 /// Listen for webhook deliveries over HTTP, check each one's secret, decode it with the types
@@ -138,6 +147,21 @@ struct UnregisterArgs {
     connection: Connection,
 }
 
+/// The license webhooks of a Client ID: `lc webhooks enable`, `disable`, `state`.
+#[derive(clap::Args)]
+#[command(after_help = "\
+Examples:
+  lc webhooks disable --owner-client-id c0ffee00c0ffee00c0ffee00c0ffee00
+  lc webhooks state                                 # {\"license_webhooks_enabled\": false}
+  lc webhooks enable")]
+struct LicenseArgs {
+    /// The Client ID whose license webhooks to switch or show.
+    #[arg(long, env = "LC_CLIENT_ID", value_name = "ID")]
+    owner_client_id: String,
+    #[command(flatten)]
+    connection: Connection,
+}
+
 pub(crate) fn run(args: WebhooksArgs) -> Result<(), Failure> {
     match args.command {
         WebhooksCommand::Serve(a) if a.secret.is_empty() => Err(Failure::usage("the secret is empty: an empty secret matches no delivery")),
@@ -178,7 +202,15 @@ pub(crate) fn run(args: WebhooksArgs) -> Result<(), Failure> {
             "unregister_webhook",
             json!({ "id": a.id, "owner_client_id": a.owner_client_id }),
         ),
+        WebhooksCommand::Enable(a) => license_call(a, "enable_license_webhooks"),
+        WebhooksCommand::Disable(a) => license_call(a, "disable_license_webhooks"),
+        WebhooksCommand::State(a) => license_call(a, "get_license_webhooks_state"),
     }
+}
+
+/// A license webhooks action, for the Client ID of `args`.
+fn license_call(args: LicenseArgs, action: &str) -> Result<(), Failure> {
+    configuration_call(&args.connection, action, json!({ "owner_client_id": args.owner_client_id }))
 }
 
 /// Calls Configuration API action `action` and prints the answer as pretty JSON.

@@ -989,7 +989,7 @@ fn free_port() -> u16 {
 
 /// `lc webhooks register` against the mock, `lc webhooks serve` receiving its deliveries:
 /// each verified one printed as NDJSON (without the secret); one with a wrong secret refused
-/// with 401 and said on stderr; then `lc webhooks list` and `unregister`.
+/// with 401 and said on stderr; then `disable`, `state`, `enable`, `list` and `unregister`.
 #[test]
 fn webhooks_register_then_serve_prints_verified_deliveries() {
     let mock = Mock::start();
@@ -1075,6 +1075,18 @@ fn webhooks_register_then_serve_prints_verified_deliveries() {
     let mut said = String::new();
     stderr.read_line(&mut said).unwrap();
     assert!(said.contains("refused a delivery") && said.contains("bytes"), "{said}");
+
+    // License webhooks off (the mock then delivers none: crates/lc-web/tests/webhooks.rs), on again.
+    let state = |env: &[(&str, &str)]| {
+        let out = lc(&["webhooks", "state"], env, "");
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        serde_json::from_str::<Value>(&out.stdout).unwrap()["license_webhooks_enabled"].clone()
+    };
+    assert_eq!(state(&env), serde_json::json!(true));
+    assert_eq!(lc(&["webhooks", "disable"], &env, "").code, 0);
+    assert_eq!(state(&env), serde_json::json!(false));
+    assert_eq!(lc(&["webhooks", "enable"], &env, "").code, 0);
+    assert_eq!(state(&env), serde_json::json!(true));
 
     let removed = lc(&["webhooks", "unregister", "--id", &id], &env, "");
     assert_eq!(removed.code, 0, "{}", removed.stderr);
