@@ -94,6 +94,7 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::runtime(format!("cannot listen on {}: {e}", opts.addr)))?;
     let (web, rtm) = (server.web_url("{version}"), server.rtm_url("{version}"));
     let (agent_web, agent_rtm) = (server.agent_web_url("{version}"), server.agent_rtm_url("{version}"));
+    let configuration = server.configuration_web_url("{version}");
     let (org, token) = (server.organization_id().to_owned(), server.issue_token());
     if opts.json {
         // In this order whatever serde_json's map type: the keys a reader looks for first.
@@ -104,6 +105,7 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
             ("rtm_url", &rtm),
             ("agent_web_url", &agent_web),
             ("agent_rtm_url", &agent_rtm),
+            ("configuration_url", &configuration),
             ("control_url", &control),
             ("organization_id", &org),
             ("token", &token),
@@ -112,7 +114,7 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
         out!("{{{}}}", fields.join(","));
     } else {
         out!(
-            "lc mock: the LiveChat Customer Chat API and Agent Chat API (Web and RTM) on {} (agents: POST /_lc/agents; Ctrl-C to stop)\n",
+            "lc mock: the LiveChat Customer Chat API and Agent Chat API (Web and RTM) and the Configuration API's webhooks on {} (agents: POST /_lc/agents; Ctrl-C to stop)\n",
             server.addr()
         );
         // Over TLS the clients must trust the certificate too.
@@ -130,6 +132,7 @@ async fn serve(opts: MockArgs) -> Result<(), Failure> {
         out!("  RTM API          {rtm}?organization_id=<organization ID>");
         out!("  agent Web API    {agent_web}/<action>   (an agent's Bearer token or Basic PAT)");
         out!("  agent RTM API    {agent_rtm}   (login.token: `Bearer <token>` or `Basic <base64>`)");
+        out!("  webhooks         {configuration}/<action>   (an agent's credentials; `lc webhooks`; deliveries: GET /_lc/webhooks)");
         out!("  organization ID  {org}");
         out!("  customer token   {token}   (send `Authorization: Bearer <token>`; new customer per token)");
         let cacert = cacert.map_or(String::new(), |flag| format!("{flag} "));

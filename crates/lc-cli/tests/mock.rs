@@ -97,6 +97,7 @@ fn json_line_reaches_a_working_api_and_sigterm_exits_0() {
             "agent_rtm_url",
             "agent_web_url",
             "base_url",
+            "configuration_url",
             "control_url",
             "organization_id",
             "rtm_url",
@@ -111,6 +112,7 @@ fn json_line_reaches_a_working_api_and_sigterm_exits_0() {
         v["agent_rtm_url"],
         format!("{}/v{{version}}/agent/rtm/ws", base.replacen("http", "ws", 1))
     );
+    assert_eq!(v["configuration_url"], format!("{base}/v{{version}}/configuration/action"));
     assert_eq!(v["control_url"], format!("{}/_lc", v["base_url"].as_str().unwrap()));
     assert!(v["web_url"].as_str().unwrap().starts_with(v["base_url"].as_str().unwrap()));
     assert_eq!(v["organization_id"], "org-under-test");
