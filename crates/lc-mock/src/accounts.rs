@@ -128,6 +128,9 @@ async fn issue(shared: &Shared, headers: &HeaderMap, body: axum::body::Body, coo
         }
     };
     let (id, token) = shared.issue_token(customer.as_deref());
+    if let Some(client) = text("client_id") {
+        crate::lock(&shared.token_clients).insert(token.clone(), client.to_owned());
+    }
     let answer = json!({
         "access_token": token,
         "entity_id": id,

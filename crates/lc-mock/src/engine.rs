@@ -58,6 +58,10 @@ pub(crate) fn answering_push(action: &str) -> Option<&'static str> {
 pub(crate) struct Caller {
     pub conn: Option<u64>,
     pub request_id: Option<String>,
+    /// The Client ID the caller's token was issued for (a customer's, from the accounts
+    /// service); `None` for the mock's own credentials and the control API (`system` to a
+    /// webhook's `source_type` filter).
+    pub client_id: Option<String>,
 }
 
 /// Validates `payload` against the request schema of `action` in `api`'s `version`.
@@ -213,7 +217,7 @@ pub(crate) fn transact_as(
     };
     let frames = push_frames(shared, &pushes, caller, action.and_then(answering_push))?;
     *state = scratch;
-    shared.webhooks.deliver(shared, &state, &pushes);
+    shared.webhooks.deliver(shared, &state, &pushes, caller.client_id.as_deref());
     // Sent while the state is still locked, so pushes leave in the order their changes were kept.
     for (conn, frame) in frames {
         let _ = conn.tx.send(Out::Text(frame));

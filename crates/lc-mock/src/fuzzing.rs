@@ -99,6 +99,7 @@ impl Harness {
         *crate::lock(&self.shared.state) = crate::state::State::new(&self.shared.organization_id, &self.shared.instance);
         self.shared.clear_problems();
         crate::lock(&self.shared.expiries).clear();
+        crate::lock(&self.shared.token_clients).clear();
     }
 
     /// Lets the server's tasks run (e.g. a closed connection unregister).

@@ -297,6 +297,8 @@ pub(crate) struct Shared {
     pub lifecycle: Vec<LifecycleHeader>,
     /// Access token -> when it expires.
     pub expiries: Mutex<HashMap<String, Instant>>,
+    /// Access token -> the Client ID it was issued for (by the accounts service).
+    pub token_clients: Mutex<HashMap<String, String>>,
     /// Web requests received, by action.
     pub web_requests: Mutex<BTreeMap<String, usize>>,
     /// RTM requests received (frames read as requests), by action.
@@ -413,6 +415,7 @@ impl Shared {
             token_lifetime: config.token_lifetime,
             lifecycle: config.lifecycle,
             expiries: Mutex::default(),
+            token_clients: Mutex::default(),
             web_requests: Mutex::default(),
             rtm_requests: Mutex::default(),
             problems: Mutex::default(),
@@ -439,6 +442,11 @@ impl Shared {
             closes.pop_front();
         }
         closes.push_back(code);
+    }
+
+    /// The Client ID `token` was issued for, when the accounts service issued it.
+    pub(crate) fn client_of_token(&self, token: &str) -> Option<String> {
+        crate::lock(&self.token_clients).get(token).cloned()
     }
 
     /// Whether `token` is one the mock issued that has expired.

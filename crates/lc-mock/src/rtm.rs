@@ -268,6 +268,8 @@ struct Session {
     tx: crate::hub::Outbox,
     /// The customer's (agent's) ID, set by a successful login.
     me: Option<String>,
+    /// The Client ID of the customer's token (see [`Caller::client_id`]).
+    client_id: Option<String>,
     /// `set_away_status` (agents).
     away: Arc<std::sync::atomic::AtomicBool>,
     /// The IDs of this connection's `subscribe_customers` (agents), at most
@@ -332,6 +334,7 @@ async fn connection(
         version,
         tx,
         me: None,
+        client_id: None,
         away: Arc::default(),
         customer_subscriptions: Vec::new(),
         inflight: Arc::default(),
@@ -494,7 +497,7 @@ impl Session {
         let delay = self.shared.faults.delay();
         if delay.is_zero() {
             self.shared.faults.note_in_flight(1);
-            let result = run(&self.shared, self.api, self.id, &me, &request);
+            let result = run(&self.shared, self.api, self.caller(&request), &me, &request);
             return if self.shared.faults.take_drop() { None } else { reply(result) };
         }
         // With a delay, requests overlap: past the limit they are refused at once.
@@ -507,7 +510,7 @@ impl Session {
         // The request runs now, in the order it arrived; only its response waits (a slow
         // network, not a late change: a client that gives up on the answer and reads the state
         // finds the change made).
-        let result = run(&self.shared, self.api, self.id, &me, &request);
+        let result = run(&self.shared, self.api, self.caller(&request), &me, &request);
         let shared = self.shared.clone();
         let tx = self.tx.clone();
         let inflight = self.inflight.clone();
@@ -519,6 +522,15 @@ impl Session {
             }
         });
         None
+    }
+
+    /// Who makes `request`: this connection, its `request_id`, its token's Client ID.
+    fn caller(&self, request: &Request) -> Caller {
+        Caller {
+            conn: Some(self.id),
+            request_id: request.request_id.clone(),
+            client_id: self.client_id.clone(),
+        }
     }
 
     /// Checks the token and `pushes`, runs `login`, and registers the connection.
@@ -537,7 +549,8 @@ impl Session {
         let token = token.strip_prefix("Bearer ").unwrap_or(token);
         let customer = self.shared.customer_of_token(Some(token))?;
         let subscriptions = subscriptions(&request.payload, ChatApi::Customer, self.version)?;
-        let response = run(&self.shared, ChatApi::Customer, self.id, &customer, request)?;
+        self.client_id = self.shared.client_of_token(token);
+        let response = run(&self.shared, ChatApi::Customer, self.caller(request), &customer, request)?;
         self.register(customer, subscriptions);
         Ok(response)
     }
@@ -555,10 +568,7 @@ impl Session {
             crate::web::agent_of_credentials(&shared, &format!("Bearer {token}"))?
         };
         let subscriptions = subscriptions(&request.payload, ChatApi::Agent, self.version)?;
-        let caller = Caller {
-            conn: Some(self.id),
-            request_id: request.request_id.clone(),
-        };
+        let caller = self.caller(request);
         let response = engine::transact_as(&shared, ChatApi::Agent, request.version, "", Some("login"), &caller, |ctx| {
             crate::agent_api::connection::login(ctx, &agent)
         })?;
@@ -617,10 +627,7 @@ impl Session {
         if let Err(refusal) = checked {
             return Some(Err(refusal));
         }
-        let caller = Caller {
-            conn: Some(self.id),
-            request_id: request.request_id.clone(),
-        };
+        let caller = self.caller(request);
         let transact = |change: &mut dyn FnMut(&mut crate::ctx::Ctx) -> Result<Value, Refusal>| {
             engine::transact_as(&shared, ChatApi::Agent, version, "", Some(action), &caller, change)
         };
@@ -669,13 +676,9 @@ impl Session {
     }
 }
 
-/// Runs a request of connection `conn` for `me` (a customer, or an agent when `api` is the
+/// Runs a request of `caller`'s connection for `me` (a customer, or an agent when `api` is the
 /// agent's); the push answering it carries its `request_id` on this connection.
-fn run(shared: &Shared, api: ChatApi, conn: u64, me: &str, request: &Request) -> Result<Value, Refusal> {
-    let caller = Caller {
-        conn: Some(conn),
-        request_id: request.request_id.clone(),
-    };
+fn run(shared: &Shared, api: ChatApi, caller: Caller, me: &str, request: &Request) -> Result<Value, Refusal> {
     match api {
         ChatApi::Agent => engine::execute_agent(shared, request.version, &request.action, me, &request.payload, &caller),
         _ => engine::execute(shared, request.version, &request.action, me, &request.payload, &caller),

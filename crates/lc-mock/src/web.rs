@@ -244,11 +244,15 @@ pub(crate) fn agent_of_credentials(shared: &Shared, value: &str) -> Result<Strin
 
 /// The customer the `Authorization: Bearer` header names.
 pub(crate) fn customer_of(shared: &Shared, headers: &HeaderMap) -> Result<String, Refusal> {
-    let token = headers
+    shared.customer_of_token(bearer(headers))
+}
+
+/// The token of an `Authorization: Bearer` header.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "));
-    shared.customer_of_token(token)
+        .and_then(|h| h.strip_prefix("Bearer "))
 }
 
 /// The version of a `v3.6` path segment, when it is supported.
@@ -379,7 +383,11 @@ fn answer(
         }
         WebMethod::Multipart => return upload_file(shared, ChatApi::Customer, version, &customer, content_type, body),
     };
-    engine::execute(shared, version, action, &customer, &payload, &Caller::default())
+    let caller = Caller {
+        client_id: bearer(headers).and_then(|t| shared.client_of_token(t)),
+        ..Caller::default()
+    };
+    engine::execute(shared, version, action, &customer, &payload, &caller)
 }
 
 /// `upload_file` of `api`: one multipart part named `file`, at most 10 MB (`entity_too_large`).

@@ -173,7 +173,7 @@ impl Webhooks {
 
     /// Queues a delivery of every push of a kept change that a registration asks for. Called
     /// with the new state, while it is locked (so deliveries leave in the order of the changes).
-    pub(crate) fn deliver(&self, shared: &Shared, state: &State, pushes: &[PushOut]) {
+    pub(crate) fn deliver(&self, shared: &Shared, state: &State, pushes: &[PushOut], source: Option<&str>) {
         let inner = crate::lock(&self.inner);
         if inner.registrations.is_empty() {
             return;
@@ -190,7 +190,7 @@ impl Webhooks {
                     continue;
                 }
                 let chat = chat_of(&push.payload).and_then(|id| state.chats.get(id));
-                if !passes(r, state, chat, &push.payload) {
+                if !passes(r, state, chat, &push.payload, source) {
                     continue;
                 }
                 let payload = match crate::engine::render(shared, ChatApi::Agent, r.version, Kind::Push, push.name, push.payload.clone()) {
@@ -425,12 +425,23 @@ fn present(chat: &crate::state::Chat) -> Vec<String> {
     std::iter::once(chat.customer_id.clone()).chain(agents).collect()
 }
 
-/// Whether a push passes a registration's filters. `author_type`, `only_my_chats` and
-/// `chat_presence.user_ids` are applied; `chat_presence.my_bots` matches no chat (the mock's
-/// bots belong to no Client ID), and `source_type` and `agent_ids` are accepted and not
-/// applied (the mock does not tell clients apart).
-fn passes(r: &Registration, state: &State, chat: Option<&crate::state::Chat>, payload: &Value) -> bool {
+/// Whether a push passes a registration's filters. `author_type`, `only_my_chats`,
+/// `chat_presence.user_ids` and `source_type` are applied (the source: the Client ID of the
+/// token that made the change, `system` without one); `chat_presence.my_bots` matches no chat
+/// (the mock's bots belong to no Client ID); `agent_ids`, which the docs do not describe, is
+/// accepted and not applied.
+fn passes(r: &Registration, state: &State, chat: Option<&crate::state::Chat>, payload: &Value, source: Option<&str>) -> bool {
     let Some(filters) = &r.filters else { return true };
+    if let Some(kinds) = filters["source_type"].as_array() {
+        let kind = match source {
+            None => "system",
+            Some(client) if client == r.owner_client_id => "my_client",
+            Some(_) => "other_clients",
+        };
+        if !kinds.iter().any(|k| k.as_str() == Some(kind)) {
+            return false;
+        }
+    }
     if let Some(kind) = filters["author_type"].as_str() {
         let author = payload["event"]["author_id"].as_str().unwrap_or_default();
         let is_agent = state.agents.contains_key(author);

@@ -418,3 +418,67 @@ async fn a_stalled_receiver_fills_only_its_own_bounded_queue() {
     );
     server.shutdown().await;
 }
+
+/// `filters.source_type`: the Client ID of the token that made the change against the webhook's
+/// owner (`my_client`, `other_clients`), or none (`system`: the mock's control API). Each of
+/// three registrations gets only its own source's messages.
+#[tokio::test]
+async fn source_type_tells_my_client_other_clients_and_the_system_apart() {
+    use lc_types::v3_6::configuration::{RegisterWebhookRequest, WebhookFilters, WebhookType};
+    use lc_types::v3_6::customer::{MessageEventInput, SendEventRequest, StartChatRequest};
+    let server = mock().await;
+    let client = agent_client(&server);
+    let hooks = receiver(|_| "200 OK").await;
+    for source in ["my_client", "other_clients", "system"] {
+        let mut r = RegisterWebhookRequest::new("incoming_event", OWNER, source, WebhookType::License, hooks.url.clone());
+        let mut filters = WebhookFilters::default();
+        filters.source_type = Some(vec![source.into()]);
+        r.filters = Some(filters);
+        client.call(&r).await.unwrap();
+    }
+    // A customer of an application: its token from the accounts service, for `client_id`.
+    let customer_of = |client_id: &'static str| {
+        let tokens = lc_web::AccountsTokenProvider::cookie_grant(client_id, server.organization_id()).accounts_url(server.accounts_url());
+        WebClient::builder(server.organization_id())
+            .base_url(server.base_url())
+            .token_provider(tokens)
+            .build()
+            .unwrap()
+    };
+    let write = |customer: WebClient, text: &'static str| async move {
+        let chat = customer.call(&StartChatRequest::default()).await.unwrap().chat_id;
+        customer
+            .call(&SendEventRequest::new(chat.clone(), MessageEventInput::new(text)))
+            .await
+            .unwrap();
+        chat
+    };
+    let chat = write(customer_of(OWNER), "from my application").await;
+    write(customer_of("0ther0ther0ther0ther0ther0ther00"), "from another application").await;
+    server.agent().join(&chat).unwrap();
+    server.agent().send_message(&chat, "from the mock's agent").unwrap();
+
+    // Two customers' messages and the agent's: one delivery each, to its source's registration.
+    let done = outcomes(&server, 3).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.webhook_deliveries().len(), 3, "{done:?}");
+    let mut by_source: Vec<(String, String)> = bodies(&hooks)
+        .iter()
+        .map(|b| {
+            let v: serde_json::Value = serde_json::from_str(b).unwrap();
+            let text = v["payload"]["event"]["text"].as_str().unwrap_or_default().to_owned();
+            (v["secret_key"].as_str().unwrap().to_owned(), text)
+        })
+        .collect();
+    by_source.sort();
+    let sources: Vec<(&str, &str)> = by_source.iter().map(|(s, t)| (s.as_str(), t.as_str())).collect();
+    assert_eq!(
+        sources,
+        [
+            ("my_client", "from my application"),
+            ("other_clients", "from another application"),
+            ("system", "from the mock's agent")
+        ]
+    );
+    server.shutdown().await;
+}
