@@ -278,19 +278,34 @@ fn answer_agent(shared: &Shared, version: &str, action: &str, method: &Method, h
     if region_of(headers) != here {
         return Err(Refusal::new("misdirected_request", "Wrong region").with_data(json!({ "region": here })));
     }
+    post_only(method, action)?;
+    let agent = agent_of(shared, headers)?;
+    if info.web == Some(WebMethod::Multipart) {
+        return upload_file(shared, ChatApi::Agent, version, "", content_type_of(headers), body);
+    }
+    let payload = json_body(headers, body)?;
+    engine::execute_agent(shared, version, action, &agent, &payload, &Caller::default())
+}
+
+/// Refuses (405) a method other than `POST`.
+fn post_only(method: &Method, action: &str) -> Result<(), Refusal> {
     if *method != Method::POST {
         return Err(Refusal::transport(405, format!("`{action}` is called with POST")));
     }
-    let agent = agent_of(shared, headers)?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).unwrap_or_default();
-    if info.web == Some(WebMethod::Multipart) {
-        return upload_file(shared, ChatApi::Agent, version, "", content_type, body);
-    }
-    if !content_type.starts_with("application/json") {
+    Ok(())
+}
+
+/// The request's `Content-Type`, or "" without a readable one.
+fn content_type_of(headers: &HeaderMap) -> &str {
+    headers.get(header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).unwrap_or_default()
+}
+
+/// A JSON body: 415 for another content type, `validation` for a body that is not JSON.
+fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, Refusal> {
+    if !content_type_of(headers).starts_with("application/json") {
         return Err(Refusal::transport(415, "Content-Type must be application/json"));
     }
-    let payload: Value = serde_json::from_slice(body).map_err(|e| Refusal::validation(format!("Body is not JSON: {e}")))?;
-    engine::execute_agent(shared, version, action, &agent, &payload, &Caller::default())
+    serde_json::from_slice(body).map_err(|e| Refusal::validation(format!("Body is not JSON: {e}")))
 }
 
 /// A Configuration API request: `POST` with JSON, the agent's credentials (but for
@@ -309,17 +324,11 @@ fn answer_configuration(
     let info = api
         .action(action)
         .ok_or_else(|| Refusal::not_found(&format!("Configuration API action `{action}` of v{version}")))?;
-    if *method != Method::POST {
-        return Err(Refusal::transport(405, format!("`{action}` is called with POST")));
-    }
+    post_only(method, action)?;
     if info.needs_token {
         agent_of(shared, headers)?;
     }
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).unwrap_or_default();
-    if !content_type.starts_with("application/json") {
-        return Err(Refusal::transport(415, "Content-Type must be application/json"));
-    }
-    let payload: Value = serde_json::from_slice(body).map_err(|e| Refusal::validation(format!("Body is not JSON: {e}")))?;
+    let payload = json_body(headers, body)?;
     engine::injected_fault(shared)?;
     engine::validate_request(shared, ChatApi::Configuration, version, action, &payload)?;
     let response = shared.webhooks.run(version, action, &payload)?;
@@ -366,7 +375,7 @@ fn answer(
     } else {
         String::new()
     };
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let content_type = content_type_of(headers);
     let payload = match web {
         // Query values are text: typed as the version's request type expects (lc_types' inverse
         // of the encoding clients use).
@@ -375,12 +384,7 @@ fn answer(
             action,
             query.iter().filter(|(k, _)| k != "license_id").cloned(),
         )),
-        WebMethod::Post => {
-            if !content_type.starts_with("application/json") {
-                return Err(Refusal::transport(415, "Content-Type must be application/json"));
-            }
-            serde_json::from_slice(body).map_err(|e| Refusal::validation(format!("Body is not JSON: {e}")))?
-        }
+        WebMethod::Post => json_body(headers, body)?,
         WebMethod::Multipart => return upload_file(shared, ChatApi::Customer, version, &customer, content_type, body),
     };
     let caller = Caller {
