@@ -13,6 +13,9 @@ pub(crate) enum To {
     Customer(String),
     /// Every RTM connection of these agents, as the Agent Chat API's push.
     Agents(Vec<String>),
+    /// No connection: a webhook that is no push (`customer_session_fields_updated`), for the
+    /// webhook registrations alone.
+    Webhooks,
 }
 
 /// A push one change sends.

@@ -38,12 +38,14 @@ impl Retrieve for Embedded {
     }
 }
 
-/// Which schema of a version: an action's request or response, or a push payload.
+/// Which schema of a version: an action's request or response, a push payload or a webhook's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Kind {
     Request,
     Response,
     Push,
+    /// A webhook's payload (the agent manifest's `webhooks`).
+    Webhook,
 }
 
 /// A version's schema of one action or push of an API, as `kind`.
@@ -72,6 +74,7 @@ fn schema_path(api: ChatApi, version: ApiVersion, kind: Kind, name: &str) -> Opt
         Kind::Request => ("actions", "request"),
         Kind::Response => ("actions", "response"),
         Kind::Push => ("pushes", "payload"),
+        Kind::Webhook => ("webhooks", "payload"),
     };
     let entry = manifest[list].as_array()?.iter().find(|e| e["name"] == name)?;
     Some(entry[field].as_str()?.to_owned())

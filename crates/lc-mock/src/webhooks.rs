@@ -181,7 +181,7 @@ impl Webhooks {
         // One push can reach several audiences in one change: one delivery.
         let mut seen: Vec<(&str, &Value)> = Vec::new();
         for push in pushes {
-            if !matches!(push.to, To::Agents(_)) || seen.contains(&(push.name, &push.payload)) {
+            if matches!(push.to, To::Customer(_)) || seen.contains(&(push.name, &push.payload)) {
                 continue;
             }
             seen.push((push.name, &push.payload));
@@ -193,7 +193,12 @@ impl Webhooks {
                 if !passes(r, state, chat, &push.payload, source) {
                     continue;
                 }
-                let payload = match crate::engine::render(shared, ChatApi::Agent, r.version, Kind::Push, push.name, push.payload.clone()) {
+                let kind = if matches!(push.to, To::Webhooks) {
+                    Kind::Webhook
+                } else {
+                    Kind::Push
+                };
+                let payload = match crate::engine::render(shared, ChatApi::Agent, r.version, kind, push.name, push.payload.clone()) {
                     Ok(p) => p,
                     Err(e) => {
                         shared.problem(Refusal::mock_bug(format!("webhook `{}` in v{}: {e}", push.name, r.version)));
@@ -414,9 +419,12 @@ fn loopback_http(url: &str) -> Result<(String, String), Refusal> {
     Ok((authority, path.to_owned()))
 }
 
-/// The chat a push is about (`chat_id`, or `chat.id` of `incoming_chat`).
+/// The chat a push or webhook is about (`chat_id`, `chat.id` of `incoming_chat`, `active_chat.chat_id`).
 fn chat_of(payload: &Value) -> Option<&str> {
-    payload["chat_id"].as_str().or_else(|| payload["chat"]["id"].as_str())
+    payload["chat_id"]
+        .as_str()
+        .or_else(|| payload["chat"]["id"].as_str())
+        .or_else(|| payload["active_chat"]["chat_id"].as_str())
 }
 
 /// The users present in a chat: its customer and its present agents.

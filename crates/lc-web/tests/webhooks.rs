@@ -9,8 +9,9 @@ use std::time::Duration;
 use common::{answer, routed_server, Raw};
 use lc_mock::MockServer;
 use lc_types::webhook::WebhookSecret;
-use lc_types::{ErrorType, Unknowns as _};
+use lc_types::{ApiVersion, ErrorType, Unknowns as _, VersionedWebhook};
 use lc_web::{RetryPolicy, WebClient};
+use serde_json::json;
 
 const OWNER: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
 
@@ -480,5 +481,97 @@ async fn source_type_tells_my_client_other_clients_and_the_system_apart() {
             ("system", "from the mock's agent")
         ]
     );
+    server.shutdown().await;
+}
+
+/// `customer_session_fields_updated`, a webhook with no push twin (its own payload type): one
+/// delivery per active chat of the customer, none for a customer without one; typed in the
+/// version of each registration.
+#[tokio::test]
+async fn session_fields_reach_their_webhook_once_per_active_chat() {
+    let server = mock().await;
+    let client = agent_client(&server);
+    let hooks = receiver(|_| "200 OK").await;
+    let customer = server.issue_customer();
+    // Shared by 3.5 and 3.6: one registration in each, for chats the customer is in.
+    use lc_types::v3_6::configuration::{ChatPresenceFilter, RegisterWebhookRequest, UserIdsFilter, WebhookFilters, WebhookType};
+    let mut in_chat = UserIdsFilter::default();
+    in_chat.values = Some(vec![customer.id.clone()]);
+    let mut presence = ChatPresenceFilter::default();
+    presence.user_ids = Some(in_chat);
+    let mut filters = WebhookFilters::default();
+    filters.chat_presence = Some(presence);
+    let action = "customer_session_fields_updated";
+    let mut r = RegisterWebhookRequest::new(action, OWNER, "fields-3.6", WebhookType::License, hooks.url.clone());
+    r.filters = Some(filters.clone());
+    client.call(&r).await.unwrap();
+    let mut r =
+        lc_types::v3_5::configuration::RegisterWebhookRequest::new(action, OWNER, "fields-3.5", WebhookType::License, hooks.url.clone());
+    r.filters = Some(filters);
+    client.call(&r).await.unwrap();
+    let web = WebClient::builder(server.organization_id())
+        .base_url(server.base_url())
+        .token(customer.token.clone())
+        .build()
+        .unwrap();
+    let set = |plan: &'static str| {
+        let web = web.clone();
+        async move {
+            web.call_value(
+                ApiVersion::V3_6,
+                "set_customer_session_fields",
+                &json!({"session_fields": [{"plan": plan}]}),
+            )
+            .await
+            .unwrap();
+        }
+    };
+    // No active chat: no delivery.
+    set("silver").await;
+    let chat = web
+        .call(&lc_types::v3_6::customer::StartChatRequest::default())
+        .await
+        .unwrap()
+        .chat_id;
+    set("gold").await;
+    let done = outcomes(&server, 2).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.webhook_deliveries().len(), 2, "{done:?}");
+    for body in bodies(&hooks) {
+        let delivery = VersionedWebhook::verify(
+            if body.contains("fields-3.5") {
+                ApiVersion::V3_5
+            } else {
+                ApiVersion::V3_6
+            },
+            body.as_bytes(),
+            &WebhookSecret::new(
+                serde_json::from_str::<serde_json::Value>(&body).unwrap()["secret_key"]
+                    .as_str()
+                    .unwrap(),
+            ),
+        )
+        .unwrap();
+        let payload = match &delivery {
+            VersionedWebhook::V3_5(w) => match &w.payload {
+                lc_types::v3_5::agent::AnyWebhook::CustomerSessionFieldsUpdated(p) => p,
+                other => panic!("{other:?}"),
+            },
+            VersionedWebhook::V3_6(w) => match &w.payload {
+                lc_types::v3_6::agent::AnyWebhook::CustomerSessionFieldsUpdated(p) => p,
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            (payload.id.as_str(), payload.active_chat.chat_id.as_str()),
+            (customer.id.as_str(), chat.as_str())
+        );
+        assert_eq!(
+            payload.session_fields.last().and_then(|f| f.get("plan")).map(String::as_str),
+            Some("gold")
+        );
+        assert!(delivery.unknowns().is_empty(), "{:?}", delivery.unknowns());
+    }
     server.shutdown().await;
 }

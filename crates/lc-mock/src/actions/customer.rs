@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use lc_types::limits;
 
 use super::{api, to_json, to_object};
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, PushOut, To};
 use crate::error::Refusal;
 use crate::state::{now, Chat, GreetingStatus};
 
@@ -111,12 +111,27 @@ pub(crate) fn update_fields(
 }
 
 /// No push: the changelog says `set_customer_session_fields` does not send `customer_updated`
-/// (see the push table's conflict note in `schema/`).
+/// (see the push table's conflict note in `schema/`). The webhook
+/// `customer_session_fields_updated` goes out once per active chat of the customer.
 pub(super) fn set_session_fields(ctx: &mut Ctx, r: &api::SetCustomerSessionFieldsRequest) -> Result<Value, Refusal> {
     let id = ctx.customer.clone();
     let fields = customer_fields(ctx, &id)?;
     let merged = merge_session_fields(fields.get("session_fields"), &r.session_fields)?;
-    fields.insert("session_fields".into(), merged);
+    fields.insert("session_fields".into(), merged.clone());
+    let active: Vec<(String, String)> = ctx
+        .state
+        .chats
+        .values()
+        .filter(|c| c.customer_id == id && c.active())
+        .map(|c| (c.id.clone(), c.last_thread().id.clone()))
+        .collect();
+    for (chat_id, thread_id) in active {
+        ctx.pushes.push(PushOut {
+            to: To::Webhooks,
+            name: "customer_session_fields_updated",
+            payload: json!({"id": id, "active_chat": {"chat_id": chat_id, "thread_id": thread_id}, "session_fields": merged}),
+        });
+    }
     Ok(json!({}))
 }
 
