@@ -33,6 +33,8 @@ pub(crate) struct Ctx<'a> {
     pub version: ApiVersion,
     pub customer: String,
     pub pushes: Vec<PushOut>,
+    /// The Client ID of the caller's token (see `Caller::client_id`).
+    pub client_id: Option<String>,
 }
 
 impl Ctx<'_> {

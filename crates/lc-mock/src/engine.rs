@@ -207,6 +207,7 @@ pub(crate) fn transact_as(
         version,
         customer: customer.to_owned(),
         pushes: Vec::new(),
+        client_id: caller.client_id.clone(),
     };
     let response = change(&mut ctx)?;
     let pushes = std::mem::take(&mut ctx.pushes);

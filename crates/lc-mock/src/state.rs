@@ -149,6 +149,8 @@ pub(crate) struct Chat {
     pub followers: std::collections::BTreeSet<String>,
     /// Agents in the chat that only agents see (added with `visibility: agents`).
     pub agents_only: std::collections::BTreeSet<String>,
+    /// The Client ID of the token that started it (a webhook's `only_my_chats`), if any.
+    pub client_id: Option<String>,
 }
 
 impl Chat {

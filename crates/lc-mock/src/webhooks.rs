@@ -451,15 +451,24 @@ fn passes(r: &Registration, state: &State, chat: Option<&crate::state::Chat>, pa
         }
     }
     if let Some(kind) = filters["author_type"].as_str() {
+        // An event without an author (a system message) is neither a customer's nor an agent's.
         let author = payload["event"]["author_id"].as_str().unwrap_or_default();
-        let is_agent = state.agents.contains_key(author);
-        if (kind == "agent") != is_agent {
+        let matches = match kind {
+            "agent" => state.agents.contains_key(author),
+            _ => state.customers.contains_key(author),
+        };
+        if !matches {
             return false;
         }
     }
     if filters["only_my_chats"] == json!(true) {
-        let source = chat.and_then(|c| c.properties.get("source")).and_then(|s| s.get("client_id"));
-        if source.and_then(Value::as_str) != Some(r.owner_client_id.as_str()) {
+        // The chat's `source.client_id` property: the Client ID it was started with, unless a
+        // client set the property itself.
+        let property = chat.and_then(|c| c.properties.get("source")).and_then(|s| s.get("client_id"));
+        let source = property
+            .and_then(Value::as_str)
+            .or_else(|| chat.and_then(|c| c.client_id.as_deref()));
+        if source != Some(r.owner_client_id.as_str()) {
             return false;
         }
     }

@@ -421,19 +421,32 @@ async fn a_stalled_receiver_fills_only_its_own_bounded_queue() {
 }
 
 /// `filters.source_type`: the Client ID of the token that made the change against the webhook's
-/// owner (`my_client`, `other_clients`), or none (`system`: the mock's control API). Each of
-/// three registrations gets only its own source's messages.
+/// owner (`my_client`, `other_clients`), or none (`system`: the mock's control API);
+/// `only_my_chats`: chats started with the owner's Client ID; `author_type: customer`:
+/// customers' events only (not an agent's, not a system message without an author). Each
+/// registration gets exactly its events.
 #[tokio::test]
-async fn source_type_tells_my_client_other_clients_and_the_system_apart() {
-    use lc_types::v3_6::configuration::{RegisterWebhookRequest, WebhookFilters, WebhookType};
+async fn source_type_only_my_chats_and_author_type_select_by_origin() {
+    use lc_types::v3_6::configuration::{EventAuthorType, RegisterWebhookRequest, WebhookFilters, WebhookType};
     use lc_types::v3_6::customer::{MessageEventInput, SendEventRequest, StartChatRequest};
     let server = mock().await;
     let client = agent_client(&server);
     let hooks = receiver(|_| "200 OK").await;
-    for source in ["my_client", "other_clients", "system"] {
-        let mut r = RegisterWebhookRequest::new("incoming_event", OWNER, source, WebhookType::License, hooks.url.clone());
+    for name in ["my_client", "other_clients", "system", "only_my_chats", "customers"] {
         let mut filters = WebhookFilters::default();
-        filters.source_type = Some(vec![source.into()]);
+        match name {
+            "only_my_chats" => filters.only_my_chats = Some(true),
+            "customers" => filters.author_type = Some(EventAuthorType::Customer),
+            source => filters.source_type = Some(vec![source.into()]),
+        }
+        // At most 3 webhooks of an action per Client ID: the last two (whose owner does not
+        // matter) belong to another application.
+        let owner = if matches!(name, "system" | "customers") {
+            "5ec0d5ec0d5ec0d5ec0d5ec0d5ec0d00"
+        } else {
+            OWNER
+        };
+        let mut r = RegisterWebhookRequest::new("incoming_event", owner, name, WebhookType::License, hooks.url.clone());
         r.filters = Some(filters);
         client.call(&r).await.unwrap();
     }
@@ -454,31 +467,39 @@ async fn source_type_tells_my_client_other_clients_and_the_system_apart() {
             .unwrap();
         chat
     };
-    let chat = write(customer_of(OWNER), "from my application").await;
-    write(customer_of("0ther0ther0ther0ther0ther0ther00"), "from another application").await;
+    let chat = write(customer_of(OWNER), "mine").await;
+    write(customer_of("0ther0ther0ther0ther0ther0ther00"), "theirs").await;
     server.agent().join(&chat).unwrap();
-    server.agent().send_message(&chat, "from the mock's agent").unwrap();
+    server.agent().send_message(&chat, "the agent's").unwrap();
+    // A system message, without an author, from no client.
+    server.agent().deactivate_chat(&chat).unwrap();
 
-    // Two customers' messages and the agent's: one delivery each, to its source's registration.
-    let done = outcomes(&server, 3).await;
+    let expected = 9;
+    let done = outcomes(&server, expected).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(server.webhook_deliveries().len(), 3, "{done:?}");
-    let mut by_source: Vec<(String, String)> = bodies(&hooks)
+    assert_eq!(server.webhook_deliveries().len(), expected, "{done:?}");
+    let mut got: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for body in bodies(&hooks) {
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let event = &v["payload"]["event"];
+        let text = match event["type"].as_str() {
+            Some("message") => event["text"].as_str().unwrap_or_default().to_owned(),
+            other => format!("({})", other.unwrap_or_default()),
+        };
+        got.entry(v["secret_key"].as_str().unwrap().to_owned()).or_default().push(text);
+    }
+    let got: Vec<(&str, Vec<&str>)> = got
         .iter()
-        .map(|b| {
-            let v: serde_json::Value = serde_json::from_str(b).unwrap();
-            let text = v["payload"]["event"]["text"].as_str().unwrap_or_default().to_owned();
-            (v["secret_key"].as_str().unwrap().to_owned(), text)
-        })
+        .map(|(k, v)| (k.as_str(), v.iter().map(String::as_str).collect()))
         .collect();
-    by_source.sort();
-    let sources: Vec<(&str, &str)> = by_source.iter().map(|(s, t)| (s.as_str(), t.as_str())).collect();
     assert_eq!(
-        sources,
+        got,
         [
-            ("my_client", "from my application"),
-            ("other_clients", "from another application"),
-            ("system", "from the mock's agent")
+            ("customers", vec!["mine", "theirs"]),
+            ("my_client", vec!["mine"]),
+            ("only_my_chats", vec!["mine", "the agent's", "(system_message)"]),
+            ("other_clients", vec!["theirs"]),
+            ("system", vec!["the agent's", "(system_message)"]),
         ]
     );
     server.shutdown().await;

@@ -164,6 +164,7 @@ pub(crate) fn open_chat(ctx: &mut Ctx, customer: &str, requester: &str, r: &api:
         sneak_peek: None,
         followers: Default::default(),
         agents_only: Default::default(),
+        client_id: ctx.client_id.clone(),
     };
     if requester != customer {
         chat.agents.insert(requester.to_owned(), true);
