@@ -54,8 +54,8 @@ enum WebhooksCommand {
 /// secret).
 #[derive(clap::Args)]
 #[command(after_help = "\
-A delivery is answered 200 once verified and printed (503 when stdout is gone: LiveChat may send
-it again); one with a wrong or missing secret 401, a body that is not a delivery 400, one over
+A delivery is answered 200 once verified and printed (503 when stdout is gone, and the server
+stops with exit code 1: LiveChat may send it again); one with a wrong or missing secret 401, a body that is not a delivery 400, one over
 4 MiB 413, a content type that is not JSON 415, anything but POST 405; each refusal is said on
 stderr (escaped), and nothing of a refused body is printed. Plain HTTP, at most 256 connections,
 5 s for a request's head and 10 s for its body: put a TLS proxy in front of it to face the
@@ -107,7 +107,8 @@ struct RegisterArgs {
     /// `license` (every license that installed the application) or `bot`.
     #[arg(long = "type", default_value = "license", value_parser = ["license", "bot"])]
     kind: String,
-    /// Data to carry beside the payload: chat_properties, chat_presence_user_ids.
+    /// Data to carry beside the payload: chat_properties, chat_presence_user_ids (repeat the
+    /// option for both).
     #[arg(long, value_parser = ["chat_properties", "chat_presence_user_ids"])]
     additional_data: Vec<String>,
     /// A description.
@@ -120,9 +121,13 @@ struct RegisterArgs {
     connection: Connection,
 }
 
-/// List the webhooks of a Client ID (`list_webhooks`), or with --names the webhook actions of
-/// the API version (`list_webhook_names`, no credentials needed).
+/// List the webhooks of a Client ID (`list_webhooks`; their secrets never printed), or with
+/// --names the webhook actions of the API version (`list_webhook_names`, no credentials needed).
 #[derive(clap::Args)]
+#[command(after_help = "\
+Examples:
+  lc webhooks list --owner-client-id c0ffee00c0ffee00c0ffee00c0ffee00 | jq -r '.[] | .id + \" \" + .action'
+  lc webhooks list --names --api-version 3.7       # the actions and the filters each allows")]
 struct ListArgs {
     /// The Client ID whose webhooks to list.
     #[arg(long, env = "LC_CLIENT_ID", value_name = "ID", required_unless_present = "names")]
@@ -136,6 +141,9 @@ struct ListArgs {
 
 /// Remove a webhook (`unregister_webhook`).
 #[derive(clap::Args)]
+#[command(after_help = "\
+Examples:
+  lc webhooks unregister --id 000000005eb00c000000000000000001   # an ID from `lc webhooks list`")]
 struct UnregisterArgs {
     /// The webhook's ID.
     #[arg(long)]
@@ -223,6 +231,14 @@ fn configuration_call(connection: &Connection, action: &str, payload: Value) -> 
             .await
             .map_err(|e| call_failure(action, e.api_error().map(|a| (a.kind().to_string(), a.message().to_owned())), &e))
     })?;
+    let mut answer = answer;
+    // Whether LiveChat echoes a webhook's secret in `list_webhooks` is not documented: never
+    // print one.
+    if let Value::Array(webhooks) = &mut answer {
+        for webhook in webhooks.iter_mut().filter_map(Value::as_object_mut) {
+            webhook.remove("secret_key");
+        }
+    }
     out!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
     Ok(())
 }
@@ -232,13 +248,15 @@ fn configuration_call(connection: &Connection, action: &str, payload: Value) -> 
 fn verified_in(version: ApiVersion, headers: &hyper::HeaderMap, body: &[u8], secret: &WebhookSecret) -> Result<Value, WebhookError> {
     let headers = headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes()));
     let delivery = VersionedWebhook::from_http(version, headers, body, secret)?;
-    let mut out = json!({ "action": delivery.action(), "version": delivery.version().to_string() });
-    if let Value::Object(mut fields) = serde_json::to_value(&delivery).unwrap_or_default() {
-        fields.remove("secret_key");
-        fields.remove("action");
-        out.as_object_mut().expect("an object").extend(fields);
-    }
-    Ok(out)
+    let mut out = match serde_json::to_value(&delivery) {
+        Ok(Value::Object(fields)) => fields,
+        _ => serde_json::Map::new(),
+    };
+    out.remove("secret_key");
+    // Ours, over any top-level field of the same name the delivery carried.
+    out.insert("action".into(), json!(delivery.action()));
+    out.insert("version".into(), json!(delivery.version().to_string()));
+    Ok(Value::Object(out))
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
@@ -253,10 +271,15 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let secret = Arc::new(WebhookSecret::new(args.secret));
     let version = args.api_version;
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    // Set when stdout is gone (a closed pipe): the server stops, exiting 1.
+    let gone = Arc::new(tokio::sync::Notify::new());
     let mut stop = crate::signal::Stop::new()?;
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
+            () = gone.notified() => {
+                return Err(Failure::runtime("webhooks serve: stdout is closed, stopped (the delivery answered 503 may come again)"));
+            }
             signal = stop.next() => {
                 err!("lc webhooks serve: {signal}, stopping");
                 return Ok(());
@@ -268,9 +291,9 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
             err!("lc webhooks serve: {MAX_CONNECTIONS} connections open, closed one from {peer}");
             continue;
         };
-        let secret = secret.clone();
+        let (secret, gone) = (secret.clone(), gone.clone());
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| answer(request, peer, version, secret.clone()));
+            let service = hyper::service::service_fn(move |request| answer(request, peer, version, secret.clone(), gone.clone()));
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(HEAD_TIMEOUT)
@@ -287,6 +310,7 @@ async fn answer(
     peer: SocketAddr,
     version: ApiVersion,
     secret: Arc<WebhookSecret>,
+    gone: Arc<tokio::sync::Notify>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let reply = |status: StatusCode, body: &'static str| {
         let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
@@ -324,7 +348,7 @@ async fn answer(
             use std::io::Write;
             // Acknowledged only once printed: a delivery stdout could not take is not lost.
             if writeln!(std::io::stdout().lock(), "{line}").is_err() {
-                err!("lc webhooks serve: stdout is closed: answering 503");
+                gone.notify_one();
                 return reply(StatusCode::SERVICE_UNAVAILABLE, "not printed\n");
             }
             reply(StatusCode::OK, "{}")

@@ -1202,3 +1202,57 @@ fn webhooks_serve_closes_what_crosses_its_bounds() {
     assert_eq!(serve.wait().unwrap().code(), Some(0));
     assert_eq!(printed.join().unwrap(), answered, "one line per delivery answered 200");
 }
+
+/// A delivery's own top-level `version` does not replace the one `serve` decoded it in; once
+/// stdout is gone, the delivery is answered 503 and `serve` stops with exit code 1.
+#[test]
+fn webhooks_serve_prints_its_version_and_stops_when_stdout_is_gone() {
+    use std::net::TcpStream;
+    let port = free_port();
+    let secret = "harbor-violet-52";
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_lc"))
+        .args(["webhooks", "serve", "--port", &port.to_string()])
+        .env("LC_WEBHOOK_SECRET", secret)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(serve.stdout.take().unwrap());
+    let mut stderr = BufReader::new(serve.stderr.take().unwrap());
+    let mut said = String::new();
+    stderr.read_line(&mut said).unwrap();
+    assert!(said.contains("listening on"), "{said}");
+    let deliver = || {
+        let body = format!(
+            r#"{{"webhook_id":"w1","secret_key":"{secret}","action":"a_later_action","organization_id":"o1","payload":{{}},"version":"9.9"}}"#
+        );
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            s,
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    assert!(deliver().starts_with("HTTP/1.1 200"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let printed: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        (printed["version"].as_str(), printed["action"].as_str()),
+        (Some("3.6"), Some("a_later_action")),
+        "{line}"
+    );
+    assert!(!line.contains(secret));
+
+    drop(stdout);
+    assert!(deliver().starts_with("HTTP/1.1 503"));
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("stdout is closed"), "{rest}");
+    assert_eq!(serve.wait().unwrap().code(), Some(1));
+}

@@ -73,6 +73,11 @@ impl DecodeError {
     pub fn raw(&self) -> &str {
         &self.raw
     }
+
+    /// The same error with `raw` as its raw text (a redacted copy of it).
+    pub(crate) fn with_raw(self, raw: String) -> Self {
+        DecodeError { raw, ..self }
+    }
 }
 
 impl fmt::Display for DecodeError {

@@ -41,9 +41,9 @@
 //! limit to at least [`MAX_WEBHOOK_BODY_BYTES`] (axum's default is 2 MB), since the body is
 //! buffered before it reaches [`Webhook::from_http`]. Then, as the docs advise, check that
 //! [`Webhook::webhook_id`] is a registration of yours and [`Webhook::organization_id`] a license
-//! you serve, answer 2xx at once and do the work afterwards (LiveChat documents no retry
-//! schedule; a slow answer may be delivered again, so an answer keyed by the event ID is
-//! safe to repeat).
+//! you serve, answer 2xx at once and do the work afterwards. LiveChat documents no retry
+//! schedule, and a delivery answered late may come again: make the work idempotent (e.g.
+//! skip an event ID already handled).
 //!
 //! A receiver that learns the version of its registrations only at run time (from its
 //! configuration, or serving registrations of several versions) decodes with
@@ -213,15 +213,15 @@ impl<P: WebhookPayload> Webhook<P> {
             Ok(None) => {}
             Err(e) if e.message().starts_with(WRONG_SECRET) => return Err(WebhookError::WrongSecret),
             Err(e) if e.message().starts_with(MISSING_SECRET) => return Err(WebhookError::MissingSecret),
-            Err(e) => return Err(WebhookError::Malformed(Box::new(e))),
+            Err(e) => return Err(malformed(e)),
         }
         // The payload came before the secret: find the secret, then decode.
-        let found: SecretOnly = crate::from_str(text).map_err(|e| WebhookError::Malformed(Box::new(e)))?;
+        let found: SecretOnly = crate::from_str(text).map_err(malformed)?;
         match found.secret_key {
             Some(Value::String(s)) if !expected.matches(&s) => Err(WebhookError::WrongSecret),
             Some(Value::String(_)) => crate::decode::from_str_seed(text, WebhookSeed::<P>::unchecked())
                 .map(|w| w.expect("an unchecked read always completes"))
-                .map_err(|e| WebhookError::Malformed(Box::new(e))),
+                .map_err(malformed),
             _ => Err(WebhookError::MissingSecret),
         }
     }
@@ -327,8 +327,8 @@ pub enum WebhookError {
     /// The body is not a delivery of this version: not JSON, or a wrapper field before the
     /// secret of the wrong type (the secret is not checked then: the body may come from
     /// anyone), or — once the secret matched — a required field missing or a known action's
-    /// payload malformed. The error names the JSON path; its `raw()` is the body, secret
-    /// included.
+    /// payload malformed. The error names the JSON path; its `raw()` is the body with the
+    /// value of `secret_key` replaced by `<redacted>`.
     Malformed(Box<DecodeError>),
     /// [`VersionedWebhook`](crate::VersionedWebhook) was asked for a version this build does not
     /// have (its feature is off): the receiver's configuration, not the sender's fault.
@@ -377,7 +377,7 @@ impl fmt::Display for WebhookError {
 
 impl fmt::Debug for WebhookError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // A derived Debug would print the decode error's raw text: the body, secret included.
+        // The decode error's raw text (the body, its secret redacted) is left to `raw()`.
         match self {
             WebhookError::Malformed(e) => f
                 .debug_struct("Malformed")
@@ -522,8 +522,9 @@ impl<'de, P: WebhookPayload> Visitor<'de> for WebhookSeed<'_, P> {
                 "requester" if requester.is_none() => requester = Some(map.next_value().map_err(|e| at("requester", e))?),
                 // A second copy of a wrapper field: another reader may take the other one
                 // (the secret above all), so the delivery is malformed.
-                "webhook_id" | "secret_key" | "action" | "organization_id" | "payload" | "additional_data" | "requester" => {
-                    return Err(de::Error::duplicate_field("a delivery field"))
+                twice @ ("webhook_id" | "secret_key" | "action" | "organization_id" | "payload" | "additional_data" | "requester") => {
+                    let name = WRAPPER_FIELDS.iter().find(|f| **f == twice).copied().unwrap_or("a delivery field");
+                    return Err(de::Error::duplicate_field(name));
                 }
                 _ => {
                     let value: Value = map.next_value()?;
@@ -554,6 +555,56 @@ impl<'de, P: WebhookPayload> Visitor<'de> for WebhookSeed<'_, P> {
     }
 }
 
+/// The fields of the delivery wrapper (each at most once in a body).
+const WRAPPER_FIELDS: [&str; 7] = [
+    "webhook_id",
+    "secret_key",
+    "action",
+    "organization_id",
+    "payload",
+    "additional_data",
+    "requester",
+];
+
+/// A malformed delivery's error, with the value of every `secret_key` in its raw text replaced
+/// by `<redacted>`: the error's `Debug` and `raw()` show that text.
+fn malformed(e: DecodeError) -> WebhookError {
+    let raw = redact_secrets(e.raw());
+    WebhookError::Malformed(Box::new(e.with_raw(raw)))
+}
+
+/// `text` with the string value of every `"secret_key"` member replaced by `<redacted>` (an
+/// unterminated one, and what follows it, too).
+fn redact_secrets(text: &str) -> String {
+    const KEY: &str = "\"secret_key\"";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(KEY) {
+        let (head, tail) = rest.split_at(at + KEY.len());
+        out.push_str(head);
+        rest = tail;
+        let Some(value) = rest.trim_start().strip_prefix(':').map(str::trim_start) else {
+            continue;
+        };
+        let Some(string) = value.strip_prefix('"') else { continue };
+        out.push_str(&rest[..rest.len() - string.len()]);
+        out.push_str("<redacted>");
+        // The string ends at the first quote that no backslash escapes.
+        let mut escaped = false;
+        let end = string.char_indices().find_map(|(i, c)| {
+            let closes = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes.then_some(i)
+        });
+        rest = match end {
+            Some(i) => &string[i..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
 /// An error inside the field `field`, naming it in the path.
 fn at<E: de::Error>(field: &str, e: E) -> E {
     crate::object::at(crate::decode::Step::Key(field), e)
@@ -563,7 +614,42 @@ fn at<E: de::Error>(field: &str, e: E) -> E {
 mod tests {
     use super::*;
 
+    #[test]
+    fn secrets_are_redacted_from_raw_text() {
+        let cases = [
+            (r#"{"secret_key":"s3cret","a":1}"#, r#"{"secret_key":"<redacted>","a":1}"#),
+            (
+                r#"{"secret_key" : "a\"b\\","x":{"secret_key":"t"}}"#,
+                r#"{"secret_key" : "<redacted>","x":{"secret_key":"<redacted>"}}"#,
+            ),
+            (r#"{"secret_key":5,"secret_key":"u"#, r#"{"secret_key":5,"secret_key":"<redacted>"#),
+            (r#"{"secret_key""#, r#"{"secret_key""#),
+            ("no secret here", "no secret here"),
+        ];
+        for (text, redacted) in cases {
+            assert_eq!(redact_secrets(text), redacted, "{text}");
+        }
+    }
+
+    /// A malformed delivery's error shows its raw text (in `Debug` too): never the secret.
+    #[cfg(feature = "v3_6")]
+    #[test]
+    fn a_malformed_delivery_error_does_not_carry_the_secret() {
+        let secret = WebhookSecret::new("kettle-lamp-orchard-43");
+        for body in [
+            r#"{"webhook_id":"w","secret_key":"kettle-lamp-orchard-43","action":"incoming_event","organization_id":"o","payload":{"chat_id":5}}"#,
+            r#"{"payload":{"chat_id":5},"action":"incoming_event","webhook_id":"w","organization_id":"o","secret_key":"kettle-lamp-orchard-43"}"#,
+        ] {
+            let err = crate::v3_6::agent::Webhook::verify(body.as_bytes(), &secret).unwrap_err();
+            let decode = err.decode_error().expect("malformed");
+            assert_eq!(decode.path(), "payload.chat_id");
+            let shown = format!("{err} {err:?} {decode} {decode:?} {:?}", std::error::Error::source(&err));
+            assert!(!shown.contains("kettle") && decode.raw().contains("<redacted>"), "{shown}");
+        }
+    }
+
     /// A version whose feature is off is refused with 500 (CI builds each version alone).
+    #[cfg(any(feature = "v3_5", feature = "v3_6", feature = "v3_7"))]
     #[test]
     fn a_version_this_build_does_not_have_is_unsupported() {
         let body = br#"{"webhook_id":"w","secret_key":"s","action":"x","organization_id":"o","payload":{}}"#;

@@ -71,6 +71,15 @@ pub(crate) fn mod_rs(modules: &[Module]) -> String {
             }
         }
     }
-    s.push_str("\n/// `VersionedRequest`, `VersionedPush` and `VersionedWebhook`.\nmod versioned;\npub use versioned::{VersionedPush, VersionedRequest};\n#[cfg(feature = \"webhooks\")]\npub use versioned::VersionedWebhook;\n");
+    // `VersionedWebhook` needs a version with an Agent Chat API (it has no variant otherwise).
+    let agent_versions: Vec<String> = modules
+        .iter()
+        .filter(|m| m.version.is_some() && m.units.iter().any(|u| u.api == super::bundle::Api::Agent))
+        .map(|m| format!("feature = \"{}\"", m.name))
+        .collect();
+    s.push_str(&format!(
+        "\n/// `VersionedRequest`, `VersionedPush` and `VersionedWebhook`.\nmod versioned;\npub use versioned::{{VersionedPush, VersionedRequest}};\n#[cfg(all(feature = \"webhooks\", any({})))]\npub use versioned::VersionedWebhook;\n",
+        agent_versions.join(", ")
+    ));
     s
 }

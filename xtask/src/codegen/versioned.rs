@@ -324,6 +324,11 @@ fn versioned_webhook<'a>(versions: impl Iterator<Item = (&'a str, &'a str, &'a p
         quote!(#cfg Self::#constant(_) => crate::ApiVersion::#constant,)
     });
     let action_arms = arms(quote!(w.action()));
+    let id_arms = arms(quote!(&w.webhook_id));
+    let organization_arms = arms(quote!(&w.organization_id));
+    // Without a version the enum has no variant: nothing of it is generated then.
+    let features = versions.iter().map(|(_, feature, _)| *feature);
+    let gate = quote!(#[cfg(all(feature = "webhooks", any(#(feature = #features),*)))]);
     let ser_arms = arms(quote!(::serde::Serialize::serialize(w, serializer)));
     let unknown_arms = arms(quote!(crate::Unknowns::visit_unknowns(w, path, found)));
     let members = versions.iter().map(|(_, feature, constant)| {
@@ -372,14 +377,14 @@ fn versioned_webhook<'a>(versions: impl Iterator<Item = (&'a str, &'a str, &'a p
     );
     quote! {
         #doc
-        #[cfg(feature = "webhooks")]
+        #gate
         #[derive(Clone, Debug, PartialEq)]
         #[allow(clippy::large_enum_variant)]
         #[non_exhaustive]
         pub enum VersionedWebhook {
             #(#variants)*
         }
-        #[cfg(feature = "webhooks")]
+        #gate
         impl VersionedWebhook {
             /// [`Webhook::verify`](crate::webhook::Webhook::verify) with the types of `version`;
             /// a version this build does not have is
@@ -424,6 +429,18 @@ fn versioned_webhook<'a>(versions: impl Iterator<Item = (&'a str, &'a str, &'a p
                     #action_arms
                 }
             }
+            /// The ID of the registration that made the delivery (check it is one of yours).
+            pub fn webhook_id(&self) -> &str {
+                match self {
+                    #id_arms
+                }
+            }
+            /// The organization (license) the delivery is about.
+            pub fn organization_id(&self) -> &str {
+                match self {
+                    #organization_arms
+                }
+            }
             /// The delivery as `vX_Y::agent::Webhook` of the version `P` belongs to, when it was
             /// decoded in that version.
             pub fn get<P: crate::VersionMember<Self>>(&self) -> Option<&P> {
@@ -437,7 +454,7 @@ fn versioned_webhook<'a>(versions: impl Iterator<Item = (&'a str, &'a str, &'a p
             }
         }
         #(#members)*
-        #[cfg(feature = "webhooks")]
+        #gate
         impl ::serde::Serialize for VersionedWebhook {
             /// Serializes the delivery as it arrived, the secret included (as `Webhook` does).
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -446,7 +463,7 @@ fn versioned_webhook<'a>(versions: impl Iterator<Item = (&'a str, &'a str, &'a p
                 }
             }
         }
-        #[cfg(feature = "webhooks")]
+        #gate
         impl crate::Unknowns for VersionedWebhook {
             fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
                 match self {

@@ -141,6 +141,6 @@ mod shared_v3_7_agent_v3_7;
 
 /// `VersionedRequest`, `VersionedPush` and `VersionedWebhook`.
 mod versioned;
-#[cfg(feature = "webhooks")]
+#[cfg(all(feature = "webhooks", any(feature = "v3_5", feature = "v3_6", feature = "v3_7")))]
 pub use versioned::VersionedWebhook;
 pub use versioned::{VersionedPush, VersionedRequest};

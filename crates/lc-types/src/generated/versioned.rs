@@ -744,7 +744,7 @@ impl crate::Unknowns for VersionedPush {
 /// assert_eq!(typed.webhook_id, "w1");
 /// # }
 /// ```
-#[cfg(feature = "webhooks")]
+#[cfg(all(feature = "webhooks", any(feature = "v3_5", feature = "v3_6", feature = "v3_7")))]
 #[derive(Clone, Debug, PartialEq)]
 // Members differ in size as the payloads do; boxing them would cost an allocation per decode and `Box` patterns in every match.
 #[allow(clippy::large_enum_variant)]
@@ -761,7 +761,7 @@ pub enum VersionedWebhook {
     V3_7(super::v3_7::agent::Webhook),
 }
 
-#[cfg(feature = "webhooks")]
+#[cfg(all(feature = "webhooks", any(feature = "v3_5", feature = "v3_6", feature = "v3_7")))]
 impl VersionedWebhook {
     /// [`Webhook::verify`](crate::webhook::Webhook::verify) with the types of `version`;
     /// a version this build does not have is
@@ -830,6 +830,28 @@ impl VersionedWebhook {
             Self::V3_6(w) => w.action(),
             #[cfg(all(feature = "v3_7", feature = "webhooks"))]
             Self::V3_7(w) => w.action(),
+        }
+    }
+    /// The ID of the registration that made the delivery (check it is one of yours).
+    pub fn webhook_id(&self) -> &str {
+        match self {
+            #[cfg(all(feature = "v3_5", feature = "webhooks"))]
+            Self::V3_5(w) => &w.webhook_id,
+            #[cfg(all(feature = "v3_6", feature = "webhooks"))]
+            Self::V3_6(w) => &w.webhook_id,
+            #[cfg(all(feature = "v3_7", feature = "webhooks"))]
+            Self::V3_7(w) => &w.webhook_id,
+        }
+    }
+    /// The organization (license) the delivery is about.
+    pub fn organization_id(&self) -> &str {
+        match self {
+            #[cfg(all(feature = "v3_5", feature = "webhooks"))]
+            Self::V3_5(w) => &w.organization_id,
+            #[cfg(all(feature = "v3_6", feature = "webhooks"))]
+            Self::V3_6(w) => &w.organization_id,
+            #[cfg(all(feature = "v3_7", feature = "webhooks"))]
+            Self::V3_7(w) => &w.organization_id,
         }
     }
     /// The delivery as `vX_Y::agent::Webhook` of the version `P` belongs to, when it was
@@ -909,7 +931,7 @@ impl crate::VersionMember<VersionedWebhook> for super::v3_7::agent::Webhook {
     }
 }
 
-#[cfg(feature = "webhooks")]
+#[cfg(all(feature = "webhooks", any(feature = "v3_5", feature = "v3_6", feature = "v3_7")))]
 impl Serialize for VersionedWebhook {
     /// Serializes the delivery as it arrived, the secret included (as `Webhook` does).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -924,7 +946,7 @@ impl Serialize for VersionedWebhook {
     }
 }
 
-#[cfg(feature = "webhooks")]
+#[cfg(all(feature = "webhooks", any(feature = "v3_5", feature = "v3_6", feature = "v3_7")))]
 impl crate::Unknowns for VersionedWebhook {
     fn visit_unknowns(&self, path: &mut crate::JsonPath, found: &mut dyn FnMut(crate::Unknown)) {
         match self {
