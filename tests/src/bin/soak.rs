@@ -34,8 +34,11 @@
 //! missed: a call that did not resolve within its timeout (`hung`), an acknowledged message
 //! lost or duplicated, a customer message not answered exactly once (`unanswered`,
 //! `answered_twice`), a survivable disconnect not followed by a reconnect (`stuck`), or the
-//! client's memory growing (`client_rss_kb`, once warmed up -> at the deadline: more than half
-//! again plus 8 MiB fails). The mock keeps every message, so its memory grows with them.
+//! client's memory growing: the bytes it holds allocated (`client_heap_kb`, counted by its
+//! global allocator; the lowest value over a minute once warmed up -> over the last minute
+//! before the deadline) more than half again plus 8 MiB. Resident memory is printed too, not
+//! judged: glibc keeps freed blocks, and the bots' history reads grow with the chats. The mock
+//! keeps every message, so its memory grows with them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
@@ -97,6 +100,85 @@ fn options(args: &[String]) -> Result<(u64, usize, usize), Failed> {
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failed> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+/// Counts the bytes this process has allocated and not freed: what the client holds, apart
+/// from what the allocator keeps of freed memory (resident memory includes that: history reads
+/// of chats that grow make larger blocks, which glibc's heap retains once freed).
+struct CountingAllocator;
+
+static LIVE_HEAP: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is passed on to the system allocator unchanged; only a counter is added.
+unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let p = std::alloc::System.alloc(layout);
+        if !p.is_null() {
+            LIVE_HEAP.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        std::alloc::System.dealloc(ptr, layout);
+        LIVE_HEAP.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let p = std::alloc::System.alloc_zeroed(layout);
+        if !p.is_null() {
+            LIVE_HEAP.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        let p = std::alloc::System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            LIVE_HEAP.fetch_add(new_size as u64, Ordering::Relaxed);
+            LIVE_HEAP.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// The bytes this process holds allocated, in KiB.
+fn heap_kb() -> u64 {
+    LIVE_HEAP.load(Ordering::Relaxed) / 1024
+}
+
+/// One memory sample, in KiB: the client's resident and allocated memory, the mock's resident
+/// memory, `at` seconds into the run.
+#[derive(Clone, Copy, Debug, Default)]
+struct Sample {
+    at: u64,
+    rss: u64,
+    heap: u64,
+    mock: u64,
+}
+
+/// The client's memory once warmed up and at the end: over the window after warm-up (a quarter
+/// of the run, at most a minute, from then on as long) and over the last such window before
+/// the deadline, each figure's lowest value (the floor under what calls in flight hold at any
+/// moment: a bot's history read of a chat grows with the chat, and a sample taken while ten
+/// are in flight says nothing of what stays). Samples cover the whole run, one a second.
+fn memory(samples: &[Sample], seconds: u64) -> (Sample, Sample) {
+    let window = (seconds / 4).clamp(1, 60);
+    let floor = |from: u64, to: u64| {
+        let inside = samples.iter().filter(|s| (from..to).contains(&s.at));
+        inside.fold(None, |low: Option<Sample>, s| {
+            Some(low.map_or(*s, |l| Sample {
+                at: l.at.min(s.at),
+                rss: l.rss.min(s.rss),
+                heap: l.heap.min(s.heap),
+                mock: l.mock.min(s.mock),
+            }))
+        })
+    };
+    let last = samples.last().copied().unwrap_or_default();
+    let warm = floor(window, 2 * window).unwrap_or(last);
+    let end = floor(seconds.saturating_sub(window), seconds + 1).unwrap_or(last);
+    (warm, end)
 }
 
 /// Resident memory of a process, in KiB (Linux; 0 elsewhere).
@@ -412,7 +494,7 @@ fn run(seconds: u64, customers: usize, bots: usize) -> Result<bool, Failed> {
     let counts = Arc::new(Counts::default());
     let bot_counts = Arc::new(BotCounts::default());
     let started = Instant::now();
-    let (records, client_rss, mock_rss) = rt.block_on(async {
+    let (records, (warm, end)) = rt.block_on(async {
         // Every customer: tokens, an RTM client, a Web client, logged in.
         let mut people = Vec::new();
         for i in 0..customers {
@@ -447,19 +529,36 @@ fn run(seconds: u64, customers: usize, bots: usize) -> Result<bool, Failed> {
             before.0, before.1
         );
         let deadline = Instant::now() + Duration::from_secs(seconds);
-        // Memory: once warmed up (a quarter of the run, at most a minute), and at the deadline
-        // (before the histories are read back). Then the faults stop; the customers settle and
-        // read their histories.
-        let samples: Arc<Mutex<Vec<(u64, u64)>>> = Arc::default();
+        // Memory, every second: the client's resident and allocated memory and the mock's
+        // resident memory (KiB), with the seconds since the start; a line a minute.
+        let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
         let stdin = mock.stdin.clone();
         let child = mock.child.id();
         {
             let samples = samples.clone();
+            let start = Instant::now();
             tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_secs((seconds / 4).min(60))).await;
-                samples.lock().unwrap().push((rss_kb(std::process::id()), rss_kb(child)));
-                tokio::time::sleep_until(deadline.into()).await;
-                samples.lock().unwrap().push((rss_kb(std::process::id()), rss_kb(child)));
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                let mut ticks = 0u64;
+                while Instant::now() < deadline {
+                    tick.tick().await;
+                    ticks += 1;
+                    let at = start.elapsed().as_secs();
+                    let sample = Sample {
+                        at,
+                        rss: rss_kb(std::process::id()),
+                        heap: heap_kb(),
+                        mock: rss_kb(child),
+                    };
+                    if ticks.is_multiple_of(60) {
+                        println!(
+                            "memory at {at} s: client {} KiB resident, {} KiB allocated; mock {} KiB resident",
+                            sample.rss, sample.heap, sample.mock
+                        );
+                    }
+                    samples.lock().unwrap().push(sample);
+                }
+                // Then the faults stop; the customers settle and read their histories.
                 tell(&stdin, "quiet");
             });
         }
@@ -497,13 +596,12 @@ fn run(seconds: u64, customers: usize, bots: usize) -> Result<bool, Failed> {
             check(i, &web, &record).await?;
             records.push(record);
         }
-        let samples = samples.lock().unwrap().clone();
-        let (warm, end) = match samples.as_slice() {
-            [warm, end, ..] => (*warm, *end),
-            _ => (before, (rss_kb(std::process::id()), rss_kb(child))),
-        };
-        Ok::<_, Failed>((records, (warm.0, end.0), (warm.1, end.1)))
+        let samples = std::mem::take(&mut *samples.lock().unwrap());
+        Ok::<_, Failed>((records, memory(&samples, seconds)))
     })?;
+    // What the records alone hold, every client and connection gone.
+    drop(rt);
+    println!("client memory allocated once its clients are gone: {} KiB", heap_kb());
     let (acked, lost, duplicates, stuck, unanswered, answered_twice) = totals(&records);
     let injected = mock.finish()?;
     let c = &counts;
@@ -547,7 +645,7 @@ fn run(seconds: u64, customers: usize, bots: usize) -> Result<bool, Failed> {
     }
     // Flat: at most half again what it was once warmed up, plus 8 MiB of slack for the
     // allocator. (The mock keeps every message, so its memory grows with them by design.)
-    let memory_ok = client_rss.1 <= client_rss.0 + client_rss.0 / 2 + 8 * 1024;
+    let memory_ok = end.heap <= warm.heap + warm.heap / 2 + 8 * 1024;
     let ok = hung == 0
         && calls == resolved
         && lost == 0
@@ -558,13 +656,15 @@ fn run(seconds: u64, customers: usize, bots: usize) -> Result<bool, Failed> {
         && unanswered == 0
         && answered_twice == 0;
     println!(
-        "soak: seconds={} customers={customers} bots={bots} calls={calls} resolved={resolved} hung={hung} acked={acked} lost={lost} duplicates={duplicates} answers={answers} unanswered={unanswered} answered_twice={answered_twice} reconnects={reconnects} stuck={stuck} restarts={} pushes={pushes} mock_problems={problems} client_rss_kb={}->{} mock_rss_kb={}->{} ok={ok}",
+        "soak: seconds={} customers={customers} bots={bots} calls={calls} resolved={resolved} hung={hung} acked={acked} lost={lost} duplicates={duplicates} answers={answers} unanswered={unanswered} answered_twice={answered_twice} reconnects={reconnects} stuck={stuck} restarts={} pushes={pushes} mock_problems={problems} client_heap_kb={}->{} client_rss_kb={}->{} mock_rss_kb={}->{} ok={ok}",
         started.elapsed().as_secs(),
         c.restarts.load(Ordering::SeqCst),
-        client_rss.0,
-        client_rss.1,
-        mock_rss.0,
-        mock_rss.1,
+        warm.heap,
+        end.heap,
+        warm.rss,
+        end.rss,
+        warm.mock,
+        end.mock,
     );
     Ok(ok)
 }
