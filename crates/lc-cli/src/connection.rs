@@ -1,5 +1,5 @@
-//! The options `lc call` and `lc listen` share: where the API is and who the caller is (a
-//! customer, or with `--agent` an agent).
+//! The options `lc call`, `lc listen` and `lc webhooks` share: where the API is and who the
+//! caller is (a customer, or with `--agent` and for `lc webhooks` an agent).
 
 use std::time::Duration;
 
@@ -14,13 +14,14 @@ pub(crate) struct Connection {
     /// agent's RTM connection sends it when given).
     #[arg(long, env = "LC_ORGANIZATION_ID", value_name = "ID", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub organization_id: Option<String>,
-    /// The access token (`dal:…`): the customer's, or with --agent an agent's OAuth or bot token
-    /// (sent as `Bearer`). Prefer LC_TOKEN: an option shows in `ps`. Never printed.
+    /// The access token (`dal:…`): the customer's, or for an agent's calls (--agent, `lc
+    /// webhooks`) an agent's OAuth or bot token (sent as `Bearer`). Prefer LC_TOKEN: an option
+    /// shows in `ps`. Never printed.
     #[arg(long, env = "LC_TOKEN", hide_env_values = true, value_name = "TOKEN", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub token: Option<String>,
-    /// With --agent: an agent's personal access token as ACCOUNT_ID:TOKEN (sent as `Basic`),
-    /// used instead of --token when given; without --agent it is ignored, and an empty LC_PAT
-    /// is no PAT. Prefer LC_PAT. Never printed.
+    /// For an agent's calls (--agent, `lc webhooks`): an agent's personal access token as
+    /// ACCOUNT_ID:TOKEN (sent as `Basic`), used instead of --token when given; a customer's
+    /// calls ignore it, and an empty LC_PAT is no PAT. Prefer LC_PAT. Never printed.
     #[arg(long, env = "LC_PAT", hide_env_values = true, value_name = "ACCOUNT_ID:TOKEN")]
     pub pat: Option<String>,
     /// The region (dal, fra, …); the token's prefix by default.
