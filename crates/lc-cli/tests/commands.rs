@@ -987,6 +987,32 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// `lc webhooks serve` on a free port with `secret`, once it said it listens: the process, its
+/// port, its stdout and its stderr.
+fn serve_webhooks(
+    secret: &str,
+) -> (
+    Child,
+    u16,
+    BufReader<std::process::ChildStdout>,
+    BufReader<std::process::ChildStderr>,
+) {
+    let port = free_port();
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_lc"))
+        .args(["webhooks", "serve", "--port", &port.to_string()])
+        .env("LC_WEBHOOK_SECRET", secret)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(serve.stdout.take().unwrap());
+    let mut stderr = BufReader::new(serve.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.contains(&format!("listening on http://127.0.0.1:{port}")), "{first}");
+    (serve, port, stdout, stderr)
+}
+
 /// `lc webhooks register` against the mock, `lc webhooks serve` receiving its deliveries:
 /// each verified one printed as NDJSON (without the secret); one with a wrong secret refused
 /// with 401 and said on stderr; then `disable`, `state`, `enable`, `list` and `unregister`.
@@ -995,20 +1021,8 @@ fn webhooks_register_then_serve_prints_verified_deliveries() {
     let mock = Mock::start();
     let agent = mock.issue_agent("hooks@example.com", "Hooks");
     let pat = format!("{}:{}", agent["account_id"].as_str().unwrap(), agent["pat"].as_str().unwrap());
-    let port = free_port();
     let secret = "tulip-anchor-77";
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_lc"))
-        .args(["webhooks", "serve", "--port", &port.to_string()])
-        .env("LC_WEBHOOK_SECRET", secret)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(serve.stdout.take().unwrap());
-    let mut stderr = BufReader::new(serve.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    assert!(first.contains("listening on http://127.0.0.1:"), "{first}");
+    let (mut serve, port, mut stdout, mut stderr) = serve_webhooks(secret);
 
     let owner = "c0ffee00c0ffee00c0ffee00c0ffee00";
     let env = [
@@ -1105,22 +1119,11 @@ fn webhooks_register_then_serve_prints_verified_deliveries() {
 #[test]
 fn webhooks_serve_closes_what_crosses_its_bounds() {
     use std::net::TcpStream;
-    let port = free_port();
     let secret = "maple-window-19";
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_lc"))
-        .args(["webhooks", "serve", "--port", &port.to_string()])
-        .env("LC_WEBHOOK_SECRET", secret)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = serve.stdout.take().unwrap();
+    let (mut serve, port, stdout, mut stderr) = serve_webhooks(secret);
     // Drained, so printing never blocks the server.
-    let printed = std::thread::spawn(move || BufReader::new(stdout).lines().count());
-    let mut stderr = BufReader::new(serve.stderr.take().unwrap());
+    let printed = std::thread::spawn(move || stdout.lines().count());
     let mut said = String::new();
-    stderr.read_line(&mut said).unwrap();
-    assert!(said.contains("listening on"), "{said}");
     // Every wait below is bounded: a bound that does not hold fails the test, it never hangs.
     let connect = || {
         let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -1208,20 +1211,8 @@ fn webhooks_serve_closes_what_crosses_its_bounds() {
 #[test]
 fn webhooks_serve_prints_its_version_and_stops_when_stdout_is_gone() {
     use std::net::TcpStream;
-    let port = free_port();
     let secret = "harbor-violet-52";
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_lc"))
-        .args(["webhooks", "serve", "--port", &port.to_string()])
-        .env("LC_WEBHOOK_SECRET", secret)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(serve.stdout.take().unwrap());
-    let mut stderr = BufReader::new(serve.stderr.take().unwrap());
-    let mut said = String::new();
-    stderr.read_line(&mut said).unwrap();
-    assert!(said.contains("listening on"), "{said}");
+    let (mut serve, port, mut stdout, mut stderr) = serve_webhooks(secret);
     let deliver = || {
         let body = format!(
             r#"{{"webhook_id":"w1","secret_key":"{secret}","action":"a_later_action","organization_id":"o1","payload":{{}},"version":"9.9"}}"#
