@@ -40,7 +40,10 @@ pub use rtm::{MAX_CUSTOMER_SUBSCRIPTIONS, MAX_FRAME_BYTES};
 pub use state::GreetingStatus;
 pub use tls::TlsConfig;
 pub use web::{MAX_BODY_BYTES, MAX_FILE_NAME_BYTES, MAX_UPLOAD_BODY_BYTES};
-pub use webhooks::{WebhookDelivery, MAX_WEBHOOKS_PER_ACTION, MAX_WEBHOOK_ATTEMPTS, MAX_WEBHOOK_LOG, MAX_WEBHOOK_QUEUE, WEBHOOK_TIMEOUT};
+pub use webhooks::{
+    WebhookDelivery, MAX_WEBHOOKS, MAX_WEBHOOKS_PER_ACTION, MAX_WEBHOOK_ATTEMPTS, MAX_WEBHOOK_LOG, MAX_WEBHOOK_QUEUE,
+    MAX_WEBHOOK_QUEUED_BYTES, WEBHOOK_TIMEOUT,
+};
 
 /// How to start the mock.
 #[derive(Clone, Debug)]

@@ -12,6 +12,7 @@
 //! and `GET /_lc/webhooks`.
 
 use std::collections::{BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,6 +40,14 @@ pub const MAX_WEBHOOK_LOG: usize = 1000;
 
 /// How many webhooks one Client ID may register per action (reference §6.3): 3.
 pub const MAX_WEBHOOKS_PER_ACTION: usize = 3;
+
+/// How many webhooks the mock holds in all, whatever their Client IDs (each has a sender task
+/// and a queue): 100; past it, `register_webhook` answers `validation`.
+pub const MAX_WEBHOOKS: usize = 100;
+
+/// How many bytes of deliveries wait in all the queues together; past it, a delivery fails at
+/// once (`queue full`): 8 MiB.
+pub const MAX_WEBHOOK_QUEUED_BYTES: usize = 8 * 1024 * 1024;
 
 /// What happened to one delivery.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,6 +144,8 @@ impl Registration {
 pub(crate) struct Webhooks {
     inner: Mutex<Inner>,
     log: Arc<Mutex<VecDeque<WebhookDelivery>>>,
+    /// The bytes of the deliveries waiting in every queue (at most [`MAX_WEBHOOK_QUEUED_BYTES`]).
+    queued_bytes: Arc<AtomicUsize>,
 }
 
 #[derive(Default)]
@@ -225,7 +236,18 @@ impl Webhooks {
                     "payload": payload,
                     "additional_data": additional,
                 });
-                if r.queue.try_send(body.to_string()).is_err() {
+                let body = body.to_string();
+                let len = body.len();
+                let fits = self
+                    .queued_bytes
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| {
+                        (q + len <= MAX_WEBHOOK_QUEUED_BYTES).then_some(q + len)
+                    })
+                    .is_ok();
+                if !fits || r.queue.try_send(body).is_err() {
+                    if fits {
+                        self.queued_bytes.fetch_sub(len, Ordering::SeqCst);
+                    }
                     let mut refused = r.outcome();
                     refused.error = Some("queue full".into());
                     record(&self.log, refused);
@@ -272,6 +294,9 @@ impl Webhooks {
                         "At most {MAX_WEBHOOKS_PER_ACTION} webhooks per action per Client ID"
                     )));
                 }
+                if inner.registrations.len() >= MAX_WEBHOOKS {
+                    return Err(Refusal::validation(format!("At most {MAX_WEBHOOKS} webhooks in the mock")));
+                }
                 inner.next_id += 1;
                 let id = format!("{:032x}", 0x5eb0_0c00_u128 << 64 | u128::from(inner.next_id));
                 let (queue, jobs) = tokio::sync::mpsc::channel(MAX_WEBHOOK_QUEUE);
@@ -306,6 +331,7 @@ impl Webhooks {
                     jobs,
                     live,
                     self.log.clone(),
+                    self.queued_bytes.clone(),
                 ));
                 inner.registrations.push(registration);
                 Ok(json!({ "id": id }))
@@ -515,8 +541,10 @@ async fn sender(
     mut jobs: tokio::sync::mpsc::Receiver<String>,
     live: Arc<std::sync::atomic::AtomicBool>,
     log: Arc<Mutex<VecDeque<WebhookDelivery>>>,
+    queued_bytes: Arc<AtomicUsize>,
 ) {
     while let Some(body) = jobs.recv().await {
+        queued_bytes.fetch_sub(body.len(), Ordering::SeqCst);
         let mut outcome = blank.clone();
         for attempt in 1..=MAX_WEBHOOK_ATTEMPTS {
             if !live.load(std::sync::atomic::Ordering::SeqCst) {

@@ -420,6 +420,53 @@ async fn a_stalled_receiver_fills_only_its_own_bounded_queue() {
     server.shutdown().await;
 }
 
+/// The mock holds at most [`lc_mock::MAX_WEBHOOKS`] webhooks whatever their Client IDs, and at
+/// most [`lc_mock::MAX_WEBHOOK_QUEUED_BYTES`] of deliveries waiting in all their queues: with
+/// every receiver stalled, large messages are refused (`queue full`) long before any queue
+/// holds [`lc_mock::MAX_WEBHOOK_QUEUE`] of them.
+#[tokio::test]
+async fn the_mock_bounds_its_webhooks_and_the_bytes_they_wait_with() {
+    use lc_types::v3_6::configuration::{RegisterWebhookRequest, WebhookType};
+    let server = mock().await;
+    let client = agent_client(&server);
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let register = |i: usize| RegisterWebhookRequest::new("incoming_event", format!("{i:032x}"), "s", WebhookType::License, url.clone());
+    for i in 0..lc_mock::MAX_WEBHOOKS {
+        client.call(&register(i)).await.unwrap();
+    }
+    let over = client.call(&register(lc_mock::MAX_WEBHOOKS)).await.unwrap_err();
+    assert_eq!(over.api_kind(), Some(&ErrorType::Validation), "{over}");
+
+    let customer = server.issue_customer();
+    let (chat, _) = server.agent().start_chat(&customer.id).unwrap();
+    let text = "x".repeat(lc_types::limits::MAX_MESSAGE_TEXT_LENGTH);
+    let messages = 10;
+    for _ in 0..messages {
+        server.agent().send_message(&chat, &text).unwrap();
+    }
+    // Each message is a delivery of more than 16 KiB to each webhook: the first of each is in
+    // flight, about 8 MiB of the rest wait, and the others are refused at once.
+    let refused = server
+        .webhook_deliveries()
+        .iter()
+        .filter(|d| d.error.as_deref() == Some("queue full"))
+        .count();
+    let fit = lc_mock::MAX_WEBHOOK_QUEUED_BYTES / text.len();
+    assert!(messages < lc_mock::MAX_WEBHOOK_QUEUE);
+    assert!(
+        refused >= lc_mock::MAX_WEBHOOKS * (messages - 1) - fit,
+        "{refused} refused, at most {fit} may wait"
+    );
+    server.shutdown().await;
+}
+
 /// `filters.source_type`: the Client ID of the token that made the change against the webhook's
 /// owner (`my_client`, `other_clients`), or none (`system`: the mock's control API);
 /// `only_my_chats`: chats started with the owner's Client ID; `author_type: customer`:
