@@ -75,6 +75,7 @@ impl DecodeError {
     }
 
     /// The same error with `raw` as its raw text (a redacted copy of it).
+    #[cfg(feature = "webhooks")]
     pub(crate) fn with_raw(self, raw: String) -> Self {
         DecodeError { raw, ..self }
     }
