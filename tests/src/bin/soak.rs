@@ -591,6 +591,9 @@ fn run(seconds: u64, customers: usize, bots: usize) -> Result<bool, Failed> {
         for t in bot_tasks {
             t.await??;
         }
+        // The bots' share of the memory: what they held (their state, their connections) is
+        // freed with them; the customers are still connected.
+        println!("client memory allocated once the bots are gone: {} KiB", heap_kb());
         let mut records = Vec::new();
         for (i, web, record) in people {
             check(i, &web, &record).await?;
