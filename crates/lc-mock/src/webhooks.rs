@@ -196,6 +196,9 @@ impl Webhooks {
                 continue;
             }
             seen.push((push.name, &push.payload));
+            // Rendered once per version, whatever the number of registrations (`None`: it
+            // does not render in that version, a mock bug recorded once).
+            let mut rendered: Vec<(ApiVersion, Option<Value>)> = Vec::new();
             for r in inner.registrations.iter().filter(|r| r.action == push.name) {
                 if r.kind == "license" && inner.disabled.contains(&r.owner_client_id) {
                     continue;
@@ -204,18 +207,22 @@ impl Webhooks {
                 if !passes(r, state, chat, &push.payload, source) {
                     continue;
                 }
-                let kind = if matches!(push.to, To::Webhooks) {
-                    Kind::Webhook
-                } else {
-                    Kind::Push
-                };
-                let payload = match crate::engine::render(shared, ChatApi::Agent, r.version, kind, push.name, push.payload.clone()) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        shared.problem(Refusal::mock_bug(format!("webhook `{}` in v{}: {e}", push.name, r.version)));
-                        continue;
+                let payload = match rendered.iter().find(|(v, _)| *v == r.version) {
+                    Some((_, p)) => p.clone(),
+                    None => {
+                        let kind = if matches!(push.to, To::Webhooks) {
+                            Kind::Webhook
+                        } else {
+                            Kind::Push
+                        };
+                        let p = crate::engine::render(shared, ChatApi::Agent, r.version, kind, push.name, push.payload.clone())
+                            .map_err(|e| shared.problem(Refusal::mock_bug(format!("webhook `{}` in v{}: {e}", push.name, r.version))))
+                            .ok();
+                        rendered.push((r.version, p.clone()));
+                        p
                     }
                 };
+                let Some(payload) = payload else { continue };
                 let mut additional = Map::new();
                 for wanted in &r.additional_data {
                     match (wanted.as_str(), chat) {
