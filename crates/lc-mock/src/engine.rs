@@ -289,13 +289,34 @@ pub(crate) fn render(
     value: Value,
 ) -> Result<Value, String> {
     let api = lc_types::api(chat_api, version).ok_or("version not built")?;
-    let decode = match kind {
-        Kind::Response => api.decode_response,
-        Kind::Push => api.decode_push,
-        Kind::Request => api.decode_request,
+    let text = value.to_string();
+    let decoded: Box<dyn lc_types::Decoded> = match kind {
+        Kind::Response => (api.decode_response)(name, &text),
+        Kind::Push => (api.decode_push)(name, &text),
+        Kind::Request => (api.decode_request)(name, &text),
         Kind::Webhook => return render_webhook(shared, version, name, value),
-    };
-    let decoded = decode(name, &value.to_string()).map_err(|e| format!("does not decode: {e}"))?;
+    }
+    .map_err(|e| format!("does not decode: {e}"))?;
+    let out = known_json(&*decoded)?;
+    check_schema(shared, chat_api, version, kind, name, &out)?;
+    Ok(out)
+}
+
+/// [`render`] for the payload of webhook `name` of the Agent Chat API's `version`: decoded with
+/// its own type inside a delivery, as a receiver decodes it.
+fn render_webhook(shared: &Shared, version: ApiVersion, name: &str, value: Value) -> Result<Value, String> {
+    let secret = lc_types::webhook::WebhookSecret::new("-");
+    let body = serde_json::json!({"webhook_id": "-", "secret_key": "-", "action": name, "organization_id": "-", "payload": value});
+    let decoded =
+        lc_types::VersionedWebhook::verify(version, body.to_string().as_bytes(), &secret).map_err(|e| format!("does not decode: {e}"))?;
+    let out = known_json(&decoded)?["payload"].take();
+    check_schema(shared, ChatApi::Agent, version, Kind::Webhook, name, &out)?;
+    Ok(out)
+}
+
+/// `decoded` re-encoded without the fields its type does not know; anything else unknown (an
+/// enum value, a union member) is an error.
+fn known_json(decoded: &dyn lc_types::Decoded) -> Result<Value, String> {
     let mut out = decoded.to_json().map_err(|e| format!("does not encode: {e}"))?;
     for unknown in decoded.unknowns() {
         match unknown.kind {
@@ -307,39 +328,17 @@ pub(crate) fn render(
             _ => return Err(format!("{unknown}")),
         }
     }
-    if shared.check_schemas {
-        if let Some(problem) = shared.schemas.check(chat_api, version, kind, name, &out)? {
-            return Err(format!("breaks its schema: {problem}"));
-        }
-    }
     Ok(out)
 }
 
-/// [`render`] for the payload of webhook `name` of the Agent Chat API's `version`: decoded with
-/// its own type inside a delivery, as a receiver decodes it.
-fn render_webhook(shared: &Shared, version: ApiVersion, name: &str, value: Value) -> Result<Value, String> {
-    let secret = lc_types::webhook::WebhookSecret::new("-");
-    let body = serde_json::json!({"webhook_id": "-", "secret_key": "-", "action": name, "organization_id": "-", "payload": value});
-    let decoded =
-        lc_types::VersionedWebhook::verify(version, body.to_string().as_bytes(), &secret).map_err(|e| format!("does not decode: {e}"))?;
-    let mut out = serde_json::to_value(&decoded).map_err(|e| format!("does not encode: {e}"))?;
-    for unknown in lc_types::Unknowns::unknowns(&decoded) {
-        match unknown.kind {
-            lc_types::UnknownKind::Field(field) => {
-                if let Some(object) = object_at(&mut out, &unknown.path) {
-                    object.remove(&field);
-                }
-            }
-            _ => return Err(format!("{unknown}")),
-        }
-    }
-    let out = out["payload"].take();
+/// `out` against the schema of `name` as `kind`, when the mock checks schemas.
+fn check_schema(shared: &Shared, api: ChatApi, version: ApiVersion, kind: Kind, name: &str, out: &Value) -> Result<(), String> {
     if shared.check_schemas {
-        if let Some(problem) = shared.schemas.check(ChatApi::Agent, version, Kind::Webhook, name, &out)? {
+        if let Some(problem) = shared.schemas.check(api, version, kind, name, out)? {
             return Err(format!("breaks its schema: {problem}"));
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -199,11 +199,11 @@ impl Webhooks {
             // Rendered once per version, whatever the number of registrations (`None`: it
             // does not render in that version, a mock bug recorded once).
             let mut rendered: Vec<(ApiVersion, Option<Value>)> = Vec::new();
+            let chat = chat_of(&push.payload).and_then(|id| state.chats.get(id));
             for r in inner.registrations.iter().filter(|r| r.action == push.name) {
                 if r.kind == "license" && inner.disabled.contains(&r.owner_client_id) {
                     continue;
                 }
-                let chat = chat_of(&push.payload).and_then(|id| state.chats.get(id));
                 if !passes(r, state, chat, &push.payload, source) {
                     continue;
                 }
