@@ -278,6 +278,9 @@ fn a_wrong_or_missing_secret_is_refused_before_the_payload_is_decoded() {
         );
         let err = Webhook::verify(text.as_bytes(), &secret).unwrap_err();
         assert!(err.status() == 400 || matches!(err, WebhookError::WrongSecret), "{err:?}");
+        if first == SECRET {
+            assert!(err.to_string().contains("duplicate field `secret_key`"), "{err}");
+        }
         assert!(lc_types::from_str::<Webhook>(&text).is_err(), "the unchecked decode refuses it too");
     }
     // Neither the error nor the delivery shows the secret.
