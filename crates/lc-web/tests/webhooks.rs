@@ -384,14 +384,8 @@ async fn http_get(url: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
-/// A receiver that accepts connections and never answers: each delivery waits its full
-/// timeout, so the registration's queue fills; what does not fit fails at once (`queue full`)
-/// and the log keeps only the last [`lc_mock::MAX_WEBHOOK_LOG`] outcomes.
-#[tokio::test]
-async fn a_stalled_receiver_fills_only_its_own_bounded_queue() {
-    use lc_types::v3_6::configuration::{RegisterWebhookRequest, WebhookType};
-    let server = mock().await;
-    let client = agent_client(&server);
+/// The URL of a receiver that accepts connections, holds them and never answers.
+async fn stalled_receiver() -> String {
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/", silent.local_addr().unwrap());
     tokio::spawn(async move {
@@ -400,6 +394,18 @@ async fn a_stalled_receiver_fills_only_its_own_bounded_queue() {
             held.push(socket);
         }
     });
+    url
+}
+
+/// A receiver that accepts connections and never answers: each delivery waits its full
+/// timeout, so the registration's queue fills; what does not fit fails at once (`queue full`)
+/// and the log keeps only the last [`lc_mock::MAX_WEBHOOK_LOG`] outcomes.
+#[tokio::test]
+async fn a_stalled_receiver_fills_only_its_own_bounded_queue() {
+    use lc_types::v3_6::configuration::{RegisterWebhookRequest, WebhookType};
+    let server = mock().await;
+    let client = agent_client(&server);
+    let url = stalled_receiver().await;
     let register = RegisterWebhookRequest::new("incoming_event", OWNER, "s", WebhookType::License, url);
     client.call(&register).await.unwrap();
     let customer = server.issue_customer();
@@ -429,14 +435,7 @@ async fn the_mock_bounds_its_webhooks_and_the_bytes_they_wait_with() {
     use lc_types::v3_6::configuration::{RegisterWebhookRequest, WebhookType};
     let server = mock().await;
     let client = agent_client(&server);
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/", silent.local_addr().unwrap());
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = silent.accept().await {
-            held.push(socket);
-        }
-    });
+    let url = stalled_receiver().await;
     let register = |i: usize| RegisterWebhookRequest::new("incoming_event", format!("{i:032x}"), "s", WebhookType::License, url.clone());
     for i in 0..lc_mock::MAX_WEBHOOKS {
         client.call(&register(i)).await.unwrap();
