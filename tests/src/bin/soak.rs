@@ -1094,7 +1094,7 @@ async fn catch_up(client: &RtmClient, chat: &str, st: &mut BotState, counts: &Bo
                 let text = m.text.as_deref().unwrap_or_default();
                 match text.strip_prefix("re:") {
                     Some(asked) => {
-                        answered.insert(asked.to_owned());
+                        answered.insert(numbers(asked));
                     }
                     None if asks(text) => asked.push(text.to_owned()),
                     None => {}
@@ -1116,7 +1116,7 @@ async fn catch_up(client: &RtmClient, chat: &str, st: &mut BotState, counts: &Bo
         asked.len(),
         answered.len()
     ));
-    st.answered.extend(answered.iter().map(|t: &String| numbers(t)));
+    st.answered.extend(answered);
     for text in asked {
         if !st.answered.contains(&numbers(&text)) {
             if !answer(client, chat, &text, "history", st, counts).await {
