@@ -55,12 +55,12 @@ enum WebhooksCommand {
 #[derive(clap::Args)]
 #[command(after_help = "\
 A delivery is answered 200 once verified and printed (503 when stdout is gone, and the server
-stops with exit code 1: LiveChat may send it again); one with a wrong or missing secret 401, a body that is not a delivery 400, one over
-4 MiB 413, a content type that is not JSON 415, anything but POST 405; each refusal is said on
-stderr (escaped), and nothing of a refused body is printed. Plain HTTP, at most 256 connections,
-5 s for a request's head and 10 s for its body: put a TLS proxy in front of it to face the
-internet. Prefer LC_WEBHOOK_SECRET to --secret (options show in `ps`). Runs until Ctrl-C or
-SIGTERM.
+stops with exit code 1: LiveChat may send it again); one with a wrong or missing secret 401, a
+body that is not a delivery 400, one over 4 MiB 413, a content type that is not JSON 415,
+anything but POST 405; each refusal is said on stderr (escaped), and nothing of a refused body
+is printed. Plain HTTP, at most 256 connections, 5 s for a request's head and 10 s for its
+body: put a TLS proxy in front of it to face the internet. Prefer LC_WEBHOOK_SECRET to --secret
+(options show in `ps`). Runs until Ctrl-C or SIGTERM.
 
 Examples:
   export LC_WEBHOOK_SECRET=…                       # the secret you registered
